@@ -1,0 +1,73 @@
+"""Lifecycle tables: one `transitions.Machine` per lifecycle, used as a legality table.
+
+An entity keeps its own `state` attribute and asks its module-level table for the next state
+when a typed method fires a trigger. The machine never owns the entity (`model=None`): no
+dynamic methods, no callbacks with side effects, one small table shared by every instance.
+The same table draws the diagram in the docs and drives the exhaustive state x trigger tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from enum import Enum
+from typing import Generic, TypeVar
+
+from transitions import Machine
+
+from domain.errors import IllegalTransitionError
+
+S = TypeVar("S", bound=Enum)
+T = TypeVar("T", bound=Enum)
+
+
+class LifecycleTable(Generic[S, T]):
+    """The legal transitions of one lifecycle: (trigger, sources, destination) rows."""
+
+    def __init__(
+        self,
+        name: str,
+        states: type[S],
+        triggers: type[T],
+        rows: Iterable[tuple[T, S | Sequence[S], S]],
+    ) -> None:
+        self.name = name
+        self.states = states
+        self.triggers = triggers
+        self._machine = Machine(
+            model=None,
+            states=[s.value for s in states],
+            initial=next(iter(states)).value,
+            auto_transitions=False,
+            ignore_invalid_triggers=False,
+        )
+        self._edges: dict[tuple[S, T], S] = {}
+        for trigger, sources, dest in rows:
+            source_list = [sources] if isinstance(sources, Enum) else list(sources)
+            self._machine.add_transition(
+                trigger.value, [s.value for s in source_list], dest.value
+            )
+            for source in source_list:
+                self._edges[(source, trigger)] = dest
+
+    def next_state(self, state: S, trigger: T) -> S:
+        """The state `trigger` leads to from `state`, or a clear refusal."""
+        found = self._machine.get_transitions(trigger=trigger.value, source=state.value)
+        if not found:
+            raise IllegalTransitionError(
+                f"a {self.name} in state '{state.value}' cannot '{trigger.value}'"
+            )
+        return self.states(found[0].dest)
+
+    def allowed(self, state: S) -> list[T]:
+        """Triggers that are legal from a state, in declaration order."""
+        return [t for t in self.triggers if (state, t) in self._edges]
+
+    def edges(self) -> list[tuple[S, T, S]]:
+        """Every legal transition as (source, trigger, destination)."""
+        return [(s, t, d) for (s, t), d in self._edges.items()]
+
+    def mermaid(self) -> str:
+        """A Mermaid state diagram of the table, for the docs."""
+        lines = ["stateDiagram-v2", f"    [*] --> {next(iter(self.states)).value}"]
+        lines += [f"    {s.value} --> {d.value}: {t.value}" for s, t, d in self.edges()]
+        return "\n".join(lines)
