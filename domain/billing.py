@@ -1,0 +1,268 @@
+"""The vocabulary of billing: source references, allocations, proposed lines and what a rule returns.
+
+Every billing model is a pure function `bill(terms history, context) -> ObligationBilling`;
+the billing run (`domain.billing_run`) calls one per obligation and assembles the documents.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Generic, TypeVar
+
+import attrs
+
+from domain.errors import DomainError
+from domain.ids import ObligationId
+from domain.money import EXACT, Currency, Money, money_sum
+from domain.period import Period
+
+
+class SourceKind(Enum):
+    """What kind of delivery or schedule item an invoice line bills."""
+
+    TIME_ENTRY = "time_entry"
+    EXPENSE = "expense"
+    MILESTONE = "milestone"
+    RETENTION = "retention"
+    INSTALLMENT = "installment"
+    RETAINER_PERIOD = "retainer_period"
+    RECURRING_PERIOD = "recurring_period"
+
+
+@attrs.frozen(order=True)
+class SourceRef:
+    """A billable source item: its kind and its id (time entry id, `obligation:2026-03`, ...)."""
+
+    kind: SourceKind
+    source_id: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}:{self.source_id}"
+
+
+@attrs.frozen
+class Allocation:
+    """Which quantity of which source item a line billed, at what exact value, under which terms."""
+
+    source: SourceRef
+    quantity: Decimal
+    amount: Money
+    terms: str = ""
+
+
+class LineKind(Enum):
+    TIME = "time"
+    TIME_OVER_CAP = "time_over_cap"
+    EXPENSE = "expense"
+    INSTALLMENT = "installment"
+    RETAINER_FEE = "retainer_fee"
+    RETAINER_OVERAGE = "retainer_overage"
+    MILESTONE = "milestone"
+    RETENTION_WITHHELD = "retention_withheld"
+    RETENTION_RELEASE = "retention_release"
+    RECURRING = "recurring"
+    ADJUSTMENT = "adjustment"
+
+
+@attrs.frozen
+class ProposedLine:
+    """An invoice line before tax: quantity x unit price, its rounded amount and its provenance."""
+
+    obligation_id: ObligationId
+    kind: LineKind
+    description: str
+    quantity: Decimal
+    unit_price: Money
+    amount: Money
+    allocations: tuple[Allocation, ...]
+    service_period: Period | None = None
+    flags: tuple[str, ...] = ()
+
+    @classmethod
+    def from_allocations(
+        cls,
+        obligation_id: ObligationId,
+        kind: LineKind,
+        description: str,
+        unit_price: Money,
+        allocations: Iterable[Allocation],
+        service_period: Period | None = None,
+        flags: tuple[str, ...] = (),
+    ) -> ProposedLine:
+        """A line whose amount is the rounded sum of its allocations' exact values."""
+        allocs = tuple(allocations)
+        if not allocs:
+            raise DomainError("a line must bill at least one source quantity")
+        quantity = sum((a.quantity for a in allocs), Decimal(0))
+        exact = money_sum((a.amount for a in allocs), unit_price.currency)
+        return cls(
+            obligation_id,
+            kind,
+            description,
+            quantity,
+            unit_price,
+            exact.quantized(),
+            allocs,
+            service_period,
+            flags,
+        )
+
+
+class Disposition(Enum):
+    HELD = "held"
+    WRITTEN_OFF = "written_off"
+    REJECTED = "rejected"
+
+
+@attrs.frozen
+class Exclusion:
+    """A quantity the run did not bill, and why (held over a cap, written off, blocked)."""
+
+    obligation_id: ObligationId
+    source: SourceRef
+    quantity: Decimal
+    value: Money
+    disposition: Disposition
+    reason: str
+
+
+@attrs.frozen
+class ObligationBilling:
+    """What one obligation contributes to a billing run."""
+
+    lines: tuple[ProposedLine, ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()
+
+
+@attrs.frozen
+class LedgerEntry:
+    """One allocation as it stands on a committed document: positive on invoices and debit
+    memos, negative on credit memos. `write_off` marks credits that do not release."""
+
+    document_id: str
+    obligation_id: ObligationId
+    source: SourceRef
+    quantity: Decimal
+    amount: Money
+    terms: str = ""
+    write_off: bool = False
+
+
+@attrs.frozen
+class BilledLedger:
+    """What has already been billed, per source item, net of credits.
+
+    Built from the allocations of every committed (draft, approved or issued) invoice and every
+    credit memo; discarded drafts are simply left out.
+    """
+
+    entries: tuple[LedgerEntry, ...] = ()
+    _billed_qty: Mapping[SourceRef, Decimal] = attrs.field(init=False, repr=False, eq=False)
+    _billed_amount: Mapping[SourceRef, Decimal] = attrs.field(init=False, repr=False, eq=False)
+    _written_off: Mapping[SourceRef, Decimal] = attrs.field(init=False, repr=False, eq=False)
+    _by_obligation: Mapping[ObligationId, tuple[Decimal, Decimal]] = attrs.field(
+        init=False, repr=False, eq=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        qty: defaultdict[SourceRef, Decimal] = defaultdict(Decimal)
+        amount: defaultdict[SourceRef, Decimal] = defaultdict(Decimal)
+        written: defaultdict[SourceRef, Decimal] = defaultdict(Decimal)
+        per_obligation: defaultdict[ObligationId, list[Decimal]] = defaultdict(
+            lambda: [Decimal(0), Decimal(0)]
+        )
+        for e in self.entries:
+            if e.write_off and e.quantity < 0:
+                # A write-off credit settles the quantity for good: no longer billed, never again.
+                written[e.source] = EXACT.add(written[e.source], -e.quantity)
+            qty[e.source] = EXACT.add(qty[e.source], e.quantity)
+            amount[e.source] = EXACT.add(amount[e.source], e.amount.amount)
+            totals = per_obligation[e.obligation_id]
+            totals[0] = EXACT.add(totals[0], e.amount.amount)
+            if e.source.kind is SourceKind.TIME_ENTRY:
+                totals[1] = EXACT.add(totals[1], e.quantity)
+        object.__setattr__(self, "_billed_qty", dict(qty))
+        object.__setattr__(self, "_billed_amount", dict(amount))
+        object.__setattr__(self, "_written_off", dict(written))
+        object.__setattr__(
+            self, "_by_obligation", {k: (v[0], v[1]) for k, v in per_obligation.items()}
+        )
+
+    def billed_quantity(self, source: SourceRef) -> Decimal:
+        """Net quantity of a source billed so far (invoices minus credits)."""
+        return self._billed_qty.get(source, Decimal(0))
+
+    def billed_value(self, source: SourceRef) -> Decimal:
+        """Net exact value billed for a source so far."""
+        return self._billed_amount.get(source, Decimal(0))
+
+    def credited_off(self, source: SourceRef) -> Decimal:
+        """Quantity credited with `write_off`: settled, never billable again."""
+        return self._written_off.get(source, Decimal(0))
+
+    def settled(self, source: SourceRef) -> Decimal:
+        """Quantity no longer open for billing: billed plus written off by credit."""
+        return EXACT.add(self.billed_quantity(source), self.credited_off(source))
+
+    def is_billed(self, source: SourceRef) -> bool:
+        return self.settled(source) > 0
+
+    def obligation_billed_amount(self, obligation_id: ObligationId, currency: Currency) -> Money:
+        """Net exact value billed under an obligation (for not-to-exceed caps)."""
+        return Money(self._by_obligation.get(obligation_id, (Decimal(0), Decimal(0)))[0], currency)
+
+    def obligation_billed_hours(self, obligation_id: ObligationId) -> Decimal:
+        """Net time-entry hours billed under an obligation (for hour caps)."""
+        return self._by_obligation.get(obligation_id, (Decimal(0), Decimal(0)))[1]
+
+    def for_sources(self, sources: Iterable[SourceRef]) -> list[LedgerEntry]:
+        wanted = set(sources)
+        return [e for e in self.entries if e.source in wanted]
+
+    def plus(self, more: Iterable[LedgerEntry]) -> BilledLedger:
+        """The ledger after more documents are committed."""
+        return BilledLedger((*self.entries, *more))
+
+
+TermsT = TypeVar("TermsT")
+
+
+@attrs.frozen
+class TermsInForce(Generic[TermsT]):
+    """One obligation's terms as set by one approved contract version, from its effective date."""
+
+    effective_from: date
+    contract_version: int
+    terms: TermsT
+
+    @property
+    def label(self) -> str:
+        return f"contract v{self.contract_version}"
+
+
+@attrs.frozen
+class ObligationHistory(Generic[TermsT]):
+    """An obligation's terms over time, oldest first: which terms applied on any date."""
+
+    obligation_id: ObligationId
+    versions: tuple[TermsInForce[TermsT], ...]
+
+    def on(self, day: date) -> TermsInForce[TermsT] | None:
+        """The terms in force on `day`, or None before the obligation existed."""
+        found: TermsInForce[TermsT] | None = None
+        for version in self.versions:
+            if version.effective_from <= day:
+                found = version
+        return found
+
+    @property
+    def latest(self) -> TermsInForce[TermsT]:
+        return self.versions[-1]
+
+    def latest_by(self, day: date) -> TermsInForce[TermsT]:
+        """Terms in force on `day`, or the first version if `day` precedes them all."""
+        return self.on(day) or self.versions[0]

@@ -1,0 +1,266 @@
+"""Delivered items: time entries and expense items, and their shared approval lifecycle.
+
+Billed quantities are not stored here: they are the allocations of the invoices that billed
+the item (see `domain.billing.BilledLedger`), so an item can be partly billed. What the
+item itself records is what the firm decided about it: held over a cap, released beyond the
+cap, or written off.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+
+import attrs
+
+from domain.errors import DomainError
+from domain.ids import ExpenseId, ObligationId, ResourceId, Role, TaskId, TimeEntryId
+from domain.lifecycle import LifecycleTable
+from domain.money import EXACT, Money
+
+
+class ItemState(Enum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    HELD = "held"
+    WRITTEN_OFF = "written_off"
+
+
+class ItemTrigger(Enum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    HOLD = "hold"
+    RELEASE = "release"
+    WRITE_OFF = "write_off"
+
+
+ITEM_LIFECYCLE = LifecycleTable(
+    "time entry or expense",
+    ItemState,
+    ItemTrigger,
+    [
+        (ItemTrigger.APPROVE, ItemState.SUBMITTED, ItemState.APPROVED),
+        (ItemTrigger.REJECT, ItemState.SUBMITTED, ItemState.REJECTED),
+        (ItemTrigger.HOLD, ItemState.APPROVED, ItemState.HELD),
+        (ItemTrigger.RELEASE, ItemState.HELD, ItemState.APPROVED),
+        (ItemTrigger.WRITE_OFF, [ItemState.HELD, ItemState.APPROVED], ItemState.WRITTEN_OFF),
+    ],
+)
+
+
+class NothingHeldError(DomainError):
+    """Only hours that are actually held can be released or written off."""
+
+    code = "nothing_held"
+
+
+class InvalidQuantityError(DomainError):
+    """Hours and amounts are positive and never exceed what was approved."""
+
+    code = "invalid_quantity"
+
+
+@attrs.frozen
+class ItemApproved:
+    item_id: str
+    by: str
+    at: datetime
+
+
+@attrs.frozen
+class ItemRejected:
+    item_id: str
+    reason: str
+    at: datetime
+
+
+@attrs.frozen
+class ItemHeld:
+    item_id: str
+    quantity: Decimal
+    reason: str
+    at: datetime
+
+
+@attrs.frozen
+class ItemReleased:
+    item_id: str
+    quantity: Decimal
+    by: str
+    at: datetime
+
+
+@attrs.frozen
+class ItemWrittenOff:
+    item_id: str
+    quantity: Decimal
+    reason: str
+    at: datetime
+
+
+@attrs.define(slots=False, eq=False)
+class _DeliveredItem(ABC):
+    """What time entries and expenses share: the approval lifecycle and the cap decisions."""
+
+    state: ItemState = attrs.field(default=ItemState.SUBMITTED, kw_only=True)
+    held: Decimal = attrs.field(default=Decimal(0), kw_only=True)
+    released: Decimal = attrs.field(default=Decimal(0), kw_only=True)
+    written_off: Decimal = attrs.field(default=Decimal(0), kw_only=True)
+    rejection_reason: str | None = attrs.field(default=None, kw_only=True)
+    revision: int = attrs.field(default=0, kw_only=True)
+    events: list[object] = attrs.field(factory=list, kw_only=True, repr=False)
+
+    @property
+    @abstractmethod
+    def item_id(self) -> str:
+        """The item's own id."""
+
+    @property
+    @abstractmethod
+    def quantity(self) -> Decimal:
+        """The approved quantity (hours, or cost amount for expenses)."""
+
+    def _fire(self, trigger: ItemTrigger) -> None:
+        self.state = ITEM_LIFECYCLE.next_state(self.state, trigger)
+        self.revision += 1
+
+    def approve(self, by: str, at: datetime) -> None:
+        """Only a submitted item can be approved."""
+        self._fire(ItemTrigger.APPROVE)
+        self.events.append(ItemApproved(self.item_id, by, at))
+
+    def reject(self, reason: str, at: datetime) -> None:
+        """A submitted item is rejected with a reason code."""
+        if not reason:
+            raise DomainError("a rejection needs a reason")
+        self._fire(ItemTrigger.REJECT)
+        self.rejection_reason = reason
+        self.events.append(ItemRejected(self.item_id, reason, at))
+
+    def hold(self, quantity: Decimal, reason: str, at: datetime) -> None:
+        """Hold the part over a cap until someone releases or writes it off."""
+        self._check_quantity(quantity)
+        self._fire(ItemTrigger.HOLD)
+        self.held = quantity
+        self.events.append(ItemHeld(self.item_id, quantity, reason, at))
+
+    def release(self, by: str, at: datetime) -> None:
+        """Approve the held part for billing beyond the cap."""
+        if self.held <= 0:
+            raise NothingHeldError(f"{self.item_id} has nothing held")
+        self._fire(ItemTrigger.RELEASE)
+        quantity, self.held = self.held, Decimal(0)
+        self.released = EXACT.add(self.released, quantity)
+        self.events.append(ItemReleased(self.item_id, quantity, by, at))
+
+    def write_off(self, quantity: Decimal | None, reason: str, at: datetime) -> None:
+        """Record a quantity as leakage, never billed: the held part, or a given quantity."""
+        if self.state is ItemState.HELD:
+            quantity = self.held if quantity is None else quantity
+            if quantity != self.held:
+                raise InvalidQuantityError("a hold is written off whole")
+        elif quantity is None:
+            raise InvalidQuantityError("say how much to write off")
+        self._check_quantity(quantity)
+        self._fire(ItemTrigger.WRITE_OFF)
+        self.held = Decimal(0)
+        self.written_off = EXACT.add(self.written_off, quantity)
+        self.events.append(ItemWrittenOff(self.item_id, quantity, reason, at))
+
+    def _check_quantity(self, quantity: Decimal) -> None:
+        if quantity <= 0 or quantity > self.quantity:
+            raise InvalidQuantityError(
+                f"{quantity} is not a positive quantity within the {self.quantity} approved"
+            )
+
+    @property
+    def is_billable_state(self) -> bool:
+        """Approved items bill; held items bill what is not held; written-off ones bill nothing
+        more beyond what was billed before the write-off."""
+        return self.state in (ItemState.APPROVED, ItemState.HELD, ItemState.WRITTEN_OFF)
+
+
+@attrs.define(slots=False, eq=False)
+class TimeEntry(_DeliveredItem):
+    """Hours a resource worked on a task of an engagement on one date."""
+
+    entry_id: TimeEntryId
+    obligation_id: ObligationId
+    resource_id: ResourceId
+    role: Role
+    work_date: date
+    hours: Decimal
+    task_id: TaskId = TaskId("")
+    billable: bool = True
+    cost_rate: Decimal | None = None
+
+    @classmethod
+    def submit(
+        cls,
+        entry_id: TimeEntryId,
+        obligation_id: ObligationId,
+        resource_id: ResourceId,
+        role: Role,
+        work_date: date,
+        hours: Decimal,
+        *,
+        task_id: TaskId = TaskId(""),
+        billable: bool = True,
+        cost_rate: Decimal | None = None,
+    ) -> TimeEntry:
+        """A new entry, as submitted by the time-capture system."""
+        if hours <= 0 or hours > 24:
+            raise InvalidQuantityError(f"{hours} h is not between 0 and 24 hours")
+        return cls(
+            entry_id, obligation_id, resource_id, role, work_date, hours, task_id, billable,
+            cost_rate,
+        )  # fmt: skip
+
+    @property
+    def item_id(self) -> str:
+        return self.entry_id
+
+    @property
+    def quantity(self) -> Decimal:
+        return self.hours
+
+
+@attrs.define(slots=False, eq=False)
+class ExpenseItem(_DeliveredItem):
+    """An expense incurred for an engagement: cost in the contract's currency, by category."""
+
+    expense_id: ExpenseId
+    obligation_id: ObligationId
+    resource_id: ResourceId
+    category: str
+    incurred_on: date
+    cost: Money
+    description: str = ""
+
+    @classmethod
+    def submit(
+        cls,
+        expense_id: ExpenseId,
+        obligation_id: ObligationId,
+        resource_id: ResourceId,
+        category: str,
+        incurred_on: date,
+        cost: Money,
+        description: str = "",
+    ) -> ExpenseItem:
+        """A new expense, as submitted by the expense system."""
+        if not cost.is_positive():
+            raise InvalidQuantityError(f"an expense costs more than nothing, not {cost}")
+        return cls(expense_id, obligation_id, resource_id, category, incurred_on, cost, description)
+
+    @property
+    def item_id(self) -> str:
+        return self.expense_id
+
+    @property
+    def quantity(self) -> Decimal:
+        """Expenses are allocated by cost amount (partial billing under a category cap)."""
+        return self.cost.amount
