@@ -1,4 +1,4 @@
-"""The vocabulary of billing: source references, allocations, proposed lines and what a rule returns.
+"""The vocabulary of billing: sources, allocations, proposed lines and what a rule returns.
 
 Every billing model is a pure function `bill(terms history, context) -> ObligationBilling`;
 the billing run (`domain.billing_run`) calls one per obligation and assembles the documents.

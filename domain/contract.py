@@ -96,7 +96,7 @@ class ContractVersion:
 
     @property
     def is_binding(self) -> bool:
-        """Approved versions bind, and so do superseded ones for the dates before their successor."""
+        """Approved versions bind; superseded ones still do for dates before their successor."""
         return self.state in (
             VersionState.APPROVED,
             VersionState.SUPERSEDED,
@@ -217,7 +217,9 @@ class Contract:
 
     def _ended_before(self, on: date) -> bool:
         return any(
-            v.state is VersionState.TERMINATED and v.terminated_on is not None and on > v.terminated_on
+            v.state is VersionState.TERMINATED
+            and v.terminated_on is not None
+            and on > v.terminated_on
             for v in self.versions
         )
 

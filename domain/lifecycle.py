@@ -43,9 +43,7 @@ class LifecycleTable(Generic[S, T]):
         self._edges: dict[tuple[S, T], S] = {}
         for trigger, sources, dest in rows:
             source_list = [sources] if isinstance(sources, Enum) else list(sources)
-            self._machine.add_transition(
-                trigger.value, [s.value for s in source_list], dest.value
-            )
+            self._machine.add_transition(trigger.value, [s.value for s in source_list], dest.value)
             for source in source_list:
                 self._edges[(source, trigger)] = dest
 

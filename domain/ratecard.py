@@ -1,4 +1,4 @@
-"""Rate cards: role -> hourly rate, with resource overrides, in immutable effective-dated versions."""
+"""Rate cards: role -> hourly rate, resource overrides, immutable effective-dated versions."""
 
 from __future__ import annotations
 
@@ -77,7 +77,9 @@ class RateCard:
         """The version that prices work dated `on`: latest effective date, then latest version."""
         candidates = [v for v in self.versions if v.effective_from <= on]
         if not candidates:
-            raise NoTermsInForceError(f"rate card {self.rate_card_id} has no version in force on {on}")
+            raise NoTermsInForceError(
+                f"rate card {self.rate_card_id} has no version in force on {on}"
+            )
         return max(candidates, key=lambda v: (v.effective_from, v.version))
 
     def rate_for(self, role: Role, resource: ResourceId | None, on: date) -> tuple[Money, int]:

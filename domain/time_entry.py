@@ -20,6 +20,9 @@ from domain.ids import ExpenseId, ObligationId, ResourceId, Role, TaskId, TimeEn
 from domain.lifecycle import LifecycleTable
 from domain.money import EXACT, Money
 
+#: Time booked without a PSA task code.
+NO_TASK = TaskId("")
+
 
 class ItemState(Enum):
     SUBMITTED = "submitted"
@@ -193,7 +196,7 @@ class TimeEntry(_DeliveredItem):
     role: Role
     work_date: date
     hours: Decimal
-    task_id: TaskId = TaskId("")
+    task_id: TaskId = NO_TASK
     billable: bool = True
     cost_rate: Decimal | None = None
 
@@ -207,7 +210,7 @@ class TimeEntry(_DeliveredItem):
         work_date: date,
         hours: Decimal,
         *,
-        task_id: TaskId = TaskId(""),
+        task_id: TaskId = NO_TASK,
         billable: bool = True,
         cost_rate: Decimal | None = None,
     ) -> TimeEntry:
@@ -215,9 +218,16 @@ class TimeEntry(_DeliveredItem):
         if hours <= 0 or hours > 24:
             raise InvalidQuantityError(f"{hours} h is not between 0 and 24 hours")
         return cls(
-            entry_id, obligation_id, resource_id, role, work_date, hours, task_id, billable,
+            entry_id,
+            obligation_id,
+            resource_id,
+            role,
+            work_date,
+            hours,
+            task_id,
+            billable,
             cost_rate,
-        )  # fmt: skip
+        )
 
     @property
     def item_id(self) -> str:

@@ -1,0 +1,322 @@
+"""The invoice aggregate: draft → approved (maker-checker) → issued (numbered, immutable) →
+partially paid → paid; issued → disputed → issued or credited; draft → discarded.
+
+An issued invoice is never edited: corrections are credit memos (`domain.credit_memo`) or debit
+memos that reference it. The invoice keeps, per line and source, what credit memos have taken
+back, so no credit can exceed what a line billed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+
+import attrs
+
+from domain.accounting_period import PeriodLock
+from domain.billing import LedgerEntry, SourceRef
+from domain.document import DocumentLine, DocumentTotals
+from domain.errors import DomainError, MakerCheckerError
+from domain.ids import ContractId, CustomerId, InvoiceId, LegalEntityId, PaymentId
+from domain.lifecycle import LifecycleTable
+from domain.money import EXACT, Currency, Money
+from domain.period import Period
+
+
+class InvoiceState(Enum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    ISSUED = "issued"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    DISPUTED = "disputed"
+    CREDITED = "credited"
+    DISCARDED = "discarded"
+
+
+class InvoiceTrigger(Enum):
+    APPROVE = "approve"
+    ISSUE = "issue"
+    PAY_PART = "pay_part"
+    PAY_IN_FULL = "pay_in_full"
+    DISPUTE = "dispute"
+    RESOLVE = "resolve"
+    RESOLVE_PART_PAID = "resolve_part_paid"
+    CREDIT_IN_FULL = "credit_in_full"
+    DISCARD = "discard"
+
+
+_S, _T = InvoiceState, InvoiceTrigger
+
+INVOICE_LIFECYCLE = LifecycleTable(
+    "invoice",
+    InvoiceState,
+    InvoiceTrigger,
+    [
+        (_T.APPROVE, _S.DRAFT, _S.APPROVED),
+        (_T.ISSUE, _S.APPROVED, _S.ISSUED),
+        (_T.PAY_PART, [_S.ISSUED, _S.PARTIALLY_PAID], _S.PARTIALLY_PAID),
+        (_T.PAY_IN_FULL, [_S.ISSUED, _S.PARTIALLY_PAID], _S.PAID),
+        (_T.DISPUTE, [_S.ISSUED, _S.PARTIALLY_PAID], _S.DISPUTED),
+        (_T.RESOLVE, _S.DISPUTED, _S.ISSUED),
+        (_T.RESOLVE_PART_PAID, _S.DISPUTED, _S.PARTIALLY_PAID),
+        (_T.CREDIT_IN_FULL, [_S.ISSUED, _S.PARTIALLY_PAID, _S.DISPUTED], _S.CREDITED),
+        (_T.DISCARD, _S.DRAFT, _S.DISCARDED),
+    ],
+)
+
+
+class DocumentKind(Enum):
+    INVOICE = "invoice"
+    DEBIT_MEMO = "debit_memo"
+
+
+class OverpaymentError(DomainError):
+    """A payment cannot exceed what is still owed on the invoice."""
+
+    code = "overpayment"
+
+
+@attrs.frozen
+class InvoiceEvent:
+    invoice_id: InvoiceId
+    at: datetime
+
+
+@attrs.frozen
+class InvoiceDrafted(InvoiceEvent):
+    created_by: str
+
+
+@attrs.frozen
+class InvoiceApproved(InvoiceEvent):
+    approved_by: str
+
+
+@attrs.frozen
+class InvoiceIssued(InvoiceEvent):
+    number: str
+    issue_date: date
+    gross: Money
+
+
+@attrs.frozen
+class PaymentRecorded(InvoiceEvent):
+    payment_id: PaymentId
+    amount: Money
+    received_on: date
+
+
+@attrs.frozen
+class InvoiceDisputed(InvoiceEvent):
+    reason: str
+
+
+@attrs.frozen
+class DisputeResolved(InvoiceEvent):
+    resolution: str
+
+
+@attrs.frozen
+class InvoiceCredited(InvoiceEvent):
+    credit_memo_id: str
+    gross: Money
+
+
+@attrs.frozen
+class InvoiceDiscarded(InvoiceEvent):
+    reason: str
+
+
+@attrs.define(slots=False, eq=False)
+class Invoice:
+    """An invoice (or a debit memo) for one customer, contract and currency."""
+
+    invoice_id: InvoiceId
+    customer_id: CustomerId
+    contract_id: ContractId
+    legal_entity_id: LegalEntityId
+    currency: Currency
+    period: Period
+    lines: tuple[DocumentLine, ...]
+    totals: DocumentTotals
+    created_by: str
+    kind: DocumentKind = DocumentKind.INVOICE
+    references: InvoiceId | None = None
+    state: InvoiceState = InvoiceState.DRAFT
+    approved_by: str | None = None
+    number: str | None = None
+    issue_date: date | None = None
+    paid: Money | None = None
+    credited: Money | None = None
+    dispute_reason: str | None = None
+    credit_reservations: dict[tuple[int, SourceRef], tuple[Decimal, Decimal]] = attrs.field(
+        factory=dict
+    )
+    revision: int = 0
+    events: list[object] = attrs.field(factory=list, repr=False)
+
+    @classmethod
+    def draft(
+        cls,
+        invoice_id: InvoiceId,
+        customer_id: CustomerId,
+        contract_id: ContractId,
+        legal_entity_id: LegalEntityId,
+        period: Period,
+        lines: tuple[DocumentLine, ...],
+        totals: DocumentTotals,
+        created_by: str,
+        at: datetime,
+        kind: DocumentKind = DocumentKind.INVOICE,
+        references: InvoiceId | None = None,
+    ) -> Invoice:
+        """A new draft from a billing proposal (or an adjustment)."""
+        if not lines:
+            raise DomainError("an invoice needs at least one line")
+        invoice = cls(
+            invoice_id,
+            customer_id,
+            contract_id,
+            legal_entity_id,
+            totals.net.currency,
+            period,
+            lines,
+            totals,
+            created_by,
+            kind,
+            references,
+        )
+        invoice.events.append(InvoiceDrafted(invoice_id, at, created_by))
+        return invoice
+
+    @property
+    def amount_paid(self) -> Money:
+        return self.paid or Money.zero(self.currency)
+
+    @property
+    def amount_credited(self) -> Money:
+        return self.credited or Money.zero(self.currency)
+
+    @property
+    def outstanding(self) -> Money:
+        """What the customer still owes: gross less payments and issued credits."""
+        return self.totals.gross - self.amount_paid - self.amount_credited
+
+    @property
+    def is_committed(self) -> bool:
+        """Drafts, approved and issued documents hold their allocations; discarded ones do not."""
+        return self.state is not InvoiceState.DISCARDED
+
+    def _fire(self, trigger: InvoiceTrigger, event: InvoiceEvent) -> None:
+        self.state = INVOICE_LIFECYCLE.next_state(self.state, trigger)
+        self.revision += 1
+        self.events.append(event)
+
+    def approve(self, by: str, at: datetime) -> None:
+        """Maker-checker: whoever created the invoice cannot approve it."""
+        if by == self.created_by:
+            raise MakerCheckerError(
+                f"{by} created invoice {self.invoice_id} and cannot also approve it"
+            )
+        self._fire(InvoiceTrigger.APPROVE, InvoiceApproved(self.invoice_id, at, by))
+        self.approved_by = by
+
+    def issue(self, number: str, on: date, at: datetime, lock: PeriodLock) -> None:
+        """Number and issue an approved invoice; it is immutable from now on."""
+        if not number:
+            raise DomainError("an issued invoice needs a number")
+        lock.check(on, "issue an invoice")
+        gross = self.totals.gross
+        self._fire(InvoiceTrigger.ISSUE, InvoiceIssued(self.invoice_id, at, number, on, gross))
+        self.number, self.issue_date = number, on
+
+    def discard(self, reason: str, at: datetime) -> None:
+        """A draft can be thrown away; its allocations return to unbilled."""
+        self._fire(InvoiceTrigger.DISCARD, InvoiceDiscarded(self.invoice_id, at, reason))
+
+    def record_payment(
+        self, payment_id: PaymentId, amount: Money, on: date, at: datetime, lock: PeriodLock
+    ) -> None:
+        """A payment reduces what is owed; it never exceeds it."""
+        if not amount.is_positive():
+            raise DomainError("a payment is a positive amount")
+        if amount > self.outstanding:
+            raise OverpaymentError(
+                f"payment {amount} exceeds the {self.outstanding} outstanding on "
+                f"invoice {self.number or self.invoice_id}"
+            )
+        lock.check(on, "record a payment")
+        full = amount == self.outstanding
+        event = PaymentRecorded(self.invoice_id, at, payment_id, amount, on)
+        self._fire(InvoiceTrigger.PAY_IN_FULL if full else InvoiceTrigger.PAY_PART, event)
+        self.paid = self.amount_paid + amount
+
+    def open_dispute(self, reason: str, at: datetime) -> None:
+        """The client disputes an issued invoice."""
+        if not reason:
+            raise DomainError("a dispute needs a reason")
+        self._fire(InvoiceTrigger.DISPUTE, InvoiceDisputed(self.invoice_id, at, reason))
+        self.dispute_reason = reason
+
+    def resolve_dispute(self, resolution: str, at: datetime) -> None:
+        """Close the dispute; the invoice stands (any correction is a credit memo)."""
+        trigger = (
+            InvoiceTrigger.RESOLVE_PART_PAID
+            if self.amount_paid.is_positive()
+            else InvoiceTrigger.RESOLVE
+        )
+        self._fire(trigger, DisputeResolved(self.invoice_id, at, resolution))
+
+    def line(self, line_no: int) -> DocumentLine:
+        for line in self.lines:
+            if line.line_no == line_no:
+                return line
+        raise DomainError(f"invoice {self.invoice_id} has no line {line_no}")
+
+    def creditable(self, line_no: int, source: SourceRef) -> tuple[Decimal, Decimal]:
+        """(quantity, exact amount) of one allocation not yet taken back by a credit memo."""
+        for alloc in self.line(line_no).allocations:
+            if alloc.source == source:
+                qty, amount = self.credit_reservations.get((line_no, source), (Decimal(0),) * 2)
+                return (
+                    EXACT.subtract(alloc.quantity, qty),
+                    EXACT.subtract(alloc.amount.amount, amount),
+                )
+        raise DomainError(f"line {line_no} of invoice {self.invoice_id} did not bill {source}")
+
+    def reserve_credit(
+        self, line_no: int, source: SourceRef, quantity: Decimal, amount: Decimal
+    ) -> None:
+        """Record that a credit memo takes back this quantity (checked by the credit memo)."""
+        qty, value = self.credit_reservations.get((line_no, source), (Decimal(0),) * 2)
+        self.credit_reservations[(line_no, source)] = (
+            EXACT.add(qty, quantity),
+            EXACT.add(value, amount),
+        )
+        self.revision += 1
+
+    def apply_credit(self, credit_memo_id: str, gross: Money, at: datetime) -> None:
+        """An issued credit memo reduces what is owed; a full credit closes the invoice."""
+        self.credited = self.amount_credited + gross
+        event = InvoiceCredited(self.invoice_id, at, credit_memo_id, gross)
+        if self.outstanding.is_zero() and not self.amount_paid.is_positive():
+            self._fire(InvoiceTrigger.CREDIT_IN_FULL, event)
+            return
+        if self.state is InvoiceState.DISPUTED:
+            self.resolve_dispute(f"credit memo {credit_memo_id}", at)
+        self.revision += 1
+        self.events.append(event)
+
+    def ledger_entries(self) -> list[LedgerEntry]:
+        """This document's allocations as billed quantities (nothing once discarded)."""
+        if not self.is_committed:
+            return []
+        return [
+            LedgerEntry(
+                self.invoice_id, line.obligation_id, a.source, a.quantity, a.amount, a.terms
+            )
+            for line in self.lines
+            for a in line.allocations
+        ]

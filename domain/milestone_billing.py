@@ -1,0 +1,216 @@
+"""Milestone billing: each milestone bills its amount once accepted, less a retention
+(holdback) that is released as its own line at final acceptance.
+
+A milestone's amount is either fixed or a percentage of the obligation's fee; percentages are
+split over the fee by largest remainder so the milestones always sum exactly to the fee.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+import attrs
+
+from domain.billing import (
+    Allocation,
+    LineKind,
+    ObligationBilling,
+    ObligationHistory,
+    ProposedLine,
+    SourceKind,
+    SourceRef,
+    TermsInForce,
+)
+from domain.errors import InvalidTermsError
+from domain.ids import MilestoneId, ObligationId
+from domain.milestone import Milestone, MilestoneState
+from domain.money import EXACT, Currency, Money, allocate
+from domain.obligation import BillingContext, RevenueContext, register_billing_model
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+
+
+@attrs.frozen
+class MilestoneSpec:
+    """One contractual milestone: a fixed amount or a percentage of the fee."""
+
+    milestone_id: MilestoneId
+    name: str
+    percentage: Decimal | None = None
+    amount: Decimal | None = None
+    final: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if (self.percentage is None) == (self.amount is None):
+            raise InvalidTermsError(
+                f"milestone {self.milestone_id} needs either a percentage or an amount"
+            )
+
+
+@attrs.frozen
+class MilestoneTerms:
+    """A fee billed by milestones on acceptance, with an optional retention percentage."""
+
+    obligation_id: ObligationId
+    name: str
+    currency: Currency
+    fee: Decimal
+    milestones: tuple[MilestoneSpec, ...]
+    retention_percent: Decimal = ZERO
+    passive_acceptance_days: int | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if not self.milestones:
+            raise InvalidTermsError("a milestone obligation needs at least one milestone")
+        ids = [m.milestone_id for m in self.milestones]
+        if len(set(ids)) != len(ids):
+            raise InvalidTermsError("milestone ids repeat")
+        if not ZERO <= self.retention_percent < HUNDRED:
+            raise InvalidTermsError("retention is a percentage from 0 up to (not including) 100")
+        if self.fee < 0:
+            raise InvalidTermsError("a fee cannot be negative")
+        percents = [m.percentage for m in self.milestones if m.percentage is not None]
+        amounts = [m.amount for m in self.milestones if m.amount is not None]
+        if percents and amounts:
+            raise InvalidTermsError("milestones are all percentages or all amounts, not a mix")
+        if percents and sum(percents, ZERO) != HUNDRED:
+            raise InvalidTermsError(f"milestone percentages sum to {sum(percents)}, not 100")
+        if amounts and sum(amounts, ZERO) != self.fee:
+            raise InvalidTermsError(
+                f"milestone amounts sum to {sum(amounts)}, not the fee {self.fee}"
+            )
+        if self.fee != Money(self.fee, self.currency).quantized().amount:
+            raise InvalidTermsError(f"{self.fee} is not a whole number of {self.currency} units")
+
+    def amounts(self) -> dict[MilestoneId, Money]:
+        """Each milestone's amount; they sum exactly to the fee."""
+        fee = Money(self.fee, self.currency)
+        weights = [m.percentage if m.percentage is not None else m.amount for m in self.milestones]
+        parts = allocate(fee, [w for w in weights if w is not None])
+        return {m.milestone_id: part for m, part in zip(self.milestones, parts, strict=True)}
+
+    def retention_on(self, amount: Money) -> Money:
+        """The holdback withheld from one milestone's invoice, rounded half-up."""
+        return amount.times(EXACT.divide(self.retention_percent, HUNDRED)).quantized()
+
+    @property
+    def final_milestones(self) -> tuple[MilestoneId, ...]:
+        """The milestones whose acceptance releases the retention (all of them if none is
+        marked final)."""
+        marked = tuple(m.milestone_id for m in self.milestones if m.final)
+        return marked or tuple(m.milestone_id for m in self.milestones)
+
+
+ACCEPTED_STATES = (MilestoneState.ACCEPTED, MilestoneState.INVOICED)
+
+
+def _accepted(milestones: Sequence[Milestone], obligation_id: ObligationId) -> set[MilestoneId]:
+    return {
+        m.milestone_id
+        for m in milestones
+        if m.obligation_id == obligation_id and m.state in ACCEPTED_STATES
+    }
+
+
+def bill_milestones(
+    history: ObligationHistory[MilestoneTerms], ctx: BillingContext
+) -> ObligationBilling:
+    """Bill every accepted milestone not yet billed; release retention at final acceptance."""
+    in_force: TermsInForce[MilestoneTerms] = history.latest_by(ctx.period.end)
+    terms = in_force.terms
+    accepted = _accepted(ctx.milestones, history.obligation_id)
+    amounts = terms.amounts()
+    lines: list[ProposedLine] = []
+    withheld_now: list[Allocation] = []
+    for spec in terms.milestones:
+        source = SourceRef(SourceKind.MILESTONE, spec.milestone_id)
+        if spec.milestone_id not in accepted or ctx.ledger.is_billed(source):
+            continue
+        amount = amounts[spec.milestone_id]
+        lines.append(
+            ProposedLine.from_allocations(
+                history.obligation_id,
+                LineKind.MILESTONE,
+                f"{terms.name}: {spec.name}",
+                amount,
+                [Allocation(source, Decimal(1), amount, in_force.label)],
+            )
+        )
+        retention = terms.retention_on(amount)
+        if retention.is_positive():
+            withheld = Allocation(
+                SourceRef(SourceKind.RETENTION, f"{spec.milestone_id}:withheld"),
+                Decimal(1),
+                -retention,
+                in_force.label,
+            )
+            withheld_now.append(withheld)
+            lines.append(
+                ProposedLine.from_allocations(
+                    history.obligation_id,
+                    LineKind.RETENTION_WITHHELD,
+                    f"{terms.name}: retention withheld on {spec.name} "
+                    f"({terms.retention_percent:g} %)",
+                    -retention,
+                    [withheld],
+                )
+            )
+    lines.extend(_retention_releases(history, ctx, terms, accepted, amounts, in_force.label))
+    return ObligationBilling(tuple(lines))
+
+
+def _retention_releases(
+    history: ObligationHistory[MilestoneTerms],
+    ctx: BillingContext,
+    terms: MilestoneTerms,
+    accepted: set[MilestoneId],
+    amounts: dict[MilestoneId, Money],
+    label: str,
+) -> list[ProposedLine]:
+    """One release line per milestone whose retention was withheld, once the final one is
+    accepted."""
+    if not all(mid in accepted for mid in terms.final_milestones):
+        return []
+    lines = []
+    for spec in terms.milestones:
+        released = SourceRef(SourceKind.RETENTION, f"{spec.milestone_id}:released")
+        retention = terms.retention_on(amounts[spec.milestone_id])
+        if (
+            spec.milestone_id in accepted
+            and retention.is_positive()
+            and not ctx.ledger.is_billed(released)
+        ):
+            lines.append(
+                ProposedLine.from_allocations(
+                    history.obligation_id,
+                    LineKind.RETENTION_RELEASE,
+                    f"{terms.name}: retention on {spec.name} released at final acceptance",
+                    retention,
+                    [Allocation(released, Decimal(1), retention, label)],
+                )
+            )
+    return lines
+
+
+def recognise_milestones(history: ObligationHistory[MilestoneTerms], ctx: RevenueContext) -> Money:
+    """Revenue on acceptance: the full amount of every milestone accepted by `as_of`."""
+    terms = history.latest_by(ctx.as_of).terms
+    amounts = terms.amounts()
+    total = Money.zero(ctx.currency)
+    for m in ctx.milestones:
+        if (
+            m.obligation_id == history.obligation_id
+            and m.state in ACCEPTED_STATES
+            and m.accepted_on is not None
+            and m.accepted_on <= ctx.as_of
+            and m.milestone_id in amounts
+        ):
+            total = total + amounts[m.milestone_id]
+    return total
+
+
+MILESTONES = register_billing_model(
+    "milestones", MilestoneTerms, bill_milestones, recognise_milestones
+)

@@ -1,0 +1,458 @@
+"""Time and materials: hours x rate per entry, expenses at cost plus markup, not-to-exceed caps.
+
+Rules, as the contract states them:
+- the rate is the rate card version in force on the *work date*; a resource override beats the
+  role rate; billable hours may be rounded per entry to an increment (up or to nearest);
+- time on non-billable tasks is costed, never billed; a daily cap per person makes the hours
+  above it non-billable (entries of one person and day taken in id order);
+- a cap on amount and/or hours per obligation: the entry that crosses it is split at the cap
+  and the part above follows the overage policy (bill and flag / hold / write off / block);
+- expenses bill at cost x (1 + markup) within per-category caps on billed cost;
+- order matters for caps, so entries are taken by work date, then id.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from enum import Enum
+from types import MappingProxyType
+
+import attrs
+
+from domain.billing import (
+    Allocation,
+    BilledLedger,
+    Disposition,
+    Exclusion,
+    LineKind,
+    ObligationBilling,
+    ObligationHistory,
+    ProposedLine,
+    SourceKind,
+    SourceRef,
+)
+from domain.errors import CapExceededError, InvalidTermsError, NoTermsInForceError
+from domain.ids import ObligationId, RateCardId, Role
+from domain.money import EXACT, Currency, Money
+from domain.obligation import BillingContext, RevenueContext, register_billing_model
+from domain.ratecard import RateCard
+from domain.time_entry import ExpenseItem, ItemState, TimeEntry
+
+ZERO = Decimal(0)
+#: Hours are recorded to the micro-hour when an entry is split exactly at an amount cap.
+HOUR_QUANTUM = Decimal("0.000001")
+
+
+class IncrementRounding(Enum):
+    UP = "up"
+    NEAREST = "nearest"
+
+
+class OveragePolicy(Enum):
+    """What happens to the part of an entry above a not-to-exceed cap."""
+
+    BILL = "bill"
+    HOLD = "hold"
+    WRITE_OFF = "write_off"
+    BLOCK = "block"
+
+
+@attrs.frozen
+class NotToExceed:
+    """A cap on billed amount and/or billed hours for one obligation."""
+
+    amount: Decimal | None = None
+    hours: Decimal | None = None
+    policy: OveragePolicy = OveragePolicy.HOLD
+
+    def __attrs_post_init__(self) -> None:
+        if self.amount is None and self.hours is None:
+            raise InvalidTermsError("a not-to-exceed cap needs an amount, hours or both")
+        if (self.amount is not None and self.amount < 0) or (
+            self.hours is not None and self.hours < 0
+        ):
+            raise InvalidTermsError("caps cannot be negative")
+
+
+def _frozen_caps(value: Mapping[str, Decimal]) -> Mapping[str, Decimal]:
+    return MappingProxyType({k: Decimal(v) for k, v in value.items()})
+
+
+@attrs.frozen
+class ExpensePolicy:
+    """Expenses billed at cost x (1 + markup), billed cost capped per category."""
+
+    markup: Decimal = ZERO
+    category_caps: Mapping[str, Decimal] = attrs.field(factory=dict, converter=_frozen_caps)
+
+
+@attrs.frozen
+class TimeAndMaterialsTerms:
+    """Bill approved time at the rate card in force on the work date, and expenses at cost."""
+
+    obligation_id: ObligationId
+    name: str
+    currency: Currency
+    rate_card_id: RateCardId
+    billing_increment: Decimal | None = None
+    increment_rounding: IncrementRounding = IncrementRounding.UP
+    daily_cap_hours: Decimal | None = None
+    cap: NotToExceed | None = None
+    expenses: ExpensePolicy | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.billing_increment is not None and self.billing_increment <= 0:
+            raise InvalidTermsError("a billing increment must be positive")
+        if self.daily_cap_hours is not None and self.daily_cap_hours <= 0:
+            raise InvalidTermsError("a daily cap must be positive")
+
+
+def round_to_increment(hours: Decimal, terms: TimeAndMaterialsTerms) -> Decimal:
+    """Billable hours of one entry after the contract's increment rounding."""
+    if terms.billing_increment is None:
+        return hours
+    units = EXACT.divide(hours, terms.billing_increment)
+    mode = ROUND_CEILING if terms.increment_rounding is IncrementRounding.UP else ROUND_HALF_UP
+    whole = units.quantize(Decimal(1), rounding=mode, context=EXACT)
+    return EXACT.multiply(whole, terms.billing_increment)
+
+
+@attrs.frozen
+class PricedEntry:
+    """One entry's billable hours and rate under the terms in force on its work date."""
+
+    entry: TimeEntry
+    billable_hours: Decimal
+    rate: Money
+    terms_label: str
+    role: Role
+
+
+def price_entries(
+    history: ObligationHistory[TimeAndMaterialsTerms],
+    rate_cards: Mapping[RateCardId, RateCard],
+    entries: Iterable[TimeEntry],
+) -> list[PricedEntry]:
+    """Billable hours and rate per entry, in billing order (work date, then id).
+
+    Non-billable tasks give zero billable hours; the daily cap per person trims each person's
+    day in entry-id order.
+    """
+    ordered = sorted(entries, key=lambda e: (e.work_date, e.entry_id))
+    used_today: defaultdict[tuple[str, date], Decimal] = defaultdict(Decimal)
+    priced = []
+    for entry in sorted(ordered, key=lambda e: (e.resource_id, e.work_date, e.entry_id)):
+        in_force = history.on(entry.work_date)
+        if in_force is None:
+            raise NoTermsInForceError(
+                f"time entry {entry.entry_id} on {entry.work_date} precedes obligation "
+                f"{history.obligation_id}"
+            )
+        terms = in_force.terms
+        card = rate_cards.get(terms.rate_card_id)
+        if card is None:
+            raise NoTermsInForceError(f"rate card {terms.rate_card_id} is unknown")
+        rate, card_version = card.rate_for(entry.role, entry.resource_id, entry.work_date)
+        hours = round_to_increment(entry.hours, terms) if entry.billable else ZERO
+        if terms.daily_cap_hours is not None and hours > 0:
+            key = (entry.resource_id, entry.work_date)
+            allowed = max(ZERO, min(hours, terms.daily_cap_hours - used_today[key]))
+            used_today[key] += allowed
+            hours = allowed
+        label = f"{in_force.label}, rate card {card.rate_card_id} v{card_version}"
+        priced.append(PricedEntry(entry, hours, rate, label, entry.role))
+    order = {e.entry_id: i for i, e in enumerate(ordered)}
+    return sorted(priced, key=lambda p: order[p.entry.entry_id])
+
+
+@attrs.frozen
+class _Portion:
+    entry: PricedEntry
+    hours: Decimal
+    amount: Decimal
+    over_cap: bool
+    released: bool
+
+
+class _CapMeter:
+    """What is left under the cap as a run walks the entries in order."""
+
+    def __init__(self, cap: NotToExceed | None, billed_amount: Decimal, billed_hours: Decimal):
+        self.cap = cap
+        self.amount_left = None if cap is None or cap.amount is None else cap.amount - billed_amount
+        self.hours_left = None if cap is None or cap.hours is None else cap.hours - billed_hours
+
+    def split(self, hours: Decimal, rate: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+        """(hours within the cap, their exact value, hours above the cap)."""
+        fit_hours, fit_amount = hours, EXACT.multiply(hours, rate)
+        if self.hours_left is not None and fit_hours > self.hours_left:
+            fit_hours = max(ZERO, self.hours_left)
+            fit_amount = EXACT.multiply(fit_hours, rate)
+        if self.amount_left is not None and fit_amount > self.amount_left:
+            fit_amount = max(ZERO, self.amount_left)
+            exact_hours = EXACT.divide(fit_amount, rate)
+            fit_hours = exact_hours.quantize(HOUR_QUANTUM, rounding=ROUND_HALF_UP, context=EXACT)
+        return fit_hours, fit_amount, hours - fit_hours
+
+    def consume(self, hours: Decimal, amount: Decimal) -> None:
+        if self.hours_left is not None:
+            self.hours_left -= hours
+        if self.amount_left is not None:
+            self.amount_left -= amount
+
+
+def _walk(
+    terms_cap: NotToExceed | None,
+    priced: Sequence[PricedEntry],
+    ledger: BilledLedger,
+    obligation_id: ObligationId,
+    currency: Currency,
+) -> tuple[list[_Portion], list[Exclusion]]:
+    """Split every open entry at the cap, in order; say what bills and what does not."""
+    meter = _CapMeter(
+        terms_cap,
+        ledger.obligation_billed_amount(obligation_id, currency).amount,
+        ledger.obligation_billed_hours(obligation_id),
+    )
+    portions: list[_Portion] = []
+    exclusions: list[Exclusion] = []
+    for p in priced:
+        ref = SourceRef(SourceKind.TIME_ENTRY, p.entry.entry_id)
+        settled = ledger.settled(ref) + p.entry.held + p.entry.written_off
+        open_hours = p.billable_hours - settled
+        if open_hours <= 0:
+            continue
+        rate = p.rate.amount
+        released = min(open_hours, p.entry.released)
+        if released > 0:
+            amount = EXACT.multiply(released, rate)
+            portions.append(_Portion(p, released, amount, over_cap=True, released=True))
+            meter.consume(released, amount)
+            open_hours -= released
+            if open_hours <= 0:
+                continue
+        fit_hours, fit_amount, over_hours = meter.split(open_hours, rate)
+        if fit_hours > 0:
+            portions.append(_Portion(p, fit_hours, fit_amount, over_cap=False, released=False))
+            meter.consume(fit_hours, fit_amount)
+        if over_hours <= 0:
+            continue
+        over_amount = EXACT.subtract(EXACT.multiply(open_hours, rate), fit_amount)
+        policy = terms_cap.policy if terms_cap is not None else OveragePolicy.BILL
+        if policy is OveragePolicy.BILL:
+            portions.append(_Portion(p, over_hours, over_amount, over_cap=True, released=False))
+            meter.consume(over_hours, over_amount)
+            continue
+        disposition, reason = {
+            OveragePolicy.HOLD: (Disposition.HELD, "over_cap_hold"),
+            OveragePolicy.WRITE_OFF: (Disposition.WRITTEN_OFF, "over_cap_write_off"),
+            OveragePolicy.BLOCK: (Disposition.HELD, "over_cap_blocked"),
+        }[policy]
+        exclusions.append(
+            Exclusion(
+                obligation_id, ref, over_hours, Money(over_amount, currency), disposition, reason
+            )
+        )
+    return portions, exclusions
+
+
+def _time_lines(
+    obligation_id: ObligationId, portions: Sequence[_Portion], currency: Currency, name: str
+) -> list[ProposedLine]:
+    groups: dict[tuple[bool, Role, Decimal, str], list[_Portion]] = {}
+    for portion in portions:
+        key = (
+            portion.over_cap,
+            portion.entry.role,
+            portion.entry.rate.amount,
+            portion.entry.terms_label,
+        )
+        groups.setdefault(key, []).append(portion)
+    lines = []
+    for (over_cap, role, rate, label), group in sorted(groups.items(), key=lambda kv: kv[0]):
+        allocations = [
+            Allocation(
+                SourceRef(SourceKind.TIME_ENTRY, g.entry.entry.entry_id),
+                g.hours,
+                Money(g.amount, currency),
+                label,
+            )
+            for g in group
+        ]
+        flags: tuple[str, ...] = ()
+        if over_cap:
+            released = all(g.released for g in group)
+            flags = ("approved_over_cap",) if released else ("over_cap",)
+        lines.append(
+            ProposedLine.from_allocations(
+                obligation_id,
+                LineKind.TIME_OVER_CAP if over_cap else LineKind.TIME,
+                f"{name}: {role}" + (" (over cap)" if over_cap else ""),
+                Money(rate, currency),
+                allocations,
+                flags=flags,
+            )
+        )
+    return lines
+
+
+def _expense_lines(
+    history: ObligationHistory[TimeAndMaterialsTerms], ctx: BillingContext
+) -> tuple[list[ProposedLine], list[Exclusion]]:
+    obligation_id = history.obligation_id
+    mine = sorted(
+        (x for x in ctx.expenses if _open_item(x, obligation_id, ctx.period.end)),
+        key=lambda x: (x.incurred_on, x.expense_id),
+    )
+    billed_cost_by_category: defaultdict[str, Decimal] = defaultdict(Decimal)
+    for x in ctx.expenses:
+        if x.obligation_id == obligation_id:
+            ref = SourceRef(SourceKind.EXPENSE, x.expense_id)
+            billed_cost_by_category[x.category] += ctx.ledger.billed_quantity(ref)
+    groups: dict[tuple[str, Decimal, str], list[Allocation]] = {}
+    exclusions: list[Exclusion] = []
+    for item in mine:
+        in_force = history.on(item.incurred_on)
+        policy = in_force.terms.expenses if in_force is not None else None
+        if in_force is None or policy is None:
+            continue  # costed, not billable under these terms
+        ref = SourceRef(SourceKind.EXPENSE, item.expense_id)
+        open_cost = item.cost.amount - ctx.ledger.settled(ref) - item.held - item.written_off
+        if open_cost <= 0:
+            continue
+        cap = policy.category_caps.get(item.category)
+        billable = open_cost
+        if cap is not None:
+            billable = max(ZERO, min(open_cost, cap - billed_cost_by_category[item.category]))
+            if billable < open_cost:
+                over = open_cost - billable
+                exclusions.append(
+                    Exclusion(
+                        obligation_id,
+                        ref,
+                        over,
+                        Money(over, ctx.currency),
+                        Disposition.WRITTEN_OFF,
+                        "expense_category_cap",
+                    )
+                )
+        if billable <= 0:
+            continue
+        billed_cost_by_category[item.category] += billable
+        factor = EXACT.add(Decimal(1), policy.markup)
+        amount = Money(EXACT.multiply(billable, factor), ctx.currency)
+        key = (item.category, policy.markup, in_force.label)
+        groups.setdefault(key, []).append(Allocation(ref, billable, amount, in_force.label))
+    lines = [
+        ProposedLine.from_allocations(
+            obligation_id,
+            LineKind.EXPENSE,
+            f"Expenses: {category}" + (f" (+{markup * 100:g} %)" if markup else ""),
+            Money(EXACT.add(Decimal(1), markup), ctx.currency),
+            allocations,
+        )
+        for (category, markup, _label), allocations in sorted(groups.items(), key=lambda kv: kv[0])
+    ]
+    return lines, exclusions
+
+
+def _open_item(item: TimeEntry | ExpenseItem, obligation_id: ObligationId, until: date) -> bool:
+    day = item.work_date if isinstance(item, TimeEntry) else item.incurred_on
+    return item.obligation_id == obligation_id and item.is_billable_state and day <= until
+
+
+def bill_time_and_materials(
+    history: ObligationHistory[TimeAndMaterialsTerms], ctx: BillingContext
+) -> ObligationBilling:
+    """Bill the open approved hours and expenses dated up to the end of the period."""
+    oid = history.obligation_id
+    entries = [e for e in ctx.time_entries if _open_item(e, oid, ctx.period.end)]
+    priced = price_entries(history, ctx.rate_cards, entries)
+    cap = history.latest_by(ctx.period.end).terms.cap
+    portions, exclusions = _walk(cap, priced, ctx.ledger, oid, ctx.currency)
+    name = history.latest.terms.name
+    lines = _time_lines(oid, portions, ctx.currency, name)
+    expense_lines, expense_exclusions = _expense_lines(history, ctx)
+    return ObligationBilling(tuple(lines + expense_lines), tuple(exclusions + expense_exclusions))
+
+
+def admit_time_entry(
+    history: ObligationHistory[TimeAndMaterialsTerms],
+    rate_cards: Mapping[RateCardId, RateCard],
+    accepted: Iterable[TimeEntry],
+    candidate: TimeEntry,
+) -> None:
+    """Refuse, at ingestion, an entry that would cross a cap whose policy is `block`."""
+    in_force = history.on(candidate.work_date)
+    if in_force is None:
+        raise NoTermsInForceError(
+            f"{candidate.work_date} is outside obligation {history.obligation_id}"
+        )
+    cap = in_force.terms.cap
+    if cap is None or cap.policy is not OveragePolicy.BLOCK:
+        return
+    priced = price_entries(history, rate_cards, [*accepted, candidate])
+    hours = sum((p.billable_hours for p in priced), ZERO)
+    amount = sum((EXACT.multiply(p.billable_hours, p.rate.amount) for p in priced), ZERO)
+    if (cap.hours is not None and hours > cap.hours) or (
+        cap.amount is not None and amount > cap.amount
+    ):
+        raise CapExceededError(
+            f"time entry {candidate.entry_id} would take obligation {history.obligation_id} "
+            f"to {hours} h / {amount} {history.latest.terms.currency}, over its cap "
+            f"({cap.hours} h / {cap.amount}); the contract blocks overage"
+        )
+
+
+def recognise_time_and_materials(
+    history: ObligationHistory[TimeAndMaterialsTerms], ctx: RevenueContext
+) -> Money:
+    """Revenue as incurred: approved time at billable value (within the cap), plus expenses."""
+    oid = history.obligation_id
+    entries = [
+        e
+        for e in ctx.time_entries
+        if e.obligation_id == oid
+        and e.work_date <= ctx.as_of
+        and e.state in (ItemState.APPROVED, ItemState.HELD, ItemState.WRITTEN_OFF)
+    ]
+    priced = price_entries(history, ctx.rate_cards, entries)
+    cap = history.latest_by(ctx.as_of).terms.cap
+    portions, _ = _walk(cap, priced, BilledLedger(), oid, ctx.currency)
+    total = sum((p.amount for p in portions), ZERO)
+    for item in ctx.expenses:
+        in_force = history.on(item.incurred_on)
+        if (
+            item.obligation_id == oid
+            and item.incurred_on <= ctx.as_of
+            and item.is_billable_state
+            and in_force is not None
+            and in_force.terms.expenses is not None
+        ):
+            billable = item.cost.amount - item.written_off
+            factor = EXACT.add(Decimal(1), in_force.terms.expenses.markup)
+            total = EXACT.add(total, EXACT.multiply(billable, factor))
+    return Money(total, ctx.currency).quantized()
+
+
+def cost_of_time(entries: Iterable[TimeEntry]) -> Decimal:
+    """Cost of approved time (hours x cost rate) for margin, billable or not."""
+    return sum(
+        (
+            EXACT.multiply(e.hours, e.cost_rate)
+            for e in entries
+            if e.cost_rate is not None and e.is_billable_state
+        ),
+        ZERO,
+    )
+
+
+TIME_AND_MATERIALS = register_billing_model(
+    "time_and_materials",
+    TimeAndMaterialsTerms,
+    bill_time_and_materials,
+    recognise_time_and_materials,
+)
