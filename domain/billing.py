@@ -17,7 +17,7 @@ import attrs
 
 from domain.errors import DomainError
 from domain.ids import ObligationId
-from domain.money import EXACT, Currency, Money, money_sum
+from domain.money import EXACT, Currency, Money, dsum, money_sum
 from domain.period import Period
 
 
@@ -97,7 +97,7 @@ class ProposedLine:
         allocs = tuple(allocations)
         if not allocs:
             raise DomainError("a line must bill at least one source quantity")
-        quantity = sum((a.quantity for a in allocs), Decimal(0))
+        quantity = dsum(a.quantity for a in allocs)
         exact = money_sum((a.amount for a in allocs), unit_price.currency)
         return cls(
             obligation_id,

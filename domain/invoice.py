@@ -286,6 +286,14 @@ class Invoice:
                 )
         raise DomainError(f"line {line_no} of invoice {self.invoice_id} did not bill {source}")
 
+    def credited_exact(self, line_no: int) -> Decimal:
+        """Exact value of one line taken back so far by credit memos (drafts included)."""
+        total = Decimal(0)
+        for (reserved_line, _source), (_qty, amount) in self.credit_reservations.items():
+            if reserved_line == line_no:
+                total = EXACT.add(total, amount)
+        return total
+
     def reserve_credit(
         self, line_no: int, source: SourceRef, quantity: Decimal, amount: Decimal
     ) -> None:
@@ -301,7 +309,9 @@ class Invoice:
         """An issued credit memo reduces what is owed; a full credit closes the invoice."""
         self.credited = self.amount_credited + gross
         event = InvoiceCredited(self.invoice_id, at, credit_memo_id, gross)
-        if self.outstanding.is_zero() and not self.amount_paid.is_positive():
+        if not self.outstanding.is_positive():
+            # Nothing left to collect: the credit closes the invoice (any overpayment it
+            # creates is refunded or applied by receivables, outside this invoice).
             self._fire(InvoiceTrigger.CREDIT_IN_FULL, event)
             return
         if self.state is InvoiceState.DISPUTED:

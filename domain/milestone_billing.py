@@ -25,7 +25,7 @@ from domain.billing import (
 from domain.errors import InvalidTermsError
 from domain.ids import MilestoneId, ObligationId
 from domain.milestone import Milestone, MilestoneState
-from domain.money import EXACT, Currency, Money, allocate
+from domain.money import EXACT, Currency, Money, allocate, dsum
 from domain.obligation import BillingContext, RevenueContext, register_billing_model
 
 ZERO = Decimal(0)
@@ -75,9 +75,9 @@ class MilestoneTerms:
         amounts = [m.amount for m in self.milestones if m.amount is not None]
         if percents and amounts:
             raise InvalidTermsError("milestones are all percentages or all amounts, not a mix")
-        if percents and sum(percents, ZERO) != HUNDRED:
+        if percents and dsum(percents) != HUNDRED:
             raise InvalidTermsError(f"milestone percentages sum to {sum(percents)}, not 100")
-        if amounts and sum(amounts, ZERO) != self.fee:
+        if amounts and dsum(amounts) != self.fee:
             raise InvalidTermsError(
                 f"milestone amounts sum to {sum(amounts)}, not the fee {self.fee}"
             )

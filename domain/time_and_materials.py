@@ -36,7 +36,7 @@ from domain.billing import (
 )
 from domain.errors import CapExceededError, InvalidTermsError, NoTermsInForceError
 from domain.ids import ObligationId, RateCardId, Role
-from domain.money import EXACT, Currency, Money
+from domain.money import EXACT, Currency, Money, dsum
 from domain.obligation import BillingContext, RevenueContext, register_billing_model
 from domain.ratecard import RateCard
 from domain.time_entry import ExpenseItem, ItemState, TimeEntry
@@ -159,8 +159,9 @@ def price_entries(
         hours = round_to_increment(entry.hours, terms) if entry.billable else ZERO
         if terms.daily_cap_hours is not None and hours > 0:
             key = (entry.resource_id, entry.work_date)
-            allowed = max(ZERO, min(hours, terms.daily_cap_hours - used_today[key]))
-            used_today[key] += allowed
+            left_today = EXACT.subtract(terms.daily_cap_hours, used_today[key])
+            allowed = max(ZERO, min(hours, left_today))
+            used_today[key] = EXACT.add(used_today[key], allowed)
             hours = allowed
         label = f"{in_force.label}, rate card {card.rate_card_id} v{card_version}"
         priced.append(PricedEntry(entry, hours, rate, label, entry.role))
@@ -182,8 +183,12 @@ class _CapMeter:
 
     def __init__(self, cap: NotToExceed | None, billed_amount: Decimal, billed_hours: Decimal):
         self.cap = cap
-        self.amount_left = None if cap is None or cap.amount is None else cap.amount - billed_amount
-        self.hours_left = None if cap is None or cap.hours is None else cap.hours - billed_hours
+        self.amount_left = (
+            None if cap is None or cap.amount is None else EXACT.subtract(cap.amount, billed_amount)
+        )
+        self.hours_left = (
+            None if cap is None or cap.hours is None else EXACT.subtract(cap.hours, billed_hours)
+        )
 
     def split(self, hours: Decimal, rate: Decimal) -> tuple[Decimal, Decimal, Decimal]:
         """(hours within the cap, their exact value, hours above the cap)."""
@@ -195,13 +200,13 @@ class _CapMeter:
             fit_amount = max(ZERO, self.amount_left)
             exact_hours = EXACT.divide(fit_amount, rate)
             fit_hours = exact_hours.quantize(HOUR_QUANTUM, rounding=ROUND_HALF_UP, context=EXACT)
-        return fit_hours, fit_amount, hours - fit_hours
+        return fit_hours, fit_amount, EXACT.subtract(hours, fit_hours)
 
     def consume(self, hours: Decimal, amount: Decimal) -> None:
         if self.hours_left is not None:
-            self.hours_left -= hours
+            self.hours_left = EXACT.subtract(self.hours_left, hours)
         if self.amount_left is not None:
-            self.amount_left -= amount
+            self.amount_left = EXACT.subtract(self.amount_left, amount)
 
 
 def _walk(
@@ -221,8 +226,8 @@ def _walk(
     exclusions: list[Exclusion] = []
     for p in priced:
         ref = SourceRef(SourceKind.TIME_ENTRY, p.entry.entry_id)
-        settled = ledger.settled(ref) + p.entry.held + p.entry.written_off
-        open_hours = p.billable_hours - settled
+        settled = dsum((ledger.settled(ref), p.entry.held, p.entry.written_off))
+        open_hours = EXACT.subtract(p.billable_hours, settled)
         if open_hours <= 0:
             continue
         rate = p.rate.amount
@@ -231,7 +236,7 @@ def _walk(
             amount = EXACT.multiply(released, rate)
             portions.append(_Portion(p, released, amount, over_cap=True, released=True))
             meter.consume(released, amount)
-            open_hours -= released
+            open_hours = EXACT.subtract(open_hours, released)
             if open_hours <= 0:
                 continue
         fit_hours, fit_amount, over_hours = meter.split(open_hours, rate)
@@ -311,7 +316,10 @@ def _expense_lines(
     for x in ctx.expenses:
         if x.obligation_id == obligation_id:
             ref = SourceRef(SourceKind.EXPENSE, x.expense_id)
-            billed_cost_by_category[x.category] += ctx.ledger.billed_quantity(ref)
+            billed = ctx.ledger.billed_quantity(ref)
+            billed_cost_by_category[x.category] = EXACT.add(
+                billed_cost_by_category[x.category], billed
+            )
     groups: dict[tuple[str, Decimal, str], list[Allocation]] = {}
     exclusions: list[Exclusion] = []
     for item in mine:
@@ -320,15 +328,17 @@ def _expense_lines(
         if in_force is None or policy is None:
             continue  # costed, not billable under these terms
         ref = SourceRef(SourceKind.EXPENSE, item.expense_id)
-        open_cost = item.cost.amount - ctx.ledger.settled(ref) - item.held - item.written_off
+        settled = dsum((ctx.ledger.settled(ref), item.held, item.written_off))
+        open_cost = EXACT.subtract(item.cost.amount, settled)
         if open_cost <= 0:
             continue
         cap = policy.category_caps.get(item.category)
         billable = open_cost
         if cap is not None:
-            billable = max(ZERO, min(open_cost, cap - billed_cost_by_category[item.category]))
+            cap_left = EXACT.subtract(cap, billed_cost_by_category[item.category])
+            billable = max(ZERO, min(open_cost, cap_left))
             if billable < open_cost:
-                over = open_cost - billable
+                over = EXACT.subtract(open_cost, billable)
                 exclusions.append(
                     Exclusion(
                         obligation_id,
@@ -341,7 +351,9 @@ def _expense_lines(
                 )
         if billable <= 0:
             continue
-        billed_cost_by_category[item.category] += billable
+        billed_cost_by_category[item.category] = EXACT.add(
+            billed_cost_by_category[item.category], billable
+        )
         factor = EXACT.add(Decimal(1), policy.markup)
         amount = Money(EXACT.multiply(billable, factor), ctx.currency)
         key = (item.category, policy.markup, in_force.label)
@@ -395,8 +407,8 @@ def admit_time_entry(
     if cap is None or cap.policy is not OveragePolicy.BLOCK:
         return
     priced = price_entries(history, rate_cards, [*accepted, candidate])
-    hours = sum((p.billable_hours for p in priced), ZERO)
-    amount = sum((EXACT.multiply(p.billable_hours, p.rate.amount) for p in priced), ZERO)
+    hours = dsum(p.billable_hours for p in priced)
+    amount = dsum(EXACT.multiply(p.billable_hours, p.rate.amount) for p in priced)
     if (cap.hours is not None and hours > cap.hours) or (
         cap.amount is not None and amount > cap.amount
     ):
@@ -422,7 +434,7 @@ def recognise_time_and_materials(
     priced = price_entries(history, ctx.rate_cards, entries)
     cap = history.latest_by(ctx.as_of).terms.cap
     portions, _ = _walk(cap, priced, BilledLedger(), oid, ctx.currency)
-    total = sum((p.amount for p in portions), ZERO)
+    total = dsum(p.amount for p in portions)
     for item in ctx.expenses:
         in_force = history.on(item.incurred_on)
         if (
@@ -432,7 +444,7 @@ def recognise_time_and_materials(
             and in_force is not None
             and in_force.terms.expenses is not None
         ):
-            billable = item.cost.amount - item.written_off
+            billable = EXACT.subtract(item.cost.amount, item.written_off)
             factor = EXACT.add(Decimal(1), in_force.terms.expenses.markup)
             total = EXACT.add(total, EXACT.multiply(billable, factor))
     return Money(total, ctx.currency).quantized()
@@ -440,13 +452,10 @@ def recognise_time_and_materials(
 
 def cost_of_time(entries: Iterable[TimeEntry]) -> Decimal:
     """Cost of approved time (hours x cost rate) for margin, billable or not."""
-    return sum(
-        (
-            EXACT.multiply(e.hours, e.cost_rate)
-            for e in entries
-            if e.cost_rate is not None and e.is_billable_state
-        ),
-        ZERO,
+    return dsum(
+        EXACT.multiply(e.hours, e.cost_rate)
+        for e in entries
+        if e.cost_rate is not None and e.is_billable_state
     )
 
 

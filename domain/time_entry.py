@@ -174,10 +174,11 @@ class _DeliveredItem(ABC):
         self.events.append(ItemWrittenOff(self.item_id, quantity, reason, at))
 
     def _check_quantity(self, quantity: Decimal) -> None:
-        if quantity <= 0 or quantity > self.quantity:
-            raise InvalidQuantityError(
-                f"{quantity} is not a positive quantity within the {self.quantity} approved"
-            )
+        # Held and written-off quantities are billable quantities as the billing run measured
+        # them (after increment rounding, which may round an entry up), so the only bound the
+        # item itself can check is that they are positive.
+        if quantity <= 0:
+            raise InvalidQuantityError(f"{quantity} is not a positive quantity")
 
     @property
     def is_billable_state(self) -> bool:

@@ -1,0 +1,331 @@
+"""Credit memos: take back specific lines, or specific quantities of the sources a line billed.
+
+A credit can never exceed what its invoice line billed (less earlier credits). Issued, it
+releases exactly the credited quantities back to unbilled, unless it says `write_off`, in
+which case they are settled for good. Tax is recomputed per category at the invoice's own
+rates, so a full credit nets the invoice to exactly zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+
+import attrs
+
+from domain.accounting_period import PeriodLock
+from domain.billing import Allocation, LedgerEntry, SourceRef
+from domain.document import DocumentLine, DocumentTotals
+from domain.errors import DomainError, MakerCheckerError, OverCreditError
+from domain.ids import CreditMemoId, InvoiceId
+from domain.invoice import Invoice, InvoiceState
+from domain.lifecycle import LifecycleTable
+from domain.money import EXACT, Money, dsum, money_sum
+from domain.tax import TaxLine
+
+ZERO = Decimal(0)
+
+
+class CreditMemoState(Enum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    ISSUED = "issued"
+    DISCARDED = "discarded"
+
+
+class CreditMemoTrigger(Enum):
+    APPROVE = "approve"
+    ISSUE = "issue"
+    DISCARD = "discard"
+
+
+CREDIT_MEMO_LIFECYCLE = LifecycleTable(
+    "credit memo",
+    CreditMemoState,
+    CreditMemoTrigger,
+    [
+        (CreditMemoTrigger.APPROVE, CreditMemoState.DRAFT, CreditMemoState.APPROVED),
+        (CreditMemoTrigger.ISSUE, CreditMemoState.APPROVED, CreditMemoState.ISSUED),
+        (
+            CreditMemoTrigger.DISCARD,
+            [CreditMemoState.DRAFT, CreditMemoState.APPROVED],
+            CreditMemoState.DISCARDED,
+        ),
+    ],
+)
+
+CREDITABLE_STATES = (
+    InvoiceState.ISSUED,
+    InvoiceState.PARTIALLY_PAID,
+    InvoiceState.PAID,
+    InvoiceState.DISPUTED,
+)
+
+
+@attrs.frozen
+class CreditRequest:
+    """What to credit on one invoice line.
+
+    - `source` and `quantity`: that quantity of that source (e.g. 3 h of one time entry);
+    - `source` alone: all that is left of that source on the line;
+    - `quantity` alone: that quantity, taken from the line's last allocations first;
+    - neither: the whole line (what is left of it).
+    """
+
+    line_no: int
+    source: SourceRef | None = None
+    quantity: Decimal | None = None
+
+
+@attrs.frozen
+class CreditMemoIssued:
+    credit_memo_id: CreditMemoId
+    invoice_id: InvoiceId
+    number: str
+    gross: Money
+    at: datetime
+
+
+@attrs.define(slots=False, eq=False)
+class CreditMemo:
+    """A credit note against one issued invoice."""
+
+    credit_memo_id: CreditMemoId
+    invoice_id: InvoiceId
+    lines: tuple[DocumentLine, ...]
+    totals: DocumentTotals
+    reason: str
+    write_off: bool
+    created_by: str
+    state: CreditMemoState = CreditMemoState.DRAFT
+    approved_by: str | None = None
+    number: str | None = None
+    issue_date: date | None = None
+    revision: int = 0
+    events: list[object] = attrs.field(factory=list, repr=False)
+
+    @classmethod
+    def against(
+        cls,
+        credit_memo_id: CreditMemoId,
+        invoice: Invoice,
+        requests: Sequence[CreditRequest],
+        reason: str,
+        created_by: str,
+        write_off: bool = False,
+    ) -> CreditMemo:
+        """Draft a credit memo and reserve what it credits on the invoice."""
+        if invoice.state not in CREDITABLE_STATES:
+            raise DomainError(
+                f"invoice {invoice.invoice_id} is {invoice.state.value}: only issued invoices "
+                "are credited (a draft is discarded instead)"
+            )
+        if not reason:
+            raise DomainError("a credit memo needs a reason")
+        if not requests:
+            raise DomainError("a credit memo needs at least one line to credit")
+        planned = _plan(invoice, requests)
+        # Cumulative rounding: each credit takes round(credited so far, after) minus
+        # round(credited so far, before), per line and per tax category, so the credits of an
+        # invoice always add up to exactly what it billed, however it is split.
+        before = {line.line_no: invoice.credited_exact(line.line_no) for line in invoice.lines}
+        after = dict(before)
+        lines = []
+        for n, (original, allocations) in enumerate(planned, 1):
+            exact = money_sum((a.amount for a in allocations), invoice.currency)
+            start = after[original.line_no]
+            after[original.line_no] = EXACT.add(start, exact.amount)
+            amount = _rounded(after[original.line_no], invoice) - _rounded(start, invoice)
+            lines.append(
+                DocumentLine(
+                    n,
+                    original.obligation_id,
+                    original.kind,
+                    f"Credit: {original.description}",
+                    dsum(a.quantity for a in allocations),
+                    original.unit_price,
+                    amount,
+                    original.tax_code,
+                    tuple(allocations),
+                    original.service_period,
+                    original.flags,
+                    credits_line=original.line_no,
+                )
+            )
+        totals = _credit_totals(invoice, lines, before, after)
+        if totals.gross > invoice.outstanding + invoice.amount_paid:
+            raise OverCreditError(
+                f"credit {totals.gross} exceeds what invoice {invoice.number} has left to credit"
+            )
+        for original, allocations in planned:
+            for a in allocations:
+                invoice.reserve_credit(original.line_no, a.source, a.quantity, a.amount.amount)
+        return cls(
+            credit_memo_id,
+            invoice.invoice_id,
+            tuple(lines),
+            totals,
+            reason,
+            write_off,
+            created_by,
+        )
+
+    def approve(self, by: str, at: datetime) -> None:
+        """Maker-checker: whoever drafted the credit cannot approve it."""
+        if by == self.created_by:
+            raise MakerCheckerError(f"{by} drafted credit memo {self.credit_memo_id}")
+        self.state = CREDIT_MEMO_LIFECYCLE.next_state(self.state, CreditMemoTrigger.APPROVE)
+        self.approved_by = by
+        self.revision += 1
+
+    def issue(
+        self, invoice: Invoice, number: str, on: date, at: datetime, lock: PeriodLock
+    ) -> None:
+        """Issue the credit: the invoice owes less; credited quantities return to unbilled."""
+        if invoice.invoice_id != self.invoice_id:
+            raise DomainError(f"credit memo {self.credit_memo_id} is not for {invoice.invoice_id}")
+        lock.check(on, "issue a credit memo")
+        self.state = CREDIT_MEMO_LIFECYCLE.next_state(self.state, CreditMemoTrigger.ISSUE)
+        self.number, self.issue_date = number, on
+        self.revision += 1
+        invoice.apply_credit(self.credit_memo_id, self.totals.gross, at)
+        self.events.append(
+            CreditMemoIssued(self.credit_memo_id, self.invoice_id, number, self.totals.gross, at)
+        )
+
+    def discard(self, invoice: Invoice) -> None:
+        """Drop an unissued credit; its reservations on the invoice are released."""
+        self.state = CREDIT_MEMO_LIFECYCLE.next_state(self.state, CreditMemoTrigger.DISCARD)
+        self.revision += 1
+        for line in self.lines:
+            assert line.credits_line is not None
+            for a in line.allocations:
+                invoice.reserve_credit(line.credits_line, a.source, -a.quantity, -a.amount.amount)
+
+    def ledger_entries(self) -> list[LedgerEntry]:
+        """Issued credits take back their quantities (as negative billed quantities)."""
+        if self.state is not CreditMemoState.ISSUED:
+            return []
+        return [
+            LedgerEntry(
+                self.credit_memo_id,
+                line.obligation_id,
+                a.source,
+                -a.quantity,
+                -a.amount,
+                a.terms,
+                write_off=self.write_off,
+            )
+            for line in self.lines
+            for a in line.allocations
+        ]
+
+
+def _rounded(exact: Decimal, invoice: Invoice) -> Money:
+    return Money(exact, invoice.currency).quantized()
+
+
+def _credit_totals(
+    invoice: Invoice,
+    lines: Sequence[DocumentLine],
+    before: dict[int, Decimal],
+    after: dict[int, Decimal],
+) -> DocumentTotals:
+    """Tax per category as the difference of the cumulative credited tax, at the invoice's rates."""
+    currency = invoice.currency
+    tax_lines = []
+    for invoice_tax in invoice.totals.tax_lines:
+        code = invoice_tax.tax_code
+        in_code = [line.line_no for line in invoice.lines if line.tax_code == code]
+        base_before = money_sum((_rounded(before[n], invoice) for n in in_code), currency)
+        base_after = money_sum((_rounded(after[n], invoice) for n in in_code), currency)
+        if base_before == base_after and not any(x.tax_code == code for x in lines):
+            continue
+        tax = (
+            base_after.times(invoice_tax.rate).quantized()
+            - base_before.times(invoice_tax.rate).quantized()
+        )
+        tax_lines.append(TaxLine(code, base_after - base_before, invoice_tax.rate, tax,
+                                 invoice_tax.note))  # fmt: skip
+    net = money_sum((line.amount for line in lines), currency)
+    tax_total = money_sum((t.amount for t in tax_lines), currency)
+    return DocumentTotals(net, tuple(tax_lines), tax_total, net + tax_total)
+
+
+def _plan(
+    invoice: Invoice, requests: Sequence[CreditRequest]
+) -> list[tuple[DocumentLine, list[Allocation]]]:
+    """Which quantity of which allocation each request takes back."""
+    planner = _CreditPlanner(invoice)
+    planned = []
+    for request in requests:
+        line = invoice.line(request.line_no)
+        if request.source is not None:
+            quantity = request.quantity or planner.left(line.line_no, request.source)[0]
+            allocations = [planner.take(line, request.source, quantity)]
+        else:
+            allocations = planner.spread(line, request.quantity)
+        if not allocations:
+            raise OverCreditError(
+                f"line {line.line_no} of invoice {invoice.number} is already fully credited"
+            )
+        planned.append((line, allocations))
+    return planned
+
+
+class _CreditPlanner:
+    """Checks each take against what is left on the line, earlier requests included."""
+
+    def __init__(self, invoice: Invoice) -> None:
+        self.invoice = invoice
+        self.taken: dict[tuple[int, SourceRef], tuple[Decimal, Decimal]] = {}
+
+    def left(self, line_no: int, source: SourceRef) -> tuple[Decimal, Decimal]:
+        qty, amount = self.invoice.creditable(line_no, source)
+        used_qty, used_amount = self.taken.get((line_no, source), (ZERO, ZERO))
+        return EXACT.subtract(qty, used_qty), EXACT.subtract(amount, used_amount)
+
+    def take(self, line: DocumentLine, source: SourceRef, quantity: Decimal) -> Allocation:
+        qty_left, amount_left = self.left(line.line_no, source)
+        if quantity <= 0 or quantity > qty_left:
+            raise OverCreditError(
+                f"line {line.line_no} of invoice {self.invoice.number} has {qty_left} of "
+                f"{source} left to credit, not {quantity}"
+            )
+        # The last of an allocation takes its exact remaining value: no residue is left behind.
+        amount = (
+            amount_left
+            if quantity == qty_left
+            else EXACT.divide(EXACT.multiply(amount_left, quantity), qty_left)
+        )
+        used_qty, used_amount = self.taken.get((line.line_no, source), (ZERO, ZERO))
+        self.taken[(line.line_no, source)] = (
+            EXACT.add(used_qty, quantity),
+            EXACT.add(used_amount, amount),
+        )
+        terms = next(a.terms for a in line.allocations if a.source == source)
+        return Allocation(source, quantity, Money(amount, self.invoice.currency), terms)
+
+    def spread(self, line: DocumentLine, quantity: Decimal | None) -> list[Allocation]:
+        """A quantity without a source comes off the line's last allocations first; no
+        quantity means all that is left of the line."""
+        taken: list[Allocation] = []
+        remaining = quantity
+        for alloc in reversed(line.allocations):
+            if remaining is not None and remaining <= 0:
+                break
+            available = self.left(line.line_no, alloc.source)[0]
+            if available <= 0:
+                continue
+            portion = available if remaining is None else min(available, remaining)
+            taken.append(self.take(line, alloc.source, portion))
+            if remaining is not None:
+                remaining = EXACT.subtract(remaining, portion)
+        if remaining is not None and remaining > 0:
+            raise OverCreditError(
+                f"line {line.line_no} of invoice {self.invoice.number} has less than "
+                f"{quantity} left to credit"
+            )
+        return list(reversed(taken))

@@ -1,0 +1,285 @@
+"""Fixed fee: a fee F billed by a schedule of installments, earned by percent complete.
+
+The schedule always sums exactly to F. Installments already billed keep what they billed; the
+rest of the fee is split over the installments not yet billed by largest remainder on minor
+units, in proportion to their weights (their percentages, or their fixed amounts). So a change
+order that changes F from its effective date needs no special handling: issued installments
+stay, the remaining ones are re-allocated. Time on a fixed fee is costed, never billed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+import attrs
+
+from domain.billing import (
+    Allocation,
+    BilledLedger,
+    LineKind,
+    ObligationBilling,
+    ObligationHistory,
+    ProposedLine,
+    SourceKind,
+    SourceRef,
+)
+from domain.errors import DomainError, InvalidTermsError
+from domain.ids import InstallmentId, ObligationId
+from domain.money import EXACT, Currency, Money, largest_remainder
+from domain.obligation import BillingContext, RevenueContext, register_billing_model
+from domain.time_entry import TimeEntry
+
+HUNDRED = Decimal(100)
+
+
+class FeeBelowBilledError(DomainError):
+    """A fee cannot be lowered below what its installments have already billed."""
+
+    code = "fee_below_billed"
+
+
+class UnscheduledFeeError(DomainError):
+    """Fee left over once every installment is billed has no installment to bill it."""
+
+    code = "fee_not_scheduled"
+
+
+@attrs.frozen
+class Installment:
+    """One step of a fixed-fee schedule: due on a date, for a percentage of F or a fixed amount."""
+
+    installment_id: InstallmentId
+    due_date: date
+    percentage: Decimal | None = None
+    amount: Decimal | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if (self.percentage is None) == (self.amount is None):
+            raise InvalidTermsError(
+                f"installment {self.installment_id} needs exactly one of a percentage or an amount"
+            )
+        if self.percentage is not None and not Decimal(0) < self.percentage <= HUNDRED:
+            raise InvalidTermsError(
+                f"installment {self.installment_id}: {self.percentage} % is not in (0, 100]"
+            )
+        if self.amount is not None and self.amount < 0:
+            raise InvalidTermsError(
+                f"installment {self.installment_id}: an amount cannot be negative"
+            )
+
+    @property
+    def weight(self) -> Decimal:
+        """What the installment's share of the fee is proportional to."""
+        return self.percentage if self.percentage is not None else self.amount or Decimal(0)
+
+
+def _check_schedule(terms: FixedFeeTerms) -> None:
+    currency, fee = terms.currency, terms.fee
+    if fee < 0:
+        raise InvalidTermsError(f"{terms.obligation_id}: a fixed fee cannot be negative")
+    if Money(fee, currency).quantized() != Money(fee, currency):
+        raise InvalidTermsError(f"{terms.obligation_id}: {fee} is not whole {currency} minor units")
+    if not terms.installments:
+        raise InvalidTermsError(f"{terms.obligation_id}: a fixed fee needs installments")
+    ids = [i.installment_id for i in terms.installments]
+    if len(set(ids)) != len(ids):
+        raise InvalidTermsError(f"{terms.obligation_id}: installment ids repeat: {sorted(ids)}")
+    by_percentage = [i.percentage is not None for i in terms.installments]
+    if any(by_percentage) and not all(by_percentage):
+        raise InvalidTermsError(
+            f"{terms.obligation_id}: installments are all percentages or all amounts, not both"
+        )
+    total = _exact_sum(i.weight for i in terms.installments)
+    if all(by_percentage) and total != HUNDRED:
+        raise InvalidTermsError(
+            f"{terms.obligation_id}: installment percentages sum to {total}, not 100"
+        )
+    if not any(by_percentage):
+        if total != fee:
+            raise InvalidTermsError(
+                f"{terms.obligation_id}: installment amounts sum to {total}, not the fee {fee}"
+            )
+        for i in terms.installments:
+            if Money(i.weight, currency).quantized() != Money(i.weight, currency):
+                raise InvalidTermsError(
+                    f"installment {i.installment_id}: {i.weight} is not whole {currency} units"
+                )
+    if terms.estimate_hours is not None and terms.estimate_hours <= 0:
+        raise InvalidTermsError(f"{terms.obligation_id}: an hours estimate must be positive")
+
+
+@attrs.frozen
+class FixedFeeTerms:
+    """A fixed fee F, its installment schedule and, optionally, the estimate at completion."""
+
+    obligation_id: ObligationId
+    name: str
+    currency: Currency
+    fee: Decimal
+    installments: tuple[Installment, ...]
+    estimate_hours: Decimal | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _check_schedule(self)
+
+
+def _exact_sum(values: Iterable[Decimal]) -> Decimal:
+    total = Decimal(0)
+    for value in values:
+        total = EXACT.add(total, value)
+    return total
+
+
+def installment_amounts(
+    terms: FixedFeeTerms, already_billed: Mapping[InstallmentId, Money]
+) -> dict[InstallmentId, Money]:
+    """The schedule summing exactly to the fee: billed installments keep what they billed, the
+    rest of the fee is split over the others by largest remainder on their weights."""
+    fee = Money(terms.fee, terms.currency)
+    billed_minor = sum(amount.minor for amount in already_billed.values())
+    remaining = fee.minor - billed_minor
+    if remaining < 0:
+        billed = Money.from_minor(billed_minor, terms.currency)
+        raise FeeBelowBilledError(
+            f"{terms.obligation_id}: the fee {fee} is below the {billed} already billed; "
+            "a credit memo is needed to give the difference back"
+        )
+    unbilled = [i for i in terms.installments if i.installment_id not in already_billed]
+    if not unbilled and remaining:
+        raise UnscheduledFeeError(
+            f"{terms.obligation_id}: every installment is billed but "
+            f"{Money.from_minor(remaining, terms.currency)} of the fee is not; "
+            "add an installment for it"
+        )
+    weights = [i.weight for i in unbilled]
+    if remaining == 0 or not unbilled:
+        parts = [0] * len(unbilled)
+    elif _exact_sum(weights) == 0:
+        # Only zero-amount installments are left: nothing says how to weigh them, so evenly.
+        parts = largest_remainder(remaining, [1] * len(unbilled))
+    else:
+        parts = largest_remainder(remaining, weights)
+    shares = {i.installment_id: p for i, p in zip(unbilled, parts, strict=True)}
+    schedule: dict[InstallmentId, Money] = {}
+    for installment in terms.installments:
+        iid = installment.installment_id
+        if iid in already_billed:
+            schedule[iid] = already_billed[iid]
+        else:
+            schedule[iid] = Money.from_minor(shares[iid], terms.currency)
+    # An installment a change order dropped after it was billed still keeps its amount.
+    for iid, amount in already_billed.items():
+        schedule.setdefault(iid, amount)
+    return schedule
+
+
+def installment_source(installment_id: InstallmentId) -> SourceRef:
+    """The source an installment line allocates to."""
+    return SourceRef(SourceKind.INSTALLMENT, installment_id)
+
+
+def billed_installments(
+    obligation_id: ObligationId, ledger: BilledLedger, currency: Currency
+) -> dict[InstallmentId, Money]:
+    """Installments of this obligation the ledger settles, with the amount they keep.
+
+    A credit that releases an installment makes it unbilled again (it is re-billed at its share
+    of the fee); a write-off credit leaves it settled at the amount originally billed, because
+    the written-off value is forgiven, not moved to the remaining installments.
+    """
+    kept: defaultdict[str, Money] = defaultdict(lambda: Money.zero(currency))
+    for entry in ledger.entries:
+        if entry.obligation_id != obligation_id:
+            continue
+        if entry.source.kind is not SourceKind.INSTALLMENT or entry.write_off:
+            continue
+        kept[entry.source.source_id] = kept[entry.source.source_id] + entry.amount
+    return {
+        InstallmentId(source_id): amount
+        for source_id, amount in kept.items()
+        if ledger.settled(SourceRef(SourceKind.INSTALLMENT, source_id)) > 0
+    }
+
+
+def bill_fixed_fee(
+    history: ObligationHistory[FixedFeeTerms], ctx: BillingContext
+) -> ObligationBilling:
+    """Bill every installment due by the period end and not yet billed, at its share of the fee
+    in force at the period end."""
+    in_force = history.latest_by(ctx.period.end)
+    terms = in_force.terms
+    billed = billed_installments(terms.obligation_id, ctx.ledger, terms.currency)
+    schedule = installment_amounts(terms, billed)
+    due = sorted(
+        (
+            (i.due_date, position, i)
+            for position, i in enumerate(terms.installments)
+            if i.due_date <= ctx.period.end and i.installment_id not in billed
+        ),
+        key=lambda item: (item[0], item[1]),
+    )
+    lines = []
+    for _, _, installment in due:
+        amount = schedule[installment.installment_id]
+        allocation = Allocation(
+            installment_source(installment.installment_id), Decimal(1), amount, in_force.label
+        )
+        lines.append(
+            ProposedLine.from_allocations(
+                terms.obligation_id,
+                LineKind.INSTALLMENT,
+                _describe(terms, installment),
+                amount,
+                [allocation],
+            )
+        )
+    return ObligationBilling(lines=tuple(lines))
+
+
+def _describe(terms: FixedFeeTerms, installment: Installment) -> str:
+    share = f" ({installment.percentage} %)" if installment.percentage is not None else ""
+    return (
+        f"{terms.name}: installment {installment.installment_id}{share} "
+        f"due {installment.due_date.isoformat()}"
+    )
+
+
+def hours_worked(obligation_id: ObligationId, entries: Iterable[TimeEntry], as_of: date) -> Decimal:
+    """Approved hours (held and written-off included, billable or not) worked through a date."""
+    total = Decimal(0)
+    for entry in entries:
+        counts = entry.obligation_id == obligation_id and entry.is_billable_state
+        if counts and entry.work_date <= as_of:
+            total = EXACT.add(total, entry.hours)
+    return total
+
+
+def recognise_fixed_fee(history: ObligationHistory[FixedFeeTerms], ctx: RevenueContext) -> Money:
+    """Cumulative revenue: the fee in force × percent complete by hours against the estimate,
+    capped at 100 %; without an estimate, the installments fallen due."""
+    terms = history.latest_by(ctx.as_of).terms
+    if terms.estimate_hours is None:
+        schedule = installment_amounts(terms, {})
+        due = (schedule[i.installment_id] for i in terms.installments if i.due_date <= ctx.as_of)
+        total = Money.zero(terms.currency)
+        for amount in due:
+            total = total + amount
+        return total
+    hours = hours_worked(terms.obligation_id, ctx.time_entries, ctx.as_of)
+    complete = min(Fraction(1), Fraction(hours) / Fraction(terms.estimate_hours))
+    return _rounded(Fraction(terms.fee) * complete, terms.currency)
+
+
+def _rounded(value: Fraction, currency: Currency) -> Money:
+    """An exact fraction of money, rounded half-up to minor units."""
+    exact = EXACT.divide(Decimal(value.numerator), Decimal(value.denominator))
+    return Money(exact, currency).quantized()
+
+
+FIXED_FEE_MODEL = register_billing_model(
+    "fixed_fee", FixedFeeTerms, bill_fixed_fee, recognise_fixed_fee
+)

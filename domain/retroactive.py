@@ -1,0 +1,121 @@
+"""Retroactive changes: a rate-card version or a contract amendment dated in the past.
+
+Issued invoices are never edited. Unbilled items simply rate under the terms in force on their
+date (the billing models already do that). Billed items whose value changed produce adjustment
+allocations: same source, zero quantity (no hour is billed twice), the value difference, and a
+terms label citing both versions ("contract v1, rate card RC v1 -> contract v1, rate card RC v2").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+
+import attrs
+
+from domain.billing import (
+    Allocation,
+    BilledLedger,
+    LedgerEntry,
+    LineKind,
+    ObligationHistory,
+    ProposedLine,
+    SourceKind,
+    SourceRef,
+)
+from domain.ids import RateCardId, TimeEntryId
+from domain.money import EXACT, Currency, Money, dsum
+from domain.ratecard import RateCard
+from domain.time_and_materials import TimeAndMaterialsTerms, price_entries
+from domain.time_entry import TimeEntry
+
+ZERO = Decimal(0)
+RATE_QUANTUM = Decimal("0.000001")
+
+
+@attrs.frozen
+class Repricing:
+    """One billed source whose value under today's terms differs from what was billed."""
+
+    document_id: str
+    source: SourceRef
+    hours: Decimal
+    old_rate: Decimal
+    new_rate: Decimal
+    delta: Decimal
+    old_terms: str
+    new_terms: str
+
+
+def reprice_billed_time(
+    history: ObligationHistory[TimeAndMaterialsTerms],
+    rate_cards: Mapping[RateCardId, RateCard],
+    entries: Mapping[TimeEntryId, TimeEntry],
+    ledger: BilledLedger,
+) -> list[Repricing]:
+    """Billed time of a T&M obligation whose terms in force on the work date have changed."""
+    latest: dict[SourceRef, LedgerEntry] = {}
+    for entry in ledger.entries:
+        is_time = entry.source.kind is SourceKind.TIME_ENTRY
+        if is_time and entry.obligation_id == history.obligation_id and entry.amount.amount:
+            latest[entry.source] = entry
+    out = []
+    for source in sorted(latest):
+        hours = ledger.billed_quantity(source)
+        time_entry = entries.get(TimeEntryId(source.source_id))
+        if hours <= 0 or time_entry is None:
+            continue
+        billed = latest[source]
+        priced = price_entries(history, rate_cards, [time_entry])[0]
+        if priced.terms_label == billed.terms:
+            continue
+        value = ledger.billed_value(source)
+        new_value = EXACT.multiply(hours, priced.rate.amount)
+        delta = EXACT.subtract(new_value, value)
+        if delta == 0:
+            continue
+        old_rate = EXACT.divide(value, hours).quantize(RATE_QUANTUM, ROUND_HALF_UP, EXACT)
+        out.append(
+            Repricing(
+                billed.document_id,
+                source,
+                hours,
+                old_rate,
+                priced.rate.amount,
+                delta,
+                billed.terms,
+                priced.terms_label,
+            )
+        )
+    return out
+
+
+def adjustment_lines(
+    history: ObligationHistory[TimeAndMaterialsTerms],
+    repricings: Sequence[Repricing],
+    currency: Currency,
+) -> dict[str, list[ProposedLine]]:
+    """Adjustment lines per original document, one per change of rate (old -> new terms)."""
+    groups: dict[tuple[str, str, str, Decimal, Decimal], list[Repricing]] = {}
+    for r in repricings:
+        key = (r.document_id, r.old_terms, r.new_terms, r.old_rate, r.new_rate)
+        groups.setdefault(key, []).append(r)
+    by_document: dict[str, list[ProposedLine]] = {}
+    for (document_id, old, new, old_rate, new_rate), group in sorted(groups.items()):
+        allocations = [
+            Allocation(r.source, ZERO, Money(r.delta, currency), f"{r.old_terms} -> {r.new_terms}")
+            for r in group
+        ]
+        hours = dsum(r.hours for r in group)
+        line = ProposedLine.from_allocations(
+            history.obligation_id,
+            LineKind.ADJUSTMENT,
+            f"Retroactive rate change on {document_id}: {old} -> {new} "
+            f"({hours} h at {old_rate:f} -> {new_rate:f})",
+            Money(EXACT.subtract(new_rate, old_rate), currency),
+            allocations,
+        )
+        # The hours are re-rated, not billed again: the allocations carry zero quantity.
+        line = attrs.evolve(line, quantity=hours)
+        by_document.setdefault(document_id, []).append(line)
+    return by_document
