@@ -167,6 +167,9 @@ class BilledLedger:
     _by_obligation: Mapping[ObligationId, tuple[Decimal, Decimal]] = attrs.field(
         init=False, repr=False, eq=False
     )
+    _entries_by_obligation: Mapping[ObligationId, tuple[LedgerEntry, ...]] = attrs.field(
+        init=False, repr=False, eq=False
+    )
 
     def __attrs_post_init__(self) -> None:
         qty: defaultdict[SourceRef, Decimal] = defaultdict(Decimal)
@@ -175,7 +178,9 @@ class BilledLedger:
         per_obligation: defaultdict[ObligationId, list[Decimal]] = defaultdict(
             lambda: [Decimal(0), Decimal(0)]
         )
+        grouped: defaultdict[ObligationId, list[LedgerEntry]] = defaultdict(list)
         for e in self.entries:
+            grouped[e.obligation_id].append(e)
             if e.write_off and e.quantity < 0:
                 # A write-off credit settles the quantity for good: no longer billed, never again.
                 written[e.source] = EXACT.add(written[e.source], -e.quantity)
@@ -185,6 +190,9 @@ class BilledLedger:
             totals[0] = EXACT.add(totals[0], e.amount.amount)
             if e.source.kind is SourceKind.TIME_ENTRY:
                 totals[1] = EXACT.add(totals[1], e.quantity)
+        object.__setattr__(
+            self, "_entries_by_obligation", {k: tuple(v) for k, v in grouped.items()}
+        )
         object.__setattr__(self, "_billed_qty", dict(qty))
         object.__setattr__(self, "_billed_amount", dict(amount))
         object.__setattr__(self, "_written_off", dict(written))
@@ -218,6 +226,10 @@ class BilledLedger:
     def obligation_billed_hours(self, obligation_id: ObligationId) -> Decimal:
         """Net time-entry hours billed under an obligation (for hour caps)."""
         return self._by_obligation.get(obligation_id, (Decimal(0), Decimal(0)))[1]
+
+    def entries_for(self, obligation_id: ObligationId) -> tuple[LedgerEntry, ...]:
+        """Every ledger entry of one obligation, in commit order."""
+        return self._entries_by_obligation.get(obligation_id, ())
 
     def for_sources(self, sources: Iterable[SourceRef]) -> list[LedgerEntry]:
         wanted = set(sources)

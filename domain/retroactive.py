@@ -55,9 +55,8 @@ def reprice_billed_time(
 ) -> list[Repricing]:
     """Billed time of a T&M obligation whose terms in force on the work date have changed."""
     latest: dict[SourceRef, LedgerEntry] = {}
-    for entry in ledger.entries:
-        is_time = entry.source.kind is SourceKind.TIME_ENTRY
-        if is_time and entry.obligation_id == history.obligation_id and entry.amount.amount:
+    for entry in ledger.entries_for(history.obligation_id):
+        if entry.source.kind is SourceKind.TIME_ENTRY and entry.amount.amount:
             latest[entry.source] = entry
     out = []
     for source in sorted(latest):

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from domain.accounting_period import PeriodLock
-from domain.billing import LineKind, SourceKind, SourceRef
-from domain.billing_run import AdjustmentKind, diff_against_ledger
+from domain.billing import BilledLedger, LineKind, SourceKind, SourceRef
+from domain.billing_run import AdjustmentKind, BillingRunInput, diff_against_ledger, run_billing
 from domain.credit_memo import CreditMemo, CreditRequest
 from domain.document import DocumentLine
 from domain.errors import OverCreditError
@@ -27,6 +27,7 @@ from tests.support.builders import (
     AT,
     CUSTOMER,
     ENTITY,
+    TAX_RATES,
     committed,
     contract,
     d,
@@ -182,10 +183,6 @@ def test_amounts_round_half_up_to_the_currency_minor_unit(
 
 def test_a_contract_without_a_tax_profile_is_blocked_not_billed() -> None:
     c = contract([TimeAndMaterialsTerms(TM, "Advisory", EUR, RateCardId("RC"))])
-    from domain.billing import BilledLedger
-    from domain.billing_run import BillingRunInput, run_billing
-    from tests.support.builders import TAX_RATES
-
     proposal = run_billing(
         BillingRunInput(
             MARCH, (c,), {}, (entry("e1", date(2026, 3, 3), "1"),), (), (), BilledLedger(), {},
@@ -226,7 +223,7 @@ def test_a_partial_credit_releases_only_the_credited_hours() -> None:
         money("360.00"),
     )
     assert invoice.outstanding == money("1080.00")
-    ledger = committed(None, run(MARCH, [], [])).plus(invoice.ledger_entries())
+    ledger = BilledLedger(tuple(invoice.ledger_entries()))
     ledger = ledger.plus(memo.ledger_entries())
     assert ledger.billed_quantity(e1) == d("5")
     assert ledger.billed_quantity(SourceRef(SourceKind.TIME_ENTRY, "e2")) == d("4")
@@ -246,7 +243,7 @@ def test_a_write_off_credit_settles_the_hours_for_good() -> None:
     memo.issue(invoice, "CN-0001", date(2026, 4, 2), AT, OPEN)
     # a quantity without a source comes off the line's last allocation: e2
     assert [(a.source.source_id, a.quantity) for a in memo.lines[0].allocations] == [("e2", d("2"))]
-    ledger = committed(None, run(MARCH, [], [])).plus(invoice.ledger_entries())
+    ledger = BilledLedger(tuple(invoice.ledger_entries()))
     ledger = ledger.plus(memo.ledger_entries())
     c = contract([TimeAndMaterialsTerms(TM, "Advisory", EUR, RateCardId("RC"))])
     assert run(APRIL, [c], [rate_card()], entries, ledger=ledger).is_empty
@@ -340,3 +337,39 @@ def test_document_lines_keep_their_provenance() -> None:
     }
     assert line.quantity == d("12")
     assert line.amount == money("1200.00")
+
+
+def test_a_retroactive_amendment_moving_the_rate_card_rerates_only_items_it_covers() -> None:
+    regional = rate_card(card_id="RC")
+    premium = rate_card(card_id="PREMIUM", versions=[(date(2026, 1, 1), {"consultant": "130"})])
+    cards = [regional, premium]
+    c = contract([TimeAndMaterialsTerms(TM, "Advisory", EUR, RateCardId("RC"))])
+    march = [entry("e1", date(2026, 3, 2), "5"), entry("e2", date(2026, 3, 25), "5")]
+    ledger = committed(None, run(MARCH, [c], cards, march))
+    # Amendment 1, signed in April, moves the work to the premium card from 20 March
+    amended = TimeAndMaterialsTerms(TM, "Advisory", EUR, RateCardId("PREMIUM"))
+    c.draft_version(date(2026, 3, 20), [amended])
+    c.approve_version(2, "legal", AT)
+    proposal = run(APRIL, [c], cards, march, ledger=ledger)
+    assert proposal.invoices == ()  # no hour is billed again
+    (adjustment,) = proposal.adjustments
+    (line,) = adjustment.lines
+    # only e2 (25 March) falls under the amendment: 5 h x (130 - 100) = 150.00
+    assert [a.source.source_id for a in line.allocations] == ["e2"]
+    assert line.amount == money("150.00")
+    assert "contract v1, rate card RC v1 -> contract v2, rate card PREMIUM v1" in (
+        line.allocations[0].terms
+    )
+
+
+def test_committing_a_proposal_stores_exactly_the_previewed_allocations() -> None:
+    c = contract([TimeAndMaterialsTerms(TM, "Advisory", EUR, RateCardId("RC"))])
+    entries = [entry("e1", date(2026, 3, 2), "8"), entry("e2", date(2026, 3, 3), "4")]
+    preview = run(MARCH, [c], [rate_card()], entries)
+    draft = preview.invoices[0]
+    invoice = Invoice.draft(
+        InvoiceId(draft.key), draft.customer_id, draft.contract_id, draft.legal_entity_id,
+        draft.period, draft.lines, draft.totals, "billing-clerk", AT,
+    )  # fmt: skip
+    assert invoice.ledger_entries() == preview.ledger_entries()
+    assert (invoice.totals, invoice.lines) == (draft.totals, draft.lines)
