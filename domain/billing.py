@@ -164,7 +164,7 @@ class BilledLedger:
     _billed_qty: Mapping[SourceRef, Decimal] = attrs.field(init=False, repr=False, eq=False)
     _billed_amount: Mapping[SourceRef, Decimal] = attrs.field(init=False, repr=False, eq=False)
     _written_off: Mapping[SourceRef, Decimal] = attrs.field(init=False, repr=False, eq=False)
-    _by_obligation: Mapping[ObligationId, tuple[Decimal, Decimal]] = attrs.field(
+    _by_obligation: Mapping[ObligationId, tuple[Decimal, Decimal, Decimal]] = attrs.field(
         init=False, repr=False, eq=False
     )
     _entries_by_obligation: Mapping[ObligationId, tuple[LedgerEntry, ...]] = attrs.field(
@@ -176,20 +176,21 @@ class BilledLedger:
         amount: defaultdict[SourceRef, Decimal] = defaultdict(Decimal)
         written: defaultdict[SourceRef, Decimal] = defaultdict(Decimal)
         per_obligation: defaultdict[ObligationId, list[Decimal]] = defaultdict(
-            lambda: [Decimal(0), Decimal(0)]
+            lambda: [Decimal(0), Decimal(0), Decimal(0)]
         )
         grouped: defaultdict[ObligationId, list[LedgerEntry]] = defaultdict(list)
         for e in self.entries:
             grouped[e.obligation_id].append(e)
             if e.write_off and e.quantity < 0:
                 # A write-off credit settles the quantity for good: no longer billed, never again.
-                written[e.source] = EXACT.add(written[e.source], -e.quantity)
+                written[e.source] = EXACT.subtract(written[e.source], e.quantity)
             qty[e.source] = EXACT.add(qty[e.source], e.quantity)
             amount[e.source] = EXACT.add(amount[e.source], e.amount.amount)
             totals = per_obligation[e.obligation_id]
             totals[0] = EXACT.add(totals[0], e.amount.amount)
             if e.source.kind is SourceKind.TIME_ENTRY:
                 totals[1] = EXACT.add(totals[1], e.quantity)
+                totals[2] = EXACT.add(totals[2], e.amount.amount)
         object.__setattr__(
             self, "_entries_by_obligation", {k: tuple(v) for k, v in grouped.items()}
         )
@@ -197,7 +198,7 @@ class BilledLedger:
         object.__setattr__(self, "_billed_amount", dict(amount))
         object.__setattr__(self, "_written_off", dict(written))
         object.__setattr__(
-            self, "_by_obligation", {k: (v[0], v[1]) for k, v in per_obligation.items()}
+            self, "_by_obligation", {k: (v[0], v[1], v[2]) for k, v in per_obligation.items()}
         )
 
     def billed_quantity(self, source: SourceRef) -> Decimal:
@@ -220,12 +221,20 @@ class BilledLedger:
         return self.settled(source) > 0
 
     def obligation_billed_amount(self, obligation_id: ObligationId, currency: Currency) -> Money:
-        """Net exact value billed under an obligation (for not-to-exceed caps)."""
-        return Money(self._by_obligation.get(obligation_id, (Decimal(0), Decimal(0)))[0], currency)
+        """Net exact value billed under an obligation, every source kind included."""
+        return Money(self._totals(obligation_id)[0], currency)
 
     def obligation_billed_hours(self, obligation_id: ObligationId) -> Decimal:
         """Net time-entry hours billed under an obligation (for hour caps)."""
-        return self._by_obligation.get(obligation_id, (Decimal(0), Decimal(0)))[1]
+        return self._totals(obligation_id)[1]
+
+    def obligation_billed_time_value(self, obligation_id: ObligationId) -> Decimal:
+        """Net exact value of time billed under an obligation (for not-to-exceed fee caps;
+        expenses have their own category caps)."""
+        return self._totals(obligation_id)[2]
+
+    def _totals(self, obligation_id: ObligationId) -> tuple[Decimal, Decimal, Decimal]:
+        return self._by_obligation.get(obligation_id, (Decimal(0), Decimal(0), Decimal(0)))
 
     def entries_for(self, obligation_id: ObligationId) -> tuple[LedgerEntry, ...]:
         """Every ledger entry of one obligation, in commit order."""

@@ -187,10 +187,11 @@ class CreditMemo:
         if invoice.invoice_id != self.invoice_id:
             raise DomainError(f"credit memo {self.credit_memo_id} is not for {invoice.invoice_id}")
         lock.check(on, "issue a credit memo")
-        self.state = CREDIT_MEMO_LIFECYCLE.next_state(self.state, CreditMemoTrigger.ISSUE)
+        issued = CREDIT_MEMO_LIFECYCLE.next_state(self.state, CreditMemoTrigger.ISSUE)
+        invoice.apply_credit(self.credit_memo_id, self.totals.gross, at)
+        self.state = issued
         self.number, self.issue_date = number, on
         self.revision += 1
-        invoice.apply_credit(self.credit_memo_id, self.totals.gross, at)
         self.events.append(
             CreditMemoIssued(self.credit_memo_id, self.invoice_id, number, self.totals.gross, at)
         )
@@ -202,7 +203,12 @@ class CreditMemo:
         for line in self.lines:
             assert line.credits_line is not None
             for a in line.allocations:
-                invoice.reserve_credit(line.credits_line, a.source, -a.quantity, -a.amount.amount)
+                invoice.reserve_credit(
+                    line.credits_line,
+                    a.source,
+                    EXACT.minus(a.quantity),
+                    EXACT.minus(a.amount.amount),
+                )
 
     def ledger_entries(self) -> list[LedgerEntry]:
         """Issued credits take back their quantities (as negative billed quantities)."""
@@ -213,7 +219,7 @@ class CreditMemo:
                 self.credit_memo_id,
                 line.obligation_id,
                 a.source,
-                -a.quantity,
+                EXACT.minus(a.quantity),
                 -a.amount,
                 a.terms,
                 write_off=self.write_off,
@@ -263,7 +269,9 @@ def _plan(
     for request in requests:
         line = invoice.line(request.line_no)
         if request.source is not None:
-            quantity = request.quantity or planner.left(line.line_no, request.source)[0]
+            quantity = request.quantity
+            if quantity is None:
+                quantity = planner.left(line.line_no, request.source)[0]
             allocations = [planner.take(line, request.source, quantity)]
         else:
             allocations = planner.spread(line, request.quantity)

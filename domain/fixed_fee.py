@@ -27,25 +27,16 @@ from domain.billing import (
     SourceKind,
     SourceRef,
 )
-from domain.errors import DomainError, InvalidTermsError
+from domain.errors import InvalidTermsError
 from domain.ids import InstallmentId, ObligationId
-from domain.money import EXACT, Currency, Money, largest_remainder
+from domain.money import EXACT, Currency, Money
 from domain.obligation import BillingContext, RevenueContext, register_billing_model
+from domain.schedule import FeeBelowBilledError as FeeBelowBilledError
+from domain.schedule import UnscheduledFeeError as UnscheduledFeeError
+from domain.schedule import split_fee
 from domain.time_entry import TimeEntry
 
 HUNDRED = Decimal(100)
-
-
-class FeeBelowBilledError(DomainError):
-    """A fee cannot be lowered below what its installments have already billed."""
-
-    code = "fee_below_billed"
-
-
-class UnscheduledFeeError(DomainError):
-    """Fee left over once every installment is billed has no installment to bill it."""
-
-    code = "fee_not_scheduled"
 
 
 @attrs.frozen
@@ -140,41 +131,8 @@ def installment_amounts(
     """The schedule summing exactly to the fee: billed installments keep what they billed, the
     rest of the fee is split over the others by largest remainder on their weights."""
     fee = Money(terms.fee, terms.currency)
-    billed_minor = sum(amount.minor for amount in already_billed.values())
-    remaining = fee.minor - billed_minor
-    if remaining < 0:
-        billed = Money.from_minor(billed_minor, terms.currency)
-        raise FeeBelowBilledError(
-            f"{terms.obligation_id}: the fee {fee} is below the {billed} already billed; "
-            "a credit memo is needed to give the difference back"
-        )
-    unbilled = [i for i in terms.installments if i.installment_id not in already_billed]
-    if not unbilled and remaining:
-        raise UnscheduledFeeError(
-            f"{terms.obligation_id}: every installment is billed but "
-            f"{Money.from_minor(remaining, terms.currency)} of the fee is not; "
-            "add an installment for it"
-        )
-    weights = [i.weight for i in unbilled]
-    if remaining == 0 or not unbilled:
-        parts = [0] * len(unbilled)
-    elif _exact_sum(weights) == 0:
-        # Only zero-amount installments are left: nothing says how to weigh them, so evenly.
-        parts = largest_remainder(remaining, [1] * len(unbilled))
-    else:
-        parts = largest_remainder(remaining, weights)
-    shares = {i.installment_id: p for i, p in zip(unbilled, parts, strict=True)}
-    schedule: dict[InstallmentId, Money] = {}
-    for installment in terms.installments:
-        iid = installment.installment_id
-        if iid in already_billed:
-            schedule[iid] = already_billed[iid]
-        else:
-            schedule[iid] = Money.from_minor(shares[iid], terms.currency)
-    # An installment a change order dropped after it was billed still keeps its amount.
-    for iid, amount in already_billed.items():
-        schedule.setdefault(iid, amount)
-    return schedule
+    parts = [(i.installment_id, i.weight) for i in terms.installments]
+    return split_fee(str(terms.obligation_id), fee, parts, already_billed)
 
 
 def installment_source(installment_id: InstallmentId) -> SourceRef:

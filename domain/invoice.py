@@ -307,8 +307,15 @@ class Invoice:
 
     def apply_credit(self, credit_memo_id: str, gross: Money, at: datetime) -> None:
         """An issued credit memo reduces what is owed; a full credit closes the invoice."""
-        self.credited = self.amount_credited + gross
         event = InvoiceCredited(self.invoice_id, at, credit_memo_id, gross)
+        if self.state is InvoiceState.PAID:
+            # A paid invoice stays paid: the credit becomes money owed back to the customer
+            # (refunded or applied by receivables, outside this invoice).
+            self.credited = self.amount_credited + gross
+            self.revision += 1
+            self.events.append(event)
+            return
+        self.credited = self.amount_credited + gross
         if not self.outstanding.is_positive():
             # Nothing left to collect: the credit closes the invoice (any overpayment it
             # creates is refunded or applied by receivables, outside this invoice).

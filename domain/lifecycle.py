@@ -20,6 +20,10 @@ S = TypeVar("S", bound=Enum)
 T = TypeVar("T", bound=Enum)
 
 
+def _article(noun: str) -> str:
+    return "an" if noun[:1].lower() in "aeiou" else "a"
+
+
 class LifecycleTable(Generic[S, T]):
     """The legal transitions of one lifecycle: (trigger, sources, destination) rows."""
 
@@ -52,7 +56,8 @@ class LifecycleTable(Generic[S, T]):
         found = self._machine.get_transitions(trigger=trigger.value, source=state.value)
         if not found:
             raise IllegalTransitionError(
-                f"a {self.name} in state '{state.value}' cannot '{trigger.value}'"
+                f"{_article(self.name)} {self.name} in state '{state.value}' "
+                f"cannot '{trigger.value}'"
             )
         return self.states(found[0].dest)
 

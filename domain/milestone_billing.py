@@ -7,13 +7,14 @@ split over the fee by largest remainder so the milestones always sum exactly to 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 import attrs
 
 from domain.billing import (
     Allocation,
+    BilledLedger,
     LineKind,
     ObligationBilling,
     ObligationHistory,
@@ -25,8 +26,9 @@ from domain.billing import (
 from domain.errors import InvalidTermsError
 from domain.ids import MilestoneId, ObligationId
 from domain.milestone import Milestone, MilestoneState
-from domain.money import EXACT, Currency, Money, allocate, dsum
+from domain.money import EXACT, Currency, Money, dsum
 from domain.obligation import BillingContext, RevenueContext, register_billing_model
+from domain.schedule import split_fee
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -41,6 +43,13 @@ class MilestoneSpec:
     percentage: Decimal | None = None
     amount: Decimal | None = None
     final: bool = False
+
+    @property
+    def weight(self) -> Decimal:
+        """What the milestone's share of the fee is proportional to."""
+        weight = self.percentage if self.percentage is not None else self.amount
+        assert weight is not None  # guaranteed by the check below
+        return weight
 
     def __attrs_post_init__(self) -> None:
         if (self.percentage is None) == (self.amount is None):
@@ -84,12 +93,14 @@ class MilestoneTerms:
         if self.fee != Money(self.fee, self.currency).quantized().amount:
             raise InvalidTermsError(f"{self.fee} is not a whole number of {self.currency} units")
 
-    def amounts(self) -> dict[MilestoneId, Money]:
-        """Each milestone's amount; they sum exactly to the fee."""
+    def amounts(
+        self, already_billed: Mapping[MilestoneId, Money] | None = None
+    ) -> dict[MilestoneId, Money]:
+        """Each milestone's amount; they sum exactly to the fee. Milestones already billed keep
+        what they billed and a changed fee is re-split over the others."""
         fee = Money(self.fee, self.currency)
-        weights = [m.percentage if m.percentage is not None else m.amount for m in self.milestones]
-        parts = allocate(fee, [w for w in weights if w is not None])
-        return {m.milestone_id: part for m, part in zip(self.milestones, parts, strict=True)}
+        parts = [(m.milestone_id, m.weight) for m in self.milestones]
+        return split_fee(str(self.obligation_id), fee, parts, already_billed or {})
 
     def retention_on(self, amount: Money) -> Money:
         """The holdback withheld from one milestone's invoice, rounded half-up."""
@@ -114,6 +125,16 @@ def _accepted(milestones: Sequence[Milestone], obligation_id: ObligationId) -> s
     }
 
 
+def billed_milestones(terms: MilestoneTerms, ledger: BilledLedger) -> dict[MilestoneId, Money]:
+    """What each milestone billed so far (net of credits), for the ones the ledger has."""
+    billed = {}
+    for spec in terms.milestones:
+        source = SourceRef(SourceKind.MILESTONE, spec.milestone_id)
+        if ledger.is_billed(source):
+            billed[spec.milestone_id] = Money(ledger.billed_value(source), terms.currency)
+    return billed
+
+
 def bill_milestones(
     history: ObligationHistory[MilestoneTerms], ctx: BillingContext
 ) -> ObligationBilling:
@@ -121,7 +142,7 @@ def bill_milestones(
     in_force: TermsInForce[MilestoneTerms] = history.latest_by(ctx.period.end)
     terms = in_force.terms
     accepted = _accepted(ctx.milestones, history.obligation_id)
-    amounts = terms.amounts()
+    amounts = terms.amounts(billed_milestones(terms, ctx.ledger))
     lines: list[ProposedLine] = []
     withheld_now: list[Allocation] = []
     for spec in terms.milestones:
@@ -176,7 +197,14 @@ def _retention_releases(
     lines = []
     for spec in terms.milestones:
         released = SourceRef(SourceKind.RETENTION, f"{spec.milestone_id}:released")
-        retention = terms.retention_on(amounts[spec.milestone_id])
+        withheld = SourceRef(SourceKind.RETENTION, f"{spec.milestone_id}:withheld")
+        # Release exactly what was withheld; a milestone billed in this very run withholds
+        # at today's amount.
+        retention = (
+            Money(EXACT.minus(ctx.ledger.billed_value(withheld)), terms.currency)
+            if ctx.ledger.is_billed(withheld)
+            else terms.retention_on(amounts[spec.milestone_id])
+        )
         if (
             spec.milestone_id in accepted
             and retention.is_positive()
@@ -197,7 +225,7 @@ def _retention_releases(
 def recognise_milestones(history: ObligationHistory[MilestoneTerms], ctx: RevenueContext) -> Money:
     """Revenue on acceptance: the full amount of every milestone accepted by `as_of`."""
     terms = history.latest_by(ctx.as_of).terms
-    amounts = terms.amounts()
+    amounts = terms.amounts(billed_milestones(terms, ctx.ledger))
     total = Money.zero(ctx.currency)
     for m in ctx.milestones:
         if (

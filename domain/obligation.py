@@ -59,6 +59,8 @@ class RevenueContext:
     time_entries: tuple[TimeEntry, ...]
     expenses: tuple[ExpenseItem, ...]
     milestones: tuple[Milestone, ...]
+    #: What has been billed and credited so far (write-off credits reduce revenue).
+    ledger: BilledLedger = attrs.field(factory=BilledLedger)
 
 
 BillFunction = Callable[[ObligationHistory[Any], BillingContext], ObligationBilling]

@@ -219,7 +219,7 @@ def _walk(
     """Split every open entry at the cap, in order; say what bills and what does not."""
     meter = _CapMeter(
         terms_cap,
-        ledger.obligation_billed_amount(obligation_id, currency).amount,
+        ledger.obligation_billed_time_value(obligation_id),
         ledger.obligation_billed_hours(obligation_id),
     )
     portions: list[_Portion] = []
@@ -447,6 +447,10 @@ def recognise_time_and_materials(
             billable = EXACT.subtract(item.cost.amount, item.written_off)
             factor = EXACT.add(Decimal(1), in_force.terms.expenses.markup)
             total = EXACT.add(total, EXACT.multiply(billable, factor))
+    # Value given up by write-off credit memos was never going to be collected: not revenue.
+    for ledger_entry in ctx.ledger.entries_for(oid):
+        if ledger_entry.write_off:
+            total = EXACT.add(total, ledger_entry.amount.amount)
     return Money(total, ctx.currency).quantized()
 
 

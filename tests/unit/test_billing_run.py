@@ -373,3 +373,31 @@ def test_committing_a_proposal_stores_exactly_the_previewed_allocations() -> Non
     )  # fmt: skip
     assert invoice.ledger_entries() == preview.ledger_entries()
     assert (invoice.totals, invoice.lines) == (draft.totals, draft.lines)
+
+
+def test_a_milestone_fee_change_resplits_only_the_unbilled_milestones() -> None:
+    ms = milestones()
+    c = contract([program_terms(fee="1000.00")])
+    accept(ms["m1"], date(2026, 3, 2))
+    ledger = committed(None, run(MARCH, [c], milestones=ms.values()))  # m1: 250.00, 25.00 held
+    # Amendment 1 raises the fee to 2,000.00 from April: m1 keeps its 250.00, the other three
+    # share the remaining 1,750.00 by their 25 % weights: 583.34, 583.33, 583.33
+    c.draft_version(date(2026, 4, 1), [program_terms(fee="2000.00")])
+    c.approve_version(2, "legal", AT)
+    for n in (2, 3, 4):
+        accept(ms[f"m{n}"], date(2026, 4, n))
+    lines = run(APRIL, [c], milestones=ms.values(), ledger=ledger).invoices[0].lines
+    bills = [x.amount for x in lines if x.kind is LineKind.MILESTONE]
+    assert bills == [money("583.34"), money("583.33"), money("583.33")]
+    releases = [x.amount for x in lines if x.kind is LineKind.RETENTION_RELEASE]
+    # m1 releases the 25.00 it withheld, not 10 % of a re-split amount
+    assert releases == [money("25.00"), money("58.33"), money("58.33"), money("58.33")]
+    net = sum((x.amount.amount for x in lines), Decimal(0)) + Decimal("225.00")
+    assert net == Decimal("2000.00")  # the client pays exactly the new fee over both invoices
+
+
+def test_a_zero_quantity_credit_is_refused_not_read_as_everything() -> None:
+    invoice, _ = _issued_invoice()
+    e1 = SourceRef(SourceKind.TIME_ENTRY, "e1")
+    with pytest.raises(OverCreditError):
+        CreditMemo.against(CreditMemoId("CM-1"), invoice, [CreditRequest(1, e1, d("0"))], "x", "ar")

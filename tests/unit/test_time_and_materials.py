@@ -257,3 +257,26 @@ def test_running_again_on_its_own_output_proposes_nothing() -> None:
     first = run(MARCH, [c], [card], entries)
     assert first.invoices
     assert run(MARCH, [c], [card], entries, ledger=committed(None, first)).is_empty
+
+
+def test_revenue_is_recognised_as_incurred_less_what_write_off_credits_gave_up() -> None:
+    from domain.billing import BilledLedger, LedgerEntry
+    from domain.obligation import RevenueContext
+    from domain.time_and_materials import recognise_time_and_materials
+
+    card = rate_card()
+    c = contract([tm()])
+    entries = (entry("e1", date(2026, 3, 2), "6"), entry("e2", date(2026, 3, 9), "4"))
+    history = c.obligation_history(TM)
+    as_of = date(2026, 3, 31)
+    ctx = RevenueContext(as_of, EUR, {card.rate_card_id: card}, entries, (), ())
+    assert recognise_time_and_materials(history, ctx) == eur("1000.00")  # 10 h x 100
+    e2 = SourceRef(SourceKind.TIME_ENTRY, "e2")
+    ledger = BilledLedger(
+        (
+            LedgerEntry("INV-1", TM, e2, d("4"), eur("400")),
+            LedgerEntry("CN-1", TM, e2, d("-2"), eur("-200"), write_off=True),
+        )
+    )
+    ctx = RevenueContext(as_of, EUR, {card.rate_card_id: card}, entries, (), (), ledger)
+    assert recognise_time_and_materials(history, ctx) == eur("800.00")  # 200 given up
