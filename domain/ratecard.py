@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
+from typing import TypeVar
 
 import attrs
 
@@ -20,7 +21,10 @@ from domain.ids import RateCardId, ResourceId, Role
 from domain.money import Currency, Money
 
 
-def _frozen_rates(value: Mapping[str, Decimal]) -> Mapping[str, Decimal]:
+K = TypeVar("K", bound=str)
+
+
+def _frozen_rates(value: Mapping[K, Decimal]) -> Mapping[K, Decimal]:
     rates = {key: Decimal(v) for key, v in value.items()}
     if any(rate < 0 for rate in rates.values()):
         raise InvalidTermsError("hourly rates cannot be negative")
