@@ -127,38 +127,7 @@ class CreditMemo:
         if not requests:
             raise DomainError("a credit memo needs at least one line to credit")
         planned = _plan(invoice, requests)
-        # Cumulative rounding: each credit takes round(credited so far, after) minus
-        # round(credited so far, before), per line and per tax category, so the credits of an
-        # invoice always add up to exactly what it billed, however it is split.
-        before = {line.line_no: invoice.credited_exact(line.line_no) for line in invoice.lines}
-        after = dict(before)
-        lines = []
-        for n, (original, allocations) in enumerate(planned, 1):
-            exact = money_sum((a.amount for a in allocations), invoice.currency)
-            start = after[original.line_no]
-            after[original.line_no] = EXACT.add(start, exact.amount)
-            amount = _rounded(after[original.line_no], invoice) - _rounded(start, invoice)
-            lines.append(
-                DocumentLine(
-                    n,
-                    original.obligation_id,
-                    original.kind,
-                    f"Credit: {original.description}",
-                    dsum(a.quantity for a in allocations),
-                    original.unit_price,
-                    amount,
-                    original.tax_code,
-                    tuple(allocations),
-                    original.service_period,
-                    original.flags,
-                    credits_line=original.line_no,
-                )
-            )
-        totals = _credit_totals(invoice, lines, before, after)
-        if totals.gross > invoice.outstanding + invoice.amount_paid:
-            raise OverCreditError(
-                f"credit {totals.gross} exceeds what invoice {invoice.number} has left to credit"
-            )
+        lines, totals = _priced(invoice, planned)
         for original, allocations in planned:
             for a in allocations:
                 invoice.reserve_credit(original.line_no, a.source, a.quantity, a.amount.amount)
@@ -186,9 +155,21 @@ class CreditMemo:
         """Issue the credit: the invoice owes less; credited quantities return to unbilled."""
         if invoice.invoice_id != self.invoice_id:
             raise DomainError(f"credit memo {self.credit_memo_id} is not for {invoice.invoice_id}")
+        if invoice.state not in CREDITABLE_STATES:
+            raise DomainError(
+                f"invoice {invoice.number} is {invoice.state.value} and takes no more credit"
+            )
         lock.check(on, "issue a credit memo")
         issued = CREDIT_MEMO_LIFECYCLE.next_state(self.state, CreditMemoTrigger.ISSUE)
-        invoice.apply_credit(self.credit_memo_id, self.totals.gross, at)
+        # Priced again against the credits issued so far: drafts issued or discarded since this
+        # one was drafted change what the cumulative rounding gives it.
+        planned = [(invoice.line(_credited(line)), list(line.allocations)) for line in self.lines]
+        lines, totals = _priced(invoice, planned)
+        invoice.apply_credit(self.credit_memo_id, totals.gross, at)
+        for line in lines:
+            exact = money_sum((a.amount for a in line.allocations), invoice.currency)
+            invoice.record_issued_credit(_credited(line), exact.amount)
+        self.lines, self.totals = tuple(lines), totals
         self.state = issued
         self.number, self.issue_date = number, on
         self.revision += 1
@@ -201,10 +182,9 @@ class CreditMemo:
         self.state = CREDIT_MEMO_LIFECYCLE.next_state(self.state, CreditMemoTrigger.DISCARD)
         self.revision += 1
         for line in self.lines:
-            assert line.credits_line is not None
             for a in line.allocations:
                 invoice.reserve_credit(
-                    line.credits_line,
+                    _credited(line),
                     a.source,
                     EXACT.minus(a.quantity),
                     EXACT.minus(a.amount.amount),
@@ -227,6 +207,50 @@ class CreditMemo:
             for line in self.lines
             for a in line.allocations
         ]
+
+
+def _credited(line: DocumentLine) -> int:
+    if line.credits_line is None:  # pragma: no cover - every credit line names its line
+        raise DomainError(f"credit line {line.line_no} names no invoice line")
+    return line.credits_line
+
+
+def _priced(
+    invoice: Invoice, planned: Sequence[tuple[DocumentLine, list[Allocation]]]
+) -> tuple[list[DocumentLine], DocumentTotals]:
+    """Credit lines and totals by cumulative rounding against the credits already issued:
+    each credit takes round(credited after) - round(credited before), per line and per tax
+    category, so an invoice's credits always add up to exactly what it billed."""
+    before = {line.line_no: invoice.issued_credit_exact(line.line_no) for line in invoice.lines}
+    after = dict(before)
+    lines = []
+    for n, (original, allocations) in enumerate(planned, 1):
+        exact = money_sum((a.amount for a in allocations), invoice.currency)
+        start = after[original.line_no]
+        after[original.line_no] = EXACT.add(start, exact.amount)
+        amount = _rounded(after[original.line_no], invoice) - _rounded(start, invoice)
+        lines.append(
+            DocumentLine(
+                n,
+                original.obligation_id,
+                original.kind,
+                f"Credit: {original.description}",
+                dsum(a.quantity for a in allocations),
+                original.unit_price,
+                amount,
+                original.tax_code,
+                tuple(allocations),
+                original.service_period,
+                original.flags,
+                credits_line=original.line_no,
+            )
+        )
+    totals = _credit_totals(invoice, lines, before, after)
+    if totals.gross > invoice.totals.gross - invoice.amount_credited:
+        raise OverCreditError(
+            f"credit {totals.gross} exceeds what invoice {invoice.number} has left to credit"
+        )
+    return lines, totals
 
 
 def _rounded(exact: Decimal, invoice: Invoice) -> Money:

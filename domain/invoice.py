@@ -68,8 +68,12 @@ INVOICE_LIFECYCLE = LifecycleTable(
 
 
 class DocumentKind(Enum):
+    """An invoice, a debit memo (a retroactive increase) or a credit adjustment (a
+    retroactive decrease, whose lines and totals are negative) referencing an invoice."""
+
     INVOICE = "invoice"
     DEBIT_MEMO = "debit_memo"
+    CREDIT_ADJUSTMENT = "credit_adjustment"
 
 
 class OverpaymentError(DomainError):
@@ -154,6 +158,7 @@ class Invoice:
     credit_reservations: dict[tuple[int, SourceRef], tuple[Decimal, Decimal]] = attrs.field(
         factory=dict
     )
+    issued_credits: dict[int, Decimal] = attrs.field(factory=dict)
     revision: int = 0
     events: list[object] = attrs.field(factory=list, repr=False)
 
@@ -201,8 +206,16 @@ class Invoice:
 
     @property
     def outstanding(self) -> Money:
-        """What the customer still owes: gross less payments and issued credits."""
-        return self.totals.gross - self.amount_paid - self.amount_credited
+        """What the customer still owes: gross less payments and issued credits, never below
+        zero (a credit beyond what is owed is a refund, see `refund_due`)."""
+        owed = self.totals.gross - self.amount_paid - self.amount_credited
+        return owed if owed.is_positive() else Money.zero(self.currency)
+
+    @property
+    def refund_due(self) -> Money:
+        """What the customer paid beyond what the invoice, net of credits, asks for."""
+        over = self.amount_paid + self.amount_credited - self.totals.gross
+        return over if over.is_positive() else Money.zero(self.currency)
 
     @property
     def is_committed(self) -> bool:
@@ -286,13 +299,12 @@ class Invoice:
                 )
         raise DomainError(f"line {line_no} of invoice {self.invoice_id} did not bill {source}")
 
-    def credited_exact(self, line_no: int) -> Decimal:
-        """Exact value of one line taken back so far by credit memos (drafts included)."""
-        total = Decimal(0)
-        for (reserved_line, _source), (_qty, amount) in self.credit_reservations.items():
-            if reserved_line == line_no:
-                total = EXACT.add(total, amount)
-        return total
+    def issued_credit_exact(self, line_no: int) -> Decimal:
+        """Exact value of one line taken back by credit memos issued so far."""
+        return self.issued_credits.get(line_no, Decimal(0))
+
+    def record_issued_credit(self, line_no: int, exact: Decimal) -> None:
+        self.issued_credits[line_no] = EXACT.add(self.issued_credit_exact(line_no), exact)
 
     def reserve_credit(
         self, line_no: int, source: SourceRef, quantity: Decimal, amount: Decimal
@@ -306,20 +318,29 @@ class Invoice:
         self.revision += 1
 
     def apply_credit(self, credit_memo_id: str, gross: Money, at: datetime) -> None:
-        """An issued credit memo reduces what is owed; a full credit closes the invoice."""
+        """An issued credit memo reduces what is owed; a credit that leaves nothing to collect
+        closes the invoice as credited. A paid invoice stays paid and the credit becomes a
+        refund due. Legality is settled before anything changes."""
         event = InvoiceCredited(self.invoice_id, at, credit_memo_id, gross)
+        credited = self.amount_credited + gross
+        left = self.totals.gross - self.amount_paid - credited
         if self.state is InvoiceState.PAID:
-            # A paid invoice stays paid: the credit becomes money owed back to the customer
-            # (refunded or applied by receivables, outside this invoice).
-            self.credited = self.amount_credited + gross
-            self.revision += 1
-            self.events.append(event)
-            return
-        self.credited = self.amount_credited + gross
-        if not self.outstanding.is_positive():
-            # Nothing left to collect: the credit closes the invoice (any overpayment it
-            # creates is refunded or applied by receivables, outside this invoice).
-            self._fire(InvoiceTrigger.CREDIT_IN_FULL, event)
+            trigger = None
+        elif not left.is_positive():
+            trigger = InvoiceTrigger.CREDIT_IN_FULL
+            INVOICE_LIFECYCLE.next_state(self.state, trigger)  # refuses before any change
+        else:
+            trigger = None
+        if self.state not in (
+            InvoiceState.ISSUED,
+            InvoiceState.PARTIALLY_PAID,
+            InvoiceState.PAID,
+            InvoiceState.DISPUTED,
+        ):
+            raise DomainError(f"invoice {self.number} is {self.state.value}: it takes no credit")
+        self.credited = credited
+        if trigger is not None:
+            self._fire(trigger, event)
             return
         if self.state is InvoiceState.DISPUTED:
             self.resolve_dispute(f"credit memo {credit_memo_id}", at)

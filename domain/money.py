@@ -45,8 +45,8 @@ ISO_4217_MINOR_UNITS: Final[dict[str, int]] = {
     "SLE": 2, "SOS": 2, "SRD": 2, "SSP": 2, "STN": 2, "SVC": 2, "SYP": 2, "SZL": 2, "THB": 2,
     "TJS": 2, "TMT": 2, "TND": 3, "TOP": 2, "TRY": 2, "TTD": 2, "TWD": 2, "TZS": 2, "UAH": 2,
     "UGX": 0, "USD": 2, "USN": 2, "UYI": 0, "UYU": 2, "UYW": 4, "UZS": 2, "VED": 2, "VES": 2,
-    "VND": 0, "VUV": 0, "WST": 2, "XAF": 0, "XCD": 2, "XOF": 0, "XPF": 0, "YER": 2, "ZAR": 2,
-    "ZMW": 2, "ZWG": 2,
+    "VND": 0, "VUV": 0, "WST": 2, "XAF": 0, "XCG": 2, "XCD": 2, "XOF": 0, "XPF": 0, "YER": 2,
+    "ZAR": 2, "ZMW": 2, "ZWG": 2,
 }
 # fmt: on
 

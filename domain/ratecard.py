@@ -20,7 +20,6 @@ from domain.errors import (
 from domain.ids import RateCardId, ResourceId, Role
 from domain.money import Currency, Money
 
-
 K = TypeVar("K", bound=str)
 
 

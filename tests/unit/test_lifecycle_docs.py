@@ -12,9 +12,13 @@ from typing import Any
 import pytest
 
 from domain.accounting_period import ACCOUNTING_PERIOD_LIFECYCLE
+from domain.contract import CONTRACT_VERSION_LIFECYCLE
+from domain.credit_memo import CREDIT_MEMO_LIFECYCLE
 from domain.engagement import ENGAGEMENT_LIFECYCLE
+from domain.invoice import INVOICE_LIFECYCLE
 from domain.lifecycle import LifecycleTable
 from domain.milestone import MILESTONE_LIFECYCLE
+from domain.time_entry import ITEM_LIFECYCLE
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "lifecycles.md"
 
@@ -22,6 +26,10 @@ DOCUMENTED: list[tuple[str, LifecycleTable[Any, Any]]] = [
     ("Engagement", ENGAGEMENT_LIFECYCLE),
     ("Milestone", MILESTONE_LIFECYCLE),
     ("Accounting period", ACCOUNTING_PERIOD_LIFECYCLE),
+    ("Invoice", INVOICE_LIFECYCLE),
+    ("Credit memo", CREDIT_MEMO_LIFECYCLE),
+    ("Time entry and expense", ITEM_LIFECYCLE),
+    ("Contract version", CONTRACT_VERSION_LIFECYCLE),
 ]
 
 

@@ -1,0 +1,471 @@
+"""Random walks through an invoice's life: approval (by its maker or someone else), issue,
+payments of any size, disputes, partial and full credit memos (drafted, issued, discarded in any
+order) and discard, legal and illegal calls mixed.
+
+A small model predicts the outcome of every invoice call; credits are checked by invariants:
+a refused call changes nothing; what is owed is always gross − paid − credited and never
+negative; an invoice is paid exactly when payments settled it; no credit ever takes back more
+of an allocation than the line billed; and the credits of an invoice never add up to more than
+its gross, and add up to exactly its gross once everything it billed has been credited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from domain.accounting_period import PeriodLock
+from domain.billing import Allocation, LineKind, SourceKind, SourceRef
+from domain.credit_memo import CreditMemo, CreditMemoState, CreditRequest
+from domain.document import DocumentLine, DocumentTotals
+from domain.errors import DomainError
+from domain.ids import (
+    ContractId,
+    CreditMemoId,
+    CustomerId,
+    InvoiceId,
+    LegalEntityId,
+    ObligationId,
+    PaymentId,
+)
+from domain.invoice import Invoice, InvoiceState
+from domain.money import Currency, Money, money_sum
+from domain.period import Period
+
+S = InvoiceState
+EUR = Currency.of("EUR")
+ZERO = Money.zero(EUR)
+MAKER, CHECKER = "maker@firm", "checker@firm"
+MARCH = Period.month(2026, 3)
+LOCK = PeriodLock(frozenset({MARCH}))  # March is closed; April is open.
+IN_CLOSED_MARCH, IN_OPEN_APRIL = date(2026, 3, 31), date(2026, 4, 2)
+RATES = {"VAT20": Decimal("0.20"), "VAT7": Decimal("0.07"), "EXEMPT": Decimal("0")}
+
+# The transitions the domain guide allows (section 4), by hand.
+GUIDE_EDGES = {
+    (S.DRAFT, S.APPROVED),
+    (S.APPROVED, S.ISSUED),
+    (S.ISSUED, S.PARTIALLY_PAID),
+    (S.PARTIALLY_PAID, S.PARTIALLY_PAID),
+    (S.ISSUED, S.PAID),
+    (S.PARTIALLY_PAID, S.PAID),
+    (S.ISSUED, S.DISPUTED),
+    (S.PARTIALLY_PAID, S.DISPUTED),
+    (S.DISPUTED, S.ISSUED),
+    (S.DISPUTED, S.PARTIALLY_PAID),
+    (S.ISSUED, S.CREDITED),
+    (S.PARTIALLY_PAID, S.CREDITED),
+    (S.DISPUTED, S.CREDITED),
+    (S.DRAFT, S.DISCARDED),
+}
+OPEN_FOR_CREDIT = (S.ISSUED, S.PARTIALLY_PAID, S.DISPUTED, S.PAID)
+
+# An invoice: 1-3 lines under different tax codes, each billing 1-3 time entries. Quarter
+# hours at rates with cents give allocation values with up to four decimals, so line amounts,
+# tax and partial credits all round.
+allocation_specs = st.tuples(
+    st.integers(min_value=1, max_value=40),  # quarter hours
+    st.integers(min_value=100, max_value=25_000),  # rate in cents
+    st.sampled_from(["", "5"]),  # an optional extra mill on the rate: 150.125
+)
+line_specs = st.tuples(
+    st.sampled_from(sorted(RATES)), st.lists(allocation_specs, min_size=1, max_size=3)
+)
+invoice_specs = st.lists(line_specs, min_size=1, max_size=3)
+
+
+def build_lines(spec: list[tuple[str, list[tuple[int, int, str]]]]) -> tuple[DocumentLine, ...]:
+    lines = []
+    for line_no, (tax_code, allocs) in enumerate(spec, 1):
+        allocations = []
+        for n, (quarters, cents, mill) in enumerate(allocs, 1):
+            hours = Decimal(quarters) / 4
+            rate = Money(Decimal(f"{Decimal(cents) / 100:.2f}{mill}"), EUR)
+            allocations.append(
+                Allocation(
+                    SourceRef(SourceKind.TIME_ENTRY, f"TE-{line_no}-{n}"),
+                    hours,
+                    rate.times(hours),
+                    "contract v1",
+                )
+            )
+        exact = money_sum((a.amount for a in allocations), EUR)
+        lines.append(
+            DocumentLine(
+                line_no,
+                ObligationId("OB-TM"),
+                LineKind.TIME,
+                f"Consulting, line {line_no}",
+                sum((a.quantity for a in allocations), Decimal(0)),
+                allocations[0].amount,
+                exact.quantized(),
+                tax_code,
+                tuple(allocations),
+                MARCH,
+            )
+        )
+    return tuple(lines)
+
+
+class InvoiceMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
+        self.invoice: Invoice
+        self.expected_state = S.DRAFT
+        self.paid = ZERO
+        self.payments = 0
+        self.issued_memos: list[CreditMemo] = []
+        self.pending: list[CreditMemo] = []
+        self.memo_count = 0
+
+    def tick(self) -> datetime:
+        self.now += timedelta(minutes=1)
+        return self.now
+
+    # Checking one call ---------------------------------------------------------------------
+
+    def snapshot(self) -> tuple[object, ...]:
+        i = self.invoice
+        return (
+            i.state,
+            i.revision,
+            i.amount_paid,
+            i.amount_credited,
+            i.number,
+            i.approved_by,
+            i.dispute_reason,
+            dict(i.credit_reservations),
+            len(i.events),
+            [(m.state, m.revision, m.approved_by) for m in self.pending],
+        )
+
+    def attempt(self, call: Callable[[], object], expected: InvoiceState | None) -> bool:
+        """Make one invoice call the model can judge: `expected` is the state it leads to,
+        or None when it must be refused. True when it was accepted."""
+        before = self.snapshot()
+        state, revision, event_count = (
+            self.invoice.state,
+            self.invoice.revision,
+            len(self.invoice.events),
+        )
+        if expected is None:
+            with pytest.raises(DomainError):
+                call()
+            assert self.snapshot() == before, "a refused call changed the invoice"
+            return False
+        call()
+        assert self.invoice.state is expected
+        assert (state, expected) in GUIDE_EDGES
+        assert self.invoice.revision > revision
+        assert len(self.invoice.events) == event_count + 1
+        self.expected_state = expected
+        return True
+
+    def try_credit(self, call: Callable[[], object]) -> bool:
+        """Make a credit-memo call whose legality depends on rounding and what is left: either
+        it is refused and changes nothing, or it is accepted along a legal transition."""
+        before = self.snapshot()
+        try:
+            call()
+        except DomainError:
+            assert self.snapshot() == before, "a refused credit changed the invoice"
+            return False
+        after = self.invoice.state
+        assert after is before[0] or (before[0], after) in GUIDE_EDGES
+        self.expected_state = after
+        return True
+
+    # Start ------------------------------------------------------------------------------------
+
+    @initialize(
+        spec=invoice_specs,
+        start=st.sampled_from(["draft", "approved", "issued", "partially_paid", "paid"]),
+        cents=st.integers(min_value=1, max_value=98),
+    )
+    def draft_invoice(
+        self, spec: list[tuple[str, list[tuple[int, int, str]]]], start: str, cents: int
+    ) -> None:
+        """Start the walk from any state up to paid, reached by legal calls checked like the
+        rest."""
+        lines = build_lines(spec)
+        self.invoice = Invoice.draft(
+            InvoiceId("INV-P"),
+            CustomerId("acme"),
+            ContractId("CON-1"),
+            LegalEntityId("tl-uk"),
+            MARCH,
+            lines,
+            DocumentTotals.of(lines, EUR, RATES),
+            MAKER,
+            self.tick(),
+        )
+        if start != "draft":
+            self.approve(CHECKER)
+        if start not in ("draft", "approved"):
+            self.issue("2026-0042", IN_OPEN_APRIL)
+        if start == "partially_paid":
+            self.pay("part", cents, IN_OPEN_APRIL)
+        if start == "paid":
+            self.pay("all", cents, IN_OPEN_APRIL)
+        assert self.invoice.state.value == start
+
+    # Invoice calls -----------------------------------------------------------------------------
+
+    @rule(by=st.sampled_from([MAKER, CHECKER]))
+    def approve(self, by: str) -> None:
+        legal = self.expected_state is S.DRAFT and by != MAKER
+        at = self.tick()
+        if self.attempt(lambda: self.invoice.approve(by, at), S.APPROVED if legal else None):
+            assert self.invoice.approved_by == by
+
+    @rule(
+        number=st.sampled_from(["2026-0042", ""]),
+        on=st.sampled_from([IN_OPEN_APRIL, IN_CLOSED_MARCH]),
+    )
+    def issue(self, number: str, on: date) -> None:
+        legal = self.expected_state is S.APPROVED and number and on == IN_OPEN_APRIL
+        at = self.tick()
+        call = lambda: self.invoice.issue(number, on, at, LOCK)  # noqa: E731
+        if self.attempt(call, S.ISSUED if legal else None):
+            assert self.invoice.number == number
+
+    @rule(
+        how=st.sampled_from(["all", "part", "over", "cents"]),
+        cents=st.integers(min_value=1, max_value=10**7),
+        on=st.sampled_from([IN_OPEN_APRIL, IN_OPEN_APRIL, IN_CLOSED_MARCH]),
+    )
+    def pay(self, how: str, cents: int, on: date) -> None:
+        owed = self.invoice.outstanding
+        amount = {
+            "all": owed,
+            "part": Money.from_minor(max(1, owed.quantized().minor * (cents % 99 + 1) // 100), EUR),
+            "over": owed + Money.from_minor(cents, EUR),
+            "cents": Money.from_minor(cents, EUR),
+        }[how]
+        can_pay = self.expected_state in (S.ISSUED, S.PARTIALLY_PAID) and on == IN_OPEN_APRIL
+        legal = can_pay and amount.is_positive() and amount <= owed
+        dest = S.PAID if amount == owed else S.PARTIALLY_PAID
+        self.payments += 1
+        payment = PaymentId(f"PAY-{self.payments}")
+        at = self.tick()
+        call = lambda: self.invoice.record_payment(payment, amount, on, at, LOCK)  # noqa: E731
+        if self.attempt(call, dest if legal else None):
+            self.paid = self.paid + amount
+
+    @rule(reason=st.sampled_from(["rate above the contract", ""]))
+    def open_dispute(self, reason: str) -> None:
+        legal = self.expected_state in (S.ISSUED, S.PARTIALLY_PAID) and reason
+        at = self.tick()
+        self.attempt(lambda: self.invoice.open_dispute(reason, at), S.DISPUTED if legal else None)
+
+    @rule()
+    def resolve_dispute(self) -> None:
+        dest = S.PARTIALLY_PAID if self.paid.is_positive() else S.ISSUED
+        legal = self.expected_state is S.DISPUTED
+        at = self.tick()
+        self.attempt(lambda: self.invoice.resolve_dispute("explained", at), dest if legal else None)
+
+    @rule()
+    def discard(self) -> None:
+        legal = self.expected_state is S.DRAFT
+        at = self.tick()
+        if self.attempt(
+            lambda: self.invoice.discard("corrected draft", at), S.DISCARDED if legal else None
+        ):
+            assert self.invoice.ledger_entries() == []
+
+    # Credit memos ----------------------------------------------------------------------------
+
+    def requests(self, data: st.DataObject, kind: str) -> list[CreditRequest]:
+        if kind == "everything":
+            return [CreditRequest(line.line_no) for line in self.invoice.lines]
+        line = data.draw(st.sampled_from(self.invoice.lines), label="line")
+        if kind == "line":
+            return [CreditRequest(line.line_no)]
+        alloc = data.draw(st.sampled_from(line.allocations), label="allocation")
+        if kind == "source":
+            return [CreditRequest(line.line_no, alloc.source)]
+        left = self.invoice.creditable(line.line_no, alloc.source)[0]
+        quarters = data.draw(st.integers(min_value=1, max_value=40), label="quarters")
+        quantity = data.draw(
+            st.sampled_from([min(left, Decimal(quarters) / 4), left, left + Decimal("0.25")]),
+            label="quantity",
+        )
+        source = alloc.source if kind == "source_quantity" else None
+        return [CreditRequest(line.line_no, source, quantity)]
+
+    def draft_memo(self, data: st.DataObject, kind: str) -> CreditMemo | None:
+        requests = self.requests(data, kind)
+        self.memo_count += 1
+        memo_id = CreditMemoId(f"CM-{self.memo_count}")
+        state = self.invoice.state
+        memo: list[CreditMemo] = []
+
+        def call() -> None:
+            memo.append(CreditMemo.against(memo_id, self.invoice, requests, "settlement", MAKER))
+
+        if self.try_credit(call):
+            assert state in OPEN_FOR_CREDIT, f"a {state.value} invoice was credited"
+            assert self.invoice.state is state, "drafting a credit changes no invoice state"
+            self.pending.append(memo[0])
+            return memo[0]
+        return None
+
+    def issue_memo(self, memo: CreditMemo, approver: str) -> None:
+        at = self.tick()
+        if approver == MAKER:
+            self.attempt_memo_refused(lambda: memo.approve(approver, at))
+            return
+        if memo.state is CreditMemoState.DRAFT:
+            memo.approve(approver, at)
+        if self.try_credit(
+            lambda: memo.issue(self.invoice, f"CN-{memo.credit_memo_id}", IN_OPEN_APRIL, at, LOCK)
+        ):
+            assert memo.state is CreditMemoState.ISSUED
+            self.pending.remove(memo)
+            self.issued_memos.append(memo)
+        else:
+            assert memo.state is CreditMemoState.APPROVED, "a refused issue left the memo issued"
+
+    def attempt_memo_refused(self, call: Callable[[], object]) -> None:
+        before = self.snapshot()
+        with pytest.raises(DomainError):
+            call()
+        assert self.snapshot() == before
+
+    kinds = st.sampled_from(["everything", "line", "source", "source_quantity", "line_quantity"])
+
+    @rule(kind=kinds, data=st.data())
+    def credit_now(self, kind: str, data: st.DataObject) -> None:
+        """Draft, approve by someone else and issue a credit in one go."""
+        memo = self.draft_memo(data, kind)
+        if memo is not None:
+            self.issue_memo(memo, CHECKER)
+
+    @rule(kind=kinds, data=st.data())
+    def draft_credit(self, kind: str, data: st.DataObject) -> None:
+        self.draft_memo(data, kind)
+
+    @precondition(lambda self: bool(self.pending))
+    @rule(data=st.data(), approver=st.sampled_from([CHECKER, CHECKER, MAKER]))
+    def issue_pending_credit(self, data: st.DataObject, approver: str) -> None:
+        memo = data.draw(st.sampled_from(self.pending), label="pending memo")
+        self.issue_memo(memo, approver)
+
+    @precondition(lambda self: bool(self.pending))
+    @rule(data=st.data())
+    def discard_pending_credit(self, data: st.DataObject) -> None:
+        memo = data.draw(st.sampled_from(self.pending), label="pending memo")
+        memo.discard(self.invoice)
+        assert memo.state is CreditMemoState.DISCARDED
+        self.pending.remove(memo)
+
+    # Invariants -----------------------------------------------------------------------------
+
+    @property
+    def gross(self) -> Money:
+        return self.invoice.totals.gross
+
+    @property
+    def issued_credit(self) -> Money:
+        return money_sum((m.totals.gross for m in self.issued_memos), EUR)
+
+    @invariant()
+    def state_is_a_lifecycle_state_and_matches_the_model(self) -> None:
+        assert isinstance(self.invoice.state, InvoiceState)
+        assert self.invoice.state is self.expected_state
+
+    @invariant()
+    def amount_owed_is_gross_less_payments_and_credits_and_never_negative(self) -> None:
+        i = self.invoice
+        assert i.amount_paid == self.paid
+        assert i.amount_credited == self.issued_credit
+        owed = self.gross - self.paid - self.issued_credit
+        zero = owed - owed
+        # a credit beyond what is owed is a refund due, never a negative amount owed
+        assert i.outstanding == (owed if owed.is_positive() else zero)
+        assert i.refund_due == (zero - owed if owed.is_negative() else zero)
+        assert not i.outstanding.is_negative(), f"{i.state.value} invoice owes {i.outstanding}"
+
+    @invariant()
+    def an_invoice_is_paid_exactly_when_payments_settled_it(self) -> None:
+        i = self.invoice
+        state, settled = i.state, i.outstanding.is_zero()
+        owes = f"a {state.value} invoice owes {i.outstanding}"
+        if state is S.PAID:
+            assert settled, owes
+            assert self.paid.is_positive()
+        if settled and self.paid.is_positive() and not self.issued_memos:
+            assert state is S.PAID, owes
+        if state in (S.ISSUED, S.PARTIALLY_PAID, S.DISPUTED):
+            assert not settled, f"a {state.value} invoice with nothing left to pay"
+        if state is S.ISSUED:
+            assert not self.paid.is_positive()
+        if state is S.PARTIALLY_PAID:
+            assert self.paid.is_positive()
+        if state is S.CREDITED:
+            assert settled, owes
+            assert self.issued_memos
+
+    @invariant()
+    def no_allocation_is_credited_beyond_what_its_line_billed(self) -> None:
+        memos = self.issued_memos + self.pending
+        for line in self.invoice.lines:
+            for alloc in line.allocations:
+                credited_qty = sum(
+                    (
+                        a.quantity
+                        for m in memos
+                        for ml in m.lines
+                        if ml.credits_line == line.line_no
+                        for a in ml.allocations
+                        if a.source == alloc.source
+                    ),
+                    Decimal(0),
+                )
+                assert Decimal(0) <= credited_qty <= alloc.quantity
+                left_qty, left_amount = self.invoice.creditable(line.line_no, alloc.source)
+                assert left_qty == alloc.quantity - credited_qty
+                assert Decimal(0) <= left_amount <= alloc.amount.amount
+
+    @invariant()
+    def credits_never_add_up_to_more_than_the_invoice(self) -> None:
+        pending = money_sum((m.totals.gross for m in self.pending), EUR)
+        assert not (self.gross - self.issued_credit).is_negative()
+        assert not (self.gross - self.issued_credit - pending).is_negative(), (
+            "draft credits reserve more than the invoice has left"
+        )
+
+    @invariant()
+    def a_fully_credited_invoice_nets_to_exactly_zero(self) -> None:
+        if self.pending or not self.issued_memos:
+            return
+        everything_credited = all(
+            self.invoice.creditable(line.line_no, a.source)[0] == 0
+            for line in self.invoice.lines
+            for a in line.allocations
+        )
+        if everything_credited:
+            assert self.gross - self.issued_credit == ZERO
+            if not self.paid.is_positive():
+                assert self.invoice.state is S.CREDITED
+                assert self.invoice.outstanding == ZERO
+
+    @invariant()
+    def a_discarded_invoice_holds_no_allocations(self) -> None:
+        entries = self.invoice.ledger_entries()
+        if self.invoice.state is S.DISCARDED:
+            assert entries == []
+        else:
+            assert len(entries) == sum(len(line.allocations) for line in self.invoice.lines)
+
+
+InvoiceMachine.TestCase.settings = settings(max_examples=50, stateful_step_count=25, deadline=None)
+TestInvoice = InvoiceMachine.TestCase
