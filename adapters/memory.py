@@ -1,0 +1,516 @@
+"""In-memory adapters: a unit of work over plain dictionaries, and fakes of the external
+systems. Used by the unit tests of the application layer and by the embedded demo.
+
+The store behaves like a database with snapshot isolation: a unit of work works on a deep
+copy of the store and swaps it in on commit, so an exception anywhere rolls everything back.
+"""
+
+from __future__ import annotations
+
+import copy
+import copyreg
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from types import MappingProxyType, TracebackType
+from typing import Any, Generic, Self, TypeVar
+
+import attrs
+
+from application.context import RequestContext
+from application.errors import ConflictError, DownstreamUnavailableError, NotFoundError
+from application.ports import CustomerRecord
+from application.records import (
+    AuditRecord,
+    DeliveryState,
+    ExceptionState,
+    IdempotencyRecord,
+    IntegrationException,
+    OutboxEvent,
+)
+from domain.accounting_period import AccountingPeriod
+from domain.billing import BilledLedger, LedgerEntry
+from domain.contract import Contract
+from domain.engagement import Engagement
+from domain.ids import ContractId, CustomerId, EngagementId, LegalEntityId, ObligationId
+from domain.invoice import Invoice
+from domain.ledger import JournalEntry
+from domain.milestone import Milestone, MilestoneState
+from domain.period import Period
+from domain.tax import TaxProfile, TaxRateTable
+from domain.time_entry import ExpenseItem, TimeEntry
+
+T = TypeVar("T")
+
+# Frozen rate and cap tables are read-only mapping proxies: copy them as fresh proxies.
+copyreg.pickle(MappingProxyType, lambda proxy: (MappingProxyType, (dict(proxy),)))
+
+
+@attrs.define
+class _Data:
+    """Everything the store holds; deep-copied per unit of work."""
+
+    aggregates: dict[str, dict[str, Any]] = attrs.field(factory=lambda: defaultdict(dict))
+    time_entries: dict[str, TimeEntry] = attrs.field(factory=dict)
+    expenses: dict[str, ExpenseItem] = attrs.field(factory=dict)
+    ledger: dict[ContractId, list[LedgerEntry]] = attrs.field(factory=lambda: defaultdict(list))
+    journal: list[JournalEntry] = attrs.field(factory=list)
+    tax_profiles: dict[tuple[CustomerId, LegalEntityId], TaxProfile] = attrs.field(factory=dict)
+    tax_rates: TaxRateTable = attrs.field(factory=TaxRateTable)
+    periods: dict[Period, AccountingPeriod] = attrs.field(factory=dict)
+    idempotency: dict[tuple[str, str], IdempotencyRecord] = attrs.field(factory=dict)
+    outbox: list[OutboxEvent] = attrs.field(factory=list)
+    exceptions: dict[str, IntegrationException] = attrs.field(factory=dict)
+    audit: list[AuditRecord] = attrs.field(factory=list)
+    sequences: dict[str, int] = attrs.field(factory=lambda: defaultdict(int))
+
+
+class InMemoryStore:
+    """The shared state behind every in-memory unit of work (one 'database')."""
+
+    def __init__(self) -> None:
+        self.data = _Data()
+        self.commits = 0
+
+
+class _Repository(Generic[T]):
+    def __init__(self, data: _Data, kind: str, id_attr: str, seen: list[object]) -> None:
+        self._items: dict[str, T] = data.aggregates[kind]
+        self._kind, self._id_attr, self._seen = kind, id_attr, seen
+
+    def add(self, item: T) -> None:
+        item_id = getattr(item, self._id_attr)
+        if item_id in self._items:
+            raise ConflictError(f"{self._kind} {item_id} already exists")
+        self._items[item_id] = item
+        self._seen.append(item)
+
+    def find(self, item_id: str) -> T | None:
+        item = self._items.get(item_id)
+        if item is not None and item not in self._seen:
+            self._seen.append(item)
+        return item
+
+    def get(self, item_id: str) -> T:
+        item = self.find(item_id)
+        if item is None:
+            raise NotFoundError(f"{self._kind} {item_id} does not exist")
+        return item
+
+    def all(self) -> list[T]:
+        items = list(self._items.values())
+        self._seen.extend(i for i in items if i not in self._seen)
+        return items
+
+    def save(self, item: T) -> None:
+        """Changes are in place; kept for the repository protocol."""
+
+
+class _Engagements(_Repository[Engagement]):
+    def find_by_contract(self, contract_id: ContractId) -> Engagement | None:
+        for engagement in self._items.values():
+            if engagement.contract_id == contract_id:
+                return self.find(engagement.engagement_id)
+        return None
+
+
+class _Milestones(_Repository[Milestone]):
+    def for_obligations(self, obligations: Iterable[ObligationId]) -> list[Milestone]:
+        wanted = set(obligations)
+        return [m for m in self.all() if m.obligation_id in wanted]
+
+    def completed_due(self, today: date) -> list[Milestone]:
+        return [
+            m
+            for m in self.all()
+            if m.state is MilestoneState.COMPLETED
+            and m.passive_acceptance_due_on is not None
+            and m.passive_acceptance_due_on <= today
+        ]
+
+
+class _Delivery:
+    def __init__(self, data: _Data, seen: list[object]) -> None:
+        self._data, self._seen = data, seen
+
+    def add_time_entries(self, entries: Sequence[TimeEntry]) -> None:
+        for entry in entries:
+            self._data.time_entries[entry.entry_id] = entry
+            self._seen.append(entry)
+
+    def add_expenses(self, items: Sequence[ExpenseItem]) -> None:
+        for item in items:
+            self._data.expenses[item.expense_id] = item
+            self._seen.append(item)
+
+    def time_entry(self, entry_id: str) -> TimeEntry | None:
+        return self._data.time_entries.get(entry_id)
+
+    def expense(self, expense_id: str) -> ExpenseItem | None:
+        return self._data.expenses.get(expense_id)
+
+    def existing_time_entry_ids(self, entry_ids: Iterable[str]) -> set[str]:
+        return {i for i in entry_ids if i in self._data.time_entries}
+
+    def time_entries_for(self, obligations: Iterable[ObligationId]) -> list[TimeEntry]:
+        wanted = set(obligations)
+        return [e for e in self._data.time_entries.values() if e.obligation_id in wanted]
+
+    def expenses_for(self, obligations: Iterable[ObligationId]) -> list[ExpenseItem]:
+        wanted = set(obligations)
+        return [x for x in self._data.expenses.values() if x.obligation_id in wanted]
+
+    def save(self, item: TimeEntry | ExpenseItem) -> None:
+        if item not in self._seen:
+            self._seen.append(item)
+
+
+class _Ledger:
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    def load(self, contracts: Iterable[ContractId]) -> BilledLedger:
+        return BilledLedger(tuple(e for c in contracts for e in self._data.ledger.get(c, [])))
+
+    def add(self, contract_id: ContractId, entries: Sequence[LedgerEntry]) -> None:
+        self._data.ledger[contract_id].extend(entries)
+
+    def lock(self, contracts: Iterable[ContractId]) -> None:
+        """One process, one copy per unit of work: commits are already serialised."""
+
+    def remove_document(self, document_id: str) -> None:
+        for contract_id, entries in self._data.ledger.items():
+            self._data.ledger[contract_id] = [e for e in entries if e.document_id != document_id]
+
+
+class _Journal:
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    def add(self, entry: JournalEntry) -> None:
+        self._data.journal.append(entry)
+
+    def all(self) -> list[JournalEntry]:
+        return list(self._data.journal)
+
+
+class _MasterData:
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    def tax_profile(self, customer_id: str, legal_entity_id: str) -> TaxProfile | None:
+        return self._data.tax_profiles.get(
+            (CustomerId(customer_id), LegalEntityId(legal_entity_id))
+        )
+
+    def save_tax_profile(self, profile: TaxProfile) -> None:
+        self._data.tax_profiles[(profile.customer_id, profile.legal_entity_id)] = profile
+
+    def tax_profiles(self) -> dict[tuple[CustomerId, LegalEntityId], TaxProfile]:
+        return dict(self._data.tax_profiles)
+
+    def tax_rates(self) -> TaxRateTable:
+        return self._data.tax_rates
+
+    def save_tax_rates(self, rates: TaxRateTable) -> None:
+        self._data.tax_rates = rates
+
+
+class _Periods:
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    def get(self, period: Period) -> AccountingPeriod | None:
+        return self._data.periods.get(period)
+
+    def add(self, period: AccountingPeriod) -> None:
+        self._data.periods[period.period] = period
+
+    def all(self) -> list[AccountingPeriod]:
+        return list(self._data.periods.values())
+
+
+class _Idempotency:
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    def find(self, principal: str, key: str) -> IdempotencyRecord | None:
+        return self._data.idempotency.get((principal, key))
+
+    def save(self, record: IdempotencyRecord) -> None:
+        self._data.idempotency[(record.principal, record.key)] = record
+
+    def purge_before(self, cutoff: datetime) -> int:
+        old = [k for k, r in self._data.idempotency.items() if r.created_at < cutoff]
+        for k in old:
+            del self._data.idempotency[k]
+        return len(old)
+
+
+class _Outbox:
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    def add(self, events: Sequence[OutboxEvent]) -> None:
+        self._data.outbox.extend(events)
+
+    def pending(self, limit: int) -> list[OutboxEvent]:
+        return [e for e in self._data.outbox if e.state is DeliveryState.PENDING][:limit]
+
+
+class _Exceptions:
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    def add(self, item: IntegrationException) -> None:
+        self._data.exceptions[item.exception_id] = item
+
+    def get(self, exception_id: str) -> IntegrationException:
+        try:
+            return self._data.exceptions[exception_id]
+        except KeyError:
+            raise NotFoundError(f"no integration exception {exception_id}") from None
+
+    def open_for(self, subject: str) -> list[IntegrationException]:
+        return [
+            x
+            for x in self._data.exceptions.values()
+            if x.subject == subject and x.state is not ExceptionState.RESOLVED
+        ]
+
+    def all(self) -> list[IntegrationException]:
+        return list(self._data.exceptions.values())
+
+    def save(self, item: IntegrationException) -> None:
+        self._data.exceptions[item.exception_id] = item
+
+
+class _Audit:
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    def append(self, record: AuditRecord) -> None:
+        self._data.audit.append(record)
+
+    def last(self) -> AuditRecord | None:
+        return self._data.audit[-1] if self._data.audit else None
+
+    def all(self) -> list[AuditRecord]:
+        return list(self._data.audit)
+
+
+class _Sequences:
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    def next_number(self, series: str, on: date) -> str:
+        key = f"{series}:{on.year}"
+        self._data.sequences[key] += 1
+        prefix = {"invoice": "INV", "credit_memo": "CN"}.get(series, series.upper())
+        return f"{prefix}-{on.year}-{self._data.sequences[key]:06d}"
+
+
+def event_payload(event: object) -> dict[str, Any]:
+    """A plain-JSON view of a domain event (dates and decimals as strings)."""
+    if not attrs.has(type(event)):
+        return {"event": repr(event)}
+    raw = attrs.asdict(event, recurse=True)  # type: ignore[arg-type]
+    return {key: _plain(value) for key, value in raw.items()}
+
+
+def _plain(value: object) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(getattr(value, "value", value))
+
+
+class InMemoryUnitOfWork:
+    """A unit of work over an `InMemoryStore` (snapshot on enter, swap on commit)."""
+
+    def __init__(self, store: InMemoryStore, ctx: RequestContext, clock_now: Any) -> None:
+        self._store, self._ctx, self._now = store, ctx, clock_now
+        self._events_sequence = itertools.count(1)
+
+    def __enter__(self) -> Self:
+        self._data = copy.deepcopy(self._store.data)
+        self._seen: list[object] = []
+        self._committed_events: list[object] = []
+        data, seen = self._data, self._seen
+        self.contracts = _Repository[Contract](data, "contract", "contract_id", seen)
+        self.rate_cards = _Repository[Any](data, "rate_card", "rate_card_id", seen)
+        self.engagements = _Engagements(data, "engagement", "engagement_id", seen)
+        self.milestones = _Milestones(data, "milestone", "milestone_id", seen)
+        self.invoices = _Repository[Invoice](data, "invoice", "invoice_id", seen)
+        self.credit_memos = _Repository[Any](data, "credit_memo", "credit_memo_id", seen)
+        self.delivery = _Delivery(data, seen)
+        self.ledger = _Ledger(data)
+        self.journal = _Journal(data)
+        self.master_data = _MasterData(data)
+        self.periods = _Periods(data)
+        self.idempotency = _Idempotency(data)
+        self.outbox = _Outbox(data)
+        self.exceptions = _Exceptions(data)
+        self.audit = _Audit(data)
+        self.sequences = _Sequences(data)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        events = self._drain_events()
+        self.outbox.add([self._outbox_event(aggregate, e) for aggregate, e in events])
+        self._store.data = self._data
+        self._store.commits += 1
+        self._data = copy.deepcopy(self._data)
+        self._committed_events.extend(e for _, e in events)
+
+    def rollback(self) -> None:
+        """Nothing to undo: uncommitted changes live only in this unit of work's copy."""
+
+    def collect_events(self) -> list[object]:
+        return list(self._committed_events)
+
+    def _drain_events(self) -> list[tuple[object, object]]:
+        drained: list[tuple[object, object]] = []
+        for aggregate in self._seen:
+            events = getattr(aggregate, "events", None)
+            if events:
+                drained.extend((aggregate, e) for e in events)
+                events.clear()
+        return drained
+
+    def _outbox_event(self, aggregate: object, event: object) -> OutboxEvent:
+        aggregate_type = type(aggregate).__name__
+        aggregate_id = str(
+            next(
+                (getattr(aggregate, a) for a in _ID_ATTRIBUTES if hasattr(aggregate, a)),
+                "",
+            )
+        )
+        number = len(self._data.outbox) + 1
+        return OutboxEvent(
+            f"EVT-{number:08d}",
+            type(event).__name__,
+            aggregate_type,
+            aggregate_id,
+            event_payload(event),
+            self._ctx.correlation_id,
+            self._now(),
+        )
+
+
+_ID_ATTRIBUTES = (
+    "engagement_id", "invoice_id", "credit_memo_id", "milestone_id", "contract_id",
+    "entry_id", "expense_id", "rate_card_id",
+)  # fmt: skip
+
+
+# -- fakes of the external systems --------------------------------------------------------------
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        if now.tzinfo is None:
+            raise ValueError("the clock needs a timezone-aware time")
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current = self.current + timedelta(**delta)
+
+
+class SequentialIds:
+    def __init__(self) -> None:
+        self._counters: defaultdict[str, itertools.count[int]] = defaultdict(
+            lambda: itertools.count(1)
+        )
+
+    def next_id(self, prefix: str) -> str:
+        return f"{prefix}-{next(self._counters[prefix]):06d}"
+
+
+class _Flaky:
+    """A downstream system that can be switched off, or fail the next N calls."""
+
+    def __init__(self) -> None:
+        self.available = True
+        self.failures_left = 0
+        self.calls = 0
+
+    def _call(self, what: str) -> None:
+        self.calls += 1
+        if not self.available or self.failures_left > 0:
+            self.failures_left = max(0, self.failures_left - 1)
+            raise DownstreamUnavailableError(f"{type(self).__name__}: {what} is unavailable")
+
+
+class FakeCustomerMaster(_Flaky):
+    def __init__(self, records: Iterable[CustomerRecord] = ()) -> None:
+        super().__init__()
+        self.records = {(r.customer_id, r.legal_entity_id): r for r in records}
+
+    def lookup(
+        self, customer_id: CustomerId, legal_entity_id: LegalEntityId
+    ) -> CustomerRecord | None:
+        self._call("the ERP customer master")
+        return self.records.get((customer_id, legal_entity_id))
+
+
+class FakeProjects(_Flaky):
+    """The PSA: one project per idempotency key, however often it is asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.projects: dict[str, EngagementId] = {}
+
+    def provision(self, key: str, engagement_id: EngagementId, contract: Contract) -> str:
+        self._call("the PSA")
+        self.projects.setdefault(key, engagement_id)
+        return f"PRJ-{engagement_id}"
+
+
+class FakeHandover(_Flaky):
+    def __init__(self) -> None:
+        super().__init__()
+        self.received: dict[str, str] = {}
+
+    def hand_over(self, key: str, invoice: Invoice) -> str:
+        self._call("the billing platform")
+        self.received.setdefault(key, invoice.number or invoice.invoice_id)
+        return f"ERP-{invoice.number}"
+
+
+class FakeGeneralLedger(_Flaky):
+    def __init__(self) -> None:
+        super().__init__()
+        self.posted: dict[str, JournalEntry] = {}
+
+    def post(self, key: str, entry: JournalEntry) -> str:
+        self._call("the general ledger")
+        self.posted.setdefault(key, entry)
+        return entry.entry_id
+
+
+class FakeCrm(_Flaky):
+    def __init__(self) -> None:
+        super().__init__()
+        self.updates: dict[str, tuple[CustomerId, str, Mapping[str, str]]] = {}
+
+    def notify(self, key: str, customer_id: CustomerId, kind: str, data: Mapping[str, str]) -> None:
+        self._call("the CRM")
+        self.updates.setdefault(key, (customer_id, kind, dict(data)))

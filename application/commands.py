@@ -1,0 +1,317 @@
+"""Commands: imperative, frozen, carrying only what the caller owns.
+
+Every command is handled inside one unit of work by one handler (see `application.handlers`);
+the request context (actor, correlation id) travels beside it, not inside it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from domain.billing import SourceRef
+from domain.ids import (
+    ContractId,
+    CreditMemoId,
+    CustomerId,
+    EngagementId,
+    ExpenseId,
+    InvoiceId,
+    LegalEntityId,
+    MilestoneId,
+    ObligationId,
+    PaymentId,
+    RateCardId,
+    ResourceId,
+    Role,
+    TaskId,
+    TimeEntryId,
+)
+from domain.money import Money
+from domain.period import Period
+from domain.ratecard import RateCardVersion
+from domain.tax import TaxProfile, TaxRateTable
+from domain.time_entry import NO_TASK
+
+
+class Command:
+    """Marker base class of every command."""
+
+
+# -- contracts, rate cards, engagements -------------------------------------------------------
+
+
+@attrs.frozen
+class ProposeEngagement(Command):
+    """CRM closed-won: a deal becomes a proposed engagement."""
+
+    engagement_id: EngagementId
+    customer_id: CustomerId
+    contract_id: ContractId
+
+
+@attrs.frozen
+class RegisterContract(Command):
+    """CLM: the contract (MSA) the versions belong to."""
+
+    contract_id: ContractId
+    customer_id: CustomerId
+    legal_entity_id: LegalEntityId
+    currency: str
+    name: str
+
+
+@attrs.frozen
+class DraftContractVersion(Command):
+    """CLM: a SOW or an amendment, as a draft."""
+
+    contract_id: ContractId
+    effective_from: date
+    obligations: tuple[Any, ...]
+    label: str = ""
+
+
+@attrs.frozen
+class ApproveContractVersion(Command):
+    """CLM: a version is approved; the first approval sets the engagement up."""
+
+    contract_id: ContractId
+    version: int
+
+
+@attrs.frozen
+class CreateRateCard(Command):
+    rate_card_id: RateCardId
+    name: str
+    currency: str
+
+
+@attrs.frozen
+class PublishRateCardVersion(Command):
+    rate_card_id: RateCardId
+    version: RateCardVersion
+
+
+@attrs.frozen
+class SetUpEngagement(Command):
+    """Provision the engagement in the downstream systems; replayable without duplicates."""
+
+    engagement_id: EngagementId
+
+
+@attrs.frozen
+class UpdateCustomerMaster(Command):
+    """ERP: the customer's tax profile (and the rate table) changed."""
+
+    profile: TaxProfile
+
+
+@attrs.frozen
+class SetTaxRates(Command):
+    rates: TaxRateTable
+
+
+# -- delivery ---------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class TimeEntryInput:
+    """One approved time entry as the PSA or time app sends it."""
+
+    entry_id: TimeEntryId
+    engagement_id: EngagementId
+    obligation_id: ObligationId
+    resource_id: ResourceId
+    role: Role
+    work_date: date
+    hours: Decimal
+    task_id: TaskId = NO_TASK
+    billable: bool = True
+    cost_rate: Decimal | None = None
+
+
+@attrs.frozen
+class RecordTimeEntries(Command):
+    """A batch of approved time entries; each is accepted or rejected with a reason code."""
+
+    entries: tuple[TimeEntryInput, ...]
+    approved_by: str = "psa"
+
+
+@attrs.frozen
+class ExpenseInput:
+    expense_id: ExpenseId
+    engagement_id: EngagementId
+    obligation_id: ObligationId
+    resource_id: ResourceId
+    category: str
+    incurred_on: date
+    cost: Money
+    description: str = ""
+
+
+@attrs.frozen
+class RecordExpenses(Command):
+    items: tuple[ExpenseInput, ...]
+    approved_by: str = "expenses"
+
+
+@attrs.frozen
+class ReleaseHeldItem(Command):
+    """Approve billing beyond the cap for an item's held quantity."""
+
+    item_id: str
+
+
+@attrs.frozen
+class WriteOffItem(Command):
+    """Write an item's held quantity (or a given quantity) off as leakage."""
+
+    item_id: str
+    reason: str
+    quantity: Decimal | None = None
+
+
+@attrs.frozen
+class CompleteMilestone(Command):
+    milestone_id: MilestoneId
+    evidence: str
+    on: date
+
+
+@attrs.frozen
+class AcceptMilestone(Command):
+    milestone_id: MilestoneId
+    on: date
+
+
+@attrs.frozen
+class RejectMilestone(Command):
+    milestone_id: MilestoneId
+    reason: str
+
+
+@attrs.frozen
+class AcceptDueMilestones(Command):
+    """Background job: passive acceptance of milestones whose window has passed."""
+
+    today: date
+
+
+# -- billing and closure ----------------------------------------------------------------------
+
+
+@attrs.frozen
+class RunBilling(Command):
+    """A period billing run; a dry run returns the very proposal a commit would store."""
+
+    period: Period
+    dry_run: bool = True
+    contract_ids: tuple[ContractId, ...] = ()
+    invoice_date: date | None = None
+
+
+@attrs.frozen
+class ApproveInvoice(Command):
+    invoice_id: InvoiceId
+
+
+@attrs.frozen
+class DiscardInvoice(Command):
+    invoice_id: InvoiceId
+    reason: str
+
+
+@attrs.frozen
+class IssueInvoice(Command):
+    """Number, post and hand over an approved invoice."""
+
+    invoice_id: InvoiceId
+    issue_date: date
+
+
+@attrs.frozen
+class HandOverInvoice(Command):
+    """Give an issued invoice to the ERP or billing platform (retried on an outage)."""
+
+    invoice_id: InvoiceId
+
+
+@attrs.frozen
+class RecordPayment(Command):
+    invoice_id: InvoiceId
+    payment_id: PaymentId
+    amount: Money
+    received_on: date
+
+
+@attrs.frozen
+class OpenDispute(Command):
+    invoice_id: InvoiceId
+    reason: str
+
+
+@attrs.frozen
+class ResolveDispute(Command):
+    invoice_id: InvoiceId
+    resolution: str
+
+
+@attrs.frozen
+class CreditRequestInput:
+    line_no: int
+    source: SourceRef | None = None
+    quantity: Decimal | None = None
+
+
+@attrs.frozen
+class DraftCreditMemo(Command):
+    credit_memo_id: CreditMemoId
+    invoice_id: InvoiceId
+    requests: tuple[CreditRequestInput, ...]
+    reason: str
+    write_off: bool = False
+
+
+@attrs.frozen
+class ApproveCreditMemo(Command):
+    credit_memo_id: CreditMemoId
+
+
+@attrs.frozen
+class IssueCreditMemo(Command):
+    credit_memo_id: CreditMemoId
+    issue_date: date
+
+
+@attrs.frozen
+class RecogniseRevenue(Command):
+    """Post the period's revenue catch-up per obligation, dated the period's last day."""
+
+    period: Period
+
+
+@attrs.frozen
+class ClosePeriod(Command):
+    period: Period
+
+
+@attrs.frozen
+class ReopenPeriod(Command):
+    period: Period
+    reason: str
+
+
+@attrs.frozen
+class ReplayException(Command):
+    """Reprocess what an integration exception kept, after someone fixed the cause."""
+
+    exception_id: str
+
+
+@attrs.frozen
+class RetryDueExceptions(Command):
+    """Background job: retry downstream failures whose next attempt is due."""

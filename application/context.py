@@ -1,0 +1,18 @@
+"""Who is asking, and under which correlation id: carried into audit, outbox and logs."""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class RequestContext:
+    """The principal behind a command and the correlation id of the conversation it belongs to."""
+
+    actor: str
+    correlation_id: str
+    roles: frozenset[str] = frozenset()
+
+    def as_system(self, job: str) -> RequestContext:
+        """The same conversation continued by a background job."""
+        return RequestContext(job, self.correlation_id, frozenset({"system"}))

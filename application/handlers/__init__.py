@@ -1,0 +1,55 @@
+"""The handler registry: one plain function per command type."""
+
+from __future__ import annotations
+
+from application import commands as c
+from application.handlers import billing, delivery, finance, integration, setup
+from application.messagebus import Dependencies, Handler, MessageBus
+
+HANDLERS: dict[type, Handler] = {
+    c.ProposeEngagement: setup.propose_engagement,
+    c.RegisterContract: setup.register_contract,
+    c.DraftContractVersion: setup.draft_contract_version,
+    c.ApproveContractVersion: setup.approve_contract_version,
+    c.CreateRateCard: setup.create_rate_card,
+    c.PublishRateCardVersion: setup.publish_rate_card_version,
+    c.SetUpEngagement: setup.set_up_engagement,
+    c.UpdateCustomerMaster: setup.update_customer_master,
+    c.SetTaxRates: setup.set_tax_rates,
+    c.RecordTimeEntries: delivery.record_time_entries,
+    c.RecordExpenses: delivery.record_expenses,
+    c.ReleaseHeldItem: delivery.release_held_item,
+    c.WriteOffItem: delivery.write_off_item,
+    c.CompleteMilestone: delivery.complete_milestone,
+    c.AcceptMilestone: delivery.accept_milestone,
+    c.RejectMilestone: delivery.reject_milestone,
+    c.AcceptDueMilestones: delivery.accept_due_milestones,
+    c.RunBilling: billing.run_billing_command,
+    c.ApproveInvoice: billing.approve_invoice,
+    c.DiscardInvoice: billing.discard_invoice,
+    c.IssueInvoice: billing.issue_invoice,
+    c.HandOverInvoice: billing.hand_over_invoice,
+    c.RecordPayment: finance.record_payment,
+    c.OpenDispute: finance.open_dispute,
+    c.ResolveDispute: finance.resolve_dispute,
+    c.DraftCreditMemo: finance.draft_credit_memo,
+    c.ApproveCreditMemo: finance.approve_credit_memo,
+    c.IssueCreditMemo: finance.issue_credit_memo,
+    c.RecogniseRevenue: finance.recognise_revenue,
+    c.ClosePeriod: finance.close_period,
+    c.ReopenPeriod: finance.reopen_period,
+}
+
+
+def create_bus(deps: Dependencies) -> MessageBus:
+    """The bus with every handler; replay handlers dispatch back through the same bus."""
+    bus = MessageBus(deps, HANDLERS)
+    bus.register(
+        c.ReplayException,
+        lambda cmd, ctx, deps: integration.replay_exception(cmd, ctx, deps, bus.handle),
+    )
+    bus.register(
+        c.RetryDueExceptions,
+        lambda cmd, ctx, deps: integration.retry_due_exceptions(cmd, ctx, deps, bus.handle),
+    )
+    return bus

@@ -1,0 +1,300 @@
+"""Billing run → drafts → maker-checker approval → issue → hand-over to the ERP.
+
+The dry run and the commit call the same pure `run_billing` on the same inputs; the commit
+optionally checks the preview's fingerprint, so what a controller reviewed is what is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import attrs
+
+from application import commands as c
+from application.books import balances_from_journal, load_books, period_lock
+from application.context import RequestContext
+from application.errors import ConflictError, DownstreamUnavailableError
+from application.handlers.common import audit, raise_exception
+from application.messagebus import Dependencies
+from application.records import ExceptionKind
+from application.unit_of_work import UnitOfWork
+from domain.billing import Disposition, Exclusion
+from domain.billing_run import (
+    AdjustmentKind,
+    BillingProposal,
+    BillingRunInput,
+    ObligationDiff,
+    diff_against_ledger,
+    run_billing,
+)
+from domain.engagement import EngagementState
+from domain.ids import InvoiceId
+from domain.invoice import DocumentKind, Invoice, InvoiceState
+from domain.ledger import post_credit_memo, post_invoice_issue
+
+BILLABLE_ENGAGEMENT_STATES = (
+    EngagementState.ACTIVE,
+    EngagementState.SUSPENDED,
+    EngagementState.CLOSING,
+)
+
+
+@attrs.frozen
+class BillingRunResult:
+    proposal: BillingProposal
+    diff: tuple[ObligationDiff, ...]
+    fingerprint: str
+    invoice_ids: tuple[InvoiceId, ...] = ()
+
+
+def fingerprint(proposal: BillingProposal) -> str:
+    """A stable digest of a proposal (frozen values have a deterministic repr)."""
+    return hashlib.sha256(repr(proposal).encode()).hexdigest()
+
+
+def run_billing_command(
+    cmd: c.RunBilling, ctx: RequestContext, deps: Dependencies, expect: str | None = None
+) -> BillingRunResult:
+    """Dry run: the proposal and its diff. Commit: the same proposal stored as drafts."""
+    with deps.uow(ctx) as uow:
+        chosen = [uow.contracts.get(cid) for cid in cmd.contract_ids] or uow.contracts.all()
+        billable = []
+        for contract in chosen:
+            engagement = uow.engagements.find_by_contract(contract.contract_id)
+            if engagement is not None and engagement.state in BILLABLE_ENGAGEMENT_STATES:
+                billable.append(contract)
+        if not cmd.dry_run:
+            uow.ledger.lock(c.contract_id for c in billable)
+        books = load_books(uow, billable)
+        proposal = run_billing(
+            BillingRunInput(
+                cmd.period,
+                books.contracts,
+                books.rate_cards,
+                books.time_entries,
+                books.expenses,
+                books.milestones,
+                books.ledger,
+                uow.master_data.tax_profiles(),
+                uow.master_data.tax_rates(),
+                cmd.invoice_date,
+            )
+        )
+        digest = fingerprint(proposal)
+        diff = tuple(diff_against_ledger(proposal, books.ledger))
+        if cmd.dry_run:
+            return BillingRunResult(proposal, diff, digest)
+        if expect is not None and expect != digest:
+            raise ConflictError(
+                "the billing proposal changed since it was previewed; preview it again"
+            )
+        period_lock(uow).check(cmd.invoice_date or cmd.period.end, "commit a billing run")
+        invoice_ids = _store_drafts(uow, ctx, deps, proposal)
+        _record_exclusions(uow, ctx, deps, proposal.exclusions)
+        audit(
+            uow,
+            ctx,
+            deps,
+            f"billing_run:{cmd.period.key}",
+            "commit",
+            None,
+            None,
+            f"{len(invoice_ids)} documents, {len(proposal.exclusions)} exclusions",
+        )
+        uow.commit()
+    return BillingRunResult(proposal, diff, digest, invoice_ids)
+
+
+def _store_drafts(
+    uow: UnitOfWork, ctx: RequestContext, deps: Dependencies, proposal: BillingProposal
+) -> tuple[InvoiceId, ...]:
+    now = deps.clock.now()
+    ids = []
+    for draft in proposal.invoices:
+        invoice_id = InvoiceId(deps.ids.next_id("INV"))
+        invoice = Invoice.draft(
+            invoice_id,
+            draft.customer_id,
+            draft.contract_id,
+            draft.legal_entity_id,
+            draft.period,
+            draft.lines,
+            draft.totals,
+            ctx.actor,
+            now,
+        )
+        uow.invoices.add(invoice)
+        uow.ledger.add(draft.contract_id, draft.ledger_entries(invoice_id))
+        audit(uow, ctx, deps, f"invoice:{invoice_id}", "draft", None, invoice.state)
+        ids.append(invoice_id)
+    for adjustment in proposal.adjustments:
+        invoice_id = InvoiceId(deps.ids.next_id("ADJ"))
+        kind = (
+            DocumentKind.DEBIT_MEMO
+            if adjustment.kind is AdjustmentKind.DEBIT_MEMO
+            else DocumentKind.CREDIT_ADJUSTMENT
+        )
+        invoice = Invoice.draft(
+            invoice_id,
+            adjustment.customer_id,
+            adjustment.contract_id,
+            adjustment.legal_entity_id,
+            proposal.period,
+            adjustment.lines,
+            adjustment.totals,
+            ctx.actor,
+            now,
+            kind=kind,
+            references=InvoiceId(adjustment.references),
+        )
+        uow.invoices.add(invoice)
+        uow.ledger.add(adjustment.contract_id, adjustment.ledger_entries(invoice_id))
+        audit(
+            uow,
+            ctx,
+            deps,
+            f"invoice:{invoice_id}",
+            "draft",
+            None,
+            invoice.state,
+            f"{kind.value} re-rating {adjustment.references}",
+        )
+        ids.append(invoice_id)
+    return tuple(ids)
+
+
+def _record_exclusions(
+    uow: UnitOfWork, ctx: RequestContext, deps: Dependencies, exclusions: Sequence[Exclusion]
+) -> None:
+    """Held quantities wait for a decision; written-off ones are recorded as leakage."""
+    now = deps.clock.now()
+    for exclusion in exclusions:
+        item_id = exclusion.source.source_id
+        item = uow.delivery.time_entry(item_id) or uow.delivery.expense(item_id)
+        if item is None:
+            continue
+        before = item.state
+        if exclusion.disposition is Disposition.HELD:
+            item.hold(exclusion.quantity, exclusion.reason, now)
+        else:
+            item.write_off(exclusion.quantity, exclusion.reason, now)
+        uow.delivery.save(item)
+        audit(
+            uow,
+            ctx,
+            deps,
+            f"item:{item_id}",
+            exclusion.disposition.value,
+            before,
+            item.state,
+            exclusion.reason,
+        )
+
+
+def approve_invoice(cmd: c.ApproveInvoice, ctx: RequestContext, deps: Dependencies) -> None:
+    """Maker-checker: the approver is not whoever created the draft."""
+    with deps.uow(ctx) as uow:
+        invoice = uow.invoices.get(cmd.invoice_id)
+        invoice.approve(ctx.actor, deps.clock.now())
+        audit(
+            uow,
+            ctx,
+            deps,
+            f"invoice:{cmd.invoice_id}",
+            "approve",
+            InvoiceState.DRAFT,
+            invoice.state,
+        )
+        uow.commit()
+
+
+def discard_invoice(cmd: c.DiscardInvoice, ctx: RequestContext, deps: Dependencies) -> None:
+    """A discarded draft releases every quantity it allocated back to unbilled."""
+    with deps.uow(ctx) as uow:
+        invoice = uow.invoices.get(cmd.invoice_id)
+        invoice.discard(cmd.reason, deps.clock.now())
+        uow.ledger.remove_document(cmd.invoice_id)
+        audit(
+            uow,
+            ctx,
+            deps,
+            f"invoice:{cmd.invoice_id}",
+            "discard",
+            InvoiceState.DRAFT,
+            invoice.state,
+            cmd.reason,
+        )
+        uow.commit()
+
+
+def issue_invoice(cmd: c.IssueInvoice, ctx: RequestContext, deps: Dependencies) -> str:
+    """Number the invoice, post it to the journal, then hand it over to the ERP."""
+    with deps.uow(ctx) as uow:
+        invoice = uow.invoices.get(cmd.invoice_id)
+        lock = period_lock(uow)
+        number = uow.sequences.next_number("invoice", cmd.issue_date)
+        before = invoice.state
+        invoice.issue(number, cmd.issue_date, deps.clock.now(), lock)
+        nets = invoice.totals.net_by_obligation(invoice.lines)
+        balances = balances_from_journal(uow.journal.all(), nets, invoice.currency)
+        if invoice.kind is DocumentKind.CREDIT_ADJUSTMENT:
+            magnitudes = {oid: -amount for oid, amount in nets.items()}
+            entry = post_credit_memo(
+                deps.ids.next_id("JE"),
+                number,
+                cmd.issue_date,
+                magnitudes,
+                -invoice.totals.tax,
+                balances,
+                lock,
+            )
+        else:
+            entry = post_invoice_issue(
+                deps.ids.next_id("JE"),
+                number,
+                cmd.issue_date,
+                nets,
+                invoice.totals.tax,
+                balances,
+                lock,
+            )
+        uow.journal.add(entry)
+        audit(uow, ctx, deps, f"invoice:{cmd.invoice_id}", "issue", before, invoice.state, number)
+        uow.commit()
+    hand_over_invoice(c.HandOverInvoice(cmd.invoice_id), ctx, deps)
+    return number
+
+
+def hand_over_invoice(cmd: c.HandOverInvoice, ctx: RequestContext, deps: Dependencies) -> bool:
+    """Give the issued invoice to the ERP/billing platform; an outage goes to the retry queue."""
+    with deps.uow(ctx) as uow:
+        invoice = uow.invoices.get(cmd.invoice_id)
+        subject = f"invoice:{cmd.invoice_id}"
+        try:
+            deps.handover.hand_over(f"{cmd.invoice_id}:handover", invoice)
+            deps.crm.notify(
+                f"{cmd.invoice_id}:issued",
+                invoice.customer_id,
+                "invoice_issued",
+                {"invoice": invoice.number or "", "gross": str(invoice.totals.gross)},
+            )
+        except DownstreamUnavailableError as error:
+            raise_exception(
+                uow,
+                ctx,
+                deps,
+                kind=ExceptionKind.DOWNSTREAM_UNAVAILABLE,
+                workflow="invoice_handover",
+                subject=subject,
+                reason_code="downstream_unavailable",
+                detail=str(error),
+                replay={"command": "HandOverInvoice", "args": {"invoice_id": cmd.invoice_id}},
+            )
+            uow.commit()
+            return False
+        for item in uow.exceptions.open_for(subject):
+            item.resolved(ctx.actor, deps.clock.now())
+            uow.exceptions.save(item)
+        uow.commit()
+        return True

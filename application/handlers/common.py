@@ -1,0 +1,79 @@
+"""Small helpers every handler shares: audit a transition, raise a typed exception."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from application.audit import record_transition
+from application.context import RequestContext
+from application.messagebus import Dependencies
+from application.records import ExceptionKind, IntegrationException
+from application.unit_of_work import UnitOfWork
+
+
+def audit(
+    uow: UnitOfWork,
+    ctx: RequestContext,
+    deps: Dependencies,
+    subject: str,
+    action: str,
+    before: object,
+    after: object,
+    reason: str = "",
+) -> None:
+    """One audit record for one state transition (states given as enums, strings or None)."""
+    record_transition(
+        uow.audit,
+        at=deps.clock.now(),
+        actor=ctx.actor,
+        correlation_id=ctx.correlation_id,
+        subject=subject,
+        action=action,
+        before=_state(before),
+        after=_state(after),
+        reason=reason,
+    )
+
+
+def _state(value: object) -> str | None:
+    if value is None:
+        return None
+    return str(getattr(value, "value", value))
+
+
+def raise_exception(
+    uow: UnitOfWork,
+    ctx: RequestContext,
+    deps: Dependencies,
+    *,
+    kind: ExceptionKind,
+    workflow: str,
+    subject: str,
+    reason_code: str,
+    detail: str,
+    replay: Mapping[str, Any],
+) -> IntegrationException:
+    """Put a failure on the typed exception queue, unless the same one is already open."""
+    for existing in uow.exceptions.open_for(subject):
+        if existing.workflow == workflow and existing.reason_code == reason_code:
+            existing.last_error = detail
+            uow.exceptions.save(existing)
+            return existing
+    now = deps.clock.now()
+    item = IntegrationException(
+        deps.ids.next_id("EXC"),
+        kind,
+        workflow,
+        subject,
+        reason_code,
+        detail,
+        dict(replay),
+        ctx.correlation_id,
+        now,
+    )
+    if item.retryable:
+        item.failed_again(detail, now)
+    uow.exceptions.add(item)
+    audit(uow, ctx, deps, f"exception:{item.exception_id}", "raised", None, item.state, detail)
+    return item

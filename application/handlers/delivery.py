@@ -1,0 +1,331 @@
+"""Delivery arrives in bulk: approved time and expenses, validated against the contract.
+
+Every entry is accepted or rejected with a reason code, never dropped silently. A batch is
+idempotent: entries already recorded (same id) are reported as duplicates and change nothing,
+so a re-sent file or a redelivered webhook has no second effect.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import attrs
+
+from application import commands as c
+from application.context import RequestContext
+from application.errors import NotFoundError
+from application.handlers.common import audit
+from application.messagebus import Dependencies
+from application.unit_of_work import UnitOfWork
+from domain.contract import Contract
+from domain.engagement import Engagement
+from domain.errors import DomainError, NoTermsInForceError
+from domain.ids import EngagementId, ObligationId, RateCardId
+from domain.ratecard import RateCard
+from domain.time_and_materials import TimeAndMaterialsTerms, admit_time_entry
+from domain.time_entry import ExpenseItem, TimeEntry
+
+
+@attrs.frozen
+class Rejection:
+    item_id: str
+    reason_code: str
+    detail: str
+
+
+@attrs.frozen
+class IngestionReport:
+    """What happened to each item of a batch."""
+
+    accepted: tuple[str, ...]
+    duplicates: tuple[str, ...]
+    rejected: tuple[Rejection, ...]
+
+
+class _Scope:
+    """The engagements, contracts and rate cards a batch refers to, loaded once each."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.engagements: dict[EngagementId, Engagement | None] = {}
+        self.contracts: dict[str, Contract] = {}
+        self.rate_cards: dict[RateCardId, RateCard] = {
+            card.rate_card_id: card for card in uow.rate_cards.all()
+        }
+
+    def engagement(self, engagement_id: EngagementId) -> Engagement | None:
+        if engagement_id not in self.engagements:
+            self.engagements[engagement_id] = self.uow.engagements.find(engagement_id)
+        return self.engagements[engagement_id]
+
+    def contract(self, contract_id: str) -> Contract:
+        if contract_id not in self.contracts:
+            self.contracts[contract_id] = self.uow.contracts.get(contract_id)
+        return self.contracts[contract_id]
+
+
+def _check_terms(
+    scope: _Scope, engagement_id: EngagementId, obligation_id: ObligationId, on: date
+) -> Any:
+    """The obligation's terms in force on the date, or a DomainError naming what is wrong."""
+    engagement = scope.engagement(engagement_id)
+    if engagement is None:
+        raise _Rejected("unknown_engagement", f"engagement {engagement_id} does not exist")
+    engagement.require_time_accepted(on)
+    contract = scope.contract(engagement.contract_id)
+    version = contract.version_in_force(on)
+    try:
+        return version.obligation(obligation_id)
+    except DomainError:
+        raise _Rejected(
+            "unknown_obligation",
+            f"contract {contract.contract_id} v{version.version} in force on {on} has no "
+            f"obligation {obligation_id}",
+        ) from None
+
+
+class _Rejected(Exception):
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code, self.detail = code, detail
+
+
+def _validate(check: Callable[[], object], item_id: str) -> Rejection | None:
+    try:
+        check()
+    except _Rejected as rejected:
+        return Rejection(item_id, rejected.code, rejected.detail)
+    except NoTermsInForceError as error:
+        return Rejection(item_id, "outside_contract", str(error))
+    except DomainError as error:
+        return Rejection(item_id, error.code, str(error))
+    return None
+
+
+def record_time_entries(
+    cmd: c.RecordTimeEntries, ctx: RequestContext, deps: Dependencies
+) -> IngestionReport:
+    """Validate and store a batch of approved time entries in one transaction."""
+    now = deps.clock.now()
+    with deps.uow(ctx) as uow:
+        scope = _Scope(uow)
+        existing = uow.delivery.existing_time_entry_ids(e.entry_id for e in cmd.entries)
+        accepted: list[TimeEntry] = []
+        duplicates: list[str] = []
+        rejected: list[Rejection] = []
+        seen: set[str] = set()
+        by_obligation: defaultdict[ObligationId, list[TimeEntry]] = defaultdict(list)
+        for raw in cmd.entries:
+            if raw.entry_id in existing or raw.entry_id in seen:
+                duplicates.append(raw.entry_id)
+                continue
+            seen.add(raw.entry_id)
+            entry: list[TimeEntry] = []
+
+            def check(raw: c.TimeEntryInput = raw, entry: list[TimeEntry] = entry) -> None:
+                terms = _check_terms(scope, raw.engagement_id, raw.obligation_id, raw.work_date)
+                item = TimeEntry.submit(
+                    raw.entry_id,
+                    raw.obligation_id,
+                    raw.resource_id,
+                    raw.role,
+                    raw.work_date,
+                    raw.hours,
+                    task_id=raw.task_id,
+                    billable=raw.billable,
+                    cost_rate=raw.cost_rate,
+                )
+                if isinstance(terms, TimeAndMaterialsTerms) and raw.billable:
+                    card = scope.rate_cards.get(terms.rate_card_id)
+                    if card is None:
+                        raise _Rejected("rate_not_found", f"rate card {terms.rate_card_id} unknown")
+                    card.rate_for(raw.role, raw.resource_id, raw.work_date)
+                    if terms.cap is not None:
+                        _admit(scope, uow, raw, item, by_obligation)
+                entry.append(item)
+
+            rejection = _validate(check, raw.entry_id)
+            if rejection is not None:
+                rejected.append(rejection)
+                continue
+            item = entry[0]
+            item.approve(cmd.approved_by, now)
+            accepted.append(item)
+            by_obligation[item.obligation_id].append(item)
+        uow.delivery.add_time_entries(accepted)
+        if accepted or rejected:
+            audit(
+                uow,
+                ctx,
+                deps,
+                "time_entries",
+                "ingest",
+                None,
+                None,
+                f"{len(accepted)} accepted, {len(duplicates)} duplicates, {len(rejected)} rejected",
+            )
+        uow.commit()
+    return IngestionReport(tuple(e.entry_id for e in accepted), tuple(duplicates), tuple(rejected))
+
+
+def _admit(
+    scope: _Scope,
+    uow: UnitOfWork,
+    raw: c.TimeEntryInput,
+    item: TimeEntry,
+    batch: dict[ObligationId, list[TimeEntry]],
+) -> None:
+    """A cap with the `block` policy refuses the entry that would cross it."""
+    engagement = scope.engagement(raw.engagement_id)
+    assert engagement is not None
+    history = scope.contract(engagement.contract_id).obligation_history(raw.obligation_id)
+    accepted = [*uow.delivery.time_entries_for([raw.obligation_id]), *batch[raw.obligation_id]]
+    admit_time_entry(history, scope.rate_cards, accepted, item)
+
+
+def record_expenses(
+    cmd: c.RecordExpenses, ctx: RequestContext, deps: Dependencies
+) -> IngestionReport:
+    now = deps.clock.now()
+    with deps.uow(ctx) as uow:
+        scope = _Scope(uow)
+        accepted: list[ExpenseItem] = []
+        duplicates: list[str] = []
+        rejected: list[Rejection] = []
+        for raw in cmd.items:
+            if uow.delivery.expense(raw.expense_id) is not None or raw.expense_id in {
+                x.expense_id for x in accepted
+            }:
+                duplicates.append(raw.expense_id)
+                continue
+            made: list[ExpenseItem] = []
+
+            def check(raw: c.ExpenseInput = raw, made: list[ExpenseItem] = made) -> None:
+                _check_terms(scope, raw.engagement_id, raw.obligation_id, raw.incurred_on)
+                made.append(
+                    ExpenseItem.submit(
+                        raw.expense_id,
+                        raw.obligation_id,
+                        raw.resource_id,
+                        raw.category,
+                        raw.incurred_on,
+                        raw.cost,
+                        raw.description,
+                    )
+                )
+
+            rejection = _validate(check, raw.expense_id)
+            if rejection is not None:
+                rejected.append(rejection)
+                continue
+            made[0].approve(cmd.approved_by, now)
+            accepted.append(made[0])
+        uow.delivery.add_expenses(accepted)
+        uow.commit()
+    return IngestionReport(
+        tuple(x.expense_id for x in accepted), tuple(duplicates), tuple(rejected)
+    )
+
+
+def _item(uow: UnitOfWork, item_id: str) -> TimeEntry | ExpenseItem:
+    item = uow.delivery.time_entry(item_id) or uow.delivery.expense(item_id)
+    if item is None:
+        raise NotFoundError(f"no time entry or expense {item_id}")
+    return item
+
+
+def release_held_item(cmd: c.ReleaseHeldItem, ctx: RequestContext, deps: Dependencies) -> None:
+    """Approve billing beyond the cap for the held quantity."""
+    with deps.uow(ctx) as uow:
+        item = _item(uow, cmd.item_id)
+        before = item.state
+        item.release(ctx.actor, deps.clock.now())
+        uow.delivery.save(item)
+        audit(uow, ctx, deps, f"item:{cmd.item_id}", "release", before, item.state)
+        uow.commit()
+
+
+def write_off_item(cmd: c.WriteOffItem, ctx: RequestContext, deps: Dependencies) -> None:
+    with deps.uow(ctx) as uow:
+        item = _item(uow, cmd.item_id)
+        before = item.state
+        item.write_off(cmd.quantity, cmd.reason, deps.clock.now())
+        uow.delivery.save(item)
+        audit(uow, ctx, deps, f"item:{cmd.item_id}", "write_off", before, item.state, cmd.reason)
+        uow.commit()
+
+
+def _milestone_transition(
+    uow: UnitOfWork,
+    ctx: RequestContext,
+    deps: Dependencies,
+    milestone_id: str,
+    action: str,
+    change: Callable[[Any], None],
+) -> None:
+    milestone = uow.milestones.get(milestone_id)
+    before = milestone.state
+    change(milestone)
+    audit(uow, ctx, deps, f"milestone:{milestone_id}", action, before, milestone.state)
+
+
+def complete_milestone(cmd: c.CompleteMilestone, ctx: RequestContext, deps: Dependencies) -> None:
+    with deps.uow(ctx) as uow:
+        _milestone_transition(
+            uow,
+            ctx,
+            deps,
+            cmd.milestone_id,
+            "complete",
+            lambda m: m.complete(cmd.evidence, cmd.on, deps.clock.now()),
+        )
+        uow.commit()
+
+
+def accept_milestone(cmd: c.AcceptMilestone, ctx: RequestContext, deps: Dependencies) -> None:
+    with deps.uow(ctx) as uow:
+        _milestone_transition(
+            uow,
+            ctx,
+            deps,
+            cmd.milestone_id,
+            "accept",
+            lambda m: m.accept(ctx.actor, cmd.on, deps.clock.now()),
+        )
+        uow.commit()
+
+
+def reject_milestone(cmd: c.RejectMilestone, ctx: RequestContext, deps: Dependencies) -> None:
+    with deps.uow(ctx) as uow:
+        _milestone_transition(
+            uow,
+            ctx,
+            deps,
+            cmd.milestone_id,
+            "reject",
+            lambda m: m.reject(ctx.actor, cmd.reason, deps.clock.now()),
+        )
+        uow.commit()
+
+
+def accept_due_milestones(
+    cmd: c.AcceptDueMilestones, ctx: RequestContext, deps: Dependencies
+) -> list[str]:
+    """Passive acceptance: completed milestones whose window has passed are accepted."""
+    accepted: list[str] = []
+    with deps.uow(ctx) as uow:
+        for milestone in uow.milestones.completed_due(cmd.today):
+            _milestone_transition(
+                uow,
+                ctx,
+                deps,
+                milestone.milestone_id,
+                "accept_passively",
+                lambda m: m.accept_passively(cmd.today, deps.clock.now()),
+            )
+            accepted.append(milestone.milestone_id)
+        uow.commit()
+    return accepted

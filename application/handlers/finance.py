@@ -1,0 +1,257 @@
+"""Financial closure: payments, disputes, credit memos, revenue recognition, period close.
+
+Every posting asks the period lock first, so nothing dated in a closed period is posted,
+voided or credited, by any actor, background jobs and imports included.
+"""
+
+from __future__ import annotations
+
+from application import commands as c
+from application.books import ContractBooks, balances_from_journal, load_books, period_lock
+from application.context import RequestContext
+from application.errors import NotFoundError
+from application.handlers.common import audit
+from application.messagebus import Dependencies
+from domain.accounting_period import AccountingPeriod
+from domain.contract import Contract
+from domain.credit_memo import CreditMemo, CreditRequest
+from domain.ids import ObligationId, UserId
+from domain.invoice import Invoice
+from domain.ledger import JournalEntry, post_credit_memo, post_payment, post_recognition
+from domain.money import Money
+from domain.obligation import RevenueContext
+from domain.revenue import recognised_to_date
+
+
+def _notify(deps: Dependencies, key: str, invoice: Invoice, kind: str, **data: str) -> None:
+    deps.crm.notify(key, invoice.customer_id, kind, {"invoice": invoice.number or "", **data})
+
+
+def record_payment(cmd: c.RecordPayment, ctx: RequestContext, deps: Dependencies) -> None:
+    with deps.uow(ctx) as uow:
+        invoice = uow.invoices.get(cmd.invoice_id)
+        lock = period_lock(uow)
+        before = invoice.state
+        invoice.record_payment(cmd.payment_id, cmd.amount, cmd.received_on, deps.clock.now(), lock)
+        uow.journal.add(
+            post_payment(deps.ids.next_id("JE"), cmd.payment_id, cmd.received_on, cmd.amount, lock)
+        )
+        audit(
+            uow,
+            ctx,
+            deps,
+            f"invoice:{cmd.invoice_id}",
+            "record_payment",
+            before,
+            invoice.state,
+            f"{cmd.payment_id} {cmd.amount}",
+        )
+        uow.commit()
+    _notify(deps, f"{cmd.payment_id}:crm", invoice, "payment_received", amount=str(cmd.amount))
+
+
+def open_dispute(cmd: c.OpenDispute, ctx: RequestContext, deps: Dependencies) -> None:
+    """The dispute is recorded on the invoice and fed back to the project and the CRM account."""
+    with deps.uow(ctx) as uow:
+        invoice = uow.invoices.get(cmd.invoice_id)
+        before = invoice.state
+        invoice.open_dispute(cmd.reason, deps.clock.now())
+        audit(
+            uow,
+            ctx,
+            deps,
+            f"invoice:{cmd.invoice_id}",
+            "dispute",
+            before,
+            invoice.state,
+            cmd.reason,
+        )
+        uow.commit()
+    _notify(
+        deps,
+        f"{cmd.invoice_id}:dispute:{invoice.revision}",
+        invoice,
+        "invoice_disputed",
+        reason=cmd.reason,
+    )
+
+
+def resolve_dispute(cmd: c.ResolveDispute, ctx: RequestContext, deps: Dependencies) -> None:
+    with deps.uow(ctx) as uow:
+        invoice = uow.invoices.get(cmd.invoice_id)
+        before = invoice.state
+        invoice.resolve_dispute(cmd.resolution, deps.clock.now())
+        audit(
+            uow,
+            ctx,
+            deps,
+            f"invoice:{cmd.invoice_id}",
+            "resolve_dispute",
+            before,
+            invoice.state,
+            cmd.resolution,
+        )
+        uow.commit()
+    _notify(
+        deps,
+        f"{cmd.invoice_id}:resolved:{invoice.revision}",
+        invoice,
+        "dispute_resolved",
+        resolution=cmd.resolution,
+    )
+
+
+def draft_credit_memo(cmd: c.DraftCreditMemo, ctx: RequestContext, deps: Dependencies) -> None:
+    """Draft a credit against an invoice; it reserves what it credits (two aggregates, one
+    transaction: the memo and the invoice's credit reservations, see ADR 0014)."""
+    with deps.uow(ctx) as uow:
+        invoice = uow.invoices.get(cmd.invoice_id)
+        requests = [CreditRequest(r.line_no, r.source, r.quantity) for r in cmd.requests]
+        memo = CreditMemo.against(
+            cmd.credit_memo_id, invoice, requests, cmd.reason, ctx.actor, cmd.write_off
+        )
+        uow.credit_memos.add(memo)
+        audit(
+            uow,
+            ctx,
+            deps,
+            f"credit_memo:{cmd.credit_memo_id}",
+            "draft",
+            None,
+            memo.state,
+            cmd.reason,
+        )
+        uow.commit()
+
+
+def approve_credit_memo(cmd: c.ApproveCreditMemo, ctx: RequestContext, deps: Dependencies) -> None:
+    with deps.uow(ctx) as uow:
+        memo = uow.credit_memos.get(cmd.credit_memo_id)
+        before = memo.state
+        memo.approve(ctx.actor, deps.clock.now())
+        audit(uow, ctx, deps, f"credit_memo:{cmd.credit_memo_id}", "approve", before, memo.state)
+        uow.commit()
+
+
+def issue_credit_memo(cmd: c.IssueCreditMemo, ctx: RequestContext, deps: Dependencies) -> str:
+    """Issue: the invoice owes less, the credited quantities return to unbilled (or are written
+    off), and the reverse of what it credits is posted."""
+    with deps.uow(ctx) as uow:
+        memo = uow.credit_memos.get(cmd.credit_memo_id)
+        invoice = uow.invoices.get(memo.invoice_id)
+        lock = period_lock(uow)
+        number = uow.sequences.next_number("credit_memo", cmd.issue_date)
+        before = memo.state
+        memo.issue(invoice, number, cmd.issue_date, deps.clock.now(), lock)
+        uow.ledger.add(invoice.contract_id, memo.ledger_entries())
+        nets = memo.totals.net_by_obligation(memo.lines)
+        balances = balances_from_journal(uow.journal.all(), nets, invoice.currency)
+        uow.journal.add(
+            post_credit_memo(
+                deps.ids.next_id("JE"),
+                number,
+                cmd.issue_date,
+                nets,
+                memo.totals.tax,
+                balances,
+                lock,
+            )
+        )
+        audit(
+            uow, ctx, deps, f"credit_memo:{cmd.credit_memo_id}", "issue", before, memo.state, number
+        )
+        uow.commit()
+    _notify(
+        deps,
+        f"{cmd.credit_memo_id}:issued",
+        invoice,
+        "credit_memo_issued",
+        credit_memo=number,
+        gross=str(memo.totals.gross),
+    )
+    return number
+
+
+def recognise_revenue(
+    cmd: c.RecogniseRevenue, ctx: RequestContext, deps: Dependencies
+) -> dict[ObligationId, Money]:
+    """Post each obligation's cumulative catch-up: earned to the period end minus what the
+    journal already recognised. Running it twice posts nothing the second time."""
+    posted: dict[ObligationId, Money] = {}
+    with deps.uow(ctx) as uow:
+        lock = period_lock(uow)
+        lock.check(cmd.period.end, "recognise revenue")
+        contracts = uow.contracts.all()
+        books = load_books(uow, contracts)
+        journal = uow.journal.all()
+        for contract in books.contracts:
+            revenue = _catch_up(contract, books, cmd, journal)
+            revenue = {oid: amount for oid, amount in revenue.items() if not amount.is_zero()}
+            if not revenue:
+                continue
+            balances = balances_from_journal(journal, revenue, contract.currency)
+            entry = post_recognition(
+                deps.ids.next_id("JE"), cmd.period.end, revenue, balances, lock
+            )
+            uow.journal.add(entry)
+            journal.append(entry)
+            posted.update(revenue)
+        audit(
+            uow,
+            ctx,
+            deps,
+            f"revenue:{cmd.period.key}",
+            "recognise",
+            None,
+            None,
+            f"{len(posted)} obligations",
+        )
+        uow.commit()
+    return posted
+
+
+def _catch_up(
+    contract: Contract, books: ContractBooks, cmd: c.RecogniseRevenue, journal: list[JournalEntry]
+) -> dict[ObligationId, Money]:
+    ctx = RevenueContext(
+        cmd.period.end,
+        contract.currency,
+        books.rate_cards,
+        books.time_entries,
+        books.expenses,
+        books.milestones,
+        books.ledger,
+    )
+    ids = contract.obligation_ids()
+    already = balances_from_journal(journal, ids, contract.currency)
+    return {
+        oid: recognised_to_date(contract.obligation_history(oid), ctx) - already[oid].recognised
+        for oid in ids
+    }
+
+
+def close_period(cmd: c.ClosePeriod, ctx: RequestContext, deps: Dependencies) -> None:
+    with deps.uow(ctx) as uow:
+        period = uow.periods.get(cmd.period)
+        if period is None:
+            period = AccountingPeriod.open(cmd.period)
+            uow.periods.add(period)
+        before = period.state
+        now = deps.clock.now()
+        period.close(UserId(ctx.actor), now.date(), now)
+        audit(uow, ctx, deps, f"period:{cmd.period.key}", "close", before, period.state)
+        uow.commit()
+
+
+def reopen_period(cmd: c.ReopenPeriod, ctx: RequestContext, deps: Dependencies) -> None:
+    """Reopening is its own permissioned, audited action with a reason."""
+    with deps.uow(ctx) as uow:
+        period = uow.periods.get(cmd.period)
+        if period is None:
+            raise NotFoundError(f"period {cmd.period.key} was never closed")
+        before = period.state
+        period.reopen(UserId(ctx.actor), cmd.reason, deps.clock.now())
+        audit(
+            uow, ctx, deps, f"period:{cmd.period.key}", "reopen", before, period.state, cmd.reason
+        )
+        uow.commit()

@@ -1,0 +1,195 @@
+"""Deal won → contract approved → setup across the downstream systems.
+
+Setup validates the customer against the ERP master, stores the tax profile billing will use,
+provisions the project in the PSA (with an idempotency key, so a replay never creates a second
+project) and activates the engagement. Missing master data blocks the setup with a typed
+exception for finance; a replay after the fix finishes it.
+"""
+
+from __future__ import annotations
+
+from application import commands as c
+from application.context import RequestContext
+from application.errors import DownstreamUnavailableError
+from application.handlers.common import audit, raise_exception
+from application.messagebus import Dependencies
+from application.records import ExceptionKind
+from domain.contract import Contract
+from domain.engagement import Engagement, EngagementState
+from domain.money import Currency
+from domain.ratecard import RateCard
+from domain.tax import TaxProfile
+
+
+def propose_engagement(cmd: c.ProposeEngagement, ctx: RequestContext, deps: Dependencies) -> None:
+    with deps.uow(ctx) as uow:
+        engagement = Engagement.propose(
+            cmd.engagement_id, cmd.customer_id, cmd.contract_id, at=deps.clock.now()
+        )
+        uow.engagements.add(engagement)
+        audit(uow, ctx, deps, f"engagement:{cmd.engagement_id}", "propose", None, engagement.state)
+        uow.commit()
+
+
+def register_contract(cmd: c.RegisterContract, ctx: RequestContext, deps: Dependencies) -> None:
+    with deps.uow(ctx) as uow:
+        contract = Contract(
+            cmd.contract_id,
+            cmd.customer_id,
+            cmd.legal_entity_id,
+            Currency.of(cmd.currency),
+            cmd.name,
+        )
+        uow.contracts.add(contract)
+        uow.commit()
+
+
+def draft_contract_version(
+    cmd: c.DraftContractVersion, ctx: RequestContext, deps: Dependencies
+) -> int:
+    with deps.uow(ctx) as uow:
+        contract = uow.contracts.get(cmd.contract_id)
+        version = contract.draft_version(cmd.effective_from, cmd.obligations, cmd.label)
+        audit(uow, ctx, deps, f"contract:{cmd.contract_id}", "draft_version", None, "draft")
+        uow.commit()
+        return version.version
+
+
+def approve_contract_version(
+    cmd: c.ApproveContractVersion, ctx: RequestContext, deps: Dependencies
+) -> None:
+    """Approve the version; the engagement of a first approval moves to contracted and setup."""
+    with deps.uow(ctx) as uow:
+        contract = uow.contracts.get(cmd.contract_id)
+        version = contract.approve_version(cmd.version, ctx.actor, deps.clock.now())
+        subject = f"contract:{cmd.contract_id}:v{cmd.version}"
+        audit(uow, ctx, deps, subject, "approve", "draft", version.state)
+        engagement = uow.engagements.find_by_contract(cmd.contract_id)
+        start_setup = engagement is not None and engagement.state is EngagementState.PROPOSED
+        if engagement is not None and start_setup:
+            engagement.contract(deps.clock.now())
+            audit(
+                uow,
+                ctx,
+                deps,
+                f"engagement:{engagement.engagement_id}",
+                "contract",
+                EngagementState.PROPOSED,
+                engagement.state,
+            )
+        uow.commit()
+    if engagement is not None and start_setup:
+        set_up_engagement(c.SetUpEngagement(engagement.engagement_id), ctx, deps)
+
+
+def create_rate_card(cmd: c.CreateRateCard, ctx: RequestContext, deps: Dependencies) -> None:
+    with deps.uow(ctx) as uow:
+        uow.rate_cards.add(RateCard(cmd.rate_card_id, cmd.name, Currency.of(cmd.currency)))
+        uow.commit()
+
+
+def publish_rate_card_version(
+    cmd: c.PublishRateCardVersion, ctx: RequestContext, deps: Dependencies
+) -> None:
+    with deps.uow(ctx) as uow:
+        card = uow.rate_cards.get(cmd.rate_card_id)
+        card.publish(cmd.version)
+        audit(
+            uow,
+            ctx,
+            deps,
+            f"rate_card:{cmd.rate_card_id}",
+            "publish",
+            None,
+            f"v{cmd.version.version}",
+        )
+        uow.commit()
+
+
+def update_customer_master(
+    cmd: c.UpdateCustomerMaster, ctx: RequestContext, deps: Dependencies
+) -> None:
+    with deps.uow(ctx) as uow:
+        uow.master_data.save_tax_profile(cmd.profile)
+        uow.commit()
+
+
+def set_tax_rates(cmd: c.SetTaxRates, ctx: RequestContext, deps: Dependencies) -> None:
+    with deps.uow(ctx) as uow:
+        uow.master_data.save_tax_rates(cmd.rates)
+        uow.commit()
+
+
+def set_up_engagement(cmd: c.SetUpEngagement, ctx: RequestContext, deps: Dependencies) -> bool:
+    """Run (or resume) the setup; True when the engagement ends up active."""
+    with deps.uow(ctx) as uow:
+        engagement = uow.engagements.get(cmd.engagement_id)
+        subject = f"engagement:{engagement.engagement_id}"
+        if engagement.state is EngagementState.ACTIVE:
+            return True  # a replay of a finished setup does nothing
+        before = engagement.state
+        if before is EngagementState.CONTRACTED:
+            engagement.start_provisioning(deps.clock.now())
+        elif before is EngagementState.SETUP_BLOCKED:
+            engagement.resume_provisioning(deps.clock.now())
+        contract = uow.contracts.get(engagement.contract_id)
+        replay = {"command": "SetUpEngagement", "args": {"engagement_id": cmd.engagement_id}}
+        try:
+            record = deps.customer_master.lookup(contract.customer_id, contract.legal_entity_id)
+            missing = ["customer"] if record is None else record.missing_fields()
+            if record is not None and not missing and record.currency != contract.currency.code:
+                missing = [f"currency ({record.currency} in the ERP, {contract.currency} signed)"]
+            if missing:
+                engagement.block_setup(
+                    f"missing master data: {', '.join(missing)}", deps.clock.now()
+                )
+                audit(uow, ctx, deps, subject, "block_setup", before, engagement.state)
+                raise_exception(
+                    uow,
+                    ctx,
+                    deps,
+                    kind=ExceptionKind.MASTER_DATA,
+                    workflow="setup",
+                    subject=subject,
+                    reason_code="missing_master_data",
+                    detail=f"customer {contract.customer_id} lacks {', '.join(missing)} "
+                    f"for legal entity {contract.legal_entity_id} in the ERP",
+                    replay=replay,
+                )
+                uow.commit()
+                return False
+            assert record is not None
+            assert record.tax_code is not None
+            uow.master_data.save_tax_profile(
+                TaxProfile(
+                    record.customer_id,
+                    record.legal_entity_id,
+                    record.tax_code,
+                    record.reverse_charge,
+                )
+            )
+            deps.projects.provision(
+                f"{engagement.engagement_id}:project", engagement.engagement_id, contract
+            )
+        except DownstreamUnavailableError as error:
+            raise_exception(
+                uow,
+                ctx,
+                deps,
+                kind=ExceptionKind.DOWNSTREAM_UNAVAILABLE,
+                workflow="setup",
+                subject=subject,
+                reason_code="downstream_unavailable",
+                detail=str(error),
+                replay=replay,
+            )
+            audit(uow, ctx, deps, subject, "start_provisioning", before, engagement.state)
+            uow.commit()
+            return False
+        engagement.activate(deps.clock.now())
+        audit(uow, ctx, deps, subject, "activate", before, engagement.state)
+        for item in uow.exceptions.open_for(subject):
+            item.resolved(ctx.actor, deps.clock.now())
+            uow.exceptions.save(item)
+        uow.commit()
+        return True

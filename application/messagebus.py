@@ -1,0 +1,65 @@
+"""The message bus: one handler per command type, dependencies bound once in bootstrap."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from application.context import RequestContext
+from application.errors import ApplicationError
+from application.ports import (
+    Clock,
+    CrmFeedback,
+    CustomerMaster,
+    IdGenerator,
+    InvoiceHandover,
+    LedgerPosting,
+    ProjectProvisioning,
+)
+from application.unit_of_work import UnitOfWork
+
+UnitOfWorkFactory = Callable[[RequestContext], UnitOfWork]
+
+
+@attrs.frozen
+class Dependencies:
+    """What handlers may use; built once by the composition root."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+    ids: IdGenerator
+    customer_master: CustomerMaster
+    projects: ProjectProvisioning
+    handover: InvoiceHandover
+    general_ledger: LedgerPosting
+    crm: CrmFeedback
+
+
+Handler = Callable[[Any, RequestContext, Dependencies], Any]
+
+
+class UnknownCommandError(ApplicationError):
+    code = "unknown_command"
+
+
+class MessageBus:
+    """Dispatches each command to its handler with the bound dependencies."""
+
+    def __init__(self, deps: Dependencies, handlers: Mapping[type, Handler]) -> None:
+        self.deps = deps
+        self._handlers = dict(handlers)
+
+    def register(self, command_type: type, handler: Handler) -> None:
+        self._handlers[command_type] = handler
+
+    def handle(self, command: object, ctx: RequestContext) -> Any:
+        handler = self._handlers.get(type(command))
+        if handler is None:
+            raise UnknownCommandError(f"no handler for {type(command).__name__}")
+        return handler(command, ctx, self.deps)
+
+    def command_types(self) -> dict[str, type]:
+        """Command classes by name: replay rebuilds a stored command from its name."""
+        return {cls.__name__: cls for cls in self._handlers}

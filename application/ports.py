@@ -1,0 +1,91 @@
+"""Ports: what the application needs from the world, as `typing.Protocol`s.
+
+Adapters implement them (in-memory fakes in `adapters/memory.py`, real clients later). Every
+call that changes something in another system takes an idempotency `key`, so a replay after a
+crash never does the same thing twice downstream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Protocol
+
+import attrs
+
+from domain.contract import Contract
+from domain.ids import CustomerId, EngagementId, LegalEntityId
+from domain.invoice import Invoice
+from domain.ledger import JournalEntry
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware."""
+        ...
+
+
+class IdGenerator(Protocol):
+    def next_id(self, prefix: str) -> str:
+        """A new unique id such as `INV-000123`."""
+        ...
+
+
+@attrs.frozen
+class CustomerRecord:
+    """The ERP's customer master for one customer and one of our legal entities."""
+
+    customer_id: CustomerId
+    legal_entity_id: LegalEntityId
+    name: str
+    currency: str | None
+    tax_code: str | None
+    reverse_charge: bool = False
+    billing_address: str | None = None
+
+    def missing_fields(self) -> list[str]:
+        """Master data a setup cannot proceed without."""
+        missing = []
+        if not self.currency:
+            missing.append("currency")
+        if not self.tax_code:
+            missing.append("tax_profile")
+        if not self.billing_address:
+            missing.append("billing_address")
+        return missing
+
+
+class CustomerMaster(Protocol):
+    """The ERP's customer master (legal entity, tax profile, currency, billing address)."""
+
+    def lookup(
+        self, customer_id: CustomerId, legal_entity_id: LegalEntityId
+    ) -> CustomerRecord | None: ...
+
+
+class ProjectProvisioning(Protocol):
+    """The PSA: creates the project and tasks for an engagement."""
+
+    def provision(self, key: str, engagement_id: EngagementId, contract: Contract) -> str:
+        """Create (or find, for a repeated key) the project; returns its PSA reference."""
+        ...
+
+
+class InvoiceHandover(Protocol):
+    """The ERP or billing platform that receives issued invoices (and sends status back)."""
+
+    def hand_over(self, key: str, invoice: Invoice) -> str: ...
+
+
+class LedgerPosting(Protocol):
+    """The ERP general ledger."""
+
+    def post(self, key: str, entry: JournalEntry) -> str: ...
+
+
+class CrmFeedback(Protocol):
+    """Status sent back to the CRM account: invoices, payments, disputes."""
+
+    def notify(
+        self, key: str, customer_id: CustomerId, kind: str, data: Mapping[str, str]
+    ) -> None: ...

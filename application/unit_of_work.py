@@ -1,0 +1,208 @@
+"""The unit of work and the repositories it offers (ports implemented in `adapters/`).
+
+One aggregate change per transaction, except where an ADR says otherwise (issuing a credit
+memo changes the memo and its invoice together). The unit of work rolls back unless
+committed, and on commit writes the events of every aggregate it saw to the outbox in the
+same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from types import TracebackType
+from typing import Protocol, Self, TypeVar
+
+from application.records import AuditRecord, IdempotencyRecord, IntegrationException, OutboxEvent
+from domain.accounting_period import AccountingPeriod
+from domain.billing import BilledLedger, LedgerEntry
+from domain.contract import Contract
+from domain.credit_memo import CreditMemo
+from domain.engagement import Engagement
+from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId
+from domain.invoice import Invoice
+from domain.ledger import JournalEntry
+from domain.milestone import Milestone
+from domain.period import Period
+from domain.ratecard import RateCard
+from domain.tax import TaxProfile, TaxRateTable
+from domain.time_entry import ExpenseItem, TimeEntry
+
+T = TypeVar("T")
+
+
+class Repository(Protocol[T]):
+    """Aggregates of one kind: add a new one, get one by id (for change)."""
+
+    def add(self, item: T) -> None: ...
+
+    def get(self, item_id: str) -> T:
+        """The aggregate, or `NotFoundError`."""
+        ...
+
+    def find(self, item_id: str) -> T | None: ...
+
+
+class EngagementRepository(Repository[Engagement], Protocol):
+    def find_by_contract(self, contract_id: ContractId) -> Engagement | None: ...
+
+
+class MilestoneRepository(Repository[Milestone], Protocol):
+    def for_obligations(self, obligations: Iterable[ObligationId]) -> list[Milestone]: ...
+
+    def completed_due(self, today: date) -> list[Milestone]:
+        """Completed milestones whose passive-acceptance window has passed by `today`."""
+        ...
+
+    def save(self, milestone: Milestone) -> None: ...
+
+
+class ContractRepository(Repository[Contract], Protocol):
+    def all(self) -> list[Contract]: ...
+
+
+class RateCardRepository(Repository[RateCard], Protocol):
+    def all(self) -> list[RateCard]: ...
+
+
+class DeliveryStore(Protocol):
+    """Time entries and expenses, which arrive in bulk: set-based adds and reads."""
+
+    def add_time_entries(self, entries: Sequence[TimeEntry]) -> None: ...
+
+    def add_expenses(self, items: Sequence[ExpenseItem]) -> None: ...
+
+    def time_entry(self, entry_id: str) -> TimeEntry | None: ...
+
+    def expense(self, expense_id: str) -> ExpenseItem | None: ...
+
+    def existing_time_entry_ids(self, entry_ids: Iterable[str]) -> set[str]: ...
+
+    def time_entries_for(self, obligations: Iterable[ObligationId]) -> list[TimeEntry]: ...
+
+    def expenses_for(self, obligations: Iterable[ObligationId]) -> list[ExpenseItem]: ...
+
+    def save(self, item: TimeEntry | ExpenseItem) -> None:
+        """Persist a changed item (state, held or written-off quantities)."""
+        ...
+
+
+class LedgerStore(Protocol):
+    """The billed ledger: allocations of committed documents, net of credits."""
+
+    def load(self, contracts: Iterable[ContractId]) -> BilledLedger: ...
+
+    def add(self, contract_id: ContractId, entries: Sequence[LedgerEntry]) -> None: ...
+
+    def lock(self, contracts: Iterable[ContractId]) -> None:
+        """Serialise billing of these contracts until the transaction ends, so two
+        concurrent runs cannot bill the same source twice."""
+        ...
+
+    def remove_document(self, document_id: str) -> None:
+        """A discarded draft releases its allocations."""
+        ...
+
+
+class JournalStore(Protocol):
+    def add(self, entry: JournalEntry) -> None: ...
+
+    def all(self) -> list[JournalEntry]: ...
+
+
+class MasterDataStore(Protocol):
+    """Tax profiles and rates as last received from the ERP."""
+
+    def tax_profile(self, customer_id: str, legal_entity_id: str) -> TaxProfile | None: ...
+
+    def save_tax_profile(self, profile: TaxProfile) -> None: ...
+
+    def tax_profiles(self) -> dict[tuple[CustomerId, LegalEntityId], TaxProfile]: ...
+
+    def tax_rates(self) -> TaxRateTable: ...
+
+    def save_tax_rates(self, rates: TaxRateTable) -> None: ...
+
+
+class IdempotencyStore(Protocol):
+    def find(self, principal: str, key: str) -> IdempotencyRecord | None: ...
+
+    def save(self, record: IdempotencyRecord) -> None: ...
+
+    def purge_before(self, cutoff: datetime) -> int: ...
+
+
+class Outbox(Protocol):
+    def add(self, events: Sequence[OutboxEvent]) -> None: ...
+
+    def pending(self, limit: int) -> list[OutboxEvent]: ...
+
+
+class ExceptionQueue(Protocol):
+    def add(self, item: IntegrationException) -> None: ...
+
+    def get(self, exception_id: str) -> IntegrationException: ...
+
+    def open_for(self, subject: str) -> list[IntegrationException]: ...
+
+    def all(self) -> list[IntegrationException]: ...
+
+    def save(self, item: IntegrationException) -> None: ...
+
+
+class AuditLog(Protocol):
+    def append(self, record: AuditRecord) -> None: ...
+
+    def last(self) -> AuditRecord | None: ...
+
+    def all(self) -> list[AuditRecord]: ...
+
+
+class PeriodStore(Protocol):
+    def get(self, period: Period) -> AccountingPeriod | None: ...
+
+    def add(self, period: AccountingPeriod) -> None: ...
+
+    def all(self) -> list[AccountingPeriod]: ...
+
+
+class Sequences(Protocol):
+    """Gap-free document numbers per series (invoices, credit memos)."""
+
+    def next_number(self, series: str, on: date) -> str: ...
+
+
+class UnitOfWork(Protocol):
+    contracts: ContractRepository
+    rate_cards: RateCardRepository
+    engagements: EngagementRepository
+    milestones: MilestoneRepository
+    invoices: Repository[Invoice]
+    credit_memos: Repository[CreditMemo]
+    delivery: DeliveryStore
+    ledger: LedgerStore
+    journal: JournalStore
+    master_data: MasterDataStore
+    periods: PeriodStore
+    idempotency: IdempotencyStore
+    outbox: Outbox
+    exceptions: ExceptionQueue
+    audit: AuditLog
+    sequences: Sequences
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def collect_events(self) -> list[object]:
+        """Events recorded by the aggregates this unit of work saw, in order, once."""
+        ...

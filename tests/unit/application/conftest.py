@@ -1,0 +1,124 @@
+"""A running application on in-memory adapters and fakes of every external system."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pytest
+
+from adapters.memory import (
+    FakeClock,
+    FakeCrm,
+    FakeCustomerMaster,
+    FakeGeneralLedger,
+    FakeHandover,
+    FakeProjects,
+    InMemoryStore,
+    InMemoryUnitOfWork,
+    SequentialIds,
+)
+from application import commands as c
+from application.context import RequestContext
+from application.handlers import create_bus
+from application.messagebus import Dependencies, MessageBus
+from application.ports import CustomerRecord
+from domain.ids import (
+    ContractId,
+    CustomerId,
+    EngagementId,
+    LegalEntityId,
+    ObligationId,
+    RateCardId,
+    ResourceId,
+    Role,
+    TimeEntryId,
+)
+from domain.money import Currency
+from domain.ratecard import RateCardVersion
+from domain.tax import TaxRate, TaxRateTable
+from domain.time_and_materials import TimeAndMaterialsTerms
+
+CUSTOMER = CustomerId("acme")
+ENTITY = LegalEntityId("tl-uk")
+EUR = Currency.of("EUR")
+TM = ObligationId("tm")
+
+
+@attrs.define
+class App:
+    """The bus plus handles on the fakes, for tests that act and then look."""
+
+    bus: MessageBus
+    store: InMemoryStore
+    clock: FakeClock
+    master: FakeCustomerMaster
+    projects: FakeProjects
+    handover: FakeHandover
+    crm: FakeCrm
+
+    def as_(self, actor: str, correlation_id: str = "corr-1") -> RequestContext:
+        return RequestContext(actor, correlation_id)
+
+    def do(self, command: object, actor: str = "ops") -> Any:
+        return self.bus.handle(command, self.as_(actor))
+
+    @property
+    def data(self) -> Any:
+        return self.store.data
+
+
+def complete_record(tax_code: str | None = "VAT20") -> CustomerRecord:
+    return CustomerRecord(CUSTOMER, ENTITY, "Acme Ltd", "EUR", tax_code, False, "1 Main St")
+
+
+@pytest.fixture
+def app() -> App:
+    store = InMemoryStore()
+    clock = FakeClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    master = FakeCustomerMaster([complete_record()])
+    projects, handover, crm = FakeProjects(), FakeHandover(), FakeCrm()
+    deps = Dependencies(
+        uow=lambda ctx: InMemoryUnitOfWork(store, ctx, clock.now),
+        clock=clock,
+        ids=SequentialIds(),
+        customer_master=master,
+        projects=projects,
+        handover=handover,
+        general_ledger=FakeGeneralLedger(),
+        crm=crm,
+    )
+    return App(create_bus(deps), store, clock, master, projects, handover, crm)
+
+
+def set_up_tm_contract(app: App, cap: Any = None) -> None:
+    """Deal won, rate card published, SOW with one T&M obligation approved."""
+    app.do(c.SetTaxRates(TaxRateTable((TaxRate("VAT20", date(2020, 1, 1), Decimal("0.20")),))))
+    app.do(c.CreateRateCard(RateCardId("RC"), "UK rates", "EUR"))
+    app.do(
+        c.PublishRateCardVersion(
+            RateCardId("RC"),
+            RateCardVersion(1, date(2026, 1, 1), EUR, {Role("consultant"): Decimal("100")}),
+        )
+    )
+    app.do(c.ProposeEngagement(EngagementId("E1"), CUSTOMER, ContractId("C1")), actor="crm")
+    app.do(c.RegisterContract(ContractId("C1"), CUSTOMER, ENTITY, "EUR", "Advisory"), actor="clm")
+    terms = TimeAndMaterialsTerms(TM, "Advisory", EUR, RateCardId("RC"), cap=cap)
+    app.do(c.DraftContractVersion(ContractId("C1"), date(2026, 1, 1), (terms,)), actor="clm")
+    app.do(c.ApproveContractVersion(ContractId("C1"), 1), actor="legal")
+
+
+def time_entry(entry_id: str, day: date, hours: str, **kwargs: Any) -> c.TimeEntryInput:
+    fields: dict[str, Any] = {
+        "entry_id": TimeEntryId(entry_id),
+        "engagement_id": EngagementId("E1"),
+        "obligation_id": TM,
+        "resource_id": ResourceId("r1"),
+        "role": Role("consultant"),
+        "work_date": day,
+        "hours": Decimal(hours),
+    }
+    fields.update(kwargs)
+    return c.TimeEntryInput(**fields)
