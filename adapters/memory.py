@@ -369,7 +369,10 @@ class InMemoryUnitOfWork:
 
     def commit(self) -> None:
         events = self._drain_events()
-        self.outbox.add([self._outbox_event(aggregate, e) for aggregate, e in events])
+        first = len(self._data.outbox) + 1
+        self.outbox.add(
+            [self._outbox_event(first + n, aggregate, e) for n, (aggregate, e) in enumerate(events)]
+        )
         self._store.data = self._data
         self._store.commits += 1
         self._data = copy.deepcopy(self._data)
@@ -390,7 +393,7 @@ class InMemoryUnitOfWork:
                 events.clear()
         return drained
 
-    def _outbox_event(self, aggregate: object, event: object) -> OutboxEvent:
+    def _outbox_event(self, number: int, aggregate: object, event: object) -> OutboxEvent:
         aggregate_type = type(aggregate).__name__
         aggregate_id = str(
             next(
@@ -398,7 +401,6 @@ class InMemoryUnitOfWork:
                 "",
             )
         )
-        number = len(self._data.outbox) + 1
         return OutboxEvent(
             f"EVT-{number:08d}",
             type(event).__name__,

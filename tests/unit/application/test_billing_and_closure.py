@@ -1,0 +1,192 @@
+"""Billing run → drafts → maker-checker → issue → hand-over; payments, disputes, credits,
+revenue, period lock, outbox and the audit chain, through the application layer."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import attrs
+import pytest
+
+from application import commands as c
+from application.audit import verify_chain
+from application.errors import ConflictError
+from application.handlers.billing import run_billing_command
+from application.records import ExceptionKind
+from domain.billing import SourceKind, SourceRef
+from domain.errors import MakerCheckerError, PeriodClosedError
+from domain.ids import CreditMemoId, InvoiceId, PaymentId
+from domain.invoice import InvoiceState
+from domain.ledger import trial_balance
+from domain.money import Money
+from domain.period import Period
+from tests.unit.application.conftest import EUR, App, set_up_tm_contract, time_entry
+
+MARCH = Period.month(2026, 3)
+APRIL = Period.month(2026, 4)
+
+
+def eur(text: str) -> Money:
+    return Money(Decimal(text), EUR)
+
+
+def billed_month(app: App) -> InvoiceId:
+    set_up_tm_contract(app)
+    app.do(
+        c.RecordTimeEntries(
+            (time_entry("t1", date(2026, 3, 2), "8"), time_entry("t2", date(2026, 3, 3), "4"))
+        )
+    )
+    result = app.do(c.RunBilling(MARCH, dry_run=False), actor="billing-clerk")
+    (invoice_id,) = result.invoice_ids
+    return InvoiceId(invoice_id)
+
+
+def invoice(app: App, invoice_id: str):  # type: ignore[no-untyped-def]
+    return app.data.aggregates["invoice"][invoice_id]
+
+
+def test_the_dry_run_proposes_exactly_what_the_commit_stores(app: App) -> None:
+    set_up_tm_contract(app)
+    app.do(c.RecordTimeEntries((time_entry("t1", date(2026, 3, 2), "8"),)))
+    preview = app.do(c.RunBilling(MARCH), actor="billing-clerk")
+    assert preview.invoice_ids == ()
+    assert app.data.aggregates["invoice"] == {}  # a preview stores nothing
+    (row,) = preview.diff
+    assert (row.already_invoiced, row.proposed) == (eur("0.00"), eur("800.00"))
+    ctx = app.as_("billing-clerk")
+    committed = run_billing_command(
+        c.RunBilling(MARCH, dry_run=False), ctx, app.bus.deps, expect=preview.fingerprint
+    )
+    assert committed.proposal == preview.proposal
+    stored = invoice(app, committed.invoice_ids[0])
+    assert stored.lines == preview.proposal.invoices[0].lines
+    assert app.do(c.RunBilling(MARCH)).proposal.is_empty  # nothing is billed twice
+
+
+def test_a_commit_refuses_a_proposal_that_changed_since_its_preview(app: App) -> None:
+    set_up_tm_contract(app)
+    app.do(c.RecordTimeEntries((time_entry("t1", date(2026, 3, 2), "8"),)))
+    preview = app.do(c.RunBilling(MARCH))
+    app.do(c.RecordTimeEntries((time_entry("t2", date(2026, 3, 9), "1"),)))
+    with pytest.raises(ConflictError, match="changed since it was previewed"):
+        run_billing_command(
+            c.RunBilling(MARCH, dry_run=False), app.as_("x"), app.bus.deps, preview.fingerprint
+        )
+    assert app.data.aggregates["invoice"] == {}
+
+
+def test_issue_needs_a_second_person_then_posts_and_hands_over_once(app: App) -> None:
+    invoice_id = billed_month(app)
+    with pytest.raises(MakerCheckerError):
+        app.do(c.ApproveInvoice(invoice_id), actor="billing-clerk")
+    app.do(c.ApproveInvoice(invoice_id), actor="finance-lead")
+    number = app.do(c.IssueInvoice(invoice_id, date(2026, 3, 31)), actor="finance-lead")
+    assert number == "INV-2026-000001"
+    issued = invoice(app, invoice_id)
+    assert issued.state is InvoiceState.ISSUED
+    assert issued.totals.gross == eur("1440.00")  # 12 h x 100 + 20 % VAT
+    (entry,) = app.data.journal
+    balances = trial_balance([entry])
+    assert sum((v.amount for v in balances.values()), Decimal(0)) == 0
+    assert list(app.handover.received) == [f"{invoice_id}:handover"]
+    assert app.crm.updates[f"{invoice_id}:issued"][1] == "invoice_issued"
+
+
+def test_an_erp_outage_at_hand_over_queues_a_retry_and_the_invoice_stays_issued(app: App) -> None:
+    invoice_id = billed_month(app)
+    app.do(c.ApproveInvoice(invoice_id), actor="finance-lead")
+    app.handover.available = False
+    app.do(c.IssueInvoice(invoice_id, date(2026, 3, 31)), actor="finance-lead")
+    assert invoice(app, invoice_id).state is InvoiceState.ISSUED
+    (exception,) = app.data.exceptions.values()
+    assert exception.kind is ExceptionKind.DOWNSTREAM_UNAVAILABLE
+    app.handover.available = True
+    app.clock.advance(minutes=1)
+    assert app.do(c.RetryDueExceptions()) == [exception.exception_id]
+    assert list(app.handover.received) == [f"{invoice_id}:handover"]
+
+
+def test_payments_disputes_and_a_partial_credit_flow_back_to_the_crm(app: App) -> None:
+    invoice_id = billed_month(app)
+    app.do(c.ApproveInvoice(invoice_id), actor="finance-lead")
+    app.do(c.IssueInvoice(invoice_id, date(2026, 3, 31)), actor="finance-lead")
+    app.do(c.OpenDispute(invoice_id, "4 h not delivered"), actor="ar-clerk")
+    assert invoice(app, invoice_id).state is InvoiceState.DISPUTED
+    t2 = SourceRef(SourceKind.TIME_ENTRY, "t2")
+    app.do(
+        c.DraftCreditMemo(
+            CreditMemoId("CM-1"), invoice_id, (c.CreditRequestInput(1, t2),), "4 h not delivered"
+        ),
+        actor="ar-clerk",
+    )
+    app.do(c.ApproveCreditMemo(CreditMemoId("CM-1")), actor="finance-lead")
+    number = app.do(c.IssueCreditMemo(CreditMemoId("CM-1"), date(2026, 4, 3)), actor="finance-lead")
+    assert number == "CN-2026-000001"
+    after = invoice(app, invoice_id)
+    assert after.state is InvoiceState.ISSUED  # the credit resolved the dispute
+    assert after.outstanding == eur("960.00")  # 1,440.00 - (400.00 + 80.00)
+    app.do(c.RecordPayment(invoice_id, PaymentId("P1"), eur("960.00"), date(2026, 4, 20)))
+    assert invoice(app, invoice_id).state is InvoiceState.PAID
+    kinds = [kind for _, kind, _ in app.crm.updates.values()]
+    assert kinds == ["invoice_issued", "invoice_disputed", "credit_memo_issued", "payment_received"]
+    # the credited 4 h, and only those, are billable again
+    rebill = app.do(c.RunBilling(APRIL)).proposal
+    allocations = [a for line in rebill.invoices[0].lines for a in line.allocations]
+    assert [(a.source, a.quantity) for a in allocations] == [(t2, Decimal("4"))]
+    assert sum((v.amount for v in trial_balance(app.data.journal).values()), Decimal(0)) == 0
+
+
+def test_nothing_is_posted_in_a_closed_period_by_anyone(app: App) -> None:
+    invoice_id = billed_month(app)
+    app.do(c.ApproveInvoice(invoice_id), actor="finance-lead")
+    app.do(c.IssueInvoice(invoice_id, date(2026, 3, 31)), actor="finance-lead")
+    app.clock.advance(days=31)  # it is April now: March has ended and can be closed
+    app.do(c.ClosePeriod(MARCH), actor="controller")
+    with pytest.raises(PeriodClosedError):
+        app.do(c.RecordPayment(invoice_id, PaymentId("P1"), eur("10.00"), date(2026, 3, 30)))
+    with pytest.raises(PeriodClosedError):
+        app.do(c.RecogniseRevenue(MARCH), actor="revenue-job")  # a background job too
+    app.do(c.RecordTimeEntries((time_entry("t3", date(2026, 3, 20), "1"),)))
+    with pytest.raises(PeriodClosedError):
+        app.do(c.RunBilling(MARCH, dry_run=False, invoice_date=date(2026, 3, 31)), actor="import")
+    app.do(c.ReopenPeriod(MARCH, "late supplier invoice"), actor="controller")
+    app.do(c.RecordPayment(invoice_id, PaymentId("P1"), eur("10.00"), date(2026, 3, 30)))
+    reopen = next(r for r in app.data.audit if r.action == "reopen")
+    assert (reopen.actor, reopen.reason) == ("controller", "late supplier invoice")
+
+
+def test_a_period_ending_in_the_future_cannot_be_closed(app: App) -> None:
+    from domain.accounting_period import PeriodNotEndedError
+
+    with pytest.raises(PeriodNotEndedError):
+        app.do(c.ClosePeriod(MARCH), actor="controller")  # the clock says 1 March
+
+
+def test_revenue_recognition_posts_the_catch_up_once(app: App) -> None:
+    billed_month(app)
+    first = app.do(c.RecogniseRevenue(MARCH), actor="revenue-job")
+    assert [str(v) for v in first.values()] == ["1,200.00 EUR"]  # 12 h x 100 as incurred
+    assert app.do(c.RecogniseRevenue(MARCH), actor="revenue-job") == {}
+
+
+def test_every_change_writes_its_events_to_the_outbox_with_the_correlation_id(app: App) -> None:
+    set_up_tm_contract(app)
+    types = [e.event_type for e in app.data.outbox]
+    assert "EngagementProposed" in types
+    assert "EngagementActivated" in types or "Activated" in types
+    assert {e.correlation_id for e in app.data.outbox} == {"corr-1"}
+    assert len({e.event_id for e in app.data.outbox}) == len(app.data.outbox)
+
+
+def test_the_audit_verifier_names_the_first_tampered_record(app: App) -> None:
+    billed_month(app)
+    records = list(app.data.audit)
+    assert verify_chain(records).intact
+    tampered = list(records)
+    tampered[3] = attrs.evolve(tampered[3], actor="someone-else")
+    report = verify_chain(tampered)
+    assert report.first_broken == records[3].sequence
+    removed = records[:2] + records[3:]
+    assert verify_chain(removed).first_broken == records[3].sequence
