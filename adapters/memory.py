@@ -13,6 +13,7 @@ import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from types import MappingProxyType, TracebackType
 from typing import Any, Generic, Self, TypeVar
 
@@ -37,6 +38,7 @@ from domain.ids import ContractId, CustomerId, EngagementId, LegalEntityId, Obli
 from domain.invoice import Invoice
 from domain.ledger import JournalEntry
 from domain.milestone import Milestone, MilestoneState
+from domain.money import Money
 from domain.period import Period
 from domain.tax import TaxProfile, TaxRateTable
 from domain.time_entry import ExpenseItem, TimeEntry
@@ -157,6 +159,9 @@ class _Delivery:
         wanted = set(obligations)
         return [e for e in self._data.time_entries.values() if e.obligation_id in wanted]
 
+    def time_entries_in(self, period: Period) -> list[TimeEntry]:
+        return [e for e in self._data.time_entries.values() if period.contains(e.work_date)]
+
     def expenses_for(self, obligations: Iterable[ObligationId]) -> list[ExpenseItem]:
         wanted = set(obligations)
         return [x for x in self._data.expenses.values() if x.obligation_id in wanted]
@@ -240,6 +245,9 @@ class _Idempotency:
 
     def save(self, record: IdempotencyRecord) -> None:
         self._data.idempotency[(record.principal, record.key)] = record
+
+    def delete(self, principal: str, key: str) -> None:
+        self._data.idempotency.pop((principal, key), None)
 
     def purge_before(self, cutoff: datetime) -> int:
         old = [k for k, r in self._data.idempotency.items() if r.created_at < cutoff]
@@ -516,3 +524,23 @@ class FakeCrm(_Flaky):
     def notify(self, key: str, customer_id: CustomerId, kind: str, data: Mapping[str, str]) -> None:
         self._call("the CRM")
         self.updates.setdefault(key, (customer_id, kind, dict(data)))
+
+
+class FakePsaTimeExport:
+    """What the PSA says was approved; tests set `rows` to what the PSA would export."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, date, Decimal]] = []
+
+    def approved_hours(self, period: Period) -> list[tuple[str, Decimal]]:
+        return [(entry_id, hours) for entry_id, day, hours in self.rows if period.contains(day)]
+
+
+class FakeErpReceivables:
+    """What the ERP says it posted; tests set `rows`."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, date, Money]] = []
+
+    def posted_invoices(self, period: Period) -> list[tuple[str, Money]]:
+        return [(number, gross) for number, day, gross in self.rows if period.contains(day)]

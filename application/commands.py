@@ -306,6 +306,13 @@ class ReopenPeriod(Command):
 
 
 @attrs.frozen
+class Reconcile(Command):
+    """PSA hours vs ours vs billed, and issued invoices vs the ERP's receivables."""
+
+    period: Period
+
+
+@attrs.frozen
 class ReplayException(Command):
     """Reprocess what an integration exception kept, after someone fixed the cause."""
 

@@ -13,10 +13,12 @@ from application.ports import (
     Clock,
     CrmFeedback,
     CustomerMaster,
+    ErpReceivables,
     IdGenerator,
     InvoiceHandover,
     LedgerPosting,
     ProjectProvisioning,
+    PsaTimeExport,
 )
 from application.unit_of_work import UnitOfWork
 
@@ -35,6 +37,8 @@ class Dependencies:
     handover: InvoiceHandover
     general_ledger: LedgerPosting
     crm: CrmFeedback
+    psa_time: PsaTimeExport
+    erp_receivables: ErpReceivables
 
 
 Handler = Callable[[Any, RequestContext, Dependencies], Any]

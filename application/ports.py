@@ -7,8 +7,9 @@ crash never does the same thing twice downstream.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
 import attrs
@@ -17,6 +18,8 @@ from domain.contract import Contract
 from domain.ids import CustomerId, EngagementId, LegalEntityId
 from domain.invoice import Invoice
 from domain.ledger import JournalEntry
+from domain.money import Money
+from domain.period import Period
 
 
 class Clock(Protocol):
@@ -89,3 +92,19 @@ class CrmFeedback(Protocol):
     def notify(
         self, key: str, customer_id: CustomerId, kind: str, data: Mapping[str, str]
     ) -> None: ...
+
+
+class PsaTimeExport(Protocol):
+    """The PSA's own record of approved time, for reconciliation."""
+
+    def approved_hours(self, period: Period) -> Sequence[tuple[str, Decimal]]:
+        """(time entry id, approved hours) for work dated in the period; repeats kept."""
+        ...
+
+
+class ErpReceivables(Protocol):
+    """The ERP's receivables, for reconciliation against the invoices we issued."""
+
+    def posted_invoices(self, period: Period) -> Sequence[tuple[str, Money]]:
+        """(invoice number, gross) for invoices posted with an issue date in the period."""
+        ...

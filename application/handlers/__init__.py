@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from application import commands as c
+from application import reconciliation
 from application.handlers import billing, delivery, finance, integration, setup
 from application.messagebus import Dependencies, Handler, MessageBus
 
@@ -38,6 +39,7 @@ HANDLERS: dict[type, Handler] = {
     c.RecogniseRevenue: finance.recognise_revenue,
     c.ClosePeriod: finance.close_period,
     c.ReopenPeriod: finance.reopen_period,
+    c.Reconcile: reconciliation.reconcile,
 }
 
 

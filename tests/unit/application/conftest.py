@@ -13,9 +13,11 @@ from adapters.memory import (
     FakeClock,
     FakeCrm,
     FakeCustomerMaster,
+    FakeErpReceivables,
     FakeGeneralLedger,
     FakeHandover,
     FakeProjects,
+    FakePsaTimeExport,
     InMemoryStore,
     InMemoryUnitOfWork,
     SequentialIds,
@@ -58,6 +60,8 @@ class App:
     projects: FakeProjects
     handover: FakeHandover
     crm: FakeCrm
+    psa: FakePsaTimeExport
+    erp: FakeErpReceivables
 
     def as_(self, actor: str, correlation_id: str = "corr-1") -> RequestContext:
         return RequestContext(actor, correlation_id)
@@ -80,6 +84,7 @@ def app() -> App:
     clock = FakeClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
     master = FakeCustomerMaster([complete_record()])
     projects, handover, crm = FakeProjects(), FakeHandover(), FakeCrm()
+    psa, erp = FakePsaTimeExport(), FakeErpReceivables()
     deps = Dependencies(
         uow=lambda ctx: InMemoryUnitOfWork(store, ctx, clock.now),
         clock=clock,
@@ -89,8 +94,10 @@ def app() -> App:
         handover=handover,
         general_ledger=FakeGeneralLedger(),
         crm=crm,
+        psa_time=psa,
+        erp_receivables=erp,
     )
-    return App(create_bus(deps), store, clock, master, projects, handover, crm)
+    return App(create_bus(deps), store, clock, master, projects, handover, crm, psa, erp)
 
 
 def set_up_tm_contract(app: App, cap: Any = None) -> None:

@@ -190,3 +190,41 @@ def test_the_audit_verifier_names_the_first_tampered_record(app: App) -> None:
     assert report.first_broken == records[3].sequence
     removed = records[:2] + records[3:]
     assert verify_chain(removed).first_broken == records[3].sequence
+
+
+def test_reconciliation_lists_each_exception_with_control_totals_and_a_clean_rerun_is_empty(
+    app: App,
+) -> None:
+    invoice_id = billed_month(app)  # t1 8 h and t2 4 h, billed
+    app.do(c.ApproveInvoice(invoice_id), actor="finance-lead")
+    number = app.do(c.IssueInvoice(invoice_id, date(2026, 3, 31)), actor="finance-lead")
+    app.psa.rows = [
+        ("t1", date(2026, 3, 2), Decimal("8")),
+        ("t2", date(2026, 3, 3), Decimal("5")),  # the PSA says 5 h, we hold 4 h
+        ("t9", date(2026, 3, 4), Decimal("2")),  # never reached us
+        ("t9", date(2026, 3, 4), Decimal("2")),  # and exported twice
+    ]
+    app.erp.rows = [
+        (number, date(2026, 3, 31), eur("1400.00")),  # 1,440.00 issued
+        ("INV-2026-999999", date(2026, 3, 31), eur("10.00")),  # not ours
+    ]
+    report = app.do(c.Reconcile(MARCH), actor="controller")
+    found = {(x.area, x.kind, x.subject) for x in report.exceptions}
+    assert found == {
+        ("hours", "duplicate_in_psa", "t9"),
+        ("hours", "hours_mismatch", "t2"),
+        ("hours", "missing_in_throughline", "t9"),
+        ("receivables", "amount_mismatch", number),
+        ("receivables", "missing_in_throughline", "INV-2026-999999"),
+    }
+    totals = report.totals
+    assert (totals.psa_hours, totals.approved_hours, totals.billed_hours) == (
+        Decimal("15"),  # 8 + 5 + 2 (the duplicate counted once)
+        Decimal("12"),
+        Decimal("12"),
+    )
+    assert totals.issued_gross == (eur("1440.00"),)
+    assert totals.erp_gross == (eur("1410.00"),)
+    app.psa.rows = [("t1", date(2026, 3, 2), Decimal("8")), ("t2", date(2026, 3, 3), Decimal("4"))]
+    app.erp.rows = [(number, date(2026, 3, 31), eur("1440.00"))]
+    assert app.do(c.Reconcile(MARCH), actor="controller").clean
