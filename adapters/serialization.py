@@ -1,0 +1,524 @@
+"""The one serialization converter: JSON columns, aggregate snapshots, outbox payloads.
+
+Built once, at import, from a private `cattrs.Converter` (never the global one). Every hook is
+strict: a decimal is a plain decimal string (or an int), never a float; an int is an int, a bool
+a bool, a string a string; datetimes carry a timezone; unknown keys are refused. Obligation
+terms are a tagged union keyed by the billing model's registered name, so a new billing model
+serializes without touching this module. Entities lose their transient `events` on the way
+out and get an empty list back on the way in. Bad input surfaces as `SerializationError`,
+whose message names the path of every bad field (`$.versions[0].obligations[1].fee`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Final, TypeVar, get_origin
+
+import attrs
+import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory, list_structure_factory
+from cattrs.errors import (
+    AttributeValidationNote,
+    BaseValidationError,
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+    IterableValidationNote,
+)
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+from cattrs.v import format_exception
+
+import domain.billing_models  # noqa: F401  (registers every billing model before any lookup)
+from domain.billing import SourceRef
+from domain.contract import ContractVersion
+from domain.errors import DomainError
+from domain.invoice import Invoice
+from domain.money import Currency
+from domain.obligation import BillingModel, billing_model_for, registered_models
+
+T = TypeVar("T")
+Hook = Callable[..., Any]
+#: A `cattrs.override(...)` for one attribute.
+Override = Any
+
+#: The field naming the billing model of one obligation's terms.
+MODEL_TAG: Final = "model"
+
+#: A plain, finite decimal: optional minus, ASCII digits, optional fraction. No exponent, no
+#: NaN or Infinity, no `+`, no leading zeros, no Unicode digits (which `Decimal` would accept).
+_PLAIN_DECIMAL: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+_PLAIN_INT: Final = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_ISO_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class SerializationError(ValueError):
+    """Input that does not structure into the asked type; `problems` lists (path, detail)."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(f"{path}: {detail}" for path, detail in self.problems))
+
+
+class _Refused(ValueError):
+    """A value a strict hook refuses; its message is the detail shown to the caller."""
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+# Scalars -----------------------------------------------------------------------------------
+
+
+def _structure_decimal(value: object, _: type) -> Decimal:
+    if isinstance(value, float):
+        raise _Refused(f"a decimal is never a float ({value!r}): send it as a string")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    if isinstance(value, str) and _PLAIN_DECIMAL.fullmatch(value):
+        return Decimal(value)
+    if isinstance(value, str):
+        raise _Refused(f"{value!r} is not a plain decimal string like '12.30'")
+    raise _Refused(f"expected a decimal string, got {_kind(value)}")
+
+
+def _unstructure_decimal(value: Decimal) -> str:
+    if not value.is_finite():
+        raise _Refused(f"{value} is not a finite decimal")
+    return format(value, "f")
+
+
+def _structure_int(value: object, cls: type) -> Any:
+    if cls is not int:  # an IntEnum: cattrs dispatches int subclasses here
+        return _structure_enum(value, cls)
+    if type(value) is not int:
+        raise _Refused(f"expected an integer, got {_kind(value)}")
+    return value
+
+
+def _structure_bool(value: object, _: type) -> bool:
+    if not isinstance(value, bool):
+        raise _Refused(f"expected true or false, got {_kind(value)}")
+    return value
+
+
+def _structure_str(value: object, cls: type) -> Any:
+    if cls is not str:  # a StrEnum: cattrs dispatches str subclasses here
+        return _structure_enum(value, cls)
+    if not isinstance(value, str):
+        raise _Refused(f"expected a string, got {_kind(value)}")
+    return value
+
+
+def _unstructure_scalar(value: object) -> object:
+    # A StrEnum member is a str, and an IntEnum member an int, but neither is plain JSON data.
+    return _unstructure_enum(value) if isinstance(value, Enum) else value
+
+
+def _structure_date(value: object, _: type) -> date:
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise _Refused(f"expected an ISO-8601 date like '2026-03-31', got {value!r}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _Refused(f"{value!r} is not a calendar date") from None
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise _Refused(f"{value.isoformat()} is a naive datetime: a timezone is required")
+    return value
+
+
+def _structure_datetime(value: object, _: type) -> datetime:
+    if not isinstance(value, str):
+        raise _Refused(f"expected an ISO-8601 datetime string, got {_kind(value)}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _Refused(f"{value!r} is not an ISO-8601 datetime") from None
+    return _aware(parsed)
+
+
+def _unstructure_datetime(value: datetime) -> str:
+    return _aware(value).isoformat()
+
+
+def _is_enum(t: Any) -> bool:
+    return isinstance(t, type) and issubclass(t, Enum)
+
+
+def _structure_enum(value: object, cls: Any) -> Enum:
+    if not _is_enum(cls):
+        raise _Refused(f"no structure hook for {cls.__name__}")
+    members: list[Enum] = list(cls)
+    for member in members:
+        if type(member.value) is type(value) and member.value == value:
+            return member
+    allowed = ", ".join(repr(m.value) for m in members)
+    raise _Refused(f"{value!r} is not a valid {cls.__name__} (one of {allowed})")
+
+
+def _unstructure_enum(member: Enum) -> Any:
+    value = member.value
+    if isinstance(value, str):
+        return str(value)  # the plain value, not the member (a StrEnum member is a str)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _structure_currency(value: object, _: type) -> Currency:
+    return Currency.of(_structure_str(value, str))
+
+
+def _is_sequence(t: Any) -> bool:
+    origin = get_origin(t)
+    args: tuple[Any, ...] = getattr(t, "__args__", ())
+    return origin is list or (origin is tuple and args[1:] == (Ellipsis,))
+
+
+def _strict_sequence(t: Any, converter: cattrs.Converter) -> Hook:
+    """cattrs' own list/tuple hooks, refusing anything that is not a JSON array (a string is
+    iterable, and would otherwise become a tuple of characters)."""
+    tuple_of = get_origin(t) is tuple
+    inner = (homogenous_tuple_structure_factory if tuple_of else list_structure_factory)(
+        t, converter
+    )
+
+    def structure(value: object, _: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            raise _Refused(f"expected a list, got {_kind(value)}")
+        return inner(value, t)
+
+    return structure
+
+
+def _structure_int_key(key: str, _: Any) -> int:
+    if not _PLAIN_INT.fullmatch(key):
+        raise _Refused(f"{key!r} is not an integer key")
+    return int(key)
+
+
+def _is_mapping(t: Any) -> bool:
+    origin = get_origin(t)
+    return origin is dict or origin is Mapping
+
+
+def _mapping_hooks(t: Any, converter: cattrs.Converter) -> tuple[Hook, Hook]:
+    """JSON objects have string keys: string (and string-valued enum) keys stay as they are,
+    int keys are written as decimal strings and read back strictly."""
+    key_type, value_type = t.__args__
+    value_in, value_out = (
+        converter.get_structure_hook(value_type),
+        converter.get_unstructure_hook(value_type),
+    )
+    key_in: Hook = converter.get_structure_hook(key_type)
+    key_out: Hook = converter.get_unstructure_hook(key_type)
+    if key_type is int:
+        key_in, key_out = _structure_int_key, str
+
+    def structure(value: object, _: Any) -> dict[Any, Any]:
+        if not isinstance(value, dict):
+            raise _Refused(f"expected an object, got {_kind(value)}")
+        out, errors = {}, []
+        for key, item in value.items():
+            try:
+                out[key_in(key, key_type)] = value_in(item, value_type)
+            except Exception as error:  # collected, as cattrs does, to report every path
+                note = IterableValidationNote(f"value @ key {key!r}", key, value_type)
+                errors.append(_with_note(error, note))
+        if errors:
+            raise IterableValidationError(f"While structuring {t!r}", errors, dict)
+        return out
+
+    def unstructure(mapping: Mapping[Any, Any]) -> dict[Any, Any]:
+        return {key_out(key): value_out(item) for key, item in mapping.items()}
+
+    return structure, unstructure
+
+
+# Obligation terms: a tagged union over the billing-model registry ---------------------------
+
+
+def _models_by_name() -> dict[str, BillingModel]:
+    models: dict[str, BillingModel] = {}
+    for model in registered_models():
+        if model.name in models:
+            raise _Refused(f"two billing models are registered as {model.name!r}")
+        models[model.name] = model
+    return models
+
+
+def _with_note(error: Exception, note: str) -> Exception:
+    error.__notes__ = [*getattr(error, "__notes__", []), note]
+    return error
+
+
+def _obligation_hooks(converter: cattrs.Converter) -> tuple[Hook, Hook]:
+    """(structure, unstructure) of `ContractVersion.obligations`: each terms object as
+    {"model": <registered name>, **its fields}, looked up in the registry at call time."""
+
+    def unstructure_terms(terms: object) -> dict[str, Any]:
+        model = billing_model_for(terms)
+        data = converter.unstructure(terms, unstructure_as=model.terms_type)
+        if MODEL_TAG in data:
+            raise _Refused(f"{model.terms_type.__name__} has a field named {MODEL_TAG!r}")
+        return {MODEL_TAG: model.name, **data}
+
+    def structure_terms(value: object) -> object:
+        if not isinstance(value, dict):
+            raise _Refused(f"expected an object with a {MODEL_TAG!r} key, got {_kind(value)}")
+        name = value.get(MODEL_TAG)
+        models = _models_by_name()
+        if not isinstance(name, str) or name not in models:
+            known = ", ".join(sorted(models))
+            error = _Refused(f"unknown obligation model {name!r} (registered: {known})")
+            note = AttributeValidationNote(f"Structuring {MODEL_TAG}", MODEL_TAG, str)
+            raise ClassValidationError("obligation terms", [_with_note(error, note)], object)
+        fields = {key: v for key, v in value.items() if key != MODEL_TAG}
+        return converter.structure(fields, models[name].terms_type)
+
+    def unstructure(obligations: tuple[Any, ...]) -> list[dict[str, Any]]:
+        return [unstructure_terms(terms) for terms in obligations]
+
+    def structure(value: object, _: Any) -> tuple[Any, ...]:
+        if not isinstance(value, list | tuple):
+            raise _Refused(f"expected a list of obligations, got {_kind(value)}")
+        out, errors = [], []
+        for index, item in enumerate(value):
+            try:
+                out.append(structure_terms(item))
+            except Exception as error:  # collected, as cattrs does, to report every path
+                note = IterableValidationNote(f"obligation @ index {index}", index, object)
+                errors.append(_with_note(error, note))
+        if errors:
+            raise IterableValidationError("While structuring obligations", errors, tuple)
+        return tuple(out)
+
+    return structure, unstructure
+
+
+# Invoice credit reservations: {(line_no, source): (quantity, amount)} as a list ------------
+
+
+@attrs.frozen
+class _CreditReservation:
+    line_no: int
+    source: SourceRef
+    quantity: Decimal
+    amount: Decimal
+
+
+Reservations = dict[tuple[int, SourceRef], tuple[Decimal, Decimal]]
+
+
+def _reservation_hooks(converter: cattrs.Converter) -> tuple[Hook, Hook]:
+    """(structure, unstructure) of `Invoice.credit_reservations`, whose keys are tuples."""
+    as_list = list[_CreditReservation]
+
+    def unstructure(reservations: Reservations) -> Any:
+        rows = [
+            _CreditReservation(line_no, source, quantity, amount)
+            for (line_no, source), (quantity, amount) in reservations.items()
+        ]
+        # Not sorted by SourceRef itself: its generated ordering compares SourceKind members,
+        # and those do not order.
+        rows.sort(key=lambda r: (r.line_no, r.source.kind.value, r.source.source_id))
+        return converter.unstructure(rows, unstructure_as=as_list)
+
+    def structure(value: object, _: Any) -> Reservations:
+        out: Reservations = {}
+        for row in converter.structure(value, as_list):
+            key = (row.line_no, row.source)
+            if key in out:
+                raise _Refused(f"line {row.line_no} reserves {row.source} twice")
+            out[key] = (row.quantity, row.amount)
+        return out
+
+    return structure, unstructure
+
+
+# Entities: transient `events`, and the fields that need their own hooks -------------------
+
+
+def _overrides(cls: type, special: Mapping[type, Mapping[str, Override]]) -> dict[str, Override]:
+    found = dict(special.get(cls, {}))
+    if "events" in attrs.fields_dict(cls):
+        found["events"] = cattrs.override(omit=True)
+    return found
+
+
+def build_converter() -> cattrs.Converter:
+    """The project's converter; call once (module import does), share the result."""
+    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    hooks: list[tuple[type, Hook, Hook]] = [
+        (Decimal, _structure_decimal, _unstructure_decimal),
+        (date, _structure_date, date.isoformat),
+        (datetime, _structure_datetime, _unstructure_datetime),
+        (Currency, _structure_currency, lambda currency: currency.code),
+        # cattrs dispatches on classes first, so str and int subclasses (StrEnum, IntEnum)
+        # reach these three too; the hooks pass them on to the enum hooks.
+        (int, _structure_int, _unstructure_scalar),
+        (bool, _structure_bool, _unstructure_scalar),
+        (str, _structure_str, _unstructure_scalar),
+    ]
+    for cls, structure_hook, unstructure_hook in hooks:
+        converter.register_structure_hook(cls, structure_hook)
+        converter.register_unstructure_hook(cls, unstructure_hook)
+    converter.register_structure_hook(Enum, _structure_enum)
+    converter.register_unstructure_hook(Enum, _unstructure_enum)
+    converter.register_structure_hook_factory(
+        _is_sequence, lambda t: _strict_sequence(t, converter)
+    )
+    converter.register_structure_hook_factory(
+        _is_mapping, lambda t: _mapping_hooks(t, converter)[0]
+    )
+    converter.register_unstructure_hook_factory(
+        _is_mapping, lambda t: _mapping_hooks(t, converter)[1]
+    )
+
+    obligations, reservations = _obligation_hooks(converter), _reservation_hooks(converter)
+    special: dict[type, dict[str, Override]] = {
+        ContractVersion: {
+            "obligations": cattrs.override(struct_hook=obligations[0], unstruct_hook=obligations[1])
+        },
+        Invoice: {
+            "credit_reservations": cattrs.override(
+                struct_hook=reservations[0], unstruct_hook=reservations[1]
+            )
+        },
+    }
+
+    def is_attrs_class(t: Any) -> bool:
+        return isinstance(t, type) and attrs.has(t)
+
+    def structure_attrs(t: type) -> Hook:
+        inner: Hook = make_dict_structure_fn(t, converter, **_overrides(t, special))
+
+        def structure(value: object, _: Any) -> Any:
+            if not isinstance(value, dict):
+                raise _Refused(f"expected an object ({t.__name__}), got {_kind(value)}")
+            return inner(value, t)
+
+        return structure
+
+    converter.register_structure_hook_factory(is_attrs_class, structure_attrs)
+    converter.register_unstructure_hook_factory(
+        is_attrs_class,
+        lambda t: make_dict_unstructure_fn(t, converter, **_overrides(t, special)),
+    )
+    return converter
+
+
+CONVERTER: Final = build_converter()
+
+
+# Errors ------------------------------------------------------------------------------------
+
+
+def _detail(error: BaseException, expected: Any) -> str:
+    if isinstance(error, _Refused | DomainError):
+        return str(error)
+    return format_exception(error, expected)
+
+
+def _problems(error: BaseException, path: str) -> list[tuple[str, str]]:
+    """(path, detail) for every leaf of a cattrs validation error tree."""
+    if isinstance(error, ForbiddenExtraKeysError):
+        return [(f"{path}.{key}", "unknown field") for key in sorted(error.extra_fields)]
+    if not isinstance(error, ClassValidationError | IterableValidationError):
+        return [(path, _detail(error, None))]
+    found: list[tuple[str, str]] = []
+    with_notes, without = error.group_exceptions()
+    for sub, note in with_notes:
+        if isinstance(note, AttributeValidationNote):
+            sub_path = f"{path}.{note.name}"
+        else:
+            sub_path = f"{path}[{note.index!r}]"
+        if isinstance(sub, BaseValidationError | ForbiddenExtraKeysError):
+            found += _problems(sub, sub_path)
+        else:
+            found.append((sub_path, _detail(sub, note.type)))
+    for sub in without:
+        found += _problems(sub, path)
+    return found
+
+
+# Public helpers ----------------------------------------------------------------------------
+
+_JSON_SCALARS: Final = (str, int, bool, type(None))
+
+
+def _plain(value: object, path: str = "$") -> None:
+    """Only exact JSON types leave the converter: no float, no str or int subclass."""
+    if isinstance(value, float):
+        raise SerializationError([(path, "unstructured to a float: money is never a float")])
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if type(key) is not str:
+                raise SerializationError([(path, f"key {key!r} is not a plain string")])
+            _plain(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _plain(item, f"{path}[{index}]")
+    elif type(value) not in _JSON_SCALARS:
+        raise SerializationError([(path, f"{type(value).__name__} is not plain JSON data")])
+
+
+def unstructure(obj: object, as_type: Any = None) -> Any:
+    """Plain JSON-ready data (dicts, lists, str, int, bool, None); never a float."""
+    try:
+        data = CONVERTER.unstructure(obj, unstructure_as=as_type)
+    except Exception as error:
+        raise SerializationError(_problems(error, "$")) from error
+    _plain(data)
+    return data
+
+
+def structure(data: object, cls: type[T]) -> T:
+    """Strictly build a `cls` from plain data; every bad field is named in the error."""
+    try:
+        return CONVERTER.structure(data, cls)
+    except Exception as error:
+        raise SerializationError(_problems(error, "$")) from error
+
+
+def to_json(obj: object, as_type: Any = None) -> str:
+    """Compact, key-sorted JSON: the same object always gives the same text."""
+    return json.dumps(
+        unstructure(obj, as_type),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise SerializationError([("$", f"the key {key!r} appears twice in one object")])
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise SerializationError([("$", f"{name} is not a number")])
+
+
+def from_json(text: str | bytes, cls: type[T]) -> T:
+    """Parse JSON (no duplicate keys, no NaN/Infinity) and structure it strictly."""
+    try:
+        data = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except SerializationError:
+        raise
+    except ValueError as error:
+        raise SerializationError([("$", f"not valid JSON ({error})")]) from error
+    return structure(data, cls)
