@@ -14,8 +14,11 @@ from application.errors import DownstreamUnavailableError
 from application.handlers.common import audit, raise_exception
 from application.messagebus import Dependencies
 from application.records import ExceptionKind
+from application.unit_of_work import UnitOfWork
 from domain.contract import Contract
 from domain.engagement import Engagement, EngagementState
+from domain.milestone import Milestone
+from domain.milestone_billing import MilestoneTerms
 from domain.money import Currency
 from domain.ratecard import RateCard
 from domain.tax import TaxProfile
@@ -186,6 +189,7 @@ def set_up_engagement(cmd: c.SetUpEngagement, ctx: RequestContext, deps: Depende
             audit(uow, ctx, deps, subject, "start_provisioning", before, engagement.state)
             uow.commit()
             return False
+        _plan_milestones(uow, ctx, deps, contract)
         engagement.activate(deps.clock.now())
         audit(uow, ctx, deps, subject, "activate", before, engagement.state)
         for item in uow.exceptions.open_for(subject):
@@ -193,3 +197,26 @@ def set_up_engagement(cmd: c.SetUpEngagement, ctx: RequestContext, deps: Depende
             uow.exceptions.save(item)
         uow.commit()
         return True
+
+
+def _plan_milestones(
+    uow: UnitOfWork, ctx: RequestContext, deps: Dependencies, contract: Contract
+) -> None:
+    """Billing schedules: every milestone of the contract is planned once (a replay or an
+    amendment adds only the ones not planned yet)."""
+    for obligation_id in contract.obligation_ids():
+        terms = contract.obligation_history(obligation_id).latest.terms
+        if not isinstance(terms, MilestoneTerms):
+            continue
+        for spec in terms.milestones:
+            if uow.milestones.find(spec.milestone_id) is None:
+                uow.milestones.add(
+                    Milestone.plan(
+                        spec.milestone_id,
+                        obligation_id,
+                        spec.name,
+                        deps.clock.now(),
+                        passive_acceptance_days=terms.passive_acceptance_days,
+                    )
+                )
+                audit(uow, ctx, deps, f"milestone:{spec.milestone_id}", "plan", None, "planned")

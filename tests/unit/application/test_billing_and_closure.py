@@ -228,3 +228,32 @@ def test_reconciliation_lists_each_exception_with_control_totals_and_a_clean_rer
     app.psa.rows = [("t1", date(2026, 3, 2), Decimal("8")), ("t2", date(2026, 3, 3), Decimal("4"))]
     app.erp.rows = [(number, date(2026, 3, 31), eur("1440.00"))]
     assert app.do(c.Reconcile(MARCH), actor="controller").clean
+
+
+def test_setup_plans_the_milestones_and_passive_acceptance_makes_them_billable(app: App) -> None:
+    from domain.ids import ContractId, EngagementId, MilestoneId, ObligationId
+    from domain.milestone import MilestoneState
+    from domain.milestone_billing import MilestoneSpec, MilestoneTerms
+    from tests.unit.application.conftest import CUSTOMER, ENTITY
+
+    set_up_tm_contract(app)  # rates, tax and a first engagement
+    terms = MilestoneTerms(
+        ObligationId("ms"), "Programme", EUR, Decimal("1000.00"),
+        (MilestoneSpec(MilestoneId("M1"), "Design", percentage=Decimal("40")),
+         MilestoneSpec(MilestoneId("M2"), "Build", percentage=Decimal("60"), final=True)),
+        passive_acceptance_days=10,
+    )  # fmt: skip
+    app.do(c.ProposeEngagement(EngagementId("E2"), CUSTOMER, ContractId("C2")), actor="crm")
+    app.do(c.RegisterContract(ContractId("C2"), CUSTOMER, ENTITY, "EUR", "Programme"))
+    app.do(c.DraftContractVersion(ContractId("C2"), date(2026, 1, 1), (terms,)), actor="clm")
+    app.do(c.ApproveContractVersion(ContractId("C2"), 1), actor="legal")
+    planned = app.data.aggregates["milestone"]
+    assert {m: planned[m].state for m in planned} == {
+        "M1": MilestoneState.PLANNED,
+        "M2": MilestoneState.PLANNED,
+    }
+    app.do(c.CompleteMilestone(MilestoneId("M1"), "design pack signed", date(2026, 3, 2)))
+    assert app.do(c.AcceptDueMilestones(date(2026, 3, 11))) == []  # 9 days: not yet
+    assert app.do(c.AcceptDueMilestones(date(2026, 3, 12)), actor="acceptance-job") == ["M1"]
+    proposal = app.do(c.RunBilling(MARCH, contract_ids=(ContractId("C2"),))).proposal
+    assert proposal.invoices[0].totals.net == eur("400.00")  # 40 % of 1,000.00
