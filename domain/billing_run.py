@@ -20,7 +20,7 @@ import attrs
 import domain.billing_models  # noqa: F401  (registers every billing model)
 from domain.billing import BilledLedger, Exclusion, LedgerEntry, ProposedLine
 from domain.contract import Contract
-from domain.document import DocumentLine, DocumentTotals
+from domain.document import DocumentLine, DocumentTotals, billed_by
 from domain.errors import DomainError
 from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId, RateCardId
 from domain.milestone import Milestone
@@ -68,12 +68,7 @@ class InvoiceProposal:
     totals: DocumentTotals
 
     def ledger_entries(self, document_id: str | None = None) -> list[LedgerEntry]:
-        doc = document_id or self.key
-        return [
-            LedgerEntry(doc, line.obligation_id, a.source, a.quantity, a.amount, a.terms)
-            for line in self.lines
-            for a in line.allocations
-        ]
+        return billed_by(document_id or self.key, self.lines)
 
 
 class AdjustmentKind(Enum):
@@ -97,12 +92,7 @@ class AdjustmentProposal:
     totals: DocumentTotals
 
     def ledger_entries(self, document_id: str | None = None) -> list[LedgerEntry]:
-        doc = document_id or self.key
-        return [
-            LedgerEntry(doc, line.obligation_id, a.source, a.quantity, a.amount, a.terms)
-            for line in self.lines
-            for a in line.allocations
-        ]
+        return billed_by(document_id or self.key, self.lines)
 
 
 @attrs.frozen

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import attrs
 
-from domain.billing import Allocation, LineKind, ProposedLine
+from domain.billing import Allocation, LedgerEntry, LineKind, ProposedLine
 from domain.ids import ObligationId
 from domain.money import Currency, Money, money_sum
 from domain.period import Period
@@ -94,3 +94,12 @@ class DocumentTotals:
     @property
     def rates(self) -> dict[str, Decimal]:
         return {t.tax_code: t.rate for t in self.tax_lines}
+
+
+def billed_by(document_id: str, lines: Iterable[DocumentLine]) -> list[LedgerEntry]:
+    """What a document's lines billed, as ledger entries (one per allocation)."""
+    return [
+        LedgerEntry(document_id, line.obligation_id, a.source, a.quantity, a.amount, a.terms)
+        for line in lines
+        for a in line.allocations
+    ]

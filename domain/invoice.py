@@ -16,7 +16,7 @@ import attrs
 
 from domain.accounting_period import PeriodLock
 from domain.billing import LedgerEntry, SourceRef
-from domain.document import DocumentLine, DocumentTotals
+from domain.document import DocumentLine, DocumentTotals, billed_by
 from domain.errors import DomainError, MakerCheckerError
 from domain.ids import ContractId, CustomerId, InvoiceId, LegalEntityId, PaymentId
 from domain.lifecycle import LifecycleTable
@@ -351,10 +351,4 @@ class Invoice:
         """This document's allocations as billed quantities (nothing once discarded)."""
         if not self.is_committed:
             return []
-        return [
-            LedgerEntry(
-                self.invoice_id, line.obligation_id, a.source, a.quantity, a.amount, a.terms
-            )
-            for line in self.lines
-            for a in line.allocations
-        ]
+        return billed_by(self.invoice_id, self.lines)

@@ -24,6 +24,7 @@ from domain.contract import Contract
 from domain.engagement import Engagement
 from domain.errors import DomainError, NoTermsInForceError
 from domain.ids import EngagementId, ObligationId, RateCardId
+from domain.milestone import Milestone
 from domain.ratecard import RateCard
 from domain.time_and_materials import TimeAndMaterialsTerms, admit_time_entry
 from domain.time_entry import ExpenseItem, TimeEntry
@@ -264,51 +265,57 @@ def _milestone_transition(
     deps: Dependencies,
     milestone_id: str,
     action: str,
-    change: Callable[[Any], None],
+    change: Callable[[Milestone], None],
 ) -> None:
     milestone = uow.milestones.get(milestone_id)
     before = milestone.state
     change(milestone)
+    uow.milestones.save(milestone)
     audit(uow, ctx, deps, f"milestone:{milestone_id}", action, before, milestone.state)
 
 
-def complete_milestone(cmd: c.CompleteMilestone, ctx: RequestContext, deps: Dependencies) -> None:
+def _milestone_command(
+    deps: Dependencies,
+    ctx: RequestContext,
+    milestone_id: str,
+    action: str,
+    change: Callable[[Milestone], None],
+) -> None:
     with deps.uow(ctx) as uow:
-        _milestone_transition(
-            uow,
-            ctx,
-            deps,
-            cmd.milestone_id,
-            "complete",
-            lambda m: m.complete(cmd.evidence, cmd.on, deps.clock.now()),
-        )
+        _milestone_transition(uow, ctx, deps, milestone_id, action, change)
         uow.commit()
+
+
+def complete_milestone(cmd: c.CompleteMilestone, ctx: RequestContext, deps: Dependencies) -> None:
+    """Delivery says done, with evidence."""
+    _milestone_command(
+        deps,
+        ctx,
+        cmd.milestone_id,
+        "complete",
+        lambda m: m.complete(cmd.evidence, cmd.on, deps.clock.now()),
+    )
 
 
 def accept_milestone(cmd: c.AcceptMilestone, ctx: RequestContext, deps: Dependencies) -> None:
-    with deps.uow(ctx) as uow:
-        _milestone_transition(
-            uow,
-            ctx,
-            deps,
-            cmd.milestone_id,
-            "accept",
-            lambda m: m.accept(ctx.actor, cmd.on, deps.clock.now()),
-        )
-        uow.commit()
+    """The client approver accepts; the milestone becomes billable."""
+    _milestone_command(
+        deps,
+        ctx,
+        cmd.milestone_id,
+        "accept",
+        lambda m: m.accept(ctx.actor, cmd.on, deps.clock.now()),
+    )
 
 
 def reject_milestone(cmd: c.RejectMilestone, ctx: RequestContext, deps: Dependencies) -> None:
-    with deps.uow(ctx) as uow:
-        _milestone_transition(
-            uow,
-            ctx,
-            deps,
-            cmd.milestone_id,
-            "reject",
-            lambda m: m.reject(ctx.actor, cmd.reason, deps.clock.now()),
-        )
-        uow.commit()
+    _milestone_command(
+        deps,
+        ctx,
+        cmd.milestone_id,
+        "reject",
+        lambda m: m.reject(ctx.actor, cmd.reason, deps.clock.now()),
+    )
 
 
 def accept_due_milestones(
