@@ -160,6 +160,30 @@ class RecordExpenses(Command):
 
 
 @attrs.frozen
+class ApproveItem(Command):
+    """Approve a submitted time entry or expense."""
+
+    item_id: str
+
+
+@attrs.frozen
+class RejectItem(Command):
+    """Reject a submitted time entry or expense, with a reason code."""
+
+    item_id: str
+    reason: str
+
+
+@attrs.frozen
+class HoldItem(Command):
+    """Hold an approved item's quantity (e.g. above a cap) until someone decides."""
+
+    item_id: str
+    quantity: Decimal
+    reason: str
+
+
+@attrs.frozen
 class ReleaseHeldItem(Command):
     """Approve billing beyond the cap for an item's held quantity."""
 

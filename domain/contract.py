@@ -113,6 +113,19 @@ def _checked_obligations(obligations: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(obligations)
 
 
+@attrs.frozen
+class VersionDiff:
+    """What an amendment changes, obligation by obligation (by id and by value)."""
+
+    added: tuple[ObligationId, ...]
+    removed: tuple[ObligationId, ...]
+    changed: tuple[ObligationId, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+
 @attrs.define(slots=False, eq=False)
 class Contract:
     """The agreement with one customer, in one currency, and the history of its versions."""
@@ -205,6 +218,16 @@ class Contract:
                 f"contract {self.contract_id} has no approved obligation {obligation_id}"
             )
         return ObligationHistory(obligation_id, versions)
+
+    def diff(self, old: int, new: int) -> VersionDiff:
+        """The obligations version `new` adds, removes or changes relative to version `old`."""
+        before = {t.obligation_id: t for t in self._version(old).obligations}
+        after = {t.obligation_id: t for t in self._version(new).obligations}
+        return VersionDiff(
+            tuple(oid for oid in after if oid not in before),
+            tuple(oid for oid in before if oid not in after),
+            tuple(oid for oid in after if oid in before and after[oid] != before[oid]),
+        )
 
     def obligation_ids(self) -> list[ObligationId]:
         """Every obligation any binding version has held, in first-seen order."""

@@ -238,25 +238,78 @@ def _item(uow: UnitOfWork, item_id: str) -> TimeEntry | ExpenseItem:
     return item
 
 
+def _item_command(
+    deps: Dependencies,
+    ctx: RequestContext,
+    item_id: str,
+    action: str,
+    reason: str,
+    change: Callable[[TimeEntry | ExpenseItem], None],
+) -> None:
+    with deps.uow(ctx) as uow:
+        item = _item(uow, item_id)
+        before = item.state
+        change(item)
+        uow.delivery.save(item)
+        audit(uow, ctx, deps, f"item:{item_id}", action, before, item.state, reason)
+        uow.commit()
+
+
+def approve_item(cmd: c.ApproveItem, ctx: RequestContext, deps: Dependencies) -> None:
+    _item_command(
+        deps,
+        ctx,
+        cmd.item_id,
+        "approve",
+        "",
+        lambda item: item.approve(ctx.actor, deps.clock.now()),
+    )
+
+
+def reject_item(cmd: c.RejectItem, ctx: RequestContext, deps: Dependencies) -> None:
+    _item_command(
+        deps,
+        ctx,
+        cmd.item_id,
+        "reject",
+        cmd.reason,
+        lambda item: item.reject(cmd.reason, deps.clock.now()),
+    )
+
+
+def hold_item(cmd: c.HoldItem, ctx: RequestContext, deps: Dependencies) -> None:
+    _item_command(
+        deps,
+        ctx,
+        cmd.item_id,
+        "hold",
+        cmd.reason,
+        lambda item: item.hold(cmd.quantity, cmd.reason, deps.clock.now()),
+    )
+
+
 def release_held_item(cmd: c.ReleaseHeldItem, ctx: RequestContext, deps: Dependencies) -> None:
     """Approve billing beyond the cap for the held quantity."""
-    with deps.uow(ctx) as uow:
-        item = _item(uow, cmd.item_id)
-        before = item.state
-        item.release(ctx.actor, deps.clock.now())
-        uow.delivery.save(item)
-        audit(uow, ctx, deps, f"item:{cmd.item_id}", "release", before, item.state)
-        uow.commit()
+    _item_command(
+        deps,
+        ctx,
+        cmd.item_id,
+        "release",
+        "",
+        lambda item: item.release(ctx.actor, deps.clock.now()),
+    )
 
 
 def write_off_item(cmd: c.WriteOffItem, ctx: RequestContext, deps: Dependencies) -> None:
-    with deps.uow(ctx) as uow:
-        item = _item(uow, cmd.item_id)
-        before = item.state
-        item.write_off(cmd.quantity, cmd.reason, deps.clock.now())
-        uow.delivery.save(item)
-        audit(uow, ctx, deps, f"item:{cmd.item_id}", "write_off", before, item.state, cmd.reason)
-        uow.commit()
+    """Record the held (or a given) quantity as leakage, never billed."""
+    _item_command(
+        deps,
+        ctx,
+        cmd.item_id,
+        "write_off",
+        cmd.reason,
+        lambda item: item.write_off(cmd.quantity, cmd.reason, deps.clock.now()),
+    )
 
 
 def _milestone_transition(

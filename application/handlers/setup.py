@@ -69,6 +69,23 @@ def approve_contract_version(
         audit(uow, ctx, deps, subject, "approve", "draft", version.state)
         engagement = uow.engagements.find_by_contract(cmd.contract_id)
         start_setup = engagement is not None and engagement.state is EngagementState.PROPOSED
+        if cmd.version > 1:
+            # An amendment touches only what it changes: issued documents never; new
+            # milestones are planned; unbilled items re-rate by the terms of their dates.
+            diff = contract.diff(cmd.version - 1, cmd.version)
+            audit(
+                uow,
+                ctx,
+                deps,
+                subject,
+                "amend",
+                None,
+                None,
+                f"added {list(diff.added)}, removed {list(diff.removed)}, "
+                f"changed {list(diff.changed)}",
+            )
+            if engagement is not None and engagement.state is not EngagementState.PROPOSED:
+                _plan_milestones(uow, ctx, deps, contract)
         if engagement is not None and start_setup:
             engagement.contract(deps.clock.now())
             audit(

@@ -729,3 +729,19 @@ def test_a_credit_memo_is_issued_only_against_its_own_invoice() -> None:
     with pytest.raises(DomainError, match="not for INV-2"):
         memo.issue(other, "CN-0001", date(2026, 4, 3), AT, OPEN)
     assert memo.state is CS.APPROVED
+
+
+def test_a_version_diff_names_the_obligations_added_removed_and_changed() -> None:
+    from domain.ids import RateCardId
+    from tests.support.builders import contract as make_contract
+
+    eur = Currency.of("EUR")
+    a = TimeAndMaterialsTerms(ObligationId("a"), "A", eur, RateCardId("RC"))
+    b = TimeAndMaterialsTerms(ObligationId("b"), "B", eur, RateCardId("RC"))
+    b2 = TimeAndMaterialsTerms(ObligationId("b"), "B", eur, RateCardId("PREMIUM"))
+    c_ = TimeAndMaterialsTerms(ObligationId("c"), "C", eur, RateCardId("RC"))
+    contract = make_contract([a, b])
+    contract.draft_version(date(2026, 6, 1), [b2, c_])
+    diff = contract.diff(1, 2)
+    assert (diff.added, diff.removed, diff.changed) == (("c",), ("a",), ("b",))
+    assert contract.diff(1, 1).is_empty

@@ -257,3 +257,46 @@ def test_setup_plans_the_milestones_and_passive_acceptance_makes_them_billable(a
     assert app.do(c.AcceptDueMilestones(date(2026, 3, 12)), actor="acceptance-job") == ["M1"]
     proposal = app.do(c.RunBilling(MARCH, contract_ids=(ContractId("C2"),))).proposal
     assert proposal.invoices[0].totals.net == eur("400.00")  # 40 % of 1,000.00
+
+
+def test_an_amendment_touches_only_what_it_changes(app: App) -> None:
+    from domain.ids import ContractId, MilestoneId, ObligationId, RateCardId
+    from domain.milestone_billing import MilestoneSpec, MilestoneTerms
+    from domain.time_and_materials import TimeAndMaterialsTerms
+
+    invoice_id = billed_month(app)
+    app.do(c.ApproveInvoice(invoice_id), actor="finance-lead")
+    app.do(c.IssueInvoice(invoice_id, date(2026, 3, 31)), actor="finance-lead")
+    issued_before = attrs.asdict(invoice(app, invoice_id), recurse=False)["lines"]
+    phase = MilestoneTerms(
+        ObligationId("ph2"), "Phase 2", EUR, Decimal("5000.00"),
+        (MilestoneSpec(MilestoneId("P2-1"), "Go-live", percentage=Decimal("100")),),
+    )  # fmt: skip
+    same_tm = TimeAndMaterialsTerms(ObligationId("tm"), "Advisory", EUR, RateCardId("RC"))
+    app.do(c.DraftContractVersion(ContractId("C1"), date(2026, 4, 1), (same_tm, phase)))
+    app.do(c.ApproveContractVersion(ContractId("C1"), 2), actor="legal")
+    amend = next(r for r in app.data.audit if r.action == "amend")
+    assert amend.reason == "added ['ph2'], removed [], changed []"
+    assert "P2-1" in app.data.aggregates["milestone"]  # the new milestone is planned
+    assert invoice(app, invoice_id).lines == issued_before  # the issued invoice is untouched
+
+
+def test_held_items_wait_for_a_decision_then_bill_or_leak(app: App) -> None:
+    from domain.time_and_materials import NotToExceed, OveragePolicy
+
+    set_up_tm_contract(app, cap=NotToExceed(amount=Decimal("1000"), policy=OveragePolicy.HOLD))
+    app.do(
+        c.RecordTimeEntries(
+            (time_entry("t1", date(2026, 3, 2), "8"), time_entry("t2", date(2026, 3, 3), "4"))
+        )
+    )
+    first = app.do(c.RunBilling(MARCH, dry_run=False), actor="billing-clerk")
+    assert first.proposal.invoices[0].totals.net == eur("1000.00")  # 8 h + 2 h up to the cap
+    assert app.data.time_entries["t2"].held == Decimal("2")  # the commit recorded the hold
+    assert app.do(c.RunBilling(MARCH)).proposal.is_empty
+    app.do(c.ReleaseHeldItem("t2"), actor="engagement-partner")
+    second = app.do(c.RunBilling(MARCH, dry_run=False), actor="billing-clerk")
+    (line,) = second.proposal.invoices[0].lines
+    assert (line.quantity, line.flags) == (Decimal("2"), ("approved_over_cap",))
+    actions = [r.action for r in app.data.audit if r.subject == "item:t2"]
+    assert actions == ["held", "release"]
