@@ -33,5 +33,11 @@ unit: $(STAMP)
 
 test: lint typecheck layers unit
 
+# Benchmarks: each workload against its floor measured in the same run (ratios, not timings).
+# BENCH_ARGS=--quick gives CI-sized runs.
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench.bench_ingest $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.bench_billing $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

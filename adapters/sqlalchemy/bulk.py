@@ -1,0 +1,80 @@
+"""The bulk insert path: one executemany straight to the driver.
+
+SQLAlchemy's own executemany builds and processes a parameter dictionary per row through its
+compiled-statement machinery, which costs more than the database does for narrow rows. Here
+the INSERT is compiled once per table, column list and dialect, the columns' own bind
+processors (the same `ExactDecimal`, `UtcDateTime`, JSON and date conversions the Core path
+uses, so reads see exactly what Core would have written) are applied in one tight loop, and
+the rows go to the driver as they are: `executemany` on SQLite, `COPY ... FROM STDIN` on
+PostgreSQL (an order of magnitude faster than a pipelined executemany there).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Dialect
+
+Processor = Callable[[Any], Any] | None
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(
+    table: sa.Table, names: tuple[str, ...], dialect: Dialect
+) -> tuple[str, tuple[str, ...], bool, tuple[Processor, ...]]:
+    compiled = table.insert().compile(
+        dialect=dialect, column_keys=list(names), for_executemany=True
+    )
+    order = tuple(compiled.positiontup or ()) if compiled.positional else names
+    processors = tuple(
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order
+    )
+    return compiled.string, order, compiled.positional, processors
+
+
+def insert_many(connection: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows that all have the same keys, in one driver-level statement."""
+    if not rows:
+        return
+    names = tuple(rows[0])
+    if connection.dialect.name == "postgresql":
+        _copy(connection, table, names, rows)
+        return
+    sql, order, positional, processors = _compiled(table, names, connection.dialect)
+    pairs = tuple(zip(order, processors, strict=True))
+    if positional:
+        params: list[Any] = [
+            tuple(row[name] if p is None else p(row[name]) for name, p in pairs) for row in rows
+        ]
+    else:
+        params = [
+            {name: row[name] if p is None else p(row[name]) for name, p in pairs} for row in rows
+        ]
+    connection.exec_driver_sql(sql, params)
+
+
+def _copy(
+    connection: Connection,
+    table: sa.Table,
+    names: tuple[str, ...],
+    rows: Sequence[Mapping[str, Any]],
+) -> None:
+    import psycopg
+
+    processors = _compiled(table, names, connection.dialect)[3]
+    pairs = tuple(zip(names, processors, strict=True))
+    columns = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in names)
+    statement = (
+        f"COPY {connection.dialect.identifier_preparer.format_table(table)} ({columns}) FROM STDIN"
+    )
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(tuple(row[n] if p is None else p(row[n]) for n, p in pairs))
+    except psycopg.errors.IntegrityError as error:
+        raise sa.exc.IntegrityError(statement, None, error) from error

@@ -1,0 +1,331 @@
+"""Rows to objects and back: the data mapper's one place for column lists.
+
+Aggregate snapshots and outbox payloads go through the project's one converter
+(`adapters.serialization`); relational rows are built field by field here, which is what
+makes the bulk paths cheap (no document to parse per time entry).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from adapters.serialization import unstructure
+from application.records import (
+    AuditRecord,
+    DeliveryState,
+    IdempotencyRecord,
+    IdempotencyStatus,
+    OutboxEvent,
+)
+from domain.accounting_period import AccountingPeriod
+from domain.billing import LedgerEntry, SourceKind, SourceRef
+from domain.ids import (
+    CustomerId,
+    ExpenseId,
+    LegalEntityId,
+    ObligationId,
+    ResourceId,
+    Role,
+    TaskId,
+    TimeEntryId,
+)
+from domain.ledger import Account, JournalEntry, JournalLine
+from domain.money import Currency, Money
+from domain.tax import TaxProfile
+from domain.time_entry import ExpenseItem, ItemState, TimeEntry
+
+Row = Mapping[Any, Any]  # a RowMapping: keys are column names (or columns)
+
+
+@functools.cache
+def currency(code: str) -> Currency:
+    return Currency.of(code)
+
+
+# Delivered items ------------------------------------------------------------------------------
+
+
+def item_state_columns(item: TimeEntry | ExpenseItem) -> dict[str, Any]:
+    """The columns a change to a delivered item can touch."""
+    return {
+        "state": item.state.value,
+        "held": item.held,
+        "released": item.released,
+        "written_off": item.written_off,
+        "rejection_reason": item.rejection_reason,
+        "revision": item.revision,
+    }
+
+
+def time_entry_row(entry: TimeEntry) -> dict[str, Any]:
+    return {
+        "entry_id": entry.entry_id,
+        "obligation_id": entry.obligation_id,
+        "resource_id": entry.resource_id,
+        "role": entry.role,
+        "task_id": entry.task_id,
+        "work_date": entry.work_date,
+        "hours": entry.hours,
+        "billable": entry.billable,
+        "cost_rate": entry.cost_rate,
+        **item_state_columns(entry),
+    }
+
+
+def time_entry(row: Row) -> TimeEntry:
+    return TimeEntry(
+        TimeEntryId(row["entry_id"]),
+        ObligationId(row["obligation_id"]),
+        ResourceId(row["resource_id"]),
+        Role(row["role"]),
+        row["work_date"],
+        row["hours"],
+        TaskId(row["task_id"]),
+        row["billable"],
+        row["cost_rate"],
+        state=ItemState(row["state"]),
+        held=row["held"],
+        released=row["released"],
+        written_off=row["written_off"],
+        rejection_reason=row["rejection_reason"],
+        revision=row["revision"],
+    )
+
+
+def expense_row(item: ExpenseItem) -> dict[str, Any]:
+    return {
+        "expense_id": item.expense_id,
+        "obligation_id": item.obligation_id,
+        "resource_id": item.resource_id,
+        "category": item.category,
+        "incurred_on": item.incurred_on,
+        "cost": item.cost.amount,
+        "currency": item.cost.currency.code,
+        "description": item.description,
+        **item_state_columns(item),
+    }
+
+
+def expense(row: Row) -> ExpenseItem:
+    return ExpenseItem(
+        ExpenseId(row["expense_id"]),
+        ObligationId(row["obligation_id"]),
+        ResourceId(row["resource_id"]),
+        row["category"],
+        row["incurred_on"],
+        Money(row["cost"], currency(row["currency"])),
+        row["description"],
+        state=ItemState(row["state"]),
+        held=row["held"],
+        released=row["released"],
+        written_off=row["written_off"],
+        rejection_reason=row["rejection_reason"],
+        revision=row["revision"],
+    )
+
+
+# The billed ledger and the journal ------------------------------------------------------------
+
+
+def ledger_row(contract_id: str, entry: LedgerEntry) -> dict[str, Any]:
+    return {
+        "contract_id": contract_id,
+        "document_id": entry.document_id,
+        "obligation_id": entry.obligation_id,
+        "source_kind": entry.source.kind.value,
+        "source_id": entry.source.source_id,
+        "quantity": entry.quantity,
+        "amount": entry.amount.amount,
+        "currency": entry.amount.currency.code,
+        "terms": entry.terms,
+        "write_off": entry.write_off,
+    }
+
+
+def ledger_entry(row: Row) -> LedgerEntry:
+    return LedgerEntry(
+        row["document_id"],
+        ObligationId(row["obligation_id"]),
+        SourceRef(SourceKind(row["source_kind"]), row["source_id"]),
+        row["quantity"],
+        Money(row["amount"], currency(row["currency"])),
+        row["terms"],
+        row["write_off"],
+    )
+
+
+def journal_rows(entry: JournalEntry) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    header = {
+        "entry_id": entry.entry_id,
+        "posted_on": entry.posted_on,
+        "description": entry.description,
+        "source_document": entry.source_document,
+    }
+    lines = [
+        {
+            "entry_id": entry.entry_id,
+            "line_no": number,
+            "account": line.account.value,
+            "obligation_id": line.obligation_id,
+            "debit": line.debit.amount,
+            "credit": line.credit.amount,
+            "currency": line.debit.currency.code,
+            "memo": line.memo,
+        }
+        for number, line in enumerate(entry.lines, start=1)
+    ]
+    return header, lines
+
+
+def journal_line(row: Row) -> JournalLine:
+    code = currency(row["currency"])
+    obligation = row["obligation_id"]
+    return JournalLine(
+        Account(row["account"]),
+        Money(row["debit"], code),
+        Money(row["credit"], code),
+        ObligationId(obligation) if obligation is not None else None,
+        row["memo"],
+    )
+
+
+def journal_entry(header: Row, lines: list[JournalLine]) -> JournalEntry:
+    """Rebuilt as stored: it was balanced when it was posted."""
+    return JournalEntry(
+        header["entry_id"],
+        header["posted_on"],
+        header["description"],
+        tuple(lines),
+        header["source_document"],
+    )
+
+
+# Integration records --------------------------------------------------------------------------
+
+AUDIT_FIELDS = (
+    "sequence",
+    "at",
+    "actor",
+    "correlation_id",
+    "subject",
+    "action",
+    "before",
+    "after",
+    "reason",
+    "previous_hash",
+    "hash",
+)
+
+
+def audit_row(record: AuditRecord) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in AUDIT_FIELDS}
+
+
+def audit_record(row: Row) -> AuditRecord:
+    return AuditRecord(*(row[name] for name in AUDIT_FIELDS))
+
+
+def idempotency_row(record: IdempotencyRecord) -> dict[str, Any]:
+    return {
+        "principal": record.principal,
+        "key": record.key,
+        "fingerprint": record.fingerprint,
+        "status": record.status.value,
+        "created_at": record.created_at,
+        "response_status": record.response_status,
+        "response_body": record.response_body,
+    }
+
+
+def idempotency_record(row: Row) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        row["principal"],
+        row["key"],
+        row["fingerprint"],
+        IdempotencyStatus(row["status"]),
+        row["created_at"],
+        row["response_status"],
+        row["response_body"],
+    )
+
+
+def outbox_row(event: OutboxEvent) -> dict[str, Any]:
+    return {
+        "event_id": event.event_id,
+        "aggregate_type": event.aggregate_type,
+        "aggregate_id": event.aggregate_id,
+        "event_type": event.event_type,
+        "payload": dict(event.payload),
+        "correlation_id": event.correlation_id,
+        "occurred_at": event.occurred_at,
+        "state": event.state.value,
+        "attempts": event.attempts,
+        "claimed_by": event.claimed_by,
+        "claimed_at": event.claimed_at,
+        "last_error": event.last_error,
+        "next_attempt_at": event.next_attempt_at,
+    }
+
+
+def outbox_event(row: Row) -> OutboxEvent:
+    return OutboxEvent(
+        row["event_id"],
+        row["event_type"],
+        row["aggregate_type"],
+        row["aggregate_id"],
+        row["payload"],
+        row["correlation_id"],
+        row["occurred_at"],
+        DeliveryState(row["state"]),
+        row["attempts"],
+        row["claimed_by"],
+        row["claimed_at"],
+        row["last_error"],
+        row["next_attempt_at"],
+    )
+
+
+_ID_ATTRIBUTES = (
+    "engagement_id", "invoice_id", "credit_memo_id", "milestone_id", "contract_id",
+    "entry_id", "expense_id", "rate_card_id", "exception_id",
+)  # fmt: skip
+
+
+def aggregate_identity(aggregate: object) -> tuple[str, str]:
+    """(aggregate type, aggregate id) of an outbox event, as the in-memory adapter names them."""
+    if isinstance(aggregate, AccountingPeriod):
+        return type(aggregate).__name__, aggregate.period.key
+    for attribute in _ID_ATTRIBUTES:
+        if hasattr(aggregate, attribute):
+            return type(aggregate).__name__, str(getattr(aggregate, attribute))
+    return type(aggregate).__name__, ""
+
+
+def event_payload(event: object) -> dict[str, Any]:
+    """The event as plain JSON through the one converter (decimals as strings, never floats)."""
+    data = unstructure(event)
+    if not isinstance(data, dict):  # pragma: no cover - every domain event is an attrs class
+        return {"value": data}
+    return data
+
+
+def tax_profile_row(profile: TaxProfile) -> dict[str, Any]:
+    return {
+        "customer_id": profile.customer_id,
+        "legal_entity_id": profile.legal_entity_id,
+        "tax_code": profile.tax_code,
+        "reverse_charge": profile.reverse_charge,
+        "legal_note": profile.legal_note,
+    }
+
+
+def tax_profile(row: Row) -> TaxProfile:
+    return TaxProfile(
+        CustomerId(row["customer_id"]),
+        LegalEntityId(row["legal_entity_id"]),
+        row["tax_code"],
+        row["reverse_charge"],
+        row["legal_note"],
+    )

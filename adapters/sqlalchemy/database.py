@@ -1,0 +1,127 @@
+"""The database: one engine per process, the migrations, and units of work over it.
+
+SQLite (the embedded default, a file under `var/`) runs in WAL mode with foreign keys on and
+a busy timeout; every unit of work opens its transaction with `BEGIN IMMEDIATE`, so two
+writers take turns at the start instead of one failing at commit. PostgreSQL (when a firm
+outgrows one machine) goes through psycopg 3 with a connection pool.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+
+from adapters.sqlalchemy.unit_of_work import READ_ONLY, SqlAlchemyUnitOfWork
+from application.context import RequestContext
+
+DATABASE_URL_VARIABLE = "THROUGHLINE_DATABASE_URL"
+DEFAULT_SQLITE_PATH = Path("var") / "throughline.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+#: How long a SQLite writer waits for the one before it, in milliseconds.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def default_database_url() -> str:
+    """`THROUGHLINE_DATABASE_URL`, or the SQLite file `var/throughline.db` (folder created)."""
+    configured = os.environ.get(DATABASE_URL_VARIABLE, "").strip()
+    if configured:
+        return configured
+    DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+class UnsupportedDatabaseError(ValueError):
+    """Only SQLite and PostgreSQL are supported."""
+
+
+def _normalised(url: str | URL) -> URL:
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        if parsed.get_driver_name() not in ("pysqlite", ""):
+            raise UnsupportedDatabaseError(
+                f"use the standard sqlite3 driver, not {parsed.drivername}"
+            )
+        return parsed.set(drivername="sqlite+pysqlite")
+    raise UnsupportedDatabaseError(f"{backend} is not supported: use sqlite or postgresql")
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def configure(dbapi_connection: Any, _: Any) -> None:
+        # The driver's own transaction handling is switched off: `begin` below decides.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def begin(connection: Connection) -> None:
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _postgresql_engine(url: URL) -> Engine:
+    return sa.create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+
+
+class Database:
+    """One database: the engine (created once), its migrations and its units of work."""
+
+    def __init__(self, url: str | URL | None = None) -> None:
+        self.url = _normalised(url if url is not None else default_database_url())
+        if self.url.get_backend_name() == "sqlite":
+            self.engine = _sqlite_engine(self.url)
+        else:
+            self.engine = _postgresql_engine(self.url)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def upgrade(self) -> None:
+        """Run the Alembic migrations to the newest revision; doing it twice changes nothing."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def current_revision(self) -> str | None:
+        """The migration the database is at (None before the first `upgrade`)."""
+        with self.engine.connect().execution_options(**{READ_ONLY: True}) as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def unit_of_work(
+        self, ctx: RequestContext, now: Callable[[], datetime], *, read_only: bool = False
+    ) -> SqlAlchemyUnitOfWork:
+        """A unit of work on its own connection; `read_only` ones never take the write lock."""
+        return SqlAlchemyUnitOfWork(self.engine, ctx, now, read_only=read_only)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,286 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations create it; this module describes
+it for the data mapper (and for the test that checks the two agree).
+
+Aggregates are one row each: the key columns the repositories query by, the domain-owned
+`revision` (optimistic concurrency) and the converter's JSON snapshot in `body`. What arrives
+or is read in bulk (time entries, expenses, the billed ledger, the journal, the outbox, the
+audit trail) is fully relational, so it is written with one executemany and read without
+parsing a document per row.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from adapters.sqlalchemy.types import ExactDecimal, UtcDateTime, big_id, json_document
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _id() -> sa.Column[str]:
+    return sa.Column("id", sa.String(), primary_key=True)
+
+
+def _revision() -> sa.Column[int]:
+    return sa.Column("revision", sa.Integer(), nullable=False)
+
+
+def _body() -> sa.Column[object]:
+    return sa.Column("body", json_document(), nullable=False)
+
+
+# Aggregates: key columns + revision + JSON snapshot ------------------------------------------
+
+contracts = sa.Table(
+    "contracts",
+    metadata,
+    _id(),
+    sa.Column("customer_id", sa.String(), nullable=False, index=True),
+    _revision(),
+    _body(),
+)
+
+rate_cards = sa.Table("rate_cards", metadata, _id(), _revision(), _body())
+
+engagements = sa.Table(
+    "engagements",
+    metadata,
+    _id(),
+    sa.Column("contract_id", sa.String(), nullable=False, index=True),
+    sa.Column("customer_id", sa.String(), nullable=False, index=True),
+    sa.Column("state", sa.String(), nullable=False),
+    _revision(),
+    _body(),
+)
+
+milestones = sa.Table(
+    "milestones",
+    metadata,
+    _id(),
+    sa.Column("obligation_id", sa.String(), nullable=False, index=True),
+    sa.Column("state", sa.String(), nullable=False),
+    sa.Column("passive_acceptance_due_on", sa.Date(), nullable=True),
+    _revision(),
+    _body(),
+    sa.Index(None, "state", "passive_acceptance_due_on"),
+)
+
+invoices = sa.Table(
+    "invoices",
+    metadata,
+    _id(),
+    sa.Column("customer_id", sa.String(), nullable=False, index=True),
+    sa.Column("contract_id", sa.String(), nullable=False, index=True),
+    sa.Column("state", sa.String(), nullable=False, index=True),
+    sa.Column("number", sa.String(), nullable=True, unique=True),
+    sa.Column("issue_date", sa.Date(), nullable=True),
+    _revision(),
+    _body(),
+)
+
+credit_memos = sa.Table(
+    "credit_memos",
+    metadata,
+    _id(),
+    sa.Column("invoice_id", sa.String(), nullable=False, index=True),
+    sa.Column("state", sa.String(), nullable=False),
+    sa.Column("number", sa.String(), nullable=True, unique=True),
+    _revision(),
+    _body(),
+)
+
+accounting_periods = sa.Table(
+    "accounting_periods",
+    metadata,
+    _id(),
+    sa.Column("period_start", sa.Date(), nullable=False),
+    sa.Column("period_end", sa.Date(), nullable=False),
+    sa.Column("state", sa.String(), nullable=False),
+    _revision(),
+    _body(),
+)
+
+integration_exceptions = sa.Table(
+    "integration_exceptions",
+    metadata,
+    _id(),
+    sa.Column("subject", sa.String(), nullable=False, index=True),
+    sa.Column("state", sa.String(), nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=True),
+    _revision(),
+    _body(),
+    sa.Index(None, "state", "next_attempt_at"),
+)
+
+# Bulk: relational rows ------------------------------------------------------------------------
+
+time_entries = sa.Table(
+    "time_entries",
+    metadata,
+    sa.Column("entry_id", sa.String(), primary_key=True),
+    sa.Column("obligation_id", sa.String(), nullable=False, index=True),
+    sa.Column("resource_id", sa.String(), nullable=False),
+    sa.Column("role", sa.String(), nullable=False),
+    sa.Column("task_id", sa.String(), nullable=False),
+    sa.Column("work_date", sa.Date(), nullable=False, index=True),
+    sa.Column("hours", ExactDecimal(), nullable=False),
+    sa.Column("billable", sa.Boolean(), nullable=False),
+    sa.Column("cost_rate", ExactDecimal(), nullable=True),
+    sa.Column("state", sa.String(), nullable=False),
+    sa.Column("held", ExactDecimal(), nullable=False),
+    sa.Column("released", ExactDecimal(), nullable=False),
+    sa.Column("written_off", ExactDecimal(), nullable=False),
+    sa.Column("rejection_reason", sa.Text(), nullable=True),
+    _revision(),
+)
+
+expenses = sa.Table(
+    "expenses",
+    metadata,
+    sa.Column("expense_id", sa.String(), primary_key=True),
+    sa.Column("obligation_id", sa.String(), nullable=False, index=True),
+    sa.Column("resource_id", sa.String(), nullable=False),
+    sa.Column("category", sa.String(), nullable=False),
+    sa.Column("incurred_on", sa.Date(), nullable=False, index=True),
+    sa.Column("cost", ExactDecimal(), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("state", sa.String(), nullable=False),
+    sa.Column("held", ExactDecimal(), nullable=False),
+    sa.Column("released", ExactDecimal(), nullable=False),
+    sa.Column("written_off", ExactDecimal(), nullable=False),
+    sa.Column("rejection_reason", sa.Text(), nullable=True),
+    _revision(),
+)
+
+ledger_entries = sa.Table(
+    "ledger_entries",
+    metadata,
+    sa.Column("id", big_id(), primary_key=True, autoincrement=True),
+    sa.Column("contract_id", sa.String(), nullable=False, index=True),
+    sa.Column("document_id", sa.String(), nullable=False, index=True),
+    sa.Column("obligation_id", sa.String(), nullable=False),
+    sa.Column("source_kind", sa.String(), nullable=False),
+    sa.Column("source_id", sa.String(), nullable=False),
+    sa.Column("quantity", ExactDecimal(), nullable=False),
+    sa.Column("amount", ExactDecimal(), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("terms", sa.Text(), nullable=False),
+    sa.Column("write_off", sa.Boolean(), nullable=False),
+    sqlite_autoincrement=True,
+)
+
+journal_entries = sa.Table(
+    "journal_entries",
+    metadata,
+    sa.Column("sequence", big_id(), primary_key=True, autoincrement=True),
+    sa.Column("entry_id", sa.String(), nullable=False, unique=True),
+    sa.Column("posted_on", sa.Date(), nullable=False, index=True),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("source_document", sa.String(), nullable=False),
+    sqlite_autoincrement=True,
+)
+
+journal_lines = sa.Table(
+    "journal_lines",
+    metadata,
+    sa.Column(
+        "entry_id",
+        sa.String(),
+        sa.ForeignKey("journal_entries.entry_id"),
+        primary_key=True,
+    ),
+    sa.Column("line_no", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("account", sa.String(), nullable=False),
+    sa.Column("obligation_id", sa.String(), nullable=True, index=True),
+    sa.Column("debit", ExactDecimal(), nullable=False),
+    sa.Column("credit", ExactDecimal(), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("memo", sa.Text(), nullable=False),
+)
+
+# Integration machinery ------------------------------------------------------------------------
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    # SQLite autoincrements only its INTEGER PRIMARY KEY, so the commit-ordered sequence is
+    # the primary key and the event id (the CloudEvents id) a unique key.
+    sa.Column("sequence", big_id(), primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(), nullable=False, unique=True),
+    sa.Column("aggregate_type", sa.String(), nullable=False),
+    sa.Column("aggregate_id", sa.String(), nullable=False),
+    sa.Column("event_type", sa.String(), nullable=False),
+    sa.Column("payload", json_document(), nullable=False),
+    sa.Column("correlation_id", sa.String(), nullable=False),
+    sa.Column("occurred_at", UtcDateTime(), nullable=False),
+    sa.Column("state", sa.String(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("claimed_by", sa.String(), nullable=True),
+    sa.Column("claimed_at", UtcDateTime(), nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "state", "next_attempt_at"),
+    sa.Index(None, "aggregate_type", "aggregate_id"),
+    sqlite_autoincrement=True,
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("sequence", sa.BigInteger(), primary_key=True, autoincrement=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("actor", sa.String(), nullable=False),
+    sa.Column("correlation_id", sa.String(), nullable=False),
+    sa.Column("subject", sa.String(), nullable=False, index=True),
+    sa.Column("action", sa.String(), nullable=False),
+    sa.Column("before", sa.String(), nullable=True),
+    sa.Column("after", sa.String(), nullable=True),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("previous_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("principal", sa.String(), primary_key=True),
+    sa.Column("key", sa.String(), primary_key=True),
+    sa.Column("fingerprint", sa.String(), nullable=False),
+    sa.Column("status", sa.String(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("response_status", sa.Integer(), nullable=True),
+    sa.Column("response_body", sa.Text(), nullable=True),
+)
+
+sequences = sa.Table(
+    "sequences",
+    metadata,
+    sa.Column("series", sa.String(), primary_key=True),
+    sa.Column("value", sa.BigInteger(), nullable=False),
+)
+
+tax_profiles = sa.Table(
+    "tax_profiles",
+    metadata,
+    sa.Column("customer_id", sa.String(), primary_key=True),
+    sa.Column("legal_entity_id", sa.String(), primary_key=True),
+    sa.Column("tax_code", sa.String(), nullable=False),
+    sa.Column("reverse_charge", sa.Boolean(), nullable=False),
+    sa.Column("legal_note", sa.Text(), nullable=False),
+)
+
+tax_rates = sa.Table(
+    "tax_rates",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    _body(),
+)

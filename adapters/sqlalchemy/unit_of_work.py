@@ -1,0 +1,202 @@
+"""The unit of work on SQLAlchemy Core: one connection, one transaction, rolled back unless
+committed.
+
+Commit drains the events of every aggregate and delivered item the unit of work saw, writes
+changed aggregates back (optimistic concurrency on the domain-owned `revision`), chains the
+audit records onto the current tail, writes the events to the outbox with the request's
+correlation id, and commits all of it as one database transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from adapters.sqlalchemy import codec
+from adapters.sqlalchemy.records import (
+    SqlAlchemyAuditLog,
+    SqlAlchemyIdempotency,
+    SqlAlchemyOutbox,
+    SqlAlchemySequences,
+)
+from adapters.sqlalchemy.repositories import Session, new_repositories
+from adapters.sqlalchemy.stores import (
+    SqlAlchemyDelivery,
+    SqlAlchemyJournal,
+    SqlAlchemyLedger,
+    SqlAlchemyMasterData,
+)
+from application.context import RequestContext
+from application.errors import ConflictError
+from application.records import OutboxEvent
+from application.unit_of_work import (
+    AuditLog,
+    ContractRepository,
+    DeliveryStore,
+    EngagementRepository,
+    ExceptionQueue,
+    IdempotencyStore,
+    JournalStore,
+    LedgerStore,
+    MasterDataStore,
+    MilestoneRepository,
+    Outbox,
+    PeriodStore,
+    RateCardRepository,
+    Repository,
+    Sequences,
+)
+from domain.credit_memo import CreditMemo
+from domain.invoice import Invoice
+
+#: Execution option: this connection only reads (SQLite opens a deferred transaction).
+READ_ONLY = "throughline_read_only"
+
+#: PostgreSQL SQLSTATEs that mean "another transaction got there first".
+_CONCURRENCY_STATES = {"40001", "40P01", "23505"}
+
+
+class ReadOnlyUnitOfWorkError(RuntimeError):
+    """A read-only unit of work was asked to commit."""
+
+
+class SqlAlchemyUnitOfWork:
+    """The application's `UnitOfWork` port on one database connection."""
+
+    contracts: ContractRepository
+    rate_cards: RateCardRepository
+    engagements: EngagementRepository
+    milestones: MilestoneRepository
+    invoices: Repository[Invoice]
+    credit_memos: Repository[CreditMemo]
+    delivery: DeliveryStore
+    ledger: LedgerStore
+    journal: JournalStore
+    master_data: MasterDataStore
+    periods: PeriodStore
+    idempotency: IdempotencyStore
+    outbox: Outbox
+    exceptions: ExceptionQueue
+    audit: AuditLog
+    sequences: Sequences
+
+    def __init__(
+        self,
+        engine: Engine,
+        ctx: RequestContext,
+        now: Callable[[], datetime],
+        *,
+        read_only: bool = False,
+    ) -> None:
+        self._engine, self._ctx, self._now, self._read_only = engine, ctx, now, read_only
+        self._committed_events: list[object] = []
+        self._connection: Connection | None = None
+
+    def __enter__(self) -> Self:
+        connection = self._engine.connect()
+        if self._read_only:
+            connection = connection.execution_options(**{READ_ONLY: True})
+        self._connection = connection
+        self._session = session = Session(connection)
+        self._repositories = repositories = new_repositories(session)
+        (
+            self.contracts,
+            self.rate_cards,
+            self.engagements,
+            self.milestones,
+            self.invoices,
+            self.credit_memos,
+            self.periods,
+            self.exceptions,
+        ) = repositories
+        self.delivery = SqlAlchemyDelivery(session)
+        self.ledger = SqlAlchemyLedger(session)
+        self.journal = SqlAlchemyJournal(session)
+        self.master_data = SqlAlchemyMasterData(session)
+        self.idempotency = SqlAlchemyIdempotency(session)
+        self.outbox = SqlAlchemyOutbox(session)
+        self._audit = SqlAlchemyAuditLog(session)
+        self.audit = self._audit
+        self.sequences = SqlAlchemySequences(session)
+        connection.begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.rollback()
+            finally:
+                connection.close()
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("the unit of work is not open: use it in a `with` block")
+        return self._connection
+
+    def commit(self) -> None:
+        if self._read_only:
+            raise ReadOnlyUnitOfWorkError("a read-only unit of work cannot commit")
+        connection = self.connection
+        try:
+            drained = self._drain_events()
+            for repository in self._repositories:
+                repository.flush()
+            self._audit.flush()
+            now = self._now()
+            self.outbox.add([self._outbox_event(a, e, now) for a, e in drained])
+            connection.commit()
+        except sa.exc.DBAPIError as error:
+            if _is_concurrency_failure(error):
+                raise ConflictError(
+                    "another transaction changed the same data first; try again"
+                ) from error
+            raise
+        self._committed_events.extend(e for _, e in drained)
+
+    def rollback(self) -> None:
+        if self._connection is not None:
+            self._connection.rollback()
+
+    def collect_events(self) -> list[object]:
+        return list(self._committed_events)
+
+    def _drain_events(self) -> list[tuple[object, object]]:
+        drained: list[tuple[object, object]] = []
+        for item in self._session.seen:
+            events = getattr(item, "events", None)
+            if events:
+                drained.extend((item, event) for event in events)
+                events.clear()
+        return drained
+
+    def _outbox_event(self, aggregate: object, event: object, now: datetime) -> OutboxEvent:
+        aggregate_type, aggregate_id = codec.aggregate_identity(aggregate)
+        return OutboxEvent(
+            str(uuid.uuid4()),
+            type(event).__name__,
+            aggregate_type,
+            aggregate_id,
+            codec.event_payload(event),
+            self._ctx.correlation_id,
+            now,
+        )
+
+
+def _is_concurrency_failure(error: sa.exc.DBAPIError) -> bool:
+    if isinstance(error, sa.exc.IntegrityError):
+        return True
+    state = getattr(error.orig, "sqlstate", None)
+    return state in _CONCURRENCY_STATES

@@ -1,0 +1,398 @@
+"""Every aggregate and record round-trips through the database exactly; the unit of work keeps
+an identity map, writes back only what changed, and refuses duplicates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from adapters.sqlalchemy.database import Database
+from adapters.sqlalchemy.unit_of_work import ReadOnlyUnitOfWorkError, SqlAlchemyUnitOfWork
+from application.audit import record_transition, verify_chain
+from application.context import RequestContext
+from application.errors import ConflictError, NotFoundError
+from application.records import (
+    DeliveryState,
+    ExceptionKind,
+    IdempotencyRecord,
+    IdempotencyStatus,
+    IntegrationException,
+)
+from domain.billing import LedgerEntry
+from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId
+from domain.ledger import Account, JournalEntry, JournalLine
+from domain.money import Currency, Money
+from domain.tax import TaxProfile, TaxRate, TaxRateTable
+from domain.time_entry import ExpenseItem, TimeEntry
+from tests.support.builders import AT, rate_card
+from tests.unit.test_serialization import (
+    accepted_milestone,
+    assert_same,
+    blocked_engagement,
+    closed_period,
+    closing_engagement,
+    held_time_entry,
+    hybrid_contract,
+    issued_invoice_and_memo,
+    rejected_non_billable_entry,
+    reopened_period,
+    travel_expense,
+)
+
+CTX = RequestContext("tester", "corr-repo")
+CET = timezone(timedelta(hours=1))
+
+
+def now() -> datetime:
+    return AT
+
+
+def uow(database: Database) -> SqlAlchemyUnitOfWork:
+    return database.unit_of_work(CTX, now)
+
+
+def an_exception() -> IntegrationException:
+    item = IntegrationException(
+        "EXC-1",
+        ExceptionKind.DOWNSTREAM_UNAVAILABLE,
+        "invoice_handover",
+        "invoice:INV-1",
+        "downstream_unavailable",
+        "the ERP timed out",
+        {"command": "HandOverInvoice", "args": {"invoice_id": "INV-1"}},
+        "corr-x",
+        datetime(2026, 3, 1, 10, 0, tzinfo=CET),
+    )
+    item.failed_again("the ERP timed out", datetime(2026, 3, 1, 10, 0, tzinfo=CET))
+    return item
+
+
+# Which store holds each aggregate: (put it in, get it back) --------------------------------
+
+Put = Callable[[SqlAlchemyUnitOfWork, Any], None]
+Get = Callable[[SqlAlchemyUnitOfWork, Any], Any]
+
+AGGREGATES: dict[str, tuple[Callable[[], Any], Put, Get]] = {
+    "contract": (
+        hybrid_contract,
+        lambda u, x: u.contracts.add(x),
+        lambda u, x: u.contracts.get(x.contract_id),
+    ),
+    "rate card": (
+        lambda: rate_card(overrides={"r1": "120"}),
+        lambda u, x: u.rate_cards.add(x),
+        lambda u, x: u.rate_cards.get(x.rate_card_id),
+    ),
+    "closing engagement": (
+        closing_engagement,
+        lambda u, x: u.engagements.add(x),
+        lambda u, x: u.engagements.get(x.engagement_id),
+    ),
+    "blocked engagement": (
+        blocked_engagement,
+        lambda u, x: u.engagements.add(x),
+        lambda u, x: u.engagements.find_by_contract(x.contract_id),
+    ),
+    "milestone": (
+        accepted_milestone,
+        lambda u, x: u.milestones.add(x),
+        lambda u, x: u.milestones.for_obligations([x.obligation_id])[0],
+    ),
+    "invoice": (
+        lambda: issued_invoice_and_memo()[0],
+        lambda u, x: u.invoices.add(x),
+        lambda u, x: u.invoices.get(x.invoice_id),
+    ),
+    "credit memo": (
+        lambda: issued_invoice_and_memo()[1],
+        lambda u, x: u.credit_memos.add(x),
+        lambda u, x: u.credit_memos.get(x.credit_memo_id),
+    ),
+    "closed period": (
+        closed_period,
+        lambda u, x: u.periods.add(x),
+        lambda u, x: u.periods.get(x.period),
+    ),
+    "reopened period": (
+        reopened_period,
+        lambda u, x: u.periods.add(x),
+        lambda u, x: u.periods.all()[0],
+    ),
+    "integration exception": (
+        an_exception,
+        lambda u, x: u.exceptions.add(x),
+        lambda u, x: u.exceptions.open_for(x.subject)[0],
+    ),
+    "held time entry": (
+        held_time_entry,
+        lambda u, x: u.delivery.add_time_entries([x]),
+        lambda u, x: u.delivery.time_entry(x.entry_id),
+    ),
+    "rejected time entry": (
+        rejected_non_billable_entry,
+        lambda u, x: u.delivery.add_time_entries([x]),
+        lambda u, x: u.delivery.time_entries_for([x.obligation_id])[0],
+    ),
+    "expense": (
+        travel_expense,
+        lambda u, x: u.delivery.add_expenses([x]),
+        lambda u, x: u.delivery.expense(x.expense_id),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", AGGREGATES)
+def test_every_aggregate_round_trips_field_by_field(database: Database, name: str) -> None:
+    build, put, get = AGGREGATES[name]
+    original = build()
+    with uow(database) as u:
+        put(u, original)
+        u.commit()
+    with uow(database) as u:
+        restored = get(u, original)
+    assert_same(original, restored)
+
+
+@pytest.fixture
+def statements(database: Database) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(database.engine, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize("name", AGGREGATES)
+def test_reading_an_aggregate_without_changing_it_writes_nothing(
+    database: Database, name: str, statements: list[str]
+) -> None:
+    build, put, get = AGGREGATES[name]
+    original = build()
+    with uow(database) as u:
+        put(u, original)
+        u.commit()
+    statements.clear()
+    with uow(database) as u:
+        get(u, original)
+        u.commit()
+    writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert writes == []
+
+
+def test_the_same_id_gives_the_same_object_within_a_unit_of_work(database: Database) -> None:
+    contract = hybrid_contract()
+    with uow(database) as u:
+        u.contracts.add(contract)
+        assert u.contracts.get(contract.contract_id) is contract
+        assert u.contracts.all() == [contract]
+        u.commit()
+    with uow(database) as u:
+        first = u.contracts.get(contract.contract_id)
+        assert u.contracts.find(contract.contract_id) is first
+        assert u.contracts.all() == [first]
+        entry = held_time_entry()
+        u.delivery.add_time_entries([entry])
+        assert u.delivery.time_entry(entry.entry_id) is entry
+        assert u.delivery.time_entries_for([entry.obligation_id]) == [entry]
+
+
+def test_adding_an_existing_id_is_a_conflict_and_a_missing_one_is_not_found(
+    database: Database,
+) -> None:
+    with uow(database) as u:
+        u.contracts.add(hybrid_contract())
+        with pytest.raises(ConflictError):
+            u.contracts.add(hybrid_contract())
+        u.commit()
+    with uow(database) as u:
+        with pytest.raises(ConflictError):
+            u.contracts.add(hybrid_contract())
+        with pytest.raises(NotFoundError):
+            u.invoices.get("INV-404")
+        with pytest.raises(NotFoundError):
+            u.exceptions.get("EXC-404")
+        assert u.engagements.find("E-404") is None
+        u.delivery.add_time_entries([held_time_entry()])
+        with pytest.raises(ConflictError):
+            u.delivery.add_time_entries([held_time_entry()])
+
+
+def test_queries_see_the_units_own_uncommitted_changes(database: Database) -> None:
+    with uow(database) as u:
+        u.exceptions.add(an_exception())
+        u.commit()
+    with uow(database) as u:
+        (item,) = u.exceptions.open_for("invoice:INV-1")
+        item.resolved("ops", AT)
+        assert u.exceptions.open_for("invoice:INV-1") == []  # as the database will say
+        other = an_exception()
+        other.exception_id = "EXC-2"
+        u.exceptions.add(other)
+        assert u.exceptions.open_for("invoice:INV-1") == [other]  # not written yet
+        u.commit()
+    with uow(database) as u:
+        assert [x.exception_id for x in u.exceptions.open_for("invoice:INV-1")] == ["EXC-2"]
+
+
+def test_a_changed_aggregate_is_written_with_the_next_revision(database: Database) -> None:
+    engagement = blocked_engagement()
+    with uow(database) as u:
+        u.engagements.add(engagement)
+        u.commit()
+    with uow(database) as u:
+        loaded = u.engagements.get(engagement.engagement_id)
+        revision = loaded.revision
+        loaded.resume_provisioning(AT)
+        u.commit()
+    with uow(database) as u:
+        again = u.engagements.get(engagement.engagement_id)
+        row = u.connection.execute(sa.text("SELECT revision, state FROM engagements")).one()
+    assert again.revision == revision + 1
+    assert tuple(row) == (revision + 1, again.state.value)
+
+
+def test_decimals_stay_exact_and_timestamps_come_back_aware_in_utc(database: Database) -> None:
+    big = Decimal("123456789012345678.123456789")
+    entry = TimeEntry.submit(
+        "t-exact",  # type: ignore[arg-type]
+        ObligationId("tm"),
+        "r1",  # type: ignore[arg-type]
+        "consultant",  # type: ignore[arg-type]
+        date(2026, 3, 2),
+        Decimal("7.50"),
+        cost_rate=big,
+    )
+    expense = ExpenseItem.submit(
+        "x-fils",  # type: ignore[arg-type]
+        ObligationId("tm"),
+        "r1",  # type: ignore[arg-type]
+        "travel",
+        date(2026, 3, 2),
+        Money(Decimal("12.345"), Currency.of("BHD")),
+    )
+    created = datetime(2026, 3, 1, 10, 30, 15, 123456, tzinfo=CET)
+    record = IdempotencyRecord("client", "k", "fp", IdempotencyStatus.IN_PROGRESS, created)
+    with uow(database) as u:
+        u.delivery.add_time_entries([entry])
+        u.delivery.add_expenses([expense])
+        u.idempotency.save(record)
+        u.commit()
+    with uow(database) as u:
+        restored = u.delivery.time_entry("t-exact")
+        restored_expense = u.delivery.expense("x-fils")
+        key = u.idempotency.find("client", "k")
+    assert restored is not None
+    assert restored_expense is not None
+    assert key is not None
+    assert restored.hours.as_tuple() == Decimal("7.50").as_tuple()
+    assert restored.cost_rate is not None
+    assert restored.cost_rate.as_tuple() == big.as_tuple()
+    assert restored_expense.cost == Money(Decimal("12.345"), Currency.of("BHD"))
+    assert key.created_at == created
+    assert key.created_at.utcoffset() == timedelta(0)
+
+
+def test_the_ledger_journal_master_data_and_sequences_round_trip(database: Database) -> None:
+    invoice, memo = issued_invoice_and_memo()
+    eur = Currency.of("EUR")
+    journal = JournalEntry.balanced(
+        "JE-1",
+        date(2026, 3, 31),
+        "invoice 2026-0001",
+        [
+            JournalLine.debiting(Account.RECEIVABLES, Money(Decimal("1440.00"), eur)),
+            JournalLine.crediting(
+                Account.REVENUE, Money(Decimal("1200.00"), eur), ObligationId("tm"), "fees"
+            ),
+            JournalLine.crediting(Account.TAX_PAYABLE, Money(Decimal("240.00"), eur)),
+        ],
+        "2026-0001",
+    )
+    profile = TaxProfile(CustomerId("acme"), LegalEntityId("tl-uk"), "VAT20", True, "note")
+    rates = TaxRateTable((TaxRate("VAT20", date(2020, 1, 1), Decimal("0.20")),))
+    entries: list[LedgerEntry] = [*invoice.ledger_entries(), *memo.ledger_entries()]
+    with uow(database) as u:
+        u.ledger.add(ContractId("C1"), entries)
+        u.ledger.add(ContractId("C2"), invoice.ledger_entries())
+        u.journal.add(journal)
+        u.master_data.save_tax_profile(profile)
+        u.master_data.save_tax_rates(rates)
+        numbers = [u.sequences.next_number("invoice", date(2026, 3, 31)) for _ in range(2)]
+        numbers.append(u.sequences.next_number("credit_memo", date(2027, 1, 2)))
+        u.commit()
+    assert numbers == ["INV-2026-000001", "INV-2026-000002", "CN-2027-000001"]
+    with uow(database) as u:
+        assert u.ledger.load([ContractId("C1")]).entries == tuple(entries)
+        u.ledger.remove_document(invoice.invoice_id)
+        assert u.ledger.load([ContractId("C1"), ContractId("C2")]).entries == tuple(
+            memo.ledger_entries()
+        )
+        assert u.journal.all() == [journal]
+        assert u.master_data.tax_profile("acme", "tl-uk") == profile
+        assert u.master_data.tax_profiles() == {
+            (profile.customer_id, profile.legal_entity_id): profile
+        }
+        assert u.master_data.tax_rates() == rates
+        assert u.sequences.next_number("invoice", date(2026, 4, 1)) == "INV-2026-000003"
+        # rolled back: the number is given back, so the series stays gap-free
+    with uow(database) as u:
+        assert u.sequences.next_number("invoice", date(2026, 4, 1)) == "INV-2026-000003"
+
+
+def test_audit_records_chain_across_units_of_work(database: Database) -> None:
+    for n in range(3):
+        with uow(database) as u:
+            for action in ("a", "b"):
+                record_transition(
+                    u.audit,
+                    at=datetime(2026, 3, 1, 10, n, tzinfo=CET),
+                    actor="tester",
+                    correlation_id="corr",
+                    subject=f"thing:{n}",
+                    action=action,
+                    before=None,
+                    after=action,
+                )
+            u.commit()
+    with uow(database) as u:
+        records = u.audit.all()
+        last = u.audit.last()
+    assert [r.sequence for r in records] == [1, 2, 3, 4, 5, 6]
+    assert last == records[-1]
+    assert verify_chain(records).intact
+
+
+def test_events_of_committed_aggregates_reach_the_outbox_with_the_correlation_id(
+    database: Database,
+) -> None:
+    engagement = closing_engagement()
+    expected = [type(e).__name__ for e in engagement.events]
+    with uow(database) as u:
+        u.engagements.add(engagement)
+        u.commit()
+        assert [type(e).__name__ for e in u.collect_events()] == expected
+    with uow(database) as u:
+        pending = u.outbox.pending(100)
+    assert [e.event_type for e in pending] == expected
+    assert {(e.aggregate_type, e.aggregate_id) for e in pending} == {("Engagement", "EG-1")}
+    assert {e.correlation_id for e in pending} == {"corr-repo"}
+    assert {e.state for e in pending} == {DeliveryState.PENDING}
+    assert all(isinstance(e.payload, dict) and e.payload for e in pending)
+    assert pending[0].occurred_at == AT
+    assert engagement.events == []  # drained once
+
+
+def test_a_read_only_unit_of_work_cannot_commit(database: Database) -> None:
+    with database.unit_of_work(CTX, now, read_only=True) as u:
+        assert u.contracts.all() == []
+        with pytest.raises(ReadOnlyUnitOfWorkError):
+            u.commit()
