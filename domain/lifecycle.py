@@ -53,13 +53,19 @@ class LifecycleTable(Generic[S, T]):
 
     def next_state(self, state: S, trigger: T) -> S:
         """The state `trigger` leads to from `state`, or a clear refusal."""
-        found = self._machine.get_transitions(trigger=trigger.value, source=state.value)
-        if not found:
+        # The edges were registered with the machine above, which validated them; the lookup
+        # itself is a dictionary read (this runs once per item in bulk ingestion).
+        dest = self._edges.get((state, trigger))
+        if dest is None:
             raise IllegalTransitionError(
                 f"{_article(self.name)} {self.name} in state '{state.value}' "
                 f"cannot '{trigger.value}'"
             )
-        return self.states(found[0].dest)
+        return dest
+
+    def machine_allows(self, state: S, trigger: T) -> bool:
+        """The transitions machine's own answer (tests check it agrees with `next_state`)."""
+        return bool(self._machine.get_transitions(trigger=trigger.value, source=state.value))
 
     def allowed(self, state: S) -> list[T]:
         """Triggers that are legal from a state, in declaration order."""

@@ -230,6 +230,29 @@ class TimeEntry(_DeliveredItem):
             cost_rate,
         )
 
+    @classmethod
+    def received_approved(
+        cls,
+        entry_id: TimeEntryId,
+        obligation_id: ObligationId,
+        resource_id: ResourceId,
+        role: Role,
+        work_date: date,
+        hours: Decimal,
+        *,
+        task_id: TaskId = NO_TASK,
+        billable: bool = True,
+        cost_rate: Decimal | None = None,
+    ) -> TimeEntry:
+        """An entry the PSA already approved: it arrives approved. The approval is a fact of
+        the PSA, not a decision made here, so no event is recorded for it."""
+        entry = cls.submit(
+            entry_id, obligation_id, resource_id, role, work_date, hours,
+            task_id=task_id, billable=billable, cost_rate=cost_rate,
+        )  # fmt: skip
+        entry._fire(ItemTrigger.APPROVE)
+        return entry
+
     @property
     def item_id(self) -> str:
         return self.entry_id

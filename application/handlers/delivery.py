@@ -25,7 +25,7 @@ from domain.engagement import Engagement
 from domain.errors import DomainError, NoTermsInForceError
 from domain.ids import EngagementId, ObligationId, RateCardId
 from domain.milestone import Milestone
-from domain.ratecard import RateCard
+from domain.ratecard import RateCard, RateCardVersion
 from domain.time_and_materials import TimeAndMaterialsTerms, admit_time_entry
 from domain.time_entry import ExpenseItem, TimeEntry
 
@@ -106,13 +106,46 @@ def _validate(check: Callable[[], object], item_id: str) -> Rejection | None:
     return None
 
 
+class _TimeRules:
+    """The contract rules one batch is checked against, looked up once per engagement,
+    obligation and date (a batch has thousands of entries but few distinct keys)."""
+
+    def __init__(self, scope: _Scope) -> None:
+        self.scope = scope
+        self._terms: dict[tuple[str, str, date], Any] = {}
+        self._cards: dict[tuple[str, date], RateCardVersion] = {}
+
+    def terms(self, raw: c.TimeEntryInput) -> Any:
+        key = (raw.engagement_id, raw.obligation_id, raw.work_date)
+        if key not in self._terms:
+            try:
+                self._terms[key] = _check_terms(
+                    self.scope, raw.engagement_id, raw.obligation_id, raw.work_date
+                )
+            except (DomainError, _Rejected) as refusal:
+                self._terms[key] = refusal
+        found = self._terms[key]
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    def check_rate(self, terms: TimeAndMaterialsTerms, raw: c.TimeEntryInput) -> None:
+        key = (terms.rate_card_id, raw.work_date)
+        if key not in self._cards:
+            card = self.scope.rate_cards.get(terms.rate_card_id)
+            if card is None:
+                raise _Rejected("rate_not_found", f"rate card {terms.rate_card_id} is unknown")
+            self._cards[key] = card.version_in_force(raw.work_date)
+        self._cards[key].rate_for(raw.role, raw.resource_id)
+
+
 def record_time_entries(
     cmd: c.RecordTimeEntries, ctx: RequestContext, deps: Dependencies
 ) -> IngestionReport:
     """Validate and store a batch of approved time entries in one transaction."""
-    now = deps.clock.now()
     with deps.uow(ctx) as uow:
         scope = _Scope(uow)
+        rules = _TimeRules(scope)
         existing = uow.delivery.existing_time_entry_ids(e.entry_id for e in cmd.entries)
         accepted: list[TimeEntry] = []
         duplicates: list[str] = []
@@ -124,11 +157,11 @@ def record_time_entries(
                 duplicates.append(raw.entry_id)
                 continue
             seen.add(raw.entry_id)
-            entry: list[TimeEntry] = []
+            made: list[TimeEntry] = []
 
-            def check(raw: c.TimeEntryInput = raw, entry: list[TimeEntry] = entry) -> None:
-                terms = _check_terms(scope, raw.engagement_id, raw.obligation_id, raw.work_date)
-                item = TimeEntry.submit(
+            def check(raw: c.TimeEntryInput = raw, made: list[TimeEntry] = made) -> None:
+                terms = rules.terms(raw)
+                item = TimeEntry.received_approved(
                     raw.entry_id,
                     raw.obligation_id,
                     raw.resource_id,
@@ -140,22 +173,17 @@ def record_time_entries(
                     cost_rate=raw.cost_rate,
                 )
                 if isinstance(terms, TimeAndMaterialsTerms) and raw.billable:
-                    card = scope.rate_cards.get(terms.rate_card_id)
-                    if card is None:
-                        raise _Rejected("rate_not_found", f"rate card {terms.rate_card_id} unknown")
-                    card.rate_for(raw.role, raw.resource_id, raw.work_date)
+                    rules.check_rate(terms, raw)
                     if terms.cap is not None:
                         _admit(scope, uow, raw, item, by_obligation)
-                entry.append(item)
+                made.append(item)
 
             rejection = _validate(check, raw.entry_id)
             if rejection is not None:
                 rejected.append(rejection)
                 continue
-            item = entry[0]
-            item.approve(cmd.approved_by, now)
-            accepted.append(item)
-            by_obligation[item.obligation_id].append(item)
+            accepted.append(made[0])
+            by_obligation[made[0].obligation_id].append(made[0])
         uow.delivery.add_time_entries(accepted)
         if accepted or rejected:
             audit(
@@ -166,7 +194,8 @@ def record_time_entries(
                 "ingest",
                 None,
                 None,
-                f"{len(accepted)} accepted, {len(duplicates)} duplicates, {len(rejected)} rejected",
+                f"{len(accepted)} accepted, {len(duplicates)} duplicates, {len(rejected)} rejected"
+                f" (approved in the PSA by {cmd.approved_by})",
             )
         uow.commit()
     return IngestionReport(tuple(e.entry_id for e in accepted), tuple(duplicates), tuple(rejected))

@@ -14,9 +14,9 @@ from adapters.sqlalchemy import tables as t
 from application import commands as c
 from application.audit import verify_chain
 from domain.engagement import EngagementState
-from domain.ids import EngagementId, PaymentId
+from domain.ids import ContractId, CustomerId, EngagementId, PaymentId
 from tests.integration.support import SqlApp
-from tests.unit.application.conftest import set_up_tm_contract, time_entry
+from tests.unit.application.conftest import set_up_tm_contract
 from tests.unit.application.test_billing_and_closure import billed_month, eur
 
 
@@ -42,17 +42,18 @@ def test_a_commit_that_fails_at_the_end_takes_its_outbox_rows_with_it(app: SqlAp
     def fail(_: Any) -> None:
         raise RuntimeError("the disk is full")
 
+    proposal = c.ProposeEngagement(EngagementId("E2"), CustomerId("acme"), ContractId("C2"))
     event.listen(app.database.engine, "commit", fail)
     try:
         with pytest.raises(RuntimeError, match="disk is full"):
-            app.do(c.RecordTimeEntries((time_entry("t1", date(2026, 3, 2), "4"),)))
+            app.do(proposal)
     finally:
         event.remove(app.database.engine, "commit", fail)
     assert outbox_types(app) == before
-    assert app.data.time_entries == {}
-    report = app.do(c.RecordTimeEntries((time_entry("t1", date(2026, 3, 2), "4"),)))
-    assert report.accepted == ("t1",)
-    assert outbox_types(app) == [*before, "ItemApproved"]
+    assert "E2" not in app.data.aggregates["engagement"]
+    app.do(proposal)
+    assert "E2" in app.data.aggregates["engagement"]
+    assert outbox_types(app) == [*before, "EngagementProposed"]
 
 
 def test_outbox_rows_carry_the_aggregate_the_payload_and_the_correlation_id(app: SqlApp) -> None:

@@ -3,8 +3,9 @@ ingestion with a reason code for every rejection."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -160,20 +161,20 @@ def test_a_crash_in_the_middle_of_a_batch_changes_nothing(
 ) -> None:
     set_up_tm_contract(app)
     before = app.store.commits
-    approve = TimeEntry.approve
+    submit = TimeEntry.submit
 
-    def crash_on_t2(self: TimeEntry, by: str, at: datetime) -> None:
-        if self.entry_id == "t2":
+    def crash_on_t2(*args: Any, **kwargs: Any) -> TimeEntry:
+        if args[0] == "t2":
             raise RuntimeError("process killed")
-        approve(self, by, at)
+        return submit(*args, **kwargs)
 
-    monkeypatch.setattr(TimeEntry, "approve", crash_on_t2)
+    monkeypatch.setattr(TimeEntry, "submit", crash_on_t2)
     batch = (time_entry("t1", date(2026, 3, 2), "4"), time_entry("t2", date(2026, 3, 3), "4"))
     with pytest.raises(RuntimeError):
         app.do(c.RecordTimeEntries(batch))
     assert app.store.commits == before
     assert app.data.time_entries == {}
-    monkeypatch.setattr(TimeEntry, "approve", approve)
+    monkeypatch.setattr(TimeEntry, "submit", submit)
     assert app.do(c.RecordTimeEntries(batch)).accepted == ("t1", "t2")  # the re-run completes
 
 

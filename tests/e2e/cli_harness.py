@@ -1,0 +1,131 @@
+"""Two ways to run `throughline`: the real console script in a subprocess against a SQLite file,
+and the same typer app in this process against a `memory://` database the test can look into.
+
+Both answer `Done(code, out, err)`, so one workflow test runs on either.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
+
+import attrs
+from dependency_injector import providers
+from typer.testing import CliRunner
+
+from entrypoints.bootstrap import MemoryDatabase
+from entrypoints.cli import app
+from entrypoints.container import container
+
+ROOT = Path(__file__).resolve().parents[2]
+CLEARED = (
+    "THROUGHLINE_DATABASE_URL",
+    "THROUGHLINE_CUSTOMER_MASTER",
+    "THROUGHLINE_PSA_HOURS",
+    "THROUGHLINE_ERP_RECEIVABLES",
+    "THROUGHLINE_ACTOR",
+)
+
+
+@attrs.frozen
+class Done:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+
+class Throughline(Protocol):
+    workdir: Path
+
+    def __call__(self, *args: str, env: Mapping[str, str] | None = None) -> Done: ...
+
+
+def sqlite_available() -> bool:
+    try:
+        import adapters.sqlalchemy.database  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class Subprocess:
+    """`python -m entrypoints.cli ...` with `THROUGHLINE_DATABASE_URL` set, as operators run it."""
+
+    def __init__(self, database_url: str, workdir: Path, actor: str = "tester") -> None:
+        self.workdir = workdir
+        base = {k: v for k, v in os.environ.items() if k not in CLEARED}
+        pythonpath = os.pathsep.join(p for p in (str(ROOT), base.get("PYTHONPATH", "")) if p)
+        self.env = {
+            **base,
+            "PYTHONPATH": pythonpath,
+            "THROUGHLINE_DATABASE_URL": database_url,
+            "THROUGHLINE_ACTOR": actor,
+        }
+
+    def __call__(self, *args: str, env: Mapping[str, str] | None = None) -> Done:
+        done = subprocess.run(
+            [sys.executable, "-m", "entrypoints.cli", *args],
+            capture_output=True,
+            text=True,
+            cwd=self.workdir,
+            env={**self.env, **(env or {})},
+            timeout=600,
+            check=False,
+        )
+        return Done(done.returncode, done.stdout, done.stderr)
+
+
+class InProcess:
+    """The typer app in this process on one `memory://` database (the container's provider
+    overridden), so state lives across the invocations of one test."""
+
+    def __init__(self, database: MemoryDatabase, workdir: Path, actor: str = "tester") -> None:
+        self.database, self.workdir = database, workdir
+        self.env: dict[str, str | None] = dict.fromkeys(CLEARED)  # None: unset while running
+        self.env.update(THROUGHLINE_DATABASE_URL="memory://", THROUGHLINE_ACTOR=actor)
+        container.database.override(providers.Object(database))
+
+    def __call__(self, *args: str, env: Mapping[str, str] | None = None) -> Done:
+        cwd = Path.cwd()
+        os.chdir(self.workdir)
+        try:
+            result = CliRunner().invoke(
+                app, list(args), env={**self.env, **(env or {})}, catch_exceptions=False
+            )
+        finally:
+            os.chdir(cwd)
+        return Done(result.exit_code, result.stdout, result.stderr)
+
+    def close(self) -> None:
+        reset_container()
+
+
+def reset_container() -> None:
+    """Forget every override and singleton, as a new process would."""
+    for provider in container.traverse():
+        if provider.overridden:
+            provider.reset_override()
+    container.reset_singletons()
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """A database file and its write-ahead log, if any."""
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{source}{suffix}").exists():
+            shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+
+
+def copy_memory(database: MemoryDatabase) -> MemoryDatabase:
+    fresh = MemoryDatabase()
+    fresh.store.data = copy.deepcopy(database.store.data)
+    return fresh
