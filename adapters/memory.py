@@ -110,6 +110,10 @@ class _Repository(Generic[T]):
 
 
 class _Engagements(_Repository[Engagement]):
+    def for_contracts(self, contracts: Iterable[ContractId]) -> dict[ContractId, Engagement]:
+        wanted = set(contracts)
+        return {e.contract_id: e for e in self.all() if e.contract_id in wanted}
+
     def find_by_contract(self, contract_id: ContractId) -> Engagement | None:
         for engagement in self._items.values():
             if engagement.contract_id == contract_id:
@@ -180,6 +184,10 @@ class _Ledger:
 
     def add(self, contract_id: ContractId, entries: Sequence[LedgerEntry]) -> None:
         self._data.ledger[contract_id].extend(entries)
+
+    def add_all(self, entries: Mapping[ContractId, Sequence[LedgerEntry]]) -> None:
+        for contract_id, items in entries.items():
+            self.add(contract_id, items)
 
     def lock(self, contracts: Iterable[ContractId]) -> None:
         """One process, one copy per unit of work: commits are already serialised."""

@@ -8,7 +8,7 @@ same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
@@ -47,6 +47,10 @@ class Repository(Protocol[T]):
 
 class EngagementRepository(Repository[Engagement], Protocol):
     def find_by_contract(self, contract_id: ContractId) -> Engagement | None: ...
+
+    def for_contracts(self, contracts: Iterable[ContractId]) -> dict[ContractId, Engagement]:
+        """The engagement of each contract that has one, in one read."""
+        ...
 
 
 class MilestoneRepository(Repository[Milestone], Protocol):
@@ -99,6 +103,10 @@ class LedgerStore(Protocol):
     def load(self, contracts: Iterable[ContractId]) -> BilledLedger: ...
 
     def add(self, contract_id: ContractId, entries: Sequence[LedgerEntry]) -> None: ...
+
+    def add_all(self, entries: Mapping[ContractId, Sequence[LedgerEntry]]) -> None:
+        """Several documents' allocations in one write."""
+        ...
 
     def lock(self, contracts: Iterable[ContractId]) -> None:
         """Serialise billing of these contracts until the transaction ends, so two

@@ -129,7 +129,9 @@ class SqlAlchemyRepository(Generic[T]):
 
     def add(self, item: T) -> None:
         item_id = self._m.identity(item)
-        if item_id in self._tracked or self._exists(item_id):
+        # An id already in the database is caught by the primary key when the unit of work
+        # flushes (one query per added aggregate would cost more than the insert itself).
+        if item_id in self._tracked:
             raise ConflictError(f"{self._m.kind} {item_id} already exists")
         self._tracked[item_id] = _Tracked(item, None, getattr(item, "revision", 0))
         self._new[item_id] = None
@@ -211,7 +213,13 @@ class SqlAlchemyRepository(Generic[T]):
                 tracked.revision = revision
             tracked.body = body
         if inserts:
-            insert_many(self._session.connection, self._table, inserts)
+            try:
+                with self._session.connection.begin_nested():
+                    insert_many(self._session.connection, self._table, inserts)
+            except sa.exc.IntegrityError as error:
+                raise ConflictError(
+                    f"a {self._m.kind} with one of these ids already exists"
+                ) from error
         self._new.clear()
 
     def _snapshot(self, item: T) -> Any:
@@ -304,6 +312,14 @@ EXCEPTIONS = AggregateMapping(
 
 
 class SqlAlchemyEngagements(SqlAlchemyRepository[Engagement]):
+    def for_contracts(self, contracts: Iterable[ContractId]) -> dict[ContractId, Engagement]:
+        wanted = set(contracts)
+        found: dict[ContractId, Engagement] = {}
+        for clause in self._session.among(t.engagements.c.contract_id, wanted):
+            for engagement in self._where(clause, lambda e: e.contract_id in wanted):
+                found[engagement.contract_id] = engagement
+        return found
+
     def find_by_contract(self, contract_id: ContractId) -> Engagement | None:
         found = self._where(
             t.engagements.c.contract_id == contract_id, lambda e: e.contract_id == contract_id

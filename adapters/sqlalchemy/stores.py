@@ -8,7 +8,7 @@ work sees the write, and a rollback undoes it), one statement per batch.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -170,8 +170,11 @@ class SqlAlchemyLedger:
         return BilledLedger(tuple(entries))
 
     def add(self, contract_id: ContractId, entries: Sequence[LedgerEntry]) -> None:
-        if entries:
-            rows = [codec.ledger_row(contract_id, entry) for entry in entries]
+        self.add_all({contract_id: entries})
+
+    def add_all(self, entries: Mapping[ContractId, Sequence[LedgerEntry]]) -> None:
+        rows = [codec.ledger_row(cid, entry) for cid, items in entries.items() for entry in items]
+        if rows:
             insert_many(self._session.connection, t.ledger_entries, rows)
 
     def lock(self, contracts: Iterable[ContractId]) -> None:

@@ -19,7 +19,7 @@ from application.handlers.common import audit, raise_exception
 from application.messagebus import Dependencies
 from application.records import ExceptionKind
 from application.unit_of_work import UnitOfWork
-from domain.billing import Disposition, Exclusion
+from domain.billing import Disposition, Exclusion, LedgerEntry
 from domain.billing_run import (
     AdjustmentKind,
     BillingProposal,
@@ -29,7 +29,7 @@ from domain.billing_run import (
     run_billing,
 )
 from domain.engagement import EngagementState
-from domain.ids import InvoiceId
+from domain.ids import ContractId, InvoiceId
 from domain.invoice import DocumentKind, Invoice, InvoiceState
 from domain.ledger import post_credit_memo, post_invoice_issue
 
@@ -44,7 +44,7 @@ BILLABLE_ENGAGEMENT_STATES = (
 class BillingRunResult:
     proposal: BillingProposal
     diff: tuple[ObligationDiff, ...]
-    fingerprint: str
+    fingerprint: str  # of the proposal; empty for a commit that was not given one to check
     invoice_ids: tuple[InvoiceId, ...] = ()
 
 
@@ -59,11 +59,13 @@ def run_billing_command(
     """Dry run: the proposal and its diff. Commit: the same proposal stored as drafts."""
     with deps.uow(ctx) as uow:
         chosen = [uow.contracts.get(cid) for cid in cmd.contract_ids] or uow.contracts.all()
-        billable = []
-        for contract in chosen:
-            engagement = uow.engagements.find_by_contract(contract.contract_id)
-            if engagement is not None and engagement.state in BILLABLE_ENGAGEMENT_STATES:
-                billable.append(contract)
+        engagements = uow.engagements.for_contracts(c.contract_id for c in chosen)
+        billable = [
+            contract
+            for contract in chosen
+            if contract.contract_id in engagements
+            and engagements[contract.contract_id].state in BILLABLE_ENGAGEMENT_STATES
+        ]
         if not cmd.dry_run:
             uow.ledger.lock(c.contract_id for c in billable)
         books = load_books(uow, billable)
@@ -81,10 +83,10 @@ def run_billing_command(
                 cmd.invoice_date,
             )
         )
-        digest = fingerprint(proposal)
         diff = tuple(diff_against_ledger(proposal, books.ledger))
         if cmd.dry_run:
-            return BillingRunResult(proposal, diff, digest)
+            return BillingRunResult(proposal, diff, fingerprint(proposal))
+        digest = fingerprint(proposal) if expect is not None else ""
         if expect is not None and expect != digest:
             raise ConflictError(
                 "the billing proposal changed since it was previewed; preview it again"
@@ -111,6 +113,7 @@ def _store_drafts(
 ) -> tuple[InvoiceId, ...]:
     now = deps.clock.now()
     ids = []
+    allocations: dict[ContractId, list[LedgerEntry]] = {}
     for draft in proposal.invoices:
         invoice_id = InvoiceId(deps.ids.next_id("INV"))
         invoice = Invoice.draft(
@@ -125,7 +128,7 @@ def _store_drafts(
             now,
         )
         uow.invoices.add(invoice)
-        uow.ledger.add(draft.contract_id, draft.ledger_entries(invoice_id))
+        allocations.setdefault(draft.contract_id, []).extend(draft.ledger_entries(invoice_id))
         audit(uow, ctx, deps, f"invoice:{invoice_id}", "draft", None, invoice.state)
         ids.append(invoice_id)
     for adjustment in proposal.adjustments:
@@ -149,7 +152,9 @@ def _store_drafts(
             references=InvoiceId(adjustment.references),
         )
         uow.invoices.add(invoice)
-        uow.ledger.add(adjustment.contract_id, adjustment.ledger_entries(invoice_id))
+        allocations.setdefault(adjustment.contract_id, []).extend(
+            adjustment.ledger_entries(invoice_id)
+        )
         audit(
             uow,
             ctx,
@@ -161,6 +166,7 @@ def _store_drafts(
             f"{kind.value} re-rating {adjustment.references}",
         )
         ids.append(invoice_id)
+    uow.ledger.add_all(allocations)
     return tuple(ids)
 
 
