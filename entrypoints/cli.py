@@ -1,38 +1,61 @@
-"""The `throughline` command line.
+"""The `throughline` command line: every command goes through the message bus.
 
-`throughline demo` runs the four reference scenarios of the domain guide through the domain
-package and prints, per scenario, what happened, the documents with their lines and totals,
-what was not billed and why, the revenue positions, the journal and the trial balance.
-`--plain` prints without colours at a fixed width of 120 columns, for logs and tests.
+    throughline db upgrade                      create or migrate the database schema
+    throughline demo                            load the reference scenarios through the bus
+    throughline demo --report [--plain] [-s N]  the pure-domain report (no database)
+    throughline import-time FILE.csv            bulk, idempotent import of approved time
+    throughline bill --period YYYY-MM [--dry-run]
+    throughline exceptions list | replay ID
+    throughline reconcile --period YYYY-MM
+    throughline period close YYYY-MM | reopen YYYY-MM --reason TEXT
+    throughline audit verify
+
+Every command takes `--database-url` (default `$THROUGHLINE_DATABASE_URL`, else the SQLite file
+under `var/`); those that act take `--actor` and `-v` prints the invocation's correlation id.
+Exit codes are described in `entrypoints.cli_support`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from decimal import Decimal
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich import box
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from domain.ledger import Account, JournalEntry
-from domain.money import Money
-from entrypoints.demo import (
-    SCENARIOS,
-    DemoResult,
-    DocumentType,
-    DocumentView,
-    ScenarioResult,
-    StepKind,
-    run_demo,
-    run_scenario,
+from application import commands as c
+from application.records import ExceptionState
+from domain.ids import ContractId
+from entrypoints import queries
+from entrypoints.bootstrap import redact
+from entrypoints.cli_support import (
+    ATTENTION,
+    REPORT_WIDTH,
+    ActorOption,
+    DatabaseUrlOption,
+    InputError,
+    PeriodOption,
+    VerboseOption,
+    errors,
+    fail,
+    output,
+    parse_day,
+    parse_period,
+    progress,
+    session,
 )
-
-PLAIN_WIDTH = 120
+from entrypoints.container import provide_bus, provide_database, provide_reader
+from entrypoints.demo import SCENARIOS, DemoResult, run_demo, run_scenario
+from entrypoints.demo_report import render
+from entrypoints.time_import import HEADER, read_time_file
+from entrypoints.views import (
+    audit_line,
+    render_billing_run,
+    render_demo_load,
+    render_exceptions,
+    render_reconciliation,
+)
 
 app = typer.Typer(
     name="throughline",
@@ -40,7 +63,16 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+exceptions_app = typer.Typer(help="The typed exception queue.", no_args_is_help=True)
+period_app = typer.Typer(help="Accounting periods: close and reopen.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(exceptions_app, name="exceptions")
+app.add_typer(period_app, name="period")
+app.add_typer(audit_app, name="audit")
 
 
 def _installed_version() -> str:
@@ -68,34 +100,91 @@ def root(
     """Throughline: the contract-to-cash core for professional-services firms."""
 
 
+# db ----------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseUrlOption = None, verbose: VerboseOption = False) -> None:
+    """Create the schema, or migrate it to the latest version (safe to repeat)."""
+    with session(database_url, verbose=verbose) as s:
+        provide_database().upgrade()
+        output().print(f"Database {redact(s.settings.database_url)} is at the latest schema.")
+
+
+# demo --------------------------------------------------------------------------------------
+
+
 @app.command()
 def demo(
+    report: Annotated[
+        bool,
+        typer.Option(
+            "--report",
+            help="Print the pure-domain report of the scenarios instead (no database).",
+        ),
+    ] = False,
     scenario: Annotated[
         int | None,
         typer.Option(
             "--scenario",
             "-s",
             metavar="N",
-            help="Print only reference scenario N (1 to 4).",
+            help="Report only reference scenario N (1 to 4); implies --report.",
             show_default=False,
         ),
     ] = None,
     plain: Annotated[
-        bool, typer.Option("--plain", help="No colours, 120 columns wide (for logs and tests).")
+        bool,
+        typer.Option("--plain", help="Report without colours, 120 columns wide; implies --report."),
     ] = False,
+    database_url: DatabaseUrlOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Run the four reference scenarios month by month and print the books they leave."""
+    """Load the four reference scenarios through the application into the database and print
+    what happened: the blocked setup's exception and its replay, invoices, payments, the
+    dispute and its credit memo, month-end closes. With --report, print the pure-domain
+    report of the same scenarios instead."""
+    if report or plain or scenario is not None:
+        _report(scenario, plain)
+        return
+    from entrypoints.scenario_loader import DemoState, demo_state, load_reference_scenarios
+    from entrypoints.scenario_scripts import DEMO_START, MONTH_ENDS
+
+    with session(database_url, verbose=verbose) as s:
+        database = provide_database()
+        database.upgrade()
+        where = redact(s.settings.database_url)
+        state = demo_state(provide_reader())
+        if state is DemoState.LOADED:
+            out = output()
+            out.print(f"The reference scenarios are already loaded in {where}; nothing changed.")
+            render_exceptions(out, queries.integration_exceptions(provide_reader(), s.ctx))
+            out.print(audit_line(queries.verify_audit_trail(provide_reader(), s.ctx)))
+            return
+        if state is DemoState.PARTIAL:
+            fail(
+                f"{where} holds part of the reference scenarios (an interrupted load?); "
+                "load them into a fresh database (--database-url)",
+                ATTENTION,
+            )
+        days = (MONTH_ENDS[-1].end - DEMO_START.date()).days
+        with progress("Loading the reference scenarios") as bar:
+            task = bar.add_task("load", total=days)
+            loaded = load_reference_scenarios(
+                database,
+                lambda _n, day: bar.update(task, completed=(day - DEMO_START.date()).days),
+            )
+        render_demo_load(output(), loaded, where)
+
+
+def _report(scenario: int | None, plain: bool) -> None:
     if scenario is not None and scenario not in SCENARIOS:
         choices = ", ".join(str(n) for n in SCENARIOS)
-        typer.echo(
-            f"Error: there is no scenario {scenario}; the demo has scenarios {choices}.",
-            err=True,
-        )
-        raise typer.Exit(code=2)
+        fail(f"there is no scenario {scenario}; the demo has scenarios {choices}.")
     result = run_demo() if scenario is None else DemoResult((run_scenario(scenario),))
     console = (
         Console(
-            no_color=True, force_terminal=False, width=PLAIN_WIDTH, highlight=False, emoji=False
+            no_color=True, force_terminal=False, width=REPORT_WIDTH, highlight=False, emoji=False
         )
         if plain
         else Console(highlight=False, emoji=False)
@@ -103,288 +192,215 @@ def demo(
     render(console, result)
 
 
-# Rendering ---------------------------------------------------------------------------------
+# import-time -------------------------------------------------------------------------------
 
-STEP_STYLES = {
-    StepKind.REFUSED: "bold red",
-    StepKind.BLOCKED: "bold red",
-    StepKind.DISPUTE: "yellow",
-    StepKind.CREDIT: "magenta",
-    StepKind.INVOICE: "cyan",
-    StepKind.PAYMENT: "green",
-    StepKind.REVENUE: "blue",
-    StepKind.CLOSE: "dim",
-    StepKind.MASTER_DATA: "bold green",
-}
-ACCOUNT_NAMES = {
-    Account.RECEIVABLES.value: "Receivables",
-    Account.UNBILLED_WIP.value: "Unbilled WIP (contract asset)",
-    Account.DEFERRED_REVENUE.value: "Deferred revenue (contract liability)",
-    Account.REVENUE.value: "Revenue",
-    Account.TAX_PAYABLE.value: "Tax payable",
-    Account.CASH.value: "Cash",
-}
+IMPORT_HELP = f"""Import approved time from a CSV file, in batches, idempotently.
 
-JOURNAL_NAMES = {
-    Account.RECEIVABLES.value: "Receivables",
-    Account.UNBILLED_WIP.value: "Unbilled WIP",
-    Account.DEFERRED_REVENUE.value: "Deferred revenue",
-    Account.REVENUE.value: "Revenue",
-    Account.TAX_PAYABLE.value: "Tax payable",
-    Account.CASH.value: "Cash",
-}
+\b
+The header (task_id and billable may be left out):
+  {HEADER}
+
+work_date is YYYY-MM-DD, hours a decimal, billable true or false. Rows already recorded are
+reported as duplicates and change nothing; rows that cannot be read or that the contract
+refuses are rejected with their line and a reason code. Exit 0 when no row was rejected, 1
+when some were, 2 when the file cannot be used."""
 
 
-def money(amount: Money) -> str:
-    """An amount at its currency's minor units, with thousands separators, no code."""
-    return f"{amount.amount:,.{amount.currency.minor_units}f}"
+@app.command("import-time", help=IMPORT_HELP)
+def import_time(
+    file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="The CSV file to import.")],
+    approved_by: Annotated[
+        str, typer.Option("--approved-by", help="Who approved the time in the PSA.")
+    ] = "psa",
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, max=50_000, help="Rows per transaction.")
+    ] = 1000,
+    database_url: DatabaseUrlOption = None,
+    actor: ActorOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    from entrypoints.time_import_run import import_rows
+
+    with session(database_url, actor, verbose) as s:
+        parsed = read_time_file(file)
+        outcome = import_rows(provide_bus(), s.ctx, parsed, approved_by, batch_size)
+        outcome.render(output(), file, verbose=verbose)
+        if outcome.rejected:
+            raise typer.Exit(ATTENTION)
 
 
-def quantity(value: Decimal) -> str:
-    return f"{value.normalize():f}"
+# bill --------------------------------------------------------------------------------------
 
 
-def render(console: Console, result: DemoResult) -> None:
-    """The whole report: one section per scenario, then a one-line summary."""
-    for scenario in result.scenarios:
-        render_scenario(console, scenario)
-    console.print(summary_line(result.scenarios), soft_wrap=True)
+@app.command()
+def bill(
+    period: PeriodOption,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the proposal; store nothing.")
+    ] = False,
+    contract: Annotated[
+        list[str] | None,
+        typer.Option("--contract", metavar="ID", help="Bill only this contract (repeatable)."),
+    ] = None,
+    invoice_date: Annotated[
+        str | None,
+        typer.Option(
+            "--invoice-date",
+            metavar="YYYY-MM-DD",
+            help="Date of the invoices [default: the period's last day].",
+            show_default=False,
+        ),
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+    actor: ActorOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Run billing for a month: print the proposal (invoices with lines and totals, exclusions,
+    blocked contracts, the difference from what is invoiced); without --dry-run, store the
+    proposal as draft invoices. A dry run and the commit after it propose the same thing."""
+    with session(database_url, actor, verbose) as s:
+        month = parse_period(period)
+        day = parse_day(invoice_date, "--invoice-date") if invoice_date else None
+        contracts = tuple(ContractId(x) for x in contract or ())
+        command = c.RunBilling(month, dry_run, contracts, day)
+        with errors().status(f"Billing {month.key}..."):
+            result = provide_bus().handle(command, s.ctx)
+        render_billing_run(output(), result, dry_run=dry_run)
 
 
-def render_scenario(console: Console, scenario: ScenarioResult) -> None:
-    console.rule(f"[bold]Scenario {scenario.number} · {scenario.title}[/bold]")
-    console.print(scenario.summary)
-    console.print(f"Books as of {scenario.as_of.isoformat()}.")
-    _engagements(console, scenario)
-    _steps(console, scenario)
-    for document in scenario.documents:
-        _document(console, document)
-    _exclusions(console, scenario)
-    _blocked(console, scenario)
-    if scenario.retainer_months:
-        _retainer(console, scenario)
-    _positions(console, scenario)
-    _journal(console, scenario.journal)
-    for trial in scenario.trial_balances:
-        table = _table(f"Trial balance ({trial.currency})", "Account", "Debit", "Credit")
-        for row in trial.rows:
-            name = ACCOUNT_NAMES.get(row.account, row.account)
-            table.add_row(name, money(row.debit), money(row.credit))
-        table.add_section()
-        table.add_row("Total", money(trial.total_debit), money(trial.total_credit), style="bold")
-        console.print(table)
-    console.print()
+# exceptions --------------------------------------------------------------------------------
 
 
-def _table(title: str, *columns: str, expand: bool = False) -> Table:
-    table = Table(
-        title=title, title_justify="left", box=box.SIMPLE_HEAD, title_style="bold", expand=expand
-    )
-    for name in columns:
-        numeric = name in {"Qty", "Unit price", "Amount", "Debit", "Credit", "Hours", "Value"}
-        table.add_column(name, justify="right" if numeric else "left", no_wrap=numeric)
-    return table
+@exceptions_app.command("list")
+def exceptions_list(
+    show_all: Annotated[bool, typer.Option("--all", help="Include resolved exceptions.")] = False,
+    database_url: DatabaseUrlOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """List the exception queue (open, retry scheduled and dead; --all adds resolved)."""
+    with session(database_url, verbose=verbose) as s:
+        items = queries.integration_exceptions(provide_reader(), s.ctx, include_resolved=show_all)
+        render_exceptions(output(), items)
 
 
-def _engagements(console: Console, scenario: ScenarioResult) -> None:
-    for engagement in scenario.engagements:
-        console.print(
-            f"Engagement {engagement.engagement_id} · contract {engagement.contract_id} · "
-            f"{engagement.customer}"
+@exceptions_app.command("replay")
+def exceptions_replay(
+    exception_id: Annotated[str, typer.Argument(metavar="ID", help="The exception's id.")],
+    database_url: DatabaseUrlOption = None,
+    actor: ActorOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Reprocess what an exception kept, once its cause is fixed (audited either way).
+    Exit 0 when it healed, 1 when it failed again."""
+    with session(database_url, actor, verbose) as s:
+        bus = provide_bus()
+        healed = bus.handle(c.ReplayException(exception_id.strip()), s.ctx)
+        (item,) = [
+            x
+            for x in queries.integration_exceptions(provide_reader(), s.ctx, include_resolved=True)
+            if x.exception_id == exception_id.strip()
+        ]
+        if healed and item.state is ExceptionState.RESOLVED:
+            output().print(f"Exception {item.exception_id} replayed: resolved.")
+            return
+        output().print(
+            f"Exception {item.exception_id} replayed, still {item.state.value}: "
+            f"{item.last_error or item.detail}",
+            markup=False,
         )
-        console.print(f"  lifecycle: {' -> '.join(engagement.path)}")
-    console.print()
+        raise typer.Exit(ATTENTION)
 
 
-def _steps(console: Console, scenario: ScenarioResult) -> None:
-    table = _table("What happened", "Date", "Who", "What")
-    table.columns[0].no_wrap = True
-    for step in scenario.steps:
-        style = STEP_STYLES.get(step.kind, "")
-        table.add_row(step.on.isoformat(), step.actor, Text(step.text, style=style))
-    console.print(table)
+# reconcile ---------------------------------------------------------------------------------
 
 
-def _document(console: Console, document: DocumentView) -> None:
-    is_credit = document.type is DocumentType.CREDIT_MEMO
-    title = (
-        f"{'Credit memo' if is_credit else 'Invoice'} {document.number} · {document.customer} · "
-        f"contract {document.contract_id} · issued {document.issued_on.isoformat()} · "
-        f"{document.currency}"
-    )
-    table = _table(title, "#", "Description", "Qty", "Unit price", "Amount", expand=True)
-    for line in document.lines:
-        table.add_row(
-            str(line.line_no),
-            line.description,
-            quantity(line.quantity),
-            money(line.unit_price),
-            money(line.amount),
-        )
-    table.add_section()
-    table.add_row("", "Net", "", "", money(document.net))
-    for tax in document.taxes:
-        rate = f"{(tax.rate * 100).normalize():f} %"
-        label = f"Tax {tax.tax_code} at {rate} on {money(tax.base)}"
-        table.add_row("", label, "", "", money(tax.amount))
-    table.add_row("", f"Gross ({document.currency})", "", "", money(document.gross), style="bold")
-    console.print(table)
-    for tax in document.taxes:
-        if tax.note:
-            console.print(f"  Note: {tax.note}")
-    if is_credit:
-        console.print(f"  Credits invoice {document.references}: {document.reason}")
-        console.print(
-            "  Write-off credit: the credited quantities are settled for good, never billed again"
-            if document.write_off
-            else "  The credited quantities return to unbilled and can be billed again"
-        )
-    console.print(
-        f"  Drafted by {document.drafted_by}, approved by {document.approved_by}; "
-        f"posted as {document.journal_entry}; status {document.state}"
-    )
-    if not is_credit:
-        console.print(
-            f"  Paid {money(document.paid)} · credited {money(document.credited)} · "
-            f"open {money(document.outstanding)} {document.currency}"
-        )
-    console.print()
+@app.command()
+def reconcile(
+    period: PeriodOption,
+    psa_hours: Annotated[
+        Path | None,
+        typer.Option(
+            "--psa-hours",
+            metavar="FILE.csv",
+            help="The PSA's approved hours (entry_id,work_date,hours) "
+            "[default: $THROUGHLINE_PSA_HOURS].",
+            show_default=False,
+        ),
+    ] = None,
+    erp_receivables: Annotated[
+        Path | None,
+        typer.Option(
+            "--erp-receivables",
+            metavar="FILE.csv",
+            help="The ERP's posted invoices (number,issue_date,gross,currency) "
+            "[default: $THROUGHLINE_ERP_RECEIVABLES].",
+            show_default=False,
+        ),
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+    actor: ActorOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """PSA approved hours vs ours vs billed, and issued invoices vs the ERP's receivables:
+    each exception and the control totals. Exit 0 when clean, 1 when exceptions exist."""
+    with session(
+        database_url, actor, verbose, psa_hours=psa_hours, erp_receivables=erp_receivables
+    ) as s:
+        report = provide_bus().handle(c.Reconcile(parse_period(period)), s.ctx)
+        render_reconciliation(output(), report)
+        if not report.clean:
+            raise typer.Exit(ATTENTION)
 
 
-def _exclusions(console: Console, scenario: ScenarioResult) -> None:
-    if not scenario.exclusions:
-        console.print("Exclusions: none (every approved quantity was billed).")
-        return
-    table = _table(
-        "Exclusions (not billed)", "Run", "Obligation", "Source", "Hours", "Value", "Why"
-    )
-    for x in scenario.exclusions:
-        table.add_row(
-            x.run_on.isoformat(),
-            x.obligation_id,
-            x.source,
-            quantity(x.quantity),
-            f"{money(x.value)} {x.value.currency}",
-            f"{x.disposition}: {x.reason}",
-        )
-    console.print(table)
+# period ------------------------------------------------------------------------------------
 
 
-def _blocked(console: Console, scenario: ScenarioResult) -> None:
-    if not scenario.blocked:
-        console.print("Blocked contracts: none.")
-        return
-    table = _table("Blocked contracts", "Run", "Contract", "Reason", "What to fix")
-    for b in scenario.blocked:
-        table.add_row(b.run_on.isoformat(), b.contract_id, b.reason, b.detail)
-    console.print(table)
+@period_app.command("close")
+def period_close(
+    month: Annotated[str, typer.Argument(metavar="YYYY-MM", help="The month to close.")],
+    database_url: DatabaseUrlOption = None,
+    actor: ActorOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Close an accounting period: nothing dated in it can be posted, voided or credited any
+    more, by anyone. A period that has not ended cannot be closed."""
+    with session(database_url, actor, verbose) as s:
+        period = parse_period(month)
+        provide_bus().handle(c.ClosePeriod(period), s.ctx)
+        output().print(f"Accounting period {period.key} closed by {s.ctx.actor}.")
 
 
-def _retainer(console: Console, scenario: ScenarioResult) -> None:
-    table = _table(
-        "Retainer ledger (hours)",
-        "Month",
-        "Bought",
-        "Carried in",
-        "Used (carried)",
-        "Used (month)",
-        "Overage",
-        "Carried out",
-        "Not carried",
-        "Expired",
-        "Breakage",
-    )
-    for month in scenario.retainer_months:
-        table.add_row(
-            month.period,
-            *(
-                quantity(v)
-                for v in (
-                    month.purchased,
-                    month.carried_in,
-                    month.used_from_carry,
-                    month.used_from_current,
-                    month.overage,
-                    month.carried_out,
-                    month.breakage_not_carried,
-                    month.breakage_expired,
-                    month.breakage,
-                )
-            ),
-        )
-    for column in table.columns[1:]:
-        column.justify = "right"
-    console.print(table)
+@period_app.command("reopen")
+def period_reopen(
+    month: Annotated[str, typer.Argument(metavar="YYYY-MM", help="The month to reopen.")],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why (required; audited).")
+    ],
+    database_url: DatabaseUrlOption = None,
+    actor: ActorOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Reopen a closed accounting period, with a reason that goes into the audit trail."""
+    with session(database_url, actor, verbose) as s:
+        period = parse_period(month)
+        if not reason.strip():
+            raise InputError("--reason cannot be empty: reopening a period is audited with why")
+        provide_bus().handle(c.ReopenPeriod(period, reason.strip()), s.ctx)
+        output().print(f"Accounting period {period.key} reopened by {s.ctx.actor}: {reason}")
 
 
-def _positions(console: Console, scenario: ScenarioResult) -> None:
-    table = _table(
-        "Revenue positions per obligation",
-        "Obligation",
-        "Name",
-        "Model",
-        "Currency",
-        "Recognised",
-        "Billed",
-        "Unbilled WIP",
-        "Deferred",
-    )
-    for p in scenario.positions:
-        table.add_row(
-            p.obligation_id,
-            p.name,
-            p.model,
-            p.recognised.currency.code,
-            money(p.recognised),
-            money(p.billed),
-            money(p.unbilled_wip),
-            money(p.deferred),
-        )
-    for column in table.columns[4:]:
-        column.justify = "right"
-        column.no_wrap = True
-    console.print(table)
+# audit -------------------------------------------------------------------------------------
 
 
-def _journal(console: Console, entries: Iterable[JournalEntry]) -> None:
-    table = _table("Journal", "Entry", "Date", "Account", "Obligation", "Debit", "Credit")
-    table.columns[1].no_wrap = True
-    table.columns[2].no_wrap = True
-    for entry in entries:
-        table.add_row(entry.entry_id, entry.posted_on.isoformat(), Text(entry.description, "bold"))
-        for line in entry.lines:
-            name = JOURNAL_NAMES[line.account.value]
-            table.add_row(
-                "",
-                "",
-                f"  Dr {name}" if line.is_debit else f"      Cr {name}",
-                line.obligation_id or "",
-                money(line.debit) if line.is_debit else "",
-                "" if line.is_debit else money(line.credit),
-            )
-    console.print(table)
-
-
-def summary_line(scenarios: Iterable[ScenarioResult]) -> str:
-    """One line for the whole run: documents, journal, and what is still to collect."""
-    listed = list(scenarios)
-    invoices = sum(len(s.invoices) for s in listed)
-    credits = sum(len(s.credit_memos) for s in listed)
-    entries = [e for s in listed for e in s.journal]
-    balanced = all(e.total_debits == e.total_credits for e in entries)
-    receivables: dict[str, Money] = {}
-    for s in listed:
-        for trial in s.trial_balances:
-            owed = trial.balance(Account.RECEIVABLES)
-            so_far = receivables.get(trial.currency, Money.zero(owed.currency))
-            receivables[trial.currency] = so_far + owed
-    open_text = ", ".join(f"{money(m)} {code}" for code, m in sorted(receivables.items()))
-    which = f"scenario {listed[0].number}" if len(listed) == 1 else f"{len(listed)} scenarios"
-    return (
-        f"Summary: {which} · {invoices} invoice{'s' if invoices != 1 else ''} · "
-        f"{credits} credit memo{'s' if credits != 1 else ''} · {len(entries)} journal entries, "
-        f"{'all balanced' if balanced else 'NOT ALL BALANCED'} · open receivables {open_text}"
-    )
+@audit_app.command("verify")
+def audit_verify(database_url: DatabaseUrlOption = None, verbose: VerboseOption = False) -> None:
+    """Recompute the audit trail's hash chain: exit 0 when intact, 1 naming the first broken
+    record."""
+    with session(database_url, verbose=verbose) as s:
+        report = queries.verify_audit_trail(provide_reader(), s.ctx)
+        output().print(audit_line(report))
+        if not report.intact:
+            raise typer.Exit(ATTENTION)
 
 
 def main() -> None:

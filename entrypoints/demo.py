@@ -1060,6 +1060,30 @@ CLIENT_SPONSOR = "e.fabre (Lumiere CIO)"
 CHANGE_REQUEST = ObligationId("LUM-CR01")
 
 
+LUMIERE_PROGRAM = MilestoneTerms(
+    PROGRAM,
+    "Transformation program",
+    EUR,
+    Decimal("400000.00"),
+    (
+        MilestoneSpec(MilestoneId("LUM-M1"), "M1 Discovery and target model", Decimal(25)),
+        MilestoneSpec(MilestoneId("LUM-M2"), "M2 Design", Decimal(25)),
+        MilestoneSpec(MilestoneId("LUM-M3"), "M3 Build and pilot", Decimal(25)),
+        MilestoneSpec(MilestoneId("LUM-M4"), "M4 Rollout", Decimal(25), final=True),
+    ),
+    retention_percent=Decimal(10),
+)
+
+LUMIERE_CHANGE_REQUEST = TimeAndMaterialsTerms(
+    CHANGE_REQUEST,
+    "CR-01 loyalty data migration",
+    EUR,
+    FR_RATE_CARD,
+    billing_increment=Decimal("0.25"),
+    increment_rounding=IncrementRounding.UP,
+)
+
+
 def _scenario_1() -> ScenarioResult:
     books = _Books(1)
     books.rate_cards[FR_RATE_CARD] = _france_rate_card()
@@ -1068,27 +1092,8 @@ def _scenario_1() -> ScenarioResult:
         "Lumiere Retail Group SA",
         taxed=(FR_ENTITY, FR_VAT),
     )
-    program = MilestoneTerms(
-        PROGRAM,
-        "Transformation program",
-        EUR,
-        Decimal("400000.00"),
-        (
-            MilestoneSpec(MilestoneId("LUM-M1"), "M1 Discovery and target model", Decimal(25)),
-            MilestoneSpec(MilestoneId("LUM-M2"), "M2 Design", Decimal(25)),
-            MilestoneSpec(MilestoneId("LUM-M3"), "M3 Build and pilot", Decimal(25)),
-            MilestoneSpec(MilestoneId("LUM-M4"), "M4 Rollout", Decimal(25), final=True),
-        ),
-        retention_percent=Decimal(10),
-    )
-    change_request = TimeAndMaterialsTerms(
-        CHANGE_REQUEST,
-        "CR-01 loyalty data migration",
-        EUR,
-        FR_RATE_CARD,
-        billing_increment=Decimal("0.25"),
-        increment_rounding=IncrementRounding.UP,
-    )
+    program = LUMIERE_PROGRAM
+    change_request = LUMIERE_CHANGE_REQUEST
     contract = Contract(
         ContractId("C-LUM-2026-01"), lumiere, FR_ENTITY, EUR, "Global transformation program"
     )
@@ -1245,6 +1250,28 @@ def _account_status(books: _Books) -> str:
     return ", ".join(f"{money}" for _, money in sorted(open_by.items()))
 
 
+KESTREL_PHASES = MilestoneTerms(
+    PHASES,
+    "Lab analytics programme",
+    EUR,
+    Decimal("180000.00"),
+    (
+        MilestoneSpec(MilestoneId("KES-P1"), "Phase 1 Assessment", amount=Decimal(45000)),
+        MilestoneSpec(MilestoneId("KES-P2"), "Phase 2 Design", amount=Decimal(60000)),
+        MilestoneSpec(MilestoneId("KES-P3"), "Phase 3 Implementation", amount=Decimal(75000)),
+    ),
+)
+
+KESTREL_MANAGED = RecurringTerms(
+    MANAGED,
+    "Managed analytics platform",
+    USD,
+    Decimal("12500.00"),
+    service_start=date(2026, 3, 16),
+    service_end=date(2027, 3, 15),
+)
+
+
 def _scenario_2() -> ScenarioResult:
     books = _Books(2)
     france = books.customer(
@@ -1257,25 +1284,8 @@ def _scenario_2() -> ScenarioResult:
         "Kestrel Pharma Inc.",
         taxed=(US_ENTITY, US_NO_TAX),
     )
-    phases = MilestoneTerms(
-        PHASES,
-        "Lab analytics programme",
-        EUR,
-        Decimal("180000.00"),
-        (
-            MilestoneSpec(MilestoneId("KES-P1"), "Phase 1 Assessment", amount=Decimal(45000)),
-            MilestoneSpec(MilestoneId("KES-P2"), "Phase 2 Design", amount=Decimal(60000)),
-            MilestoneSpec(MilestoneId("KES-P3"), "Phase 3 Implementation", amount=Decimal(75000)),
-        ),
-    )
-    managed = RecurringTerms(
-        MANAGED,
-        "Managed analytics platform",
-        USD,
-        Decimal("12500.00"),
-        service_start=date(2026, 3, 16),
-        service_end=date(2027, 3, 15),
-    )
+    phases = KESTREL_PHASES
+    managed = KESTREL_MANAGED
     eu = Contract(ContractId("C-KES-EU-01"), france, FR_ENTITY, EUR, "Lab analytics programme")
     eu.draft_version(date(2026, 2, 16), [phases], "SOW")
     us = Contract(ContractId("C-KES-US-01"), usa, US_ENTITY, USD, "Managed analytics service")
@@ -1344,18 +1354,21 @@ def _scenario_2() -> ScenarioResult:
 STUDY = ObligationId("VER-STUDY")
 
 
+VERHAEGEN_STUDY = TimeAndMaterialsTerms(
+    STUDY,
+    "Warehouse network study",
+    EUR,
+    FR_RATE_CARD,
+    billing_increment=Decimal("0.25"),
+    cap=NotToExceed(hours=Decimal(60), policy=OveragePolicy.HOLD),
+)
+
+
 def _scenario_3() -> ScenarioResult:
     books = _Books(3)
     books.rate_cards[FR_RATE_CARD] = _france_rate_card()
     verhaegen = books.customer("verhaegen", "Verhaegen Logistics NV")  # no tax profile yet
-    study = TimeAndMaterialsTerms(
-        STUDY,
-        "Warehouse network study",
-        EUR,
-        FR_RATE_CARD,
-        billing_increment=Decimal("0.25"),
-        cap=NotToExceed(hours=Decimal(60), policy=OveragePolicy.HOLD),
-    )
+    study = VERHAEGEN_STUDY
     contract = Contract(
         ContractId("C-VER-2026-01"), verhaegen, FR_ENTITY, EUR, "Warehouse network study"
     )
@@ -1458,6 +1471,21 @@ def _scenario_3() -> ScenarioResult:
 RETAINER = ObligationId("BEL-RETAINER")
 
 
+BELLERIVE_RETAINER = RetainerTerms(
+    RETAINER,
+    "Digital advisory retainer",
+    EUR,
+    fee_per_period=Decimal("6000.00"),
+    hours_per_period=Decimal(40),
+    start=date(2026, 1, 1),
+    end=date(2026, 12, 31),
+    rollover_cap_hours=Decimal(20),
+    rollover_periods=2,
+    overage_rate=Decimal("170.00"),
+    overage_policy=RetainerOveragePolicy.BILL,
+)
+
+
 def _scenario_4() -> ScenarioResult:
     books = _Books(4)
     bellerive = books.customer(
@@ -1465,19 +1493,7 @@ def _scenario_4() -> ScenarioResult:
         "Bellerive Hotels SAS",
         taxed=(FR_ENTITY, FR_VAT),
     )
-    retainer = RetainerTerms(
-        RETAINER,
-        "Digital advisory retainer",
-        EUR,
-        fee_per_period=Decimal("6000.00"),
-        hours_per_period=Decimal(40),
-        start=date(2026, 1, 1),
-        end=date(2026, 12, 31),
-        rollover_cap_hours=Decimal(20),
-        rollover_periods=2,
-        overage_rate=Decimal("170.00"),
-        overage_policy=RetainerOveragePolicy.BILL,
-    )
+    retainer = BELLERIVE_RETAINER
     contract = Contract(
         ContractId("C-BEL-2026-01"), bellerive, FR_ENTITY, EUR, "Digital advisory retainer"
     )

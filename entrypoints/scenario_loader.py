@@ -1,0 +1,158 @@
+"""Loading the reference scenarios into a database through the message bus.
+
+Every change is a command handled by the application layer: the blocked setup lands in the
+typed exception queue and is replayed, invoices are drafted, approved by someone else, issued,
+posted and handed over, and every transition is in the hash-chained audit trail.
+
+The scenarios are scripts (`entrypoints.scenario_scripts`): generators that yield the date of
+their next step. They share one firm and one set of books, so the loader interleaves them in
+date order on a clock it moves by hand, and at each month end recognises the month's revenue
+and closes the accounting period for the whole firm.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+
+import attrs
+
+from adapters.memory import FakeClock, FakeCustomerMaster, SequentialIds
+from application import commands as c
+from application.audit import ChainReport
+from application.context import RequestContext
+from application.records import IntegrationException
+from domain.ids import ObligationId, Role
+from domain.money import Money
+from domain.period import Period
+from domain.ratecard import RateCardVersion
+from entrypoints import demo as ref
+from entrypoints import queries
+from entrypoints.bootstrap import Database, Reader, compose, reader
+from entrypoints.demo import CONTROLLER, Step, StepKind
+from entrypoints.externals import Externals
+from entrypoints.scenario_run import Loader, Progress, ScenarioLoad, ScenarioRun, Script
+from entrypoints.scenario_scripts import CUSTOMER_MASTER, DEMO_START, MONTH_ENDS, SCRIPTS
+
+
+class DemoState(Enum):
+    ABSENT = "absent"
+    PARTIAL = "partial"
+    LOADED = "loaded"
+
+
+@attrs.frozen
+class DemoLoad:
+    """What the load did, and the books, exception queue and audit trail it left."""
+
+    scenarios: tuple[ScenarioLoad, ...]
+    exceptions: tuple[IntegrationException, ...]
+    books: queries.Books
+    audit: ChainReport
+    commands: int
+
+
+def demo_state(read: Reader) -> DemoState:
+    """Absent, partly loaded (an interrupted load) or loaded: the first and last things the
+    load writes are the firm's rate card and the close of its last month."""
+    ctx = RequestContext("demo", "demo-check")
+    if not queries.rate_card_exists(read, ctx, ref.FR_RATE_CARD):
+        return DemoState.ABSENT
+    if queries.is_period_closed(read, ctx, MONTH_ENDS[-1]):
+        return DemoState.LOADED
+    return DemoState.PARTIAL
+
+
+def load_reference_scenarios(database: Database, progress: Progress | None = None) -> DemoLoad:
+    """Send the four scenarios through the bus into the database, on the demo's own clock,
+    ids and customer master (the neighbouring systems are the in-memory fakes)."""
+    clock = FakeClock(DEMO_START)
+    master = FakeCustomerMaster(CUSTOMER_MASTER)
+    bus = compose(database, clock, SequentialIds(), Externals(customer_master=master))
+    read = reader(database, clock)
+    loader = Loader(bus, read, clock, master, progress)
+    _set_up_the_firm(loader)
+    runs = [
+        (ScenarioRun(loader, n, title, summary), script) for n, title, summary, script in SCRIPTS
+    ]
+    run_scripts(loader, runs, MONTH_ENDS)
+    ctx = RequestContext("demo", "demo-report")
+    return DemoLoad(
+        tuple(run.result() for run, _ in runs),
+        tuple(queries.integration_exceptions(read, ctx, include_resolved=True)),
+        queries.books(read, ctx),
+        queries.verify_audit_trail(read, ctx),
+        loader.commands,
+    )
+
+
+def _set_up_the_firm(loader: Loader) -> None:
+    """The firm's tax rates and its French rate card, before the first deal."""
+    loader.move_to(DEMO_START.date())
+    loader.do(ref.MASTER_DATA, c.SetTaxRates(ref.TAX_RATES), "firm")
+    loader.do(
+        ref.MASTER_DATA,
+        c.CreateRateCard(ref.FR_RATE_CARD, "France regional rate card 2026", "EUR"),
+        "firm",
+    )
+    rates = {Role(role): Decimal(rate) for role, rate in ref.FR_RATES.items()}
+    version = RateCardVersion(1, date(2026, 1, 1), ref.EUR, rates)
+    loader.do(ref.MASTER_DATA, c.PublishRateCardVersion(ref.FR_RATE_CARD, version), "firm")
+
+
+def run_scripts(
+    loader: Loader, scripts: Sequence[tuple[ScenarioRun, Script]], month_ends: Sequence[Period]
+) -> None:
+    """Run the scripts interleaved in date order; close each month once its last day is done."""
+    pending: list[tuple[date, int, Iterator[date]]] = []
+    for order, (run, script) in enumerate(scripts):
+        steps = script(run)
+        first = next(steps, None)
+        if first is not None:
+            heapq.heappush(pending, (first, order, steps))
+    months = list(month_ends)
+    runs = [run for run, _ in scripts]
+    while pending:
+        day, order, steps = heapq.heappop(pending)
+        while months and months[0].end < day:
+            month_end(loader, runs, months.pop(0))
+        loader.move_to(day)
+        following = next(steps, None)
+        if following is None:
+            runs[order].finished = day
+        else:
+            if following < day:
+                raise RuntimeError(
+                    f"scenario {runs[order].number} goes back in time to {following}"
+                )
+            heapq.heappush(pending, (following, order, steps))
+    for period in months:
+        month_end(loader, runs, period)
+
+
+def month_end(loader: Loader, runs: Sequence[ScenarioRun], period: Period) -> None:
+    """The controller recognises the month's revenue for the whole firm, then closes it."""
+    loader.move_to(period.end, hour=18)
+    posted: dict[ObligationId, Money] = loader.do(CONTROLLER, c.RecogniseRevenue(period), "close")
+    loader.do(CONTROLLER, c.ClosePeriod(period), "close")
+    by_run: defaultdict[int, list[str]] = defaultdict(list)
+    for oid, amount in sorted(posted.items()):
+        owner = loader.owners.get(oid)
+        if owner is not None:
+            sign = "+" if amount.is_positive() else ""
+            by_run[owner.number].append(f"{oid} {sign}{amount}")
+    for run in runs:
+        started = run.steps and run.steps[0].on <= period.end
+        if not started or (run.finished is not None and run.finished < period.start):
+            continue
+        revenue = "; ".join(by_run[run.number]) or "nothing earned this month"
+        run.steps.append(
+            Step(period.end, CONTROLLER, StepKind.REVENUE, f"Revenue {period.key}: {revenue}")
+        )
+        run.steps.append(
+            Step(period.end, CONTROLLER, StepKind.CLOSE, f"Accounting period {period.key} closed")
+        )
