@@ -236,6 +236,8 @@ class RunBilling(Command):
     dry_run: bool = True
     contract_ids: tuple[ContractId, ...] = ()
     invoice_date: date | None = None
+    #: The preview's fingerprint: a commit refuses if the proposal changed since.
+    expected_fingerprint: str | None = None
 
 
 @attrs.frozen

@@ -8,7 +8,7 @@ rates, so a full credit nets the invoice to exactly zero.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -127,7 +127,7 @@ class CreditMemo:
         if not requests:
             raise DomainError("a credit memo needs at least one line to credit")
         planned = _plan(invoice, requests)
-        lines, totals = _priced(invoice, planned)
+        lines, totals = _priced(invoice, planned, invoice.reserved_credit_exact)
         for original, allocations in planned:
             for a in allocations:
                 invoice.reserve_credit(original.line_no, a.source, a.quantity, a.amount.amount)
@@ -164,7 +164,7 @@ class CreditMemo:
         # Priced again against the credits issued so far: drafts issued or discarded since this
         # one was drafted change what the cumulative rounding gives it.
         planned = [(invoice.line(_credited(line)), list(line.allocations)) for line in self.lines]
-        lines, totals = _priced(invoice, planned)
+        lines, totals = _priced(invoice, planned, invoice.issued_credit_exact)
         invoice.apply_credit(self.credit_memo_id, totals.gross, at)
         for line in lines:
             exact = money_sum((a.amount for a in line.allocations), invoice.currency)
@@ -216,12 +216,16 @@ def _credited(line: DocumentLine) -> int:
 
 
 def _priced(
-    invoice: Invoice, planned: Sequence[tuple[DocumentLine, list[Allocation]]]
+    invoice: Invoice,
+    planned: Sequence[tuple[DocumentLine, list[Allocation]]],
+    credited_before: Callable[[int], Decimal],
 ) -> tuple[list[DocumentLine], DocumentTotals]:
-    """Credit lines and totals by cumulative rounding against the credits already issued:
-    each credit takes round(credited after) - round(credited before), per line and per tax
-    category, so an invoice's credits always add up to exactly what it billed."""
-    before = {line.line_no: invoice.issued_credit_exact(line.line_no) for line in invoice.lines}
+    """Credit lines and totals by cumulative rounding: each credit takes round(credited after)
+    - round(credited before), per line and per tax category, so an invoice's credits always
+    add up to exactly what it billed. A draft is priced after every credit reserved so far
+    (so drafts together never take more than the invoice); at issue it is priced again after
+    the credits issued so far (so discarded or later drafts never leave a cent behind)."""
+    before = {line.line_no: credited_before(line.line_no) for line in invoice.lines}
     after = dict(before)
     lines = []
     for n, (original, allocations) in enumerate(planned, 1):

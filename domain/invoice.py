@@ -299,6 +299,14 @@ class Invoice:
                 )
         raise DomainError(f"line {line_no} of invoice {self.invoice_id} did not bill {source}")
 
+    def reserved_credit_exact(self, line_no: int) -> Decimal:
+        """Exact value of one line taken back by credit memos, drafts included."""
+        total = Decimal(0)
+        for (reserved_line, _source), (_qty, amount) in self.credit_reservations.items():
+            if reserved_line == line_no:
+                total = EXACT.add(total, amount)
+        return total
+
     def issued_credit_exact(self, line_no: int) -> Decimal:
         """Exact value of one line taken back by credit memos issued so far."""
         return self.issued_credits.get(line_no, Decimal(0))

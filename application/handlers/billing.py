@@ -19,7 +19,7 @@ from application.handlers.common import audit, raise_exception
 from application.messagebus import Dependencies
 from application.records import ExceptionKind
 from application.unit_of_work import UnitOfWork
-from domain.billing import Disposition, Exclusion, LedgerEntry
+from domain.billing import Disposition, Exclusion, LedgerEntry, SourceKind
 from domain.billing_run import (
     AdjustmentKind,
     BillingProposal,
@@ -32,6 +32,7 @@ from domain.engagement import EngagementState
 from domain.ids import ContractId, InvoiceId
 from domain.invoice import DocumentKind, Invoice, InvoiceState
 from domain.ledger import post_credit_memo, post_invoice_issue
+from domain.milestone import MilestoneState
 
 BILLABLE_ENGAGEMENT_STATES = (
     EngagementState.ACTIVE,
@@ -46,6 +47,8 @@ class BillingRunResult:
     diff: tuple[ObligationDiff, ...]
     fingerprint: str  # of the proposal; empty for a commit that was not given one to check
     invoice_ids: tuple[InvoiceId, ...] = ()
+    #: Contracts not billed because their engagement is not billable (and its state).
+    skipped: tuple[tuple[ContractId, str], ...] = ()
 
 
 def fingerprint(proposal: BillingProposal) -> str:
@@ -54,18 +57,20 @@ def fingerprint(proposal: BillingProposal) -> str:
 
 
 def run_billing_command(
-    cmd: c.RunBilling, ctx: RequestContext, deps: Dependencies, expect: str | None = None
+    cmd: c.RunBilling, ctx: RequestContext, deps: Dependencies
 ) -> BillingRunResult:
     """Dry run: the proposal and its diff. Commit: the same proposal stored as drafts."""
     with deps.uow(ctx) as uow:
         chosen = [uow.contracts.get(cid) for cid in cmd.contract_ids] or uow.contracts.all()
         engagements = uow.engagements.for_contracts(c.contract_id for c in chosen)
-        billable = [
-            contract
-            for contract in chosen
-            if contract.contract_id in engagements
-            and engagements[contract.contract_id].state in BILLABLE_ENGAGEMENT_STATES
-        ]
+        billable, skipped = [], []
+        for contract in chosen:
+            engagement = engagements.get(contract.contract_id)
+            if engagement is not None and engagement.state in BILLABLE_ENGAGEMENT_STATES:
+                billable.append(contract)
+            else:
+                state = engagement.state.value if engagement else "no_engagement"
+                skipped.append((contract.contract_id, f"engagement_{state}"))
         if not cmd.dry_run:
             uow.ledger.lock(c.contract_id for c in billable)
         books = load_books(uow, billable)
@@ -85,7 +90,8 @@ def run_billing_command(
         )
         diff = tuple(diff_against_ledger(proposal, books.ledger))
         if cmd.dry_run:
-            return BillingRunResult(proposal, diff, fingerprint(proposal))
+            return BillingRunResult(proposal, diff, fingerprint(proposal), (), tuple(skipped))
+        expect = cmd.expected_fingerprint
         digest = fingerprint(proposal) if expect is not None else ""
         if expect is not None and expect != digest:
             raise ConflictError(
@@ -105,7 +111,7 @@ def run_billing_command(
             f"{len(invoice_ids)} documents, {len(proposal.exclusions)} exclusions",
         )
         uow.commit()
-    return BillingRunResult(proposal, diff, digest, invoice_ids)
+    return BillingRunResult(proposal, diff, digest, invoice_ids, tuple(skipped))
 
 
 def _store_drafts(
@@ -266,10 +272,35 @@ def issue_invoice(cmd: c.IssueInvoice, ctx: RequestContext, deps: Dependencies) 
                 lock,
             )
         uow.journal.add(entry)
+        _mark_milestones_invoiced(uow, ctx, deps, invoice)
         audit(uow, ctx, deps, f"invoice:{cmd.invoice_id}", "issue", before, invoice.state, number)
         uow.commit()
     hand_over_invoice(c.HandOverInvoice(cmd.invoice_id), ctx, deps)
     return number
+
+
+def _mark_milestones_invoiced(
+    uow: UnitOfWork, ctx: RequestContext, deps: Dependencies, invoice: Invoice
+) -> None:
+    """An issued invoice that bills a milestone moves it from accepted to invoiced."""
+    for line in invoice.lines:
+        for allocation in line.allocations:
+            if allocation.source.kind is not SourceKind.MILESTONE:
+                continue
+            milestone = uow.milestones.find(allocation.source.source_id)
+            if milestone is not None and milestone.state is MilestoneState.ACCEPTED:
+                milestone.mark_invoiced(deps.clock.now())
+                uow.milestones.save(milestone)
+                audit(
+                    uow,
+                    ctx,
+                    deps,
+                    f"milestone:{milestone.milestone_id}",
+                    "mark_invoiced",
+                    MilestoneState.ACCEPTED,
+                    milestone.state,
+                    invoice.number or "",
+                )
 
 
 def hand_over_invoice(cmd: c.HandOverInvoice, ctx: RequestContext, deps: Dependencies) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from application import commands as c
+from application.books import period_lock
 from application.context import RequestContext
 from application.errors import NotFoundError
 from application.handlers.common import audit
@@ -56,6 +57,7 @@ class _Scope:
         self.rate_cards: dict[RateCardId, RateCard] = {
             card.rate_card_id: card for card in uow.rate_cards.all()
         }
+        self.lock = period_lock(uow)
 
     def engagement(self, engagement_id: EngagementId) -> Engagement | None:
         if engagement_id not in self.engagements:
@@ -75,6 +77,9 @@ def _check_terms(
     engagement = scope.engagement(engagement_id)
     if engagement is None:
         raise _Rejected("unknown_engagement", f"engagement {engagement_id} does not exist")
+    # Imports obey the period lock like every other actor: late delivery dated in a closed
+    # period is refused (reason period_closed) until the period is reopened.
+    scope.lock.check(on, "record delivery")
     engagement.require_time_accepted(on)
     contract = scope.contract(engagement.contract_id)
     version = contract.version_in_force(on)

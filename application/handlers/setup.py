@@ -147,11 +147,29 @@ def set_up_engagement(cmd: c.SetUpEngagement, ctx: RequestContext, deps: Depende
         subject = f"engagement:{engagement.engagement_id}"
         if engagement.state is EngagementState.ACTIVE:
             return True  # a replay of a finished setup does nothing
-        before = engagement.state
-        if before is EngagementState.CONTRACTED:
+        if engagement.state is EngagementState.CONTRACTED:
             engagement.start_provisioning(deps.clock.now())
-        elif before is EngagementState.SETUP_BLOCKED:
+            audit(
+                uow,
+                ctx,
+                deps,
+                subject,
+                "start_provisioning",
+                EngagementState.CONTRACTED,
+                engagement.state,
+            )
+        elif engagement.state is EngagementState.SETUP_BLOCKED:
             engagement.resume_provisioning(deps.clock.now())
+            audit(
+                uow,
+                ctx,
+                deps,
+                subject,
+                "resume_provisioning",
+                EngagementState.SETUP_BLOCKED,
+                engagement.state,
+            )
+        before = engagement.state
         contract = uow.contracts.get(engagement.contract_id)
         replay = {"command": "SetUpEngagement", "args": {"engagement_id": cmd.engagement_id}}
         try:
@@ -203,7 +221,6 @@ def set_up_engagement(cmd: c.SetUpEngagement, ctx: RequestContext, deps: Depende
                 detail=str(error),
                 replay=replay,
             )
-            audit(uow, ctx, deps, subject, "start_provisioning", before, engagement.state)
             uow.commit()
             return False
         _plan_milestones(uow, ctx, deps, contract)

@@ -153,7 +153,9 @@ def test_the_demo_loads_the_four_scenarios_through_the_application(template: Tem
     assert "Exception EXC-000001 replayed by finance: resolved" in flat
     assert "Setup of ENG-VER-01 replayed" in flat
     assert "2 time entries accepted and approved (replay of the time refused" in flat
-    assert "proposed -> contracted -> setup_blocked -> active" in flat
+    assert (
+        "proposed -> contracted -> provisioning -> setup_blocked -> provisioning -> active" in flat
+    )
     # 16 h x 135 + 2 h x 320 + 13.75 h x 180 + 7 h x 250, reverse charged: no VAT
     assert "net 7,025.00 EUR, tax 0.00 EUR, gross 7,025.00 EUR" in flat
     # M4 100,000 - 10 % + the four 10,000 retentions + 5 h x 180 = 130,900.00; VAT 26,180.00

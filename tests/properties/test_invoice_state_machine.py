@@ -11,6 +11,7 @@ its gross, and add up to exactly its gross once everything it billed has been cr
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -437,11 +438,22 @@ class InvoiceMachine(RuleBasedStateMachine):
 
     @invariant()
     def credits_never_add_up_to_more_than_the_invoice(self) -> None:
-        pending = money_sum((m.totals.gross for m in self.pending), EUR)
+        # Issued credits are binding. A draft's amounts are provisional (it is priced again
+        # when issued, after whatever was issued in between), so the binding check on drafts
+        # is the quantity check above plus: issuing every pending draft now stays within it.
         assert not (self.gross - self.issued_credit).is_negative()
-        assert not (self.gross - self.issued_credit - pending).is_negative(), (
-            "draft credits reserve more than the invoice has left"
-        )
+        invoice, pending = copy.deepcopy((self.invoice, self.pending))
+        issued = self.issued_credit
+        for n, memo in enumerate(pending):
+            at = datetime(2026, 4, 3, tzinfo=UTC)
+            if memo.state is CreditMemoState.DRAFT:
+                memo.approve("checker-for-the-trial", at)
+            try:
+                memo.issue(invoice, f"TRIAL-{n}", IN_OPEN_APRIL, at, LOCK)
+            except DomainError:
+                continue  # refused (nothing left to credit): it takes nothing
+            issued = issued + memo.totals.gross
+        assert not (self.gross - issued).is_negative(), "pending drafts would over-credit"
 
     @invariant()
     def a_fully_credited_invoice_nets_to_exactly_zero(self) -> None:

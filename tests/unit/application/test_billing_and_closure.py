@@ -57,7 +57,9 @@ def test_the_dry_run_proposes_exactly_what_the_commit_stores(app: App) -> None:
     assert (row.already_invoiced, row.proposed) == (eur("0.00"), eur("800.00"))
     ctx = app.as_("billing-clerk")
     committed = run_billing_command(
-        c.RunBilling(MARCH, dry_run=False), ctx, app.bus.deps, expect=preview.fingerprint
+        c.RunBilling(MARCH, dry_run=False, expected_fingerprint=preview.fingerprint),
+        ctx,
+        app.bus.deps,
     )
     assert committed.proposal == preview.proposal
     stored = invoice(app, committed.invoice_ids[0])
@@ -71,9 +73,7 @@ def test_a_commit_refuses_a_proposal_that_changed_since_its_preview(app: App) ->
     preview = app.do(c.RunBilling(MARCH))
     app.do(c.RecordTimeEntries((time_entry("t2", date(2026, 3, 9), "1"),)))
     with pytest.raises(ConflictError, match="changed since it was previewed"):
-        run_billing_command(
-            c.RunBilling(MARCH, dry_run=False), app.as_("x"), app.bus.deps, preview.fingerprint
-        )
+        app.do(c.RunBilling(MARCH, dry_run=False, expected_fingerprint=preview.fingerprint))
     assert app.data.aggregates["invoice"] == {}
 
 

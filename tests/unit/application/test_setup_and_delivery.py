@@ -40,6 +40,7 @@ def test_an_approved_contract_sets_the_engagement_up_straight_through(app: App) 
     assert actions == [
         ("engagement:E1", "propose", "proposed"),
         ("engagement:E1", "contract", "contracted"),
+        ("engagement:E1", "start_provisioning", "provisioning"),
         ("engagement:E1", "activate", "active"),
     ]
     assert verify_chain(app.data.audit).intact
@@ -182,3 +183,17 @@ def test_rate_card_versions_are_published_through_the_application(app: App) -> N
     set_up_tm_contract(app)
     card = app.data.aggregates["rate_card"][RateCardId("RC")]
     assert [v.version for v in card.versions] == [1]
+
+
+def test_delivery_dated_in_a_closed_period_is_refused_until_it_is_reopened(app: App) -> None:
+    from domain.period import Period
+
+    set_up_tm_contract(app)
+    app.clock.advance(days=40)  # 10 April: March has ended
+    app.do(c.ClosePeriod(Period.month(2026, 3)), actor="controller")
+    late = (time_entry("late", date(2026, 3, 30), "2"), time_entry("now", date(2026, 4, 2), "2"))
+    report = app.do(c.RecordTimeEntries(late), actor="psa-import")
+    assert report.accepted == ("now",)
+    assert [(r.item_id, r.reason_code) for r in report.rejected] == [("late", "period_closed")]
+    app.do(c.ReopenPeriod(Period.month(2026, 3), "late timesheets"), actor="controller")
+    assert app.do(c.RecordTimeEntries(late)).accepted == ("late",)
