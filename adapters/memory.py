@@ -495,11 +495,16 @@ class FakeProjects(_Flaky):
     def __init__(self) -> None:
         super().__init__()
         self.projects: dict[str, EngagementId] = {}
+        self.reports: dict[str, tuple[ContractId, str, dict[str, str]]] = {}
 
     def provision(self, key: str, engagement_id: EngagementId, contract: Contract) -> str:
         self._call("the PSA")
         self.projects.setdefault(key, engagement_id)
         return f"PRJ-{engagement_id}"
+
+    def report(self, key: str, contract_id: ContractId, kind: str, data: Mapping[str, str]) -> None:
+        self._call("the PSA")
+        self.reports.setdefault(key, (contract_id, kind, dict(data)))
 
 
 class FakeHandover(_Flaky):

@@ -15,7 +15,7 @@ from typing import Protocol
 import attrs
 
 from domain.contract import Contract
-from domain.ids import CustomerId, EngagementId, LegalEntityId
+from domain.ids import ContractId, CustomerId, EngagementId, LegalEntityId
 from domain.invoice import Invoice
 from domain.ledger import JournalEntry
 from domain.money import Money
@@ -71,6 +71,10 @@ class ProjectProvisioning(Protocol):
 
     def provision(self, key: str, engagement_id: EngagementId, contract: Contract) -> str:
         """Create (or find, for a repeated key) the project; returns its PSA reference."""
+        ...
+
+    def report(self, key: str, contract_id: ContractId, kind: str, data: Mapping[str, str]) -> None:
+        """Tell the project team about billing status: payments, disputes, credits."""
         ...
 
 

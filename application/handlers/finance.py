@@ -24,7 +24,10 @@ from domain.revenue import recognised_to_date
 
 
 def _notify(deps: Dependencies, key: str, invoice: Invoice, kind: str, **data: str) -> None:
-    deps.crm.notify(key, invoice.customer_id, kind, {"invoice": invoice.number or "", **data})
+    """Billing status goes back to the CRM account and to the project in the PSA."""
+    status = {"invoice": invoice.number or "", **data}
+    deps.crm.notify(key, invoice.customer_id, kind, status)
+    deps.projects.report(key, invoice.contract_id, kind, status)
 
 
 def record_payment(cmd: c.RecordPayment, ctx: RequestContext, deps: Dependencies) -> None:

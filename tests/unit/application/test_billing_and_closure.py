@@ -131,6 +131,9 @@ def test_payments_disputes_and_a_partial_credit_flow_back_to_the_crm(app: App) -
     assert invoice(app, invoice_id).state is InvoiceState.PAID
     kinds = [kind for _, kind, _ in app.crm.updates.values()]
     assert kinds == ["invoice_issued", "invoice_disputed", "credit_memo_issued", "payment_received"]
+    # the project team hears about the dispute, the credit and the payment too
+    project = [kind for _, kind, _ in app.projects.reports.values()]
+    assert project == ["invoice_disputed", "credit_memo_issued", "payment_received"]
     # the credited 4 h, and only those, are billable again
     rebill = app.do(c.RunBilling(APRIL)).proposal
     allocations = [a for line in rebill.invoices[0].lines for a in line.allocations]
