@@ -50,14 +50,6 @@ class Throughline(Protocol):
     def __call__(self, *args: str, env: Mapping[str, str] | None = None) -> Done: ...
 
 
-def sqlite_available() -> bool:
-    try:
-        import adapters.sqlalchemy.database  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 class Subprocess:
     """`python -m entrypoints.cli ...` with `THROUGHLINE_DATABASE_URL` set, as operators run it."""
 
