@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -22,7 +22,12 @@ from application.ports import (
 )
 from application.unit_of_work import UnitOfWork
 
-UnitOfWorkFactory = Callable[[RequestContext], UnitOfWork]
+
+class UnitOfWorkFactory(Protocol):
+    """A new unit of work for a request; `read_only` ones (previews, reports) never take a
+    database's write lock."""
+
+    def __call__(self, ctx: RequestContext, *, read_only: bool = False) -> UnitOfWork: ...
 
 
 @attrs.frozen

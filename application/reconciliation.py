@@ -56,7 +56,7 @@ def reconcile(cmd: c.Reconcile, ctx: RequestContext, deps: Dependencies) -> Reco
     psa = list(deps.psa_time.approved_hours(period))
     erp = list(deps.erp_receivables.posted_invoices(period))
     exceptions: list[ReconciliationException] = []
-    with deps.uow(ctx) as uow:
+    with deps.uow(ctx, read_only=True) as uow:
         ours: dict[str, TimeEntry] = {
             e.entry_id: e
             for e in uow.delivery.time_entries_in(period)

@@ -102,7 +102,7 @@ def reader(database: Database, clock: Clock) -> Reader:
 def compose(database: Database, clock: Clock, ids: IdGenerator, externals: Externals) -> MessageBus:
     """Bind the chosen adapters to every handler, once."""
     deps = Dependencies(
-        uow=lambda ctx: database.unit_of_work(ctx, clock.now),
+        uow=lambda ctx, read_only=False: database.unit_of_work(ctx, clock.now, read_only=read_only),
         clock=clock,
         ids=ids,
         customer_master=externals.customer_master,

@@ -60,7 +60,7 @@ def run_billing_command(
     cmd: c.RunBilling, ctx: RequestContext, deps: Dependencies
 ) -> BillingRunResult:
     """Dry run: the proposal and its diff. Commit: the same proposal stored as drafts."""
-    with deps.uow(ctx) as uow:
+    with deps.uow(ctx, read_only=cmd.dry_run) as uow:
         chosen = [uow.contracts.get(cid) for cid in cmd.contract_ids] or uow.contracts.all()
         engagements = uow.engagements.for_contracts(c.contract_id for c in chosen)
         billable, skipped = [], []

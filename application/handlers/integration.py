@@ -75,7 +75,7 @@ def retry_due_exceptions(
 ) -> list[str]:
     """Background job: replay every downstream failure whose next attempt is due."""
     now = deps.clock.now()
-    with deps.uow(ctx) as uow:
+    with deps.uow(ctx, read_only=True) as uow:
         due = [item.exception_id for item in uow.exceptions.all() if item.due(now)]
     for exception_id in due:
         replay_exception(c.ReplayException(exception_id), ctx, deps, dispatch)

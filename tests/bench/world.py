@@ -60,7 +60,7 @@ def bus_on(database: Database, customers: int) -> MessageBus:
         for n in range(customers)
     )  # fmt: skip
     deps = Dependencies(
-        uow=lambda ctx: database.unit_of_work(ctx, clock.now),
+        uow=lambda ctx, read_only=False: database.unit_of_work(ctx, clock.now, read_only=read_only),
         clock=clock,
         ids=SequentialIds(),
         customer_master=master,

@@ -157,7 +157,7 @@ def build_app(database: Database) -> SqlApp:
     projects, handover, crm = FakeProjects(), FakeHandover(), FakeCrm()
     psa, erp = FakePsaTimeExport(), FakeErpReceivables()
     deps = Dependencies(
-        uow=lambda ctx: database.unit_of_work(ctx, clock.now),
+        uow=lambda ctx, read_only=False: database.unit_of_work(ctx, clock.now, read_only=read_only),
         clock=clock,
         ids=SequentialIds(),
         customer_master=master,

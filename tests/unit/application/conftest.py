@@ -86,7 +86,7 @@ def app() -> App:
     projects, handover, crm = FakeProjects(), FakeHandover(), FakeCrm()
     psa, erp = FakePsaTimeExport(), FakeErpReceivables()
     deps = Dependencies(
-        uow=lambda ctx: InMemoryUnitOfWork(store, ctx, clock.now),
+        uow=lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now),
         clock=clock,
         ids=SequentialIds(),
         customer_master=master,
