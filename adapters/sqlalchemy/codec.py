@@ -8,10 +8,11 @@ makes the bulk paths cheap (no document to parse per time entry).
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from adapters.serialization import unstructure
+from adapters.sqlalchemy import tables as t
 from application.records import (
     AuditRecord,
     DeliveryState,
@@ -72,6 +73,27 @@ def time_entry_row(entry: TimeEntry) -> dict[str, Any]:
         "cost_rate": entry.cost_rate,
         **item_state_columns(entry),
     }
+
+
+#: The time-entry columns in the order `time_entry_from_tuple` reads them.
+TIME_ENTRY_COLUMNS = tuple(
+    t.time_entries.c[name]
+    for name in (
+        "entry_id", "obligation_id", "resource_id", "role", "work_date", "hours", "task_id",
+        "billable", "cost_rate", "state", "held", "released", "written_off",
+        "rejection_reason", "revision",
+    )
+)  # fmt: skip
+_ITEM_STATES = {state.value: state for state in ItemState}
+
+
+def time_entry_from_tuple(row: Sequence[Any]) -> TimeEntry:
+    """A time entry from a row of `TIME_ENTRY_COLUMNS` (the bulk read path)."""
+    return TimeEntry(
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+        state=_ITEM_STATES[row[9]], held=row[10], released=row[11], written_off=row[12],
+        rejection_reason=row[13], revision=row[14],
+    )  # fmt: skip
 
 
 def time_entry(row: Row) -> TimeEntry:

@@ -132,13 +132,15 @@ class SqlAlchemyDelivery:
             raise ConflictError(f"{item.item_id} was changed by someone else since it was read")
 
     def _time_entries(self, clause: sa.ColumnElement[bool]) -> list[TimeEntry]:
-        statement = sa.select(t.time_entries).where(clause).order_by(t.time_entries.c.entry_id)
+        # Plain tuples, not row mappings: this read feeds every billing run, row by row.
+        statement = sa.select(*codec.TIME_ENTRY_COLUMNS).where(clause)
+        statement = statement.order_by(t.time_entries.c.entry_id)
         found = []
-        for row in self._session.connection.execute(statement).mappings():
-            known = self._entries.get(row["entry_id"])
+        for row in self._session.connection.execute(statement):
+            known = self._entries.get(row[0])
             if known is None:
-                known = (codec.time_entry(row), row["revision"])
-                self._entries[row["entry_id"]] = known
+                known = (codec.time_entry_from_tuple(row), row[-1])
+                self._entries[row[0]] = known
             found.append(known[0])
         return found
 
