@@ -25,13 +25,11 @@ from domain.period import Period
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware."""
-        ...
 
 
 class IdGenerator(Protocol):
     def next_id(self, prefix: str) -> str:
         """A new unique id such as `INV-000123`."""
-        ...
 
 
 @attrs.frozen
@@ -71,11 +69,9 @@ class ProjectProvisioning(Protocol):
 
     def provision(self, key: str, engagement_id: EngagementId, contract: Contract) -> str:
         """Create (or find, for a repeated key) the project; returns its PSA reference."""
-        ...
 
     def report(self, key: str, contract_id: ContractId, kind: str, data: Mapping[str, str]) -> None:
         """Tell the project team about billing status: payments, disputes, credits."""
-        ...
 
 
 class InvoiceHandover(Protocol):
@@ -103,7 +99,6 @@ class PsaTimeExport(Protocol):
 
     def approved_hours(self, period: Period) -> Sequence[tuple[str, Decimal]]:
         """(time entry id, approved hours) for work dated in the period; repeats kept."""
-        ...
 
 
 class ErpReceivables(Protocol):
@@ -111,4 +106,3 @@ class ErpReceivables(Protocol):
 
     def posted_invoices(self, period: Period) -> Sequence[tuple[str, Money]]:
         """(invoice number, gross) for invoices posted with an issue date in the period."""
-        ...

@@ -38,7 +38,6 @@ class Repository(Protocol[T]):
 
     def get(self, item_id: str) -> T:
         """The aggregate, or `NotFoundError`."""
-        ...
 
     def find(self, item_id: str) -> T | None: ...
 
@@ -50,7 +49,6 @@ class EngagementRepository(Repository[Engagement], Protocol):
 
     def for_contracts(self, contracts: Iterable[ContractId]) -> dict[ContractId, Engagement]:
         """The engagement of each contract that has one, in one read."""
-        ...
 
 
 class MilestoneRepository(Repository[Milestone], Protocol):
@@ -58,7 +56,6 @@ class MilestoneRepository(Repository[Milestone], Protocol):
 
     def completed_due(self, today: date) -> list[Milestone]:
         """Completed milestones whose passive-acceptance window has passed by `today`."""
-        ...
 
     def save(self, milestone: Milestone) -> None: ...
 
@@ -88,13 +85,11 @@ class DeliveryStore(Protocol):
 
     def time_entries_in(self, period: Period) -> list[TimeEntry]:
         """Entries whose work date falls in the period."""
-        ...
 
     def expenses_for(self, obligations: Iterable[ObligationId]) -> list[ExpenseItem]: ...
 
     def save(self, item: TimeEntry | ExpenseItem) -> None:
         """Persist a changed item (state, held or written-off quantities)."""
-        ...
 
 
 class LedgerStore(Protocol):
@@ -106,16 +101,13 @@ class LedgerStore(Protocol):
 
     def add_all(self, entries: Mapping[ContractId, Sequence[LedgerEntry]]) -> None:
         """Several documents' allocations in one write."""
-        ...
 
     def lock(self, contracts: Iterable[ContractId]) -> None:
         """Serialise billing of these contracts until the transaction ends, so two
         concurrent runs cannot bill the same source twice."""
-        ...
 
     def remove_document(self, document_id: str) -> None:
         """A discarded draft releases its allocations."""
-        ...
 
 
 class JournalStore(Protocol):
@@ -221,4 +213,3 @@ class UnitOfWork(Protocol):
 
     def collect_events(self) -> list[object]:
         """Events recorded by the aggregates this unit of work saw, in order, once."""
-        ...
