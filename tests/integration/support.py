@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import attrs
@@ -12,28 +11,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from adapters.memory import (
-    FakeClock,
-    FakeCrm,
-    FakeCustomerMaster,
-    FakeErpReceivables,
-    FakeGeneralLedger,
-    FakeHandover,
-    FakeProjects,
-    FakePsaTimeExport,
-    SequentialIds,
-)
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.database import Database
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.context import RequestContext
-from application.handlers import create_bus
-from application.messagebus import Dependencies, MessageBus
 from application.records import AuditRecord, IntegrationException, OutboxEvent
 from domain.ledger import JournalEntry
 from domain.time_entry import ExpenseItem, TimeEntry
-from tests.unit.application.conftest import complete_record
+from tests.unit.application.conftest import App, start_clock, wire
 
 T = TypeVar("T")
 
@@ -125,50 +111,22 @@ class SqlStore:
 
 
 @attrs.define
-class SqlApp:
-    """The unit tests' `App`, on a real database."""
+class SqlApp(App):
+    """The unit tests' `App`, on a real database (store: a read-only view of its tables)."""
 
-    bus: MessageBus
-    store: SqlStore
-    clock: FakeClock
-    master: FakeCustomerMaster
-    projects: FakeProjects
-    handover: FakeHandover
-    crm: FakeCrm
-    psa: FakePsaTimeExport
-    erp: FakeErpReceivables
     database: Database
-
-    def as_(self, actor: str, correlation_id: str = "corr-1") -> RequestContext:
-        return RequestContext(actor, correlation_id)
-
-    def do(self, command: object, actor: str = "ops") -> Any:
-        return self.bus.handle(command, self.as_(actor))
 
     @property
     def data(self) -> SqlData:
-        return self.store.data
+        return self.store.data  # type: ignore[no-any-return]
 
 
 def build_app(database: Database) -> SqlApp:
-    """The unit tests' wiring: fake clock, ids and external systems; the SQL unit of work."""
-    clock = FakeClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
-    master = FakeCustomerMaster([complete_record()])
-    projects, handover, crm = FakeProjects(), FakeHandover(), FakeCrm()
-    psa, erp = FakePsaTimeExport(), FakeErpReceivables()
-    deps = Dependencies(
-        uow=lambda ctx, read_only=False: database.unit_of_work(ctx, clock.now, read_only=read_only),
-        clock=clock,
-        ids=SequentialIds(),
-        customer_master=master,
-        projects=projects,
-        handover=handover,
-        general_ledger=FakeGeneralLedger(),
-        crm=crm,
-        psa_time=psa,
-        erp_receivables=erp,
+    """The unit tests' wiring (fake clock, ids and external systems) on the SQL unit of work."""
+    clock = start_clock()
+    app = wire(
+        SqlStore(database, clock.now),
+        lambda ctx, read_only=False: database.unit_of_work(ctx, clock.now, read_only=read_only),
+        clock,
     )
-    store = SqlStore(database, clock.now)
-    return SqlApp(
-        create_bus(deps), store, clock, master, projects, handover, crm, psa, erp, database
-    )
+    return SqlApp(**attrs.asdict(app, recurse=False), database=database)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -54,7 +55,7 @@ class App:
     """The bus plus handles on the fakes, for tests that act and then look."""
 
     bus: MessageBus
-    store: InMemoryStore
+    store: Any  # the in-memory store, or the SQL read view in tests/integration
     clock: FakeClock
     master: FakeCustomerMaster
     projects: FakeProjects
@@ -78,15 +79,14 @@ def complete_record(tax_code: str | None = "VAT20") -> CustomerRecord:
     return CustomerRecord(CUSTOMER, ENTITY, "Acme Ltd", "EUR", tax_code, False, "1 Main St")
 
 
-@pytest.fixture
-def app() -> App:
-    store = InMemoryStore()
-    clock = FakeClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+def wire(store: Any, uow: Callable[..., Any], clock: FakeClock) -> App:
+    """The bus on a unit-of-work factory, with every external system faked (shared by the
+    in-memory tests here and the SQL ones in tests/integration)."""
     master = FakeCustomerMaster([complete_record()])
     projects, handover, crm = FakeProjects(), FakeHandover(), FakeCrm()
     psa, erp = FakePsaTimeExport(), FakeErpReceivables()
     deps = Dependencies(
-        uow=lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now),
+        uow=uow,
         clock=clock,
         ids=SequentialIds(),
         customer_master=master,
@@ -98,6 +98,18 @@ def app() -> App:
         erp_receivables=erp,
     )
     return App(create_bus(deps), store, clock, master, projects, handover, crm, psa, erp)
+
+
+def start_clock() -> FakeClock:
+    return FakeClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def app() -> App:
+    store, clock = InMemoryStore(), start_clock()
+    return wire(
+        store, lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now), clock
+    )
 
 
 def set_up_tm_contract(app: App, cap: Any = None) -> None:
