@@ -1,0 +1,145 @@
+"""The Litestar application: routes, authentication, the permission guard, problem details,
+correlation ids, rate limiting, metrics and the OpenAPI 3.1 document at `/schema`.
+
+`create_app(services, authenticator)` builds one app; `entrypoints.http.serve` builds the
+services from the container for a server process, tests build them over fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import (
+    AbstractAuthenticationMiddleware,
+    AuthenticationResult,
+    DefineMiddleware,
+)
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ASGIApp
+
+from entrypoints.http.correlation import correlation_id_for
+from entrypoints.http.middleware import (
+    CorrelationMiddleware,
+    Metrics,
+    MetricsMiddleware,
+    RateLimiter,
+    RateLimitMiddleware,
+)
+from entrypoints.http.problems import EXCEPTION_HANDLERS, Problem
+from entrypoints.http.routes import ROUTERS
+from entrypoints.http.runtime import Services
+from entrypoints.http.security import AuthenticationError, Authenticator, Principal
+
+PUBLIC = "public"
+#: Paths that need no credential: health, the OpenAPI document, metrics, and webhooks (which
+#: are authenticated by their signature instead).
+OPEN_PATHS = ("/health", "/ready", "/schema", "/metrics", "/webhooks")
+
+
+class ApiAuthentication(AbstractAuthenticationMiddleware):
+    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
+        super().__init__(app, exclude=[f"^{p}" for p in OPEN_PATHS])
+        self.authenticator = authenticator
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        correlation_id_for(connection.scope)
+        try:
+            principal = self.authenticator.authenticate(connection.headers)
+        except AuthenticationError as error:
+            raise Problem(
+                "unauthenticated",
+                str(error),
+                headers={"WWW-Authenticate": 'Bearer realm="throughline", ApiKey'},
+            ) from None
+        return AuthenticationResult(user=principal, auth=None)
+
+
+def require_permission(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """The one guard: the route's `opt["permission"]` must be among the caller's."""
+    permission = handler.opt.get("permission")
+    if permission is None and connection.scope["path"].startswith("/schema"):
+        return  # the OpenAPI document and its pages
+    if permission is None:  # pragma: no cover - a test proves every route names one
+        raise Problem("forbidden", "this route names no permission")
+    if permission == PUBLIC:
+        return
+    user = connection.scope.get("user")
+    if not isinstance(user, Principal) or not user.may(permission):
+        raise Problem("forbidden", f"this needs the permission {permission!r}")
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Throughline API",
+        version="1",
+        description=(
+            "Contract-to-cash: contracts, engagements, delivery, billing runs, invoices, "
+            "credit memos, revenue, periods and the integration machinery. Errors are RFC 9457 "
+            "problem details; every state-changing POST needs an Idempotency-Key."
+        ),
+        path="/schema",
+        render_plugins=[SwaggerRenderPlugin(path="/")],
+        components=Components(
+            security_schemes={
+                "apiKey": SecurityScheme(
+                    type="apiKey", name="X-API-Key", security_scheme_in="header"
+                ),
+                "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+            }
+        ),
+        security=[{"apiKey": []}, {"bearer": []}],
+    )
+
+
+def create_app(
+    services: Services,
+    authenticator: Authenticator,
+    *,
+    metrics: Metrics | None = None,
+    rate_clock: Callable[[], float] | None = None,
+    extra_routes: Sequence[Any] = (),
+    debug: bool = False,
+) -> Litestar:
+    """One API over the given services."""
+    limits = services.limits
+    limiter = (
+        RateLimiter(limits.rate_limit, limits.rate_window_seconds, rate_clock)
+        if rate_clock is not None
+        else RateLimiter(limits.rate_limit, limits.rate_window_seconds)
+    )
+    metrics = metrics or Metrics()
+    app = Litestar(
+        route_handlers=[*ROUTERS, *extra_routes],
+        middleware=[
+            CorrelationMiddleware,
+            DefineMiddleware(MetricsMiddleware, metrics=metrics),
+            DefineMiddleware(
+                RateLimitMiddleware, limiter=limiter, exempt=("/health", "/ready", "/metrics")
+            ),
+            DefineMiddleware(ApiAuthentication, authenticator=authenticator),
+        ],
+        guards=[require_permission],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=openapi_config(),
+        request_max_body_size=limits.max_body_bytes,
+        state=None,
+        debug=debug,
+    )
+    app.state["services"] = services
+    app.state["metrics"] = metrics
+    return app
+
+
+def request_services(request: Request[Any, Any, Any]) -> Services:
+    services: Services = request.app.state["services"]
+    return services

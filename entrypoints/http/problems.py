@@ -1,0 +1,290 @@
+"""RFC 9457 problem details, from our own registry of problem types.
+
+Every error the API answers is `application/problem+json` with `type` (an absolute URI from
+`REGISTRY`), `title` (constant per type), `status` (the HTTP code), `detail` (for a person) and,
+for bad input, `errors: [{pointer, detail}]`. No stack trace, SQL or internal id ever reaches
+a response: unknown failures become `internal-error` with a correlation id to quote.
+
+Litestar's own exceptions (validation, 404 route, 405, 413, 401/403 from guards) are mapped
+here too, so a client sees one format whatever refused the request.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from application.errors import (
+    ApplicationError,
+    ConflictError,
+    DownstreamUnavailableError,
+    IdempotencyKeyReusedError,
+    MasterDataError,
+    NotFoundError,
+    OwnershipError,
+    RequestInProgressError,
+)
+from domain.errors import DomainError, IllegalTransitionError, ImmutableVersionError
+from entrypoints.http.correlation import correlation_id_for
+
+PROBLEM_BASE = "https://throughline.dev/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+log = logging.getLogger("throughline.http")
+
+
+@attrs.frozen
+class ProblemType:
+    slug: str
+    title: str
+    status: int
+
+    @property
+    def uri(self) -> str:
+        return PROBLEM_BASE + self.slug
+
+
+def _types(*items: tuple[str, str, int]) -> dict[str, ProblemType]:
+    return {slug: ProblemType(slug, title, status) for slug, title, status in items}
+
+
+#: Every problem type the API can answer, by slug. docs/http-api.md lists them (a test checks).
+REGISTRY: dict[str, ProblemType] = _types(
+    ("validation-error", "The request is not valid", 400),
+    ("malformed-json", "The request body is not valid JSON", 400),
+    ("idempotency-key-missing", "An Idempotency-Key header is required", 400),
+    ("idempotency-key-malformed", "The Idempotency-Key header is malformed", 400),
+    ("unauthenticated", "Authentication is required", 401),
+    ("invalid-signature", "The webhook signature does not verify", 401),
+    ("forbidden", "The caller may not do this", 403),
+    ("maker-checker", "The maker of a change cannot approve it", 403),
+    ("not-found", "The resource does not exist", 404),
+    ("method-not-allowed", "The method is not allowed on this resource", 405),
+    ("invalid-state", "The resource is not in a state that allows this", 409),
+    ("conflict", "The resource was changed by someone else", 409),
+    ("request-in-progress", "A request with this Idempotency-Key is still running", 409),
+    ("payload-too-large", "The request body is too large", 413),
+    ("unsupported-media-type", "The request body must be JSON", 415),
+    ("idempotency-key-reused", "The Idempotency-Key was used for a different request", 422),
+    ("business-rule", "The request breaks a business rule", 422),
+    ("period-closed", "The accounting period is closed", 422),
+    ("master-data-missing", "Master data needed for this is missing", 422),
+    ("not-the-owner", "Another system owns this field", 422),
+    ("rate-limited", "Too many requests", 429),
+    ("internal-error", "The server could not complete the request", 500),
+    ("downstream-unavailable", "A neighbouring system did not answer", 503),
+)
+
+#: Domain refusals with a type of their own; every other `DomainError` is a `business-rule`.
+_DOMAIN_TYPES = {
+    "illegal_transition": "invalid-state",
+    "immutable_version": "invalid-state",
+    "maker_checker": "maker-checker",
+    "period_closed": "period-closed",
+}
+
+_APPLICATION_TYPES: tuple[tuple[type[ApplicationError], str], ...] = (
+    (NotFoundError, "not-found"),
+    (IdempotencyKeyReusedError, "idempotency-key-reused"),
+    (RequestInProgressError, "request-in-progress"),
+    (ConflictError, "conflict"),
+    (MasterDataError, "master-data-missing"),
+    (OwnershipError, "not-the-owner"),
+    (DownstreamUnavailableError, "downstream-unavailable"),
+)
+
+_HTTP_TYPES = {
+    400: "validation-error",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    429: "rate-limited",
+}
+
+
+@attrs.frozen
+class FieldError:
+    """One bad field: a JSON pointer (RFC 6901) into the request and what is wrong with it."""
+
+    pointer: str
+    detail: str
+
+
+class Problem(Exception):
+    """Raise anywhere in a route to answer with a problem of the registry."""
+
+    def __init__(
+        self,
+        slug: str,
+        detail: str,
+        *,
+        errors: Sequence[FieldError] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.type = REGISTRY[slug]
+        self.detail = detail
+        self.errors = tuple(errors)
+        self.headers = dict(headers or {})
+
+
+class ProblemBody(msgspec.Struct, omit_defaults=True):
+    """The body of every error response (RFC 9457)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    correlation_id: str | None = None
+    errors: list[dict[str, str]] | None = None
+
+
+def problem_response(problem: Problem, request: Request[Any, Any, Any] | None) -> Response[Any]:
+    correlation = correlation_of(request)
+    body = ProblemBody(
+        type=problem.type.uri,
+        title=problem.type.title,
+        status=problem.type.status,
+        detail=problem.detail,
+        instance=request.url.path if request is not None else None,
+        correlation_id=correlation,
+        errors=[{"pointer": e.pointer, "detail": e.detail} for e in problem.errors] or None,
+    )
+    headers = dict(problem.headers)
+    if correlation:
+        headers["X-Correlation-ID"] = correlation
+    return Response(
+        content=msgspec.json.encode(body),
+        status_code=problem.type.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def correlation_of(request: Request[Any, Any, Any] | None) -> str | None:
+    return correlation_id_for(request.scope) if request is not None else None
+
+
+def from_domain(error: DomainError) -> Problem:
+    slug = _DOMAIN_TYPES.get(error.code, "business-rule")
+    if isinstance(error, IllegalTransitionError | ImmutableVersionError):
+        slug = "invalid-state"
+    return Problem(slug, str(error))
+
+
+def from_application(error: ApplicationError) -> Problem:
+    for cls, slug in _APPLICATION_TYPES:
+        if isinstance(error, cls):
+            return Problem(slug, str(error))
+    return Problem("business-rule", str(error))
+
+
+_UNKNOWN_FIELD = re.compile(r"unknown field `(?P<name>[^`]+)`")
+
+
+def _escape(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+def _field_error(item: Mapping[str, Any]) -> FieldError:
+    """One of Litestar's messages as a JSON pointer: into the body (`/entries/3/hours`), or
+    naming the query, path or header parameter (`/query/limit`)."""
+    message = str(item.get("message", "invalid")).strip()
+    key = str(item.get("key", "") or "")
+    source = str(getattr(item.get("source"), "value", item.get("source")) or "")
+    parts = [] if key in ("", "data") else key.split(".")
+    unknown = _UNKNOWN_FIELD.search(message)
+    if unknown:
+        parts.append(unknown.group("name"))
+    if source == "body" or not source:
+        return FieldError("".join("/" + _escape(p) for p in parts), message)
+    return FieldError(f"/{source}/{_escape(key)}", message)
+
+
+def from_validation(error: ValidationException) -> Problem:
+    """Litestar's validation failure as a problem: every message with its pointer; a missing
+    or malformed Idempotency-Key as its own type."""
+    detail = str(error.detail) if error.detail else "the request is not valid"
+    if "Idempotency-Key" in detail and "Missing required header" in detail:
+        return Problem(
+            "idempotency-key-missing", "send an Idempotency-Key header with this request"
+        )
+    extra = error.extra if isinstance(error.extra, list) else []
+    found = [_field_error(item) for item in extra if isinstance(item, Mapping)]
+    if any(f.pointer == "/header/idempotency_key" for f in found):
+        return Problem(
+            "idempotency-key-malformed",
+            "the Idempotency-Key must be 1 to 255 visible ASCII characters",
+        )
+    if not found:
+        found.append(FieldError("", detail))
+    return Problem("validation-error", _first(found), errors=found)
+
+
+def _first(errors: Sequence[FieldError]) -> str:
+    first = errors[0]
+    where = f" at {first.pointer}" if first.pointer else ""
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{first.detail}{where}{more}"
+
+
+def from_http(error: HTTPException) -> Problem:
+    slug = _HTTP_TYPES.get(error.status_code)
+    if slug is None:
+        slug = "internal-error" if error.status_code >= 500 else "validation-error"
+    detail = str(error.detail) if error.detail else REGISTRY[slug].title
+    return Problem(slug, detail, headers=error.headers or None)
+
+
+def handle_problem(request: Request[Any, Any, Any], error: Problem) -> Response[Any]:
+    return problem_response(error, request)
+
+
+def handle_domain(request: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
+    return problem_response(from_domain(error), request)
+
+
+def handle_application(request: Request[Any, Any, Any], error: ApplicationError) -> Response[Any]:
+    return problem_response(from_application(error), request)
+
+
+def handle_http(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    if isinstance(error, ValidationException):
+        return problem_response(from_validation(error), request)
+    if error.status_code == 400 and str(error.detail).startswith("JSON is malformed"):
+        return problem_response(Problem("malformed-json", str(error.detail)), request)
+    return problem_response(from_http(error), request)
+
+
+def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    """A bug or an outage: logged with its trace, answered without one."""
+    correlation = correlation_of(request)
+    log.exception("unhandled error (correlation id %s)", correlation)
+    return problem_response(
+        Problem(
+            "internal-error",
+            "the request failed on our side; quote the correlation id when reporting it",
+        ),
+        request,
+    )
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    Problem: handle_problem,
+    DomainError: handle_domain,
+    ApplicationError: handle_application,
+    HTTPException: handle_http,
+    Exception: handle_unexpected,
+}

@@ -1,0 +1,174 @@
+"""Building blocks every route module uses: permissions on routes, the documented error
+responses, request value types (decimal strings, months, ids) and response value types.
+
+A route states its permission with `opt=permission("invoices:approve")`; `documented(...)`
+lists the problem responses it can answer so the OpenAPI document (and schemathesis) know them.
+Request bodies are `Struct`s with `forbid_unknown_fields=True`: nobody can mass-assign `state`,
+`cost_rate` or ids the server owns. Amounts travel as decimal strings, never JSON numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+import msgspec
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
+from litestar.params import Parameter
+
+from domain.errors import DomainError
+from domain.money import Money
+from domain.period import Period
+from entrypoints.http.problems import PROBLEM_MEDIA_TYPE, REGISTRY, Problem, ProblemBody
+
+PUBLIC = "public"
+
+DecimalString = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^-?[0-9]{1,15}(\.[0-9]{1,10})?$",
+        description='A decimal number as a string (never a JSON number), e.g. "1250.00".',
+        examples=["1250.00"],
+    ),
+]
+Month = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+        description="A calendar month, YYYY-MM.",
+        examples=["2026-03"],
+    ),
+]
+CurrencyCode = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code", examples=["EUR"])
+]
+Id = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$",
+        description="An identifier: letters, digits and . _ : - (at most 100 characters).",
+        examples=["acme"],
+    ),
+]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+Limit = Annotated[
+    int | None,
+    Parameter(
+        query="limit",
+        ge=1,
+        le=200,
+        required=False,
+        description="Page size (at most 200; default 50).",
+        examples=[Example(summary="a page of 50", value=50)],
+    ),
+]
+Cursor = Annotated[
+    str | None,
+    Parameter(
+        query="cursor",
+        required=False,
+        max_length=20,
+        description="The `next_cursor` of the previous page.",
+        examples=[Example(summary="the second page", value="o50")],
+    ),
+]
+IdempotencyKey = Annotated[
+    str,
+    Parameter(
+        header="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]{1,255}$",
+        description=(
+            "Required on every state-changing POST. The same key with the same body replays "
+            "the stored response; with another body it is refused (422); while the first "
+            "request runs, 409."
+        ),
+        examples=[Example(summary="a client-chosen key", value="5f0c6c2e-approve-INV-1")],
+    ),
+]
+
+
+def permission(name: str) -> dict[str, Any]:
+    """The route's `opt`: the permission the guard checks."""
+    return {"permission": name}
+
+
+def _spec(slug: str) -> ResponseSpec:
+    kind = REGISTRY[slug]
+    return ResponseSpec(
+        data_container=ProblemBody,
+        description=kind.title,
+        media_type=PROBLEM_MEDIA_TYPE,
+        generate_examples=False,
+        examples=[
+            Example(
+                summary=kind.title,
+                value={
+                    "type": kind.uri,
+                    "title": kind.title,
+                    "status": kind.status,
+                    "detail": kind.title,
+                },
+            )
+        ],
+    )
+
+
+_COMMON = ("validation-error", "unauthenticated", "forbidden", "rate-limited", "internal-error")
+
+
+def documented(*slugs: str, public: bool = False) -> dict[int, ResponseSpec]:
+    """The problem responses of a route: the common ones plus `slugs` (one spec per status)."""
+    chosen: dict[int, ResponseSpec] = {}
+    common = ("validation-error", "rate-limited", "internal-error") if public else _COMMON
+    for slug in (*common, *slugs):
+        chosen.setdefault(REGISTRY[slug].status, _spec(slug))
+    return chosen
+
+
+WRITE_PROBLEMS = (
+    "not-found",
+    "invalid-state",
+    "idempotency-key-reused",
+    "payload-too-large",
+)
+
+
+def to_decimal(value: str, pointer: str) -> Decimal:
+    try:
+        return Decimal(value)
+    except ArithmeticError:  # pragma: no cover - the pattern admits only decimals
+        raise Problem("validation-error", f"{value!r} is not a decimal number") from None
+
+
+def to_money(amount: str, currency: str, pointer: str = "") -> Money:
+    try:
+        return Money.of(amount, currency)
+    except DomainError as error:
+        raise Problem("business-rule", str(error)) from None
+
+
+def to_period(month: str) -> Period:
+    return Period.parse_month(month)
+
+
+class MoneyOut(msgspec.Struct):
+    amount: str
+    currency: str
+
+
+def money_out(value: Money) -> MoneyOut:
+    return MoneyOut(str(value.amount), value.currency.code)
+
+
+class PeriodOut(msgspec.Struct):
+    start: date
+    end: date
+
+
+def period_out(value: Period) -> PeriodOut:
+    return PeriodOut(value.start, value.end)

@@ -1,0 +1,405 @@
+"""Invoices: list, read, approve (maker-checker), issue, discard, payments and disputes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.openapi.spec import Example
+from litestar.params import Body, Parameter
+
+from application import commands as c
+from application.context import RequestContext
+from domain.ids import InvoiceId, PaymentId
+from domain.invoice import Invoice
+from entrypoints.http.problems import Problem
+from entrypoints.http.routes.common import (
+    WRITE_PROBLEMS,
+    Cursor,
+    DecimalString,
+    Id,
+    IdempotencyKey,
+    Limit,
+    MoneyOut,
+    PeriodOut,
+    Text,
+    documented,
+    money_out,
+    period_out,
+    permission,
+    to_money,
+)
+from entrypoints.http.runtime import (
+    Page,
+    context_of,
+    execute,
+    paginate,
+    principal_of,
+    services_of,
+)
+
+InvoicePath = Annotated[
+    str,
+    Parameter(
+        description="The invoice id (not its number).",
+        examples=[Example(summary="an invoice", value="INV-000001")],
+    ),
+]
+
+
+class InvoiceLineOut(msgspec.Struct):
+    line_no: int
+    obligation_id: str
+    kind: str
+    description: str
+    quantity: str
+    unit_price: MoneyOut
+    amount: MoneyOut
+    tax_code: str
+    sources: list[str]
+    credits_line: int | None = None
+
+
+class TaxLineOut(msgspec.Struct):
+    tax_code: str
+    base: MoneyOut
+    tax: MoneyOut
+
+
+class InvoiceOut(msgspec.Struct):
+    invoice_id: str
+    kind: str
+    state: str
+    customer_id: str
+    contract_id: str
+    legal_entity_id: str
+    currency: str
+    period: PeriodOut
+    net: MoneyOut
+    tax: MoneyOut
+    gross: MoneyOut
+    outstanding: MoneyOut
+    paid: MoneyOut
+    credited: MoneyOut
+    refund_due: MoneyOut
+    created_by: str
+    approved_by: str | None
+    number: str | None
+    issue_date: date | None
+    references: str | None
+    dispute_reason: str | None
+    lines: list[InvoiceLineOut]
+
+
+class InvoiceSummary(msgspec.Struct):
+    invoice_id: str
+    kind: str
+    state: str
+    customer_id: str
+    contract_id: str
+    number: str | None
+    issue_date: date | None
+    gross: MoneyOut
+    outstanding: MoneyOut
+
+
+def invoice_out(invoice: Invoice) -> InvoiceOut:
+    totals = invoice.totals
+    return InvoiceOut(
+        invoice_id=invoice.invoice_id,
+        kind=invoice.kind.value,
+        state=invoice.state.value,
+        customer_id=invoice.customer_id,
+        contract_id=invoice.contract_id,
+        legal_entity_id=invoice.legal_entity_id,
+        currency=invoice.currency.code,
+        period=period_out(invoice.period),
+        net=money_out(totals.net),
+        tax=money_out(totals.tax),
+        gross=money_out(totals.gross),
+        outstanding=money_out(invoice.outstanding),
+        paid=money_out(invoice.amount_paid),
+        credited=money_out(invoice.amount_credited),
+        refund_due=money_out(invoice.refund_due),
+        created_by=invoice.created_by,
+        approved_by=invoice.approved_by,
+        number=invoice.number,
+        issue_date=invoice.issue_date,
+        references=invoice.references,
+        dispute_reason=invoice.dispute_reason,
+        lines=[
+            InvoiceLineOut(
+                line_no=line.line_no,
+                obligation_id=line.obligation_id,
+                kind=line.kind.value,
+                description=line.description,
+                quantity=str(line.quantity),
+                unit_price=money_out(line.unit_price),
+                amount=money_out(line.amount),
+                tax_code=line.tax_code,
+                sources=[str(a.source) for a in line.allocations],
+                credits_line=line.credits_line,
+            )
+            for line in invoice.lines
+        ],
+    )
+
+
+def invoice_summary(invoice: Invoice) -> InvoiceSummary:
+    return InvoiceSummary(
+        invoice_id=invoice.invoice_id,
+        kind=invoice.kind.value,
+        state=invoice.state.value,
+        customer_id=invoice.customer_id,
+        contract_id=invoice.contract_id,
+        number=invoice.number,
+        issue_date=invoice.issue_date,
+        gross=money_out(invoice.totals.gross),
+        outstanding=money_out(invoice.outstanding),
+    )
+
+
+def _visible(request: Request[Any, Any, Any], invoice_id: str) -> Invoice:
+    """The invoice, or 404 when it does not exist or belongs to another client's customer."""
+    services = services_of(request)
+    with services.reader(context_of(request)) as uow:
+        invoice = uow.invoices.find(invoice_id)
+    if invoice is None or not principal_of(request).sees(invoice.customer_id):
+        raise Problem("not-found", f"there is no invoice {invoice_id}")
+    return invoice
+
+
+@get(
+    "/invoices",
+    opt=permission("invoices:read"),
+    tags=["invoices"],
+    summary="List invoices (a client viewer sees its customer's only)",
+    responses=documented(),
+    sync_to_thread=True,
+)
+def list_invoices(
+    request: Request[Any, Any, Any],
+    limit: Limit = None,
+    cursor: Cursor = None,
+    state_filter: Annotated[
+        str | None,
+        Parameter(
+            query="state",
+            required=False,
+            max_length=20,
+            examples=[Example(summary="issued invoices", value="issued")],
+        ),
+    ] = None,
+    customer_id: Annotated[
+        str | None,
+        Parameter(
+            query="customer_id",
+            required=False,
+            max_length=100,
+            examples=[Example(summary="one customer", value="acme")],
+        ),
+    ] = None,
+) -> Page[InvoiceSummary]:
+    services = services_of(request)
+    principal = principal_of(request)
+    with services.reader(context_of(request)) as uow:
+        invoices = uow.invoices.all()
+    chosen = sorted(
+        (
+            i
+            for i in invoices
+            if principal.sees(i.customer_id)
+            and (state_filter is None or i.state.value == state_filter)
+            and (customer_id is None or i.customer_id == customer_id)
+        ),
+        key=lambda i: i.invoice_id,
+    )
+    page = paginate(chosen, limit, cursor, services.limits)
+    return Page([invoice_summary(i) for i in page.items], page.next_cursor)
+
+
+@get(
+    "/invoices/{invoice_id:str}",
+    opt=permission("invoices:read"),
+    tags=["invoices"],
+    summary="One invoice with its lines and the sources each line billed",
+    responses=documented("not-found"),
+    sync_to_thread=True,
+)
+def get_invoice(request: Request[Any, Any, Any], invoice_id: InvoicePath) -> InvoiceOut:
+    return invoice_out(_visible(request, invoice_id))
+
+
+def _act(
+    request: Request[Any, Any, Any], invoice_id: str, body: object, command: object
+) -> Response[InvoiceOut]:
+    """Run an invoice command and answer with the invoice as it now stands."""
+    _visible(request, invoice_id)
+    services = services_of(request)
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        services.bus.handle(command, ctx)
+        with services.reader(ctx) as uow:
+            return 200, invoice_out(uow.invoices.get(invoice_id))
+
+    return execute(request, body, run)
+
+
+class Reason(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Text
+
+
+class IssueBody(msgspec.Struct, forbid_unknown_fields=True):
+    issue_date: date
+
+
+class PaymentBody(msgspec.Struct, forbid_unknown_fields=True):
+    payment_id: Id
+    amount: DecimalString
+    currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
+    received_on: date
+
+
+class ResolutionBody(msgspec.Struct, forbid_unknown_fields=True):
+    resolution: Text
+
+
+def _example(summary: str, value: dict[str, Any]) -> Any:
+    return Body(examples=[Example(summary=summary, value=value)])
+
+
+@post(
+    "/invoices/{invoice_id:str}/approve",
+    opt=permission("invoices:approve"),
+    tags=["invoices"],
+    summary="Approve a draft (maker-checker: not by whoever created it)",
+    responses=documented(*WRITE_PROBLEMS, "maker-checker", "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def approve_invoice(
+    request: Request[Any, Any, Any], invoice_id: InvoicePath, idempotency_key: IdempotencyKey
+) -> Response[InvoiceOut]:
+    return _act(request, invoice_id, None, c.ApproveInvoice(InvoiceId(invoice_id)))
+
+
+@post(
+    "/invoices/{invoice_id:str}/discard",
+    opt=permission("invoices:write"),
+    tags=["invoices"],
+    summary="Discard a draft; its sources become billable again",
+    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def discard_invoice(
+    request: Request[Any, Any, Any],
+    invoice_id: InvoicePath,
+    idempotency_key: IdempotencyKey,
+    data: Annotated[Reason, _example("a wrong rate", {"reason": "wrong rate card"})],
+) -> Response[InvoiceOut]:
+    return _act(request, invoice_id, data, c.DiscardInvoice(InvoiceId(invoice_id), data.reason))
+
+
+@post(
+    "/invoices/{invoice_id:str}/issue",
+    opt=permission("invoices:issue"),
+    tags=["invoices"],
+    summary="Number, post and hand over an approved invoice",
+    responses=documented(*WRITE_PROBLEMS, "period-closed", "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def issue_invoice(
+    request: Request[Any, Any, Any],
+    invoice_id: InvoicePath,
+    idempotency_key: IdempotencyKey,
+    data: Annotated[IssueBody, _example("issue today", {"issue_date": "2026-04-01"})],
+) -> Response[InvoiceOut]:
+    return _act(request, invoice_id, data, c.IssueInvoice(InvoiceId(invoice_id), data.issue_date))
+
+
+@post(
+    "/invoices/{invoice_id:str}/payments",
+    opt=permission("payments:write"),
+    tags=["invoices"],
+    summary="Record a payment received (partial payments allowed; never beyond what is owed)",
+    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def record_payment(
+    request: Request[Any, Any, Any],
+    invoice_id: InvoicePath,
+    idempotency_key: IdempotencyKey,
+    data: Annotated[
+        PaymentBody,
+        _example(
+            "a partial payment",
+            {
+                "payment_id": "PAY-1",
+                "amount": "500.00",
+                "currency": "EUR",
+                "received_on": "2026-04-20",
+            },
+        ),
+    ],
+) -> Response[InvoiceOut]:
+    amount = to_money(data.amount, data.currency)
+    command = c.RecordPayment(
+        InvoiceId(invoice_id), PaymentId(data.payment_id), amount, data.received_on
+    )
+    return _act(request, invoice_id, data, command)
+
+
+@post(
+    "/invoices/{invoice_id:str}/dispute",
+    opt=permission("disputes:write"),
+    tags=["invoices"],
+    summary="Open a dispute on an issued invoice",
+    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def open_dispute(
+    request: Request[Any, Any, Any],
+    invoice_id: InvoicePath,
+    idempotency_key: IdempotencyKey,
+    data: Annotated[Reason, _example("hours disputed", {"reason": "March hours disputed"})],
+) -> Response[InvoiceOut]:
+    return _act(request, invoice_id, data, c.OpenDispute(InvoiceId(invoice_id), data.reason))
+
+
+@post(
+    "/invoices/{invoice_id:str}/resolve",
+    opt=permission("disputes:write"),
+    tags=["invoices"],
+    summary="Resolve a dispute (a credit memo, if any, is drafted separately)",
+    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def resolve_dispute(
+    request: Request[Any, Any, Any],
+    invoice_id: InvoicePath,
+    idempotency_key: IdempotencyKey,
+    data: Annotated[
+        ResolutionBody, _example("settled", {"resolution": "credit 4 hours, rest upheld"})
+    ],
+) -> Response[InvoiceOut]:
+    command = c.ResolveDispute(InvoiceId(invoice_id), data.resolution)
+    return _act(request, invoice_id, data, command)
+
+
+ROUTES = [
+    list_invoices,
+    get_invoice,
+    approve_invoice,
+    discard_invoice,
+    issue_invoice,
+    record_payment,
+    open_dispute,
+    resolve_dispute,
+]

@@ -1,0 +1,72 @@
+"""Health, readiness and Prometheus metrics: open to the platform, no credential needed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from application.context import RequestContext
+from entrypoints.http.correlation import correlation_id_for
+from entrypoints.http.routes.common import PUBLIC, documented, permission
+from entrypoints.http.runtime import services_of
+
+
+class Health(msgspec.Struct):
+    status: str
+
+
+class Readiness(msgspec.Struct):
+    status: str
+    database: str
+
+
+@get(
+    "/health",
+    opt=permission(PUBLIC),
+    tags=["operations"],
+    summary="Liveness: the process answers",
+    responses=documented(public=True),
+    security=[],
+)
+async def health() -> Health:
+    return Health("ok")
+
+
+@get(
+    "/ready",
+    opt=permission(PUBLIC),
+    tags=["operations"],
+    summary="Readiness: the database answers",
+    responses=documented(public=True),
+    security=[],
+    sync_to_thread=True,
+)
+def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
+    services = services_of(request)
+    ctx = RequestContext("readiness-probe", correlation_id_for(request.scope))
+    try:
+        with services.reader(ctx) as uow:
+            uow.periods.all()
+    except Exception:
+        return Response(Readiness("unavailable", "unreachable"), status_code=503)
+    return Response(Readiness("ready", "ok"))
+
+
+@get(
+    "/metrics",
+    opt=permission(PUBLIC),
+    tags=["operations"],
+    summary="Prometheus metrics (text exposition format)",
+    media_type=CONTENT_TYPE_LATEST,
+    responses=documented(public=True),
+    security=[],
+)
+async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    registry = request.app.state["metrics"].registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+ROUTES = [health, ready, metrics]

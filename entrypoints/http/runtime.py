@@ -1,0 +1,170 @@
+"""What every route shares: the services it runs on, the caller, and the way a state-changing
+request is executed under its `Idempotency-Key`.
+
+`execute()` is the one path for POSTs that change money-relevant state:
+
+1. the key is required and must be 1-255 visible ASCII characters (else 400, nothing stored);
+2. the key is claimed for (principal, key) with the request's fingerprint (method, path and the
+   canonical JSON of the validated body) in its own transaction: a completed claim replays
+   the stored status and body (`Idempotent-Replayed: true`), a different fingerprint is 422, a
+   running one 409;
+3. the command runs through the message bus;
+4. a refusal before any state change (a domain or application error) abandons the claim, so a
+   corrected retry with the same key works; success stores the response with the key.
+
+A process that dies between 3 and 4 leaves the claim in progress; after
+`application.idempotency.STALE_AFTER` a retry takes it over and runs the command again, which
+the commands tolerate (ADR 0018).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+import attrs
+import msgspec
+from litestar import Request, Response
+
+from application import idempotency
+from application.context import RequestContext
+from application.messagebus import MessageBus
+from application.ports import Clock
+from entrypoints.bootstrap import Reader
+from entrypoints.http.correlation import correlation_id_for
+from entrypoints.http.problems import Problem
+from entrypoints.http.security import Principal
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+JSON = "application/json"
+T = TypeVar("T")
+
+
+@attrs.frozen
+class Limits:
+    """Documented maxima (docs/http-api.md)."""
+
+    max_body_bytes: int = 1_048_576
+    max_batch_items: int = 1_000
+    max_page_size: int = 200
+    default_page_size: int = 50
+    rate_limit: int = 1_200
+    rate_window_seconds: int = 60
+
+
+@attrs.frozen
+class Services:
+    """What the routes run on; built once by the composition root."""
+
+    bus: MessageBus
+    reader: Reader
+    clock: Clock
+    limits: Limits = Limits()
+
+
+def principal_of(request: Request[Any, Any, Any]) -> Principal:
+    user = request.scope.get("user")
+    if not isinstance(user, Principal):  # pragma: no cover - the auth middleware always sets it
+        raise Problem("unauthenticated", "authentication is required")
+    return user
+
+
+def context_of(request: Request[Any, Any, Any]) -> RequestContext:
+    principal = principal_of(request)
+    return RequestContext(principal.id, correlation_id_for(request.scope), principal.roles)
+
+
+def services_of(request: Request[Any, Any, Any]) -> Services:
+    services: Services = request.app.state["services"]
+    return services
+
+
+def encode(value: object) -> bytes:
+    """JSON the way every response is written: decimals and dates as strings."""
+    return msgspec.json.encode(value)
+
+
+def execute(
+    request: Request[Any, Any, Any],
+    body: object,
+    run: Callable[[RequestContext], tuple[int, object]],
+) -> Response[Any]:
+    """Run a state-changing request exactly once per `Idempotency-Key` (see the module doc)."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        raise Problem(
+            "idempotency-key-missing", f"send an {IDEMPOTENCY_HEADER} header with this request"
+        )
+    if not _KEY.match(key):
+        raise Problem(
+            "idempotency-key-malformed",
+            f"the {IDEMPOTENCY_HEADER} must be 1 to 255 visible ASCII characters",
+        )
+    services = services_of(request)
+    ctx = context_of(request)
+    principal = ctx.actor
+    canonical = msgspec.to_builtins(body) if body is not None else None
+    fingerprint = idempotency.fingerprint(request.method, request.url.path, canonical)
+    with services.bus.deps.uow(ctx) as uow:
+        stored = idempotency.begin(uow, principal, key, fingerprint, services.clock.now())
+        uow.commit()
+    if stored is not None:
+        return Response(
+            content=(stored.response_body or "").encode(),
+            status_code=stored.response_status or 200,
+            media_type=JSON,
+            headers={"Idempotent-Replayed": "true"},
+        )
+    try:
+        status, payload = run(ctx)
+    except Exception:
+        # Refused (domain or application error) or failed before the command committed:
+        # nothing is stored, so a corrected retry with the same key works.
+        _abandon(services, ctx, key)
+        raise
+    content = encode(payload)
+    with services.bus.deps.uow(ctx) as uow:
+        idempotency.complete(uow, principal, key, status, content.decode())
+        uow.commit()
+    return Response(content=content, status_code=status, media_type=JSON)
+
+
+def _abandon(services: Services, ctx: RequestContext, key: str) -> None:
+    with services.bus.deps.uow(ctx) as uow:
+        idempotency.abandon(uow, ctx.actor, key)
+        uow.commit()
+
+
+class Page(msgspec.Struct, Generic[T]):
+    """One page of a list; `next_cursor` is null on the last page."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def paginate(items: list[T], limit: int | None, cursor: str | None, limits: Limits) -> Page[T]:
+    """Offset pages behind an opaque cursor; the page size is capped at `limits.max_page_size`."""
+    size = limit if limit is not None else limits.default_page_size
+    if size < 1 or size > limits.max_page_size:
+        raise Problem(
+            "validation-error",
+            f"limit must be between 1 and {limits.max_page_size}",
+        )
+    start = _offset(cursor)
+    chunk = items[start : start + size]
+    following = start + size
+    return Page(chunk, _cursor(following) if following < len(items) else None)
+
+
+def _cursor(offset: int) -> str:
+    return f"o{offset}"
+
+
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    if not re.fullmatch(r"o\d{1,9}", cursor):
+        raise Problem("validation-error", "the cursor is not one this API returned")
+    return int(cursor[1:])
