@@ -27,6 +27,8 @@ from application.records import (
     DeliveryState,
     ExceptionState,
     IdempotencyRecord,
+    InboxMessage,
+    InboxState,
     IntegrationException,
     OutboxEvent,
 )
@@ -66,6 +68,7 @@ class _Data:
     exceptions: dict[str, IntegrationException] = attrs.field(factory=dict)
     audit: list[AuditRecord] = attrs.field(factory=list)
     sequences: dict[str, int] = attrs.field(factory=lambda: defaultdict(int))
+    inbox: dict[tuple[str, str], InboxMessage] = attrs.field(factory=dict)
 
 
 class InMemoryStore:
@@ -274,6 +277,75 @@ class _Outbox:
     def pending(self, limit: int) -> list[OutboxEvent]:
         return [e for e in self._data.outbox if e.state is DeliveryState.PENDING][:limit]
 
+    def claim(self, worker: str, now: datetime, limit: int) -> list[OutboxEvent]:
+        held_back: set[tuple[str, str]] = set()
+        claimed: list[OutboxEvent] = []
+        for event in self._data.outbox:  # commit order
+            if len(claimed) >= limit:
+                break
+            if not event.undelivered:
+                continue
+            aggregate = (event.aggregate_type, event.aggregate_id)
+            if aggregate in held_back:
+                continue
+            held_back.add(aggregate)  # whatever its state, it holds back the later ones
+            if event.due(now):
+                event.claimed(worker, now)
+                claimed.append(attrs.evolve(event))
+        return claimed
+
+    def _held_by(self, worker: str, event_id: str) -> OutboxEvent | None:
+        event = self._by_id().get(event_id)
+        if event is None or event.state is not DeliveryState.IN_FLIGHT:
+            return None
+        return event if event.claimed_by == worker else None
+
+    def mark_delivered(self, worker: str, event_ids: Sequence[str]) -> int:
+        held = [e for i in event_ids if (e := self._held_by(worker, i)) is not None]
+        for event in held:
+            event.delivered()
+        return len(held)
+
+    def mark_failed(
+        self, worker: str, event_id: str, error: str, now: datetime
+    ) -> OutboxEvent | None:
+        event = self._held_by(worker, event_id)
+        if event is None:
+            return None
+        event.delivery_failed(error, now)
+        return attrs.evolve(event)
+
+    def reap(self, stale_before: datetime) -> int:
+        stale = [
+            e
+            for e in self._data.outbox
+            if e.state is DeliveryState.IN_FLIGHT
+            and e.claimed_at is not None
+            and e.claimed_at < stale_before
+        ]
+        for event in stale:
+            event.reaped()
+        return len(stale)
+
+    def get(self, event_id: str) -> OutboxEvent:
+        event = self._by_id().get(event_id)
+        if event is None:
+            raise NotFoundError(f"no outbox event {event_id}")
+        return attrs.evolve(event)
+
+    def in_state(self, state: DeliveryState, limit: int) -> list[OutboxEvent]:
+        return [attrs.evolve(e) for e in self._data.outbox if e.state is state][:limit]
+
+    def save(self, event: OutboxEvent) -> None:
+        for index, stored in enumerate(self._data.outbox):
+            if stored.event_id == event.event_id:
+                self._data.outbox[index] = attrs.evolve(event)
+                return
+        raise NotFoundError(f"no outbox event {event.event_id}")
+
+    def _by_id(self) -> dict[str, OutboxEvent]:
+        return {e.event_id: e for e in self._data.outbox}
+
 
 class _Exceptions:
     def __init__(self, data: _Data) -> None:
@@ -314,6 +386,31 @@ class _Audit:
 
     def all(self) -> list[AuditRecord]:
         return list(self._data.audit)
+
+
+class _Inbox:
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    def find(self, source: str, message_id: str) -> InboxMessage | None:
+        return self._data.inbox.get((source, message_id))
+
+    def add(self, message: InboxMessage) -> None:
+        key = (message.source, message.message_id)
+        if key in self._data.inbox:
+            raise ConflictError(f"{message.subject} is already stored")
+        self._data.inbox[key] = message
+
+    def save(self, message: InboxMessage) -> None:
+        self._data.inbox[(message.source, message.message_id)] = message
+
+    def received_before(self, cutoff: datetime, limit: int) -> list[InboxMessage]:
+        waiting = [
+            m
+            for m in self._data.inbox.values()
+            if m.state is InboxState.RECEIVED and m.received_at < cutoff
+        ]
+        return sorted(waiting, key=lambda m: (m.received_at, m.source, m.message_id))[:limit]
 
 
 class _Sequences:
@@ -373,6 +470,7 @@ class InMemoryUnitOfWork:
         self.exceptions = _Exceptions(data)
         self.audit = _Audit(data)
         self.sequences = _Sequences(data)
+        self.inbox = _Inbox(data)
         return self
 
     def __exit__(
@@ -557,3 +655,23 @@ class FakeErpReceivables:
 
     def posted_invoices(self, period: Period) -> list[tuple[str, Money]]:
         return [(number, gross) for number, day, gross in self.rows if period.contains(day)]
+
+
+class FakeEventPublisher(_Flaky):
+    """Subscribers of outbound events: every delivery in order (repeats kept, since delivery is
+    at least once), and the aggregates whose events it refuses for now."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.received: list[OutboxEvent] = []
+        self.refusing: set[str] = set()
+
+    def publish(self, event: OutboxEvent) -> None:
+        self._call("the webhook subscriber")
+        if event.aggregate_id in self.refusing:
+            raise DownstreamUnavailableError(f"the subscriber refused {event.aggregate_id}")
+        self.received.append(event)
+
+    @property
+    def ids(self) -> list[str]:
+        return [e.event_id for e in self.received]

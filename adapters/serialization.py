@@ -513,6 +513,34 @@ def _no_constant(name: str) -> Any:
     raise SerializationError([("$", f"{name} is not a number")])
 
 
+class TermsRuleError(SerializationError):
+    """Obligation terms that are well-formed but break a rule of their billing model
+    (percentages not summing to 100, a negative fee, an unknown currency, ...)."""
+
+
+_OBLIGATIONS_IN: Final = _obligation_hooks(CONVERTER)[0]
+
+
+def structure_obligations(data: object) -> tuple[Any, ...]:
+    """A contract version's obligations from plain data, `[{"model": <registered name>,
+    **terms fields}, ...]`, strictly; the paths of the errors start at the list (`$[0].fee`).
+    `TermsRuleError` when every problem is a broken business rule, not a malformed field."""
+    try:
+        obligations: tuple[Any, ...] = _OBLIGATIONS_IN(data, tuple)
+    except Exception as error:
+        kind = TermsRuleError if _rules_only(error) else SerializationError
+        raise kind(_problems(error, "$")) from error
+    return obligations
+
+
+def _rules_only(error: BaseException) -> bool:
+    if isinstance(error, DomainError):
+        return True
+    if isinstance(error, ClassValidationError | IterableValidationError):
+        return all(_rules_only(sub) for sub in error.exceptions)
+    return False
+
+
 def from_json(text: str | bytes, cls: type[T]) -> T:
     """Parse JSON (no duplicate keys, no NaN/Infinity) and structure it strictly."""
     try:

@@ -6,7 +6,7 @@ the request context (actor, correlation id) travels beside it, not inside it.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -91,8 +91,26 @@ class CreateRateCard(Command):
 
 @attrs.frozen
 class PublishRateCardVersion(Command):
+    """Publish a version directly, without a checker: for data loads and tests only."""
+
     rate_card_id: RateCardId
     version: RateCardVersion
+
+
+@attrs.frozen
+class ProposeRateCardVersion(Command):
+    """The maker's half of a rate-card change: the version waits for another's approval."""
+
+    rate_card_id: RateCardId
+    version: RateCardVersion
+
+
+@attrs.frozen
+class ApproveRateCardVersion(Command):
+    """The checker's half: publish a proposed version (never by whoever proposed it)."""
+
+    rate_card_id: RateCardId
+    version_number: int
 
 
 @attrs.frozen
@@ -100,6 +118,40 @@ class SetUpEngagement(Command):
     """Provision the engagement in the downstream systems; replayable without duplicates."""
 
     engagement_id: EngagementId
+
+
+@attrs.frozen
+class SuspendEngagement(Command):
+    """Pause an active engagement (no time accepted) for a stated reason."""
+
+    engagement_id: EngagementId
+    reason: str
+
+
+@attrs.frozen
+class ResumeEngagement(Command):
+    engagement_id: EngagementId
+
+
+@attrs.frozen
+class StartClosingEngagement(Command):
+    """No new time from the close date on; final billing and revenue follow."""
+
+    engagement_id: EngagementId
+    close_date: date
+
+
+@attrs.frozen
+class CloseEngagement(Command):
+    engagement_id: EngagementId
+
+
+@attrs.frozen
+class CancelEngagement(Command):
+    """Drop a deal whose setup has not started, for a stated reason."""
+
+    engagement_id: EngagementId
+    reason: str
 
 
 @attrs.frozen
@@ -267,6 +319,19 @@ class HandOverInvoice(Command):
 
 
 @attrs.frozen
+class ConfirmInvoicePosted(Command):
+    """ERP: an issued invoice was posted to receivables. It completes the hand-over (an open
+    hand-over failure is resolved: the invoice got there) and is refused when what was posted
+    is not what was issued (another number or gross)."""
+
+    invoice_id: InvoiceId
+    invoice_number: str
+    gross: Money
+    posted_on: date
+    erp_reference: str
+
+
+@attrs.frozen
 class RecordPayment(Command):
     invoice_id: InvoiceId
     payment_id: PaymentId
@@ -343,6 +408,33 @@ class ReplayException(Command):
     """Reprocess what an integration exception kept, after someone fixed the cause."""
 
     exception_id: str
+
+
+@attrs.frozen
+class ReceiveInboxMessage(Command):
+    """An inbound webhook whose signature verified: store it raw, then process it."""
+
+    source: str
+    message_id: str
+    event_type: str
+    body: str
+
+
+@attrs.frozen
+class ProcessInboxMessage(Command):
+    """Translate a stored inbound message into commands and run them (also its replay)."""
+
+    source: str
+    message_id: str
+
+
+@attrs.frozen
+class ProcessWaitingInboxMessages(Command):
+    """Background job: process messages still `received` since before the cutoff (their
+    processing never finished, e.g. the process died after storing them)."""
+
+    received_before: datetime
+    limit: int = 100
 
 
 @attrs.frozen

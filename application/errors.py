@@ -6,6 +6,7 @@ Domain rules raise `domain.errors.DomainError`; these cover the rest. Each carri
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 
@@ -53,3 +54,42 @@ class OwnershipError(ApplicationError):
     """A system tried to change a field another system owns."""
 
     code = "not_the_owner"
+
+
+class PayloadError(ApplicationError):
+    """An inbound message does not say what its documented format requires.
+
+    `problems` names every bad field as (JSON pointer into the message body, detail), so the
+    sender can fix all of them at once; the pointer `""` is the body itself.
+    """
+
+    code = "invalid_payload"
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(f"{pointer or '/'}: {detail}" for pointer, detail in problems))
+
+
+class MalformedJsonError(PayloadError):
+    """The body is not one JSON document (not UTF-8, bad syntax, repeated keys, NaN)."""
+
+    code = "malformed_json"
+
+
+class UnknownEventTypeError(PayloadError):
+    """The source sends no event of this type (or another system owns what it describes)."""
+
+    code = "unknown_event_type"
+
+
+class ItemsRejectedError(ApplicationError):
+    """Some items of an inbound batch were refused, each with its reason code; the accepted
+    ones are recorded, and a replay retries the refused ones."""
+
+    code = "items_rejected"
+
+
+class PostingMismatchError(ConflictError):
+    """The ERP reports a posting that does not match the invoice Throughline issued."""
+
+    code = "posting_mismatch"

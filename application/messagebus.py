@@ -19,6 +19,7 @@ from application.ports import (
     LedgerPosting,
     ProjectProvisioning,
     PsaTimeExport,
+    WebhookTranslator,
 )
 from application.unit_of_work import UnitOfWork
 
@@ -44,6 +45,7 @@ class Dependencies:
     crm: CrmFeedback
     psa_time: PsaTimeExport
     erp_receivables: ErpReceivables
+    webhooks: WebhookTranslator
 
 
 Handler = Callable[[Any, RequestContext, Dependencies], Any]

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
+from application.records import OutboxEvent
 from domain.contract import Contract
 from domain.ids import ContractId, CustomerId, EngagementId, LegalEntityId
 from domain.invoice import Invoice
@@ -101,8 +102,35 @@ class PsaTimeExport(Protocol):
         """(time entry id, approved hours) for work dated in the period; repeats kept."""
 
 
+class EventPublisher(Protocol):
+    """Where outbox events go: the subscribers of outbound webhooks, a broker, a test sink."""
+
+    def publish(self, event: OutboxEvent) -> None:
+        """Deliver one event to everyone who wants it, or raise `DownstreamUnavailableError`.
+
+        Delivery is at least once: the same event (same id) may come again after a crash or
+        a partial failure, so receivers deduplicate by the event id."""
+
+
 class ErpReceivables(Protocol):
     """The ERP's receivables, for reconciliation against the invoices we issued."""
 
     def posted_invoices(self, period: Period) -> Sequence[tuple[str, Money]]:
         """(invoice number, gross) for invoices posted with an issue date in the period."""
+
+
+class WebhookTranslator(Protocol):
+    """The per-source mappings of inbound webhooks to commands (the systems' JSON formats)."""
+
+    @property
+    def sources(self) -> frozenset[str]:
+        """The systems whose messages it can translate."""
+
+    def translate(
+        self, source: str, event_type: str, payload: Mapping[str, Any]
+    ) -> Sequence[object]:
+        """The commands one message asks for, in the order they must run.
+
+        `payload` is the envelope's `data` object. Raises `PayloadError` naming every bad
+        field by a JSON pointer into the whole message body (so they start with `/data`),
+        or `UnknownEventTypeError` when the source sends no such event."""

@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from application.errors import ConflictError
 from domain.lifecycle import LifecycleTable
 
 
@@ -41,6 +42,36 @@ class DeliveryState(Enum):
     DEAD = "dead"
 
 
+class DeliveryTrigger(Enum):
+    CLAIM = "claim"
+    DELIVER = "deliver"
+    FAIL = "fail"
+    GIVE_UP = "give_up"
+    REAP = "reap"
+    REPLAY = "replay"
+
+
+#: An outbox event's delivery lifecycle (ADR 0016). The SQL adapter moves whole batches with
+#: one statement each; these rows are the transitions those statements are allowed to make.
+DELIVERY_LIFECYCLE = LifecycleTable(
+    "outbox event",
+    DeliveryState,
+    DeliveryTrigger,
+    [
+        (
+            DeliveryTrigger.CLAIM,
+            [DeliveryState.PENDING, DeliveryState.FAILED],
+            DeliveryState.IN_FLIGHT,
+        ),
+        (DeliveryTrigger.DELIVER, DeliveryState.IN_FLIGHT, DeliveryState.DELIVERED),
+        (DeliveryTrigger.FAIL, DeliveryState.IN_FLIGHT, DeliveryState.FAILED),
+        (DeliveryTrigger.GIVE_UP, DeliveryState.IN_FLIGHT, DeliveryState.DEAD),
+        (DeliveryTrigger.REAP, DeliveryState.IN_FLIGHT, DeliveryState.PENDING),
+        (DeliveryTrigger.REPLAY, DeliveryState.DEAD, DeliveryState.PENDING),
+    ],
+)
+
+
 @attrs.define(slots=False, eq=False)
 class OutboxEvent:
     """An event to tell other systems, written in the transaction of the change it reports."""
@@ -58,6 +89,54 @@ class OutboxEvent:
     claimed_at: datetime | None = None
     last_error: str | None = None
     next_attempt_at: datetime | None = None
+
+    @property
+    def undelivered(self) -> bool:
+        """Still owed to someone: it holds back the later events of its aggregate."""
+        return self.state is not DeliveryState.DELIVERED
+
+    def due(self, now: datetime) -> bool:
+        """A relay may claim it: never tried, or failed and its next attempt has come."""
+        if self.state is DeliveryState.PENDING:
+            return True
+        return (
+            self.state is DeliveryState.FAILED
+            and self.next_attempt_at is not None
+            and self.next_attempt_at <= now
+        )
+
+    def _fire(self, trigger: DeliveryTrigger) -> None:
+        self.state = DELIVERY_LIFECYCLE.next_state(self.state, trigger)
+
+    def claimed(self, worker: str, now: datetime) -> None:
+        """A relay worker takes the event; a pending event never carries a next attempt."""
+        self._fire(DeliveryTrigger.CLAIM)
+        self.claimed_by, self.claimed_at, self.next_attempt_at = worker, now, None
+
+    def delivered(self) -> None:
+        self._fire(DeliveryTrigger.DELIVER)
+
+    def delivery_failed(self, error: str, now: datetime) -> None:
+        """Retry after 1 min, 5 min, 30 min and 2 h; the fifth failure makes it dead."""
+        self.attempts += 1
+        self.last_error = error
+        if self.attempts <= len(RETRY_SCHEDULE):
+            self._fire(DeliveryTrigger.FAIL)
+            self.next_attempt_at = now + RETRY_SCHEDULE[self.attempts - 1]
+        else:
+            self._fire(DeliveryTrigger.GIVE_UP)
+            self.next_attempt_at = None
+
+    def reaped(self) -> None:
+        """Its worker went silent: back to pending, for anyone to claim."""
+        self._fire(DeliveryTrigger.REAP)
+        self.claimed_by = self.claimed_at = self.next_attempt_at = None
+
+    def replayed(self) -> None:
+        """A person sends a dead event again: same id, pending, a fresh retry schedule."""
+        self._fire(DeliveryTrigger.REPLAY)
+        self.attempts = 0
+        self.claimed_by = self.claimed_at = self.next_attempt_at = None
 
 
 class ExceptionKind(Enum):
@@ -188,3 +267,56 @@ class AuditRecord:
     reason: str
     previous_hash: str
     hash: str
+
+
+class InboxState(Enum):
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    FAILED = "failed"
+
+
+@attrs.define(slots=False, eq=False)
+class InboxMessage:
+    """An inbound webhook exactly as it arrived, stored before anything acts on it.
+
+    Keyed by (source, message id): a second delivery of the same message finds it and changes
+    nothing. `body` is the raw text as received, so a replay reprocesses what the sender
+    signed, not a re-serialization of it. `steps_done` counts the commands of the message
+    that have committed, so a replay resumes at the first one that did not.
+    """
+
+    source: str
+    message_id: str
+    event_type: str
+    body: str
+    received_at: datetime
+    correlation_id: str
+    state: InboxState = InboxState.RECEIVED
+    attempts: int = 0
+    processed_at: datetime | None = None
+    last_error: str | None = None
+    exception_id: str | None = None
+    steps_done: int = 0
+
+    @property
+    def subject(self) -> str:
+        """How the audit trail and the exception queue name this message."""
+        return f"inbox:{self.source}:{self.message_id}"
+
+    def step_done(self) -> None:
+        """One more of the message's commands has committed."""
+        self.steps_done += 1
+
+    def processed(self, now: datetime) -> None:
+        """Every command of the message has committed; a processed message never runs again."""
+        if self.state is InboxState.PROCESSED:
+            raise ConflictError(f"{self.subject} was processed meanwhile")
+        self.state, self.processed_at, self.last_error = InboxState.PROCESSED, now, None
+        self.attempts += 1
+
+    def failed(self, error: str, exception_id: str) -> None:
+        """Processing stopped at a problem now on the exception queue."""
+        if self.state is InboxState.PROCESSED:
+            raise ConflictError(f"{self.subject} was processed meanwhile")
+        self.state, self.last_error, self.exception_id = InboxState.FAILED, error, exception_id
+        self.attempts += 1

@@ -13,7 +13,14 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
-from application.records import AuditRecord, IdempotencyRecord, IntegrationException, OutboxEvent
+from application.records import (
+    AuditRecord,
+    DeliveryState,
+    IdempotencyRecord,
+    InboxMessage,
+    IntegrationException,
+    OutboxEvent,
+)
 from domain.accounting_period import AccountingPeriod
 from domain.billing import BilledLedger, LedgerEntry
 from domain.contract import Contract
@@ -141,9 +148,44 @@ class IdempotencyStore(Protocol):
 
 
 class Outbox(Protocol):
+    """Events waiting to be told, in commit order, and their delivery state (ADR 0016).
+
+    Per-aggregate ordering: an event can be claimed only when no earlier event (lower
+    sequence) of the same aggregate type and id is undelivered (pending, in flight, failed
+    or dead). A dead event therefore holds back every later event of its aggregate until
+    someone replays it; other aggregates are not held back.
+    """
+
     def add(self, events: Sequence[OutboxEvent]) -> None: ...
 
     def pending(self, limit: int) -> list[OutboxEvent]: ...
+
+    def claim(self, worker: str, now: datetime, limit: int) -> list[OutboxEvent]:
+        """Up to `limit` due events (pending, or failed with their next attempt at or before
+        `now`) that head their aggregate, in commit order, moved to in flight for `worker`.
+        Two workers never claim the same event."""
+
+    def mark_delivered(self, worker: str, event_ids: Sequence[str]) -> int:
+        """The events `worker` still holds are delivered (one statement); how many were."""
+
+    def mark_failed(
+        self, worker: str, event_id: str, error: str, now: datetime
+    ) -> OutboxEvent | None:
+        """The delivery `worker` still holds failed: the next attempt per `RETRY_SCHEDULE`,
+        or dead; the event as it now is, or None when the claim was reaped meanwhile."""
+
+    def reap(self, stale_before: datetime) -> int:
+        """Events in flight since before the cutoff go back to pending; how many did."""
+
+    def get(self, event_id: str) -> OutboxEvent:
+        """The event, or `NotFoundError`."""
+
+    def in_state(self, state: DeliveryState, limit: int) -> list[OutboxEvent]:
+        """Events in one delivery state, in commit order (the dead-letter list)."""
+
+    def save(self, event: OutboxEvent) -> None:
+        """Write back the delivery state of an event read with `get` in this unit of work;
+        `ConflictError` when its state changed since."""
 
 
 class ExceptionQueue(Protocol):
@@ -156,6 +198,24 @@ class ExceptionQueue(Protocol):
     def all(self) -> list[IntegrationException]: ...
 
     def save(self, item: IntegrationException) -> None: ...
+
+
+class Inbox(Protocol):
+    """Inbound messages as received, keyed by (source, message id)."""
+
+    def find(self, source: str, message_id: str) -> InboxMessage | None: ...
+
+    def add(self, message: InboxMessage) -> None:
+        """Store a new message; `ConflictError` when one with its key is already stored
+        (a concurrent delivery of the same message got there first)."""
+
+    def save(self, message: InboxMessage) -> None:
+        """Write back a message read with `find` in this unit of work; `ConflictError` when
+        someone else changed it since."""
+
+    def received_before(self, cutoff: datetime, limit: int) -> list[InboxMessage]:
+        """Messages still `received` (never finished, e.g. after a crash) that arrived
+        before the cutoff, oldest first."""
 
 
 class AuditLog(Protocol):
@@ -197,6 +257,7 @@ class UnitOfWork(Protocol):
     exceptions: ExceptionQueue
     audit: AuditLog
     sequences: Sequences
+    inbox: Inbox
 
     def __enter__(self) -> Self: ...
 

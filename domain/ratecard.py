@@ -1,9 +1,15 @@
-"""Rate cards: role -> hourly rate, resource overrides, immutable effective-dated versions."""
+"""Rate cards: role -> hourly rate, resource overrides, immutable effective-dated versions.
+
+A change to a rate card is made by one person and approved by another (maker-checker): a
+proposed version prices nothing until someone other than its proposer approves it, which
+publishes it. Proposals are numbered after the published versions and publish in order.
+Direct publication (`publish`) remains for data loads, and is refused while a proposal waits.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from types import MappingProxyType
 from typing import TypeVar
@@ -12,8 +18,10 @@ import attrs
 
 from domain.errors import (
     CurrencyMismatchError,
+    DomainError,
     ImmutableVersionError,
     InvalidTermsError,
+    MakerCheckerError,
     NoTermsInForceError,
     RateNotFoundError,
 )
@@ -51,30 +59,125 @@ class RateCardVersion:
         raise RateNotFoundError(f"rate card version {self.version} has no rate for role {role!r}")
 
 
+class ProposalNotFoundError(DomainError):
+    """Only a proposed rate-card version can be approved."""
+
+    code = "rate_card_proposal_not_found"
+
+
+@attrs.frozen
+class RateCardProposal:
+    """A rate-card version waiting for approval by someone other than its proposer."""
+
+    version: RateCardVersion
+    proposed_by: str
+    proposed_at: datetime
+
+
+@attrs.frozen
+class RateCardApproval:
+    """Who proposed and who approved a published version (the maker and the checker)."""
+
+    version: int
+    proposed_by: str
+    approved_by: str
+    approved_at: datetime
+
+
 @attrs.define(slots=False, eq=False)
 class RateCard:
-    """A rate card and its history of published versions (never edited, only superseded)."""
+    """A rate card, its published versions (never edited, only superseded) and the proposed
+    versions waiting for a checker."""
 
     rate_card_id: RateCardId
     name: str
     currency: Currency
     versions: list[RateCardVersion] = attrs.field(factory=list)
     revision: int = 0
+    proposals: list[RateCardProposal] = attrs.field(factory=list)
+    approvals: list[RateCardApproval] = attrs.field(factory=list)
+
+    @property
+    def next_version_number(self) -> int:
+        """The number the next proposal takes: after every published and proposed version."""
+        return len(self.versions) + len(self.proposals) + 1
 
     def publish(self, version: RateCardVersion) -> None:
-        """Publish the next version; earlier versions stay exactly as they were."""
+        """Publish the next version directly (data loads); refused while a proposal waits."""
+        if self.proposals:
+            waiting = ", ".join(str(p.version.version) for p in self.proposals)
+            raise ImmutableVersionError(
+                f"rate card {self.rate_card_id} has proposed version(s) {waiting} waiting for "
+                "approval: approve them before publishing another"
+            )
+        self._publish(version)
+
+    def propose(self, version: RateCardVersion, by: str, at: datetime) -> RateCardProposal:
+        """Propose the next version; it prices nothing until someone other than `by` approves."""
+        expected = self.next_version_number
+        if version.version != expected:
+            raise ImmutableVersionError(
+                f"rate card {self.rate_card_id} expects its next version to be {expected}, "
+                f"got {version.version}: versions are never replaced"
+            )
+        self._check_currency(version)
+        proposal = RateCardProposal(version, by, at)
+        self.proposals.append(proposal)
+        self.revision += 1
+        return proposal
+
+    def approve(self, version: int, by: str, at: datetime) -> RateCardVersion:
+        """Publish a proposed version: not by its proposer, and in the order proposed."""
+        proposal = self.proposal(version)
+        if by == proposal.proposed_by:
+            raise MakerCheckerError(
+                f"{by} proposed version {version} of rate card {self.rate_card_id} and cannot "
+                "approve it: another person must"
+            )
+        first = self.proposals[0]
+        if first is not proposal:
+            raise ImmutableVersionError(
+                f"rate card {self.rate_card_id}: approve version {first.version.version} "
+                f"before version {version}"
+            )
+        self._publish(proposal.version)
+        self.proposals.remove(proposal)
+        self.approvals.append(RateCardApproval(version, proposal.proposed_by, by, at))
+        return proposal.version
+
+    def approval_of(self, version: int) -> RateCardApproval | None:
+        """The maker and checker of a published version (None when it was loaded directly)."""
+        return next((a for a in self.approvals if a.version == version), None)
+
+    def proposal(self, version: int) -> RateCardProposal:
+        """The waiting proposal numbered `version`."""
+        for proposal in self.proposals:
+            if proposal.version.version == version:
+                return proposal
+        if 1 <= version <= len(self.versions):
+            raise ImmutableVersionError(
+                f"version {version} of rate card {self.rate_card_id} is already published"
+            )
+        raise ProposalNotFoundError(
+            f"rate card {self.rate_card_id} has no proposed version {version}"
+        )
+
+    def _publish(self, version: RateCardVersion) -> None:
         expected = len(self.versions) + 1
         if version.version != expected:
             raise ImmutableVersionError(
                 f"rate card {self.rate_card_id} expects version {expected}, "
                 f"got {version.version}: published versions are never replaced"
             )
+        self._check_currency(version)
+        self.versions.append(version)
+        self.revision += 1
+
+    def _check_currency(self, version: RateCardVersion) -> None:
         if version.currency != self.currency:
             raise CurrencyMismatchError(
                 f"rate card {self.rate_card_id} is in {self.currency}, not {version.currency}"
             )
-        self.versions.append(version)
-        self.revision += 1
 
     def version_in_force(self, on: date) -> RateCardVersion:
         """The version that prices work dated `on`: latest effective date, then latest version."""

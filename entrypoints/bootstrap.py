@@ -20,6 +20,7 @@ from typing import Protocol
 from adapters.clock import SystemClock
 from adapters.ids import RandomIds
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from adapters.webhooks.mappings import JsonWebhookTranslator
 from application.context import RequestContext
 from application.handlers import create_bus
 from application.messagebus import Dependencies, MessageBus
@@ -112,6 +113,7 @@ def compose(database: Database, clock: Clock, ids: IdGenerator, externals: Exter
         crm=externals.crm,
         psa_time=externals.psa_time,
         erp_receivables=externals.erp_receivables,
+        webhooks=JsonWebhookTranslator(),
     )
     return create_bus(deps)
 

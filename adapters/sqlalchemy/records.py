@@ -5,18 +5,20 @@ work's transaction, except the audit trail, which is chained at commit.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.bulk import insert_many
-from adapters.sqlalchemy.repositories import Session
+from adapters.sqlalchemy.repositories import Session, chunks
+from adapters.sqlalchemy.types import UtcDateTime
 from application.audit import record_transition
-from application.errors import RequestInProgressError
+from application.errors import ConflictError, NotFoundError, RequestInProgressError
 from application.records import AuditRecord, DeliveryState, IdempotencyRecord, OutboxEvent
 
 #: The transaction-scoped PostgreSQL advisory lock serialising appends to the audit chain,
@@ -91,8 +93,21 @@ class SqlAlchemyIdempotency:
 
 
 class SqlAlchemyOutbox:
+    """The outbox and its delivery state, moved a batch per statement (ADR 0016).
+
+    Claims are one `UPDATE ... RETURNING` over the due events that head their aggregate (no
+    earlier undelivered event of the same aggregate: `NOT EXISTS` on the aggregate index).
+    PostgreSQL picks them with `FOR UPDATE SKIP LOCKED`, so concurrent workers skip each
+    other's rows instead of waiting or claiming twice; SQLite has one writer at a time (every
+    unit of work opens with `BEGIN IMMEDIATE`). Walking the candidates in commit order costs
+    only the rows still to be sent: PostgreSQL scans the partial index `ix_outbox_due`; SQLite
+    the `(state, next_attempt_at)` index, because a pending row never carries a next attempt
+    (claim, reap and replay clear it), so its pending entries are in rowid order.
+    """
+
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._read: dict[str, str] = {}
 
     def add(self, events: Sequence[OutboxEvent]) -> None:
         if events:
@@ -106,10 +121,179 @@ class SqlAlchemyOutbox:
             .order_by(c.sequence)
             .limit(limit)
         )
-        return [
-            codec.outbox_event(row)
-            for row in self._session.connection.execute(statement).mappings()
+        return self._events(statement)
+
+    def claim(self, worker: str, now: datetime, limit: int) -> list[OutboxEvent]:
+        statement = _claim_statement(self._session.dialect)
+        parameters = {"worker": worker, "claimed_at": now, "due_by": now, "batch": limit}
+        rows = self._session.connection.execute(statement, parameters).mappings().all()
+        return [codec.outbox_event(row) for row in sorted(rows, key=lambda r: r["sequence"])]
+
+    def mark_delivered(self, worker: str, event_ids: Sequence[str]) -> int:
+        statement = _mark_delivered_statement()
+        marked = 0
+        for batch in chunks(list(event_ids)):
+            parameters = {"worker": worker, "event_ids": batch}
+            marked += self._session.connection.execute(statement, parameters).rowcount
+        return marked
+
+    def mark_failed(
+        self, worker: str, event_id: str, error: str, now: datetime
+    ) -> OutboxEvent | None:
+        c = t.outbox.c
+        held = sa.and_(
+            c.event_id == event_id,
+            c.state == DeliveryState.IN_FLIGHT.value,
+            c.claimed_by == worker,
+        )
+        statement = sa.select(t.outbox).where(held)
+        if self._session.dialect == "postgresql":
+            statement = statement.with_for_update()
+        found = self._events(statement)
+        if not found:
+            return None
+        (event,) = found
+        event.delivery_failed(error, now)
+        self._session.connection.execute(t.outbox.update().where(held).values(_delivery(event)))
+        return event
+
+    def reap(self, stale_before: datetime) -> int:
+        c = t.outbox.c
+        statement = (
+            t.outbox.update()
+            .where(c.state == DeliveryState.IN_FLIGHT.value, c.claimed_at < stale_before)
+            .values(
+                state=DeliveryState.PENDING.value,
+                claimed_by=None,
+                claimed_at=None,
+                next_attempt_at=None,
+            )
+        )
+        return self._session.connection.execute(statement).rowcount
+
+    def get(self, event_id: str) -> OutboxEvent:
+        found = self._events(sa.select(t.outbox).where(t.outbox.c.event_id == event_id))
+        if not found:
+            raise NotFoundError(f"no outbox event {event_id}")
+        self._read[event_id] = found[0].state.value
+        return found[0]
+
+    def in_state(self, state: DeliveryState, limit: int) -> list[OutboxEvent]:
+        c = t.outbox.c
+        statement = (
+            sa.select(t.outbox).where(c.state == state.value).order_by(c.sequence).limit(limit)
+        )
+        return self._events(statement)
+
+    def save(self, event: OutboxEvent) -> None:
+        c = t.outbox.c
+        loaded = self._read.get(event.event_id)
+        if loaded is None:
+            raise ConflictError(f"outbox event {event.event_id} was not read in this unit of work")
+        statement = (
+            t.outbox.update()
+            .where(c.event_id == event.event_id, c.state == loaded)
+            .values(_delivery(event))
+        )
+        if self._session.connection.execute(statement).rowcount != 1:
+            raise ConflictError(f"outbox event {event.event_id} changed meanwhile; try again")
+        self._read[event.event_id] = event.state.value
+
+    def _events(self, statement: sa.Select[Any]) -> list[OutboxEvent]:
+        rows = self._session.connection.execute(statement).mappings()
+        return [codec.outbox_event(row) for row in rows]
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> sa.Update:
+    """The claim, built once per dialect (parameters: worker, claimed_at, due_by, batch).
+
+    The candidates are an alias of the outbox, so they are not correlated with the UPDATE's
+    own table; `held_back` is an earlier undelivered event of the same aggregate.
+    """
+    candidate, earlier = t.outbox.alias("candidate"), t.outbox.alias("earlier")
+    c = candidate.c
+    batch = sa.bindparam("batch", type_=sa.Integer())
+    held_back = (
+        sa.exists()
+        .where(
+            earlier.c.aggregate_type == c.aggregate_type,
+            earlier.c.aggregate_id == c.aggregate_id,
+            earlier.c.sequence < c.sequence,
+            earlier.c.state != DeliveryState.DELIVERED.value,
+        )
+        .correlate(candidate)
+    )
+    pending = sa.and_(c.state == DeliveryState.PENDING.value, c.next_attempt_at.is_(None))
+    retry_due = sa.and_(
+        c.state == DeliveryState.FAILED.value,
+        c.next_attempt_at <= sa.bindparam("due_by", type_=UtcDateTime()),
+    )
+    chosen: sa.Select[Any]
+    if dialect == "postgresql":
+        # Literal values, so the planner can match the partial index `ix_outbox_due` with a
+        # prepared (generic) plan too; it then walks only the rows still to be sent.
+        due_index = c.state.in_([sa.literal_column(f"'{s}'") for s in t.CLAIMABLE_STATES])
+        locked = (
+            sa.select(c.sequence)
+            .where(due_index, sa.or_(pending, retry_due), ~held_back)
+            .order_by(c.sequence)
+            .limit(batch)
+            .with_for_update(of=candidate, skip_locked=True)
+            .cte("claimable")
+            .prefix_with("MATERIALIZED")
+        )
+        chosen = sa.select(locked.c.sequence)
+    else:
+        # Two index walks in commit order (an OR would make SQLite sort every pending row).
+        each = [
+            sa.select(c.sequence)
+            .where(due, ~held_back)
+            .order_by(c.sequence)
+            .limit(batch)
+            .subquery()
+            for due in (pending, retry_due)
         ]
+        both = sa.union_all(*(sa.select(s.c.sequence) for s in each)).subquery()
+        chosen = sa.select(both.c.sequence).order_by(both.c.sequence).limit(batch)
+    return (
+        t.outbox.update()
+        .where(t.outbox.c.sequence.in_(chosen))
+        .values(
+            state=DeliveryState.IN_FLIGHT.value,
+            claimed_by=sa.bindparam("worker", type_=sa.String()),
+            claimed_at=sa.bindparam("claimed_at", type_=UtcDateTime()),
+            next_attempt_at=None,
+        )
+        .returning(*t.outbox.c)
+    )
+
+
+@functools.cache
+def _mark_delivered_statement() -> sa.Update:
+    """Parameters: worker, event_ids (an expanding list)."""
+    c = t.outbox.c
+    return (
+        t.outbox.update()
+        .where(
+            c.event_id.in_(sa.bindparam("event_ids", expanding=True)),
+            c.state == DeliveryState.IN_FLIGHT.value,
+            c.claimed_by == sa.bindparam("worker", type_=sa.String()),
+        )
+        .values(state=DeliveryState.DELIVERED.value)
+    )
+
+
+def _delivery(event: OutboxEvent) -> dict[str, Any]:
+    """The columns the relay changes; the event itself (id, payload, ...) never changes."""
+    return {
+        "state": event.state.value,
+        "attempts": event.attempts,
+        "claimed_by": event.claimed_by,
+        "claimed_at": event.claimed_at,
+        "last_error": event.last_error,
+        "next_attempt_at": event.next_attempt_at,
+    }
 
 
 class _Chain:

@@ -233,6 +233,18 @@ outbox = sa.Table(
     sqlite_autoincrement=True,
 )
 
+#: The delivery states a relay may claim from (ADR 0016).
+CLAIMABLE_STATES = ("pending", "failed")
+
+# Only the rows still to be sent, in commit order: a claim walks these instead of the whole
+# delivered history (migration 0003).
+sa.Index(
+    "ix_outbox_due",
+    outbox.c.sequence,
+    postgresql_where=outbox.c.state.in_(CLAIMABLE_STATES),
+    sqlite_where=outbox.c.state.in_(CLAIMABLE_STATES),
+)
+
 audit_log = sa.Table(
     "audit_log",
     metadata,
@@ -259,6 +271,25 @@ idempotency_keys = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False, index=True),
     sa.Column("response_status", sa.Integer(), nullable=True),
     sa.Column("response_body", sa.Text(), nullable=True),
+)
+
+inbox = sa.Table(
+    "inbox",
+    metadata,
+    # Inbound webhooks as received, one row per (source, message id): the key is the dedupe.
+    sa.Column("source", sa.String(), primary_key=True),
+    sa.Column("message_id", sa.String(), primary_key=True),
+    sa.Column("event_type", sa.String(), nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.Column("correlation_id", sa.String(), nullable=False),
+    sa.Column("state", sa.String(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("processed_at", UtcDateTime(), nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("exception_id", sa.String(), nullable=True),
+    sa.Column("steps_done", sa.Integer(), nullable=False),
+    sa.Index(None, "state", "received_at"),
 )
 
 sequences = sa.Table(

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 _SQLITE_TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
+_SQLITE_TIMESTAMP_LENGTH = len("2026-01-01T00:00:00.000000Z")
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
@@ -73,7 +74,12 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if isinstance(value, str):
-            return datetime.strptime(value, _SQLITE_TIMESTAMP).replace(tzinfo=UTC)
+            # The fixed-width form written above; fromisoformat reads it ~50x faster than
+            # strptime (it is on every bulk read), and its trailing Z makes it UTC.
+            parsed = datetime.fromisoformat(value)
+            if parsed.tzinfo is None or len(value) != _SQLITE_TIMESTAMP_LENGTH:
+                raise ValueError(f"{value!r} is not a stored UTC timestamp")
+            return parsed
         if value.tzinfo is None:  # pragma: no cover - timestamptz always carries an offset
             raise ValueError("the database returned a naive timestamp")
         aware: datetime = value.astimezone(UTC)

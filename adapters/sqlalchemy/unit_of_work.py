@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from adapters.sqlalchemy import codec
+from adapters.sqlalchemy.inbox import SqlAlchemyInbox
 from adapters.sqlalchemy.records import (
     SqlAlchemyAuditLog,
     SqlAlchemyIdempotency,
@@ -42,6 +43,7 @@ from application.unit_of_work import (
     EngagementRepository,
     ExceptionQueue,
     IdempotencyStore,
+    Inbox,
     JournalStore,
     LedgerStore,
     MasterDataStore,
@@ -85,6 +87,7 @@ class SqlAlchemyUnitOfWork:
     exceptions: ExceptionQueue
     audit: AuditLog
     sequences: Sequences
+    inbox: Inbox
 
     def __init__(
         self,
@@ -124,6 +127,7 @@ class SqlAlchemyUnitOfWork:
         self._audit = SqlAlchemyAuditLog(session)
         self.audit = self._audit
         self.sequences = SqlAlchemySequences(session)
+        self.inbox = SqlAlchemyInbox(session)
         connection.begin()
         return self
 

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from application import commands as c
-from application import reconciliation
-from application.handlers import billing, delivery, finance, integration, setup
+from application import inbox as intake
+from application import reconciliation, relay
+from application.handlers import (
+    billing,
+    delivery,
+    engagement,
+    finance,
+    inbox,
+    integration,
+    setup,
+)
 from application.messagebus import Dependencies, Handler, MessageBus
 
 HANDLERS: dict[type, Handler] = {
@@ -14,7 +23,14 @@ HANDLERS: dict[type, Handler] = {
     c.ApproveContractVersion: setup.approve_contract_version,
     c.CreateRateCard: setup.create_rate_card,
     c.PublishRateCardVersion: setup.publish_rate_card_version,
+    c.ProposeRateCardVersion: setup.propose_rate_card_version,
+    c.ApproveRateCardVersion: setup.approve_rate_card_version,
     c.SetUpEngagement: setup.set_up_engagement,
+    c.SuspendEngagement: engagement.suspend_engagement,
+    c.ResumeEngagement: engagement.resume_engagement,
+    c.StartClosingEngagement: engagement.start_closing_engagement,
+    c.CloseEngagement: engagement.close_engagement,
+    c.CancelEngagement: engagement.cancel_engagement,
     c.UpdateCustomerMaster: setup.update_customer_master,
     c.SetTaxRates: setup.set_tax_rates,
     c.RecordTimeEntries: delivery.record_time_entries,
@@ -33,6 +49,7 @@ HANDLERS: dict[type, Handler] = {
     c.DiscardInvoice: billing.discard_invoice,
     c.IssueInvoice: billing.issue_invoice,
     c.HandOverInvoice: billing.hand_over_invoice,
+    c.ConfirmInvoicePosted: billing.confirm_invoice_posted,
     c.RecordPayment: finance.record_payment,
     c.OpenDispute: finance.open_dispute,
     c.ResolveDispute: finance.resolve_dispute,
@@ -43,6 +60,7 @@ HANDLERS: dict[type, Handler] = {
     c.ClosePeriod: finance.close_period,
     c.ReopenPeriod: finance.reopen_period,
     c.Reconcile: reconciliation.reconcile,
+    relay.ReplayOutboxEvent: relay.replay_dead_event,
 }
 
 
@@ -56,5 +74,17 @@ def create_bus(deps: Dependencies) -> MessageBus:
     bus.register(
         c.RetryDueExceptions,
         lambda cmd, ctx, deps: integration.retry_due_exceptions(cmd, ctx, deps, bus.handle),
+    )
+    bus.register(
+        c.ReceiveInboxMessage,
+        lambda cmd, ctx, deps: intake.receive(cmd, ctx, deps, bus.handle),
+    )
+    bus.register(
+        c.ProcessInboxMessage,
+        lambda cmd, ctx, deps: inbox.process_inbox_message(cmd, ctx, deps, bus.handle),
+    )
+    bus.register(
+        c.ProcessWaitingInboxMessages,
+        lambda cmd, ctx, deps: inbox.process_waiting_inbox_messages(cmd, ctx, deps, bus.handle),
     )
     return bus

@@ -14,7 +14,7 @@ import attrs
 from application import commands as c
 from application.books import balances_from_journal, load_books, period_lock
 from application.context import RequestContext
-from application.errors import ConflictError, DownstreamUnavailableError
+from application.errors import ConflictError, DownstreamUnavailableError, PostingMismatchError
 from application.handlers.common import audit, raise_exception
 from application.messagebus import Dependencies
 from application.records import ExceptionKind
@@ -335,3 +335,39 @@ def hand_over_invoice(cmd: c.HandOverInvoice, ctx: RequestContext, deps: Depende
             uow.exceptions.save(item)
         uow.commit()
         return True
+
+
+def confirm_invoice_posted(
+    cmd: c.ConfirmInvoicePosted, ctx: RequestContext, deps: Dependencies
+) -> None:
+    """The ERP posted the invoice: the hand-over is complete (an open hand-over failure is
+    resolved, since the invoice evidently arrived). A posting of something we did not issue,
+    or under another number or gross, is refused for someone to reconcile."""
+    with deps.uow(ctx) as uow:
+        invoice = uow.invoices.get(cmd.invoice_id)
+        subject = f"invoice:{cmd.invoice_id}"
+        if invoice.number is None:
+            raise PostingMismatchError(
+                f"the ERP posted invoice {cmd.invoice_id}, which is {invoice.state.value}, "
+                "not issued"
+            )
+        if cmd.invoice_number != invoice.number or cmd.gross != invoice.totals.gross:
+            raise PostingMismatchError(
+                f"the ERP posted {cmd.invoice_number} for {cmd.gross}; invoice "
+                f"{cmd.invoice_id} was issued as {invoice.number} for {invoice.totals.gross}"
+            )
+        for item in uow.exceptions.open_for(subject):
+            if item.workflow == "invoice_handover":
+                item.resolved(ctx.actor, deps.clock.now())
+                uow.exceptions.save(item)
+        audit(
+            uow,
+            ctx,
+            deps,
+            subject,
+            "erp_posted",
+            invoice.state,
+            invoice.state,
+            f"{cmd.erp_reference} on {cmd.posted_on.isoformat()}",
+        )
+        uow.commit()

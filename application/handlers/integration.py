@@ -17,6 +17,7 @@ from domain.errors import DomainError
 REPLAYABLE: dict[str, Callable[..., Any]] = {
     "SetUpEngagement": c.SetUpEngagement,
     "HandOverInvoice": c.HandOverInvoice,
+    "ProcessInboxMessage": c.ProcessInboxMessage,
 }
 
 Dispatch = Callable[[object, RequestContext], Any]

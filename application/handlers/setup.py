@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from application import commands as c
 from application.context import RequestContext
-from application.errors import DownstreamUnavailableError
+from application.errors import ConflictError, DownstreamUnavailableError
 from application.handlers.common import audit, raise_exception
 from application.messagebus import Dependencies
 from application.records import ExceptionKind
 from application.unit_of_work import UnitOfWork
 from domain.contract import Contract
 from domain.engagement import Engagement, EngagementState
+from domain.errors import IllegalTransitionError
 from domain.milestone import Milestone
 from domain.milestone_billing import MilestoneTerms
 from domain.money import Currency
@@ -25,7 +26,13 @@ from domain.tax import TaxProfile
 
 
 def propose_engagement(cmd: c.ProposeEngagement, ctx: RequestContext, deps: Dependencies) -> None:
+    """One engagement per contract: a second deal naming the same contract is a conflict."""
     with deps.uow(ctx) as uow:
+        holder = uow.engagements.find_by_contract(cmd.contract_id)
+        if holder is not None and holder.engagement_id != cmd.engagement_id:
+            raise ConflictError(
+                f"contract {cmd.contract_id} already belongs to engagement {holder.engagement_id}"
+            )
         engagement = Engagement.propose(
             cmd.engagement_id, cmd.customer_id, cmd.contract_id, at=deps.clock.now()
         )
@@ -126,11 +133,48 @@ def publish_rate_card_version(
         uow.commit()
 
 
+def propose_rate_card_version(
+    cmd: c.ProposeRateCardVersion, ctx: RequestContext, deps: Dependencies
+) -> None:
+    """The maker proposes; the version prices nothing until a checker approves it."""
+    with deps.uow(ctx) as uow:
+        card = uow.rate_cards.get(cmd.rate_card_id)
+        card.propose(cmd.version, ctx.actor, deps.clock.now())
+        number = cmd.version.version
+        subject = f"rate_card:{cmd.rate_card_id}"
+        audit(uow, ctx, deps, subject, "propose", None, f"v{number}:proposed")
+        uow.commit()
+
+
+def approve_rate_card_version(
+    cmd: c.ApproveRateCardVersion, ctx: RequestContext, deps: Dependencies
+) -> None:
+    """The checker approves (maker-checker) and the version is published."""
+    with deps.uow(ctx) as uow:
+        card = uow.rate_cards.get(cmd.rate_card_id)
+        card.approve(cmd.version_number, ctx.actor, deps.clock.now())
+        number = cmd.version_number
+        subject = f"rate_card:{cmd.rate_card_id}"
+        audit(uow, ctx, deps, subject, "approve", f"v{number}:proposed", f"v{number}")
+        uow.commit()
+
+
 def update_customer_master(
     cmd: c.UpdateCustomerMaster, ctx: RequestContext, deps: Dependencies
 ) -> None:
+    profile = cmd.profile
     with deps.uow(ctx) as uow:
-        uow.master_data.save_tax_profile(cmd.profile)
+        known = uow.master_data.tax_profile(profile.customer_id, profile.legal_entity_id)
+        uow.master_data.save_tax_profile(profile)
+        audit(
+            uow,
+            ctx,
+            deps,
+            f"customer:{profile.customer_id}:{profile.legal_entity_id}",
+            "update_tax_profile",
+            known.tax_code if known is not None else None,
+            profile.tax_code,
+        )
         uow.commit()
 
 
@@ -140,6 +184,13 @@ def set_tax_rates(cmd: c.SetTaxRates, ctx: RequestContext, deps: Dependencies) -
         uow.commit()
 
 
+_SETTING_UP = (
+    EngagementState.CONTRACTED,
+    EngagementState.PROVISIONING,
+    EngagementState.SETUP_BLOCKED,
+)
+
+
 def set_up_engagement(cmd: c.SetUpEngagement, ctx: RequestContext, deps: Dependencies) -> bool:
     """Run (or resume) the setup; True when the engagement ends up active."""
     with deps.uow(ctx) as uow:
@@ -147,6 +198,13 @@ def set_up_engagement(cmd: c.SetUpEngagement, ctx: RequestContext, deps: Depende
         subject = f"engagement:{engagement.engagement_id}"
         if engagement.state is EngagementState.ACTIVE:
             return True  # a replay of a finished setup does nothing
+        if engagement.state not in _SETTING_UP:
+            # Nothing may be provisioned downstream before the contract is approved, nor for
+            # an engagement that is suspended, closing, closed or cancelled.
+            raise IllegalTransitionError(
+                f"engagement {engagement.engagement_id} is '{engagement.state.value}': setup "
+                "runs once its contract version is approved, until it is active"
+            )
         if engagement.state is EngagementState.CONTRACTED:
             engagement.start_provisioning(deps.clock.now())
             audit(
@@ -174,7 +232,12 @@ def set_up_engagement(cmd: c.SetUpEngagement, ctx: RequestContext, deps: Depende
         replay = {"command": "SetUpEngagement", "args": {"engagement_id": cmd.engagement_id}}
         try:
             record = deps.customer_master.lookup(contract.customer_id, contract.legal_entity_id)
+            # A tax profile the ERP pushed to us (UpdateCustomerMaster) stands in for one its
+            # customer record lacks; the record's own tax code, when it has one, wins.
+            pushed = uow.master_data.tax_profile(contract.customer_id, contract.legal_entity_id)
             missing = ["customer"] if record is None else record.missing_fields()
+            if pushed is not None:
+                missing = [field for field in missing if field != "tax_profile"]
             if record is not None and not missing and record.currency != contract.currency.code:
                 missing = [f"currency ({record.currency} in the ERP, {contract.currency} signed)"]
             if missing:
@@ -197,15 +260,15 @@ def set_up_engagement(cmd: c.SetUpEngagement, ctx: RequestContext, deps: Depende
                 uow.commit()
                 return False
             assert record is not None
-            assert record.tax_code is not None
-            uow.master_data.save_tax_profile(
-                TaxProfile(
+            if record.tax_code:
+                pushed = TaxProfile(
                     record.customer_id,
                     record.legal_entity_id,
                     record.tax_code,
                     record.reverse_charge,
                 )
-            )
+            assert pushed is not None
+            uow.master_data.save_tax_profile(pushed)
             deps.projects.provision(
                 f"{engagement.engagement_id}:project", engagement.engagement_id, contract
             )

@@ -20,6 +20,7 @@ from adapters.memory import (
     SequentialIds,
 )
 from adapters.sqlalchemy.database import Database
+from adapters.webhooks.mappings import JsonWebhookTranslator
 from application import commands as c
 from application.context import RequestContext
 from application.handlers import create_bus
@@ -70,6 +71,7 @@ def bus_on(database: Database, customers: int) -> MessageBus:
         crm=FakeCrm(),
         psa_time=FakePsaTimeExport(),
         erp_receivables=FakeErpReceivables(),
+        webhooks=JsonWebhookTranslator(),
     )
     return create_bus(deps)
 

@@ -25,9 +25,10 @@ from application.records import (
     IntegrationException,
 )
 from domain.billing import LedgerEntry
-from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId
+from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId, Role
 from domain.ledger import Account, JournalEntry, JournalLine
 from domain.money import Currency, Money
+from domain.ratecard import RateCard, RateCardVersion
 from domain.tax import TaxProfile, TaxRate, TaxRateTable
 from domain.time_entry import ExpenseItem, TimeEntry
 from tests.support.builders import AT, rate_card
@@ -73,6 +74,18 @@ def an_exception() -> IntegrationException:
     return item
 
 
+def rate_card_under_review() -> RateCard:
+    """Version 1 approved by a checker, version 2 proposed and waiting."""
+    card = rate_card(versions=())
+    eur = Currency.of("EUR")
+    consultant = {Role("consultant"): Decimal("100")}
+    card.propose(RateCardVersion(1, date(2026, 1, 1), eur, consultant), "maker", AT)
+    card.approve(1, "checker", datetime(2026, 1, 2, 9, 0, tzinfo=CET))
+    raise_ = {Role("consultant"): Decimal("110.50")}
+    card.propose(RateCardVersion(2, date(2026, 7, 1), eur, raise_), "maker", AT)
+    return card
+
+
 # Which store holds each aggregate: (put it in, get it back) --------------------------------
 
 Put = Callable[[SqlAlchemyUnitOfWork, Any], None]
@@ -86,6 +99,11 @@ AGGREGATES: dict[str, tuple[Callable[[], Any], Put, Get]] = {
     ),
     "rate card": (
         lambda: rate_card(overrides={"r1": "120"}),
+        lambda u, x: u.rate_cards.add(x),
+        lambda u, x: u.rate_cards.get(x.rate_card_id),
+    ),
+    "rate card under review": (
+        rate_card_under_review,
         lambda u, x: u.rate_cards.add(x),
         lambda u, x: u.rate_cards.get(x.rate_card_id),
     ),

@@ -23,6 +23,7 @@ from adapters.memory import (
     InMemoryUnitOfWork,
     SequentialIds,
 )
+from adapters.webhooks.mappings import JsonWebhookTranslator
 from application import commands as c
 from application.context import RequestContext
 from application.handlers import create_bus
@@ -96,6 +97,7 @@ def wire(store: Any, uow: Callable[..., Any], clock: FakeClock) -> App:
         crm=crm,
         psa_time=psa,
         erp_receivables=erp,
+        webhooks=JsonWebhookTranslator(),
     )
     return App(create_bus(deps), store, clock, master, projects, handover, crm, psa, erp)
 

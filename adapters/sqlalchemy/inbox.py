@@ -1,0 +1,117 @@
+"""The inbox on SQL: inbound webhooks as received, one row per (source, message id).
+
+The primary key is the dedupe. Adding a message inserts with ON CONFLICT DO NOTHING, so a
+concurrent delivery of the same message waits for the first one's transaction and then finds
+the key taken (`ConflictError`), on SQLite and PostgreSQL alike. Saving checks that the row
+is still as this unit of work read it (state, attempts, steps done), so two processors of one
+message cannot both record progress.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from adapters.sqlalchemy import tables as t
+from adapters.sqlalchemy.repositories import Session
+from application.errors import ConflictError
+from application.records import InboxMessage, InboxState
+
+_Version = tuple[str, int, int]
+
+
+def inbox_row(message: InboxMessage) -> dict[str, Any]:
+    return {
+        "source": message.source,
+        "message_id": message.message_id,
+        "event_type": message.event_type,
+        "body": message.body,
+        "received_at": message.received_at,
+        "correlation_id": message.correlation_id,
+        "state": message.state.value,
+        "attempts": message.attempts,
+        "processed_at": message.processed_at,
+        "last_error": message.last_error,
+        "exception_id": message.exception_id,
+        "steps_done": message.steps_done,
+    }
+
+
+def inbox_message(row: Mapping[Any, Any]) -> InboxMessage:
+    return InboxMessage(
+        row["source"],
+        row["message_id"],
+        row["event_type"],
+        row["body"],
+        row["received_at"],
+        row["correlation_id"],
+        InboxState(row["state"]),
+        row["attempts"],
+        row["processed_at"],
+        row["last_error"],
+        row["exception_id"],
+        row["steps_done"],
+    )
+
+
+def _version(message: InboxMessage) -> _Version:
+    return (message.state.value, message.attempts, message.steps_done)
+
+
+class SqlAlchemyInbox:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._read: dict[tuple[str, str], _Version] = {}
+
+    def find(self, source: str, message_id: str) -> InboxMessage | None:
+        c = t.inbox.c
+        statement = sa.select(t.inbox).where(c.source == source, c.message_id == message_id)
+        row = self._session.connection.execute(statement).mappings().first()
+        if row is None:
+            return None
+        message = inbox_message(row)
+        self._read[(source, message_id)] = _version(message)
+        return message
+
+    def add(self, message: InboxMessage) -> None:
+        statement = self._session.insert(t.inbox).values(inbox_row(message))
+        statement = statement.on_conflict_do_nothing().returning(t.inbox.c.source)
+        if self._session.connection.execute(statement).first() is None:
+            raise ConflictError(f"{message.subject} is already stored")
+        self._read[(message.source, message.message_id)] = _version(message)
+
+    def save(self, message: InboxMessage) -> None:
+        key = (message.source, message.message_id)
+        loaded = self._read.get(key)
+        if loaded is None:
+            raise ConflictError(f"{message.subject} was not read in this unit of work")
+        c = t.inbox.c
+        state, attempts, steps_done = loaded
+        result = self._session.connection.execute(
+            t.inbox.update()
+            .where(
+                c.source == message.source,
+                c.message_id == message.message_id,
+                c.state == state,
+                c.attempts == attempts,
+                c.steps_done == steps_done,
+            )
+            .values(inbox_row(message))
+        )
+        if result.rowcount != 1:
+            raise ConflictError(f"{message.subject} was changed by someone else since it was read")
+        self._read[key] = _version(message)
+
+    def received_before(self, cutoff: datetime, limit: int) -> list[InboxMessage]:
+        c = t.inbox.c
+        statement = (
+            sa.select(t.inbox)
+            .where(c.state == InboxState.RECEIVED.value, c.received_at < cutoff)
+            .order_by(c.received_at, c.source, c.message_id)
+            .limit(limit)
+        )
+        rows = self._session.connection.execute(statement).mappings()
+        return [inbox_message(row) for row in rows]

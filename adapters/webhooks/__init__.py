@@ -1,0 +1,1 @@
+"""Inbound webhooks: Standard Webhooks signatures and the per-source JSON mappings."""

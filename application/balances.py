@@ -1,0 +1,220 @@
+"""An engagement's balances as of a date, per obligation and in total.
+
+- Recognised and billed come from the posted journal (entries dated on or before the date), so
+  they are what the books say, not what a run would propose: billed is net of credit memos.
+- Unbilled WIP (contract asset) and deferred revenue (contract liability) are netted per
+  obligation and summed over obligations, never netted across them.
+- Backlog is the contract value not yet billed. Only terms that fix a value have one: a fixed
+  fee, a milestone fee, a T&M not-to-exceed amount, a recurring fee or a retainer with an end
+  date. Each obligation reports its own (or none); the total is given only when every
+  obligation has one, so a hybrid contract with uncapped T&M never shows a partial figure as
+  if it were the whole.
+- Cost is the delivery cost incurred by the date: approved time at each entry's cost rate plus
+  approved expenses; time without a cost rate is counted in `uncosted_hours`, not guessed.
+  Margin is recognised revenue minus cost. The HTTP layer shows cost and margin only to
+  principals allowed to see them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from application.books import balances_from_journal
+from application.unit_of_work import UnitOfWork
+from domain.billing import ObligationHistory
+from domain.fixed_fee import FixedFeeTerms
+from domain.ids import ContractId, CustomerId, EngagementId, ObligationId
+from domain.milestone_billing import MilestoneTerms
+from domain.money import EXACT, Currency, Money, dsum, money_sum
+from domain.obligation import billing_model_for
+from domain.recurring import RecurringTerms, month_amount
+from domain.retainer import RetainerTerms
+from domain.time_and_materials import TimeAndMaterialsTerms
+from domain.time_entry import ExpenseItem, TimeEntry
+
+HUNDRED = Decimal(100)
+PERCENT_QUANTUM = Decimal("0.1")
+
+
+@attrs.frozen
+class ObligationBalances:
+    obligation_id: ObligationId
+    name: str
+    model: str
+    recognised: Money
+    billed: Money
+    unbilled_wip: Money
+    deferred: Money
+    contract_value: Money | None
+    backlog: Money | None
+    cost: Money
+    uncosted_hours: Decimal
+
+
+@attrs.frozen
+class EngagementBalances:
+    engagement_id: EngagementId
+    customer_id: CustomerId
+    contract_id: ContractId
+    currency: Currency
+    as_of: date
+    obligations: tuple[ObligationBalances, ...]
+
+    def _total(self, field: str) -> Money:
+        return money_sum((getattr(o, field) for o in self.obligations), self.currency)
+
+    @property
+    def recognised(self) -> Money:
+        return self._total("recognised")
+
+    @property
+    def billed(self) -> Money:
+        return self._total("billed")
+
+    @property
+    def unbilled_wip(self) -> Money:
+        return self._total("unbilled_wip")
+
+    @property
+    def deferred(self) -> Money:
+        return self._total("deferred")
+
+    @property
+    def backlog(self) -> Money | None:
+        """The whole contract's backlog, or None when some obligation's value is open-ended."""
+        parts = [o.backlog for o in self.obligations]
+        if not parts or any(p is None for p in parts):
+            return None
+        return money_sum((p for p in parts if p is not None), self.currency)
+
+    @property
+    def cost(self) -> Money:
+        return self._total("cost")
+
+    @property
+    def uncosted_hours(self) -> Decimal:
+        return dsum(o.uncosted_hours for o in self.obligations)
+
+    @property
+    def margin(self) -> Money:
+        """Recognised revenue less the cost of delivering it."""
+        return self.recognised - self.cost
+
+    @property
+    def margin_percent(self) -> Decimal | None:
+        """Margin as a percentage of recognised revenue, to one decimal (half-up); None
+        before anything is recognised."""
+        if self.recognised.is_zero():
+            return None
+        ratio = EXACT.divide(EXACT.multiply(self.margin.amount, HUNDRED), self.recognised.amount)
+        return ratio.quantize(PERCENT_QUANTUM, context=EXACT)
+
+
+def engagement_balances(uow: UnitOfWork, engagement_id: str, as_of: date) -> EngagementBalances:
+    """The engagement's balances at the end of `as_of` (`NotFoundError` for an unknown one)."""
+    engagement = uow.engagements.get(engagement_id)
+    contract = uow.contracts.get(engagement.contract_id)
+    currency = contract.currency
+    obligations = contract.obligation_ids()
+    journal = [e for e in uow.journal.all() if e.posted_on <= as_of]
+    books = balances_from_journal(journal, obligations, currency)
+    entries = [e for e in uow.delivery.time_entries_for(obligations) if _incurred(e, as_of)]
+    expenses = [x for x in uow.delivery.expenses_for(obligations) if _incurred(x, as_of)]
+    rows = []
+    for oid in obligations:
+        history = contract.obligation_history(oid)
+        terms = history.latest_by(as_of).terms
+        balance = books[oid]
+        value = contract_value(history, as_of)
+        backlog = None if value is None else _positive(value - balance.billed)
+        cost, uncosted = delivery_cost(
+            (e for e in entries if e.obligation_id == oid),
+            (x for x in expenses if x.obligation_id == oid),
+            currency,
+        )
+        rows.append(
+            ObligationBalances(
+                oid,
+                terms.name,
+                billing_model_for(terms).name,
+                balance.recognised,
+                balance.billed,
+                balance.unbilled_wip,
+                balance.deferred,
+                value,
+                backlog,
+                cost,
+                uncosted,
+            )
+        )
+    return EngagementBalances(
+        engagement.engagement_id,
+        engagement.customer_id,
+        engagement.contract_id,
+        currency,
+        as_of,
+        tuple(rows),
+    )
+
+
+def contract_value(history: ObligationHistory[Any], as_of: date) -> Money | None:
+    """What the obligation's terms in force on `as_of` are worth in total, when they fix it."""
+    terms = history.latest_by(as_of).terms
+    if isinstance(terms, FixedFeeTerms | MilestoneTerms):
+        return Money(terms.fee, terms.currency)
+    if isinstance(terms, TimeAndMaterialsTerms):
+        if terms.cap is None or terms.cap.amount is None:
+            return None
+        return Money(terms.cap.amount, terms.currency)
+    if isinstance(terms, RecurringTerms):
+        if terms.service_end is None:
+            return None
+        months = []
+        for month in terms.months_through(terms.service_end):
+            service = terms.service_in(month)
+            if service is not None:
+                months.append(month_amount(history, month, service))
+        return money_sum(months, terms.currency)
+    if isinstance(terms, RetainerTerms):
+        if terms.end is None:
+            return None
+        fees = (
+            Money(history.latest_by(period.start).terms.fee_per_period, terms.currency)
+            for period in terms.periods_through(terms.end)
+        )
+        return money_sum(fees, terms.currency)
+    return None
+
+
+def delivery_cost(
+    entries: Iterable[TimeEntry], expenses: Iterable[ExpenseItem], currency: Currency
+) -> tuple[Money, Decimal]:
+    """Cost of the time (hours x cost rate) and expenses given, rounded half-up once at the
+    end; and the hours that carry no cost rate."""
+    exact = Decimal(0)
+    uncosted = Decimal(0)
+    for entry in entries:
+        if entry.cost_rate is None:
+            uncosted = EXACT.add(uncosted, entry.hours)
+        else:
+            exact = EXACT.add(exact, EXACT.multiply(entry.hours, entry.cost_rate))
+    for expense in expenses:
+        # Expenses are recorded in the contract's currency; anything else is not its cost.
+        if expense.cost.currency == currency:
+            exact = EXACT.add(exact, expense.cost.amount)
+    return Money(exact, currency).quantized(), uncosted
+
+
+def _incurred(item: TimeEntry | ExpenseItem, as_of: date) -> bool:
+    """Approved delivery (held or written-off included: the work was done) dated by `as_of`."""
+    day = item.work_date if isinstance(item, TimeEntry) else item.incurred_on
+    return day <= as_of and item.is_billable_state
+
+
+def _positive(amount: Money) -> Money:
+    return amount if amount.is_positive() else Money.zero(amount.currency)

@@ -1,0 +1,232 @@
+"""Inbound webhooks: the envelope every source uses, and receiving a message into the inbox.
+
+A message whose signature verified is stored raw in the inbox, in a transaction of its own,
+before anything acts on it; then it is processed (`ProcessInboxMessage`, handled in
+`application.handlers.inbox`), which may fail onto the exception queue without losing it.
+The inbox key (source, message id) makes a second delivery of the same message a no-op that
+reports how the first one went.
+
+The envelope (docs/webhooks.md) is one JSON object:
+
+    {"type": "contract.approved", "timestamp": "2026-03-01T09:00:00Z", "data": {...}}
+
+`type` names the event, `data` is the source's payload (translated per source by the
+`WebhookTranslator` port), `timestamp` (optional) is when the event happened at the source.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import attrs
+
+from application import commands as c
+from application.audit import record_transition
+from application.context import RequestContext
+from application.errors import (
+    ApplicationError,
+    ConflictError,
+    MalformedJsonError,
+    NotFoundError,
+    PayloadError,
+)
+from application.messagebus import Dependencies
+from application.records import InboxMessage, InboxState
+from application.unit_of_work import UnitOfWork
+
+#: Event types are dotted lower-case names: `opportunity.closed_won`, `time.approved`.
+EVENT_TYPE = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+")
+MAX_EVENT_TYPE_LENGTH = 100
+ENVELOPE_FIELDS = ("type", "timestamp", "data")
+
+
+@attrs.frozen
+class Envelope:
+    """A parsed message: its event type, its data, and when it happened at the source."""
+
+    event_type: str
+    data: Mapping[str, Any]
+    timestamp: datetime | None = None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise MalformedJsonError([("", f"the key {key!r} appears twice in one object")])
+        found[key] = value
+    return found
+
+
+def _no_constant(name: str) -> Any:
+    raise MalformedJsonError([("", f"{name} is not a JSON number")])
+
+
+def parse_json(body: str) -> object:
+    """One strict JSON document: no repeated keys (which would make it ambiguous), no NaN."""
+    try:
+        return json.loads(body, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except MalformedJsonError:
+        raise
+    except (ValueError, RecursionError) as error:
+        reason = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+        raise MalformedJsonError([("", f"the body is not valid JSON ({reason})")]) from None
+
+
+def _timestamp(value: object) -> datetime | str:
+    """The parsed timestamp, or what is wrong with it."""
+    if not isinstance(value, str):
+        return "expected an ISO-8601 date-time string with an offset"
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return f"{value!r} is not an ISO-8601 date-time"
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        return f"{value!r} has no UTC offset (add Z or +01:00)"
+    return parsed
+
+
+def parse_envelope(body: str) -> Envelope:
+    """The envelope of a message body: `MalformedJsonError` when the body is not JSON,
+    `PayloadError` (with a pointer per problem) when it is JSON but not an envelope."""
+    document = parse_json(body)
+    if not isinstance(document, dict):
+        raise PayloadError([("", "the body must be a JSON object with 'type' and 'data'")])
+    problems: list[tuple[str, str]] = []
+    event_type = document.get("type")
+    if "type" not in document:
+        problems.append(("/type", "required"))
+    elif not isinstance(event_type, str):
+        problems.append(("/type", "expected a string like 'contract.approved'"))
+    elif len(event_type) > MAX_EVENT_TYPE_LENGTH or not EVENT_TYPE.fullmatch(event_type):
+        problems.append(("/type", f"{event_type[:60]!r} is not an event type like 'time.approved'"))
+    data = document.get("data")
+    if "data" not in document:
+        problems.append(("/data", "required"))
+    elif not isinstance(data, dict):
+        problems.append(("/data", "expected an object"))
+    timestamp: datetime | None = None
+    if "timestamp" in document:
+        parsed = _timestamp(document["timestamp"])
+        if isinstance(parsed, str):
+            problems.append(("/timestamp", parsed))
+        else:
+            timestamp = parsed
+    problems += [(f"/{_escape(k)}", "unknown field") for k in document if k not in ENVELOPE_FIELDS]
+    if problems:
+        raise PayloadError(problems)
+    assert isinstance(event_type, str)
+    assert isinstance(data, dict)
+    return Envelope(event_type, data, timestamp)
+
+
+def _escape(key: str) -> str:
+    """A JSON pointer reference token (RFC 6901)."""
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+# Receiving --------------------------------------------------------------------------------
+
+
+class ReceiptStatus(Enum):
+    PROCESSED = "processed"
+    FAILED = "failed"
+    DUPLICATE = "duplicate"
+
+
+@attrs.frozen
+class Receipt:
+    """What became of one delivery: processed, failed onto the exception queue (its id), or
+    a duplicate of a stored message (whose current state and exception it reports)."""
+
+    source: str
+    message_id: str
+    status: ReceiptStatus
+    state: InboxState
+    exception_id: str | None = None
+
+
+class InboxMessageFailedError(ApplicationError):
+    """Processing a stored message stopped at a problem; it is on the exception queue."""
+
+    code = "inbox_message_failed"
+
+    def __init__(self, subject: str, exception_id: str, detail: str) -> None:
+        super().__init__(f"{subject} failed ({exception_id}): {detail}")
+        self.exception_id = exception_id
+
+
+def stored(uow: UnitOfWork, source: str, message_id: str) -> InboxMessage:
+    message = uow.inbox.find(source, message_id)
+    if message is None:
+        raise NotFoundError(f"no inbox message {message_id!r} from {source!r}")
+    return message
+
+
+def receive(
+    cmd: c.ReceiveInboxMessage,
+    ctx: RequestContext,
+    deps: Dependencies,
+    dispatch: Callable[[object, RequestContext], Any],
+) -> Receipt:
+    """Store the message (its own transaction), then process it. A message already stored
+    changes nothing: it reports the stored one's state."""
+    message = InboxMessage(
+        cmd.source,
+        cmd.message_id,
+        cmd.event_type,
+        cmd.body,
+        deps.clock.now(),
+        ctx.correlation_id,
+    )
+    if not _store(message, ctx, deps):
+        with deps.uow(ctx, read_only=True) as uow:
+            first = stored(uow, cmd.source, cmd.message_id)
+        return Receipt(
+            cmd.source, cmd.message_id, ReceiptStatus.DUPLICATE, first.state, first.exception_id
+        )
+    try:
+        dispatch(c.ProcessInboxMessage(cmd.source, cmd.message_id), ctx)
+    except InboxMessageFailedError as failure:
+        return Receipt(
+            cmd.source,
+            cmd.message_id,
+            ReceiptStatus.FAILED,
+            InboxState.FAILED,
+            failure.exception_id,
+        )
+    return Receipt(cmd.source, cmd.message_id, ReceiptStatus.PROCESSED, InboxState.PROCESSED)
+
+
+def _store(message: InboxMessage, ctx: RequestContext, deps: Dependencies) -> bool:
+    """True when this delivery stored the message; False when it was stored already."""
+    try:
+        with deps.uow(ctx) as uow:
+            if uow.inbox.find(message.source, message.message_id) is not None:
+                return False
+            uow.inbox.add(message)
+            record_transition(
+                uow.audit,
+                at=deps.clock.now(),
+                actor=ctx.actor,
+                correlation_id=ctx.correlation_id,
+                subject=message.subject,
+                action="receive",
+                before=None,
+                after=message.state.value,
+                reason=message.event_type,
+            )
+            uow.commit()
+            return True
+    except ConflictError:
+        # A concurrent delivery of the same message stored it first (its insert won the key);
+        # anything else that conflicted is not a duplicate and goes on up.
+        with deps.uow(ctx, read_only=True) as uow:
+            if uow.inbox.find(message.source, message.message_id) is None:
+                raise
+        return False

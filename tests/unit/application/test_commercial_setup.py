@@ -1,0 +1,139 @@
+"""The commercial set-up commands: rate-card changes under maker-checker, the engagement's
+lifecycle moves (audited with their reasons), one engagement per contract, and a tax profile
+the ERP pushed standing in for one its customer record lacks."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from application import commands as c
+from application.errors import ConflictError
+from domain.engagement import EngagementState
+from domain.errors import IllegalTransitionError, MakerCheckerError
+from domain.ids import ContractId, EngagementId, RateCardId, Role
+from domain.ratecard import RateCardVersion
+from domain.tax import TaxProfile
+from tests.unit.application.conftest import (
+    CUSTOMER,
+    ENTITY,
+    EUR,
+    App,
+    complete_record,
+    set_up_tm_contract,
+)
+
+RC = RateCardId("RC")
+E1 = EngagementId("E1")
+
+
+def version(number: int, rate: str) -> RateCardVersion:
+    return RateCardVersion(number, date(2026, 1, 1), EUR, {Role("consultant"): Decimal(rate)})
+
+
+def test_a_rate_card_version_is_proposed_by_one_person_and_approved_by_another(app: App) -> None:
+    app.do(c.CreateRateCard(RC, "UK", "EUR"))
+    app.do(c.ProposeRateCardVersion(RC, version(1, "100")), actor="maker")
+    with pytest.raises(MakerCheckerError):
+        app.do(c.ApproveRateCardVersion(RC, 1), actor="maker")
+    assert app.data.aggregates["rate_card"]["RC"].versions == []
+    app.do(c.ApproveRateCardVersion(RC, 1), actor="checker")
+    card = app.data.aggregates["rate_card"]["RC"]
+    assert [v.version for v in card.versions] == [1]
+    trail = [(r.subject, r.action, r.before, r.after, r.actor) for r in app.data.audit]
+    assert trail == [
+        ("rate_card:RC", "propose", None, "v1:proposed", "maker"),
+        ("rate_card:RC", "approve", "v1:proposed", "v1", "checker"),
+    ]
+
+
+def test_the_engagement_lifecycle_moves_are_audited_with_their_reasons(app: App) -> None:
+    set_up_tm_contract(app)
+    app.do(c.SuspendEngagement(E1, "  client budget freeze "), actor="dm")
+    app.do(c.ResumeEngagement(E1), actor="dm")
+    app.do(c.StartClosingEngagement(E1, date(2026, 6, 30)), actor="dm")
+    app.do(c.CloseEngagement(E1), actor="dm")
+    engagement = app.data.aggregates["engagement"]["E1"]
+    assert (engagement.state, engagement.close_date) == (EngagementState.CLOSED, date(2026, 6, 30))
+    moves = [
+        (r.action, r.before, r.after, r.reason)
+        for r in app.data.audit
+        if r.subject == "engagement:E1" and r.actor == "dm"
+    ]
+    assert moves == [
+        ("suspend", "active", "suspended", "client budget freeze"),
+        ("resume", "suspended", "active", ""),
+        ("start_closing", "active", "closing", "close date 2026-06-30"),
+        ("close", "closing", "closed", ""),
+    ]
+
+
+def test_a_refused_move_changes_nothing_and_records_nothing(app: App) -> None:
+    set_up_tm_contract(app)
+    before = len(app.data.audit)
+    with pytest.raises(IllegalTransitionError):
+        app.do(c.CancelEngagement(E1, "deal lost"))
+    assert app.data.aggregates["engagement"]["E1"].state is EngagementState.ACTIVE
+    assert len(app.data.audit) == before
+
+
+def test_a_proposed_engagement_is_cancelled_with_its_reason(app: App) -> None:
+    app.do(c.ProposeEngagement(EngagementId("E9"), CUSTOMER, ContractId("C9")))
+    app.do(c.CancelEngagement(EngagementId("E9"), "deal lost at signature"))
+    assert app.data.aggregates["engagement"]["E9"].state is EngagementState.CANCELLED
+    assert app.data.audit[-1].reason == "deal lost at signature"
+
+
+def test_a_contract_belongs_to_one_engagement(app: App) -> None:
+    app.do(c.ProposeEngagement(E1, CUSTOMER, ContractId("C1")))
+    with pytest.raises(ConflictError, match="already belongs to engagement E1"):
+        app.do(c.ProposeEngagement(EngagementId("E2"), CUSTOMER, ContractId("C1")))
+    assert list(app.data.aggregates["engagement"]) == ["E1"]
+
+
+def test_a_tax_profile_the_erp_pushed_completes_a_record_that_lacks_one(app: App) -> None:
+    app.master.records[(CUSTOMER, ENTITY)] = complete_record(tax_code=None)
+    set_up_tm_contract(app)
+    assert app.data.aggregates["engagement"]["E1"].state is EngagementState.SETUP_BLOCKED
+    pushed = TaxProfile(CUSTOMER, ENTITY, "VAT20", legal_note="Standard rated")
+    app.do(c.UpdateCustomerMaster(pushed), actor="erp")
+    assert app.do(c.SetUpEngagement(E1)) is True
+    assert app.data.aggregates["engagement"]["E1"].state is EngagementState.ACTIVE
+    assert app.data.tax_profiles[(CUSTOMER, ENTITY)] == pushed  # kept as pushed
+
+
+def test_the_erp_records_own_tax_code_wins_over_a_pushed_profile(app: App) -> None:
+    app.do(c.UpdateCustomerMaster(TaxProfile(CUSTOMER, ENTITY, "OLD-CODE")), actor="erp")
+    set_up_tm_contract(app)
+    assert app.data.tax_profiles[(CUSTOMER, ENTITY)].tax_code == "VAT20"
+
+
+def test_other_missing_master_data_still_blocks_despite_a_pushed_profile(app: App) -> None:
+    record = complete_record(tax_code=None)
+    app.master.records[(CUSTOMER, ENTITY)] = type(record)(
+        record.customer_id, record.legal_entity_id, record.name, record.currency, None
+    )
+    app.do(c.UpdateCustomerMaster(TaxProfile(CUSTOMER, ENTITY, "VAT20")), actor="erp")
+    set_up_tm_contract(app)
+    engagement = app.data.aggregates["engagement"]["E1"]
+    assert engagement.state is EngagementState.SETUP_BLOCKED
+    assert engagement.blocked_reason == "missing master data: billing_address"
+
+
+@pytest.mark.parametrize("move", ["proposed", "suspended", "cancelled"])
+def test_setup_provisions_nothing_for_an_engagement_not_being_set_up(app: App, move: str) -> None:
+    if move == "proposed":
+        app.do(c.ProposeEngagement(E1, CUSTOMER, ContractId("C1")))
+    elif move == "suspended":
+        set_up_tm_contract(app)
+        app.do(c.SuspendEngagement(E1, "budget freeze"))
+    else:
+        app.do(c.ProposeEngagement(E1, CUSTOMER, ContractId("C1")))
+        app.do(c.CancelEngagement(E1, "deal lost"))
+    calls = app.projects.calls
+    with pytest.raises(IllegalTransitionError, match=f"is '{move}'"):
+        app.do(c.SetUpEngagement(E1))
+    assert app.projects.calls == calls
+    assert app.data.aggregates["engagement"]["E1"].state.value == move
