@@ -1,5 +1,5 @@
 # Throughline: two commands do everything on a fresh machine.
-#   make run   - create .venv, install, and run the main job
+#   make run   - create .venv, install, migrate, load the demo scenarios and serve the API
 #   make test  - create .venv, install, then lint, type-check, layer-check and test
 PYTHON ?= python3
 VENV   := .venv
@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/throughline demo
+	$(BIN)/throughline serve --demo-keys
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -38,6 +39,8 @@ test: lint typecheck layers unit
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.bench_ingest $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.bench_billing $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.bench_outbox $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.bench_http $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

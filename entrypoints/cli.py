@@ -403,6 +403,252 @@ def audit_verify(database_url: DatabaseUrlOption = None, verbose: VerboseOption 
             raise typer.Exit(ATTENTION)
 
 
+# serve -------------------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (each with its own connections).", min=1)
+    ] = 1,
+    relay: Annotated[
+        bool,
+        typer.Option(
+            "--relay/--no-relay",
+            help="Run the outbox relay inside each worker (or run `throughline relay` apart).",
+        ),
+    ] = True,
+    demo_keys: Annotated[
+        bool,
+        typer.Option(
+            "--demo-keys",
+            help="Make (once) and print an API key per role under var/, and accept them.",
+        ),
+    ] = False,
+    database_url: DatabaseUrlOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /schema) with uvicorn."""
+    import os
+
+    import uvicorn
+
+    from entrypoints.http import serve as http
+
+    webhook_lines: list[str] = []
+    with session(database_url, verbose=verbose) as s:
+        provide_database().upgrade()
+        os.environ["THROUGHLINE_DATABASE_URL"] = s.settings.database_url
+        if relay:
+            os.environ[http.RELAY_VARIABLE] = "in-process"
+        else:
+            os.environ.pop(http.RELAY_VARIABLE, None)
+        if demo_keys:
+            keys = http.demo_keys(Path("var/demo-api-keys.json"))
+            keys_file = Path("var/demo-api-keys.digests.json")
+            http.write_keys_file(keys, keys_file)
+            os.environ[http.API_KEYS_VARIABLE] = str(keys_file)
+            if "THROUGHLINE_WEBHOOK_SECRETS" not in os.environ:
+                secrets_file = Path("var/demo-webhook-secrets.json")
+                webhook_lines = http.write_demo_webhook_secrets(secrets_file)
+                os.environ["THROUGHLINE_WEBHOOK_SECRETS"] = str(secrets_file)
+        try:
+            http.authenticator_from_env(os.environ)
+        except http.ApiConfigError as error:
+            raise InputError(str(error)) from None
+        out = output()
+        base = f"http://{host}:{port}"
+        out.print(f"Throughline API on {base} (database {redact(s.settings.database_url)})")
+        out.print(f"OpenAPI page: {base}/schema  ·  document: {base}/schema/openapi.json")
+        if relay and os.environ.get("THROUGHLINE_SUBSCRIBERS"):
+            out.print("The outbox relay runs in-process (THROUGHLINE_SUBSCRIBERS).")
+        elif relay:
+            out.print(
+                "No subscribers configured (THROUGHLINE_SUBSCRIBERS): outbound events wait in "
+                "the outbox until one is."
+            )
+        if demo_keys:
+            out.print("Demo API keys (send as X-API-Key):")
+            for key in keys:
+                scope = f" (customer {key.customer_id})" if key.customer_id else ""
+                out.print(f"  {key.name:<18} {key.key}{scope}", markup=False, soft_wrap=True)
+            if "THROUGHLINE_WEBHOOK_SECRETS" in os.environ and webhook_lines:
+                out.print("Demo webhook secrets (POST /webhooks/{source}; docs/webhooks.md):")
+                for line in webhook_lines:
+                    out.print(f"  {line}", markup=False, soft_wrap=True)
+    uvicorn.run(
+        "entrypoints.http.serve:create_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info" if verbose else "warning",
+        access_log=verbose,
+    )
+
+
+# relay and outbox --------------------------------------------------------------------------
+# `throughline relay` delivers outbox events to the webhook subscribers (ADR 0016);
+# `throughline outbox dead | replay EVENT_ID --reason TEXT` looks after the dead ones.
+
+outbox_app = typer.Typer(
+    help="Outbound events: dead events and their replay.", no_args_is_help=True
+)
+app.add_typer(outbox_app, name="outbox")
+
+
+@app.command("relay")
+def relay_command(
+    once: Annotated[
+        bool, typer.Option("--once", help="Deliver everything due now, then exit.")
+    ] = False,
+    batch: Annotated[
+        int, typer.Option("--batch", min=1, max=1000, help="Events claimed per transaction.")
+    ] = 100,
+    interval: Annotated[
+        float, typer.Option("--interval", min=0.05, help="Seconds to wait when nothing is due.")
+    ] = 1.0,
+    worker_id: Annotated[
+        str | None,
+        typer.Option(
+            "--worker-id",
+            metavar="ID",
+            help="This worker's name on its claims [default: host:pid:random].",
+            show_default=False,
+        ),
+    ] = None,
+    subscribers: Annotated[
+        Path | None,
+        typer.Option(
+            "--subscribers",
+            metavar="FILE.json",
+            help="The webhook subscribers [default: $THROUGHLINE_SUBSCRIBERS].",
+            show_default=False,
+        ),
+    ] = None,
+    stale_after: Annotated[
+        float,
+        typer.Option(
+            "--stale-after",
+            min=1.0,
+            metavar="SECONDS",
+            help="A claim older than this belongs to a dead worker and is handed back.",
+        ),
+    ] = 60.0,
+    database_url: DatabaseUrlOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Deliver outbox events to the webhook subscribers as signed CloudEvents: at least once,
+    in commit order per aggregate. Failures retry after 1 min, 5 min, 30 min and 2 h, then the
+    event is dead (see `throughline outbox dead`). Runs until interrupted (Ctrl-C or SIGTERM
+    finish the batch in hand); with --once, exit 0 when everything due went out, 1 when some
+    failed."""
+    import signal
+    import threading
+    from datetime import timedelta
+
+    import attrs
+
+    from entrypoints.outbox_views import relay_line
+    from entrypoints.relay import RelaySettings, default_worker_id, run_relay, webhook_publisher
+
+    with session(database_url, verbose=verbose):
+        deps = provide_bus().deps
+        try:
+            settings = RelaySettings.from_env()
+            if subscribers is not None:
+                settings = attrs.evolve(settings, subscribers=subscribers)
+            publisher = webhook_publisher(settings, deps.clock)
+        except ValueError as error:
+            raise InputError(str(error)) from None
+        if publisher is None:
+            raise InputError(
+                "no subscribers to deliver to: name the file with --subscribers or "
+                "$THROUGHLINE_SUBSCRIBERS"
+            )
+        worker = (worker_id or default_worker_id()).strip()
+        if not worker:
+            raise InputError("--worker-id cannot be empty")
+        stop = threading.Event()
+        previous = {}
+        if not once:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                previous[signum] = signal.signal(signum, lambda *_: stop.set())
+            errors().print(
+                f"Relay {worker} delivering to {len(publisher.subscribers)} "
+                "subscriber(s); Ctrl-C stops it.",
+                markup=False,
+            )
+        try:
+            totals = run_relay(
+                deps.uow,
+                deps.clock,
+                publisher,
+                worker_id=worker,
+                batch=batch,
+                interval=interval,
+                once=once,
+                stop_event=stop,
+                stale_after=timedelta(seconds=stale_after),
+                on_pass=((lambda r: errors().print(f"  {r}", markup=False)) if verbose else None),
+            )
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            publisher.close()
+        output().print(relay_line(worker, totals), markup=False)
+        if once and (totals.failed or totals.dead):
+            raise typer.Exit(ATTENTION)
+
+
+@outbox_app.command("dead")
+def outbox_dead(
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=10_000, help="At most this many.")
+    ] = 100,
+    database_url: DatabaseUrlOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """List the dead outbox events (delivery gave up after its last retry), oldest first.
+    Exit 0 when there are none, 1 when there are."""
+    from application.records import DeliveryState
+    from entrypoints.outbox_views import render_dead_events
+
+    with session(database_url, verbose=verbose) as s:
+        with provide_reader()(s.ctx) as uow:
+            dead = uow.outbox.in_state(DeliveryState.DEAD, limit)
+        render_dead_events(output(), dead)
+        if dead:
+            raise typer.Exit(ATTENTION)
+
+
+@outbox_app.command("replay")
+def outbox_replay(
+    event_id: Annotated[str, typer.Argument(metavar="EVENT_ID", help="The dead event's id.")],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why (required; audited).")
+    ],
+    database_url: DatabaseUrlOption = None,
+    actor: ActorOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Send a dead outbox event again under the same event id, with a fresh retry schedule;
+    audited with the actor and the reason. The relay delivers it on its next pass."""
+    from application.relay import ReplayOutboxEvent
+
+    with session(database_url, actor, verbose) as s:
+        if not reason.strip():
+            raise InputError("--reason cannot be empty: a replay is audited with why")
+        event = provide_bus().handle(ReplayOutboxEvent(event_id.strip(), reason.strip()), s.ctx)
+        output().print(
+            f"Outbox event {event.event_id} replayed by {s.ctx.actor}: pending again under the "
+            "same id; the relay delivers it on its next pass.",
+            markup=False,
+        )
+
+
 def main() -> None:
     """Console-script entry point (`throughline`)."""
     app(prog_name="throughline")

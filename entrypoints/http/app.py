@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar, Router
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import (
@@ -118,8 +118,12 @@ def create_app(
         else RateLimiter(limits.rate_limit, limits.rate_window_seconds)
     )
     metrics = metrics or Metrics()
+    for handler in [*ROUTERS, *extra_routes]:
+        _describe_permission(handler)
+    # One router for every handler: Litestar 2.25 wraps a sync handler twice when a second
+    # handler is later registered on the same path at the app level.
     app = Litestar(
-        route_handlers=[*ROUTERS, *extra_routes],
+        route_handlers=[Router(path="/", route_handlers=[*ROUTERS, *extra_routes])],
         middleware=[
             CorrelationMiddleware,
             DefineMiddleware(MetricsMiddleware, metrics=metrics),
@@ -140,6 +144,12 @@ def create_app(
     return app
 
 
-def request_services(request: Request[Any, Any, Any]) -> Services:
-    services: Services = request.app.state["services"]
-    return services
+def _describe_permission(handler: Any) -> None:
+    """Write the route's permission into its OpenAPI description (once)."""
+    permission = getattr(handler, "opt", {}).get("permission")
+    if permission is None or permission == PUBLIC:
+        return
+    note = f"Permission: `{permission}`."
+    description = handler.description or ""
+    if note not in description:
+        handler.description = f"{description}\n\n{note}".strip()

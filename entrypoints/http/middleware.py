@@ -20,11 +20,12 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
+from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from entrypoints.http.correlation import correlation_id_for, header
-from entrypoints.http.problems import PROBLEM_MEDIA_TYPE, REGISTRY, ProblemBody
+from entrypoints.http.problems import PROBLEM_MEDIA_TYPE, REGISTRY, Problem, ProblemBody
 
 
 class CorrelationMiddleware:
@@ -185,11 +186,24 @@ class MetricsMiddleware:
 
         try:
             await self.app(scope, receive, capture)
+        except Exception as error:
+            # raised by a middleware inside this one (authentication: 401): the app's outer
+            # exception handler answers it, with this status
+            status[0] = _status_of(error)
+            raise
         finally:
             route = _route_template(scope)
             method = scope["method"]
             self.metrics.requests.labels(method, route, str(status[0])).inc()
             self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
+
+
+def _status_of(error: Exception) -> int:
+    if isinstance(error, Problem):
+        return error.type.status
+    if isinstance(error, HTTPException):
+        return error.status_code
+    return 500
 
 
 def _route_template(scope: Scope) -> str:

@@ -26,9 +26,11 @@ from application.errors import (
     ConflictError,
     DownstreamUnavailableError,
     IdempotencyKeyReusedError,
+    MalformedJsonError,
     MasterDataError,
     NotFoundError,
     OwnershipError,
+    PayloadError,
     RequestInProgressError,
 )
 from domain.errors import DomainError, IllegalTransitionError, ImmutableVersionError
@@ -185,13 +187,23 @@ def from_domain(error: DomainError) -> Problem:
 
 
 def from_application(error: ApplicationError) -> Problem:
+    if isinstance(error, PayloadError):
+        found = [FieldError(pointer, detail) for pointer, detail in error.problems]
+        slug = "malformed-json" if isinstance(error, MalformedJsonError) else "validation-error"
+        return Problem(slug, _first(found) if found else str(error), errors=found)
     for cls, slug in _APPLICATION_TYPES:
         if isinstance(error, cls):
             return Problem(slug, str(error))
     return Problem("business-rule", str(error))
 
 
-_UNKNOWN_FIELD = re.compile(r"unknown field `(?P<name>[^`]+)`")
+_UNKNOWN_FIELD = re.compile(r"(?:unknown|missing required) field `(?P<name>[^`]+)`")
+#: Litestar's message for a missing parameter (it names no key): the pointer is built from it.
+_MISSING_PARAMETER = re.compile(
+    r"Missing required (?P<source>query|header|path|cookie) parameter '(?P<name>[^']+)'"
+)
+#: An array index in Litestar's key (`entries[3].hours`): a pointer segment of its own.
+_INDEX = re.compile(r"\[(\d+)\]")
 
 
 def _escape(part: str) -> str:
@@ -204,7 +216,9 @@ def _field_error(item: Mapping[str, Any]) -> FieldError:
     message = str(item.get("message", "invalid")).strip()
     key = str(item.get("key", "") or "")
     source = str(getattr(item.get("source"), "value", item.get("source")) or "")
-    parts = [] if key in ("", "data") else key.split(".")
+    # msgspec names a dict's value `[...]` without its key: point at the dict itself.
+    dotted = _INDEX.sub(r".\1", key.replace("[...]", ""))
+    parts = [] if key in ("", "data") else [p for p in dotted.split(".") if p]
     unknown = _UNKNOWN_FIELD.search(message)
     if unknown:
         parts.append(unknown.group("name"))
@@ -229,7 +243,9 @@ def from_validation(error: ValidationException) -> Problem:
             "the Idempotency-Key must be 1 to 255 visible ASCII characters",
         )
     if not found:
-        found.append(FieldError("", detail))
+        missing = _MISSING_PARAMETER.search(detail)
+        where = f"/{missing['source']}/{_escape(missing['name'])}" if missing else ""
+        found.append(FieldError(where, detail))
     return Problem("validation-error", _first(found), errors=found)
 
 
@@ -248,6 +264,17 @@ def from_http(error: HTTPException) -> Problem:
     return Problem(slug, detail, headers=error.headers or None)
 
 
+def _json_syntax_error(error: HTTPException) -> bool:
+    """A body that is not JSON at all (bad syntax, truncated), as opposed to valid JSON of the
+    wrong shape: Litestar raises it from the decoder's `DecodeError`."""
+    if str(error.detail).startswith("JSON is malformed"):
+        return True
+    origin = error.__cause__.__cause__ if error.__cause__ is not None else None
+    return isinstance(origin, msgspec.DecodeError) and not isinstance(
+        origin, msgspec.ValidationError
+    )
+
+
 def handle_problem(request: Request[Any, Any, Any], error: Problem) -> Response[Any]:
     return problem_response(error, request)
 
@@ -263,7 +290,7 @@ def handle_application(request: Request[Any, Any, Any], error: ApplicationError)
 def handle_http(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     if isinstance(error, ValidationException):
         return problem_response(from_validation(error), request)
-    if error.status_code == 400 and str(error.detail).startswith("JSON is malformed"):
+    if error.status_code == 400 and _json_syntax_error(error):
         return problem_response(Problem("malformed-json", str(error.detail)), request)
     return problem_response(from_http(error), request)
 

@@ -35,6 +35,7 @@ from entrypoints.bootstrap import Reader
 from entrypoints.http.correlation import correlation_id_for
 from entrypoints.http.problems import Problem
 from entrypoints.http.security import Principal
+from entrypoints.webhooks import WebhookIntake
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -62,6 +63,8 @@ class Services:
     reader: Reader
     clock: Clock
     limits: Limits = Limits()
+    #: The inbound-webhook intake (None: this server receives no webhooks).
+    webhooks: WebhookIntake | None = None
 
 
 def principal_of(request: Request[Any, Any, Any]) -> Principal:
@@ -74,6 +77,11 @@ def principal_of(request: Request[Any, Any, Any]) -> Principal:
 def context_of(request: Request[Any, Any, Any]) -> RequestContext:
     principal = principal_of(request)
     return RequestContext(principal.id, correlation_id_for(request.scope), principal.roles)
+
+
+def context_of_anonymous(request: Request[Any, Any, Any], actor: str) -> RequestContext:
+    """The context of a request that carries no credential (webhooks sign instead)."""
+    return RequestContext(actor, correlation_id_for(request.scope))
 
 
 def services_of(request: Request[Any, Any, Any]) -> Services:

@@ -50,7 +50,6 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "sales_ops": frozenset(
         {
             "customers:read",
-            "customers:write",
             "contracts:read",
             "contracts:write",
             "contracts:approve",
@@ -71,6 +70,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "delivery:approve",
             "milestones:write",
             "invoices:read",
+            "revenue:read",  # WIP and backlog of their engagements (never cost or margin)
         }
     ),
     "finance": frozenset(

@@ -4,6 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from entrypoints.http.routes import invoices, ops
+from entrypoints.http.routes import (
+    billing,
+    contracts,
+    credit_memos,
+    customers,
+    dashboard,
+    delivery,
+    engagements,
+    finance,
+    invoices,
+    milestones,
+    operations,
+    ops,
+    rate_cards,
+    webhooks,
+)
 
-ROUTERS: list[Any] = [*ops.ROUTES, *invoices.ROUTES]
+ROUTERS: list[Any] = [*ops.ROUTES, *dashboard.ROUTES, *invoices.ROUTES]
+ROUTERS += [
+    *delivery.ROUTES,
+    *milestones.ROUTES,
+    *billing.ROUTES,
+    *credit_memos.ROUTES,
+    *finance.ROUTES,
+    *operations.ROUTES,
+]
+ROUTERS += [
+    *customers.ROUTES,
+    *contracts.ROUTES,
+    *rate_cards.ROUTES,
+    *engagements.ROUTES,
+]
+ROUTERS += webhooks.ROUTES

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, QueryParameter
 
 from domain.errors import DomainError
 from domain.money import Money
@@ -56,8 +56,8 @@ Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 
 Limit = Annotated[
     int | None,
-    Parameter(
-        query="limit",
+    QueryParameter(
+        name="limit",
         ge=1,
         le=200,
         required=False,
@@ -67,8 +67,8 @@ Limit = Annotated[
 ]
 Cursor = Annotated[
     str | None,
-    Parameter(
-        query="cursor",
+    QueryParameter(
+        name="cursor",
         required=False,
         max_length=20,
         description="The `next_cursor` of the previous page.",
@@ -77,8 +77,8 @@ Cursor = Annotated[
 ]
 IdempotencyKey = Annotated[
     str,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         min_length=1,
         max_length=255,
         pattern=r"^[\x21-\x7e]{1,255}$",
@@ -130,6 +130,22 @@ def documented(*slugs: str, public: bool = False) -> dict[int, ResponseSpec]:
     return chosen
 
 
+def answer(
+    container: Any, example: Any, *, status: int = 200, media_type: str = "application/json"
+) -> dict[int, ResponseSpec]:
+    """The success response with an example, for operations that have no other place for one
+    (no parameters, no body)."""
+    return {
+        status: ResponseSpec(
+            data_container=container,
+            description="OK",
+            media_type=media_type,
+            generate_examples=False,
+            examples=[Example(summary="a typical answer", value=example)],
+        )
+    }
+
+
 WRITE_PROBLEMS = (
     "not-found",
     "invalid-state",
@@ -153,7 +169,12 @@ def to_money(amount: str, currency: str, pointer: str = "") -> Money:
 
 
 def to_period(month: str) -> Period:
-    return Period.parse_month(month)
+    """A `YYYY-MM` the pattern admits but the calendar does not (year 0000) is bad input (400),
+    not a business rule."""
+    try:
+        return Period.parse_month(month)
+    except DomainError as error:
+        raise Problem("validation-error", str(error)) from None
 
 
 class MoneyOut(msgspec.Struct):

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter
+from litestar.params import Body, Parameter, QueryParameter
 
 from application import commands as c
 from application.context import RequestContext
@@ -185,8 +185,8 @@ def list_invoices(
     cursor: Cursor = None,
     state_filter: Annotated[
         str | None,
-        Parameter(
-            query="state",
+        QueryParameter(
+            name="state",
             required=False,
             max_length=20,
             examples=[Example(summary="issued invoices", value="issued")],
@@ -194,8 +194,8 @@ def list_invoices(
     ] = None,
     customer_id: Annotated[
         str | None,
-        Parameter(
-            query="customer_id",
+        QueryParameter(
+            name="customer_id",
             required=False,
             max_length=100,
             examples=[Example(summary="one customer", value="acme")],

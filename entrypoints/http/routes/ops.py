@@ -6,11 +6,13 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from application.context import RequestContext
 from entrypoints.http.correlation import correlation_id_for
-from entrypoints.http.routes.common import PUBLIC, documented, permission
+from entrypoints.http.routes.common import PUBLIC, answer, documented, permission
 from entrypoints.http.runtime import services_of
 
 
@@ -28,7 +30,7 @@ class Readiness(msgspec.Struct):
     opt=permission(PUBLIC),
     tags=["operations"],
     summary="Liveness: the process answers",
-    responses=documented(public=True),
+    responses={**answer(Health, {"status": "ok"}), **documented(public=True)},
     security=[],
 )
 async def health() -> Health:
@@ -40,7 +42,16 @@ async def health() -> Health:
     opt=permission(PUBLIC),
     tags=["operations"],
     summary="Readiness: the database answers",
-    responses=documented(public=True),
+    responses={
+        **answer(Readiness, {"status": "ready", "database": "ok"}),
+        503: ResponseSpec(
+            data_container=Readiness,
+            description="The database does not answer",
+            generate_examples=False,
+            examples=[Example(value={"status": "unavailable", "database": "unreachable"})],
+        ),
+        **documented(public=True),
+    },
     security=[],
     sync_to_thread=True,
 )
@@ -61,12 +72,19 @@ def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
     tags=["operations"],
     summary="Prometheus metrics (text exposition format)",
     media_type=CONTENT_TYPE_LATEST,
-    responses=documented(public=True),
+    responses={
+        **answer(
+            str,
+            "# TYPE throughline_http_requests_total counter\n",
+            media_type=CONTENT_TYPE_LATEST,
+        ),
+        **documented(public=True),
+    },
     security=[],
 )
-async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+async def metrics(request: Request[Any, Any, Any]) -> Response[str]:
     registry = request.app.state["metrics"].registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry).decode(), media_type=CONTENT_TYPE_LATEST)
 
 
 ROUTES = [health, ready, metrics]

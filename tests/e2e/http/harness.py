@@ -16,9 +16,13 @@ from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Limits, Services
 from entrypoints.http.security import ApiKey, Authenticator, JwtSettings
+from entrypoints.webhooks import WebhookIntake, demo_secrets
 from tests.unit.application.conftest import App, start_clock, wire
 
 JWT = JwtSettings("test-secret-of-at-least-32-bytes-long!!")
+
+#: Every webhook source signs with the demo secret in these tests.
+WEBHOOK_SECRETS = demo_secrets()
 
 #: name -> (key, principal id, roles, customer)
 IDENTITIES: dict[str, tuple[str, str, tuple[str, ...], str | None]] = {
@@ -88,6 +92,7 @@ def running_api(limits: Limits | None = None, rate_clock: Any = None) -> Iterato
         lambda ctx: InMemoryUnitOfWork(store, ctx, clock.now),
         clock,
         limits or Limits(),
+        WebhookIntake(app.bus, WEBHOOK_SECRETS, clock),
     )
     asgi = create_app(services, authenticator(), rate_clock=rate_clock)
     with TestClient(asgi, raise_server_exceptions=False) as client:

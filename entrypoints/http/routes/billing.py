@@ -1,0 +1,355 @@
+"""Billing runs: preview a period's proposal (a dry run that changes nothing), then commit it.
+
+The preview and the commit are the same pure run on the same inputs. The preview answers the
+proposal's fingerprint; a commit that sends it back as `expected_fingerprint` is refused with a
+409 `conflict` if the proposal changed meanwhile (new time, a rate change), so what a
+controller reviewed is exactly what is stored.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, post
+from litestar.openapi.spec import Example
+from litestar.params import Body
+
+from application import commands as c
+from application.context import RequestContext
+from application.handlers.billing import BillingRunResult, fingerprint
+from domain.billing import Allocation, Exclusion
+from domain.billing_run import AdjustmentProposal, InvoiceProposal
+from domain.document import DocumentLine, DocumentTotals
+from domain.ids import ContractId
+from domain.tax import TaxLine
+from entrypoints.http.routes.common import (
+    WRITE_PROBLEMS,
+    Id,
+    IdempotencyKey,
+    MoneyOut,
+    Month,
+    PeriodOut,
+    documented,
+    money_out,
+    period_out,
+    permission,
+    to_period,
+)
+from entrypoints.http.routes.delivery import decimal_text
+from entrypoints.http.runtime import context_of, execute, services_of
+
+Fingerprint = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[0-9a-f]{64}$",
+        description="The `fingerprint` a preview answered (SHA-256, hex).",
+    ),
+]
+
+
+def _example(summary: str, value: dict[str, Any]) -> Any:
+    return Body(examples=[Example(summary=summary, value=value)])
+
+
+# -- requests ---------------------------------------------------------------------------------
+
+
+class PreviewBody(msgspec.Struct, forbid_unknown_fields=True):
+    period: Month
+    #: Only these contracts (default: every contract).
+    contract_ids: Annotated[list[Id], msgspec.Meta(max_length=1_000)] = []
+    #: The invoices' date (default: the period's last day); it dates the tax rate.
+    invoice_date: date | None = None
+
+
+class CommitBody(msgspec.Struct, forbid_unknown_fields=True):
+    period: Month
+    contract_ids: Annotated[list[Id], msgspec.Meta(max_length=1_000)] = []
+    invoice_date: date | None = None
+    #: The preview's fingerprint: the commit is refused (409) if the proposal changed since.
+    expected_fingerprint: Fingerprint | None = None
+
+
+# -- responses --------------------------------------------------------------------------------
+
+
+class AllocationOut(msgspec.Struct):
+    """Which quantity of which source a line bills, at its exact (unrounded) value."""
+
+    source: str
+    quantity: str
+    amount: MoneyOut
+    terms: str
+
+
+class DocumentLineOut(msgspec.Struct):
+    line_no: int
+    obligation_id: str
+    kind: str
+    description: str
+    quantity: str
+    unit_price: MoneyOut
+    amount: MoneyOut
+    tax_code: str
+    allocations: list[AllocationOut]
+    service_period: PeriodOut | None
+    flags: list[str]
+    credits_line: int | None
+
+
+class TaxLineOut(msgspec.Struct):
+    tax_code: str
+    base: MoneyOut
+    rate: str
+    tax: MoneyOut
+    note: str
+
+
+class InvoiceProposalOut(msgspec.Struct):
+    key: str
+    customer_id: str
+    contract_id: str
+    legal_entity_id: str
+    currency: str
+    period: PeriodOut
+    lines: list[DocumentLineOut]
+    net: MoneyOut
+    tax_lines: list[TaxLineOut]
+    tax: MoneyOut
+    gross: MoneyOut
+
+
+class AdjustmentOut(msgspec.Struct):
+    """A debit or credit memo re-rating what an earlier invoice billed (amounts signed)."""
+
+    key: str
+    kind: str
+    references: str
+    customer_id: str
+    contract_id: str
+    currency: str
+    lines: list[DocumentLineOut]
+    net: MoneyOut
+    tax_lines: list[TaxLineOut]
+    tax: MoneyOut
+    gross: MoneyOut
+
+
+class ExclusionOut(msgspec.Struct):
+    obligation_id: str
+    source: str
+    quantity: str
+    value: MoneyOut
+    disposition: str  # held | written_off | rejected
+    reason: str
+
+
+class BlockedOut(msgspec.Struct):
+    contract_id: str
+    reason: str
+    detail: str
+
+
+class SkippedOut(msgspec.Struct):
+    contract_id: str
+    reason: str
+
+
+class DiffOut(msgspec.Struct):
+    contract_id: str
+    obligation_id: str
+    already_invoiced: MoneyOut
+    proposed: MoneyOut
+    after: MoneyOut
+    sources: int
+
+
+class BillingRunOut(msgspec.Struct):
+    period: PeriodOut
+    dry_run: bool
+    fingerprint: str
+    invoices: list[InvoiceProposalOut]
+    adjustments: list[AdjustmentOut]
+    exclusions: list[ExclusionOut]
+    blocked: list[BlockedOut]
+    skipped: list[SkippedOut]
+    diff: list[DiffOut]
+    #: The drafts a commit stored (empty for a preview); each awaits a second person's approval.
+    invoice_ids: list[str]
+
+
+def allocation_out(a: Allocation) -> AllocationOut:
+    return AllocationOut(str(a.source), decimal_text(a.quantity), money_out(a.amount), a.terms)
+
+
+def line_out(line: DocumentLine) -> DocumentLineOut:
+    return DocumentLineOut(
+        line_no=line.line_no,
+        obligation_id=line.obligation_id,
+        kind=line.kind.value,
+        description=line.description,
+        quantity=decimal_text(line.quantity),
+        unit_price=money_out(line.unit_price),
+        amount=money_out(line.amount),
+        tax_code=line.tax_code,
+        allocations=[allocation_out(a) for a in line.allocations],
+        service_period=period_out(line.service_period) if line.service_period else None,
+        flags=list(line.flags),
+        credits_line=line.credits_line,
+    )
+
+
+def tax_line_out(t: TaxLine) -> TaxLineOut:
+    return TaxLineOut(t.tax_code, money_out(t.base), str(t.rate), money_out(t.amount), t.note)
+
+
+def _totals(totals: DocumentTotals) -> dict[str, Any]:
+    return {
+        "net": money_out(totals.net),
+        "tax_lines": [tax_line_out(t) for t in totals.tax_lines],
+        "tax": money_out(totals.tax),
+        "gross": money_out(totals.gross),
+    }
+
+
+def _invoice(p: InvoiceProposal) -> InvoiceProposalOut:
+    return InvoiceProposalOut(
+        key=p.key,
+        customer_id=p.customer_id,
+        contract_id=p.contract_id,
+        legal_entity_id=p.legal_entity_id,
+        currency=p.currency.code,
+        period=period_out(p.period),
+        lines=[line_out(line) for line in p.lines],
+        **_totals(p.totals),
+    )
+
+
+def _adjustment(a: AdjustmentProposal) -> AdjustmentOut:
+    return AdjustmentOut(
+        key=a.key,
+        kind=a.kind.value,
+        references=a.references,
+        customer_id=a.customer_id,
+        contract_id=a.contract_id,
+        currency=a.currency.code,
+        lines=[line_out(line) for line in a.lines],
+        **_totals(a.totals),
+    )
+
+
+def _exclusion(x: Exclusion) -> ExclusionOut:
+    return ExclusionOut(
+        x.obligation_id,
+        str(x.source),
+        decimal_text(x.quantity),
+        money_out(x.value.quantized()),
+        x.disposition.value,
+        x.reason,
+    )
+
+
+def billing_run_out(result: BillingRunResult, *, dry_run: bool) -> BillingRunOut:
+    proposal = result.proposal
+    return BillingRunOut(
+        period=period_out(proposal.period),
+        dry_run=dry_run,
+        # A commit computes the digest only when asked to check one; answer it regardless.
+        fingerprint=result.fingerprint or fingerprint(proposal),
+        invoices=[_invoice(p) for p in proposal.invoices],
+        adjustments=[_adjustment(a) for a in proposal.adjustments],
+        exclusions=[_exclusion(x) for x in proposal.exclusions],
+        blocked=[BlockedOut(b.contract_id, b.reason, b.detail) for b in proposal.blocked],
+        skipped=[SkippedOut(cid, reason) for cid, reason in result.skipped],
+        diff=[
+            DiffOut(
+                d.contract_id,
+                d.obligation_id,
+                money_out(d.already_invoiced),
+                money_out(d.proposed),
+                money_out(d.after),
+                d.sources,
+            )
+            for d in result.diff
+        ],
+        invoice_ids=list(result.invoice_ids),
+    )
+
+
+_PREVIEW_EXAMPLE = {"period": "2026-03", "contract_ids": ["C1"], "invoice_date": "2026-03-31"}
+
+
+@post(
+    "/billing-runs/preview",
+    opt=permission("billing:run"),
+    tags=["billing"],
+    summary="Preview a period's billing run: the proposal, its diff and its fingerprint",
+    description=(
+        "A dry run: nothing is stored, so no Idempotency-Key is needed. The answer is exactly "
+        "what a commit of the same inputs would store."
+    ),
+    responses=documented("not-found"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def preview_billing_run(
+    request: Request[Any, Any, Any],
+    data: Annotated[PreviewBody, _example("March, one contract", _PREVIEW_EXAMPLE)],
+) -> BillingRunOut:
+    services = services_of(request)
+    command = c.RunBilling(
+        to_period(data.period),
+        dry_run=True,
+        contract_ids=tuple(ContractId(cid) for cid in data.contract_ids),
+        invoice_date=data.invoice_date,
+    )
+    result: BillingRunResult = services.bus.handle(command, context_of(request))
+    return billing_run_out(result, dry_run=True)
+
+
+_COMMIT_EXAMPLE = {
+    "period": "2026-03",
+    "contract_ids": ["C1"],
+    "invoice_date": "2026-03-31",
+    "expected_fingerprint": "9f2c1e6d0a4b7c3e5f8a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6a",
+}
+
+
+@post(
+    "/billing-runs",
+    opt=permission("billing:commit"),
+    tags=["billing"],
+    summary="Commit a billing run: store its proposal as draft invoices",
+    description=(
+        "Send the preview's `expected_fingerprint` to be sure the stored drafts are what was "
+        "reviewed: a changed proposal is refused with 409 and nothing is stored. Each draft "
+        "then needs approval by someone other than who committed the run."
+    ),
+    responses=documented(*WRITE_PROBLEMS, "conflict", "period-closed", "request-in-progress"),
+    status_code=201,
+    sync_to_thread=True,
+)
+def commit_billing_run(
+    request: Request[Any, Any, Any],
+    idempotency_key: IdempotencyKey,
+    data: Annotated[CommitBody, _example("the previewed March run", _COMMIT_EXAMPLE)],
+) -> Response[BillingRunOut]:
+    services = services_of(request)
+    command = c.RunBilling(
+        to_period(data.period),
+        dry_run=False,
+        contract_ids=tuple(ContractId(cid) for cid in data.contract_ids),
+        invoice_date=data.invoice_date,
+        expected_fingerprint=data.expected_fingerprint,
+    )
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        result: BillingRunResult = services.bus.handle(command, ctx)
+        return 201, billing_run_out(result, dry_run=False)
+
+    return execute(request, data, run)
+
+
+ROUTES = [preview_billing_run, commit_billing_run]

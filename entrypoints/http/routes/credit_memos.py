@@ -1,0 +1,367 @@
+"""Credit memos: draft one against an issued invoice (whole lines, or quantities of the
+sources a line billed), list and read them, approve (maker-checker) and issue.
+
+A credit memo belongs to its invoice's customer: a client viewer of another customer gets 404
+for it and never sees it in the list. Its id is assigned by the server.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.openapi.spec import Example
+from litestar.params import Body, Parameter, QueryParameter
+
+from application import commands as c
+from application.context import RequestContext
+from application.unit_of_work import UnitOfWork
+from domain.billing import SourceKind, SourceRef
+from domain.credit_memo import CreditMemo
+from domain.ids import CreditMemoId, InvoiceId
+from domain.invoice import Invoice
+from entrypoints.http.problems import Problem
+from entrypoints.http.routes.billing import DocumentLineOut, TaxLineOut, line_out, tax_line_out
+from entrypoints.http.routes.common import (
+    WRITE_PROBLEMS,
+    Cursor,
+    DecimalString,
+    IdempotencyKey,
+    Limit,
+    MoneyOut,
+    Text,
+    documented,
+    money_out,
+    permission,
+    to_decimal,
+)
+from entrypoints.http.runtime import (
+    Page,
+    context_of,
+    execute,
+    paginate,
+    principal_of,
+    services_of,
+)
+from entrypoints.http.security import Principal
+
+_KINDS = "|".join(kind.value for kind in SourceKind)
+
+Source = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=rf"^({_KINDS}):[A-Za-z0-9._:\-]{{1,200}}$",
+        description="A source a line billed, as `kind:id` (e.g. `time_entry:PSA-88231`).",
+        examples=["time_entry:PSA-88231"],
+    ),
+]
+
+InvoicePath = Annotated[
+    str,
+    Parameter(
+        description="The invoice id (not its number).",
+        examples=[Example(summary="an invoice", value="INV-000001")],
+    ),
+]
+CreditMemoPath = Annotated[
+    str,
+    Parameter(
+        description="The credit memo id (not its number).",
+        examples=[Example(summary="a credit memo", value="CM-000001")],
+    ),
+]
+
+
+def _example(summary: str, value: dict[str, Any]) -> Any:
+    return Body(examples=[Example(summary=summary, value=value)])
+
+
+class CreditLineIn(msgspec.Struct, forbid_unknown_fields=True):
+    """What to credit on one invoice line: a quantity of a source, all that is left of a
+    source, a quantity taken from the line's last sources first, or (neither) the whole line."""
+
+    line_no: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+    source: Source | None = None
+    quantity: DecimalString | None = None
+
+
+class DraftCreditMemoBody(msgspec.Struct, forbid_unknown_fields=True):
+    lines: Annotated[list[CreditLineIn], msgspec.Meta(min_length=1, max_length=1_000)]
+    reason: Text
+    #: Settle the credited quantities for good instead of releasing them to be billed again.
+    write_off: bool = False
+
+
+class IssueBody(msgspec.Struct, forbid_unknown_fields=True):
+    issue_date: date
+
+
+class CreditMemoOut(msgspec.Struct):
+    credit_memo_id: str
+    invoice_id: str
+    invoice_number: str | None
+    customer_id: str
+    state: str
+    reason: str
+    write_off: bool
+    created_by: str
+    approved_by: str | None
+    number: str | None
+    issue_date: date | None
+    currency: str
+    net: MoneyOut
+    tax_lines: list[TaxLineOut]
+    tax: MoneyOut
+    gross: MoneyOut
+    lines: list[DocumentLineOut]
+
+
+class CreditMemoSummary(msgspec.Struct):
+    credit_memo_id: str
+    invoice_id: str
+    customer_id: str
+    state: str
+    number: str | None
+    issue_date: date | None
+    gross: MoneyOut
+
+
+def credit_memo_out(memo: CreditMemo, invoice: Invoice) -> CreditMemoOut:
+    totals = memo.totals
+    return CreditMemoOut(
+        credit_memo_id=memo.credit_memo_id,
+        invoice_id=memo.invoice_id,
+        invoice_number=invoice.number,
+        customer_id=invoice.customer_id,
+        state=memo.state.value,
+        reason=memo.reason,
+        write_off=memo.write_off,
+        created_by=memo.created_by,
+        approved_by=memo.approved_by,
+        number=memo.number,
+        issue_date=memo.issue_date,
+        currency=invoice.currency.code,
+        net=money_out(totals.net),
+        tax_lines=[tax_line_out(t) for t in totals.tax_lines],
+        tax=money_out(totals.tax),
+        gross=money_out(totals.gross),
+        lines=[line_out(line) for line in memo.lines],
+    )
+
+
+def _visible_invoice(uow: UnitOfWork, principal: Principal, invoice_id: str) -> Invoice:
+    invoice = uow.invoices.find(invoice_id)
+    if invoice is None or not principal.sees(invoice.customer_id):
+        raise Problem("not-found", f"there is no invoice {invoice_id}")
+    return invoice
+
+
+def _visible(uow: UnitOfWork, principal: Principal, credit_memo_id: str) -> CreditMemoOut:
+    """The credit memo, or 404 when it does not exist or its invoice is another client's."""
+    memo = uow.credit_memos.find(credit_memo_id)
+    invoice = uow.invoices.find(memo.invoice_id) if memo is not None else None
+    if memo is None or invoice is None or not principal.sees(invoice.customer_id):
+        raise Problem("not-found", f"there is no credit memo {credit_memo_id}")
+    return credit_memo_out(memo, invoice)
+
+
+def _source(text: str | None) -> SourceRef | None:
+    if text is None:
+        return None
+    kind, _, source_id = text.partition(":")
+    return SourceRef(SourceKind(kind), source_id)
+
+
+_DRAFT_EXAMPLE = {
+    "lines": [{"line_no": 1, "source": "time_entry:PSA-88231", "quantity": "2"}],
+    "reason": "2 h booked twice",
+}
+
+
+@post(
+    "/invoices/{invoice_id:str}/credit-memos",
+    opt=permission("credits:write"),
+    tags=["credit memos"],
+    summary="Draft a credit memo against an issued invoice",
+    description=(
+        "A credit never exceeds what its invoice line billed less earlier credits. Issued, it "
+        "releases the credited quantities to be billed again, unless `write_off` settles them."
+    ),
+    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
+    status_code=201,
+    sync_to_thread=True,
+)
+def draft_credit_memo(
+    request: Request[Any, Any, Any],
+    invoice_id: InvoicePath,
+    idempotency_key: IdempotencyKey,
+    data: Annotated[DraftCreditMemoBody, _example("part of a line", _DRAFT_EXAMPLE)],
+) -> Response[CreditMemoOut]:
+    services = services_of(request)
+    principal = principal_of(request)
+    with services.reader(context_of(request)) as uow:
+        _visible_invoice(uow, principal, invoice_id)
+    requests = tuple(
+        c.CreditRequestInput(
+            line.line_no,
+            _source(line.source),
+            None if line.quantity is None else to_decimal(line.quantity, f"/lines/{n}/quantity"),
+        )
+        for n, line in enumerate(data.lines)
+    )
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        memo_id = CreditMemoId(services.bus.deps.ids.next_id("CM"))
+        command = c.DraftCreditMemo(
+            memo_id, InvoiceId(invoice_id), requests, data.reason, data.write_off
+        )
+        services.bus.handle(command, ctx)
+        with services.reader(ctx) as uow:
+            return 201, _visible(uow, principal, memo_id)
+
+    return execute(request, data, run)
+
+
+@get(
+    "/credit-memos",
+    opt=permission("invoices:read"),
+    tags=["credit memos"],
+    summary="List credit memos (a client viewer sees its customer's only)",
+    responses=documented(),
+    sync_to_thread=True,
+)
+def list_credit_memos(
+    request: Request[Any, Any, Any],
+    limit: Limit = None,
+    cursor: Cursor = None,
+    invoice_id: Annotated[
+        str | None,
+        QueryParameter(
+            name="invoice_id",
+            required=False,
+            max_length=100,
+            examples=[Example(summary="one invoice's credits", value="INV-000001")],
+        ),
+    ] = None,
+    state_filter: Annotated[
+        str | None,
+        QueryParameter(
+            name="state",
+            required=False,
+            max_length=20,
+            examples=[Example(summary="drafts awaiting approval", value="draft")],
+        ),
+    ] = None,
+) -> Page[CreditMemoSummary]:
+    services = services_of(request)
+    principal = principal_of(request)
+    with services.reader(context_of(request)) as uow:
+        memos = uow.credit_memos.all()
+        invoices = {i.invoice_id: i for i in uow.invoices.all()}
+    chosen = sorted(
+        (
+            (m, invoices[m.invoice_id])
+            for m in memos
+            if m.invoice_id in invoices
+            and principal.sees(invoices[m.invoice_id].customer_id)
+            and (invoice_id is None or m.invoice_id == invoice_id)
+            and (state_filter is None or m.state.value == state_filter)
+        ),
+        key=lambda pair: pair[0].credit_memo_id,
+    )
+    page = paginate(chosen, limit, cursor, services.limits)
+    return Page(
+        [
+            CreditMemoSummary(
+                m.credit_memo_id,
+                m.invoice_id,
+                i.customer_id,
+                m.state.value,
+                m.number,
+                m.issue_date,
+                money_out(m.totals.gross),
+            )
+            for m, i in page.items
+        ],
+        page.next_cursor,
+    )
+
+
+@get(
+    "/credit-memos/{credit_memo_id:str}",
+    opt=permission("invoices:read"),
+    tags=["credit memos"],
+    summary="One credit memo with its lines and the sources each credits",
+    responses=documented("not-found"),
+    sync_to_thread=True,
+)
+def get_credit_memo(
+    request: Request[Any, Any, Any], credit_memo_id: CreditMemoPath
+) -> CreditMemoOut:
+    services = services_of(request)
+    with services.reader(context_of(request)) as uow:
+        return _visible(uow, principal_of(request), credit_memo_id)
+
+
+def _act(
+    request: Request[Any, Any, Any], credit_memo_id: str, body: object, command: object
+) -> Response[CreditMemoOut]:
+    services = services_of(request)
+    principal = principal_of(request)
+    with services.reader(context_of(request)) as uow:
+        _visible(uow, principal, credit_memo_id)
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        services.bus.handle(command, ctx)
+        with services.reader(ctx) as uow:
+            return 200, _visible(uow, principal, credit_memo_id)
+
+    return execute(request, body, run)
+
+
+@post(
+    "/credit-memos/{credit_memo_id:str}/approve",
+    opt=permission("credits:approve"),
+    tags=["credit memos"],
+    summary="Approve a drafted credit memo (maker-checker: not by whoever drafted it)",
+    responses=documented(*WRITE_PROBLEMS, "maker-checker", "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def approve_credit_memo(
+    request: Request[Any, Any, Any],
+    credit_memo_id: CreditMemoPath,
+    idempotency_key: IdempotencyKey,
+) -> Response[CreditMemoOut]:
+    command = c.ApproveCreditMemo(CreditMemoId(credit_memo_id))
+    return _act(request, credit_memo_id, None, command)
+
+
+@post(
+    "/credit-memos/{credit_memo_id:str}/issue",
+    opt=permission("credits:issue"),
+    tags=["credit memos"],
+    summary="Number, post and issue an approved credit memo",
+    responses=documented(*WRITE_PROBLEMS, "period-closed", "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def issue_credit_memo(
+    request: Request[Any, Any, Any],
+    credit_memo_id: CreditMemoPath,
+    idempotency_key: IdempotencyKey,
+    data: Annotated[IssueBody, _example("issue today", {"issue_date": "2026-04-03"})],
+) -> Response[CreditMemoOut]:
+    command = c.IssueCreditMemo(CreditMemoId(credit_memo_id), data.issue_date)
+    return _act(request, credit_memo_id, data, command)
+
+
+ROUTES = [
+    draft_credit_memo,
+    list_credit_memos,
+    get_credit_memo,
+    approve_credit_memo,
+    issue_credit_memo,
+]

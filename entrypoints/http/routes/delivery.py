@@ -1,0 +1,602 @@
+"""Delivery: approved time and expenses in bulk, the time-entry list, and the decisions people
+take on single items (approve, reject, hold over a cap, release, write off).
+
+A batch answers 200 with one result per item in the order sent: `accepted`, `duplicate` (its
+id is already recorded; nothing changes) or `rejected` with a reason code. Cost rates are
+property-protected both ways: only principals with `rates:read_cost` see them in the list, and
+only they may send them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, Router, get, post
+from litestar.openapi.spec import Example
+from litestar.params import Body, Parameter, QueryParameter
+
+from application import commands as c
+from application.context import RequestContext
+from application.handlers.delivery import IngestionReport
+from application.unit_of_work import UnitOfWork
+from domain.engagement import Engagement
+from domain.ids import (
+    EngagementId,
+    ExpenseId,
+    ObligationId,
+    ResourceId,
+    Role,
+    TaskId,
+    TimeEntryId,
+)
+from domain.time_entry import ExpenseItem, TimeEntry
+from entrypoints.http.problems import FieldError, Problem
+from entrypoints.http.routes.common import (
+    WRITE_PROBLEMS,
+    CurrencyCode,
+    Cursor,
+    DecimalString,
+    Id,
+    IdempotencyKey,
+    Limit,
+    Text,
+    documented,
+    permission,
+    to_decimal,
+    to_money,
+    to_period,
+)
+from entrypoints.http.runtime import (
+    Page,
+    context_of,
+    execute,
+    paginate,
+    principal_of,
+    services_of,
+)
+from entrypoints.http.security import Principal
+
+MAX_ITEMS = 1_000
+COST = "rates:read_cost"
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+def _example(summary: str, value: dict[str, Any]) -> Any:
+    return Body(examples=[Example(summary=summary, value=value)])
+
+
+# -- requests ---------------------------------------------------------------------------------
+
+
+class TimeEntryIn(msgspec.Struct, forbid_unknown_fields=True):
+    """One time entry the PSA approved."""
+
+    entry_id: Id
+    engagement_id: Id
+    obligation_id: Id
+    resource_id: Id
+    role: Name
+    work_date: date
+    hours: DecimalString
+    task_id: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    billable: bool = True
+    #: Hourly cost in the contract's currency; only principals with `rates:read_cost` send it.
+    cost_rate: DecimalString | None = None
+
+
+class TimeEntriesBody(msgspec.Struct, forbid_unknown_fields=True):
+    entries: Annotated[list[TimeEntryIn], msgspec.Meta(min_length=1, max_length=MAX_ITEMS)]
+    #: Who approved the entries in the PSA (kept in the audit trail).
+    approved_by: Name = "psa"
+
+
+class ExpenseIn(msgspec.Struct, forbid_unknown_fields=True):
+    """One approved expense: its amount in the contract's currency."""
+
+    expense_id: Id
+    engagement_id: Id
+    obligation_id: Id
+    resource_id: Id
+    category: Name
+    incurred_on: date
+    amount: DecimalString
+    currency: CurrencyCode
+    description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class ExpensesBody(msgspec.Struct, forbid_unknown_fields=True):
+    items: Annotated[list[ExpenseIn], msgspec.Meta(min_length=1, max_length=MAX_ITEMS)]
+    approved_by: Name = "expenses"
+
+
+class ReasonBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Text
+
+
+class HoldBody(msgspec.Struct, forbid_unknown_fields=True):
+    quantity: DecimalString
+    reason: Text
+
+
+class WriteOffBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Text
+    #: Omitted: the held quantity.
+    quantity: DecimalString | None = None
+
+
+# -- responses --------------------------------------------------------------------------------
+
+
+class TimeEntryResult(msgspec.Struct):
+    entry_id: str
+    status: str  # accepted | duplicate | rejected
+    reason_code: str | None
+    detail: str | None
+
+
+class ExpenseResult(msgspec.Struct):
+    expense_id: str
+    status: str
+    reason_code: str | None
+    detail: str | None
+
+
+class BatchCounts(msgspec.Struct):
+    accepted: int
+    duplicates: int
+    rejected: int
+
+
+class TimeEntriesOut(msgspec.Struct):
+    counts: BatchCounts
+    results: list[TimeEntryResult]
+
+
+class ExpensesOut(msgspec.Struct):
+    counts: BatchCounts
+    results: list[ExpenseResult]
+
+
+class TimeEntryOut(msgspec.Struct, omit_defaults=True):
+    entry_id: str
+    engagement_id: str
+    obligation_id: str
+    resource_id: str
+    role: str
+    task_id: str
+    work_date: date
+    hours: str
+    billable: bool
+    state: str
+    held: str
+    released: str
+    written_off: str
+    rejection_reason: str | None
+    #: Present only for principals with `rates:read_cost` (null when the PSA sent none).
+    cost_rate: str | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class ItemOut(msgspec.Struct):
+    """A time entry or expense as it stands after a decision."""
+
+    item_id: str
+    kind: str  # time_entry | expense
+    obligation_id: str
+    state: str
+    quantity: str
+    held: str
+    released: str
+    written_off: str
+    rejection_reason: str | None
+
+
+def decimal_text(value: Decimal) -> str:
+    """A quantity as a plain decimal string without trailing zeros: `2`, not `2.000000`."""
+    return format(value.normalize(), "f")
+
+
+def _statuses(
+    ids: Sequence[str], report: IngestionReport
+) -> list[tuple[str, str, str | None, str | None]]:
+    """One (id, status, reason, detail) per item sent, in order: the first occurrence of an id
+    carries its outcome, any repeat of it in the batch is a duplicate."""
+    accepted = set(report.accepted)
+    rejected = {r.item_id: r for r in report.rejected}
+    seen: Counter[str] = Counter()
+    out = []
+    for item_id in ids:
+        seen[item_id] += 1
+        if seen[item_id] == 1 and item_id in accepted:
+            out.append((item_id, "accepted", None, None))
+        elif seen[item_id] == 1 and item_id in rejected:
+            why = rejected[item_id]
+            out.append((item_id, "rejected", why.reason_code, why.detail))
+        else:
+            out.append((item_id, "duplicate", None, None))
+    return out
+
+
+def _counts(report: IngestionReport) -> BatchCounts:
+    return BatchCounts(len(report.accepted), len(report.duplicates), len(report.rejected))
+
+
+def time_entry_out(entry: TimeEntry, engagement_id: str, principal: Principal) -> TimeEntryOut:
+    out = TimeEntryOut(
+        entry_id=entry.entry_id,
+        engagement_id=engagement_id,
+        obligation_id=entry.obligation_id,
+        resource_id=entry.resource_id,
+        role=entry.role,
+        task_id=entry.task_id,
+        work_date=entry.work_date,
+        hours=decimal_text(entry.hours),
+        billable=entry.billable,
+        state=entry.state.value,
+        held=decimal_text(entry.held),
+        released=decimal_text(entry.released),
+        written_off=decimal_text(entry.written_off),
+        rejection_reason=entry.rejection_reason,
+    )
+    if principal.may(COST):
+        out.cost_rate = None if entry.cost_rate is None else str(entry.cost_rate)
+    return out
+
+
+def item_out(item: TimeEntry | ExpenseItem) -> ItemOut:
+    return ItemOut(
+        item_id=item.item_id,
+        kind="time_entry" if isinstance(item, TimeEntry) else "expense",
+        obligation_id=item.obligation_id,
+        state=item.state.value,
+        quantity=decimal_text(item.quantity),
+        held=decimal_text(item.held),
+        released=decimal_text(item.released),
+        written_off=decimal_text(item.written_off),
+        rejection_reason=item.rejection_reason,
+    )
+
+
+def visible_engagement(uow: UnitOfWork, principal: Principal, engagement_id: str) -> Engagement:
+    """The engagement, or 404 when it does not exist or belongs to another client's customer."""
+    engagement = uow.engagements.find(engagement_id)
+    if engagement is None or not principal.sees(engagement.customer_id):
+        raise Problem("not-found", f"there is no engagement {engagement_id}")
+    return engagement
+
+
+# -- routes -----------------------------------------------------------------------------------
+
+_TIME_EXAMPLE = {
+    "entries": [
+        {
+            "entry_id": "PSA-88231",
+            "engagement_id": "E1",
+            "obligation_id": "tm",
+            "resource_id": "r-ana",
+            "role": "consultant",
+            "work_date": "2026-03-02",
+            "hours": "7.5",
+            "task_id": "T-100",
+        }
+    ],
+    "approved_by": "pm.jones",
+}
+
+
+@post(
+    "/time-entries",
+    opt=permission("delivery:write"),
+    tags=["delivery"],
+    summary="Record a batch of approved time entries (each accepted, duplicate or rejected)",
+    description=(
+        "At most 1,000 entries. Each entry is validated against its contract (engagement "
+        "active, date inside the contract, obligation, rate, caps) and answered with its own "
+        "status; a re-sent entry id is a `duplicate` and changes nothing. `cost_rate` may be "
+        "sent only by principals with `rates:read_cost`."
+    ),
+    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def record_time_entries(
+    request: Request[Any, Any, Any],
+    idempotency_key: IdempotencyKey,
+    data: Annotated[TimeEntriesBody, _example("one approved entry", _TIME_EXAMPLE)],
+) -> Response[TimeEntriesOut]:
+    services = services_of(request)
+    principal = principal_of(request)
+    costed = [n for n, e in enumerate(data.entries) if e.cost_rate is not None]
+    if costed and not principal.may(COST):
+        raise Problem(
+            "forbidden",
+            f"sending cost_rate needs the permission {COST!r}",
+            errors=[FieldError(f"/entries/{n}/cost_rate", "not yours to set") for n in costed],
+        )
+    if len(data.entries) > services.limits.max_batch_items:
+        raise Problem(
+            "validation-error",
+            f"a batch holds at most {services.limits.max_batch_items} entries",
+            errors=[FieldError("/entries", "too many items")],
+        )
+    command = c.RecordTimeEntries(
+        tuple(
+            c.TimeEntryInput(
+                entry_id=TimeEntryId(e.entry_id),
+                engagement_id=EngagementId(e.engagement_id),
+                obligation_id=ObligationId(e.obligation_id),
+                resource_id=ResourceId(e.resource_id),
+                role=Role(e.role),
+                work_date=e.work_date,
+                hours=to_decimal(e.hours, f"/entries/{n}/hours"),
+                task_id=TaskId(e.task_id),
+                billable=e.billable,
+                cost_rate=None
+                if e.cost_rate is None
+                else to_decimal(e.cost_rate, f"/entries/{n}/cost_rate"),
+            )
+            for n, e in enumerate(data.entries)
+        ),
+        approved_by=data.approved_by,
+    )
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        report: IngestionReport = services.bus.handle(command, ctx)
+        results = [
+            TimeEntryResult(*row) for row in _statuses([e.entry_id for e in data.entries], report)
+        ]
+        return 200, TimeEntriesOut(_counts(report), results)
+
+    return execute(request, data, run)
+
+
+_EXPENSE_EXAMPLE = {
+    "items": [
+        {
+            "expense_id": "EXP-4410",
+            "engagement_id": "E1",
+            "obligation_id": "tm",
+            "resource_id": "r-ana",
+            "category": "travel",
+            "incurred_on": "2026-03-04",
+            "amount": "212.40",
+            "currency": "EUR",
+            "description": "Train to the client site",
+        }
+    ]
+}
+
+
+@post(
+    "/expenses",
+    opt=permission("delivery:write"),
+    tags=["delivery"],
+    summary="Record a batch of approved expenses (each accepted, duplicate or rejected)",
+    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def record_expenses(
+    request: Request[Any, Any, Any],
+    idempotency_key: IdempotencyKey,
+    data: Annotated[ExpensesBody, _example("one approved expense", _EXPENSE_EXAMPLE)],
+) -> Response[ExpensesOut]:
+    services = services_of(request)
+    if len(data.items) > services.limits.max_batch_items:
+        raise Problem(
+            "validation-error",
+            f"a batch holds at most {services.limits.max_batch_items} items",
+            errors=[FieldError("/items", "too many items")],
+        )
+    command = c.RecordExpenses(
+        tuple(
+            c.ExpenseInput(
+                expense_id=ExpenseId(x.expense_id),
+                engagement_id=EngagementId(x.engagement_id),
+                obligation_id=ObligationId(x.obligation_id),
+                resource_id=ResourceId(x.resource_id),
+                category=x.category,
+                incurred_on=x.incurred_on,
+                cost=to_money(x.amount, x.currency, f"/items/{n}/amount"),
+                description=x.description,
+            )
+            for n, x in enumerate(data.items)
+        ),
+        approved_by=data.approved_by,
+    )
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        report: IngestionReport = services.bus.handle(command, ctx)
+        results = [
+            ExpenseResult(*row) for row in _statuses([x.expense_id for x in data.items], report)
+        ]
+        return 200, ExpensesOut(_counts(report), results)
+
+    return execute(request, data, run)
+
+
+EngagementQuery = Annotated[
+    str,
+    QueryParameter(
+        name="engagement_id",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$",
+        description="The engagement whose delivery to list.",
+        examples=[Example(summary="one engagement", value="E1")],
+    ),
+]
+PeriodQuery = Annotated[
+    str | None,
+    QueryParameter(
+        name="period",
+        required=False,
+        pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+        description="Only entries worked in this month (YYYY-MM).",
+        examples=[Example(summary="March 2026", value="2026-03")],
+    ),
+]
+
+
+@get(
+    "/time-entries",
+    opt=permission("delivery:read"),
+    tags=["delivery"],
+    summary="List an engagement's time entries (cost rates only with rates:read_cost)",
+    responses=documented("not-found"),
+    sync_to_thread=True,
+)
+def list_time_entries(
+    request: Request[Any, Any, Any],
+    engagement_id: EngagementQuery,
+    period: PeriodQuery = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
+) -> Page[TimeEntryOut]:
+    services = services_of(request)
+    principal = principal_of(request)
+    month = to_period(period) if period is not None else None
+    with services.reader(context_of(request)) as uow:
+        engagement = visible_engagement(uow, principal, engagement_id)
+        contract = uow.contracts.get(engagement.contract_id)
+        entries = uow.delivery.time_entries_for(contract.obligation_ids())
+    chosen = sorted(
+        (e for e in entries if month is None or month.contains(e.work_date)),
+        key=lambda e: (e.work_date, e.entry_id),
+    )
+    page = paginate(chosen, limit, cursor, services.limits)
+    return Page([time_entry_out(e, engagement_id, principal) for e in page.items], page.next_cursor)
+
+
+ItemPath = Annotated[
+    str,
+    Parameter(
+        description="A time entry id or an expense id.",
+        examples=[Example(summary="a time entry", value="PSA-88231")],
+    ),
+]
+
+
+def _act(
+    request: Request[Any, Any, Any], item_id: str, body: object, command: object
+) -> Response[ItemOut]:
+    """Run an item command and answer with the item as it now stands."""
+    services = services_of(request)
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        services.bus.handle(command, ctx)
+        with services.reader(ctx) as uow:
+            item = uow.delivery.time_entry(item_id) or uow.delivery.expense(item_id)
+        if item is None:  # pragma: no cover - the command found it a moment ago
+            raise Problem("not-found", f"there is no time entry or expense {item_id}")
+        return 200, item_out(item)
+
+    return execute(request, body, run)
+
+
+_ITEM_PROBLEMS = (*WRITE_PROBLEMS, "business-rule", "request-in-progress")
+
+
+@post(
+    "/items/{item_id:str}/approve",
+    opt=permission("delivery:approve"),
+    tags=["delivery"],
+    summary="Approve a submitted time entry or expense",
+    responses=documented(*_ITEM_PROBLEMS),
+    status_code=200,
+    sync_to_thread=True,
+)
+def approve_item(
+    request: Request[Any, Any, Any], item_id: ItemPath, idempotency_key: IdempotencyKey
+) -> Response[ItemOut]:
+    return _act(request, item_id, None, c.ApproveItem(item_id))
+
+
+@post(
+    "/items/{item_id:str}/reject",
+    opt=permission("delivery:approve"),
+    tags=["delivery"],
+    summary="Reject a submitted time entry or expense, with a reason",
+    responses=documented(*_ITEM_PROBLEMS),
+    status_code=200,
+    sync_to_thread=True,
+)
+def reject_item(
+    request: Request[Any, Any, Any],
+    item_id: ItemPath,
+    idempotency_key: IdempotencyKey,
+    data: Annotated[ReasonBody, _example("not on this project", {"reason": "wrong_project"})],
+) -> Response[ItemOut]:
+    return _act(request, item_id, data, c.RejectItem(item_id, data.reason))
+
+
+@post(
+    "/items/{item_id:str}/hold",
+    opt=permission("delivery:approve"),
+    tags=["delivery"],
+    summary="Hold a quantity of an approved item until someone releases or writes it off",
+    responses=documented(*_ITEM_PROBLEMS),
+    status_code=200,
+    sync_to_thread=True,
+)
+def hold_item(
+    request: Request[Any, Any, Any],
+    item_id: ItemPath,
+    idempotency_key: IdempotencyKey,
+    data: Annotated[
+        HoldBody, _example("2 h over the cap", {"quantity": "2", "reason": "over_cap"})
+    ],
+) -> Response[ItemOut]:
+    quantity = to_decimal(data.quantity, "/quantity")
+    return _act(request, item_id, data, c.HoldItem(item_id, quantity, data.reason))
+
+
+@post(
+    "/items/{item_id:str}/release",
+    opt=permission("delivery:approve"),
+    tags=["delivery"],
+    summary="Release an item's held quantity for billing beyond the cap",
+    responses=documented(*_ITEM_PROBLEMS),
+    status_code=200,
+    sync_to_thread=True,
+)
+def release_item(
+    request: Request[Any, Any, Any], item_id: ItemPath, idempotency_key: IdempotencyKey
+) -> Response[ItemOut]:
+    return _act(request, item_id, None, c.ReleaseHeldItem(item_id))
+
+
+@post(
+    "/items/{item_id:str}/write-off",
+    opt=permission("delivery:approve"),
+    tags=["delivery"],
+    summary="Write off an item's held quantity (or a given quantity) as leakage",
+    responses=documented(*_ITEM_PROBLEMS),
+    status_code=200,
+    sync_to_thread=True,
+)
+def write_off_item(
+    request: Request[Any, Any, Any],
+    item_id: ItemPath,
+    idempotency_key: IdempotencyKey,
+    data: Annotated[WriteOffBody, _example("the held hours", {"reason": "goodwill: over the cap"})],
+) -> Response[ItemOut]:
+    quantity = None if data.quantity is None else to_decimal(data.quantity, "/quantity")
+    return _act(request, item_id, data, c.WriteOffItem(item_id, data.reason, quantity))
+
+
+#: GET and POST /time-entries are registered together, as one router: Litestar registers the
+#: handlers already on a path again when another method joins it later, and wraps a
+#: `sync_to_thread` handler a second time (its response then is an un-awaited coroutine).
+ROUTES: list[Any] = [
+    Router(path="/", route_handlers=[record_time_entries, list_time_entries]),
+    record_expenses,
+    approve_item,
+    reject_item,
+    hold_item,
+    release_item,
+    write_off_item,
+]

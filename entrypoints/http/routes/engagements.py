@@ -1,0 +1,424 @@
+"""Engagements: the lifecycle tying a won deal, its contract, its project and its billing.
+
+`proposed` (CRM closed-won, `POST /engagements`) → `contracted` (the contract's first version
+approved) → `provisioning` → `active`; a setup that misses master data parks in
+`setup_blocked` until `POST /engagements/{id}/setup` replays it. An active engagement can be
+suspended and resumed, then start closing (no time from the close date on) and close; one
+whose setup has not started can be cancelled. Every transition is audited.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.openapi.spec import Example
+from litestar.params import Body, Parameter, QueryParameter
+
+from application import commands as c
+from application.context import RequestContext
+from application.records import ExceptionState
+from domain.engagement import Engagement
+from domain.ids import ContractId, CustomerId, EngagementId
+from entrypoints.http.problems import Problem
+from entrypoints.http.routes.common import (
+    WRITE_PROBLEMS,
+    Cursor,
+    Id,
+    IdempotencyKey,
+    Limit,
+    Text,
+    documented,
+    permission,
+)
+from entrypoints.http.runtime import (
+    Page,
+    context_of,
+    execute,
+    paginate,
+    principal_of,
+    services_of,
+)
+from entrypoints.queries import engagement_path
+
+EngagementPath = Annotated[
+    str,
+    Parameter(
+        description="The engagement id (the CRM opportunity's).",
+        examples=[Example(summary="an engagement", value="E-ACME-1")],
+    ),
+]
+
+
+class SetupException(msgspec.Struct):
+    """An open exception of the engagement's setup (what to fix before a replay)."""
+
+    exception_id: str
+    kind: str
+    reason_code: str
+    detail: str
+    state: str
+    raised_at: datetime
+
+
+class EngagementOut(msgspec.Struct, omit_defaults=True):
+    engagement_id: str
+    customer_id: str
+    contract_id: str
+    state: str
+    #: Set once closing started: no time is accepted for work from this date on.
+    close_date: date | None
+    #: Why setup is blocked, while it is.
+    blocked_reason: str | None
+    #: The states it went through, oldest first, as the audit trail records them.
+    path: list[str]
+    #: Open setup exceptions (absent for client viewers: the exception queue is internal).
+    open_exceptions: list[SetupException] | msgspec.UnsetType = msgspec.UNSET
+
+
+class EngagementSummary(msgspec.Struct):
+    engagement_id: str
+    customer_id: str
+    contract_id: str
+    state: str
+
+
+def _find(request: Request[Any, Any, Any], engagement_id: str) -> Engagement:
+    """The engagement, or 404 when it does not exist or belongs to another client's customer."""
+    services = services_of(request)
+    with services.reader(context_of(request)) as uow:
+        engagement = uow.engagements.find(engagement_id)
+    if engagement is None or not principal_of(request).sees(engagement.customer_id):
+        raise Problem("not-found", f"there is no engagement {engagement_id}")
+    return engagement
+
+
+def _engagement_out(
+    request: Request[Any, Any, Any], ctx: RequestContext, engagement_id: str
+) -> EngagementOut:
+    services = services_of(request)
+    subject = f"engagement:{engagement_id}"
+    with services.reader(ctx) as uow:
+        engagement = uow.engagements.get(engagement_id)
+        exceptions = uow.exceptions.open_for(subject)
+    out = EngagementOut(
+        engagement_id=engagement.engagement_id,
+        customer_id=engagement.customer_id,
+        contract_id=engagement.contract_id,
+        state=engagement.state.value,
+        close_date=engagement.close_date,
+        blocked_reason=engagement.blocked_reason,
+        path=list(engagement_path(services.reader, ctx, engagement_id)),
+    )
+    if not principal_of(request).scoped:
+        out.open_exceptions = [
+            SetupException(
+                exception_id=x.exception_id,
+                kind=x.kind.value,
+                reason_code=x.reason_code,
+                detail=x.detail,
+                state=x.state.value,
+                raised_at=x.created_at,
+            )
+            for x in sorted(exceptions, key=lambda x: x.exception_id)
+            if x.state is not ExceptionState.RESOLVED
+        ]
+    return out
+
+
+@get(
+    "/engagements",
+    opt=permission("engagements:read"),
+    tags=["engagements"],
+    summary="List engagements (a client viewer sees its customer's only)",
+    responses=documented(),
+    sync_to_thread=True,
+)
+def list_engagements(
+    request: Request[Any, Any, Any],
+    limit: Limit = None,
+    cursor: Cursor = None,
+    state_filter: Annotated[
+        str | None,
+        QueryParameter(
+            name="state",
+            required=False,
+            max_length=20,
+            examples=[Example(summary="blocked setups", value="setup_blocked")],
+        ),
+    ] = None,
+    customer_id: Annotated[
+        str | None,
+        QueryParameter(
+            name="customer_id",
+            required=False,
+            max_length=100,
+            examples=[Example(summary="one customer", value="acme")],
+        ),
+    ] = None,
+) -> Page[EngagementSummary]:
+    services = services_of(request)
+    principal = principal_of(request)
+    with services.reader(context_of(request)) as uow:
+        engagements = uow.engagements.all()
+    chosen = sorted(
+        (
+            e
+            for e in engagements
+            if principal.sees(e.customer_id)
+            and (state_filter is None or e.state.value == state_filter)
+            and (customer_id is None or e.customer_id == customer_id)
+        ),
+        key=lambda e: e.engagement_id,
+    )
+    page = paginate(chosen, limit, cursor, services.limits)
+    return Page(
+        [
+            EngagementSummary(e.engagement_id, e.customer_id, e.contract_id, e.state.value)
+            for e in page.items
+        ],
+        page.next_cursor,
+    )
+
+
+@get(
+    "/engagements/{engagement_id:str}",
+    opt=permission("engagements:read"),
+    tags=["engagements"],
+    summary="One engagement: its state, customer, contract, the states it went through and "
+    "what blocks its setup",
+    responses=documented("not-found"),
+    sync_to_thread=True,
+)
+def get_engagement(request: Request[Any, Any, Any], engagement_id: EngagementPath) -> EngagementOut:
+    _find(request, engagement_id)
+    return _engagement_out(request, context_of(request), engagement_id)
+
+
+class EngagementBody(msgspec.Struct, forbid_unknown_fields=True):
+    """CRM closed-won: the deal, its customer and the contract it will be signed under."""
+
+    engagement_id: Id
+    customer_id: Id
+    contract_id: Id
+
+
+@post(
+    "/engagements",
+    opt=permission("engagements:write"),
+    tags=["engagements"],
+    summary="A deal was won (CRM closed-won): propose the engagement",
+    description=(
+        "The engagement waits in `proposed` until the contract's first version is approved, "
+        "which sets it up."
+    ),
+    responses=documented("conflict", "idempotency-key-reused", "request-in-progress"),
+    status_code=201,
+    sync_to_thread=True,
+)
+def propose_engagement(
+    request: Request[Any, Any, Any],
+    idempotency_key: IdempotencyKey,
+    data: Annotated[
+        EngagementBody,
+        Body(
+            examples=[
+                Example(
+                    summary="a won advisory deal",
+                    value={
+                        "engagement_id": "E-ACME-1",
+                        "customer_id": "acme",
+                        "contract_id": "C-ACME-2026",
+                    },
+                )
+            ]
+        ),
+    ],
+) -> Response[EngagementOut]:
+    services = services_of(request)
+    command = c.ProposeEngagement(
+        EngagementId(data.engagement_id),
+        CustomerId(data.customer_id),
+        ContractId(data.contract_id),
+    )
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        services.bus.handle(command, ctx)
+        return 201, _engagement_out(request, ctx, data.engagement_id)
+
+    return execute(request, data, run)
+
+
+def _act(
+    request: Request[Any, Any, Any], engagement_id: str, body: object, command: object
+) -> Response[EngagementOut]:
+    """Run an engagement command and answer with the engagement as it now stands."""
+    _find(request, engagement_id)
+    services = services_of(request)
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        services.bus.handle(command, ctx)
+        return 200, _engagement_out(request, ctx, engagement_id)
+
+    return execute(request, body, run)
+
+
+@post(
+    "/engagements/{engagement_id:str}/setup",
+    opt=permission("engagements:write"),
+    tags=["engagements"],
+    summary="Run or replay the setup (after the master data was fixed); never duplicates "
+    "what was already done",
+    description=(
+        "Answers with the engagement: `active` when the setup finished, still "
+        "`setup_blocked` (with its open exception) when master data is still missing. An "
+        "active engagement is left as it is; one whose contract is not approved yet (or that "
+        "is suspended, closing, closed or cancelled) is 409 `invalid-state`, and nothing is "
+        "provisioned. Each new attempt needs a new Idempotency-Key."
+    ),
+    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def set_up_engagement(
+    request: Request[Any, Any, Any],
+    engagement_id: EngagementPath,
+    idempotency_key: IdempotencyKey,
+) -> Response[EngagementOut]:
+    command = c.SetUpEngagement(EngagementId(engagement_id))
+    return _act(request, engagement_id, None, command)
+
+
+class ReasonBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Text
+
+
+class ClosingBody(msgspec.Struct, forbid_unknown_fields=True):
+    #: Time is accepted only for work dated before this day.
+    close_date: date
+
+
+@post(
+    "/engagements/{engagement_id:str}/suspend",
+    opt=permission("engagements:write"),
+    tags=["engagements"],
+    summary="Suspend an active engagement (no time accepted meanwhile), with a reason",
+    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def suspend_engagement(
+    request: Request[Any, Any, Any],
+    engagement_id: EngagementPath,
+    idempotency_key: IdempotencyKey,
+    data: Annotated[
+        ReasonBody,
+        Body(
+            examples=[Example(summary="a budget freeze", value={"reason": "client budget freeze"})]
+        ),
+    ],
+) -> Response[EngagementOut]:
+    command = c.SuspendEngagement(EngagementId(engagement_id), data.reason)
+    return _act(request, engagement_id, data, command)
+
+
+@post(
+    "/engagements/{engagement_id:str}/resume",
+    opt=permission("engagements:write"),
+    tags=["engagements"],
+    summary="Resume a suspended engagement",
+    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def resume_engagement(
+    request: Request[Any, Any, Any],
+    engagement_id: EngagementPath,
+    idempotency_key: IdempotencyKey,
+) -> Response[EngagementOut]:
+    return _act(request, engagement_id, None, c.ResumeEngagement(EngagementId(engagement_id)))
+
+
+@post(
+    "/engagements/{engagement_id:str}/start-closing",
+    opt=permission("engagements:write"),
+    tags=["engagements"],
+    summary="Start closing an active engagement: no time for work from the close date on",
+    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def start_closing_engagement(
+    request: Request[Any, Any, Any],
+    engagement_id: EngagementPath,
+    idempotency_key: IdempotencyKey,
+    data: Annotated[
+        ClosingBody,
+        Body(
+            examples=[
+                Example(summary="closing at the month end", value={"close_date": "2026-06-30"})
+            ]
+        ),
+    ],
+) -> Response[EngagementOut]:
+    command = c.StartClosingEngagement(EngagementId(engagement_id), data.close_date)
+    return _act(request, engagement_id, data, command)
+
+
+@post(
+    "/engagements/{engagement_id:str}/close",
+    opt=permission("engagements:write"),
+    tags=["engagements"],
+    summary="Close a closing engagement (after final billing and revenue)",
+    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def close_engagement(
+    request: Request[Any, Any, Any],
+    engagement_id: EngagementPath,
+    idempotency_key: IdempotencyKey,
+) -> Response[EngagementOut]:
+    return _act(request, engagement_id, None, c.CloseEngagement(EngagementId(engagement_id)))
+
+
+@post(
+    "/engagements/{engagement_id:str}/cancel",
+    opt=permission("engagements:write"),
+    tags=["engagements"],
+    summary="Cancel an engagement whose setup has not started (proposed or contracted), with "
+    "a reason",
+    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def cancel_engagement(
+    request: Request[Any, Any, Any],
+    engagement_id: EngagementPath,
+    idempotency_key: IdempotencyKey,
+    data: Annotated[
+        ReasonBody,
+        Body(
+            examples=[
+                Example(summary="the deal fell through", value={"reason": "deal lost at signature"})
+            ]
+        ),
+    ],
+) -> Response[EngagementOut]:
+    command = c.CancelEngagement(EngagementId(engagement_id), data.reason)
+    return _act(request, engagement_id, data, command)
+
+
+ROUTES = [
+    list_engagements,
+    get_engagement,
+    propose_engagement,
+    set_up_engagement,
+    suspend_engagement,
+    resume_engagement,
+    start_closing_engagement,
+    close_engagement,
+    cancel_engagement,
+]

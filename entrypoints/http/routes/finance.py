@@ -1,0 +1,370 @@
+"""Revenue, balances and accounting periods.
+
+- A revenue run posts each obligation's cumulative catch-up for a month (run twice, it posts
+  nothing the second time).
+- An engagement's balances as of a month end: recognised, billed, unbilled WIP, deferred
+  revenue and backlog per obligation and in total; cost and margin only for principals with
+  `rates:read_cost` (for everyone else the keys are absent).
+- Periods close once their last day has come; reopening is a separate permission and always
+  gives a reason. Nothing dated in a closed period is posted, by anyone (422 `period-closed`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.openapi.spec import Example
+from litestar.params import Body, Parameter, QueryParameter
+
+from application import commands as c
+from application.balances import EngagementBalances, ObligationBalances, engagement_balances
+from application.context import RequestContext
+from domain.accounting_period import AccountingPeriod, PeriodState
+from domain.money import Money
+from entrypoints.http.problems import Problem
+from entrypoints.http.routes.common import (
+    WRITE_PROBLEMS,
+    Cursor,
+    IdempotencyKey,
+    Limit,
+    MoneyOut,
+    Month,
+    Text,
+    documented,
+    money_out,
+    permission,
+    to_period,
+)
+from entrypoints.http.runtime import (
+    Page,
+    context_of,
+    execute,
+    paginate,
+    principal_of,
+    services_of,
+)
+from entrypoints.http.security import Principal
+
+COST = "rates:read_cost"
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+
+MonthPath = Annotated[
+    str,
+    Parameter(
+        pattern=MONTH,
+        description="The accounting period, a calendar month YYYY-MM.",
+        examples=[Example(summary="March 2026", value="2026-03")],
+    ),
+]
+
+
+def _example(summary: str, value: dict[str, Any]) -> Any:
+    return Body(examples=[Example(summary=summary, value=value)])
+
+
+# -- revenue ----------------------------------------------------------------------------------
+
+
+class RevenueRunBody(msgspec.Struct, forbid_unknown_fields=True):
+    period: Month
+
+
+class RecognisedOut(msgspec.Struct):
+    obligation_id: str
+    revenue: MoneyOut
+
+
+class RevenueRunOut(msgspec.Struct):
+    period: str
+    posted_on: date
+    #: What this run posted per obligation (empty when the books were already up to date).
+    posted: list[RecognisedOut]
+
+
+@post(
+    "/revenue-runs",
+    opt=permission("revenue:run"),
+    tags=["revenue"],
+    summary="Recognise a month's revenue: each obligation's cumulative catch-up",
+    description=(
+        "Posts, dated the month's last day, what each obligation earned through that day less "
+        "what the journal already recognised. A second run of the same month posts nothing."
+    ),
+    responses=documented(*WRITE_PROBLEMS, "period-closed", "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def run_revenue(
+    request: Request[Any, Any, Any],
+    idempotency_key: IdempotencyKey,
+    data: Annotated[RevenueRunBody, _example("March", {"period": "2026-03"})],
+) -> Response[RevenueRunOut]:
+    services = services_of(request)
+    period = to_period(data.period)
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        posted: dict[str, Money] = services.bus.handle(c.RecogniseRevenue(period), ctx)
+        rows = [RecognisedOut(oid, money_out(posted[oid])) for oid in sorted(posted)]
+        return 200, RevenueRunOut(period.key, period.end, rows)
+
+    return execute(request, data, run)
+
+
+# -- balances ---------------------------------------------------------------------------------
+
+
+class ObligationBalancesOut(msgspec.Struct, omit_defaults=True):
+    obligation_id: str
+    name: str
+    model: str
+    recognised: MoneyOut
+    billed: MoneyOut
+    unbilled_wip: MoneyOut
+    deferred_revenue: MoneyOut
+    #: What the terms are worth in total; null when they fix no value (e.g. uncapped T&M).
+    contract_value: MoneyOut | None
+    backlog: MoneyOut | None
+    cost: MoneyOut | msgspec.UnsetType = msgspec.UNSET
+    margin: MoneyOut | msgspec.UnsetType = msgspec.UNSET
+    uncosted_hours: str | msgspec.UnsetType = msgspec.UNSET
+
+
+class BalancesOut(msgspec.Struct, omit_defaults=True):
+    engagement_id: str
+    customer_id: str
+    contract_id: str
+    currency: str
+    as_of: date
+    recognised: MoneyOut
+    billed: MoneyOut
+    unbilled_wip: MoneyOut
+    deferred_revenue: MoneyOut
+    #: Null unless every obligation's terms fix a value.
+    backlog: MoneyOut | None
+    obligations: list[ObligationBalancesOut]
+    cost: MoneyOut | msgspec.UnsetType = msgspec.UNSET
+    margin: MoneyOut | msgspec.UnsetType = msgspec.UNSET
+    #: Margin as a percentage of recognised revenue; null before anything is recognised.
+    margin_percent: str | msgspec.UnsetType | None = msgspec.UNSET
+    #: Hours delivered without a cost rate: the cost leaves them out rather than guess.
+    uncosted_hours: str | msgspec.UnsetType = msgspec.UNSET
+
+
+def _amount(value: Money) -> MoneyOut:
+    """Balances are in whole minor units: written with all of them (`0.00`, not `0`)."""
+    return money_out(value.quantized())
+
+
+def _maybe(value: Money | None) -> MoneyOut | None:
+    return None if value is None else _amount(value)
+
+
+def _obligation(row: ObligationBalances, costed: bool) -> ObligationBalancesOut:
+    out = ObligationBalancesOut(
+        obligation_id=row.obligation_id,
+        name=row.name,
+        model=row.model,
+        recognised=_amount(row.recognised),
+        billed=_amount(row.billed),
+        unbilled_wip=_amount(row.unbilled_wip),
+        deferred_revenue=_amount(row.deferred),
+        contract_value=_maybe(row.contract_value),
+        backlog=_maybe(row.backlog),
+    )
+    if costed:
+        out.cost = _amount(row.cost)
+        out.margin = _amount(row.recognised - row.cost)
+        out.uncosted_hours = str(row.uncosted_hours)
+    return out
+
+
+def balances_out(found: EngagementBalances, principal: Principal) -> BalancesOut:
+    costed = principal.may(COST)
+    out = BalancesOut(
+        engagement_id=found.engagement_id,
+        customer_id=found.customer_id,
+        contract_id=found.contract_id,
+        currency=found.currency.code,
+        as_of=found.as_of,
+        recognised=_amount(found.recognised),
+        billed=_amount(found.billed),
+        unbilled_wip=_amount(found.unbilled_wip),
+        deferred_revenue=_amount(found.deferred),
+        backlog=_maybe(found.backlog),
+        obligations=[_obligation(row, costed) for row in found.obligations],
+    )
+    if costed:
+        percent = found.margin_percent
+        out.cost = _amount(found.cost)
+        out.margin = _amount(found.margin)
+        out.margin_percent = None if percent is None else str(percent)
+        out.uncosted_hours = str(found.uncosted_hours)
+    return out
+
+
+@get(
+    "/engagements/{engagement_id:str}/balances",
+    opt=permission("revenue:read"),
+    tags=["revenue"],
+    summary="An engagement's WIP, deferred revenue, backlog, revenue and billing as of a month",
+    description=(
+        "From the posted journal, as of the month's last day. Cost and margin appear only for "
+        "principals with `rates:read_cost`; for everyone else the keys are absent."
+    ),
+    responses=documented("not-found"),
+    sync_to_thread=True,
+)
+def get_balances(
+    request: Request[Any, Any, Any],
+    engagement_id: Annotated[
+        str,
+        Parameter(
+            description="The engagement.",
+            examples=[Example(summary="an engagement", value="E1")],
+        ),
+    ],
+    as_of: Annotated[
+        str | None,
+        QueryParameter(
+            name="as_of",
+            required=False,
+            pattern=MONTH,
+            description="The month whose last day the balances are taken at (default: today's).",
+            examples=[Example(summary="end of March 2026", value="2026-03")],
+        ),
+    ] = None,
+) -> BalancesOut:
+    services = services_of(request)
+    principal = principal_of(request)
+    day = to_period(as_of).end if as_of else services.clock.now().date()
+    with services.reader(context_of(request)) as uow:
+        engagement = uow.engagements.find(engagement_id)
+        if engagement is None or not principal.sees(engagement.customer_id):
+            raise Problem("not-found", f"there is no engagement {engagement_id}")
+        found = engagement_balances(uow, engagement_id, day)
+    return balances_out(found, principal)
+
+
+# -- periods ----------------------------------------------------------------------------------
+
+
+class PeriodStatusOut(msgspec.Struct):
+    period: str
+    start: date
+    end: date
+    state: str
+    closed_by: str | None
+    closed_at: datetime | None
+    reopen_reason: str | None
+
+
+def period_status(period: AccountingPeriod) -> PeriodStatusOut:
+    return PeriodStatusOut(
+        period=period.period.key,
+        start=period.period.start,
+        end=period.period.end,
+        state=period.state.value,
+        closed_by=period.closed_by,
+        closed_at=period.closed_at,
+        reopen_reason=period.reopen_reason,
+    )
+
+
+@get(
+    "/periods",
+    opt=permission("periods:read"),
+    tags=["periods"],
+    summary="Accounting periods that were ever closed, and their state (any other is open)",
+    responses=documented(),
+    sync_to_thread=True,
+)
+def list_periods(
+    request: Request[Any, Any, Any],
+    limit: Limit = None,
+    cursor: Cursor = None,
+    state_filter: Annotated[
+        str | None,
+        QueryParameter(
+            name="state",
+            required=False,
+            pattern=r"^(open|closed)$",
+            examples=[Example(summary="closed periods", value="closed")],
+        ),
+    ] = None,
+) -> Page[PeriodStatusOut]:
+    services = services_of(request)
+    with services.reader(context_of(request)) as uow:
+        periods = uow.periods.all()
+    chosen = sorted(
+        (p for p in periods if state_filter is None or p.state.value == state_filter),
+        key=lambda p: (p.period.start, p.period.end),
+    )
+    page = paginate(chosen, limit, cursor, services.limits)
+    return Page([period_status(p) for p in page.items], page.next_cursor)
+
+
+def _period_now(request: Request[Any, Any, Any], ctx: RequestContext, month: str) -> Any:
+    services = services_of(request)
+    period = to_period(month)
+    with services.reader(ctx) as uow:
+        found = uow.periods.get(period)
+    return period_status(found or AccountingPeriod(period, PeriodState.OPEN))
+
+
+@post(
+    "/periods/{month:str}/close",
+    opt=permission("periods:close"),
+    tags=["periods"],
+    summary="Close a period whose last day has come: nothing dated in it is posted any more",
+    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def close_period(
+    request: Request[Any, Any, Any], month: MonthPath, idempotency_key: IdempotencyKey
+) -> Response[PeriodStatusOut]:
+    services = services_of(request)
+    period = to_period(month)
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        services.bus.handle(c.ClosePeriod(period), ctx)
+        return 200, _period_now(request, ctx, month)
+
+    return execute(request, None, run)
+
+
+class ReopenBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Text
+
+
+@post(
+    "/periods/{month:str}/reopen",
+    opt=permission("periods:reopen"),
+    tags=["periods"],
+    summary="Reopen a closed period (its own permission; audited with the reason)",
+    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def reopen_period(
+    request: Request[Any, Any, Any],
+    month: MonthPath,
+    idempotency_key: IdempotencyKey,
+    data: Annotated[
+        ReopenBody, _example("a late supplier invoice", {"reason": "late supplier invoice"})
+    ],
+) -> Response[PeriodStatusOut]:
+    services = services_of(request)
+    period = to_period(month)
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        services.bus.handle(c.ReopenPeriod(period, data.reason), ctx)
+        return 200, _period_now(request, ctx, month)
+
+    return execute(request, data, run)
+
+
+ROUTES = [run_revenue, get_balances, list_periods, close_period, reopen_period]

@@ -1,0 +1,283 @@
+"""Operations: the typed exception queue and its audited replay, the audit-trail verifier,
+and the reconciliation report.
+
+Reconciliation only reads (our books, the PSA's approved hours and the ERP's receivables) and
+changes nothing, so it is a GET without an Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.openapi.spec import Example
+from litestar.params import Parameter, QueryParameter
+
+from application import commands as c
+from application.audit import verify_chain
+from application.context import RequestContext
+from application.errors import NotFoundError
+from application.reconciliation import ReconciliationReport
+from application.records import IntegrationException
+from entrypoints.http.problems import Problem
+from entrypoints.http.routes.common import (
+    WRITE_PROBLEMS,
+    Cursor,
+    IdempotencyKey,
+    Limit,
+    MoneyOut,
+    answer,
+    documented,
+    money_out,
+    permission,
+    to_period,
+)
+from entrypoints.http.runtime import Page, context_of, execute, paginate, services_of
+
+ExceptionPath = Annotated[
+    str,
+    Parameter(
+        description="The exception's id.",
+        examples=[Example(summary="an exception", value="EXC-000001")],
+    ),
+]
+
+
+class ExceptionOut(msgspec.Struct):
+    exception_id: str
+    kind: str  # validation | master_data | downstream_unavailable | conflict
+    workflow: str
+    subject: str
+    reason_code: str
+    detail: str
+    state: str  # open | retry_scheduled | resolved | dead
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    replayable: bool
+    correlation_id: str
+    created_at: datetime
+    resolved_by: str | None
+    resolved_at: datetime | None
+
+
+class ReplayOut(msgspec.Struct):
+    #: Whether the replay cured it (the exception is resolved); otherwise it failed again.
+    healed: bool
+    exception: ExceptionOut
+
+
+def exception_out(item: IntegrationException) -> ExceptionOut:
+    return ExceptionOut(
+        exception_id=item.exception_id,
+        kind=item.kind.value,
+        workflow=item.workflow,
+        subject=item.subject,
+        reason_code=item.reason_code,
+        detail=item.detail,
+        state=item.state.value,
+        attempts=item.attempts,
+        next_attempt_at=item.next_attempt_at,
+        last_error=item.last_error,
+        replayable=bool(item.replay.get("command")),
+        correlation_id=item.correlation_id,
+        created_at=item.created_at,
+        resolved_by=item.resolved_by,
+        resolved_at=item.resolved_at,
+    )
+
+
+def _find(request: Request[Any, Any, Any], ctx: RequestContext, exception_id: str) -> ExceptionOut:
+    with services_of(request).reader(ctx) as uow:
+        try:
+            found = uow.exceptions.get(exception_id)
+        except NotFoundError:
+            raise Problem("not-found", f"there is no exception {exception_id}") from None
+    return exception_out(found)
+
+
+@get(
+    "/exceptions",
+    opt=permission("exceptions:read"),
+    tags=["operations"],
+    summary="The typed exception queue, oldest first",
+    responses=documented(),
+    sync_to_thread=True,
+)
+def list_exceptions(
+    request: Request[Any, Any, Any],
+    limit: Limit = None,
+    cursor: Cursor = None,
+    state_filter: Annotated[
+        str | None,
+        QueryParameter(
+            name="state",
+            required=False,
+            pattern=r"^(open|retry_scheduled|resolved|dead)$",
+            examples=[Example(summary="dead ones", value="dead")],
+        ),
+    ] = None,
+    kind: Annotated[
+        str | None,
+        QueryParameter(
+            name="kind",
+            required=False,
+            pattern=r"^(validation|master_data|downstream_unavailable|conflict)$",
+            examples=[Example(summary="master data problems", value="master_data")],
+        ),
+    ] = None,
+) -> Page[ExceptionOut]:
+    services = services_of(request)
+    with services.reader(context_of(request)) as uow:
+        items = uow.exceptions.all()
+    chosen = sorted(
+        (
+            x
+            for x in items
+            if (state_filter is None or x.state.value == state_filter)
+            and (kind is None or x.kind.value == kind)
+        ),
+        key=lambda x: (x.created_at, x.exception_id),
+    )
+    page = paginate(chosen, limit, cursor, services.limits)
+    return Page([exception_out(x) for x in page.items], page.next_cursor)
+
+
+@get(
+    "/exceptions/{exception_id:str}",
+    opt=permission("exceptions:read"),
+    tags=["operations"],
+    summary="One exception: what failed, why, and its retries",
+    responses=documented("not-found"),
+    sync_to_thread=True,
+)
+def get_exception(request: Request[Any, Any, Any], exception_id: ExceptionPath) -> ExceptionOut:
+    return _find(request, context_of(request), exception_id)
+
+
+@post(
+    "/exceptions/{exception_id:str}/replay",
+    opt=permission("exceptions:replay"),
+    tags=["operations"],
+    summary="Replay what an exception kept, once its cause is fixed (audited either way)",
+    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def replay_exception(
+    request: Request[Any, Any, Any], exception_id: ExceptionPath, idempotency_key: IdempotencyKey
+) -> Response[ReplayOut]:
+    services = services_of(request)
+    _find(request, context_of(request), exception_id)
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        healed = services.bus.handle(c.ReplayException(exception_id), ctx)
+        return 200, ReplayOut(bool(healed), _find(request, ctx, exception_id))
+
+    return execute(request, None, run)
+
+
+class ChainOut(msgspec.Struct):
+    intact: bool
+    records: int
+    #: The sequence number of the first record that does not verify; null when intact.
+    first_broken: int | None
+    problem: str
+
+
+@get(
+    "/audit/verify",
+    opt=permission("audit:read"),
+    tags=["operations"],
+    summary="Verify the audit trail's hash chain from its first record",
+    responses={
+        **answer(ChainOut, {"intact": True, "records": 1284, "first_broken": None, "problem": ""}),
+        **documented(),
+    },
+    sync_to_thread=True,
+)
+def verify_audit(request: Request[Any, Any, Any]) -> ChainOut:
+    with services_of(request).reader(context_of(request)) as uow:
+        report = verify_chain(uow.audit.all())
+    return ChainOut(report.intact, report.records, report.first_broken, report.problem)
+
+
+class ReconciliationExceptionOut(msgspec.Struct):
+    area: str  # hours | receivables
+    kind: str
+    subject: str
+    expected: str
+    actual: str
+
+
+class ControlTotalsOut(msgspec.Struct):
+    psa_hours: str
+    approved_hours: str
+    billed_hours: str
+    issued_gross: list[MoneyOut]
+    erp_gross: list[MoneyOut]
+
+
+class ReconciliationOut(msgspec.Struct):
+    period: str
+    clean: bool
+    exceptions: list[ReconciliationExceptionOut]
+    totals: ControlTotalsOut
+
+
+def _hours(value: Decimal) -> str:
+    return str(value)
+
+
+def reconciliation_out(report: ReconciliationReport) -> ReconciliationOut:
+    totals = report.totals
+    return ReconciliationOut(
+        period=report.period.key,
+        clean=report.clean,
+        exceptions=[
+            ReconciliationExceptionOut(x.area, x.kind, x.subject, x.expected, x.actual)
+            for x in report.exceptions
+        ],
+        totals=ControlTotalsOut(
+            psa_hours=_hours(totals.psa_hours),
+            approved_hours=_hours(totals.approved_hours),
+            billed_hours=_hours(totals.billed_hours),
+            issued_gross=[money_out(m) for m in totals.issued_gross],
+            erp_gross=[money_out(m) for m in totals.erp_gross],
+        ),
+    )
+
+
+@get(
+    "/reconciliation",
+    opt=permission("reconciliation:read"),
+    tags=["operations"],
+    summary="Reconcile a month: PSA hours vs ours vs billed, our invoices vs ERP receivables",
+    description=(
+        "Each exception (missing, duplicate, mismatch) with the control totals; a clean month "
+        "lists none. Reads only: nothing is stored."
+    ),
+    responses=documented("downstream-unavailable"),
+    sync_to_thread=True,
+)
+def reconciliation(
+    request: Request[Any, Any, Any],
+    period: Annotated[
+        str,
+        QueryParameter(
+            name="period",
+            pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+            description="The month to reconcile (YYYY-MM).",
+            examples=[Example(summary="March 2026", value="2026-03")],
+        ),
+    ],
+) -> ReconciliationOut:
+    services = services_of(request)
+    report = services.bus.handle(c.Reconcile(to_period(period)), context_of(request))
+    return reconciliation_out(report)
+
+
+ROUTES = [list_exceptions, get_exception, replay_exception, verify_audit, reconciliation]

@@ -1,0 +1,353 @@
+"""Rate cards: role -> hourly sell rate, resource overrides, effective-dated versions.
+
+A change is made by one person and approved by another (maker-checker): finance proposes a
+version (`rates:write`), a finance approver approves it (`rates:approve`), and only then does
+it price work dated on or after its effective date. Whoever proposed a version gets
+403 `maker-checker` when approving it. Published versions never change.
+
+Rate cards hold sell rates only; cost rates travel with time entries and are shown, like
+margins, to holders of `rates:read_cost` alone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.openapi.spec import Example
+from litestar.params import Body, Parameter
+
+from application import commands as c
+from application.context import RequestContext
+from domain.errors import UnknownCurrencyError
+from domain.ids import RateCardId, ResourceId, Role
+from domain.money import Currency, Money
+from domain.ratecard import RateCard, RateCardVersion
+from entrypoints.http.problems import FieldError, Problem
+from entrypoints.http.routes.common import (
+    WRITE_PROBLEMS,
+    CurrencyCode,
+    Cursor,
+    DecimalString,
+    Id,
+    IdempotencyKey,
+    Limit,
+    MoneyOut,
+    Text,
+    documented,
+    money_out,
+    permission,
+)
+from entrypoints.http.runtime import Page, context_of, execute, paginate, services_of
+
+RateCardPath = Annotated[
+    str,
+    Parameter(
+        description="The rate card id.",
+        examples=[Example(summary="a rate card", value="RC-UK")],
+    ),
+]
+VersionPath = Annotated[
+    int,
+    Parameter(
+        ge=1,
+        le=10_000,
+        description="The version number.",
+        examples=[Example(summary="the second version", value=2)],
+    ),
+]
+RoleName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+#: Roles (or resources) in one version, at most.
+MAX_RATES = 500
+
+
+class RateCardVersionOut(msgspec.Struct):
+    version: int
+    effective_from: date
+    role_rates: dict[str, MoneyOut]
+    resource_overrides: dict[str, MoneyOut]
+    #: The maker and the checker (null for versions loaded without the approval step).
+    proposed_by: str | None
+    approved_by: str | None
+    approved_at: datetime | None
+
+
+class ProposalOut(msgspec.Struct):
+    version: int
+    effective_from: date
+    role_rates: dict[str, MoneyOut]
+    resource_overrides: dict[str, MoneyOut]
+    proposed_by: str
+    proposed_at: datetime
+
+
+class RateCardOut(msgspec.Struct):
+    rate_card_id: str
+    name: str
+    currency: str
+    #: The number the next proposal takes.
+    next_version: int
+    versions: list[RateCardVersionOut]
+    #: Proposed versions waiting for approval, in the order they publish.
+    proposals: list[ProposalOut]
+
+
+class RateCardSummary(msgspec.Struct):
+    rate_card_id: str
+    name: str
+    currency: str
+    published_versions: int
+    pending_proposals: int
+
+
+def _rates(version: RateCardVersion) -> tuple[dict[str, MoneyOut], dict[str, MoneyOut]]:
+    def out(rates: Any) -> dict[str, MoneyOut]:
+        return {key: money_out(Money(rates[key], version.currency)) for key in sorted(rates)}
+
+    return out(version.role_rates), out(version.resource_overrides)
+
+
+def _rate_card_out(card: RateCard) -> RateCardOut:
+    versions = []
+    for version in card.versions:
+        roles, resources = _rates(version)
+        approval = card.approval_of(version.version)
+        versions.append(
+            RateCardVersionOut(
+                version=version.version,
+                effective_from=version.effective_from,
+                role_rates=roles,
+                resource_overrides=resources,
+                proposed_by=None if approval is None else approval.proposed_by,
+                approved_by=None if approval is None else approval.approved_by,
+                approved_at=None if approval is None else approval.approved_at,
+            )
+        )
+    proposals = []
+    for proposal in card.proposals:
+        roles, resources = _rates(proposal.version)
+        proposals.append(
+            ProposalOut(
+                version=proposal.version.version,
+                effective_from=proposal.version.effective_from,
+                role_rates=roles,
+                resource_overrides=resources,
+                proposed_by=proposal.proposed_by,
+                proposed_at=proposal.proposed_at,
+            )
+        )
+    return RateCardOut(
+        rate_card_id=card.rate_card_id,
+        name=card.name,
+        currency=card.currency.code,
+        next_version=card.next_version_number,
+        versions=versions,
+        proposals=proposals,
+    )
+
+
+def _card(request: Request[Any, Any, Any], rate_card_id: str) -> RateCard:
+    services = services_of(request)
+    with services.reader(context_of(request)) as uow:
+        card = uow.rate_cards.find(rate_card_id)
+    if card is None:
+        raise Problem("not-found", f"there is no rate card {rate_card_id}")
+    return card
+
+
+@get(
+    "/rate-cards",
+    opt=permission("rates:read"),
+    tags=["rate cards"],
+    summary="List rate cards",
+    responses=documented(),
+    sync_to_thread=True,
+)
+def list_rate_cards(
+    request: Request[Any, Any, Any], limit: Limit = None, cursor: Cursor = None
+) -> Page[RateCardSummary]:
+    services = services_of(request)
+    with services.reader(context_of(request)) as uow:
+        cards = sorted(uow.rate_cards.all(), key=lambda r: r.rate_card_id)
+    page = paginate(cards, limit, cursor, services.limits)
+    return Page(
+        [
+            RateCardSummary(
+                r.rate_card_id, r.name, r.currency.code, len(r.versions), len(r.proposals)
+            )
+            for r in page.items
+        ],
+        page.next_cursor,
+    )
+
+
+@get(
+    "/rate-cards/{rate_card_id:str}",
+    opt=permission("rates:read"),
+    tags=["rate cards"],
+    summary="One rate card: published versions with their sell rates, maker and checker, and "
+    "the proposals waiting for approval",
+    responses=documented("not-found"),
+    sync_to_thread=True,
+)
+def get_rate_card(request: Request[Any, Any, Any], rate_card_id: RateCardPath) -> RateCardOut:
+    return _rate_card_out(_card(request, rate_card_id))
+
+
+class RateCardBody(msgspec.Struct, forbid_unknown_fields=True):
+    rate_card_id: Id
+    name: Text
+    currency: CurrencyCode
+
+
+@post(
+    "/rate-cards",
+    opt=permission("rates:write"),
+    tags=["rate cards"],
+    summary="Create a rate card (its versions are proposed and approved separately)",
+    responses=documented("conflict", "idempotency-key-reused", "request-in-progress"),
+    status_code=201,
+    sync_to_thread=True,
+)
+def create_rate_card(
+    request: Request[Any, Any, Any],
+    idempotency_key: IdempotencyKey,
+    data: Annotated[
+        RateCardBody,
+        Body(
+            examples=[
+                Example(
+                    summary="a regional rate card",
+                    value={"rate_card_id": "RC-UK", "name": "UK rates 2026", "currency": "EUR"},
+                )
+            ]
+        ),
+    ],
+) -> Response[RateCardOut]:
+    try:
+        Currency.of(data.currency)
+    except UnknownCurrencyError as error:
+        raise Problem(
+            "validation-error", str(error), errors=[FieldError("/currency", str(error))]
+        ) from None
+    services = services_of(request)
+    command = c.CreateRateCard(RateCardId(data.rate_card_id), data.name, data.currency)
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        services.bus.handle(command, ctx)
+        with services.reader(ctx) as uow:
+            return 201, _rate_card_out(uow.rate_cards.get(data.rate_card_id))
+
+    return execute(request, data, run)
+
+
+class ProposalBody(msgspec.Struct, forbid_unknown_fields=True):
+    """A new version's sell rates (hourly, in the card's currency); the server numbers it."""
+
+    effective_from: date
+    role_rates: Annotated[
+        dict[RoleName, DecimalString], msgspec.Meta(min_length=1, max_length=MAX_RATES)
+    ]
+    #: A resource's own rate beats its role's.
+    resource_overrides: Annotated[
+        dict[RoleName, DecimalString], msgspec.Meta(max_length=MAX_RATES)
+    ] = msgspec.field(default_factory=dict)
+
+
+def _non_negative(rates: dict[str, str], where: str) -> dict[str, Decimal]:
+    errors = [
+        FieldError(
+            f"{where}/{key.replace('~', '~0').replace('/', '~1')}", "a rate is never negative"
+        )
+        for key, value in rates.items()
+        if Decimal(value) < 0
+    ]
+    if errors:
+        raise Problem(
+            "validation-error", f"{errors[0].detail} at {errors[0].pointer}", errors=errors
+        )
+    return {key: Decimal(value) for key, value in rates.items()}
+
+
+@post(
+    "/rate-cards/{rate_card_id:str}/versions",
+    opt=permission("rates:write"),
+    tags=["rate cards"],
+    summary="Propose the next version (the maker); it prices nothing until someone else "
+    "approves it",
+    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
+    status_code=201,
+    sync_to_thread=True,
+)
+def propose_version(
+    request: Request[Any, Any, Any],
+    rate_card_id: RateCardPath,
+    idempotency_key: IdempotencyKey,
+    data: Annotated[
+        ProposalBody,
+        Body(
+            examples=[
+                Example(
+                    summary="new rates from July, with one named override",
+                    value={
+                        "effective_from": "2026-07-01",
+                        "role_rates": {"consultant": "1250.00", "manager": "1600.00"},
+                        "resource_overrides": {"r-ana": "1400.00"},
+                    },
+                )
+            ]
+        ),
+    ],
+) -> Response[RateCardOut]:
+    card = _card(request, rate_card_id)
+    roles = _non_negative(data.role_rates, "/role_rates")
+    resources = _non_negative(data.resource_overrides, "/resource_overrides")
+    role_rates: dict[Role, Decimal] = {Role(k): v for k, v in roles.items()}
+    overrides: dict[ResourceId, Decimal] = {ResourceId(k): v for k, v in resources.items()}
+    version = RateCardVersion(
+        card.next_version_number, data.effective_from, card.currency, role_rates, overrides
+    )
+    services = services_of(request)
+    command = c.ProposeRateCardVersion(RateCardId(rate_card_id), version)
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        services.bus.handle(command, ctx)
+        with services.reader(ctx) as uow:
+            return 201, _rate_card_out(uow.rate_cards.get(rate_card_id))
+
+    return execute(request, data, run)
+
+
+@post(
+    "/rate-cards/{rate_card_id:str}/versions/{version:int}/approve",
+    opt=permission("rates:approve"),
+    tags=["rate cards"],
+    summary="Approve a proposed version (the checker: never its proposer); it is published",
+    responses=documented(*WRITE_PROBLEMS, "maker-checker", "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def approve_version(
+    request: Request[Any, Any, Any],
+    rate_card_id: RateCardPath,
+    version: VersionPath,
+    idempotency_key: IdempotencyKey,
+) -> Response[RateCardOut]:
+    card = _card(request, rate_card_id)
+    if version > len(card.versions) and version not in {p.version.version for p in card.proposals}:
+        raise Problem("not-found", f"rate card {rate_card_id} has no proposed version {version}")
+    services = services_of(request)
+    command = c.ApproveRateCardVersion(RateCardId(rate_card_id), version)
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        services.bus.handle(command, ctx)
+        with services.reader(ctx) as uow:
+            return 200, _rate_card_out(uow.rate_cards.get(rate_card_id))
+
+    return execute(request, None, run)
+
+
+ROUTES = [list_rate_cards, get_rate_card, create_rate_card, propose_version, approve_version]

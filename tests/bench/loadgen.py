@@ -1,0 +1,217 @@
+"""A bounded HTTP/1.1 load generator for `bench_http`, run as its own process on loopback.
+
+`concurrency` keep-alive connections each send a request, read the whole answer and send the
+next, for `warmup + duration` seconds; then it stops by itself (every read has a timeout).
+Only answers that arrive inside the measured window (after the warm-up) count for the rate
+and the latencies. Every answer is checked: an unexpected status, a body without the expected
+text, a broken connection or an answer slower than the timeout is an error, and the caller
+treats any error as a failed run.
+
+The caller describes the requests (`Spec`): `{seq}` anywhere in the path, a header value or a
+body template is replaced by a number unique to the request, so each POST carries its own
+entry id and Idempotency-Key; body templates are used in turn. It prints one JSON object:
+requests counted, `per_s`, `p50_ms`, `p99_ms`, `max_ms`, requests `sent`, `errors` and a few
+`error_samples`.
+
+    python -m tests.bench.loadgen --port 8000 --spec '{"method": "GET", "path": "/"}'
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+HOST = "127.0.0.1"
+#: The longest any one answer may take before it counts as an error.
+REQUEST_TIMEOUT = 10.0
+MAX_SAMPLES = 5
+
+
+@attrs.frozen
+class Spec:
+    method: str
+    path: str
+    headers: dict[str, str] = attrs.field(factory=dict)
+    bodies: tuple[str, ...] = ()
+    expect: int = 200
+    #: Text every answer's body must contain (e.g. that the one entry sent was accepted).
+    expect_in: str = ""
+
+    @classmethod
+    def from_json(cls, text: str) -> Spec:
+        raw = json.loads(text)
+        return cls(
+            raw["method"],
+            raw["path"],
+            dict(raw.get("headers", {})),
+            tuple(raw.get("bodies", ())),
+            int(raw.get("expect", 200)),
+            str(raw.get("expect_in", "")),
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(attrs.asdict(self))
+
+
+def renderer(spec: Spec, port: int) -> Callable[[int], bytes]:
+    """The bytes of request number `seq` (templates split once, joined per request)."""
+    line = spec.path.split("{seq}")
+    headers = [(name, value.split("{seq}")) for name, value in spec.headers.items()]
+    bodies = [body.split("{seq}") for body in spec.bodies]
+    fixed = f"Host: {HOST}:{port}\r\n"
+
+    def render(seq: int) -> bytes:
+        s = str(seq)
+        head = [f"{spec.method} {s.join(line)} HTTP/1.1\r\n", fixed]
+        head.extend(f"{name}: {s.join(value)}\r\n" for name, value in headers)
+        if not bodies:
+            return "".join([*head, "\r\n"]).encode()
+        body = s.join(bodies[seq % len(bodies)]).encode()
+        head.append(f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+        return "".join(head).encode() + body
+
+    return render
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
+    """(status, body, whether the server closes the connection) of one whole answer."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    fields = head.lower()
+    close = b"\r\nconnection: close" in fields
+    at = fields.find(b"\r\ncontent-length:")
+    if at >= 0:
+        end = fields.index(b"\r\n", at + 2)
+        return status, await reader.readexactly(int(fields[at + 17 : end])), close
+    if b"\r\ntransfer-encoding: chunked" in fields:
+        chunks = []
+        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            chunks.append((await reader.readexactly(size + 2))[:-2])
+        while await reader.readuntil(b"\r\n") != b"\r\n":
+            pass  # trailer fields
+        return status, b"".join(chunks), close
+    if status in (204, 304) or 100 <= status < 200:
+        return status, b"", close
+    raise ValueError("an answer without Content-Length or chunked encoding")
+
+
+@attrs.define
+class Tally:
+    window_start: float
+    stop_at: float
+    latencies: list[float] = attrs.field(factory=list)
+    sent: int = 0
+    errors: int = 0
+    samples: list[str] = attrs.field(factory=list)
+
+    def error(self, what: str) -> None:
+        self.errors += 1
+        if len(self.samples) < MAX_SAMPLES:
+            self.samples.append(what)
+
+
+async def _connection(
+    port: int, render: Callable[[int], bytes], spec: Spec, seqs: itertools.count[int], t: Tally
+) -> None:
+    expect, needle = spec.expect, spec.expect_in.encode()
+    reader: asyncio.StreamReader | None = None
+    writer: asyncio.StreamWriter | None = None
+    try:
+        while time.perf_counter() < t.stop_at:
+            if writer is None or reader is None:
+                try:
+                    reader, writer = await asyncio.wait_for(
+                        asyncio.open_connection(HOST, port), REQUEST_TIMEOUT
+                    )
+                except (OSError, TimeoutError) as error:
+                    t.error(f"connect: {type(error).__name__}: {error}")
+                    await asyncio.sleep(0.05)
+                    continue
+            request = render(next(seqs))
+            started = time.perf_counter()
+            writer.write(request)
+            t.sent += 1
+            try:
+                status, body, close = await asyncio.wait_for(read_response(reader), REQUEST_TIMEOUT)
+            except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as error:
+                t.error(f"{type(error).__name__}: {error}")
+                writer.close()
+                reader = writer = None
+                continue
+            ended = time.perf_counter()
+            if status != expect or needle not in body:
+                t.error(f"HTTP {status}: {body[:400].decode(errors='replace')}")
+            elif t.window_start <= ended <= t.stop_at:
+                t.latencies.append(ended - started)
+            if close:
+                writer.close()
+                reader = writer = None
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """Nearest rank of an ordered list."""
+    if not ordered:
+        return math.nan
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+async def run(
+    spec: Spec, port: int, concurrency: int, duration: float, warmup: float, first_seq: int = 0
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    tally = Tally(started + warmup, started + warmup + duration)
+    render = renderer(spec, port)
+    seqs = itertools.count(first_seq)
+    await asyncio.gather(
+        *(_connection(port, render, spec, seqs, tally) for _ in range(concurrency))
+    )
+    ordered = sorted(tally.latencies)
+    return {
+        "requests": len(ordered),
+        "seconds": duration,
+        "per_s": round(len(ordered) / duration, 1),
+        "p50_ms": round(percentile(ordered, 0.50) * 1000, 2),
+        "p99_ms": round(percentile(ordered, 0.99) * 1000, 2),
+        "max_ms": round((ordered[-1] if ordered else math.nan) * 1000, 2),
+        "sent": tally.sent,
+        "errors": tally.errors,
+        "error_samples": tally.samples,
+        "concurrency": concurrency,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--spec", required=True, help="a Spec as JSON")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--first-seq", type=int, default=0)
+    args = parser.parse_args()
+    result = asyncio.run(
+        run(
+            Spec.from_json(args.spec),
+            args.port,
+            args.concurrency,
+            args.duration,
+            args.warmup,
+            args.first_seq,
+        )
+    )
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

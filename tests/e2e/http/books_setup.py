@@ -1,0 +1,105 @@
+"""Seed-then-act helpers for the delivery, billing and finance HTTP suites: the setup is seeded
+through the application's commands (`api.app.do`), everything after it goes through HTTP.
+
+The T&M contract of `set_up_tm_contract`: engagement E1, contract C1 of customer acme, one
+obligation `tm` billed at 100.00 EUR an hour for a consultant, VAT 20 %.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from application import commands as c
+from domain.ids import ContractId, EngagementId, MilestoneId, ObligationId
+from domain.milestone_billing import MilestoneSpec, MilestoneTerms
+from entrypoints.http.security import issue_token
+from tests.e2e.http.harness import IDENTITIES, JWT, Api
+from tests.unit.application.conftest import CUSTOMER, ENTITY, EUR, set_up_tm_contract
+
+MARCH = "2026-03"
+
+
+def entry(entry_id: str, day: str, hours: str, **fields: Any) -> dict[str, Any]:
+    """One time entry as the PSA sends it to POST /time-entries."""
+    return {
+        "entry_id": entry_id,
+        "engagement_id": "E1",
+        "obligation_id": "tm",
+        "resource_id": "r1",
+        "role": "consultant",
+        "work_date": day,
+        "hours": hours,
+        **fields,
+    }
+
+
+def money(amount: str) -> dict[str, str]:
+    return {"amount": amount, "currency": "EUR"}
+
+
+def bearer(who: str, *also: str) -> dict[str, str]:
+    """The headers of a person who holds `who`'s roles and also the roles `also` (a JWT with
+    the same subject as `who`'s API key, so both credentials are one principal)."""
+    _key, principal, roles, customer = IDENTITIES[who]
+    token = issue_token(JWT, principal, (*roles, *also), now=int(time.time()), customer_id=customer)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def post_as(api: Api, path: str, body: Any, headers: dict[str, str], key: str) -> Any:
+    return api.client.post(path, json=body, headers={**headers, "Idempotency-Key": key})
+
+
+def tm_with_march_time(api: Api, cap: Any = None) -> None:
+    """The T&M contract and 12 approved hours in March (t1 8 h, t2 4 h), posted by the PSA."""
+    set_up_tm_contract(api.app, cap=cap)
+    response = api.post(
+        "/time-entries",
+        {"entries": [entry("t1", "2026-03-02", "8"), entry("t2", "2026-03-03", "4")]},
+        who="integration",
+    )
+    assert response.status_code == 200, response.text
+
+
+def committed_invoice(api: Api) -> str:
+    """March billed: previewed and committed by finance (fran.finance); the draft's id."""
+    tm_with_march_time(api)
+    preview = api.post("/billing-runs/preview", {"period": MARCH}, who="finance").json()
+    body = {"period": MARCH, "expected_fingerprint": preview["fingerprint"]}
+    committed = api.post("/billing-runs", body, who="finance")
+    assert committed.status_code == 201, committed.text
+    (invoice_id,) = committed.json()["invoice_ids"]
+    return str(invoice_id)
+
+
+def issued_invoice(api: Api) -> str:
+    """The March invoice approved by the approver and issued on 31 March: 1,440.00 gross."""
+    invoice_id = committed_invoice(api)
+    approved = api.post(f"/invoices/{invoice_id}/approve", who="finance_approver")
+    assert approved.status_code == 200, approved.text
+    issued = api.post(f"/invoices/{invoice_id}/issue", {"issue_date": "2026-03-31"})
+    assert issued.status_code == 200, issued.text
+    return invoice_id
+
+
+def milestone_contract(api: Api) -> None:
+    """Besides the T&M contract: engagement E2 on contract C2 (acme), a 1,000.00 programme
+    billed by milestones M1 (40 %) and M2 (60 %, final)."""
+    set_up_tm_contract(api.app)
+    terms = MilestoneTerms(
+        ObligationId("ms"), "Programme", EUR, Decimal("1000.00"),
+        (MilestoneSpec(MilestoneId("M1"), "Design", percentage=Decimal("40")),
+         MilestoneSpec(MilestoneId("M2"), "Build", percentage=Decimal("60"), final=True)),
+    )  # fmt: skip
+    api.app.do(c.ProposeEngagement(EngagementId("E2"), CUSTOMER, ContractId("C2")), actor="crm")
+    api.app.do(c.RegisterContract(ContractId("C2"), CUSTOMER, ENTITY, "EUR", "Programme"))
+    api.app.do(c.DraftContractVersion(ContractId("C2"), date(2026, 1, 1), (terms,)), actor="clm")
+    api.app.do(c.ApproveContractVersion(ContractId("C2"), 1), actor="legal")
+
+
+def problem(response: Any) -> str:
+    """The problem type's slug of an error response."""
+    assert response.headers["content-type"].startswith("application/problem+json"), response.text
+    return str(response.json()["type"]).rsplit("/", 1)[-1]
