@@ -17,6 +17,7 @@ from entrypoints.http.routes import (
     milestones,
     operations,
     ops,
+    outbox,
     rate_cards,
     webhooks,
 )
@@ -36,4 +37,5 @@ ROUTERS += [
     *rate_cards.ROUTES,
     *engagements.ROUTES,
 ]
+ROUTERS += outbox.ROUTES
 ROUTERS += webhooks.ROUTES

@@ -104,7 +104,7 @@ class Tenant:
 
 #: Path and query parameters that name nothing of a customer's (see `World.unscoped`).
 UNSCOPED_PARAMS = frozenset(
-    {"rate_card_id", "version", "month", "period", "line_no", "exception_id"}
+    {"rate_card_id", "version", "month", "period", "line_no", "exception_id", "event_id"}
 )
 
 
@@ -113,6 +113,7 @@ class World:
     acme: Tenant
     globex: Tenant
     exception_id: str
+    event_id: str
 
     def unscoped(self) -> dict[str, str]:
         """A value that exists for each of `UNSCOPED_PARAMS`."""
@@ -123,6 +124,7 @@ class World:
             "period": "2026-03",
             "line_no": "1",
             "exception_id": self.exception_id,
+            "event_id": self.event_id,
         }
 
     def values(self, customer_id: str) -> dict[str, str]:
@@ -160,7 +162,7 @@ def seed(app: App) -> World:
     globex = _billed(app, _contract(app, NAMES["globex"]))
     app.handover.available = True
     (exception_id,) = app.data.exceptions
-    return World(acme, globex, exception_id)
+    return World(acme, globex, exception_id, app.data.outbox[0].event_id)
 
 
 #: The ids of each customer's objects; acme's are the ones the OpenAPI examples use, so the
