@@ -60,6 +60,12 @@ class NothingHeldError(DomainError):
     code = "nothing_held"
 
 
+class AlreadySettledError(DomainError):
+    """Hours already billed or written off by a credit memo cannot be written off again."""
+
+    code = "already_settled"
+
+
 class InvalidQuantityError(DomainError):
     """Hours and amounts are positive and never exceed what was approved."""
 

@@ -315,9 +315,6 @@ class ScenarioRun:
             self.note(ENGAGEMENT_MANAGER, StepKind.TIME, text)
         return report
 
-    def write_off(self, entry_id: str, hours: str, reason: str) -> None:
-        self.do(ENGAGEMENT_MANAGER, c.WriteOffItem(entry_id, reason, Decimal(hours)))
-
     # Billing and cash ---------------------------------------------------------------------
 
     def bill(

@@ -146,12 +146,11 @@ def lumiere(run: ScenarioRun) -> Iterator[date]:
         "M2 rework billed as change-request time: 12 h credited and written off",
         write_off=True,
     )
-    for entry_id in ("S1-T06", "S1-T07"):
-        run.write_off(entry_id, "6", "in scope of milestone M2")
     run.note(
         ref.ENGAGEMENT_MANAGER,
         ref.StepKind.TIME,
-        "S1-T06 and S1-T07 (12 h) written off as leakage: no later run bills them again",
+        "S1-T06 and S1-T07 (12 h) are settled by the write-off credit: no later run bills "
+        "them again, and they are not written off a second time",
     )
     yield date(2026, 4, 24)
     run.time(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -21,14 +22,16 @@ from application.errors import NotFoundError
 from application.handlers.common import audit
 from application.messagebus import Dependencies
 from application.unit_of_work import UnitOfWork
+from domain.billing import SourceKind, SourceRef
 from domain.contract import Contract
 from domain.engagement import Engagement
 from domain.errors import DomainError, NoTermsInForceError
 from domain.ids import EngagementId, ObligationId, RateCardId
 from domain.milestone import Milestone
+from domain.money import EXACT, dsum
 from domain.ratecard import RateCard, RateCardVersion
 from domain.time_and_materials import TimeAndMaterialsTerms, admit_time_entry
-from domain.time_entry import ExpenseItem, TimeEntry
+from domain.time_entry import AlreadySettledError, ExpenseItem, ItemState, TimeEntry
 
 
 @attrs.frozen
@@ -335,15 +338,36 @@ def release_held_item(cmd: c.ReleaseHeldItem, ctx: RequestContext, deps: Depende
 
 
 def write_off_item(cmd: c.WriteOffItem, ctx: RequestContext, deps: Dependencies) -> None:
-    """Record the held (or a given) quantity as leakage, never billed."""
-    _item_command(
-        deps,
-        ctx,
-        cmd.item_id,
-        "write_off",
-        cmd.reason,
-        lambda item: item.write_off(cmd.quantity, cmd.reason, deps.clock.now()),
+    """Record the held (or a given) quantity as leakage, never billed.
+
+    A given quantity must still be open: what a document billed, or a write-off credit memo
+    already gave up, is settled and cannot be written off a second time (revenue would lose
+    the same hours twice)."""
+    with deps.uow(ctx) as uow:
+        item = _item(uow, cmd.item_id)
+        if cmd.quantity is not None and item.state is not ItemState.HELD:
+            _refuse_beyond_open(uow, item, cmd.quantity)
+        before = item.state
+        item.write_off(cmd.quantity, cmd.reason, deps.clock.now())
+        uow.delivery.save(item)
+        audit(uow, ctx, deps, f"item:{cmd.item_id}", "write_off", before, item.state, cmd.reason)
+        uow.commit()
+
+
+def _refuse_beyond_open(uow: UnitOfWork, item: TimeEntry | ExpenseItem, quantity: Decimal) -> None:
+    contract = next(
+        (k for k in uow.contracts.all() if item.obligation_id in k.obligation_ids()), None
     )
+    if contract is None:
+        return
+    kind = SourceKind.TIME_ENTRY if isinstance(item, TimeEntry) else SourceKind.EXPENSE
+    settled = uow.ledger.load([contract.contract_id]).settled(SourceRef(kind, item.item_id))
+    still_open = EXACT.subtract(item.quantity, dsum((settled, item.written_off, item.held)))
+    if quantity > still_open:
+        raise AlreadySettledError(
+            f"{item.item_id}: only {max(still_open, Decimal(0))} of it is still open "
+            f"({settled} billed or credited off, {item.written_off} written off)"
+        )
 
 
 def _milestone_transition(
