@@ -183,7 +183,9 @@ class MoneyOut(msgspec.Struct):
 
 
 def money_out(value: Money) -> MoneyOut:
-    return MoneyOut(str(value.amount), value.currency.code)
+    """Exact amounts as they are; a zero (which carries no precision) in minor units."""
+    amount = value.quantized().amount if value.amount.is_zero() else value.amount
+    return MoneyOut(str(amount), value.currency.code)
 
 
 class PeriodOut(msgspec.Struct):

@@ -64,8 +64,10 @@ class InvoiceLineOut(msgspec.Struct):
 
 class TaxLineOut(msgspec.Struct):
     tax_code: str
+    rate: str
     base: MoneyOut
     tax: MoneyOut
+    note: str
 
 
 class InvoiceOut(msgspec.Struct):
@@ -79,6 +81,7 @@ class InvoiceOut(msgspec.Struct):
     period: PeriodOut
     net: MoneyOut
     tax: MoneyOut
+    tax_lines: list[TaxLineOut]
     gross: MoneyOut
     outstanding: MoneyOut
     paid: MoneyOut
@@ -118,6 +121,10 @@ def invoice_out(invoice: Invoice) -> InvoiceOut:
         period=period_out(invoice.period),
         net=money_out(totals.net),
         tax=money_out(totals.tax),
+        tax_lines=[
+            TaxLineOut(t.tax_code, str(t.rate), money_out(t.base), money_out(t.amount), t.note)
+            for t in totals.tax_lines
+        ],
         gross=money_out(totals.gross),
         outstanding=money_out(invoice.outstanding),
         paid=money_out(invoice.amount_paid),
