@@ -262,6 +262,8 @@ class CompleteMilestone(Command):
 class AcceptMilestone(Command):
     milestone_id: MilestoneId
     on: date
+    #: The client's approver, when the caller records an acceptance on their behalf.
+    accepted_by: str | None = None
 
 
 @attrs.frozen

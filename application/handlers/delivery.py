@@ -415,7 +415,7 @@ def accept_milestone(cmd: c.AcceptMilestone, ctx: RequestContext, deps: Dependen
         ctx,
         cmd.milestone_id,
         "accept",
-        lambda m: m.accept(ctx.actor, cmd.on, deps.clock.now()),
+        lambda m: m.accept(cmd.accepted_by or ctx.actor, cmd.on, deps.clock.now()),
     )
 
 

@@ -155,6 +155,8 @@ class CompleteBody(msgspec.Struct, forbid_unknown_fields=True):
 
 class AcceptBody(msgspec.Struct, forbid_unknown_fields=True):
     on: date
+    #: Who at the client accepted (defaults to the caller).
+    accepted_by: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
 
 
 class RejectBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -216,9 +218,17 @@ def accept_milestone(
     request: Request[Any, Any, Any],
     milestone_id: MilestonePath,
     idempotency_key: IdempotencyKey,
-    data: Annotated[AcceptBody, _example("accepted", {"on": "2026-03-05"})],
+    data: Annotated[
+        AcceptBody,
+        _example("accepted by the client", {"on": "2026-03-05", "accepted_by": "cfo@acme"}),
+    ],
 ) -> Response[MilestoneOut]:
-    return _act(request, milestone_id, data, c.AcceptMilestone(MilestoneId(milestone_id), data.on))
+    return _act(
+        request,
+        milestone_id,
+        data,
+        c.AcceptMilestone(MilestoneId(milestone_id), data.on, data.accepted_by),
+    )
 
 
 @post(

@@ -84,3 +84,20 @@ def test_a_milestone_step_replays_under_its_key(api: Api) -> None:
         r for r in api.app.data.audit if (r.subject, r.action) == ("milestone:M1", "complete")
     ]
     assert len(completions) == 1
+
+
+def test_an_acceptance_recorded_for_the_client_names_the_client_approver(api: Api) -> None:
+    milestone_contract(api)
+    done = {"evidence": "design pack v3", "on": "2026-03-02"}
+    api.post("/milestones/M1/complete", done, who="delivery_manager")
+
+    accepted = api.post(
+        "/milestones/M1/accept",
+        {"on": "2026-03-04", "accepted_by": "cfo@client"},
+        who="integration",
+    )
+
+    assert accepted.status_code == 200, accepted.text
+    assert api.get("/milestones/M1", who="finance").json()["accepted_by"] == "cfo@client"
+    audit = [r for r in api.app.data.audit if r.subject == "milestone:M1" and r.action == "accept"]
+    assert [r.actor for r in audit] == ["psa-connector"]  # who recorded it stays the actor
