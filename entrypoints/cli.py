@@ -5,7 +5,10 @@
     throughline demo --report [--plain] [-s N]  the pure-domain report (no database)
     throughline import-time FILE.csv            bulk, idempotent import of approved time
     throughline bill --period YYYY-MM [--dry-run]
-    throughline exceptions list | replay ID
+    throughline exceptions list | replay ID | run-due
+    throughline serve [--host H] [--port P] [--workers N] [--no-relay] [--demo-keys]
+    throughline relay [--once]                  deliver outbox events to the subscribers
+    throughline outbox dead | replay ID --reason TEXT
     throughline reconcile --period YYYY-MM
     throughline period close YYYY-MM | reopen YYYY-MM --reason TEXT
     throughline audit verify
@@ -309,6 +312,38 @@ def exceptions_replay(
             markup=False,
         )
         raise typer.Exit(ATTENTION)
+
+
+@exceptions_app.command("run-due")
+def exceptions_run_due(
+    database_url: DatabaseUrlOption = None,
+    actor: ActorOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """The periodic jobs, for cron or a scheduler: retry downstream failures whose next
+    attempt is due, accept milestones whose passive-acceptance window has passed, process
+    webhook messages stored more than five minutes ago whose processing never finished, and
+    purge idempotency keys older than 24 hours."""
+    from datetime import timedelta
+
+    from application import idempotency
+
+    with session(database_url, actor, verbose) as s:
+        bus = provide_bus()
+        now = bus.deps.clock.now()
+        retried = bus.handle(c.RetryDueExceptions(), s.ctx)
+        accepted = bus.handle(c.AcceptDueMilestones(now.date()), s.ctx)
+        waiting = bus.handle(
+            c.ProcessWaitingInboxMessages(now - timedelta(minutes=5), limit=1_000), s.ctx
+        )
+        with bus.deps.uow(s.ctx) as uow:
+            purged = idempotency.purge(uow, now)
+            uow.commit()
+        output().print(
+            f"Retried {len(retried)} exception(s), accepted {len(accepted)} milestone(s) "
+            f"passively, processed {len(waiting)} waiting webhook message(s), purged {purged} "
+            "idempotency key(s)."
+        )
 
 
 # reconcile ---------------------------------------------------------------------------------

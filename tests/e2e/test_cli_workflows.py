@@ -521,3 +521,16 @@ def test_a_database_without_its_schema_asks_for_db_upgrade(tmp_path: Path) -> No
     assert done.code == 1
     assert "run `throughline db upgrade` first" in done.err
     assert "Traceback" not in done.err
+
+
+def test_the_periodic_jobs_run_on_the_loaded_books_and_a_second_run_finds_nothing_due(
+    loaded: Throughline,
+) -> None:
+    first = loaded("exceptions", "run-due")
+    second = loaded("exceptions", "run-due")
+
+    assert first.code == 0, first.text
+    assert "Retried" in first.out
+    assert "idempotency key(s)" in first.out
+    assert second.code == 0, second.text
+    assert "Retried 0 exception(s), accepted 0 milestone(s) passively" in second.out
