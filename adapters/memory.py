@@ -20,13 +20,19 @@ from typing import Any, Generic, Self, TypeVar
 import attrs
 
 from application.context import RequestContext
-from application.errors import ConflictError, DownstreamUnavailableError, NotFoundError
+from application.errors import (
+    ConflictError,
+    DownstreamUnavailableError,
+    NotFoundError,
+    RequestInProgressError,
+)
 from application.ports import CustomerRecord
 from application.records import (
     AuditRecord,
     DeliveryState,
     ExceptionState,
     IdempotencyRecord,
+    IdempotencyStatus,
     InboxMessage,
     InboxState,
     IntegrationException,
@@ -37,7 +43,7 @@ from domain.billing import BilledLedger, LedgerEntry
 from domain.contract import Contract
 from domain.engagement import Engagement
 from domain.ids import ContractId, CustomerId, EngagementId, LegalEntityId, ObligationId
-from domain.invoice import Invoice
+from domain.invoice import Invoice, InvoiceFigures
 from domain.ledger import JournalEntry
 from domain.milestone import Milestone, MilestoneState
 from domain.money import Money
@@ -110,6 +116,11 @@ class _Repository(Generic[T]):
 
     def save(self, item: T) -> None:
         """Changes are in place; kept for the repository protocol."""
+
+
+class _Invoices(_Repository[Invoice]):
+    def figures(self) -> list[InvoiceFigures]:
+        return [invoice.figures for invoice in self.all()]
 
 
 class _Engagements(_Repository[Engagement]):
@@ -246,6 +257,9 @@ class _Periods:
     def all(self) -> list[AccountingPeriod]:
         return list(self._data.periods.values())
 
+    def overlapping(self, first: date, last: date) -> list[AccountingPeriod]:
+        return [p for p in self.all() if p.period.start <= last and p.period.end >= first]
+
 
 class _Idempotency:
     def __init__(self, data: _Data) -> None:
@@ -256,6 +270,13 @@ class _Idempotency:
 
     def save(self, record: IdempotencyRecord) -> None:
         self._data.idempotency[(record.principal, record.key)] = record
+
+    def complete(self, principal: str, key: str, status: int, body: str) -> None:
+        record = self._data.idempotency.get((principal, key))
+        if record is None:
+            raise RequestInProgressError(f"idempotency key {key!r} was never claimed")
+        record.status = IdempotencyStatus.COMPLETED
+        record.response_status, record.response_body = status, body
 
     def delete(self, principal: str, key: str) -> None:
         self._data.idempotency.pop((principal, key), None)
@@ -458,7 +479,7 @@ class InMemoryUnitOfWork:
         self.rate_cards = _Repository[Any](data, "rate_card", "rate_card_id", seen)
         self.engagements = _Engagements(data, "engagement", "engagement_id", seen)
         self.milestones = _Milestones(data, "milestone", "milestone_id", seen)
-        self.invoices = _Repository[Invoice](data, "invoice", "invoice_id", seen)
+        self.invoices = _Invoices(data, "invoice", "invoice_id", seen)
         self.credit_memos = _Repository[Any](data, "credit_memo", "credit_memo_id", seen)
         self.delivery = _Delivery(data, seen)
         self.ledger = _Ledger(data)

@@ -153,14 +153,33 @@ def _is_enum(t: Any) -> bool:
     return isinstance(t, type) and issubclass(t, Enum)
 
 
+#: Per enum class: (type of the value, value) → the first member with exactly that value.
+_ENUM_MEMBERS: dict[type, dict[tuple[type, object], Enum]] = {}
+
+
+def _members_by_value(cls: Any) -> dict[tuple[type, object], Enum]:
+    found = _ENUM_MEMBERS.get(cls)
+    if found is None:
+        if not _is_enum(cls):
+            raise _Refused(f"no structure hook for {cls.__name__}")
+        found = {}
+        for member in cls:
+            found.setdefault((type(member.value), member.value), member)
+        _ENUM_MEMBERS[cls] = found
+    return found
+
+
 def _structure_enum(value: object, cls: Any) -> Enum:
-    if not _is_enum(cls):
-        raise _Refused(f"no structure hook for {cls.__name__}")
-    members: list[Enum] = list(cls)
-    for member in members:
-        if type(member.value) is type(value) and member.value == value:
-            return member
-    allowed = ", ".join(repr(m.value) for m in members)
+    # Looked up by (type, value), so `True` never matches 1 nor "1" a 1: the same strictness
+    # as comparing against each member, without walking the members on every call.
+    members = _members_by_value(cls)
+    try:
+        member = members.get((type(value), value))
+    except TypeError:  # an unhashable value (a list, an object) is no member's value
+        member = None
+    if member is not None:
+        return member
+    allowed = ", ".join(repr(m.value) for m in cls)
     raise _Refused(f"{value!r} is not a valid {cls.__name__} (one of {allowed})")
 
 
@@ -173,7 +192,16 @@ def _unstructure_enum(member: Enum) -> Any:
     return value
 
 
+#: Currencies already read, by code: a `Currency` is an immutable value, so one can be shared.
+_CURRENCIES: dict[str, Currency] = {}
+
+
 def _structure_currency(value: object, _: type) -> Currency:
+    if type(value) is str:
+        known = _CURRENCIES.get(value)
+        if known is None:
+            known = _CURRENCIES[value] = Currency.of(value)
+        return known
     return Currency.of(_structure_str(value, str))
 
 

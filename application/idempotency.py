@@ -50,13 +50,8 @@ def begin(
 
 
 def complete(uow: UnitOfWork, principal: str, key: str, status: int, body: str) -> None:
-    """Store the response in the same transaction as the change it reports."""
-    record = uow.idempotency.find(principal, key)
-    if record is None:  # pragma: no cover - begin() always saved one
-        raise RequestInProgressError(f"idempotency key {key!r} was never claimed")
-    record.status = IdempotencyStatus.COMPLETED
-    record.response_status, record.response_body = status, body
-    uow.idempotency.save(record)
+    """Store the response with the key `begin` claimed (one write, no read)."""
+    uow.idempotency.complete(principal, key, status, body)
 
 
 def abandon(uow: UnitOfWork, principal: str, key: str) -> None:

@@ -27,7 +27,7 @@ from domain.contract import Contract
 from domain.credit_memo import CreditMemo
 from domain.engagement import Engagement
 from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId
-from domain.invoice import Invoice
+from domain.invoice import Invoice, InvoiceFigures
 from domain.ledger import JournalEntry
 from domain.milestone import Milestone
 from domain.period import Period
@@ -65,6 +65,11 @@ class MilestoneRepository(Repository[Milestone], Protocol):
         """Completed milestones whose passive-acceptance window has passed by `today`."""
 
     def save(self, milestone: Milestone) -> None: ...
+
+
+class InvoiceRepository(Repository[Invoice], Protocol):
+    def figures(self) -> list[InvoiceFigures]:
+        """The figures of every invoice `all()` would give, without reading their lines."""
 
 
 class ContractRepository(Repository[Contract], Protocol):
@@ -141,6 +146,10 @@ class IdempotencyStore(Protocol):
     def find(self, principal: str, key: str) -> IdempotencyRecord | None: ...
 
     def save(self, record: IdempotencyRecord) -> None: ...
+
+    def complete(self, principal: str, key: str, status: int, body: str) -> None:
+        """Mark the claimed key completed with the response, without reading it first;
+        `RequestInProgressError` when there is no such key."""
 
     def delete(self, principal: str, key: str) -> None: ...
 
@@ -233,6 +242,9 @@ class PeriodStore(Protocol):
 
     def all(self) -> list[AccountingPeriod]: ...
 
+    def overlapping(self, first: date, last: date) -> list[AccountingPeriod]:
+        """The periods containing at least one day from `first` to `last`."""
+
 
 class Sequences(Protocol):
     """Gap-free document numbers per series (invoices, credit memos)."""
@@ -245,7 +257,7 @@ class UnitOfWork(Protocol):
     rate_cards: RateCardRepository
     engagements: EngagementRepository
     milestones: MilestoneRepository
-    invoices: Repository[Invoice]
+    invoices: InvoiceRepository
     credit_memos: Repository[CreditMemo]
     delivery: DeliveryStore
     ledger: LedgerStore

@@ -133,6 +133,26 @@ class InvoiceDiscarded(InvoiceEvent):
     reason: str
 
 
+@attrs.frozen
+class InvoiceFigures:
+    """The amounts of one invoice that receivables reports add up, without its lines."""
+
+    invoice_id: InvoiceId
+    state: InvoiceState
+    number: str | None
+    currency: Currency
+    gross: Money
+    paid: Money
+    credited: Money
+
+    @property
+    def outstanding(self) -> Money:
+        """What the customer still owes: gross less payments and issued credits, never below
+        zero (a credit beyond what is owed is a refund, see `Invoice.refund_due`)."""
+        owed = self.gross - self.paid - self.credited
+        return owed if owed.is_positive() else Money.zero(self.currency)
+
+
 @attrs.define(slots=False, eq=False)
 class Invoice:
     """An invoice (or a debit memo) for one customer, contract and currency."""
@@ -205,11 +225,21 @@ class Invoice:
         return self.credited or Money.zero(self.currency)
 
     @property
+    def figures(self) -> InvoiceFigures:
+        return InvoiceFigures(
+            self.invoice_id,
+            self.state,
+            self.number,
+            self.currency,
+            self.totals.gross,
+            self.amount_paid,
+            self.amount_credited,
+        )
+
+    @property
     def outstanding(self) -> Money:
-        """What the customer still owes: gross less payments and issued credits, never below
-        zero (a credit beyond what is owed is a refund, see `refund_due`)."""
-        owed = self.totals.gross - self.amount_paid - self.amount_credited
-        return owed if owed.is_positive() else Money.zero(self.currency)
+        """What the customer still owes (see `InvoiceFigures.outstanding`)."""
+        return self.figures.outstanding
 
     @property
     def refund_due(self) -> Money:

@@ -56,6 +56,19 @@ def insert_many(connection: Connection, table: sa.Table, rows: Sequence[Mapping[
     connection.exec_driver_sql(sql, params)
 
 
+def insert_all_or_none(
+    connection: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """`insert_many`, and when a row is refused (a duplicate key) none of them stays and the
+    transaction goes on: a savepoint around them, except for one row on SQLite, which undoes
+    a failed statement by itself (a savepoint there costs two more statements)."""
+    if len(rows) == 1 and connection.dialect.name == "sqlite":
+        insert_many(connection, table, rows)
+        return
+    with connection.begin_nested():
+        insert_many(connection, table, rows)
+
+
 def _copy(
     connection: Connection,
     table: sa.Table,

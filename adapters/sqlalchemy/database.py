@@ -2,7 +2,8 @@
 
 SQLite (the embedded default, a file under `var/`) runs in WAL mode with foreign keys on and
 a busy timeout; every unit of work opens its transaction with `BEGIN IMMEDIATE`, so two
-writers take turns at the start instead of one failing at commit. PostgreSQL (when a firm
+writers take turns at the start instead of one failing at commit (the threads of one process
+queue for that turn on an in-process lock, `WriteLock`). PostgreSQL (when a firm
 outgrows one machine) goes through psycopg 3 with a connection pool.
 """
 
@@ -21,7 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-from adapters.sqlalchemy.unit_of_work import READ_ONLY, SqlAlchemyUnitOfWork
+from adapters.sqlalchemy.unit_of_work import READ_ONLY, SqlAlchemyUnitOfWork, WriteLock
 from application.context import RequestContext
 
 DATABASE_URL_VARIABLE = "THROUGHLINE_DATABASE_URL"
@@ -95,8 +96,11 @@ class Database:
 
     def __init__(self, url: str | URL | None = None) -> None:
         self.url = _normalised(url if url is not None else default_database_url())
+        self._write_lock: WriteLock | None = None
         if self.url.get_backend_name() == "sqlite":
             self.engine = _sqlite_engine(self.url)
+            # SQLite has one writer at a time: this process's writers queue here first.
+            self._write_lock = WriteLock(SQLITE_BUSY_TIMEOUT_MS / 1000)
         else:
             self.engine = _postgresql_engine(self.url)
 
@@ -121,7 +125,9 @@ class Database:
         self, ctx: RequestContext, now: Callable[[], datetime], *, read_only: bool = False
     ) -> SqlAlchemyUnitOfWork:
         """A unit of work on its own connection; `read_only` ones never take the write lock."""
-        return SqlAlchemyUnitOfWork(self.engine, ctx, now, read_only=read_only)
+        return SqlAlchemyUnitOfWork(
+            self.engine, ctx, now, read_only=read_only, write_lock=self._write_lock
+        )
 
     def dispose(self) -> None:
         self.engine.dispose()

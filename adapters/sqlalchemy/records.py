@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
@@ -19,7 +20,13 @@ from adapters.sqlalchemy.repositories import Session, chunks
 from adapters.sqlalchemy.types import UtcDateTime
 from application.audit import record_transition
 from application.errors import ConflictError, NotFoundError, RequestInProgressError
-from application.records import AuditRecord, DeliveryState, IdempotencyRecord, OutboxEvent
+from application.records import (
+    AuditRecord,
+    DeliveryState,
+    IdempotencyRecord,
+    IdempotencyStatus,
+    OutboxEvent,
+)
 
 #: The transaction-scoped PostgreSQL advisory lock serialising appends to the audit chain,
 #: one per schema (so two databases in one PostgreSQL cluster do not wait for each other).
@@ -38,11 +45,8 @@ class SqlAlchemyIdempotency:
         self._read: dict[tuple[str, str], tuple[str, datetime]] = {}
 
     def find(self, principal: str, key: str) -> IdempotencyRecord | None:
-        c = t.idempotency_keys.c
         row = (
-            self._session.connection.execute(
-                sa.select(t.idempotency_keys).where(c.principal == principal, c.key == key)
-            )
+            self._session.connection.execute(_idempotency_find(), _identity(principal, key))
             .mappings()
             .first()
         )
@@ -59,8 +63,7 @@ class SqlAlchemyIdempotency:
         identity = (record.principal, record.key)
         loaded = self._read.get(identity)
         if loaded is None:
-            statement = self._session.insert(table).values(row).on_conflict_do_nothing()
-            claimed = connection.execute(statement.returning(table.c.key)).first()
+            claimed = connection.execute(_idempotency_claim(self._session.dialect), row).first()
             written = 0 if claimed is None else 1
         else:
             status, created_at = loaded
@@ -78,6 +81,14 @@ class SqlAlchemyIdempotency:
             raise RequestInProgressError(f"idempotency key {record.key!r} was claimed meanwhile")
         self._read[identity] = (record.status.value, record.created_at)
 
+    def complete(self, principal: str, key: str, status: int, body: str) -> None:
+        parameters = {**_identity(principal, key), "response_status": status, "response_body": body}
+        if self._session.connection.execute(_idempotency_complete(), parameters).rowcount != 1:
+            raise RequestInProgressError(f"idempotency key {key!r} was never claimed")
+        loaded = self._read.get((principal, key))
+        if loaded is not None:
+            self._read[(principal, key)] = (IdempotencyStatus.COMPLETED.value, loaded[1])
+
     def delete(self, principal: str, key: str) -> None:
         c = t.idempotency_keys.c
         self._session.connection.execute(
@@ -90,6 +101,48 @@ class SqlAlchemyIdempotency:
         result = self._session.connection.execute(table.delete().where(table.c.created_at < cutoff))
         self._read.clear()
         return result.rowcount
+
+
+def _identity(principal: str, key: str) -> dict[str, str]:
+    return {"principal_": principal, "key_": key}
+
+
+# The statements of every state-changing request, built once (parameters: principal_, key_).
+
+
+@functools.cache
+def _idempotency_find() -> sa.Select[Any]:
+    c = t.idempotency_keys.c
+    return sa.select(t.idempotency_keys).where(
+        c.principal == sa.bindparam("principal_", type_=sa.String()),
+        c.key == sa.bindparam("key_", type_=sa.String()),
+    )
+
+
+@functools.cache
+def _idempotency_claim(dialect: str) -> Any:
+    """Insert the key unless it exists (parameters: the row); returns the key when inserted."""
+    table = t.idempotency_keys
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return insert.on_conflict_do_nothing().returning(table.c.key)
+
+
+@functools.cache
+def _idempotency_complete() -> sa.Update:
+    """Parameters: principal_, key_, response_status, response_body."""
+    c = t.idempotency_keys.c
+    return (
+        t.idempotency_keys.update()
+        .where(
+            c.principal == sa.bindparam("principal_", type_=sa.String()),
+            c.key == sa.bindparam("key_", type_=sa.String()),
+        )
+        .values(
+            status=IdempotencyStatus.COMPLETED.value,
+            response_status=sa.bindparam("response_status", type_=sa.Integer()),
+            response_body=sa.bindparam("response_body", type_=sa.Text()),
+        )
+    )
 
 
 class SqlAlchemyOutbox:
@@ -321,6 +374,8 @@ class SqlAlchemyAuditLog:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._pending: list[AuditRecord] = []
+        # The tail as read in one database transaction: (that transaction, the tail).
+        self._tail_read: tuple[object, AuditRecord | None] | None = None
 
     def append(self, record: AuditRecord) -> None:
         self._pending.append(record)
@@ -333,17 +388,27 @@ class SqlAlchemyAuditLog:
         rows = self._session.connection.execute(statement).mappings()
         return [codec.audit_record(row) for row in rows] + list(self._pending)
 
-    def _tail(self) -> AuditRecord | None:
-        statement = sa.select(t.audit_log).order_by(t.audit_log.c.sequence.desc()).limit(1)
-        row = self._session.connection.execute(statement).mappings().first()
-        return None if row is None else codec.audit_record(row)
+    def _tail(self, *, fresh: bool = False) -> AuditRecord | None:
+        """The last record; read once per transaction unless `fresh` (only this log appends
+        to the chain, and it keeps the tail it read up to date when it does)."""
+        connection = self._session.connection
+        transaction = connection.get_transaction()
+        read = self._tail_read
+        if not fresh and read is not None and transaction is not None and read[0] is transaction:
+            return read[1]
+        row = connection.execute(_audit_tail()).mappings().first()
+        tail = None if row is None else codec.audit_record(row)
+        self._tail_read = (transaction, tail)
+        return tail
 
     def flush(self) -> None:
         if not self._pending:
             return
         if self._session.dialect == "postgresql":
             self._session.connection.execute(sa.select(AUDIT_CHAIN_LOCK)).all()
-        chain = _Chain(self._tail())
+        # SQLite: the tail read earlier in this (BEGIN IMMEDIATE) transaction is still the
+        # tail, since no other writer can run; PostgreSQL: only a read under the lock counts.
+        chain = _Chain(self._tail(fresh=self._session.dialect == "postgresql"))
         for record in self._pending:
             record_transition(
                 chain,
@@ -356,10 +421,15 @@ class SqlAlchemyAuditLog:
                 after=record.after,
                 reason=record.reason,
             )
-        insert_many(
-            self._session.connection, t.audit_log, [codec.audit_row(r) for r in chain.records]
-        )
+        connection = self._session.connection
+        insert_many(connection, t.audit_log, [codec.audit_row(r) for r in chain.records])
+        self._tail_read = (connection.get_transaction(), chain.records[-1])
         self._pending.clear()
+
+
+@functools.cache
+def _audit_tail() -> sa.Select[Any]:
+    return sa.select(t.audit_log).order_by(t.audit_log.c.sequence.desc()).limit(1)
 
 
 class SqlAlchemySequences:

@@ -13,8 +13,10 @@ uncommitted changes, as the in-memory adapter does.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -24,7 +26,7 @@ from sqlalchemy.engine import Connection
 
 from adapters.serialization import CONVERTER, structure, unstructure
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.bulk import insert_many
+from adapters.sqlalchemy.bulk import insert_all_or_none
 from application.errors import ConflictError, NotFoundError
 from application.records import ExceptionState, IntegrationException
 from domain.accounting_period import AccountingPeriod
@@ -32,8 +34,9 @@ from domain.contract import Contract
 from domain.credit_memo import CreditMemo
 from domain.engagement import Engagement
 from domain.ids import ContractId, ObligationId
-from domain.invoice import Invoice
+from domain.invoice import Invoice, InvoiceFigures, InvoiceState
 from domain.milestone import Milestone, MilestoneState
+from domain.money import Currency, Money
 from domain.period import Period
 from domain.ratecard import RateCard
 
@@ -141,10 +144,8 @@ class SqlAlchemyRepository(Generic[T]):
         tracked = self._tracked.get(item_id)
         if tracked is not None:
             return tracked.item
-        columns = (self._table.c.id, self._table.c.revision, self._table.c.body)
-        row = self._session.connection.execute(
-            sa.select(*columns).where(self._table.c.id == item_id)
-        ).first()
+        statement = _find_statement(self._table)
+        row = self._session.connection.execute(statement, {"id_": item_id}).first()
         return None if row is None else self._track(row.id, row.revision, row.body)
 
     def get(self, item_id: str) -> T:
@@ -154,7 +155,7 @@ class SqlAlchemyRepository(Generic[T]):
         return item
 
     def all(self) -> list[T]:
-        return self._where(None, lambda _: True)
+        return self._matching(_all_statement(self._table), {}, lambda _: True)
 
     def save(self, item: T) -> None:
         """Changes are found on commit by comparing snapshots; kept for the port."""
@@ -187,8 +188,20 @@ class SqlAlchemyRepository(Generic[T]):
         statement = sa.select(self._table.c.id, self._table.c.revision, self._table.c.body)
         if clause is not None:
             statement = statement.where(clause)
+        statement = statement.order_by(self._table.c.id)
+        return self._matching(statement, {}, predicate, scan_tracked=scan_tracked)
+
+    def _matching(
+        self,
+        statement: sa.Select[Any],
+        parameters: dict[str, Any],
+        predicate: Callable[[T], bool],
+        *,
+        scan_tracked: bool = False,
+    ) -> list[T]:
+        """`_where` for a statement selecting (id, revision, body) ordered by id."""
         found: dict[str, T] = {}
-        for row in self._session.connection.execute(statement.order_by(self._table.c.id)):
+        for row in self._session.connection.execute(statement, parameters):
             found[row.id] = self._track(row.id, row.revision, row.body)
         extra = self._tracked if scan_tracked else self._new
         for item_id in extra:
@@ -214,8 +227,7 @@ class SqlAlchemyRepository(Generic[T]):
             tracked.body = body
         if inserts:
             try:
-                with self._session.connection.begin_nested():
-                    insert_many(self._session.connection, self._table, inserts)
+                insert_all_or_none(self._session.connection, self._table, inserts)
             except sa.exc.IntegrityError as error:
                 raise ConflictError(
                     f"a {self._m.kind} with one of these ids already exists"
@@ -243,6 +255,36 @@ class SqlAlchemyRepository(Generic[T]):
                 f"{self._m.kind} {item_id} was changed by someone else since it was read "
                 f"(revision {loaded}); reload it and try again"
             )
+
+
+# Statements of the hot paths, built once per table (building and keying a statement costs
+# more than SQLite takes to run it).
+
+
+@functools.cache
+def _find_statement(table: sa.Table) -> sa.Select[Any]:
+    """One aggregate's row by id (parameter: id_)."""
+    columns = (table.c.id, table.c.revision, table.c.body)
+    return sa.select(*columns).where(table.c.id == sa.bindparam("id_", type_=sa.String()))
+
+
+@functools.cache
+def _all_statement(table: sa.Table) -> sa.Select[Any]:
+    return sa.select(table.c.id, table.c.revision, table.c.body).order_by(table.c.id)
+
+
+@functools.cache
+def _overlapping_periods_statement() -> sa.Select[Any]:
+    """Periods with a day from first_ to last_."""
+    c = t.accounting_periods.c
+    return (
+        sa.select(c.id, c.revision, c.body)
+        .where(
+            c.period_start <= sa.bindparam("last_", type_=sa.Date()),
+            c.period_end >= sa.bindparam("first_", type_=sa.Date()),
+        )
+        .order_by(c.id)
+    )
 
 
 # The aggregates -------------------------------------------------------------------------------
@@ -349,6 +391,65 @@ def _due(milestone: Milestone, today: date) -> bool:
     return milestone.state is MilestoneState.COMPLETED and due_on is not None and due_on <= today
 
 
+class SqlAlchemyInvoices(SqlAlchemyRepository[Invoice]):
+    def figures(self) -> list[InvoiceFigures]:
+        """From the key columns and a few fields of each snapshot, read by the database; the
+        invoices this unit of work holds (maybe changed) from the objects."""
+        found = {
+            row.id: _invoice_figures(row)
+            for row in self._session.connection.execute(_invoice_figures_statement())
+            if row.id not in self._tracked
+        }
+        for item_id, tracked in self._tracked.items():
+            found[item_id] = tracked.item.figures
+        return [found[item_id] for item_id in sorted(found)]
+
+
+def _invoice_figures(row: Any) -> InvoiceFigures:
+    currency = _currency(row.currency)
+
+    def money(amount: str | None, code: str | None) -> Money:
+        if amount is None:  # no payment (or credit) yet: the invoice says null
+            return Money.zero(currency)
+        return Money(Decimal(amount), _currency(code or ""))
+
+    return InvoiceFigures(
+        row.id,
+        InvoiceState(row.state),
+        row.number,
+        currency,
+        money(row.gross, row.gross_currency),
+        money(row.paid, row.paid_currency),
+        money(row.credited, row.credited_currency),
+    )
+
+
+@functools.cache
+def _currency(code: str) -> Currency:
+    return Currency.of(code)
+
+
+@functools.cache
+def _invoice_figures_statement() -> sa.Select[Any]:
+    c = t.invoices.c
+
+    def field(*path: str) -> Any:
+        return c.body[path].as_string()  # JSON text extraction on both databases
+
+    return sa.select(
+        c.id,
+        c.state,
+        c.number,
+        field("currency").label("currency"),
+        field("totals", "gross", "amount").label("gross"),
+        field("totals", "gross", "currency").label("gross_currency"),
+        field("paid", "amount").label("paid"),
+        field("paid", "currency").label("paid_currency"),
+        field("credited", "amount").label("credited"),
+        field("credited", "currency").label("credited_currency"),
+    ).order_by(c.id)
+
+
 class SqlAlchemyContracts(SqlAlchemyRepository[Contract]):
     pass
 
@@ -362,6 +463,13 @@ class SqlAlchemyPeriods(SqlAlchemyRepository[AccountingPeriod]):
 
     def get(self, period: Period) -> AccountingPeriod | None:  # type: ignore[override]
         return self.find(period.key)
+
+    def overlapping(self, first: date, last: date) -> list[AccountingPeriod]:
+        return self._matching(
+            _overlapping_periods_statement(),
+            {"first_": first, "last_": last},
+            lambda p: p.period.start <= last and p.period.end >= first,
+        )
 
 
 class SqlAlchemyExceptions(SqlAlchemyRepository[IntegrationException]):
@@ -387,7 +495,7 @@ def new_repositories(
     SqlAlchemyRateCards,
     SqlAlchemyEngagements,
     SqlAlchemyMilestones,
-    SqlAlchemyRepository[Invoice],
+    SqlAlchemyInvoices,
     SqlAlchemyRepository[CreditMemo],
     SqlAlchemyPeriods,
     SqlAlchemyExceptions,
@@ -397,7 +505,7 @@ def new_repositories(
         SqlAlchemyRateCards(session, RATE_CARDS),
         SqlAlchemyEngagements(session, ENGAGEMENTS),
         SqlAlchemyMilestones(session, MILESTONES),
-        SqlAlchemyRepository(session, INVOICES),
+        SqlAlchemyInvoices(session, INVOICES),
         SqlAlchemyRepository(session, CREDIT_MEMOS),
         SqlAlchemyPeriods(session, PERIODS),
         SqlAlchemyExceptions(session, EXCEPTIONS),

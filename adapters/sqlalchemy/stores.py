@@ -7,6 +7,7 @@ work sees the write, and a rollback undoes it), one statement per batch.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from adapters.serialization import structure, unstructure
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.bulk import insert_many
+from adapters.sqlalchemy.bulk import insert_all_or_none, insert_many
 from adapters.sqlalchemy.repositories import Session
 from application.errors import ConflictError
 from domain.billing import BilledLedger, LedgerEntry
@@ -32,6 +33,12 @@ def upsert(session: Session, table: sa.Table, row: dict[str, Any], keys: Sequenc
     statement = session.insert(table).values(row)
     changes = {name: statement.excluded[name] for name in row if name not in keys}
     session.connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
+
+
+@functools.cache
+def _time_entry_exists() -> sa.Select[Any]:
+    column = t.time_entries.c.entry_id
+    return sa.select(column).where(column == sa.bindparam("entry_id_", type_=sa.String()))
 
 
 class SqlAlchemyDelivery:
@@ -61,8 +68,7 @@ class SqlAlchemyDelivery:
 
     def _insert(self, table: sa.Table, rows: list[dict[str, Any]], what: str) -> None:
         try:
-            with self._session.connection.begin_nested():
-                insert_many(self._session.connection, table, rows)
+            insert_all_or_none(self._session.connection, table, rows)
         except sa.exc.IntegrityError as error:
             raise ConflictError(f"a {what} of this batch is already recorded") from error
 
@@ -75,9 +81,14 @@ class SqlAlchemyDelivery:
         return found[0] if found else None
 
     def existing_time_entry_ids(self, entry_ids: Iterable[str]) -> set[str]:
+        wanted = list(entry_ids)
+        if len(wanted) == 1:  # one entry per request (the HTTP API): a statement built once
+            statement = _time_entry_exists()
+            rows = self._session.connection.execute(statement, {"entry_id_": wanted[0]})
+            return {row[0] for row in rows}
         existing: set[str] = set()
         column = t.time_entries.c.entry_id
-        for clause in self._session.among(column, entry_ids):
+        for clause in self._session.among(column, wanted):
             rows = self._session.connection.execute(sa.select(column).where(clause))
             existing.update(row[0] for row in rows)
         return existing

@@ -9,6 +9,7 @@ correlation id, and commits all of it as one database transaction.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -44,6 +45,7 @@ from application.unit_of_work import (
     ExceptionQueue,
     IdempotencyStore,
     Inbox,
+    InvoiceRepository,
     JournalStore,
     LedgerStore,
     MasterDataStore,
@@ -55,7 +57,6 @@ from application.unit_of_work import (
     Sequences,
 )
 from domain.credit_memo import CreditMemo
-from domain.invoice import Invoice
 
 #: Execution option: this connection only reads (SQLite opens a deferred transaction).
 READ_ONLY = "throughline_read_only"
@@ -68,6 +69,28 @@ class ReadOnlyUnitOfWorkError(RuntimeError):
     """A read-only unit of work was asked to commit."""
 
 
+class WriteLock:
+    """The turn of one process's threads at SQLite's single writer.
+
+    Without it, threads waiting at `BEGIN IMMEDIATE` wait in SQLite's busy handler, which
+    sleeps (up to 100 ms at a time) and retries, so under load a writer can sleep long after
+    the one before it finished. Here they block on a lock that wakes the next one as soon as
+    the writer before it commits or rolls back. Re-entrant, so a thread opening a unit of
+    work inside its own behaves as it did before (SQLite's busy timeout decides); bounded by
+    the same timeout, after which the unit of work goes ahead to SQLite's own waiting.
+    """
+
+    def __init__(self, timeout_seconds: float) -> None:
+        self._lock = threading.RLock()
+        self._timeout = timeout_seconds
+
+    def acquire(self) -> bool:
+        return self._lock.acquire(timeout=self._timeout)
+
+    def release(self) -> None:
+        self._lock.release()
+
+
 class SqlAlchemyUnitOfWork:
     """The application's `UnitOfWork` port on one database connection."""
 
@@ -75,7 +98,7 @@ class SqlAlchemyUnitOfWork:
     rate_cards: RateCardRepository
     engagements: EngagementRepository
     milestones: MilestoneRepository
-    invoices: Repository[Invoice]
+    invoices: InvoiceRepository
     credit_memos: Repository[CreditMemo]
     delivery: DeliveryStore
     ledger: LedgerStore
@@ -96,13 +119,23 @@ class SqlAlchemyUnitOfWork:
         now: Callable[[], datetime],
         *,
         read_only: bool = False,
+        write_lock: WriteLock | None = None,
     ) -> None:
         self._engine, self._ctx, self._now, self._read_only = engine, ctx, now, read_only
         self._committed_events: list[object] = []
         self._connection: Connection | None = None
+        # Read-only units of work never take it (SQLite readers do not wait for writers).
+        self._write_lock = None if read_only else write_lock
+        self._holding = False
 
     def __enter__(self) -> Self:
-        connection = self._engine.connect()
+        if self._write_lock is not None:
+            self._holding = self._write_lock.acquire()
+        try:
+            connection = self._engine.connect()
+        except BaseException:
+            self._release()
+            raise
         if self._read_only:
             connection = connection.execution_options(**{READ_ONLY: True})
         self._connection = connection
@@ -128,7 +161,13 @@ class SqlAlchemyUnitOfWork:
         self.audit = self._audit
         self.sequences = SqlAlchemySequences(session)
         self.inbox = SqlAlchemyInbox(session)
-        connection.begin()
+        try:
+            connection.begin()
+        except BaseException:
+            self._connection = None
+            connection.close()
+            self._release()
+            raise
         return self
 
     def __exit__(
@@ -138,11 +177,14 @@ class SqlAlchemyUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         connection, self._connection = self._connection, None
-        if connection is not None:
-            try:
-                connection.rollback()
-            finally:
-                connection.close()
+        try:
+            if connection is not None:
+                try:
+                    connection.rollback()
+                finally:
+                    connection.close()
+        finally:
+            self._release()
 
     @property
     def connection(self) -> Connection:
@@ -168,11 +210,18 @@ class SqlAlchemyUnitOfWork:
                     "another transaction changed the same data first; try again"
                 ) from error
             raise
+        self._release()  # the next writer can go; SQLite released its lock with the commit
         self._committed_events.extend(e for _, e in drained)
 
     def rollback(self) -> None:
         if self._connection is not None:
             self._connection.rollback()
+        self._release()
+
+    def _release(self) -> None:
+        if self._holding and self._write_lock is not None:
+            self._holding = False
+            self._write_lock.release()
 
     def collect_events(self) -> list[object]:
         return list(self._committed_events)

@@ -8,7 +8,7 @@ so a re-sent file or a redelivered webhook has no second effect.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -16,12 +16,12 @@ from typing import Any
 import attrs
 
 from application import commands as c
-from application.books import period_lock
 from application.context import RequestContext
 from application.errors import NotFoundError
 from application.handlers.common import audit
 from application.messagebus import Dependencies
 from application.unit_of_work import UnitOfWork
+from domain.accounting_period import PeriodLock
 from domain.billing import SourceKind, SourceRef
 from domain.contract import Contract
 from domain.engagement import Engagement
@@ -50,17 +50,56 @@ class IngestionReport:
     rejected: tuple[Rejection, ...]
 
 
-class _Scope:
-    """The engagements, contracts and rate cards a batch refers to, loaded once each."""
+class _RateCards(Mapping[RateCardId, RateCard]):
+    """The rate cards, each read when first asked for (a batch uses few of them); iterating
+    reads them all."""
 
     def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._found: dict[RateCardId, RateCard | None] = {}
+        self._all: dict[RateCardId, RateCard] | None = None
+
+    def __getitem__(self, rate_card_id: RateCardId) -> RateCard:
+        if rate_card_id not in self._found:
+            self._found[rate_card_id] = self._uow.rate_cards.find(rate_card_id)
+        card = self._found[rate_card_id]
+        if card is None:
+            raise KeyError(rate_card_id)
+        return card
+
+    def __iter__(self) -> Iterator[RateCardId]:
+        return iter(self._everything())
+
+    def __len__(self) -> int:
+        return len(self._everything())
+
+    def _everything(self) -> dict[RateCardId, RateCard]:
+        if self._all is None:
+            self._all = {card.rate_card_id: card for card in self._uow.rate_cards.all()}
+        return self._all
+
+
+class _Scope:
+    """The engagements, contracts and rate cards a batch refers to, loaded once each, and the
+    accounting periods its dates fall in."""
+
+    def __init__(self, uow: UnitOfWork, dates: Iterable[date]) -> None:
         self.uow = uow
         self.engagements: dict[EngagementId, Engagement | None] = {}
         self.contracts: dict[str, Contract] = {}
-        self.rate_cards: dict[RateCardId, RateCard] = {
-            card.rate_card_id: card for card in uow.rate_cards.all()
-        }
-        self.lock = period_lock(uow)
+        self.rate_cards = _RateCards(uow)
+        self._dates = dates
+        self._lock: PeriodLock | None = None
+
+    @property
+    def lock(self) -> PeriodLock:
+        """The closed periods among those touching the batch's first to last date: for any
+        date of the batch, the same answer as the lock of every period."""
+        if self._lock is None:
+            days = sorted(set(self._dates))
+            periods = self.uow.periods.overlapping(days[0], days[-1]) if days else []
+            self._lock = PeriodLock.of(periods)
+        return self._lock
 
     def engagement(self, engagement_id: EngagementId) -> Engagement | None:
         if engagement_id not in self.engagements:
@@ -152,7 +191,7 @@ def record_time_entries(
 ) -> IngestionReport:
     """Validate and store a batch of approved time entries in one transaction."""
     with deps.uow(ctx) as uow:
-        scope = _Scope(uow)
+        scope = _Scope(uow, (e.work_date for e in cmd.entries))
         rules = _TimeRules(scope)
         existing = uow.delivery.existing_time_entry_ids(e.entry_id for e in cmd.entries)
         accepted: list[TimeEntry] = []
@@ -229,7 +268,7 @@ def record_expenses(
 ) -> IngestionReport:
     now = deps.clock.now()
     with deps.uow(ctx) as uow:
-        scope = _Scope(uow)
+        scope = _Scope(uow, (x.incurred_on for x in cmd.items))
         accepted: list[ExpenseItem] = []
         duplicates: list[str] = []
         rejected: list[Rejection] = []

@@ -62,10 +62,13 @@ class ApiAuthentication(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=principal, auth=None)
 
 
-def require_permission(
+async def require_permission(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
-    """The one guard: the route's `opt["permission"]` must be among the caller's."""
+    """The one guard: the route's `opt["permission"]` must be among the caller's.
+
+    Async although it never awaits: Litestar runs a sync guard in its thread pool, a thread
+    hand-off per request for a dictionary lookup."""
     permission = handler.opt.get("permission")
     if permission is None and connection.scope["path"].startswith("/schema"):
         return  # the OpenAPI document and its pages

@@ -25,7 +25,8 @@ from application.records import (
     IntegrationException,
 )
 from domain.billing import LedgerEntry
-from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId, Role
+from domain.ids import ContractId, CustomerId, InvoiceId, LegalEntityId, ObligationId, Role
+from domain.invoice import Invoice, InvoiceState
 from domain.ledger import Account, JournalEntry, JournalLine
 from domain.money import Currency, Money
 from domain.ratecard import RateCard, RateCardVersion
@@ -261,6 +262,37 @@ def test_queries_see_the_units_own_uncommitted_changes(database: Database) -> No
         u.commit()
     with uow(database) as u:
         assert [x.exception_id for x in u.exceptions.open_for("invoice:INV-1")] == ["EXC-2"]
+
+
+def test_invoice_figures_come_from_the_database_as_the_invoices_would_give_them(
+    database: Database,
+) -> None:
+    issued, _ = issued_invoice_and_memo()  # paid in part, credited in part
+    draft = Invoice.draft(
+        InvoiceId("INV-2"), issued.customer_id, issued.contract_id, issued.legal_entity_id,
+        issued.period, issued.lines, issued.totals, "billing-clerk", AT,
+    )  # fmt: skip
+    with uow(database) as u:
+        u.invoices.add(issued)
+        u.invoices.add(draft)
+        u.commit()
+    with uow(database) as u:
+        figures = u.invoices.figures()  # read by the database, before any invoice is loaded
+        assert figures == [invoice.figures for invoice in u.invoices.all()]
+    paid, unpaid = figures
+    assert (paid.number, paid.paid, paid.credited, paid.outstanding) == (
+        "2026-0001", Money.of("500.00", "EUR"), issued.amount_credited, issued.outstanding,
+    )  # fmt: skip
+    assert paid.credited.is_positive()
+    assert paid.outstanding.is_positive()
+    assert (unpaid.state, unpaid.number, unpaid.paid) == (
+        InvoiceState.DRAFT,
+        None,
+        Money.of(0, "EUR"),
+    )
+    with uow(database) as u:
+        u.invoices.get("INV-2").approve("finance-lead", AT)
+        assert [f.state for f in u.invoices.figures()] == [paid.state, InvoiceState.APPROVED]
 
 
 def test_a_changed_aggregate_is_written_with_the_next_revision(database: Database) -> None:
