@@ -75,6 +75,16 @@ Cursor = Annotated[
         examples=[Example(summary="the second page", value="o50")],
     ),
 ]
+CustomerFilter = Annotated[
+    str | None,
+    QueryParameter(
+        name="customer_id",
+        required=False,
+        max_length=100,
+        description="Only this customer's objects.",
+        examples=[Example(summary="one customer", value="acme")],
+    ),
+]
 IdempotencyKey = Annotated[
     str,
     HeaderParameter(

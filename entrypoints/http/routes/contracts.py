@@ -35,6 +35,7 @@ from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     CurrencyCode,
     Cursor,
+    CustomerFilter,
     Id,
     IdempotencyKey,
     Limit,
@@ -196,15 +197,7 @@ def list_contracts(
     request: Request[Any, Any, Any],
     limit: Limit = None,
     cursor: Cursor = None,
-    customer_id: Annotated[
-        str | None,
-        QueryParameter(
-            name="customer_id",
-            required=False,
-            max_length=100,
-            examples=[Example(summary="one customer", value="acme")],
-        ),
-    ] = None,
+    customer_id: CustomerFilter = None,
 ) -> Page[ContractSummary]:
     services = services_of(request)
     principal = principal_of(request)

@@ -26,6 +26,7 @@ from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     Cursor,
+    CustomerFilter,
     Id,
     IdempotencyKey,
     Limit,
@@ -149,15 +150,7 @@ def list_engagements(
             examples=[Example(summary="blocked setups", value="setup_blocked")],
         ),
     ] = None,
-    customer_id: Annotated[
-        str | None,
-        QueryParameter(
-            name="customer_id",
-            required=False,
-            max_length=100,
-            examples=[Example(summary="one customer", value="acme")],
-        ),
-    ] = None,
+    customer_id: CustomerFilter = None,
 ) -> Page[EngagementSummary]:
     services = services_of(request)
     principal = principal_of(request)

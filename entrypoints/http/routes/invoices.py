@@ -18,6 +18,7 @@ from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     Cursor,
+    CustomerFilter,
     DecimalString,
     Id,
     IdempotencyKey,
@@ -199,15 +200,7 @@ def list_invoices(
             examples=[Example(summary="issued invoices", value="issued")],
         ),
     ] = None,
-    customer_id: Annotated[
-        str | None,
-        QueryParameter(
-            name="customer_id",
-            required=False,
-            max_length=100,
-            examples=[Example(summary="one customer", value="acme")],
-        ),
-    ] = None,
+    customer_id: CustomerFilter = None,
 ) -> Page[InvoiceSummary]:
     services = services_of(request)
     principal = principal_of(request)
