@@ -19,7 +19,6 @@ from litestar.middleware import (
     DefineMiddleware,
 )
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp
 
@@ -31,6 +30,7 @@ from entrypoints.http.middleware import (
     RateLimiter,
     RateLimitMiddleware,
 )
+from entrypoints.http.openapi_page import swagger_assets_router, swagger_page_plugin
 from entrypoints.http.problems import EXCEPTION_HANDLERS, Problem
 from entrypoints.http.routes import ROUTERS
 from entrypoints.http.runtime import Services
@@ -91,7 +91,7 @@ def openapi_config() -> OpenAPIConfig:
             "problem details; every state-changing POST needs an Idempotency-Key."
         ),
         path="/schema",
-        render_plugins=[SwaggerRenderPlugin(path="/")],
+        render_plugins=[swagger_page_plugin(path="/")],
         components=Components(
             security_schemes={
                 "apiKey": SecurityScheme(
@@ -126,7 +126,10 @@ def create_app(
     # One router for every handler: Litestar 2.25 wraps a sync handler twice when a second
     # handler is later registered on the same path at the app level.
     app = Litestar(
-        route_handlers=[Router(path="/", route_handlers=[*ROUTERS, *extra_routes])],
+        route_handlers=[
+            Router(path="/", route_handlers=[*ROUTERS, *extra_routes]),
+            swagger_assets_router(),
+        ],
         middleware=[
             CorrelationMiddleware,
             DefineMiddleware(MetricsMiddleware, metrics=metrics),
