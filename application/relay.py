@@ -9,10 +9,15 @@ Each step is its own short unit of work (ADR 0016):
 A crash between 2 and 3 leaves the events in flight; the reaper returns them to pending once
 their claim is stale and they are published again with the same event id. Delivery is
 therefore at least once, and receivers deduplicate by event id.
+
+A relay asked to stop (`should_stop`) publishes no further event of its batch: it records
+what it published and hands the rest back to pending in the same unit of work, so a shutdown
+leaves no claim for the reaper to rescue.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import attrs
@@ -46,13 +51,15 @@ class ReasonRequiredError(ApplicationError):
 @attrs.frozen
 class RelayReport:
     """What one pass of the relay did. `lost` counts outcomes dropped because the claim
-    was reaped meanwhile (those events will be delivered again)."""
+    was reaped meanwhile (those events will be delivered again); `released`, events handed
+    back unpublished because the relay was stopping."""
 
     claimed: int = 0
     delivered: int = 0
     failed: int = 0
     dead: int = 0
     lost: int = 0
+    released: int = 0
 
     def __add__(self, other: RelayReport) -> RelayReport:
         return RelayReport(
@@ -61,6 +68,7 @@ class RelayReport:
             self.failed + other.failed,
             self.dead + other.dead,
             self.lost + other.lost,
+            self.released + other.released,
         )
 
 
@@ -84,8 +92,10 @@ def relay_once(
     *,
     worker: str,
     limit: int = DEFAULT_BATCH,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> RelayReport:
-    """Claim up to `limit` due events, publish them, record what happened."""
+    """Claim up to `limit` due events, publish them, record what happened; when
+    `should_stop()` turns true, publish no more and hand the rest back."""
     ctx = relay_context(worker)
     with uow(ctx) as claiming:
         batch = claiming.outbox.claim(worker, clock.now(), limit)
@@ -94,7 +104,11 @@ def relay_once(
         return RelayReport()
     delivered: list[str] = []
     failures: list[tuple[str, str]] = []
+    unpublished: list[str] = []
     for event in batch:
+        if unpublished or should_stop():
+            unpublished.append(event.event_id)
+            continue
         try:
             publisher.publish(event)
         except Exception as error:  # any failure counts against this event, not the batch
@@ -107,11 +121,12 @@ def relay_once(
             recording.outbox.mark_failed(worker, event_id, error, clock.now())
             for event_id, error in failures
         ]
+        released = recording.outbox.release(worker, unpublished) if unpublished else 0
         recording.commit()
     failed = sum(1 for o in outcomes if o is not None and o.state is DeliveryState.FAILED)
     dead = sum(1 for o in outcomes if o is not None and o.state is DeliveryState.DEAD)
     lost = len(delivered) - marked + sum(1 for o in outcomes if o is None)
-    return RelayReport(len(batch), marked, failed, dead, lost)
+    return RelayReport(len(batch), marked, failed, dead, lost, released)
 
 
 def _describe(error: Exception) -> str:

@@ -28,7 +28,8 @@ from domain.period import Period
 from entrypoints.bootstrap import DatabaseUrlError, redact
 from entrypoints.container import configure, release_connections
 from entrypoints.externals import ExternalDataError
-from entrypoints.settings import ACTOR_VARIABLE, DATABASE_URL_VARIABLE, Settings
+from entrypoints.logs import configure_logging, current_command, logged_command
+from entrypoints.settings import ACTOR_VARIABLE, DATABASE_URL_VARIABLE, Settings, SettingsError
 from entrypoints.time_import import TimeFileError
 
 OK, ATTENTION, BAD_INPUT = 0, 1, 2
@@ -147,6 +148,7 @@ def session(
     try:
         given = {name: value for name, value in paths.items() if value is not None}
         settings = attrs.evolve(Settings.from_env(database_url=database_url), **given)
+        configure_logging(settings, process="cli")
         configure(settings)
         who = (actor if actor is not None else default_actor()).strip()
         if not who:
@@ -158,10 +160,11 @@ def session(
                 f"{redact(settings.database_url)}",
                 markup=False,
             )
-        yield Session(ctx, settings, verbose)
+        with logged_command(current_command(), ctx.correlation_id):
+            yield Session(ctx, settings, verbose)
     except typer.Exit:
         raise
-    except (InputError, TimeFileError, ExternalDataError, DatabaseUrlError) as error:
+    except (InputError, TimeFileError, ExternalDataError, DatabaseUrlError, SettingsError) as error:
         fail(str(error), BAD_INPUT)
     except NotFoundError as error:
         fail(f"not found: {error}", BAD_INPUT)

@@ -49,6 +49,8 @@ from application.relay import (
     reap_stale,
     relay_once,
 )
+from entrypoints.settings import Settings
+from entrypoints.tracing import TracedDelivery
 
 log = logging.getLogger(__name__)
 
@@ -166,12 +168,18 @@ class RelaySettings:
             raise ValueError(f"{EVENT_SOURCE_VARIABLE} must be a URI reference without spaces")
         return cls(Path(path) if path else None, source)
 
+    @classmethod
+    def of(cls, settings: Settings) -> RelaySettings:
+        """The relay's part of the process's settings (already checked)."""
+        return cls(settings.subscribers, settings.event_source)
+
 
 def webhook_publisher(settings: RelaySettings, clock: Clock) -> WebhookPublisher | None:
     """The webhook publisher for the configured subscribers; None when no file is named."""
     if settings.subscribers is None:
         return None
-    return WebhookPublisher(load_subscribers(settings.subscribers), clock, source=settings.source)
+    subscribers = load_subscribers(settings.subscribers)
+    return WebhookPublisher(subscribers, clock, source=settings.source, trace=TracedDelivery())
 
 
 def default_worker_id() -> str:
@@ -211,7 +219,14 @@ def run_relay(
                 if reaped:
                     log.warning("relay %s: %d stale claims back to pending", worker_id, reaped)
                 last_reap = now
-            report = relay_once(uow, clock, publisher, worker=worker_id, limit=batch)
+            report = relay_once(
+                uow,
+                clock,
+                publisher,
+                worker=worker_id,
+                limit=batch,
+                should_stop=(lambda: False) if once else stop.is_set,
+            )
         except Exception:
             if once:
                 raise
@@ -274,7 +289,10 @@ def start_in_process_relay(
         uow = deps.uow if uow is None else uow
         clock = deps.clock if clock is None else clock
         if publisher is None:
-            publisher = owned = webhook_publisher(RelaySettings.from_env(), clock)
+            from entrypoints.container import provide_settings
+
+            settings = RelaySettings.of(provide_settings())
+            publisher = owned = webhook_publisher(settings, clock)
         if publisher is None:
             log.info("outbox relay not started: %s names no subscribers", SUBSCRIBERS_VARIABLE)
             return RelayHandle(worker, None, stop_event)

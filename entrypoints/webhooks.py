@@ -163,9 +163,13 @@ def load_secrets(environ: Mapping[str, str] | None = None) -> WebhookSecrets:
     (every source unknown) when the variable is not set."""
     env = os.environ if environ is None else environ
     name = env.get(SECRETS_VARIABLE)
-    if not name:
+    return load_secrets_file(Path(name) if name else None)
+
+
+def load_secrets_file(path: Path | None) -> WebhookSecrets:
+    """The secrets of each source from a JSON file; none (every source unknown) without one."""
+    if path is None:
         return WebhookSecrets()
-    path = Path(name)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:

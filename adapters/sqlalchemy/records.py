@@ -224,6 +224,27 @@ class SqlAlchemyOutbox:
         )
         return self._session.connection.execute(statement).rowcount
 
+    def release(self, worker: str, event_ids: Sequence[str]) -> int:
+        c = t.outbox.c
+        released = 0
+        for batch in chunks(list(event_ids)):
+            statement = (
+                t.outbox.update()
+                .where(
+                    c.state == DeliveryState.IN_FLIGHT.value,
+                    c.claimed_by == worker,
+                    c.event_id.in_(batch),
+                )
+                .values(
+                    state=DeliveryState.PENDING.value,
+                    claimed_by=None,
+                    claimed_at=None,
+                    next_attempt_at=None,
+                )
+            )
+            released += self._session.connection.execute(statement).rowcount
+        return released
+
     def get(self, event_id: str) -> OutboxEvent:
         found = self._events(sa.select(t.outbox).where(t.outbox.c.event_id == event_id))
         if not found:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,9 +19,10 @@ class Received:
 
 
 class Sink:
-    """A webhook receiver on 127.0.0.1: records every POST, answers `status[path]` (200)."""
+    """A webhook receiver on 127.0.0.1: records every POST, answers `status[path]` (200),
+    each after `delay` seconds (a slow subscriber)."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self.received: list[Received] = []
         self.status: dict[str, int] = {}
         sink = self
@@ -29,6 +31,8 @@ class Sink:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
+                if delay:
+                    time.sleep(delay)
                 sink.received.append(Received(self.path, dict(self.headers.items()), body))
                 self.send_response(sink.status.get(self.path, 200))
                 self.send_header("content-length", "0")

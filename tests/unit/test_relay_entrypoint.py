@@ -274,10 +274,14 @@ def test_with_no_subscribers_configured_the_server_starts_no_relay() -> None:
 
 
 @pytest.mark.usefixtures("memory_container")
-def test_the_server_relay_uses_the_subscribers_of_the_environment(
+def test_the_server_relay_uses_the_subscribers_of_the_settings(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    from entrypoints.container import configure
+    from entrypoints.settings import Settings
+
     monkeypatch.setenv("THROUGHLINE_SUBSCRIBERS", str(write(tmp_path, {"subscribers": [entry()]})))
+    configure(Settings.from_env(database_url="memory://"))
     handle = start_in_process_relay(interval=0.05)
     try:
         assert handle.running

@@ -106,6 +106,36 @@ def test_the_batch_size_limits_a_pass(app: App) -> None:
     assert publisher.ids == [f"E{n}" for n in range(5)]
 
 
+# A relay that is told to stop (shutdown) ---------------------------------------------------------
+
+
+def test_a_stopping_relay_publishes_no_more_and_hands_the_rest_back_at_once(app: App) -> None:
+    seed(app, *((f"E{n}", f"INV-{n}") for n in range(4)))
+    publisher = FakeEventPublisher()
+    report = relay(app, publisher, should_stop=lambda: len(publisher.ids) >= 2)
+    assert report == RelayReport(claimed=4, delivered=2, released=2)
+    assert publisher.ids == ["E0", "E1"]
+    for event_id in ("E2", "E3"):  # no claim left for the reaper to rescue
+        event = stored(app, event_id)
+        assert (event.state, event.claimed_by, event.claimed_at) == (
+            DeliveryState.PENDING,
+            None,
+            None,
+        )
+    assert relay(app, publisher) == RelayReport(claimed=2, delivered=2)  # the next relay
+    assert publisher.ids == ["E0", "E1", "E2", "E3"]
+
+
+def test_a_relay_hands_back_only_the_claims_it_holds(app: App) -> None:
+    seed(app, ("E1", "INV-1"), ("E2", "INV-2"))
+    claim(app, "worker-a", limit=1)
+    with app.bus.deps.uow(app.as_("worker-b")) as uow:
+        assert uow.outbox.release("worker-b", ["E1", "E2"]) == 0
+        uow.commit()
+    assert stored(app, "E1").claimed_by == "worker-a"
+    assert stored(app, "E2").state is DeliveryState.PENDING
+
+
 # At least once: a crash between publishing and recording ---------------------------------------
 
 
