@@ -89,6 +89,9 @@ class OutboxEvent:
     claimed_at: datetime | None = None
     last_error: str | None = None
     next_attempt_at: datetime | None = None
+    #: The W3C trace context of the request that wrote it (None when it was not traced).
+    traceparent: str | None = None
+    tracestate: str | None = None
 
     @property
     def undelivered(self) -> bool:

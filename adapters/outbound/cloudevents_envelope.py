@@ -7,6 +7,8 @@
     subject          the aggregate's id
     datacontenttype  application/json; `data` is the event's payload
     correlationid    extension: the correlation id of the request that made the change
+    traceparent      Distributed Tracing extension: the W3C trace context of that request,
+    tracestate       when it was traced (absent otherwise), so receivers can join its trace
 
 Built and written with `cloudevents.core` (the 2.x API), so what goes out is what the
 package's own validation and JSON format accept.
@@ -29,6 +31,8 @@ DEFAULT_SOURCE = "urn:throughline:local"
 CONTENT_TYPE = f"{JSONFormat.CONTENT_TYPE}; charset=utf-8"
 DATA_CONTENT_TYPE = "application/json"
 CORRELATION_EXTENSION = "correlationid"
+TRACEPARENT_EXTENSION = "traceparent"
+TRACESTATE_EXTENSION = "tracestate"
 
 #: What the domain's event names call an aggregate when it is not the class name: time
 #: entries and expenses are both "items" (`ItemApproved`), a period is an accounting period.
@@ -83,6 +87,10 @@ def to_cloudevent(event: OutboxEvent, source: str = DEFAULT_SOURCE) -> CloudEven
     }
     if event.aggregate_id:  # CloudEvents forbids an empty subject
         attributes["subject"] = event.aggregate_id
+    if event.traceparent:
+        attributes[TRACEPARENT_EXTENSION] = event.traceparent
+        if event.tracestate:
+            attributes[TRACESTATE_EXTENSION] = event.tracestate
     return CloudEvent(attributes, dict(event.payload))
 
 

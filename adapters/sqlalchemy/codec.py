@@ -288,6 +288,8 @@ def outbox_row(event: OutboxEvent) -> dict[str, Any]:
         "claimed_at": event.claimed_at,
         "last_error": event.last_error,
         "next_attempt_at": event.next_attempt_at,
+        "traceparent": event.traceparent,
+        "tracestate": event.tracestate,
     }
 
 
@@ -306,6 +308,8 @@ def outbox_event(row: Row) -> OutboxEvent:
         row["claimed_at"],
         row["last_error"],
         row["next_attempt_at"],
+        row["traceparent"],
+        row["tracestate"],
     )
 
 

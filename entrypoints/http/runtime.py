@@ -35,6 +35,7 @@ from entrypoints.bootstrap import Reader
 from entrypoints.http.correlation import correlation_id_for
 from entrypoints.http.problems import Problem
 from entrypoints.http.security import Principal
+from entrypoints.tracing import traced_context
 from entrypoints.webhooks import WebhookIntake
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -75,13 +76,15 @@ def principal_of(request: Request[Any, Any, Any]) -> Principal:
 
 
 def context_of(request: Request[Any, Any, Any]) -> RequestContext:
+    """The caller, the correlation id and, when the request is traced, its trace context."""
     principal = principal_of(request)
-    return RequestContext(principal.id, correlation_id_for(request.scope), principal.roles)
+    ctx = RequestContext(principal.id, correlation_id_for(request.scope), principal.roles)
+    return traced_context(ctx)
 
 
 def context_of_anonymous(request: Request[Any, Any, Any], actor: str) -> RequestContext:
     """The context of a request that carries no credential (webhooks sign instead)."""
-    return RequestContext(actor, correlation_id_for(request.scope))
+    return traced_context(RequestContext(actor, correlation_id_for(request.scope)))
 
 
 def services_of(request: Request[Any, Any, Any]) -> Services:
