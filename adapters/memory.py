@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import copyreg
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -26,10 +26,18 @@ from application.errors import (
     NotFoundError,
     RequestInProgressError,
 )
+from application.operations import (
+    OPEN_EXCEPTION_STATES,
+    UNDELIVERED_STATES,
+    WAITING_STATES,
+    BillingRunRecord,
+    OutboxCount,
+)
 from application.ports import CustomerRecord
 from application.records import (
     AuditRecord,
     DeliveryState,
+    ExceptionKind,
     ExceptionState,
     IdempotencyRecord,
     IdempotencyStatus,
@@ -75,6 +83,7 @@ class _Data:
     audit: list[AuditRecord] = attrs.field(factory=list)
     sequences: dict[str, int] = attrs.field(factory=lambda: defaultdict(int))
     inbox: dict[tuple[str, str], InboxMessage] = attrs.field(factory=dict)
+    billing_runs: list[BillingRunRecord] = attrs.field(factory=list)
 
 
 class InMemoryStore:
@@ -348,6 +357,12 @@ class _Outbox:
             event.reaped()
         return len(stale)
 
+    def release(self, worker: str, event_ids: Sequence[str]) -> int:
+        held = [e for i in event_ids if (e := self._held_by(worker, i)) is not None]
+        for event in held:
+            event.reaped()
+        return len(held)
+
     def get(self, event_id: str) -> OutboxEvent:
         event = self._by_id().get(event_id)
         if event is None:
@@ -445,6 +460,47 @@ class _Sequences:
         return f"{prefix}-{on.year}-{self._data.sequences[key]:06d}"
 
 
+class _BillingRuns:
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    def add(self, record: BillingRunRecord) -> None:
+        self._data.billing_runs.append(record)
+
+
+class _Operations:
+    """The operations queries over the store (what the SQL adapter answers with GROUP BY)."""
+
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    def outbox_counts(self) -> list[OutboxCount]:
+        counts = Counter(
+            (e.aggregate_type, e.event_type, e.state)
+            for e in self._data.outbox
+            if e.state in UNDELIVERED_STATES
+        )
+        ordered = sorted(
+            counts.items(), key=lambda item: (item[0][0], item[0][1], item[0][2].value)
+        )
+        return [OutboxCount(a, t, state, n) for (a, t, state), n in ordered]
+
+    def oldest_waiting_event_at(self) -> datetime | None:
+        waiting = [e.occurred_at for e in self._data.outbox if e.state in WAITING_STATES]
+        return min(waiting, default=None)
+
+    def open_exceptions(self) -> dict[ExceptionKind, int]:
+        items = self._data.exceptions.values()
+        return dict(Counter(x.kind for x in items if x.state in OPEN_EXCEPTION_STATES))
+
+    def idempotency_keys_in_progress(self) -> int:
+        records = self._data.idempotency.values()
+        return sum(1 for r in records if r.status is IdempotencyStatus.IN_PROGRESS)
+
+    def last_billing_run(self) -> BillingRunRecord | None:
+        return self._data.billing_runs[-1] if self._data.billing_runs else None
+
+
 def event_payload(event: object) -> dict[str, Any]:
     """A plain-JSON view of a domain event (dates and decimals as strings)."""
     if not attrs.has(type(event)):
@@ -492,6 +548,8 @@ class InMemoryUnitOfWork:
         self.audit = _Audit(data)
         self.sequences = _Sequences(data)
         self.inbox = _Inbox(data)
+        self.billing_runs = _BillingRuns(data)
+        self.operations = _Operations(data)
         return self
 
     def __exit__(
@@ -544,6 +602,8 @@ class InMemoryUnitOfWork:
             event_payload(event),
             self._ctx.correlation_id,
             self._now(),
+            traceparent=self._ctx.traceparent,
+            tracestate=self._ctx.tracestate,
         )
 
 
@@ -569,6 +629,20 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.current = self.current + timedelta(**delta)
+
+
+class FakeStopwatch:
+    """A stopwatch that moves on by `tick` seconds at every reading, so whatever is timed
+    between two readings took exactly `tick` seconds."""
+
+    def __init__(self, tick: float = 0.0) -> None:
+        self.tick = tick
+        self.current = 0.0
+
+    def seconds(self) -> float:
+        reading = self.current
+        self.current += self.tick
+        return reading
 
 
 class SequentialIds:

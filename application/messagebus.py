@@ -19,6 +19,7 @@ from application.ports import (
     LedgerPosting,
     ProjectProvisioning,
     PsaTimeExport,
+    Stopwatch,
     WebhookTranslator,
 )
 from application.unit_of_work import UnitOfWork
@@ -46,6 +47,8 @@ class Dependencies:
     psa_time: PsaTimeExport
     erp_receivables: ErpReceivables
     webhooks: WebhookTranslator
+    #: Times billing runs (ADR 0022); `clock` is the business's time, not a timer.
+    stopwatch: Stopwatch
 
 
 Handler = Callable[[Any, RequestContext, Dependencies], Any]

@@ -33,6 +33,14 @@ class IdGenerator(Protocol):
         """A new unique id such as `INV-000123`."""
 
 
+class Stopwatch(Protocol):
+    """How long something took: a monotonic clock, unlike `Clock`, which is the business's
+    time and may be set back or forward."""
+
+    def seconds(self) -> float:
+        """A reading in seconds; only the difference of two readings means anything."""
+
+
 @attrs.frozen
 class CustomerRecord:
     """The ERP's customer master for one customer and one of our legal entities."""

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
+from application.operations import BillingRunLog, OperationsQueries
 from application.records import (
     AuditRecord,
     DeliveryState,
@@ -186,6 +187,10 @@ class Outbox(Protocol):
     def reap(self, stale_before: datetime) -> int:
         """Events in flight since before the cutoff go back to pending; how many did."""
 
+    def release(self, worker: str, event_ids: Sequence[str]) -> int:
+        """Events `worker` still holds go back to pending at once (a stopping relay hands
+        back what it did not publish, so no claim waits for the reaper); how many did."""
+
     def get(self, event_id: str) -> OutboxEvent:
         """The event, or `NotFoundError`."""
 
@@ -270,6 +275,9 @@ class UnitOfWork(Protocol):
     audit: AuditLog
     sequences: Sequences
     inbox: Inbox
+    billing_runs: BillingRunLog
+    #: Aggregate reads for monitoring (ADR 0022).
+    operations: OperationsQueries
 
     def __enter__(self) -> Self: ...
 

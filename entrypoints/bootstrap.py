@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from adapters.clock import SystemClock
+from adapters.clock import MonotonicStopwatch, SystemClock
 from adapters.ids import RandomIds
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.webhooks.mappings import JsonWebhookTranslator
@@ -114,6 +114,7 @@ def compose(database: Database, clock: Clock, ids: IdGenerator, externals: Exter
         psa_time=externals.psa_time,
         erp_receivables=externals.erp_receivables,
         webhooks=JsonWebhookTranslator(),
+        stopwatch=MonotonicStopwatch(),
     )
     return create_bus(deps)
 

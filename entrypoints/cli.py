@@ -12,6 +12,7 @@
     throughline reconcile --period YYYY-MM
     throughline period close YYYY-MM | reopen YYYY-MM --reason TEXT
     throughline audit verify
+    throughline config [--json]                 the effective configuration, secrets masked
 
 Every command takes `--database-url` (default `$THROUGHLINE_DATABASE_URL`, else the SQLite file
 under `var/`); those that act take `--actor` and `-v` prints the invocation's correlation id.
@@ -24,6 +25,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
 
+import attrs
 import typer
 from rich.console import Console
 
@@ -101,6 +103,38 @@ def root(
     ] = False,
 ) -> None:
     """Throughline: the contract-to-cash core for professional-services firms."""
+
+
+# config ------------------------------------------------------------------------------------
+
+
+@app.command("config")
+def config_command(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per setting, for scripts.")
+    ] = False,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Print the effective configuration: every THROUGHLINE_* variable with the value in force
+    (secrets and database passwords masked) and whether the environment set it. Exit 2, naming
+    the variable, when a value cannot be used."""
+    import json
+
+    from entrypoints.settings import Settings, SettingsError
+
+    try:
+        lines = Settings.from_env(database_url=database_url).describe()
+    except SettingsError as error:
+        fail(str(error))
+    if as_json:
+        for line in lines:
+            typer.echo(json.dumps(attrs.asdict(line)))
+        return
+    out = output()
+    width = max(len(line.variable) for line in lines)
+    for line in lines:
+        value = line.value or "(not set)"
+        out.print(f"{line.variable:<{width}}  {value}  [{line.source}]", markup=False)
 
 
 # db ----------------------------------------------------------------------------------------
@@ -466,14 +500,23 @@ def serve(
     verbose: VerboseOption = False,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /schema) with uvicorn."""
+    import math
     import os
 
     import uvicorn
 
-    from entrypoints.http import serve as http
+    from entrypoints.http.metrics_dir import MetricsDirError, share_metrics_between_workers
 
     webhook_lines: list[str] = []
     with session(database_url, verbose=verbose) as s:
+        try:  # before prometheus_client is first imported: it reads the variable then
+            share_metrics_between_workers(s.settings.metrics_dir, port)
+        except MetricsDirError as error:
+            raise InputError(str(error)) from None
+        from entrypoints.http import serve as http
+        from entrypoints.http.metrics import worker_subscribers
+        from entrypoints.relay import SubscriberFileError
+
         provide_database().upgrade()
         os.environ["THROUGHLINE_DATABASE_URL"] = s.settings.database_url
         if relay:
@@ -491,8 +534,10 @@ def serve(
                 os.environ["THROUGHLINE_WEBHOOK_SECRETS"] = str(secrets_file)
         try:
             http.authenticator_from_env(os.environ)
-        except http.ApiConfigError as error:
+            worker_subscribers(s.settings)  # the workers label the outbox gauges with them
+        except (http.ApiConfigError, SubscriberFileError) as error:
             raise InputError(str(error)) from None
+        shutdown_timeout = math.ceil(s.settings.shutdown_timeout)
         out = output()
         base = f"http://{host}:{port}"
         out.print(f"Throughline API on {base} (database {redact(s.settings.database_url)})")
@@ -519,8 +564,13 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_level="info" if verbose else "warning",
-        access_log=verbose,
+        # entrypoints.logs formats uvicorn's lines too; our request log replaces its access log
+        log_config=None,
+        log_level=None,
+        access_log=False,
+        # SIGTERM or Ctrl-C: stop accepting, let in-flight requests finish within the bound,
+        # then the app's shutdown stops the relay, which hands back what it did not publish
+        timeout_graceful_shutdown=shutdown_timeout,
     )
 
 
@@ -586,13 +636,17 @@ def relay_command(
 
     import attrs
 
+    from entrypoints.logs import configure_logging
     from entrypoints.outbox_views import relay_line
     from entrypoints.relay import RelaySettings, default_worker_id, run_relay, webhook_publisher
+    from entrypoints.tracing import configure_tracing
 
-    with session(database_url, verbose=verbose):
+    with session(database_url, verbose=verbose) as s:
+        configure_logging(s.settings, process="relay")
+        configure_tracing(s.settings, service="throughline-relay")
         deps = provide_bus().deps
         try:
-            settings = RelaySettings.from_env()
+            settings = RelaySettings.of(s.settings)
             if subscribers is not None:
                 settings = attrs.evolve(settings, subscribers=subscribers)
             publisher = webhook_publisher(settings, deps.clock)

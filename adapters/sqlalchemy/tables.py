@@ -228,6 +228,9 @@ outbox = sa.Table(
     sa.Column("claimed_at", UtcDateTime(), nullable=True),
     sa.Column("last_error", sa.Text(), nullable=True),
     sa.Column("next_attempt_at", UtcDateTime(), nullable=True),
+    # The W3C trace context of the writing request (migration 0004; ADR 0020).
+    sa.Column("traceparent", sa.String(), nullable=True),
+    sa.Column("tracestate", sa.String(), nullable=True),
     sa.Index(None, "state", "next_attempt_at"),
     sa.Index(None, "aggregate_type", "aggregate_id"),
     sqlite_autoincrement=True,
@@ -271,6 +274,31 @@ idempotency_keys = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False, index=True),
     sa.Column("response_status", sa.Integer(), nullable=True),
     sa.Column("response_body", sa.Text(), nullable=True),
+)
+
+# The claims still running, for the in-progress gauge: a count that does not read a day of
+# completed keys (migration 0005; ADR 0022).
+_IN_PROGRESS = idempotency_keys.c.status == "in_progress"
+sa.Index(
+    "ix_idempotency_keys_in_progress",
+    idempotency_keys.c.created_at,
+    postgresql_where=_IN_PROGRESS,
+    sqlite_where=_IN_PROGRESS,
+)
+
+billing_runs = sa.Table(
+    "billing_runs",
+    metadata,
+    # One row per committed billing run, written in its transaction (migration 0005; ADR 0022).
+    sa.Column("sequence", big_id(), primary_key=True, autoincrement=True),
+    sa.Column("period", sa.String(), nullable=False),
+    sa.Column("invoices", sa.Integer(), nullable=False),
+    sa.Column("adjustments", sa.Integer(), nullable=False),
+    sa.Column("duration_microseconds", sa.BigInteger(), nullable=False),
+    sa.Column("finished_at", UtcDateTime(), nullable=False),
+    sa.Column("actor", sa.String(), nullable=False),
+    sa.Column("correlation_id", sa.String(), nullable=False),
+    sqlite_autoincrement=True,
 )
 
 inbox = sa.Table(

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy.inbox import SqlAlchemyInbox
+from adapters.sqlalchemy.operations import SqlAlchemyBillingRuns, SqlAlchemyOperations
 from adapters.sqlalchemy.records import (
     SqlAlchemyAuditLog,
     SqlAlchemyIdempotency,
@@ -36,6 +37,7 @@ from adapters.sqlalchemy.stores import (
 )
 from application.context import RequestContext
 from application.errors import ConflictError
+from application.operations import BillingRunLog, OperationsQueries
 from application.records import OutboxEvent
 from application.unit_of_work import (
     AuditLog,
@@ -111,6 +113,8 @@ class SqlAlchemyUnitOfWork:
     audit: AuditLog
     sequences: Sequences
     inbox: Inbox
+    billing_runs: BillingRunLog
+    operations: OperationsQueries
 
     def __init__(
         self,
@@ -161,6 +165,8 @@ class SqlAlchemyUnitOfWork:
         self.audit = self._audit
         self.sequences = SqlAlchemySequences(session)
         self.inbox = SqlAlchemyInbox(session)
+        self.billing_runs = SqlAlchemyBillingRuns(session)
+        self.operations = SqlAlchemyOperations(session)
         try:
             connection.begin()
         except BaseException:
@@ -245,6 +251,8 @@ class SqlAlchemyUnitOfWork:
             codec.event_payload(event),
             self._ctx.correlation_id,
             now,
+            traceparent=self._ctx.traceparent,
+            tracestate=self._ctx.tracestate,
         )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from datetime import timedelta
 
 import attrs
 
@@ -17,6 +18,7 @@ from application.context import RequestContext
 from application.errors import ConflictError, DownstreamUnavailableError, PostingMismatchError
 from application.handlers.common import audit, raise_exception
 from application.messagebus import Dependencies
+from application.operations import BillingRunRecord
 from application.records import ExceptionKind
 from application.unit_of_work import UnitOfWork
 from domain.billing import Disposition, Exclusion, LedgerEntry, SourceKind
@@ -59,7 +61,9 @@ def fingerprint(proposal: BillingProposal) -> str:
 def run_billing_command(
     cmd: c.RunBilling, ctx: RequestContext, deps: Dependencies
 ) -> BillingRunResult:
-    """Dry run: the proposal and its diff. Commit: the same proposal stored as drafts."""
+    """Dry run: the proposal and its diff. Commit: the same proposal stored as drafts, and
+    a record of the run (what it drafted, how long it took) in the same transaction."""
+    started = deps.stopwatch.seconds()
     with deps.uow(ctx, read_only=cmd.dry_run) as uow:
         chosen = [uow.contracts.get(cid) for cid in cmd.contract_ids] or uow.contracts.all()
         engagements = uow.engagements.for_contracts(c.contract_id for c in chosen)
@@ -110,8 +114,28 @@ def run_billing_command(
             None,
             f"{len(invoice_ids)} documents, {len(proposal.exclusions)} exclusions",
         )
+        uow.billing_runs.add(_run_record(cmd, ctx, deps, proposal, started))
         uow.commit()
     return BillingRunResult(proposal, diff, digest, invoice_ids, tuple(skipped))
+
+
+def _run_record(
+    cmd: c.RunBilling,
+    ctx: RequestContext,
+    deps: Dependencies,
+    proposal: BillingProposal,
+    started: float,
+) -> BillingRunRecord:
+    """What operations is told about a committed run (timed up to its commit)."""
+    return BillingRunRecord(
+        period=cmd.period.key,
+        invoices=len(proposal.invoices),
+        adjustments=len(proposal.adjustments),
+        duration=timedelta(seconds=max(0.0, deps.stopwatch.seconds() - started)),
+        finished_at=deps.clock.now(),
+        actor=ctx.actor,
+        correlation_id=ctx.correlation_id,
+    )
 
 
 def _store_drafts(

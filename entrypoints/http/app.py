@@ -22,19 +22,16 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp
 
+from entrypoints.http.access_log import AccessLogMiddleware
 from entrypoints.http.correlation import correlation_id_for
-from entrypoints.http.middleware import (
-    CorrelationMiddleware,
-    Metrics,
-    MetricsMiddleware,
-    RateLimiter,
-    RateLimitMiddleware,
-)
+from entrypoints.http.metrics import Metrics, MetricsMiddleware, OperationsCollector
+from entrypoints.http.middleware import CorrelationMiddleware, RateLimiter, RateLimitMiddleware
 from entrypoints.http.openapi_page import swagger_assets_router, swagger_page_plugin
 from entrypoints.http.problems import EXCEPTION_HANDLERS, Problem
 from entrypoints.http.routes import ROUTERS
 from entrypoints.http.runtime import Services
 from entrypoints.http.security import AuthenticationError, Authenticator, Principal
+from entrypoints.http.server_span import ServerSpanMiddleware
 
 PUBLIC = "public"
 #: Paths that need no credential: health, the OpenAPI document, metrics, and webhooks (which
@@ -120,7 +117,7 @@ def create_app(
         if rate_clock is not None
         else RateLimiter(limits.rate_limit, limits.rate_window_seconds)
     )
-    metrics = metrics or Metrics()
+    metrics = metrics or Metrics(OperationsCollector(services.reader, services.clock))
     for handler in [*ROUTERS, *extra_routes]:
         _describe_permission(handler)
     # One router for every handler: Litestar 2.25 wraps a sync handler twice when a second
@@ -132,6 +129,8 @@ def create_app(
         ],
         middleware=[
             CorrelationMiddleware,
+            ServerSpanMiddleware,
+            AccessLogMiddleware,
             DefineMiddleware(MetricsMiddleware, metrics=metrics),
             DefineMiddleware(
                 RateLimitMiddleware, limiter=limiter, exempt=("/health", "/ready", "/metrics")
@@ -144,6 +143,7 @@ def create_app(
         request_max_body_size=limits.max_body_bytes,
         state=None,
         debug=debug,
+        logging_config=None,  # entrypoints.logs configures logging, once, for the process
     )
     app.state["services"] = services
     app.state["metrics"] = metrics

@@ -1,4 +1,5 @@
-"""ASGI middleware: correlation ids, per-client rate limiting and request metrics.
+"""ASGI middleware: correlation ids and per-client rate limiting (request metrics are in
+`entrypoints.http.metrics`).
 
 Correlation: `X-Correlation-ID` (or the trace id of a W3C `traceparent`) is taken when it is
 well formed, otherwise one is generated; it is echoed on every response and carried into the
@@ -17,15 +18,12 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 import msgspec
-from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from entrypoints.http.correlation import correlation_id_for, header
-from entrypoints.http.problems import PROBLEM_MEDIA_TYPE, REGISTRY, Problem, ProblemBody
+from entrypoints.http.problems import PROBLEM_MEDIA_TYPE, REGISTRY, ProblemBody
 
 
 class CorrelationMiddleware:
@@ -146,70 +144,3 @@ async def _refuse(scope: Scope, send: Send, headers: list[tuple[bytes, bytes]]) 
         }
     )
     await send({"type": "http.response.body", "body": body, "more_body": False})
-
-
-class Metrics:
-    """Prometheus metrics of one app: requests by route template, method and status; latency."""
-
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "throughline_http_requests",
-            "HTTP requests answered",
-            ("method", "route", "status"),
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "throughline_http_request_seconds",
-            "Time to answer an HTTP request",
-            ("method", "route"),
-            registry=self.registry,
-        )
-
-
-class MetricsMiddleware:
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = [500]
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, capture)
-        except Exception as error:
-            # raised by a middleware inside this one (authentication: 401): the app's outer
-            # exception handler answers it, with this status
-            status[0] = _status_of(error)
-            raise
-        finally:
-            route = _route_template(scope)
-            method = scope["method"]
-            self.metrics.requests.labels(method, route, str(status[0])).inc()
-            self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
-
-
-def _status_of(error: Exception) -> int:
-    if isinstance(error, Problem):
-        return error.type.status
-    if isinstance(error, HTTPException):
-        return error.status_code
-    return 500
-
-
-def _route_template(scope: Scope) -> str:
-    """The path template (never the concrete path: ids would explode the label space)."""
-    handler: Any = scope.get("route_handler")
-    paths = getattr(handler, "paths", None)
-    if paths:
-        return str(sorted(paths)[0])
-    return "unmatched"

@@ -1,22 +1,14 @@
-"""Running the API as a server process: configuration from the environment, API keys, the
-app factory uvicorn calls in every worker, and the optional in-process outbox relay.
+"""Running the API as a server process: API keys, the app factory the server calls in every
+worker, and the optional in-process outbox relay.
 
-Environment (read in each worker, so `--workers N` needs nothing else):
-
-- `THROUGHLINE_DATABASE_URL`: the database (default: the SQLite file under `var/`);
-- `THROUGHLINE_API_KEYS`: a JSON file of API keys (see `load_api_keys`);
-- `THROUGHLINE_JWT_SECRET` (and optionally `THROUGHLINE_JWT_ISSUER`, `THROUGHLINE_JWT_AUDIENCE`):
-  accept HS256 bearer tokens signed with it;
-- `THROUGHLINE_WEBHOOK_SECRETS`: a JSON file of Standard Webhooks secrets per source
-  (docs/webhooks.md);
-- `THROUGHLINE_RELAY=in-process`: run the outbox relay in a thread of each worker;
-- `THROUGHLINE_RATE_LIMIT`: requests per minute per client (default 1,200).
+Each worker reads the typed `Settings` from the environment once (`entrypoints.settings`, so
+`--workers N` needs nothing else): the database, the API keys file, the JWT secret, the
+webhook secrets, `THROUGHLINE_RELAY=in-process` for a relay thread per worker, the rate limit.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,20 +22,25 @@ from entrypoints.container import (
     provide_bus,
     provide_clock,
     provide_reader,
+    provide_settings,
     release_connections,
 )
 from entrypoints.http.app import create_app
+from entrypoints.http.metrics import server_metrics
 from entrypoints.http.runtime import Limits, Services
 from entrypoints.http.security import ROLES, ApiKey, Authenticator, JwtSettings, Principal
-from entrypoints.settings import Settings
-from entrypoints.webhooks import WebhookIntake, demo_secrets, load_secrets
+from entrypoints.logs import configure_logging
+from entrypoints.settings import (
+    API_KEYS_VARIABLE,
+    RELAY_VARIABLE,
+    RelayMode,
+    Settings,
+    SettingsError,
+)
+from entrypoints.tracing import configure_tracing, traced_bus
+from entrypoints.webhooks import WebhookIntake, demo_secrets, load_secrets_file
 
-API_KEYS_VARIABLE = "THROUGHLINE_API_KEYS"
-JWT_SECRET_VARIABLE = "THROUGHLINE_JWT_SECRET"
-JWT_ISSUER_VARIABLE = "THROUGHLINE_JWT_ISSUER"
-JWT_AUDIENCE_VARIABLE = "THROUGHLINE_JWT_AUDIENCE"
-RELAY_VARIABLE = "THROUGHLINE_RELAY"
-RATE_LIMIT_VARIABLE = "THROUGHLINE_RATE_LIMIT"
+__all__ = ["API_KEYS_VARIABLE", "RELAY_VARIABLE"]
 
 #: The demo's clients: one per role, two client viewers for two customers.
 DEMO_CLIENTS: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
@@ -154,44 +151,41 @@ def write_demo_webhook_secrets(path: Path) -> list[str]:
     return [f"{source}: {texts[0]}" for source, texts in document.items()]
 
 
-def authenticator_from_env(env: Mapping[str, str]) -> Authenticator:
-    keys_file = env.get(API_KEYS_VARIABLE)
-    keys = load_api_keys(Path(keys_file)) if keys_file else []
-    secret = env.get(JWT_SECRET_VARIABLE)
-    if secret is not None and len(secret) < 32:
-        raise ApiConfigError(f"{JWT_SECRET_VARIABLE} must be at least 32 characters long")
+def authenticator_from(settings: Settings) -> Authenticator:
+    """API keys from the keys file, bearer tokens when a JWT secret is set."""
+    keys = load_api_keys(settings.api_keys) if settings.api_keys else []
     jwt_settings = (
-        JwtSettings(
-            secret,
-            env.get(JWT_ISSUER_VARIABLE, "throughline"),
-            env.get(JWT_AUDIENCE_VARIABLE, "throughline-api"),
-        )
-        if secret
+        JwtSettings(settings.jwt_secret, settings.jwt_issuer, settings.jwt_audience)
+        if settings.jwt_secret
         else None
     )
     return Authenticator.of(keys, jwt_settings)
 
 
-def limits_from_env(env: Mapping[str, str]) -> Limits:
-    value = env.get(RATE_LIMIT_VARIABLE)
-    if value is None:
-        return Limits()
-    if not value.isdigit() or int(value) < 1:
-        raise ApiConfigError(f"{RATE_LIMIT_VARIABLE} must be a positive whole number")
-    return Limits(rate_limit=int(value))
+def authenticator_from_env(env: Mapping[str, str]) -> Authenticator:
+    try:
+        return authenticator_from(Settings.from_env(env))
+    except SettingsError as error:
+        raise ApiConfigError(str(error)) from None
 
 
 def create_from_env() -> Litestar:
-    """The app factory every server worker calls (`uvicorn ... --factory`)."""
-    env = os.environ
-    configure(Settings.from_env())
-    bus, clock = provide_bus(), provide_clock()
-    intake = WebhookIntake(bus, load_secrets(env), clock)
-    services = Services(bus, provide_reader(), clock, limits_from_env(env), intake)
-    app = create_app(services, authenticator_from_env(env))
-    if env.get(RELAY_VARIABLE) == "in-process":
+    """The app factory every server worker calls (`uvicorn ... --factory`): the settings are
+    read once, here, and a value that cannot be used stops the worker with its variable."""
+    settings = Settings.from_env()
+    configure_logging(settings, process="api")
+    configure_tracing(settings, service="throughline-api")
+    configure(settings)
+    bus, clock = traced_bus(provide_bus()), provide_clock()
+    intake = WebhookIntake(bus, load_secrets_file(settings.webhook_secrets), clock)
+    limits = Limits(rate_limit=settings.rate_limit)
+    services = Services(bus, provide_reader(), clock, limits, intake)
+    metrics = server_metrics(services.reader, clock, settings)
+    app = create_app(services, authenticator_from(settings), metrics=metrics)
+    if settings.relay is RelayMode.IN_PROCESS:
         _attach_relay(app)
     app.on_shutdown.append(release_connections)
+    app.on_shutdown.append(metrics.worker_stopped)
     return app
 
 
@@ -206,7 +200,7 @@ def _attach_relay(app: Litestar) -> None:
 
     def stop() -> None:
         for handle in handles:
-            handle.stop()
+            handle.stop(timeout=provide_settings().shutdown_timeout)
 
     app.on_startup.append(start)
     app.on_shutdown.append(stop)

@@ -111,8 +111,10 @@ def step(frames: list[Frame], run_line: int) -> str:
         (
             "middleware: correlation, rate limit, metrics",
             lambda f: (
-                (f[-1][1] in ("middleware.py", "correlation.py", "uuid.py"))
-                or f[-1][1].endswith(("http/middleware.py", "http/correlation.py"))
+                (f[-1][1] in ("middleware.py", "metrics.py", "correlation.py", "uuid.py"))
+                or f[-1][1].endswith(
+                    ("http/middleware.py", "http/metrics.py", "http/correlation.py")
+                )
                 or "prometheus_client" in f[-1][1]
             ),
         ),

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from adapters.clock import MonotonicStopwatch
 from adapters.memory import (
     FakeClock,
     FakeCrm,
@@ -72,6 +73,7 @@ def bus_on(database: Database, customers: int) -> MessageBus:
         psa_time=FakePsaTimeExport(),
         erp_receivables=FakeErpReceivables(),
         webhooks=JsonWebhookTranslator(),
+        stopwatch=MonotonicStopwatch(),
     )
     return create_bus(deps)
 

@@ -8,7 +8,7 @@ import msgspec
 from litestar import Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from application.context import RequestContext
 from entrypoints.http.correlation import correlation_id_for
@@ -81,10 +81,12 @@ def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
         **documented(public=True),
     },
     security=[],
+    sync_to_thread=True,
 )
-async def metrics(request: Request[Any, Any, Any]) -> Response[str]:
-    registry = request.app.state["metrics"].registry
-    return Response(generate_latest(registry).decode(), media_type=CONTENT_TYPE_LATEST)
+def metrics(request: Request[Any, Any, Any]) -> Response[str]:
+    # every worker's request counts, and the operations gauges read from the database now
+    exposition = request.app.state["metrics"].exposition()
+    return Response(exposition.decode(), media_type=CONTENT_TYPE_LATEST)
 
 
 ROUTES = [health, ready, metrics]

@@ -19,6 +19,7 @@ from adapters.memory import (
     FakeHandover,
     FakeProjects,
     FakePsaTimeExport,
+    FakeStopwatch,
     InMemoryStore,
     InMemoryUnitOfWork,
     SequentialIds,
@@ -98,6 +99,7 @@ def wire(store: Any, uow: Callable[..., Any], clock: FakeClock) -> App:
         psa_time=psa,
         erp_receivables=erp,
         webhooks=JsonWebhookTranslator(),
+        stopwatch=FakeStopwatch(),
     )
     return App(create_bus(deps), store, clock, master, projects, handover, crm, psa, erp)
 
