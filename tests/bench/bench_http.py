@@ -63,6 +63,9 @@ ROOT = Path(__file__).resolve().parents[2]
 API_FACTORY = "entrypoints.http.serve:create_from_env"
 FLOOR_FACTORY = "tests.bench.hello:create_app"
 WORKERS = 1
+#: Which server runs both apps (`--server`).
+SERVER = "uvicorn"
+SERVERS = ("uvicorn", "uvicorn-h11", "granian")
 CONCURRENCY = 16
 ENGAGEMENTS = 50
 PER_ENGAGEMENT = 40
@@ -75,7 +78,7 @@ TARGETS = {"http_post_time_entry": 0.35, "http_dashboard_read": 0.25}
 
 
 #: What the one-line summary shows besides the rates (the JSON keeps every extra).
-LINE_EXTRAS = ("p50_ms", "p99_ms", "floor_p99_ms", "target", "endpoint")
+LINE_EXTRAS = ("p50_ms", "p99_ms", "floor_p99_ms", "target", "endpoint", "server")
 
 
 @attrs.frozen
@@ -261,17 +264,31 @@ class Server:
     log: Path
 
 
+def server_command(factory: str, port: int) -> list[str]:
+    """The command line of the chosen server (`--server`), the same for Throughline and the
+    floor: uvicorn as `throughline serve` runs it (uvloop and httptools, installed with
+    `uvicorn[standard]`), uvicorn on its pure-Python parts, or granian when it is installed."""
+    if SERVER == "granian":
+        return [
+            sys.executable, "-m", "granian", "--interface", "asgi", "--factory",
+            "--host", HOST, "--port", str(port), "--workers", str(WORKERS),
+            "--no-access-log", "--log-level", "warning", factory,
+        ]  # fmt: skip
+    pure = ["--loop", "asyncio", "--http", "h11"] if SERVER == "uvicorn-h11" else []
+    return [
+        sys.executable, "-m", "uvicorn", "--factory", factory, *pure,
+        "--host", HOST, "--port", str(port), "--workers", str(WORKERS),
+        "--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "3",
+    ]  # fmt: skip
+
+
 @contextmanager
 def server(factory: str, probe: str, workdir: Path, env: dict[str, str]) -> Iterator[Server]:
     """`uvicorn --factory` on a free loopback port, `WORKERS` worker(s), no access log; ready
     when `probe` answers 200, always stopped on the way out."""
     port = free_port()
     log = workdir / f"{factory.split(':')[0].rsplit('.', 1)[-1]}-{port}.log"
-    command = [
-        sys.executable, "-m", "uvicorn", "--factory", factory,
-        "--host", HOST, "--port", str(port), "--workers", str(WORKERS),
-        "--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "3",
-    ]  # fmt: skip
+    command = server_command(factory, port)
     with log.open("wb") as out:
         process = subprocess.Popen(
             command,
@@ -383,6 +400,7 @@ def summary(
             "endpoint": endpoint,
             "runs": len(runs),
             "workers": WORKERS,
+            "server": SERVER,
             "concurrency": CONCURRENCY,
             "per_run_per_s": [r["per_s"] for r in ours],
             "floor_per_run_per_s": [r["per_s"] for r in floors],
@@ -409,11 +427,19 @@ def measure(d: Durations) -> None:
 
 
 def main() -> None:
+    global SERVER
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="CI-sized run: checks it completes")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=8.0, help="measured time per load")
+    parser.add_argument(
+        "--server",
+        choices=SERVERS,
+        default=SERVER,
+        help="the ASGI server for both apps (granian only when installed by hand)",
+    )
     args = parser.parse_args()
+    SERVER = args.server
     try:
         if args.quick:
             measure(Durations(warmup=0.3, measure=1.5, repeats=1))
