@@ -3,8 +3,10 @@
 A message whose signature verified is stored raw in the inbox, in a transaction of its own,
 before anything acts on it; then it is processed (`ProcessInboxMessage`, handled in
 `application.handlers.inbox`), which may fail onto the exception queue without losing it.
-The inbox key (source, message id) makes a second delivery of the same message a no-op that
-reports how the first one went.
+The inbox key (source, message id) makes a second delivery of a message whose processing
+finished a no-op that reports how it went; a second delivery of one whose processing never
+finished (the process died) processes it, as the waiting-messages job does. A claim per
+message (`claim`) keeps two processors off one message at a time.
 
 The envelope (docs/webhooks.md) is one JSON object:
 
@@ -16,7 +18,6 @@ The envelope (docs/webhooks.md) is one JSON object:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -31,12 +32,19 @@ from application.context import RequestContext
 from application.errors import (
     ApplicationError,
     ConflictError,
-    MalformedJsonError,
     NotFoundError,
     PayloadError,
+    RequestInProgressError,
 )
+from application.idempotency import STALE_AFTER
 from application.messagebus import Dependencies
-from application.records import InboxMessage, InboxState
+from application.records import (
+    IdempotencyRecord,
+    IdempotencyStatus,
+    InboxMessage,
+    InboxState,
+)
+from application.strict_json import parse_json
 from application.unit_of_work import UnitOfWork
 
 #: Event types are dotted lower-case names: `opportunity.closed_won`, `time.approved`.
@@ -54,30 +62,6 @@ class Envelope:
     timestamp: datetime | None = None
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise MalformedJsonError([("", f"the key {key!r} appears twice in one object")])
-        found[key] = value
-    return found
-
-
-def _no_constant(name: str) -> Any:
-    raise MalformedJsonError([("", f"{name} is not a JSON number")])
-
-
-def parse_json(body: str) -> object:
-    """One strict JSON document: no repeated keys (which would make it ambiguous), no NaN."""
-    try:
-        return json.loads(body, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
-    except MalformedJsonError:
-        raise
-    except (ValueError, RecursionError) as error:
-        reason = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
-        raise MalformedJsonError([("", f"the body is not valid JSON ({reason})")]) from None
-
-
 def _timestamp(value: object) -> datetime | str:
     """The parsed timestamp, or what is wrong with it."""
     if not isinstance(value, str):
@@ -91,10 +75,14 @@ def _timestamp(value: object) -> datetime | str:
     return parsed
 
 
-def parse_envelope(body: str) -> Envelope:
-    """The envelope of a message body: `MalformedJsonError` when the body is not JSON,
-    `PayloadError` (with a pointer per problem) when it is JSON but not an envelope."""
-    document = parse_json(body)
+def parse_envelope(body: str, *, check_text: bool = True) -> Envelope:
+    """The envelope of a message body: `MalformedJsonError` when the body is not strict JSON
+    (`application.strict_json`), `PayloadError` (with a pointer per problem) when it is JSON
+    but not an envelope, and unless `check_text` is off, `TextLimitError` when a string
+    breaks the text rules. The intake leaves the text rules to processing, so a signed
+    message that breaks them is stored and waits on the exception queue instead of being
+    refused and lost."""
+    document = parse_json(body, check_text=check_text)
     if not isinstance(document, dict):
         raise PayloadError([("", "the body must be a JSON object with 'type' and 'data'")])
     problems: list[tuple[str, str]] = []
@@ -151,6 +139,14 @@ class Receipt:
     exception_id: str | None = None
 
 
+class MessageInProgressError(RequestInProgressError):
+    """Another delivery, the waiting-messages job or a replay is processing the message now;
+    its claim goes stale after `CLAIM_STALE_AFTER`, when a crashed processor's work is taken
+    over."""
+
+    code = "message_in_progress"
+
+
 class InboxMessageFailedError(ApplicationError):
     """Processing a stored message stopped at a problem; it is on the exception queue."""
 
@@ -174,8 +170,13 @@ def receive(
     deps: Dependencies,
     dispatch: Callable[[object, RequestContext], Any],
 ) -> Receipt:
-    """Store the message (its own transaction), then process it. A message already stored
-    changes nothing: it reports the stored one's state."""
+    """Store the message (its own transaction), then process it.
+
+    A message stored before is a duplicate only once its processing has finished (processed,
+    or failed onto the exception queue): that changes nothing and reports the stored state.
+    One still `received` never finished (its processor died, or is still at it), so this
+    delivery processes it, from the stored body; `MessageInProgressError` while another
+    processor holds its claim, so the sender tries again later."""
     message = InboxMessage(
         cmd.source,
         cmd.message_id,
@@ -187,9 +188,14 @@ def receive(
     if not _store(message, ctx, deps):
         with deps.uow(ctx, read_only=True) as uow:
             first = stored(uow, cmd.source, cmd.message_id)
-        return Receipt(
-            cmd.source, cmd.message_id, ReceiptStatus.DUPLICATE, first.state, first.exception_id
-        )
+        if first.state is not InboxState.RECEIVED:
+            return Receipt(
+                cmd.source,
+                cmd.message_id,
+                ReceiptStatus.DUPLICATE,
+                first.state,
+                first.exception_id,
+            )
     try:
         dispatch(c.ProcessInboxMessage(cmd.source, cmd.message_id), ctx)
     except InboxMessageFailedError as failure:
@@ -230,3 +236,43 @@ def _store(message: InboxMessage, ctx: RequestContext, deps: Dependencies) -> bo
             if uow.inbox.find(message.source, message.message_id) is None:
                 raise
         return False
+
+
+# Claims -----------------------------------------------------------------------------------
+
+#: A claim older than this belongs to a processor that died; the next one takes it over.
+CLAIM_STALE_AFTER = STALE_AFTER
+
+
+def claim(uow: UnitOfWork, message: InboxMessage, token: str, now: datetime) -> None:
+    """Claim the processing of `message` for the processor `token`, or refuse with
+    `MessageInProgressError` while another processor's claim is fresh.
+
+    The claim is an idempotency record of the source (principal `webhook:<source>`, key the
+    message id, fingerprint the token): the `webhook-id` is the message's idempotency key,
+    and the idempotency store already claims race-safely on both databases (of two racing
+    claims one wins, the other is refused) and is purged after 24 hours."""
+    principal, key = _claim_key(message)
+    held = uow.idempotency.find(principal, key)
+    if held is not None and held.fingerprint != token and now - held.created_at < STALE_AFTER:
+        raise MessageInProgressError(f"{message.subject} is being processed; try again later")
+    record = IdempotencyRecord(principal, key, token, IdempotencyStatus.IN_PROGRESS, now)
+    try:
+        uow.idempotency.save(record)
+    except RequestInProgressError:  # another processor claimed it since we looked
+        raise MessageInProgressError(
+            f"{message.subject} is being processed; try again later"
+        ) from None
+
+
+def release(uow: UnitOfWork, message: InboxMessage, token: str) -> None:
+    """Give up the claim, if it is still this processor's (one that was too slow may have
+    been taken over: the claim is the newcomer's then)."""
+    principal, key = _claim_key(message)
+    held = uow.idempotency.find(principal, key)
+    if held is not None and held.fingerprint == token:
+        uow.idempotency.delete(principal, key)
+
+
+def _claim_key(message: InboxMessage) -> tuple[str, str]:
+    return f"webhook:{message.source}", message.message_id

@@ -8,14 +8,19 @@ In order, and nothing later happens when an earlier step refuses:
 1. the source must have secrets configured and a mapping (`UnknownSourceError`, 404);
 2. the Standard Webhooks signature must verify on the raw bytes, within five minutes of our
    clock (`WebhookVerificationError` and its subclasses, 401);
-3. the body must be UTF-8 JSON (`MalformedJsonError`, 400) holding an envelope with a `type`
-   and a `data` object (`PayloadError` with a pointer per problem, 400).
+3. the body must be strict UTF-8 JSON, read by the same `application.strict_json` as every
+   HTTP body (`MalformedJsonError`, 400: not JSON, a repeated key, NaN, nested more than 32
+   levels) holding an envelope with a `type` and a `data` object (`PayloadError` with a
+   pointer per problem, 400).
 
 Only then is the message stored in the inbox, raw, and processed. From here on nothing is
-refused: a `data` that does not map, an event type we do not handle, a missing contract or a
-business rule puts the stored message on the exception queue (`IntakeOutcome` FAILED, with the
-exception's id, HTTP 202), where it waits for a fix and a replay; the sender must not retry.
-A second delivery of a stored message is acknowledged (DUPLICATE, 200) and changes nothing.
+refused: a `data` that does not map, a string with a control character (NUL included) or over
+the length limit, an event type we do not handle, a missing contract, a business rule or an
+error nobody foresaw puts the stored message on the exception queue (`IntakeOutcome` FAILED,
+with the exception's id, HTTP 202), where it waits for a fix and a replay; the sender must not
+retry. A second delivery of a message whose processing finished is acknowledged (DUPLICATE,
+200 or 202) and changes nothing; of one whose processing never finished, it is processed now,
+unless another processor is at it (`MessageInProgressError`, 409: try again later).
 
 The secrets come from the JSON file `THROUGHLINE_WEBHOOK_SECRETS` names,
 `{"crm": ["whsec_...", "whsec_..."], ...}`; two secrets for a source while it rotates. No
@@ -46,7 +51,7 @@ from adapters.webhooks.signatures import (
 from application import commands as c
 from application.context import RequestContext
 from application.errors import MalformedJsonError
-from application.inbox import Receipt, ReceiptStatus, parse_envelope
+from application.inbox import MessageInProgressError, Receipt, ReceiptStatus, parse_envelope
 from application.messagebus import MessageBus
 from application.ports import Clock, WebhookTranslator
 
@@ -57,6 +62,7 @@ log = logging.getLogger("throughline.webhooks")
 __all__ = [
     "SECRETS_VARIABLE",
     "IntakeOutcome",
+    "MessageInProgressError",
     "UnknownSourceError",
     "WebhookConfigError",
     "WebhookIntake",
@@ -139,7 +145,7 @@ class WebhookIntake:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise MalformedJsonError([("", "the body is not UTF-8")]) from None
-        envelope = parse_envelope(text)
+        envelope = parse_envelope(text, check_text=False)  # text rules: in processing
         receipt: Receipt = self._bus.handle(
             c.ReceiveInboxMessage(source, delivery.message_id, envelope.event_type, text),
             RequestContext(f"webhook:{source}", ctx.correlation_id, frozenset({"integration"})),

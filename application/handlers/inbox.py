@@ -6,11 +6,22 @@ the message counts it (`steps_done`), so a replay resumes at the first command t
 commit and never runs one twice. A problem (a payload that does not map, missing master data,
 a business rule, refused time entries) marks the message failed and puts it on the typed
 exception queue with `ProcessInboxMessage` as its replay; the replay reads the stored raw body
-again (signatures and the time window were checked once, on arrival).
+again (signatures and the time window were checked once, on arrival). So does an error nobody
+foresaw (a bug, the database refusing a value): nothing that fails is left `received`.
+
+Processing holds the message's claim (`application.inbox.claim`) from the first read to the
+transaction that records the outcome, which also releases it: a second processor (a retried
+delivery, the waiting-messages job, a replay) is refused with `MessageInProgressError`
+meanwhile, and takes over a claim its holder left behind by dying.
+
+The text rules of `application.strict_json` (no control characters, lengths) are checked
+here, not at the door: a signed message that breaks them is stored and waits on the queue
+(validation, `text_limit`, a pointer per field), like any other payload that does not map.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +38,14 @@ from application.errors import (
 )
 from application.handlers.common import audit, raise_exception
 from application.handlers.delivery import IngestionReport
-from application.inbox import InboxMessageFailedError, parse_envelope, stored
+from application.inbox import (
+    InboxMessageFailedError,
+    MessageInProgressError,
+    claim,
+    parse_envelope,
+    release,
+    stored,
+)
 from application.messagebus import Dependencies
 from application.records import ExceptionKind, InboxState
 from domain.errors import DomainError, IllegalTransitionError, ImmutableVersionError
@@ -36,6 +54,10 @@ Dispatch = Callable[[object, RequestContext], Any]
 
 #: The workflow name of inbox failures on the exception queue.
 WORKFLOW = "inbox"
+#: The reason code of a failure nobody foresaw (its trace is in the log).
+UNEXPECTED = "unexpected_error"
+
+log = logging.getLogger("throughline.inbox")
 
 
 def classify(error: Exception) -> tuple[ExceptionKind, str]:
@@ -54,18 +76,26 @@ def classify(error: Exception) -> tuple[ExceptionKind, str]:
         return ExceptionKind.CONFLICT, error.code
     if isinstance(error, DomainError | ApplicationError):
         return ExceptionKind.VALIDATION, error.code
-    raise TypeError(f"not a processing failure: {type(error).__name__}")
+    # A bug, or our own database failing mid-way: retried on the downstream schedule, since
+    # the common cause (a connection dropped) heals by itself; a bug ends `dead` after the
+    # last retry, on the queue with the correlation id of its trace.
+    return ExceptionKind.DOWNSTREAM_UNAVAILABLE, UNEXPECTED
 
 
 def process_inbox_message(
     cmd: c.ProcessInboxMessage, ctx: RequestContext, deps: Dependencies, dispatch: Dispatch
 ) -> bool:
-    """Run the message's commands; True once it is processed (a processed message is never
-    run again). A failure is recorded, then raised as `InboxMessageFailedError`."""
-    with deps.uow(ctx, read_only=True) as uow:
+    """Run the message's commands under its claim; True once it is processed (a processed
+    message is never run again). `MessageInProgressError` while another processor holds the
+    claim. Any failure is recorded on the exception queue, then raised as
+    `InboxMessageFailedError`."""
+    token = deps.ids.next_id("CLAIM")
+    with deps.uow(ctx) as uow:
         message = stored(uow, cmd.source, cmd.message_id)
-    if message.state is InboxState.PROCESSED:
-        return True
+        if message.state is InboxState.PROCESSED:
+            return True
+        claim(uow, message, token, deps.clock.now())
+        uow.commit()
     source_system = RequestContext(
         f"webhook:{message.source}", message.correlation_id, frozenset({"integration"})
     )
@@ -75,11 +105,26 @@ def process_inbox_message(
         for command in commands[message.steps_done :]:
             _require_all_accepted(dispatch(command, source_system))
             _step_done(cmd, ctx, deps)
-    except (DomainError, ApplicationError) as error:
-        exception_id = _failed(cmd, ctx, deps, error)
-        raise InboxMessageFailedError(message.subject, exception_id, str(error)) from error
-    _processed(cmd, ctx, deps, len(commands))
+    except Exception as error:
+        detail = _detail(error, message.correlation_id)
+        exception_id = _failed(cmd, ctx, deps, error, detail, token)
+        raise InboxMessageFailedError(message.subject, exception_id, detail) from error
+    _processed(cmd, ctx, deps, len(commands), token)
     return True
+
+
+def _detail(error: Exception, correlation_id: str) -> str:
+    """What the queue says about a failure: the rule's own words, or for an error nobody
+    foresaw only its kind (its text may hold SQL or values; the trace goes to the log)."""
+    if isinstance(error, DomainError | ApplicationError):
+        return str(error)
+    log.error(
+        "inbox processing failed unexpectedly (correlation id %s)", correlation_id, exc_info=error
+    )
+    return (
+        f"processing stopped at an unexpected {type(error).__name__}; the log has its trace "
+        f"under correlation id {correlation_id}"
+    )
 
 
 def process_waiting_inbox_messages(
@@ -88,16 +133,21 @@ def process_waiting_inbox_messages(
     deps: Dependencies,
     dispatch: Dispatch,
 ) -> list[str]:
-    """Background job: process what was stored but never finished (the process died, or an
-    unexpected error stopped it); failures go to the exception queue as usual."""
+    """Background job: process what was stored but never finished (the process died, or the
+    database failed while the failure was being recorded); failures go to the exception queue
+    as usual. The subjects it finished; a message another processor holds is left to it."""
     with deps.uow(ctx, read_only=True) as uow:
         waiting = uow.inbox.received_before(cmd.received_before, cmd.limit)
+    finished: list[str] = []
     for message in waiting:
         try:
             dispatch(c.ProcessInboxMessage(message.source, message.message_id), ctx)
+        except MessageInProgressError:
+            continue  # a retried delivery or a replay is at it right now
         except InboxMessageFailedError:
-            continue  # recorded on the exception queue
-    return [message.subject for message in waiting]
+            pass  # recorded on the exception queue
+        finished.append(message.subject)
+    return finished
 
 
 def _require_all_accepted(result: object) -> None:
@@ -120,7 +170,11 @@ def _step_done(cmd: c.ProcessInboxMessage, ctx: RequestContext, deps: Dependenci
 
 
 def _processed(
-    cmd: c.ProcessInboxMessage, ctx: RequestContext, deps: Dependencies, commands: int
+    cmd: c.ProcessInboxMessage,
+    ctx: RequestContext,
+    deps: Dependencies,
+    commands: int,
+    token: str,
 ) -> None:
     now = deps.clock.now()
     with deps.uow(ctx) as uow:
@@ -128,6 +182,7 @@ def _processed(
         before = message.state
         message.processed(now)
         uow.inbox.save(message)
+        release(uow, message, token)
         for item in uow.exceptions.open_for(message.subject):
             item.resolved(ctx.actor, now)
             uow.exceptions.save(item)
@@ -137,12 +192,16 @@ def _processed(
 
 
 def _failed(
-    cmd: c.ProcessInboxMessage, ctx: RequestContext, deps: Dependencies, error: Exception
+    cmd: c.ProcessInboxMessage,
+    ctx: RequestContext,
+    deps: Dependencies,
+    error: Exception,
+    detail: str,
+    token: str,
 ) -> str:
-    """Mark the message failed and queue the problem (one open exception per message: a
-    replay that hits another problem updates it); the exception's id."""
+    """Mark the message failed, queue the problem (one open exception per message: a replay
+    that hits another problem updates it) and release the claim; the exception's id."""
     kind, reason_code = classify(error)
-    detail = str(error)
     with deps.uow(ctx) as uow:
         message = stored(uow, cmd.source, cmd.message_id)
         open_items = [x for x in uow.exceptions.open_for(message.subject) if x.workflow == WORKFLOW]
@@ -168,6 +227,7 @@ def _failed(
         before = message.state
         message.failed(detail, item.exception_id)
         uow.inbox.save(message)
+        release(uow, message, token)
         audit(uow, ctx, deps, message.subject, "fail", before, message.state, reason_code)
         uow.commit()
         return item.exception_id

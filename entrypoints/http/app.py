@@ -23,6 +23,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp
 
 from entrypoints.http.access_log import AccessLogMiddleware
+from entrypoints.http.body_gate import StrictStructSchemaPlugin, body_gate, document_body_refusals
 from entrypoints.http.correlation import correlation_id_for
 from entrypoints.http.metrics import Metrics, MetricsMiddleware, OperationsCollector
 from entrypoints.http.middleware import CorrelationMiddleware, RateLimiter, RateLimitMiddleware
@@ -120,6 +121,7 @@ def create_app(
     metrics = metrics or Metrics(OperationsCollector(services.reader, services.clock))
     for handler in [*ROUTERS, *extra_routes]:
         _describe_permission(handler)
+        document_body_refusals(handler)
     # One router for every handler: Litestar 2.25 wraps a sync handler twice when a second
     # handler is later registered on the same path at the app level.
     app = Litestar(
@@ -138,6 +140,8 @@ def create_app(
             DefineMiddleware(ApiAuthentication, authenticator=authenticator),
         ],
         guards=[require_permission],
+        before_request=body_gate,  # after the guard, before the body is decoded (ADR 0023)
+        plugins=[StrictStructSchemaPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
         request_max_body_size=limits.max_body_bytes,

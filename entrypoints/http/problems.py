@@ -33,6 +33,7 @@ from application.errors import (
     PayloadError,
     RequestInProgressError,
 )
+from application.natural_keys import NaturalKeyConflictError
 from domain.errors import DomainError, IllegalTransitionError, ImmutableVersionError
 from entrypoints.http.correlation import correlation_id_for
 
@@ -72,6 +73,7 @@ REGISTRY: dict[str, ProblemType] = _types(
     ("invalid-state", "The resource is not in a state that allows this", 409),
     ("conflict", "The resource was changed by someone else", 409),
     ("request-in-progress", "A request with this Idempotency-Key is still running", 409),
+    ("natural-key-conflict", "This id was already recorded with other values", 409),
     ("payload-too-large", "The request body is too large", 413),
     ("unsupported-media-type", "The request body must be JSON", 415),
     ("idempotency-key-reused", "The Idempotency-Key was used for a different request", 422),
@@ -187,6 +189,10 @@ def from_domain(error: DomainError) -> Problem:
 
 
 def from_application(error: ApplicationError) -> Problem:
+    if isinstance(error, NaturalKeyConflictError):
+        # The pointer names the fact's field as the body and the webhook spell it (ADR 0024).
+        field = FieldError("/" + _escape(error.field), error.field_detail)
+        return Problem("natural-key-conflict", str(error), errors=[field])
     if isinstance(error, PayloadError):
         found = [FieldError(pointer, detail) for pointer, detail in error.problems]
         slug = "malformed-json" if isinstance(error, MalformedJsonError) else "validation-error"
@@ -292,7 +298,18 @@ def handle_http(request: Request[Any, Any, Any], error: HTTPException) -> Respon
         return problem_response(from_validation(error), request)
     if error.status_code == 400 and _json_syntax_error(error):
         return problem_response(Problem("malformed-json", str(error.detail)), request)
+    if error.status_code == 413:
+        return problem_response(too_large(request), request)
     return problem_response(from_http(error), request)
+
+
+def too_large(request: Request[Any, Any, Any]) -> Problem:
+    """Litestar's 413 ("Request Entity Too Large") in our words, with the limit."""
+    handler = request.scope.get("route_handler")
+    limit = handler.resolve_request_max_body_size() if handler is not None else None
+    size = f"{limit:,} bytes" if limit else "the limit"
+    detail = f"the request body is larger than {size} (docs/http-api.md#limits)"
+    return Problem("payload-too-large", detail, errors=[FieldError("", detail)])
 
 
 def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:

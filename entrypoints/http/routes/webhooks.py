@@ -4,8 +4,9 @@ platform, authenticated by their Standard Webhooks signature instead of an API k
 The route reads the raw bytes (the signature covers them exactly) and hands them to the
 framework-free intake (`entrypoints.webhooks`), which verifies, stores in the inbox and
 processes. Answers: 200 processed or duplicate, 202 stored but waiting on the exception queue
-(do not resend), 401 signature, 404 unknown source, 400 not a JSON envelope. The mapping of
-each source's messages is in docs/webhooks.md.
+(do not resend), 401 signature, 404 unknown source, 400 not a strict JSON envelope, 409 while
+another delivery of the same message is being processed (resend later: `Retry-After`). The
+mapping of each source's messages is in docs/webhooks.md.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import msgspec
 from litestar import Request, Response, post
 from litestar.openapi.spec import (
     Example,
+    OpenAPIFormat,
     OpenAPIMediaType,
     OpenAPIType,
     Operation,
@@ -29,7 +31,15 @@ from litestar.params import Parameter
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import PUBLIC, answer, documented, permission
 from entrypoints.http.runtime import context_of_anonymous, services_of
-from entrypoints.webhooks import UnknownSourceError, WebhookVerificationError
+from entrypoints.webhooks import (
+    MessageInProgressError,
+    UnknownSourceError,
+    WebhookVerificationError,
+)
+
+DATE_TIME = OpenAPIFormat.DATE_TIME
+#: What a sender is told to wait while another delivery of its message is being processed.
+RETRY_AFTER_SECONDS = 60
 
 SourcePath = Annotated[
     str,
@@ -81,9 +91,11 @@ class WebhookOperation(Operation):
                         type=OpenAPIType.OBJECT,
                         required=["type", "data"],
                         properties={
-                            "type": Schema(type=OpenAPIType.STRING),
+                            "type": Schema(type=OpenAPIType.STRING, max_length=100),
+                            "timestamp": Schema(type=OpenAPIType.STRING, format=DATE_TIME),
                             "data": Schema(type=OpenAPIType.OBJECT),
                         },
+                        additional_properties=False,
                     ),
                     examples={
                         "psa-milestone": Example(summary="a PSA milestone", value=_EXAMPLE_BODY)
@@ -112,7 +124,14 @@ class WebhookOperation(Operation):
             {**_RECEIPT, "status": "failed", "state": "failed", "exception_id": "EXC-1"},
             status=202,
         )[202],
-        **documented("invalid-signature", "not-found", "malformed-json", public=True),
+        **documented(
+            "invalid-signature",
+            "not-found",
+            "malformed-json",
+            "request-in-progress",
+            "payload-too-large",
+            public=True,
+        ),
     },
     security=[],
     status_code=200,
@@ -135,6 +154,13 @@ async def receive_webhook(
         raise Problem("not-found", str(error)) from None
     except WebhookVerificationError as error:
         raise Problem("invalid-signature", f"the delivery is refused ({error.code})") from None
+    except MessageInProgressError:
+        raise Problem(
+            "request-in-progress",
+            "this message is stored and being processed right now; send it again later to "
+            "learn how it ended",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        ) from None
     return Response(WebhookReceipt(**outcome.body()), status_code=outcome.http_status)
 
 

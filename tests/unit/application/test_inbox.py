@@ -29,7 +29,7 @@ from application.audit import verify_chain
 from application.context import RequestContext
 from application.errors import MalformedJsonError, PayloadError
 from application.handlers import create_bus, inbox
-from application.inbox import ReceiptStatus
+from application.inbox import MessageInProgressError, ReceiptStatus
 from application.messagebus import MessageBus
 from application.records import ExceptionKind, ExceptionState, InboxMessage, InboxState
 from domain.engagement import EngagementState
@@ -89,6 +89,12 @@ def deliver(
 def stored(app: App, source: str, message_id: str) -> InboxMessage | None:
     with app.bus.deps.uow(RequestContext("test", "read"), read_only=True) as uow:
         return uow.inbox.find(source, message_id)
+
+
+def claimed(app: App, source: str, message_id: str) -> bool:
+    """Whether a processor holds the message's claim."""
+    with app.bus.deps.uow(RequestContext("test", "read"), read_only=True) as uow:
+        return uow.idempotency.find(f"webhook:{source}", message_id) is not None
 
 
 def observable(app: App) -> tuple[object, ...]:
@@ -437,11 +443,13 @@ def test_a_replay_resumes_after_the_last_command_that_committed(app: App) -> Non
     assert len(proposals) == 1  # the first command did not run again
 
 
-def test_a_crash_after_the_effect_is_healed_by_the_waiting_job_without_a_second_effect(
-    app: App,
-) -> None:
-    won_and_signed(app)
-    crashes = [RuntimeError("the process died after the batch committed")]
+class ProcessDied(BaseException):
+    """The process ends mid-way (killed, out of memory): no `except Exception` runs."""
+
+
+def crash_once_after_the_effect(app: App) -> None:
+    """The next message's first command commits, then its process dies."""
+    crashes = [ProcessDied("the process died after the batch committed")]
 
     def crashing(command: object, ctx: RequestContext) -> Any:
         result = app.bus.handle(command, ctx)
@@ -453,15 +461,21 @@ def test_a_crash_after_the_effect_is_healed_by_the_waiting_job_without_a_second_
     app.bus.register(
         c.ProcessInboxMessage, lambda cmd, ctx, deps: process(cmd, ctx, deps, crashing)
     )
-    with pytest.raises(RuntimeError):
+
+
+def test_a_crash_after_the_effect_is_healed_by_the_waiting_job_without_a_second_effect(
+    app: App,
+) -> None:
+    won_and_signed(app)
+    crash_once_after_the_effect(app)
+    with pytest.raises(ProcessDied):
         deliver(app, "psa", example("time.approved"), "psa-1")  # the sender sees a 500
     message = stored(app, "psa", "psa-1")
     assert message is not None
     assert (message.state, message.steps_done) == (InboxState.RECEIVED, 0)
     recorded = observable(app)
-    assert deliver(app, "psa", example("time.approved"), "psa-1").status is (
-        ReceiptStatus.DUPLICATE  # its retry is acknowledged: the message is safely stored
-    )
+    with pytest.raises(MessageInProgressError):  # never acknowledged while unfinished
+        deliver(app, "psa", example("time.approved"), "psa-1")
     assert observable(app) == recorded
 
     app.clock.advance(minutes=10)
@@ -474,6 +488,7 @@ def test_a_crash_after_the_effect_is_healed_by_the_waiting_job_without_a_second_
     ingests = [r for r in app.data.audit if (r.subject, r.action) == ("time_entries", "ingest")]
     assert len(ingests) == 1  # the second run found both entries recorded: no second effect
     assert app.do(job, actor="inbox-job") == []
+    assert not claimed(app, "psa", "psa-1")  # the claim went with the outcome
 
 
 def test_an_erp_posting_that_does_not_match_the_issued_invoice_is_a_conflict(app: App) -> None:

@@ -1,0 +1,150 @@
+"""The request-body gate: one check in front of every route that takes a JSON body (ADR 0023).
+
+It is the app's `before_request` hook, so it runs after authentication and the permission
+guard (a caller without the permission learns nothing about bodies) and before Litestar
+decodes the body into the route's struct, the Idempotency-Key is claimed or anything is
+stored: a refusal changes nothing, and a corrected retry with the same key works. In order:
+
+1. a query parameter given twice (`?limit=1&limit=2`) is 400 at `/query/<name>` (no
+   parameter of this API takes a list, so a repeat is ambiguous, whichever copy would win);
+2. on a route whose handler takes a body (`data`): the `Content-Type` must be
+   `application/json`, with `charset=utf-8` or no charset; anything else, or none, is 415
+   at `/header/content-type`;
+3. the body is read once, at most `Limits.max_body_bytes` (413, Litestar's own check);
+4. an empty body (or only whitespace) is 400 naming the missing body (pointer `""`);
+5. the bytes are read by `application.strict_json`, as webhooks are: UTF-8, one JSON
+   document, no repeated key, no NaN/Infinity, at most 32 levels deep (400
+   `malformed-json`); no control character but tab, LF and CR in a string (NUL included),
+   none in a key, no lone surrogate, strings at most 2,000 characters and keys 200 (400
+   `validation-error`); every problem with its JSON pointer.
+
+The document the gate parsed is handed to Litestar as the request's decoded JSON, so the
+body is parsed once: Litestar converts that document into the route's struct (types,
+patterns, per-field lengths, unknown fields) as it would have its own.
+
+Also here: the OpenAPI side of the same rules. Request structs refuse unknown fields, so their
+published schemas say `additionalProperties: false` (`StrictStructSchemaPlugin`), and every
+operation that takes a body documents its 415 and 413 (`document_body_refusals`).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+from urllib.parse import parse_qsl
+
+import msgspec
+from litestar import Request
+from litestar._openapi.schema_generation.plugins import StructSchemaPlugin
+from litestar.openapi.spec import Schema
+from litestar.typing import FieldDefinition
+from litestar.utils.scope.state import ScopeState
+
+from application.strict_json import decode_json
+from entrypoints.http.problems import FieldError, Problem
+from entrypoints.http.routes.common import documented
+
+JSON_MEDIA_TYPE = "application/json"
+#: The parameter through which a Litestar handler takes its request body.
+BODY_PARAMETER = "data"
+
+
+async def body_gate(request: Request[Any, Any, Any]) -> None:
+    """The app's `before_request` hook (see the module doc); returns nothing, or refuses."""
+    query = request.scope.get("query_string", b"")
+    if query:
+        _refuse_repeated_parameters(query)
+    required = _body_of(request.route_handler)
+    if required is None:
+        return
+    if not required and not (await request.body()).strip():
+        return  # an optional body left out: nothing to check
+    _require_json(request.headers.get("content-type"))
+    body = await request.body()
+    if not body.strip():
+        raise Problem(
+            "validation-error",
+            "the request body is missing: this operation needs a JSON object",
+            errors=[FieldError("", "required: send the JSON body this operation documents")],
+        )
+    ScopeState.from_scope(request.scope).json = decode_json(body)
+
+
+def _body_of(handler: Any) -> bool | None:
+    """None when the handler takes no JSON body; else whether the body is required. (Read
+    from the handler's signature, which Litestar parses once and keeps.)"""
+    field: FieldDefinition | None = handler.parsed_fn_signature.parameters.get(BODY_PARAMETER)
+    return None if field is None else not (field.is_optional or field.has_default)
+
+
+def _require_json(content_type: str | None) -> None:
+    if content_type is None:
+        raise _unsupported("no Content-Type was sent; send Content-Type: application/json")
+    media_type, *parameters = (part.strip() for part in content_type.split(";"))
+    if media_type.lower() != JSON_MEDIA_TYPE:
+        raise _unsupported(f"{media_type[:60]!r} is not application/json")
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() != "utf-8":
+            raise _unsupported("a JSON body is UTF-8; send charset=utf-8 or no charset")
+
+
+def _unsupported(detail: str) -> Problem:
+    return Problem(
+        "unsupported-media-type",
+        detail,
+        errors=[FieldError("/header/content-type", detail)],
+    )
+
+
+def _refuse_repeated_parameters(query: bytes) -> None:
+    names = [name for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True)]
+    if len(names) == len(set(names)):
+        return
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    errors = [
+        FieldError(f"/query/{_escape(name[:60])}", "given more than once; send it once")
+        for name in repeated
+    ]
+    raise Problem(
+        "validation-error", f"the query parameter {repeated[0][:60]!r} is repeated", errors=errors
+    )
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+# The OpenAPI document ------------------------------------------------------------------------
+
+
+class StrictStructSchemaPlugin(StructSchemaPlugin):
+    """Litestar's schema of a msgspec struct, plus `additionalProperties: false` for a struct
+    that refuses unknown fields (every request body): the document says what the server does.
+
+    It extends Litestar's own struct plugin (a private module: a Litestar upgrade that moves
+    it fails the import, and the OpenAPI test checks the published schemas)."""
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        config = getattr(field_definition.type_, "__struct_config__", None)
+        if isinstance(config, msgspec.structs.StructConfig) and config.forbid_unknown_fields:
+            schema.additional_properties = False
+        return schema
+
+
+def document_body_refusals(handler: Any) -> None:
+    """Add the gate's 415 and 413 to the documented answers of a handler that takes a body
+    (once; the handlers are shared by every app built). A router: each of its handlers (a
+    router holds the handlers it registered, which are what an app copies)."""
+    for route in getattr(handler, "routes", ()):
+        for inner in route.route_handlers:
+            document_body_refusals(inner)
+    fn = getattr(handler, "fn", None)
+    if fn is None or BODY_PARAMETER not in inspect.signature(fn).parameters:
+        return
+    responses = dict(handler.responses or {})
+    for status, spec in documented("unsupported-media-type", "payload-too-large").items():
+        if status in (413, 415):
+            responses.setdefault(status, spec)
+    handler.responses = responses
