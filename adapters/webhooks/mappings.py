@@ -20,6 +20,7 @@ from application.errors import UnknownEventTypeError
 from domain.ids import (
     ContractId,
     CustomerId,
+    DisputeId,
     EngagementId,
     InvoiceId,
     LegalEntityId,
@@ -161,12 +162,14 @@ def payment_received(data: JsonObject) -> list[object]:
 
 
 def dispute_opened(data: JsonObject) -> list[object]:
-    """The client disputes an issued invoice on the billing platform."""
+    """The client disputes an issued invoice on the billing platform; with the platform's
+    `dispute_id`, the same dispute sent again is a replay (ADR 0024)."""
     invoice_id = data.identifier("invoice_id")
     reason = data.required_text("reason")
+    dispute_id = data.identifier("dispute_id", required=False)
     data.finish()
     data.problems.raise_if_any()
-    return [c.OpenDispute(InvoiceId(invoice_id), reason)]
+    return [c.OpenDispute(InvoiceId(invoice_id), reason, DisputeId(dispute_id) or None)]
 
 
 #: Every source, the events it sends, and their mappings.
