@@ -4,7 +4,8 @@ Rules, as the contract states them:
 - the rate is the rate card version in force on the *work date*; a resource override beats the
   role rate; billable hours may be rounded per entry to an increment (up or to nearest);
 - time on non-billable tasks is costed, never billed; a daily cap per person makes the hours
-  above it non-billable (entries of one person and day taken in id order);
+  above it non-billable (entries of one person and day taken in id order, after what the day
+  already settled, so a late entry cannot take a billed day past the cap);
 - a cap on amount and/or hours per obligation: the entry that crosses it is split at the cap
   and the part above follows the overage policy (bill and flag / hold / write off / block);
 - expenses bill at cost x (1 + markup) within per-category caps on billed cost;
@@ -14,7 +15,7 @@ Rules, as the contract states them:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from enum import Enum
@@ -135,14 +136,21 @@ def price_entries(
     history: ObligationHistory[TimeAndMaterialsTerms],
     rate_cards: Mapping[RateCardId, RateCard],
     entries: Iterable[TimeEntry],
+    settled: Callable[[TimeEntry], Decimal] | None = None,
 ) -> list[PricedEntry]:
     """Billable hours and rate per entry, in billing order (work date, then id).
 
     Non-billable tasks give zero billable hours; the daily cap per person trims each person's
-    day in entry-id order.
+    day in entry-id order, after what was already settled (billed, held or written off) on
+    that day: an entry that arrives after its day was billed cannot take the day past the cap.
     """
     ordered = sorted(entries, key=lambda e: (e.work_date, e.entry_id))
     used_today: defaultdict[tuple[str, date], Decimal] = defaultdict(Decimal)
+    done = settled if settled is not None else (lambda _entry: ZERO)
+    for entry in ordered:
+        if entry.billable:
+            key = (entry.resource_id, entry.work_date)
+            used_today[key] = EXACT.add(used_today[key], done(entry))
     priced = []
     for entry in sorted(ordered, key=lambda e: (e.resource_id, e.work_date, e.entry_id)):
         in_force = history.on(entry.work_date)
@@ -159,14 +167,21 @@ def price_entries(
         hours = round_to_increment(entry.hours, terms) if entry.billable else ZERO
         if terms.daily_cap_hours is not None and hours > 0:
             key = (entry.resource_id, entry.work_date)
+            already = min(hours, done(entry))  # counted in used_today before the walk
             left_today = EXACT.subtract(terms.daily_cap_hours, used_today[key])
-            allowed = max(ZERO, min(hours, left_today))
-            used_today[key] = EXACT.add(used_today[key], allowed)
-            hours = allowed
+            more = max(ZERO, min(EXACT.subtract(hours, already), left_today))
+            used_today[key] = EXACT.add(used_today[key], more)
+            hours = EXACT.add(already, more)
         label = f"{in_force.label}, rate card {card.rate_card_id} v{card_version}"
         priced.append(PricedEntry(entry, hours, rate, label, entry.role))
     order = {e.entry_id: i for i, e in enumerate(ordered)}
     return sorted(priced, key=lambda p: order[p.entry.entry_id])
+
+
+def _settled(ledger: BilledLedger, entry: TimeEntry) -> Decimal:
+    """An entry's billable hours no longer open: billed or credited off, held, written off."""
+    ref = SourceRef(SourceKind.TIME_ENTRY, entry.entry_id)
+    return dsum((ledger.settled(ref), entry.held, entry.written_off))
 
 
 @attrs.frozen
@@ -226,8 +241,7 @@ def _walk(
     exclusions: list[Exclusion] = []
     for p in priced:
         ref = SourceRef(SourceKind.TIME_ENTRY, p.entry.entry_id)
-        settled = dsum((ledger.settled(ref), p.entry.held, p.entry.written_off))
-        open_hours = EXACT.subtract(p.billable_hours, settled)
+        open_hours = EXACT.subtract(p.billable_hours, _settled(ledger, p.entry))
         if open_hours <= 0:
             continue
         rate = p.rate.amount
@@ -382,13 +396,83 @@ def bill_time_and_materials(
     """Bill the open approved hours and expenses dated up to the end of the period."""
     oid = history.obligation_id
     entries = [e for e in ctx.time_entries if _open_item(e, oid, ctx.period.end)]
-    priced = price_entries(history, ctx.rate_cards, entries)
+    priced = price_entries(history, ctx.rate_cards, entries, lambda e: _settled(ctx.ledger, e))
     cap = history.latest_by(ctx.period.end).terms.cap
     portions, exclusions = _walk(cap, priced, ctx.ledger, oid, ctx.currency)
     name = history.latest.terms.name
     lines = _time_lines(oid, portions, ctx.currency, name)
     expense_lines, expense_exclusions = _expense_lines(history, ctx)
     return ObligationBilling(tuple(lines + expense_lines), tuple(exclusions + expense_exclusions))
+
+
+def blocking_cap(history: ObligationHistory[TimeAndMaterialsTerms], on: date) -> NotToExceed | None:
+    """The cap in force on a date, if its policy refuses overage at ingestion (`block`)."""
+    in_force = history.on(on)
+    if in_force is None:
+        raise NoTermsInForceError(f"{on} is outside obligation {history.obligation_id}")
+    cap = in_force.terms.cap
+    return cap if cap is not None and cap.policy is OveragePolicy.BLOCK else None
+
+
+class BlockingCapAdmission:
+    """An obligation's billable total at ingestion, for caps that `block`, kept per person-day.
+
+    The accepted entries are priced once; a candidate re-prices only its own person-day (the
+    daily cap ties a person's day together; every other entry prices alone), so a batch costs
+    its size plus one pricing of what was recorded, not a re-pricing of everything per entry.
+    """
+
+    def __init__(
+        self,
+        history: ObligationHistory[TimeAndMaterialsTerms],
+        rate_cards: Mapping[RateCardId, RateCard],
+        accepted: Iterable[TimeEntry],
+    ) -> None:
+        self._history, self._rate_cards = history, rate_cards
+        self._days: defaultdict[tuple[str, date], list[TimeEntry]] = defaultdict(list)
+        for entry in accepted:
+            self._days[(entry.resource_id, entry.work_date)].append(entry)
+        totals = [self._priced(day) for day in self._days.values()]
+        self._hours = dsum(h for h, _ in totals)
+        self._amount = dsum(a for _, a in totals)
+
+    def _priced(self, entries: Iterable[TimeEntry]) -> tuple[Decimal, Decimal]:
+        priced = price_entries(self._history, self._rate_cards, entries)
+        hours = dsum(p.billable_hours for p in priced)
+        amount = dsum(EXACT.multiply(p.billable_hours, p.rate.amount) for p in priced)
+        return hours, amount
+
+    def _with(self, candidate: TimeEntry) -> tuple[Decimal, Decimal]:
+        day = self._days[(candidate.resource_id, candidate.work_date)]
+        hours_before, amount_before = self._priced(day)
+        hours_after, amount_after = self._priced([*day, candidate])
+        return (
+            EXACT.add(EXACT.subtract(self._hours, hours_before), hours_after),
+            EXACT.add(EXACT.subtract(self._amount, amount_before), amount_after),
+        )
+
+    def record(self, entry: TimeEntry) -> None:
+        """Count an entry accepted without a blocking cap on its date."""
+        self._hours, self._amount = self._with(entry)
+        self._days[(entry.resource_id, entry.work_date)].append(entry)
+
+    def admit(self, candidate: TimeEntry) -> None:
+        """Refuse an entry that would cross the blocking cap in force on its work date; count
+        it otherwise."""
+        cap = blocking_cap(self._history, candidate.work_date)
+        hours, amount = self._with(candidate)
+        if cap is not None and (
+            (cap.hours is not None and hours > cap.hours)
+            or (cap.amount is not None and amount > cap.amount)
+        ):
+            raise CapExceededError(
+                f"time entry {candidate.entry_id} would take obligation "
+                f"{self._history.obligation_id} to {hours} h / {amount} "
+                f"{self._history.latest.terms.currency}, over its cap "
+                f"({cap.hours} h / {cap.amount}); the contract blocks overage"
+            )
+        self._hours, self._amount = hours, amount
+        self._days[(candidate.resource_id, candidate.work_date)].append(candidate)
 
 
 def admit_time_entry(
@@ -398,25 +482,9 @@ def admit_time_entry(
     candidate: TimeEntry,
 ) -> None:
     """Refuse, at ingestion, an entry that would cross a cap whose policy is `block`."""
-    in_force = history.on(candidate.work_date)
-    if in_force is None:
-        raise NoTermsInForceError(
-            f"{candidate.work_date} is outside obligation {history.obligation_id}"
-        )
-    cap = in_force.terms.cap
-    if cap is None or cap.policy is not OveragePolicy.BLOCK:
+    if blocking_cap(history, candidate.work_date) is None:
         return
-    priced = price_entries(history, rate_cards, [*accepted, candidate])
-    hours = dsum(p.billable_hours for p in priced)
-    amount = dsum(EXACT.multiply(p.billable_hours, p.rate.amount) for p in priced)
-    if (cap.hours is not None and hours > cap.hours) or (
-        cap.amount is not None and amount > cap.amount
-    ):
-        raise CapExceededError(
-            f"time entry {candidate.entry_id} would take obligation {history.obligation_id} "
-            f"to {hours} h / {amount} {history.latest.terms.currency}, over its cap "
-            f"({cap.hours} h / {cap.amount}); the contract blocks overage"
-        )
+    BlockingCapAdmission(history, rate_cards, accepted).admit(candidate)
 
 
 def recognise_time_and_materials(

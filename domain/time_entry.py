@@ -19,6 +19,7 @@ from domain.errors import DomainError
 from domain.ids import ExpenseId, ObligationId, ResourceId, Role, TaskId, TimeEntryId
 from domain.lifecycle import LifecycleTable
 from domain.money import EXACT, Money
+from domain.plausibility import HOURS_IN_A_DAY, check_hours
 
 #: Time booked without a PSA task code.
 NO_TASK = TaskId("")
@@ -72,6 +73,19 @@ class InvalidQuantityError(DomainError):
     code = "invalid_quantity"
 
 
+class EntryAlreadyBilledError(DomainError):
+    """Hours an invoice billed are corrected by a credit memo, never by editing the entry."""
+
+    code = "entry_already_billed"
+
+
+class EntryNotCorrectableError(DomainError):
+    """Only an approved (or submitted) entry that nobody held, released or wrote off can be
+    corrected: the decisions were taken on the hours it has."""
+
+    code = "entry_not_correctable"
+
+
 @attrs.frozen
 class ItemApproved:
     item_id: str
@@ -107,6 +121,22 @@ class ItemWrittenOff:
     item_id: str
     quantity: Decimal
     reason: str
+    at: datetime
+
+
+@attrs.frozen
+class TimeEntryCorrected:
+    """What an entry said before and after a correction, who corrected it and why."""
+
+    entry_id: str
+    hours_before: Decimal
+    hours: Decimal
+    task_before: str
+    task_id: str
+    billable_before: bool
+    billable: bool
+    reason: str
+    by: str
     at: datetime
 
 
@@ -266,6 +296,49 @@ class TimeEntry(_DeliveredItem):
     @property
     def quantity(self) -> Decimal:
         return self.hours
+
+    def correct(
+        self,
+        hours: Decimal,
+        task_id: TaskId,
+        billable: bool,
+        *,
+        billed: Decimal,
+        reason: str,
+        by: str,
+        at: datetime,
+    ) -> bool:
+        """An entry not billed and not decided on (held, released, written off) may be
+        corrected, with a reason; billed hours are corrected by a credit memo. False when the
+        correction changes nothing (no event then)."""
+        if not reason.strip():
+            raise DomainError("a correction needs a reason")
+        if billed > 0:
+            raise EntryAlreadyBilledError(
+                f"{billed} h of time entry {self.entry_id} are billed: billed hours are "
+                "corrected by a credit memo (which releases them), not by editing the entry"
+            )
+        decided = self.held or self.released or self.written_off
+        if self.state not in (ItemState.SUBMITTED, ItemState.APPROVED) or decided:
+            raise EntryNotCorrectableError(
+                f"time entry {self.entry_id} is {self.state.value}"
+                + (" with a cap decision on its hours" if decided else "")
+                + ": only an approved entry nobody decided on can be corrected"
+            )
+        check_hours(hours)
+        if hours > HOURS_IN_A_DAY:
+            raise InvalidQuantityError(f"{hours} h is not between 0 and 24 hours")
+        if (hours, task_id, billable) == (self.hours, self.task_id, self.billable):
+            return False
+        self.events.append(
+            TimeEntryCorrected(
+                self.entry_id, self.hours, hours, self.task_id, task_id,
+                self.billable, billable, reason, by, at,
+            )
+        )  # fmt: skip
+        self.hours, self.task_id, self.billable = hours, task_id, billable
+        self.revision += 1
+        return True
 
 
 @attrs.define(slots=False, eq=False)

@@ -17,7 +17,14 @@ from adapters.clock import SystemClock
 from adapters.ids import RandomIds
 from application.messagebus import MessageBus
 from application.ports import Clock, IdGenerator
-from entrypoints.bootstrap import Database, Reader, compose, open_database, reader
+from entrypoints.bootstrap import (
+    Database,
+    Reader,
+    compose,
+    open_database,
+    plausibility_of,
+    reader,
+)
 from entrypoints.externals import Externals, load_externals
 from entrypoints.settings import Settings
 
@@ -38,7 +45,8 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(RandomIds)
     externals = providers.Singleton(load_externals, settings)
-    bus = providers.Singleton(compose, database, clock, ids, externals)
+    plausibility = providers.Singleton(plausibility_of, settings)
+    bus = providers.Singleton(compose, database, clock, ids, externals, plausibility)
     reader = providers.Singleton(reader, database, clock)
 
 

@@ -1,6 +1,7 @@
 """Sending a read CSV file of time through the bus in batches, and the report of what
-happened to every row: accepted, duplicate (already recorded, or repeated in the file) or
-rejected with its line number and reason code."""
+happened to every row: accepted, duplicate (already recorded, or repeated in the file, with the
+same content) or rejected with its line number and reason code (an id recorded with other
+content is an `entry_conflict`; the plausibility rules of ADR 0025 have their own codes)."""
 
 from __future__ import annotations
 
@@ -38,14 +39,19 @@ class ImportOutcome:
     rejected: list[RowRejection] = attrs.field(factory=list)
 
     def absorb(self, batch: Sequence[TimeRow], report: IngestionReport, earlier: set[str]) -> None:
-        """Give each row of the batch its fate (the handler reports by entry id)."""
+        """Give each row of the batch its fate (the handler reports by entry id, and by place
+        in the batch where a repeated id is refused: it says something else than the first)."""
         accepted = set(report.accepted)
-        refused = {r.item_id: r for r in report.rejected}
+        at = {r.position: r for r in report.rejected if r.position is not None}
+        refused = {r.item_id: r for r in report.rejected if r.position is None}
         in_batch: set[str] = set()
-        for row in batch:
+        for position, row in enumerate(batch):
             entry_id = row.entry.entry_id
             first = entry_id not in in_batch
-            if first and entry_id in accepted:
+            if position in at:
+                r = at[position]
+                self.rejected.append(RowRejection(row.line, entry_id, r.reason_code, r.detail))
+            elif first and entry_id in accepted:
                 self.accepted.append(row.line)
             elif first and entry_id in refused:
                 r = refused[entry_id]

@@ -35,6 +35,7 @@ from domain.ids import ContractId, InvoiceId
 from domain.invoice import DocumentKind, Invoice, InvoiceState
 from domain.ledger import post_credit_memo, post_invoice_issue
 from domain.milestone import MilestoneState
+from domain.plausibility import check_period_started
 
 BILLABLE_ENGAGEMENT_STATES = (
     EngagementState.ACTIVE,
@@ -62,7 +63,9 @@ def run_billing_command(
     cmd: c.RunBilling, ctx: RequestContext, deps: Dependencies
 ) -> BillingRunResult:
     """Dry run: the proposal and its diff. Commit: the same proposal stored as drafts, and
-    a record of the run (what it drafted, how long it took) in the same transaction."""
+    a record of the run (what it drafted, how long it took) in the same transaction. Either
+    way, only for a period that has begun (ADR 0025)."""
+    check_period_started(cmd.period, deps.clock.now().date())
     started = deps.stopwatch.seconds()
     with deps.uow(ctx, read_only=cmd.dry_run) as uow:
         chosen = [uow.contracts.get(cid) for cid in cmd.contract_ids] or uow.contracts.all()

@@ -1,17 +1,24 @@
-"""Delivery arrives in bulk: approved time and expenses, validated against the contract.
+"""Delivery arrives in bulk: approved time and expenses, validated against the contract and
+the plausibility rules (ADR 0025).
 
-Every entry is accepted or rejected with a reason code, never dropped silently. A batch is
-idempotent: entries already recorded (same id) are reported as duplicates and change nothing,
-so a re-sent file or a redelivered webhook has no second effect.
+Every item is accepted or rejected with a reason code, never dropped silently. A batch is
+idempotent by the items' own ids: an id already recorded is a duplicate when it says the same
+(no effect, so a re-sent file or a redelivered webhook changes nothing) and a conflict
+(`entry_conflict`, `expense_conflict`, naming the fields) when it says something else. A
+change to a recorded entry is an explicit, audited correction (`CorrectTimeEntry`), never a
+re-send.
+
+Reads are set-based: the ids a batch names, the person-days it touches (by index), and an
+obligation's recorded entries only when a cap that blocks overage has to be checked.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -22,16 +29,27 @@ from application.handlers.common import audit
 from application.messagebus import Dependencies
 from application.unit_of_work import UnitOfWork
 from domain.accounting_period import PeriodLock
-from domain.billing import SourceKind, SourceRef
+from domain.billing import ObligationHistory, SourceKind, SourceRef
 from domain.contract import Contract
 from domain.engagement import Engagement
 from domain.errors import DomainError, NoTermsInForceError
-from domain.ids import EngagementId, ObligationId, RateCardId
+from domain.ids import EngagementId, ObligationId, RateCardId, ResourceId
 from domain.milestone import Milestone
 from domain.money import EXACT, dsum
+from domain.plausibility import check_hours, check_person_day
 from domain.ratecard import RateCard, RateCardVersion
-from domain.time_and_materials import TimeAndMaterialsTerms, admit_time_entry
+from domain.time_and_materials import (
+    BlockingCapAdmission,
+    TimeAndMaterialsTerms,
+    blocking_cap,
+)
 from domain.time_entry import AlreadySettledError, ExpenseItem, ItemState, TimeEntry
+
+#: A recorded id sent again with other content.
+ENTRY_CONFLICT = "entry_conflict"
+EXPENSE_CONFLICT = "expense_conflict"
+
+Raw = TypeVar("Raw")
 
 
 @attrs.frozen
@@ -39,6 +57,9 @@ class Rejection:
     item_id: str
     reason_code: str
     detail: str
+    #: The item's place in its batch (from 0): tells a refused repeat of an id inside one
+    #: batch apart from its first occurrence.
+    position: int | None = None
 
 
 @attrs.frozen
@@ -141,16 +162,117 @@ class _Rejected(Exception):
         self.code, self.detail = code, detail
 
 
-def _validate(check: Callable[[], object], item_id: str) -> Rejection | None:
+def _validate(check: Callable[[], object], item_id: str, position: int) -> Rejection | None:
     try:
         check()
     except _Rejected as rejected:
-        return Rejection(item_id, rejected.code, rejected.detail)
+        return Rejection(item_id, rejected.code, rejected.detail, position)
     except NoTermsInForceError as error:
-        return Rejection(item_id, "outside_contract", str(error))
+        return Rejection(item_id, "outside_contract", str(error), position)
     except DomainError as error:
-        return Rejection(item_id, error.code, str(error))
+        return Rejection(item_id, error.code, str(error), position)
     return None
+
+
+# -- ids already recorded: replay or conflict --------------------------------------------------
+
+#: Fields compared only when the sender states them (a principal without `rates:read_cost`
+#: never sends a cost rate; that is not a different entry).
+_OPTIONAL = frozenset({"cost_rate"})
+#: Fields whose values a conflict does not repeat back.
+_UNSAID = frozenset({"cost_rate"})
+
+
+def _entry_says(entry: c.TimeEntryInput | TimeEntry) -> dict[str, object]:
+    """What makes a time entry that entry (the engagement is implied by the obligation)."""
+    return {
+        "obligation_id": entry.obligation_id,
+        "resource_id": entry.resource_id,
+        "role": entry.role,
+        "work_date": entry.work_date,
+        "hours": entry.hours,
+        "task_id": entry.task_id,
+        "billable": entry.billable,
+        "cost_rate": entry.cost_rate,
+    }
+
+
+def _expense_says(item: c.ExpenseInput | ExpenseItem) -> dict[str, object]:
+    return {
+        "obligation_id": item.obligation_id,
+        "resource_id": item.resource_id,
+        "category": item.category,
+        "incurred_on": item.incurred_on,
+        "cost": item.cost,
+        "description": item.description,
+    }
+
+
+def _differences(sent: Mapping[str, object], known: Mapping[str, object]) -> list[str]:
+    """The fields in which what was sent differs from what is known, each with both values."""
+    found = []
+    for name, value in sent.items():
+        if name in _OPTIONAL and value is None:
+            continue
+        if value != known[name]:
+            shown = "" if name in _UNSAID else f" {_text(known[name])} (sent {_text(value)})"
+            found.append(f"{name}{shown}")
+    return found
+
+
+def _text(value: object) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(EXACT), "f")
+    return str(value)
+
+
+@attrs.frozen
+class _SortedOut(Generic[Raw]):
+    """A batch's items by id: new ones (first occurrence, with its position), duplicates
+    (same content as recorded or as earlier in the batch) and conflicts (other content)."""
+
+    new: list[tuple[int, Raw]]
+    duplicates: list[str]
+    conflicts: list[Rejection]
+
+
+def _sort_out(
+    items: Sequence[Raw],
+    key: Callable[[Raw], str],
+    says: Callable[[Any], dict[str, object]],
+    recorded: Mapping[str, object],
+    code: str,
+    what: str,
+) -> _SortedOut[Raw]:
+    new: list[tuple[int, Raw]] = []
+    duplicates: list[str] = []
+    conflicts: list[Rejection] = []
+    first: dict[str, Raw] = {}
+    for position, raw in enumerate(items):
+        item_id = key(raw)
+        if item_id in recorded:
+            known, where = recorded[item_id], "is already recorded"
+        elif item_id in first:
+            known, where = first[item_id], "appears earlier in this batch"
+        else:
+            first[item_id] = raw
+            new.append((position, raw))
+            continue
+        differing = _differences(says(raw), says(known))
+        if not differing:
+            duplicates.append(item_id)
+            continue
+        detail = (
+            f"{what} {item_id} {where} with other values: {'; '.join(differing)}. The same id "
+            "with the same content is a replay; a change is an explicit correction"
+        )
+        conflicts.append(Rejection(item_id, code, detail, position))
+    return _SortedOut(new, duplicates, conflicts)
+
+
+# -- time entries -------------------------------------------------------------------------------
 
 
 class _TimeRules:
@@ -186,52 +308,122 @@ class _TimeRules:
         self._cards[key].rate_for(raw.role, raw.resource_id)
 
 
+class _BlockingCaps:
+    """Caps that block overage, checked set-wise: an obligation's recorded entries are read
+    once per batch, and only once an entry meets such a cap; each later entry of that
+    obligation re-prices only its own person-day."""
+
+    def __init__(self, scope: _Scope) -> None:
+        self.scope = scope
+        self._histories: dict[ObligationId, ObligationHistory[Any]] = {}
+        #: Whether any version of the obligation has a cap that blocks (most have none).
+        self._may_block: dict[ObligationId, bool] = {}
+        self._admissions: dict[ObligationId, BlockingCapAdmission] = {}
+        self._batch: defaultdict[ObligationId, list[TimeEntry]] = defaultdict(list)
+
+    def _history(self, raw: c.TimeEntryInput) -> ObligationHistory[Any]:
+        if raw.obligation_id not in self._histories:
+            engagement = self.scope.engagement(raw.engagement_id)
+            assert engagement is not None  # the terms were found through it
+            contract = self.scope.contract(engagement.contract_id)
+            history = contract.obligation_history(raw.obligation_id)
+            self._histories[raw.obligation_id] = history
+            self._may_block[raw.obligation_id] = any(
+                blocking_cap(history, v.effective_from) is not None for v in history.versions
+            )
+        return self._histories[raw.obligation_id]
+
+    def admit(self, raw: c.TimeEntryInput, item: TimeEntry) -> None:
+        """Refuse an entry that would cross a blocking cap; count it otherwise."""
+        oid = item.obligation_id
+        history = self._history(raw)
+        if not self._may_block[oid]:
+            return
+        admission = self._admissions.get(oid)
+        blocks = raw.billable and blocking_cap(history, raw.work_date) is not None
+        if admission is None and blocks:
+            recorded = self.scope.uow.delivery.time_entries_for([oid])
+            admission = BlockingCapAdmission(
+                history, self.scope.rate_cards, [*recorded, *self._batch[oid]]
+            )
+            self._admissions[oid] = admission
+        if admission is not None:
+            (admission.admit if raw.billable else admission.record)(item)
+        self._batch[oid].append(item)
+
+
+class _TimeAdmission:
+    """Every rule a new entry meets, in order; the person-days it fills up as it goes."""
+
+    def __init__(
+        self,
+        scope: _Scope,
+        deps: Dependencies,
+        days: dict[tuple[ResourceId, date], Decimal],
+    ) -> None:
+        self.rules, self.caps = _TimeRules(scope), _BlockingCaps(scope)
+        self.policy, self.today = deps.plausibility, deps.clock.now().date()
+        self.days = days
+
+    def admit(self, raw: c.TimeEntryInput) -> TimeEntry:
+        check_hours(raw.hours)
+        self.policy.refuse_future(raw.work_date, self.today, f"the work date of {raw.entry_id}")
+        terms = self.rules.terms(raw)
+        item = TimeEntry.received_approved(
+            raw.entry_id,
+            raw.obligation_id,
+            raw.resource_id,
+            raw.role,
+            raw.work_date,
+            raw.hours,
+            task_id=raw.task_id,
+            billable=raw.billable,
+            cost_rate=raw.cost_rate,
+        )
+        if isinstance(terms, TimeAndMaterialsTerms) and raw.billable:
+            self.rules.check_rate(terms, raw)
+        day = (raw.resource_id, raw.work_date)
+        recorded = self.days.get(day, Decimal(0))
+        check_person_day(raw.resource_id, raw.work_date, recorded, raw.hours)
+        if isinstance(terms, TimeAndMaterialsTerms):
+            self.caps.admit(raw, item)
+        self.days[day] = EXACT.add(recorded, raw.hours)
+        return item
+
+
+def _billing_order(new: list[tuple[int, c.TimeEntryInput]]) -> list[tuple[int, c.TimeEntryInput]]:
+    return sorted(new, key=lambda found: (found[1].work_date, found[1].entry_id))
+
+
 def record_time_entries(
     cmd: c.RecordTimeEntries, ctx: RequestContext, deps: Dependencies
 ) -> IngestionReport:
-    """Validate and store a batch of approved time entries in one transaction."""
+    """Validate and store a batch of approved time entries in one transaction: new entries in
+    billing order (work date, then id), each person's day against what is recorded for it
+    plus what this batch accepted before."""
     with deps.uow(ctx) as uow:
-        scope = _Scope(uow, (e.work_date for e in cmd.entries))
-        rules = _TimeRules(scope)
-        existing = uow.delivery.existing_time_entry_ids(e.entry_id for e in cmd.entries)
-        accepted: list[TimeEntry] = []
-        duplicates: list[str] = []
-        rejected: list[Rejection] = []
-        seen: set[str] = set()
-        by_obligation: defaultdict[ObligationId, list[TimeEntry]] = defaultdict(list)
-        for raw in cmd.entries:
-            if raw.entry_id in existing or raw.entry_id in seen:
-                duplicates.append(raw.entry_id)
-                continue
-            seen.add(raw.entry_id)
+        recorded = uow.delivery.time_entries_with_ids(e.entry_id for e in cmd.entries)
+        batch = _sort_out(
+            cmd.entries, lambda e: e.entry_id, _entry_says, recorded, ENTRY_CONFLICT, "time entry"
+        )
+        days = uow.delivery.hours_by_person_day((r.resource_id, r.work_date) for _, r in batch.new)
+        admission = _TimeAdmission(_Scope(uow, (e.work_date for e in cmd.entries)), deps, days)
+        accepted: list[tuple[int, TimeEntry]] = []
+        rejected = list(batch.conflicts)
+        for position, raw in _billing_order(batch.new):
             made: list[TimeEntry] = []
 
             def check(raw: c.TimeEntryInput = raw, made: list[TimeEntry] = made) -> None:
-                terms = rules.terms(raw)
-                item = TimeEntry.received_approved(
-                    raw.entry_id,
-                    raw.obligation_id,
-                    raw.resource_id,
-                    raw.role,
-                    raw.work_date,
-                    raw.hours,
-                    task_id=raw.task_id,
-                    billable=raw.billable,
-                    cost_rate=raw.cost_rate,
-                )
-                if isinstance(terms, TimeAndMaterialsTerms) and raw.billable:
-                    rules.check_rate(terms, raw)
-                    if terms.cap is not None:
-                        _admit(scope, uow, raw, item, by_obligation)
-                made.append(item)
+                made.append(admission.admit(raw))
 
-            rejection = _validate(check, raw.entry_id)
-            if rejection is not None:
+            rejection = _validate(check, raw.entry_id, position)
+            if rejection is None:
+                accepted.append((position, made[0]))
+            else:
                 rejected.append(rejection)
-                continue
-            accepted.append(made[0])
-            by_obligation[made[0].obligation_id].append(made[0])
-        uow.delivery.add_time_entries(accepted)
+        accepted.sort(key=lambda found: found[0])
+        rejected.sort(key=lambda r: r.position or 0)
+        uow.delivery.add_time_entries([entry for _, entry in accepted])
         if accepted or rejected:
             audit(
                 uow,
@@ -241,46 +433,37 @@ def record_time_entries(
                 "ingest",
                 None,
                 None,
-                f"{len(accepted)} accepted, {len(duplicates)} duplicates, {len(rejected)} rejected"
-                f" (approved in the PSA by {cmd.approved_by})",
+                f"{len(accepted)} accepted, {len(batch.duplicates)} duplicates, "
+                f"{len(rejected)} rejected (approved in the PSA by {cmd.approved_by})",
             )
         uow.commit()
-    return IngestionReport(tuple(e.entry_id for e in accepted), tuple(duplicates), tuple(rejected))
+    accepted_ids = tuple([entry.entry_id for _, entry in accepted])
+    return IngestionReport(accepted_ids, tuple(batch.duplicates), tuple(rejected))
 
 
-def _admit(
-    scope: _Scope,
-    uow: UnitOfWork,
-    raw: c.TimeEntryInput,
-    item: TimeEntry,
-    batch: dict[ObligationId, list[TimeEntry]],
-) -> None:
-    """A cap with the `block` policy refuses the entry that would cross it."""
-    engagement = scope.engagement(raw.engagement_id)
-    assert engagement is not None
-    history = scope.contract(engagement.contract_id).obligation_history(raw.obligation_id)
-    accepted = [*uow.delivery.time_entries_for([raw.obligation_id]), *batch[raw.obligation_id]]
-    admit_time_entry(history, scope.rate_cards, accepted, item)
+# -- expenses -----------------------------------------------------------------------------------
 
 
 def record_expenses(
     cmd: c.RecordExpenses, ctx: RequestContext, deps: Dependencies
 ) -> IngestionReport:
+    """Validate and store a batch of approved expenses: dated no later than the future
+    tolerance allows, inside the contract, each id recorded once."""
     now = deps.clock.now()
     with deps.uow(ctx) as uow:
         scope = _Scope(uow, (x.incurred_on for x in cmd.items))
+        recorded = uow.delivery.expenses_with_ids(x.expense_id for x in cmd.items)
+        batch = _sort_out(
+            cmd.items, lambda x: x.expense_id, _expense_says, recorded, EXPENSE_CONFLICT, "expense"
+        )
         accepted: list[ExpenseItem] = []
-        duplicates: list[str] = []
-        rejected: list[Rejection] = []
-        for raw in cmd.items:
-            if uow.delivery.expense(raw.expense_id) is not None or raw.expense_id in {
-                x.expense_id for x in accepted
-            }:
-                duplicates.append(raw.expense_id)
-                continue
+        rejected = list(batch.conflicts)
+        for position, raw in batch.new:
             made: list[ExpenseItem] = []
 
             def check(raw: c.ExpenseInput = raw, made: list[ExpenseItem] = made) -> None:
+                what = f"the date of expense {raw.expense_id}"
+                deps.plausibility.refuse_future(raw.incurred_on, now.date(), what)
                 _check_terms(scope, raw.engagement_id, raw.obligation_id, raw.incurred_on)
                 made.append(
                     ExpenseItem.submit(
@@ -294,16 +477,17 @@ def record_expenses(
                     )
                 )
 
-            rejection = _validate(check, raw.expense_id)
+            rejection = _validate(check, raw.expense_id, position)
             if rejection is not None:
                 rejected.append(rejection)
                 continue
             made[0].approve(cmd.approved_by, now)
             accepted.append(made[0])
+        rejected.sort(key=lambda r: r.position or 0)
         uow.delivery.add_expenses(accepted)
         uow.commit()
     return IngestionReport(
-        tuple(x.expense_id for x in accepted), tuple(duplicates), tuple(rejected)
+        tuple(x.expense_id for x in accepted), tuple(batch.duplicates), tuple(rejected)
     )
 
 
@@ -393,10 +577,70 @@ def write_off_item(cmd: c.WriteOffItem, ctx: RequestContext, deps: Dependencies)
         uow.commit()
 
 
+def correct_time_entry(cmd: c.CorrectTimeEntry, ctx: RequestContext, deps: Dependencies) -> None:
+    """The explicit, audited change of a recorded entry (hours, task, billable) that nothing
+    billed yet, dated in an open period; the new hours meet the plausibility rules, the
+    person's day and a blocking cap as a new entry would. A correction that changes nothing
+    records nothing."""
+    with deps.uow(ctx) as uow:
+        entry = uow.delivery.time_entry(cmd.entry_id)
+        if entry is None:
+            raise NotFoundError(f"no time entry {cmd.entry_id}")
+        # What was worked in a closed period is what its books say: nobody changes it.
+        PeriodLock.of(uow.periods.overlapping(entry.work_date, entry.work_date)).check(
+            entry.work_date, "correct a time entry"
+        )
+        contract = _contract_of(uow, entry)
+        ledger = uow.ledger.load([contract.contract_id] if contract else [])
+        before = _stated(entry)
+        day = (entry.resource_id, entry.work_date)
+        # The day's other hours, read before the entry changes (the read sees this entry).
+        recorded = uow.delivery.hours_by_person_day([day]).get(day, Decimal(0))
+        others = EXACT.subtract(recorded, entry.hours)
+        changed = entry.correct(
+            entry.hours if cmd.hours is None else cmd.hours,
+            entry.task_id if cmd.task_id is None else cmd.task_id,
+            entry.billable if cmd.billable is None else cmd.billable,
+            billed=ledger.settled(SourceRef(SourceKind.TIME_ENTRY, entry.entry_id)),
+            reason=cmd.reason,
+            by=ctx.actor,
+            at=deps.clock.now(),
+        )
+        if not changed:
+            return
+        check_person_day(entry.resource_id, entry.work_date, others, entry.hours)
+        if contract is not None:
+            _admit_corrected(uow, contract, entry)
+        uow.delivery.save(entry)
+        audit(
+            uow, ctx, deps, f"item:{entry.entry_id}", "correct", before, _stated(entry), cmd.reason
+        )
+        uow.commit()
+
+
+def _stated(entry: TimeEntry) -> str:
+    task = f"task {entry.task_id}" if entry.task_id else "no task"
+    return f"{_text(entry.hours)} h, {task}, {'billable' if entry.billable else 'not billable'}"
+
+
+def _contract_of(uow: UnitOfWork, item: TimeEntry | ExpenseItem) -> Contract | None:
+    return next((k for k in uow.contracts.all() if item.obligation_id in k.obligation_ids()), None)
+
+
+def _admit_corrected(uow: UnitOfWork, contract: Contract, entry: TimeEntry) -> None:
+    """A corrected billable entry meets a blocking cap as if it arrived now."""
+    history = contract.obligation_history(entry.obligation_id)
+    if not entry.billable or not isinstance(history.latest.terms, TimeAndMaterialsTerms):
+        return
+    if blocking_cap(history, entry.work_date) is None:
+        return
+    recorded = uow.delivery.time_entries_for([entry.obligation_id])
+    others = [e for e in recorded if e.entry_id != entry.entry_id]
+    BlockingCapAdmission(history, _RateCards(uow), others).admit(entry)
+
+
 def _refuse_beyond_open(uow: UnitOfWork, item: TimeEntry | ExpenseItem, quantity: Decimal) -> None:
-    contract = next(
-        (k for k in uow.contracts.all() if item.obligation_id in k.obligation_ids()), None
-    )
+    contract = _contract_of(uow, item)
     if contract is None:
         return
     kind = SourceKind.TIME_ENTRY if isinstance(item, TimeEntry) else SourceKind.EXPENSE

@@ -166,7 +166,8 @@ def post_spec(run: str) -> Spec:
             "entry_id": f"H-{run}-{{seq}}",
             "engagement_id": f"E-{n:05d}",
             "obligation_id": obligation(n),
-            "resource_id": f"R-{k % 40:04d}",
+            # a person per request: a person's day holds at most 24 h (ADR 0025)
+            "resource_id": f"R-{run}-{{seq}}",
             "role": ROLES[k % len(ROLES)],
             "work_date": (date(2026, 2, 2) + timedelta(days=k % 26)).isoformat(),
             "hours": ("7.5", "4", "1.25", "8")[k % 4],

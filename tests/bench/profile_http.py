@@ -272,7 +272,7 @@ def step_timings(workdir: Path, n: int) -> list[tuple[str, float]]:
     def command(i: int) -> None:
         entry = c.TimeEntryInput(
             TimeEntryId(f"PROFILE-{i}"), EngagementId("E-00000"), ObligationId("OB-00000"),
-            ResourceId("R-0001"), Role("consultant"), date(2026, 2, 3), Decimal("7.5"),
+            ResourceId(f"R-P{i}"), Role("consultant"), date(2026, 2, 3), Decimal("7.5"),
         )  # fmt: skip
         if not bus.handle(c.RecordTimeEntries((entry,)), ctx).accepted:
             raise SystemExit("the profile's time entry was not accepted")

@@ -55,7 +55,9 @@ ROLES = [Role("consultant"), Role("senior"), Role("manager")]
 
 
 def bus_on(database: Database, customers: int) -> MessageBus:
-    clock = FakeClock(datetime(2026, 1, 1, 8, 0, tzinfo=UTC))
+    # The world stands on 1 March: January's time and February's payments have happened
+    # (nothing is dated in the future, ADR 0025).
+    clock = FakeClock(datetime(2026, 3, 1, 8, 0, tzinfo=UTC))
     master = FakeCustomerMaster(
         CustomerRecord(CustomerId(f"CUST-{n:05d}"), ENTITY, f"Customer {n}", "EUR", "FR20",
                        False, f"{n} rue de la Paix")
@@ -131,16 +133,26 @@ def seed_engagements(bus: MessageBus, count: int) -> None:
 
 
 def time_entries(engagements: int, count: int, seed: int = 7) -> Iterator[c.TimeEntryInput]:
-    """`count` approved entries spread over the engagements, January 2026, seeded."""
+    """`count` approved entries spread over the engagements, January 2026, seeded; no
+    person's day holds more than 24 h (a person drawn again until the hours fit)."""
     rng = random.Random(seed)
+    people = max(400, count // 40)
+    booked: dict[tuple[int, date], Decimal] = {}
     for i in range(count):
         n = i % engagements
+        role = ROLES[rng.randrange(3)]
+        day = date(2026, 1, 1) + timedelta(days=rng.randrange(31))
+        hours = Decimal(rng.randrange(1, 33)) / 4
+        person = rng.randrange(people)
+        while booked.get((person, day), Decimal(0)) + hours > 24:
+            person = rng.randrange(people)
+        booked[(person, day)] = booked.get((person, day), Decimal(0)) + hours
         yield c.TimeEntryInput(
             TimeEntryId(f"T-{i:08d}"),
             EngagementId(f"E-{n:05d}"),
             obligation(n),
-            ResourceId(f"R-{rng.randrange(400):04d}"),
-            ROLES[rng.randrange(3)],
-            date(2026, 1, 1) + timedelta(days=rng.randrange(31)),
-            Decimal(rng.randrange(1, 33)) / 4,
+            ResourceId(f"R-{person:04d}"),
+            role,
+            day,
+            hours,
         )

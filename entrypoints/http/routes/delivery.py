@@ -1,10 +1,12 @@
 """Delivery: approved time and expenses in bulk, the time-entry list, and the decisions people
-take on single items (approve, reject, hold over a cap, release, write off).
+take on single items (approve, reject, hold over a cap, release, write off, correct a time
+entry).
 
 A batch answers 200 with one result per item in the order sent: `accepted`, `duplicate` (its
-id is already recorded; nothing changes) or `rejected` with a reason code. Cost rates are
-property-protected both ways: only principals with `rates:read_cost` see them in the list, and
-only they may send them.
+id is already recorded with the same content; nothing changes) or `rejected` with a reason
+code (`entry_conflict` / `expense_conflict` when the id is recorded with other content; the
+plausibility rules of ADR 0025 have their own codes). Cost rates are property-protected both
+ways: only principals with `rates:read_cost` see them in the list, and only they may send them.
 """
 
 from __future__ import annotations
@@ -130,6 +132,15 @@ class WriteOffBody(msgspec.Struct, forbid_unknown_fields=True):
     quantity: DecimalString | None = None
 
 
+class CorrectionBody(msgspec.Struct, forbid_unknown_fields=True):
+    """Why, and what changes: at least one of hours, task_id and billable (the rest stays)."""
+
+    reason: Text
+    hours: DecimalString | None = None
+    task_id: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    billable: bool | None = None
+
+
 # -- responses --------------------------------------------------------------------------------
 
 
@@ -182,6 +193,19 @@ class TimeEntryOut(msgspec.Struct, omit_defaults=True):
     cost_rate: str | msgspec.UnsetType | None = msgspec.UNSET
 
 
+class CorrectedTimeEntryOut(msgspec.Struct):
+    """A time entry as it stands after a correction."""
+
+    entry_id: str
+    obligation_id: str
+    resource_id: str
+    work_date: date
+    hours: str
+    task_id: str
+    billable: bool
+    state: str
+
+
 class ItemOut(msgspec.Struct):
     """A time entry or expense as it stands after a decision."""
 
@@ -205,14 +229,19 @@ def _statuses(
     ids: Sequence[str], report: IngestionReport
 ) -> list[tuple[str, str, str | None, str | None]]:
     """One (id, status, reason, detail) per item sent, in order: the first occurrence of an id
-    carries its outcome, any repeat of it in the batch is a duplicate."""
+    carries its outcome; a repeat of it in the batch is a duplicate, or rejected when the
+    report names its position (it says something else than the first)."""
     accepted = set(report.accepted)
-    rejected = {r.item_id: r for r in report.rejected}
+    at = {r.position: r for r in report.rejected if r.position is not None}
+    rejected = {r.item_id: r for r in report.rejected if r.position is None}
     seen: Counter[str] = Counter()
     out = []
-    for item_id in ids:
+    for position, item_id in enumerate(ids):
         seen[item_id] += 1
-        if seen[item_id] == 1 and item_id in accepted:
+        if position in at:
+            why = at[position]
+            out.append((item_id, "rejected", why.reason_code, why.detail))
+        elif seen[item_id] == 1 and item_id in accepted:
             out.append((item_id, "accepted", None, None))
         elif seen[item_id] == 1 and item_id in rejected:
             why = rejected[item_id]
@@ -296,9 +325,14 @@ _TIME_EXAMPLE = {
     summary="Record a batch of approved time entries (each accepted, duplicate or rejected)",
     description=(
         "At most 1,000 entries. Each entry is validated against its contract (engagement "
-        "active, date inside the contract, obligation, rate, caps) and answered with its own "
-        "status; a re-sent entry id is a `duplicate` and changes nothing. `cost_rate` may be "
-        "sent only by principals with `rates:read_cost`."
+        "active, date inside the contract, obligation, rate, caps) and the plausibility rules "
+        "(hours positive with at most two decimals, a person's day at most 24 h across every "
+        "batch, no work date beyond the future tolerance), in billing order (work date, then "
+        "id), and answered with its own status. A re-sent entry id with the same content is a "
+        "`duplicate` and changes nothing; with other content it is rejected as "
+        "`entry_conflict`, naming the fields (a change goes through "
+        "`POST /time-entries/{entry_id}/correct`). `cost_rate` may be sent only by principals "
+        "with `rates:read_cost`."
     ),
     responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
     status_code=200,
@@ -588,6 +622,75 @@ def write_off_item(
     return _act(request, item_id, data, c.WriteOffItem(item_id, data.reason, quantity))
 
 
+EntryPath = Annotated[
+    str,
+    Parameter(
+        description="The time entry's id (as the PSA or time app numbered it).",
+        examples=[Example(summary="a time entry", value="PSA-88231")],
+    ),
+]
+
+_CORRECTION_EXAMPLE = {"hours": "6.5", "reason": "PSA timesheet corrected by the consultant"}
+
+
+@post(
+    "/time-entries/{entry_id:str}/correct",
+    opt=permission("delivery:write"),
+    tags=["delivery"],
+    summary="Correct an unbilled time entry's hours, task or billable flag, with a reason",
+    description=(
+        "The explicit, audited way to change a recorded entry (a re-send with other values is "
+        "an `entry_conflict`). Give a reason and at least one of `hours`, `task_id`, "
+        "`billable`. The new hours meet the plausibility rules and the person's day like a "
+        "new entry. An entry already billed (even partly) is refused: billed hours are "
+        "corrected by a credit memo, which releases them. The audit trail keeps before, "
+        "after and the reason; a `TimeEntryCorrected` event goes to the outbox."
+    ),
+    responses=documented(*_ITEM_PROBLEMS),
+    status_code=200,
+    sync_to_thread=True,
+)
+def correct_time_entry(
+    request: Request[Any, Any, Any],
+    entry_id: EntryPath,
+    idempotency_key: IdempotencyKey,
+    data: Annotated[CorrectionBody, _example("fewer hours", _CORRECTION_EXAMPLE)],
+) -> Response[CorrectedTimeEntryOut]:
+    if data.hours is None and data.task_id is None and data.billable is None:
+        raise Problem(
+            "validation-error",
+            "a correction changes at least one of hours, task_id and billable",
+            errors=[FieldError("", "give hours, task_id or billable")],
+        )
+    command = c.CorrectTimeEntry(
+        TimeEntryId(entry_id),
+        data.reason,
+        hours=None if data.hours is None else to_decimal(data.hours, "/hours"),
+        task_id=None if data.task_id is None else TaskId(data.task_id),
+        billable=data.billable,
+    )
+    services = services_of(request)
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        services.bus.handle(command, ctx)
+        with services.reader(ctx) as uow:
+            entry = uow.delivery.time_entry(entry_id)
+        if entry is None:  # pragma: no cover - the command found it a moment ago
+            raise Problem("not-found", f"there is no time entry {entry_id}")
+        return 200, CorrectedTimeEntryOut(
+            entry_id=entry.entry_id,
+            obligation_id=entry.obligation_id,
+            resource_id=entry.resource_id,
+            work_date=entry.work_date,
+            hours=decimal_text(entry.hours),
+            task_id=entry.task_id,
+            billable=entry.billable,
+            state=entry.state.value,
+        )
+
+    return execute(request, data, run)
+
+
 #: GET and POST /time-entries are registered together, as one router: Litestar registers the
 #: handlers already on a path again when another method joins it later, and wraps a
 #: `sync_to_thread` handler a second time (its response then is an un-awaited coroutine).
@@ -599,4 +702,5 @@ ROUTES: list[Any] = [
     hold_item,
     release_item,
     write_off_item,
+    correct_time_entry,
 ]
