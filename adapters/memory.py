@@ -26,6 +26,7 @@ from application.errors import (
     NotFoundError,
     RequestInProgressError,
 )
+from application.natural_keys import RecordedFact
 from application.operations import (
     OPEN_EXCEPTION_STATES,
     UNDELIVERED_STATES,
@@ -50,14 +51,21 @@ from domain.accounting_period import AccountingPeriod
 from domain.billing import BilledLedger, LedgerEntry
 from domain.contract import Contract
 from domain.engagement import Engagement
-from domain.ids import ContractId, CustomerId, EngagementId, LegalEntityId, ObligationId
+from domain.ids import (
+    ContractId,
+    CustomerId,
+    EngagementId,
+    LegalEntityId,
+    ObligationId,
+    ResourceId,
+)
 from domain.invoice import Invoice, InvoiceFigures
 from domain.ledger import JournalEntry
 from domain.milestone import Milestone, MilestoneState
-from domain.money import Money
+from domain.money import EXACT, Money
 from domain.period import Period
 from domain.tax import TaxProfile, TaxRateTable
-from domain.time_entry import ExpenseItem, TimeEntry
+from domain.time_entry import ExpenseItem, ItemState, TimeEntry
 
 T = TypeVar("T")
 
@@ -84,6 +92,7 @@ class _Data:
     sequences: dict[str, int] = attrs.field(factory=lambda: defaultdict(int))
     inbox: dict[tuple[str, str], InboxMessage] = attrs.field(factory=dict)
     billing_runs: list[BillingRunRecord] = attrs.field(factory=list)
+    natural_keys: dict[tuple[str, str, str], RecordedFact] = attrs.field(factory=dict)
 
 
 class InMemoryStore:
@@ -181,6 +190,25 @@ class _Delivery:
 
     def existing_time_entry_ids(self, entry_ids: Iterable[str]) -> set[str]:
         return {i for i in entry_ids if i in self._data.time_entries}
+
+    def time_entries_with_ids(self, entry_ids: Iterable[str]) -> dict[str, TimeEntry]:
+        found = (self._data.time_entries.get(i) for i in set(entry_ids))
+        return {e.entry_id: e for e in found if e is not None}
+
+    def expenses_with_ids(self, expense_ids: Iterable[str]) -> dict[str, ExpenseItem]:
+        found = (self._data.expenses.get(i) for i in set(expense_ids))
+        return {x.expense_id: x for x in found if x is not None}
+
+    def hours_by_person_day(
+        self, days: Iterable[tuple[ResourceId, date]]
+    ) -> dict[tuple[ResourceId, date], Decimal]:
+        wanted = set(days)
+        totals: dict[tuple[ResourceId, date], Decimal] = {}
+        for e in self._data.time_entries.values():
+            key = (e.resource_id, e.work_date)
+            if key in wanted and e.state is not ItemState.REJECTED:
+                totals[key] = EXACT.add(totals.get(key, Decimal(0)), e.hours)
+        return totals
 
     def time_entries_for(self, obligations: Iterable[ObligationId]) -> list[TimeEntry]:
         wanted = set(obligations)
@@ -468,6 +496,22 @@ class _BillingRuns:
         self._data.billing_runs.append(record)
 
 
+class _NaturalKeys:
+    """Facts by (kind, source, key): the dictionary key is the uniqueness constraint."""
+
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    def record(self, recorded: RecordedFact) -> RecordedFact | None:
+        first = self._data.natural_keys.get(recorded.fact.identity)
+        if first is None:
+            self._data.natural_keys[recorded.fact.identity] = recorded
+        return first
+
+    def find(self, kind: str, source: str, key: str) -> RecordedFact | None:
+        return self._data.natural_keys.get((kind, source, key))
+
+
 class _Operations:
     """The operations queries over the store (what the SQL adapter answers with GROUP BY)."""
 
@@ -549,6 +593,7 @@ class InMemoryUnitOfWork:
         self.sequences = _Sequences(data)
         self.inbox = _Inbox(data)
         self.billing_runs = _BillingRuns(data)
+        self.natural_keys = _NaturalKeys(data)
         self.operations = _Operations(data)
         return self
 

@@ -17,6 +17,7 @@ from domain.ids import (
     ContractId,
     CreditMemoId,
     CustomerId,
+    DisputeId,
     EngagementId,
     ExpenseId,
     InvoiceId,
@@ -252,6 +253,18 @@ class WriteOffItem(Command):
 
 
 @attrs.frozen
+class CorrectTimeEntry(Command):
+    """Correct what an unbilled entry says was worked (hours, task, billable), with a reason;
+    what is not given stays. Billed hours are corrected by a credit memo instead."""
+
+    entry_id: TimeEntryId
+    reason: str
+    hours: Decimal | None = None
+    task_id: TaskId | None = None
+    billable: bool | None = None
+
+
+@attrs.frozen
 class CompleteMilestone(Command):
     milestone_id: MilestoneId
     evidence: str
@@ -336,6 +349,7 @@ class ConfirmInvoicePosted(Command):
 @attrs.frozen
 class RecordPayment(Command):
     invoice_id: InvoiceId
+    #: The ERP's id of the payment: the same id again is the same payment (ADR 0024).
     payment_id: PaymentId
     amount: Money
     received_on: date
@@ -345,6 +359,9 @@ class RecordPayment(Command):
 class OpenDispute(Command):
     invoice_id: InvoiceId
     reason: str
+    #: The billing platform's id of the dispute, when the sender has one: the same id again is
+    #: the same dispute (a replay), never a second one (ADR 0024).
+    dispute_id: DisputeId | None = None
 
 
 @attrs.frozen
@@ -367,6 +384,8 @@ class DraftCreditMemo(Command):
     requests: tuple[CreditRequestInput, ...]
     reason: str
     write_off: bool = False
+    #: Issuing the credit resolves the invoice's open dispute, with `reason` as the resolution.
+    resolves_dispute: bool = False
 
 
 @attrs.frozen

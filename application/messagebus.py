@@ -23,6 +23,7 @@ from application.ports import (
     WebhookTranslator,
 )
 from application.unit_of_work import UnitOfWork
+from domain.plausibility import PlausibilityPolicy
 
 
 class UnitOfWorkFactory(Protocol):
@@ -49,6 +50,8 @@ class Dependencies:
     webhooks: WebhookTranslator
     #: Times billing runs (ADR 0022); `clock` is the business's time, not a timer.
     stopwatch: Stopwatch
+    #: The deployment's settings of the plausibility rules (ADR 0025).
+    plausibility: PlausibilityPolicy = attrs.field(factory=PlausibilityPolicy)
 
 
 Handler = Callable[[Any, RequestContext, Dependencies], Any]

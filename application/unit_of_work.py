@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
+from application.natural_keys import NaturalKeyStore
 from application.operations import BillingRunLog, OperationsQueries
 from application.records import (
     AuditRecord,
@@ -27,7 +29,7 @@ from domain.billing import BilledLedger, LedgerEntry
 from domain.contract import Contract
 from domain.credit_memo import CreditMemo
 from domain.engagement import Engagement
-from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId
+from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId, ResourceId
 from domain.invoice import Invoice, InvoiceFigures
 from domain.ledger import JournalEntry
 from domain.milestone import Milestone
@@ -93,6 +95,18 @@ class DeliveryStore(Protocol):
     def expense(self, expense_id: str) -> ExpenseItem | None: ...
 
     def existing_time_entry_ids(self, entry_ids: Iterable[str]) -> set[str]: ...
+
+    def time_entries_with_ids(self, entry_ids: Iterable[str]) -> dict[str, TimeEntry]:
+        """The recorded entries among these ids, by id (read by key, set-wise)."""
+
+    def expenses_with_ids(self, expense_ids: Iterable[str]) -> dict[str, ExpenseItem]:
+        """The recorded expenses among these ids, by id (read by key, set-wise)."""
+
+    def hours_by_person_day(
+        self, days: Iterable[tuple[ResourceId, date]]
+    ) -> dict[tuple[ResourceId, date], Decimal]:
+        """Hours recorded (rejected entries aside) on each of these person-days, across every
+        obligation; a person-day with none is absent. Reads only those days, by index."""
 
     def time_entries_for(self, obligations: Iterable[ObligationId]) -> list[TimeEntry]: ...
 
@@ -278,6 +292,8 @@ class UnitOfWork(Protocol):
     billing_runs: BillingRunLog
     #: Aggregate reads for monitoring (ADR 0022).
     operations: OperationsQueries
+    #: Facts numbered by their source system, each recorded once (ADR 0024).
+    natural_keys: NaturalKeyStore
 
     def __enter__(self) -> Self: ...
 

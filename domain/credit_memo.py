@@ -4,6 +4,10 @@ A credit can never exceed what its invoice line billed (less earlier credits). I
 releases exactly the credited quantities back to unbilled, unless it says `write_off`, in
 which case they are settled for good. Tax is recomputed per category at the invoice's own
 rates, so a full credit nets the invoice to exactly zero.
+
+A credit on a disputed invoice resolves the dispute only if it says so (`resolves_dispute`):
+issuing it then records its reason as the dispute's resolution. Otherwise the dispute stays
+open, unless the credit leaves nothing to collect (ADR 0012).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import attrs
 
 from domain.accounting_period import PeriodLock
 from domain.billing import Allocation, LedgerEntry, SourceRef
+from domain.dispute import NoOpenDisputeError
 from domain.document import DocumentLine, DocumentTotals
 from domain.errors import DomainError, MakerCheckerError, OverCreditError
 from domain.ids import CreditMemoId, InvoiceId
@@ -103,6 +108,8 @@ class CreditMemo:
     approved_by: str | None = None
     number: str | None = None
     issue_date: date | None = None
+    #: Issuing this credit resolves its invoice's open dispute, with `reason` as the resolution.
+    resolves_dispute: bool = False
     revision: int = 0
     events: list[object] = attrs.field(factory=list, repr=False)
 
@@ -115,8 +122,10 @@ class CreditMemo:
         reason: str,
         created_by: str,
         write_off: bool = False,
+        resolves_dispute: bool = False,
     ) -> CreditMemo:
-        """Draft a credit memo and reserve what it credits on the invoice."""
+        """Draft a credit memo and reserve what it credits on the invoice; only a disputed
+        invoice takes a credit that resolves its dispute."""
         if invoice.state not in CREDITABLE_STATES:
             raise DomainError(
                 f"invoice {invoice.invoice_id} is {invoice.state.value}: only issued invoices "
@@ -126,6 +135,11 @@ class CreditMemo:
             raise DomainError("a credit memo needs a reason")
         if not requests:
             raise DomainError("a credit memo needs at least one line to credit")
+        if resolves_dispute and invoice.current_dispute is None:
+            raise NoOpenDisputeError(
+                f"invoice {invoice.number} is {invoice.state.value}: a credit cannot resolve a "
+                "dispute it does not have"
+            )
         planned = _plan(invoice, requests)
         lines, totals = _priced(invoice, planned, invoice.reserved_credit_exact)
         for original, allocations in planned:
@@ -139,6 +153,7 @@ class CreditMemo:
             reason,
             write_off,
             created_by,
+            resolves_dispute=resolves_dispute,
         )
 
     def approve(self, by: str, at: datetime) -> None:
@@ -165,7 +180,8 @@ class CreditMemo:
         # one was drafted change what the cumulative rounding gives it.
         planned = [(invoice.line(_credited(line)), list(line.allocations)) for line in self.lines]
         lines, totals = _priced(invoice, planned, invoice.issued_credit_exact)
-        invoice.apply_credit(self.credit_memo_id, totals.gross, at)
+        resolution = self.reason if self.resolves_dispute else None
+        invoice.apply_credit(self.credit_memo_id, totals.gross, at, resolution)
         for line in lines:
             exact = money_sum((a.amount for a in line.allocations), invoice.currency)
             invoice.record_issued_credit(_credited(line), exact.amount)

@@ -1,6 +1,10 @@
 """The invoice aggregate: draft → approved (maker-checker) → issued (numbered, immutable) →
 partially paid → paid; issued → disputed → issued or credited; draft → discarded.
 
+A dispute ends only explicitly: resolved by someone, by a credit memo that says it resolves it,
+or by a credit that leaves nothing to collect; each way records its resolution
+(`domain.dispute`).
+
 An issued invoice is never edited: corrections are credit memos (`domain.credit_memo`) or debit
 memos that reference it. The invoice keeps, per line and source, what credit memos have taken
 back, so no credit can exceed what a line billed.
@@ -16,6 +20,7 @@ import attrs
 
 from domain.accounting_period import PeriodLock
 from domain.billing import LedgerEntry, SourceRef
+from domain.dispute import Dispute, NoOpenDisputeError
 from domain.document import DocumentLine, DocumentTotals, billed_by
 from domain.errors import DomainError, MakerCheckerError
 from domain.ids import ContractId, CustomerId, InvoiceId, LegalEntityId, PaymentId
@@ -120,6 +125,8 @@ class InvoiceDisputed(InvoiceEvent):
 @attrs.frozen
 class DisputeResolved(InvoiceEvent):
     resolution: str
+    #: The credit memo whose issue resolved the dispute (None: resolved without a credit).
+    credit_memo_id: str | None = None
 
 
 @attrs.frozen
@@ -174,7 +181,8 @@ class Invoice:
     issue_date: date | None = None
     paid: Money | None = None
     credited: Money | None = None
-    dispute_reason: str | None = None
+    #: Every dispute of the invoice, oldest first; only the last can be open.
+    disputes: tuple[Dispute, ...] = ()
     credit_reservations: dict[tuple[int, SourceRef], tuple[Decimal, Decimal]] = attrs.field(
         factory=dict
     )
@@ -248,6 +256,18 @@ class Invoice:
         return over if over.is_positive() else Money.zero(self.currency)
 
     @property
+    def current_dispute(self) -> Dispute | None:
+        """The open dispute, if the invoice is disputed."""
+        last = self.disputes[-1] if self.disputes else None
+        return last if self.state is InvoiceState.DISPUTED and last and last.is_open else None
+
+    @property
+    def dispute_reason(self) -> str | None:
+        """Why the invoice is disputed now (None unless it is)."""
+        current = self.current_dispute
+        return None if current is None else current.reason
+
+    @property
     def is_committed(self) -> bool:
         """Drafts, approved and issued documents hold their allocations; discarded ones do not."""
         return self.state is not InvoiceState.DISCARDED
@@ -282,9 +302,15 @@ class Invoice:
     def record_payment(
         self, payment_id: PaymentId, amount: Money, on: date, at: datetime, lock: PeriodLock
     ) -> None:
-        """A payment reduces what is owed; it never exceeds it."""
+        """A payment reduces what is owed, in whole minor units of the currency; it never
+        exceeds what is owed."""
         if not amount.is_positive():
             raise DomainError("a payment is a positive amount")
+        if amount.quantized() != amount:
+            raise DomainError(
+                f"a payment of {amount.amount} {amount.currency} has more decimals than "
+                f"{amount.currency} has ({amount.currency.minor_units})"
+            )
         if amount > self.outstanding:
             raise OverpaymentError(
                 f"payment {amount} exceeds the {self.outstanding} outstanding on "
@@ -297,20 +323,34 @@ class Invoice:
         self.paid = self.amount_paid + amount
 
     def open_dispute(self, reason: str, at: datetime) -> None:
-        """The client disputes an issued invoice."""
-        if not reason:
-            raise DomainError("a dispute needs a reason")
+        """The client disputes an issued invoice, with a reason."""
+        dispute = Dispute.open(reason, at)
         self._fire(InvoiceTrigger.DISPUTE, InvoiceDisputed(self.invoice_id, at, reason))
-        self.dispute_reason = reason
+        self.disputes = (*self.disputes, dispute)
 
     def resolve_dispute(self, resolution: str, at: datetime) -> None:
-        """Close the dispute; the invoice stands (any correction is a credit memo)."""
-        trigger = (
-            InvoiceTrigger.RESOLVE_PART_PAID
-            if self.amount_paid.is_positive()
-            else InvoiceTrigger.RESOLVE
-        )
-        self._fire(trigger, DisputeResolved(self.invoice_id, at, resolution))
+        """Close the dispute with a stated resolution; the invoice stands (any correction is a
+        credit memo)."""
+        ended = self._ended_dispute(resolution, at, None)
+        self._fire(self._resolution, DisputeResolved(self.invoice_id, at, resolution))
+        self.disputes = (*self.disputes[:-1], ended)
+
+    @property
+    def _resolution(self) -> InvoiceTrigger:
+        """A resolved dispute returns to partly paid when money was received, else to issued."""
+        if self.amount_paid.is_positive():
+            return InvoiceTrigger.RESOLVE_PART_PAID
+        return InvoiceTrigger.RESOLVE
+
+    def _ended_dispute(self, resolution: str, at: datetime, credit_memo_id: str | None) -> Dispute:
+        """The open dispute as it will read once resolved; nothing changes yet."""
+        current = self.current_dispute
+        if current is None:
+            raise NoOpenDisputeError(
+                f"invoice {self.number or self.invoice_id} is {self.state.value}: it has no "
+                "open dispute to resolve"
+            )
+        return current.resolved(resolution, at, credit_memo_id)
 
     def line(self, line_no: int) -> DocumentLine:
         for line in self.lines:
@@ -355,20 +395,17 @@ class Invoice:
         )
         self.revision += 1
 
-    def apply_credit(self, credit_memo_id: str, gross: Money, at: datetime) -> None:
+    def apply_credit(
+        self, credit_memo_id: str, gross: Money, at: datetime, resolution: str | None = None
+    ) -> None:
         """An issued credit memo reduces what is owed; a credit that leaves nothing to collect
-        closes the invoice as credited. A paid invoice stays paid and the credit becomes a
-        refund due. Legality is settled before anything changes."""
+        closes the invoice as credited (ending any dispute, recorded as such). A paid invoice
+        stays paid and the credit becomes a refund due. A credit resolves an open dispute only
+        when it says so (`resolution`); otherwise the dispute stays open. Legality is settled
+        before anything changes."""
         event = InvoiceCredited(self.invoice_id, at, credit_memo_id, gross)
         credited = self.amount_credited + gross
         left = self.totals.gross - self.amount_paid - credited
-        if self.state is InvoiceState.PAID:
-            trigger = None
-        elif not left.is_positive():
-            trigger = InvoiceTrigger.CREDIT_IN_FULL
-            INVOICE_LIFECYCLE.next_state(self.state, trigger)  # refuses before any change
-        else:
-            trigger = None
         if self.state not in (
             InvoiceState.ISSUED,
             InvoiceState.PARTIALLY_PAID,
@@ -376,14 +413,24 @@ class Invoice:
             InvoiceState.DISPUTED,
         ):
             raise DomainError(f"invoice {self.number} is {self.state.value}: it takes no credit")
+        in_full = self.state is not InvoiceState.PAID and not left.is_positive()
+        if resolution is None and in_full and self.state is InvoiceState.DISPUTED:
+            resolution = f"credited in full by credit memo {credit_memo_id}"
+        ended = None
+        if resolution is not None:
+            ended = self._ended_dispute(resolution, at, credit_memo_id)
         self.credited = credited
-        if trigger is not None:
-            self._fire(trigger, event)
+        if in_full:
+            self._fire(InvoiceTrigger.CREDIT_IN_FULL, event)
+        else:
+            self.revision += 1
+            self.events.append(event)
+        if ended is None or resolution is None:
             return
-        if self.state is InvoiceState.DISPUTED:
-            self.resolve_dispute(f"credit memo {credit_memo_id}", at)
-        self.revision += 1
-        self.events.append(event)
+        if not in_full:
+            self.state = INVOICE_LIFECYCLE.next_state(self.state, self._resolution)
+        self.disputes = (*self.disputes[:-1], ended)
+        self.events.append(DisputeResolved(self.invoice_id, at, resolution, credit_memo_id))
 
     def ledger_entries(self) -> list[LedgerEntry]:
         """This document's allocations as billed quantities (nothing once discarded)."""

@@ -26,6 +26,7 @@ from application.handlers import create_bus
 from application.messagebus import Dependencies, MessageBus
 from application.ports import Clock, IdGenerator
 from application.unit_of_work import UnitOfWork
+from domain.plausibility import PlausibilityPolicy
 from entrypoints.externals import Externals, load_externals
 from entrypoints.settings import MEMORY_URL, Settings
 
@@ -100,8 +101,20 @@ def reader(database: Database, clock: Clock) -> Reader:
     return lambda ctx: database.unit_of_work(ctx, clock.now, read_only=True)
 
 
-def compose(database: Database, clock: Clock, ids: IdGenerator, externals: Externals) -> MessageBus:
-    """Bind the chosen adapters to every handler, once."""
+def plausibility_of(settings: Settings) -> PlausibilityPolicy:
+    """The plausibility rules as the deployment set them (ADR 0025)."""
+    return PlausibilityPolicy(future_tolerance_days=settings.future_tolerance_days)
+
+
+def compose(
+    database: Database,
+    clock: Clock,
+    ids: IdGenerator,
+    externals: Externals,
+    plausibility: PlausibilityPolicy | None = None,
+) -> MessageBus:
+    """Bind the chosen adapters to every handler, once (the plausibility rules as given, by
+    default as a deployment that sets nothing has them)."""
     deps = Dependencies(
         uow=lambda ctx, read_only=False: database.unit_of_work(ctx, clock.now, read_only=read_only),
         clock=clock,
@@ -115,6 +128,7 @@ def compose(database: Database, clock: Clock, ids: IdGenerator, externals: Exter
         erp_receivables=externals.erp_receivables,
         webhooks=JsonWebhookTranslator(),
         stopwatch=MonotonicStopwatch(),
+        plausibility=plausibility or PlausibilityPolicy(),
     )
     return create_bus(deps)
 
@@ -134,4 +148,5 @@ def bootstrap(
         clock or SystemClock(),
         ids or RandomIds(),
         externals or load_externals(settings),
+        plausibility_of(settings),
     )

@@ -774,6 +774,7 @@ class _Books:
         on: date,
         *,
         write_off: bool,
+        resolves_dispute: bool = False,
     ) -> CreditMemo:
         memo = CreditMemo.against(
             CreditMemoId(f"CM-{self._next('credit-id')}"),
@@ -782,6 +783,7 @@ class _Books:
             reason,
             AR_CLERK,
             write_off=write_off,
+            resolves_dispute=resolves_dispute,
         )
         memo.approve(CONTROLLER, _at(on, 11))
         number = f"CN-{on.year}-{self._next('credit')}"
@@ -1191,6 +1193,7 @@ def _scenario_1() -> ScenarioResult:
         "M2 rework billed as change-request time: 12 h credited and written off",
         date(2026, 4, 16),
         write_off=True,
+        resolves_dispute=True,
     )
     for entry in books.entries:
         if SourceRef(SourceKind.TIME_ENTRY, entry.entry_id) in disputed:

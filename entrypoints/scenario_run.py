@@ -401,10 +401,17 @@ class ScenarioRun:
         )
 
     def credit(
-        self, invoice: IssuedInvoice, sources: Sequence[SourceRef], reason: str, *, write_off: bool
+        self,
+        invoice: IssuedInvoice,
+        sources: Sequence[SourceRef],
+        reason: str,
+        *,
+        write_off: bool,
+        resolves_dispute: bool = False,
     ) -> str:
         """A credit memo for exactly these sources of the invoice, drafted by accounts
-        receivable, approved by the controller, issued and posted."""
+        receivable, approved by the controller, issued and posted (resolving the invoice's
+        dispute when it says so)."""
         requests = tuple(
             c.CreditRequestInput(line.line_no, a.source)
             for line in invoice.proposal.lines
@@ -412,7 +419,10 @@ class ScenarioRun:
             if a.source in sources
         )
         memo = CreditMemoId(self.next_id("CM"))
-        self.do(AR_CLERK, c.DraftCreditMemo(memo, invoice.invoice_id, requests, reason, write_off))
+        draft = c.DraftCreditMemo(
+            memo, invoice.invoice_id, requests, reason, write_off, resolves_dispute
+        )
+        self.do(AR_CLERK, draft)
         self.do(CONTROLLER, c.ApproveCreditMemo(memo))
         number: str = self.do(AR_CLERK, c.IssueCreditMemo(memo, self.today))
         after = queries.invoice(self.loader.read, self._ctx(AR_CLERK), invoice.invoice_id)

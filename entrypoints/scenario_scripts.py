@@ -145,6 +145,7 @@ def lumiere(run: ScenarioRun) -> Iterator[date]:
         disputed,
         "M2 rework billed as change-request time: 12 h credited and written off",
         write_off=True,
+        resolves_dispute=True,
     )
     run.note(
         ref.ENGAGEMENT_MANAGER,

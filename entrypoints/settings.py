@@ -40,6 +40,7 @@ LOG_LEVEL_VARIABLE = "THROUGHLINE_LOG_LEVEL"
 TRACING_VARIABLE = "THROUGHLINE_TRACING"
 SHUTDOWN_TIMEOUT_VARIABLE = "THROUGHLINE_SHUTDOWN_TIMEOUT"
 METRICS_DIR_VARIABLE = "THROUGHLINE_METRICS_DIR"
+FUTURE_TOLERANCE_DAYS_VARIABLE = "THROUGHLINE_FUTURE_TOLERANCE_DAYS"
 
 #: The in-memory database: lives as long as the process (tests, embedding, one-shot runs).
 MEMORY_URL = "memory://"
@@ -285,6 +286,12 @@ class Settings:
         METRICS_DIR_VARIABLE,
         _path,
         "Where API workers share their metrics [default: a folder under var/ per server].",
+    )
+    future_tolerance_days: int = _setting(
+        FUTURE_TOLERANCE_DAYS_VARIABLE,
+        _whole(0, "days"),
+        "Days after today that work, expenses and payments may be dated (ADR 0025).",
+        default=1,
     )
 
     @classmethod

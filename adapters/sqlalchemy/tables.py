@@ -140,6 +140,8 @@ time_entries = sa.Table(
     sa.Column("written_off", ExactDecimal(), nullable=False),
     sa.Column("rejection_reason", sa.Text(), nullable=True),
     _revision(),
+    # A person's day, read by admission for the days a batch touches (migration 0007).
+    sa.Index(None, "resource_id", "work_date"),
 )
 
 expenses = sa.Table(
@@ -318,6 +320,21 @@ inbox = sa.Table(
     sa.Column("exception_id", sa.String(), nullable=True),
     sa.Column("steps_done", sa.Integer(), nullable=False),
     sa.Index(None, "state", "received_at"),
+)
+
+natural_keys = sa.Table(
+    "natural_keys",
+    metadata,
+    # A fact numbered by its source system (a payment, a dispute), recorded once: the primary
+    # key is the constraint; `content` is the canonical JSON a repeat is compared with
+    # (migration 0006; ADR 0024).
+    sa.Column("kind", sa.String(), primary_key=True),
+    sa.Column("source", sa.String(), primary_key=True),
+    sa.Column("key", sa.String(), primary_key=True),
+    sa.Column("content", sa.Text(), nullable=False),
+    sa.Column("recorded_at", UtcDateTime(), nullable=False),
+    sa.Column("actor", sa.String(), nullable=False),
+    sa.Column("correlation_id", sa.String(), nullable=False),
 )
 
 sequences = sa.Table(

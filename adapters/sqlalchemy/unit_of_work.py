@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy.inbox import SqlAlchemyInbox
+from adapters.sqlalchemy.natural_keys import SqlAlchemyNaturalKeys
 from adapters.sqlalchemy.operations import SqlAlchemyBillingRuns, SqlAlchemyOperations
 from adapters.sqlalchemy.records import (
     SqlAlchemyAuditLog,
@@ -37,6 +38,7 @@ from adapters.sqlalchemy.stores import (
 )
 from application.context import RequestContext
 from application.errors import ConflictError
+from application.natural_keys import NaturalKeyStore
 from application.operations import BillingRunLog, OperationsQueries
 from application.records import OutboxEvent
 from application.unit_of_work import (
@@ -115,6 +117,7 @@ class SqlAlchemyUnitOfWork:
     inbox: Inbox
     billing_runs: BillingRunLog
     operations: OperationsQueries
+    natural_keys: NaturalKeyStore
 
     def __init__(
         self,
@@ -167,6 +170,7 @@ class SqlAlchemyUnitOfWork:
         self.inbox = SqlAlchemyInbox(session)
         self.billing_runs = SqlAlchemyBillingRuns(session)
         self.operations = SqlAlchemyOperations(session)
+        self.natural_keys = SqlAlchemyNaturalKeys(session)
         try:
             connection.begin()
         except BaseException:

@@ -40,6 +40,7 @@ HANDLERS: dict[type, Handler] = {
     c.HoldItem: delivery.hold_item,
     c.ReleaseHeldItem: delivery.release_held_item,
     c.WriteOffItem: delivery.write_off_item,
+    c.CorrectTimeEntry: delivery.correct_time_entry,
     c.CompleteMilestone: delivery.complete_milestone,
     c.AcceptMilestone: delivery.accept_milestone,
     c.RejectMilestone: delivery.reject_milestone,

@@ -1,7 +1,9 @@
 """Financial closure: payments, disputes, credit memos, revenue recognition, period close.
 
 Every posting asks the period lock first, so nothing dated in a closed period is posted,
-voided or credited, by any actor, background jobs and imports included.
+voided or credited, by any actor, background jobs and imports included. A payment (and a
+dispute that carries its billing-platform id) is admitted by its natural key first, so the
+same fact arriving again, by any channel, is a replay and never a second effect (ADR 0024).
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from application.context import RequestContext
 from application.errors import NotFoundError
 from application.handlers.common import audit
 from application.messagebus import Dependencies
+from application.natural_keys import DISPUTE, PAYMENT, Admission, Fact, admit
+from application.unit_of_work import UnitOfWork
 from domain.accounting_period import AccountingPeriod
 from domain.contract import Contract
 from domain.credit_memo import CreditMemo, CreditRequest
 from domain.ids import ObligationId, UserId
-from domain.invoice import Invoice
+from domain.invoice import Invoice, InvoiceState
 from domain.ledger import JournalEntry, post_credit_memo, post_payment, post_recognition
 from domain.money import Money
 from domain.obligation import RevenueContext
@@ -30,32 +34,59 @@ def _notify(deps: Dependencies, key: str, invoice: Invoice, kind: str, **data: s
     deps.projects.report(key, invoice.contract_id, kind, status)
 
 
+def _payment(cmd: c.RecordPayment) -> Fact:
+    amount = cmd.amount
+    return PAYMENT.fact(
+        cmd.payment_id,
+        invoice_id=cmd.invoice_id,
+        amount=amount,
+        currency=amount.currency.code,
+        received_on=cmd.received_on,
+    )
+
+
 def record_payment(cmd: c.RecordPayment, ctx: RequestContext, deps: Dependencies) -> None:
+    """A payment is applied once per ERP payment id; the same payment again changes nothing
+    but is told to the CRM and the project again (their calls are idempotent by key, so a
+    notification that failed the first time is made good)."""
+    deps.plausibility.refuse_future(cmd.received_on, deps.clock.now().date(), "the payment date")
     with deps.uow(ctx) as uow:
+        admission = admit(uow, _payment(cmd), ctx, deps.clock.now())
         invoice = uow.invoices.get(cmd.invoice_id)
-        lock = period_lock(uow)
-        before = invoice.state
-        invoice.record_payment(cmd.payment_id, cmd.amount, cmd.received_on, deps.clock.now(), lock)
-        uow.journal.add(
-            post_payment(deps.ids.next_id("JE"), cmd.payment_id, cmd.received_on, cmd.amount, lock)
-        )
-        audit(
-            uow,
-            ctx,
-            deps,
-            f"invoice:{cmd.invoice_id}",
-            "record_payment",
-            before,
-            invoice.state,
-            f"{cmd.payment_id} {cmd.amount}",
-        )
-        uow.commit()
+        if admission is Admission.NEW:
+            _apply_payment(uow, cmd, ctx, deps, invoice)
+            uow.commit()
     _notify(deps, f"{cmd.payment_id}:crm", invoice, "payment_received", amount=str(cmd.amount))
 
 
+def _apply_payment(
+    uow: UnitOfWork, cmd: c.RecordPayment, ctx: RequestContext, deps: Dependencies, invoice: Invoice
+) -> None:
+    lock = period_lock(uow)
+    before = invoice.state
+    invoice.record_payment(cmd.payment_id, cmd.amount, cmd.received_on, deps.clock.now(), lock)
+    uow.journal.add(
+        post_payment(deps.ids.next_id("JE"), cmd.payment_id, cmd.received_on, cmd.amount, lock)
+    )
+    audit(
+        uow,
+        ctx,
+        deps,
+        f"invoice:{cmd.invoice_id}",
+        "record_payment",
+        before,
+        invoice.state,
+        f"{cmd.payment_id} {cmd.amount}",
+    )
+
+
 def open_dispute(cmd: c.OpenDispute, ctx: RequestContext, deps: Dependencies) -> None:
-    """The dispute is recorded on the invoice and fed back to the project and the CRM account."""
+    """The dispute is recorded on the invoice and fed back to the project and the CRM account.
+    A dispute the billing platform numbered is opened once: the same one again changes nothing
+    and tells no one (by then the dispute may have moved on)."""
     with deps.uow(ctx) as uow:
+        if _known_dispute(uow, cmd, ctx, deps):
+            return
         invoice = uow.invoices.get(cmd.invoice_id)
         before = invoice.state
         invoice.open_dispute(cmd.reason, deps.clock.now())
@@ -77,6 +108,16 @@ def open_dispute(cmd: c.OpenDispute, ctx: RequestContext, deps: Dependencies) ->
         "invoice_disputed",
         reason=cmd.reason,
     )
+
+
+def _known_dispute(
+    uow: UnitOfWork, cmd: c.OpenDispute, ctx: RequestContext, deps: Dependencies
+) -> bool:
+    """True when the billing platform's dispute was opened before (same invoice, same reason)."""
+    if cmd.dispute_id is None:
+        return False
+    fact = DISPUTE.fact(cmd.dispute_id, invoice_id=cmd.invoice_id, reason=cmd.reason)
+    return admit(uow, fact, ctx, deps.clock.now()) is Admission.REPLAY
 
 
 def resolve_dispute(cmd: c.ResolveDispute, ctx: RequestContext, deps: Dependencies) -> None:
@@ -111,7 +152,13 @@ def draft_credit_memo(cmd: c.DraftCreditMemo, ctx: RequestContext, deps: Depende
         invoice = uow.invoices.get(cmd.invoice_id)
         requests = [CreditRequest(r.line_no, r.source, r.quantity) for r in cmd.requests]
         memo = CreditMemo.against(
-            cmd.credit_memo_id, invoice, requests, cmd.reason, ctx.actor, cmd.write_off
+            cmd.credit_memo_id,
+            invoice,
+            requests,
+            cmd.reason,
+            ctx.actor,
+            cmd.write_off,
+            cmd.resolves_dispute,
         )
         uow.credit_memos.add(memo)
         audit(
@@ -138,14 +185,21 @@ def approve_credit_memo(cmd: c.ApproveCreditMemo, ctx: RequestContext, deps: Dep
 
 def issue_credit_memo(cmd: c.IssueCreditMemo, ctx: RequestContext, deps: Dependencies) -> str:
     """Issue: the invoice owes less, the credited quantities return to unbilled (or are written
-    off), and the reverse of what it credits is posted."""
+    off), and the reverse of what it credits is posted. A credit that ends the invoice's
+    dispute is audited on the invoice and told to the CRM account and the project."""
     with deps.uow(ctx) as uow:
         memo = uow.credit_memos.get(cmd.credit_memo_id)
         invoice = uow.invoices.get(memo.invoice_id)
         lock = period_lock(uow)
         number = uow.sequences.next_number("credit_memo", cmd.issue_date)
-        before = memo.state
+        before, invoice_before = memo.state, invoice.state
         memo.issue(invoice, number, cmd.issue_date, deps.clock.now(), lock)
+        resolution = _dispute_ended_by_credit(invoice, invoice_before)
+        if invoice.state is not invoice_before:
+            action = "credit_in_full" if resolution is None else "resolve_dispute"
+            subject = f"invoice:{invoice.invoice_id}"
+            reason = f"credit memo {number}" + (f": {resolution}" if resolution else "")
+            audit(uow, ctx, deps, subject, action, invoice_before, invoice.state, reason)
         uow.ledger.add(invoice.contract_id, memo.ledger_entries())
         nets = memo.totals.net_by_obligation(memo.lines)
         balances = balances_from_journal(uow.journal.all(), nets, invoice.currency)
@@ -172,7 +226,23 @@ def issue_credit_memo(cmd: c.IssueCreditMemo, ctx: RequestContext, deps: Depende
         credit_memo=number,
         gross=str(memo.totals.gross),
     )
+    if resolution is not None:
+        _notify(
+            deps,
+            f"{cmd.credit_memo_id}:resolved",
+            invoice,
+            "dispute_resolved",
+            resolution=resolution,
+            credit_memo=number,
+        )
     return number
+
+
+def _dispute_ended_by_credit(invoice: Invoice, before: InvoiceState) -> str | None:
+    """The resolution recorded when issuing a credit ended the invoice's open dispute."""
+    if before is not InvoiceState.DISPUTED or invoice.current_dispute is not None:
+        return None
+    return invoice.disputes[-1].resolution
 
 
 def recognise_revenue(

@@ -149,6 +149,9 @@ ALL_PERMISSIONS: frozenset[str] = frozenset().union(*ROLE_PERMISSIONS.values()) 
 #: Keys that only principals with `rates:read_cost` ever see.
 COST_KEYS = frozenset({"cost_rate", "cost", "margin", "margin_percent"})
 
+#: Keys naming the firm's people (who made or approved what): never shown to a client viewer.
+STAFF_KEYS = frozenset({"created_by", "approved_by", "proposed_by", "closed_by", "resolved_by"})
+
 
 class AuthenticationError(Exception):
     """No credential, or one that does not verify."""

@@ -7,6 +7,11 @@ a refused call changes nothing; what is owed is always gross − paid − credit
 negative; an invoice is paid exactly when payments settled it; no credit ever takes back more
 of an allocation than the line billed; and the credits of an invoice never add up to more than
 its gross, and add up to exactly its gross once everything it billed has been credited.
+
+Disputes end only explicitly: a credit drafted to resolve the dispute (only a disputed invoice
+takes one) ends it when issued, any other credit leaves it open unless nothing is left to
+collect; and after any sequence the state and the dispute fields agree (a current reason
+exactly while disputed, every ended dispute with its resolution and one event each way).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from domain.ids import (
     ObligationId,
     PaymentId,
 )
-from domain.invoice import Invoice, InvoiceState
+from domain.invoice import DisputeResolved, Invoice, InvoiceDisputed, InvoiceState
 from domain.money import Currency, Money, money_sum
 from domain.period import Period
 
@@ -125,6 +130,7 @@ class InvoiceMachine(RuleBasedStateMachine):
         self.issued_memos: list[CreditMemo] = []
         self.pending: list[CreditMemo] = []
         self.memo_count = 0
+        self.disputes_opened = 0
 
     def tick(self) -> datetime:
         self.now += timedelta(minutes=1)
@@ -142,6 +148,7 @@ class InvoiceMachine(RuleBasedStateMachine):
             i.number,
             i.approved_by,
             i.dispute_reason,
+            i.disputes,
             dict(i.credit_reservations),
             len(i.events),
             [(m.state, m.revision, m.approved_by) for m in self.pending],
@@ -264,7 +271,10 @@ class InvoiceMachine(RuleBasedStateMachine):
     def open_dispute(self, reason: str) -> None:
         legal = self.expected_state in (S.ISSUED, S.PARTIALLY_PAID) and reason
         at = self.tick()
-        self.attempt(lambda: self.invoice.open_dispute(reason, at), S.DISPUTED if legal else None)
+        call = lambda: self.invoice.open_dispute(reason, at)  # noqa: E731
+        if self.attempt(call, S.DISPUTED if legal else None):
+            self.disputes_opened += 1
+            assert self.invoice.dispute_reason == reason
 
     @rule()
     def resolve_dispute(self) -> None:
@@ -304,17 +314,23 @@ class InvoiceMachine(RuleBasedStateMachine):
 
     def draft_memo(self, data: st.DataObject, kind: str) -> CreditMemo | None:
         requests = self.requests(data, kind)
+        resolves = data.draw(st.booleans(), label="resolves_dispute")
         self.memo_count += 1
         memo_id = CreditMemoId(f"CM-{self.memo_count}")
         state = self.invoice.state
         memo: list[CreditMemo] = []
 
         def call() -> None:
-            memo.append(CreditMemo.against(memo_id, self.invoice, requests, "settlement", MAKER))
+            memo.append(
+                CreditMemo.against(
+                    memo_id, self.invoice, requests, "settlement", MAKER, resolves_dispute=resolves
+                )
+            )
 
         if self.try_credit(call):
             assert state in OPEN_FOR_CREDIT, f"a {state.value} invoice was credited"
             assert self.invoice.state is state, "drafting a credit changes no invoice state"
+            assert state is S.DISPUTED or not resolves, "a credit resolves a dispute it lacks"
             self.pending.append(memo[0])
             return memo[0]
         return None
@@ -326,12 +342,19 @@ class InvoiceMachine(RuleBasedStateMachine):
             return
         if memo.state is CreditMemoState.DRAFT:
             memo.approve(approver, at)
+        before = self.invoice.state
         if self.try_credit(
             lambda: memo.issue(self.invoice, f"CN-{memo.credit_memo_id}", IN_OPEN_APRIL, at, LOCK)
         ):
             assert memo.state is CreditMemoState.ISSUED
             self.pending.remove(memo)
             self.issued_memos.append(memo)
+            after = self.invoice.state
+            if memo.resolves_dispute:
+                assert before is S.DISPUTED, "a credit resolved a dispute that was not open"
+                assert after is not S.DISPUTED, "a resolving credit left the dispute open"
+            elif before is S.DISPUTED and after is not S.CREDITED:
+                assert after is S.DISPUTED, "a credit ended a dispute without saying so"
         else:
             assert memo.state is CreditMemoState.APPROVED, "a refused issue left the memo issued"
 
@@ -469,6 +492,24 @@ class InvoiceMachine(RuleBasedStateMachine):
             if not self.paid.is_positive():
                 assert self.invoice.state is S.CREDITED
                 assert self.invoice.outstanding == ZERO
+
+    @invariant()
+    def the_state_and_the_dispute_fields_agree(self) -> None:
+        i = self.invoice
+        still_open = [d for d in i.disputes if d.is_open]
+        if i.state is S.DISPUTED:
+            assert still_open == [i.disputes[-1]]
+            assert i.dispute_reason == i.disputes[-1].reason
+        else:
+            assert still_open == [], f"a {i.state.value} invoice has an open dispute"
+            assert i.dispute_reason is None, f"a {i.state.value} invoice has a dispute reason"
+        assert len(i.disputes) == self.disputes_opened
+        ended = [d for d in i.disputes if not d.is_open]
+        assert all(d.resolution and d.resolved_at is not None for d in ended)
+        issued = {m.credit_memo_id for m in self.issued_memos}
+        assert {d.credit_memo_id for d in ended if d.credit_memo_id} <= issued
+        assert sum(isinstance(e, InvoiceDisputed) for e in i.events) == len(i.disputes)
+        assert sum(isinstance(e, DisputeResolved) for e in i.events) == len(ended)
 
     @invariant()
     def a_discarded_invoice_holds_no_allocations(self) -> None:

@@ -552,17 +552,22 @@ def test_a_disputed_invoice_takes_no_payment_until_resolved() -> None:
 
 def test_a_dispute_resolved_by_a_partial_credit_memo_reduces_what_is_owed() -> None:
     invoice = _disputed()
-    memo = credit(invoice, [CreditRequest(1, TE_2)])
+    memo = CreditMemo.against(
+        CreditMemoId("CM-R"), invoice, [CreditRequest(1, TE_2)], "4 h credited", MAKER,
+        resolves_dispute=True,
+    )  # fmt: skip
+    memo.approve(CHECKER, AT)
+    memo.issue(invoice, "CN-R", ISSUE_DATE, AT, OPEN)
     # 4 h x 150.00 = 600.00 net, 120.00 VAT.
     assert memo.totals.net == eur("600.00")
     assert memo.totals.gross == eur("720.00")
     assert invoice.state is S.ISSUED
     assert invoice.outstanding == eur("1368.00")
     assert invoice.amount_credited == eur("720.00")
-    assert any(isinstance(e, DisputeResolved) for e in invoice.events)
-    assert invoice.events[-1] == InvoiceCredited(
-        InvoiceId("INV-D1"), AT, memo.credit_memo_id, eur("720.00")
-    )
+    assert invoice.events[-2:] == [
+        InvoiceCredited(InvoiceId("INV-D1"), AT, memo.credit_memo_id, eur("720.00")),
+        DisputeResolved(InvoiceId("INV-D1"), AT, "4 h credited", memo.credit_memo_id),
+    ]
 
 
 def test_a_partial_credit_takes_back_only_the_credited_hours() -> None:

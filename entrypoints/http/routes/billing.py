@@ -32,6 +32,7 @@ from entrypoints.http.routes.common import (
     Month,
     PeriodOut,
     documented,
+    exact_out,
     money_out,
     period_out,
     permission,
@@ -181,7 +182,7 @@ class BillingRunOut(msgspec.Struct):
 
 
 def allocation_out(a: Allocation) -> AllocationOut:
-    return AllocationOut(str(a.source), decimal_text(a.quantity), money_out(a.amount), a.terms)
+    return AllocationOut(str(a.source), decimal_text(a.quantity), exact_out(a.amount), a.terms)
 
 
 def line_out(line: DocumentLine) -> DocumentLineOut:
@@ -191,7 +192,7 @@ def line_out(line: DocumentLine) -> DocumentLineOut:
         kind=line.kind.value,
         description=line.description,
         quantity=decimal_text(line.quantity),
-        unit_price=money_out(line.unit_price),
+        unit_price=exact_out(line.unit_price),
         amount=money_out(line.amount),
         tax_code=line.tax_code,
         allocations=[allocation_out(a) for a in line.allocations],
@@ -288,9 +289,10 @@ _PREVIEW_EXAMPLE = {"period": "2026-03", "contract_ids": ["C1"], "invoice_date":
     summary="Preview a period's billing run: the proposal, its diff and its fingerprint",
     description=(
         "A dry run: nothing is stored, so no Idempotency-Key is needed. The answer is exactly "
-        "what a commit of the same inputs would store."
+        "what a commit of the same inputs would store. A period that has not begun is refused "
+        "(422, like its commit)."
     ),
-    responses=documented("not-found"),
+    responses=documented("not-found", "business-rule"),
     status_code=200,
     sync_to_thread=True,
 )

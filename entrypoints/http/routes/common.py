@@ -19,9 +19,16 @@ from litestar.openapi.spec import Example
 from litestar.params import HeaderParameter, QueryParameter
 
 from domain.errors import DomainError
-from domain.money import Money
+from domain.money import EXACT, Currency, Money
 from domain.period import Period
-from entrypoints.http.problems import PROBLEM_MEDIA_TYPE, REGISTRY, Problem, ProblemBody
+from entrypoints.http.problems import (
+    PROBLEM_MEDIA_TYPE,
+    REGISTRY,
+    FieldError,
+    Problem,
+    ProblemBody,
+)
+from entrypoints.http.security import Principal
 
 PUBLIC = "public"
 
@@ -172,10 +179,25 @@ def to_decimal(value: str, pointer: str) -> Decimal:
 
 
 def to_money(amount: str, currency: str, pointer: str = "") -> Money:
+    """An amount as the body sends it: no more decimals than its currency has (EUR 2, JPY 0,
+    BHD 3), else 400 at `pointer`; kept with exactly those digits (`"500"` EUR is 500.00)."""
     try:
-        return Money.of(amount, currency)
+        money = Money.of(amount, currency)
     except DomainError as error:
         raise Problem("business-rule", str(error)) from None
+    check_minor_digits(money.amount, money.currency, pointer)
+    return money.quantized()  # exact: it has no more digits than the quantum
+
+
+def check_minor_digits(amount: Decimal, currency: Currency, pointer: str) -> None:
+    """Refuse (400 at `pointer`) an amount written with more decimals than `currency` has."""
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > currency.minor_units:
+        detail = (
+            f"{amount} has more decimals than {currency.code} has "
+            f"({currency.minor_units}): an amount is whole {currency.code} minor units"
+        )
+        raise Problem("validation-error", detail, errors=[FieldError(pointer, detail)])
 
 
 def to_period(month: str) -> Period:
@@ -193,9 +215,29 @@ class MoneyOut(msgspec.Struct):
 
 
 def money_out(value: Money) -> MoneyOut:
-    """Exact amounts as they are; a zero (which carries no precision) in minor units."""
-    amount = value.quantized().amount if value.amount.is_zero() else value.amount
-    return MoneyOut(str(amount), value.currency.code)
+    """An amount with exactly its currency's minor digits: `135.00` EUR, `1500` JPY, `0.000`
+    BHD, never `135` or `-0.00` (document amounts are whole minor units already; anything
+    else is rounded half-up, the document rounding)."""
+    amount = value.quantized().amount
+    return MoneyOut(str(amount.copy_abs() if amount.is_zero() else amount), value.currency.code)
+
+
+def exact_out(value: Money) -> MoneyOut:
+    """A rate or an exact (unrounded) value: at least the currency's minor digits, and more
+    only where the value has them (`135.00`, `150.125`), never with trailing zeros beyond."""
+    exact = value.amount.normalize(EXACT)
+    exponent = exact.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent < value.currency.minor_units:
+        exact = exact.quantize(value.currency.exponent, context=EXACT)
+    return MoneyOut(
+        format(exact.copy_abs() if exact.is_zero() else exact, "f"), value.currency.code
+    )
+
+
+def staff(principal: Principal, name: str | None) -> str | msgspec.UnsetType | None:
+    """Who on the firm's side made or approved something: left out (the key absent, not
+    null) for a client viewer, who sees documents but not the people behind them."""
+    return msgspec.UNSET if principal.scoped else name
 
 
 class PeriodOut(msgspec.Struct):

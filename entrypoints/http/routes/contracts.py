@@ -82,15 +82,16 @@ class ObligationSummary(msgspec.Struct):
     name: str
 
 
-class VersionOut(msgspec.Struct):
+class VersionOut(msgspec.Struct, omit_defaults=True):
     version: int
     label: str
     effective_from: date
     state: str
-    approved_by: str | None
     approved_at: datetime | None
     terminated_on: date | None
     obligations: list[ObligationSummary]
+    #: Absent for a client viewer, who never sees the firm's people.
+    approved_by: str | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class EngagementRef(msgspec.Struct):
@@ -162,9 +163,14 @@ def _visible(request: Request[Any, Any, Any], contract_id: str) -> ContractOut:
     with services.reader(context_of(request)) as uow:
         contract = uow.contracts.find(contract_id)
         engagement = uow.engagements.find_by_contract(ContractId(contract_id))
-    if contract is None or not principal_of(request).sees(contract.customer_id):
+    principal = principal_of(request)
+    if contract is None or not principal.sees(contract.customer_id):
         raise Problem("not-found", f"there is no contract {contract_id}")
-    return _contract_out(contract, engagement)
+    out = _contract_out(contract, engagement)
+    if principal.scoped:  # a client viewer never sees the firm's people
+        for version in out.versions:
+            version.approved_by = msgspec.UNSET
+    return out
 
 
 def _contract(request: Request[Any, Any, Any], contract_id: str) -> Contract:

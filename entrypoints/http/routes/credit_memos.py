@@ -2,7 +2,12 @@
 sources a line billed), list and read them, approve (maker-checker) and issue.
 
 A credit memo belongs to its invoice's customer: a client viewer of another customer gets 404
-for it and never sees it in the list. Its id is assigned by the server.
+for it and never sees it in the list. A client viewer sees issued credit memos only (a draft,
+approved or discarded one is 404 and absent from lists), without `created_by` or `approved_by`.
+Its id is assigned by the server.
+
+A credit on a disputed invoice leaves the dispute open unless it says `resolves_dispute`:
+issuing such a credit resolves the dispute, its reason recorded as the resolution.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from application import commands as c
 from application.context import RequestContext
 from application.unit_of_work import UnitOfWork
 from domain.billing import SourceKind, SourceRef
-from domain.credit_memo import CreditMemo
+from domain.credit_memo import CreditMemo, CreditMemoState
 from domain.ids import CreditMemoId, InvoiceId
 from domain.invoice import Invoice
 from entrypoints.http.problems import Problem
@@ -35,8 +40,10 @@ from entrypoints.http.routes.common import (
     documented,
     money_out,
     permission,
+    staff,
     to_decimal,
 )
+from entrypoints.http.routes.invoices import shown_to
 from entrypoints.http.runtime import (
     Page,
     context_of,
@@ -92,13 +99,16 @@ class DraftCreditMemoBody(msgspec.Struct, forbid_unknown_fields=True):
     reason: Text
     #: Settle the credited quantities for good instead of releasing them to be billed again.
     write_off: bool = False
+    #: Issuing this credit resolves the invoice's open dispute, with `reason` as the
+    #: resolution (only a disputed invoice takes it). Without it the dispute stays open.
+    resolves_dispute: bool = False
 
 
 class IssueBody(msgspec.Struct, forbid_unknown_fields=True):
     issue_date: date
 
 
-class CreditMemoOut(msgspec.Struct):
+class CreditMemoOut(msgspec.Struct, omit_defaults=True):
     credit_memo_id: str
     invoice_id: str
     invoice_number: str | None
@@ -106,8 +116,7 @@ class CreditMemoOut(msgspec.Struct):
     state: str
     reason: str
     write_off: bool
-    created_by: str
-    approved_by: str | None
+    resolves_dispute: bool
     number: str | None
     issue_date: date | None
     currency: str
@@ -116,6 +125,9 @@ class CreditMemoOut(msgspec.Struct):
     tax: MoneyOut
     gross: MoneyOut
     lines: list[DocumentLineOut]
+    #: Absent for a client viewer.
+    created_by: str | msgspec.UnsetType = msgspec.UNSET
+    approved_by: str | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class CreditMemoSummary(msgspec.Struct):
@@ -128,7 +140,8 @@ class CreditMemoSummary(msgspec.Struct):
     gross: MoneyOut
 
 
-def credit_memo_out(memo: CreditMemo, invoice: Invoice) -> CreditMemoOut:
+def credit_memo_out(memo: CreditMemo, invoice: Invoice, principal: Principal) -> CreditMemoOut:
+    """The credit memo as `principal` may see it (no staff identities for a client viewer)."""
     totals = memo.totals
     return CreditMemoOut(
         credit_memo_id=memo.credit_memo_id,
@@ -138,8 +151,9 @@ def credit_memo_out(memo: CreditMemo, invoice: Invoice) -> CreditMemoOut:
         state=memo.state.value,
         reason=memo.reason,
         write_off=memo.write_off,
-        created_by=memo.created_by,
-        approved_by=memo.approved_by,
+        resolves_dispute=memo.resolves_dispute,
+        created_by=staff(principal, memo.created_by),
+        approved_by=staff(principal, memo.approved_by),
         number=memo.number,
         issue_date=memo.issue_date,
         currency=invoice.currency.code,
@@ -158,13 +172,21 @@ def _visible_invoice(uow: UnitOfWork, principal: Principal, invoice_id: str) -> 
     return invoice
 
 
+def memo_shown_to(principal: Principal, memo: CreditMemo, invoice: Invoice) -> bool:
+    """A client viewer sees the issued credit memos on its customer's issued invoices."""
+    if not shown_to(principal, invoice):
+        return False
+    return not principal.scoped or memo.state is CreditMemoState.ISSUED
+
+
 def _visible(uow: UnitOfWork, principal: Principal, credit_memo_id: str) -> CreditMemoOut:
-    """The credit memo, or 404 when it does not exist or its invoice is another client's."""
+    """The credit memo, or 404 when it does not exist or is not shown to the caller (its
+    invoice is another client's, or it is not issued yet for a client viewer)."""
     memo = uow.credit_memos.find(credit_memo_id)
     invoice = uow.invoices.find(memo.invoice_id) if memo is not None else None
-    if memo is None or invoice is None or not principal.sees(invoice.customer_id):
+    if memo is None or invoice is None or not memo_shown_to(principal, memo, invoice):
         raise Problem("not-found", f"there is no credit memo {credit_memo_id}")
-    return credit_memo_out(memo, invoice)
+    return credit_memo_out(memo, invoice, principal)
 
 
 def _source(text: str | None) -> SourceRef | None:
@@ -178,6 +200,11 @@ _DRAFT_EXAMPLE = {
     "lines": [{"line_no": 1, "source": "time_entry:PSA-88231", "quantity": "2"}],
     "reason": "2 h booked twice",
 }
+_RESOLVING_EXAMPLE = {
+    "lines": [{"line_no": 1, "source": "time_entry:PSA-88231"}],
+    "reason": "hours disputed by the client credited in full",
+    "resolves_dispute": True,
+}
 
 
 @post(
@@ -187,7 +214,10 @@ _DRAFT_EXAMPLE = {
     summary="Draft a credit memo against an issued invoice",
     description=(
         "A credit never exceeds what its invoice line billed less earlier credits. Issued, it "
-        "releases the credited quantities to be billed again, unless `write_off` settles them."
+        "releases the credited quantities to be billed again, unless `write_off` settles them. "
+        "On a disputed invoice, `resolves_dispute: true` makes its issue resolve the dispute "
+        "(the reason becomes the resolution); without it the dispute stays open and is "
+        "resolved separately (a credit that leaves nothing to collect ends it either way)."
     ),
     responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
     status_code=201,
@@ -197,7 +227,15 @@ def draft_credit_memo(
     request: Request[Any, Any, Any],
     invoice_id: InvoicePath,
     idempotency_key: IdempotencyKey,
-    data: Annotated[DraftCreditMemoBody, _example("part of a line", _DRAFT_EXAMPLE)],
+    data: Annotated[
+        DraftCreditMemoBody,
+        Body(
+            examples=[
+                Example(summary="part of a line", value=_DRAFT_EXAMPLE),
+                Example(summary="a credit that resolves the dispute", value=_RESOLVING_EXAMPLE),
+            ]
+        ),
+    ],
 ) -> Response[CreditMemoOut]:
     services = services_of(request)
     principal = principal_of(request)
@@ -215,7 +253,12 @@ def draft_credit_memo(
     def run(ctx: RequestContext) -> tuple[int, object]:
         memo_id = CreditMemoId(services.bus.deps.ids.next_id("CM"))
         command = c.DraftCreditMemo(
-            memo_id, InvoiceId(invoice_id), requests, data.reason, data.write_off
+            memo_id,
+            InvoiceId(invoice_id),
+            requests,
+            data.reason,
+            data.write_off,
+            data.resolves_dispute,
         )
         services.bus.handle(command, ctx)
         with services.reader(ctx) as uow:
@@ -228,7 +271,7 @@ def draft_credit_memo(
     "/credit-memos",
     opt=permission("invoices:read"),
     tags=["credit memos"],
-    summary="List credit memos (a client viewer sees its customer's only)",
+    summary="List credit memos (a client viewer sees its customer's issued ones only)",
     responses=documented(),
     sync_to_thread=True,
 )
@@ -265,7 +308,7 @@ def list_credit_memos(
             (m, invoices[m.invoice_id])
             for m in memos
             if m.invoice_id in invoices
-            and principal.sees(invoices[m.invoice_id].customer_id)
+            and memo_shown_to(principal, m, invoices[m.invoice_id])
             and (invoice_id is None or m.invoice_id == invoice_id)
             and (state_filter is None or m.state.value == state_filter)
         ),

@@ -155,7 +155,7 @@ class BalancesOut(msgspec.Struct, omit_defaults=True):
 
 def _amount(value: Money) -> MoneyOut:
     """Balances are in whole minor units: written with all of them (`0.00`, not `0`)."""
-    return money_out(value.quantized())
+    return money_out(value)
 
 
 def _maybe(value: Money | None) -> MoneyOut | None:

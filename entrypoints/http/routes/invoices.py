@@ -1,9 +1,16 @@
-"""Invoices: list, read, approve (maker-checker), issue, discard, payments and disputes."""
+"""Invoices: list, read, approve (maker-checker), issue, discard, payments and disputes.
+
+A client viewer sees its customer's issued documents only (issued and every state after it),
+in lists and by id (a draft, approved or discarded invoice is 404, like another customer's),
+and never the firm's people behind them: `created_by` and `approved_by` are absent from what it
+gets. A dispute's reason is current only while the invoice is disputed; every dispute, with how
+it ended, is in `disputes`.
+"""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -12,8 +19,9 @@ from litestar.params import Body, Parameter, QueryParameter
 
 from application import commands as c
 from application.context import RequestContext
-from domain.ids import InvoiceId, PaymentId
-from domain.invoice import Invoice
+from domain.dispute import Dispute
+from domain.ids import DisputeId, InvoiceId, PaymentId
+from domain.invoice import Invoice, InvoiceState
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
@@ -27,11 +35,14 @@ from entrypoints.http.routes.common import (
     PeriodOut,
     Text,
     documented,
+    exact_out,
     money_out,
     period_out,
     permission,
+    staff,
     to_money,
 )
+from entrypoints.http.routes.delivery import decimal_text
 from entrypoints.http.runtime import (
     Page,
     context_of,
@@ -39,6 +50,18 @@ from entrypoints.http.runtime import (
     paginate,
     principal_of,
     services_of,
+)
+from entrypoints.http.security import Principal
+
+#: What a client viewer sees of its customer's invoices: issued documents, whatever came after.
+ISSUED_STATES = frozenset(
+    {
+        InvoiceState.ISSUED,
+        InvoiceState.PARTIALLY_PAID,
+        InvoiceState.PAID,
+        InvoiceState.DISPUTED,
+        InvoiceState.CREDITED,
+    }
 )
 
 InvoicePath = Annotated[
@@ -71,7 +94,29 @@ class TaxLineOut(msgspec.Struct):
     note: str
 
 
-class InvoiceOut(msgspec.Struct):
+class DisputeOut(msgspec.Struct):
+    """One dispute of the invoice and, once it ended, how (by a credit memo, or not)."""
+
+    reason: str
+    opened_at: datetime | None
+    state: Literal["open", "resolved"]
+    resolution: str | None
+    resolved_at: datetime | None
+    credit_memo_id: str | None
+
+
+def dispute_out(dispute: Dispute) -> DisputeOut:
+    return DisputeOut(
+        reason=dispute.reason,
+        opened_at=dispute.opened_at,
+        state="open" if dispute.is_open else "resolved",
+        resolution=dispute.resolution,
+        resolved_at=dispute.resolved_at,
+        credit_memo_id=dispute.credit_memo_id,
+    )
+
+
+class InvoiceOut(msgspec.Struct, omit_defaults=True):
     invoice_id: str
     kind: str
     state: str
@@ -88,13 +133,17 @@ class InvoiceOut(msgspec.Struct):
     paid: MoneyOut
     credited: MoneyOut
     refund_due: MoneyOut
-    created_by: str
-    approved_by: str | None
     number: str | None
     issue_date: date | None
     references: str | None
+    #: Why the invoice is disputed; null unless it is `disputed` now.
     dispute_reason: str | None
+    #: Every dispute, oldest first, with its resolution once it ended.
+    disputes: list[DisputeOut]
     lines: list[InvoiceLineOut]
+    #: Absent for a client viewer (as are the cost keys for roles without `rates:read_cost`).
+    created_by: str | msgspec.UnsetType = msgspec.UNSET
+    approved_by: str | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class InvoiceSummary(msgspec.Struct):
@@ -109,7 +158,8 @@ class InvoiceSummary(msgspec.Struct):
     outstanding: MoneyOut
 
 
-def invoice_out(invoice: Invoice) -> InvoiceOut:
+def invoice_out(invoice: Invoice, principal: Principal) -> InvoiceOut:
+    """The invoice as `principal` may see it (no staff identities for a client viewer)."""
     totals = invoice.totals
     return InvoiceOut(
         invoice_id=invoice.invoice_id,
@@ -131,20 +181,21 @@ def invoice_out(invoice: Invoice) -> InvoiceOut:
         paid=money_out(invoice.amount_paid),
         credited=money_out(invoice.amount_credited),
         refund_due=money_out(invoice.refund_due),
-        created_by=invoice.created_by,
-        approved_by=invoice.approved_by,
+        created_by=staff(principal, invoice.created_by),
+        approved_by=staff(principal, invoice.approved_by),
         number=invoice.number,
         issue_date=invoice.issue_date,
         references=invoice.references,
         dispute_reason=invoice.dispute_reason,
+        disputes=[dispute_out(d) for d in invoice.disputes],
         lines=[
             InvoiceLineOut(
                 line_no=line.line_no,
                 obligation_id=line.obligation_id,
                 kind=line.kind.value,
                 description=line.description,
-                quantity=str(line.quantity),
-                unit_price=money_out(line.unit_price),
+                quantity=decimal_text(line.quantity),
+                unit_price=exact_out(line.unit_price),
                 amount=money_out(line.amount),
                 tax_code=line.tax_code,
                 sources=[str(a.source) for a in line.allocations],
@@ -169,12 +220,20 @@ def invoice_summary(invoice: Invoice) -> InvoiceSummary:
     )
 
 
+def shown_to(principal: Principal, invoice: Invoice) -> bool:
+    """A client viewer sees its own customer's issued documents; everyone else, everything."""
+    if not principal.sees(invoice.customer_id):
+        return False
+    return not principal.scoped or invoice.state in ISSUED_STATES
+
+
 def _visible(request: Request[Any, Any, Any], invoice_id: str) -> Invoice:
-    """The invoice, or 404 when it does not exist or belongs to another client's customer."""
+    """The invoice, or 404 when it does not exist or is not shown to the caller (another
+    client's, or not yet issued for a client viewer)."""
     services = services_of(request)
     with services.reader(context_of(request)) as uow:
         invoice = uow.invoices.find(invoice_id)
-    if invoice is None or not principal_of(request).sees(invoice.customer_id):
+    if invoice is None or not shown_to(principal_of(request), invoice):
         raise Problem("not-found", f"there is no invoice {invoice_id}")
     return invoice
 
@@ -183,7 +242,7 @@ def _visible(request: Request[Any, Any, Any], invoice_id: str) -> Invoice:
     "/invoices",
     opt=permission("invoices:read"),
     tags=["invoices"],
-    summary="List invoices (a client viewer sees its customer's only)",
+    summary="List invoices (a client viewer sees its customer's issued ones only)",
     responses=documented(),
     sync_to_thread=True,
 )
@@ -210,7 +269,7 @@ def list_invoices(
         (
             i
             for i in invoices
-            if principal.sees(i.customer_id)
+            if shown_to(principal, i)
             and (state_filter is None or i.state.value == state_filter)
             and (customer_id is None or i.customer_id == customer_id)
         ),
@@ -229,7 +288,7 @@ def list_invoices(
     sync_to_thread=True,
 )
 def get_invoice(request: Request[Any, Any, Any], invoice_id: InvoicePath) -> InvoiceOut:
-    return invoice_out(_visible(request, invoice_id))
+    return invoice_out(_visible(request, invoice_id), principal_of(request))
 
 
 def _act(
@@ -242,7 +301,7 @@ def _act(
     def run(ctx: RequestContext) -> tuple[int, object]:
         services.bus.handle(command, ctx)
         with services.reader(ctx) as uow:
-            return 200, invoice_out(uow.invoices.get(invoice_id))
+            return 200, invoice_out(uow.invoices.get(invoice_id), principal_of(request))
 
     return execute(request, body, run)
 
@@ -260,6 +319,13 @@ class PaymentBody(msgspec.Struct, forbid_unknown_fields=True):
     amount: DecimalString
     currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
     received_on: date
+
+
+class DisputeBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    reason: Text
+    #: The billing platform's id of the dispute, if any: the same id again is a replay (a
+    #: body without it fingerprints as it did before the field existed).
+    dispute_id: Id | None = None
 
 
 class ResolutionBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -347,7 +413,7 @@ def record_payment(
         ),
     ],
 ) -> Response[InvoiceOut]:
-    amount = to_money(data.amount, data.currency)
+    amount = to_money(data.amount, data.currency, "/amount")
     command = c.RecordPayment(
         InvoiceId(invoice_id), PaymentId(data.payment_id), amount, data.received_on
     )
@@ -367,16 +433,24 @@ def open_dispute(
     request: Request[Any, Any, Any],
     invoice_id: InvoicePath,
     idempotency_key: IdempotencyKey,
-    data: Annotated[Reason, _example("hours disputed", {"reason": "March hours disputed"})],
+    data: Annotated[DisputeBody, _example("hours disputed", {"reason": "March hours disputed"})],
 ) -> Response[InvoiceOut]:
-    return _act(request, invoice_id, data, c.OpenDispute(InvoiceId(invoice_id), data.reason))
+    dispute_id = DisputeId(data.dispute_id) if data.dispute_id is not None else None
+    command = c.OpenDispute(InvoiceId(invoice_id), data.reason, dispute_id)
+    return _act(request, invoice_id, data, command)
 
 
 @post(
     "/invoices/{invoice_id:str}/resolve",
     opt=permission("disputes:write"),
     tags=["invoices"],
-    summary="Resolve a dispute (a credit memo, if any, is drafted separately)",
+    summary="Resolve a dispute with a stated resolution; the invoice stands",
+    description=(
+        "The dispute's reason moves to the invoice's `disputes` with this resolution. A credit "
+        "memo drafted with `resolves_dispute: true` resolves the dispute when it is issued "
+        "instead; any other credit leaves it open for this call. 409 `invalid-state` when "
+        "the invoice has no open dispute."
+    ),
     responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
     status_code=200,
     sync_to_thread=True,

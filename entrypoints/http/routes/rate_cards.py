@@ -38,7 +38,7 @@ from entrypoints.http.routes.common import (
     MoneyOut,
     Text,
     documented,
-    money_out,
+    exact_out,
     permission,
 )
 from entrypoints.http.runtime import Page, context_of, execute, paginate, services_of
@@ -105,7 +105,7 @@ class RateCardSummary(msgspec.Struct):
 
 def _rates(version: RateCardVersion) -> tuple[dict[str, MoneyOut], dict[str, MoneyOut]]:
     def out(rates: Any) -> dict[str, MoneyOut]:
-        return {key: money_out(Money(rates[key], version.currency)) for key in sorted(rates)}
+        return {key: exact_out(Money(rates[key], version.currency)) for key in sorted(rates)}
 
     return out(version.role_rates), out(version.resource_overrides)
 

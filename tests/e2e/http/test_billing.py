@@ -22,7 +22,7 @@ def test_the_preview_proposes_to_the_cent_and_stores_nothing(api: Api) -> None:
     (line,) = invoice["lines"]
     assert (line["quantity"], line["unit_price"], line["amount"]) == (
         "12",
-        money("100"),
+        money("100.00"),  # a rate with at least the currency's minor digits
         money("1200.00"),
     )
     assert [(a["source"], a["quantity"]) for a in line["allocations"]] == [

@@ -76,8 +76,8 @@ def decimal_of(text: str) -> Decimal:
 
 
 def amounts(*values: dict[str, str]) -> tuple[tuple[Decimal, str], ...]:
-    """Money values as (amount, currency) for comparison by value: an invoice writes a
-    settled balance as `0` where other documents write `0.00` (see the report)."""
+    """Money values as (amount, currency) for comparison by value (how each is written is
+    checked by tests/e2e/http/test_amount_formatting.py)."""
     return tuple((Decimal(v["amount"]), v["currency"]) for v in values)
 
 
@@ -496,6 +496,7 @@ def test_scenario_1_global_transformation_program(api: Api) -> None:
         ],
         "reason": "M2 rework billed as change-request time: 12 h credited and written off",
         "write_off": True,
+        "resolves_dispute": True,  # the credit settles the dispute, and says so
     }
     memo = ok(api.post(f"/invoices/{second.id}/credit-memos", credit, who="finance"), 201)
     # 12 h x 180 = 2,160.00; VAT 432.00
@@ -516,8 +517,15 @@ def test_scenario_1_global_transformation_program(api: Api) -> None:
     assert (issued["state"], issued["invoice_number"]) == ("issued", second.number)
     assert issued["number"] == "CN-2026-000001"
     after_credit = firm.invoice(second)
-    # the credit closes the dispute; 116,355.00 - 2,592.00 is still owed
-    assert after_credit["state"] == "issued"
+    # the credit closes the dispute, its reason the resolution; 116,355.00 - 2,592.00 is owed
+    assert (after_credit["state"], after_credit["dispute_reason"]) == ("issued", None)
+    (dispute,) = after_credit["disputes"]
+    assert (dispute["reason"], dispute["state"], dispute["resolution"]) == (
+        reason,
+        "resolved",
+        credit["reason"],
+    )
+    assert dispute["credit_memo_id"] == memo_id
     assert amounts(after_credit["credited"], after_credit["outstanding"]) == amounts(
         money("2592.00"), money("113763.00")
     )

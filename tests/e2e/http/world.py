@@ -3,13 +3,14 @@ world the cross-cutting HTTP suites (authorization, scoping, schemathesis) read 
 
 acme and globex each get a contract with a time-and-materials and a milestone obligation, an
 active engagement, two time entries with a cost rate and an expense, an issued invoice with a
-payment, a draft credit memo on it, and a second invoice still in draft. No id is shared
-between the two, so a response can be searched for the other customer's ids.
+payment, an issued credit memo on it (a client viewer sees issued documents only), and a second
+invoice still in draft. No id is shared between the two, so a response can be searched for the
+other customer's ids.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import attrs
@@ -276,9 +277,13 @@ def _billed(app: App, names: dict[str, str]) -> Tenant:
         ),
         actor="clerk",
     )
+    app.do(c.ApproveCreditMemo(CreditMemoId(memo)), actor="controller")
+    app.do(c.IssueCreditMemo(CreditMemoId(memo), MARCH.end), actor="clerk")
     # a second month of work, left as a draft invoice
     later = time_entry(entries[2], date(2026, 4, 6), "2", cost_rate=COST_RATE)
     app.do(c.RecordTimeEntries((attrs.evolve(later, engagement_id=engagement, obligation_id=tm),)))
+    # a run bills only a period that has begun (ADR 0025): it is April now
+    app.clock.current = max(app.clock.current, datetime(2026, 4, 7, 9, tzinfo=UTC))
     april = app.do(
         c.RunBilling(Period.month(2026, 4), dry_run=False, contract_ids=(contract,)),
         actor="clerk",

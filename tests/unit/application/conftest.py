@@ -42,6 +42,7 @@ from domain.ids import (
     TimeEntryId,
 )
 from domain.money import Currency
+from domain.plausibility import PlausibilityPolicy
 from domain.ratecard import RateCardVersion
 from domain.tax import TaxRate, TaxRateTable
 from domain.time_and_materials import TimeAndMaterialsTerms
@@ -81,7 +82,18 @@ def complete_record(tax_code: str | None = "VAT20") -> CustomerRecord:
     return CustomerRecord(CUSTOMER, ENTITY, "Acme Ltd", "EUR", tax_code, False, "1 Main St")
 
 
-def wire(store: Any, uow: Callable[..., Any], clock: FakeClock) -> App:
+#: The fixtures' clock stands at 1 March 2026, 09:00, while their stories book, bill and pay
+#: the months that follow: the future-date rule (ADR 0025) is widened here, as a deployment
+#: could with THROUGHLINE_FUTURE_TOLERANCE_DAYS. The rule's own tests use the default.
+FIXTURE_PLAUSIBILITY = PlausibilityPolicy(future_tolerance_days=366)
+
+
+def wire(
+    store: Any,
+    uow: Callable[..., Any],
+    clock: FakeClock,
+    plausibility: PlausibilityPolicy = FIXTURE_PLAUSIBILITY,
+) -> App:
     """The bus on a unit-of-work factory, with every external system faked (shared by the
     in-memory tests here and the SQL ones in tests/integration)."""
     master = FakeCustomerMaster([complete_record()])
@@ -100,6 +112,7 @@ def wire(store: Any, uow: Callable[..., Any], clock: FakeClock) -> App:
         erp_receivables=erp,
         webhooks=JsonWebhookTranslator(),
         stopwatch=FakeStopwatch(),
+        plausibility=plausibility,
     )
     return App(create_bus(deps), store, clock, master, projects, handover, crm, psa, erp)
 

@@ -117,7 +117,11 @@ def test_payments_disputes_and_a_partial_credit_flow_back_to_the_crm(app: App) -
     t2 = SourceRef(SourceKind.TIME_ENTRY, "t2")
     app.do(
         c.DraftCreditMemo(
-            CreditMemoId("CM-1"), invoice_id, (c.CreditRequestInput(1, t2),), "4 h not delivered"
+            CreditMemoId("CM-1"),
+            invoice_id,
+            (c.CreditRequestInput(1, t2),),
+            "4 h not delivered",
+            resolves_dispute=True,
         ),
         actor="ar-clerk",
     )
@@ -130,11 +134,23 @@ def test_payments_disputes_and_a_partial_credit_flow_back_to_the_crm(app: App) -
     app.do(c.RecordPayment(invoice_id, PaymentId("P1"), eur("960.00"), date(2026, 4, 20)))
     assert invoice(app, invoice_id).state is InvoiceState.PAID
     kinds = [kind for _, kind, _ in app.crm.updates.values()]
-    assert kinds == ["invoice_issued", "invoice_disputed", "credit_memo_issued", "payment_received"]
-    # the project team hears about the dispute, the credit and the payment too
+    assert kinds == [
+        "invoice_issued",
+        "invoice_disputed",
+        "credit_memo_issued",
+        "dispute_resolved",
+        "payment_received",
+    ]
+    # the project team hears about the dispute, the credit, its resolution and the payment too
     project = [kind for _, kind, _ in app.projects.reports.values()]
-    assert project == ["invoice_disputed", "credit_memo_issued", "payment_received"]
+    assert project == [
+        "invoice_disputed",
+        "credit_memo_issued",
+        "dispute_resolved",
+        "payment_received",
+    ]
     # the credited 4 h, and only those, are billable again
+    app.clock.advance(days=31)  # April has begun: a run may bill it
     rebill = app.do(c.RunBilling(APRIL)).proposal
     allocations = [a for line in rebill.invoices[0].lines for a in line.allocations]
     assert [(a.source, a.quantity) for a in allocations] == [(t2, Decimal("4"))]

@@ -1,0 +1,63 @@
+"""The HTTP app on the in-memory adapters, on a real SQLite file and on real PostgreSQL: the
+`api_on` fixture runs a test three times, for what the database could change (what is stored
+and read back, and that a refused request leaves nothing behind).
+
+Use it by importing the fixtures into the test module:
+
+    from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
+
+The PostgreSQL case skips unless `THROUGHLINE_TEST_POSTGRES_URL` is set (tests/integration).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from adapters.sqlalchemy.database import Database
+from entrypoints.bootstrap import reader
+from entrypoints.http.app import create_app
+from entrypoints.http.runtime import Services
+from tests.e2e.http.harness import Api, authenticator, running_api
+from tests.e2e.http.stage import UNLIMITED
+from tests.integration.conftest import _empty, postgres_admin, postgres_schema, sqlite_template
+from tests.integration.support import build_app
+
+__all__ = ["api_on", "postgres_admin", "postgres_schema", "running_sql_api", "sqlite_template"]
+
+
+@contextmanager
+def running_sql_api(database: Database) -> Iterator[Api]:
+    """The app over `database`, with the unit tests' fakes and clock (tests/integration)."""
+    app = build_app(database)
+    services = Services(app.bus, reader(database, app.clock), app.clock, UNLIMITED)
+    asgi = create_app(services, authenticator())
+    with TestClient(asgi, raise_server_exceptions=False) as client:
+        yield Api(app, asgi, client)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def api_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
+    """The app on each store in turn (a fresh, migrated, empty database for the SQL ones)."""
+    if request.param == "memory":
+        with running_api(limits=UNLIMITED) as api:
+            yield api
+        return
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        shutil.copyfile(template, tmp_path / "throughline.db")
+        url = f"sqlite:///{tmp_path / 'throughline.db'}"
+    else:
+        url = request.getfixturevalue("postgres_schema")
+        _empty(url)
+    database = Database(url)
+    try:
+        with running_sql_api(database) as api:
+            yield api
+    finally:
+        database.dispose()
