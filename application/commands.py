@@ -269,6 +269,9 @@ class CompleteMilestone(Command):
     milestone_id: MilestoneId
     evidence: str
     on: date
+    #: The PSA's id of this completion: when given, the same completion sent again is a
+    #: replay, even after the milestone was rejected meanwhile (ADR 0024).
+    completion_id: str | None = None
 
 
 @attrs.frozen

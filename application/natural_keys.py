@@ -107,6 +107,9 @@ PAYMENT = FactKind("payment", "erp")
 #: Disputes are raised on the billing platform (its `dispute.opened` webhook); over HTTP the
 #: optional `dispute_id` is that platform's id.
 DISPUTE = FactKind("dispute", "billing")
+#: Milestone completions are reported by the PSA (its `milestone.completed` webhook); over
+#: HTTP the optional `completion_id` is the PSA's id.
+MILESTONE_COMPLETION = FactKind("milestone_completion", "psa")
 
 
 @attrs.frozen

@@ -102,9 +102,14 @@ def milestone_completed(data: JsonObject) -> list[object]:
     milestone_id = data.identifier("milestone_id")
     evidence = data.required_text("evidence")
     completed_on = data.day("completed_on")
+    completion_id = data.identifier("completion_id", required=False)
     data.finish()
     data.problems.raise_if_any()
-    return [c.CompleteMilestone(MilestoneId(milestone_id), evidence, completed_on)]
+    return [
+        c.CompleteMilestone(
+            MilestoneId(milestone_id), evidence, completed_on, completion_id or None
+        )
+    ]
 
 
 # ERP ------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from application.context import RequestContext
 from application.errors import NotFoundError
 from application.handlers.common import audit
 from application.messagebus import Dependencies
+from application.natural_keys import MILESTONE_COMPLETION, Admission, admit
 from application.unit_of_work import UnitOfWork
 from domain.accounting_period import PeriodLock
 from domain.billing import ObligationHistory, SourceKind, SourceRef
@@ -681,14 +682,26 @@ def _milestone_command(
 
 
 def complete_milestone(cmd: c.CompleteMilestone, ctx: RequestContext, deps: Dependencies) -> None:
-    """Delivery says done, with evidence."""
-    _milestone_command(
-        deps,
-        ctx,
-        cmd.milestone_id,
-        "complete",
-        lambda m: m.complete(cmd.evidence, cmd.on, deps.clock.now()),
-    )
+    """Delivery says done, with evidence; a completion the PSA numbered is recorded once."""
+    with deps.uow(ctx) as uow:
+        if cmd.completion_id is not None:
+            fact = MILESTONE_COMPLETION.fact(
+                cmd.completion_id,
+                milestone_id=cmd.milestone_id,
+                evidence=cmd.evidence,
+                completed_on=cmd.on.isoformat(),
+            )
+            if admit(uow, fact, ctx, deps.clock.now()) is Admission.REPLAY:
+                return
+        _milestone_transition(
+            uow,
+            ctx,
+            deps,
+            cmd.milestone_id,
+            "complete",
+            lambda m: m.complete(cmd.evidence, cmd.on, deps.clock.now()),
+        )
+        uow.commit()
 
 
 def accept_milestone(cmd: c.AcceptMilestone, ctx: RequestContext, deps: Dependencies) -> None:

@@ -21,6 +21,7 @@ from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     Cursor,
+    Id,
     IdempotencyKey,
     Limit,
     Text,
@@ -148,9 +149,11 @@ def get_milestone(request: Request[Any, Any, Any], milestone_id: MilestonePath) 
         return _visible(uow, principal_of(request), milestone_id)
 
 
-class CompleteBody(msgspec.Struct, forbid_unknown_fields=True):
+class CompleteBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     evidence: Text
     on: date
+    #: The PSA's id of this completion: the same completion sent again is a replay.
+    completion_id: Id | None = None
 
 
 class AcceptBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -201,7 +204,9 @@ def complete_milestone(
         _example("design signed off", {"evidence": "design pack v3 signed", "on": "2026-03-02"}),
     ],
 ) -> Response[MilestoneOut]:
-    command = c.CompleteMilestone(MilestoneId(milestone_id), data.evidence, data.on)
+    command = c.CompleteMilestone(
+        MilestoneId(milestone_id), data.evidence, data.on, data.completion_id
+    )
     return _act(request, milestone_id, data, command)
 
 

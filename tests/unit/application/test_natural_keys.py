@@ -334,3 +334,66 @@ def test_paid_is_the_sum_of_each_distinct_payment_once_whatever_is_repeated(
         assert invoice(app, invoice_id).amount_paid == paid
         assert invoice(app, invoice_id).outstanding == owed - paid
     assert payments_posted(app) == len(first)
+
+
+# Milestone completions numbered by the PSA ------------------------------------------------------
+
+
+def planned_milestone(app: App) -> None:
+    from domain.ids import ContractId, EngagementId, MilestoneId, ObligationId
+    from domain.milestone_billing import MilestoneSpec, MilestoneTerms
+    from tests.unit.application.conftest import CUSTOMER, ENTITY, set_up_tm_contract
+
+    set_up_tm_contract(app)
+    terms = MilestoneTerms(
+        ObligationId("ms"), "Programme", Currency.of("EUR"), Decimal("1000.00"),
+        (MilestoneSpec(MilestoneId("M1"), "Design", percentage=Decimal("100"), final=True),),
+    )  # fmt: skip
+    app.do(c.ProposeEngagement(EngagementId("E2"), CUSTOMER, ContractId("C2")), actor="crm")
+    app.do(c.RegisterContract(ContractId("C2"), CUSTOMER, ENTITY, "EUR", "Programme"))
+    app.do(c.DraftContractVersion(ContractId("C2"), date(2026, 1, 1), (terms,)), actor="clm")
+    app.do(c.ApproveContractVersion(ContractId("C2"), 1), actor="legal")
+
+
+def complete(app: App, completion_id: str | None, evidence: str = "design pack signed") -> None:
+    from domain.ids import MilestoneId
+
+    app.do(
+        c.CompleteMilestone(MilestoneId("M1"), evidence, date(2026, 3, 2), completion_id),
+        actor="psa",
+    )
+
+
+def milestone_state(app: App) -> str:
+    return str(app.data.aggregates["milestone"]["M1"].state.value)
+
+
+def test_a_numbered_completion_sent_again_after_a_rejection_does_not_complete_it_again(
+    app: App,
+) -> None:
+    from domain.ids import MilestoneId
+
+    planned_milestone(app)
+    complete(app, "PSA-COMP-1")
+    app.do(c.RejectMilestone(MilestoneId("M1"), "the pack is incomplete"), actor="client")
+    audit_before = len(app.data.audit)
+    complete(app, "PSA-COMP-1")  # the PSA's retry of the first completion
+    assert milestone_state(app) == "rejected"
+    assert len(app.data.audit) == audit_before  # a replay: nothing happened
+    complete(app, "PSA-COMP-2", "design pack v2 signed")  # a new completion is one
+    assert milestone_state(app) == "completed"
+
+
+def test_the_same_completion_id_with_other_evidence_is_a_conflict_naming_it(app: App) -> None:
+    planned_milestone(app)
+    complete(app, "PSA-COMP-1")
+    with pytest.raises(NaturalKeyConflictError) as refused:
+        complete(app, "PSA-COMP-1", "something else")
+    assert refused.value.field == "evidence"
+
+
+def test_a_completion_without_an_id_is_refused_by_the_lifecycle_when_repeated(app: App) -> None:
+    planned_milestone(app)
+    complete(app, None)
+    with pytest.raises(IllegalTransitionError):
+        complete(app, None)
