@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -21,8 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_server_smoke import THROUGHLINE, free_port, wait_until_healthy
 from tests.support.http_sink import Sink
+from tests.support.server import start_server
 
 SALES_KEY = "shutdown-sales-key-0123456789"
 SHUTDOWN_TIMEOUT = 5
@@ -118,22 +117,12 @@ def test_sigterm_under_load_keeps_every_accepted_request_and_leaves_no_claim(
     tmp_path: Path,
 ) -> None:
     sink = Sink(delay=SINK_DELAY)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = tmp_path / "server.log"
     database = tmp_path / "t.db"
     try:
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [str(THROUGHLINE), "serve", "--port", str(port)],
-                cwd=tmp_path,
-                env=write_config(tmp_path, sink),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        server = start_server(tmp_path, write_config(tmp_path, sink))
+        process, log = server.process, server.output
         try:
-            wait_until_healthy(base, process, log)
-            with Writers(base) as writers:
+            with Writers(server.base) as writers:
                 # the relay is busy with a batch when the signal comes
                 wait_for(lambda: len(writers.accepted()) >= 150 and len(sink.received) >= 5, 60)
                 process.send_signal(signal.SIGTERM)

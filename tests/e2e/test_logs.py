@@ -10,8 +10,6 @@ import base64
 import json
 import os
 import secrets
-import signal
-import subprocess
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -23,8 +21,9 @@ import httpx
 from adapters.webhooks.signatures import signature_headers
 from entrypoints.http.security import JwtSettings, issue_token
 from entrypoints.webhooks import demo_secrets
-from tests.e2e.test_server_smoke import THROUGHLINE, free_port, wait_until_healthy
 from tests.support.http_sink import Sink, running_sink
+from tests.support.server import Served, stop_server
+from tests.support.server import start_server as start
 
 COST_RATE = "173.4219"
 WAIT_SECONDS = 20.0
@@ -38,7 +37,7 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
         time.sleep(0.05)
 
 
-def start_server(tmp_path: Path, sink: Sink, jwt_secret: str, subscriber_secret: str) -> Any:
+def start_server(tmp_path: Path, sink: Sink, jwt_secret: str, subscriber_secret: str) -> Served:
     subscribers = tmp_path / "subscribers.json"
     subscribers.write_text(
         json.dumps(
@@ -56,19 +55,7 @@ def start_server(tmp_path: Path, sink: Sink, jwt_secret: str, subscriber_secret:
         "THROUGHLINE_SUBSCRIBERS": str(subscribers),
         "THROUGHLINE_JWT_SECRET": jwt_secret,
     }
-    port = free_port()
-    out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        process = subprocess.Popen(
-            [str(THROUGHLINE), "serve", "--demo-keys", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=stdout,
-            stderr=stderr,
-        )
-    base = f"http://127.0.0.1:{port}"
-    wait_until_healthy(base, process, err)
-    return process, base, out, err
+    return start(tmp_path, env, "--demo-keys", separate_errors=True)
 
 
 def request_lines(lines: list[dict[str, Any]], correlation_id: str) -> list[dict[str, Any]]:
@@ -86,7 +73,8 @@ def test_a_real_server_logs_json_lines_with_request_and_delivery_fields_and_no_s
     subscriber_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     wrong_key = "tl_demo_not-a-key-anyone-was-given"
     with running_sink() as sink:
-        process, base, out, err = start_server(tmp_path, sink, jwt_secret, subscriber_secret)
+        server = start_server(tmp_path, sink, jwt_secret, subscriber_secret)
+        process, base, out, err = server.process, server.base, server.output, server.errors
         try:
             keys = {
                 k["name"]: k["key"]
@@ -157,8 +145,7 @@ def test_a_real_server_logs_json_lines_with_request_and_delivery_fields_and_no_s
             wait_for(lambda: bool(sink.at("/hooks")), "the delivery of the engagement's event")
             wait_for(lambda: '"outbox.delivery"' in err.read_text(), "the delivery's log line")
         finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
+            stop_server(process, timeout=30)
 
     assert listed.status_code == 200, listed.text
     assert proposed.status_code == 201, proposed.text

@@ -18,7 +18,7 @@ import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.test_server_smoke import THROUGHLINE, free_port, wait_until_healthy
+from tests.support.server import THROUGHLINE, served
 
 WORKERS = 2
 #: Requests sent before the first counted scrape; more are sent (up to the cap) until both
@@ -47,7 +47,6 @@ class Server:
 
 @pytest.fixture
 def two_workers(tmp_path: Path) -> Iterator[Server]:
-    port = free_port()
     metrics_dir = tmp_path / "metrics"
     env = {
         **{k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
@@ -55,35 +54,8 @@ def two_workers(tmp_path: Path) -> Iterator[Server]:
         "THROUGHLINE_METRICS_DIR": str(metrics_dir),
         "THROUGHLINE_ACTOR": "metrics-test",
     }
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                str(THROUGHLINE),
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(WORKERS),
-                "--no-relay",
-            ],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base, process, log)
-        yield Server(base, process, metrics_dir, env, tmp_path)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+    with served(tmp_path, env, "--workers", str(WORKERS), "--no-relay") as server:
+        yield Server(server.base, server.process, metrics_dir, env, tmp_path)
 
 
 def counted_by_each_worker(metrics_dir: Path) -> dict[str, int]:

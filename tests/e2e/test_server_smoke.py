@@ -6,79 +6,42 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-THROUGHLINE = Path(sys.executable).with_name("throughline")
+from tests.support.server import Served, start_server
+
 FINANCE_KEY = "smoke-finance-key-0123456789"
-STARTUP_SECONDS = 30.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+def server(tmp_path: Path) -> Iterator[Served]:
     keys = tmp_path / "api-keys.json"
     keys.write_text(
         json.dumps([{"principal": "smoke.finance", "roles": ["finance"], "key": FINANCE_KEY}]),
         encoding="utf-8",
     )
-    port = free_port()
     env = {
         **os.environ,
         "THROUGHLINE_DATABASE_URL": f"sqlite:///{tmp_path / 't.db'}",
         "THROUGHLINE_API_KEYS": str(keys),
     }
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(THROUGHLINE), "serve", "--port", str(port), "--no-relay"],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
+    served = start_server(tmp_path, env, "--no-relay")
     try:
-        wait_until_healthy(base, process, log)
-        yield base, process, log
+        yield served
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
-
-
-def wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited with {process.returncode}: {log.read_text()}")
-        try:
-            if httpx.get(f"{base}/health", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"the server did not answer /health within {STARTUP_SECONDS} s: {log.read_text()}")
+        if served.process.poll() is None:
+            served.process.kill()
+            served.process.wait(timeout=10)
 
 
 def test_a_real_server_answers_over_http_and_stops_cleanly(
-    server: tuple[str, subprocess.Popen[bytes], Path],
+    server: Served,
 ) -> None:
-    base, process, log = server
+    base, process, log = server.base, server.process, server.output
     finance = {"X-API-Key": FINANCE_KEY}
     with httpx.Client(base_url=base, timeout=10.0) as client:
         ready = client.get("/ready")

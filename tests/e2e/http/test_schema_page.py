@@ -20,11 +20,10 @@ import pytest
 
 from entrypoints.http.openapi_page import assets_path
 from tests.e2e.http.harness import Api
-from tests.e2e.test_server_smoke import THROUGHLINE, free_port, wait_until_healthy
+from tests.support.server import served as serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_SECONDS = 90
-STOP_SECONDS = 15
 #: Operations the rendered page must show (Swagger UI writes them as `data-path`).
 KNOWN_PATHS = ("/invoices", "/invoices/{invoice_id}", "/contracts", "/health")
 _CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")\s]+)")
@@ -156,36 +155,11 @@ def browser() -> Path:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
+def served_page(tmp_path: Path) -> Iterator[str]:
     """A real `throughline serve` on a free loopback port and a fresh SQLite file; its base URL."""
-    port = free_port()
     env = {**os.environ, "THROUGHLINE_DATABASE_URL": f"sqlite:///{tmp_path / 't.db'}"}
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(THROUGHLINE), "serve", "--port", str(port), "--no-relay"],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base, process, log)
-        yield base
-    finally:
-        stop(process)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=STOP_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=STOP_SECONDS)
+    with serving(tmp_path, env, "--no-relay") as server:
+        yield server.base
 
 
 def render(browser: Path, url: str, profile: Path) -> str:
@@ -224,9 +198,9 @@ def render(browser: Path, url: str, profile: Path) -> str:
 
 
 def test_chromium_renders_the_operations_with_no_other_host_reachable(
-    browser: Path, served: str, tmp_path: Path
+    browser: Path, served_page: str, tmp_path: Path
 ) -> None:
-    dom = render(browser, f"{served}/schema", tmp_path / "chromium-profile")
+    dom = render(browser, f"{served_page}/schema", tmp_path / "chromium-profile")
 
     assert 'class="opblock' in dom, dom[:2000]
     for path in KNOWN_PATHS:
