@@ -12,6 +12,7 @@ from application.handlers import (
     finance,
     inbox,
     integration,
+    milestones,
     setup,
 )
 from application.messagebus import Dependencies, Handler, MessageBus
@@ -41,10 +42,10 @@ HANDLERS: dict[type, Handler] = {
     c.ReleaseHeldItem: delivery.release_held_item,
     c.WriteOffItem: delivery.write_off_item,
     c.CorrectTimeEntry: delivery.correct_time_entry,
-    c.CompleteMilestone: delivery.complete_milestone,
-    c.AcceptMilestone: delivery.accept_milestone,
-    c.RejectMilestone: delivery.reject_milestone,
-    c.AcceptDueMilestones: delivery.accept_due_milestones,
+    c.CompleteMilestone: milestones.complete_milestone,
+    c.AcceptMilestone: milestones.accept_milestone,
+    c.RejectMilestone: milestones.reject_milestone,
+    c.AcceptDueMilestones: milestones.accept_due_milestones,
     c.RunBilling: billing.run_billing_command,
     c.ApproveInvoice: billing.approve_invoice,
     c.DiscardInvoice: billing.discard_invoice,
