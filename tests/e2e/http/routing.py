@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any, cast
 
 import attrs
+import msgspec
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 
@@ -200,3 +201,14 @@ def body_schema(op: Operation) -> dict[str, Any]:
 def holder(op: Operation) -> str:
     """The first identity that holds the operation's permission."""
     return next(who for who in IDENTITY_NAMES if may(who, op.permission))
+
+
+def with_replaced(value: Any, pointer: str, replacement: Any) -> Any:
+    """A copy of a JSON document with the item at the JSON pointer replaced."""
+    copy = msgspec.json.decode(msgspec.json.encode(value))
+    *parents, last = pointer.lstrip("/").split("/")
+    target = copy
+    for part in parents:
+        target = target[int(part)] if isinstance(target, list) else target[part]
+    target[int(last) if isinstance(target, list) else last] = replacement
+    return copy

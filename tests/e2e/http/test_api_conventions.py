@@ -36,6 +36,7 @@ from tests.e2e.http.routing import (
     required_query,
     resolve,
     spec_operation,
+    with_replaced,
 )
 from tests.e2e.http.stage import Stage, staged
 from tests.e2e.http.world import World, seed
@@ -319,17 +320,6 @@ def decimal_pointers(schema: dict[str, Any], value: Any, at: str = "") -> Iterat
             yield at
 
 
-def _with(value: Any, pointer: str, replacement: Any) -> Any:
-    """A copy of `value` with the item at the JSON pointer replaced."""
-    copy = msgspec.json.decode(msgspec.json.encode(value))
-    *parents, last = pointer.lstrip("/").split("/")
-    target = copy
-    for part in parents:
-        target = target[int(part)] if isinstance(target, list) else target[part]
-    target[int(last) if isinstance(target, list) else last] = replacement
-    return copy
-
-
 AMOUNT_CASES = [
     pytest.param(op, pointer, id=f"{op.id}{pointer}")
     for op in BODIES
@@ -339,7 +329,7 @@ AMOUNT_CASES = [
 
 @pytest.mark.parametrize(("op", "pointer"), AMOUNT_CASES)
 def test_a_decimal_sent_as_a_json_number_is_refused(api: Api, op: Operation, pointer: str) -> None:
-    body = _with(body_example(op), pointer, 1250.5)
+    body = with_replaced(body_example(op), pointer, 1250.5)
     response = api.post(op.placeholder_path(), body, who=holder(op))
     problem = assert_problem(response, "validation-error")
     assert pointer in [e["pointer"] for e in problem["errors"]], problem

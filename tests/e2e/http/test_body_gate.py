@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, get_args
 
-import msgspec
 import pytest
 
 from adapters.webhooks import fields
@@ -32,6 +31,7 @@ from tests.e2e.http.routing import (
     required_query,
     resolve,
     spec_operation,
+    with_replaced,
 )
 from tests.e2e.http.stage import Stage, staged
 from tests.e2e.http.test_api_conventions import assert_problem, paid, pay, payment
@@ -106,16 +106,6 @@ def strings(value: Any, at: str = "") -> Iterator[str]:
             yield from strings(item, f"{at}/{index}")
     elif isinstance(value, str):
         yield at
-
-
-def replaced(value: Any, pointer: str, replacement: Any) -> Any:
-    copy = msgspec.json.decode(msgspec.json.encode(value))
-    *parents, last = pointer.lstrip("/").split("/")
-    target = copy
-    for part in parents:
-        target = target[int(part)] if isinstance(target, list) else target[part]
-    target[int(last) if isinstance(target, list) else last] = replacement
-    return copy
 
 
 STRING_CASES = [
@@ -225,7 +215,7 @@ def test_a_body_that_is_not_one_json_document_is_400(api: Api, content: bytes) -
 
 @pytest.mark.parametrize(("op", "pointer"), STRING_CASES)
 def test_a_nul_in_any_string_is_400_at_its_pointer(api: Api, op: Operation, pointer: str) -> None:
-    body = replaced(body_example(op), pointer, "a\u0000b")
+    body = with_replaced(body_example(op), pointer, "a\u0000b")
     problem = refused(api, op, json.dumps(body).encode(), "validation-error")
     assert {
         "pointer": pointer,
@@ -246,7 +236,7 @@ def test_other_control_characters_and_lone_surrogates_are_400(
     api: Api, character: str, detail: str
 ) -> None:
     (op,) = [o for o in BODY_OPS if o.id == "POST /time-entries"]
-    body = replaced(body_example(op), "/entries/0/task_id", f"T{character}1")
+    body = with_replaced(body_example(op), "/entries/0/task_id", f"T{character}1")
     problem = refused(api, op, json.dumps(body).encode(), "validation-error")
     assert problem["errors"] == [{"pointer": "/entries/0/task_id", "detail": detail}]
 
@@ -273,7 +263,7 @@ def test_a_control_character_in_a_key_is_400_at_a_pointer_that_can_be_stored(api
 def test_a_string_over_the_limit_is_400_at_its_pointer(
     api: Api, op: Operation, pointer: str
 ) -> None:
-    body = replaced(body_example(op), pointer, "x" * (MAX_TEXT_LENGTH + 1))
+    body = with_replaced(body_example(op), pointer, "x" * (MAX_TEXT_LENGTH + 1))
     problem = refused(api, op, json.dumps(body).encode(), "validation-error")
     assert pointer in pointers(problem)
 
@@ -291,7 +281,7 @@ def test_a_refusal_names_at_most_fifty_fields(api: Api) -> None:
     (op,) = [o for o in BODY_OPS if o.id == "POST /time-entries"]
     example = body_example(op)
     assert example is not None
-    entry = replaced(example, "/entries/0/task_id", "T\u00001")["entries"][0]
+    entry = with_replaced(example, "/entries/0/task_id", "T\u00001")["entries"][0]
     body = {**example, "entries": [{**entry, "entry_id": f"E-{n}"} for n in range(200)]}
     problem = refused(api, op, json.dumps(body).encode(), "validation-error")
     assert len(problem["errors"]) == 50
