@@ -9,14 +9,19 @@ billed, 1 h of it written off by hand. The books are read on 20 April.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from application import commands as c
+from domain.ids import ContractId, EngagementId, ObligationId, RateCardId
+from domain.time_and_materials import ExpensePolicy, TimeAndMaterialsTerms
 from tests.e2e.http.books_setup import entry, issued_invoice, money, problem
 from tests.e2e.http.harness import Api
 from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
+from tests.unit.application.conftest import CUSTOMER, ENTITY, EUR, set_up_tm_contract
 
 __all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]
 
@@ -155,3 +160,36 @@ def test_a_bad_query_parameter_is_400_at_the_parameter(
     response = api_on.get("/leakage", who="finance", **query)
     assert (response.status_code, problem(response)) == (400, "validation-error")
     assert [e["pointer"] for e in response.json()["errors"]] == [pointer]
+
+
+def contract_with_an_expense_window(api: Api) -> None:
+    """The T&M contract of `set_up_tm_contract` on its own engagement E3 / contract C3, whose
+    expenses bill at cost within 30 days of being incurred."""
+    set_up_tm_contract(api.app)
+    terms = TimeAndMaterialsTerms(
+        ObligationId("tx"), "Travel", EUR, RateCardId("RC"),
+        expenses=ExpensePolicy(billing_window_days=30),
+    )  # fmt: skip
+    api.app.do(c.ProposeEngagement(EngagementId("E3"), CUSTOMER, ContractId("C3")), actor="crm")
+    api.app.do(c.RegisterContract(ContractId("C3"), CUSTOMER, ENTITY, "EUR", "Travel"))
+    api.app.do(c.DraftContractVersion(ContractId("C3"), date(2026, 1, 1), (terms,)), actor="clm")
+    api.app.do(c.ApproveContractVersion(ContractId("C3"), 1), actor="legal")
+    expense = {
+        "expense_id": "x1", "engagement_id": "E3", "obligation_id": "tx", "resource_id": "r1",
+        "category": "travel", "incurred_on": "2026-03-01", "amount": "200.00",
+        "currency": "EUR",
+    }  # fmt: skip
+    recorded = api.post("/expenses", {"items": [expense]}, who="integration")
+    assert recorded.status_code == 200, recorded.text
+
+
+def test_an_expense_unbilled_past_its_window_is_expired_leakage(api_on: Api) -> None:
+    contract_with_an_expense_window(api_on)
+    api_on.app.clock.advance(days=50)  # 20 April
+    march = api_on.post("/billing-runs/preview", {"period": "2026-03"}, who="finance").json()
+    assert [i["net"] for i in march["invoices"]] == [money("200.00")]  # within 30 days
+    april = api_on.post("/billing-runs/preview", {"period": "2026-04"}, who="finance").json()
+    assert april["invoices"] == []  # 30 April is past the window: never billed now
+    (group,) = api_on.get("/leakage", who="finance").json()["groups"]
+    assert (group["engagement_id"], group["period"]) == ("E3", "2026-03")
+    assert group["leakage"] == leakage(expired_expense=money("200.00"))
