@@ -8,7 +8,9 @@ Rules, as the contract states them:
   already settled, so a late entry cannot take a billed day past the cap);
 - a cap on amount and/or hours per obligation: the entry that crosses it is split at the cap
   and the part above follows the overage policy (bill and flag / hold / write off / block);
-- expenses bill at cost x (1 + markup) within per-category caps on billed cost;
+- expenses bill at cost x (1 + markup) within per-category caps on billed cost; where the
+  terms set a billing window, an expense still unbilled when a run's period ends more than that
+  many days after it was incurred is no longer billed: it has expired (leakage, ADR 0028);
 - order matters for caps, so entries are taken by work date, then id.
 """
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from enum import Enum
 from types import MappingProxyType
@@ -84,10 +86,28 @@ def _frozen_caps(value: Mapping[str, Decimal]) -> Mapping[str, Decimal]:
 
 @attrs.frozen
 class ExpensePolicy:
-    """Expenses billed at cost x (1 + markup), billed cost capped per category."""
+    """Expenses billed at cost x (1 + markup), billed cost capped per category, and (when a
+    window is set) billed only within that many days of being incurred."""
 
     markup: Decimal = ZERO
     category_caps: Mapping[str, Decimal] = attrs.field(factory=dict, converter=_frozen_caps)
+    billing_window_days: int | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.billing_window_days is not None and self.billing_window_days < 0:
+            raise InvalidTermsError("an expense billing window cannot be negative")
+
+    def last_billable_day(self, incurred_on: date) -> date | None:
+        """The last period end by which an expense incurred that day is still billed; None
+        when the terms set no window (it never expires)."""
+        if self.billing_window_days is None:
+            return None
+        return incurred_on + timedelta(days=self.billing_window_days)
+
+    def has_expired(self, incurred_on: date, on: date) -> bool:
+        """An expense still unbilled after its window is never billed (it is leakage)."""
+        last = self.last_billable_day(incurred_on)
+        return last is not None and on > last
 
 
 @attrs.frozen
@@ -230,8 +250,11 @@ def _walk(
     ledger: BilledLedger,
     obligation_id: ObligationId,
     currency: Currency,
+    settled: Callable[[TimeEntry], Decimal] | None = None,
 ) -> tuple[list[_Portion], list[Exclusion]]:
-    """Split every open entry at the cap, in order; say what bills and what does not."""
+    """Split every open entry at the cap, in order; say what bills and what does not.
+    `settled` says what of an entry is no longer open (by default: what the ledger and the
+    entry itself settled)."""
     meter = _CapMeter(
         terms_cap,
         ledger.obligation_billed_time_value(obligation_id),
@@ -241,7 +264,8 @@ def _walk(
     exclusions: list[Exclusion] = []
     for p in priced:
         ref = SourceRef(SourceKind.TIME_ENTRY, p.entry.entry_id)
-        open_hours = EXACT.subtract(p.billable_hours, _settled(ledger, p.entry))
+        done = _settled(ledger, p.entry) if settled is None else settled(p.entry)
+        open_hours = EXACT.subtract(p.billable_hours, done)
         if open_hours <= 0:
             continue
         rate = p.rate.amount
@@ -341,6 +365,8 @@ def _expense_lines(
         policy = in_force.terms.expenses if in_force is not None else None
         if in_force is None or policy is None:
             continue  # costed, not billable under these terms
+        if policy.has_expired(item.incurred_on, ctx.period.end):
+            continue  # past its billing window: never billed (leakage)
         ref = SourceRef(SourceKind.EXPENSE, item.expense_id)
         settled = dsum((ctx.ledger.settled(ref), item.held, item.written_off))
         open_cost = EXACT.subtract(item.cost.amount, settled)
@@ -490,7 +516,9 @@ def admit_time_entry(
 def recognise_time_and_materials(
     history: ObligationHistory[TimeAndMaterialsTerms], ctx: RevenueContext
 ) -> Money:
-    """Revenue as incurred: approved time at billable value (within the cap), plus expenses."""
+    """Revenue as incurred: approved time at billable value (within the cap), plus expenses,
+    less what was given up; each given-up hour or amount is subtracted once, whichever way
+    it was given up (written off on the item, or by a write-off credit)."""
     oid = history.obligation_id
     entries = [
         e
@@ -501,7 +529,10 @@ def recognise_time_and_materials(
     ]
     priced = price_entries(history, ctx.rate_cards, entries)
     cap = history.latest_by(ctx.as_of).terms.cap
-    portions, _ = _walk(cap, priced, BilledLedger(), oid, ctx.currency)
+    given_up = {p.entry.entry_id: _time_given_up(p, ctx.ledger) for p in priced}
+    portions, _ = _walk(
+        cap, priced, BilledLedger(), oid, ctx.currency, lambda e: given_up[e.entry_id]
+    )
     total = dsum(p.amount for p in portions)
     for item in ctx.expenses:
         in_force = history.on(item.incurred_on)
@@ -512,14 +543,39 @@ def recognise_time_and_materials(
             and in_force is not None
             and in_force.terms.expenses is not None
         ):
-            billable = EXACT.subtract(item.cost.amount, item.written_off)
-            factor = EXACT.add(Decimal(1), in_force.terms.expenses.markup)
+            policy = in_force.terms.expenses
+            billable = EXACT.subtract(item.cost.amount, expense_given_up(item, ctx.ledger))
+            if policy.has_expired(item.incurred_on, ctx.as_of):
+                billable = EXACT.subtract(billable, expense_expired(item, ctx.ledger))
+            factor = EXACT.add(Decimal(1), policy.markup)
             total = EXACT.add(total, EXACT.multiply(billable, factor))
-    # Value given up by write-off credit memos was never going to be collected: not revenue.
+    # Value given up by write-off credit memos (by quantity or by amount) was never going to
+    # be collected: not revenue.
     for ledger_entry in ctx.ledger.entries_for(oid):
         if ledger_entry.write_off:
             total = EXACT.add(total, ledger_entry.amount.amount)
     return Money(total, ctx.currency).quantized()
+
+
+def _time_given_up(priced: PricedEntry, ledger: BilledLedger) -> Decimal:
+    """Hours the entry itself holds or gave up, counting none a document billed or credited off."""
+    settled = ledger.settled(SourceRef(SourceKind.TIME_ENTRY, priced.entry.entry_id))
+    over_cap, by_hand = priced.entry.given_up_once(priced.billable_hours, settled)
+    return dsum((priced.entry.held, over_cap, by_hand))
+
+
+def expense_given_up(item: ExpenseItem, ledger: BilledLedger) -> Decimal:
+    """Cost the expense itself gave up (over a category cap, by hand), counting none a
+    document billed or credited off."""
+    settled = ledger.settled(SourceRef(SourceKind.EXPENSE, item.expense_id))
+    return dsum(item.given_up_once(item.cost.amount, settled))
+
+
+def expense_expired(item: ExpenseItem, ledger: BilledLedger) -> Decimal:
+    """Cost of an expense still open (not billed, credited off, held or written off): what
+    expires when its billing window closes."""
+    settled = ledger.settled(SourceRef(SourceKind.EXPENSE, item.expense_id))
+    return max(ZERO, item.open_quantity(settled))
 
 
 def cost_of_time(entries: Iterable[TimeEntry]) -> Decimal:

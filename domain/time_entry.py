@@ -18,7 +18,7 @@ import attrs
 from domain.errors import DomainError
 from domain.ids import ExpenseId, ObligationId, ResourceId, Role, TaskId, TimeEntryId
 from domain.lifecycle import LifecycleTable
-from domain.money import EXACT, Money
+from domain.money import EXACT, Money, dsum
 from domain.plausibility import HOURS_IN_A_DAY, check_hours
 
 #: Time booked without a PSA task code.
@@ -62,7 +62,8 @@ class NothingHeldError(DomainError):
 
 
 class AlreadySettledError(DomainError):
-    """Hours already billed or written off by a credit memo cannot be written off again."""
+    """Hours already billed, written off, or written off by a credit memo cannot be written off
+    again: each hour given up counts once."""
 
     code = "already_settled"
 
@@ -148,6 +149,8 @@ class _DeliveredItem(ABC):
     held: Decimal = attrs.field(default=Decimal(0), kw_only=True)
     released: Decimal = attrs.field(default=Decimal(0), kw_only=True)
     written_off: Decimal = attrs.field(default=Decimal(0), kw_only=True)
+    #: The part of `written_off` given up over a cap (the rest was written off by hand).
+    written_off_over_cap: Decimal = attrs.field(default=Decimal(0), kw_only=True)
     rejection_reason: str | None = attrs.field(default=None, kw_only=True)
     revision: int = attrs.field(default=0, kw_only=True)
     events: list[object] = attrs.field(factory=list, kw_only=True, repr=False)
@@ -195,19 +198,60 @@ class _DeliveredItem(ABC):
         self.released = EXACT.add(self.released, quantity)
         self.events.append(ItemReleased(self.item_id, quantity, by, at))
 
-    def write_off(self, quantity: Decimal | None, reason: str, at: datetime) -> None:
-        """Record a quantity as leakage, never billed: the held part, or a given quantity."""
+    def write_off(
+        self, quantity: Decimal | None, reason: str, at: datetime, *, settled: Decimal
+    ) -> None:
+        """Record a quantity as leakage, never billed: the held part (given up over the cap),
+        or a given quantity by hand, which must still be open: not billed or credited off by
+        a document (`settled`, from the billed ledger), not held, not written off before."""
         if self.state is ItemState.HELD:
             quantity = self.held if quantity is None else quantity
             if quantity != self.held:
                 raise InvalidQuantityError("a hold is written off whole")
-        elif quantity is None:
+            self._give_up(quantity, reason, at, over_cap=True)
+            self.held = Decimal(0)
+            return
+        if quantity is None:
             raise InvalidQuantityError("say how much to write off")
         self._check_quantity(quantity)
+        still_open = self.open_quantity(settled)
+        if quantity > still_open:
+            raise AlreadySettledError(
+                f"{self.item_id}: only {max(still_open, Decimal(0))} of it is still open "
+                f"({settled} billed or credited off, {self.written_off} written off, "
+                f"{self.held} held), not {quantity}"
+            )
+        self._give_up(quantity, reason, at, over_cap=False)
+
+    def write_off_over_cap(self, quantity: Decimal, reason: str, at: datetime) -> None:
+        """The billing run gives up the open part of an item above a cap whose policy writes
+        overage off (the run measured it as open billable quantity)."""
+        self._give_up(quantity, reason, at, over_cap=True)
+
+    def _give_up(self, quantity: Decimal, reason: str, at: datetime, *, over_cap: bool) -> None:
+        self._check_quantity(quantity)
         self._fire(ItemTrigger.WRITE_OFF)
-        self.held = Decimal(0)
         self.written_off = EXACT.add(self.written_off, quantity)
+        if over_cap:
+            self.written_off_over_cap = EXACT.add(self.written_off_over_cap, quantity)
         self.events.append(ItemWrittenOff(self.item_id, quantity, reason, at))
+
+    def open_quantity(self, settled: Decimal) -> Decimal:
+        """What is still open on the item: approved, less what documents billed or credited
+        off (`settled`), what is held and what was written off (may be negative when
+        increment rounding billed more than was worked)."""
+        return EXACT.subtract(self.quantity, dsum((settled, self.held, self.written_off)))
+
+    def given_up_once(self, billable: Decimal, settled: Decimal) -> tuple[Decimal, Decimal]:
+        """What the item itself gave up (over a cap, by hand) that no document billed or
+        credited off: of `billable` quantity, what `settled` (billed or credited off by a
+        document) and the hold leave. Hand write-offs give way first, so a quantity given up
+        twice (by hand and by a write-off credit, as older records may hold) counts once."""
+        room = max(Decimal(0), EXACT.subtract(billable, EXACT.add(settled, self.held)))
+        over_cap = min(self.written_off_over_cap, room)
+        by_hand = EXACT.subtract(self.written_off, self.written_off_over_cap)
+        by_hand = max(Decimal(0), min(by_hand, EXACT.subtract(room, over_cap)))
+        return over_cap, by_hand
 
     def _check_quantity(self, quantity: Decimal) -> None:
         # Held and written-off quantities are billable quantities as the billing run measured

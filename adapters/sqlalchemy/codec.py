@@ -55,6 +55,7 @@ def item_state_columns(item: TimeEntry | ExpenseItem) -> dict[str, Any]:
         "held": item.held,
         "released": item.released,
         "written_off": item.written_off,
+        "written_off_over_cap": item.written_off_over_cap,
         "rejection_reason": item.rejection_reason,
         "revision": item.revision,
     }
@@ -75,13 +76,13 @@ def time_entry_row(entry: TimeEntry) -> dict[str, Any]:
     }
 
 
-#: The time-entry columns in the order `time_entry_from_tuple` reads them.
+#: The time-entry columns in the order `time_entry_from_tuple` reads them (revision last).
 TIME_ENTRY_COLUMNS = tuple(
     t.time_entries.c[name]
     for name in (
         "entry_id", "obligation_id", "resource_id", "role", "work_date", "hours", "task_id",
         "billable", "cost_rate", "state", "held", "released", "written_off",
-        "rejection_reason", "revision",
+        "written_off_over_cap", "rejection_reason", "revision",
     )
 )  # fmt: skip
 _ITEM_STATES = {state.value: state for state in ItemState}
@@ -92,7 +93,7 @@ def time_entry_from_tuple(row: Sequence[Any]) -> TimeEntry:
     return TimeEntry(
         row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
         state=_ITEM_STATES[row[9]], held=row[10], released=row[11], written_off=row[12],
-        rejection_reason=row[13], revision=row[14],
+        written_off_over_cap=row[13], rejection_reason=row[14], revision=row[15],
     )  # fmt: skip
 
 
@@ -111,6 +112,7 @@ def time_entry(row: Row) -> TimeEntry:
         held=row["held"],
         released=row["released"],
         written_off=row["written_off"],
+        written_off_over_cap=row["written_off_over_cap"],
         rejection_reason=row["rejection_reason"],
         revision=row["revision"],
     )
@@ -143,6 +145,7 @@ def expense(row: Row) -> ExpenseItem:
         held=row["held"],
         released=row["released"],
         written_off=row["written_off"],
+        written_off_over_cap=row["written_off_over_cap"],
         rejection_reason=row["rejection_reason"],
         revision=row["revision"],
     )

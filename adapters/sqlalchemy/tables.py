@@ -140,6 +140,8 @@ time_entries = sa.Table(
     sa.Column("written_off", ExactDecimal(), nullable=False),
     sa.Column("rejection_reason", sa.Text(), nullable=True),
     _revision(),
+    # The part of written_off given up over a cap (migration 0010).
+    sa.Column("written_off_over_cap", ExactDecimal(), nullable=False),
     # A person's day, read by admission for the days a batch touches (migration 0007).
     sa.Index(None, "resource_id", "work_date"),
 )
@@ -161,6 +163,8 @@ expenses = sa.Table(
     sa.Column("written_off", ExactDecimal(), nullable=False),
     sa.Column("rejection_reason", sa.Text(), nullable=True),
     _revision(),
+    # The part of written_off given up over a cap (migration 0010).
+    sa.Column("written_off_over_cap", ExactDecimal(), nullable=False),
 )
 
 ledger_entries = sa.Table(

@@ -217,7 +217,7 @@ def _record_exclusions(
         if exclusion.disposition is Disposition.HELD:
             item.hold(exclusion.quantity, exclusion.reason, now)
         else:
-            item.write_off(exclusion.quantity, exclusion.reason, now)
+            item.write_off_over_cap(exclusion.quantity, exclusion.reason, now)
         uow.delivery.save(item)
         audit(
             uow,

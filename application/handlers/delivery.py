@@ -34,7 +34,7 @@ from domain.contract import Contract
 from domain.engagement import Engagement
 from domain.errors import DomainError, NoTermsInForceError
 from domain.ids import EngagementId, ObligationId, RateCardId, ResourceId
-from domain.money import EXACT, dsum
+from domain.money import EXACT
 from domain.plausibility import check_hours, check_person_day
 from domain.ratecard import RateCard, RateCardVersion
 from domain.time_and_materials import (
@@ -42,7 +42,7 @@ from domain.time_and_materials import (
     TimeAndMaterialsTerms,
     blocking_cap,
 )
-from domain.time_entry import AlreadySettledError, ExpenseItem, ItemState, TimeEntry
+from domain.time_entry import ExpenseItem, TimeEntry
 
 #: A recorded id sent again with other content.
 ENTRY_CONFLICT = "entry_conflict"
@@ -562,15 +562,13 @@ def release_held_item(cmd: c.ReleaseHeldItem, ctx: RequestContext, deps: Depende
 def write_off_item(cmd: c.WriteOffItem, ctx: RequestContext, deps: Dependencies) -> None:
     """Record the held (or a given) quantity as leakage, never billed.
 
-    A given quantity must still be open: what a document billed, or a write-off credit memo
-    already gave up, is settled and cannot be written off a second time (revenue would lose
-    the same hours twice)."""
+    The item is told what documents already billed or credited off (the billed ledger), so
+    the domain refuses hours a write-off credit memo already gave up: revenue and the leakage
+    report would otherwise lose the same hours twice."""
     with deps.uow(ctx) as uow:
         item = _item(uow, cmd.item_id)
-        if cmd.quantity is not None and item.state is not ItemState.HELD:
-            _refuse_beyond_open(uow, item, cmd.quantity)
         before = item.state
-        item.write_off(cmd.quantity, cmd.reason, deps.clock.now())
+        item.write_off(cmd.quantity, cmd.reason, deps.clock.now(), settled=_settled(uow, item))
         uow.delivery.save(item)
         audit(uow, ctx, deps, f"item:{cmd.item_id}", "write_off", before, item.state, cmd.reason)
         uow.commit()
@@ -638,15 +636,10 @@ def _admit_corrected(uow: UnitOfWork, contract: Contract, entry: TimeEntry) -> N
     BlockingCapAdmission(history, _RateCards(uow), others).admit(entry)
 
 
-def _refuse_beyond_open(uow: UnitOfWork, item: TimeEntry | ExpenseItem, quantity: Decimal) -> None:
+def _settled(uow: UnitOfWork, item: TimeEntry | ExpenseItem) -> Decimal:
+    """What documents billed or credited off of the item (the billed ledger of its contract)."""
     contract = _contract_of(uow, item)
     if contract is None:
-        return
+        return Decimal(0)
     kind = SourceKind.TIME_ENTRY if isinstance(item, TimeEntry) else SourceKind.EXPENSE
-    settled = uow.ledger.load([contract.contract_id]).settled(SourceRef(kind, item.item_id))
-    still_open = EXACT.subtract(item.quantity, dsum((settled, item.written_off, item.held)))
-    if quantity > still_open:
-        raise AlreadySettledError(
-            f"{item.item_id}: only {max(still_open, Decimal(0))} of it is still open "
-            f"({settled} billed or credited off, {item.written_off} written off)"
-        )
+    return uow.ledger.load([contract.contract_id]).settled(SourceRef(kind, item.item_id))

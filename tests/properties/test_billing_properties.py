@@ -104,7 +104,7 @@ def _bill_months(terms, entries, code):  # type: ignore[no-untyped-def]
         for excluded in proposal.exclusions:
             item = next(e for e in entries if e.entry_id == excluded.source.source_id)
             if excluded.reason == "over_cap_write_off":
-                item.write_off(excluded.quantity, excluded.reason, AT)
+                item.write_off_over_cap(excluded.quantity, excluded.reason, AT)
             else:
                 item.hold(excluded.quantity, excluded.reason, AT)
     return c, card, ledger, proposals

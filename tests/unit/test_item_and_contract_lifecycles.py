@@ -147,7 +147,9 @@ ITEM_CALLS: dict[ItemTrigger, Callable[[Any], None]] = {
     IT.REJECT: lambda i: i.reject("task not billable", AT),
     IT.HOLD: lambda i: i.hold(Decimal("2"), "over the not-to-exceed cap", AT),
     IT.RELEASE: lambda i: i.release("pm@firm", AT),
-    IT.WRITE_OFF: lambda i: i.write_off(i.held if i.held > 0 else Decimal("1"), "goodwill", AT),
+    IT.WRITE_OFF: lambda i: i.write_off(
+        i.held if i.held > 0 else Decimal("1"), "goodwill", AT, settled=Decimal(0)
+    ),
 }
 ITEM_PATHS: dict[ItemState, list[ItemTrigger]] = {
     IS.SUBMITTED: [],
@@ -243,7 +245,7 @@ def test_nothing_is_released_when_nothing_is_held() -> None:
 
 def test_a_hold_is_written_off_whole() -> None:
     item = item_in("time entry", IS.HELD)
-    item.write_off(None, "client will not pay over the cap", AT)
+    item.write_off(None, "client will not pay over the cap", AT, settled=Decimal(0))
     assert item.state is IS.WRITTEN_OFF
     assert (item.held, item.written_off) == (0, Decimal("2"))
     assert item.events[-1] == ItemWrittenOff(
@@ -256,15 +258,15 @@ def test_part_of_a_hold_is_not_written_off(quantity: str) -> None:
     item = item_in("time entry", IS.HELD)
     before = item_snapshot(item)
     with pytest.raises(InvalidQuantityError, match="written off whole"):
-        item.write_off(Decimal(quantity), "goodwill", AT)
+        item.write_off(Decimal(quantity), "goodwill", AT, settled=Decimal(0))
     assert item_snapshot(item) == before
 
 
 def test_writing_off_an_approved_item_says_how_much() -> None:
     item = item_in("time entry", IS.APPROVED)
     with pytest.raises(InvalidQuantityError, match="how much"):
-        item.write_off(None, "goodwill", AT)
-    item.write_off(Decimal("0.75"), "goodwill", AT)
+        item.write_off(None, "goodwill", AT, settled=Decimal(0))
+    item.write_off(Decimal("0.75"), "goodwill", AT, settled=Decimal(0))
     assert (item.state, item.written_off) == (IS.WRITTEN_OFF, Decimal("0.75"))
 
 
@@ -272,7 +274,7 @@ def test_write_offs_accumulate_after_a_release() -> None:
     item = item_in("time entry", IS.HELD)
     item.release("pm@firm", AT)
     item.hold(Decimal("1"), "over the cap again", AT)
-    item.write_off(None, "leakage", AT)
+    item.write_off(None, "leakage", AT, settled=Decimal(0))
     assert (item.released, item.written_off, item.held) == (Decimal("2"), Decimal("1"), 0)
 
 
@@ -303,7 +305,7 @@ def test_an_expense_is_held_and_written_off_by_cost_amount() -> None:
     item = item_in("expense", IS.APPROVED)
     assert item.quantity == Decimal("240.00")
     item.hold(Decimal("40.00"), "over the travel category cap", AT)
-    item.write_off(None, "category cap", AT)
+    item.write_off(None, "category cap", AT, settled=Decimal(0))
     assert item.written_off == Decimal("40.00")
 
 

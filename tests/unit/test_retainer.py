@@ -349,7 +349,7 @@ def test_written_off_overage_is_never_billed() -> None:
     obligation = history((date(2026, 1, 1), REFERENCE))
     entries = reference_entries()
     by_id = {e.entry_id: e for e in entries}
-    by_id[TimeEntryId("feb-6b")].write_off(Decimal(4), "goodwill", at=AT)
+    by_id[TimeEntryId("feb-6b")].write_off(Decimal(4), "goodwill", at=AT, settled=Decimal(0))
     march = bill_retainer(obligation, context(MAR, entries))
     # Only feb-6a's 1 h x 150.00 = 150.00 is billed as overage.
     assert march.lines[-1].kind is LineKind.RETAINER_OVERAGE

@@ -440,6 +440,7 @@ def test_obligations_are_tagged_with_their_registered_billing_model() -> None:
     assert version["obligations"][0]["expenses"] == {
         "category_caps": {"hotel": "900", "travel": "500.00"},
         "markup": "0.10",
+        "billing_window_days": None,  # no window: the expense never expires (ADR 0028)
     }
 
 

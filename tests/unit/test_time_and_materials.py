@@ -218,7 +218,7 @@ def test_held_overage_waits_for_a_decision_and_bills_once_released() -> None:
 def test_written_off_overage_is_never_billed_later() -> None:
     terms, card, entries, proposal = _cap_run(OveragePolicy.WRITE_OFF)
     ledger = committed(None, proposal)
-    entries[1].write_off(d("2"), "over_cap_write_off", AT)
+    entries[1].write_off_over_cap(d("2"), "over_cap_write_off", AT)
     assert run(MARCH, [contract([terms])], [card], entries, ledger=ledger).is_empty
 
 

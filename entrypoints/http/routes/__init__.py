@@ -14,6 +14,7 @@ from entrypoints.http.routes import (
     engagements,
     finance,
     invoices,
+    leakage,
     milestones,
     operations,
     ops,
@@ -39,3 +40,4 @@ ROUTERS += [
 ]
 ROUTERS += outbox.ROUTES
 ROUTERS += webhooks.ROUTES
+ROUTERS += leakage.ROUTES
