@@ -13,6 +13,7 @@ from entrypoints.http.routes import (
     delivery,
     engagements,
     finance,
+    intercompany,
     invoices,
     milestones,
     operations,
@@ -37,5 +38,6 @@ ROUTERS += [
     *rate_cards.ROUTES,
     *engagements.ROUTES,
 ]
+ROUTERS += intercompany.ROUTES
 ROUTERS += outbox.ROUTES
 ROUTERS += webhooks.ROUTES
