@@ -50,6 +50,7 @@ from application.records import (
 from domain.accounting_period import AccountingPeriod
 from domain.billing import BilledLedger, LedgerEntry
 from domain.contract import Contract
+from domain.employment import EmploymentHistory
 from domain.engagement import Engagement
 from domain.ids import (
     ContractId,
@@ -59,7 +60,7 @@ from domain.ids import (
     ObligationId,
     ResourceId,
 )
-from domain.intercompany import EmploymentHistory, TransferPricing
+from domain.intercompany import TransferPricing
 from domain.invoice import Invoice, InvoiceFigures
 from domain.ledger import JournalEntry
 from domain.milestone import Milestone, MilestoneState

@@ -15,10 +15,9 @@ import attrs
 
 from application.books import period_lock
 from application.unit_of_work import UnitOfWork
+from domain.employment import Employment, EmploymentHistory
 from domain.ids import ResourceId
 from domain.intercompany import (
-    Employment,
-    EmploymentHistory,
     IntercompanyStatement,
     TransferPolicy,
     TransferPricing,

@@ -28,9 +28,10 @@ from domain.accounting_period import AccountingPeriod
 from domain.billing import BilledLedger, LedgerEntry
 from domain.contract import Contract
 from domain.credit_memo import CreditMemo
+from domain.employment import EmploymentHistory
 from domain.engagement import Engagement
 from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId, ResourceId
-from domain.intercompany import EmploymentHistory, TransferPricing
+from domain.intercompany import TransferPricing
 from domain.invoice import Invoice, InvoiceFigures
 from domain.ledger import JournalEntry
 from domain.milestone import Milestone

@@ -27,12 +27,12 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from itertools import pairwise
 
 import attrs
 
 from domain.accounting_period import PeriodLock
 from domain.contract import Contract
+from domain.employment import EmploymentHistory
 from domain.errors import DomainError
 from domain.ids import LegalEntityId, ObligationId, ResourceId, TimeEntryId
 from domain.ledger import Account, JournalEntry, JournalLine
@@ -47,102 +47,11 @@ MAX_MARKUP_PERCENT = Decimal(1000)
 _WORKED = frozenset({ItemState.APPROVED, ItemState.HELD, ItemState.WRITTEN_OFF})
 
 
-class InvalidEmploymentHistoryError(DomainError):
-    """A resource belongs to one legal entity at a time: spells are ordered and never overlap."""
-
-    code = "invalid_employment_history"
-
-
 class InvalidTransferPolicyError(DomainError):
     """A transfer policy names two different entities (or none, the default) and a markup
     from 0 to 1000 %, once per pair."""
 
     code = "invalid_transfer_policy"
-
-
-# Employment history ----------------------------------------------------------------------
-
-
-@attrs.frozen
-class Employment:
-    """A spell of a resource in one legal entity, from `start` to `end` (inclusive; open
-    when None)."""
-
-    legal_entity_id: LegalEntityId
-    start: date
-    end: date | None = None
-
-    def covers(self, day: date) -> bool:
-        """The spell covers the days from its start to its end, both included."""
-        return self.start <= day and (self.end is None or day <= self.end)
-
-
-@attrs.frozen
-class EmploymentHistory:
-    """The legal entities a resource belonged to, oldest first. Build it with `of`."""
-
-    resource_id: ResourceId
-    employments: tuple[Employment, ...]
-
-    @classmethod
-    def of(cls, resource_id: ResourceId, employments: Iterable[Employment]) -> EmploymentHistory:
-        """Spells are given oldest first, start on distinct dates, end no earlier than they
-        start, and never overlap; only the last may be open-ended."""
-        spells = tuple(employments)
-        if not spells:
-            raise InvalidEmploymentHistoryError(
-                f"resource {resource_id}: an employment history has at least one spell"
-            )
-        for number, spell in enumerate(spells, start=1):
-            where = f"resource {resource_id}, spell {number}"
-            if not spell.legal_entity_id.strip():
-                raise InvalidEmploymentHistoryError(f"{where}: name the legal entity")
-            if spell.end is not None and spell.end < spell.start:
-                raise InvalidEmploymentHistoryError(
-                    f"{where}: ends on {spell.end}, before it starts on {spell.start}"
-                )
-        for number, (before, after) in enumerate(pairwise(spells), 2):
-            where = f"resource {resource_id}, spell {number}"
-            if after.start <= before.start:
-                raise InvalidEmploymentHistoryError(
-                    f"{where}: starts on {after.start}, not after the spell before it "
-                    f"({before.start}); give the spells oldest first, each on its own date"
-                )
-            if before.end is None or after.start <= before.end:
-                ends = "is open-ended" if before.end is None else f"ends on {before.end}"
-                raise InvalidEmploymentHistoryError(
-                    f"{where}: starts on {after.start} while the spell before it {ends}; "
-                    "a resource belongs to one legal entity at a time"
-                )
-        return cls(resource_id, spells)
-
-    @classmethod
-    def transferred(
-        cls,
-        resource_id: ResourceId,
-        first: LegalEntityId,
-        since: date,
-        transfers: Iterable[tuple[date, LegalEntityId]] = (),
-    ) -> EmploymentHistory:
-        """A resource in `first` from `since`, moved to another entity on each transfer date
-        (the spell before ends the day before)."""
-        starts = [(since, first), *transfers]
-        spells = [
-            Employment(entity, start, None if following is None else _day_before(following[0]))
-            for (start, entity), following in zip(starts, [*starts[1:], None], strict=True)
-        ]
-        return cls.of(resource_id, spells)
-
-    def entity_on(self, day: date) -> LegalEntityId | None:
-        """The legal entity the resource belonged to on `day` (None outside every spell)."""
-        for spell in self.employments:
-            if spell.covers(day):
-                return spell.legal_entity_id
-        return None
-
-
-def _day_before(day: date) -> date:
-    return date.fromordinal(day.toordinal() - 1)
 
 
 # Transfer pricing ------------------------------------------------------------------------

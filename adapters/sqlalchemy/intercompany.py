@@ -9,8 +9,9 @@ from adapters.serialization import structure, unstructure
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.repositories import Session
 from adapters.sqlalchemy.stores import upsert
+from domain.employment import EmploymentHistory
 from domain.ids import ResourceId
-from domain.intercompany import EmploymentHistory, TransferPricing
+from domain.intercompany import TransferPricing
 
 #: The one row the transfer pricing lives in.
 _PRICING_ROW = 1

@@ -11,7 +11,8 @@ from application.intercompany import (
     describe_pricing,
 )
 from application.messagebus import Dependencies
-from domain.intercompany import EmploymentHistory, TransferPricing
+from domain.employment import EmploymentHistory
+from domain.intercompany import TransferPricing
 
 
 def set_employment_history(

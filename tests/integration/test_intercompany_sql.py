@@ -9,8 +9,9 @@ from decimal import Decimal
 
 from adapters.sqlalchemy.database import Database
 from application.context import RequestContext
+from domain.employment import EmploymentHistory
 from domain.ids import LegalEntityId, ResourceId
-from domain.intercompany import EmploymentHistory, TransferPolicy, TransferPricing
+from domain.intercompany import TransferPolicy, TransferPricing
 from tests.unit.application.test_intercompany_app import *  # noqa: F403
 
 CTX = RequestContext("tester", "corr-ic")

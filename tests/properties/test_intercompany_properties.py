@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from domain.accounting_period import PeriodLock
 from domain.contract import Contract
+from domain.employment import EmploymentHistory
 from domain.ids import (
     ContractId,
     CustomerId,
@@ -25,7 +26,6 @@ from domain.ids import (
     TimeEntryId,
 )
 from domain.intercompany import (
-    EmploymentHistory,
     IntercompanyStatement,
     RechargeSide,
     TransferPolicy,

@@ -14,13 +14,11 @@ import pytest
 
 from domain.accounting_period import PeriodLock
 from domain.contract import Contract
+from domain.employment import Employment, EmploymentHistory, InvalidEmploymentHistoryError
 from domain.errors import PeriodClosedError
 from domain.ids import LegalEntityId, ObligationId, RateCardId, ResourceId, Role, TimeEntryId
 from domain.intercompany import (
-    Employment,
-    EmploymentHistory,
     IntercompanyStatement,
-    InvalidEmploymentHistoryError,
     InvalidTransferPolicyError,
     RechargeProblem,
     RechargeSide,

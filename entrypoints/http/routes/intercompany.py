@@ -23,15 +23,15 @@ from litestar import Request, Response, get, post
 from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter, QueryParameter
 
+from application.context import RequestContext
 from application.intercompany import (
     SetEmploymentHistory,
     SetTransferPricing,
     intercompany_statement,
 )
+from domain.employment import Employment, EmploymentHistory
 from domain.ids import LegalEntityId, ResourceId
 from domain.intercompany import (
-    Employment,
-    EmploymentHistory,
     IntercompanyRecharge,
     IntercompanyStatement,
     RechargePosting,
@@ -150,7 +150,7 @@ def set_employment_history(
         ),
     )
 
-    def run(ctx: Any) -> tuple[int, object]:
+    def run(ctx: RequestContext) -> tuple[int, object]:
         history: EmploymentHistory = services.bus.handle(command, ctx)
         return 200, history_out(history)
 
@@ -258,7 +258,7 @@ def set_transfer_pricing(
     services = services_of(request)
     command = _policies(data)
 
-    def run(ctx: Any) -> tuple[int, object]:
+    def run(ctx: RequestContext) -> tuple[int, object]:
         pricing: TransferPricing = services.bus.handle(command, ctx)
         return 200, pricing_out(pricing)
 

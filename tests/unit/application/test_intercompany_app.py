@@ -16,15 +16,10 @@ from application.intercompany import (
     SetTransferPricing,
     intercompany_statement,
 )
+from domain.employment import Employment, InvalidEmploymentHistoryError
 from domain.errors import PeriodClosedError
 from domain.ids import LegalEntityId, ResourceId
-from domain.intercompany import (
-    Employment,
-    IntercompanyStatement,
-    InvalidEmploymentHistoryError,
-    RechargeProblem,
-    TransferPolicy,
-)
+from domain.intercompany import IntercompanyStatement, RechargeProblem, TransferPolicy
 from domain.money import Money
 from domain.period import Period
 from tests.unit.application.conftest import ENTITY, App, set_up_tm_contract, time_entry
