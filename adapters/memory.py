@@ -50,6 +50,7 @@ from application.records import (
 from domain.accounting_period import AccountingPeriod
 from domain.billing import BilledLedger, LedgerEntry
 from domain.contract import Contract
+from domain.employment import EmploymentHistory
 from domain.engagement import Engagement
 from domain.ids import (
     ContractId,
@@ -59,6 +60,7 @@ from domain.ids import (
     ObligationId,
     ResourceId,
 )
+from domain.intercompany import TransferPricing
 from domain.invoice import Invoice, InvoiceFigures
 from domain.ledger import JournalEntry
 from domain.milestone import Milestone, MilestoneState
@@ -93,6 +95,8 @@ class _Data:
     inbox: dict[tuple[str, str], InboxMessage] = attrs.field(factory=dict)
     billing_runs: list[BillingRunRecord] = attrs.field(factory=list)
     natural_keys: dict[tuple[str, str, str], RecordedFact] = attrs.field(factory=dict)
+    employments: dict[ResourceId, EmploymentHistory] = attrs.field(factory=dict)
+    transfer_pricing: TransferPricing = attrs.field(factory=TransferPricing)
 
 
 class InMemoryStore:
@@ -279,6 +283,28 @@ class _MasterData:
 
     def save_tax_rates(self, rates: TaxRateTable) -> None:
         self._data.tax_rates = rates
+
+
+class _Intercompany:
+    """Employment histories and transfer pricing (ADR 0031)."""
+
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    def employment_history(self, resource_id: ResourceId) -> EmploymentHistory | None:
+        return self._data.employments.get(resource_id)
+
+    def save_employment_history(self, history: EmploymentHistory) -> None:
+        self._data.employments[history.resource_id] = history
+
+    def employment_histories(self) -> dict[ResourceId, EmploymentHistory]:
+        return dict(sorted(self._data.employments.items()))
+
+    def transfer_pricing(self) -> TransferPricing:
+        return self._data.transfer_pricing
+
+    def save_transfer_pricing(self, pricing: TransferPricing) -> None:
+        self._data.transfer_pricing = pricing
 
 
 class _Periods:
@@ -595,6 +621,7 @@ class InMemoryUnitOfWork:
         self.billing_runs = _BillingRuns(data)
         self.natural_keys = _NaturalKeys(data)
         self.operations = _Operations(data)
+        self.intercompany = _Intercompany(data)
         return self
 
     def __exit__(

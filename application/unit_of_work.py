@@ -28,8 +28,10 @@ from domain.accounting_period import AccountingPeriod
 from domain.billing import BilledLedger, LedgerEntry
 from domain.contract import Contract
 from domain.credit_memo import CreditMemo
+from domain.employment import EmploymentHistory
 from domain.engagement import Engagement
 from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId, ResourceId
+from domain.intercompany import TransferPricing
 from domain.invoice import Invoice, InvoiceFigures
 from domain.ledger import JournalEntry
 from domain.milestone import Milestone
@@ -155,6 +157,24 @@ class MasterDataStore(Protocol):
     def tax_rates(self) -> TaxRateTable: ...
 
     def save_tax_rates(self, rates: TaxRateTable) -> None: ...
+
+
+class IntercompanyStore(Protocol):
+    """Resources' employment histories and the transfer pricing between legal entities
+    (ADR 0031)."""
+
+    def employment_history(self, resource_id: ResourceId) -> EmploymentHistory | None: ...
+
+    def save_employment_history(self, history: EmploymentHistory) -> None:
+        """Replace the resource's whole history."""
+
+    def employment_histories(self) -> dict[ResourceId, EmploymentHistory]: ...
+
+    def transfer_pricing(self) -> TransferPricing:
+        """The policies in force (none and no default until some are set)."""
+
+    def save_transfer_pricing(self, pricing: TransferPricing) -> None:
+        """Replace every policy and the default."""
 
 
 class IdempotencyStore(Protocol):
@@ -294,6 +314,8 @@ class UnitOfWork(Protocol):
     operations: OperationsQueries
     #: Facts numbered by their source system, each recorded once (ADR 0024).
     natural_keys: NaturalKeyStore
+    #: Employment histories and transfer pricing (ADR 0031).
+    intercompany: IntercompanyStore
 
     def __enter__(self) -> Self: ...
 

@@ -35,6 +35,11 @@ class Account(Enum):
     REVENUE = "revenue"
     TAX_PAYABLE = "tax_payable"
     CASH = "cash"
+    # Intercompany recharges (ADR 0031): the provider's and the recipient's sides.
+    INTERCOMPANY_RECEIVABLE = "intercompany_receivable"
+    INTERCOMPANY_REVENUE = "intercompany_revenue"
+    COST_OF_SERVICES = "cost_of_services"
+    INTERCOMPANY_PAYABLE = "intercompany_payable"
 
 
 class NothingToPostError(DomainError):

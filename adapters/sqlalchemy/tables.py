@@ -364,3 +364,19 @@ tax_rates = sa.Table(
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
     _body(),
 )
+
+# Consultant transfers (ADR 0031): employment histories and transfer pricing -----------------
+
+resource_employments = sa.Table(
+    "resource_employments",
+    metadata,
+    sa.Column("resource_id", sa.String(), primary_key=True),
+    _body(),
+)
+
+transfer_pricing = sa.Table(
+    "transfer_pricing",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    _body(),
+)

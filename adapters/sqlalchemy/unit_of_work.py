@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy.inbox import SqlAlchemyInbox
+from adapters.sqlalchemy.intercompany import SqlAlchemyIntercompany
 from adapters.sqlalchemy.natural_keys import SqlAlchemyNaturalKeys
 from adapters.sqlalchemy.operations import SqlAlchemyBillingRuns, SqlAlchemyOperations
 from adapters.sqlalchemy.records import (
@@ -49,6 +50,7 @@ from application.unit_of_work import (
     ExceptionQueue,
     IdempotencyStore,
     Inbox,
+    IntercompanyStore,
     InvoiceRepository,
     JournalStore,
     LedgerStore,
@@ -118,6 +120,7 @@ class SqlAlchemyUnitOfWork:
     billing_runs: BillingRunLog
     operations: OperationsQueries
     natural_keys: NaturalKeyStore
+    intercompany: IntercompanyStore
 
     def __init__(
         self,
@@ -171,6 +174,7 @@ class SqlAlchemyUnitOfWork:
         self.billing_runs = SqlAlchemyBillingRuns(session)
         self.operations = SqlAlchemyOperations(session)
         self.natural_keys = SqlAlchemyNaturalKeys(session)
+        self.intercompany = SqlAlchemyIntercompany(session)
         try:
             connection.begin()
         except BaseException:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from application import commands as c
 from application import inbox as intake
+from application import intercompany as ic
 from application import reconciliation, relay
 from application.handlers import (
     billing,
@@ -12,6 +13,7 @@ from application.handlers import (
     finance,
     inbox,
     integration,
+    intercompany,
     milestones,
     setup,
 )
@@ -63,6 +65,8 @@ HANDLERS: dict[type, Handler] = {
     c.ReopenPeriod: finance.reopen_period,
     c.Reconcile: reconciliation.reconcile,
     relay.ReplayOutboxEvent: relay.replay_dead_event,
+    ic.SetEmploymentHistory: intercompany.set_employment_history,
+    ic.SetTransferPricing: intercompany.set_transfer_pricing,
 }
 
 

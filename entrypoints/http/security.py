@@ -94,6 +94,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "exceptions:replay",
             "reconciliation:read",
             "outbox:read",
+            "intercompany:read",
+            "intercompany:write",
         }
     ),
     "finance_approver": frozenset(
@@ -110,6 +112,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "reconciliation:read",
             "outbox:read",
             "outbox:replay",
+            "intercompany:read",
         }
     ),
     "integration": frozenset(
@@ -137,6 +140,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "audit:read",
             "reconciliation:read",
             "outbox:read",
+            "intercompany:read",
         }
     ),
     "client_viewer": frozenset(

@@ -13,6 +13,7 @@ from entrypoints.http.routes import (
     delivery,
     engagements,
     finance,
+    intercompany,
     invoices,
     leakage,
     milestones,
@@ -38,6 +39,7 @@ ROUTERS += [
     *rate_cards.ROUTES,
     *engagements.ROUTES,
 ]
+ROUTERS += intercompany.ROUTES
 ROUTERS += outbox.ROUTES
 ROUTERS += webhooks.ROUTES
 ROUTERS += leakage.ROUTES

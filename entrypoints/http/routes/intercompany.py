@@ -1,0 +1,437 @@
+"""Consultant transfers between legal entities and intercompany recharges (ADR 0031).
+
+- A resource's employment history (which legal entity it belongs to, from which date) is set
+  whole by finance, audited, under an `Idempotency-Key`; so is the transfer pricing (a markup
+  over cost per pair of entities, and a default).
+- The recharges of a month are worked out from the approved time: per (provider, recipient,
+  currency), with the entries, hours and exact cost behind each, the amount rounded once, and
+  the balanced journal entry each entity books. Entries that cannot be recharged are listed
+  with their reason. A month in a closed period is refused (422 `period-closed`): nothing is
+  posted there.
+- Cost rates and costs appear only for principals with `rates:read_cost` (keys absent
+  otherwise); the amounts are strings with exactly the currency's minor digits.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.openapi.spec import Example
+from litestar.params import Body, Parameter, QueryParameter
+
+from application.context import RequestContext
+from application.intercompany import (
+    SetEmploymentHistory,
+    SetTransferPricing,
+    intercompany_statement,
+)
+from domain.employment import Employment, EmploymentHistory
+from domain.ids import LegalEntityId, ResourceId
+from domain.intercompany import (
+    IntercompanyRecharge,
+    IntercompanyStatement,
+    RechargePosting,
+    TransferPolicy,
+    TransferPricing,
+)
+from domain.money import EXACT
+from entrypoints.http.routes.common import (
+    WRITE_PROBLEMS,
+    Cursor,
+    DecimalString,
+    Id,
+    IdempotencyKey,
+    Limit,
+    MoneyOut,
+    answer,
+    documented,
+    exact_out,
+    money_out,
+    permission,
+    to_decimal,
+    to_period,
+)
+from entrypoints.http.runtime import Page, context_of, execute, paginate, principal_of, services_of
+
+COST = "rates:read_cost"
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+#: The most spells one employment history and policies one pricing may hold.
+MAX_SPELLS = 100
+MAX_POLICIES = 500
+
+ResourcePath = Annotated[
+    str,
+    Parameter(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$",
+        description="The resource (consultant) id, as the PSA numbers it.",
+        examples=[Example(summary="a consultant", value="r1")],
+    ),
+]
+
+
+def _example(summary: str, value: dict[str, Any]) -> Any:
+    return Body(examples=[Example(summary=summary, value=value)])
+
+
+def _percent(value: Decimal) -> str:
+    return format(value.normalize(EXACT), "f")
+
+
+# -- employment histories ---------------------------------------------------------------------
+
+
+class EmploymentIn(msgspec.Struct, forbid_unknown_fields=True):
+    legal_entity_id: Id
+    start: date
+    #: The spell's last day (included); null or absent while it lasts.
+    end: date | None = None
+
+
+class EmploymentsBody(msgspec.Struct, forbid_unknown_fields=True):
+    #: Oldest first; spells never overlap.
+    employments: Annotated[list[EmploymentIn], msgspec.Meta(min_length=1, max_length=MAX_SPELLS)]
+
+
+class EmploymentOut(msgspec.Struct):
+    legal_entity_id: str
+    start: date
+    end: date | None
+
+
+class EmploymentHistoryOut(msgspec.Struct):
+    resource_id: str
+    employments: list[EmploymentOut]
+
+
+def history_out(history: EmploymentHistory) -> EmploymentHistoryOut:
+    return EmploymentHistoryOut(
+        history.resource_id,
+        [EmploymentOut(e.legal_entity_id, e.start, e.end) for e in history.employments],
+    )
+
+
+_TRANSFER = {
+    "employments": [
+        {"legal_entity_id": "tl-de", "start": "2026-01-01", "end": "2026-03-15"},
+        {"legal_entity_id": "tl-fr", "start": "2026-03-16", "end": None},
+    ]
+}
+
+
+@post(
+    "/resources/{resource_id:str}/legal-entities",
+    opt=permission("intercompany:write"),
+    tags=["intercompany"],
+    summary="Set a resource's employment history: the legal entity it belongs to, from which date",
+    description=(
+        "Replaces the whole history (a transfer is a new spell; the one before ends the day "
+        "before). Spells are oldest first and never overlap; only the last may be open-ended. "
+        "Audited with the history before and after."
+    ),
+    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def set_employment_history(
+    request: Request[Any, Any, Any],
+    resource_id: ResourcePath,
+    idempotency_key: IdempotencyKey,
+    data: Annotated[EmploymentsBody, _example("a transfer on 16 March", _TRANSFER)],
+) -> Response[EmploymentHistoryOut]:
+    services = services_of(request)
+    command = SetEmploymentHistory(
+        ResourceId(resource_id),
+        tuple(
+            Employment(LegalEntityId(e.legal_entity_id), e.start, e.end) for e in data.employments
+        ),
+    )
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        history: EmploymentHistory = services.bus.handle(command, ctx)
+        return 200, history_out(history)
+
+    return execute(request, data, run)
+
+
+@get(
+    "/employment-histories",
+    opt=permission("intercompany:read"),
+    tags=["intercompany"],
+    summary="Resources' employment histories, by resource id",
+    responses=documented(),
+    sync_to_thread=True,
+)
+def list_employment_histories(
+    request: Request[Any, Any, Any], limit: Limit = None, cursor: Cursor = None
+) -> Page[EmploymentHistoryOut]:
+    services = services_of(request)
+    with services.reader(context_of(request)) as uow:
+        histories = list(uow.intercompany.employment_histories().values())
+    page = paginate(histories, limit, cursor, services.limits)
+    return Page([history_out(h) for h in page.items], page.next_cursor)
+
+
+# -- transfer pricing ---------------------------------------------------------------------------
+
+
+class PolicyIn(msgspec.Struct, forbid_unknown_fields=True):
+    #: The entity whose resources do the work (it recharges).
+    provider: Id
+    #: The entity whose contract the work is for (it is recharged).
+    recipient: Id
+    #: Percent over cost, 0 to 1000 ("10" is cost plus 10 %).
+    markup_percent: DecimalString
+
+
+class PricingBody(msgspec.Struct, forbid_unknown_fields=True):
+    policies: Annotated[list[PolicyIn], msgspec.Meta(max_length=MAX_POLICIES)]
+    #: The markup for pairs no policy names; null: such pairs are reported, not recharged.
+    default_markup_percent: DecimalString | None = None
+
+
+class PolicyOut(msgspec.Struct):
+    provider: str
+    recipient: str
+    markup_percent: str
+
+
+class PricingOut(msgspec.Struct):
+    policies: list[PolicyOut]
+    default_markup_percent: str | None
+
+
+def pricing_out(pricing: TransferPricing) -> PricingOut:
+    default = pricing.default_markup_percent
+    return PricingOut(
+        [PolicyOut(p.provider, p.recipient, _percent(p.markup_percent)) for p in pricing.policies],
+        None if default is None else _percent(default),
+    )
+
+
+_PRICING = {
+    "policies": [
+        {"provider": "tl-de", "recipient": "tl-uk", "markup_percent": "10"},
+        {"provider": "tl-fr", "recipient": "tl-uk", "markup_percent": "7.5"},
+    ],
+    "default_markup_percent": "5",
+}
+
+
+def _policies(data: PricingBody) -> SetTransferPricing:
+    policies = tuple(
+        TransferPolicy(
+            LegalEntityId(p.provider),
+            LegalEntityId(p.recipient),
+            to_decimal(p.markup_percent, f"/policies/{n}/markup_percent"),
+        )
+        for n, p in enumerate(data.policies)
+    )
+    default = data.default_markup_percent
+    return SetTransferPricing(
+        policies, None if default is None else to_decimal(default, "/default_markup_percent")
+    )
+
+
+@post(
+    "/transfer-pricing",
+    opt=permission("intercompany:write"),
+    tags=["intercompany"],
+    summary="Set the transfer pricing: a markup over cost per pair of legal entities, a default",
+    description=(
+        "Replaces every policy and the default. One policy per (provider, recipient) pair of "
+        "two different entities; markups from 0 to 1000 %. Audited with the pricing before "
+        "and after."
+    ),
+    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def set_transfer_pricing(
+    request: Request[Any, Any, Any],
+    idempotency_key: IdempotencyKey,
+    data: Annotated[PricingBody, _example("cost plus 10 % from Germany", _PRICING)],
+) -> Response[PricingOut]:
+    services = services_of(request)
+    command = _policies(data)
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        pricing: TransferPricing = services.bus.handle(command, ctx)
+        return 200, pricing_out(pricing)
+
+    return execute(request, data, run)
+
+
+@get(
+    "/transfer-pricing",
+    opt=permission("intercompany:read"),
+    tags=["intercompany"],
+    summary="The transfer pricing in force",
+    responses={**answer(PricingOut, _PRICING), **documented()},
+    sync_to_thread=True,
+)
+def get_transfer_pricing(request: Request[Any, Any, Any]) -> PricingOut:
+    services = services_of(request)
+    with services.reader(context_of(request)) as uow:
+        return pricing_out(uow.intercompany.transfer_pricing())
+
+
+# -- recharges ------------------------------------------------------------------------------
+
+
+class RechargedEntryOut(msgspec.Struct, omit_defaults=True):
+    entry_id: str
+    resource_id: str
+    obligation_id: str
+    work_date: date
+    hours: str
+    cost_rate: MoneyOut | msgspec.UnsetType = msgspec.UNSET
+    cost: MoneyOut | msgspec.UnsetType = msgspec.UNSET
+
+
+class JournalLineOut(msgspec.Struct):
+    account: str
+    debit: MoneyOut
+    credit: MoneyOut
+    memo: str
+
+
+class PostingOut(msgspec.Struct):
+    legal_entity_id: str
+    side: str
+    entry_id: str
+    posted_on: date
+    description: str
+    lines: list[JournalLineOut]
+
+
+class RechargeOut(msgspec.Struct, omit_defaults=True):
+    provider: str
+    recipient: str
+    currency: str
+    markup_percent: str
+    hours: str
+    #: What the provider charges: cost x (1 + markup), rounded half-up once.
+    amount: MoneyOut
+    entries: list[RechargedEntryOut]
+    #: The provider's entry, then the recipient's; none when the amount is zero.
+    journal: list[PostingOut]
+    #: The exact cost of the hours (unrounded).
+    cost: MoneyOut | msgspec.UnsetType = msgspec.UNSET
+
+
+class RechargeExceptionOut(msgspec.Struct):
+    entry_id: str
+    resource_id: str
+    work_date: date
+    hours: str
+    reason: str
+    detail: str
+
+
+class StatementOut(msgspec.Struct):
+    period: str
+    posted_on: date
+    recharges: list[RechargeOut]
+    exceptions: list[RechargeExceptionOut]
+
+
+def _posting(posting: RechargePosting) -> PostingOut:
+    entry = posting.entry
+    return PostingOut(
+        posting.legal_entity_id,
+        posting.side.value,
+        entry.entry_id,
+        entry.posted_on,
+        entry.description,
+        [
+            JournalLineOut(
+                line.account.value, money_out(line.debit), money_out(line.credit), line.memo
+            )
+            for line in entry.lines
+        ],
+    )
+
+
+def _recharge(recharge: IntercompanyRecharge, costed: bool) -> RechargeOut:
+    entries = []
+    for item in recharge.entries:
+        out = RechargedEntryOut(
+            item.entry_id, item.resource_id, item.obligation_id, item.work_date, str(item.hours)
+        )
+        if costed:
+            out.cost_rate, out.cost = exact_out(item.cost_rate), exact_out(item.cost)
+        entries.append(out)
+    found = RechargeOut(
+        recharge.provider,
+        recharge.recipient,
+        recharge.currency.code,
+        _percent(recharge.markup_percent),
+        str(recharge.hours),
+        money_out(recharge.amount),
+        entries,
+        [_posting(p) for p in recharge.postings],
+    )
+    if costed:
+        found.cost = exact_out(recharge.cost)
+    return found
+
+
+def statement_out(statement: IntercompanyStatement, costed: bool) -> StatementOut:
+    return StatementOut(
+        statement.period.key,
+        statement.period.end,
+        [_recharge(r, costed) for r in statement.recharges],
+        [
+            RechargeExceptionOut(
+                p.entry_id, p.resource_id, p.work_date, str(p.hours), p.reason.value, p.detail
+            )
+            for p in statement.exceptions
+        ],
+    )
+
+
+@get(
+    "/intercompany-recharges",
+    opt=permission("intercompany:read"),
+    tags=["intercompany"],
+    summary="A month's intercompany recharges per pair of entities, with their journal entries",
+    description=(
+        "Time a resource of one legal entity worked on another entity's contract, recharged at "
+        "cost plus the pair's markup, per (provider, recipient, currency), dated the month's "
+        "last day. Entries without a cost rate, a policy or a legal entity are listed under "
+        "`exceptions`. A month in a closed period is refused (422 `period-closed`)."
+    ),
+    responses=documented("period-closed"),
+    sync_to_thread=True,
+)
+def get_intercompany_recharges(
+    request: Request[Any, Any, Any],
+    period: Annotated[
+        str,
+        QueryParameter(
+            name="period",
+            required=True,
+            pattern=MONTH,
+            description="The month, YYYY-MM.",
+            examples=[Example(summary="March 2026", value="2026-03")],
+        ),
+    ],
+) -> StatementOut:
+    services = services_of(request)
+    month = to_period(period)
+    with services.reader(context_of(request)) as uow:
+        found = intercompany_statement(uow, month)
+    return statement_out(found, principal_of(request).may(COST))
+
+
+ROUTES = [
+    set_employment_history,
+    list_employment_histories,
+    set_transfer_pricing,
+    get_transfer_pricing,
+    get_intercompany_recharges,
+]
