@@ -28,7 +28,14 @@ from domain.obligation import BillingContext, billing_model_for
 from domain.period import Period
 from domain.ratecard import RateCard
 from domain.retroactive import adjustment_lines, reprice_billed_time
-from domain.tax import TaxProfile, TaxQuestion, TaxRateTable, TaxTreatment, TaxTreatments
+from domain.tax import (
+    TaxProfile,
+    TaxQuestion,
+    TaxRateTable,
+    TaxTreatment,
+    TaxTreatments,
+    TaxUnresolved,
+)
 from domain.time_and_materials import TimeAndMaterialsTerms
 from domain.time_entry import ExpenseItem, TimeEntry
 
@@ -48,7 +55,7 @@ class BillingRunInput:
     tax_rates: TaxRateTable
     invoice_date: date | None = None
     #: Treatments a tax engine resolved for the run; without them the tax table answers.
-    tax_answers: Mapping[TaxQuestion, TaxTreatment] | None = None
+    tax_answers: Mapping[TaxQuestion, TaxTreatment | TaxUnresolved] | None = None
 
     @property
     def tax_date(self) -> date:

@@ -157,6 +157,21 @@ class TaxTreatment:
 
 
 @attrs.frozen
+class TaxUnresolved:
+    """An engine's answer that it cannot tax a category: a reason code (`tax_rate_not_found`
+    or `tax_treatment_missing`) and what to fix; the run blocks the payer's contract."""
+
+    reason: str
+    detail: str
+
+    def error(self) -> DomainError:
+        """The refusal the run reports for the contract."""
+        if self.reason == TaxRateNotFoundError.code:
+            return TaxRateNotFoundError(self.detail)
+        return TaxTreatmentMissingError(self.detail)
+
+
+@attrs.frozen
 class TaxQuestion:
     """What a billing run needs to know: how a category is taxed for a payer on a date."""
 
@@ -198,7 +213,7 @@ class TaxTreatments:
     error otherwise (an engine that was asked must have answered)."""
 
     tax_date: date
-    answers: Mapping[TaxQuestion, TaxTreatment] = attrs.field(factory=dict)
+    answers: Mapping[TaxQuestion, TaxTreatment | TaxUnresolved] = attrs.field(factory=dict)
     table: TaxRateTable | None = None
 
     def of(self, profile: TaxProfile, category: str) -> TaxTreatment:
@@ -208,6 +223,8 @@ class TaxTreatments:
         answer = self.answers.get(question)
         if answer is None and _broader(category) is not None:
             answer = self.answers.get(attrs.evolve(question, category=EXPENSES))
+        if isinstance(answer, TaxUnresolved):
+            raise answer.error()
         if answer is not None:
             return answer
         if self.table is None:
