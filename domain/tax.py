@@ -85,6 +85,7 @@ class CategoryCode:
 
     @property
     def exempt(self) -> bool:
+        """A category with an exemption reason is exempt: billed at rate 0."""
         return bool(self.exemption_reason)
 
 
