@@ -20,6 +20,7 @@ from application.ports import (
     ProjectProvisioning,
     PsaTimeExport,
     Stopwatch,
+    TaxEngine,
     WebhookTranslator,
 )
 from application.unit_of_work import UnitOfWork
@@ -52,6 +53,8 @@ class Dependencies:
     stopwatch: Stopwatch
     #: The deployment's settings of the plausibility rules (ADR 0025).
     plausibility: PlausibilityPolicy = attrs.field(factory=PlausibilityPolicy)
+    #: Resolves tax per category (ADR 0030); None: the billing run reads the tax table itself.
+    tax_engine: TaxEngine | None = None
 
 
 Handler = Callable[[Any, RequestContext, Dependencies], Any]

@@ -21,6 +21,14 @@ from domain.invoice import Invoice
 from domain.ledger import JournalEntry
 from domain.money import Money
 from domain.period import Period
+from domain.tax import (
+    CategoryCode,
+    TaxProfile,
+    TaxQuestion,
+    TaxRateTable,
+    TaxTreatment,
+    TaxUnresolved,
+)
 
 
 class Clock(Protocol):
@@ -52,6 +60,8 @@ class CustomerRecord:
     tax_code: str | None
     reverse_charge: bool = False
     billing_address: str | None = None
+    #: Tax codes per tax category where they differ from `tax_code` (ADR 0030).
+    tax_categories: tuple[CategoryCode, ...] = ()
 
     def missing_fields(self) -> list[str]:
         """Master data a setup cannot proceed without."""
@@ -142,3 +152,17 @@ class WebhookTranslator(Protocol):
         `payload` is the envelope's `data` object. Raises `PayloadError` naming every bad
         field by a JSON pointer into the whole message body (so they start with `/data`),
         or `UnknownEventTypeError` when the source sends no such event."""
+
+
+class TaxEngine(Protocol):
+    """How each tax category is taxed for a payer on a tax date (ADR 0030): the tax tables we
+    hold by default, or an external tax service a deployment plugs in."""
+
+    def treatments(
+        self,
+        questions: Sequence[TaxQuestion],
+        profiles: Mapping[tuple[CustomerId, LegalEntityId], TaxProfile],
+        known_rates: TaxRateTable,
+    ) -> Mapping[TaxQuestion, TaxTreatment | TaxUnresolved]:
+        """An answer to every question (the payers' profiles and the rate table the ERP sent
+        are there for an engine that uses them), or raise `DownstreamUnavailableError`."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
-from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -20,7 +19,7 @@ import attrs
 import domain.billing_models  # noqa: F401  (registers every billing model)
 from domain.billing import BilledLedger, Exclusion, LedgerEntry, ProposedLine
 from domain.contract import Contract
-from domain.document import DocumentLine, DocumentTotals, billed_by
+from domain.document import DocumentLine, DocumentTax, DocumentTotals, billed_by
 from domain.errors import DomainError
 from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId, RateCardId
 from domain.milestone import Milestone
@@ -29,7 +28,14 @@ from domain.obligation import BillingContext, billing_model_for
 from domain.period import Period
 from domain.ratecard import RateCard
 from domain.retroactive import adjustment_lines, reprice_billed_time
-from domain.tax import TaxProfile, TaxRateTable, effective_rate
+from domain.tax import (
+    TaxProfile,
+    TaxQuestion,
+    TaxRateTable,
+    TaxTreatment,
+    TaxTreatments,
+    TaxUnresolved,
+)
 from domain.time_and_materials import TimeAndMaterialsTerms
 from domain.time_entry import ExpenseItem, TimeEntry
 
@@ -48,10 +54,18 @@ class BillingRunInput:
     tax_profiles: Mapping[tuple[CustomerId, LegalEntityId], TaxProfile]
     tax_rates: TaxRateTable
     invoice_date: date | None = None
+    #: Treatments a tax engine resolved for the run; without them the tax table answers.
+    tax_answers: Mapping[TaxQuestion, TaxTreatment | TaxUnresolved] | None = None
 
     @property
     def tax_date(self) -> date:
         return self.invoice_date or self.period.end
+
+    def document_tax(self) -> DocumentTax:
+        """How this run taxes its documents (the engine's answers, else the tax table)."""
+        table = self.tax_rates if self.tax_answers is None else None
+        treatments = TaxTreatments(self.tax_date, dict(self.tax_answers or {}), table)
+        return DocumentTax.for_run(treatments, self.expenses)
 
 
 @attrs.frozen
@@ -132,6 +146,7 @@ class BillingProposal:
 def run_billing(run: BillingRunInput) -> BillingProposal:
     """Propose the invoices, adjustments and exclusions of one period."""
     by_obligation = _group_items(run)
+    tax = run.document_tax()
     invoices, adjustments, exclusions, blocked = [], [], [], []
     for contract in sorted(run.contracts, key=lambda c: c.contract_id):
         profile = run.tax_profiles.get((contract.customer_id, contract.legal_entity_id))
@@ -146,8 +161,7 @@ def run_billing(run: BillingRunInput) -> BillingProposal:
             )
             continue
         try:
-            rate = effective_rate(profile, run.tax_rates, run.tax_date)
-            result = _bill_contract(run, contract, by_obligation, profile, rate)
+            result = _bill_contract(run, contract, by_obligation, profile, tax)
         except DomainError as error:
             blocked.append(BlockedContract(contract.contract_id, error.code, str(error)))
             continue
@@ -184,7 +198,7 @@ def _bill_contract(
     contract: Contract,
     by_obligation: Mapping[ObligationId, _Items],
     profile: TaxProfile,
-    tax_rate: Decimal,
+    tax: DocumentTax,
 ) -> tuple[InvoiceProposal | None, list[AdjustmentProposal], list[Exclusion]]:
     lines: list[ProposedLine] = []
     exclusions: list[Exclusion] = []
@@ -207,11 +221,9 @@ def _bill_contract(
         if isinstance(history.latest.terms, TimeAndMaterialsTerms):
             for doc, doc_lines in _retroactive(run, history, items).items():
                 repriced.setdefault(doc, []).extend(doc_lines)
-    rates = {profile.tax_code: tax_rate}
-    notes = {profile.tax_code: profile.note}
     invoice = None
     if lines:
-        numbered = DocumentLine.numbered(lines, profile.tax_code)
+        numbered, totals = tax.document(lines, contract.currency, profile)
         invoice = InvoiceProposal(
             f"{contract.contract_id}/{run.period.key}",
             contract.customer_id,
@@ -220,7 +232,7 @@ def _bill_contract(
             contract.currency,
             run.period,
             numbered,
-            DocumentTotals.of(numbered, contract.currency, rates, notes),
+            totals,
         )
     adjustments = []
     for document_id, doc_lines in sorted(repriced.items()):
@@ -230,7 +242,7 @@ def _bill_contract(
         ):
             if not chosen:
                 continue
-            numbered = DocumentLine.numbered(chosen, profile.tax_code)
+            numbered, totals = tax.document(chosen, contract.currency, profile)
             adjustments.append(
                 AdjustmentProposal(
                     f"{document_id}/{kind.value}/{run.period.key}",
@@ -241,7 +253,7 @@ def _bill_contract(
                     contract.legal_entity_id,
                     contract.currency,
                     numbered,
-                    DocumentTotals.of(numbered, contract.currency, rates, notes),
+                    totals,
                 )
             )
     return invoice, adjustments, exclusions

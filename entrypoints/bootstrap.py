@@ -20,11 +20,12 @@ from typing import Protocol
 from adapters.clock import MonotonicStopwatch, SystemClock
 from adapters.ids import RandomIds
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from adapters.tax import TableTaxEngine
 from adapters.webhooks.mappings import JsonWebhookTranslator
 from application.context import RequestContext
 from application.handlers import create_bus
 from application.messagebus import Dependencies, MessageBus
-from application.ports import Clock, IdGenerator
+from application.ports import Clock, IdGenerator, TaxEngine
 from application.unit_of_work import UnitOfWork
 from domain.plausibility import PlausibilityPolicy
 from entrypoints.externals import Externals, load_externals
@@ -112,9 +113,11 @@ def compose(
     ids: IdGenerator,
     externals: Externals,
     plausibility: PlausibilityPolicy | None = None,
+    tax_engine: TaxEngine | None = None,
 ) -> MessageBus:
     """Bind the chosen adapters to every handler, once (the plausibility rules as given, by
-    default as a deployment that sets nothing has them)."""
+    default as a deployment that sets nothing has them; tax from our own tables unless a
+    deployment passes its tax engine, ADR 0030)."""
     deps = Dependencies(
         uow=lambda ctx, read_only=False: database.unit_of_work(ctx, clock.now, read_only=read_only),
         clock=clock,
@@ -129,6 +132,7 @@ def compose(
         webhooks=JsonWebhookTranslator(),
         stopwatch=MonotonicStopwatch(),
         plausibility=plausibility or PlausibilityPolicy(),
+        tax_engine=tax_engine or TableTaxEngine(),
     )
     return create_bus(deps)
 

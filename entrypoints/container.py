@@ -15,6 +15,7 @@ from dependency_injector import containers, providers
 
 from adapters.clock import SystemClock
 from adapters.ids import RandomIds
+from adapters.tax import TableTaxEngine
 from application.messagebus import MessageBus
 from application.ports import Clock, IdGenerator
 from entrypoints.bootstrap import (
@@ -46,7 +47,9 @@ class Container(containers.DeclarativeContainer):
     ids = providers.Singleton(RandomIds)
     externals = providers.Singleton(load_externals, settings)
     plausibility = providers.Singleton(plausibility_of, settings)
-    bus = providers.Singleton(compose, database, clock, ids, externals, plausibility)
+    #: Tax per category from our tables (ADR 0030); override with an external tax engine.
+    tax_engine = providers.Singleton(TableTaxEngine)
+    bus = providers.Singleton(compose, database, clock, ids, externals, plausibility, tax_engine)
     reader = providers.Singleton(reader, database, clock)
 
 

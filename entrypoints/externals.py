@@ -6,7 +6,8 @@ as files, so the CLI is useful against real data exports:
 
 - the ERP customer master: JSON (a list of records, or `{"customers": [...]}`) or CSV with
   the header `customer_id,legal_entity_id,name,currency,tax_code,reverse_charge,billing_address`
-  (`$THROUGHLINE_CUSTOMER_MASTER`);
+  (`$THROUGHLINE_CUSTOMER_MASTER`); a JSON record may add `tax_categories`, a list of
+  `{"category", "tax_code", "exemption_reason"}` (ADR 0030);
 - the PSA's approved hours, for reconciliation: CSV `entry_id,work_date,hours`
   (`$THROUGHLINE_PSA_HOURS` or `reconcile --psa-hours`);
 - the ERP's posted receivables, for reconciliation: CSV `number,issue_date,gross,currency`
@@ -40,6 +41,7 @@ from application.ports import CustomerRecord
 from domain.errors import DomainError
 from domain.ids import CustomerId, LegalEntityId
 from domain.money import Currency, Money
+from domain.tax import CategoryCode
 from entrypoints.settings import Settings
 
 T = TypeVar("T")
@@ -183,10 +185,14 @@ def _csv_rows(
 
 
 def _customer(where: str, raw: Mapping[str, Any]) -> CustomerRecord:
-    unknown = sorted(set(raw) - set(CUSTOMER_FIELDS))
+    unknown = sorted(set(raw) - {*CUSTOMER_FIELDS, "tax_categories"})
     if unknown:
         raise ExternalDataError(f"{where}: unknown field(s) {', '.join(unknown)}")
-    text = {k: _text(where, k, v) for k, v in raw.items() if k != "reverse_charge"}
+    text = {
+        k: _text(where, k, v)
+        for k, v in raw.items()
+        if k not in ("reverse_charge", "tax_categories")
+    }
     return CustomerRecord(
         CustomerId(_required(where, text, "customer_id")),
         LegalEntityId(_required(where, text, "legal_entity_id")),
@@ -195,7 +201,33 @@ def _customer(where: str, raw: Mapping[str, Any]) -> CustomerRecord:
         text.get("tax_code") or None,
         _flag(where, raw.get("reverse_charge", False)),
         text.get("billing_address") or None,
+        _tax_categories(where, raw.get("tax_categories", [])),
     )
+
+
+def _tax_categories(where: str, value: Any) -> tuple[CategoryCode, ...]:
+    """A JSON record's codes per tax category (ADR 0030)."""
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ExternalDataError(f"{where}: tax_categories must be a list of objects")
+    codes = []
+    for n, item in enumerate(value):
+        unknown = sorted(set(item) - {"category", "tax_code", "exemption_reason"})
+        if unknown:
+            raise ExternalDataError(f"{where}: tax_categories[{n}] has unknown field(s) {unknown}")
+        fields = {k: _text(where, f"tax_categories[{n}].{k}", v) for k, v in item.items()}
+        try:
+            codes.append(
+                CategoryCode(
+                    fields.get("category", ""),
+                    fields.get("tax_code", ""),
+                    fields.get("exemption_reason", ""),
+                )
+            )
+        except DomainError as error:
+            raise ExternalDataError(f"{where}: tax_categories[{n}]: {error}") from None
+    if len({c.category for c in codes}) < len(codes):
+        raise ExternalDataError(f"{where}: tax_categories maps a category twice")
+    return tuple(codes)
 
 
 def _text(where: str, key: str, value: Any) -> str:

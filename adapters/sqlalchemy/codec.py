@@ -11,7 +11,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adapters.serialization import unstructure
+from adapters.serialization import structure, unstructure
 from adapters.sqlalchemy import tables as t
 from application.records import (
     AuditRecord,
@@ -34,7 +34,7 @@ from domain.ids import (
 )
 from domain.ledger import Account, JournalEntry, JournalLine
 from domain.money import Currency, Money
-from domain.tax import TaxProfile
+from domain.tax import CategoryCode, TaxProfile
 from domain.time_entry import ExpenseItem, ItemState, TimeEntry
 
 Row = Mapping[Any, Any]  # a RowMapping: keys are column names (or columns)
@@ -347,6 +347,7 @@ def tax_profile_row(profile: TaxProfile) -> dict[str, Any]:
         "tax_code": profile.tax_code,
         "reverse_charge": profile.reverse_charge,
         "legal_note": profile.legal_note,
+        "categories": unstructure(profile.categories),
     }
 
 
@@ -357,4 +358,5 @@ def tax_profile(row: Row) -> TaxProfile:
         row["tax_code"],
         row["reverse_charge"],
         row["legal_note"],
+        structure(row["categories"] or [], tuple[CategoryCode, ...]),
     )

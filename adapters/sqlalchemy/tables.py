@@ -356,6 +356,8 @@ tax_profiles = sa.Table(
     sa.Column("tax_code", sa.String(), nullable=False),
     sa.Column("reverse_charge", sa.Boolean(), nullable=False),
     sa.Column("legal_note", sa.Text(), nullable=False),
+    # Tax codes per tax category (ADR 0030); NULL for a profile stored before them.
+    sa.Column("categories", json_document(), nullable=True),
 )
 
 tax_rates = sa.Table(

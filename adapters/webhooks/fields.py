@@ -209,15 +209,16 @@ class JsonObject:
         value = self._take(name, True)
         return None if value is _MISSING else value
 
-    def objects(self, name: str, *, max_items: int) -> Iterator[JsonObject]:
-        """The objects of a non-empty array of at most `max_items`."""
-        value = self._take(name, True)
+    def objects(self, name: str, *, max_items: int, required: bool = True) -> Iterator[JsonObject]:
+        """The objects of a non-empty array of at most `max_items` (an optional one may be
+        missing or empty)."""
+        value = self._take(name, required)
         if value is _MISSING:
             return
         if not isinstance(value, list):
             self._bad(name, f"expected an array, got {kind(value)}")
             return
-        if not value:
+        if not value and required:
             self._bad(name, "at least one item")
         if len(value) > max_items:
             self._bad(name, f"at most {max_items} items in one message, got {len(value)}")

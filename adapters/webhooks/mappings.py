@@ -17,6 +17,7 @@ from adapters.webhooks.contracts import contract_amended, contract_approved
 from adapters.webhooks.fields import JsonObject, Problems
 from application import commands as c
 from application.errors import UnknownEventTypeError
+from domain.errors import DomainError
 from domain.ids import (
     ContractId,
     CustomerId,
@@ -32,7 +33,7 @@ from domain.ids import (
     TaskId,
     TimeEntryId,
 )
-from domain.tax import TaxProfile
+from domain.tax import CategoryCode, TaxProfile
 from domain.time_entry import NO_TASK
 
 #: Time entries in one message (a bigger batch is split by the sender).
@@ -122,6 +123,7 @@ def customer_updated(data: JsonObject) -> list[object]:
     tax_code = data.identifier("tax_code")
     reverse_charge = data.boolean("reverse_charge", False)
     legal_note = data.text("legal_note", required=False, max_length=500)
+    categories = _tax_categories(data)
     data.finish()
     data.problems.raise_if_any()
     profile = TaxProfile(
@@ -130,8 +132,35 @@ def customer_updated(data: JsonObject) -> list[object]:
         tax_code,
         reverse_charge,
         legal_note,
+        tuple(categories),
     )
     return [c.UpdateCustomerMaster(profile)]
+
+
+#: Tax categories one profile may map (services, expenses and expense categories).
+MAX_TAX_CATEGORIES = 50
+
+
+def _tax_categories(data: JsonObject) -> list[CategoryCode]:
+    """The optional codes per tax category (ADR 0030), each refused at its own field."""
+    categories: list[CategoryCode] = []
+    seen: set[str] = set()
+    for item in data.objects("categories", max_items=MAX_TAX_CATEGORIES, required=False):
+        category = item.text("category", max_length=200)
+        tax_code = item.identifier("tax_code")
+        reason = item.text("exemption_reason", required=False, max_length=500)
+        item.finish()
+        if item.problems.at(item.at("category")) or item.problems.at(item.at("tax_code")):
+            continue
+        if category in seen:
+            item.problems.add(item.at("category"), "mapped twice")
+            continue
+        seen.add(category)
+        try:
+            categories.append(CategoryCode(category, tax_code, reason))
+        except DomainError as error:
+            item.problems.add(item.at("category"), str(error))
+    return categories
 
 
 def invoice_posted(data: JsonObject) -> list[object]:

@@ -7,7 +7,7 @@ optionally checks the preview's fingerprint, so what a controller reviewed is wh
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 import attrs
@@ -36,6 +36,7 @@ from domain.invoice import DocumentKind, Invoice, InvoiceState
 from domain.ledger import post_credit_memo, post_invoice_issue
 from domain.milestone import MilestoneState
 from domain.plausibility import check_period_started
+from domain.tax import TaxQuestion, TaxTreatment, TaxUnresolved, tax_questions
 
 BILLABLE_ENGAGEMENT_STATES = (
     EngagementState.ACTIVE,
@@ -81,20 +82,19 @@ def run_billing_command(
         if not cmd.dry_run:
             uow.ledger.lock(c.contract_id for c in billable)
         books = load_books(uow, billable)
-        proposal = run_billing(
-            BillingRunInput(
-                cmd.period,
-                books.contracts,
-                books.rate_cards,
-                books.time_entries,
-                books.expenses,
-                books.milestones,
-                books.ledger,
-                uow.master_data.tax_profiles(),
-                uow.master_data.tax_rates(),
-                cmd.invoice_date,
-            )
+        run_input = BillingRunInput(
+            cmd.period,
+            books.contracts,
+            books.rate_cards,
+            books.time_entries,
+            books.expenses,
+            books.milestones,
+            books.ledger,
+            uow.master_data.tax_profiles(),
+            uow.master_data.tax_rates(),
+            cmd.invoice_date,
         )
+        proposal = run_billing(attrs.evolve(run_input, tax_answers=_tax_answers(deps, run_input)))
         diff = tuple(diff_against_ledger(proposal, books.ledger))
         if cmd.dry_run:
             return BillingRunResult(proposal, diff, fingerprint(proposal), (), tuple(skipped))
@@ -120,6 +120,22 @@ def run_billing_command(
         uow.billing_runs.add(_run_record(cmd, ctx, deps, proposal, started))
         uow.commit()
     return BillingRunResult(proposal, diff, digest, invoice_ids, tuple(skipped))
+
+
+def _tax_answers(
+    deps: Dependencies, run: BillingRunInput
+) -> Mapping[TaxQuestion, TaxTreatment | TaxUnresolved] | None:
+    """What the tax engine says of every category the run may bill to each payer on its tax
+    date (ADR 0030); None without an engine, and the run reads the tax table itself."""
+    if deps.tax_engine is None:
+        return None
+    payers = {
+        key: run.tax_profiles[key]
+        for key in ((c.customer_id, c.legal_entity_id) for c in run.contracts)
+        if key in run.tax_profiles
+    }
+    questions = tax_questions(payers, (x.category for x in run.expenses), run.tax_date)
+    return deps.tax_engine.treatments(questions, payers, run.tax_rates)
 
 
 def _run_record(

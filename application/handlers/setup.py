@@ -266,6 +266,7 @@ def set_up_engagement(cmd: c.SetUpEngagement, ctx: RequestContext, deps: Depende
                     record.legal_entity_id,
                     record.tax_code,
                     record.reverse_charge,
+                    categories=record.tax_categories,
                 )
             assert pushed is not None
             uow.master_data.save_tax_profile(pushed)

@@ -18,6 +18,7 @@ from application import commands as c
 from application.context import RequestContext
 from domain.ids import CustomerId, LegalEntityId
 from domain.period import Period
+from domain.tax import CategoryCode
 from entrypoints import container as root
 from entrypoints.bootstrap import DatabaseUrlError, MemoryDatabase, bootstrap, open_database, redact
 from entrypoints.container import Container, configure, provide_bus, provide_clock
@@ -164,3 +165,25 @@ def test_the_psa_and_erp_exports_load_for_reconciliation(tmp_path: Path) -> None
     ((number, gross),) = externals.erp_receivables.posted_invoices(march)
     assert (number, str(gross.amount), gross.currency.code) == ("INV-1", "120.00", "EUR")
     assert externals.psa_time.approved_hours(Period.month(2026, 4)) == []
+
+
+def test_a_json_customer_master_record_may_carry_codes_per_tax_category(tmp_path: Path) -> None:
+    path = tmp_path / "customers.json"
+    path.write_text(
+        '[{"customer_id": "acme", "legal_entity_id": "HR-FR", "name": "Acme",'
+        ' "tax_code": "FR-VAT-20", "tax_categories": ['
+        '{"category": "expenses", "tax_code": "FR-ZERO"},'
+        ' {"category": "expenses:training", "tax_code": "FR-EX", "exemption_reason": "CGI 261"}'
+        "]}]"
+    )
+    (acme,) = read_customer_master(path)
+    assert acme.tax_categories == (
+        CategoryCode("expenses", "FR-ZERO"),
+        CategoryCode("expenses:training", "FR-EX", "CGI 261"),
+    )
+    path.write_text(
+        '[{"customer_id": "acme", "legal_entity_id": "HR-FR", "name": "Acme",'
+        ' "tax_categories": [{"category": "time", "tax_code": "X"}]}]'
+    )
+    with pytest.raises(ExternalDataError, match=r"record 1: tax_categories\[0\]"):
+        read_customer_master(path)

@@ -34,7 +34,7 @@ from domain.ids import (
 )
 from domain.milestone_billing import MilestoneSpec, MilestoneTerms
 from domain.money import Currency, Money
-from domain.tax import TaxProfile
+from domain.tax import CategoryCode, TaxProfile
 from domain.time_and_materials import NotToExceed, OveragePolicy, TimeAndMaterialsTerms
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
@@ -393,3 +393,30 @@ def test_json_pointer_tokens_are_escaped() -> None:
     body = example("billing", "dispute.opened")
     body["data"]["a/b~c"] = 1
     assert pointers("billing", body) == ["/data/a~1b~0c"]
+
+
+def test_erp_customer_updated_carries_codes_per_tax_category() -> None:
+    body = example("erp", "customer.updated")
+    body["data"]["categories"] = [
+        {"category": "expenses", "tax_code": "ZERO"},
+        {"category": "expenses:training", "tax_code": "EXEMPT", "exemption_reason": "Training"},
+    ]
+    (update,) = translate("erp", body)
+    assert isinstance(update, c.UpdateCustomerMaster)
+    assert update.profile.categories == (
+        CategoryCode("expenses", "ZERO"),
+        CategoryCode("expenses:training", "EXEMPT", "Training"),
+    )
+
+
+def test_erp_customer_updated_refuses_a_tax_category_at_its_field() -> None:
+    body = example("erp", "customer.updated")
+    body["data"]["categories"] = [
+        {"category": "expenses", "tax_code": "ZERO"},
+        {"category": "expenses", "tax_code": "VAT20"},
+        {"category": "time", "tax_code": "VAT20"},
+    ]
+    with pytest.raises(PayloadError) as refused:
+        translate("erp", body)
+    pointers = [pointer for pointer, _detail in refused.value.problems]
+    assert pointers == ["/data/categories/1/category", "/data/categories/2/category"]

@@ -120,6 +120,8 @@ class InvoiceProposalOut(msgspec.Struct):
     tax_lines: list[TaxLineOut]
     tax: MoneyOut
     gross: MoneyOut
+    #: Printed once on the document: a reverse-charged payer's legal note ("" when none).
+    note: str
 
 
 class AdjustmentOut(msgspec.Struct):
@@ -136,6 +138,7 @@ class AdjustmentOut(msgspec.Struct):
     tax_lines: list[TaxLineOut]
     tax: MoneyOut
     gross: MoneyOut
+    note: str
 
 
 class ExclusionOut(msgspec.Struct):
@@ -212,6 +215,7 @@ def _totals(totals: DocumentTotals) -> dict[str, Any]:
         "tax_lines": [tax_line_out(t) for t in totals.tax_lines],
         "tax": money_out(totals.tax),
         "gross": money_out(totals.gross),
+        "note": totals.note,
     }
 
 

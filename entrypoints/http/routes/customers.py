@@ -26,7 +26,7 @@ from domain.contract import Contract
 from domain.engagement import Engagement
 from domain.errors import DomainError
 from domain.ids import CustomerId, LegalEntityId
-from domain.tax import TaxProfile, TaxRate, TaxRateTable
+from domain.tax import CategoryCode, TaxProfile, TaxRate, TaxRateTable
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
@@ -65,14 +65,44 @@ TaxCode = Annotated[
     ),
 ]
 
+TaxCategory = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^(services|expenses|expenses:[^\x00-\x1f]{1,100})$",
+        description="`services` (time, fees, milestones, retainers, recurring fees), "
+        "`expenses`, or `expenses:<expense category>` for expenses of one category.",
+        examples=["expenses:training"],
+    ),
+]
+
 #: Tax-code rows in one request, at most (the table is small; this caps the request).
 MAX_TAX_RATES = 1_000
+#: Tax categories one profile may map (services, expenses and expense categories).
+MAX_TAX_CATEGORIES = 50
+
+
+class TaxCategoryOut(msgspec.Struct):
+    category: str
+    tax_code: str
+    #: Non-empty for an exempt category: billed at rate 0 with this reason on the tax line.
+    exemption_reason: str
 
 
 class TaxProfileOut(msgspec.Struct):
     tax_code: str
     reverse_charge: bool
     legal_note: str
+    #: Codes per tax category where they differ from `tax_code` (ADR 0030).
+    categories: list[TaxCategoryOut]
+
+
+def _profile_out(profile: TaxProfile) -> TaxProfileOut:
+    return TaxProfileOut(
+        profile.tax_code,
+        profile.reverse_charge,
+        profile.note,
+        [TaxCategoryOut(c.category, c.tax_code, c.exemption_reason) for c in profile.categories],
+    )
 
 
 class LegalEntityStatus(msgspec.Struct):
@@ -190,9 +220,7 @@ def _customer_out(
             LegalEntityStatus(
                 legal_entity_id=entity,
                 tax_profile_status="missing" if profile is None else "present",
-                tax_profile=None
-                if profile is None
-                else TaxProfileOut(profile.tax_code, profile.reverse_charge, profile.note),
+                tax_profile=None if profile is None else _profile_out(profile),
             )
         )
     out = CustomerOut(
@@ -286,6 +314,14 @@ def get_customer(request: Request[Any, Any, Any], customer_id: CustomerPath) -> 
     return _read_customer(request, customer_id)
 
 
+class TaxCategoryIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The tax code of one tax category; an exempt category names its exemption reason."""
+
+    category: TaxCategory
+    tax_code: TaxCode
+    exemption_reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
 class MasterDataBody(msgspec.Struct, forbid_unknown_fields=True):
     """The ERP's tax profile of the customer for one of our legal entities."""
 
@@ -293,6 +329,31 @@ class MasterDataBody(msgspec.Struct, forbid_unknown_fields=True):
     tax_code: TaxCode
     reverse_charge: bool = False
     legal_note: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    #: Tax codes per tax category where they differ from `tax_code` (ADR 0030).
+    categories: Annotated[list[TaxCategoryIn], msgspec.Meta(max_length=MAX_TAX_CATEGORIES)] = (
+        msgspec.field(default_factory=list)
+    )
+
+
+def _pushed_profile(customer_id: str, data: MasterDataBody) -> TaxProfile:
+    """The profile the body describes; a category mapped twice is refused at its field."""
+    seen: dict[str, int] = {}
+    for index, row in enumerate(data.categories):
+        if row.category in seen:
+            raise Problem(
+                "validation-error",
+                f"the tax category {row.category!r} is mapped twice",
+                errors=[FieldError(f"/categories/{index}/category", "mapped twice")],
+            )
+        seen[row.category] = index
+    return TaxProfile(
+        CustomerId(customer_id),
+        LegalEntityId(data.legal_entity_id),
+        data.tax_code,
+        data.reverse_charge,
+        data.legal_note,
+        tuple(CategoryCode(r.category, r.tax_code, r.exemption_reason) for r in data.categories),
+    )
 
 
 @post(
@@ -330,18 +391,27 @@ def update_master_data(
                         "legal_note": "Autoliquidation - article 283-2 du CGI",
                     },
                 ),
+                Example(
+                    summary="time at the standard rate, expenses zero-rated, training exempt",
+                    value={
+                        "legal_entity_id": "tl-uk",
+                        "tax_code": "VAT20",
+                        "categories": [
+                            {"category": "expenses", "tax_code": "ZERO"},
+                            {
+                                "category": "expenses:training",
+                                "tax_code": "EXEMPT",
+                                "exemption_reason": "Exempt: vocational training",
+                            },
+                        ],
+                    },
+                ),
             ]
         ),
     ],
 ) -> Response[CustomerOut]:
     services = services_of(request)
-    profile = TaxProfile(
-        CustomerId(customer_id),
-        LegalEntityId(data.legal_entity_id),
-        data.tax_code,
-        data.reverse_charge,
-        data.legal_note,
-    )
+    profile = _pushed_profile(customer_id, data)
 
     def run(ctx: RequestContext) -> tuple[int, object]:
         services.bus.handle(c.UpdateCustomerMaster(profile), ctx)

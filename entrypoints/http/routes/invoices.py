@@ -128,6 +128,8 @@ class InvoiceOut(msgspec.Struct, omit_defaults=True):
     net: MoneyOut
     tax: MoneyOut
     tax_lines: list[TaxLineOut]
+    #: Printed once on the document: a reverse-charged payer's legal note ("" when none).
+    note: str
     gross: MoneyOut
     outstanding: MoneyOut
     paid: MoneyOut
@@ -176,6 +178,7 @@ def invoice_out(invoice: Invoice, principal: Principal) -> InvoiceOut:
             TaxLineOut(t.tax_code, str(t.rate), money_out(t.base), money_out(t.amount), t.note)
             for t in totals.tax_lines
         ],
+        note=totals.note,
         gross=money_out(totals.gross),
         outstanding=money_out(invoice.outstanding),
         paid=money_out(invoice.amount_paid),

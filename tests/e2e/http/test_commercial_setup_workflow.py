@@ -165,6 +165,7 @@ def test_a_missing_tax_profile_blocks_setup_until_master_data_arrives_and_setup_
         "tax_code": "VAT20",
         "reverse_charge": False,
         "legal_note": "",
+        "categories": [],
     }
     assert ok(api.get("/engagements/E2"))["state"] == "setup_blocked"  # until the replay
 

@@ -65,7 +65,12 @@ def test_customers_are_known_from_contracts_and_master_data(api: Api) -> None:
         {
             "legal_entity_id": "tl-uk",
             "tax_profile_status": "present",
-            "tax_profile": {"tax_code": "VAT20", "reverse_charge": False, "legal_note": ""},
+            "tax_profile": {
+                "tax_code": "VAT20",
+                "reverse_charge": False,
+                "legal_note": "",
+                "categories": [],
+            },
         }
     ]
     assert acme["engagements"] == [{"engagement_id": "E1", "contract_id": "C1", "state": "active"}]

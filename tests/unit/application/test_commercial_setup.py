@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from application import commands as c
@@ -15,7 +16,7 @@ from domain.engagement import EngagementState
 from domain.errors import IllegalTransitionError, MakerCheckerError
 from domain.ids import ContractId, EngagementId, RateCardId, Role
 from domain.ratecard import RateCardVersion
-from domain.tax import TaxProfile
+from domain.tax import CategoryCode, TaxProfile
 from tests.unit.application.conftest import (
     CUSTOMER,
     ENTITY,
@@ -137,3 +138,15 @@ def test_setup_provisions_nothing_for_an_engagement_not_being_set_up(app: App, m
         app.do(c.SetUpEngagement(E1))
     assert app.projects.calls == calls
     assert app.data.aggregates["engagement"]["E1"].state.value == move
+
+
+def test_the_erp_records_codes_per_tax_category_reach_the_profile_billing_uses(
+    app: App,
+) -> None:
+    categories = (CategoryCode("expenses", "ZERO"),)
+    app.master.records[(CUSTOMER, ENTITY)] = attrs.evolve(
+        complete_record(), tax_categories=categories
+    )
+    set_up_tm_contract(app)
+    profile = app.data.tax_profiles[(CUSTOMER, ENTITY)]
+    assert (profile.tax_code, profile.categories) == ("VAT20", categories)

@@ -1,0 +1,60 @@
+"""The composition root taxes from our own tables by default (ADR 0030), and a deployment
+replaces the tax engine in one place: the container's `tax_engine` provider."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+
+import pytest
+from dependency_injector import providers
+
+from adapters.memory import SequentialIds
+from adapters.tax import TableTaxEngine
+from domain.ids import CustomerId, LegalEntityId
+from domain.tax import TaxProfile, TaxQuestion, TaxRateTable, TaxTreatment, TaxUnresolved
+from entrypoints.bootstrap import MemoryDatabase, compose
+from entrypoints.container import Container
+from entrypoints.externals import Externals
+from entrypoints.settings import Settings
+from tests.e2e.cli_harness import reset_container
+from tests.unit.application.conftest import start_clock
+
+
+class FakeExternalTaxService:
+    """Stands in for a deployment's tax service client."""
+
+    def treatments(
+        self,
+        questions: Sequence[TaxQuestion],
+        profiles: Mapping[tuple[CustomerId, LegalEntityId], TaxProfile],
+        known_rates: TaxRateTable,
+    ) -> Mapping[TaxQuestion, TaxTreatment | TaxUnresolved]:
+        return {}
+
+
+@pytest.fixture(autouse=True)
+def clean_container() -> Iterator[None]:
+    reset_container()
+    yield
+    reset_container()
+
+
+def test_the_composition_root_taxes_from_our_tables_unless_given_an_engine() -> None:
+    default = compose(MemoryDatabase(), start_clock(), SequentialIds(), Externals())
+    assert isinstance(default.deps.tax_engine, TableTaxEngine)
+    service = FakeExternalTaxService()
+    replaced = compose(
+        MemoryDatabase(), start_clock(), SequentialIds(), Externals(), tax_engine=service
+    )
+    assert replaced.deps.tax_engine is service
+
+
+def test_a_deployment_replaces_the_tax_engine_through_the_container() -> None:
+    container = Container()
+    container.settings.override(providers.Object(Settings("memory://")))
+    container.database.override(providers.Object(MemoryDatabase()))
+    assert isinstance(container.bus().deps.tax_engine, TableTaxEngine)
+    service = FakeExternalTaxService()
+    container.bus.reset()
+    container.tax_engine.override(providers.Object(service))
+    assert container.bus().deps.tax_engine is service
