@@ -159,6 +159,7 @@ def _store_drafts(
             draft.totals,
             ctx.actor,
             now,
+            payer_id=draft.payer_id,
         )
         uow.invoices.add(invoice)
         allocations.setdefault(draft.contract_id, []).extend(draft.ledger_entries(invoice_id))
@@ -183,6 +184,7 @@ def _store_drafts(
             now,
             kind=kind,
             references=InvoiceId(adjustment.references),
+            payer_id=adjustment.payer_id,
         )
         uow.invoices.add(invoice)
         allocations.setdefault(adjustment.contract_id, []).extend(
