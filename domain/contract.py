@@ -286,13 +286,20 @@ class Contract:
         return list(seen)
 
     def diff(self, old: int, new: int) -> VersionDiff:
-        """The obligations version `new` adds, removes or changes relative to version `old`."""
-        before = {t.obligation_id: t for t in self._version(old).obligations}
-        after = {t.obligation_id: t for t in self._version(new).obligations}
+        """The obligations version `new` adds, removes or changes (terms or payers) relative to
+        version `old`."""
+        older, newer = self._version(old), self._version(new)
+        before = {t.obligation_id: t for t in older.obligations}
+        after = {t.obligation_id: t for t in newer.obligations}
         return VersionDiff(
             tuple(oid for oid in after if oid not in before),
             tuple(oid for oid in before if oid not in after),
-            tuple(oid for oid in after if oid in before and after[oid] != before[oid]),
+            tuple(
+                oid
+                for oid in after
+                if oid in before
+                and (after[oid] != before[oid] or newer.payers_of(oid) != older.payers_of(oid))
+            ),
         )
 
     def obligation_ids(self) -> list[ObligationId]:
