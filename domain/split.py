@@ -20,7 +20,7 @@ the whole payer line takes back exactly what it billed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import attrs
@@ -31,6 +31,9 @@ from domain.ids import CustomerId, ObligationId
 from domain.money import EXACT, Currency, Money, dsum, largest_remainder
 
 HUNDRED = Decimal(100)
+#: Where a split quantity or value does not terminate (a third of an hour), it is cut here; the
+#: last part takes the remainder, so parts still sum exactly.
+SPLIT_PLACES = Decimal("1e-20")
 
 
 @attrs.frozen
@@ -271,10 +274,27 @@ def _portions(total: Decimal, weights: Sequence[Fraction]) -> list[Decimal]:
         return parts
     for i, weight in enumerate(weights):
         if weight and i != last:
-            product = EXACT.multiply(total, Decimal(weight.numerator))
-            parts[i] = EXACT.divide(product, Decimal(weight.denominator))
+            parts[i] = _times(total, weight)
     parts[last] = EXACT.subtract(total, dsum(parts))
     return parts
+
+
+def _times(value: Decimal, weight: Fraction) -> Decimal:
+    """value x weight, exact when it terminates, else cut at `SPLIT_PLACES` decimals (the last
+    part of every split takes the remainder, so no sum ever loses a digit)."""
+    exact = Fraction(value) * weight
+    quotient = EXACT.divide(Decimal(exact.numerator), Decimal(exact.denominator))
+    if _terminates(exact.denominator):
+        return quotient
+    return quotient.quantize(SPLIT_PLACES, rounding=ROUND_HALF_UP, context=EXACT)
+
+
+def _terminates(denominator: int) -> bool:
+    """A fraction has a finite decimal expansion when its denominator divides a power of 10."""
+    for factor in (2, 5):
+        while denominator % factor == 0:
+            denominator //= factor
+    return denominator == 1
 
 
 def _split_line(
