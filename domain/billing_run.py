@@ -49,6 +49,9 @@ class BillingRunInput:
     tax_profiles: Mapping[tuple[CustomerId, LegalEntityId], TaxProfile]
     tax_rates: TaxRateTable
     invoice_date: date | None = None
+    #: Split billing: what invoices of this period already billed each payer of an obligation
+    #: (so a second run of the period never bills a fixed-amount payer its amount again).
+    billed_in_period: Mapping[tuple[ObligationId, CustomerId], Money] = attrs.field(factory=dict)
 
     @property
     def tax_date(self) -> date:
@@ -310,9 +313,14 @@ def _payer_lines(
     if payers is None:
         return [(contract.customer_id, tuple(lines))]
     billed = run.ledger.entries_for(obligation_id)
+    already = {
+        p.payer_id: run.billed_in_period[(obligation_id, p.payer_id)]
+        for p in payers.payers
+        if (obligation_id, p.payer_id) in run.billed_in_period
+    }
     return [
         (part.payer_id, part.lines)
-        for part in split_lines(payers, lines, billed, contract.customer_id)
+        for part in split_lines(payers, lines, billed, contract.customer_id, already)
     ]
 
 

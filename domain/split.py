@@ -19,7 +19,7 @@ the whole payer line takes back exactly what it billed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -135,14 +135,16 @@ def split_lines(
     lines: Sequence[ProposedLine],
     billed: Sequence[LedgerEntry],
     customer_id: CustomerId,
+    fixed_already: Mapping[CustomerId, Money] | None = None,
 ) -> list[PayerLines]:
     """Split an obligation's lines of one run between its payers: released quantities back to
-    the payer they were credited from, then fixed amounts, then percentages; every line and
-    every allocation split exactly."""
+    the payer they were credited from, then fixed amounts (less what earlier invoices of the
+    same period already billed them), then percentages; every line and every allocation split
+    exactly."""
     order = [p.payer_id for p in payers.payers]
     open_releases = _open_releases(billed, customer_id)
     weights = [_allocation_weights(line, payers, open_releases) for line in lines]
-    _take_fixed_amounts(payers, lines, weights)
+    _take_fixed_amounts(payers, lines, weights, fixed_already or {})
     _share_by_percentage(payers, weights)
     per_payer: dict[CustomerId, list[ProposedLine]] = {p: [] for p in order}
     for line, line_weights in zip(lines, weights, strict=True):
@@ -212,15 +214,22 @@ def _allocation_weights(
 
 
 def _take_fixed_amounts(
-    payers: ObligationPayers, lines: Sequence[ProposedLine], weights: Sequence[_Weights]
+    payers: ObligationPayers,
+    lines: Sequence[ProposedLine],
+    weights: Sequence[_Weights],
+    fixed_already: Mapping[CustomerId, Money],
 ) -> None:
-    """Fixed-amount payers take their amount of the period, in order, across the lines in
-    proportion to what each line still has to share (never more than that)."""
+    """Fixed-amount payers take what is left of their amount for the period, in order, across
+    the lines in proportion to what each line still has to share (never more than that)."""
     room = [_fresh_minor(line, w) for line, w in zip(lines, weights, strict=True)]
     for payer in payers.payers:
         if payer.fixed_amount is None or sum(room) <= 0:
             continue
-        take = min(payer.fixed_amount.minor, sum(room))
+        already = fixed_already.get(payer.payer_id)
+        owed = payer.fixed_amount.minor - (already.quantized().minor if already else 0)
+        take = min(owed, sum(room))
+        if take <= 0:
+            continue
         parts = largest_remainder(take, room)
         for i, (line, w) in enumerate(zip(lines, weights, strict=True)):
             if parts[i] == 0:

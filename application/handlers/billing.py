@@ -20,6 +20,7 @@ from application.handlers.common import audit, raise_exception
 from application.messagebus import Dependencies
 from application.operations import BillingRunRecord
 from application.records import ExceptionKind
+from application.split_billing import billed_in_period
 from application.unit_of_work import UnitOfWork
 from domain.billing import Disposition, Exclusion, LedgerEntry, SourceKind
 from domain.billing_run import (
@@ -93,6 +94,7 @@ def run_billing_command(
                 uow.master_data.tax_profiles(),
                 uow.master_data.tax_rates(),
                 cmd.invoice_date,
+                billed_in_period(uow, books.contracts, cmd.period),
             )
         )
         diff = tuple(diff_against_ledger(proposal, books.ledger))
