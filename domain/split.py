@@ -222,12 +222,16 @@ def _take_fixed_amounts(
     """Fixed-amount payers take what is left of their amount for the period, in order, across
     the lines in proportion to what each line still has to share (never more than that)."""
     room = [_fresh_minor(line, w) for line, w in zip(lines, weights, strict=True)]
+    # Negative lines (a withheld retention) count too: the fixed amounts never exceed the
+    # obligation's net, so no payer is left with a negative share of the period.
+    net = sum((_fresh_value(line, w) for line, w in zip(lines, weights, strict=True)), Fraction(0))
+    net_left = max(0, net.numerator // net.denominator)
     for payer in payers.payers:
-        if payer.fixed_amount is None or sum(room) <= 0:
+        if payer.fixed_amount is None or min(sum(room), net_left) <= 0:
             continue
         already = fixed_already.get(payer.payer_id)
         owed = payer.fixed_amount.minor - (already.quantized().minor if already else 0)
-        take = min(owed, sum(room))
+        take = min(owed, sum(room), net_left)
         if take <= 0:
             continue
         parts = largest_remainder(take, room)
@@ -242,6 +246,7 @@ def _take_fixed_amounts(
                     w.shares[a][payer.payer_id] = portion
                     w.fresh[a] -= portion
             room[i] -= parts[i]
+        net_left -= take
 
 
 def _fresh_value(line: ProposedLine, w: _Weights) -> Fraction:
@@ -375,4 +380,3 @@ def payer_shares(
         key = (entry.source, entry.payer or customer_id)
         shares[key] = EXACT.add(shares.get(key, Decimal(0)), entry.quantity)
     return shares
-

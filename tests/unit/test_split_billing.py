@@ -16,8 +16,18 @@ from domain.billing_run import BillingProposal, BillingRunInput, InvoiceProposal
 from domain.contract import Contract
 from domain.credit_memo import CreditMemo, CreditRequest
 from domain.errors import InvalidTermsError
-from domain.ids import ContractId, CreditMemoId, CustomerId, InvoiceId, ObligationId, RateCardId
+from domain.ids import (
+    ContractId,
+    CreditMemoId,
+    CustomerId,
+    InvoiceId,
+    MilestoneId,
+    ObligationId,
+    RateCardId,
+)
 from domain.invoice import Invoice
+from domain.milestone import Milestone
+from domain.milestone_billing import MilestoneSpec, MilestoneTerms
 from domain.money import Currency, Money, dsum
 from domain.period import Period
 from domain.recurring import RecurringTerms
@@ -369,3 +379,27 @@ def test_payers_for_an_obligation_the_version_does_not_hold_are_refused() -> Non
             [fee_terms("1000.00")],
             payers=[ObligationPayers(TM, tuple(seventy_thirty()))],
         )
+
+
+def test_a_fixed_amount_never_leaves_another_payer_a_negative_period() -> None:
+    program = MilestoneTerms(
+        FEE, "Program", Currency.of("EUR"), d("1000.00"),
+        (MilestoneSpec(MilestoneId("m1"), "Phase 1", percentage=d("25")),
+         MilestoneSpec(MilestoneId("m2"), "Phase 2", percentage=d("75"), final=True)),
+        retention_percent=d("10"),
+    )  # fmt: skip
+    payers = [Payer.fixed(GRANT, money("300.00")), Payer.percentage(CUSTOMER, "100")]
+    c = split_contract(program, payers)
+    m1 = Milestone.plan(MilestoneId("m1"), FEE, "Phase 1", AT)
+    m1.complete("signed", date(2026, 3, 10), AT)
+    m1.accept("sponsor", date(2026, 3, 10), AT)
+    proposal = run_billing(
+        BillingRunInput(
+            MARCH, (c,), {}, (), (), (m1,), BilledLedger(), profiles([CUSTOMER, GRANT]),  # type: ignore[arg-type]
+            TAX_RATES,
+        )
+    )  # fmt: skip
+    invoices = by_payer(proposal)
+    # 250.00 billed less 25.00 withheld: the grant takes the period's net of 225.00, not 250.00
+    assert invoices[GRANT].totals.net == money("225.00")
+    assert invoices[CUSTOMER].totals.net == money("0.00")
