@@ -149,14 +149,9 @@ def run_billing(run: BillingRunInput) -> BillingProposal:
     by_obligation = _group_items(run)
     invoices, adjustments, exclusions, blocked = [], [], [], []
     for contract in sorted(run.contracts, key=lambda c: c.contract_id):
-        taxes: dict[CustomerId, _PayerTax] = {}
-        missing = None
-        for payer_id in contract.payer_ids():
-            profile = run.tax_profiles.get((payer_id, contract.legal_entity_id))
-            if profile is None:
-                missing = payer_id
-                break
-            taxes[payer_id] = _PayerTax(profile, Decimal(0))
+        entity = contract.legal_entity_id
+        payers = contract.payer_ids()
+        missing = next((p for p in payers if (p, entity) not in run.tax_profiles), None)
         if missing is not None:
             who = "customer" if missing == contract.customer_id else "payer"
             blocked.append(
@@ -169,9 +164,7 @@ def run_billing(run: BillingRunInput) -> BillingProposal:
             )
             continue
         try:
-            for payer_id, tax in list(taxes.items()):
-                rate = effective_rate(tax.profile, run.tax_rates, run.tax_date)
-                taxes[payer_id] = _PayerTax(tax.profile, rate)
+            taxes = {p: _PayerTax.of(run.tax_profiles[(p, entity)], run) for p in payers}
             result = _bill_contract(run, contract, by_obligation, taxes)
         except DomainError as error:
             blocked.append(BlockedContract(contract.contract_id, error.code, str(error)))
@@ -191,6 +184,10 @@ class _PayerTax:
 
     profile: TaxProfile
     rate: Decimal
+
+    @classmethod
+    def of(cls, profile: TaxProfile, run: BillingRunInput) -> _PayerTax:
+        return cls(profile, effective_rate(profile, run.tax_rates, run.tax_date))
 
     def totals(self, lines: Sequence[DocumentLine], currency: Currency) -> DocumentTotals:
         code = self.profile.tax_code
