@@ -34,6 +34,7 @@ from domain.ids import (
 from domain.money import Money
 from domain.period import Period
 from domain.ratecard import RateCardVersion
+from domain.split import ObligationPayers
 from domain.tax import TaxProfile, TaxRateTable
 from domain.time_entry import NO_TASK
 
@@ -73,6 +74,8 @@ class DraftContractVersion(Command):
     effective_from: date
     obligations: tuple[Any, ...]
     label: str = ""
+    #: Obligations billed to several payers (split billing, ADR 0029).
+    payers: tuple[ObligationPayers, ...] = ()
 
 
 @attrs.frozen

@@ -16,7 +16,7 @@ from typing import Generic, TypeVar
 import attrs
 
 from domain.errors import DomainError
-from domain.ids import ObligationId
+from domain.ids import CustomerId, ObligationId
 from domain.money import EXACT, Currency, Money, dsum, money_sum
 from domain.period import Period
 
@@ -46,12 +46,14 @@ class SourceRef:
 
 @attrs.frozen
 class Allocation:
-    """Which quantity of which source item a line billed, at what exact value, under which terms."""
+    """Which quantity of which source item a line billed, at what exact value, under which terms
+    and, when the obligation is split between payers, to which payer (None: the customer)."""
 
     source: SourceRef
     quantity: Decimal
     amount: Money
     terms: str = ""
+    payer: CustomerId | None = None
 
 
 class LineKind(Enum):
@@ -150,6 +152,8 @@ class LedgerEntry:
     amount: Money
     terms: str = ""
     write_off: bool = False
+    #: The payer billed (or credited) by the document; None: the contract's customer.
+    payer: CustomerId | None = None
 
 
 @attrs.frozen

@@ -28,6 +28,7 @@ from domain.obligation import BillingContext, billing_model_for
 from domain.period import Period
 from domain.ratecard import RateCard
 from domain.retroactive import adjustment_lines, reprice_billed_time
+from domain.split import split_lines
 from domain.tax import (
     TaxProfile,
     TaxQuestion,
@@ -56,6 +57,9 @@ class BillingRunInput:
     invoice_date: date | None = None
     #: Treatments a tax engine resolved for the run; without them the tax table answers.
     tax_answers: Mapping[TaxQuestion, TaxTreatment | TaxUnresolved] | None = None
+    #: Split billing: what invoices of this period already billed each payer of an obligation
+    #: (so a second run of the period never bills a fixed-amount payer its amount again).
+    billed_in_period: Mapping[tuple[ObligationId, CustomerId], Money] = attrs.field(factory=dict)
 
     @property
     def tax_date(self) -> date:
@@ -70,7 +74,8 @@ class BillingRunInput:
 
 @attrs.frozen
 class InvoiceProposal:
-    """A proposed invoice for one customer, contract and currency; lines grouped by obligation."""
+    """A proposed invoice for one payer, contract, legal entity and currency; lines grouped by
+    obligation."""
 
     key: str
     customer_id: CustomerId
@@ -80,6 +85,13 @@ class InvoiceProposal:
     period: Period
     lines: tuple[DocumentLine, ...]
     totals: DocumentTotals
+    #: Who is billed when the contract splits billing between payers (None: the customer).
+    payer_id: CustomerId | None = None
+
+    @property
+    def payer(self) -> CustomerId:
+        """The party this invoice bills: its payer, or the customer."""
+        return self.payer_id or self.customer_id
 
     def ledger_entries(self, document_id: str | None = None) -> list[LedgerEntry]:
         return billed_by(document_id or self.key, self.lines)
@@ -104,6 +116,8 @@ class AdjustmentProposal:
     currency: Currency
     lines: tuple[DocumentLine, ...]
     totals: DocumentTotals
+    #: The payer of the document re-rated (None: the customer).
+    payer_id: CustomerId | None = None
 
     def ledger_entries(self, document_id: str | None = None) -> list[LedgerEntry]:
         return billed_by(document_id or self.key, self.lines)
@@ -144,30 +158,34 @@ class BillingProposal:
 
 
 def run_billing(run: BillingRunInput) -> BillingProposal:
-    """Propose the invoices, adjustments and exclusions of one period."""
+    """Propose the invoices, adjustments and exclusions of one period: one invoice per payer,
+    legal entity and currency of each contract."""
     by_obligation = _group_items(run)
     tax = run.document_tax()
     invoices, adjustments, exclusions, blocked = [], [], [], []
     for contract in sorted(run.contracts, key=lambda c: c.contract_id):
-        profile = run.tax_profiles.get((contract.customer_id, contract.legal_entity_id))
-        if profile is None:
+        entity = contract.legal_entity_id
+        payers = contract.payer_ids()
+        missing = next((p for p in payers if (p, entity) not in run.tax_profiles), None)
+        if missing is not None:
+            who = "customer" if missing == contract.customer_id else "payer"
             blocked.append(
                 BlockedContract(
                     contract.contract_id,
                     "missing_tax_profile",
-                    f"customer {contract.customer_id} has no tax profile with legal entity "
+                    f"{who} {missing} has no tax profile with legal entity "
                     f"{contract.legal_entity_id} in the ERP master",
                 )
             )
             continue
         try:
-            result = _bill_contract(run, contract, by_obligation, profile, tax)
+            profiles = {p: run.tax_profiles[(p, entity)] for p in payers}
+            result = _bill_contract(run, contract, by_obligation, profiles, tax)
         except DomainError as error:
             blocked.append(BlockedContract(contract.contract_id, error.code, str(error)))
             continue
-        invoice, contract_adjustments, contract_exclusions = result
-        if invoice is not None:
-            invoices.append(invoice)
+        contract_invoices, contract_adjustments, contract_exclusions = result
+        invoices += contract_invoices
         adjustments += contract_adjustments
         exclusions += contract_exclusions
     return BillingProposal(
@@ -197,10 +215,10 @@ def _bill_contract(
     run: BillingRunInput,
     contract: Contract,
     by_obligation: Mapping[ObligationId, _Items],
-    profile: TaxProfile,
+    profiles: Mapping[CustomerId, TaxProfile],
     tax: DocumentTax,
-) -> tuple[InvoiceProposal | None, list[AdjustmentProposal], list[Exclusion]]:
-    lines: list[ProposedLine] = []
+) -> tuple[list[InvoiceProposal], list[AdjustmentProposal], list[Exclusion]]:
+    lines: dict[CustomerId, list[ProposedLine]] = {}
     exclusions: list[Exclusion] = []
     repriced: dict[str, list[ProposedLine]] = {}
     for obligation_id in contract.obligation_ids():
@@ -216,26 +234,37 @@ def _bill_contract(
             run.ledger,
         )
         billing = billing_model_for(history.latest.terms).bill(history, ctx)
-        lines += billing.lines
+        for payer_id, payer_lines in _payer_lines(run, contract, obligation_id, billing.lines):
+            lines.setdefault(payer_id, []).extend(payer_lines)
         exclusions += billing.exclusions
         if isinstance(history.latest.terms, TimeAndMaterialsTerms):
             for doc, doc_lines in _retroactive(run, history, items).items():
                 repriced.setdefault(doc, []).extend(doc_lines)
-    invoice = None
-    if lines:
-        numbered, totals = tax.document(lines, contract.currency, profile)
-        invoice = InvoiceProposal(
-            f"{contract.contract_id}/{run.period.key}",
-            contract.customer_id,
-            contract.contract_id,
-            contract.legal_entity_id,
-            contract.currency,
-            run.period,
-            numbered,
-            totals,
+    invoices = []
+    for payer_id in contract.payer_ids():
+        if not lines.get(payer_id):
+            continue
+        numbered, totals = tax.document(lines[payer_id], contract.currency, profiles[payer_id])
+        is_customer = payer_id == contract.customer_id
+        invoices.append(
+            InvoiceProposal(
+                _invoice_key(contract, run.period, payer_id),
+                contract.customer_id,
+                contract.contract_id,
+                contract.legal_entity_id,
+                contract.currency,
+                run.period,
+                numbered,
+                totals,
+                payer_id=None if is_customer else payer_id,
+            )
         )
+    payers = _document_payers(run.ledger, contract)
     adjustments = []
     for document_id, doc_lines in sorted(repriced.items()):
+        payer_id = payers.get(document_id, contract.customer_id)
+        profile = profiles[payer_id]
+        doc_lines = [_stamped(line, payer_id, contract) for line in doc_lines]
         for kind, chosen in (
             (AdjustmentKind.DEBIT_MEMO, [x for x in doc_lines if x.amount.is_positive()]),
             (AdjustmentKind.CREDIT_MEMO, [x for x in doc_lines if x.amount.is_negative()]),
@@ -254,9 +283,59 @@ def _bill_contract(
                     contract.currency,
                     numbered,
                     totals,
+                    payer_id=None if payer_id == contract.customer_id else payer_id,
                 )
             )
-    return invoice, adjustments, exclusions
+    return invoices, adjustments, exclusions
+
+
+def _invoice_key(contract: Contract, period: Period, payer_id: CustomerId) -> str:
+    """The customer's invoice keeps the contract's key; another payer's adds the payer."""
+    base = f"{contract.contract_id}/{period.key}"
+    return base if payer_id == contract.customer_id else f"{base}/{payer_id}"
+
+
+def _payer_lines(
+    run: BillingRunInput,
+    contract: Contract,
+    obligation_id: ObligationId,
+    lines: Sequence[ProposedLine],
+) -> list[tuple[CustomerId, tuple[ProposedLine, ...]]]:
+    """An obligation's lines per payer: all the customer's unless the terms in force at the end
+    of the period name payers, then split between them (`domain.split`)."""
+    if not lines:
+        return []
+    payers = contract.payers_on(obligation_id, run.period.end)
+    if payers is None:
+        return [(contract.customer_id, tuple(lines))]
+    billed = run.ledger.entries_for(obligation_id)
+    already = {
+        p.payer_id: run.billed_in_period[(obligation_id, p.payer_id)]
+        for p in payers.payers
+        if (obligation_id, p.payer_id) in run.billed_in_period
+    }
+    return [
+        (part.payer_id, part.lines)
+        for part in split_lines(payers, lines, billed, contract.customer_id, already)
+    ]
+
+
+def _document_payers(ledger: BilledLedger, contract: Contract) -> dict[str, CustomerId]:
+    """The payer each committed document billed (read from its ledger entries)."""
+    found: dict[str, CustomerId] = {}
+    for obligation_id in contract.obligation_ids():
+        for entry in ledger.entries_for(obligation_id):
+            if entry.payer is not None:
+                found[entry.document_id] = entry.payer
+    return found
+
+
+def _stamped(line: ProposedLine, payer_id: CustomerId, contract: Contract) -> ProposedLine:
+    """An adjustment line's allocations carry the payer of the document they re-rate."""
+    if payer_id == contract.customer_id and not contract.payer_ids()[1:]:
+        return line
+    allocations = tuple(attrs.evolve(a, payer=payer_id) for a in line.allocations)
+    return attrs.evolve(line, allocations=allocations)
 
 
 def _retroactive(

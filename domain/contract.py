@@ -21,6 +21,7 @@ from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId
 from domain.lifecycle import LifecycleTable
 from domain.money import Currency
 from domain.obligation import ObligationTerms
+from domain.split import ObligationPayers
 
 
 class VersionState(Enum):
@@ -78,15 +79,29 @@ class ContractVersion:
     approved_by: str | None = None
     approved_at: datetime | None = None
     terminated_on: date | None = None
+    #: Obligations billed to several payers (split billing); the others bill the customer.
+    payers: tuple[ObligationPayers, ...] = ()
 
-    def revise(self, obligations: Sequence[Any]) -> None:
-        """Edit a draft's obligations; approved versions never change."""
+    def revise(
+        self, obligations: Sequence[Any], payers: Sequence[ObligationPayers] | None = None
+    ) -> None:
+        """Edit a draft's obligations (and payers); approved versions never change."""
         if self.state is not VersionState.DRAFT:
             raise ImmutableVersionError(
                 f"contract {self.contract_id} version {self.version} is {self.state.value}: "
                 "change it with a new version"
             )
-        self.obligations = _checked_obligations(obligations)
+        checked = _checked_obligations(obligations)
+        chosen = self.payers if payers is None else tuple(payers)
+        self.payers = _checked_payers(self.contract_id, checked, chosen)
+        self.obligations = checked
+
+    def payers_of(self, obligation_id: ObligationId) -> ObligationPayers | None:
+        """The payers this version names for an obligation; None: the customer pays it all."""
+        for declared in self.payers:
+            if declared.obligation_id == obligation_id:
+                return declared
+        return None
 
     def obligation(self, obligation_id: ObligationId) -> Any:
         for terms in self.obligations:
@@ -111,6 +126,22 @@ def _checked_obligations(obligations: Sequence[Any]) -> tuple[Any, ...]:
     if len(set(ids)) != len(ids):
         raise InvalidTermsError(f"obligation ids repeat in one version: {sorted(ids)}")
     return tuple(obligations)
+
+
+def _checked_payers(
+    contract_id: ContractId, obligations: Sequence[Any], payers: Sequence[ObligationPayers]
+) -> tuple[ObligationPayers, ...]:
+    known = {o.obligation_id for o in obligations}
+    named = [p.obligation_id for p in payers]
+    if len(set(named)) != len(named):
+        raise InvalidTermsError(f"payers are declared twice for an obligation: {sorted(named)}")
+    for oid in named:
+        if oid not in known:
+            raise InvalidTermsError(
+                f"contract {contract_id} names payers for obligation {oid}, which this version "
+                "does not hold"
+            )
+    return tuple(payers)
 
 
 @attrs.frozen
@@ -140,9 +171,14 @@ class Contract:
     events: list[object] = attrs.field(factory=list, repr=False)
 
     def draft_version(
-        self, effective_from: date, obligations: Sequence[Any], label: str = ""
+        self,
+        effective_from: date,
+        obligations: Sequence[Any],
+        label: str = "",
+        payers: Sequence[ObligationPayers] = (),
     ) -> ContractVersion:
-        """Start the next version as a draft (the first is the SOW, later ones amend it)."""
+        """Start the next version as a draft (the first is the SOW, later ones amend it); payers
+        are commercial terms of the version, like its obligations."""
         for terms in obligations:
             currency = getattr(terms, "currency", None)
             if currency is not None and currency != self.currency:
@@ -150,12 +186,16 @@ class Contract:
                     f"obligation {terms.obligation_id} is in {currency}, "
                     f"the contract in {self.currency}"
                 )
+        for declared in payers:
+            ObligationPayers.of(declared.obligation_id, declared.payers, self.currency)
+        checked = _checked_obligations(obligations)
         version = ContractVersion(
             self.contract_id,
             len(self.versions) + 1,
             effective_from,
-            _checked_obligations(obligations),
+            checked,
             label or ("SOW" if not self.versions else f"Amendment {len(self.versions)}"),
+            payers=_checked_payers(self.contract_id, checked, payers),
         )
         self.versions.append(version)
         self.revision += 1
@@ -219,14 +259,47 @@ class Contract:
             )
         return ObligationHistory(obligation_id, versions)
 
+    def payers_on(self, obligation_id: ObligationId, day: date) -> ObligationPayers | None:
+        """The payers of an obligation under the binding version in force on `day` (the first
+        binding version holding it, before that); None: the customer pays it all."""
+        holding = [
+            v
+            for v in self.versions
+            if v.is_binding and any(t.obligation_id == obligation_id for t in v.obligations)
+        ]
+        if not holding:
+            return None
+        chosen = holding[0]
+        for version in holding:
+            if version.effective_from <= day:
+                chosen = version
+        return chosen.payers_of(obligation_id)
+
+    def payer_ids(self) -> list[CustomerId]:
+        """The customer and every payer a binding version names, customer first."""
+        seen: dict[CustomerId, None] = {self.customer_id: None}
+        for v in self.versions:
+            if v.is_binding:
+                for declared in v.payers:
+                    for payer in declared.payers:
+                        seen.setdefault(payer.payer_id, None)
+        return list(seen)
+
     def diff(self, old: int, new: int) -> VersionDiff:
-        """The obligations version `new` adds, removes or changes relative to version `old`."""
-        before = {t.obligation_id: t for t in self._version(old).obligations}
-        after = {t.obligation_id: t for t in self._version(new).obligations}
+        """The obligations version `new` adds, removes or changes (terms or payers) relative to
+        version `old`."""
+        older, newer = self._version(old), self._version(new)
+        before = {t.obligation_id: t for t in older.obligations}
+        after = {t.obligation_id: t for t in newer.obligations}
         return VersionDiff(
             tuple(oid for oid in after if oid not in before),
             tuple(oid for oid in before if oid not in after),
-            tuple(oid for oid in after if oid in before and after[oid] != before[oid]),
+            tuple(
+                oid
+                for oid in after
+                if oid in before
+                and (after[oid] != before[oid] or newer.payers_of(oid) != older.payers_of(oid))
+            ),
         )
 
     def obligation_ids(self) -> list[ObligationId]:

@@ -219,6 +219,7 @@ class CreditMemo:
                 -a.amount,
                 a.terms,
                 write_off=self.write_off,
+                payer=a.payer,
             )
             for line in self.lines
             for a in line.allocations
@@ -357,8 +358,10 @@ class _CreditPlanner:
             EXACT.add(used_qty, quantity),
             EXACT.add(used_amount, amount),
         )
-        terms = next(a.terms for a in line.allocations if a.source == source)
-        return Allocation(source, quantity, Money(amount, self.invoice.currency), terms)
+        billed = next(a for a in line.allocations if a.source == source)
+        return Allocation(
+            source, quantity, Money(amount, self.invoice.currency), billed.terms, billed.payer
+        )
 
     def spread(self, line: DocumentLine, quantity: Decimal | None) -> list[Allocation]:
         """A quantity without a source comes off the line's last allocations first; no

@@ -130,7 +130,9 @@ class DocumentTotals:
 def billed_by(document_id: str, lines: Iterable[DocumentLine]) -> list[LedgerEntry]:
     """What a document's lines billed, as ledger entries (one per allocation)."""
     return [
-        LedgerEntry(document_id, line.obligation_id, a.source, a.quantity, a.amount, a.terms)
+        LedgerEntry(
+            document_id, line.obligation_id, a.source, a.quantity, a.amount, a.terms, payer=a.payer
+        )
         for line in lines
         for a in line.allocations
     ]

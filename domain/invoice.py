@@ -162,7 +162,7 @@ class InvoiceFigures:
 
 @attrs.define(slots=False, eq=False)
 class Invoice:
-    """An invoice (or a debit memo) for one customer, contract and currency."""
+    """An invoice (or a debit memo) for one payer, contract, legal entity and currency."""
 
     invoice_id: InvoiceId
     customer_id: CustomerId
@@ -187,8 +187,15 @@ class Invoice:
         factory=dict
     )
     issued_credits: dict[int, Decimal] = attrs.field(factory=dict)
+    #: The payer billed when the contract splits billing between payers (None: the customer).
+    payer_id: CustomerId | None = None
     revision: int = 0
     events: list[object] = attrs.field(factory=list, repr=False)
+
+    @property
+    def payer(self) -> CustomerId:
+        """Who this invoice bills: its payer, or the contract's customer."""
+        return self.payer_id or self.customer_id
 
     @classmethod
     def draft(
@@ -204,8 +211,9 @@ class Invoice:
         at: datetime,
         kind: DocumentKind = DocumentKind.INVOICE,
         references: InvoiceId | None = None,
+        payer_id: CustomerId | None = None,
     ) -> Invoice:
-        """A new draft from a billing proposal (or an adjustment)."""
+        """A new draft from a billing proposal (or an adjustment), billing its payer."""
         if not lines:
             raise DomainError("an invoice needs at least one line")
         invoice = cls(
@@ -220,6 +228,7 @@ class Invoice:
             created_by,
             kind,
             references,
+            payer_id=None if payer_id == customer_id else payer_id,
         )
         invoice.events.append(InvoiceDrafted(invoice_id, at, created_by))
         return invoice

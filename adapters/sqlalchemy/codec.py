@@ -166,6 +166,7 @@ def ledger_row(contract_id: str, entry: LedgerEntry) -> dict[str, Any]:
         "currency": entry.amount.currency.code,
         "terms": entry.terms,
         "write_off": entry.write_off,
+        "payer": entry.payer,
     }
 
 
@@ -178,6 +179,7 @@ def ledger_entry(row: Row) -> LedgerEntry:
         Money(row["amount"], currency(row["currency"])),
         row["terms"],
         row["write_off"],
+        payer=None if row["payer"] is None else CustomerId(row["payer"]),
     )
 
 

@@ -328,6 +328,7 @@ INVOICES = AggregateMapping(
         "state": i.state.value,
         "number": i.number,
         "issue_date": i.issue_date,
+        "payer_id": i.payer,
     },
 )
 CREDIT_MEMOS = AggregateMapping(

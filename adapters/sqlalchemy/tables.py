@@ -82,6 +82,8 @@ invoices = sa.Table(
     sa.Column("state", sa.String(), nullable=False, index=True),
     sa.Column("number", sa.String(), nullable=True, unique=True),
     sa.Column("issue_date", sa.Date(), nullable=True),
+    # Who the invoice bills: its payer under split billing, else the customer (migration 0011).
+    sa.Column("payer_id", sa.String(), nullable=True, index=True),
     _revision(),
     _body(),
 )
@@ -181,6 +183,8 @@ ledger_entries = sa.Table(
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("terms", sa.Text(), nullable=False),
     sa.Column("write_off", sa.Boolean(), nullable=False),
+    # The payer a split obligation billed (null: the customer), migration 0011.
+    sa.Column("payer", sa.String(), nullable=True),
     sqlite_autoincrement=True,
 )
 

@@ -20,6 +20,7 @@ from application.handlers.common import audit, raise_exception
 from application.messagebus import Dependencies
 from application.operations import BillingRunRecord
 from application.records import ExceptionKind
+from application.split_billing import billed_in_period
 from application.unit_of_work import UnitOfWork
 from domain.billing import Disposition, Exclusion, LedgerEntry, SourceKind
 from domain.billing_run import (
@@ -93,6 +94,7 @@ def run_billing_command(
             uow.master_data.tax_profiles(),
             uow.master_data.tax_rates(),
             cmd.invoice_date,
+            billed_in_period=billed_in_period(uow, books.contracts, cmd.period),
         )
         proposal = run_billing(attrs.evolve(run_input, tax_answers=_tax_answers(deps, run_input)))
         diff = tuple(diff_against_ledger(proposal, books.ledger))
@@ -131,7 +133,8 @@ def _tax_answers(
         return None
     payers = {
         key: run.tax_profiles[key]
-        for key in ((c.customer_id, c.legal_entity_id) for c in run.contracts)
+        for c in run.contracts
+        for key in ((payer, c.legal_entity_id) for payer in c.payer_ids())
         if key in run.tax_profiles
     }
     questions = tax_questions(payers, (x.category for x in run.expenses), run.tax_date)
@@ -175,6 +178,7 @@ def _store_drafts(
             draft.totals,
             ctx.actor,
             now,
+            payer_id=draft.payer_id,
         )
         uow.invoices.add(invoice)
         allocations.setdefault(draft.contract_id, []).extend(draft.ledger_entries(invoice_id))
@@ -199,6 +203,7 @@ def _store_drafts(
             now,
             kind=kind,
             references=InvoiceId(adjustment.references),
+            payer_id=adjustment.payer_id,
         )
         uow.invoices.add(invoice)
         allocations.setdefault(adjustment.contract_id, []).extend(

@@ -59,7 +59,9 @@ def draft_contract_version(
 ) -> int:
     with deps.uow(ctx) as uow:
         contract = uow.contracts.get(cmd.contract_id)
-        version = contract.draft_version(cmd.effective_from, cmd.obligations, cmd.label)
+        version = contract.draft_version(
+            cmd.effective_from, cmd.obligations, cmd.label, payers=cmd.payers
+        )
         audit(uow, ctx, deps, f"contract:{cmd.contract_id}", "draft_version", None, "draft")
         uow.commit()
         return version.version

@@ -115,6 +115,8 @@ def run(
     for c in contracts:
         p = profile or TaxProfile(c.customer_id, c.legal_entity_id, VAT)
         profiles[(c.customer_id, c.legal_entity_id)] = p
+        for payer_id in c.payer_ids()[1:]:  # split billing: every other payer, its own profile
+            profiles[(payer_id, c.legal_entity_id)] = TaxProfile(payer_id, c.legal_entity_id, VAT)
     return run_billing(
         BillingRunInput(
             period,

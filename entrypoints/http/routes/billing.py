@@ -83,6 +83,8 @@ class AllocationOut(msgspec.Struct):
     quantity: str
     amount: MoneyOut
     terms: str
+    #: The payer this part of the source was billed to (split billing); null: the customer.
+    payer: str | None = None
 
 
 class DocumentLineOut(msgspec.Struct):
@@ -111,6 +113,8 @@ class TaxLineOut(msgspec.Struct):
 class InvoiceProposalOut(msgspec.Struct):
     key: str
     customer_id: str
+    #: Who the invoice bills: a payer of a split obligation, or the customer (ADR 0029).
+    payer_id: str
     contract_id: str
     legal_entity_id: str
     currency: str
@@ -131,6 +135,8 @@ class AdjustmentOut(msgspec.Struct):
     kind: str
     references: str
     customer_id: str
+    #: The payer of the document it re-rates (the customer unless billing is split).
+    payer_id: str
     contract_id: str
     currency: str
     lines: list[DocumentLineOut]
@@ -185,7 +191,9 @@ class BillingRunOut(msgspec.Struct):
 
 
 def allocation_out(a: Allocation) -> AllocationOut:
-    return AllocationOut(str(a.source), decimal_text(a.quantity), exact_out(a.amount), a.terms)
+    return AllocationOut(
+        str(a.source), decimal_text(a.quantity), exact_out(a.amount), a.terms, a.payer
+    )
 
 
 def line_out(line: DocumentLine) -> DocumentLineOut:
@@ -223,6 +231,7 @@ def _invoice(p: InvoiceProposal) -> InvoiceProposalOut:
     return InvoiceProposalOut(
         key=p.key,
         customer_id=p.customer_id,
+        payer_id=p.payer,
         contract_id=p.contract_id,
         legal_entity_id=p.legal_entity_id,
         currency=p.currency.code,
@@ -238,6 +247,7 @@ def _adjustment(a: AdjustmentProposal) -> AdjustmentOut:
         kind=a.kind.value,
         references=a.references,
         customer_id=a.customer_id,
+        payer_id=a.payer_id or a.customer_id,
         contract_id=a.contract_id,
         currency=a.currency.code,
         lines=[line_out(line) for line in a.lines],

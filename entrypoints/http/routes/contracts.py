@@ -49,6 +49,14 @@ from entrypoints.http.routes.obligations import (
     VERSION_EXAMPLES,
     obligations_from,
 )
+from entrypoints.http.routes.payers import (
+    PAYERS_DOC,
+    SPLIT_VERSION_EXAMPLE,
+    ObligationPayersBody,
+    ObligationPayersOut,
+    payers_from,
+    payers_out,
+)
 from entrypoints.http.runtime import (
     Page,
     context_of,
@@ -92,6 +100,8 @@ class VersionOut(msgspec.Struct, omit_defaults=True):
     obligations: list[ObligationSummary]
     #: Absent for a client viewer, who never sees the firm's people.
     approved_by: str | msgspec.UnsetType | None = msgspec.UNSET
+    #: Obligations split between payers (ADR 0029); absent when the customer pays everything.
+    payers: list[ObligationPayersOut] | msgspec.UnsetType = msgspec.UNSET
 
 
 class EngagementRef(msgspec.Struct):
@@ -135,6 +145,7 @@ def _version_out(version: ContractVersion) -> VersionOut:
             ObligationSummary(t.obligation_id, billing_model_for(t).name, t.name)
             for t in version.obligations
         ],
+        payers=payers_out(version) or msgspec.UNSET,
     )
 
 
@@ -324,6 +335,10 @@ class VersionBody(msgspec.Struct, forbid_unknown_fields=True):
     ]
     #: Defaults to "SOW" for version 1 and "Amendment n" after.
     label: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    payers: Annotated[
+        list[ObligationPayersBody],
+        msgspec.Meta(max_length=MAX_OBLIGATIONS, description=PAYERS_DOC),
+    ] = []
 
 
 @post(
@@ -335,7 +350,10 @@ class VersionBody(msgspec.Struct, forbid_unknown_fields=True):
         "A draft binds nothing until it is approved. An amendment (change order) is a new "
         "version holding every obligation as it is to be from its effective date; approve it "
         "with `POST /contracts/{contract_id}/versions/{version}/approve`. Issued invoices never "
-        "change: unbilled work re-rates by the terms of its date.\n\n" + OBLIGATIONS_DOC
+        "change: unbilled work re-rates by the terms of its date.\n\n"
+        + OBLIGATIONS_DOC
+        + "\n\n"
+        + PAYERS_DOC
     ),
     responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
     status_code=201,
@@ -345,13 +363,24 @@ def draft_version(
     request: Request[Any, Any, Any],
     contract_id: ContractPath,
     idempotency_key: IdempotencyKey,
-    data: Annotated[VersionBody, Body(examples=VERSION_EXAMPLES)],
+    data: Annotated[
+        VersionBody,
+        Body(
+            examples=[
+                *VERSION_EXAMPLES,
+                Example(
+                    summary="a fee shared by a grant and two payers", value=SPLIT_VERSION_EXAMPLE
+                ),
+            ]
+        ),
+    ],
 ) -> Response[VersionOut]:
     contract = _contract(request, contract_id)
     obligations = obligations_from(data.obligations, contract.currency.code)
+    payers = payers_from(data.payers, contract.currency.code, obligations)
     services = services_of(request)
     command = c.DraftContractVersion(
-        ContractId(contract_id), data.effective_from, obligations, data.label
+        ContractId(contract_id), data.effective_from, obligations, data.label, payers
     )
 
     def run(ctx: RequestContext) -> tuple[int, object]:
@@ -497,8 +526,22 @@ def diff_versions(
         to_version=to_version,
         added=[_change(None, new[o]) for o in diff.added],
         removed=[_change(old[o], None) for o in diff.removed],
-        changed=[_change(old[o], new[o]) for o in diff.changed],
+        changed=[
+            _payers_change(contract, from_version, to_version, o, _change(old[o], new[o]))
+            for o in diff.changed
+        ],
     )
+
+
+def _payers_change(
+    contract: Contract, old: int, new: int, obligation_id: Any, change: ObligationChange
+) -> ObligationChange:
+    """A change of payers (split billing) is named among the changed fields as `payers`."""
+    before = contract.versions[old - 1].payers_of(obligation_id)
+    after = contract.versions[new - 1].payers_of(obligation_id)
+    if before != after and isinstance(change.changed_fields, list):
+        change.changed_fields = sorted([*change.changed_fields, "payers"])
+    return change
 
 
 ROUTES = [

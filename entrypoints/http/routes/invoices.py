@@ -121,6 +121,8 @@ class InvoiceOut(msgspec.Struct, omit_defaults=True):
     kind: str
     state: str
     customer_id: str
+    #: Who the invoice bills: a payer of a split obligation, or the customer (ADR 0029).
+    payer_id: str
     contract_id: str
     legal_entity_id: str
     currency: str
@@ -153,6 +155,7 @@ class InvoiceSummary(msgspec.Struct):
     kind: str
     state: str
     customer_id: str
+    payer_id: str
     contract_id: str
     number: str | None
     issue_date: date | None
@@ -168,6 +171,7 @@ def invoice_out(invoice: Invoice, principal: Principal) -> InvoiceOut:
         kind=invoice.kind.value,
         state=invoice.state.value,
         customer_id=invoice.customer_id,
+        payer_id=invoice.payer,
         contract_id=invoice.contract_id,
         legal_entity_id=invoice.legal_entity_id,
         currency=invoice.currency.code,
@@ -215,6 +219,7 @@ def invoice_summary(invoice: Invoice) -> InvoiceSummary:
         kind=invoice.kind.value,
         state=invoice.state.value,
         customer_id=invoice.customer_id,
+        payer_id=invoice.payer,
         contract_id=invoice.contract_id,
         number=invoice.number,
         issue_date=invoice.issue_date,
@@ -224,8 +229,9 @@ def invoice_summary(invoice: Invoice) -> InvoiceSummary:
 
 
 def shown_to(principal: Principal, invoice: Invoice) -> bool:
-    """A client viewer sees its own customer's issued documents; everyone else, everything."""
-    if not principal.sees(invoice.customer_id):
+    """A client viewer sees the issued documents of its own customer's contracts, and those
+    billed to it as a payer of another customer's contract; everyone else, everything."""
+    if not (principal.sees(invoice.customer_id) or principal.sees(invoice.payer)):
         return False
     return not principal.scoped or invoice.state in ISSUED_STATES
 
@@ -263,6 +269,17 @@ def list_invoices(
         ),
     ] = None,
     customer_id: CustomerFilter = None,
+    payer_id: Annotated[
+        str | None,
+        QueryParameter(
+            name="payer_id",
+            required=False,
+            max_length=100,
+            description="Only invoices billed to this payer (split billing; the customer "
+            "when billing is not split).",
+            examples=[Example(summary="one payer", value="acme-holding")],
+        ),
+    ] = None,
 ) -> Page[InvoiceSummary]:
     services = services_of(request)
     principal = principal_of(request)
@@ -275,6 +292,7 @@ def list_invoices(
             if shown_to(principal, i)
             and (state_filter is None or i.state.value == state_filter)
             and (customer_id is None or i.customer_id == customer_id)
+            and (payer_id is None or i.payer == payer_id)
         ),
         key=lambda i: i.invoice_id,
     )

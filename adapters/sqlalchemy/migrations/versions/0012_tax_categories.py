@@ -3,7 +3,7 @@ expenses of one category may each take their own code, an exempt one with its re
 profile stored before has none (NULL): every line takes its one default code, as before.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0011
 Create Date: 2026-12-06
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from adapters.sqlalchemy.types import json_document
 
 revision = "0012"
-down_revision = "0008"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,7 @@ belongs to, effective-dated) as one JSON document per resource, and the transfer
 between legal entities as one document.
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0012
 Create Date: 2026-12-06
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from adapters.sqlalchemy.types import json_document
 
 revision = "0013"
-down_revision = "0008"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
