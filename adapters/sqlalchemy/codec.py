@@ -163,6 +163,7 @@ def ledger_row(contract_id: str, entry: LedgerEntry) -> dict[str, Any]:
         "currency": entry.amount.currency.code,
         "terms": entry.terms,
         "write_off": entry.write_off,
+        "credit": entry.credit,
     }
 
 
@@ -175,6 +176,7 @@ def ledger_entry(row: Row) -> LedgerEntry:
         Money(row["amount"], currency(row["currency"])),
         row["terms"],
         row["write_off"],
+        row["credit"],
     )
 
 

@@ -177,6 +177,8 @@ ledger_entries = sa.Table(
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("terms", sa.Text(), nullable=False),
     sa.Column("write_off", sa.Boolean(), nullable=False),
+    # Made by a credit memo (ADR 0026); migration 0009 back-fills it.
+    sa.Column("credit", sa.Boolean(), nullable=False, server_default=sa.false()),
     sqlite_autoincrement=True,
 )
 
