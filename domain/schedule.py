@@ -58,14 +58,12 @@ def split_fee(
             f"{Money.from_minor(remaining, fee.currency)} of the fee is not; "
             "add an installment or milestone for it"
         )
-    weights = [weight for _, weight in unbilled]
-    if remaining == 0 or not unbilled:
-        shares = [0] * len(unbilled)
-    elif dsum(weights) == 0:
-        # Only zero-weight parts are left: nothing says how to weigh them, so evenly.
-        shares = largest_remainder(remaining, [1] * len(unbilled))
-    else:
-        shares = largest_remainder(remaining, weights)
+    # While the fee is unchanged, the parts not billed yet keep their shares of the whole fee:
+    # splitting only the rest again could move a rounding cent between them.
+    whole = dict(zip((key for key, _ in parts), _split(fee.minor, parts), strict=True))
+    shares = [whole[key] for key, _ in unbilled]
+    if sum(shares) != remaining:
+        shares = _split(remaining, unbilled)
     by_key = {key: share for (key, _), share in zip(unbilled, shares, strict=True)}
     schedule: dict[K, Money] = {}
     for key, _ in parts:
@@ -77,6 +75,16 @@ def split_fee(
     for key, amount in already_billed.items():
         schedule.setdefault(key, amount)
     return schedule
+
+
+def _split(total: int, parts: Sequence[tuple[K, Decimal]]) -> list[int]:
+    """`total` minor units over the parts by their weights (evenly if none weighs anything)."""
+    weights = [weight for _, weight in parts]
+    if total == 0 or not parts:
+        return [0] * len(parts)
+    if dsum(weights) == 0:
+        return largest_remainder(total, [1] * len(parts))
+    return largest_remainder(total, weights)
 
 
 def kept_by_parts(
@@ -105,8 +113,9 @@ def released_again(
 
 
 def conceded_on(ledger: BilledLedger, source: SourceRef, currency: Currency) -> Money:
-    """What write-off credits forgave on a part: revenue the part will never earn."""
-    return Money(ledger.standing(source).conceded, currency)
+    """What write-off credits forgave on a part, rounded half-up to minor units as its credit
+    memo lines round it: revenue the part will never earn."""
+    return Money(ledger.standing(source).conceded, currency).quantized()
 
 
 def billed_again_line(
