@@ -255,6 +255,20 @@ class BilledLedger:
     def is_billed(self, source: SourceRef) -> bool:
         return self.settled(source) > 0
 
+    def amount_credited_in(self, source: SourceRef) -> Decimal:
+        """Value that amount credits took off the quantity still billed: what the net billed
+        value lacks to be that quantity at the rates billed (a quantity credited later took
+        its share of the credit with it)."""
+        embedded, hours = Decimal(0), Decimal(0)
+        for e in self.for_sources([source]):
+            if e.takes_back and e.quantity == 0:
+                embedded = EXACT.subtract(embedded, e.amount.amount)
+            elif e.takes_back and hours > 0:
+                share = EXACT.divide(EXACT.multiply(embedded, EXACT.minus(e.quantity)), hours)
+                embedded = EXACT.subtract(embedded, share)
+            hours = EXACT.add(hours, e.quantity)
+        return embedded
+
     def standing(self, source: SourceRef) -> SourceStanding:
         """What invoices billed on a source and what credits took back, releasing or not."""
         return self._standing.get(source, SourceStanding())

@@ -13,10 +13,11 @@ from domain.billing import LineKind, SourceKind, SourceRef
 from domain.credit_memo import CreditMemo, CreditRequest
 from domain.credit_plan import CreditRequestError
 from domain.errors import OverCreditError
-from domain.ids import CreditMemoId, ObligationId, RateCardId
+from domain.ids import CreditMemoId, ObligationId, RateCardId, Role
 from domain.invoice import Invoice, InvoiceState
 from domain.money import Currency, Money
 from domain.period import Period
+from domain.ratecard import RateCardVersion
 from domain.time_and_materials import TimeAndMaterialsTerms
 from domain.time_entry import TimeEntry
 from tests.support.builders import contract, d, entry, rate_card
@@ -171,3 +172,17 @@ def test_a_write_off_memo_cannot_release_an_amount() -> None:
             CreditMemoId("CM-9"), invoice,
             [CreditRequest(1, amount=d("10.00"), releases=True)], "x", "ar", write_off=True,
         )  # fmt: skip
+
+
+def test_a_rate_change_dated_back_after_a_concession_reprices_the_hours_and_keeps_it() -> None:
+    books = Books()
+    card = rate_card()
+    c = contract([TimeAndMaterialsTerms(TM, "Advisory", EUR, RateCardId("RC"))])
+    entries = [entry("e1", date(2026, 3, 2), "8"), entry("e2", date(2026, 3, 20), "4")]
+    (invoice,) = books.bill(MARCH, [c], [], [card], entries)
+    books.credit(invoice, [CreditRequest(1, E2, amount=d("100.00"))])  # 400.00 → 300.00
+    books.credit(invoice, [CreditRequest(1, E2, d("2"))])  # 2 h take half of 300.00
+    card.publish(RateCardVersion(2, date(2026, 3, 15), EUR, {Role("consultant"): d("120")}))
+    (adjustment,) = books.preview(APRIL, [c], [], [card], entries).adjustments
+    # e2's 2 h still billed: 2 × (120 − 100) = 40.00; the concession is not billed back
+    assert adjustment.totals.net == eur("40.00")
