@@ -381,6 +381,9 @@ class CreditRequestInput:
     line_no: int
     source: SourceRef | None = None
     quantity: Decimal | None = None
+    #: An amount instead of a quantity: a concession unless `releases` (ADR 0027).
+    amount: Decimal | None = None
+    releases: bool = False
 
 
 @attrs.frozen

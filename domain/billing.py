@@ -143,7 +143,9 @@ class ObligationBilling:
 @attrs.frozen
 class LedgerEntry:
     """One allocation as it stands on a committed document: positive on invoices and debit
-    memos, negative on credit memos. `write_off` marks credits that do not release."""
+    memos, negative on credit memos. `credit` marks what a credit memo took back (a withheld
+    retention is negative too, but billed by an invoice); `write_off` marks credits that do
+    not release (ADR 0026)."""
 
     document_id: str
     obligation_id: ObligationId
@@ -154,6 +156,37 @@ class LedgerEntry:
     write_off: bool = False
     #: The payer billed (or credited) by the document; None: the contract's customer.
     payer: CustomerId | None = None
+    credit: bool = False
+
+    @property
+    def takes_back(self) -> bool:
+        """The entry is a credit (a write-off is always one)."""
+        return self.credit or self.write_off
+
+
+@attrs.frozen
+class SourceStanding:
+    """How one source stands on the ledger, split by what did it: the first document that
+    billed it, every invoice or debit memo, releasing credits and write-off credits."""
+
+    first_billed: Decimal = Decimal(0)
+    first_quantity: Decimal = Decimal(0)
+    invoiced: Decimal = Decimal(0)
+    released: Decimal = Decimal(0)
+    conceded: Decimal = Decimal(0)
+    first_document: str | None = None
+
+    @property
+    def is_invoiced(self) -> bool:
+        """Some invoice or debit memo billed the source (whatever credits took back since)."""
+        return self.first_document is not None
+
+    @property
+    def open_release(self) -> Decimal:
+        """Value released by credits and not billed again yet: what was first billed plus
+        what credits released, less every invoice since (never below zero)."""
+        open_value = EXACT.subtract(EXACT.add(self.first_billed, self.released), self.invoiced)
+        return max(open_value, Decimal(0))
 
 
 @attrs.frozen
@@ -174,6 +207,7 @@ class BilledLedger:
     _entries_by_obligation: Mapping[ObligationId, tuple[LedgerEntry, ...]] = attrs.field(
         init=False, repr=False, eq=False
     )
+    _standing: Mapping[SourceRef, SourceStanding] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         qty: defaultdict[SourceRef, Decimal] = defaultdict(Decimal)
@@ -185,7 +219,7 @@ class BilledLedger:
         grouped: defaultdict[ObligationId, list[LedgerEntry]] = defaultdict(list)
         for e in self.entries:
             grouped[e.obligation_id].append(e)
-            if e.write_off and e.quantity < 0:
+            if e.write_off:
                 # A write-off credit settles the quantity for good: no longer billed, never again.
                 written[e.source] = EXACT.subtract(written[e.source], e.quantity)
             qty[e.source] = EXACT.add(qty[e.source], e.quantity)
@@ -204,6 +238,7 @@ class BilledLedger:
         object.__setattr__(
             self, "_by_obligation", {k: (v[0], v[1], v[2]) for k, v in per_obligation.items()}
         )
+        object.__setattr__(self, "_standing", _standings(self.entries))
 
     def billed_quantity(self, source: SourceRef) -> Decimal:
         """Net quantity of a source billed so far (invoices minus credits)."""
@@ -223,6 +258,24 @@ class BilledLedger:
 
     def is_billed(self, source: SourceRef) -> bool:
         return self.settled(source) > 0
+
+    def amount_credited_in(self, source: SourceRef) -> Decimal:
+        """Value that amount credits took off the quantity still billed: what the net billed
+        value lacks to be that quantity at the rates billed (a quantity credited later took
+        its share of the credit with it)."""
+        embedded, hours = Decimal(0), Decimal(0)
+        for e in self.for_sources([source]):
+            if e.takes_back and e.quantity == 0:
+                embedded = EXACT.subtract(embedded, e.amount.amount)
+            elif e.takes_back and hours > 0:
+                share = EXACT.divide(EXACT.multiply(embedded, EXACT.minus(e.quantity)), hours)
+                embedded = EXACT.subtract(embedded, share)
+            hours = EXACT.add(hours, e.quantity)
+        return embedded
+
+    def standing(self, source: SourceRef) -> SourceStanding:
+        """What invoices billed on a source and what credits took back, releasing or not."""
+        return self._standing.get(source, SourceStanding())
 
     def obligation_billed_amount(self, obligation_id: ObligationId, currency: Currency) -> Money:
         """Net exact value billed under an obligation, every source kind included."""
@@ -251,6 +304,29 @@ class BilledLedger:
     def plus(self, more: Iterable[LedgerEntry]) -> BilledLedger:
         """The ledger after more documents are committed."""
         return BilledLedger((*self.entries, *more))
+
+
+def _standings(entries: Iterable[LedgerEntry]) -> dict[SourceRef, SourceStanding]:
+    """Each source's standing, folded over the entries in commit order."""
+    # [first billed, first quantity, invoiced, released, conceded] and the first document
+    sums: dict[SourceRef, list[Decimal]] = {}
+    first: dict[SourceRef, str] = {}
+    for e in entries:
+        row = sums.setdefault(e.source, [Decimal(0)] * 5)
+        value = e.amount.amount
+        if e.write_off:
+            row[4] = EXACT.subtract(row[4], value)
+        elif e.takes_back:
+            row[3] = EXACT.subtract(row[3], value)
+        else:
+            if first.setdefault(e.source, e.document_id) == e.document_id:
+                row[0] = EXACT.add(row[0], value)
+                row[1] = EXACT.add(row[1], e.quantity)
+            row[2] = EXACT.add(row[2], value)
+    return {
+        source: SourceStanding(row[0], row[1], row[2], row[3], row[4], first.get(source))
+        for source, row in sums.items()
+    }
 
 
 TermsT = TypeVar("TermsT")

@@ -2,8 +2,9 @@
 
 A credit can never exceed what its invoice line billed (less earlier credits). Issued, it
 releases exactly the credited quantities back to unbilled, unless it says `write_off`, in
-which case they are settled for good. Tax is recomputed per category at the invoice's own
-rates, so a full credit nets the invoice to exactly zero.
+which case they are settled for good. A line may also credit an amount (`domain.credit_plan`,
+ADR 0027): a concession, written off, unless the request says it releases. Tax is recomputed
+per category at the invoice's own rates, so a full credit nets the invoice to exactly zero.
 
 A credit on a disputed invoice resolves the dispute only if it says so (`resolves_dispute`):
 issuing it then records its reason as the dispute's resolution. Otherwise the dispute stays
@@ -20,7 +21,9 @@ from enum import Enum
 import attrs
 
 from domain.accounting_period import PeriodLock
-from domain.billing import Allocation, LedgerEntry, SourceRef
+from domain.billing import LedgerEntry
+from domain.credit_plan import CreditRequest as CreditRequest
+from domain.credit_plan import CreditRequestError, PlannedCredit, plan_credit
 from domain.dispute import NoOpenDisputeError
 from domain.document import DocumentLine, DocumentTotals
 from domain.errors import DomainError, MakerCheckerError, OverCreditError
@@ -70,21 +73,6 @@ CREDITABLE_STATES = (
 
 
 @attrs.frozen
-class CreditRequest:
-    """What to credit on one invoice line.
-
-    - `source` and `quantity`: that quantity of that source (e.g. 3 h of one time entry);
-    - `source` alone: all that is left of that source on the line;
-    - `quantity` alone: that quantity, taken from the line's last allocations first;
-    - neither: the whole line (what is left of it).
-    """
-
-    line_no: int
-    source: SourceRef | None = None
-    quantity: Decimal | None = None
-
-
-@attrs.frozen
 class CreditMemoIssued:
     credit_memo_id: CreditMemoId
     invoice_id: InvoiceId
@@ -110,6 +98,8 @@ class CreditMemo:
     issue_date: date | None = None
     #: Issuing this credit resolves its invoice's open dispute, with `reason` as the resolution.
     resolves_dispute: bool = False
+    #: Credit lines written off although the memo is not: amount concessions (ADR 0027).
+    conceded_lines: tuple[int, ...] = ()
     revision: int = 0
     events: list[object] = attrs.field(factory=list, repr=False)
 
@@ -140,11 +130,14 @@ class CreditMemo:
                 f"invoice {invoice.number} is {invoice.state.value}: a credit cannot resolve a "
                 "dispute it does not have"
             )
-        planned = _plan(invoice, requests)
+        if write_off and any(r.releases for r in requests):
+            raise CreditRequestError("a write-off credit memo releases nothing")
+        planned = plan_credit(invoice, requests)
         lines, totals = _priced(invoice, planned, invoice.reserved_credit_exact)
-        for original, allocations in planned:
-            for a in allocations:
-                invoice.reserve_credit(original.line_no, a.source, a.quantity, a.amount.amount)
+        for plan in planned:
+            for a in plan.allocations:
+                invoice.reserve_credit(plan.line.line_no, a.source, a.quantity, a.amount.amount)
+        conceded = tuple(n for n, plan in enumerate(planned, 1) if plan.conceded and not write_off)
         return cls(
             credit_memo_id,
             invoice.invoice_id,
@@ -154,6 +147,7 @@ class CreditMemo:
             write_off,
             created_by,
             resolves_dispute=resolves_dispute,
+            conceded_lines=conceded,
         )
 
     def approve(self, by: str, at: datetime) -> None:
@@ -178,7 +172,9 @@ class CreditMemo:
         issued = CREDIT_MEMO_LIFECYCLE.next_state(self.state, CreditMemoTrigger.ISSUE)
         # Priced again against the credits issued so far: drafts issued or discarded since this
         # one was drafted change what the cumulative rounding gives it.
-        planned = [(invoice.line(_credited(line)), list(line.allocations)) for line in self.lines]
+        planned = [
+            PlannedCredit(invoice.line(_credited(line)), line.allocations) for line in self.lines
+        ]
         lines, totals = _priced(invoice, planned, invoice.issued_credit_exact)
         resolution = self.reason if self.resolves_dispute else None
         invoice.apply_credit(self.credit_memo_id, totals.gross, at, resolution)
@@ -206,8 +202,13 @@ class CreditMemo:
                     EXACT.minus(a.amount.amount),
                 )
 
+    def writes_off(self, line_no: int) -> bool:
+        """A credit line is written off when the memo says so or when it is a concession."""
+        return self.write_off or line_no in self.conceded_lines
+
     def ledger_entries(self) -> list[LedgerEntry]:
-        """Issued credits take back their quantities (as negative billed quantities)."""
+        """Issued credits take back their quantities and values (as negative billed ones),
+        each marked as a credit and, when it does not release, as a write-off."""
         if self.state is not CreditMemoState.ISSUED:
             return []
         return [
@@ -218,7 +219,8 @@ class CreditMemo:
                 EXACT.minus(a.quantity),
                 -a.amount,
                 a.terms,
-                write_off=self.write_off,
+                write_off=self.writes_off(line.line_no),
+                credit=True,
                 payer=a.payer,
             )
             for line in self.lines
@@ -234,7 +236,7 @@ def _credited(line: DocumentLine) -> int:
 
 def _priced(
     invoice: Invoice,
-    planned: Sequence[tuple[DocumentLine, list[Allocation]]],
+    planned: Sequence[PlannedCredit],
     credited_before: Callable[[int], Decimal],
 ) -> tuple[list[DocumentLine], DocumentTotals]:
     """Credit lines and totals by cumulative rounding: each credit takes round(credited after)
@@ -245,7 +247,8 @@ def _priced(
     before = {line.line_no: credited_before(line.line_no) for line in invoice.lines}
     after = dict(before)
     lines = []
-    for n, (original, allocations) in enumerate(planned, 1):
+    for n, plan in enumerate(planned, 1):
+        original, allocations = plan.line, plan.allocations
         exact = money_sum((a.amount for a in allocations), invoice.currency)
         start = after[original.line_no]
         after[original.line_no] = EXACT.add(start, exact.amount)
@@ -260,7 +263,7 @@ def _priced(
                 original.unit_price,
                 amount,
                 original.tax_code,
-                tuple(allocations),
+                allocations,
                 original.service_period,
                 original.flags,
                 credits_line=original.line_no,
@@ -303,84 +306,3 @@ def _credit_totals(
     net = money_sum((line.amount for line in lines), currency)
     tax_total = money_sum((t.amount for t in tax_lines), currency)
     return DocumentTotals(net, tuple(tax_lines), tax_total, net + tax_total)
-
-
-def _plan(
-    invoice: Invoice, requests: Sequence[CreditRequest]
-) -> list[tuple[DocumentLine, list[Allocation]]]:
-    """Which quantity of which allocation each request takes back."""
-    planner = _CreditPlanner(invoice)
-    planned = []
-    for request in requests:
-        line = invoice.line(request.line_no)
-        if request.source is not None:
-            quantity = request.quantity
-            if quantity is None:
-                quantity = planner.left(line.line_no, request.source)[0]
-            allocations = [planner.take(line, request.source, quantity)]
-        else:
-            allocations = planner.spread(line, request.quantity)
-        if not allocations:
-            raise OverCreditError(
-                f"line {line.line_no} of invoice {invoice.number} is already fully credited"
-            )
-        planned.append((line, allocations))
-    return planned
-
-
-class _CreditPlanner:
-    """Checks each take against what is left on the line, earlier requests included."""
-
-    def __init__(self, invoice: Invoice) -> None:
-        self.invoice = invoice
-        self.taken: dict[tuple[int, SourceRef], tuple[Decimal, Decimal]] = {}
-
-    def left(self, line_no: int, source: SourceRef) -> tuple[Decimal, Decimal]:
-        qty, amount = self.invoice.creditable(line_no, source)
-        used_qty, used_amount = self.taken.get((line_no, source), (ZERO, ZERO))
-        return EXACT.subtract(qty, used_qty), EXACT.subtract(amount, used_amount)
-
-    def take(self, line: DocumentLine, source: SourceRef, quantity: Decimal) -> Allocation:
-        qty_left, amount_left = self.left(line.line_no, source)
-        if quantity <= 0 or quantity > qty_left:
-            raise OverCreditError(
-                f"line {line.line_no} of invoice {self.invoice.number} has {qty_left} of "
-                f"{source} left to credit, not {quantity}"
-            )
-        # The last of an allocation takes its exact remaining value: no residue is left behind.
-        amount = (
-            amount_left
-            if quantity == qty_left
-            else EXACT.divide(EXACT.multiply(amount_left, quantity), qty_left)
-        )
-        used_qty, used_amount = self.taken.get((line.line_no, source), (ZERO, ZERO))
-        self.taken[(line.line_no, source)] = (
-            EXACT.add(used_qty, quantity),
-            EXACT.add(used_amount, amount),
-        )
-        billed = next(a for a in line.allocations if a.source == source)
-        return Allocation(
-            source, quantity, Money(amount, self.invoice.currency), billed.terms, billed.payer
-        )
-
-    def spread(self, line: DocumentLine, quantity: Decimal | None) -> list[Allocation]:
-        """A quantity without a source comes off the line's last allocations first; no
-        quantity means all that is left of the line."""
-        taken: list[Allocation] = []
-        remaining = quantity
-        for alloc in reversed(line.allocations):
-            if remaining is not None and remaining <= 0:
-                break
-            available = self.left(line.line_no, alloc.source)[0]
-            if available <= 0:
-                continue
-            portion = available if remaining is None else min(available, remaining)
-            taken.append(self.take(line, alloc.source, portion))
-            if remaining is not None:
-                remaining = EXACT.subtract(remaining, portion)
-        if remaining is not None and remaining > 0:
-            raise OverCreditError(
-                f"line {line.line_no} of invoice {self.invoice.number} has less than "
-                f"{quantity} left to credit"
-            )
-        return list(reversed(taken))

@@ -5,11 +5,14 @@ rest of the fee is split over the installments not yet billed by largest remaind
 units, in proportion to their weights (their percentages, or their fixed amounts). So a change
 order that changes F from its effective date needs no special handling: issued installments
 stay, the remaining ones are re-allocated. Time on a fixed fee is costed, never billed.
+
+A credit on an installment changes that installment only (ADR 0026): a write-off credit is
+forgiven, a releasing credit is billed again on the same installment in a later run. What the
+other installments bill never moves, before or after the last one is billed.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
@@ -29,11 +32,17 @@ from domain.billing import (
 )
 from domain.errors import InvalidTermsError
 from domain.ids import InstallmentId, ObligationId
-from domain.money import EXACT, Currency, Money
+from domain.money import EXACT, Currency, Money, dsum
 from domain.obligation import BillingContext, RevenueContext, register_billing_model
 from domain.schedule import FeeBelowBilledError as FeeBelowBilledError
 from domain.schedule import UnscheduledFeeError as UnscheduledFeeError
-from domain.schedule import split_fee
+from domain.schedule import (
+    billed_again_line,
+    conceded_on,
+    kept_by_parts,
+    released_again,
+    split_fee,
+)
 from domain.time_entry import TimeEntry
 
 HUNDRED = Decimal(100)
@@ -140,59 +149,50 @@ def installment_source(installment_id: InstallmentId) -> SourceRef:
     return SourceRef(SourceKind.INSTALLMENT, installment_id)
 
 
-def billed_installments(
-    obligation_id: ObligationId, ledger: BilledLedger, currency: Currency
-) -> dict[InstallmentId, Money]:
-    """Installments of this obligation the ledger settles, with the amount they keep.
-
-    A credit that releases an installment makes it unbilled again (it is re-billed at its share
-    of the fee); a write-off credit leaves it settled at the amount originally billed, because
-    the written-off value is forgiven, not moved to the remaining installments.
-    """
-    kept: defaultdict[str, Money] = defaultdict(lambda: Money.zero(currency))
-    for entry in ledger.entries:
-        if entry.obligation_id != obligation_id:
-            continue
-        if entry.source.kind is not SourceKind.INSTALLMENT or entry.write_off:
-            continue
-        kept[entry.source.source_id] = kept[entry.source.source_id] + entry.amount
-    return {
-        InstallmentId(source_id): amount
-        for source_id, amount in kept.items()
-        if ledger.settled(SourceRef(SourceKind.INSTALLMENT, source_id)) > 0
-    }
+def billed_installments(terms: FixedFeeTerms, ledger: BilledLedger) -> dict[InstallmentId, Money]:
+    """Installments already on an invoice, with the amount they keep on the schedule: what
+    they were billed, never net of credits (a credit never moves money onto the others)."""
+    sources = {i.installment_id: installment_source(i.installment_id) for i in terms.installments}
+    for entry in ledger.entries_for(terms.obligation_id):
+        # An installment a change order dropped after it was billed keeps its amount.
+        if entry.source.kind is SourceKind.INSTALLMENT:
+            sources.setdefault(InstallmentId(entry.source.source_id), entry.source)
+    return kept_by_parts(ledger, sources, terms.currency)
 
 
 def bill_fixed_fee(
     history: ObligationHistory[FixedFeeTerms], ctx: BillingContext
 ) -> ObligationBilling:
     """Bill every installment due by the period end and not yet billed, at its share of the fee
-    in force at the period end."""
+    in force at the period end, and again what credits released on a billed one."""
     in_force = history.latest_by(ctx.period.end)
     terms = in_force.terms
-    billed = billed_installments(terms.obligation_id, ctx.ledger, terms.currency)
+    billed = billed_installments(terms, ctx.ledger)
     schedule = installment_amounts(terms, billed)
     due = sorted(
         (
             (i.due_date, position, i)
             for position, i in enumerate(terms.installments)
-            if i.due_date <= ctx.period.end and i.installment_id not in billed
+            if i.due_date <= ctx.period.end
         ),
         key=lambda item: (item[0], item[1]),
     )
     lines = []
     for _, _, installment in due:
+        source = installment_source(installment.installment_id)
+        description = _describe(terms, installment)
+        if installment.installment_id in billed:
+            again = released_again(ctx.ledger, source, terms.currency, in_force.label)
+            if again is not None:
+                lines.append(
+                    billed_again_line(terms.obligation_id, LineKind.INSTALLMENT, description, again)
+                )
+            continue
         amount = schedule[installment.installment_id]
-        allocation = Allocation(
-            installment_source(installment.installment_id), Decimal(1), amount, in_force.label
-        )
+        allocation = Allocation(source, Decimal(1), amount, in_force.label)
         lines.append(
             ProposedLine.from_allocations(
-                terms.obligation_id,
-                LineKind.INSTALLMENT,
-                _describe(terms, installment),
-                amount,
-                [allocation],
+                terms.obligation_id, LineKind.INSTALLMENT, description, amount, [allocation]
             )
         )
     return ObligationBilling(lines=tuple(lines))
@@ -217,19 +217,27 @@ def hours_worked(obligation_id: ObligationId, entries: Iterable[TimeEntry], as_o
 
 
 def recognise_fixed_fee(history: ObligationHistory[FixedFeeTerms], ctx: RevenueContext) -> Money:
-    """Cumulative revenue: the fee in force × percent complete by hours against the estimate,
-    capped at 100 %; without an estimate, the installments fallen due."""
+    """Cumulative revenue: the fee in force, less what write-off credits forgave on its
+    installments, × percent complete by hours against the estimate, capped at 100 %; without
+    an estimate, the installments fallen due, each less what was forgiven on it."""
     terms = history.latest_by(ctx.as_of).terms
+    conceded = {
+        i.installment_id: conceded_on(
+            ctx.ledger, installment_source(i.installment_id), terms.currency
+        )
+        for i in terms.installments
+    }
     if terms.estimate_hours is None:
         schedule = installment_amounts(terms, {})
-        due = (schedule[i.installment_id] for i in terms.installments if i.due_date <= ctx.as_of)
         total = Money.zero(terms.currency)
-        for amount in due:
-            total = total + amount
+        for i in terms.installments:
+            if i.due_date <= ctx.as_of:
+                total = total + schedule[i.installment_id] - conceded[i.installment_id]
         return total
     hours = hours_worked(terms.obligation_id, ctx.time_entries, ctx.as_of)
     complete = min(Fraction(1), Fraction(hours) / Fraction(terms.estimate_hours))
-    return _rounded(Fraction(terms.fee) * complete, terms.currency)
+    price = EXACT.subtract(terms.fee, dsum(c.amount for c in conceded.values()))
+    return _rounded(Fraction(price) * complete, terms.currency)
 
 
 def _rounded(value: Fraction, currency: Currency) -> Money:

@@ -3,6 +3,11 @@
 
 A milestone's amount is either fixed or a percentage of the obligation's fee; percentages are
 split over the fee by largest remainder so the milestones always sum exactly to the fee.
+
+A credit on a milestone, or on its retention release, changes that milestone only (ADR 0026):
+a write-off credit is forgiven (and recognised as such), a releasing credit is billed again on
+the same milestone (or the same release) in a later run, without a second retention. The
+amounts of the other milestones and their holdbacks never move.
 """
 
 from __future__ import annotations
@@ -28,7 +33,13 @@ from domain.ids import MilestoneId, ObligationId
 from domain.milestone import Milestone, MilestoneState
 from domain.money import EXACT, Currency, Money, dsum
 from domain.obligation import BillingContext, RevenueContext, register_billing_model
-from domain.schedule import split_fee
+from domain.schedule import (
+    billed_again_line,
+    conceded_on,
+    kept_by_parts,
+    released_again,
+    split_fee,
+)
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -125,49 +136,63 @@ def _accepted(milestones: Sequence[Milestone], obligation_id: ObligationId) -> s
     }
 
 
+def milestone_source(milestone_id: MilestoneId) -> SourceRef:
+    """The source a milestone line allocates to."""
+    return SourceRef(SourceKind.MILESTONE, milestone_id)
+
+
+def _withheld(milestone_id: MilestoneId) -> SourceRef:
+    return SourceRef(SourceKind.RETENTION, f"{milestone_id}:withheld")
+
+
+def _released(milestone_id: MilestoneId) -> SourceRef:
+    return SourceRef(SourceKind.RETENTION, f"{milestone_id}:released")
+
+
 def billed_milestones(terms: MilestoneTerms, ledger: BilledLedger) -> dict[MilestoneId, Money]:
-    """What each milestone billed so far (net of credits), for the ones the ledger has."""
-    billed = {}
-    for spec in terms.milestones:
-        source = SourceRef(SourceKind.MILESTONE, spec.milestone_id)
-        if ledger.is_billed(source):
-            billed[spec.milestone_id] = Money(ledger.billed_value(source), terms.currency)
-    return billed
+    """What each milestone already on an invoice keeps on the schedule: what it was billed,
+    never net of credits (a credit never moves money onto the other milestones)."""
+    sources = {spec.milestone_id: milestone_source(spec.milestone_id) for spec in terms.milestones}
+    return kept_by_parts(ledger, sources, terms.currency)
 
 
 def bill_milestones(
     history: ObligationHistory[MilestoneTerms], ctx: BillingContext
 ) -> ObligationBilling:
-    """Bill every accepted milestone not yet billed; release retention at final acceptance."""
+    """Bill every accepted milestone not yet billed, and again what credits released on one;
+    release retention at final acceptance."""
     in_force: TermsInForce[MilestoneTerms] = history.latest_by(ctx.period.end)
     terms = in_force.terms
     accepted = _accepted(ctx.milestones, history.obligation_id)
-    amounts = terms.amounts(billed_milestones(terms, ctx.ledger))
+    billed = billed_milestones(terms, ctx.ledger)
+    amounts = terms.amounts(billed)
     lines: list[ProposedLine] = []
-    withheld_now: list[Allocation] = []
     for spec in terms.milestones:
-        source = SourceRef(SourceKind.MILESTONE, spec.milestone_id)
-        if spec.milestone_id not in accepted or ctx.ledger.is_billed(source):
+        source = milestone_source(spec.milestone_id)
+        description = f"{terms.name}: {spec.name}"
+        if spec.milestone_id in billed:
+            again = released_again(ctx.ledger, source, terms.currency, in_force.label)
+            if again is not None:
+                lines.append(
+                    billed_again_line(history.obligation_id, LineKind.MILESTONE, description, again)
+                )
+            continue
+        if spec.milestone_id not in accepted:
             continue
         amount = amounts[spec.milestone_id]
         lines.append(
             ProposedLine.from_allocations(
                 history.obligation_id,
                 LineKind.MILESTONE,
-                f"{terms.name}: {spec.name}",
+                description,
                 amount,
                 [Allocation(source, Decimal(1), amount, in_force.label)],
             )
         )
         retention = terms.retention_on(amount)
         if retention.is_positive():
-            withheld = Allocation(
-                SourceRef(SourceKind.RETENTION, f"{spec.milestone_id}:withheld"),
-                Decimal(1),
-                -retention,
-                in_force.label,
-            )
-            withheld_now.append(withheld)
+            withheld = Allocation(_withheld(spec.milestone_id), Decimal(1), -retention,
+                                  in_force.label)  # fmt: skip
             lines.append(
                 ProposedLine.from_allocations(
                     history.obligation_id,
@@ -191,30 +216,33 @@ def _retention_releases(
     label: str,
 ) -> list[ProposedLine]:
     """One release line per milestone whose retention was withheld, once the final one is
-    accepted."""
+    accepted; a release a credit gave back is released again, a written-off one is not."""
     if not all(mid in accepted for mid in terms.final_milestones):
         return []
     lines = []
     for spec in terms.milestones:
-        released = SourceRef(SourceKind.RETENTION, f"{spec.milestone_id}:released")
-        withheld = SourceRef(SourceKind.RETENTION, f"{spec.milestone_id}:withheld")
+        released, withheld = _released(spec.milestone_id), _withheld(spec.milestone_id)
+        description = f"{terms.name}: retention on {spec.name} released at final acceptance"
+        if ctx.ledger.standing(released).is_invoiced:
+            again = released_again(ctx.ledger, released, terms.currency, label)
+            if again is not None:
+                kind = LineKind.RETENTION_RELEASE
+                lines.append(billed_again_line(history.obligation_id, kind, description, again))
+            continue
         # Release exactly what was withheld; a milestone billed in this very run withholds
         # at today's amount.
+        standing = ctx.ledger.standing(withheld)
         retention = (
-            Money(EXACT.minus(ctx.ledger.billed_value(withheld)), terms.currency)
-            if ctx.ledger.is_billed(withheld)
+            Money(EXACT.minus(standing.first_billed), terms.currency)
+            if standing.is_invoiced
             else terms.retention_on(amounts[spec.milestone_id])
         )
-        if (
-            spec.milestone_id in accepted
-            and retention.is_positive()
-            and not ctx.ledger.is_billed(released)
-        ):
+        if spec.milestone_id in accepted and retention.is_positive():
             lines.append(
                 ProposedLine.from_allocations(
                     history.obligation_id,
                     LineKind.RETENTION_RELEASE,
-                    f"{terms.name}: retention on {spec.name} released at final acceptance",
+                    description,
                     retention,
                     [Allocation(released, Decimal(1), retention, label)],
                 )
@@ -223,7 +251,8 @@ def _retention_releases(
 
 
 def recognise_milestones(history: ObligationHistory[MilestoneTerms], ctx: RevenueContext) -> Money:
-    """Revenue on acceptance: the full amount of every milestone accepted by `as_of`."""
+    """Revenue on acceptance: the scheduled amount of every milestone accepted by `as_of`, less
+    what write-off credits forgave on that milestone (its bill or its retention release)."""
     terms = history.latest_by(ctx.as_of).terms
     amounts = terms.amounts(billed_milestones(terms, ctx.ledger))
     total = Money.zero(ctx.currency)
@@ -235,7 +264,9 @@ def recognise_milestones(history: ObligationHistory[MilestoneTerms], ctx: Revenu
             and m.accepted_on <= ctx.as_of
             and m.milestone_id in amounts
         ):
-            total = total + amounts[m.milestone_id]
+            conceded = conceded_on(ctx.ledger, milestone_source(m.milestone_id), ctx.currency)
+            conceded += conceded_on(ctx.ledger, _released(m.milestone_id), ctx.currency)
+            total = total + amounts[m.milestone_id] - conceded
     return total
 
 

@@ -68,7 +68,8 @@ def reprice_billed_time(
         priced = price_entries(history, rate_cards, [time_entry])[0]
         if priced.terms_label == billed.terms:
             continue
-        value = ledger.billed_value(source)
+        # A concession by amount stays given: reprice the hours at the rates they were billed.
+        value = EXACT.add(ledger.billed_value(source), ledger.amount_credited_in(source))
         new_value = EXACT.multiply(hours, priced.rate.amount)
         delta = EXACT.subtract(new_value, value)
         if delta == 0:

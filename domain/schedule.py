@@ -4,6 +4,10 @@ milestone fee.
 Parts already billed keep exactly what they billed; whatever is left of the fee (after a
 change order, the new fee) is split over the unbilled parts by largest remainder on integer
 minor units, in proportion to their weights (percentages or amounts).
+
+What a part "billed" is what its first document (invoice or debit memo) billed, never net of
+credits (ADR 0026): a credit changes that part only. A write-off credit is forgiven; a
+releasing credit makes exactly the credited value billable again on the same part.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from collections.abc import Hashable, Mapping, Sequence
 from decimal import Decimal
 from typing import TypeVar
 
+from domain.billing import Allocation, BilledLedger, LineKind, ProposedLine, SourceRef
 from domain.errors import DomainError
-from domain.money import Money, dsum, largest_remainder
+from domain.ids import ObligationId
+from domain.money import EXACT, Currency, Money, dsum, largest_remainder
 
 K = TypeVar("K", bound=Hashable)
 
@@ -52,14 +58,12 @@ def split_fee(
             f"{Money.from_minor(remaining, fee.currency)} of the fee is not; "
             "add an installment or milestone for it"
         )
-    weights = [weight for _, weight in unbilled]
-    if remaining == 0 or not unbilled:
-        shares = [0] * len(unbilled)
-    elif dsum(weights) == 0:
-        # Only zero-weight parts are left: nothing says how to weigh them, so evenly.
-        shares = largest_remainder(remaining, [1] * len(unbilled))
-    else:
-        shares = largest_remainder(remaining, weights)
+    # While the fee is unchanged, the parts not billed yet keep their shares of the whole fee:
+    # splitting only the rest again could move a rounding cent between them.
+    whole = dict(zip((key for key, _ in parts), _split(fee.minor, parts), strict=True))
+    shares = [whole[key] for key, _ in unbilled]
+    if sum(shares) != remaining:
+        shares = _split(remaining, unbilled)
     by_key = {key: share for (key, _), share in zip(unbilled, shares, strict=True)}
     schedule: dict[K, Money] = {}
     for key, _ in parts:
@@ -71,3 +75,57 @@ def split_fee(
     for key, amount in already_billed.items():
         schedule.setdefault(key, amount)
     return schedule
+
+
+def _split(total: int, parts: Sequence[tuple[K, Decimal]]) -> list[int]:
+    """`total` minor units over the parts by their weights (evenly if none weighs anything)."""
+    weights = [weight for _, weight in parts]
+    if total == 0 or not parts:
+        return [0] * len(parts)
+    if dsum(weights) == 0:
+        return largest_remainder(total, [1] * len(parts))
+    return largest_remainder(total, weights)
+
+
+def kept_by_parts(
+    ledger: BilledLedger, sources: Mapping[K, SourceRef], currency: Currency
+) -> dict[K, Money]:
+    """What each part already on an invoice keeps on the schedule: what its first document
+    billed, whatever credits took back since (a credit never re-spreads onto other parts)."""
+    kept = {}
+    for key, source in sources.items():
+        standing = ledger.standing(source)
+        if standing.is_invoiced:
+            kept[key] = Money(standing.first_billed, currency)
+    return kept
+
+
+def released_again(
+    ledger: BilledLedger, source: SourceRef, currency: Currency, terms: str
+) -> Allocation | None:
+    """A releasing credit on a scheduled part is billed again on that part: exactly the value
+    released and not billed since, with the quantity it released (none for an amount credit)."""
+    standing = ledger.standing(source)
+    if not standing.is_invoiced or standing.open_release <= 0:
+        return None
+    quantity = max(EXACT.subtract(standing.first_quantity, ledger.settled(source)), Decimal(0))
+    return Allocation(source, quantity, Money(standing.open_release, currency), terms)
+
+
+def conceded_on(ledger: BilledLedger, source: SourceRef, currency: Currency) -> Money:
+    """What write-off credits forgave on a part, rounded half-up to minor units as its credit
+    memo lines round it: revenue the part will never earn."""
+    return Money(ledger.standing(source).conceded, currency).quantized()
+
+
+def billed_again_line(
+    obligation_id: ObligationId, kind: LineKind, description: str, again: Allocation
+) -> ProposedLine:
+    """A line billing again what a releasing credit took back on a scheduled part."""
+    unit = again.amount
+    if again.quantity > 0:
+        unit = Money(EXACT.divide(again.amount.amount, again.quantity), unit.currency)
+    return ProposedLine.from_allocations(
+        obligation_id, kind, f"{description} (billed again after a credit)", unit.quantized(),
+        [again],
+    )  # fmt: skip

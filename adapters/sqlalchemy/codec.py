@@ -167,6 +167,7 @@ def ledger_row(contract_id: str, entry: LedgerEntry) -> dict[str, Any]:
         "terms": entry.terms,
         "write_off": entry.write_off,
         "payer": entry.payer,
+        "credit": entry.credit,
     }
 
 
@@ -180,6 +181,7 @@ def ledger_entry(row: Row) -> LedgerEntry:
         row["terms"],
         row["write_off"],
         payer=None if row["payer"] is None else CustomerId(row["payer"]),
+        credit=row["credit"],
     )
 
 

@@ -185,6 +185,8 @@ ledger_entries = sa.Table(
     sa.Column("write_off", sa.Boolean(), nullable=False),
     # The payer a split obligation billed (null: the customer), migration 0011.
     sa.Column("payer", sa.String(), nullable=True),
+    # Made by a credit memo (ADR 0026); migration 0009 back-fills it.
+    sa.Column("credit", sa.Boolean(), nullable=False, server_default=sa.false()),
     sqlite_autoincrement=True,
 )
 

@@ -150,7 +150,10 @@ def draft_credit_memo(cmd: c.DraftCreditMemo, ctx: RequestContext, deps: Depende
     transaction: the memo and the invoice's credit reservations, see ADR 0014)."""
     with deps.uow(ctx) as uow:
         invoice = uow.invoices.get(cmd.invoice_id)
-        requests = [CreditRequest(r.line_no, r.source, r.quantity) for r in cmd.requests]
+        requests = [
+            CreditRequest(r.line_no, r.source, r.quantity, r.amount, r.releases)
+            for r in cmd.requests
+        ]
         memo = CreditMemo.against(
             cmd.credit_memo_id,
             invoice,

@@ -256,7 +256,7 @@ def test_a_released_installment_is_billed_again_and_a_written_off_one_is_not() -
             LedgerEntry("INV-1", FF, source("i1"), Decimal(1), usd("500.00")),
             LedgerEntry("INV-1", FF, source("i2"), Decimal(1), usd("500.00")),
             # CM-1 releases i1 (back to unbilled); CM-2 writes i2 off (settled for good).
-            LedgerEntry("CM-1", FF, source("i1"), Decimal(-1), usd("-500.00")),
+            LedgerEntry("CM-1", FF, source("i1"), Decimal(-1), usd("-500.00"), credit=True),
             LedgerEntry("CM-2", FF, source("i2"), Decimal(-1), usd("-500.00"), write_off=True),
         ]
     )

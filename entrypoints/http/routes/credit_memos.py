@@ -1,5 +1,9 @@
-"""Credit memos: draft one against an issued invoice (whole lines, or quantities of the
-sources a line billed), list and read them, approve (maker-checker) and issue.
+"""Credit memos: draft one against an issued invoice (whole lines, quantities of the sources
+a line billed, or amounts), list and read them, approve (maker-checker) and issue.
+
+An amount credit (ADR 0027) returns no quantity: it is a concession (written off) unless the
+line says `releases`; on a milestone or installment line a releasing amount is billed again on
+that part in a later run (ADR 0026).
 
 A credit memo belongs to its invoice's customer: a client viewer of another customer gets 404
 for it and never sees it in the list. A client viewer sees issued credit memos only (a draft,
@@ -27,7 +31,8 @@ from domain.billing import SourceKind, SourceRef
 from domain.credit_memo import CreditMemo, CreditMemoState
 from domain.ids import CreditMemoId, InvoiceId
 from domain.invoice import Invoice
-from entrypoints.http.problems import Problem
+from domain.money import Currency
+from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.billing import DocumentLineOut, TaxLineOut, line_out, tax_line_out
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
@@ -87,11 +92,17 @@ def _example(summary: str, value: dict[str, Any]) -> Any:
 
 class CreditLineIn(msgspec.Struct, forbid_unknown_fields=True):
     """What to credit on one invoice line: a quantity of a source, all that is left of a
-    source, a quantity taken from the line's last sources first, or (neither) the whole line."""
+    source, a quantity taken from the line's last sources first, an amount (of one source or
+    spread over the line), or (none of these) the whole line."""
 
     line_no: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
     source: Source | None = None
     quantity: DecimalString | None = None
+    #: An amount instead of a quantity, with exactly the currency's minor digits.
+    amount: DecimalString | None = None
+    #: Only with `amount`: the amount is billed again (a price correction, or on a milestone
+    #: or installment billable again on that part) instead of conceded for good.
+    releases: bool = False
 
 
 class DraftCreditMemoBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -117,6 +128,8 @@ class CreditMemoOut(msgspec.Struct, omit_defaults=True):
     reason: str
     write_off: bool
     resolves_dispute: bool
+    #: Credit lines written off as amount concessions although the memo is not `write_off`.
+    conceded_lines: list[int]
     number: str | None
     issue_date: date | None
     currency: str
@@ -152,6 +165,7 @@ def credit_memo_out(memo: CreditMemo, invoice: Invoice, principal: Principal) ->
         reason=memo.reason,
         write_off=memo.write_off,
         resolves_dispute=memo.resolves_dispute,
+        conceded_lines=list(memo.conceded_lines),
         created_by=staff(principal, memo.created_by),
         approved_by=staff(principal, memo.approved_by),
         number=memo.number,
@@ -189,6 +203,33 @@ def _visible(uow: UnitOfWork, principal: Principal, credit_memo_id: str) -> Cred
     return credit_memo_out(memo, invoice, principal)
 
 
+def _bad(pointer: str, detail: str) -> Problem:
+    return Problem("validation-error", detail, errors=[FieldError(pointer, detail)])
+
+
+def _request(line: CreditLineIn, n: int, currency: Currency) -> c.CreditRequestInput:
+    """One credit line as the command takes it; a quantity and an amount together, a release
+    flag without an amount, or an amount that is not positive with exactly the currency's
+    minor digits are refused (400) at the field."""
+    at = f"/lines/{n}"
+    quantity = None if line.quantity is None else to_decimal(line.quantity, f"{at}/quantity")
+    amount = None
+    if line.amount is not None:
+        if quantity is not None:
+            raise _bad(f"{at}/amount", "credit a quantity or an amount, not both")
+        amount = to_decimal(line.amount, f"{at}/amount")
+        exponent = amount.as_tuple().exponent
+        if exponent != -currency.minor_units or amount <= 0:
+            raise _bad(
+                f"{at}/amount",
+                f"{line.amount} is not a positive {currency.code} amount with exactly "
+                f"{currency.minor_units} decimals",
+            )
+    elif line.releases:
+        raise _bad(f"{at}/releases", "`releases` goes with an `amount`")
+    return c.CreditRequestInput(line.line_no, _source(line.source), quantity, amount, line.releases)
+
+
 def _source(text: str | None) -> SourceRef | None:
     if text is None:
         return None
@@ -199,6 +240,14 @@ def _source(text: str | None) -> SourceRef | None:
 _DRAFT_EXAMPLE = {
     "lines": [{"line_no": 1, "source": "time_entry:PSA-88231", "quantity": "2"}],
     "reason": "2 h booked twice",
+}
+_AMOUNT_EXAMPLE = {
+    "lines": [{"line_no": 1, "amount": "150.00"}],
+    "reason": "goodwill concession on the March advisory hours",
+}
+_RELEASING_EXAMPLE = {
+    "lines": [{"line_no": 3, "amount": "1000.00", "releases": True}],
+    "reason": "milestone billed 1,000.00 too early; billed again with the next run",
 }
 _RESOLVING_EXAMPLE = {
     "lines": [{"line_no": 1, "source": "time_entry:PSA-88231"}],
@@ -213,8 +262,11 @@ _RESOLVING_EXAMPLE = {
     tags=["credit memos"],
     summary="Draft a credit memo against an issued invoice",
     description=(
-        "A credit never exceeds what its invoice line billed less earlier credits. Issued, it "
-        "releases the credited quantities to be billed again, unless `write_off` settles them. "
+        "A credit never exceeds what its invoice line billed less earlier credits, quantity "
+        "and amount credits together. Issued, it releases the credited quantities to be billed "
+        "again, unless `write_off` settles them. A line may credit an `amount` instead of a "
+        "quantity (exactly the currency's minor digits): no quantity returns, and the amount "
+        "is a concession unless the line says `releases`. "
         "On a disputed invoice, `resolves_dispute: true` makes its issue resolve the dispute "
         "(the reason becomes the resolution); without it the dispute stays open and is "
         "resolved separately (a credit that leaves nothing to collect ends it either way)."
@@ -232,6 +284,8 @@ def draft_credit_memo(
         Body(
             examples=[
                 Example(summary="part of a line", value=_DRAFT_EXAMPLE),
+                Example(summary="an amount conceded", value=_AMOUNT_EXAMPLE),
+                Example(summary="an amount to bill again", value=_RELEASING_EXAMPLE),
                 Example(summary="a credit that resolves the dispute", value=_RESOLVING_EXAMPLE),
             ]
         ),
@@ -240,15 +294,8 @@ def draft_credit_memo(
     services = services_of(request)
     principal = principal_of(request)
     with services.reader(context_of(request)) as uow:
-        _visible_invoice(uow, principal, invoice_id)
-    requests = tuple(
-        c.CreditRequestInput(
-            line.line_no,
-            _source(line.source),
-            None if line.quantity is None else to_decimal(line.quantity, f"/lines/{n}/quantity"),
-        )
-        for n, line in enumerate(data.lines)
-    )
+        currency = _visible_invoice(uow, principal, invoice_id).currency
+    requests = tuple(_request(line, n, currency) for n, line in enumerate(data.lines))
 
     def run(ctx: RequestContext) -> tuple[int, object]:
         memo_id = CreditMemoId(services.bus.deps.ids.next_id("CM"))

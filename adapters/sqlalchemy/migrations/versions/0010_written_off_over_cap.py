@@ -4,7 +4,7 @@ written before this migration cannot tell the two apart: what they wrote off cou
 off by hand (the server default 0 fills them); their total written off is unchanged.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-06
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from adapters.sqlalchemy.types import ExactDecimal
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
