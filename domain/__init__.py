@@ -30,7 +30,12 @@ if TYPE_CHECKING:
         InvoiceProposal,
         run_billing,
     )
-    from domain.builders import approved_contract, approved_time, billing_input
+    from domain.builders import (
+        approved_contract,
+        approved_time,
+        billing_input,
+        time_and_materials_terms,
+    )
     from domain.contract import Contract
     from domain.credit_memo import CreditMemo, CreditRequest
     from domain.errors import (
@@ -132,6 +137,7 @@ _HOMES: dict[str, str] = {
     "approved_contract": "domain.builders",
     "approved_time": "domain.builders",
     "billing_input": "domain.builders",
+    "time_and_materials_terms": "domain.builders",
     "Invoice": "domain.invoice",
     "CreditMemo": "domain.credit_memo",
     "CreditRequest": "domain.credit_memo",
@@ -212,6 +218,7 @@ __all__ = [
     "approved_time",
     "billing_input",
     "run_billing",
+    "time_and_materials_terms",
 ]
 
 

@@ -1,9 +1,9 @@
 """Builders: the objects an embedding program sets up most often, with sensible defaults.
 
 Each builder does what the longer form does, in one call, and nothing else: a contract whose
-first version is approved, time that arrives and is approved, and the input of a billing run
-where every list the caller has no use for is empty, nothing has been billed yet, and one tax
-rate stands for every customer's tax profile. Ids may be given as plain strings; they are
+first version is approved, time-and-materials terms priced by a rate card, time that arrives
+and is approved, and the input of a billing run where every list the caller has no use for is
+empty, nothing has been billed yet, and one tax rate stands for every customer's tax profile. Ids may be given as plain strings; they are
 wrapped in their id types here (ADR 0032).
 """
 
@@ -34,6 +34,12 @@ from domain.money import Currency
 from domain.period import Period
 from domain.ratecard import RateCard
 from domain.tax import TaxProfile, TaxRate, TaxRateTable
+from domain.time_and_materials import (
+    ExpensePolicy,
+    IncrementRounding,
+    NotToExceed,
+    TimeAndMaterialsTerms,
+)
 from domain.time_entry import NO_TASK, ExpenseItem, TimeEntry
 
 
@@ -71,6 +77,31 @@ def approved_contract(
     return contract
 
 
+def time_and_materials_terms(
+    obligation_id: str,
+    name: str,
+    rate_card: RateCard,
+    *,
+    billing_increment: Decimal | str | None = None,
+    increment_rounding: IncrementRounding = IncrementRounding.UP,
+    daily_cap_hours: Decimal | str | None = None,
+    cap: NotToExceed | None = None,
+    expenses: ExpensePolicy | None = None,
+) -> TimeAndMaterialsTerms:
+    """Time-and-materials terms priced by this rate card, in its currency."""
+    return TimeAndMaterialsTerms(
+        ObligationId(obligation_id),
+        name,
+        rate_card.currency,
+        rate_card.rate_card_id,
+        billing_increment=None if billing_increment is None else Decimal(billing_increment),
+        increment_rounding=increment_rounding,
+        daily_cap_hours=None if daily_cap_hours is None else Decimal(daily_cap_hours),
+        cap=cap,
+        expenses=expenses,
+    )
+
+
 def approved_time(
     entry_id: str,
     obligation_id: str,
@@ -100,7 +131,7 @@ def approved_time(
 
 
 def billing_input(
-    period: Period,
+    period: Period | str,
     contracts: Contract | Iterable[Contract],
     *,
     rate_cards: Iterable[RateCard] | Mapping[RateCardId, RateCard] = (),
@@ -113,8 +144,10 @@ def billing_input(
     tax_rates: TaxRateTable | None = None,
     invoice_date: date | None = None,
 ) -> BillingRunInput:
-    """The input of one run: lists left out are empty, the ledger is empty unless given, and
-    one `tax` rate taxes every contract's customer that has no profile of its own."""
+    """The input of one run (`period` a Period or a month, "2026-03"): lists left out are
+    empty, the ledger is empty unless given, and one `tax` rate taxes every contract's
+    customer that has no profile of its own."""
+    month = Period.parse_month(period) if isinstance(period, str) else period
     chosen = (contracts,) if isinstance(contracts, Contract) else tuple(contracts)
     cards = (
         dict(rate_cards)
@@ -129,7 +162,7 @@ def billing_input(
             key = (contract.customer_id, contract.legal_entity_id)
             profiles.setdefault(key, TaxProfile(key[0], key[1], tax.tax_code))
     return BillingRunInput(
-        period=period,
+        period=month,
         contracts=chosen,
         rate_cards=cards,
         time_entries=tuple(time_entries),

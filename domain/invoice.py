@@ -228,7 +228,7 @@ class Invoice:
     @classmethod
     def from_proposal(
         cls,
-        invoice_id: InvoiceId,
+        invoice_id: str,
         proposal: InvoiceProposal | AdjustmentProposal,
         created_by: str,
         at: datetime,
@@ -238,7 +238,7 @@ class Invoice:
         an invoice, an adjustment a debit memo or credit adjustment of the invoice it cites."""
         if isinstance(proposal, InvoiceProposal):
             return cls.draft(
-                invoice_id,
+                InvoiceId(invoice_id),
                 proposal.customer_id,
                 proposal.contract_id,
                 proposal.legal_entity_id,
@@ -252,7 +252,7 @@ class Invoice:
             raise DomainError(f"adjustment {proposal.key} carries no period: pass the run's period")
         debit = proposal.kind is AdjustmentKind.DEBIT_MEMO
         return cls.draft(
-            invoice_id,
+            InvoiceId(invoice_id),
             proposal.customer_id,
             proposal.contract_id,
             proposal.legal_entity_id,

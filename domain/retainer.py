@@ -91,8 +91,7 @@ def _check_terms(terms: RetainerTerms) -> None:
     if terms.overage_policy not in RETAINER_OVERAGE_POLICIES:
         allowed = " or ".join(p.value for p in RETAINER_OVERAGE_POLICIES)
         raise InvalidTermsError(
-            f"{oid}: a retainer's overage policy is {allowed}, not "
-            f"{terms.overage_policy.value}"
+            f"{oid}: a retainer's overage policy is {allowed}, not {terms.overage_policy.value}"
         )
 
 
