@@ -245,7 +245,7 @@ class RateCard:
             raise InvalidTermsError(
                 f"an amendment of rate card {self.rate_card_id} changes at least one rate"
             )
-        base = self._basis_on(effective_from)
+        base = self.basis_on(effective_from)
         base_roles = dict(base.role_rates) if base else {}
         base_overrides = dict(base.resource_overrides) if base else {}
         _check_removal("role", gone_roles, roles, base_roles, base, self.rate_card_id)
@@ -262,7 +262,7 @@ class RateCard:
             self.next_version_number, effective_from, self.currency, base_roles, base_overrides
         )
 
-    def _basis_on(self, on: date) -> RateCardVersion | None:
+    def basis_on(self, on: date) -> RateCardVersion | None:
         """The version an amendment from `on` starts from: the latest (by effective date, then
         number) of the published and proposed versions effective on or before `on`."""
         candidates = [
