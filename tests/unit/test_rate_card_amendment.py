@@ -142,3 +142,26 @@ def test_a_missing_rate_names_the_card_the_role_the_date_and_the_version() -> No
         "rate card emea has no rate for role 'architect' on 2026-03-05 (version 1, in force "
         "from 2026-01-01): add the role with an amendment effective on or before 2026-03-05"
     )
+
+
+def test_a_past_amendment_adjusts_only_billed_work_on_or_after_its_date() -> None:
+    rates = card()
+    terms = tl.time_and_materials_terms("cr-1", "Change request 1", rates)
+    contract = tl.approved_contract("C-1", "acme", "tl-de", [terms], JAN, "legal", NOW)
+    work = [
+        tl.approved_time("t-1", "cr-1", "ben", "manager", date(2026, 3, 2), "2", "lead", NOW),
+        tl.approved_time("t-2", "cr-1", "ben", "manager", date(2026, 3, 20), "2", "lead", NOW),
+    ]
+    vat = tl.TaxRate("VAT", JAN, Decimal("0.19"))
+    march = tl.billing_input("2026-03", contract, rate_cards=[rates], time_entries=work, tax=vat)
+    billed = march.ledger.plus(tl.run_billing(march).raise_if_blocked().ledger_entries())
+    rates.publish(rates.amend(date(2026, 3, 16), role_rates={MANAGER: Decimal("170.00")}))
+    april = tl.billing_input(
+        "2026-04", contract, rate_cards=[rates], time_entries=work, tax=vat, ledger=billed
+    )
+    proposal = tl.run_billing(april).raise_if_blocked()
+    assert proposal.invoices == ()
+    (debit,) = proposal.adjustments
+    (line,) = debit.lines
+    assert [str(a.source) for a in line.allocations] == ["time_entry:t-2"]
+    assert line.amount.amount == Decimal("9.00")  # 2 h x (170.00 - 165.50)
