@@ -3,8 +3,8 @@
 Each builder does what the longer form does, in one call, and nothing else: a contract whose
 first version is approved, time-and-materials terms priced by a rate card, time that arrives
 and is approved, and the input of a billing run where every list the caller has no use for is
-empty, nothing has been billed yet, and one tax rate stands for every customer's tax profile. Ids may be given as plain strings; they are
-wrapped in their id types here (ADR 0032).
+empty, nothing has been billed yet, and one tax rate stands for every customer's tax profile.
+Ids may be given as plain strings; they are wrapped in their id types here (ADR 0032).
 """
 
 from __future__ import annotations
