@@ -107,6 +107,9 @@ class BillingBlockedError(DomainError):
         count = "1 contract" if len(blocked) == 1 else f"{len(blocked)} contracts"
         super().__init__(f"the billing run for {period.key} blocked {count}: {listed}")
 
+    def __reduce__(self) -> tuple[type[BillingBlockedError], tuple[Period, tuple[Any, ...]]]:
+        return type(self), (self.period, self.blocked)
+
 
 @attrs.frozen
 class BlockedContract:

@@ -3,6 +3,7 @@ exception gets one that names every blocked contract and what to fix."""
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -71,6 +72,8 @@ def test_raise_if_blocked_names_every_blocked_contract_and_the_missing_rate() ->
     assert "'manager' on 2026-03-05" in message
     assert "contract C-2 blocked [missing_tax_profile]: customer globex" in message
     assert isinstance(error, tl.DomainError)
+    copied = pickle.loads(pickle.dumps(error))  # e.g. handed to another process
+    assert (str(copied), copied.blocked) == (message, error.blocked)
 
 
 def test_a_run_that_blocked_nothing_is_returned_by_raise_if_blocked() -> None:
