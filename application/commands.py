@@ -110,6 +110,20 @@ class ProposeRateCardVersion(Command):
 
 
 @attrs.frozen
+class ProposeRateCardAmendment(Command):
+    """The maker's half of a rate-card change written as changes: the next version is the one
+    in force on `effective_from` with these rates set and these removed; it waits for another's
+    approval like any proposal."""
+
+    rate_card_id: RateCardId
+    effective_from: date
+    role_rates: dict[Role, Decimal] = attrs.field(factory=dict)
+    resource_overrides: dict[ResourceId, Decimal] = attrs.field(factory=dict)
+    removed_roles: tuple[Role, ...] = ()
+    removed_overrides: tuple[ResourceId, ...] = ()
+
+
+@attrs.frozen
 class ApproveRateCardVersion(Command):
     """The checker's half: publish a proposed version (never by whoever proposed it)."""
 

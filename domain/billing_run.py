@@ -123,13 +123,33 @@ class AdjustmentProposal:
         return billed_by(document_id or self.key, self.lines)
 
 
+class BillingBlockedError(DomainError):
+    """A caller who asked for it is told, in one error, of every contract the run blocked."""
+
+    code = "billing_blocked"
+
+    def __init__(self, period: Period, blocked: tuple[BlockedContract, ...]) -> None:
+        self.period = period
+        self.blocked = blocked
+        listed = "; ".join(str(b) for b in blocked)
+        count = "1 contract" if len(blocked) == 1 else f"{len(blocked)} contracts"
+        super().__init__(f"the billing run for {period.key} blocked {count}: {listed}")
+
+    def __reduce__(self) -> tuple[type[BillingBlockedError], tuple[Period, tuple[Any, ...]]]:
+        return type(self), (self.period, self.blocked)
+
+
 @attrs.frozen
 class BlockedContract:
-    """A contract the run could not bill, with a reason code and what to fix."""
+    """A contract the run could not bill: a stable reason code and a sentence saying what is
+    missing and what to fix (the rate card, role and date of a missing rate, ...)."""
 
     contract_id: ContractId
     reason: str
     detail: str
+
+    def __str__(self) -> str:
+        return f"contract {self.contract_id} blocked [{self.reason}]: {self.detail}"
 
 
 @attrs.frozen
@@ -142,10 +162,25 @@ class BillingProposal:
     exclusions: tuple[Exclusion, ...] = ()
     blocked: tuple[BlockedContract, ...] = ()
 
+    def __str__(self) -> str:
+        counts = (
+            f"billing proposal {self.period.key}: {len(self.invoices)} invoice(s), "
+            f"{len(self.adjustments)} adjustment(s), {len(self.exclusions)} exclusion(s), "
+            f"{len(self.blocked)} blocked"
+        )
+        return "\n  ".join([counts, *(str(b) for b in self.blocked)])
+
     @property
     def is_empty(self) -> bool:
         """Nothing to bill, adjust, hold or write off."""
         return not (self.invoices or self.adjustments or self.exclusions)
+
+    def raise_if_blocked(self) -> BillingProposal:
+        """A caller that cannot go on with a partial run gets one error naming every blocked
+        contract and what to fix; otherwise the proposal itself, to chain."""
+        if self.blocked:
+            raise BillingBlockedError(self.period, self.blocked)
+        return self
 
     def ledger_entries(self) -> list[LedgerEntry]:
         """What committing this proposal adds to the billed ledger."""

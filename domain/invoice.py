@@ -20,6 +20,7 @@ import attrs
 
 from domain.accounting_period import PeriodLock
 from domain.billing import LedgerEntry, SourceRef
+from domain.billing_run import AdjustmentKind, AdjustmentProposal, InvoiceProposal
 from domain.dispute import Dispute, NoOpenDisputeError
 from domain.document import DocumentLine, DocumentTotals, billed_by
 from domain.errors import DomainError, MakerCheckerError
@@ -232,6 +233,46 @@ class Invoice:
         )
         invoice.events.append(InvoiceDrafted(invoice_id, at, created_by))
         return invoice
+
+    @classmethod
+    def from_proposal(
+        cls,
+        invoice_id: str,
+        proposal: InvoiceProposal | AdjustmentProposal,
+        created_by: str,
+        at: datetime,
+        period: Period | None = None,
+    ) -> Invoice:
+        """A draft holding exactly what the billing run proposed: an invoice proposal becomes
+        an invoice, an adjustment a debit memo or credit adjustment of the invoice it cites."""
+        if isinstance(proposal, InvoiceProposal):
+            return cls.draft(
+                InvoiceId(invoice_id),
+                proposal.customer_id,
+                proposal.contract_id,
+                proposal.legal_entity_id,
+                proposal.period,
+                proposal.lines,
+                proposal.totals,
+                created_by,
+                at,
+            )
+        if period is None:
+            raise DomainError(f"adjustment {proposal.key} carries no period: pass the run's period")
+        debit = proposal.kind is AdjustmentKind.DEBIT_MEMO
+        return cls.draft(
+            InvoiceId(invoice_id),
+            proposal.customer_id,
+            proposal.contract_id,
+            proposal.legal_entity_id,
+            period,
+            proposal.lines,
+            proposal.totals,
+            created_by,
+            at,
+            kind=DocumentKind.DEBIT_MEMO if debit else DocumentKind.CREDIT_ADJUSTMENT,
+            references=InvoiceId(proposal.references),
+        )
 
     @property
     def amount_paid(self) -> Money:

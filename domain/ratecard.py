@@ -4,15 +4,20 @@ A change to a rate card is made by one person and approved by another (maker-che
 proposed version prices nothing until someone other than its proposer approves it, which
 publishes it. Proposals are numbered after the published versions and publish in order.
 Direct publication (`publish`) remains for data loads, and is refused while a proposal waits.
+
+A version can be written in full, or as an amendment (`RateCard.amend`): the rates that change
+from a date. The amendment becomes a complete version, the one in force on that date (counting
+the proposals that will publish before it) plus the changes, so the roles it does not mention
+keep their rates (ADR 0032).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -31,7 +36,7 @@ from domain.money import Currency, Money
 K = TypeVar("K", bound=str)
 
 
-def _frozen_rates(value: Mapping[K, Decimal]) -> Mapping[K, Decimal]:
+def _frozen_rates(value: Mapping[Any, Decimal]) -> Mapping[Any, Decimal]:
     rates = {key: Decimal(v) for key, v in value.items()}
     if any(rate < 0 for rate in rates.values()):
         raise InvalidTermsError("hourly rates cannot be negative")
@@ -191,4 +196,99 @@ class RateCard:
     def rate_for(self, role: Role, resource: ResourceId | None, on: date) -> tuple[Money, int]:
         """The hourly rate for work dated `on`, and the version number that gave it."""
         version = self.version_in_force(on)
-        return version.rate_for(role, resource), version.version
+        try:
+            return version.rate_for(role, resource), version.version
+        except RateNotFoundError:
+            raise RateNotFoundError(
+                f"rate card {self.rate_card_id} has no rate for role {role!r} on {on} (version "
+                f"{version.version}, in force from {version.effective_from}): add the role "
+                f"with an amendment effective on or before {on}"
+            ) from None
+
+    @classmethod
+    def with_rates(
+        cls,
+        rate_card_id: str,
+        currency: Currency | str,
+        effective_from: date,
+        role_rates: Mapping[str, Decimal | str],
+        resource_overrides: Mapping[str, Decimal | str] | None = None,
+        name: str = "",
+    ) -> RateCard:
+        """A rate card whose first version, published, prices work from `effective_from`."""
+        money = currency if isinstance(currency, Currency) else Currency.of(currency)
+        card = cls(RateCardId(rate_card_id), name or rate_card_id, money)
+        card.publish(
+            RateCardVersion(
+                1,
+                effective_from,
+                money,
+                {Role(k): Decimal(v) for k, v in role_rates.items()},
+                {ResourceId(k): Decimal(v) for k, v in (resource_overrides or {}).items()},
+            )
+        )
+        return card
+
+    def amend(
+        self,
+        effective_from: date,
+        role_rates: Mapping[Role, Decimal] | None = None,
+        resource_overrides: Mapping[ResourceId, Decimal] | None = None,
+        removed_roles: Iterable[Role] = (),
+        removed_overrides: Iterable[ResourceId] = (),
+    ) -> RateCardVersion:
+        """The next version written as changes: the version in force on `effective_from`
+        (proposals included) with these rates set and these removed; nothing is published."""
+        roles, overrides = dict(role_rates or {}), dict(resource_overrides or {})
+        gone_roles, gone_overrides = set(removed_roles), set(removed_overrides)
+        if not (roles or overrides or gone_roles or gone_overrides):
+            raise InvalidTermsError(
+                f"an amendment of rate card {self.rate_card_id} changes at least one rate"
+            )
+        base = self.basis_on(effective_from)
+        base_roles = dict(base.role_rates) if base else {}
+        base_overrides = dict(base.resource_overrides) if base else {}
+        _check_removal("role", gone_roles, roles, base_roles, base, self.rate_card_id)
+        _check_removal(
+            "resource override", gone_overrides, overrides, base_overrides, base, self.rate_card_id
+        )
+        for role in gone_roles:
+            del base_roles[role]
+        for resource in gone_overrides:
+            del base_overrides[resource]
+        base_roles.update(roles)
+        base_overrides.update(overrides)
+        return RateCardVersion(
+            self.next_version_number, effective_from, self.currency, base_roles, base_overrides
+        )
+
+    def basis_on(self, on: date) -> RateCardVersion | None:
+        """The version an amendment from `on` starts from: the latest (by effective date, then
+        number) of the published and proposed versions effective on or before `on`."""
+        candidates = [
+            v
+            for v in (*self.versions, *(p.version for p in self.proposals))
+            if v.effective_from <= on
+        ]
+        return max(candidates, key=lambda v: (v.effective_from, v.version), default=None)
+
+
+def _check_removal(
+    what: str,
+    removed: set[K],
+    changed: Mapping[K, Decimal],
+    base: Mapping[K, Decimal],
+    basis: RateCardVersion | None,
+    rate_card_id: RateCardId,
+) -> None:
+    both = sorted(removed & changed.keys())
+    if both:
+        raise InvalidTermsError(
+            f"an amendment of rate card {rate_card_id} both sets and removes {what} {both[0]!r}"
+        )
+    missing = sorted(removed - base.keys())
+    if missing:
+        source = "it has no version yet" if basis is None else f"version {basis.version} has none"
+        raise InvalidTermsError(
+            f"an amendment of rate card {rate_card_id} removes {what} {missing[0]!r}, but {source}"
+        )

@@ -34,7 +34,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
-from enum import Enum
 from fractions import Fraction
 from typing import Final
 
@@ -56,6 +55,7 @@ from domain.errors import InvalidTermsError
 from domain.ids import ObligationId, TimeEntryId
 from domain.money import EXACT, Currency, Money
 from domain.obligation import BillingContext, RevenueContext, register_billing_model
+from domain.overage import OveragePolicy
 from domain.period import Period
 from domain.time_entry import TimeEntry
 
@@ -65,11 +65,10 @@ OVERAGE_HOLD_REASON: Final = "retainer_overage_hold"
 ZERO: Final = Decimal(0)
 
 
-class OveragePolicy(Enum):
-    """What happens to hours used beyond the balance."""
-
-    BILL = "bill"
-    HOLD = "hold"
+#: The overage policies a retainer applies to hours used beyond the balance: billed in arrears
+#: at the overage rate, or held. Writing off or blocking has no meaning for hours already used
+#: under a retainer, so those are refused.
+RETAINER_OVERAGE_POLICIES: Final = (OveragePolicy.BILL, OveragePolicy.HOLD)
 
 
 def _check_terms(terms: RetainerTerms) -> None:
@@ -89,6 +88,11 @@ def _check_terms(terms: RetainerTerms) -> None:
         )
     if terms.overage_rate < 0:
         raise InvalidTermsError(f"{oid}: the overage rate cannot be negative")
+    if terms.overage_policy not in RETAINER_OVERAGE_POLICIES:
+        allowed = " or ".join(p.value for p in RETAINER_OVERAGE_POLICIES)
+        raise InvalidTermsError(
+            f"{oid}: a retainer's overage policy is {allowed}, not {terms.overage_policy.value}"
+        )
 
 
 @attrs.frozen

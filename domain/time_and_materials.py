@@ -41,6 +41,7 @@ from domain.errors import CapExceededError, InvalidTermsError, NoTermsInForceErr
 from domain.ids import ObligationId, RateCardId, Role
 from domain.money import EXACT, Currency, Money, dsum
 from domain.obligation import BillingContext, RevenueContext, register_billing_model
+from domain.overage import OveragePolicy
 from domain.ratecard import RateCard
 from domain.time_entry import ExpenseItem, ItemState, TimeEntry
 
@@ -52,15 +53,6 @@ HOUR_QUANTUM = Decimal("0.000001")
 class IncrementRounding(Enum):
     UP = "up"
     NEAREST = "nearest"
-
-
-class OveragePolicy(Enum):
-    """What happens to the part of an entry above a not-to-exceed cap."""
-
-    BILL = "bill"
-    HOLD = "hold"
-    WRITE_OFF = "write_off"
-    BLOCK = "block"
 
 
 @attrs.frozen

@@ -27,6 +27,7 @@ HANDLERS: dict[type, Handler] = {
     c.CreateRateCard: setup.create_rate_card,
     c.PublishRateCardVersion: setup.publish_rate_card_version,
     c.ProposeRateCardVersion: setup.propose_rate_card_version,
+    c.ProposeRateCardAmendment: setup.propose_rate_card_amendment,
     c.ApproveRateCardVersion: setup.approve_rate_card_version,
     c.SetUpEngagement: setup.set_up_engagement,
     c.SuspendEngagement: engagement.suspend_engagement,

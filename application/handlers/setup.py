@@ -148,6 +148,26 @@ def propose_rate_card_version(
         uow.commit()
 
 
+def propose_rate_card_amendment(
+    cmd: c.ProposeRateCardAmendment, ctx: RequestContext, deps: Dependencies
+) -> None:
+    """The maker proposes the changes; the card makes them a whole version from the one in
+    force on their date, which prices nothing until a checker approves it."""
+    with deps.uow(ctx) as uow:
+        card = uow.rate_cards.get(cmd.rate_card_id)
+        version = card.amend(
+            cmd.effective_from,
+            role_rates=cmd.role_rates,
+            resource_overrides=cmd.resource_overrides,
+            removed_roles=cmd.removed_roles,
+            removed_overrides=cmd.removed_overrides,
+        )
+        card.propose(version, ctx.actor, deps.clock.now())
+        subject = f"rate_card:{cmd.rate_card_id}"
+        audit(uow, ctx, deps, subject, "propose", None, f"v{version.version}:proposed")
+        uow.commit()
+
+
 def approve_rate_card_version(
     cmd: c.ApproveRateCardVersion, ctx: RequestContext, deps: Dependencies
 ) -> None:

@@ -40,6 +40,7 @@ from domain.obligation import BillingContext, RevenueContext, billing_model_for
 from domain.period import Period
 from domain.recurring import RecurringTerms, bill_recurring, recognise_recurring
 from domain.retainer import (
+    RETAINER_OVERAGE_POLICIES,
     OveragePolicy,
     RetainerTerms,
     bill_retainer,
@@ -202,7 +203,7 @@ def retainers(draw: st.DrawFn, *, finished_with_rollover: bool = False) -> Retai
     start = draw(st.integers(0, 60).map(lambda n: date(2026, 1, 1) + timedelta(days=n)))
     ends = st.integers(0, 200).map(lambda n: start + timedelta(days=n))
     end = draw(ends if finished_with_rollover else st.none() | ends)
-    policies = [OveragePolicy.BILL] if finished_with_rollover else list(OveragePolicy)
+    policies = [OveragePolicy.BILL] if finished_with_rollover else list(RETAINER_OVERAGE_POLICIES)
     return RetainerTerms(
         OBLIGATION,
         "Retainer",

@@ -5,6 +5,10 @@ version (`rates:write`), a finance approver approves it (`rates:approve`), and o
 it price work dated on or after its effective date. Whoever proposed a version gets
 403 `maker-checker` when approving it. Published versions never change.
 
+A version is proposed in full (`/versions`) or as an amendment (`/amendments`): the rates that
+change from a date, which the card turns into the whole next version (the one in force on that
+date plus the changes), so the roles it does not name keep their rates (ADR 0032).
+
 Rate cards hold sell rates only; cost rates travel with time entries and are shown, like
 margins, to holders of `rates:read_cost` alone.
 """
@@ -321,6 +325,132 @@ def propose_version(
     return execute(request, data, run)
 
 
+class AmendmentBody(msgspec.Struct, forbid_unknown_fields=True):
+    """The rates that change from a date; every other rate stays as the version in force on
+    that date has it. The server makes the whole next version and numbers it."""
+
+    effective_from: date
+    #: Roles whose rate is set (added or changed) from `effective_from`.
+    role_rates: Annotated[dict[RoleName, DecimalString], msgspec.Meta(max_length=MAX_RATES)] = (
+        msgspec.field(default_factory=dict)
+    )
+    #: Resources whose own rate is set (added or changed).
+    resource_overrides: Annotated[
+        dict[RoleName, DecimalString], msgspec.Meta(max_length=MAX_RATES)
+    ] = msgspec.field(default_factory=dict)
+    #: Roles that no longer have a rate from `effective_from`.
+    removed_roles: Annotated[list[RoleName], msgspec.Meta(max_length=MAX_RATES)] = msgspec.field(
+        default_factory=list
+    )
+    #: Resources whose own rate ends (their role's rate applies again).
+    removed_overrides: Annotated[list[RoleName], msgspec.Meta(max_length=MAX_RATES)] = (
+        msgspec.field(default_factory=list)
+    )
+
+    @property
+    def is_empty(self) -> bool:
+        changes = (self.role_rates, self.resource_overrides, self.removed_roles)
+        return not any(changes) and not self.removed_overrides
+
+
+def _removal_errors(
+    field: str, removed: list[str], changed: dict[str, str], had: Any, basis: Any, on: date
+) -> list[FieldError]:
+    errors = []
+    for index, key in enumerate(removed):
+        pointer = f"/{field}/{index}"
+        if key in changed:
+            errors.append(FieldError(pointer, f"{key!r} is both set and removed"))
+        elif key not in had:
+            source = "no version" if basis is None else f"version {basis.version}"
+            errors.append(
+                FieldError(pointer, f"{key!r} has no rate to remove: {source} is in force on {on}")
+            )
+    return errors
+
+
+def _amendment_errors(card: RateCard, data: AmendmentBody) -> list[FieldError]:
+    """What makes an amendment impossible, each at its field: no change at all, a rate both
+    set and removed, or a removal of a rate the version in force on the date does not have."""
+    if data.is_empty:
+        return [FieldError("/role_rates", "an amendment changes at least one rate")]
+    basis = card.basis_on(data.effective_from)
+    roles = {} if basis is None else basis.role_rates
+    overrides = {} if basis is None else basis.resource_overrides
+    on = data.effective_from
+    return [
+        *_removal_errors("removed_roles", data.removed_roles, data.role_rates, roles, basis, on),
+        *_removal_errors(
+            "removed_overrides",
+            data.removed_overrides,
+            data.resource_overrides,
+            overrides,
+            basis,
+            on,
+        ),
+    ]
+
+
+@post(
+    "/rate-cards/{rate_card_id:str}/amendments",
+    opt=permission("rates:write"),
+    tags=["rate cards"],
+    summary="Propose the next version as changes (the maker): the version in force on the date "
+    "plus these rates; it prices nothing until someone else approves it",
+    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
+    status_code=201,
+    sync_to_thread=True,
+)
+def propose_amendment(
+    request: Request[Any, Any, Any],
+    rate_card_id: RateCardPath,
+    idempotency_key: IdempotencyKey,
+    data: Annotated[
+        AmendmentBody,
+        Body(
+            examples=[
+                Example(
+                    summary="the manager rate changes from July; every other rate stays",
+                    value={"effective_from": "2026-07-01", "role_rates": {"manager": "1650.00"}},
+                ),
+                Example(
+                    summary="a new role, and one person's own rate ends",
+                    value={
+                        "effective_from": "2026-09-01",
+                        "role_rates": {"architect": "1900.00"},
+                        "removed_overrides": ["r-ana"],
+                    },
+                ),
+            ]
+        ),
+    ],
+) -> Response[RateCardOut]:
+    card = _card(request, rate_card_id)
+    roles = _non_negative(data.role_rates, "/role_rates")
+    resources = _non_negative(data.resource_overrides, "/resource_overrides")
+    errors = _amendment_errors(card, data)
+    if errors:
+        raise Problem(
+            "validation-error", f"{errors[0].detail} at {errors[0].pointer}", errors=errors
+        )
+    services = services_of(request)
+    command = c.ProposeRateCardAmendment(
+        RateCardId(rate_card_id),
+        data.effective_from,
+        {Role(k): v for k, v in roles.items()},
+        {ResourceId(k): v for k, v in resources.items()},
+        tuple(Role(r) for r in data.removed_roles),
+        tuple(ResourceId(r) for r in data.removed_overrides),
+    )
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        services.bus.handle(command, ctx)
+        with services.reader(ctx) as uow:
+            return 201, _rate_card_out(uow.rate_cards.get(rate_card_id))
+
+    return execute(request, data, run)
+
+
 @post(
     "/rate-cards/{rate_card_id:str}/versions/{version:int}/approve",
     opt=permission("rates:approve"),
@@ -350,4 +480,11 @@ def approve_version(
     return execute(request, None, run)
 
 
-ROUTES = [list_rate_cards, get_rate_card, create_rate_card, propose_version, approve_version]
+ROUTES = [
+    list_rate_cards,
+    get_rate_card,
+    create_rate_card,
+    propose_version,
+    propose_amendment,
+    approve_version,
+]
