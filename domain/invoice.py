@@ -256,6 +256,7 @@ class Invoice:
                 proposal.totals,
                 created_by,
                 at,
+                payer_id=proposal.payer_id,
             )
         if period is None:
             raise DomainError(f"adjustment {proposal.key} carries no period: pass the run's period")
@@ -272,6 +273,7 @@ class Invoice:
             at,
             kind=DocumentKind.DEBIT_MEMO if debit else DocumentKind.CREDIT_ADJUSTMENT,
             references=InvoiceId(proposal.references),
+            payer_id=proposal.payer_id,
         )
 
     @property

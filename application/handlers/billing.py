@@ -24,7 +24,6 @@ from application.split_billing import billed_in_period
 from application.unit_of_work import UnitOfWork
 from domain.billing import Disposition, Exclusion, LedgerEntry, SourceKind
 from domain.billing_run import (
-    AdjustmentKind,
     BillingProposal,
     BillingRunInput,
     ObligationDiff,
@@ -168,43 +167,14 @@ def _store_drafts(
     allocations: dict[ContractId, list[LedgerEntry]] = {}
     for draft in proposal.invoices:
         invoice_id = InvoiceId(deps.ids.next_id("INV"))
-        invoice = Invoice.draft(
-            invoice_id,
-            draft.customer_id,
-            draft.contract_id,
-            draft.legal_entity_id,
-            draft.period,
-            draft.lines,
-            draft.totals,
-            ctx.actor,
-            now,
-            payer_id=draft.payer_id,
-        )
+        invoice = Invoice.from_proposal(invoice_id, draft, ctx.actor, now)
         uow.invoices.add(invoice)
         allocations.setdefault(draft.contract_id, []).extend(draft.ledger_entries(invoice_id))
         audit(uow, ctx, deps, f"invoice:{invoice_id}", "draft", None, invoice.state)
         ids.append(invoice_id)
     for adjustment in proposal.adjustments:
         invoice_id = InvoiceId(deps.ids.next_id("ADJ"))
-        kind = (
-            DocumentKind.DEBIT_MEMO
-            if adjustment.kind is AdjustmentKind.DEBIT_MEMO
-            else DocumentKind.CREDIT_ADJUSTMENT
-        )
-        invoice = Invoice.draft(
-            invoice_id,
-            adjustment.customer_id,
-            adjustment.contract_id,
-            adjustment.legal_entity_id,
-            proposal.period,
-            adjustment.lines,
-            adjustment.totals,
-            ctx.actor,
-            now,
-            kind=kind,
-            references=InvoiceId(adjustment.references),
-            payer_id=adjustment.payer_id,
-        )
+        invoice = Invoice.from_proposal(invoice_id, adjustment, ctx.actor, now, proposal.period)
         uow.invoices.add(invoice)
         allocations.setdefault(adjustment.contract_id, []).extend(
             adjustment.ledger_entries(invoice_id)
@@ -217,7 +187,7 @@ def _store_drafts(
             "draft",
             None,
             invoice.state,
-            f"{kind.value} re-rating {adjustment.references}",
+            f"{invoice.kind.value} re-rating {adjustment.references}",
         )
         ids.append(invoice_id)
     uow.ledger.add_all(allocations)
