@@ -305,4 +305,4 @@ def _credit_totals(
                                  invoice_tax.note))  # fmt: skip
     net = money_sum((line.amount for line in lines), currency)
     tax_total = money_sum((t.amount for t in tax_lines), currency)
-    return DocumentTotals(net, tuple(tax_lines), tax_total, net + tax_total)
+    return DocumentTotals(net, tuple(tax_lines), tax_total, net + tax_total, invoice.totals.note)

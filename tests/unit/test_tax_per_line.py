@@ -218,3 +218,16 @@ def test_a_full_credit_of_an_invoice_with_several_tax_codes_nets_to_exactly_zero
         memo.issue(invoice, f"CN-{n}", date(2026, 4, 2), AT, OPEN)
     assert len(invoice.totals.tax_lines) == 3
     assert invoice.outstanding == money("0.00")
+
+
+def test_a_credit_note_on_a_reverse_charged_invoice_repeats_the_legal_note() -> None:
+    profile = TaxProfile(CUSTOMER, ENTITY, "VAT20", reverse_charge=True)
+    (draft,) = billed(profile).invoices
+    invoice = Invoice.from_proposal("INV-1", draft, "billing-clerk", AT)
+    invoice.approve("finance-lead", AT)
+    invoice.issue("2026-0001", date(2026, 3, 31), AT, OPEN)
+    memo = CreditMemo.against(CreditMemoId("CM-1"), invoice, [CreditRequest(1)], "wrong rate", "ar")
+    assert memo.totals.note == REVERSE_CHARGE_NOTE
+    memo.approve("finance-lead", AT)
+    memo.issue(invoice, "CN-1", date(2026, 4, 2), AT, OPEN)
+    assert memo.totals.note == REVERSE_CHARGE_NOTE
