@@ -12,8 +12,9 @@ half-up to the currency's minor units once, on the whole document: the provenanc
 exact cost of every entry, and both entities book the same rounded amount, so B's
 intercompany revenue always equals A's intercompany payable. In B: Dr intercompany
 receivable / Cr intercompany revenue; in A: Dr cost of services / Cr intercompany payable.
-Each side is its own balanced journal entry, dated the period's last day, which the period
-lock must leave open.
+Each side is its own balanced journal entry, dated the period's last day. A closed period's
+recharges can still be read (an auditor asks what they were) but are marked not postable:
+posting them is refused by the period lock.
 
 An approved entry that cannot be recharged (no cost rate, no policy for the pair, a resource
 with no legal entity on the work date, an obligation of no known contract) is reported as an
@@ -195,6 +196,8 @@ class IntercompanyStatement:
     period: Period
     recharges: tuple[IntercompanyRecharge, ...]
     exceptions: tuple[RechargeException, ...]
+    #: False once the period is closed: its entries are shown, never posted.
+    postable: bool = True
 
 
 def recharge_amount(cost: Money, markup_percent: Decimal) -> Money:
@@ -259,8 +262,10 @@ def intercompany_recharges(
 ) -> IntercompanyStatement:
     """Approved time of the period worked for another entity's contract is recharged by the
     resource's entity to the contract's, at cost plus the pair's markup; an entry that cannot
-    be recharged is reported with its reason."""
-    lock.check(period.end, "post intercompany recharges")
+    be recharged is reported with its reason; a closed period's are shown, not postable."""
+    postable = lock.is_open_on(period.end)
+    # The entries of a closed period are worked out as they would have been posted.
+    lock = lock if postable else PeriodLock()
     owners = {oid: c for c in contracts for oid in c.obligation_ids()}
     grouped: defaultdict[_Key, list[RechargedEntry]] = defaultdict(list)
     currencies: dict[str, Currency] = {}
@@ -344,4 +349,4 @@ def intercompany_recharges(
                 period, provider, recipient, currency, markups[key], items, cost, amount, postings
             )
         )
-    return IntercompanyStatement(period, tuple(recharges), tuple(problems))
+    return IntercompanyStatement(period, tuple(recharges), tuple(problems), postable)

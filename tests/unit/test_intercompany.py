@@ -25,6 +25,7 @@ from domain.intercompany import (
     TransferPolicy,
     TransferPricing,
     intercompany_recharges,
+    post_intercompany_recharge,
     recharge_amount,
 )
 from domain.ledger import Account, JournalEntry
@@ -378,13 +379,17 @@ def test_recharges_are_per_currency_of_the_contract() -> None:
     assert found.recharges[0].amount == Money.of("220.00", "USD")
 
 
+def test_a_closed_periods_recharges_are_shown_but_not_postable() -> None:
+    entries = [costed("T1", date(2026, 3, 2), "8", "80.00")]
+    shown = statement(entries, [in_b_since_january()], lock=PeriodLock(frozenset({MARCH})))
+    assert not shown.postable
+    assert shown.recharges == statement(entries, [in_b_since_january()]).recharges
+    assert statement(entries, [in_b_since_january()]).postable
+
+
 def test_nothing_is_posted_in_a_closed_period() -> None:
     with pytest.raises(PeriodClosedError):
-        statement(
-            [costed("T1", date(2026, 3, 2), "8", "80.00")],
-            [in_b_since_january()],
-            lock=PeriodLock(frozenset({MARCH})),
-        )
+        post_intercompany_recharge(MARCH, B, A, eur("704.00"), PeriodLock(frozenset({MARCH})))
 
 
 def test_a_zero_cost_recharge_lists_its_entries_and_posts_nothing() -> None:

@@ -6,7 +6,7 @@
 - The recharges of a month are worked out from the approved time: per (provider, recipient,
   currency), with the entries, hours and exact cost behind each, the amount rounded once, and
   the balanced journal entry each entity books. Entries that cannot be recharged are listed
-  with their reason. A month in a closed period is refused (422 `period-closed`): nothing is
+  with their reason. A month in a closed period is shown with `postable: false`: nothing is
   posted there.
 - Cost rates and costs appear only for principals with `rates:read_cost` (keys absent
   otherwise); the amounts are strings with exactly the currency's minor digits.
@@ -337,6 +337,7 @@ class StatementOut(msgspec.Struct):
     posted_on: date
     recharges: list[RechargeOut]
     exceptions: list[RechargeExceptionOut]
+    postable: bool
 
 
 def _posting(posting: RechargePosting) -> PostingOut:
@@ -391,6 +392,7 @@ def statement_out(statement: IntercompanyStatement, costed: bool) -> StatementOu
             )
             for p in statement.exceptions
         ],
+        statement.postable,
     )
 
 
@@ -403,7 +405,8 @@ def statement_out(statement: IntercompanyStatement, costed: bool) -> StatementOu
         "Time a resource of one legal entity worked on another entity's contract, recharged at "
         "cost plus the pair's markup, per (provider, recipient, currency), dated the month's "
         "last day. Entries without a cost rate, a policy or a legal entity are listed under "
-        "`exceptions`. A month in a closed period is refused (422 `period-closed`)."
+        "`exceptions`. A month in a closed period is shown with `postable: false`: its entries can "
+        "no longer be posted."
     ),
     responses=documented("period-closed"),
     sync_to_thread=True,

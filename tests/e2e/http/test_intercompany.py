@@ -184,9 +184,13 @@ def test_only_finance_sets_and_delivery_cannot_read_recharges(api: Api) -> None:
     )
 
 
-def test_the_recharges_of_a_closed_month_are_refused(api: Api) -> None:
+def test_the_recharges_of_a_closed_month_are_shown_as_not_postable(api: Api) -> None:
     set_up_tm_contract(api.app)
+    open_month = api.get("/intercompany-recharges", who="finance", period="2026-02")
+    assert open_month.status_code == 200
+    assert open_month.json()["postable"] is True
     assert api.post("/periods/2026-02/close").status_code == 200
-    closed = api.get("/intercompany-recharges", who="finance", period="2026-02")
-    assert closed.status_code == 422
-    assert closed.json()["type"].endswith("/period-closed")
+    closed = api.get("/intercompany-recharges", who="auditor", period="2026-02")
+    assert closed.status_code == 200
+    assert closed.json()["postable"] is False
+    assert closed.json()["recharges"] == open_month.json()["recharges"]

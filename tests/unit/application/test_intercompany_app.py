@@ -17,7 +17,6 @@ from application.intercompany import (
     intercompany_statement,
 )
 from domain.employment import Employment, InvalidEmploymentHistoryError
-from domain.errors import PeriodClosedError
 from domain.ids import LegalEntityId, ResourceId
 from domain.intercompany import IntercompanyStatement, RechargeProblem, TransferPolicy
 from domain.money import Money
@@ -119,9 +118,12 @@ def test_an_overlapping_history_is_refused_and_changes_nothing(app: App) -> None
     assert history.entity_on(date(2026, 2, 20)) == C
 
 
-def test_the_recharges_of_a_closed_period_are_not_posted(app: App) -> None:
+def test_the_recharges_of_a_closed_period_are_shown_as_not_postable(app: App) -> None:
     worked(app)
     transferred_mid_month(app)
+    before = statement_of(app)
     app.do(c.ClosePeriod(FEBRUARY), actor="fin")
-    with pytest.raises(PeriodClosedError):
-        statement_of(app)
+    after = statement_of(app)
+    assert before.postable
+    assert not after.postable
+    assert after.recharges == before.recharges
