@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         PeriodClosedError,
         RateNotFoundError,
     )
+    from domain.expenses import ExpensePolicy
     from domain.fixed_fee import FixedFeeTerms, Installment
     from domain.ids import (
         ContractId,
@@ -78,12 +79,7 @@ if TYPE_CHECKING:
     from domain.recurring import RecurringTerms
     from domain.retainer import RetainerTerms
     from domain.tax import TaxProfile, TaxRate, TaxRateTable
-    from domain.time_and_materials import (
-        ExpensePolicy,
-        IncrementRounding,
-        NotToExceed,
-        TimeAndMaterialsTerms,
-    )
+    from domain.time_and_materials import IncrementRounding, NotToExceed, TimeAndMaterialsTerms
     from domain.time_entry import ExpenseItem, TimeEntry
 
 #: Where each public name lives.
@@ -107,7 +103,7 @@ _HOMES: dict[str, str] = {
     "TaskId": "domain.ids",
     "TimeEntryId": "domain.ids",
     "Contract": "domain.contract",
-    "ExpensePolicy": "domain.time_and_materials",
+    "ExpensePolicy": "domain.expenses",
     "IncrementRounding": "domain.time_and_materials",
     "NotToExceed": "domain.time_and_materials",
     "TimeAndMaterialsTerms": "domain.time_and_materials",

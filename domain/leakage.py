@@ -35,17 +35,14 @@ import attrs
 
 from domain.billing import BilledLedger, ObligationHistory, SourceKind, SourceRef
 from domain.errors import DomainError
+from domain.expenses import expense_expired
 from domain.ids import ContractId, CustomerId, EngagementId, RateCardId
 from domain.milestone import Milestone
 from domain.milestone_billing import ACCEPTED_STATES, MilestoneTerms, billed_milestones
 from domain.money import EXACT, Currency, Money
 from domain.period import Period
 from domain.ratecard import RateCard
-from domain.time_and_materials import (
-    TimeAndMaterialsTerms,
-    expense_expired,
-    price_entries,
-)
+from domain.time_and_materials import TimeAndMaterialsTerms, price_entries
 from domain.time_entry import ExpenseItem, TimeEntry
 
 ZERO = Decimal(0)

@@ -8,9 +8,8 @@ Rules, as the contract states them:
   already settled, so a late entry cannot take a billed day past the cap);
 - a cap on amount and/or hours per obligation: the entry that crosses it is split at the cap
   and the part above follows the overage policy (bill and flag / hold / write off / block);
-- expenses bill at cost x (1 + markup) within per-category caps on billed cost; where the
-  terms set a billing window, an expense still unbilled when a run's period ends more than that
-  many days after it was incurred is no longer billed: it has expired (leakage, ADR 0028);
+- expenses bill at cost x (1 + markup) within per-category caps and an optional billing window
+  (`domain.expenses`);
 - order matters for caps, so entries are taken by work date, then id.
 """
 
@@ -18,10 +17,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from enum import Enum
-from types import MappingProxyType
 
 import attrs
 
@@ -38,6 +36,8 @@ from domain.billing import (
     SourceRef,
 )
 from domain.errors import CapExceededError, InvalidTermsError, NoTermsInForceError
+from domain.expenses import ExpensePolicy as ExpensePolicy
+from domain.expenses import bill_expenses, expense_revenue
 from domain.ids import ObligationId, RateCardId, Role
 from domain.money import EXACT, Currency, Money, dsum
 from domain.obligation import BillingContext, RevenueContext, register_billing_model
@@ -70,36 +70,6 @@ class NotToExceed:
             self.hours is not None and self.hours < 0
         ):
             raise InvalidTermsError("caps cannot be negative")
-
-
-def _frozen_caps(value: Mapping[str, Decimal]) -> Mapping[str, Decimal]:
-    return MappingProxyType({k: Decimal(v) for k, v in value.items()})
-
-
-@attrs.frozen
-class ExpensePolicy:
-    """Expenses billed at cost x (1 + markup), billed cost capped per category, and (when a
-    window is set) billed only within that many days of being incurred."""
-
-    markup: Decimal = ZERO
-    category_caps: Mapping[str, Decimal] = attrs.field(factory=dict, converter=_frozen_caps)
-    billing_window_days: int | None = None
-
-    def __attrs_post_init__(self) -> None:
-        if self.billing_window_days is not None and self.billing_window_days < 0:
-            raise InvalidTermsError("an expense billing window cannot be negative")
-
-    def last_billable_day(self, incurred_on: date) -> date | None:
-        """The last period end by which an expense incurred that day is still billed; None
-        when the terms set no window (it never expires)."""
-        if self.billing_window_days is None:
-            return None
-        return incurred_on + timedelta(days=self.billing_window_days)
-
-    def has_expired(self, incurred_on: date, on: date) -> bool:
-        """An expense still unbilled after its window is never billed (it is leakage)."""
-        last = self.last_billable_day(incurred_on)
-        return last is not None and on > last
 
 
 @attrs.frozen
@@ -334,75 +304,6 @@ def _time_lines(
     return lines
 
 
-def _expense_lines(
-    history: ObligationHistory[TimeAndMaterialsTerms], ctx: BillingContext
-) -> tuple[list[ProposedLine], list[Exclusion]]:
-    obligation_id = history.obligation_id
-    mine = sorted(
-        (x for x in ctx.expenses if _open_item(x, obligation_id, ctx.period.end)),
-        key=lambda x: (x.incurred_on, x.expense_id),
-    )
-    billed_cost_by_category: defaultdict[str, Decimal] = defaultdict(Decimal)
-    for x in ctx.expenses:
-        if x.obligation_id == obligation_id:
-            ref = SourceRef(SourceKind.EXPENSE, x.expense_id)
-            billed = ctx.ledger.billed_quantity(ref)
-            billed_cost_by_category[x.category] = EXACT.add(
-                billed_cost_by_category[x.category], billed
-            )
-    groups: dict[tuple[str, Decimal, str], list[Allocation]] = {}
-    exclusions: list[Exclusion] = []
-    for item in mine:
-        in_force = history.on(item.incurred_on)
-        policy = in_force.terms.expenses if in_force is not None else None
-        if in_force is None or policy is None:
-            continue  # costed, not billable under these terms
-        if policy.has_expired(item.incurred_on, ctx.period.end):
-            continue  # past its billing window: never billed (leakage)
-        ref = SourceRef(SourceKind.EXPENSE, item.expense_id)
-        settled = dsum((ctx.ledger.settled(ref), item.held, item.written_off))
-        open_cost = EXACT.subtract(item.cost.amount, settled)
-        if open_cost <= 0:
-            continue
-        cap = policy.category_caps.get(item.category)
-        billable = open_cost
-        if cap is not None:
-            cap_left = EXACT.subtract(cap, billed_cost_by_category[item.category])
-            billable = max(ZERO, min(open_cost, cap_left))
-            if billable < open_cost:
-                over = EXACT.subtract(open_cost, billable)
-                exclusions.append(
-                    Exclusion(
-                        obligation_id,
-                        ref,
-                        over,
-                        Money(over, ctx.currency),
-                        Disposition.WRITTEN_OFF,
-                        "expense_category_cap",
-                    )
-                )
-        if billable <= 0:
-            continue
-        billed_cost_by_category[item.category] = EXACT.add(
-            billed_cost_by_category[item.category], billable
-        )
-        factor = EXACT.add(Decimal(1), policy.markup)
-        amount = Money(EXACT.multiply(billable, factor), ctx.currency)
-        key = (item.category, policy.markup, in_force.label)
-        groups.setdefault(key, []).append(Allocation(ref, billable, amount, in_force.label))
-    lines = [
-        ProposedLine.from_allocations(
-            obligation_id,
-            LineKind.EXPENSE,
-            f"Expenses: {category}" + (f" (+{markup * 100:g} %)" if markup else ""),
-            Money(EXACT.add(Decimal(1), markup), ctx.currency),
-            allocations,
-        )
-        for (category, markup, _label), allocations in sorted(groups.items(), key=lambda kv: kv[0])
-    ]
-    return lines, exclusions
-
-
 def _open_item(item: TimeEntry | ExpenseItem, obligation_id: ObligationId, until: date) -> bool:
     day = item.work_date if isinstance(item, TimeEntry) else item.incurred_on
     return item.obligation_id == obligation_id and item.is_billable_state and day <= until
@@ -419,7 +320,7 @@ def bill_time_and_materials(
     portions, exclusions = _walk(cap, priced, ctx.ledger, oid, ctx.currency)
     name = history.latest.terms.name
     lines = _time_lines(oid, portions, ctx.currency, name)
-    expense_lines, expense_exclusions = _expense_lines(history, ctx)
+    expense_lines, expense_exclusions = bill_expenses(history, ctx)
     return ObligationBilling(tuple(lines + expense_lines), tuple(exclusions + expense_exclusions))
 
 
@@ -526,21 +427,7 @@ def recognise_time_and_materials(
         cap, priced, BilledLedger(), oid, ctx.currency, lambda e: given_up[e.entry_id]
     )
     total = dsum(p.amount for p in portions)
-    for item in ctx.expenses:
-        in_force = history.on(item.incurred_on)
-        if (
-            item.obligation_id == oid
-            and item.incurred_on <= ctx.as_of
-            and item.is_billable_state
-            and in_force is not None
-            and in_force.terms.expenses is not None
-        ):
-            policy = in_force.terms.expenses
-            billable = EXACT.subtract(item.cost.amount, expense_given_up(item, ctx.ledger))
-            if policy.has_expired(item.incurred_on, ctx.as_of):
-                billable = EXACT.subtract(billable, expense_expired(item, ctx.ledger))
-            factor = EXACT.add(Decimal(1), policy.markup)
-            total = EXACT.add(total, EXACT.multiply(billable, factor))
+    total = EXACT.add(total, expense_revenue(history, ctx))
     # Value given up by write-off credit memos (by quantity or by amount) was never going to
     # be collected: not revenue.
     for ledger_entry in ctx.ledger.entries_for(oid):
@@ -554,20 +441,6 @@ def _time_given_up(priced: PricedEntry, ledger: BilledLedger) -> Decimal:
     settled = ledger.settled(SourceRef(SourceKind.TIME_ENTRY, priced.entry.entry_id))
     over_cap, by_hand = priced.entry.given_up_once(priced.billable_hours, settled)
     return dsum((priced.entry.held, over_cap, by_hand))
-
-
-def expense_given_up(item: ExpenseItem, ledger: BilledLedger) -> Decimal:
-    """Cost the expense itself gave up (over a category cap, by hand), counting none a
-    document billed or credited off."""
-    settled = ledger.settled(SourceRef(SourceKind.EXPENSE, item.expense_id))
-    return dsum(item.given_up_once(item.cost.amount, settled))
-
-
-def expense_expired(item: ExpenseItem, ledger: BilledLedger) -> Decimal:
-    """Cost of an expense still open (not billed, credited off, held or written off): what
-    expires when its billing window closes."""
-    settled = ledger.settled(SourceRef(SourceKind.EXPENSE, item.expense_id))
-    return max(ZERO, item.open_quantity(settled))
 
 
 def cost_of_time(entries: Iterable[TimeEntry]) -> Decimal:
