@@ -93,7 +93,8 @@ def render_billing_run(console: Console, result: BillingRunResult, *, dry_run: b
     if not proposal.invoices and not proposal.adjustments:
         console.print(f"Nothing to bill for {proposal.period.key}.")
     for draft in proposal.invoices:
-        _proposed(console, f"Invoice to {draft.customer_id} · contract {draft.contract_id}", draft)
+        billed_to = draft.payer_id or draft.customer_id
+        _proposed(console, f"Invoice to {billed_to} · contract {draft.contract_id}", draft)
     for adjustment in proposal.adjustments:
         title = (
             f"{adjustment.kind.value.replace('_', ' ').capitalize()} re-rating "
@@ -185,6 +186,8 @@ def _totals(table: Table, totals: DocumentTotals, currency: str) -> None:
         rate = f"{(tax.rate * 100).normalize():f} %"
         table.add_row("", "", f"Tax {tax.tax_code} at {rate}", "", "", money(tax.amount))
     table.add_row("", "", f"Gross ({currency})", "", "", money(totals.gross), style="bold")
+    if totals.note:
+        table.add_row("", "", Text(totals.note, "italic"), "", "", "")
 
 
 # Time import -----------------------------------------------------------------------------
