@@ -166,8 +166,9 @@ class LedgerEntry:
 
 @attrs.frozen
 class SourceStanding:
-    """How one source stands on the ledger, split by what did it: the first document that
-    billed it, every invoice or debit memo, releasing credits and write-off credits."""
+    """How one source stands on the ledger, split by what did it: its first billing (the
+    documents that billed it before any credit), every invoice or debit memo, releasing credits
+    and write-off credits."""
 
     first_billed: Decimal = Decimal(0)
     first_quantity: Decimal = Decimal(0)
@@ -311,15 +312,21 @@ def _standings(entries: Iterable[LedgerEntry]) -> dict[SourceRef, SourceStanding
     # [first billed, first quantity, invoiced, released, conceded] and the first document
     sums: dict[SourceRef, list[Decimal]] = {}
     first: dict[SourceRef, str] = {}
+    # The first billing is every document that billed the source before any credit touched it:
+    # one invoice, or one per payer when a split obligation billed it in one run (ADR 0029).
+    credited: set[SourceRef] = set()
     for e in entries:
         row = sums.setdefault(e.source, [Decimal(0)] * 5)
         value = e.amount.amount
         if e.write_off:
             row[4] = EXACT.subtract(row[4], value)
+            credited.add(e.source)
         elif e.takes_back:
             row[3] = EXACT.subtract(row[3], value)
+            credited.add(e.source)
         else:
-            if first.setdefault(e.source, e.document_id) == e.document_id:
+            first.setdefault(e.source, e.document_id)
+            if e.source not in credited:
                 row[0] = EXACT.add(row[0], value)
                 row[1] = EXACT.add(row[1], e.quantity)
             row[2] = EXACT.add(row[2], value)

@@ -143,7 +143,8 @@ def split_lines(
     exactly."""
     order = [p.payer_id for p in payers.payers]
     open_releases = _open_releases(billed, customer_id)
-    weights = [_allocation_weights(line, payers, open_releases) for line in lines]
+    open_values = _open_value_releases(billed, customer_id)
+    weights = [_allocation_weights(line, payers, open_releases, open_values) for line in lines]
     _take_fixed_amounts(payers, lines, weights, fixed_already or {})
     _share_by_percentage(payers, weights)
     per_payer: dict[CustomerId, list[ProposedLine]] = {p: [] for p in order}
@@ -187,27 +188,57 @@ def _open_releases(
     return releases
 
 
+def _open_value_releases(
+    billed: Sequence[LedgerEntry], customer_id: CustomerId
+) -> dict[SourceRef, dict[CustomerId, Decimal]]:
+    """Per source and payer, the value a releasing credit by amount (no quantity, ADR 0027)
+    took back and no later document has billed again (a re-bill of a value has no quantity
+    either)."""
+    open_value: dict[tuple[SourceRef, CustomerId], Decimal] = {}
+    for entry in billed:
+        if entry.quantity != 0 or entry.write_off:
+            continue
+        key = (entry.source, entry.payer or customer_id)
+        if entry.takes_back:
+            open_value[key] = EXACT.subtract(open_value.get(key, Decimal(0)), entry.amount.amount)
+        elif entry.amount.is_positive() and key in open_value:
+            open_value[key] = EXACT.subtract(open_value[key], entry.amount.amount)
+    releases: dict[SourceRef, dict[CustomerId, Decimal]] = {}
+    for (source, payer_id), value in open_value.items():
+        if value > 0:
+            releases.setdefault(source, {})[payer_id] = value
+    return releases
+
+
 def _allocation_weights(
     line: ProposedLine,
     payers: ObligationPayers,
     open_releases: dict[SourceRef, dict[CustomerId, Decimal]],
+    open_values: dict[SourceRef, dict[CustomerId, Decimal]],
 ) -> _Weights:
+    """Each allocation goes first to the payers a credit released it from (by quantity, or by
+    value when it bills a released amount with no quantity); the rest is still to share."""
     shares: list[dict[CustomerId, Fraction]] = []
     fresh: list[Fraction] = []
     for allocation in line.allocations:
         share: dict[CustomerId, Fraction] = {}
         left = Fraction(1)
-        waiting = open_releases.get(allocation.source, {})
-        if allocation.quantity > 0 and waiting:
-            remaining = allocation.quantity
+        if allocation.quantity > 0:
+            whole, waiting = allocation.quantity, open_releases.get(allocation.source, {})
+        elif allocation.quantity == 0 and allocation.amount.is_positive():
+            whole, waiting = allocation.amount.amount, open_values.get(allocation.source, {})
+        else:
+            whole, waiting = Decimal(0), {}
+        if waiting:
+            remaining = whole
             for payer in payers.payers:
                 gap = waiting.get(payer.payer_id, Decimal(0))
                 taken = min(gap, remaining)
                 if taken > 0:
-                    share[payer.payer_id] = Fraction(taken) / Fraction(allocation.quantity)
+                    share[payer.payer_id] = Fraction(taken) / Fraction(whole)
                     waiting[payer.payer_id] = EXACT.subtract(gap, taken)
                     remaining = EXACT.subtract(remaining, taken)
-            left = Fraction(remaining) / Fraction(allocation.quantity)
+            left = Fraction(remaining) / Fraction(whole)
         shares.append(share)
         fresh.append(left)
     return _Weights(shares, fresh)

@@ -403,3 +403,65 @@ def test_a_fixed_amount_never_leaves_another_payer_a_negative_period() -> None:
     # 250.00 billed less 25.00 withheld: the grant takes the period's net of 225.00, not 250.00
     assert invoices[GRANT].totals.net == money("225.00")
     assert invoices[CUSTOMER].totals.net == money("0.00")
+
+
+def test_an_amount_released_on_one_payers_milestone_is_billed_again_to_that_payer_only() -> None:
+    program = ObligationId("program")
+    terms = MilestoneTerms(
+        program, "Programme", Currency.of("EUR"), d("1000.00"),
+        (MilestoneSpec(MilestoneId("m1"), "Phase 1", amount=d("1000.00")),),
+    )  # fmt: skip
+    c = split_contract(terms, seventy_thirty())
+    m1 = Milestone.plan(MilestoneId("m1"), program, "Phase 1", AT)
+    m1.complete("signed deliverable", date(2026, 3, 2), AT)
+    m1.accept("client-sponsor", date(2026, 3, 2), AT)
+
+    def run(period: Period, ledger: BilledLedger) -> BillingProposal:
+        return run_billing(
+            BillingRunInput(
+                period, (c,), {}, (), (), (m1,), ledger,
+                profiles([CUSTOMER, PARENT]), TAX_RATES,  # type: ignore[arg-type]
+            )
+        )  # fmt: skip
+
+    first = run(MARCH, BilledLedger())
+    customer = _issued(first, CUSTOMER, "2026-0001")
+    parent = _issued(first, PARENT, "2026-0002")
+    assert (customer.totals.net, parent.totals.net) == (money("700.00"), money("300.00"))
+    memo = CreditMemo.against(
+        CreditMemoId("CM-1"), parent, [CreditRequest(1, amount=d("100.00"), releases=True)],
+        "invoiced against the wrong purchase order", "ar-clerk",
+    )  # fmt: skip
+    memo.approve("finance-lead", AT)
+    memo.issue(parent, "CN-0001", date(2026, 4, 2), AT, OPEN)
+    ledger = _ledger(customer, parent, memos=[memo])
+    rebill = run(APRIL, ledger)
+    (invoice,) = rebill.invoices
+    assert (invoice.payer, invoice.totals.net) == (PARENT, money("100.00"))
+    assert run(APRIL, ledger.plus(rebill.ledger_entries())).is_empty
+
+
+def test_a_milestone_split_between_payers_bills_nothing_more_once_billed() -> None:
+    program = ObligationId("program")
+    terms = MilestoneTerms(
+        program, "Programme", Currency.of("EUR"), d("1000.00"),
+        (MilestoneSpec(MilestoneId("m1"), "Phase 1", amount=d("1000.00")),),
+    )  # fmt: skip
+    c = split_contract(terms, seventy_thirty())
+    m1 = Milestone.plan(MilestoneId("m1"), program, "Phase 1", AT)
+    m1.complete("signed deliverable", date(2026, 3, 2), AT)
+    m1.accept("client-sponsor", date(2026, 3, 2), AT)
+    inputs = ({}, (), (), (m1,))
+    first = run_billing(
+        BillingRunInput(MARCH, (c,), *inputs, BilledLedger(), profiles([CUSTOMER, PARENT]),
+                        TAX_RATES)  # type: ignore[arg-type]
+    )  # fmt: skip
+    assert len(first.invoices) == 2
+    # The milestone's first billing is both payers' documents, not the first of them alone:
+    # nothing is left over to block the contract with `fee_not_scheduled`.
+    again = run_billing(
+        BillingRunInput(APRIL, (c,), *inputs, BilledLedger(tuple(first.ledger_entries())),
+                        profiles([CUSTOMER, PARENT]), TAX_RATES)  # type: ignore[arg-type]
+    )  # fmt: skip
+    assert again.blocked == ()
+    assert again.is_empty
