@@ -571,6 +571,10 @@ def serve(
         # SIGTERM or Ctrl-C: stop accepting, let in-flight requests finish within the bound,
         # then the app's shutdown stops the relay, which hands back what it did not publish
         timeout_graceful_shutdown=shutdown_timeout,
+        # A worker is replaced when it does not answer the supervisor's ping within this bound;
+        # uvicorn's 5 s default kills workers that are merely slow to start on a loaded machine
+        # (seen with --workers 2 on two busy cores), and the replacement is as slow.
+        timeout_worker_healthcheck=30,
     )
 
 
