@@ -19,6 +19,7 @@ from typing import Any, Generic, Self, TypeVar
 
 import attrs
 
+from adapters.outbound.event_payloads import outbox_payload
 from application.context import RequestContext
 from application.errors import (
     ConflictError,
@@ -571,24 +572,6 @@ class _Operations:
         return self._data.billing_runs[-1] if self._data.billing_runs else None
 
 
-def event_payload(event: object) -> dict[str, Any]:
-    """A plain-JSON view of a domain event (dates and decimals as strings)."""
-    if not attrs.has(type(event)):
-        return {"event": repr(event)}
-    raw = attrs.asdict(event, recurse=True)  # type: ignore[arg-type]
-    return {key: _plain(value) for key, value in raw.items()}
-
-
-def _plain(value: object) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    return str(getattr(value, "value", value))
-
-
 class InMemoryUnitOfWork:
     """A unit of work over an `InMemoryStore` (snapshot on enter, swap on commit)."""
 
@@ -671,7 +654,7 @@ class InMemoryUnitOfWork:
             type(event).__name__,
             aggregate_type,
             aggregate_id,
-            event_payload(event),
+            outbox_payload(aggregate, event, self._seen),
             self._ctx.correlation_id,
             self._now(),
             traceparent=self._ctx.traceparent,

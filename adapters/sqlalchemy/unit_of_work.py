@@ -19,6 +19,7 @@ from typing import Self
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from adapters.outbound.event_payloads import outbox_payload
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy.inbox import SqlAlchemyInbox
 from adapters.sqlalchemy.intercompany import SqlAlchemyIntercompany
@@ -256,7 +257,7 @@ class SqlAlchemyUnitOfWork:
             type(event).__name__,
             aggregate_type,
             aggregate_id,
-            codec.event_payload(event),
+            outbox_payload(aggregate, event, self._session.seen),
             self._ctx.correlation_id,
             now,
             traceparent=self._ctx.traceparent,
