@@ -336,14 +336,6 @@ def aggregate_identity(aggregate: object) -> tuple[str, str]:
     return type(aggregate).__name__, ""
 
 
-def event_payload(event: object) -> dict[str, Any]:
-    """The event as plain JSON through the one converter (decimals as strings, never floats)."""
-    data = unstructure(event)
-    if not isinstance(data, dict):  # pragma: no cover - every domain event is an attrs class
-        return {"value": data}
-    return data
-
-
 def tax_profile_row(profile: TaxProfile) -> dict[str, Any]:
     return {
         "customer_id": profile.customer_id,
