@@ -296,6 +296,9 @@ class _MasterData:
             for record in versions
         ]
 
+    def current_customer_records(self) -> list[CustomerRecord]:
+        return [versions[-1] for _, versions in sorted(self._data.customer_records.items())]
+
     def add_customer_record(self, record: CustomerRecord) -> None:
         key = (record.customer_id, record.legal_entity_id)
         versions = self._data.customer_records.setdefault(key, [])

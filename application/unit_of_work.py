@@ -165,6 +165,9 @@ class MasterDataStore(Protocol):
     def customer_records(self, customer_id: str) -> list[CustomerRecord]:
         """Every version pushed for the customer, by legal entity and version."""
 
+    def current_customer_records(self) -> list[CustomerRecord]:
+        """The current version of every pushed record."""
+
     def add_customer_record(self, record: CustomerRecord) -> None:
         """Keep a new version; the versions before it stay as they were."""
 

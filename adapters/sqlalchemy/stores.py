@@ -446,6 +446,28 @@ class SqlAlchemyMasterData:
         rows = self._session.connection.execute(statement).mappings()
         return [codec.customer_record(row) for row in rows]
 
+    def current_customer_records(self) -> list[CustomerRecord]:
+        c = t.customer_records.c
+        latest = (
+            sa.select(c.customer_id, c.legal_entity_id, sa.func.max(c.version).label("version"))
+            .group_by(c.customer_id, c.legal_entity_id)
+            .subquery()
+        )
+        statement = (
+            sa.select(t.customer_records)
+            .join(
+                latest,
+                sa.and_(
+                    c.customer_id == latest.c.customer_id,
+                    c.legal_entity_id == latest.c.legal_entity_id,
+                    c.version == latest.c.version,
+                ),
+            )
+            .order_by(c.customer_id, c.legal_entity_id)
+        )
+        rows = self._session.connection.execute(statement).mappings()
+        return [codec.customer_record(row) for row in rows]
+
     def add_customer_record(self, record: CustomerRecord) -> None:
         current = self.customer_record(record.customer_id, record.legal_entity_id)
         known = 0 if current is None else current.version
