@@ -35,6 +35,7 @@ from entrypoints.http.routes.customers import (
     CustomerRecordOut,
     TaxCategoryIn,
     TaxCode,
+    customer_known,
     record_out,
 )
 from entrypoints.http.runtime import context_of, execute, principal_of, services_of
@@ -198,6 +199,7 @@ def put_customer_record(
     opt=permission("customers:read"),
     tags=["customers"],
     summary="Every version of the customer's record the ERP pushed, per legal entity",
+    description="An empty list for a customer known from its contracts but never pushed.",
     responses=documented("not-found"),
     sync_to_thread=True,
 )
@@ -208,8 +210,9 @@ def list_customer_records(
     principal = principal_of(request)
     with services.reader(context_of(request)) as uow:
         versions = uow.master_data.customer_records(customer_id)
-    if not versions or not principal.sees(customer_id):
-        raise Problem("not-found", f"no record of customer {customer_id} was pushed")
+        known = customer_known(uow, customer_id)
+    if not known or not principal.sees(customer_id):
+        raise Problem("not-found", f"there is no customer {customer_id}")
     return CustomerRecordsOut(customer_id, [record_out(r) for r in versions])
 
 

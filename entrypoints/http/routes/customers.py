@@ -285,6 +285,16 @@ def _customers(uow: UnitOfWork, master: CustomerMaster) -> dict[str, _Customer]:
     return customers
 
 
+def customer_known(uow: UnitOfWork, customer_id: str) -> bool:
+    """Whether the books know the customer at all (a contract, engagement, profile or record)."""
+    return (
+        bool(uow.master_data.customer_records(customer_id))
+        or any(key[0] == customer_id for key in uow.master_data.tax_profiles())
+        or any(x.customer_id == customer_id for x in uow.contracts.all())
+        or any(x.customer_id == customer_id for x in uow.engagements.all())
+    )
+
+
 def _open_master_data(
     exceptions: list[IntegrationException], customer: _Customer
 ) -> list[MasterDataException]:
