@@ -189,6 +189,14 @@ class PushCustomerRecord(Command):
 
 
 @attrs.frozen
+class SeedCustomerRecords(Command):
+    """Start-up: the customer master file of a demo or a first deployment, kept as version 1
+    of each record the store does not hold yet (ADR 0035)."""
+
+    records: tuple[CustomerRecord, ...]
+
+
+@attrs.frozen
 class SetTaxRates(Command):
     rates: TaxRateTable
 

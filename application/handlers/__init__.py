@@ -38,6 +38,7 @@ HANDLERS: dict[type, Handler] = {
     c.CancelEngagement: engagement.cancel_engagement,
     c.UpdateCustomerMaster: setup.update_customer_master,
     c.PushCustomerRecord: customer_master.push_customer_record,
+    c.SeedCustomerRecords: customer_master.seed_customer_records,
     c.SetTaxRates: setup.set_tax_rates,
     c.RecordTimeEntries: delivery.record_time_entries,
     c.RecordExpenses: delivery.record_expenses,

@@ -47,3 +47,22 @@ def push_customer_record(
         )
         uow.commit()
         return stored
+
+
+def seed_customer_records(
+    cmd: c.SeedCustomerRecords, ctx: RequestContext, deps: Dependencies
+) -> int:
+    """A seed record becomes version 1 only where the store holds no version yet: what the ERP
+    pushed since always wins, and seeding again adds nothing. A seed record may lack fields
+    (setup then blocks for them, as it would with the ERP's). Returns how many were kept."""
+    kept = 0
+    with deps.uow(ctx) as uow:
+        for record in cmd.records:
+            key = (record.customer_id, record.legal_entity_id)
+            if uow.master_data.customer_record(*key) is not None:
+                continue
+            uow.master_data.add_customer_record(attrs.evolve(record, version=1))
+            audit(uow, ctx, deps, f"customer:{key[0]}:{key[1]}", "seed_record", None, "v1")
+            kept += 1
+        uow.commit()
+    return kept
