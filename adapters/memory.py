@@ -87,6 +87,10 @@ class _Data:
     journal: list[JournalEntry] = attrs.field(factory=list)
     tax_profiles: dict[tuple[CustomerId, LegalEntityId], TaxProfile] = attrs.field(factory=dict)
     tax_rates: TaxRateTable = attrs.field(factory=TaxRateTable)
+    #: Every pushed version of each customer record (ADR 0035), oldest first.
+    customer_records: dict[tuple[CustomerId, LegalEntityId], list[CustomerRecord]] = attrs.field(
+        factory=dict
+    )
     periods: dict[Period, AccountingPeriod] = attrs.field(factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = attrs.field(factory=dict)
     outbox: list[OutboxEvent] = attrs.field(factory=list)
@@ -278,6 +282,33 @@ class _MasterData:
 
     def tax_profiles(self) -> dict[tuple[CustomerId, LegalEntityId], TaxProfile]:
         return dict(self._data.tax_profiles)
+
+    def customer_record(self, customer_id: str, legal_entity_id: str) -> CustomerRecord | None:
+        versions = self._data.customer_records.get(
+            (CustomerId(customer_id), LegalEntityId(legal_entity_id)), []
+        )
+        return versions[-1] if versions else None
+
+    def customer_records(self, customer_id: str) -> list[CustomerRecord]:
+        return [
+            record
+            for (customer, _), versions in sorted(self._data.customer_records.items())
+            if customer == customer_id
+            for record in versions
+        ]
+
+    def current_customer_records(self) -> list[CustomerRecord]:
+        return [versions[-1] for _, versions in sorted(self._data.customer_records.items())]
+
+    def add_customer_record(self, record: CustomerRecord) -> None:
+        key = (record.customer_id, record.legal_entity_id)
+        versions = self._data.customer_records.setdefault(key, [])
+        if record.version != len(versions) + 1:
+            raise ConflictError(
+                f"customer {record.customer_id} at {record.legal_entity_id} is at version "
+                f"{len(versions)}; version {record.version} cannot follow it"
+            )
+        versions.append(record)
 
     def tax_rates(self) -> TaxRateTable:
         return self._data.tax_rates

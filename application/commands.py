@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from application.ports import CustomerRecord
 from domain.billing import SourceRef
 from domain.ids import (
     ContractId,
@@ -177,6 +178,22 @@ class UpdateCustomerMaster(Command):
     """ERP: the customer's tax profile (and the rate table) changed."""
 
     profile: TaxProfile
+
+
+@attrs.frozen
+class PushCustomerRecord(Command):
+    """ERP: the full customer record for one of our legal entities (ADR 0035); the version
+    is the store's to give."""
+
+    record: CustomerRecord
+
+
+@attrs.frozen
+class SeedCustomerRecords(Command):
+    """Start-up: the customer master file of a demo or a first deployment, kept as version 1
+    of each record the store does not hold yet (ADR 0035)."""
+
+    records: tuple[CustomerRecord, ...]
 
 
 @attrs.frozen

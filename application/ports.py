@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from application.customer_master import PostalAddress
 from application.records import OutboxEvent
 from domain.contract import Contract
 from domain.ids import ContractId, CustomerId, EngagementId, LegalEntityId
@@ -62,6 +63,14 @@ class CustomerRecord:
     billing_address: str | None = None
     #: Tax codes per tax category where they differ from `tax_code` (ADR 0030).
     tax_categories: tuple[CategoryCode, ...] = ()
+    #: The structured billing address of a pushed record (ADR 0035); `billing_address` is
+    #: then its one-line form.
+    address: PostalAddress | None = None
+    vat_id: str | None = None
+    payment_terms_days: int | None = None
+    #: The version of a pushed record (1, 2, ...); 0 for one read from the ERP or a seed file.
+    version: int = 0
+    legal_note: str = ""
 
     def missing_fields(self) -> list[str]:
         """Master data a setup cannot proceed without."""
@@ -70,13 +79,27 @@ class CustomerRecord:
             missing.append("currency")
         if not self.tax_code:
             missing.append("tax_profile")
-        if not self.billing_address:
+        if not self.billing_address and self.address is None:
             missing.append("billing_address")
         return missing
 
+    def tax_profile(self) -> TaxProfile | None:
+        """The tax profile the record carries, None when it has no tax code."""
+        if not self.tax_code:
+            return None
+        return TaxProfile(
+            self.customer_id,
+            self.legal_entity_id,
+            self.tax_code,
+            self.reverse_charge,
+            self.legal_note,
+            self.tax_categories,
+        )
+
 
 class CustomerMaster(Protocol):
-    """The ERP's customer master (legal entity, tax profile, currency, billing address)."""
+    """The ERP's customer master (legal entity, tax profile, currency, billing address), asked
+    when no record was pushed to us (ADR 0035: a pushed record, kept in the store, wins)."""
 
     def lookup(
         self, customer_id: CustomerId, legal_entity_id: LegalEntityId

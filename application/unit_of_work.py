@@ -16,6 +16,7 @@ from typing import Protocol, Self, TypeVar
 
 from application.natural_keys import NaturalKeyStore
 from application.operations import BillingRunLog, OperationsQueries
+from application.ports import CustomerRecord
 from application.records import (
     AuditRecord,
     DeliveryState,
@@ -157,6 +158,18 @@ class MasterDataStore(Protocol):
     def tax_rates(self) -> TaxRateTable: ...
 
     def save_tax_rates(self, rates: TaxRateTable) -> None: ...
+
+    def customer_record(self, customer_id: str, legal_entity_id: str) -> CustomerRecord | None:
+        """The current (highest) version of the pushed customer record (ADR 0035)."""
+
+    def customer_records(self, customer_id: str) -> list[CustomerRecord]:
+        """Every version pushed for the customer, by legal entity and version."""
+
+    def current_customer_records(self) -> list[CustomerRecord]:
+        """The current version of every pushed record."""
+
+    def add_customer_record(self, record: CustomerRecord) -> None:
+        """Keep a new version; the versions before it stay as they were."""
 
 
 class IntercompanyStore(Protocol):

@@ -22,6 +22,7 @@ from adapters.ids import RandomIds
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.tax import TableTaxEngine
 from adapters.webhooks.mappings import JsonWebhookTranslator
+from application.commands import SeedCustomerRecords
 from application.context import RequestContext
 from application.handlers import create_bus
 from application.messagebus import Dependencies, MessageBus
@@ -134,7 +135,12 @@ def compose(
         plausibility=plausibility or PlausibilityPolicy(),
         tax_engine=tax_engine or TableTaxEngine(),
     )
-    return create_bus(deps)
+    bus = create_bus(deps)
+    if externals.customer_seed:
+        # The customer master file seeds the store; what the ERP pushed since wins (ADR 0035).
+        seeding = RequestContext("customer-master-seed", "customer-master-seed")
+        bus.handle(SeedCustomerRecords(externals.customer_seed), seeding)
+    return bus
 
 
 def bootstrap(

@@ -7,7 +7,10 @@ as files, so the CLI is useful against real data exports:
 - the ERP customer master: JSON (a list of records, or `{"customers": [...]}`) or CSV with
   the header `customer_id,legal_entity_id,name,currency,tax_code,reverse_charge,billing_address`
   (`$THROUGHLINE_CUSTOMER_MASTER`); a JSON record may add `tax_categories`, a list of
-  `{"category", "tax_code", "exemption_reason"}` (ADR 0030);
+  `{"category", "tax_code", "exemption_reason"}` (ADR 0030). The file is a seed (ADR 0035):
+  at start-up each record the store does not hold yet becomes its version 1; from then on the
+  ERP's pushes (`PUT /customers/{id}`, the `customer.record_updated` webhook) are what setup
+  reads;
 - the PSA's approved hours, for reconciliation: CSV `entry_id,work_date,hours`
   (`$THROUGHLINE_PSA_HOURS` or `reconcile --psa-hours`);
 - the ERP's posted receivables, for reconciliation: CSV `number,issue_date,gross,currency`
@@ -77,15 +80,17 @@ class Externals:
     crm: FakeCrm = attrs.field(factory=FakeCrm)
     psa_time: FakePsaTimeExport = attrs.field(factory=FakePsaTimeExport)
     erp_receivables: FakeErpReceivables = attrs.field(factory=FakeErpReceivables)
+    #: The customer master file's records: seeded into the store at start-up (ADR 0035).
+    customer_seed: tuple[CustomerRecord, ...] = ()
 
 
 def load_externals(settings: Settings) -> Externals:
     """The fakes, loaded from the files the settings name (each optional)."""
     externals = Externals()
     if settings.customer_master is not None:
-        externals.customer_master = FakeCustomerMaster(
-            read_customer_master(settings.customer_master)
-        )
+        records = read_customer_master(settings.customer_master)
+        externals.customer_master = FakeCustomerMaster(records)
+        externals.customer_seed = tuple(records)
     if settings.psa_hours is not None:
         externals.psa_time.rows = read_psa_hours(settings.psa_hours)
     if settings.erp_receivables is not None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from adapters.serialization import structure, unstructure
 from adapters.sqlalchemy import tables as t
+from application.ports import CustomerRecord
 from application.records import (
     AuditRecord,
     DeliveryState,
@@ -345,6 +346,20 @@ def tax_profile_row(profile: TaxProfile) -> dict[str, Any]:
         "legal_note": profile.legal_note,
         "categories": unstructure(profile.categories),
     }
+
+
+def customer_record_row(record: CustomerRecord) -> dict[str, Any]:
+    """One pushed version of a customer record (ADR 0035): keys as columns, the rest JSON."""
+    return {
+        "customer_id": record.customer_id,
+        "legal_entity_id": record.legal_entity_id,
+        "version": record.version,
+        "body": unstructure(record),
+    }
+
+
+def customer_record(row: Row) -> CustomerRecord:
+    return structure(row["body"], CustomerRecord)
 
 
 def tax_profile(row: Row) -> TaxProfile:

@@ -25,6 +25,7 @@ from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.bulk import Processor, insert_all_or_none, insert_many
 from adapters.sqlalchemy.repositories import Session, chunks
 from application.errors import ConflictError
+from application.ports import CustomerRecord
 from domain.billing import BilledLedger, LedgerEntry
 from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId, ResourceId
 from domain.ledger import JournalEntry, JournalLine
@@ -423,6 +424,66 @@ class SqlAlchemyMasterData:
         rows = self._session.connection.execute(sa.select(t.tax_profiles)).mappings()
         profiles = (codec.tax_profile(row) for row in rows)
         return {(p.customer_id, p.legal_entity_id): p for p in profiles}
+
+    def customer_record(self, customer_id: str, legal_entity_id: str) -> CustomerRecord | None:
+        c = t.customer_records.c
+        statement = (
+            sa.select(t.customer_records)
+            .where(c.customer_id == customer_id, c.legal_entity_id == legal_entity_id)
+            .order_by(c.version.desc())
+            .limit(1)
+        )
+        row = self._session.connection.execute(statement).mappings().first()
+        return None if row is None else codec.customer_record(row)
+
+    def customer_records(self, customer_id: str) -> list[CustomerRecord]:
+        c = t.customer_records.c
+        statement = (
+            sa.select(t.customer_records)
+            .where(c.customer_id == customer_id)
+            .order_by(c.legal_entity_id, c.version)
+        )
+        rows = self._session.connection.execute(statement).mappings()
+        return [codec.customer_record(row) for row in rows]
+
+    def current_customer_records(self) -> list[CustomerRecord]:
+        c = t.customer_records.c
+        latest = (
+            sa.select(c.customer_id, c.legal_entity_id, sa.func.max(c.version).label("version"))
+            .group_by(c.customer_id, c.legal_entity_id)
+            .subquery()
+        )
+        statement = (
+            sa.select(t.customer_records)
+            .join(
+                latest,
+                sa.and_(
+                    c.customer_id == latest.c.customer_id,
+                    c.legal_entity_id == latest.c.legal_entity_id,
+                    c.version == latest.c.version,
+                ),
+            )
+            .order_by(c.customer_id, c.legal_entity_id)
+        )
+        rows = self._session.connection.execute(statement).mappings()
+        return [codec.customer_record(row) for row in rows]
+
+    def add_customer_record(self, record: CustomerRecord) -> None:
+        current = self.customer_record(record.customer_id, record.legal_entity_id)
+        known = 0 if current is None else current.version
+        if record.version != known + 1:
+            raise ConflictError(
+                f"customer {record.customer_id} at {record.legal_entity_id} is at version "
+                f"{known}; version {record.version} cannot follow it"
+            )
+        try:
+            self._session.connection.execute(
+                sa.insert(t.customer_records), [codec.customer_record_row(record)]
+            )
+        except sa.exc.IntegrityError as error:
+            raise ConflictError(
+                f"version {record.version} of customer {record.customer_id} is already stored"
+            ) from error
 
     def tax_rates(self) -> TaxRateTable:
         statement = sa.select(t.tax_rates.c.body).where(t.tax_rates.c.id == 1)

@@ -366,6 +366,16 @@ tax_profiles = sa.Table(
     sa.Column("categories", json_document(), nullable=True),
 )
 
+# Every version of each customer record the ERP pushed (ADR 0035); a version is never updated.
+customer_records = sa.Table(
+    "customer_records",
+    metadata,
+    sa.Column("customer_id", sa.String(), primary_key=True),
+    sa.Column("legal_entity_id", sa.String(), primary_key=True),
+    sa.Column("version", sa.Integer(), primary_key=True, autoincrement=False),
+    _body(),
+)
+
 tax_rates = sa.Table(
     "tax_rates",
     metadata,

@@ -16,7 +16,9 @@ from typing import Any, Final
 from adapters.webhooks.contracts import contract_amended, contract_approved
 from adapters.webhooks.fields import JsonObject, Problems
 from application import commands as c
+from application.customer_master import PostalAddress, record_problems
 from application.errors import UnknownEventTypeError
+from application.ports import CustomerRecord
 from domain.errors import DomainError
 from domain.ids import (
     ContractId,
@@ -137,6 +139,68 @@ def customer_updated(data: JsonObject) -> list[object]:
     return [c.UpdateCustomerMaster(profile)]
 
 
+def customer_record_updated(data: JsonObject) -> list[object]:
+    """The ERP's full customer record for one of our legal entities (ADR 0035); each push that
+    says something new becomes the record's next version."""
+    customer_id = data.identifier("customer_id")
+    legal_entity_id = data.identifier("legal_entity_id")
+    legal_name = data.required_text("legal_name")
+    currency = data.text("currency", max_length=3)
+    profile = JsonObject(data.raw("tax_profile"), data.at("tax_profile"), data.problems)
+    tax_code = profile.identifier("tax_code")
+    reverse_charge = profile.boolean("reverse_charge", False)
+    legal_note = profile.text("legal_note", required=False, max_length=500)
+    categories = _tax_categories(profile)
+    profile.finish()
+    address = _postal_address(
+        JsonObject(data.raw("billing_address"), data.at("billing_address"), data.problems)
+    )
+    vat_id = data.text("vat_id", required=False, max_length=40) or None
+    payment_terms = data.integer("payment_terms_days", 0)
+    data.finish()
+    data.problems.raise_if_any()
+    record = CustomerRecord(
+        CustomerId(customer_id),
+        LegalEntityId(legal_entity_id),
+        legal_name,
+        currency,
+        tax_code,
+        reverse_charge,
+        address.one_line(),
+        tuple(categories),
+        address=address,
+        vat_id=vat_id,
+        payment_terms_days=payment_terms,
+        legal_note=legal_note,
+    )
+    for field, detail in record_problems(record):
+        data.problems.add(f"{data.pointer}/{field}", detail)
+    data.problems.raise_if_any()
+    return [c.PushCustomerRecord(record)]
+
+
+#: Street lines one billing address may have.
+MAX_ADDRESS_LINES = 5
+
+
+def _postal_address(data: JsonObject) -> PostalAddress:
+    """A structured billing address; the country's code is checked with the whole record."""
+    raw_lines = data.raw("lines")
+    lines: list[str] = []
+    if raw_lines is not None:
+        if not isinstance(raw_lines, list) or not all(isinstance(x, str) for x in raw_lines):
+            data.problems.add(data.at("lines"), "expected an array of strings")
+        elif not 1 <= len(raw_lines) <= MAX_ADDRESS_LINES:
+            data.problems.add(data.at("lines"), f"1 to {MAX_ADDRESS_LINES} lines")
+        else:
+            lines = [x for x in raw_lines if isinstance(x, str)]
+    city = data.required_text("city")
+    postal_code = data.text("postal_code", required=False, max_length=20)
+    country = data.text("country", max_length=2)
+    data.finish()
+    return PostalAddress(tuple(lines) or ("",), city, postal_code, country)
+
+
 #: Tax categories one profile may map (services, expenses and expense categories).
 MAX_TAX_CATEGORIES = 50
 
@@ -213,6 +277,7 @@ MAPPINGS: Final[Mapping[str, Mapping[str, Mapping_]]] = {
     "psa": {"time.approved": time_approved, "milestone.completed": milestone_completed},
     "erp": {
         "customer.updated": customer_updated,
+        "customer.record_updated": customer_record_updated,
         "invoice.posted": invoice_posted,
         "payment.received": payment_received,
     },

@@ -8,6 +8,7 @@ from application import intercompany as ic
 from application import reconciliation, relay
 from application.handlers import (
     billing,
+    customer_master,
     delivery,
     engagement,
     finance,
@@ -36,6 +37,8 @@ HANDLERS: dict[type, Handler] = {
     c.CloseEngagement: engagement.close_engagement,
     c.CancelEngagement: engagement.cancel_engagement,
     c.UpdateCustomerMaster: setup.update_customer_master,
+    c.PushCustomerRecord: customer_master.push_customer_record,
+    c.SeedCustomerRecords: customer_master.seed_customer_records,
     c.SetTaxRates: setup.set_tax_rates,
     c.RecordTimeEntries: delivery.record_time_entries,
     c.RecordExpenses: delivery.record_expenses,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from application import commands as c
 from application.context import RequestContext
+from application.customer_master import current_record, setup_gaps
 from application.errors import ConflictError, DownstreamUnavailableError
 from application.handlers.common import audit, raise_exception
 from application.messagebus import Dependencies
@@ -22,7 +23,6 @@ from domain.milestone import Milestone
 from domain.milestone_billing import MilestoneTerms
 from domain.money import Currency
 from domain.ratecard import RateCard
-from domain.tax import TaxProfile
 
 
 def propose_engagement(cmd: c.ProposeEngagement, ctx: RequestContext, deps: Dependencies) -> None:
@@ -253,15 +253,11 @@ def set_up_engagement(cmd: c.SetUpEngagement, ctx: RequestContext, deps: Depende
         contract = uow.contracts.get(engagement.contract_id)
         replay = {"command": "SetUpEngagement", "args": {"engagement_id": cmd.engagement_id}}
         try:
-            record = deps.customer_master.lookup(contract.customer_id, contract.legal_entity_id)
-            # A tax profile the ERP pushed to us (UpdateCustomerMaster) stands in for one its
-            # customer record lacks; the record's own tax code, when it has one, wins.
+            record = current_record(
+                uow, deps.customer_master, contract.customer_id, contract.legal_entity_id
+            )
             pushed = uow.master_data.tax_profile(contract.customer_id, contract.legal_entity_id)
-            missing = ["customer"] if record is None else record.missing_fields()
-            if pushed is not None:
-                missing = [field for field in missing if field != "tax_profile"]
-            if record is not None and not missing and record.currency != contract.currency.code:
-                missing = [f"currency ({record.currency} in the ERP, {contract.currency} signed)"]
+            missing = setup_gaps(record, pushed, contract.currency.code)
             if missing:
                 engagement.block_setup(
                     f"missing master data: {', '.join(missing)}", deps.clock.now()
@@ -282,14 +278,8 @@ def set_up_engagement(cmd: c.SetUpEngagement, ctx: RequestContext, deps: Depende
                 uow.commit()
                 return False
             assert record is not None
-            if record.tax_code:
-                pushed = TaxProfile(
-                    record.customer_id,
-                    record.legal_entity_id,
-                    record.tax_code,
-                    record.reverse_charge,
-                    categories=record.tax_categories,
-                )
+            # The record's own tax profile, when it has one, wins over one pushed alone.
+            pushed = record.tax_profile() or pushed
             assert pushed is not None
             uow.master_data.save_tax_profile(pushed)
             deps.projects.provision(

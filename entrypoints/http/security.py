@@ -119,6 +119,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         {
             "customers:read",
             "customers:write",
+            "customers:master",  # the full customer record: the ERP's, pushed (ADR 0035)
             "contracts:read",
             "contracts:write",
             "contracts:approve",

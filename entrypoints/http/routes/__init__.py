@@ -8,6 +8,7 @@ from entrypoints.http.routes import (
     billing,
     contracts,
     credit_memos,
+    customer_records,
     customers,
     dashboard,
     delivery,
@@ -35,6 +36,7 @@ ROUTERS += [
 ]
 ROUTERS += [
     *customers.ROUTES,
+    *customer_records.ROUTES,
     *contracts.ROUTES,
     *rate_cards.ROUTES,
     *engagements.ROUTES,

@@ -1,9 +1,10 @@
 """Customers and the master data their setup needs: the tax profile per legal entity (ERP
 master data, pushed to us), the effective-dated tax-rate table, and what blocks a setup.
 
-Throughline keeps no customer record of its own: a customer is known from its contracts,
-its engagements and the tax profiles the ERP sent. A customer's master data is complete when
-every legal entity it contracts with has a tax profile.
+The ERP owns the customer record and pushes it (`PUT /customers/{id}`, ADR 0035); a customer
+is known from its contracts, its engagements, the tax profiles and the records the ERP sent. A
+customer's master data is complete when setup would find nothing missing for any legal entity
+it contracts with: the very check setup makes (`application.customer_master.setup_gaps`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from litestar.params import Body, Parameter, QueryParameter
 
 from application import commands as c
 from application.context import RequestContext
+from application.customer_master import current_record, setup_gaps
+from application.errors import DownstreamUnavailableError
+from application.ports import CustomerMaster, CustomerRecord
 from application.records import ExceptionKind, ExceptionState, IntegrationException
 from application.unit_of_work import UnitOfWork
 from domain.contract import Contract
@@ -105,6 +109,56 @@ def _profile_out(profile: TaxProfile) -> TaxProfileOut:
     )
 
 
+class PostalAddressOut(msgspec.Struct):
+    lines: list[str]
+    city: str
+    postal_code: str
+    country: str
+
+
+class CustomerRecordOut(msgspec.Struct):
+    """One version of the customer record (version 0: read from the ERP or the seed file)."""
+
+    legal_entity_id: str
+    version: int
+    legal_name: str
+    currency: str | None
+    tax_code: str | None
+    reverse_charge: bool
+    legal_note: str
+    categories: list[TaxCategoryOut]
+    #: The one-line form documents print.
+    billing_address_text: str | None
+    billing_address: PostalAddressOut | None
+    vat_id: str | None
+    payment_terms_days: int | None
+
+
+def record_out(record: CustomerRecord) -> CustomerRecordOut:
+    address = record.address
+    return CustomerRecordOut(
+        legal_entity_id=record.legal_entity_id,
+        version=record.version,
+        legal_name=record.name,
+        currency=record.currency,
+        tax_code=record.tax_code,
+        reverse_charge=record.reverse_charge,
+        legal_note=record.legal_note,
+        categories=[
+            TaxCategoryOut(x.category, x.tax_code, x.exemption_reason)
+            for x in record.tax_categories
+        ],
+        billing_address_text=record.billing_address,
+        billing_address=None
+        if address is None
+        else PostalAddressOut(
+            list(address.lines), address.city, address.postal_code, address.country
+        ),
+        vat_id=record.vat_id,
+        payment_terms_days=record.payment_terms_days,
+    )
+
+
 class LegalEntityStatus(msgspec.Struct):
     """One of our legal entities the customer deals with, and its tax profile, if any."""
 
@@ -112,6 +166,11 @@ class LegalEntityStatus(msgspec.Struct):
     #: "present" or "missing" (a setup with this legal entity blocks until it is present).
     tax_profile_status: str
     tax_profile: TaxProfileOut | None
+    #: The current version of the customer record for this legal entity (ADR 0035): the one
+    #: the ERP pushed, else the ERP master's answer (version 0); None when there is none.
+    customer_record: CustomerRecordOut | None = None
+    #: What keeps a setup with this legal entity from going on: exactly what setup checks.
+    master_data_gaps: list[str] = msgspec.field(default_factory=list)
 
 
 class CustomerEngagement(msgspec.Struct):
@@ -157,18 +216,48 @@ class _Customer:
     contracts: tuple[Contract, ...]
     engagements: tuple[Engagement, ...]
     profiles: dict[str, TaxProfile]
+    #: The record setup would read, per legal entity the customer is known at.
+    records: dict[str, CustomerRecord]
+    #: What setup would say is missing, per legal entity the customer contracts with.
+    gaps: dict[str, list[str]]
 
     @property
     def legal_entities(self) -> list[str]:
-        return sorted({c.legal_entity_id for c in self.contracts} | set(self.profiles))
+        known = {c.legal_entity_id for c in self.contracts} | set(self.profiles)
+        return sorted(known | set(self.records))
 
     @property
     def missing(self) -> list[str]:
-        """Legal entities the customer has contracts with but no tax profile for."""
-        return sorted({c.legal_entity_id for c in self.contracts} - set(self.profiles))
+        """Legal entities whose setup would block: the same check setup makes."""
+        return sorted(entity for entity, gaps in self.gaps.items() if gaps)
 
 
-def _customers(uow: UnitOfWork) -> dict[str, _Customer]:
+def _gaps(
+    uow: UnitOfWork,
+    master: CustomerMaster,
+    contracts: list[Contract],
+    profiles: dict[str, TaxProfile],
+) -> tuple[dict[str, CustomerRecord], dict[str, list[str]]]:
+    """Per legal entity: the record setup reads, and what setup would find missing."""
+    records: dict[str, CustomerRecord] = {}
+    gaps: dict[str, list[str]] = {}
+    for contract in contracts:
+        entity = contract.legal_entity_id
+        try:
+            record = current_record(uow, master, contract.customer_id, entity)
+        except DownstreamUnavailableError:
+            gaps.setdefault(entity, []).append("customer (the ERP master did not answer)")
+            continue
+        if record is not None:
+            records[entity] = record
+        for gap in setup_gaps(record, profiles.get(entity), contract.currency.code):
+            if gap not in gaps.setdefault(entity, []):
+                gaps[entity].append(gap)
+        gaps.setdefault(entity, [])
+    return records, gaps
+
+
+def _customers(uow: UnitOfWork, master: CustomerMaster) -> dict[str, _Customer]:
     contracts: dict[str, list[Contract]] = {}
     for contract in uow.contracts.all():
         contracts.setdefault(contract.customer_id, []).append(contract)
@@ -178,16 +267,32 @@ def _customers(uow: UnitOfWork) -> dict[str, _Customer]:
     profiles: dict[str, dict[str, TaxProfile]] = {}
     for (customer, entity), profile in uow.master_data.tax_profiles().items():
         profiles.setdefault(customer, {})[entity] = profile
-    known = set(contracts) | set(engagements) | set(profiles)
-    return {
-        customer: _Customer(
+    pushed: dict[str, dict[str, CustomerRecord]] = {}
+    for record in uow.master_data.current_customer_records():
+        pushed.setdefault(record.customer_id, {})[record.legal_entity_id] = record
+    known = set(contracts) | set(engagements) | set(profiles) | set(pushed)
+    customers = {}
+    for customer in known:
+        records, gaps = _gaps(uow, master, contracts.get(customer, []), profiles.get(customer, {}))
+        customers[customer] = _Customer(
             customer,
             tuple(sorted(contracts.get(customer, []), key=lambda c: c.contract_id)),
             tuple(sorted(engagements.get(customer, []), key=lambda e: e.engagement_id)),
             profiles.get(customer, {}),
+            {**pushed.get(customer, {}), **records},
+            gaps,
         )
-        for customer in known
-    }
+    return customers
+
+
+def customer_known(uow: UnitOfWork, customer_id: str) -> bool:
+    """Whether the books know the customer at all (a contract, engagement, profile or record)."""
+    return (
+        bool(uow.master_data.customer_records(customer_id))
+        or any(key[0] == customer_id for key in uow.master_data.tax_profiles())
+        or any(x.customer_id == customer_id for x in uow.contracts.all())
+        or any(x.customer_id == customer_id for x in uow.engagements.all())
+    )
 
 
 def _open_master_data(
@@ -216,11 +321,14 @@ def _customer_out(
     entities = []
     for entity in customer.legal_entities:
         profile = customer.profiles.get(entity)
+        record = customer.records.get(entity)
         entities.append(
             LegalEntityStatus(
                 legal_entity_id=entity,
                 tax_profile_status="missing" if profile is None else "present",
                 tax_profile=None if profile is None else _profile_out(profile),
+                customer_record=None if record is None else record_out(record),
+                master_data_gaps=customer.gaps.get(entity, []),
             )
         )
     out = CustomerOut(
@@ -243,7 +351,7 @@ def _read_customer(request: Request[Any, Any, Any], customer_id: str) -> Custome
     services = services_of(request)
     principal = principal_of(request)
     with services.reader(context_of(request)) as uow:
-        customer = _customers(uow).get(customer_id)
+        customer = _customers(uow, services.bus.deps.customer_master).get(customer_id)
         exceptions = uow.exceptions.all() if customer is not None else []
     if customer is None or not principal.sees(customer_id):
         raise Problem("not-found", f"there is no customer {customer_id}")
@@ -257,7 +365,9 @@ def _read_customer(request: Request[Any, Any, Any], customer_id: str) -> Custome
     summary="List the customers known from contracts, engagements and master data",
     description=(
         "A client viewer sees its own customer only. `master_data_complete` is false while a "
-        "legal entity the customer contracts with has no tax profile."
+        "setup with a legal entity the customer contracts with would block for missing master "
+        "data (no customer record, no tax profile, no currency or billing address, or a "
+        "currency other than the contract's): the same check setup makes."
     ),
     responses=documented(),
     sync_to_thread=True,
@@ -279,7 +389,7 @@ def list_customers(
     services = services_of(request)
     principal = principal_of(request)
     with services.reader(context_of(request)) as uow:
-        customers = _customers(uow)
+        customers = _customers(uow, services.bus.deps.customer_master)
     chosen = [
         customers[key]
         for key in sorted(customers)

@@ -75,11 +75,15 @@ class Api:
         body: Mapping[str, Any] | None = None,
         who: str | None = "finance",
         key: str | None = None,
+        method: str = "POST",
         **headers: str,
     ) -> Any:
         key = key if key is not None else f"k-{next(self._keys)}"
-        return self.client.post(
-            path, json=body if body is not None else None, headers=self.headers(who, key, **headers)
+        return self.client.request(
+            method,
+            path,
+            json=body if body is not None else None,
+            headers=self.headers(who, key, **headers),
         )
 
 

@@ -278,10 +278,13 @@ def test_every_state_changing_post_requires_an_idempotency_key(api: Api, op: Ope
     assert declares_idempotency_key(op), f"{op.id} does not declare a required Idempotency-Key"
     headers = {"X-API-Key": ROLE_KEYS[holder(op)]}
     body = body_example(op)
-    missing = api.client.post(op.placeholder_path(), json=body, headers=headers)
+    missing = api.client.request(op.method, op.placeholder_path(), json=body, headers=headers)
     assert_problem(missing, "idempotency-key-missing")
-    malformed = api.client.post(
-        op.placeholder_path(), json=body, headers={**headers, "Idempotency-Key": "two words"}
+    malformed = api.client.request(
+        op.method,
+        op.placeholder_path(),
+        json=body,
+        headers={**headers, "Idempotency-Key": "two words"},
     )
     assert_problem(malformed, "idempotency-key-malformed")
 
@@ -296,7 +299,9 @@ def test_request_bodies_refuse_unknown_fields_with_a_pointer(api: Api, op: Opera
     for field in ("state", "created_by", "cost_rate", "mass_assigned"):
         if field in body:
             continue
-        response = api.post(op.placeholder_path(), {**body, field: "x"}, who=holder(op))
+        response = api.post(
+            op.placeholder_path(), {**body, field: "x"}, who=holder(op), method=op.method
+        )
         problem = assert_problem(response, "validation-error")
         assert {"pointer": f"/{field}"} in [{"pointer": e["pointer"]} for e in problem["errors"]]
 
@@ -330,7 +335,7 @@ AMOUNT_CASES = [
 @pytest.mark.parametrize(("op", "pointer"), AMOUNT_CASES)
 def test_a_decimal_sent_as_a_json_number_is_refused(api: Api, op: Operation, pointer: str) -> None:
     body = with_replaced(body_example(op), pointer, 1250.5)
-    response = api.post(op.placeholder_path(), body, who=holder(op))
+    response = api.post(op.placeholder_path(), body, who=holder(op), method=op.method)
     problem = assert_problem(response, "validation-error")
     assert pointer in [e["pointer"] for e in problem["errors"]], problem
 

@@ -142,9 +142,17 @@ def test_a_missing_tax_profile_blocks_setup_until_master_data_arrives_and_setup_
 
     customer = ok(api.get("/customers/globex", who="finance"))
     assert customer["master_data_complete"] is False
-    assert customer["legal_entities"] == [
-        {"legal_entity_id": "tl-uk", "tax_profile_status": "missing", "tax_profile": None}
-    ]
+    (entity,) = customer["legal_entities"]
+    assert (entity["legal_entity_id"], entity["tax_profile_status"], entity["tax_profile"]) == (
+        "tl-uk",
+        "missing",
+        None,
+    )
+    # the ERP's record, and what setup found missing in it, exactly as setup said
+    assert (entity["customer_record"]["version"], entity["master_data_gaps"]) == (
+        0,
+        ["tax_profile"],
+    )
     assert [x["exception_id"] for x in customer["open_master_data_exceptions"]] == [
         exception["exception_id"]
     ]

@@ -71,6 +71,21 @@ def test_customers_are_known_from_contracts_and_master_data(api: Api) -> None:
                 "legal_note": "",
                 "categories": [],
             },
+            "customer_record": {
+                "legal_entity_id": "tl-uk",
+                "version": 0,
+                "legal_name": "Acme Ltd",
+                "currency": "EUR",
+                "tax_code": "VAT20",
+                "reverse_charge": False,
+                "legal_note": "",
+                "categories": [],
+                "billing_address_text": "1 Main St",
+                "billing_address": None,
+                "vat_id": None,
+                "payment_terms_days": None,
+            },
+            "master_data_gaps": [],
         }
     ]
     assert acme["engagements"] == [{"engagement_id": "E1", "contract_id": "C1", "state": "active"}]

@@ -81,7 +81,7 @@ def send(api: Api, op: Operation, content: bytes, content_type: str | None) -> A
     headers = {**everyone(), "Idempotency-Key": f"hostile-{next(_counter)}"}
     if content_type is not None:
         headers["Content-Type"] = content_type
-    return api.client.post(op.placeholder_path(), content=content, headers=headers)
+    return api.client.request(op.method, op.placeholder_path(), content=content, headers=headers)
 
 
 def assert_refused_without_a_trace(response: Any, before: str, path: Path, what: str) -> None:
