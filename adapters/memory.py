@@ -84,6 +84,7 @@ class _Data:
     expenses: dict[str, ExpenseItem] = attrs.field(factory=dict)
     ledger: dict[ContractId, list[LedgerEntry]] = attrs.field(factory=lambda: defaultdict(list))
     journal: list[JournalEntry] = attrs.field(factory=list)
+    journal_acks: dict[str, tuple[str, datetime]] = attrs.field(factory=dict)
     tax_profiles: dict[tuple[CustomerId, LegalEntityId], TaxProfile] = attrs.field(factory=dict)
     tax_rates: TaxRateTable = attrs.field(factory=TaxRateTable)
     periods: dict[Period, AccountingPeriod] = attrs.field(factory=dict)
@@ -261,6 +262,15 @@ class _Journal:
 
     def all(self) -> list[JournalEntry]:
         return list(self._data.journal)
+
+    def find(self, entry_id: str) -> JournalEntry | None:
+        return next((e for e in self._data.journal if e.entry_id == entry_id), None)
+
+    def acknowledge(self, entry_id: str, erp_document: str, at: datetime) -> None:
+        self._data.journal_acks.setdefault(entry_id, (erp_document, at))
+
+    def acknowledgements(self) -> dict[str, tuple[str, datetime]]:
+        return dict(self._data.journal_acks)
 
 
 class _MasterData:
@@ -786,12 +796,12 @@ class FakeHandover(_Flaky):
 class FakeGeneralLedger(_Flaky):
     def __init__(self) -> None:
         super().__init__()
-        self.posted: dict[str, JournalEntry] = {}
+        self.posted: dict[str, Mapping[str, Any]] = {}
 
-    def post(self, key: str, entry: JournalEntry) -> str:
+    def post(self, key: str, entry: Mapping[str, Any]) -> str:
         self._call("the general ledger")
         self.posted.setdefault(key, entry)
-        return entry.entry_id
+        return f"GL-{list(self.posted).index(key) + 1:06d}"
 
 
 class FakeCrm(_Flaky):

@@ -144,6 +144,15 @@ class JournalStore(Protocol):
 
     def all(self) -> list[JournalEntry]: ...
 
+    def find(self, entry_id: str) -> JournalEntry | None:
+        """The posted entry with this id, if any (ADR 0034)."""
+
+    def acknowledge(self, entry_id: str, erp_document: str, at: datetime) -> None:
+        """Record the ERP's document number for a posted entry; the first answer stays."""
+
+    def acknowledgements(self) -> dict[str, tuple[str, datetime]]:
+        """Per entry id, the ERP's document number and when it was recorded."""
+
 
 class MasterDataStore(Protocol):
     """Tax profiles and rates as last received from the ERP."""

@@ -11,7 +11,7 @@ import functools
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -396,6 +396,41 @@ class SqlAlchemyJournal:
             sa.select(t.journal_entries).order_by(t.journal_entries.c.sequence)
         ).mappings()
         return [codec.journal_entry(h, lines[h["entry_id"]]) for h in headers]
+
+    def find(self, entry_id: str) -> JournalEntry | None:
+        connection = self._session.connection
+        header = (
+            connection.execute(
+                sa.select(t.journal_entries).where(t.journal_entries.c.entry_id == entry_id)
+            )
+            .mappings()
+            .first()
+        )
+        if header is None:
+            return None
+        rows = connection.execute(
+            sa.select(t.journal_lines)
+            .where(t.journal_lines.c.entry_id == entry_id)
+            .order_by(t.journal_lines.c.line_no)
+        ).mappings()
+        return codec.journal_entry(header, [codec.journal_line(row) for row in rows])
+
+    def acknowledge(self, entry_id: str, erp_document: str, at: datetime) -> None:
+        table = t.journal_acknowledgements
+        connection = self._session.connection
+        known = connection.execute(
+            sa.select(table.c.entry_id).where(table.c.entry_id == entry_id)
+        ).first()
+        if known is None:
+            connection.execute(
+                table.insert(),
+                [{"entry_id": entry_id, "erp_document": erp_document, "acknowledged_at": at}],
+            )
+
+    def acknowledgements(self) -> dict[str, tuple[str, datetime]]:
+        table = t.journal_acknowledgements
+        rows = self._session.connection.execute(sa.select(table)).mappings()
+        return {row["entry_id"]: (row["erp_document"], row["acknowledged_at"]) for row in rows}
 
 
 class SqlAlchemyMasterData:

@@ -219,6 +219,20 @@ journal_lines = sa.Table(
     sa.Column("memo", sa.Text(), nullable=False),
 )
 
+#: The ERP's document number per journal entry posted to it (ADR 0034).
+journal_acknowledgements = sa.Table(
+    "journal_acknowledgements",
+    metadata,
+    sa.Column(
+        "entry_id",
+        sa.String(),
+        sa.ForeignKey("journal_entries.entry_id"),
+        primary_key=True,
+    ),
+    sa.Column("erp_document", sa.String(), nullable=False),
+    sa.Column("acknowledged_at", UtcDateTime(), nullable=False),
+)
+
 # Integration machinery ------------------------------------------------------------------------
 
 outbox = sa.Table(

@@ -1,0 +1,153 @@
+"""The posting path to the ERP's general ledger (ADR 0034).
+
+A handler that posts a journal entry calls `post_entry` inside its own unit of work: the entry
+goes into our journal and, mapped to the legal entity's accounts with its dimensions, into the
+outbox as a `journal_entry.posted` event whose id is derived from the entry id. Both are written
+in the transaction of the change, or neither is. The relay later hands the event to the ERP's
+`LedgerPosting` port (idempotent by the entry id) and records the document number the ERP
+answers with: `ErpPostingPublisher` does that between the relay and the other subscribers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from application.context import RequestContext
+from application.ports import EventPublisher, LedgerPosting
+from application.records import OutboxEvent
+from application.unit_of_work import UnitOfWork
+from domain.chart_of_accounts import ChartsOfAccounts, GlEntry, PostingScope, map_entry
+from domain.contract import Contract
+from domain.ledger import JournalEntry
+from domain.money import Money
+from domain.obligation import billing_model_for
+
+#: How the outbox names the event (CloudEvents type com.throughline.journal_entry.posted).
+AGGREGATE_TYPE = "JournalEntry"
+EVENT_TYPE = "JournalEntryPosted"
+
+
+def posting_event_id(entry_id: str) -> str:
+    """One event per journal entry: its id is the entry's, so a replay cannot add a second."""
+    return f"EVT-{entry_id}-posted"
+
+
+@attrs.frozen
+class ErpAcknowledgement:
+    """The ERP's answer to a posting: its own document number, and when we recorded it."""
+
+    entry_id: str
+    erp_document: str
+    acknowledged_at: datetime
+
+
+def gl_entry_payload(entry: GlEntry) -> dict[str, Any]:
+    """The posting as the ERP receives it: amounts as strings with the currency's minor
+    digits, every line with its account, role and dimensions."""
+
+    def amount(value: Money) -> str:
+        return f"{value.quantized().amount:.{entry.currency.minor_units}f}"
+
+    total = Money.from_minor(sum(line.debit.minor for line in entry.lines), entry.currency)
+    return {
+        "entry_id": entry.entry_id,
+        "legal_entity_id": entry.legal_entity_id,
+        "posted_on": entry.posted_on.isoformat(),
+        "description": entry.description,
+        "source_document": entry.source_document,
+        "currency": entry.currency.code,
+        "total": amount(total),
+        "lines": [
+            {
+                "line_no": line.line_no,
+                "gl_account": line.gl_account,
+                "posting_role": line.role.value,
+                "debit": amount(line.debit),
+                "credit": amount(line.credit),
+                "memo": line.memo,
+                "dimensions": dict(line.dimensions),
+            }
+            for line in entry.lines
+        ],
+    }
+
+
+def scope_for_contract(uow: UnitOfWork, contract: Contract) -> PostingScope:
+    """The dimensions of an entry about one contract: its legal entity and customer, the
+    engagement that runs it, and the billing model of each of its obligations."""
+    engagement = uow.engagements.find_by_contract(contract.contract_id)
+    types: dict[str, str] = {}
+    for version in contract.versions:
+        for terms in version.obligations:
+            types.setdefault(terms.obligation_id, billing_model_for(terms).name)
+    return PostingScope(
+        contract.legal_entity_id,
+        customer_id=contract.customer_id,
+        contract_id=contract.contract_id,
+        engagement_id=None if engagement is None else engagement.engagement_id,
+        obligation_types=tuple(sorted(types.items())),
+    )
+
+
+def post_entry(
+    uow: UnitOfWork,
+    ctx: RequestContext,
+    now: datetime,
+    charts: ChartsOfAccounts | None,
+    entry: JournalEntry,
+    scope: PostingScope,
+) -> bool:
+    """Add the entry to the journal and, where the legal entity has a chart of accounts, its
+    posting to the outbox, both in this unit of work; an entry already posted is not posted
+    again. True when it was posted now."""
+    if uow.journal.find(entry.entry_id) is not None:
+        return False
+    uow.journal.add(entry)
+    if charts is None:
+        return True
+    mapped = map_entry(entry, charts.for_entity(scope.legal_entity_id), scope)
+    uow.outbox.add(
+        [
+            OutboxEvent(
+                posting_event_id(entry.entry_id),
+                EVENT_TYPE,
+                AGGREGATE_TYPE,
+                entry.entry_id,
+                gl_entry_payload(mapped),
+                ctx.correlation_id,
+                now,
+                traceparent=ctx.traceparent,
+                tracestate=ctx.tracestate,
+            )
+        ]
+    )
+    return True
+
+
+class ErpPostingPublisher:
+    """Hands `journal_entry.posted` events to the ERP general ledger, records its document
+    number through `acknowledge`, then tells the other subscribers like any event.
+
+    The ERP call is keyed by the entry id, so an event delivered again after a crash posts
+    nothing twice; a failure of the ERP raises, and the relay retries the event."""
+
+    def __init__(
+        self,
+        inner: EventPublisher,
+        general_ledger: LedgerPosting,
+        acknowledge: Callable[[str, str], None],
+    ) -> None:
+        self._inner = inner
+        self._general_ledger = general_ledger
+        self._acknowledge = acknowledge
+
+    def publish(self, event: OutboxEvent) -> None:
+        if event.event_type == EVENT_TYPE and event.aggregate_type == AGGREGATE_TYPE:
+            entry_id = event.aggregate_id
+            document = self._general_ledger.post(entry_id, dict(event.payload))
+            self._acknowledge(entry_id, document)
+        self._inner.publish(event)
