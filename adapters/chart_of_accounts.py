@@ -71,7 +71,7 @@ def chart_to_json(chart: ChartOfAccounts) -> dict[str, Any]:
 def charts_from_json(document: Any, where: str = "charts of accounts") -> ChartsOfAccounts:
     """Every legal entity's mapping from `{"charts": [...]}`."""
     if not isinstance(document, Mapping) or not isinstance(document.get("charts"), list):
-        raise InvalidChartOfAccountsError(f"{where}: a \"charts\" list is expected")
+        raise InvalidChartOfAccountsError(f'{where}: a "charts" list is expected')
     return ChartsOfAccounts.of(
         chart_from_json(raw, f"{where}, chart {n}")
         for n, raw in enumerate(document["charts"], start=1)

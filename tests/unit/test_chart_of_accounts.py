@@ -109,7 +109,7 @@ def nothing_yet(*oids: ObligationId) -> dict[ObligationId, ObligationBalance]:
 
 def test_a_mapping_without_an_account_for_every_posting_role_is_refused() -> None:
     partial = {k: v for k, v in ACCOUNTS.items() if k != "deferred_revenue"}
-    with pytest.raises(InvalidChartOfAccountsError, match="no account for .*deferred_revenue"):
+    with pytest.raises(InvalidChartOfAccountsError, match=r"no account for .*deferred_revenue"):
         chart(accounts=partial)
 
 
@@ -125,7 +125,7 @@ def test_an_account_number_outside_the_erp_syntax_is_refused(account: str) -> No
 
 
 def test_a_refined_revenue_account_is_checked_like_the_others() -> None:
-    with pytest.raises(InvalidChartOfAccountsError, match="revenue.fixed_fee"):
+    with pytest.raises(InvalidChartOfAccountsError, match=r"revenue\.fixed_fee"):
         chart(revenue_by_obligation_type={"fixed_fee": "7 06"})
 
 
@@ -136,7 +136,7 @@ def test_an_extra_dimension_cannot_reuse_a_fixed_name_or_break_snake_case(name: 
 
 
 def test_two_mappings_for_one_legal_entity_are_refused() -> None:
-    with pytest.raises(InvalidChartOfAccountsError, match="two charts of accounts for legal entity HR-FR"):
+    with pytest.raises(InvalidChartOfAccountsError, match=r"two charts of accounts for .* HR-FR"):
         ChartsOfAccounts.of([chart(), chart()])
 
 
@@ -154,7 +154,7 @@ def test_the_shipped_default_mapping_covers_every_role_of_both_demo_entities() -
 def test_a_mapping_file_that_is_not_json_names_itself(tmp_path: Path) -> None:
     broken = tmp_path / "charts.json"
     broken.write_text("{not json", encoding="utf-8")
-    with pytest.raises(InvalidChartOfAccountsError, match="charts.json: cannot be read as JSON"):
+    with pytest.raises(InvalidChartOfAccountsError, match=r"charts\.json: cannot be read as JSON"):
         read_charts(broken)
 
 
