@@ -17,7 +17,8 @@ from typing import Any
 import attrs
 
 from application.context import RequestContext
-from application.ports import EventPublisher, LedgerPosting
+from application.messagebus import UnitOfWorkFactory
+from application.ports import Clock, EventPublisher, LedgerPosting
 from application.records import OutboxEvent
 from application.unit_of_work import UnitOfWork
 from domain.chart_of_accounts import ChartsOfAccounts, GlEntry, PostingScope, map_entry
@@ -151,3 +152,17 @@ class ErpPostingPublisher:
             document = self._general_ledger.post(entry_id, dict(event.payload))
             self._acknowledge(entry_id, document)
         self._inner.publish(event)
+
+
+def acknowledger(
+    uow: UnitOfWorkFactory, clock: Clock, ctx: RequestContext
+) -> Callable[[str, str], None]:
+    """Records each ERP answer in its own short unit of work (the relay holds none while it
+    publishes); an entry keeps the first document number the ERP gave it."""
+
+    def acknowledge(entry_id: str, erp_document: str) -> None:
+        with uow(ctx) as recording:
+            recording.journal.acknowledge(entry_id, erp_document, clock.now())
+            recording.commit()
+
+    return acknowledge
