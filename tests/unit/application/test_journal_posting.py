@@ -8,11 +8,14 @@ same tests on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
+from jsonschema import Draft202012Validator, FormatChecker
 
 from adapters.memory import FakeEventPublisher, FakeGeneralLedger
 from application import commands as c
@@ -33,6 +36,8 @@ from domain.ids import InvoiceId, LegalEntityId, PaymentId
 from domain.ledger import JournalEntry, post_payment
 from tests.unit.application.conftest import ENTITY, App
 from tests.unit.application.test_billing_and_closure import MARCH, billed_month, eur
+
+SCHEMA = Path(__file__).parents[3] / "docs" / "events" / "journal_entry.posted.schema.json"
 
 CHARTS = ChartsOfAccounts.of(
     [
@@ -114,6 +119,18 @@ def test_issuing_an_invoice_writes_its_entry_and_its_posting_in_one_commit(books
         assert (dims["contract_id"], dims["engagement_id"]) == ("C1", "E1")
         assert dims["region"] == "UK"
     assert [ln["dimensions"]["obligation_id"] for ln in payload["lines"]] == [None, "tm", None]
+
+
+def test_every_posting_matches_its_published_schema(books: App) -> None:
+    invoice_id = issued(books)
+    books.do(c.RecordPayment(invoice_id, PaymentId("P1"), eur("1440.00"), date(2026, 4, 20)))
+    books.do(c.RecogniseRevenue(MARCH), actor="finance-lead")
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    events = postings(books)
+    assert len(events) == 3
+    for event in events:
+        assert list(validator.iter_errors(dict(event.payload))) == []
 
 
 def test_payments_and_revenue_recognition_post_their_entries_too(books: App) -> None:
