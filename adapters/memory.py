@@ -46,6 +46,7 @@ from application.records import (
     InboxState,
     IntegrationException,
     OutboxEvent,
+    PostedEntry,
 )
 from domain.accounting_period import AccountingPeriod
 from domain.billing import BilledLedger, LedgerEntry
@@ -84,7 +85,7 @@ class _Data:
     expenses: dict[str, ExpenseItem] = attrs.field(factory=dict)
     ledger: dict[ContractId, list[LedgerEntry]] = attrs.field(factory=lambda: defaultdict(list))
     journal: list[JournalEntry] = attrs.field(factory=list)
-    journal_acks: dict[str, tuple[str, datetime]] = attrs.field(factory=dict)
+    postings: dict[str, PostedEntry] = attrs.field(factory=dict)
     tax_profiles: dict[tuple[CustomerId, LegalEntityId], TaxProfile] = attrs.field(factory=dict)
     tax_rates: TaxRateTable = attrs.field(factory=TaxRateTable)
     periods: dict[Period, AccountingPeriod] = attrs.field(factory=dict)
@@ -266,11 +267,18 @@ class _Journal:
     def find(self, entry_id: str) -> JournalEntry | None:
         return next((e for e in self._data.journal if e.entry_id == entry_id), None)
 
-    def acknowledge(self, entry_id: str, erp_document: str, at: datetime) -> None:
-        self._data.journal_acks.setdefault(entry_id, (erp_document, at))
+    def add_posting(self, posting: PostedEntry) -> None:
+        self._data.postings.setdefault(posting.entry_id, posting)
 
-    def acknowledgements(self) -> dict[str, tuple[str, datetime]]:
-        return dict(self._data.journal_acks)
+    def acknowledge(self, entry_id: str, erp_document: str, at: datetime) -> None:
+        posting = self._data.postings.get(entry_id)
+        if posting is not None and posting.erp_document is None:
+            self._data.postings[entry_id] = attrs.evolve(
+                posting, erp_document=erp_document, acknowledged_at=at
+            )
+
+    def postings(self) -> list[PostedEntry]:
+        return list(self._data.postings.values())
 
 
 class _MasterData:

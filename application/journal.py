@@ -19,7 +19,7 @@ import attrs
 from application.context import RequestContext
 from application.messagebus import UnitOfWorkFactory
 from application.ports import Clock, EventPublisher, LedgerPosting
-from application.records import OutboxEvent
+from application.records import OutboxEvent, PostedEntry
 from application.unit_of_work import UnitOfWork
 from domain.chart_of_accounts import ChartsOfAccounts, GlEntry, PostingScope, map_entry
 from domain.contract import Contract
@@ -111,6 +111,12 @@ def post_entry(
     if charts is None:
         return True
     mapped = map_entry(entry, charts.for_entity(scope.legal_entity_id), scope)
+    payload = gl_entry_payload(mapped)
+    uow.journal.add_posting(
+        PostedEntry(
+            entry.entry_id, mapped.legal_entity_id, entry.posted_on, entry.source_document, payload
+        )
+    )
     uow.outbox.add(
         [
             OutboxEvent(
@@ -118,7 +124,7 @@ def post_entry(
                 EVENT_TYPE,
                 AGGREGATE_TYPE,
                 entry.entry_id,
-                gl_entry_payload(mapped),
+                payload,
                 ctx.correlation_id,
                 now,
                 traceparent=ctx.traceparent,

@@ -23,6 +23,7 @@ from application.records import (
     InboxMessage,
     IntegrationException,
     OutboxEvent,
+    PostedEntry,
 )
 from domain.accounting_period import AccountingPeriod
 from domain.billing import BilledLedger, LedgerEntry
@@ -147,11 +148,14 @@ class JournalStore(Protocol):
     def find(self, entry_id: str) -> JournalEntry | None:
         """The posted entry with this id, if any (ADR 0034)."""
 
+    def add_posting(self, posting: PostedEntry) -> None:
+        """Keep the entry as mapped for the ERP, beside the entry (ADR 0034)."""
+
     def acknowledge(self, entry_id: str, erp_document: str, at: datetime) -> None:
         """Record the ERP's document number for a posted entry; the first answer stays."""
 
-    def acknowledgements(self) -> dict[str, tuple[str, datetime]]:
-        """Per entry id, the ERP's document number and when it was recorded."""
+    def postings(self) -> list[PostedEntry]:
+        """Every entry handed to the ERP, in posting order, with its acknowledgement."""
 
 
 class MasterDataStore(Protocol):

@@ -25,6 +25,7 @@ from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.bulk import Processor, insert_all_or_none, insert_many
 from adapters.sqlalchemy.repositories import Session, chunks
 from application.errors import ConflictError
+from application.records import PostedEntry
 from domain.billing import BilledLedger, LedgerEntry
 from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId, ResourceId
 from domain.ledger import JournalEntry, JournalLine
@@ -415,22 +416,47 @@ class SqlAlchemyJournal:
         ).mappings()
         return codec.journal_entry(header, [codec.journal_line(row) for row in rows])
 
-    def acknowledge(self, entry_id: str, erp_document: str, at: datetime) -> None:
-        table = t.journal_acknowledgements
-        connection = self._session.connection
-        known = connection.execute(
-            sa.select(table.c.entry_id).where(table.c.entry_id == entry_id)
-        ).first()
-        if known is None:
-            connection.execute(
-                table.insert(),
-                [{"entry_id": entry_id, "erp_document": erp_document, "acknowledged_at": at}],
-            )
+    def add_posting(self, posting: PostedEntry) -> None:
+        self._session.connection.execute(
+            t.journal_postings.insert(),
+            [
+                {
+                    "entry_id": posting.entry_id,
+                    "legal_entity_id": posting.legal_entity_id,
+                    "posted_on": posting.posted_on,
+                    "source_document": posting.source_document,
+                    "payload": dict(posting.payload),
+                    "erp_document": posting.erp_document,
+                    "acknowledged_at": posting.acknowledged_at,
+                }
+            ],
+        )
 
-    def acknowledgements(self) -> dict[str, tuple[str, datetime]]:
-        table = t.journal_acknowledgements
-        rows = self._session.connection.execute(sa.select(table)).mappings()
-        return {row["entry_id"]: (row["erp_document"], row["acknowledged_at"]) for row in rows}
+    def acknowledge(self, entry_id: str, erp_document: str, at: datetime) -> None:
+        table = t.journal_postings
+        self._session.connection.execute(
+            table.update()
+            .where(table.c.entry_id == entry_id, table.c.erp_document.is_(None))
+            .values(erp_document=erp_document, acknowledged_at=at)
+        )
+
+    def postings(self) -> list[PostedEntry]:
+        table = t.journal_postings
+        rows = self._session.connection.execute(
+            sa.select(table).order_by(table.c.sequence)
+        ).mappings()
+        return [
+            PostedEntry(
+                row["entry_id"],
+                row["legal_entity_id"],
+                row["posted_on"],
+                row["source_document"],
+                row["payload"],
+                row["erp_document"],
+                row["acknowledged_at"],
+            )
+            for row in rows
+        ]
 
 
 class SqlAlchemyMasterData:

@@ -88,7 +88,7 @@ def postings(app: App) -> list[OutboxEvent]:
 
 def acknowledgements(app: App) -> dict[str, Any]:
     with app.bus.deps.uow(app.as_("reader")) as uow:
-        return {k: v[0] for k, v in uow.journal.acknowledgements().items()}
+        return {p.entry_id: p.erp_document for p in uow.journal.postings() if p.erp_document}
 
 
 def erp_relay(app: App, ledger: FakeGeneralLedger, sink: FakeEventPublisher) -> None:
