@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -24,8 +25,9 @@ from application.unit_of_work import UnitOfWork
 from domain.chart_of_accounts import ChartsOfAccounts, GlEntry, PostingScope, map_entry
 from domain.contract import Contract
 from domain.ledger import JournalEntry
-from domain.money import Money
+from domain.money import Money, dsum
 from domain.obligation import billing_model_for
+from domain.period import Period
 
 #: How the outbox names the event (CloudEvents type com.throughline.journal_entry.posted).
 AGGREGATE_TYPE = "JournalEntry"
@@ -172,3 +174,68 @@ def acknowledger(
             recording.commit()
 
     return acknowledge
+
+
+# Reading the posted journal ------------------------------------------------------------------
+
+
+@attrs.frozen
+class JournalFilter:
+    """Which posted entries to show: any of a period, a legal entity, an ERP account (an entry
+    with at least one line on it) and a source document."""
+
+    period: Period | None = None
+    legal_entity_id: str | None = None
+    account: str | None = None
+    source_document: str | None = None
+
+    def admits(self, posting: PostedEntry) -> bool:
+        """Whether the entry passes every filter that is set."""
+        if self.period is not None and not self.period.contains(posting.posted_on):
+            return False
+        if self.legal_entity_id is not None and posting.legal_entity_id != self.legal_entity_id:
+            return False
+        if self.source_document is not None and posting.source_document != self.source_document:
+            return False
+        if self.account is not None:
+            return any(line["gl_account"] == self.account for line in posting.payload["lines"])
+        return True
+
+
+def posted_entries(uow: UnitOfWork, wanted: JournalFilter) -> list[PostedEntry]:
+    """The posted entries the filter admits, by date, then in posting order."""
+    chosen = [p for p in uow.journal.postings() if wanted.admits(p)]
+    return sorted(chosen, key=lambda p: p.posted_on)
+
+
+@attrs.frozen
+class TrialBalanceRow:
+    """One ERP account in one currency over a period: its debits, credits and balance
+    (debit-positive), each exact in the currency's minor units."""
+
+    gl_account: str
+    currency: str
+    debit: Decimal
+    credit: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        return self.debit - self.credit
+
+
+def trial_balance(uow: UnitOfWork, period: Period, legal_entity_id: str) -> list[TrialBalanceRow]:
+    """Per ERP account and currency, what a legal entity's entries of the period moved; the
+    balances of each currency sum to zero, since every entry balances."""
+    debits: dict[tuple[str, str], list[Decimal]] = {}
+    credits: dict[tuple[str, str], list[Decimal]] = {}
+    for posting in posted_entries(uow, JournalFilter(period, legal_entity_id)):
+        currency = posting.payload["currency"]
+        for line in posting.payload["lines"]:
+            key = (line["gl_account"], currency)
+            debits.setdefault(key, []).append(Decimal(line["debit"]))
+            credits.setdefault(key, []).append(Decimal(line["credit"]))
+    return [
+        TrialBalanceRow(account, currency, dsum(debits[key]), dsum(credits[key]))
+        for key in sorted(debits)
+        for account, currency in [key]
+    ]

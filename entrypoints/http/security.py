@@ -95,6 +95,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "reconciliation:read",
             "outbox:read",
             "intercompany:read",
+            "journal:read",
             "intercompany:write",
         }
     ),
@@ -113,6 +114,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "outbox:read",
             "outbox:replay",
             "intercompany:read",
+            "journal:read",
         }
     ),
     "integration": frozenset(
@@ -141,6 +143,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "reconciliation:read",
             "outbox:read",
             "intercompany:read",
+            "journal:read",
         }
     ),
     "client_viewer": frozenset(

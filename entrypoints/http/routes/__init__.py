@@ -15,6 +15,7 @@ from entrypoints.http.routes import (
     finance,
     intercompany,
     invoices,
+    journal,
     leakage,
     milestones,
     operations,
@@ -43,3 +44,4 @@ ROUTERS += intercompany.ROUTES
 ROUTERS += outbox.ROUTES
 ROUTERS += webhooks.ROUTES
 ROUTERS += leakage.ROUTES
+ROUTERS += journal.ROUTES
