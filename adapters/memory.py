@@ -50,6 +50,7 @@ from application.records import (
 )
 from domain.accounting_period import AccountingPeriod
 from domain.billing import BilledLedger, LedgerEntry
+from domain.chart_of_accounts import ChartOfAccounts
 from domain.contract import Contract
 from domain.employment import EmploymentHistory
 from domain.engagement import Engagement
@@ -86,6 +87,7 @@ class _Data:
     ledger: dict[ContractId, list[LedgerEntry]] = attrs.field(factory=lambda: defaultdict(list))
     journal: list[JournalEntry] = attrs.field(factory=list)
     postings: dict[str, PostedEntry] = attrs.field(factory=dict)
+    charts: dict[str, ChartOfAccounts] = attrs.field(factory=dict)
     tax_profiles: dict[tuple[CustomerId, LegalEntityId], TaxProfile] = attrs.field(factory=dict)
     tax_rates: TaxRateTable = attrs.field(factory=TaxRateTable)
     periods: dict[Period, AccountingPeriod] = attrs.field(factory=dict)
@@ -279,6 +281,15 @@ class _Journal:
 
     def postings(self) -> list[PostedEntry]:
         return list(self._data.postings.values())
+
+    def chart(self, legal_entity_id: str) -> ChartOfAccounts | None:
+        return self._data.charts.get(legal_entity_id)
+
+    def save_chart(self, chart: ChartOfAccounts) -> None:
+        self._data.charts[chart.legal_entity_id] = chart
+
+    def charts(self) -> list[ChartOfAccounts]:
+        return [self._data.charts[key] for key in sorted(self._data.charts)]
 
 
 class _MasterData:

@@ -22,7 +22,13 @@ from application.messagebus import UnitOfWorkFactory
 from application.ports import Clock, EventPublisher, LedgerPosting
 from application.records import OutboxEvent, PostedEntry
 from application.unit_of_work import UnitOfWork
-from domain.chart_of_accounts import ChartsOfAccounts, GlEntry, PostingScope, map_entry
+from domain.chart_of_accounts import (
+    ChartOfAccounts,
+    ChartsOfAccounts,
+    GlEntry,
+    PostingScope,
+    map_entry,
+)
 from domain.contract import Contract
 from domain.ledger import JournalEntry
 from domain.money import Money, dsum
@@ -32,6 +38,20 @@ from domain.period import Period
 #: How the outbox names the event (CloudEvents type com.throughline.journal_entry.posted).
 AGGREGATE_TYPE = "JournalEntry"
 EVENT_TYPE = "JournalEntryPosted"
+
+
+@attrs.frozen
+class SetChartOfAccounts:
+    """Finance sets or replaces one legal entity's chart of accounts (audited)."""
+
+    chart: ChartOfAccounts
+
+
+def charts_in_force(uow: UnitOfWork, charts: ChartsOfAccounts | None) -> list[ChartOfAccounts]:
+    """Per legal entity, the chart finance set over the API, else the one read at start-up."""
+    chosen = {chart.legal_entity_id: chart for chart in (charts.charts if charts else ())}
+    chosen.update({chart.legal_entity_id: chart for chart in uow.journal.charts()})
+    return [chosen[key] for key in sorted(chosen)]
 
 
 def posting_event_id(entry_id: str) -> str:
@@ -104,15 +124,19 @@ def post_entry(
     entry: JournalEntry,
     scope: PostingScope,
 ) -> bool:
-    """Add the entry to the journal and, where the legal entity has a chart of accounts, its
+    """Add the entry to the journal and, where the deployment books on charts of accounts, its
     posting to the outbox, both in this unit of work; an entry already posted is not posted
-    again. True when it was posted now."""
+    again. The chart finance set over the API wins over the one read at start-up. True when
+    it was posted now."""
     if uow.journal.find(entry.entry_id) is not None:
         return False
     uow.journal.add(entry)
-    if charts is None:
-        return True
-    mapped = map_entry(entry, charts.for_entity(scope.legal_entity_id), scope)
+    chart = uow.journal.chart(scope.legal_entity_id)
+    if chart is None:
+        if charts is None:
+            return True
+        chart = charts.for_entity(scope.legal_entity_id)
+    mapped = map_entry(entry, chart, scope)
     payload = gl_entry_payload(mapped)
     uow.journal.add_posting(
         PostedEntry(

@@ -27,6 +27,7 @@ from application.records import (
 )
 from domain.accounting_period import AccountingPeriod
 from domain.billing import BilledLedger, LedgerEntry
+from domain.chart_of_accounts import ChartOfAccounts
 from domain.contract import Contract
 from domain.credit_memo import CreditMemo
 from domain.employment import EmploymentHistory
@@ -156,6 +157,15 @@ class JournalStore(Protocol):
 
     def postings(self) -> list[PostedEntry]:
         """Every entry handed to the ERP, in posting order, with its acknowledgement."""
+
+    def chart(self, legal_entity_id: str) -> ChartOfAccounts | None:
+        """The chart of accounts finance set for a legal entity over the API (ADR 0033)."""
+
+    def save_chart(self, chart: ChartOfAccounts) -> None:
+        """Set or replace one legal entity's chart of accounts."""
+
+    def charts(self) -> list[ChartOfAccounts]:
+        """Every chart finance set, by legal entity."""
 
 
 class MasterDataStore(Protocol):

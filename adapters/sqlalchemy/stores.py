@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 
+from adapters.chart_of_accounts import chart_from_json, chart_to_json
 from adapters.serialization import structure, unstructure
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
@@ -27,6 +28,7 @@ from adapters.sqlalchemy.repositories import Session, chunks
 from application.errors import ConflictError
 from application.records import PostedEntry
 from domain.billing import BilledLedger, LedgerEntry
+from domain.chart_of_accounts import ChartOfAccounts
 from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId, ResourceId
 from domain.ledger import JournalEntry, JournalLine
 from domain.money import EXACT
@@ -457,6 +459,29 @@ class SqlAlchemyJournal:
             )
             for row in rows
         ]
+
+    def chart(self, legal_entity_id: str) -> ChartOfAccounts | None:
+        table = t.charts_of_accounts
+        row = self._session.connection.execute(
+            sa.select(table.c.document).where(table.c.legal_entity_id == legal_entity_id)
+        ).first()
+        return None if row is None else chart_from_json(row[0])
+
+    def save_chart(self, chart: ChartOfAccounts) -> None:
+        table = t.charts_of_accounts
+        connection = self._session.connection
+        connection.execute(table.delete().where(table.c.legal_entity_id == chart.legal_entity_id))
+        connection.execute(
+            table.insert(),
+            [{"legal_entity_id": chart.legal_entity_id, "document": chart_to_json(chart)}],
+        )
+
+    def charts(self) -> list[ChartOfAccounts]:
+        table = t.charts_of_accounts
+        rows = self._session.connection.execute(
+            sa.select(table.c.document).order_by(table.c.legal_entity_id)
+        )
+        return [chart_from_json(row[0]) for row in rows]
 
 
 class SqlAlchemyMasterData:

@@ -241,6 +241,14 @@ journal_postings = sa.Table(
     sqlite_autoincrement=True,
 )
 
+#: Charts of accounts finance set over the API, one JSON document per legal entity (ADR 0033).
+charts_of_accounts = sa.Table(
+    "charts_of_accounts",
+    metadata,
+    sa.Column("legal_entity_id", sa.String(), primary_key=True),
+    sa.Column("document", json_document(), nullable=False),
+)
+
 # Integration machinery ------------------------------------------------------------------------
 
 outbox = sa.Table(

@@ -96,6 +96,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "outbox:read",
             "intercompany:read",
             "journal:read",
+            "journal:write",
             "intercompany:write",
         }
     ),

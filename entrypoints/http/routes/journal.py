@@ -15,21 +15,34 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, get
+from litestar import Request, Response, get, post
 from litestar.openapi.spec import Example
-from litestar.params import QueryParameter
+from litestar.params import Body, QueryParameter
 
-from application.journal import JournalFilter, TrialBalanceRow, posted_entries, trial_balance
+from adapters.chart_of_accounts import chart_to_json
+from application.context import RequestContext
+from application.journal import (
+    JournalFilter,
+    SetChartOfAccounts,
+    TrialBalanceRow,
+    charts_in_force,
+    posted_entries,
+    trial_balance,
+)
 from application.records import PostedEntry
+from domain.chart_of_accounts import ChartOfAccounts
 from domain.money import Currency, Money, dsum
 from entrypoints.http.routes.common import (
+    WRITE_PROBLEMS,
     Cursor,
+    Id,
+    IdempotencyKey,
     Limit,
     documented,
     permission,
     to_period,
 )
-from entrypoints.http.runtime import Page, context_of, paginate, services_of
+from entrypoints.http.runtime import Page, context_of, execute, paginate, services_of
 
 MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$"
@@ -232,4 +245,124 @@ def get_trial_balance(
     )
 
 
-ROUTES = [list_journal_entries, get_trial_balance]
+# -- charts of accounts -----------------------------------------------------------------------
+
+AccountNumber = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=ACCOUNT,
+        description="An ERP account: letters, digits, '.' and '-', at most 32 characters.",
+    ),
+]
+Key = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$")]
+DimensionName = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+DimensionValue = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class ChartIn(msgspec.Struct, forbid_unknown_fields=True):
+    legal_entity_id: Id
+    #: Every posting role, each with its ERP account.
+    accounts: Annotated[dict[Key, AccountNumber], msgspec.Meta(max_length=50)]
+    revenue_by_obligation_type: Annotated[dict[Key, AccountNumber], msgspec.Meta(max_length=50)] = (
+        msgspec.field(default_factory=dict)
+    )
+    tax_payable_by_tax_code: Annotated[dict[Key, AccountNumber], msgspec.Meta(max_length=200)] = (
+        msgspec.field(default_factory=dict)
+    )
+    dimensions: Annotated[dict[DimensionName, DimensionValue], msgspec.Meta(max_length=20)] = (
+        msgspec.field(default_factory=dict)
+    )
+
+
+class ChartOut(msgspec.Struct):
+    legal_entity_id: str
+    accounts: dict[str, str]
+    revenue_by_obligation_type: dict[str, str]
+    tax_payable_by_tax_code: dict[str, str]
+    dimensions: dict[str, str]
+
+
+def chart_out(chart: ChartOfAccounts) -> ChartOut:
+    return msgspec.convert(chart_to_json(chart), ChartOut)
+
+
+_CHART = {
+    "legal_entity_id": "HR-FR",
+    "accounts": {
+        "receivables": "411000",
+        "unbilled_wip": "418100",
+        "deferred_revenue": "487000",
+        "revenue": "706000",
+        "tax_payable": "445710",
+        "cash": "512000",
+        "intercompany_receivable": "451100",
+        "intercompany_revenue": "706900",
+        "cost_of_services": "604000",
+        "intercompany_payable": "451200",
+        "write_off_expense": "654000",
+    },
+    "revenue_by_obligation_type": {"time_and_materials": "706100"},
+    "tax_payable_by_tax_code": {"FR-VAT-20": "445710"},
+    "dimensions": {"region": "EMEA"},
+}
+
+
+@post(
+    "/charts-of-accounts",
+    opt=permission("journal:write"),
+    tags=["journal"],
+    summary="Set one legal entity's chart of accounts: the ERP account of every posting role",
+    description=(
+        "Replaces the legal entity's mapping whole: `accounts` names an ERP account for every "
+        "posting role; revenue may be refined per billing model and tax payable per tax code; "
+        "`dimensions` adds constant dimensions to every line. A mapping that misses a role or "
+        "names an unknown one is 422 `business-rule` and changes nothing. Entries posted before "
+        "keep their accounts. Audited with the mapping before and after."
+    ),
+    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def set_chart_of_accounts(
+    request: Request[Any, Any, Any],
+    idempotency_key: IdempotencyKey,
+    data: Annotated[
+        ChartIn, Body(examples=[Example(summary="the French entity's accounts", value=_CHART)])
+    ],
+) -> Response[ChartOut]:
+    services = services_of(request)
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        chart = ChartOfAccounts.of(
+            data.legal_entity_id,
+            data.accounts,
+            data.revenue_by_obligation_type,
+            data.tax_payable_by_tax_code,
+            data.dimensions,
+        )
+        stored: ChartOfAccounts = services.bus.handle(SetChartOfAccounts(chart), ctx)
+        return 200, chart_out(stored)
+
+    return execute(request, data, run)
+
+
+@get(
+    "/charts-of-accounts",
+    opt=permission("journal:read"),
+    tags=["journal"],
+    summary="The charts of accounts in force, per legal entity",
+    description=(
+        "Per legal entity, the mapping finance set over the API, else the one the deployment "
+        "read at start-up."
+    ),
+    responses=documented(),
+    sync_to_thread=True,
+)
+def list_charts_of_accounts(request: Request[Any, Any, Any]) -> list[ChartOut]:
+    services = services_of(request)
+    with services.reader(context_of(request)) as uow:
+        charts = charts_in_force(uow, services.bus.deps.charts)
+    return [chart_out(chart) for chart in charts]
+
+
+ROUTES = [list_journal_entries, get_trial_balance, set_chart_of_accounts, list_charts_of_accounts]

@@ -154,3 +154,78 @@ def test_finance_and_auditors_read_the_journal_and_no_one_else(
     assert api.get("/journal-entries", who=who).status_code == status
     trial = api.get("/trial-balance", who=who, period=MARCH, legal_entity_id="tl-uk")
     assert trial.status_code == status
+
+
+# -- charts of accounts ---------------------------------------------------------------------------
+
+
+def uk_chart(**changes: Any) -> dict[str, Any]:
+    (chart,) = [c for c in entries_of_charts() if c["legal_entity_id"] == "tl-uk"]
+    chart.update(changes)
+    return chart
+
+
+def entries_of_charts() -> list[dict[str, Any]]:
+    from adapters.chart_of_accounts import chart_to_json
+
+    return [chart_to_json(chart) for chart in CHARTS.charts]
+
+
+def test_the_charts_in_force_are_listed_for_readers(api: Api) -> None:
+    answer = api.get("/charts-of-accounts", who="auditor")
+    assert answer.status_code == 200, answer.text
+    (chart,) = answer.json()
+    assert chart["legal_entity_id"] == "tl-uk"
+    assert chart["accounts"]["receivables"] == "1100"
+
+
+def test_finance_changes_a_chart_and_later_entries_use_it_with_an_audit_record(api: Api) -> None:
+    accounts = {**uk_chart()["accounts"], "receivables": "1105"}
+    changed = api.post("/charts-of-accounts", uk_chart(accounts=accounts), who="finance")
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["accounts"]["receivables"] == "1105"
+    (listed,) = api.get("/charts-of-accounts", who="finance").json()
+    assert listed["accounts"]["receivables"] == "1105"
+    issued_invoice(api)
+    (entry,) = entries(api)
+    assert entry["lines"][0]["gl_account"] == "1105"
+    with api.app.bus.deps.uow(api.app.as_("reader")) as uow:
+        trail = [r for r in uow.audit.all() if r.subject == "chart-of-accounts:tl-uk"]
+    assert len(trail) == 1
+    assert "receivables=1100" in (trail[0].before or "")
+    assert "receivables=1105" in (trail[0].after or "")
+    assert trail[0].actor == "fran.finance"
+
+
+def test_a_chart_missing_a_role_is_refused_and_changes_nothing(api: Api) -> None:
+    accounts = {k: v for k, v in uk_chart()["accounts"].items() if k != "cash"}
+    refused = api.post("/charts-of-accounts", uk_chart(accounts=accounts), who="finance")
+    assert refused.status_code == 422, refused.text
+    assert "no account for the posting roles cash" in refused.text
+    (listed,) = api.get("/charts-of-accounts").json()
+    assert listed["accounts"]["cash"] == "1200"
+
+
+@pytest.mark.parametrize(
+    ("changes", "pointer"),
+    [
+        ({"accounts": {"receivables": "11 00"}}, '"pointer":"/accounts"'),
+        ({"dimensions": {"Region": "UK"}}, "/dimensions"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_a_malformed_chart_is_refused_at_its_field(
+    api: Api, changes: dict[str, Any], pointer: str
+) -> None:
+    body = uk_chart()
+    if "accounts" in changes:
+        body["accounts"] = {**body["accounts"], **changes.pop("accounts")}
+    body.update(changes)
+    refused = api.post("/charts-of-accounts", body, who="finance")
+    assert refused.status_code == 400, refused.text
+    assert pointer in refused.text
+
+
+@pytest.mark.parametrize("who", ["finance_approver", "auditor", "integration", "client_viewer"])
+def test_only_finance_changes_a_chart(api: Api, who: str) -> None:
+    assert api.post("/charts-of-accounts", uk_chart(), who=who).status_code == 403

@@ -24,7 +24,9 @@ from application.handlers import create_bus
 from application.journal import (
     EVENT_TYPE,
     ErpPostingPublisher,
+    SetChartOfAccounts,
     acknowledger,
+    charts_in_force,
     post_entry,
     posting_event_id,
 )
@@ -234,3 +236,18 @@ def test_a_posting_the_erp_refuses_raises_so_the_relay_retries(books: App) -> No
 
 def scope() -> PostingScope:
     return PostingScope(LegalEntityId(ENTITY), customer_id="acme")
+
+
+def test_a_chart_set_by_finance_wins_over_the_start_up_one_and_is_audited(books: App) -> None:
+    (start_up,) = CHARTS.charts
+    accounts = {**dict(start_up.accounts), "receivables": "1105"}
+    changed = ChartOfAccounts.of(ENTITY, accounts, dict(start_up.revenue_by_obligation_type))
+    books.do(SetChartOfAccounts(changed), actor="finance-lead")
+    with books.bus.deps.uow(books.as_("reader")) as uow:
+        assert charts_in_force(uow, CHARTS) == [changed]
+        (record,) = [r for r in uow.audit.all() if r.action == "set_chart_of_accounts"]
+    assert "receivables=1100" in (record.before or "")
+    assert "receivables=1105" in (record.after or "")
+    issued(books)
+    (event,) = postings(books)
+    assert event.payload["lines"][0]["gl_account"] == "1105"

@@ -1,6 +1,7 @@
 """Journal entries as handed to the ERP (ADR 0034): each entry mapped to its legal entity's
-accounts with its dimensions, and the ERP's document number once the ERP has answered. The
-journal reads and the trial balance per account come from here.
+accounts with its dimensions, and the ERP's document number once the ERP has answered (the
+journal reads and the trial balance come from here); and the charts of accounts finance sets
+over the API (ADR 0033).
 
 Revision ID: 0014
 Revises: 0013
@@ -43,7 +44,14 @@ def upgrade() -> None:
         "ix_journal_postings_entity_date", "journal_postings", ["legal_entity_id", "posted_on"]
     )
 
+    op.create_table(
+        "charts_of_accounts",
+        sa.Column("legal_entity_id", sa.String(), primary_key=True),
+        sa.Column("document", json_document(), nullable=False),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("charts_of_accounts")
     op.drop_index("ix_journal_postings_entity_date", table_name="journal_postings")
     op.drop_table("journal_postings")
