@@ -30,6 +30,7 @@ from domain.chart_of_accounts import (
     map_entry,
 )
 from domain.contract import Contract
+from domain.document import DocumentTotals
 from domain.ledger import JournalEntry
 from domain.money import Money, dsum
 from domain.obligation import billing_model_for
@@ -114,6 +115,13 @@ def scope_for_contract(uow: UnitOfWork, contract: Contract) -> PostingScope:
         engagement_id=None if engagement is None else engagement.engagement_id,
         obligation_types=tuple(sorted(types.items())),
     )
+
+
+def document_tax_code(totals: DocumentTotals) -> str | None:
+    """The tax code an entry's one tax payable line stands for: the document's only code that
+    carries tax; None where there is none or several (the role's own account is used)."""
+    codes = {line.tax_code for line in totals.tax_lines if not line.amount.is_zero()}
+    return codes.pop() if len(codes) == 1 else None
 
 
 def post_entry(

@@ -17,7 +17,7 @@ from application.books import balances_from_journal, load_books, period_lock
 from application.context import RequestContext
 from application.errors import ConflictError, DownstreamUnavailableError, PostingMismatchError
 from application.handlers.common import audit, raise_exception
-from application.journal import post_entry, scope_for_contract
+from application.journal import document_tax_code, post_entry, scope_for_contract
 from application.messagebus import Dependencies
 from application.operations import BillingRunRecord
 from application.records import ExceptionKind
@@ -295,6 +295,7 @@ def issue_invoice(cmd: c.IssueInvoice, ctx: RequestContext, deps: Dependencies) 
             scope_for_contract(uow, contract),
             legal_entity_id=invoice.legal_entity_id,
             customer_id=invoice.payer,
+            tax_code=document_tax_code(invoice.totals),
         )
         post_entry(uow, ctx, deps.clock.now(), deps.charts, entry, scope)
         _mark_milestones_invoiced(uow, ctx, deps, invoice)

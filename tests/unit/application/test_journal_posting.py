@@ -251,3 +251,14 @@ def test_a_chart_set_by_finance_wins_over_the_start_up_one_and_is_audited(books:
     issued(books)
     (event,) = postings(books)
     assert event.payload["lines"][0]["gl_account"] == "1105"
+
+
+def test_an_invoices_tax_goes_to_the_account_of_its_tax_code(app: App) -> None:
+    (start_up,) = CHARTS.charts
+    refined = attrs.evolve(start_up, tax_payable_by_tax_code=(("VAT20", "2201"),))
+    charts = ChartsOfAccounts.of([refined])
+    books = attrs.evolve(app, bus=create_bus(attrs.evolve(app.bus.deps, charts=charts)))
+    issued(books)
+    (event,) = postings(books)
+    tax_lines = [ln for ln in event.payload["lines"] if ln["posting_role"] == "tax_payable"]
+    assert [(ln["gl_account"], ln["credit"]) for ln in tax_lines] == [("2201", "240.00")]
