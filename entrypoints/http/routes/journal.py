@@ -38,6 +38,7 @@ from entrypoints.http.routes.common import (
     Id,
     IdempotencyKey,
     Limit,
+    answer,
     documented,
     permission,
     to_period,
@@ -355,7 +356,7 @@ def set_chart_of_accounts(
         "Per legal entity, the mapping finance set over the API, else the one the deployment "
         "read at start-up."
     ),
-    responses=documented(),
+    responses={**answer(list[ChartOut], [_CHART]), **documented()},
     sync_to_thread=True,
 )
 def list_charts_of_accounts(request: Request[Any, Any, Any]) -> list[ChartOut]:
