@@ -31,7 +31,7 @@ lock: $(UV_HOME)/bin/uv
 
 run: install
 	$(BIN)/throughline demo
-	$(BIN)/throughline serve --demo-keys
+	THROUGHLINE_CHART_OF_ACCOUNTS=adapters/charts_of_accounts.json $(BIN)/throughline serve --demo-keys
 
 lint: install
 	$(BIN)/ruff check .

@@ -47,9 +47,11 @@ from application.records import (
     InboxState,
     IntegrationException,
     OutboxEvent,
+    PostedEntry,
 )
 from domain.accounting_period import AccountingPeriod
 from domain.billing import BilledLedger, LedgerEntry
+from domain.chart_of_accounts import ChartOfAccounts
 from domain.contract import Contract
 from domain.employment import EmploymentHistory
 from domain.engagement import Engagement
@@ -85,6 +87,8 @@ class _Data:
     expenses: dict[str, ExpenseItem] = attrs.field(factory=dict)
     ledger: dict[ContractId, list[LedgerEntry]] = attrs.field(factory=lambda: defaultdict(list))
     journal: list[JournalEntry] = attrs.field(factory=list)
+    postings: dict[str, PostedEntry] = attrs.field(factory=dict)
+    charts: dict[str, ChartOfAccounts] = attrs.field(factory=dict)
     tax_profiles: dict[tuple[CustomerId, LegalEntityId], TaxProfile] = attrs.field(factory=dict)
     tax_rates: TaxRateTable = attrs.field(factory=TaxRateTable)
     #: Every pushed version of each customer record (ADR 0035), oldest first.
@@ -266,6 +270,31 @@ class _Journal:
 
     def all(self) -> list[JournalEntry]:
         return list(self._data.journal)
+
+    def find(self, entry_id: str) -> JournalEntry | None:
+        return next((e for e in self._data.journal if e.entry_id == entry_id), None)
+
+    def add_posting(self, posting: PostedEntry) -> None:
+        self._data.postings.setdefault(posting.entry_id, posting)
+
+    def acknowledge(self, entry_id: str, erp_document: str, at: datetime) -> None:
+        posting = self._data.postings.get(entry_id)
+        if posting is not None and posting.erp_document is None:
+            self._data.postings[entry_id] = attrs.evolve(
+                posting, erp_document=erp_document, acknowledged_at=at
+            )
+
+    def postings(self) -> list[PostedEntry]:
+        return list(self._data.postings.values())
+
+    def chart(self, legal_entity_id: str) -> ChartOfAccounts | None:
+        return self._data.charts.get(legal_entity_id)
+
+    def save_chart(self, chart: ChartOfAccounts) -> None:
+        self._data.charts[chart.legal_entity_id] = chart
+
+    def charts(self) -> list[ChartOfAccounts]:
+        return [self._data.charts[key] for key in sorted(self._data.charts)]
 
 
 class _MasterData:
@@ -800,12 +829,12 @@ class FakeHandover(_Flaky):
 class FakeGeneralLedger(_Flaky):
     def __init__(self) -> None:
         super().__init__()
-        self.posted: dict[str, JournalEntry] = {}
+        self.posted: dict[str, Mapping[str, Any]] = {}
 
-    def post(self, key: str, entry: JournalEntry) -> str:
+    def post(self, key: str, entry: Mapping[str, Any]) -> str:
         self._call("the general ledger")
         self.posted.setdefault(key, entry)
-        return entry.entry_id
+        return f"GL-{list(self.posted).index(key) + 1:06d}"
 
 
 class FakeCrm(_Flaky):

@@ -24,6 +24,7 @@ from application.ports import (
     WebhookTranslator,
 )
 from application.unit_of_work import UnitOfWork
+from domain.chart_of_accounts import ChartsOfAccounts
 from domain.plausibility import PlausibilityPolicy
 
 
@@ -55,6 +56,9 @@ class Dependencies:
     plausibility: PlausibilityPolicy = attrs.field(factory=PlausibilityPolicy)
     #: Resolves tax per category (ADR 0030); None: the billing run reads the tax table itself.
     tax_engine: TaxEngine | None = None
+    #: The chart-of-accounts mapping per legal entity (ADR 0033); None: entries go to the
+    #: journal only and nothing is posted to the ERP.
+    charts: ChartsOfAccounts | None = None
 
 
 Handler = Callable[[Any, RequestContext, Dependencies], Any]

@@ -19,7 +19,6 @@ from application.records import OutboxEvent
 from domain.contract import Contract
 from domain.ids import ContractId, CustomerId, EngagementId, LegalEntityId
 from domain.invoice import Invoice
-from domain.ledger import JournalEntry
 from domain.money import Money
 from domain.period import Period
 from domain.tax import (
@@ -123,9 +122,12 @@ class InvoiceHandover(Protocol):
 
 
 class LedgerPosting(Protocol):
-    """The ERP general ledger."""
+    """The ERP general ledger (ADR 0034)."""
 
-    def post(self, key: str, entry: JournalEntry) -> str: ...
+    def post(self, key: str, entry: Mapping[str, Any]) -> str:
+        """Book a journal entry mapped to the ERP's accounts (the `journal_entry.posted`
+        payload); returns the ERP's document number. The same key again books nothing new
+        and answers the same number."""
 
 
 class CrmFeedback(Protocol):

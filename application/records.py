@@ -5,7 +5,7 @@ exception queue and the audit trail. They belong to the application, not the bus
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -323,3 +323,18 @@ class InboxMessage:
             raise ConflictError(f"{self.subject} was processed meanwhile")
         self.state, self.last_error, self.exception_id = InboxState.FAILED, error, exception_id
         self.attempts += 1
+
+
+@attrs.frozen
+class PostedEntry:
+    """A journal entry as handed to the ERP (ADR 0034): mapped to its legal entity's accounts,
+    with the ERP's document number once the ERP has answered."""
+
+    entry_id: str
+    legal_entity_id: str
+    posted_on: date
+    source_document: str
+    #: The `journal_entry.posted` payload: accounts, roles, amounts and dimensions per line.
+    payload: Mapping[str, Any]
+    erp_document: str | None = None
+    acknowledged_at: datetime | None = None

@@ -24,9 +24,11 @@ from application.records import (
     InboxMessage,
     IntegrationException,
     OutboxEvent,
+    PostedEntry,
 )
 from domain.accounting_period import AccountingPeriod
 from domain.billing import BilledLedger, LedgerEntry
+from domain.chart_of_accounts import ChartOfAccounts
 from domain.contract import Contract
 from domain.credit_memo import CreditMemo
 from domain.employment import EmploymentHistory
@@ -144,6 +146,27 @@ class JournalStore(Protocol):
     def add(self, entry: JournalEntry) -> None: ...
 
     def all(self) -> list[JournalEntry]: ...
+
+    def find(self, entry_id: str) -> JournalEntry | None:
+        """The posted entry with this id, if any (ADR 0034)."""
+
+    def add_posting(self, posting: PostedEntry) -> None:
+        """Keep the entry as mapped for the ERP, beside the entry (ADR 0034)."""
+
+    def acknowledge(self, entry_id: str, erp_document: str, at: datetime) -> None:
+        """Record the ERP's document number for a posted entry; the first answer stays."""
+
+    def postings(self) -> list[PostedEntry]:
+        """Every entry handed to the ERP, in posting order, with its acknowledgement."""
+
+    def chart(self, legal_entity_id: str) -> ChartOfAccounts | None:
+        """The chart of accounts finance set for a legal entity over the API (ADR 0033)."""
+
+    def save_chart(self, chart: ChartOfAccounts) -> None:
+        """Set or replace one legal entity's chart of accounts."""
+
+    def charts(self) -> list[ChartOfAccounts]:
+        """Every chart finance set, by legal entity."""
 
 
 class MasterDataStore(Protocol):

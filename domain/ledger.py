@@ -40,6 +40,8 @@ class Account(Enum):
     INTERCOMPANY_REVENUE = "intercompany_revenue"
     COST_OF_SERVICES = "cost_of_services"
     INTERCOMPANY_PAYABLE = "intercompany_payable"
+    # Receivables given up (ADR 0033): the expense a write-off books.
+    WRITE_OFF_EXPENSE = "write_off_expense"
 
 
 class NothingToPostError(DomainError):
@@ -393,3 +395,17 @@ def post_payment(
         *_movement(Account.RECEIVABLES, -amount, None, memo),
     ]
     return JournalEntry.balanced(entry_id, on, f"Payment {document_id}", lines, document_id)
+
+
+def post_write_off(
+    entry_id: str, document_id: str, on: date, amount: Money, lock: PeriodLock
+) -> JournalEntry:
+    """Dr write-off expense / Cr receivables for what is given up on a document."""
+    lock.check(on, "post a write-off")
+    _not_negative(amount, f"the write-off of {document_id}")
+    memo = f"write-off of {document_id}"
+    lines = [
+        *_movement(Account.WRITE_OFF_EXPENSE, amount, None, memo),
+        *_movement(Account.RECEIVABLES, -amount, None, memo),
+    ]
+    return JournalEntry.balanced(entry_id, on, f"Write-off of {document_id}", lines, document_id)

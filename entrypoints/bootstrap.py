@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
+from adapters.chart_of_accounts import read_charts
 from adapters.clock import MonotonicStopwatch, SystemClock
 from adapters.ids import RandomIds
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
@@ -28,8 +29,9 @@ from application.handlers import create_bus
 from application.messagebus import Dependencies, MessageBus
 from application.ports import Clock, IdGenerator, TaxEngine
 from application.unit_of_work import UnitOfWork
+from domain.chart_of_accounts import ChartsOfAccounts, InvalidChartOfAccountsError
 from domain.plausibility import PlausibilityPolicy
-from entrypoints.externals import Externals, load_externals
+from entrypoints.externals import ExternalDataError, Externals, load_externals
 from entrypoints.settings import MEMORY_URL, Settings
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
@@ -108,6 +110,17 @@ def plausibility_of(settings: Settings) -> PlausibilityPolicy:
     return PlausibilityPolicy(future_tolerance_days=settings.future_tolerance_days)
 
 
+def charts_of(settings: Settings) -> ChartsOfAccounts | None:
+    """The charts of accounts the settings name (ADR 0033), read and checked now, so a bad
+    mapping stops start-up; None: entries stay in the journal and nothing goes to the ERP."""
+    if settings.chart_of_accounts is None:
+        return None
+    try:
+        return read_charts(settings.chart_of_accounts)
+    except InvalidChartOfAccountsError as error:
+        raise ExternalDataError(str(error)) from None
+
+
 def compose(
     database: Database,
     clock: Clock,
@@ -115,6 +128,7 @@ def compose(
     externals: Externals,
     plausibility: PlausibilityPolicy | None = None,
     tax_engine: TaxEngine | None = None,
+    charts: ChartsOfAccounts | None = None,
 ) -> MessageBus:
     """Bind the chosen adapters to every handler, once (the plausibility rules as given, by
     default as a deployment that sets nothing has them; tax from our own tables unless a
@@ -134,6 +148,7 @@ def compose(
         stopwatch=MonotonicStopwatch(),
         plausibility=plausibility or PlausibilityPolicy(),
         tax_engine=tax_engine or TableTaxEngine(),
+        charts=charts,
     )
     bus = create_bus(deps)
     if externals.customer_seed:
@@ -159,4 +174,5 @@ def bootstrap(
         ids or RandomIds(),
         externals or load_externals(settings),
         plausibility_of(settings),
+        charts=charts_of(settings),
     )

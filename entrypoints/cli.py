@@ -642,7 +642,13 @@ def relay_command(
 
     from entrypoints.logs import configure_logging
     from entrypoints.outbox_views import relay_line
-    from entrypoints.relay import RelaySettings, default_worker_id, run_relay, webhook_publisher
+    from entrypoints.relay import (
+        RelaySettings,
+        default_worker_id,
+        run_relay,
+        webhook_publisher,
+        with_erp_postings,
+    )
     from entrypoints.tracing import configure_tracing
 
     with session(database_url, verbose=verbose) as s:
@@ -678,7 +684,7 @@ def relay_command(
             totals = run_relay(
                 deps.uow,
                 deps.clock,
-                publisher,
+                with_erp_postings(publisher, deps, worker),
                 worker_id=worker,
                 batch=batch,
                 interval=interval,

@@ -21,6 +21,7 @@ from application.ports import Clock, IdGenerator
 from entrypoints.bootstrap import (
     Database,
     Reader,
+    charts_of,
     compose,
     open_database,
     plausibility_of,
@@ -49,7 +50,11 @@ class Container(containers.DeclarativeContainer):
     plausibility = providers.Singleton(plausibility_of, settings)
     #: Tax per category from our tables (ADR 0030); override with an external tax engine.
     tax_engine = providers.Singleton(TableTaxEngine)
-    bus = providers.Singleton(compose, database, clock, ids, externals, plausibility, tax_engine)
+    #: The ERP accounts per legal entity (ADR 0033), from $THROUGHLINE_CHART_OF_ACCOUNTS.
+    charts = providers.Singleton(charts_of, settings)
+    bus = providers.Singleton(
+        compose, database, clock, ids, externals, plausibility, tax_engine, charts
+    )
     reader = providers.Singleton(reader, database, clock)
 
 

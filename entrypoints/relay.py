@@ -40,13 +40,15 @@ from adapters.outbound.webhook_publisher import (
     Subscriber,
     WebhookPublisher,
 )
-from application.messagebus import UnitOfWorkFactory
+from application.journal import ErpPostingPublisher, acknowledger
+from application.messagebus import Dependencies, UnitOfWorkFactory
 from application.ports import Clock, EventPublisher
 from application.relay import (
     DEFAULT_BATCH,
     DEFAULT_STALE_AFTER,
     RelayReport,
     reap_stale,
+    relay_context,
     relay_once,
 )
 from entrypoints.settings import Settings
@@ -187,6 +189,16 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def with_erp_postings(publisher: EventPublisher, deps: Dependencies, worker: str) -> EventPublisher:
+    """Where the deployment posts journal entries (it has charts of accounts, ADR 0034), the
+    relay hands each `journal_entry.posted` to the ERP general ledger before the subscribers
+    and records the ERP's document number."""
+    if deps.charts is None:
+        return publisher
+    record = acknowledger(deps.uow, deps.clock, relay_context(worker))
+    return ErpPostingPublisher(publisher, deps.general_ledger, record)
+
+
 def run_relay(
     uow: UnitOfWorkFactory,
     clock: Clock,
@@ -296,6 +308,7 @@ def start_in_process_relay(
         if publisher is None:
             log.info("outbox relay not started: %s names no subscribers", SUBSCRIBERS_VARIABLE)
             return RelayHandle(worker, None, stop_event)
+        publisher = with_erp_postings(publisher, deps, worker)
     relay_uow, relay_clock, relay_publisher = uow, clock, publisher
 
     def loop() -> None:

@@ -21,6 +21,7 @@ from enum import Enum
 
 import attrs
 
+from adapters.chart_of_accounts import DEFAULT_CHARTS, read_charts
 from adapters.memory import FakeClock, FakeCustomerMaster, SequentialIds
 from application import commands as c
 from application.audit import ChainReport
@@ -72,7 +73,12 @@ def load_reference_scenarios(database: Database, progress: Progress | None = Non
     ids and customer master (the neighbouring systems are the in-memory fakes)."""
     clock = FakeClock(DEMO_START)
     master = FakeCustomerMaster(CUSTOMER_MASTER)
-    bus = compose(database, clock, SequentialIds(), Externals(customer_master=master))
+    # The demo books on the shipped charts of accounts (ADR 0033): its journal entries are
+    # posted with ERP accounts and dimensions, ready for GET /journal-entries.
+    charts = read_charts(DEFAULT_CHARTS)
+    bus = compose(
+        database, clock, SequentialIds(), Externals(customer_master=master), charts=charts
+    )
     read = reader(database, clock)
     loader = Loader(bus, read, clock, master, progress)
     _set_up_the_firm(loader)

@@ -25,6 +25,7 @@ DATABASE_URL_VARIABLE = "THROUGHLINE_DATABASE_URL"
 CUSTOMER_MASTER_VARIABLE = "THROUGHLINE_CUSTOMER_MASTER"
 PSA_HOURS_VARIABLE = "THROUGHLINE_PSA_HOURS"
 ERP_RECEIVABLES_VARIABLE = "THROUGHLINE_ERP_RECEIVABLES"
+CHART_OF_ACCOUNTS_VARIABLE = "THROUGHLINE_CHART_OF_ACCOUNTS"
 ACTOR_VARIABLE = "THROUGHLINE_ACTOR"
 API_KEYS_VARIABLE = "THROUGHLINE_API_KEYS"
 JWT_SECRET_VARIABLE = "THROUGHLINE_JWT_SECRET"
@@ -220,6 +221,11 @@ class Settings:
     )
     erp_receivables: Path | None = _setting(
         ERP_RECEIVABLES_VARIABLE, _existing_file, "The ERP's receivables, for reconciliation."
+    )
+    chart_of_accounts: Path | None = _setting(
+        CHART_OF_ACCOUNTS_VARIABLE,
+        _existing_file,
+        "The ERP accounts per legal entity (JSON); set, journal entries are posted to the ERP.",
     )
     actor: str | None = _setting(ACTOR_VARIABLE, _text, "Who CLI commands act as.")
     api_keys: Path | None = _setting(

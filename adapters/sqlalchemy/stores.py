@@ -11,7 +11,7 @@ import functools
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 
+from adapters.chart_of_accounts import chart_from_json, chart_to_json
 from adapters.serialization import structure, unstructure
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
@@ -26,7 +27,9 @@ from adapters.sqlalchemy.bulk import Processor, insert_all_or_none, insert_many
 from adapters.sqlalchemy.repositories import Session, chunks
 from application.errors import ConflictError
 from application.ports import CustomerRecord
+from application.records import PostedEntry
 from domain.billing import BilledLedger, LedgerEntry
+from domain.chart_of_accounts import ChartOfAccounts
 from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId, ResourceId
 from domain.ledger import JournalEntry, JournalLine
 from domain.money import EXACT
@@ -397,6 +400,89 @@ class SqlAlchemyJournal:
             sa.select(t.journal_entries).order_by(t.journal_entries.c.sequence)
         ).mappings()
         return [codec.journal_entry(h, lines[h["entry_id"]]) for h in headers]
+
+    def find(self, entry_id: str) -> JournalEntry | None:
+        connection = self._session.connection
+        header = (
+            connection.execute(
+                sa.select(t.journal_entries).where(t.journal_entries.c.entry_id == entry_id)
+            )
+            .mappings()
+            .first()
+        )
+        if header is None:
+            return None
+        rows = connection.execute(
+            sa.select(t.journal_lines)
+            .where(t.journal_lines.c.entry_id == entry_id)
+            .order_by(t.journal_lines.c.line_no)
+        ).mappings()
+        return codec.journal_entry(header, [codec.journal_line(row) for row in rows])
+
+    def add_posting(self, posting: PostedEntry) -> None:
+        self._session.connection.execute(
+            t.journal_postings.insert(),
+            [
+                {
+                    "entry_id": posting.entry_id,
+                    "legal_entity_id": posting.legal_entity_id,
+                    "posted_on": posting.posted_on,
+                    "source_document": posting.source_document,
+                    "payload": dict(posting.payload),
+                    "erp_document": posting.erp_document,
+                    "acknowledged_at": posting.acknowledged_at,
+                }
+            ],
+        )
+
+    def acknowledge(self, entry_id: str, erp_document: str, at: datetime) -> None:
+        table = t.journal_postings
+        self._session.connection.execute(
+            table.update()
+            .where(table.c.entry_id == entry_id, table.c.erp_document.is_(None))
+            .values(erp_document=erp_document, acknowledged_at=at)
+        )
+
+    def postings(self) -> list[PostedEntry]:
+        table = t.journal_postings
+        rows = self._session.connection.execute(
+            sa.select(table).order_by(table.c.sequence)
+        ).mappings()
+        return [
+            PostedEntry(
+                row["entry_id"],
+                row["legal_entity_id"],
+                row["posted_on"],
+                row["source_document"],
+                row["payload"],
+                row["erp_document"],
+                row["acknowledged_at"],
+            )
+            for row in rows
+        ]
+
+    def chart(self, legal_entity_id: str) -> ChartOfAccounts | None:
+        table = t.charts_of_accounts
+        row = self._session.connection.execute(
+            sa.select(table.c.document).where(table.c.legal_entity_id == legal_entity_id)
+        ).first()
+        return None if row is None else chart_from_json(row[0])
+
+    def save_chart(self, chart: ChartOfAccounts) -> None:
+        table = t.charts_of_accounts
+        connection = self._session.connection
+        connection.execute(table.delete().where(table.c.legal_entity_id == chart.legal_entity_id))
+        connection.execute(
+            table.insert(),
+            [{"legal_entity_id": chart.legal_entity_id, "document": chart_to_json(chart)}],
+        )
+
+    def charts(self) -> list[ChartOfAccounts]:
+        table = t.charts_of_accounts
+        rows = self._session.connection.execute(
+            sa.select(table.c.document).order_by(table.c.legal_entity_id)
+        )
+        return [chart_from_json(row[0]) for row in rows]
 
 
 class SqlAlchemyMasterData:

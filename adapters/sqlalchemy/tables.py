@@ -219,6 +219,36 @@ journal_lines = sa.Table(
     sa.Column("memo", sa.Text(), nullable=False),
 )
 
+#: Journal entries as handed to the ERP, and its document number once it answered (ADR 0034).
+journal_postings = sa.Table(
+    "journal_postings",
+    metadata,
+    sa.Column("sequence", big_id(), primary_key=True, autoincrement=True),
+    sa.Column(
+        "entry_id",
+        sa.String(),
+        sa.ForeignKey("journal_entries.entry_id"),
+        nullable=False,
+        unique=True,
+    ),
+    sa.Column("legal_entity_id", sa.String(), nullable=False),
+    sa.Column("posted_on", sa.Date(), nullable=False),
+    sa.Column("source_document", sa.String(), nullable=False),
+    sa.Column("payload", json_document(), nullable=False),
+    sa.Column("erp_document", sa.String(), nullable=True),
+    sa.Column("acknowledged_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_journal_postings_entity_date", "legal_entity_id", "posted_on"),
+    sqlite_autoincrement=True,
+)
+
+#: Charts of accounts finance set over the API, one JSON document per legal entity (ADR 0033).
+charts_of_accounts = sa.Table(
+    "charts_of_accounts",
+    metadata,
+    sa.Column("legal_entity_id", sa.String(), primary_key=True),
+    sa.Column("document", json_document(), nullable=False),
+)
+
 # Integration machinery ------------------------------------------------------------------------
 
 outbox = sa.Table(

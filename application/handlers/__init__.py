@@ -5,6 +5,7 @@ from __future__ import annotations
 from application import commands as c
 from application import inbox as intake
 from application import intercompany as ic
+from application import journal as gl
 from application import reconciliation, relay
 from application.handlers import (
     billing,
@@ -15,6 +16,7 @@ from application.handlers import (
     inbox,
     integration,
     intercompany,
+    journal,
     milestones,
     setup,
 )
@@ -71,6 +73,7 @@ HANDLERS: dict[type, Handler] = {
     relay.ReplayOutboxEvent: relay.replay_dead_event,
     ic.SetEmploymentHistory: intercompany.set_employment_history,
     ic.SetTransferPricing: intercompany.set_transfer_pricing,
+    gl.SetChartOfAccounts: journal.set_chart_of_accounts,
 }
 
 

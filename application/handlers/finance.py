@@ -8,15 +8,19 @@ same fact arriving again, by any channel, is a replay and never a second effect 
 
 from __future__ import annotations
 
+import attrs
+
 from application import commands as c
 from application.books import ContractBooks, balances_from_journal, load_books, period_lock
 from application.context import RequestContext
 from application.errors import NotFoundError
 from application.handlers.common import audit
+from application.journal import document_tax_code, post_entry, scope_for_contract
 from application.messagebus import Dependencies
 from application.natural_keys import DISPUTE, PAYMENT, Admission, Fact, admit
 from application.unit_of_work import UnitOfWork
 from domain.accounting_period import AccountingPeriod
+from domain.chart_of_accounts import PostingScope
 from domain.contract import Contract
 from domain.credit_memo import CreditMemo, CreditRequest
 from domain.ids import ObligationId, UserId
@@ -59,15 +63,23 @@ def record_payment(cmd: c.RecordPayment, ctx: RequestContext, deps: Dependencies
     _notify(deps, f"{cmd.payment_id}:crm", invoice, "payment_received", amount=str(cmd.amount))
 
 
+def _invoice_scope(uow: UnitOfWork, invoice: Invoice) -> PostingScope:
+    """The dimensions of an entry about one document: its contract's, billed to its payer
+    by its legal entity."""
+    contract_scope = scope_for_contract(uow, uow.contracts.get(invoice.contract_id))
+    return attrs.evolve(
+        contract_scope, legal_entity_id=invoice.legal_entity_id, customer_id=invoice.payer
+    )
+
+
 def _apply_payment(
     uow: UnitOfWork, cmd: c.RecordPayment, ctx: RequestContext, deps: Dependencies, invoice: Invoice
 ) -> None:
     lock = period_lock(uow)
     before = invoice.state
     invoice.record_payment(cmd.payment_id, cmd.amount, cmd.received_on, deps.clock.now(), lock)
-    uow.journal.add(
-        post_payment(deps.ids.next_id("JE"), cmd.payment_id, cmd.received_on, cmd.amount, lock)
-    )
+    entry = post_payment(deps.ids.next_id("JE"), cmd.payment_id, cmd.received_on, cmd.amount, lock)
+    post_entry(uow, ctx, deps.clock.now(), deps.charts, entry, _invoice_scope(uow, invoice))
     audit(
         uow,
         ctx,
@@ -206,17 +218,11 @@ def issue_credit_memo(cmd: c.IssueCreditMemo, ctx: RequestContext, deps: Depende
         uow.ledger.add(invoice.contract_id, memo.ledger_entries())
         nets = memo.totals.net_by_obligation(memo.lines)
         balances = balances_from_journal(uow.journal.all(), nets, invoice.currency)
-        uow.journal.add(
-            post_credit_memo(
-                deps.ids.next_id("JE"),
-                number,
-                cmd.issue_date,
-                nets,
-                memo.totals.tax,
-                balances,
-                lock,
-            )
+        entry = post_credit_memo(
+            deps.ids.next_id("JE"), number, cmd.issue_date, nets, memo.totals.tax, balances, lock
         )
+        scope = attrs.evolve(_invoice_scope(uow, invoice), tax_code=document_tax_code(memo.totals))
+        post_entry(uow, ctx, deps.clock.now(), deps.charts, entry, scope)
         audit(
             uow, ctx, deps, f"credit_memo:{cmd.credit_memo_id}", "issue", before, memo.state, number
         )
@@ -269,7 +275,8 @@ def recognise_revenue(
             entry = post_recognition(
                 deps.ids.next_id("JE"), cmd.period.end, revenue, balances, lock
             )
-            uow.journal.add(entry)
+            scope = scope_for_contract(uow, contract)
+            post_entry(uow, ctx, deps.clock.now(), deps.charts, entry, scope)
             journal.append(entry)
             posted.update(revenue)
         audit(

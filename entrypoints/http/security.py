@@ -95,6 +95,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "reconciliation:read",
             "outbox:read",
             "intercompany:read",
+            "journal:read",
+            "journal:write",
             "intercompany:write",
         }
     ),
@@ -113,6 +115,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "outbox:read",
             "outbox:replay",
             "intercompany:read",
+            "journal:read",
         }
     ),
     "integration": frozenset(
@@ -142,6 +145,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "reconciliation:read",
             "outbox:read",
             "intercompany:read",
+            "journal:read",
         }
     ),
     "client_viewer": frozenset(

@@ -16,6 +16,7 @@ from entrypoints.http.routes import (
     finance,
     intercompany,
     invoices,
+    journal,
     leakage,
     milestones,
     operations,
@@ -45,3 +46,4 @@ ROUTERS += intercompany.ROUTES
 ROUTERS += outbox.ROUTES
 ROUTERS += webhooks.ROUTES
 ROUTERS += leakage.ROUTES
+ROUTERS += journal.ROUTES

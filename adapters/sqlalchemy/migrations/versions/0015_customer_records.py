@@ -2,7 +2,7 @@
 pushed, keyed by customer, legal entity and version, the record itself one JSON document.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-06
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from adapters.sqlalchemy.types import json_document
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

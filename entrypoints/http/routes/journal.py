@@ -1,0 +1,369 @@
+"""The journal as handed to the ERP, and the trial balance (ADRs 0033 and 0034).
+
+- `GET /journal-entries`: the posted entries, filtered by month, legal entity, ERP account and
+  source document, by posting date; each line with its ERP account, posting role, debit and
+  credit (strings with exactly the currency's minor digits) and every dimension; the ERP's
+  document number once the ERP has booked the entry. Paginated (at most 200 per page).
+- `GET /trial-balance?period=&legal_entity_id=`: per ERP account and currency, the debits,
+  credits and balance of the month; the balances of each currency sum to zero.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.openapi.spec import Example
+from litestar.params import Body, QueryParameter
+
+from adapters.chart_of_accounts import chart_to_json
+from application.context import RequestContext
+from application.journal import (
+    JournalFilter,
+    SetChartOfAccounts,
+    TrialBalanceRow,
+    charts_in_force,
+    posted_entries,
+    trial_balance,
+)
+from application.records import PostedEntry
+from domain.chart_of_accounts import ChartOfAccounts
+from domain.money import Currency, Money, dsum
+from entrypoints.http.routes.common import (
+    WRITE_PROBLEMS,
+    Cursor,
+    Id,
+    IdempotencyKey,
+    Limit,
+    answer,
+    documented,
+    permission,
+    to_period,
+)
+from entrypoints.http.runtime import Page, context_of, execute, paginate, services_of
+
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$"
+ACCOUNT = r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,31}$"
+
+
+def _query(name: str, pattern: str, description: str, example: str) -> Any:
+    return QueryParameter(
+        name=name,
+        required=False,
+        pattern=pattern,
+        description=description,
+        examples=[Example(summary=description, value=example)],
+    )
+
+
+Month = Annotated[str | None, _query("period", MONTH, "The month, YYYY-MM.", "2026-03")]
+Entity = Annotated[
+    str | None, _query("legal_entity_id", IDENTIFIER, "The legal entity that books.", "HR-FR")
+]
+Account = Annotated[
+    str | None, _query("account", ACCOUNT, "An ERP account a line of the entry is on.", "411000")
+]
+Document = Annotated[
+    str | None,
+    _query(
+        "source_document",
+        r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$",
+        "The invoice or credit memo number or payment id behind the entry.",
+        "INV-2026-000001",
+    ),
+]
+
+
+class JournalLineOut(msgspec.Struct):
+    line_no: int
+    gl_account: str
+    posting_role: str
+    debit: str
+    credit: str
+    memo: str
+    dimensions: dict[str, str | None]
+
+
+class JournalEntryOut(msgspec.Struct):
+    entry_id: str
+    legal_entity_id: str
+    posted_on: date
+    description: str
+    source_document: str
+    currency: str
+    total: str
+    lines: list[JournalLineOut]
+    #: The ERP's document number; null until the ERP has booked the entry.
+    erp_document: str | None
+    acknowledged_at: datetime | None
+
+
+def entry_out(posting: PostedEntry) -> JournalEntryOut:
+    payload = posting.payload
+    return JournalEntryOut(
+        posting.entry_id,
+        posting.legal_entity_id,
+        posting.posted_on,
+        payload["description"],
+        posting.source_document,
+        payload["currency"],
+        payload["total"],
+        [
+            JournalLineOut(
+                line["line_no"],
+                line["gl_account"],
+                line["posting_role"],
+                line["debit"],
+                line["credit"],
+                line["memo"],
+                dict(line["dimensions"]),
+            )
+            for line in payload["lines"]
+        ],
+        posting.erp_document,
+        posting.acknowledged_at,
+    )
+
+
+@get(
+    "/journal-entries",
+    opt=permission("journal:read"),
+    tags=["journal"],
+    summary="Journal entries as handed to the ERP, with their accounts and dimensions",
+    description=(
+        "Entries posted by issuing invoices and credit memos, recording payments and "
+        "recognising revenue, mapped to the legal entity's chart of accounts; by posting date. "
+        "Filters combine: `period` (YYYY-MM), `legal_entity_id`, `account` (entries with a line "
+        "on it), `source_document`. `erp_document` is the ERP's number once it booked the entry. "
+        "At most 200 entries a page."
+    ),
+    responses=documented(),
+    sync_to_thread=True,
+)
+def list_journal_entries(
+    request: Request[Any, Any, Any],
+    period: Month = None,
+    legal_entity_id: Entity = None,
+    account: Account = None,
+    source_document: Document = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
+) -> Page[JournalEntryOut]:
+    services = services_of(request)
+    wanted = JournalFilter(
+        None if period is None else to_period(period), legal_entity_id, account, source_document
+    )
+    with services.reader(context_of(request)) as uow:
+        found = posted_entries(uow, wanted)
+    page = paginate(found, limit, cursor, services.limits)
+    return Page([entry_out(p) for p in page.items], page.next_cursor)
+
+
+class TrialBalanceLineOut(msgspec.Struct):
+    gl_account: str
+    currency: str
+    debit: str
+    credit: str
+    #: Debit-positive: a credit balance is negative.
+    balance: str
+
+
+class TrialBalanceOut(msgspec.Struct):
+    period: str
+    legal_entity_id: str
+    accounts: list[TrialBalanceLineOut]
+    #: Per currency, the sum of the balances: always zero.
+    totals: dict[str, str]
+
+
+def _amount(value: Decimal, currency: str) -> str:
+    amount = Money(value, Currency.of(currency)).quantized().amount
+    return str(amount.copy_abs() if amount.is_zero() else amount)
+
+
+def _row(row: TrialBalanceRow) -> TrialBalanceLineOut:
+    return TrialBalanceLineOut(
+        row.gl_account,
+        row.currency,
+        _amount(row.debit, row.currency),
+        _amount(row.credit, row.currency),
+        _amount(row.balance, row.currency),
+    )
+
+
+@get(
+    "/trial-balance",
+    opt=permission("journal:read"),
+    tags=["journal"],
+    summary="A legal entity's trial balance for a month, per ERP account and currency",
+    description=(
+        "Debits, credits and the debit-positive balance of each account the month's posted "
+        "entries touched; per currency the balances sum to zero (`totals`)."
+    ),
+    responses=documented(),
+    sync_to_thread=True,
+)
+def get_trial_balance(
+    request: Request[Any, Any, Any],
+    period: Annotated[
+        str,
+        QueryParameter(
+            name="period",
+            required=True,
+            pattern=MONTH,
+            description="The month, YYYY-MM.",
+            examples=[Example(summary="March 2026", value="2026-03")],
+        ),
+    ],
+    legal_entity_id: Annotated[
+        str,
+        QueryParameter(
+            name="legal_entity_id",
+            required=True,
+            pattern=IDENTIFIER,
+            description="The legal entity that books.",
+            examples=[Example(summary="the French entity", value="HR-FR")],
+        ),
+    ],
+) -> TrialBalanceOut:
+    services = services_of(request)
+    month = to_period(period)
+    with services.reader(context_of(request)) as uow:
+        rows = trial_balance(uow, month, legal_entity_id)
+    balances: dict[str, list[Decimal]] = {}
+    for row in rows:
+        balances.setdefault(row.currency, []).append(row.balance)
+    totals = {currency: dsum(values) for currency, values in balances.items()}
+    return TrialBalanceOut(
+        month.key,
+        legal_entity_id,
+        [_row(row) for row in rows],
+        {currency: _amount(total, currency) for currency, total in sorted(totals.items())},
+    )
+
+
+# -- charts of accounts -----------------------------------------------------------------------
+
+AccountNumber = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=ACCOUNT,
+        description="An ERP account: letters, digits, '.' and '-', at most 32 characters.",
+    ),
+]
+Key = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$")]
+DimensionName = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+DimensionValue = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class ChartIn(msgspec.Struct, forbid_unknown_fields=True):
+    legal_entity_id: Id
+    #: Every posting role, each with its ERP account.
+    accounts: Annotated[dict[Key, AccountNumber], msgspec.Meta(max_length=50)]
+    revenue_by_obligation_type: Annotated[dict[Key, AccountNumber], msgspec.Meta(max_length=50)] = (
+        msgspec.field(default_factory=dict)
+    )
+    tax_payable_by_tax_code: Annotated[dict[Key, AccountNumber], msgspec.Meta(max_length=200)] = (
+        msgspec.field(default_factory=dict)
+    )
+    dimensions: Annotated[dict[DimensionName, DimensionValue], msgspec.Meta(max_length=20)] = (
+        msgspec.field(default_factory=dict)
+    )
+
+
+class ChartOut(msgspec.Struct):
+    legal_entity_id: str
+    accounts: dict[str, str]
+    revenue_by_obligation_type: dict[str, str]
+    tax_payable_by_tax_code: dict[str, str]
+    dimensions: dict[str, str]
+
+
+def chart_out(chart: ChartOfAccounts) -> ChartOut:
+    return msgspec.convert(chart_to_json(chart), ChartOut)
+
+
+_CHART = {
+    "legal_entity_id": "HR-FR",
+    "accounts": {
+        "receivables": "411000",
+        "unbilled_wip": "418100",
+        "deferred_revenue": "487000",
+        "revenue": "706000",
+        "tax_payable": "445710",
+        "cash": "512000",
+        "intercompany_receivable": "451100",
+        "intercompany_revenue": "706900",
+        "cost_of_services": "604000",
+        "intercompany_payable": "451200",
+        "write_off_expense": "654000",
+    },
+    "revenue_by_obligation_type": {"time_and_materials": "706100"},
+    "tax_payable_by_tax_code": {"FR-VAT-20": "445710"},
+    "dimensions": {"region": "EMEA"},
+}
+
+
+@post(
+    "/charts-of-accounts",
+    opt=permission("journal:write"),
+    tags=["journal"],
+    summary="Set one legal entity's chart of accounts: the ERP account of every posting role",
+    description=(
+        "Replaces the legal entity's mapping whole: `accounts` names an ERP account for every "
+        "posting role; revenue may be refined per billing model and tax payable per tax code; "
+        "`dimensions` adds constant dimensions to every line. A mapping that misses a role or "
+        "names an unknown one is 422 `business-rule` and changes nothing. Entries posted before "
+        "keep their accounts. Audited with the mapping before and after."
+    ),
+    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def set_chart_of_accounts(
+    request: Request[Any, Any, Any],
+    idempotency_key: IdempotencyKey,
+    data: Annotated[
+        ChartIn, Body(examples=[Example(summary="the French entity's accounts", value=_CHART)])
+    ],
+) -> Response[ChartOut]:
+    services = services_of(request)
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        chart = ChartOfAccounts.of(
+            data.legal_entity_id,
+            data.accounts,
+            data.revenue_by_obligation_type,
+            data.tax_payable_by_tax_code,
+            data.dimensions,
+        )
+        stored: ChartOfAccounts = services.bus.handle(SetChartOfAccounts(chart), ctx)
+        return 200, chart_out(stored)
+
+    return execute(request, data, run)
+
+
+@get(
+    "/charts-of-accounts",
+    opt=permission("journal:read"),
+    tags=["journal"],
+    summary="The charts of accounts in force, per legal entity",
+    description=(
+        "Per legal entity, the mapping finance set over the API, else the one the deployment "
+        "read at start-up."
+    ),
+    responses={**answer(list[ChartOut], [_CHART]), **documented()},
+    sync_to_thread=True,
+)
+def list_charts_of_accounts(request: Request[Any, Any, Any]) -> list[ChartOut]:
+    services = services_of(request)
+    with services.reader(context_of(request)) as uow:
+        charts = charts_in_force(uow, services.bus.deps.charts)
+    return [chart_out(chart) for chart in charts]
+
+
+ROUTES = [list_journal_entries, get_trial_balance, set_chart_of_accounts, list_charts_of_accounts]

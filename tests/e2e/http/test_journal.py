@@ -1,0 +1,231 @@
+"""The journal and the trial balance over HTTP (ADRs 0033, 0034): an invoice issued through
+the API shows as a posted entry with its ERP accounts and dimensions, the trial balance
+balances, bad filters are refused at their parameter, and only finance and auditors read them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import attrs
+import pytest
+from litestar.testing import TestClient
+
+from adapters.memory import FakeEventPublisher, FakeGeneralLedger, InMemoryStore, InMemoryUnitOfWork
+from application.handlers import create_bus
+from application.journal import ErpPostingPublisher, acknowledger
+from application.relay import relay_context, relay_once
+from entrypoints.http.app import create_app
+from entrypoints.http.runtime import Limits, Services
+from entrypoints.webhooks import WebhookIntake
+from tests.e2e.http.books_setup import MARCH, issued_invoice
+from tests.e2e.http.harness import WEBHOOK_SECRETS, Api, authenticator
+from tests.unit.application.conftest import start_clock, wire
+from tests.unit.application.test_journal_posting import CHARTS
+
+
+@contextmanager
+def running_books() -> Iterator[Api]:
+    """The API on in-memory adapters, with the chart of accounts of the fixtures' entity."""
+    store, clock = InMemoryStore(), start_clock()
+    app = wire(store, lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now), clock)
+    app = attrs.evolve(app, bus=create_bus(attrs.evolve(app.bus.deps, charts=CHARTS)))
+    services = Services(
+        app.bus,
+        lambda ctx: InMemoryUnitOfWork(store, ctx, clock.now),
+        clock,
+        Limits(),
+        WebhookIntake(app.bus, WEBHOOK_SECRETS, clock),
+    )
+    asgi = create_app(services, authenticator())
+    with TestClient(asgi, raise_server_exceptions=False) as client:
+        yield Api(app, asgi, client)
+
+
+@pytest.fixture
+def api() -> Iterator[Api]:
+    with running_books() as running:
+        yield running
+
+
+def entries(api: Api, who: str = "finance", **params: Any) -> list[dict[str, Any]]:
+    answer = api.get("/journal-entries", who=who, **params)
+    assert answer.status_code == 200, answer.text
+    return list(answer.json()["items"])
+
+
+def test_an_issued_invoice_shows_its_entry_with_accounts_and_dimensions(api: Api) -> None:
+    issued_invoice(api)
+    (entry,) = entries(api, period=MARCH, legal_entity_id="tl-uk")
+    assert entry["source_document"] == "INV-2026-000001"
+    assert (entry["currency"], entry["total"]) == ("EUR", "1440.00")
+    assert entry["erp_document"] is None  # not yet booked by the ERP
+    lines = [
+        (ln["gl_account"], ln["posting_role"], ln["debit"], ln["credit"]) for ln in entry["lines"]
+    ]
+    assert lines == [
+        ("1100", "receivables", "1440.00", "0.00"),
+        ("2150", "deferred_revenue", "0.00", "1200.00"),
+        ("2200", "tax_payable", "0.00", "240.00"),
+    ]
+    for line in entry["lines"]:
+        assert line["dimensions"]["customer_id"] == "acme"
+        assert line["dimensions"]["contract_id"] == "C1"
+        assert line["dimensions"]["engagement_id"] == "E1"
+        assert line["dimensions"]["region"] == "UK"
+
+
+def test_the_erps_document_number_shows_once_the_relay_posted_the_entry(api: Api) -> None:
+    issued_invoice(api)
+    deps = api.app.bus.deps
+    publisher = ErpPostingPublisher(
+        FakeEventPublisher(),
+        FakeGeneralLedger(),
+        acknowledger(deps.uow, deps.clock, relay_context("w1")),
+    )
+    relay_once(deps.uow, deps.clock, publisher, worker="w1")
+    (entry,) = entries(api)
+    assert entry["erp_document"] == "GL-000001"
+    assert entry["acknowledged_at"] is not None
+
+
+def test_the_filters_narrow_the_journal(api: Api) -> None:
+    issued_invoice(api)
+    assert len(entries(api, account="1100")) == 1
+    assert entries(api, account="9999") == []
+    assert len(entries(api, source_document="INV-2026-000001")) == 1
+    assert entries(api, source_document="INV-2026-000002") == []
+    assert entries(api, period="2026-04") == []
+    assert entries(api, legal_entity_id="tl-fr") == []
+
+
+def test_the_trial_balance_balances_to_zero(api: Api) -> None:
+    issued_invoice(api)
+    answer = api.get("/trial-balance", who="auditor", period=MARCH, legal_entity_id="tl-uk")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    rows = {
+        row["gl_account"]: (row["debit"], row["credit"], row["balance"]) for row in body["accounts"]
+    }
+    assert rows == {
+        "1100": ("1440.00", "0.00", "1440.00"),
+        "2150": ("0.00", "1200.00", "-1200.00"),
+        "2200": ("0.00", "240.00", "-240.00"),
+    }
+    assert body["totals"] == {"EUR": "0.00"}
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "parameter"),
+    [
+        ("/journal-entries", {"period": "2026-13"}, "period"),
+        ("/journal-entries", {"account": "41 00"}, "account"),
+        ("/journal-entries", {"legal_entity_id": "-x"}, "legal_entity_id"),
+        ("/journal-entries", {"limit": "201"}, "limit"),
+        ("/trial-balance", {"period": "March", "legal_entity_id": "tl-uk"}, "period"),
+        ("/trial-balance", {"period": "2026-03"}, "legal_entity_id"),
+    ],
+)
+def test_a_bad_filter_is_refused_at_its_parameter(
+    api: Api, path: str, params: dict[str, str], parameter: str
+) -> None:
+    refused = api.get(path, who="finance", **params)
+    assert refused.status_code == 400, refused.text
+    assert parameter in refused.text
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("finance", 200),
+        ("finance_approver", 200),
+        ("auditor", 200),
+        ("delivery_manager", 403),
+        ("integration", 403),
+        ("client_viewer", 403),
+        ("sales_ops", 403),
+    ],
+)
+def test_finance_and_auditors_read_the_journal_and_no_one_else(
+    api: Api, who: str, status: int
+) -> None:
+    assert api.get("/journal-entries", who=who).status_code == status
+    trial = api.get("/trial-balance", who=who, period=MARCH, legal_entity_id="tl-uk")
+    assert trial.status_code == status
+
+
+# -- charts of accounts ---------------------------------------------------------------------------
+
+
+def uk_chart(**changes: Any) -> dict[str, Any]:
+    (chart,) = [c for c in entries_of_charts() if c["legal_entity_id"] == "tl-uk"]
+    chart.update(changes)
+    return chart
+
+
+def entries_of_charts() -> list[dict[str, Any]]:
+    from adapters.chart_of_accounts import chart_to_json
+
+    return [chart_to_json(chart) for chart in CHARTS.charts]
+
+
+def test_the_charts_in_force_are_listed_for_readers(api: Api) -> None:
+    answer = api.get("/charts-of-accounts", who="auditor")
+    assert answer.status_code == 200, answer.text
+    (chart,) = answer.json()
+    assert chart["legal_entity_id"] == "tl-uk"
+    assert chart["accounts"]["receivables"] == "1100"
+
+
+def test_finance_changes_a_chart_and_later_entries_use_it_with_an_audit_record(api: Api) -> None:
+    accounts = {**uk_chart()["accounts"], "receivables": "1105"}
+    changed = api.post("/charts-of-accounts", uk_chart(accounts=accounts), who="finance")
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["accounts"]["receivables"] == "1105"
+    (listed,) = api.get("/charts-of-accounts", who="finance").json()
+    assert listed["accounts"]["receivables"] == "1105"
+    issued_invoice(api)
+    (entry,) = entries(api)
+    assert entry["lines"][0]["gl_account"] == "1105"
+    with api.app.bus.deps.uow(api.app.as_("reader")) as uow:
+        trail = [r for r in uow.audit.all() if r.subject == "chart-of-accounts:tl-uk"]
+    assert len(trail) == 1
+    assert "receivables=1100" in (trail[0].before or "")
+    assert "receivables=1105" in (trail[0].after or "")
+    assert trail[0].actor == "fran.finance"
+
+
+def test_a_chart_missing_a_role_is_refused_and_changes_nothing(api: Api) -> None:
+    accounts = {k: v for k, v in uk_chart()["accounts"].items() if k != "cash"}
+    refused = api.post("/charts-of-accounts", uk_chart(accounts=accounts), who="finance")
+    assert refused.status_code == 422, refused.text
+    assert "no account for the posting roles cash" in refused.text
+    (listed,) = api.get("/charts-of-accounts").json()
+    assert listed["accounts"]["cash"] == "1200"
+
+
+@pytest.mark.parametrize(
+    ("changes", "pointer"),
+    [
+        ({"accounts": {"receivables": "11 00"}}, '"pointer":"/accounts"'),
+        ({"dimensions": {"Region": "UK"}}, "/dimensions"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_a_malformed_chart_is_refused_at_its_field(
+    api: Api, changes: dict[str, Any], pointer: str
+) -> None:
+    body = uk_chart()
+    if "accounts" in changes:
+        body["accounts"] = {**body["accounts"], **changes.pop("accounts")}
+    body.update(changes)
+    refused = api.post("/charts-of-accounts", body, who="finance")
+    assert refused.status_code == 400, refused.text
+    assert pointer in refused.text
+
+
+@pytest.mark.parametrize("who", ["finance_approver", "auditor", "integration", "client_viewer"])
+def test_only_finance_changes_a_chart(api: Api, who: str) -> None:
+    assert api.post("/charts-of-accounts", uk_chart(), who=who).status_code == 403
