@@ -61,6 +61,19 @@ Id = Annotated[
 ]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 
+#: A calendar month, YYYY-MM (an accounting or billing period).
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+
+MonthQuery = Annotated[
+    str,
+    QueryParameter(
+        name="period",
+        required=True,
+        pattern=MONTH,
+        description="The month, YYYY-MM.",
+        examples=[Example(summary="March 2026", value="2026-03")],
+    ),
+]
 Limit = Annotated[
     int | None,
     QueryParameter(

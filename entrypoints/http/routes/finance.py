@@ -26,6 +26,7 @@ from domain.accounting_period import AccountingPeriod, PeriodState
 from domain.money import Money
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
+    MONTH,
     WRITE_PROBLEMS,
     Cursor,
     IdempotencyKey,
@@ -49,7 +50,6 @@ from entrypoints.http.runtime import (
 from entrypoints.http.security import Principal
 
 COST = "rates:read_cost"
-MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
 MonthPath = Annotated[
     str,

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter, QueryParameter
+from litestar.params import Body, Parameter
 
 from application.context import RequestContext
 from application.intercompany import (
@@ -47,6 +47,7 @@ from entrypoints.http.routes.common import (
     IdempotencyKey,
     Limit,
     MoneyOut,
+    MonthQuery,
     answer,
     documented,
     exact_out,
@@ -58,7 +59,6 @@ from entrypoints.http.routes.common import (
 from entrypoints.http.runtime import Page, context_of, execute, paginate, principal_of, services_of
 
 COST = "rates:read_cost"
-MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 #: The most spells one employment history and policies one pricing may hold.
 MAX_SPELLS = 100
 MAX_POLICIES = 500
@@ -408,21 +408,12 @@ def statement_out(statement: IntercompanyStatement, costed: bool) -> StatementOu
         "`exceptions`. A month in a closed period is shown with `postable: false`: its entries can "
         "no longer be posted."
     ),
-    responses=documented("period-closed"),
+    responses=documented(),
     sync_to_thread=True,
 )
 def get_intercompany_recharges(
     request: Request[Any, Any, Any],
-    period: Annotated[
-        str,
-        QueryParameter(
-            name="period",
-            required=True,
-            pattern=MONTH,
-            description="The month, YYYY-MM.",
-            examples=[Example(summary="March 2026", value="2026-03")],
-        ),
-    ],
+    period: MonthQuery,
 ) -> StatementOut:
     services = services_of(request)
     month = to_period(period)

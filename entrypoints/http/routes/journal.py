@@ -33,11 +33,13 @@ from application.records import PostedEntry
 from domain.chart_of_accounts import ChartOfAccounts
 from domain.money import Currency, Money, dsum
 from entrypoints.http.routes.common import (
+    MONTH,
     WRITE_PROBLEMS,
     Cursor,
     Id,
     IdempotencyKey,
     Limit,
+    MonthQuery,
     answer,
     documented,
     permission,
@@ -45,7 +47,6 @@ from entrypoints.http.routes.common import (
 )
 from entrypoints.http.runtime import Page, context_of, execute, paginate, services_of
 
-MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$"
 ACCOUNT = r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,31}$"
 
@@ -209,16 +210,7 @@ def _row(row: TrialBalanceRow) -> TrialBalanceLineOut:
 )
 def get_trial_balance(
     request: Request[Any, Any, Any],
-    period: Annotated[
-        str,
-        QueryParameter(
-            name="period",
-            required=True,
-            pattern=MONTH,
-            description="The month, YYYY-MM.",
-            examples=[Example(summary="March 2026", value="2026-03")],
-        ),
-    ],
+    period: MonthQuery,
     legal_entity_id: Annotated[
         str,
         QueryParameter(

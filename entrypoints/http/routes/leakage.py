@@ -23,6 +23,7 @@ from domain.leakage import (
 )
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
+    MONTH,
     MoneyOut,
     answer,
     documented,
@@ -32,7 +33,6 @@ from entrypoints.http.routes.common import (
 )
 from entrypoints.http.runtime import context_of, services_of
 
-MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 ID = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$"
 #: The longest age limit a report takes (ten years).
