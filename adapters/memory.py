@@ -422,13 +422,17 @@ class _Outbox:
     def pending(self, limit: int) -> list[OutboxEvent]:
         return [e for e in self._data.outbox if e.state is DeliveryState.PENDING][:limit]
 
-    def claim(self, worker: str, now: datetime, limit: int) -> list[OutboxEvent]:
+    def claim(
+        self, worker: str, now: datetime, limit: int, aggregate_type: str | None = None
+    ) -> list[OutboxEvent]:
         held_back: set[tuple[str, str]] = set()
         claimed: list[OutboxEvent] = []
         for event in self._data.outbox:  # commit order
             if len(claimed) >= limit:
                 break
             if not event.undelivered:
+                continue
+            if aggregate_type is not None and event.aggregate_type != aggregate_type:
                 continue
             aggregate = (event.aggregate_type, event.aggregate_id)
             if aggregate in held_back:

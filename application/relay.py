@@ -93,12 +93,14 @@ def relay_once(
     worker: str,
     limit: int = DEFAULT_BATCH,
     should_stop: Callable[[], bool] = lambda: False,
+    aggregate_type: str | None = None,
 ) -> RelayReport:
-    """Claim up to `limit` due events, publish them, record what happened; when
-    `should_stop()` turns true, publish no more and hand the rest back."""
+    """Claim up to `limit` due events (only `aggregate_type`'s when named), publish them,
+    record what happened; when `should_stop()` turns true, publish no more and hand the rest
+    back."""
     ctx = relay_context(worker)
     with uow(ctx) as claiming:
-        batch = claiming.outbox.claim(worker, clock.now(), limit)
+        batch = claiming.outbox.claim(worker, clock.now(), limit, aggregate_type)
         claiming.commit()
     if not batch:
         return RelayReport()

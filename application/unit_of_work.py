@@ -240,10 +240,13 @@ class Outbox(Protocol):
 
     def pending(self, limit: int) -> list[OutboxEvent]: ...
 
-    def claim(self, worker: str, now: datetime, limit: int) -> list[OutboxEvent]:
+    def claim(
+        self, worker: str, now: datetime, limit: int, aggregate_type: str | None = None
+    ) -> list[OutboxEvent]:
         """Up to `limit` due events (pending, or failed with their next attempt at or before
-        `now`) that head their aggregate, in commit order, moved to in flight for `worker`.
-        Two workers never claim the same event."""
+        `now`) that head their aggregate, in commit order, moved to in flight for `worker`;
+        only those of `aggregate_type` when one is named. Two workers never claim the same
+        event."""
 
     def mark_delivered(self, worker: str, event_ids: Sequence[str]) -> int:
         """The events `worker` still holds are delivered (one statement); how many were."""

@@ -544,6 +544,12 @@ def serve(
         out.print(f"OpenAPI page: {base}/schema  ·  document: {base}/schema/openapi.json")
         if relay and os.environ.get("THROUGHLINE_SUBSCRIBERS"):
             out.print("The outbox relay runs in-process (THROUGHLINE_SUBSCRIBERS).")
+        elif relay and s.settings.chart_of_accounts is not None:
+            out.print(
+                "No subscribers configured (THROUGHLINE_SUBSCRIBERS): the in-process relay "
+                "posts journal entries to the ERP general ledger; other events wait in the "
+                "outbox until a subscriber is."
+            )
         elif relay:
             out.print(
                 "No subscribers configured (THROUGHLINE_SUBSCRIBERS): outbound events wait in "
@@ -643,8 +649,10 @@ def relay_command(
     from entrypoints.logs import configure_logging
     from entrypoints.outbox_views import relay_line
     from entrypoints.relay import (
+        JOURNAL_AGGREGATE,
         RelaySettings,
         default_worker_id,
+        erp_only_publisher,
         run_relay,
         webhook_publisher,
         with_erp_postings,
@@ -662,29 +670,36 @@ def relay_command(
             publisher = webhook_publisher(settings, deps.clock)
         except ValueError as error:
             raise InputError(str(error)) from None
-        if publisher is None:
-            raise InputError(
-                "no subscribers to deliver to: name the file with --subscribers or "
-                "$THROUGHLINE_SUBSCRIBERS"
-            )
         worker = (worker_id or default_worker_id()).strip()
         if not worker:
             raise InputError("--worker-id cannot be empty")
+        erp_only = erp_only_publisher(deps, worker) if publisher is None else None
+        if publisher is None and erp_only is None:
+            raise InputError(
+                "no subscribers to deliver to: name the file with --subscribers or "
+                "$THROUGHLINE_SUBSCRIBERS (or post journal entries to the ERP: "
+                "$THROUGHLINE_CHART_OF_ACCOUNTS)"
+            )
         stop = threading.Event()
         previous = {}
         if not once:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 previous[signum] = signal.signal(signum, lambda *_: stop.set())
-            errors().print(
-                f"Relay {worker} delivering to {len(publisher.subscribers)} "
-                "subscriber(s); Ctrl-C stops it.",
-                markup=False,
+            receivers = (
+                f"{len(publisher.subscribers)} subscriber(s)"
+                if publisher is not None
+                else "the ERP general ledger only (journal entries; no subscribers named)"
             )
+            errors().print(
+                f"Relay {worker} delivering to {receivers}; Ctrl-C stops it.", markup=False
+            )
+        chosen = with_erp_postings(publisher, deps, worker) if publisher is not None else erp_only
+        assert chosen is not None  # one of the two, checked above
         try:
             totals = run_relay(
                 deps.uow,
                 deps.clock,
-                with_erp_postings(publisher, deps, worker),
+                chosen,
                 worker_id=worker,
                 batch=batch,
                 interval=interval,
@@ -692,11 +707,13 @@ def relay_command(
                 stop_event=stop,
                 stale_after=timedelta(seconds=stale_after),
                 on_pass=((lambda r: errors().print(f"  {r}", markup=False)) if verbose else None),
+                aggregate_type=None if publisher is not None else JOURNAL_AGGREGATE,
             )
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-            publisher.close()
+            if publisher is not None:
+                publisher.close()
         output().print(relay_line(worker, totals), markup=False)
         if once and (totals.failed or totals.dead):
             raise typer.Exit(ATTENTION)

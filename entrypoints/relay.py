@@ -40,9 +40,11 @@ from adapters.outbound.webhook_publisher import (
     Subscriber,
     WebhookPublisher,
 )
+from application.journal import AGGREGATE_TYPE as JOURNAL_AGGREGATE
 from application.journal import ErpPostingPublisher, acknowledger
 from application.messagebus import Dependencies, UnitOfWorkFactory
 from application.ports import Clock, EventPublisher
+from application.records import OutboxEvent
 from application.relay import (
     DEFAULT_BATCH,
     DEFAULT_STALE_AFTER,
@@ -199,6 +201,23 @@ def with_erp_postings(publisher: EventPublisher, deps: Dependencies, worker: str
     return ErpPostingPublisher(publisher, deps.general_ledger, record)
 
 
+class _NoSubscriber:
+    """No webhook subscriber is configured: an event the ERP took needs nobody else."""
+
+    def publish(self, event: OutboxEvent) -> None:
+        return None
+
+
+def erp_only_publisher(deps: Dependencies, worker: str) -> EventPublisher | None:
+    """Where the deployment posts journal entries but names no webhook subscribers, the relay
+    still hands each `journal_entry.posted` to the ERP general ledger (claiming only
+    `JOURNAL_AGGREGATE` events, so every other event waits for a subscriber); None where
+    there is no chart of accounts either."""
+    if deps.charts is None:
+        return None
+    return with_erp_postings(_NoSubscriber(), deps, worker)
+
+
 def run_relay(
     uow: UnitOfWorkFactory,
     clock: Clock,
@@ -212,8 +231,10 @@ def run_relay(
     reap_every: timedelta = DEFAULT_REAP_EVERY,
     stale_after: timedelta = DEFAULT_STALE_AFTER,
     on_pass: Callable[[RelayReport], None] | None = None,
+    aggregate_type: str | None = None,
 ) -> RelayReport:
-    """Claim, publish and record until stopped; the totals.
+    """Claim, publish and record until stopped; the totals. With `aggregate_type`, only that
+    aggregate's events are claimed (the others stay pending).
 
     Stale claims are reaped first and then every `reap_every` (by `clock`). A full batch is
     followed at once by the next; otherwise the loop waits `interval` seconds or until
@@ -238,6 +259,7 @@ def run_relay(
                 worker=worker_id,
                 limit=batch,
                 should_stop=(lambda: False) if once else stop.is_set,
+                aggregate_type=aggregate_type,
             )
         except Exception:
             if once:
@@ -294,6 +316,7 @@ def start_in_process_relay(
     worker = worker_id or default_worker_id()
     stop_event = threading.Event()
     owned: WebhookPublisher | None = None  # made here, so closed here
+    aggregate_type: str | None = None  # every aggregate's events, unless only the ERP's
     if uow is None or clock is None or publisher is None:
         from entrypoints.container import provide_bus
 
@@ -306,9 +329,17 @@ def start_in_process_relay(
             settings = RelaySettings.of(provide_settings())
             publisher = owned = webhook_publisher(settings, clock)
         if publisher is None:
-            log.info("outbox relay not started: %s names no subscribers", SUBSCRIBERS_VARIABLE)
-            return RelayHandle(worker, None, stop_event)
-        publisher = with_erp_postings(publisher, deps, worker)
+            publisher, aggregate_type = erp_only_publisher(deps, worker), JOURNAL_AGGREGATE
+            if publisher is None:
+                log.info("outbox relay not started: %s names no subscribers", SUBSCRIBERS_VARIABLE)
+                return RelayHandle(worker, None, stop_event)
+            log.info(
+                "outbox relay posts journal entries to the ERP only: %s names no subscribers, "
+                "so other events stay pending",
+                SUBSCRIBERS_VARIABLE,
+            )
+        else:
+            publisher = with_erp_postings(publisher, deps, worker)
     relay_uow, relay_clock, relay_publisher = uow, clock, publisher
 
     def loop() -> None:
@@ -323,6 +354,7 @@ def start_in_process_relay(
                 stop_event=stop_event,
                 reap_every=reap_every,
                 stale_after=stale_after,
+                aggregate_type=aggregate_type,
             )
         finally:
             if owned is not None:

@@ -176,9 +176,18 @@ class SqlAlchemyOutbox:
         )
         return self._events(statement)
 
-    def claim(self, worker: str, now: datetime, limit: int) -> list[OutboxEvent]:
-        statement = _claim_statement(self._session.dialect)
-        parameters = {"worker": worker, "claimed_at": now, "due_by": now, "batch": limit}
+    def claim(
+        self, worker: str, now: datetime, limit: int, aggregate_type: str | None = None
+    ) -> list[OutboxEvent]:
+        statement = _claim_statement(self._session.dialect, filtered=aggregate_type is not None)
+        parameters: dict[str, object] = {
+            "worker": worker,
+            "claimed_at": now,
+            "due_by": now,
+            "batch": limit,
+        }
+        if aggregate_type is not None:
+            parameters["only_aggregate_type"] = aggregate_type
         rows = self._session.connection.execute(statement, parameters).mappings().all()
         return [codec.outbox_event(row) for row in sorted(rows, key=lambda r: r["sequence"])]
 
@@ -279,8 +288,9 @@ class SqlAlchemyOutbox:
 
 
 @functools.cache
-def _claim_statement(dialect: str) -> sa.Update:
-    """The claim, built once per dialect (parameters: worker, claimed_at, due_by, batch).
+def _claim_statement(dialect: str, *, filtered: bool = False) -> sa.Update:
+    """The claim, built once per dialect (parameters: worker, claimed_at, due_by, batch; and
+    only_aggregate_type when `filtered`: only that aggregate's events are candidates).
 
     The candidates are an alias of the outbox, so they are not correlated with the UPDATE's
     own table; `held_back` is an earlier undelivered event of the same aggregate.
@@ -303,6 +313,9 @@ def _claim_statement(dialect: str) -> sa.Update:
         c.state == DeliveryState.FAILED.value,
         c.next_attempt_at <= sa.bindparam("due_by", type_=UtcDateTime()),
     )
+    if filtered:
+        wanted = c.aggregate_type == sa.bindparam("only_aggregate_type", type_=sa.String())
+        pending, retry_due = sa.and_(pending, wanted), sa.and_(retry_due, wanted)
     chosen: sa.Select[Any]
     if dialect == "postgresql":
         # Literal values, so the planner can match the partial index `ix_outbox_due` with a

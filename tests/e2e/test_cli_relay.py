@@ -10,14 +10,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from standardwebhooks import Webhook
 
 from adapters.clock import SystemClock
+from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.database import Database
 from application.context import RequestContext
 from application.records import DeliveryState, OutboxEvent
 from entrypoints.bootstrap import MemoryDatabase
-from tests.e2e.cli_harness import InProcess, Subprocess
+from tests.e2e.cli_harness import ROOT, InProcess, Subprocess
 from tests.support.http_sink import Sink, running_sink
 
 SECRET = "whsec_" + base64.b64encode(b"cli-relay-test-secret-000").decode()
@@ -172,3 +174,46 @@ def test_the_console_script_relays_a_sqlite_outbox(sink: Sink, tmp_path: Path) -
     assert throughline("outbox", "replay", "evt-3", "--reason", "fixed").code == 0
     assert throughline("relay", "--once", env=env).code == 0
     assert [r.headers["webhook-id"] for r in sink.received] == ["evt-1", "evt-2", "evt-3"]
+
+
+def test_with_a_chart_and_no_subscribers_the_relay_posts_journals_to_the_erp_only(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'throughline.db'}"
+    throughline = Subprocess(url, tmp_path)
+    assert throughline("demo").code == 0
+    env = {
+        "THROUGHLINE_SUBSCRIBERS": "",
+        "THROUGHLINE_CHART_OF_ACCOUNTS": str(ROOT / "adapters" / "charts_of_accounts.json"),
+    }
+
+    done = throughline("relay", "--once", "--worker-id", "erp-only", env=env)
+
+    assert done.code == 0, done.text
+    database = Database(url)
+    try:
+        with database.engine.connect() as connection:
+            postings = (
+                connection.execute(sa.select(t.journal_postings.c.erp_document)).scalars().all()
+            )
+            states = connection.execute(
+                sa.select(t.outbox.c.aggregate_type, t.outbox.c.state)
+            ).all()
+    finally:
+        database.dispose()
+    assert postings
+    assert all(document for document in postings)  # every entry acknowledged
+    assert {s for a, s in states if a == "JournalEntry"} == {DeliveryState.DELIVERED.value}
+    others = {s for a, s in states if a != "JournalEntry"}
+    assert others == {DeliveryState.PENDING.value}  # waiting for a subscriber, not dropped
+    assert f"Relay erp-only: {len(postings)} delivered" in done.out
+
+
+def test_without_subscribers_or_a_chart_the_relay_says_both_ways_to_give_it_work(
+    cli: InProcess,
+) -> None:
+    done = cli(
+        "relay", "--once", env={"THROUGHLINE_SUBSCRIBERS": "", "THROUGHLINE_CHART_OF_ACCOUNTS": ""}
+    )
+    assert done.code == 2
+    assert "$THROUGHLINE_CHART_OF_ACCOUNTS" in done.err

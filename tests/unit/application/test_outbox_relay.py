@@ -70,6 +70,33 @@ def claim(app: App, worker: str, limit: int = 100) -> list[OutboxEvent]:
 # Claims ---------------------------------------------------------------------------------------
 
 
+def test_a_relay_for_one_aggregate_type_claims_only_its_events_and_leaves_the_rest_pending(
+    app: App,
+) -> None:
+    seed(app, ("E1", "INV-1"), ("E2", "INV-2"))
+    journal = OutboxEvent(
+        "E3",
+        "JournalEntryPosted",
+        "JournalEntry",
+        "JE-1",
+        {"entry_id": "JE-1"},
+        "corr-seed",
+        app.clock.now(),
+    )
+    with app.bus.deps.uow(app.as_("seed")) as uow:
+        uow.outbox.add([journal])
+        uow.commit()
+    sink = FakeEventPublisher()
+
+    report = relay(app, sink, aggregate_type="JournalEntry")
+
+    assert (report.claimed, report.delivered) == (1, 1)
+    assert sink.ids == ["E3"]
+    assert stored(app, "E3").state is DeliveryState.DELIVERED
+    assert [stored(app, e).state for e in ("E1", "E2")] == [DeliveryState.PENDING] * 2
+    assert [e.event_id for e in claim(app, "w2")] == ["E1", "E2"]
+
+
 def test_a_claim_takes_due_events_in_commit_order_and_marks_them_in_flight(app: App) -> None:
     seed(app, ("E1", "INV-1"), ("E2", "INV-2"), ("E3", "INV-3"))
     claimed = claim(app, "worker-a", limit=2)
