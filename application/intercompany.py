@@ -14,6 +14,7 @@ from decimal import Decimal
 import attrs
 
 from application.books import period_lock
+from application.errors import ApplicationError, ConflictError
 from application.unit_of_work import UnitOfWork
 from domain.employment import Employment, EmploymentHistory
 from domain.ids import ResourceId
@@ -41,6 +42,37 @@ class SetTransferPricing:
 
     policies: tuple[TransferPolicy, ...]
     default_markup_percent: Decimal | None = None
+
+
+@attrs.frozen
+class PostIntercompanyRecharges:
+    """Finance: book a month's recharges in the journals of both entities of each pair (the
+    provider's receivable and revenue, the recipient's cost and payable), exactly once."""
+
+    period: Period
+
+
+@attrs.frozen
+class RechargesPosted:
+    """The journal entries a posting wrote now, and those an earlier posting already wrote."""
+
+    period: Period
+    posted: tuple[str, ...]
+    already_posted: tuple[str, ...]
+
+
+class RechargeExceptionsOpenError(ApplicationError):
+    """A month is booked whole or not at all: while some of its time cannot be recharged (no
+    cost rate, no policy, no legal entity), nothing of it is posted."""
+
+    code = "recharge_exceptions_open"
+
+
+class RechargeAlreadyPostedError(ConflictError):
+    """A recharge posted before no longer matches what the month's time gives now; the
+    journal keeps what was posted and the difference needs an entry of its own."""
+
+    code = "recharge_already_posted"
 
 
 def describe_history(history: EmploymentHistory | None) -> str | None:

@@ -73,6 +73,7 @@ HANDLERS: dict[type, Handler] = {
     relay.ReplayOutboxEvent: relay.replay_dead_event,
     ic.SetEmploymentHistory: intercompany.set_employment_history,
     ic.SetTransferPricing: intercompany.set_transfer_pricing,
+    ic.PostIntercompanyRecharges: intercompany.post_intercompany_recharges,
     gl.SetChartOfAccounts: journal.set_chart_of_accounts,
 }
 

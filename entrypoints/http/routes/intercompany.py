@@ -25,6 +25,8 @@ from litestar.params import Body, Parameter
 
 from application.context import RequestContext
 from application.intercompany import (
+    PostIntercompanyRecharges,
+    RechargesPosted,
     SetEmploymentHistory,
     SetTransferPricing,
     intercompany_statement,
@@ -47,6 +49,7 @@ from entrypoints.http.routes.common import (
     IdempotencyKey,
     Limit,
     MoneyOut,
+    Month,
     MonthQuery,
     answer,
     documented,
@@ -422,10 +425,60 @@ def get_intercompany_recharges(
     return statement_out(found, principal_of(request).may(COST))
 
 
+class RechargeRunBody(msgspec.Struct, forbid_unknown_fields=True):
+    period: Month
+
+
+class RechargeRunOut(msgspec.Struct):
+    period: str
+    posted_on: date
+    #: The journal entries this run posted (each goes to the ERP through the outbox).
+    posted: list[str]
+    #: Entries an earlier run of the month already posted, with the same amounts.
+    already_posted: list[str]
+
+
+@post(
+    "/intercompany-recharge-runs",
+    opt=permission("intercompany:write"),
+    tags=["intercompany"],
+    summary="Post a month's intercompany recharges to both entities' journals",
+    description=(
+        "Books each recharge of `GET /intercompany-recharges` for the month: in the provider, "
+        "Dr intercompany receivable / Cr intercompany revenue; in the recipient, Dr cost of "
+        "services / Cr intercompany payable; each entry to its entity's journal and, with a "
+        "chart of accounts, to the ERP through the outbox. All or nothing: while the month has "
+        "exceptions nothing is posted (422). A second run posts nothing new; a recharge that "
+        "changed since it was posted is a 409 and the journal keeps what was posted."
+    ),
+    responses=documented(
+        *WRITE_PROBLEMS, "business-rule", "conflict", "period-closed", "request-in-progress"
+    ),
+    status_code=200,
+    sync_to_thread=True,
+)
+def run_intercompany_recharges(
+    request: Request[Any, Any, Any],
+    idempotency_key: IdempotencyKey,
+    data: Annotated[RechargeRunBody, _example("March", {"period": "2026-03"})],
+) -> Response[RechargeRunOut]:
+    services = services_of(request)
+    period = to_period(data.period)
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        done: RechargesPosted = services.bus.handle(PostIntercompanyRecharges(period), ctx)
+        return 200, RechargeRunOut(
+            period.key, period.end, list(done.posted), list(done.already_posted)
+        )
+
+    return execute(request, data, run)
+
+
 ROUTES = [
     set_employment_history,
     list_employment_histories,
     set_transfer_pricing,
     get_transfer_pricing,
     get_intercompany_recharges,
+    run_intercompany_recharges,
 ]

@@ -29,7 +29,7 @@ PRICING = {
 }
 
 
-def transferred_and_worked(api: Api) -> None:
+def transferred_and_worked(api: Api, *, uncosted: bool = True) -> None:
     set_up_tm_contract(api.app)
     assert api.post("/resources/r1/legal-entities", TRANSFER).status_code == 200
     assert api.post("/transfer-pricing", PRICING).status_code == 200
@@ -37,7 +37,7 @@ def transferred_and_worked(api: Api) -> None:
         "entries": [
             entry("t1", "2026-03-02", "7.5", cost_rate="80.00"),
             entry("t2", "2026-03-20", "4", cost_rate="80.00"),
-            entry("t3", "2026-03-23", "2"),
+            entry("t3", "2026-03-23", "2", **({} if uncosted else {"cost_rate": "80.00"})),
         ]
     }
     # the PSA's machine client also holds finance's roles: only they may send cost rates
@@ -194,3 +194,92 @@ def test_the_recharges_of_a_closed_month_are_shown_as_not_postable(api: Api) -> 
     assert closed.status_code == 200
     assert closed.json()["postable"] is False
     assert closed.json()["recharges"] == open_month.json()["recharges"]
+
+
+# -- posting a month's recharges ----------------------------------------------------------------
+
+
+def journal_of(api: Api) -> dict[str, list[tuple[str, str, str]]]:
+    with api.app.bus.deps.uow(api.app.as_("reader")) as uow:
+        return {
+            e.entry_id: [
+                (line.account.value, f"{line.debit.amount:.2f}", f"{line.credit.amount:.2f}")
+                for line in e.lines
+            ]
+            for e in uow.journal.all()
+            if e.entry_id.startswith("intercompany:")
+        }
+
+
+def test_a_month_with_exceptions_is_not_posted_at_all(api_on: Api) -> None:
+    transferred_and_worked(api_on)  # t3 has no cost rate
+    refused = api_on.post("/intercompany-recharge-runs", {"period": MARCH}, who="finance")
+    assert refused.status_code == 422, refused.text
+    assert "1 time entries of 2026-03 cannot be recharged" in refused.json()["detail"]
+    assert journal_of(api_on) == {}
+
+
+def test_a_clean_month_posts_both_sides_of_each_recharge_once(api_on: Api) -> None:
+    transferred_and_worked(api_on, uncosted=False)
+
+    run = api_on.post("/intercompany-recharge-runs", {"period": MARCH}, who="finance")
+
+    assert run.status_code == 200, run.text
+    body = run.json()
+    key_de, key_fr = "intercompany:2026-03:tl-de:tl-uk:EUR", "intercompany:2026-03:tl-fr:tl-uk:EUR"
+    assert sorted(body["posted"]) == sorted(
+        f"{key}:{side}" for key in (key_de, key_fr) for side in ("provider", "recipient")
+    )
+    assert (body["period"], body["posted_on"], body["already_posted"]) == (
+        "2026-03",
+        "2026-03-31",
+        [],
+    )
+    journal = journal_of(api_on)
+    # tl-fr: (4 h + 2 h) x 80.00 = 480.00, +5 % = 504.00
+    assert journal[f"{key_fr}:provider"] == [
+        ("intercompany_receivable", "504.00", "0.00"),
+        ("intercompany_revenue", "0.00", "504.00"),
+    ]
+    assert journal[f"{key_de}:recipient"] == [
+        ("cost_of_services", "660.00", "0.00"),
+        ("intercompany_payable", "0.00", "660.00"),
+    ]
+    again = api_on.post("/intercompany-recharge-runs", {"period": MARCH}, who="finance")
+    assert again.status_code == 200, again.text
+    assert again.json()["posted"] == []
+    assert sorted(again.json()["already_posted"]) == sorted(body["posted"])
+    assert len(journal_of(api_on)) == 4
+
+
+def test_a_recharge_that_changed_after_posting_is_a_conflict_and_the_journal_keeps_it(
+    api: Api,
+) -> None:
+    transferred_and_worked(api, uncosted=False)
+    assert api.post("/intercompany-recharge-runs", {"period": MARCH}).status_code == 200
+    before = journal_of(api)
+    late = {"entries": [entry("t4", "2026-03-24", "1", cost_rate="80.00")]}
+    assert post_as(api, "/time-entries", late, bearer("integration", "finance"), "l").is_success
+
+    changed = api.post("/intercompany-recharge-runs", {"period": MARCH})
+
+    assert changed.status_code == 409, changed.text
+    assert "was posted for another amount" in changed.json()["detail"]
+    assert journal_of(api) == before
+
+
+def test_a_closed_month_or_a_bad_period_posts_nothing(api: Api) -> None:
+    set_up_tm_contract(api.app)
+    assert api.post("/periods/2026-02/close").status_code == 200
+    closed = api.post("/intercompany-recharge-runs", {"period": "2026-02"})
+    assert closed.status_code == 422
+    assert closed.json()["type"].endswith("/period-closed")
+    bad = api.post("/intercompany-recharge-runs", {"period": "2026-13"})
+    assert bad.status_code == 400
+    assert (
+        api.post(
+            "/intercompany-recharge-runs", {"period": MARCH}, who="delivery_manager"
+        ).status_code
+        == 403
+    )
+    assert journal_of(api) == {}

@@ -229,3 +229,29 @@ def test_a_malformed_chart_is_refused_at_its_field(
 @pytest.mark.parametrize("who", ["finance_approver", "auditor", "integration", "client_viewer"])
 def test_only_finance_changes_a_chart(api: Api, who: str) -> None:
     assert api.post("/charts-of-accounts", uk_chart(), who=who).status_code == 403
+
+
+def test_a_recharge_run_posts_each_side_to_its_own_entitys_accounts(api: Api) -> None:
+    from tests.e2e.http.test_intercompany import transferred_and_worked
+
+    for entity in ("tl-de", "tl-fr"):
+        chart = uk_chart(legal_entity_id=entity, dimensions={"region": "EU"})
+        assert api.post("/charts-of-accounts", chart, who="finance").status_code == 200
+    transferred_and_worked(api, uncosted=False)
+
+    run = api.post("/intercompany-recharge-runs", {"period": MARCH}, who="finance")
+
+    assert run.status_code == 200, run.text
+    provider = entries(api, legal_entity_id="tl-de")
+    recipient = [
+        e for e in entries(api, legal_entity_id="tl-uk") if "intercompany" in e["entry_id"]
+    ]
+    assert [
+        (line["gl_account"], line["debit"], line["credit"]) for line in provider[0]["lines"]
+    ] == [
+        ("1300", "660.00", "0.00"),  # intercompany receivable from tl-uk: 7.5 h x 80.00 + 10 %
+        ("4900", "0.00", "660.00"),
+    ]
+    assert {line["dimensions"]["region"] for line in provider[0]["lines"]} == {"EU"}
+    assert sorted(e["entry_id"].split(":")[2] for e in recipient) == ["tl-de", "tl-fr"]
+    assert {line["gl_account"] for e in recipient for line in e["lines"]} == {"5000", "2300"}
