@@ -439,6 +439,11 @@ class Invoice:
                 f"writing off {given_up} exceeds the {owed} outstanding on invoice "
                 f"{self.number or self.invoice_id}"
             )
+        if self.issue_date is not None and on < self.issue_date:
+            raise DomainError(
+                f"invoice {self.number or self.invoice_id} was issued on {self.issue_date}: "
+                f"it cannot be written off on {on}, before it was issued"
+            )
         lock.check(on, "write off an invoice")
         left = owed - given_up
         event = InvoiceWrittenOff(self.invoice_id, at, given_up, stated, on)

@@ -7,6 +7,8 @@ The invoice is the hand-built one of test_invoice_lifecycle: gross 2,088.00 EUR.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from domain.accounting_period import PeriodClosedError, PeriodLock
@@ -104,6 +106,13 @@ def test_a_write_off_in_another_currency_is_refused() -> None:
     invoice = issued()
     with pytest.raises(DomainError, match="is in EUR, not in USD"):
         invoice.write_off(Money.of("10.00", "USD"), BAD_DEBT, ISSUE_DATE, AT, OPEN)
+
+
+def test_a_write_off_is_not_dated_before_the_invoice_was_issued() -> None:
+    invoice = issued()
+    with pytest.raises(DomainError, match="before it was issued"):
+        invoice.write_off(None, BAD_DEBT, ISSUE_DATE - timedelta(days=1), AT, OPEN)
+    assert invoice.written_off is None
 
 
 def test_a_write_off_needs_a_reason() -> None:
