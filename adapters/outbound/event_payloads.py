@@ -1,6 +1,6 @@
 """What the outbox says about each event: the event itself through the one converter, and for
-the events an ERP acts on (an invoice issued, a credit memo issued, a payment received) the
-document it needs without calling back (ADR 0036).
+the events an ERP acts on (an invoice issued, a credit memo issued, a payment received, a
+receivable written off, ADR 0040) the document it needs without calling back (ADR 0036).
 
 The event's own fields come first and keep their names and shapes, so the payload only grows:
 a consumer of the earlier, thinner payloads reads it unchanged. What is added:
