@@ -512,7 +512,7 @@ def resolve_dispute(
         "`invoice.written_off`. All that is owed makes the invoice `written_off`; part of it "
         "leaves its state as it is. 409 `invalid-state` for an invoice that is disputed (settle "
         "the dispute first), paid, credited or already written off; 422 `business-rule` for an "
-        "amount above what is owed. A written-off invoice takes no payment and no credit."
+        "amount above what is owed. A written-off invoice takes no payment and no credit (422)."
     ),
     responses=documented(*WRITE_PROBLEMS, "business-rule", "period-closed", "request-in-progress"),
     status_code=200,

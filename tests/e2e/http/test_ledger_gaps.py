@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from adapters.chart_of_accounts import chart_to_json
-from tests.e2e.http import test_event_schemas as schemas
 from tests.e2e.http.books_setup import issued_invoice, problem
 from tests.e2e.http.harness import Api
 from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
@@ -23,6 +22,21 @@ from tests.unit.application.test_journal_posting import CHARTS
 __all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]
 
 INSOLVENT = {"reason": "customer in liquidation"}
+
+
+def emitted(api: Api) -> list[tuple[str, str, dict[str, Any]]]:
+    """(type, id, payload) of every event the app emitted."""
+    # Imported here: test_event_schemas plays this module's write-off among its flows.
+    from tests.e2e.http.test_event_schemas import emitted_by
+
+    return emitted_by(api)
+
+
+def schema_violations(api: Api) -> list[str]:
+    """Every emitted event that breaks its published schema (ADR 0036)."""
+    from tests.e2e.http.test_event_schemas import published_schemas, violations
+
+    return violations(published_schemas(), emitted(api))
 
 
 def with_chart(api: Api, **refined: str) -> None:
@@ -74,8 +88,8 @@ def test_a_finance_approver_writes_off_a_short_payment_and_then_the_rest(api_on:
         for line in entry["lines"]:
             assert line["dimensions"]["project_code"] == "PRJ-E1"
             assert line["dimensions"]["engagement_id"] == "E1"
-    assert schemas.violations(schemas.published_schemas(), schemas.emitted_by(api)) == []
-    written = [p for t, _, p in schemas.emitted_by(api) if t == "invoice.written_off"]
+    assert schema_violations(api) == []
+    written = [p for t, _, p in emitted(api) if t == "invoice.written_off"]
     assert [
         (p["written_off_amount"], p["total_written_off"], p["outstanding"]) for p in written
     ] == [
@@ -131,6 +145,23 @@ def test_a_bad_write_off_is_refused_at_its_field_and_changes_nothing(
     invoice = api.get(f"/invoices/{invoice_id}", who="finance").json()
     assert (invoice["state"], invoice["written_off"]["amount"]) == ("issued", "0.00")
     assert len(journal_of(api, "INV-2026-000001")) == 1
+
+
+def test_a_written_off_invoice_refuses_a_later_payment(api_on: Api) -> None:
+    api = api_on
+    invoice_id = issued_in_april(api)
+    assert write_off(api, invoice_id, INSOLVENT).status_code == 200
+    payment = {
+        "payment_id": "PAY-LATE",
+        "amount": "100.00",
+        "currency": "EUR",
+        "received_on": "2026-04-15",
+    }
+    refused = api.post(f"/invoices/{invoice_id}/payments", payment, who="finance")
+    assert refused.status_code == 422, refused.text
+    assert problem(refused) == "business-rule"
+    invoice = api.get(f"/invoices/{invoice_id}", who="finance").json()
+    assert (invoice["state"], invoice["paid"]["amount"]) == ("written_off", "0.00")
 
 
 def test_a_disputed_invoice_is_settled_before_it_is_written_off(api_on: Api) -> None:
@@ -212,4 +243,4 @@ def test_an_engagement_shows_the_psas_project_code_its_journal_lines_carry(api_o
     assert engagement.json()["project_code"] == "PRJ-E1"
     (entry,) = journal_of(api, "INV-2026-000001")
     assert {ln["dimensions"]["project_code"] for ln in entry["lines"]} == {"PRJ-E1"}
-    assert schemas.violations(schemas.published_schemas(), schemas.emitted_by(api)) == []
+    assert schema_violations(api) == []
