@@ -393,6 +393,16 @@ class RecordPayment(Command):
 
 
 @attrs.frozen
+class WriteOffInvoice(Command):
+    """Finance gives up what is still owed on an invoice as uncollectable (ADR 0040)."""
+
+    invoice_id: InvoiceId
+    reason: str
+    #: What to give up, in the invoice's currency; None: all that is still owed.
+    amount: Money | None = None
+
+
+@attrs.frozen
 class OpenDispute(Command):
     invoice_id: InvoiceId
     reason: str

@@ -32,7 +32,7 @@ from domain.chart_of_accounts import (
 from domain.contract import Contract
 from domain.document import DocumentTotals
 from domain.ledger import JournalEntry
-from domain.money import Money, dsum
+from domain.money import Money, dsum, money_sum
 from domain.obligation import billing_model_for
 from domain.period import Period
 
@@ -93,6 +93,7 @@ def gl_entry_payload(entry: GlEntry) -> dict[str, Any]:
                 "debit": amount(line.debit),
                 "credit": amount(line.credit),
                 "memo": line.memo,
+                "tax_code": line.tax_code,
                 "dimensions": dict(line.dimensions),
             }
             for line in entry.lines
@@ -102,7 +103,8 @@ def gl_entry_payload(entry: GlEntry) -> dict[str, Any]:
 
 def scope_for_contract(uow: UnitOfWork, contract: Contract) -> PostingScope:
     """The dimensions of an entry about one contract: its legal entity and customer, the
-    engagement that runs it, and the billing model of each of its obligations."""
+    engagement that runs it and the PSA's code of its project, and the billing model of each
+    of its obligations."""
     engagement = uow.engagements.find_by_contract(contract.contract_id)
     types: dict[str, str] = {}
     for version in contract.versions:
@@ -113,15 +115,21 @@ def scope_for_contract(uow: UnitOfWork, contract: Contract) -> PostingScope:
         customer_id=contract.customer_id,
         contract_id=contract.contract_id,
         engagement_id=None if engagement is None else engagement.engagement_id,
+        project_code=None if engagement is None else engagement.project_code,
         obligation_types=tuple(sorted(types.items())),
     )
 
 
-def document_tax_code(totals: DocumentTotals) -> str | None:
-    """The tax code an entry's one tax payable line stands for: the document's only code that
-    carries tax; None where there is none or several (the role's own account is used)."""
-    codes = {line.tax_code for line in totals.tax_lines if not line.amount.is_zero()}
-    return codes.pop() if len(codes) == 1 else None
+def document_tax_by_code(totals: DocumentTotals, sign: int = 1) -> dict[str, Money]:
+    """A document's tax per tax code (times `sign`: −1 turns a credit adjustment's negative
+    tax into the amounts its credit posting takes); each code books its own tax payable line
+    (ADR 0040)."""
+    by_code: dict[str, list[Money]] = {}
+    for line in totals.tax_lines:
+        by_code.setdefault(line.tax_code, []).append(line.amount.times(sign))
+    return {
+        code: money_sum(amounts, totals.tax.currency) for code, amounts in sorted(by_code.items())
+    }
 
 
 def post_entry(

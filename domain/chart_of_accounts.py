@@ -205,6 +205,8 @@ class GlLine:
     credit: Money
     dimensions: tuple[tuple[str, str | None], ...]
     memo: str = ""
+    #: The tax code a tax payable line books (None on every other line, ADR 0040).
+    tax_code: str | None = None
 
     def dimension(self, name: str) -> str | None:
         """The value of one dimension (None where the line has none)."""
@@ -226,7 +228,8 @@ class GlEntry:
 
 def map_entry(entry: JournalEntry, chart: ChartOfAccounts, scope: PostingScope) -> GlEntry:
     """Every line gets its legal entity's account for its role and the same dimensions: legal
-    entity, customer, contract, engagement, obligation, project code, then the mapping's own."""
+    entity, customer, contract, engagement, obligation, project code, then the mapping's own;
+    a tax payable line books its own tax code's account (else the scope's, else the role's)."""
     if scope.legal_entity_id != chart.legal_entity_id:
         raise UnmappedLegalEntityError(
             f"journal entry {entry.entry_id} is booked by {scope.legal_entity_id}, "
@@ -244,7 +247,8 @@ def map_entry(entry: JournalEntry, chart: ChartOfAccounts, scope: PostingScope) 
             ("project_code", scope.project_code),
             *chart.dimensions,
         ]
-        account = chart.account_for(line.account, scope.obligation_type(oid), scope.tax_code)
+        tax_code = line.tax_code or scope.tax_code
+        account = chart.account_for(line.account, scope.obligation_type(oid), tax_code)
         lines.append(
             GlLine(
                 number,
@@ -254,6 +258,7 @@ def map_entry(entry: JournalEntry, chart: ChartOfAccounts, scope: PostingScope) 
                 line.credit,
                 tuple(dimensions),
                 line.memo,
+                tax_code if line.account is Account.TAX_PAYABLE else None,
             )
         )
     return GlEntry(

@@ -117,7 +117,8 @@ class EngagementProvisioningResumed(EngagementEvent):
 
 @attrs.frozen
 class EngagementActivated(EngagementEvent):
-    pass
+    #: The PSA's reference of the project provisioned for it (None: the PSA gave none).
+    project_code: str | None = None
 
 
 @attrs.frozen
@@ -158,6 +159,9 @@ class Engagement:
     state: EngagementState
     close_date: date | None = None
     blocked_reason: str | None = None
+    #: The PSA's reference of its project, kept when provisioning completes; None for an
+    #: engagement set up before it was kept (ADR 0040), or not set up yet.
+    project_code: str | None = None
     revision: int = 0
     events: list[object] = attrs.field(factory=list)
 
@@ -204,9 +208,13 @@ class Engagement:
         self.blocked_reason = None
         self._move(dest, EngagementProvisioningResumed(self.engagement_id, at))
 
-    def activate(self, at: datetime) -> None:
-        """A provisioned engagement becomes active and starts accepting time."""
-        self._fire(_T.ACTIVATE, EngagementActivated(self.engagement_id, at))
+    def activate(self, at: datetime, project_code: str | None = None) -> None:
+        """A provisioned engagement becomes active and starts accepting time; it keeps the
+        project code the PSA gave its project, the dimension its journal lines carry."""
+        dest = self._next(_T.ACTIVATE)
+        code = None if project_code is None else project_code.strip() or None
+        self.project_code = code or self.project_code
+        self._move(dest, EngagementActivated(self.engagement_id, at, self.project_code))
 
     def suspend(self, reason: str, at: datetime) -> None:
         """Only an active engagement can be suspended, and only for a stated reason."""

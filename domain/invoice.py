@@ -1,5 +1,6 @@
 """The invoice aggregate: draft → approved (maker-checker) → issued (numbered, immutable) →
-partially paid → paid; issued → disputed → issued or credited; draft → discarded.
+partially paid → paid; issued → disputed → issued or credited; draft → discarded; issued or
+partially paid → written off, once what is still owed is given up as uncollectable (ADR 0040).
 
 A dispute ends only explicitly: resolved by someone, by a credit memo that says it resolves it,
 or by a credit that leaves nothing to collect; each way records its resolution
@@ -39,6 +40,7 @@ class InvoiceState(Enum):
     DISPUTED = "disputed"
     CREDITED = "credited"
     DISCARDED = "discarded"
+    WRITTEN_OFF = "written_off"
 
 
 class InvoiceTrigger(Enum):
@@ -51,6 +53,7 @@ class InvoiceTrigger(Enum):
     RESOLVE_PART_PAID = "resolve_part_paid"
     CREDIT_IN_FULL = "credit_in_full"
     DISCARD = "discard"
+    WRITE_OFF = "write_off"
 
 
 _S, _T = InvoiceState, InvoiceTrigger
@@ -69,6 +72,7 @@ INVOICE_LIFECYCLE = LifecycleTable(
         (_T.RESOLVE_PART_PAID, _S.DISPUTED, _S.PARTIALLY_PAID),
         (_T.CREDIT_IN_FULL, [_S.ISSUED, _S.PARTIALLY_PAID, _S.DISPUTED], _S.CREDITED),
         (_T.DISCARD, _S.DRAFT, _S.DISCARDED),
+        (_T.WRITE_OFF, [_S.ISSUED, _S.PARTIALLY_PAID], _S.WRITTEN_OFF),
     ],
 )
 
@@ -86,6 +90,18 @@ class OverpaymentError(DomainError):
     """A payment cannot exceed what is still owed on the invoice."""
 
     code = "overpayment"
+
+
+class WriteOffExceedsOutstandingError(DomainError):
+    """A write-off gives up at most what is still owed on the invoice."""
+
+    code = "write_off_exceeds_outstanding"
+
+
+class WriteOffReasonRequiredError(DomainError):
+    """A receivable is written off only for a stated reason."""
+
+    code = "write_off_reason_required"
 
 
 @attrs.frozen
@@ -142,6 +158,15 @@ class InvoiceDiscarded(InvoiceEvent):
 
 
 @attrs.frozen
+class InvoiceWrittenOff(InvoiceEvent):
+    """Part or all of what is still owed was given up as uncollectable (bad debt)."""
+
+    amount: Money
+    reason: str
+    written_off_on: date
+
+
+@attrs.frozen
 class InvoiceFigures:
     """The amounts of one invoice that receivables reports add up, without its lines."""
 
@@ -152,12 +177,16 @@ class InvoiceFigures:
     gross: Money
     paid: Money
     credited: Money
+    #: Given up as uncollectable (ADR 0040); None: nothing.
+    written_off: Money | None = None
 
     @property
     def outstanding(self) -> Money:
-        """What the customer still owes: gross less payments and issued credits, never below
-        zero (a credit beyond what is owed is a refund, see `Invoice.refund_due`)."""
+        """What the customer still owes: gross less payments, issued credits and write-offs,
+        never below zero (a credit beyond what is owed is a refund, see `Invoice.refund_due`)."""
         owed = self.gross - self.paid - self.credited
+        if self.written_off is not None:
+            owed = owed - self.written_off
         return owed if owed.is_positive() else Money.zero(self.currency)
 
 
@@ -190,6 +219,8 @@ class Invoice:
     issued_credits: dict[int, Decimal] = attrs.field(factory=dict)
     #: The payer billed when the contract splits billing between payers (None: the customer).
     payer_id: CustomerId | None = None
+    #: What was written off as uncollectable, in total (ADR 0040); None: nothing.
+    written_off: Money | None = None
     revision: int = 0
     events: list[object] = attrs.field(factory=list, repr=False)
 
@@ -285,6 +316,10 @@ class Invoice:
         return self.credited or Money.zero(self.currency)
 
     @property
+    def amount_written_off(self) -> Money:
+        return self.written_off or Money.zero(self.currency)
+
+    @property
     def figures(self) -> InvoiceFigures:
         return InvoiceFigures(
             self.invoice_id,
@@ -294,6 +329,7 @@ class Invoice:
             self.totals.gross,
             self.amount_paid,
             self.amount_credited,
+            self.written_off,
         )
 
     @property
@@ -373,6 +409,51 @@ class Invoice:
         event = PaymentRecorded(self.invoice_id, at, payment_id, amount, on)
         self._fire(InvoiceTrigger.PAY_IN_FULL if full else InvoiceTrigger.PAY_PART, event)
         self.paid = self.amount_paid + amount
+
+    def write_off(
+        self, amount: Money | None, reason: str, on: date, at: datetime, lock: PeriodLock
+    ) -> Money:
+        """Give up part or all of what is still owed on an issued or partly paid invoice as
+        uncollectable, for a stated reason, in whole minor units; giving up all that is owed
+        writes the invoice off. A disputed invoice is settled first. Returns the amount."""
+        INVOICE_LIFECYCLE.next_state(self.state, InvoiceTrigger.WRITE_OFF)
+        stated = reason.strip()
+        if not stated:
+            raise WriteOffReasonRequiredError(
+                f"writing off invoice {self.number or self.invoice_id} needs a reason"
+            )
+        owed = self.outstanding
+        given_up = owed if amount is None else amount
+        if given_up.currency != self.currency:
+            raise DomainError(
+                f"invoice {self.number or self.invoice_id} is in {self.currency}, not in "
+                f"{given_up.currency}"
+            )
+        if not given_up.is_positive() or given_up.quantized() != given_up:
+            raise DomainError(
+                f"a write-off is a positive amount in whole {self.currency} minor units, "
+                f"not {given_up.amount}"
+            )
+        if given_up > owed:
+            raise WriteOffExceedsOutstandingError(
+                f"writing off {given_up} exceeds the {owed} outstanding on invoice "
+                f"{self.number or self.invoice_id}"
+            )
+        if self.issue_date is not None and on < self.issue_date:
+            raise DomainError(
+                f"invoice {self.number or self.invoice_id} was issued on {self.issue_date}: "
+                f"it cannot be written off on {on}, before it was issued"
+            )
+        lock.check(on, "write off an invoice")
+        left = owed - given_up
+        event = InvoiceWrittenOff(self.invoice_id, at, given_up, stated, on)
+        if left.is_zero():
+            self._fire(InvoiceTrigger.WRITE_OFF, event)
+        else:
+            self.revision += 1
+            self.events.append(event)
+        self.written_off = self.amount_written_off + given_up
+        return given_up
 
     def open_dispute(self, reason: str, at: datetime) -> None:
         """The client disputes an issued invoice, with a reason."""
@@ -457,7 +538,7 @@ class Invoice:
         before anything changes."""
         event = InvoiceCredited(self.invoice_id, at, credit_memo_id, gross)
         credited = self.amount_credited + gross
-        left = self.totals.gross - self.amount_paid - credited
+        left = self.totals.gross - self.amount_paid - credited - self.amount_written_off
         if self.state not in (
             InvoiceState.ISSUED,
             InvoiceState.PARTIALLY_PAID,
@@ -465,6 +546,11 @@ class Invoice:
             InvoiceState.DISPUTED,
         ):
             raise DomainError(f"invoice {self.number} is {self.state.value}: it takes no credit")
+        if self.written_off is not None and left.is_negative():
+            raise WriteOffExceedsOutstandingError(
+                f"invoice {self.number} had {self.written_off} written off: a credit takes back "
+                f"at most the {self.outstanding} still owed, not {gross}"
+            )
         in_full = self.state is not InvoiceState.PAID and not left.is_positive()
         if resolution is None and in_full and self.state is InvoiceState.DISPUTED:
             resolution = f"credited in full by credit memo {credit_memo_id}"

@@ -57,6 +57,12 @@ class NegativeDocumentAmountError(DomainError):
     code = "negative_document_amount"
 
 
+class TaxBreakdownMismatchError(DomainError):
+    """The tax lines of a posting, one per tax code, add up exactly to the document's tax."""
+
+    code = "tax_breakdown_mismatch"
+
+
 class MissingObligationBalanceError(DomainError):
     """A posting to an obligation needs the obligation's recognised and billed position."""
 
@@ -118,6 +124,8 @@ class JournalLine:
     credit: Money
     obligation_id: ObligationId | None = None
     memo: str = ""
+    #: The tax code a tax payable line stands for (None on every other line, ADR 0040).
+    tax_code: str | None = None
 
     @classmethod
     def debiting(
@@ -126,9 +134,10 @@ class JournalLine:
         amount: Money,
         obligation_id: ObligationId | None = None,
         memo: str = "",
+        tax_code: str | None = None,
     ) -> JournalLine:
         """Debit an account."""
-        return cls(account, amount, Money.zero(amount.currency), obligation_id, memo)
+        return cls(account, amount, Money.zero(amount.currency), obligation_id, memo, tax_code)
 
     @classmethod
     def crediting(
@@ -137,9 +146,10 @@ class JournalLine:
         amount: Money,
         obligation_id: ObligationId | None = None,
         memo: str = "",
+        tax_code: str | None = None,
     ) -> JournalLine:
         """Credit an account."""
-        return cls(account, Money.zero(amount.currency), amount, obligation_id, memo)
+        return cls(account, Money.zero(amount.currency), amount, obligation_id, memo, tax_code)
 
     @property
     def is_debit(self) -> bool:
@@ -244,14 +254,18 @@ def trial_balance(entries: Iterable[JournalEntry]) -> dict[Account, Money]:
 
 
 def _movement(
-    account: Account, net_debit: Money, obligation_id: ObligationId | None, memo: str
+    account: Account,
+    net_debit: Money,
+    obligation_id: ObligationId | None,
+    memo: str,
+    tax_code: str | None = None,
 ) -> list[JournalLine]:
     """A debit-positive movement as a line on the right side; nothing for zero."""
     if net_debit.is_zero():
         return []
     if net_debit.is_positive():
-        return [JournalLine.debiting(account, net_debit, obligation_id, memo)]
-    return [JournalLine.crediting(account, -net_debit, obligation_id, memo)]
+        return [JournalLine.debiting(account, net_debit, obligation_id, memo, tax_code)]
+    return [JournalLine.crediting(account, -net_debit, obligation_id, memo, tax_code)]
 
 
 def _contract_moves(
@@ -300,12 +314,39 @@ def _debits_first(lines: Iterable[JournalLine]) -> list[JournalLine]:
     return sorted(lines, key=lambda line: not line.is_debit)
 
 
+def _tax_lines(
+    sign: int,
+    document_id: str,
+    tax: Money,
+    tax_by_code: Mapping[str, Money] | None,
+) -> list[JournalLine]:
+    """One tax payable line per tax code that carries tax, in code order; a document whose
+    tax is not broken down by code posts one line without a code."""
+    if tax_by_code is None:
+        return _movement(Account.TAX_PAYABLE, tax.times(-sign), None, f"{document_id} tax")
+    parts = {
+        code: _not_negative(amount, f"the {code} tax of {document_id}")
+        for code, amount in tax_by_code.items()
+    }
+    total = money_sum(parts.values(), tax.currency)
+    if total != tax:
+        raise TaxBreakdownMismatchError(
+            f"the tax of {document_id} is {tax}, but its tax codes add up to {total}"
+        )
+    lines: list[JournalLine] = []
+    for code in sorted(parts):
+        memo = f"{document_id} tax {code}"
+        lines += _movement(Account.TAX_PAYABLE, parts[code].times(-sign), None, memo, code)
+    return lines
+
+
 def _billing_lines(
     sign: int,
     document_id: str,
     net_by_obligation: Mapping[ObligationId, Money],
     tax: Money,
     balances: Mapping[ObligationId, ObligationBalance],
+    tax_by_code: Mapping[str, Money] | None = None,
 ) -> list[JournalLine]:
     """Issue (sign +1) or credit (sign −1) of a document's net per obligation and its tax."""
     _not_negative(tax, f"the tax of {document_id}")
@@ -319,7 +360,7 @@ def _billing_lines(
         before = _balance_of(balances, oid)
         after = before.after_billing(nets[oid].times(sign))
         lines += _contract_moves(before, after, f"{document_id} net for {oid}")
-    lines += _movement(Account.TAX_PAYABLE, tax.times(-sign), None, f"{document_id} tax")
+    lines += _tax_lines(sign, document_id, tax, tax_by_code)
     return lines
 
 
@@ -331,11 +372,12 @@ def post_invoice_issue(
     tax: Money,
     balances: Mapping[ObligationId, ObligationBalance],
     lock: PeriodLock,
+    tax_by_code: Mapping[str, Money] | None = None,
 ) -> JournalEntry:
     """Dr receivables gross; per obligation Cr unbilled WIP up to its balance, the rest Cr
-    deferred revenue; Cr tax payable."""
+    deferred revenue; Cr tax payable, once per tax code when the tax is broken down by code."""
     lock.check(on, "post an invoice")
-    lines = _billing_lines(+1, document_id, net_by_obligation, tax, balances)
+    lines = _billing_lines(+1, document_id, net_by_obligation, tax, balances, tax_by_code)
     return JournalEntry.balanced(
         entry_id, on, f"Issue of invoice {document_id}", _debits_first(lines), document_id
     )
@@ -349,11 +391,13 @@ def post_credit_memo(
     tax: Money,
     balances: Mapping[ObligationId, ObligationBalance],
     lock: PeriodLock,
+    tax_by_code: Mapping[str, Money] | None = None,
 ) -> JournalEntry:
-    """The reverse of what it credits: Cr receivables gross; Dr tax payable; per obligation
-    Dr deferred revenue up to its balance, the rest Dr unbilled WIP. Amounts are positive."""
+    """The reverse of what it credits: Cr receivables gross; Dr tax payable (per tax code when
+    broken down); per obligation Dr deferred revenue up to its balance, the rest Dr unbilled
+    WIP. Amounts are positive."""
     lock.check(on, "post a credit memo")
-    lines = _billing_lines(-1, document_id, net_by_obligation, tax, balances)
+    lines = _billing_lines(-1, document_id, net_by_obligation, tax, balances, tax_by_code)
     return JournalEntry.balanced(
         entry_id, on, f"Credit memo {document_id}", _debits_first(lines), document_id
     )

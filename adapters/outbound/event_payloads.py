@@ -1,6 +1,6 @@
 """What the outbox says about each event: the event itself through the one converter, and for
-the events an ERP acts on (an invoice issued, a credit memo issued, a payment received) the
-document it needs without calling back (ADR 0036).
+the events an ERP acts on (an invoice issued, a credit memo issued, a payment received, a
+receivable written off, ADR 0040) the document it needs without calling back (ADR 0036).
 
 The event's own fields come first and keep their names and shapes, so the payload only grows:
 a consumer of the earlier, thinner payloads reads it unchanged. What is added:
@@ -26,7 +26,7 @@ from typing import Any
 from adapters.serialization import unstructure
 from domain.credit_memo import CreditMemo, CreditMemoIssued
 from domain.document import DocumentLine, DocumentTotals
-from domain.invoice import Invoice, InvoiceIssued, PaymentRecorded
+from domain.invoice import Invoice, InvoiceIssued, InvoiceWrittenOff, PaymentRecorded
 from domain.money import Money
 from domain.period import Period
 
@@ -50,6 +50,8 @@ def outbox_payload(aggregate: object, event: object, seen: Iterable[object]) -> 
         payload.update(_credit_memo_issued(aggregate, _invoice_in(seen, str(aggregate.invoice_id))))
     elif isinstance(event, PaymentRecorded) and isinstance(aggregate, Invoice):
         payload.update(_payment_recorded(aggregate, event))
+    elif isinstance(event, InvoiceWrittenOff) and isinstance(aggregate, Invoice):
+        payload.update(_invoice_written_off(aggregate, event))
     return payload
 
 
@@ -164,6 +166,21 @@ def _payment_recorded(invoice: Invoice, event: PaymentRecorded) -> dict[str, Any
         "invoice_number": invoice.number,
         "paid_amount": amount_text(event.amount),
         "invoice_gross": amount_text(invoice.totals.gross),
+        "outstanding": amount_text(invoice.outstanding),
+        "invoice_state": invoice.state.value,
+        "links": links(f"/invoices/{invoice.invoice_id}"),
+    }
+
+
+def _invoice_written_off(invoice: Invoice, event: InvoiceWrittenOff) -> dict[str, Any]:
+    """A receivable given up (ADR 0040): what this write-off gave up, all written off so far
+    and what is still owed, so the ERP can match it to its own receivable."""
+    return {
+        **_parties(invoice),
+        "invoice_number": invoice.number,
+        "written_off_amount": amount_text(event.amount),
+        "invoice_gross": amount_text(invoice.totals.gross),
+        "total_written_off": amount_text(invoice.amount_written_off),
         "outstanding": amount_text(invoice.outstanding),
         "invoice_state": invoice.state.value,
         "links": links(f"/invoices/{invoice.invoice_id}"),

@@ -203,6 +203,7 @@ def journal_rows(entry: JournalEntry) -> tuple[dict[str, Any], list[dict[str, An
             "credit": line.credit.amount,
             "currency": line.debit.currency.code,
             "memo": line.memo,
+            "tax_code": line.tax_code,
         }
         for number, line in enumerate(entry.lines, start=1)
     ]
@@ -218,6 +219,7 @@ def journal_line(row: Row) -> JournalLine:
         Money(row["credit"], code),
         ObligationId(obligation) if obligation is not None else None,
         row["memo"],
+        row["tax_code"],
     )
 
 

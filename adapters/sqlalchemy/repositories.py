@@ -304,7 +304,12 @@ ENGAGEMENTS = AggregateMapping(
     t.engagements,
     Engagement,
     lambda e: e.engagement_id,
-    lambda e: {"contract_id": e.contract_id, "customer_id": e.customer_id, "state": e.state.value},
+    lambda e: {
+        "contract_id": e.contract_id,
+        "customer_id": e.customer_id,
+        "state": e.state.value,
+        "project_code": e.project_code,
+    },
 )
 MILESTONES = AggregateMapping(
     "milestone",
@@ -329,6 +334,7 @@ INVOICES = AggregateMapping(
         "number": i.number,
         "issue_date": i.issue_date,
         "payer_id": i.payer,
+        "written_off": None if i.written_off is None else i.written_off.amount,
     },
 )
 CREDIT_MEMOS = AggregateMapping(
@@ -422,6 +428,7 @@ def _invoice_figures(row: Any) -> InvoiceFigures:
         money(row.gross, row.gross_currency),
         money(row.paid, row.paid_currency),
         money(row.credited, row.credited_currency),
+        None if row.written_off is None else Money(row.written_off, currency),
     )
 
 
@@ -448,6 +455,7 @@ def _invoice_figures_statement() -> sa.Select[Any]:
         field("paid", "currency").label("paid_currency"),
         field("credited", "amount").label("credited"),
         field("credited", "currency").label("credited_currency"),
+        c.written_off,
     ).order_by(c.id)
 
 

@@ -57,6 +57,8 @@ engagements = sa.Table(
     sa.Column("contract_id", sa.String(), nullable=False, index=True),
     sa.Column("customer_id", sa.String(), nullable=False, index=True),
     sa.Column("state", sa.String(), nullable=False),
+    # The PSA's reference of the project provisioned for it (migration 0017); null before.
+    sa.Column("project_code", sa.String(), nullable=True, index=True),
     _revision(),
     _body(),
 )
@@ -84,6 +86,8 @@ invoices = sa.Table(
     sa.Column("issue_date", sa.Date(), nullable=True),
     # Who the invoice bills: its payer under split billing, else the customer (migration 0011).
     sa.Column("payer_id", sa.String(), nullable=True, index=True),
+    # What was written off as uncollectable (migration 0017, ADR 0040); null: nothing.
+    sa.Column("written_off", ExactDecimal(), nullable=True),
     _revision(),
     _body(),
 )
@@ -217,6 +221,8 @@ journal_lines = sa.Table(
     sa.Column("credit", ExactDecimal(), nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("memo", sa.Text(), nullable=False),
+    # The tax code of a tax payable line, one line per code (migration 0017, ADR 0040).
+    sa.Column("tax_code", sa.String(), nullable=True),
 )
 
 #: Journal entries as handed to the ERP, and its document number once it answered (ADR 0034).

@@ -19,6 +19,7 @@ from application.handlers import (
     journal,
     milestones,
     setup,
+    write_off,
 )
 from application.messagebus import Dependencies, Handler, MessageBus
 
@@ -62,6 +63,7 @@ HANDLERS: dict[type, Handler] = {
     c.ConfirmInvoicePosted: billing.confirm_invoice_posted,
     c.RecordPayment: finance.record_payment,
     c.OpenDispute: finance.open_dispute,
+    c.WriteOffInvoice: write_off.write_off_invoice,
     c.ResolveDispute: finance.resolve_dispute,
     c.DraftCreditMemo: finance.draft_credit_memo,
     c.ApproveCreditMemo: finance.approve_credit_memo,

@@ -17,7 +17,7 @@ from application.books import balances_from_journal, load_books, period_lock
 from application.context import RequestContext
 from application.errors import ConflictError, DownstreamUnavailableError, PostingMismatchError
 from application.handlers.common import audit, raise_exception
-from application.journal import document_tax_code, post_entry, scope_for_contract
+from application.journal import document_tax_by_code, post_entry, scope_for_contract
 from application.messagebus import Dependencies
 from application.operations import BillingRunRecord
 from application.records import ExceptionKind
@@ -279,6 +279,7 @@ def issue_invoice(cmd: c.IssueInvoice, ctx: RequestContext, deps: Dependencies) 
                 -invoice.totals.tax,
                 balances,
                 lock,
+                tax_by_code=document_tax_by_code(invoice.totals, sign=-1),
             )
         else:
             entry = post_invoice_issue(
@@ -289,13 +290,13 @@ def issue_invoice(cmd: c.IssueInvoice, ctx: RequestContext, deps: Dependencies) 
                 invoice.totals.tax,
                 balances,
                 lock,
+                tax_by_code=document_tax_by_code(invoice.totals),
             )
         contract = uow.contracts.get(invoice.contract_id)
         scope = attrs.evolve(
             scope_for_contract(uow, contract),
             legal_entity_id=invoice.legal_entity_id,
             customer_id=invoice.payer,
-            tax_code=document_tax_code(invoice.totals),
         )
         post_entry(uow, ctx, deps.clock.now(), deps.charts, entry, scope)
         _mark_milestones_invoiced(uow, ctx, deps, invoice)

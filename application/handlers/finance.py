@@ -15,7 +15,7 @@ from application.books import ContractBooks, balances_from_journal, load_books, 
 from application.context import RequestContext
 from application.errors import NotFoundError
 from application.handlers.common import audit
-from application.journal import document_tax_code, post_entry, scope_for_contract
+from application.journal import document_tax_by_code, post_entry, scope_for_contract
 from application.messagebus import Dependencies
 from application.natural_keys import DISPUTE, PAYMENT, Admission, Fact, admit
 from application.unit_of_work import UnitOfWork
@@ -219,10 +219,16 @@ def issue_credit_memo(cmd: c.IssueCreditMemo, ctx: RequestContext, deps: Depende
         nets = memo.totals.net_by_obligation(memo.lines)
         balances = balances_from_journal(uow.journal.all(), nets, invoice.currency)
         entry = post_credit_memo(
-            deps.ids.next_id("JE"), number, cmd.issue_date, nets, memo.totals.tax, balances, lock
+            deps.ids.next_id("JE"),
+            number,
+            cmd.issue_date,
+            nets,
+            memo.totals.tax,
+            balances,
+            lock,
+            tax_by_code=document_tax_by_code(memo.totals),
         )
-        scope = attrs.evolve(_invoice_scope(uow, invoice), tax_code=document_tax_code(memo.totals))
-        post_entry(uow, ctx, deps.clock.now(), deps.charts, entry, scope)
+        post_entry(uow, ctx, deps.clock.now(), deps.charts, entry, _invoice_scope(uow, invoice))
         audit(
             uow, ctx, deps, f"credit_memo:{cmd.credit_memo_id}", "issue", before, memo.state, number
         )

@@ -282,7 +282,7 @@ def set_up_engagement(cmd: c.SetUpEngagement, ctx: RequestContext, deps: Depende
             pushed = record.tax_profile() or pushed
             assert pushed is not None
             uow.master_data.save_tax_profile(pushed)
-            deps.projects.provision(
+            project_code = deps.projects.provision(
                 f"{engagement.engagement_id}:project", engagement.engagement_id, contract
             )
         except DownstreamUnavailableError as error:
@@ -300,7 +300,7 @@ def set_up_engagement(cmd: c.SetUpEngagement, ctx: RequestContext, deps: Depende
             uow.commit()
             return False
         _plan_milestones(uow, ctx, deps, contract)
-        engagement.activate(deps.clock.now())
+        engagement.activate(deps.clock.now(), project_code)
         audit(uow, ctx, deps, subject, "activate", before, engagement.state)
         for item in uow.exceptions.open_for(subject):
             item.resolved(ctx.actor, deps.clock.now())

@@ -106,6 +106,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "rates:read_cost",
             "rates:approve",
             "invoices:approve",
+            "invoices:write_off",  # bad debt: a receivable given up (ADR 0040)
             "credits:approve",
             "periods:close",
             "periods:reopen",

@@ -69,6 +69,9 @@ GUIDE_EDGES = {
     (S.PARTIALLY_PAID, S.CREDITED),
     (S.DISPUTED, S.CREDITED),
     (S.DRAFT, S.DISCARDED),
+    # ADR 0040: what is still owed given up as uncollectable.
+    (S.ISSUED, S.WRITTEN_OFF),
+    (S.PARTIALLY_PAID, S.WRITTEN_OFF),
 }
 OPEN_FOR_CREDIT = (S.ISSUED, S.PARTIALLY_PAID, S.DISPUTED, S.PAID)
 
@@ -131,6 +134,7 @@ class InvoiceMachine(RuleBasedStateMachine):
         self.pending: list[CreditMemo] = []
         self.memo_count = 0
         self.disputes_opened = 0
+        self.written_off = ZERO
 
     def tick(self) -> datetime:
         self.now += timedelta(minutes=1)
@@ -145,6 +149,7 @@ class InvoiceMachine(RuleBasedStateMachine):
             i.revision,
             i.amount_paid,
             i.amount_credited,
+            i.written_off,
             i.number,
             i.approved_by,
             i.dispute_reason,
@@ -292,6 +297,35 @@ class InvoiceMachine(RuleBasedStateMachine):
         ):
             assert self.invoice.ledger_entries() == []
 
+    @rule(
+        how=st.sampled_from(["all", "rest", "part", "over", "cents"]),
+        cents=st.integers(min_value=1, max_value=10**7),
+        on=st.sampled_from([IN_OPEN_APRIL, IN_OPEN_APRIL, IN_CLOSED_MARCH]),
+    )
+    def write_off(self, how: str, cents: int, on: date) -> None:
+        """ADR 0040: all of what is owed (`all` names no amount, `rest` names it) writes the
+        invoice off; part of it leaves its state; more than is owed is refused."""
+        owed = self.invoice.outstanding
+        amount = {
+            "all": None,
+            "rest": owed,
+            "part": Money.from_minor(max(1, owed.quantized().minor * (cents % 99 + 1) // 100), EUR),
+            "over": owed + Money.from_minor(cents, EUR),
+            "cents": Money.from_minor(cents, EUR),
+        }[how]
+        given = owed if amount is None else amount
+        can = self.expected_state in (S.ISSUED, S.PARTIALLY_PAID) and on == IN_OPEN_APRIL
+        legal = can and given.is_positive() and given <= owed
+        at = self.tick()
+        call = lambda: self.invoice.write_off(amount, "uncollectable", on, at, LOCK)  # noqa: E731
+        if legal and given != owed:
+            state, revision = self.invoice.state, self.invoice.revision
+            call()
+            assert (self.invoice.state, self.invoice.revision) == (state, revision + 1)
+            self.written_off = self.written_off + given
+        elif self.attempt(call, S.WRITTEN_OFF if legal else None):
+            self.written_off = self.written_off + given
+
     # Credit memos ----------------------------------------------------------------------------
 
     def requests(self, data: st.DataObject, kind: str) -> list[CreditRequest]:
@@ -407,15 +441,24 @@ class InvoiceMachine(RuleBasedStateMachine):
         assert self.invoice.state is self.expected_state
 
     @invariant()
-    def amount_owed_is_gross_less_payments_and_credits_and_never_negative(self) -> None:
+    def amount_owed_is_gross_less_payments_credits_and_write_offs_and_never_negative(
+        self,
+    ) -> None:
         i = self.invoice
         assert i.amount_paid == self.paid
         assert i.amount_credited == self.issued_credit
-        owed = self.gross - self.paid - self.issued_credit
+        assert i.amount_written_off == self.written_off
+        billed_less_settled = self.gross - self.paid - self.issued_credit
+        owed = billed_less_settled - self.written_off
         zero = owed - owed
         # a credit beyond what is owed is a refund due, never a negative amount owed
         assert i.outstanding == (owed if owed.is_positive() else zero)
-        assert i.refund_due == (zero - owed if owed.is_negative() else zero)
+        assert i.refund_due == (
+            zero - billed_less_settled if billed_less_settled.is_negative() else zero
+        )
+        # a write-off gives up at most what was owed, and nothing settles more after it
+        if self.written_off.is_positive():
+            assert not owed.is_negative(), f"{self.written_off} written off, {owed} owed"
         assert not i.outstanding.is_negative(), f"{i.state.value} invoice owes {i.outstanding}"
 
     @invariant()
@@ -427,7 +470,10 @@ class InvoiceMachine(RuleBasedStateMachine):
             assert settled, owes
             assert self.paid.is_positive()
         if settled and self.paid.is_positive() and not self.issued_memos:
-            assert state is S.PAID, owes
+            assert state is S.PAID or self.written_off.is_positive(), owes
+        if state is S.WRITTEN_OFF:
+            assert settled, owes
+            assert self.written_off.is_positive()
         if state in (S.ISSUED, S.PARTIALLY_PAID, S.DISPUTED):
             assert not settled, f"a {state.value} invoice with nothing left to pay"
         if state is S.ISSUED:

@@ -76,6 +76,10 @@ EXPECTED: dict[tuple[InvoiceState, InvoiceTrigger], InvoiceState] = {
     (S.PARTIALLY_PAID, T.CREDIT_IN_FULL): S.CREDITED,
     (S.DISPUTED, T.CREDIT_IN_FULL): S.CREDITED,
     (S.DRAFT, T.DISCARD): S.DISCARDED,
+    # ADR 0040: what is still owed is given up as uncollectable; a disputed invoice is
+    # settled first.
+    (S.ISSUED, T.WRITE_OFF): S.WRITTEN_OFF,
+    (S.PARTIALLY_PAID, T.WRITE_OFF): S.WRITTEN_OFF,
 }
 
 ALL_PAIRS = [(state, trigger) for state in S for trigger in T]
@@ -199,8 +203,8 @@ def test_the_table_has_no_extra_edges() -> None:
     assert {(s, t): d for s, t, d in INVOICE_LIFECYCLE.edges()} == EXPECTED
 
 
-def test_paid_credited_and_discarded_invoices_allow_nothing() -> None:
-    for state in (S.PAID, S.CREDITED, S.DISCARDED):
+def test_paid_credited_discarded_and_written_off_invoices_allow_nothing() -> None:
+    for state in (S.PAID, S.CREDITED, S.DISCARDED, S.WRITTEN_OFF):
         assert INVOICE_LIFECYCLE.allowed(state) == []
 
 

@@ -73,6 +73,10 @@ class EngagementOut(msgspec.Struct, omit_defaults=True):
     close_date: date | None
     #: Why setup is blocked, while it is.
     blocked_reason: str | None
+    #: The PSA's reference of the engagement's project, kept when setup completes: the
+    #: `project_code` dimension of its journal lines. Null before, and for an engagement set
+    #: up before the code was kept (ADR 0040).
+    project_code: str | None
     #: The states it went through, oldest first, as the audit trail records them.
     path: list[str]
     #: Open setup exceptions (absent for client viewers: the exception queue is internal).
@@ -111,6 +115,7 @@ def _engagement_out(
         state=engagement.state.value,
         close_date=engagement.close_date,
         blocked_reason=engagement.blocked_reason,
+        project_code=engagement.project_code,
         path=list(engagement_path(services.reader, ctx, engagement_id)),
     )
     if not principal_of(request).scoped:

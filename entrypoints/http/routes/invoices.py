@@ -61,6 +61,7 @@ ISSUED_STATES = frozenset(
         InvoiceState.PAID,
         InvoiceState.DISPUTED,
         InvoiceState.CREDITED,
+        InvoiceState.WRITTEN_OFF,
     }
 )
 
@@ -137,6 +138,8 @@ class InvoiceOut(msgspec.Struct, omit_defaults=True):
     paid: MoneyOut
     credited: MoneyOut
     refund_due: MoneyOut
+    #: Given up as uncollectable by write-offs (ADR 0040), in total; "0.00" when nothing.
+    written_off: MoneyOut
     number: str | None
     issue_date: date | None
     references: str | None
@@ -188,6 +191,7 @@ def invoice_out(invoice: Invoice, principal: Principal) -> InvoiceOut:
         paid=money_out(invoice.amount_paid),
         credited=money_out(invoice.amount_credited),
         refund_due=money_out(invoice.refund_due),
+        written_off=money_out(invoice.amount_written_off),
         created_by=staff(principal, invoice.created_by),
         approved_by=staff(principal, invoice.approved_by),
         number=invoice.number,
@@ -353,6 +357,14 @@ class ResolutionBody(msgspec.Struct, forbid_unknown_fields=True):
     resolution: Text
 
 
+class WriteOffBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    #: Why the receivable is given up (required, not blank).
+    reason: Text
+    #: What to give up, in the invoice's currency with at most its minor digits; absent: all
+    #: that is still owed.
+    amount: DecimalString | None = None
+
+
 def _example(summary: str, value: dict[str, Any]) -> Any:
     return Body(examples=[Example(summary=summary, value=value)])
 
@@ -488,6 +500,44 @@ def resolve_dispute(
     return _act(request, invoice_id, data, command)
 
 
+@post(
+    "/invoices/{invoice_id:str}/write-off",
+    opt=permission("invoices:write_off"),
+    tags=["invoices"],
+    summary="Write off what an invoice still owes as uncollectable (bad debt)",
+    description=(
+        "Finance approvers only. Gives up `amount` (in the invoice's currency, at most its minor "
+        "digits; absent: all that is still owed) of an `issued` or `partially_paid` invoice, "
+        "posts Dr write-off expense / Cr receivables dated today and emits "
+        "`invoice.written_off`. All that is owed makes the invoice `written_off`; part of it "
+        "leaves its state as it is. 409 `invalid-state` for an invoice that is disputed (settle "
+        "the dispute first), paid, credited or already written off; 422 `business-rule` for an "
+        "amount above what is owed. A written-off invoice takes no payment and no credit (422)."
+    ),
+    responses=documented(*WRITE_PROBLEMS, "business-rule", "period-closed", "request-in-progress"),
+    status_code=200,
+    sync_to_thread=True,
+)
+def write_off_invoice(
+    request: Request[Any, Any, Any],
+    invoice_id: InvoicePath,
+    idempotency_key: IdempotencyKey,
+    data: Annotated[
+        WriteOffBody,
+        _example(
+            "a short payment not worth chasing",
+            {"reason": "short payment: the client's bank charges", "amount": "35.00"},
+        ),
+    ],
+) -> Response[InvoiceOut]:
+    invoice = _visible(request, invoice_id)
+    amount = None
+    if data.amount is not None:
+        amount = to_money(data.amount, invoice.currency.code, "/amount")
+    command = c.WriteOffInvoice(InvoiceId(invoice_id), data.reason, amount)
+    return _act(request, invoice_id, data, command)
+
+
 ROUTES = [
     list_invoices,
     get_invoice,
@@ -497,4 +547,5 @@ ROUTES = [
     record_payment,
     open_dispute,
     resolve_dispute,
+    write_off_invoice,
 ]

@@ -87,6 +87,9 @@ class JournalLineOut(msgspec.Struct):
     credit: str
     memo: str
     dimensions: dict[str, str | None]
+    #: On a tax payable line, the tax code it books (ADR 0040); null on the others, and on
+    #: entries posted before tax was posted per code.
+    tax_code: str | None = None
 
 
 class JournalEntryOut(msgspec.Struct):
@@ -122,6 +125,7 @@ def entry_out(posting: PostedEntry) -> JournalEntryOut:
                 line["credit"],
                 line["memo"],
                 dict(line["dimensions"]),
+                line.get("tax_code"),
             )
             for line in payload["lines"]
         ],

@@ -48,6 +48,7 @@ def test_a_won_deal_is_proposed_and_waits_for_its_contract(api: Api) -> None:
         "state": "proposed",
         "close_date": None,
         "blocked_reason": None,
+        "project_code": None,
         "path": ["proposed"],
         "open_exceptions": [],
     }

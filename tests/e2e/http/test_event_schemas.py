@@ -18,6 +18,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 import tests.e2e.http.test_contract_to_cash as contract_to_cash
+import tests.e2e.http.test_ledger_gaps as ledger_gaps
 import tests.e2e.http.test_reference_scenarios as scenarios
 import tests.e2e.http.test_split_billing as split_billing
 from adapters.outbound.cloudevents_envelope import TYPE_PREFIX, cloudevent_type
@@ -37,6 +38,7 @@ FLOWS: dict[str, Callable[[Api], None]] = {
     "scenario 4": scenarios.test_scenario_4_retainer_rollover_overage_and_expiry,
     "contract to cash": contract_to_cash.test_contract_to_cash,
     "split billing": split_billing.test_two_payers_two_invoices_a_partial_credit_on_one_and_a_rerun_for_it_only,  # noqa: E501
+    "write-off": ledger_gaps.test_a_finance_approver_writes_off_a_short_payment_and_then_the_rest,
 }
 
 Emitted = list[tuple[str, str, dict[str, Any]]]
@@ -107,6 +109,7 @@ def test_every_event_type_the_flows_emit_has_a_schema(
     assert emitted_types - set(published_schemas()) == set()
     # The events an ERP acts on are among those checked.
     assert {"invoice.issued", "credit_memo.issued", "invoice.payment_recorded"} <= emitted_types
+    assert "invoice.written_off" in emitted_types  # ADR 0040
 
 
 def test_an_event_type_without_a_schema_is_reported() -> None:

@@ -1,0 +1,57 @@
+"""Receivables written off (ADR 0040): finance gives up what an issued or partly paid invoice
+still owes as uncollectable (bad debt), for a stated reason.
+
+The invoice keeps what was written off (what it still owes drops by as much), the write-off
+posts Dr write-off expense / Cr receivables through the posting path of ADR 0034, and the
+`invoice.written_off` event and the audit record go out in the same transaction, or none of
+them does. A repeated request with the same idempotency key is answered from its first run
+and changes nothing; writing off an invoice with nothing left to give up is refused.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from application import commands as c
+from application.books import period_lock
+from application.context import RequestContext
+from application.handlers.common import audit
+from application.journal import post_entry, scope_for_contract
+from application.messagebus import Dependencies
+from application.unit_of_work import UnitOfWork
+from domain.chart_of_accounts import PostingScope
+from domain.invoice import Invoice
+from domain.ledger import post_write_off
+from domain.money import Money
+
+
+def _scope(uow: UnitOfWork, invoice: Invoice) -> PostingScope:
+    """The write-off is about the invoice: its contract's dimensions, its payer, its entity."""
+    contract_scope = scope_for_contract(uow, uow.contracts.get(invoice.contract_id))
+    return attrs.evolve(
+        contract_scope, legal_entity_id=invoice.legal_entity_id, customer_id=invoice.payer
+    )
+
+
+def write_off_invoice(cmd: c.WriteOffInvoice, ctx: RequestContext, deps: Dependencies) -> Money:
+    """Write off part or all of what is owed, dated today, and post it; the amount given up
+    is told to the CRM account and the project like any billing status."""
+    now = deps.clock.now()
+    with deps.uow(ctx) as uow:
+        invoice = uow.invoices.get(cmd.invoice_id)
+        lock = period_lock(uow)
+        before = invoice.state
+        amount = invoice.write_off(cmd.amount, cmd.reason, now.date(), now, lock)
+        document = invoice.number or invoice.invoice_id
+        entry = post_write_off(deps.ids.next_id("JE"), document, now.date(), amount, lock)
+        post_entry(uow, ctx, now, deps.charts, entry, _scope(uow, invoice))
+        subject = f"invoice:{cmd.invoice_id}"
+        audit(
+            uow, ctx, deps, subject, "write_off", before, invoice.state, f"{amount}: {cmd.reason}"
+        )
+        uow.commit()
+    status = {"invoice": document, "amount": str(amount), "reason": cmd.reason.strip()}
+    key = f"{cmd.invoice_id}:written_off:{invoice.revision}"
+    deps.crm.notify(f"{key}:crm", invoice.customer_id, "invoice_written_off", status)
+    deps.projects.report(f"{key}:psa", invoice.contract_id, "invoice_written_off", status)
+    return amount
