@@ -99,8 +99,7 @@ def _export(
         except UnexportableJournalError as error:
             fail(f"cannot export: {error}", ATTENTION)
         if output is None:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+            _to_standard_output(text)
             return
         try:
             output.write_text(text, encoding="utf-8", newline="")
@@ -109,6 +108,17 @@ def _export(
         errors().print(
             f"Wrote {len(entries)} journal entries ({export.label}) to {output}.", markup=False
         )
+
+
+def _to_standard_output(text: str) -> None:
+    """The file's UTF-8 bytes as they are (CRLF kept, whatever the terminal's encoding)."""
+    sys.stdout.flush()
+    binary = getattr(sys.stdout, "buffer", None)
+    if binary is None:  # pragma: no cover - a text-only stream (some embedders)
+        sys.stdout.write(text)
+    else:
+        binary.write(text.encode("utf-8"))
+        binary.flush()
 
 
 @export_app.command("beancount")
