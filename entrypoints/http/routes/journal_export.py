@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -32,11 +33,14 @@ from application.journal_export import (
     UnexportableJournalError,
     entries_to_export,
 )
+from domain.errors import DomainError
+from domain.period import Period
 from entrypoints.http.problems import FieldError, Problem
-from entrypoints.http.routes.common import MONTH, documented, permission, to_period
+from entrypoints.http.routes.common import MONTH, documented, permission
 from entrypoints.http.runtime import context_of, services_of
 
 IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$"
+MONTH_PATTERN = re.compile(MONTH)
 
 #: The media type of each format (Litestar adds `; charset=utf-8` to text types).
 MEDIA_TYPES = {"beancount": "text/plain", "csv": "text/csv"}
@@ -100,12 +104,39 @@ Format = Annotated[
         True,
     ),
 ]
+# `from` and `to` are checked in the handler, so that a refusal points at `/query/from` and
+# `/query/to` (Litestar's own check would name the Python parameters).
 FirstMonth = Annotated[
-    str, _query("from", MONTH, "The first month exported, YYYY-MM.", "2026-01", True)
+    str,
+    QueryParameter(
+        name="from",
+        required=True,
+        description="The first month exported, YYYY-MM.",
+        examples=[Example(summary="January 2026", value="2026-01")],
+    ),
 ]
 LastMonth = Annotated[
-    str, _query("to", MONTH, "The last month exported (inclusive), YYYY-MM.", "2026-03", True)
+    str,
+    QueryParameter(
+        name="to",
+        required=True,
+        description="The last month exported (inclusive), YYYY-MM.",
+        examples=[Example(summary="March 2026", value="2026-03")],
+    ),
 ]
+
+
+def _month(text: str, name: str) -> Period:
+    """A `YYYY-MM` query parameter, or 400 pointing at it."""
+    try:
+        if MONTH_PATTERN.match(text):
+            return Period.parse_month(text)
+    except DomainError:
+        pass
+    detail = f"{text[:20]!r} is not a month; write it as YYYY-MM, e.g. 2026-03"
+    raise Problem("validation-error", detail, errors=[FieldError(f"/query/{name}", detail)])
+
+
 Entity = Annotated[
     str | None,
     _query("legal_entity_id", IDENTIFIER, "Only this legal entity's entries.", "HR-FR", False),
@@ -174,7 +205,7 @@ def export_journal(
 ) -> Response[str]:
     services = services_of(request)
     try:
-        export = JournalExport.months(to_period(first), to_period(last), legal_entity_id)
+        export = JournalExport.months(_month(first, "from"), _month(last, "to"), legal_entity_id)
     except EmptyExportRangeError as error:
         raise Problem(
             "validation-error", str(error), errors=[FieldError("/query/from", str(error))]
