@@ -136,7 +136,7 @@ def export_beancount(
     exactly its currency's minor digits. Check it with bean-check. Exit 2 on a bad month or a
     range whose first month comes after its last."""
     _export(
-        lambda export, entries: render_beancount(export, entries),
+        render_beancount,
         first,
         last,
         legal_entity,

@@ -204,6 +204,19 @@ def test_an_empty_range_of_an_empty_journal_is_a_header_or_an_empty_ledger(
     assert table.out.splitlines() == [",".join((*LINE_COLUMNS, *DIMENSION_COLUMNS))]
 
 
+def test_the_demo_says_where_to_fetch_its_journal_as_a_file(in_process: InProcess) -> None:
+    done = in_process("demo")
+    assert done.code == 0, done.text
+    assert (
+        "The journal as a Beancount ledger: throughline export beancount --from 2026-01 "
+        "--to 2026-06 (or csv), or GET /journal-entries/export?format=beancount&from=2026-01"
+        "&to=2026-06"
+    ) in done.out
+    ledger = in_process("export", "beancount", "--from", "2026-01", "--to", "2026-06")
+    assert ledger.code == 0, ledger.text
+    assert beancount_balances(ledger.out)
+
+
 def test_the_export_commands_say_what_they_write_in_their_help(in_process: InProcess) -> None:
     done = in_process("export", "--help")
     assert done.code == 0, done.text
