@@ -12,6 +12,7 @@
     throughline reconcile --period YYYY-MM
     throughline period close YYYY-MM | reopen YYYY-MM --reason TEXT
     throughline audit verify
+    throughline export beancount|csv --from YYYY-MM --to YYYY-MM [--legal-entity ID] [-o FILE]
     throughline config [--json]                 the effective configuration, secrets masked
 
 Every command takes `--database-url` (default `$THROUGHLINE_DATABASE_URL`, else the SQLite file
@@ -34,6 +35,7 @@ from application.records import ExceptionState
 from domain.ids import ContractId
 from entrypoints import queries
 from entrypoints.bootstrap import redact
+from entrypoints.cli_export import export_app
 from entrypoints.cli_support import (
     ATTENTION,
     REPORT_WIDTH,
@@ -78,6 +80,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(exceptions_app, name="exceptions")
 app.add_typer(period_app, name="period")
 app.add_typer(audit_app, name="audit")
+app.add_typer(export_app, name="export")
 
 
 def _installed_version() -> str:

@@ -18,6 +18,7 @@ from domain.money import Money
 from entrypoints.demo_report import STEP_STYLES, money, quantity, titled_table
 from entrypoints.scenario_loader import DemoLoad
 from entrypoints.scenario_run import ScenarioLoad
+from entrypoints.scenario_scripts import MONTH_ENDS
 from entrypoints.time_import import RowRejection
 
 # The demo, loaded through the bus ------------------------------------------------------------
@@ -36,6 +37,18 @@ def render_demo_load(console: Console, load: DemoLoad, database: str) -> None:
         f"{len(books.invoices)} invoices · {len(books.credit_memos)} credit memo"
         f"{'s' if len(books.credit_memos) != 1 else ''} · {len(books.journal)} journal entries · "
         f"{books.audit_records} audit records · {books.outbox_pending} outbox events pending",
+        soft_wrap=True,
+    )
+    _journal_exports(console)
+
+
+def _journal_exports(console: Console) -> None:
+    """Where a finance team fetches the demo's journal as a file (ADR 0039)."""
+    first, last = MONTH_ENDS[0].key, MONTH_ENDS[-1].key
+    console.print(
+        f"The journal as a Beancount ledger: throughline export beancount --from {first} "
+        f"--to {last} (or csv), or GET /journal-entries/export?format=beancount&from={first}"
+        f"&to={last}",
         soft_wrap=True,
     )
 

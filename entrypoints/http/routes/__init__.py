@@ -17,6 +17,7 @@ from entrypoints.http.routes import (
     intercompany,
     invoices,
     journal,
+    journal_export,
     leakage,
     milestones,
     operations,
@@ -47,3 +48,4 @@ ROUTERS += outbox.ROUTES
 ROUTERS += webhooks.ROUTES
 ROUTERS += leakage.ROUTES
 ROUTERS += journal.ROUTES
+ROUTERS += journal_export.ROUTES
