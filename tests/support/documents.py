@@ -24,7 +24,7 @@ from domain.billing import Allocation, LineKind, SourceKind, SourceRef
 from domain.credit_memo import CreditMemo, CreditRequest
 from domain.document import DocumentLine, DocumentTotals
 from domain.ids import ContractId, CreditMemoId, CustomerId, InvoiceId, LegalEntityId, ObligationId
-from domain.invoice import Invoice
+from domain.invoice import DocumentKind, Invoice
 from domain.money import Currency, Money
 from domain.period import Period
 
@@ -159,6 +159,8 @@ class Books:
         customer: str = "acme",
         payer: str | None = None,
         terms: int = 45,
+        kind: DocumentKind = DocumentKind.INVOICE,
+        references: str | None = None,
     ) -> str:
         """An issued invoice of these lines; returns its id."""
         self.numbers += 1
@@ -173,6 +175,8 @@ class Books:
             totals,
             "maker",
             AT,
+            kind=kind,
+            references=None if references is None else InvoiceId(references),
             payer_id=None if payer is None else CustomerId(payer),
         )
         invoice.approve("checker", AT)
