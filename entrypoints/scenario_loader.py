@@ -22,6 +22,7 @@ from enum import Enum
 import attrs
 
 from adapters.chart_of_accounts import DEFAULT_CHARTS, read_charts
+from adapters.legal_entities import DEMO_LEGAL_ENTITIES, read_legal_entities
 from adapters.memory import FakeClock, FakeCustomerMaster, SequentialIds
 from application import commands as c
 from application.audit import ChainReport
@@ -86,6 +87,10 @@ def load_reference_scenarios(database: Database, progress: Progress | None = Non
         (ScenarioRun(loader, n, title, summary), script) for n, title, summary, script in SCRIPTS
     ]
     run_scripts(loader, runs, MONTH_ENDS)
+    # The ERP master's records as the demo ends are kept in the store (ADR 0035 seed), so the
+    # served demo prints each buyer's legal name, address and VAT id on its documents (ADR 0037).
+    kept = c.SeedCustomerRecords(tuple(master.records.values()))
+    bus.handle(kept, RequestContext(ref.MASTER_DATA, "demo-customer-records"))
     ctx = RequestContext("demo", "demo-report")
     return DemoLoad(
         tuple(run.result() for run, _ in runs),
@@ -100,6 +105,10 @@ def _set_up_the_firm(loader: Loader) -> None:
     """The firm's tax rates and its French rate card, before the first deal."""
     loader.move_to(DEMO_START.date())
     loader.do(ref.MASTER_DATA, c.SetTaxRates(ref.TAX_RATES), "firm")
+    # What the firm's documents say about the seller (ADR 0037): its two legal entities,
+    # seeded beside the demo's commands (the clock and the command count do not move).
+    seed = c.SeedLegalEntities(read_legal_entities(DEMO_LEGAL_ENTITIES))
+    loader.bus.handle(seed, RequestContext(ref.MASTER_DATA, "demo-firm-legal-entities"))
     loader.do(
         ref.MASTER_DATA,
         c.CreateRateCard(ref.FR_RATE_CARD, "France regional rate card 2026", "EUR"),

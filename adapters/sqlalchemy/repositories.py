@@ -334,6 +334,7 @@ INVOICES = AggregateMapping(
         "number": i.number,
         "issue_date": i.issue_date,
         "payer_id": i.payer,
+        "due_date": i.due_date,
         "written_off": None if i.written_off is None else i.written_off.amount,
     },
 )

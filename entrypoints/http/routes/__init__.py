@@ -19,6 +19,7 @@ from entrypoints.http.routes import (
     journal,
     journal_export,
     leakage,
+    legal_entities,
     milestones,
     operations,
     ops,
@@ -48,4 +49,5 @@ ROUTERS += outbox.ROUTES
 ROUTERS += webhooks.ROUTES
 ROUTERS += leakage.ROUTES
 ROUTERS += journal.ROUTES
+ROUTERS += legal_entities.ROUTES
 ROUTERS += journal_export.ROUTES

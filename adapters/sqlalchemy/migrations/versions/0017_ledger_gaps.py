@@ -12,7 +12,7 @@ project codes and the amounts written off; the write-off journal entries stay. A
 the `written_off` state has no earlier form: write-offs are not undone by a downgrade.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-06
 """
 
@@ -26,7 +26,7 @@ from alembic import op
 from adapters.sqlalchemy.types import ExactDecimal, json_document
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
