@@ -78,9 +78,29 @@ def _cac(parent: ET.Element, name: str) -> ET.Element:
     return ET.SubElement(parent, f"{{{_CAC}}}{name}")
 
 
+#: EN 16931 carries at most two decimals in an amount (UBL-DT-01, BR-DEC-*).
+MAX_AMOUNT_DECIMALS = 2
+
+
+class AmountNotRepresentableError(ValueError):
+    """An amount of a three-decimal currency (BHD, KWD, ...) that is not a whole number of
+    hundredths: EN 16931 cannot carry it exactly, and an e-invoice never rounds."""
+
+
 def amount_text(money: Money) -> str:
-    """An amount with exactly its currency's minor digits (`1440.00`, `1440` JPY, `1.440` BHD)."""
-    return f"{Money.from_minor(money.quantized().minor, money.currency).amount:f}"
+    """An amount at its currency's minor digits, capped at EN 16931's two (`1440.00`, `1440`
+    JPY, `18.52` BHD); an amount the cap would round is refused."""
+    exact = Money.from_minor(money.quantized().minor, money.currency).amount
+    if money.currency.minor_units <= MAX_AMOUNT_DECIMALS:
+        return f"{exact:f}"
+    capped = exact.quantize(Decimal(1).scaleb(-MAX_AMOUNT_DECIMALS))
+    if capped != exact:
+        raise AmountNotRepresentableError(
+            f"{exact:f} {money.currency.code} needs {money.currency.minor_units} decimals; "
+            f"EN 16931 carries at most {MAX_AMOUNT_DECIMALS} in an amount, so this document "
+            "has no e-invoice (its JSON and PDF are exact)"
+        )
+    return f"{capped:f}"
 
 
 def decimal_text(value: Decimal) -> str:

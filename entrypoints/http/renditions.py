@@ -17,7 +17,12 @@ from typing import Any
 from litestar import Request, Response
 
 from adapters.documents.ubl import MEDIA_TYPE as UBL_XML
-from adapters.documents.ubl import UBL_MEDIA_TYPE, DocumentIncompleteError, render_ubl
+from adapters.documents.ubl import (
+    UBL_MEDIA_TYPE,
+    AmountNotRepresentableError,
+    DocumentIncompleteError,
+    render_ubl,
+)
 from application.document_view import DocumentView
 from application.documents import DocumentNotIssuedError
 from application.unit_of_work import UnitOfWork
@@ -106,7 +111,7 @@ def rendition(
     name: str,
 ) -> Response[bytes]:
     """The issued document in `media_type`: 409 for a draft, 422 when master data the format
-    needs is missing."""
+    needs is missing or an amount the format cannot carry exactly."""
     services = services_of(request)
     with services.reader(context_of(request)) as uow:
         try:
@@ -118,6 +123,8 @@ def rendition(
         body = render(view)
     except DocumentIncompleteError as error:
         raise Problem("master-data-missing", str(error)) from None
+    except AmountNotRepresentableError as error:
+        raise Problem("business-rule", str(error)) from None
     return Response(
         content=body,
         media_type=media_type,

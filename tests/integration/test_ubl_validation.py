@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from adapters.documents.ubl import render_ubl
+from adapters.documents.ubl import AmountNotRepresentableError, render_ubl
 from application.document_view import DocumentView
 from domain.billing import LineKind
 from domain.credit_memo import CreditRequest
@@ -81,27 +81,27 @@ def test_a_yen_invoice_has_no_decimals_in_its_amounts(books: Books) -> None:
     assert root.find(f"{CAC}TaxTotal/{CBC}TaxAmount").get("currencyID") == "JPY"
 
 
-#: What the EN 16931 Schematron refuses in an amount with three decimals: the two-decimal
-#: rule itself (UBL-DT-01, BR-DEC-*) and the totals it recomputes rounded to two decimals.
-TWO_DECIMAL_RULES = {"UBL-DT-01", "BR-CO-10", "BR-CO-13", "BR-CO-14", "BR-CO-15", "BR-CO-16"}
-
-
-def test_a_dinar_invoice_keeps_its_three_decimals_which_en_16931_does_not_carry(
+def test_a_dinar_invoice_in_whole_hundredths_passes_en_16931_at_two_decimals(
     books: Books,
 ) -> None:
-    """EN 16931 carries at most two decimals in an amount; a Bahraini dinar has three (fils).
-    The e-invoice keeps the exact amounts: valid UBL 2.1, refused by the EN 16931 Schematron
-    for its decimals only (ADR 0037)."""
+    """EN 16931 carries at most two decimals in an amount; a Bahraini dinar has three (fils). A
+    dinar document whose amounts are whole hundredths is written with two, exactly."""
+    invoice_id = books.issue([LineSpec(Decimal("2"), Decimal("9.250"))], currency="BHD")
+    root = assert_valid(books.invoice_view(invoice_id))
+    # 2 x 9.250 = 18.500 BHD; 20 % = 3.700; gross 22.200
+    assert text(root, f"{CAC}LegalMonetaryTotal/{CBC}LineExtensionAmount") == "18.50"
+    assert text(root, f"{CAC}TaxTotal/{CBC}TaxAmount") == "3.70"
+    assert text(root, f"{CAC}LegalMonetaryTotal/{CBC}PayableAmount") == "22.20"
+
+
+def test_a_dinar_amount_in_single_fils_has_no_e_invoice_rather_than_a_rounded_one(
+    books: Books,
+) -> None:
+    """1.5 x 12.345 = 18.5175 -> 18.518 BHD: EN 16931 cannot carry the third decimal, and an
+    e-invoice never rounds, so rendering is refused with what to do about it."""
     invoice_id = books.issue([LineSpec(Decimal("1.5"), Decimal("12.345"))], currency="BHD")
-    document = render_ubl(books.invoice_view(invoice_id))
-    assert xsd_errors(document) == []
-    root = ET.fromstring(document)
-    # 1.5 x 12.345 = 18.5175 -> 18.518 BHD; 20 % = 3.7036 -> 3.704
-    assert text(root, f"{CAC}LegalMonetaryTotal/{CBC}LineExtensionAmount") == "18.518"
-    assert text(root, f"{CAC}TaxTotal/{CBC}TaxAmount") == "3.704"
-    refused = {a.rule for a in schematron(document).fatal}
-    assert "UBL-DT-01" in refused
-    assert {r for r in refused if not r.startswith("BR-DEC-")} <= TWO_DECIMAL_RULES
+    with pytest.raises(AmountNotRepresentableError, match=r"\d+\.\d{3} BHD needs 3 decimals"):
+        render_ubl(books.invoice_view(invoice_id))
 
 
 def test_a_reverse_charged_invoice_carries_the_legal_note_and_both_vat_ids(books: Books) -> None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from adapters.documents.ubl import render_ubl
 from domain.billing import LineKind
 from domain.credit_memo import CreditRequest
+from domain.errors import OverCreditError
 from tests.support.documents import (
     EXEMPT,
     REDUCED,
@@ -65,5 +66,12 @@ def test_every_document_and_its_partial_credit_pass_en_16931(
     invoice_id = books.issue(specs, currency=currency)
     assert_en_16931(render_ubl(books.invoice_view(invoice_id)))
     quantity = min(specs[0].quantity, Decimal(credited) / 4)
-    memo_id = books.credit(invoice_id, [CreditRequest(1, quantity=quantity)], "part credited")
+    try:
+        memo_id = books.credit(invoice_id, [CreditRequest(1, quantity=quantity)], "part credited")
+    except OverCreditError:
+        # A retention can leave the document below its first line: crediting that line is then
+        # refused by the domain (never more than the gross), and there is no credit note.
+        if not retention:
+            raise
+        return
     assert_en_16931(render_ubl(books.credit_view(memo_id)))
