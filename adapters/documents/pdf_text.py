@@ -8,7 +8,8 @@ trailing zeros (`7.5`); a tax rate is a percentage (`20%`, `7.5%`).
 Text: the PDF uses the viewers' built-in Helvetica, whose encoding is Latin-1 (ADR 0038). A
 character outside it is spelled with its Latin base letter (`Ł` as `L`, `ő` as `o`, `Œ` as
 `OE`), or as `?` when it has none, and the text is marked with `*` so a reader knows the
-printed spelling is not the exact one; the e-invoice carries the exact spelling.
+printed spelling is not the exact one; the e-invoice carries the exact spelling. Typographic
+quotes, dashes and spaces are printed as their plain equivalents, unmarked (no spelling changes).
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ _SPELLED: Final[dict[str, str]] = {
     "ƒ": "f",
     "Ə": "E",
     "ə": "e",
+}
+
+#: Typographic punctuation and spaces: printed as their plain equivalents without a mark, since
+#: no spelling changes.
+_PLAIN: Final[dict[str, str]] = {
     "‘": "'",
     "’": "'",
     "‚": ",",
@@ -74,17 +80,17 @@ def _spell(char: str) -> str:
 
 
 def printable(text: str) -> str:
-    """The text as the Latin-1 font can print it, marked with `*` when it had to be
-    transliterated; control characters (other than none) become spaces."""
-    cleaned = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
-    if all(_latin1(c) for c in cleaned):
-        return cleaned
-    return "".join(_spell(c) for c in cleaned) + TRANSLITERATED
+    """The text as the Latin-1 font can print it, marked with `*` when a letter had to be
+    transliterated; control characters become spaces, typographic punctuation plain."""
+    plain = "".join(" " if unicodedata.category(c) == "Cc" else _PLAIN.get(c, c) for c in text)
+    if all(_latin1(c) for c in plain):
+        return plain
+    return "".join(_spell(c) for c in plain) + TRANSLITERATED
 
 
 def was_transliterated(text: str) -> bool:
-    """Whether `printable` had to change the spelling of a text."""
-    return any(not _latin1(c) for c in text)
+    """Whether `printable` had to change the spelling of a text (and so marked it)."""
+    return any(not _latin1(c) and c not in _PLAIN for c in text)
 
 
 def _grouped(value: Decimal, places: int) -> str:
