@@ -27,6 +27,7 @@ from application.errors import (
     NotFoundError,
     RequestInProgressError,
 )
+from application.legal_entities import LegalEntityRecord
 from application.natural_keys import RecordedFact
 from application.operations import (
     OPEN_EXCEPTION_STATES,
@@ -95,6 +96,8 @@ class _Data:
     customer_records: dict[tuple[CustomerId, LegalEntityId], list[CustomerRecord]] = attrs.field(
         factory=dict
     )
+    #: Every version of each legal entity's master data (ADR 0037), oldest first.
+    legal_entities: dict[str, list[LegalEntityRecord]] = attrs.field(factory=dict)
     periods: dict[Period, AccountingPeriod] = attrs.field(factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = attrs.field(factory=dict)
     outbox: list[OutboxEvent] = attrs.field(factory=list)
@@ -336,6 +339,25 @@ class _MasterData:
             raise ConflictError(
                 f"customer {record.customer_id} at {record.legal_entity_id} is at version "
                 f"{len(versions)}; version {record.version} cannot follow it"
+            )
+        versions.append(record)
+
+    def legal_entity(self, legal_entity_id: str) -> LegalEntityRecord | None:
+        versions = self._data.legal_entities.get(legal_entity_id, [])
+        return versions[-1] if versions else None
+
+    def legal_entity_versions(self, legal_entity_id: str) -> list[LegalEntityRecord]:
+        return list(self._data.legal_entities.get(legal_entity_id, []))
+
+    def legal_entities(self) -> list[LegalEntityRecord]:
+        return [versions[-1] for _, versions in sorted(self._data.legal_entities.items())]
+
+    def add_legal_entity(self, record: LegalEntityRecord) -> None:
+        versions = self._data.legal_entities.setdefault(record.legal_entity_id, [])
+        if record.version != len(versions) + 1:
+            raise ConflictError(
+                f"legal entity {record.legal_entity_id} is at version {len(versions)}; "
+                f"version {record.version} cannot follow it"
             )
         versions.append(record)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from application.legal_entities import LegalEntityRecord
 from application.ports import CustomerRecord
 from domain.billing import SourceRef
 from domain.ids import (
@@ -194,6 +195,22 @@ class SeedCustomerRecords(Command):
     of each record the store does not hold yet (ADR 0035)."""
 
     records: tuple[CustomerRecord, ...]
+
+
+@attrs.frozen
+class PutLegalEntity(Command):
+    """Finance: the whole master data of one of our legal entities (ADR 0037); the version is
+    the store's to give."""
+
+    record: LegalEntityRecord
+
+
+@attrs.frozen
+class SeedLegalEntities(Command):
+    """Start-up: the legal entities of a demo or a first deployment, kept as version 1 of
+    each one the store does not hold yet (ADR 0037)."""
+
+    records: tuple[LegalEntityRecord, ...]
 
 
 @attrs.frozen

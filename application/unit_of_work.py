@@ -14,6 +14,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
+from application.legal_entities import LegalEntityRecord
 from application.natural_keys import NaturalKeyStore
 from application.operations import BillingRunLog, OperationsQueries
 from application.ports import CustomerRecord
@@ -193,6 +194,18 @@ class MasterDataStore(Protocol):
 
     def add_customer_record(self, record: CustomerRecord) -> None:
         """Keep a new version; the versions before it stay as they were."""
+
+    def legal_entity(self, legal_entity_id: str) -> LegalEntityRecord | None:
+        """The current (highest) version of one of our legal entities' master data (ADR 0037)."""
+
+    def legal_entity_versions(self, legal_entity_id: str) -> list[LegalEntityRecord]:
+        """Every version kept for the legal entity, oldest first."""
+
+    def legal_entities(self) -> list[LegalEntityRecord]:
+        """The current version of every legal entity, by id."""
+
+    def add_legal_entity(self, record: LegalEntityRecord) -> None:
+        """Keep a new version of a legal entity; the versions before it stay as they were."""
 
 
 class IntercompanyStore(Protocol):

@@ -12,7 +12,7 @@ back, so no credit can exceed what a line billed.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 
@@ -71,6 +71,10 @@ INVOICE_LIFECYCLE = LifecycleTable(
         (_T.DISCARD, _S.DRAFT, _S.DISCARDED),
     ],
 )
+
+
+#: Days to pay when the payer's customer record states no payment terms (ADR 0037).
+DEFAULT_PAYMENT_TERMS_DAYS = 30
 
 
 class DocumentKind(Enum):
@@ -190,6 +194,11 @@ class Invoice:
     issued_credits: dict[int, Decimal] = attrs.field(factory=dict)
     #: The payer billed when the contract splits billing between payers (None: the customer).
     payer_id: CustomerId | None = None
+    #: Days the payer has to pay, fixed at issue from its payment terms (ADR 0037).
+    payment_terms_days: int | None = None
+    #: The issue date plus the payment terms; None before issue (and on invoices issued before
+    #: due dates were kept).
+    due_date: date | None = None
     revision: int = 0
     events: list[object] = attrs.field(factory=list, repr=False)
 
@@ -338,14 +347,26 @@ class Invoice:
         self._fire(InvoiceTrigger.APPROVE, InvoiceApproved(self.invoice_id, at, by))
         self.approved_by = by
 
-    def issue(self, number: str, on: date, at: datetime, lock: PeriodLock) -> None:
-        """Number and issue an approved invoice; it is immutable from now on."""
+    def issue(
+        self,
+        number: str,
+        on: date,
+        at: datetime,
+        lock: PeriodLock,
+        payment_terms_days: int = DEFAULT_PAYMENT_TERMS_DAYS,
+    ) -> None:
+        """Number and issue an approved invoice; it is immutable from now on, and due the
+        payer's payment terms after its issue date."""
         if not number:
             raise DomainError("an issued invoice needs a number")
+        if payment_terms_days < 0:
+            raise DomainError(f"payment terms are days after issue, not {payment_terms_days}")
         lock.check(on, "issue an invoice")
         gross = self.totals.gross
         self._fire(InvoiceTrigger.ISSUE, InvoiceIssued(self.invoice_id, at, number, on, gross))
         self.number, self.issue_date = number, on
+        self.payment_terms_days = payment_terms_days
+        self.due_date = on + timedelta(days=payment_terms_days)
 
     def discard(self, reason: str, at: datetime) -> None:
         """A draft can be thrown away; its allocations return to unbilled."""

@@ -22,6 +22,7 @@ from enum import Enum
 import attrs
 
 from adapters.chart_of_accounts import DEFAULT_CHARTS, read_charts
+from adapters.legal_entities import DEMO_LEGAL_ENTITIES, read_legal_entities
 from adapters.memory import FakeClock, FakeCustomerMaster, SequentialIds
 from application import commands as c
 from application.audit import ChainReport
@@ -100,6 +101,10 @@ def _set_up_the_firm(loader: Loader) -> None:
     """The firm's tax rates and its French rate card, before the first deal."""
     loader.move_to(DEMO_START.date())
     loader.do(ref.MASTER_DATA, c.SetTaxRates(ref.TAX_RATES), "firm")
+    # What the firm's documents say about the seller (ADR 0037): its two legal entities,
+    # seeded beside the demo's commands (the clock and the command count do not move).
+    seed = c.SeedLegalEntities(read_legal_entities(DEMO_LEGAL_ENTITIES))
+    loader.bus.handle(seed, RequestContext(ref.MASTER_DATA, "demo-firm-legal-entities"))
     loader.do(
         ref.MASTER_DATA,
         c.CreateRateCard(ref.FR_RATE_CARD, "France regional rate card 2026", "EUR"),

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from application import commands as c
+from application.customer_master import PostalAddress
 from application.ports import CustomerRecord
 from domain.billing import SourceKind, SourceRef
 from domain.ids import ContractId, CustomerId, LegalEntityId
@@ -38,9 +39,42 @@ def _record(
     *,
     reverse_charge: bool = False,
 ) -> CustomerRecord:
+    legal = _LEGAL.get(customer)
     return CustomerRecord(
-        CustomerId(customer), entity, name, currency, tax_code, reverse_charge, address
+        CustomerId(customer),
+        entity,
+        name,
+        currency,
+        tax_code,
+        reverse_charge,
+        address,
+        address=None if legal is None else legal[0],
+        vat_id=None if legal is None else legal[1],
+        payment_terms_days=None if legal is None else legal[2],
     )
+
+
+#: What the documents print about each demo customer (ADR 0037): its structured billing
+#: address, VAT id and payment terms in days, as the ERP's master holds them.
+_LEGAL: dict[str, tuple[PostalAddress, str | None, int]] = {
+    "lumiere-retail": (
+        PostalAddress(("12 rue de Rivoli",), "Paris", "75004", "FR"),
+        "FR61552081317",
+        45,
+    ),
+    "kestrel-fr": (PostalAddress(("8 quai Rambaud",), "Lyon", "69002", "FR"), "FR83402468579", 30),
+    "kestrel-us": (PostalAddress(("200 Binney Street",), "Cambridge MA", "02142", "US"), None, 30),
+    "verhaegen": (
+        PostalAddress(("Noorderlaan 120",), "Antwerpen", "2030", "BE"),
+        "BE0403170701",
+        60,
+    ),
+    "bellerive": (
+        PostalAddress(("4 avenue d'Albigny",), "Annecy", "74000", "FR"),
+        "FR27384572981",
+        30,
+    ),
+}
 
 
 #: The ERP's customer master as the demo starts: Verhaegen has no tax profile yet.

@@ -13,6 +13,7 @@ from typing import Any
 
 from adapters.serialization import structure, unstructure
 from adapters.sqlalchemy import tables as t
+from application.legal_entities import LegalEntityRecord
 from application.ports import CustomerRecord
 from application.records import (
     AuditRecord,
@@ -360,6 +361,19 @@ def customer_record_row(record: CustomerRecord) -> dict[str, Any]:
 
 def customer_record(row: Row) -> CustomerRecord:
     return structure(row["body"], CustomerRecord)
+
+
+def legal_entity_row(record: LegalEntityRecord) -> dict[str, Any]:
+    """One version of a legal entity's master data (ADR 0037): keys as columns, the rest JSON."""
+    return {
+        "legal_entity_id": record.legal_entity_id,
+        "version": record.version,
+        "body": unstructure(record),
+    }
+
+
+def legal_entity(row: Row) -> LegalEntityRecord:
+    return structure(row["body"], LegalEntityRecord)
 
 
 def tax_profile(row: Row) -> TaxProfile:

@@ -329,6 +329,7 @@ INVOICES = AggregateMapping(
         "number": i.number,
         "issue_date": i.issue_date,
         "payer_id": i.payer,
+        "due_date": i.due_date,
     },
 )
 CREDIT_MEMOS = AggregateMapping(

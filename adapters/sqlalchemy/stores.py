@@ -26,6 +26,7 @@ from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.bulk import Processor, insert_all_or_none, insert_many
 from adapters.sqlalchemy.repositories import Session, chunks
 from application.errors import ConflictError
+from application.legal_entities import LegalEntityRecord
 from application.ports import CustomerRecord
 from application.records import PostedEntry
 from domain.billing import BilledLedger, LedgerEntry
@@ -569,6 +570,66 @@ class SqlAlchemyMasterData:
         except sa.exc.IntegrityError as error:
             raise ConflictError(
                 f"version {record.version} of customer {record.customer_id} is already stored"
+            ) from error
+
+    def legal_entity(self, legal_entity_id: str) -> LegalEntityRecord | None:
+        c = t.legal_entities.c
+        statement = (
+            sa.select(t.legal_entities)
+            .where(c.legal_entity_id == legal_entity_id)
+            .order_by(c.version.desc())
+            .limit(1)
+        )
+        row = self._session.connection.execute(statement).mappings().first()
+        return None if row is None else codec.legal_entity(row)
+
+    def legal_entity_versions(self, legal_entity_id: str) -> list[LegalEntityRecord]:
+        c = t.legal_entities.c
+        statement = (
+            sa.select(t.legal_entities)
+            .where(c.legal_entity_id == legal_entity_id)
+            .order_by(c.version)
+        )
+        rows = self._session.connection.execute(statement).mappings()
+        return [codec.legal_entity(row) for row in rows]
+
+    def legal_entities(self) -> list[LegalEntityRecord]:
+        c = t.legal_entities.c
+        latest = (
+            sa.select(c.legal_entity_id, sa.func.max(c.version).label("version"))
+            .group_by(c.legal_entity_id)
+            .subquery()
+        )
+        statement = (
+            sa.select(t.legal_entities)
+            .join(
+                latest,
+                sa.and_(
+                    c.legal_entity_id == latest.c.legal_entity_id,
+                    c.version == latest.c.version,
+                ),
+            )
+            .order_by(c.legal_entity_id)
+        )
+        rows = self._session.connection.execute(statement).mappings()
+        return [codec.legal_entity(row) for row in rows]
+
+    def add_legal_entity(self, record: LegalEntityRecord) -> None:
+        current = self.legal_entity(record.legal_entity_id)
+        known = 0 if current is None else current.version
+        if record.version != known + 1:
+            raise ConflictError(
+                f"legal entity {record.legal_entity_id} is at version {known}; "
+                f"version {record.version} cannot follow it"
+            )
+        try:
+            self._session.connection.execute(
+                sa.insert(t.legal_entities), [codec.legal_entity_row(record)]
+            )
+        except sa.exc.IntegrityError as error:
+            raise ConflictError(
+                f"version {record.version} of legal entity {record.legal_entity_id} is already "
+                "stored"
             ) from error
 
     def tax_rates(self) -> TaxRateTable:

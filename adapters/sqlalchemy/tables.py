@@ -84,6 +84,8 @@ invoices = sa.Table(
     sa.Column("issue_date", sa.Date(), nullable=True),
     # Who the invoice bills: its payer under split billing, else the customer (migration 0011).
     sa.Column("payer_id", sa.String(), nullable=True, index=True),
+    # When payment is due: the issue date plus the payer's terms (ADR 0037, migration 0016).
+    sa.Column("due_date", sa.Date(), nullable=True),
     _revision(),
     _body(),
 )
@@ -401,6 +403,15 @@ customer_records = sa.Table(
     "customer_records",
     metadata,
     sa.Column("customer_id", sa.String(), primary_key=True),
+    sa.Column("legal_entity_id", sa.String(), primary_key=True),
+    sa.Column("version", sa.Integer(), primary_key=True, autoincrement=False),
+    _body(),
+)
+
+# Every version of each of our legal entities' master data (ADR 0037); never updated.
+legal_entities = sa.Table(
+    "legal_entities",
+    metadata,
     sa.Column("legal_entity_id", sa.String(), primary_key=True),
     sa.Column("version", sa.Integer(), primary_key=True, autoincrement=False),
     _body(),

@@ -17,6 +17,7 @@ from application.handlers import (
     integration,
     intercompany,
     journal,
+    legal_entities,
     milestones,
     setup,
 )
@@ -41,6 +42,8 @@ HANDLERS: dict[type, Handler] = {
     c.UpdateCustomerMaster: setup.update_customer_master,
     c.PushCustomerRecord: customer_master.push_customer_record,
     c.SeedCustomerRecords: customer_master.seed_customer_records,
+    c.PutLegalEntity: legal_entities.put_legal_entity,
+    c.SeedLegalEntities: legal_entities.seed_legal_entities,
     c.SetTaxRates: setup.set_tax_rates,
     c.RecordTimeEntries: delivery.record_time_entries,
     c.RecordExpenses: delivery.record_expenses,

@@ -20,6 +20,7 @@ from application.handlers.common import audit, raise_exception
 from application.journal import document_tax_code, post_entry, scope_for_contract
 from application.messagebus import Dependencies
 from application.operations import BillingRunRecord
+from application.payment_terms import terms_for
 from application.records import ExceptionKind
 from application.split_billing import billed_in_period
 from application.unit_of_work import UnitOfWork
@@ -266,7 +267,8 @@ def issue_invoice(cmd: c.IssueInvoice, ctx: RequestContext, deps: Dependencies) 
         lock = period_lock(uow)
         number = uow.sequences.next_number("invoice", cmd.issue_date)
         before = invoice.state
-        invoice.issue(number, cmd.issue_date, deps.clock.now(), lock)
+        terms = terms_for(uow, deps.customer_master, invoice)
+        invoice.issue(number, cmd.issue_date, deps.clock.now(), lock, terms)
         nets = invoice.totals.net_by_obligation(invoice.lines)
         balances = balances_from_journal(uow.journal.all(), nets, invoice.currency)
         if invoice.kind is DocumentKind.CREDIT_ADJUSTMENT:

@@ -1,0 +1,123 @@
+"""Our legal entities' master data as a JSON document (ADR 0037): the demo's seed file shipped
+next to the code, read at start-up of the demo and kept as version 1 of every entity the store
+does not hold yet.
+
+    {"legal_entities": [{"legal_entity_id": "HR-FR", "legal_name": "...",
+                         "address": {"lines": [...], "city": "...", "postal_code": "...",
+                                     "country": "FR"},
+                         "vat_id": "FR...", "registration_id": "...",
+                         "electronic_address": "billing@...",
+                         "payment_account": {"iban": "FR76...", "bic": "...",
+                                             "account_name": "..."}}]}
+
+Anything wrong stops the reading with a message naming the entity and the field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from application.customer_master import PostalAddress
+from application.legal_entities import LegalEntityRecord, PaymentAccount, entity_problems
+
+_ENTITY_FIELDS = frozenset(
+    {
+        "legal_entity_id",
+        "legal_name",
+        "address",
+        "vat_id",
+        "registration_id",
+        "electronic_address",
+        "payment_account",
+    }
+)
+_ADDRESS_FIELDS = frozenset({"lines", "city", "postal_code", "country"})
+_ACCOUNT_FIELDS = frozenset({"iban", "account_number", "bic", "account_name"})
+
+
+class InvalidLegalEntitiesError(ValueError):
+    """The legal entities file cannot be read, or an entity in it breaks a rule."""
+
+
+def _object(where: str, raw: Any, fields: frozenset[str]) -> Mapping[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise InvalidLegalEntitiesError(f"{where}: an object is expected")
+    unknown = sorted(set(raw) - fields)
+    if unknown:
+        raise InvalidLegalEntitiesError(f"{where}: unknown fields {', '.join(unknown)}")
+    return raw
+
+
+def _text(where: str, raw: Mapping[str, Any], field: str, required: bool = False) -> str | None:
+    value = raw.get(field)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise InvalidLegalEntitiesError(f"{where}: {field} is a string")
+    return value
+
+
+def entity_from_json(raw: Any, where: str = "legal entity") -> LegalEntityRecord:
+    """One legal entity from its JSON object; unknown fields and broken rules are refused."""
+    entity = _object(where, raw, _ENTITY_FIELDS)
+    address = _object(f"{where}.address", entity.get("address"), _ADDRESS_FIELDS)
+    lines = address.get("lines")
+    if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+        raise InvalidLegalEntitiesError(f"{where}.address: lines is a list of strings")
+    account = None
+    if entity.get("payment_account") is not None:
+        raw_account = _object(
+            f"{where}.payment_account", entity["payment_account"], _ACCOUNT_FIELDS
+        )
+        where_account = f"{where}.payment_account"
+        account = PaymentAccount(
+            iban=_text(where_account, raw_account, "iban"),
+            account_number=_text(where_account, raw_account, "account_number"),
+            bic=_text(where_account, raw_account, "bic"),
+            account_name=_text(where_account, raw_account, "account_name"),
+        )
+    record = LegalEntityRecord(
+        str(_text(where, entity, "legal_entity_id", required=True)),
+        str(_text(where, entity, "legal_name", required=True)),
+        PostalAddress(
+            tuple(lines),
+            str(_text(f"{where}.address", address, "city", required=True)),
+            _text(f"{where}.address", address, "postal_code") or "",
+            str(_text(f"{where}.address", address, "country", required=True)),
+        ),
+        vat_id=_text(where, entity, "vat_id"),
+        registration_id=_text(where, entity, "registration_id"),
+        electronic_address=_text(where, entity, "electronic_address"),
+        payment_account=account,
+    )
+    problems = entity_problems(record)
+    if problems:
+        field, detail = problems[0]
+        raise InvalidLegalEntitiesError(f"{where}: {field}: {detail}")
+    return record
+
+
+def read_legal_entities(path: Path) -> tuple[LegalEntityRecord, ...]:
+    """Every legal entity of the file; a bad file stops the reading with what is wrong."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise InvalidLegalEntitiesError(f"{path}: cannot be read as JSON ({error})") from None
+    if not isinstance(document, Mapping) or not isinstance(document.get("legal_entities"), list):
+        raise InvalidLegalEntitiesError(f'{path}: a "legal_entities" list is expected')
+    records = tuple(
+        entity_from_json(raw, f"{path}, legal entity {n}")
+        for n, raw in enumerate(document["legal_entities"], start=1)
+    )
+    ids = [r.legal_entity_id for r in records]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise InvalidLegalEntitiesError(f"{path}: legal entity {twice[0]} appears twice")
+    return records
+
+
+#: The demo's legal entities, shipped next to the code.
+DEMO_LEGAL_ENTITIES = Path(__file__).resolve().parent / "legal_entities.json"
