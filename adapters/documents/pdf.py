@@ -18,9 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, time
 from typing import Final
 
-from fpdf import FPDF
-from fpdf.fonts import FontFace
-
+from adapters.documents.pdf_sheet import FONT, MARGIN, Sheet, block, facts, heading, table
 from adapters.documents.pdf_text import (
     TRANSLITERATED,
     amount_text,
@@ -31,7 +29,6 @@ from adapters.documents.pdf_text import (
     quantity_text,
     rate_text,
     unit_text,
-    was_transliterated,
 )
 from application.customer_master import PostalAddress
 from application.document_view import (
@@ -43,10 +40,7 @@ from application.document_view import (
     ViewLine,
 )
 
-FONT: Final = "Helvetica"
 PRODUCER: Final = "Throughline"
-MARGIN: Final = 15.0
-HEADING_STYLE: Final = FontFace(emphasis="BOLD", fill_color=(232, 232, 232))
 
 CATEGORY_NAMES: Final = {
     VatCategory.STANDARD: "Standard rate",
@@ -72,39 +66,10 @@ def filename_of(document: DocumentView) -> str:
     return f"{safe or document.document_id}.pdf"
 
 
-class _Sheet(FPDF):
-    """An A4 page with the document's running header and "Page X of Y" footer."""
-
-    def __init__(self, running_title: str) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.running_title = running_title
-        self.transliterated = False
-        self.set_margins(MARGIN, MARGIN, MARGIN)
-        self.set_auto_page_break(True, margin=20)
-        self.alias_nb_pages()
-
-    def say(self, text: str) -> str:
-        """Text as the page can print it; remembers that a spelling was changed."""
-        if was_transliterated(text):
-            self.transliterated = True
-        return printable(text)
-
-    def header(self) -> None:
-        if self.page_no() > 1:
-            self.set_font(FONT, "", 8)
-            self.cell(0, 5, self.running_title, new_x="LMARGIN", new_y="NEXT")
-            self.ln(2)
-
-    def footer(self) -> None:
-        self.set_y(-14)
-        self.set_font(FONT, "", 8)
-        self.cell(0, 5, f"Page {self.page_no()} of {{nb}}", align="C")
-
-
 def render_pdf(document: DocumentView) -> bytes:
     """The document as a PDF a customer can read; the same view gives the same bytes."""
     title = title_of(document)
-    pdf = _Sheet(printable(f"{title} {document.number} ({document.seller.legal_name})"))
+    pdf = Sheet(printable(f"{title} {document.number} ({document.seller.legal_name})"))
     pdf.set_creation_date(datetime.combine(document.issue_date, time(0), tzinfo=UTC))
     pdf.set_producer(PRODUCER)
     pdf.set_creator(PRODUCER)
@@ -122,7 +87,7 @@ def render_pdf(document: DocumentView) -> bytes:
     return bytes(pdf.output())
 
 
-def _party_lines(pdf: _Sheet, party: Party) -> list[str]:
+def _party_lines(pdf: Sheet, party: Party) -> list[str]:
     lines = [*_address_lines(party.address)]
     if party.vat_id:
         lines.append(f"VAT id {party.vat_id}")
@@ -140,50 +105,27 @@ def _address_lines(address: PostalAddress | None) -> list[str]:
     return [*address.lines, city, address.country]
 
 
-def _block(pdf: _Sheet, x: float, y: float, width: float, head: str, lines: Sequence[str]) -> float:
-    """A name in bold over its lines, at (x, y); answers where it ends."""
-    pdf.set_xy(x, y)
-    pdf.set_font(FONT, "B", 10)
-    pdf.multi_cell(width, 5, head, new_x="LEFT", new_y="NEXT")
-    pdf.set_font(FONT, "", 9)
-    for line in lines:
-        pdf.multi_cell(width, 4.5, line, new_x="LEFT", new_y="NEXT")
-    return pdf.get_y()
-
-
-def _facts(pdf: _Sheet, x: float, y: float, rows: Sequence[tuple[str, str]]) -> float:
-    """Label and value pairs in two columns, at (x, y); answers where they end."""
-    pdf.set_xy(x, y)
-    for label, value in rows:
-        pdf.set_x(x)
-        pdf.set_font(FONT, "", 9)
-        pdf.cell(30, 5, label)
-        pdf.set_font(FONT, "B", 9)
-        pdf.multi_cell(0, 5, value, new_x="LMARGIN", new_y="NEXT")
-    return pdf.get_y()
-
-
-def _parties(pdf: _Sheet, document: DocumentView, title: str) -> None:
+def _parties(pdf: Sheet, document: DocumentView, title: str) -> None:
     top = pdf.get_y()
     seller = pdf.say(document.seller.legal_name)
-    seller_end = _block(pdf, MARGIN, top, 95, seller, _party_lines(pdf, document.seller))
+    seller_end = block(pdf, MARGIN, top, 95, seller, _party_lines(pdf, document.seller))
     pdf.set_xy(120, top)
     pdf.set_font(FONT, "B", 18)
     pdf.cell(0, 9, title, new_x="LEFT", new_y="NEXT")
-    facts = [
+    summary = [
         ("Number", pdf.say(document.number)),
         ("Issue date", date_text(document.issue_date)),
     ]
     if document.due_date is not None:
-        facts.append(("Due date", date_text(document.due_date)))
-    facts.append(("Currency", document.currency.code))
-    facts_end = _facts(pdf, 120, pdf.get_y() + 1, facts)
+        summary.append(("Due date", date_text(document.due_date)))
+    summary.append(("Currency", document.currency.code))
+    facts_end = facts(pdf, 120, pdf.get_y() + 1, summary)
     top = max(seller_end, facts_end) + 6
     pdf.set_xy(MARGIN, top)
     pdf.set_font(FONT, "", 8)
     pdf.cell(95, 4, "Bill to", new_x="LEFT", new_y="NEXT")
     buyer = pdf.say(document.buyer.legal_name)
-    buyer_end = _block(pdf, MARGIN, pdf.get_y(), 95, buyer, _party_lines(pdf, document.buyer))
+    buyer_end = block(pdf, MARGIN, pdf.get_y(), 95, buyer, _party_lines(pdf, document.buyer))
     project = " / ".join(pdf.say(p) for p in (document.engagement_id, document.project_code) if p)
     period = f"{date_text(document.period.start)} to {date_text(document.period.end)}"
     refs = [("Contract", pdf.say(document.contract_id))]
@@ -191,11 +133,11 @@ def _parties(pdf: _Sheet, document: DocumentView, title: str) -> None:
         refs.append(("Project", project))
     refs.append(("Period", period))
     refs.append(("Customer", pdf.say(document.customer_id)))
-    refs_end = _facts(pdf, 120, top + 4, refs)
+    refs_end = facts(pdf, 120, top + 4, refs)
     pdf.set_xy(MARGIN, max(buyer_end, refs_end) + 4)
 
 
-def _references(pdf: _Sheet, document: DocumentView) -> None:
+def _references(pdf: Sheet, document: DocumentView) -> None:
     pdf.set_font(FONT, "", 9)
     if document.preceding is not None:
         pdf.set_font(FONT, "B", 9)
@@ -226,43 +168,10 @@ def _by_obligation(lines: Iterable[ViewLine]) -> list[tuple[str, list[ViewLine]]
     return list(groups.values())
 
 
-def _heading(pdf: _Sheet, text: str, size: float, keep_with: float) -> None:
-    """A heading that starts a new page rather than stand alone at the foot of one."""
-    if pdf.will_page_break(6 + keep_with):
-        pdf.add_page()
-    pdf.set_font(FONT, "B", size)
-    pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
-
-
-def _table(
-    pdf: _Sheet,
-    head: Sequence[str],
-    widths: Sequence[float],
-    align: Sequence[str],
-    rows: Iterable[Sequence[str]],
-    size: float = 9,
-) -> None:
-    """A table whose header comes again at the top of every page it runs onto."""
-    pdf.set_font(FONT, "", size)
-    with pdf.table(
-        col_widths=tuple(widths),
-        text_align=tuple(align),
-        headings_style=HEADING_STYLE,
-        borders_layout="HORIZONTAL_LINES",
-        line_height=pdf.font_size * 1.7,
-        repeat_headings=1,
-        padding=(0.5, 1),
-    ) as table:
-        table.row(list(head))
-        for row in rows:
-            table.row(list(row))
-    pdf.ln(2)
-
-
-def _obligation(pdf: _Sheet, document: DocumentView, label: str, lines: Sequence[ViewLine]) -> None:
+def _obligation(pdf: Sheet, document: DocumentView, label: str, lines: Sequence[ViewLine]) -> None:
     code = document.currency.code
-    _heading(pdf, pdf.say(label), 11, keep_with=18)
-    _table(
+    heading(pdf, pdf.say(label), 11, keep_with=18)
+    table(
         pdf,
         ("No.", "Description", "Quantity", f"Unit price {code}", "Tax", f"Net {code}"),
         (9, 75, 24, 28, 16, 28),
@@ -276,7 +185,7 @@ def _obligation(pdf: _Sheet, document: DocumentView, label: str, lines: Sequence
             _other_details(pdf, document, line)
 
 
-def _line_row(pdf: _Sheet, line: ViewLine) -> tuple[str, ...]:
+def _line_row(pdf: Sheet, line: ViewLine) -> tuple[str, ...]:
     description = line.description
     if line.service_period is not None:
         start, end = line.service_period.start, line.service_period.end
@@ -293,10 +202,10 @@ def _line_row(pdf: _Sheet, line: ViewLine) -> tuple[str, ...]:
     )
 
 
-def _time_details(pdf: _Sheet, document: DocumentView, line: ViewLine) -> None:
+def _time_details(pdf: Sheet, document: DocumentView, line: ViewLine) -> None:
     code = document.currency.code
-    _heading(pdf, f"Time behind line {line.line_no}", 9, keep_with=14)
-    _table(
+    heading(pdf, f"Time behind line {line.line_no}", 9, keep_with=14)
+    table(
         pdf,
         ("Date", "Person", "Role", "Hours", f"Rate {code}", f"Value {code}"),
         (22, 46, 44, 16, 26, 26),
@@ -316,10 +225,10 @@ def _time_details(pdf: _Sheet, document: DocumentView, line: ViewLine) -> None:
     )
 
 
-def _other_details(pdf: _Sheet, document: DocumentView, line: ViewLine) -> None:
+def _other_details(pdf: Sheet, document: DocumentView, line: ViewLine) -> None:
     code = document.currency.code
-    _heading(pdf, f"Items behind line {line.line_no}", 9, keep_with=14)
-    _table(
+    heading(pdf, f"Items behind line {line.line_no}", 9, keep_with=14)
+    table(
         pdf,
         ("Item", "Reference", "Quantity", f"Value {code}"),
         (30, 90, 24, 36),
@@ -332,7 +241,7 @@ def _other_details(pdf: _Sheet, document: DocumentView, line: ViewLine) -> None:
     )
 
 
-def _tax_row(pdf: _Sheet, tax: VatBreakdown) -> tuple[str, ...]:
+def _tax_row(pdf: Sheet, tax: VatBreakdown) -> tuple[str, ...]:
     return (
         pdf.say(tax.tax_code),
         CATEGORY_NAMES.get(tax.category, tax.category.value),
@@ -343,10 +252,10 @@ def _tax_row(pdf: _Sheet, tax: VatBreakdown) -> tuple[str, ...]:
     )
 
 
-def _tax_breakdown(pdf: _Sheet, document: DocumentView) -> None:
+def _tax_breakdown(pdf: Sheet, document: DocumentView) -> None:
     code = document.currency.code
-    _heading(pdf, "Tax", 11, keep_with=18)
-    _table(
+    heading(pdf, "Tax", 11, keep_with=18)
+    table(
         pdf,
         ("Tax code", "Category", "Rate", f"Base {code}", f"Tax {code}", "Note"),
         (22, 30, 14, 30, 28, 56),
@@ -355,7 +264,7 @@ def _tax_breakdown(pdf: _Sheet, document: DocumentView) -> None:
     )
 
 
-def _totals(pdf: _Sheet, document: DocumentView) -> None:
+def _totals(pdf: Sheet, document: DocumentView) -> None:
     rows = [("Net", document.net), ("Tax", document.tax)]
     if document.document_type is DocumentType.CREDIT_NOTE:
         rows.append(("Total credited", document.gross))
@@ -377,9 +286,11 @@ def _totals(pdf: _Sheet, document: DocumentView) -> None:
     pdf.ln(4)
 
 
-def _closing(pdf: _Sheet, document: DocumentView) -> None:
+def _closing(pdf: Sheet, document: DocumentView) -> None:
     pdf.set_font(FONT, "", 9)
     for note in document.notes:
+        if note == document.credit_reason:
+            continue  # printed as the reason, under the credited invoice
         pdf.multi_cell(0, 5, pdf.say(note), new_x="LMARGIN", new_y="NEXT")
     account = document.payment_account
     if account is not None and document.document_type is DocumentType.INVOICE:
