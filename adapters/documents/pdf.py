@@ -174,7 +174,7 @@ def _obligation(pdf: Sheet, document: DocumentView, label: str, lines: Sequence[
     table(
         pdf,
         ("No.", "Description", "Quantity", f"Unit price {code}", "Tax", f"Net {code}"),
-        (9, 75, 24, 28, 16, 28),
+        (9, 67, 22, 28, 26, 28),
         ("LEFT", "LEFT", "RIGHT", "RIGHT", "LEFT", "RIGHT"),
         (_line_row(pdf, line) for line in lines),
     )
