@@ -1,1 +1,1 @@
-"""Renditions of an issued document: one renderer per format over the one document view."""
+"""Renditions of the document view (ADR 0037): the UBL 2.1 e-invoice, and the printable form."""
