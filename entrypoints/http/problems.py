@@ -70,6 +70,7 @@ REGISTRY: dict[str, ProblemType] = _types(
     ("maker-checker", "The maker of a change cannot approve it", 403),
     ("not-found", "The resource does not exist", 404),
     ("method-not-allowed", "The method is not allowed on this resource", 405),
+    ("not-acceptable", "The resource is not served in the media type asked for", 406),
     ("invalid-state", "The resource is not in a state that allows this", 409),
     ("conflict", "The resource was changed by someone else", 409),
     ("request-in-progress", "A request with this Idempotency-Key is still running", 409),

@@ -17,7 +17,7 @@ issuing such a credit resolves the dispute, its reason recorded as the resolutio
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -26,6 +26,7 @@ from litestar.params import Body, Parameter, QueryParameter
 
 from application import commands as c
 from application.context import RequestContext
+from application.documents import document_for_credit_memo
 from application.unit_of_work import UnitOfWork
 from domain.billing import SourceKind, SourceRef
 from domain.credit_memo import CreditMemo, CreditMemoState
@@ -33,6 +34,7 @@ from domain.ids import CreditMemoId, InvoiceId
 from domain.invoice import Invoice
 from domain.money import Currency
 from entrypoints.http.problems import FieldError, Problem
+from entrypoints.http.renditions import JSON, rendition, wanted
 from entrypoints.http.routes.billing import DocumentLineOut, TaxLineOut, line_out, tax_line_out
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
@@ -383,16 +385,34 @@ def list_credit_memos(
     "/credit-memos/{credit_memo_id:str}",
     opt=permission("invoices:read"),
     tags=["credit memos"],
-    summary="One credit memo with its lines and the sources each credits",
-    responses=documented("not-found"),
+    summary="One credit memo with its lines and the sources each credits (or its e-invoice)",
+    description=(
+        "JSON by default. An issued credit memo is also served as its UBL 2.1 `CreditNote` "
+        "(EN 16931, citing the credited invoice) with `Accept: application/xml` or "
+        "`application/vnd.oasis.ubl+xml` (ADR 0037). A draft has no rendition (409 "
+        "`invalid-state`); an Accept header that asks for no served type gets 406 "
+        "`not-acceptable`."
+    ),
+    responses=documented("not-found", "not-acceptable", "invalid-state", "master-data-missing"),
     sync_to_thread=True,
 )
 def get_credit_memo(
     request: Request[Any, Any, Any], credit_memo_id: CreditMemoPath
-) -> CreditMemoOut:
+) -> Response[CreditMemoOut]:
+    media = wanted(request)
     services = services_of(request)
     with services.reader(context_of(request)) as uow:
-        return _visible(uow, principal_of(request), credit_memo_id)
+        memo = _visible(uow, principal_of(request), credit_memo_id)
+    if media == JSON:
+        return Response(memo, headers={"Vary": "Accept"})
+    master = services.bus.deps.customer_master
+    document = rendition(
+        request,
+        media,
+        lambda uow: document_for_credit_memo(uow, credit_memo_id, master),
+        memo.number or credit_memo_id,
+    )
+    return cast("Response[CreditMemoOut]", document)
 
 
 def _act(

@@ -10,7 +10,7 @@ it ended, is in `disputes`.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -19,10 +19,12 @@ from litestar.params import Body, Parameter, QueryParameter
 
 from application import commands as c
 from application.context import RequestContext
+from application.documents import document_for_invoice
 from domain.dispute import Dispute
 from domain.ids import DisputeId, InvoiceId, PaymentId
 from domain.invoice import Invoice, InvoiceState
 from entrypoints.http.problems import Problem
+from entrypoints.http.renditions import JSON, rendition, wanted
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     Cursor,
@@ -139,6 +141,11 @@ class InvoiceOut(msgspec.Struct, omit_defaults=True):
     refund_due: MoneyOut
     number: str | None
     issue_date: date | None
+    #: When payment is due: the issue date plus the payer's payment terms (ADR 0037); null
+    #: before issue and on invoices issued before due dates were kept.
+    due_date: date | None
+    #: The payer's payment terms in days, fixed at issue; null before issue.
+    payment_terms_days: int | None
     references: str | None
     #: Why the invoice is disputed; null unless it is `disputed` now.
     dispute_reason: str | None
@@ -192,6 +199,8 @@ def invoice_out(invoice: Invoice, principal: Principal) -> InvoiceOut:
         approved_by=staff(principal, invoice.approved_by),
         number=invoice.number,
         issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        payment_terms_days=invoice.payment_terms_days,
         references=invoice.references,
         dispute_reason=invoice.dispute_reason,
         disputes=[dispute_out(d) for d in invoice.disputes],
@@ -304,12 +313,30 @@ def list_invoices(
     "/invoices/{invoice_id:str}",
     opt=permission("invoices:read"),
     tags=["invoices"],
-    summary="One invoice with its lines and the sources each line billed",
-    responses=documented("not-found"),
+    summary="One invoice with its lines and the sources each line billed (or its e-invoice)",
+    description=(
+        "JSON by default. An issued invoice is also served as its UBL 2.1 e-invoice "
+        "(EN 16931) with `Accept: application/xml` or `application/vnd.oasis.ubl+xml`: an "
+        "`Invoice`, or a `CreditNote` for a credit adjustment (ADR 0037). A draft has no "
+        "rendition (409 `invalid-state`); an Accept header that asks for no served type gets "
+        "406 `not-acceptable`."
+    ),
+    responses=documented("not-found", "not-acceptable", "invalid-state", "master-data-missing"),
     sync_to_thread=True,
 )
-def get_invoice(request: Request[Any, Any, Any], invoice_id: InvoicePath) -> InvoiceOut:
-    return invoice_out(_visible(request, invoice_id), principal_of(request))
+def get_invoice(request: Request[Any, Any, Any], invoice_id: InvoicePath) -> Response[InvoiceOut]:
+    media = wanted(request)
+    invoice = _visible(request, invoice_id)
+    if media == JSON:
+        return Response(invoice_out(invoice, principal_of(request)), headers={"Vary": "Accept"})
+    master = services_of(request).bus.deps.customer_master
+    document = rendition(
+        request,
+        media,
+        lambda uow: document_for_invoice(uow, invoice_id, master),
+        invoice.number or invoice_id,
+    )
+    return cast("Response[InvoiceOut]", document)
 
 
 def _act(
