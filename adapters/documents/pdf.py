@@ -40,6 +40,8 @@ from application.document_view import (
     ViewLine,
 )
 
+#: The media type the printable document is served as.
+MEDIA_TYPE: Final = "application/pdf"
 PRODUCER: Final = "Throughline"
 
 CATEGORY_NAMES: Final = {
@@ -56,14 +58,6 @@ def title_of(document: DocumentView) -> str:
     if document.document_type is DocumentType.CREDIT_NOTE:
         return "Credit note"
     return "Debit note" if document.source_kind == "debit_memo" else "Invoice"
-
-
-def filename_of(document: DocumentView) -> str:
-    """The file name a download gets: the document number, safe for any file system."""
-    safe = "".join(
-        c if c.isascii() and (c.isalnum() or c in "-_.") else "-" for c in document.number
-    )
-    return f"{safe or document.document_id}.pdf"
 
 
 def render_pdf(document: DocumentView) -> bytes:

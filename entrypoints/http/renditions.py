@@ -16,6 +16,8 @@ from typing import Any
 
 from litestar import Request, Response
 
+from adapters.documents.pdf import MEDIA_TYPE as PDF
+from adapters.documents.pdf import render_pdf
 from adapters.documents.ubl import MEDIA_TYPE as UBL_XML
 from adapters.documents.ubl import UBL_MEDIA_TYPE, DocumentIncompleteError, render_ubl
 from application.document_view import DocumentView
@@ -33,6 +35,8 @@ Renderer = Callable[[DocumentView], bytes]
 RENDERERS: dict[str, tuple[Renderer, str]] = {
     UBL_XML: (render_ubl, "xml"),
     UBL_MEDIA_TYPE: (render_ubl, "xml"),
+    # The printable document (ADR 0038).
+    PDF: (render_pdf, "pdf"),
 }
 
 

@@ -10,7 +10,7 @@ import attrs
 import pytest
 from pypdf import PdfReader
 
-from adapters.documents.pdf import filename_of, render_pdf
+from adapters.documents.pdf import render_pdf
 from application.document_view import DocumentView, Party
 from tests.support import document_views as views
 from tests.support.pdf_reading import figures, page_texts, words
@@ -150,9 +150,3 @@ def test_a_name_with_no_latin_letters_prints_as_marked_placeholders() -> None:
 
 def test_a_latin_1_document_carries_no_transliteration_note() -> None:
     assert "exact spelling" not in words(render_pdf(views.eur_with_vat()))
-
-
-def test_the_file_is_named_after_the_document_number() -> None:
-    assert filename_of(views.credit_note()) == "NW-CN-2026-0003.pdf"
-    odd = attrs.evolve(views.eur_with_vat(), number="2026/04 Nº7")
-    assert filename_of(odd) == "2026-04-N-7.pdf"
