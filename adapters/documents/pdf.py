@@ -40,8 +40,6 @@ from application.document_view import (
     ViewLine,
 )
 
-#: The media type the printable document is served as.
-MEDIA_TYPE: Final = "application/pdf"
 PRODUCER: Final = "Throughline"
 
 CATEGORY_NAMES: Final = {
