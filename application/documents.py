@@ -12,7 +12,7 @@ charge (AE), one carrying another note is exempt (E, the note is the exemption r
 without a note is zero rated (Z) when the seller is registered for VAT, otherwise not subject
 to VAT (O).
 
-A credit adjustment (an invoice whose lines and totals are negative, ADR 0022) is sent to the
+A credit adjustment (an invoice whose lines and totals are negative, ADR 0008) is sent to the
 customer as a credit note: the view gives its amounts and quantities with the sign turned.
 """
 
@@ -60,8 +60,8 @@ class DocumentNotIssuedError(ApplicationError):
     code = "document_not_issued"
 
 
-#: UN/ECE Recommendation 20 unit of each line kind (ADR 0037); a month-long period line of a
-#: retainer or recurring fee is counted in months.
+#: UN/ECE Recommendation 20 unit of each line kind (ADR 0037): hours for time, months for
+#: retainer and recurring fees, units for everything else.
 _HOURS, _UNITS, _MONTHS = "HUR", "C62", "MON"
 _UNIT_BY_KIND = {
     LineKind.TIME: _HOURS,

@@ -112,8 +112,11 @@ def render_ubl(view: DocumentView) -> bytes:
     _cbc(root, "IssueDate", view.issue_date.isoformat())
     if not credit and view.due_date is not None:
         _cbc(root, "DueDate", view.due_date.isoformat())
-    _cbc(root, "CreditNoteTypeCode" if credit else "InvoiceTypeCode",
-         _CREDIT_NOTE_TYPE if credit else _INVOICE_TYPE)  # fmt: skip
+    _cbc(
+        root,
+        "CreditNoteTypeCode" if credit else "InvoiceTypeCode",
+        _CREDIT_NOTE_TYPE if credit else _INVOICE_TYPE,
+    )
     for note in view.notes:
         _cbc(root, "Note", note)
     _cbc(root, "DocumentCurrencyCode", view.currency.code)
@@ -255,8 +258,12 @@ def _line(root: ET.Element, line: ViewLine, credit: bool) -> None:
     price, quantity = line.unit_price.amount, line.quantity
     if price < 0:
         price, quantity = EXACT.minus(price), EXACT.minus(quantity)
-    _cbc(element, "CreditedQuantity" if credit else "InvoicedQuantity", decimal_text(quantity),
-         unitCode=line.unit_code)  # fmt: skip
+    _cbc(
+        element,
+        "CreditedQuantity" if credit else "InvoicedQuantity",
+        decimal_text(quantity),
+        unitCode=line.unit_code,
+    )
     _amount(element, "LineExtensionAmount", line.net)
     if line.service_period is not None:
         _period(element, line.service_period.start, line.service_period.end)
@@ -266,5 +273,9 @@ def _line(root: ET.Element, line: ViewLine, credit: bool) -> None:
     _cbc(item, "Name", line.description or line.obligation_label)
     _cbc(_cac(item, "SellersItemIdentification"), "ID", line.obligation_id)
     _tax_category(item, "ClassifiedTaxCategory", line.vat_category, line.vat_rate, ())
-    _cbc(_cac(element, "Price"), "PriceAmount", decimal_text(price),
-         currencyID=line.unit_price.currency.code)  # fmt: skip
+    _cbc(
+        _cac(element, "Price"),
+        "PriceAmount",
+        decimal_text(price),
+        currencyID=line.unit_price.currency.code,
+    )

@@ -30,8 +30,8 @@ from domain.invoice import Invoice, InvoiceIssued, PaymentRecorded
 from domain.money import Money
 from domain.period import Period
 
-#: The renditions of a document URL, by media type. JSON is served today; the UBL 2.1
-#: e-invoice and the printable PDF come with the document formats (issue 11), on the same URL.
+#: The renditions of a document URL, by media type: JSON, the UBL 2.1 e-invoice of an issued
+#: document (ADR 0037), and the printable PDF, all on the same URL.
 RENDITIONS: tuple[tuple[str, str], ...] = (
     ("document", "application/json"),
     ("e-invoice", "application/xml"),
@@ -129,7 +129,7 @@ def _invoice_issued(invoice: Invoice) -> dict[str, Any]:
         **_parties(invoice),
         "references": None if invoice.references is None else str(invoice.references),
         "period": _period(invoice.period),
-        "due_date": None,
+        "due_date": None if invoice.due_date is None else invoice.due_date.isoformat(),
         "totals": _totals(invoice.totals),
         "lines": [_line(line) for line in invoice.lines],
         "links": links(f"/invoices/{invoice.invoice_id}"),

@@ -43,6 +43,7 @@ _READ_BOOKS = {
     "billing:read",
     "revenue:read",
     "periods:read",
+    "legal_entities:read",  # the seller's master data documents print (ADR 0037)
 }
 
 #: What each role may do. `rates:read_cost` is the property-level permission for cost and margin.
@@ -98,6 +99,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "journal:read",
             "journal:write",
             "intercompany:write",
+            "legal_entities:write",  # the seller's master data (ADR 0037)
         }
     ),
     "finance_approver": frozenset(

@@ -99,10 +99,11 @@ def test_an_issued_invoice_names_its_customer_legal_entity_contract_and_currency
         "C1",
         "EUR",
     )
+    # Issued without the payer's terms: due the default 30 days later (2 April + 30 days).
     assert (payload["number"], payload["issue_date"], payload["due_date"]) == (
         "INV-2026-EUR",
         "2026-04-02",
-        None,
+        "2026-05-02",
     )
     assert schema_errors("invoice.issued", payload) == []
 

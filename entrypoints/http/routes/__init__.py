@@ -18,6 +18,7 @@ from entrypoints.http.routes import (
     invoices,
     journal,
     leakage,
+    legal_entities,
     milestones,
     operations,
     ops,
@@ -47,3 +48,4 @@ ROUTERS += outbox.ROUTES
 ROUTERS += webhooks.ROUTES
 ROUTERS += leakage.ROUTES
 ROUTERS += journal.ROUTES
+ROUTERS += legal_entities.ROUTES

@@ -16,6 +16,8 @@ from decimal import Decimal
 import attrs
 
 from application import commands as c
+from application.customer_master import PostalAddress
+from application.legal_entities import LegalEntityRecord, PaymentAccount
 from application.ports import CustomerRecord
 from domain.billing import SourceKind, SourceRef
 from domain.ids import (
@@ -105,7 +107,16 @@ class Tenant:
 
 #: Path and query parameters that name nothing of a customer's (see `World.unscoped`).
 UNSCOPED_PARAMS = frozenset(
-    {"rate_card_id", "version", "month", "period", "line_no", "exception_id", "event_id"}
+    {
+        "rate_card_id",
+        "version",
+        "month",
+        "period",
+        "line_no",
+        "exception_id",
+        "event_id",
+        "legal_entity_id",
+    }
 )
 
 
@@ -126,6 +137,7 @@ class World:
             "line_no": "1",
             "exception_id": self.exception_id,
             "event_id": self.event_id,
+            "legal_entity_id": ENTITY,
         }
 
     def values(self, customer_id: str) -> dict[str, str]:
@@ -145,12 +157,25 @@ def _record(customer: str, name: str) -> CustomerRecord:
     )
 
 
+#: The legal entity that bills both customers, as its documents present it.
+SELLER = LegalEntityRecord(
+    ENTITY,
+    "Throughline Consulting UK Ltd",
+    PostalAddress(("1 Finsbury Avenue",), "London", "EC2M 2PF", "GB"),
+    vat_id="GB123456782",
+    registration_id="09876543",
+    electronic_address="billing@throughline.example",
+    payment_account=PaymentAccount(iban="GB33BUKB20201555555555", bic="BUKBGB22"),
+)
+
+
 def seed(app: App) -> World:
     """Both customers, acme first (so acme's first invoice is `INV-000001`, the id the OpenAPI
     examples use)."""
     app.master.records[(CustomerId("acme"), ENTITY)] = _record("acme", "Acme Ltd")
     app.master.records[(CustomerId("globex"), ENTITY)] = _record("globex", "Globex plc")
     app.do(c.SetTaxRates(TaxRateTable((TaxRate("VAT20", date(2020, 1, 1), Decimal("0.20")),))))
+    app.do(c.PutLegalEntity(SELLER))
     app.do(c.CreateRateCard(RateCardId(RATE_CARD), "UK rates", "EUR"))
     app.do(
         c.PublishRateCardVersion(
