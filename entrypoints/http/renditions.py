@@ -33,11 +33,24 @@ JSON = "application/json"
 
 Renderer = Callable[[DocumentView], bytes]
 
+#: The printable document (ADR 0038).
+PDF = "application/pdf"
+
+
+def _printable(view: DocumentView) -> bytes:
+    """The PDF of the view. fpdf2 (with Pillow) takes a second or more to import, so it is
+    loaded with the first PDF asked for, not by every worker at start-up."""
+    from adapters.documents.pdf import render_pdf
+
+    return render_pdf(view)
+
+
 #: Media type -> the renderer of an issued document's view in it and the file extension of
 #: what it renders (JSON is the route's own).
 RENDERERS: dict[str, tuple[Renderer, str]] = {
     UBL_XML: (render_ubl, "xml"),
     UBL_MEDIA_TYPE: (render_ubl, "xml"),
+    PDF: (_printable, "pdf"),
 }
 
 

@@ -98,6 +98,7 @@ DISTRIBUTION_OF = {
     "dependency_injector": "dependency-injector",
     "swagger_ui": "swagger-ui-py",
     "opentelemetry": "opentelemetry-api",
+    "fpdf": "fpdf2",
 }
 
 

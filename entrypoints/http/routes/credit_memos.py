@@ -389,7 +389,8 @@ def list_credit_memos(
     description=(
         "JSON by default. An issued credit memo is also served as its UBL 2.1 `CreditNote` "
         "(EN 16931, citing the credited invoice) with `Accept: application/xml` or "
-        "`application/vnd.oasis.ubl+xml` (ADR 0037). A draft has no rendition (409 "
+        "`application/vnd.oasis.ubl+xml` (ADR 0037), and as a printable credit note with "
+        "`Accept: application/pdf` (ADR 0038). A draft has no rendition (409 "
         "`invalid-state`); an Accept header that asks for no served type gets 406 "
         "`not-acceptable`."
     ),

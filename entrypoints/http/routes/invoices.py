@@ -321,7 +321,8 @@ def list_invoices(
     description=(
         "JSON by default. An issued invoice is also served as its UBL 2.1 e-invoice "
         "(EN 16931) with `Accept: application/xml` or `application/vnd.oasis.ubl+xml`: an "
-        "`Invoice`, or a `CreditNote` for a credit adjustment (ADR 0037). A draft has no "
+        "`Invoice`, or a `CreditNote` for a credit adjustment (ADR 0037), and as a PDF a "
+        "customer can read with `Accept: application/pdf` (ADR 0038). A draft has no "
         "rendition (409 `invalid-state`); an Accept header that asks for no served type gets "
         "406 `not-acceptable`."
     ),

@@ -1,0 +1,152 @@
+"""The printable invoice: what a customer reads on the PDF of an issued document."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime
+
+import attrs
+import pytest
+from pypdf import PdfReader
+
+from adapters.documents.pdf import render_pdf
+from application.document_view import DocumentView, Party
+from tests.support import document_views as views
+from tests.support.pdf_reading import figures, page_texts, words
+
+EVERY_KIND = {
+    "EUR with VAT at two rates": views.eur_with_vat,
+    "yen": views.jpy_invoice,
+    "Bahraini dinar": views.bhd_invoice,
+    "reverse charge": views.reverse_charge_invoice,
+    "exempt": views.exempt_invoice,
+    "credit note": views.credit_note,
+    "300 time entries": views.long_time_invoice,
+    "Latin Extended buyer": views.latin_extended_invoice,
+}
+
+
+@pytest.mark.parametrize("build", EVERY_KIND.values(), ids=EVERY_KIND.keys())
+def test_every_figure_of_the_document_is_printed(build: object) -> None:
+    view: DocumentView = build()  # type: ignore[operator]
+    text = words(render_pdf(view))
+    missing = [figure for figure in figures(view) if figure not in text]
+    assert missing == []
+
+
+@pytest.mark.parametrize("build", EVERY_KIND.values(), ids=EVERY_KIND.keys())
+def test_the_same_document_renders_the_same_bytes(build: object) -> None:
+    view: DocumentView = build()  # type: ignore[operator]
+    assert render_pdf(view) == render_pdf(view)
+
+
+def test_the_pdf_is_dated_by_the_issue_date_not_by_when_it_was_rendered() -> None:
+    view = views.eur_with_vat()
+    info = PdfReader(io.BytesIO(render_pdf(view))).metadata
+    assert info is not None
+    assert info.creation_date == datetime(2026, 4, 2, tzinfo=UTC)
+    assert info.title == "Invoice NW-2026-0042"
+
+
+def test_an_invoice_shows_seller_buyer_references_and_what_is_due() -> None:
+    text = words(render_pdf(views.eur_with_vat()))
+    for expected in (
+        "Invoice",
+        "Northwind Consulting GmbH",
+        "VAT id DE123456789",
+        "Acme Manufacturing AG",
+        "Gebäude C",
+        "50667 Köln",
+        "VAT id DE987654321",
+        "Contract ctr-global-transformation",
+        "PRJ-4711",
+        "Period 2026-03-01 to 2026-03-31",
+        "Due date 2026-05-02",
+        "Payment terms: Payment due within 30 days of the invoice date.",
+        "Amount due 18,702.60 EUR",
+        "Pay to IBAN DE89370400440532013000, BIC COBADEFFXXX",
+    ):
+        assert expected in text
+
+
+def test_lines_are_grouped_under_a_heading_per_obligation_with_the_time_behind_them() -> None:
+    text = words(render_pdf(views.eur_with_vat()))
+    change_request = text.index("Change request CR-7 (time and materials)")
+    time_behind = text.index("Time behind line 1")
+    program = text.index("Transformation program (fixed fee)")
+    assert change_request < time_behind < program < text.index("Milestone 1: discovery accepted")
+    assert "2026-03-02 Dana Whitfield Senior consultant 7.5 150.00 1,125.00" in text
+    assert "2026-03-03 Omar Reyes Analyst 8 95.50 764.00" in text
+
+
+def test_yen_amounts_carry_no_decimals() -> None:
+    text = words(render_pdf(views.jpy_invoice()))
+    assert "1,250,000" in text
+    assert "1,250,000.00" not in text
+    assert "Total 1,523,500 JPY" in text
+    assert "7.5 18,000 135,000" in text
+
+
+def test_dinar_amounts_carry_three_decimals() -> None:
+    text = words(render_pdf(views.bhd_invoice()))
+    assert "6 45.125 270.750" in text
+    assert "1,234.567" in text
+    assert "Total 1,655.849 BHD" in text
+
+
+def test_a_reverse_charged_invoice_states_why_no_vat_is_charged() -> None:
+    text = words(render_pdf(views.reverse_charge_invoice()))
+    assert "Reverse charge 0%" in text
+    assert "Tax 0.00 EUR" in text
+    assert "Article 196 VAT Directive" in text
+
+
+def test_an_exempt_line_prints_its_exemption_reason() -> None:
+    text = words(render_pdf(views.exempt_invoice()))
+    assert "Exempt 0% 2,400.00 0.00" in text
+    assert "Article 132(1)(i) VAT Directive" in text
+
+
+def test_a_credit_note_names_the_invoice_it_credits_and_asks_for_no_payment() -> None:
+    text = words(render_pdf(views.credit_note()))
+    assert text.index("Credit note") < text.index("NW-CN-2026-0003")
+    assert "Credits invoice NW-2026-0041 of 2026-03-02" in text
+    assert "Reason: Milestone 2 disputed: partial credit agreed" in text
+    assert "credits line 2" in text
+    assert "Total credited 2,400.00 EUR" in text
+    assert "Amount due" not in text
+    assert "Due date" not in text
+
+
+def test_three_hundred_time_entries_run_over_pages_numbered_and_with_the_header_again() -> None:
+    pages = page_texts(render_pdf(views.long_time_invoice()))
+    assert len(pages) > 3
+    for number, page in enumerate(pages, 1):
+        assert f"Page {number} of {len(pages)}" in page
+    for page in pages[1:]:
+        assert "Invoice NW-2026-0300" in page
+    with_time_rows = [p for p in pages if re.search(r"2026-03-\d\d (Dana|Omar)", p)]
+    assert len(with_time_rows) == len(pages) - 1 or len(with_time_rows) == len(pages)
+    for page in with_time_rows:
+        assert "Date Person Role Hours Rate EUR Value EUR" in page
+    rows = re.findall(r"2026-03-\d\d (?:Dana Whitfield|Omar Reyes) ", "\n".join(pages))
+    assert len(rows) == 300
+
+
+def test_a_name_outside_latin_1_is_transliterated_and_marked_never_dropped() -> None:
+    text = words(render_pdf(views.latin_extended_invoice()))
+    assert "Zaklad Uslug Lódz Sp. z o.o.*" in text
+    assert "90-004 Lódz*" in text
+    assert "the e-invoice (UBL) of this document carries the exact spelling" in text
+
+
+def test_a_name_with_no_latin_letters_prints_as_marked_placeholders() -> None:
+    view = views.eur_with_vat()
+    buyer = Party("tokyo", "株式会社 Tokyo", None, vat_id=None)
+    text = words(render_pdf(attrs.evolve(view, buyer=buyer)))
+    assert "???? Tokyo*" in text
+
+
+def test_a_latin_1_document_carries_no_transliteration_note() -> None:
+    assert "exact spelling" not in words(render_pdf(views.eur_with_vat()))
