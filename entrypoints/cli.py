@@ -567,6 +567,12 @@ def serve(
                 out.print("Demo webhook secrets (POST /webhooks/{source}; docs/webhooks.md):")
                 for line in webhook_lines:
                     out.print(f"  {line}", markup=False, soft_wrap=True)
+            finance = next((k.key for k in keys if k.name == "finance"), None)
+            hints = _document_hints(base, finance) if finance else []
+            if hints:
+                out.print("Documents to fetch (with the finance key):")
+                for line in hints:
+                    out.print(f"  {line}", markup=False, soft_wrap=True)
     uvicorn.run(
         "entrypoints.http.serve:create_from_env",
         factory=True,
@@ -595,6 +601,16 @@ outbox_app = typer.Typer(
     help="Outbound events: dead events and their replay.", no_args_is_help=True
 )
 app.add_typer(outbox_app, name="outbox")
+
+
+def _document_hints(base: str, key: str) -> list[str]:
+    """Where the served database's e-invoice, PDF and Beancount file are fetched."""
+    from application.context import RequestContext
+    from entrypoints.demo_hints import document_hints
+
+    reader = RequestContext("serve", "serve-hints")
+    with provide_bus().deps.uow(reader, read_only=True) as uow:
+        return document_hints(uow, base, key)
 
 
 @app.command("relay")
