@@ -13,6 +13,7 @@
     throughline period close YYYY-MM | reopen YYYY-MM --reason TEXT
     throughline audit verify
     throughline export beancount|csv --from YYYY-MM --to YYYY-MM [--legal-entity ID] [-o FILE]
+    throughline document invoice|credit-memo ID [--format pdf|ubl] [-o FILE]
     throughline config [--json]                 the effective configuration, secrets masked
 
 Every command takes `--database-url` (default `$THROUGHLINE_DATABASE_URL`, else the SQLite file
@@ -35,6 +36,7 @@ from application.records import ExceptionState
 from domain.ids import ContractId
 from entrypoints import queries
 from entrypoints.bootstrap import redact
+from entrypoints.cli_document import document_app
 from entrypoints.cli_export import export_app
 from entrypoints.cli_support import (
     ATTENTION,
@@ -81,6 +83,7 @@ app.add_typer(exceptions_app, name="exceptions")
 app.add_typer(period_app, name="period")
 app.add_typer(audit_app, name="audit")
 app.add_typer(export_app, name="export")
+app.add_typer(document_app, name="document")
 
 
 def _installed_version() -> str:
