@@ -175,3 +175,7 @@ class DocumentView:
     credit_reason: str = ""
     #: The domain's kind of an invoice: invoice, debit_memo (credit notes say credit_memo).
     source_kind: str = "invoice"
+    #: What credit notes took off an invoice and what was written off as uncollectable, so
+    #: that total - paid - credited - written off = amount due reads on the page (None: none).
+    credited: Money | None = None
+    written_off: Money | None = None

@@ -147,6 +147,8 @@ def document_for_invoice(
         gross=totals.gross.times(sign),
         paid=paid if not credit else Money.zero(invoice.currency),
         amount_due=invoice.outstanding if not credit else Money.zero(invoice.currency),
+        credited=None if credit else invoice.credited,
+        written_off=None if credit else invoice.written_off,
         contract_id=str(invoice.contract_id),
         period=invoice.period,
         customer_id=str(invoice.customer_id),

@@ -261,11 +261,14 @@ def _totals(pdf: Sheet, document: DocumentView) -> None:
     if document.document_type is DocumentType.CREDIT_NOTE:
         rows.append(("Total credited", document.gross))
     else:
-        rows += [
-            ("Total", document.gross),
-            ("Paid", document.paid),
-            ("Amount due", document.amount_due),
-        ]
+        rows += [("Total", document.gross), ("Paid", document.paid)]
+        for label, taken in (
+            ("Credited", document.credited),
+            ("Written off", document.written_off),
+        ):
+            if taken is not None and not taken.is_zero():
+                rows.append((label, taken))
+        rows.append(("Amount due", document.amount_due))
     if pdf.will_page_break(6 * len(rows) + 4):
         pdf.add_page()
     pdf.ln(2)

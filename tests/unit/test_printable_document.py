@@ -150,3 +150,24 @@ def test_a_name_with_no_latin_letters_prints_as_marked_placeholders() -> None:
 
 def test_a_latin_1_document_carries_no_transliteration_note() -> None:
     assert "exact spelling" not in words(render_pdf(views.eur_with_vat()))
+
+
+def test_what_credits_and_a_write_off_took_off_is_printed_between_total_and_amount_due() -> None:
+    # 18,702.60 billed, 5,000.00 paid, 1,000.00 credited, 2,702.60 written off: 10,000.00 due
+    view = attrs.evolve(
+        views.eur_with_vat(),
+        paid=views.money("5000.00"),
+        credited=views.money("1000.00"),
+        written_off=views.money("2702.60"),
+        amount_due=views.money("10000.00"),
+    )
+    text = words(render_pdf(view))
+    for expected in (
+        "Total 18,702.60 EUR",
+        "Paid 5,000.00 EUR",
+        "Credited 1,000.00 EUR",
+        "Written off 2,702.60 EUR",
+        "Amount due 10,000.00 EUR",
+    ):
+        assert expected in text
+    assert "Written off" not in words(render_pdf(views.eur_with_vat()))
