@@ -36,7 +36,7 @@ from application.records import ExceptionState
 from domain.ids import ContractId
 from entrypoints import queries
 from entrypoints.bootstrap import redact
-from entrypoints.cli_document import document_app
+from entrypoints.cli_document import document
 from entrypoints.cli_export import export_app
 from entrypoints.cli_support import (
     ATTENTION,
@@ -83,7 +83,7 @@ app.add_typer(exceptions_app, name="exceptions")
 app.add_typer(period_app, name="period")
 app.add_typer(audit_app, name="audit")
 app.add_typer(export_app, name="export")
-app.add_typer(document_app, name="document")
+app.command("document")(document)
 
 
 def _installed_version() -> str:

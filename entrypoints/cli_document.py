@@ -38,11 +38,6 @@ from entrypoints.cli_support import (
 )
 from entrypoints.container import provide_bus, provide_reader
 
-document_app = typer.Typer(
-    help="An issued invoice or credit memo as its UBL 2.1 e-invoice or its printable PDF.",
-    no_args_is_help=True,
-)
-
 
 class Format(StrEnum):
     UBL = "ubl"
@@ -103,35 +98,33 @@ def _document(
         errors().print(f"Wrote {view.number} ({form.value}) to {output}.", markup=False)
 
 
-@document_app.command("invoice")
-def invoice_document(
-    invoice_id: Annotated[str, typer.Argument(metavar="INVOICE_ID", help="e.g. INV-000006")],
+class Kind(StrEnum):
+    INVOICE = "invoice"
+    CREDIT_MEMO = "credit-memo"
+
+
+_VIEWS: dict[Kind, Callable[[UnitOfWork, str, CustomerMaster], DocumentView]] = {
+    Kind.INVOICE: document_for_invoice,
+    Kind.CREDIT_MEMO: document_for_credit_memo,
+}
+
+
+def document(
+    kind: Annotated[Kind, typer.Argument(help="invoice, or credit-memo (a credit note).")],
+    document_id: Annotated[
+        str, typer.Argument(metavar="ID", help="e.g. INV-000006 or CM-1001, as the API names it")
+    ],
     form: FormatOption = Format.PDF,
     output: OutputOption = None,
     database_url: DatabaseUrlOption = None,
     verbose: VerboseOption = False,
 ) -> None:
-    """An issued invoice (exit 1 for a draft, which has no document yet; 2 for an unknown id)."""
+    """An issued invoice or credit memo as its printable PDF or its UBL 2.1 e-invoice (exit 1
+    for a draft, which has no document yet, or a document the format cannot carry; 2 for an
+    unknown id)."""
+    view_of = _VIEWS[kind]
     _document(
-        lambda uow, master: document_for_invoice(uow, invoice_id.strip(), master),
-        form,
-        output,
-        database_url,
-        verbose,
-    )
-
-
-@document_app.command("credit-memo")
-def credit_memo_document(
-    credit_memo_id: Annotated[str, typer.Argument(metavar="CREDIT_MEMO_ID", help="e.g. CM-1001")],
-    form: FormatOption = Format.PDF,
-    output: OutputOption = None,
-    database_url: DatabaseUrlOption = None,
-    verbose: VerboseOption = False,
-) -> None:
-    """An issued credit memo, as a credit note citing the invoice it credits."""
-    _document(
-        lambda uow, master: document_for_credit_memo(uow, credit_memo_id.strip(), master),
+        lambda uow, master: view_of(uow, document_id.strip(), master),
         form,
         output,
         database_url,
