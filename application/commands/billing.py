@@ -1,0 +1,202 @@
+"""Commands of billing and closure: runs, invoices, payments, write-offs, disputes, credit
+memos, revenue, periods, reconciliation and the integration queue."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import attrs
+
+from application.commands.base import Command
+from domain.billing import SourceRef
+from domain.ids import (
+    ContractId,
+    CreditMemoId,
+    DisputeId,
+    InvoiceId,
+    PaymentId,
+)
+from domain.money import Money
+from domain.period import Period
+
+
+@attrs.frozen
+class RunBilling(Command):
+    """A period billing run; a dry run returns the very proposal a commit would store."""
+
+    period: Period
+    dry_run: bool = True
+    contract_ids: tuple[ContractId, ...] = ()
+    invoice_date: date | None = None
+    #: The preview's fingerprint: a commit refuses if the proposal changed since.
+    expected_fingerprint: str | None = None
+
+
+@attrs.frozen
+class ApproveInvoice(Command):
+    invoice_id: InvoiceId
+
+
+@attrs.frozen
+class DiscardInvoice(Command):
+    invoice_id: InvoiceId
+    reason: str
+
+
+@attrs.frozen
+class IssueInvoice(Command):
+    """Number, post and hand over an approved invoice."""
+
+    invoice_id: InvoiceId
+    issue_date: date
+
+
+@attrs.frozen
+class HandOverInvoice(Command):
+    """Give an issued invoice to the ERP or billing platform (retried on an outage)."""
+
+    invoice_id: InvoiceId
+
+
+@attrs.frozen
+class ConfirmInvoicePosted(Command):
+    """ERP: an issued invoice was posted to receivables. It completes the hand-over (an open
+    hand-over failure is resolved: the invoice got there) and is refused when what was posted
+    is not what was issued (another number or gross)."""
+
+    invoice_id: InvoiceId
+    invoice_number: str
+    gross: Money
+    posted_on: date
+    erp_reference: str
+
+
+@attrs.frozen
+class RecordPayment(Command):
+    invoice_id: InvoiceId
+    #: The ERP's id of the payment: the same id again is the same payment (ADR 0024).
+    payment_id: PaymentId
+    amount: Money
+    received_on: date
+
+
+@attrs.frozen
+class WriteOffInvoice(Command):
+    """Finance gives up what is still owed on an invoice as uncollectable (ADR 0040)."""
+
+    invoice_id: InvoiceId
+    reason: str
+    #: What to give up, in the invoice's currency; None: all that is still owed.
+    amount: Money | None = None
+
+
+@attrs.frozen
+class OpenDispute(Command):
+    invoice_id: InvoiceId
+    reason: str
+    #: The billing platform's id of the dispute, when the sender has one: the same id again is
+    #: the same dispute (a replay), never a second one (ADR 0024).
+    dispute_id: DisputeId | None = None
+
+
+@attrs.frozen
+class ResolveDispute(Command):
+    invoice_id: InvoiceId
+    resolution: str
+
+
+@attrs.frozen
+class CreditRequestInput:
+    line_no: int
+    source: SourceRef | None = None
+    quantity: Decimal | None = None
+    #: An amount instead of a quantity: a concession unless `releases` (ADR 0027).
+    amount: Decimal | None = None
+    releases: bool = False
+
+
+@attrs.frozen
+class DraftCreditMemo(Command):
+    credit_memo_id: CreditMemoId
+    invoice_id: InvoiceId
+    requests: tuple[CreditRequestInput, ...]
+    reason: str
+    write_off: bool = False
+    #: Issuing the credit resolves the invoice's open dispute, with `reason` as the resolution.
+    resolves_dispute: bool = False
+
+
+@attrs.frozen
+class ApproveCreditMemo(Command):
+    credit_memo_id: CreditMemoId
+
+
+@attrs.frozen
+class IssueCreditMemo(Command):
+    credit_memo_id: CreditMemoId
+    issue_date: date
+
+
+@attrs.frozen
+class RecogniseRevenue(Command):
+    """Post the period's revenue catch-up per obligation, dated the period's last day."""
+
+    period: Period
+
+
+@attrs.frozen
+class ClosePeriod(Command):
+    period: Period
+
+
+@attrs.frozen
+class ReopenPeriod(Command):
+    period: Period
+    reason: str
+
+
+@attrs.frozen
+class Reconcile(Command):
+    """PSA hours vs ours vs billed, and issued invoices vs the ERP's receivables."""
+
+    period: Period
+
+
+@attrs.frozen
+class ReplayException(Command):
+    """Reprocess what an integration exception kept, after someone fixed the cause."""
+
+    exception_id: str
+
+
+@attrs.frozen
+class ReceiveInboxMessage(Command):
+    """An inbound webhook whose signature verified: store it raw, then process it."""
+
+    source: str
+    message_id: str
+    event_type: str
+    body: str
+
+
+@attrs.frozen
+class ProcessInboxMessage(Command):
+    """Translate a stored inbound message into commands and run them (also its replay)."""
+
+    source: str
+    message_id: str
+
+
+@attrs.frozen
+class ProcessWaitingInboxMessages(Command):
+    """Background job: process messages still `received` since before the cutoff (their
+    processing never finished, e.g. the process died after storing them)."""
+
+    received_before: datetime
+    limit: int = 100
+
+
+@attrs.frozen
+class RetryDueExceptions(Command):
+    """Background job: retry downstream failures whose next attempt is due."""
