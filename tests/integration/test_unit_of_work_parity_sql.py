@@ -48,8 +48,7 @@ def a_month_billed_paid_and_closed(app: App) -> None:
 
 def outbox_rows(app: App) -> list[tuple[str, str, str, Any]]:
     return [
-        (e.aggregate_type, e.aggregate_id, e.event_type, dict(e.payload))
-        for e in app.data.outbox
+        (e.aggregate_type, e.aggregate_id, e.event_type, dict(e.payload)) for e in app.data.outbox
     ]
 
 
