@@ -11,11 +11,11 @@ import copy
 import copyreg
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from types import MappingProxyType, TracebackType
-from typing import Any, Generic, Self, TypeVar
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -50,6 +50,7 @@ from application.records import (
     OutboxEvent,
     PostedEntry,
 )
+from application.unit_of_work_base import AbstractUnitOfWork
 from domain.accounting_period import AccountingPeriod
 from domain.billing import BilledLedger, LedgerEntry
 from domain.chart_of_accounts import ChartOfAccounts
@@ -391,20 +392,30 @@ class _Intercompany:
 
 
 class _Periods:
-    def __init__(self, data: _Data) -> None:
-        self._data = data
+    """Accounting periods; those handed out are seen, so their events reach the outbox."""
+
+    def __init__(self, data: _Data, seen: list[object]) -> None:
+        self._data, self._seen = data, seen
 
     def get(self, period: Period) -> AccountingPeriod | None:
-        return self._data.periods.get(period)
+        return self._saw(self._data.periods.get(period))
 
     def add(self, period: AccountingPeriod) -> None:
         self._data.periods[period.period] = period
+        self._saw(period)
 
     def all(self) -> list[AccountingPeriod]:
-        return list(self._data.periods.values())
+        periods = list(self._data.periods.values())
+        self._seen.extend(p for p in periods if p not in self._seen)
+        return periods
 
     def overlapping(self, first: date, last: date) -> list[AccountingPeriod]:
         return [p for p in self.all() if p.period.start <= last and p.period.end >= first]
+
+    def _saw(self, period: AccountingPeriod | None) -> AccountingPeriod | None:
+        if period is not None and period not in self._seen:
+            self._seen.append(period)
+        return period
 
 
 class _Idempotency:
@@ -658,18 +669,25 @@ class _Operations:
         return self._data.billing_runs[-1] if self._data.billing_runs else None
 
 
-class InMemoryUnitOfWork:
-    """A unit of work over an `InMemoryStore` (snapshot on enter, swap on commit)."""
+class InMemoryUnitOfWork(AbstractUnitOfWork):
+    """A unit of work over an `InMemoryStore` (snapshot on enter, swap on commit): the storage
+    hooks of `AbstractUnitOfWork`."""
 
-    def __init__(self, store: InMemoryStore, ctx: RequestContext, clock_now: Any) -> None:
-        self._store, self._ctx, self._now = store, ctx, clock_now
-        self._events_sequence = itertools.count(1)
+    def __init__(
+        self,
+        store: InMemoryStore,
+        ctx: RequestContext,
+        clock_now: Callable[[], datetime],
+        *,
+        read_only: bool = False,
+    ) -> None:
+        super().__init__(ctx, clock_now, outbox_payload, read_only=read_only)
+        self._store = store
 
-    def __enter__(self) -> Self:
+    def _begin(self) -> None:
         self._data = copy.deepcopy(self._store.data)
-        self._seen: list[object] = []
-        self._committed_events: list[object] = []
-        data, seen = self._data, self._seen
+        self._seen_items: list[object] = []
+        data, seen = self._data, self._seen_items
         self.contracts = _Repository[Contract](data, "contract", "contract_id", seen)
         self.rate_cards = _Repository[Any](data, "rate_card", "rate_card_id", seen)
         self.engagements = _Engagements(data, "engagement", "engagement_id", seen)
@@ -680,7 +698,7 @@ class InMemoryUnitOfWork:
         self.ledger = _Ledger(data)
         self.journal = _Journal(data)
         self.master_data = _MasterData(data)
-        self.periods = _Periods(data)
+        self.periods = _Periods(data, seen)
         self.idempotency = _Idempotency(data)
         self.outbox = _Outbox(data)
         self.exceptions = _Exceptions(data)
@@ -691,67 +709,28 @@ class InMemoryUnitOfWork:
         self.natural_keys = _NaturalKeys(data)
         self.operations = _Operations(data)
         self.intercompany = _Intercompany(data)
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def _end(self) -> None:
         self.rollback()
 
-    def commit(self) -> None:
-        events = self._drain_events()
+    def _seen(self) -> list[object]:
+        return self._seen_items
+
+    def _flush(self) -> None:
+        """Nothing to write back: the aggregates changed in this unit of work's copy."""
+
+    def _event_ids(self, count: int) -> list[str]:
+        """Numbered after the events already in the outbox, so a test can name them."""
         first = len(self._data.outbox) + 1
-        self.outbox.add(
-            [self._outbox_event(first + n, aggregate, e) for n, (aggregate, e) in enumerate(events)]
-        )
+        return [f"EVT-{n:08d}" for n in range(first, first + count)]
+
+    def _commit(self) -> None:
         self._store.data = self._data
         self._store.commits += 1
         self._data = copy.deepcopy(self._data)
-        self._committed_events.extend(e for _, e in events)
 
-    def rollback(self) -> None:
+    def _rollback(self) -> None:
         """Nothing to undo: uncommitted changes live only in this unit of work's copy."""
-
-    def collect_events(self) -> list[object]:
-        return list(self._committed_events)
-
-    def _drain_events(self) -> list[tuple[object, object]]:
-        drained: list[tuple[object, object]] = []
-        for aggregate in self._seen:
-            events = getattr(aggregate, "events", None)
-            if events:
-                drained.extend((aggregate, e) for e in events)
-                events.clear()
-        return drained
-
-    def _outbox_event(self, number: int, aggregate: object, event: object) -> OutboxEvent:
-        aggregate_type = type(aggregate).__name__
-        aggregate_id = str(
-            next(
-                (getattr(aggregate, a) for a in _ID_ATTRIBUTES if hasattr(aggregate, a)),
-                "",
-            )
-        )
-        return OutboxEvent(
-            f"EVT-{number:08d}",
-            type(event).__name__,
-            aggregate_type,
-            aggregate_id,
-            outbox_payload(aggregate, event, self._seen),
-            self._ctx.correlation_id,
-            self._now(),
-            traceparent=self._ctx.traceparent,
-            tracestate=self._ctx.tracestate,
-        )
-
-
-_ID_ATTRIBUTES = (
-    "engagement_id", "invoice_id", "credit_memo_id", "milestone_id", "contract_id",
-    "entry_id", "expense_id", "rate_card_id",
-)  # fmt: skip
 
 
 # -- fakes of the external systems --------------------------------------------------------------

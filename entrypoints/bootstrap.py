@@ -68,7 +68,7 @@ class MemoryDatabase:
     def unit_of_work(
         self, ctx: RequestContext, now: Callable[[], datetime], *, read_only: bool = False
     ) -> UnitOfWork:
-        return InMemoryUnitOfWork(self.store, ctx, now)
+        return InMemoryUnitOfWork(self.store, ctx, now, read_only=read_only)
 
     def dispose(self) -> None:
         """Nothing to release; the store lives as long as this object."""

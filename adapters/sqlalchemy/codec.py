@@ -22,7 +22,6 @@ from application.records import (
     IdempotencyStatus,
     OutboxEvent,
 )
-from domain.accounting_period import AccountingPeriod
 from domain.billing import LedgerEntry, SourceKind, SourceRef
 from domain.ids import (
     CustomerId,
@@ -322,22 +321,6 @@ def outbox_event(row: Row) -> OutboxEvent:
         row["traceparent"],
         row["tracestate"],
     )
-
-
-_ID_ATTRIBUTES = (
-    "engagement_id", "invoice_id", "credit_memo_id", "milestone_id", "contract_id",
-    "entry_id", "expense_id", "rate_card_id", "exception_id",
-)  # fmt: skip
-
-
-def aggregate_identity(aggregate: object) -> tuple[str, str]:
-    """(aggregate type, aggregate id) of an outbox event, as the in-memory adapter names them."""
-    if isinstance(aggregate, AccountingPeriod):
-        return type(aggregate).__name__, aggregate.period.key
-    for attribute in _ID_ATTRIBUTES:
-        if hasattr(aggregate, attribute):
-            return type(aggregate).__name__, str(getattr(aggregate, attribute))
-    return type(aggregate).__name__, ""
 
 
 def tax_profile_row(profile: TaxProfile) -> dict[str, Any]:

@@ -1,26 +1,22 @@
 """The unit of work on SQLAlchemy Core: one connection, one transaction, rolled back unless
 committed.
 
-Commit drains the events of every aggregate and delivered item the unit of work saw, writes
-changed aggregates back (optimistic concurrency on the domain-owned `revision`), chains the
-audit records onto the current tail, writes the events to the outbox with the request's
-correlation id, and commits all of it as one database transaction.
+The storage hooks of `application.unit_of_work_base.AbstractUnitOfWork`: flushing writes
+changed aggregates back (optimistic concurrency on the domain-owned `revision`) and chains the
+audit records onto the current tail; the base then writes the events to the outbox, and the
+commit makes all of it one database transaction.
 """
 
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable
 from datetime import datetime
-from types import TracebackType
-from typing import Self
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from adapters.outbound.event_payloads import outbox_payload
-from adapters.sqlalchemy import codec
 from adapters.sqlalchemy.inbox import SqlAlchemyInbox
 from adapters.sqlalchemy.intercompany import SqlAlchemyIntercompany
 from adapters.sqlalchemy.natural_keys import SqlAlchemyNaturalKeys
@@ -40,40 +36,13 @@ from adapters.sqlalchemy.stores import (
 )
 from application.context import RequestContext
 from application.errors import ConflictError
-from application.natural_keys import NaturalKeyStore
-from application.operations import BillingRunLog, OperationsQueries
-from application.records import OutboxEvent
-from application.unit_of_work import (
-    AuditLog,
-    ContractRepository,
-    DeliveryStore,
-    EngagementRepository,
-    ExceptionQueue,
-    IdempotencyStore,
-    Inbox,
-    IntercompanyStore,
-    InvoiceRepository,
-    JournalStore,
-    LedgerStore,
-    MasterDataStore,
-    MilestoneRepository,
-    Outbox,
-    PeriodStore,
-    RateCardRepository,
-    Repository,
-    Sequences,
-)
-from domain.credit_memo import CreditMemo
+from application.unit_of_work_base import AbstractUnitOfWork
 
 #: Execution option: this connection only reads (SQLite opens a deferred transaction).
 READ_ONLY = "throughline_read_only"
 
 #: PostgreSQL SQLSTATEs that mean "another transaction got there first".
 _CONCURRENCY_STATES = {"40001", "40P01", "23505"}
-
-
-class ReadOnlyUnitOfWorkError(RuntimeError):
-    """A read-only unit of work was asked to commit."""
 
 
 class WriteLock:
@@ -98,30 +67,9 @@ class WriteLock:
         self._lock.release()
 
 
-class SqlAlchemyUnitOfWork:
-    """The application's `UnitOfWork` port on one database connection."""
-
-    contracts: ContractRepository
-    rate_cards: RateCardRepository
-    engagements: EngagementRepository
-    milestones: MilestoneRepository
-    invoices: InvoiceRepository
-    credit_memos: Repository[CreditMemo]
-    delivery: DeliveryStore
-    ledger: LedgerStore
-    journal: JournalStore
-    master_data: MasterDataStore
-    periods: PeriodStore
-    idempotency: IdempotencyStore
-    outbox: Outbox
-    exceptions: ExceptionQueue
-    audit: AuditLog
-    sequences: Sequences
-    inbox: Inbox
-    billing_runs: BillingRunLog
-    operations: OperationsQueries
-    natural_keys: NaturalKeyStore
-    intercompany: IntercompanyStore
+class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
+    """The application's `UnitOfWork` port on one database connection: the storage hooks of
+    `AbstractUnitOfWork`."""
 
     def __init__(
         self,
@@ -132,14 +80,14 @@ class SqlAlchemyUnitOfWork:
         read_only: bool = False,
         write_lock: WriteLock | None = None,
     ) -> None:
-        self._engine, self._ctx, self._now, self._read_only = engine, ctx, now, read_only
-        self._committed_events: list[object] = []
+        super().__init__(ctx, now, outbox_payload, read_only=read_only)
+        self._engine = engine
         self._connection: Connection | None = None
         # Read-only units of work never take it (SQLite readers do not wait for writers).
         self._write_lock = None if read_only else write_lock
         self._holding = False
 
-    def __enter__(self) -> Self:
+    def _begin(self) -> None:
         if self._write_lock is not None:
             self._holding = self._write_lock.acquire()
         try:
@@ -183,14 +131,8 @@ class SqlAlchemyUnitOfWork:
             connection.close()
             self._release()
             raise
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def _end(self) -> None:
         connection, self._connection = self._connection, None
         try:
             if connection is not None:
@@ -208,27 +150,28 @@ class SqlAlchemyUnitOfWork:
         return self._connection
 
     def commit(self) -> None:
-        if self._read_only:
-            raise ReadOnlyUnitOfWorkError("a read-only unit of work cannot commit")
-        connection = self.connection
         try:
-            drained = self._drain_events()
-            for repository in self._repositories:
-                repository.flush()
-            self._audit.flush()
-            now = self._now()
-            self.outbox.add([self._outbox_event(a, e, now) for a, e in drained])
-            connection.commit()
+            super().commit()
         except sa.exc.DBAPIError as error:
             if _is_concurrency_failure(error):
                 raise ConflictError(
                     "another transaction changed the same data first; try again"
                 ) from error
             raise
-        self._release()  # the next writer can go; SQLite released its lock with the commit
-        self._committed_events.extend(e for _, e in drained)
 
-    def rollback(self) -> None:
+    def _seen(self) -> list[object]:
+        return self._session.seen
+
+    def _flush(self) -> None:
+        for repository in self._repositories:
+            repository.flush()
+        self._audit.flush()
+
+    def _commit(self) -> None:
+        self.connection.commit()
+        self._release()  # the next writer can go; SQLite released its lock with the commit
+
+    def _rollback(self) -> None:
         if self._connection is not None:
             self._connection.rollback()
         self._release()
@@ -237,32 +180,6 @@ class SqlAlchemyUnitOfWork:
         if self._holding and self._write_lock is not None:
             self._holding = False
             self._write_lock.release()
-
-    def collect_events(self) -> list[object]:
-        return list(self._committed_events)
-
-    def _drain_events(self) -> list[tuple[object, object]]:
-        drained: list[tuple[object, object]] = []
-        for item in self._session.seen:
-            events = getattr(item, "events", None)
-            if events:
-                drained.extend((item, event) for event in events)
-                events.clear()
-        return drained
-
-    def _outbox_event(self, aggregate: object, event: object, now: datetime) -> OutboxEvent:
-        aggregate_type, aggregate_id = codec.aggregate_identity(aggregate)
-        return OutboxEvent(
-            str(uuid.uuid4()),
-            type(event).__name__,
-            aggregate_type,
-            aggregate_id,
-            outbox_payload(aggregate, event, self._session.seen),
-            self._ctx.correlation_id,
-            now,
-            traceparent=self._ctx.traceparent,
-            tracestate=self._ctx.tracestate,
-        )
 
 
 def _is_concurrency_failure(error: sa.exc.DBAPIError) -> bool:

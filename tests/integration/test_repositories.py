@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from adapters.sqlalchemy.database import Database
-from adapters.sqlalchemy.unit_of_work import ReadOnlyUnitOfWorkError, SqlAlchemyUnitOfWork
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.audit import record_transition, verify_chain
 from application.context import RequestContext
 from application.errors import ConflictError, NotFoundError
@@ -24,6 +24,7 @@ from application.records import (
     IdempotencyStatus,
     IntegrationException,
 )
+from application.unit_of_work_base import ReadOnlyUnitOfWorkError
 from domain.billing import LedgerEntry
 from domain.ids import ContractId, CustomerId, InvoiceId, LegalEntityId, ObligationId, Role
 from domain.invoice import Invoice, InvoiceState

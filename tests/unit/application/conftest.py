@@ -125,7 +125,9 @@ def start_clock() -> FakeClock:
 def app() -> App:
     store, clock = InMemoryStore(), start_clock()
     return wire(
-        store, lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now), clock
+        store,
+        lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now, read_only=read_only),
+        clock,
     )
 
 

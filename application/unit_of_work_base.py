@@ -1,0 +1,200 @@
+"""What every unit of work does the same way, whatever it stores in (ADR 0014).
+
+A template method: `commit` collects the events of every aggregate the unit of work saw,
+lets the storage write its changes, turns the events into outbox rows (one way of naming
+the aggregate, the request's correlation id and trace context, one time per commit), and
+only then asks the storage to commit. The adapters fill in the storage hooks: open, flush,
+commit, roll back, close, and the list of aggregates their repositories handed out.
+"""
+
+from __future__ import annotations
+
+import abc
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+from application.context import RequestContext
+from application.natural_keys import NaturalKeyStore
+from application.operations import BillingRunLog, OperationsQueries
+from application.records import OutboxEvent
+from application.unit_of_work import (
+    AuditLog,
+    ContractRepository,
+    DeliveryStore,
+    EngagementRepository,
+    ExceptionQueue,
+    IdempotencyStore,
+    Inbox,
+    IntercompanyStore,
+    InvoiceRepository,
+    JournalStore,
+    LedgerStore,
+    MasterDataStore,
+    MilestoneRepository,
+    Outbox,
+    PeriodStore,
+    RateCardRepository,
+    Repository,
+    Sequences,
+)
+from domain.accounting_period import AccountingPeriod
+from domain.credit_memo import CreditMemo
+
+#: The payload of one outbox event: (aggregate, event, the other aggregates seen) -> fields.
+OutboxPayload = Callable[[object, object, Sequence[object]], Mapping[str, Any]]
+
+#: The attribute naming an aggregate's id, tried in this order.
+_ID_ATTRIBUTES = (
+    "engagement_id", "invoice_id", "credit_memo_id", "milestone_id", "contract_id",
+    "entry_id", "expense_id", "rate_card_id", "exception_id",
+)  # fmt: skip
+
+
+class ReadOnlyUnitOfWorkError(RuntimeError):
+    """A read-only unit of work was asked to commit."""
+
+
+def aggregate_identity(aggregate: object) -> tuple[str, str]:
+    """An outbox event names its aggregate by type and id; a period's id is its key."""
+    if isinstance(aggregate, AccountingPeriod):
+        return type(aggregate).__name__, aggregate.period.key
+    for attribute in _ID_ATTRIBUTES:
+        if hasattr(aggregate, attribute):
+            return type(aggregate).__name__, str(getattr(aggregate, attribute))
+    return type(aggregate).__name__, ""
+
+
+def drain_events(seen: Iterable[object]) -> list[tuple[object, object]]:
+    """Each event recorded by an aggregate leaves it once, in the order the aggregates were
+    seen and then the order they recorded them."""
+    drained: list[tuple[object, object]] = []
+    for aggregate in seen:
+        events = getattr(aggregate, "events", None)
+        if events:
+            drained.extend((aggregate, event) for event in events)
+            events.clear()
+    return drained
+
+
+class AbstractUnitOfWork(abc.ABC):
+    """The `UnitOfWork` port, storage aside: a subclass opens and closes its storage, hands
+    out the repositories, and flushes, commits and rolls back; this class does the rest."""
+
+    contracts: ContractRepository
+    rate_cards: RateCardRepository
+    engagements: EngagementRepository
+    milestones: MilestoneRepository
+    invoices: InvoiceRepository
+    credit_memos: Repository[CreditMemo]
+    delivery: DeliveryStore
+    ledger: LedgerStore
+    journal: JournalStore
+    master_data: MasterDataStore
+    periods: PeriodStore
+    idempotency: IdempotencyStore
+    outbox: Outbox
+    exceptions: ExceptionQueue
+    audit: AuditLog
+    sequences: Sequences
+    inbox: Inbox
+    billing_runs: BillingRunLog
+    operations: OperationsQueries
+    natural_keys: NaturalKeyStore
+    intercompany: IntercompanyStore
+
+    def __init__(
+        self,
+        ctx: RequestContext,
+        now: Callable[[], datetime],
+        payload: OutboxPayload,
+        *,
+        read_only: bool = False,
+    ) -> None:
+        self._ctx, self._now, self._payload, self._read_only = ctx, now, payload, read_only
+        self._committed_events: list[object] = []
+
+    def __enter__(self) -> Self:
+        self._committed_events.clear()
+        self._begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._end()
+
+    def commit(self) -> None:
+        """Everything the unit of work changed, and the events it caused, or nothing."""
+        if self._read_only:
+            raise ReadOnlyUnitOfWorkError("a read-only unit of work cannot commit")
+        drained = drain_events(self._seen())
+        self._flush()
+        self.outbox.add(self._outbox_events(drained))
+        self._commit()
+        self._committed_events.extend(event for _, event in drained)
+
+    def rollback(self) -> None:
+        self._rollback()
+
+    def collect_events(self) -> list[object]:
+        """Events recorded by the aggregates this unit of work saw, in order, once."""
+        return list(self._committed_events)
+
+    def _outbox_events(self, drained: Sequence[tuple[object, object]]) -> list[OutboxEvent]:
+        if not drained:
+            return []
+        now, ctx, seen = self._now(), self._ctx, self._seen()
+        ids = self._event_ids(len(drained))
+        events = []
+        for event_id, (aggregate, event) in zip(ids, drained, strict=True):
+            aggregate_type, aggregate_id = aggregate_identity(aggregate)
+            events.append(
+                OutboxEvent(
+                    event_id,
+                    type(event).__name__,
+                    aggregate_type,
+                    aggregate_id,
+                    self._payload(aggregate, event, seen),
+                    ctx.correlation_id,
+                    now,
+                    traceparent=ctx.traceparent,
+                    tracestate=ctx.tracestate,
+                )
+            )
+        return events
+
+    # -- the storage hooks ------------------------------------------------------------------
+
+    def _event_ids(self, count: int) -> list[str]:
+        """Ids for the next `count` outbox events; unique across every unit of work."""
+        return [str(uuid.uuid4()) for _ in range(count)]
+
+    @abc.abstractmethod
+    def _flush(self) -> None:
+        """Write back what the aggregates changed in place, before the outbox rows."""
+
+    @abc.abstractmethod
+    def _begin(self) -> None:
+        """Open the storage and set every repository and store."""
+
+    @abc.abstractmethod
+    def _seen(self) -> Sequence[object]:
+        """The aggregates the repositories handed out or took in, in order, each once."""
+
+    @abc.abstractmethod
+    def _commit(self) -> None:
+        """Make everything written durable, as one."""
+
+    @abc.abstractmethod
+    def _rollback(self) -> None:
+        """Forget whatever was not committed."""
+
+    @abc.abstractmethod
+    def _end(self) -> None:
+        """Leave the `with` block: forget what was not committed and release the storage."""

@@ -1,0 +1,94 @@
+"""The commit every unit of work shares (ADR 0014, amended for issue 12), seen through the
+in-memory storage: events told once, under one name per aggregate, with the request's trace
+context, only when the change commits, and never from a read-only unit of work."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from application.context import RequestContext
+from application.unit_of_work_base import ReadOnlyUnitOfWorkError, aggregate_identity
+from domain.accounting_period import AccountingPeriod, PeriodClosed
+from domain.ids import UserId
+from domain.period import Period
+from tests.unit.test_serialization import blocked_engagement, travel_expense
+
+MARCH = Period.month(2026, 3)
+APRIL_FIRST = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+CTX = RequestContext("controller", "corr-close", traceparent=TRACEPARENT, tracestate="v=1")
+
+
+def uow(store: InMemoryStore, *, read_only: bool = False) -> InMemoryUnitOfWork:
+    return InMemoryUnitOfWork(store, CTX, lambda: APRIL_FIRST, read_only=read_only)
+
+
+def close_march(unit: InMemoryUnitOfWork) -> AccountingPeriod:
+    period = AccountingPeriod.open(MARCH)
+    unit.periods.add(period)
+    period.close(UserId("controller"), APRIL_FIRST.date(), APRIL_FIRST)
+    return period
+
+
+def test_a_period_is_named_by_its_key_and_other_aggregates_by_their_id() -> None:
+    assert aggregate_identity(AccountingPeriod.open(MARCH)) == ("AccountingPeriod", "2026-03")
+    assert aggregate_identity(blocked_engagement()) == ("Engagement", "EG-2")
+    assert aggregate_identity(travel_expense()) == ("ExpenseItem", "x1")
+
+
+def test_a_committed_change_tells_its_events_once_with_the_requests_trace_context() -> None:
+    store = InMemoryStore()
+    with uow(store) as unit:
+        close_march(unit)
+        unit.commit()
+        unit.commit()  # nothing new happened: nothing more to tell
+        told = unit.collect_events()
+    (event,) = store.data.outbox
+    assert (event.aggregate_type, event.aggregate_id, event.event_type) == (
+        "AccountingPeriod",
+        "2026-03",
+        "PeriodClosed",
+    )
+    assert (event.correlation_id, event.traceparent, event.tracestate, event.occurred_at) == (
+        "corr-close",
+        TRACEPARENT,
+        "v=1",
+        APRIL_FIRST,
+    )
+    assert [type(e) for e in told] == [PeriodClosed]
+
+
+def test_a_change_left_uncommitted_tells_nothing_and_stores_nothing() -> None:
+    store = InMemoryStore()
+    with uow(store) as unit:
+        close_march(unit)
+        told = unit.collect_events()
+    assert (store.data.outbox, store.data.periods, told) == ([], {}, [])
+
+
+def test_a_read_only_unit_of_work_refuses_to_commit_and_changes_nothing() -> None:
+    store = InMemoryStore()
+    with uow(store, read_only=True) as unit:
+        close_march(unit)
+        with pytest.raises(ReadOnlyUnitOfWorkError):
+            unit.commit()
+    assert (store.data.outbox, store.data.periods, store.commits) == ([], {}, 0)
+
+
+def test_the_in_memory_outbox_numbers_events_after_those_already_stored() -> None:
+    store = InMemoryStore()
+    with uow(store) as unit:
+        close_march(unit)
+        unit.commit()
+    with uow(store) as unit:
+        period = unit.periods.get(MARCH)
+        assert period is not None
+        period.reopen(UserId("controller"), "late supplier invoice", APRIL_FIRST)
+        unit.commit()
+    assert [(e.event_id, e.event_type) for e in store.data.outbox] == [
+        ("EVT-00000001", "PeriodClosed"),
+        ("EVT-00000002", "PeriodReopened"),
+    ]
