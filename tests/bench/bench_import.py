@@ -17,6 +17,11 @@ NOTHING in one transaction, as in `bench_ingest`.
 Growth: the time per row at 4N over the time per row at N (`growth=`); a path whose reads grow
 with what the obligations hold shows it here. Full mode: the median of 3 runs; `--quick`: one
 small run that only checks everything completes.
+
+Capped: the same CSV import of N rows into one time-and-materials obligation whose cap blocks
+overage (set far out of reach, so every row is accepted), holding S entries, then 4S
+(`import_csv_capped_sqlite`, `…_4x_stored`): admission checks such a cap against the
+obligation's billable total, so here `growth=` is the time per row as the stored entries grow.
 """
 
 from __future__ import annotations
@@ -34,7 +39,16 @@ import httpx
 
 from adapters.sqlalchemy.database import Database
 from application import commands as c
-from domain.ids import EngagementId, ResourceId, TimeEntryId
+from domain.ids import (
+    ContractId,
+    CustomerId,
+    EngagementId,
+    ObligationId,
+    RateCardId,
+    ResourceId,
+    TimeEntryId,
+)
+from domain.time_and_materials import NotToExceed, OveragePolicy, TimeAndMaterialsTerms
 from entrypoints.time_import import HEADER, read_time_file
 from entrypoints.time_import_run import import_rows
 from tests.bench.bench_http import (
@@ -46,13 +60,24 @@ from tests.bench.bench_http import (
 )
 from tests.bench.bench_ingest import sqlite_floor
 from tests.bench.harness import Measurement, arguments, report
-from tests.bench.world import CTX, ROLES, bus_on, obligation, seed_engagements, time_entries
+from tests.bench.world import (
+    CTX,
+    ENTITY,
+    EUR,
+    ROLES,
+    bus_on,
+    obligation,
+    seed_engagements,
+    time_entries,
+)
 
 #: Engagements 0 and 1 of the bench world: both time and materials.
 ENGAGEMENTS = 2
 BATCH = 1_000
 #: Growth of the time per row from N to 4N that still counts as flat.
 FLAT = 1.3
+#: The obligation whose cap blocks overage, and its engagement.
+CAPPED = (EngagementId("E-CAPPED"), ObligationId("OB-CAPPED"))
 
 
 def seed(path: Path, stored: int) -> None:
@@ -65,24 +90,56 @@ def seed(path: Path, stored: int) -> None:
     for i in range(0, len(entries), 5_000):
         done = bus.handle(c.RecordTimeEntries(tuple(entries[i : i + 5_000])), CTX)
         assert not done.rejected, done.rejected[:3]
+    _checkpoint(database, path)
+
+
+def seed_capped(path: Path, stored: int) -> None:
+    """The rate card and one engagement whose T&M obligation has a cap that blocks overage
+    (a billion hours: never reached), holding `stored` January entries."""
+    database = Database(f"sqlite:///{path}")
+    database.upgrade()
+    bus = bus_on(database, 1)
+    seed_engagements(bus, 0)
+    engagement, oid = CAPPED
+    contract, customer = ContractId("C-CAPPED"), CustomerId("CUST-00000")
+    cap = NotToExceed(hours=Decimal(10**9), policy=OveragePolicy.BLOCK)
+    terms = TimeAndMaterialsTerms(oid, "Capped delivery", EUR, RateCardId("RC"), cap=cap)
+    bus.handle(c.ProposeEngagement(engagement, customer, contract), CTX)
+    bus.handle(c.RegisterContract(contract, customer, ENTITY, "EUR", "Capped deal"), CTX)
+    bus.handle(c.DraftContractVersion(contract, date(2026, 1, 1), (terms,)), CTX)
+    bus.handle(c.ApproveContractVersion(contract, 1), CTX)
+    entries = new_rows(stored, "S", [CAPPED], date(2026, 1, 1))
+    for i in range(0, len(entries), 5_000):
+        done = bus.handle(c.RecordTimeEntries(tuple(entries[i : i + 5_000])), CTX)
+        assert not done.rejected, done.rejected[:3]
+    _checkpoint(database, path)
+
+
+def _checkpoint(database: Database, path: Path) -> None:
     database.dispose()
     db = sqlite3.connect(path)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
 
 
-def new_rows(count: int, tag: str) -> list[c.TimeEntryInput]:
-    """`count` February entries of 1.5 h, people of their own (`P-tag-…`), one entry per
-    person-day, ids unique to the tag."""
+def new_rows(
+    count: int,
+    tag: str,
+    into: list[tuple[EngagementId, ObligationId]] | None = None,
+    first: date = date(2026, 2, 1),
+) -> list[c.TimeEntryInput]:
+    """`count` entries of 1.5 h over 28 days from `first`, people of their own (`P-tag-…`),
+    one entry per person-day, ids unique to the tag; by default into the two T&M
+    obligations of the bench world."""
+    targets = into or [(EngagementId(f"E-{n:05d}"), obligation(n)) for n in range(ENGAGEMENTS)]
     people = 2_000
     return [
         c.TimeEntryInput(
             TimeEntryId(f"{tag}-{i:08d}"),
-            EngagementId(f"E-{i % ENGAGEMENTS:05d}"),
-            obligation(i % ENGAGEMENTS),
+            *targets[i % len(targets)],
             ResourceId(f"P-{tag}-{i % people:05d}"),
             ROLES[i % len(ROLES)],
-            date(2026, 2, 1) + timedelta(days=(i // people) % 28),
+            first + timedelta(days=(i // people) % 28),
             Decimal("1.5"),
         )
         for i in range(count)
@@ -182,6 +239,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         template = Path(tmp) / "seeded.db"
         seed(template, stored)
+        measure(csv_import, template, new_rows(10, "WARM-UP"), 1)  # first use, not counted
         for name, path in (("import_csv_sqlite", csv_import), ("http_batch_sqlite", http_batches)):
             seconds = {}
             for size in (n, 4 * n):
@@ -195,8 +253,28 @@ def main() -> None:
                     extra["flat"] = "yes" if growth <= FLAT else "no"
                 label = name if size == n else f"{name}_4n"
                 measurements.append(Measurement(label, size, seconds[size], floor, extra))
+        measurements += capped(tmp, *((100, 500) if args.quick else (1_000, 10_000)), repeats)
     print("import_postgresql skipped: the import bench runs on SQLite only")
     report(measurements, "import")
+
+
+def capped(tmp: str, n: int, stored: int, repeats: int) -> list[Measurement]:
+    """N rows into a capped obligation holding S entries, then 4S."""
+    entries = new_rows(n, "CAP", [CAPPED])
+    floor = _median([sqlite_floor(entries) for _ in range(repeats)])
+    found = []
+    seconds = {}
+    for held in (stored, 4 * stored):
+        template = Path(tmp) / f"capped-{held}.db"
+        seed_capped(template, held)
+        seconds[held] = measure(csv_import, template, entries, repeats)
+        extra: dict[str, object] = {"stored": held}
+        if held != stored:
+            growth = seconds[held] / seconds[stored]
+            extra.update(growth=f"{growth:.2f}", flat="yes" if growth <= FLAT else "no")
+        label = "import_csv_capped_sqlite" + ("_4x_stored" if held != stored else "")
+        found.append(Measurement(label, n, seconds[held], floor, extra))
+    return found
 
 
 if __name__ == "__main__":

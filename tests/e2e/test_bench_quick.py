@@ -27,6 +27,8 @@ LINE = re.compile(r"^(\w+)\s+throughline=[\d,]+/s\s+floor=[\d,]+/s\s+ratio=\d+\.
                 "import_csv_sqlite_4n",
                 "http_batch_sqlite",
                 "http_batch_sqlite_4n",
+                "import_csv_capped_sqlite",
+                "import_csv_capped_sqlite_4x_stored",
             },
         ),
         ("tests.bench.bench_billing", {"billing_run_sqlite_invoices"}),
