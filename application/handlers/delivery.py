@@ -8,8 +8,9 @@ idempotent by the items' own ids: an id already recorded is a duplicate when it 
 change to a recorded entry is an explicit, audited correction (`CorrectTimeEntry`), never a
 re-send.
 
-Reads are set-based: the ids a batch names, the person-days it touches (by index), and an
-obligation's recorded entries only when a cap that blocks overage has to be checked.
+Reads are set-based: the ids a batch names, the person-days it touches (by index), and, under
+a cap that blocks overage, the obligation's time summed by role and day; its recorded entries
+only when the batch could reach that cap (ADR 0041).
 """
 
 from __future__ import annotations
