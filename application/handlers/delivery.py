@@ -650,9 +650,16 @@ def _admit_corrected(uow: UnitOfWork, contract: Contract, entry: TimeEntry) -> N
         return
     if blocking_cap(history, entry.work_date) is None:
         return
+    rate_cards = _RateCards(uow)
+    corrected = CandidateTime(
+        entry.role, entry.resource_id, entry.work_date, entry.billable, entry.hours
+    )
+    outline = uow.delivery.recorded_time_by_role_and_day(entry.obligation_id)
+    if cap_out_of_reach(history, rate_cards, outline, [corrected]):
+        return  # the sums (which may count the entry twice) stay within the cap (ADR 0041)
     recorded = uow.delivery.time_entries_for([entry.obligation_id])
     others = [e for e in recorded if e.entry_id != entry.entry_id]
-    BlockingCapAdmission(history, _RateCards(uow), others).admit(entry)
+    BlockingCapAdmission(history, rate_cards, others).admit(entry)
 
 
 def _settled(uow: UnitOfWork, item: TimeEntry | ExpenseItem) -> Decimal:

@@ -11,7 +11,7 @@ import pytest
 
 from application import commands as c
 from domain.cap_reach import RecordedTime
-from domain.ids import ObligationId, ResourceId, Role
+from domain.ids import ObligationId, ResourceId, Role, TimeEntryId
 from domain.time_and_materials import NotToExceed, OveragePolicy
 from tests.unit.application.conftest import App, set_up_tm_contract, time_entry
 
@@ -79,3 +79,22 @@ def test_a_batch_that_may_reach_a_blocking_cap_is_still_checked_entry_by_entry(
     # 40 h recorded + 20 entries of 3 h = 100 h: the cap refuses the other ten
     assert len(report.accepted) == 20
     assert {r.reason_code for r in report.rejected} == {"cap_exceeded"}
+
+
+def test_a_correction_far_below_a_blocking_cap_is_made_without_reading_the_entries(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_up_tm_contract(app, cap=NotToExceed(hours=Decimal(1000), policy=OveragePolicy.BLOCK))
+    app.do(c.RecordTimeEntries((time_entry("t1", DAY, "6"), time_entry("t2", DAY, "3"))))
+    reads: list[object] = []
+    with app.bus.deps.uow(app.as_("reader")) as uow:
+        store = type(uow.delivery)
+    entries_for = store.time_entries_for
+    monkeypatch.setattr(
+        store,
+        "time_entries_for",
+        lambda self, obligations: reads.append(obligations) or entries_for(self, obligations),
+    )
+    app.do(c.CorrectTimeEntry(TimeEntryId("t1"), "more", hours=Decimal("8")))
+    assert app.data.time_entries["t1"].hours == Decimal("8")
+    assert reads == []
