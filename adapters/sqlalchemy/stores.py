@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -145,7 +145,10 @@ def _recorded_time(sqlite: bool) -> sa.Select[Any]:
 
 
 def _exact_sum(hours: str) -> Decimal:
-    return dsum(Decimal(h) for h in hours.split(" "))
+    """The exact sum of space-separated decimals (each distinct value parsed once: a group's
+    hours repeat)."""
+    counted = Counter(hours.split(" "))
+    return dsum(EXACT.multiply(Decimal(h), Decimal(n)) for h, n in counted.items())
 
 
 @functools.cache
