@@ -53,6 +53,7 @@ test: lint typecheck layers unit
 # BENCH_ARGS=--quick gives CI-sized runs.
 bench: install
 	$(BIN)/python -m tests.bench.bench_ingest $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.bench_import $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.bench_billing $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.bench_outbox $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.bench_http $(BENCH_ARGS)

@@ -53,6 +53,7 @@ from application.records import (
 from application.unit_of_work_base import AbstractUnitOfWork
 from domain.accounting_period import AccountingPeriod
 from domain.billing import BilledLedger, LedgerEntry
+from domain.cap_reach import RecordedTime
 from domain.chart_of_accounts import ChartOfAccounts
 from domain.contract import Contract
 from domain.employment import EmploymentHistory
@@ -64,6 +65,7 @@ from domain.ids import (
     LegalEntityId,
     ObligationId,
     ResourceId,
+    Role,
 )
 from domain.intercompany import TransferPricing
 from domain.invoice import Invoice, InvoiceFigures
@@ -230,6 +232,15 @@ class _Delivery:
     def time_entries_for(self, obligations: Iterable[ObligationId]) -> list[TimeEntry]:
         wanted = set(obligations)
         return [e for e in self._data.time_entries.values() if e.obligation_id in wanted]
+
+    def recorded_time_by_role_and_day(self, obligation: ObligationId) -> list[RecordedTime]:
+        groups: dict[tuple[Role, date, bool], tuple[int, Decimal]] = {}
+        for e in self._data.time_entries.values():
+            if e.obligation_id == obligation:
+                key = (e.role, e.work_date, e.billable)
+                count, hours = groups.get(key, (0, Decimal(0)))
+                groups[key] = (count + 1, EXACT.add(hours, e.hours))
+        return [RecordedTime(*key, count, hours) for key, (count, hours) in groups.items()]
 
     def time_entries_in(self, period: Period) -> list[TimeEntry]:
         return [e for e in self._data.time_entries.values() if period.contains(e.work_date)]

@@ -29,6 +29,7 @@ from application.records import (
 )
 from domain.accounting_period import AccountingPeriod
 from domain.billing import BilledLedger, LedgerEntry
+from domain.cap_reach import RecordedTime
 from domain.chart_of_accounts import ChartOfAccounts
 from domain.contract import Contract
 from domain.credit_memo import CreditMemo
@@ -115,6 +116,10 @@ class DeliveryStore(Protocol):
         obligation; a person-day with none is absent. Reads only those days, by index."""
 
     def time_entries_for(self, obligations: Iterable[ObligationId]) -> list[TimeEntry]: ...
+
+    def recorded_time_by_role_and_day(self, obligation: ObligationId) -> list[RecordedTime]:
+        """The obligation's entries (every state) summed by role, work date and billable: how
+        many and their hours, exactly; the database does the grouping."""
 
     def time_entries_in(self, period: Period) -> list[TimeEntry]:
         """Entries whose work date falls in the period."""

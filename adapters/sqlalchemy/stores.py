@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,10 +30,11 @@ from application.legal_entities import LegalEntityRecord
 from application.ports import CustomerRecord
 from application.records import PostedEntry
 from domain.billing import BilledLedger, LedgerEntry
+from domain.cap_reach import RecordedTime
 from domain.chart_of_accounts import ChartOfAccounts
-from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId, ResourceId
+from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId, ResourceId, Role
 from domain.ledger import JournalEntry, JournalLine
-from domain.money import EXACT
+from domain.money import EXACT, dsum
 from domain.period import Period
 from domain.tax import TaxProfile, TaxRateTable
 from domain.time_entry import ExpenseItem, ItemState, TimeEntry
@@ -127,6 +128,27 @@ def _sqlite_size(count: int) -> int:
     while size < count:
         size *= 2
     return size
+
+
+@functools.cache
+def _recorded_time(sqlite: bool) -> sa.Select[Any]:
+    """An obligation's entries grouped by role, work date and billable: count and hours (on
+    SQLite the hours as one space-separated string)."""
+    c = t.time_entries.c
+    hours = sa.func.group_concat(c.hours, " ") if sqlite else sa.func.sum(c.hours)
+    keys = (c.role, c.work_date, c.billable)
+    return (
+        sa.select(*keys, sa.func.count(), hours)
+        .where(c.obligation_id == sa.bindparam("obligation"))
+        .group_by(*keys)
+    )
+
+
+def _exact_sum(hours: str) -> Decimal:
+    """The exact sum of space-separated decimals (each distinct value parsed once: a group's
+    hours repeat)."""
+    counted = Counter(hours.split(" "))
+    return dsum(EXACT.multiply(Decimal(h), Decimal(n)) for h, n in counted.items())
 
 
 @functools.cache
@@ -266,6 +288,19 @@ class SqlAlchemyDelivery:
         for clause in self._session.among(t.time_entries.c.obligation_id, obligations):
             found += self._time_entries(clause)
         return found
+
+    def recorded_time_by_role_and_day(self, obligation: ObligationId) -> list[RecordedTime]:
+        """Grouped by the database, through the obligation_id index. PostgreSQL sums NUMERIC
+        exactly; SQLite keeps hours as text (its SUM would be a float), so it hands each
+        group's hours over as one string, summed here exactly."""
+        sqlite = self._session.dialect == "sqlite"
+        rows = self._session.connection.execute(_recorded_time(sqlite), {"obligation": obligation})
+        return [
+            RecordedTime(
+                Role(role), day, bool(billable), count, _exact_sum(hours) if sqlite else hours
+            )
+            for role, day, billable, count, hours in rows
+        ]
 
     def time_entries_in(self, period: Period) -> list[TimeEntry]:
         return self._time_entries(t.time_entries.c.work_date.between(period.start, period.end))

@@ -8,8 +8,9 @@ idempotent by the items' own ids: an id already recorded is a duplicate when it 
 change to a recorded entry is an explicit, audited correction (`CorrectTimeEntry`), never a
 re-send.
 
-Reads are set-based: the ids a batch names, the person-days it touches (by index), and an
-obligation's recorded entries only when a cap that blocks overage has to be checked.
+Reads are set-based: the ids a batch names, the person-days it touches (by index), and, under
+a cap that blocks overage, the obligation's time summed by role and day; its recorded entries
+only when the batch could reach that cap (ADR 0041).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from application.messagebus import Dependencies
 from application.unit_of_work import UnitOfWork
 from domain.accounting_period import PeriodLock
 from domain.billing import ObligationHistory, SourceKind, SourceRef
+from domain.cap_reach import CandidateTime, cap_out_of_reach
 from domain.contract import Contract
 from domain.engagement import Engagement
 from domain.errors import DomainError, NoTermsInForceError
@@ -308,12 +310,19 @@ class _TimeRules:
 
 
 class _BlockingCaps:
-    """Caps that block overage, checked set-wise: an obligation's recorded entries are read
-    once per batch, and only once an entry meets such a cap; each later entry of that
-    obligation re-prices only its own person-day."""
+    """Caps that block overage, checked set-wise: once an entry meets such a cap, the
+    obligation's recorded time summed by role and day settles whether the batch can reach the
+    cap at all (most cannot, and then nothing more is read); only if it can are the recorded
+    entries read, once per batch, and each later entry of that obligation re-prices only its
+    own person-day."""
 
-    def __init__(self, scope: _Scope) -> None:
+    def __init__(self, scope: _Scope, batch: Iterable[c.TimeEntryInput]) -> None:
         self.scope = scope
+        self._candidates: defaultdict[ObligationId, list[CandidateTime]] = defaultdict(list)
+        for raw in batch:
+            self._candidates[raw.obligation_id].append(
+                CandidateTime(raw.role, raw.resource_id, raw.work_date, raw.billable, raw.hours)
+            )
         self._histories: dict[ObligationId, ObligationHistory[Any]] = {}
         #: Whether any version of the obligation has a cap that blocks (most have none).
         self._may_block: dict[ObligationId, bool] = {}
@@ -340,6 +349,9 @@ class _BlockingCaps:
             return
         admission = self._admissions.get(oid)
         blocks = raw.billable and blocking_cap(history, raw.work_date) is not None
+        if admission is None and blocks and self._out_of_reach(history):
+            self._may_block[oid] = False  # the whole batch stays within every blocking cap
+            return
         if admission is None and blocks:
             recorded = self.scope.uow.delivery.time_entries_for([oid])
             admission = BlockingCapAdmission(
@@ -350,6 +362,11 @@ class _BlockingCaps:
             (admission.admit if raw.billable else admission.record)(item)
         self._batch[oid].append(item)
 
+    def _out_of_reach(self, history: ObligationHistory[Any]) -> bool:
+        oid = history.obligation_id
+        recorded = self.scope.uow.delivery.recorded_time_by_role_and_day(oid)
+        return cap_out_of_reach(history, self.scope.rate_cards, recorded, self._candidates[oid])
+
 
 class _TimeAdmission:
     """Every rule a new entry meets, in order; the person-days it fills up as it goes."""
@@ -359,8 +376,9 @@ class _TimeAdmission:
         scope: _Scope,
         deps: Dependencies,
         days: dict[tuple[ResourceId, date], Decimal],
+        batch: Iterable[c.TimeEntryInput],
     ) -> None:
-        self.rules, self.caps = _TimeRules(scope), _BlockingCaps(scope)
+        self.rules, self.caps = _TimeRules(scope), _BlockingCaps(scope, batch)
         self.policy, self.today = deps.plausibility, deps.clock.now().date()
         self.days = days
 
@@ -406,7 +424,8 @@ def record_time_entries(
             cmd.entries, lambda e: e.entry_id, _entry_says, recorded, ENTRY_CONFLICT, "time entry"
         )
         days = uow.delivery.hours_by_person_day((r.resource_id, r.work_date) for _, r in batch.new)
-        admission = _TimeAdmission(_Scope(uow, (e.work_date for e in cmd.entries)), deps, days)
+        scope = _Scope(uow, (e.work_date for e in cmd.entries))
+        admission = _TimeAdmission(scope, deps, days, (raw for _, raw in batch.new))
         accepted: list[tuple[int, TimeEntry]] = []
         rejected = list(batch.conflicts)
         for position, raw in _billing_order(batch.new):
@@ -631,9 +650,16 @@ def _admit_corrected(uow: UnitOfWork, contract: Contract, entry: TimeEntry) -> N
         return
     if blocking_cap(history, entry.work_date) is None:
         return
+    rate_cards = _RateCards(uow)
+    corrected = CandidateTime(
+        entry.role, entry.resource_id, entry.work_date, entry.billable, entry.hours
+    )
+    outline = uow.delivery.recorded_time_by_role_and_day(entry.obligation_id)
+    if cap_out_of_reach(history, rate_cards, outline, [corrected]):
+        return  # the sums (which may count the entry twice) stay within the cap (ADR 0041)
     recorded = uow.delivery.time_entries_for([entry.obligation_id])
     others = [e for e in recorded if e.entry_id != entry.entry_id]
-    BlockingCapAdmission(history, _RateCards(uow), others).admit(entry)
+    BlockingCapAdmission(history, rate_cards, others).admit(entry)
 
 
 def _settled(uow: UnitOfWork, item: TimeEntry | ExpenseItem) -> Decimal:

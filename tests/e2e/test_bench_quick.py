@@ -20,6 +20,17 @@ LINE = re.compile(r"^(\w+)\s+throughline=[\d,]+/s\s+floor=[\d,]+/s\s+ratio=\d+\.
     ("script", "workloads"),
     [
         ("tests.bench.bench_ingest", {"ingest_time_entries_sqlite"}),
+        (
+            "tests.bench.bench_import",
+            {
+                "import_csv_sqlite",
+                "import_csv_sqlite_4n",
+                "http_batch_sqlite",
+                "http_batch_sqlite_4n",
+                "import_csv_capped_sqlite",
+                "import_csv_capped_sqlite_4x_stored",
+            },
+        ),
         ("tests.bench.bench_billing", {"billing_run_sqlite_invoices"}),
         ("tests.bench.bench_outbox", {"outbox_relay_sqlite"}),
         ("tests.bench.bench_http", {"http_post_time_entry", "http_dashboard_read"}),

@@ -20,6 +20,7 @@ from sqlalchemy import event
 
 from application import commands as c
 from application.handlers.delivery import IngestionReport
+from domain.cap_reach import RecordedTime
 from domain.ids import ObligationId, ResourceId, Role, TimeEntryId
 from domain.plausibility import PlausibilityPolicy
 from domain.time_and_materials import NotToExceed, OveragePolicy
@@ -116,7 +117,17 @@ def test_a_batch_that_repeats_an_id_with_other_hours_refuses_that_row(
 
 
 def _reads_by_obligation(seen: list[tuple[str, Any]]) -> int:
-    return sum(1 for sql, _ in seen if "WHERE time_entries.obligation_id" in sql)
+    """Reads of an obligation's entries, one row each."""
+    return sum(
+        1 for sql, _ in seen if "WHERE time_entries.obligation_id" in sql and "GROUP BY" not in sql
+    )
+
+
+def _sums_by_obligation(seen: list[tuple[str, Any]]) -> int:
+    """Reads of an obligation's time summed by role and day."""
+    return sum(
+        1 for sql, _ in seen if "WHERE time_entries.obligation_id" in sql and "GROUP BY" in sql
+    )
 
 
 def _person_day_reads(seen: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
@@ -148,10 +159,50 @@ def test_a_blocking_cap_reads_the_obligation_once_per_batch_not_once_per_entry(
     ]
     with statements(app) as seen:
         report = record(app, *batch)
+    # 40 h recorded + 30 entries of 3 h may reach the 100 h cap: the entries are read, once
+    assert _sums_by_obligation(seen) == 1
     assert _reads_by_obligation(seen) == 1
     # 40 h recorded + 20 entries of 3 h = 100 h: the cap holds the rest back
     assert len(report.accepted) == 20
     assert {r.reason_code for r in report.rejected} == {"cap_exceeded"}
+
+
+def test_a_batch_far_below_a_blocking_cap_reads_the_obligations_sums_not_its_entries(
+    app: SqlApp,
+) -> None:
+    set_up_tm_contract(app, cap=NotToExceed(hours=Decimal(1000), policy=OveragePolicy.BLOCK))
+    record(app, *(time_entry(f"old{n}", date(2026, 3, 1 + n % 28), "1") for n in range(40)))
+    batch = [
+        time_entry(f"t{n:02d}", date(2026, 3, 2 + n % 20), "3", resource_id=ResourceId(f"r{n}"))
+        for n in range(30)
+    ]
+    with statements(app) as seen:
+        report = record(app, *batch)
+    # 40 h recorded + 90 h sent stays far below 1,000 h: no entry can be refused
+    assert len(report.accepted) == 30
+    assert _sums_by_obligation(seen) == 1
+    assert _reads_by_obligation(seen) == 0
+
+
+def test_an_obligations_time_is_summed_by_role_day_and_billable_exactly(app: SqlApp) -> None:
+    set_up_tm_contract(app)
+    record(
+        app,
+        time_entry("a", DAY, "1.25"),
+        time_entry("b", DAY, "0.1", resource_id=ResourceId("r2")),
+        time_entry("c", DAY, "0.2", resource_id=ResourceId("r3")),
+        time_entry("d", DAY, "2", billable=False),
+        time_entry("e", date(2026, 3, 3), "7.5"),
+    )
+    with app.bus.deps.uow(app.as_("reader")) as uow:
+        found = uow.delivery.recorded_time_by_role_and_day(ObligationId("tm"))
+        other = uow.delivery.recorded_time_by_role_and_day(ObligationId("elsewhere"))
+    assert sorted(found, key=lambda r: (r.work_date, r.billable)) == [
+        RecordedTime(Role("consultant"), DAY, False, 1, Decimal("2")),
+        RecordedTime(Role("consultant"), DAY, True, 3, Decimal("1.55")),
+        RecordedTime(Role("consultant"), date(2026, 3, 3), True, 1, Decimal("7.5")),
+    ]
+    assert other == []
 
 
 def test_a_persons_day_is_found_through_its_index(march: SqlApp) -> None:
