@@ -135,17 +135,7 @@ def price_entries(
             used_today[key] = EXACT.add(used_today[key], done(entry))
     priced = []
     for entry in sorted(ordered, key=lambda e: (e.resource_id, e.work_date, e.entry_id)):
-        in_force = history.on(entry.work_date)
-        if in_force is None:
-            raise NoTermsInForceError(
-                f"time entry {entry.entry_id} on {entry.work_date} precedes obligation "
-                f"{history.obligation_id}"
-            )
-        terms = in_force.terms
-        card = rate_cards.get(terms.rate_card_id)
-        if card is None:
-            raise NoTermsInForceError(f"rate card {terms.rate_card_id} is unknown")
-        rate, card_version = card.rate_for(entry.role, entry.resource_id, entry.work_date)
+        terms, rate, label = rate_in_force(history, rate_cards, entry)
         hours = round_to_increment(entry.hours, terms) if entry.billable else ZERO
         if terms.daily_cap_hours is not None and hours > 0:
             key = (entry.resource_id, entry.work_date)
@@ -154,10 +144,30 @@ def price_entries(
             more = max(ZERO, min(EXACT.subtract(hours, already), left_today))
             used_today[key] = EXACT.add(used_today[key], more)
             hours = EXACT.add(already, more)
-        label = f"{in_force.label}, rate card {card.rate_card_id} v{card_version}"
         priced.append(PricedEntry(entry, hours, rate, label, entry.role))
     order = {e.entry_id: i for i, e in enumerate(ordered)}
     return sorted(priced, key=lambda p: order[p.entry.entry_id])
+
+
+def rate_in_force(
+    history: ObligationHistory[TimeAndMaterialsTerms],
+    rate_cards: Mapping[RateCardId, RateCard],
+    entry: TimeEntry,
+) -> tuple[TimeAndMaterialsTerms, Money, str]:
+    """An entry is rated by the terms and the rate-card version in force on its work date;
+    the label names both."""
+    in_force = history.on(entry.work_date)
+    if in_force is None:
+        raise NoTermsInForceError(
+            f"time entry {entry.entry_id} on {entry.work_date} precedes obligation "
+            f"{history.obligation_id}"
+        )
+    terms = in_force.terms
+    card = rate_cards.get(terms.rate_card_id)
+    if card is None:
+        raise NoTermsInForceError(f"rate card {terms.rate_card_id} is unknown")
+    rate, card_version = card.rate_for(entry.role, entry.resource_id, entry.work_date)
+    return terms, rate, f"{in_force.label}, rate card {card.rate_card_id} v{card_version}"
 
 
 def _settled(ledger: BilledLedger, entry: TimeEntry) -> Decimal:
