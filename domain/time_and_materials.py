@@ -325,9 +325,13 @@ def bill_time_and_materials(
     """Bill the open approved hours and expenses dated up to the end of the period."""
     oid = history.obligation_id
     entries = [e for e in ctx.time_entries if _open_item(e, oid, ctx.period.end)]
-    priced = price_entries(history, ctx.rate_cards, entries, lambda e: _settled(ctx.ledger, e))
+    # What each entry settled, read once for the pricing and the walk alike.
+    done = {e.entry_id: _settled(ctx.ledger, e) for e in entries}
+    priced = price_entries(history, ctx.rate_cards, entries, lambda e: done[e.entry_id])
     cap = history.latest_by(ctx.period.end).terms.cap
-    portions, exclusions = _walk(cap, priced, ctx.ledger, oid, ctx.currency)
+    portions, exclusions = _walk(
+        cap, priced, ctx.ledger, oid, ctx.currency, lambda e: done[e.entry_id]
+    )
     name = history.latest.terms.name
     lines = _time_lines(oid, portions, ctx.currency, name)
     expense_lines, expense_exclusions = bill_expenses(history, ctx)

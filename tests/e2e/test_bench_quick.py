@@ -20,7 +20,10 @@ LINE = re.compile(r"^(\w+)\s+throughline=[\d,]+/s\s+floor=[\d,]+/s\s+ratio=\d+\.
     ("script", "workloads"),
     [
         ("tests.bench.bench_ingest", {"ingest_time_entries_sqlite"}),
-        ("tests.bench.bench_billing", {"billing_run_sqlite_invoices"}),
+        (
+            "tests.bench.bench_billing",
+            {"billing_run_sqlite_invoices", "billing_rerun_nothing_to_bill"},
+        ),
         ("tests.bench.bench_outbox", {"outbox_relay_sqlite"}),
         ("tests.bench.bench_http", {"http_post_time_entry", "http_dashboard_read"}),
     ],
