@@ -154,8 +154,7 @@ def rate_in_force(
     rate_cards: Mapping[RateCardId, RateCard],
     entry: TimeEntry,
 ) -> tuple[TimeAndMaterialsTerms, Money, str]:
-    """An entry is rated by the terms and the rate-card version in force on its work date;
-    the label names both."""
+    """An entry rates under the terms and rate-card version in force on its work date."""
     in_force = history.on(entry.work_date)
     if in_force is None:
         raise NoTermsInForceError(
