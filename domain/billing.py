@@ -33,7 +33,7 @@ class SourceKind(Enum):
     RECURRING_PERIOD = "recurring_period"
 
 
-@attrs.frozen(order=True)
+@attrs.frozen(order=True, cache_hash=True)
 class SourceRef:
     """A billable source item: its kind and its id (time entry id, `obligation:2026-03`, ...)."""
 
@@ -209,6 +209,10 @@ class BilledLedger:
         init=False, repr=False, eq=False
     )
     _standing: Mapping[SourceRef, SourceStanding] = attrs.field(init=False, repr=False, eq=False)
+    #: Entry positions per source, built on first use (re-rating asks source by source).
+    _by_source: Mapping[SourceRef, list[int]] | None = attrs.field(
+        init=False, default=None, repr=False, eq=False
+    )
 
     def __attrs_post_init__(self) -> None:
         qty: defaultdict[SourceRef, Decimal] = defaultdict(Decimal)
@@ -299,8 +303,16 @@ class BilledLedger:
         return self._entries_by_obligation.get(obligation_id, ())
 
     def for_sources(self, sources: Iterable[SourceRef]) -> list[LedgerEntry]:
-        wanted = set(sources)
-        return [e for e in self.entries if e.source in wanted]
+        """The entries of some sources, in commit order."""
+        index = self._by_source
+        if index is None:
+            by_source: defaultdict[SourceRef, list[int]] = defaultdict(list)
+            for position, e in enumerate(self.entries):
+                by_source[e.source].append(position)
+            index = dict(by_source)
+            object.__setattr__(self, "_by_source", index)
+        found = {p for source in set(sources) for p in index.get(source, ())}
+        return [self.entries[p] for p in sorted(found)]
 
     def plus(self, more: Iterable[LedgerEntry]) -> BilledLedger:
         """The ledger after more documents are committed."""

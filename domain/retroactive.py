@@ -26,7 +26,7 @@ from domain.billing import (
 from domain.ids import RateCardId, TimeEntryId
 from domain.money import EXACT, Currency, Money, dsum
 from domain.ratecard import RateCard
-from domain.time_and_materials import TimeAndMaterialsTerms, price_entries
+from domain.time_and_materials import TimeAndMaterialsTerms, rate_in_force
 from domain.time_entry import TimeEntry
 
 ZERO = Decimal(0)
@@ -59,18 +59,19 @@ def reprice_billed_time(
         if entry.source.kind is SourceKind.TIME_ENTRY and entry.amount.amount:
             latest[entry.source] = entry
     out = []
-    for source in sorted(latest):
+    # Every source here is a time entry: in id order, as SourceRef's own order would give.
+    for source in sorted(latest, key=lambda ref: ref.source_id):
         hours = ledger.billed_quantity(source)
         time_entry = entries.get(TimeEntryId(source.source_id))
         if hours <= 0 or time_entry is None:
             continue
         billed = latest[source]
-        priced = price_entries(history, rate_cards, [time_entry])[0]
-        if priced.terms_label == billed.terms:
+        _terms, rate, label = rate_in_force(history, rate_cards, time_entry)
+        if label == billed.terms:
             continue
         # A concession by amount stays given: reprice the hours at the rates they were billed.
         value = EXACT.add(ledger.billed_value(source), ledger.amount_credited_in(source))
-        new_value = EXACT.multiply(hours, priced.rate.amount)
+        new_value = EXACT.multiply(hours, rate.amount)
         delta = EXACT.subtract(new_value, value)
         if delta == 0:
             continue
@@ -81,10 +82,10 @@ def reprice_billed_time(
                 source,
                 hours,
                 old_rate,
-                priced.rate.amount,
+                rate.amount,
                 delta,
                 billed.terms,
-                priced.terms_label,
+                label,
             )
         )
     return out

@@ -135,17 +135,7 @@ def price_entries(
             used_today[key] = EXACT.add(used_today[key], done(entry))
     priced = []
     for entry in sorted(ordered, key=lambda e: (e.resource_id, e.work_date, e.entry_id)):
-        in_force = history.on(entry.work_date)
-        if in_force is None:
-            raise NoTermsInForceError(
-                f"time entry {entry.entry_id} on {entry.work_date} precedes obligation "
-                f"{history.obligation_id}"
-            )
-        terms = in_force.terms
-        card = rate_cards.get(terms.rate_card_id)
-        if card is None:
-            raise NoTermsInForceError(f"rate card {terms.rate_card_id} is unknown")
-        rate, card_version = card.rate_for(entry.role, entry.resource_id, entry.work_date)
+        terms, rate, label = rate_in_force(history, rate_cards, entry)
         hours = round_to_increment(entry.hours, terms) if entry.billable else ZERO
         if terms.daily_cap_hours is not None and hours > 0:
             key = (entry.resource_id, entry.work_date)
@@ -154,10 +144,29 @@ def price_entries(
             more = max(ZERO, min(EXACT.subtract(hours, already), left_today))
             used_today[key] = EXACT.add(used_today[key], more)
             hours = EXACT.add(already, more)
-        label = f"{in_force.label}, rate card {card.rate_card_id} v{card_version}"
         priced.append(PricedEntry(entry, hours, rate, label, entry.role))
     order = {e.entry_id: i for i, e in enumerate(ordered)}
     return sorted(priced, key=lambda p: order[p.entry.entry_id])
+
+
+def rate_in_force(
+    history: ObligationHistory[TimeAndMaterialsTerms],
+    rate_cards: Mapping[RateCardId, RateCard],
+    entry: TimeEntry,
+) -> tuple[TimeAndMaterialsTerms, Money, str]:
+    """An entry rates under the terms and rate-card version in force on its work date."""
+    in_force = history.on(entry.work_date)
+    if in_force is None:
+        raise NoTermsInForceError(
+            f"time entry {entry.entry_id} on {entry.work_date} precedes obligation "
+            f"{history.obligation_id}"
+        )
+    terms = in_force.terms
+    card = rate_cards.get(terms.rate_card_id)
+    if card is None:
+        raise NoTermsInForceError(f"rate card {terms.rate_card_id} is unknown")
+    rate, card_version = card.rate_for(entry.role, entry.resource_id, entry.work_date)
+    return terms, rate, f"{in_force.label}, rate card {card.rate_card_id} v{card_version}"
 
 
 def _settled(ledger: BilledLedger, entry: TimeEntry) -> Decimal:
@@ -315,9 +324,13 @@ def bill_time_and_materials(
     """Bill the open approved hours and expenses dated up to the end of the period."""
     oid = history.obligation_id
     entries = [e for e in ctx.time_entries if _open_item(e, oid, ctx.period.end)]
-    priced = price_entries(history, ctx.rate_cards, entries, lambda e: _settled(ctx.ledger, e))
+    # What each entry settled, read once for the pricing and the walk alike.
+    done = {e.entry_id: _settled(ctx.ledger, e) for e in entries}
+    priced = price_entries(history, ctx.rate_cards, entries, lambda e: done[e.entry_id])
     cap = history.latest_by(ctx.period.end).terms.cap
-    portions, exclusions = _walk(cap, priced, ctx.ledger, oid, ctx.currency)
+    portions, exclusions = _walk(
+        cap, priced, ctx.ledger, oid, ctx.currency, lambda e: done[e.entry_id]
+    )
     name = history.latest.terms.name
     lines = _time_lines(oid, portions, ctx.currency, name)
     expense_lines, expense_exclusions = bill_expenses(history, ctx)

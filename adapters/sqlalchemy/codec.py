@@ -8,7 +8,7 @@ makes the bulk paths cheap (no document to parse per time entry).
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from adapters.serialization import structure, unstructure
@@ -172,18 +172,32 @@ def ledger_row(contract_id: str, entry: LedgerEntry) -> dict[str, Any]:
     }
 
 
-def ledger_entry(row: Row) -> LedgerEntry:
-    return LedgerEntry(
-        row["document_id"],
-        ObligationId(row["obligation_id"]),
-        SourceRef(SourceKind(row["source_kind"]), row["source_id"]),
-        row["quantity"],
-        Money(row["amount"], currency(row["currency"])),
-        row["terms"],
-        row["write_off"],
-        payer=None if row["payer"] is None else CustomerId(row["payer"]),
-        credit=row["credit"],
+#: The ledger columns in the order `ledger_entries_from_tuples` reads them.
+LEDGER_ENTRY_COLUMNS = tuple(
+    t.ledger_entries.c[name]
+    for name in (
+        "document_id", "obligation_id", "source_kind", "source_id", "quantity", "amount",
+        "currency", "terms", "write_off", "payer", "credit",
     )
+)  # fmt: skip
+_SOURCE_KINDS = {kind.value: kind for kind in SourceKind}
+
+
+def ledger_entries_from_tuples(rows: Iterable[Sequence[Any]]) -> list[LedgerEntry]:
+    """Ledger entries from rows of `LEDGER_ENTRY_COLUMNS` (the bulk read every billing run
+    makes): each currency is looked up once, not once a row."""
+    currencies: dict[str, Currency] = {}
+    found = []
+    for row in rows:
+        code = row[6]
+        money = currencies.get(code) or currencies.setdefault(code, currency(code))
+        found.append(
+            LedgerEntry(
+                row[0], row[1], SourceRef(_SOURCE_KINDS[row[2]], row[3]), row[4],
+                Money(row[5], money), row[7], row[8], payer=row[9], credit=row[10],
+            )
+        )  # fmt: skip
+    return found
 
 
 def journal_rows(entry: JournalEntry) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -385,9 +385,9 @@ class SqlAlchemyLedger:
         entries: list[LedgerEntry] = []
         table = t.ledger_entries
         for clause in self._session.among(table.c.contract_id, contracts):
-            statement = sa.select(table).where(clause).order_by(table.c.id)
-            rows = self._session.connection.execute(statement).mappings()
-            entries += [codec.ledger_entry(row) for row in rows]
+            # Plain tuples, not row mappings: every billing run reads the whole ledger.
+            statement = sa.select(*codec.LEDGER_ENTRY_COLUMNS).where(clause).order_by(table.c.id)
+            entries += codec.ledger_entries_from_tuples(self._session.connection.execute(statement))
         return BilledLedger(tuple(entries))
 
     def add(self, contract_id: ContractId, entries: Sequence[LedgerEntry]) -> None:

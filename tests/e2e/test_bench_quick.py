@@ -31,7 +31,10 @@ LINE = re.compile(r"^(\w+)\s+throughline=[\d,]+/s\s+floor=[\d,]+/s\s+ratio=\d+\.
                 "import_csv_capped_sqlite_4x_stored",
             },
         ),
-        ("tests.bench.bench_billing", {"billing_run_sqlite_invoices"}),
+        (
+            "tests.bench.bench_billing",
+            {"billing_run_sqlite_invoices", "billing_rerun_nothing_to_bill"},
+        ),
         ("tests.bench.bench_outbox", {"outbox_relay_sqlite"}),
         ("tests.bench.bench_http", {"http_post_time_entry", "http_dashboard_read"}),
     ],

@@ -25,7 +25,7 @@ from application.records import (
     IntegrationException,
 )
 from application.unit_of_work_base import ReadOnlyUnitOfWorkError
-from domain.billing import LedgerEntry
+from domain.billing import LedgerEntry, SourceKind, SourceRef
 from domain.ids import ContractId, CustomerId, InvoiceId, LegalEntityId, ObligationId, Role
 from domain.invoice import Invoice, InvoiceState
 from domain.ledger import Account, JournalEntry, JournalLine
@@ -352,6 +352,59 @@ def test_decimals_stay_exact_and_timestamps_come_back_aware_in_utc(database: Dat
     assert restored_expense.cost == Money(Decimal("12.345"), Currency.of("BHD"))
     assert key.created_at == created
     assert key.created_at.utcoffset() == timedelta(0)
+
+
+def test_the_billed_ledger_reads_back_every_field_of_every_entry_in_commit_order(
+    database: Database,
+) -> None:
+    eur, jpy = Currency.of("EUR"), Currency.of("JPY")
+    time = SourceRef(SourceKind.TIME_ENTRY, "T-1")
+    entries = [
+        LedgerEntry(
+            "INV-1",
+            ObligationId("tm"),
+            time,
+            Decimal("7.25"),
+            Money(Decimal("870.000001"), eur),
+            "contract v1, rate card RC v1",
+        ),
+        LedgerEntry(
+            "INV-2",
+            ObligationId("fee"),
+            SourceRef(SourceKind.INSTALLMENT, "I-1"),
+            Decimal(1),
+            Money(Decimal(5000), jpy),
+            "contract v2",
+            payer=CustomerId("payer-b"),
+        ),
+        LedgerEntry(
+            "CN-1",
+            ObligationId("tm"),
+            time,
+            Decimal("-1.25"),
+            Money(Decimal("-150"), eur),
+            "write-off",
+            write_off=True,
+        ),
+        LedgerEntry(
+            "CN-2",
+            ObligationId("tm"),
+            time,
+            Decimal(0),
+            Money(Decimal("-10.50"), eur),
+            "concession",
+            credit=True,
+        ),
+    ]
+    with uow(database) as u:
+        u.ledger.add_all({ContractId("C1"): entries[:1], ContractId("C2"): entries[1:2]})
+        u.ledger.add(ContractId("C1"), entries[2:])
+        u.commit()
+    with uow(database) as u:
+        loaded = u.ledger.load([ContractId("C2"), ContractId("C1")])
+    assert loaded.entries == tuple(entries)
+    assert [type(e.quantity) for e in loaded.entries] == [Decimal] * 4
+    assert loaded.billed_quantity(time) == Decimal("6.00")
 
 
 def test_the_ledger_journal_master_data_and_sequences_round_trip(database: Database) -> None:

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from domain.accounting_period import PeriodLock
-from domain.billing import BilledLedger, LineKind, SourceKind, SourceRef
+from domain.billing import BilledLedger, LedgerEntry, LineKind, SourceKind, SourceRef
 from domain.billing_run import AdjustmentKind, BillingRunInput, diff_against_ledger, run_billing
 from domain.credit_memo import CreditMemo, CreditRequest
 from domain.document import DocumentLine
@@ -401,3 +401,28 @@ def test_a_zero_quantity_credit_is_refused_not_read_as_everything() -> None:
     e1 = SourceRef(SourceKind.TIME_ENTRY, "e1")
     with pytest.raises(OverCreditError):
         CreditMemo.against(CreditMemoId("CM-1"), invoice, [CreditRequest(1, e1, d("0"))], "x", "ar")
+
+
+def test_a_sources_ledger_entries_come_back_in_commit_order_whatever_else_was_billed() -> None:
+    eur = Currency.of("EUR")
+    first, second, other = (SourceRef(SourceKind.TIME_ENTRY, f"T-{n}") for n in (1, 2, 3))
+
+    def entry(document: str, source: SourceRef, amount: str) -> LedgerEntry:
+        return LedgerEntry(
+            document, ObligationId("tm"), source, Decimal(1), Money.of(amount, "EUR")
+        )
+
+    entries = (
+        entry("INV-1", second, "100"),
+        entry("INV-1", other, "50"),
+        entry("INV-1", first, "120"),
+        entry("CN-1", second, "-100"),
+        entry("INV-2", first, "10"),
+    )
+    ledger = BilledLedger(entries)
+    assert ledger.for_sources([first]) == [entries[2], entries[4]]
+    assert ledger.for_sources([first, second, first]) == [entries[0], *entries[2:]]
+    assert ledger.for_sources([SourceRef(SourceKind.EXPENSE, "T-1")]) == []
+    assert ledger.plus([entry("CN-2", first, "-5")]).for_sources([first])[-1].amount == Money(
+        Decimal(-5), eur
+    )
