@@ -17,31 +17,9 @@ from types import TracebackType
 from typing import Any, Self
 
 from application.context import RequestContext
-from application.natural_keys import NaturalKeyStore
-from application.operations import BillingRunLog, OperationsQueries
 from application.records import OutboxEvent
-from application.unit_of_work import (
-    AuditLog,
-    ContractRepository,
-    DeliveryStore,
-    EngagementRepository,
-    ExceptionQueue,
-    IdempotencyStore,
-    Inbox,
-    IntercompanyStore,
-    InvoiceRepository,
-    JournalStore,
-    LedgerStore,
-    MasterDataStore,
-    MilestoneRepository,
-    Outbox,
-    PeriodStore,
-    RateCardRepository,
-    Repository,
-    Sequences,
-)
+from application.unit_of_work import UnitOfWork
 from domain.accounting_period import AccountingPeriod
-from domain.credit_memo import CreditMemo
 
 #: The payload of one outbox event: (aggregate, event, the other aggregates seen) -> fields.
 OutboxPayload = Callable[[object, object, Sequence[object]], Mapping[str, Any]]
@@ -79,31 +57,10 @@ def drain_events(seen: Iterable[object]) -> list[tuple[object, object]]:
     return drained
 
 
-class AbstractUnitOfWork(abc.ABC):
+class AbstractUnitOfWork(UnitOfWork, abc.ABC):
     """The `UnitOfWork` port, storage aside: a subclass opens and closes its storage, hands
-    out the repositories, and flushes, commits and rolls back; this class does the rest."""
-
-    contracts: ContractRepository
-    rate_cards: RateCardRepository
-    engagements: EngagementRepository
-    milestones: MilestoneRepository
-    invoices: InvoiceRepository
-    credit_memos: Repository[CreditMemo]
-    delivery: DeliveryStore
-    ledger: LedgerStore
-    journal: JournalStore
-    master_data: MasterDataStore
-    periods: PeriodStore
-    idempotency: IdempotencyStore
-    outbox: Outbox
-    exceptions: ExceptionQueue
-    audit: AuditLog
-    sequences: Sequences
-    inbox: Inbox
-    billing_runs: BillingRunLog
-    operations: OperationsQueries
-    natural_keys: NaturalKeyStore
-    intercompany: IntercompanyStore
+    out the repositories (the port's attributes), and flushes, commits and rolls back; this
+    class does the rest."""
 
     def __init__(
         self,
