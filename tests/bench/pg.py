@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,5 +21,21 @@ def fresh_database(url: str) -> Iterator[str]:
     try:
         yield f"{base}/{name}"
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop(admin, name)
+
+
+#: An autovacuum worker may still be in the new database when the benchmark ends: FORCE
+#: cannot end a superuser's session for an ordinary role, so the drop waits for it to leave.
+DROP_ATTEMPTS = 20
+
+
+def _drop(admin: str, name: str) -> None:
+    for attempt in range(DROP_ATTEMPTS):
+        try:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectInUse):
+            if attempt == DROP_ATTEMPTS - 1:
+                raise
+            time.sleep(0.25 * (attempt + 1))
