@@ -1,0 +1,250 @@
+"""The machinery every aggregate repository shares: the session a unit of work hands them, the
+identity map, snapshots and revisions, and optimistic writes at commit (see
+`adapters.sqlalchemy.repositories` for the aggregates and the rules they follow)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Generic, TypeVar
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from adapters.serialization import CONVERTER, structure, unstructure
+from adapters.sqlalchemy.bulk import insert_all_or_none
+from application.errors import ConflictError, NotFoundError
+
+T = TypeVar("T")
+
+#: Ids per `IN (...)` list: well under SQLite's and PostgreSQL's bound-parameter limits.
+CHUNK = 900
+
+
+def chunks(values: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class Session:
+    """What the stores of one unit of work share: the connection and the objects it saw."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.dialect = connection.dialect.name
+        self.seen: list[object] = []
+        self._seen_ids: set[int] = set()
+
+    def saw(self, item: object) -> None:
+        """Remember an object whose events go to the outbox on commit (once, in order)."""
+        if id(item) not in self._seen_ids:
+            self._seen_ids.add(id(item))
+            self.seen.append(item)
+
+    def among(
+        self, column: sa.Column[str], values: Iterable[str]
+    ) -> Iterator[sa.ColumnElement[bool]]:
+        """Clauses matching `column` to any of the values, one query's worth each: a single
+        array parameter on PostgreSQL (one statement text, parsed once), IN lists on SQLite."""
+        distinct = sorted(set(values))
+        if self.dialect == "postgresql":
+            for batch in chunks(distinct, 50_000):
+                array = sa.bindparam(None, batch, type_=postgresql.ARRAY(sa.String()))
+                yield column == sa.any_(array)
+        else:
+            for batch in chunks(distinct):
+                yield column.in_(batch)
+
+    def insert(self, table: sa.Table) -> Any:
+        """The dialect's INSERT, which offers ON CONFLICT on both databases."""
+        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        return dialect_insert(table)
+
+
+@attrs.frozen
+class AggregateMapping(Generic[T]):
+    """How one aggregate type maps to its table."""
+
+    kind: str
+    table: sa.Table
+    cls: type[T]
+    identity: Callable[[T], str]
+    keys: Callable[[T], dict[str, Any]]
+
+
+@attrs.define
+class _Tracked(Generic[T]):
+    item: T
+    body: dict[str, Any] | None  # as loaded or last written; None: not in the database yet
+    revision: int
+
+
+def _next_revision(item: object, loaded: int) -> int:
+    """The domain owns `revision` and bumps it on every recorded change; a change it did not
+    count still gets a new revision, so a concurrent writer cannot slip past the check."""
+    current = getattr(item, "revision", None)
+    if isinstance(current, int) and current > loaded:
+        return current
+    return loaded + 1
+
+
+class SqlAlchemyRepository(Generic[T]):
+    """Aggregates of one kind in one unit of work."""
+
+    def __init__(self, session: Session, mapping: AggregateMapping[T]) -> None:
+        self._session, self._m = session, mapping
+        self._table = mapping.table
+        self._tracked: dict[str, _Tracked[T]] = {}
+        self._new: dict[str, None] = {}  # ids added and not yet written, in order
+
+    # The repository port --------------------------------------------------------------------
+
+    def add(self, item: T) -> None:
+        item_id = self._m.identity(item)
+        # An id already in the database is caught by the primary key when the unit of work
+        # flushes (one query per added aggregate would cost more than the insert itself).
+        if item_id in self._tracked:
+            raise ConflictError(f"{self._m.kind} {item_id} already exists")
+        self._tracked[item_id] = _Tracked(item, None, getattr(item, "revision", 0))
+        self._new[item_id] = None
+        self._session.saw(item)
+
+    def find(self, item_id: str) -> T | None:
+        tracked = self._tracked.get(item_id)
+        if tracked is not None:
+            return tracked.item
+        statement = _find_statement(self._table)
+        row = self._session.connection.execute(statement, {"id_": item_id}).first()
+        return None if row is None else self._track(row.id, row.revision, row.body)
+
+    def get(self, item_id: str) -> T:
+        item = self.find(item_id)
+        if item is None:
+            raise NotFoundError(f"{self._m.kind} {item_id} does not exist")
+        return item
+
+    def all(self) -> list[T]:
+        return self._matching(_all_statement(self._table), {}, lambda _: True)
+
+    def save(self, item: T) -> None:
+        """Changes are found on commit by comparing snapshots; kept for the port."""
+        self._session.saw(item)
+
+    # Mechanics ------------------------------------------------------------------------------
+
+    def _exists(self, item_id: str) -> bool:
+        statement = sa.select(sa.literal(1)).where(self._table.c.id == item_id)
+        return self._session.connection.execute(statement).first() is not None
+
+    def _track(self, item_id: str, revision: int, body: dict[str, Any]) -> T:
+        tracked = self._tracked.get(item_id)
+        if tracked is None:
+            tracked = _Tracked(structure(body, self._m.cls), body, revision)
+            self._tracked[item_id] = tracked
+            self._session.saw(tracked.item)
+        return tracked.item
+
+    def _where(
+        self,
+        clause: sa.ColumnElement[bool] | None,
+        predicate: Callable[[T], bool],
+        *,
+        scan_tracked: bool = False,
+    ) -> list[T]:
+        """Rows matching `clause` (ordered by id), seen through the identity map, plus the new
+        aggregates not in the database yet (or, with `scan_tracked`, every tracked one: for
+        predicates on fields that change), filtered by the predicate on the objects."""
+        statement = sa.select(self._table.c.id, self._table.c.revision, self._table.c.body)
+        if clause is not None:
+            statement = statement.where(clause)
+        statement = statement.order_by(self._table.c.id)
+        return self._matching(statement, {}, predicate, scan_tracked=scan_tracked)
+
+    def _matching(
+        self,
+        statement: sa.Select[Any],
+        parameters: dict[str, Any],
+        predicate: Callable[[T], bool],
+        *,
+        scan_tracked: bool = False,
+    ) -> list[T]:
+        """`_where` for a statement selecting (id, revision, body) ordered by id."""
+        found: dict[str, T] = {}
+        for row in self._session.connection.execute(statement, parameters):
+            found[row.id] = self._track(row.id, row.revision, row.body)
+        extra = self._tracked if scan_tracked else self._new
+        for item_id in extra:
+            found.setdefault(item_id, self._tracked[item_id].item)
+        return [item for item in found.values() if predicate(item)]
+
+    def flush(self) -> None:
+        """Insert what is new, update what changed (checking the revision), skip the rest."""
+        inserts: list[dict[str, Any]] = []
+        for item_id, tracked in self._tracked.items():
+            if tracked.body is not None and self._snapshot(tracked.item) == tracked.body:
+                continue  # unchanged: the common case for what a unit of work only read
+            body = unstructure(tracked.item, self._m.cls)  # checked: plain JSON, no float
+            if tracked.body is None:
+                inserts.append(self._row(item_id, tracked.revision, tracked.item, body))
+            else:
+                revision = _next_revision(tracked.item, tracked.revision)
+                if getattr(tracked.item, "revision", revision) != revision:
+                    tracked.item.revision = revision  # type: ignore[attr-defined]
+                    body = unstructure(tracked.item, self._m.cls)
+                self._update(item_id, tracked.revision, revision, tracked.item, body)
+                tracked.revision = revision
+            tracked.body = body
+        if inserts:
+            try:
+                insert_all_or_none(self._session.connection, self._table, inserts)
+            except sa.exc.IntegrityError as error:
+                raise ConflictError(
+                    f"a {self._m.kind} with one of these ids already exists"
+                ) from error
+        self._new.clear()
+
+    def _snapshot(self, item: T) -> Any:
+        """The converter's view of the aggregate, for comparing (what was read was checked)."""
+        return CONVERTER.unstructure(item, self._m.cls)
+
+    def _row(self, item_id: str, revision: int, item: T, body: dict[str, Any]) -> dict[str, Any]:
+        return {"id": item_id, "revision": revision, "body": body, **self._m.keys(item)}
+
+    def _update(
+        self, item_id: str, loaded: int, revision: int, item: T, body: dict[str, Any]
+    ) -> None:
+        table = self._table
+        result = self._session.connection.execute(
+            table.update()
+            .where(table.c.id == item_id, table.c.revision == loaded)
+            .values(self._row(item_id, revision, item, body))
+        )
+        if result.rowcount != 1:
+            raise ConflictError(
+                f"{self._m.kind} {item_id} was changed by someone else since it was read "
+                f"(revision {loaded}); reload it and try again"
+            )
+
+
+# Statements of the hot paths, built once per table (building and keying a statement costs
+# more than SQLite takes to run it).
+
+
+@functools.cache
+def _find_statement(table: sa.Table) -> sa.Select[Any]:
+    """One aggregate's row by id (parameter: id_)."""
+    columns = (table.c.id, table.c.revision, table.c.body)
+    return sa.select(*columns).where(table.c.id == sa.bindparam("id_", type_=sa.String()))
+
+
+@functools.cache
+def _all_statement(table: sa.Table) -> sa.Select[Any]:
+    return sa.select(table.c.id, table.c.revision, table.c.body).order_by(table.c.id)
