@@ -592,20 +592,9 @@ class SqlAlchemyMasterData:
 
     def add_customer_record(self, record: CustomerRecord) -> None:
         current = self.customer_record(record.customer_id, record.legal_entity_id)
-        known = 0 if current is None else current.version
-        if record.version != known + 1:
-            raise ConflictError(
-                f"customer {record.customer_id} at {record.legal_entity_id} is at version "
-                f"{known}; version {record.version} cannot follow it"
-            )
-        try:
-            self._session.connection.execute(
-                sa.insert(t.customer_records), [codec.customer_record_row(record)]
-            )
-        except sa.exc.IntegrityError as error:
-            raise ConflictError(
-                f"version {record.version} of customer {record.customer_id} is already stored"
-            ) from error
+        what = f"customer {record.customer_id} at {record.legal_entity_id}"
+        row = codec.customer_record_row(record)
+        self._add_version(t.customer_records, row, what, current, record.version)
 
     def legal_entity(self, legal_entity_id: str) -> LegalEntityRecord | None:
         c = t.legal_entities.c
@@ -651,21 +640,27 @@ class SqlAlchemyMasterData:
 
     def add_legal_entity(self, record: LegalEntityRecord) -> None:
         current = self.legal_entity(record.legal_entity_id)
+        what = f"legal entity {record.legal_entity_id}"
+        row = codec.legal_entity_row(record)
+        self._add_version(t.legal_entities, row, what, current, record.version)
+
+    def _add_version(
+        self,
+        table: sa.Table,
+        row: dict[str, Any],
+        what: str,
+        current: CustomerRecord | LegalEntityRecord | None,
+        version: int,
+    ) -> None:
+        """A versioned master record is stored only as the next version of the current one;
+        a version stored meanwhile by someone else is a conflict (the unique key says so)."""
         known = 0 if current is None else current.version
-        if record.version != known + 1:
-            raise ConflictError(
-                f"legal entity {record.legal_entity_id} is at version {known}; "
-                f"version {record.version} cannot follow it"
-            )
+        if version != known + 1:
+            raise ConflictError(f"{what} is at version {known}; version {version} cannot follow it")
         try:
-            self._session.connection.execute(
-                sa.insert(t.legal_entities), [codec.legal_entity_row(record)]
-            )
+            self._session.connection.execute(sa.insert(table), [row])
         except sa.exc.IntegrityError as error:
-            raise ConflictError(
-                f"version {record.version} of legal entity {record.legal_entity_id} is already "
-                "stored"
-            ) from error
+            raise ConflictError(f"version {version} of {what} is already stored") from error
 
     def tax_rates(self) -> TaxRateTable:
         statement = sa.select(t.tax_rates.c.body).where(t.tax_rates.c.id == 1)
