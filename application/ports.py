@@ -1,6 +1,6 @@
 """Ports: what the application needs from the world, as `typing.Protocol`s.
 
-Adapters implement them (in-memory fakes in `adapters/memory.py`, real clients later). Every
+Adapters implement them (in-memory fakes in `adapters/memory/`, real clients later). Every
 call that changes something in another system takes an idempotency `key`, so a replay after a
 crash never does the same thing twice downstream.
 """
