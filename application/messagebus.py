@@ -1,7 +1,17 @@
-"""The message bus: one handler per command type, dependencies bound once in bootstrap."""
+"""The message bus: one handler per command type, dependencies bound once in bootstrap.
+
+A handler names what it uses: `def handle(cmd, ctx, *, unit_of_work, clock)`. After the command
+and the request context, each parameter is bound once, when the handler is registered, from
+the field of `Dependencies` with the same name (`unit_of_work` is the unit-of-work factory,
+`dispatch` the bus's own `handle`, for handlers that send further commands). A handler whose
+third parameter is `deps` still gets the whole `Dependencies` while handlers move to naming
+what they use.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -61,11 +71,45 @@ class Dependencies:
     charts: ChartsOfAccounts | None = None
 
 
-Handler = Callable[[Any, RequestContext, Dependencies], Any]
+Handler = Callable[..., Any]
+Bound = Callable[[Any, RequestContext], Any]
 
 
 class UnknownCommandError(ApplicationError):
     code = "unknown_command"
+
+
+class UnboundDependencyError(ApplicationError):
+    """A handler names a parameter that is neither a dependency nor has a default."""
+
+    code = "unbound_dependency"
+
+
+def bind(handler: Handler, deps: Dependencies, dispatch: Bound) -> Bound:
+    """The handler with every dependency it names bound, called as `bound(command, ctx)`."""
+    parameters = list(inspect.signature(handler).parameters.values())[2:]
+    if [p.name for p in parameters] == ["deps"]:
+        return functools.partial(_with_all, handler, deps)
+    available: dict[str, object] = {"unit_of_work": deps.uow, "dispatch": dispatch}
+    bound: dict[str, object] = {}
+    for parameter in parameters:
+        if parameter.name in available:
+            bound[parameter.name] = available[parameter.name]
+        elif parameter.name in _DEPENDENCY_NAMES:
+            bound[parameter.name] = getattr(deps, parameter.name)
+        elif parameter.default is inspect.Parameter.empty:
+            raise UnboundDependencyError(
+                f"{getattr(handler, '__qualname__', handler)} names {parameter.name!r}, "
+                "which is no dependency"
+            )
+    return functools.partial(handler, **bound)
+
+
+def _with_all(handler: Handler, deps: Dependencies, command: Any, ctx: RequestContext) -> Any:
+    return handler(command, ctx, deps)
+
+
+_DEPENDENCY_NAMES = frozenset(field.name for field in attrs.fields(Dependencies)) - {"uow"}
 
 
 class MessageBus:
@@ -73,16 +117,18 @@ class MessageBus:
 
     def __init__(self, deps: Dependencies, handlers: Mapping[type, Handler]) -> None:
         self.deps = deps
-        self._handlers = dict(handlers)
+        self._handlers: dict[type, Bound] = {}
+        for command_type, handler in handlers.items():
+            self.register(command_type, handler)
 
     def register(self, command_type: type, handler: Handler) -> None:
-        self._handlers[command_type] = handler
+        self._handlers[command_type] = bind(handler, self.deps, self.handle)
 
     def handle(self, command: object, ctx: RequestContext) -> Any:
         handler = self._handlers.get(type(command))
         if handler is None:
             raise UnknownCommandError(f"no handler for {type(command).__name__}")
-        return handler(command, ctx, self.deps)
+        return handler(command, ctx)
 
     def command_types(self) -> dict[str, type]:
         """Command classes by name: replay rebuilds a stored command from its name."""
