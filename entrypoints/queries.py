@@ -17,7 +17,7 @@ from domain.engagement import Engagement
 from domain.invoice import Invoice
 from domain.ledger import JournalEntry
 from domain.period import Period
-from entrypoints.bootstrap import Reader
+from entrypoints.composition.bootstrap import Reader
 
 
 def integration_exceptions(

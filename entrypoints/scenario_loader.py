@@ -34,9 +34,9 @@ from domain.period import Period
 from domain.ratecard import RateCardVersion
 from entrypoints import demo as ref
 from entrypoints import queries
-from entrypoints.bootstrap import Database, Reader, compose, reader
+from entrypoints.composition.bootstrap import Database, Reader, compose, reader
+from entrypoints.composition.externals import Externals
 from entrypoints.demo import CONTROLLER, Step, StepKind
-from entrypoints.externals import Externals
 from entrypoints.scenario_run import Loader, Progress, ScenarioLoad, ScenarioRun, Script
 from entrypoints.scenario_scripts import CUSTOMER_MASTER, DEMO_START, MONTH_ENDS, SCRIPTS
 

@@ -45,7 +45,7 @@ from domain.milestone_billing import MilestoneTerms
 from domain.money import Money
 from domain.period import Period
 from entrypoints import queries
-from entrypoints.bootstrap import Reader
+from entrypoints.composition.bootstrap import Reader
 from entrypoints.demo import (
     AR_CLERK,
     BILLING_CLERK,

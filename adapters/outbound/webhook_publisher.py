@@ -18,8 +18,8 @@ credentials): subscribers are named by their `name`.
 
 Tracing: each webhook request carries the W3C `traceparent` (and `tracestate`) that the
 `DeliveryTrace` gives for the event. Without a tracer that is the trace context stored on the
-outbox row (`StoredTraceContext`); `entrypoints.tracing.TracedDelivery` makes the delivery a
-span of that trace and sends the span's own context. A row without one gets no header.
+outbox row (`StoredTraceContext`); `entrypoints.composition.tracing.TracedDelivery` makes the
+delivery a span of that trace and sends the span's own context. A row without one gets no header.
 """
 
 from __future__ import annotations

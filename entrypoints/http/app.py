@@ -147,7 +147,7 @@ def create_app(
         request_max_body_size=limits.max_body_bytes,
         state=None,
         debug=debug,
-        logging_config=None,  # entrypoints.logs configures logging, once, for the process
+        logging_config=None,  # composition.logs configures logging, once, for the process
     )
     app.state["services"] = services
     app.state["metrics"] = metrics

@@ -41,10 +41,10 @@ from application.operations import (
 )
 from application.ports import Clock
 from application.records import DeliveryState
-from entrypoints.bootstrap import Reader
+from entrypoints.composition.bootstrap import Reader
+from entrypoints.composition.settings import Settings
 from entrypoints.http.metrics_dir import MULTIPROCESS_VARIABLE
 from entrypoints.http.problems import Problem
-from entrypoints.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -283,7 +283,7 @@ def outbox_by_subscriber(
 def worker_subscribers(settings: Settings) -> tuple[Subscriber, ...]:
     """The subscribers the settings' file lists (none when no file is named); a file that
     cannot be used raises `SubscriberFileError`, naming the file and the field."""
-    from entrypoints.relay import load_subscribers
+    from entrypoints.workers.relay import load_subscribers
 
     return load_subscribers(settings.subscribers) if settings.subscribers else ()
 

@@ -17,7 +17,7 @@ import os
 from collections.abc import MutableMapping
 from pathlib import Path
 
-from entrypoints.settings import METRICS_DIR_VARIABLE
+from entrypoints.composition.settings import METRICS_DIR_VARIABLE
 
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 #: The directory of a server that names none: one per port, so two servers on one machine

@@ -31,12 +31,12 @@ from application import idempotency
 from application.context import RequestContext
 from application.messagebus import MessageBus
 from application.ports import Clock
-from entrypoints.bootstrap import Reader
+from entrypoints.composition.bootstrap import Reader
+from entrypoints.composition.tracing import traced_context
 from entrypoints.http.correlation import correlation_id_for
 from entrypoints.http.problems import Problem
 from entrypoints.http.security import Principal
-from entrypoints.tracing import traced_context
-from entrypoints.webhooks import WebhookIntake
+from entrypoints.http.webhook_intake import WebhookIntake
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")

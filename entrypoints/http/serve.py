@@ -1,9 +1,10 @@
 """Running the API as a server process: API keys, the app factory the server calls in every
 worker, and the optional in-process outbox relay.
 
-Each worker reads the typed `Settings` from the environment once (`entrypoints.settings`, so
-`--workers N` needs nothing else): the database, the API keys file, the JWT secret, the
-webhook secrets, `THROUGHLINE_RELAY=in-process` for a relay thread per worker, the rate limit.
+Each worker reads the typed `Settings` from the environment once
+(`entrypoints.composition.settings`, so `--workers N` needs nothing else): the database, the
+API keys file, the JWT secret, the webhook secrets, `THROUGHLINE_RELAY=in-process` for a relay
+thread per worker, the rate limit.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import attrs
 from litestar import Litestar
 
-from entrypoints.container import (
+from entrypoints.composition.container import (
     configure,
     provide_bus,
     provide_clock,
@@ -25,20 +26,20 @@ from entrypoints.container import (
     provide_settings,
     release_connections,
 )
-from entrypoints.http.app import create_app
-from entrypoints.http.metrics import server_metrics
-from entrypoints.http.runtime import Limits, Services
-from entrypoints.http.security import ROLES, ApiKey, Authenticator, JwtSettings, Principal
-from entrypoints.logs import configure_logging
-from entrypoints.settings import (
+from entrypoints.composition.logs import configure_logging
+from entrypoints.composition.settings import (
     API_KEYS_VARIABLE,
     RELAY_VARIABLE,
     RelayMode,
     Settings,
     SettingsError,
 )
-from entrypoints.tracing import configure_tracing, traced_bus
-from entrypoints.webhooks import WebhookIntake, demo_secrets, load_secrets_file
+from entrypoints.composition.tracing import configure_tracing, traced_bus
+from entrypoints.http.app import create_app
+from entrypoints.http.metrics import server_metrics
+from entrypoints.http.runtime import Limits, Services
+from entrypoints.http.security import ROLES, ApiKey, Authenticator, JwtSettings, Principal
+from entrypoints.http.webhook_intake import WebhookIntake, demo_secrets, load_secrets_file
 
 __all__ = ["API_KEYS_VARIABLE", "RELAY_VARIABLE"]
 
@@ -191,7 +192,7 @@ def create_from_env() -> Litestar:
 
 def _attach_relay(app: Litestar) -> None:
     """Run the outbox relay in a thread of this worker for as long as the app runs."""
-    from entrypoints.relay import start_in_process_relay
+    from entrypoints.workers.relay import start_in_process_relay
 
     handles: list[Any] = []
 

@@ -2,7 +2,7 @@
 
 It continues the trace of an incoming W3C `traceparent` (and `tracestate`), or starts one, and
 is named by the method and the route template (`POST /time-entries`). The command handling
-(`entrypoints.tracing.TracedBus`) and the SQL statements are its children; `context_of`
+(`entrypoints.composition.tracing.TracedBus`) and the SQL statements are its children; `context_of`
 copies its trace context into the request context, hence onto the outbox rows the request
 writes. Only a 5xx marks it failed: a refusal is the server doing its job.
 """
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from entrypoints.composition.tracing import mark_failed, started_span, tracing_active
 from entrypoints.http.access_log import principal_id
 from entrypoints.http.correlation import correlation_id_for, header
 from entrypoints.http.metrics import _route_template, _status_of
-from entrypoints.tracing import mark_failed, started_span, tracing_active
 
 TRACE_HEADERS = (b"traceparent", b"tracestate")
 

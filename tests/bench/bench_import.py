@@ -49,8 +49,8 @@ from domain.ids import (
     TimeEntryId,
 )
 from domain.time_and_materials import NotToExceed, OveragePolicy, TimeAndMaterialsTerms
-from entrypoints.time_import import HEADER, read_time_file
-from entrypoints.time_import_run import import_rows
+from entrypoints.cli.time_import import HEADER, read_time_file
+from entrypoints.cli.time_import_run import import_rows
 from tests.bench.bench_http import (
     API_FACTORY,
     INTEGRATION_KEY,

@@ -1,6 +1,6 @@
 """The outbox relay on SQLite: claim, decode, publish to a local sink, mark delivered.
 
-Throughline: the relay loop (`entrypoints.relay.run_relay`, batches of 100) through the unit
+Throughline: the relay loop (`entrypoints.workers.relay.run_relay`, batches of 100) through the unit
 of work and `SqlAlchemyOutbox`, publishing to an in-process sink that accepts every event, so
 the relay machinery is measured rather than HTTP.
 Floor (same run, same rows): raw `sqlite3` on a copy of the same database file: in batches
@@ -27,7 +27,7 @@ from adapters.sqlalchemy.database import Database
 from application.context import RequestContext
 from application.records import DeliveryState, OutboxEvent
 from application.unit_of_work import UnitOfWork
-from entrypoints.relay import run_relay
+from entrypoints.workers.relay import run_relay
 from tests.bench.harness import Measurement, arguments, report
 
 BATCH = 100

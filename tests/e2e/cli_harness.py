@@ -19,9 +19,9 @@ import attrs
 from dependency_injector import providers
 from typer.testing import CliRunner
 
-from entrypoints.bootstrap import MemoryDatabase
 from entrypoints.cli import app
-from entrypoints.container import container
+from entrypoints.composition.bootstrap import MemoryDatabase
+from entrypoints.composition.container import container
 
 ROOT = Path(__file__).resolve().parents[2]
 CLEARED = (

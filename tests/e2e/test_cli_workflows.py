@@ -33,8 +33,8 @@ from domain.ids import (
 )
 from domain.money import Currency
 from domain.recurring import RecurringTerms
-from entrypoints.bootstrap import MemoryDatabase, bootstrap, compose
-from entrypoints.externals import Externals
+from entrypoints.composition.bootstrap import MemoryDatabase, bootstrap, compose
+from entrypoints.composition.externals import Externals
 from tests.e2e.cli_harness import (
     Done,
     InProcess,

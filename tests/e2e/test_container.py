@@ -19,11 +19,21 @@ from application.context import RequestContext
 from domain.ids import CustomerId, LegalEntityId
 from domain.period import Period
 from domain.tax import CategoryCode
-from entrypoints import container as root
-from entrypoints.bootstrap import DatabaseUrlError, MemoryDatabase, bootstrap, open_database, redact
-from entrypoints.container import Container, configure, provide_bus, provide_clock
-from entrypoints.externals import ExternalDataError, load_externals, read_customer_master
-from entrypoints.settings import Settings
+from entrypoints.composition import container as root
+from entrypoints.composition.bootstrap import (
+    DatabaseUrlError,
+    MemoryDatabase,
+    bootstrap,
+    open_database,
+    redact,
+)
+from entrypoints.composition.container import Container, configure, provide_bus, provide_clock
+from entrypoints.composition.externals import (
+    ExternalDataError,
+    load_externals,
+    read_customer_master,
+)
+from entrypoints.composition.settings import Settings
 from tests.e2e.cli_harness import reset_container
 
 CTX = RequestContext("m.girard", "corr-test")

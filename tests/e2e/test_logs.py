@@ -20,7 +20,7 @@ import httpx
 
 from adapters.webhooks.signatures import signature_headers
 from entrypoints.http.security import JwtSettings, issue_token
-from entrypoints.webhooks import demo_secrets
+from entrypoints.http.webhook_intake import demo_secrets
 from tests.support.http_sink import Sink, running_sink
 from tests.support.server import Served, stop_server
 from tests.support.server import start_server as start

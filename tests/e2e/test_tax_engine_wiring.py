@@ -12,10 +12,10 @@ from adapters.memory import SequentialIds
 from adapters.tax import TableTaxEngine
 from domain.ids import CustomerId, LegalEntityId
 from domain.tax import TaxProfile, TaxQuestion, TaxRateTable, TaxTreatment, TaxUnresolved
-from entrypoints.bootstrap import MemoryDatabase, compose
-from entrypoints.container import Container
-from entrypoints.externals import Externals
-from entrypoints.settings import Settings
+from entrypoints.composition.bootstrap import MemoryDatabase, compose
+from entrypoints.composition.container import Container
+from entrypoints.composition.externals import Externals
+from entrypoints.composition.settings import Settings
 from tests.e2e.cli_harness import reset_container
 from tests.unit.application.conftest import start_clock
 

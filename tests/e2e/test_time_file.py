@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from domain.time_entry import NO_TASK
-from entrypoints.time_import import HEADER, TimeFileError, read_time_file
+from entrypoints.cli.time_import import HEADER, TimeFileError, read_time_file
 
 
 def time_file(tmp_path: Path, *rows: str, header: str = HEADER, bom: bool = False) -> Path:

@@ -23,7 +23,7 @@ from application.context import RequestContext
 from application.messagebus import MessageBus
 from application.records import OutboxEvent
 from application.relay import relay_once
-from entrypoints.container import (
+from entrypoints.composition.container import (
     configure,
     provide_bus,
     provide_clock,
@@ -31,12 +31,12 @@ from entrypoints.container import (
     provide_reader,
     release_connections,
 )
+from entrypoints.composition.settings import Settings, Tracing
+from entrypoints.composition.tracing import configure_tracing, traced_bus
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Limits, Services
 from entrypoints.http.security import ApiKey, Authenticator
-from entrypoints.relay import RelaySettings, webhook_publisher
-from entrypoints.settings import Settings, Tracing
-from entrypoints.tracing import configure_tracing, traced_bus
+from entrypoints.workers.relay import RelaySettings, webhook_publisher
 from tests.e2e.cli_harness import reset_container
 from tests.support.http_sink import Sink, running_sink
 

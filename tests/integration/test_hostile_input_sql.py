@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from entrypoints.bootstrap import reader
+from entrypoints.composition.bootstrap import reader
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Limits, Services
-from entrypoints.webhooks import WebhookIntake
+from entrypoints.http.webhook_intake import WebhookIntake
 from tests.e2e.http.harness import ROLE_KEYS, WEBHOOK_SECRETS, Api, authenticator
 from tests.e2e.http.test_webhook_inbox_hostile import NUL_DISPUTE, inbox, send
 from tests.e2e.http.world import World, seed

@@ -25,8 +25,8 @@ from domain.ids import ObligationId, ResourceId, Role, TimeEntryId
 from domain.plausibility import PlausibilityPolicy
 from domain.time_and_materials import NotToExceed, OveragePolicy
 from domain.time_entry import TimeEntry
-from entrypoints.time_import import HEADER, read_time_file
-from entrypoints.time_import_run import import_rows
+from entrypoints.cli.time_import import HEADER, read_time_file
+from entrypoints.cli.time_import_run import import_rows
 from tests.integration.support import SqlApp, only_on
 from tests.integration.test_concurrency import in_threads
 from tests.unit.application.conftest import set_up_tm_contract, time_entry

@@ -24,7 +24,7 @@ from adapters.outbound.webhook_publisher import Subscriber, WebhookPublisher
 from application.errors import DownstreamUnavailableError
 from application.records import DeliveryState, OutboxEvent
 from application.relay import RelayReport, relay_once
-from entrypoints.relay import run_relay
+from entrypoints.workers.relay import run_relay
 from tests.integration.support import SqlApp
 from tests.support.http_sink import Sink, running_sink
 from tests.unit.application.conftest import set_up_tm_contract

@@ -9,7 +9,7 @@ from rich.console import Console
 from application.handlers.billing import BillingRunResult
 from domain.ids import CustomerId
 from domain.tax import REVERSE_CHARGE_NOTE, TaxProfile
-from entrypoints.views import render_billing_run
+from entrypoints.cli.views import render_billing_run
 from tests.support.builders import CUSTOMER, ENTITY
 from tests.unit.test_tax_per_line import billed
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 import structlog
 
-from entrypoints.logs import (
+from entrypoints.composition.logs import (
     MASK,
     Redactor,
     StandardErrorHandler,
@@ -21,7 +21,7 @@ from entrypoints.logs import (
     logged_command,
     wants_json,
 )
-from entrypoints.settings import LogFormat, LogLevel, Settings
+from entrypoints.composition.settings import LogFormat, LogLevel, Settings
 
 JWT_SECRET = "a-jwt-secret-of-at-least-thirty-two-characters"
 DEMO_KEY = "tl_demo_Zx8-_q1Qw2Er3Ty4Ui5Op6As"
@@ -258,8 +258,8 @@ def test_a_line_logged_inside_a_traced_span_carries_its_trace_and_span_ids(
 ) -> None:
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    from entrypoints.settings import Tracing
-    from entrypoints.tracing import configure_tracing, started_span
+    from entrypoints.composition.settings import Tracing
+    from entrypoints.composition.tracing import configure_tracing, started_span
 
     configure_logging(settings(), process="api")
     traced = settings(tracing=Tracing.OTLP)

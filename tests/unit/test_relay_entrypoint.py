@@ -18,7 +18,7 @@ from adapters.outbound.webhook_publisher import Subscriber
 from application.context import RequestContext
 from application.records import DeliveryState, OutboxEvent
 from application.relay import RelayReport
-from entrypoints.relay import (
+from entrypoints.workers.relay import (
     RelaySettings,
     SubscriberFileError,
     load_subscribers,
@@ -256,8 +256,8 @@ def test_the_in_process_relay_delivers_in_its_thread_and_stops(world: World) -> 
 
 @pytest.fixture
 def memory_container(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from entrypoints.container import configure
-    from entrypoints.settings import Settings
+    from entrypoints.composition.container import configure
+    from entrypoints.composition.settings import Settings
     from tests.e2e.cli_harness import reset_container
 
     monkeypatch.delenv("THROUGHLINE_SUBSCRIBERS", raising=False)
@@ -277,8 +277,8 @@ def test_with_no_subscribers_configured_the_server_starts_no_relay() -> None:
 def test_the_server_relay_uses_the_subscribers_of_the_settings(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from entrypoints.container import configure
-    from entrypoints.settings import Settings
+    from entrypoints.composition.container import configure
+    from entrypoints.composition.settings import Settings
 
     monkeypatch.setenv("THROUGHLINE_SUBSCRIBERS", str(write(tmp_path, {"subscribers": [entry()]})))
     configure(Settings.from_env(database_url="memory://"))

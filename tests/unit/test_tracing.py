@@ -22,8 +22,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 from adapters.outbound.cloudevents_envelope import structured_json
 from application.context import RequestContext
 from application.records import OutboxEvent
-from entrypoints.settings import Settings, Tracing
-from entrypoints.tracing import (
+from entrypoints.composition.settings import Settings, Tracing
+from entrypoints.composition.tracing import (
     TracedBus,
     configure_tracing,
     current_trace_context,
@@ -106,8 +106,8 @@ def test_without_opentelemetry_installed_the_app_serves_and_tracing_does_nothing
 
         from application.context import RequestContext
         from entrypoints.http.serve import create_from_env
-        from entrypoints.settings import Settings, Tracing
-        from entrypoints.tracing import (
+        from entrypoints.composition.settings import Settings, Tracing
+        from entrypoints.composition.tracing import (
             TracedDelivery, configure_tracing, current_span_ids, current_trace_context,
             traced_context, tracing_active,
         )
@@ -119,7 +119,7 @@ def test_without_opentelemetry_installed_the_app_serves_and_tracing_does_nothing
         else:
             raise SystemExit("the blocker let opentelemetry through")
 
-        from entrypoints.container import provide_database
+        from entrypoints.composition.container import provide_database
 
         app = create_from_env()  # THROUGHLINE_TRACING=otlp asks for what is not there
         provide_database().upgrade()
@@ -157,9 +157,10 @@ def test_loading_the_entry_points_imports_nothing_from_opentelemetry(tmp_path: P
     check = textwrap.dedent(
         """
         import sys
-        import entrypoints.cli, entrypoints.http.serve, entrypoints.relay, entrypoints.tracing
-        from entrypoints.settings import Settings
-        from entrypoints.tracing import configure_tracing
+        import entrypoints.cli, entrypoints.http.serve, entrypoints.workers.relay
+        import entrypoints.composition.tracing
+        from entrypoints.composition.settings import Settings
+        from entrypoints.composition.tracing import configure_tracing
 
         assert configure_tracing(Settings("memory://"), service="x") is False
         loaded = [m for m in sys.modules if m.startswith("opentelemetry")]

@@ -13,7 +13,7 @@ import pytest
 
 from adapters.webhooks.mappings import MAPPINGS
 from adapters.webhooks.signatures import signature_headers, verify
-from entrypoints.webhooks import (
+from entrypoints.http.webhook_intake import (
     SECRETS_VARIABLE,
     WebhookConfigError,
     demo_secret_lines,

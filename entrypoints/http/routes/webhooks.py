@@ -2,7 +2,7 @@
 platform, authenticated by their Standard Webhooks signature instead of an API key.
 
 The route reads the raw bytes (the signature covers them exactly) and hands them to the
-framework-free intake (`entrypoints.webhooks`), which verifies, stores in the inbox and
+framework-free intake (`entrypoints.http.webhook_intake`), which verifies, stores in the inbox and
 processes. Answers: 200 processed or duplicate, 202 stored but waiting on the exception queue
 (do not resend), 401 signature, 404 unknown source, 400 not a strict JSON envelope, 409 while
 another delivery of the same message is being processed (resend later: `Retry-After`). The
@@ -31,7 +31,7 @@ from litestar.params import Parameter
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import PUBLIC, answer, documented, permission
 from entrypoints.http.runtime import context_of_anonymous, services_of
-from entrypoints.webhooks import (
+from entrypoints.http.webhook_intake import (
     MessageInProgressError,
     UnknownSourceError,
     WebhookVerificationError,

@@ -16,7 +16,7 @@ from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Limits, Services
 from entrypoints.http.security import ApiKey, Authenticator, JwtSettings
-from entrypoints.webhooks import WebhookIntake, demo_secrets
+from entrypoints.http.webhook_intake import WebhookIntake, demo_secrets
 from tests.unit.application.conftest import App, start_clock, wire
 
 JWT = JwtSettings("test-secret-of-at-least-32-bytes-long!!")

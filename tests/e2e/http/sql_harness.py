@@ -20,7 +20,7 @@ import pytest
 from litestar.testing import TestClient
 
 from adapters.sqlalchemy.database import Database
-from entrypoints.bootstrap import reader
+from entrypoints.composition.bootstrap import reader
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Services
 from tests.e2e.http.harness import Api, authenticator, running_api

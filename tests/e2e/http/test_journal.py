@@ -19,7 +19,7 @@ from application.journal import ErpPostingPublisher, acknowledger
 from application.relay import relay_context, relay_once
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Limits, Services
-from entrypoints.webhooks import WebhookIntake
+from entrypoints.http.webhook_intake import WebhookIntake
 from tests.e2e.http.books_setup import MARCH, issued_invoice
 from tests.e2e.http.harness import WEBHOOK_SECRETS, Api, authenticator
 from tests.unit.application.conftest import start_clock, wire

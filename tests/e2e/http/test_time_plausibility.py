@@ -12,9 +12,9 @@ import pytest
 
 from adapters.memory import FakeClock, SequentialIds
 from domain.plausibility import PlausibilityPolicy
-from entrypoints.bootstrap import MemoryDatabase, compose, plausibility_of
-from entrypoints.externals import Externals
-from entrypoints.settings import Settings, SettingsError
+from entrypoints.composition.bootstrap import MemoryDatabase, compose, plausibility_of
+from entrypoints.composition.externals import Externals
+from entrypoints.composition.settings import Settings, SettingsError
 from tests.e2e.http.books_setup import entry, issued_invoice, money, problem
 from tests.e2e.http.harness import Api
 from tests.unit.application.conftest import set_up_tm_contract

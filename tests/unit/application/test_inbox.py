@@ -40,7 +40,7 @@ from domain.money import Currency
 from domain.period import Period
 from domain.ratecard import RateCardVersion
 from domain.tax import TaxRate, TaxRateTable
-from entrypoints.webhooks import IntakeOutcome, WebhookIntake
+from entrypoints.http.webhook_intake import IntakeOutcome, WebhookIntake
 from tests.unit.application.conftest import CUSTOMER, ENTITY, App, complete_record
 
 SECRETS = WebhookSecrets(

@@ -27,7 +27,7 @@ from application.relay import (
     reap_stale,
     relay_once,
 )
-from entrypoints.relay import run_relay
+from entrypoints.workers.relay import run_relay
 from tests.unit.application.conftest import App, set_up_tm_contract
 
 

@@ -185,7 +185,7 @@ def _path(_variable: str, text: str) -> Path:
 
 
 def _redact(url: str) -> str:
-    from entrypoints.bootstrap import redact
+    from entrypoints.composition.bootstrap import redact
 
     return redact(url)
 

@@ -27,7 +27,7 @@ from application.documents import (
 from application.errors import NotFoundError
 from application.ports import CustomerMaster
 from application.unit_of_work import UnitOfWork
-from entrypoints.cli_support import (
+from entrypoints.cli.support import (
     ATTENTION,
     DatabaseUrlOption,
     InputError,
@@ -36,7 +36,7 @@ from entrypoints.cli_support import (
     fail,
     session,
 )
-from entrypoints.container import provide_bus, provide_reader
+from entrypoints.composition.container import provide_bus, provide_reader
 
 
 class Format(StrEnum):

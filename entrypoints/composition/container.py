@@ -18,7 +18,7 @@ from adapters.ids import RandomIds
 from adapters.tax import TableTaxEngine
 from application.messagebus import MessageBus
 from application.ports import Clock, IdGenerator
-from entrypoints.bootstrap import (
+from entrypoints.composition.bootstrap import (
     Database,
     Reader,
     charts_of,
@@ -27,8 +27,8 @@ from entrypoints.bootstrap import (
     plausibility_of,
     reader,
 )
-from entrypoints.externals import Externals, load_externals
-from entrypoints.settings import Settings
+from entrypoints.composition.externals import Externals, load_externals
+from entrypoints.composition.settings import Settings
 
 _opened: list[Database] = []
 

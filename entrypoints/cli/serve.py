@@ -8,15 +8,15 @@ from typing import Annotated
 
 import typer
 
-from entrypoints.bootstrap import redact
-from entrypoints.cli_support import (
+from entrypoints.cli.support import (
     DatabaseUrlOption,
     InputError,
     VerboseOption,
     output,
     session,
 )
-from entrypoints.container import provide_bus, provide_database
+from entrypoints.composition.bootstrap import redact
+from entrypoints.composition.container import provide_bus, provide_database
 
 # serve -------------------------------------------------------------------------------------
 
@@ -60,7 +60,7 @@ def serve(
             raise InputError(str(error)) from None
         from entrypoints.http import serve as http
         from entrypoints.http.metrics import worker_subscribers
-        from entrypoints.relay import SubscriberFileError
+        from entrypoints.workers.relay import SubscriberFileError
 
         provide_database().upgrade()
         os.environ["THROUGHLINE_DATABASE_URL"] = s.settings.database_url
@@ -121,7 +121,8 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        # entrypoints.logs formats uvicorn's lines too; our request log replaces its access log
+        # entrypoints.composition.logs formats uvicorn's lines too; our request log replaces its
+        # access log
         log_config=None,
         log_level=None,
         access_log=False,

@@ -25,12 +25,17 @@ from application.context import RequestContext
 from application.errors import ApplicationError, NotFoundError
 from domain.errors import DomainError
 from domain.period import Period
-from entrypoints.bootstrap import DatabaseUrlError, redact
-from entrypoints.container import configure, release_connections
-from entrypoints.externals import ExternalDataError
-from entrypoints.logs import configure_logging, current_command, logged_command
-from entrypoints.settings import ACTOR_VARIABLE, DATABASE_URL_VARIABLE, Settings, SettingsError
-from entrypoints.time_import import TimeFileError
+from entrypoints.cli.time_import import TimeFileError
+from entrypoints.composition.bootstrap import DatabaseUrlError, redact
+from entrypoints.composition.container import configure, release_connections
+from entrypoints.composition.externals import ExternalDataError
+from entrypoints.composition.logs import configure_logging, current_command, logged_command
+from entrypoints.composition.settings import (
+    ACTOR_VARIABLE,
+    DATABASE_URL_VARIABLE,
+    Settings,
+    SettingsError,
+)
 
 OK, ATTENTION, BAD_INPUT = 0, 1, 2
 REPORT_WIDTH = 120

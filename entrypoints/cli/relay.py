@@ -9,7 +9,7 @@ from typing import Annotated
 import attrs
 import typer
 
-from entrypoints.cli_support import (
+from entrypoints.cli.support import (
     ATTENTION,
     ActorOption,
     DatabaseUrlOption,
@@ -19,7 +19,7 @@ from entrypoints.cli_support import (
     output,
     session,
 )
-from entrypoints.container import provide_bus, provide_reader
+from entrypoints.composition.container import provide_bus, provide_reader
 
 # relay and outbox --------------------------------------------------------------------------
 # `throughline relay` delivers outbox events to the webhook subscribers (ADR 0016);
@@ -79,9 +79,10 @@ def relay_command(
     import threading
     from datetime import timedelta
 
-    from entrypoints.logs import configure_logging
-    from entrypoints.outbox_views import relay_line
-    from entrypoints.relay import (
+    from entrypoints.cli.outbox_views import relay_line
+    from entrypoints.composition.logs import configure_logging
+    from entrypoints.composition.tracing import configure_tracing
+    from entrypoints.workers.relay import (
         JOURNAL_AGGREGATE,
         RelaySettings,
         default_worker_id,
@@ -90,7 +91,6 @@ def relay_command(
         webhook_publisher,
         with_erp_postings,
     )
-    from entrypoints.tracing import configure_tracing
 
     with session(database_url, verbose=verbose) as s:
         configure_logging(s.settings, process="relay")
@@ -163,7 +163,7 @@ def outbox_dead(
     """List the dead outbox events (delivery gave up after its last retry), oldest first.
     Exit 0 when there are none, 1 when there are."""
     from application.records import DeliveryState
-    from entrypoints.outbox_views import render_dead_events
+    from entrypoints.cli.outbox_views import render_dead_events
 
     with session(database_url, verbose=verbose) as s:
         with provide_reader()(s.ctx) as uow:

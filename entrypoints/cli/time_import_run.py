@@ -15,10 +15,10 @@ from application import commands as c
 from application.context import RequestContext
 from application.handlers.delivery import IngestionReport
 from application.messagebus import MessageBus
-from entrypoints.cli_support import progress
+from entrypoints.cli.support import progress
+from entrypoints.cli.time_import import RowRejection, TimeFile, TimeRow
+from entrypoints.cli.views import render_rejections
 from entrypoints.demo_report import titled_table
-from entrypoints.time_import import RowRejection, TimeFile, TimeRow
-from entrypoints.views import render_rejections
 
 #: Duplicates listed one by one up to this many (all of them with -v).
 DUPLICATES_SHOWN = 20

@@ -226,7 +226,7 @@ def demo_secret_lines() -> list[str]:
     return [f"{source}: {demo.for_source(source)[0].text()}" for source in sorted(demo.sources)]
 
 
-if __name__ == "__main__":  # python -m entrypoints.webhooks
+if __name__ == "__main__":  # python -m entrypoints.http.webhook_intake
     print("Demo webhook secrets (local runs only; never configure these in production):")
     for line in demo_secret_lines():
         print(f"  {line}")

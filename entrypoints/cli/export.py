@@ -25,7 +25,7 @@ from application.journal_export import (
     entries_to_export,
 )
 from application.records import PostedEntry
-from entrypoints.cli_support import (
+from entrypoints.cli.support import (
     ATTENTION,
     DatabaseUrlOption,
     InputError,
@@ -35,7 +35,7 @@ from entrypoints.cli_support import (
     parse_period,
     session,
 )
-from entrypoints.container import provide_reader
+from entrypoints.composition.container import provide_reader
 
 export_app = typer.Typer(
     help="The posted journal as a Beancount ledger or an ERP-importable CSV.",

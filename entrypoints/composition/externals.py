@@ -45,7 +45,7 @@ from domain.errors import DomainError
 from domain.ids import CustomerId, LegalEntityId
 from domain.money import Currency, Money
 from domain.tax import CategoryCode
-from entrypoints.settings import Settings
+from entrypoints.composition.settings import Settings
 
 T = TypeVar("T")
 

@@ -31,8 +31,8 @@ from application.ports import Clock, IdGenerator, TaxEngine
 from application.unit_of_work import UnitOfWork
 from domain.chart_of_accounts import ChartsOfAccounts, InvalidChartOfAccountsError
 from domain.plausibility import PlausibilityPolicy
-from entrypoints.externals import ExternalDataError, Externals, load_externals
-from entrypoints.settings import MEMORY_URL, Settings
+from entrypoints.composition.externals import ExternalDataError, Externals, load_externals
+from entrypoints.composition.settings import MEMORY_URL, Settings
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 

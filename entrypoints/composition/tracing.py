@@ -29,7 +29,7 @@ from adapters.outbound.webhook_publisher import stored_trace_headers
 from application.context import RequestContext
 from application.messagebus import Handler, MessageBus
 from application.records import OutboxEvent
-from entrypoints.settings import Settings, Tracing
+from entrypoints.composition.settings import Settings, Tracing
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider

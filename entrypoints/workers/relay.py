@@ -53,8 +53,8 @@ from application.relay import (
     relay_context,
     relay_once,
 )
-from entrypoints.settings import Settings
-from entrypoints.tracing import TracedDelivery
+from entrypoints.composition.settings import Settings
+from entrypoints.composition.tracing import TracedDelivery
 
 log = logging.getLogger(__name__)
 
@@ -318,13 +318,13 @@ def start_in_process_relay(
     owned: WebhookPublisher | None = None  # made here, so closed here
     aggregate_type: str | None = None  # every aggregate's events, unless only the ERP's
     if uow is None or clock is None or publisher is None:
-        from entrypoints.container import provide_bus
+        from entrypoints.composition.container import provide_bus
 
         deps = provide_bus().deps
         uow = deps.uow if uow is None else uow
         clock = deps.clock if clock is None else clock
         if publisher is None:
-            from entrypoints.container import provide_settings
+            from entrypoints.composition.container import provide_settings
 
             settings = RelaySettings.of(provide_settings())
             publisher = owned = webhook_publisher(settings, clock)

@@ -18,7 +18,7 @@
 
 Every command takes `--database-url` (default `$THROUGHLINE_DATABASE_URL`, else the SQLite file
 under `var/`); those that act take `--actor` and `-v` prints the invocation's correlation id.
-Exit codes are described in `entrypoints.cli_support`.
+Exit codes are described in `entrypoints.cli.support`.
 """
 
 from __future__ import annotations
@@ -35,12 +35,11 @@ from application import commands as c
 from application.records import ExceptionState
 from domain.ids import ContractId
 from entrypoints import queries
-from entrypoints.bootstrap import redact
-from entrypoints.cli_document import document
-from entrypoints.cli_export import export_app
-from entrypoints.cli_relay import outbox_app, relay_command
-from entrypoints.cli_serve import serve
-from entrypoints.cli_support import (
+from entrypoints.cli.document import document
+from entrypoints.cli.export import export_app
+from entrypoints.cli.relay import outbox_app, relay_command
+from entrypoints.cli.serve import serve
+from entrypoints.cli.support import (
     ATTENTION,
     REPORT_WIDTH,
     ActorOption,
@@ -56,17 +55,18 @@ from entrypoints.cli_support import (
     progress,
     session,
 )
-from entrypoints.container import provide_bus, provide_database, provide_reader
-from entrypoints.demo import SCENARIOS, DemoResult, run_demo, run_scenario
-from entrypoints.demo_report import render
-from entrypoints.time_import import HEADER, read_time_file
-from entrypoints.views import (
+from entrypoints.cli.time_import import HEADER, read_time_file
+from entrypoints.cli.views import (
     audit_line,
     render_billing_run,
     render_demo_load,
     render_exceptions,
     render_reconciliation,
 )
+from entrypoints.composition.bootstrap import redact
+from entrypoints.composition.container import provide_bus, provide_database, provide_reader
+from entrypoints.demo import SCENARIOS, DemoResult, run_demo, run_scenario
+from entrypoints.demo_report import render
 
 app = typer.Typer(
     name="throughline",
@@ -127,7 +127,7 @@ def config_command(
     the variable, when a value cannot be used."""
     import json
 
-    from entrypoints.settings import Settings, SettingsError
+    from entrypoints.composition.settings import Settings, SettingsError
 
     try:
         lines = Settings.from_env(database_url=database_url).describe()
@@ -263,7 +263,7 @@ def import_time(
     actor: ActorOption = None,
     verbose: VerboseOption = False,
 ) -> None:
-    from entrypoints.time_import_run import import_rows
+    from entrypoints.cli.time_import_run import import_rows
 
     with session(database_url, actor, verbose) as s:
         parsed = read_time_file(file)

@@ -27,8 +27,8 @@ from typing import Any, TextIO
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from entrypoints.settings import LogFormat, LogLevel, Settings
-from entrypoints.tracing import current_span_ids
+from entrypoints.composition.settings import LogFormat, LogLevel, Settings
+from entrypoints.composition.tracing import current_span_ids
 
 MASK = "***"
 

@@ -1,0 +1,1 @@
+"""Processes that run beside the API: the outbox relay."""
