@@ -64,7 +64,13 @@ from entrypoints.cli.views import (
     render_reconciliation,
 )
 from entrypoints.composition.bootstrap import redact
-from entrypoints.composition.container import provide_bus, provide_database, provide_reader
+from entrypoints.composition.container import (
+    provide_bus,
+    provide_clock,
+    provide_database,
+    provide_reader,
+    provide_unit_of_work,
+)
 from entrypoints.demo import SCENARIOS, DemoResult, run_demo, run_scenario
 from entrypoints.demo_report import render
 
@@ -371,13 +377,13 @@ def exceptions_run_due(
 
     with session(database_url, actor, verbose) as s:
         bus = provide_bus()
-        now = bus.deps.clock.now()
+        now = provide_clock().now()
         retried = bus.handle(c.RetryDueExceptions(), s.ctx)
         accepted = bus.handle(c.AcceptDueMilestones(now.date()), s.ctx)
         waiting = bus.handle(
             c.ProcessWaitingInboxMessages(now - timedelta(minutes=5), limit=1_000), s.ctx
         )
-        with bus.deps.uow(s.ctx) as uow:
+        with provide_unit_of_work()(s.ctx) as uow:
             purged = idempotency.purge(uow, now)
             uow.commit()
         output().print(

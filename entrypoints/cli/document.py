@@ -36,7 +36,7 @@ from entrypoints.cli.support import (
     fail,
     session,
 )
-from entrypoints.composition.container import provide_bus, provide_reader
+from entrypoints.composition.container import provide_customer_master, provide_reader
 
 
 class Format(StrEnum):
@@ -75,7 +75,7 @@ def _document(
     verbose: bool,
 ) -> None:
     with session(database_url, verbose=verbose) as s:
-        master = provide_bus().deps.customer_master
+        master = provide_customer_master()
         with provide_reader()(s.ctx) as uow:
             try:
                 view = view_of(uow, master)

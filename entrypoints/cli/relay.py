@@ -19,7 +19,7 @@ from entrypoints.cli.support import (
     output,
     session,
 )
-from entrypoints.composition.container import provide_bus, provide_reader
+from entrypoints.composition.container import provide_bus, provide_dependencies, provide_reader
 
 # relay and outbox --------------------------------------------------------------------------
 # `throughline relay` delivers outbox events to the webhook subscribers (ADR 0016);
@@ -95,7 +95,7 @@ def relay_command(
     with session(database_url, verbose=verbose) as s:
         configure_logging(s.settings, process="relay")
         configure_tracing(s.settings, service="throughline-relay")
-        deps = provide_bus().deps
+        deps = provide_dependencies()
         try:
             settings = RelaySettings.of(s.settings)
             if subscribers is not None:

@@ -16,7 +16,7 @@ from entrypoints.cli.support import (
     session,
 )
 from entrypoints.composition.bootstrap import redact
-from entrypoints.composition.container import provide_bus, provide_database
+from entrypoints.composition.container import provide_database, provide_reader
 
 # serve -------------------------------------------------------------------------------------
 
@@ -141,6 +141,6 @@ def _document_hints(base: str, key: str) -> list[str]:
     from application.context import RequestContext
     from entrypoints.demo_hints import document_hints
 
-    reader = RequestContext("serve", "serve-hints")
-    with provide_bus().deps.uow(reader, read_only=True) as uow:
+    ctx = RequestContext("serve", "serve-hints")
+    with provide_reader()(ctx) as uow:
         return document_hints(uow, base, key)

@@ -1,8 +1,13 @@
-"""The composition root: the one place that chooses the adapters and binds them to handlers.
+"""The composition root: the one place that builds a running application.
 
-`bootstrap()` opens the database, picks the real clock and id generator, and hands the
-neighbouring systems (in-memory fakes until the real clients exist) to the message bus.
-Handlers receive `Dependencies` and never see the container or this module.
+`Container` declares the whole graph once: settings → the database → the clock, ids and
+neighbouring systems → the `Dependencies` handlers name → the message bus, and the read side
+beside it (read-only units of work, the query ports). Every process takes its objects from it:
+a server worker or a CLI command through the process's container (`container.py` and its
+`provide_*` functions), a script or a test through `bootstrap()`, a fresh container with the
+pieces it is given in place of the defaults (ADR 0046). The functions the providers call build
+one piece each; `compose` is the two of them that make a bus, for a bus over a given database.
+Handlers receive what they name from `Dependencies` and never see the container or this module.
 
 Database URLs: `memory://` is the in-memory unit of work (one store per process: tests,
 embedding); anything else goes to the SQLAlchemy adapter (`sqlite:///...`,
@@ -13,9 +18,11 @@ the pure-domain report stay fast.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Protocol
+
+from dependency_injector import containers, providers
 
 from adapters.chart_of_accounts import read_charts
 from adapters.clock import MonotonicStopwatch, SystemClock
@@ -121,7 +128,16 @@ def charts_of(settings: Settings) -> ChartsOfAccounts | None:
         raise ExternalDataError(str(error)) from None
 
 
-def compose(
+def opened_database(url: str) -> Iterator[Database]:
+    """The database a URL names, for as long as the container holds it; released after."""
+    database = open_database(url)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+def dependencies_of(
     database: Database,
     clock: Clock,
     ids: IdGenerator,
@@ -129,11 +145,11 @@ def compose(
     plausibility: PlausibilityPolicy | None = None,
     tax_engine: TaxEngine | None = None,
     charts: ChartsOfAccounts | None = None,
-) -> MessageBus:
-    """Bind the chosen adapters to every handler, once (the plausibility rules as given, by
+) -> Dependencies:
+    """What handlers may name, over the chosen adapters (the plausibility rules as given, by
     default as a deployment that sets nothing has them; tax from our own tables unless a
     deployment passes its tax engine, ADR 0030)."""
-    deps = Dependencies(
+    return Dependencies(
         uow=lambda ctx, read_only=False: database.unit_of_work(ctx, clock.now, read_only=read_only),
         clock=clock,
         ids=ids,
@@ -150,12 +166,62 @@ def compose(
         tax_engine=tax_engine or TableTaxEngine(),
         charts=charts,
     )
+
+
+def message_bus(deps: Dependencies, externals: Externals) -> MessageBus:
+    """Every handler bound to the dependencies, once; the customer master file seeds the
+    store (what the ERP pushed since wins, ADR 0035)."""
     bus = create_bus(deps)
     if externals.customer_seed:
-        # The customer master file seeds the store; what the ERP pushed since wins (ADR 0035).
         seeding = RequestContext("customer-master-seed", "customer-master-seed")
         bus.handle(SeedCustomerRecords(externals.customer_seed), seeding)
     return bus
+
+
+def compose(
+    database: Database,
+    clock: Clock,
+    ids: IdGenerator,
+    externals: Externals,
+    plausibility: PlausibilityPolicy | None = None,
+    tax_engine: TaxEngine | None = None,
+    charts: ChartsOfAccounts | None = None,
+) -> MessageBus:
+    """A message bus over a database already chosen: the container's two steps, for tests and
+    loaders that bring their own database and fakes."""
+    deps = dependencies_of(database, clock, ids, externals, plausibility, tax_engine, charts)
+    return message_bus(deps, externals)
+
+
+class Container(containers.DeclarativeContainer):
+    """Settings → database, clock, ids, neighbouring systems → Dependencies → the message bus;
+    the read side beside it. Each provider builds once per container; override any of them
+    (`container.clock.override(providers.Object(FakeClock(...)))`) to replace it."""
+
+    settings = providers.Singleton(Settings.from_env)
+    #: Opened on first use; `shutdown_resources()` releases it.
+    database = providers.Resource(opened_database, settings.provided.database_url)
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(RandomIds)
+    externals = providers.Singleton(load_externals, settings)
+    plausibility = providers.Singleton(plausibility_of, settings)
+    #: Tax per category from our tables (ADR 0030); override with an external tax engine.
+    tax_engine = providers.Singleton(TableTaxEngine)
+    #: The ERP accounts per legal entity (ADR 0033), from $THROUGHLINE_CHART_OF_ACCOUNTS.
+    charts = providers.Singleton(charts_of, settings)
+
+    # The write side: what handlers name, and the bus that binds it ---------------------------
+    #: (`dependencies` is a name the container keeps for itself.)
+    handler_dependencies = providers.Singleton(
+        dependencies_of, database, clock, ids, externals, plausibility, tax_engine, charts
+    )
+    bus = providers.Singleton(message_bus, handler_dependencies, externals)
+    #: New units of work (the relay, maintenance jobs); the same factory handlers get.
+    unit_of_work = handler_dependencies.provided.uow
+    customer_master = externals.provided.customer_master
+
+    # The read side: read-only units of work and the query ports (application/queries/) -------
+    reader = providers.Singleton(reader, database, clock)
 
 
 def bootstrap(
@@ -166,13 +232,12 @@ def bootstrap(
     externals: Externals | None = None,
 ) -> MessageBus:
     """A message bus on the database the URL names (default: the environment's), the system
-    clock, process-safe ids and the neighbouring systems; pass any of them to replace it."""
-    settings = Settings.from_env(database_url=database_url)
-    return compose(
-        open_database(settings.database_url),
-        clock or SystemClock(),
-        ids or RandomIds(),
-        externals or load_externals(settings),
-        plausibility_of(settings),
-        charts=charts_of(settings),
-    )
+    clock, process-safe ids and the neighbouring systems; pass any of them to replace it.
+    The bus of a fresh `Container`: the graph is declared there only."""
+    root = Container()
+    root.settings.override(providers.Object(Settings.from_env(database_url=database_url)))
+    for provider, given in ((root.clock, clock), (root.ids, ids), (root.externals, externals)):
+        if given is not None:
+            provider.override(providers.Object(given))
+    bus: MessageBus = root.bus()
+    return bus

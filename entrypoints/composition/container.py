@@ -1,86 +1,56 @@
-"""The dependency-injector container: which object each entry point gets, built once.
+"""The process's container: the one `Container` (bootstrap.py) a server worker or a CLI run
+builds its objects from, and the small typed functions entry points ask it through.
 
-No wiring: entry points ask through the small typed `provide_*` functions below (the CLI now,
-Litestar's dependency functions later), and tests replace a provider with `override`:
+No wiring: entry points ask for what they use (`provide_clock()`, `provide_unit_of_work()`,
+...), never the bus for its dependencies; tests replace a provider with `override`:
 
     container.clock.override(providers.Object(FakeClock(...)))
     container.settings.override(providers.Object(Settings("memory://")))
 
-Handlers never see the container; `bus` binds everything through `bootstrap.compose`.
+Handlers never see the container. The container is the only state here: what it opened it
+also releases (`release_connections`, `configure`).
 """
 
 from __future__ import annotations
 
-from dependency_injector import containers, providers
+from dependency_injector import providers
 
-from adapters.clock import SystemClock
-from adapters.ids import RandomIds
-from adapters.tax import TableTaxEngine
-from application.messagebus import MessageBus
-from application.ports import Clock, IdGenerator
-from entrypoints.composition.bootstrap import (
-    Database,
-    Reader,
-    charts_of,
-    compose,
-    open_database,
-    plausibility_of,
-    reader,
-)
-from entrypoints.composition.externals import Externals, load_externals
+from application.messagebus import Dependencies, MessageBus, UnitOfWorkFactory
+from application.ports import Clock, CustomerMaster, IdGenerator
+from entrypoints.composition.bootstrap import Container, Database, Reader
+from entrypoints.composition.externals import Externals
 from entrypoints.composition.settings import Settings
 
-_opened: list[Database] = []
-
-
-def _open_database(url: str) -> Database:
-    database = open_database(url)
-    _opened.append(database)
-    return database
-
-
-class Container(containers.DeclarativeContainer):
-    """Settings → database, clock, ids, neighbouring systems → the message bus."""
-
-    settings = providers.Singleton(Settings.from_env)
-    database = providers.Singleton(_open_database, settings.provided.database_url)
-    clock = providers.Singleton(SystemClock)
-    ids = providers.Singleton(RandomIds)
-    externals = providers.Singleton(load_externals, settings)
-    plausibility = providers.Singleton(plausibility_of, settings)
-    #: Tax per category from our tables (ADR 0030); override with an external tax engine.
-    tax_engine = providers.Singleton(TableTaxEngine)
-    #: The ERP accounts per legal entity (ADR 0033), from $THROUGHLINE_CHART_OF_ACCOUNTS.
-    charts = providers.Singleton(charts_of, settings)
-    bus = providers.Singleton(
-        compose, database, clock, ids, externals, plausibility, tax_engine, charts
-    )
-    reader = providers.Singleton(reader, database, clock)
-
+__all__ = ["Container", "container"]
 
 container = Container()
 
 
 def configure(settings: Settings) -> None:
-    """Use these settings from now on (the CLI's options); new settings start new singletons.
+    """Use these settings from now on (the CLI's options); new settings start new singletons
+    and release the database the old ones opened.
 
     The same settings again keep what exists, so a `memory://` database lives on across the
     commands one process runs.
     """
     if container.settings.overridden and container.settings() == settings:
         return
+    container.shutdown_resources()
     container.settings.reset_override()
     container.settings.override(providers.Object(settings))
     container.reset_singletons()
-    release_connections()
-    _opened.clear()
 
 
 def release_connections() -> None:
-    """Close the pooled connections of the databases opened so far (they reconnect on use);
-    a command that never reached its database opens none here."""
-    for database in _opened:
-        database.dispose()
+    """Close the pooled connections of the database the container opened (they reconnect on
+    use); a command that never reached its database opens none here, and a database given
+    by override belongs to whoever gave it."""
+    database = container.database
+    if database.initialized and not database.overridden:
+        database().dispose()
+
+
+# What the process is configured with -------------------------------------------------------
 
 
 def provide_settings() -> Settings:
@@ -103,8 +73,30 @@ def provide_externals() -> Externals:
     return container.externals()
 
 
+def provide_customer_master() -> CustomerMaster:
+    """The ERP's customer master (addresses and tax codes for documents)."""
+    return container.customer_master()
+
+
+# The write side ----------------------------------------------------------------------------
+
+
 def provide_bus() -> MessageBus:
     return container.bus()
+
+
+def provide_unit_of_work() -> UnitOfWorkFactory:
+    """New units of work, for entry points that keep their own books (the relay, maintenance
+    jobs); the same factory the handlers are bound to."""
+    return container.unit_of_work()
+
+
+def provide_dependencies() -> Dependencies:
+    """Everything the handlers may name, for the relay's ERP postings, which use several."""
+    return container.handler_dependencies()
+
+
+# The read side -----------------------------------------------------------------------------
 
 
 def provide_reader() -> Reader:

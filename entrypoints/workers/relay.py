@@ -318,9 +318,9 @@ def start_in_process_relay(
     owned: WebhookPublisher | None = None  # made here, so closed here
     aggregate_type: str | None = None  # every aggregate's events, unless only the ERP's
     if uow is None or clock is None or publisher is None:
-        from entrypoints.composition.container import provide_bus
+        from entrypoints.composition.container import provide_dependencies
 
-        deps = provide_bus().deps
+        deps = provide_dependencies()
         uow = deps.uow if uow is None else uow
         clock = deps.clock if clock is None else clock
         if publisher is None:

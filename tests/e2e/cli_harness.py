@@ -103,10 +103,11 @@ class InProcess:
 
 
 def reset_container() -> None:
-    """Forget every override and singleton, as a new process would."""
+    """Forget every override and singleton and release the database, as a new process would."""
     for provider in container.traverse():
         if provider.overridden:
             provider.reset_override()
+    container.shutdown_resources()
     container.reset_singletons()
 
 

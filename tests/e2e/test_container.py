@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import attrs
 import pytest
 from dependency_injector import providers
 
@@ -16,9 +17,11 @@ from adapters.ids import RandomIds
 from adapters.memory import FakeClock, SequentialIds
 from application import commands as c
 from application.context import RequestContext
+from application.messagebus import Dependencies
 from domain.ids import CustomerId, LegalEntityId
 from domain.period import Period
 from domain.tax import CategoryCode
+from entrypoints.composition import bootstrap as bootstrap_module
 from entrypoints.composition import container as root
 from entrypoints.composition.bootstrap import (
     DatabaseUrlError,
@@ -27,7 +30,18 @@ from entrypoints.composition.bootstrap import (
     open_database,
     redact,
 )
-from entrypoints.composition.container import Container, configure, provide_bus, provide_clock
+from entrypoints.composition.container import (
+    Container,
+    configure,
+    provide_bus,
+    provide_clock,
+    provide_customer_master,
+    provide_database,
+    provide_dependencies,
+    provide_externals,
+    provide_unit_of_work,
+    release_connections,
+)
 from entrypoints.composition.externals import (
     ExternalDataError,
     load_externals,
@@ -68,7 +82,7 @@ def test_provider_functions_answer_what_the_module_container_provides_overrides_
     configure(Settings("memory://"))
     with root.container.clock.override(providers.Object(clock)):
         assert provide_clock() is clock
-        assert provide_bus().deps.clock is clock
+        assert provide_dependencies().clock is clock
     reset_container()
     configure(Settings("memory://"))
     assert isinstance(provide_clock(), SystemClock)
@@ -105,6 +119,72 @@ def test_bootstrap_takes_the_fakes_it_is_given() -> None:
     bus = bootstrap("memory://", clock=clock, ids=ids)
     assert bus.deps.clock is clock
     assert bus.deps.ids is ids
+
+
+def test_bootstrap_and_the_process_container_bind_handlers_to_the_same_adapters() -> None:
+    configure(Settings("memory://"))
+    from_the_container = provide_dependencies()
+    from_bootstrap = bootstrap("memory://").deps
+    for field in attrs.fields(Dependencies):
+        mine, theirs = getattr(from_the_container, field.name), getattr(from_bootstrap, field.name)
+        assert type(mine) is type(theirs), field.name
+
+
+def test_entry_points_get_the_very_adapters_the_handlers_are_bound_to() -> None:
+    configure(Settings("memory://"))
+    deps = provide_dependencies()
+    assert provide_bus().deps is deps
+    assert provide_unit_of_work() is deps.uow
+    assert provide_clock() is deps.clock
+    assert provide_customer_master() is deps.customer_master is provide_externals().customer_master
+
+
+def test_a_command_that_never_reached_its_database_opens_none(tmp_path: Path) -> None:
+    configure(Settings(f"sqlite:///{tmp_path / 'never.db'}"))
+    release_connections()
+    assert not root.container.database.initialized
+    assert not (tmp_path / "never.db").exists()
+
+
+class RecordedDatabase(MemoryDatabase):
+    def __init__(self) -> None:
+        super().__init__()
+        self.disposed = 0
+
+    def dispose(self) -> None:
+        self.disposed += 1
+
+
+def test_the_container_releases_the_database_it_opened_and_forgets_it_with_its_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    opened: list[RecordedDatabase] = []
+
+    def recorded(url: str) -> RecordedDatabase:
+        opened.append(RecordedDatabase())
+        return opened[-1]
+
+    monkeypatch.setattr(bootstrap_module, "open_database", recorded)
+    configure(Settings("memory://"))
+    first = provide_database()
+    release_connections()  # after a command: connections closed, the database kept
+    assert (first.disposed, provide_database()) == (1, first)
+
+    psa = tmp_path / "psa.csv"
+    psa.write_text("entry_id,work_date,hours\n")
+    configure(Settings("memory://", psa_hours=psa))  # new settings: the old database released
+    assert first.disposed == 2
+    assert provide_database() is not first
+    assert len(opened) == 2
+
+
+def test_a_database_given_by_override_belongs_to_whoever_gave_it() -> None:
+    configure(Settings("memory://"))
+    given = RecordedDatabase()
+    root.container.database.override(providers.Object(given))
+    assert provide_database() is given
+    release_connections()
+    assert given.disposed == 0
 
 
 @pytest.mark.parametrize("url", ["nonsense", "var/throughline.db", "://x"])

@@ -53,8 +53,9 @@ def test_a_deployment_replaces_the_tax_engine_through_the_container() -> None:
     container = Container()
     container.settings.override(providers.Object(Settings("memory://")))
     container.database.override(providers.Object(MemoryDatabase()))
-    assert isinstance(container.bus().deps.tax_engine, TableTaxEngine)
+    assert isinstance(container.handler_dependencies().tax_engine, TableTaxEngine)
     service = FakeExternalTaxService()
-    container.bus.reset()
+    container.reset_singletons()
     container.tax_engine.override(providers.Object(service))
-    assert container.bus().deps.tax_engine is service
+    assert container.handler_dependencies().tax_engine is service
+    assert container.bus().deps is container.handler_dependencies()
