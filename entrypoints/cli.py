@@ -57,8 +57,6 @@ from entrypoints.cli_support import (
     session,
 )
 from entrypoints.container import provide_bus, provide_database, provide_reader
-from entrypoints.demo import SCENARIOS, DemoResult, run_demo, run_scenario
-from entrypoints.demo_report import render
 from entrypoints.time_import import HEADER, read_time_file
 from entrypoints.views import (
     audit_line,
@@ -191,8 +189,8 @@ def demo(
     if report or plain or scenario is not None:
         _report(scenario, plain)
         return
-    from entrypoints.scenario_loader import DemoState, demo_state, load_reference_scenarios
-    from entrypoints.scenario_scripts import DEMO_START, MONTH_ENDS
+    from entrypoints.demo.firm import DEMO_START, MONTH_ENDS
+    from entrypoints.demo.loader import DemoState, demo_state, load_reference_scenarios
 
     with session(database_url, verbose=verbose) as s:
         database = provide_database()
@@ -222,6 +220,9 @@ def demo(
 
 
 def _report(scenario: int | None, plain: bool) -> None:
+    from entrypoints.demo.report import render
+    from entrypoints.demo.runner import SCENARIOS, DemoResult, run_demo, run_scenario
+
     if scenario is not None and scenario not in SCENARIOS:
         choices = ", ".join(str(n) for n in SCENARIOS)
         fail(f"there is no scenario {scenario}; the demo has scenarios {choices}.")

@@ -138,7 +138,7 @@ def serve(
 def _document_hints(base: str, key: str) -> list[str]:
     """Where the served database's e-invoice, PDF and Beancount file are fetched."""
     from application.context import RequestContext
-    from entrypoints.demo_hints import document_hints
+    from entrypoints.demo.hints import document_hints
 
     reader = RequestContext("serve", "serve-hints")
     with provide_bus().deps.uow(reader, read_only=True) as uow:

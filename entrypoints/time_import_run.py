@@ -16,7 +16,7 @@ from application.context import RequestContext
 from application.handlers.delivery import IngestionReport
 from application.messagebus import MessageBus
 from entrypoints.cli_support import progress
-from entrypoints.demo_report import titled_table
+from entrypoints.demo.report import titled_table
 from entrypoints.time_import import RowRejection, TimeFile, TimeRow
 from entrypoints.views import render_rejections
 

@@ -10,7 +10,7 @@ work, the hand-moved clock and the ERP customer master the demo controls.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -33,11 +33,10 @@ from domain.ids import (
     CustomerId,
     EngagementId,
     InvoiceId,
+    LegalEntityId,
     MilestoneId,
     ObligationId,
     PaymentId,
-    ResourceId,
-    Role,
     TaskId,
     TimeEntryId,
 )
@@ -46,7 +45,7 @@ from domain.money import Money
 from domain.period import Period
 from entrypoints import queries
 from entrypoints.bootstrap import Reader
-from entrypoints.demo import (
+from entrypoints.demo.firm import (
     AR_CLERK,
     BILLING_CLERK,
     CONTROLLER,
@@ -56,30 +55,12 @@ from entrypoints.demo import (
     SALES,
     SETUP,
     TIME_APP,
-    Step,
-    StepKind,
 )
+from entrypoints.demo.result import BlockedView, ExclusionView
+from entrypoints.demo.steps import Step, StepKind, Work
 
 #: Called after each command with (commands so far, the date being loaded).
 Progress = Callable[[int, date], None]
-
-
-@attrs.frozen
-class Consultant:
-    resource_id: ResourceId
-    name: str
-    role: Role
-
-
-@attrs.frozen
-class Work:
-    """One approved time entry as the time app sends it."""
-
-    entry_id: str
-    who: Consultant
-    day: date
-    hours: str
-    billable: bool = True
 
 
 @attrs.frozen
@@ -155,6 +136,9 @@ class ScenarioRun:
         self.engagements: dict[EngagementId, CustomerId] = {}
         self.finished: date | None = None
         self.planned: dict[EngagementId, list[str]] = {}
+        self.contract_of: dict[ObligationId, ContractId] = {}
+        self.exclusions: list[ExclusionView] = []
+        self.blocked: list[BlockedView] = []
         self._counters: defaultdict[str, int] = defaultdict(int)
 
     # Plumbing -----------------------------------------------------------------------------
@@ -177,6 +161,15 @@ class ScenarioRun:
         return self.loader.context(actor, f"s{self.number}")
 
     # Deals, contracts, setup --------------------------------------------------------------
+
+    @staticmethod
+    def contract(
+        contract_id: str, customer: str, entity: LegalEntityId, currency: str, name: str
+    ) -> c.RegisterContract:
+        """The contract as the contract system registers it."""
+        return c.RegisterContract(
+            ContractId(contract_id), CustomerId(customer), entity, currency, name
+        )
 
     def propose(self, engagement_id: str, customer: str, contract_id: str, text: str) -> None:
         eid = EngagementId(engagement_id)
@@ -202,6 +195,7 @@ class ScenarioRun:
         self.do(LEGAL, c.ApproveContractVersion(contract.contract_id, 1))
         for terms in obligations:
             self.loader.owners[terms.obligation_id] = self
+            self.contract_of[terms.obligation_id] = contract.contract_id
         self.note(LEGAL, StepKind.CONTRACT, f"{contract.contract_id} {label} approved: {text}")
         milestones = [
             m.name for t in obligations if isinstance(t, MilestoneTerms) for m in t.milestones
@@ -241,6 +235,7 @@ class ScenarioRun:
         self.do(LEGAL, c.ApproveContractVersion(cid, version))
         for terms in obligations:
             self.loader.owners[terms.obligation_id] = self
+            self.contract_of[terms.obligation_id] = cid
         self.note(LEGAL, StepKind.CONTRACT, f"{contract_id} {label} approved: {text}")
 
     def fix_customer_master(self, record: CustomerRecord, text: str) -> None:
@@ -328,6 +323,7 @@ class ScenarioRun:
         label = f"Billing run {period.key}{' (dry run)' if dry_run else ''}"
         if proposal.adjustments:
             raise RuntimeError("no reference scenario re-rates billed work")
+        self._keep_what_was_not_billed(result, dry_run=dry_run)
         for blocked in proposal.blocked:
             self.note(
                 BILLING_CLERK,
@@ -371,6 +367,30 @@ class ScenarioRun:
                 f"net {totals.net}, tax {totals.tax}, gross {totals.gross}",
             )
         return issued
+
+    def _keep_what_was_not_billed(self, result: BillingRunResult, *, dry_run: bool) -> None:
+        """The run's exclusions and blocked contracts, for the report (a dry run's exclusions
+        are those of the real run that follows, so only its blocked contracts are kept)."""
+        proposal = result.proposal
+        for blocked in proposal.blocked:
+            self.blocked.append(
+                BlockedView(self.today, blocked.contract_id, blocked.reason, blocked.detail)
+            )
+        if dry_run:
+            return
+        for x in proposal.exclusions:
+            self.exclusions.append(
+                ExclusionView(
+                    self.today,
+                    self.contract_of[x.obligation_id],
+                    x.obligation_id,
+                    str(x.source),
+                    x.quantity,
+                    x.value.quantized(),
+                    x.disposition.value,
+                    x.reason,
+                )
+            )
 
     def pay(self, invoice: IssuedInvoice, amount: Decimal | None = None, payer: str = "") -> None:
         ctx = self._ctx(AR_CLERK)
@@ -460,6 +480,3 @@ class ScenarioRun:
         )
         steps = tuple(sorted(self.steps, key=lambda s: s.on))
         return ScenarioLoad(self.number, self.title, self.summary, steps, engagements)
-
-
-Script = Callable[[ScenarioRun], Iterator[date]]
