@@ -2,7 +2,7 @@
 
     throughline db upgrade                      create or migrate the database schema
     throughline demo                            load the reference scenarios through the bus
-    throughline demo --report [--plain] [-s N]  the pure-domain report (no database)
+    throughline demo --report [--plain] [-s N]  the scenarios' report (in-memory databases)
     throughline import-time FILE.csv            bulk, idempotent import of approved time
     throughline bill --period YYYY-MM [--dry-run]
     throughline exceptions list | replay ID | run-due
@@ -162,7 +162,7 @@ def demo(
         bool,
         typer.Option(
             "--report",
-            help="Print the pure-domain report of the scenarios instead (no database).",
+            help="Print the report of the scenarios instead, each run on an in-memory database.",
         ),
     ] = False,
     scenario: Annotated[
@@ -184,8 +184,8 @@ def demo(
 ) -> None:
     """Load the four reference scenarios through the application into the database and print
     what happened: the blocked setup's exception and its replay, invoices, payments, the
-    dispute and its credit memo, month-end closes. With --report, print the pure-domain
-    report of the same scenarios instead."""
+    dispute and its credit memo, month-end closes. With --report, run each scenario through
+    the application on an in-memory database of its own and print its report instead."""
     if report or plain or scenario is not None:
         _report(scenario, plain)
         return
