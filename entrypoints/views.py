@@ -15,10 +15,10 @@ from application.records import ExceptionState, IntegrationException
 from domain.billing_run import AdjustmentProposal, InvoiceProposal
 from domain.document import DocumentLine, DocumentTotals
 from domain.money import Money
+from entrypoints.demo.bus import ScenarioLoad
 from entrypoints.demo.firm import MONTH_ENDS
 from entrypoints.demo.loader import DemoLoad
 from entrypoints.demo.report import STEP_STYLES, money, quantity, titled_table
-from entrypoints.demo.run import ScenarioLoad
 from entrypoints.time_import import RowRejection
 
 # The demo, loaded through the bus ------------------------------------------------------------

@@ -35,8 +35,9 @@ from domain.ratecard import RateCardVersion
 from entrypoints import queries
 from entrypoints.bootstrap import Database, Reader, compose, reader
 from entrypoints.demo import firm
+from entrypoints.demo.bus import Loader, Progress, ScenarioLoad
 from entrypoints.demo.firm import CONTROLLER, CUSTOMER_MASTER, DEMO_START, MONTH_ENDS
-from entrypoints.demo.run import Loader, Progress, ScenarioLoad, ScenarioRun
+from entrypoints.demo.run import ScenarioRun
 from entrypoints.demo.scenarios import SCENARIOS, Scenario, Script
 from entrypoints.demo.steps import Step, StepKind
 from entrypoints.externals import Externals
