@@ -101,24 +101,13 @@ def _issue_date(document: Invoice | CreditMemo) -> date:
 
 
 def _invoice_view(invoice: Invoice, run: ScenarioRun, posted_as: dict[str, str]) -> DocumentView:
-    number = invoice.number or ""
-    return DocumentView(
-        type=DocumentType.INVOICE,
-        number=number,
-        document_id=invoice.invoice_id,
-        issued_on=_issue_date(invoice),
-        customer=run.loader.customer(invoice.customer_id),
-        contract_id=invoice.contract_id,
-        currency=invoice.currency.code,
-        lines=tuple(_line_view(line) for line in invoice.lines),
-        net=invoice.totals.net,
-        taxes=_tax_views(invoice.totals.tax_lines),
-        tax=invoice.totals.tax,
-        gross=invoice.totals.gross,
-        drafted_by=invoice.created_by,
-        approved_by=invoice.approved_by or "",
-        state=invoice.state.value,
-        journal_entry=posted_as.get(number, ""),
+    return _document_view(
+        DocumentType.INVOICE,
+        invoice.invoice_id,
+        invoice,
+        invoice,
+        run,
+        posted_as,
         paid=invoice.amount_paid,
         credited=invoice.amount_credited,
         outstanding=invoice.outstanding,
@@ -128,31 +117,52 @@ def _invoice_view(invoice: Invoice, run: ScenarioRun, posted_as: dict[str, str])
 def _credit_view(
     memo: CreditMemo, invoice: Invoice, run: ScenarioRun, posted_as: dict[str, str]
 ) -> DocumentView:
-    number = memo.number or ""
     zero = Money.zero(memo.totals.net.currency)
-    return DocumentView(
-        type=DocumentType.CREDIT_MEMO,
-        number=number,
-        document_id=memo.credit_memo_id,
-        issued_on=_issue_date(memo),
-        customer=run.loader.customer(invoice.customer_id),
-        contract_id=invoice.contract_id,
-        currency=invoice.currency.code,
-        lines=tuple(_line_view(line) for line in memo.lines),
-        net=memo.totals.net,
-        taxes=_tax_views(memo.totals.tax_lines),
-        tax=memo.totals.tax,
-        gross=memo.totals.gross,
-        drafted_by=memo.created_by,
-        approved_by=memo.approved_by or "",
-        state=memo.state.value,
-        journal_entry=posted_as.get(number, ""),
+    return _document_view(
+        DocumentType.CREDIT_MEMO,
+        memo.credit_memo_id,
+        memo,
+        invoice,
+        run,
+        posted_as,
         paid=zero,
         credited=zero,
         outstanding=zero,
         references=invoice.number,
         reason=memo.reason,
         write_off=memo.write_off,
+    )
+
+
+def _document_view(
+    kind: DocumentType,
+    document_id: str,
+    document: Invoice | CreditMemo,
+    invoice: Invoice,
+    run: ScenarioRun,
+    posted_as: dict[str, str],
+    **amounts_and_references: Any,
+) -> DocumentView:
+    """What an issued document prints; `invoice` is the document itself or the one credited."""
+    number = document.number or ""
+    return DocumentView(
+        type=kind,
+        number=number,
+        document_id=document_id,
+        issued_on=_issue_date(document),
+        customer=run.loader.customer(invoice.customer_id),
+        contract_id=invoice.contract_id,
+        currency=invoice.currency.code,
+        lines=tuple(_line_view(line) for line in document.lines),
+        net=document.totals.net,
+        taxes=_tax_views(document.totals.tax_lines),
+        tax=document.totals.tax,
+        gross=document.totals.gross,
+        drafted_by=document.created_by,
+        approved_by=document.approved_by or "",
+        state=document.state.value,
+        journal_entry=posted_as.get(number, ""),
+        **amounts_and_references,
     )
 
 
