@@ -2,7 +2,7 @@
 
     throughline db upgrade                      create or migrate the database schema
     throughline demo                            load the reference scenarios through the bus
-    throughline demo --report [--plain] [-s N]  the pure-domain report (no database)
+    throughline demo --report [--plain] [-s N]  the scenarios' report (in-memory databases)
     throughline import-time FILE.csv            bulk, idempotent import of approved time
     throughline bill --period YYYY-MM [--dry-run]
     throughline exceptions list | replay ID | run-due
@@ -71,8 +71,6 @@ from entrypoints.composition.container import (
     provide_reader,
     provide_unit_of_work,
 )
-from entrypoints.demo import SCENARIOS, DemoResult, run_demo, run_scenario
-from entrypoints.demo_report import render
 
 app = typer.Typer(
     name="throughline",
@@ -170,7 +168,7 @@ def demo(
         bool,
         typer.Option(
             "--report",
-            help="Print the pure-domain report of the scenarios instead (no database).",
+            help="Print the report of the scenarios instead, each run on an in-memory database.",
         ),
     ] = False,
     scenario: Annotated[
@@ -192,13 +190,13 @@ def demo(
 ) -> None:
     """Load the four reference scenarios through the application into the database and print
     what happened: the blocked setup's exception and its replay, invoices, payments, the
-    dispute and its credit memo, month-end closes. With --report, print the pure-domain
-    report of the same scenarios instead."""
+    dispute and its credit memo, month-end closes. With --report, run each scenario through
+    the application on an in-memory database of its own and print its report instead."""
     if report or plain or scenario is not None:
         _report(scenario, plain)
         return
-    from entrypoints.scenario_loader import DemoState, demo_state, load_reference_scenarios
-    from entrypoints.scenario_scripts import DEMO_START, MONTH_ENDS
+    from entrypoints.demo.firm import DEMO_START, MONTH_ENDS
+    from entrypoints.demo.loader import DemoState, demo_state, load_reference_scenarios
 
     with session(database_url, verbose=verbose) as s:
         database = provide_database()
@@ -228,6 +226,9 @@ def demo(
 
 
 def _report(scenario: int | None, plain: bool) -> None:
+    from entrypoints.demo.report import render
+    from entrypoints.demo.runner import SCENARIOS, DemoResult, run_demo, run_scenario
+
     if scenario is not None and scenario not in SCENARIOS:
         choices = ", ".join(str(n) for n in SCENARIOS)
         fail(f"there is no scenario {scenario}; the demo has scenarios {choices}.")

@@ -9,7 +9,7 @@ from rich.console import Console
 from adapters.outbound.cloudevents_envelope import cloudevent_type
 from application.records import OutboxEvent
 from application.relay import RelayReport
-from entrypoints.demo_report import titled_table
+from entrypoints.demo.report import titled_table
 
 
 def render_dead_events(console: Console, events: Sequence[OutboxEvent]) -> None:

@@ -139,7 +139,7 @@ def serve(
 def _document_hints(base: str, key: str) -> list[str]:
     """Where the served database's e-invoice, PDF and Beancount file are fetched."""
     from application.context import RequestContext
-    from entrypoints.demo_hints import document_hints
+    from entrypoints.demo.hints import document_hints
 
     ctx = RequestContext("serve", "serve-hints")
     with provide_reader()(ctx) as uow:

@@ -18,7 +18,7 @@ from application.messagebus import MessageBus
 from entrypoints.cli.support import progress
 from entrypoints.cli.time_import import RowRejection, TimeFile, TimeRow
 from entrypoints.cli.views import render_rejections
-from entrypoints.demo_report import titled_table
+from entrypoints.demo.report import titled_table
 
 #: Duplicates listed one by one up to this many (all of them with -v).
 DUPLICATES_SHOWN = 20

@@ -16,10 +16,10 @@ from domain.billing_run import AdjustmentProposal, InvoiceProposal
 from domain.document import DocumentLine, DocumentTotals
 from domain.money import Money
 from entrypoints.cli.time_import import RowRejection
-from entrypoints.demo_report import STEP_STYLES, money, quantity, titled_table
-from entrypoints.scenario_loader import DemoLoad
-from entrypoints.scenario_run import ScenarioLoad
-from entrypoints.scenario_scripts import MONTH_ENDS
+from entrypoints.demo.bus import ScenarioLoad
+from entrypoints.demo.firm import MONTH_ENDS
+from entrypoints.demo.loader import DemoLoad
+from entrypoints.demo.report import STEP_STYLES, money, quantity, titled_table
 
 # The demo, loaded through the bus ------------------------------------------------------------
 

@@ -27,8 +27,8 @@ from application.records import PostedEntry
 from application.unit_of_work import UnitOfWork
 from domain.period import Period
 from entrypoints.composition.bootstrap import MemoryDatabase, reader
-from entrypoints.scenario_loader import load_reference_scenarios
-from entrypoints.scenario_scripts import MONTH_ENDS
+from entrypoints.demo.firm import MONTH_ENDS
+from entrypoints.demo.loader import load_reference_scenarios
 from tests.e2e.cli_harness import InProcess, Subprocess, copy_sqlite, reset_container
 from tests.e2e.http.sql_harness import running_sql_api
 from tests.support.export_checks import (

@@ -18,8 +18,8 @@ from application.documents import document_for_credit_memo, document_for_invoice
 from domain.credit_memo import CreditMemoState
 from domain.invoice import InvoiceState
 from entrypoints.composition.bootstrap import reader
-from entrypoints.scenario_loader import load_reference_scenarios
-from entrypoints.scenario_scripts import DEMO_START
+from entrypoints.demo.firm import DEMO_START
+from entrypoints.demo.loader import load_reference_scenarios
 from tests.support.pdf_reading import figures, page_texts, words
 
 UNISSUED = {InvoiceState.DRAFT, InvoiceState.APPROVED, InvoiceState.DISCARDED}

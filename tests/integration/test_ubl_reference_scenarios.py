@@ -17,7 +17,7 @@ from application.context import RequestContext
 from application.document_view import DocumentType, DocumentView
 from application.documents import document_for_credit_memo, document_for_invoice
 from entrypoints.composition.bootstrap import Database, open_database
-from entrypoints.scenario_loader import load_reference_scenarios
+from entrypoints.demo.loader import load_reference_scenarios
 from tests.support.ubl_validation import schematron, xsd_errors
 
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 ENTRYPOINTS = Path(__file__).resolve().parents[2] / "entrypoints"
 #: Highest first: a part may import itself and the parts after it, never one before it.
-PARTS = ("cli", "http", "workers", "composition")
+PARTS = ("cli", "demo", "http", "workers", "composition")
 #: `bus.deps.<x>`: an entry point reaching through the bus for a dependency.
 REACH_THROUGH = re.compile(r"\bbus(\(\))?\.deps\.")
 #: Still reaching through, each left to the work that rewrites it: the idempotency claim in

@@ -13,9 +13,9 @@ The only things done outside HTTP: the FakeClock is moved from step to step, and
 customer master (the external system of record) is given the customers' records, one of them
 without a tax profile.
 
-The figures are those of the guide's worked examples (`entrypoints.demo`, whose arithmetic is
-spelled out in tests/e2e/test_cli_demo.py); each one asserted here is worked out in the comment
-beside it.
+The figures are those of the guide's worked examples (the scenarios in `entrypoints/demo/`,
+whose arithmetic is spelled out in tests/e2e/test_cli_demo.py); each one asserted here is worked
+out in the comment beside it.
 """
 
 from __future__ import annotations

@@ -3,41 +3,33 @@
 `ScenarioRun` offers the verbs a scenario script uses (propose, sign, record time, bill, pay,
 dispute, credit...), each a command handled by the application layer exactly as the CRM, the
 contract system, the time app, finance and the ERP would send it, and notes what happened in
-the scenario's own words. `Loader` is the plumbing they share: the bus, read-only units of
-work, the hand-moved clock and the ERP customer master the demo controls.
+the scenario's own words. `entrypoints.demo.bus.Loader` is the plumbing they share.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import attrs
-
-from adapters.memory import FakeClock, FakeCustomerMaster
 from application import commands as c
 from application.context import RequestContext
 from application.handlers.billing import BillingRunResult
 from application.handlers.delivery import IngestionReport
-from application.messagebus import MessageBus
 from application.ports import CustomerRecord
 from domain.billing import SourceRef
-from domain.billing_run import InvoiceProposal
 from domain.engagement import EngagementState
 from domain.ids import (
     ContractId,
     CreditMemoId,
     CustomerId,
     EngagementId,
-    InvoiceId,
+    LegalEntityId,
     MilestoneId,
     ObligationId,
     PaymentId,
-    ResourceId,
-    Role,
     TaskId,
     TimeEntryId,
 )
@@ -45,8 +37,8 @@ from domain.milestone_billing import MilestoneTerms
 from domain.money import Money
 from domain.period import Period
 from entrypoints import queries
-from entrypoints.composition.bootstrap import Reader
-from entrypoints.demo import (
+from entrypoints.demo.bus import IssuedInvoice, Loader, ScenarioLoad
+from entrypoints.demo.firm import (
     AR_CLERK,
     BILLING_CLERK,
     CONTROLLER,
@@ -56,94 +48,9 @@ from entrypoints.demo import (
     SALES,
     SETUP,
     TIME_APP,
-    Step,
-    StepKind,
 )
-
-#: Called after each command with (commands so far, the date being loaded).
-Progress = Callable[[int, date], None]
-
-
-@attrs.frozen
-class Consultant:
-    resource_id: ResourceId
-    name: str
-    role: Role
-
-
-@attrs.frozen
-class Work:
-    """One approved time entry as the time app sends it."""
-
-    entry_id: str
-    who: Consultant
-    day: date
-    hours: str
-    billable: bool = True
-
-
-@attrs.frozen
-class IssuedInvoice:
-    invoice_id: InvoiceId
-    number: str
-    proposal: InvoiceProposal
-
-    @property
-    def gross(self) -> Money:
-        return self.proposal.totals.gross
-
-
-@attrs.frozen
-class ScenarioLoad:
-    """What one scenario did through the bus, and the paths its engagements took."""
-
-    number: int
-    title: str
-    summary: str
-    steps: tuple[Step, ...]
-    engagements: tuple[tuple[str, str, tuple[str, ...]], ...]
-
-
-class Loader:
-    """Sends commands at scenario dates on a hand-moved clock and keeps what happened."""
-
-    def __init__(
-        self,
-        bus: MessageBus,
-        read: Reader,
-        clock: FakeClock,
-        master: FakeCustomerMaster,
-        progress: Progress | None = None,
-    ) -> None:
-        self.bus, self.read, self.clock, self.master = bus, read, clock, master
-        self.progress = progress
-        self.commands = 0
-        self.today = clock.now().date()
-        self.owners: dict[ObligationId, ScenarioRun] = {}
-
-    def move_to(self, day: date, hour: int = 9) -> None:
-        """Time only moves forward: a day's first command is at `hour`, the next a minute on."""
-        self.today = day
-        start = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
-        if start > self.clock.current:
-            self.clock.current = start
-
-    def context(self, actor: str, conversation: str) -> RequestContext:
-        return RequestContext(actor, f"demo-{conversation}-{self.commands + 1:04d}")
-
-    def do(self, actor: str, command: object, conversation: str) -> Any:
-        self.clock.advance(minutes=1)
-        result = self.bus.handle(command, self.context(actor, conversation))
-        self.commands += 1
-        if self.progress is not None:
-            self.progress(self.commands, self.today)
-        return result
-
-    def customer(self, customer_id: str) -> str:
-        for record in self.master.records.values():
-            if record.customer_id == customer_id:
-                return record.name
-        return customer_id
+from entrypoints.demo.result import BlockedView, ExclusionView
+from entrypoints.demo.steps import Step, StepKind, Work
 
 
 class ScenarioRun:
@@ -155,6 +62,9 @@ class ScenarioRun:
         self.engagements: dict[EngagementId, CustomerId] = {}
         self.finished: date | None = None
         self.planned: dict[EngagementId, list[str]] = {}
+        self.contract_of: dict[ObligationId, ContractId] = {}
+        self.exclusions: list[ExclusionView] = []
+        self.blocked: list[BlockedView] = []
         self._counters: defaultdict[str, int] = defaultdict(int)
 
     # Plumbing -----------------------------------------------------------------------------
@@ -177,6 +87,15 @@ class ScenarioRun:
         return self.loader.context(actor, f"s{self.number}")
 
     # Deals, contracts, setup --------------------------------------------------------------
+
+    @staticmethod
+    def contract(
+        contract_id: str, customer: str, entity: LegalEntityId, currency: str, name: str
+    ) -> c.RegisterContract:
+        """The contract as the contract system registers it."""
+        return c.RegisterContract(
+            ContractId(contract_id), CustomerId(customer), entity, currency, name
+        )
 
     def propose(self, engagement_id: str, customer: str, contract_id: str, text: str) -> None:
         eid = EngagementId(engagement_id)
@@ -202,6 +121,7 @@ class ScenarioRun:
         self.do(LEGAL, c.ApproveContractVersion(contract.contract_id, 1))
         for terms in obligations:
             self.loader.owners[terms.obligation_id] = self
+            self.contract_of[terms.obligation_id] = contract.contract_id
         self.note(LEGAL, StepKind.CONTRACT, f"{contract.contract_id} {label} approved: {text}")
         milestones = [
             m.name for t in obligations if isinstance(t, MilestoneTerms) for m in t.milestones
@@ -241,6 +161,7 @@ class ScenarioRun:
         self.do(LEGAL, c.ApproveContractVersion(cid, version))
         for terms in obligations:
             self.loader.owners[terms.obligation_id] = self
+            self.contract_of[terms.obligation_id] = cid
         self.note(LEGAL, StepKind.CONTRACT, f"{contract_id} {label} approved: {text}")
 
     def fix_customer_master(self, record: CustomerRecord, text: str) -> None:
@@ -328,6 +249,7 @@ class ScenarioRun:
         label = f"Billing run {period.key}{' (dry run)' if dry_run else ''}"
         if proposal.adjustments:
             raise RuntimeError("no reference scenario re-rates billed work")
+        self._keep_what_was_not_billed(result, dry_run=dry_run)
         for blocked in proposal.blocked:
             self.note(
                 BILLING_CLERK,
@@ -371,6 +293,30 @@ class ScenarioRun:
                 f"net {totals.net}, tax {totals.tax}, gross {totals.gross}",
             )
         return issued
+
+    def _keep_what_was_not_billed(self, result: BillingRunResult, *, dry_run: bool) -> None:
+        """The run's exclusions and blocked contracts, for the report (a dry run's exclusions
+        are those of the real run that follows, so only its blocked contracts are kept)."""
+        proposal = result.proposal
+        for blocked in proposal.blocked:
+            self.blocked.append(
+                BlockedView(self.today, blocked.contract_id, blocked.reason, blocked.detail)
+            )
+        if dry_run:
+            return
+        for x in proposal.exclusions:
+            self.exclusions.append(
+                ExclusionView(
+                    self.today,
+                    self.contract_of[x.obligation_id],
+                    x.obligation_id,
+                    str(x.source),
+                    x.quantity,
+                    x.value.quantized(),
+                    x.disposition.value,
+                    x.reason,
+                )
+            )
 
     def pay(self, invoice: IssuedInvoice, amount: Decimal | None = None, payer: str = "") -> None:
         ctx = self._ctx(AR_CLERK)
@@ -460,6 +406,3 @@ class ScenarioRun:
         )
         steps = tuple(sorted(self.steps, key=lambda s: s.on))
         return ScenarioLoad(self.number, self.title, self.summary, steps, engagements)
-
-
-Script = Callable[[ScenarioRun], Iterator[date]]

@@ -4,7 +4,7 @@ Every change is a command handled by the application layer: the blocked setup la
 typed exception queue and is replayed, invoices are drafted, approved by someone else, issued,
 posted and handed over, and every transition is in the hash-chained audit trail.
 
-The scenarios are scripts (`entrypoints.scenario_scripts`): generators that yield the date of
+The scenarios are scripts (`entrypoints.demo.scenarios`): generators that yield the date of
 their next step. They share one firm and one set of books, so the loader interleaves them in
 date order on a clock it moves by hand, and at each month end recognises the month's revenue
 and closes the accounting period for the whole firm.
@@ -32,13 +32,15 @@ from domain.ids import ObligationId, Role
 from domain.money import Money
 from domain.period import Period
 from domain.ratecard import RateCardVersion
-from entrypoints import demo as ref
 from entrypoints import queries
 from entrypoints.composition.bootstrap import Database, Reader, compose, reader
 from entrypoints.composition.externals import Externals
-from entrypoints.demo import CONTROLLER, Step, StepKind
-from entrypoints.scenario_run import Loader, Progress, ScenarioLoad, ScenarioRun, Script
-from entrypoints.scenario_scripts import CUSTOMER_MASTER, DEMO_START, MONTH_ENDS, SCRIPTS
+from entrypoints.demo import firm
+from entrypoints.demo.bus import Loader, Progress, ScenarioLoad
+from entrypoints.demo.firm import CONTROLLER, CUSTOMER_MASTER, DEMO_START, MONTH_ENDS
+from entrypoints.demo.run import ScenarioRun
+from entrypoints.demo.scenarios import SCENARIOS, Scenario, Script
+from entrypoints.demo.steps import Step, StepKind
 
 
 class DemoState(Enum):
@@ -62,7 +64,7 @@ def demo_state(read: Reader) -> DemoState:
     """Absent, partly loaded (an interrupted load) or loaded: the first and last things the
     load writes are the firm's rate card and the close of its last month."""
     ctx = RequestContext("demo", "demo-check")
-    if not queries.rate_card_exists(read, ctx, ref.FR_RATE_CARD):
+    if not queries.rate_card_exists(read, ctx, firm.FR_RATE_CARD):
         return DemoState.ABSENT
     if queries.is_period_closed(read, ctx, MONTH_ENDS[-1]):
         return DemoState.LOADED
@@ -72,6 +74,25 @@ def demo_state(read: Reader) -> DemoState:
 def load_reference_scenarios(database: Database, progress: Progress | None = None) -> DemoLoad:
     """Send the four scenarios through the bus into the database, on the demo's own clock,
     ids and customer master (the neighbouring systems are the in-memory fakes)."""
+    loader, runs = run_through_the_bus(database, tuple(SCENARIOS.values()), MONTH_ENDS, progress)
+    ctx = RequestContext("demo", "demo-report")
+    return DemoLoad(
+        tuple(run.result() for run in runs),
+        tuple(queries.integration_exceptions(loader.read, ctx, include_resolved=True)),
+        queries.books(loader.read, ctx),
+        queries.verify_audit_trail(loader.read, ctx),
+        loader.commands,
+    )
+
+
+def run_through_the_bus(
+    database: Database,
+    scenarios: Sequence[Scenario],
+    month_ends: Sequence[Period],
+    progress: Progress | None = None,
+) -> tuple[Loader, list[ScenarioRun]]:
+    """Set the firm up, run the scenarios interleaved in date order and close `month_ends`;
+    the loader (its bus, reader and clock) and each scenario's run are returned."""
     clock = FakeClock(DEMO_START)
     master = FakeCustomerMaster(CUSTOMER_MASTER)
     # The demo books on the shipped charts of accounts (ADR 0033): its journal entries are
@@ -80,43 +101,33 @@ def load_reference_scenarios(database: Database, progress: Progress | None = Non
     bus = compose(
         database, clock, SequentialIds(), Externals(customer_master=master), charts=charts
     )
-    read = reader(database, clock)
-    loader = Loader(bus, read, clock, master, progress)
+    loader = Loader(bus, reader(database, clock), clock, master, progress)
     _set_up_the_firm(loader)
-    runs = [
-        (ScenarioRun(loader, n, title, summary), script) for n, title, summary, script in SCRIPTS
-    ]
-    run_scripts(loader, runs, MONTH_ENDS)
+    runs = [(ScenarioRun(loader, s.number, s.title, s.summary), s.script) for s in scenarios]
+    run_scripts(loader, runs, month_ends)
     # The ERP master's records as the demo ends are kept in the store (ADR 0035 seed), so the
     # served demo prints each buyer's legal name, address and VAT id on its documents (ADR 0037).
     kept = c.SeedCustomerRecords(tuple(master.records.values()))
-    bus.handle(kept, RequestContext(ref.MASTER_DATA, "demo-customer-records"))
-    ctx = RequestContext("demo", "demo-report")
-    return DemoLoad(
-        tuple(run.result() for run, _ in runs),
-        tuple(queries.integration_exceptions(read, ctx, include_resolved=True)),
-        queries.books(read, ctx),
-        queries.verify_audit_trail(read, ctx),
-        loader.commands,
-    )
+    bus.handle(kept, RequestContext(firm.MASTER_DATA, "demo-customer-records"))
+    return loader, [run for run, _ in runs]
 
 
 def _set_up_the_firm(loader: Loader) -> None:
     """The firm's tax rates and its French rate card, before the first deal."""
     loader.move_to(DEMO_START.date())
-    loader.do(ref.MASTER_DATA, c.SetTaxRates(ref.TAX_RATES), "firm")
+    loader.do(firm.MASTER_DATA, c.SetTaxRates(firm.TAX_RATES), "firm")
     # What the firm's documents say about the seller (ADR 0037): its two legal entities,
     # seeded beside the demo's commands (the clock and the command count do not move).
     seed = c.SeedLegalEntities(read_legal_entities(DEMO_LEGAL_ENTITIES))
-    loader.bus.handle(seed, RequestContext(ref.MASTER_DATA, "demo-firm-legal-entities"))
+    loader.bus.handle(seed, RequestContext(firm.MASTER_DATA, "demo-firm-legal-entities"))
     loader.do(
-        ref.MASTER_DATA,
-        c.CreateRateCard(ref.FR_RATE_CARD, "France regional rate card 2026", "EUR"),
+        firm.MASTER_DATA,
+        c.CreateRateCard(firm.FR_RATE_CARD, firm.FR_RATE_CARD_NAME, "EUR"),
         "firm",
     )
-    rates = {Role(role): Decimal(rate) for role, rate in ref.FR_RATES.items()}
-    version = RateCardVersion(1, date(2026, 1, 1), ref.EUR, rates)
-    loader.do(ref.MASTER_DATA, c.PublishRateCardVersion(ref.FR_RATE_CARD, version), "firm")
+    rates = {Role(role): Decimal(rate) for role, rate in firm.FR_RATES.items()}
+    version = RateCardVersion(1, firm.FR_RATES_FROM, firm.EUR, rates)
+    loader.do(firm.MASTER_DATA, c.PublishRateCardVersion(firm.FR_RATE_CARD, version), "firm")
 
 
 def run_scripts(

@@ -1,4 +1,5 @@
-"""The pure-domain report of the four reference scenarios (`throughline demo --report`).
+"""The report of the four reference scenarios (`throughline demo --report`), as the
+application left each scenario's books (`entrypoints.demo.runner`).
 
 Per scenario: what happened, the documents with their lines and totals, what was not billed
 and why, the revenue positions, the journal and the trial balance. Rendered with rich; the
@@ -17,13 +18,9 @@ from rich.text import Text
 
 from domain.ledger import Account, JournalEntry
 from domain.money import Money
-from entrypoints.demo import (
-    DemoResult,
-    DocumentType,
-    DocumentView,
-    ScenarioResult,
-    StepKind,
-)
+from entrypoints.demo.result import DocumentType, DocumentView, ScenarioResult
+from entrypoints.demo.runner import DemoResult
+from entrypoints.demo.steps import StepKind
 
 # Rendering ---------------------------------------------------------------------------------
 
@@ -83,6 +80,7 @@ def render_scenario(console: Console, scenario: ScenarioResult) -> None:
         _document(console, document)
     _exclusions(console, scenario)
     _blocked(console, scenario)
+    _exceptions_raised(console, scenario)
     if scenario.retainer_months:
         _retainer(console, scenario)
     _positions(console, scenario)
@@ -199,6 +197,31 @@ def _blocked(console: Console, scenario: ScenarioResult) -> None:
     table = titled_table("Blocked contracts", "Run", "Contract", "Reason", "What to fix")
     for b in scenario.blocked:
         table.add_row(b.run_on.isoformat(), b.contract_id, b.reason, b.detail)
+    console.print(table)
+
+
+def _exceptions_raised(console: Console, scenario: ScenarioResult) -> None:
+    if not scenario.exceptions:
+        console.print("Exceptions: none (nothing landed in the finance queue).")
+        return
+    table = titled_table(
+        "Exceptions (finance queue)", "Raised", "Id", "Subject", "Reason", "What", "Outcome"
+    )
+    table.columns[0].no_wrap = True
+    for column in table.columns[1:]:
+        column.overflow = "fold"
+    for x in scenario.exceptions:
+        outcome = x.state
+        if x.resolved_on is not None:
+            outcome += f" on {x.resolved_on.isoformat()} by {x.resolved_by}"
+        table.add_row(
+            x.raised_on.isoformat(),
+            x.exception_id,
+            x.subject,
+            f"{x.kind} / {x.reason_code}",
+            x.detail,
+            outcome,
+        )
     console.print(table)
 
 
