@@ -58,7 +58,7 @@ from tests.bench.bench_http import (
     stop,
     write_keys,
 )
-from tests.bench.cpu import CpuClock, descendants
+from tests.bench.cpu import TICKS, CpuClock, descendants, process_ticks
 from tests.bench.harness import Measurement, report
 from tests.bench.loadmix import Mix
 from tests.bench.world import CTX, ROLES, bus_on, model_of, obligation, seed_engagements
@@ -74,6 +74,8 @@ PER_ENGAGEMENT = 40
 PERIOD = "2026-01"
 TARGET = 1.5
 DRAIN_TIMEOUT = 180.0
+#: Four workers importing the application at once on two busy cores take their time.
+STARTUP_TIMEOUT = 180.0
 SECRET = "whsec_" + base64.b64encode(b"bench-workers-sink-secret-0123456789").decode()
 
 
@@ -196,17 +198,45 @@ def stack(url: str, workers: int, workdir: Path, keys: Path) -> Iterator[Stack]:
         api_log = workdir / f"api-{workers}.log"
         api = _start(api_command, env, api_log, workdir)
         started.callback(stop, api)
-        _wait_ready(api, port, "/health", api_log)
+        _wait_ready(api, port, "/health", api_log, STARTUP_TIMEOUT)
         relays = []
         for n in range(RELAYS):
             command = [
                 THROUGHLINE, "relay", "--subscribers", str(subscribers),
-                "--interval", "0.1", "--worker-id", f"bench-relay-{n}",
+                "--interval", "0.5", "--worker-id", f"bench-relay-{n}",
             ]  # fmt: skip
             relay = _start(command, env, workdir / f"relay-{workers}-{n}.log", workdir)
             started.callback(stop, relay)
             relays.append(relay)
+        for n, relay in enumerate(relays):
+            _wait_for_line(relay, workdir / f"relay-{workers}-{n}.log", "delivering to")
+        _settle(api.pid)
         yield Stack(api, port, tuple(relays), sink, sink_port, workdir)
+
+
+def _wait_for_line(process: subprocess.Popen[bytes], log: Path, text: str) -> None:
+    """Until the process has written `text` to its log (it is set up and running)."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while text not in log.read_text(errors="replace"):
+        if process.poll() is not None:
+            raise BenchError(f"a relay exited with {process.returncode}:\n{_tail(log)}")
+        if time.monotonic() > deadline:
+            raise BenchError(f"a relay did not start within {STARTUP_TIMEOUT:.0f}s")
+        time.sleep(0.1)
+
+
+def _settle(pid: int, window: float = 0.5, quiet: float = 0.05) -> None:
+    """Until the process and its children (the workers still importing the application after
+    the first answered) use under `quiet` CPU seconds in `window` seconds."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    before = sum(process_ticks(p) for p in descendants(pid))
+    while time.monotonic() < deadline:
+        time.sleep(window)
+        now = sum(process_ticks(p) for p in descendants(pid))
+        if (now - before) / TICKS < quiet:
+            return
+        before = now
+    raise BenchError(f"the API's workers were still busy {STARTUP_TIMEOUT:.0f}s after starting")
 
 
 def cpu_clock(s: Stack, database: str) -> CpuClock:
@@ -465,7 +495,7 @@ def main() -> None:
         return
     try:
         if args.quick:
-            measure(url, 40, Durations(warmup=0.5, measure=2.0, repeats=1))
+            measure(url, 20, Durations(warmup=0.5, measure=2.0, repeats=1))
         else:
             measure(url, 200, Durations(warmup=2.0, measure=args.seconds, repeats=args.repeats))
     except BenchError as error:
