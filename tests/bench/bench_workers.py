@@ -61,6 +61,7 @@ from tests.bench.bench_http import (
 from tests.bench.cpu import TICKS, CpuClock, descendants, process_ticks
 from tests.bench.harness import Measurement, report
 from tests.bench.loadmix import Mix
+from tests.bench.pg_waits import WaitSampler
 from tests.bench.world import CTX, ROLES, bus_on, model_of, obligation, seed_engagements
 from tests.bench.world import time_entries as january_entries
 
@@ -154,7 +155,7 @@ class Stack:
     relays: tuple[subprocess.Popen[bytes], ...]
     sink: subprocess.Popen[bytes]
     sink_port: int
-    logs: Path
+    api_log: Path
 
 
 def _start(command: list[str], env: dict[str, str], log: Path, workdir: Path
@@ -211,7 +212,7 @@ def stack(url: str, workers: int, workdir: Path, keys: Path) -> Iterator[Stack]:
         for n, relay in enumerate(relays):
             _wait_for_line(relay, workdir / f"relay-{workers}-{n}.log", "delivering to")
         _settle(api.pid)
-        yield Stack(api, port, tuple(relays), sink, sink_port, workdir)
+        yield Stack(api, port, tuple(relays), sink, sink_port, api_log)
 
 
 def _wait_for_line(process: subprocess.Popen[bytes], log: Path, text: str) -> None:
@@ -272,11 +273,12 @@ def load(s: Stack, database: str, the_mix: Mix, d: Durations) -> dict[str, Any]:
     )
     clock = cpu_clock(s, database)
     before = clock.read()
-    try:
-        out, err = generator.communicate(timeout=d.warmup + d.measure + 60)
-    except subprocess.TimeoutExpired:
-        generator.kill()
-        raise BenchError("the load generator did not stop by itself") from None
+    with WaitSampler(database) as sampler:
+        try:
+            out, err = generator.communicate(timeout=d.warmup + d.measure + 60)
+        except subprocess.TimeoutExpired:
+            generator.kill()
+            raise BenchError("the load generator did not stop by itself") from None
     after = clock.read()
     if generator.returncode != 0:
         raise BenchError(f"the load generator failed:\n{err[-2000:]}")
@@ -285,13 +287,14 @@ def load(s: Stack, database: str, the_mix: Mix, d: Durations) -> dict[str, Any]:
         raise BenchError(
             f"{result['errors']} error(s) in {result['sent']} requests, e.g.\n"
             + "\n".join(result["error_samples"])
-            + f"\napi log:\n{_tail(s.logs / 'api-1.log')}"
+            + f"\napi log:\n{_tail(s.api_log)}"
         )
     split = CpuClock.split(before, after)
     # the generator has exited by now: it reports its own CPU time, which /proc counted as other
     split["loadgen"] = result["cpu_seconds"]
     split["other"] = round(max(split["other"] - split["loadgen"], 0.0), 2)
     result["cpu_seconds"] = split
+    result["postgresql_connections"] = sampler.shares()
     return result
 
 
@@ -412,17 +415,22 @@ def one_run(url: str, world: World, workers: int, n: int, workdir: Path, keys: P
         del result[big]
     print(
         f"  {workers} worker(s), run {n}: {result['per_s']:,.0f} req/s "
-        f"cpu={result['cpu_seconds']} checked={result['checked']}",
+        f"cpu={result['cpu_seconds']} checked={result['checked']} "
+        f"postgresql={result['postgresql_connections']}",
         file=sys.stderr,
         flush=True,
     )
     return result
 
 
+#: What the one-line summary shows besides the rates (the JSON keeps every extra).
+LINE_EXTRAS = ("target", "projected_idle_ratio", "machine_share_4", "cpu_share_4")
+
+
 @attrs.frozen
 class WorkersMeasurement(Measurement):
     def line(self) -> str:
-        shown = {k: self.extra[k] for k in ("target", "cpu_share_4") if k in self.extra}
+        shown = {k: self.extra[k] for k in LINE_EXTRAS if k in self.extra}
         return Measurement(
             self.workload, self.units, self.throughline_seconds, self.floor_seconds, shown
         ).line()
@@ -436,11 +444,44 @@ def _cpu_share(runs: list[dict[str, Any]]) -> str:
     return ",".join(f"{g}:{100 * med[g] / busy:.0f}%" for g in groups)
 
 
+OWN_GROUPS = ("api", "relays", "postgresql", "loadgen", "sink")
+
+
+def cpu_per_request(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """Median CPU milliseconds per request sent, per group of the bench's own processes."""
+    return {
+        g: round(statistics.median(1000 * r["cpu_seconds"][g] / r["sent"] for r in runs), 3)
+        for g in OWN_GROUPS
+    }
+
+
+def projected_ratio(four: dict[str, float], one: dict[str, float], cores: int) -> float:
+    """What the measured CPU per request gives on `cores` cores with nothing else running: one
+    worker runs Python on one core at most (the GIL), four share every core with PostgreSQL,
+    the relays and the load generator. A model, not a measurement."""
+    one_rate = min(1000 / one["api"], 1000 * cores / sum(one.values()))
+    four_rate = 1000 * min(WORKERS, cores) / sum(four.values())
+    return round(four_rate / one_rate, 2)
+
+
+def machine_share(runs: list[dict[str, Any]]) -> float:
+    """The median share of the machine's CPU the bench's own processes used."""
+    return round(
+        statistics.median(
+            sum(r["cpu_seconds"][g] for g in OWN_GROUPS) / r["cpu_seconds"]["wall_cpu"]
+            for r in runs
+        ),
+        2,
+    )
+
+
 def summary(four: list[dict[str, Any]], one: list[dict[str, Any]], world: World
             ) -> WorkersMeasurement:  # fmt: skip
     rate = statistics.median(r["per_s"] for r in four)
     floor_rate = statistics.median(r["per_s"] for r in one)
     units = round(rate * four[0]["seconds"])
+    per_request_4, per_request_1 = cpu_per_request(four), cpu_per_request(one)
+    cores = os.cpu_count() or 1
     return WorkersMeasurement(
         "workers_postgresql_4_vs_1",
         units,
@@ -450,6 +491,11 @@ def summary(four: list[dict[str, Any]], one: list[dict[str, Any]], world: World
             "target": TARGET,
             "cpu_share_4": _cpu_share(four),
             "cpu_share_1": _cpu_share(one),
+            "machine_share_4": machine_share(four),
+            "machine_share_1": machine_share(one),
+            "projected_idle_ratio": projected_ratio(per_request_4, per_request_1, cores),
+            "cpu_ms_per_request_4": per_request_4,
+            "cpu_ms_per_request_1": per_request_1,
             "workers": WORKERS,
             "relays": RELAYS,
             "subscribers": len(SUBSCRIBERS),
