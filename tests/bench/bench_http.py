@@ -307,9 +307,12 @@ def server(factory: str, probe: str, workdir: Path, env: dict[str, str]) -> Iter
 
 
 def _wait_ready(
-    process: subprocess.Popen[bytes], port: int, probe: str, log: Path, timeout: float = 0.0
+    process: subprocess.Popen[bytes],
+    port: int,
+    probe: str,
+    log: Path,
+    timeout: float = STARTUP_TIMEOUT,
 ) -> None:
-    timeout = timeout or STARTUP_TIMEOUT
     deadline = time.monotonic() + timeout
     with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=2.0) as client:
         while time.monotonic() < deadline:

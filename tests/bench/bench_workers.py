@@ -46,6 +46,7 @@ import attrs
 import psycopg
 
 from adapters.sqlalchemy.database import Database
+from application import commands as c
 from tests.bench.bench_http import (
     FINANCE_KEY,
     INTEGRATION_KEY,
@@ -106,8 +107,6 @@ def seed(url: str, engagements: int) -> int:
     bus = bus_on(database, engagements)
     seed_engagements(bus, engagements)
     entries = tuple(january_entries(engagements, engagements * PER_ENGAGEMENT))
-    from application import commands as c
-
     outcome = bus.handle(c.RecordTimeEntries(entries), CTX)
     assert not outcome.rejected, outcome.rejected[:3]
     database.dispose()
