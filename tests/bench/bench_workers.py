@@ -28,16 +28,12 @@ each, which checks the correctness conditions (its speed means nothing).
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -51,34 +47,25 @@ from tests.bench.bench_http import (
     FINANCE_KEY,
     INTEGRATION_KEY,
     BenchError,
-    _die_with_parent,
     _tail,
-    _wait_ready,
     child_env,
-    free_port,
-    stop,
     write_keys,
 )
-from tests.bench.cpu import TICKS, CpuClock, descendants, process_ticks
+from tests.bench.cpu import CpuClock
 from tests.bench.harness import Measurement, report
 from tests.bench.loadmix import Mix
 from tests.bench.pg_waits import WaitSampler
+from tests.bench.workers_checks import World, check, drain, received
+from tests.bench.workers_stack import RELAYS, SUBSCRIBERS, Stack, cpu_clock, libpq_url, stack
 from tests.bench.world import CTX, ROLES, bus_on, model_of, obligation, seed_engagements
 from tests.bench.world import time_entries as january_entries
 
 POSTGRES_VARIABLE = "THROUGHLINE_TEST_POSTGRES_URL"
-THROUGHLINE = str(Path(sys.executable).with_name("throughline"))
 WORKERS = 4
-RELAYS = 2
-SUBSCRIBERS = ("ledger", "crm")
 CONCURRENCY = 16
 PER_ENGAGEMENT = 40
 PERIOD = "2026-01"
 TARGET = 1.5
-DRAIN_TIMEOUT = 180.0
-#: Four workers importing the application at once on two busy cores take their time.
-STARTUP_TIMEOUT = 180.0
-SECRET = "whsec_" + base64.b64encode(b"bench-workers-sink-secret-0123456789").decode()
 
 
 @attrs.frozen
@@ -86,14 +73,6 @@ class Durations:
     warmup: float
     measure: float
     repeats: int
-
-
-@attrs.frozen
-class World:
-    engagements: int
-    template: str
-    #: The outbox sequence the seeded events end at: the runs' own events come after it.
-    seeded_events: int
 
 
 # -- the seeded world -------------------------------------------------------------------------
@@ -110,16 +89,12 @@ def seed(url: str, engagements: int) -> int:
     outcome = bus.handle(c.RecordTimeEntries(entries), CTX)
     assert not outcome.rejected, outcome.rejected[:3]
     database.dispose()
-    with psycopg.connect(_plain(url), autocommit=True) as conn:
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         conn.execute("UPDATE outbox SET state = 'delivered'")
         conn.execute("VACUUM ANALYZE")
         row = conn.execute("SELECT coalesce(max(sequence), 0) FROM outbox").fetchone()
     assert row is not None
     return int(row[0])
-
-
-def _plain(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
 
 
 def mix(run: str, engagements: int) -> Mix:
@@ -136,128 +111,7 @@ def mix(run: str, engagements: int) -> Mix:
     )
 
 
-def write_subscribers(path: Path, sink_port: int) -> None:
-    subscribers = [
-        {"name": name, "url": f"http://127.0.0.1:{sink_port}/{name}", "secret": SECRET}
-        for name in SUBSCRIBERS
-    ]
-    path.write_text(json.dumps({"subscribers": subscribers}), encoding="utf-8")
-
-
-# -- processes --------------------------------------------------------------------------------
-
-
-@attrs.frozen
-class Stack:
-    api: subprocess.Popen[bytes]
-    port: int
-    relays: tuple[subprocess.Popen[bytes], ...]
-    sink: subprocess.Popen[bytes]
-    sink_port: int
-    api_log: Path
-
-
-def _start(command: list[str], env: dict[str, str], log: Path, workdir: Path
-           ) -> subprocess.Popen[bytes]:  # fmt: skip
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            command,
-            cwd=workdir,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-        )
-
-
-@contextmanager
-def stack(url: str, workers: int, workdir: Path, keys: Path) -> Iterator[Stack]:
-    """The sink, the API with `workers` workers and the relays; all stopped on the way out."""
-    env = child_env(
-        {
-            "THROUGHLINE_DATABASE_URL": url,
-            "THROUGHLINE_API_KEYS": str(keys),
-            "THROUGHLINE_RATE_LIMIT": str(10**9),
-            "THROUGHLINE_LOG_LEVEL": "warning",
-        }
-    )
-    with ExitStack() as started:
-        sink_port = free_port()
-        sink = _start(
-            [sys.executable, "-m", "tests.bench.sink", "--port", str(sink_port)],
-            child_env(), workdir / f"sink-{workers}.log", workdir,
-        )  # fmt: skip
-        started.callback(stop, sink)
-        subscribers = workdir / "subscribers.json"
-        write_subscribers(subscribers, sink_port)
-        port = free_port()
-        api_command = [
-            THROUGHLINE, "serve", "--workers", str(workers), "--no-relay",
-            "--host", "127.0.0.1", "--port", str(port),
-        ]  # fmt: skip
-        api_log = workdir / f"api-{workers}.log"
-        api = _start(api_command, env, api_log, workdir)
-        started.callback(stop, api)
-        _wait_ready(api, port, "/health", api_log, STARTUP_TIMEOUT)
-        relays = []
-        for n in range(RELAYS):
-            command = [
-                THROUGHLINE, "relay", "--subscribers", str(subscribers),
-                "--interval", "0.5", "--worker-id", f"bench-relay-{n}",
-            ]  # fmt: skip
-            relay = _start(command, env, workdir / f"relay-{workers}-{n}.log", workdir)
-            started.callback(stop, relay)
-            relays.append(relay)
-        for n, relay in enumerate(relays):
-            _wait_for_line(relay, workdir / f"relay-{workers}-{n}.log", "delivering to")
-        _settle(api.pid)
-        yield Stack(api, port, tuple(relays), sink, sink_port, api_log)
-
-
-def _wait_for_line(process: subprocess.Popen[bytes], log: Path, text: str) -> None:
-    """Until the process has written `text` to its log (it is set up and running)."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while text not in log.read_text(errors="replace"):
-        if process.poll() is not None:
-            raise BenchError(f"a relay exited with {process.returncode}:\n{_tail(log)}")
-        if time.monotonic() > deadline:
-            raise BenchError(f"a relay did not start within {STARTUP_TIMEOUT:.0f}s")
-        time.sleep(0.1)
-
-
-def _settle(pid: int, window: float = 0.5, quiet: float = 0.05) -> None:
-    """Until the process and its children (the workers still importing the application after
-    the first answered) use under `quiet` CPU seconds in `window` seconds."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    before = sum(process_ticks(p) for p in descendants(pid))
-    while time.monotonic() < deadline:
-        time.sleep(window)
-        now = sum(process_ticks(p) for p in descendants(pid))
-        if (now - before) / TICKS < quiet:
-            return
-        before = now
-    raise BenchError(f"the API's workers were still busy {STARTUP_TIMEOUT:.0f}s after starting")
-
-
-def cpu_clock(s: Stack, database: str) -> CpuClock:
-    """The process groups whose CPU the line reports."""
-
-    def backends() -> list[int]:
-        with psycopg.connect(_plain(database), autocommit=True) as conn:
-            rows = conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid()"
-            ).fetchall()
-        return [int(pid) for (pid,) in rows]
-
-    return CpuClock(
-        {
-            "api": lambda: descendants(s.api.pid),
-            "relays": lambda: [r.pid for r in s.relays],
-            "postgresql": backends,
-            "sink": lambda: [s.sink.pid],
-        }
-    )
+# -- the load ----------------------------------------------------------------------------------
 
 
 def load(s: Stack, database: str, the_mix: Mix, d: Durations) -> dict[str, Any]:
@@ -295,103 +149,6 @@ def load(s: Stack, database: str, the_mix: Mix, d: Durations) -> dict[str, Any]:
     result["cpu_seconds"] = split
     result["postgresql_connections"] = sampler.shares()
     return result
-
-
-# -- after the load: drained, then checked ----------------------------------------------------
-
-
-def drain(database: str, world: World) -> float:
-    """Seconds until every event of the run is delivered (the relays keep running)."""
-    started = time.monotonic()
-    with psycopg.connect(_plain(database), autocommit=True) as conn:
-        while True:
-            row = conn.execute(
-                "SELECT count(*) FROM outbox WHERE sequence > %s AND state <> 'delivered'",
-                (world.seeded_events,),
-            ).fetchone()
-            if row is not None and row[0] == 0:
-                return time.monotonic() - started
-            if time.monotonic() - started > DRAIN_TIMEOUT:
-                states = conn.execute(
-                    "SELECT state, count(*) FROM outbox WHERE sequence > %s GROUP BY state",
-                    (world.seeded_events,),
-                ).fetchall()
-                raise BenchError(f"the outbox did not drain in {DRAIN_TIMEOUT:.0f}s: {states}")
-            time.sleep(0.2)
-
-
-def received(s: Stack) -> dict[str, dict[str, int]]:
-    import httpx
-
-    answer = httpx.get(f"http://127.0.0.1:{s.sink_port}/received", timeout=30.0)
-    answer.raise_for_status()
-    counts: dict[str, dict[str, int]] = answer.json()
-    return counts
-
-
-def check(database: str, world: World, result: dict[str, Any], run: str,
-          by_subscriber: dict[str, dict[str, int]]) -> dict[str, int]:  # fmt: skip
-    """Stored once, delivered once per subscriber, nothing billed twice; what was counted."""
-    accepted = set(result["accepted_entry_ids"])
-    if len(accepted) != len(result["accepted_entry_ids"]):
-        raise BenchError("an entry id was accepted twice as new")
-    with psycopg.connect(_plain(database), autocommit=True) as conn:
-        stored = [
-            r[0]
-            for r in conn.execute(
-                "SELECT entry_id FROM time_entries WHERE entry_id LIKE %s", (f"W-{run}-%",)
-            )
-        ]
-        keys = conn.execute(
-            "SELECT count(*) FROM idempotency_keys WHERE key LIKE %s AND status = 'completed'",
-            (f"w-{run}-%",),
-        ).fetchone()
-        events = [
-            r[0]
-            for r in conn.execute(
-                "SELECT event_id FROM outbox WHERE sequence > %s", (world.seeded_events,)
-            )
-        ]
-        twice_billed = conn.execute(
-            "SELECT source_kind, source_id, count(DISTINCT document_id) FROM ledger_entries "
-            "WHERE NOT credit GROUP BY source_kind, source_id "
-            "HAVING count(DISTINCT document_id) > 1 LIMIT 5"
-        ).fetchall()
-        two_invoices = conn.execute(
-            "SELECT l.obligation_id, count(DISTINCT l.document_id) FROM ledger_entries AS l "
-            "JOIN invoices AS i ON i.id = l.document_id WHERE NOT l.credit "
-            "GROUP BY l.obligation_id HAVING count(DISTINCT l.document_id) > 1 LIMIT 5"
-        ).fetchall()
-        (invoices,) = conn.execute("SELECT count(*) FROM invoices").fetchone() or (0,)
-    if len(stored) != len(set(stored)) or set(stored) != accepted:
-        raise BenchError(
-            f"{len(accepted)} entries accepted, {len(stored)} stored "
-            f"({len(set(stored) - accepted)} not accepted, {len(accepted - set(stored))} missing)"
-        )
-    if keys is None or keys[0] != len(accepted):
-        raise BenchError(f"{len(accepted)} entries accepted, {keys} idempotency keys completed")
-    reported = result["invoice_ids"]
-    if len(reported) != len(set(reported)):
-        raise BenchError("two billing runs reported the same invoice")
-    if twice_billed or two_invoices:
-        raise BenchError(f"billed twice: {twice_billed}; two invoices: {two_invoices}")
-    expected = set(events)
-    for name in SUBSCRIBERS:
-        got = by_subscriber.get(f"/{name}", {})
-        again = [event for event, times in got.items() if times != 1]
-        if set(got) != expected or again:
-            raise BenchError(
-                f"subscriber {name}: {len(expected)} events written, {len(got)} received "
-                f"({len(expected - set(got))} missing, {len(set(got) - expected)} unknown, "
-                f"{len(again)} more than once)"
-            )
-    return {
-        "entries_accepted": len(accepted),
-        "replays": result["replays"],
-        "events_delivered": len(expected),
-        "billing_runs": sum(result["billing_answers"].values()),
-        "invoices": int(invoices),
-    }
 
 
 # -- runs and the line ------------------------------------------------------------------------
