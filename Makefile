@@ -50,13 +50,14 @@ unit: install
 test: lint typecheck layers unit
 
 # Benchmarks: each workload against its floor measured in the same run (ratios, not timings).
-# BENCH_ARGS=--quick gives CI-sized runs.
+# BENCH_ARGS=--quick gives CI-sized runs. bench_workers needs THROUGHLINE_TEST_POSTGRES_URL.
 bench: install
 	$(BIN)/python -m tests.bench.bench_ingest $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.bench_import $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.bench_billing $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.bench_outbox $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.bench_http $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.bench_workers $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -2,9 +2,10 @@
 committed.
 
 The storage hooks of `application.unit_of_work_base.AbstractUnitOfWork`: flushing writes
-changed aggregates back (optimistic concurrency on the domain-owned `revision`) and chains the
-audit records onto the current tail; the base then writes the events to the outbox, and the
-commit makes all of it one database transaction.
+changed aggregates back (optimistic concurrency on the domain-owned `revision`); the base then
+writes the events to the outbox; the commit chains the audit records onto the current tail last
+(the chain's lock is held for as short a time as can be) and makes all of it one database
+transaction.
 """
 
 from __future__ import annotations
@@ -165,9 +166,12 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     def _flush(self) -> None:
         for repository in self._repositories:
             repository.flush()
-        self._audit.flush()
 
     def _commit(self) -> None:
+        # The audit chain goes last: on PostgreSQL its append holds the one lock every writer
+        # of audit records takes, until the commit, so nothing else (the outbox rows) runs
+        # while it is held.
+        self._audit.flush()
         self.connection.commit()
         self._release()  # the next writer can go; SQLite released its lock with the commit
 

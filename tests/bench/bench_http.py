@@ -306,8 +306,14 @@ def server(factory: str, probe: str, workdir: Path, env: dict[str, str]) -> Iter
         stop(process)
 
 
-def _wait_ready(process: subprocess.Popen[bytes], port: int, probe: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
+def _wait_ready(
+    process: subprocess.Popen[bytes],
+    port: int,
+    probe: str,
+    log: Path,
+    timeout: float = STARTUP_TIMEOUT,
+) -> None:
+    deadline = time.monotonic() + timeout
     with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=2.0) as client:
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -318,7 +324,7 @@ def _wait_ready(process: subprocess.Popen[bytes], port: int, probe: str, log: Pa
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-    raise BenchError(f"the server did not answer {probe} within {STARTUP_TIMEOUT:.0f}s")
+    raise BenchError(f"the server did not answer {probe} within {timeout:.0f}s")
 
 
 class BenchError(RuntimeError):

@@ -83,6 +83,13 @@ def renderer(spec: Spec, port: int) -> Callable[[int], bytes]:
 
 async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
     """(status, body, whether the server closes the connection) of one whole answer."""
+    status, _, body, close = await read_answer(reader)
+    return status, body, close
+
+
+async def read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes, bytes, bool]:
+    """(status, header fields in lower case, body, whether the server closes the
+    connection) of one whole answer."""
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
     fields = head.lower()
@@ -90,16 +97,16 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]
     at = fields.find(b"\r\ncontent-length:")
     if at >= 0:
         end = fields.index(b"\r\n", at + 2)
-        return status, await reader.readexactly(int(fields[at + 17 : end])), close
+        return status, fields, await reader.readexactly(int(fields[at + 17 : end])), close
     if b"\r\ntransfer-encoding: chunked" in fields:
         chunks = []
         while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
             chunks.append((await reader.readexactly(size + 2))[:-2])
         while await reader.readuntil(b"\r\n") != b"\r\n":
             pass  # trailer fields
-        return status, b"".join(chunks), close
+        return status, fields, b"".join(chunks), close
     if status in (204, 304) or 100 <= status < 200:
-        return status, b"", close
+        return status, fields, b"", close
     raise ValueError("an answer without Content-Length or chunked encoding")
 
 

@@ -11,12 +11,14 @@ import psycopg
 
 
 @contextmanager
-def fresh_database(url: str) -> Iterator[str]:
-    """Create an empty database next to the one in `url`; drop it afterwards."""
+def fresh_database(url: str, template: str | None = None) -> Iterator[str]:
+    """Create an empty database next to the one in `url` (a copy of the database named
+    `template` when given); drop it afterwards."""
     name = f"bench_{uuid.uuid4().hex[:10]}"
     admin = url.replace("postgresql+psycopg://", "postgresql://")
+    copy = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
     base, _, _ = url.rpartition("/")
     try:
         yield f"{base}/{name}"
