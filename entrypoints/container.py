@@ -28,6 +28,7 @@ from entrypoints.bootstrap import (
     reader,
 )
 from entrypoints.externals import Externals, load_externals
+from entrypoints.ops_reads import OpsReads, ops_reads_for
 from entrypoints.settings import Settings
 
 _opened: list[Database] = []
@@ -56,6 +57,8 @@ class Container(containers.DeclarativeContainer):
         compose, database, clock, ids, externals, plausibility, tax_engine, charts
     )
     reader = providers.Singleton(reader, database, clock)
+    #: The query ports of the delivery, setup and operations screens.
+    ops_reads = providers.Singleton(ops_reads_for, database)
 
 
 container = Container()
@@ -110,3 +113,8 @@ def provide_bus() -> MessageBus:
 def provide_reader() -> Reader:
     """Read-only units of work, for the questions entry points ask (lists, reports)."""
     return container.reader()
+
+
+def provide_ops_reads() -> OpsReads:
+    """The query ports of the delivery, setup and operations screens (HTTP and CLI)."""
+    return container.ops_reads()

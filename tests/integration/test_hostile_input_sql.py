@@ -15,6 +15,7 @@ from litestar.testing import TestClient
 from entrypoints.bootstrap import reader
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Limits, Services
+from entrypoints.ops_reads import ops_reads_on_sql
 from entrypoints.webhooks import WebhookIntake
 from tests.e2e.http.harness import ROLE_KEYS, WEBHOOK_SECRETS, Api, authenticator
 from tests.e2e.http.test_webhook_inbox_hostile import NUL_DISPUTE, inbox, send
@@ -32,6 +33,7 @@ def world_api(app: SqlApp) -> Iterator[tuple[Api, World]]:
         app.clock,
         Limits(rate_limit=1_000_000),
         WebhookIntake(app.bus, WEBHOOK_SECRETS, app.clock),
+        ops_reads_on_sql(app.database.engine),
     )
     asgi = create_app(services, authenticator())
     with TestClient(asgi, raise_server_exceptions=False) as client:

@@ -16,6 +16,7 @@ from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Limits, Services
 from entrypoints.http.security import ApiKey, Authenticator, JwtSettings
+from entrypoints.ops_reads import ops_reads_in_memory
 from entrypoints.webhooks import WebhookIntake, demo_secrets
 from tests.unit.application.conftest import App, start_clock, wire
 
@@ -97,6 +98,7 @@ def running_api(limits: Limits | None = None, rate_clock: Any = None) -> Iterato
         clock,
         limits or Limits(),
         WebhookIntake(app.bus, WEBHOOK_SECRETS, clock),
+        ops_reads_in_memory(store),
     )
     asgi = create_app(services, authenticator(), rate_clock=rate_clock)
     with TestClient(asgi, raise_server_exceptions=False) as client:

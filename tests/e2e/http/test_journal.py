@@ -19,6 +19,7 @@ from application.journal import ErpPostingPublisher, acknowledger
 from application.relay import relay_context, relay_once
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Limits, Services
+from entrypoints.ops_reads import ops_reads_in_memory
 from entrypoints.webhooks import WebhookIntake
 from tests.e2e.http.books_setup import MARCH, issued_invoice
 from tests.e2e.http.harness import WEBHOOK_SECRETS, Api, authenticator
@@ -38,6 +39,7 @@ def running_books() -> Iterator[Api]:
         clock,
         Limits(),
         WebhookIntake(app.bus, WEBHOOK_SECRETS, clock),
+        ops_reads_in_memory(store),
     )
     asgi = create_app(services, authenticator())
     with TestClient(asgi, raise_server_exceptions=False) as client:

@@ -1,0 +1,47 @@
+"""The query ports of the delivery, setup and operations screens, chosen for a database: SQL
+on a SQLAlchemy database, dictionaries on the in-memory one. Built once by whoever composes
+the application (the HTTP server, the CLI, the tests' harnesses)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+
+from adapters.memory import InMemoryStore
+from adapters.memory.queries_engagements import InMemoryEngagementQueries
+from application.queries.engagements import EngagementQueries
+from entrypoints.bootstrap import Database, MemoryDatabase
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+
+@attrs.frozen
+class OpsReads:
+    """One query port per route family of delivery, setup and operations."""
+
+    engagements: EngagementQueries
+
+
+def ops_reads_in_memory(store: InMemoryStore) -> OpsReads:
+    """The read side over an in-memory store."""
+    return OpsReads(InMemoryEngagementQueries(store))
+
+
+def ops_reads_on_sql(engine: Engine) -> OpsReads:
+    """The read side over a SQLAlchemy engine (imported only when a SQL database is used)."""
+    from adapters.sqlalchemy.queries.engagements import SqlAlchemyEngagementQueries
+
+    return OpsReads(SqlAlchemyEngagementQueries(engine))
+
+
+def ops_reads_for(database: Database) -> OpsReads:
+    """The read side of the database the composition root opened."""
+    if isinstance(database, MemoryDatabase):
+        return ops_reads_in_memory(database.store)
+    from adapters.sqlalchemy.database import Database as SqlDatabase
+
+    if not isinstance(database, SqlDatabase):  # pragma: no cover - open_database makes one
+        raise TypeError(f"no read side for {type(database).__name__}")
+    return ops_reads_on_sql(database.engine)
