@@ -9,8 +9,14 @@ from typing import TYPE_CHECKING
 import attrs
 
 from adapters.memory import InMemoryStore
+from adapters.memory.queries_delivery import InMemoryDeliveryQueries
 from adapters.memory.queries_engagements import InMemoryEngagementQueries
+from adapters.memory.queries_milestones import InMemoryMilestoneQueries
+from adapters.memory.queries_operations import InMemoryOperationsQueries
+from application.queries.delivery import DeliveryQueries
 from application.queries.engagements import EngagementQueries
+from application.queries.milestones import MilestoneQueries
+from application.queries.operations import OperationsQueries
 from entrypoints.bootstrap import Database, MemoryDatabase
 
 if TYPE_CHECKING:
@@ -22,18 +28,34 @@ class OpsReads:
     """One query port per route family of delivery, setup and operations."""
 
     engagements: EngagementQueries
+    operations: OperationsQueries
+    delivery: DeliveryQueries
+    milestones: MilestoneQueries
 
 
 def ops_reads_in_memory(store: InMemoryStore) -> OpsReads:
     """The read side over an in-memory store."""
-    return OpsReads(InMemoryEngagementQueries(store))
+    return OpsReads(
+        InMemoryEngagementQueries(store),
+        InMemoryOperationsQueries(store),
+        InMemoryDeliveryQueries(store),
+        InMemoryMilestoneQueries(store),
+    )
 
 
 def ops_reads_on_sql(engine: Engine) -> OpsReads:
     """The read side over a SQLAlchemy engine (imported only when a SQL database is used)."""
+    from adapters.sqlalchemy.queries.delivery import SqlAlchemyDeliveryQueries
     from adapters.sqlalchemy.queries.engagements import SqlAlchemyEngagementQueries
+    from adapters.sqlalchemy.queries.milestones import SqlAlchemyMilestoneQueries
+    from adapters.sqlalchemy.queries.operations import SqlAlchemyOperationsQueries
 
-    return OpsReads(SqlAlchemyEngagementQueries(engine))
+    return OpsReads(
+        SqlAlchemyEngagementQueries(engine),
+        SqlAlchemyOperationsQueries(engine),
+        SqlAlchemyDeliveryQueries(engine),
+        SqlAlchemyMilestoneQueries(engine),
+    )
 
 
 def ops_reads_for(database: Database) -> OpsReads:

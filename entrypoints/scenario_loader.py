@@ -27,13 +27,13 @@ from adapters.memory import FakeClock, FakeCustomerMaster, SequentialIds
 from application import commands as c
 from application.audit import ChainReport
 from application.context import RequestContext
+from application.queries.books import Books, UnitOfWorkBooks
 from application.records import IntegrationException
 from domain.ids import ObligationId, Role
 from domain.money import Money
 from domain.period import Period
 from domain.ratecard import RateCardVersion
 from entrypoints import demo as ref
-from entrypoints import queries
 from entrypoints.bootstrap import Database, Reader, compose, reader
 from entrypoints.demo import CONTROLLER, Step, StepKind
 from entrypoints.externals import Externals
@@ -53,7 +53,7 @@ class DemoLoad:
 
     scenarios: tuple[ScenarioLoad, ...]
     exceptions: tuple[IntegrationException, ...]
-    books: queries.Books
+    books: Books
     audit: ChainReport
     commands: int
 
@@ -61,10 +61,10 @@ class DemoLoad:
 def demo_state(read: Reader) -> DemoState:
     """Absent, partly loaded (an interrupted load) or loaded: the first and last things the
     load writes are the firm's rate card and the close of its last month."""
-    ctx = RequestContext("demo", "demo-check")
-    if not queries.rate_card_exists(read, ctx, ref.FR_RATE_CARD):
+    asked = UnitOfWorkBooks(read, RequestContext("demo", "demo-check"))
+    if not asked.rate_card_exists(ref.FR_RATE_CARD):
         return DemoState.ABSENT
-    if queries.is_period_closed(read, ctx, MONTH_ENDS[-1]):
+    if asked.is_period_closed(MONTH_ENDS[-1]):
         return DemoState.LOADED
     return DemoState.PARTIAL
 
@@ -91,12 +91,12 @@ def load_reference_scenarios(database: Database, progress: Progress | None = Non
     # served demo prints each buyer's legal name, address and VAT id on its documents (ADR 0037).
     kept = c.SeedCustomerRecords(tuple(master.records.values()))
     bus.handle(kept, RequestContext(ref.MASTER_DATA, "demo-customer-records"))
-    ctx = RequestContext("demo", "demo-report")
+    asked = UnitOfWorkBooks(read, RequestContext("demo", "demo-report"))
     return DemoLoad(
         tuple(run.result() for run, _ in runs),
-        tuple(queries.integration_exceptions(read, ctx, include_resolved=True)),
-        queries.books(read, ctx),
-        queries.verify_audit_trail(read, ctx),
+        tuple(asked.exceptions(include_resolved=True)),
+        asked.books(),
+        asked.audit_trail(),
         loader.commands,
     )
 
