@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING
 import attrs
 
 from adapters.memory import InMemoryStore
+from adapters.memory.queries_contracts import InMemoryContractQueries
 from adapters.memory.queries_delivery import InMemoryDeliveryQueries
 from adapters.memory.queries_engagements import InMemoryEngagementQueries
 from adapters.memory.queries_milestones import InMemoryMilestoneQueries
 from adapters.memory.queries_operations import InMemoryOperationsQueries
+from application.queries.contracts import ContractQueries
 from application.queries.delivery import DeliveryQueries
 from application.queries.engagements import EngagementQueries
 from application.queries.milestones import MilestoneQueries
@@ -31,6 +33,7 @@ class OpsReads:
     operations: OperationsQueries
     delivery: DeliveryQueries
     milestones: MilestoneQueries
+    contracts: ContractQueries
 
 
 def ops_reads_in_memory(store: InMemoryStore) -> OpsReads:
@@ -40,11 +43,13 @@ def ops_reads_in_memory(store: InMemoryStore) -> OpsReads:
         InMemoryOperationsQueries(store),
         InMemoryDeliveryQueries(store),
         InMemoryMilestoneQueries(store),
+        InMemoryContractQueries(store),
     )
 
 
 def ops_reads_on_sql(engine: Engine) -> OpsReads:
     """The read side over a SQLAlchemy engine (imported only when a SQL database is used)."""
+    from adapters.sqlalchemy.queries.contracts import SqlAlchemyContractQueries
     from adapters.sqlalchemy.queries.delivery import SqlAlchemyDeliveryQueries
     from adapters.sqlalchemy.queries.engagements import SqlAlchemyEngagementQueries
     from adapters.sqlalchemy.queries.milestones import SqlAlchemyMilestoneQueries
@@ -55,6 +60,7 @@ def ops_reads_on_sql(engine: Engine) -> OpsReads:
         SqlAlchemyOperationsQueries(engine),
         SqlAlchemyDeliveryQueries(engine),
         SqlAlchemyMilestoneQueries(engine),
+        SqlAlchemyContractQueries(engine),
     )
 
 
