@@ -14,11 +14,13 @@ from adapters.memory.queries_delivery import InMemoryDeliveryQueries
 from adapters.memory.queries_engagements import InMemoryEngagementQueries
 from adapters.memory.queries_milestones import InMemoryMilestoneQueries
 from adapters.memory.queries_operations import InMemoryOperationsQueries
+from adapters.memory.queries_setup import InMemoryLegalEntityQueries, InMemoryRateCardQueries
 from application.queries.contracts import ContractQueries
 from application.queries.delivery import DeliveryQueries
 from application.queries.engagements import EngagementQueries
 from application.queries.milestones import MilestoneQueries
 from application.queries.operations import OperationsQueries
+from application.queries.setup import LegalEntityQueries, RateCardQueries
 from entrypoints.bootstrap import Database, MemoryDatabase
 
 if TYPE_CHECKING:
@@ -34,6 +36,8 @@ class OpsReads:
     delivery: DeliveryQueries
     milestones: MilestoneQueries
     contracts: ContractQueries
+    rate_cards: RateCardQueries
+    legal_entities: LegalEntityQueries
 
 
 def ops_reads_in_memory(store: InMemoryStore) -> OpsReads:
@@ -44,6 +48,8 @@ def ops_reads_in_memory(store: InMemoryStore) -> OpsReads:
         InMemoryDeliveryQueries(store),
         InMemoryMilestoneQueries(store),
         InMemoryContractQueries(store),
+        InMemoryRateCardQueries(store),
+        InMemoryLegalEntityQueries(store),
     )
 
 
@@ -54,6 +60,10 @@ def ops_reads_on_sql(engine: Engine) -> OpsReads:
     from adapters.sqlalchemy.queries.engagements import SqlAlchemyEngagementQueries
     from adapters.sqlalchemy.queries.milestones import SqlAlchemyMilestoneQueries
     from adapters.sqlalchemy.queries.operations import SqlAlchemyOperationsQueries
+    from adapters.sqlalchemy.queries.setup import (
+        SqlAlchemyLegalEntityQueries,
+        SqlAlchemyRateCardQueries,
+    )
 
     return OpsReads(
         SqlAlchemyEngagementQueries(engine),
@@ -61,6 +71,8 @@ def ops_reads_on_sql(engine: Engine) -> OpsReads:
         SqlAlchemyDeliveryQueries(engine),
         SqlAlchemyMilestoneQueries(engine),
         SqlAlchemyContractQueries(engine),
+        SqlAlchemyRateCardQueries(engine),
+        SqlAlchemyLegalEntityQueries(engine),
     )
 
 

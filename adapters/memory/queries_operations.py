@@ -60,3 +60,6 @@ class InMemoryOperationsQueries:
 
     def audit_trail(self) -> ChainReport:
         return verify_chain(list(self._store.data.audit))
+
+    def ping(self) -> None:
+        """The in-memory store always answers."""

@@ -54,6 +54,10 @@ class OperationsQueries(Protocol):
 
     def audit_trail(self) -> ChainReport: ...
 
+    def ping(self) -> None:
+        """Return once the store answers a question; raise when it cannot."""
+        ...
+
 
 def every_exception(
     queries: OperationsQueries, where: ExceptionFilter

@@ -92,6 +92,10 @@ class SqlAlchemyOperationsQueries:
             records = [codec.audit_record(row) for row in rows]
         return verify_chain(records)
 
+    def ping(self) -> None:
+        with reading(self._engine) as connection:
+            connection.execute(sa.select(sa.literal(1))).scalar_one()
+
 
 def _sequence(key: str) -> int:
     """The commit position a cursor names (a cursor of another list reads as the start)."""
