@@ -4,11 +4,14 @@ the application (the HTTP server, the CLI, the tests' harnesses)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import attrs
 
-from adapters.memory import InMemoryStore
+from adapters.clock import SystemClock
+from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.memory.queries_contracts import InMemoryContractQueries
 from adapters.memory.queries_delivery import InMemoryDeliveryQueries
 from adapters.memory.queries_engagements import InMemoryEngagementQueries
@@ -18,6 +21,7 @@ from adapters.memory.queries_setup import InMemoryLegalEntityQueries, InMemoryRa
 from application.queries.contracts import ContractQueries
 from application.queries.delivery import DeliveryQueries
 from application.queries.engagements import EngagementQueries
+from application.queries.intercompany import IntercompanyQueries, UnitOfWorkIntercompany
 from application.queries.milestones import MilestoneQueries
 from application.queries.operations import OperationsQueries
 from application.queries.setup import LegalEntityQueries, RateCardQueries
@@ -25,6 +29,9 @@ from entrypoints.bootstrap import Database, MemoryDatabase
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+
+#: The clock of the read-only units of work (they stamp nothing a reader sees).
+_SYSTEM_CLOCK = SystemClock()
 
 
 @attrs.frozen
@@ -38,9 +45,12 @@ class OpsReads:
     contracts: ContractQueries
     rate_cards: RateCardQueries
     legal_entities: LegalEntityQueries
+    intercompany: IntercompanyQueries
 
 
-def ops_reads_in_memory(store: InMemoryStore) -> OpsReads:
+def ops_reads_in_memory(
+    store: InMemoryStore, now: Callable[[], datetime] = _SYSTEM_CLOCK.now
+) -> OpsReads:
     """The read side over an in-memory store."""
     return OpsReads(
         InMemoryEngagementQueries(store),
@@ -50,10 +60,11 @@ def ops_reads_in_memory(store: InMemoryStore) -> OpsReads:
         InMemoryContractQueries(store),
         InMemoryRateCardQueries(store),
         InMemoryLegalEntityQueries(store),
+        UnitOfWorkIntercompany(lambda ctx: InMemoryUnitOfWork(store, ctx, now, read_only=True)),
     )
 
 
-def ops_reads_on_sql(engine: Engine) -> OpsReads:
+def ops_reads_on_sql(engine: Engine, now: Callable[[], datetime] = _SYSTEM_CLOCK.now) -> OpsReads:
     """The read side over a SQLAlchemy engine (imported only when a SQL database is used)."""
     from adapters.sqlalchemy.queries.contracts import SqlAlchemyContractQueries
     from adapters.sqlalchemy.queries.delivery import SqlAlchemyDeliveryQueries
@@ -64,6 +75,7 @@ def ops_reads_on_sql(engine: Engine) -> OpsReads:
         SqlAlchemyLegalEntityQueries,
         SqlAlchemyRateCardQueries,
     )
+    from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 
     return OpsReads(
         SqlAlchemyEngagementQueries(engine),
@@ -73,6 +85,7 @@ def ops_reads_on_sql(engine: Engine) -> OpsReads:
         SqlAlchemyContractQueries(engine),
         SqlAlchemyRateCardQueries(engine),
         SqlAlchemyLegalEntityQueries(engine),
+        UnitOfWorkIntercompany(lambda ctx: SqlAlchemyUnitOfWork(engine, ctx, now, read_only=True)),
     )
 
 
