@@ -330,6 +330,10 @@ class AuditLog(Protocol):
 
     def all(self) -> list[AuditRecord]: ...
 
+    def for_subject(self, subject: str) -> list[AuditRecord]:
+        """The records of one subject, oldest first (read by the indexed subject)."""
+        ...
+
 
 class PeriodStore(Protocol):
     def get(self, period: Period) -> AccountingPeriod | None: ...

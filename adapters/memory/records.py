@@ -223,6 +223,9 @@ class _Audit:
     def all(self) -> list[AuditRecord]:
         return list(self._data.audit)
 
+    def for_subject(self, subject: str) -> list[AuditRecord]:
+        return [record for record in self._data.audit if record.subject == subject]
+
 
 class _Inbox:
     def __init__(self, data: _Data) -> None:

@@ -422,6 +422,13 @@ class SqlAlchemyAuditLog:
         rows = self._session.connection.execute(statement).mappings()
         return [codec.audit_record(row) for row in rows] + list(self._pending)
 
+    def for_subject(self, subject: str) -> list[AuditRecord]:
+        log = t.audit_log
+        statement = sa.select(log).where(log.c.subject == subject).order_by(log.c.sequence)
+        rows = self._session.connection.execute(statement).mappings()
+        stored = [codec.audit_record(row) for row in rows]
+        return stored + [record for record in self._pending if record.subject == subject]
+
     def _tail(self, *, fresh: bool = False) -> AuditRecord | None:
         """The last record; read once per transaction unless `fresh` (only this log appends
         to the chain, and it keeps the tail it read up to date when it does)."""

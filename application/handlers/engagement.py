@@ -12,12 +12,15 @@ from application import commands as c
 from application.context import RequestContext
 from application.handlers.common import audit
 from application.messagebus import Dependencies
+from application.queries.engagements import EngagementView, lifecycle_path
 from domain.engagement import Engagement
 from domain.ids import EngagementId
 
 
-def suspend_engagement(cmd: c.SuspendEngagement, ctx: RequestContext, deps: Dependencies) -> None:
-    _change_engagement(
+def suspend_engagement(
+    cmd: c.SuspendEngagement, ctx: RequestContext, deps: Dependencies
+) -> EngagementView:
+    return _change_engagement(
         cmd.engagement_id,
         ctx,
         deps,
@@ -27,14 +30,16 @@ def suspend_engagement(cmd: c.SuspendEngagement, ctx: RequestContext, deps: Depe
     )
 
 
-def resume_engagement(cmd: c.ResumeEngagement, ctx: RequestContext, deps: Dependencies) -> None:
-    _change_engagement(cmd.engagement_id, ctx, deps, "resume", lambda e, at: e.resume(at))
+def resume_engagement(
+    cmd: c.ResumeEngagement, ctx: RequestContext, deps: Dependencies
+) -> EngagementView:
+    return _change_engagement(cmd.engagement_id, ctx, deps, "resume", lambda e, at: e.resume(at))
 
 
 def start_closing_engagement(
     cmd: c.StartClosingEngagement, ctx: RequestContext, deps: Dependencies
-) -> None:
-    _change_engagement(
+) -> EngagementView:
+    return _change_engagement(
         cmd.engagement_id,
         ctx,
         deps,
@@ -44,12 +49,16 @@ def start_closing_engagement(
     )
 
 
-def close_engagement(cmd: c.CloseEngagement, ctx: RequestContext, deps: Dependencies) -> None:
-    _change_engagement(cmd.engagement_id, ctx, deps, "close", lambda e, at: e.close(at))
+def close_engagement(
+    cmd: c.CloseEngagement, ctx: RequestContext, deps: Dependencies
+) -> EngagementView:
+    return _change_engagement(cmd.engagement_id, ctx, deps, "close", lambda e, at: e.close(at))
 
 
-def cancel_engagement(cmd: c.CancelEngagement, ctx: RequestContext, deps: Dependencies) -> None:
-    _change_engagement(
+def cancel_engagement(
+    cmd: c.CancelEngagement, ctx: RequestContext, deps: Dependencies
+) -> EngagementView:
+    return _change_engagement(
         cmd.engagement_id,
         ctx,
         deps,
@@ -66,12 +75,17 @@ def _change_engagement(
     action: str,
     change: Callable[[Engagement, datetime], None],
     reason: str = "",
-) -> None:
-    """One lifecycle transition of one engagement, audited with its reason."""
+) -> EngagementView:
+    """One lifecycle transition of one engagement, audited with its reason; the answer is the
+    engagement as it now stands, read in the same transaction."""
     with deps.uow(ctx) as uow:
         engagement = uow.engagements.get(engagement_id)
         before = engagement.state
-        change(engagement, deps.clock.now())
         subject = f"engagement:{engagement_id}"
+        trail = [(r.before, r.after) for r in uow.audit.for_subject(subject)]
+        change(engagement, deps.clock.now())
         audit(uow, ctx, deps, subject, action, before, engagement.state, reason.strip())
+        path = lifecycle_path([*trail, (before.value, engagement.state.value)])
+        view = EngagementView.of(engagement, path, uow.exceptions.open_for(subject))
         uow.commit()
+    return view

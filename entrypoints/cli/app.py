@@ -32,9 +32,9 @@ import typer
 from rich.console import Console
 
 from application import commands as c
+from application.queries.operations import ExceptionFilter, every_exception
 from application.records import ExceptionState
 from domain.ids import ContractId
-from entrypoints import queries
 from entrypoints.cli.document import document
 from entrypoints.cli.export import export_app
 from entrypoints.cli.relay import outbox_app, relay_command
@@ -68,6 +68,7 @@ from entrypoints.composition.container import (
     provide_bus,
     provide_clock,
     provide_database,
+    provide_ops_reads,
     provide_reader,
     provide_unit_of_work,
 )
@@ -206,8 +207,11 @@ def demo(
         if state is DemoState.LOADED:
             out = output()
             out.print(f"The reference scenarios are already loaded in {where}; nothing changed.")
-            render_exceptions(out, queries.integration_exceptions(provide_reader(), s.ctx))
-            out.print(audit_line(queries.verify_audit_trail(provide_reader(), s.ctx)))
+            operations = provide_ops_reads().operations
+            render_exceptions(
+                out, every_exception(operations, ExceptionFilter(include_resolved=False))
+            )
+            out.print(audit_line(operations.audit_trail()))
             return
         if state is DemoState.PARTIAL:
             fail(
@@ -329,8 +333,9 @@ def exceptions_list(
     verbose: VerboseOption = False,
 ) -> None:
     """List the exception queue (open, retry scheduled and dead; --all adds resolved)."""
-    with session(database_url, verbose=verbose) as s:
-        items = queries.integration_exceptions(provide_reader(), s.ctx, include_resolved=show_all)
+    with session(database_url, verbose=verbose):
+        where = ExceptionFilter(include_resolved=show_all)
+        items = every_exception(provide_ops_reads().operations, where)
         render_exceptions(output(), items)
 
 
@@ -346,11 +351,9 @@ def exceptions_replay(
     with session(database_url, actor, verbose) as s:
         bus = provide_bus()
         healed = bus.handle(c.ReplayException(exception_id.strip()), s.ctx)
-        (item,) = [
-            x
-            for x in queries.integration_exceptions(provide_reader(), s.ctx, include_resolved=True)
-            if x.exception_id == exception_id.strip()
-        ]
+        item = provide_ops_reads().operations.exception(exception_id.strip())
+        if item is None:  # pragma: no cover - the replay refused an unknown id already
+            fail(f"there is no exception {exception_id.strip()}")
         if healed and item.state is ExceptionState.RESOLVED:
             output().print(f"Exception {item.exception_id} replayed: resolved.")
             return
@@ -479,8 +482,8 @@ def period_reopen(
 def audit_verify(database_url: DatabaseUrlOption = None, verbose: VerboseOption = False) -> None:
     """Recompute the audit trail's hash chain: exit 0 when intact, 1 naming the first broken
     record."""
-    with session(database_url, verbose=verbose) as s:
-        report = queries.verify_audit_trail(provide_reader(), s.ctx)
+    with session(database_url, verbose=verbose):
+        report = provide_ops_reads().operations.audit_trail()
         output().print(audit_line(report))
         if not report.intact:
             raise typer.Exit(ATTENTION)

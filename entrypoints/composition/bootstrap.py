@@ -17,17 +17,13 @@ the pure-domain report stay fast.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
-from datetime import datetime
-from typing import Protocol
+from collections.abc import Iterator
 
 from dependency_injector import containers, providers
 
 from adapters.chart_of_accounts import read_charts
 from adapters.clock import MonotonicStopwatch, SystemClock
 from adapters.ids import RandomIds
-from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.tax import TableTaxEngine
 from adapters.webhooks.mappings import JsonWebhookTranslator
 from application.commands import SeedCustomerRecords
@@ -35,81 +31,16 @@ from application.context import RequestContext
 from application.handlers import create_bus
 from application.messagebus import Dependencies, MessageBus
 from application.ports import Clock, IdGenerator, TaxEngine
-from application.unit_of_work import UnitOfWork
 from domain.chart_of_accounts import ChartsOfAccounts, InvalidChartOfAccountsError
 from domain.plausibility import PlausibilityPolicy
+from entrypoints.composition.database import (
+    Database,
+    open_database,
+    reader,
+)
 from entrypoints.composition.externals import ExternalDataError, Externals, load_externals
-from entrypoints.composition.settings import MEMORY_URL, Settings
-
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
-
-
-class DatabaseUrlError(ValueError):
-    """The database URL names no database this build can open."""
-
-
-Reader = Callable[[RequestContext], UnitOfWork]
-
-
-class Database(Protocol):
-    """What the composition root needs of a database: schema, units of work, cleanup."""
-
-    def upgrade(self) -> None: ...
-
-    def unit_of_work(
-        self, ctx: RequestContext, now: Callable[[], datetime], *, read_only: bool = False
-    ) -> UnitOfWork: ...
-
-    def dispose(self) -> None: ...
-
-
-class MemoryDatabase:
-    """`memory://`: the in-memory unit of work over one store that lives with the process."""
-
-    def __init__(self) -> None:
-        self.store = InMemoryStore()
-
-    def upgrade(self) -> None:
-        """An in-memory store has no schema to migrate."""
-
-    def unit_of_work(
-        self, ctx: RequestContext, now: Callable[[], datetime], *, read_only: bool = False
-    ) -> UnitOfWork:
-        return InMemoryUnitOfWork(self.store, ctx, now, read_only=read_only)
-
-    def dispose(self) -> None:
-        """Nothing to release; the store lives as long as this object."""
-
-
-def open_database(url: str) -> Database:
-    """The database a URL names (no connection is made until a unit of work needs one)."""
-    if url.startswith(MEMORY_URL):
-        return MemoryDatabase()
-    if not _URL.match(url):
-        raise DatabaseUrlError(
-            f"{redact(url)!r} is not a database URL; expected e.g. sqlite:///var/throughline.db,"
-            " postgresql+psycopg://user@host/db or memory://"
-        )
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-
-    from adapters.sqlalchemy.database import Database as SqlDatabase
-    from adapters.sqlalchemy.database import UnsupportedDatabaseError
-
-    try:
-        return SqlDatabase(url)
-    except (ArgumentError, NoSuchModuleError, UnsupportedDatabaseError) as error:
-        raise DatabaseUrlError(f"cannot open {redact(url)}: {error}") from None
-
-
-def redact(url: str) -> str:
-    """The URL with any password masked, for messages and logs."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
-
-
-def reader(database: Database, clock: Clock) -> Reader:
-    """Units of work for questions only: they never commit, and on SQLite never take the
-    write lock, so reading does not queue behind writers."""
-    return lambda ctx: database.unit_of_work(ctx, clock.now, read_only=True)
+from entrypoints.composition.ops_reads import ops_reads_for
+from entrypoints.composition.settings import Settings
 
 
 def plausibility_of(settings: Settings) -> PlausibilityPolicy:
@@ -222,6 +153,8 @@ class Container(containers.DeclarativeContainer):
 
     # The read side: read-only units of work and the query ports (application/queries/) -------
     reader = providers.Singleton(reader, database, clock)
+    #: The query ports of the delivery, setup and operations screens.
+    ops_reads = providers.Singleton(ops_reads_for, database)
 
 
 def bootstrap(

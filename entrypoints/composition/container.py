@@ -19,6 +19,7 @@ from application.messagebus import Dependencies, MessageBus, UnitOfWorkFactory
 from application.ports import Clock, CustomerMaster, IdGenerator
 from entrypoints.composition.bootstrap import Container, Database, Reader
 from entrypoints.composition.externals import Externals
+from entrypoints.composition.ops_reads import OpsReads
 from entrypoints.composition.settings import Settings
 
 __all__ = ["Container", "container"]
@@ -102,3 +103,8 @@ def provide_dependencies() -> Dependencies:
 def provide_reader() -> Reader:
     """Read-only units of work, for the questions entry points ask (lists, reports)."""
     return container.reader()
+
+
+def provide_ops_reads() -> OpsReads:
+    """The query ports of the delivery, setup and operations screens (HTTP and CLI)."""
+    return container.ops_reads()

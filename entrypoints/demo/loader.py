@@ -27,12 +27,12 @@ from adapters.memory import FakeClock, FakeCustomerMaster, SequentialIds
 from application import commands as c
 from application.audit import ChainReport
 from application.context import RequestContext
+from application.queries.books import Books, UnitOfWorkBooks
 from application.records import IntegrationException
 from domain.ids import ObligationId, Role
 from domain.money import Money
 from domain.period import Period
 from domain.ratecard import RateCardVersion
-from entrypoints import queries
 from entrypoints.composition.bootstrap import Database, Reader, compose, reader
 from entrypoints.composition.externals import Externals
 from entrypoints.demo import firm
@@ -55,7 +55,7 @@ class DemoLoad:
 
     scenarios: tuple[ScenarioLoad, ...]
     exceptions: tuple[IntegrationException, ...]
-    books: queries.Books
+    books: Books
     audit: ChainReport
     commands: int
 
@@ -63,10 +63,10 @@ class DemoLoad:
 def demo_state(read: Reader) -> DemoState:
     """Absent, partly loaded (an interrupted load) or loaded: the first and last things the
     load writes are the firm's rate card and the close of its last month."""
-    ctx = RequestContext("demo", "demo-check")
-    if not queries.rate_card_exists(read, ctx, firm.FR_RATE_CARD):
+    asked = UnitOfWorkBooks(read, RequestContext("demo", "demo-check"))
+    if not asked.rate_card_exists(firm.FR_RATE_CARD):
         return DemoState.ABSENT
-    if queries.is_period_closed(read, ctx, MONTH_ENDS[-1]):
+    if asked.is_period_closed(MONTH_ENDS[-1]):
         return DemoState.LOADED
     return DemoState.PARTIAL
 
@@ -75,12 +75,12 @@ def load_reference_scenarios(database: Database, progress: Progress | None = Non
     """Send the four scenarios through the bus into the database, on the demo's own clock,
     ids and customer master (the neighbouring systems are the in-memory fakes)."""
     loader, runs = run_through_the_bus(database, tuple(SCENARIOS.values()), MONTH_ENDS, progress)
-    ctx = RequestContext("demo", "demo-report")
+    asked = UnitOfWorkBooks(loader.read, RequestContext("demo", "demo-report"))
     return DemoLoad(
         tuple(run.result() for run in runs),
-        tuple(queries.integration_exceptions(loader.read, ctx, include_resolved=True)),
-        queries.books(loader.read, ctx),
-        queries.verify_audit_trail(loader.read, ctx),
+        tuple(asked.exceptions(include_resolved=True)),
+        asked.books(),
+        asked.audit_trail(),
         loader.commands,
     )
 

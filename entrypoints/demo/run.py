@@ -19,6 +19,7 @@ from application.context import RequestContext
 from application.handlers.billing import BillingRunResult
 from application.handlers.delivery import IngestionReport
 from application.ports import CustomerRecord
+from application.queries.books import UnitOfWorkBooks
 from domain.billing import SourceRef
 from domain.engagement import EngagementState
 from domain.ids import (
@@ -36,7 +37,6 @@ from domain.ids import (
 from domain.milestone_billing import MilestoneTerms
 from domain.money import Money
 from domain.period import Period
-from entrypoints import queries
 from entrypoints.demo.bus import IssuedInvoice, Loader, ScenarioLoad
 from entrypoints.demo.firm import (
     AR_CLERK,
@@ -130,7 +130,7 @@ class ScenarioRun:
         return self._setup_outcome(EngagementId(engagement_id), replayed=False)
 
     def _setup_outcome(self, eid: EngagementId, *, replayed: bool) -> str | None:
-        engagement = queries.engagement(self.loader.read, self._ctx(SETUP), eid)
+        engagement = UnitOfWorkBooks(self.loader.read, self._ctx(SETUP)).engagement(eid)
         did = "replayed" if replayed else "ran"
         if engagement.state is EngagementState.ACTIVE:
             milestones = self.planned.get(eid)
@@ -142,8 +142,8 @@ class ScenarioRun:
                 f"stored, project provisioned in the PSA{planned}; engagement active",
             )
             return None
-        (item,) = queries.open_exceptions_for(
-            self.loader.read, self._ctx(SETUP), f"engagement:{eid}"
+        (item,) = UnitOfWorkBooks(self.loader.read, self._ctx(SETUP)).open_exceptions_for(
+            f"engagement:{eid}"
         )
         self.note(
             SETUP,
@@ -323,12 +323,14 @@ class ScenarioRun:
         due = (
             amount
             if amount is not None
-            else queries.invoice(self.loader.read, ctx, invoice.invoice_id).outstanding.amount
+            else UnitOfWorkBooks(self.loader.read, ctx)
+            .invoice(invoice.invoice_id)
+            .outstanding.amount
         )
         money = Money(due, invoice.gross.currency)
         payment = PaymentId(self.next_id("PAY"))
         self.do(AR_CLERK, c.RecordPayment(invoice.invoice_id, payment, money, self.today))
-        after = queries.invoice(self.loader.read, ctx, invoice.invoice_id)
+        after = UnitOfWorkBooks(self.loader.read, ctx).invoice(invoice.invoice_id)
         who = payer or self.loader.customer(invoice.proposal.customer_id)
         self.note(
             AR_CLERK,
@@ -371,7 +373,7 @@ class ScenarioRun:
         self.do(AR_CLERK, draft)
         self.do(CONTROLLER, c.ApproveCreditMemo(memo))
         number: str = self.do(AR_CLERK, c.IssueCreditMemo(memo, self.today))
-        after = queries.invoice(self.loader.read, self._ctx(AR_CLERK), invoice.invoice_id)
+        after = UnitOfWorkBooks(self.loader.read, self._ctx(AR_CLERK)).invoice(invoice.invoice_id)
         settled = ", written off (never billed again)" if write_off else ""
         self.note(
             f"{AR_CLERK} -> {CONTROLLER}",
@@ -385,7 +387,7 @@ class ScenarioRun:
     def account_status(self) -> None:
         ctx = self._ctx(AR_CLERK)
         open_by: dict[str, Money] = {}
-        for invoice in queries.books(self.loader.read, ctx).invoices:
+        for invoice in UnitOfWorkBooks(self.loader.read, ctx).books().invoices:
             if invoice.customer_id in self.engagements.values() and invoice.number:
                 code = invoice.currency.code
                 open_by[code] = (
@@ -400,7 +402,7 @@ class ScenarioRun:
             (
                 eid,
                 self.loader.customer(customer),
-                queries.engagement_path(self.loader.read, ctx, eid),
+                UnitOfWorkBooks(self.loader.read, ctx).lifecycle_path(eid),
             )
             for eid, customer in self.engagements.items()
         )

@@ -32,6 +32,7 @@ from application.context import RequestContext
 from application.messagebus import MessageBus
 from application.ports import Clock
 from entrypoints.composition.bootstrap import Reader
+from entrypoints.composition.ops_reads import OpsReads
 from entrypoints.composition.tracing import traced_context
 from entrypoints.http.correlation import correlation_id_for
 from entrypoints.http.problems import Problem
@@ -66,6 +67,8 @@ class Services:
     limits: Limits = Limits()
     #: The inbound-webhook intake (None: this server receives no webhooks).
     webhooks: WebhookIntake | None = None
+    #: The query ports of the delivery, setup and operations routes (composition/ops_reads.py).
+    ops: OpsReads | None = None
 
 
 def principal_of(request: Request[Any, Any, Any]) -> Principal:
@@ -90,6 +93,14 @@ def context_of_anonymous(request: Request[Any, Any, Any], actor: str) -> Request
 def services_of(request: Request[Any, Any, Any]) -> Services:
     services: Services = request.app.state["services"]
     return services
+
+
+def ops_reads_of(request: Request[Any, Any, Any]) -> OpsReads:
+    """The read side of the delivery, setup and operations routes."""
+    ops = services_of(request).ops
+    if ops is None:  # pragma: no cover - every composition passes it
+        raise RuntimeError("these services were composed without the operations read side")
+    return ops
 
 
 def encode(value: object) -> bytes:

@@ -13,6 +13,7 @@ import pytest
 from litestar.testing import TestClient
 
 from entrypoints.composition.bootstrap import reader
+from entrypoints.composition.ops_reads import ops_reads_on_sql
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Limits, Services
 from entrypoints.http.webhook_intake import WebhookIntake
@@ -32,6 +33,7 @@ def world_api(app: SqlApp) -> Iterator[tuple[Api, World]]:
         app.clock,
         Limits(rate_limit=1_000_000),
         WebhookIntake(app.bus, WEBHOOK_SECRETS, app.clock),
+        ops_reads_on_sql(app.database.engine),
     )
     asgi = create_app(services, authenticator())
     with TestClient(asgi, raise_server_exceptions=False) as client:

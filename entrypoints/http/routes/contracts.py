@@ -13,35 +13,40 @@ milestones, recurring). Decimals are strings; `currency` defaults to the contrac
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response, post
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter, QueryParameter
+from litestar.params import Body, Parameter
 
-from adapters.serialization import unstructure
 from application import commands as c
 from application.context import RequestContext
-from domain.contract import Contract, ContractVersion, VersionState
-from domain.engagement import Engagement
 from domain.errors import UnknownCurrencyError
 from domain.ids import ContractId, CustomerId, LegalEntityId
 from domain.money import Currency
-from domain.obligation import billing_model_for
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     CurrencyCode,
-    Cursor,
-    CustomerFilter,
     Id,
     IdempotencyKey,
-    Limit,
     Text,
     documented,
     permission,
+)
+from entrypoints.http.routes.contract_reads import (
+    ContractOut,
+    ContractPath,
+    VersionOut,
+    contract_answer,
+    diff_versions,
+    get_contract,
+    has_version,
+    list_contracts,
+    version_out,
+    visible_contract,
 )
 from entrypoints.http.routes.obligations import (
     MAX_OBLIGATIONS,
@@ -53,26 +58,13 @@ from entrypoints.http.routes.payers import (
     PAYERS_DOC,
     SPLIT_VERSION_EXAMPLE,
     ObligationPayersBody,
-    ObligationPayersOut,
     payers_from,
-    payers_out,
 )
 from entrypoints.http.runtime import (
-    Page,
-    context_of,
     execute,
-    paginate,
-    principal_of,
     services_of,
 )
 
-ContractPath = Annotated[
-    str,
-    Parameter(
-        description="The contract id (the CLM's).",
-        examples=[Example(summary="a contract", value="C-ACME-2026")],
-    ),
-]
 VersionPath = Annotated[
     int,
     Parameter(
@@ -82,184 +74,6 @@ VersionPath = Annotated[
         examples=[Example(summary="the first amendment", value=2)],
     ),
 ]
-
-
-class ObligationSummary(msgspec.Struct):
-    obligation_id: str
-    model: str
-    name: str
-
-
-class VersionOut(msgspec.Struct, omit_defaults=True):
-    version: int
-    label: str
-    effective_from: date
-    state: str
-    approved_at: datetime | None
-    terminated_on: date | None
-    obligations: list[ObligationSummary]
-    #: Absent for a client viewer, who never sees the firm's people.
-    approved_by: str | msgspec.UnsetType | None = msgspec.UNSET
-    #: Obligations split between payers (ADR 0029); absent when the customer pays everything.
-    payers: list[ObligationPayersOut] | msgspec.UnsetType = msgspec.UNSET
-
-
-class EngagementRef(msgspec.Struct):
-    engagement_id: str
-    state: str
-
-
-class ContractOut(msgspec.Struct):
-    contract_id: str
-    customer_id: str
-    legal_entity_id: str
-    currency: str
-    name: str
-    #: The engagement the contract belongs to, once the CRM proposed one.
-    engagement: EngagementRef | None
-    versions: list[VersionOut]
-
-
-class ContractSummary(msgspec.Struct):
-    contract_id: str
-    customer_id: str
-    legal_entity_id: str
-    currency: str
-    name: str
-    versions: int
-    #: The latest approved version, if any.
-    current_version: int | None
-    engagement_state: str | None
-
-
-def _version_out(version: ContractVersion) -> VersionOut:
-    return VersionOut(
-        version=version.version,
-        label=version.label,
-        effective_from=version.effective_from,
-        state=version.state.value,
-        approved_by=version.approved_by,
-        approved_at=version.approved_at,
-        terminated_on=version.terminated_on,
-        obligations=[
-            ObligationSummary(t.obligation_id, billing_model_for(t).name, t.name)
-            for t in version.obligations
-        ],
-        payers=payers_out(version) or msgspec.UNSET,
-    )
-
-
-def _contract_out(contract: Contract, engagement: Engagement | None) -> ContractOut:
-    return ContractOut(
-        contract_id=contract.contract_id,
-        customer_id=contract.customer_id,
-        legal_entity_id=contract.legal_entity_id,
-        currency=contract.currency.code,
-        name=contract.name,
-        engagement=None
-        if engagement is None
-        else EngagementRef(engagement.engagement_id, engagement.state.value),
-        versions=[_version_out(v) for v in contract.versions],
-    )
-
-
-def _current(contract: Contract) -> int | None:
-    approved = [v.version for v in contract.versions if v.state is VersionState.APPROVED]
-    return approved[-1] if approved else None
-
-
-def _visible(request: Request[Any, Any, Any], contract_id: str) -> ContractOut:
-    """The contract, or 404 when it does not exist or belongs to another client's customer."""
-    services = services_of(request)
-    with services.reader(context_of(request)) as uow:
-        contract = uow.contracts.find(contract_id)
-        engagement = uow.engagements.find_by_contract(ContractId(contract_id))
-    principal = principal_of(request)
-    if contract is None or not principal.sees(contract.customer_id):
-        raise Problem("not-found", f"there is no contract {contract_id}")
-    out = _contract_out(contract, engagement)
-    if principal.scoped:  # a client viewer never sees the firm's people
-        for version in out.versions:
-            version.approved_by = msgspec.UNSET
-    return out
-
-
-def _contract(request: Request[Any, Any, Any], contract_id: str) -> Contract:
-    services = services_of(request)
-    with services.reader(context_of(request)) as uow:
-        contract = uow.contracts.find(contract_id)
-    if contract is None or not principal_of(request).sees(contract.customer_id):
-        raise Problem("not-found", f"there is no contract {contract_id}")
-    return contract
-
-
-def _has_version(contract: Contract, version: int, pointer: str = "") -> None:
-    if not 1 <= version <= len(contract.versions):
-        raise Problem(
-            "not-found",
-            f"contract {contract.contract_id} has no version {version}",
-            errors=[FieldError(pointer, "no such version")] if pointer else (),
-        )
-
-
-@get(
-    "/contracts",
-    opt=permission("contracts:read"),
-    tags=["contracts"],
-    summary="List contracts (a client viewer sees its customer's only)",
-    responses=documented(),
-    sync_to_thread=True,
-)
-def list_contracts(
-    request: Request[Any, Any, Any],
-    limit: Limit = None,
-    cursor: Cursor = None,
-    customer_id: CustomerFilter = None,
-) -> Page[ContractSummary]:
-    services = services_of(request)
-    principal = principal_of(request)
-    with services.reader(context_of(request)) as uow:
-        contracts = uow.contracts.all()
-        engagements = uow.engagements.for_contracts(c.contract_id for c in contracts)
-    chosen = sorted(
-        (
-            x
-            for x in contracts
-            if principal.sees(x.customer_id)
-            and (customer_id is None or x.customer_id == customer_id)
-        ),
-        key=lambda x: x.contract_id,
-    )
-    page = paginate(chosen, limit, cursor, services.limits)
-    items = []
-    for x in page.items:
-        engagement = engagements.get(x.contract_id)
-        items.append(
-            ContractSummary(
-                contract_id=x.contract_id,
-                customer_id=x.customer_id,
-                legal_entity_id=x.legal_entity_id,
-                currency=x.currency.code,
-                name=x.name,
-                versions=len(x.versions),
-                current_version=_current(x),
-                engagement_state=None if engagement is None else engagement.state.value,
-            )
-        )
-    return Page(items, page.next_cursor)
-
-
-@get(
-    "/contracts/{contract_id:str}",
-    opt=permission("contracts:read"),
-    tags=["contracts"],
-    summary="One contract with its versions (number, label, effective date, state, "
-    "obligations) and its engagement",
-    responses=documented("not-found"),
-    sync_to_thread=True,
-)
-def get_contract(request: Request[Any, Any, Any], contract_id: ContractPath) -> ContractOut:
-    return _visible(request, contract_id)
 
 
 class ContractBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -319,7 +133,7 @@ def register_contract(
 
     def run(ctx: RequestContext) -> tuple[int, object]:
         services.bus.handle(command, ctx)
-        return 201, _visible(request, data.contract_id)
+        return 201, contract_answer(request, data.contract_id)
 
     return execute(request, data, run)
 
@@ -375,7 +189,7 @@ def draft_version(
         ),
     ],
 ) -> Response[VersionOut]:
-    contract = _contract(request, contract_id)
+    contract = visible_contract(request, contract_id).contract
     obligations = obligations_from(data.obligations, contract.currency.code)
     payers = payers_from(data.payers, contract.currency.code, obligations)
     services = services_of(request)
@@ -385,9 +199,8 @@ def draft_version(
 
     def run(ctx: RequestContext) -> tuple[int, object]:
         number: int = services.bus.handle(command, ctx)
-        with services.reader(ctx) as uow:
-            drafted = uow.contracts.get(contract_id)
-        return 201, _version_out(drafted.versions[number - 1])
+        drafted = visible_contract(request, contract_id).contract
+        return 201, version_out(drafted.versions[number - 1])
 
     return execute(request, data, run)
 
@@ -413,135 +226,15 @@ def approve_version(
     version: VersionPath,
     idempotency_key: IdempotencyKey,
 ) -> Response[ContractOut]:
-    _has_version(_contract(request, contract_id), version)
+    has_version(visible_contract(request, contract_id).contract, version)
     services = services_of(request)
     command = c.ApproveContractVersion(ContractId(contract_id), version)
 
     def run(ctx: RequestContext) -> tuple[int, object]:
         services.bus.handle(command, ctx)
-        return 200, _visible(request, contract_id)
+        return 200, contract_answer(request, contract_id)
 
     return execute(request, None, run)
-
-
-# The version-aware diff -------------------------------------------------------------------
-
-
-class ObligationChange(msgspec.Struct, omit_defaults=True):
-    obligation_id: str
-    model: str
-    name: str
-    #: For a changed obligation: the top-level terms fields whose values differ.
-    changed_fields: list[str] | msgspec.UnsetType = msgspec.UNSET
-    #: The terms in the older version (absent for an added obligation).
-    before: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
-    #: The terms in the newer version (absent for a removed obligation).
-    after: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
-
-
-class DiffOut(msgspec.Struct):
-    contract_id: str
-    from_version: int
-    to_version: int
-    added: list[ObligationChange]
-    removed: list[ObligationChange]
-    changed: list[ObligationChange]
-
-
-def _terms(terms: Any) -> dict[str, Any]:
-    model = billing_model_for(terms)
-    data: dict[str, Any] = unstructure(terms, model.terms_type)
-    return {"model": model.name, **data}
-
-
-def _change(before: Any, after: Any) -> ObligationChange:
-    """One obligation across two versions (`None` on the side that does not hold it)."""
-    shown = after if after is not None else before
-    change = ObligationChange(shown.obligation_id, billing_model_for(shown).name, shown.name)
-    if before is not None:
-        change.before = _terms(before)
-    if after is not None:
-        change.after = _terms(after)
-    if before is not None and after is not None:
-        old, new = _terms(before), _terms(after)
-        change.changed_fields = sorted(
-            k for k in old.keys() | new.keys() if old.get(k) != new.get(k)
-        )
-    return change
-
-
-@get(
-    "/contracts/{contract_id:str}/diff",
-    opt=permission("contracts:read"),
-    tags=["contracts"],
-    summary="What one version changes against another: obligations added, removed, changed",
-    description=(
-        "Without parameters: the latest version against the one before it (the last "
-        "amendment). `changed_fields` names the terms that differ."
-    ),
-    responses=documented("not-found"),
-    sync_to_thread=True,
-)
-def diff_versions(
-    request: Request[Any, Any, Any],
-    contract_id: ContractPath,
-    from_version: Annotated[
-        int | None,
-        QueryParameter(
-            name="from",
-            required=False,
-            ge=1,
-            le=10_000,
-            description="The older version (default: the one before `to`).",
-            examples=[Example(summary="the SOW", value=1)],
-        ),
-    ] = None,
-    to_version: Annotated[
-        int | None,
-        QueryParameter(
-            name="to",
-            required=False,
-            ge=1,
-            le=10_000,
-            description="The newer version (default: the latest).",
-            examples=[Example(summary="the first amendment", value=2)],
-        ),
-    ] = None,
-) -> DiffOut:
-    contract = _contract(request, contract_id)
-    if not contract.versions:
-        raise Problem("not-found", f"contract {contract_id} has no versions yet")
-    if to_version is None:
-        to_version = len(contract.versions)
-    if from_version is None:
-        from_version = max(to_version - 1, 1)
-    _has_version(contract, from_version, "/query/from")
-    _has_version(contract, to_version, "/query/to")
-    diff = contract.diff(from_version, to_version)
-    old = {t.obligation_id: t for t in contract.versions[from_version - 1].obligations}
-    new = {t.obligation_id: t for t in contract.versions[to_version - 1].obligations}
-    return DiffOut(
-        contract_id=contract.contract_id,
-        from_version=from_version,
-        to_version=to_version,
-        added=[_change(None, new[o]) for o in diff.added],
-        removed=[_change(old[o], None) for o in diff.removed],
-        changed=[
-            _payers_change(contract, from_version, to_version, o, _change(old[o], new[o]))
-            for o in diff.changed
-        ],
-    )
-
-
-def _payers_change(
-    contract: Contract, old: int, new: int, obligation_id: Any, change: ObligationChange
-) -> ObligationChange:
-    """A change of payers (split billing) is named among the changed fields as `payers`."""
-    before = contract.versions[old - 1].payers_of(obligation_id)
-    after = contract.versions[new - 1].payers_of(obligation_id)
-    if before != after and isinstance(change.changed_fields, list):
-        change.changed_fields = sorted([*change.changed_fields, "payers"])
-    return change
 
 
 ROUTES = [

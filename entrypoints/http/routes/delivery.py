@@ -1,6 +1,6 @@
-"""Delivery: approved time and expenses in bulk, the time-entry list, and the decisions people
-take on single items (approve, reject, hold over a cap, release, write off, correct a time
-entry).
+"""Delivery: approved time and expenses in bulk, and the decisions people take on single
+items (approve, reject, hold over a cap, release, write off, correct a time entry); the
+time-entry list is in delivery_reads.py.
 
 A batch answers 200 with one result per item in the order sent: `accepted`, `duplicate` (its
 id is already recorded with the same content; nothing changes) or `rejected` with a reason
@@ -18,15 +18,13 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, Router, get, post
+from litestar import Request, Response, Router, post
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter, QueryParameter
+from litestar.params import Body, Parameter
 
 from application import commands as c
 from application.context import RequestContext
 from application.handlers.delivery import IngestionReport
-from application.unit_of_work import UnitOfWork
-from domain.engagement import Engagement
 from domain.ids import (
     EngagementId,
     ExpenseId,
@@ -41,27 +39,21 @@ from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     CurrencyCode,
-    Cursor,
     DecimalString,
     Id,
     IdempotencyKey,
-    Limit,
     Text,
     documented,
     permission,
     to_decimal,
     to_money,
-    to_period,
 )
+from entrypoints.http.routes.delivery_reads import list_time_entries
 from entrypoints.http.runtime import (
-    Page,
-    context_of,
     execute,
-    paginate,
     principal_of,
     services_of,
 )
-from entrypoints.http.security import Principal
 
 MAX_ITEMS = 1_000
 COST = "rates:read_cost"
@@ -174,25 +166,6 @@ class ExpensesOut(msgspec.Struct):
     results: list[ExpenseResult]
 
 
-class TimeEntryOut(msgspec.Struct, omit_defaults=True):
-    entry_id: str
-    engagement_id: str
-    obligation_id: str
-    resource_id: str
-    role: str
-    task_id: str
-    work_date: date
-    hours: str
-    billable: bool
-    state: str
-    held: str
-    released: str
-    written_off: str
-    rejection_reason: str | None
-    #: Present only for principals with `rates:read_cost` (null when the PSA sent none).
-    cost_rate: str | msgspec.UnsetType | None = msgspec.UNSET
-
-
 class CorrectedTimeEntryOut(msgspec.Struct):
     """A time entry as it stands after a correction."""
 
@@ -255,28 +228,6 @@ def _counts(report: IngestionReport) -> BatchCounts:
     return BatchCounts(len(report.accepted), len(report.duplicates), len(report.rejected))
 
 
-def time_entry_out(entry: TimeEntry, engagement_id: str, principal: Principal) -> TimeEntryOut:
-    out = TimeEntryOut(
-        entry_id=entry.entry_id,
-        engagement_id=engagement_id,
-        obligation_id=entry.obligation_id,
-        resource_id=entry.resource_id,
-        role=entry.role,
-        task_id=entry.task_id,
-        work_date=entry.work_date,
-        hours=decimal_text(entry.hours),
-        billable=entry.billable,
-        state=entry.state.value,
-        held=decimal_text(entry.held),
-        released=decimal_text(entry.released),
-        written_off=decimal_text(entry.written_off),
-        rejection_reason=entry.rejection_reason,
-    )
-    if principal.may(COST):
-        out.cost_rate = None if entry.cost_rate is None else str(entry.cost_rate)
-    return out
-
-
 def item_out(item: TimeEntry | ExpenseItem) -> ItemOut:
     return ItemOut(
         item_id=item.item_id,
@@ -289,14 +240,6 @@ def item_out(item: TimeEntry | ExpenseItem) -> ItemOut:
         written_off=decimal_text(item.written_off),
         rejection_reason=item.rejection_reason,
     )
-
-
-def visible_engagement(uow: UnitOfWork, principal: Principal, engagement_id: str) -> Engagement:
-    """The engagement, or 404 when it does not exist or belongs to another client's customer."""
-    engagement = uow.engagements.find(engagement_id)
-    if engagement is None or not principal.sees(engagement.customer_id):
-        raise Problem("not-found", f"there is no engagement {engagement_id}")
-    return engagement
 
 
 # -- routes -----------------------------------------------------------------------------------
@@ -452,57 +395,6 @@ def record_expenses(
         return 200, ExpensesOut(_counts(report), results)
 
     return execute(request, data, run)
-
-
-EngagementQuery = Annotated[
-    str,
-    QueryParameter(
-        name="engagement_id",
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$",
-        description="The engagement whose delivery to list.",
-        examples=[Example(summary="one engagement", value="E1")],
-    ),
-]
-PeriodQuery = Annotated[
-    str | None,
-    QueryParameter(
-        name="period",
-        required=False,
-        pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
-        description="Only entries worked in this month (YYYY-MM).",
-        examples=[Example(summary="March 2026", value="2026-03")],
-    ),
-]
-
-
-@get(
-    "/time-entries",
-    opt=permission("delivery:read"),
-    tags=["delivery"],
-    summary="List an engagement's time entries (cost rates only with rates:read_cost)",
-    responses=documented("not-found"),
-    sync_to_thread=True,
-)
-def list_time_entries(
-    request: Request[Any, Any, Any],
-    engagement_id: EngagementQuery,
-    period: PeriodQuery = None,
-    limit: Limit = None,
-    cursor: Cursor = None,
-) -> Page[TimeEntryOut]:
-    services = services_of(request)
-    principal = principal_of(request)
-    month = to_period(period) if period is not None else None
-    with services.reader(context_of(request)) as uow:
-        engagement = visible_engagement(uow, principal, engagement_id)
-        contract = uow.contracts.get(engagement.contract_id)
-        entries = uow.delivery.time_entries_for(contract.obligation_ids())
-    chosen = sorted(
-        (e for e in entries if month is None or month.contains(e.work_date)),
-        key=lambda e: (e.work_date, e.entry_id),
-    )
-    page = paginate(chosen, limit, cursor, services.limits)
-    return Page([time_entry_out(e, engagement_id, principal) for e in page.items], page.next_cursor)
 
 
 ItemPath = Annotated[
@@ -691,9 +583,10 @@ def correct_time_entry(
     return execute(request, data, run)
 
 
-#: GET and POST /time-entries are registered together, as one router: Litestar registers the
-#: handlers already on a path again when another method joins it later, and wraps a
-#: `sync_to_thread` handler a second time (its response then is an un-awaited coroutine).
+#: GET (delivery_reads.py) and POST /time-entries are registered together, as one router:
+#: Litestar registers the handlers already on a path again when another method joins it
+#: later, and wraps a `sync_to_thread` handler a second time (its response then is an
+#: un-awaited coroutine).
 ROUTES: list[Any] = [
     Router(path="/", route_handlers=[record_time_entries, list_time_entries]),
     record_expenses,

@@ -19,13 +19,11 @@ from litestar.params import Body, Parameter, QueryParameter
 
 from application import commands as c
 from application.context import RequestContext
-from application.records import ExceptionState
-from domain.engagement import Engagement
+from application.queries.engagements import EngagementFilter, EngagementView
 from domain.ids import ContractId, CustomerId, EngagementId
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
-    Cursor,
     CustomerFilter,
     Id,
     IdempotencyKey,
@@ -34,15 +32,9 @@ from entrypoints.http.routes.common import (
     documented,
     permission,
 )
-from entrypoints.http.runtime import (
-    Page,
-    context_of,
-    execute,
-    paginate,
-    principal_of,
-    services_of,
-)
-from entrypoints.queries import engagement_path
+from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
+from entrypoints.http.runtime import Page, execute, ops_reads_of, principal_of, services_of
+from entrypoints.http.security import Principal
 
 EngagementPath = Annotated[
     str,
@@ -90,48 +82,41 @@ class EngagementSummary(msgspec.Struct):
     state: str
 
 
-def _find(request: Request[Any, Any, Any], engagement_id: str) -> Engagement:
-    """The engagement, or 404 when it does not exist or belongs to another client's customer."""
-    services = services_of(request)
-    with services.reader(context_of(request)) as uow:
-        engagement = uow.engagements.find(engagement_id)
-    if engagement is None or not principal_of(request).sees(engagement.customer_id):
-        raise Problem("not-found", f"there is no engagement {engagement_id}")
-    return engagement
-
-
-def _engagement_out(
-    request: Request[Any, Any, Any], ctx: RequestContext, engagement_id: str
-) -> EngagementOut:
-    services = services_of(request)
-    subject = f"engagement:{engagement_id}"
-    with services.reader(ctx) as uow:
-        engagement = uow.engagements.get(engagement_id)
-        exceptions = uow.exceptions.open_for(subject)
+def _engagement_out(view: EngagementView, principal: Principal) -> EngagementOut:
+    """The engagement on the wire; open setup exceptions only for the firm's people."""
     out = EngagementOut(
-        engagement_id=engagement.engagement_id,
-        customer_id=engagement.customer_id,
-        contract_id=engagement.contract_id,
-        state=engagement.state.value,
-        close_date=engagement.close_date,
-        blocked_reason=engagement.blocked_reason,
-        project_code=engagement.project_code,
-        path=list(engagement_path(services.reader, ctx, engagement_id)),
+        engagement_id=view.engagement_id,
+        customer_id=view.customer_id,
+        contract_id=view.contract_id,
+        state=view.state,
+        close_date=view.close_date,
+        blocked_reason=view.blocked_reason,
+        project_code=view.project_code,
+        path=list(view.path),
     )
-    if not principal_of(request).scoped:
+    if not principal.scoped:
         out.open_exceptions = [
             SetupException(
                 exception_id=x.exception_id,
-                kind=x.kind.value,
+                kind=x.kind,
                 reason_code=x.reason_code,
                 detail=x.detail,
-                state=x.state.value,
-                raised_at=x.created_at,
+                state=x.state,
+                raised_at=x.raised_at,
             )
-            for x in sorted(exceptions, key=lambda x: x.exception_id)
-            if x.state is not ExceptionState.RESOLVED
+            for x in view.open_exceptions
         ]
     return out
+
+
+def _read(request: Request[Any, Any, Any], engagement_id: str) -> EngagementOut:
+    """The engagement as it stands (one read), or 404 when it does not exist or belongs to
+    another client's customer."""
+    principal = principal_of(request)
+    view = ops_reads_of(request).engagements.engagement(engagement_id)
+    if view is None or not principal.sees(view.customer_id):
+        raise Problem("not-found", f"there is no engagement {engagement_id}")
+    return _engagement_out(view, principal)
 
 
 @get(
@@ -145,7 +130,7 @@ def _engagement_out(
 def list_engagements(
     request: Request[Any, Any, Any],
     limit: Limit = None,
-    cursor: Cursor = None,
+    cursor: KeysetCursor = None,
     state_filter: Annotated[
         str | None,
         QueryParameter(
@@ -157,27 +142,14 @@ def list_engagements(
     ] = None,
     customer_id: CustomerFilter = None,
 ) -> Page[EngagementSummary]:
-    services = services_of(request)
     principal = principal_of(request)
-    with services.reader(context_of(request)) as uow:
-        engagements = uow.engagements.all()
-    chosen = sorted(
-        (
-            e
-            for e in engagements
-            if principal.sees(e.customer_id)
-            and (state_filter is None or e.state.value == state_filter)
-            and (customer_id is None or e.customer_id == customer_id)
-        ),
-        key=lambda e: e.engagement_id,
+    where = EngagementFilter(
+        state_filter, customer_id, principal.customer_id if principal.scoped else None
     )
-    page = paginate(chosen, limit, cursor, services.limits)
-    return Page(
-        [
-            EngagementSummary(e.engagement_id, e.customer_id, e.contract_id, e.state.value)
-            for e in page.items
-        ],
-        page.next_cursor,
+    page = ops_reads_of(request).engagements.engagements(where, page_request(limit, cursor))
+    return page_out(
+        page,
+        lambda e: EngagementSummary(e.engagement_id, e.customer_id, e.contract_id, e.state),
     )
 
 
@@ -191,8 +163,7 @@ def list_engagements(
     sync_to_thread=True,
 )
 def get_engagement(request: Request[Any, Any, Any], engagement_id: EngagementPath) -> EngagementOut:
-    _find(request, engagement_id)
-    return _engagement_out(request, context_of(request), engagement_id)
+    return _read(request, engagement_id)
 
 
 class EngagementBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -244,7 +215,7 @@ def propose_engagement(
 
     def run(ctx: RequestContext) -> tuple[int, object]:
         services.bus.handle(command, ctx)
-        return 201, _engagement_out(request, ctx, data.engagement_id)
+        return 201, _read(request, data.engagement_id)
 
     return execute(request, data, run)
 
@@ -252,13 +223,27 @@ def propose_engagement(
 def _act(
     request: Request[Any, Any, Any], engagement_id: str, body: object, command: object
 ) -> Response[EngagementOut]:
-    """Run an engagement command and answer with the engagement as it now stands."""
-    _find(request, engagement_id)
+    """Run the setup and answer with the engagement as it now stands."""
     services = services_of(request)
 
     def run(ctx: RequestContext) -> tuple[int, object]:
         services.bus.handle(command, ctx)
-        return 200, _engagement_out(request, ctx, engagement_id)
+        return 200, _read(request, engagement_id)
+
+    return execute(request, body, run)
+
+
+def _move(
+    request: Request[Any, Any, Any], body: object, command: object
+) -> Response[EngagementOut]:
+    """Run a lifecycle move: one command transaction, which also answers the engagement as it
+    now stands (a missing engagement is the handler's 404; a client viewer cannot write)."""
+    services = services_of(request)
+    principal = principal_of(request)
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        view: EngagementView = services.bus.handle(command, ctx)
+        return 200, _engagement_out(view, principal)
 
     return execute(request, body, run)
 
@@ -319,7 +304,7 @@ def suspend_engagement(
     ],
 ) -> Response[EngagementOut]:
     command = c.SuspendEngagement(EngagementId(engagement_id), data.reason)
-    return _act(request, engagement_id, data, command)
+    return _move(request, data, command)
 
 
 @post(
@@ -336,7 +321,7 @@ def resume_engagement(
     engagement_id: EngagementPath,
     idempotency_key: IdempotencyKey,
 ) -> Response[EngagementOut]:
-    return _act(request, engagement_id, None, c.ResumeEngagement(EngagementId(engagement_id)))
+    return _move(request, None, c.ResumeEngagement(EngagementId(engagement_id)))
 
 
 @post(
@@ -362,7 +347,7 @@ def start_closing_engagement(
     ],
 ) -> Response[EngagementOut]:
     command = c.StartClosingEngagement(EngagementId(engagement_id), data.close_date)
-    return _act(request, engagement_id, data, command)
+    return _move(request, data, command)
 
 
 @post(
@@ -379,7 +364,7 @@ def close_engagement(
     engagement_id: EngagementPath,
     idempotency_key: IdempotencyKey,
 ) -> Response[EngagementOut]:
-    return _act(request, engagement_id, None, c.CloseEngagement(EngagementId(engagement_id)))
+    return _move(request, None, c.CloseEngagement(EngagementId(engagement_id)))
 
 
 @post(
@@ -406,7 +391,7 @@ def cancel_engagement(
     ],
 ) -> Response[EngagementOut]:
     command = c.CancelEngagement(EngagementId(engagement_id), data.reason)
-    return _act(request, engagement_id, data, command)
+    return _move(request, data, command)
 
 
 ROUTES = [

@@ -29,7 +29,6 @@ from application.intercompany import (
     RechargesPosted,
     SetEmploymentHistory,
     SetTransferPricing,
-    intercompany_statement,
 )
 from domain.employment import Employment, EmploymentHistory
 from domain.ids import LegalEntityId, ResourceId
@@ -43,7 +42,6 @@ from domain.intercompany import (
 from domain.money import EXACT
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
-    Cursor,
     DecimalString,
     Id,
     IdempotencyKey,
@@ -59,7 +57,14 @@ from entrypoints.http.routes.common import (
     to_decimal,
     to_period,
 )
-from entrypoints.http.runtime import Page, context_of, execute, paginate, principal_of, services_of
+from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
+from entrypoints.http.runtime import (
+    Page,
+    execute,
+    ops_reads_of,
+    principal_of,
+    services_of,
+)
 
 COST = "rates:read_cost"
 #: The most spells one employment history and policies one pricing may hold.
@@ -169,13 +174,10 @@ def set_employment_history(
     sync_to_thread=True,
 )
 def list_employment_histories(
-    request: Request[Any, Any, Any], limit: Limit = None, cursor: Cursor = None
+    request: Request[Any, Any, Any], limit: Limit = None, cursor: KeysetCursor = None
 ) -> Page[EmploymentHistoryOut]:
-    services = services_of(request)
-    with services.reader(context_of(request)) as uow:
-        histories = list(uow.intercompany.employment_histories().values())
-    page = paginate(histories, limit, cursor, services.limits)
-    return Page([history_out(h) for h in page.items], page.next_cursor)
+    histories = ops_reads_of(request).intercompany
+    return page_out(histories.employment_histories(page_request(limit, cursor)), history_out)
 
 
 # -- transfer pricing ---------------------------------------------------------------------------
@@ -277,9 +279,7 @@ def set_transfer_pricing(
     sync_to_thread=True,
 )
 def get_transfer_pricing(request: Request[Any, Any, Any]) -> PricingOut:
-    services = services_of(request)
-    with services.reader(context_of(request)) as uow:
-        return pricing_out(uow.intercompany.transfer_pricing())
+    return pricing_out(ops_reads_of(request).intercompany.transfer_pricing())
 
 
 # -- recharges ------------------------------------------------------------------------------
@@ -418,10 +418,7 @@ def get_intercompany_recharges(
     request: Request[Any, Any, Any],
     period: MonthQuery,
 ) -> StatementOut:
-    services = services_of(request)
-    month = to_period(period)
-    with services.reader(context_of(request)) as uow:
-        found = intercompany_statement(uow, month)
+    found = ops_reads_of(request).intercompany.statement(to_period(period))
     return statement_out(found, principal_of(request).may(COST))
 
 

@@ -29,7 +29,7 @@ from entrypoints.http.routes.common import (
 )
 from entrypoints.http.routes.customer_records import MAX_ADDRESS_LINES, AddressLine
 from entrypoints.http.routes.customers import PostalAddressOut
-from entrypoints.http.runtime import context_of, execute, services_of
+from entrypoints.http.runtime import execute, ops_reads_of, services_of
 
 LegalEntityPath = Annotated[
     str,
@@ -250,9 +250,7 @@ def put_legal_entity(
     sync_to_thread=True,
 )
 def list_legal_entities(request: Request[Any, Any, Any]) -> LegalEntitiesOut:
-    services = services_of(request)
-    with services.reader(context_of(request)) as uow:
-        records = uow.master_data.legal_entities()
+    records = ops_reads_of(request).legal_entities.legal_entities()
     return LegalEntitiesOut([entity_out(r) for r in records])
 
 
@@ -267,9 +265,7 @@ def list_legal_entities(request: Request[Any, Any, Any]) -> LegalEntitiesOut:
 def get_legal_entity(
     request: Request[Any, Any, Any], legal_entity_id: LegalEntityPath
 ) -> LegalEntityVersionsOut:
-    services = services_of(request)
-    with services.reader(context_of(request)) as uow:
-        versions = uow.master_data.legal_entity_versions(legal_entity_id)
+    versions = ops_reads_of(request).legal_entities.legal_entity_versions(legal_entity_id)
     if not versions:
         raise Problem("not-found", f"there is no legal entity {legal_entity_id}")
     shown = [entity_out(r) for r in versions]

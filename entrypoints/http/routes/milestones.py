@@ -13,14 +13,11 @@ from litestar.params import Body, Parameter
 
 from application import commands as c
 from application.context import RequestContext
-from application.unit_of_work import UnitOfWork
-from domain.contract import Contract
+from application.queries.milestones import MilestoneView
 from domain.ids import MilestoneId
-from domain.milestone import Milestone
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
-    Cursor,
     Id,
     IdempotencyKey,
     Limit,
@@ -28,16 +25,9 @@ from entrypoints.http.routes.common import (
     documented,
     permission,
 )
-from entrypoints.http.routes.delivery import EngagementQuery, visible_engagement
-from entrypoints.http.runtime import (
-    Page,
-    context_of,
-    execute,
-    paginate,
-    principal_of,
-    services_of,
-)
-from entrypoints.http.security import Principal
+from entrypoints.http.routes.delivery_reads import EngagementQuery
+from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
+from entrypoints.http.runtime import Page, execute, ops_reads_of, principal_of, services_of
 
 MilestonePath = Annotated[
     str,
@@ -68,44 +58,30 @@ class MilestoneOut(msgspec.Struct):
     passive_acceptance_due_on: date | None
 
 
-def milestone_out(
-    milestone: Milestone, contract_id: str, engagement_id: str | None
-) -> MilestoneOut:
+def milestone_out(view: MilestoneView) -> MilestoneOut:
     return MilestoneOut(
-        milestone_id=milestone.milestone_id,
-        obligation_id=milestone.obligation_id,
-        contract_id=contract_id,
-        engagement_id=engagement_id,
-        name=milestone.name,
-        state=milestone.state.value,
-        evidence=milestone.evidence,
-        completed_on=milestone.completed_on,
-        accepted_on=milestone.accepted_on,
-        accepted_by=milestone.accepted_by,
-        rejection_reason=milestone.rejection_reason,
-        passive_acceptance_days=milestone.passive_acceptance_days,
-        passive_acceptance_due_on=milestone.passive_acceptance_due_on,
+        milestone_id=view.milestone_id,
+        obligation_id=view.obligation_id,
+        contract_id=view.contract_id,
+        engagement_id=view.engagement_id,
+        name=view.name,
+        state=view.state,
+        evidence=view.evidence,
+        completed_on=view.completed_on,
+        accepted_on=view.accepted_on,
+        accepted_by=view.accepted_by,
+        rejection_reason=view.rejection_reason,
+        passive_acceptance_days=view.passive_acceptance_days,
+        passive_acceptance_due_on=view.passive_acceptance_due_on,
     )
 
 
-def _contract_of(uow: UnitOfWork, milestone: Milestone) -> Contract | None:
-    """The contract whose obligation the milestone belongs to."""
-    for contract in uow.contracts.all():
-        if milestone.obligation_id in contract.obligation_ids():
-            return contract
-    return None
-
-
-def _visible(uow: UnitOfWork, principal: Principal, milestone_id: str) -> MilestoneOut:
+def _visible(request: Request[Any, Any, Any], milestone_id: str) -> MilestoneOut:
     """The milestone, or 404 when it does not exist or belongs to another client's customer."""
-    milestone = uow.milestones.find(milestone_id)
-    contract = _contract_of(uow, milestone) if milestone is not None else None
-    if milestone is None or contract is None or not principal.sees(contract.customer_id):
+    view = ops_reads_of(request).milestones.milestone(milestone_id)
+    if view is None or not principal_of(request).sees(view.customer_id):
         raise Problem("not-found", f"there is no milestone {milestone_id}")
-    engagement = uow.engagements.find_by_contract(contract.contract_id)
-    return milestone_out(
-        milestone, contract.contract_id, engagement.engagement_id if engagement else None
-    )
+    return milestone_out(view)
 
 
 @get(
@@ -120,19 +96,16 @@ def list_milestones(
     request: Request[Any, Any, Any],
     engagement_id: EngagementQuery,
     limit: Limit = None,
-    cursor: Cursor = None,
+    cursor: KeysetCursor = None,
 ) -> Page[MilestoneOut]:
-    services = services_of(request)
-    with services.reader(context_of(request)) as uow:
-        engagement = visible_engagement(uow, principal_of(request), engagement_id)
-        contract = uow.contracts.get(engagement.contract_id)
-        milestones = uow.milestones.for_obligations(contract.obligation_ids())
-    chosen = sorted(milestones, key=lambda m: (m.obligation_id, m.milestone_id))
-    page = paginate(chosen, limit, cursor, services.limits)
-    return Page(
-        [milestone_out(m, contract.contract_id, engagement.engagement_id) for m in page.items],
-        page.next_cursor,
+    principal = principal_of(request)
+    visible_to = principal.customer_id if principal.scoped else None
+    page = ops_reads_of(request).milestones.milestones(
+        engagement_id, visible_to, page_request(limit, cursor)
     )
+    if page is None:
+        raise Problem("not-found", f"there is no engagement {engagement_id}")
+    return page_out(page, milestone_out)
 
 
 @get(
@@ -144,9 +117,7 @@ def list_milestones(
     sync_to_thread=True,
 )
 def get_milestone(request: Request[Any, Any, Any], milestone_id: MilestonePath) -> MilestoneOut:
-    services = services_of(request)
-    with services.reader(context_of(request)) as uow:
-        return _visible(uow, principal_of(request), milestone_id)
+    return _visible(request, milestone_id)
 
 
 class CompleteBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -171,14 +142,11 @@ def _act(
 ) -> Response[MilestoneOut]:
     """Run a milestone command and answer with the milestone as it now stands."""
     services = services_of(request)
-    principal = principal_of(request)
-    with services.reader(context_of(request)) as uow:
-        _visible(uow, principal, milestone_id)
+    _visible(request, milestone_id)
 
     def run(ctx: RequestContext) -> tuple[int, object]:
         services.bus.handle(command, ctx)
-        with services.reader(ctx) as uow:
-            return 200, _visible(uow, principal, milestone_id)
+        return 200, _visible(request, milestone_id)
 
     return execute(request, body, run)
 

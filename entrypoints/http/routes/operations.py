@@ -17,15 +17,13 @@ from litestar.openapi.spec import Example
 from litestar.params import Parameter, QueryParameter
 
 from application import commands as c
-from application.audit import verify_chain
 from application.context import RequestContext
-from application.errors import NotFoundError
+from application.queries.operations import ExceptionFilter
 from application.reconciliation import ReconciliationReport
 from application.records import IntegrationException
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
-    Cursor,
     IdempotencyKey,
     Limit,
     MoneyOut,
@@ -35,7 +33,8 @@ from entrypoints.http.routes.common import (
     permission,
     to_period,
 )
-from entrypoints.http.runtime import Page, context_of, execute, paginate, services_of
+from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
+from entrypoints.http.runtime import Page, context_of, execute, ops_reads_of, services_of
 
 ExceptionPath = Annotated[
     str,
@@ -90,12 +89,10 @@ def exception_out(item: IntegrationException) -> ExceptionOut:
     )
 
 
-def _find(request: Request[Any, Any, Any], ctx: RequestContext, exception_id: str) -> ExceptionOut:
-    with services_of(request).reader(ctx) as uow:
-        try:
-            found = uow.exceptions.get(exception_id)
-        except NotFoundError:
-            raise Problem("not-found", f"there is no exception {exception_id}") from None
+def _find(request: Request[Any, Any, Any], exception_id: str) -> ExceptionOut:
+    found = ops_reads_of(request).operations.exception(exception_id)
+    if found is None:
+        raise Problem("not-found", f"there is no exception {exception_id}")
     return exception_out(found)
 
 
@@ -110,7 +107,7 @@ def _find(request: Request[Any, Any, Any], ctx: RequestContext, exception_id: st
 def list_exceptions(
     request: Request[Any, Any, Any],
     limit: Limit = None,
-    cursor: Cursor = None,
+    cursor: KeysetCursor = None,
     state_filter: Annotated[
         str | None,
         QueryParameter(
@@ -130,20 +127,9 @@ def list_exceptions(
         ),
     ] = None,
 ) -> Page[ExceptionOut]:
-    services = services_of(request)
-    with services.reader(context_of(request)) as uow:
-        items = uow.exceptions.all()
-    chosen = sorted(
-        (
-            x
-            for x in items
-            if (state_filter is None or x.state.value == state_filter)
-            and (kind is None or x.kind.value == kind)
-        ),
-        key=lambda x: (x.created_at, x.exception_id),
-    )
-    page = paginate(chosen, limit, cursor, services.limits)
-    return Page([exception_out(x) for x in page.items], page.next_cursor)
+    where = ExceptionFilter(state_filter, kind)
+    page = ops_reads_of(request).operations.exceptions(where, page_request(limit, cursor))
+    return page_out(page, exception_out)
 
 
 @get(
@@ -155,7 +141,7 @@ def list_exceptions(
     sync_to_thread=True,
 )
 def get_exception(request: Request[Any, Any, Any], exception_id: ExceptionPath) -> ExceptionOut:
-    return _find(request, context_of(request), exception_id)
+    return _find(request, exception_id)
 
 
 @post(
@@ -171,11 +157,11 @@ def replay_exception(
     request: Request[Any, Any, Any], exception_id: ExceptionPath, idempotency_key: IdempotencyKey
 ) -> Response[ReplayOut]:
     services = services_of(request)
-    _find(request, context_of(request), exception_id)
+    _find(request, exception_id)
 
     def run(ctx: RequestContext) -> tuple[int, object]:
         healed = services.bus.handle(c.ReplayException(exception_id), ctx)
-        return 200, ReplayOut(bool(healed), _find(request, ctx, exception_id))
+        return 200, ReplayOut(bool(healed), _find(request, exception_id))
 
     return execute(request, None, run)
 
@@ -200,8 +186,7 @@ class ChainOut(msgspec.Struct):
     sync_to_thread=True,
 )
 def verify_audit(request: Request[Any, Any, Any]) -> ChainOut:
-    with services_of(request).reader(context_of(request)) as uow:
-        report = verify_chain(uow.audit.all())
+    report = ops_reads_of(request).operations.audit_trail()
     return ChainOut(report.intact, report.records, report.first_broken, report.problem)
 
 

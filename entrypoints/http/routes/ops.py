@@ -10,10 +10,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from application.context import RequestContext
-from entrypoints.http.correlation import correlation_id_for
 from entrypoints.http.routes.common import PUBLIC, answer, documented, permission
-from entrypoints.http.runtime import services_of
+from entrypoints.http.runtime import ops_reads_of
 
 
 class Health(msgspec.Struct):
@@ -56,11 +54,8 @@ async def health() -> Health:
     sync_to_thread=True,
 )
 def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
-    services = services_of(request)
-    ctx = RequestContext("readiness-probe", correlation_id_for(request.scope))
     try:
-        with services.reader(ctx) as uow:
-            uow.periods.all()
+        ops_reads_of(request).operations.ping()
     except Exception:
         return Response(Readiness("unavailable", "unreachable"), status_code=503)
     return Response(Readiness("ready", "ok"))

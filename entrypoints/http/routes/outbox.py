@@ -11,20 +11,19 @@ from litestar import Request, Response, get, post
 from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter, QueryParameter
 
-from application.errors import NotFoundError
 from application.records import DeliveryState, OutboxEvent
 from application.relay import ReplayOutboxEvent
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
-    Cursor,
     IdempotencyKey,
     Limit,
     Text,
     documented,
     permission,
 )
-from entrypoints.http.runtime import Page, context_of, execute, paginate, services_of
+from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
+from entrypoints.http.runtime import Page, execute, ops_reads_of, services_of
 
 EventPath = Annotated[
     str,
@@ -34,9 +33,6 @@ EventPath = Annotated[
         examples=[Example(summary="an event", value="EVT-000001")],
     ),
 ]
-
-#: At most this many events of one state are read for a listing.
-SCAN_LIMIT = 10_000
 
 
 class OutboxEventOut(msgspec.Struct):
@@ -82,7 +78,7 @@ def event_out(event: OutboxEvent) -> OutboxEventOut:
 def list_outbox(
     request: Request[Any, Any, Any],
     limit: Limit = None,
-    cursor: Cursor = None,
+    cursor: KeysetCursor = None,
     state_filter: Annotated[
         str,
         QueryParameter(
@@ -94,19 +90,16 @@ def list_outbox(
         ),
     ] = "dead",
 ) -> Page[OutboxEventOut]:
-    services = services_of(request)
-    with services.reader(context_of(request)) as uow:
-        events = uow.outbox.in_state(DeliveryState(state_filter), SCAN_LIMIT)
-    page = paginate(events, limit, cursor, services.limits)
-    return Page([event_out(e) for e in page.items], page.next_cursor)
+    outbox = ops_reads_of(request).operations
+    page = outbox.outbox_events(DeliveryState(state_filter), page_request(limit, cursor))
+    return page_out(page, event_out)
 
 
 def _event(request: Request[Any, Any, Any], event_id: str) -> OutboxEvent:
-    with services_of(request).reader(context_of(request)) as uow:
-        try:
-            return uow.outbox.get(event_id)
-        except NotFoundError:
-            raise Problem("not-found", f"there is no outbox event {event_id}") from None
+    found = ops_reads_of(request).operations.outbox_event(event_id)
+    if found is None:
+        raise Problem("not-found", f"there is no outbox event {event_id}")
+    return found
 
 
 @get(

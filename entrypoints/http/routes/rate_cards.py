@@ -34,7 +34,6 @@ from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     CurrencyCode,
-    Cursor,
     DecimalString,
     Id,
     IdempotencyKey,
@@ -45,7 +44,8 @@ from entrypoints.http.routes.common import (
     exact_out,
     permission,
 )
-from entrypoints.http.runtime import Page, context_of, execute, paginate, services_of
+from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
+from entrypoints.http.runtime import Page, execute, ops_reads_of, services_of
 
 RateCardPath = Annotated[
     str,
@@ -154,9 +154,7 @@ def _rate_card_out(card: RateCard) -> RateCardOut:
 
 
 def _card(request: Request[Any, Any, Any], rate_card_id: str) -> RateCard:
-    services = services_of(request)
-    with services.reader(context_of(request)) as uow:
-        card = uow.rate_cards.find(rate_card_id)
+    card = ops_reads_of(request).rate_cards.rate_card(rate_card_id)
     if card is None:
         raise Problem("not-found", f"there is no rate card {rate_card_id}")
     return card
@@ -171,20 +169,12 @@ def _card(request: Request[Any, Any, Any], rate_card_id: str) -> RateCard:
     sync_to_thread=True,
 )
 def list_rate_cards(
-    request: Request[Any, Any, Any], limit: Limit = None, cursor: Cursor = None
+    request: Request[Any, Any, Any], limit: Limit = None, cursor: KeysetCursor = None
 ) -> Page[RateCardSummary]:
-    services = services_of(request)
-    with services.reader(context_of(request)) as uow:
-        cards = sorted(uow.rate_cards.all(), key=lambda r: r.rate_card_id)
-    page = paginate(cards, limit, cursor, services.limits)
-    return Page(
-        [
-            RateCardSummary(
-                r.rate_card_id, r.name, r.currency.code, len(r.versions), len(r.proposals)
-            )
-            for r in page.items
-        ],
-        page.next_cursor,
+    page = ops_reads_of(request).rate_cards.rate_cards(page_request(limit, cursor))
+    return page_out(
+        page,
+        lambda r: RateCardSummary(r.rate_card_id, r.name, r.currency, r.versions, r.proposals),
     )
 
 
@@ -242,8 +232,7 @@ def create_rate_card(
 
     def run(ctx: RequestContext) -> tuple[int, object]:
         services.bus.handle(command, ctx)
-        with services.reader(ctx) as uow:
-            return 201, _rate_card_out(uow.rate_cards.get(data.rate_card_id))
+        return 201, _rate_card_out(_card(request, data.rate_card_id))
 
     return execute(request, data, run)
 
@@ -319,8 +308,7 @@ def propose_version(
 
     def run(ctx: RequestContext) -> tuple[int, object]:
         services.bus.handle(command, ctx)
-        with services.reader(ctx) as uow:
-            return 201, _rate_card_out(uow.rate_cards.get(rate_card_id))
+        return 201, _rate_card_out(_card(request, rate_card_id))
 
     return execute(request, data, run)
 
@@ -445,8 +433,7 @@ def propose_amendment(
 
     def run(ctx: RequestContext) -> tuple[int, object]:
         services.bus.handle(command, ctx)
-        with services.reader(ctx) as uow:
-            return 201, _rate_card_out(uow.rate_cards.get(rate_card_id))
+        return 201, _rate_card_out(_card(request, rate_card_id))
 
     return execute(request, data, run)
 
@@ -474,8 +461,7 @@ def approve_version(
 
     def run(ctx: RequestContext) -> tuple[int, object]:
         services.bus.handle(command, ctx)
-        with services.reader(ctx) as uow:
-            return 200, _rate_card_out(uow.rate_cards.get(rate_card_id))
+        return 200, _rate_card_out(_card(request, rate_card_id))
 
     return execute(request, None, run)
 

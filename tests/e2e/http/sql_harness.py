@@ -21,6 +21,7 @@ from litestar.testing import TestClient
 
 from adapters.sqlalchemy.database import Database
 from entrypoints.composition.bootstrap import reader
+from entrypoints.composition.ops_reads import ops_reads_on_sql
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Services
 from tests.e2e.http.harness import Api, authenticator, running_api
@@ -35,7 +36,13 @@ __all__ = ["api_on", "postgres_admin", "postgres_schema", "running_sql_api", "sq
 def running_sql_api(database: Database) -> Iterator[Api]:
     """The app over `database`, with the unit tests' fakes and clock (tests/integration)."""
     app = build_app(database)
-    services = Services(app.bus, reader(database, app.clock), app.clock, UNLIMITED)
+    services = Services(
+        app.bus,
+        reader(database, app.clock),
+        app.clock,
+        UNLIMITED,
+        ops=ops_reads_on_sql(database.engine),
+    )
     asgi = create_app(services, authenticator())
     with TestClient(asgi, raise_server_exceptions=False) as client:
         yield Api(app, asgi, client)

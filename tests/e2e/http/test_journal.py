@@ -17,6 +17,7 @@ from adapters.memory import FakeEventPublisher, FakeGeneralLedger, InMemoryStore
 from application.handlers import create_bus
 from application.journal import ErpPostingPublisher, acknowledger
 from application.relay import relay_context, relay_once
+from entrypoints.composition.ops_reads import ops_reads_in_memory
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Limits, Services
 from entrypoints.http.webhook_intake import WebhookIntake
@@ -38,6 +39,7 @@ def running_books() -> Iterator[Api]:
         clock,
         Limits(),
         WebhookIntake(app.bus, WEBHOOK_SECRETS, clock),
+        ops_reads_in_memory(store),
     )
     asgi = create_app(services, authenticator())
     with TestClient(asgi, raise_server_exceptions=False) as client:

@@ -1,0 +1,46 @@
+"""The contract screens' questions over the in-memory store (the same answers as SQL)."""
+
+from __future__ import annotations
+
+from adapters.memory.store import InMemoryStore
+from application.queries.contracts import (
+    ContractFilter,
+    ContractSummaryView,
+    ContractView,
+    contract_key,
+)
+from application.queries.paging import Page, PageRequest
+from domain.contract import Contract
+from domain.engagement import Engagement
+
+
+class InMemoryContractQueries:
+    """`ContractQueries` on the in-memory store."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    def _engagements(self) -> dict[str, Engagement]:
+        engagements: dict[str, Engagement] = self._store.data.aggregates.get("engagement", {})
+        return {e.contract_id: e for e in engagements.values()}
+
+    def contracts(self, where: ContractFilter, page: PageRequest) -> Page[ContractSummaryView]:
+        contracts: dict[str, Contract] = self._store.data.aggregates.get("contract", {})
+        engagements = self._engagements()
+        after = page.after[0] if page.after is not None else None
+        views = [
+            ContractSummaryView.of(x, engagements[key].state.value if key in engagements else None)
+            for key, x in sorted(contracts.items())
+            if (after is None or key > after)
+            and all(v is None or x.customer_id == v for v in (where.customer_id, where.visible_to))
+        ]
+        return Page.from_rows(views[: page.limit + 1], page, contract_key)
+
+    def contract(self, contract_id: str) -> ContractView | None:
+        contract: Contract | None = self._store.data.aggregates.get("contract", {}).get(contract_id)
+        if contract is None:
+            return None
+        engagement = self._engagements().get(contract_id)
+        if engagement is None:
+            return ContractView(contract, None, None)
+        return ContractView(contract, engagement.engagement_id, engagement.state.value)

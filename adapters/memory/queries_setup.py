@@ -1,0 +1,43 @@
+"""Setup's master data over the in-memory store (the same answers as SQL)."""
+
+from __future__ import annotations
+
+from adapters.memory.store import InMemoryStore, _MasterData
+from application.legal_entities import LegalEntityRecord
+from application.queries.paging import Page, PageRequest
+from application.queries.setup import RateCardSummaryView, rate_card_key
+from domain.ratecard import RateCard
+
+
+class InMemoryRateCardQueries:
+    """`RateCardQueries` on the in-memory store."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    def rate_cards(self, page: PageRequest) -> Page[RateCardSummaryView]:
+        cards: dict[str, RateCard] = self._store.data.aggregates.get("rate_card", {})
+        after = page.after[0] if page.after is not None else None
+        views = [
+            RateCardSummaryView.of(card)
+            for key, card in sorted(cards.items())
+            if after is None or key > after
+        ]
+        return Page.from_rows(views[: page.limit + 1], page, rate_card_key)
+
+    def rate_card(self, rate_card_id: str) -> RateCard | None:
+        cards: dict[str, RateCard] = self._store.data.aggregates.get("rate_card", {})
+        return cards.get(rate_card_id)
+
+
+class InMemoryLegalEntityQueries:
+    """`LegalEntityQueries` on the in-memory store."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    def legal_entities(self) -> list[LegalEntityRecord]:
+        return _MasterData(self._store.data).legal_entities()
+
+    def legal_entity_versions(self, legal_entity_id: str) -> list[LegalEntityRecord]:
+        return _MasterData(self._store.data).legal_entity_versions(legal_entity_id)

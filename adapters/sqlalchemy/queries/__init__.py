@@ -1,0 +1,1 @@
+"""SQL implementations of the query ports in application/queries."""

@@ -1,0 +1,59 @@
+"""Setup's master data in SQL: rate cards paged by id in the database, and the legal entities
+through the master-data store's own statements (the latest version per entity is one grouped
+query)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from adapters.serialization import structure
+from adapters.sqlalchemy import tables as t
+from adapters.sqlalchemy.queries.read_connection import reading
+from adapters.sqlalchemy.repository_base import Session
+from adapters.sqlalchemy.stores import SqlAlchemyMasterData
+from application.legal_entities import LegalEntityRecord
+from application.queries.paging import Page, PageRequest
+from application.queries.setup import RateCardSummaryView, rate_card_key
+from domain.ratecard import RateCard
+
+_R = t.rate_cards.c
+
+
+class SqlAlchemyRateCardQueries:
+    """`RateCardQueries` on the database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def rate_cards(self, page: PageRequest) -> Page[RateCardSummaryView]:
+        statement = sa.select(_R.body)
+        if page.after is not None:
+            statement = statement.where(_R.id > page.after[0])
+        statement = statement.order_by(_R.id).limit(page.limit + 1)
+        with reading(self._engine) as connection:
+            bodies = connection.execute(statement).scalars().all()
+        views = [RateCardSummaryView.of(structure(body, RateCard)) for body in bodies]
+        return Page.from_rows(views, page, rate_card_key)
+
+    def rate_card(self, rate_card_id: str) -> RateCard | None:
+        with reading(self._engine) as connection:
+            body = connection.execute(
+                sa.select(_R.body).where(_R.id == rate_card_id)
+            ).scalar_one_or_none()
+        return None if body is None else structure(body, RateCard)
+
+
+class SqlAlchemyLegalEntityQueries:
+    """`LegalEntityQueries` on the database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def legal_entities(self) -> list[LegalEntityRecord]:
+        with reading(self._engine) as connection:
+            return SqlAlchemyMasterData(Session(connection)).legal_entities()
+
+    def legal_entity_versions(self, legal_entity_id: str) -> list[LegalEntityRecord]:
+        with reading(self._engine) as connection:
+            return SqlAlchemyMasterData(Session(connection)).legal_entity_versions(legal_entity_id)

@@ -1,0 +1,117 @@
+"""Delivery as people read it: an engagement's time entries, by work date, in keyset pages.
+
+Cost rates are property-protected: only principals with `rates:read_cost` see the key at all.
+A client viewer reads only its own customer's engagements (another's is 404).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get
+from litestar.openapi.spec import Example
+from litestar.params import QueryParameter
+
+from application.queries.delivery import TimeEntryFilter, TimeEntryView
+from entrypoints.http.problems import Problem
+from entrypoints.http.routes.common import Limit, documented, permission, to_period
+from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
+from entrypoints.http.runtime import Page, ops_reads_of, principal_of
+from entrypoints.http.security import Principal
+
+COST = "rates:read_cost"
+
+EngagementQuery = Annotated[
+    str,
+    QueryParameter(
+        name="engagement_id",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$",
+        description="The engagement whose delivery to list.",
+        examples=[Example(summary="one engagement", value="E1")],
+    ),
+]
+PeriodQuery = Annotated[
+    str | None,
+    QueryParameter(
+        name="period",
+        required=False,
+        pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+        description="Only entries worked in this month (YYYY-MM).",
+        examples=[Example(summary="March 2026", value="2026-03")],
+    ),
+]
+
+
+class TimeEntryOut(msgspec.Struct, omit_defaults=True):
+    entry_id: str
+    engagement_id: str
+    obligation_id: str
+    resource_id: str
+    role: str
+    task_id: str
+    work_date: date
+    hours: str
+    billable: bool
+    state: str
+    held: str
+    released: str
+    written_off: str
+    rejection_reason: str | None
+    #: Present only for principals with `rates:read_cost` (null when the PSA sent none).
+    cost_rate: str | msgspec.UnsetType | None = msgspec.UNSET
+
+
+def _quantity(value: Any) -> str:
+    """A quantity as a plain decimal string without trailing zeros: `2`, not `2.000000`."""
+    return format(value.normalize(), "f")
+
+
+def time_entry_out(entry: TimeEntryView, engagement_id: str, principal: Principal) -> TimeEntryOut:
+    out = TimeEntryOut(
+        entry_id=entry.entry_id,
+        engagement_id=engagement_id,
+        obligation_id=entry.obligation_id,
+        resource_id=entry.resource_id,
+        role=entry.role,
+        task_id=entry.task_id,
+        work_date=entry.work_date,
+        hours=_quantity(entry.hours),
+        billable=entry.billable,
+        state=entry.state,
+        held=_quantity(entry.held),
+        released=_quantity(entry.released),
+        written_off=_quantity(entry.written_off),
+        rejection_reason=entry.rejection_reason,
+    )
+    if principal.may(COST):
+        out.cost_rate = None if entry.cost_rate is None else str(entry.cost_rate)
+    return out
+
+
+@get(
+    "/time-entries",
+    opt=permission("delivery:read"),
+    tags=["delivery"],
+    summary="List an engagement's time entries (cost rates only with rates:read_cost)",
+    responses=documented("not-found"),
+    sync_to_thread=True,
+)
+def list_time_entries(
+    request: Request[Any, Any, Any],
+    engagement_id: EngagementQuery,
+    period: PeriodQuery = None,
+    limit: Limit = None,
+    cursor: KeysetCursor = None,
+) -> Page[TimeEntryOut]:
+    principal = principal_of(request)
+    where = TimeEntryFilter(
+        engagement_id,
+        to_period(period) if period is not None else None,
+        principal.customer_id if principal.scoped else None,
+    )
+    page = ops_reads_of(request).delivery.time_entries(where, page_request(limit, cursor))
+    if page is None:
+        raise Problem("not-found", f"there is no engagement {engagement_id}")
+    return page_out(page, lambda e: time_entry_out(e, engagement_id, principal))
