@@ -63,7 +63,6 @@ from entrypoints.cli.views import (
     render_exceptions,
     render_reconciliation,
 )
-from entrypoints.composition.bootstrap import redact
 from entrypoints.composition.container import (
     provide_bus,
     provide_clock,
@@ -72,6 +71,7 @@ from entrypoints.composition.container import (
     provide_reader,
     provide_unit_of_work,
 )
+from entrypoints.composition.database import redact
 
 app = typer.Typer(
     name="throughline",

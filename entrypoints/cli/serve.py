@@ -15,8 +15,8 @@ from entrypoints.cli.support import (
     output,
     session,
 )
-from entrypoints.composition.bootstrap import redact
 from entrypoints.composition.container import provide_database, provide_reader
+from entrypoints.composition.database import redact
 
 # serve -------------------------------------------------------------------------------------
 

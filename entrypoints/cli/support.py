@@ -26,8 +26,8 @@ from application.errors import ApplicationError, NotFoundError
 from domain.errors import DomainError
 from domain.period import Period
 from entrypoints.cli.time_import import TimeFileError
-from entrypoints.composition.bootstrap import DatabaseUrlError, redact
 from entrypoints.composition.container import configure, release_connections
+from entrypoints.composition.database import DatabaseUrlError, redact
 from entrypoints.composition.externals import ExternalDataError
 from entrypoints.composition.logs import configure_logging, current_command, logged_command
 from entrypoints.composition.settings import (

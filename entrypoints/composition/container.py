@@ -17,7 +17,8 @@ from dependency_injector import providers
 
 from application.messagebus import Dependencies, MessageBus, UnitOfWorkFactory
 from application.ports import Clock, CustomerMaster, IdGenerator
-from entrypoints.composition.bootstrap import Container, Database, Reader
+from entrypoints.composition.bootstrap import Container
+from entrypoints.composition.database import Database, Reader
 from entrypoints.composition.externals import Externals
 from entrypoints.composition.ops_reads import OpsReads
 from entrypoints.composition.settings import Settings

@@ -185,7 +185,7 @@ def _path(_variable: str, text: str) -> Path:
 
 
 def _redact(url: str) -> str:
-    from entrypoints.composition.bootstrap import redact
+    from entrypoints.composition.database import redact
 
     return redact(url)
 

@@ -15,7 +15,7 @@ from application.messagebus import MessageBus
 from domain.billing_run import InvoiceProposal
 from domain.ids import InvoiceId, ObligationId
 from domain.money import Money
-from entrypoints.composition.bootstrap import Reader
+from entrypoints.composition.database import Reader
 from entrypoints.demo.steps import Step
 
 if TYPE_CHECKING:

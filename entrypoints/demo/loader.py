@@ -33,7 +33,8 @@ from domain.ids import ObligationId, Role
 from domain.money import Money
 from domain.period import Period
 from domain.ratecard import RateCardVersion
-from entrypoints.composition.bootstrap import Database, Reader, compose, reader
+from entrypoints.composition.bootstrap import compose
+from entrypoints.composition.database import Database, Reader, reader
 from entrypoints.composition.externals import Externals
 from entrypoints.demo import firm
 from entrypoints.demo.bus import Loader, Progress, ScenarioLoad

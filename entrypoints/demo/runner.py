@@ -13,7 +13,7 @@ from __future__ import annotations
 import attrs
 
 from application.context import RequestContext
-from entrypoints.composition.bootstrap import Database, MemoryDatabase
+from entrypoints.composition.database import Database, MemoryDatabase
 from entrypoints.demo.books import scenario_result
 from entrypoints.demo.loader import run_through_the_bus
 from entrypoints.demo.result import ScenarioResult

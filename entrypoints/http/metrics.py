@@ -41,7 +41,7 @@ from application.operations import (
 )
 from application.ports import Clock
 from application.records import DeliveryState
-from entrypoints.composition.bootstrap import Reader
+from entrypoints.composition.database import Reader
 from entrypoints.composition.settings import Settings
 from entrypoints.http.metrics_dir import MULTIPROCESS_VARIABLE
 from entrypoints.http.problems import Problem

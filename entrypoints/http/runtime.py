@@ -31,7 +31,7 @@ from application import idempotency
 from application.context import RequestContext
 from application.messagebus import MessageBus
 from application.ports import Clock
-from entrypoints.composition.bootstrap import Reader
+from entrypoints.composition.database import Reader
 from entrypoints.composition.ops_reads import OpsReads
 from entrypoints.composition.tracing import traced_context
 from entrypoints.http.correlation import correlation_id_for

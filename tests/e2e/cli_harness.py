@@ -20,8 +20,8 @@ from dependency_injector import providers
 from typer.testing import CliRunner
 
 from entrypoints.cli import app
-from entrypoints.composition.bootstrap import MemoryDatabase
 from entrypoints.composition.container import container
+from entrypoints.composition.database import MemoryDatabase
 
 ROOT = Path(__file__).resolve().parents[2]
 CLEARED = (

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from adapters.chart_of_accounts import DEFAULT_CHARTS
-from entrypoints.composition.bootstrap import MemoryDatabase
+from entrypoints.composition.database import MemoryDatabase
 from tests.e2e.cli_harness import InProcess, reset_container
 
 

@@ -18,7 +18,7 @@ from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.database import Database
 from application.context import RequestContext
 from application.records import DeliveryState, OutboxEvent
-from entrypoints.composition.bootstrap import MemoryDatabase
+from entrypoints.composition.database import MemoryDatabase
 from tests.e2e.cli_harness import ROOT, InProcess, Subprocess
 from tests.support.http_sink import Sink, running_sink
 

@@ -33,7 +33,8 @@ from domain.ids import (
 )
 from domain.money import Currency
 from domain.recurring import RecurringTerms
-from entrypoints.composition.bootstrap import MemoryDatabase, bootstrap, compose
+from entrypoints.composition.bootstrap import bootstrap, compose
+from entrypoints.composition.database import MemoryDatabase
 from entrypoints.composition.externals import Externals
 from tests.e2e.cli_harness import (
     Done,

@@ -23,13 +23,7 @@ from domain.period import Period
 from domain.tax import CategoryCode
 from entrypoints.composition import bootstrap as bootstrap_module
 from entrypoints.composition import container as root
-from entrypoints.composition.bootstrap import (
-    DatabaseUrlError,
-    MemoryDatabase,
-    bootstrap,
-    open_database,
-    redact,
-)
+from entrypoints.composition.bootstrap import bootstrap
 from entrypoints.composition.container import (
     Container,
     configure,
@@ -42,6 +36,7 @@ from entrypoints.composition.container import (
     provide_unit_of_work,
     release_connections,
 )
+from entrypoints.composition.database import DatabaseUrlError, MemoryDatabase, open_database, redact
 from entrypoints.composition.externals import (
     ExternalDataError,
     load_externals,

@@ -26,7 +26,7 @@ from application.journal_export import JournalExport, entries_to_export
 from application.records import PostedEntry
 from application.unit_of_work import UnitOfWork
 from domain.period import Period
-from entrypoints.composition.bootstrap import MemoryDatabase, reader
+from entrypoints.composition.database import MemoryDatabase, reader
 from entrypoints.demo.firm import MONTH_ENDS
 from entrypoints.demo.loader import load_reference_scenarios
 from tests.e2e.cli_harness import InProcess, Subprocess, copy_sqlite, reset_container

@@ -12,8 +12,9 @@ from adapters.memory import SequentialIds
 from adapters.tax import TableTaxEngine
 from domain.ids import CustomerId, LegalEntityId
 from domain.tax import TaxProfile, TaxQuestion, TaxRateTable, TaxTreatment, TaxUnresolved
-from entrypoints.composition.bootstrap import MemoryDatabase, compose
+from entrypoints.composition.bootstrap import compose
 from entrypoints.composition.container import Container
+from entrypoints.composition.database import MemoryDatabase
 from entrypoints.composition.externals import Externals
 from entrypoints.composition.settings import Settings
 from tests.e2e.cli_harness import reset_container

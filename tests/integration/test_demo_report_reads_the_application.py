@@ -16,7 +16,7 @@ from application.documents import document_for_credit_memo, document_for_invoice
 from application.unit_of_work import UnitOfWork
 from domain.ledger import Account, JournalEntry
 from domain.money import Money
-from entrypoints.composition.bootstrap import open_database
+from entrypoints.composition.database import open_database
 from entrypoints.demo.result import DocumentType, ScenarioResult
 from entrypoints.demo.runner import run_scenario
 

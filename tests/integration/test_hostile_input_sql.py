@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from entrypoints.composition.bootstrap import reader
+from entrypoints.composition.database import reader
 from entrypoints.composition.ops_reads import ops_reads_on_sql
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Limits, Services

@@ -17,7 +17,7 @@ from application.document_view import DocumentType, DocumentView
 from application.documents import document_for_credit_memo, document_for_invoice
 from domain.credit_memo import CreditMemoState
 from domain.invoice import InvoiceState
-from entrypoints.composition.bootstrap import reader
+from entrypoints.composition.database import reader
 from entrypoints.demo.firm import DEMO_START
 from entrypoints.demo.loader import load_reference_scenarios
 from tests.support.pdf_reading import figures, page_texts, words

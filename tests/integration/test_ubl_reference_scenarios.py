@@ -16,7 +16,7 @@ from adapters.documents.ubl import amount_text, render_ubl
 from application.context import RequestContext
 from application.document_view import DocumentType, DocumentView
 from application.documents import document_for_credit_memo, document_for_invoice
-from entrypoints.composition.bootstrap import Database, open_database
+from entrypoints.composition.database import Database, open_database
 from entrypoints.demo.loader import load_reference_scenarios
 from tests.support.ubl_validation import schematron, xsd_errors
 

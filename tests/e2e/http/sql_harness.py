@@ -20,7 +20,7 @@ import pytest
 from litestar.testing import TestClient
 
 from adapters.sqlalchemy.database import Database
-from entrypoints.composition.bootstrap import reader
+from entrypoints.composition.database import reader
 from entrypoints.composition.ops_reads import ops_reads_on_sql
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Services

@@ -19,7 +19,7 @@ from adapters.sqlalchemy.database import Database
 from application.handlers import create_bus
 from application.journal import ErpPostingPublisher, acknowledger
 from application.relay import relay_context, relay_once
-from entrypoints.composition.bootstrap import reader
+from entrypoints.composition.database import reader
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Services
 from tests.e2e.http.books_setup import issued_invoice, problem

@@ -12,7 +12,8 @@ import pytest
 
 from adapters.memory import FakeClock, SequentialIds
 from domain.plausibility import PlausibilityPolicy
-from entrypoints.composition.bootstrap import MemoryDatabase, compose, plausibility_of
+from entrypoints.composition.bootstrap import compose, plausibility_of
+from entrypoints.composition.database import MemoryDatabase
 from entrypoints.composition.externals import Externals
 from entrypoints.composition.settings import Settings, SettingsError
 from tests.e2e.http.books_setup import entry, issued_invoice, money, problem
