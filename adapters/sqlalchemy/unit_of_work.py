@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from adapters.outbound.event_payloads import outbox_payload
+from adapters.sqlalchemy.delivery_store import SqlAlchemyDelivery
 from adapters.sqlalchemy.inbox import SqlAlchemyInbox
 from adapters.sqlalchemy.intercompany import SqlAlchemyIntercompany
 from adapters.sqlalchemy.natural_keys import SqlAlchemyNaturalKeys
@@ -29,7 +30,6 @@ from adapters.sqlalchemy.records import (
 )
 from adapters.sqlalchemy.repositories import Session, new_repositories
 from adapters.sqlalchemy.stores import (
-    SqlAlchemyDelivery,
     SqlAlchemyJournal,
     SqlAlchemyLedger,
     SqlAlchemyMasterData,
