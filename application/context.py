@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
+
+if TYPE_CHECKING:
+    from application.idempotency import Claim
 
 
 @attrs.frozen
@@ -16,6 +21,9 @@ class RequestContext:
     #: units of work write, so the relay's delivery continues the same trace (ADR 0020).
     traceparent: str | None = attrs.field(default=None, kw_only=True)
     tracestate: str | None = attrs.field(default=None, kw_only=True)
+    #: The request's Idempotency-Key, claimed by the first unit of work that writes for it
+    #: (ADR 0018); background jobs continuing the conversation claim nothing.
+    idempotency: Claim | None = attrs.field(default=None, kw_only=True, eq=False, repr=False)
 
     def as_system(self, job: str) -> RequestContext:
         """The same conversation continued by a background job."""

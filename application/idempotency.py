@@ -5,6 +5,11 @@ still runs → 'in progress'. Keys are scoped to the principal and kept at least
 A request refused before any state change is not stored (`abandon`), so a corrected retry
 with the same key works. An in-progress record older than `STALE_AFTER` is taken to belong to
 a crashed process and may be taken over.
+
+A `Claim` carried in the request context is taken by the first unit of work that writes for
+the request, inside that unit of work's own transaction (ADR 0018): the command's changes and
+its claim commit together, and a command that is refused or fails rolls its claim back with
+everything else, so nothing is left to abandon.
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from application.errors import IdempotencyKeyReusedError, RequestInProgressError
+import attrs
+
+from application.errors import ApplicationError, IdempotencyKeyReusedError, RequestInProgressError
 from application.records import IdempotencyRecord, IdempotencyStatus
 from application.unit_of_work import UnitOfWork
 
@@ -62,3 +69,47 @@ def abandon(uow: UnitOfWork, principal: str, key: str) -> None:
 def purge(uow: UnitOfWork, now: datetime) -> int:
     """Drop keys past their retention."""
     return uow.idempotency.purge_before(now - RETENTION)
+
+
+class AlreadyAnsweredError(ApplicationError):
+    """The request was answered before under this key: the stored answer is the answer."""
+
+    code = "already_answered"
+
+    def __init__(self, record: IdempotencyRecord) -> None:
+        super().__init__(f"idempotency key {record.key!r} was answered before")
+        self.record = record
+
+
+@attrs.define(eq=False)
+class Claim:
+    """A request's key, to be claimed in the transaction of the first unit of work that writes
+    for it (ADR 0018)."""
+
+    principal: str
+    key: str
+    fingerprint: str
+    now: datetime
+    #: Whether a committed transaction holds the claim.
+    claimed: bool = False
+    _holder: object | None = attrs.field(default=None, init=False)
+
+    def take(self, uow: UnitOfWork) -> None:
+        """Claim the key in this unit of work, unless the request already holds it: a stored
+        answer raises `AlreadyAnsweredError`, another request's claim a conflict."""
+        if self.claimed or self._holder is not None:
+            return
+        stored = begin(uow, self.principal, self.key, self.fingerprint, self.now)
+        if stored is not None:
+            raise AlreadyAnsweredError(stored)
+        self._holder = uow
+
+    def committed(self, uow: UnitOfWork) -> None:
+        """The unit of work holding the claim committed it."""
+        if self._holder is uow:
+            self.claimed, self._holder = True, None
+
+    def released(self, uow: UnitOfWork) -> None:
+        """The unit of work left; a claim it did not commit was rolled back with it."""
+        if self._holder is uow:
+            self._holder = None

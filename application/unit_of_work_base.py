@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from application.context import RequestContext
+from application.idempotency import Claim
 from application.records import OutboxEvent
 from application.unit_of_work import UnitOfWork
 from domain.accounting_period import AccountingPeriod
@@ -76,6 +77,7 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
     def __enter__(self) -> Self:
         self._committed_events.clear()
         self._begin()
+        self._take_claim()
         return self
 
     def __exit__(
@@ -85,6 +87,8 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
         tb: TracebackType | None,
     ) -> None:
         self._end()
+        if (claim := self._claim()) is not None:
+            claim.released(self)
 
     def commit(self) -> None:
         """Everything the unit of work changed, and the events it caused, or nothing."""
@@ -95,6 +99,8 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
         self.outbox.add(self._outbox_events(drained))
         self._commit()
         self._committed_events.extend(event for _, event in drained)
+        if (claim := self._claim()) is not None:
+            claim.committed(self)
 
     def rollback(self) -> None:
         self._rollback()
@@ -102,6 +108,22 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
     def collect_events(self) -> list[object]:
         """Events recorded by the aggregates this unit of work saw, in order, once."""
         return list(self._committed_events)
+
+    def _claim(self) -> Claim | None:
+        return None if self._read_only else self._ctx.idempotency
+
+    def _take_claim(self) -> None:
+        """The request's Idempotency-Key is claimed in this transaction, before the command
+        reads anything (ADR 0018); a stored answer or another request's claim ends the unit
+        of work here."""
+        claim = self._claim()
+        if claim is None:
+            return
+        try:
+            claim.take(self)
+        except BaseException:
+            self._end()
+            raise
 
     def _outbox_events(self, drained: Sequence[tuple[object, object]]) -> list[OutboxEvent]:
         if not drained:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from adapters.outbound.event_payloads import outbox_payload
+from adapters.sqlalchemy.delivery_store import SqlAlchemyDelivery
 from adapters.sqlalchemy.inbox import SqlAlchemyInbox
 from adapters.sqlalchemy.intercompany import SqlAlchemyIntercompany
 from adapters.sqlalchemy.natural_keys import SqlAlchemyNaturalKeys
@@ -30,7 +31,6 @@ from adapters.sqlalchemy.records import (
 )
 from adapters.sqlalchemy.repositories import Session, new_repositories
 from adapters.sqlalchemy.stores import (
-    SqlAlchemyDelivery,
     SqlAlchemyJournal,
     SqlAlchemyLedger,
     SqlAlchemyMasterData,

@@ -4,15 +4,17 @@ request is executed under its `Idempotency-Key`.
 `execute()` is the one path for POSTs that change money-relevant state:
 
 1. the key is required and must be 1-255 visible ASCII characters (else 400, nothing stored);
-2. the key is claimed for (principal, key) with the request's fingerprint (method, path and the
-   canonical JSON of the validated body) in its own transaction: a completed claim replays
-   the stored status and body (`Idempotent-Replayed: true`), a different fingerprint is 422, a
-   running one 409;
-3. the command runs through the message bus;
-4. a refusal before any state change (a domain or application error) abandons the claim, so a
-   corrected retry with the same key works; success stores the response with the key.
+2. the command runs through the message bus, and the first unit of work that writes for it
+   claims the key for (principal, key) with the request's fingerprint (method, path and the
+   canonical JSON of the validated body) in the command's own transaction: a completed claim
+   replays the stored status and body (`Idempotent-Replayed: true`), a different fingerprint
+   is 422, a running one 409;
+3. a refusal (a domain or application error) rolls the claim back with the command, so a
+   corrected retry with the same key works; success stores the response with the key in one
+   small write.
 
-A process that dies between 3 and 4 leaves the claim in progress; after
+A process that dies between the command's commit and the stored response leaves the claim in
+progress; after
 `application.idempotency.STALE_AFTER` a retry takes it over and runs the command again, which
 the commands tolerate (ADR 0018).
 """
@@ -31,6 +33,7 @@ from application import idempotency
 from application.context import RequestContext
 from application.messagebus import MessageBus
 from application.ports import Clock
+from application.records import IdempotencyRecord
 from entrypoints.composition.database import Reader
 from entrypoints.composition.ops_reads import OpsReads
 from entrypoints.composition.tracing import traced_context
@@ -126,35 +129,43 @@ def execute(
         )
     services = services_of(request)
     ctx = context_of(request)
-    principal = ctx.actor
     canonical = msgspec.to_builtins(body) if body is not None else None
     fingerprint = idempotency.fingerprint(request.method, request.url.path, canonical)
-    with services.bus.deps.uow(ctx) as uow:
-        stored = idempotency.begin(uow, principal, key, fingerprint, services.clock.now())
-        uow.commit()
-    if stored is not None:
-        return Response(
-            content=(stored.response_body or "").encode(),
-            status_code=stored.response_status or 200,
-            media_type=JSON,
-            headers={"Idempotent-Replayed": "true"},
-        )
+    claim = idempotency.Claim(ctx.actor, key, fingerprint, services.clock.now())
+    ctx = attrs.evolve(ctx, idempotency=claim)
     try:
         status, payload = run(ctx)
+    except idempotency.AlreadyAnsweredError as answered:
+        return _replayed(answered.record)
     except Exception:
-        # Refused (domain or application error) or failed before the command committed:
-        # nothing is stored, so a corrected retry with the same key works.
-        _abandon(services, ctx, key)
+        # Refused or failed: a claim taken in a transaction that did not commit went with it;
+        # one a committed transaction holds is forgotten, so a corrected retry works.
+        if claim.claimed:
+            _abandon(services, ctx, key)
         raise
     content = encode(payload)
-    with services.bus.deps.uow(ctx) as uow:
-        idempotency.complete(uow, principal, key, status, content.decode())
-        uow.commit()
+    try:
+        # One more small write: the answer, with the key the command's transaction claimed
+        # (for a command that committed nothing, the key is claimed here).
+        with services.bus.deps.uow(ctx) as uow:
+            idempotency.complete(uow, ctx.actor, key, status, content.decode())
+            uow.commit()
+    except idempotency.AlreadyAnsweredError as answered:
+        return _replayed(answered.record)
     return Response(content=content, status_code=status, media_type=JSON)
 
 
+def _replayed(stored: IdempotencyRecord) -> Response[Any]:
+    return Response(
+        content=(stored.response_body or "").encode(),
+        status_code=stored.response_status or 200,
+        media_type=JSON,
+        headers={"Idempotent-Replayed": "true"},
+    )
+
+
 def _abandon(services: Services, ctx: RequestContext, key: str) -> None:
-    with services.bus.deps.uow(ctx) as uow:
+    with services.bus.deps.uow(attrs.evolve(ctx, idempotency=None)) as uow:
         idempotency.abandon(uow, ctx.actor, key)
         uow.commit()
 

@@ -1,0 +1,410 @@
+"""The delivery store: time entries and expenses, written with one driver-level statement per
+batch and read set-wise (the ids a batch names, the person-days it touches, an obligation's
+time summed by role and day), so admission never reads more than the batch needs.
+
+It writes straight into the unit of work's transaction (a later read in the same unit of work
+sees the write, and a rollback undoes it).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+
+from adapters.sqlalchemy import codec
+from adapters.sqlalchemy import tables as t
+from adapters.sqlalchemy.bulk import Processor, insert_all_or_none, insert_values_all_or_none
+from adapters.sqlalchemy.repositories import Session, chunks
+from application.errors import ConflictError
+from domain.cap_reach import RecordedTime
+from domain.ids import ObligationId, ResourceId, Role
+from domain.money import EXACT, dsum
+from domain.period import Period
+from domain.time_entry import ExpenseItem, ItemState, TimeEntry
+
+
+@functools.cache
+def _time_entry_exists() -> sa.Select[Any]:
+    column = t.time_entries.c.entry_id
+    return sa.select(column).where(column == sa.bindparam("entry_id_", type_=sa.String()))
+
+
+@functools.cache
+def _time_entry_by_id() -> sa.Select[Any]:
+    column = t.time_entries.c.entry_id
+    statement = sa.select(*codec.TIME_ENTRY_COLUMNS)
+    return statement.where(column == sa.bindparam("entry_id_", type_=sa.String()))
+
+
+#: Person-days per statement: on SQLite a power of two, two parameters each (well under its
+#: limit); on PostgreSQL two arrays, so a batch's days are one statement.
+PERSON_DAYS_PER_QUERY = {"sqlite": 256, "postgresql": 10_000}
+#: The advisory-lock namespace of person-days on PostgreSQL (the first key of the pair).
+PERSON_DAY_LOCKS = 0x7444  # "tD"
+#: Person-days share this many advisory locks: a batch of thousands of days holds at most
+#: this many (PostgreSQL's lock table is shared and bounded); two writers whose days share a
+#: lock only wait for each other.
+PERSON_DAY_LOCK_BUCKETS = 256
+
+
+def _recorded_hours() -> tuple[sa.Column[Any], ...]:
+    c = t.time_entries.c
+    return (c.resource_id, c.work_date, c.hours)
+
+
+@functools.cache
+def _person_days_postgresql() -> sa.Select[Any]:
+    """The hours of the person-days given as two parallel arrays: one statement text, each
+    day found through the (resource_id, work_date) index."""
+    c = t.time_entries.c
+    days = (
+        sa.func.unnest(
+            sa.bindparam("resources", type_=postgresql.ARRAY(sa.String())),
+            sa.bindparam("days", type_=postgresql.ARRAY(sa.Date())),
+        )
+        .table_valued(sa.column("resource_id", sa.String()), sa.column("work_date", sa.Date()))
+        .render_derived(name="wanted", with_types=False)
+    )
+    joined = t.time_entries.join(
+        days, sa.and_(c.resource_id == days.c.resource_id, c.work_date == days.c.work_date)
+    )
+    return (
+        sa.select(*_recorded_hours()).select_from(joined).where(c.state != ItemState.REJECTED.value)
+    )
+
+
+@functools.cache
+def _person_days_sqlite(size: int) -> str:
+    """The hours of `size` person-days, a driver-level statement (it runs for every batch, and
+    SQLAlchemy's per-parameter processing would cost more than SQLite does): the pairs are
+    joined from a VALUES list, so SQLite searches the (resource_id, work_date) index once per
+    pair (a row-value IN would scan the table). Built once per size; batches use a few sizes
+    (powers of two), the rest filled with NULL pairs, which match nothing."""
+    pairs = ", ".join(["(?, ?)"] * size)
+    return (
+        f"SELECT t.resource_id, t.work_date, t.hours FROM (VALUES {pairs}) AS wanted "
+        "JOIN time_entries AS t ON t.resource_id = wanted.column1 "
+        "AND t.work_date = wanted.column2 "
+        f"WHERE t.state != '{ItemState.REJECTED.value}'"
+    )
+
+
+@functools.cache
+def _sqlite_day_and_hours(dialect: Dialect) -> tuple[Processor, Processor]:
+    """The work_date and hours columns' own conversions on SQLite (a date in, hours out), so
+    the driver-level read binds and gives what a Core read would."""
+    c = t.time_entries.c
+    day = c.work_date.type.dialect_impl(dialect)
+    hours = c.hours.type.dialect_impl(dialect)  # ExactDecimal over SQLite's text
+    return day.bind_processor(dialect), hours.result_processor(dialect, None)
+
+
+def _sqlite_size(count: int) -> int:
+    size = 1
+    while size < count:
+        size *= 2
+    return size
+
+
+@functools.cache
+def _recorded_time(sqlite: bool) -> sa.Select[Any]:
+    """An obligation's entries grouped by role, work date and billable: count and hours (on
+    SQLite the hours as one space-separated string)."""
+    c = t.time_entries.c
+    hours = sa.func.group_concat(c.hours, " ") if sqlite else sa.func.sum(c.hours)
+    keys = (c.role, c.work_date, c.billable)
+    return (
+        sa.select(*keys, sa.func.count(), hours)
+        .where(c.obligation_id == sa.bindparam("obligation"))
+        .group_by(*keys)
+    )
+
+
+def _exact_sum(hours: str) -> Decimal:
+    """The exact sum of space-separated decimals (each distinct value parsed once: a group's
+    hours repeat)."""
+    counted = Counter(hours.split(" "))
+    return dsum(EXACT.multiply(Decimal(h), Decimal(n)) for h, n in counted.items())
+
+
+@functools.cache
+def _lock_person_days_postgresql() -> sa.TextClause:
+    return sa.text(
+        "SELECT pg_advisory_xact_lock(:space, k) FROM unnest(CAST(:keys AS integer[])) AS k"
+    ).bindparams(sa.bindparam("keys", type_=postgresql.ARRAY(sa.Integer())))
+
+
+def _lock_key(resource_id: str, day: date) -> int:
+    """A person-day's advisory lock: a stable bucket of `PERSON_DAY_LOCK_BUCKETS`."""
+    digest = hashlib.blake2b(f"{resource_id}|{day.isoformat()}".encode(), digest_size=4)
+    return int.from_bytes(digest.digest(), "big") % PERSON_DAY_LOCK_BUCKETS
+
+
+#: The columns of a new time entry, in the order `time_entry_values` gives them.
+TIME_ENTRY_NAMES = (
+    "entry_id", "obligation_id", "resource_id", "role", "task_id", "work_date", "hours",
+    "billable", "cost_rate", "state", "held", "released", "written_off", "rejection_reason",
+    "revision", "written_off_over_cap",
+)  # fmt: skip
+
+
+def time_entry_values(entries: Sequence[TimeEntry], sqlite: bool) -> list[tuple[Any, ...]]:
+    """New time entries as the driver takes them, one tuple each: the conversions of the
+    columns' own types (`ExactDecimal`'s plain decimal text and SQLite's ISO date and 0/1 on
+    SQLite, the values themselves for PostgreSQL's COPY), written out for the one path that
+    inserts entries by the hundred thousand; a test holds them equal to the types' own."""
+    exact = _exact_text if sqlite else _exact
+    values: list[tuple[Any, ...]] = []
+    for e in entries:
+        values.append((
+            e.entry_id, e.obligation_id, e.resource_id, e.role, e.task_id,
+            _iso_date(e.work_date) if sqlite else e.work_date,
+            exact(e.hours),
+            (1 if e.billable else 0) if sqlite else bool(e.billable),
+            None if e.cost_rate is None else exact(e.cost_rate),
+            e.state.value, exact(e.held), exact(e.released), exact(e.written_off),
+            e.rejection_reason, e.revision, exact(e.written_off_over_cap),
+        ))  # fmt: skip
+    return values
+
+
+def _exact(value: Decimal) -> Decimal:
+    if value.__class__ is not Decimal or not value.is_finite():
+        raise TypeError(f"an exact column takes a finite Decimal, not {value!r}")
+    return value
+
+
+def _exact_text(value: Decimal) -> str:
+    return format(_exact(value), "f")
+
+
+def _iso_date(day: date) -> str:
+    if day.__class__ is not date:
+        raise TypeError(f"a date column takes a date, not {day!r}")
+    return day.isoformat()
+
+
+class SqlAlchemyDelivery:
+    """Time entries and expenses: executemany in, one query per obligation batch out, with an
+    identity map so the entry a handler changes is the one it read."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._entries: dict[str, tuple[TimeEntry, int]] = {}
+        self._expenses: dict[str, tuple[ExpenseItem, int]] = {}
+
+    def add_time_entries(self, entries: Sequence[TimeEntry]) -> None:
+        if not entries:
+            return
+        values = time_entry_values(entries, self._session.dialect == "sqlite")
+        try:
+            insert_values_all_or_none(
+                self._session.connection, t.time_entries, TIME_ENTRY_NAMES, values
+            )
+        except sa.exc.IntegrityError as error:
+            raise ConflictError("a time entry of this batch is already recorded") from error
+        for entry in entries:
+            self._entries[entry.entry_id] = (entry, entry.revision)
+            self._session.saw(entry)
+
+    def add_expenses(self, items: Sequence[ExpenseItem]) -> None:
+        if not items:
+            return
+        self._insert(t.expenses, [codec.expense_row(x) for x in items], "expense")
+        for item in items:
+            self._expenses[item.expense_id] = (item, item.revision)
+            self._session.saw(item)
+
+    def _insert(self, table: sa.Table, rows: list[dict[str, Any]], what: str) -> None:
+        try:
+            insert_all_or_none(self._session.connection, table, rows)
+        except sa.exc.IntegrityError as error:
+            raise ConflictError(f"a {what} of this batch is already recorded") from error
+
+    def time_entry(self, entry_id: str) -> TimeEntry | None:
+        found = self._time_entries(t.time_entries.c.entry_id == entry_id)
+        return found[0] if found else None
+
+    def expense(self, expense_id: str) -> ExpenseItem | None:
+        found = self._expense_items(t.expenses.c.expense_id == expense_id)
+        return found[0] if found else None
+
+    def existing_time_entry_ids(self, entry_ids: Iterable[str]) -> set[str]:
+        wanted = list(entry_ids)
+        if len(wanted) == 1:  # one entry per request (the HTTP API): a statement built once
+            statement = _time_entry_exists()
+            rows = self._session.connection.execute(statement, {"entry_id_": wanted[0]})
+            return {row[0] for row in rows}
+        existing: set[str] = set()
+        column = t.time_entries.c.entry_id
+        for clause in self._session.among(column, wanted):
+            rows = self._session.connection.execute(sa.select(column).where(clause))
+            existing.update(row[0] for row in rows)
+        return existing
+
+    def time_entries_with_ids(self, entry_ids: Iterable[str]) -> dict[str, TimeEntry]:
+        wanted = list(entry_ids)
+        if len(wanted) == 1:  # one entry per request (the HTTP API): a statement built once
+            rows = self._session.connection.execute(_time_entry_by_id(), {"entry_id_": wanted[0]})
+            return {e.entry_id: e for e in self._tracked_entries(rows)}
+        found: dict[str, TimeEntry] = {}
+        for clause in self._session.among(t.time_entries.c.entry_id, wanted):
+            found.update((e.entry_id, e) for e in self._time_entries(clause))
+        return found
+
+    def expenses_with_ids(self, expense_ids: Iterable[str]) -> dict[str, ExpenseItem]:
+        found: dict[str, ExpenseItem] = {}
+        for clause in self._session.among(t.expenses.c.expense_id, expense_ids):
+            found.update((x.expense_id, x) for x in self._expense_items(clause))
+        return found
+
+    def hours_by_person_day(
+        self, days: Iterable[tuple[ResourceId, date]]
+    ) -> dict[tuple[ResourceId, date], Decimal]:
+        """Only the rows of these person-days, by the (resource_id, work_date) index; summed
+        here, exactly (SQLite keeps hours as text, where SUM would be a float).
+
+        PostgreSQL: the person-days are first locked until the transaction ends (advisory
+        locks, in key order), so a concurrent batch for the same person and day waits, then
+        reads what this one committed. SQLite: the unit of work already holds the database's
+        one write lock."""
+        wanted = sorted(set(days))
+        totals: dict[tuple[ResourceId, date], Decimal] = {}
+        if not wanted:
+            return totals
+        connection = self._session.connection
+        postgres = self._session.dialect == "postgresql"
+        if postgres:
+            keys = sorted({_lock_key(resource, day) for resource, day in wanted})
+            connection.execute(
+                _lock_person_days_postgresql(), {"space": PERSON_DAY_LOCKS, "keys": keys}
+            )
+        read = self._postgresql_days if postgres else self._sqlite_days
+        for batch in chunks(wanted, PERSON_DAYS_PER_QUERY[self._session.dialect]):
+            for resource, day, hours in read(batch):
+                key = (ResourceId(resource), day)
+                totals[key] = EXACT.add(totals.get(key, Decimal(0)), hours)
+        return totals
+
+    def _postgresql_days(
+        self, batch: list[tuple[ResourceId, date]]
+    ) -> Iterable[tuple[str, date, Decimal]]:
+        resources, days = [r for r, _ in batch], [d for _, d in batch]
+        rows = self._session.connection.execute(
+            _person_days_postgresql(), {"resources": resources, "days": days}
+        )
+        return ((r, d, h) for r, d, h in rows)
+
+    def _sqlite_days(
+        self, batch: list[tuple[ResourceId, date]]
+    ) -> Iterable[tuple[str, date, Decimal]]:
+        connection = self._session.connection
+        day_in, hours_out = _sqlite_day_and_hours(connection.dialect)
+        size = _sqlite_size(len(batch))
+        # A row's day comes back as the text it was matched with: look the date up by it.
+        asked = {(r, day_in(d) if day_in else d): d for r, d in batch}
+        parameters = [value for pair in asked for value in pair]
+        parameters += [None] * (2 * (size - len(batch)))
+        rows = connection.exec_driver_sql(_person_days_sqlite(size), tuple(parameters))
+        for resource, day, hours in rows:
+            yield resource, asked[(resource, day)], hours_out(hours) if hours_out else hours
+
+    def time_entries_for(self, obligations: Iterable[ObligationId]) -> list[TimeEntry]:
+        found: list[TimeEntry] = []
+        for clause in self._session.among(t.time_entries.c.obligation_id, obligations):
+            found += self._time_entries(clause)
+        return found
+
+    def recorded_time_by_role_and_day(self, obligation: ObligationId) -> list[RecordedTime]:
+        """Grouped by the database, through the obligation_id index. PostgreSQL sums NUMERIC
+        exactly; SQLite keeps hours as text (its SUM would be a float), so it hands each
+        group's hours over as one string, summed here exactly."""
+        sqlite = self._session.dialect == "sqlite"
+        rows = self._session.connection.execute(_recorded_time(sqlite), {"obligation": obligation})
+        return [
+            RecordedTime(
+                Role(role), day, bool(billable), count, _exact_sum(hours) if sqlite else hours
+            )
+            for role, day, billable, count, hours in rows
+        ]
+
+    def time_entries_in(self, period: Period) -> list[TimeEntry]:
+        return self._time_entries(t.time_entries.c.work_date.between(period.start, period.end))
+
+    def expenses_for(self, obligations: Iterable[ObligationId]) -> list[ExpenseItem]:
+        found: list[ExpenseItem] = []
+        for clause in self._session.among(t.expenses.c.obligation_id, obligations):
+            found += self._expense_items(clause)
+        return found
+
+    def save(self, item: TimeEntry | ExpenseItem) -> None:
+        """Write the changed state now, if nobody changed the item since it was read."""
+        if isinstance(item, TimeEntry):
+            loaded = self._loaded_revision(self._entries.get(item.entry_id), item)
+            self._write(t.time_entries, t.time_entries.c.entry_id, item, loaded)
+            self._entries[item.entry_id] = (item, item.revision)
+        else:
+            loaded = self._loaded_revision(self._expenses.get(item.expense_id), item)
+            self._write(t.expenses, t.expenses.c.expense_id, item, loaded)
+            self._expenses[item.expense_id] = (item, item.revision)
+        self._session.saw(item)
+
+    @staticmethod
+    def _loaded_revision(tracked: tuple[object, int] | None, item: TimeEntry | ExpenseItem) -> int:
+        # An item this unit of work never read: assume it was read one change ago.
+        return tracked[1] if tracked is not None else item.revision - 1
+
+    def _write(
+        self,
+        table: sa.Table,
+        key: sa.Column[str],
+        item: TimeEntry | ExpenseItem,
+        loaded: int,
+    ) -> None:
+        if item.revision <= loaded:
+            item.revision = loaded + 1  # a change the domain did not count still counts
+        values = codec.item_state_columns(item)
+        if isinstance(item, TimeEntry):
+            # A correction (ADR 0025) changes what was worked, not only the decisions on it.
+            values |= {"hours": item.hours, "task_id": item.task_id, "billable": item.billable}
+        result = self._session.connection.execute(
+            table.update().where(key == item.item_id, table.c.revision == loaded).values(values)
+        )
+        if result.rowcount != 1:
+            raise ConflictError(f"{item.item_id} was changed by someone else since it was read")
+
+    def _time_entries(self, clause: sa.ColumnElement[bool]) -> list[TimeEntry]:
+        # Plain tuples, not row mappings: this read feeds every billing run, row by row.
+        statement = sa.select(*codec.TIME_ENTRY_COLUMNS).where(clause)
+        statement = statement.order_by(t.time_entries.c.entry_id)
+        return self._tracked_entries(self._session.connection.execute(statement))
+
+    def _tracked_entries(self, rows: Iterable[Sequence[Any]]) -> list[TimeEntry]:
+        found = []
+        for row in rows:
+            known = self._entries.get(row[0])
+            if known is None:
+                known = (codec.time_entry_from_tuple(row), row[-1])
+                self._entries[row[0]] = known
+            found.append(known[0])
+        return found
+
+    def _expense_items(self, clause: sa.ColumnElement[bool]) -> list[ExpenseItem]:
+        statement = sa.select(t.expenses).where(clause).order_by(t.expenses.c.expense_id)
+        found = []
+        for row in self._session.connection.execute(statement).mappings():
+            known = self._expenses.get(row["expense_id"])
+            if known is None:
+                known = (codec.expense(row), row["revision"])
+                self._expenses[row["expense_id"]] = known
+            found.append(known[0])
+        return found

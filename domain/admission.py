@@ -1,0 +1,299 @@
+"""Admission of delivery: the rules a delivered fact (an approved time entry, an expense) meets
+before it is recorded (ADR 0025, ADR 0041, ADR 0047).
+
+Delivery is admitted for an engagement that exists and accepts time on the fact's date, dated
+in an open accounting period, against an obligation of the contract version in force on that
+date. Billable time on time-and-materials terms has a rate on the rate card in force on its
+work date; a person's day holds at most 24 hours (what is recorded plus what the batch took
+before); billable time never takes an obligation over a cap that blocks overage.
+
+The rules are pure. What they look at (engagements, contracts, rate cards, the period lock,
+what an obligation already holds) comes through an `AdmissionScope`, which the application
+fills from storage, each thing read on first need; a batch has thousands of entries but few
+distinct engagements, obligations and dates, so each rule is decided once per such key.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol, TypeVar
+
+from domain.accounting_period import PeriodLock
+from domain.billing import ObligationHistory
+from domain.cap_reach import CandidateTime, RecordedTime, cap_out_of_reach
+from domain.contract import Contract
+from domain.engagement import Engagement
+from domain.errors import DomainError, NoTermsInForceError, RateNotFoundError
+from domain.ids import (
+    ContractId,
+    EngagementId,
+    ObligationId,
+    RateCardId,
+    ResourceId,
+    Role,
+    TaskId,
+    TimeEntryId,
+)
+from domain.money import EXACT
+from domain.plausibility import PlausibilityPolicy, check_hours, check_person_day
+from domain.ratecard import RateCard, RateCardVersion
+from domain.time_and_materials import BlockingCapAdmission, TimeAndMaterialsTerms, blocking_cap
+from domain.time_entry import TimeEntry
+
+#: The reason code of delivery dated where no contract version is in force.
+OUTSIDE_CONTRACT = "outside_contract"
+
+
+class UnknownEngagementError(DomainError):
+    """Delivery names an engagement that does not exist."""
+
+    code = "unknown_engagement"
+
+
+class UnknownObligationError(DomainError):
+    """Delivery names an obligation the contract version in force on its date does not hold."""
+
+    code = "unknown_obligation"
+
+
+def reason_code(error: DomainError) -> str:
+    """The reason a refused fact is reported with: its rule's code, except that a date no
+    contract version covers is `outside_contract`."""
+    return OUTSIDE_CONTRACT if isinstance(error, NoTermsInForceError) else error.code
+
+
+class AdmissionScope(Protocol):
+    """What admission looks at, each read when first needed."""
+
+    @property
+    def lock(self) -> PeriodLock: ...
+
+    @property
+    def rate_cards(self) -> Mapping[RateCardId, RateCard]: ...
+
+    def engagement(self, engagement_id: EngagementId) -> Engagement | None: ...
+
+    def contract(self, contract_id: ContractId) -> Contract: ...
+
+    def recorded_time(self, obligation_id: ObligationId) -> Sequence[RecordedTime]: ...
+
+    def recorded_entries(self, obligation_id: ObligationId) -> Sequence[TimeEntry]: ...
+
+
+class DeliveredTime(Protocol):
+    """One approved time entry as it arrives, naming its engagement."""
+
+    @property
+    def entry_id(self) -> TimeEntryId: ...
+    @property
+    def engagement_id(self) -> EngagementId: ...
+    @property
+    def obligation_id(self) -> ObligationId: ...
+    @property
+    def resource_id(self) -> ResourceId: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def work_date(self) -> date: ...
+    @property
+    def hours(self) -> Decimal: ...
+    @property
+    def task_id(self) -> TaskId: ...
+    @property
+    def billable(self) -> bool: ...
+    @property
+    def cost_rate(self) -> Decimal | None: ...
+
+
+def terms_in_force(
+    scope: AdmissionScope, engagement_id: EngagementId, obligation_id: ObligationId, on: date
+) -> Any:
+    """Delivery dated `on` is admitted only for an existing engagement that accepts time then,
+    in an open period, against an obligation of the contract version in force on that date."""
+    engagement = scope.engagement(engagement_id)
+    if engagement is None:
+        raise UnknownEngagementError(f"engagement {engagement_id} does not exist")
+    # Imports obey the period lock like every other actor: late delivery dated in a closed
+    # period is refused (period_closed) until the period is reopened.
+    scope.lock.check(on, "record delivery")
+    engagement.require_time_accepted(on)
+    contract = scope.contract(engagement.contract_id)
+    version = contract.version_in_force(on)
+    try:
+        return version.obligation(obligation_id)
+    except DomainError:
+        raise UnknownObligationError(
+            f"contract {contract.contract_id} v{version.version} in force on {on} has no "
+            f"obligation {obligation_id}"
+        ) from None
+
+
+class ContractRules:
+    """The contract rules of one batch, each decided once per engagement, obligation and date
+    (terms) and per rate card and date (rates)."""
+
+    def __init__(self, scope: AdmissionScope) -> None:
+        self._scope = scope
+        self._terms: dict[tuple[str, str, date], Any] = {}
+        self._cards: dict[tuple[str, date], RateCardVersion] = {}
+
+    def terms(self, engagement_id: EngagementId, obligation_id: ObligationId, on: date) -> Any:
+        """The obligation's terms in force on the date, or the refusal `terms_in_force` gave."""
+        key = (engagement_id, obligation_id, on)
+        found = self._terms.get(key)
+        if found is None:
+            try:
+                found = terms_in_force(self._scope, engagement_id, obligation_id, on)
+            except DomainError as refusal:
+                found = refusal
+            self._terms[key] = found
+        if isinstance(found, DomainError):
+            raise found
+        return found
+
+    def check_rate(self, terms: TimeAndMaterialsTerms, time: DeliveredTime) -> None:
+        """Billable time has a rate for its role (or person) on the card in force that day."""
+        key = (terms.rate_card_id, time.work_date)
+        version = self._cards.get(key)
+        if version is None:
+            card = self._scope.rate_cards.get(terms.rate_card_id)
+            if card is None:
+                raise RateNotFoundError(f"rate card {terms.rate_card_id} is unknown")
+            version = self._cards[key] = card.version_in_force(time.work_date)
+        version.rate_for(time.role, time.resource_id)
+
+
+class BlockingCaps:
+    """Caps that block overage, checked set-wise (ADR 0041): once an entry meets such a cap,
+    the obligation's recorded time summed by role and day settles whether the batch can reach
+    the cap at all (most cannot, and then nothing more is read); only if it can are the
+    recorded entries read, once per batch, and each later entry re-prices its own person-day."""
+
+    def __init__(self, scope: AdmissionScope, batch: Iterable[DeliveredTime]) -> None:
+        self._scope = scope
+        self._candidates: defaultdict[ObligationId, list[CandidateTime]] = defaultdict(list)
+        for time in batch:
+            self._candidates[time.obligation_id].append(
+                CandidateTime(
+                    time.role, time.resource_id, time.work_date, time.billable, time.hours
+                )
+            )
+        self._histories: dict[ObligationId, ObligationHistory[Any]] = {}
+        #: Whether any version of the obligation has a cap that blocks (most have none).
+        self._may_block: dict[ObligationId, bool] = {}
+        self._admissions: dict[ObligationId, BlockingCapAdmission] = {}
+        self._batch: defaultdict[ObligationId, list[TimeEntry]] = defaultdict(list)
+
+    def admit(self, engagement_id: EngagementId, entry: TimeEntry) -> None:
+        """Billable time never takes an obligation over a cap that blocks overage."""
+        oid = entry.obligation_id
+        history = self._history(engagement_id, oid)
+        if not self._may_block[oid]:
+            return
+        admission = self._admissions.get(oid)
+        blocks = entry.billable and blocking_cap(history, entry.work_date) is not None
+        if admission is None and blocks and self._out_of_reach(history):
+            self._may_block[oid] = False  # the whole batch stays within every blocking cap
+            return
+        if admission is None and blocks:
+            recorded = self._scope.recorded_entries(oid)
+            admission = BlockingCapAdmission(
+                history, self._scope.rate_cards, [*recorded, *self._batch[oid]]
+            )
+            self._admissions[oid] = admission
+        if admission is not None:
+            (admission.admit if entry.billable else admission.record)(entry)
+        self._batch[oid].append(entry)
+
+    def _history(self, engagement_id: EngagementId, oid: ObligationId) -> ObligationHistory[Any]:
+        history = self._histories.get(oid)
+        if history is None:
+            engagement = self._scope.engagement(engagement_id)
+            assert engagement is not None  # the terms were found through it
+            history = self._scope.contract(engagement.contract_id).obligation_history(oid)
+            self._histories[oid] = history
+            self._may_block[oid] = any(
+                blocking_cap(history, v.effective_from) is not None for v in history.versions
+            )
+        return history
+
+    def _out_of_reach(self, history: ObligationHistory[Any]) -> bool:
+        oid = history.obligation_id
+        recorded = self._scope.recorded_time(oid)
+        return cap_out_of_reach(history, self._scope.rate_cards, recorded, self._candidates[oid])
+
+
+class TimeAdmission:
+    """Every rule a new time entry meets, in order; the person-days fill up as entries are
+    admitted, so later entries of a batch count the earlier ones."""
+
+    def __init__(
+        self,
+        scope: AdmissionScope,
+        policy: PlausibilityPolicy,
+        today: date,
+        days: dict[tuple[ResourceId, date], Decimal],
+        batch: Iterable[DeliveredTime],
+    ) -> None:
+        self.rules, self.caps = ContractRules(scope), BlockingCaps(scope, batch)
+        self.policy, self.today, self.days = policy, today, days
+
+    def admit(self, time: DeliveredTime) -> TimeEntry:
+        """The entry, approved, if it meets every rule of admission (else the rule's error)."""
+        check_hours(time.hours)
+        self.policy.refuse_future(time.work_date, self.today, f"the work date of {time.entry_id}")
+        terms = self.rules.terms(time.engagement_id, time.obligation_id, time.work_date)
+        entry = TimeEntry.received_approved(
+            time.entry_id,
+            time.obligation_id,
+            time.resource_id,
+            time.role,
+            time.work_date,
+            time.hours,
+            task_id=time.task_id,
+            billable=time.billable,
+            cost_rate=time.cost_rate,
+        )
+        tm = isinstance(terms, TimeAndMaterialsTerms)
+        if tm and time.billable:
+            self.rules.check_rate(terms, time)
+        day = (time.resource_id, time.work_date)
+        recorded = self.days.get(day, Decimal(0))
+        check_person_day(time.resource_id, time.work_date, recorded, time.hours)
+        if tm:
+            self.caps.admit(time.engagement_id, entry)
+        self.days[day] = EXACT.add(recorded, time.hours)
+        return entry
+
+
+Delivered = TypeVar("Delivered", bound=DeliveredTime)
+
+
+def billing_order(times: Iterable[tuple[int, Delivered]]) -> list[tuple[int, Delivered]]:
+    """A batch is admitted in billing order (work date, then id), whatever order it came in:
+    which entry of a person's full day or of a cap is the one refused does not depend on the
+    sender's order."""
+    return sorted(times, key=lambda found: (found[1].work_date, found[1].entry_id))
+
+
+def admit_corrected(
+    history: ObligationHistory[Any],
+    rate_cards: Mapping[RateCardId, RateCard],
+    recorded: Callable[[], Sequence[RecordedTime]],
+    others: Callable[[], Sequence[TimeEntry]],
+    entry: TimeEntry,
+) -> None:
+    """A corrected billable entry meets a blocking cap as if it arrived now."""
+    if not entry.billable or not isinstance(history.latest.terms, TimeAndMaterialsTerms):
+        return
+    if blocking_cap(history, entry.work_date) is None:
+        return
+    corrected = CandidateTime(
+        entry.role, entry.resource_id, entry.work_date, entry.billable, entry.hours
+    )
+    if cap_out_of_reach(history, rate_cards, recorded(), [corrected]):
+        return  # the sums (which may count the entry twice) stay within the cap (ADR 0041)
+    BlockingCapAdmission(history, rate_cards, others()).admit(entry)

@@ -1,0 +1,70 @@
+"""New time entries go to the driver converted by hand on the ingest path: exactly what the
+columns' own types would have written, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.dialects import postgresql, sqlite
+
+from adapters.sqlalchemy import codec
+from adapters.sqlalchemy import tables as t
+from adapters.sqlalchemy.delivery_store import TIME_ENTRY_NAMES, time_entry_values
+from domain.ids import ObligationId, ResourceId, Role, TaskId, TimeEntryId
+from domain.time_entry import TimeEntry
+
+ENTRIES = [
+    TimeEntry.received_approved(
+        TimeEntryId(f"t{n}"),
+        ObligationId("tm"),
+        ResourceId("r1"),
+        Role("consultant"),
+        date(2026, 3, n + 1),
+        hours,
+        task_id=TaskId("T1"),
+        billable=billable,
+        cost_rate=cost,
+    )
+    for n, (hours, billable, cost) in enumerate(
+        [
+            (Decimal("8"), True, None),
+            (Decimal("7.50"), False, Decimal("61.25")),
+            (Decimal("0.25"), True, Decimal("0")),
+            (Decimal("1E+1"), True, Decimal("80.000")),
+        ]
+    )
+]
+
+
+@pytest.mark.parametrize("dialect", [sqlite.dialect(), postgresql.dialect()], ids=["sqlite", "pg"])
+def test_the_hand_conversion_writes_what_the_column_types_write(dialect: object) -> None:
+    processors = [
+        t.time_entries.c[name].type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[arg-type]
+        for name in TIME_ENTRY_NAMES
+    ]
+    by_types = [
+        tuple(
+            row[name] if p is None else p(row[name])
+            for name, p in zip(TIME_ENTRY_NAMES, processors, strict=True)
+        )
+        for row in (codec.time_entry_row(e) for e in ENTRIES)
+    ]
+    by_hand = time_entry_values(ENTRIES, sqlite=dialect.name == "sqlite")  # type: ignore[attr-defined]
+    assert by_hand == by_types
+    assert [type(v) for row in by_hand for v in row] == [type(v) for row in by_types for v in row]
+
+
+def test_every_time_entry_column_is_written() -> None:
+    assert set(TIME_ENTRY_NAMES) == set(codec.time_entry_row(ENTRIES[0]))
+
+
+def test_a_float_in_an_exact_column_is_refused() -> None:
+    entry = ENTRIES[0]
+    entry.hours = 8.0  # type: ignore[assignment]
+    try:
+        with pytest.raises(TypeError):
+            time_entry_values([entry], sqlite=True)
+    finally:
+        entry.hours = Decimal("8")
