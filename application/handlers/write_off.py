@@ -10,6 +10,8 @@ and changes nothing; writing off an invoice with nothing left to give up is refu
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import attrs
 
 from application import commands as c
@@ -19,6 +21,7 @@ from application.journal import post_entry, scope_for_contract
 from application.messagebus import UnitOfWorkFactory
 from application.ports import Clock, CrmFeedback, IdGenerator, ProjectProvisioning
 from application.unit_of_work import UnitOfWork
+from domain.accounting_period import PeriodLock
 from domain.chart_of_accounts import ChartsOfAccounts, PostingScope
 from domain.invoice import Invoice
 from domain.ledger import post_write_off
@@ -51,12 +54,26 @@ def write_off_invoice(
         invoice = uow.invoices.get(cmd.invoice_id)
         lock = period_lock(uow)
         amount = invoice.write_off(cmd.amount, cmd.reason, now.date(), now, lock)
-        document = invoice.number or invoice.invoice_id
-        entry = post_write_off(ids.next_id("JE"), document, now.date(), amount, lock)
-        post_entry(uow, ctx, now, charts, entry, _scope(uow, invoice))
+        _post(uow, ctx, invoice, amount, lock, now, ids.next_id("JE"), charts)
         uow.commit()
     _tell(crm, projects, cmd, invoice, amount)
     return amount
+
+
+def _post(
+    uow: UnitOfWork,
+    ctx: RequestContext,
+    invoice: Invoice,
+    amount: Money,
+    lock: PeriodLock,
+    now: datetime,
+    entry_id: str,
+    charts: ChartsOfAccounts | None,
+) -> None:
+    """Dr write-off expense / Cr receivables, dated the day it is written off."""
+    document = invoice.number or invoice.invoice_id
+    entry = post_write_off(entry_id, document, now.date(), amount, lock)
+    post_entry(uow, ctx, now, charts, entry, _scope(uow, invoice))
 
 
 def _tell(
