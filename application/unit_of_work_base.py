@@ -1,12 +1,12 @@
 """What every unit of work does the same way, whatever it stores in (ADR 0014).
 
 A template method: `commit` collects the events of every aggregate the unit of work saw,
-lets the storage write its changes, turns the events into outbox rows (one way of naming
-the aggregate, the request's correlation id and trace context, one time per commit) and into
-audit records (application/audit_trail.py, ADR 0044: the events first, then the changes the
-application stated with `record`), and only then asks the storage to commit. The adapters
-fill in the storage hooks: open, flush, commit, roll back, close, and the list of aggregates
-their repositories handed out.
+turns them into audit records (application/audit_trail.py, ADR 0044: the events first, then
+the changes the application stated with `record`), lets the storage write its changes (the
+audit records with them), turns the events into outbox rows (one way of naming the
+aggregate, the request's correlation id and trace context, one time per commit), and only
+then asks the storage to commit. The adapters fill in the storage hooks: open, flush, commit,
+roll back, close, and the list of aggregates their repositories handed out.
 """
 
 from __future__ import annotations
@@ -115,10 +115,10 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
             raise ReadOnlyUnitOfWorkError("a read-only unit of work cannot commit")
         seen = self._seen()
         drained = drain_events(seen)
-        self._flush()
-        self.outbox.add(self._outbox_events(drained))
         states = seen.states if isinstance(seen, SeenAggregates) else {}
         self._write_audit(audit_entries(drained, states, seen))
+        self._flush()
+        self.outbox.add(self._outbox_events(drained))
         self._commit()
         self._committed_events.extend(event for _, event in drained)
 
