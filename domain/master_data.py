@@ -69,4 +69,3 @@ def payment_terms_acceptable(days: int | None) -> bool:
 def vat_id_shaped(vat_id: str | None) -> bool:
     """A VAT id, when given, starts with its two-letter country prefix."""
     return vat_id is None or _VAT_ID.match(vat_id) is not None
-
