@@ -8,13 +8,19 @@ never says "complete" while a setup would block.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import attrs
 
 from domain.errors import DomainError
 from domain.ids import CustomerId, LegalEntityId
+from domain.master_data import (
+    MAX_PAYMENT_TERMS_DAYS,
+    MasterDataFacts,
+    payment_terms_acceptable,
+    vat_id_shaped,
+)
+from domain.master_data import setup_gaps as domain_setup_gaps
 from domain.money import Currency
 
 if TYPE_CHECKING:
@@ -23,7 +29,6 @@ if TYPE_CHECKING:
     from domain.tax import TaxProfile
 
 #: Payment terms the record may carry, in days after the invoice date.
-MAX_PAYMENT_TERMS_DAYS = 365
 
 #: ISO 3166-1 alpha-2: the officially assigned country codes.
 ISO_3166_ALPHA_2 = frozenset(
@@ -280,8 +285,6 @@ ISO_3166_ALPHA_2 = frozenset(
     }
 )
 
-_VAT_ID = re.compile(r"^[A-Z]{2}[A-Z0-9+*.\-]{2,16}$")
-
 
 @attrs.frozen
 class PostalAddress:
@@ -331,11 +334,11 @@ def record_problems(record: CustomerRecord) -> list[tuple[str, str]]:
                 )
             )
     terms = record.payment_terms_days
-    if terms is None or not 0 <= terms <= MAX_PAYMENT_TERMS_DAYS:
+    if not payment_terms_acceptable(terms):
         problems.append(
             ("payment_terms_days", f"payment terms are 0 to {MAX_PAYMENT_TERMS_DAYS} days")
         )
-    if record.vat_id is not None and not _VAT_ID.match(record.vat_id):
+    if not vat_id_shaped(record.vat_id):
         problems.append(("vat_id", "a VAT id starts with its two-letter country prefix"))
     return problems
 
@@ -351,12 +354,12 @@ def setup_gaps(
     """What keeps a setup with this customer and legal entity from going on: no record, a
     missing field (a pushed tax profile stands in for a record without a tax code), or a
     currency other than the contract's. Empty when the setup may go on."""
-    missing = ["customer"] if record is None else record.missing_fields()
-    if pushed is not None:
-        missing = [field for field in missing if field != "tax_profile"]
-    if record is not None and not missing and currency is not None and record.currency != currency:
-        missing = [f"currency ({record.currency} in the ERP, {currency} signed)"]
-    return missing
+    if record is None:
+        facts = MasterDataFacts.without_record(tax_profile_pushed=pushed is not None)
+    else:
+        gaps = tuple(record.missing_fields())
+        facts = MasterDataFacts(gaps, record.currency, tax_profile_pushed=pushed is not None)
+    return list(domain_setup_gaps(facts, currency))
 
 
 def current_record(

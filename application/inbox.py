@@ -19,7 +19,7 @@ The envelope (docs/webhooks.md) is one JSON object:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -27,7 +27,7 @@ from typing import Any
 import attrs
 
 from application import commands as c
-from application.audit import record_transition
+from application.changes import RecordMoved
 from application.context import RequestContext
 from application.errors import (
     ApplicationError,
@@ -37,7 +37,8 @@ from application.errors import (
     RequestInProgressError,
 )
 from application.idempotency import STALE_AFTER
-from application.messagebus import Dependencies
+from application.messagebus import Dispatch, UnitOfWorkFactory
+from application.ports import Clock
 from application.records import (
     IdempotencyRecord,
     IdempotencyStatus,
@@ -138,6 +139,14 @@ class Receipt:
     state: InboxState
     exception_id: str | None = None
 
+    @classmethod
+    def duplicate(cls, first: InboxMessage) -> Receipt:
+        """A delivery of a message whose processing had finished: its stored outcome."""
+        state = first.state
+        return cls(
+            first.source, first.message_id, ReceiptStatus.DUPLICATE, state, first.exception_id
+        )
+
 
 class MessageInProgressError(RequestInProgressError):
     """Another delivery, the waiting-messages job or a replay is processing the message now;
@@ -167,8 +176,10 @@ def stored(uow: UnitOfWork, source: str, message_id: str) -> InboxMessage:
 def receive(
     cmd: c.ReceiveInboxMessage,
     ctx: RequestContext,
-    deps: Dependencies,
-    dispatch: Callable[[object, RequestContext], Any],
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    dispatch: Dispatch,
 ) -> Receipt:
     """Store the message (its own transaction), then process it.
 
@@ -178,24 +189,12 @@ def receive(
     delivery processes it, from the stored body; `MessageInProgressError` while another
     processor holds its claim, so the sender tries again later."""
     message = InboxMessage(
-        cmd.source,
-        cmd.message_id,
-        cmd.event_type,
-        cmd.body,
-        deps.clock.now(),
-        ctx.correlation_id,
+        cmd.source, cmd.message_id, cmd.event_type, cmd.body, clock.now(), ctx.correlation_id
     )
-    if not _store(message, ctx, deps):
-        with deps.uow(ctx, read_only=True) as uow:
-            first = stored(uow, cmd.source, cmd.message_id)
+    if not _store(message, ctx, unit_of_work):
+        first = _stored_before(message, ctx, unit_of_work)
         if first.state is not InboxState.RECEIVED:
-            return Receipt(
-                cmd.source,
-                cmd.message_id,
-                ReceiptStatus.DUPLICATE,
-                first.state,
-                first.exception_id,
-            )
+            return Receipt.duplicate(first)
     try:
         dispatch(c.ProcessInboxMessage(cmd.source, cmd.message_id), ctx)
     except InboxMessageFailedError as failure:
@@ -209,30 +208,29 @@ def receive(
     return Receipt(cmd.source, cmd.message_id, ReceiptStatus.PROCESSED, InboxState.PROCESSED)
 
 
-def _store(message: InboxMessage, ctx: RequestContext, deps: Dependencies) -> bool:
+def _stored_before(
+    message: InboxMessage, ctx: RequestContext, unit_of_work: UnitOfWorkFactory
+) -> InboxMessage:
+    with unit_of_work(ctx, read_only=True) as uow:
+        return stored(uow, message.source, message.message_id)
+
+
+def _store(message: InboxMessage, ctx: RequestContext, unit_of_work: UnitOfWorkFactory) -> bool:
     """True when this delivery stored the message; False when it was stored already."""
     try:
-        with deps.uow(ctx) as uow:
+        with unit_of_work(ctx) as uow:
             if uow.inbox.find(message.source, message.message_id) is not None:
                 return False
             uow.inbox.add(message)
-            record_transition(
-                uow.audit,
-                at=deps.clock.now(),
-                actor=ctx.actor,
-                correlation_id=ctx.correlation_id,
-                subject=message.subject,
-                action="receive",
-                before=None,
-                after=message.state.value,
-                reason=message.event_type,
-            )
+            after = message.state.value
+            receipt = RecordMoved(message.subject, "receive", None, after, message.event_type)
+            uow.record(receipt)
             uow.commit()
             return True
     except ConflictError:
         # A concurrent delivery of the same message stored it first (its insert won the key);
         # anything else that conflicted is not a duplicate and goes on up.
-        with deps.uow(ctx, read_only=True) as uow:
+        with unit_of_work(ctx, read_only=True) as uow:
             if uow.inbox.find(message.source, message.message_id) is None:
                 raise
         return False

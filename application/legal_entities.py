@@ -14,8 +14,8 @@ import string
 import attrs
 
 from application.customer_master import ISO_3166_ALPHA_2, PostalAddress
+from domain.master_data import vat_id_shaped
 
-_VAT_ID = re.compile(r"^[A-Z]{2}[A-Z0-9+*.\-]{2,16}$")
 _IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 _BIC = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -81,7 +81,7 @@ def entity_problems(record: LegalEntityRecord) -> list[tuple[str, str]]:
         problems.append(
             ("address/country", f"{address.country!r} is not an ISO 3166-1 alpha-2 country code")
         )
-    if record.vat_id is not None and not _VAT_ID.match(record.vat_id):
+    if not vat_id_shaped(record.vat_id):
         problems.append(("vat_id", "a VAT id starts with its two-letter country prefix"))
     if record.electronic_address is not None and not _EMAIL.match(record.electronic_address):
         problems.append(("electronic_address", "an e-mail address like billing@example.com"))

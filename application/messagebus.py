@@ -6,6 +6,9 @@ the field of `Dependencies` with the same name (`unit_of_work` is the unit-of-wo
 `dispatch` the bus's own `handle`, for handlers that send further commands). A handler whose
 third parameter is `deps` still gets the whole `Dependencies` while handlers move to naming
 what they use.
+
+The bus is typed for its callers: a command that declares its result (`Returning[R]`, see
+application/commands/base.py) is answered as an `R`; any other command as an `object`.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, overload
 
 import attrs
 
+from application.commands.base import Returning
 from application.context import RequestContext
 from application.errors import ApplicationError
 from application.ports import (
@@ -71,8 +75,21 @@ class Dependencies:
     charts: ChartsOfAccounts | None = None
 
 
-Handler = Callable[..., Any]
+R = TypeVar("R")
+
+#: A handler: `(command, ctx, *, <the dependencies it names>) -> result`.
+Handler = Callable[..., object]
 Bound = Callable[[Any, RequestContext], Any]
+
+
+class Dispatch(Protocol):
+    """The bus's `handle`, as a handler that sends further commands names it."""
+
+    @overload
+    def __call__(self, command: Returning[R], ctx: RequestContext) -> R: ...
+
+    @overload
+    def __call__(self, command: object, ctx: RequestContext) -> object: ...
 
 
 class UnknownCommandError(ApplicationError):
@@ -85,7 +102,7 @@ class UnboundDependencyError(ApplicationError):
     code = "unbound_dependency"
 
 
-def bind(handler: Handler, deps: Dependencies, dispatch: Bound) -> Bound:
+def bind(handler: Handler, deps: Dependencies, dispatch: Dispatch) -> Bound:
     """The handler with every dependency it names bound, called as `bound(command, ctx)`."""
     parameters = list(inspect.signature(handler).parameters.values())[2:]
     if [p.name for p in parameters] == ["deps"]:
@@ -124,7 +141,14 @@ class MessageBus:
     def register(self, command_type: type, handler: Handler) -> None:
         self._handlers[command_type] = bind(handler, self.deps, self.handle)
 
-    def handle(self, command: object, ctx: RequestContext) -> Any:
+    @overload
+    def handle(self, command: Returning[R], ctx: RequestContext) -> R: ...
+
+    @overload
+    def handle(self, command: object, ctx: RequestContext) -> object: ...
+
+    def handle(self, command: object, ctx: RequestContext) -> object:
+        """The command's result from its handler; `UnknownCommandError` when it has none."""
         handler = self._handlers.get(type(command))
         if handler is None:
             raise UnknownCommandError(f"no handler for {type(command).__name__}")

@@ -12,8 +12,10 @@ import attrs
 
 from application import commands as c
 from application.context import RequestContext
-from application.messagebus import Dependencies
-from domain.billing import SourceKind, SourceRef
+from application.messagebus import UnitOfWorkFactory
+from application.ports import ErpReceivables, PsaTimeExport
+from application.unit_of_work import UnitOfWork
+from domain.billing import BilledLedger, SourceKind, SourceRef
 from domain.invoice import DocumentKind, Invoice, InvoiceState
 from domain.money import EXACT, Money, dsum
 from domain.period import Period
@@ -51,26 +53,57 @@ class ReconciliationReport:
         return not self.exceptions
 
 
-def reconcile(cmd: c.Reconcile, ctx: RequestContext, deps: Dependencies) -> ReconciliationReport:
-    period = cmd.period
-    psa = list(deps.psa_time.approved_hours(period))
-    erp = list(deps.erp_receivables.posted_invoices(period))
+def reconcile(
+    cmd: c.Reconcile,
+    ctx: RequestContext,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    psa_time: PsaTimeExport,
+    erp_receivables: ErpReceivables,
+) -> ReconciliationReport:
+    """Each difference between our books and the PSA's hours or the ERP's receivables of the
+    period is an exception; the PSA and the ERP are asked before our books are read."""
+    psa = list(psa_time.approved_hours(cmd.period))
+    erp = list(erp_receivables.posted_invoices(cmd.period))
+    with unit_of_work(ctx, read_only=True) as uow:
+        books = _our_books(uow, cmd.period)
+    return _compare(cmd.period, psa, erp, books)
+
+
+@attrs.frozen
+class _OurBooks:
+    entries: dict[str, TimeEntry]
+    ledger: BilledLedger
+    invoices: list[Invoice]
+
+
+def _our_books(uow: UnitOfWork, period: Period) -> _OurBooks:
+    """Our approved (not rejected) time of the period, what was billed, the invoices issued."""
+    ours: dict[str, TimeEntry] = {
+        e.entry_id: e
+        for e in uow.delivery.time_entries_in(period)
+        if e.state is not ItemState.REJECTED
+    }
+    ledger = uow.ledger.load(c.contract_id for c in uow.contracts.all())
+    invoices = [
+        i
+        for i in uow.invoices.all()
+        if i.state not in UNISSUED
+        and i.issue_date is not None
+        and period.contains(i.issue_date)
+        and i.kind is not DocumentKind.CREDIT_ADJUSTMENT
+    ]
+    return _OurBooks(ours, ledger, invoices)
+
+
+def _compare(
+    period: Period,
+    psa: Sequence[tuple[str, Decimal]],
+    erp: Sequence[tuple[str, Money]],
+    books: _OurBooks,
+) -> ReconciliationReport:
+    ours, ledger, invoices = books.entries, books.ledger, books.invoices
     exceptions: list[ReconciliationException] = []
-    with deps.uow(ctx, read_only=True) as uow:
-        ours: dict[str, TimeEntry] = {
-            e.entry_id: e
-            for e in uow.delivery.time_entries_in(period)
-            if e.state is not ItemState.REJECTED
-        }
-        ledger = uow.ledger.load(c.contract_id for c in uow.contracts.all())
-        invoices = [
-            i
-            for i in uow.invoices.all()
-            if i.state not in UNISSUED
-            and i.issue_date is not None
-            and period.contains(i.issue_date)
-            and i.kind is not DocumentKind.CREDIT_ADJUSTMENT
-        ]
     psa_counts = Counter(entry_id for entry_id, _ in psa)
     psa_hours: dict[str, Decimal] = {}
     for entry_id, hours in psa:

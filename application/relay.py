@@ -22,12 +22,13 @@ from datetime import timedelta
 
 import attrs
 
-from application.audit import record_transition
+from application.changes import RecordMoved
 from application.context import RequestContext
 from application.errors import ApplicationError, ConflictError
-from application.messagebus import Dependencies, UnitOfWorkFactory
+from application.messagebus import UnitOfWorkFactory
 from application.ports import Clock, EventPublisher
 from application.records import DeliveryState, OutboxEvent
+from application.unit_of_work import UnitOfWork
 
 #: Events claimed per batch: one claim and one mark statement each (ADR 0016).
 DEFAULT_BATCH = 100
@@ -151,7 +152,7 @@ def reap_stale(
 
 
 def replay_dead_event(
-    cmd: ReplayOutboxEvent, ctx: RequestContext, deps: Dependencies
+    cmd: ReplayOutboxEvent, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory
 ) -> OutboxEvent:
     """A dead event goes back to pending with its own id and a fresh retry schedule (its
     attempts start again at 0); the replay is audited with the actor, the correlation id
@@ -159,26 +160,22 @@ def replay_dead_event(
     reason = cmd.reason.strip()
     if not reason:
         raise ReasonRequiredError("a replay needs a reason: it goes into the audit trail")
-    with deps.uow(ctx) as uow:
-        event = uow.outbox.get(cmd.event_id)
-        if event.state is not DeliveryState.DEAD:
-            raise EventNotDeadError(
-                f"outbox event {event.event_id} is {event.state.value}: "
-                "only a dead event can be replayed"
-            )
-        before = event.state
+    with unit_of_work(ctx) as uow:
+        event = _dead(uow, cmd.event_id)
         event.replayed()
         uow.outbox.save(event)
-        record_transition(
-            uow.audit,
-            at=deps.clock.now(),
-            actor=ctx.actor,
-            correlation_id=ctx.correlation_id,
-            subject=f"outbox:{event.event_id}",
-            action="replay",
-            before=before.value,
-            after=event.state.value,
-            reason=reason,
-        )
+        subject, after = f"outbox:{event.event_id}", event.state.value
+        uow.record(RecordMoved(subject, "replay", DeliveryState.DEAD.value, after, reason))
         uow.commit()
+    return event
+
+
+def _dead(uow: UnitOfWork, event_id: str) -> OutboxEvent:
+    """The outbox event, refused unless it is dead."""
+    event = uow.outbox.get(event_id)
+    if event.state is not DeliveryState.DEAD:
+        raise EventNotDeadError(
+            f"outbox event {event.event_id} is {event.state.value}: "
+            "only a dead event can be replayed"
+        )
     return event

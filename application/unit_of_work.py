@@ -14,6 +14,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
+from application.audit_trail import Change
 from application.legal_entities import LegalEntityRecord
 from application.natural_keys import NaturalKeyStore
 from application.operations import BillingRunLog, OperationsQueries
@@ -390,6 +391,9 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+    def record(self, change: Change) -> None:
+        """A change no aggregate records as an event, audited at commit (ADR 0044)."""
 
     def collect_events(self) -> list[object]:
         """Events recorded by the aggregates this unit of work saw, in order, once."""

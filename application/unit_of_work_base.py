@@ -1,10 +1,12 @@
 """What every unit of work does the same way, whatever it stores in (ADR 0014).
 
 A template method: `commit` collects the events of every aggregate the unit of work saw,
-lets the storage write its changes, turns the events into outbox rows (one way of naming
-the aggregate, the request's correlation id and trace context, one time per commit), and
-only then asks the storage to commit. The adapters fill in the storage hooks: open, flush,
-commit, roll back, close, and the list of aggregates their repositories handed out.
+turns them into audit records (application/audit_trail.py, ADR 0044: the events first, then
+the changes the application stated with `record`), lets the storage write its changes (the
+audit records with them), turns the events into outbox rows (one way of naming the
+aggregate, the request's correlation id and trace context, one time per commit), and only
+then asks the storage to commit. The adapters fill in the storage hooks: open, flush, commit,
+roll back, close, and the list of aggregates their repositories handed out.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
+from application.audit import record_transition
+from application.audit_trail import AuditEntry, Change, audit_entries, state_text
 from application.context import RequestContext
 from application.idempotency import Claim
 from application.records import OutboxEvent
@@ -58,6 +62,23 @@ def drain_events(seen: Iterable[object]) -> list[tuple[object, object]]:
     return drained
 
 
+class SeenAggregates(list[object]):
+    """The aggregates a unit of work saw, in order, each with its state when first seen (the
+    `before` of its first audit record)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.states: dict[int, object] = {}
+
+    def append(self, item: object) -> None:
+        self.states.setdefault(id(item), state_text(getattr(item, "state", None)))
+        super().append(item)
+
+    def extend(self, items: Iterable[object]) -> None:
+        for item in items:
+            self.append(item)
+
+
 class AbstractUnitOfWork(UnitOfWork, abc.ABC):
     """The `UnitOfWork` port, storage aside: a subclass opens and closes its storage, hands
     out the repositories (the port's attributes), and flushes, commits and rolls back; this
@@ -73,9 +94,11 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
     ) -> None:
         self._ctx, self._now, self._payload, self._read_only = ctx, now, payload, read_only
         self._committed_events: list[object] = []
+        self._changes: list[Change] = []
 
     def __enter__(self) -> Self:
         self._committed_events.clear()
+        self._changes.clear()
         self._begin()
         self._take_claim()
         return self
@@ -94,7 +117,10 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
         """Everything the unit of work changed, and the events it caused, or nothing."""
         if self._read_only:
             raise ReadOnlyUnitOfWorkError("a read-only unit of work cannot commit")
-        drained = drain_events(self._seen())
+        seen = self._seen()
+        drained = drain_events(seen)
+        states = seen.states if isinstance(seen, SeenAggregates) else {}
+        self._write_audit(audit_entries(drained, states, seen))
         self._flush()
         self.outbox.add(self._outbox_events(drained))
         self._commit()
@@ -103,7 +129,31 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
             claim.committed(self)
 
     def rollback(self) -> None:
+        self._changes.clear()
         self._rollback()
+
+    def record(self, change: Change) -> None:
+        """A change no aggregate records as an event: audited at commit, after the events."""
+        self._changes.append(change)
+
+    def _write_audit(self, entries: list[AuditEntry]) -> None:
+        entries.extend(change.audit_entry() for change in self._changes)
+        self._changes.clear()
+        if not entries:
+            return
+        now, ctx = self._now(), self._ctx
+        for entry in entries:
+            record_transition(
+                self.audit,
+                at=now,
+                actor=ctx.actor,
+                correlation_id=ctx.correlation_id,
+                subject=entry.subject,
+                action=entry.action,
+                before=entry.before,
+                after=entry.after,
+                reason=entry.reason,
+            )
 
     def collect_events(self) -> list[object]:
         """Events recorded by the aggregates this unit of work saw, in order, once."""

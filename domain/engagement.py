@@ -14,7 +14,7 @@ from enum import StrEnum
 
 import attrs
 
-from domain.errors import DomainError
+from domain.errors import DomainError, IllegalTransitionError
 from domain.ids import ContractId, CustomerId, EngagementId
 from domain.lifecycle import LifecycleTable
 
@@ -194,6 +194,19 @@ class Engagement:
     def start_provisioning(self, at: datetime) -> None:
         """Setup in the downstream systems starts once the engagement is contracted."""
         self._fire(_T.START_PROVISIONING, EngagementProvisioningStarted(self.engagement_id, at))
+
+    def claim_setup(self, at: datetime) -> None:
+        """Setup runs from an approved contract until the engagement is active: it starts
+        from contracted, resumes from blocked and goes on while provisioning, never otherwise."""
+        if self.state is EngagementState.CONTRACTED:
+            self.start_provisioning(at)
+        elif self.state is EngagementState.SETUP_BLOCKED:
+            self.resume_provisioning(at)
+        elif self.state is not EngagementState.PROVISIONING:
+            raise IllegalTransitionError(
+                f"engagement {self.engagement_id} is '{self.state.value}': setup runs once its "
+                "contract version is approved, until it is active"
+            )
 
     def block_setup(self, reason: str, at: datetime) -> None:
         """A typed setup exception parks a provisioning engagement until it is replayed."""

@@ -33,7 +33,7 @@ from adapters.memory.store import (
 )
 from adapters.outbound.event_payloads import outbox_payload
 from application.context import RequestContext
-from application.unit_of_work_base import AbstractUnitOfWork
+from application.unit_of_work_base import AbstractUnitOfWork, SeenAggregates
 from domain.contract import Contract
 
 
@@ -54,7 +54,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
 
     def _begin(self) -> None:
         self._data = copy.deepcopy(self._store.data)
-        self._seen_items: list[object] = []
+        self._seen_items: list[object] = SeenAggregates()
         data, seen = self._data, self._seen_items
         self.contracts = _Repository[Contract](data, "contract", "contract_id", seen)
         self.rate_cards = _Repository[Any](data, "rate_card", "rate_card_id", seen)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from adapters.serialization import CONVERTER, structure, unstructure
 from adapters.sqlalchemy.bulk import insert_all_or_none
 from application.errors import ConflictError, NotFoundError
+from application.unit_of_work_base import SeenAggregates
 
 T = TypeVar("T")
 
@@ -40,7 +41,7 @@ class Session:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.dialect = connection.dialect.name
-        self.seen: list[object] = []
+        self.seen: list[object] = SeenAggregates()
         self._seen_ids: set[int] = set()
 
     def saw(self, item: object) -> None:

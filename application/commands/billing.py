@@ -8,13 +8,14 @@ from decimal import Decimal
 
 import attrs
 
-from application.commands.base import Command
+from application.commands.base import Command, Returning
 from domain.billing import SourceRef
 from domain.ids import (
     ContractId,
     CreditMemoId,
     DisputeId,
     InvoiceId,
+    ObligationId,
     PaymentId,
 )
 from domain.money import Money
@@ -73,7 +74,7 @@ class ConfirmInvoicePosted(Command):
 
 
 @attrs.frozen
-class RecordPayment(Command):
+class RecordPayment(Returning[None]):
     invoice_id: InvoiceId
     #: The ERP's id of the payment: the same id again is the same payment (ADR 0024).
     payment_id: PaymentId
@@ -82,7 +83,7 @@ class RecordPayment(Command):
 
 
 @attrs.frozen
-class WriteOffInvoice(Command):
+class WriteOffInvoice(Returning[Money]):
     """Finance gives up what is still owed on an invoice as uncollectable (ADR 0040)."""
 
     invoice_id: InvoiceId
@@ -92,7 +93,7 @@ class WriteOffInvoice(Command):
 
 
 @attrs.frozen
-class OpenDispute(Command):
+class OpenDispute(Returning[None]):
     invoice_id: InvoiceId
     reason: str
     #: The billing platform's id of the dispute, when the sender has one: the same id again is
@@ -101,7 +102,7 @@ class OpenDispute(Command):
 
 
 @attrs.frozen
-class ResolveDispute(Command):
+class ResolveDispute(Returning[None]):
     invoice_id: InvoiceId
     resolution: str
 
@@ -117,7 +118,7 @@ class CreditRequestInput:
 
 
 @attrs.frozen
-class DraftCreditMemo(Command):
+class DraftCreditMemo(Returning[None]):
     credit_memo_id: CreditMemoId
     invoice_id: InvoiceId
     requests: tuple[CreditRequestInput, ...]
@@ -128,30 +129,30 @@ class DraftCreditMemo(Command):
 
 
 @attrs.frozen
-class ApproveCreditMemo(Command):
+class ApproveCreditMemo(Returning[None]):
     credit_memo_id: CreditMemoId
 
 
 @attrs.frozen
-class IssueCreditMemo(Command):
+class IssueCreditMemo(Returning[str]):
     credit_memo_id: CreditMemoId
     issue_date: date
 
 
 @attrs.frozen
-class RecogniseRevenue(Command):
+class RecogniseRevenue(Returning[dict[ObligationId, Money]]):
     """Post the period's revenue catch-up per obligation, dated the period's last day."""
 
     period: Period
 
 
 @attrs.frozen
-class ClosePeriod(Command):
+class ClosePeriod(Returning[None]):
     period: Period
 
 
 @attrs.frozen
-class ReopenPeriod(Command):
+class ReopenPeriod(Returning[None]):
     period: Period
     reason: str
 
@@ -164,7 +165,7 @@ class Reconcile(Command):
 
 
 @attrs.frozen
-class ReplayException(Command):
+class ReplayException(Returning[bool]):
     """Reprocess what an integration exception kept, after someone fixed the cause."""
 
     exception_id: str
@@ -181,7 +182,7 @@ class ReceiveInboxMessage(Command):
 
 
 @attrs.frozen
-class ProcessInboxMessage(Command):
+class ProcessInboxMessage(Returning[bool]):
     """Translate a stored inbound message into commands and run them (also its replay)."""
 
     source: str
@@ -189,7 +190,7 @@ class ProcessInboxMessage(Command):
 
 
 @attrs.frozen
-class ProcessWaitingInboxMessages(Command):
+class ProcessWaitingInboxMessages(Returning[list[str]]):
     """Background job: process messages still `received` since before the cutoff (their
     processing never finished, e.g. the process died after storing them)."""
 
@@ -198,5 +199,5 @@ class ProcessWaitingInboxMessages(Command):
 
 
 @attrs.frozen
-class RetryDueExceptions(Command):
+class RetryDueExceptions(Returning[list[str]]):
     """Background job: retry downstream failures whose next attempt is due."""

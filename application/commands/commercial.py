@@ -9,9 +9,10 @@ from typing import Any
 
 import attrs
 
-from application.commands.base import Command
+from application.commands.base import Returning
 from application.legal_entities import LegalEntityRecord
 from application.ports import CustomerRecord
+from application.queries.engagements import EngagementView
 from domain.ids import (
     ContractId,
     CustomerId,
@@ -27,7 +28,7 @@ from domain.tax import TaxProfile, TaxRateTable
 
 
 @attrs.frozen
-class ProposeEngagement(Command):
+class ProposeEngagement(Returning[None]):
     """CRM closed-won: a deal becomes a proposed engagement."""
 
     engagement_id: EngagementId
@@ -36,7 +37,7 @@ class ProposeEngagement(Command):
 
 
 @attrs.frozen
-class RegisterContract(Command):
+class RegisterContract(Returning[None]):
     """CLM: the contract (MSA) the versions belong to."""
 
     contract_id: ContractId
@@ -47,7 +48,7 @@ class RegisterContract(Command):
 
 
 @attrs.frozen
-class DraftContractVersion(Command):
+class DraftContractVersion(Returning[int]):
     """CLM: a SOW or an amendment, as a draft."""
 
     contract_id: ContractId
@@ -59,7 +60,7 @@ class DraftContractVersion(Command):
 
 
 @attrs.frozen
-class ApproveContractVersion(Command):
+class ApproveContractVersion(Returning[None]):
     """CLM: a version is approved; the first approval sets the engagement up."""
 
     contract_id: ContractId
@@ -67,14 +68,14 @@ class ApproveContractVersion(Command):
 
 
 @attrs.frozen
-class CreateRateCard(Command):
+class CreateRateCard(Returning[None]):
     rate_card_id: RateCardId
     name: str
     currency: str
 
 
 @attrs.frozen
-class PublishRateCardVersion(Command):
+class PublishRateCardVersion(Returning[None]):
     """Publish a version directly, without a checker: for data loads and tests only."""
 
     rate_card_id: RateCardId
@@ -82,7 +83,7 @@ class PublishRateCardVersion(Command):
 
 
 @attrs.frozen
-class ProposeRateCardVersion(Command):
+class ProposeRateCardVersion(Returning[None]):
     """The maker's half of a rate-card change: the version waits for another's approval."""
 
     rate_card_id: RateCardId
@@ -90,7 +91,7 @@ class ProposeRateCardVersion(Command):
 
 
 @attrs.frozen
-class ProposeRateCardAmendment(Command):
+class ProposeRateCardAmendment(Returning[None]):
     """The maker's half of a rate-card change written as changes: the next version is the one
     in force on `effective_from` with these rates set and these removed; it waits for another's
     approval like any proposal."""
@@ -104,7 +105,7 @@ class ProposeRateCardAmendment(Command):
 
 
 @attrs.frozen
-class ApproveRateCardVersion(Command):
+class ApproveRateCardVersion(Returning[None]):
     """The checker's half: publish a proposed version (never by whoever proposed it)."""
 
     rate_card_id: RateCardId
@@ -112,14 +113,14 @@ class ApproveRateCardVersion(Command):
 
 
 @attrs.frozen
-class SetUpEngagement(Command):
+class SetUpEngagement(Returning[bool]):
     """Provision the engagement in the downstream systems; replayable without duplicates."""
 
     engagement_id: EngagementId
 
 
 @attrs.frozen
-class SuspendEngagement(Command):
+class SuspendEngagement(Returning[EngagementView]):
     """Pause an active engagement (no time accepted) for a stated reason."""
 
     engagement_id: EngagementId
@@ -127,12 +128,12 @@ class SuspendEngagement(Command):
 
 
 @attrs.frozen
-class ResumeEngagement(Command):
+class ResumeEngagement(Returning[EngagementView]):
     engagement_id: EngagementId
 
 
 @attrs.frozen
-class StartClosingEngagement(Command):
+class StartClosingEngagement(Returning[EngagementView]):
     """No new time from the close date on; final billing and revenue follow."""
 
     engagement_id: EngagementId
@@ -140,12 +141,12 @@ class StartClosingEngagement(Command):
 
 
 @attrs.frozen
-class CloseEngagement(Command):
+class CloseEngagement(Returning[EngagementView]):
     engagement_id: EngagementId
 
 
 @attrs.frozen
-class CancelEngagement(Command):
+class CancelEngagement(Returning[EngagementView]):
     """Drop a deal whose setup has not started, for a stated reason."""
 
     engagement_id: EngagementId
@@ -153,14 +154,14 @@ class CancelEngagement(Command):
 
 
 @attrs.frozen
-class UpdateCustomerMaster(Command):
+class UpdateCustomerMaster(Returning[None]):
     """ERP: the customer's tax profile (and the rate table) changed."""
 
     profile: TaxProfile
 
 
 @attrs.frozen
-class PushCustomerRecord(Command):
+class PushCustomerRecord(Returning[CustomerRecord]):
     """ERP: the full customer record for one of our legal entities (ADR 0035); the version
     is the store's to give."""
 
@@ -168,7 +169,7 @@ class PushCustomerRecord(Command):
 
 
 @attrs.frozen
-class SeedCustomerRecords(Command):
+class SeedCustomerRecords(Returning[int]):
     """Start-up: the customer master file of a demo or a first deployment, kept as version 1
     of each record the store does not hold yet (ADR 0035)."""
 
@@ -176,7 +177,7 @@ class SeedCustomerRecords(Command):
 
 
 @attrs.frozen
-class PutLegalEntity(Command):
+class PutLegalEntity(Returning[LegalEntityRecord]):
     """Finance: the whole master data of one of our legal entities (ADR 0037); the version is
     the store's to give."""
 
@@ -184,7 +185,7 @@ class PutLegalEntity(Command):
 
 
 @attrs.frozen
-class SeedLegalEntities(Command):
+class SeedLegalEntities(Returning[int]):
     """Start-up: the legal entities of a demo or a first deployment, kept as version 1 of
     each one the store does not hold yet (ADR 0037)."""
 
@@ -192,5 +193,5 @@ class SeedLegalEntities(Command):
 
 
 @attrs.frozen
-class SetTaxRates(Command):
+class SetTaxRates(Returning[None]):
     rates: TaxRateTable

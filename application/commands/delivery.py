@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import attrs
 
-from application.commands.base import Command
+from application.commands.base import Command, Returning
 from domain.ids import (
     EngagementId,
     ExpenseId,
@@ -118,7 +118,7 @@ class CorrectTimeEntry(Command):
 
 
 @attrs.frozen
-class CompleteMilestone(Command):
+class CompleteMilestone(Returning[None]):
     milestone_id: MilestoneId
     evidence: str
     on: date
@@ -128,7 +128,7 @@ class CompleteMilestone(Command):
 
 
 @attrs.frozen
-class AcceptMilestone(Command):
+class AcceptMilestone(Returning[None]):
     milestone_id: MilestoneId
     on: date
     #: The client's approver, when the caller records an acceptance on their behalf.
@@ -136,13 +136,13 @@ class AcceptMilestone(Command):
 
 
 @attrs.frozen
-class RejectMilestone(Command):
+class RejectMilestone(Returning[None]):
     milestone_id: MilestoneId
     reason: str
 
 
 @attrs.frozen
-class AcceptDueMilestones(Command):
+class AcceptDueMilestones(Returning[list[str]]):
     """Background job: passive acceptance of milestones whose window has passed."""
 
     today: date

@@ -1,4 +1,5 @@
-"""The handler registry: one plain function per command type."""
+"""The handler registry: one plain function per command type, each naming the dependencies it
+uses (application/messagebus.py binds them once)."""
 
 from __future__ import annotations
 
@@ -81,30 +82,14 @@ HANDLERS: dict[type, Handler] = {
     ic.SetTransferPricing: intercompany.set_transfer_pricing,
     ic.PostIntercompanyRecharges: intercompany.post_intercompany_recharges,
     gl.SetChartOfAccounts: journal.set_chart_of_accounts,
+    c.ReplayException: integration.replay_exception,
+    c.RetryDueExceptions: integration.retry_due_exceptions,
+    c.ReceiveInboxMessage: intake.receive,
+    c.ProcessInboxMessage: inbox.process_inbox_message,
+    c.ProcessWaitingInboxMessages: inbox.process_waiting_inbox_messages,
 }
 
 
 def create_bus(deps: Dependencies) -> MessageBus:
-    """The bus with every handler; replay handlers dispatch back through the same bus."""
-    bus = MessageBus(deps, HANDLERS)
-    bus.register(
-        c.ReplayException,
-        lambda cmd, ctx, deps: integration.replay_exception(cmd, ctx, deps, bus.handle),
-    )
-    bus.register(
-        c.RetryDueExceptions,
-        lambda cmd, ctx, deps: integration.retry_due_exceptions(cmd, ctx, deps, bus.handle),
-    )
-    bus.register(
-        c.ReceiveInboxMessage,
-        lambda cmd, ctx, deps: intake.receive(cmd, ctx, deps, bus.handle),
-    )
-    bus.register(
-        c.ProcessInboxMessage,
-        lambda cmd, ctx, deps: inbox.process_inbox_message(cmd, ctx, deps, bus.handle),
-    )
-    bus.register(
-        c.ProcessWaitingInboxMessages,
-        lambda cmd, ctx, deps: inbox.process_waiting_inbox_messages(cmd, ctx, deps, bus.handle),
-    )
-    return bus
+    """The bus with every handler; replay and inbox handlers dispatch back through it."""
+    return MessageBus(deps, HANDLERS)

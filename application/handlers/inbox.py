@@ -22,10 +22,12 @@ here, not at the door: a signed message that breaks them is stored and waits on 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
+
+import attrs
 
 from application import commands as c
+from application.audit_trail import state_text
+from application.changes import RecordMoved
 from application.context import RequestContext
 from application.errors import (
     ApplicationError,
@@ -36,7 +38,7 @@ from application.errors import (
     NotFoundError,
     PayloadError,
 )
-from application.handlers.common import audit, raise_exception
+from application.handlers.common import queue_exception, resolve_open_exceptions
 from application.handlers.delivery import IngestionReport
 from application.inbox import (
     InboxMessageFailedError,
@@ -46,11 +48,11 @@ from application.inbox import (
     release,
     stored,
 )
-from application.messagebus import Dependencies
-from application.records import ExceptionKind, InboxState
+from application.messagebus import Dispatch, UnitOfWorkFactory
+from application.ports import Clock, IdGenerator, WebhookTranslator
+from application.records import ExceptionKind, InboxMessage, InboxState, IntegrationException
+from application.unit_of_work import UnitOfWork
 from domain.errors import DomainError, IllegalTransitionError, ImmutableVersionError
-
-Dispatch = Callable[[object, RequestContext], Any]
 
 #: The workflow name of inbox failures on the exception queue.
 WORKFLOW = "inbox"
@@ -83,34 +85,44 @@ def classify(error: Exception) -> tuple[ExceptionKind, str]:
 
 
 def process_inbox_message(
-    cmd: c.ProcessInboxMessage, ctx: RequestContext, deps: Dependencies, dispatch: Dispatch
+    cmd: c.ProcessInboxMessage,
+    ctx: RequestContext,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    webhooks: WebhookTranslator,
+    dispatch: Dispatch,
 ) -> bool:
     """Run the message's commands under its claim; True once it is processed (a processed
     message is never run again). `MessageInProgressError` while another processor holds the
     claim. Any failure is recorded on the exception queue, then raised as
     `InboxMessageFailedError`."""
-    token = deps.ids.next_id("CLAIM")
-    with deps.uow(ctx) as uow:
-        message = stored(uow, cmd.source, cmd.message_id)
-        if message.state is InboxState.PROCESSED:
-            return True
-        claim(uow, message, token, deps.clock.now())
-        uow.commit()
-    source_system = RequestContext(
+    inbox = _Processing(cmd, ctx, unit_of_work, clock, ids, ids.next_id("CLAIM"))
+    message = inbox.claim()
+    if message is None:
+        return True
+    try:
+        commands = _commands(message, webhooks)
+        for command in commands[message.steps_done :]:
+            _require_all_accepted(dispatch(command, _as_source_system(message)))
+            inbox.step_done()
+    except Exception as error:
+        raise inbox.failed(error, message) from error
+    inbox.processed(len(commands))
+    return True
+
+
+def _as_source_system(message: InboxMessage) -> RequestContext:
+    """A message's commands run as if its source system had sent them."""
+    return RequestContext(
         f"webhook:{message.source}", message.correlation_id, frozenset({"integration"})
     )
-    try:
-        envelope = parse_envelope(message.body)
-        commands = deps.webhooks.translate(message.source, message.event_type, envelope.data)
-        for command in commands[message.steps_done :]:
-            _require_all_accepted(dispatch(command, source_system))
-            _step_done(cmd, ctx, deps)
-    except Exception as error:
-        detail = _detail(error, message.correlation_id)
-        exception_id = _failed(cmd, ctx, deps, error, detail, token)
-        raise InboxMessageFailedError(message.subject, exception_id, detail) from error
-    _processed(cmd, ctx, deps, len(commands), token)
-    return True
+
+
+def _commands(message: InboxMessage, webhooks: WebhookTranslator) -> list[object]:
+    envelope = parse_envelope(message.body)
+    return list(webhooks.translate(message.source, message.event_type, envelope.data))
 
 
 def _detail(error: Exception, correlation_id: str) -> str:
@@ -130,13 +142,14 @@ def _detail(error: Exception, correlation_id: str) -> str:
 def process_waiting_inbox_messages(
     cmd: c.ProcessWaitingInboxMessages,
     ctx: RequestContext,
-    deps: Dependencies,
+    *,
+    unit_of_work: UnitOfWorkFactory,
     dispatch: Dispatch,
 ) -> list[str]:
     """Background job: process what was stored but never finished (the process died, or the
     database failed while the failure was being recorded); failures go to the exception queue
     as usual. The subjects it finished; a message another processor holds is left to it."""
-    with deps.uow(ctx, read_only=True) as uow:
+    with unit_of_work(ctx, read_only=True) as uow:
         waiting = uow.inbox.received_before(cmd.received_before, cmd.limit)
     finished: list[str] = []
     for message in waiting:
@@ -161,73 +174,93 @@ def _require_all_accepted(result: object) -> None:
         )
 
 
-def _step_done(cmd: c.ProcessInboxMessage, ctx: RequestContext, deps: Dependencies) -> None:
-    with deps.uow(ctx) as uow:
-        message = stored(uow, cmd.source, cmd.message_id)
-        message.step_done()
-        uow.inbox.save(message)
-        uow.commit()
+@attrs.define
+class _Processing:
+    """The transactions around one message's commands: claim it, count each command done,
+    and record the outcome (which releases the claim)."""
+
+    cmd: c.ProcessInboxMessage
+    ctx: RequestContext
+    unit_of_work: UnitOfWorkFactory
+    clock: Clock
+    ids: IdGenerator
+    token: str
+
+    def claim(self) -> InboxMessage | None:
+        """The stored message, claimed; None when it was processed before."""
+        with self.unit_of_work(self.ctx) as uow:
+            message = stored(uow, self.cmd.source, self.cmd.message_id)
+            if message.state is InboxState.PROCESSED:
+                return None
+            claim(uow, message, self.token, self.clock.now())
+            uow.commit()
+        return message
+
+    def step_done(self) -> None:
+        with self.unit_of_work(self.ctx) as uow:
+            message = stored(uow, self.cmd.source, self.cmd.message_id)
+            message.step_done()
+            uow.inbox.save(message)
+            uow.commit()
+
+    def processed(self, commands: int) -> None:
+        now = self.clock.now()
+        with self.unit_of_work(self.ctx) as uow:
+            message = stored(uow, self.cmd.source, self.cmd.message_id)
+            before = state_text(message.state)
+            message.processed(now)
+            uow.inbox.save(message)
+            release(uow, message, self.token)
+            resolve_open_exceptions(uow, message.subject, self.ctx.actor, self.clock)
+            reason = f"{commands} command{'' if commands == 1 else 's'}"
+            after = state_text(message.state)
+            uow.record(RecordMoved(message.subject, "process", before, after, reason))
+            uow.commit()
+
+    def failed(self, error: Exception, message: InboxMessage) -> InboxMessageFailedError:
+        """Mark the message failed, queue the problem (one open exception per message: a
+        replay that hits another problem updates it) and release the claim; the error to
+        raise."""
+        detail = _detail(error, message.correlation_id)
+        kind, reason_code = classify(error)
+        with self.unit_of_work(self.ctx) as uow:
+            message = stored(uow, self.cmd.source, self.cmd.message_id)
+            item = _open_or_new(uow, self, message, kind, reason_code, detail)
+            before = state_text(message.state)
+            message.failed(detail, item.exception_id)
+            uow.inbox.save(message)
+            release(uow, message, self.token)
+            after = state_text(message.state)
+            uow.record(RecordMoved(message.subject, "fail", before, after, reason_code))
+            uow.commit()
+        return InboxMessageFailedError(message.subject, item.exception_id, detail)
 
 
-def _processed(
-    cmd: c.ProcessInboxMessage,
-    ctx: RequestContext,
-    deps: Dependencies,
-    commands: int,
-    token: str,
-) -> None:
-    now = deps.clock.now()
-    with deps.uow(ctx) as uow:
-        message = stored(uow, cmd.source, cmd.message_id)
-        before = message.state
-        message.processed(now)
-        uow.inbox.save(message)
-        release(uow, message, token)
-        for item in uow.exceptions.open_for(message.subject):
-            item.resolved(ctx.actor, now)
-            uow.exceptions.save(item)
-        reason = f"{commands} command{'' if commands == 1 else 's'}"
-        audit(uow, ctx, deps, message.subject, "process", before, message.state, reason)
-        uow.commit()
-
-
-def _failed(
-    cmd: c.ProcessInboxMessage,
-    ctx: RequestContext,
-    deps: Dependencies,
-    error: Exception,
+def _open_or_new(
+    uow: UnitOfWork,
+    processing: _Processing,
+    message: InboxMessage,
+    kind: ExceptionKind,
+    reason_code: str,
     detail: str,
-    token: str,
-) -> str:
-    """Mark the message failed, queue the problem (one open exception per message: a replay
-    that hits another problem updates it) and release the claim; the exception's id."""
-    kind, reason_code = classify(error)
-    with deps.uow(ctx) as uow:
-        message = stored(uow, cmd.source, cmd.message_id)
-        open_items = [x for x in uow.exceptions.open_for(message.subject) if x.workflow == WORKFLOW]
-        if open_items:
-            item = open_items[0]
-            item.last_error = detail
-            uow.exceptions.save(item)
-        else:
-            item = raise_exception(
-                uow,
-                ctx,
-                deps,
-                kind=kind,
-                workflow=WORKFLOW,
-                subject=message.subject,
-                reason_code=reason_code,
-                detail=detail,
-                replay={
-                    "command": "ProcessInboxMessage",
-                    "args": {"source": message.source, "message_id": message.message_id},
-                },
-            )
-        before = message.state
-        message.failed(detail, item.exception_id)
-        uow.inbox.save(message)
-        release(uow, message, token)
-        audit(uow, ctx, deps, message.subject, "fail", before, message.state, reason_code)
-        uow.commit()
-        return item.exception_id
+) -> IntegrationException:
+    open_items = [x for x in uow.exceptions.open_for(message.subject) if x.workflow == WORKFLOW]
+    if open_items:
+        open_items[0].last_error = detail
+        uow.exceptions.save(open_items[0])
+        return open_items[0]
+    return queue_exception(
+        uow,
+        processing.ctx,
+        processing.clock,
+        processing.ids,
+        kind=kind,
+        workflow=WORKFLOW,
+        subject=message.subject,
+        reason_code=reason_code,
+        detail=detail,
+        replay={
+            "command": "ProcessInboxMessage",
+            "args": {"source": message.source, "message_id": message.message_id},
+        },
+    )

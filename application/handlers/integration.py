@@ -6,10 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from application import commands as c
+from application.audit_trail import state_text
+from application.changes import RecordMoved
 from application.context import RequestContext
 from application.errors import ApplicationError
-from application.handlers.common import audit
-from application.messagebus import Dependencies
+from application.messagebus import Dispatch, UnitOfWorkFactory
+from application.ports import Clock
 from application.records import ExceptionState, IntegrationException
 from domain.errors import DomainError
 
@@ -19,8 +21,6 @@ REPLAYABLE: dict[str, Callable[..., Any]] = {
     "HandOverInvoice": c.HandOverInvoice,
     "ProcessInboxMessage": c.ProcessInboxMessage,
 }
-
-Dispatch = Callable[[object, RequestContext], Any]
 
 
 def _rebuild(item: IntegrationException) -> object:
@@ -32,52 +32,77 @@ def _rebuild(item: IntegrationException) -> object:
 
 
 def replay_exception(
-    cmd: c.ReplayException, ctx: RequestContext, deps: Dependencies, dispatch: Dispatch
+    cmd: c.ReplayException,
+    ctx: RequestContext,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    dispatch: Dispatch,
 ) -> bool:
     """Reprocess what the exception kept; audited whatever the outcome. True when it healed."""
-    with deps.uow(ctx) as uow:
-        item = uow.exceptions.get(cmd.exception_id)
-        if item.state is ExceptionState.RESOLVED:
-            return True
-        command = _rebuild(item)
-        audit(
-            uow,
-            ctx,
-            deps,
-            f"exception:{item.exception_id}",
-            "replay",
-            item.state,
-            None,
-            f"replay of {type(command).__name__}",
-        )
-        uow.commit()
+    command = _start_replay(unit_of_work, ctx, cmd.exception_id)
+    if command is None:
+        return True
     try:
-        healed = dispatch(command, ctx)
-        error = "" if healed is not False else "the replay hit the same problem"
+        healed = dispatch(command, ctx) is not False
+        error = "" if healed else "the replay hit the same problem"
     except (DomainError, ApplicationError) as failure:
         healed, error = False, str(failure)
-    with deps.uow(ctx) as uow:
-        item = uow.exceptions.get(cmd.exception_id)
-        before = item.state
-        if healed is not False and item.state is not ExceptionState.RESOLVED:
-            item.resolved(ctx.actor, deps.clock.now())
-        elif healed is False and item.state is not ExceptionState.RESOLVED:
-            item.failed_again(error, deps.clock.now())
-        uow.exceptions.save(item)
-        audit(
-            uow, ctx, deps, f"exception:{item.exception_id}", "replayed", before, item.state, error
-        )
+    _record_replay(unit_of_work, ctx, clock, cmd.exception_id, healed, error)
+    return healed
+
+
+def _start_replay(
+    unit_of_work: UnitOfWorkFactory, ctx: RequestContext, exception_id: str
+) -> object | None:
+    """The command the exception kept, its replay audited; None when it is resolved."""
+    with unit_of_work(ctx) as uow:
+        item = uow.exceptions.get(exception_id)
+        if item.state is ExceptionState.RESOLVED:
+            return None
+        command = _rebuild(item)
+        reason = f"replay of {type(command).__name__}"
+        subject = f"exception:{item.exception_id}"
+        uow.record(RecordMoved(subject, "replay", state_text(item.state), None, reason))
         uow.commit()
-    return healed is not False
+    return command
+
+
+def _record_replay(
+    unit_of_work: UnitOfWorkFactory,
+    ctx: RequestContext,
+    clock: Clock,
+    exception_id: str,
+    healed: bool,
+    error: str,
+) -> None:
+    """The outcome: resolved when it healed, failed again (retried or dead) when not."""
+    with unit_of_work(ctx) as uow:
+        item = uow.exceptions.get(exception_id)
+        before = state_text(item.state)
+        if item.state is not ExceptionState.RESOLVED:
+            if healed:
+                item.resolved(ctx.actor, clock.now())
+            else:
+                item.failed_again(error, clock.now())
+        uow.exceptions.save(item)
+        after = state_text(item.state)
+        uow.record(RecordMoved(f"exception:{exception_id}", "replayed", before, after, error))
+        uow.commit()
 
 
 def retry_due_exceptions(
-    cmd: c.RetryDueExceptions, ctx: RequestContext, deps: Dependencies, dispatch: Dispatch
+    cmd: c.RetryDueExceptions,
+    ctx: RequestContext,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    dispatch: Dispatch,
 ) -> list[str]:
     """Background job: replay every downstream failure whose next attempt is due."""
-    now = deps.clock.now()
-    with deps.uow(ctx, read_only=True) as uow:
+    now = clock.now()
+    with unit_of_work(ctx, read_only=True) as uow:
         due = [item.exception_id for item in uow.exceptions.all() if item.due(now)]
     for exception_id in due:
-        replay_exception(c.ReplayException(exception_id), ctx, deps, dispatch)
+        dispatch(c.ReplayException(exception_id), ctx)
     return due

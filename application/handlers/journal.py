@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from application.changes import SettingReplaced
 from application.context import RequestContext
-from application.handlers.common import audit
 from application.journal import SetChartOfAccounts
-from application.messagebus import Dependencies
-from domain.chart_of_accounts import ChartOfAccounts
+from application.messagebus import UnitOfWorkFactory
+from domain.chart_of_accounts import ChartOfAccounts, ChartsOfAccounts
 
 
 def _describe(chart: ChartOfAccounts | None) -> str | None:
@@ -20,24 +20,26 @@ def _describe(chart: ChartOfAccounts | None) -> str | None:
 
 
 def set_chart_of_accounts(
-    cmd: SetChartOfAccounts, ctx: RequestContext, deps: Dependencies
+    cmd: SetChartOfAccounts,
+    ctx: RequestContext,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    charts: ChartsOfAccounts | None,
 ) -> ChartOfAccounts:
     """A legal entity's chart is replaced whole; the audit trail keeps the one before. Entries
     posted before keep the accounts they were posted with."""
     entity = cmd.chart.legal_entity_id
-    with deps.uow(ctx) as uow:
-        before = uow.journal.chart(entity)
-        if before is None and deps.charts is not None:
-            before = next((c for c in deps.charts.charts if c.legal_entity_id == entity), None)
+    with unit_of_work(ctx) as uow:
+        before = uow.journal.chart(entity) or _from_start_up(charts, entity)
         uow.journal.save_chart(cmd.chart)
-        audit(
-            uow,
-            ctx,
-            deps,
-            f"chart-of-accounts:{entity}",
-            "set_chart_of_accounts",
-            _describe(before),
-            _describe(cmd.chart),
-        )
+        subject, after = f"chart-of-accounts:{entity}", _describe(cmd.chart)
+        uow.record(SettingReplaced(subject, "set_chart_of_accounts", _describe(before), after))
         uow.commit()
     return cmd.chart
+
+
+def _from_start_up(charts: ChartsOfAccounts | None, entity: str) -> ChartOfAccounts | None:
+    """The chart the deployment read at start-up, until finance sets one."""
+    if charts is None:
+        return None
+    return next((c for c in charts.charts if c.legal_entity_id == entity), None)

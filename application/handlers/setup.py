@@ -4,156 +4,171 @@ Setup validates the customer against the ERP master, stores the tax profile bill
 provisions the project in the PSA (with an idempotency key, so a replay never creates a second
 project) and activates the engagement. Missing master data blocks the setup with a typed
 exception for finance; a replay after the fix finishes it.
+
+No external system is called inside a database transaction (ADR 0044): the setup is claimed
+(the engagement moves to provisioning, committed), the ERP and the PSA are called, and what
+they answered is recorded in a second transaction. A crash between the call and the record
+leaves the engagement provisioning; a replay calls the PSA again with the same key and
+records the same project.
 """
 
 from __future__ import annotations
 
+import attrs
+
 from application import commands as c
+from application.changes import (
+    ContractVersionDrafted,
+    RateCardVersionApproved,
+    RateCardVersionProposed,
+    RateCardVersionPublished,
+    TaxProfileUpdated,
+)
 from application.context import RequestContext
-from application.customer_master import current_record, setup_gaps
+from application.customer_master import setup_gaps
 from application.errors import ConflictError, DownstreamUnavailableError
-from application.handlers.common import audit, raise_exception
-from application.messagebus import Dependencies
+from application.handlers.common import queue_exception, resolve_open_exceptions
+from application.messagebus import Dispatch, UnitOfWorkFactory
+from application.ports import (
+    Clock,
+    CustomerMaster,
+    CustomerRecord,
+    IdGenerator,
+    ProjectProvisioning,
+)
 from application.records import ExceptionKind
 from application.unit_of_work import UnitOfWork
 from domain.contract import Contract
 from domain.engagement import Engagement, EngagementState
-from domain.errors import IllegalTransitionError
+from domain.ids import EngagementId
+from domain.master_data import billing_tax_profile
 from domain.milestone import Milestone
 from domain.milestone_billing import MilestoneTerms
 from domain.money import Currency
 from domain.ratecard import RateCard
+from domain.tax import TaxProfile
 
 
-def propose_engagement(cmd: c.ProposeEngagement, ctx: RequestContext, deps: Dependencies) -> None:
+def propose_engagement(
+    cmd: c.ProposeEngagement, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+) -> None:
     """One engagement per contract: a second deal naming the same contract is a conflict."""
-    with deps.uow(ctx) as uow:
-        holder = uow.engagements.find_by_contract(cmd.contract_id)
-        if holder is not None and holder.engagement_id != cmd.engagement_id:
-            raise ConflictError(
-                f"contract {cmd.contract_id} already belongs to engagement {holder.engagement_id}"
-            )
+    with unit_of_work(ctx) as uow:
+        _refuse_a_second_deal(uow, cmd)
         engagement = Engagement.propose(
-            cmd.engagement_id, cmd.customer_id, cmd.contract_id, at=deps.clock.now()
+            cmd.engagement_id, cmd.customer_id, cmd.contract_id, at=clock.now()
         )
         uow.engagements.add(engagement)
-        audit(uow, ctx, deps, f"engagement:{cmd.engagement_id}", "propose", None, engagement.state)
         uow.commit()
 
 
-def register_contract(cmd: c.RegisterContract, ctx: RequestContext, deps: Dependencies) -> None:
-    with deps.uow(ctx) as uow:
-        contract = Contract(
-            cmd.contract_id,
-            cmd.customer_id,
-            cmd.legal_entity_id,
-            Currency.of(cmd.currency),
-            cmd.name,
+def _refuse_a_second_deal(uow: UnitOfWork, cmd: c.ProposeEngagement) -> None:
+    holder = uow.engagements.find_by_contract(cmd.contract_id)
+    if holder is not None and holder.engagement_id != cmd.engagement_id:
+        raise ConflictError(
+            f"contract {cmd.contract_id} already belongs to engagement {holder.engagement_id}"
         )
+
+
+def register_contract(
+    cmd: c.RegisterContract, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory
+) -> None:
+    currency = Currency.of(cmd.currency)
+    contract = Contract(cmd.contract_id, cmd.customer_id, cmd.legal_entity_id, currency, cmd.name)
+    with unit_of_work(ctx) as uow:
         uow.contracts.add(contract)
         uow.commit()
 
 
 def draft_contract_version(
-    cmd: c.DraftContractVersion, ctx: RequestContext, deps: Dependencies
+    cmd: c.DraftContractVersion, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory
 ) -> int:
-    with deps.uow(ctx) as uow:
+    with unit_of_work(ctx) as uow:
         contract = uow.contracts.get(cmd.contract_id)
         version = contract.draft_version(
             cmd.effective_from, cmd.obligations, cmd.label, payers=cmd.payers
         )
-        audit(uow, ctx, deps, f"contract:{cmd.contract_id}", "draft_version", None, "draft")
+        uow.record(ContractVersionDrafted(cmd.contract_id, version.version))
         uow.commit()
-        return version.version
+    return version.version
 
 
 def approve_contract_version(
-    cmd: c.ApproveContractVersion, ctx: RequestContext, deps: Dependencies
+    cmd: c.ApproveContractVersion,
+    ctx: RequestContext,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    dispatch: Dispatch,
 ) -> None:
     """Approve the version; the engagement of a first approval moves to contracted and setup."""
-    with deps.uow(ctx) as uow:
+    with unit_of_work(ctx) as uow:
         contract = uow.contracts.get(cmd.contract_id)
-        version = contract.approve_version(cmd.version, ctx.actor, deps.clock.now())
-        subject = f"contract:{cmd.contract_id}:v{cmd.version}"
-        audit(uow, ctx, deps, subject, "approve", "draft", version.state)
+        contract.approve_version(cmd.version, ctx.actor, clock.now())
         engagement = uow.engagements.find_by_contract(cmd.contract_id)
-        start_setup = engagement is not None and engagement.state is EngagementState.PROPOSED
-        if cmd.version > 1:
-            # An amendment touches only what it changes: issued documents never; new
-            # milestones are planned; unbilled items re-rate by the terms of their dates.
-            diff = contract.diff(cmd.version - 1, cmd.version)
-            audit(
-                uow,
-                ctx,
-                deps,
-                subject,
-                "amend",
-                None,
-                None,
-                f"added {list(diff.added)}, removed {list(diff.removed)}, "
-                f"changed {list(diff.changed)}",
-            )
-            if engagement is not None and engagement.state is not EngagementState.PROPOSED:
-                _plan_milestones(uow, ctx, deps, contract)
-        if engagement is not None and start_setup:
-            engagement.contract(deps.clock.now())
-            audit(
-                uow,
-                ctx,
-                deps,
-                f"engagement:{engagement.engagement_id}",
-                "contract",
-                EngagementState.PROPOSED,
-                engagement.state,
-            )
+        to_set_up = _follow_approval(uow, contract, engagement, cmd.version, clock)
         uow.commit()
-    if engagement is not None and start_setup:
-        set_up_engagement(c.SetUpEngagement(engagement.engagement_id), ctx, deps)
+    if to_set_up is not None:
+        dispatch(c.SetUpEngagement(to_set_up), ctx)
 
 
-def create_rate_card(cmd: c.CreateRateCard, ctx: RequestContext, deps: Dependencies) -> None:
-    with deps.uow(ctx) as uow:
+def _follow_approval(
+    uow: UnitOfWork, contract: Contract, engagement: Engagement | None, version: int, clock: Clock
+) -> EngagementId | None:
+    """A proposed engagement becomes contracted (its id returned, to be set up); an amendment
+    of a running engagement touches only what it changes: issued documents never, new
+    milestones are planned, unbilled items re-rate by the terms of their dates."""
+    if engagement is None:
+        return None
+    if engagement.state is EngagementState.PROPOSED:
+        engagement.contract(clock.now())
+        return engagement.engagement_id
+    if version > 1:
+        _plan_milestones(uow, contract, clock)
+    return None
+
+
+def create_rate_card(
+    cmd: c.CreateRateCard, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory
+) -> None:
+    with unit_of_work(ctx) as uow:
         uow.rate_cards.add(RateCard(cmd.rate_card_id, cmd.name, Currency.of(cmd.currency)))
         uow.commit()
 
 
 def publish_rate_card_version(
-    cmd: c.PublishRateCardVersion, ctx: RequestContext, deps: Dependencies
+    cmd: c.PublishRateCardVersion, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory
 ) -> None:
-    with deps.uow(ctx) as uow:
-        card = uow.rate_cards.get(cmd.rate_card_id)
-        card.publish(cmd.version)
-        audit(
-            uow,
-            ctx,
-            deps,
-            f"rate_card:{cmd.rate_card_id}",
-            "publish",
-            None,
-            f"v{cmd.version.version}",
-        )
+    with unit_of_work(ctx) as uow:
+        uow.rate_cards.get(cmd.rate_card_id).publish(cmd.version)
+        uow.record(RateCardVersionPublished(cmd.rate_card_id, cmd.version.version))
         uow.commit()
 
 
 def propose_rate_card_version(
-    cmd: c.ProposeRateCardVersion, ctx: RequestContext, deps: Dependencies
+    cmd: c.ProposeRateCardVersion,
+    ctx: RequestContext,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
 ) -> None:
     """The maker proposes; the version prices nothing until a checker approves it."""
-    with deps.uow(ctx) as uow:
-        card = uow.rate_cards.get(cmd.rate_card_id)
-        card.propose(cmd.version, ctx.actor, deps.clock.now())
-        number = cmd.version.version
-        subject = f"rate_card:{cmd.rate_card_id}"
-        audit(uow, ctx, deps, subject, "propose", None, f"v{number}:proposed")
+    with unit_of_work(ctx) as uow:
+        uow.rate_cards.get(cmd.rate_card_id).propose(cmd.version, ctx.actor, clock.now())
+        uow.record(RateCardVersionProposed(cmd.rate_card_id, cmd.version.version))
         uow.commit()
 
 
 def propose_rate_card_amendment(
-    cmd: c.ProposeRateCardAmendment, ctx: RequestContext, deps: Dependencies
+    cmd: c.ProposeRateCardAmendment,
+    ctx: RequestContext,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
 ) -> None:
     """The maker proposes the changes; the card makes them a whole version from the one in
     force on their date, which prices nothing until a checker approves it."""
-    with deps.uow(ctx) as uow:
+    with unit_of_work(ctx) as uow:
         card = uow.rate_cards.get(cmd.rate_card_id)
         version = card.amend(
             cmd.effective_from,
@@ -162,156 +177,210 @@ def propose_rate_card_amendment(
             removed_roles=cmd.removed_roles,
             removed_overrides=cmd.removed_overrides,
         )
-        card.propose(version, ctx.actor, deps.clock.now())
-        subject = f"rate_card:{cmd.rate_card_id}"
-        audit(uow, ctx, deps, subject, "propose", None, f"v{version.version}:proposed")
+        card.propose(version, ctx.actor, clock.now())
+        uow.record(RateCardVersionProposed(cmd.rate_card_id, version.version))
         uow.commit()
 
 
 def approve_rate_card_version(
-    cmd: c.ApproveRateCardVersion, ctx: RequestContext, deps: Dependencies
+    cmd: c.ApproveRateCardVersion,
+    ctx: RequestContext,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
 ) -> None:
     """The checker approves (maker-checker) and the version is published."""
-    with deps.uow(ctx) as uow:
-        card = uow.rate_cards.get(cmd.rate_card_id)
-        card.approve(cmd.version_number, ctx.actor, deps.clock.now())
-        number = cmd.version_number
-        subject = f"rate_card:{cmd.rate_card_id}"
-        audit(uow, ctx, deps, subject, "approve", f"v{number}:proposed", f"v{number}")
+    with unit_of_work(ctx) as uow:
+        uow.rate_cards.get(cmd.rate_card_id).approve(cmd.version_number, ctx.actor, clock.now())
+        uow.record(RateCardVersionApproved(cmd.rate_card_id, cmd.version_number))
         uow.commit()
 
 
 def update_customer_master(
-    cmd: c.UpdateCustomerMaster, ctx: RequestContext, deps: Dependencies
+    cmd: c.UpdateCustomerMaster, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory
 ) -> None:
     profile = cmd.profile
-    with deps.uow(ctx) as uow:
+    with unit_of_work(ctx) as uow:
         known = uow.master_data.tax_profile(profile.customer_id, profile.legal_entity_id)
         uow.master_data.save_tax_profile(profile)
-        audit(
-            uow,
-            ctx,
-            deps,
-            f"customer:{profile.customer_id}:{profile.legal_entity_id}",
-            "update_tax_profile",
-            known.tax_code if known is not None else None,
-            profile.tax_code,
+        before = None if known is None else known.tax_code
+        uow.record(
+            TaxProfileUpdated(
+                profile.customer_id, profile.legal_entity_id, before, profile.tax_code
+            )
         )
         uow.commit()
 
 
-def set_tax_rates(cmd: c.SetTaxRates, ctx: RequestContext, deps: Dependencies) -> None:
-    with deps.uow(ctx) as uow:
+def set_tax_rates(
+    cmd: c.SetTaxRates, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory
+) -> None:
+    with unit_of_work(ctx) as uow:
         uow.master_data.save_tax_rates(cmd.rates)
         uow.commit()
 
 
-_SETTING_UP = (
-    EngagementState.CONTRACTED,
-    EngagementState.PROVISIONING,
-    EngagementState.SETUP_BLOCKED,
-)
+# Setup: claim, call, record ------------------------------------------------------------------
 
 
-def set_up_engagement(cmd: c.SetUpEngagement, ctx: RequestContext, deps: Dependencies) -> bool:
+@attrs.frozen
+class SetupClaim:
+    """What the claiming transaction read: the contract, and the master data our store holds
+    (None where the ERP has to be asked). `finished`: the engagement was active already."""
+
+    contract: Contract | None
+    stored_record: CustomerRecord | None = None
+    pushed_profile: TaxProfile | None = None
+    finished: bool = False
+
+
+def set_up_engagement(
+    cmd: c.SetUpEngagement,
+    ctx: RequestContext,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    customer_master: CustomerMaster,
+    projects: ProjectProvisioning,
+) -> bool:
     """Run (or resume) the setup; True when the engagement ends up active."""
-    with deps.uow(ctx) as uow:
-        engagement = uow.engagements.get(cmd.engagement_id)
-        subject = f"engagement:{engagement.engagement_id}"
+    claim = _claim_setup(unit_of_work, ctx, clock, cmd.engagement_id)
+    if claim.finished or claim.contract is None:
+        return claim.finished
+    try:
+        record, missing = _master_data(claim, claim.contract, customer_master)
+        if missing:
+            return _block_setup(unit_of_work, ctx, clock, ids, cmd.engagement_id, missing)
+        code = projects.provision(f"{cmd.engagement_id}:project", cmd.engagement_id, claim.contract)
+    except DownstreamUnavailableError as error:
+        return _setup_waits(unit_of_work, ctx, clock, ids, cmd.engagement_id, str(error))
+    profile = billing_tax_profile(record.tax_profile() if record else None, claim.pushed_profile)
+    return _finish_setup(unit_of_work, ctx, clock, cmd.engagement_id, profile, code)
+
+
+def _claim_setup(
+    unit_of_work: UnitOfWorkFactory, ctx: RequestContext, clock: Clock, engagement_id: EngagementId
+) -> SetupClaim:
+    """The first transaction: the engagement moves to provisioning (the domain refuses a setup
+    before the contract is approved, or of an engagement suspended, closing or closed)."""
+    with unit_of_work(ctx) as uow:
+        engagement = uow.engagements.get(engagement_id)
         if engagement.state is EngagementState.ACTIVE:
-            return True  # a replay of a finished setup does nothing
-        if engagement.state not in _SETTING_UP:
-            # Nothing may be provisioned downstream before the contract is approved, nor for
-            # an engagement that is suspended, closing, closed or cancelled.
-            raise IllegalTransitionError(
-                f"engagement {engagement.engagement_id} is '{engagement.state.value}': setup "
-                "runs once its contract version is approved, until it is active"
-            )
-        if engagement.state is EngagementState.CONTRACTED:
-            engagement.start_provisioning(deps.clock.now())
-            audit(
-                uow,
-                ctx,
-                deps,
-                subject,
-                "start_provisioning",
-                EngagementState.CONTRACTED,
-                engagement.state,
-            )
-        elif engagement.state is EngagementState.SETUP_BLOCKED:
-            engagement.resume_provisioning(deps.clock.now())
-            audit(
-                uow,
-                ctx,
-                deps,
-                subject,
-                "resume_provisioning",
-                EngagementState.SETUP_BLOCKED,
-                engagement.state,
-            )
-        before = engagement.state
+            return SetupClaim(None, finished=True)  # a replay of a finished setup does nothing
+        engagement.claim_setup(clock.now())
         contract = uow.contracts.get(engagement.contract_id)
-        replay = {"command": "SetUpEngagement", "args": {"engagement_id": cmd.engagement_id}}
-        try:
-            record = current_record(
-                uow, deps.customer_master, contract.customer_id, contract.legal_entity_id
-            )
-            pushed = uow.master_data.tax_profile(contract.customer_id, contract.legal_entity_id)
-            missing = setup_gaps(record, pushed, contract.currency.code)
-            if missing:
-                engagement.block_setup(
-                    f"missing master data: {', '.join(missing)}", deps.clock.now()
-                )
-                audit(uow, ctx, deps, subject, "block_setup", before, engagement.state)
-                raise_exception(
-                    uow,
-                    ctx,
-                    deps,
-                    kind=ExceptionKind.MASTER_DATA,
-                    workflow="setup",
-                    subject=subject,
-                    reason_code="missing_master_data",
-                    detail=f"customer {contract.customer_id} lacks {', '.join(missing)} "
-                    f"for legal entity {contract.legal_entity_id} in the ERP",
-                    replay=replay,
-                )
-                uow.commit()
-                return False
-            assert record is not None
-            # The record's own tax profile, when it has one, wins over one pushed alone.
-            pushed = record.tax_profile() or pushed
-            assert pushed is not None
-            uow.master_data.save_tax_profile(pushed)
-            project_code = deps.projects.provision(
-                f"{engagement.engagement_id}:project", engagement.engagement_id, contract
-            )
-        except DownstreamUnavailableError as error:
-            raise_exception(
-                uow,
-                ctx,
-                deps,
-                kind=ExceptionKind.DOWNSTREAM_UNAVAILABLE,
-                workflow="setup",
-                subject=subject,
-                reason_code="downstream_unavailable",
-                detail=str(error),
-                replay=replay,
-            )
-            uow.commit()
-            return False
-        _plan_milestones(uow, ctx, deps, contract)
-        engagement.activate(deps.clock.now(), project_code)
-        audit(uow, ctx, deps, subject, "activate", before, engagement.state)
-        for item in uow.exceptions.open_for(subject):
-            item.resolved(ctx.actor, deps.clock.now())
-            uow.exceptions.save(item)
+        pair = (contract.customer_id, contract.legal_entity_id)
+        claim = SetupClaim(
+            contract, uow.master_data.customer_record(*pair), uow.master_data.tax_profile(*pair)
+        )
         uow.commit()
-        return True
+    return claim
 
 
-def _plan_milestones(
-    uow: UnitOfWork, ctx: RequestContext, deps: Dependencies, contract: Contract
+def _master_data(
+    claim: SetupClaim, contract: Contract, customer_master: CustomerMaster
+) -> tuple[CustomerRecord | None, list[str]]:
+    """The customer record setup goes by (the one pushed to us wins over the ERP's answer,
+    ADR 0035) and what it lacks; asking the ERP may raise `DownstreamUnavailableError`."""
+    record = claim.stored_record or customer_master.lookup(
+        contract.customer_id, contract.legal_entity_id
+    )
+    return record, setup_gaps(record, claim.pushed_profile, contract.currency.code)
+
+
+def _block_setup(
+    unit_of_work: UnitOfWorkFactory,
+    ctx: RequestContext,
+    clock: Clock,
+    ids: IdGenerator,
+    engagement_id: EngagementId,
+    missing: list[str],
+) -> bool:
+    """Missing master data parks the engagement and waits for finance on the queue."""
+    with unit_of_work(ctx) as uow:
+        engagement = uow.engagements.get(engagement_id)
+        contract = uow.contracts.get(engagement.contract_id)
+        engagement.block_setup(f"missing master data: {', '.join(missing)}", clock.now())
+        detail = (
+            f"customer {contract.customer_id} lacks {', '.join(missing)} "
+            f"for legal entity {contract.legal_entity_id} in the ERP"
+        )
+        _queue(uow, ctx, clock, ids, engagement_id, ExceptionKind.MASTER_DATA, detail)
+        uow.commit()
+    return False
+
+
+def _setup_waits(
+    unit_of_work: UnitOfWorkFactory,
+    ctx: RequestContext,
+    clock: Clock,
+    ids: IdGenerator,
+    engagement_id: EngagementId,
+    detail: str,
+) -> bool:
+    """A downstream system that did not answer leaves the engagement provisioning and the
+    setup on the queue, retried on its schedule."""
+    with unit_of_work(ctx) as uow:
+        _queue(uow, ctx, clock, ids, engagement_id, ExceptionKind.DOWNSTREAM_UNAVAILABLE, detail)
+        uow.commit()
+    return False
+
+
+_REASON_CODES = {
+    ExceptionKind.MASTER_DATA: "missing_master_data",
+    ExceptionKind.DOWNSTREAM_UNAVAILABLE: "downstream_unavailable",
+}
+
+
+def _queue(
+    uow: UnitOfWork,
+    ctx: RequestContext,
+    clock: Clock,
+    ids: IdGenerator,
+    engagement_id: EngagementId,
+    kind: ExceptionKind,
+    detail: str,
 ) -> None:
+    queue_exception(
+        uow,
+        ctx,
+        clock,
+        ids,
+        kind=kind,
+        workflow="setup",
+        subject=f"engagement:{engagement_id}",
+        reason_code=_REASON_CODES[kind],
+        detail=detail,
+        replay={"command": "SetUpEngagement", "args": {"engagement_id": engagement_id}},
+    )
+
+
+def _finish_setup(
+    unit_of_work: UnitOfWorkFactory,
+    ctx: RequestContext,
+    clock: Clock,
+    engagement_id: EngagementId,
+    profile: TaxProfile | None,
+    project_code: str,
+) -> bool:
+    """The second transaction: the tax profile billing will use is kept, the milestones are
+    planned, the engagement is active with its project, and what waited on the queue is done.
+    A setup another process finished meanwhile is left as it is."""
+    with unit_of_work(ctx) as uow:
+        engagement = uow.engagements.get(engagement_id)
+        if engagement.state is EngagementState.ACTIVE:
+            return True
+        if profile is not None:
+            uow.master_data.save_tax_profile(profile)
+        _plan_milestones(uow, uow.contracts.get(engagement.contract_id), clock)
+        engagement.activate(clock.now(), project_code)
+        resolve_open_exceptions(uow, f"engagement:{engagement_id}", ctx.actor, clock)
+        uow.commit()
+    return True
+
+
+def _plan_milestones(uow: UnitOfWork, contract: Contract, clock: Clock) -> None:
     """Billing schedules: every milestone of the contract is planned once (a replay or an
     amendment adds only the ones not planned yet)."""
     for obligation_id in contract.obligation_ids():
@@ -325,8 +394,7 @@ def _plan_milestones(
                         spec.milestone_id,
                         obligation_id,
                         spec.name,
-                        deps.clock.now(),
+                        clock.now(),
                         passive_acceptance_days=terms.passive_acceptance_days,
                     )
                 )
-                audit(uow, ctx, deps, f"milestone:{spec.milestone_id}", "plan", None, "planned")

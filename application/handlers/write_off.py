@@ -10,16 +10,19 @@ and changes nothing; writing off an invoice with nothing left to give up is refu
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import attrs
 
 from application import commands as c
 from application.books import period_lock
 from application.context import RequestContext
-from application.handlers.common import audit
 from application.journal import post_entry, scope_for_contract
-from application.messagebus import Dependencies
+from application.messagebus import UnitOfWorkFactory
+from application.ports import Clock, CrmFeedback, IdGenerator, ProjectProvisioning
 from application.unit_of_work import UnitOfWork
-from domain.chart_of_accounts import PostingScope
+from domain.accounting_period import PeriodLock
+from domain.chart_of_accounts import ChartsOfAccounts, PostingScope
 from domain.invoice import Invoice
 from domain.ledger import post_write_off
 from domain.money import Money
@@ -33,25 +36,56 @@ def _scope(uow: UnitOfWork, invoice: Invoice) -> PostingScope:
     )
 
 
-def write_off_invoice(cmd: c.WriteOffInvoice, ctx: RequestContext, deps: Dependencies) -> Money:
+def write_off_invoice(
+    cmd: c.WriteOffInvoice,
+    ctx: RequestContext,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    charts: ChartsOfAccounts | None,
+    crm: CrmFeedback,
+    projects: ProjectProvisioning,
+) -> Money:
     """Write off part or all of what is owed, dated today, and post it; the amount given up
     is told to the CRM account and the project like any billing status."""
-    now = deps.clock.now()
-    with deps.uow(ctx) as uow:
+    now = clock.now()
+    with unit_of_work(ctx) as uow:
         invoice = uow.invoices.get(cmd.invoice_id)
         lock = period_lock(uow)
-        before = invoice.state
         amount = invoice.write_off(cmd.amount, cmd.reason, now.date(), now, lock)
-        document = invoice.number or invoice.invoice_id
-        entry = post_write_off(deps.ids.next_id("JE"), document, now.date(), amount, lock)
-        post_entry(uow, ctx, now, deps.charts, entry, _scope(uow, invoice))
-        subject = f"invoice:{cmd.invoice_id}"
-        audit(
-            uow, ctx, deps, subject, "write_off", before, invoice.state, f"{amount}: {cmd.reason}"
-        )
+        _post(uow, ctx, invoice, amount, lock, now, ids.next_id("JE"), charts)
         uow.commit()
+    _tell(crm, projects, cmd, invoice, amount)
+    return amount
+
+
+def _post(
+    uow: UnitOfWork,
+    ctx: RequestContext,
+    invoice: Invoice,
+    amount: Money,
+    lock: PeriodLock,
+    now: datetime,
+    entry_id: str,
+    charts: ChartsOfAccounts | None,
+) -> None:
+    """Dr write-off expense / Cr receivables, dated the day it is written off."""
+    document = invoice.number or invoice.invoice_id
+    entry = post_write_off(entry_id, document, now.date(), amount, lock)
+    post_entry(uow, ctx, now, charts, entry, _scope(uow, invoice))
+
+
+def _tell(
+    crm: CrmFeedback,
+    projects: ProjectProvisioning,
+    cmd: c.WriteOffInvoice,
+    invoice: Invoice,
+    amount: Money,
+) -> None:
+    """The amount given up goes to the CRM account and the project like any billing status."""
+    document = invoice.number or invoice.invoice_id
     status = {"invoice": document, "amount": str(amount), "reason": cmd.reason.strip()}
     key = f"{cmd.invoice_id}:written_off:{invoice.revision}"
-    deps.crm.notify(f"{key}:crm", invoice.customer_id, "invoice_written_off", status)
-    deps.projects.report(f"{key}:psa", invoice.contract_id, "invoice_written_off", status)
-    return amount
+    crm.notify(f"{key}:crm", invoice.customer_id, "invoice_written_off", status)
+    projects.report(f"{key}:psa", invoice.contract_id, "invoice_written_off", status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,7 +10,10 @@ import attrs
 import pytest
 
 from adapters.memory import FakeClock, InMemoryStore, InMemoryUnitOfWork, SequentialIds
+from application import commands as c
+from application.commands.base import Returning
 from application.context import RequestContext
+from application.handlers import HANDLERS, create_bus
 from application.messagebus import Dependencies, MessageBus, UnboundDependencyError
 
 CTX = RequestContext("tester", "corr-1")
@@ -75,3 +79,46 @@ def test_a_handler_naming_no_dependency_is_refused_when_registered() -> None:
 
     with pytest.raises(UnboundDependencyError, match="'databse'"):
         MessageBus(_deps(), {Ping: ping})
+
+
+@attrs.frozen
+class Count(Returning[int]):
+    """A command that declares its handler answers an int."""
+
+    up_to: int
+
+
+def test_a_command_declares_the_result_its_handler_answers() -> None:
+    def count(cmd: Count, ctx: RequestContext) -> int:
+        return cmd.up_to
+
+    bus = MessageBus(_deps(), {Count: count})
+    answer: int = bus.handle(Count(3), CTX)  # typed `int` for mypy through `Returning[int]`
+    assert answer == 3
+
+
+#: Handler modules still moving to named dependencies (their owners convert them).
+STILL_MOVING = {"application.handlers.delivery", "application.handlers.billing"}
+
+
+def test_every_handler_names_what_it_uses_rather_than_taking_all_dependencies() -> None:
+    takes_everything = [
+        f"{handler.__module__}.{handler.__qualname__}"
+        for handler in HANDLERS.values()
+        if handler.__module__ not in STILL_MOVING
+        and "deps" in inspect.signature(handler).parameters
+    ]
+    assert takes_everything == []
+
+
+def test_replay_and_inbox_handlers_dispatch_through_the_bus_they_are_registered_on() -> None:
+    for command in (
+        c.ReplayException,
+        c.RetryDueExceptions,
+        c.ReceiveInboxMessage,
+        c.ProcessInboxMessage,
+        c.ProcessWaitingInboxMessages,
+    ):
+        assert "dispatch" in inspect.signature(HANDLERS[command]).parameters
+    bus = create_bus(_deps())
+    assert set(HANDLERS) <= set(bus.command_types().values())

@@ -457,9 +457,19 @@ def crash_once_after_the_effect(app: App) -> None:
             raise crashes.pop()
         return result
 
+    deps = app.bus.deps
     process: Callable[..., Any] = inbox.process_inbox_message
     app.bus.register(
-        c.ProcessInboxMessage, lambda cmd, ctx, deps: process(cmd, ctx, deps, crashing)
+        c.ProcessInboxMessage,
+        lambda cmd, ctx, *, unit_of_work: process(
+            cmd,
+            ctx,
+            unit_of_work=unit_of_work,
+            clock=deps.clock,
+            ids=deps.ids,
+            webhooks=deps.webhooks,
+            dispatch=crashing,
+        ),
     )
 
 
