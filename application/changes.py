@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import attrs
 
-from application.audit_trail import AuditEntry
+from application.audit_trail import AuditEntry, state_text
 
 
 @attrs.frozen
@@ -109,12 +109,12 @@ class RunCompleted:
 @attrs.frozen
 class RecordMoved:
     """A record of the application (a credit memo draft, an exception, an inbox message)
-    moved from one state to another."""
+    moved from one state to another (states given as enums, strings or None)."""
 
     subject: str
     action: str
-    before: str | None
-    after: str | None
+    before: str | None = attrs.field(converter=state_text)
+    after: str | None = attrs.field(converter=state_text)
     reason: str = ""
 
     def audit_entry(self) -> AuditEntry:

@@ -18,7 +18,7 @@ import attrs
 
 from application import commands as c
 from application.admission_scope import StoredScope
-from application.audit import record_transition
+from application.changes import RunCompleted
 from application.context import RequestContext
 from application.messagebus import UnitOfWorkFactory
 from application.ports import Clock
@@ -73,15 +73,13 @@ def record_time_entries(
         )
         uow.delivery.add_time_entries(accepted)
         if accepted or rejected:
-            audit_delivery(
-                uow,
-                ctx,
-                clock,
-                "time_entries",
-                "ingest",
-                None,
-                None,
-                _summary(len(accepted), len(batch.duplicates), len(rejected), cmd.approved_by),
+            uow.record(
+                RunCompleted(
+                    "time_entries",
+                    "ingest",
+                    None,
+                    _summary(len(accepted), len(batch.duplicates), len(rejected), cmd.approved_by),
+                )
             )
         uow.commit()
     return IngestionReport(
@@ -120,34 +118,6 @@ def record_expenses(
     return IngestionReport(
         tuple(x.expense_id for x in accepted), tuple(batch.duplicates), tuple(rejected)
     )
-
-
-def audit_delivery(
-    uow: UnitOfWork,
-    ctx: RequestContext,
-    clock: Clock,
-    subject: str,
-    action: str,
-    before: object,
-    after: object,
-    reason: str = "",
-) -> None:
-    """One audit record for one transition of delivered items."""
-    record_transition(
-        uow.audit,
-        at=clock.now(),
-        actor=ctx.actor,
-        correlation_id=ctx.correlation_id,
-        subject=subject,
-        action=action,
-        before=_state(before),
-        after=_state(after),
-        reason=reason,
-    )
-
-
-def _state(value: object) -> str | None:
-    return None if value is None else str(getattr(value, "value", value))
 
 
 def _entry_id(raw: c.TimeEntryInput) -> str:

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from application import commands as c
 from application.admission_scope import StoredRateCards
+from application.changes import RecordMoved
 from application.context import RequestContext
 from application.errors import NotFoundError
-from application.handlers.delivery import audit_delivery
 from application.messagebus import UnitOfWorkFactory
 from application.ports import Clock
 from application.unit_of_work import UnitOfWork
@@ -99,9 +99,7 @@ def write_off_item(
         before = item.state
         item.write_off(cmd.quantity, cmd.reason, clock.now(), settled=_settled(uow, item))
         uow.delivery.save(item)
-        audit_delivery(
-            uow, ctx, clock, f"item:{cmd.item_id}", "write_off", before, item.state, cmd.reason
-        )
+        uow.record(RecordMoved(f"item:{cmd.item_id}", "write_off", before, item.state, cmd.reason))
         uow.commit()
 
 
@@ -142,8 +140,8 @@ def correct_time_entry(
         if contract is not None:
             _admit_corrected(uow, contract, entry)
         uow.delivery.save(entry)
-        audit_delivery(
-            uow, ctx, clock, f"item:{entry.entry_id}", "correct", before, _stated(entry), cmd.reason
+        uow.record(
+            RecordMoved(f"item:{entry.entry_id}", "correct", before, _stated(entry), cmd.reason)
         )
         uow.commit()
 
@@ -162,7 +160,7 @@ def _decide(
         before = item.state
         change(item)
         uow.delivery.save(item)
-        audit_delivery(uow, ctx, clock, f"item:{item_id}", action, before, item.state, reason)
+        uow.record(RecordMoved(f"item:{item_id}", action, before, item.state, reason))
         uow.commit()
 
 
