@@ -14,6 +14,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
+from application.billing_marks import BillingMarks
 from application.legal_entities import LegalEntityRecord
 from application.natural_keys import NaturalKeyStore
 from application.operations import BillingRunLog, OperationsQueries
@@ -373,6 +374,8 @@ class UnitOfWork(Protocol):
     natural_keys: NaturalKeyStore
     #: Employment histories and transfer pricing (ADR 0031).
     intercompany: IntercompanyStore
+    #: What committed billing runs left settled (ADR 0048).
+    billing_marks: BillingMarks
 
     def __enter__(self) -> Self: ...
 

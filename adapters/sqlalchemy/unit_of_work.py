@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from adapters.outbound.event_payloads import outbox_payload
+from adapters.sqlalchemy.billing_marks import SqlAlchemyBillingMarks
 from adapters.sqlalchemy.inbox import SqlAlchemyInbox
 from adapters.sqlalchemy.intercompany import SqlAlchemyIntercompany
 from adapters.sqlalchemy.natural_keys import SqlAlchemyNaturalKeys
@@ -124,6 +125,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.operations = SqlAlchemyOperations(session)
         self.natural_keys = SqlAlchemyNaturalKeys(session)
         self.intercompany = SqlAlchemyIntercompany(session)
+        self.billing_marks = SqlAlchemyBillingMarks(session)
         try:
             connection.begin()
         except BaseException:

@@ -8,6 +8,7 @@ from typing import Any
 from application.audit import record_transition
 from application.context import RequestContext
 from application.messagebus import Dependencies
+from application.ports import Clock
 from application.records import ExceptionKind, IntegrationException
 from application.unit_of_work import UnitOfWork
 
@@ -23,9 +24,23 @@ def audit(
     reason: str = "",
 ) -> None:
     """One audit record for one state transition (states given as enums, strings or None)."""
+    audit_at(uow, ctx, deps.clock, subject, action, before, after, reason)
+
+
+def audit_at(
+    uow: UnitOfWork,
+    ctx: RequestContext,
+    clock: Clock,
+    subject: str,
+    action: str,
+    before: object,
+    after: object,
+    reason: str = "",
+) -> None:
+    """`audit` for a handler that names the clock instead of taking every dependency."""
     record_transition(
         uow.audit,
-        at=deps.clock.now(),
+        at=clock.now(),
         actor=ctx.actor,
         correlation_id=ctx.correlation_id,
         subject=subject,
