@@ -21,6 +21,7 @@ from application.billing_marks import Observation, obligations_of
 from application.books import ContractBooks, load_books, period_lock
 from application.context import RequestContext
 from application.errors import ConflictError
+from application.gc_pause import paused_collection
 from application.handlers.common import audit_at
 from application.messagebus import UnitOfWorkFactory
 from application.operations import BillingRunRecord
@@ -79,7 +80,7 @@ def run_billing_command(
     way, only for a period that has begun (ADR 0025)."""
     check_period_started(cmd.period, clock.now().date())
     started = stopwatch.seconds()
-    with unit_of_work(ctx, read_only=cmd.dry_run) as uow:
+    with paused_collection(), unit_of_work(ctx, read_only=cmd.dry_run) as uow:
         billable, skipped = _billable(uow, cmd)
         if not cmd.dry_run:
             uow.ledger.lock(x.contract_id for x in billable)
