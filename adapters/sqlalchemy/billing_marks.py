@@ -42,7 +42,7 @@ class SqlAlchemyBillingMarks:
         obligations: Iterable[ObligationId],
         added: Mapping[ObligationId, int],
     ) -> None:
-        wanted = [oid for oid in obligations if oid in observation.stamps]
+        wanted = list(dict.fromkeys(oid for oid in obligations if oid in observation.stamps))
         if not wanted:
             return
         ledger = self._ledger({oid: observation.stamps[oid].contract_id for oid in wanted})
