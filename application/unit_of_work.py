@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
 from application.audit_trail import Change
+from application.billing_marks import BillingMarks
 from application.legal_entities import LegalEntityRecord
 from application.natural_keys import NaturalKeyStore
 from application.operations import BillingRunLog, OperationsQueries
@@ -378,6 +379,8 @@ class UnitOfWork(Protocol):
     natural_keys: NaturalKeyStore
     #: Employment histories and transfer pricing (ADR 0031).
     intercompany: IntercompanyStore
+    #: What committed billing runs left settled (ADR 0048).
+    billing_marks: BillingMarks
 
     def __enter__(self) -> Self: ...
 

@@ -9,7 +9,7 @@ own allocations proposes nothing. There is no second code path for previews.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from enum import Enum
 from typing import Any
@@ -60,6 +60,9 @@ class BillingRunInput:
     #: Split billing: what invoices of this period already billed each payer of an obligation
     #: (so a second run of the period never bills a fixed-amount payer its amount again).
     billed_in_period: Mapping[tuple[ObligationId, CustomerId], Money] = attrs.field(factory=dict)
+    #: Contracts a committed run of the period left with nothing to bill, their inputs unchanged
+    #: since (ADR 0048): only checked for what blocks them, never billed again.
+    settled: tuple[Contract, ...] = ()
 
     @property
     def tax_date(self) -> date:
@@ -182,6 +185,18 @@ class BillingProposal:
             raise BillingBlockedError(self.period, self.blocked)
         return self
 
+    def settled_obligations(self, contracts: Iterable[Contract]) -> list[ObligationId]:
+        """Committed, the proposal leaves nothing to bill on the obligations of every contract
+        it billed in full: neither blocked nor with a quantity it held, wrote off or refused."""
+        unsettled = {b.contract_id for b in self.blocked}
+        excluded = {x.obligation_id for x in self.exclusions}
+        return [
+            oid
+            for c in contracts
+            if c.contract_id not in unsettled and excluded.isdisjoint(c.obligation_ids())
+            for oid in c.obligation_ids()
+        ]
+
     def ledger_entries(self) -> list[LedgerEntry]:
         """What committing this proposal adds to the billed ledger."""
         entries: list[LedgerEntry] = []
@@ -198,7 +213,8 @@ def run_billing(run: BillingRunInput) -> BillingProposal:
     by_obligation = _group_items(run)
     tax = run.document_tax()
     invoices, adjustments, exclusions, blocked = [], [], [], []
-    for contract in sorted(run.contracts, key=lambda c: c.contract_id):
+    settled = {c.contract_id for c in run.settled}
+    for contract in sorted((*run.contracts, *run.settled), key=lambda c: c.contract_id):
         entity = contract.legal_entity_id
         payers = contract.payer_ids()
         missing = next((p for p in payers if (p, entity) not in run.tax_profiles), None)
@@ -212,6 +228,8 @@ def run_billing(run: BillingRunInput) -> BillingProposal:
                     f"{contract.legal_entity_id} in the ERP master",
                 )
             )
+            continue
+        if contract.contract_id in settled:
             continue
         try:
             profiles = {p: run.tax_profiles[(p, entity)] for p in payers}

@@ -174,10 +174,12 @@ def dsum(values: Iterable[Decimal]) -> Decimal:
 
 def money_sum(items: Iterable[Money], currency: Currency) -> Money:
     """Exact sum of amounts in one currency (zero for none)."""
-    total = Money.zero(currency)
+    total = Decimal(0)
     for item in items:
-        total = total + item
-    return total
+        if item.currency != currency:
+            raise CurrencyMismatchError(f"cannot combine {currency} with {item.currency}")
+        total = EXACT.add(total, item.amount)
+    return Money(total, currency)
 
 
 def largest_remainder(total: int, weights: Sequence[Decimal | int | Fraction]) -> list[int]:

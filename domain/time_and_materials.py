@@ -134,8 +134,15 @@ def price_entries(
             key = (entry.resource_id, entry.work_date)
             used_today[key] = EXACT.add(used_today[key], done(entry))
     priced = []
+    # One rate look-up per role, person and day: entries sharing them share the terms, the
+    # rate and its label (the look-up depends on nothing else of the entry).
+    rates: dict[tuple[Role, str, date], tuple[TimeAndMaterialsTerms, Money, str]] = {}
     for entry in sorted(ordered, key=lambda e: (e.resource_id, e.work_date, e.entry_id)):
-        terms, rate, label = rate_in_force(history, rate_cards, entry)
+        asked = (entry.role, entry.resource_id, entry.work_date)
+        found = rates.get(asked)
+        if found is None:
+            found = rates[asked] = rate_in_force(history, rate_cards, entry)
+        terms, rate, label = found
         hours = round_to_increment(entry.hours, terms) if entry.billable else ZERO
         if terms.daily_cap_hours is not None and hours > 0:
             key = (entry.resource_id, entry.work_date)
@@ -234,7 +241,6 @@ def _walk(
     portions: list[_Portion] = []
     exclusions: list[Exclusion] = []
     for p in priced:
-        ref = SourceRef(SourceKind.TIME_ENTRY, p.entry.entry_id)
         done = _settled(ledger, p.entry) if settled is None else settled(p.entry)
         open_hours = EXACT.subtract(p.billable_hours, done)
         if open_hours <= 0:
@@ -265,6 +271,7 @@ def _walk(
             OveragePolicy.WRITE_OFF: (Disposition.WRITTEN_OFF, "over_cap_write_off"),
             OveragePolicy.BLOCK: (Disposition.HELD, "over_cap_blocked"),
         }[policy]
+        ref = SourceRef(SourceKind.TIME_ENTRY, p.entry.entry_id)
         exclusions.append(
             Exclusion(
                 obligation_id, ref, over_hours, Money(over_amount, currency), disposition, reason

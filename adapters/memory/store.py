@@ -94,6 +94,8 @@ class _Data:
     natural_keys: dict[tuple[str, str, str], RecordedFact] = attrs.field(factory=dict)
     employments: dict[ResourceId, EmploymentHistory] = attrs.field(factory=dict)
     transfer_pricing: TransferPricing = attrs.field(factory=TransferPricing)
+    #: What committed billing runs left settled: (period key, stamp) per obligation (ADR 0048).
+    billing_marks: dict[str, tuple[str, str]] = attrs.field(factory=dict)
 
 
 class InMemoryStore:

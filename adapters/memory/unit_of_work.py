@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from adapters.memory.billing_marks import InMemoryBillingMarks
 from adapters.memory.records import (
     _Audit,
     _BillingRuns,
@@ -77,6 +78,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         self.natural_keys = _NaturalKeys(data)
         self.operations = _Operations(data)
         self.intercompany = _Intercompany(data)
+        self.billing_marks = InMemoryBillingMarks(data)
 
     def _end(self) -> None:
         self.rollback()

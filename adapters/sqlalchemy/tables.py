@@ -445,3 +445,12 @@ transfer_pricing = sa.Table(
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
     _body(),
 )
+
+billing_marks = sa.Table(
+    "billing_marks",
+    metadata,
+    # What a committed billing run left settled, per obligation (migration 0022; ADR 0048).
+    sa.Column("obligation_id", sa.String(), primary_key=True),
+    sa.Column("period", sa.String(), nullable=False),
+    sa.Column("stamp", sa.Text(), nullable=False),
+)

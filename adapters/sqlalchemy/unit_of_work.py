@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from adapters.outbound.event_payloads import outbox_payload
+from adapters.sqlalchemy.billing_marks import SqlAlchemyBillingMarks
 from adapters.sqlalchemy.delivery_store import SqlAlchemyDelivery
 from adapters.sqlalchemy.inbox import SqlAlchemyInbox
 from adapters.sqlalchemy.intercompany import SqlAlchemyIntercompany
@@ -125,6 +126,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.operations = SqlAlchemyOperations(session)
         self.natural_keys = SqlAlchemyNaturalKeys(session)
         self.intercompany = SqlAlchemyIntercompany(session)
+        self.billing_marks = SqlAlchemyBillingMarks(session)
         try:
             connection.begin()
         except BaseException:

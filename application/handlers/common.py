@@ -28,9 +28,23 @@ def audit(
     reason: str = "",
 ) -> None:
     """One audit record for one state transition (states given as enums, strings or None)."""
+    audit_at(uow, ctx, deps.clock, subject, action, before, after, reason)
+
+
+def audit_at(
+    uow: UnitOfWork,
+    ctx: RequestContext,
+    clock: Clock,
+    subject: str,
+    action: str,
+    before: object,
+    after: object,
+    reason: str = "",
+) -> None:
+    """`audit` for a handler that names the clock instead of taking every dependency."""
     record_transition(
         uow.audit,
-        at=deps.clock.now(),
+        at=clock.now(),
         actor=ctx.actor,
         correlation_id=ctx.correlation_id,
         subject=subject,

@@ -6,12 +6,19 @@ of the same size, and how both grow from N/4 to N engagements.
 
 Floor (same run, same rows): a set-based reference in raw sqlite3 — one SQL aggregate per
 engagement, invoice and invoice-line rows written with executemany, one transaction.
+
+Memory: the run's own increment, measured in a fresh process on a copy of the seeded database
+(peak RSS after the run less RSS before it), at N/4 and N engagements (target: at most 500 MB
+over 200k entries).
 """
 
 from __future__ import annotations
 
+import json
 import resource
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,6 +39,8 @@ RATES = {"consultant": 120.0, "senior": 165.5, "manager": 210.0}
 RERUN_TARGET = 0.2
 #: ... and four times the engagements take at most this many times as long (no quadratic step).
 GROWTH_TARGET = 4.6
+#: The run's own memory over 200k entries, in MB.
+RSS_TARGET_MB = 500
 
 
 def seeded(url: str, engagements: int) -> tuple[Database, object]:
@@ -94,6 +103,8 @@ class Runs:
     invoices: int
     run_seconds: float
     rerun_seconds: float
+    #: Peak RSS of the committed run less RSS before it, in a fresh process (MB).
+    run_rss_mb: float = 0.0
 
 
 def median(values: list[float]) -> float:
@@ -103,10 +114,12 @@ def median(values: list[float]) -> float:
 def timed_runs(engagements: int, repeats: int) -> Runs:
     """Seed, commit the period's run, then preview it again (a dry run with nothing left to
     bill, as a billing specialist re-runs it); only the two runs are timed."""
-    runs, reruns, invoices = [], [], 0
-    for _ in range(repeats):
+    runs, reruns, invoices, rss = [], [], 0, 0.0
+    for repeat in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
             database, bus = seeded(f"sqlite:///{Path(tmp) / 'tl.db'}", engagements)
+            if repeat == 0:
+                rss = run_memory(Path(tmp) / "tl.db", engagements)
             started = time.perf_counter()
             result = bus.handle(c.RunBilling(JANUARY, dry_run=False), CTX)  # type: ignore[attr-defined]
             runs.append(time.perf_counter() - started)
@@ -116,7 +129,46 @@ def timed_runs(engagements: int, repeats: int) -> Runs:
             reruns.append(time.perf_counter() - started)
             assert again.proposal.is_empty, "a re-run must bill nothing"
             database.dispose()
-    return Runs(engagements, invoices, median(runs), median(reruns))
+    return Runs(engagements, invoices, median(runs), median(reruns), rss)
+
+
+def run_memory(seeded_file: Path, engagements: int) -> float:
+    """The committed run's own memory: a fresh process runs it on a copy of the seeded
+    database and reports its peak RSS after the run less its RSS before (MB)."""
+    copy = seeded_file.with_name("memory.db")
+    source, target = sqlite3.connect(seeded_file), sqlite3.connect(copy)
+    with target:
+        source.backup(target)
+    source.close()
+    target.close()
+    child = [sys.executable, "-m", "tests.bench.bench_billing", "--memory-of", str(copy)]
+    found = subprocess.run([*child, str(engagements)], capture_output=True, text=True, check=True)
+    copy.unlink()
+    return float(json.loads(found.stdout.splitlines()[-1])["run_rss_mb"])
+
+
+def memory_child(path: str, engagements: int) -> None:
+    """In a fresh process: RSS before and peak RSS after one committed run, as JSON."""
+    database = Database(f"sqlite:///{path}")
+    bus = bus_on(database, engagements)
+    before = _rss_mb()
+    bus.handle(c.RunBilling(JANUARY, dry_run=False), CTX)
+    print(json.dumps({"run_rss_mb": round(_peak_mb() - before, 1)}), flush=True)
+    database.dispose()
+
+
+def _rss_mb() -> float:
+    """The resident set now (Linux: /proc), else the peak so far."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return _peak_mb()
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def rerun_measurement(small: Runs, large: Runs) -> Measurement:
@@ -142,6 +194,9 @@ def rerun_measurement(small: Runs, large: Runs) -> Measurement:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--memory-of"]:
+        memory_child(sys.argv[2], int(sys.argv[3]))
+        return
     args = arguments(__doc__ or "")
     engagements = 100 if args.quick else 5_000
     repeats = 1 if args.quick else args.repeats
@@ -154,7 +209,13 @@ def main() -> None:
         large.invoices,
         large.run_seconds,
         reference,
-        {"entries": engagements * PER_ENGAGEMENT, "peak_rss_mb": round(peak_mb)},
+        {
+            "entries": engagements * PER_ENGAGEMENT,
+            "peak_rss_mb": round(peak_mb),
+            f"run_rss_mb_{small.engagements * PER_ENGAGEMENT}": round(small.run_rss_mb),
+            f"run_rss_mb_{large.engagements * PER_ENGAGEMENT}": round(large.run_rss_mb),
+            "run_rss_target_mb": f"<={RSS_TARGET_MB}",
+        },
     )
     report([measurement, rerun_measurement(small, large)], "billing")
 

@@ -24,7 +24,7 @@ from adapters.sqlalchemy.stores import SqlAlchemyLedger
 from application import commands as c
 from application.audit import verify_chain
 from application.errors import ConflictError
-from application.handlers import billing as billing_handlers
+from application.handlers import billing_run as billing_handlers
 from domain.ids import ContractId, CustomerId, EngagementId, InvoiceId, ObligationId, RateCardId
 from domain.invoice import InvoiceState
 from domain.period import Period

@@ -12,7 +12,6 @@ import pytest
 from application import commands as c
 from application.audit import verify_chain
 from application.errors import ConflictError
-from application.handlers.billing import run_billing_command
 from application.records import ExceptionKind
 from domain.billing import SourceKind, SourceRef
 from domain.errors import MakerCheckerError, PeriodClosedError
@@ -56,10 +55,8 @@ def test_the_dry_run_proposes_exactly_what_the_commit_stores(app: App) -> None:
     (row,) = preview.diff
     assert (row.already_invoiced, row.proposed) == (eur("0.00"), eur("800.00"))
     ctx = app.as_("billing-clerk")
-    committed = run_billing_command(
-        c.RunBilling(MARCH, dry_run=False, expected_fingerprint=preview.fingerprint),
-        ctx,
-        app.bus.deps,
+    committed = app.bus.handle(
+        c.RunBilling(MARCH, dry_run=False, expected_fingerprint=preview.fingerprint), ctx
     )
     assert committed.proposal == preview.proposal
     stored = invoice(app, committed.invoice_ids[0])

@@ -1,0 +1,244 @@
+"""The billing run: a dry run shows the proposal and its diff; a commit stores the very same
+proposal as drafts.
+
+The dry run and the commit call the same pure `run_billing` on the same inputs; the commit
+optionally checks the preview's fingerprint, so what a controller reviewed is what is stored.
+Contracts a committed run of the period left settled, their inputs unchanged since, are not
+loaded or re-rated (ADR 0048); a commit marks what it settles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+
+import attrs
+
+from application import commands as c
+from application.billing_marks import Observation, obligations_of
+from application.books import ContractBooks, load_books, period_lock
+from application.context import RequestContext
+from application.errors import ConflictError
+from application.gc_pause import paused_collection
+from application.handlers.common import audit_at
+from application.messagebus import UnitOfWorkFactory
+from application.operations import BillingRunRecord
+from application.ports import Clock, IdGenerator, Stopwatch, TaxEngine
+from application.split_billing import billed_in_period
+from application.unit_of_work import UnitOfWork
+from domain.billing import Disposition, Exclusion, LedgerEntry
+from domain.billing_run import (
+    BillingProposal,
+    BillingRunInput,
+    ObligationDiff,
+    diff_against_ledger,
+    run_billing,
+)
+from domain.contract import Contract
+from domain.engagement import EngagementState
+from domain.ids import ContractId, InvoiceId, ObligationId
+from domain.invoice import Invoice
+from domain.plausibility import check_period_started
+from domain.tax import TaxQuestion, TaxTreatment, TaxUnresolved, tax_questions
+
+BILLABLE_ENGAGEMENT_STATES = (
+    EngagementState.ACTIVE,
+    EngagementState.SUSPENDED,
+    EngagementState.CLOSING,
+)
+
+
+@attrs.frozen
+class BillingRunResult:
+    proposal: BillingProposal
+    diff: tuple[ObligationDiff, ...]
+    fingerprint: str  # of the proposal; empty for a commit that was not given one to check
+    invoice_ids: tuple[InvoiceId, ...] = ()
+    #: Contracts not billed because their engagement is not billable (and its state).
+    skipped: tuple[tuple[ContractId, str], ...] = ()
+
+
+def fingerprint(proposal: BillingProposal) -> str:
+    """A stable digest of a proposal (frozen values have a deterministic repr)."""
+    return hashlib.sha256(repr(proposal).encode()).hexdigest()
+
+
+def run_billing_command(
+    cmd: c.RunBilling,
+    ctx: RequestContext,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    stopwatch: Stopwatch,
+    tax_engine: TaxEngine | None = None,
+) -> BillingRunResult:
+    """Dry run: the proposal and its diff. Commit: the same proposal stored as drafts, and
+    a record of the run (what it drafted, how long it took) in the same transaction. Either
+    way, only for a period that has begun (ADR 0025)."""
+    check_period_started(cmd.period, clock.now().date())
+    started = stopwatch.seconds()
+    with paused_collection(), unit_of_work(ctx, read_only=cmd.dry_run) as uow:
+        billable, skipped = _billable(uow, cmd)
+        if not cmd.dry_run:
+            uow.ledger.lock(x.contract_id for x in billable)
+        seen = uow.billing_marks.observe(cmd.period, obligations_of(billable))
+        proposal, books = _propose(uow, cmd, billable, seen, tax_engine)
+        diff = tuple(diff_against_ledger(proposal, books.ledger))
+        if cmd.dry_run:
+            return BillingRunResult(proposal, diff, fingerprint(proposal), (), skipped)
+        digest = _checked_fingerprint(cmd, proposal)
+        period_lock(uow).check(cmd.invoice_date or cmd.period.end, "commit a billing run")
+        invoice_ids, added = _store_drafts(uow, ctx, clock, ids, proposal)
+        _record_exclusions(uow, ctx, clock, proposal.exclusions)
+        uow.billing_marks.mark(seen, proposal.settled_obligations(books.contracts), added)
+        summary = f"{len(invoice_ids)} documents, {len(proposal.exclusions)} exclusions"
+        audit_at(uow, ctx, clock, f"billing_run:{cmd.period.key}", "commit", None, None, summary)
+        uow.billing_runs.add(_run_record(cmd, ctx, clock, stopwatch, proposal, started))
+        uow.commit()
+    return BillingRunResult(proposal, diff, digest, invoice_ids, skipped)
+
+
+def _billable(
+    uow: UnitOfWork, cmd: c.RunBilling
+) -> tuple[list[Contract], tuple[tuple[ContractId, str], ...]]:
+    """The chosen contracts whose engagement can be billed, and the others with its state."""
+    chosen = [uow.contracts.get(cid) for cid in cmd.contract_ids] or uow.contracts.all()
+    engagements = uow.engagements.for_contracts(x.contract_id for x in chosen)
+    billable, skipped = [], []
+    for contract in chosen:
+        engagement = engagements.get(contract.contract_id)
+        if engagement is not None and engagement.state in BILLABLE_ENGAGEMENT_STATES:
+            billable.append(contract)
+        else:
+            state = engagement.state.value if engagement else "no_engagement"
+            skipped.append((contract.contract_id, f"engagement_{state}"))
+    return billable, tuple(skipped)
+
+
+def _propose(
+    uow: UnitOfWork,
+    cmd: c.RunBilling,
+    billable: Sequence[Contract],
+    seen: Observation,
+    tax_engine: TaxEngine | None,
+) -> tuple[BillingProposal, ContractBooks]:
+    """The proposal of the run: contracts left settled are only checked, the rest billed."""
+    settled = [x for x in billable if seen.settles(x)]
+    books = load_books(uow, [x for x in billable if not seen.settles(x)])
+    run_input = BillingRunInput(
+        cmd.period,
+        books.contracts,
+        books.rate_cards,
+        books.time_entries,
+        books.expenses,
+        books.milestones,
+        books.ledger,
+        uow.master_data.tax_profiles(),
+        uow.master_data.tax_rates(),
+        cmd.invoice_date,
+        billed_in_period=billed_in_period(uow, books.contracts, cmd.period),
+        settled=tuple(sorted(settled, key=lambda x: x.contract_id)),
+    )
+    answers = _tax_answers(tax_engine, run_input)
+    return run_billing(attrs.evolve(run_input, tax_answers=answers)), books
+
+
+def _checked_fingerprint(cmd: c.RunBilling, proposal: BillingProposal) -> str:
+    """The proposal's digest when the commit was given the preview's to check (else empty);
+    a proposal that changed since its preview is refused."""
+    if cmd.expected_fingerprint is None:
+        return ""
+    digest = fingerprint(proposal)
+    if cmd.expected_fingerprint != digest:
+        raise ConflictError("the billing proposal changed since it was previewed; preview it again")
+    return digest
+
+
+def _tax_answers(
+    tax_engine: TaxEngine | None, run: BillingRunInput
+) -> Mapping[TaxQuestion, TaxTreatment | TaxUnresolved] | None:
+    """What the tax engine says of every category the run may bill to each payer on its tax
+    date (ADR 0030); None without an engine, and the run reads the tax table itself."""
+    if tax_engine is None:
+        return None
+    payers = {
+        key: run.tax_profiles[key]
+        for x in run.contracts
+        for key in ((payer, x.legal_entity_id) for payer in x.payer_ids())
+        if key in run.tax_profiles
+    }
+    questions = tax_questions(payers, (x.category for x in run.expenses), run.tax_date)
+    return tax_engine.treatments(questions, payers, run.tax_rates)
+
+
+def _run_record(
+    cmd: c.RunBilling,
+    ctx: RequestContext,
+    clock: Clock,
+    stopwatch: Stopwatch,
+    proposal: BillingProposal,
+    started: float,
+) -> BillingRunRecord:
+    """What operations is told about a committed run (timed up to its commit)."""
+    return BillingRunRecord(
+        period=cmd.period.key,
+        invoices=len(proposal.invoices),
+        adjustments=len(proposal.adjustments),
+        duration=timedelta(seconds=max(0.0, stopwatch.seconds() - started)),
+        finished_at=clock.now(),
+        actor=ctx.actor,
+        correlation_id=ctx.correlation_id,
+    )
+
+
+def _store_drafts(
+    uow: UnitOfWork, ctx: RequestContext, clock: Clock, ids: IdGenerator, proposal: BillingProposal
+) -> tuple[tuple[InvoiceId, ...], Counter[ObligationId]]:
+    """Every document of the proposal as a draft, its allocations in the billed ledger; the
+    drafts' ids, and how many ledger rows each obligation gained."""
+    now = clock.now()
+    stored = []
+    allocations: dict[ContractId, list[LedgerEntry]] = {}
+    for draft in proposal.invoices:
+        invoice_id = InvoiceId(ids.next_id("INV"))
+        invoice = Invoice.from_proposal(invoice_id, draft, ctx.actor, now)
+        uow.invoices.add(invoice)
+        allocations.setdefault(draft.contract_id, []).extend(draft.ledger_entries(invoice_id))
+        audit_at(uow, ctx, clock, f"invoice:{invoice_id}", "draft", None, invoice.state)
+        stored.append(invoice_id)
+    for adjustment in proposal.adjustments:
+        invoice_id = InvoiceId(ids.next_id("ADJ"))
+        invoice = Invoice.from_proposal(invoice_id, adjustment, ctx.actor, now, proposal.period)
+        uow.invoices.add(invoice)
+        allocations.setdefault(adjustment.contract_id, []).extend(
+            adjustment.ledger_entries(invoice_id)
+        )
+        why = f"{invoice.kind.value} re-rating {adjustment.references}"
+        audit_at(uow, ctx, clock, f"invoice:{invoice_id}", "draft", None, invoice.state, why)
+        stored.append(invoice_id)
+    uow.ledger.add_all(allocations)
+    added = Counter(e.obligation_id for entries in allocations.values() for e in entries)
+    return tuple(stored), added
+
+
+def _record_exclusions(
+    uow: UnitOfWork, ctx: RequestContext, clock: Clock, exclusions: Sequence[Exclusion]
+) -> None:
+    """Held quantities wait for a decision; written-off ones are recorded as leakage."""
+    now = clock.now()
+    for exclusion in exclusions:
+        item_id = exclusion.source.source_id
+        item = uow.delivery.time_entry(item_id) or uow.delivery.expense(item_id)
+        if item is None:
+            continue
+        before = item.state
+        if exclusion.disposition is Disposition.HELD:
+            item.hold(exclusion.quantity, exclusion.reason, now)
+        else:
+            item.write_off_over_cap(exclusion.quantity, exclusion.reason, now)
+        uow.delivery.save(item)
+        disposition, reason = exclusion.disposition.value, exclusion.reason
+        audit_at(uow, ctx, clock, f"item:{item_id}", disposition, before, item.state, reason)

@@ -1,0 +1,33 @@
+"""The billing run pauses the cyclic collector over its burst of allocations (ADR 0048) and
+leaves it as it found it, whatever happens in the run."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from application.gc_pause import paused_collection
+
+
+def test_the_collector_is_paused_during_the_run_and_on_again_after_it() -> None:
+    assert gc.isenabled()
+    with paused_collection():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_a_run_that_fails_still_turns_the_collector_back_on() -> None:
+    with pytest.raises(ZeroDivisionError), paused_collection():
+        _ = 1 / 0
+    assert gc.isenabled()
+
+
+def test_a_collector_someone_else_turned_off_stays_off() -> None:
+    gc.disable()
+    try:
+        with paused_collection():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
