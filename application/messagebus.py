@@ -3,9 +3,7 @@
 A handler names what it uses: `def handle(cmd, ctx, *, unit_of_work, clock)`. After the command
 and the request context, each parameter is bound once, when the handler is registered, from
 the field of `Dependencies` with the same name (`unit_of_work` is the unit-of-work factory,
-`dispatch` the bus's own `handle`, for handlers that send further commands). A handler whose
-third parameter is `deps` still gets the whole `Dependencies` while handlers move to naming
-what they use.
+`dispatch` the bus's own `handle`, for handlers that send further commands).
 
 The bus is typed for its callers: a command that declares its result (`Returning[R]`, see
 application/commands/base.py) is answered as an `R`; any other command as an `object`.
@@ -105,13 +103,12 @@ class UnboundDependencyError(ApplicationError):
 def bind(handler: Handler, deps: Dependencies, dispatch: Dispatch) -> Bound:
     """The handler with every dependency it names bound, called as `bound(command, ctx)`."""
     parameters = list(inspect.signature(handler).parameters.values())[2:]
-    if [p.name for p in parameters] == ["deps"]:
-        return functools.partial(_with_all, handler, deps)
-    available: dict[str, object] = {"unit_of_work": deps.uow, "dispatch": dispatch}
     bound: dict[str, object] = {}
     for parameter in parameters:
-        if parameter.name in available:
-            bound[parameter.name] = available[parameter.name]
+        if parameter.name == "unit_of_work":
+            bound[parameter.name] = deps.uow
+        elif parameter.name == "dispatch":
+            bound[parameter.name] = dispatch
         elif parameter.name in _DEPENDENCY_NAMES:
             bound[parameter.name] = getattr(deps, parameter.name)
         elif parameter.default is inspect.Parameter.empty:
@@ -120,10 +117,6 @@ def bind(handler: Handler, deps: Dependencies, dispatch: Dispatch) -> Bound:
                 "which is no dependency"
             )
     return functools.partial(handler, **bound)
-
-
-def _with_all(handler: Handler, deps: Dependencies, command: Any, ctx: RequestContext) -> Any:
-    return handler(command, ctx, deps)
 
 
 _DEPENDENCY_NAMES = frozenset(field.name for field in attrs.fields(Dependencies)) - {"uow"}

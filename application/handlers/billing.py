@@ -10,38 +10,35 @@ import attrs
 
 from application import commands as c
 from application.books import balances_from_journal, period_lock
+from application.changes import RecordMoved
 from application.context import RequestContext
 from application.errors import DownstreamUnavailableError, PostingMismatchError
 from application.handlers.billing_run import BillingRunResult as BillingRunResult
 from application.handlers.billing_run import fingerprint as fingerprint
 from application.handlers.billing_run import run_billing_command as run_billing_command
-from application.handlers.common import audit, audit_at, raise_exception
+from application.handlers.common import queue_exception, resolve_open_exceptions
 from application.journal import document_tax_by_code, post_entry, scope_for_contract
-from application.messagebus import Dependencies, UnitOfWorkFactory
+from application.messagebus import Dispatch, UnitOfWorkFactory
 from application.payment_terms import terms_for
-from application.ports import Clock
+from application.ports import Clock, CrmFeedback, CustomerMaster, IdGenerator, InvoiceHandover
 from application.records import ExceptionKind
 from application.unit_of_work import UnitOfWork
 from domain.billing import SourceKind
+from domain.chart_of_accounts import ChartsOfAccounts
 from domain.invoice import DocumentKind, Invoice, InvoiceState
 from domain.ledger import post_credit_memo, post_invoice_issue
 from domain.milestone import MilestoneState
 
 
-def approve_invoice(cmd: c.ApproveInvoice, ctx: RequestContext, deps: Dependencies) -> None:
+def approve_invoice(
+    cmd: c.ApproveInvoice, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+) -> None:
     """Maker-checker: the approver is not whoever created the draft."""
-    with deps.uow(ctx) as uow:
+    with unit_of_work(ctx) as uow:
         invoice = uow.invoices.get(cmd.invoice_id)
-        invoice.approve(ctx.actor, deps.clock.now())
-        audit(
-            uow,
-            ctx,
-            deps,
-            f"invoice:{cmd.invoice_id}",
-            "approve",
-            InvoiceState.DRAFT,
-            invoice.state,
-        )
+        invoice.approve(ctx.actor, clock.now())
+        subject = f"invoice:{cmd.invoice_id}"
+        uow.record(RecordMoved(subject, "approve", InvoiceState.DRAFT, invoice.state))
         uow.commit()
 
 
@@ -56,13 +53,42 @@ def discard_invoice(
         invoice.discard(cmd.reason, clock.now())
         uow.ledger.remove_document(cmd.invoice_id)
         subject, before = f"invoice:{cmd.invoice_id}", InvoiceState.DRAFT
-        audit_at(uow, ctx, clock, subject, "discard", before, invoice.state, cmd.reason)
+        uow.record(RecordMoved(subject, "discard", before, invoice.state, cmd.reason))
         uow.commit()
 
 
-def issue_invoice(cmd: c.IssueInvoice, ctx: RequestContext, deps: Dependencies) -> str:
-    """Number the invoice, post it to the journal, then hand it over to the ERP."""
-    with deps.uow(ctx) as uow:
+def issue_invoice(
+    cmd: c.IssueInvoice,
+    ctx: RequestContext,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    customer_master: CustomerMaster,
+    charts: ChartsOfAccounts | None,
+    dispatch: Dispatch,
+) -> str:
+    """Number the invoice, post it to the journal, then hand it over to the ERP (after the
+    commit: the ERP is never called inside the transaction)."""
+    number = _issue(cmd, ctx, Issuing(unit_of_work, clock, ids, customer_master, charts))
+    dispatch(c.HandOverInvoice(cmd.invoice_id), ctx)
+    return number
+
+
+@attrs.frozen
+class Issuing:
+    """What numbering and posting an invoice uses."""
+
+    unit_of_work: UnitOfWorkFactory
+    clock: Clock
+    ids: IdGenerator
+    customer_master: CustomerMaster
+    charts: ChartsOfAccounts | None
+
+
+def _issue(cmd: c.IssueInvoice, ctx: RequestContext, deps: Issuing) -> str:
+    """Number, post and stamp the invoice in one transaction."""
+    with deps.unit_of_work(ctx) as uow:
         invoice = uow.invoices.get(cmd.invoice_id)
         lock = period_lock(uow)
         number = uow.sequences.next_number("invoice", cmd.issue_date)
@@ -101,16 +127,14 @@ def issue_invoice(cmd: c.IssueInvoice, ctx: RequestContext, deps: Dependencies) 
             customer_id=invoice.payer,
         )
         post_entry(uow, ctx, deps.clock.now(), deps.charts, entry, scope)
-        _mark_milestones_invoiced(uow, ctx, deps, invoice)
-        audit(uow, ctx, deps, f"invoice:{cmd.invoice_id}", "issue", before, invoice.state, number)
+        _mark_milestones_invoiced(uow, deps.clock, invoice)
+        subject = f"invoice:{cmd.invoice_id}"
+        uow.record(RecordMoved(subject, "issue", before, invoice.state, number))
         uow.commit()
-    hand_over_invoice(c.HandOverInvoice(cmd.invoice_id), ctx, deps)
     return number
 
 
-def _mark_milestones_invoiced(
-    uow: UnitOfWork, ctx: RequestContext, deps: Dependencies, invoice: Invoice
-) -> None:
+def _mark_milestones_invoiced(uow: UnitOfWork, clock: Clock, invoice: Invoice) -> None:
     """An issued invoice that bills a milestone moves it from accepted to invoiced."""
     for line in invoice.lines:
         for allocation in line.allocations:
@@ -118,61 +142,79 @@ def _mark_milestones_invoiced(
                 continue
             milestone = uow.milestones.find(allocation.source.source_id)
             if milestone is not None and milestone.state is MilestoneState.ACCEPTED:
-                milestone.mark_invoiced(deps.clock.now())
+                milestone.mark_invoiced(clock.now())
                 uow.milestones.save(milestone)
-                audit(
-                    uow,
-                    ctx,
-                    deps,
-                    f"milestone:{milestone.milestone_id}",
-                    "mark_invoiced",
-                    MilestoneState.ACCEPTED,
-                    milestone.state,
-                    invoice.number or "",
+                subject = f"milestone:{milestone.milestone_id}"
+                accepted, now = MilestoneState.ACCEPTED, milestone.state
+                uow.record(
+                    RecordMoved(subject, "mark_invoiced", accepted, now, invoice.number or "")
                 )
 
 
-def hand_over_invoice(cmd: c.HandOverInvoice, ctx: RequestContext, deps: Dependencies) -> bool:
-    """Give the issued invoice to the ERP/billing platform; an outage goes to the retry queue."""
-    with deps.uow(ctx) as uow:
+def hand_over_invoice(
+    cmd: c.HandOverInvoice,
+    ctx: RequestContext,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    handover: InvoiceHandover,
+    crm: CrmFeedback,
+) -> bool:
+    """Give the issued invoice to the ERP/billing platform, with no transaction open while it
+    is called; an outage goes to the retry queue, a success resolves what waited there."""
+    with unit_of_work(ctx, read_only=True) as uow:
         invoice = uow.invoices.get(cmd.invoice_id)
-        subject = f"invoice:{cmd.invoice_id}"
-        try:
-            deps.handover.hand_over(f"{cmd.invoice_id}:handover", invoice)
-            deps.crm.notify(
-                f"{cmd.invoice_id}:issued",
-                invoice.customer_id,
-                "invoice_issued",
-                {"invoice": invoice.number or "", "gross": str(invoice.totals.gross)},
-            )
-        except DownstreamUnavailableError as error:
-            raise_exception(
-                uow,
-                ctx,
-                deps,
-                kind=ExceptionKind.DOWNSTREAM_UNAVAILABLE,
-                workflow="invoice_handover",
-                subject=subject,
-                reason_code="downstream_unavailable",
-                detail=str(error),
-                replay={"command": "HandOverInvoice", "args": {"invoice_id": cmd.invoice_id}},
-            )
-            uow.commit()
-            return False
-        for item in uow.exceptions.open_for(subject):
-            item.resolved(ctx.actor, deps.clock.now())
-            uow.exceptions.save(item)
+    try:
+        handover.hand_over(f"{cmd.invoice_id}:handover", invoice)
+        crm.notify(
+            f"{cmd.invoice_id}:issued",
+            invoice.customer_id,
+            "invoice_issued",
+            {"invoice": invoice.number or "", "gross": str(invoice.totals.gross)},
+        )
+    except DownstreamUnavailableError as error:
+        _handover_failed(unit_of_work, ctx, (clock, ids), cmd.invoice_id, str(error))
+        return False
+    with unit_of_work(ctx) as uow:
+        resolve_open_exceptions(uow, f"invoice:{cmd.invoice_id}", ctx.actor, clock)
         uow.commit()
-        return True
+    return True
+
+
+def _handover_failed(
+    unit_of_work: UnitOfWorkFactory,
+    ctx: RequestContext,
+    stamps: tuple[Clock, IdGenerator],
+    invoice_id: str,
+    why: str,
+) -> None:
+    with unit_of_work(ctx) as uow:
+        queue_exception(
+            uow,
+            ctx,
+            *stamps,
+            kind=ExceptionKind.DOWNSTREAM_UNAVAILABLE,
+            workflow="invoice_handover",
+            subject=f"invoice:{invoice_id}",
+            reason_code="downstream_unavailable",
+            detail=why,
+            replay={"command": "HandOverInvoice", "args": {"invoice_id": invoice_id}},
+        )
+        uow.commit()
 
 
 def confirm_invoice_posted(
-    cmd: c.ConfirmInvoicePosted, ctx: RequestContext, deps: Dependencies
+    cmd: c.ConfirmInvoicePosted,
+    ctx: RequestContext,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
 ) -> None:
     """The ERP posted the invoice: the hand-over is complete (an open hand-over failure is
     resolved, since the invoice evidently arrived). A posting of something we did not issue,
     or under another number or gross, is refused for someone to reconcile."""
-    with deps.uow(ctx) as uow:
+    with unit_of_work(ctx) as uow:
         invoice = uow.invoices.get(cmd.invoice_id)
         subject = f"invoice:{cmd.invoice_id}"
         if invoice.number is None:
@@ -187,16 +229,8 @@ def confirm_invoice_posted(
             )
         for item in uow.exceptions.open_for(subject):
             if item.workflow == "invoice_handover":
-                item.resolved(ctx.actor, deps.clock.now())
+                item.resolved(ctx.actor, clock.now())
                 uow.exceptions.save(item)
-        audit(
-            uow,
-            ctx,
-            deps,
-            subject,
-            "erp_posted",
-            invoice.state,
-            invoice.state,
-            f"{cmd.erp_reference} on {cmd.posted_on.isoformat()}",
-        )
+        posted = f"{cmd.erp_reference} on {cmd.posted_on.isoformat()}"
+        uow.record(RecordMoved(subject, "erp_posted", invoice.state, invoice.state, posted))
         uow.commit()

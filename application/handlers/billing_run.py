@@ -19,10 +19,10 @@ import attrs
 from application import commands as c
 from application.billing_marks import Observation, obligations_of
 from application.books import ContractBooks, load_books, period_lock
+from application.changes import RecordMoved
 from application.context import RequestContext
 from application.errors import ConflictError
 from application.gc_pause import paused_collection
-from application.handlers.common import audit_at
 from application.messagebus import UnitOfWorkFactory
 from application.operations import BillingRunRecord
 from application.ports import Clock, IdGenerator, Stopwatch, TaxEngine
@@ -95,7 +95,7 @@ def run_billing_command(
         _record_exclusions(uow, ctx, clock, proposal.exclusions)
         uow.billing_marks.mark(seen, proposal.settled_obligations(books.contracts), added)
         summary = f"{len(invoice_ids)} documents, {len(proposal.exclusions)} exclusions"
-        audit_at(uow, ctx, clock, f"billing_run:{cmd.period.key}", "commit", None, None, summary)
+        uow.record(RecordMoved(f"billing_run:{cmd.period.key}", "commit", None, None, summary))
         uow.billing_runs.add(_run_record(cmd, ctx, clock, stopwatch, proposal, started))
         uow.commit()
     return BillingRunResult(proposal, diff, digest, invoice_ids, skipped)
@@ -207,7 +207,7 @@ def _store_drafts(
         invoice = Invoice.from_proposal(invoice_id, draft, ctx.actor, now)
         uow.invoices.add(invoice)
         allocations.setdefault(draft.contract_id, []).extend(draft.ledger_entries(invoice_id))
-        audit_at(uow, ctx, clock, f"invoice:{invoice_id}", "draft", None, invoice.state)
+        uow.record(RecordMoved(f"invoice:{invoice_id}", "draft", None, invoice.state))
         stored.append(invoice_id)
     for adjustment in proposal.adjustments:
         invoice_id = InvoiceId(ids.next_id("ADJ"))
@@ -217,7 +217,7 @@ def _store_drafts(
             adjustment.ledger_entries(invoice_id)
         )
         why = f"{invoice.kind.value} re-rating {adjustment.references}"
-        audit_at(uow, ctx, clock, f"invoice:{invoice_id}", "draft", None, invoice.state, why)
+        uow.record(RecordMoved(f"invoice:{invoice_id}", "draft", None, invoice.state, why))
         stored.append(invoice_id)
     uow.ledger.add_all(allocations)
     added = Counter(e.obligation_id for entries in allocations.values() for e in entries)
@@ -241,4 +241,4 @@ def _record_exclusions(
             item.write_off_over_cap(exclusion.quantity, exclusion.reason, now)
         uow.delivery.save(item)
         disposition, reason = exclusion.disposition.value, exclusion.reason
-        audit_at(uow, ctx, clock, f"item:{item_id}", disposition, before, item.state, reason)
+        uow.record(RecordMoved(f"item:{item_id}", disposition, before, item.state, reason))

@@ -293,7 +293,7 @@ def test_the_traced_bus_hands_each_command_on_in_a_span_named_for_it(
 
     handled: list[object] = []
 
-    def handler(command: object, ctx: RequestContext, deps: object) -> str:
+    def handler(command: object, ctx: RequestContext) -> str:
         handled.append(command)
         return "done"
 
