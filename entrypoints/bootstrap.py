@@ -28,6 +28,7 @@ from application.context import RequestContext
 from application.handlers import create_bus
 from application.messagebus import Dependencies, MessageBus
 from application.ports import Clock, IdGenerator, TaxEngine
+from application.queries.finance import FinanceQueries
 from application.unit_of_work import UnitOfWork
 from domain.chart_of_accounts import ChartsOfAccounts, InvalidChartOfAccountsError
 from domain.plausibility import PlausibilityPolicy
@@ -103,6 +104,19 @@ def reader(database: Database, clock: Clock) -> Reader:
     """Units of work for questions only: they never commit, and on SQLite never take the
     write lock, so reading does not queue behind writers."""
     return lambda ctx: database.unit_of_work(ctx, clock.now, read_only=True)
+
+
+def finance_queries(database: Database) -> FinanceQueries:
+    """The finance screens' query ports on the same store as the units of work (ADR 0042)."""
+    if isinstance(database, MemoryDatabase):
+        from adapters.memory.queries_finance import memory_finance_queries
+
+        return memory_finance_queries(database.store)
+    from adapters.sqlalchemy.database import Database as SqlDatabase
+    from adapters.sqlalchemy.queries.finance import sql_finance_queries
+
+    assert isinstance(database, SqlDatabase), database
+    return sql_finance_queries(database.engine)
 
 
 def plausibility_of(settings: Settings) -> PlausibilityPolicy:

@@ -18,11 +18,13 @@ from adapters.ids import RandomIds
 from adapters.tax import TableTaxEngine
 from application.messagebus import MessageBus
 from application.ports import Clock, IdGenerator
+from application.queries.finance import FinanceQueries
 from entrypoints.bootstrap import (
     Database,
     Reader,
     charts_of,
     compose,
+    finance_queries,
     open_database,
     plausibility_of,
     reader,
@@ -56,6 +58,8 @@ class Container(containers.DeclarativeContainer):
         compose, database, clock, ids, externals, plausibility, tax_engine, charts
     )
     reader = providers.Singleton(reader, database, clock)
+    #: The finance screens' query ports (ADR 0042), on the same database.
+    finance_queries = providers.Singleton(finance_queries, database)
 
 
 container = Container()
@@ -110,3 +114,8 @@ def provide_bus() -> MessageBus:
 def provide_reader() -> Reader:
     """Read-only units of work, for the questions entry points ask (lists, reports)."""
     return container.reader()
+
+
+def provide_finance_queries() -> FinanceQueries:
+    """The finance screens' query ports (ADR 0042)."""
+    return container.finance_queries()

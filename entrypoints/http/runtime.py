@@ -31,6 +31,7 @@ from application import idempotency
 from application.context import RequestContext
 from application.messagebus import MessageBus
 from application.ports import Clock
+from application.queries.finance import FinanceQueries
 from entrypoints.bootstrap import Reader
 from entrypoints.http.correlation import correlation_id_for
 from entrypoints.http.problems import Problem
@@ -66,6 +67,8 @@ class Services:
     limits: Limits = Limits()
     #: The inbound-webhook intake (None: this server receives no webhooks).
     webhooks: WebhookIntake | None = None
+    #: The finance screens' query ports (ADR 0042); every finance GET reads through them.
+    finance: FinanceQueries | None = None
 
 
 def principal_of(request: Request[Any, Any, Any]) -> Principal:
@@ -90,6 +93,14 @@ def context_of_anonymous(request: Request[Any, Any, Any], actor: str) -> Request
 def services_of(request: Request[Any, Any, Any]) -> Services:
     services: Services = request.app.state["services"]
     return services
+
+
+def finance_of(request: Request[Any, Any, Any]) -> FinanceQueries:
+    """The finance query ports the composition root gave this app."""
+    finance = services_of(request).finance
+    if finance is None:  # pragma: no cover - every composition passes them
+        raise RuntimeError("this app was composed without the finance query ports")
+    return finance
 
 
 def encode(value: object) -> bytes:

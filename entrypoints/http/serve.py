@@ -21,6 +21,7 @@ from entrypoints.container import (
     configure,
     provide_bus,
     provide_clock,
+    provide_finance_queries,
     provide_reader,
     provide_settings,
     release_connections,
@@ -179,7 +180,7 @@ def create_from_env() -> Litestar:
     bus, clock = traced_bus(provide_bus()), provide_clock()
     intake = WebhookIntake(bus, load_secrets_file(settings.webhook_secrets), clock)
     limits = Limits(rate_limit=settings.rate_limit)
-    services = Services(bus, provide_reader(), clock, limits, intake)
+    services = Services(bus, provide_reader(), clock, limits, intake, provide_finance_queries())
     metrics = server_metrics(services.reader, clock, settings)
     app = create_app(services, authenticator_from(settings), metrics=metrics)
     if settings.relay is RelayMode.IN_PROCESS:

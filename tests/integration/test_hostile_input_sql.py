@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from entrypoints.bootstrap import reader
+from entrypoints.bootstrap import finance_queries, reader
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Limits, Services
 from entrypoints.webhooks import WebhookIntake
@@ -32,6 +32,7 @@ def world_api(app: SqlApp) -> Iterator[tuple[Api, World]]:
         app.clock,
         Limits(rate_limit=1_000_000),
         WebhookIntake(app.bus, WEBHOOK_SECRETS, app.clock),
+        finance_queries(app.database),
     )
     asgi = create_app(services, authenticator())
     with TestClient(asgi, raise_server_exceptions=False) as client:

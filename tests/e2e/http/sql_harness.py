@@ -20,7 +20,7 @@ import pytest
 from litestar.testing import TestClient
 
 from adapters.sqlalchemy.database import Database
-from entrypoints.bootstrap import reader
+from entrypoints.bootstrap import finance_queries, reader
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Services
 from tests.e2e.http.harness import Api, authenticator, running_api
@@ -35,7 +35,13 @@ __all__ = ["api_on", "postgres_admin", "postgres_schema", "running_sql_api", "sq
 def running_sql_api(database: Database) -> Iterator[Api]:
     """The app over `database`, with the unit tests' fakes and clock (tests/integration)."""
     app = build_app(database)
-    services = Services(app.bus, reader(database, app.clock), app.clock, UNLIMITED)
+    services = Services(
+        app.bus,
+        reader(database, app.clock),
+        app.clock,
+        UNLIMITED,
+        finance=finance_queries(database),
+    )
     asgi = create_app(services, authenticator())
     with TestClient(asgi, raise_server_exceptions=False) as client:
         yield Api(app, asgi, client)

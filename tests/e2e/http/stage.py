@@ -17,6 +17,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from adapters.memory.queries_finance import memory_finance_queries
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Limits, Services
 from tests.e2e.http.harness import Api, authenticator
@@ -42,7 +43,11 @@ def fresh_world(asgi: Litestar, limits: Limits) -> App:
     store, clock = InMemoryStore(), start_clock()
     app = wire(store, lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now), clock)
     asgi.state["services"] = Services(
-        app.bus, lambda ctx: InMemoryUnitOfWork(store, ctx, clock.now), clock, limits
+        app.bus,
+        lambda ctx: InMemoryUnitOfWork(store, ctx, clock.now),
+        clock,
+        limits,
+        finance=memory_finance_queries(store),
     )
     return app
 

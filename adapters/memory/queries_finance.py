@@ -1,0 +1,12 @@
+"""The finance screens' query ports on the in-memory store."""
+
+from __future__ import annotations
+
+from adapters.memory.queries_dashboard import MemoryDashboard
+from adapters.memory.store import InMemoryStore
+from application.queries.finance import FinanceQueries
+
+
+def memory_finance_queries(store: InMemoryStore) -> FinanceQueries:
+    """Every finance query port, reading the store's committed state."""
+    return FinanceQueries(dashboard=MemoryDashboard(store))

@@ -1,0 +1,13 @@
+"""The finance screens' query ports on one SQL database."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from adapters.sqlalchemy.queries.dashboard import SqlDashboard
+from application.queries.finance import FinanceQueries
+
+
+def sql_finance_queries(engine: Engine) -> FinanceQueries:
+    """Every finance query port, reading through `engine`."""
+    return FinanceQueries(dashboard=SqlDashboard(engine))

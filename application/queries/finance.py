@@ -1,0 +1,15 @@
+"""The query ports of the finance screens, as one bundle the composition root builds for a
+store (SQL or in-memory) and hands to the entry points."""
+
+from __future__ import annotations
+
+import attrs
+
+from application.queries.dashboard import DashboardQueries
+
+
+@attrs.frozen
+class FinanceQueries:
+    """One query port per finance route family."""
+
+    dashboard: DashboardQueries
