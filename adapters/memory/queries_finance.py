@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from adapters.memory.queries_dashboard import MemoryDashboard
+from adapters.memory.queries_invoices import MemoryCreditMemos, MemoryInvoices
 from adapters.memory.store import InMemoryStore
 from application.queries.finance import FinanceQueries
 
 
 def memory_finance_queries(store: InMemoryStore) -> FinanceQueries:
     """Every finance query port, reading the store's committed state."""
-    return FinanceQueries(dashboard=MemoryDashboard(store))
+    return FinanceQueries(
+        dashboard=MemoryDashboard(store),
+        invoices=MemoryInvoices(store),
+        credit_memos=MemoryCreditMemos(store),
+    )

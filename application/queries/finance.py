@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import attrs
 
+from application.queries.credit_memos import CreditMemoQueries
 from application.queries.dashboard import DashboardQueries
+from application.queries.invoices import InvoiceQueries
 
 
 @attrs.frozen
@@ -13,3 +15,5 @@ class FinanceQueries:
     """One query port per finance route family."""
 
     dashboard: DashboardQueries
+    invoices: InvoiceQueries
+    credit_memos: CreditMemoQueries

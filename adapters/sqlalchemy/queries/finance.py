@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
+from adapters.sqlalchemy.queries.credit_memos import SqlCreditMemos
 from adapters.sqlalchemy.queries.dashboard import SqlDashboard
+from adapters.sqlalchemy.queries.invoices import SqlInvoices
 from application.queries.finance import FinanceQueries
 
 
 def sql_finance_queries(engine: Engine) -> FinanceQueries:
     """Every finance query port, reading through `engine`."""
-    return FinanceQueries(dashboard=SqlDashboard(engine))
+    return FinanceQueries(
+        dashboard=SqlDashboard(engine),
+        invoices=SqlInvoices(engine),
+        credit_memos=SqlCreditMemos(engine),
+    )
