@@ -27,7 +27,7 @@ from application.commands import SeedCustomerRecords
 from application.context import RequestContext
 from application.handlers import create_bus
 from application.messagebus import Dependencies, MessageBus
-from application.ports import Clock, IdGenerator, TaxEngine
+from application.ports import Clock, CustomerMaster, IdGenerator, TaxEngine
 from application.queries.finance import FinanceQueries
 from application.unit_of_work import UnitOfWork
 from domain.chart_of_accounts import ChartsOfAccounts, InvalidChartOfAccountsError
@@ -106,17 +106,18 @@ def reader(database: Database, clock: Clock) -> Reader:
     return lambda ctx: database.unit_of_work(ctx, clock.now, read_only=True)
 
 
-def finance_queries(database: Database) -> FinanceQueries:
-    """The finance screens' query ports on the same store as the units of work (ADR 0042)."""
+def finance_queries(database: Database, master: CustomerMaster) -> FinanceQueries:
+    """The finance screens' query ports on the same store as the units of work (ADR 0042),
+    asking the ERP's customer master where nobody pushed a record."""
     if isinstance(database, MemoryDatabase):
         from adapters.memory.queries_finance import memory_finance_queries
 
-        return memory_finance_queries(database.store)
+        return memory_finance_queries(database.store, master)
     from adapters.sqlalchemy.database import Database as SqlDatabase
     from adapters.sqlalchemy.queries.finance import sql_finance_queries
 
     assert isinstance(database, SqlDatabase), database
-    return sql_finance_queries(database.engine)
+    return sql_finance_queries(database.engine, master)
 
 
 def plausibility_of(settings: Settings) -> PlausibilityPolicy:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import attrs
 
 from application.queries.credit_memos import CreditMemoQueries
+from application.queries.customers import CustomerQueries
 from application.queries.dashboard import DashboardQueries
 from application.queries.invoices import InvoiceQueries
 
@@ -17,3 +18,4 @@ class FinanceQueries:
     dashboard: DashboardQueries
     invoices: InvoiceQueries
     credit_memos: CreditMemoQueries
+    customers: CustomerQueries

@@ -42,7 +42,7 @@ def books_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Books]:
         app = wire(
             store, lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now), clock
         )
-        yield Books(app, seed(app), memory_finance_queries(store), "memory")
+        yield Books(app, seed(app), memory_finance_queries(store, app.master), "memory")
         return
     if request.param == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
@@ -55,6 +55,8 @@ def books_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Books]:
     try:
         sql_app = build_app(database)
         world = seed(sql_app)
-        yield Books(sql_app, world, sql_finance_queries(database.engine), request.param)
+        yield Books(
+            sql_app, world, sql_finance_queries(database.engine, sql_app.master), request.param
+        )
     finally:
         database.dispose()
