@@ -106,18 +106,20 @@ def reader(database: Database, clock: Clock) -> Reader:
     return lambda ctx: database.unit_of_work(ctx, clock.now, read_only=True)
 
 
-def finance_queries(database: Database, master: CustomerMaster) -> FinanceQueries:
+def finance_queries(
+    database: Database, master: CustomerMaster, now: Callable[[], datetime]
+) -> FinanceQueries:
     """The finance screens' query ports on the same store as the units of work (ADR 0042),
     asking the ERP's customer master where nobody pushed a record."""
     if isinstance(database, MemoryDatabase):
         from adapters.memory.queries_finance import memory_finance_queries
 
-        return memory_finance_queries(database.store, master)
+        return memory_finance_queries(database.store, master, now)
     from adapters.sqlalchemy.database import Database as SqlDatabase
     from adapters.sqlalchemy.queries.finance import sql_finance_queries
 
     assert isinstance(database, SqlDatabase), database
-    return sql_finance_queries(database.engine, master)
+    return sql_finance_queries(database.engine, master, now)
 
 
 def plausibility_of(settings: Settings) -> PlausibilityPolicy:

@@ -60,7 +60,7 @@ class Container(containers.DeclarativeContainer):
     reader = providers.Singleton(reader, database, clock)
     #: The finance screens' query ports (ADR 0042), on the same database.
     finance_queries = providers.Singleton(
-        finance_queries, database, externals.provided.customer_master
+        finance_queries, database, externals.provided.customer_master, clock.provided.now
     )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import attrs
 
+from application.queries.books import BooksQueries
 from application.queries.credit_memos import CreditMemoQueries
 from application.queries.customers import CustomerQueries
 from application.queries.dashboard import DashboardQueries
 from application.queries.invoices import InvoiceQueries
+from application.queries.periods import PeriodQueries
 
 
 @attrs.frozen
@@ -19,3 +21,6 @@ class FinanceQueries:
     invoices: InvoiceQueries
     credit_memos: CreditMemoQueries
     customers: CustomerQueries
+    periods: PeriodQueries
+    #: The journal, its export, leakage and balances: reports over the books as a whole.
+    books: BooksQueries

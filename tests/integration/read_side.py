@@ -42,7 +42,7 @@ def books_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Books]:
         app = wire(
             store, lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now), clock
         )
-        yield Books(app, seed(app), memory_finance_queries(store, app.master), "memory")
+        yield Books(app, seed(app), memory_finance_queries(store, app.master, clock.now), "memory")
         return
     if request.param == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
@@ -56,7 +56,10 @@ def books_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Books]:
         sql_app = build_app(database)
         world = seed(sql_app)
         yield Books(
-            sql_app, world, sql_finance_queries(database.engine, sql_app.master), request.param
+            sql_app,
+            world,
+            sql_finance_queries(database.engine, sql_app.master, sql_app.clock.now),
+            request.param,
         )
     finally:
         database.dispose()

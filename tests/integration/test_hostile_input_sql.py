@@ -32,7 +32,7 @@ def world_api(app: SqlApp) -> Iterator[tuple[Api, World]]:
         app.clock,
         Limits(rate_limit=1_000_000),
         WebhookIntake(app.bus, WEBHOOK_SECRETS, app.clock),
-        finance_queries(app.database, app.master),
+        finance_queries(app.database, app.master, app.clock.now),
     )
     asgi = create_app(services, authenticator())
     with TestClient(asgi, raise_server_exceptions=False) as client:

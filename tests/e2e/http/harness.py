@@ -98,7 +98,7 @@ def running_api(limits: Limits | None = None, rate_clock: Any = None) -> Iterato
         clock,
         limits or Limits(),
         WebhookIntake(app.bus, WEBHOOK_SECRETS, clock),
-        memory_finance_queries(store, app.master),
+        memory_finance_queries(store, app.master, clock.now),
     )
     asgi = create_app(services, authenticator(), rate_clock=rate_clock)
     with TestClient(asgi, raise_server_exceptions=False) as client:

@@ -40,7 +40,7 @@ def running_sql_api(database: Database) -> Iterator[Api]:
         reader(database, app.clock),
         app.clock,
         UNLIMITED,
-        finance=finance_queries(database, app.master),
+        finance=finance_queries(database, app.master, app.clock.now),
     )
     asgi = create_app(services, authenticator())
     with TestClient(asgi, raise_server_exceptions=False) as client:

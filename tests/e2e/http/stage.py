@@ -47,7 +47,7 @@ def fresh_world(asgi: Litestar, limits: Limits) -> App:
         lambda ctx: InMemoryUnitOfWork(store, ctx, clock.now),
         clock,
         limits,
-        finance=memory_finance_queries(store, app.master),
+        finance=memory_finance_queries(store, app.master, clock.now),
     )
     return app
 

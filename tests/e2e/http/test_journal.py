@@ -39,7 +39,7 @@ def running_books() -> Iterator[Api]:
         clock,
         Limits(),
         WebhookIntake(app.bus, WEBHOOK_SECRETS, clock),
-        memory_finance_queries(store, app.master),
+        memory_finance_queries(store, app.master, clock.now),
     )
     asgi = create_app(services, authenticator())
     with TestClient(asgi, raise_server_exceptions=False) as client:

@@ -47,7 +47,7 @@ def running_sql_books(database: Database) -> Iterator[Api]:
         reader(database, app.clock),
         app.clock,
         UNLIMITED,
-        finance=finance_queries(database, app.master),
+        finance=finance_queries(database, app.master, app.clock.now),
     )
     with TestClient(create_app(services, authenticator()), raise_server_exceptions=False) as client:
         yield Api(app, client.app, client)
