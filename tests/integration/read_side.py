@@ -15,11 +15,14 @@ from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.memory.queries_finance import memory_finance_queries
 from adapters.sqlalchemy.database import Database
 from adapters.sqlalchemy.queries.finance import sql_finance_queries
+from application.context import RequestContext
+from application.handlers import create_bus
 from application.queries.finance import FinanceQueries
 from tests.e2e.http.world import World, seed
 from tests.integration.conftest import _empty
 from tests.integration.support import build_app
 from tests.unit.application.conftest import App, start_clock, wire
+from tests.unit.application.test_journal_posting import CHARTS
 
 __all__ = ["Books", "books_on"]
 
@@ -34,14 +37,22 @@ class Books:
     store: str
 
 
+def _booking(app: App) -> App:
+    """The app posting its journal on the fixtures' chart of accounts."""
+    return attrs.evolve(app, bus=create_bus(attrs.evolve(app.bus.deps, charts=CHARTS)))
+
+
 @pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def books_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Books]:
-    """Both customers' world (tests/e2e/http/world.py) on each store in turn."""
+    """Both customers' world (tests/e2e/http/world.py) on each store in turn, its journal
+    posted on the fixtures' chart of accounts."""
     if request.param == "memory":
         store, clock = InMemoryStore(), start_clock()
-        app = wire(
-            store, lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now), clock
-        )
+
+        def unit_of_work(ctx: RequestContext, read_only: bool = False) -> InMemoryUnitOfWork:
+            return InMemoryUnitOfWork(store, ctx, clock.now)
+
+        app = _booking(wire(store, unit_of_work, clock))
         yield Books(app, seed(app), memory_finance_queries(store, app.master, clock.now), "memory")
         return
     if request.param == "sqlite":
@@ -53,7 +64,7 @@ def books_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Books]:
         _empty(url)
     database = Database(url)
     try:
-        sql_app = build_app(database)
+        sql_app = _booking(build_app(database))
         world = seed(sql_app)
         yield Books(
             sql_app,
