@@ -112,6 +112,11 @@ INVOICES = AggregateMapping(
         "payer_id": i.payer,
         "due_date": i.due_date,
         "written_off": None if i.written_off is None else i.written_off.amount,
+        # The figures the read side adds up (ADR 0042).
+        "currency": i.currency.code,
+        "gross": i.totals.gross.amount,
+        "paid": i.amount_paid.amount,
+        "credited": i.amount_credited.amount,
     },
 )
 CREDIT_MEMOS = AggregateMapping(

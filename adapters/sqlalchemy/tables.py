@@ -90,6 +90,11 @@ invoices = sa.Table(
     sa.Column("due_date", sa.Date(), nullable=True),
     # What was written off as uncollectable (migration 0017, ADR 0040); null: nothing.
     sa.Column("written_off", ExactDecimal(), nullable=True),
+    # Its figures beside the snapshot, for aggregates and lists (migration 0018, ADR 0042).
+    sa.Column("currency", sa.String(3), nullable=True),
+    sa.Column("gross", ExactDecimal(), nullable=True),
+    sa.Column("paid", ExactDecimal(), nullable=True),
+    sa.Column("credited", ExactDecimal(), nullable=True),
     _revision(),
     _body(),
 )

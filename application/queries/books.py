@@ -1,120 +1,120 @@
-"""What the demo load and its report ask of the books once the scenarios ran: the documents
-and the journal, one invoice or engagement, the states an engagement went through, the
-exception queue, the audit trail's verification, whether a period is closed.
+"""The finance reports that are answered from the books as a whole, through one read-only unit
+of work per call: the posted journal (entries, trial balance, charts in force, the export),
+the leakage report and an engagement's balances.
 
-These answers are the aggregates themselves (the report prints their figures), so one
-implementation serves every storage: it reads through read-only units of work, which never
-commit and, on SQLite, never queue behind the writer.
+Their rules are the application's own (`application.journal`, `journal_export`, `leakage`,
+`balances`); `UnitOfWorkBooks` is the query port over any store's read-only units of work,
+so every store answers the same. Entries are paged by keyset over (posting date, posting
+order): the journal is append-only, so a position never moves.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Protocol
 
 import attrs
 
-from application.audit import ChainReport, verify_chain
-from application.context import RequestContext
-from application.queries.engagements import lifecycle_path, subject_of
-from application.records import ExceptionState, IntegrationException
+from application.balances import EngagementBalances, engagement_balances
+from application.journal import (
+    JournalFilter,
+    TrialBalanceRow,
+    charts_in_force,
+    posted_entries,
+    trial_balance,
+)
+from application.journal_export import JournalExport, entries_to_export
+from application.leakage import LeakageQuery, leakage
+from application.queries.paging import Page, PageRequest
+from application.queries.viewer import Viewer
+from application.records import PostedEntry
 from application.unit_of_work import UnitOfWork
-from domain.accounting_period import PeriodState
-from domain.credit_memo import CreditMemo
-from domain.engagement import Engagement
-from domain.invoice import Invoice
-from domain.ledger import JournalEntry
+from domain.chart_of_accounts import ChartOfAccounts, ChartsOfAccounts
+from domain.leakage import LeakageReport
 from domain.period import Period
-
-#: Read-only units of work for a caller (they never commit).
-ReadOnlyUnitOfWork = Callable[[RequestContext], UnitOfWork]
 
 
 @attrs.frozen
-class Books:
-    """The documents and the journal as they stand."""
+class JournalRow:
+    """A posted entry and its position in the journal (the n-th ever posted)."""
 
-    invoices: tuple[Invoice, ...]
-    credit_memos: tuple[CreditMemo, ...]
-    journal: tuple[JournalEntry, ...]
-    audit_records: int
-    outbox_pending: int
+    entry: PostedEntry
+    ordinal: int
+
+
+def journal_key(row: JournalRow) -> tuple[str, str]:
+    """The entry list's sort key: posting date, then posting order."""
+    return (row.entry.posted_on.isoformat(), f"{row.ordinal:012d}")
 
 
 class BooksQueries(Protocol):
-    """The demo's questions of the books, one call each."""
+    """The query port of the reports answered from the books as a whole."""
 
-    def books(self) -> Books: ...
+    def journal_entries(self, wanted: JournalFilter, request: PageRequest) -> Page[JournalRow]:
+        """The posted entries the filter admits, by date then posting order, one page."""
+        ...
 
-    def invoice(self, invoice_id: str) -> Invoice: ...
+    def trial_balance(self, period: Period, legal_entity_id: str) -> list[TrialBalanceRow]:
+        """What a legal entity's entries of the month moved, per account and currency."""
+        ...
 
-    def engagement(self, engagement_id: str) -> Engagement: ...
+    def charts(self, configured: ChartsOfAccounts | None) -> list[ChartOfAccounts]:
+        """Per legal entity, the chart finance set, else the one the deployment configured."""
+        ...
 
-    def lifecycle_path(self, engagement_id: str) -> tuple[str, ...]: ...
+    def journal_export(self, export: JournalExport) -> list[PostedEntry]:
+        """The entries of the export's months (and legal entity), as the ERP received them."""
+        ...
 
-    def exceptions(self, *, include_resolved: bool = False) -> list[IntegrationException]: ...
+    def leakage(self, query: LeakageQuery) -> LeakageReport:
+        """The leakage report the query asks for (`NotFoundError` for a named unknown)."""
+        ...
 
-    def open_exceptions_for(self, subject: str) -> list[IntegrationException]: ...
+    def balances(
+        self, engagement_id: str, viewer: Viewer, as_of: date
+    ) -> EngagementBalances | None:
+        """The engagement's balances on `as_of`; None when it does not exist or `viewer` may
+        not see it."""
+        ...
 
-    def audit_trail(self) -> ChainReport: ...
 
-    def is_period_closed(self, period: Period) -> bool: ...
-
-    def rate_card_exists(self, rate_card_id: str) -> bool: ...
-
-
+@attrs.frozen
 class UnitOfWorkBooks:
-    """`BooksQueries` through read-only units of work, for whoever `ctx` names."""
+    """`BooksQueries` over read-only units of work of any store."""
 
-    def __init__(self, read: ReadOnlyUnitOfWork, ctx: RequestContext) -> None:
-        self._read, self._ctx = read, ctx
+    read: Callable[[], UnitOfWork]
 
-    def books(self) -> Books:
-        with self._read(self._ctx) as uow:
-            return Books(
-                tuple(uow.invoices.all()),
-                tuple(uow.credit_memos.all()),
-                tuple(uow.journal.all()),
-                len(uow.audit.all()),
-                len(uow.outbox.pending(1_000_000)),
-            )
+    def journal_entries(self, wanted: JournalFilter, request: PageRequest) -> Page[JournalRow]:
+        with self.read() as uow:
+            ordinals = {p.entry_id: n for n, p in enumerate(uow.journal.postings())}
+            rows = [JournalRow(p, ordinals[p.entry_id]) for p in posted_entries(uow, wanted)]
+        if request.after is not None:
+            position = tuple(request.after)
+            rows = [row for row in rows if journal_key(row) > position]
+        return Page.from_rows(rows[: request.limit + 1], request, journal_key)
 
-    def invoice(self, invoice_id: str) -> Invoice:
-        with self._read(self._ctx) as uow:
-            return uow.invoices.get(invoice_id)
+    def trial_balance(self, period: Period, legal_entity_id: str) -> list[TrialBalanceRow]:
+        with self.read() as uow:
+            return trial_balance(uow, period, legal_entity_id)
 
-    def engagement(self, engagement_id: str) -> Engagement:
-        with self._read(self._ctx) as uow:
-            return uow.engagements.get(engagement_id)
+    def charts(self, configured: ChartsOfAccounts | None) -> list[ChartOfAccounts]:
+        with self.read() as uow:
+            return charts_in_force(uow, configured)
 
-    def lifecycle_path(self, engagement_id: str) -> tuple[str, ...]:
-        with self._read(self._ctx) as uow:
-            records = uow.audit.for_subject(subject_of(engagement_id))
-        return lifecycle_path((r.before, r.after) for r in records)
+    def journal_export(self, export: JournalExport) -> list[PostedEntry]:
+        with self.read() as uow:
+            return entries_to_export(uow, export)
 
-    def exceptions(self, *, include_resolved: bool = False) -> list[IntegrationException]:
-        """The exception queue, oldest first; resolved ones only when asked for."""
-        with self._read(self._ctx) as uow:
-            items = uow.exceptions.all()
-        if not include_resolved:
-            items = [x for x in items if x.state is not ExceptionState.RESOLVED]
-        return sorted(items, key=lambda x: (x.created_at, x.exception_id))
+    def leakage(self, query: LeakageQuery) -> LeakageReport:
+        with self.read() as uow:
+            return leakage(uow, query)
 
-    def open_exceptions_for(self, subject: str) -> list[IntegrationException]:
-        with self._read(self._ctx) as uow:
-            return uow.exceptions.open_for(subject)
-
-    def audit_trail(self) -> ChainReport:
-        """Recompute the audit trail's hash chain from the first record."""
-        with self._read(self._ctx) as uow:
-            records = uow.audit.all()
-        return verify_chain(records)
-
-    def is_period_closed(self, period: Period) -> bool:
-        with self._read(self._ctx) as uow:
-            found = uow.periods.get(period)
-        return found is not None and found.state is PeriodState.CLOSED
-
-    def rate_card_exists(self, rate_card_id: str) -> bool:
-        with self._read(self._ctx) as uow:
-            return uow.rate_cards.find(rate_card_id) is not None
+    def balances(
+        self, engagement_id: str, viewer: Viewer, as_of: date
+    ) -> EngagementBalances | None:
+        with self.read() as uow:
+            engagement = uow.engagements.find(engagement_id)
+            if engagement is None or not viewer.sees(engagement.customer_id):
+                return None
+            return engagement_balances(uow, engagement_id, as_of)

@@ -13,8 +13,8 @@ from typing import Protocol
 
 from application.context import RequestContext
 from application.intercompany import intercompany_statement
-from application.queries.books import ReadOnlyUnitOfWork
 from application.queries.paging import Page, PageRequest
+from application.queries.snapshot import ReadOnlyUnitOfWork
 from domain.employment import EmploymentHistory
 from domain.intercompany import IntercompanyStatement, TransferPricing
 from domain.period import Period

@@ -39,6 +39,7 @@ from entrypoints.composition.database import (
     reader,
 )
 from entrypoints.composition.externals import ExternalDataError, Externals, load_externals
+from entrypoints.composition.finance_reads import finance_queries
 from entrypoints.composition.ops_reads import ops_reads_for
 from entrypoints.composition.settings import Settings
 
@@ -155,6 +156,10 @@ class Container(containers.DeclarativeContainer):
     reader = providers.Singleton(reader, database, clock)
     #: The query ports of the delivery, setup and operations screens.
     ops_reads = providers.Singleton(ops_reads_for, database)
+    #: The query ports of the finance screens (ADR 0042), on the same database.
+    finance_queries = providers.Singleton(
+        finance_queries, database, externals.provided.customer_master, clock.provided.now
+    )
 
 
 def bootstrap(

@@ -17,6 +17,7 @@ from dependency_injector import providers
 
 from application.messagebus import Dependencies, MessageBus, UnitOfWorkFactory
 from application.ports import Clock, CustomerMaster, IdGenerator
+from application.queries.finance import FinanceQueries
 from entrypoints.composition.bootstrap import Container
 from entrypoints.composition.database import Database, Reader
 from entrypoints.composition.externals import Externals
@@ -104,6 +105,11 @@ def provide_dependencies() -> Dependencies:
 def provide_reader() -> Reader:
     """Read-only units of work, for the questions entry points ask (lists, reports)."""
     return container.reader()
+
+
+def provide_finance_queries() -> FinanceQueries:
+    """The finance screens' query ports (ADR 0042)."""
+    return container.finance_queries()
 
 
 def provide_ops_reads() -> OpsReads:

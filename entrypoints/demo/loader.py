@@ -27,7 +27,7 @@ from adapters.memory import FakeClock, FakeCustomerMaster, SequentialIds
 from application import commands as c
 from application.audit import ChainReport
 from application.context import RequestContext
-from application.queries.books import Books, UnitOfWorkBooks
+from application.queries.snapshot import BooksSnapshot, UnitOfWorkSnapshot
 from application.records import IntegrationException
 from domain.ids import ObligationId, Role
 from domain.money import Money
@@ -56,7 +56,7 @@ class DemoLoad:
 
     scenarios: tuple[ScenarioLoad, ...]
     exceptions: tuple[IntegrationException, ...]
-    books: Books
+    books: BooksSnapshot
     audit: ChainReport
     commands: int
 
@@ -64,7 +64,7 @@ class DemoLoad:
 def demo_state(read: Reader) -> DemoState:
     """Absent, partly loaded (an interrupted load) or loaded: the first and last things the
     load writes are the firm's rate card and the close of its last month."""
-    asked = UnitOfWorkBooks(read, RequestContext("demo", "demo-check"))
+    asked = UnitOfWorkSnapshot(read, RequestContext("demo", "demo-check"))
     if not asked.rate_card_exists(firm.FR_RATE_CARD):
         return DemoState.ABSENT
     if asked.is_period_closed(MONTH_ENDS[-1]):
@@ -76,7 +76,7 @@ def load_reference_scenarios(database: Database, progress: Progress | None = Non
     """Send the four scenarios through the bus into the database, on the demo's own clock,
     ids and customer master (the neighbouring systems are the in-memory fakes)."""
     loader, runs = run_through_the_bus(database, tuple(SCENARIOS.values()), MONTH_ENDS, progress)
-    asked = UnitOfWorkBooks(loader.read, RequestContext("demo", "demo-report"))
+    asked = UnitOfWorkSnapshot(loader.read, RequestContext("demo", "demo-report"))
     return DemoLoad(
         tuple(run.result() for run in runs),
         tuple(asked.exceptions(include_resolved=True)),

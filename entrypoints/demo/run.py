@@ -19,7 +19,7 @@ from application.context import RequestContext
 from application.handlers.billing import BillingRunResult
 from application.handlers.delivery import IngestionReport
 from application.ports import CustomerRecord
-from application.queries.books import UnitOfWorkBooks
+from application.queries.snapshot import UnitOfWorkSnapshot
 from domain.billing import SourceRef
 from domain.engagement import EngagementState
 from domain.ids import (
@@ -130,7 +130,7 @@ class ScenarioRun:
         return self._setup_outcome(EngagementId(engagement_id), replayed=False)
 
     def _setup_outcome(self, eid: EngagementId, *, replayed: bool) -> str | None:
-        engagement = UnitOfWorkBooks(self.loader.read, self._ctx(SETUP)).engagement(eid)
+        engagement = UnitOfWorkSnapshot(self.loader.read, self._ctx(SETUP)).engagement(eid)
         did = "replayed" if replayed else "ran"
         if engagement.state is EngagementState.ACTIVE:
             milestones = self.planned.get(eid)
@@ -142,7 +142,7 @@ class ScenarioRun:
                 f"stored, project provisioned in the PSA{planned}; engagement active",
             )
             return None
-        (item,) = UnitOfWorkBooks(self.loader.read, self._ctx(SETUP)).open_exceptions_for(
+        (item,) = UnitOfWorkSnapshot(self.loader.read, self._ctx(SETUP)).open_exceptions_for(
             f"engagement:{eid}"
         )
         self.note(
@@ -323,14 +323,14 @@ class ScenarioRun:
         due = (
             amount
             if amount is not None
-            else UnitOfWorkBooks(self.loader.read, ctx)
+            else UnitOfWorkSnapshot(self.loader.read, ctx)
             .invoice(invoice.invoice_id)
             .outstanding.amount
         )
         money = Money(due, invoice.gross.currency)
         payment = PaymentId(self.next_id("PAY"))
         self.do(AR_CLERK, c.RecordPayment(invoice.invoice_id, payment, money, self.today))
-        after = UnitOfWorkBooks(self.loader.read, ctx).invoice(invoice.invoice_id)
+        after = UnitOfWorkSnapshot(self.loader.read, ctx).invoice(invoice.invoice_id)
         who = payer or self.loader.customer(invoice.proposal.customer_id)
         self.note(
             AR_CLERK,
@@ -373,7 +373,9 @@ class ScenarioRun:
         self.do(AR_CLERK, draft)
         self.do(CONTROLLER, c.ApproveCreditMemo(memo))
         number: str = self.do(AR_CLERK, c.IssueCreditMemo(memo, self.today))
-        after = UnitOfWorkBooks(self.loader.read, self._ctx(AR_CLERK)).invoice(invoice.invoice_id)
+        after = UnitOfWorkSnapshot(self.loader.read, self._ctx(AR_CLERK)).invoice(
+            invoice.invoice_id
+        )
         settled = ", written off (never billed again)" if write_off else ""
         self.note(
             f"{AR_CLERK} -> {CONTROLLER}",
@@ -387,7 +389,7 @@ class ScenarioRun:
     def account_status(self) -> None:
         ctx = self._ctx(AR_CLERK)
         open_by: dict[str, Money] = {}
-        for invoice in UnitOfWorkBooks(self.loader.read, ctx).books().invoices:
+        for invoice in UnitOfWorkSnapshot(self.loader.read, ctx).books().invoices:
             if invoice.customer_id in self.engagements.values() and invoice.number:
                 code = invoice.currency.code
                 open_by[code] = (
@@ -402,7 +404,7 @@ class ScenarioRun:
             (
                 eid,
                 self.loader.customer(customer),
-                UnitOfWorkBooks(self.loader.read, ctx).lifecycle_path(eid),
+                UnitOfWorkSnapshot(self.loader.read, ctx).lifecycle_path(eid),
             )
             for eid, customer in self.engagements.items()
         )

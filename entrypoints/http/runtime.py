@@ -33,6 +33,10 @@ from application import idempotency
 from application.context import RequestContext
 from application.messagebus import MessageBus
 from application.ports import Clock
+from application.queries.finance import FinanceQueries
+from application.queries.paging import InvalidPageRequestError, PageRequest
+from application.queries.paging import Page as QueryPage
+from application.queries.viewer import Viewer
 from application.records import IdempotencyRecord
 from entrypoints.composition.database import Reader
 from entrypoints.composition.ops_reads import OpsReads
@@ -46,6 +50,7 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 JSON = "application/json"
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 @attrs.frozen
@@ -72,6 +77,8 @@ class Services:
     webhooks: WebhookIntake | None = None
     #: The query ports of the delivery, setup and operations routes (composition/ops_reads.py).
     ops: OpsReads | None = None
+    #: The finance screens' query ports (ADR 0042); every finance GET reads through them.
+    finance: FinanceQueries | None = None
 
 
 def principal_of(request: Request[Any, Any, Any]) -> Principal:
@@ -104,6 +111,33 @@ def ops_reads_of(request: Request[Any, Any, Any]) -> OpsReads:
     if ops is None:  # pragma: no cover - every composition passes it
         raise RuntimeError("these services were composed without the operations read side")
     return ops
+
+
+def finance_of(request: Request[Any, Any, Any]) -> FinanceQueries:
+    """The finance query ports the composition root gave this app."""
+    finance = services_of(request).finance
+    if finance is None:  # pragma: no cover - every composition passes them
+        raise RuntimeError("this app was composed without the finance query ports")
+    return finance
+
+
+def viewer_of(request: Request[Any, Any, Any]) -> Viewer:
+    """Whose documents the caller sees: a client viewer its customer's, the firm everyone's."""
+    principal = principal_of(request)
+    return Viewer.client(principal.customer_id) if principal.scoped else Viewer.staff()
+
+
+def page_request(limit: int | None, cursor: str | None) -> PageRequest:
+    """The keyset page a list request asks for; a bad size or a foreign cursor is a 400."""
+    try:
+        return PageRequest.of(limit, cursor)
+    except InvalidPageRequestError as error:
+        raise Problem("validation-error", str(error)) from None
+
+
+def page_out(page: QueryPage[R], out: Callable[[R], T]) -> Page[T]:
+    """A query port's page as the API answers it, each row mapped by `out`."""
+    return Page([out(row) for row in page.items], page.next_cursor)
 
 
 def encode(value: object) -> bytes:

@@ -22,6 +22,7 @@ from entrypoints.composition.container import (
     configure,
     provide_bus,
     provide_clock,
+    provide_finance_queries,
     provide_ops_reads,
     provide_reader,
     provide_settings,
@@ -181,7 +182,15 @@ def create_from_env() -> Litestar:
     bus, clock = traced_bus(provide_bus()), provide_clock()
     intake = WebhookIntake(bus, load_secrets_file(settings.webhook_secrets), clock)
     limits = Limits(rate_limit=settings.rate_limit)
-    services = Services(bus, provide_reader(), clock, limits, intake, provide_ops_reads())
+    services = Services(
+        bus,
+        provide_reader(),
+        clock,
+        limits,
+        intake,
+        ops=provide_ops_reads(),
+        finance=provide_finance_queries(),
+    )
     metrics = server_metrics(services.reader, clock, settings)
     app = create_app(services, authenticator_from(settings), metrics=metrics)
     if settings.relay is RelayMode.IN_PROCESS:

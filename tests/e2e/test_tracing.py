@@ -28,6 +28,7 @@ from entrypoints.composition.container import (
     provide_bus,
     provide_clock,
     provide_database,
+    provide_finance_queries,
     provide_ops_reads,
     provide_reader,
     release_connections,
@@ -93,7 +94,14 @@ def world(tmp_path: Path) -> Iterator[World]:
     configure(Settings(f"sqlite:///{tmp_path / 't.db'}"))
     provide_database().upgrade()
     bus = traced_bus(provide_bus())
-    services = Services(bus, provide_reader(), provide_clock(), Limits(), ops=provide_ops_reads())
+    services = Services(
+        bus,
+        provide_reader(),
+        provide_clock(),
+        Limits(),
+        ops=provide_ops_reads(),
+        finance=provide_finance_queries(),
+    )
     keys = Authenticator.of([ApiKey.of(SALES_KEY, "tess.sales", ("sales_ops",), None)])
     subscribers = tmp_path / "subscribers.json"
     with running_sink() as sink:

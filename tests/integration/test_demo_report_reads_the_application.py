@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import pytest
+from application.dashboard import finance_overview
 
 from application.balances import engagement_balances
 from application.context import RequestContext
-from application.dashboard import finance_overview
 from application.documents import document_for_credit_memo, document_for_invoice
 from application.unit_of_work import UnitOfWork
 from domain.ledger import Account, JournalEntry

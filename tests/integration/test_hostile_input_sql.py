@@ -13,6 +13,7 @@ import pytest
 from litestar.testing import TestClient
 
 from entrypoints.composition.database import reader
+from entrypoints.composition.finance_reads import finance_queries
 from entrypoints.composition.ops_reads import ops_reads_on_sql
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Limits, Services
@@ -33,7 +34,8 @@ def world_api(app: SqlApp) -> Iterator[tuple[Api, World]]:
         app.clock,
         Limits(rate_limit=1_000_000),
         WebhookIntake(app.bus, WEBHOOK_SECRETS, app.clock),
-        ops_reads_on_sql(app.database.engine),
+        ops=ops_reads_on_sql(app.database.engine),
+        finance=finance_queries(app.database, app.master, app.clock.now),
     )
     asgi = create_app(services, authenticator())
     with TestClient(asgi, raise_server_exceptions=False) as client:

@@ -27,9 +27,11 @@ from litestar.params import Body, Parameter, QueryParameter
 from application import commands as c
 from application.context import RequestContext
 from application.documents import document_for_credit_memo
-from application.unit_of_work import UnitOfWork
+from application.queries.credit_memos import CreditMemoFilter
+from application.queries.credit_memos import CreditMemoSummary as CreditMemoRow
+from application.queries.viewer import Viewer
 from domain.billing import SourceKind, SourceRef
-from domain.credit_memo import CreditMemo, CreditMemoState
+from domain.credit_memo import CreditMemo
 from domain.ids import CreditMemoId, InvoiceId
 from domain.invoice import Invoice
 from domain.money import Currency
@@ -38,11 +40,11 @@ from entrypoints.http.renditions import JSON, rendition, wanted
 from entrypoints.http.routes.billing import DocumentLineOut, TaxLineOut, line_out, tax_line_out
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
-    Cursor,
     DecimalString,
     IdempotencyKey,
     Limit,
     MoneyOut,
+    PageCursor,
     Text,
     documented,
     money_out,
@@ -50,14 +52,15 @@ from entrypoints.http.routes.common import (
     staff,
     to_decimal,
 )
-from entrypoints.http.routes.invoices import shown_to
 from entrypoints.http.runtime import (
     Page,
-    context_of,
     execute,
-    paginate,
+    finance_of,
+    page_out,
+    page_request,
     principal_of,
     services_of,
+    viewer_of,
 )
 from entrypoints.http.security import Principal
 
@@ -181,28 +184,21 @@ def credit_memo_out(memo: CreditMemo, invoice: Invoice, principal: Principal) ->
     )
 
 
-def _visible_invoice(uow: UnitOfWork, principal: Principal, invoice_id: str) -> Invoice:
-    invoice = uow.invoices.find(invoice_id)
-    if invoice is None or not principal.sees(invoice.customer_id):
+def _visible_invoice(request: Request[Any, Any, Any], invoice_id: str) -> Invoice:
+    """The invoice to credit, or 404 when it does not exist or is another client's."""
+    invoice = finance_of(request).invoices.invoice(invoice_id, Viewer.staff())
+    if invoice is None or not principal_of(request).sees(invoice.customer_id):
         raise Problem("not-found", f"there is no invoice {invoice_id}")
     return invoice
 
 
-def memo_shown_to(principal: Principal, memo: CreditMemo, invoice: Invoice) -> bool:
-    """A client viewer sees the issued credit memos on its customer's issued invoices."""
-    if not shown_to(principal, invoice):
-        return False
-    return not principal.scoped or memo.state is CreditMemoState.ISSUED
-
-
-def _visible(uow: UnitOfWork, principal: Principal, credit_memo_id: str) -> CreditMemoOut:
+def _visible(request: Request[Any, Any, Any], credit_memo_id: str) -> CreditMemoOut:
     """The credit memo, or 404 when it does not exist or is not shown to the caller (its
     invoice is another client's, or it is not issued yet for a client viewer)."""
-    memo = uow.credit_memos.find(credit_memo_id)
-    invoice = uow.invoices.find(memo.invoice_id) if memo is not None else None
-    if memo is None or invoice is None or not memo_shown_to(principal, memo, invoice):
+    found = finance_of(request).credit_memos.credit_memo(credit_memo_id, viewer_of(request))
+    if found is None:
         raise Problem("not-found", f"there is no credit memo {credit_memo_id}")
-    return credit_memo_out(memo, invoice, principal)
+    return credit_memo_out(found.memo, found.invoice, principal_of(request))
 
 
 def _bad(pointer: str, detail: str) -> Problem:
@@ -294,9 +290,7 @@ def draft_credit_memo(
     ],
 ) -> Response[CreditMemoOut]:
     services = services_of(request)
-    principal = principal_of(request)
-    with services.reader(context_of(request)) as uow:
-        currency = _visible_invoice(uow, principal, invoice_id).currency
+    currency = _visible_invoice(request, invoice_id).currency
     requests = tuple(_request(line, n, currency) for n, line in enumerate(data.lines))
 
     def run(ctx: RequestContext) -> tuple[int, object]:
@@ -310,8 +304,7 @@ def draft_credit_memo(
             data.resolves_dispute,
         )
         services.bus.handle(command, ctx)
-        with services.reader(ctx) as uow:
-            return 201, _visible(uow, principal, memo_id)
+        return 201, _visible(request, memo_id)
 
     return execute(request, data, run)
 
@@ -327,7 +320,7 @@ def draft_credit_memo(
 def list_credit_memos(
     request: Request[Any, Any, Any],
     limit: Limit = None,
-    cursor: Cursor = None,
+    cursor: PageCursor = None,
     invoice_id: Annotated[
         str | None,
         QueryParameter(
@@ -347,37 +340,21 @@ def list_credit_memos(
         ),
     ] = None,
 ) -> Page[CreditMemoSummary]:
-    services = services_of(request)
-    principal = principal_of(request)
-    with services.reader(context_of(request)) as uow:
-        memos = uow.credit_memos.all()
-        invoices = {i.invoice_id: i for i in uow.invoices.all()}
-    chosen = sorted(
-        (
-            (m, invoices[m.invoice_id])
-            for m in memos
-            if m.invoice_id in invoices
-            and memo_shown_to(principal, m, invoices[m.invoice_id])
-            and (invoice_id is None or m.invoice_id == invoice_id)
-            and (state_filter is None or m.state.value == state_filter)
-        ),
-        key=lambda pair: pair[0].credit_memo_id,
-    )
-    page = paginate(chosen, limit, cursor, services.limits)
-    return Page(
-        [
-            CreditMemoSummary(
-                m.credit_memo_id,
-                m.invoice_id,
-                i.customer_id,
-                m.state.value,
-                m.number,
-                m.issue_date,
-                money_out(m.totals.gross),
-            )
-            for m, i in page.items
-        ],
-        page.next_cursor,
+    wanted = CreditMemoFilter(invoice_id, state_filter)
+    memos = finance_of(request).credit_memos
+    page = memos.page(wanted, viewer_of(request), page_request(limit, cursor))
+    return page_out(page, _summary)
+
+
+def _summary(row: CreditMemoRow) -> CreditMemoSummary:
+    return CreditMemoSummary(
+        row.credit_memo_id,
+        row.invoice_id,
+        row.customer_id,
+        row.state,
+        row.number,
+        row.issue_date,
+        money_out(row.gross),
     )
 
 
@@ -401,12 +378,10 @@ def get_credit_memo(
     request: Request[Any, Any, Any], credit_memo_id: CreditMemoPath
 ) -> Response[CreditMemoOut]:
     media = wanted(request)
-    services = services_of(request)
-    with services.reader(context_of(request)) as uow:
-        memo = _visible(uow, principal_of(request), credit_memo_id)
+    memo = _visible(request, credit_memo_id)
     if media == JSON:
         return Response(memo, headers={"Vary": "Accept"})
-    master = services.bus.deps.customer_master
+    master = services_of(request).bus.deps.customer_master
     document = rendition(
         request,
         media,
@@ -420,14 +395,11 @@ def _act(
     request: Request[Any, Any, Any], credit_memo_id: str, body: object, command: object
 ) -> Response[CreditMemoOut]:
     services = services_of(request)
-    principal = principal_of(request)
-    with services.reader(context_of(request)) as uow:
-        _visible(uow, principal, credit_memo_id)
+    _visible(request, credit_memo_id)
 
     def run(ctx: RequestContext) -> tuple[int, object]:
         services.bus.handle(command, ctx)
-        with services.reader(ctx) as uow:
-            return 200, _visible(uow, principal, credit_memo_id)
+        return 200, _visible(request, credit_memo_id)
 
     return execute(request, body, run)
 

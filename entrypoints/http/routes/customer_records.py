@@ -29,16 +29,14 @@ from entrypoints.http.routes.common import (
     documented,
     permission,
 )
+from entrypoints.http.routes.customer_views import CustomerRecordOut, record_out
 from entrypoints.http.routes.customers import (
     MAX_TAX_CATEGORIES,
     CustomerPath,
-    CustomerRecordOut,
     TaxCategoryIn,
     TaxCode,
-    customer_known,
-    record_out,
 )
-from entrypoints.http.runtime import context_of, execute, principal_of, services_of
+from entrypoints.http.runtime import execute, finance_of, services_of, viewer_of
 
 #: Street lines one billing address may have.
 MAX_ADDRESS_LINES = 5
@@ -206,12 +204,8 @@ def put_customer_record(
 def list_customer_records(
     request: Request[Any, Any, Any], customer_id: CustomerPath
 ) -> CustomerRecordsOut:
-    services = services_of(request)
-    principal = principal_of(request)
-    with services.reader(context_of(request)) as uow:
-        versions = uow.master_data.customer_records(customer_id)
-        known = customer_known(uow, customer_id)
-    if not known or not principal.sees(customer_id):
+    versions = finance_of(request).customers.records(customer_id, viewer_of(request))
+    if versions is None:
         raise Problem("not-found", f"there is no customer {customer_id}")
     return CustomerRecordsOut(customer_id, [record_out(r) for r in versions])
 

@@ -9,11 +9,10 @@ it contracts with: the very check setup makes (`application.customer_master.setu
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-import attrs
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.openapi.spec import Example
@@ -21,36 +20,37 @@ from litestar.params import Body, Parameter, QueryParameter
 
 from application import commands as c
 from application.context import RequestContext
-from application.customer_master import current_record, setup_gaps
-from application.errors import DownstreamUnavailableError
-from application.ports import CustomerMaster, CustomerRecord
-from application.records import ExceptionKind, ExceptionState, IntegrationException
-from application.unit_of_work import UnitOfWork
-from domain.contract import Contract
-from domain.engagement import Engagement
 from domain.errors import DomainError
 from domain.ids import CustomerId, LegalEntityId
 from domain.tax import CategoryCode, TaxProfile, TaxRate, TaxRateTable
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
-    Cursor,
     DecimalString,
     Id,
     IdempotencyKey,
     Limit,
+    PageCursor,
     documented,
     permission,
 )
+from entrypoints.http.routes.customer_views import (
+    CustomerOut,
+    CustomerSummary,
+    customer_out,
+    customer_summary,
+)
+from entrypoints.http.routes.customer_views import PostalAddressOut as PostalAddressOut
 from entrypoints.http.runtime import (
     Page,
-    context_of,
     execute,
-    paginate,
+    finance_of,
+    page_out,
+    page_request,
     principal_of,
     services_of,
+    viewer_of,
 )
-from entrypoints.http.security import Principal
 
 CustomerPath = Annotated[
     str,
@@ -85,277 +85,12 @@ MAX_TAX_RATES = 1_000
 MAX_TAX_CATEGORIES = 50
 
 
-class TaxCategoryOut(msgspec.Struct):
-    category: str
-    tax_code: str
-    #: Non-empty for an exempt category: billed at rate 0 with this reason on the tax line.
-    exemption_reason: str
-
-
-class TaxProfileOut(msgspec.Struct):
-    tax_code: str
-    reverse_charge: bool
-    legal_note: str
-    #: Codes per tax category where they differ from `tax_code` (ADR 0030).
-    categories: list[TaxCategoryOut]
-
-
-def _profile_out(profile: TaxProfile) -> TaxProfileOut:
-    return TaxProfileOut(
-        profile.tax_code,
-        profile.reverse_charge,
-        profile.note,
-        [TaxCategoryOut(c.category, c.tax_code, c.exemption_reason) for c in profile.categories],
-    )
-
-
-class PostalAddressOut(msgspec.Struct):
-    lines: list[str]
-    city: str
-    postal_code: str
-    country: str
-
-
-class CustomerRecordOut(msgspec.Struct):
-    """One version of the customer record (version 0: read from the ERP or the seed file)."""
-
-    legal_entity_id: str
-    version: int
-    legal_name: str
-    currency: str | None
-    tax_code: str | None
-    reverse_charge: bool
-    legal_note: str
-    categories: list[TaxCategoryOut]
-    #: The one-line form documents print.
-    billing_address_text: str | None
-    billing_address: PostalAddressOut | None
-    vat_id: str | None
-    payment_terms_days: int | None
-
-
-def record_out(record: CustomerRecord) -> CustomerRecordOut:
-    address = record.address
-    return CustomerRecordOut(
-        legal_entity_id=record.legal_entity_id,
-        version=record.version,
-        legal_name=record.name,
-        currency=record.currency,
-        tax_code=record.tax_code,
-        reverse_charge=record.reverse_charge,
-        legal_note=record.legal_note,
-        categories=[
-            TaxCategoryOut(x.category, x.tax_code, x.exemption_reason)
-            for x in record.tax_categories
-        ],
-        billing_address_text=record.billing_address,
-        billing_address=None
-        if address is None
-        else PostalAddressOut(
-            list(address.lines), address.city, address.postal_code, address.country
-        ),
-        vat_id=record.vat_id,
-        payment_terms_days=record.payment_terms_days,
-    )
-
-
-class LegalEntityStatus(msgspec.Struct):
-    """One of our legal entities the customer deals with, and its tax profile, if any."""
-
-    legal_entity_id: str
-    #: "present" or "missing" (a setup with this legal entity blocks until it is present).
-    tax_profile_status: str
-    tax_profile: TaxProfileOut | None
-    #: The current version of the customer record for this legal entity (ADR 0035): the one
-    #: the ERP pushed, else the ERP master's answer (version 0); None when there is none.
-    customer_record: CustomerRecordOut | None = None
-    #: What keeps a setup with this legal entity from going on: exactly what setup checks.
-    master_data_gaps: list[str] = msgspec.field(default_factory=list)
-
-
-class CustomerEngagement(msgspec.Struct):
-    engagement_id: str
-    contract_id: str
-    state: str
-
-
-class MasterDataException(msgspec.Struct):
-    """An open master-data exception blocking one of the customer's engagements."""
-
-    exception_id: str
-    subject: str
-    reason_code: str
-    detail: str
-    state: str
-    raised_at: datetime
-
-
-class CustomerOut(msgspec.Struct, omit_defaults=True):
-    customer_id: str
-    master_data_complete: bool
-    legal_entities: list[LegalEntityStatus]
-    contracts: list[str]
-    engagements: list[CustomerEngagement]
-    #: Absent for client viewers: the exception queue is internal.
-    open_master_data_exceptions: list[MasterDataException] | msgspec.UnsetType = msgspec.UNSET
-
-
-class CustomerSummary(msgspec.Struct):
-    customer_id: str
-    legal_entities: list[str]
-    contracts: int
-    engagements: int
-    master_data_complete: bool
-
-
-@attrs.frozen
-class _Customer:
-    """What the books know of one customer."""
-
-    customer_id: str
-    contracts: tuple[Contract, ...]
-    engagements: tuple[Engagement, ...]
-    profiles: dict[str, TaxProfile]
-    #: The record setup would read, per legal entity the customer is known at.
-    records: dict[str, CustomerRecord]
-    #: What setup would say is missing, per legal entity the customer contracts with.
-    gaps: dict[str, list[str]]
-
-    @property
-    def legal_entities(self) -> list[str]:
-        known = {c.legal_entity_id for c in self.contracts} | set(self.profiles)
-        return sorted(known | set(self.records))
-
-    @property
-    def missing(self) -> list[str]:
-        """Legal entities whose setup would block: the same check setup makes."""
-        return sorted(entity for entity, gaps in self.gaps.items() if gaps)
-
-
-def _gaps(
-    uow: UnitOfWork,
-    master: CustomerMaster,
-    contracts: list[Contract],
-    profiles: dict[str, TaxProfile],
-) -> tuple[dict[str, CustomerRecord], dict[str, list[str]]]:
-    """Per legal entity: the record setup reads, and what setup would find missing."""
-    records: dict[str, CustomerRecord] = {}
-    gaps: dict[str, list[str]] = {}
-    for contract in contracts:
-        entity = contract.legal_entity_id
-        try:
-            record = current_record(uow, master, contract.customer_id, entity)
-        except DownstreamUnavailableError:
-            gaps.setdefault(entity, []).append("customer (the ERP master did not answer)")
-            continue
-        if record is not None:
-            records[entity] = record
-        for gap in setup_gaps(record, profiles.get(entity), contract.currency.code):
-            if gap not in gaps.setdefault(entity, []):
-                gaps[entity].append(gap)
-        gaps.setdefault(entity, [])
-    return records, gaps
-
-
-def _customers(uow: UnitOfWork, master: CustomerMaster) -> dict[str, _Customer]:
-    contracts: dict[str, list[Contract]] = {}
-    for contract in uow.contracts.all():
-        contracts.setdefault(contract.customer_id, []).append(contract)
-    engagements: dict[str, list[Engagement]] = {}
-    for engagement in uow.engagements.all():
-        engagements.setdefault(engagement.customer_id, []).append(engagement)
-    profiles: dict[str, dict[str, TaxProfile]] = {}
-    for (customer, entity), profile in uow.master_data.tax_profiles().items():
-        profiles.setdefault(customer, {})[entity] = profile
-    pushed: dict[str, dict[str, CustomerRecord]] = {}
-    for record in uow.master_data.current_customer_records():
-        pushed.setdefault(record.customer_id, {})[record.legal_entity_id] = record
-    known = set(contracts) | set(engagements) | set(profiles) | set(pushed)
-    customers = {}
-    for customer in known:
-        records, gaps = _gaps(uow, master, contracts.get(customer, []), profiles.get(customer, {}))
-        customers[customer] = _Customer(
-            customer,
-            tuple(sorted(contracts.get(customer, []), key=lambda c: c.contract_id)),
-            tuple(sorted(engagements.get(customer, []), key=lambda e: e.engagement_id)),
-            profiles.get(customer, {}),
-            {**pushed.get(customer, {}), **records},
-            gaps,
-        )
-    return customers
-
-
-def customer_known(uow: UnitOfWork, customer_id: str) -> bool:
-    """Whether the books know the customer at all (a contract, engagement, profile or record)."""
-    return (
-        bool(uow.master_data.customer_records(customer_id))
-        or any(key[0] == customer_id for key in uow.master_data.tax_profiles())
-        or any(x.customer_id == customer_id for x in uow.contracts.all())
-        or any(x.customer_id == customer_id for x in uow.engagements.all())
-    )
-
-
-def _open_master_data(
-    exceptions: list[IntegrationException], customer: _Customer
-) -> list[MasterDataException]:
-    subjects = {f"engagement:{e.engagement_id}" for e in customer.engagements}
-    return [
-        MasterDataException(
-            exception_id=x.exception_id,
-            subject=x.subject,
-            reason_code=x.reason_code,
-            detail=x.detail,
-            state=x.state.value,
-            raised_at=x.created_at,
-        )
-        for x in sorted(exceptions, key=lambda x: x.exception_id)
-        if x.kind is ExceptionKind.MASTER_DATA
-        and x.state is not ExceptionState.RESOLVED
-        and x.subject in subjects
-    ]
-
-
-def _customer_out(
-    customer: _Customer, principal: Principal, exceptions: list[IntegrationException]
-) -> CustomerOut:
-    entities = []
-    for entity in customer.legal_entities:
-        profile = customer.profiles.get(entity)
-        record = customer.records.get(entity)
-        entities.append(
-            LegalEntityStatus(
-                legal_entity_id=entity,
-                tax_profile_status="missing" if profile is None else "present",
-                tax_profile=None if profile is None else _profile_out(profile),
-                customer_record=None if record is None else record_out(record),
-                master_data_gaps=customer.gaps.get(entity, []),
-            )
-        )
-    out = CustomerOut(
-        customer_id=customer.customer_id,
-        master_data_complete=not customer.missing,
-        legal_entities=entities,
-        contracts=[c.contract_id for c in customer.contracts],
-        engagements=[
-            CustomerEngagement(e.engagement_id, e.contract_id, e.state.value)
-            for e in customer.engagements
-        ],
-    )
-    if not principal.scoped:
-        out.open_master_data_exceptions = _open_master_data(exceptions, customer)
-    return out
-
-
 def _read_customer(request: Request[Any, Any, Any], customer_id: str) -> CustomerOut:
     """The customer, or 404 when nothing is known of it or it is another client's."""
-    services = services_of(request)
-    principal = principal_of(request)
-    with services.reader(context_of(request)) as uow:
-        customer = _customers(uow, services.bus.deps.customer_master).get(customer_id)
-        exceptions = uow.exceptions.all() if customer is not None else []
-    if customer is None or not principal.sees(customer_id):
+    customer = finance_of(request).customers.customer(customer_id, viewer_of(request))
+    if customer is None:
         raise Problem("not-found", f"there is no customer {customer_id}")
-    return _customer_out(customer, principal, exceptions)
+    return customer_out(customer, principal_of(request))
 
 
 @get(
@@ -375,7 +110,7 @@ def _read_customer(request: Request[Any, Any, Any], customer_id: str) -> Custome
 def list_customers(
     request: Request[Any, Any, Any],
     limit: Limit = None,
-    cursor: Cursor = None,
+    cursor: PageCursor = None,
     incomplete: Annotated[
         bool | None,
         QueryParameter(
@@ -386,29 +121,9 @@ def list_customers(
         ),
     ] = None,
 ) -> Page[CustomerSummary]:
-    services = services_of(request)
-    principal = principal_of(request)
-    with services.reader(context_of(request)) as uow:
-        customers = _customers(uow, services.bus.deps.customer_master)
-    chosen = [
-        customers[key]
-        for key in sorted(customers)
-        if principal.sees(key) and (not incomplete or customers[key].missing)
-    ]
-    page = paginate(chosen, limit, cursor, services.limits)
-    return Page(
-        [
-            CustomerSummary(
-                customer_id=x.customer_id,
-                legal_entities=x.legal_entities,
-                contracts=len(x.contracts),
-                engagements=len(x.engagements),
-                master_data_complete=not x.missing,
-            )
-            for x in page.items
-        ],
-        page.next_cursor,
-    )
+    customers = finance_of(request).customers
+    page = customers.page(bool(incomplete), viewer_of(request), page_request(limit, cursor))
+    return page_out(page, customer_summary)
 
 
 @get(
@@ -610,12 +325,7 @@ def get_tax_rates(
         ),
     ] = None,
 ) -> TaxRatesOut:
-    services = services_of(request)
-    with services.reader(context_of(request)) as uow:
-        table = uow.master_data.tax_rates()
-    if tax_code is not None:
-        table = TaxRateTable(tuple(r for r in table.rates if r.tax_code == tax_code))
-    return _rates_out(table)
+    return _rates_out(finance_of(request).customers.tax_rates(tax_code))
 
 
 @post(

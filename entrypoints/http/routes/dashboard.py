@@ -7,9 +7,8 @@ from typing import Any
 import msgspec
 from litestar import Request, get
 
-from application.dashboard import finance_overview
 from entrypoints.http.routes.common import MoneyOut, answer, documented, money_out, permission
-from entrypoints.http.runtime import context_of, services_of
+from entrypoints.http.runtime import finance_of
 
 
 class CurrencyFiguresOut(msgspec.Struct):
@@ -60,9 +59,7 @@ _EXAMPLE = {
     sync_to_thread=True,
 )
 def dashboard(request: Request[Any, Any, Any]) -> DashboardOut:
-    services = services_of(request)
-    with services.reader(context_of(request)) as uow:
-        overview = finance_overview(uow)
+    overview = finance_of(request).dashboard.overview()
     return DashboardOut(
         invoices_by_state=overview.invoices_by_state,
         awaiting_approval=overview.awaiting_approval,

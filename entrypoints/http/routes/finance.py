@@ -20,19 +20,19 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter, QueryParameter
 
 from application import commands as c
-from application.balances import EngagementBalances, ObligationBalances, engagement_balances
+from application.balances import EngagementBalances, ObligationBalances
 from application.context import RequestContext
-from domain.accounting_period import AccountingPeriod, PeriodState
+from domain.accounting_period import AccountingPeriod
 from domain.money import Money
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
     MONTH,
     WRITE_PROBLEMS,
-    Cursor,
     IdempotencyKey,
     Limit,
     MoneyOut,
     Month,
+    PageCursor,
     Text,
     documented,
     money_out,
@@ -41,11 +41,13 @@ from entrypoints.http.routes.common import (
 )
 from entrypoints.http.runtime import (
     Page,
-    context_of,
     execute,
-    paginate,
+    finance_of,
+    page_out,
+    page_request,
     principal_of,
     services_of,
+    viewer_of,
 )
 from entrypoints.http.security import Principal
 
@@ -237,15 +239,11 @@ def get_balances(
         ),
     ] = None,
 ) -> BalancesOut:
-    services = services_of(request)
-    principal = principal_of(request)
-    day = to_period(as_of).end if as_of else services.clock.now().date()
-    with services.reader(context_of(request)) as uow:
-        engagement = uow.engagements.find(engagement_id)
-        if engagement is None or not principal.sees(engagement.customer_id):
-            raise Problem("not-found", f"there is no engagement {engagement_id}")
-        found = engagement_balances(uow, engagement_id, day)
-    return balances_out(found, principal)
+    day = to_period(as_of).end if as_of else services_of(request).clock.now().date()
+    found = finance_of(request).books.balances(engagement_id, viewer_of(request), day)
+    if found is None:
+        raise Problem("not-found", f"there is no engagement {engagement_id}")
+    return balances_out(found, principal_of(request))
 
 
 # -- periods ----------------------------------------------------------------------------------
@@ -284,7 +282,7 @@ def period_status(period: AccountingPeriod) -> PeriodStatusOut:
 def list_periods(
     request: Request[Any, Any, Any],
     limit: Limit = None,
-    cursor: Cursor = None,
+    cursor: PageCursor = None,
     state_filter: Annotated[
         str | None,
         QueryParameter(
@@ -295,23 +293,12 @@ def list_periods(
         ),
     ] = None,
 ) -> Page[PeriodStatusOut]:
-    services = services_of(request)
-    with services.reader(context_of(request)) as uow:
-        periods = uow.periods.all()
-    chosen = sorted(
-        (p for p in periods if state_filter is None or p.state.value == state_filter),
-        key=lambda p: (p.period.start, p.period.end),
-    )
-    page = paginate(chosen, limit, cursor, services.limits)
-    return Page([period_status(p) for p in page.items], page.next_cursor)
+    periods = finance_of(request).periods
+    return page_out(periods.page(state_filter, page_request(limit, cursor)), period_status)
 
 
 def _period_now(request: Request[Any, Any, Any], ctx: RequestContext, month: str) -> Any:
-    services = services_of(request)
-    period = to_period(month)
-    with services.reader(ctx) as uow:
-        found = uow.periods.get(period)
-    return period_status(found or AccountingPeriod(period, PeriodState.OPEN))
+    return period_status(finance_of(request).periods.period(to_period(month)))
 
 
 @post(

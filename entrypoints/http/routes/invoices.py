@@ -9,8 +9,8 @@ it ended, is in `disputes`.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any, Literal, cast
+from datetime import date
+from typing import Annotated, Any, cast
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -20,51 +20,39 @@ from litestar.params import Body, Parameter, QueryParameter
 from application import commands as c
 from application.context import RequestContext
 from application.documents import document_for_invoice
-from domain.dispute import Dispute
+from application.queries.invoices import InvoiceFilter
 from domain.ids import DisputeId, InvoiceId, PaymentId
-from domain.invoice import Invoice, InvoiceState
+from domain.invoice import Invoice
 from entrypoints.http.problems import Problem
 from entrypoints.http.renditions import JSON, rendition, wanted
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
-    Cursor,
     CustomerFilter,
     DecimalString,
     Id,
     IdempotencyKey,
     Limit,
-    MoneyOut,
-    PeriodOut,
+    PageCursor,
     Text,
     documented,
-    exact_out,
-    money_out,
-    period_out,
     permission,
-    staff,
     to_money,
 )
-from entrypoints.http.routes.delivery import decimal_text
+from entrypoints.http.routes.invoice_views import (
+    InvoiceOut,
+    InvoiceSummary,
+    invoice_out,
+    invoice_summary,
+)
 from entrypoints.http.runtime import (
     Page,
-    context_of,
     execute,
-    paginate,
+    finance_of,
+    page_out,
+    page_request,
     principal_of,
     services_of,
-)
-from entrypoints.http.security import Principal
-
-#: What a client viewer sees of its customer's invoices: issued documents, whatever came after.
-ISSUED_STATES = frozenset(
-    {
-        InvoiceState.ISSUED,
-        InvoiceState.PARTIALLY_PAID,
-        InvoiceState.PAID,
-        InvoiceState.DISPUTED,
-        InvoiceState.CREDITED,
-        InvoiceState.WRITTEN_OFF,
-    }
+    viewer_of,
 )
 
 InvoicePath = Annotated[
@@ -76,186 +64,11 @@ InvoicePath = Annotated[
 ]
 
 
-class InvoiceLineOut(msgspec.Struct):
-    line_no: int
-    obligation_id: str
-    kind: str
-    description: str
-    quantity: str
-    unit_price: MoneyOut
-    amount: MoneyOut
-    tax_code: str
-    sources: list[str]
-    credits_line: int | None = None
-
-
-class TaxLineOut(msgspec.Struct):
-    tax_code: str
-    rate: str
-    base: MoneyOut
-    tax: MoneyOut
-    note: str
-
-
-class DisputeOut(msgspec.Struct):
-    """One dispute of the invoice and, once it ended, how (by a credit memo, or not)."""
-
-    reason: str
-    opened_at: datetime | None
-    state: Literal["open", "resolved"]
-    resolution: str | None
-    resolved_at: datetime | None
-    credit_memo_id: str | None
-
-
-def dispute_out(dispute: Dispute) -> DisputeOut:
-    return DisputeOut(
-        reason=dispute.reason,
-        opened_at=dispute.opened_at,
-        state="open" if dispute.is_open else "resolved",
-        resolution=dispute.resolution,
-        resolved_at=dispute.resolved_at,
-        credit_memo_id=dispute.credit_memo_id,
-    )
-
-
-class InvoiceOut(msgspec.Struct, omit_defaults=True):
-    invoice_id: str
-    kind: str
-    state: str
-    customer_id: str
-    #: Who the invoice bills: a payer of a split obligation, or the customer (ADR 0029).
-    payer_id: str
-    contract_id: str
-    legal_entity_id: str
-    currency: str
-    period: PeriodOut
-    net: MoneyOut
-    tax: MoneyOut
-    tax_lines: list[TaxLineOut]
-    #: Printed once on the document: a reverse-charged payer's legal note ("" when none).
-    note: str
-    gross: MoneyOut
-    outstanding: MoneyOut
-    paid: MoneyOut
-    credited: MoneyOut
-    refund_due: MoneyOut
-    #: Given up as uncollectable by write-offs (ADR 0040), in total; "0.00" when nothing.
-    written_off: MoneyOut
-    number: str | None
-    issue_date: date | None
-    #: When payment is due: the issue date plus the payer's payment terms (ADR 0037); null
-    #: before issue and on invoices issued before due dates were kept.
-    due_date: date | None
-    #: The payer's payment terms in days, fixed at issue; null before issue.
-    payment_terms_days: int | None
-    references: str | None
-    #: Why the invoice is disputed; null unless it is `disputed` now.
-    dispute_reason: str | None
-    #: Every dispute, oldest first, with its resolution once it ended.
-    disputes: list[DisputeOut]
-    lines: list[InvoiceLineOut]
-    #: Absent for a client viewer (as are the cost keys for roles without `rates:read_cost`).
-    created_by: str | msgspec.UnsetType = msgspec.UNSET
-    approved_by: str | msgspec.UnsetType | None = msgspec.UNSET
-
-
-class InvoiceSummary(msgspec.Struct):
-    invoice_id: str
-    kind: str
-    state: str
-    customer_id: str
-    payer_id: str
-    contract_id: str
-    number: str | None
-    issue_date: date | None
-    gross: MoneyOut
-    outstanding: MoneyOut
-
-
-def invoice_out(invoice: Invoice, principal: Principal) -> InvoiceOut:
-    """The invoice as `principal` may see it (no staff identities for a client viewer)."""
-    totals = invoice.totals
-    return InvoiceOut(
-        invoice_id=invoice.invoice_id,
-        kind=invoice.kind.value,
-        state=invoice.state.value,
-        customer_id=invoice.customer_id,
-        payer_id=invoice.payer,
-        contract_id=invoice.contract_id,
-        legal_entity_id=invoice.legal_entity_id,
-        currency=invoice.currency.code,
-        period=period_out(invoice.period),
-        net=money_out(totals.net),
-        tax=money_out(totals.tax),
-        tax_lines=[
-            TaxLineOut(t.tax_code, str(t.rate), money_out(t.base), money_out(t.amount), t.note)
-            for t in totals.tax_lines
-        ],
-        note=totals.note,
-        gross=money_out(totals.gross),
-        outstanding=money_out(invoice.outstanding),
-        paid=money_out(invoice.amount_paid),
-        credited=money_out(invoice.amount_credited),
-        refund_due=money_out(invoice.refund_due),
-        written_off=money_out(invoice.amount_written_off),
-        created_by=staff(principal, invoice.created_by),
-        approved_by=staff(principal, invoice.approved_by),
-        number=invoice.number,
-        issue_date=invoice.issue_date,
-        due_date=invoice.due_date,
-        payment_terms_days=invoice.payment_terms_days,
-        references=invoice.references,
-        dispute_reason=invoice.dispute_reason,
-        disputes=[dispute_out(d) for d in invoice.disputes],
-        lines=[
-            InvoiceLineOut(
-                line_no=line.line_no,
-                obligation_id=line.obligation_id,
-                kind=line.kind.value,
-                description=line.description,
-                quantity=decimal_text(line.quantity),
-                unit_price=exact_out(line.unit_price),
-                amount=money_out(line.amount),
-                tax_code=line.tax_code,
-                sources=[str(a.source) for a in line.allocations],
-                credits_line=line.credits_line,
-            )
-            for line in invoice.lines
-        ],
-    )
-
-
-def invoice_summary(invoice: Invoice) -> InvoiceSummary:
-    return InvoiceSummary(
-        invoice_id=invoice.invoice_id,
-        kind=invoice.kind.value,
-        state=invoice.state.value,
-        customer_id=invoice.customer_id,
-        payer_id=invoice.payer,
-        contract_id=invoice.contract_id,
-        number=invoice.number,
-        issue_date=invoice.issue_date,
-        gross=money_out(invoice.totals.gross),
-        outstanding=money_out(invoice.outstanding),
-    )
-
-
-def shown_to(principal: Principal, invoice: Invoice) -> bool:
-    """A client viewer sees the issued documents of its own customer's contracts, and those
-    billed to it as a payer of another customer's contract; everyone else, everything."""
-    if not (principal.sees(invoice.customer_id) or principal.sees(invoice.payer)):
-        return False
-    return not principal.scoped or invoice.state in ISSUED_STATES
-
-
 def _visible(request: Request[Any, Any, Any], invoice_id: str) -> Invoice:
     """The invoice, or 404 when it does not exist or is not shown to the caller (another
     client's, or not yet issued for a client viewer)."""
-    services = services_of(request)
-    with services.reader(context_of(request)) as uow:
-        invoice = uow.invoices.find(invoice_id)
-    if invoice is None or not shown_to(principal_of(request), invoice):
+    invoice = finance_of(request).invoices.invoice(invoice_id, viewer_of(request))
+    if invoice is None:
         raise Problem("not-found", f"there is no invoice {invoice_id}")
     return invoice
 
@@ -271,7 +84,7 @@ def _visible(request: Request[Any, Any, Any], invoice_id: str) -> Invoice:
 def list_invoices(
     request: Request[Any, Any, Any],
     limit: Limit = None,
-    cursor: Cursor = None,
+    cursor: PageCursor = None,
     state_filter: Annotated[
         str | None,
         QueryParameter(
@@ -294,23 +107,11 @@ def list_invoices(
         ),
     ] = None,
 ) -> Page[InvoiceSummary]:
-    services = services_of(request)
-    principal = principal_of(request)
-    with services.reader(context_of(request)) as uow:
-        invoices = uow.invoices.all()
-    chosen = sorted(
-        (
-            i
-            for i in invoices
-            if shown_to(principal, i)
-            and (state_filter is None or i.state.value == state_filter)
-            and (customer_id is None or i.customer_id == customer_id)
-            and (payer_id is None or i.payer == payer_id)
-        ),
-        key=lambda i: i.invoice_id,
+    wanted = InvoiceFilter(state_filter, customer_id, payer_id)
+    page = finance_of(request).invoices.page(
+        wanted, viewer_of(request), page_request(limit, cursor)
     )
-    page = paginate(chosen, limit, cursor, services.limits)
-    return Page([invoice_summary(i) for i in page.items], page.next_cursor)
+    return page_out(page, invoice_summary)
 
 
 @get(
@@ -353,8 +154,7 @@ def _act(
 
     def run(ctx: RequestContext) -> tuple[int, object]:
         services.bus.handle(command, ctx)
-        with services.reader(ctx) as uow:
-            return 200, invoice_out(uow.invoices.get(invoice_id), principal_of(request))
+        return 200, invoice_out(_visible(request, invoice_id), principal_of(request))
 
     return execute(request, body, run)
 

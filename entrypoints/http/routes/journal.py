@@ -25,9 +25,6 @@ from application.journal import (
     JournalFilter,
     SetChartOfAccounts,
     TrialBalanceRow,
-    charts_in_force,
-    posted_entries,
-    trial_balance,
 )
 from application.records import PostedEntry
 from domain.chart_of_accounts import ChartOfAccounts
@@ -35,17 +32,24 @@ from domain.money import Currency, Money, dsum
 from entrypoints.http.routes.common import (
     MONTH,
     WRITE_PROBLEMS,
-    Cursor,
     Id,
     IdempotencyKey,
     Limit,
     MonthQuery,
+    PageCursor,
     answer,
     documented,
     permission,
     to_period,
 )
-from entrypoints.http.runtime import Page, context_of, execute, paginate, services_of
+from entrypoints.http.runtime import (
+    Page,
+    execute,
+    finance_of,
+    page_out,
+    page_request,
+    services_of,
+)
 
 IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$"
 ACCOUNT = r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,31}$"
@@ -156,16 +160,13 @@ def list_journal_entries(
     account: Account = None,
     source_document: Document = None,
     limit: Limit = None,
-    cursor: Cursor = None,
+    cursor: PageCursor = None,
 ) -> Page[JournalEntryOut]:
-    services = services_of(request)
     wanted = JournalFilter(
         None if period is None else to_period(period), legal_entity_id, account, source_document
     )
-    with services.reader(context_of(request)) as uow:
-        found = posted_entries(uow, wanted)
-    page = paginate(found, limit, cursor, services.limits)
-    return Page([entry_out(p) for p in page.items], page.next_cursor)
+    page = finance_of(request).books.journal_entries(wanted, page_request(limit, cursor))
+    return page_out(page, lambda row: entry_out(row.entry))
 
 
 class TrialBalanceLineOut(msgspec.Struct):
@@ -226,10 +227,8 @@ def get_trial_balance(
         ),
     ],
 ) -> TrialBalanceOut:
-    services = services_of(request)
     month = to_period(period)
-    with services.reader(context_of(request)) as uow:
-        rows = trial_balance(uow, month, legal_entity_id)
+    rows = finance_of(request).books.trial_balance(month, legal_entity_id)
     balances: dict[str, list[Decimal]] = {}
     for row in rows:
         balances.setdefault(row.currency, []).append(row.balance)
@@ -356,10 +355,8 @@ def set_chart_of_accounts(
     sync_to_thread=True,
 )
 def list_charts_of_accounts(request: Request[Any, Any, Any]) -> list[ChartOut]:
-    services = services_of(request)
-    with services.reader(context_of(request)) as uow:
-        charts = charts_in_force(uow, services.bus.deps.charts)
-    return [chart_out(chart) for chart in charts]
+    configured = services_of(request).bus.deps.charts
+    return [chart_out(chart) for chart in finance_of(request).books.charts(configured)]
 
 
 ROUTES = [list_journal_entries, get_trial_balance, set_chart_of_accounts, list_charts_of_accounts]

@@ -31,13 +31,12 @@ from application.journal_export import (
     EmptyExportRangeError,
     JournalExport,
     UnexportableJournalError,
-    entries_to_export,
 )
 from domain.errors import DomainError
 from domain.period import Period
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import MONTH, documented, permission
-from entrypoints.http.runtime import context_of, services_of
+from entrypoints.http.runtime import finance_of
 
 IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$"
 MONTH_PATTERN = re.compile(MONTH)
@@ -203,15 +202,13 @@ def export_journal(
     last: LastMonth,
     legal_entity_id: Entity = None,
 ) -> Response[str]:
-    services = services_of(request)
     try:
         export = JournalExport.months(_month(first, "from"), _month(last, "to"), legal_entity_id)
     except EmptyExportRangeError as error:
         raise Problem(
             "validation-error", str(error), errors=[FieldError("/query/from", str(error))]
         ) from None
-    with services.reader(context_of(request)) as uow:
-        entries = entries_to_export(uow, export)
+    entries = finance_of(request).books.journal_export(export)
     try:
         text = render_csv(entries) if format == "csv" else render_beancount(export, entries)
     except UnexportableJournalError as error:

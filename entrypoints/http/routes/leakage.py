@@ -14,7 +14,7 @@ from litestar import Request, get
 from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 
-from application.leakage import LeakageQuery, leakage
+from application.leakage import LeakageQuery
 from domain.leakage import (
     DEFAULT_AGED_DAYS,
     AgeBucket,
@@ -31,7 +31,7 @@ from entrypoints.http.routes.common import (
     permission,
     to_period,
 )
-from entrypoints.http.runtime import context_of, services_of
+from entrypoints.http.runtime import finance_of, services_of
 
 DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 ID = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$"
@@ -277,8 +277,7 @@ def get_leakage(
     query = LeakageQuery(
         today, first, last, customer_id, engagement_id, contract_id, aged_days=aged_days
     )
-    with services.reader(context_of(request)) as uow:
-        found = leakage(uow, query)
+    found = finance_of(request).books.leakage(query)
     groups = []
     for key, figures in found.groups:
         given_up, at_risk = _figures_out(figures)

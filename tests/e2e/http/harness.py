@@ -13,6 +13,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from adapters.memory.queries_finance import memory_finance_queries
 from entrypoints.composition.ops_reads import ops_reads_in_memory
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Limits, Services
@@ -98,7 +99,8 @@ def running_api(limits: Limits | None = None, rate_clock: Any = None) -> Iterato
         clock,
         limits or Limits(),
         WebhookIntake(app.bus, WEBHOOK_SECRETS, clock),
-        ops_reads_in_memory(store),
+        ops=ops_reads_in_memory(store),
+        finance=memory_finance_queries(store, app.master, clock.now),
     )
     asgi = create_app(services, authenticator(), rate_clock=rate_clock)
     with TestClient(asgi, raise_server_exceptions=False) as client:

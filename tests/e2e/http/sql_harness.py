@@ -21,6 +21,7 @@ from litestar.testing import TestClient
 
 from adapters.sqlalchemy.database import Database
 from entrypoints.composition.database import reader
+from entrypoints.composition.finance_reads import finance_queries
 from entrypoints.composition.ops_reads import ops_reads_on_sql
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Services
@@ -42,6 +43,7 @@ def running_sql_api(database: Database) -> Iterator[Api]:
         app.clock,
         UNLIMITED,
         ops=ops_reads_on_sql(database.engine),
+        finance=finance_queries(database, app.master, app.clock.now),
     )
     asgi = create_app(services, authenticator())
     with TestClient(asgi, raise_server_exceptions=False) as client:

@@ -17,6 +17,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from adapters.memory.queries_finance import memory_finance_queries
 from entrypoints.composition.ops_reads import ops_reads_in_memory
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Limits, Services
@@ -48,6 +49,7 @@ def fresh_world(asgi: Litestar, limits: Limits) -> App:
         clock,
         limits,
         ops=ops_reads_in_memory(store),
+        finance=memory_finance_queries(store, app.master, clock.now),
     )
     return app
 

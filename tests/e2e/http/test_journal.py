@@ -14,6 +14,7 @@ import pytest
 from litestar.testing import TestClient
 
 from adapters.memory import FakeEventPublisher, FakeGeneralLedger, InMemoryStore, InMemoryUnitOfWork
+from adapters.memory.queries_finance import memory_finance_queries
 from application.handlers import create_bus
 from application.journal import ErpPostingPublisher, acknowledger
 from application.relay import relay_context, relay_once
@@ -39,7 +40,8 @@ def running_books() -> Iterator[Api]:
         clock,
         Limits(),
         WebhookIntake(app.bus, WEBHOOK_SECRETS, clock),
-        ops_reads_in_memory(store),
+        ops=ops_reads_in_memory(store),
+        finance=memory_finance_queries(store, app.master, clock.now),
     )
     asgi = create_app(services, authenticator())
     with TestClient(asgi, raise_server_exceptions=False) as client:

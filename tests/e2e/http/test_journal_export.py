@@ -20,6 +20,7 @@ from application.handlers import create_bus
 from application.journal import ErpPostingPublisher, acknowledger
 from application.relay import relay_context, relay_once
 from entrypoints.composition.database import reader
+from entrypoints.composition.finance_reads import finance_queries
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Services
 from tests.e2e.http.books_setup import issued_invoice, problem
@@ -42,7 +43,13 @@ def running_sql_books(database: Database) -> Iterator[Api]:
     """The app over a SQL database, booking on the fixtures' chart of accounts."""
     app = build_app(database)
     app = attrs.evolve(app, bus=create_bus(attrs.evolve(app.bus.deps, charts=CHARTS)))
-    services = Services(app.bus, reader(database, app.clock), app.clock, UNLIMITED)
+    services = Services(
+        app.bus,
+        reader(database, app.clock),
+        app.clock,
+        UNLIMITED,
+        finance=finance_queries(database, app.master, app.clock.now),
+    )
     with TestClient(create_app(services, authenticator()), raise_server_exceptions=False) as client:
         yield Api(app, client.app, client)
 

@@ -1,0 +1,27 @@
+"""The dashboard over the in-memory store: the committed objects added up by the
+application's own rule (`overview_of`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.memory.store import InMemoryStore
+from application.queries.dashboard import Overview, overview_of
+
+
+class MemoryDashboard:
+    """`DashboardQueries` on the in-memory store."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    def overview(self) -> Overview:
+        aggregates: dict[str, dict[str, Any]] = self._store.data.aggregates
+        return overview_of(
+            (invoice.figures for invoice in aggregates.get("invoice", {}).values()),
+            (memo.state.value for memo in aggregates.get("credit_memo", {}).values()),
+            (
+                (exception.kind.value, exception.state)
+                for exception in self._store.data.exceptions.values()
+            ),
+        )

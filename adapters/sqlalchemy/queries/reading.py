@@ -1,0 +1,30 @@
+"""One read on its own connection: a read-only transaction (SQLite opens it deferred, so it
+never waits for the write lock), with the exact decimal functions ready."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from adapters.sqlalchemy.queries.exact import prepare
+from adapters.sqlalchemy.unit_of_work import READ_ONLY
+from application.queries.paging import PageRequest
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for one query port call; it never commits."""
+    with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
+        prepare(connection)
+        yield connection
+
+
+def after(column: sa.ColumnElement[str], request: PageRequest) -> sa.ColumnElement[bool]:
+    """Rows past the keyset position of `request` on a one-column sort key (all rows on the
+    first page)."""
+    if request.after is None:
+        return sa.true()
+    return column > request.after[0]

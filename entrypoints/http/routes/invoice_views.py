@@ -1,0 +1,191 @@
+"""What the invoice routes answer: the invoice as a caller may see it, and one row of the list.
+
+A client viewer never sees the firm's people behind a document: `created_by` and `approved_by`
+are absent from what it gets.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+import msgspec
+
+from application.queries.invoices import InvoiceSummary as InvoiceRow
+from domain.dispute import Dispute
+from domain.invoice import Invoice
+from entrypoints.http.routes.common import (
+    MoneyOut,
+    PeriodOut,
+    exact_out,
+    money_out,
+    period_out,
+    staff,
+)
+from entrypoints.http.routes.delivery import decimal_text
+from entrypoints.http.security import Principal
+
+
+class InvoiceLineOut(msgspec.Struct):
+    line_no: int
+    obligation_id: str
+    kind: str
+    description: str
+    quantity: str
+    unit_price: MoneyOut
+    amount: MoneyOut
+    tax_code: str
+    sources: list[str]
+    credits_line: int | None = None
+
+
+class TaxLineOut(msgspec.Struct):
+    tax_code: str
+    rate: str
+    base: MoneyOut
+    tax: MoneyOut
+    note: str
+
+
+class DisputeOut(msgspec.Struct):
+    """One dispute of the invoice and, once it ended, how (by a credit memo, or not)."""
+
+    reason: str
+    opened_at: datetime | None
+    state: Literal["open", "resolved"]
+    resolution: str | None
+    resolved_at: datetime | None
+    credit_memo_id: str | None
+
+
+def dispute_out(dispute: Dispute) -> DisputeOut:
+    return DisputeOut(
+        reason=dispute.reason,
+        opened_at=dispute.opened_at,
+        state="open" if dispute.is_open else "resolved",
+        resolution=dispute.resolution,
+        resolved_at=dispute.resolved_at,
+        credit_memo_id=dispute.credit_memo_id,
+    )
+
+
+class InvoiceOut(msgspec.Struct, omit_defaults=True):
+    invoice_id: str
+    kind: str
+    state: str
+    customer_id: str
+    #: Who the invoice bills: a payer of a split obligation, or the customer (ADR 0029).
+    payer_id: str
+    contract_id: str
+    legal_entity_id: str
+    currency: str
+    period: PeriodOut
+    net: MoneyOut
+    tax: MoneyOut
+    tax_lines: list[TaxLineOut]
+    #: Printed once on the document: a reverse-charged payer's legal note ("" when none).
+    note: str
+    gross: MoneyOut
+    outstanding: MoneyOut
+    paid: MoneyOut
+    credited: MoneyOut
+    refund_due: MoneyOut
+    #: Given up as uncollectable by write-offs (ADR 0040), in total; "0.00" when nothing.
+    written_off: MoneyOut
+    number: str | None
+    issue_date: date | None
+    #: When payment is due: the issue date plus the payer's payment terms (ADR 0037); null
+    #: before issue and on invoices issued before due dates were kept.
+    due_date: date | None
+    #: The payer's payment terms in days, fixed at issue; null before issue.
+    payment_terms_days: int | None
+    references: str | None
+    #: Why the invoice is disputed; null unless it is `disputed` now.
+    dispute_reason: str | None
+    #: Every dispute, oldest first, with its resolution once it ended.
+    disputes: list[DisputeOut]
+    lines: list[InvoiceLineOut]
+    #: Absent for a client viewer (as are the cost keys for roles without `rates:read_cost`).
+    created_by: str | msgspec.UnsetType = msgspec.UNSET
+    approved_by: str | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class InvoiceSummary(msgspec.Struct):
+    invoice_id: str
+    kind: str
+    state: str
+    customer_id: str
+    payer_id: str
+    contract_id: str
+    number: str | None
+    issue_date: date | None
+    gross: MoneyOut
+    outstanding: MoneyOut
+
+
+def invoice_out(invoice: Invoice, principal: Principal) -> InvoiceOut:
+    """The invoice as `principal` may see it (no staff identities for a client viewer)."""
+    totals = invoice.totals
+    return InvoiceOut(
+        invoice_id=invoice.invoice_id,
+        kind=invoice.kind.value,
+        state=invoice.state.value,
+        customer_id=invoice.customer_id,
+        payer_id=invoice.payer,
+        contract_id=invoice.contract_id,
+        legal_entity_id=invoice.legal_entity_id,
+        currency=invoice.currency.code,
+        period=period_out(invoice.period),
+        net=money_out(totals.net),
+        tax=money_out(totals.tax),
+        tax_lines=[
+            TaxLineOut(t.tax_code, str(t.rate), money_out(t.base), money_out(t.amount), t.note)
+            for t in totals.tax_lines
+        ],
+        note=totals.note,
+        gross=money_out(totals.gross),
+        outstanding=money_out(invoice.outstanding),
+        paid=money_out(invoice.amount_paid),
+        credited=money_out(invoice.amount_credited),
+        refund_due=money_out(invoice.refund_due),
+        written_off=money_out(invoice.amount_written_off),
+        created_by=staff(principal, invoice.created_by),
+        approved_by=staff(principal, invoice.approved_by),
+        number=invoice.number,
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        payment_terms_days=invoice.payment_terms_days,
+        references=invoice.references,
+        dispute_reason=invoice.dispute_reason,
+        disputes=[dispute_out(d) for d in invoice.disputes],
+        lines=[
+            InvoiceLineOut(
+                line_no=line.line_no,
+                obligation_id=line.obligation_id,
+                kind=line.kind.value,
+                description=line.description,
+                quantity=decimal_text(line.quantity),
+                unit_price=exact_out(line.unit_price),
+                amount=money_out(line.amount),
+                tax_code=line.tax_code,
+                sources=[str(a.source) for a in line.allocations],
+                credits_line=line.credits_line,
+            )
+            for line in invoice.lines
+        ],
+    )
+
+
+def invoice_summary(row: InvoiceRow) -> InvoiceSummary:
+    return InvoiceSummary(
+        invoice_id=row.invoice_id,
+        kind=row.kind,
+        state=row.state,
+        customer_id=row.customer_id,
+        payer_id=row.payer_id,
+        contract_id=row.contract_id,
+        number=row.number,
+        issue_date=row.issue_date,
+        gross=money_out(row.gross),
+        outstanding=money_out(row.outstanding),
+    )
