@@ -33,9 +33,9 @@ from rich.console import Console
 
 from application import commands as c
 from application.queries.operations import ExceptionFilter, every_exception
-from application.records import ExceptionState
 from domain.ids import ContractId
 from entrypoints.cli.document import document
+from entrypoints.cli.exceptions import exceptions_app
 from entrypoints.cli.export import export_app
 from entrypoints.cli.relay import outbox_app, relay_command
 from entrypoints.cli.serve import serve
@@ -65,11 +65,9 @@ from entrypoints.cli.views import (
 )
 from entrypoints.composition.container import (
     provide_bus,
-    provide_clock,
     provide_database,
     provide_ops_reads,
     provide_reader,
-    provide_unit_of_work,
 )
 from entrypoints.composition.database import redact
 
@@ -82,7 +80,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
-exceptions_app = typer.Typer(help="The typed exception queue.", no_args_is_help=True)
 period_app = typer.Typer(help="Accounting periods: close and reopen.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -321,80 +318,6 @@ def bill(
         with errors().status(f"Billing {month.key}..."):
             result = provide_bus().handle(command, s.ctx)
         render_billing_run(output(), result, dry_run=dry_run)
-
-
-# exceptions --------------------------------------------------------------------------------
-
-
-@exceptions_app.command("list")
-def exceptions_list(
-    show_all: Annotated[bool, typer.Option("--all", help="Include resolved exceptions.")] = False,
-    database_url: DatabaseUrlOption = None,
-    verbose: VerboseOption = False,
-) -> None:
-    """List the exception queue (open, retry scheduled and dead; --all adds resolved)."""
-    with session(database_url, verbose=verbose):
-        where = ExceptionFilter(include_resolved=show_all)
-        items = every_exception(provide_ops_reads().operations, where)
-        render_exceptions(output(), items)
-
-
-@exceptions_app.command("replay")
-def exceptions_replay(
-    exception_id: Annotated[str, typer.Argument(metavar="ID", help="The exception's id.")],
-    database_url: DatabaseUrlOption = None,
-    actor: ActorOption = None,
-    verbose: VerboseOption = False,
-) -> None:
-    """Reprocess what an exception kept, once its cause is fixed (audited either way).
-    Exit 0 when it healed, 1 when it failed again."""
-    with session(database_url, actor, verbose) as s:
-        bus = provide_bus()
-        healed = bus.handle(c.ReplayException(exception_id.strip()), s.ctx)
-        item = provide_ops_reads().operations.exception(exception_id.strip())
-        if item is None:  # pragma: no cover - the replay refused an unknown id already
-            fail(f"there is no exception {exception_id.strip()}")
-        if healed and item.state is ExceptionState.RESOLVED:
-            output().print(f"Exception {item.exception_id} replayed: resolved.")
-            return
-        output().print(
-            f"Exception {item.exception_id} replayed, still {item.state.value}: "
-            f"{item.last_error or item.detail}",
-            markup=False,
-        )
-        raise typer.Exit(ATTENTION)
-
-
-@exceptions_app.command("run-due")
-def exceptions_run_due(
-    database_url: DatabaseUrlOption = None,
-    actor: ActorOption = None,
-    verbose: VerboseOption = False,
-) -> None:
-    """The periodic jobs, for cron or a scheduler: retry downstream failures whose next
-    attempt is due, accept milestones whose passive-acceptance window has passed, process
-    webhook messages stored more than five minutes ago whose processing never finished, and
-    purge idempotency keys older than 24 hours."""
-    from datetime import timedelta
-
-    from application import idempotency
-
-    with session(database_url, actor, verbose) as s:
-        bus = provide_bus()
-        now = provide_clock().now()
-        retried = bus.handle(c.RetryDueExceptions(), s.ctx)
-        accepted = bus.handle(c.AcceptDueMilestones(now.date()), s.ctx)
-        waiting = bus.handle(
-            c.ProcessWaitingInboxMessages(now - timedelta(minutes=5), limit=1_000), s.ctx
-        )
-        with provide_unit_of_work()(s.ctx) as uow:
-            purged = idempotency.purge(uow, now)
-            uow.commit()
-        output().print(
-            f"Retried {len(retried)} exception(s), accepted {len(accepted)} milestone(s) "
-            f"passively, processed {len(waiting)} waiting webhook message(s), purged {purged} "
-            "idempotency key(s)."
-        )
 
 
 # reconcile ---------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from entrypoints.http.routes.common import (
     permission,
     to_period,
 )
-from entrypoints.http.routes.delivery import decimal_text
+from entrypoints.http.routes.delivery_text import decimal_text
 from entrypoints.http.runtime import context_of, execute, services_of
 
 Fingerprint = Annotated[

@@ -1,6 +1,5 @@
-"""Delivery: approved time and expenses in bulk, and the decisions people take on single
-items (approve, reject, hold over a cap, release, write off, correct a time entry); the
-time-entry list is in delivery_reads.py.
+"""Delivery: approved time and expenses in bulk; the decisions people take on single items
+are in delivery_items.py, the time-entry list in delivery_reads.py.
 
 A batch answers 200 with one result per item in the order sent: `accepted`, `duplicate` (its
 id is already recorded with the same content; nothing changes) or `rejected` with a reason
@@ -14,13 +13,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, Router, post
-from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter
 
 from application import commands as c
 from application.context import RequestContext
@@ -34,7 +30,6 @@ from domain.ids import (
     TaskId,
     TimeEntryId,
 )
-from domain.time_entry import ExpenseItem, TimeEntry
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
@@ -42,13 +37,14 @@ from entrypoints.http.routes.common import (
     DecimalString,
     Id,
     IdempotencyKey,
-    Text,
     documented,
     permission,
     to_decimal,
     to_money,
 )
+from entrypoints.http.routes.delivery_items import ITEM_ROUTES
 from entrypoints.http.routes.delivery_reads import list_time_entries
+from entrypoints.http.routes.delivery_text import body_example
 from entrypoints.http.runtime import (
     execute,
     principal_of,
@@ -59,10 +55,6 @@ MAX_ITEMS = 1_000
 COST = "rates:read_cost"
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-
-
-def _example(summary: str, value: dict[str, Any]) -> Any:
-    return Body(examples=[Example(summary=summary, value=value)])
 
 
 # -- requests ---------------------------------------------------------------------------------
@@ -109,30 +101,6 @@ class ExpensesBody(msgspec.Struct, forbid_unknown_fields=True):
     approved_by: Name = "expenses"
 
 
-class ReasonBody(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Text
-
-
-class HoldBody(msgspec.Struct, forbid_unknown_fields=True):
-    quantity: DecimalString
-    reason: Text
-
-
-class WriteOffBody(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Text
-    #: Omitted: the held quantity.
-    quantity: DecimalString | None = None
-
-
-class CorrectionBody(msgspec.Struct, forbid_unknown_fields=True):
-    """Why, and what changes: at least one of hours, task_id and billable (the rest stays)."""
-
-    reason: Text
-    hours: DecimalString | None = None
-    task_id: Annotated[str, msgspec.Meta(max_length=100)] | None = None
-    billable: bool | None = None
-
-
 # -- responses --------------------------------------------------------------------------------
 
 
@@ -166,38 +134,6 @@ class ExpensesOut(msgspec.Struct):
     results: list[ExpenseResult]
 
 
-class CorrectedTimeEntryOut(msgspec.Struct):
-    """A time entry as it stands after a correction."""
-
-    entry_id: str
-    obligation_id: str
-    resource_id: str
-    work_date: date
-    hours: str
-    task_id: str
-    billable: bool
-    state: str
-
-
-class ItemOut(msgspec.Struct):
-    """A time entry or expense as it stands after a decision."""
-
-    item_id: str
-    kind: str  # time_entry | expense
-    obligation_id: str
-    state: str
-    quantity: str
-    held: str
-    released: str
-    written_off: str
-    rejection_reason: str | None
-
-
-def decimal_text(value: Decimal) -> str:
-    """A quantity as a plain decimal string without trailing zeros: `2`, not `2.000000`."""
-    return format(value.normalize(), "f")
-
-
 def _statuses(
     ids: Sequence[str], report: IngestionReport
 ) -> list[tuple[str, str, str | None, str | None]]:
@@ -226,20 +162,6 @@ def _statuses(
 
 def _counts(report: IngestionReport) -> BatchCounts:
     return BatchCounts(len(report.accepted), len(report.duplicates), len(report.rejected))
-
-
-def item_out(item: TimeEntry | ExpenseItem) -> ItemOut:
-    return ItemOut(
-        item_id=item.item_id,
-        kind="time_entry" if isinstance(item, TimeEntry) else "expense",
-        obligation_id=item.obligation_id,
-        state=item.state.value,
-        quantity=decimal_text(item.quantity),
-        held=decimal_text(item.held),
-        released=decimal_text(item.released),
-        written_off=decimal_text(item.written_off),
-        rejection_reason=item.rejection_reason,
-    )
 
 
 # -- routes -----------------------------------------------------------------------------------
@@ -284,7 +206,7 @@ _TIME_EXAMPLE = {
 def record_time_entries(
     request: Request[Any, Any, Any],
     idempotency_key: IdempotencyKey,
-    data: Annotated[TimeEntriesBody, _example("one approved entry", _TIME_EXAMPLE)],
+    data: Annotated[TimeEntriesBody, body_example("one approved entry", _TIME_EXAMPLE)],
 ) -> Response[TimeEntriesOut]:
     services = services_of(request)
     principal = principal_of(request)
@@ -361,7 +283,7 @@ _EXPENSE_EXAMPLE = {
 def record_expenses(
     request: Request[Any, Any, Any],
     idempotency_key: IdempotencyKey,
-    data: Annotated[ExpensesBody, _example("one approved expense", _EXPENSE_EXAMPLE)],
+    data: Annotated[ExpensesBody, body_example("one approved expense", _EXPENSE_EXAMPLE)],
 ) -> Response[ExpensesOut]:
     services = services_of(request)
     if len(data.items) > services.limits.max_batch_items:
@@ -397,192 +319,6 @@ def record_expenses(
     return execute(request, data, run)
 
 
-ItemPath = Annotated[
-    str,
-    Parameter(
-        description="A time entry id or an expense id.",
-        examples=[Example(summary="a time entry", value="PSA-88231")],
-    ),
-]
-
-
-def _act(
-    request: Request[Any, Any, Any], item_id: str, body: object, command: object
-) -> Response[ItemOut]:
-    """Run an item command and answer with the item as it now stands."""
-    services = services_of(request)
-
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        with services.reader(ctx) as uow:
-            item = uow.delivery.time_entry(item_id) or uow.delivery.expense(item_id)
-        if item is None:  # pragma: no cover - the command found it a moment ago
-            raise Problem("not-found", f"there is no time entry or expense {item_id}")
-        return 200, item_out(item)
-
-    return execute(request, body, run)
-
-
-_ITEM_PROBLEMS = (*WRITE_PROBLEMS, "business-rule", "request-in-progress")
-
-
-@post(
-    "/items/{item_id:str}/approve",
-    opt=permission("delivery:approve"),
-    tags=["delivery"],
-    summary="Approve a submitted time entry or expense",
-    responses=documented(*_ITEM_PROBLEMS),
-    status_code=200,
-    sync_to_thread=True,
-)
-def approve_item(
-    request: Request[Any, Any, Any], item_id: ItemPath, idempotency_key: IdempotencyKey
-) -> Response[ItemOut]:
-    return _act(request, item_id, None, c.ApproveItem(item_id))
-
-
-@post(
-    "/items/{item_id:str}/reject",
-    opt=permission("delivery:approve"),
-    tags=["delivery"],
-    summary="Reject a submitted time entry or expense, with a reason",
-    responses=documented(*_ITEM_PROBLEMS),
-    status_code=200,
-    sync_to_thread=True,
-)
-def reject_item(
-    request: Request[Any, Any, Any],
-    item_id: ItemPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[ReasonBody, _example("not on this project", {"reason": "wrong_project"})],
-) -> Response[ItemOut]:
-    return _act(request, item_id, data, c.RejectItem(item_id, data.reason))
-
-
-@post(
-    "/items/{item_id:str}/hold",
-    opt=permission("delivery:approve"),
-    tags=["delivery"],
-    summary="Hold a quantity of an approved item until someone releases or writes it off",
-    responses=documented(*_ITEM_PROBLEMS),
-    status_code=200,
-    sync_to_thread=True,
-)
-def hold_item(
-    request: Request[Any, Any, Any],
-    item_id: ItemPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        HoldBody, _example("2 h over the cap", {"quantity": "2", "reason": "over_cap"})
-    ],
-) -> Response[ItemOut]:
-    quantity = to_decimal(data.quantity, "/quantity")
-    return _act(request, item_id, data, c.HoldItem(item_id, quantity, data.reason))
-
-
-@post(
-    "/items/{item_id:str}/release",
-    opt=permission("delivery:approve"),
-    tags=["delivery"],
-    summary="Release an item's held quantity for billing beyond the cap",
-    responses=documented(*_ITEM_PROBLEMS),
-    status_code=200,
-    sync_to_thread=True,
-)
-def release_item(
-    request: Request[Any, Any, Any], item_id: ItemPath, idempotency_key: IdempotencyKey
-) -> Response[ItemOut]:
-    return _act(request, item_id, None, c.ReleaseHeldItem(item_id))
-
-
-@post(
-    "/items/{item_id:str}/write-off",
-    opt=permission("delivery:approve"),
-    tags=["delivery"],
-    summary="Write off an item's held quantity (or a given quantity) as leakage",
-    responses=documented(*_ITEM_PROBLEMS),
-    status_code=200,
-    sync_to_thread=True,
-)
-def write_off_item(
-    request: Request[Any, Any, Any],
-    item_id: ItemPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[WriteOffBody, _example("the held hours", {"reason": "goodwill: over the cap"})],
-) -> Response[ItemOut]:
-    quantity = None if data.quantity is None else to_decimal(data.quantity, "/quantity")
-    return _act(request, item_id, data, c.WriteOffItem(item_id, data.reason, quantity))
-
-
-EntryPath = Annotated[
-    str,
-    Parameter(
-        description="The time entry's id (as the PSA or time app numbered it).",
-        examples=[Example(summary="a time entry", value="PSA-88231")],
-    ),
-]
-
-_CORRECTION_EXAMPLE = {"hours": "6.5", "reason": "PSA timesheet corrected by the consultant"}
-
-
-@post(
-    "/time-entries/{entry_id:str}/correct",
-    opt=permission("delivery:write"),
-    tags=["delivery"],
-    summary="Correct an unbilled time entry's hours, task or billable flag, with a reason",
-    description=(
-        "The explicit, audited way to change a recorded entry (a re-send with other values is "
-        "an `entry_conflict`). Give a reason and at least one of `hours`, `task_id`, "
-        "`billable`. The new hours meet the plausibility rules and the person's day like a "
-        "new entry. An entry already billed (even partly) is refused: billed hours are "
-        "corrected by a credit memo, which releases them. The audit trail keeps before, "
-        "after and the reason; a `TimeEntryCorrected` event goes to the outbox."
-    ),
-    responses=documented(*_ITEM_PROBLEMS),
-    status_code=200,
-    sync_to_thread=True,
-)
-def correct_time_entry(
-    request: Request[Any, Any, Any],
-    entry_id: EntryPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[CorrectionBody, _example("fewer hours", _CORRECTION_EXAMPLE)],
-) -> Response[CorrectedTimeEntryOut]:
-    if data.hours is None and data.task_id is None and data.billable is None:
-        raise Problem(
-            "validation-error",
-            "a correction changes at least one of hours, task_id and billable",
-            errors=[FieldError("", "give hours, task_id or billable")],
-        )
-    command = c.CorrectTimeEntry(
-        TimeEntryId(entry_id),
-        data.reason,
-        hours=None if data.hours is None else to_decimal(data.hours, "/hours"),
-        task_id=None if data.task_id is None else TaskId(data.task_id),
-        billable=data.billable,
-    )
-    services = services_of(request)
-
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        with services.reader(ctx) as uow:
-            entry = uow.delivery.time_entry(entry_id)
-        if entry is None:  # pragma: no cover - the command found it a moment ago
-            raise Problem("not-found", f"there is no time entry {entry_id}")
-        return 200, CorrectedTimeEntryOut(
-            entry_id=entry.entry_id,
-            obligation_id=entry.obligation_id,
-            resource_id=entry.resource_id,
-            work_date=entry.work_date,
-            hours=decimal_text(entry.hours),
-            task_id=entry.task_id,
-            billable=entry.billable,
-            state=entry.state.value,
-        )
-
-    return execute(request, data, run)
-
-
 #: GET (delivery_reads.py) and POST /time-entries are registered together, as one router:
 #: Litestar registers the handlers already on a path again when another method joins it
 #: later, and wraps a `sync_to_thread` handler a second time (its response then is an
@@ -590,10 +326,5 @@ def correct_time_entry(
 ROUTES: list[Any] = [
     Router(path="/", route_handlers=[record_time_entries, list_time_entries]),
     record_expenses,
-    approve_item,
-    reject_item,
-    hold_item,
-    release_item,
-    write_off_item,
-    correct_time_entry,
+    *ITEM_ROUTES,
 ]

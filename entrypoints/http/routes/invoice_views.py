@@ -22,7 +22,7 @@ from entrypoints.http.routes.common import (
     period_out,
     staff,
 )
-from entrypoints.http.routes.delivery import decimal_text
+from entrypoints.http.routes.delivery_text import decimal_text
 from entrypoints.http.security import Principal
 
 
