@@ -34,8 +34,6 @@ from application.context import RequestContext
 from application.messagebus import MessageBus
 from application.ports import Clock
 from application.queries.finance import FinanceQueries
-from application.queries.paging import InvalidPageRequestError, PageRequest
-from application.queries.paging import Page as QueryPage
 from application.queries.viewer import Viewer
 from application.records import IdempotencyRecord
 from entrypoints.composition.database import Reader
@@ -125,19 +123,6 @@ def viewer_of(request: Request[Any, Any, Any]) -> Viewer:
     """Whose documents the caller sees: a client viewer its customer's, the firm everyone's."""
     principal = principal_of(request)
     return Viewer.client(principal.customer_id) if principal.scoped else Viewer.staff()
-
-
-def page_request(limit: int | None, cursor: str | None) -> PageRequest:
-    """The keyset page a list request asks for; a bad size or a foreign cursor is a 400."""
-    try:
-        return PageRequest.of(limit, cursor)
-    except InvalidPageRequestError as error:
-        raise Problem("validation-error", str(error)) from None
-
-
-def page_out(page: QueryPage[R], out: Callable[[R], T]) -> Page[T]:
-    """A query port's page as the API answers it, each row mapped by `out`."""
-    return Page([out(row) for row in page.items], page.next_cursor)
 
 
 def encode(value: object) -> bytes:

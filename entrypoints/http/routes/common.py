@@ -96,17 +96,6 @@ Cursor = Annotated[
     ),
 ]
 #: The cursor of a keyset-paged list (ADR 0042): opaque, the position after the last row seen.
-PageCursor = Annotated[
-    str | None,
-    QueryParameter(
-        name="cursor",
-        required=False,
-        max_length=1000,
-        description="The `next_cursor` of the previous page (opaque; a cursor this API did "
-        "not return is a 400).",
-        examples=[Example(summary="the second page", value="WyJJTlYtMDAwMDUwIl0")],
-    ),
-]
 CustomerFilter = Annotated[
     str | None,
     QueryParameter(

@@ -44,7 +44,6 @@ from entrypoints.http.routes.common import (
     IdempotencyKey,
     Limit,
     MoneyOut,
-    PageCursor,
     Text,
     documented,
     money_out,
@@ -52,12 +51,11 @@ from entrypoints.http.routes.common import (
     staff,
     to_decimal,
 )
+from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
     execute,
     finance_of,
-    page_out,
-    page_request,
     principal_of,
     services_of,
     viewer_of,
@@ -320,7 +318,7 @@ def draft_credit_memo(
 def list_credit_memos(
     request: Request[Any, Any, Any],
     limit: Limit = None,
-    cursor: PageCursor = None,
+    cursor: KeysetCursor = None,
     invoice_id: Annotated[
         str | None,
         QueryParameter(

@@ -30,7 +30,6 @@ from entrypoints.http.routes.common import (
     Id,
     IdempotencyKey,
     Limit,
-    PageCursor,
     documented,
     permission,
 )
@@ -41,12 +40,11 @@ from entrypoints.http.routes.customer_views import (
     customer_summary,
 )
 from entrypoints.http.routes.customer_views import PostalAddressOut as PostalAddressOut
+from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
     execute,
     finance_of,
-    page_out,
-    page_request,
     principal_of,
     services_of,
     viewer_of,
@@ -110,7 +108,7 @@ def _read_customer(request: Request[Any, Any, Any], customer_id: str) -> Custome
 def list_customers(
     request: Request[Any, Any, Any],
     limit: Limit = None,
-    cursor: PageCursor = None,
+    cursor: KeysetCursor = None,
     incomplete: Annotated[
         bool | None,
         QueryParameter(

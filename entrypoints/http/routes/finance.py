@@ -32,19 +32,17 @@ from entrypoints.http.routes.common import (
     Limit,
     MoneyOut,
     Month,
-    PageCursor,
     Text,
     documented,
     money_out,
     permission,
     to_period,
 )
+from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
     execute,
     finance_of,
-    page_out,
-    page_request,
     principal_of,
     services_of,
     viewer_of,
@@ -282,7 +280,7 @@ def period_status(period: AccountingPeriod) -> PeriodStatusOut:
 def list_periods(
     request: Request[Any, Any, Any],
     limit: Limit = None,
-    cursor: PageCursor = None,
+    cursor: KeysetCursor = None,
     state_filter: Annotated[
         str | None,
         QueryParameter(

@@ -32,7 +32,6 @@ from entrypoints.http.routes.common import (
     Id,
     IdempotencyKey,
     Limit,
-    PageCursor,
     Text,
     documented,
     permission,
@@ -44,12 +43,11 @@ from entrypoints.http.routes.invoice_views import (
     invoice_out,
     invoice_summary,
 )
+from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
     execute,
     finance_of,
-    page_out,
-    page_request,
     principal_of,
     services_of,
     viewer_of,
@@ -84,7 +82,7 @@ def _visible(request: Request[Any, Any, Any], invoice_id: str) -> Invoice:
 def list_invoices(
     request: Request[Any, Any, Any],
     limit: Limit = None,
-    cursor: PageCursor = None,
+    cursor: KeysetCursor = None,
     state_filter: Annotated[
         str | None,
         QueryParameter(

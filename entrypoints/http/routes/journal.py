@@ -36,18 +36,16 @@ from entrypoints.http.routes.common import (
     IdempotencyKey,
     Limit,
     MonthQuery,
-    PageCursor,
     answer,
     documented,
     permission,
     to_period,
 )
+from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
     execute,
     finance_of,
-    page_out,
-    page_request,
     services_of,
 )
 
@@ -160,7 +158,7 @@ def list_journal_entries(
     account: Account = None,
     source_document: Document = None,
     limit: Limit = None,
-    cursor: PageCursor = None,
+    cursor: KeysetCursor = None,
 ) -> Page[JournalEntryOut]:
     wanted = JournalFilter(
         None if period is None else to_period(period), legal_entity_id, account, source_document
