@@ -19,6 +19,7 @@ import attrs
 import domain.billing_models  # noqa: F401  (registers every billing model)
 from domain.billing import BilledLedger, Exclusion, LedgerEntry, ProposedLine
 from domain.contract import Contract
+from domain.delivery_kinds import DeliveryRecords
 from domain.document import DocumentLine, DocumentTax, DocumentTotals, billed_by
 from domain.errors import DomainError
 from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId, RateCardId
@@ -63,6 +64,8 @@ class BillingRunInput:
     #: Contracts a committed run of the period left with nothing to bill, their inputs unchanged
     #: since (ADR 0048): only checked for what blocks them, never billed again.
     settled: tuple[Contract, ...] = ()
+    #: Records of the delivery kinds models declare (docs/adr/0009), every obligation's.
+    delivery: DeliveryRecords = attrs.field(factory=DeliveryRecords)
 
     @property
     def tax_date(self) -> date:
@@ -285,6 +288,7 @@ def _bill_contract(
             tuple(items.expenses),
             tuple(items.milestones),
             run.ledger,
+            run.delivery.for_obligation(obligation_id),
         )
         billing = billing_model_for(history.latest.terms).bill(history, ctx)
         for payer_id, payer_lines in _payer_lines(run, contract, obligation_id, billing.lines):

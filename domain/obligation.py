@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from domain.billing import BilledLedger, ObligationBilling, ObligationHistory
+from domain.delivery_kinds import DeliveryRecords
 from domain.errors import DomainError
 from domain.ids import ObligationId, RateCardId
 from domain.milestone import Milestone
@@ -47,6 +48,8 @@ class BillingContext:
     expenses: tuple[ExpenseItem, ...]
     milestones: tuple[Milestone, ...]
     ledger: BilledLedger
+    #: The obligation's records of the delivery kinds models declare (docs/adr/0009).
+    delivery: DeliveryRecords = attrs.field(factory=DeliveryRecords)
 
 
 @attrs.frozen
@@ -61,6 +64,8 @@ class RevenueContext:
     milestones: tuple[Milestone, ...]
     #: What has been billed and credited so far (write-off credits reduce revenue).
     ledger: BilledLedger = attrs.field(factory=BilledLedger)
+    #: Records of the delivery kinds models declare (docs/adr/0009).
+    delivery: DeliveryRecords = attrs.field(factory=DeliveryRecords)
 
 
 BillFunction = Callable[[ObligationHistory[Any], BillingContext], ObligationBilling]
