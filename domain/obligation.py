@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from domain.billing import BilledLedger, ObligationBilling, ObligationHistory
-from domain.delivery_kinds import DeliveryRecords
+from domain.delivery_kinds import DeliveryKind, DeliveryRecords
 from domain.errors import DomainError
 from domain.ids import ObligationId, RateCardId
 from domain.milestone import Milestone
@@ -81,6 +81,8 @@ class BillingModel:
     terms_type: type
     bill: BillFunction
     recognise: RecogniseFunction
+    #: The declared delivery kinds whose records this model bills (docs/adr/0009).
+    consumes: tuple[DeliveryKind[Any], ...] = ()
 
 
 class UnknownBillingModelError(DomainError):
@@ -91,10 +93,15 @@ _MODELS: dict[type, BillingModel] = {}
 
 
 def register_billing_model(
-    name: str, terms_type: type, bill: BillFunction, recognise: RecogniseFunction
+    name: str,
+    terms_type: type,
+    bill: BillFunction,
+    recognise: RecogniseFunction,
+    *,
+    consumes: tuple[DeliveryKind[Any], ...] = (),
 ) -> BillingModel:
     """Make a terms class billable. Called once, at import, by each model's module."""
-    model = BillingModel(name, terms_type, bill, recognise)
+    model = BillingModel(name, terms_type, bill, recognise, consumes)
     _MODELS[terms_type] = model
     return model
 
