@@ -31,6 +31,8 @@ class SourceKind(Enum):
     INSTALLMENT = "installment"
     RETAINER_PERIOD = "retainer_period"
     RECURRING_PERIOD = "recurring_period"
+    USAGE_RECORD = "usage_record"
+    USAGE_MINIMUM = "usage_minimum"
 
 
 @attrs.frozen(order=True, cache_hash=True)
@@ -68,6 +70,9 @@ class LineKind(Enum):
     RETENTION_RELEASE = "retention_release"
     RECURRING = "recurring"
     ADJUSTMENT = "adjustment"
+    USAGE = "usage"
+    USAGE_CORRECTION = "usage_correction"
+    USAGE_MINIMUM = "usage_minimum"
 
 
 @attrs.frozen
