@@ -1,0 +1,485 @@
+"""Usage-based billing: tiered units per calendar month, a monthly minimum, late usage and
+corrections trued up month by month, revenue as usage occurs (docs/adr/0051).
+
+Every expected figure is worked out by hand in the comments, never by the code under test.
+The tiers used throughout, unless a test says otherwise (graduated):
+    units 0 to 100 at 1.00, above 100 up to 1,000 at 0.80, above 1,000 at 0.50.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_DOWN, Decimal, localcontext
+from typing import Any
+
+import attrs
+import pytest
+
+from domain.billing import (
+    BilledLedger,
+    Disposition,
+    LedgerEntry,
+    LineKind,
+    ObligationBilling,
+    ObligationHistory,
+    SourceKind,
+    SourceRef,
+    TermsInForce,
+)
+from domain.delivery_kinds import DeliveryRecords, delivery_kind
+from domain.errors import InvalidTermsError
+from domain.ids import ObligationId
+from domain.money import Currency, Money
+from domain.obligation import BillingContext, RevenueContext, billing_model_for
+from domain.overage import OveragePolicy
+from domain.period import Period
+from domain.usage import (
+    USAGE,
+    InvalidUsageRecordError,
+    TierPricing,
+    UsageCap,
+    UsageRecord,
+    UsageTerms,
+    UsageTier,
+    UsageUnitMismatchError,
+    bill_usage,
+    recognise_usage,
+    usage_contract_value,
+)
+
+USD = Currency.of("USD")
+API = ObligationId("api")
+MAR, APR, MAY = (Period.month(2026, m) for m in (3, 4, 5))
+
+TIERS = (
+    UsageTier(Decimal(0), Decimal(100), Decimal("1.00")),
+    UsageTier(Decimal(100), Decimal(1000), Decimal("0.80")),
+    UsageTier(Decimal(1000), None, Decimal("0.50")),
+)
+CALLS = UsageTerms(API, "API calls", USD, "calls", TIERS, date(2026, 3, 1))
+WITH_MINIMUM = attrs.evolve(CALLS, minimum_per_period=Decimal("150.00"))
+
+
+def usd(amount: str) -> Money:
+    return Money(Decimal(amount), USD)
+
+
+def used(record_id: str, day: int, quantity: str, month: int = 3) -> UsageRecord:
+    return UsageRecord(record_id, API, date(2026, month, day), Decimal(quantity), "calls")
+
+
+def history(*versions: tuple[date, UsageTerms]) -> ObligationHistory[UsageTerms]:
+    return ObligationHistory(
+        API, tuple(TermsInForce(day, n, t) for n, (day, t) in enumerate(versions, start=1))
+    )
+
+
+def bill(
+    terms: UsageTerms,
+    period: Period,
+    records: list[UsageRecord],
+    ledger: BilledLedger | None = None,
+) -> ObligationBilling:
+    ctx = BillingContext(
+        period, USD, {}, (), (), (), ledger or BilledLedger(), DeliveryRecords.of(records)
+    )
+    return bill_usage(history((date(2026, 3, 1), terms)), ctx)
+
+
+def committed(ledger: BilledLedger, billing: ObligationBilling, document: str) -> BilledLedger:
+    return ledger.plus(
+        LedgerEntry(document, line.obligation_id, a.source, a.quantity, a.amount, a.terms)
+        for line in billing.lines
+        for a in line.allocations
+    )
+
+
+def billed_for(ledger: BilledLedger, month: Period, records: list[UsageRecord]) -> Money:
+    """What the ledger holds for a month: its records' values and its shortfall."""
+    sources = [
+        SourceRef(SourceKind.USAGE_RECORD, r.record_id)
+        for r in records
+        if month.contains(r.occurred_on)
+    ]
+    sources.append(SourceRef(SourceKind.USAGE_MINIMUM, f"api:{month.key}"))
+    total = Money.zero(USD)
+    for source in sources:
+        total = total + Money(ledger.billed_value(source), USD)
+    return total
+
+
+def lines_of(billing: ObligationBilling) -> list[tuple[LineKind, Decimal, Money]]:
+    return [(line.kind, line.quantity, line.amount) for line in billing.lines]
+
+
+def shortfall_source(month: Period) -> SourceRef:
+    return SourceRef(SourceKind.USAGE_MINIMUM, f"api:{month.key}")
+
+
+# --- tiers ---------------------------------------------------------------------------------
+
+
+def test_graduated_tiers_price_each_band_at_its_own_price() -> None:
+    billing = bill(CALLS, MAR, [used("u1", 4, "250")])
+    # 100 x 1.00 + 150 x 0.80 = 100.00 + 120.00 = 220.00.
+    assert lines_of(billing) == [(LineKind.USAGE, Decimal(250), usd("220.00"))]
+    (line,) = billing.lines
+    assert line.description == "API calls: 250 calls, 2026-03"
+    assert line.service_period == MAR
+    assert [(a.source.source_id, a.quantity, a.amount) for a in line.allocations] == [
+        ("u1", Decimal(250), usd("220.00"))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pricing", "quantity", "expected"),
+    [
+        (TierPricing.GRADUATED, "100", "100.00"),  # exactly the edge: all in the first band
+        (TierPricing.GRADUATED, "101", "100.80"),  # 100 x 1.00 + 1 x 0.80
+        (TierPricing.VOLUME, "100", "100.00"),  # exactly the edge stays in the first band
+        (TierPricing.VOLUME, "101", "80.80"),  # every unit at 0.80 once past the edge
+        (TierPricing.VOLUME, "1000", "800.00"),  # the second band's upper edge: 1,000 x 0.80
+        (TierPricing.VOLUME, "1000.5", "500.25"),  # past it: 1,000.5 x 0.50
+        (TierPricing.GRADUATED, "1000.5", "820.25"),  # 100 + 900 x 0.80 + 0.5 x 0.50
+    ],
+)
+def test_a_quantity_exactly_at_a_band_edge_is_priced_by_the_lower_band(
+    pricing: TierPricing, quantity: str, expected: str
+) -> None:
+    terms = attrs.evolve(CALLS, pricing=pricing)
+    assert [line.amount for line in bill(terms, MAR, [used("u1", 4, quantity)]).lines] == [
+        usd(expected)
+    ]
+
+
+def test_volume_tiers_price_every_unit_at_the_band_the_month_reaches() -> None:
+    terms = attrs.evolve(CALLS, pricing=TierPricing.VOLUME)
+    billing = bill(terms, MAR, [used("u1", 2, "100"), used("u2", 9, "150")])
+    # 250 in the month: every unit at 0.80 = 200.00; u1 80.00, u2 120.00.
+    (line,) = billing.lines
+    assert line.amount == usd("200.00")
+    assert [a.amount for a in line.allocations] == [usd("80.00"), usd("120.00")]
+
+
+def test_graduated_records_fill_the_bands_in_date_order() -> None:
+    billing = bill(CALLS, MAR, [used("u2", 9, "90"), used("u1", 2, "60")])
+    # u1 (2 March) takes 60 of the first band: 60.00; u2 the last 40 of it and 50 of the
+    # second: 40.00 + 40.00 = 80.00. The month: 140.00 = 100 + 40 x 0.80.
+    (line,) = billing.lines
+    assert [(a.source.source_id, a.amount) for a in line.allocations] == [
+        ("u1", usd("60.00")),
+        ("u2", usd("80.00")),
+    ]
+
+
+def test_the_month_is_rounded_once_and_shared_out_by_largest_remainder() -> None:
+    tenth_of_a_cent = UsageTier(Decimal(0), None, Decimal("0.0125"))
+    terms = attrs.evolve(CALLS, tiers=(tenth_of_a_cent,))
+    records = [used("u1", 1, "1"), used("u2", 2, "1"), used("u3", 3, "1")]
+    # 3 x 0.0125 = 0.0375, rounded half-up once: 0.04. Four cents over three equal shares of
+    # 1.333... cents: one each, the cent left over to the first.
+    (line,) = bill(terms, MAR, records).lines
+    assert line.amount == usd("0.04")
+    assert [a.amount for a in line.allocations] == [usd("0.02"), usd("0.01"), usd("0.01")]
+    assert line.unit_price == usd("0.013333")  # the average price, shown to the millionth
+
+
+def test_the_ambient_decimal_context_changes_nothing() -> None:
+    tenth_of_a_cent = UsageTier(Decimal(0), None, Decimal("0.0125"))
+    terms = attrs.evolve(CALLS, tiers=(tenth_of_a_cent,), minimum_per_period=Decimal("0.05"))
+    records = [used("u1", 1, "1"), used("u2", 2, "1"), used("u3", 3, "1")]
+    expected = bill(terms, MAR, records)
+    with localcontext() as ctx:
+        ctx.rounding, ctx.prec = ROUND_DOWN, 6
+        again = bill(terms, MAR, records)
+    # 0.0375 rounds half-up to 0.04 (not down to 0.03); the shortfall is 0.05 - 0.04 = 0.01.
+    assert again == expected
+    assert lines_of(again) == [
+        (LineKind.USAGE, Decimal(3), usd("0.04")),
+        (LineKind.USAGE_MINIMUM, Decimal(1), usd("0.01")),
+    ]
+
+
+# --- the minimum ---------------------------------------------------------------------------
+
+
+def test_a_month_below_the_minimum_bills_the_shortfall_on_its_own_line() -> None:
+    billing = bill(WITH_MINIMUM, MAR, [used("u1", 4, "60")])
+    # Usage 60 x 1.00 = 60.00; the minimum 150.00 asks 90.00 more.
+    assert lines_of(billing) == [
+        (LineKind.USAGE, Decimal(60), usd("60.00")),
+        (LineKind.USAGE_MINIMUM, Decimal(1), usd("90.00")),
+    ]
+    shortfall = billing.lines[1]
+    assert shortfall.allocations[0].source == shortfall_source(MAR)
+    assert shortfall.description == "API calls: minimum commitment 2026-03, shortfall"
+
+
+def test_a_month_above_the_minimum_bills_its_usage_only() -> None:
+    # 220.00 of usage is more than the 150.00 minimum.
+    assert lines_of(bill(WITH_MINIMUM, MAR, [used("u1", 4, "250")])) == [
+        (LineKind.USAGE, Decimal(250), usd("220.00"))
+    ]
+
+
+def test_a_month_with_no_usage_bills_the_whole_minimum() -> None:
+    assert lines_of(bill(WITH_MINIMUM, MAR, [])) == [
+        (LineKind.USAGE_MINIMUM, Decimal(1), usd("150.00"))
+    ]
+
+
+def test_the_shortfall_waits_for_the_month_to_end() -> None:
+    half_month = Period(date(2026, 3, 1), date(2026, 3, 15))
+    # Usage to the 15th bills; the minimum is not due before 31 March.
+    assert lines_of(bill(WITH_MINIMUM, half_month, [used("u1", 4, "60")])) == [
+        (LineKind.USAGE, Decimal(60), usd("60.00"))
+    ]
+
+
+def test_a_partial_first_month_owes_its_share_of_the_minimum_by_days() -> None:
+    terms = attrs.evolve(WITH_MINIMUM, service_start=date(2026, 3, 10))
+    # 10 to 31 March = 22 of 31 days: 150.00 x 22 / 31 = 106.4516... → 106.45.
+    billing = bill(terms, MAR, [])
+    assert lines_of(billing) == [(LineKind.USAGE_MINIMUM, Decimal(1), usd("106.45"))]
+    assert billing.lines[0].service_period == MAR
+
+
+def test_usage_reported_after_the_shortfall_was_billed_takes_it_back() -> None:
+    first = [used("u1", 4, "60")]
+    ledger = committed(BilledLedger(), bill(WITH_MINIMUM, MAR, first), "INV-03")
+    late = [*first, used("u2", 20, "50")]
+    april = bill(WITH_MINIMUM, APR, late, ledger)
+    # u2's 50 units on top of 60: 40 x 1.00 + 10 x 0.80 = 48.00. March's usage is now 108.00,
+    # its shortfall 42.00 instead of 90.00: 48.00 taken back. April (no usage) owes 150.00.
+    assert lines_of(april) == [
+        (LineKind.USAGE, Decimal(50), usd("48.00")),
+        (LineKind.USAGE_MINIMUM, Decimal(0), usd("-48.00")),
+        (LineKind.USAGE_MINIMUM, Decimal(1), usd("150.00")),
+    ]
+    assert april.lines[1].description == (
+        "API calls: minimum commitment 2026-03, shortfall taken back"
+    )
+    ledger = committed(ledger, april, "INV-04")
+    assert billed_for(ledger, MAR, late) == usd("150.00")
+    # 100 more on 25 March: 100 x 0.80 = 80.00. March's usage 188.00 passes the minimum:
+    # the 42.00 of shortfall left is taken back in full, its unit with it.
+    later = [*late, used("u3", 25, "100")]
+    may = bill(WITH_MINIMUM, APR, later, ledger)
+    assert lines_of(may) == [
+        (LineKind.USAGE, Decimal(100), usd("80.00")),
+        (LineKind.USAGE_MINIMUM, Decimal(-1), usd("-42.00")),
+    ]
+    ledger = committed(ledger, may, "INV-04b")
+    assert billed_for(ledger, MAR, later) == usd("188.00")
+    assert bill(WITH_MINIMUM, APR, later, ledger) == ObligationBilling()
+
+
+# --- corrections ---------------------------------------------------------------------------
+
+
+def test_a_correction_before_billing_simply_bills_the_corrected_quantity() -> None:
+    # The store keeps the latest revision of a record: 60 corrected to 80 bills 80.00.
+    assert lines_of(bill(CALLS, MAR, [used("u1", 4, "80")])) == [
+        (LineKind.USAGE, Decimal(80), usd("80.00"))
+    ]
+
+
+def test_an_upward_correction_after_billing_bills_the_extra_units_only() -> None:
+    ledger = committed(BilledLedger(), bill(WITH_MINIMUM, MAR, [used("u1", 4, "60")]), "INV-03")
+    corrected = bill(WITH_MINIMUM, APR, [used("u1", 4, "80")], ledger)
+    # March: 60.00 + 90.00 billed. u1 now 80: 20 more units, 20.00; shortfall 70.00: 20.00
+    # back. April's minimum 150.00.
+    assert lines_of(corrected)[:2] == [
+        (LineKind.USAGE, Decimal(20), usd("20.00")),
+        (LineKind.USAGE_MINIMUM, Decimal(0), usd("-20.00")),
+    ]
+
+
+def test_a_downward_correction_after_billing_is_a_negative_correction_line() -> None:
+    ledger = committed(BilledLedger(), bill(CALLS, MAR, [used("u1", 4, "250")]), "INV-03")
+    corrected = bill(CALLS, APR, [used("u1", 4, "100")], ledger)
+    # 250 billed at 220.00; u1 corrected to 100: 100.00. 150 units and 120.00 taken back.
+    assert lines_of(corrected) == [(LineKind.USAGE_CORRECTION, Decimal(-150), usd("-120.00"))]
+    (line,) = corrected.lines
+    assert line.description == "API calls: correction of 2026-03 usage"
+    assert [(a.source.source_id, a.quantity, a.amount) for a in line.allocations] == [
+        ("u1", Decimal(-150), usd("-120.00"))
+    ]
+    ledger = committed(ledger, corrected, "INV-04")
+    assert ledger.settled(SourceRef(SourceKind.USAGE_RECORD, "u1")) == Decimal(100)
+    assert billed_for(ledger, MAR, [used("u1", 4, "100")]) == usd("100.00")
+
+
+def test_a_downward_correction_below_the_minimum_bills_the_shortfall_again() -> None:
+    ledger = committed(BilledLedger(), bill(WITH_MINIMUM, MAR, [used("u1", 4, "250")]), "I-1")
+    corrected = bill(WITH_MINIMUM, MAR, [used("u1", 4, "100")], ledger)
+    # 220.00 billed, no shortfall. Now 100.00 of usage: 120.00 back, and 50.00 of shortfall.
+    assert lines_of(corrected) == [
+        (LineKind.USAGE_CORRECTION, Decimal(-150), usd("-120.00")),
+        (LineKind.USAGE_MINIMUM, Decimal(1), usd("50.00")),
+    ]
+
+
+def test_a_record_corrected_to_zero_gives_its_bands_to_the_records_after_it() -> None:
+    first = [used("u1", 2, "60"), used("u2", 9, "90")]
+    ledger = committed(BilledLedger(), bill(CALLS, MAR, first), "INV-03")
+    corrected = bill(CALLS, APR, [used("u1", 2, "0"), used("u2", 9, "90")], ledger)
+    # Billed: u1 60.00, u2 80.00. u1 now 0: its 60 units and 60.00 come back; u2 alone is 90 x
+    # 1.00 = 90.00, 10.00 more than it billed, for no extra unit. The month: 90.00.
+    assert [
+        (line.kind, [(a.source.source_id, a.quantity, a.amount) for a in line.allocations])
+        for line in corrected.lines
+    ] == [
+        (LineKind.USAGE, [("u2", Decimal(0), usd("10.00"))]),
+        (LineKind.USAGE_CORRECTION, [("u1", Decimal(-60), usd("-60.00"))]),
+    ]
+
+
+def test_a_rerun_on_the_committed_ledger_proposes_nothing() -> None:
+    records = [used("u1", 2, "60"), used("u2", 9, "90"), used("u3", 3, "5", month=4)]
+    ledger = BilledLedger()
+    for month in (MAR, APR, MAY):
+        billing = bill(WITH_MINIMUM, month, records, ledger)
+        ledger = committed(ledger, billing, f"INV-{month.key}")
+        assert bill(WITH_MINIMUM, month, records, ledger) == ObligationBilling()
+    # March 140.00 + 10.00 of shortfall; April 5.00 + 145.00; May 150.00 of shortfall.
+    assert [billed_for(ledger, m, records) for m in (MAR, APR, MAY)] == [usd("150.00")] * 3
+
+
+def test_a_record_in_another_unit_is_refused() -> None:
+    tickets = UsageRecord("t1", API, date(2026, 3, 4), Decimal(3), "tickets")
+    with pytest.raises(UsageUnitMismatchError, match="t1 counts tickets"):
+        bill(CALLS, MAR, [tickets])
+
+
+def test_a_price_change_applies_from_the_month_it_takes_effect() -> None:
+    cheaper = attrs.evolve(CALLS, tiers=(UsageTier(Decimal(0), None, Decimal("0.50")),))
+    obligation = history((date(2026, 3, 1), CALLS), (date(2026, 4, 1), cheaper))
+    records = [used("u1", 31, "10"), used("u2", 1, "10", month=4)]
+    ctx = BillingContext(APR, USD, {}, (), (), (), BilledLedger(), DeliveryRecords.of(records))
+    # March at v1: 10 x 1.00; April at v2: 10 x 0.50.
+    assert [
+        (line.amount, line.allocations[0].terms) for line in bill_usage(obligation, ctx).lines
+    ] == [
+        (usd("10.00"), "contract v1"),
+        (usd("5.00"), "contract v2"),
+    ]
+
+
+# --- caps ----------------------------------------------------------------------------------
+
+
+def test_a_cap_that_bills_overage_flags_the_line() -> None:
+    terms = attrs.evolve(CALLS, cap=UsageCap(Decimal("200.00"), OveragePolicy.BILL))
+    # 300 units: 100.00 + 200 x 0.80 = 260.00, over the 200.00 cap: billed, flagged.
+    (line,) = bill(terms, MAR, [used("u1", 4, "300")]).lines
+    assert (line.amount, line.flags) == (usd("260.00"), ("over_cap",))
+
+
+def test_a_cap_that_writes_off_splits_the_crossing_record_and_reports_the_rest() -> None:
+    terms = attrs.evolve(CALLS, cap=UsageCap(Decimal("200.00"), OveragePolicy.WRITE_OFF))
+    records = [used("u1", 2, "150"), used("u2", 9, "150")]
+    billing = bill(terms, MAR, records)
+    # u1: 100.00 + 50 x 0.80 = 140.00, under the cap. u2: 150 x 0.80 = 120.00, of which the
+    # 60.00 left under the cap bills; its units split in proportion: 75 within, 75 above.
+    # The units all show on the line (the ones above at no value); 60.00 is written off.
+    (line,) = billing.lines
+    assert (line.quantity, line.amount, line.flags) == (Decimal(300), usd("200.00"), ("over_cap",))
+    (excluded,) = billing.exclusions
+    assert (excluded.source.source_id, excluded.quantity, excluded.value) == (
+        "u2",
+        Decimal(75),
+        usd("60.00"),
+    )
+    assert (excluded.disposition, excluded.reason) == (
+        Disposition.WRITTEN_OFF,
+        "over_cap_write_off",
+    )
+    ledger = committed(BilledLedger(), billing, "INV-03")
+    assert bill(terms, MAR, records, ledger) == ObligationBilling()
+
+
+# --- revenue and contract value -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [
+        (date(2026, 2, 28), "0.00"),  # before the service
+        (date(2026, 3, 10), "60.00"),  # u1's 60 units
+        (date(2026, 3, 30), "140.00"),  # + u2: 40.00 + 50 x 0.80
+        (date(2026, 3, 31), "150.00"),  # March has ended: the 10.00 shortfall is earned
+        (date(2026, 4, 15), "155.00"),  # + April's 5 units so far; April's minimum not yet
+        (date(2026, 4, 30), "300.00"),  # + April's 145.00 of shortfall
+    ],
+)
+def test_revenue_is_earned_as_usage_occurs_and_the_shortfall_when_the_month_ends(
+    as_of: date, expected: str
+) -> None:
+    records = DeliveryRecords.of(
+        [used("u1", 2, "60"), used("u2", 20, "90"), used("u3", 3, "5", month=4)]
+    )
+    ctx = RevenueContext(as_of, USD, {}, (), (), (), delivery=records)
+    assert recognise_usage(history((date(2026, 3, 1), WITH_MINIMUM)), ctx) == usd(expected)
+
+
+def test_a_bounded_service_is_worth_its_minimums() -> None:
+    bounded = attrs.evolve(WITH_MINIMUM, service_end=date(2026, 5, 15))
+    # March 150.00 + April 150.00 + 1 to 15 May, 15 of 31 days: 72.5806... → 72.58.
+    assert usage_contract_value(history((date(2026, 3, 1), bounded))) == usd("372.58")
+    assert usage_contract_value(history((date(2026, 3, 1), WITH_MINIMUM))) is None
+    no_minimum = attrs.evolve(CALLS, service_end=date(2026, 5, 15))
+    assert usage_contract_value(history((date(2026, 3, 1), no_minimum))) is None
+
+
+def test_the_model_is_registered_and_consumes_usage_records() -> None:
+    model = billing_model_for(CALLS)
+    assert (model.name, model.consumes) == ("usage", (USAGE,))
+    assert delivery_kind("usage").record_type is UsageRecord
+
+
+# --- refusals ------------------------------------------------------------------------------
+
+
+def tier(above: str, up_to: str | None, price: str) -> UsageTier:
+    return UsageTier(Decimal(above), None if up_to is None else Decimal(up_to), Decimal(price))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"tiers": ()}, "at least one tier"),
+        ({"tiers": (tier("10", None, "1"),)}, "starts at zero"),
+        ({"tiers": (tier("0", "100", "1"), tier("120", None, "1"))}, "not at 120"),
+        ({"tiers": (tier("0", "100", "1"), tier("90", None, "1"))}, "not at 90"),
+        ({"tiers": (tier("0", "0", "1"), tier("0", None, "1"))}, "must end above it"),
+        ({"tiers": (tier("0", "100", "1"), tier("100", "50", "1"))}, "must end above it"),
+        ({"tiers": (tier("0", None, "-0.01"),)}, "negative"),
+        ({"tiers": (tier("0", "100", "1"),)}, "no upper end"),
+        ({"unit": " "}, "name the unit"),
+        ({"service_end": date(2026, 2, 1)}, "ends before"),
+        ({"minimum_per_period": Decimal("-1.00")}, "cannot be negative"),
+        ({"minimum_per_period": Decimal("100.005")}, "minor units"),
+        ({"cap": UsageCap(Decimal("100.00"))}, "below the minimum"),
+        ({"cap": UsageCap(Decimal("900.00"), OveragePolicy.HOLD)}, "not hold"),
+        ({"cap": UsageCap(Decimal("900.00"), OveragePolicy.BLOCK)}, "not block"),
+    ],
+)
+def test_inconsistent_usage_terms_are_refused(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidTermsError, match=message):
+        attrs.evolve(WITH_MINIMUM, **changes)
+
+
+@pytest.mark.parametrize(
+    ("record_id", "quantity", "unit", "message"),
+    [
+        ("", "1", "calls", "needs its id"),
+        ("u1", "-1", "calls", "zero or more"),
+        ("u1", "1", "", "names no unit"),
+    ],
+)
+def test_an_inconsistent_usage_record_is_refused(
+    record_id: str, quantity: str, unit: str, message: str
+) -> None:
+    with pytest.raises(InvalidUsageRecordError, match=message):
+        UsageRecord(record_id, API, date(2026, 3, 1), Decimal(quantity), unit)
