@@ -267,9 +267,11 @@ def _month_lines(
     history: ObligationHistory[UsageTerms], month: MonthUsage, ctx: BillingContext
 ) -> list[ProposedLine]:
     oid, terms = history.obligation_id, history.latest_by(month.month.start).terms
-    owed = _owed(month, ctx.ledger, ctx.currency)
-    more = [a for a in owed if a.amount.is_positive() or (a.amount.is_zero() and a.quantity > 0)]
-    less = [a for a in owed if a not in more]
+    more: list[Allocation] = []
+    less: list[Allocation] = []
+    for owed in _owed(month, ctx.ledger, ctx.currency):
+        adds = owed.amount.is_positive() or (owed.amount.is_zero() and owed.quantity > 0)
+        (more if adds else less).append(owed)
     lines = []
     if more:
         units = dsum(a.quantity for a in more)

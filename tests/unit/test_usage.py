@@ -483,3 +483,33 @@ def test_an_inconsistent_usage_record_is_refused(
 ) -> None:
     with pytest.raises(InvalidUsageRecordError, match=message):
         UsageRecord(record_id, API, date(2026, 3, 1), Decimal(quantity), unit)
+
+
+def test_a_write_off_credit_settles_the_usage_for_good_and_a_releasing_one_bills_it_again() -> None:
+    records = [used("u1", 4, "250")]
+    ledger = committed(BilledLedger(), bill(CALLS, MAR, records), "INV-03")
+    u1 = SourceRef(SourceKind.USAGE_RECORD, "u1")
+
+    def credited(write_off: bool) -> BilledLedger:
+        taken_back = LedgerEntry(
+            "CM-1", API, u1, Decimal(-250), usd("-220.00"), write_off=write_off, credit=True
+        )
+        return ledger.plus([taken_back])
+
+    # Written off: the 250 units stay settled, nothing bills again, and the 220.00 is not
+    # revenue. Released: the units are open again and the next run bills them, 220.00.
+    assert bill(CALLS, APR, records, credited(write_off=True)) == ObligationBilling()
+    assert lines_of(bill(CALLS, APR, records, credited(write_off=False))) == [
+        (LineKind.USAGE, Decimal(250), usd("220.00"))
+    ]
+    ctx = RevenueContext(
+        date(2026, 4, 30),
+        USD,
+        {},
+        (),
+        (),
+        (),
+        credited(write_off=True),
+        DeliveryRecords.of(records),
+    )
+    assert recognise_usage(history((date(2026, 3, 1), CALLS)), ctx) == usd("0.00")
