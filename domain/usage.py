@@ -276,7 +276,7 @@ def _month_lines(
     if more:
         units = dsum(a.quantity for a in more)
         flags = ("over_cap",) if month.over_cap else ()
-        text = f"{terms.name}: {units.normalize():f} {terms.unit}, {month.month.key}"
+        text = f"{terms.name}: {units.normalize(EXACT):f} {terms.unit}, {month.month.key}"
         lines.append(_line(oid, LineKind.USAGE, text, more, ctx.currency, month.month, flags))
     if less:
         text = f"{terms.name}: correction of {month.month.key} usage"
@@ -331,7 +331,8 @@ def recognise_usage(history: ObligationHistory[UsageTerms], ctx: RevenueContext)
     for entry in ctx.ledger.entries_for(history.obligation_id):
         if entry.write_off:
             total = EXACT.add(total, entry.amount.amount)
-    return Money(total, ctx.currency)
+    # A credit of part of a record's units gives up an exact share of its value: round once.
+    return Money(total, ctx.currency).quantized()
 
 
 def usage_contract_value(history: ObligationHistory[UsageTerms]) -> Money | None:

@@ -513,3 +513,13 @@ def test_a_write_off_credit_settles_the_usage_for_good_and_a_releasing_one_bills
         DeliveryRecords.of(records),
     )
     assert recognise_usage(history((date(2026, 3, 1), CALLS)), ctx) == usd("0.00")
+
+
+def test_a_narrow_ambient_precision_neither_rounds_the_units_nor_the_amounts() -> None:
+    big = [used("u1", 4, "1234567")]
+    with localcontext() as ctx:
+        ctx.rounding, ctx.prec = ROUND_DOWN, 6
+        (line,) = bill(CALLS, MAR, big).lines
+    # 100 x 1.00 + 900 x 0.80 + 1,233,567 x 0.50 = 100.00 + 720.00 + 616,783.50 = 617,603.50.
+    assert line.description == "API calls: 1234567 calls, 2026-03"
+    assert line.amount == usd("617603.50")
