@@ -12,12 +12,12 @@ calls) as `UsageRecord`s, each under its own natural key. The rules (docs/adr/00
   partial month, rounded half-up): the shortfall, minimum less the month's usage value, is its
   own line with source `<obligation>:<YYYY-MM>`, billed once the month has ended.
 - **Every run trues each month up.** What a month should have billed (each record's units and
-  value, the shortfall) is compared with what the ledger says it billed, source by source; the
-  differences are billed. So usage reported late lowers a shortfall already billed by as much
-  as it adds (a month never bills more than max(usage value, minimum)), an upward correction
-  bills its extra units, and a downward correction after billing is a negative
-  `usage_correction` line on the obligation's next invoice, naming the records and the units
-  and value taken back. A re-run proposes nothing.
+  value, the shortfall) is compared with what the ledger has settled, source by source. What is
+  still owed goes on the run's invoice (`bill_usage`): new usage, an upward correction, the
+  shortfall. What was billed beyond what is owed (a downward correction after billing, a
+  shortfall that late usage replaced) is taken back by a credit against the document that first
+  billed the source (`rerate_usage`, which the run turns into a credit memo). So a month never
+  bills more than max(usage value, minimum), and a re-run proposes nothing.
 - **Cap.** A contract may cap what a month's usage bills; the value above it is billed and
   flagged (`bill`) or written off (`write_off`, reported as an exclusion; the units still show,
   at no value). `hold` and `block` are refused: a reported quantity has no item to hold and is
@@ -215,12 +215,16 @@ def _settled(ledger: BilledLedger, source: SourceRef) -> tuple[Decimal, Decimal]
     return ledger.settled(source), value
 
 
-def _owed(month: MonthUsage, ledger: BilledLedger, currency: Currency) -> list[Allocation]:
-    """What a month still owes or was overbilled, source by source, as signed allocations."""
+def _owed(
+    oid: ObligationId, month: MonthUsage, ledger: BilledLedger, currency: Currency
+) -> list[Allocation]:
+    """What a month still owes (positive) or billed beyond what it owes (negative), source by
+    source: each record's units and value, then the shortfall (once it is due)."""
+    targets = [(share.source, share.quantity, share.value) for share in month.shares]
+    if month.shortfall is not None:
+        units = Decimal(1) if month.shortfall > 0 else ZERO
+        targets.append((minimum_source(oid, month.month), units, month.shortfall))
     owed = []
-    targets: list[tuple[SourceRef, Decimal, Decimal]] = [
-        (s.source, s.quantity, s.value) for s in month.shares
-    ]
     for source, quantity, value in targets:
         billed_quantity, billed_value = _settled(ledger, source)
         more = EXACT.subtract(quantity, billed_quantity)
@@ -228,21 +232,6 @@ def _owed(month: MonthUsage, ledger: BilledLedger, currency: Currency) -> list[A
         if more != 0 or worth != 0:
             owed.append(Allocation(source, more, Money(worth, currency), month.label))
     return owed
-
-
-def _shortfall_owed(
-    oid: ObligationId, month: MonthUsage, ledger: BilledLedger, currency: Currency
-) -> Allocation | None:
-    if month.shortfall is None:
-        return None
-    source = minimum_source(oid, month.month)
-    billed_quantity, billed_value = _settled(ledger, source)
-    units = Decimal(1) if month.shortfall > 0 else ZERO
-    more = EXACT.subtract(units, billed_quantity)
-    worth = EXACT.subtract(month.shortfall, billed_value)
-    if more == 0 and worth == 0:
-        return None
-    return Allocation(source, more, Money(worth, currency), month.label)
 
 
 def _line(
@@ -264,30 +253,37 @@ def _line(
 
 
 def _month_lines(
-    history: ObligationHistory[UsageTerms], month: MonthUsage, ctx: BillingContext
+    history: ObligationHistory[UsageTerms],
+    month: MonthUsage,
+    allocations: Sequence[Allocation],
+    currency: Currency,
 ) -> list[ProposedLine]:
+    """A month's differences as lines: usage owed, usage corrected, the shortfall's change."""
     oid, terms = history.obligation_id, history.latest_by(month.month.start).terms
+    key = month.month.key
     more: list[Allocation] = []
     less: list[Allocation] = []
-    for owed in _owed(month, ctx.ledger, ctx.currency):
-        adds = owed.amount.is_positive() or (owed.amount.is_zero() and owed.quantity > 0)
-        (more if adds else less).append(owed)
+    minimum: list[Allocation] = []
+    for owed in allocations:
+        if owed.source.kind is SourceKind.USAGE_MINIMUM:
+            minimum.append(owed)
+        elif owed.amount.is_positive() or (owed.amount.is_zero() and owed.quantity > 0):
+            more.append(owed)
+        else:
+            less.append(owed)
     lines = []
     if more:
         units = dsum(a.quantity for a in more)
         flags = ("over_cap",) if month.over_cap else ()
-        text = f"{terms.name}: {units.normalize(EXACT):f} {terms.unit}, {month.month.key}"
-        lines.append(_line(oid, LineKind.USAGE, text, more, ctx.currency, month.month, flags))
+        text = f"{terms.name}: {units.normalize(EXACT):f} {terms.unit}, {key}"
+        lines.append(_line(oid, LineKind.USAGE, text, more, currency, month.month, flags))
     if less:
-        text = f"{terms.name}: correction of {month.month.key} usage"
-        lines.append(_line(oid, LineKind.USAGE_CORRECTION, text, less, ctx.currency, month.month))
-    shortfall = _shortfall_owed(oid, month, ctx.ledger, ctx.currency)
-    if shortfall is not None:
-        what = "shortfall" if shortfall.amount.is_positive() else "shortfall taken back"
-        text = f"{terms.name}: minimum commitment {month.month.key}, {what}"
-        lines.append(
-            _line(oid, LineKind.USAGE_MINIMUM, text, [shortfall], ctx.currency, month.month)
-        )
+        text = f"{terms.name}: correction of {key} usage"
+        lines.append(_line(oid, LineKind.USAGE_CORRECTION, text, less, currency, month.month))
+    for shortfall in minimum:
+        what = "shortfall taken back" if shortfall.amount.is_negative() else "shortfall"
+        text = f"{terms.name}: minimum commitment {key}, {what}"
+        lines.append(_line(oid, LineKind.USAGE_MINIMUM, text, [shortfall], currency, month.month))
     return lines
 
 
@@ -306,20 +302,51 @@ def _written_off(oid: ObligationId, month: MonthUsage, currency: Currency) -> li
     ]
 
 
+def _months(history: ObligationHistory[UsageTerms], ctx: BillingContext) -> list[MonthUsage]:
+    records = ctx.delivery.for_obligation(history.obligation_id).get(USAGE)
+    return usage_by_month(history, records, ctx.period.end, ctx.ledger)
+
+
 def bill_usage(history: ObligationHistory[UsageTerms], ctx: BillingContext) -> ObligationBilling:
-    """Bill, for every month through the period end, the difference between what its usage and
-    minimum should have billed and what the ledger says they billed."""
+    """Bill, for every month through the period end, what its usage and minimum still owe
+    beside what the ledger says they billed (what they billed beyond it is `rerate_usage`'s)."""
     oid = history.obligation_id
-    records = ctx.delivery.for_obligation(oid).get(USAGE)
     lines: list[ProposedLine] = []
     exclusions: list[Exclusion] = []
-    for month in usage_by_month(history, records, ctx.period.end, ctx.ledger):
-        month_lines = _month_lines(history, month, ctx)
-        if month_lines:
-            # What a cap wrote off is reported by the run that bills the month's change.
-            lines += month_lines
-            exclusions += _written_off(oid, month, ctx.currency)
+    for month in _months(history, ctx):
+        owed = _owed(oid, month, ctx.ledger, ctx.currency)
+        if not owed:
+            continue
+        # What a cap wrote off is reported by the run that settles the month's change.
+        exclusions += _written_off(oid, month, ctx.currency)
+        due = [a for a in owed if not a.amount.is_negative()]
+        lines += _month_lines(history, month, due, ctx.currency)
     return ObligationBilling(tuple(lines), tuple(exclusions))
+
+
+def _billed_by(ledger: BilledLedger, source: SourceRef) -> str:
+    """The document a source's value was first billed by (the one a credit refers to)."""
+    first = ledger.standing(source).first_document
+    return first if first is not None else ledger.for_sources([source])[-1].document_id
+
+
+def rerate_usage(
+    history: ObligationHistory[UsageTerms], ctx: BillingContext
+) -> dict[str, list[ProposedLine]]:
+    """Take back, by a credit against the document that first billed each source, the value a
+    month billed beyond what its usage and minimum now owe (a downward correction, or a
+    shortfall that late usage replaced)."""
+    oid = history.obligation_id
+    credits: dict[str, list[ProposedLine]] = {}
+    for month in _months(history, ctx):
+        by_document: dict[str, list[Allocation]] = {}
+        for owed in _owed(oid, month, ctx.ledger, ctx.currency):
+            if owed.amount.is_negative():
+                by_document.setdefault(_billed_by(ctx.ledger, owed.source), []).append(owed)
+        for document_id, allocations in sorted(by_document.items()):
+            lines = _month_lines(history, month, allocations, ctx.currency)
+            credits.setdefault(document_id, []).extend(lines)
+    return credits
 
 
 def recognise_usage(history: ObligationHistory[UsageTerms], ctx: RevenueContext) -> Money:

@@ -44,6 +44,7 @@ from domain.usage import (
     UsageUnitMismatchError,
     bill_usage,
     recognise_usage,
+    rerate_usage,
     usage_contract_value,
 )
 
@@ -74,22 +75,77 @@ def history(*versions: tuple[date, UsageTerms]) -> ObligationHistory[UsageTerms]
     )
 
 
+def context(
+    period: Period, records: list[UsageRecord], ledger: BilledLedger | None = None
+) -> BillingContext:
+    return BillingContext(
+        period=period,
+        currency=USD,
+        rate_cards={},
+        time_entries=(),
+        expenses=(),
+        milestones=(),
+        ledger=ledger or BilledLedger(),
+        delivery=DeliveryRecords.of(records),
+    )
+
+
+def revenue_context(
+    as_of: date, records: list[UsageRecord], ledger: BilledLedger | None = None
+) -> RevenueContext:
+    return RevenueContext(
+        as_of=as_of,
+        currency=USD,
+        rate_cards={},
+        time_entries=(),
+        expenses=(),
+        milestones=(),
+        ledger=ledger or BilledLedger(),
+        delivery=DeliveryRecords.of(records),
+    )
+
+
 def bill(
     terms: UsageTerms,
     period: Period,
     records: list[UsageRecord],
     ledger: BilledLedger | None = None,
 ) -> ObligationBilling:
-    ctx = BillingContext(
-        period, USD, {}, (), (), (), ledger or BilledLedger(), DeliveryRecords.of(records)
-    )
-    return bill_usage(history((date(2026, 3, 1), terms)), ctx)
+    return bill_usage(history((date(2026, 3, 1), terms)), context(period, records, ledger))
 
 
-def committed(ledger: BilledLedger, billing: ObligationBilling, document: str) -> BilledLedger:
+def credits(
+    terms: UsageTerms,
+    period: Period,
+    records: list[UsageRecord],
+    ledger: BilledLedger,
+) -> dict[str, list[tuple[LineKind, Decimal, Money]]]:
+    """What the run takes back, by the document it credits: (kind, quantity, amount) per line."""
+    taken_back = rerate_usage(history((date(2026, 3, 1), terms)), context(period, records, ledger))
+    return {
+        document: [(line.kind, line.quantity, line.amount) for line in lines]
+        for document, lines in taken_back.items()
+    }
+
+
+def committed(
+    ledger: BilledLedger,
+    terms: UsageTerms,
+    period: Period,
+    records: list[UsageRecord],
+    document: str,
+) -> BilledLedger:
+    """The ledger once a run's invoice (as `document`) and its credits are committed."""
+    obligation, ctx = history((date(2026, 3, 1), terms)), context(period, records, ledger)
+    documents = [(document, bill_usage(obligation, ctx).lines)]
+    documents += [
+        (f"{original}/credit/{document}", tuple(lines))
+        for original, lines in rerate_usage(obligation, ctx).items()
+    ]
     return ledger.plus(
-        LedgerEntry(document, line.obligation_id, a.source, a.quantity, a.amount, a.terms)
-        for line in billing.lines
+        LedgerEntry(doc, line.obligation_id, a.source, a.quantity, a.amount, a.terms)
+        for doc, lines in documents
+        for line in lines
         for a in line.allocations
     )
 
@@ -246,32 +302,37 @@ def test_a_partial_first_month_owes_its_share_of_the_minimum_by_days() -> None:
 
 def test_usage_reported_after_the_shortfall_was_billed_takes_it_back() -> None:
     first = [used("u1", 4, "60")]
-    ledger = committed(BilledLedger(), bill(WITH_MINIMUM, MAR, first), "INV-03")
+    ledger = committed(BilledLedger(), WITH_MINIMUM, MAR, first, "INV-03")
     late = [*first, used("u2", 20, "50")]
-    april = bill(WITH_MINIMUM, APR, late, ledger)
     # u2's 50 units on top of 60: 40 x 1.00 + 10 x 0.80 = 48.00. March's usage is now 108.00,
-    # its shortfall 42.00 instead of 90.00: 48.00 taken back. April (no usage) owes 150.00.
-    assert lines_of(april) == [
+    # its shortfall 42.00 instead of 90.00: the April invoice bills the 48.00 and a credit
+    # against INV-03 takes 48.00 of its shortfall back. April (no usage) owes its 150.00.
+    assert lines_of(bill(WITH_MINIMUM, APR, late, ledger)) == [
         (LineKind.USAGE, Decimal(50), usd("48.00")),
-        (LineKind.USAGE_MINIMUM, Decimal(0), usd("-48.00")),
         (LineKind.USAGE_MINIMUM, Decimal(1), usd("150.00")),
     ]
-    assert april.lines[1].description == (
-        "API calls: minimum commitment 2026-03, shortfall taken back"
-    )
-    ledger = committed(ledger, april, "INV-04")
+    assert credits(WITH_MINIMUM, APR, late, ledger) == {
+        "INV-03": [(LineKind.USAGE_MINIMUM, Decimal(0), usd("-48.00"))]
+    }
+    (taken_back,) = rerate_usage(
+        history((date(2026, 3, 1), WITH_MINIMUM)), context(APR, late, ledger)
+    )["INV-03"]
+    assert taken_back.description == "API calls: minimum commitment 2026-03, shortfall taken back"
+    ledger = committed(ledger, WITH_MINIMUM, APR, late, "INV-04")
     assert billed_for(ledger, MAR, late) == usd("150.00")
     # 100 more on 25 March: 100 x 0.80 = 80.00. March's usage 188.00 passes the minimum:
     # the 42.00 of shortfall left is taken back in full, its unit with it.
     later = [*late, used("u3", 25, "100")]
-    may = bill(WITH_MINIMUM, APR, later, ledger)
-    assert lines_of(may) == [
-        (LineKind.USAGE, Decimal(100), usd("80.00")),
-        (LineKind.USAGE_MINIMUM, Decimal(-1), usd("-42.00")),
+    assert lines_of(bill(WITH_MINIMUM, APR, later, ledger)) == [
+        (LineKind.USAGE, Decimal(100), usd("80.00"))
     ]
-    ledger = committed(ledger, may, "INV-04b")
+    assert credits(WITH_MINIMUM, APR, later, ledger) == {
+        "INV-03": [(LineKind.USAGE_MINIMUM, Decimal(-1), usd("-42.00"))]
+    }
+    ledger = committed(ledger, WITH_MINIMUM, APR, later, "INV-04b")
     assert billed_for(ledger, MAR, later) == usd("188.00")
     assert bill(WITH_MINIMUM, APR, later, ledger) == ObligationBilling()
+    assert credits(WITH_MINIMUM, APR, later, ledger) == {}
 
 
 # --- corrections ---------------------------------------------------------------------------
@@ -285,63 +346,76 @@ def test_a_correction_before_billing_simply_bills_the_corrected_quantity() -> No
 
 
 def test_an_upward_correction_after_billing_bills_the_extra_units_only() -> None:
-    ledger = committed(BilledLedger(), bill(WITH_MINIMUM, MAR, [used("u1", 4, "60")]), "INV-03")
-    corrected = bill(WITH_MINIMUM, APR, [used("u1", 4, "80")], ledger)
-    # March: 60.00 + 90.00 billed. u1 now 80: 20 more units, 20.00; shortfall 70.00: 20.00
-    # back. April's minimum 150.00.
-    assert lines_of(corrected)[:2] == [
-        (LineKind.USAGE, Decimal(20), usd("20.00")),
-        (LineKind.USAGE_MINIMUM, Decimal(0), usd("-20.00")),
-    ]
+    ledger = committed(BilledLedger(), WITH_MINIMUM, MAR, [used("u1", 4, "60")], "INV-03")
+    corrected = [used("u1", 4, "80")]
+    # March: 60.00 + 90.00 billed. u1 now 80: 20 more units, 20.00, on the next invoice (with
+    # April's 150.00 minimum); the shortfall is 70.00 now: 20.00 of it credited back.
+    assert lines_of(bill(WITH_MINIMUM, APR, corrected, ledger))[0] == (
+        LineKind.USAGE,
+        Decimal(20),
+        usd("20.00"),
+    )
+    assert credits(WITH_MINIMUM, APR, corrected, ledger) == {
+        "INV-03": [(LineKind.USAGE_MINIMUM, Decimal(0), usd("-20.00"))]
+    }
 
 
-def test_a_downward_correction_after_billing_is_a_negative_correction_line() -> None:
-    ledger = committed(BilledLedger(), bill(CALLS, MAR, [used("u1", 4, "250")]), "INV-03")
-    corrected = bill(CALLS, APR, [used("u1", 4, "100")], ledger)
-    # 250 billed at 220.00; u1 corrected to 100: 100.00. 150 units and 120.00 taken back.
-    assert lines_of(corrected) == [(LineKind.USAGE_CORRECTION, Decimal(-150), usd("-120.00"))]
-    (line,) = corrected.lines
+def test_a_downward_correction_after_billing_is_credited_against_its_invoice() -> None:
+    ledger = committed(BilledLedger(), CALLS, MAR, [used("u1", 4, "250")], "INV-03")
+    corrected = [used("u1", 4, "100")]
+    # 250 billed at 220.00 on INV-03; u1 corrected to 100: 100.00. 150 units and 120.00 are
+    # taken back by a credit against INV-03; nothing is invoiced.
+    assert bill(CALLS, APR, corrected, ledger) == ObligationBilling()
+    taken_back = rerate_usage(history((date(2026, 3, 1), CALLS)), context(APR, corrected, ledger))
+    (line,) = taken_back["INV-03"]
+    assert (line.kind, line.quantity, line.amount) == (
+        LineKind.USAGE_CORRECTION,
+        Decimal(-150),
+        usd("-120.00"),
+    )
     assert line.description == "API calls: correction of 2026-03 usage"
     assert [(a.source.source_id, a.quantity, a.amount) for a in line.allocations] == [
         ("u1", Decimal(-150), usd("-120.00"))
     ]
-    ledger = committed(ledger, corrected, "INV-04")
+    ledger = committed(ledger, CALLS, APR, corrected, "INV-04")
     assert ledger.settled(SourceRef(SourceKind.USAGE_RECORD, "u1")) == Decimal(100)
-    assert billed_for(ledger, MAR, [used("u1", 4, "100")]) == usd("100.00")
+    assert billed_for(ledger, MAR, corrected) == usd("100.00")
 
 
 def test_a_downward_correction_below_the_minimum_bills_the_shortfall_again() -> None:
-    ledger = committed(BilledLedger(), bill(WITH_MINIMUM, MAR, [used("u1", 4, "250")]), "I-1")
-    corrected = bill(WITH_MINIMUM, MAR, [used("u1", 4, "100")], ledger)
-    # 220.00 billed, no shortfall. Now 100.00 of usage: 120.00 back, and 50.00 of shortfall.
-    assert lines_of(corrected) == [
-        (LineKind.USAGE_CORRECTION, Decimal(-150), usd("-120.00")),
-        (LineKind.USAGE_MINIMUM, Decimal(1), usd("50.00")),
+    ledger = committed(BilledLedger(), WITH_MINIMUM, MAR, [used("u1", 4, "250")], "I-1")
+    corrected = [used("u1", 4, "100")]
+    # 220.00 billed, no shortfall. Now 100.00 of usage: 120.00 credited, 50.00 of shortfall.
+    assert lines_of(bill(WITH_MINIMUM, MAR, corrected, ledger)) == [
+        (LineKind.USAGE_MINIMUM, Decimal(1), usd("50.00"))
     ]
+    assert credits(WITH_MINIMUM, MAR, corrected, ledger) == {
+        "I-1": [(LineKind.USAGE_CORRECTION, Decimal(-150), usd("-120.00"))]
+    }
 
 
 def test_a_record_corrected_to_zero_gives_its_bands_to_the_records_after_it() -> None:
     first = [used("u1", 2, "60"), used("u2", 9, "90")]
-    ledger = committed(BilledLedger(), bill(CALLS, MAR, first), "INV-03")
-    corrected = bill(CALLS, APR, [used("u1", 2, "0"), used("u2", 9, "90")], ledger)
-    # Billed: u1 60.00, u2 80.00. u1 now 0: its 60 units and 60.00 come back; u2 alone is 90 x
-    # 1.00 = 90.00, 10.00 more than it billed, for no extra unit. The month: 90.00.
-    assert [
-        (line.kind, [(a.source.source_id, a.quantity, a.amount) for a in line.allocations])
-        for line in corrected.lines
-    ] == [
-        (LineKind.USAGE, [("u2", Decimal(0), usd("10.00"))]),
-        (LineKind.USAGE_CORRECTION, [("u1", Decimal(-60), usd("-60.00"))]),
+    ledger = committed(BilledLedger(), CALLS, MAR, first, "INV-03")
+    corrected = [used("u1", 2, "0"), used("u2", 9, "90")]
+    # Billed: u1 60.00, u2 80.00. u1 now 0: its 60 units and 60.00 are credited; u2 alone is
+    # 90 x 1.00 = 90.00, 10.00 more than it billed, for no extra unit. The month: 90.00.
+    (line,) = bill(CALLS, APR, corrected, ledger).lines
+    assert [(a.source.source_id, a.quantity, a.amount) for a in line.allocations] == [
+        ("u2", Decimal(0), usd("10.00"))
     ]
+    assert credits(CALLS, APR, corrected, ledger) == {
+        "INV-03": [(LineKind.USAGE_CORRECTION, Decimal(-60), usd("-60.00"))]
+    }
 
 
 def test_a_rerun_on_the_committed_ledger_proposes_nothing() -> None:
     records = [used("u1", 2, "60"), used("u2", 9, "90"), used("u3", 3, "5", month=4)]
     ledger = BilledLedger()
     for month in (MAR, APR, MAY):
-        billing = bill(WITH_MINIMUM, month, records, ledger)
-        ledger = committed(ledger, billing, f"INV-{month.key}")
+        ledger = committed(ledger, WITH_MINIMUM, month, records, f"INV-{month.key}")
         assert bill(WITH_MINIMUM, month, records, ledger) == ObligationBilling()
+        assert credits(WITH_MINIMUM, month, records, ledger) == {}
     # March 140.00 + 10.00 of shortfall; April 5.00 + 145.00; May 150.00 of shortfall.
     assert [billed_for(ledger, m, records) for m in (MAR, APR, MAY)] == [usd("150.00")] * 3
 
@@ -356,7 +430,7 @@ def test_a_price_change_applies_from_the_month_it_takes_effect() -> None:
     cheaper = attrs.evolve(CALLS, tiers=(UsageTier(Decimal(0), None, Decimal("0.50")),))
     obligation = history((date(2026, 3, 1), CALLS), (date(2026, 4, 1), cheaper))
     records = [used("u1", 31, "10"), used("u2", 1, "10", month=4)]
-    ctx = BillingContext(APR, USD, {}, (), (), (), BilledLedger(), DeliveryRecords.of(records))
+    ctx = context(APR, records)
     # March at v1: 10 x 1.00; April at v2: 10 x 0.50.
     assert [
         (line.amount, line.allocations[0].terms) for line in bill_usage(obligation, ctx).lines
@@ -395,7 +469,7 @@ def test_a_cap_that_writes_off_splits_the_crossing_record_and_reports_the_rest()
         Disposition.WRITTEN_OFF,
         "over_cap_write_off",
     )
-    ledger = committed(BilledLedger(), billing, "INV-03")
+    ledger = committed(BilledLedger(), terms, MAR, records, "INV-03")
     assert bill(terms, MAR, records, ledger) == ObligationBilling()
 
 
@@ -416,10 +490,8 @@ def test_a_cap_that_writes_off_splits_the_crossing_record_and_reports_the_rest()
 def test_revenue_is_earned_as_usage_occurs_and_the_shortfall_when_the_month_ends(
     as_of: date, expected: str
 ) -> None:
-    records = DeliveryRecords.of(
-        [used("u1", 2, "60"), used("u2", 20, "90"), used("u3", 3, "5", month=4)]
-    )
-    ctx = RevenueContext(as_of, USD, {}, (), (), (), delivery=records)
+    records = [used("u1", 2, "60"), used("u2", 20, "90"), used("u3", 3, "5", month=4)]
+    ctx = revenue_context(as_of, records)
     assert recognise_usage(history((date(2026, 3, 1), WITH_MINIMUM)), ctx) == usd(expected)
 
 
@@ -487,7 +559,7 @@ def test_an_inconsistent_usage_record_is_refused(
 
 def test_a_write_off_credit_settles_the_usage_for_good_and_a_releasing_one_bills_it_again() -> None:
     records = [used("u1", 4, "250")]
-    ledger = committed(BilledLedger(), bill(CALLS, MAR, records), "INV-03")
+    ledger = committed(BilledLedger(), CALLS, MAR, records, "INV-03")
     u1 = SourceRef(SourceKind.USAGE_RECORD, "u1")
 
     def credited(write_off: bool) -> BilledLedger:
@@ -499,19 +571,11 @@ def test_a_write_off_credit_settles_the_usage_for_good_and_a_releasing_one_bills
     # Written off: the 250 units stay settled, nothing bills again, and the 220.00 is not
     # revenue. Released: the units are open again and the next run bills them, 220.00.
     assert bill(CALLS, APR, records, credited(write_off=True)) == ObligationBilling()
+    assert credits(CALLS, APR, records, credited(write_off=True)) == {}
     assert lines_of(bill(CALLS, APR, records, credited(write_off=False))) == [
         (LineKind.USAGE, Decimal(250), usd("220.00"))
     ]
-    ctx = RevenueContext(
-        date(2026, 4, 30),
-        USD,
-        {},
-        (),
-        (),
-        (),
-        credited(write_off=True),
-        DeliveryRecords.of(records),
-    )
+    ctx = revenue_context(date(2026, 4, 30), records, credited(write_off=True))
     assert recognise_usage(history((date(2026, 3, 1), CALLS)), ctx) == usd("0.00")
 
 
