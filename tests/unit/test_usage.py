@@ -440,6 +440,24 @@ def test_a_price_change_applies_from_the_month_it_takes_effect() -> None:
     ]
 
 
+def test_a_backdated_price_change_re_values_a_billed_month_like_a_correction() -> None:
+    records = [used("u1", 10, "10")]
+    ledger = committed(BilledLedger(), CALLS, MAR, records, "INV-03")
+    cheaper = attrs.evolve(CALLS, tiers=(UsageTier(Decimal(0), None, Decimal("0.50")),))
+    # Approved in April, effective 1 March: March's 10 units are worth 5.00, not the 10.00
+    # INV-03 billed. The 5.00 is credited against INV-03, no unit with it.
+    obligation = history((date(2026, 3, 1), CALLS), (date(2026, 3, 1), cheaper))
+    ctx = context(APR, records, ledger)
+    assert bill_usage(obligation, ctx) == ObligationBilling()
+    (line,) = rerate_usage(obligation, ctx)["INV-03"]
+    assert (line.kind, line.quantity, line.amount) == (
+        LineKind.USAGE_CORRECTION,
+        Decimal(0),
+        usd("-5.00"),
+    )
+    assert line.allocations[0].terms == "contract v2"
+
+
 # --- caps ----------------------------------------------------------------------------------
 
 
