@@ -12,7 +12,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import Body
 
@@ -31,13 +31,12 @@ from entrypoints.http.routes.common import (
     MoneyOut,
     Month,
     PeriodOut,
-    documented,
     exact_out,
     money_out,
     period_out,
-    permission,
     to_period,
 )
+from entrypoints.http.routes.declare import RouteFamily
 from entrypoints.http.routes.delivery_text import decimal_text
 from entrypoints.http.runtime import context_of, execute, services_of
 
@@ -296,19 +295,19 @@ def billing_run_out(result: BillingRunResult, *, dry_run: bool) -> BillingRunOut
 _PREVIEW_EXAMPLE = {"period": "2026-03", "contract_ids": ["C1"], "invoice_date": "2026-03-31"}
 
 
-@post(
+_BILLING = RouteFamily("billing", "billing:run")
+
+
+@_BILLING.post(
     "/billing-runs/preview",
-    opt=permission("billing:run"),
-    tags=["billing"],
-    summary="Preview a period's billing run: the proposal, its diff and its fingerprint",
+    "Preview a period's billing run: the proposal, its diff and its fingerprint",
+    "not-found",
+    "business-rule",
     description=(
         "A dry run: nothing is stored, so no Idempotency-Key is needed. The answer is exactly "
         "what a commit of the same inputs would store. A period that has not begun is refused "
         "(422, like its commit)."
     ),
-    responses=documented("not-found", "business-rule"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def preview_billing_run(
     request: Request[Any, Any, Any],
@@ -333,19 +332,20 @@ _COMMIT_EXAMPLE = {
 }
 
 
-@post(
+@_BILLING.post(
     "/billing-runs",
-    opt=permission("billing:commit"),
-    tags=["billing"],
-    summary="Commit a billing run: store its proposal as draft invoices",
+    "Commit a billing run: store its proposal as draft invoices",
+    *WRITE_PROBLEMS,
+    "conflict",
+    "period-closed",
+    "request-in-progress",
+    permission="billing:commit",
+    status_code=201,
     description=(
         "Send the preview's `expected_fingerprint` to be sure the stored drafts are what was "
         "reviewed: a changed proposal is refused with 409 and nothing is stored. Each draft "
         "then needs approval by someone other than who committed the run."
     ),
-    responses=documented(*WRITE_PROBLEMS, "conflict", "period-closed", "request-in-progress"),
-    status_code=201,
-    sync_to_thread=True,
 )
 def commit_billing_run(
     request: Request[Any, Any, Any],

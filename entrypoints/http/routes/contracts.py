@@ -17,7 +17,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter
 
@@ -33,8 +33,6 @@ from entrypoints.http.routes.common import (
     Id,
     IdempotencyKey,
     Text,
-    documented,
-    permission,
 )
 from entrypoints.http.routes.contract_reads import (
     ContractOut,
@@ -48,6 +46,7 @@ from entrypoints.http.routes.contract_reads import (
     version_out,
     visible_contract,
 )
+from entrypoints.http.routes.declare import RouteFamily
 from entrypoints.http.routes.obligations import (
     MAX_OBLIGATIONS,
     OBLIGATIONS_DOC,
@@ -86,14 +85,16 @@ class ContractBody(msgspec.Struct, forbid_unknown_fields=True):
     name: Text
 
 
-@post(
+_CONTRACTS = RouteFamily("contracts", "contracts:write")
+
+
+@_CONTRACTS.post(
     "/contracts",
-    opt=permission("contracts:write"),
-    tags=["contracts"],
-    summary="Register a contract (the MSA); its SOW is drafted as version 1",
-    responses=documented("conflict", "idempotency-key-reused", "request-in-progress"),
+    "Register a contract (the MSA); its SOW is drafted as version 1",
+    "conflict",
+    "idempotency-key-reused",
+    "request-in-progress",
     status_code=201,
-    sync_to_thread=True,
 )
 def register_contract(
     request: Request[Any, Any, Any],
@@ -155,11 +156,13 @@ class VersionBody(msgspec.Struct, forbid_unknown_fields=True):
     ] = []
 
 
-@post(
+@_CONTRACTS.post(
     "/contracts/{contract_id:str}/versions",
-    opt=permission("contracts:write"),
-    tags=["contracts"],
-    summary="Draft a version: the SOW, or an amendment (draft version n+1, then approve it)",
+    "Draft a version: the SOW, or an amendment (draft version n+1, then approve it)",
+    *WRITE_PROBLEMS,
+    "business-rule",
+    "request-in-progress",
+    status_code=201,
     description=(
         "A draft binds nothing until it is approved. An amendment (change order) is a new "
         "version holding every obligation as it is to be from its effective date; approve it "
@@ -169,9 +172,6 @@ class VersionBody(msgspec.Struct, forbid_unknown_fields=True):
         + "\n\n"
         + PAYERS_DOC
     ),
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=201,
-    sync_to_thread=True,
 )
 def draft_version(
     request: Request[Any, Any, Any],
@@ -205,20 +205,21 @@ def draft_version(
     return execute(request, data, run)
 
 
-@post(
+@_CONTRACTS.post(
     "/contracts/{contract_id:str}/versions/{version:int}/approve",
-    opt=permission("contracts:approve"),
-    tags=["contracts"],
-    summary="Approve a drafted version; the first approval sets the engagement up, a later "
-    "one is an amendment that supersedes the version before it from its effective date",
+    (
+        "Approve a drafted version; the first approval sets the engagement up, a later "
+        "one is an amendment that supersedes the version before it from its effective date"
+    ),
+    *WRITE_PROBLEMS,
+    "business-rule",
+    "request-in-progress",
+    permission="contracts:approve",
     description=(
         "The answer is the contract with its engagement: after the first approval the "
         "engagement is `active` when setup went straight through, or `setup_blocked` (an "
         "exception waits in the finance queue, e.g. a missing tax profile)."
     ),
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def approve_version(
     request: Request[Any, Any, Any],

@@ -20,7 +20,7 @@ from datetime import date
 from typing import Annotated, Any, cast
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter, QueryParameter
 
@@ -45,12 +45,11 @@ from entrypoints.http.routes.common import (
     Limit,
     MoneyOut,
     Text,
-    documented,
     money_out,
-    permission,
     staff,
     to_decimal,
 )
+from entrypoints.http.routes.declare import RouteFamily
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -252,11 +251,17 @@ _RESOLVING_EXAMPLE = {
 }
 
 
-@post(
+_CREDIT_MEMOS = RouteFamily("credit memos", "invoices:read")
+
+
+@_CREDIT_MEMOS.post(
     "/invoices/{invoice_id:str}/credit-memos",
-    opt=permission("credits:write"),
-    tags=["credit memos"],
-    summary="Draft a credit memo against an issued invoice",
+    "Draft a credit memo against an issued invoice",
+    *WRITE_PROBLEMS,
+    "business-rule",
+    "request-in-progress",
+    permission="credits:write",
+    status_code=201,
     description=(
         "A credit never exceeds what its invoice line billed less earlier credits, quantity "
         "and amount credits together. Issued, it releases the credited quantities to be billed "
@@ -267,9 +272,6 @@ _RESOLVING_EXAMPLE = {
         "(the reason becomes the resolution); without it the dispute stays open and is "
         "resolved separately (a credit that leaves nothing to collect ends it either way)."
     ),
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=201,
-    sync_to_thread=True,
 )
 def draft_credit_memo(
     request: Request[Any, Any, Any],
@@ -307,13 +309,8 @@ def draft_credit_memo(
     return execute(request, data, run)
 
 
-@get(
-    "/credit-memos",
-    opt=permission("invoices:read"),
-    tags=["credit memos"],
-    summary="List credit memos (a client viewer sees its customer's issued ones only)",
-    responses=documented(),
-    sync_to_thread=True,
+@_CREDIT_MEMOS.get(
+    "/credit-memos", "List credit memos (a client viewer sees its customer's issued ones only)"
 )
 def list_credit_memos(
     request: Request[Any, Any, Any],
@@ -356,11 +353,13 @@ def _summary(row: CreditMemoRow) -> CreditMemoSummary:
     )
 
 
-@get(
+@_CREDIT_MEMOS.get(
     "/credit-memos/{credit_memo_id:str}",
-    opt=permission("invoices:read"),
-    tags=["credit memos"],
-    summary="One credit memo with its lines and the sources each credits (or its e-invoice)",
+    "One credit memo with its lines and the sources each credits (or its e-invoice)",
+    "not-found",
+    "not-acceptable",
+    "invalid-state",
+    "master-data-missing",
     description=(
         "JSON by default. An issued credit memo is also served as its UBL 2.1 `CreditNote` "
         "(EN 16931, citing the credited invoice) with `Accept: application/xml` or "
@@ -369,8 +368,6 @@ def _summary(row: CreditMemoRow) -> CreditMemoSummary:
         "`invalid-state`); an Accept header that asks for no served type gets 406 "
         "`not-acceptable`."
     ),
-    responses=documented("not-found", "not-acceptable", "invalid-state", "master-data-missing"),
-    sync_to_thread=True,
 )
 def get_credit_memo(
     request: Request[Any, Any, Any], credit_memo_id: CreditMemoPath
@@ -402,14 +399,13 @@ def _act(
     return execute(request, body, run)
 
 
-@post(
+@_CREDIT_MEMOS.post(
     "/credit-memos/{credit_memo_id:str}/approve",
-    opt=permission("credits:approve"),
-    tags=["credit memos"],
-    summary="Approve a drafted credit memo (maker-checker: not by whoever drafted it)",
-    responses=documented(*WRITE_PROBLEMS, "maker-checker", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Approve a drafted credit memo (maker-checker: not by whoever drafted it)",
+    *WRITE_PROBLEMS,
+    "maker-checker",
+    "request-in-progress",
+    permission="credits:approve",
 )
 def approve_credit_memo(
     request: Request[Any, Any, Any],
@@ -420,14 +416,13 @@ def approve_credit_memo(
     return _act(request, credit_memo_id, None, command)
 
 
-@post(
+@_CREDIT_MEMOS.post(
     "/credit-memos/{credit_memo_id:str}/issue",
-    opt=permission("credits:issue"),
-    tags=["credit memos"],
-    summary="Number, post and issue an approved credit memo",
-    responses=documented(*WRITE_PROBLEMS, "period-closed", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Number, post and issue an approved credit memo",
+    *WRITE_PROBLEMS,
+    "period-closed",
+    "request-in-progress",
+    permission="credits:issue",
 )
 def issue_credit_memo(
     request: Request[Any, Any, Any],

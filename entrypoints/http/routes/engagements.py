@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter, QueryParameter
 
@@ -29,9 +29,8 @@ from entrypoints.http.routes.common import (
     IdempotencyKey,
     Limit,
     Text,
-    documented,
-    permission,
 )
+from entrypoints.http.routes.declare import RouteFamily
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, execute, ops_reads_of, principal_of, services_of
 from entrypoints.http.security import Principal
@@ -119,13 +118,13 @@ def _read(request: Request[Any, Any, Any], engagement_id: str) -> EngagementOut:
     return _engagement_out(view, principal)
 
 
-@get(
+_ENGAGEMENTS = RouteFamily("engagements", "engagements:write")
+
+
+@_ENGAGEMENTS.get(
     "/engagements",
-    opt=permission("engagements:read"),
-    tags=["engagements"],
-    summary="List engagements (a client viewer sees its customer's only)",
-    responses=documented(),
-    sync_to_thread=True,
+    "List engagements (a client viewer sees its customer's only)",
+    permission="engagements:read",
 )
 def list_engagements(
     request: Request[Any, Any, Any],
@@ -153,14 +152,14 @@ def list_engagements(
     )
 
 
-@get(
+@_ENGAGEMENTS.get(
     "/engagements/{engagement_id:str}",
-    opt=permission("engagements:read"),
-    tags=["engagements"],
-    summary="One engagement: its state, customer, contract, the states it went through and "
-    "what blocks its setup",
-    responses=documented("not-found"),
-    sync_to_thread=True,
+    (
+        "One engagement: its state, customer, contract, the states it went through and "
+        "what blocks its setup"
+    ),
+    "not-found",
+    permission="engagements:read",
 )
 def get_engagement(request: Request[Any, Any, Any], engagement_id: EngagementPath) -> EngagementOut:
     return _read(request, engagement_id)
@@ -174,18 +173,17 @@ class EngagementBody(msgspec.Struct, forbid_unknown_fields=True):
     contract_id: Id
 
 
-@post(
+@_ENGAGEMENTS.post(
     "/engagements",
-    opt=permission("engagements:write"),
-    tags=["engagements"],
-    summary="A deal was won (CRM closed-won): propose the engagement",
+    "A deal was won (CRM closed-won): propose the engagement",
+    "conflict",
+    "idempotency-key-reused",
+    "request-in-progress",
+    status_code=201,
     description=(
         "The engagement waits in `proposed` until the contract's first version is approved, "
         "which sets it up."
     ),
-    responses=documented("conflict", "idempotency-key-reused", "request-in-progress"),
-    status_code=201,
-    sync_to_thread=True,
 )
 def propose_engagement(
     request: Request[Any, Any, Any],
@@ -248,12 +246,14 @@ def _move(
     return execute(request, body, run)
 
 
-@post(
+@_ENGAGEMENTS.post(
     "/engagements/{engagement_id:str}/setup",
-    opt=permission("engagements:write"),
-    tags=["engagements"],
-    summary="Run or replay the setup (after the master data was fixed); never duplicates "
-    "what was already done",
+    (
+        "Run or replay the setup (after the master data was fixed); never duplicates "
+        "what was already done"
+    ),
+    *WRITE_PROBLEMS,
+    "request-in-progress",
     description=(
         "Answers with the engagement: `active` when the setup finished, still "
         "`setup_blocked` (with its open exception) when master data is still missing. An "
@@ -261,9 +261,6 @@ def _move(
         "is suspended, closing, closed or cancelled) is 409 `invalid-state`, and nothing is "
         "provisioned. Each new attempt needs a new Idempotency-Key."
     ),
-    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def set_up_engagement(
     request: Request[Any, Any, Any],
@@ -283,14 +280,12 @@ class ClosingBody(msgspec.Struct, forbid_unknown_fields=True):
     close_date: date
 
 
-@post(
+@_ENGAGEMENTS.post(
     "/engagements/{engagement_id:str}/suspend",
-    opt=permission("engagements:write"),
-    tags=["engagements"],
-    summary="Suspend an active engagement (no time accepted meanwhile), with a reason",
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Suspend an active engagement (no time accepted meanwhile), with a reason",
+    *WRITE_PROBLEMS,
+    "business-rule",
+    "request-in-progress",
 )
 def suspend_engagement(
     request: Request[Any, Any, Any],
@@ -307,14 +302,11 @@ def suspend_engagement(
     return _move(request, data, command)
 
 
-@post(
+@_ENGAGEMENTS.post(
     "/engagements/{engagement_id:str}/resume",
-    opt=permission("engagements:write"),
-    tags=["engagements"],
-    summary="Resume a suspended engagement",
-    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Resume a suspended engagement",
+    *WRITE_PROBLEMS,
+    "request-in-progress",
 )
 def resume_engagement(
     request: Request[Any, Any, Any],
@@ -324,14 +316,11 @@ def resume_engagement(
     return _move(request, None, c.ResumeEngagement(EngagementId(engagement_id)))
 
 
-@post(
+@_ENGAGEMENTS.post(
     "/engagements/{engagement_id:str}/start-closing",
-    opt=permission("engagements:write"),
-    tags=["engagements"],
-    summary="Start closing an active engagement: no time for work from the close date on",
-    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Start closing an active engagement: no time for work from the close date on",
+    *WRITE_PROBLEMS,
+    "request-in-progress",
 )
 def start_closing_engagement(
     request: Request[Any, Any, Any],
@@ -350,14 +339,11 @@ def start_closing_engagement(
     return _move(request, data, command)
 
 
-@post(
+@_ENGAGEMENTS.post(
     "/engagements/{engagement_id:str}/close",
-    opt=permission("engagements:write"),
-    tags=["engagements"],
-    summary="Close a closing engagement (after final billing and revenue)",
-    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Close a closing engagement (after final billing and revenue)",
+    *WRITE_PROBLEMS,
+    "request-in-progress",
 )
 def close_engagement(
     request: Request[Any, Any, Any],
@@ -367,15 +353,12 @@ def close_engagement(
     return _move(request, None, c.CloseEngagement(EngagementId(engagement_id)))
 
 
-@post(
+@_ENGAGEMENTS.post(
     "/engagements/{engagement_id:str}/cancel",
-    opt=permission("engagements:write"),
-    tags=["engagements"],
-    summary="Cancel an engagement whose setup has not started (proposed or contracted), with "
-    "a reason",
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    ("Cancel an engagement whose setup has not started (proposed or contracted), with a reason"),
+    *WRITE_PROBLEMS,
+    "business-rule",
+    "request-in-progress",
 )
 def cancel_engagement(
     request: Request[Any, Any, Any],

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter, QueryParameter
 
@@ -33,11 +33,10 @@ from entrypoints.http.routes.common import (
     MoneyOut,
     Month,
     Text,
-    documented,
     money_out,
-    permission,
     to_period,
 )
+from entrypoints.http.routes.declare import RouteFamily
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -84,18 +83,20 @@ class RevenueRunOut(msgspec.Struct):
     posted: list[RecognisedOut]
 
 
-@post(
+_REVENUE = RouteFamily("revenue", "revenue:run")
+_PERIODS = RouteFamily("periods", "periods:read")
+
+
+@_REVENUE.post(
     "/revenue-runs",
-    opt=permission("revenue:run"),
-    tags=["revenue"],
-    summary="Recognise a month's revenue: each obligation's cumulative catch-up",
+    "Recognise a month's revenue: each obligation's cumulative catch-up",
+    *WRITE_PROBLEMS,
+    "period-closed",
+    "request-in-progress",
     description=(
         "Posts, dated the month's last day, what each obligation earned through that day less "
         "what the journal already recognised. A second run of the same month posts nothing."
     ),
-    responses=documented(*WRITE_PROBLEMS, "period-closed", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def run_revenue(
     request: Request[Any, Any, Any],
@@ -205,17 +206,15 @@ def balances_out(found: EngagementBalances, principal: Principal) -> BalancesOut
     return out
 
 
-@get(
+@_REVENUE.get(
     "/engagements/{engagement_id:str}/balances",
-    opt=permission("revenue:read"),
-    tags=["revenue"],
-    summary="An engagement's WIP, deferred revenue, backlog, revenue and billing as of a month",
+    "An engagement's WIP, deferred revenue, backlog, revenue and billing as of a month",
+    "not-found",
+    permission="revenue:read",
     description=(
         "From the posted journal, as of the month's last day. Cost and margin appear only for "
         "principals with `rates:read_cost`; for everyone else the keys are absent."
     ),
-    responses=documented("not-found"),
-    sync_to_thread=True,
 )
 def get_balances(
     request: Request[Any, Any, Any],
@@ -269,13 +268,8 @@ def period_status(period: AccountingPeriod) -> PeriodStatusOut:
     )
 
 
-@get(
-    "/periods",
-    opt=permission("periods:read"),
-    tags=["periods"],
-    summary="Accounting periods that were ever closed, and their state (any other is open)",
-    responses=documented(),
-    sync_to_thread=True,
+@_PERIODS.get(
+    "/periods", "Accounting periods that were ever closed, and their state (any other is open)"
 )
 def list_periods(
     request: Request[Any, Any, Any],
@@ -299,14 +293,13 @@ def _period_now(request: Request[Any, Any, Any], ctx: RequestContext, month: str
     return period_status(finance_of(request).periods.period(to_period(month)))
 
 
-@post(
+@_PERIODS.post(
     "/periods/{month:str}/close",
-    opt=permission("periods:close"),
-    tags=["periods"],
-    summary="Close a period whose last day has come: nothing dated in it is posted any more",
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Close a period whose last day has come: nothing dated in it is posted any more",
+    *WRITE_PROBLEMS,
+    "business-rule",
+    "request-in-progress",
+    permission="periods:close",
 )
 def close_period(
     request: Request[Any, Any, Any], month: MonthPath, idempotency_key: IdempotencyKey
@@ -325,14 +318,13 @@ class ReopenBody(msgspec.Struct, forbid_unknown_fields=True):
     reason: Text
 
 
-@post(
+@_PERIODS.post(
     "/periods/{month:str}/reopen",
-    opt=permission("periods:reopen"),
-    tags=["periods"],
-    summary="Reopen a closed period (its own permission; audited with the reason)",
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Reopen a closed period (its own permission; audited with the reason)",
+    *WRITE_PROBLEMS,
+    "business-rule",
+    "request-in-progress",
+    permission="periods:reopen",
 )
 def reopen_period(
     request: Request[Any, Any, Any],

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter
 
@@ -50,13 +50,12 @@ from entrypoints.http.routes.common import (
     Month,
     MonthQuery,
     answer,
-    documented,
     exact_out,
     money_out,
-    permission,
     to_decimal,
     to_period,
 )
+from entrypoints.http.routes.declare import RouteFamily
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -130,19 +129,20 @@ _TRANSFER = {
 }
 
 
-@post(
+_INTERCOMPANY = RouteFamily("intercompany", "intercompany:write")
+
+
+@_INTERCOMPANY.post(
     "/resources/{resource_id:str}/legal-entities",
-    opt=permission("intercompany:write"),
-    tags=["intercompany"],
-    summary="Set a resource's employment history: the legal entity it belongs to, from which date",
+    "Set a resource's employment history: the legal entity it belongs to, from which date",
+    *WRITE_PROBLEMS,
+    "business-rule",
+    "request-in-progress",
     description=(
         "Replaces the whole history (a transfer is a new spell; the one before ends the day "
         "before). Spells are oldest first and never overlap; only the last may be open-ended. "
         "Audited with the history before and after."
     ),
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def set_employment_history(
     request: Request[Any, Any, Any],
@@ -165,13 +165,10 @@ def set_employment_history(
     return execute(request, data, run)
 
 
-@get(
+@_INTERCOMPANY.get(
     "/employment-histories",
-    opt=permission("intercompany:read"),
-    tags=["intercompany"],
-    summary="Resources' employment histories, by resource id",
-    responses=documented(),
-    sync_to_thread=True,
+    "Resources' employment histories, by resource id",
+    permission="intercompany:read",
 )
 def list_employment_histories(
     request: Request[Any, Any, Any], limit: Limit = None, cursor: KeysetCursor = None
@@ -241,19 +238,17 @@ def _policies(data: PricingBody) -> SetTransferPricing:
     )
 
 
-@post(
+@_INTERCOMPANY.post(
     "/transfer-pricing",
-    opt=permission("intercompany:write"),
-    tags=["intercompany"],
-    summary="Set the transfer pricing: a markup over cost per pair of legal entities, a default",
+    "Set the transfer pricing: a markup over cost per pair of legal entities, a default",
+    *WRITE_PROBLEMS,
+    "business-rule",
+    "request-in-progress",
     description=(
         "Replaces every policy and the default. One policy per (provider, recipient) pair of "
         "two different entities; markups from 0 to 1000 %. Audited with the pricing before "
         "and after."
     ),
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def set_transfer_pricing(
     request: Request[Any, Any, Any],
@@ -270,13 +265,11 @@ def set_transfer_pricing(
     return execute(request, data, run)
 
 
-@get(
+@_INTERCOMPANY.get(
     "/transfer-pricing",
-    opt=permission("intercompany:read"),
-    tags=["intercompany"],
-    summary="The transfer pricing in force",
-    responses={**answer(PricingOut, _PRICING), **documented()},
-    sync_to_thread=True,
+    "The transfer pricing in force",
+    permission="intercompany:read",
+    answers=answer(PricingOut, _PRICING),
 )
 def get_transfer_pricing(request: Request[Any, Any, Any]) -> PricingOut:
     return pricing_out(ops_reads_of(request).intercompany.transfer_pricing())
@@ -399,11 +392,10 @@ def statement_out(statement: IntercompanyStatement, costed: bool) -> StatementOu
     )
 
 
-@get(
+@_INTERCOMPANY.get(
     "/intercompany-recharges",
-    opt=permission("intercompany:read"),
-    tags=["intercompany"],
-    summary="A month's intercompany recharges per pair of entities, with their journal entries",
+    "A month's intercompany recharges per pair of entities, with their journal entries",
+    permission="intercompany:read",
     description=(
         "Time a resource of one legal entity worked on another entity's contract, recharged at "
         "cost plus the pair's markup, per (provider, recipient, currency), dated the month's "
@@ -411,8 +403,6 @@ def statement_out(statement: IntercompanyStatement, costed: bool) -> StatementOu
         "`exceptions`. A month in a closed period is shown with `postable: false`: its entries can "
         "no longer be posted."
     ),
-    responses=documented(),
-    sync_to_thread=True,
 )
 def get_intercompany_recharges(
     request: Request[Any, Any, Any],
@@ -435,11 +425,14 @@ class RechargeRunOut(msgspec.Struct):
     already_posted: list[str]
 
 
-@post(
+@_INTERCOMPANY.post(
     "/intercompany-recharge-runs",
-    opt=permission("intercompany:write"),
-    tags=["intercompany"],
-    summary="Post a month's intercompany recharges to both entities' journals",
+    "Post a month's intercompany recharges to both entities' journals",
+    *WRITE_PROBLEMS,
+    "business-rule",
+    "conflict",
+    "period-closed",
+    "request-in-progress",
     description=(
         "Books each recharge of `GET /intercompany-recharges` for the month: in the provider, "
         "Dr intercompany receivable / Cr intercompany revenue; in the recipient, Dr cost of "
@@ -448,11 +441,6 @@ class RechargeRunOut(msgspec.Struct):
         "exceptions nothing is posted (422). A second run posts nothing new; a recharge that "
         "changed since it was posted is a 409 and the journal keeps what was posted."
     ),
-    responses=documented(
-        *WRITE_PROBLEMS, "business-rule", "conflict", "period-closed", "request-in-progress"
-    ),
-    status_code=200,
-    sync_to_thread=True,
 )
 def run_intercompany_recharges(
     request: Request[Any, Any, Any],

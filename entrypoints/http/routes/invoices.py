@@ -13,7 +13,7 @@ from datetime import date
 from typing import Annotated, Any, cast
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter, QueryParameter
 
@@ -33,10 +33,9 @@ from entrypoints.http.routes.common import (
     IdempotencyKey,
     Limit,
     Text,
-    documented,
-    permission,
     to_money,
 )
+from entrypoints.http.routes.declare import RouteFamily
 from entrypoints.http.routes.invoice_views import (
     InvoiceOut,
     InvoiceSummary,
@@ -71,14 +70,10 @@ def _visible(request: Request[Any, Any, Any], invoice_id: str) -> Invoice:
     return invoice
 
 
-@get(
-    "/invoices",
-    opt=permission("invoices:read"),
-    tags=["invoices"],
-    summary="List invoices (a client viewer sees its customer's issued ones only)",
-    responses=documented(),
-    sync_to_thread=True,
-)
+_INVOICES = RouteFamily("invoices", "invoices:read")
+
+
+@_INVOICES.get("/invoices", "List invoices (a client viewer sees its customer's issued ones only)")
 def list_invoices(
     request: Request[Any, Any, Any],
     limit: Limit = None,
@@ -112,11 +107,13 @@ def list_invoices(
     return page_out(page, invoice_summary)
 
 
-@get(
+@_INVOICES.get(
     "/invoices/{invoice_id:str}",
-    opt=permission("invoices:read"),
-    tags=["invoices"],
-    summary="One invoice with its lines and the sources each line billed (or its e-invoice)",
+    "One invoice with its lines and the sources each line billed (or its e-invoice)",
+    "not-found",
+    "not-acceptable",
+    "invalid-state",
+    "master-data-missing",
     description=(
         "JSON by default. An issued invoice is also served as its UBL 2.1 e-invoice "
         "(EN 16931) with `Accept: application/xml` or `application/vnd.oasis.ubl+xml`: an "
@@ -125,8 +122,6 @@ def list_invoices(
         "rendition (409 `invalid-state`); an Accept header that asks for no served type gets "
         "406 `not-acceptable`."
     ),
-    responses=documented("not-found", "not-acceptable", "invalid-state", "master-data-missing"),
-    sync_to_thread=True,
 )
 def get_invoice(request: Request[Any, Any, Any], invoice_id: InvoicePath) -> Response[InvoiceOut]:
     media = wanted(request)
@@ -195,14 +190,13 @@ def _example(summary: str, value: dict[str, Any]) -> Any:
     return Body(examples=[Example(summary=summary, value=value)])
 
 
-@post(
+@_INVOICES.post(
     "/invoices/{invoice_id:str}/approve",
-    opt=permission("invoices:approve"),
-    tags=["invoices"],
-    summary="Approve a draft (maker-checker: not by whoever created it)",
-    responses=documented(*WRITE_PROBLEMS, "maker-checker", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Approve a draft (maker-checker: not by whoever created it)",
+    *WRITE_PROBLEMS,
+    "maker-checker",
+    "request-in-progress",
+    permission="invoices:approve",
 )
 def approve_invoice(
     request: Request[Any, Any, Any], invoice_id: InvoicePath, idempotency_key: IdempotencyKey
@@ -210,14 +204,12 @@ def approve_invoice(
     return _act(request, invoice_id, None, c.ApproveInvoice(InvoiceId(invoice_id)))
 
 
-@post(
+@_INVOICES.post(
     "/invoices/{invoice_id:str}/discard",
-    opt=permission("invoices:write"),
-    tags=["invoices"],
-    summary="Discard a draft; its sources become billable again",
-    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Discard a draft; its sources become billable again",
+    *WRITE_PROBLEMS,
+    "request-in-progress",
+    permission="invoices:write",
 )
 def discard_invoice(
     request: Request[Any, Any, Any],
@@ -228,14 +220,13 @@ def discard_invoice(
     return _act(request, invoice_id, data, c.DiscardInvoice(InvoiceId(invoice_id), data.reason))
 
 
-@post(
+@_INVOICES.post(
     "/invoices/{invoice_id:str}/issue",
-    opt=permission("invoices:issue"),
-    tags=["invoices"],
-    summary="Number, post and hand over an approved invoice",
-    responses=documented(*WRITE_PROBLEMS, "period-closed", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Number, post and hand over an approved invoice",
+    *WRITE_PROBLEMS,
+    "period-closed",
+    "request-in-progress",
+    permission="invoices:issue",
 )
 def issue_invoice(
     request: Request[Any, Any, Any],
@@ -246,14 +237,13 @@ def issue_invoice(
     return _act(request, invoice_id, data, c.IssueInvoice(InvoiceId(invoice_id), data.issue_date))
 
 
-@post(
+@_INVOICES.post(
     "/invoices/{invoice_id:str}/payments",
-    opt=permission("payments:write"),
-    tags=["invoices"],
-    summary="Record a payment received (partial payments allowed; never beyond what is owed)",
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Record a payment received (partial payments allowed; never beyond what is owed)",
+    *WRITE_PROBLEMS,
+    "business-rule",
+    "request-in-progress",
+    permission="payments:write",
 )
 def record_payment(
     request: Request[Any, Any, Any],
@@ -279,14 +269,12 @@ def record_payment(
     return _act(request, invoice_id, data, command)
 
 
-@post(
+@_INVOICES.post(
     "/invoices/{invoice_id:str}/dispute",
-    opt=permission("disputes:write"),
-    tags=["invoices"],
-    summary="Open a dispute on an issued invoice",
-    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Open a dispute on an issued invoice",
+    *WRITE_PROBLEMS,
+    "request-in-progress",
+    permission="disputes:write",
 )
 def open_dispute(
     request: Request[Any, Any, Any],
@@ -299,20 +287,18 @@ def open_dispute(
     return _act(request, invoice_id, data, command)
 
 
-@post(
+@_INVOICES.post(
     "/invoices/{invoice_id:str}/resolve",
-    opt=permission("disputes:write"),
-    tags=["invoices"],
-    summary="Resolve a dispute with a stated resolution; the invoice stands",
+    "Resolve a dispute with a stated resolution; the invoice stands",
+    *WRITE_PROBLEMS,
+    "request-in-progress",
+    permission="disputes:write",
     description=(
         "The dispute's reason moves to the invoice's `disputes` with this resolution. A credit "
         "memo drafted with `resolves_dispute: true` resolves the dispute when it is issued "
         "instead; any other credit leaves it open for this call. 409 `invalid-state` when "
         "the invoice has no open dispute."
     ),
-    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def resolve_dispute(
     request: Request[Any, Any, Any],
@@ -326,11 +312,14 @@ def resolve_dispute(
     return _act(request, invoice_id, data, command)
 
 
-@post(
+@_INVOICES.post(
     "/invoices/{invoice_id:str}/write-off",
-    opt=permission("invoices:write_off"),
-    tags=["invoices"],
-    summary="Write off what an invoice still owes as uncollectable (bad debt)",
+    "Write off what an invoice still owes as uncollectable (bad debt)",
+    *WRITE_PROBLEMS,
+    "business-rule",
+    "period-closed",
+    "request-in-progress",
+    permission="invoices:write_off",
     description=(
         "Finance approvers only. Gives up `amount` (in the invoice's currency, at most its minor "
         "digits; absent: all that is still owed) of an `issued` or `partially_paid` invoice, "
@@ -340,9 +329,6 @@ def resolve_dispute(
         "the dispute first), paid, credited or already written off; 422 `business-rule` for an "
         "amount above what is owed. A written-off invoice takes no payment and no credit (422)."
     ),
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "period-closed", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def write_off_invoice(
     request: Request[Any, Any, Any],

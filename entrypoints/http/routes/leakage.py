@@ -10,7 +10,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, get
+from litestar import Request
 from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 
@@ -26,11 +26,10 @@ from entrypoints.http.routes.common import (
     MONTH,
     MoneyOut,
     answer,
-    documented,
     money_out,
-    permission,
     to_period,
 )
+from entrypoints.http.routes.declare import RouteFamily
 from entrypoints.http.runtime import finance_of, services_of
 
 DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -179,11 +178,14 @@ def _dates(
     return start, last, today
 
 
-@get(
+_DASHBOARD = RouteFamily("dashboard", "billing:read")
+
+
+@_DASHBOARD.get(
     "/leakage",
-    opt=permission("billing:read"),
-    tags=["dashboard"],
-    summary="Leakage by cause and value at risk, per engagement and month, totals per currency",
+    "Leakage by cause and value at risk, per engagement and month, totals per currency",
+    "not-found",
+    answers=answer(LeakageReportOut, _EXAMPLE),
     description=(
         "Approved work that will never be billed, by cause (`over_cap`, `by_hand`, "
         "`conceded`, `expired_expense`), and beside it the value at risk (held over a cap, "
@@ -192,8 +194,6 @@ def _dates(
         "given up counts once. Amounts have exactly their currency's minor digits; "
         "currencies are never added together. See ADR 0028."
     ),
-    responses={**answer(LeakageReportOut, _EXAMPLE), **documented("not-found")},
-    sync_to_thread=True,
 )
 def get_leakage(
     request: Request[Any, Any, Any],

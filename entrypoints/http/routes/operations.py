@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import Parameter, QueryParameter
 
@@ -28,11 +28,10 @@ from entrypoints.http.routes.common import (
     Limit,
     MoneyOut,
     answer,
-    documented,
     money_out,
-    permission,
     to_period,
 )
+from entrypoints.http.routes.declare import RouteFamily
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, context_of, execute, ops_reads_of, services_of
 
@@ -96,14 +95,10 @@ def _find(request: Request[Any, Any, Any], exception_id: str) -> ExceptionOut:
     return exception_out(found)
 
 
-@get(
-    "/exceptions",
-    opt=permission("exceptions:read"),
-    tags=["operations"],
-    summary="The typed exception queue, oldest first",
-    responses=documented(),
-    sync_to_thread=True,
-)
+_OPERATIONS = RouteFamily("operations", "exceptions:read")
+
+
+@_OPERATIONS.get("/exceptions", "The typed exception queue, oldest first")
 def list_exceptions(
     request: Request[Any, Any, Any],
     limit: Limit = None,
@@ -132,26 +127,22 @@ def list_exceptions(
     return page_out(page, exception_out)
 
 
-@get(
+@_OPERATIONS.get(
     "/exceptions/{exception_id:str}",
-    opt=permission("exceptions:read"),
-    tags=["operations"],
-    summary="One exception: what failed, why, and its retries",
-    responses=documented("not-found"),
-    sync_to_thread=True,
+    "One exception: what failed, why, and its retries",
+    "not-found",
 )
 def get_exception(request: Request[Any, Any, Any], exception_id: ExceptionPath) -> ExceptionOut:
     return _find(request, exception_id)
 
 
-@post(
+@_OPERATIONS.post(
     "/exceptions/{exception_id:str}/replay",
-    opt=permission("exceptions:replay"),
-    tags=["operations"],
-    summary="Replay what an exception kept, once its cause is fixed (audited either way)",
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Replay what an exception kept, once its cause is fixed (audited either way)",
+    *WRITE_PROBLEMS,
+    "business-rule",
+    "request-in-progress",
+    permission="exceptions:replay",
 )
 def replay_exception(
     request: Request[Any, Any, Any], exception_id: ExceptionPath, idempotency_key: IdempotencyKey
@@ -174,16 +165,13 @@ class ChainOut(msgspec.Struct):
     problem: str
 
 
-@get(
+@_OPERATIONS.get(
     "/audit/verify",
-    opt=permission("audit:read"),
-    tags=["operations"],
-    summary="Verify the audit trail's hash chain from its first record",
-    responses={
-        **answer(ChainOut, {"intact": True, "records": 1284, "first_broken": None, "problem": ""}),
-        **documented(),
-    },
-    sync_to_thread=True,
+    "Verify the audit trail's hash chain from its first record",
+    permission="audit:read",
+    answers=answer(
+        ChainOut, {"intact": True, "records": 1284, "first_broken": None, "problem": ""}
+    ),
 )
 def verify_audit(request: Request[Any, Any, Any]) -> ChainOut:
     report = ops_reads_of(request).operations.audit_trail()
@@ -236,17 +224,15 @@ def reconciliation_out(report: ReconciliationReport) -> ReconciliationOut:
     )
 
 
-@get(
+@_OPERATIONS.get(
     "/reconciliation",
-    opt=permission("reconciliation:read"),
-    tags=["operations"],
-    summary="Reconcile a month: PSA hours vs ours vs billed, our invoices vs ERP receivables",
+    "Reconcile a month: PSA hours vs ours vs billed, our invoices vs ERP receivables",
+    "downstream-unavailable",
+    permission="reconciliation:read",
     description=(
         "Each exception (missing, duplicate, mismatch) with the control totals; a clean month "
         "lists none. Reads only: nothing is stored."
     ),
-    responses=documented("downstream-unavailable"),
-    sync_to_thread=True,
 )
 def reconciliation(
     request: Request[Any, Any, Any],

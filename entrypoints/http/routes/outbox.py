@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter, QueryParameter
 
@@ -19,9 +19,8 @@ from entrypoints.http.routes.common import (
     IdempotencyKey,
     Limit,
     Text,
-    documented,
-    permission,
 )
+from entrypoints.http.routes.declare import RouteFamily
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, execute, ops_reads_of, services_of
 
@@ -67,14 +66,10 @@ def event_out(event: OutboxEvent) -> OutboxEventOut:
     )
 
 
-@get(
-    "/outbox",
-    opt=permission("outbox:read"),
-    tags=["operations"],
-    summary="Outbox events in one delivery state (default: dead), oldest first",
-    responses=documented(),
-    sync_to_thread=True,
-)
+_OPERATIONS = RouteFamily("operations", "outbox:read")
+
+
+@_OPERATIONS.get("/outbox", "Outbox events in one delivery state (default: dead), oldest first")
 def list_outbox(
     request: Request[Any, Any, Any],
     limit: Limit = None,
@@ -102,14 +97,7 @@ def _event(request: Request[Any, Any, Any], event_id: str) -> OutboxEvent:
     return found
 
 
-@get(
-    "/outbox/{event_id:str}",
-    opt=permission("outbox:read"),
-    tags=["operations"],
-    summary="One outbox event and its delivery state",
-    responses=documented("not-found"),
-    sync_to_thread=True,
-)
+@_OPERATIONS.get("/outbox/{event_id:str}", "One outbox event and its delivery state", "not-found")
 def get_outbox_event(request: Request[Any, Any, Any], event_id: EventPath) -> OutboxEventOut:
     return event_out(_event(request, event_id))
 
@@ -118,14 +106,14 @@ class ReplayBody(msgspec.Struct, forbid_unknown_fields=True):
     reason: Text
 
 
-@post(
+@_OPERATIONS.post(
     "/outbox/{event_id:str}/replay",
-    opt=permission("outbox:replay"),
-    tags=["operations"],
-    summary="Send a dead event again: same id, fresh retry schedule, audited with the reason",
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "conflict", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Send a dead event again: same id, fresh retry schedule, audited with the reason",
+    *WRITE_PROBLEMS,
+    "business-rule",
+    "conflict",
+    "request-in-progress",
+    permission="outbox:replay",
 )
 def replay_outbox_event(
     request: Request[Any, Any, Any],

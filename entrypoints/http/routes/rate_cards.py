@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter
 
@@ -40,10 +40,9 @@ from entrypoints.http.routes.common import (
     Limit,
     MoneyOut,
     Text,
-    documented,
     exact_out,
-    permission,
 )
+from entrypoints.http.routes.declare import RouteFamily
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, execute, ops_reads_of, services_of
 
@@ -160,14 +159,10 @@ def _card(request: Request[Any, Any, Any], rate_card_id: str) -> RateCard:
     return card
 
 
-@get(
-    "/rate-cards",
-    opt=permission("rates:read"),
-    tags=["rate cards"],
-    summary="List rate cards",
-    responses=documented(),
-    sync_to_thread=True,
-)
+_RATE_CARDS = RouteFamily("rate cards", "rates:write")
+
+
+@_RATE_CARDS.get("/rate-cards", "List rate cards", permission="rates:read")
 def list_rate_cards(
     request: Request[Any, Any, Any], limit: Limit = None, cursor: KeysetCursor = None
 ) -> Page[RateCardSummary]:
@@ -178,14 +173,14 @@ def list_rate_cards(
     )
 
 
-@get(
+@_RATE_CARDS.get(
     "/rate-cards/{rate_card_id:str}",
-    opt=permission("rates:read"),
-    tags=["rate cards"],
-    summary="One rate card: published versions with their sell rates, maker and checker, and "
-    "the proposals waiting for approval",
-    responses=documented("not-found"),
-    sync_to_thread=True,
+    (
+        "One rate card: published versions with their sell rates, maker and checker, and "
+        "the proposals waiting for approval"
+    ),
+    "not-found",
+    permission="rates:read",
 )
 def get_rate_card(request: Request[Any, Any, Any], rate_card_id: RateCardPath) -> RateCardOut:
     return _rate_card_out(_card(request, rate_card_id))
@@ -197,14 +192,13 @@ class RateCardBody(msgspec.Struct, forbid_unknown_fields=True):
     currency: CurrencyCode
 
 
-@post(
+@_RATE_CARDS.post(
     "/rate-cards",
-    opt=permission("rates:write"),
-    tags=["rate cards"],
-    summary="Create a rate card (its versions are proposed and approved separately)",
-    responses=documented("conflict", "idempotency-key-reused", "request-in-progress"),
+    "Create a rate card (its versions are proposed and approved separately)",
+    "conflict",
+    "idempotency-key-reused",
+    "request-in-progress",
     status_code=201,
-    sync_to_thread=True,
 )
 def create_rate_card(
     request: Request[Any, Any, Any],
@@ -265,15 +259,13 @@ def _non_negative(rates: dict[str, str], where: str) -> dict[str, Decimal]:
     return {key: Decimal(value) for key, value in rates.items()}
 
 
-@post(
+@_RATE_CARDS.post(
     "/rate-cards/{rate_card_id:str}/versions",
-    opt=permission("rates:write"),
-    tags=["rate cards"],
-    summary="Propose the next version (the maker); it prices nothing until someone else "
-    "approves it",
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
+    ("Propose the next version (the maker); it prices nothing until someone else approves it"),
+    *WRITE_PROBLEMS,
+    "business-rule",
+    "request-in-progress",
     status_code=201,
-    sync_to_thread=True,
 )
 def propose_version(
     request: Request[Any, Any, Any],
@@ -379,15 +371,16 @@ def _amendment_errors(card: RateCard, data: AmendmentBody) -> list[FieldError]:
     ]
 
 
-@post(
+@_RATE_CARDS.post(
     "/rate-cards/{rate_card_id:str}/amendments",
-    opt=permission("rates:write"),
-    tags=["rate cards"],
-    summary="Propose the next version as changes (the maker): the version in force on the date "
-    "plus these rates; it prices nothing until someone else approves it",
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
+    (
+        "Propose the next version as changes (the maker): the version in force on the date "
+        "plus these rates; it prices nothing until someone else approves it"
+    ),
+    *WRITE_PROBLEMS,
+    "business-rule",
+    "request-in-progress",
     status_code=201,
-    sync_to_thread=True,
 )
 def propose_amendment(
     request: Request[Any, Any, Any],
@@ -438,14 +431,13 @@ def propose_amendment(
     return execute(request, data, run)
 
 
-@post(
+@_RATE_CARDS.post(
     "/rate-cards/{rate_card_id:str}/versions/{version:int}/approve",
-    opt=permission("rates:approve"),
-    tags=["rate cards"],
-    summary="Approve a proposed version (the checker: never its proposer); it is published",
-    responses=documented(*WRITE_PROBLEMS, "maker-checker", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Approve a proposed version (the checker: never its proposer); it is published",
+    *WRITE_PROBLEMS,
+    "maker-checker",
+    "request-in-progress",
+    permission="rates:approve",
 )
 def approve_version(
     request: Request[Any, Any, Any],
