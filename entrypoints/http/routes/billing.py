@@ -17,7 +17,6 @@ from litestar.openapi.spec import Example
 from litestar.params import Body
 
 from application import commands as c
-from application.context import RequestContext
 from application.handlers.billing import BillingRunResult, fingerprint
 from domain.billing import Allocation, Exclusion
 from domain.billing_run import AdjustmentProposal, InvoiceProposal
@@ -36,9 +35,9 @@ from entrypoints.http.routes.common import (
     period_out,
     to_period,
 )
-from entrypoints.http.routes.declare import RouteFamily
+from entrypoints.http.routes.declare import RouteFamily, respond_after
 from entrypoints.http.routes.delivery_text import decimal_text
-from entrypoints.http.runtime import context_of, execute, services_of
+from entrypoints.http.runtime import context_of, services_of
 
 Fingerprint = Annotated[
     str,
@@ -352,7 +351,6 @@ def commit_billing_run(
     idempotency_key: IdempotencyKey,
     data: Annotated[CommitBody, _example("the previewed March run", _COMMIT_EXAMPLE)],
 ) -> Response[BillingRunOut]:
-    services = services_of(request)
     command = c.RunBilling(
         to_period(data.period),
         dry_run=False,
@@ -361,11 +359,9 @@ def commit_billing_run(
         expected_fingerprint=data.expected_fingerprint,
     )
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        result: BillingRunResult = services.bus.handle(command, ctx)
-        return 201, billing_run_out(result, dry_run=False)
-
-    return execute(request, data, run)
+    return respond_after(
+        request, data, command, lambda result: billing_run_out(result, dry_run=False), status=201
+    )
 
 
 ROUTES = [preview_billing_run, commit_billing_run]

@@ -46,7 +46,7 @@ from entrypoints.http.routes.contract_reads import (
     version_out,
     visible_contract,
 )
-from entrypoints.http.routes.declare import RouteFamily
+from entrypoints.http.routes.declare import RouteFamily, respond_after
 from entrypoints.http.routes.obligations import (
     MAX_OBLIGATIONS,
     OBLIGATIONS_DOC,
@@ -123,7 +123,6 @@ def register_contract(
         raise Problem(
             "validation-error", str(error), errors=[FieldError("/currency", str(error))]
         ) from None
-    services = services_of(request)
     command = c.RegisterContract(
         ContractId(data.contract_id),
         CustomerId(data.customer_id),
@@ -132,11 +131,9 @@ def register_contract(
         data.name,
     )
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 201, contract_answer(request, data.contract_id)
-
-    return execute(request, data, run)
+    return respond_after(
+        request, data, command, lambda _: contract_answer(request, data.contract_id), status=201
+    )
 
 
 # Versions ---------------------------------------------------------------------------------
@@ -228,14 +225,9 @@ def approve_version(
     idempotency_key: IdempotencyKey,
 ) -> Response[ContractOut]:
     has_version(visible_contract(request, contract_id).contract, version)
-    services = services_of(request)
     command = c.ApproveContractVersion(ContractId(contract_id), version)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 200, contract_answer(request, contract_id)
-
-    return execute(request, None, run)
+    return respond_after(request, None, command, lambda _: contract_answer(request, contract_id))
 
 
 ROUTES = [

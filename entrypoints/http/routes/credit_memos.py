@@ -49,7 +49,7 @@ from entrypoints.http.routes.common import (
     staff,
     to_decimal,
 )
-from entrypoints.http.routes.declare import RouteFamily
+from entrypoints.http.routes.declare import RouteFamily, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -389,14 +389,9 @@ def get_credit_memo(
 def _act(
     request: Request[Any, Any, Any], credit_memo_id: str, body: object, command: object
 ) -> Response[CreditMemoOut]:
-    services = services_of(request)
     _visible(request, credit_memo_id)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 200, _visible(request, credit_memo_id)
-
-    return execute(request, body, run)
+    return respond_after(request, body, command, lambda _: _visible(request, credit_memo_id))
 
 
 @_CREDIT_MEMOS.post(

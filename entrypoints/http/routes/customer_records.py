@@ -16,7 +16,6 @@ from litestar.openapi.spec import Example
 from litestar.params import Body
 
 from application import commands as c
-from application.context import RequestContext
 from application.customer_master import MAX_PAYMENT_TERMS_DAYS, PostalAddress, record_problems
 from application.ports import CustomerRecord
 from domain.ids import CustomerId, LegalEntityId
@@ -34,8 +33,8 @@ from entrypoints.http.routes.customers import (
     TaxCategoryIn,
     TaxCode,
 )
-from entrypoints.http.routes.declare import RouteFamily
-from entrypoints.http.runtime import execute, finance_of, services_of, viewer_of
+from entrypoints.http.routes.declare import RouteFamily, respond_after
+from entrypoints.http.runtime import finance_of, viewer_of
 
 #: Street lines one billing address may have.
 MAX_ADDRESS_LINES = 5
@@ -181,14 +180,9 @@ def put_customer_record(
         ),
     ],
 ) -> Response[CustomerRecordOut]:
-    services = services_of(request)
     record = _pushed_record(customer_id, data)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        stored: CustomerRecord = services.bus.handle(c.PushCustomerRecord(record), ctx)
-        return 200, record_out(stored)
-
-    return execute(request, data, run)
+    return respond_after(request, data, c.PushCustomerRecord(record), record_out)
 
 
 @_CUSTOMERS.get(

@@ -19,7 +19,6 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter, QueryParameter
 
 from application import commands as c
-from application.context import RequestContext
 from domain.errors import DomainError
 from domain.ids import CustomerId, LegalEntityId
 from domain.tax import CategoryCode, TaxProfile, TaxRate, TaxRateTable
@@ -38,11 +37,10 @@ from entrypoints.http.routes.customer_views import (
     customer_summary,
 )
 from entrypoints.http.routes.customer_views import PostalAddressOut as PostalAddressOut
-from entrypoints.http.routes.declare import RouteFamily
+from entrypoints.http.routes.declare import RouteFamily, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
-    execute,
     finance_of,
     principal_of,
     services_of,
@@ -228,14 +226,14 @@ def update_master_data(
         ),
     ],
 ) -> Response[CustomerOut]:
-    services = services_of(request)
     profile = _pushed_profile(customer_id, data)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(c.UpdateCustomerMaster(profile), ctx)
-        return 200, _read_customer(request, customer_id)
-
-    return execute(request, data, run)
+    return respond_after(
+        request,
+        data,
+        c.UpdateCustomerMaster(profile),
+        lambda _: _read_customer(request, customer_id),
+    )
 
 
 # The tax-rate table -----------------------------------------------------------------------
@@ -349,11 +347,7 @@ def set_tax_rates(
     services = services_of(request)
     table = _rate_table(data, services.limits.max_batch_items)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(c.SetTaxRates(table), ctx)
-        return 200, _rates_out(table)
-
-    return execute(request, data, run)
+    return respond_after(request, data, c.SetTaxRates(table), lambda _: _rates_out(table))
 
 
 ROUTES = [list_customers, get_customer, update_master_data, get_tax_rates, set_tax_rates]

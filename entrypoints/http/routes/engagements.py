@@ -18,7 +18,6 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter, QueryParameter
 
 from application import commands as c
-from application.context import RequestContext
 from application.queries.engagements import EngagementFilter, EngagementView
 from domain.ids import ContractId, CustomerId, EngagementId
 from entrypoints.http.problems import Problem
@@ -30,9 +29,9 @@ from entrypoints.http.routes.common import (
     Limit,
     Text,
 )
-from entrypoints.http.routes.declare import RouteFamily
+from entrypoints.http.routes.declare import RouteFamily, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
-from entrypoints.http.runtime import Page, execute, ops_reads_of, principal_of, services_of
+from entrypoints.http.runtime import Page, ops_reads_of, principal_of
 from entrypoints.http.security import Principal
 
 EngagementPath = Annotated[
@@ -204,31 +203,23 @@ def propose_engagement(
         ),
     ],
 ) -> Response[EngagementOut]:
-    services = services_of(request)
     command = c.ProposeEngagement(
         EngagementId(data.engagement_id),
         CustomerId(data.customer_id),
         ContractId(data.contract_id),
     )
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 201, _read(request, data.engagement_id)
-
-    return execute(request, data, run)
+    return respond_after(
+        request, data, command, lambda _: _read(request, data.engagement_id), status=201
+    )
 
 
 def _act(
     request: Request[Any, Any, Any], engagement_id: str, body: object, command: object
 ) -> Response[EngagementOut]:
     """Run the setup and answer with the engagement as it now stands."""
-    services = services_of(request)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 200, _read(request, engagement_id)
-
-    return execute(request, body, run)
+    return respond_after(request, body, command, lambda _: _read(request, engagement_id))
 
 
 def _move(
@@ -236,14 +227,9 @@ def _move(
 ) -> Response[EngagementOut]:
     """Run a lifecycle move: one command transaction, which also answers the engagement as it
     now stands (a missing engagement is the handler's 404; a client viewer cannot write)."""
-    services = services_of(request)
     principal = principal_of(request)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        view: EngagementView = services.bus.handle(command, ctx)
-        return 200, _engagement_out(view, principal)
-
-    return execute(request, body, run)
+    return respond_after(request, body, command, lambda view: _engagement_out(view, principal))
 
 
 @_ENGAGEMENTS.post(

@@ -55,7 +55,7 @@ from entrypoints.http.routes.common import (
     to_decimal,
     to_period,
 )
-from entrypoints.http.routes.declare import RouteFamily
+from entrypoints.http.routes.declare import RouteFamily, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -150,7 +150,6 @@ def set_employment_history(
     idempotency_key: IdempotencyKey,
     data: Annotated[EmploymentsBody, _example("a transfer on 16 March", _TRANSFER)],
 ) -> Response[EmploymentHistoryOut]:
-    services = services_of(request)
     command = SetEmploymentHistory(
         ResourceId(resource_id),
         tuple(
@@ -158,11 +157,7 @@ def set_employment_history(
         ),
     )
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        history: EmploymentHistory = services.bus.handle(command, ctx)
-        return 200, history_out(history)
-
-    return execute(request, data, run)
+    return respond_after(request, data, command, history_out)
 
 
 @_INTERCOMPANY.get(
@@ -255,14 +250,9 @@ def set_transfer_pricing(
     idempotency_key: IdempotencyKey,
     data: Annotated[PricingBody, _example("cost plus 10 % from Germany", _PRICING)],
 ) -> Response[PricingOut]:
-    services = services_of(request)
     command = _policies(data)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        pricing: TransferPricing = services.bus.handle(command, ctx)
-        return 200, pricing_out(pricing)
-
-    return execute(request, data, run)
+    return respond_after(request, data, command, pricing_out)
 
 
 @_INTERCOMPANY.get(

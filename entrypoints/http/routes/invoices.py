@@ -18,7 +18,6 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter, QueryParameter
 
 from application import commands as c
-from application.context import RequestContext
 from application.documents import document_for_invoice
 from application.queries.invoices import InvoiceFilter
 from domain.ids import DisputeId, InvoiceId, PaymentId
@@ -35,7 +34,7 @@ from entrypoints.http.routes.common import (
     Text,
     to_money,
 )
-from entrypoints.http.routes.declare import RouteFamily
+from entrypoints.http.routes.declare import RouteFamily, respond_after
 from entrypoints.http.routes.invoice_views import (
     InvoiceOut,
     InvoiceSummary,
@@ -45,7 +44,6 @@ from entrypoints.http.routes.invoice_views import (
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
-    execute,
     finance_of,
     principal_of,
     services_of,
@@ -143,13 +141,13 @@ def _act(
 ) -> Response[InvoiceOut]:
     """Run an invoice command and answer with the invoice as it now stands."""
     _visible(request, invoice_id)
-    services = services_of(request)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 200, invoice_out(_visible(request, invoice_id), principal_of(request))
-
-    return execute(request, body, run)
+    return respond_after(
+        request,
+        body,
+        command,
+        lambda _: invoice_out(_visible(request, invoice_id), principal_of(request)),
+    )
 
 
 class Reason(msgspec.Struct, forbid_unknown_fields=True):

@@ -16,7 +16,6 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter
 
 from application import commands as c
-from application.context import RequestContext
 from application.customer_master import PostalAddress
 from application.legal_entities import LegalEntityRecord, PaymentAccount, entity_problems
 from entrypoints.http.problems import FieldError, Problem
@@ -27,8 +26,8 @@ from entrypoints.http.routes.common import (
 )
 from entrypoints.http.routes.customer_records import MAX_ADDRESS_LINES, AddressLine
 from entrypoints.http.routes.customers import PostalAddressOut
-from entrypoints.http.routes.declare import RouteFamily
-from entrypoints.http.runtime import execute, ops_reads_of, services_of
+from entrypoints.http.routes.declare import RouteFamily, respond_after
+from entrypoints.http.runtime import ops_reads_of
 
 LegalEntityPath = Annotated[
     str,
@@ -225,14 +224,9 @@ def put_legal_entity(
         ),
     ],
 ) -> Response[LegalEntityOut]:
-    services = services_of(request)
     record = _record(legal_entity_id, data)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        stored: LegalEntityRecord = services.bus.handle(c.PutLegalEntity(record), ctx)
-        return 200, entity_out(stored)
-
-    return execute(request, data, run)
+    return respond_after(request, data, c.PutLegalEntity(record), entity_out)
 
 
 @_LEGAL_ENTITIES.get(

@@ -17,7 +17,6 @@ from litestar.openapi.spec import Example
 from litestar.params import Parameter, QueryParameter
 
 from application import commands as c
-from application.context import RequestContext
 from application.queries.operations import ExceptionFilter
 from application.reconciliation import ReconciliationReport
 from application.records import IntegrationException
@@ -31,9 +30,9 @@ from entrypoints.http.routes.common import (
     money_out,
     to_period,
 )
-from entrypoints.http.routes.declare import RouteFamily
+from entrypoints.http.routes.declare import RouteFamily, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
-from entrypoints.http.runtime import Page, context_of, execute, ops_reads_of, services_of
+from entrypoints.http.runtime import Page, context_of, ops_reads_of, services_of
 
 ExceptionPath = Annotated[
     str,
@@ -147,14 +146,14 @@ def get_exception(request: Request[Any, Any, Any], exception_id: ExceptionPath) 
 def replay_exception(
     request: Request[Any, Any, Any], exception_id: ExceptionPath, idempotency_key: IdempotencyKey
 ) -> Response[ReplayOut]:
-    services = services_of(request)
     _find(request, exception_id)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        healed = services.bus.handle(c.ReplayException(exception_id), ctx)
-        return 200, ReplayOut(bool(healed), _find(request, exception_id))
-
-    return execute(request, None, run)
+    return respond_after(
+        request,
+        None,
+        c.ReplayException(exception_id),
+        lambda healed: ReplayOut(bool(healed), _find(request, exception_id)),
+    )
 
 
 class ChainOut(msgspec.Struct):

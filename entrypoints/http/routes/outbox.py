@@ -20,9 +20,9 @@ from entrypoints.http.routes.common import (
     Limit,
     Text,
 )
-from entrypoints.http.routes.declare import RouteFamily
+from entrypoints.http.routes.declare import RouteFamily, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
-from entrypoints.http.runtime import Page, execute, ops_reads_of, services_of
+from entrypoints.http.runtime import Page, ops_reads_of
 
 EventPath = Annotated[
     str,
@@ -132,13 +132,8 @@ def replay_outbox_event(
     ],
 ) -> Response[OutboxEventOut]:
     _event(request, event_id)
-    services = services_of(request)
 
-    def run(ctx: Any) -> tuple[int, object]:
-        event = services.bus.handle(ReplayOutboxEvent(event_id, data.reason), ctx)
-        return 200, event_out(event)
-
-    return execute(request, data, run)
+    return respond_after(request, data, ReplayOutboxEvent(event_id, data.reason), event_out)
 
 
 ROUTES = [list_outbox, get_outbox_event, replay_outbox_event]

@@ -25,7 +25,6 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter
 
 from application import commands as c
-from application.context import RequestContext
 from domain.errors import UnknownCurrencyError
 from domain.ids import RateCardId, ResourceId, Role
 from domain.money import Currency, Money
@@ -42,9 +41,9 @@ from entrypoints.http.routes.common import (
     Text,
     exact_out,
 )
-from entrypoints.http.routes.declare import RouteFamily
+from entrypoints.http.routes.declare import RouteFamily, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
-from entrypoints.http.runtime import Page, execute, ops_reads_of, services_of
+from entrypoints.http.runtime import Page, ops_reads_of
 
 RateCardPath = Annotated[
     str,
@@ -221,14 +220,15 @@ def create_rate_card(
         raise Problem(
             "validation-error", str(error), errors=[FieldError("/currency", str(error))]
         ) from None
-    services = services_of(request)
     command = c.CreateRateCard(RateCardId(data.rate_card_id), data.name, data.currency)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 201, _rate_card_out(_card(request, data.rate_card_id))
-
-    return execute(request, data, run)
+    return respond_after(
+        request,
+        data,
+        command,
+        lambda _: _rate_card_out(_card(request, data.rate_card_id)),
+        status=201,
+    )
 
 
 class ProposalBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -295,14 +295,11 @@ def propose_version(
     version = RateCardVersion(
         card.next_version_number, data.effective_from, card.currency, role_rates, overrides
     )
-    services = services_of(request)
     command = c.ProposeRateCardVersion(RateCardId(rate_card_id), version)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 201, _rate_card_out(_card(request, rate_card_id))
-
-    return execute(request, data, run)
+    return respond_after(
+        request, data, command, lambda _: _rate_card_out(_card(request, rate_card_id)), status=201
+    )
 
 
 class AmendmentBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -414,7 +411,6 @@ def propose_amendment(
         raise Problem(
             "validation-error", f"{errors[0].detail} at {errors[0].pointer}", errors=errors
         )
-    services = services_of(request)
     command = c.ProposeRateCardAmendment(
         RateCardId(rate_card_id),
         data.effective_from,
@@ -424,11 +420,9 @@ def propose_amendment(
         tuple(ResourceId(r) for r in data.removed_overrides),
     )
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 201, _rate_card_out(_card(request, rate_card_id))
-
-    return execute(request, data, run)
+    return respond_after(
+        request, data, command, lambda _: _rate_card_out(_card(request, rate_card_id)), status=201
+    )
 
 
 @_RATE_CARDS.post(
@@ -448,14 +442,11 @@ def approve_version(
     card = _card(request, rate_card_id)
     if version > len(card.versions) and version not in {p.version.version for p in card.proposals}:
         raise Problem("not-found", f"rate card {rate_card_id} has no proposed version {version}")
-    services = services_of(request)
     command = c.ApproveRateCardVersion(RateCardId(rate_card_id), version)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 200, _rate_card_out(_card(request, rate_card_id))
-
-    return execute(request, None, run)
+    return respond_after(
+        request, None, command, lambda _: _rate_card_out(_card(request, rate_card_id))
+    )
 
 
 ROUTES = [
