@@ -22,7 +22,7 @@ from typing import Annotated, Any, cast
 import msgspec
 from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter, QueryParameter
+from litestar.params import Body, Parameter
 
 from application import commands as c
 from application.context import RequestContext
@@ -49,7 +49,7 @@ from entrypoints.http.routes.common import (
     staff,
     to_decimal,
 )
-from entrypoints.http.routes.declare import RouteFamily, respond_after
+from entrypoints.http.routes.declare import RouteFamily, optional_query, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -318,21 +318,11 @@ def list_credit_memos(
     cursor: KeysetCursor = None,
     invoice_id: Annotated[
         str | None,
-        QueryParameter(
-            name="invoice_id",
-            required=False,
-            max_length=100,
-            examples=[Example(summary="one invoice's credits", value="INV-000001")],
-        ),
+        optional_query("invoice_id", "one invoice's credits", "INV-000001", max_length=100),
     ] = None,
     state_filter: Annotated[
         str | None,
-        QueryParameter(
-            name="state",
-            required=False,
-            max_length=20,
-            examples=[Example(summary="drafts awaiting approval", value="draft")],
-        ),
+        optional_query("state", "drafts awaiting approval", "draft", max_length=20),
     ] = None,
 ) -> Page[CreditMemoSummary]:
     wanted = CreditMemoFilter(invoice_id, state_filter)

@@ -37,7 +37,7 @@ from entrypoints.http.routes.customer_views import (
     customer_summary,
 )
 from entrypoints.http.routes.customer_views import PostalAddressOut as PostalAddressOut
-from entrypoints.http.routes.declare import RouteFamily, respond_after
+from entrypoints.http.routes.declare import RouteFamily, optional_query, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -300,12 +300,12 @@ def get_tax_rates(
     request: Request[Any, Any, Any],
     tax_code: Annotated[
         str | None,
-        QueryParameter(
-            name="tax_code",
-            required=False,
+        optional_query(
+            "tax_code",
+            "UK standard-rate VAT",
+            "VAT20",
             max_length=40,
             description="Only the rates of this tax code.",
-            examples=[Example(summary="UK standard-rate VAT", value="VAT20")],
         ),
     ] = None,
 ) -> TaxRatesOut:

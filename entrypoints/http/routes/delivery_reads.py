@@ -17,7 +17,7 @@ from litestar.params import QueryParameter
 from application.queries.delivery import TimeEntryFilter, TimeEntryView
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import Limit, to_period
-from entrypoints.http.routes.declare import RouteFamily
+from entrypoints.http.routes.declare import RouteFamily, optional_query
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, ops_reads_of, principal_of
 from entrypoints.http.security import Principal
@@ -35,12 +35,12 @@ EngagementQuery = Annotated[
 ]
 PeriodQuery = Annotated[
     str | None,
-    QueryParameter(
-        name="period",
-        required=False,
+    optional_query(
+        "period",
+        "March 2026",
+        "2026-03",
         pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
         description="Only entries worked in this month (YYYY-MM).",
-        examples=[Example(summary="March 2026", value="2026-03")],
     ),
 ]
 

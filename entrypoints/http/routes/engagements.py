@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter, QueryParameter
+from litestar.params import Body, Parameter
 
 from application import commands as c
 from application.queries.engagements import EngagementFilter, EngagementView
@@ -29,7 +29,7 @@ from entrypoints.http.routes.common import (
     Limit,
     Text,
 )
-from entrypoints.http.routes.declare import RouteFamily, respond_after
+from entrypoints.http.routes.declare import RouteFamily, optional_query, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, ops_reads_of, principal_of
 from entrypoints.http.security import Principal
@@ -131,12 +131,7 @@ def list_engagements(
     cursor: KeysetCursor = None,
     state_filter: Annotated[
         str | None,
-        QueryParameter(
-            name="state",
-            required=False,
-            max_length=20,
-            examples=[Example(summary="blocked setups", value="setup_blocked")],
-        ),
+        optional_query("state", "blocked setups", "setup_blocked", max_length=20),
     ] = None,
     customer_id: CustomerFilter = None,
 ) -> Page[EngagementSummary]:

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter, QueryParameter
+from litestar.params import Body, Parameter
 
 from application import commands as c
 from application.balances import EngagementBalances, ObligationBalances
@@ -36,7 +36,7 @@ from entrypoints.http.routes.common import (
     money_out,
     to_period,
 )
-from entrypoints.http.routes.declare import RouteFamily
+from entrypoints.http.routes.declare import RouteFamily, optional_query
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -227,12 +227,12 @@ def get_balances(
     ],
     as_of: Annotated[
         str | None,
-        QueryParameter(
-            name="as_of",
-            required=False,
+        optional_query(
+            "as_of",
+            "end of March 2026",
+            "2026-03",
             pattern=MONTH,
             description="The month whose last day the balances are taken at (default: today's).",
-            examples=[Example(summary="end of March 2026", value="2026-03")],
         ),
     ] = None,
 ) -> BalancesOut:
@@ -277,12 +277,7 @@ def list_periods(
     cursor: KeysetCursor = None,
     state_filter: Annotated[
         str | None,
-        QueryParameter(
-            name="state",
-            required=False,
-            pattern=r"^(open|closed)$",
-            examples=[Example(summary="closed periods", value="closed")],
-        ),
+        optional_query("state", "closed periods", "closed", pattern=r"^(open|closed)$"),
     ] = None,
 ) -> Page[PeriodStatusOut]:
     periods = finance_of(request).periods

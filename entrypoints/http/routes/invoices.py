@@ -15,7 +15,7 @@ from typing import Annotated, Any, cast
 import msgspec
 from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter, QueryParameter
+from litestar.params import Body, Parameter
 
 from application import commands as c
 from application.documents import document_for_invoice
@@ -34,7 +34,7 @@ from entrypoints.http.routes.common import (
     Text,
     to_money,
 )
-from entrypoints.http.routes.declare import RouteFamily, respond_after
+from entrypoints.http.routes.declare import RouteFamily, optional_query, respond_after
 from entrypoints.http.routes.invoice_views import (
     InvoiceOut,
     InvoiceSummary,
@@ -78,23 +78,20 @@ def list_invoices(
     cursor: KeysetCursor = None,
     state_filter: Annotated[
         str | None,
-        QueryParameter(
-            name="state",
-            required=False,
-            max_length=20,
-            examples=[Example(summary="issued invoices", value="issued")],
-        ),
+        optional_query("state", "issued invoices", "issued", max_length=20),
     ] = None,
     customer_id: CustomerFilter = None,
     payer_id: Annotated[
         str | None,
-        QueryParameter(
-            name="payer_id",
-            required=False,
+        optional_query(
+            "payer_id",
+            "one payer",
+            "acme-holding",
             max_length=100,
-            description="Only invoices billed to this payer (split billing; the customer "
-            "when billing is not split).",
-            examples=[Example(summary="one payer", value="acme-holding")],
+            description=(
+                "Only invoices billed to this payer (split billing; the customer "
+                "when billing is not split)."
+            ),
         ),
     ] = None,
 ) -> Page[InvoiceSummary]:

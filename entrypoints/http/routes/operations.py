@@ -30,7 +30,7 @@ from entrypoints.http.routes.common import (
     money_out,
     to_period,
 )
-from entrypoints.http.routes.declare import RouteFamily, respond_after
+from entrypoints.http.routes.declare import RouteFamily, optional_query, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, context_of, ops_reads_of, services_of
 
@@ -104,20 +104,17 @@ def list_exceptions(
     cursor: KeysetCursor = None,
     state_filter: Annotated[
         str | None,
-        QueryParameter(
-            name="state",
-            required=False,
-            pattern=r"^(open|retry_scheduled|resolved|dead)$",
-            examples=[Example(summary="dead ones", value="dead")],
+        optional_query(
+            "state", "dead ones", "dead", pattern=r"^(open|retry_scheduled|resolved|dead)$"
         ),
     ] = None,
     kind: Annotated[
         str | None,
-        QueryParameter(
-            name="kind",
-            required=False,
+        optional_query(
+            "kind",
+            "master data problems",
+            "master_data",
             pattern=r"^(validation|master_data|downstream_unavailable|conflict)$",
-            examples=[Example(summary="master data problems", value="master_data")],
         ),
     ] = None,
 ) -> Page[ExceptionOut]:

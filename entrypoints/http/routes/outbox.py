@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter, QueryParameter
+from litestar.params import Body, Parameter
 
 from application.records import DeliveryState, OutboxEvent
 from application.relay import ReplayOutboxEvent
@@ -20,7 +20,7 @@ from entrypoints.http.routes.common import (
     Limit,
     Text,
 )
-from entrypoints.http.routes.declare import RouteFamily, respond_after
+from entrypoints.http.routes.declare import RouteFamily, optional_query, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, ops_reads_of
 
@@ -76,12 +76,12 @@ def list_outbox(
     cursor: KeysetCursor = None,
     state_filter: Annotated[
         str,
-        QueryParameter(
-            name="state",
-            required=False,
+        optional_query(
+            "state",
+            "dead letters",
+            "dead",
             description="pending, in_flight, failed, delivered or dead",
             pattern="^(pending|in_flight|failed|delivered|dead)$",
-            examples=[Example(summary="dead letters", value="dead")],
         ),
     ] = "dead",
 ) -> Page[OutboxEventOut]:
