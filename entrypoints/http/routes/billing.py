@@ -13,8 +13,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.openapi.spec import Example
-from litestar.params import Body
 
 from application import commands as c
 from application.handlers.billing import BillingRunResult, fingerprint
@@ -35,7 +33,7 @@ from entrypoints.http.routes.common import (
     period_out,
     to_period,
 )
-from entrypoints.http.routes.declare import RouteFamily, respond_after
+from entrypoints.http.routes.declare import RouteFamily, body_example, respond_after
 from entrypoints.http.routes.delivery_text import decimal_text
 from entrypoints.http.runtime import context_of, services_of
 
@@ -46,10 +44,6 @@ Fingerprint = Annotated[
         description="The `fingerprint` a preview answered (SHA-256, hex).",
     ),
 ]
-
-
-def _example(summary: str, value: dict[str, Any]) -> Any:
-    return Body(examples=[Example(summary=summary, value=value)])
 
 
 # -- requests ---------------------------------------------------------------------------------
@@ -310,7 +304,7 @@ _BILLING = RouteFamily("billing", "billing:run")
 )
 def preview_billing_run(
     request: Request[Any, Any, Any],
-    data: Annotated[PreviewBody, _example("March, one contract", _PREVIEW_EXAMPLE)],
+    data: Annotated[PreviewBody, body_example("March, one contract", _PREVIEW_EXAMPLE)],
 ) -> BillingRunOut:
     services = services_of(request)
     command = c.RunBilling(
@@ -349,7 +343,7 @@ _COMMIT_EXAMPLE = {
 def commit_billing_run(
     request: Request[Any, Any, Any],
     idempotency_key: IdempotencyKey,
-    data: Annotated[CommitBody, _example("the previewed March run", _COMMIT_EXAMPLE)],
+    data: Annotated[CommitBody, body_example("the previewed March run", _COMMIT_EXAMPLE)],
 ) -> Response[BillingRunOut]:
     command = c.RunBilling(
         to_period(data.period),

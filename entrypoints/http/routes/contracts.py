@@ -46,7 +46,7 @@ from entrypoints.http.routes.contract_reads import (
     version_out,
     visible_contract,
 )
-from entrypoints.http.routes.declare import RouteFamily, respond_after
+from entrypoints.http.routes.declare import RouteFamily, body_example, respond_after
 from entrypoints.http.routes.obligations import (
     MAX_OBLIGATIONS,
     OBLIGATIONS_DOC,
@@ -101,19 +101,15 @@ def register_contract(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         ContractBody,
-        Body(
-            examples=[
-                Example(
-                    summary="an advisory MSA in euros",
-                    value={
-                        "contract_id": "C-ACME-2026",
-                        "customer_id": "acme",
-                        "legal_entity_id": "tl-uk",
-                        "currency": "EUR",
-                        "name": "Advisory services 2026",
-                    },
-                )
-            ]
+        body_example(
+            "an advisory MSA in euros",
+            {
+                "contract_id": "C-ACME-2026",
+                "customer_id": "acme",
+                "legal_entity_id": "tl-uk",
+                "currency": "EUR",
+                "name": "Advisory services 2026",
+            },
         ),
     ],
 ) -> Response[ContractOut]:

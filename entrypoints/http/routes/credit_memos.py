@@ -49,7 +49,7 @@ from entrypoints.http.routes.common import (
     staff,
     to_decimal,
 )
-from entrypoints.http.routes.declare import RouteFamily, optional_query, respond_after
+from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -86,10 +86,6 @@ CreditMemoPath = Annotated[
         examples=[Example(summary="a credit memo", value="CM-000001")],
     ),
 ]
-
-
-def _example(summary: str, value: dict[str, Any]) -> Any:
-    return Body(examples=[Example(summary=summary, value=value)])
 
 
 class CreditLineIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -413,7 +409,7 @@ def issue_credit_memo(
     request: Request[Any, Any, Any],
     credit_memo_id: CreditMemoPath,
     idempotency_key: IdempotencyKey,
-    data: Annotated[IssueBody, _example("issue today", {"issue_date": "2026-04-03"})],
+    data: Annotated[IssueBody, body_example("issue today", {"issue_date": "2026-04-03"})],
 ) -> Response[CreditMemoOut]:
     command = c.IssueCreditMemo(CreditMemoId(credit_memo_id), data.issue_date)
     return _act(request, credit_memo_id, data, command)

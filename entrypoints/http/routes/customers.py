@@ -37,7 +37,7 @@ from entrypoints.http.routes.customer_views import (
     customer_summary,
 )
 from entrypoints.http.routes.customer_views import PostalAddressOut as PostalAddressOut
-from entrypoints.http.routes.declare import RouteFamily, optional_query, respond_after
+from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -328,19 +328,15 @@ def set_tax_rates(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         TaxRatesBody,
-        Body(
-            examples=[
-                Example(
-                    summary="UK VAT with a change of rate, and zero-rated supplies",
-                    value={
-                        "rates": [
-                            {"tax_code": "VAT20", "effective_from": "2020-01-01", "rate": "0.20"},
-                            {"tax_code": "VAT20", "effective_from": "2026-07-01", "rate": "0.21"},
-                            {"tax_code": "ZERO", "effective_from": "2020-01-01", "rate": "0"},
-                        ]
-                    },
-                )
-            ]
+        body_example(
+            "UK VAT with a change of rate, and zero-rated supplies",
+            {
+                "rates": [
+                    {"tax_code": "VAT20", "effective_from": "2020-01-01", "rate": "0.20"},
+                    {"tax_code": "VAT20", "effective_from": "2026-07-01", "rate": "0.21"},
+                    {"tax_code": "ZERO", "effective_from": "2020-01-01", "rate": "0"},
+                ]
+            },
         ),
     ],
 ) -> Response[TaxRatesOut]:

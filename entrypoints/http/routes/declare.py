@@ -27,7 +27,7 @@ import attrs
 from litestar import Request, Response, get, post, put
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import QueryParameter
+from litestar.params import Body, QueryParameter
 
 from application.context import RequestContext
 from entrypoints.http.routes.common import documented, permission
@@ -95,6 +95,11 @@ class RouteFamily:
         """A replacement: `PUT path`, answering 200."""
         settings = self._settings(summary, problems, permission, None)
         return put(path, status_code=status_code, **settings, **more)
+
+
+def body_example(summary: str, value: dict[str, Any]) -> Any:
+    """A request body's OpenAPI example."""
+    return Body(examples=[Example(summary=summary, value=value)])
 
 
 def optional_query(name: str, example: str, value: str, **constraints: Any) -> Any:

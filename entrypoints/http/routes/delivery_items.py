@@ -23,8 +23,8 @@ from entrypoints.http.routes.common import (
     Text,
     to_decimal,
 )
-from entrypoints.http.routes.declare import RouteFamily
-from entrypoints.http.routes.delivery_text import body_example, decimal_text
+from entrypoints.http.routes.declare import RouteFamily, body_example
+from entrypoints.http.routes.delivery_text import decimal_text
 from entrypoints.http.runtime import execute, services_of
 
 # -- requests ---------------------------------------------------------------------------------

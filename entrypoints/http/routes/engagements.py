@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 
 from application import commands as c
 from application.queries.engagements import EngagementFilter, EngagementView
@@ -29,7 +29,7 @@ from entrypoints.http.routes.common import (
     Limit,
     Text,
 )
-from entrypoints.http.routes.declare import RouteFamily, optional_query, respond_after
+from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, ops_reads_of, principal_of
 from entrypoints.http.security import Principal
@@ -184,17 +184,13 @@ def propose_engagement(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         EngagementBody,
-        Body(
-            examples=[
-                Example(
-                    summary="a won advisory deal",
-                    value={
-                        "engagement_id": "E-ACME-1",
-                        "customer_id": "acme",
-                        "contract_id": "C-ACME-2026",
-                    },
-                )
-            ]
+        body_example(
+            "a won advisory deal",
+            {
+                "engagement_id": "E-ACME-1",
+                "customer_id": "acme",
+                "contract_id": "C-ACME-2026",
+            },
         ),
     ],
 ) -> Response[EngagementOut]:
@@ -274,9 +270,7 @@ def suspend_engagement(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         ReasonBody,
-        Body(
-            examples=[Example(summary="a budget freeze", value={"reason": "client budget freeze"})]
-        ),
+        body_example("a budget freeze", {"reason": "client budget freeze"}),
     ],
 ) -> Response[EngagementOut]:
     command = c.SuspendEngagement(EngagementId(engagement_id), data.reason)
@@ -309,11 +303,7 @@ def start_closing_engagement(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         ClosingBody,
-        Body(
-            examples=[
-                Example(summary="closing at the month end", value={"close_date": "2026-06-30"})
-            ]
-        ),
+        body_example("closing at the month end", {"close_date": "2026-06-30"}),
     ],
 ) -> Response[EngagementOut]:
     command = c.StartClosingEngagement(EngagementId(engagement_id), data.close_date)
@@ -347,11 +337,7 @@ def cancel_engagement(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         ReasonBody,
-        Body(
-            examples=[
-                Example(summary="the deal fell through", value={"reason": "deal lost at signature"})
-            ]
-        ),
+        body_example("the deal fell through", {"reason": "deal lost at signature"}),
     ],
 ) -> Response[EngagementOut]:
     command = c.CancelEngagement(EngagementId(engagement_id), data.reason)

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 
 from application import commands as c
 from application.balances import EngagementBalances, ObligationBalances
@@ -36,7 +36,7 @@ from entrypoints.http.routes.common import (
     money_out,
     to_period,
 )
-from entrypoints.http.routes.declare import RouteFamily, optional_query
+from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -58,10 +58,6 @@ MonthPath = Annotated[
         examples=[Example(summary="March 2026", value="2026-03")],
     ),
 ]
-
-
-def _example(summary: str, value: dict[str, Any]) -> Any:
-    return Body(examples=[Example(summary=summary, value=value)])
 
 
 # -- revenue ----------------------------------------------------------------------------------
@@ -101,7 +97,7 @@ _PERIODS = RouteFamily("periods", "periods:read")
 def run_revenue(
     request: Request[Any, Any, Any],
     idempotency_key: IdempotencyKey,
-    data: Annotated[RevenueRunBody, _example("March", {"period": "2026-03"})],
+    data: Annotated[RevenueRunBody, body_example("March", {"period": "2026-03"})],
 ) -> Response[RevenueRunOut]:
     services = services_of(request)
     period = to_period(data.period)
@@ -326,7 +322,7 @@ def reopen_period(
     month: MonthPath,
     idempotency_key: IdempotencyKey,
     data: Annotated[
-        ReopenBody, _example("a late supplier invoice", {"reason": "late supplier invoice"})
+        ReopenBody, body_example("a late supplier invoice", {"reason": "late supplier invoice"})
     ],
 ) -> Response[PeriodStatusOut]:
     services = services_of(request)

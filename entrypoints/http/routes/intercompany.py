@@ -21,7 +21,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 
 from application.context import RequestContext
 from application.intercompany import (
@@ -55,7 +55,7 @@ from entrypoints.http.routes.common import (
     to_decimal,
     to_period,
 )
-from entrypoints.http.routes.declare import RouteFamily, respond_after
+from entrypoints.http.routes.declare import RouteFamily, body_example, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -78,10 +78,6 @@ ResourcePath = Annotated[
         examples=[Example(summary="a consultant", value="r1")],
     ),
 ]
-
-
-def _example(summary: str, value: dict[str, Any]) -> Any:
-    return Body(examples=[Example(summary=summary, value=value)])
 
 
 def _percent(value: Decimal) -> str:
@@ -148,7 +144,7 @@ def set_employment_history(
     request: Request[Any, Any, Any],
     resource_id: ResourcePath,
     idempotency_key: IdempotencyKey,
-    data: Annotated[EmploymentsBody, _example("a transfer on 16 March", _TRANSFER)],
+    data: Annotated[EmploymentsBody, body_example("a transfer on 16 March", _TRANSFER)],
 ) -> Response[EmploymentHistoryOut]:
     command = SetEmploymentHistory(
         ResourceId(resource_id),
@@ -248,7 +244,7 @@ def _policies(data: PricingBody) -> SetTransferPricing:
 def set_transfer_pricing(
     request: Request[Any, Any, Any],
     idempotency_key: IdempotencyKey,
-    data: Annotated[PricingBody, _example("cost plus 10 % from Germany", _PRICING)],
+    data: Annotated[PricingBody, body_example("cost plus 10 % from Germany", _PRICING)],
 ) -> Response[PricingOut]:
     command = _policies(data)
 
@@ -435,7 +431,7 @@ class RechargeRunOut(msgspec.Struct):
 def run_intercompany_recharges(
     request: Request[Any, Any, Any],
     idempotency_key: IdempotencyKey,
-    data: Annotated[RechargeRunBody, _example("March", {"period": "2026-03"})],
+    data: Annotated[RechargeRunBody, body_example("March", {"period": "2026-03"})],
 ) -> Response[RechargeRunOut]:
     services = services_of(request)
     period = to_period(data.period)

@@ -15,7 +15,7 @@ from typing import Annotated, Any, cast
 import msgspec
 from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 
 from application import commands as c
 from application.documents import document_for_invoice
@@ -34,7 +34,7 @@ from entrypoints.http.routes.common import (
     Text,
     to_money,
 )
-from entrypoints.http.routes.declare import RouteFamily, optional_query, respond_after
+from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, respond_after
 from entrypoints.http.routes.invoice_views import (
     InvoiceOut,
     InvoiceSummary,
@@ -181,10 +181,6 @@ class WriteOffBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     amount: DecimalString | None = None
 
 
-def _example(summary: str, value: dict[str, Any]) -> Any:
-    return Body(examples=[Example(summary=summary, value=value)])
-
-
 @_INVOICES.post(
     "/invoices/{invoice_id:str}/approve",
     "Approve a draft (maker-checker: not by whoever created it)",
@@ -210,7 +206,7 @@ def discard_invoice(
     request: Request[Any, Any, Any],
     invoice_id: InvoicePath,
     idempotency_key: IdempotencyKey,
-    data: Annotated[Reason, _example("a wrong rate", {"reason": "wrong rate card"})],
+    data: Annotated[Reason, body_example("a wrong rate", {"reason": "wrong rate card"})],
 ) -> Response[InvoiceOut]:
     return _act(request, invoice_id, data, c.DiscardInvoice(InvoiceId(invoice_id), data.reason))
 
@@ -227,7 +223,7 @@ def issue_invoice(
     request: Request[Any, Any, Any],
     invoice_id: InvoicePath,
     idempotency_key: IdempotencyKey,
-    data: Annotated[IssueBody, _example("issue today", {"issue_date": "2026-04-01"})],
+    data: Annotated[IssueBody, body_example("issue today", {"issue_date": "2026-04-01"})],
 ) -> Response[InvoiceOut]:
     return _act(request, invoice_id, data, c.IssueInvoice(InvoiceId(invoice_id), data.issue_date))
 
@@ -246,7 +242,7 @@ def record_payment(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         PaymentBody,
-        _example(
+        body_example(
             "a partial payment",
             {
                 "payment_id": "PAY-1",
@@ -275,7 +271,9 @@ def open_dispute(
     request: Request[Any, Any, Any],
     invoice_id: InvoicePath,
     idempotency_key: IdempotencyKey,
-    data: Annotated[DisputeBody, _example("hours disputed", {"reason": "March hours disputed"})],
+    data: Annotated[
+        DisputeBody, body_example("hours disputed", {"reason": "March hours disputed"})
+    ],
 ) -> Response[InvoiceOut]:
     dispute_id = DisputeId(data.dispute_id) if data.dispute_id is not None else None
     command = c.OpenDispute(InvoiceId(invoice_id), data.reason, dispute_id)
@@ -300,7 +298,7 @@ def resolve_dispute(
     invoice_id: InvoicePath,
     idempotency_key: IdempotencyKey,
     data: Annotated[
-        ResolutionBody, _example("settled", {"resolution": "credit 4 hours, rest upheld"})
+        ResolutionBody, body_example("settled", {"resolution": "credit 4 hours, rest upheld"})
     ],
 ) -> Response[InvoiceOut]:
     command = c.ResolveDispute(InvoiceId(invoice_id), data.resolution)
@@ -331,7 +329,7 @@ def write_off_invoice(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         WriteOffBody,
-        _example(
+        body_example(
             "a short payment not worth chasing",
             {"reason": "short payment: the client's bank charges", "amount": "35.00"},
         ),

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, QueryParameter
+from litestar.params import QueryParameter
 
 from adapters.chart_of_accounts import chart_to_json
 from application.context import RequestContext
@@ -39,7 +39,7 @@ from entrypoints.http.routes.common import (
     answer,
     to_period,
 )
-from entrypoints.http.routes.declare import RouteFamily
+from entrypoints.http.routes.declare import RouteFamily, body_example
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -313,9 +313,7 @@ _CHART = {
 def set_chart_of_accounts(
     request: Request[Any, Any, Any],
     idempotency_key: IdempotencyKey,
-    data: Annotated[
-        ChartIn, Body(examples=[Example(summary="the French entity's accounts", value=_CHART)])
-    ],
+    data: Annotated[ChartIn, body_example("the French entity's accounts", _CHART)],
 ) -> Response[ChartOut]:
     services = services_of(request)
 

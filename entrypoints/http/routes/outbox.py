@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 
 from application.records import DeliveryState, OutboxEvent
 from application.relay import ReplayOutboxEvent
@@ -20,7 +20,7 @@ from entrypoints.http.routes.common import (
     Limit,
     Text,
 )
-from entrypoints.http.routes.declare import RouteFamily, optional_query, respond_after
+from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, ops_reads_of
 
@@ -121,14 +121,7 @@ def replay_outbox_event(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         ReplayBody,
-        Body(
-            examples=[
-                Example(
-                    summary="the subscriber is fixed",
-                    value={"reason": "ERP endpoint certificate renewed"},
-                )
-            ]
-        ),
+        body_example("the subscriber is fixed", {"reason": "ERP endpoint certificate renewed"}),
     ],
 ) -> Response[OutboxEventOut]:
     _event(request, event_id)

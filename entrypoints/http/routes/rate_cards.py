@@ -41,7 +41,7 @@ from entrypoints.http.routes.common import (
     Text,
     exact_out,
 )
-from entrypoints.http.routes.declare import RouteFamily, respond_after
+from entrypoints.http.routes.declare import RouteFamily, body_example, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, ops_reads_of
 
@@ -204,13 +204,9 @@ def create_rate_card(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         RateCardBody,
-        Body(
-            examples=[
-                Example(
-                    summary="a regional rate card",
-                    value={"rate_card_id": "RC-UK", "name": "UK rates 2026", "currency": "EUR"},
-                )
-            ]
+        body_example(
+            "a regional rate card",
+            {"rate_card_id": "RC-UK", "name": "UK rates 2026", "currency": "EUR"},
         ),
     ],
 ) -> Response[RateCardOut]:
@@ -273,17 +269,13 @@ def propose_version(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         ProposalBody,
-        Body(
-            examples=[
-                Example(
-                    summary="new rates from July, with one named override",
-                    value={
-                        "effective_from": "2026-07-01",
-                        "role_rates": {"consultant": "1250.00", "manager": "1600.00"},
-                        "resource_overrides": {"r-ana": "1400.00"},
-                    },
-                )
-            ]
+        body_example(
+            "new rates from July, with one named override",
+            {
+                "effective_from": "2026-07-01",
+                "role_rates": {"consultant": "1250.00", "manager": "1600.00"},
+                "resource_overrides": {"r-ana": "1400.00"},
+            },
         ),
     ],
 ) -> Response[RateCardOut]:
