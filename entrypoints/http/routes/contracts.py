@@ -88,13 +88,9 @@ class ContractBody(msgspec.Struct, forbid_unknown_fields=True):
 _CONTRACTS = RouteFamily("contracts", "contracts:write")
 
 
-@_CONTRACTS.post(
+@_CONTRACTS.create(
     "/contracts",
     "Register a contract (the MSA); its SOW is drafted as version 1",
-    "conflict",
-    "idempotency-key-reused",
-    "request-in-progress",
-    status_code=201,
 )
 def register_contract(
     request: Request[Any, Any, Any],

@@ -83,6 +83,18 @@ class RouteFamily:
         settings = self._settings(summary, problems, permission, answers)
         return post(path, status_code=status_code, **settings, **more)
 
+    def create(self, path: str, summary: str, **more: Any) -> post:
+        """A creation: `POST path` answering 201, refused when the id is taken (409)."""
+        return self.post(
+            path,
+            summary,
+            "conflict",
+            "idempotency-key-reused",
+            "request-in-progress",
+            status_code=201,
+            **more,
+        )
+
     def put(
         self,
         path: str,

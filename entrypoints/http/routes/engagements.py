@@ -167,13 +167,9 @@ class EngagementBody(msgspec.Struct, forbid_unknown_fields=True):
     contract_id: Id
 
 
-@_ENGAGEMENTS.post(
+@_ENGAGEMENTS.create(
     "/engagements",
     "A deal was won (CRM closed-won): propose the engagement",
-    "conflict",
-    "idempotency-key-reused",
-    "request-in-progress",
-    status_code=201,
     description=(
         "The engagement waits in `proposed` until the contract's first version is approved, "
         "which sets it up."

@@ -191,13 +191,9 @@ class RateCardBody(msgspec.Struct, forbid_unknown_fields=True):
     currency: CurrencyCode
 
 
-@_RATE_CARDS.post(
+@_RATE_CARDS.create(
     "/rate-cards",
     "Create a rate card (its versions are proposed and approved separately)",
-    "conflict",
-    "idempotency-key-reused",
-    "request-in-progress",
-    status_code=201,
 )
 def create_rate_card(
     request: Request[Any, Any, Any],
