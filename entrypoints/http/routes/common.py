@@ -1,8 +1,9 @@
 """Building blocks every route module uses: permissions on routes, the documented error
 responses, request value types (decimal strings, months, ids) and response value types.
 
-A route states its permission with `opt=permission("invoices:approve")`; `documented(...)`
-lists the problem responses it can answer so the OpenAPI document (and schemathesis) know them.
+A route states its permission with `opt=permission("invoices:approve")` and `documented(...)`
+lists the problem responses it can answer so the OpenAPI document (and schemathesis) know them;
+route modules say both once per family through `RouteFamily` (declare.py).
 Request bodies are `Struct`s with `forbid_unknown_fields=True`: nobody can mass-assign `state`,
 `cost_rate` or ids the server owns. Amounts travel as decimal strings, never JSON numbers.
 """
