@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from entrypoints.http.security import STAFF_KEYS
+from tests.e2e.http.answers import ok
 from tests.e2e.http.harness import IDENTITIES, Api, running_api
 from tests.e2e.http.routing import GUARDED, Operation, may, problem_uri, required_query
 from tests.e2e.http.stage import UNLIMITED
@@ -46,11 +47,6 @@ def world_api() -> Iterator[tuple[Api, World]]:
 def read_only_world() -> Iterator[tuple[Api, World]]:
     with running_api(limits=UNLIMITED) as running:
         yield running, seed(running.app)
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def is_not_found(response: Any) -> bool:

@@ -10,9 +10,9 @@ import pytest
 
 from domain.fixed_fee import FixedFeeTerms
 from domain.time_and_materials import OveragePolicy, TimeAndMaterialsTerms
+from tests.e2e.http.answers import ok, problem
 from tests.e2e.http.harness import Api
 
-PROBLEMS = "https://throughline.dev/problems/"
 TM = {
     "model": "time_and_materials",
     "obligation_id": "tm",
@@ -29,18 +29,6 @@ FIXED_FEE = {
         {"installment_id": "ff-2", "due_date": "2026-05-31", "percentage": "50"},
     ],
 }
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def problem(response: Any, status: int, slug: str) -> Any:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert (body["type"], body["status"]) == (PROBLEMS + slug, status), body
-    return body
 
 
 def register(api: Api, contract_id: str = "C1", customer_id: str = "acme") -> Any:
