@@ -19,7 +19,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import HeaderParameter, QueryParameter
 
-from domain.errors import DomainError
+from domain.errors import DomainError, UnknownCurrencyError
 from domain.money import EXACT, Currency, Money
 from domain.period import Period
 from entrypoints.http.problems import (
@@ -213,6 +213,16 @@ def check_minor_digits(amount: Decimal, currency: Currency, pointer: str) -> Non
             f"({currency.minor_units}): an amount is whole {currency.code} minor units"
         )
         raise Problem("validation-error", detail, errors=[FieldError(pointer, detail)])
+
+
+def check_currency(code: str, pointer: str) -> None:
+    """Refuse (400 at `pointer`) a code that is not an active ISO 4217 currency."""
+    try:
+        Currency.of(code)
+    except UnknownCurrencyError as error:
+        raise Problem(
+            "validation-error", str(error), errors=[FieldError(pointer, str(error))]
+        ) from None
 
 
 def to_period(month: str) -> Period:

@@ -23,16 +23,14 @@ from litestar.params import Body, Parameter
 
 from application import commands as c
 from application.context import RequestContext
-from domain.errors import UnknownCurrencyError
 from domain.ids import ContractId, CustomerId, LegalEntityId
-from domain.money import Currency
-from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     CurrencyCode,
     Id,
     IdempotencyKey,
     Text,
+    check_currency,
 )
 from entrypoints.http.routes.contract_reads import (
     ContractOut,
@@ -109,12 +107,7 @@ def register_contract(
         ),
     ],
 ) -> Response[ContractOut]:
-    try:
-        Currency.of(data.currency)
-    except UnknownCurrencyError as error:
-        raise Problem(
-            "validation-error", str(error), errors=[FieldError("/currency", str(error))]
-        ) from None
+    check_currency(data.currency, "/currency")
     command = c.RegisterContract(
         ContractId(data.contract_id),
         CustomerId(data.customer_id),

@@ -322,7 +322,7 @@ def close_engagement(
 
 @_ENGAGEMENTS.post(
     "/engagements/{engagement_id:str}/cancel",
-    ("Cancel an engagement whose setup has not started (proposed or contracted), with a reason"),
+    "Cancel an engagement whose setup has not started (proposed or contracted), with a reason",
     *WRITE_PROBLEMS,
     "business-rule",
     "request-in-progress",

@@ -25,9 +25,8 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter
 
 from application import commands as c
-from domain.errors import UnknownCurrencyError
 from domain.ids import RateCardId, ResourceId, Role
-from domain.money import Currency, Money
+from domain.money import Money
 from domain.ratecard import RateCard, RateCardVersion
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
@@ -39,6 +38,7 @@ from entrypoints.http.routes.common import (
     Limit,
     MoneyOut,
     Text,
+    check_currency,
     exact_out,
 )
 from entrypoints.http.routes.declare import RouteFamily, body_example, respond_after
@@ -206,12 +206,7 @@ def create_rate_card(
         ),
     ],
 ) -> Response[RateCardOut]:
-    try:
-        Currency.of(data.currency)
-    except UnknownCurrencyError as error:
-        raise Problem(
-            "validation-error", str(error), errors=[FieldError("/currency", str(error))]
-        ) from None
+    check_currency(data.currency, "/currency")
     command = c.CreateRateCard(RateCardId(data.rate_card_id), data.name, data.currency)
 
     return respond_after(
@@ -253,7 +248,7 @@ def _non_negative(rates: dict[str, str], where: str) -> dict[str, Decimal]:
 
 @_RATE_CARDS.post(
     "/rate-cards/{rate_card_id:str}/versions",
-    ("Propose the next version (the maker); it prices nothing until someone else approves it"),
+    "Propose the next version (the maker); it prices nothing until someone else approves it",
     *WRITE_PROBLEMS,
     "business-rule",
     "request-in-progress",
