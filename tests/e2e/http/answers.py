@@ -20,3 +20,23 @@ def problem(response: Any, status: int, slug: str) -> Any:
     body = response.json()
     assert (body["type"], body["status"]) == (PROBLEMS + slug, status), body
     return body
+
+
+def strings_and_keys(value: Any) -> tuple[set[str], set[str]]:
+    """Every string value and every key anywhere in a JSON document."""
+    strings: set[str] = set()
+    keys: set[str] = set()
+
+    def walk(item: Any) -> None:
+        if isinstance(item, dict):
+            keys.update(item)
+            for v in item.values():
+                walk(v)
+        elif isinstance(item, list):
+            for v in item:
+                walk(v)
+        elif isinstance(item, str):
+            strings.add(item)
+
+    walk(value)
+    return strings, keys
