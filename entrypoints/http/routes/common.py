@@ -185,6 +185,9 @@ WRITE_PROBLEMS = (
     "payload-too-large",
 )
 
+#: A command on an existing object that a business rule may refuse, and that may still run.
+RULED_WRITE_PROBLEMS = (*WRITE_PROBLEMS, "business-rule", "request-in-progress")
+
 
 def to_decimal(value: str, pointer: str) -> Decimal:
     try:

@@ -25,7 +25,7 @@ from application import commands as c
 from application.context import RequestContext
 from domain.ids import ContractId, CustomerId, LegalEntityId
 from entrypoints.http.routes.common import (
-    WRITE_PROBLEMS,
+    RULED_WRITE_PROBLEMS,
     CurrencyCode,
     Id,
     IdempotencyKey,
@@ -141,9 +141,7 @@ class VersionBody(msgspec.Struct, forbid_unknown_fields=True):
 @_CONTRACTS.post(
     "/contracts/{contract_id:str}/versions",
     "Draft a version: the SOW, or an amendment (draft version n+1, then approve it)",
-    *WRITE_PROBLEMS,
-    "business-rule",
-    "request-in-progress",
+    *RULED_WRITE_PROBLEMS,
     status_code=201,
     description=(
         "A draft binds nothing until it is approved. An amendment (change order) is a new "
@@ -193,9 +191,7 @@ def draft_version(
         "Approve a drafted version; the first approval sets the engagement up, a later "
         "one is an amendment that supersedes the version before it from its effective date"
     ),
-    *WRITE_PROBLEMS,
-    "business-rule",
-    "request-in-progress",
+    *RULED_WRITE_PROBLEMS,
     permission="contracts:approve",
     description=(
         "The answer is the contract with its engagement: after the first approval the "

@@ -39,6 +39,7 @@ from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.renditions import JSON, rendition, wanted
 from entrypoints.http.routes.billing import DocumentLineOut, TaxLineOut, line_out, tax_line_out
 from entrypoints.http.routes.common import (
+    RULED_WRITE_PROBLEMS,
     WRITE_PROBLEMS,
     DecimalString,
     IdempotencyKey,
@@ -253,9 +254,7 @@ _CREDIT_MEMOS = RouteFamily("credit memos", "invoices:read")
 @_CREDIT_MEMOS.post(
     "/invoices/{invoice_id:str}/credit-memos",
     "Draft a credit memo against an issued invoice",
-    *WRITE_PROBLEMS,
-    "business-rule",
-    "request-in-progress",
+    *RULED_WRITE_PROBLEMS,
     permission="credits:write",
     status_code=201,
     description=(

@@ -17,7 +17,7 @@ from domain.ids import TaskId, TimeEntryId
 from domain.time_entry import ExpenseItem, TimeEntry
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
-    WRITE_PROBLEMS,
+    RULED_WRITE_PROBLEMS,
     DecimalString,
     IdempotencyKey,
     Text,
@@ -126,14 +126,13 @@ def _act(
     return execute(request, body, run)
 
 
-_ITEM_PROBLEMS = (*WRITE_PROBLEMS, "business-rule", "request-in-progress")
-
-
 _DELIVERY = RouteFamily("delivery", "delivery:approve")
 
 
 @_DELIVERY.post(
-    "/items/{item_id:str}/approve", "Approve a submitted time entry or expense", *_ITEM_PROBLEMS
+    "/items/{item_id:str}/approve",
+    "Approve a submitted time entry or expense",
+    *RULED_WRITE_PROBLEMS,
 )
 def approve_item(
     request: Request[Any, Any, Any], item_id: ItemPath, idempotency_key: IdempotencyKey
@@ -144,7 +143,7 @@ def approve_item(
 @_DELIVERY.post(
     "/items/{item_id:str}/reject",
     "Reject a submitted time entry or expense, with a reason",
-    *_ITEM_PROBLEMS,
+    *RULED_WRITE_PROBLEMS,
 )
 def reject_item(
     request: Request[Any, Any, Any],
@@ -158,7 +157,7 @@ def reject_item(
 @_DELIVERY.post(
     "/items/{item_id:str}/hold",
     "Hold a quantity of an approved item until someone releases or writes it off",
-    *_ITEM_PROBLEMS,
+    *RULED_WRITE_PROBLEMS,
 )
 def hold_item(
     request: Request[Any, Any, Any],
@@ -175,7 +174,7 @@ def hold_item(
 @_DELIVERY.post(
     "/items/{item_id:str}/release",
     "Release an item's held quantity for billing beyond the cap",
-    *_ITEM_PROBLEMS,
+    *RULED_WRITE_PROBLEMS,
 )
 def release_item(
     request: Request[Any, Any, Any], item_id: ItemPath, idempotency_key: IdempotencyKey
@@ -186,7 +185,7 @@ def release_item(
 @_DELIVERY.post(
     "/items/{item_id:str}/write-off",
     "Write off an item's held quantity (or a given quantity) as leakage",
-    *_ITEM_PROBLEMS,
+    *RULED_WRITE_PROBLEMS,
 )
 def write_off_item(
     request: Request[Any, Any, Any],
@@ -214,7 +213,7 @@ _CORRECTION_EXAMPLE = {"hours": "6.5", "reason": "PSA timesheet corrected by the
 @_DELIVERY.post(
     "/time-entries/{entry_id:str}/correct",
     "Correct an unbilled time entry's hours, task or billable flag, with a reason",
-    *_ITEM_PROBLEMS,
+    *RULED_WRITE_PROBLEMS,
     permission="delivery:write",
     description=(
         "The explicit, audited way to change a recorded entry (a re-send with other values is "

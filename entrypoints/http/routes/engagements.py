@@ -22,6 +22,7 @@ from application.queries.engagements import EngagementFilter, EngagementView
 from domain.ids import ContractId, CustomerId, EngagementId
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
+    RULED_WRITE_PROBLEMS,
     WRITE_PROBLEMS,
     CustomerFilter,
     Id,
@@ -256,9 +257,7 @@ class ClosingBody(msgspec.Struct, forbid_unknown_fields=True):
 @_ENGAGEMENTS.post(
     "/engagements/{engagement_id:str}/suspend",
     "Suspend an active engagement (no time accepted meanwhile), with a reason",
-    *WRITE_PROBLEMS,
-    "business-rule",
-    "request-in-progress",
+    *RULED_WRITE_PROBLEMS,
 )
 def suspend_engagement(
     request: Request[Any, Any, Any],
@@ -323,9 +322,7 @@ def close_engagement(
 @_ENGAGEMENTS.post(
     "/engagements/{engagement_id:str}/cancel",
     "Cancel an engagement whose setup has not started (proposed or contracted), with a reason",
-    *WRITE_PROBLEMS,
-    "business-rule",
-    "request-in-progress",
+    *RULED_WRITE_PROBLEMS,
 )
 def cancel_engagement(
     request: Request[Any, Any, Any],

@@ -27,6 +27,7 @@ from domain.money import Money
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
     MONTH,
+    RULED_WRITE_PROBLEMS,
     WRITE_PROBLEMS,
     IdempotencyKey,
     Limit,
@@ -287,9 +288,7 @@ def _period_now(request: Request[Any, Any, Any], ctx: RequestContext, month: str
 @_PERIODS.post(
     "/periods/{month:str}/close",
     "Close a period whose last day has come: nothing dated in it is posted any more",
-    *WRITE_PROBLEMS,
-    "business-rule",
-    "request-in-progress",
+    *RULED_WRITE_PROBLEMS,
     permission="periods:close",
 )
 def close_period(
@@ -312,9 +311,7 @@ class ReopenBody(msgspec.Struct, forbid_unknown_fields=True):
 @_PERIODS.post(
     "/periods/{month:str}/reopen",
     "Reopen a closed period (its own permission; audited with the reason)",
-    *WRITE_PROBLEMS,
-    "business-rule",
-    "request-in-progress",
+    *RULED_WRITE_PROBLEMS,
     permission="periods:reopen",
 )
 def reopen_period(

@@ -41,6 +41,7 @@ from domain.intercompany import (
 )
 from domain.money import EXACT
 from entrypoints.http.routes.common import (
+    RULED_WRITE_PROBLEMS,
     WRITE_PROBLEMS,
     DecimalString,
     Id,
@@ -131,9 +132,7 @@ _INTERCOMPANY = RouteFamily("intercompany", "intercompany:write")
 @_INTERCOMPANY.post(
     "/resources/{resource_id:str}/legal-entities",
     "Set a resource's employment history: the legal entity it belongs to, from which date",
-    *WRITE_PROBLEMS,
-    "business-rule",
-    "request-in-progress",
+    *RULED_WRITE_PROBLEMS,
     description=(
         "Replaces the whole history (a transfer is a new spell; the one before ends the day "
         "before). Spells are oldest first and never overlap; only the last may be open-ended. "
@@ -232,9 +231,7 @@ def _policies(data: PricingBody) -> SetTransferPricing:
 @_INTERCOMPANY.post(
     "/transfer-pricing",
     "Set the transfer pricing: a markup over cost per pair of legal entities, a default",
-    *WRITE_PROBLEMS,
-    "business-rule",
-    "request-in-progress",
+    *RULED_WRITE_PROBLEMS,
     description=(
         "Replaces every policy and the default. One policy per (provider, recipient) pair of "
         "two different entities; markups from 0 to 1000 %. Audited with the pricing before "

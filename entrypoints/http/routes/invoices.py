@@ -25,6 +25,7 @@ from domain.invoice import Invoice
 from entrypoints.http.problems import Problem
 from entrypoints.http.renditions import JSON, rendition, wanted
 from entrypoints.http.routes.common import (
+    RULED_WRITE_PROBLEMS,
     WRITE_PROBLEMS,
     CustomerFilter,
     DecimalString,
@@ -231,9 +232,7 @@ def issue_invoice(
 @_INVOICES.post(
     "/invoices/{invoice_id:str}/payments",
     "Record a payment received (partial payments allowed; never beyond what is owed)",
-    *WRITE_PROBLEMS,
-    "business-rule",
-    "request-in-progress",
+    *RULED_WRITE_PROBLEMS,
     permission="payments:write",
 )
 def record_payment(

@@ -31,7 +31,7 @@ from domain.chart_of_accounts import ChartOfAccounts
 from domain.money import Currency, Money, dsum
 from entrypoints.http.routes.common import (
     MONTH,
-    WRITE_PROBLEMS,
+    RULED_WRITE_PROBLEMS,
     Id,
     IdempotencyKey,
     Limit,
@@ -298,9 +298,7 @@ _CHART = {
 @_JOURNAL.post(
     "/charts-of-accounts",
     "Set one legal entity's chart of accounts: the ERP account of every posting role",
-    *WRITE_PROBLEMS,
-    "business-rule",
-    "request-in-progress",
+    *RULED_WRITE_PROBLEMS,
     permission="journal:write",
     description=(
         "Replaces the legal entity's mapping whole: `accounts` names an ERP account for every "

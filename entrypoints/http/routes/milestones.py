@@ -16,7 +16,7 @@ from application.queries.milestones import MilestoneView
 from domain.ids import MilestoneId
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
-    WRITE_PROBLEMS,
+    RULED_WRITE_PROBLEMS,
     Id,
     IdempotencyKey,
     Limit,
@@ -128,13 +128,10 @@ def _act(
     return respond_after(request, body, command, lambda _: _visible(request, milestone_id))
 
 
-_PROBLEMS = (*WRITE_PROBLEMS, "business-rule", "request-in-progress")
-
-
 @_MILESTONES.post(
     "/milestones/{milestone_id:str}/complete",
     "Delivery completes a milestone, with evidence",
-    *_PROBLEMS,
+    *RULED_WRITE_PROBLEMS,
     permission="milestones:write",
 )
 def complete_milestone(
@@ -157,7 +154,7 @@ def complete_milestone(
 @_MILESTONES.post(
     "/milestones/{milestone_id:str}/accept",
     "The client accepts a completed milestone; it becomes billable",
-    *_PROBLEMS,
+    *RULED_WRITE_PROBLEMS,
     permission="milestones:write",
 )
 def accept_milestone(
@@ -180,7 +177,7 @@ def accept_milestone(
 @_MILESTONES.post(
     "/milestones/{milestone_id:str}/reject",
     "The client rejects a completed milestone and says why",
-    *_PROBLEMS,
+    *RULED_WRITE_PROBLEMS,
     permission="milestones:write",
 )
 def reject_milestone(

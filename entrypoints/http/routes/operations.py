@@ -22,7 +22,7 @@ from application.reconciliation import ReconciliationReport
 from application.records import IntegrationException
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
-    WRITE_PROBLEMS,
+    RULED_WRITE_PROBLEMS,
     IdempotencyKey,
     Limit,
     MoneyOut,
@@ -135,9 +135,7 @@ def get_exception(request: Request[Any, Any, Any], exception_id: ExceptionPath) 
 @_OPERATIONS.post(
     "/exceptions/{exception_id:str}/replay",
     "Replay what an exception kept, once its cause is fixed (audited either way)",
-    *WRITE_PROBLEMS,
-    "business-rule",
-    "request-in-progress",
+    *RULED_WRITE_PROBLEMS,
     permission="exceptions:replay",
 )
 def replay_exception(

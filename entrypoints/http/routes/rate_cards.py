@@ -30,6 +30,7 @@ from domain.money import Money
 from domain.ratecard import RateCard, RateCardVersion
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
+    RULED_WRITE_PROBLEMS,
     WRITE_PROBLEMS,
     CurrencyCode,
     DecimalString,
@@ -249,9 +250,7 @@ def _non_negative(rates: dict[str, str], where: str) -> dict[str, Decimal]:
 @_RATE_CARDS.post(
     "/rate-cards/{rate_card_id:str}/versions",
     "Propose the next version (the maker); it prices nothing until someone else approves it",
-    *WRITE_PROBLEMS,
-    "business-rule",
-    "request-in-progress",
+    *RULED_WRITE_PROBLEMS,
     status_code=201,
 )
 def propose_version(
@@ -357,9 +356,7 @@ def _amendment_errors(card: RateCard, data: AmendmentBody) -> list[FieldError]:
         "Propose the next version as changes (the maker): the version in force on the date "
         "plus these rates; it prices nothing until someone else approves it"
     ),
-    *WRITE_PROBLEMS,
-    "business-rule",
-    "request-in-progress",
+    *RULED_WRITE_PROBLEMS,
     status_code=201,
 )
 def propose_amendment(
