@@ -6,12 +6,14 @@ the billing run (`domain.billing_run`) calls one per obligation and assembles th
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from typing import Generic, TypeVar
+from types import MappingProxyType
+from typing import Any, ClassVar, Generic, Self, TypeVar, cast
 
 import attrs
 
@@ -20,17 +22,105 @@ from domain.ids import CustomerId, ObligationId
 from domain.money import EXACT, Currency, Money, dsum, money_sum
 from domain.period import Period
 
+_KIND_VALUE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
-class SourceKind(Enum):
-    """What kind of delivery or schedule item an invoice line bills."""
 
-    TIME_ENTRY = "time_entry"
-    EXPENSE = "expense"
-    MILESTONE = "milestone"
-    RETENTION = "retention"
-    INSTALLMENT = "installment"
-    RETAINER_PERIOD = "retainer_period"
-    RECURRING_PERIOD = "recurring_period"
+class InvalidKindError(DomainError):
+    code = "invalid_kind"
+
+
+class OpenKind:
+    """A kind named by a stable string (stored, serialised and shown as it is), one instance
+    per string. Unlike an `Enum`, a billing model's module adds its own kinds with `register`
+    without editing this module; `Kind("value")` finds a registered one (ValueError
+    otherwise), as an enum's lookup by value does."""
+
+    __slots__ = ("value",)
+    _members: ClassVar[dict[str, Any]]
+    value: str
+
+    def __init_subclass__(cls) -> None:
+        cls._members = {}
+
+    def __new__(cls, value: str) -> Self:
+        try:
+            return cast("Self", cls._members[value])
+        except (KeyError, TypeError):
+            raise ValueError(f"{value!r} is not a valid {cls.__name__}") from None
+
+    @classmethod
+    def register(cls, value: str) -> Self:
+        """Declare a kind; declaring a registered value again returns the same kind."""
+        known = cls._members.get(value)
+        if known is not None:
+            return cast("Self", known)
+        if not _KIND_VALUE.match(value):
+            raise InvalidKindError(
+                f"a {cls.__name__} is named in lower-case letters, digits and underscores: "
+                f"{value!r}"
+            )
+        member = object.__new__(cls)
+        object.__setattr__(member, "value", value)
+        cls._members[value] = member
+        return member
+
+    @classmethod
+    def members(cls) -> tuple[Self, ...]:
+        """Every registered kind, in the order they were registered."""
+        return tuple(cls._members.values())
+
+    @classmethod
+    def by_value(cls) -> Mapping[str, Self]:
+        """A live, read-only view of the registered kinds by value (for bulk reads)."""
+        return MappingProxyType(cls._members)
+
+    @property
+    def name(self) -> str:
+        return self.value.upper()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a {type(self).__name__} cannot be changed")
+
+    def __lt__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.value < other.value
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.value))
+
+    def __reduce__(self) -> tuple[type[Self], tuple[str]]:
+        return type(self), (self.value,)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}.{self.name}: {self.value!r}>"
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}.{self.name}"
+
+
+class SourceKind(OpenKind):
+    """What kind of delivery or schedule item an invoice line bills. A billing model's module
+    registers its own (`SourceKind.register("...")`, docs/adr/0009)."""
+
+    __slots__ = ()
+    TIME_ENTRY: ClassVar[SourceKind]
+    EXPENSE: ClassVar[SourceKind]
+    MILESTONE: ClassVar[SourceKind]
+    RETENTION: ClassVar[SourceKind]
+    INSTALLMENT: ClassVar[SourceKind]
+    RETAINER_PERIOD: ClassVar[SourceKind]
+    RECURRING_PERIOD: ClassVar[SourceKind]
+
+
+# The kinds of the models that came first; later models register theirs in their own module.
+SourceKind.TIME_ENTRY = SourceKind.register("time_entry")
+SourceKind.EXPENSE = SourceKind.register("expense")
+SourceKind.MILESTONE = SourceKind.register("milestone")
+SourceKind.RETENTION = SourceKind.register("retention")
+SourceKind.INSTALLMENT = SourceKind.register("installment")
+SourceKind.RETAINER_PERIOD = SourceKind.register("retainer_period")
+SourceKind.RECURRING_PERIOD = SourceKind.register("recurring_period")
 
 
 @attrs.frozen(order=True, cache_hash=True)
@@ -56,18 +146,35 @@ class Allocation:
     payer: CustomerId | None = None
 
 
-class LineKind(Enum):
-    TIME = "time"
-    TIME_OVER_CAP = "time_over_cap"
-    EXPENSE = "expense"
-    INSTALLMENT = "installment"
-    RETAINER_FEE = "retainer_fee"
-    RETAINER_OVERAGE = "retainer_overage"
-    MILESTONE = "milestone"
-    RETENTION_WITHHELD = "retention_withheld"
-    RETENTION_RELEASE = "retention_release"
-    RECURRING = "recurring"
-    ADJUSTMENT = "adjustment"
+class LineKind(OpenKind):
+    """What an invoice line bills. A billing model's module registers its own
+    (`LineKind.register("...")`, docs/adr/0009)."""
+
+    __slots__ = ()
+    TIME: ClassVar[LineKind]
+    TIME_OVER_CAP: ClassVar[LineKind]
+    EXPENSE: ClassVar[LineKind]
+    INSTALLMENT: ClassVar[LineKind]
+    RETAINER_FEE: ClassVar[LineKind]
+    RETAINER_OVERAGE: ClassVar[LineKind]
+    MILESTONE: ClassVar[LineKind]
+    RETENTION_WITHHELD: ClassVar[LineKind]
+    RETENTION_RELEASE: ClassVar[LineKind]
+    RECURRING: ClassVar[LineKind]
+    ADJUSTMENT: ClassVar[LineKind]
+
+
+LineKind.TIME = LineKind.register("time")
+LineKind.TIME_OVER_CAP = LineKind.register("time_over_cap")
+LineKind.EXPENSE = LineKind.register("expense")
+LineKind.INSTALLMENT = LineKind.register("installment")
+LineKind.RETAINER_FEE = LineKind.register("retainer_fee")
+LineKind.RETAINER_OVERAGE = LineKind.register("retainer_overage")
+LineKind.MILESTONE = LineKind.register("milestone")
+LineKind.RETENTION_WITHHELD = LineKind.register("retention_withheld")
+LineKind.RETENTION_RELEASE = LineKind.register("retention_release")
+LineKind.RECURRING = LineKind.register("recurring")
+LineKind.ADJUSTMENT = LineKind.register("adjustment")
 
 
 @attrs.frozen

@@ -40,7 +40,12 @@ from domain.expenses import ExpensePolicy as ExpensePolicy
 from domain.expenses import bill_expenses, expense_revenue
 from domain.ids import ObligationId, RateCardId, Role
 from domain.money import EXACT, Currency, Money, dsum
-from domain.obligation import BillingContext, RevenueContext, register_billing_model
+from domain.obligation import (
+    BillingContext,
+    BillingModel,
+    RevenueContext,
+    register_billing_model,
+)
 from domain.overage import OveragePolicy
 from domain.ratecard import RateCard
 from domain.time_entry import ExpenseItem, ItemState, TimeEntry
@@ -472,9 +477,55 @@ def cost_of_time(entries: Iterable[TimeEntry]) -> Decimal:
     )
 
 
+def time_and_materials_value(
+    history: ObligationHistory[TimeAndMaterialsTerms], as_of: date
+) -> Money | None:
+    """T&M is worth a fixed total only when its terms cap the billed amount."""
+    terms = history.latest_by(as_of).terms
+    if terms.cap is None or terms.cap.amount is None:
+        return None
+    return Money(terms.cap.amount, terms.currency)
+
+
+def rerate_billed_time(
+    history: ObligationHistory[TimeAndMaterialsTerms], ctx: BillingContext
+) -> Mapping[str, Sequence[ProposedLine]]:
+    """Billed time whose rate in force on its work date changed since is re-rated by
+    adjustment lines against the document that billed it (ADR 0008)."""
+    # Imported here: `domain.retroactive` reads this module's terms and rates.
+    from domain.retroactive import adjustment_lines, reprice_billed_time
+
+    entries = {entry.entry_id: entry for entry in ctx.time_entries}
+    repricings = reprice_billed_time(history, ctx.rate_cards, entries, ctx.ledger)
+    if not repricings:
+        return {}
+    return adjustment_lines(history, repricings, history.latest.terms.currency)
+
+
 TIME_AND_MATERIALS = register_billing_model(
-    "time_and_materials",
-    TimeAndMaterialsTerms,
-    bill_time_and_materials,
-    recognise_time_and_materials,
+    BillingModel(
+        name="time_and_materials",
+        terms_type=TimeAndMaterialsTerms,
+        bill=bill_time_and_materials,
+        recognise=recognise_time_and_materials,
+        contract_value=time_and_materials_value,
+        summary=(
+            "hours at the rate in force on the work date, in billing increments, with daily "
+            "and not-to-exceed caps and their overage policies, plus expenses with markup"
+        ),
+        example={
+            "obligation_id": "tm",
+            "name": "Advisory time and materials",
+            "rate_card_id": "RC-UK",
+            "billing_increment": "0.25",
+            "increment_rounding": "up",
+            "daily_cap_hours": "8",
+            "cap": {"amount": "50000.00", "policy": "hold"},
+            "expenses": {"markup": "0.10", "category_caps": {"travel": "2000.00"}},
+        },
+        adr="docs/adr/0007-caps-and-overage-policies.md",
+        source_kinds=(SourceKind.TIME_ENTRY, SourceKind.EXPENSE),
+        line_kinds=(LineKind.TIME, LineKind.TIME_OVER_CAP, LineKind.EXPENSE),
+        rerate=rerate_billed_time,
+    )
 )
