@@ -210,5 +210,5 @@ def billing_model_for(terms: object) -> BillingModel:
 
 
 def registered_models() -> list[BillingModel]:
-    """Every registered billing model, in the order their modules registered them."""
-    return list(_MODELS.values())
+    """Every registered billing model, by name (a stable order for the docs and OpenAPI)."""
+    return sorted(_MODELS.values(), key=lambda model: model.name)
