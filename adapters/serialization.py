@@ -57,10 +57,11 @@ from adapters.serialization_hooks import (
 from adapters.serialization_hooks import (
     SerializationError as SerializationError,
 )
-from domain.billing import OpenKind, SourceRef
+from domain.billing import SourceRef
 from domain.contract import ContractVersion
 from domain.errors import DomainError
 from domain.invoice import Invoice
+from domain.kinds import OpenKind
 from domain.money import Currency
 from domain.obligation import BillingModel, billing_model_for, registered_models
 
