@@ -46,6 +46,7 @@ from domain.obligation import (
     RevenueContext,
     register_billing_model,
 )
+from domain.overage import NotToExceed as NotToExceed
 from domain.overage import OveragePolicy
 from domain.ratecard import RateCard
 from domain.time_entry import ExpenseItem, ItemState, TimeEntry
@@ -58,23 +59,6 @@ HOUR_QUANTUM = Decimal("0.000001")
 class IncrementRounding(Enum):
     UP = "up"
     NEAREST = "nearest"
-
-
-@attrs.frozen
-class NotToExceed:
-    """A cap on billed amount and/or billed hours for one obligation."""
-
-    amount: Decimal | None = None
-    hours: Decimal | None = None
-    policy: OveragePolicy = OveragePolicy.HOLD
-
-    def __attrs_post_init__(self) -> None:
-        if self.amount is None and self.hours is None:
-            raise InvalidTermsError("a not-to-exceed cap needs an amount, hours or both")
-        if (self.amount is not None and self.amount < 0) or (
-            self.hours is not None and self.hours < 0
-        ):
-            raise InvalidTermsError("caps cannot be negative")
 
 
 @attrs.frozen
@@ -468,15 +452,6 @@ def _time_given_up(priced: PricedEntry, ledger: BilledLedger) -> Decimal:
     return dsum((priced.entry.held, over_cap, by_hand))
 
 
-def cost_of_time(entries: Iterable[TimeEntry]) -> Decimal:
-    """Cost of approved time (hours x cost rate) for margin, billable or not."""
-    return dsum(
-        EXACT.multiply(e.hours, e.cost_rate)
-        for e in entries
-        if e.cost_rate is not None and e.is_billable_state
-    )
-
-
 def time_and_materials_value(
     history: ObligationHistory[TimeAndMaterialsTerms], as_of: date
 ) -> Money | None:
@@ -490,16 +465,10 @@ def time_and_materials_value(
 def rerate_billed_time(
     history: ObligationHistory[TimeAndMaterialsTerms], ctx: BillingContext
 ) -> Mapping[str, Sequence[ProposedLine]]:
-    """Billed time whose rate in force on its work date changed since is re-rated by
-    adjustment lines against the document that billed it (ADR 0008)."""
-    # Imported here: `domain.retroactive` reads this module's terms and rates.
-    from domain.retroactive import adjustment_lines, reprice_billed_time
+    """Billed time whose rate in force on its work date changed is re-rated (ADR 0008)."""
+    from domain.retroactive import rerate  # imported here: it reads this module's rates
 
-    entries = {entry.entry_id: entry for entry in ctx.time_entries}
-    repricings = reprice_billed_time(history, ctx.rate_cards, entries, ctx.ledger)
-    if not repricings:
-        return {}
-    return adjustment_lines(history, repricings, history.latest.terms.currency)
+    return rerate(history, ctx)
 
 
 TIME_AND_MATERIALS = register_billing_model(
