@@ -180,7 +180,8 @@ LEDGER_ENTRY_COLUMNS = tuple(
         "currency", "terms", "write_off", "payer", "credit",
     )
 )  # fmt: skip
-_SOURCE_KINDS = {kind.value: kind for kind in SourceKind}
+#: Live: a kind a model registers after this import is found too.
+_SOURCE_KINDS = SourceKind.by_value()
 
 
 def ledger_entries_from_tuples(rows: Iterable[Sequence[Any]]) -> list[LedgerEntry]:

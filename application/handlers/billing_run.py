@@ -129,16 +129,16 @@ def _propose(
     settled = [x for x in billable if seen.settles(x)]
     books = load_books(uow, [x for x in billable if not seen.settles(x)])
     run_input = BillingRunInput(
-        cmd.period,
-        books.contracts,
-        books.rate_cards,
-        books.time_entries,
-        books.expenses,
-        books.milestones,
-        books.ledger,
-        uow.master_data.tax_profiles(),
-        uow.master_data.tax_rates(),
-        cmd.invoice_date,
+        period=cmd.period,
+        contracts=books.contracts,
+        rate_cards=books.rate_cards,
+        time_entries=books.time_entries,
+        expenses=books.expenses,
+        milestones=books.milestones,
+        ledger=books.ledger,
+        tax_profiles=uow.master_data.tax_profiles(),
+        tax_rates=uow.master_data.tax_rates(),
+        invoice_date=cmd.invoice_date,
         billed_in_period=billed_in_period(uow, books.contracts, cmd.period),
         settled=tuple(sorted(settled, key=lambda x: x.contract_id)),
     )

@@ -326,18 +326,19 @@ def _catch_up(
     contract: Contract, books: ContractBooks, cmd: c.RecogniseRevenue, journal: list[JournalEntry]
 ) -> dict[ObligationId, Money]:
     ctx = RevenueContext(
-        cmd.period.end,
-        contract.currency,
-        books.rate_cards,
-        books.time_entries,
-        books.expenses,
-        books.milestones,
-        books.ledger,
+        as_of=cmd.period.end,
+        currency=contract.currency,
+        rate_cards=books.rate_cards,
+        time_entries=books.time_entries,
+        expenses=books.expenses,
+        milestones=books.milestones,
+        ledger=books.ledger,
     )
     ids = contract.obligation_ids()
     already = balances_from_journal(journal, ids, contract.currency)
     return {
-        oid: recognised_to_date(contract.obligation_history(oid), ctx) - already[oid].recognised
+        oid: recognised_to_date(contract.obligation_history(oid), ctx.for_obligation(oid))
+        - already[oid].recognised
         for oid in ids
     }
 

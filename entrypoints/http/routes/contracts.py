@@ -7,8 +7,8 @@ as they are to be from its date, approve it; `GET /contracts/{id}/diff` says wha
 
 Obligation terms travel as JSON objects tagged with their billing model:
 `{"model": "time_and_materials", "obligation_id": ..., "name": ..., ...terms}`; the models are
-the ones registered in `domain.obligation` (time_and_materials, fixed_fee, retainer,
-milestones, recurring). Decimals are strings; `currency` defaults to the contract's.
+the ones registered in `domain.obligation` (`registered_models()`). Decimals are strings;
+`currency` defaults to the contract's.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter
 
+import domain.billing_models  # noqa: F401  (every model's source kinds, for the pattern)
 from application import commands as c
 from application.context import RequestContext
 from application.documents import document_for_credit_memo
@@ -62,7 +63,7 @@ from entrypoints.http.runtime import (
 )
 from entrypoints.http.security import Principal
 
-_KINDS = "|".join(kind.value for kind in SourceKind)
+_KINDS = "|".join(kind.value for kind in SourceKind.members())
 
 Source = Annotated[
     str,
