@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from application.changes import RecordMoved
 from application.queries.paging import Page, PageRequest
+from domain.billing import Exclusion
 from domain.delivery_kinds import DeliveryRecords
 from domain.ids import ObligationId
 from domain.reported_record import ReportedRecord
@@ -50,4 +52,18 @@ def delivery_of(uow: UnitOfWork, contracts: Iterable[Contract]) -> DeliveryRecor
     what a billing or revenue run hands its models."""
     return uow.delivery_records.for_obligations(
         oid for contract in contracts for oid in contract.obligation_ids()
+    )
+
+
+def excluded_source(exclusion: Exclusion) -> RecordMoved:
+    """The audit record of a quantity a billing run did not bill from a source that keeps no
+    held or written-off state of its own (a record of a declared kind, a schedule item)."""
+    disposition = exclusion.disposition.value
+    return RecordMoved(
+        f"source:{exclusion.source}",
+        disposition,
+        None,
+        disposition,
+        f"{exclusion.quantity} of obligation {exclusion.obligation_id} not billed "
+        f"({exclusion.value.amount} {exclusion.value.currency.code}): {exclusion.reason}",
     )
