@@ -7,7 +7,7 @@ every revision it ever had (provenance). A new kind needs no new port, table or 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from application.changes import RecordMoved
@@ -39,9 +39,10 @@ class DeliveryRecordStore(Protocol):
         obligations."""
 
     def page(
-        self, kind: str, obligation_id: ObligationId | None, request: PageRequest
+        self, kind: str, obligations: Collection[ObligationId] | None, request: PageRequest
     ) -> Page[ReportedRecord]:
-        """The kind's records (of one obligation, when named) by record id, in keyset pages."""
+        """The kind's records (of these obligations, when named) by record id, in keyset
+        pages."""
 
     def revisions(self, kind: str, record_id: str) -> list[ReportedRecord]:
         """Every revision the record had, the first first (none when it was never reported)."""

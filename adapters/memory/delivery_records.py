@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from adapters.memory.queries_paging import page_of
@@ -48,13 +48,12 @@ class InMemoryDeliveryRecords:
         )
 
     def page(
-        self, kind: str, obligation_id: ObligationId | None, request: PageRequest
+        self, kind: str, obligations: Collection[ObligationId] | None, request: PageRequest
     ) -> Page[ReportedRecord]:
         rows = [
             _current(k, revisions)
             for (k, _), revisions in self._data.delivery_records.items()
-            if k == kind
-            and (obligation_id is None or revisions[-1][0].obligation_id == obligation_id)
+            if k == kind and (obligations is None or revisions[-1][0].obligation_id in obligations)
         ]
         return page_of(rows, lambda r: (r.record_id,), request)
 

@@ -8,7 +8,7 @@ correcting the same record cannot both win: the second is a conflict.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 import sqlalchemy as sa
 
@@ -77,12 +77,12 @@ class SqlAlchemyDeliveryRecords:
         return DeliveryRecords.of(found)
 
     def page(
-        self, kind: str, obligation_id: ObligationId | None, request: PageRequest
+        self, kind: str, obligations: Collection[ObligationId] | None, request: PageRequest
     ) -> Page[ReportedRecord]:
         table = t.delivery_records
         statement = sa.select(table).where(table.c.kind == kind)
-        if obligation_id is not None:
-            statement = statement.where(table.c.obligation_id == obligation_id)
+        if obligations is not None:
+            statement = statement.where(table.c.obligation_id.in_(sorted(obligations)))
         if request.after is not None:
             statement = statement.where(table.c.record_id > request.after[0])
         statement = statement.order_by(table.c.record_id).limit(request.limit + 1)

@@ -8,7 +8,7 @@ import attrs
 from application.commands.base import Returning
 from application.queries.paging import Page, PageRequest
 from domain.delivery_kinds import DeliveryRecord
-from domain.ids import ObligationId
+from domain.ids import CustomerId, ObligationId
 from domain.reported_record import ReportedRecord
 from domain.resent import Rejection
 
@@ -29,7 +29,8 @@ class RecordDeliveryRecords(Returning[DeliveryRecordsReport]):
     """A batch of records of one declared delivery kind, as the reporting system sends them.
 
     `refused` holds the records the edge could not build because their class refused them
-    (its own validation, with its error code); they are reported rejected with the rest."""
+    (its own validation, with its error code), each with its place in the batch as sent; they
+    are reported rejected with the rest, and `records` fill the other places in order."""
 
     kind: str
     records: tuple[DeliveryRecord, ...]
@@ -39,8 +40,10 @@ class RecordDeliveryRecords(Returning[DeliveryRecordsReport]):
 
 @attrs.frozen
 class ListDeliveryRecords(Returning[Page[ReportedRecord]]):
-    """A page of one kind's records, by record id, of one obligation when named."""
+    """A page of one kind's records, by record id, of one obligation when named; only the
+    customer's obligations when a customer is named (a client viewer's scope)."""
 
     kind: str
     page: PageRequest
     obligation_id: ObligationId | None = None
+    customer_id: CustomerId | None = None

@@ -16,6 +16,7 @@ from datetime import datetime
 from application import commands as c
 from application.changes import RecordMoved, RunCompleted
 from application.context import RequestContext
+from application.errors import NotFoundError
 from application.messagebus import UnitOfWorkFactory
 from application.ports import Clock
 from application.queries.paging import Page
@@ -48,7 +49,7 @@ def record_delivery_records(
         lock = _lock(uow, cmd.records, stored)
         contracts = _contracts_of(uow)
         batch = _Batch(stored, list(cmd.refused), contracts, lock)
-        for position, record in enumerate(cmd.records):
+        for position, record in zip(_positions(cmd), cmd.records, strict=True):
             batch.take(position, record, now)
         uow.delivery_records.add(batch.added)
         uow.delivery_records.save(batch.changed)
@@ -76,7 +77,7 @@ def list_delivery_records(
     """A page of one registered kind's records, by record id."""
     kind = delivery_kind(cmd.kind).name
     with unit_of_work(ctx, read_only=True) as uow:
-        return uow.delivery_records.page(kind, cmd.obligation_id, cmd.page)
+        return uow.delivery_records.page(kind, _visible(uow, cmd), cmd.page)
 
 
 class _Batch:
@@ -139,6 +140,31 @@ class _Batch:
         return c.DeliveryRecordsReport(
             tuple(self._new), tuple(self.duplicates), tuple(self._changed), tuple(rejected)
         )
+
+
+def _visible(uow: UnitOfWork, cmd: c.ListDeliveryRecords) -> set[ObligationId] | None:
+    """The obligations a list may show: the one named, within the customer's when one is
+    named (another customer's obligation is not found); None for every obligation."""
+    if cmd.customer_id is None:
+        return None if cmd.obligation_id is None else {cmd.obligation_id}
+    mine = {
+        oid
+        for k in uow.contracts.all()
+        if k.customer_id == cmd.customer_id
+        for oid in k.obligation_ids()
+    }
+    if cmd.obligation_id is None:
+        return mine
+    if cmd.obligation_id not in mine:
+        raise NotFoundError(f"there is no obligation {cmd.obligation_id}")
+    return {cmd.obligation_id}
+
+
+def _positions(cmd: c.RecordDeliveryRecords) -> list[int]:
+    """Each record's place in the batch as sent: the places the edge's refusals do not hold."""
+    refused = {r.position for r in cmd.refused}
+    sent = len(cmd.records) + len(cmd.refused)
+    return [p for p in range(sent) if p not in refused]
 
 
 def _lock(

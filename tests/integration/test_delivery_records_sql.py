@@ -4,6 +4,7 @@ SQL `app`)."""
 
 from tests.unit.application.test_delivery_records import (
     test_a_kind_is_listed_by_record_id_in_keyset_pages_and_by_obligation,
+    test_a_list_for_one_customer_shows_only_its_obligations_and_not_another_customers,
     test_a_record_cannot_move_to_another_obligation_or_be_corrected_in_a_closed_period,
     test_a_run_bills_each_record_and_a_correction_after_billing_bills_only_the_difference,
     test_an_unknown_kind_is_refused_and_names_itself,
@@ -15,6 +16,7 @@ from tests.unit.application.test_delivery_records import (
 
 __all__ = [
     "test_a_kind_is_listed_by_record_id_in_keyset_pages_and_by_obligation",
+    "test_a_list_for_one_customer_shows_only_its_obligations_and_not_another_customers",
     "test_a_record_cannot_move_to_another_obligation_or_be_corrected_in_a_closed_period",
     "test_a_run_bills_each_record_and_a_correction_after_billing_bills_only_the_difference",
     "test_an_unknown_kind_is_refused_and_names_itself",

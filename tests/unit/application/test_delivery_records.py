@@ -12,9 +12,10 @@ import pytest
 
 from application import commands as c
 from application.billing_marks import obligations_of
+from application.errors import NotFoundError
 from application.queries.paging import PageRequest
 from domain.delivery_kinds import UnknownDeliveryKindError
-from domain.ids import ContractId, EngagementId, ObligationId
+from domain.ids import ContractId, CustomerId, EngagementId, ObligationId
 from domain.period import Period
 from tests.support.metered import UNITS, MeteredTerms, UnitRecord, unit_source
 from tests.unit.application.conftest import CUSTOMER, ENTITY, EUR, App, set_up_tm_contract
@@ -162,3 +163,17 @@ def test_revenue_recognised_reads_the_contracts_records(app: App) -> None:
             if line.obligation_id == METERED
         ]
     assert sum((line.credit.amount for line in lines), Decimal(0)) == Decimal("17.50")
+
+
+def test_a_list_for_one_customer_shows_only_its_obligations_and_not_another_customers(
+    app: App,
+) -> None:
+    set_up_metered_contract(app)
+    report(app, units("m1", date(2026, 3, 2), 3))
+    mine = app.do(c.ListDeliveryRecords(UNITS.name, PageRequest(10), customer_id=CUSTOMER))
+    theirs = app.do(
+        c.ListDeliveryRecords(UNITS.name, PageRequest(10), customer_id=CustomerId("globex"))
+    )
+    with pytest.raises(NotFoundError):
+        app.do(c.ListDeliveryRecords(UNITS.name, PageRequest(10), METERED, CustomerId("globex")))
+    assert ([r.record_id for r in mine.items], theirs.items) == (["m1"], ())
