@@ -9,6 +9,7 @@ from typing import Any
 from tests.e2e.http.books_setup import problem
 from tests.e2e.http.harness import Api
 from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
+from tests.e2e.http.test_event_schemas import emitted_by, published_schemas, violations
 from tests.unit.application.test_delivery_records import set_up_metered_contract
 
 __all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]
@@ -127,3 +128,17 @@ def test_posting_records_needs_the_delivery_write_permission(api: Api) -> None:
     set_up_metered_contract(api.app)
     response = api.post(PATH, {"records": [record("m1", "2026-03-02", 3)]}, who="auditor")
     assert response.status_code == 403
+
+
+def test_the_events_of_reported_and_corrected_records_match_their_published_schemas(
+    api: Api,
+) -> None:
+    set_up_metered_contract(api.app)
+    api.post(PATH, {"records": [record("m1", "2026-03-02", 3)]}, who="integration")
+    api.post(PATH, {"records": [record("m1", "2026-03-02", 4)]}, who="integration")
+    emitted = [e for e in emitted_by(api) if e[0].startswith("reported_record.")]
+    assert [(kind, payload["revision"]) for kind, _, payload in emitted] == [
+        ("reported_record.accepted", 1),
+        ("reported_record.corrected", 2),
+    ]
+    assert violations(published_schemas(), emitted) == []
