@@ -450,3 +450,30 @@ billing_marks = sa.Table(
     sa.Column("period", sa.String(), nullable=False),
     sa.Column("stamp", sa.Text(), nullable=False),
 )
+
+# Records of the delivery kinds billing models declare (migration 0020; ADR 0050): one table for
+# every kind, the record's own fields in `payload` through the one converter. The current
+# revision of each record, and every revision it had.
+delivery_records = sa.Table(
+    "delivery_records",
+    metadata,
+    sa.Column("kind", sa.String(), primary_key=True),
+    sa.Column("record_id", sa.String(), primary_key=True),
+    sa.Column("obligation_id", sa.String(), nullable=False, index=True),
+    sa.Column("occurred_on", sa.Date(), nullable=False),
+    sa.Column("revision", sa.Integer(), nullable=False),
+    sa.Column("payload", json_document(), nullable=False),
+    sa.Column("reported_at", UtcDateTime(), nullable=False),
+)
+
+delivery_record_revisions = sa.Table(
+    "delivery_record_revisions",
+    metadata,
+    sa.Column("kind", sa.String(), primary_key=True),
+    sa.Column("record_id", sa.String(), primary_key=True),
+    sa.Column("revision", sa.Integer(), primary_key=True),
+    sa.Column("obligation_id", sa.String(), nullable=False),
+    sa.Column("occurred_on", sa.Date(), nullable=False),
+    sa.Column("payload", json_document(), nullable=False),
+    sa.Column("reported_at", UtcDateTime(), nullable=False),
+)
