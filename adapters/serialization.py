@@ -61,6 +61,7 @@ from domain.billing import SourceRef
 from domain.contract import ContractVersion
 from domain.errors import DomainError
 from domain.invoice import Invoice
+from domain.kinds import OpenKind
 from domain.money import Currency
 from domain.obligation import BillingModel, billing_model_for, registered_models
 
@@ -178,6 +179,14 @@ def _overrides(cls: type, special: Mapping[type, Mapping[str, Override]]) -> dic
     return found
 
 
+def _structure_open_kind(value: object, cls: type[OpenKind]) -> OpenKind:
+    """A registered kind (`SourceKind`, `LineKind`) from its string, strictly."""
+    if isinstance(value, str) and value in cls.by_value():
+        return cls(value)
+    allowed = ", ".join(repr(kind.value) for kind in cls.members())
+    raise _Refused(f"{value!r} is not a valid {cls.__name__} (one of {allowed})")
+
+
 def build_converter() -> cattrs.Converter:
     """The project's converter; call once (module import does), share the result."""
     converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
@@ -197,6 +206,8 @@ def build_converter() -> cattrs.Converter:
         converter.register_unstructure_hook(cls, unstructure_hook)
     converter.register_structure_hook(Enum, _structure_enum)
     converter.register_unstructure_hook(Enum, _unstructure_enum)
+    converter.register_structure_hook(OpenKind, _structure_open_kind)
+    converter.register_unstructure_hook(OpenKind, lambda kind: kind.value)
     converter.register_structure_hook_factory(
         _is_sequence, lambda t: _strict_sequence(t, converter)
     )

@@ -4,9 +4,10 @@
   they are what the books say, not what a run would propose: billed is net of credit memos.
 - Unbilled WIP (contract asset) and deferred revenue (contract liability) are netted per
   obligation and summed over obligations, never netted across them.
-- Backlog is the contract value not yet billed. Only terms that fix a value have one: a fixed
-  fee, a milestone fee, a T&M not-to-exceed amount, a recurring fee or a retainer with an end
-  date. Each obligation reports its own (or none); the total is given only when every
+- Backlog is the contract value not yet billed. Only terms that fix a value have one; each
+  billing model says what its terms are worth (`BillingModel.contract_value`: a fixed fee, a
+  milestone fee, a T&M not-to-exceed amount, a recurring fee or a retainer with an end date,
+  today). Each obligation reports its own (or none); the total is given only when every
   obligation has one, so a hybrid contract with uncapped T&M never shows a partial figure as
   if it were the whole.
 - Cost is the delivery cost incurred by the date: approved time at each entry's cost rate plus
@@ -27,14 +28,9 @@ import attrs
 from application.books import balances_from_journal
 from application.unit_of_work import UnitOfWork
 from domain.billing import ObligationHistory
-from domain.fixed_fee import FixedFeeTerms
 from domain.ids import ContractId, CustomerId, EngagementId, ObligationId
-from domain.milestone_billing import MilestoneTerms
 from domain.money import EXACT, Currency, Money, dsum, money_sum
 from domain.obligation import billing_model_for
-from domain.recurring import RecurringTerms, month_amount
-from domain.retainer import RetainerTerms
-from domain.time_and_materials import TimeAndMaterialsTerms
 from domain.time_entry import ExpenseItem, TimeEntry
 
 HUNDRED = Decimal(100)
@@ -163,32 +159,10 @@ def engagement_balances(uow: UnitOfWork, engagement_id: str, as_of: date) -> Eng
 
 
 def contract_value(history: ObligationHistory[Any], as_of: date) -> Money | None:
-    """What the obligation's terms in force on `as_of` are worth in total, when they fix it."""
+    """What the obligation's terms in force on `as_of` are worth in total, when they fix it
+    (each billing model says how: `BillingModel.contract_value`)."""
     terms = history.latest_by(as_of).terms
-    if isinstance(terms, FixedFeeTerms | MilestoneTerms):
-        return Money(terms.fee, terms.currency)
-    if isinstance(terms, TimeAndMaterialsTerms):
-        if terms.cap is None or terms.cap.amount is None:
-            return None
-        return Money(terms.cap.amount, terms.currency)
-    if isinstance(terms, RecurringTerms):
-        if terms.service_end is None:
-            return None
-        months = []
-        for month in terms.months_through(terms.service_end):
-            service = terms.service_in(month)
-            if service is not None:
-                months.append(month_amount(history, month, service))
-        return money_sum(months, terms.currency)
-    if isinstance(terms, RetainerTerms):
-        if terms.end is None:
-            return None
-        fees = (
-            Money(history.latest_by(period.start).terms.fee_per_period, terms.currency)
-            for period in terms.periods_through(terms.end)
-        )
-        return money_sum(fees, terms.currency)
-    return None
+    return billing_model_for(terms).contract_value(history, as_of)
 
 
 def delivery_cost(

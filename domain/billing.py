@@ -11,28 +11,39 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 import attrs
 
 from domain.errors import DomainError
 from domain.ids import CustomerId, ObligationId
+from domain.kinds import OpenKind as OpenKind
 from domain.money import EXACT, Currency, Money, dsum, money_sum
 from domain.period import Period
 
 
-class SourceKind(Enum):
-    """What kind of delivery or schedule item an invoice line bills."""
+class SourceKind(OpenKind):
+    """What kind of delivery or schedule item an invoice line bills. A billing model's module
+    registers its own (`SourceKind.register("...")`, docs/adr/0009)."""
 
-    TIME_ENTRY = "time_entry"
-    EXPENSE = "expense"
-    MILESTONE = "milestone"
-    RETENTION = "retention"
-    INSTALLMENT = "installment"
-    RETAINER_PERIOD = "retainer_period"
-    RECURRING_PERIOD = "recurring_period"
-    USAGE_RECORD = "usage_record"
-    USAGE_MINIMUM = "usage_minimum"
+    __slots__ = ()
+    TIME_ENTRY: ClassVar[SourceKind]
+    EXPENSE: ClassVar[SourceKind]
+    MILESTONE: ClassVar[SourceKind]
+    RETENTION: ClassVar[SourceKind]
+    INSTALLMENT: ClassVar[SourceKind]
+    RETAINER_PERIOD: ClassVar[SourceKind]
+    RECURRING_PERIOD: ClassVar[SourceKind]
+
+
+# The kinds of the models that came first; later models register theirs in their own module.
+SourceKind.TIME_ENTRY = SourceKind.register("time_entry")
+SourceKind.EXPENSE = SourceKind.register("expense")
+SourceKind.MILESTONE = SourceKind.register("milestone")
+SourceKind.RETENTION = SourceKind.register("retention")
+SourceKind.INSTALLMENT = SourceKind.register("installment")
+SourceKind.RETAINER_PERIOD = SourceKind.register("retainer_period")
+SourceKind.RECURRING_PERIOD = SourceKind.register("recurring_period")
 
 
 @attrs.frozen(order=True, cache_hash=True)
@@ -58,21 +69,35 @@ class Allocation:
     payer: CustomerId | None = None
 
 
-class LineKind(Enum):
-    TIME = "time"
-    TIME_OVER_CAP = "time_over_cap"
-    EXPENSE = "expense"
-    INSTALLMENT = "installment"
-    RETAINER_FEE = "retainer_fee"
-    RETAINER_OVERAGE = "retainer_overage"
-    MILESTONE = "milestone"
-    RETENTION_WITHHELD = "retention_withheld"
-    RETENTION_RELEASE = "retention_release"
-    RECURRING = "recurring"
-    ADJUSTMENT = "adjustment"
-    USAGE = "usage"
-    USAGE_CORRECTION = "usage_correction"
-    USAGE_MINIMUM = "usage_minimum"
+class LineKind(OpenKind):
+    """What an invoice line bills. A billing model's module registers its own
+    (`LineKind.register("...")`, docs/adr/0009)."""
+
+    __slots__ = ()
+    TIME: ClassVar[LineKind]
+    TIME_OVER_CAP: ClassVar[LineKind]
+    EXPENSE: ClassVar[LineKind]
+    INSTALLMENT: ClassVar[LineKind]
+    RETAINER_FEE: ClassVar[LineKind]
+    RETAINER_OVERAGE: ClassVar[LineKind]
+    MILESTONE: ClassVar[LineKind]
+    RETENTION_WITHHELD: ClassVar[LineKind]
+    RETENTION_RELEASE: ClassVar[LineKind]
+    RECURRING: ClassVar[LineKind]
+    ADJUSTMENT: ClassVar[LineKind]
+
+
+LineKind.TIME = LineKind.register("time")
+LineKind.TIME_OVER_CAP = LineKind.register("time_over_cap")
+LineKind.EXPENSE = LineKind.register("expense")
+LineKind.INSTALLMENT = LineKind.register("installment")
+LineKind.RETAINER_FEE = LineKind.register("retainer_fee")
+LineKind.RETAINER_OVERAGE = LineKind.register("retainer_overage")
+LineKind.MILESTONE = LineKind.register("milestone")
+LineKind.RETENTION_WITHHELD = LineKind.register("retention_withheld")
+LineKind.RETENTION_RELEASE = LineKind.register("retention_release")
+LineKind.RECURRING = LineKind.register("recurring")
+LineKind.ADJUSTMENT = LineKind.register("adjustment")
 
 
 @attrs.frozen

@@ -19,7 +19,7 @@ import attrs
 import domain.billing_models  # noqa: F401  (registers every billing model)
 from domain.billing import BilledLedger, Exclusion, LedgerEntry, ProposedLine
 from domain.contract import Contract
-from domain.delivery_kinds import DeliveryRecords
+from domain.delivery_kinds import DeliveryRecord, DeliveryRecords
 from domain.document import DocumentLine, DocumentTax, DocumentTotals, billed_by
 from domain.errors import DomainError
 from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId, RateCardId
@@ -28,7 +28,6 @@ from domain.money import Currency, Money, money_sum
 from domain.obligation import BillingContext, billing_model_for
 from domain.period import Period
 from domain.ratecard import RateCard
-from domain.retroactive import adjustment_lines, reprice_billed_time
 from domain.split import split_lines
 from domain.tax import (
     TaxProfile,
@@ -38,13 +37,12 @@ from domain.tax import (
     TaxTreatments,
     TaxUnresolved,
 )
-from domain.time_and_materials import TimeAndMaterialsTerms
 from domain.time_entry import ExpenseItem, TimeEntry
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class BillingRunInput:
-    """Everything the run reads. Nothing in it is changed by the run."""
+    """Everything the run reads, built by keyword. Nothing in it is changed by the run."""
 
     period: Period
     contracts: tuple[Contract, ...]
@@ -251,12 +249,29 @@ def run_billing(run: BillingRunInput) -> BillingProposal:
 
 @attrs.frozen
 class _Items:
+    """One obligation's delivery: what every firm records, and the declared kinds' records."""
+
     time_entries: list[TimeEntry] = attrs.field(factory=list)
     expenses: list[ExpenseItem] = attrs.field(factory=list)
     milestones: list[Milestone] = attrs.field(factory=list)
+    records: list[DeliveryRecord] = attrs.field(factory=list)
+
+    def context(self, run: BillingRunInput, currency: Currency) -> BillingContext:
+        """The billing context of the obligation these items belong to."""
+        return BillingContext(
+            period=run.period,
+            currency=currency,
+            rate_cards=run.rate_cards,
+            time_entries=tuple(self.time_entries),
+            expenses=tuple(self.expenses),
+            milestones=tuple(self.milestones),
+            ledger=run.ledger,
+            delivery=DeliveryRecords.of(self.records) if self.records else DeliveryRecords(),
+        )
 
 
 def _group_items(run: BillingRunInput) -> dict[ObligationId, _Items]:
+    """Every item of the run under its obligation, read once (not once per obligation)."""
     grouped: defaultdict[ObligationId, _Items] = defaultdict(_Items)
     for entry in run.time_entries:
         grouped[entry.obligation_id].time_entries.append(entry)
@@ -264,6 +279,9 @@ def _group_items(run: BillingRunInput) -> dict[ObligationId, _Items]:
         grouped[expense.obligation_id].expenses.append(expense)
     for milestone in run.milestones:
         grouped[milestone.obligation_id].milestones.append(milestone)
+    for records in run.delivery.by_kind.values():
+        for record in records:
+            grouped[record.obligation_id].records.append(record)
     return grouped
 
 
@@ -279,23 +297,14 @@ def _bill_contract(
     repriced: dict[str, list[ProposedLine]] = {}
     for obligation_id in contract.obligation_ids():
         history = contract.obligation_history(obligation_id)
-        items = by_obligation.get(obligation_id, _Items())
-        ctx = BillingContext(
-            run.period,
-            contract.currency,
-            run.rate_cards,
-            tuple(items.time_entries),
-            tuple(items.expenses),
-            tuple(items.milestones),
-            run.ledger,
-            run.delivery.for_obligation(obligation_id),
-        )
-        billing = billing_model_for(history.latest.terms).bill(history, ctx)
+        ctx = by_obligation.get(obligation_id, _Items()).context(run, contract.currency)
+        model = billing_model_for(history.latest.terms)
+        billing = model.bill(history, ctx)
         for payer_id, payer_lines in _payer_lines(run, contract, obligation_id, billing.lines):
             lines.setdefault(payer_id, []).extend(payer_lines)
         exclusions += billing.exclusions
-        if isinstance(history.latest.terms, TimeAndMaterialsTerms):
-            for doc, doc_lines in _retroactive(run, history, items).items():
+        if model.rerate is not None:
+            for doc, doc_lines in model.rerate(history, ctx).items():
                 repriced.setdefault(doc, []).extend(doc_lines)
     invoices = []
     for payer_id in contract.payer_ids():
@@ -393,16 +402,6 @@ def _stamped(line: ProposedLine, payer_id: CustomerId, contract: Contract) -> Pr
         return line
     allocations = tuple(attrs.evolve(a, payer=payer_id) for a in line.allocations)
     return attrs.evolve(line, allocations=allocations)
-
-
-def _retroactive(
-    run: BillingRunInput, history: Any, items: _Items
-) -> dict[str, list[ProposedLine]]:
-    entries = {e.entry_id: e for e in items.time_entries}
-    repricings = reprice_billed_time(history, run.rate_cards, entries, run.ledger)
-    if not repricings:
-        return {}
-    return adjustment_lines(history, repricings, history.latest.terms.currency)
 
 
 @attrs.frozen

@@ -60,12 +60,21 @@ class DeliveryKind(Generic[R]):
     name: str
     record_type: type[R]
     description: str
+    #: One record as a reporting system sends it (field names to JSON values), for the docs
+    #: and the OpenAPI examples of the ingestion routes; none when the kind gives none.
+    example: Mapping[str, Any] | None = attrs.field(default=None, eq=False)
 
 
 _KINDS: dict[str, DeliveryKind[Any]] = {}
 
 
-def register_delivery_kind(name: str, record_type: type[R], description: str) -> DeliveryKind[R]:
+def register_delivery_kind(
+    name: str,
+    record_type: type[R],
+    description: str,
+    *,
+    example: Mapping[str, Any] | None = None,
+) -> DeliveryKind[R]:
     """Declare a kind of delivery record; a name is registered once, by one record class."""
     if not _NAME.match(name):
         raise InvalidDeliveryKindError(
@@ -74,7 +83,7 @@ def register_delivery_kind(name: str, record_type: type[R], description: str) ->
     known = _KINDS.get(name)
     if known is not None and known.record_type is not record_type:
         raise InvalidDeliveryKindError(f"the delivery kind {name!r} is registered already")
-    kind = DeliveryKind(name, record_type, description)
+    kind = DeliveryKind(name, record_type, description, example)
     _KINDS[name] = kind
     return kind
 
@@ -130,6 +139,17 @@ class DeliveryRecords:
                 name: mine
                 for name, records in self.by_kind.items()
                 if (mine := tuple(r for r in records if r.obligation_id == obligation_id))
+            }
+        )
+
+    def for_obligations(self, obligation_ids: Iterable[ObligationId]) -> DeliveryRecords:
+        """Only the records reported against these obligations (a contract's, say)."""
+        wanted = set(obligation_ids)
+        return DeliveryRecords(
+            {
+                name: mine
+                for name, records in self.by_kind.items()
+                if (mine := tuple(r for r in records if r.obligation_id in wanted))
             }
         )
 

@@ -33,7 +33,12 @@ from domain.billing import (
 from domain.errors import InvalidTermsError
 from domain.ids import InstallmentId, ObligationId
 from domain.money import EXACT, Currency, Money, dsum
-from domain.obligation import BillingContext, RevenueContext, register_billing_model
+from domain.obligation import (
+    BillingContext,
+    BillingModel,
+    RevenueContext,
+    register_billing_model,
+)
 from domain.schedule import FeeBelowBilledError as FeeBelowBilledError
 from domain.schedule import UnscheduledFeeError as UnscheduledFeeError
 from domain.schedule import (
@@ -246,6 +251,35 @@ def _rounded(value: Fraction, currency: Currency) -> Money:
     return Money(exact, currency).quantized()
 
 
+def fixed_fee_value(history: ObligationHistory[FixedFeeTerms], as_of: date) -> Money | None:
+    """A fixed fee is worth its fee."""
+    terms = history.latest_by(as_of).terms
+    return Money(terms.fee, terms.currency)
+
+
 FIXED_FEE_MODEL = register_billing_model(
-    "fixed_fee", FixedFeeTerms, bill_fixed_fee, recognise_fixed_fee
+    BillingModel(
+        name="fixed_fee",
+        terms_type=FixedFeeTerms,
+        bill=bill_fixed_fee,
+        recognise=recognise_fixed_fee,
+        contract_value=fixed_fee_value,
+        summary=(
+            "a fee billed by installments on their due dates, always summing to the fee, "
+            "earned by percent complete"
+        ),
+        example={
+            "obligation_id": "ff",
+            "name": "Implementation",
+            "fee": "90000.00",
+            "installments": [
+                {"installment_id": "ff-1", "due_date": "2026-04-30", "percentage": "50"},
+                {"installment_id": "ff-2", "due_date": "2026-06-30", "percentage": "50"},
+            ],
+            "estimate_hours": "600",
+        },
+        adr="docs/adr/0026-credits-on-scheduled-fees.md",
+        source_kinds=(SourceKind.INSTALLMENT,),
+        line_kinds=(LineKind.INSTALLMENT,),
+    )
 )

@@ -13,6 +13,7 @@ amounts of the other milestones and their holdbacks never move.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 
 import attrs
@@ -32,7 +33,12 @@ from domain.errors import InvalidTermsError
 from domain.ids import MilestoneId, ObligationId
 from domain.milestone import Milestone, MilestoneState
 from domain.money import EXACT, Currency, Money, dsum
-from domain.obligation import BillingContext, RevenueContext, register_billing_model
+from domain.obligation import (
+    BillingContext,
+    BillingModel,
+    RevenueContext,
+    register_billing_model,
+)
 from domain.schedule import (
     billed_again_line,
     conceded_on,
@@ -270,6 +276,38 @@ def recognise_milestones(history: ObligationHistory[MilestoneTerms], ctx: Revenu
     return total
 
 
+def milestone_value(history: ObligationHistory[MilestoneTerms], as_of: date) -> Money | None:
+    """A fee billed by milestones is worth its fee."""
+    terms = history.latest_by(as_of).terms
+    return Money(terms.fee, terms.currency)
+
+
 MILESTONES = register_billing_model(
-    "milestones", MilestoneTerms, bill_milestones, recognise_milestones
+    BillingModel(
+        name="milestones",
+        terms_type=MilestoneTerms,
+        bill=bill_milestones,
+        recognise=recognise_milestones,
+        contract_value=milestone_value,
+        summary=(
+            "milestone amounts billed on acceptance, with retention withheld and released at "
+            "final acceptance"
+        ),
+        example={
+            "obligation_id": "prog",
+            "name": "Transformation program",
+            "fee": "400000.00",
+            "milestones": [
+                {"milestone_id": "M1", "name": "Discovery", "percentage": "25"},
+                {"milestone_id": "M2", "name": "Design", "percentage": "25"},
+                {"milestone_id": "M3", "name": "Build", "percentage": "25"},
+                {"milestone_id": "M4", "name": "Go-live", "percentage": "25", "final": True},
+            ],
+            "retention_percent": "10",
+            "passive_acceptance_days": 10,
+        },
+        adr="docs/adr/0026-credits-on-scheduled-fees.md",
+        source_kinds=(SourceKind.MILESTONE, SourceKind.RETENTION),
+        line_kinds=(LineKind.MILESTONE, LineKind.RETENTION_WITHHELD, LineKind.RETENTION_RELEASE),
+    )
 )

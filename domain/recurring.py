@@ -32,8 +32,13 @@ from domain.billing import (
 )
 from domain.errors import InvalidTermsError
 from domain.ids import ObligationId
-from domain.money import EXACT, Currency, Money
-from domain.obligation import BillingContext, RevenueContext, register_billing_model
+from domain.money import EXACT, Currency, Money, money_sum
+from domain.obligation import (
+    BillingContext,
+    BillingModel,
+    RevenueContext,
+    register_billing_model,
+)
 from domain.period import Period
 
 
@@ -164,6 +169,37 @@ def recognise_recurring(history: ObligationHistory[RecurringTerms], ctx: Revenue
     return total
 
 
+def recurring_value(history: ObligationHistory[RecurringTerms], as_of: date) -> Money | None:
+    """A recurring fee with an end date is worth what its months of service bill; an
+    open-ended one has no total."""
+    terms = history.latest_by(as_of).terms
+    if terms.service_end is None:
+        return None
+    months = []
+    for month in terms.months_through(terms.service_end):
+        service = terms.service_in(month)
+        if service is not None:
+            months.append(month_amount(history, month, service))
+    return money_sum(months, terms.currency)
+
+
 RECURRING_MODEL = register_billing_model(
-    "recurring", RecurringTerms, bill_recurring, recognise_recurring
+    BillingModel(
+        name="recurring",
+        terms_type=RecurringTerms,
+        bill=bill_recurring,
+        recognise=recognise_recurring,
+        contract_value=recurring_value,
+        summary="a fixed monthly amount billed in advance, prorated by days",
+        example={
+            "obligation_id": "ms",
+            "name": "Managed service",
+            "amount_per_period": "12000.00",
+            "service_start": "2026-01-15",
+            "service_end": "2026-12-31",
+        },
+        adr="docs/adr/0049-recurring-fees.md",
+        source_kinds=(SourceKind.RECURRING_PERIOD,),
+        line_kinds=(LineKind.RECURRING,),
+    )
 )

@@ -53,8 +53,13 @@ from domain.billing import (
 )
 from domain.errors import InvalidTermsError
 from domain.ids import ObligationId, TimeEntryId
-from domain.money import EXACT, Currency, Money
-from domain.obligation import BillingContext, RevenueContext, register_billing_model
+from domain.money import EXACT, Currency, Money, money_sum
+from domain.obligation import (
+    BillingContext,
+    BillingModel,
+    RevenueContext,
+    register_billing_model,
+)
 from domain.overage import OveragePolicy
 from domain.period import Period
 from domain.time_entry import TimeEntry
@@ -429,6 +434,44 @@ def recognise_retainer(history: ObligationHistory[RetainerTerms], ctx: RevenueCo
     return Money(exact, terms.currency).quantized()
 
 
+def retainer_value(history: ObligationHistory[RetainerTerms], as_of: date) -> Money | None:
+    """A retainer with an end date is worth the fees of its periods (each at the fee in force
+    on its first day); an open-ended one has no total."""
+    terms = history.latest_by(as_of).terms
+    if terms.end is None:
+        return None
+    fees = (
+        Money(history.latest_by(period.start).terms.fee_per_period, terms.currency)
+        for period in terms.periods_through(terms.end)
+    )
+    return money_sum(fees, terms.currency)
+
+
 RETAINER_MODEL = register_billing_model(
-    "retainer", RetainerTerms, bill_retainer, recognise_retainer
+    BillingModel(
+        name="retainer",
+        terms_type=RetainerTerms,
+        bill=bill_retainer,
+        recognise=recognise_retainer,
+        contract_value=retainer_value,
+        summary=(
+            "a monthly fee buying hours, drawn down oldest-first, with rollover, breakage "
+            "and overage"
+        ),
+        example={
+            "obligation_id": "ret",
+            "name": "Support retainer",
+            "fee_per_period": "8000.00",
+            "hours_per_period": "40",
+            "start": "2026-01-01",
+            "end": "2026-12-31",
+            "rollover_cap_hours": "20",
+            "rollover_periods": 2,
+            "overage_rate": "220.00",
+            "overage_policy": "bill",
+        },
+        adr="docs/adr/0011-retainer-semantics.md",
+        source_kinds=(SourceKind.RETAINER_PERIOD,),
+        line_kinds=(LineKind.RETAINER_FEE, LineKind.RETAINER_OVERAGE),
+    )
 )

@@ -25,6 +25,7 @@ from domain.billing import (
 )
 from domain.ids import RateCardId, TimeEntryId
 from domain.money import EXACT, Currency, Money, dsum
+from domain.obligation import BillingContext
 from domain.ratecard import RateCard
 from domain.time_and_materials import TimeAndMaterialsTerms, rate_in_force
 from domain.time_entry import TimeEntry
@@ -120,3 +121,15 @@ def adjustment_lines(
         line = attrs.evolve(line, quantity=hours)
         by_document.setdefault(document_id, []).append(line)
     return by_document
+
+
+def rerate(
+    history: ObligationHistory[TimeAndMaterialsTerms], ctx: BillingContext
+) -> dict[str, list[ProposedLine]]:
+    """Adjustment lines, per document that billed it, for billed time of a T&M obligation
+    whose terms in force on the work date have changed."""
+    entries = {entry.entry_id: entry for entry in ctx.time_entries}
+    repricings = reprice_billed_time(history, ctx.rate_cards, entries, ctx.ledger)
+    if not repricings:
+        return {}
+    return adjustment_lines(history, repricings, history.latest.terms.currency)

@@ -40,7 +40,13 @@ from domain.expenses import ExpensePolicy as ExpensePolicy
 from domain.expenses import bill_expenses, expense_revenue
 from domain.ids import ObligationId, RateCardId, Role
 from domain.money import EXACT, Currency, Money, dsum
-from domain.obligation import BillingContext, RevenueContext, register_billing_model
+from domain.obligation import (
+    BillingContext,
+    BillingModel,
+    RevenueContext,
+    register_billing_model,
+)
+from domain.overage import NotToExceed as NotToExceed
 from domain.overage import OveragePolicy
 from domain.ratecard import RateCard
 from domain.time_entry import ExpenseItem, ItemState, TimeEntry
@@ -53,23 +59,6 @@ HOUR_QUANTUM = Decimal("0.000001")
 class IncrementRounding(Enum):
     UP = "up"
     NEAREST = "nearest"
-
-
-@attrs.frozen
-class NotToExceed:
-    """A cap on billed amount and/or billed hours for one obligation."""
-
-    amount: Decimal | None = None
-    hours: Decimal | None = None
-    policy: OveragePolicy = OveragePolicy.HOLD
-
-    def __attrs_post_init__(self) -> None:
-        if self.amount is None and self.hours is None:
-            raise InvalidTermsError("a not-to-exceed cap needs an amount, hours or both")
-        if (self.amount is not None and self.amount < 0) or (
-            self.hours is not None and self.hours < 0
-        ):
-            raise InvalidTermsError("caps cannot be negative")
 
 
 @attrs.frozen
@@ -463,18 +452,49 @@ def _time_given_up(priced: PricedEntry, ledger: BilledLedger) -> Decimal:
     return dsum((priced.entry.held, over_cap, by_hand))
 
 
-def cost_of_time(entries: Iterable[TimeEntry]) -> Decimal:
-    """Cost of approved time (hours x cost rate) for margin, billable or not."""
-    return dsum(
-        EXACT.multiply(e.hours, e.cost_rate)
-        for e in entries
-        if e.cost_rate is not None and e.is_billable_state
-    )
+def time_and_materials_value(
+    history: ObligationHistory[TimeAndMaterialsTerms], as_of: date
+) -> Money | None:
+    """T&M is worth a fixed total only when its terms cap the billed amount."""
+    terms = history.latest_by(as_of).terms
+    if terms.cap is None or terms.cap.amount is None:
+        return None
+    return Money(terms.cap.amount, terms.currency)
+
+
+def rerate_billed_time(
+    history: ObligationHistory[TimeAndMaterialsTerms], ctx: BillingContext
+) -> Mapping[str, Sequence[ProposedLine]]:
+    """Billed time whose rate in force on its work date changed is re-rated (ADR 0008)."""
+    from domain.retroactive import rerate  # imported here: it reads this module's rates
+
+    return rerate(history, ctx)
 
 
 TIME_AND_MATERIALS = register_billing_model(
-    "time_and_materials",
-    TimeAndMaterialsTerms,
-    bill_time_and_materials,
-    recognise_time_and_materials,
+    BillingModel(
+        name="time_and_materials",
+        terms_type=TimeAndMaterialsTerms,
+        bill=bill_time_and_materials,
+        recognise=recognise_time_and_materials,
+        contract_value=time_and_materials_value,
+        summary=(
+            "hours at the rate in force on the work date, in billing increments, with daily "
+            "and not-to-exceed caps and their overage policies, plus expenses with markup"
+        ),
+        example={
+            "obligation_id": "tm",
+            "name": "Advisory time and materials",
+            "rate_card_id": "RC-UK",
+            "billing_increment": "0.25",
+            "increment_rounding": "up",
+            "daily_cap_hours": "8",
+            "cap": {"amount": "50000.00", "policy": "hold"},
+            "expenses": {"markup": "0.10", "category_caps": {"travel": "2000.00"}},
+        },
+        adr="docs/adr/0007-caps-and-overage-policies.md",
+        source_kinds=(SourceKind.TIME_ENTRY, SourceKind.EXPENSE),
+        line_kinds=(LineKind.TIME, LineKind.TIME_OVER_CAP, LineKind.EXPENSE),
+        rerate=rerate_billed_time,
+    )
 )

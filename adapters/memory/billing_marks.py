@@ -68,6 +68,9 @@ class InMemoryBillingMarks:
             items[expense.obligation_id].append(expense)
         for _, milestone in sorted(aggregates["milestone"].items()):
             items[milestone.obligation_id].append(milestone)
+        for _, revisions in sorted(self._data.delivery_records.items()):
+            record = revisions[-1][0]  # the current revision (ADR 0050)
+            items[record.obligation_id].append(revisions[-1])
         stamps = {}
         for oid, contract_id in obligations.items():
             contract = aggregates["contract"].get(contract_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from adapters.memory.queries_paging import page_of
 from adapters.memory.store import InMemoryStore
 from application.queries.contracts import (
     ContractFilter,
@@ -27,14 +28,12 @@ class InMemoryContractQueries:
     def contracts(self, where: ContractFilter, page: PageRequest) -> Page[ContractSummaryView]:
         contracts: dict[str, Contract] = self._store.data.aggregates.get("contract", {})
         engagements = self._engagements()
-        after = page.after[0] if page.after is not None else None
         views = [
             ContractSummaryView.of(x, engagements[key].state.value if key in engagements else None)
-            for key, x in sorted(contracts.items())
-            if (after is None or key > after)
-            and all(v is None or x.customer_id == v for v in (where.customer_id, where.visible_to))
+            for key, x in contracts.items()
+            if all(v is None or x.customer_id == v for v in (where.customer_id, where.visible_to))
         ]
-        return Page.from_rows(views[: page.limit + 1], page, contract_key)
+        return page_of(views, contract_key, page)
 
     def contract(self, contract_id: str) -> ContractView | None:
         contract: Contract | None = self._store.data.aggregates.get("contract", {}).get(contract_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from adapters.memory.queries_paging import page_of
 from adapters.memory.store import InMemoryStore
 from application.queries.engagements import (
     EngagementFilter,
@@ -23,13 +24,12 @@ class InMemoryEngagementQueries:
 
     def engagements(self, where: EngagementFilter, page: PageRequest) -> Page[EngagementSummary]:
         items: dict[str, Engagement] = self._store.data.aggregates.get("engagement", {})
-        after = page.after[0] if page.after is not None else None
         rows = [
             EngagementSummary(e.engagement_id, e.customer_id, e.contract_id, e.state.value)
-            for key, e in sorted(items.items())
-            if (after is None or key > after) and where.admits(e.state.value, e.customer_id)
+            for e in items.values()
+            if where.admits(e.state.value, e.customer_id)
         ]
-        return Page.from_rows(rows[: page.limit + 1], page, summary_key)
+        return page_of(rows, summary_key, page)
 
     def engagement(self, engagement_id: str) -> EngagementView | None:
         engagement: Engagement | None = self._store.data.aggregates.get("engagement", {}).get(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from adapters.memory.queries_paging import page_of
 from adapters.memory.store import InMemoryStore, _MasterData
 from application.legal_entities import LegalEntityRecord
 from application.queries.paging import Page, PageRequest
@@ -17,13 +18,9 @@ class InMemoryRateCardQueries:
 
     def rate_cards(self, page: PageRequest) -> Page[RateCardSummaryView]:
         cards: dict[str, RateCard] = self._store.data.aggregates.get("rate_card", {})
-        after = page.after[0] if page.after is not None else None
-        views = [
-            RateCardSummaryView.of(card)
-            for key, card in sorted(cards.items())
-            if after is None or key > after
-        ]
-        return Page.from_rows(views[: page.limit + 1], page, rate_card_key)
+        return page_of(
+            [RateCardSummaryView.of(card) for card in cards.values()], rate_card_key, page
+        )
 
     def rate_card(self, rate_card_id: str) -> RateCard | None:
         cards: dict[str, RateCard] = self._store.data.aggregates.get("rate_card", {})

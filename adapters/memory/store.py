@@ -96,6 +96,9 @@ class _Data:
     transfer_pricing: TransferPricing = attrs.field(factory=TransferPricing)
     #: What committed billing runs left settled: (period key, stamp) per obligation (ADR 0048).
     billing_marks: dict[str, tuple[str, str]] = attrs.field(factory=dict)
+    #: Every revision of each record of a declared delivery kind, by (kind, record id), the
+    #: current one last: (record, revision, reported at) (ADR 0050).
+    delivery_records: dict[tuple[str, str], list[Any]] = attrs.field(factory=dict)
 
 
 class InMemoryStore:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.memory.billing_marks import InMemoryBillingMarks
+from adapters.memory.delivery_records import InMemoryDeliveryRecords
 from adapters.memory.records import (
     _Audit,
     _BillingRuns,
@@ -79,6 +80,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         self.operations = _Operations(data)
         self.intercompany = _Intercompany(data)
         self.billing_marks = InMemoryBillingMarks(data)
+        self.delivery_records = InMemoryDeliveryRecords(data, seen)
 
     def _end(self) -> None:
         self.rollback()

@@ -68,12 +68,15 @@ class SqlAlchemyBillingMarks:
         entries = self._counted(t.time_entries, obligations)
         expenses = self._counted(t.expenses, obligations)
         milestones = self._counted(t.milestones, obligations)
+        # Records of declared delivery kinds (ADR 0050): a correction bumps the revision.
+        records = self._counted(t.delivery_records, obligations)
         ledger = self._ledger(obligations)
         stamps = {}
         for oid, contract_id in obligations.items():
             inputs = (
                 f"c{contracts.get(contract_id, 0)}|r{cards}|t{entries.get(oid, '0.0')}"
                 f"|x{expenses.get(oid, '0.0')}|m{milestones.get(oid, '0.0')}"
+                f"|d{records.get(oid, '0.0')}"
             )
             count, last = ledger.get(oid, (0, "0"))
             stamps[oid] = BillingStamp(contract_id, inputs, count, last)

@@ -23,6 +23,7 @@ from application.records import (
     OutboxEvent,
 )
 from domain.billing import LedgerEntry, SourceKind, SourceRef
+from domain.delivery_kinds import delivery_kind
 from domain.ids import (
     CustomerId,
     ExpenseId,
@@ -35,6 +36,7 @@ from domain.ids import (
 )
 from domain.ledger import Account, JournalEntry, JournalLine
 from domain.money import Currency, Money
+from domain.reported_record import ReportedRecord
 from domain.tax import CategoryCode, TaxProfile
 from domain.time_entry import ExpenseItem, ItemState, TimeEntry
 
@@ -180,7 +182,8 @@ LEDGER_ENTRY_COLUMNS = tuple(
         "currency", "terms", "write_off", "payer", "credit",
     )
 )  # fmt: skip
-_SOURCE_KINDS = {kind.value: kind for kind in SourceKind}
+#: Live: a kind a model registers after this import is found too.
+_SOURCE_KINDS = SourceKind.by_value()
 
 
 def ledger_entries_from_tuples(rows: Iterable[Sequence[Any]]) -> list[LedgerEntry]:
@@ -384,3 +387,25 @@ def tax_profile(row: Row) -> TaxProfile:
         row["legal_note"],
         structure(row["categories"] or [], tuple[CategoryCode, ...]),
     )
+
+
+# Records of declared delivery kinds (ADR 0050) ------------------------------------------------
+
+
+def delivery_record_row(reported: ReportedRecord) -> dict[str, Any]:
+    """The row of a record's current revision (also the row of that revision's provenance)."""
+    return {
+        "kind": reported.kind,
+        "record_id": reported.record_id,
+        "obligation_id": str(reported.obligation_id),
+        "occurred_on": reported.occurred_on,
+        "revision": reported.revision,
+        "payload": unstructure(reported.record),
+        "reported_at": reported.reported_at,
+    }
+
+
+def reported_record(row: Row) -> ReportedRecord:
+    """A record as stored, built strictly as its kind's record class."""
+    record = structure(row["payload"], delivery_kind(row["kind"]).record_type)
+    return ReportedRecord(row["kind"], record, row["revision"], row["reported_at"])

@@ -10,6 +10,8 @@ parsing a document per row.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from adapters.sqlalchemy.types import ExactDecimal, UtcDateTime, big_id, json_document
@@ -35,6 +37,35 @@ def _revision() -> sa.Column[int]:
 
 def _body() -> sa.Column[object]:
     return sa.Column("body", json_document(), nullable=False)
+
+
+def _decisions() -> list[sa.Column[Any]]:
+    """Where a delivered item (a time entry, an expense) stands after the decisions people took
+    on it: the same columns, in the same order, in both tables."""
+    return [
+        sa.Column("state", sa.String(), nullable=False),
+        sa.Column("held", ExactDecimal(), nullable=False),
+        sa.Column("released", ExactDecimal(), nullable=False),
+        sa.Column("written_off", ExactDecimal(), nullable=False),
+        sa.Column("rejection_reason", sa.Text(), nullable=True),
+        _revision(),
+        # The part of written_off given up over a cap (migration 0010).
+        sa.Column("written_off_over_cap", ExactDecimal(), nullable=False),
+    ]
+
+
+def _documents(name: str, *key: sa.Column[Any]) -> sa.Table:
+    """Master data kept whole as one JSON document per key (versions are never updated)."""
+    return sa.Table(name, metadata, *key, _body())
+
+
+def _key(name: str) -> sa.Column[str]:
+    return sa.Column(name, sa.String(), primary_key=True)
+
+
+def _number(name: str) -> sa.Column[int]:
+    """A numeric key part the application sets (a version, the one row's id), never generated."""
+    return sa.Column(name, sa.Integer(), primary_key=True, autoincrement=False)
 
 
 # Aggregates: key columns + revision + JSON snapshot ------------------------------------------
@@ -147,14 +178,7 @@ time_entries = sa.Table(
     sa.Column("hours", ExactDecimal(), nullable=False),
     sa.Column("billable", sa.Boolean(), nullable=False),
     sa.Column("cost_rate", ExactDecimal(), nullable=True),
-    sa.Column("state", sa.String(), nullable=False),
-    sa.Column("held", ExactDecimal(), nullable=False),
-    sa.Column("released", ExactDecimal(), nullable=False),
-    sa.Column("written_off", ExactDecimal(), nullable=False),
-    sa.Column("rejection_reason", sa.Text(), nullable=True),
-    _revision(),
-    # The part of written_off given up over a cap (migration 0010).
-    sa.Column("written_off_over_cap", ExactDecimal(), nullable=False),
+    *_decisions(),
     # A person's day, read by admission for the days a batch touches (migration 0007).
     sa.Index(None, "resource_id", "work_date"),
 )
@@ -170,14 +194,7 @@ expenses = sa.Table(
     sa.Column("cost", ExactDecimal(), nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("description", sa.Text(), nullable=False),
-    sa.Column("state", sa.String(), nullable=False),
-    sa.Column("held", ExactDecimal(), nullable=False),
-    sa.Column("released", ExactDecimal(), nullable=False),
-    sa.Column("written_off", ExactDecimal(), nullable=False),
-    sa.Column("rejection_reason", sa.Text(), nullable=True),
-    _revision(),
-    # The part of written_off given up over a cap (migration 0010).
-    sa.Column("written_off_over_cap", ExactDecimal(), nullable=False),
+    *_decisions(),
 )
 
 ledger_entries = sa.Table(
@@ -410,46 +427,20 @@ tax_profiles = sa.Table(
 )
 
 # Every version of each customer record the ERP pushed (ADR 0035); a version is never updated.
-customer_records = sa.Table(
-    "customer_records",
-    metadata,
-    sa.Column("customer_id", sa.String(), primary_key=True),
-    sa.Column("legal_entity_id", sa.String(), primary_key=True),
-    sa.Column("version", sa.Integer(), primary_key=True, autoincrement=False),
-    _body(),
+customer_records = _documents(
+    "customer_records", _key("customer_id"), _key("legal_entity_id"), _number("version")
 )
 
 # Every version of each of our legal entities' master data (ADR 0037); never updated.
-legal_entities = sa.Table(
-    "legal_entities",
-    metadata,
-    sa.Column("legal_entity_id", sa.String(), primary_key=True),
-    sa.Column("version", sa.Integer(), primary_key=True, autoincrement=False),
-    _body(),
-)
+legal_entities = _documents("legal_entities", _key("legal_entity_id"), _number("version"))
 
-tax_rates = sa.Table(
-    "tax_rates",
-    metadata,
-    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
-    _body(),
-)
+tax_rates = _documents("tax_rates", _number("id"))
 
 # Consultant transfers (ADR 0031): employment histories and transfer pricing -----------------
 
-resource_employments = sa.Table(
-    "resource_employments",
-    metadata,
-    sa.Column("resource_id", sa.String(), primary_key=True),
-    _body(),
-)
+resource_employments = _documents("resource_employments", _key("resource_id"))
 
-transfer_pricing = sa.Table(
-    "transfer_pricing",
-    metadata,
-    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
-    _body(),
-)
+transfer_pricing = _documents("transfer_pricing", _number("id"))
 
 billing_marks = sa.Table(
     "billing_marks",
@@ -458,4 +449,31 @@ billing_marks = sa.Table(
     sa.Column("obligation_id", sa.String(), primary_key=True),
     sa.Column("period", sa.String(), nullable=False),
     sa.Column("stamp", sa.Text(), nullable=False),
+)
+
+# Records of the delivery kinds billing models declare (migration 0020; ADR 0050): one table for
+# every kind, the record's own fields in `payload` through the one converter. The current
+# revision of each record, and every revision it had.
+delivery_records = sa.Table(
+    "delivery_records",
+    metadata,
+    sa.Column("kind", sa.String(), primary_key=True),
+    sa.Column("record_id", sa.String(), primary_key=True),
+    sa.Column("obligation_id", sa.String(), nullable=False, index=True),
+    sa.Column("occurred_on", sa.Date(), nullable=False),
+    sa.Column("revision", sa.Integer(), nullable=False),
+    sa.Column("payload", json_document(), nullable=False),
+    sa.Column("reported_at", UtcDateTime(), nullable=False),
+)
+
+delivery_record_revisions = sa.Table(
+    "delivery_record_revisions",
+    metadata,
+    sa.Column("kind", sa.String(), primary_key=True),
+    sa.Column("record_id", sa.String(), primary_key=True),
+    sa.Column("revision", sa.Integer(), primary_key=True),
+    sa.Column("obligation_id", sa.String(), nullable=False),
+    sa.Column("occurred_on", sa.Date(), nullable=False),
+    sa.Column("payload", json_document(), nullable=False),
+    sa.Column("reported_at", UtcDateTime(), nullable=False),
 )

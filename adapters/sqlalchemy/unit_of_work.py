@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from adapters.outbound.event_payloads import outbox_payload
 from adapters.sqlalchemy.billing_marks import SqlAlchemyBillingMarks
+from adapters.sqlalchemy.delivery_records import SqlAlchemyDeliveryRecords
 from adapters.sqlalchemy.delivery_store import SqlAlchemyDelivery
 from adapters.sqlalchemy.inbox import SqlAlchemyInbox
 from adapters.sqlalchemy.intercompany import SqlAlchemyIntercompany
@@ -127,6 +128,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.natural_keys = SqlAlchemyNaturalKeys(session)
         self.intercompany = SqlAlchemyIntercompany(session)
         self.billing_marks = SqlAlchemyBillingMarks(session)
+        self.delivery_records = SqlAlchemyDeliveryRecords(session)
         try:
             connection.begin()
         except BaseException:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from adapters.webhooks.contracts import contract_amended, contract_approved
+from adapters.webhooks.delivery_records import delivery_reported
 from adapters.webhooks.fields import JsonObject, Problems
 from application import commands as c
 from application.customer_master import PostalAddress, record_problems
@@ -274,7 +275,12 @@ def dispute_opened(data: JsonObject) -> list[object]:
 MAPPINGS: Final[Mapping[str, Mapping[str, Mapping_]]] = {
     "crm": {"opportunity.closed_won": opportunity_closed_won},
     "clm": {"contract.approved": contract_approved, "contract.amended": contract_amended},
-    "psa": {"time.approved": time_approved, "milestone.completed": milestone_completed},
+    "psa": {
+        "time.approved": time_approved,
+        "milestone.completed": milestone_completed,
+        # Records of any declared delivery kind (ADR 0050).
+        "delivery.reported": delivery_reported,
+    },
     "erp": {
         "customer.updated": customer_updated,
         "customer.record_updated": customer_record_updated,

@@ -73,6 +73,11 @@ from application.commands.delivery import (
     TimeEntryInput,
     WriteOffItem,
 )
+from application.commands.delivery_records import (
+    DeliveryRecordsReport,
+    ListDeliveryRecords,
+    RecordDeliveryRecords,
+)
 
 __all__ = [
     "AcceptDueMilestones",
@@ -91,6 +96,7 @@ __all__ = [
     "CorrectTimeEntry",
     "CreateRateCard",
     "CreditRequestInput",
+    "DeliveryRecordsReport",
     "DiscardInvoice",
     "DraftContractVersion",
     "DraftCreditMemo",
@@ -99,6 +105,7 @@ __all__ = [
     "HoldItem",
     "IssueCreditMemo",
     "IssueInvoice",
+    "ListDeliveryRecords",
     "OpenDispute",
     "ProcessInboxMessage",
     "ProcessWaitingInboxMessages",
@@ -111,6 +118,7 @@ __all__ = [
     "ReceiveInboxMessage",
     "RecogniseRevenue",
     "Reconcile",
+    "RecordDeliveryRecords",
     "RecordExpenses",
     "RecordPayment",
     "RecordTimeEntries",

@@ -21,6 +21,7 @@ from application.billing_marks import Observation, obligations_of
 from application.books import ContractBooks, load_books, period_lock
 from application.changes import RecordMoved
 from application.context import RequestContext
+from application.delivery_records import delivery_of, excluded_source
 from application.errors import ConflictError
 from application.gc_pause import paused_collection
 from application.messagebus import UnitOfWorkFactory
@@ -129,18 +130,19 @@ def _propose(
     settled = [x for x in billable if seen.settles(x)]
     books = load_books(uow, [x for x in billable if not seen.settles(x)])
     run_input = BillingRunInput(
-        cmd.period,
-        books.contracts,
-        books.rate_cards,
-        books.time_entries,
-        books.expenses,
-        books.milestones,
-        books.ledger,
-        uow.master_data.tax_profiles(),
-        uow.master_data.tax_rates(),
-        cmd.invoice_date,
+        period=cmd.period,
+        contracts=books.contracts,
+        rate_cards=books.rate_cards,
+        time_entries=books.time_entries,
+        expenses=books.expenses,
+        milestones=books.milestones,
+        ledger=books.ledger,
+        tax_profiles=uow.master_data.tax_profiles(),
+        tax_rates=uow.master_data.tax_rates(),
+        invoice_date=cmd.invoice_date,
         billed_in_period=billed_in_period(uow, books.contracts, cmd.period),
         settled=tuple(sorted(settled, key=lambda x: x.contract_id)),
+        delivery=delivery_of(uow, books.contracts),
     )
     answers = _tax_answers(tax_engine, run_input)
     return run_billing(attrs.evolve(run_input, tax_answers=answers)), books
@@ -227,12 +229,15 @@ def _store_drafts(
 def _record_exclusions(
     uow: UnitOfWork, ctx: RequestContext, clock: Clock, exclusions: Sequence[Exclusion]
 ) -> None:
-    """Held quantities wait for a decision; written-off ones are recorded as leakage."""
+    """Held quantities wait for a decision; written-off ones are recorded as leakage. A
+    source that is no time entry or expense (a record of a declared delivery kind, a schedule
+    item) has no held state of its own to keep: its exclusion is recorded in the audit trail."""
     now = clock.now()
     for exclusion in exclusions:
         item_id = exclusion.source.source_id
         item = uow.delivery.time_entry(item_id) or uow.delivery.expense(item_id)
         if item is None:
+            uow.record(excluded_source(exclusion))
             continue
         before = item.state
         if exclusion.disposition is Disposition.HELD:

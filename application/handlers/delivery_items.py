@@ -3,7 +3,8 @@ and the explicit, audited correction of a recorded entry (ADR 0025)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 from application import commands as c
@@ -30,60 +31,32 @@ def approve_item(
     cmd: c.ApproveItem, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory, clock: Clock
 ) -> None:
     """Approve a submitted item."""
-    _decide(
-        unit_of_work,
-        clock,
-        ctx,
-        cmd.item_id,
-        "approve",
-        "",
-        lambda item: item.approve(ctx.actor, clock.now()),
-    )
+    with _deciding(unit_of_work, ctx, cmd.item_id, "approve") as (_, item):
+        item.approve(ctx.actor, clock.now())
 
 
 def reject_item(
     cmd: c.RejectItem, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory, clock: Clock
 ) -> None:
     """Reject a submitted item, with the reason."""
-    _decide(
-        unit_of_work,
-        clock,
-        ctx,
-        cmd.item_id,
-        "reject",
-        cmd.reason,
-        lambda item: item.reject(cmd.reason, clock.now()),
-    )
+    with _deciding(unit_of_work, ctx, cmd.item_id, "reject", cmd.reason) as (_, item):
+        item.reject(cmd.reason, clock.now())
 
 
 def hold_item(
     cmd: c.HoldItem, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory, clock: Clock
 ) -> None:
     """Hold a quantity of an approved item until someone releases or writes it off."""
-    _decide(
-        unit_of_work,
-        clock,
-        ctx,
-        cmd.item_id,
-        "hold",
-        cmd.reason,
-        lambda item: item.hold(cmd.quantity, cmd.reason, clock.now()),
-    )
+    with _deciding(unit_of_work, ctx, cmd.item_id, "hold", cmd.reason) as (_, item):
+        item.hold(cmd.quantity, cmd.reason, clock.now())
 
 
 def release_held_item(
     cmd: c.ReleaseHeldItem, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory, clock: Clock
 ) -> None:
     """Approve billing beyond the cap for the held quantity."""
-    _decide(
-        unit_of_work,
-        clock,
-        ctx,
-        cmd.item_id,
-        "release",
-        "",
-        lambda item: item.release(ctx.actor, clock.now()),
-    )
+    with _deciding(unit_of_work, ctx, cmd.item_id, "release") as (_, item):
+        item.release(ctx.actor, clock.now())
 
 
 def write_off_item(
@@ -94,13 +67,8 @@ def write_off_item(
     The item is told what documents already billed or credited off (the billed ledger), so
     the domain refuses hours a write-off credit memo already gave up: revenue and the leakage
     report would otherwise lose the same hours twice."""
-    with unit_of_work(ctx) as uow:
-        item = _item(uow, cmd.item_id)
-        before = item.state
+    with _deciding(unit_of_work, ctx, cmd.item_id, "write_off", cmd.reason) as (uow, item):
         item.write_off(cmd.quantity, cmd.reason, clock.now(), settled=_settled(uow, item))
-        uow.delivery.save(item)
-        uow.record(RecordMoved(f"item:{cmd.item_id}", "write_off", before, item.state, cmd.reason))
-        uow.commit()
 
 
 def correct_time_entry(
@@ -146,19 +114,21 @@ def correct_time_entry(
         uow.commit()
 
 
-def _decide(
+@contextmanager
+def _deciding(
     unit_of_work: UnitOfWorkFactory,
-    clock: Clock,
     ctx: RequestContext,
     item_id: str,
     action: str,
-    reason: str,
-    change: Callable[[Item], None],
-) -> None:
+    reason: str = "",
+) -> Iterator[tuple[UnitOfWork, Item]]:
+    """One decision on one item in its own transaction: the body changes the item; it is then
+    saved, its move audited (before and after state, the reason) and committed. A refusal
+    raised in the body commits nothing."""
     with unit_of_work(ctx) as uow:
         item = _item(uow, item_id)
         before = item.state
-        change(item)
+        yield uow, item
         uow.delivery.save(item)
         uow.record(RecordMoved(f"item:{item_id}", action, before, item.state, reason))
         uow.commit()

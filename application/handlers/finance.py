@@ -14,6 +14,7 @@ from application import commands as c
 from application.books import ContractBooks, balances_from_journal, load_books, period_lock
 from application.changes import RecordMoved, RunCompleted
 from application.context import RequestContext
+from application.delivery_records import delivery_of
 from application.errors import NotFoundError
 from application.journal import document_tax_by_code, post_entry, scope_for_contract
 from application.messagebus import UnitOfWorkFactory
@@ -24,6 +25,7 @@ from domain.accounting_period import AccountingPeriod, PeriodLock
 from domain.chart_of_accounts import ChartsOfAccounts, PostingScope
 from domain.contract import Contract
 from domain.credit_memo import CreditMemo, CreditRequest
+from domain.delivery_kinds import DeliveryRecords
 from domain.ids import ObligationId, UserId
 from domain.invoice import Invoice, InvoiceState
 from domain.ledger import JournalEntry, post_credit_memo, post_payment, post_recognition
@@ -308,9 +310,10 @@ def _post_catch_ups(
     """One recognition entry per contract that earned something since the last run."""
     posted: dict[ObligationId, Money] = {}
     books = load_books(uow, uow.contracts.all())
+    delivery = delivery_of(uow, books.contracts)
     journal = uow.journal.all()
     for contract in books.contracts:
-        revenue = _catch_up(contract, books, cmd, journal)
+        revenue = _catch_up(contract, books, cmd, journal, delivery)
         revenue = {oid: amount for oid, amount in revenue.items() if not amount.is_zero()}
         if not revenue:
             continue
@@ -323,21 +326,27 @@ def _post_catch_ups(
 
 
 def _catch_up(
-    contract: Contract, books: ContractBooks, cmd: c.RecogniseRevenue, journal: list[JournalEntry]
+    contract: Contract,
+    books: ContractBooks,
+    cmd: c.RecogniseRevenue,
+    journal: list[JournalEntry],
+    delivery: DeliveryRecords,
 ) -> dict[ObligationId, Money]:
-    ctx = RevenueContext(
-        cmd.period.end,
-        contract.currency,
-        books.rate_cards,
-        books.time_entries,
-        books.expenses,
-        books.milestones,
-        books.ledger,
-    )
     ids = contract.obligation_ids()
+    ctx = RevenueContext(
+        as_of=cmd.period.end,
+        currency=contract.currency,
+        rate_cards=books.rate_cards,
+        time_entries=books.time_entries,
+        expenses=books.expenses,
+        milestones=books.milestones,
+        ledger=books.ledger,
+        delivery=delivery.for_obligations(ids),
+    )
     already = balances_from_journal(journal, ids, contract.currency)
     return {
-        oid: recognised_to_date(contract.obligation_history(oid), ctx) - already[oid].recognised
+        oid: recognised_to_date(contract.obligation_history(oid), ctx.for_obligation(oid))
+        - already[oid].recognised
         for oid in ids
     }
 

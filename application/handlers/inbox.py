@@ -166,7 +166,7 @@ def process_waiting_inbox_messages(
 def _require_all_accepted(result: object) -> None:
     """A batch with refused items is not done: the refusals wait on the exception queue, and
     a replay retries them (the accepted ones are duplicates then, and change nothing)."""
-    if isinstance(result, IngestionReport) and result.rejected:
+    if isinstance(result, IngestionReport | c.DeliveryRecordsReport) and result.rejected:
         refused = "; ".join(f"{r.item_id}: {r.reason_code} ({r.detail})" for r in result.rejected)
         raise ItemsRejectedError(
             f"{len(result.rejected)} refused, {len(result.accepted)} accepted, "

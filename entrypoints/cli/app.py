@@ -4,6 +4,7 @@
     throughline demo                            load the reference scenarios through the bus
     throughline demo --report [--plain] [-s N]  the scenarios' report (in-memory databases)
     throughline import-time FILE.csv            bulk, idempotent import of approved time
+    throughline import-delivery KIND FILE.csv   records of a declared delivery kind (ADR 0050)
     throughline bill --period YYYY-MM [--dry-run]
     throughline exceptions list | replay ID | run-due
     throughline serve [--host H] [--port P] [--workers N] [--no-relay] [--demo-keys]
@@ -277,6 +278,59 @@ def import_time(
         parsed = read_time_file(file)
         outcome = import_rows(provide_bus(), s.ctx, parsed, approved_by, batch_size)
         outcome.render(output(), file, verbose=verbose)
+        if outcome.rejected:
+            raise typer.Exit(ATTENTION)
+
+
+# import-delivery ---------------------------------------------------------------------------
+
+IMPORT_DELIVERY_HELP = """Import records of a declared delivery kind from a CSV file, in batches,
+idempotently (ADR 0050).
+
+\b
+The header names the kind's record fields (docs/http-api.md lists each kind's), e.g.
+  record_id,obligation_id,occurred_on,...
+
+A record already recorded with the same values is a duplicate and changes nothing; with other
+values it is a correction (a new revision, the earlier one kept). Rows that cannot be read or
+that are refused are rejected with their line, the column and a reason code. Exit 0 when no row
+was rejected, 1 when some were, 2 when the kind or the file cannot be used."""
+
+
+@app.command("import-delivery", help=IMPORT_DELIVERY_HELP)
+def import_delivery(
+    kind: Annotated[str, typer.Argument(metavar="KIND", help="The registered delivery kind.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="The CSV file to import.")],
+    reported_by: Annotated[
+        str, typer.Option("--reported-by", help="Who reported the records.")
+    ] = "import",
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, max=50_000, help="Rows per transaction.")
+    ] = 1000,
+    database_url: DatabaseUrlOption = None,
+    actor: ActorOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    from domain.delivery_kinds import UnknownDeliveryKindError, delivery_kind, delivery_kinds
+    from entrypoints.cli.delivery_import import (
+        DeliveryFileError,
+        import_delivery_rows,
+        read_delivery_file,
+    )
+
+    with session(database_url, actor, verbose) as s:
+        try:
+            declared = delivery_kind(kind)
+            parsed = read_delivery_file(declared, file)
+        except UnknownDeliveryKindError:
+            known = ", ".join(k.name for k in delivery_kinds()) or "none"
+            raise InputError(f"there is no delivery kind {kind!r} (registered: {known})") from None
+        except DeliveryFileError as error:
+            raise InputError(str(error)) from None
+        outcome = import_delivery_rows(
+            provide_bus(), s.ctx, declared, parsed, reported_by, batch_size
+        )
+        outcome.render(output(), file)
         if outcome.rejected:
             raise typer.Exit(ATTENTION)
 

@@ -111,7 +111,15 @@ def test_approved_value_splits_into_billed_given_up_held_and_open(
     # each approved hour is billed and kept, given up, held or open, exactly once
     assert EXACT.add(kept, EXACT.add(leakage, at_risk)) == approved_value(entries)
     # revenue as incurred loses exactly what leakage counts (held hours earn nothing yet)
-    ctx = RevenueContext(AS_OF, EUR, {CARD.rate_card_id: CARD}, tuple(entries), (), (), ledger)
+    ctx = RevenueContext(
+        as_of=AS_OF,
+        currency=EUR,
+        rate_cards={CARD.rate_card_id: CARD},
+        time_entries=tuple(entries),
+        expenses=(),
+        milestones=(),
+        ledger=ledger,
+    )
     earned = recognised_to_date(c.obligation_history(TM), ctx)
     expected = EXACT.subtract(approved_value(entries), EXACT.add(leakage, held))
     assert earned == Money(expected, EUR).quantized()

@@ -110,7 +110,15 @@ def history(*versions: tuple[date, T]) -> ObligationHistory[T]:
 def context(
     month: Period, currency: Currency, entries: Sequence[TimeEntry], ledger: BilledLedger
 ) -> BillingContext:
-    return BillingContext(month, currency, {}, tuple(entries), (), (), ledger)
+    return BillingContext(
+        period=month,
+        currency=currency,
+        rate_cards={},
+        time_entries=tuple(entries),
+        expenses=(),
+        milestones=(),
+        ledger=ledger,
+    )
 
 
 def committed(ledger: BilledLedger, billing: ObligationBilling, document: str) -> BilledLedger:
@@ -299,7 +307,15 @@ def test_a_finished_rollover_retainer_earns_exactly_its_fees_and_billed_overage(
     obligation = history((date(2026, 1, 1), terms))
     billing = bill_retainer(obligation, context(after, terms.currency, entries, BilledLedger()))
     earned = recognise_retainer(
-        obligation, RevenueContext(after.end, terms.currency, {}, tuple(entries), (), ())
+        obligation,
+        RevenueContext(
+            as_of=after.end,
+            currency=terms.currency,
+            rate_cards={},
+            time_entries=tuple(entries),
+            expenses=(),
+            milestones=(),
+        ),
     )
     # Every bought hour is used or broken by then, so revenue = fees + overage (to the cent).
     exact = sum((a.amount.amount for line in billing.lines for a in line.allocations), Decimal(0))
@@ -334,7 +350,15 @@ def test_monthly_recurring_runs_reruns_propose_nothing_and_revenue_catches_up_wi
     last = MONTHS[-1].end
     if terms.service_end is not None and terms.service_end <= last:
         earned = recognise_recurring(
-            obligation, RevenueContext(last, terms.currency, {}, (), (), ())
+            obligation,
+            RevenueContext(
+                as_of=last,
+                currency=terms.currency,
+                rate_cards={},
+                time_entries=(),
+                expenses=(),
+                milestones=(),
+            ),
         )
         assert earned.minor == sum(e.amount.minor for e in ledger.entries)
 
@@ -370,7 +394,14 @@ def test_results_are_identical_when_the_ambient_rounding_is_round_down(
         model = billing_model_for(terms)
         obligation = history((date(2026, 1, 1), terms))
         billing_ctx = context(month, terms.currency, entries, BilledLedger())
-        revenue_ctx = RevenueContext(as_of, terms.currency, {}, tuple(entries), (), ())
+        revenue_ctx = RevenueContext(
+            as_of=as_of,
+            currency=terms.currency,
+            rate_cards={},
+            time_entries=tuple(entries),
+            expenses=(),
+            milestones=(),
+        )
         runs.append(partial(model.bill, obligation, billing_ctx))
         runs.append(partial(model.recognise, obligation, revenue_ctx))
     for run in runs:

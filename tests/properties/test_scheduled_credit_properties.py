@@ -224,7 +224,15 @@ def check(world: World) -> None:
         assert standing.invoiced <= scheduled[source].amount + standing.released, source
     revenue = recognised_to_date(
         world.contract.obligation_history(OBLIGATION),
-        RevenueContext(world.month.end, currency, {}, (), (), tuple(world.milestones), ledger),
+        RevenueContext(
+            as_of=world.month.end,
+            currency=currency,
+            rate_cards={},
+            time_entries=(),
+            expenses=(),
+            milestones=tuple(world.milestones),
+            ledger=ledger,
+        ),
     )
     assert Money.zero(currency) <= revenue + Money(conceded, currency)
     assert revenue <= Money(fee - conceded, currency)

@@ -81,8 +81,15 @@ def bill(
     profiles = {(p, ENTITY): TaxProfile(p, ENTITY, VAT) for p in c.payer_ids()}
     return run_billing(
         BillingRunInput(
-            period, (c,), {card.rate_card_id: card}, tuple(entries), (), (), ledger, profiles,
-            TAX_RATES,
+            period=period,
+            contracts=(c,),
+            rate_cards={card.rate_card_id: card},
+            time_entries=tuple(entries),
+            expenses=(),
+            milestones=(),
+            ledger=ledger,
+            tax_profiles=profiles,
+            tax_rates=TAX_RATES,
         )
     )  # fmt: skip
 

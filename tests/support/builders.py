@@ -119,15 +119,15 @@ def run(
             profiles[(payer_id, c.legal_entity_id)] = TaxProfile(payer_id, c.legal_entity_id, VAT)
     return run_billing(
         BillingRunInput(
-            period,
-            contracts,
-            {c.rate_card_id: c for c in cards},
-            tuple(entries),
-            tuple(expenses),
-            tuple(milestones),
-            ledger or BilledLedger(),
-            profiles,
-            TAX_RATES,
+            period=period,
+            contracts=contracts,
+            rate_cards={c.rate_card_id: c for c in cards},
+            time_entries=tuple(entries),
+            expenses=tuple(expenses),
+            milestones=tuple(milestones),
+            ledger=ledger or BilledLedger(),
+            tax_profiles=profiles,
+            tax_rates=TAX_RATES,
         )
     )
 

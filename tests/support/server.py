@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 THROUGHLINE = Path(sys.executable).with_name("throughline")
-STARTUP_SECONDS = 30.0
+STARTUP_SECONDS = 90.0
 STOP_SECONDS = 20.0
 
 

@@ -185,8 +185,15 @@ def test_a_contract_without_a_tax_profile_is_blocked_not_billed() -> None:
     c = contract([TimeAndMaterialsTerms(TM, "Advisory", EUR, RateCardId("RC"))])
     proposal = run_billing(
         BillingRunInput(
-            MARCH, (c,), {}, (entry("e1", date(2026, 3, 3), "1"),), (), (), BilledLedger(), {},
-            TAX_RATES,
+            period=MARCH,
+            contracts=(c,),
+            rate_cards={},
+            time_entries=(entry("e1", date(2026, 3, 3), "1"),),
+            expenses=(),
+            milestones=(),
+            ledger=BilledLedger(),
+            tax_profiles={},
+            tax_rates=TAX_RATES,
         )
     )  # fmt: skip
     assert proposal.invoices == ()

@@ -81,7 +81,13 @@ def context(
     month: Period, ledger: BilledLedger | None = None, entries: Sequence[TimeEntry] = ()
 ) -> BillingContext:
     return BillingContext(
-        month, USD, {}, tuple(entries), (), (), ledger if ledger is not None else BilledLedger()
+        period=month,
+        currency=USD,
+        rate_cards={},
+        time_entries=tuple(entries),
+        expenses=(),
+        milestones=(),
+        ledger=ledger if ledger is not None else BilledLedger(),
     )
 
 
@@ -315,7 +321,17 @@ def test_an_estimate_at_completion_must_be_positive() -> None:
 def revenue(
     obligation: ObligationHistory[FixedFeeTerms], as_of: date, entries: Sequence[TimeEntry]
 ) -> Money:
-    return recognise_fixed_fee(obligation, RevenueContext(as_of, USD, {}, tuple(entries), (), ()))
+    return recognise_fixed_fee(
+        obligation,
+        RevenueContext(
+            as_of=as_of,
+            currency=USD,
+            rate_cards={},
+            time_entries=tuple(entries),
+            expenses=(),
+            milestones=(),
+        ),
+    )
 
 
 def test_revenue_is_percent_complete_by_hours_with_catch_up_after_an_estimate_change() -> None:

@@ -109,7 +109,15 @@ def write_off_credit(entry_id: str, hours: str, amount: str, document: str) -> L
 
 
 def revenue(c: Contract, entries: list[TimeEntry], ledger: BilledLedger, day: date) -> Money:
-    ctx = RevenueContext(day, EUR, {CARD.rate_card_id: CARD}, tuple(entries), (), (), ledger)
+    ctx = RevenueContext(
+        as_of=day,
+        currency=EUR,
+        rate_cards={CARD.rate_card_id: CARD},
+        time_entries=tuple(entries),
+        expenses=(),
+        milestones=(),
+        ledger=ledger,
+    )
     return recognised_to_date(c.obligation_history(TM), ctx)
 
 

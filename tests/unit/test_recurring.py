@@ -52,7 +52,13 @@ def history(*versions: tuple[date, RecurringTerms]) -> ObligationHistory[Recurri
 
 def context(month: Period, ledger: BilledLedger | None = None) -> BillingContext:
     return BillingContext(
-        month, USD, {}, (), (), (), ledger if ledger is not None else BilledLedger()
+        period=month,
+        currency=USD,
+        rate_cards={},
+        time_entries=(),
+        expenses=(),
+        milestones=(),
+        ledger=ledger if ledger is not None else BilledLedger(),
     )
 
 
@@ -70,7 +76,17 @@ def source(month: Period) -> SourceRef:
 
 def revenue(terms: RecurringTerms, as_of: date) -> Money:
     obligation = history((date(2026, 1, 1), terms))
-    return recognise_recurring(obligation, RevenueContext(as_of, terms.currency, {}, (), (), ()))
+    return recognise_recurring(
+        obligation,
+        RevenueContext(
+            as_of=as_of,
+            currency=terms.currency,
+            rate_cards={},
+            time_entries=(),
+            expenses=(),
+            milestones=(),
+        ),
+    )
 
 
 def test_a_partial_first_month_is_prorated_by_days() -> None:

@@ -112,7 +112,13 @@ def context(
     month: Period, entries: Sequence[TimeEntry], ledger: BilledLedger | None = None
 ) -> BillingContext:
     return BillingContext(
-        month, USD, {}, tuple(entries), (), (), ledger if ledger is not None else BilledLedger()
+        period=month,
+        currency=USD,
+        rate_cards={},
+        time_entries=tuple(entries),
+        expenses=(),
+        milestones=(),
+        ledger=ledger if ledger is not None else BilledLedger(),
     )
 
 
@@ -395,7 +401,17 @@ def test_inconsistent_retainer_terms_are_refused(changes: dict[str, Any], messag
 
 def revenue(terms: RetainerTerms, as_of: date, entries: Sequence[TimeEntry]) -> Money:
     obligation = history((date(2026, 1, 1), terms))
-    return recognise_retainer(obligation, RevenueContext(as_of, USD, {}, tuple(entries), (), ()))
+    return recognise_retainer(
+        obligation,
+        RevenueContext(
+            as_of=as_of,
+            currency=USD,
+            rate_cards={},
+            time_entries=tuple(entries),
+            expenses=(),
+            milestones=(),
+        ),
+    )
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ hand. The real models' recognition is tested by their own modules.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain import obligation as obligation_registry
 from domain.billing import ObligationBilling, ObligationHistory, TermsInForce
 from domain.errors import CurrencyMismatchError, DomainError
 from domain.ids import ObligationId
@@ -24,8 +26,11 @@ from domain.ledger import ObligationBalance
 from domain.money import Currency, Money
 from domain.obligation import (
     BillingContext,
+    BillingModel,
+    RecogniseFunction,
     RevenueContext,
     UnknownBillingModelError,
+    no_contract_value,
     register_billing_model,
 )
 from domain.period import Period
@@ -97,11 +102,32 @@ def _recognise_sloppily(history: ObligationHistory[Any], ctx: RevenueContext) ->
     return Money.of(terms.earned, terms.currency)
 
 
-register_billing_model(
-    "test: cumulative schedule", ScheduleTerms, _bill_nothing, _recognise_schedule
-)
-register_billing_model("test: flat", FlatTerms, _bill_nothing, _recognise_flat)
-register_billing_model("test: sloppy", SloppyTerms, _bill_nothing, _recognise_sloppily)
+def _test_model(name: str, terms_type: type, recognise: RecogniseFunction) -> BillingModel:
+    """A test-only model: only its revenue rule matters here."""
+    return BillingModel(
+        name=name,
+        terms_type=terms_type,
+        bill=_bill_nothing,
+        recognise=recognise,
+        contract_value=no_contract_value,
+        summary="a test-only model",
+        example={},
+        adr="",
+    )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _test_models() -> Iterator[None]:
+    """The test-only models are registered for this module's tests alone, never for others
+    (the registry's own test walks every registered model)."""
+    saved = dict(obligation_registry._MODELS)
+    register_billing_model(_test_model("test_schedule", ScheduleTerms, _recognise_schedule))
+    register_billing_model(_test_model("test_flat", FlatTerms, _recognise_flat))
+    register_billing_model(_test_model("test_sloppy", SloppyTerms, _recognise_sloppily))
+    yield
+    obligation_registry._MODELS.clear()
+    obligation_registry._MODELS.update(saved)
+
 
 # Cumulative revenue of the program: 1,000.00 by the end of January, 1,500.00 by the end of
 # February, then the estimate at completion rises and the cumulative falls to 1,200.00 in March.
@@ -124,7 +150,9 @@ def history_of(*terms: object, oid: ObligationId = PROGRAM) -> ObligationHistory
 
 
 def context(as_of: date) -> RevenueContext:
-    return RevenueContext(as_of, USD, {}, (), (), ())
+    return RevenueContext(
+        as_of=as_of, currency=USD, rate_cards={}, time_entries=(), expenses=(), milestones=()
+    )
 
 
 # Dispatch ----------------------------------------------------------------------------------

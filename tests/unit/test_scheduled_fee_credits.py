@@ -88,7 +88,15 @@ def billed(proposal: BillingProposal) -> list[tuple[LineKind, str, Decimal, Mone
 
 
 def revenue(books: Books, c: Contract, ms: Sequence[Milestone], as_of: date) -> Money:
-    ctx = RevenueContext(as_of, EUR, {}, (), (), tuple(ms), books.ledger)
+    ctx = RevenueContext(
+        as_of=as_of,
+        currency=EUR,
+        rate_cards={},
+        time_entries=(),
+        expenses=(),
+        milestones=tuple(ms),
+        ledger=books.ledger,
+    )
     return recognised_to_date(c.obligation_history(c.obligation_ids()[0]), ctx)
 
 
@@ -220,7 +228,15 @@ def fixed_fee(estimate: str | None = None) -> Contract:
 
 
 def ff_revenue(books: Books, c: Contract, as_of: date, entries: Sequence[TimeEntry] = ()) -> Money:
-    ctx = RevenueContext(as_of, EUR, {}, tuple(entries), (), (), books.ledger)
+    ctx = RevenueContext(
+        as_of=as_of,
+        currency=EUR,
+        rate_cards={},
+        time_entries=tuple(entries),
+        expenses=(),
+        milestones=(),
+        ledger=books.ledger,
+    )
     return recognised_to_date(c.obligation_history(FF), ctx)
 
 

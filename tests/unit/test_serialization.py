@@ -60,7 +60,13 @@ from domain.invoice import Invoice
 from domain.milestone import Milestone
 from domain.milestone_billing import MilestoneSpec, MilestoneTerms
 from domain.money import EXACT, ISO_4217_MINOR_UNITS, Currency, Money
-from domain.obligation import BillingContext, RevenueContext, register_billing_model
+from domain.obligation import (
+    BillingContext,
+    BillingModel,
+    RevenueContext,
+    no_contract_value,
+    register_billing_model,
+)
 from domain.period import Period
 from domain.ratecard import RateCard, RateCardVersion
 from domain.recurring import RecurringTerms
@@ -258,15 +264,15 @@ def billing_proposal() -> BillingProposal:
     card = rate_card(overrides={"r1": "110"})
     return run_billing(
         BillingRunInput(
-            MARCH,
-            (c, orphan),
-            {card.rate_card_id: card},
-            tuple(entries),
-            (travel_expense(),),
-            (accepted_milestone(),),
-            BilledLedger(),
-            {(CUSTOMER, ENTITY): TaxProfile(CUSTOMER, ENTITY, "VAT20")},
-            TAX_RATES,
+            period=MARCH,
+            contracts=(c, orphan),
+            rate_cards={card.rate_card_id: card},
+            time_entries=tuple(entries),
+            expenses=(travel_expense(),),
+            milestones=(accepted_milestone(),),
+            ledger=BilledLedger(),
+            tax_profiles={(CUSTOMER, ENTITY): TaxProfile(CUSTOMER, ENTITY, "VAT20")},
+            tax_rates=TAX_RATES,
         )
     )
 
@@ -731,7 +737,18 @@ def test_a_billing_model_registered_later_serializes_without_touching_the_conver
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(obligation_registry, "_MODELS", dict(obligation_registry._MODELS))
-    register_billing_model("success_fee", SuccessFeeTerms, _bill_nothing, _earn_nothing)
+    register_billing_model(
+        BillingModel(
+            name="success_fee",
+            terms_type=SuccessFeeTerms,
+            bill=_bill_nothing,
+            recognise=_earn_nothing,
+            contract_value=no_contract_value,
+            summary="a bonus billed when its condition is met",
+            example={},
+            adr="",
+        )
+    )
     terms = SuccessFeeTerms(
         ObligationId("sf"), "Go-live bonus", EUR, d("2500.00"), date(2026, 9, 1)
     )

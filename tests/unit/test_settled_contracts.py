@@ -31,15 +31,25 @@ def test_a_settled_contract_is_not_billed_again_but_still_reported_blocked() -> 
         settled.customer_id, settled.legal_entity_id, VAT
     )}  # fmt: skip
     cards = {RateCardId("RC"): rate_card()}
-    nothing = (), (), BilledLedger()
+    nothing = {"expenses": (), "milestones": (), "ledger": BilledLedger()}
     checked = run_billing(
-        BillingRunInput(MARCH, (), cards, hours, *nothing, with_profile, TAX_RATES,
+        BillingRunInput(period=MARCH, contracts=(), rate_cards=cards, time_entries=hours,
+                        **nothing, tax_profiles=with_profile, tax_rates=TAX_RATES,
                         settled=(settled,))
     )  # fmt: skip
     assert checked.is_empty
     assert checked.blocked == ()
     unprofiled = run_billing(
-        BillingRunInput(MARCH, (), cards, hours, *nothing, {}, TAX_RATES, settled=(settled,))
+        BillingRunInput(
+            period=MARCH,
+            contracts=(),
+            rate_cards=cards,
+            time_entries=hours,
+            **nothing,
+            tax_profiles={},
+            tax_rates=TAX_RATES,
+            settled=(settled,),
+        )
     )
     assert [b.reason for b in unprofiled.blocked] == ["missing_tax_profile"]
 

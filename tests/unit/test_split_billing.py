@@ -87,15 +87,15 @@ def bill(
 ) -> BillingProposal:
     return run_billing(
         BillingRunInput(
-            period,
-            (c,),
-            {RateCardId("RC"): rate_card()},
-            tuple(entries),
-            (),
-            (),
-            ledger or BilledLedger(),
-            tax_profiles or profiles([CUSTOMER, PARENT, GRANT]),  # type: ignore[arg-type]
-            TAX_RATES,
+            period=period,
+            contracts=(c,),
+            rate_cards={RateCardId("RC"): rate_card()},
+            time_entries=tuple(entries),
+            expenses=(),
+            milestones=(),
+            ledger=ledger or BilledLedger(),
+            tax_profiles=tax_profiles or profiles([CUSTOMER, PARENT, GRANT]),  # type: ignore[arg-type]
+            tax_rates=TAX_RATES,
         )
     )
 
@@ -395,8 +395,15 @@ def test_a_fixed_amount_never_leaves_another_payer_a_negative_period() -> None:
     m1.accept("sponsor", date(2026, 3, 10), AT)
     proposal = run_billing(
         BillingRunInput(
-            MARCH, (c,), {}, (), (), (m1,), BilledLedger(), profiles([CUSTOMER, GRANT]),  # type: ignore[arg-type]
-            TAX_RATES,
+            period=MARCH,
+            contracts=(c,),
+            rate_cards={},
+            time_entries=(),
+            expenses=(),
+            milestones=(m1,),
+            ledger=BilledLedger(),
+            tax_profiles=profiles([CUSTOMER, GRANT]),  # type: ignore[arg-type]
+            tax_rates=TAX_RATES,
         )
     )  # fmt: skip
     invoices = by_payer(proposal)
@@ -419,8 +426,14 @@ def test_an_amount_released_on_one_payers_milestone_is_billed_again_to_that_paye
     def run(period: Period, ledger: BilledLedger) -> BillingProposal:
         return run_billing(
             BillingRunInput(
-                period, (c,), {}, (), (), (m1,), ledger,
-                profiles([CUSTOMER, PARENT]), TAX_RATES,  # type: ignore[arg-type]
+                period=period,
+                contracts=(c,),
+                rate_cards={},
+                time_entries=(),
+                expenses=(),
+                milestones=(m1,),
+                ledger=ledger,
+                tax_profiles=profiles([CUSTOMER, PARENT]), tax_rates=TAX_RATES,  # type: ignore[arg-type]
             )
         )  # fmt: skip
 
@@ -451,17 +464,20 @@ def test_a_milestone_split_between_payers_bills_nothing_more_once_billed() -> No
     m1 = Milestone.plan(MilestoneId("m1"), program, "Phase 1", AT)
     m1.complete("signed deliverable", date(2026, 3, 2), AT)
     m1.accept("client-sponsor", date(2026, 3, 2), AT)
-    inputs = ({}, (), (), (m1,))
+    inputs = {"rate_cards": {}, "time_entries": (), "expenses": (), "milestones": (m1,)}
     first = run_billing(
-        BillingRunInput(MARCH, (c,), *inputs, BilledLedger(), profiles([CUSTOMER, PARENT]),
-                        TAX_RATES)  # type: ignore[arg-type]
+        BillingRunInput(period=MARCH, contracts=(c,), **inputs, ledger=BilledLedger(),
+                        tax_profiles=profiles([CUSTOMER, PARENT]),
+                        tax_rates=TAX_RATES)  # type: ignore[arg-type]
     )  # fmt: skip
     assert len(first.invoices) == 2
     # The milestone's first billing is both payers' documents, not the first of them alone:
     # nothing is left over to block the contract with `fee_not_scheduled`.
     again = run_billing(
-        BillingRunInput(APRIL, (c,), *inputs, BilledLedger(tuple(first.ledger_entries())),
-                        profiles([CUSTOMER, PARENT]), TAX_RATES)  # type: ignore[arg-type]
+        BillingRunInput(period=APRIL, contracts=(c,), **inputs,
+                        ledger=BilledLedger(tuple(first.ledger_entries())),
+                        tax_profiles=profiles([CUSTOMER, PARENT]),
+                        tax_rates=TAX_RATES)  # type: ignore[arg-type]
     )  # fmt: skip
     assert again.blocked == ()
     assert again.is_empty

@@ -20,12 +20,14 @@ from domain.document import DocumentTotals
 from domain.engagement import EngagementActivated, EngagementState
 from domain.ledger import (
     Account,
+    JournalEntry,
     JournalLine,
     ObligationBalance,
     TaxBreakdownMismatchError,
     post_credit_memo,
     post_invoice_issue,
 )
+from domain.money import Money
 from domain.tax import TaxLine
 from tests.unit.test_chart_of_accounts import (
     ON,
@@ -50,17 +52,22 @@ def tax_lines(entry_lines: Iterable[JournalLine]) -> list[tuple[str | None, str,
     ]
 
 
-def test_an_invoice_with_two_tax_codes_posts_one_tax_line_per_code() -> None:
-    entry = post_invoice_issue(
+def invoice(net: str, tax: str, tax_by_code: dict[str, Money] | None = None) -> JournalEntry:
+    """INV-1 billing the T&M obligation `net` plus `tax`, nothing recognised or billed before."""
+    return post_invoice_issue(
         "JE-1",
         "INV-1",
         ON,
-        {TM: eur("1055.00")},
-        eur("205.50"),
+        {TM: eur(net)},
+        eur(tax),
         nothing_yet(TM),
         OPEN,
-        tax_by_code=TWO_CODES,
+        tax_by_code=tax_by_code,
     )
+
+
+def test_an_invoice_with_two_tax_codes_posts_one_tax_line_per_code() -> None:
+    entry = invoice("1055.00", "205.50", TWO_CODES)
     assert tax_lines(entry.lines) == [
         ("FR-VAT-10", "0.00 EUR", "5.50 EUR"),
         ("FR-VAT-20", "0.00 EUR", "200.00 EUR"),
@@ -69,16 +76,7 @@ def test_an_invoice_with_two_tax_codes_posts_one_tax_line_per_code() -> None:
 
 
 def test_each_tax_line_books_its_codes_account_and_an_unmapped_code_the_tax_payable_one() -> None:
-    entry = post_invoice_issue(
-        "JE-1",
-        "INV-1",
-        ON,
-        {TM: eur("1055.00")},
-        eur("205.50"),
-        nothing_yet(TM),
-        OPEN,
-        tax_by_code=TWO_CODES,
-    )
+    entry = invoice("1055.00", "205.50", TWO_CODES)
     mapped = map_entry(entry, chart(), SCOPE)
     assert accounts(mapped) == [
         ("411000", "Dr", "1,260.50 EUR"),
@@ -92,16 +90,7 @@ def test_each_tax_line_books_its_codes_account_and_an_unmapped_code_the_tax_paya
 
 
 def test_a_code_that_carries_no_tax_posts_no_line() -> None:
-    entry = post_invoice_issue(
-        "JE-1",
-        "INV-1",
-        ON,
-        {TM: eur("1500.00")},
-        eur("200.00"),
-        nothing_yet(TM),
-        OPEN,
-        tax_by_code={"FR-VAT-20": eur("200.00"), "EXEMPT": eur("0.00")},
-    )
+    entry = invoice("1500.00", "200.00", {"FR-VAT-20": eur("200.00"), "EXEMPT": eur("0.00")})
     assert tax_lines(entry.lines) == [("FR-VAT-20", "0.00 EUR", "200.00 EUR")]
 
 
@@ -119,22 +108,11 @@ def test_a_credit_memo_debits_tax_payable_per_code() -> None:
 
 def test_a_breakdown_that_does_not_add_up_to_the_documents_tax_is_refused() -> None:
     with pytest.raises(TaxBreakdownMismatchError, match=r"205\.51 EUR, but its tax codes add up"):
-        post_invoice_issue(
-            "JE-1",
-            "INV-1",
-            ON,
-            {TM: eur("1055.00")},
-            eur("205.51"),
-            nothing_yet(TM),
-            OPEN,
-            tax_by_code=TWO_CODES,
-        )
+        invoice("1055.00", "205.51", TWO_CODES)
 
 
 def test_without_a_breakdown_the_tax_is_one_line_with_no_code_as_before() -> None:
-    entry = post_invoice_issue(
-        "JE-1", "INV-1", ON, {TM: eur("1000.00")}, eur("200.00"), nothing_yet(TM), OPEN
-    )
+    entry = invoice("1000.00", "200.00")
     assert tax_lines(entry.lines) == [(None, "0.00 EUR", "200.00 EUR")]
     # The scope's code still refines such a line, as it did (ADR 0033).
     assert accounts(map_entry(entry, chart(), SCOPE))[-1] == ("445710", "Cr", "200.00 EUR")

@@ -79,17 +79,17 @@ def billed(
     hours = (entry("e1", date(2026, 3, 2), "8"), entry("e2", date(2026, 3, 3), "2.35"))
     return run_billing(
         BillingRunInput(
-            MARCH,
-            (c,),
-            {RateCardId("RC"): rate_card()},
-            hours,
-            expenses,
-            (),
-            BilledLedger(),
-            {(CUSTOMER, ENTITY): profile},
-            TABLE,
-            invoice_date,
-            answers,
+            period=MARCH,
+            contracts=(c,),
+            rate_cards={RateCardId("RC"): rate_card()},
+            time_entries=hours,
+            expenses=expenses,
+            milestones=(),
+            ledger=BilledLedger(),
+            tax_profiles={(CUSTOMER, ENTITY): profile},
+            tax_rates=TABLE,
+            invoice_date=invoice_date,
+            tax_answers=answers,
         )
     )
 

@@ -269,7 +269,14 @@ def test_revenue_is_recognised_as_incurred_less_what_write_off_credits_gave_up()
     entries = (entry("e1", date(2026, 3, 2), "6"), entry("e2", date(2026, 3, 9), "4"))
     history = c.obligation_history(TM)
     as_of = date(2026, 3, 31)
-    ctx = RevenueContext(as_of, EUR, {card.rate_card_id: card}, entries, (), ())
+    ctx = RevenueContext(
+        as_of=as_of,
+        currency=EUR,
+        rate_cards={card.rate_card_id: card},
+        time_entries=entries,
+        expenses=(),
+        milestones=(),
+    )
     assert recognise_time_and_materials(history, ctx) == eur("1000.00")  # 10 h x 100
     e2 = SourceRef(SourceKind.TIME_ENTRY, "e2")
     ledger = BilledLedger(
@@ -278,5 +285,13 @@ def test_revenue_is_recognised_as_incurred_less_what_write_off_credits_gave_up()
             LedgerEntry("CN-1", TM, e2, d("-2"), eur("-200"), write_off=True),
         )
     )
-    ctx = RevenueContext(as_of, EUR, {card.rate_card_id: card}, entries, (), (), ledger)
+    ctx = RevenueContext(
+        as_of=as_of,
+        currency=EUR,
+        rate_cards={card.rate_card_id: card},
+        time_entries=entries,
+        expenses=(),
+        milestones=(),
+        ledger=ledger,
+    )
     assert recognise_time_and_materials(history, ctx) == eur("800.00")  # 200 given up

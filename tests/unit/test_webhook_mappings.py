@@ -36,7 +36,10 @@ from domain.milestone_billing import MilestoneSpec, MilestoneTerms
 from domain.money import Currency, Money
 from domain.tax import CategoryCode, TaxProfile
 from domain.time_and_materials import NotToExceed, OveragePolicy, TimeAndMaterialsTerms
+from tests.support.metered import UNITS, UnitRecord
 
+#: The documented `delivery.reported` example names the test-only delivery kind (ADR 0050).
+REGISTERS_TEST_KIND = UNITS
 DOC = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
 EXAMPLE = re.compile(r"<!-- example: (\w+) ([\w.]+) -->\s*```json\n(.*?)```", re.DOTALL)
 EUR = Currency.of("EUR")
@@ -420,3 +423,22 @@ def test_erp_customer_updated_refuses_a_tax_category_at_its_field() -> None:
         translate("erp", body)
     pointers = [pointer for pointer, _detail in refused.value.problems]
     assert pointers == ["/data/categories/1/category", "/data/categories/2/category"]
+
+
+def test_psa_delivery_reported_records_a_batch_of_the_named_kind() -> None:
+    (command,) = translate("psa", example("psa", "delivery.reported"))
+    assert command == c.RecordDeliveryRecords(
+        "test_units",
+        (UnitRecord("MTR-2026-03-05-001", ObligationId("ACME-METERED"), date(2026, 3, 5), 120),),
+        (),
+        "metering",
+    )
+
+
+def test_psa_delivery_reported_points_at_a_malformed_record_and_refuses_an_unknown_kind() -> None:
+    body = example("psa", "delivery.reported")
+    body["data"]["records"][0]["units"] = "many"
+    assert pointers("psa", body) == ["/data/records/0/units"]
+    body = example("psa", "delivery.reported")
+    body["data"]["kind"] = "nope"
+    assert pointers("psa", body) == ["/data/kind"]

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from adapters.serialization import structure
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.queries.read_connection import reading
+from adapters.sqlalchemy.queries.reading import keyset
 from application.queries.contracts import (
     ContractFilter,
     ContractSummaryView,
@@ -40,9 +41,7 @@ class SqlAlchemyContractQueries:
         for value in (where.customer_id, where.visible_to):
             if value is not None:
                 statement = statement.where(_C.customer_id == value)
-        if page.after is not None:
-            statement = statement.where(_C.id > page.after[0])
-        statement = statement.order_by(_C.id).limit(page.limit + 1)
+        statement = keyset(statement, _C.id, page)
         with reading(self._engine) as connection:
             rows = connection.execute(statement).all()
         views = [ContractSummaryView.of(structure(r.body, Contract), r.state) for r in rows]

@@ -4,8 +4,8 @@ only."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -24,6 +24,8 @@ from application.queries.customers import (
 )
 from application.records import ExceptionKind, ExceptionState, IntegrationException
 from domain.tax import TaxProfile, TaxRateTable
+
+T = TypeVar("T")
 
 
 def sql_customers(engine: Engine, master: CustomerMaster) -> CustomerReadModel:
@@ -123,11 +125,9 @@ def _contracts(connection: Connection, wanted: list[str]) -> dict[str, list[Cust
         .where(c.customer_id.in_(wanted))
         .order_by(c.id)
     )
-    found: dict[str, list[CustomerContract]] = {}
-    for row in connection.execute(statement):
-        contract = CustomerContract(row.id, row.legal_entity_id, row.currency)
-        found.setdefault(row.customer_id, []).append(contract)
-    return found
+    return _by_customer(
+        connection, statement, lambda r: CustomerContract(r.id, r.legal_entity_id, r.currency)
+    )
 
 
 def _engagements(connection: Connection, wanted: list[str]) -> dict[str, list[CustomerEngagement]]:
@@ -137,10 +137,18 @@ def _engagements(connection: Connection, wanted: list[str]) -> dict[str, list[Cu
         .where(c.customer_id.in_(wanted))
         .order_by(c.id)
     )
-    found: dict[str, list[CustomerEngagement]] = {}
+    return _by_customer(
+        connection, statement, lambda r: CustomerEngagement(r.id, r.contract_id, r.state)
+    )
+
+
+def _by_customer(
+    connection: Connection, statement: sa.Select[Any], shape: Callable[[sa.Row[Any]], T]
+) -> dict[str, list[T]]:
+    """The rows of `statement` shaped, grouped by their `customer_id`, in the statement's order."""
+    found: dict[str, list[T]] = {}
     for row in connection.execute(statement):
-        engagement = CustomerEngagement(row.id, row.contract_id, row.state)
-        found.setdefault(row.customer_id, []).append(engagement)
+        found.setdefault(row.customer_id, []).append(shape(row))
     return found
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 from adapters.serialization import structure
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.queries.read_connection import reading
+from adapters.sqlalchemy.queries.reading import keyset
 from application.queries.engagements import (
     EngagementFilter,
     EngagementSummary,
@@ -42,9 +43,7 @@ class SqlAlchemyEngagementQueries:
         ):
             if value is not None:
                 statement = statement.where(column == value)
-        if page.after is not None:
-            statement = statement.where(_E.c.id > page.after[0])
-        statement = statement.order_by(_E.c.id).limit(page.limit + 1)
+        statement = keyset(statement, _E.c.id, page)
         with reading(self._engine) as connection:
             rows = connection.execute(statement).all()
         summaries = [EngagementSummary(r.id, r.customer_id, r.contract_id, r.state) for r in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -28,3 +29,13 @@ def after(column: sa.ColumnElement[str], request: PageRequest) -> sa.ColumnEleme
     if request.after is None:
         return sa.true()
     return column > request.after[0]
+
+
+def keyset(
+    statement: sa.Select[Any], column: sa.ColumnElement[str], request: PageRequest
+) -> sa.Select[Any]:
+    """`statement` ordered by its one-column sort key, past the position of `request`, at most
+    one row beyond the page (which tells whether there is a next one)."""
+    if request.after is not None:
+        statement = statement.where(column > request.after[0])
+    return statement.order_by(column).limit(request.limit + 1)

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from adapters.serialization import structure
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.queries.read_connection import reading
+from adapters.sqlalchemy.queries.reading import keyset
 from adapters.sqlalchemy.repository_base import Session
 from adapters.sqlalchemy.stores import SqlAlchemyMasterData
 from application.legal_entities import LegalEntityRecord
@@ -27,10 +28,7 @@ class SqlAlchemyRateCardQueries:
         self._engine = engine
 
     def rate_cards(self, page: PageRequest) -> Page[RateCardSummaryView]:
-        statement = sa.select(_R.body)
-        if page.after is not None:
-            statement = statement.where(_R.id > page.after[0])
-        statement = statement.order_by(_R.id).limit(page.limit + 1)
+        statement = keyset(sa.select(_R.body), _R.id, page)
         with reading(self._engine) as connection:
             bodies = connection.execute(statement).scalars().all()
         views = [RateCardSummaryView.of(structure(body, RateCard)) for body in bodies]

@@ -12,6 +12,7 @@ from entrypoints.http.routes import (
     customers,
     dashboard,
     delivery,
+    delivery_records,
     engagements,
     finance,
     intercompany,
@@ -51,3 +52,4 @@ ROUTERS += leakage.ROUTES
 ROUTERS += journal.ROUTES
 ROUTERS += legal_entities.ROUTES
 ROUTERS += journal_export.ROUTES
+ROUTERS += delivery_records.ROUTES

@@ -12,12 +12,9 @@ from datetime import date
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, post
-from litestar.openapi.spec import Example
-from litestar.params import Body
+from litestar import Request, Response
 
 from application import commands as c
-from application.context import RequestContext
 from application.handlers.billing import BillingRunResult, fingerprint
 from domain.billing import Allocation, Exclusion
 from domain.billing_run import AdjustmentProposal, InvoiceProposal
@@ -31,15 +28,14 @@ from entrypoints.http.routes.common import (
     MoneyOut,
     Month,
     PeriodOut,
-    documented,
     exact_out,
     money_out,
     period_out,
-    permission,
     to_period,
 )
+from entrypoints.http.routes.declare import RouteFamily, body_example, respond_after
 from entrypoints.http.routes.delivery_text import decimal_text
-from entrypoints.http.runtime import context_of, execute, services_of
+from entrypoints.http.runtime import context_of, services_of
 
 Fingerprint = Annotated[
     str,
@@ -48,10 +44,6 @@ Fingerprint = Annotated[
         description="The `fingerprint` a preview answered (SHA-256, hex).",
     ),
 ]
-
-
-def _example(summary: str, value: dict[str, Any]) -> Any:
-    return Body(examples=[Example(summary=summary, value=value)])
 
 
 # -- requests ---------------------------------------------------------------------------------
@@ -296,23 +288,23 @@ def billing_run_out(result: BillingRunResult, *, dry_run: bool) -> BillingRunOut
 _PREVIEW_EXAMPLE = {"period": "2026-03", "contract_ids": ["C1"], "invoice_date": "2026-03-31"}
 
 
-@post(
+_BILLING = RouteFamily("billing", "billing:run")
+
+
+@_BILLING.post(
     "/billing-runs/preview",
-    opt=permission("billing:run"),
-    tags=["billing"],
-    summary="Preview a period's billing run: the proposal, its diff and its fingerprint",
+    "Preview a period's billing run: the proposal, its diff and its fingerprint",
+    "not-found",
+    "business-rule",
     description=(
         "A dry run: nothing is stored, so no Idempotency-Key is needed. The answer is exactly "
         "what a commit of the same inputs would store. A period that has not begun is refused "
         "(422, like its commit)."
     ),
-    responses=documented("not-found", "business-rule"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def preview_billing_run(
     request: Request[Any, Any, Any],
-    data: Annotated[PreviewBody, _example("March, one contract", _PREVIEW_EXAMPLE)],
+    data: Annotated[PreviewBody, body_example("March, one contract", _PREVIEW_EXAMPLE)],
 ) -> BillingRunOut:
     services = services_of(request)
     command = c.RunBilling(
@@ -333,26 +325,26 @@ _COMMIT_EXAMPLE = {
 }
 
 
-@post(
+@_BILLING.post(
     "/billing-runs",
-    opt=permission("billing:commit"),
-    tags=["billing"],
-    summary="Commit a billing run: store its proposal as draft invoices",
+    "Commit a billing run: store its proposal as draft invoices",
+    *WRITE_PROBLEMS,
+    "conflict",
+    "period-closed",
+    "request-in-progress",
+    permission="billing:commit",
+    status_code=201,
     description=(
         "Send the preview's `expected_fingerprint` to be sure the stored drafts are what was "
         "reviewed: a changed proposal is refused with 409 and nothing is stored. Each draft "
         "then needs approval by someone other than who committed the run."
     ),
-    responses=documented(*WRITE_PROBLEMS, "conflict", "period-closed", "request-in-progress"),
-    status_code=201,
-    sync_to_thread=True,
 )
 def commit_billing_run(
     request: Request[Any, Any, Any],
     idempotency_key: IdempotencyKey,
-    data: Annotated[CommitBody, _example("the previewed March run", _COMMIT_EXAMPLE)],
+    data: Annotated[CommitBody, body_example("the previewed March run", _COMMIT_EXAMPLE)],
 ) -> Response[BillingRunOut]:
-    services = services_of(request)
     command = c.RunBilling(
         to_period(data.period),
         dry_run=False,
@@ -361,11 +353,9 @@ def commit_billing_run(
         expected_fingerprint=data.expected_fingerprint,
     )
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        result: BillingRunResult = services.bus.handle(command, ctx)
-        return 201, billing_run_out(result, dry_run=False)
-
-    return execute(request, data, run)
+    return respond_after(
+        request, data, command, lambda result: billing_run_out(result, dry_run=False), status=201
+    )
 
 
 ROUTES = [preview_billing_run, commit_billing_run]

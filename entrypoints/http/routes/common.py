@@ -1,8 +1,9 @@
 """Building blocks every route module uses: permissions on routes, the documented error
 responses, request value types (decimal strings, months, ids) and response value types.
 
-A route states its permission with `opt=permission("invoices:approve")`; `documented(...)`
-lists the problem responses it can answer so the OpenAPI document (and schemathesis) know them.
+A route states its permission with `opt=permission("invoices:approve")` and `documented(...)`
+lists the problem responses it can answer so the OpenAPI document (and schemathesis) know them;
+route modules say both once per family through `RouteFamily` (declare.py).
 Request bodies are `Struct`s with `forbid_unknown_fields=True`: nobody can mass-assign `state`,
 `cost_rate` or ids the server owns. Amounts travel as decimal strings, never JSON numbers.
 """
@@ -18,7 +19,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import HeaderParameter, QueryParameter
 
-from domain.errors import DomainError
+from domain.errors import DomainError, UnknownCurrencyError
 from domain.money import EXACT, Currency, Money
 from domain.period import Period
 from entrypoints.http.problems import (
@@ -184,6 +185,9 @@ WRITE_PROBLEMS = (
     "payload-too-large",
 )
 
+#: A command on an existing object that a business rule may refuse, and that may still run.
+RULED_WRITE_PROBLEMS = (*WRITE_PROBLEMS, "business-rule", "request-in-progress")
+
 
 def to_decimal(value: str, pointer: str) -> Decimal:
     try:
@@ -212,6 +216,16 @@ def check_minor_digits(amount: Decimal, currency: Currency, pointer: str) -> Non
             f"({currency.minor_units}): an amount is whole {currency.code} minor units"
         )
         raise Problem("validation-error", detail, errors=[FieldError(pointer, detail)])
+
+
+def check_currency(code: str, pointer: str) -> None:
+    """Refuse (400 at `pointer`) a code that is not an active ISO 4217 currency."""
+    try:
+        Currency.of(code)
+    except UnknownCurrencyError as error:
+        raise Problem(
+            "validation-error", str(error), errors=[FieldError(pointer, str(error))]
+        ) from None
 
 
 def to_period(month: str) -> Period:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import attrs
 import msgspec
-from litestar import Request, get
+from litestar import Request
 from litestar.openapi.spec import Example
 from litestar.params import Parameter, QueryParameter
 
@@ -21,7 +21,8 @@ from application.queries.contracts import ContractFilter, ContractView
 from domain.contract import Contract, ContractVersion
 from domain.obligation import billing_model_for
 from entrypoints.http.problems import FieldError, Problem
-from entrypoints.http.routes.common import CustomerFilter, Limit, documented, permission
+from entrypoints.http.routes.common import CustomerFilter, Limit
+from entrypoints.http.routes.declare import RouteFamily
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.routes.payers import ObligationPayersOut, payers_out
 from entrypoints.http.runtime import Page, ops_reads_of, principal_of
@@ -142,14 +143,10 @@ def has_version(contract: Contract, version: int, pointer: str = "") -> None:
         )
 
 
-@get(
-    "/contracts",
-    opt=permission("contracts:read"),
-    tags=["contracts"],
-    summary="List contracts (a client viewer sees its customer's only)",
-    responses=documented(),
-    sync_to_thread=True,
-)
+_CONTRACTS = RouteFamily("contracts", "contracts:read")
+
+
+@_CONTRACTS.get("/contracts", "List contracts (a client viewer sees its customer's only)")
 def list_contracts(
     request: Request[Any, Any, Any],
     limit: Limit = None,
@@ -162,14 +159,13 @@ def list_contracts(
     return page_out(page, lambda x: ContractSummary(*attrs.astuple(x, recurse=False)))
 
 
-@get(
+@_CONTRACTS.get(
     "/contracts/{contract_id:str}",
-    opt=permission("contracts:read"),
-    tags=["contracts"],
-    summary="One contract with its versions (number, label, effective date, state, "
-    "obligations) and its engagement",
-    responses=documented("not-found"),
-    sync_to_thread=True,
+    (
+        "One contract with its versions (number, label, effective date, state, "
+        "obligations) and its engagement"
+    ),
+    "not-found",
 )
 def get_contract(request: Request[Any, Any, Any], contract_id: ContractPath) -> ContractOut:
     return contract_answer(request, contract_id)
@@ -221,17 +217,14 @@ def _change(before: Any, after: Any) -> ObligationChange:
     return change
 
 
-@get(
+@_CONTRACTS.get(
     "/contracts/{contract_id:str}/diff",
-    opt=permission("contracts:read"),
-    tags=["contracts"],
-    summary="What one version changes against another: obligations added, removed, changed",
+    "What one version changes against another: obligations added, removed, changed",
+    "not-found",
     description=(
         "Without parameters: the latest version against the one before it (the last "
         "amendment). `changed_fields` names the terms that differ."
     ),
-    responses=documented("not-found"),
-    sync_to_thread=True,
 )
 def diff_versions(
     request: Request[Any, Any, Any],

@@ -7,8 +7,8 @@ as they are to be from its date, approve it; `GET /contracts/{id}/diff` says wha
 
 Obligation terms travel as JSON objects tagged with their billing model:
 `{"model": "time_and_materials", "obligation_id": ..., "name": ..., ...terms}`; the models are
-the ones registered in `domain.obligation` (time_and_materials, fixed_fee, retainer,
-milestones, recurring). Decimals are strings; `currency` defaults to the contract's.
+the ones registered in `domain.obligation` (`registered_models()`). Decimals are strings;
+`currency` defaults to the contract's.
 """
 
 from __future__ import annotations
@@ -17,24 +17,20 @@ from datetime import date
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter
 
 from application import commands as c
 from application.context import RequestContext
-from domain.errors import UnknownCurrencyError
 from domain.ids import ContractId, CustomerId, LegalEntityId
-from domain.money import Currency
-from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
-    WRITE_PROBLEMS,
+    RULED_WRITE_PROBLEMS,
     CurrencyCode,
     Id,
     IdempotencyKey,
     Text,
-    documented,
-    permission,
+    check_currency,
 )
 from entrypoints.http.routes.contract_reads import (
     ContractOut,
@@ -48,6 +44,7 @@ from entrypoints.http.routes.contract_reads import (
     version_out,
     visible_contract,
 )
+from entrypoints.http.routes.declare import RouteFamily, body_example, respond_after
 from entrypoints.http.routes.obligations import (
     MAX_OBLIGATIONS,
     OBLIGATIONS_DOC,
@@ -86,43 +83,31 @@ class ContractBody(msgspec.Struct, forbid_unknown_fields=True):
     name: Text
 
 
-@post(
+_CONTRACTS = RouteFamily("contracts", "contracts:write")
+
+
+@_CONTRACTS.create(
     "/contracts",
-    opt=permission("contracts:write"),
-    tags=["contracts"],
-    summary="Register a contract (the MSA); its SOW is drafted as version 1",
-    responses=documented("conflict", "idempotency-key-reused", "request-in-progress"),
-    status_code=201,
-    sync_to_thread=True,
+    "Register a contract (the MSA); its SOW is drafted as version 1",
 )
 def register_contract(
     request: Request[Any, Any, Any],
     idempotency_key: IdempotencyKey,
     data: Annotated[
         ContractBody,
-        Body(
-            examples=[
-                Example(
-                    summary="an advisory MSA in euros",
-                    value={
-                        "contract_id": "C-ACME-2026",
-                        "customer_id": "acme",
-                        "legal_entity_id": "tl-uk",
-                        "currency": "EUR",
-                        "name": "Advisory services 2026",
-                    },
-                )
-            ]
+        body_example(
+            "an advisory MSA in euros",
+            {
+                "contract_id": "C-ACME-2026",
+                "customer_id": "acme",
+                "legal_entity_id": "tl-uk",
+                "currency": "EUR",
+                "name": "Advisory services 2026",
+            },
         ),
     ],
 ) -> Response[ContractOut]:
-    try:
-        Currency.of(data.currency)
-    except UnknownCurrencyError as error:
-        raise Problem(
-            "validation-error", str(error), errors=[FieldError("/currency", str(error))]
-        ) from None
-    services = services_of(request)
+    check_currency(data.currency, "/currency")
     command = c.RegisterContract(
         ContractId(data.contract_id),
         CustomerId(data.customer_id),
@@ -131,11 +116,9 @@ def register_contract(
         data.name,
     )
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 201, contract_answer(request, data.contract_id)
-
-    return execute(request, data, run)
+    return respond_after(
+        request, data, command, lambda _: contract_answer(request, data.contract_id), status=201
+    )
 
 
 # Versions ---------------------------------------------------------------------------------
@@ -155,11 +138,11 @@ class VersionBody(msgspec.Struct, forbid_unknown_fields=True):
     ] = []
 
 
-@post(
+@_CONTRACTS.post(
     "/contracts/{contract_id:str}/versions",
-    opt=permission("contracts:write"),
-    tags=["contracts"],
-    summary="Draft a version: the SOW, or an amendment (draft version n+1, then approve it)",
+    "Draft a version: the SOW, or an amendment (draft version n+1, then approve it)",
+    *RULED_WRITE_PROBLEMS,
+    status_code=201,
     description=(
         "A draft binds nothing until it is approved. An amendment (change order) is a new "
         "version holding every obligation as it is to be from its effective date; approve it "
@@ -169,9 +152,6 @@ class VersionBody(msgspec.Struct, forbid_unknown_fields=True):
         + "\n\n"
         + PAYERS_DOC
     ),
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=201,
-    sync_to_thread=True,
 )
 def draft_version(
     request: Request[Any, Any, Any],
@@ -205,20 +185,19 @@ def draft_version(
     return execute(request, data, run)
 
 
-@post(
+@_CONTRACTS.post(
     "/contracts/{contract_id:str}/versions/{version:int}/approve",
-    opt=permission("contracts:approve"),
-    tags=["contracts"],
-    summary="Approve a drafted version; the first approval sets the engagement up, a later "
-    "one is an amendment that supersedes the version before it from its effective date",
+    (
+        "Approve a drafted version; the first approval sets the engagement up, a later "
+        "one is an amendment that supersedes the version before it from its effective date"
+    ),
+    *RULED_WRITE_PROBLEMS,
+    permission="contracts:approve",
     description=(
         "The answer is the contract with its engagement: after the first approval the "
         "engagement is `active` when setup went straight through, or `setup_blocked` (an "
         "exception waits in the finance queue, e.g. a missing tax profile)."
     ),
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def approve_version(
     request: Request[Any, Any, Any],
@@ -227,14 +206,9 @@ def approve_version(
     idempotency_key: IdempotencyKey,
 ) -> Response[ContractOut]:
     has_version(visible_contract(request, contract_id).contract, version)
-    services = services_of(request)
     command = c.ApproveContractVersion(ContractId(contract_id), version)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 200, contract_answer(request, contract_id)
-
-    return execute(request, None, run)
+    return respond_after(request, None, command, lambda _: contract_answer(request, contract_id))
 
 
 ROUTES = [

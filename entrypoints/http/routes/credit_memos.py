@@ -20,10 +20,11 @@ from datetime import date
 from typing import Annotated, Any, cast
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter, QueryParameter
+from litestar.params import Body, Parameter
 
+import domain.billing_models  # noqa: F401  (every model's source kinds, for the pattern)
 from application import commands as c
 from application.context import RequestContext
 from application.documents import document_for_credit_memo
@@ -39,18 +40,18 @@ from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.renditions import JSON, rendition, wanted
 from entrypoints.http.routes.billing import DocumentLineOut, TaxLineOut, line_out, tax_line_out
 from entrypoints.http.routes.common import (
+    RULED_WRITE_PROBLEMS,
     WRITE_PROBLEMS,
     DecimalString,
     IdempotencyKey,
     Limit,
     MoneyOut,
     Text,
-    documented,
     money_out,
-    permission,
     staff,
     to_decimal,
 )
+from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -62,7 +63,7 @@ from entrypoints.http.runtime import (
 )
 from entrypoints.http.security import Principal
 
-_KINDS = "|".join(kind.value for kind in SourceKind)
+_KINDS = "|".join(kind.value for kind in SourceKind.members())
 
 Source = Annotated[
     str,
@@ -87,10 +88,6 @@ CreditMemoPath = Annotated[
         examples=[Example(summary="a credit memo", value="CM-000001")],
     ),
 ]
-
-
-def _example(summary: str, value: dict[str, Any]) -> Any:
-    return Body(examples=[Example(summary=summary, value=value)])
 
 
 class CreditLineIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -252,11 +249,15 @@ _RESOLVING_EXAMPLE = {
 }
 
 
-@post(
+_CREDIT_MEMOS = RouteFamily("credit memos", "invoices:read")
+
+
+@_CREDIT_MEMOS.post(
     "/invoices/{invoice_id:str}/credit-memos",
-    opt=permission("credits:write"),
-    tags=["credit memos"],
-    summary="Draft a credit memo against an issued invoice",
+    "Draft a credit memo against an issued invoice",
+    *RULED_WRITE_PROBLEMS,
+    permission="credits:write",
+    status_code=201,
     description=(
         "A credit never exceeds what its invoice line billed less earlier credits, quantity "
         "and amount credits together. Issued, it releases the credited quantities to be billed "
@@ -267,9 +268,6 @@ _RESOLVING_EXAMPLE = {
         "(the reason becomes the resolution); without it the dispute stays open and is "
         "resolved separately (a credit that leaves nothing to collect ends it either way)."
     ),
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=201,
-    sync_to_thread=True,
 )
 def draft_credit_memo(
     request: Request[Any, Any, Any],
@@ -307,13 +305,8 @@ def draft_credit_memo(
     return execute(request, data, run)
 
 
-@get(
-    "/credit-memos",
-    opt=permission("invoices:read"),
-    tags=["credit memos"],
-    summary="List credit memos (a client viewer sees its customer's issued ones only)",
-    responses=documented(),
-    sync_to_thread=True,
+@_CREDIT_MEMOS.get(
+    "/credit-memos", "List credit memos (a client viewer sees its customer's issued ones only)"
 )
 def list_credit_memos(
     request: Request[Any, Any, Any],
@@ -321,21 +314,11 @@ def list_credit_memos(
     cursor: KeysetCursor = None,
     invoice_id: Annotated[
         str | None,
-        QueryParameter(
-            name="invoice_id",
-            required=False,
-            max_length=100,
-            examples=[Example(summary="one invoice's credits", value="INV-000001")],
-        ),
+        optional_query("invoice_id", "one invoice's credits", "INV-000001", max_length=100),
     ] = None,
     state_filter: Annotated[
         str | None,
-        QueryParameter(
-            name="state",
-            required=False,
-            max_length=20,
-            examples=[Example(summary="drafts awaiting approval", value="draft")],
-        ),
+        optional_query("state", "drafts awaiting approval", "draft", max_length=20),
     ] = None,
 ) -> Page[CreditMemoSummary]:
     wanted = CreditMemoFilter(invoice_id, state_filter)
@@ -356,11 +339,13 @@ def _summary(row: CreditMemoRow) -> CreditMemoSummary:
     )
 
 
-@get(
+@_CREDIT_MEMOS.get(
     "/credit-memos/{credit_memo_id:str}",
-    opt=permission("invoices:read"),
-    tags=["credit memos"],
-    summary="One credit memo with its lines and the sources each credits (or its e-invoice)",
+    "One credit memo with its lines and the sources each credits (or its e-invoice)",
+    "not-found",
+    "not-acceptable",
+    "invalid-state",
+    "master-data-missing",
     description=(
         "JSON by default. An issued credit memo is also served as its UBL 2.1 `CreditNote` "
         "(EN 16931, citing the credited invoice) with `Accept: application/xml` or "
@@ -369,8 +354,6 @@ def _summary(row: CreditMemoRow) -> CreditMemoSummary:
         "`invalid-state`); an Accept header that asks for no served type gets 406 "
         "`not-acceptable`."
     ),
-    responses=documented("not-found", "not-acceptable", "invalid-state", "master-data-missing"),
-    sync_to_thread=True,
 )
 def get_credit_memo(
     request: Request[Any, Any, Any], credit_memo_id: CreditMemoPath
@@ -392,24 +375,18 @@ def get_credit_memo(
 def _act(
     request: Request[Any, Any, Any], credit_memo_id: str, body: object, command: object
 ) -> Response[CreditMemoOut]:
-    services = services_of(request)
     _visible(request, credit_memo_id)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 200, _visible(request, credit_memo_id)
-
-    return execute(request, body, run)
+    return respond_after(request, body, command, lambda _: _visible(request, credit_memo_id))
 
 
-@post(
+@_CREDIT_MEMOS.post(
     "/credit-memos/{credit_memo_id:str}/approve",
-    opt=permission("credits:approve"),
-    tags=["credit memos"],
-    summary="Approve a drafted credit memo (maker-checker: not by whoever drafted it)",
-    responses=documented(*WRITE_PROBLEMS, "maker-checker", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Approve a drafted credit memo (maker-checker: not by whoever drafted it)",
+    *WRITE_PROBLEMS,
+    "maker-checker",
+    "request-in-progress",
+    permission="credits:approve",
 )
 def approve_credit_memo(
     request: Request[Any, Any, Any],
@@ -420,20 +397,19 @@ def approve_credit_memo(
     return _act(request, credit_memo_id, None, command)
 
 
-@post(
+@_CREDIT_MEMOS.post(
     "/credit-memos/{credit_memo_id:str}/issue",
-    opt=permission("credits:issue"),
-    tags=["credit memos"],
-    summary="Number, post and issue an approved credit memo",
-    responses=documented(*WRITE_PROBLEMS, "period-closed", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Number, post and issue an approved credit memo",
+    *WRITE_PROBLEMS,
+    "period-closed",
+    "request-in-progress",
+    permission="credits:issue",
 )
 def issue_credit_memo(
     request: Request[Any, Any, Any],
     credit_memo_id: CreditMemoPath,
     idempotency_key: IdempotencyKey,
-    data: Annotated[IssueBody, _example("issue today", {"issue_date": "2026-04-03"})],
+    data: Annotated[IssueBody, body_example("issue today", {"issue_date": "2026-04-03"})],
 ) -> Response[CreditMemoOut]:
     command = c.IssueCreditMemo(CreditMemoId(credit_memo_id), data.issue_date)
     return _act(request, credit_memo_id, data, command)

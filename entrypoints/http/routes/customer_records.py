@@ -11,12 +11,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, put
+from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import Body
 
 from application import commands as c
-from application.context import RequestContext
 from application.customer_master import MAX_PAYMENT_TERMS_DAYS, PostalAddress, record_problems
 from application.ports import CustomerRecord
 from domain.ids import CustomerId, LegalEntityId
@@ -26,8 +25,6 @@ from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     Id,
     IdempotencyKey,
-    documented,
-    permission,
 )
 from entrypoints.http.routes.customer_views import CustomerRecordOut, record_out
 from entrypoints.http.routes.customers import (
@@ -36,7 +33,8 @@ from entrypoints.http.routes.customers import (
     TaxCategoryIn,
     TaxCode,
 )
-from entrypoints.http.runtime import execute, finance_of, services_of, viewer_of
+from entrypoints.http.routes.declare import RouteFamily, respond_after
+from entrypoints.http.runtime import finance_of, viewer_of
 
 #: Street lines one billing address may have.
 MAX_ADDRESS_LINES = 5
@@ -136,11 +134,14 @@ _EXAMPLE = {
 }
 
 
-@put(
+_CUSTOMERS = RouteFamily("customers", "customers:master")
+
+
+@_CUSTOMERS.put(
     "/customers/{customer_id:str}",
-    opt=permission("customers:master"),
-    tags=["customers"],
-    summary="Receive the ERP's full customer record for one legal entity (a new version)",
+    "Receive the ERP's full customer record for one legal entity (a new version)",
+    *WRITE_PROBLEMS,
+    "request-in-progress",
     description=(
         "The ERP owns the customer master (ADR 0035): only the integration role may put it. "
         "The body is the whole record; a record that differs from the current one is kept as "
@@ -148,9 +149,6 @@ _EXAMPLE = {
         "version. Setup reads the current version: a setup blocked for missing master data "
         "goes on by replaying its exception (or `POST /engagements/{engagement_id}/setup`)."
     ),
-    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def put_customer_record(
     request: Request[Any, Any, Any],
@@ -182,24 +180,17 @@ def put_customer_record(
         ),
     ],
 ) -> Response[CustomerRecordOut]:
-    services = services_of(request)
     record = _pushed_record(customer_id, data)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        stored: CustomerRecord = services.bus.handle(c.PushCustomerRecord(record), ctx)
-        return 200, record_out(stored)
-
-    return execute(request, data, run)
+    return respond_after(request, data, c.PushCustomerRecord(record), record_out)
 
 
-@get(
+@_CUSTOMERS.get(
     "/customers/{customer_id:str}/records",
-    opt=permission("customers:read"),
-    tags=["customers"],
-    summary="Every version of the customer's record the ERP pushed, per legal entity",
+    "Every version of the customer's record the ERP pushed, per legal entity",
+    "not-found",
+    permission="customers:read",
     description="An empty list for a customer known from its contracts but never pushed.",
-    responses=documented("not-found"),
-    sync_to_thread=True,
 )
 def list_customer_records(
     request: Request[Any, Any, Any], customer_id: CustomerPath

@@ -14,12 +14,11 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter, QueryParameter
 
 from application import commands as c
-from application.context import RequestContext
 from domain.errors import DomainError
 from domain.ids import CustomerId, LegalEntityId
 from domain.tax import CategoryCode, TaxProfile, TaxRate, TaxRateTable
@@ -30,8 +29,6 @@ from entrypoints.http.routes.common import (
     Id,
     IdempotencyKey,
     Limit,
-    documented,
-    permission,
 )
 from entrypoints.http.routes.customer_views import (
     CustomerOut,
@@ -40,10 +37,10 @@ from entrypoints.http.routes.customer_views import (
     customer_summary,
 )
 from entrypoints.http.routes.customer_views import PostalAddressOut as PostalAddressOut
+from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
-    execute,
     finance_of,
     principal_of,
     services_of,
@@ -91,19 +88,18 @@ def _read_customer(request: Request[Any, Any, Any], customer_id: str) -> Custome
     return customer_out(customer, principal_of(request))
 
 
-@get(
+_CUSTOMERS = RouteFamily("customers", "customers:read")
+
+
+@_CUSTOMERS.get(
     "/customers",
-    opt=permission("customers:read"),
-    tags=["customers"],
-    summary="List the customers known from contracts, engagements and master data",
+    "List the customers known from contracts, engagements and master data",
     description=(
         "A client viewer sees its own customer only. `master_data_complete` is false while a "
         "setup with a legal entity the customer contracts with would block for missing master "
         "data (no customer record, no tax profile, no currency or billing address, or a "
         "currency other than the contract's): the same check setup makes."
     ),
-    responses=documented(),
-    sync_to_thread=True,
 )
 def list_customers(
     request: Request[Any, Any, Any],
@@ -124,14 +120,13 @@ def list_customers(
     return page_out(page, customer_summary)
 
 
-@get(
+@_CUSTOMERS.get(
     "/customers/{customer_id:str}",
-    opt=permission("customers:read"),
-    tags=["customers"],
-    summary="One customer: tax profile per legal entity (present or missing), contracts, "
-    "engagements and the open master-data exceptions blocking their setup",
-    responses=documented("not-found"),
-    sync_to_thread=True,
+    (
+        "One customer: tax profile per legal entity (present or missing), contracts, "
+        "engagements and the open master-data exceptions blocking their setup"
+    ),
+    "not-found",
 )
 def get_customer(request: Request[Any, Any, Any], customer_id: CustomerPath) -> CustomerOut:
     return _read_customer(request, customer_id)
@@ -179,19 +174,17 @@ def _pushed_profile(customer_id: str, data: MasterDataBody) -> TaxProfile:
     )
 
 
-@post(
+@_CUSTOMERS.post(
     "/customers/{customer_id:str}/master-data",
-    opt=permission("customers:write"),
-    tags=["customers"],
-    summary="Receive the ERP's tax profile of a customer for one legal entity",
+    "Receive the ERP's tax profile of a customer for one legal entity",
+    *WRITE_PROBLEMS,
+    "request-in-progress",
+    permission="customers:write",
     description=(
         "The ERP owns the customer master; this is how it tells Throughline (or how finance "
         "relays it). A setup blocked for a missing tax profile goes on with "
         "`POST /engagements/{engagement_id}/setup` once the profile is here."
     ),
-    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def update_master_data(
     request: Request[Any, Any, Any],
@@ -233,14 +226,14 @@ def update_master_data(
         ),
     ],
 ) -> Response[CustomerOut]:
-    services = services_of(request)
     profile = _pushed_profile(customer_id, data)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(c.UpdateCustomerMaster(profile), ctx)
-        return 200, _read_customer(request, customer_id)
-
-    return execute(request, data, run)
+    return respond_after(
+        request,
+        data,
+        c.UpdateCustomerMaster(profile),
+        lambda _: _read_customer(request, customer_id),
+    )
 
 
 # The tax-rate table -----------------------------------------------------------------------
@@ -302,72 +295,55 @@ def _rate_table(body: TaxRatesBody, max_items: int) -> TaxRateTable:
     return TaxRateTable(tuple(rates))
 
 
-@get(
-    "/tax-rates",
-    opt=permission("rates:read"),
-    tags=["customers"],
-    summary="The effective-dated tax-rate table",
-    responses=documented(),
-    sync_to_thread=True,
-)
+@_CUSTOMERS.get("/tax-rates", "The effective-dated tax-rate table", permission="rates:read")
 def get_tax_rates(
     request: Request[Any, Any, Any],
     tax_code: Annotated[
         str | None,
-        QueryParameter(
-            name="tax_code",
-            required=False,
+        optional_query(
+            "tax_code",
+            "UK standard-rate VAT",
+            "VAT20",
             max_length=40,
             description="Only the rates of this tax code.",
-            examples=[Example(summary="UK standard-rate VAT", value="VAT20")],
         ),
     ] = None,
 ) -> TaxRatesOut:
     return _rates_out(finance_of(request).customers.tax_rates(tax_code))
 
 
-@post(
+@_CUSTOMERS.post(
     "/tax-rates",
-    opt=permission("rates:write"),
-    tags=["customers"],
-    summary="Replace the tax-rate table (finance)",
+    "Replace the tax-rate table (finance)",
+    *WRITE_PROBLEMS,
+    "request-in-progress",
+    permission="rates:write",
     description=(
         "Send the whole table: every tax code with each rate and the date it applies from. "
         'Rates are fractions ("0.20" is 20 %). Invoices already issued keep their tax.'
     ),
-    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def set_tax_rates(
     request: Request[Any, Any, Any],
     idempotency_key: IdempotencyKey,
     data: Annotated[
         TaxRatesBody,
-        Body(
-            examples=[
-                Example(
-                    summary="UK VAT with a change of rate, and zero-rated supplies",
-                    value={
-                        "rates": [
-                            {"tax_code": "VAT20", "effective_from": "2020-01-01", "rate": "0.20"},
-                            {"tax_code": "VAT20", "effective_from": "2026-07-01", "rate": "0.21"},
-                            {"tax_code": "ZERO", "effective_from": "2020-01-01", "rate": "0"},
-                        ]
-                    },
-                )
-            ]
+        body_example(
+            "UK VAT with a change of rate, and zero-rated supplies",
+            {
+                "rates": [
+                    {"tax_code": "VAT20", "effective_from": "2020-01-01", "rate": "0.20"},
+                    {"tax_code": "VAT20", "effective_from": "2026-07-01", "rate": "0.21"},
+                    {"tax_code": "ZERO", "effective_from": "2020-01-01", "rate": "0"},
+                ]
+            },
         ),
     ],
 ) -> Response[TaxRatesOut]:
     services = services_of(request)
     table = _rate_table(data, services.limits.max_batch_items)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(c.SetTaxRates(table), ctx)
-        return 200, _rates_out(table)
-
-    return execute(request, data, run)
+    return respond_after(request, data, c.SetTaxRates(table), lambda _: _rates_out(table))
 
 
 ROUTES = [list_customers, get_customer, update_master_data, get_tax_rates, set_tax_rates]

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import Parameter
 
@@ -17,15 +17,14 @@ from domain.ids import TaskId, TimeEntryId
 from domain.time_entry import ExpenseItem, TimeEntry
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
-    WRITE_PROBLEMS,
+    RULED_WRITE_PROBLEMS,
     DecimalString,
     IdempotencyKey,
     Text,
-    documented,
-    permission,
     to_decimal,
 )
-from entrypoints.http.routes.delivery_text import body_example, decimal_text
+from entrypoints.http.routes.declare import RouteFamily, body_example
+from entrypoints.http.routes.delivery_text import decimal_text
 from entrypoints.http.runtime import execute, services_of
 
 # -- requests ---------------------------------------------------------------------------------
@@ -127,17 +126,13 @@ def _act(
     return execute(request, body, run)
 
 
-_ITEM_PROBLEMS = (*WRITE_PROBLEMS, "business-rule", "request-in-progress")
+_DELIVERY = RouteFamily("delivery", "delivery:approve")
 
 
-@post(
+@_DELIVERY.post(
     "/items/{item_id:str}/approve",
-    opt=permission("delivery:approve"),
-    tags=["delivery"],
-    summary="Approve a submitted time entry or expense",
-    responses=documented(*_ITEM_PROBLEMS),
-    status_code=200,
-    sync_to_thread=True,
+    "Approve a submitted time entry or expense",
+    *RULED_WRITE_PROBLEMS,
 )
 def approve_item(
     request: Request[Any, Any, Any], item_id: ItemPath, idempotency_key: IdempotencyKey
@@ -145,14 +140,10 @@ def approve_item(
     return _act(request, item_id, None, c.ApproveItem(item_id))
 
 
-@post(
+@_DELIVERY.post(
     "/items/{item_id:str}/reject",
-    opt=permission("delivery:approve"),
-    tags=["delivery"],
-    summary="Reject a submitted time entry or expense, with a reason",
-    responses=documented(*_ITEM_PROBLEMS),
-    status_code=200,
-    sync_to_thread=True,
+    "Reject a submitted time entry or expense, with a reason",
+    *RULED_WRITE_PROBLEMS,
 )
 def reject_item(
     request: Request[Any, Any, Any],
@@ -163,14 +154,10 @@ def reject_item(
     return _act(request, item_id, data, c.RejectItem(item_id, data.reason))
 
 
-@post(
+@_DELIVERY.post(
     "/items/{item_id:str}/hold",
-    opt=permission("delivery:approve"),
-    tags=["delivery"],
-    summary="Hold a quantity of an approved item until someone releases or writes it off",
-    responses=documented(*_ITEM_PROBLEMS),
-    status_code=200,
-    sync_to_thread=True,
+    "Hold a quantity of an approved item until someone releases or writes it off",
+    *RULED_WRITE_PROBLEMS,
 )
 def hold_item(
     request: Request[Any, Any, Any],
@@ -184,14 +171,10 @@ def hold_item(
     return _act(request, item_id, data, c.HoldItem(item_id, quantity, data.reason))
 
 
-@post(
+@_DELIVERY.post(
     "/items/{item_id:str}/release",
-    opt=permission("delivery:approve"),
-    tags=["delivery"],
-    summary="Release an item's held quantity for billing beyond the cap",
-    responses=documented(*_ITEM_PROBLEMS),
-    status_code=200,
-    sync_to_thread=True,
+    "Release an item's held quantity for billing beyond the cap",
+    *RULED_WRITE_PROBLEMS,
 )
 def release_item(
     request: Request[Any, Any, Any], item_id: ItemPath, idempotency_key: IdempotencyKey
@@ -199,14 +182,10 @@ def release_item(
     return _act(request, item_id, None, c.ReleaseHeldItem(item_id))
 
 
-@post(
+@_DELIVERY.post(
     "/items/{item_id:str}/write-off",
-    opt=permission("delivery:approve"),
-    tags=["delivery"],
-    summary="Write off an item's held quantity (or a given quantity) as leakage",
-    responses=documented(*_ITEM_PROBLEMS),
-    status_code=200,
-    sync_to_thread=True,
+    "Write off an item's held quantity (or a given quantity) as leakage",
+    *RULED_WRITE_PROBLEMS,
 )
 def write_off_item(
     request: Request[Any, Any, Any],
@@ -231,11 +210,11 @@ EntryPath = Annotated[
 _CORRECTION_EXAMPLE = {"hours": "6.5", "reason": "PSA timesheet corrected by the consultant"}
 
 
-@post(
+@_DELIVERY.post(
     "/time-entries/{entry_id:str}/correct",
-    opt=permission("delivery:write"),
-    tags=["delivery"],
-    summary="Correct an unbilled time entry's hours, task or billable flag, with a reason",
+    "Correct an unbilled time entry's hours, task or billable flag, with a reason",
+    *RULED_WRITE_PROBLEMS,
+    permission="delivery:write",
     description=(
         "The explicit, audited way to change a recorded entry (a re-send with other values is "
         "an `entry_conflict`). Give a reason and at least one of `hours`, `task_id`, "
@@ -244,9 +223,6 @@ _CORRECTION_EXAMPLE = {"hours": "6.5", "reason": "PSA timesheet corrected by the
         "corrected by a credit memo, which releases them. The audit trail keeps before, "
         "after and the reason; a `TimeEntryCorrected` event goes to the outbox."
     ),
-    responses=documented(*_ITEM_PROBLEMS),
-    status_code=200,
-    sync_to_thread=True,
 )
 def correct_time_entry(
     request: Request[Any, Any, Any],

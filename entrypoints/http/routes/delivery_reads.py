@@ -10,13 +10,14 @@ from datetime import date
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, get
+from litestar import Request
 from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 
 from application.queries.delivery import TimeEntryFilter, TimeEntryView
 from entrypoints.http.problems import Problem
-from entrypoints.http.routes.common import Limit, documented, permission, to_period
+from entrypoints.http.routes.common import Limit, to_period
+from entrypoints.http.routes.declare import RouteFamily, optional_query
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, ops_reads_of, principal_of
 from entrypoints.http.security import Principal
@@ -34,12 +35,12 @@ EngagementQuery = Annotated[
 ]
 PeriodQuery = Annotated[
     str | None,
-    QueryParameter(
-        name="period",
-        required=False,
+    optional_query(
+        "period",
+        "March 2026",
+        "2026-03",
         pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
         description="Only entries worked in this month (YYYY-MM).",
-        examples=[Example(summary="March 2026", value="2026-03")],
     ),
 ]
 
@@ -90,13 +91,13 @@ def time_entry_out(entry: TimeEntryView, engagement_id: str, principal: Principa
     return out
 
 
-@get(
+_DELIVERY = RouteFamily("delivery", "delivery:read")
+
+
+@_DELIVERY.get(
     "/time-entries",
-    opt=permission("delivery:read"),
-    tags=["delivery"],
-    summary="List an engagement's time entries (cost rates only with rates:read_cost)",
-    responses=documented("not-found"),
-    sync_to_thread=True,
+    "List an engagement's time entries (cost rates only with rates:read_cost)",
+    "not-found",
 )
 def list_time_entries(
     request: Request[Any, Any, Any],

@@ -13,27 +13,26 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter, QueryParameter
+from litestar.params import Parameter
 
 from application import commands as c
-from application.context import RequestContext
 from application.queries.engagements import EngagementFilter, EngagementView
 from domain.ids import ContractId, CustomerId, EngagementId
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
+    RULED_WRITE_PROBLEMS,
     WRITE_PROBLEMS,
     CustomerFilter,
     Id,
     IdempotencyKey,
     Limit,
     Text,
-    documented,
-    permission,
 )
+from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
-from entrypoints.http.runtime import Page, execute, ops_reads_of, principal_of, services_of
+from entrypoints.http.runtime import Page, ops_reads_of, principal_of
 from entrypoints.http.security import Principal
 
 EngagementPath = Annotated[
@@ -119,13 +118,13 @@ def _read(request: Request[Any, Any, Any], engagement_id: str) -> EngagementOut:
     return _engagement_out(view, principal)
 
 
-@get(
+_ENGAGEMENTS = RouteFamily("engagements", "engagements:write")
+
+
+@_ENGAGEMENTS.get(
     "/engagements",
-    opt=permission("engagements:read"),
-    tags=["engagements"],
-    summary="List engagements (a client viewer sees its customer's only)",
-    responses=documented(),
-    sync_to_thread=True,
+    "List engagements (a client viewer sees its customer's only)",
+    permission="engagements:read",
 )
 def list_engagements(
     request: Request[Any, Any, Any],
@@ -133,12 +132,7 @@ def list_engagements(
     cursor: KeysetCursor = None,
     state_filter: Annotated[
         str | None,
-        QueryParameter(
-            name="state",
-            required=False,
-            max_length=20,
-            examples=[Example(summary="blocked setups", value="setup_blocked")],
-        ),
+        optional_query("state", "blocked setups", "setup_blocked", max_length=20),
     ] = None,
     customer_id: CustomerFilter = None,
 ) -> Page[EngagementSummary]:
@@ -153,14 +147,14 @@ def list_engagements(
     )
 
 
-@get(
+@_ENGAGEMENTS.get(
     "/engagements/{engagement_id:str}",
-    opt=permission("engagements:read"),
-    tags=["engagements"],
-    summary="One engagement: its state, customer, contract, the states it went through and "
-    "what blocks its setup",
-    responses=documented("not-found"),
-    sync_to_thread=True,
+    (
+        "One engagement: its state, customer, contract, the states it went through and "
+        "what blocks its setup"
+    ),
+    "not-found",
+    permission="engagements:read",
 )
 def get_engagement(request: Request[Any, Any, Any], engagement_id: EngagementPath) -> EngagementOut:
     return _read(request, engagement_id)
@@ -174,63 +168,46 @@ class EngagementBody(msgspec.Struct, forbid_unknown_fields=True):
     contract_id: Id
 
 
-@post(
+@_ENGAGEMENTS.create(
     "/engagements",
-    opt=permission("engagements:write"),
-    tags=["engagements"],
-    summary="A deal was won (CRM closed-won): propose the engagement",
+    "A deal was won (CRM closed-won): propose the engagement",
     description=(
         "The engagement waits in `proposed` until the contract's first version is approved, "
         "which sets it up."
     ),
-    responses=documented("conflict", "idempotency-key-reused", "request-in-progress"),
-    status_code=201,
-    sync_to_thread=True,
 )
 def propose_engagement(
     request: Request[Any, Any, Any],
     idempotency_key: IdempotencyKey,
     data: Annotated[
         EngagementBody,
-        Body(
-            examples=[
-                Example(
-                    summary="a won advisory deal",
-                    value={
-                        "engagement_id": "E-ACME-1",
-                        "customer_id": "acme",
-                        "contract_id": "C-ACME-2026",
-                    },
-                )
-            ]
+        body_example(
+            "a won advisory deal",
+            {
+                "engagement_id": "E-ACME-1",
+                "customer_id": "acme",
+                "contract_id": "C-ACME-2026",
+            },
         ),
     ],
 ) -> Response[EngagementOut]:
-    services = services_of(request)
     command = c.ProposeEngagement(
         EngagementId(data.engagement_id),
         CustomerId(data.customer_id),
         ContractId(data.contract_id),
     )
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 201, _read(request, data.engagement_id)
-
-    return execute(request, data, run)
+    return respond_after(
+        request, data, command, lambda _: _read(request, data.engagement_id), status=201
+    )
 
 
 def _act(
     request: Request[Any, Any, Any], engagement_id: str, body: object, command: object
 ) -> Response[EngagementOut]:
     """Run the setup and answer with the engagement as it now stands."""
-    services = services_of(request)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 200, _read(request, engagement_id)
-
-    return execute(request, body, run)
+    return respond_after(request, body, command, lambda _: _read(request, engagement_id))
 
 
 def _move(
@@ -238,22 +215,19 @@ def _move(
 ) -> Response[EngagementOut]:
     """Run a lifecycle move: one command transaction, which also answers the engagement as it
     now stands (a missing engagement is the handler's 404; a client viewer cannot write)."""
-    services = services_of(request)
     principal = principal_of(request)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        view: EngagementView = services.bus.handle(command, ctx)
-        return 200, _engagement_out(view, principal)
-
-    return execute(request, body, run)
+    return respond_after(request, body, command, lambda view: _engagement_out(view, principal))
 
 
-@post(
+@_ENGAGEMENTS.post(
     "/engagements/{engagement_id:str}/setup",
-    opt=permission("engagements:write"),
-    tags=["engagements"],
-    summary="Run or replay the setup (after the master data was fixed); never duplicates "
-    "what was already done",
+    (
+        "Run or replay the setup (after the master data was fixed); never duplicates "
+        "what was already done"
+    ),
+    *WRITE_PROBLEMS,
+    "request-in-progress",
     description=(
         "Answers with the engagement: `active` when the setup finished, still "
         "`setup_blocked` (with its open exception) when master data is still missing. An "
@@ -261,9 +235,6 @@ def _move(
         "is suspended, closing, closed or cancelled) is 409 `invalid-state`, and nothing is "
         "provisioned. Each new attempt needs a new Idempotency-Key."
     ),
-    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def set_up_engagement(
     request: Request[Any, Any, Any],
@@ -283,14 +254,10 @@ class ClosingBody(msgspec.Struct, forbid_unknown_fields=True):
     close_date: date
 
 
-@post(
+@_ENGAGEMENTS.post(
     "/engagements/{engagement_id:str}/suspend",
-    opt=permission("engagements:write"),
-    tags=["engagements"],
-    summary="Suspend an active engagement (no time accepted meanwhile), with a reason",
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Suspend an active engagement (no time accepted meanwhile), with a reason",
+    *RULED_WRITE_PROBLEMS,
 )
 def suspend_engagement(
     request: Request[Any, Any, Any],
@@ -298,23 +265,18 @@ def suspend_engagement(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         ReasonBody,
-        Body(
-            examples=[Example(summary="a budget freeze", value={"reason": "client budget freeze"})]
-        ),
+        body_example("a budget freeze", {"reason": "client budget freeze"}),
     ],
 ) -> Response[EngagementOut]:
     command = c.SuspendEngagement(EngagementId(engagement_id), data.reason)
     return _move(request, data, command)
 
 
-@post(
+@_ENGAGEMENTS.post(
     "/engagements/{engagement_id:str}/resume",
-    opt=permission("engagements:write"),
-    tags=["engagements"],
-    summary="Resume a suspended engagement",
-    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Resume a suspended engagement",
+    *WRITE_PROBLEMS,
+    "request-in-progress",
 )
 def resume_engagement(
     request: Request[Any, Any, Any],
@@ -324,14 +286,11 @@ def resume_engagement(
     return _move(request, None, c.ResumeEngagement(EngagementId(engagement_id)))
 
 
-@post(
+@_ENGAGEMENTS.post(
     "/engagements/{engagement_id:str}/start-closing",
-    opt=permission("engagements:write"),
-    tags=["engagements"],
-    summary="Start closing an active engagement: no time for work from the close date on",
-    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Start closing an active engagement: no time for work from the close date on",
+    *WRITE_PROBLEMS,
+    "request-in-progress",
 )
 def start_closing_engagement(
     request: Request[Any, Any, Any],
@@ -339,25 +298,18 @@ def start_closing_engagement(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         ClosingBody,
-        Body(
-            examples=[
-                Example(summary="closing at the month end", value={"close_date": "2026-06-30"})
-            ]
-        ),
+        body_example("closing at the month end", {"close_date": "2026-06-30"}),
     ],
 ) -> Response[EngagementOut]:
     command = c.StartClosingEngagement(EngagementId(engagement_id), data.close_date)
     return _move(request, data, command)
 
 
-@post(
+@_ENGAGEMENTS.post(
     "/engagements/{engagement_id:str}/close",
-    opt=permission("engagements:write"),
-    tags=["engagements"],
-    summary="Close a closing engagement (after final billing and revenue)",
-    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Close a closing engagement (after final billing and revenue)",
+    *WRITE_PROBLEMS,
+    "request-in-progress",
 )
 def close_engagement(
     request: Request[Any, Any, Any],
@@ -367,15 +319,10 @@ def close_engagement(
     return _move(request, None, c.CloseEngagement(EngagementId(engagement_id)))
 
 
-@post(
+@_ENGAGEMENTS.post(
     "/engagements/{engagement_id:str}/cancel",
-    opt=permission("engagements:write"),
-    tags=["engagements"],
-    summary="Cancel an engagement whose setup has not started (proposed or contracted), with "
-    "a reason",
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Cancel an engagement whose setup has not started (proposed or contracted), with a reason",
+    *RULED_WRITE_PROBLEMS,
 )
 def cancel_engagement(
     request: Request[Any, Any, Any],
@@ -383,11 +330,7 @@ def cancel_engagement(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         ReasonBody,
-        Body(
-            examples=[
-                Example(summary="the deal fell through", value={"reason": "deal lost at signature"})
-            ]
-        ),
+        body_example("the deal fell through", {"reason": "deal lost at signature"}),
     ],
 ) -> Response[EngagementOut]:
     command = c.CancelEngagement(EngagementId(engagement_id), data.reason)

@@ -15,9 +15,9 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter, QueryParameter
+from litestar.params import Parameter
 
 from application import commands as c
 from application.balances import EngagementBalances, ObligationBalances
@@ -27,17 +27,17 @@ from domain.money import Money
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
     MONTH,
+    RULED_WRITE_PROBLEMS,
     WRITE_PROBLEMS,
     IdempotencyKey,
     Limit,
     MoneyOut,
     Month,
     Text,
-    documented,
     money_out,
-    permission,
     to_period,
 )
+from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -61,10 +61,6 @@ MonthPath = Annotated[
 ]
 
 
-def _example(summary: str, value: dict[str, Any]) -> Any:
-    return Body(examples=[Example(summary=summary, value=value)])
-
-
 # -- revenue ----------------------------------------------------------------------------------
 
 
@@ -84,23 +80,25 @@ class RevenueRunOut(msgspec.Struct):
     posted: list[RecognisedOut]
 
 
-@post(
+_REVENUE = RouteFamily("revenue", "revenue:run")
+_PERIODS = RouteFamily("periods", "periods:read")
+
+
+@_REVENUE.post(
     "/revenue-runs",
-    opt=permission("revenue:run"),
-    tags=["revenue"],
-    summary="Recognise a month's revenue: each obligation's cumulative catch-up",
+    "Recognise a month's revenue: each obligation's cumulative catch-up",
+    *WRITE_PROBLEMS,
+    "period-closed",
+    "request-in-progress",
     description=(
         "Posts, dated the month's last day, what each obligation earned through that day less "
         "what the journal already recognised. A second run of the same month posts nothing."
     ),
-    responses=documented(*WRITE_PROBLEMS, "period-closed", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def run_revenue(
     request: Request[Any, Any, Any],
     idempotency_key: IdempotencyKey,
-    data: Annotated[RevenueRunBody, _example("March", {"period": "2026-03"})],
+    data: Annotated[RevenueRunBody, body_example("March", {"period": "2026-03"})],
 ) -> Response[RevenueRunOut]:
     services = services_of(request)
     period = to_period(data.period)
@@ -205,17 +203,15 @@ def balances_out(found: EngagementBalances, principal: Principal) -> BalancesOut
     return out
 
 
-@get(
+@_REVENUE.get(
     "/engagements/{engagement_id:str}/balances",
-    opt=permission("revenue:read"),
-    tags=["revenue"],
-    summary="An engagement's WIP, deferred revenue, backlog, revenue and billing as of a month",
+    "An engagement's WIP, deferred revenue, backlog, revenue and billing as of a month",
+    "not-found",
+    permission="revenue:read",
     description=(
         "From the posted journal, as of the month's last day. Cost and margin appear only for "
         "principals with `rates:read_cost`; for everyone else the keys are absent."
     ),
-    responses=documented("not-found"),
-    sync_to_thread=True,
 )
 def get_balances(
     request: Request[Any, Any, Any],
@@ -228,12 +224,12 @@ def get_balances(
     ],
     as_of: Annotated[
         str | None,
-        QueryParameter(
-            name="as_of",
-            required=False,
+        optional_query(
+            "as_of",
+            "end of March 2026",
+            "2026-03",
             pattern=MONTH,
             description="The month whose last day the balances are taken at (default: today's).",
-            examples=[Example(summary="end of March 2026", value="2026-03")],
         ),
     ] = None,
 ) -> BalancesOut:
@@ -269,13 +265,8 @@ def period_status(period: AccountingPeriod) -> PeriodStatusOut:
     )
 
 
-@get(
-    "/periods",
-    opt=permission("periods:read"),
-    tags=["periods"],
-    summary="Accounting periods that were ever closed, and their state (any other is open)",
-    responses=documented(),
-    sync_to_thread=True,
+@_PERIODS.get(
+    "/periods", "Accounting periods that were ever closed, and their state (any other is open)"
 )
 def list_periods(
     request: Request[Any, Any, Any],
@@ -283,12 +274,7 @@ def list_periods(
     cursor: KeysetCursor = None,
     state_filter: Annotated[
         str | None,
-        QueryParameter(
-            name="state",
-            required=False,
-            pattern=r"^(open|closed)$",
-            examples=[Example(summary="closed periods", value="closed")],
-        ),
+        optional_query("state", "closed periods", "closed", pattern=r"^(open|closed)$"),
     ] = None,
 ) -> Page[PeriodStatusOut]:
     periods = finance_of(request).periods
@@ -299,14 +285,11 @@ def _period_now(request: Request[Any, Any, Any], ctx: RequestContext, month: str
     return period_status(finance_of(request).periods.period(to_period(month)))
 
 
-@post(
+@_PERIODS.post(
     "/periods/{month:str}/close",
-    opt=permission("periods:close"),
-    tags=["periods"],
-    summary="Close a period whose last day has come: nothing dated in it is posted any more",
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Close a period whose last day has come: nothing dated in it is posted any more",
+    *RULED_WRITE_PROBLEMS,
+    permission="periods:close",
 )
 def close_period(
     request: Request[Any, Any, Any], month: MonthPath, idempotency_key: IdempotencyKey
@@ -325,21 +308,18 @@ class ReopenBody(msgspec.Struct, forbid_unknown_fields=True):
     reason: Text
 
 
-@post(
+@_PERIODS.post(
     "/periods/{month:str}/reopen",
-    opt=permission("periods:reopen"),
-    tags=["periods"],
-    summary="Reopen a closed period (its own permission; audited with the reason)",
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Reopen a closed period (its own permission; audited with the reason)",
+    *RULED_WRITE_PROBLEMS,
+    permission="periods:reopen",
 )
 def reopen_period(
     request: Request[Any, Any, Any],
     month: MonthPath,
     idempotency_key: IdempotencyKey,
     data: Annotated[
-        ReopenBody, _example("a late supplier invoice", {"reason": "late supplier invoice"})
+        ReopenBody, body_example("a late supplier invoice", {"reason": "late supplier invoice"})
     ],
 ) -> Response[PeriodStatusOut]:
     services = services_of(request)

@@ -19,9 +19,9 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 
 from application.context import RequestContext
 from application.intercompany import (
@@ -41,6 +41,7 @@ from domain.intercompany import (
 )
 from domain.money import EXACT
 from entrypoints.http.routes.common import (
+    RULED_WRITE_PROBLEMS,
     WRITE_PROBLEMS,
     DecimalString,
     Id,
@@ -50,13 +51,12 @@ from entrypoints.http.routes.common import (
     Month,
     MonthQuery,
     answer,
-    documented,
     exact_out,
     money_out,
-    permission,
     to_decimal,
     to_period,
 )
+from entrypoints.http.routes.declare import RouteFamily, body_example, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -79,10 +79,6 @@ ResourcePath = Annotated[
         examples=[Example(summary="a consultant", value="r1")],
     ),
 ]
-
-
-def _example(summary: str, value: dict[str, Any]) -> Any:
-    return Body(examples=[Example(summary=summary, value=value)])
 
 
 def _percent(value: Decimal) -> str:
@@ -130,27 +126,25 @@ _TRANSFER = {
 }
 
 
-@post(
+_INTERCOMPANY = RouteFamily("intercompany", "intercompany:write")
+
+
+@_INTERCOMPANY.post(
     "/resources/{resource_id:str}/legal-entities",
-    opt=permission("intercompany:write"),
-    tags=["intercompany"],
-    summary="Set a resource's employment history: the legal entity it belongs to, from which date",
+    "Set a resource's employment history: the legal entity it belongs to, from which date",
+    *RULED_WRITE_PROBLEMS,
     description=(
         "Replaces the whole history (a transfer is a new spell; the one before ends the day "
         "before). Spells are oldest first and never overlap; only the last may be open-ended. "
         "Audited with the history before and after."
     ),
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def set_employment_history(
     request: Request[Any, Any, Any],
     resource_id: ResourcePath,
     idempotency_key: IdempotencyKey,
-    data: Annotated[EmploymentsBody, _example("a transfer on 16 March", _TRANSFER)],
+    data: Annotated[EmploymentsBody, body_example("a transfer on 16 March", _TRANSFER)],
 ) -> Response[EmploymentHistoryOut]:
-    services = services_of(request)
     command = SetEmploymentHistory(
         ResourceId(resource_id),
         tuple(
@@ -158,20 +152,13 @@ def set_employment_history(
         ),
     )
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        history: EmploymentHistory = services.bus.handle(command, ctx)
-        return 200, history_out(history)
-
-    return execute(request, data, run)
+    return respond_after(request, data, command, history_out)
 
 
-@get(
+@_INTERCOMPANY.get(
     "/employment-histories",
-    opt=permission("intercompany:read"),
-    tags=["intercompany"],
-    summary="Resources' employment histories, by resource id",
-    responses=documented(),
-    sync_to_thread=True,
+    "Resources' employment histories, by resource id",
+    permission="intercompany:read",
 )
 def list_employment_histories(
     request: Request[Any, Any, Any], limit: Limit = None, cursor: KeysetCursor = None
@@ -241,42 +228,31 @@ def _policies(data: PricingBody) -> SetTransferPricing:
     )
 
 
-@post(
+@_INTERCOMPANY.post(
     "/transfer-pricing",
-    opt=permission("intercompany:write"),
-    tags=["intercompany"],
-    summary="Set the transfer pricing: a markup over cost per pair of legal entities, a default",
+    "Set the transfer pricing: a markup over cost per pair of legal entities, a default",
+    *RULED_WRITE_PROBLEMS,
     description=(
         "Replaces every policy and the default. One policy per (provider, recipient) pair of "
         "two different entities; markups from 0 to 1000 %. Audited with the pricing before "
         "and after."
     ),
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def set_transfer_pricing(
     request: Request[Any, Any, Any],
     idempotency_key: IdempotencyKey,
-    data: Annotated[PricingBody, _example("cost plus 10 % from Germany", _PRICING)],
+    data: Annotated[PricingBody, body_example("cost plus 10 % from Germany", _PRICING)],
 ) -> Response[PricingOut]:
-    services = services_of(request)
     command = _policies(data)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        pricing: TransferPricing = services.bus.handle(command, ctx)
-        return 200, pricing_out(pricing)
-
-    return execute(request, data, run)
+    return respond_after(request, data, command, pricing_out)
 
 
-@get(
+@_INTERCOMPANY.get(
     "/transfer-pricing",
-    opt=permission("intercompany:read"),
-    tags=["intercompany"],
-    summary="The transfer pricing in force",
-    responses={**answer(PricingOut, _PRICING), **documented()},
-    sync_to_thread=True,
+    "The transfer pricing in force",
+    permission="intercompany:read",
+    answers=answer(PricingOut, _PRICING),
 )
 def get_transfer_pricing(request: Request[Any, Any, Any]) -> PricingOut:
     return pricing_out(ops_reads_of(request).intercompany.transfer_pricing())
@@ -399,11 +375,10 @@ def statement_out(statement: IntercompanyStatement, costed: bool) -> StatementOu
     )
 
 
-@get(
+@_INTERCOMPANY.get(
     "/intercompany-recharges",
-    opt=permission("intercompany:read"),
-    tags=["intercompany"],
-    summary="A month's intercompany recharges per pair of entities, with their journal entries",
+    "A month's intercompany recharges per pair of entities, with their journal entries",
+    permission="intercompany:read",
     description=(
         "Time a resource of one legal entity worked on another entity's contract, recharged at "
         "cost plus the pair's markup, per (provider, recipient, currency), dated the month's "
@@ -411,8 +386,6 @@ def statement_out(statement: IntercompanyStatement, costed: bool) -> StatementOu
         "`exceptions`. A month in a closed period is shown with `postable: false`: its entries can "
         "no longer be posted."
     ),
-    responses=documented(),
-    sync_to_thread=True,
 )
 def get_intercompany_recharges(
     request: Request[Any, Any, Any],
@@ -435,11 +408,14 @@ class RechargeRunOut(msgspec.Struct):
     already_posted: list[str]
 
 
-@post(
+@_INTERCOMPANY.post(
     "/intercompany-recharge-runs",
-    opt=permission("intercompany:write"),
-    tags=["intercompany"],
-    summary="Post a month's intercompany recharges to both entities' journals",
+    "Post a month's intercompany recharges to both entities' journals",
+    *WRITE_PROBLEMS,
+    "business-rule",
+    "conflict",
+    "period-closed",
+    "request-in-progress",
     description=(
         "Books each recharge of `GET /intercompany-recharges` for the month: in the provider, "
         "Dr intercompany receivable / Cr intercompany revenue; in the recipient, Dr cost of "
@@ -448,16 +424,11 @@ class RechargeRunOut(msgspec.Struct):
         "exceptions nothing is posted (422). A second run posts nothing new; a recharge that "
         "changed since it was posted is a 409 and the journal keeps what was posted."
     ),
-    responses=documented(
-        *WRITE_PROBLEMS, "business-rule", "conflict", "period-closed", "request-in-progress"
-    ),
-    status_code=200,
-    sync_to_thread=True,
 )
 def run_intercompany_recharges(
     request: Request[Any, Any, Any],
     idempotency_key: IdempotencyKey,
-    data: Annotated[RechargeRunBody, _example("March", {"period": "2026-03"})],
+    data: Annotated[RechargeRunBody, body_example("March", {"period": "2026-03"})],
 ) -> Response[RechargeRunOut]:
     services = services_of(request)
     period = to_period(data.period)

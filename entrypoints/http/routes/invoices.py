@@ -13,12 +13,11 @@ from datetime import date
 from typing import Annotated, Any, cast
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter, QueryParameter
+from litestar.params import Parameter
 
 from application import commands as c
-from application.context import RequestContext
 from application.documents import document_for_invoice
 from application.queries.invoices import InvoiceFilter
 from domain.ids import DisputeId, InvoiceId, PaymentId
@@ -26,6 +25,7 @@ from domain.invoice import Invoice
 from entrypoints.http.problems import Problem
 from entrypoints.http.renditions import JSON, rendition, wanted
 from entrypoints.http.routes.common import (
+    RULED_WRITE_PROBLEMS,
     WRITE_PROBLEMS,
     CustomerFilter,
     DecimalString,
@@ -33,10 +33,9 @@ from entrypoints.http.routes.common import (
     IdempotencyKey,
     Limit,
     Text,
-    documented,
-    permission,
     to_money,
 )
+from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, respond_after
 from entrypoints.http.routes.invoice_views import (
     InvoiceOut,
     InvoiceSummary,
@@ -46,7 +45,6 @@ from entrypoints.http.routes.invoice_views import (
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
-    execute,
     finance_of,
     principal_of,
     services_of,
@@ -71,37 +69,30 @@ def _visible(request: Request[Any, Any, Any], invoice_id: str) -> Invoice:
     return invoice
 
 
-@get(
-    "/invoices",
-    opt=permission("invoices:read"),
-    tags=["invoices"],
-    summary="List invoices (a client viewer sees its customer's issued ones only)",
-    responses=documented(),
-    sync_to_thread=True,
-)
+_INVOICES = RouteFamily("invoices", "invoices:read")
+
+
+@_INVOICES.get("/invoices", "List invoices (a client viewer sees its customer's issued ones only)")
 def list_invoices(
     request: Request[Any, Any, Any],
     limit: Limit = None,
     cursor: KeysetCursor = None,
     state_filter: Annotated[
         str | None,
-        QueryParameter(
-            name="state",
-            required=False,
-            max_length=20,
-            examples=[Example(summary="issued invoices", value="issued")],
-        ),
+        optional_query("state", "issued invoices", "issued", max_length=20),
     ] = None,
     customer_id: CustomerFilter = None,
     payer_id: Annotated[
         str | None,
-        QueryParameter(
-            name="payer_id",
-            required=False,
+        optional_query(
+            "payer_id",
+            "one payer",
+            "acme-holding",
             max_length=100,
-            description="Only invoices billed to this payer (split billing; the customer "
-            "when billing is not split).",
-            examples=[Example(summary="one payer", value="acme-holding")],
+            description=(
+                "Only invoices billed to this payer (split billing; the customer "
+                "when billing is not split)."
+            ),
         ),
     ] = None,
 ) -> Page[InvoiceSummary]:
@@ -112,11 +103,13 @@ def list_invoices(
     return page_out(page, invoice_summary)
 
 
-@get(
+@_INVOICES.get(
     "/invoices/{invoice_id:str}",
-    opt=permission("invoices:read"),
-    tags=["invoices"],
-    summary="One invoice with its lines and the sources each line billed (or its e-invoice)",
+    "One invoice with its lines and the sources each line billed (or its e-invoice)",
+    "not-found",
+    "not-acceptable",
+    "invalid-state",
+    "master-data-missing",
     description=(
         "JSON by default. An issued invoice is also served as its UBL 2.1 e-invoice "
         "(EN 16931) with `Accept: application/xml` or `application/vnd.oasis.ubl+xml`: an "
@@ -125,8 +118,6 @@ def list_invoices(
         "rendition (409 `invalid-state`); an Accept header that asks for no served type gets "
         "406 `not-acceptable`."
     ),
-    responses=documented("not-found", "not-acceptable", "invalid-state", "master-data-missing"),
-    sync_to_thread=True,
 )
 def get_invoice(request: Request[Any, Any, Any], invoice_id: InvoicePath) -> Response[InvoiceOut]:
     media = wanted(request)
@@ -148,13 +139,13 @@ def _act(
 ) -> Response[InvoiceOut]:
     """Run an invoice command and answer with the invoice as it now stands."""
     _visible(request, invoice_id)
-    services = services_of(request)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 200, invoice_out(_visible(request, invoice_id), principal_of(request))
-
-    return execute(request, body, run)
+    return respond_after(
+        request,
+        body,
+        command,
+        lambda _: invoice_out(_visible(request, invoice_id), principal_of(request)),
+    )
 
 
 class Reason(msgspec.Struct, forbid_unknown_fields=True):
@@ -191,18 +182,13 @@ class WriteOffBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     amount: DecimalString | None = None
 
 
-def _example(summary: str, value: dict[str, Any]) -> Any:
-    return Body(examples=[Example(summary=summary, value=value)])
-
-
-@post(
+@_INVOICES.post(
     "/invoices/{invoice_id:str}/approve",
-    opt=permission("invoices:approve"),
-    tags=["invoices"],
-    summary="Approve a draft (maker-checker: not by whoever created it)",
-    responses=documented(*WRITE_PROBLEMS, "maker-checker", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Approve a draft (maker-checker: not by whoever created it)",
+    *WRITE_PROBLEMS,
+    "maker-checker",
+    "request-in-progress",
+    permission="invoices:approve",
 )
 def approve_invoice(
     request: Request[Any, Any, Any], invoice_id: InvoicePath, idempotency_key: IdempotencyKey
@@ -210,50 +196,44 @@ def approve_invoice(
     return _act(request, invoice_id, None, c.ApproveInvoice(InvoiceId(invoice_id)))
 
 
-@post(
+@_INVOICES.post(
     "/invoices/{invoice_id:str}/discard",
-    opt=permission("invoices:write"),
-    tags=["invoices"],
-    summary="Discard a draft; its sources become billable again",
-    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Discard a draft; its sources become billable again",
+    *WRITE_PROBLEMS,
+    "request-in-progress",
+    permission="invoices:write",
 )
 def discard_invoice(
     request: Request[Any, Any, Any],
     invoice_id: InvoicePath,
     idempotency_key: IdempotencyKey,
-    data: Annotated[Reason, _example("a wrong rate", {"reason": "wrong rate card"})],
+    data: Annotated[Reason, body_example("a wrong rate", {"reason": "wrong rate card"})],
 ) -> Response[InvoiceOut]:
     return _act(request, invoice_id, data, c.DiscardInvoice(InvoiceId(invoice_id), data.reason))
 
 
-@post(
+@_INVOICES.post(
     "/invoices/{invoice_id:str}/issue",
-    opt=permission("invoices:issue"),
-    tags=["invoices"],
-    summary="Number, post and hand over an approved invoice",
-    responses=documented(*WRITE_PROBLEMS, "period-closed", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Number, post and hand over an approved invoice",
+    *WRITE_PROBLEMS,
+    "period-closed",
+    "request-in-progress",
+    permission="invoices:issue",
 )
 def issue_invoice(
     request: Request[Any, Any, Any],
     invoice_id: InvoicePath,
     idempotency_key: IdempotencyKey,
-    data: Annotated[IssueBody, _example("issue today", {"issue_date": "2026-04-01"})],
+    data: Annotated[IssueBody, body_example("issue today", {"issue_date": "2026-04-01"})],
 ) -> Response[InvoiceOut]:
     return _act(request, invoice_id, data, c.IssueInvoice(InvoiceId(invoice_id), data.issue_date))
 
 
-@post(
+@_INVOICES.post(
     "/invoices/{invoice_id:str}/payments",
-    opt=permission("payments:write"),
-    tags=["invoices"],
-    summary="Record a payment received (partial payments allowed; never beyond what is owed)",
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Record a payment received (partial payments allowed; never beyond what is owed)",
+    *RULED_WRITE_PROBLEMS,
+    permission="payments:write",
 )
 def record_payment(
     request: Request[Any, Any, Any],
@@ -261,7 +241,7 @@ def record_payment(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         PaymentBody,
-        _example(
+        body_example(
             "a partial payment",
             {
                 "payment_id": "PAY-1",
@@ -279,58 +259,59 @@ def record_payment(
     return _act(request, invoice_id, data, command)
 
 
-@post(
+@_INVOICES.post(
     "/invoices/{invoice_id:str}/dispute",
-    opt=permission("disputes:write"),
-    tags=["invoices"],
-    summary="Open a dispute on an issued invoice",
-    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Open a dispute on an issued invoice",
+    *WRITE_PROBLEMS,
+    "request-in-progress",
+    permission="disputes:write",
 )
 def open_dispute(
     request: Request[Any, Any, Any],
     invoice_id: InvoicePath,
     idempotency_key: IdempotencyKey,
-    data: Annotated[DisputeBody, _example("hours disputed", {"reason": "March hours disputed"})],
+    data: Annotated[
+        DisputeBody, body_example("hours disputed", {"reason": "March hours disputed"})
+    ],
 ) -> Response[InvoiceOut]:
     dispute_id = DisputeId(data.dispute_id) if data.dispute_id is not None else None
     command = c.OpenDispute(InvoiceId(invoice_id), data.reason, dispute_id)
     return _act(request, invoice_id, data, command)
 
 
-@post(
+@_INVOICES.post(
     "/invoices/{invoice_id:str}/resolve",
-    opt=permission("disputes:write"),
-    tags=["invoices"],
-    summary="Resolve a dispute with a stated resolution; the invoice stands",
+    "Resolve a dispute with a stated resolution; the invoice stands",
+    *WRITE_PROBLEMS,
+    "request-in-progress",
+    permission="disputes:write",
     description=(
         "The dispute's reason moves to the invoice's `disputes` with this resolution. A credit "
         "memo drafted with `resolves_dispute: true` resolves the dispute when it is issued "
         "instead; any other credit leaves it open for this call. 409 `invalid-state` when "
         "the invoice has no open dispute."
     ),
-    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def resolve_dispute(
     request: Request[Any, Any, Any],
     invoice_id: InvoicePath,
     idempotency_key: IdempotencyKey,
     data: Annotated[
-        ResolutionBody, _example("settled", {"resolution": "credit 4 hours, rest upheld"})
+        ResolutionBody, body_example("settled", {"resolution": "credit 4 hours, rest upheld"})
     ],
 ) -> Response[InvoiceOut]:
     command = c.ResolveDispute(InvoiceId(invoice_id), data.resolution)
     return _act(request, invoice_id, data, command)
 
 
-@post(
+@_INVOICES.post(
     "/invoices/{invoice_id:str}/write-off",
-    opt=permission("invoices:write_off"),
-    tags=["invoices"],
-    summary="Write off what an invoice still owes as uncollectable (bad debt)",
+    "Write off what an invoice still owes as uncollectable (bad debt)",
+    *WRITE_PROBLEMS,
+    "business-rule",
+    "period-closed",
+    "request-in-progress",
+    permission="invoices:write_off",
     description=(
         "Finance approvers only. Gives up `amount` (in the invoice's currency, at most its minor "
         "digits; absent: all that is still owed) of an `issued` or `partially_paid` invoice, "
@@ -340,9 +321,6 @@ def resolve_dispute(
         "the dispute first), paid, credited or already written off; 422 `business-rule` for an "
         "amount above what is owed. A written-off invoice takes no payment and no credit (422)."
     ),
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "period-closed", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def write_off_invoice(
     request: Request[Any, Any, Any],
@@ -350,7 +328,7 @@ def write_off_invoice(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         WriteOffBody,
-        _example(
+        body_example(
             "a short payment not worth chasing",
             {"reason": "short payment: the client's bank charges", "amount": "35.00"},
         ),

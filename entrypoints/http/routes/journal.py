@@ -15,9 +15,9 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, QueryParameter
+from litestar.params import QueryParameter
 
 from adapters.chart_of_accounts import chart_to_json
 from application.context import RequestContext
@@ -31,16 +31,15 @@ from domain.chart_of_accounts import ChartOfAccounts
 from domain.money import Currency, Money, dsum
 from entrypoints.http.routes.common import (
     MONTH,
-    WRITE_PROBLEMS,
+    RULED_WRITE_PROBLEMS,
     Id,
     IdempotencyKey,
     Limit,
     MonthQuery,
     answer,
-    documented,
-    permission,
     to_period,
 )
+from entrypoints.http.routes.declare import RouteFamily, body_example
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -136,11 +135,12 @@ def entry_out(posting: PostedEntry) -> JournalEntryOut:
     )
 
 
-@get(
+_JOURNAL = RouteFamily("journal", "journal:read")
+
+
+@_JOURNAL.get(
     "/journal-entries",
-    opt=permission("journal:read"),
-    tags=["journal"],
-    summary="Journal entries as handed to the ERP, with their accounts and dimensions",
+    "Journal entries as handed to the ERP, with their accounts and dimensions",
     description=(
         "Entries posted by issuing invoices and credit memos, recording payments and "
         "recognising revenue, mapped to the legal entity's chart of accounts; by posting date. "
@@ -148,8 +148,6 @@ def entry_out(posting: PostedEntry) -> JournalEntryOut:
         "on it), `source_document`. `erp_document` is the ERP's number once it booked the entry. "
         "At most 200 entries a page."
     ),
-    responses=documented(),
-    sync_to_thread=True,
 )
 def list_journal_entries(
     request: Request[Any, Any, Any],
@@ -199,17 +197,13 @@ def _row(row: TrialBalanceRow) -> TrialBalanceLineOut:
     )
 
 
-@get(
+@_JOURNAL.get(
     "/trial-balance",
-    opt=permission("journal:read"),
-    tags=["journal"],
-    summary="A legal entity's trial balance for a month, per ERP account and currency",
+    "A legal entity's trial balance for a month, per ERP account and currency",
     description=(
         "Debits, credits and the debit-positive balance of each account the month's posted "
         "entries touched; per currency the balances sum to zero (`totals`)."
     ),
-    responses=documented(),
-    sync_to_thread=True,
 )
 def get_trial_balance(
     request: Request[Any, Any, Any],
@@ -301,11 +295,11 @@ _CHART = {
 }
 
 
-@post(
+@_JOURNAL.post(
     "/charts-of-accounts",
-    opt=permission("journal:write"),
-    tags=["journal"],
-    summary="Set one legal entity's chart of accounts: the ERP account of every posting role",
+    "Set one legal entity's chart of accounts: the ERP account of every posting role",
+    *RULED_WRITE_PROBLEMS,
+    permission="journal:write",
     description=(
         "Replaces the legal entity's mapping whole: `accounts` names an ERP account for every "
         "posting role; revenue may be refined per billing model and tax payable per tax code; "
@@ -313,16 +307,11 @@ _CHART = {
         "names an unknown one is 422 `business-rule` and changes nothing. Entries posted before "
         "keep their accounts. Audited with the mapping before and after."
     ),
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def set_chart_of_accounts(
     request: Request[Any, Any, Any],
     idempotency_key: IdempotencyKey,
-    data: Annotated[
-        ChartIn, Body(examples=[Example(summary="the French entity's accounts", value=_CHART)])
-    ],
+    data: Annotated[ChartIn, body_example("the French entity's accounts", _CHART)],
 ) -> Response[ChartOut]:
     services = services_of(request)
 
@@ -340,17 +329,14 @@ def set_chart_of_accounts(
     return execute(request, data, run)
 
 
-@get(
+@_JOURNAL.get(
     "/charts-of-accounts",
-    opt=permission("journal:read"),
-    tags=["journal"],
-    summary="The charts of accounts in force, per legal entity",
+    "The charts of accounts in force, per legal entity",
+    answers=answer(list[ChartOut], [_CHART]),
     description=(
         "Per legal entity, the mapping finance set over the API, else the one the deployment "
         "read at start-up."
     ),
-    responses={**answer(list[ChartOut], [_CHART]), **documented()},
-    sync_to_thread=True,
 )
 def list_charts_of_accounts(request: Request[Any, Any, Any]) -> list[ChartOut]:
     configured = services_of(request).bus.deps.charts

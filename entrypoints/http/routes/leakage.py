@@ -10,7 +10,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, get
+from litestar import Request
 from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 
@@ -26,11 +26,10 @@ from entrypoints.http.routes.common import (
     MONTH,
     MoneyOut,
     answer,
-    documented,
     money_out,
-    permission,
     to_period,
 )
+from entrypoints.http.routes.declare import RouteFamily, optional_query
 from entrypoints.http.runtime import finance_of, services_of
 
 DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -179,11 +178,14 @@ def _dates(
     return start, last, today
 
 
-@get(
+_DASHBOARD = RouteFamily("dashboard", "billing:read")
+
+
+@_DASHBOARD.get(
     "/leakage",
-    opt=permission("billing:read"),
-    tags=["dashboard"],
-    summary="Leakage by cause and value at risk, per engagement and month, totals per currency",
+    "Leakage by cause and value at risk, per engagement and month, totals per currency",
+    "not-found",
+    answers=answer(LeakageReportOut, _EXAMPLE),
     description=(
         "Approved work that will never be billed, by cause (`over_cap`, `by_hand`, "
         "`conceded`, `expired_expense`), and beside it the value at risk (held over a cap, "
@@ -192,69 +194,67 @@ def _dates(
         "given up counts once. Amounts have exactly their currency's minor digits; "
         "currencies are never added together. See ADR 0028."
     ),
-    responses={**answer(LeakageReportOut, _EXAMPLE), **documented("not-found")},
-    sync_to_thread=True,
 )
 def get_leakage(
     request: Request[Any, Any, Any],
     period: Annotated[
         str | None,
-        QueryParameter(
-            name="period",
-            required=False,
+        optional_query(
+            "period",
+            "March 2026",
+            "2026-03",
             pattern=MONTH,
             description="Only work dated in this month (YYYY-MM); not with `from` or `to`.",
-            examples=[Example(summary="March 2026", value="2026-03")],
         ),
     ] = None,
     start: Annotated[
         str | None,
-        QueryParameter(
-            name="from",
-            required=False,
+        optional_query(
+            "from",
+            "from 1 January 2026",
+            "2026-01-01",
             max_length=10,
             description="Only work dated on or after this day.",
-            examples=[Example(summary="from 1 January 2026", value="2026-01-01")],
         ),
     ] = None,
     end: Annotated[
         str | None,
-        QueryParameter(
-            name="to",
-            required=False,
+        optional_query(
+            "to",
+            "to 31 March 2026",
+            "2026-03-31",
             max_length=10,
             description="Only work dated on or before this day (default and latest: today).",
-            examples=[Example(summary="to 31 March 2026", value="2026-03-31")],
         ),
     ] = None,
     customer_id: Annotated[
         str | None,
-        QueryParameter(
-            name="customer_id",
-            required=False,
+        optional_query(
+            "customer_id",
+            "one customer",
+            "acme",
             pattern=ID,
             description="Only this customer's engagements.",
-            examples=[Example(summary="one customer", value="acme")],
         ),
     ] = None,
     engagement_id: Annotated[
         str | None,
-        QueryParameter(
-            name="engagement_id",
-            required=False,
+        optional_query(
+            "engagement_id",
+            "one engagement",
+            "E1",
             pattern=ID,
             description="Only this engagement (404 if there is none).",
-            examples=[Example(summary="one engagement", value="E1")],
         ),
     ] = None,
     contract_id: Annotated[
         str | None,
-        QueryParameter(
-            name="contract_id",
-            required=False,
+        optional_query(
+            "contract_id",
+            "one contract",
+            "C1",
             pattern=ID,
             description="Only the engagement of this contract (404 if none has it).",
-            examples=[Example(summary="one contract", value="C1")],
         ),
     ] = None,
     aged_days: Annotated[

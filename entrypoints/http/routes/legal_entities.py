@@ -11,12 +11,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, put
+from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter
 
 from application import commands as c
-from application.context import RequestContext
 from application.customer_master import PostalAddress
 from application.legal_entities import LegalEntityRecord, PaymentAccount, entity_problems
 from entrypoints.http.problems import FieldError, Problem
@@ -24,12 +23,11 @@ from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     IdempotencyKey,
     answer,
-    documented,
-    permission,
 )
 from entrypoints.http.routes.customer_records import MAX_ADDRESS_LINES, AddressLine
 from entrypoints.http.routes.customers import PostalAddressOut
-from entrypoints.http.runtime import execute, ops_reads_of, services_of
+from entrypoints.http.routes.declare import RouteFamily, respond_after
+from entrypoints.http.runtime import ops_reads_of
 
 LegalEntityPath = Annotated[
     str,
@@ -182,11 +180,15 @@ _EXAMPLE_OUT = {
 }
 
 
-@put(
+_LEGAL_ENTITIES = RouteFamily("legal entities", "legal_entities:read")
+
+
+@_LEGAL_ENTITIES.put(
     "/legal-entities/{legal_entity_id:str}",
-    opt=permission("legal_entities:write"),
-    tags=["legal entities"],
-    summary="Set the master data of one of our legal entities (a new version)",
+    "Set the master data of one of our legal entities (a new version)",
+    *WRITE_PROBLEMS,
+    "request-in-progress",
+    permission="legal_entities:write",
     description=(
         "Finance keeps what the documents say about the seller (ADR 0037): legal name, "
         "address, VAT id, registration id, electronic address and the account buyers pay "
@@ -194,9 +196,6 @@ _EXAMPLE_OUT = {
         "kept as the next version (the previous ones stay), the same record again is no new "
         "version. Documents rendered from now on print it; issued documents are not changed."
     ),
-    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
 )
 def put_legal_entity(
     request: Request[Any, Any, Any],
@@ -225,42 +224,30 @@ def put_legal_entity(
         ),
     ],
 ) -> Response[LegalEntityOut]:
-    services = services_of(request)
     record = _record(legal_entity_id, data)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        stored: LegalEntityRecord = services.bus.handle(c.PutLegalEntity(record), ctx)
-        return 200, entity_out(stored)
-
-    return execute(request, data, run)
+    return respond_after(request, data, c.PutLegalEntity(record), entity_out)
 
 
-@get(
+@_LEGAL_ENTITIES.get(
     "/legal-entities",
-    opt=permission("legal_entities:read"),
-    tags=["legal entities"],
-    summary="The current master data of every legal entity",
-    responses={
-        **answer(
+    "The current master data of every legal entity",
+    answers=(
+        answer(
             LegalEntitiesOut,
             {"legal_entities": [{"legal_entity_id": "HR-FR", "version": 1, **_EXAMPLE_OUT}]},
-        ),
-        **documented(),
-    },
-    sync_to_thread=True,
+        )
+    ),
 )
 def list_legal_entities(request: Request[Any, Any, Any]) -> LegalEntitiesOut:
     records = ops_reads_of(request).legal_entities.legal_entities()
     return LegalEntitiesOut([entity_out(r) for r in records])
 
 
-@get(
+@_LEGAL_ENTITIES.get(
     "/legal-entities/{legal_entity_id:str}",
-    opt=permission("legal_entities:read"),
-    tags=["legal entities"],
-    summary="One legal entity's current master data and every version of it, oldest first",
-    responses=documented("not-found"),
-    sync_to_thread=True,
+    "One legal entity's current master data and every version of it, oldest first",
+    "not-found",
 )
 def get_legal_entity(
     request: Request[Any, Any, Any], legal_entity_id: LegalEntityPath

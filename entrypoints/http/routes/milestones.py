@@ -7,27 +7,25 @@ from datetime import date
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 
 from application import commands as c
-from application.context import RequestContext
 from application.queries.milestones import MilestoneView
 from domain.ids import MilestoneId
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
-    WRITE_PROBLEMS,
+    RULED_WRITE_PROBLEMS,
     Id,
     IdempotencyKey,
     Limit,
     Text,
-    documented,
-    permission,
 )
+from entrypoints.http.routes.declare import RouteFamily, body_example, respond_after
 from entrypoints.http.routes.delivery_reads import EngagementQuery
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
-from entrypoints.http.runtime import Page, execute, ops_reads_of, principal_of, services_of
+from entrypoints.http.runtime import Page, ops_reads_of, principal_of
 
 MilestonePath = Annotated[
     str,
@@ -36,10 +34,6 @@ MilestonePath = Annotated[
         examples=[Example(summary="a milestone", value="M1")],
     ),
 ]
-
-
-def _example(summary: str, value: dict[str, Any]) -> Any:
-    return Body(examples=[Example(summary=summary, value=value)])
 
 
 class MilestoneOut(msgspec.Struct):
@@ -84,14 +78,10 @@ def _visible(request: Request[Any, Any, Any], milestone_id: str) -> MilestoneOut
     return milestone_out(view)
 
 
-@get(
-    "/milestones",
-    opt=permission("delivery:read"),
-    tags=["milestones"],
-    summary="List an engagement's milestones",
-    responses=documented("not-found"),
-    sync_to_thread=True,
-)
+_MILESTONES = RouteFamily("milestones", "delivery:read")
+
+
+@_MILESTONES.get("/milestones", "List an engagement's milestones", "not-found")
 def list_milestones(
     request: Request[Any, Any, Any],
     engagement_id: EngagementQuery,
@@ -108,14 +98,7 @@ def list_milestones(
     return page_out(page, milestone_out)
 
 
-@get(
-    "/milestones/{milestone_id:str}",
-    opt=permission("delivery:read"),
-    tags=["milestones"],
-    summary="One milestone and where it stands",
-    responses=documented("not-found"),
-    sync_to_thread=True,
-)
+@_MILESTONES.get("/milestones/{milestone_id:str}", "One milestone and where it stands", "not-found")
 def get_milestone(request: Request[Any, Any, Any], milestone_id: MilestonePath) -> MilestoneOut:
     return _visible(request, milestone_id)
 
@@ -141,27 +124,15 @@ def _act(
     request: Request[Any, Any, Any], milestone_id: str, body: object, command: object
 ) -> Response[MilestoneOut]:
     """Run a milestone command and answer with the milestone as it now stands."""
-    services = services_of(request)
     _visible(request, milestone_id)
-
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 200, _visible(request, milestone_id)
-
-    return execute(request, body, run)
+    return respond_after(request, body, command, lambda _: _visible(request, milestone_id))
 
 
-_PROBLEMS = (*WRITE_PROBLEMS, "business-rule", "request-in-progress")
-
-
-@post(
+@_MILESTONES.post(
     "/milestones/{milestone_id:str}/complete",
-    opt=permission("milestones:write"),
-    tags=["milestones"],
-    summary="Delivery completes a milestone, with evidence",
-    responses=documented(*_PROBLEMS),
-    status_code=200,
-    sync_to_thread=True,
+    "Delivery completes a milestone, with evidence",
+    *RULED_WRITE_PROBLEMS,
+    permission="milestones:write",
 )
 def complete_milestone(
     request: Request[Any, Any, Any],
@@ -169,7 +140,9 @@ def complete_milestone(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         CompleteBody,
-        _example("design signed off", {"evidence": "design pack v3 signed", "on": "2026-03-02"}),
+        body_example(
+            "design signed off", {"evidence": "design pack v3 signed", "on": "2026-03-02"}
+        ),
     ],
 ) -> Response[MilestoneOut]:
     command = c.CompleteMilestone(
@@ -178,14 +151,11 @@ def complete_milestone(
     return _act(request, milestone_id, data, command)
 
 
-@post(
+@_MILESTONES.post(
     "/milestones/{milestone_id:str}/accept",
-    opt=permission("milestones:write"),
-    tags=["milestones"],
-    summary="The client accepts a completed milestone; it becomes billable",
-    responses=documented(*_PROBLEMS),
-    status_code=200,
-    sync_to_thread=True,
+    "The client accepts a completed milestone; it becomes billable",
+    *RULED_WRITE_PROBLEMS,
+    permission="milestones:write",
 )
 def accept_milestone(
     request: Request[Any, Any, Any],
@@ -193,7 +163,7 @@ def accept_milestone(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         AcceptBody,
-        _example("accepted by the client", {"on": "2026-03-05", "accepted_by": "cfo@acme"}),
+        body_example("accepted by the client", {"on": "2026-03-05", "accepted_by": "cfo@acme"}),
     ],
 ) -> Response[MilestoneOut]:
     return _act(
@@ -204,20 +174,17 @@ def accept_milestone(
     )
 
 
-@post(
+@_MILESTONES.post(
     "/milestones/{milestone_id:str}/reject",
-    opt=permission("milestones:write"),
-    tags=["milestones"],
-    summary="The client rejects a completed milestone and says why",
-    responses=documented(*_PROBLEMS),
-    status_code=200,
-    sync_to_thread=True,
+    "The client rejects a completed milestone and says why",
+    *RULED_WRITE_PROBLEMS,
+    permission="milestones:write",
 )
 def reject_milestone(
     request: Request[Any, Any, Any],
     milestone_id: MilestonePath,
     idempotency_key: IdempotencyKey,
-    data: Annotated[RejectBody, _example("rework", {"reason": "load tests missing"})],
+    data: Annotated[RejectBody, body_example("rework", {"reason": "load tests missing"})],
 ) -> Response[MilestoneOut]:
     command = c.RejectMilestone(MilestoneId(milestone_id), data.reason)
     return _act(request, milestone_id, data, command)

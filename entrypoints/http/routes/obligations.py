@@ -5,8 +5,8 @@ billing model's registered name (`domain.obligation`), the terms' fields beside 
      "rate_card_id": "RC-UK", "cap": {"amount": "50000.00", "policy": "hold"}}
 
 They are structured by the project's one converter (`adapters.serialization`), so the API,
-the stored snapshots and the CLM webhook read the same shape. A new billing model needs no
-change here beyond an example.
+the stored snapshots and the CLM webhook read the same shape. The models, their names and their
+examples come from the registry (`BillingModel.example`): a new model needs no change here.
 """
 
 from __future__ import annotations
@@ -16,78 +16,30 @@ from typing import Any
 
 from litestar.openapi.spec import Example
 
+import domain.billing_models  # noqa: F401  (registers every billing model)
 from adapters.serialization import SerializationError, TermsRuleError, structure_obligations
+from domain.obligation import BillingModel, registered_models
 from entrypoints.http.problems import FieldError, Problem
 
 #: Obligations in one version, at most.
 MAX_OBLIGATIONS = 100
 
+
+def _model_names() -> str:
+    return " | ".join(f'"{model.name}"' for model in registered_models())
+
+
 OBLIGATIONS_DOC = (
     "The obligations of the version, each an object tagged with its billing model: "
-    '`{"model": "time_and_materials" | "fixed_fee" | "retainer" | "milestones" | '
-    '"recurring", "obligation_id": ..., "name": ..., ...the terms}`. Decimals are strings; '
-    "`currency` may be left out (it is the contract's). An amendment lists every obligation "
-    "as it is to be from its effective date: one left out ends there."
+    f'`{{"model": {_model_names()}, "obligation_id": ..., "name": ..., ...the terms}}`. '
+    "Decimals are strings; `currency` may be left out (it is the contract's). An amendment "
+    "lists every obligation as it is to be from its effective date: one left out ends there."
 )
 
 
-_TM = {
-    "model": "time_and_materials",
-    "obligation_id": "tm",
-    "name": "Advisory time and materials",
-    "rate_card_id": "RC-UK",
-    "billing_increment": "0.25",
-    "increment_rounding": "up",
-    "daily_cap_hours": "8",
-    "cap": {"amount": "50000.00", "policy": "hold"},
-    "expenses": {"markup": "0.10", "category_caps": {"travel": "2000.00"}},
-}
-_FIXED_FEE = {
-    "model": "fixed_fee",
-    "obligation_id": "ff",
-    "name": "Implementation",
-    "fee": "90000.00",
-    "installments": [
-        {"installment_id": "ff-1", "due_date": "2026-04-30", "percentage": "50"},
-        {"installment_id": "ff-2", "due_date": "2026-06-30", "percentage": "50"},
-    ],
-    "estimate_hours": "600",
-}
-_RETAINER = {
-    "model": "retainer",
-    "obligation_id": "ret",
-    "name": "Support retainer",
-    "fee_per_period": "8000.00",
-    "hours_per_period": "40",
-    "start": "2026-01-01",
-    "end": "2026-12-31",
-    "rollover_cap_hours": "20",
-    "rollover_periods": 2,
-    "overage_rate": "220.00",
-    "overage_policy": "bill",
-}
-_MILESTONES = {
-    "model": "milestones",
-    "obligation_id": "prog",
-    "name": "Transformation program",
-    "fee": "400000.00",
-    "milestones": [
-        {"milestone_id": "M1", "name": "Discovery", "percentage": "25"},
-        {"milestone_id": "M2", "name": "Design", "percentage": "25"},
-        {"milestone_id": "M3", "name": "Build", "percentage": "25"},
-        {"milestone_id": "M4", "name": "Go-live", "percentage": "25", "final": True},
-    ],
-    "retention_percent": "10",
-    "passive_acceptance_days": 10,
-}
-_RECURRING = {
-    "model": "recurring",
-    "obligation_id": "ms",
-    "name": "Managed service",
-    "amount_per_period": "12000.00",
-    "service_start": "2026-01-15",
-    "service_end": "2026-12-31",
-}
+def model_example(model: BillingModel, **changes: Any) -> dict[str, Any]:
+    """One obligation of this model as the API carries it: its registered example, tagged."""
+    return {"model": model.name, **model.example, **changes}
 
 
 def _version_example(summary: str, *obligations: dict[str, Any], **extra: Any) -> Example:
@@ -95,20 +47,24 @@ def _version_example(summary: str, *obligations: dict[str, Any], **extra: Any) -
     return Example(summary=summary, value=value)
 
 
-VERSION_EXAMPLES = [
-    _version_example("time and materials on a rate card, with a cap", _TM, label="SOW"),
-    _version_example("a fixed fee in two installments", _FIXED_FEE),
-    _version_example("a monthly retainer with rollover", _RETAINER),
-    _version_example("a fee billed by milestones with a 10 % holdback", _MILESTONES),
-    _version_example("a recurring managed-service fee", _RECURRING),
-    _version_example(
-        "an amendment: the program plus a T&M change request",
-        _MILESTONES,
-        {**_TM, "obligation_id": "cr-1", "name": "Change request 1"},
-        effective_from="2026-04-01",
-        label="Change order 1",
-    ),
-]
+def _version_examples() -> list[Example]:
+    """One version per registered model, then an amendment adding a second obligation."""
+    models = registered_models()
+    examples = [_version_example(model.summary, model_example(model)) for model in models]
+    first = models[0]
+    examples.append(
+        _version_example(
+            "an amendment: the obligation as it was plus a change request",
+            model_example(first),
+            model_example(first, obligation_id="cr-1", name="Change request 1"),
+            effective_from="2026-04-01",
+            label="Change order 1",
+        )
+    )
+    return examples
+
+
+VERSION_EXAMPLES = _version_examples()
 
 _STEP = re.compile(r"\.([^.\[]+)|\[(-?\d+|'[^']*')\]")
 

@@ -12,29 +12,27 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import Parameter, QueryParameter
 
 from application import commands as c
-from application.context import RequestContext
 from application.queries.operations import ExceptionFilter
 from application.reconciliation import ReconciliationReport
 from application.records import IntegrationException
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
-    WRITE_PROBLEMS,
+    RULED_WRITE_PROBLEMS,
     IdempotencyKey,
     Limit,
     MoneyOut,
     answer,
-    documented,
     money_out,
-    permission,
     to_period,
 )
+from entrypoints.http.routes.declare import RouteFamily, optional_query, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
-from entrypoints.http.runtime import Page, context_of, execute, ops_reads_of, services_of
+from entrypoints.http.runtime import Page, context_of, ops_reads_of, services_of
 
 ExceptionPath = Annotated[
     str,
@@ -96,34 +94,27 @@ def _find(request: Request[Any, Any, Any], exception_id: str) -> ExceptionOut:
     return exception_out(found)
 
 
-@get(
-    "/exceptions",
-    opt=permission("exceptions:read"),
-    tags=["operations"],
-    summary="The typed exception queue, oldest first",
-    responses=documented(),
-    sync_to_thread=True,
-)
+_OPERATIONS = RouteFamily("operations", "exceptions:read")
+
+
+@_OPERATIONS.get("/exceptions", "The typed exception queue, oldest first")
 def list_exceptions(
     request: Request[Any, Any, Any],
     limit: Limit = None,
     cursor: KeysetCursor = None,
     state_filter: Annotated[
         str | None,
-        QueryParameter(
-            name="state",
-            required=False,
-            pattern=r"^(open|retry_scheduled|resolved|dead)$",
-            examples=[Example(summary="dead ones", value="dead")],
+        optional_query(
+            "state", "dead ones", "dead", pattern=r"^(open|retry_scheduled|resolved|dead)$"
         ),
     ] = None,
     kind: Annotated[
         str | None,
-        QueryParameter(
-            name="kind",
-            required=False,
+        optional_query(
+            "kind",
+            "master data problems",
+            "master_data",
             pattern=r"^(validation|master_data|downstream_unavailable|conflict)$",
-            examples=[Example(summary="master data problems", value="master_data")],
         ),
     ] = None,
 ) -> Page[ExceptionOut]:
@@ -132,38 +123,32 @@ def list_exceptions(
     return page_out(page, exception_out)
 
 
-@get(
+@_OPERATIONS.get(
     "/exceptions/{exception_id:str}",
-    opt=permission("exceptions:read"),
-    tags=["operations"],
-    summary="One exception: what failed, why, and its retries",
-    responses=documented("not-found"),
-    sync_to_thread=True,
+    "One exception: what failed, why, and its retries",
+    "not-found",
 )
 def get_exception(request: Request[Any, Any, Any], exception_id: ExceptionPath) -> ExceptionOut:
     return _find(request, exception_id)
 
 
-@post(
+@_OPERATIONS.post(
     "/exceptions/{exception_id:str}/replay",
-    opt=permission("exceptions:replay"),
-    tags=["operations"],
-    summary="Replay what an exception kept, once its cause is fixed (audited either way)",
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Replay what an exception kept, once its cause is fixed (audited either way)",
+    *RULED_WRITE_PROBLEMS,
+    permission="exceptions:replay",
 )
 def replay_exception(
     request: Request[Any, Any, Any], exception_id: ExceptionPath, idempotency_key: IdempotencyKey
 ) -> Response[ReplayOut]:
-    services = services_of(request)
     _find(request, exception_id)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        healed = services.bus.handle(c.ReplayException(exception_id), ctx)
-        return 200, ReplayOut(bool(healed), _find(request, exception_id))
-
-    return execute(request, None, run)
+    return respond_after(
+        request,
+        None,
+        c.ReplayException(exception_id),
+        lambda healed: ReplayOut(bool(healed), _find(request, exception_id)),
+    )
 
 
 class ChainOut(msgspec.Struct):
@@ -174,16 +159,13 @@ class ChainOut(msgspec.Struct):
     problem: str
 
 
-@get(
+@_OPERATIONS.get(
     "/audit/verify",
-    opt=permission("audit:read"),
-    tags=["operations"],
-    summary="Verify the audit trail's hash chain from its first record",
-    responses={
-        **answer(ChainOut, {"intact": True, "records": 1284, "first_broken": None, "problem": ""}),
-        **documented(),
-    },
-    sync_to_thread=True,
+    "Verify the audit trail's hash chain from its first record",
+    permission="audit:read",
+    answers=answer(
+        ChainOut, {"intact": True, "records": 1284, "first_broken": None, "problem": ""}
+    ),
 )
 def verify_audit(request: Request[Any, Any, Any]) -> ChainOut:
     report = ops_reads_of(request).operations.audit_trail()
@@ -236,17 +218,15 @@ def reconciliation_out(report: ReconciliationReport) -> ReconciliationOut:
     )
 
 
-@get(
+@_OPERATIONS.get(
     "/reconciliation",
-    opt=permission("reconciliation:read"),
-    tags=["operations"],
-    summary="Reconcile a month: PSA hours vs ours vs billed, our invoices vs ERP receivables",
+    "Reconcile a month: PSA hours vs ours vs billed, our invoices vs ERP receivables",
+    "downstream-unavailable",
+    permission="reconciliation:read",
     description=(
         "Each exception (missing, duplicate, mismatch) with the control totals; a clean month "
         "lists none. Reads only: nothing is stored."
     ),
-    responses=documented("downstream-unavailable"),
-    sync_to_thread=True,
 )
 def reconciliation(
     request: Request[Any, Any, Any],

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter, QueryParameter
+from litestar.params import Parameter
 
 from application.records import DeliveryState, OutboxEvent
 from application.relay import ReplayOutboxEvent
@@ -19,11 +19,10 @@ from entrypoints.http.routes.common import (
     IdempotencyKey,
     Limit,
     Text,
-    documented,
-    permission,
 )
+from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
-from entrypoints.http.runtime import Page, execute, ops_reads_of, services_of
+from entrypoints.http.runtime import Page, ops_reads_of
 
 EventPath = Annotated[
     str,
@@ -67,26 +66,22 @@ def event_out(event: OutboxEvent) -> OutboxEventOut:
     )
 
 
-@get(
-    "/outbox",
-    opt=permission("outbox:read"),
-    tags=["operations"],
-    summary="Outbox events in one delivery state (default: dead), oldest first",
-    responses=documented(),
-    sync_to_thread=True,
-)
+_OPERATIONS = RouteFamily("operations", "outbox:read")
+
+
+@_OPERATIONS.get("/outbox", "Outbox events in one delivery state (default: dead), oldest first")
 def list_outbox(
     request: Request[Any, Any, Any],
     limit: Limit = None,
     cursor: KeysetCursor = None,
     state_filter: Annotated[
         str,
-        QueryParameter(
-            name="state",
-            required=False,
+        optional_query(
+            "state",
+            "dead letters",
+            "dead",
             description="pending, in_flight, failed, delivered or dead",
             pattern="^(pending|in_flight|failed|delivered|dead)$",
-            examples=[Example(summary="dead letters", value="dead")],
         ),
     ] = "dead",
 ) -> Page[OutboxEventOut]:
@@ -102,14 +97,7 @@ def _event(request: Request[Any, Any, Any], event_id: str) -> OutboxEvent:
     return found
 
 
-@get(
-    "/outbox/{event_id:str}",
-    opt=permission("outbox:read"),
-    tags=["operations"],
-    summary="One outbox event and its delivery state",
-    responses=documented("not-found"),
-    sync_to_thread=True,
-)
+@_OPERATIONS.get("/outbox/{event_id:str}", "One outbox event and its delivery state", "not-found")
 def get_outbox_event(request: Request[Any, Any, Any], event_id: EventPath) -> OutboxEventOut:
     return event_out(_event(request, event_id))
 
@@ -118,14 +106,14 @@ class ReplayBody(msgspec.Struct, forbid_unknown_fields=True):
     reason: Text
 
 
-@post(
+@_OPERATIONS.post(
     "/outbox/{event_id:str}/replay",
-    opt=permission("outbox:replay"),
-    tags=["operations"],
-    summary="Send a dead event again: same id, fresh retry schedule, audited with the reason",
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "conflict", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Send a dead event again: same id, fresh retry schedule, audited with the reason",
+    *WRITE_PROBLEMS,
+    "business-rule",
+    "conflict",
+    "request-in-progress",
+    permission="outbox:replay",
 )
 def replay_outbox_event(
     request: Request[Any, Any, Any],
@@ -133,24 +121,12 @@ def replay_outbox_event(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         ReplayBody,
-        Body(
-            examples=[
-                Example(
-                    summary="the subscriber is fixed",
-                    value={"reason": "ERP endpoint certificate renewed"},
-                )
-            ]
-        ),
+        body_example("the subscriber is fixed", {"reason": "ERP endpoint certificate renewed"}),
     ],
 ) -> Response[OutboxEventOut]:
     _event(request, event_id)
-    services = services_of(request)
 
-    def run(ctx: Any) -> tuple[int, object]:
-        event = services.bus.handle(ReplayOutboxEvent(event_id, data.reason), ctx)
-        return 200, event_out(event)
-
-    return execute(request, data, run)
+    return respond_after(request, data, ReplayOutboxEvent(event_id, data.reason), event_out)
 
 
 ROUTES = [list_outbox, get_outbox_event, replay_outbox_event]

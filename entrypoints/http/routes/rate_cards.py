@@ -20,18 +20,17 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter
 
 from application import commands as c
-from application.context import RequestContext
-from domain.errors import UnknownCurrencyError
 from domain.ids import RateCardId, ResourceId, Role
-from domain.money import Currency, Money
+from domain.money import Money
 from domain.ratecard import RateCard, RateCardVersion
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
+    RULED_WRITE_PROBLEMS,
     WRITE_PROBLEMS,
     CurrencyCode,
     DecimalString,
@@ -40,12 +39,12 @@ from entrypoints.http.routes.common import (
     Limit,
     MoneyOut,
     Text,
-    documented,
+    check_currency,
     exact_out,
-    permission,
 )
+from entrypoints.http.routes.declare import RouteFamily, body_example, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
-from entrypoints.http.runtime import Page, execute, ops_reads_of, services_of
+from entrypoints.http.runtime import Page, ops_reads_of
 
 RateCardPath = Annotated[
     str,
@@ -160,14 +159,10 @@ def _card(request: Request[Any, Any, Any], rate_card_id: str) -> RateCard:
     return card
 
 
-@get(
-    "/rate-cards",
-    opt=permission("rates:read"),
-    tags=["rate cards"],
-    summary="List rate cards",
-    responses=documented(),
-    sync_to_thread=True,
-)
+_RATE_CARDS = RouteFamily("rate cards", "rates:write")
+
+
+@_RATE_CARDS.get("/rate-cards", "List rate cards", permission="rates:read")
 def list_rate_cards(
     request: Request[Any, Any, Any], limit: Limit = None, cursor: KeysetCursor = None
 ) -> Page[RateCardSummary]:
@@ -178,14 +173,14 @@ def list_rate_cards(
     )
 
 
-@get(
+@_RATE_CARDS.get(
     "/rate-cards/{rate_card_id:str}",
-    opt=permission("rates:read"),
-    tags=["rate cards"],
-    summary="One rate card: published versions with their sell rates, maker and checker, and "
-    "the proposals waiting for approval",
-    responses=documented("not-found"),
-    sync_to_thread=True,
+    (
+        "One rate card: published versions with their sell rates, maker and checker, and "
+        "the proposals waiting for approval"
+    ),
+    "not-found",
+    permission="rates:read",
 )
 def get_rate_card(request: Request[Any, Any, Any], rate_card_id: RateCardPath) -> RateCardOut:
     return _rate_card_out(_card(request, rate_card_id))
@@ -197,44 +192,31 @@ class RateCardBody(msgspec.Struct, forbid_unknown_fields=True):
     currency: CurrencyCode
 
 
-@post(
+@_RATE_CARDS.create(
     "/rate-cards",
-    opt=permission("rates:write"),
-    tags=["rate cards"],
-    summary="Create a rate card (its versions are proposed and approved separately)",
-    responses=documented("conflict", "idempotency-key-reused", "request-in-progress"),
-    status_code=201,
-    sync_to_thread=True,
+    "Create a rate card (its versions are proposed and approved separately)",
 )
 def create_rate_card(
     request: Request[Any, Any, Any],
     idempotency_key: IdempotencyKey,
     data: Annotated[
         RateCardBody,
-        Body(
-            examples=[
-                Example(
-                    summary="a regional rate card",
-                    value={"rate_card_id": "RC-UK", "name": "UK rates 2026", "currency": "EUR"},
-                )
-            ]
+        body_example(
+            "a regional rate card",
+            {"rate_card_id": "RC-UK", "name": "UK rates 2026", "currency": "EUR"},
         ),
     ],
 ) -> Response[RateCardOut]:
-    try:
-        Currency.of(data.currency)
-    except UnknownCurrencyError as error:
-        raise Problem(
-            "validation-error", str(error), errors=[FieldError("/currency", str(error))]
-        ) from None
-    services = services_of(request)
+    check_currency(data.currency, "/currency")
     command = c.CreateRateCard(RateCardId(data.rate_card_id), data.name, data.currency)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 201, _rate_card_out(_card(request, data.rate_card_id))
-
-    return execute(request, data, run)
+    return respond_after(
+        request,
+        data,
+        command,
+        lambda _: _rate_card_out(_card(request, data.rate_card_id)),
+        status=201,
+    )
 
 
 class ProposalBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -265,15 +247,11 @@ def _non_negative(rates: dict[str, str], where: str) -> dict[str, Decimal]:
     return {key: Decimal(value) for key, value in rates.items()}
 
 
-@post(
+@_RATE_CARDS.post(
     "/rate-cards/{rate_card_id:str}/versions",
-    opt=permission("rates:write"),
-    tags=["rate cards"],
-    summary="Propose the next version (the maker); it prices nothing until someone else "
-    "approves it",
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
+    "Propose the next version (the maker); it prices nothing until someone else approves it",
+    *RULED_WRITE_PROBLEMS,
     status_code=201,
-    sync_to_thread=True,
 )
 def propose_version(
     request: Request[Any, Any, Any],
@@ -281,17 +259,13 @@ def propose_version(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         ProposalBody,
-        Body(
-            examples=[
-                Example(
-                    summary="new rates from July, with one named override",
-                    value={
-                        "effective_from": "2026-07-01",
-                        "role_rates": {"consultant": "1250.00", "manager": "1600.00"},
-                        "resource_overrides": {"r-ana": "1400.00"},
-                    },
-                )
-            ]
+        body_example(
+            "new rates from July, with one named override",
+            {
+                "effective_from": "2026-07-01",
+                "role_rates": {"consultant": "1250.00", "manager": "1600.00"},
+                "resource_overrides": {"r-ana": "1400.00"},
+            },
         ),
     ],
 ) -> Response[RateCardOut]:
@@ -303,14 +277,11 @@ def propose_version(
     version = RateCardVersion(
         card.next_version_number, data.effective_from, card.currency, role_rates, overrides
     )
-    services = services_of(request)
     command = c.ProposeRateCardVersion(RateCardId(rate_card_id), version)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 201, _rate_card_out(_card(request, rate_card_id))
-
-    return execute(request, data, run)
+    return respond_after(
+        request, data, command, lambda _: _rate_card_out(_card(request, rate_card_id)), status=201
+    )
 
 
 class AmendmentBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -379,15 +350,14 @@ def _amendment_errors(card: RateCard, data: AmendmentBody) -> list[FieldError]:
     ]
 
 
-@post(
+@_RATE_CARDS.post(
     "/rate-cards/{rate_card_id:str}/amendments",
-    opt=permission("rates:write"),
-    tags=["rate cards"],
-    summary="Propose the next version as changes (the maker): the version in force on the date "
-    "plus these rates; it prices nothing until someone else approves it",
-    responses=documented(*WRITE_PROBLEMS, "business-rule", "request-in-progress"),
+    (
+        "Propose the next version as changes (the maker): the version in force on the date "
+        "plus these rates; it prices nothing until someone else approves it"
+    ),
+    *RULED_WRITE_PROBLEMS,
     status_code=201,
-    sync_to_thread=True,
 )
 def propose_amendment(
     request: Request[Any, Any, Any],
@@ -421,7 +391,6 @@ def propose_amendment(
         raise Problem(
             "validation-error", f"{errors[0].detail} at {errors[0].pointer}", errors=errors
         )
-    services = services_of(request)
     command = c.ProposeRateCardAmendment(
         RateCardId(rate_card_id),
         data.effective_from,
@@ -431,21 +400,18 @@ def propose_amendment(
         tuple(ResourceId(r) for r in data.removed_overrides),
     )
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 201, _rate_card_out(_card(request, rate_card_id))
-
-    return execute(request, data, run)
+    return respond_after(
+        request, data, command, lambda _: _rate_card_out(_card(request, rate_card_id)), status=201
+    )
 
 
-@post(
+@_RATE_CARDS.post(
     "/rate-cards/{rate_card_id:str}/versions/{version:int}/approve",
-    opt=permission("rates:approve"),
-    tags=["rate cards"],
-    summary="Approve a proposed version (the checker: never its proposer); it is published",
-    responses=documented(*WRITE_PROBLEMS, "maker-checker", "request-in-progress"),
-    status_code=200,
-    sync_to_thread=True,
+    "Approve a proposed version (the checker: never its proposer); it is published",
+    *WRITE_PROBLEMS,
+    "maker-checker",
+    "request-in-progress",
+    permission="rates:approve",
 )
 def approve_version(
     request: Request[Any, Any, Any],
@@ -456,14 +422,11 @@ def approve_version(
     card = _card(request, rate_card_id)
     if version > len(card.versions) and version not in {p.version.version for p in card.proposals}:
         raise Problem("not-found", f"rate card {rate_card_id} has no proposed version {version}")
-    services = services_of(request)
     command = c.ApproveRateCardVersion(RateCardId(rate_card_id), version)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        return 200, _rate_card_out(_card(request, rate_card_id))
-
-    return execute(request, None, run)
+    return respond_after(
+        request, None, command, lambda _: _rate_card_out(_card(request, rate_card_id))
+    )
 
 
 ROUTES = [

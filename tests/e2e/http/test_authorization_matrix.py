@@ -19,6 +19,7 @@ from entrypoints.http.app import PUBLIC
 from entrypoints.http.problems import PROBLEM_MEDIA_TYPE
 from entrypoints.http.runtime import Limits
 from entrypoints.http.security import ALL_PERMISSIONS, COST_KEYS
+from tests.e2e.http.answers import strings_and_keys
 from tests.e2e.http.harness import JWT, ROLE_KEYS, Api, running_api
 from tests.e2e.http.routing import (
     GUARDED,
@@ -236,26 +237,6 @@ def read(api: Api, op: Operation, world: World, who: str, customer: str, **query
     values = world.values(customer)
     params = {**required_query(op, values), **query}
     return api.client.get(op.path(values), headers=api.headers(who), params=params)
-
-
-def strings_and_keys(value: Any) -> tuple[set[str], set[str]]:
-    """Every string value and every key anywhere in a JSON document."""
-    strings: set[str] = set()
-    keys: set[str] = set()
-
-    def walk(item: Any) -> None:
-        if isinstance(item, dict):
-            keys.update(item)
-            for v in item.values():
-                walk(v)
-        elif isinstance(item, list):
-            for v in item:
-                walk(v)
-        elif isinstance(item, str):
-            strings.add(item)
-
-    walk(value)
-    return strings, keys
 
 
 def customer_ids(value: Any) -> set[str]:

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from entrypoints.http.security import STAFF_KEYS
+from tests.e2e.http.answers import ok, strings_and_keys
 from tests.e2e.http.harness import IDENTITIES, Api, running_api
 from tests.e2e.http.routing import GUARDED, Operation, may, problem_uri, required_query
 from tests.e2e.http.stage import UNLIMITED
@@ -48,32 +49,8 @@ def read_only_world() -> Iterator[tuple[Api, World]]:
         yield running, seed(running.app)
 
 
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
 def is_not_found(response: Any) -> bool:
     return response.status_code == 404 and response.json()["type"] == problem_uri("not-found")
-
-
-def keys_and_strings(value: Any) -> tuple[set[str], set[str]]:
-    keys: set[str] = set()
-    strings: set[str] = set()
-
-    def walk(item: Any) -> None:
-        if isinstance(item, dict):
-            keys.update(item)
-            for v in item.values():
-                walk(v)
-        elif isinstance(item, list):
-            for v in item:
-                walk(v)
-        elif isinstance(item, str):
-            strings.add(item)
-
-    walk(value)
-    return keys, strings
 
 
 def without(document: dict[str, Any], keys: frozenset[str]) -> dict[str, Any]:
@@ -205,7 +182,7 @@ def test_no_staff_identity_reaches_a_client_viewer_on_any_route(
         op.path(values), headers=api.headers(viewer), params=required_query(op, values)
     )
     assert response.status_code == 200, response.text
-    keys, strings = keys_and_strings(response.json())
+    strings, keys = strings_and_keys(response.json())
     assert keys.isdisjoint(STAFF_KEYS), sorted(keys & STAFF_KEYS)
     assert strings.isdisjoint(STAFF), sorted(strings & STAFF)
 

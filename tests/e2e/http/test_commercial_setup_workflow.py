@@ -17,15 +17,9 @@ from application.ports import CustomerRecord
 from domain.ids import CustomerId, LegalEntityId
 from domain.period import Period
 from entrypoints.http.security import issue_token
+from tests.e2e.http.answers import PROBLEMS, ok
 from tests.e2e.http.harness import JWT, Api
 from tests.unit.application.conftest import time_entry
-
-PROBLEMS = "https://throughline.dev/problems/"
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def tm_version(effective_from: str = "2026-01-01", **terms: Any) -> dict[str, Any]:

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from domain.fixed_fee import FixedFeeTerms
+from domain.obligation import registered_models
 from domain.time_and_materials import OveragePolicy, TimeAndMaterialsTerms
+from tests.e2e.http.answers import ok, problem
 from tests.e2e.http.harness import Api
 
-PROBLEMS = "https://throughline.dev/problems/"
 TM = {
     "model": "time_and_materials",
     "obligation_id": "tm",
@@ -29,18 +30,6 @@ FIXED_FEE = {
         {"installment_id": "ff-2", "due_date": "2026-05-31", "percentage": "50"},
     ],
 }
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def problem(response: Any, status: int, slug: str) -> Any:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert (body["type"], body["status"]) == (PROBLEMS + slug, status), body
-    return body
 
 
 def register(api: Api, contract_id: str = "C1", customer_id: str = "acme") -> Any:
@@ -113,7 +102,7 @@ def test_every_documented_obligation_example_drafts(api: Api) -> None:
             api.post(f"/contracts/{contract_id}/versions", example, who="integration"), 201
         )
         models |= {o["model"] for o in version["obligations"]}
-    assert models == {"time_and_materials", "fixed_fee", "retainer", "milestones", "recurring"}
+    assert models == {model.name for model in registered_models()}
 
 
 @pytest.mark.parametrize(

@@ -6,27 +6,14 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from application import commands as c
 from domain.ids import ContractId, CustomerId, LegalEntityId
+from tests.e2e.http.answers import ok, problem
 from tests.e2e.http.harness import Api
 from tests.unit.application.conftest import set_up_tm_contract
 
-PROBLEMS = "https://throughline.dev/problems/"
 PROFILE = {"legal_entity_id": "tl-fr", "tax_code": "EU-RC", "reverse_charge": True}
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def problem(response: Any, status: int, slug: str) -> Any:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert (body["type"], body["status"]) == (PROBLEMS + slug, status), body
-    return body
 
 
 def two_customers(api: Api) -> None:

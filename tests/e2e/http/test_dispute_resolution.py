@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.e2e.http.answers import ok
 from tests.e2e.http.books_setup import issued_invoice, money, problem
 from tests.e2e.http.harness import Api
 from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
@@ -22,11 +23,6 @@ __all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]  # 
 
 REASON = "4 h of t2 were not delivered"
 T2 = {"line_no": 1, "source": "time_entry:t2"}  # 4 h x 100.00 + 20 % VAT = 480.00
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def disputed(api: Api) -> str:

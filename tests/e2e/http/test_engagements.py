@@ -10,23 +10,11 @@ from typing import Any
 from application import commands as c
 from application.ports import CustomerRecord
 from domain.ids import CustomerId, LegalEntityId
+from tests.e2e.http.answers import ok, problem
 from tests.e2e.http.harness import Api
 from tests.unit.application.conftest import set_up_tm_contract, time_entry
 
-PROBLEMS = "https://throughline.dev/problems/"
 PATH_TO_ACTIVE = ["proposed", "contracted", "provisioning", "active"]
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def problem(response: Any, status: int, slug: str) -> Any:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert (body["type"], body["status"]) == (PROBLEMS + slug, status), body
-    return body
 
 
 def propose(api: Api, engagement_id: str, customer_id: str, contract_id: str) -> Any:

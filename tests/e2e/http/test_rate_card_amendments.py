@@ -13,29 +13,17 @@ import pytest
 
 from domain.ids import ResourceId, Role
 from entrypoints.http.security import issue_token
+from tests.e2e.http.answers import ok, problem
 from tests.e2e.http.harness import JWT, Api
 from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
 
 __all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]  # fixtures
 
-PROBLEMS = "https://throughline.dev/problems/"
 FIRST = {
     "effective_from": "2026-01-01",
     "role_rates": {"consultant": "100.00", "manager": "140.00"},
     "resource_overrides": {"r-ana": "120.00"},
 }
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def problem(response: Any, status: int, slug: str) -> Any:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["type"] == PROBLEMS + slug, body
-    return body
 
 
 def card_with_first_version(api: Api) -> None:

@@ -15,27 +15,14 @@ from domain.ids import RateCardId, Role
 from domain.money import Currency
 from domain.ratecard import RateCardVersion
 from entrypoints.http.security import COST_KEYS, issue_token
+from tests.e2e.http.answers import ok, problem
 from tests.e2e.http.harness import JWT, Api
 
-PROBLEMS = "https://throughline.dev/problems/"
 PROPOSAL = {
     "effective_from": "2026-01-01",
     "role_rates": {"consultant": "100.00", "manager": "140.00"},
     "resource_overrides": {"r-ana": "120.00"},
 }
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def problem(response: Any, status: int, slug: str) -> Any:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["type"] == PROBLEMS + slug, body
-    assert body["status"] == status
-    return body
 
 
 def create(api: Api, card_id: str = "RC-UK") -> Any:

@@ -29,6 +29,7 @@ import attrs
 
 from application.ports import CustomerRecord
 from domain.ids import CustomerId, LegalEntityId
+from tests.e2e.http.answers import ok
 from tests.e2e.http.books_setup import bearer, post_as, problem
 from tests.e2e.http.harness import Api
 
@@ -55,11 +56,6 @@ ADVISOR = ("lrousseau", "senior consultant")
 #: The API principals behind the role keys of the harness.
 MAKER = "fran.finance"
 CHECKER = "alex.approver"
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def money(amount: str, currency: str = "EUR") -> dict[str, str]:

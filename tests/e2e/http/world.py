@@ -40,6 +40,7 @@ from domain.period import Period
 from domain.ratecard import RateCardVersion
 from domain.tax import TaxRate, TaxRateTable
 from domain.time_and_materials import TimeAndMaterialsTerms
+from tests.support.metered import UNITS
 from tests.unit.application.conftest import ENTITY, EUR, App, time_entry
 
 MARCH = Period.month(2026, 3)
@@ -116,6 +117,7 @@ UNSCOPED_PARAMS = frozenset(
         "exception_id",
         "event_id",
         "legal_entity_id",
+        "kind",  # a declared delivery kind (ADR 0050): the test-only one
     }
 )
 
@@ -138,6 +140,7 @@ class World:
             "exception_id": self.exception_id,
             "event_id": self.event_id,
             "legal_entity_id": ENTITY,
+            "kind": UNITS.name,
         }
 
     def values(self, customer_id: str) -> dict[str, str]:

@@ -1,0 +1,143 @@
+"""Route declarations said once per family: the tag, the permission and the house defaults.
+
+Every operation of the API carries the same few settings: its permission in `opt`, one tag,
+the documented problem responses, a worker thread for the synchronous handler, and (for a
+command) 200 unless it creates something. A `RouteFamily` holds what a module's routes share,
+so a route states only its path, its summary and the problems it can answer on top of the
+common ones:
+
+    milestones = RouteFamily("milestones", "delivery:read")
+
+    @milestones.post("/milestones/{milestone_id:str}/accept", "The client accepts ...",
+                     *WRITE_PROBLEMS, permission="milestones:write")
+
+Anything else a route needs (a description, another status) passes through as Litestar has it.
+The operations come out exactly as the long form declares them.
+
+`optional_query` is the same for the optional filters of the lists (`?state=`, `?kind=`), and
+`respond_after` for the commands that answer with the object as it now stands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+from litestar import Request, Response, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
+from litestar.params import Body, QueryParameter
+
+from application.context import RequestContext
+from entrypoints.http.routes.common import documented, permission
+from entrypoints.http.runtime import execute, services_of
+
+
+@attrs.frozen
+class RouteFamily:
+    """The routes of one tag, guarded by one permission unless a route names another."""
+
+    tag: str
+    permission: str
+
+    def _settings(
+        self,
+        summary: str,
+        problems: tuple[str, ...],
+        guard: str | None,
+        answers: dict[int, ResponseSpec] | None,
+    ) -> dict[str, Any]:
+        responses = documented(*problems)
+        return {
+            "opt": permission(guard or self.permission),
+            "tags": [self.tag],
+            "summary": summary,
+            "responses": {**answers, **responses} if answers else responses,
+            "sync_to_thread": True,
+        }
+
+    def get(
+        self,
+        path: str,
+        summary: str,
+        *problems: str,
+        permission: str | None = None,
+        answers: dict[int, ResponseSpec] | None = None,
+        **more: Any,
+    ) -> get:
+        """A read: `GET path`, answering 200."""
+        return get(path, **self._settings(summary, problems, permission, answers), **more)
+
+    def post(
+        self,
+        path: str,
+        summary: str,
+        *problems: str,
+        permission: str | None = None,
+        answers: dict[int, ResponseSpec] | None = None,
+        status_code: int = 200,
+        **more: Any,
+    ) -> post:
+        """A command: `POST path`, answering 200 (or `status_code`, 201 when it creates)."""
+        settings = self._settings(summary, problems, permission, answers)
+        return post(path, status_code=status_code, **settings, **more)
+
+    def create(self, path: str, summary: str, **more: Any) -> post:
+        """A creation: `POST path` answering 201, refused when the id is taken (409)."""
+        return self.post(
+            path,
+            summary,
+            "conflict",
+            "idempotency-key-reused",
+            "request-in-progress",
+            status_code=201,
+            **more,
+        )
+
+    def put(
+        self,
+        path: str,
+        summary: str,
+        *problems: str,
+        permission: str | None = None,
+        status_code: int = 200,
+        **more: Any,
+    ) -> put:
+        """A replacement: `PUT path`, answering 200."""
+        settings = self._settings(summary, problems, permission, None)
+        return put(path, status_code=status_code, **settings, **more)
+
+
+def body_example(summary: str, value: dict[str, Any]) -> Any:
+    """A request body's OpenAPI example."""
+    return Body(examples=[Example(summary=summary, value=value)])
+
+
+def optional_query(name: str, example: str, value: str, **constraints: Any) -> Any:
+    """An optional filter of a list (`?state=issued`), with one example and its limits
+    (`max_length`, `pattern`, `description`)."""
+    return QueryParameter(
+        name=name,
+        required=False,
+        examples=[Example(summary=example, value=value)],
+        **constraints,
+    )
+
+
+def respond_after(
+    request: Request[Any, Any, Any],
+    body: object,
+    command: object,
+    answer: Callable[[Any], object],
+    *,
+    status: int = 200,
+) -> Response[Any]:
+    """Handle `command` once per Idempotency-Key and answer `status` with what `answer` makes
+    of the bus's result (for most routes: the object re-read as it now stands)."""
+    services = services_of(request)
+
+    def run(ctx: RequestContext) -> tuple[int, object]:
+        return status, answer(services.bus.handle(command, ctx))
+
+    return execute(request, body, run)
