@@ -12,4 +12,5 @@ from domain import (  # noqa: F401
     recurring,
     retainer,
     time_and_materials,
+    usage,
 )

@@ -49,7 +49,12 @@ from domain.billing import (
 )
 from domain.ids import ObligationId
 from domain.money import EXACT, Currency, Money, dsum, largest_remainder
-from domain.obligation import BillingContext, RevenueContext, register_billing_model
+from domain.obligation import (
+    BillingContext,
+    BillingModel,
+    RevenueContext,
+    register_billing_model,
+)
 from domain.overage import OveragePolicy
 from domain.period import Period
 from domain.usage_terms import USAGE as USAGE
@@ -64,6 +69,15 @@ from domain.usage_tiers import UsageTier as UsageTier
 from domain.usage_tiers import record_values
 
 ZERO = Decimal(0)
+
+#: A usage record's units and value; a month's minimum shortfall (`<obligation>:<YYYY-MM>`).
+USAGE_RECORD = SourceKind.register("usage_record")
+USAGE_MINIMUM = SourceKind.register("usage_minimum")
+#: Usage owed, usage taken back, and a month's shortfall (or the part of it taken back).
+USAGE_LINE = LineKind.register("usage")
+USAGE_CORRECTION_LINE = LineKind.register("usage_correction")
+USAGE_MINIMUM_LINE = LineKind.register("usage_minimum")
+
 #: Units of a record split at a cap are recorded to the millionth.
 UNIT_QUANTUM = Decimal("0.000001")
 #: A line's unit price is the average of what it bills, shown to the millionth.
@@ -110,12 +124,12 @@ class MonthUsage:
 
 def usage_source(record_id: str) -> SourceRef:
     """The source a usage record's units allocate to."""
-    return SourceRef(SourceKind.USAGE_RECORD, record_id)
+    return SourceRef(USAGE_RECORD, record_id)
 
 
 def minimum_source(obligation_id: ObligationId, month: Period) -> SourceRef:
     """The source a month's minimum shortfall allocates to."""
-    return SourceRef(SourceKind.USAGE_MINIMUM, f"{obligation_id}:{month.key}")
+    return SourceRef(USAGE_MINIMUM, f"{obligation_id}:{month.key}")
 
 
 def _shared_out(total: Money, weights: Sequence[Decimal]) -> list[Decimal]:
@@ -199,7 +213,7 @@ def usage_by_month(
             grouped[Period.month_of(record.occurred_on)].append(record)
     months = set(grouped) | set(history.latest_by(through).terms.months_through(through))
     for entry in ledger.entries_for(oid):
-        if entry.source.kind is SourceKind.USAGE_MINIMUM:
+        if entry.source.kind is USAGE_MINIMUM:
             months.add(Period.parse_month(entry.source.source_id.rsplit(":", 1)[1]))
     return [
         month_usage(history, month, grouped.get(month, ()), through)
@@ -265,7 +279,7 @@ def _month_lines(
     less: list[Allocation] = []
     minimum: list[Allocation] = []
     for owed in allocations:
-        if owed.source.kind is SourceKind.USAGE_MINIMUM:
+        if owed.source.kind is USAGE_MINIMUM:
             minimum.append(owed)
         elif owed.amount.is_positive() or (owed.amount.is_zero() and owed.quantity > 0):
             more.append(owed)
@@ -276,14 +290,14 @@ def _month_lines(
         units = dsum(a.quantity for a in more)
         flags = ("over_cap",) if month.over_cap else ()
         text = f"{terms.name}: {units.normalize(EXACT):f} {terms.unit}, {key}"
-        lines.append(_line(oid, LineKind.USAGE, text, more, currency, month.month, flags))
+        lines.append(_line(oid, USAGE_LINE, text, more, currency, month.month, flags))
     if less:
         text = f"{terms.name}: correction of {key} usage"
-        lines.append(_line(oid, LineKind.USAGE_CORRECTION, text, less, currency, month.month))
+        lines.append(_line(oid, USAGE_CORRECTION_LINE, text, less, currency, month.month))
     for shortfall in minimum:
         what = "shortfall taken back" if shortfall.amount.is_negative() else "shortfall"
         text = f"{terms.name}: minimum commitment {key}, {what}"
-        lines.append(_line(oid, LineKind.USAGE_MINIMUM, text, [shortfall], currency, month.month))
+        lines.append(_line(oid, USAGE_MINIMUM_LINE, text, [shortfall], currency, month.month))
     return lines
 
 
@@ -362,10 +376,10 @@ def recognise_usage(history: ObligationHistory[UsageTerms], ctx: RevenueContext)
     return Money(total, ctx.currency).quantized()
 
 
-def usage_contract_value(history: ObligationHistory[UsageTerms]) -> Money | None:
+def usage_contract_value(history: ObligationHistory[UsageTerms], as_of: date) -> Money | None:
     """What the contract commits the customer to: the minimums of every month in service when
     the service has an end and a minimum; otherwise unknown until used (None)."""
-    window = history.latest.terms
+    window = history.latest_by(as_of).terms
     if window.service_end is None or all(
         v.terms.minimum_per_period is None for v in history.versions
     ):
@@ -378,5 +392,34 @@ def usage_contract_value(history: ObligationHistory[UsageTerms]) -> Money | None
 
 
 USAGE_MODEL = register_billing_model(
-    "usage", UsageTerms, bill_usage, recognise_usage, consumes=(USAGE,)
+    BillingModel(
+        name="usage",
+        terms_type=UsageTerms,
+        bill=bill_usage,
+        recognise=recognise_usage,
+        contract_value=usage_contract_value,
+        summary=(
+            "units reported per calendar month (tickets, devices, API calls) priced by graduated "
+            "or volume tiers, with a monthly minimum billed as its shortfall and an optional cap"
+        ),
+        example={
+            "obligation_id": "api",
+            "name": "API calls",
+            "unit": "calls",
+            "tiers": [
+                {"above": "0", "up_to": "10000", "unit_price": "0.0100"},
+                {"above": "10000", "up_to": None, "unit_price": "0.0075"},
+            ],
+            "pricing": "graduated",
+            "service_start": "2026-01-01",
+            "service_end": "2026-12-31",
+            "minimum_per_period": "150.00",
+            "cap": {"amount_per_period": "2000.00", "policy": "bill"},
+        },
+        adr="docs/adr/0051-usage-based-billing.md",
+        consumes=(USAGE,),
+        source_kinds=(USAGE_RECORD, USAGE_MINIMUM),
+        line_kinds=(USAGE_LINE, USAGE_CORRECTION_LINE, USAGE_MINIMUM_LINE),
+        rerate=rerate_usage,
+    )
 )

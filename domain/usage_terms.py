@@ -66,6 +66,14 @@ USAGE = register_delivery_kind(
     UsageRecord,
     "Quantities of a unit (tickets resolved, devices managed, API calls) used on a day, "
     "reported by a PSA or a metering system under its own record id.",
+    example={
+        "record_id": "MTR-2026-03-05-001",
+        "obligation_id": "api",
+        "occurred_on": "2026-03-05",
+        "quantity": "1250",
+        "unit": "calls",
+        "note": "gateway eu-west",
+    },
 )
 
 

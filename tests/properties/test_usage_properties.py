@@ -17,7 +17,6 @@ from domain.billing import (
     LedgerEntry,
     ObligationBilling,
     ObligationHistory,
-    SourceKind,
     SourceRef,
     TermsInForce,
 )
@@ -28,6 +27,8 @@ from domain.obligation import BillingContext
 from domain.overage import OveragePolicy
 from domain.period import Period
 from domain.usage import (
+    USAGE_MINIMUM,
+    USAGE_RECORD,
     TierPricing,
     UsageCap,
     UsageRecord,
@@ -148,11 +149,9 @@ def committed(
 
 def billed_for(ledger: BilledLedger, month: Period, records: list[UsageRecord]) -> Decimal:
     sources = [
-        SourceRef(SourceKind.USAGE_RECORD, r.record_id)
-        for r in records
-        if month.contains(r.occurred_on)
+        SourceRef(USAGE_RECORD, r.record_id) for r in records if month.contains(r.occurred_on)
     ]
-    sources.append(SourceRef(SourceKind.USAGE_MINIMUM, f"api:{month.key}"))
+    sources.append(SourceRef(USAGE_MINIMUM, f"api:{month.key}"))
     return dsum(ledger.billed_value(s) for s in sources)
 
 

@@ -22,7 +22,6 @@ from domain.billing import (
     LineKind,
     ObligationBilling,
     ObligationHistory,
-    SourceKind,
     SourceRef,
     TermsInForce,
 )
@@ -35,6 +34,11 @@ from domain.overage import OveragePolicy
 from domain.period import Period
 from domain.usage import (
     USAGE,
+    USAGE_CORRECTION_LINE,
+    USAGE_LINE,
+    USAGE_MINIMUM,
+    USAGE_MINIMUM_LINE,
+    USAGE_RECORD,
     InvalidUsageRecordError,
     TierPricing,
     UsageCap,
@@ -153,11 +157,9 @@ def committed(
 def billed_for(ledger: BilledLedger, month: Period, records: list[UsageRecord]) -> Money:
     """What the ledger holds for a month: its records' values and its shortfall."""
     sources = [
-        SourceRef(SourceKind.USAGE_RECORD, r.record_id)
-        for r in records
-        if month.contains(r.occurred_on)
+        SourceRef(USAGE_RECORD, r.record_id) for r in records if month.contains(r.occurred_on)
     ]
-    sources.append(SourceRef(SourceKind.USAGE_MINIMUM, f"api:{month.key}"))
+    sources.append(SourceRef(USAGE_MINIMUM, f"api:{month.key}"))
     total = Money.zero(USD)
     for source in sources:
         total = total + Money(ledger.billed_value(source), USD)
@@ -169,7 +171,7 @@ def lines_of(billing: ObligationBilling) -> list[tuple[LineKind, Decimal, Money]
 
 
 def shortfall_source(month: Period) -> SourceRef:
-    return SourceRef(SourceKind.USAGE_MINIMUM, f"api:{month.key}")
+    return SourceRef(USAGE_MINIMUM, f"api:{month.key}")
 
 
 # --- tiers ---------------------------------------------------------------------------------
@@ -178,7 +180,7 @@ def shortfall_source(month: Period) -> SourceRef:
 def test_graduated_tiers_price_each_band_at_its_own_price() -> None:
     billing = bill(CALLS, MAR, [used("u1", 4, "250")])
     # 100 x 1.00 + 150 x 0.80 = 100.00 + 120.00 = 220.00.
-    assert lines_of(billing) == [(LineKind.USAGE, Decimal(250), usd("220.00"))]
+    assert lines_of(billing) == [(USAGE_LINE, Decimal(250), usd("220.00"))]
     (line,) = billing.lines
     assert line.description == "API calls: 250 calls, 2026-03"
     assert line.service_period == MAR
@@ -251,8 +253,8 @@ def test_the_ambient_decimal_context_changes_nothing() -> None:
     # 0.0375 rounds half-up to 0.04 (not down to 0.03); the shortfall is 0.05 - 0.04 = 0.01.
     assert again == expected
     assert lines_of(again) == [
-        (LineKind.USAGE, Decimal(3), usd("0.04")),
-        (LineKind.USAGE_MINIMUM, Decimal(1), usd("0.01")),
+        (USAGE_LINE, Decimal(3), usd("0.04")),
+        (USAGE_MINIMUM_LINE, Decimal(1), usd("0.01")),
     ]
 
 
@@ -263,8 +265,8 @@ def test_a_month_below_the_minimum_bills_the_shortfall_on_its_own_line() -> None
     billing = bill(WITH_MINIMUM, MAR, [used("u1", 4, "60")])
     # Usage 60 x 1.00 = 60.00; the minimum 150.00 asks 90.00 more.
     assert lines_of(billing) == [
-        (LineKind.USAGE, Decimal(60), usd("60.00")),
-        (LineKind.USAGE_MINIMUM, Decimal(1), usd("90.00")),
+        (USAGE_LINE, Decimal(60), usd("60.00")),
+        (USAGE_MINIMUM_LINE, Decimal(1), usd("90.00")),
     ]
     shortfall = billing.lines[1]
     assert shortfall.allocations[0].source == shortfall_source(MAR)
@@ -274,13 +276,13 @@ def test_a_month_below_the_minimum_bills_the_shortfall_on_its_own_line() -> None
 def test_a_month_above_the_minimum_bills_its_usage_only() -> None:
     # 220.00 of usage is more than the 150.00 minimum.
     assert lines_of(bill(WITH_MINIMUM, MAR, [used("u1", 4, "250")])) == [
-        (LineKind.USAGE, Decimal(250), usd("220.00"))
+        (USAGE_LINE, Decimal(250), usd("220.00"))
     ]
 
 
 def test_a_month_with_no_usage_bills_the_whole_minimum() -> None:
     assert lines_of(bill(WITH_MINIMUM, MAR, [])) == [
-        (LineKind.USAGE_MINIMUM, Decimal(1), usd("150.00"))
+        (USAGE_MINIMUM_LINE, Decimal(1), usd("150.00"))
     ]
 
 
@@ -288,7 +290,7 @@ def test_the_shortfall_waits_for_the_month_to_end() -> None:
     half_month = Period(date(2026, 3, 1), date(2026, 3, 15))
     # Usage to the 15th bills; the minimum is not due before 31 March.
     assert lines_of(bill(WITH_MINIMUM, half_month, [used("u1", 4, "60")])) == [
-        (LineKind.USAGE, Decimal(60), usd("60.00"))
+        (USAGE_LINE, Decimal(60), usd("60.00"))
     ]
 
 
@@ -296,7 +298,7 @@ def test_a_partial_first_month_owes_its_share_of_the_minimum_by_days() -> None:
     terms = attrs.evolve(WITH_MINIMUM, service_start=date(2026, 3, 10))
     # 10 to 31 March = 22 of 31 days: 150.00 x 22 / 31 = 106.4516... → 106.45.
     billing = bill(terms, MAR, [])
-    assert lines_of(billing) == [(LineKind.USAGE_MINIMUM, Decimal(1), usd("106.45"))]
+    assert lines_of(billing) == [(USAGE_MINIMUM_LINE, Decimal(1), usd("106.45"))]
     assert billing.lines[0].service_period == MAR
 
 
@@ -308,11 +310,11 @@ def test_usage_reported_after_the_shortfall_was_billed_takes_it_back() -> None:
     # its shortfall 42.00 instead of 90.00: the April invoice bills the 48.00 and a credit
     # against INV-03 takes 48.00 of its shortfall back. April (no usage) owes its 150.00.
     assert lines_of(bill(WITH_MINIMUM, APR, late, ledger)) == [
-        (LineKind.USAGE, Decimal(50), usd("48.00")),
-        (LineKind.USAGE_MINIMUM, Decimal(1), usd("150.00")),
+        (USAGE_LINE, Decimal(50), usd("48.00")),
+        (USAGE_MINIMUM_LINE, Decimal(1), usd("150.00")),
     ]
     assert credits(WITH_MINIMUM, APR, late, ledger) == {
-        "INV-03": [(LineKind.USAGE_MINIMUM, Decimal(0), usd("-48.00"))]
+        "INV-03": [(USAGE_MINIMUM_LINE, Decimal(0), usd("-48.00"))]
     }
     (taken_back,) = rerate_usage(
         history((date(2026, 3, 1), WITH_MINIMUM)), context(APR, late, ledger)
@@ -324,10 +326,10 @@ def test_usage_reported_after_the_shortfall_was_billed_takes_it_back() -> None:
     # the 42.00 of shortfall left is taken back in full, its unit with it.
     later = [*late, used("u3", 25, "100")]
     assert lines_of(bill(WITH_MINIMUM, APR, later, ledger)) == [
-        (LineKind.USAGE, Decimal(100), usd("80.00"))
+        (USAGE_LINE, Decimal(100), usd("80.00"))
     ]
     assert credits(WITH_MINIMUM, APR, later, ledger) == {
-        "INV-03": [(LineKind.USAGE_MINIMUM, Decimal(-1), usd("-42.00"))]
+        "INV-03": [(USAGE_MINIMUM_LINE, Decimal(-1), usd("-42.00"))]
     }
     ledger = committed(ledger, WITH_MINIMUM, APR, later, "INV-04b")
     assert billed_for(ledger, MAR, later) == usd("188.00")
@@ -341,7 +343,7 @@ def test_usage_reported_after_the_shortfall_was_billed_takes_it_back() -> None:
 def test_a_correction_before_billing_simply_bills_the_corrected_quantity() -> None:
     # The store keeps the latest revision of a record: 60 corrected to 80 bills 80.00.
     assert lines_of(bill(CALLS, MAR, [used("u1", 4, "80")])) == [
-        (LineKind.USAGE, Decimal(80), usd("80.00"))
+        (USAGE_LINE, Decimal(80), usd("80.00"))
     ]
 
 
@@ -351,12 +353,12 @@ def test_an_upward_correction_after_billing_bills_the_extra_units_only() -> None
     # March: 60.00 + 90.00 billed. u1 now 80: 20 more units, 20.00, on the next invoice (with
     # April's 150.00 minimum); the shortfall is 70.00 now: 20.00 of it credited back.
     assert lines_of(bill(WITH_MINIMUM, APR, corrected, ledger))[0] == (
-        LineKind.USAGE,
+        USAGE_LINE,
         Decimal(20),
         usd("20.00"),
     )
     assert credits(WITH_MINIMUM, APR, corrected, ledger) == {
-        "INV-03": [(LineKind.USAGE_MINIMUM, Decimal(0), usd("-20.00"))]
+        "INV-03": [(USAGE_MINIMUM_LINE, Decimal(0), usd("-20.00"))]
     }
 
 
@@ -369,7 +371,7 @@ def test_a_downward_correction_after_billing_is_credited_against_its_invoice() -
     taken_back = rerate_usage(history((date(2026, 3, 1), CALLS)), context(APR, corrected, ledger))
     (line,) = taken_back["INV-03"]
     assert (line.kind, line.quantity, line.amount) == (
-        LineKind.USAGE_CORRECTION,
+        USAGE_CORRECTION_LINE,
         Decimal(-150),
         usd("-120.00"),
     )
@@ -378,7 +380,7 @@ def test_a_downward_correction_after_billing_is_credited_against_its_invoice() -
         ("u1", Decimal(-150), usd("-120.00"))
     ]
     ledger = committed(ledger, CALLS, APR, corrected, "INV-04")
-    assert ledger.settled(SourceRef(SourceKind.USAGE_RECORD, "u1")) == Decimal(100)
+    assert ledger.settled(SourceRef(USAGE_RECORD, "u1")) == Decimal(100)
     assert billed_for(ledger, MAR, corrected) == usd("100.00")
 
 
@@ -387,10 +389,10 @@ def test_a_downward_correction_below_the_minimum_bills_the_shortfall_again() -> 
     corrected = [used("u1", 4, "100")]
     # 220.00 billed, no shortfall. Now 100.00 of usage: 120.00 credited, 50.00 of shortfall.
     assert lines_of(bill(WITH_MINIMUM, MAR, corrected, ledger)) == [
-        (LineKind.USAGE_MINIMUM, Decimal(1), usd("50.00"))
+        (USAGE_MINIMUM_LINE, Decimal(1), usd("50.00"))
     ]
     assert credits(WITH_MINIMUM, MAR, corrected, ledger) == {
-        "I-1": [(LineKind.USAGE_CORRECTION, Decimal(-150), usd("-120.00"))]
+        "I-1": [(USAGE_CORRECTION_LINE, Decimal(-150), usd("-120.00"))]
     }
 
 
@@ -405,7 +407,7 @@ def test_a_record_corrected_to_zero_gives_its_bands_to_the_records_after_it() ->
         ("u2", Decimal(0), usd("10.00"))
     ]
     assert credits(CALLS, APR, corrected, ledger) == {
-        "INV-03": [(LineKind.USAGE_CORRECTION, Decimal(-60), usd("-60.00"))]
+        "INV-03": [(USAGE_CORRECTION_LINE, Decimal(-60), usd("-60.00"))]
     }
 
 
@@ -451,7 +453,7 @@ def test_a_backdated_price_change_re_values_a_billed_month_like_a_correction() -
     assert bill_usage(obligation, ctx) == ObligationBilling()
     (line,) = rerate_usage(obligation, ctx)["INV-03"]
     assert (line.kind, line.quantity, line.amount) == (
-        LineKind.USAGE_CORRECTION,
+        USAGE_CORRECTION_LINE,
         Decimal(0),
         usd("-5.00"),
     )
@@ -515,16 +517,19 @@ def test_revenue_is_earned_as_usage_occurs_and_the_shortfall_when_the_month_ends
 
 def test_a_bounded_service_is_worth_its_minimums() -> None:
     bounded = attrs.evolve(WITH_MINIMUM, service_end=date(2026, 5, 15))
+    on = date(2026, 3, 31)
     # March 150.00 + April 150.00 + 1 to 15 May, 15 of 31 days: 72.5806... → 72.58.
-    assert usage_contract_value(history((date(2026, 3, 1), bounded))) == usd("372.58")
-    assert usage_contract_value(history((date(2026, 3, 1), WITH_MINIMUM))) is None
+    assert usage_contract_value(history((date(2026, 3, 1), bounded)), on) == usd("372.58")
+    assert usage_contract_value(history((date(2026, 3, 1), WITH_MINIMUM)), on) is None
     no_minimum = attrs.evolve(CALLS, service_end=date(2026, 5, 15))
-    assert usage_contract_value(history((date(2026, 3, 1), no_minimum))) is None
+    assert usage_contract_value(history((date(2026, 3, 1), no_minimum)), on) is None
 
 
-def test_the_model_is_registered_and_consumes_usage_records() -> None:
+def test_the_model_is_registered_with_its_kinds_and_its_re_rating() -> None:
     model = billing_model_for(CALLS)
-    assert (model.name, model.consumes) == ("usage", (USAGE,))
+    assert (model.name, model.consumes, model.rerate) == ("usage", (USAGE,), rerate_usage)
+    assert model.source_kinds == (USAGE_RECORD, USAGE_MINIMUM)
+    assert model.line_kinds == (USAGE_LINE, USAGE_CORRECTION_LINE, USAGE_MINIMUM_LINE)
     assert delivery_kind("usage").record_type is UsageRecord
 
 
@@ -578,7 +583,7 @@ def test_an_inconsistent_usage_record_is_refused(
 def test_a_write_off_credit_settles_the_usage_for_good_and_a_releasing_one_bills_it_again() -> None:
     records = [used("u1", 4, "250")]
     ledger = committed(BilledLedger(), CALLS, MAR, records, "INV-03")
-    u1 = SourceRef(SourceKind.USAGE_RECORD, "u1")
+    u1 = SourceRef(USAGE_RECORD, "u1")
 
     def credited(write_off: bool) -> BilledLedger:
         taken_back = LedgerEntry(
@@ -591,7 +596,7 @@ def test_a_write_off_credit_settles_the_usage_for_good_and_a_releasing_one_bills
     assert bill(CALLS, APR, records, credited(write_off=True)) == ObligationBilling()
     assert credits(CALLS, APR, records, credited(write_off=True)) == {}
     assert lines_of(bill(CALLS, APR, records, credited(write_off=False))) == [
-        (LineKind.USAGE, Decimal(250), usd("220.00"))
+        (USAGE_LINE, Decimal(250), usd("220.00"))
     ]
     ctx = revenue_context(date(2026, 4, 30), records, credited(write_off=True))
     assert recognise_usage(history((date(2026, 3, 1), CALLS)), ctx) == usd("0.00")
