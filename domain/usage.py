@@ -408,7 +408,7 @@ USAGE_MODEL = register_billing_model(
             "unit": "calls",
             "tiers": [
                 {"above": "0", "up_to": "10000", "unit_price": "0.0100"},
-                {"above": "10000", "up_to": None, "unit_price": "0.0075"},
+                {"above": "10000", "unit_price": "0.0075"},
             ],
             "pricing": "graduated",
             "service_start": "2026-01-01",

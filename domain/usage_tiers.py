@@ -39,8 +39,8 @@ class UsageTier:
     """The units above `above` up to `up_to` (no upper end when None), at `unit_price` each."""
 
     above: Decimal
-    up_to: Decimal | None
     unit_price: Decimal
+    up_to: Decimal | None = None
 
     def units_of(self, quantity: Decimal) -> Decimal:
         """How many of `quantity` units fall in this band."""

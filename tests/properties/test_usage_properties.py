@@ -59,7 +59,7 @@ def tiers(draw: st.DrawFn) -> tuple[UsageTier, ...]:
     )
     bounds = [Decimal(0), *(Decimal(e) for e in edges)]
     ups: list[Decimal | None] = [*bounds[1:], None]
-    return tuple(UsageTier(a, u, p) for a, u, p in zip(bounds, ups, prices, strict=True))
+    return tuple(UsageTier(a, p, u) for a, u, p in zip(bounds, ups, prices, strict=True))
 
 
 @st.composite

@@ -57,9 +57,9 @@ API = ObligationId("api")
 MAR, APR, MAY = (Period.month(2026, m) for m in (3, 4, 5))
 
 TIERS = (
-    UsageTier(Decimal(0), Decimal(100), Decimal("1.00")),
-    UsageTier(Decimal(100), Decimal(1000), Decimal("0.80")),
-    UsageTier(Decimal(1000), None, Decimal("0.50")),
+    UsageTier(Decimal(0), Decimal("1.00"), Decimal(100)),
+    UsageTier(Decimal(100), Decimal("0.80"), Decimal(1000)),
+    UsageTier(Decimal(1000), Decimal("0.50")),
 )
 CALLS = UsageTerms(API, "API calls", USD, "calls", TIERS, date(2026, 3, 1))
 WITH_MINIMUM = attrs.evolve(CALLS, minimum_per_period=Decimal("150.00"))
@@ -231,7 +231,7 @@ def test_graduated_records_fill_the_bands_in_date_order() -> None:
 
 
 def test_the_month_is_rounded_once_and_shared_out_by_largest_remainder() -> None:
-    tenth_of_a_cent = UsageTier(Decimal(0), None, Decimal("0.0125"))
+    tenth_of_a_cent = UsageTier(Decimal(0), Decimal("0.0125"))
     terms = attrs.evolve(CALLS, tiers=(tenth_of_a_cent,))
     records = [used("u1", 1, "1"), used("u2", 2, "1"), used("u3", 3, "1")]
     # 3 x 0.0125 = 0.0375, rounded half-up once: 0.04. Four cents over three equal shares of
@@ -243,7 +243,7 @@ def test_the_month_is_rounded_once_and_shared_out_by_largest_remainder() -> None
 
 
 def test_the_ambient_decimal_context_changes_nothing() -> None:
-    tenth_of_a_cent = UsageTier(Decimal(0), None, Decimal("0.0125"))
+    tenth_of_a_cent = UsageTier(Decimal(0), Decimal("0.0125"))
     terms = attrs.evolve(CALLS, tiers=(tenth_of_a_cent,), minimum_per_period=Decimal("0.05"))
     records = [used("u1", 1, "1"), used("u2", 2, "1"), used("u3", 3, "1")]
     expected = bill(terms, MAR, records)
@@ -429,7 +429,7 @@ def test_a_record_in_another_unit_is_refused() -> None:
 
 
 def test_a_price_change_applies_from_the_month_it_takes_effect() -> None:
-    cheaper = attrs.evolve(CALLS, tiers=(UsageTier(Decimal(0), None, Decimal("0.50")),))
+    cheaper = attrs.evolve(CALLS, tiers=(UsageTier(Decimal(0), Decimal("0.50")),))
     obligation = history((date(2026, 3, 1), CALLS), (date(2026, 4, 1), cheaper))
     records = [used("u1", 31, "10"), used("u2", 1, "10", month=4)]
     ctx = context(APR, records)
@@ -445,7 +445,7 @@ def test_a_price_change_applies_from_the_month_it_takes_effect() -> None:
 def test_a_backdated_price_change_re_values_a_billed_month_like_a_correction() -> None:
     records = [used("u1", 10, "10")]
     ledger = committed(BilledLedger(), CALLS, MAR, records, "INV-03")
-    cheaper = attrs.evolve(CALLS, tiers=(UsageTier(Decimal(0), None, Decimal("0.50")),))
+    cheaper = attrs.evolve(CALLS, tiers=(UsageTier(Decimal(0), Decimal("0.50")),))
     # Approved in April, effective 1 March: March's 10 units are worth 5.00, not the 10.00
     # INV-03 billed. The 5.00 is credited against INV-03, no unit with it.
     obligation = history((date(2026, 3, 1), CALLS), (date(2026, 3, 1), cheaper))
@@ -537,7 +537,7 @@ def test_the_model_is_registered_with_its_kinds_and_its_re_rating() -> None:
 
 
 def tier(above: str, up_to: str | None, price: str) -> UsageTier:
-    return UsageTier(Decimal(above), None if up_to is None else Decimal(up_to), Decimal(price))
+    return UsageTier(Decimal(above), Decimal(price), None if up_to is None else Decimal(up_to))
 
 
 @pytest.mark.parametrize(
