@@ -2,16 +2,18 @@
 a contract drafted over HTTP with usage terms, usage posted by the metering system, a run that
 bills the usage and the month's minimum, then late usage and a downward correction that the
 next run settles (what is owed on its invoice, what was overbilled credited against the
-invoice that billed it)."""
+invoice that billed it); usage by the PSA's webhook too (in memory)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from adapters.webhooks.signatures import signature_headers
 from application import commands as c
 from domain.ids import ContractId, EngagementId
 from tests.e2e.http.answers import ok
-from tests.e2e.http.harness import Api
+from tests.e2e.http.harness import WEBHOOK_SECRETS, Api
 from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
 from tests.unit.application.conftest import CUSTOMER, ENTITY, set_up_tm_contract
 
@@ -139,3 +141,24 @@ def test_a_downward_correction_after_billing_is_credited_against_the_invoice(api
     )
     allocations = credit["lines"][0]["allocations"]
     assert [(a["source"], a["quantity"]) for a in allocations] == [("usage_record:u1", "-50")]
+
+
+def test_usage_reported_by_the_psa_webhook_is_recorded_once_and_billed(api: Api) -> None:
+    # The SQL harness serves no inbound webhooks; the inbox itself is proven on SQL elsewhere.
+    set_up_usage_contract(api)
+
+    def send(message_id: str, *records: dict[str, Any]) -> Any:
+        data = {"kind": "usage", "reported_by": "psa", "records": list(records)}
+        body = json.dumps({"type": "delivery.reported", "data": data}).encode()
+        headers = signature_headers(
+            WEBHOOK_SECRETS.for_source("psa"), message_id, api.app.clock.now(), body
+        )
+        headers["content-type"] = "application/json"
+        return api.client.post("/webhooks/psa", content=body, headers=headers)
+
+    first = send("msg_1", used("u1", "2026-03-04", "250"))
+    again = send("msg_1", used("u1", "2026-03-04", "250"))
+    assert [r.json()["status"] for r in (first, again)] == ["processed", "duplicate"]
+    (invoice,) = run(api, "2026-03")["invoices"]
+    # 100 x 1.00 + 150 x 0.80 = 220.00, above the 150.00 minimum.
+    assert lines(invoice) == [("usage", "250", "220.00")]
