@@ -1,6 +1,6 @@
-"""The four reference scenarios of the domain guide (section 9), one module each: the terms,
-the people and the dated steps, as data. Each names the months it spans (closed one by one
-when the demo runs it alone)."""
+"""The four reference scenarios of the domain guide (section 9), and a fifth for usage-based
+billing (ADR 0051), one module each: the terms, the people and the dated steps, as data. Each
+names the months it spans (closed one by one when the demo runs it alone)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from domain.period import Period
-from entrypoints.demo.scenarios import bellerive, kestrel, lumiere, verhaegen
+from entrypoints.demo.scenarios import bellerive, kestrel, kestrel_usage, lumiere, verhaegen
 
 if TYPE_CHECKING:
     from entrypoints.demo.run import ScenarioRun
@@ -39,5 +39,5 @@ SCENARIOS = {
     module.NUMBER: Scenario(
         module.NUMBER, module.TITLE, module.SUMMARY, module.MONTHS, module.script
     )
-    for module in (lumiere, kestrel, verhaegen, bellerive)
+    for module in (lumiere, kestrel, verhaegen, bellerive, kestrel_usage)
 }
