@@ -187,10 +187,11 @@ def demo(
     database_url: DatabaseUrlOption = None,
     verbose: VerboseOption = False,
 ) -> None:
-    """Load the four reference scenarios through the application into the database and print
-    what happened: the blocked setup's exception and its replay, invoices, payments, the
-    dispute and its credit memo, month-end closes. With --report, run each scenario through
-    the application on an in-memory database of its own and print its report instead."""
+    """Load the four reference scenarios and the usage scenario through the application into
+    the database and print what happened: the blocked setup's exception and its replay,
+    invoices, payments, the dispute and its credit memo, month-end closes. With --report, run
+    each scenario through the application on an in-memory database of its own and print its
+    report instead."""
     if report or plain or scenario is not None:
         _report(scenario, plain)
         return

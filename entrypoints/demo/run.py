@@ -52,6 +52,9 @@ from entrypoints.demo.firm import (
 from entrypoints.demo.result import BlockedView, ExclusionView
 from entrypoints.demo.steps import Step, StepKind, Work
 
+#: The metering system that reports usage (a declared delivery kind, ADR 0050).
+METERING = "metering"
+
 
 class ScenarioRun:
     """One scenario's view of the loader: its commands, its notes, its engagements."""
@@ -192,6 +195,27 @@ class ScenarioRun:
     def accept(self, milestone_id: str, by: str) -> None:
         self.do(by, c.AcceptMilestone(MilestoneId(milestone_id), self.today))
         self.note(by, StepKind.DELIVERY, f"{milestone_id} accepted by the client")
+
+    def report(self, kind: str, records: Sequence[Any], what: str) -> None:
+        """A PSA or a metering system reports a batch of a declared delivery kind's records;
+        each is accepted, a duplicate, a correction of its earlier revision, or refused."""
+        report: c.DeliveryRecordsReport = self.do(
+            METERING, c.RecordDeliveryRecords(kind, tuple(records), reported_by=METERING)
+        )
+        for rejection in report.rejected:
+            self.note(
+                METERING,
+                StepKind.REFUSED,
+                f"{kind} record {rejection.item_id} refused [{rejection.reason_code}]: "
+                f"{rejection.detail}",
+            )
+        told = [
+            f"{len(ids)} {word}"
+            for ids, word in ((report.accepted, "new"), (report.corrected, "corrected"))
+            if ids
+        ]
+        if told:
+            self.note(METERING, StepKind.DELIVERY, f"{what}: {', '.join(told)}")
 
     def time(
         self, engagement_id: str, obligation: ObligationId, work: Sequence[Work], what: str

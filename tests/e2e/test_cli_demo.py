@@ -114,17 +114,24 @@ def test_the_module_runs_as_a_program_too() -> None:
 
 def test_the_plain_report_has_a_section_per_scenario_and_a_one_line_summary(report: str) -> None:
     for number, title in enumerate(
-        ["Global transformation program", "Multi-country engagement", "Blocked setup", "Retainer"],
+        [
+            "Global transformation program",
+            "Multi-country engagement",
+            "Blocked setup",
+            "Retainer",
+            "Metered platform usage",
+        ],
         1,
     ):
         assert f"Scenario {number} · {title}" in report
     assert "\x1b[" not in report  # no colour codes in --plain
     assert max(len(line) for line in report.splitlines()[:-1]) <= 120
     summary = report.rstrip("\n").splitlines()[-1]
-    # 4 + 5 + 2 + 6 invoices; open: 157,080.00 + 32,000.00 + 3,487.50 + 7,200.00 EUR
+    # 4 + 5 + 2 + 6 + 3 invoices; open: 157,080.00 + 32,000.00 + 3,487.50 + 7,200.00 EUR, and
+    # 12,500.00 + 1,000.00 + 1,270.00 + 1,000.00 USD; scenario 5 posts 3 recognitions, 3 issues.
     assert summary == (
-        "Summary: 4 scenarios · 17 invoices · 1 credit memo · 48 journal entries, all balanced"
-        " · open receivables 199,767.50 EUR, 12,500.00 USD"
+        "Summary: 5 scenarios · 20 invoices · 1 credit memo · 54 journal entries, all balanced"
+        " · open receivables 199,767.50 EUR, 15,770.00 USD"
     )
 
 
@@ -182,6 +189,19 @@ def test_the_first_month_of_managed_service_is_prorated_by_days(report: str) -> 
     assert "CRM account open: 32,000.00 EUR, 12,500.00 USD" in flat(text)
     assert "Trial balance (USD)" in text
     assert "Trial balance (EUR)" in text
+
+
+def test_metered_usage_bills_the_minimum_shortfall_and_then_the_tiers(report: str) -> None:
+    text = section(report, 5)
+    march = document(text, "Invoice INV-2026-000001")
+    # 30,000 + 12,000 calls (31 March recounted from 9,000) x 0.0200 = 840.00; minimum 1,000.00.
+    assert "42000 calls, 2026-03" in march
+    assert amount(march, "Gross (USD)") == "1,000.00"  # 840.00 + the 160.00 shortfall
+    april = document(text, "Invoice INV-2026-000002")
+    assert amount(april, "Gross (USD)") == "1,270.00"  # 50,000 x 0.0200 + 18,000 x 0.0150
+    may = document(text, "Invoice INV-2026-000003")
+    assert amount(may, "Gross (USD)") == "1,000.00"  # 45,000 x 0.0200 = 900.00 + 100.00 short
+    assert "The metering system recounts 31 March: 1 corrected" in flat(text)
 
 
 def test_the_blocked_setup_refuses_time_then_accepts_it_after_the_replay(report: str) -> None:
@@ -242,7 +262,7 @@ def test_the_report_is_the_same_every_time(report: str) -> None:
 def test_an_unknown_scenario_is_refused_with_a_clear_message(bad: str) -> None:
     done = throughline("demo", "--plain", "--scenario", bad)
     assert done.returncode != 0
-    assert f"there is no scenario {bad}; the demo has scenarios 1, 2, 3, 4" in done.stderr
+    assert f"there is no scenario {bad}; the demo has scenarios 1, 2, 3, 4, 5" in done.stderr
     assert done.stdout == ""
 
 

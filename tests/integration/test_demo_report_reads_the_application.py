@@ -38,7 +38,7 @@ def _by_id(entries: Iterable[JournalEntry]) -> list[JournalEntry]:
     return sorted(entries, key=lambda e: e.entry_id)
 
 
-@pytest.mark.parametrize("number", [1, 2, 3, 4])
+@pytest.mark.parametrize("number", [1, 2, 3, 4, 5])
 def test_every_figure_of_a_scenario_report_is_what_the_application_reads_back(
     database_url: str, number: int
 ) -> None:
