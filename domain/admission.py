@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
@@ -174,13 +174,9 @@ class BlockingCaps:
 
     def __init__(self, scope: AdmissionScope, batch: Iterable[DeliveredTime]) -> None:
         self._scope = scope
-        self._candidates: defaultdict[ObligationId, list[CandidateTime]] = defaultdict(list)
-        for time in batch:
-            self._candidates[time.obligation_id].append(
-                CandidateTime(
-                    time.role, time.resource_id, time.work_date, time.billable, time.hours
-                )
-            )
+        #: The batch, turned into an obligation's candidates only when one of its entries
+        #: meets a blocking cap (most batches meet none).
+        self._times = batch
         self._histories: dict[ObligationId, ObligationHistory[Any]] = {}
         #: Whether any version of the obligation has a cap that blocks (most have none).
         self._may_block: dict[ObligationId, bool] = {}
@@ -223,7 +219,12 @@ class BlockingCaps:
     def _out_of_reach(self, history: ObligationHistory[Any]) -> bool:
         oid = history.obligation_id
         recorded = self._scope.recorded_time(oid)
-        return cap_out_of_reach(history, self._scope.rate_cards, recorded, self._candidates[oid])
+        candidates = [
+            CandidateTime(time.role, time.resource_id, time.work_date, time.billable, time.hours)
+            for time in self._times
+            if time.obligation_id == oid
+        ]
+        return cap_out_of_reach(history, self._scope.rate_cards, recorded, candidates)
 
 
 class TimeAdmission:
@@ -238,13 +239,18 @@ class TimeAdmission:
         days: dict[tuple[ResourceId, date], Decimal],
         batch: Iterable[DeliveredTime],
     ) -> None:
-        self.rules, self.caps = ContractRules(scope), BlockingCaps(scope, batch)
+        self.rules, self.caps = ContractRules(scope), BlockingCaps(scope, list(batch))
         self.policy, self.today, self.days = policy, today, days
+        #: The latest work date the policy accepts today (a later one is refused by it).
+        self._latest = today + timedelta(days=policy.future_tolerance_days)
 
     def admit(self, time: DeliveredTime) -> TimeEntry:
         """The entry, approved, if it meets every rule of admission (else the rule's error)."""
         check_hours(time.hours)
-        self.policy.refuse_future(time.work_date, self.today, f"the work date of {time.entry_id}")
+        if time.work_date > self._latest:
+            self.policy.refuse_future(
+                time.work_date, self.today, f"the work date of {time.entry_id}"
+            )
         terms = self.rules.terms(time.engagement_id, time.obligation_id, time.work_date)
         entry = TimeEntry.received_approved(
             time.entry_id,
