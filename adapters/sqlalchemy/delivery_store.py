@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -36,6 +37,12 @@ from domain.time_entry import ExpenseItem, ItemState, TimeEntry
 def _time_entry_exists() -> sa.Select[Any]:
     column = t.time_entries.c.entry_id
     return sa.select(column).where(column == sa.bindparam("entry_id_", type_=sa.String()))
+
+
+#: The recorded ids among those of a JSON array (SQLite): each found by the primary key.
+_RECORDED_IDS_SQLITE = (
+    "SELECT entry_id FROM time_entries WHERE entry_id IN (SELECT value FROM json_each(?))"
+)
 
 
 @functools.cache
@@ -275,10 +282,24 @@ class SqlAlchemyDelivery:
         if len(wanted) == 1:  # one entry per request (the HTTP API): a statement built once
             rows = self._session.connection.execute(_time_entry_by_id(), {"entry_id_": wanted[0]})
             return {e.entry_id: e for e in self._tracked_entries(rows)}
+        if self._session.dialect == "sqlite":
+            # A batch of new entries finds none: one statement asks for all its ids, and
+            # only the ids found (resent entries) are read whole.
+            wanted = self._recorded_ids_sqlite(wanted)
         found: dict[str, TimeEntry] = {}
         for clause in self._session.among(t.time_entries.c.entry_id, wanted):
             found.update((e.entry_id, e) for e in self._time_entries(clause))
         return found
+
+    def _recorded_ids_sqlite(self, entry_ids: list[str]) -> list[str]:
+        """Which of these ids are recorded: one driver-level statement, the ids handed over
+        as one JSON array and each looked up by the primary key."""
+        if not entry_ids:
+            return []
+        rows = self._session.connection.exec_driver_sql(
+            _RECORDED_IDS_SQLITE, (json.dumps(entry_ids),)
+        )
+        return [entry_id for (entry_id,) in rows.fetchall()]
 
     def expenses_with_ids(self, expense_ids: Iterable[str]) -> dict[str, ExpenseItem]:
         found: dict[str, ExpenseItem] = {}
@@ -330,7 +351,9 @@ class SqlAlchemyDelivery:
         day_in, hours_out = _sqlite_day_and_hours(connection.dialect)
         size = _sqlite_size(len(batch))
         # A row's day comes back as the text it was matched with: look the date up by it.
-        asked = {(r, day_in(d) if day_in else d): d for r, d in batch}
+        # A batch spans few dates: each is converted once.
+        texts = {d: day_in(d) if day_in else d for d in {d for _, d in batch}}
+        asked = {(r, texts[d]): d for r, d in batch}
         parameters = [value for pair in asked for value in pair]
         parameters += [None] * (2 * (size - len(batch)))
         rows = connection.exec_driver_sql(_person_days_sqlite(size), tuple(parameters))
