@@ -15,7 +15,8 @@ table's keys and indexes, taken from a scratch database our migrations built (no
 
 `narrow_floor` (context only, printed beside the ratio): the earlier floor, the same ids,
 dates and hours as six text columns with one key and no other index. It is several times
-faster (about 4x on SQLite, 2.5x on PostgreSQL here); the ratio is against the full shape.
+faster (4 to 5 times on SQLite, 2.5 to 3 on PostgreSQL, here); the ratio is against the full
+shape.
 """
 
 from __future__ import annotations
