@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
@@ -38,13 +38,20 @@ from domain.ids import (
     TimeEntryId,
 )
 from domain.money import EXACT
-from domain.plausibility import PlausibilityPolicy, check_hours, check_person_day
+from domain.plausibility import (
+    HOURS_IN_A_DAY,
+    PlausibilityPolicy,
+    check_hours,
+    check_person_day,
+)
 from domain.ratecard import RateCard, RateCardVersion
 from domain.time_and_materials import BlockingCapAdmission, TimeAndMaterialsTerms, blocking_cap
 from domain.time_entry import TimeEntry
 
 #: The reason code of delivery dated where no contract version is in force.
 OUTSIDE_CONTRACT = "outside_contract"
+#: No hours recorded yet for a person's day.
+_NONE = Decimal(0)
 
 
 class UnknownEngagementError(DomainError):
@@ -113,12 +120,22 @@ def terms_in_force(
 ) -> Any:
     """Delivery dated `on` is admitted only for an existing engagement that accepts time then,
     in an open period, against an obligation of the contract version in force on that date."""
+    return _terms_in_force(scope, engagement_id, obligation_id, on, scope.lock.check)
+
+
+def _terms_in_force(
+    scope: AdmissionScope,
+    engagement_id: EngagementId,
+    obligation_id: ObligationId,
+    on: date,
+    check_open: Callable[[date, str], None],
+) -> Any:
     engagement = scope.engagement(engagement_id)
     if engagement is None:
         raise UnknownEngagementError(f"engagement {engagement_id} does not exist")
     # Imports obey the period lock like every other actor: late delivery dated in a closed
     # period is refused (period_closed) until the period is reopened.
-    scope.lock.check(on, "record delivery")
+    check_open(on, "record delivery")
     engagement.require_time_accepted(on)
     contract = scope.contract(engagement.contract_id)
     version = contract.version_in_force(on)
@@ -139,6 +156,8 @@ class ContractRules:
         self._scope = scope
         self._terms: dict[tuple[str, str, date], Any] = {}
         self._cards: dict[tuple[str, date], RateCardVersion] = {}
+        #: The period lock's answer for each date (a batch has few dates, many engagements).
+        self._open: dict[date, DomainError | None] = {}
 
     def terms(self, engagement_id: EngagementId, obligation_id: ObligationId, on: date) -> Any:
         """The obligation's terms in force on the date, or the refusal `terms_in_force` gave."""
@@ -146,13 +165,27 @@ class ContractRules:
         found = self._terms.get(key)
         if found is None:
             try:
-                found = terms_in_force(self._scope, engagement_id, obligation_id, on)
+                found = _terms_in_force(
+                    self._scope, engagement_id, obligation_id, on, self._check_open
+                )
             except DomainError as refusal:
                 found = refusal
             self._terms[key] = found
         if isinstance(found, DomainError):
             raise found
         return found
+
+    def _check_open(self, on: date, action: str) -> None:
+        """The period lock's check, decided once per date."""
+        if on not in self._open:
+            try:
+                self._scope.lock.check(on, action)
+                self._open[on] = None
+            except DomainError as closed:
+                self._open[on] = closed
+        found = self._open[on]
+        if found is not None:
+            raise found
 
     def check_rate(self, terms: TimeAndMaterialsTerms, time: DeliveredTime) -> None:
         """Billable time has a rate for its role (or person) on the card in force that day."""
@@ -163,7 +196,9 @@ class ContractRules:
             if card is None:
                 raise RateNotFoundError(f"rate card {terms.rate_card_id} is unknown")
             version = self._cards[key] = card.version_in_force(time.work_date)
-        version.rate_for(time.role, time.resource_id)
+        if time.resource_id in version.resource_overrides or time.role in version.role_rates:
+            return  # a rate exists (`rate_for` would price it)
+        version.rate_for(time.role, time.resource_id)  # the refusal
 
 
 class BlockingCaps:
@@ -174,13 +209,9 @@ class BlockingCaps:
 
     def __init__(self, scope: AdmissionScope, batch: Iterable[DeliveredTime]) -> None:
         self._scope = scope
-        self._candidates: defaultdict[ObligationId, list[CandidateTime]] = defaultdict(list)
-        for time in batch:
-            self._candidates[time.obligation_id].append(
-                CandidateTime(
-                    time.role, time.resource_id, time.work_date, time.billable, time.hours
-                )
-            )
+        #: The batch, turned into an obligation's candidates only when one of its entries
+        #: meets a blocking cap (most batches meet none).
+        self._times = batch
         self._histories: dict[ObligationId, ObligationHistory[Any]] = {}
         #: Whether any version of the obligation has a cap that blocks (most have none).
         self._may_block: dict[ObligationId, bool] = {}
@@ -223,7 +254,12 @@ class BlockingCaps:
     def _out_of_reach(self, history: ObligationHistory[Any]) -> bool:
         oid = history.obligation_id
         recorded = self._scope.recorded_time(oid)
-        return cap_out_of_reach(history, self._scope.rate_cards, recorded, self._candidates[oid])
+        candidates = [
+            CandidateTime(time.role, time.resource_id, time.work_date, time.billable, time.hours)
+            for time in self._times
+            if time.obligation_id == oid
+        ]
+        return cap_out_of_reach(history, self._scope.rate_cards, recorded, candidates)
 
 
 class TimeAdmission:
@@ -238,13 +274,24 @@ class TimeAdmission:
         days: dict[tuple[ResourceId, date], Decimal],
         batch: Iterable[DeliveredTime],
     ) -> None:
-        self.rules, self.caps = ContractRules(scope), BlockingCaps(scope, batch)
+        self.rules, self.caps = ContractRules(scope), BlockingCaps(scope, list(batch))
         self.policy, self.today, self.days = policy, today, days
+        #: The latest work date the policy accepts today (a later one is refused by it).
+        self._latest = today + timedelta(days=policy.future_tolerance_days)
+        self._fine_hours: set[Decimal] = set()
 
     def admit(self, time: DeliveredTime) -> TimeEntry:
         """The entry, approved, if it meets every rule of admission (else the rule's error)."""
-        check_hours(time.hours)
-        self.policy.refuse_future(time.work_date, self.today, f"the work date of {time.entry_id}")
+        hours = time.hours
+        # The rule is on the value: a value that met it once meets it again (a non-finite
+        # value is never remembered, so a signalling NaN is never hashed).
+        if not (hours.is_finite() and hours in self._fine_hours):
+            check_hours(hours)
+            self._fine_hours.add(hours)
+        if time.work_date > self._latest:
+            self.policy.refuse_future(
+                time.work_date, self.today, f"the work date of {time.entry_id}"
+            )
         terms = self.rules.terms(time.engagement_id, time.obligation_id, time.work_date)
         entry = TimeEntry.received_approved(
             time.entry_id,
@@ -261,11 +308,13 @@ class TimeAdmission:
         if tm and time.billable:
             self.rules.check_rate(terms, time)
         day = (time.resource_id, time.work_date)
-        recorded = self.days.get(day, Decimal(0))
-        check_person_day(time.resource_id, time.work_date, recorded, time.hours)
+        recorded = self.days.get(day, _NONE)
+        total = EXACT.add(recorded, hours)
+        if total > HOURS_IN_A_DAY:
+            check_person_day(time.resource_id, time.work_date, recorded, hours)  # refuses
         if tm:
             self.caps.admit(time.engagement_id, entry)
-        self.days[day] = EXACT.add(recorded, time.hours)
+        self.days[day] = total
         return entry
 
 

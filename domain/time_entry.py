@@ -54,6 +54,9 @@ ITEM_LIFECYCLE = LifecycleTable(
     ],
 )
 
+#: The state an entry the PSA approved arrives in: the lifecycle's answer, asked once.
+_ARRIVES_APPROVED = ITEM_LIFECYCLE.next_state(ItemState.SUBMITTED, ItemTrigger.APPROVE)
+
 
 class NothingHeldError(DomainError):
     """Only hours that are actually held can be released or written off."""
@@ -326,12 +329,15 @@ class TimeEntry(_DeliveredItem):
     ) -> TimeEntry:
         """An entry the PSA already approved: it arrives approved. The approval is a fact of
         the PSA, not a decision made here, so no event is recorded for it."""
-        entry = cls.submit(
-            entry_id, obligation_id, resource_id, role, work_date, hours,
-            task_id=task_id, billable=billable, cost_rate=cost_rate,
+        # What `submit` then `approve` would make, built at once (bulk ingestion makes
+        # hundreds of thousands): the submitted entry's check, the lifecycle's approved state
+        # and the revision one change past the submission.
+        if hours <= 0 or hours > 24:
+            raise InvalidQuantityError(f"{hours} h is not between 0 and 24 hours")
+        return cls(
+            entry_id, obligation_id, resource_id, role, work_date, hours, task_id, billable,
+            cost_rate, state=_ARRIVES_APPROVED, revision=1,
         )  # fmt: skip
-        entry._fire(ItemTrigger.APPROVE)
-        return entry
 
     @property
     def item_id(self) -> str:

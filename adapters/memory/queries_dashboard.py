@@ -15,6 +15,10 @@ class MemoryDashboard:
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
 
+    def version(self) -> None:
+        """No data version here: the in-memory store is read in place, nothing is kept."""
+        return None
+
     def overview(self) -> Overview:
         aggregates: dict[str, dict[str, Any]] = self._store.data.aggregates
         return overview_of(

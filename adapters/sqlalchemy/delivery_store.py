@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -36,6 +37,12 @@ from domain.time_entry import ExpenseItem, ItemState, TimeEntry
 def _time_entry_exists() -> sa.Select[Any]:
     column = t.time_entries.c.entry_id
     return sa.select(column).where(column == sa.bindparam("entry_id_", type_=sa.String()))
+
+
+#: The recorded ids among those of a JSON array (SQLite): each found by the primary key.
+_RECORDED_IDS_SQLITE = (
+    "SELECT entry_id FROM time_entries WHERE entry_id IN (SELECT value FROM json_each(?))"
+)
 
 
 @functools.cache
@@ -161,18 +168,33 @@ def time_entry_values(entries: Sequence[TimeEntry], sqlite: bool) -> list[tuple[
     """New time entries as the driver takes them, one tuple each: the conversions of the
     columns' own types (`ExactDecimal`'s plain decimal text and SQLite's ISO date and 0/1 on
     SQLite, the values themselves for PostgreSQL's COPY), written out for the one path that
-    inserts entries by the hundred thousand; a test holds them equal to the types' own."""
+    inserts entries by the hundred thousand; a test holds them equal to the types' own.
+
+    The held, released and written-off amounts of new entries are nearly always the same
+    four zero objects (the fields' defaults): each distinct set of them is converted once,
+    found by identity (safe: the entries hold them, and so does the cache)."""
     exact = _exact_text if sqlite else _exact
+    converted: dict[tuple[int, int, int, int], tuple[Any, ...]] = {}
     values: list[tuple[Any, ...]] = []
+    append = values.append
     for e in entries:
-        values.append((
+        held, released, written_off, over_cap = (
+            e.held, e.released, e.written_off, e.written_off_over_cap
+        )  # fmt: skip
+        key = (id(held), id(released), id(written_off), id(over_cap))
+        found = converted.get(key)
+        if found is None:
+            amounts = (held, released, written_off, over_cap)
+            found = converted[key] = (*map(exact, amounts), amounts)
+        held_value, released_value, written_off_value, over_cap_value, _ = found
+        append((
             e.entry_id, e.obligation_id, e.resource_id, e.role, e.task_id,
             _iso_date(e.work_date) if sqlite else e.work_date,
             exact(e.hours),
             (1 if e.billable else 0) if sqlite else bool(e.billable),
             None if e.cost_rate is None else exact(e.cost_rate),
-            e.state.value, exact(e.held), exact(e.released), exact(e.written_off),
-            e.rejection_reason, e.revision, exact(e.written_off_over_cap),
+            e.state.value, held_value, released_value, written_off_value,
+            e.rejection_reason, e.revision, over_cap_value,
         ))  # fmt: skip
     return values
 
@@ -184,7 +206,9 @@ def _exact(value: Decimal) -> Decimal:
 
 
 def _exact_text(value: Decimal) -> str:
-    return format(_exact(value), "f")
+    if value.__class__ is not Decimal or not value.is_finite():
+        raise TypeError(f"an exact column takes a finite Decimal, not {value!r}")
+    return format(value, "f")
 
 
 def _iso_date(day: date) -> str:
@@ -212,9 +236,11 @@ class SqlAlchemyDelivery:
             )
         except sa.exc.IntegrityError as error:
             raise ConflictError("a time entry of this batch is already recorded") from error
+        tracked = self._entries
         for entry in entries:
-            self._entries[entry.entry_id] = (entry, entry.revision)
-            self._session.saw(entry)
+            tracked[entry.entry_id] = (entry, entry.revision)
+            if entry.events:  # an entry without events has nothing for the outbox or audit
+                self._session.saw(entry)
 
     def add_expenses(self, items: Sequence[ExpenseItem]) -> None:
         if not items:
@@ -256,10 +282,24 @@ class SqlAlchemyDelivery:
         if len(wanted) == 1:  # one entry per request (the HTTP API): a statement built once
             rows = self._session.connection.execute(_time_entry_by_id(), {"entry_id_": wanted[0]})
             return {e.entry_id: e for e in self._tracked_entries(rows)}
+        if self._session.dialect == "sqlite":
+            # A batch of new entries finds none: one statement asks for all its ids, and
+            # only the ids found (resent entries) are read whole.
+            wanted = self._recorded_ids_sqlite(wanted)
         found: dict[str, TimeEntry] = {}
         for clause in self._session.among(t.time_entries.c.entry_id, wanted):
             found.update((e.entry_id, e) for e in self._time_entries(clause))
         return found
+
+    def _recorded_ids_sqlite(self, entry_ids: list[str]) -> list[str]:
+        """Which of these ids are recorded: one driver-level statement, the ids handed over
+        as one JSON array and each looked up by the primary key."""
+        if not entry_ids:
+            return []
+        rows = self._session.connection.exec_driver_sql(
+            _RECORDED_IDS_SQLITE, (json.dumps(entry_ids),)
+        )
+        return [entry_id for (entry_id,) in rows.fetchall()]
 
     def expenses_with_ids(self, expense_ids: Iterable[str]) -> dict[str, ExpenseItem]:
         found: dict[str, ExpenseItem] = {}
@@ -311,11 +351,13 @@ class SqlAlchemyDelivery:
         day_in, hours_out = _sqlite_day_and_hours(connection.dialect)
         size = _sqlite_size(len(batch))
         # A row's day comes back as the text it was matched with: look the date up by it.
-        asked = {(r, day_in(d) if day_in else d): d for r, d in batch}
+        # A batch spans few dates: each is converted once.
+        texts = {d: day_in(d) if day_in else d for d in {d for _, d in batch}}
+        asked = {(r, texts[d]): d for r, d in batch}
         parameters = [value for pair in asked for value in pair]
         parameters += [None] * (2 * (size - len(batch)))
         rows = connection.exec_driver_sql(_person_days_sqlite(size), tuple(parameters))
-        for resource, day, hours in rows:
+        for resource, day, hours in rows.fetchall():
             yield resource, asked[(resource, day)], hours_out(hours) if hours_out else hours
 
     def time_entries_for(self, obligations: Iterable[ObligationId]) -> list[TimeEntry]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -15,10 +15,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
+from adapters.sqlalchemy.audit_chain import append, chained, locked_tail
 from adapters.sqlalchemy.bulk import insert_many
 from adapters.sqlalchemy.repositories import Session, chunks
 from adapters.sqlalchemy.types import UtcDateTime
-from application.audit import record_transition
 from application.errors import ConflictError, NotFoundError, RequestInProgressError
 from application.records import (
     AuditRecord,
@@ -26,12 +26,6 @@ from application.records import (
     IdempotencyRecord,
     IdempotencyStatus,
     OutboxEvent,
-)
-
-#: The transaction-scoped PostgreSQL advisory lock serialising appends to the audit chain,
-#: one per schema (so two databases in one PostgreSQL cluster do not wait for each other).
-AUDIT_CHAIN_LOCK = sa.func.pg_advisory_xact_lock(
-    sa.func.hashtext(sa.func.current_schema() + ".audit_log")
 )
 
 
@@ -383,23 +377,6 @@ def _delivery(event: OutboxEvent) -> dict[str, Any]:
     }
 
 
-class _Chain:
-    """An audit log of one tail, for re-chaining records with `record_transition`."""
-
-    def __init__(self, tail: AuditRecord | None) -> None:
-        self.records: list[AuditRecord] = []
-        self._tail = tail
-
-    def last(self) -> AuditRecord | None:
-        return self.records[-1] if self.records else self._tail
-
-    def append(self, record: AuditRecord) -> None:
-        self.records.append(record)
-
-    def all(self) -> list[AuditRecord]:
-        return list(self.records)
-
-
 class SqlAlchemyAuditLog:
     """The hash-chained audit trail. Records are kept until commit, then chained onto the tail
     read inside the write transaction (PostgreSQL: under an advisory lock), so two concurrent
@@ -429,13 +406,13 @@ class SqlAlchemyAuditLog:
         stored = [codec.audit_record(row) for row in rows]
         return stored + [record for record in self._pending if record.subject == subject]
 
-    def _tail(self, *, fresh: bool = False) -> AuditRecord | None:
-        """The last record; read once per transaction unless `fresh` (only this log appends
-        to the chain, and it keeps the tail it read up to date when it does)."""
+    def _tail(self) -> AuditRecord | None:
+        """The last record, read once per transaction (only this log appends to the chain,
+        and it keeps the tail it read up to date when it does)."""
         connection = self._session.connection
         transaction = connection.get_transaction()
         read = self._tail_read
-        if not fresh and read is not None and transaction is not None and read[0] is transaction:
+        if read is not None and transaction is not None and read[0] is transaction:
             return read[1]
         row = connection.execute(_audit_tail()).mappings().first()
         tail = None if row is None else codec.audit_record(row)
@@ -445,25 +422,16 @@ class SqlAlchemyAuditLog:
     def flush(self) -> None:
         if not self._pending:
             return
-        if self._session.dialect == "postgresql":
-            self._session.connection.execute(sa.select(AUDIT_CHAIN_LOCK)).all()
-        # SQLite: the tail read earlier in this (BEGIN IMMEDIATE) transaction is still the
-        # tail, since no other writer can run; PostgreSQL: only a read under the lock counts.
-        chain = _Chain(self._tail(fresh=self._session.dialect == "postgresql"))
-        for record in self._pending:
-            record_transition(
-                chain,
-                at=record.at.astimezone(UTC),  # as the database gives it back
-                actor=record.actor,
-                correlation_id=record.correlation_id,
-                subject=record.subject,
-                action=record.action,
-                before=record.before,
-                after=record.after,
-                reason=record.reason,
-            )
         connection = self._session.connection
-        insert_many(connection, t.audit_log, [codec.audit_row(r) for r in chain.records])
+        if self._session.dialect == "postgresql":
+            # Under the chain's lock, in two round trips (audit_chain.py).
+            chain = chained(locked_tail(connection), self._pending)
+            append(connection, chain.records)
+        else:
+            # SQLite: the tail read earlier in this (BEGIN IMMEDIATE) transaction is still
+            # the tail, since no other writer can run.
+            chain = chained(self._tail(), self._pending)
+            insert_many(connection, t.audit_log, [codec.audit_row(r) for r in chain.records])
         self._tail_read = (connection.get_transaction(), chain.records[-1])
         self._pending.clear()
 

@@ -9,7 +9,7 @@ the SQL store reproduces in its aggregate (the parity tests hold the two togethe
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from typing import Protocol
 
 import attrs
@@ -54,6 +54,12 @@ class DashboardQueries(Protocol):
 
     def overview(self) -> Overview:
         """The finance overview as the store holds it now."""
+        ...
+
+    def version(self) -> Hashable | None:
+        """A token that changes whenever any write is committed to the store, by any process,
+        so an answer read after taking it may be kept until it changes; None when the store
+        has no cheap one (then nothing may be kept)."""
         ...
 
 

@@ -23,6 +23,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp
 
 from entrypoints.http.access_log import AccessLogMiddleware
+from entrypoints.http.answer_cache import AnswerCache
 from entrypoints.http.body_gate import StrictStructSchemaPlugin, body_gate, document_body_refusals
 from entrypoints.http.correlation import correlation_id_for
 from entrypoints.http.metrics import Metrics, MetricsMiddleware, OperationsCollector
@@ -151,6 +152,7 @@ def create_app(
     )
     app.state["services"] = services
     app.state["metrics"] = metrics
+    app.state["dashboard_answer"] = AnswerCache()  # routes/dashboard.py
     return app
 
 

@@ -11,8 +11,10 @@ Every run starts from a copy of one seeded SQLite database whose two time-and-ma
 obligations already hold `stored` entries (100,000 in all; `--quick`: 4,000). The new rows are
 February's, for people of their own, so no rule refuses them.
 
-Floor (same run, same rows): raw sqlite3 executemany with a UNIQUE key and ON CONFLICT DO
-NOTHING in one transaction, as in `bench_ingest`.
+Floor (same run, same rows): as in `bench_ingest`, raw sqlite3 executemany of the rows our
+`time_entries` table receives, into that table's shape (its keys and indexes, from the
+migrations), ON CONFLICT DO NOTHING, one transaction; `narrow_floor` is the earlier six-column
+floor, printed as context.
 
 Growth: the time per row at 4N over the time per row at N (`growth=`); a path whose reads grow
 with what the obligations hold shows it here. Full mode: the median of 3 runs; `--quick`: one
@@ -58,7 +60,7 @@ from tests.bench.bench_http import (
     server,
     write_keys,
 )
-from tests.bench.bench_ingest import sqlite_floor
+from tests.bench.bench_ingest import narrow_sqlite_floor, sqlite_floor
 from tests.bench.harness import Measurement, arguments, report
 from tests.bench.world import (
     CTX,
@@ -246,7 +248,8 @@ def main() -> None:
                 entries = new_rows(size, f"N{size}")
                 seconds[size] = measure(path, template, entries, repeats)
                 floor = _median([sqlite_floor(entries) for _ in range(repeats)])
-                extra: dict[str, object] = {"stored": stored}
+                narrow = _median([narrow_sqlite_floor(entries) for _ in range(repeats)])
+                extra: dict[str, object] = {"stored": stored, "narrow_floor": round(size / narrow)}
                 if size == 4 * n:
                     growth = (seconds[size] / size) / (seconds[n] / n)
                     extra["growth"] = f"{growth:.2f}"
@@ -262,13 +265,14 @@ def capped(tmp: str, n: int, stored: int, repeats: int) -> list[Measurement]:
     """N rows into a capped obligation holding S entries, then 4S."""
     entries = new_rows(n, "CAP", [CAPPED])
     floor = _median([sqlite_floor(entries) for _ in range(repeats)])
+    narrow = round(n / _median([narrow_sqlite_floor(entries) for _ in range(repeats)]))
     found = []
     seconds = {}
     for held in (stored, 4 * stored):
         template = Path(tmp) / f"capped-{held}.db"
         seed_capped(template, held)
         seconds[held] = measure(csv_import, template, entries, repeats)
-        extra: dict[str, object] = {"stored": held}
+        extra: dict[str, object] = {"stored": held, "narrow_floor": narrow}
         if held != stored:
             growth = seconds[held] / seconds[stored]
             extra.update(growth=f"{growth:.2f}", flat="yes" if growth <= FLAT else "no")

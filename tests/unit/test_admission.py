@@ -25,7 +25,13 @@ from domain.errors import (
 from domain.ids import EngagementId, ObligationId, RateCardId
 from domain.money import Currency
 from domain.period import Period
-from domain.plausibility import DayOver24HoursError, PlausibilityPolicy
+from domain.plausibility import (
+    DayOver24HoursError,
+    FutureDateError,
+    HoursNotPositiveError,
+    HoursTooPreciseError,
+    PlausibilityPolicy,
+)
 from domain.time_and_materials import NotToExceed, OveragePolicy, TimeAndMaterialsTerms
 from tests.support.admission import FakeScope, active_engagement, time
 from tests.support.builders import contract, entry, rate_card
@@ -140,3 +146,62 @@ def test_a_batch_is_admitted_in_work_date_then_id_order_whatever_order_it_came_i
         (2, time("c", date(2026, 3, 2), "1")),
     ]
     assert [p for p, _ in billing_order(batch)] == [2, 1, 0]
+
+
+def _two_engagements(closed: list[Period]) -> FakeScope:
+    return FakeScope(
+        [active_engagement("E1", "C1"), active_engagement("E2", "C2")],
+        [contract([_terms()]), contract([_terms()], contract_id="C2")],
+        [rate_card()],
+        closed=closed,
+    )
+
+
+def test_time_of_every_engagement_dated_in_a_closed_period_is_refused() -> None:
+    admission = _admission(_two_engagements([Period.month(2026, 2)]), [])
+    for engagement in ("E1", "E2"):
+        with pytest.raises(PeriodClosedError) as refused:
+            admission.admit(time(f"t-{engagement}", date(2026, 2, 27), "2", engagement=engagement))
+        assert "accounting period" in str(refused.value)
+    assert admission.admit(time("t3", date(2026, 3, 2), "2", engagement="E2")).hours == 2
+
+
+def test_a_value_of_hours_that_met_the_precision_rule_once_still_refuses_a_finer_one() -> None:
+    admission = _admission(_scope(), [])
+    admission.admit(time("t1", date(2026, 3, 2), "1.50", resource="r1"))
+    admission.admit(time("t2", date(2026, 3, 2), "1.5", resource="r2"))
+    with pytest.raises(HoursTooPreciseError):
+        admission.admit(time("t3", date(2026, 3, 2), "1.505", resource="r3"))
+    for odd in ("NaN", "sNaN", "Infinity", "0", "-1"):
+        with pytest.raises(HoursNotPositiveError):
+            admission.admit(time(f"odd-{odd}", date(2026, 3, 2), odd, resource="r4"))
+
+
+def test_time_dated_past_the_future_tolerance_is_refused_and_up_to_it_is_admitted() -> None:
+    scope = _scope()
+    admission = TimeAdmission(scope, PlausibilityPolicy(2), date(2026, 3, 2), scope.days(), [])
+    assert admission.admit(time("t1", date(2026, 3, 4), "1")).work_date == date(2026, 3, 4)
+    with pytest.raises(FutureDateError) as refused:
+        admission.admit(time("t2", date(2026, 3, 5), "1"))
+    assert "the work date of t2" in str(refused.value)
+
+
+def test_a_persons_day_may_reach_exactly_24_hours() -> None:
+    admission = _admission(_scope(), [])
+    admission.admit(time("t1", date(2026, 3, 2), "16"))
+    assert admission.admit(time("t2", date(2026, 3, 2), "8")).hours == 8
+    with pytest.raises(DayOver24HoursError):
+        admission.admit(time("t3", date(2026, 3, 2), "0.25"))
+
+
+def test_a_persons_own_rate_prices_a_role_the_card_does_not() -> None:
+    scope = FakeScope(
+        [active_engagement("E1", "C1")],
+        [contract([_terms()])],
+        [rate_card(overrides={"ana": "150"})],
+    )
+    admission = _admission(scope, [])
+    architect = admission.admit(time("t1", date(2026, 3, 2), "2", role="architect", resource="ana"))
+    assert architect.resource_id == "ana"
+    with pytest.raises(RateNotFoundError):
+        admission.admit(time("t2", date(2026, 3, 2), "2", role="architect", resource="bob"))

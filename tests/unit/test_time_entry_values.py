@@ -3,7 +3,7 @@ columns' own types would have written, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -68,3 +68,23 @@ def test_a_float_in_an_exact_column_is_refused() -> None:
             time_entry_values([entry], sqlite=True)
     finally:
         entry.hours = Decimal("8")
+
+
+def test_amounts_of_their_own_are_converted_with_them_beside_the_shared_zeros() -> None:
+    decided = TimeEntry.received_approved(
+        TimeEntryId("t-held"),
+        ObligationId("tm"),
+        ResourceId("r1"),
+        Role("consultant"),
+        date(2026, 3, 9),
+        Decimal("6"),
+    )
+    decided.hold(Decimal("1.50"), "over the cap", datetime(2026, 3, 9, tzinfo=UTC))
+    rows = time_entry_values([ENTRIES[0], decided, ENTRIES[1]], sqlite=True)
+    held = TIME_ENTRY_NAMES.index("held")
+    assert [row[held] for row in rows] == ["0", "1.50", "0"]
+    assert [row[TIME_ENTRY_NAMES.index("state")] for row in rows] == [
+        "approved",
+        "held",
+        "approved",
+    ]

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from adapters.sqlalchemy import tables as t
+from adapters.sqlalchemy.data_version import data_version_of
 from adapters.sqlalchemy.queries.exact import as_number, decimal_of, exact_sum, owed
 from adapters.sqlalchemy.queries.reading import reading
 from application.queries.dashboard import (
@@ -34,6 +35,11 @@ class SqlDashboard:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._version = data_version_of(engine)
+
+    def version(self) -> int | None:
+        """SQLite: `PRAGMA data_version` (adapters/sqlalchemy/data_version.py); else None."""
+        return None if self._version is None else self._version()
 
     def overview(self) -> Overview:
         with reading(self._engine) as connection:

@@ -102,7 +102,9 @@ def test_every_documented_obligation_example_drafts(api: Api) -> None:
             api.post(f"/contracts/{contract_id}/versions", example, who="integration"), 201
         )
         models |= {o["model"] for o in version["obligations"]}
-    assert models == {model.name for model in registered_models()}
+    # every model the product ships is documented (a model a test registers may be too)
+    shipped = {m.name for m in registered_models() if m.terms_type.__module__.startswith("domain.")}
+    assert shipped <= models
 
 
 @pytest.mark.parametrize(

@@ -162,20 +162,20 @@ def test_a_crash_in_the_middle_of_a_batch_changes_nothing(
 ) -> None:
     set_up_tm_contract(app)
     before = app.store.commits
-    submit = TimeEntry.submit
+    arrive = TimeEntry.received_approved
 
     def crash_on_t2(*args: Any, **kwargs: Any) -> TimeEntry:
         if args[0] == "t2":
             raise RuntimeError("process killed")
-        return submit(*args, **kwargs)
+        return arrive(*args, **kwargs)
 
-    monkeypatch.setattr(TimeEntry, "submit", crash_on_t2)
+    monkeypatch.setattr(TimeEntry, "received_approved", crash_on_t2)
     batch = (time_entry("t1", date(2026, 3, 2), "4"), time_entry("t2", date(2026, 3, 3), "4"))
     with pytest.raises(RuntimeError):
         app.do(c.RecordTimeEntries(batch))
     assert app.store.commits == before
     assert app.data.time_entries == {}
-    monkeypatch.setattr(TimeEntry, "submit", submit)
+    monkeypatch.setattr(TimeEntry, "received_approved", arrive)
     assert app.do(c.RecordTimeEntries(batch)).accepted == ("t1", "t2")  # the re-run completes
 
 
