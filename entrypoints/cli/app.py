@@ -260,15 +260,22 @@ refuses are rejected with their line and a reason code. Exit 0 when no row was r
 when some were, 2 when the file cannot be used."""
 
 
+#: The CSV file and the batch size, as both import commands take them.
+CsvFileArgument = Annotated[
+    Path, typer.Argument(metavar="FILE.csv", help="The CSV file to import.")
+]
+BatchSizeOption = Annotated[
+    int, typer.Option("--batch-size", min=1, max=50_000, help="Rows per transaction.")
+]
+
+
 @app.command("import-time", help=IMPORT_HELP)
 def import_time(
-    file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="The CSV file to import.")],
+    file: CsvFileArgument,
     approved_by: Annotated[
         str, typer.Option("--approved-by", help="Who approved the time in the PSA.")
     ] = "psa",
-    batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, max=50_000, help="Rows per transaction.")
-    ] = 1000,
+    batch_size: BatchSizeOption = 1000,
     database_url: DatabaseUrlOption = None,
     actor: ActorOption = None,
     verbose: VerboseOption = False,
@@ -289,8 +296,8 @@ IMPORT_DELIVERY_HELP = """Import records of a declared delivery kind from a CSV 
 idempotently (ADR 0050).
 
 \b
-The header names the kind's record fields (docs/http-api.md lists each kind's), e.g.
-  record_id,obligation_id,occurred_on,...
+The header names the kind's record fields. The registered kinds and their headers:
+{KIND_HEADERS}
 
 A record already recorded with the same values is a duplicate and changes nothing; with other
 values it is a correction (a new revision, the earlier one kept). Rows that cannot be read or
@@ -298,16 +305,27 @@ that are refused are rejected with their line, the column and a reason code. Exi
 was rejected, 1 when some were, 2 when the kind or the file cannot be used."""
 
 
-@app.command("import-delivery", help=IMPORT_DELIVERY_HELP)
+def _kind_headers() -> str:
+    """Each registered delivery kind and the CSV header its records are read from."""
+    import attrs
+
+    import domain.billing_models  # noqa: F401  (the models register their delivery kinds)
+    from domain.delivery_kinds import delivery_kinds
+
+    return "\n".join(
+        f"  {kind.name}: {','.join(field.name for field in attrs.fields(kind.record_type))}"
+        for kind in delivery_kinds()
+    )
+
+
+@app.command("import-delivery", help=IMPORT_DELIVERY_HELP.format(KIND_HEADERS=_kind_headers()))
 def import_delivery(
     kind: Annotated[str, typer.Argument(metavar="KIND", help="The registered delivery kind.")],
-    file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="The CSV file to import.")],
+    file: CsvFileArgument,
     reported_by: Annotated[
         str, typer.Option("--reported-by", help="Who reported the records.")
     ] = "import",
-    batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, max=50_000, help="Rows per transaction.")
-    ] = 1000,
+    batch_size: BatchSizeOption = 1000,
     database_url: DatabaseUrlOption = None,
     actor: ActorOption = None,
     verbose: VerboseOption = False,
