@@ -131,6 +131,9 @@ RecogniseFunction = Callable[[ObligationHistory[Any], RevenueContext], Money]
 #: What the terms in force on a date are worth in total, or None when they fix no value.
 ContractValueFunction = Callable[[ObligationHistory[Any], date], "Money | None"]
 #: Lines re-rating items earlier documents billed, by the id of the document they re-rate.
+#: Checks one record of a kind the model consumes against the terms in force on its date, and
+#: raises a DomainError (its code is the record's rejection) when the model could never bill it.
+AdmitFunction = Callable[[Any, Any], None]
 RerateFunction = Callable[
     [ObligationHistory[Any], BillingContext], Mapping[str, Sequence[ProposedLine]]
 ]
@@ -176,6 +179,9 @@ class BillingModel:
     #: Optional: re-rates billed items after an amendment or a dated rate change (T&M's
     #: retroactive repricing, ADR 0008); the run turns its lines into debit and credit memos.
     rerate: RerateFunction | None = None
+    #: Optional: refuses at ingestion a record these terms could never bill (a usage record
+    #: counted in another unit), so it is rejected with a reason instead of blocking a run.
+    admit: AdmitFunction | None = None
 
 
 class UnknownBillingModelError(DomainError):

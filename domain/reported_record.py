@@ -137,9 +137,11 @@ def admit_record(record: DeliveryRecord, contract: Contract | None, lock: Period
             f"contract {contract.contract_id} has no obligation {record.obligation_id} "
             f"in force on {record.occurred_on}"
         )
-    consumed = {k.name for k in billing_model_for(terms).consumes}
-    if kind not in consumed:
+    model = billing_model_for(terms)
+    if kind not in {k.name for k in model.consumes}:
         raise DeliveryKindNotBilledError(
             f"obligation {record.obligation_id} is not billed from {kind} records"
         )
+    if model.admit is not None:
+        model.admit(terms, record)
     lock.check(record.occurred_on, f"record {kind} {record.record_id}")

@@ -63,7 +63,7 @@ from domain.usage_terms import UsageCap as UsageCap
 from domain.usage_terms import UsageRecord as UsageRecord
 from domain.usage_terms import UsageTerms as UsageTerms
 from domain.usage_terms import UsageUnitMismatchError as UsageUnitMismatchError
-from domain.usage_terms import minimum_due
+from domain.usage_terms import admit_usage, minimum_due
 from domain.usage_tiers import TierPricing as TierPricing
 from domain.usage_tiers import UsageTier as UsageTier
 from domain.usage_tiers import record_values
@@ -181,12 +181,8 @@ def month_usage(
     in_force = history.latest_by(month.start)
     terms = in_force.terms
     ordered = sorted(records, key=lambda r: (r.occurred_on, r.record_id))
-    for record in ordered:
-        if record.unit != terms.unit:
-            raise UsageUnitMismatchError(
-                f"usage record {record.record_id} counts {record.unit}; obligation "
-                f"{history.obligation_id} prices {terms.unit}"
-            )
+    for record in ordered:  # admitted against the terms of its day; the month's may differ
+        admit_usage(terms, record)
     exact = record_values(terms.tiers, terms.pricing, [r.quantity for r in ordered])
     value = Money(dsum(exact), terms.currency).quantized()
     shares, over_cap = _capped(terms.cap, ordered, _shared_out(value, exact))
@@ -421,5 +417,6 @@ USAGE_MODEL = register_billing_model(
         source_kinds=(USAGE_RECORD, USAGE_MINIMUM),
         line_kinds=(USAGE_LINE, USAGE_CORRECTION_LINE, USAGE_MINIMUM_LINE),
         rerate=rerate_usage,
+        admit=admit_usage,
     )
 )

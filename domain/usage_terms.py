@@ -160,3 +160,12 @@ def minimum_due(window: UsageTerms, priced: UsageTerms, month: Period) -> Decima
         EXACT.multiply(priced.minimum_per_period, Decimal(service.days)), Decimal(month.days)
     )
     return Money(share, priced.currency).quantized().amount
+
+
+def admit_usage(terms: UsageTerms, record: UsageRecord) -> None:
+    """A usage record counts in the unit its obligation's terms price, or it is refused."""
+    if record.unit != terms.unit:
+        raise UsageUnitMismatchError(
+            f"usage record {record.record_id} counts {record.unit}; obligation "
+            f"{terms.obligation_id} prices {terms.unit}"
+        )

@@ -143,6 +143,24 @@ def test_a_downward_correction_after_billing_is_credited_against_the_invoice(api
     assert [(a["source"], a["quantity"]) for a in allocations] == [("usage_record:u1", "-50")]
 
 
+def test_a_record_counted_in_another_unit_is_refused_at_ingestion_and_blocks_no_run(
+    api_on: Api,
+) -> None:
+    api = api_on
+    set_up_usage_contract(api)
+    tickets = {**used("t1", "2026-03-04", "3"), "unit": "tickets"}
+    answer = ok(
+        api.post(
+            RECORDS, {"records": [tickets, used("u1", "2026-03-04", "250")]}, who="integration"
+        )
+    )
+    results = {r["record_id"]: (r["status"], r["reason_code"]) for r in answer["results"]}
+    assert results == {"t1": ("rejected", "usage_unit_mismatch"), "u1": ("accepted", None)}
+    listed = ok(api.get(RECORDS, who="finance"))
+    assert [r["record_id"] for r in listed["items"]] == ["u1"]
+    assert run(api, "2026-03")["invoices"]  # the refused record holds nothing up
+
+
 def test_usage_reported_by_the_psa_webhook_is_recorded_once_and_billed(api: Api) -> None:
     # The SQL harness serves no inbound webhooks; the inbox itself is proven on SQL elsewhere.
     set_up_usage_contract(api)
