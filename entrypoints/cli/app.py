@@ -35,6 +35,7 @@ from rich.console import Console
 from application import commands as c
 from application.queries.operations import ExceptionFilter, every_exception
 from domain.ids import ContractId
+from entrypoints.cli.delivery_import import kind_headers
 from entrypoints.cli.document import document
 from entrypoints.cli.exceptions import exceptions_app
 from entrypoints.cli.export import export_app
@@ -305,20 +306,7 @@ that are refused are rejected with their line, the column and a reason code. Exi
 was rejected, 1 when some were, 2 when the kind or the file cannot be used."""
 
 
-def _kind_headers() -> str:
-    """Each registered delivery kind and the CSV header its records are read from."""
-    import attrs
-
-    import domain.billing_models  # noqa: F401  (the models register their delivery kinds)
-    from domain.delivery_kinds import delivery_kinds
-
-    return "\n".join(
-        f"  {kind.name}: {','.join(field.name for field in attrs.fields(kind.record_type))}"
-        for kind in delivery_kinds()
-    )
-
-
-@app.command("import-delivery", help=IMPORT_DELIVERY_HELP.format(KIND_HEADERS=_kind_headers()))
+@app.command("import-delivery", help=IMPORT_DELIVERY_HELP.format(KIND_HEADERS=kind_headers()))
 def import_delivery(
     kind: Annotated[str, typer.Argument(metavar="KIND", help="The registered delivery kind.")],
     file: CsvFileArgument,

@@ -226,3 +226,14 @@ def import_delivery_rows(
         outcome.absorb(batch, report)
     outcome.rejected.sort(key=lambda r: r.line)
     return outcome
+
+
+def kind_headers() -> str:
+    """Each registered delivery kind and the CSV header its records are read from."""
+    import domain.billing_models  # noqa: F401  (the models register their delivery kinds)
+    from domain.delivery_kinds import delivery_kinds
+
+    return "\n".join(
+        f"  {kind.name}: {','.join(field.name for field in attrs.fields(kind.record_type))}"
+        for kind in delivery_kinds()
+    )
