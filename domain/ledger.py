@@ -432,13 +432,9 @@ def post_payment(
 ) -> JournalEntry:
     """Dr cash / Cr receivables for a payment received."""
     lock.check(on, "post a payment")
-    _not_negative(amount, f"payment {document_id}")
     memo = f"payment {document_id}"
-    lines = [
-        *_movement(Account.CASH, amount, None, memo),
-        *_movement(Account.RECEIVABLES, -amount, None, memo),
-    ]
-    return JournalEntry.balanced(entry_id, on, f"Payment {document_id}", lines, document_id)
+    _not_negative(amount, memo)
+    return _off_receivables(entry_id, document_id, on, Account.CASH, amount, memo)
 
 
 def post_write_off(
@@ -446,10 +442,19 @@ def post_write_off(
 ) -> JournalEntry:
     """Dr write-off expense / Cr receivables for what is given up on a document."""
     lock.check(on, "post a write-off")
-    _not_negative(amount, f"the write-off of {document_id}")
     memo = f"write-off of {document_id}"
+    _not_negative(amount, f"the {memo}")
+    return _off_receivables(entry_id, document_id, on, Account.WRITE_OFF_EXPENSE, amount, memo)
+
+
+def _off_receivables(
+    entry_id: str, document_id: str, on: date, debit: Account, amount: Money, memo: str
+) -> JournalEntry:
+    """Dr `debit` / Cr receivables for what settles or gives up a document's amount; the
+    entry is narrated as its memo."""
     lines = [
-        *_movement(Account.WRITE_OFF_EXPENSE, amount, None, memo),
+        *_movement(debit, amount, None, memo),
         *_movement(Account.RECEIVABLES, -amount, None, memo),
     ]
-    return JournalEntry.balanced(entry_id, on, f"Write-off of {document_id}", lines, document_id)
+    narration = memo[:1].upper() + memo[1:]
+    return JournalEntry.balanced(entry_id, on, narration, lines, document_id)
