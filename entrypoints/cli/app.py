@@ -48,6 +48,7 @@ from entrypoints.cli.support import (
     DatabaseUrlOption,
     InputError,
     PeriodOption,
+    ReasonOption,
     VerboseOption,
     errors,
     fail,
@@ -443,9 +444,7 @@ def period_close(
 @period_app.command("reopen")
 def period_reopen(
     month: Annotated[str, typer.Argument(metavar="YYYY-MM", help="The month to reopen.")],
-    reason: Annotated[
-        str, typer.Option("--reason", metavar="TEXT", help="Why (required; audited).")
-    ],
+    reason: ReasonOption,
     database_url: DatabaseUrlOption = None,
     actor: ActorOption = None,
     verbose: VerboseOption = False,

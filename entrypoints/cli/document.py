@@ -31,6 +31,7 @@ from entrypoints.cli.support import (
     ATTENTION,
     DatabaseUrlOption,
     InputError,
+    OutputOption,
     VerboseOption,
     errors,
     fail,
@@ -54,16 +55,6 @@ def _render(form: Format, view: DocumentView) -> bytes:
 
 FormatOption = Annotated[
     Format, typer.Option("--format", "-f", help="ubl: the EN 16931 e-invoice; pdf: printable.")
-]
-OutputOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--output",
-        "-o",
-        metavar="FILE",
-        help="Write the file here [default: standard output].",
-        show_default=False,
-    ),
 ]
 
 

@@ -29,6 +29,7 @@ from entrypoints.cli.support import (
     ATTENTION,
     DatabaseUrlOption,
     InputError,
+    OutputOption,
     VerboseOption,
     errors,
     fail,
@@ -58,16 +59,6 @@ LegalEntityOption = Annotated[
         "--legal-entity",
         metavar="ID",
         help="Only this legal entity's entries [default: every legal entity].",
-        show_default=False,
-    ),
-]
-OutputOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--output",
-        "-o",
-        metavar="FILE",
-        help="Write the file here [default: standard output].",
         show_default=False,
     ),
 ]

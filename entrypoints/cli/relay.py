@@ -14,6 +14,7 @@ from entrypoints.cli.support import (
     ActorOption,
     DatabaseUrlOption,
     InputError,
+    ReasonOption,
     VerboseOption,
     errors,
     output,
@@ -176,9 +177,7 @@ def outbox_dead(
 @outbox_app.command("replay")
 def outbox_replay(
     event_id: Annotated[str, typer.Argument(metavar="EVENT_ID", help="The dead event's id.")],
-    reason: Annotated[
-        str, typer.Option("--reason", metavar="TEXT", help="Why (required; audited).")
-    ],
+    reason: ReasonOption,
     database_url: DatabaseUrlOption = None,
     actor: ActorOption = None,
     verbose: VerboseOption = False,

@@ -67,6 +67,21 @@ VerboseOption = Annotated[
 PeriodOption = Annotated[
     str, typer.Option("--period", metavar="YYYY-MM", help="The month, e.g. 2026-03.")
 ]
+#: Where a command that writes a file (a document, an export) puts it.
+OutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write the file here [default: standard output].",
+        show_default=False,
+    ),
+]
+#: Why an audited operator action (a reopening, a replay) is taken.
+ReasonOption = Annotated[
+    str, typer.Option("--reason", metavar="TEXT", help="Why (required; audited).")
+]
 
 
 class InputError(Exception):
