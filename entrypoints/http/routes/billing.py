@@ -25,6 +25,7 @@ from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     Id,
     IdempotencyKey,
+    LineOut,
     MoneyOut,
     Month,
     PeriodOut,
@@ -79,15 +80,7 @@ class AllocationOut(msgspec.Struct):
     payer: str | None = None
 
 
-class DocumentLineOut(msgspec.Struct):
-    line_no: int
-    obligation_id: str
-    kind: str
-    description: str
-    quantity: str
-    unit_price: MoneyOut
-    amount: MoneyOut
-    tax_code: str
+class DocumentLineOut(LineOut):
     allocations: list[AllocationOut]
     service_period: PeriodOut | None
     flags: list[str]

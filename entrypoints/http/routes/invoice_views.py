@@ -15,6 +15,7 @@ from application.queries.invoices import InvoiceSummary as InvoiceRow
 from domain.dispute import Dispute
 from domain.invoice import Invoice
 from entrypoints.http.routes.common import (
+    LineOut,
     MoneyOut,
     PeriodOut,
     exact_out,
@@ -26,15 +27,7 @@ from entrypoints.http.routes.delivery_text import decimal_text
 from entrypoints.http.security import Principal
 
 
-class InvoiceLineOut(msgspec.Struct):
-    line_no: int
-    obligation_id: str
-    kind: str
-    description: str
-    quantity: str
-    unit_price: MoneyOut
-    amount: MoneyOut
-    tax_code: str
+class InvoiceLineOut(LineOut):
     sources: list[str]
     credits_line: int | None = None
 
