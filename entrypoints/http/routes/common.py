@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar.openapi.datastructures import ResponseSpec
@@ -288,3 +288,16 @@ class LineOut(msgspec.Struct):
     unit_price: MoneyOut
     amount: MoneyOut
     tax_code: str
+
+
+Shown = TypeVar("Shown", bound=msgspec.Struct)
+
+
+def out_of(struct: type[Shown], source: object, **given: Any) -> Shown:
+    """`struct` with its required fields read from `source`'s attributes of the same names,
+    but for those `given` (an amount as a string, a nested struct, an enum's value). A field
+    with a default is set only when given, so what a caller may not see is never copied."""
+    names = struct.__struct_fields__
+    required = names[: len(names) - len(struct.__struct_defaults__)]
+    copied = {name: getattr(source, name) for name in required if name not in given}
+    return struct(**copied, **given)

@@ -21,7 +21,7 @@ from application.queries.contracts import ContractFilter, ContractView
 from domain.contract import Contract, ContractVersion
 from domain.obligation import billing_model_for
 from entrypoints.http.problems import FieldError, Problem
-from entrypoints.http.routes.common import CustomerFilter, Limit
+from entrypoints.http.routes.common import CustomerFilter, Limit, out_of
 from entrypoints.http.routes.declare import RouteFamily
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.routes.payers import ObligationPayersOut, payers_out
@@ -85,14 +85,11 @@ class ContractSummary(msgspec.Struct):
 
 
 def version_out(version: ContractVersion) -> VersionOut:
-    return VersionOut(
-        version=version.version,
-        label=version.label,
-        effective_from=version.effective_from,
+    return out_of(
+        VersionOut,
+        version,
         state=version.state.value,
         approved_by=version.approved_by,
-        approved_at=version.approved_at,
-        terminated_on=version.terminated_on,
         obligations=[
             ObligationSummary(t.obligation_id, billing_model_for(t).name, t.name)
             for t in version.obligations

@@ -29,6 +29,7 @@ from entrypoints.http.routes.common import (
     IdempotencyKey,
     Limit,
     Text,
+    out_of,
 )
 from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
@@ -83,28 +84,9 @@ class EngagementSummary(msgspec.Struct):
 
 def _engagement_out(view: EngagementView, principal: Principal) -> EngagementOut:
     """The engagement on the wire; open setup exceptions only for the firm's people."""
-    out = EngagementOut(
-        engagement_id=view.engagement_id,
-        customer_id=view.customer_id,
-        contract_id=view.contract_id,
-        state=view.state,
-        close_date=view.close_date,
-        blocked_reason=view.blocked_reason,
-        project_code=view.project_code,
-        path=list(view.path),
-    )
+    out = out_of(EngagementOut, view, path=list(view.path))
     if not principal.scoped:
-        out.open_exceptions = [
-            SetupException(
-                exception_id=x.exception_id,
-                kind=x.kind,
-                reason_code=x.reason_code,
-                detail=x.detail,
-                state=x.state,
-                raised_at=x.raised_at,
-            )
-            for x in view.open_exceptions
-        ]
+        out.open_exceptions = [out_of(SetupException, x) for x in view.open_exceptions]
     return out
 
 

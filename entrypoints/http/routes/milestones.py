@@ -21,6 +21,7 @@ from entrypoints.http.routes.common import (
     IdempotencyKey,
     Limit,
     Text,
+    out_of,
 )
 from entrypoints.http.routes.declare import RouteFamily, body_example, respond_after
 from entrypoints.http.routes.delivery_reads import EngagementQuery
@@ -53,21 +54,7 @@ class MilestoneOut(msgspec.Struct):
 
 
 def milestone_out(view: MilestoneView) -> MilestoneOut:
-    return MilestoneOut(
-        milestone_id=view.milestone_id,
-        obligation_id=view.obligation_id,
-        contract_id=view.contract_id,
-        engagement_id=view.engagement_id,
-        name=view.name,
-        state=view.state,
-        evidence=view.evidence,
-        completed_on=view.completed_on,
-        accepted_on=view.accepted_on,
-        accepted_by=view.accepted_by,
-        rejection_reason=view.rejection_reason,
-        passive_acceptance_days=view.passive_acceptance_days,
-        passive_acceptance_due_on=view.passive_acceptance_due_on,
-    )
+    return out_of(MilestoneOut, view)
 
 
 def _visible(request: Request[Any, Any, Any], milestone_id: str) -> MilestoneOut:

@@ -28,6 +28,7 @@ from entrypoints.http.routes.common import (
     MoneyOut,
     answer,
     money_out,
+    out_of,
     to_period,
 )
 from entrypoints.http.routes.declare import RouteFamily, optional_query, respond_after
@@ -68,22 +69,12 @@ class ReplayOut(msgspec.Struct):
 
 
 def exception_out(item: IntegrationException) -> ExceptionOut:
-    return ExceptionOut(
-        exception_id=item.exception_id,
+    return out_of(
+        ExceptionOut,
+        item,
         kind=item.kind.value,
-        workflow=item.workflow,
-        subject=item.subject,
-        reason_code=item.reason_code,
-        detail=item.detail,
         state=item.state.value,
-        attempts=item.attempts,
-        next_attempt_at=item.next_attempt_at,
-        last_error=item.last_error,
         replayable=bool(item.replay.get("command")),
-        correlation_id=item.correlation_id,
-        created_at=item.created_at,
-        resolved_by=item.resolved_by,
-        resolved_at=item.resolved_at,
     )
 
 

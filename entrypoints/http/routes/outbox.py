@@ -19,6 +19,7 @@ from entrypoints.http.routes.common import (
     IdempotencyKey,
     Limit,
     Text,
+    out_of,
 )
 from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
@@ -50,20 +51,7 @@ class OutboxEventOut(msgspec.Struct):
 
 
 def event_out(event: OutboxEvent) -> OutboxEventOut:
-    return OutboxEventOut(
-        event_id=event.event_id,
-        event_type=event.event_type,
-        aggregate_type=event.aggregate_type,
-        aggregate_id=event.aggregate_id,
-        correlation_id=event.correlation_id,
-        occurred_at=event.occurred_at,
-        state=event.state.value,
-        attempts=event.attempts,
-        claimed_by=event.claimed_by,
-        claimed_at=event.claimed_at,
-        last_error=event.last_error,
-        next_attempt_at=event.next_attempt_at,
-    )
+    return out_of(OutboxEventOut, event, state=event.state.value)
 
 
 _OPERATIONS = RouteFamily("operations", "outbox:read")
