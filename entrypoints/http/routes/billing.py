@@ -25,17 +25,18 @@ from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     Id,
     IdempotencyKey,
-    LineOut,
     MoneyOut,
     Month,
     PeriodOut,
     exact_out,
     money_out,
+    out_of,
     period_out,
     to_period,
 )
 from entrypoints.http.routes.declare import RouteFamily, body_example, respond_after
 from entrypoints.http.routes.delivery_text import decimal_text
+from entrypoints.http.routes.document_lines import LineOut, line_of
 from entrypoints.http.runtime import context_of, services_of
 
 Fingerprint = Annotated[
@@ -182,15 +183,9 @@ def allocation_out(a: Allocation) -> AllocationOut:
 
 
 def line_out(line: DocumentLine) -> DocumentLineOut:
-    return DocumentLineOut(
-        line_no=line.line_no,
-        obligation_id=line.obligation_id,
-        kind=line.kind.value,
-        description=line.description,
-        quantity=decimal_text(line.quantity),
-        unit_price=exact_out(line.unit_price),
-        amount=money_out(line.amount),
-        tax_code=line.tax_code,
+    return line_of(
+        DocumentLineOut,
+        line,
         allocations=[allocation_out(a) for a in line.allocations],
         service_period=period_out(line.service_period) if line.service_period else None,
         flags=list(line.flags),
@@ -213,12 +208,10 @@ def _totals(totals: DocumentTotals) -> dict[str, Any]:
 
 
 def _invoice(p: InvoiceProposal) -> InvoiceProposalOut:
-    return InvoiceProposalOut(
-        key=p.key,
-        customer_id=p.customer_id,
+    return out_of(
+        InvoiceProposalOut,
+        p,
         payer_id=p.payer,
-        contract_id=p.contract_id,
-        legal_entity_id=p.legal_entity_id,
         currency=p.currency.code,
         period=period_out(p.period),
         lines=[line_out(line) for line in p.lines],
@@ -227,11 +220,10 @@ def _invoice(p: InvoiceProposal) -> InvoiceProposalOut:
 
 
 def _adjustment(a: AdjustmentProposal) -> AdjustmentOut:
-    return AdjustmentOut(
-        key=a.key,
+    return out_of(
+        AdjustmentOut,
+        a,
         kind=a.kind.value,
-        references=a.references,
-        customer_id=a.customer_id,
         payer_id=a.payer_id or a.customer_id,
         contract_id=a.contract_id,
         currency=a.currency.code,

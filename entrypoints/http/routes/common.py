@@ -277,19 +277,6 @@ def period_out(value: Period) -> PeriodOut:
     return PeriodOut(value.start, value.end)
 
 
-# The fields every document line shows, in this order: a proposal's, an invoice's and a credit
-# memo's lines add what each one says more about it.
-class LineOut(msgspec.Struct):
-    line_no: int
-    obligation_id: str
-    kind: str
-    description: str
-    quantity: str
-    unit_price: MoneyOut
-    amount: MoneyOut
-    tax_code: str
-
-
 Shown = TypeVar("Shown", bound=msgspec.Struct)
 
 

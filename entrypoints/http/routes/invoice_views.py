@@ -15,15 +15,14 @@ from application.queries.invoices import InvoiceSummary as InvoiceRow
 from domain.dispute import Dispute
 from domain.invoice import Invoice
 from entrypoints.http.routes.common import (
-    LineOut,
     MoneyOut,
     PeriodOut,
-    exact_out,
     money_out,
+    out_of,
     period_out,
     staff,
 )
-from entrypoints.http.routes.delivery_text import decimal_text
+from entrypoints.http.routes.document_lines import LineOut, line_of
 from entrypoints.http.security import Principal
 
 
@@ -52,14 +51,7 @@ class DisputeOut(msgspec.Struct):
 
 
 def dispute_out(dispute: Dispute) -> DisputeOut:
-    return DisputeOut(
-        reason=dispute.reason,
-        opened_at=dispute.opened_at,
-        state="open" if dispute.is_open else "resolved",
-        resolution=dispute.resolution,
-        resolved_at=dispute.resolved_at,
-        credit_memo_id=dispute.credit_memo_id,
-    )
+    return out_of(DisputeOut, dispute, state="open" if dispute.is_open else "resolved")
 
 
 class InvoiceOut(msgspec.Struct, omit_defaults=True):
@@ -119,14 +111,12 @@ class InvoiceSummary(msgspec.Struct):
 def invoice_out(invoice: Invoice, principal: Principal) -> InvoiceOut:
     """The invoice as `principal` may see it (no staff identities for a client viewer)."""
     totals = invoice.totals
-    return InvoiceOut(
-        invoice_id=invoice.invoice_id,
+    return out_of(
+        InvoiceOut,
+        invoice,
         kind=invoice.kind.value,
         state=invoice.state.value,
-        customer_id=invoice.customer_id,
         payer_id=invoice.payer,
-        contract_id=invoice.contract_id,
-        legal_entity_id=invoice.legal_entity_id,
         currency=invoice.currency.code,
         period=period_out(invoice.period),
         net=money_out(totals.net),
@@ -144,23 +134,11 @@ def invoice_out(invoice: Invoice, principal: Principal) -> InvoiceOut:
         written_off=money_out(invoice.amount_written_off),
         created_by=staff(principal, invoice.created_by),
         approved_by=staff(principal, invoice.approved_by),
-        number=invoice.number,
-        issue_date=invoice.issue_date,
-        due_date=invoice.due_date,
-        payment_terms_days=invoice.payment_terms_days,
-        references=invoice.references,
-        dispute_reason=invoice.dispute_reason,
         disputes=[dispute_out(d) for d in invoice.disputes],
         lines=[
-            InvoiceLineOut(
-                line_no=line.line_no,
-                obligation_id=line.obligation_id,
-                kind=line.kind.value,
-                description=line.description,
-                quantity=decimal_text(line.quantity),
-                unit_price=exact_out(line.unit_price),
-                amount=money_out(line.amount),
-                tax_code=line.tax_code,
+            line_of(
+                InvoiceLineOut,
+                line,
                 sources=[str(a.source) for a in line.allocations],
                 credits_line=line.credits_line,
             )
@@ -170,15 +148,9 @@ def invoice_out(invoice: Invoice, principal: Principal) -> InvoiceOut:
 
 
 def invoice_summary(row: InvoiceRow) -> InvoiceSummary:
-    return InvoiceSummary(
-        invoice_id=row.invoice_id,
-        kind=row.kind,
-        state=row.state,
-        customer_id=row.customer_id,
-        payer_id=row.payer_id,
-        contract_id=row.contract_id,
-        number=row.number,
-        issue_date=row.issue_date,
+    return out_of(
+        InvoiceSummary,
+        row,
         gross=money_out(row.gross),
         outstanding=money_out(row.outstanding),
     )
