@@ -280,7 +280,7 @@ def period_out(value: Period) -> PeriodOut:
 Shown = TypeVar("Shown", bound=msgspec.Struct)
 
 
-def out_of(struct: type[Shown], source: object, **given: Any) -> Shown:
+def out_of(struct: type[Shown], source: object, /, **given: Any) -> Shown:
     """`struct` with its required fields read from `source`'s attributes of the same names,
     but for those `given` (an amount as a string, a nested struct, an enum's value). A field
     with a default is set only when given, so what a caller may not see is never copied."""

@@ -48,6 +48,7 @@ from entrypoints.http.routes.common import (
     MoneyOut,
     Text,
     money_out,
+    out_of,
     staff,
     to_decimal,
 )
@@ -156,20 +157,15 @@ class CreditMemoSummary(msgspec.Struct):
 def credit_memo_out(memo: CreditMemo, invoice: Invoice, principal: Principal) -> CreditMemoOut:
     """The credit memo as `principal` may see it (no staff identities for a client viewer)."""
     totals = memo.totals
-    return CreditMemoOut(
-        credit_memo_id=memo.credit_memo_id,
-        invoice_id=memo.invoice_id,
+    return out_of(
+        CreditMemoOut,
+        memo,
         invoice_number=invoice.number,
         customer_id=invoice.customer_id,
         state=memo.state.value,
-        reason=memo.reason,
-        write_off=memo.write_off,
-        resolves_dispute=memo.resolves_dispute,
         conceded_lines=list(memo.conceded_lines),
         created_by=staff(principal, memo.created_by),
         approved_by=staff(principal, memo.approved_by),
-        number=memo.number,
-        issue_date=memo.issue_date,
         currency=invoice.currency.code,
         net=money_out(totals.net),
         tax_lines=[tax_line_out(t) for t in totals.tax_lines],

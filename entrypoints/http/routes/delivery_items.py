@@ -21,10 +21,11 @@ from entrypoints.http.routes.common import (
     DecimalString,
     IdempotencyKey,
     Text,
+    out_of,
     to_decimal,
 )
 from entrypoints.http.routes.declare import RouteFamily, body_example
-from entrypoints.http.routes.delivery_text import decimal_text
+from entrypoints.http.routes.delivery_text import decimal_text, holds_text
 from entrypoints.http.runtime import execute, services_of
 
 # -- requests ---------------------------------------------------------------------------------
@@ -85,16 +86,13 @@ class ItemOut(msgspec.Struct):
 
 
 def item_out(item: TimeEntry | ExpenseItem) -> ItemOut:
-    return ItemOut(
-        item_id=item.item_id,
+    return out_of(
+        ItemOut,
+        item,
         kind="time_entry" if isinstance(item, TimeEntry) else "expense",
-        obligation_id=item.obligation_id,
         state=item.state.value,
         quantity=decimal_text(item.quantity),
-        held=decimal_text(item.held),
-        released=decimal_text(item.released),
-        written_off=decimal_text(item.written_off),
-        rejection_reason=item.rejection_reason,
+        **holds_text(item),
     )
 
 

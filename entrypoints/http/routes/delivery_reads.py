@@ -16,8 +16,9 @@ from litestar.params import QueryParameter
 
 from application.queries.delivery import TimeEntryFilter, TimeEntryView
 from entrypoints.http.problems import Problem
-from entrypoints.http.routes.common import Limit, to_period
+from entrypoints.http.routes.common import Limit, out_of, to_period
 from entrypoints.http.routes.declare import RouteFamily, optional_query
+from entrypoints.http.routes.delivery_text import decimal_text, holds_text
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, ops_reads_of, principal_of
 from entrypoints.http.security import Principal
@@ -64,27 +65,13 @@ class TimeEntryOut(msgspec.Struct, omit_defaults=True):
     cost_rate: str | msgspec.UnsetType | None = msgspec.UNSET
 
 
-def _quantity(value: Any) -> str:
-    """A quantity as a plain decimal string without trailing zeros: `2`, not `2.000000`."""
-    return format(value.normalize(), "f")
-
-
 def time_entry_out(entry: TimeEntryView, engagement_id: str, principal: Principal) -> TimeEntryOut:
-    out = TimeEntryOut(
-        entry_id=entry.entry_id,
+    out = out_of(
+        TimeEntryOut,
+        entry,
         engagement_id=engagement_id,
-        obligation_id=entry.obligation_id,
-        resource_id=entry.resource_id,
-        role=entry.role,
-        task_id=entry.task_id,
-        work_date=entry.work_date,
-        hours=_quantity(entry.hours),
-        billable=entry.billable,
-        state=entry.state,
-        held=_quantity(entry.held),
-        released=_quantity(entry.released),
-        written_off=_quantity(entry.written_off),
-        rejection_reason=entry.rejection_reason,
+        hours=decimal_text(entry.hours),
+        **holds_text(entry),
     )
     if principal.may(COST):
         out.cost_rate = None if entry.cost_rate is None else str(entry.cost_rate)

@@ -35,6 +35,7 @@ from entrypoints.http.routes.common import (
     Month,
     Text,
     money_out,
+    out_of,
     to_period,
 )
 from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query
@@ -160,15 +161,21 @@ def _maybe(value: Money | None) -> MoneyOut | None:
     return None if value is None else _amount(value)
 
 
+def _figures(of: ObligationBalances | EngagementBalances) -> dict[str, MoneyOut]:
+    """The four balances an engagement and each of its obligations show."""
+    return {
+        "recognised": _amount(of.recognised),
+        "billed": _amount(of.billed),
+        "unbilled_wip": _amount(of.unbilled_wip),
+        "deferred_revenue": _amount(of.deferred),
+    }
+
+
 def _obligation(row: ObligationBalances, costed: bool) -> ObligationBalancesOut:
-    out = ObligationBalancesOut(
-        obligation_id=row.obligation_id,
-        name=row.name,
-        model=row.model,
-        recognised=_amount(row.recognised),
-        billed=_amount(row.billed),
-        unbilled_wip=_amount(row.unbilled_wip),
-        deferred_revenue=_amount(row.deferred),
+    out = out_of(
+        ObligationBalancesOut,
+        row,
+        **_figures(row),
         contract_value=_maybe(row.contract_value),
         backlog=_maybe(row.backlog),
     )
@@ -181,16 +188,11 @@ def _obligation(row: ObligationBalances, costed: bool) -> ObligationBalancesOut:
 
 def balances_out(found: EngagementBalances, principal: Principal) -> BalancesOut:
     costed = principal.may(COST)
-    out = BalancesOut(
-        engagement_id=found.engagement_id,
-        customer_id=found.customer_id,
-        contract_id=found.contract_id,
+    out = out_of(
+        BalancesOut,
+        found,
         currency=found.currency.code,
-        as_of=found.as_of,
-        recognised=_amount(found.recognised),
-        billed=_amount(found.billed),
-        unbilled_wip=_amount(found.unbilled_wip),
-        deferred_revenue=_amount(found.deferred),
+        **_figures(found),
         backlog=_maybe(found.backlog),
         obligations=[_obligation(row, costed) for row in found.obligations],
     )
@@ -254,14 +256,13 @@ class PeriodStatusOut(msgspec.Struct):
 
 
 def period_status(period: AccountingPeriod) -> PeriodStatusOut:
-    return PeriodStatusOut(
+    return out_of(
+        PeriodStatusOut,
+        period,
         period=period.period.key,
         start=period.period.start,
         end=period.period.end,
         state=period.state.value,
-        closed_by=period.closed_by,
-        closed_at=period.closed_at,
-        reopen_reason=period.reopen_reason,
     )
 
 
