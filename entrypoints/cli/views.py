@@ -19,7 +19,7 @@ from entrypoints.cli.time_import import RowRejection
 from entrypoints.demo.bus import ScenarioLoad
 from entrypoints.demo.firm import MONTH_ENDS
 from entrypoints.demo.loader import DemoLoad
-from entrypoints.demo.report import STEP_STYLES, money, quantity, titled_table
+from entrypoints.demo.report import money, quantity, render_steps, titled_table
 
 # The demo, loaded through the bus ------------------------------------------------------------
 
@@ -59,12 +59,7 @@ def _scenario(console: Console, scenario: ScenarioLoad) -> None:
     for engagement_id, customer, path in scenario.engagements:
         console.print(f"Engagement {engagement_id} · {customer}")
         console.print(f"  lifecycle (from the audit trail): {' -> '.join(path)}")
-    table = titled_table("What happened", "Date", "Who", "What")
-    table.columns[0].no_wrap = True
-    for step in scenario.steps:
-        style = STEP_STYLES.get(step.kind, "")
-        table.add_row(step.on.isoformat(), step.actor, Text(step.text, style=style))
-    console.print(table)
+    render_steps(console, scenario.steps)
 
 
 def _documents(console: Console, load: DemoLoad) -> None:

@@ -20,7 +20,7 @@ from domain.ledger import Account, JournalEntry
 from domain.money import Money
 from entrypoints.demo.result import DocumentType, DocumentView, ScenarioResult
 from entrypoints.demo.runner import DemoResult
-from entrypoints.demo.steps import StepKind
+from entrypoints.demo.steps import Step, StepKind
 
 # Rendering ---------------------------------------------------------------------------------
 
@@ -75,7 +75,7 @@ def render_scenario(console: Console, scenario: ScenarioResult) -> None:
     console.print(scenario.summary)
     console.print(f"Books as of {scenario.as_of.isoformat()}.")
     _engagements(console, scenario)
-    _steps(console, scenario)
+    render_steps(console, scenario.steps)
     for document in scenario.documents:
         _document(console, document)
     _exclusions(console, scenario)
@@ -116,10 +116,11 @@ def _engagements(console: Console, scenario: ScenarioResult) -> None:
     console.print()
 
 
-def _steps(console: Console, scenario: ScenarioResult) -> None:
+def render_steps(console: Console, steps: Iterable[Step]) -> None:
+    """What happened in a scenario, dated, each step styled by its kind."""
     table = titled_table("What happened", "Date", "Who", "What")
     table.columns[0].no_wrap = True
-    for step in scenario.steps:
+    for step in steps:
         style = STEP_STYLES.get(step.kind, "")
         table.add_row(step.on.isoformat(), step.actor, Text(step.text, style=style))
     console.print(table)
