@@ -61,6 +61,13 @@ class Period:
         start, end = max(self.start, other.start), min(self.end, other.end)
         return Period(start, end) if start <= end else None
 
+    def served(self, start: date, end: date | None) -> Period | None:
+        """The days of this period a service from `start` covers, through `end` or open-ended."""
+        last = end if end is not None else self.end
+        if last < start:
+            return None
+        return self.overlap(Period(start, last))
+
     def next(self) -> Period:
         """The following calendar month (for monthly periods)."""
         return Period.month_of(self.end + timedelta(days=1))

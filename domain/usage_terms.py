@@ -135,10 +135,7 @@ class UsageTerms:
 
     def service_in(self, month: Period) -> Period | None:
         """The days of a month the service covers, if any."""
-        end = self.service_end if self.service_end is not None else month.end
-        if end < self.service_start:
-            return None
-        return month.overlap(Period(self.service_start, end))
+        return month.served(self.service_start, self.service_end)
 
     def months_through(self, day: date) -> list[Period]:
         """The calendar months in service that start on or before `day`, in order."""
