@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from application.customer_master import current_record
 from application.document_view import (
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from domain.contract import Contract
     from domain.credit_memo import CreditMemo
     from domain.invoice import Invoice
+    from domain.period import Period
     from domain.time_entry import TimeEntry
 
 
@@ -149,12 +150,7 @@ def document_for_invoice(
         amount_due=invoice.outstanding if not credit else Money.zero(invoice.currency),
         credited=None if credit else invoice.credited,
         written_off=None if credit else invoice.written_off,
-        contract_id=str(invoice.contract_id),
-        period=invoice.period,
-        customer_id=str(invoice.customer_id),
-        legal_entity_id=str(invoice.legal_entity_id),
-        engagement_id=_engagement_id(uow, str(invoice.contract_id)),
-        project_code=_project_code(uow, str(invoice.contract_id)),
+        **_belonging(uow, invoice),
         payment_account=None if credit else _account(seller_record),
         notes=notes,
         preceding=preceding,
@@ -209,12 +205,7 @@ def _credit_note(
         gross=totals.gross,
         paid=zero,
         amount_due=zero,
-        contract_id=str(invoice.contract_id),
-        period=invoice.period,
-        customer_id=str(invoice.customer_id),
-        legal_entity_id=str(invoice.legal_entity_id),
-        engagement_id=_engagement_id(uow, str(invoice.contract_id)),
-        project_code=_project_code(uow, str(invoice.contract_id)),
+        **_belonging(uow, invoice),
         notes=notes,
         preceding=_preceding(uow, str(invoice.invoice_id)),
         credit_reason=memo.reason,
@@ -262,6 +253,29 @@ def _preceding(uow: UnitOfWork, invoice_id: str) -> PrecedingInvoice | None:
     if invoice is None or invoice.number is None or invoice.issue_date is None:
         return None
     return PrecedingInvoice(invoice_id, invoice.number, invoice.issue_date)
+
+
+class _Belonging(TypedDict):
+    contract_id: str
+    period: Period
+    customer_id: str
+    legal_entity_id: str
+    engagement_id: str | None
+    project_code: str | None
+
+
+def _belonging(uow: UnitOfWork, invoice: Invoice) -> _Belonging:
+    """What an invoice's document, or a credit note of it, belongs to: the contract, period,
+    customer, legal entity, and the engagement and its project when there is one."""
+    contract_id = str(invoice.contract_id)
+    return _Belonging(
+        contract_id=contract_id,
+        period=invoice.period,
+        customer_id=str(invoice.customer_id),
+        legal_entity_id=str(invoice.legal_entity_id),
+        engagement_id=_engagement_id(uow, contract_id),
+        project_code=_project_code(uow, contract_id),
+    )
 
 
 def _engagement_id(uow: UnitOfWork, contract_id: str) -> str | None:
