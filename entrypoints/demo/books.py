@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+import attrs
+
 from application.balances import engagement_balances
 from application.unit_of_work import UnitOfWork
 from domain.credit_memo import CreditMemo
@@ -192,18 +194,8 @@ def _positions(
     for engagement_id in engagements:
         balances = engagement_balances(uow, engagement_id, as_of)
         for row in balances.obligations:
-            out.append(
-                PositionView(
-                    balances.contract_id,
-                    row.obligation_id,
-                    row.name,
-                    row.model,
-                    row.recognised,
-                    row.billed,
-                    row.unbilled_wip,
-                    row.deferred,
-                )
-            )
+            fields = attrs.asdict(row, recurse=False)
+            out.append(PositionView(**fields, contract_id=balances.contract_id))
     return tuple(out)
 
 

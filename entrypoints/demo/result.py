@@ -14,6 +14,7 @@ from enum import StrEnum
 
 import attrs
 
+from application.balances import ObligationBalances
 from domain.ledger import Account, JournalEntry
 from domain.money import Currency, Money, money_sum
 from entrypoints.demo.steps import Step
@@ -140,17 +141,11 @@ class ExceptionView:
 
 
 @attrs.frozen
-class PositionView:
-    """One obligation's revenue position at the end of the scenario."""
+class PositionView(ObligationBalances):
+    """One obligation's revenue position at the end of the scenario, as the application's
+    engagement balances give it, under the contract it belongs to."""
 
     contract_id: str
-    obligation_id: str
-    name: str
-    model: str
-    recognised: Money
-    billed: Money
-    unbilled_wip: Money
-    deferred: Money
 
 
 @attrs.frozen
