@@ -52,10 +52,12 @@ Month = Annotated[
 CurrencyCode = Annotated[
     str, msgspec.Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code", examples=["EUR"])
 ]
+#: An identifier, as every id in a body, a path or a query is written.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$"
 Id = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$",
+        pattern=ID_PATTERN,
         description="An identifier: letters, digits and . _ : - (at most 100 characters).",
         examples=["acme"],
     ),

@@ -14,7 +14,7 @@ import attrs
 import msgspec
 from litestar import Request
 from litestar.openapi.spec import Example
-from litestar.params import Parameter, QueryParameter
+from litestar.params import QueryParameter
 
 from adapters.serialization import unstructure
 from application.queries.contracts import ContractFilter, ContractView
@@ -22,17 +22,14 @@ from domain.contract import Contract, ContractVersion
 from domain.obligation import billing_model_for
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import CustomerFilter, Limit, out_of
-from entrypoints.http.routes.declare import RouteFamily
+from entrypoints.http.routes.declare import RouteFamily, path_param
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.routes.payers import ObligationPayersOut, payers_out
 from entrypoints.http.runtime import Page, ops_reads_of, principal_of
 
 ContractPath = Annotated[
     str,
-    Parameter(
-        description="The contract id (the CLM's).",
-        examples=[Example(summary="a contract", value="C-ACME-2026")],
-    ),
+    path_param("The contract id (the CLM's).", "a contract", "C-ACME-2026"),
 ]
 
 

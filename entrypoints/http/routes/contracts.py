@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter
+from litestar.params import Body
 
 from application import commands as c
 from application.context import RequestContext
@@ -44,7 +44,7 @@ from entrypoints.http.routes.contract_reads import (
     version_out,
     visible_contract,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example, respond_after
+from entrypoints.http.routes.declare import RouteFamily, body_example, path_param, respond_after
 from entrypoints.http.routes.obligations import (
     MAX_OBLIGATIONS,
     OBLIGATIONS_DOC,
@@ -64,11 +64,12 @@ from entrypoints.http.runtime import (
 
 VersionPath = Annotated[
     int,
-    Parameter(
+    path_param(
+        "The version number (1 is the SOW, later ones amend it).",
+        "the first amendment",
+        2,
         ge=1,
         le=10_000,
-        description="The version number (1 is the SOW, later ones amend it).",
-        examples=[Example(summary="the first amendment", value=2)],
     ),
 ]
 

@@ -22,7 +22,7 @@ from typing import Annotated, Any, cast
 import msgspec
 from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter
+from litestar.params import Body
 
 import domain.billing_models  # noqa: F401  (every model's source kinds, for the pattern)
 from application import commands as c
@@ -52,7 +52,13 @@ from entrypoints.http.routes.common import (
     staff,
     to_decimal,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, respond_after
+from entrypoints.http.routes.declare import (
+    RouteFamily,
+    body_example,
+    optional_query,
+    path_param,
+    respond_after,
+)
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -77,17 +83,11 @@ Source = Annotated[
 
 InvoicePath = Annotated[
     str,
-    Parameter(
-        description="The invoice id (not its number).",
-        examples=[Example(summary="an invoice", value="INV-000001")],
-    ),
+    path_param("The invoice id (not its number).", "an invoice", "INV-000001"),
 ]
 CreditMemoPath = Annotated[
     str,
-    Parameter(
-        description="The credit memo id (not its number).",
-        examples=[Example(summary="a credit memo", value="CM-000001")],
-    ),
+    path_param("The credit memo id (not its number).", "a credit memo", "CM-000001"),
 ]
 
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter, QueryParameter
+from litestar.params import Body, QueryParameter
 
 from application import commands as c
 from domain.errors import DomainError
@@ -24,6 +24,7 @@ from domain.ids import CustomerId, LegalEntityId
 from domain.tax import CategoryCode, TaxProfile, TaxRate, TaxRateTable
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
+    ID_PATTERN,
     WRITE_PROBLEMS,
     DecimalString,
     Id,
@@ -37,7 +38,13 @@ from entrypoints.http.routes.customer_views import (
     customer_summary,
 )
 from entrypoints.http.routes.customer_views import PostalAddressOut as PostalAddressOut
-from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, respond_after
+from entrypoints.http.routes.declare import (
+    RouteFamily,
+    body_example,
+    optional_query,
+    path_param,
+    respond_after,
+)
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -49,10 +56,11 @@ from entrypoints.http.runtime import (
 
 CustomerPath = Annotated[
     str,
-    Parameter(
-        description="The customer id (the CRM's and ERP's shared key).",
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$",
-        examples=[Example(summary="a customer", value="acme")],
+    path_param(
+        "The customer id (the CRM's and ERP's shared key).",
+        "a customer",
+        "acme",
+        pattern=ID_PATTERN,
     ),
 ]
 TaxCode = Annotated[

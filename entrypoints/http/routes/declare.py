@@ -14,8 +14,9 @@ common ones:
 Anything else a route needs (a description, another status) passes through as Litestar has it.
 The operations come out exactly as the long form declares them.
 
-`optional_query` is the same for the optional filters of the lists (`?state=`, `?kind=`), and
-`respond_after` for the commands that answer with the object as it now stands.
+`optional_query` is the same for the optional filters of the lists (`?state=`, `?kind=`),
+`path_param` for the ids in a path, and `respond_after` for the commands that answer with the
+object as it now stands.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import attrs
 from litestar import Request, Response, get, post, put
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import Body, QueryParameter
+from litestar.params import Body, Parameter, QueryParameter
 
 from application.context import RequestContext
 from entrypoints.http.routes.common import documented, permission
@@ -112,6 +113,14 @@ class RouteFamily:
 def body_example(summary: str, value: dict[str, Any]) -> Any:
     """A request body's OpenAPI example."""
     return Body(examples=[Example(summary=summary, value=value)])
+
+
+def path_param(description: str, example: str, value: Any, **constraints: Any) -> Any:
+    """A path parameter (`/engagements/{engagement_id}`): what it names, one example and its
+    limits (`pattern`, `ge`, `le`)."""
+    return Parameter(
+        description=description, examples=[Example(summary=example, value=value)], **constraints
+    )
 
 
 def optional_query(name: str, example: str, value: str, **constraints: Any) -> Any:

@@ -8,8 +8,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.openapi.spec import Example
-from litestar.params import Parameter
 
 from application import commands as c
 from application.context import RequestContext
@@ -24,7 +22,7 @@ from entrypoints.http.routes.common import (
     out_of,
     to_decimal,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example
+from entrypoints.http.routes.declare import RouteFamily, body_example, path_param
 from entrypoints.http.routes.delivery_text import decimal_text, holds_text
 from entrypoints.http.runtime import execute, services_of
 
@@ -100,10 +98,7 @@ def item_out(item: TimeEntry | ExpenseItem) -> ItemOut:
 
 ItemPath = Annotated[
     str,
-    Parameter(
-        description="A time entry id or an expense id.",
-        examples=[Example(summary="a time entry", value="PSA-88231")],
-    ),
+    path_param("A time entry id or an expense id.", "a time entry", "PSA-88231"),
 ]
 
 
@@ -199,9 +194,8 @@ def write_off_item(
 
 EntryPath = Annotated[
     str,
-    Parameter(
-        description="The time entry's id (as the PSA or time app numbered it).",
-        examples=[Example(summary="a time entry", value="PSA-88231")],
+    path_param(
+        "The time entry's id (as the PSA or time app numbered it).", "a time entry", "PSA-88231"
     ),
 ]
 

@@ -16,7 +16,7 @@ from litestar.params import QueryParameter
 
 from application.queries.delivery import TimeEntryFilter, TimeEntryView
 from entrypoints.http.problems import Problem
-from entrypoints.http.routes.common import Limit, out_of, to_period
+from entrypoints.http.routes.common import ID_PATTERN, Limit, out_of, to_period
 from entrypoints.http.routes.declare import RouteFamily, optional_query
 from entrypoints.http.routes.delivery_text import decimal_text, holds_text
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
@@ -29,7 +29,7 @@ EngagementQuery = Annotated[
     str,
     QueryParameter(
         name="engagement_id",
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$",
+        pattern=ID_PATTERN,
         description="The engagement whose delivery to list.",
         examples=[Example(summary="one engagement", value="E1")],
     ),

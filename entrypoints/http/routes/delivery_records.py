@@ -33,6 +33,7 @@ from domain.ids import CustomerId, ObligationId
 from domain.reported_record import ReportedRecord
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
+    ID_PATTERN,
     WRITE_PROBLEMS,
     IdempotencyKey,
     Limit,
@@ -60,7 +61,7 @@ ObligationQuery = Annotated[
     QueryParameter(
         name="obligation_id",
         required=False,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$",
+        pattern=ID_PATTERN,
         description="Only the records reported against this obligation.",
         examples=[Example(summary="one obligation", value="usage")],
     ),

@@ -14,8 +14,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.openapi.spec import Example
-from litestar.params import Parameter
 
 from application import commands as c
 from application.queries.engagements import EngagementFilter, EngagementView
@@ -31,17 +29,20 @@ from entrypoints.http.routes.common import (
     Text,
     out_of,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, respond_after
+from entrypoints.http.routes.declare import (
+    RouteFamily,
+    body_example,
+    optional_query,
+    path_param,
+    respond_after,
+)
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, ops_reads_of, principal_of
 from entrypoints.http.security import Principal
 
 EngagementPath = Annotated[
     str,
-    Parameter(
-        description="The engagement id (the CRM opportunity's).",
-        examples=[Example(summary="an engagement", value="E-ACME-1")],
-    ),
+    path_param("The engagement id (the CRM opportunity's).", "an engagement", "E-ACME-1"),
 ]
 
 

@@ -16,8 +16,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.openapi.spec import Example
-from litestar.params import Parameter
 
 from application import commands as c
 from application.balances import EngagementBalances, ObligationBalances
@@ -38,7 +36,7 @@ from entrypoints.http.routes.common import (
     out_of,
     to_period,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query
+from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, path_param
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -54,10 +52,8 @@ COST = "rates:read_cost"
 
 MonthPath = Annotated[
     str,
-    Parameter(
-        pattern=MONTH,
-        description="The accounting period, a calendar month YYYY-MM.",
-        examples=[Example(summary="March 2026", value="2026-03")],
+    path_param(
+        "The accounting period, a calendar month YYYY-MM.", "March 2026", "2026-03", pattern=MONTH
     ),
 ]
 
@@ -219,10 +215,7 @@ def get_balances(
     request: Request[Any, Any, Any],
     engagement_id: Annotated[
         str,
-        Parameter(
-            description="The engagement.",
-            examples=[Example(summary="an engagement", value="E1")],
-        ),
+        path_param("The engagement.", "an engagement", "E1"),
     ],
     as_of: Annotated[
         str | None,

@@ -20,8 +20,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.openapi.spec import Example
-from litestar.params import Parameter
 
 from application.context import RequestContext
 from application.intercompany import (
@@ -41,6 +39,7 @@ from domain.intercompany import (
 )
 from domain.money import EXACT
 from entrypoints.http.routes.common import (
+    ID_PATTERN,
     RULED_WRITE_PROBLEMS,
     WRITE_PROBLEMS,
     DecimalString,
@@ -56,7 +55,7 @@ from entrypoints.http.routes.common import (
     to_decimal,
     to_period,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example, respond_after
+from entrypoints.http.routes.declare import RouteFamily, body_example, path_param, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -73,10 +72,11 @@ MAX_POLICIES = 500
 
 ResourcePath = Annotated[
     str,
-    Parameter(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$",
-        description="The resource (consultant) id, as the PSA numbers it.",
-        examples=[Example(summary="a consultant", value="r1")],
+    path_param(
+        "The resource (consultant) id, as the PSA numbers it.",
+        "a consultant",
+        "r1",
+        pattern=ID_PATTERN,
     ),
 ]
 

@@ -14,8 +14,6 @@ from typing import Annotated, Any, cast
 
 import msgspec
 from litestar import Request, Response
-from litestar.openapi.spec import Example
-from litestar.params import Parameter
 
 from application import commands as c
 from application.documents import document_for_invoice
@@ -35,7 +33,13 @@ from entrypoints.http.routes.common import (
     Text,
     to_money,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, respond_after
+from entrypoints.http.routes.declare import (
+    RouteFamily,
+    body_example,
+    optional_query,
+    path_param,
+    respond_after,
+)
 from entrypoints.http.routes.invoice_views import (
     InvoiceOut,
     InvoiceSummary,
@@ -53,10 +57,7 @@ from entrypoints.http.runtime import (
 
 InvoicePath = Annotated[
     str,
-    Parameter(
-        description="The invoice id (not its number).",
-        examples=[Example(summary="an invoice", value="INV-000001")],
-    ),
+    path_param("The invoice id (not its number).", "an invoice", "INV-000001"),
 ]
 
 

@@ -35,10 +35,9 @@ from application.journal_export import (
 from domain.errors import DomainError
 from domain.period import Period
 from entrypoints.http.problems import FieldError, Problem
-from entrypoints.http.routes.common import MONTH, documented, permission
+from entrypoints.http.routes.common import ID_PATTERN, MONTH, documented, permission
 from entrypoints.http.runtime import finance_of
 
-IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$"
 MONTH_PATTERN = re.compile(MONTH)
 
 #: The media type of each format (Litestar adds `; charset=utf-8` to text types).
@@ -138,7 +137,7 @@ def _month(text: str, name: str) -> Period:
 
 Entity = Annotated[
     str | None,
-    _query("legal_entity_id", IDENTIFIER, "Only this legal entity's entries.", "HR-FR", False),
+    _query("legal_entity_id", ID_PATTERN, "Only this legal entity's entries.", "HR-FR", False),
 ]
 
 

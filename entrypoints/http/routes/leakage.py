@@ -23,6 +23,7 @@ from domain.leakage import (
 )
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
+    ID_PATTERN,
     MONTH,
     MoneyOut,
     answer,
@@ -33,7 +34,6 @@ from entrypoints.http.routes.declare import RouteFamily, optional_query
 from entrypoints.http.runtime import finance_of, services_of
 
 DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-ID = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$"
 #: The longest age limit a report takes (ten years).
 MAX_AGED_DAYS = 3650
 
@@ -233,7 +233,7 @@ def get_leakage(
             "customer_id",
             "one customer",
             "acme",
-            pattern=ID,
+            pattern=ID_PATTERN,
             description="Only this customer's engagements.",
         ),
     ] = None,
@@ -243,7 +243,7 @@ def get_leakage(
             "engagement_id",
             "one engagement",
             "E1",
-            pattern=ID,
+            pattern=ID_PATTERN,
             description="Only this engagement (404 if there is none).",
         ),
     ] = None,
@@ -253,7 +253,7 @@ def get_leakage(
             "contract_id",
             "one contract",
             "C1",
-            pattern=ID,
+            pattern=ID_PATTERN,
             description="Only the engagement of this contract (404 if none has it).",
         ),
     ] = None,

@@ -13,28 +13,30 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter
+from litestar.params import Body
 
 from application import commands as c
 from application.customer_master import PostalAddress
 from application.legal_entities import LegalEntityRecord, PaymentAccount, entity_problems
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
+    ID_PATTERN,
     WRITE_PROBLEMS,
     IdempotencyKey,
     answer,
 )
 from entrypoints.http.routes.customer_records import MAX_ADDRESS_LINES, AddressLine
 from entrypoints.http.routes.customers import PostalAddressOut
-from entrypoints.http.routes.declare import RouteFamily, respond_after
+from entrypoints.http.routes.declare import RouteFamily, path_param, respond_after
 from entrypoints.http.runtime import ops_reads_of
 
 LegalEntityPath = Annotated[
     str,
-    Parameter(
-        description="Our legal entity's id, as charts of accounts and contracts name it.",
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$",
-        examples=[Example(summary="the French company", value="HR-FR")],
+    path_param(
+        "Our legal entity's id, as charts of accounts and contracts name it.",
+        "the French company",
+        "HR-FR",
+        pattern=ID_PATTERN,
     ),
 ]
 

@@ -8,8 +8,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.openapi.spec import Example
-from litestar.params import Parameter
 
 from application import commands as c
 from application.queries.milestones import MilestoneView
@@ -23,17 +21,14 @@ from entrypoints.http.routes.common import (
     Text,
     out_of,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example, respond_after
+from entrypoints.http.routes.declare import RouteFamily, body_example, path_param, respond_after
 from entrypoints.http.routes.delivery_reads import EngagementQuery
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, ops_reads_of, principal_of
 
 MilestonePath = Annotated[
     str,
-    Parameter(
-        description="The milestone id (from the contract's milestone terms).",
-        examples=[Example(summary="a milestone", value="M1")],
-    ),
+    path_param("The milestone id (from the contract's milestone terms).", "a milestone", "M1"),
 ]
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Parameter, QueryParameter
+from litestar.params import QueryParameter
 
 from application import commands as c
 from application.queries.operations import ExceptionFilter
@@ -31,16 +31,13 @@ from entrypoints.http.routes.common import (
     out_of,
     to_period,
 )
-from entrypoints.http.routes.declare import RouteFamily, optional_query, respond_after
+from entrypoints.http.routes.declare import RouteFamily, optional_query, path_param, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, context_of, ops_reads_of, services_of
 
 ExceptionPath = Annotated[
     str,
-    Parameter(
-        description="The exception's id.",
-        examples=[Example(summary="an exception", value="EXC-000001")],
-    ),
+    path_param("The exception's id.", "an exception", "EXC-000001"),
 ]
 
 

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter
+from litestar.params import Body
 
 from application import commands as c
 from domain.ids import RateCardId, ResourceId, Role
@@ -42,25 +42,17 @@ from entrypoints.http.routes.common import (
     check_currency,
     exact_out,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example, respond_after
+from entrypoints.http.routes.declare import RouteFamily, body_example, path_param, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, ops_reads_of
 
 RateCardPath = Annotated[
     str,
-    Parameter(
-        description="The rate card id.",
-        examples=[Example(summary="a rate card", value="RC-UK")],
-    ),
+    path_param("The rate card id.", "a rate card", "RC-UK"),
 ]
 VersionPath = Annotated[
     int,
-    Parameter(
-        ge=1,
-        le=10_000,
-        description="The version number.",
-        examples=[Example(summary="the second version", value=2)],
-    ),
+    path_param("The version number.", "the second version", 2, ge=1, le=10_000),
 ]
 RoleName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 #: Roles (or resources) in one version, at most.

@@ -26,10 +26,10 @@ from litestar.openapi.spec import (
     RequestBody,
     Schema,
 )
-from litestar.params import Parameter
 
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import PUBLIC, answer, documented, permission
+from entrypoints.http.routes.declare import path_param
 from entrypoints.http.runtime import context_of_anonymous, services_of
 from entrypoints.http.webhook_intake import (
     MessageInProgressError,
@@ -43,10 +43,8 @@ RETRY_AFTER_SECONDS = 60
 
 SourcePath = Annotated[
     str,
-    Parameter(
-        description="The sending system: crm, clm, psa, erp or billing.",
-        max_length=40,
-        examples=[Example(summary="the PSA", value="psa")],
+    path_param(
+        "The sending system: crm, clm, psa, erp or billing.", "the PSA", "psa", max_length=40
     ),
 ]
 
