@@ -123,15 +123,23 @@ def path_param(description: str, example: str, value: Any, **constraints: Any) -
     )
 
 
-def optional_query(name: str, example: str, value: str, **constraints: Any) -> Any:
-    """An optional filter of a list (`?state=issued`), with one example and its limits
-    (`max_length`, `pattern`, `description`)."""
+def query_param(
+    name: str, example: str, value: Any, *, required: bool | None = None, **constraints: Any
+) -> Any:
+    """A query parameter (`?engagement_id=E1`), with one example and its limits (`pattern`,
+    `max_length`, `description`); required or not as its type says unless `required` is given."""
     return QueryParameter(
         name=name,
-        required=False,
+        required=required,
         examples=[Example(summary=example, value=value)],
         **constraints,
     )
+
+
+def optional_query(name: str, example: str, value: str, **constraints: Any) -> Any:
+    """An optional filter of a list (`?state=issued`), with one example and its limits
+    (`max_length`, `pattern`, `description`)."""
+    return query_param(name, example, value, required=False, **constraints)
 
 
 def respond_after(

@@ -11,13 +11,11 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request
-from litestar.openapi.spec import Example
-from litestar.params import QueryParameter
 
 from application.queries.delivery import TimeEntryFilter, TimeEntryView
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import ID_PATTERN, Limit, out_of, to_period
-from entrypoints.http.routes.declare import RouteFamily, optional_query
+from entrypoints.http.routes.declare import RouteFamily, optional_query, query_param
 from entrypoints.http.routes.delivery_text import decimal_text, holds_text
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, ops_reads_of, principal_of
@@ -27,11 +25,12 @@ COST = "rates:read_cost"
 
 EngagementQuery = Annotated[
     str,
-    QueryParameter(
-        name="engagement_id",
+    query_param(
+        "engagement_id",
+        "one engagement",
+        "E1",
         pattern=ID_PATTERN,
         description="The engagement whose delivery to list.",
-        examples=[Example(summary="one engagement", value="E1")],
     ),
 ]
 PeriodQuery = Annotated[

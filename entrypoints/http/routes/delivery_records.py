@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.openapi.spec import Example
-from litestar.params import PathParameter, QueryParameter
+from litestar.params import PathParameter
 
 from adapters.delivery_intake import outcomes, record_ids, structure_records
 from adapters.serialization import unstructure
@@ -40,6 +40,7 @@ from entrypoints.http.routes.common import (
     documented,
     permission,
 )
+from entrypoints.http.routes.declare import optional_query
 from entrypoints.http.routes.delivery_text import body_example
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, context_of, execute, principal_of, services_of
@@ -58,12 +59,12 @@ KindPath = Annotated[
 ]
 ObligationQuery = Annotated[
     str | None,
-    QueryParameter(
-        name="obligation_id",
-        required=False,
+    optional_query(
+        "obligation_id",
+        "one obligation",
+        "usage",
         pattern=ID_PATTERN,
         description="Only the records reported against this obligation.",
-        examples=[Example(summary="one obligation", value="usage")],
     ),
 ]
 

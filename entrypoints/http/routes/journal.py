@@ -16,8 +16,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.openapi.spec import Example
-from litestar.params import QueryParameter
 
 from adapters.chart_of_accounts import chart_to_json
 from application.context import RequestContext
@@ -30,6 +28,7 @@ from application.records import PostedEntry
 from domain.chart_of_accounts import ChartOfAccounts
 from domain.money import Currency, Money, dsum
 from entrypoints.http.routes.common import (
+    ID_PATTERN,
     MONTH,
     RULED_WRITE_PROBLEMS,
     Id,
@@ -39,7 +38,7 @@ from entrypoints.http.routes.common import (
     answer,
     to_period,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example
+from entrypoints.http.routes.declare import RouteFamily, body_example, query_param
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -48,32 +47,32 @@ from entrypoints.http.runtime import (
     services_of,
 )
 
-IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$"
 ACCOUNT = r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,31}$"
 
 
-def _query(name: str, pattern: str, description: str, example: str) -> Any:
-    return QueryParameter(
-        name=name,
-        required=False,
-        pattern=pattern,
-        description=description,
-        examples=[Example(summary=description, value=example)],
+def journal_query(
+    name: str, pattern: str, description: str, example: str, required: bool = False
+) -> Any:
+    """A query parameter of the journal's reads, its one example summarised by its description."""
+    return query_param(
+        name, description, example, required=required, pattern=pattern, description=description
     )
 
 
-Month = Annotated[str | None, _query("period", MONTH, "The month, YYYY-MM.", "2026-03")]
+Month = Annotated[str | None, journal_query("period", MONTH, "The month, YYYY-MM.", "2026-03")]
 Entity = Annotated[
-    str | None, _query("legal_entity_id", IDENTIFIER, "The legal entity that books.", "HR-FR")
+    str | None,
+    journal_query("legal_entity_id", ID_PATTERN, "The legal entity that books.", "HR-FR"),
 ]
 Account = Annotated[
-    str | None, _query("account", ACCOUNT, "An ERP account a line of the entry is on.", "411000")
+    str | None,
+    journal_query("account", ACCOUNT, "An ERP account a line of the entry is on.", "411000"),
 ]
 Document = Annotated[
     str | None,
-    _query(
+    journal_query(
         "source_document",
-        r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$",
+        ID_PATTERN,
         "The invoice or credit memo number or payment id behind the entry.",
         "INV-2026-000001",
     ),
@@ -210,12 +209,13 @@ def get_trial_balance(
     period: MonthQuery,
     legal_entity_id: Annotated[
         str,
-        QueryParameter(
-            name="legal_entity_id",
+        query_param(
+            "legal_entity_id",
+            "the French entity",
+            "HR-FR",
             required=True,
-            pattern=IDENTIFIER,
+            pattern=ID_PATTERN,
             description="The legal entity that books.",
-            examples=[Example(summary="the French entity", value="HR-FR")],
         ),
     ],
 ) -> TrialBalanceOut:

@@ -23,7 +23,6 @@ from litestar.openapi.spec import (
     Operation,
     Schema,
 )
-from litestar.params import QueryParameter
 
 from adapters.ledger_export.beancount_file import render_beancount
 from adapters.ledger_export.journal_csv import render_csv
@@ -36,6 +35,8 @@ from domain.errors import DomainError
 from domain.period import Period
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import ID_PATTERN, MONTH, documented, permission
+from entrypoints.http.routes.declare import query_param
+from entrypoints.http.routes.journal import journal_query
 from entrypoints.http.runtime import finance_of
 
 MONTH_PATTERN = re.compile(MONTH)
@@ -82,19 +83,9 @@ _CSV_EXAMPLE = (
 )
 
 
-def _query(name: str, pattern: str, description: str, example: str, required: bool) -> Any:
-    return QueryParameter(
-        name=name,
-        required=required,
-        pattern=pattern,
-        description=description,
-        examples=[Example(summary=description, value=example)],
-    )
-
-
 Format = Annotated[
     str,
-    _query(
+    journal_query(
         "format",
         r"^(beancount|csv)$",
         "The file: `beancount` (a Beancount ledger) or `csv` (one row per journal line).",
@@ -106,20 +97,22 @@ Format = Annotated[
 # `/query/to` (Litestar's own check would name the Python parameters).
 FirstMonth = Annotated[
     str,
-    QueryParameter(
-        name="from",
+    query_param(
+        "from",
+        "January 2026",
+        "2026-01",
         required=True,
         description="The first month exported, YYYY-MM.",
-        examples=[Example(summary="January 2026", value="2026-01")],
     ),
 ]
 LastMonth = Annotated[
     str,
-    QueryParameter(
-        name="to",
+    query_param(
+        "to",
+        "March 2026",
+        "2026-03",
         required=True,
         description="The last month exported (inclusive), YYYY-MM.",
-        examples=[Example(summary="March 2026", value="2026-03")],
     ),
 ]
 
@@ -137,7 +130,7 @@ def _month(text: str, name: str) -> Period:
 
 Entity = Annotated[
     str | None,
-    _query("legal_entity_id", ID_PATTERN, "Only this legal entity's entries.", "HR-FR", False),
+    journal_query("legal_entity_id", ID_PATTERN, "Only this legal entity's entries.", "HR-FR"),
 ]
 
 
