@@ -5,7 +5,7 @@ only."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -152,14 +152,32 @@ def _by_customer(
     return found
 
 
+class _PerEntity(Protocol):
+    @property
+    def customer_id(self) -> str: ...
+
+    @property
+    def legal_entity_id(self) -> str: ...
+
+
+E = TypeVar("E", bound=_PerEntity)
+
+
+def _by_customer_and_entity(
+    connection: Connection, statement: sa.Select[Any], decode: Callable[[Any], E]
+) -> dict[str, dict[str, E]]:
+    """The rows of `statement` decoded, by customer, then by legal entity."""
+    found: dict[str, dict[str, E]] = {}
+    for row in connection.execute(statement).mappings():
+        item = decode(row)
+        found.setdefault(item.customer_id, {})[item.legal_entity_id] = item
+    return found
+
+
 def _profiles(connection: Connection, wanted: list[str]) -> dict[str, dict[str, TaxProfile]]:
     c = t.tax_profiles.c
     statement = sa.select(t.tax_profiles).where(c.customer_id.in_(wanted))
-    found: dict[str, dict[str, TaxProfile]] = {}
-    for row in connection.execute(statement).mappings():
-        profile = codec.tax_profile(row)
-        found.setdefault(profile.customer_id, {})[profile.legal_entity_id] = profile
-    return found
+    return _by_customer_and_entity(connection, statement, codec.tax_profile)
 
 
 def _current_records(
@@ -180,11 +198,7 @@ def _current_records(
             c.version == latest.c.version,
         ),
     )
-    found: dict[str, dict[str, CustomerRecord]] = {}
-    for row in connection.execute(statement).mappings():
-        record = codec.customer_record(row)
-        found.setdefault(record.customer_id, {})[record.legal_entity_id] = record
-    return found
+    return _by_customer_and_entity(connection, statement, codec.customer_record)
 
 
 def _open_master_data(
