@@ -25,11 +25,11 @@ Figures are exact here; `LeakageFigures.quantized` rounds each one half-up for a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -199,6 +199,9 @@ class LeakageReport:
         return dict(sorted(totals.items(), key=lambda kv: kv[0].code))
 
 
+K = TypeVar("K")
+
+
 class _Sums:
     """Exact running sums per group."""
 
@@ -210,24 +213,22 @@ class _Sums:
         self.keys: set[GroupKey] = set()
 
     def cause(self, key: GroupKey, cause: LeakageCause, value: Decimal) -> None:
-        if value:
-            self.keys.add(key)
-            self.causes[key][cause] = EXACT.add(self.causes[key][cause], value)
+        self._add(key, self.causes[key], cause, value)
 
     def held_over_cap(self, key: GroupKey, value: Decimal) -> None:
-        if value:
-            self.keys.add(key)
-            self.held[key] = EXACT.add(self.held[key], value)
+        self._add(key, self.held, key, value)
 
     def aged_unbilled(self, key: GroupKey, bucket: AgeBucket, value: Decimal) -> None:
-        if value:
-            self.keys.add(key)
-            self.aged[key][bucket] = EXACT.add(self.aged[key][bucket], value)
+        self._add(key, self.aged[key], bucket, value)
 
     def milestone(self, key: GroupKey, value: Decimal) -> None:
+        self._add(key, self.milestones, key, value)
+
+    def _add(self, key: GroupKey, sums: MutableMapping[K, Decimal], at: K, value: Decimal) -> None:
+        """Adds `value` exactly to one running sum of the group; a zero leaves the group unseen."""
         if value:
             self.keys.add(key)
-            self.milestones[key] = EXACT.add(self.milestones[key], value)
+            sums[at] = EXACT.add(sums[at], value)
 
     def figures(self, key: GroupKey) -> LeakageFigures:
         c = key.currency
