@@ -59,6 +59,7 @@ from entrypoints.http.routes.declare import (
     path_param,
     respond_after,
 )
+from entrypoints.http.routes.invoices import InvoicePath
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -81,10 +82,6 @@ Source = Annotated[
     ),
 ]
 
-InvoicePath = Annotated[
-    str,
-    path_param("The invoice id (not its number).", "an invoice", "INV-000001"),
-]
 CreditMemoPath = Annotated[
     str,
     path_param("The credit memo id (not its number).", "a credit memo", "CM-000001"),

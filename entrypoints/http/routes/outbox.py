@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
+from litestar.openapi.spec import Example
+from litestar.params import Parameter
 
 from application.records import DeliveryState, OutboxEvent
 from application.relay import ReplayOutboxEvent
@@ -19,20 +21,16 @@ from entrypoints.http.routes.common import (
     Text,
     out_of,
 )
-from entrypoints.http.routes.declare import (
-    RouteFamily,
-    body_example,
-    optional_query,
-    path_param,
-    respond_after,
-)
+from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, ops_reads_of
 
 EventPath = Annotated[
     str,
-    path_param(
-        "The outbox event id (the CloudEvents id).", "an event", "EVT-000001", max_length=100
+    Parameter(
+        description="The outbox event id (the CloudEvents id).",
+        max_length=100,
+        examples=[Example(summary="an event", value="EVT-000001")],
     ),
 ]
 
