@@ -12,11 +12,11 @@ Anything wrong stops the reading with a message naming the chart and the field.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from adapters.json_document import known_object, read_document
 from domain.chart_of_accounts import ChartOfAccounts, ChartsOfAccounts, InvalidChartOfAccountsError
 
 _CHART_FIELDS = frozenset(
@@ -40,11 +40,7 @@ def _strings(where: str, value: Any) -> dict[str, str]:
 
 def chart_from_json(raw: Any, where: str = "chart of accounts") -> ChartOfAccounts:
     """One legal entity's mapping from its JSON object; unknown fields are refused."""
-    if not isinstance(raw, Mapping):
-        raise InvalidChartOfAccountsError(f"{where}: an object is expected")
-    unknown = sorted(set(raw) - _CHART_FIELDS)
-    if unknown:
-        raise InvalidChartOfAccountsError(f"{where}: unknown fields {', '.join(unknown)}")
+    raw = known_object(where, raw, _CHART_FIELDS, InvalidChartOfAccountsError)
     entity = raw.get("legal_entity_id")
     if not isinstance(entity, str):
         raise InvalidChartOfAccountsError(f"{where}: legal_entity_id is missing")
@@ -80,11 +76,7 @@ def charts_from_json(document: Any, where: str = "charts of accounts") -> Charts
 
 def read_charts(path: Path) -> ChartsOfAccounts:
     """The mapping file read at start-up; a bad file stops start-up with what is wrong."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise InvalidChartOfAccountsError(f"{path}: cannot be read as JSON ({error})") from None
-    return charts_from_json(document, str(path))
+    return charts_from_json(read_document(path, InvalidChartOfAccountsError), str(path))
 
 
 #: The demo's mapping, shipped next to the code (entrypoints read it when nothing else is set).

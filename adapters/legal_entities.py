@@ -15,11 +15,11 @@ Anything wrong stops the reading with a message naming the entity and the field.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from adapters.json_document import known_object, read_document
 from application.customer_master import PostalAddress
 from application.legal_entities import LegalEntityRecord, PaymentAccount, entity_problems
 
@@ -43,12 +43,7 @@ class InvalidLegalEntitiesError(ValueError):
 
 
 def _object(where: str, raw: Any, fields: frozenset[str]) -> Mapping[str, Any]:
-    if not isinstance(raw, Mapping):
-        raise InvalidLegalEntitiesError(f"{where}: an object is expected")
-    unknown = sorted(set(raw) - fields)
-    if unknown:
-        raise InvalidLegalEntitiesError(f"{where}: unknown fields {', '.join(unknown)}")
-    return raw
+    return known_object(where, raw, fields, InvalidLegalEntitiesError)
 
 
 def _text(where: str, raw: Mapping[str, Any], field: str, required: bool = False) -> str | None:
@@ -102,10 +97,7 @@ def entity_from_json(raw: Any, where: str = "legal entity") -> LegalEntityRecord
 
 def read_legal_entities(path: Path) -> tuple[LegalEntityRecord, ...]:
     """Every legal entity of the file; a bad file stops the reading with what is wrong."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise InvalidLegalEntitiesError(f"{path}: cannot be read as JSON ({error})") from None
+    document = read_document(path, InvalidLegalEntitiesError)
     if not isinstance(document, Mapping) or not isinstance(document.get("legal_entities"), list):
         raise InvalidLegalEntitiesError(f'{path}: a "legal_entities" list is expected')
     records = tuple(
