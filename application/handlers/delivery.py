@@ -156,6 +156,7 @@ def _time_admission(
     (locked on PostgreSQL), everything else read when first needed."""
     days = uow.delivery.hours_by_person_day((r.resource_id, r.work_date) for _, r in new)
     scope = StoredScope(uow, (e.work_date for e in cmd.entries))
+    scope.read_engagements(raw.engagement_id for _, raw in new)
     return TimeAdmission(scope, plausibility, today, days, (raw for _, raw in new))
 
 
