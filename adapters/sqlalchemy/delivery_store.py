@@ -182,9 +182,17 @@ def time_entry_values(entries: Sequence[TimeEntry], sqlite: bool) -> list[tuple[
     found by identity (safe: the entries hold them, and so does the cache)."""
     exact = _exact_text if sqlite else _exact
     converted: dict[tuple[int, int, int, int], tuple[Any, ...]] = {}
+    #: SQLite's ISO text of each work date (a batch spans few dates; only plain dates kept).
+    days: dict[date, str] = {}
     values: list[tuple[Any, ...]] = []
     append = values.append
     for e in entries:
+        day: Any = e.work_date
+        if sqlite:
+            text = days.get(day) if day.__class__ is date else None
+            if text is None:
+                text = days[day] = _iso_date(day)  # refuses anything but a date
+            day = text
         held, released, written_off, over_cap = (
             e.held, e.released, e.written_off, e.written_off_over_cap
         )  # fmt: skip
@@ -196,7 +204,7 @@ def time_entry_values(entries: Sequence[TimeEntry], sqlite: bool) -> list[tuple[
         held_value, released_value, written_off_value, over_cap_value, _ = found
         append((
             e.entry_id, e.obligation_id, e.resource_id, e.role, e.task_id,
-            _iso_date(e.work_date) if sqlite else e.work_date,
+            day,
             exact(e.hours),
             (1 if e.billable else 0) if sqlite else bool(e.billable),
             None if e.cost_rate is None else exact(e.cost_rate),
