@@ -332,8 +332,8 @@ class TimeAdmission:
     def _decide(
         self, engagement_id: EngagementId, obligation_id: ObligationId, on: date
     ) -> tuple[Any, bool, bool]:
-        """The terms of time dated `on` (or the refusal), whether they are T&M, and whether a
-        cap that blocks overage may refuse time of the obligation."""
+        """The terms of time dated `on` (refused as `ContractRules.terms` refuses), whether
+        they are T&M, and whether a cap that blocks overage may refuse the obligation's time."""
         terms = self.rules.terms(engagement_id, obligation_id, on)
         tm = isinstance(terms, TimeAndMaterialsTerms)
         return terms, tm, tm and self.caps.may_block(engagement_id, obligation_id)

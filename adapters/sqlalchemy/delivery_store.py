@@ -156,7 +156,7 @@ def _lock_person_days_postgresql() -> sa.TextClause:
     ).bindparams(sa.bindparam("keys", type_=postgresql.ARRAY(sa.Integer())))
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 14)  # a batch's person-days, hashed once each
 def _lock_key(resource_id: str, day: date) -> int:
     """A person-day's advisory lock: a stable bucket of `PERSON_DAY_LOCK_BUCKETS`."""
     digest = hashlib.blake2b(f"{resource_id}|{day.isoformat()}".encode(), digest_size=4)
