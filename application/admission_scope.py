@@ -71,6 +71,16 @@ class StoredScope:
     def rate_cards(self) -> Mapping[RateCardId, RateCard]:
         return self._rate_cards
 
+    def read_engagements(self, engagement_ids: Iterable[EngagementId]) -> None:
+        """Read the batch's engagements and their contracts up front, two statements in all
+        (an engagement or contract not found is left to be refused when asked for)."""
+        wanted = set(engagement_ids) - self._engagements.keys()
+        found = self._uow.engagements.find_many(wanted)
+        self._engagements.update({e: found.get(e) for e in wanted})
+        contracts = {x.contract_id for x in found.values()} - self._contracts.keys()
+        found_contracts = self._uow.contracts.find_many(contracts)
+        self._contracts.update((ContractId(c), x) for c, x in found_contracts.items())
+
     def engagement(self, engagement_id: EngagementId) -> Engagement | None:
         if engagement_id not in self._engagements:
             self._engagements[engagement_id] = self._uow.engagements.find(engagement_id)

@@ -61,6 +61,9 @@ class Repository(Protocol[T]):
 
     def find(self, item_id: str) -> T | None: ...
 
+    def find_many(self, item_ids: Iterable[str]) -> dict[str, T]:
+        """The aggregates of these ids that exist, by id, in one read."""
+
     def all(self) -> list[T]: ...
 
 

@@ -218,6 +218,12 @@ class BlockingCaps:
         self._admissions: dict[ObligationId, BlockingCapAdmission] = {}
         self._batch: defaultdict[ObligationId, list[TimeEntry]] = defaultdict(list)
 
+    def may_block(self, engagement_id: EngagementId, oid: ObligationId) -> bool:
+        """Whether a cap that blocks overage may still refuse time of this obligation in the
+        batch (most obligations have none: their entries need no `admit`)."""
+        self._history(engagement_id, oid)
+        return self._may_block[oid]
+
     def admit(self, engagement_id: EngagementId, entry: TimeEntry) -> None:
         """Billable time never takes an obligation over a cap that blocks overage."""
         oid = entry.obligation_id
@@ -279,6 +285,9 @@ class TimeAdmission:
         #: The latest work date the policy accepts today (a later one is refused by it).
         self._latest = today + timedelta(days=policy.future_tolerance_days)
         self._fine_hours: set[Decimal] = set()
+        #: Per engagement, obligation and date: the terms, whether they are T&M, and whether
+        #: a blocking cap may refuse the obligation's time (a batch has few such keys).
+        self._decided: dict[tuple[str, str, date], tuple[Any, bool, bool]] = {}
 
     def admit(self, time: DeliveredTime) -> TimeEntry:
         """The entry, approved, if it meets every rule of admission (else the rule's error)."""
@@ -292,7 +301,11 @@ class TimeAdmission:
             self.policy.refuse_future(
                 time.work_date, self.today, f"the work date of {time.entry_id}"
             )
-        terms = self.rules.terms(time.engagement_id, time.obligation_id, time.work_date)
+        key = (time.engagement_id, time.obligation_id, time.work_date)
+        decided = self._decided.get(key)
+        if decided is None:
+            decided = self._decided[key] = self._decide(*key)
+        terms, tm, capped = decided
         entry = TimeEntry.received_approved(
             time.entry_id,
             time.obligation_id,
@@ -304,7 +317,6 @@ class TimeAdmission:
             billable=time.billable,
             cost_rate=time.cost_rate,
         )
-        tm = isinstance(terms, TimeAndMaterialsTerms)
         if tm and time.billable:
             self.rules.check_rate(terms, time)
         day = (time.resource_id, time.work_date)
@@ -312,10 +324,19 @@ class TimeAdmission:
         total = EXACT.add(recorded, hours)
         if total > HOURS_IN_A_DAY:
             check_person_day(time.resource_id, time.work_date, recorded, hours)  # refuses
-        if tm:
+        if capped:
             self.caps.admit(time.engagement_id, entry)
         self.days[day] = total
         return entry
+
+    def _decide(
+        self, engagement_id: EngagementId, obligation_id: ObligationId, on: date
+    ) -> tuple[Any, bool, bool]:
+        """The terms of time dated `on` (refused as `ContractRules.terms` refuses), whether
+        they are T&M, and whether a cap that blocks overage may refuse the obligation's time."""
+        terms = self.rules.terms(engagement_id, obligation_id, on)
+        tm = isinstance(terms, TimeAndMaterialsTerms)
+        return terms, tm, tm and self.caps.may_block(engagement_id, obligation_id)
 
 
 Delivered = TypeVar("Delivered", bound=DeliveredTime)

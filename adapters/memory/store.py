@@ -133,6 +133,10 @@ class _Repository(Generic[T]):
             raise NotFoundError(f"{self._kind} {item_id} does not exist")
         return item
 
+    def find_many(self, item_ids: Iterable[str]) -> dict[str, T]:
+        found = {i: self.find(i) for i in set(item_ids)}
+        return {i: item for i, item in found.items() if item is not None}
+
     def all(self) -> list[T]:
         items = list(self._items.values())
         self._seen.extend(i for i in items if i not in self._seen)

@@ -69,23 +69,29 @@ def _recorded_hours() -> tuple[sa.Column[Any], ...]:
 
 
 @functools.cache
-def _person_days_postgresql() -> sa.Select[Any]:
-    """The hours of the person-days given as two parallel arrays: one statement text, each
-    day found through the (resource_id, work_date) index."""
-    c = t.time_entries.c
-    days = (
-        sa.func.unnest(
-            sa.bindparam("resources", type_=postgresql.ARRAY(sa.String())),
-            sa.bindparam("days", type_=postgresql.ARRAY(sa.Date())),
-        )
-        .table_valued(sa.column("resource_id", sa.String()), sa.column("work_date", sa.Date()))
-        .render_derived(name="wanted", with_types=False)
+def _person_days_postgresql() -> sa.TextClause:
+    """The hours of the person-days given as one JSON array of [resource, day] pairs: one
+    statement text, each day found through the (resource_id, work_date) index (the lateral
+    read, kept apart by OFFSET 0, is searched once per pair: the planner cannot see how many
+    pairs a JSON array holds). A text array parameter would cost the driver a quoting check
+    per element, more than the read itself."""
+    return sa.text(
+        "SELECT day.resource_id, day.work_date, day.hours "
+        "FROM json_array_elements(CAST(:days AS json)) AS wanted(pair) "
+        "CROSS JOIN LATERAL (SELECT t.resource_id, t.work_date, t.hours FROM time_entries AS t "
+        "WHERE t.resource_id = wanted.pair ->> 0 "
+        "AND t.work_date = CAST(wanted.pair ->> 1 AS date) "
+        f"AND t.state != '{ItemState.REJECTED.value}' OFFSET 0) AS day"
     )
-    joined = t.time_entries.join(
-        days, sa.and_(c.resource_id == days.c.resource_id, c.work_date == days.c.work_date)
-    )
-    return (
-        sa.select(*_recorded_hours()).select_from(joined).where(c.state != ItemState.REJECTED.value)
+
+
+@functools.cache
+def _recorded_ids_postgresql() -> sa.TextClause:
+    """The recorded ids among those of a JSON array (PostgreSQL), each found by the primary
+    key."""
+    return sa.text(
+        "SELECT t.entry_id FROM json_array_elements_text(CAST(:ids AS json)) AS wanted(id) "
+        "JOIN time_entries AS t ON t.entry_id = wanted.id"
     )
 
 
@@ -150,6 +156,7 @@ def _lock_person_days_postgresql() -> sa.TextClause:
     ).bindparams(sa.bindparam("keys", type_=postgresql.ARRAY(sa.Integer())))
 
 
+@functools.lru_cache(maxsize=1 << 14)  # a batch's person-days, hashed once each
 def _lock_key(resource_id: str, day: date) -> int:
     """A person-day's advisory lock: a stable bucket of `PERSON_DAY_LOCK_BUCKETS`."""
     digest = hashlib.blake2b(f"{resource_id}|{day.isoformat()}".encode(), digest_size=4)
@@ -175,9 +182,17 @@ def time_entry_values(entries: Sequence[TimeEntry], sqlite: bool) -> list[tuple[
     found by identity (safe: the entries hold them, and so does the cache)."""
     exact = _exact_text if sqlite else _exact
     converted: dict[tuple[int, int, int, int], tuple[Any, ...]] = {}
+    #: SQLite's ISO text of each work date (a batch spans few dates; only plain dates kept).
+    days: dict[date, str] = {}
     values: list[tuple[Any, ...]] = []
     append = values.append
     for e in entries:
+        day: Any = e.work_date
+        if sqlite:
+            text = days.get(day) if day.__class__ is date else None
+            if text is None:
+                text = days[day] = _iso_date(day)  # refuses anything but a date
+            day = text
         held, released, written_off, over_cap = (
             e.held, e.released, e.written_off, e.written_off_over_cap
         )  # fmt: skip
@@ -189,7 +204,7 @@ def time_entry_values(entries: Sequence[TimeEntry], sqlite: bool) -> list[tuple[
         held_value, released_value, written_off_value, over_cap_value, _ = found
         append((
             e.entry_id, e.obligation_id, e.resource_id, e.role, e.task_id,
-            _iso_date(e.work_date) if sqlite else e.work_date,
+            day,
             exact(e.hours),
             (1 if e.billable else 0) if sqlite else bool(e.billable),
             None if e.cost_rate is None else exact(e.cost_rate),
@@ -282,23 +297,24 @@ class SqlAlchemyDelivery:
         if len(wanted) == 1:  # one entry per request (the HTTP API): a statement built once
             rows = self._session.connection.execute(_time_entry_by_id(), {"entry_id_": wanted[0]})
             return {e.entry_id: e for e in self._tracked_entries(rows)}
-        if self._session.dialect == "sqlite":
-            # A batch of new entries finds none: one statement asks for all its ids, and
-            # only the ids found (resent entries) are read whole.
-            wanted = self._recorded_ids_sqlite(wanted)
+        # A batch of new entries finds none: one statement asks for all its ids, and only
+        # the ids found (resent entries) are read whole.
+        wanted = self._recorded_ids(wanted)
         found: dict[str, TimeEntry] = {}
         for clause in self._session.among(t.time_entries.c.entry_id, wanted):
             found.update((e.entry_id, e) for e in self._time_entries(clause))
         return found
 
-    def _recorded_ids_sqlite(self, entry_ids: list[str]) -> list[str]:
-        """Which of these ids are recorded: one driver-level statement, the ids handed over
-        as one JSON array and each looked up by the primary key."""
+    def _recorded_ids(self, entry_ids: list[str]) -> list[str]:
+        """Which of these ids are recorded: one statement, the ids handed over as one JSON
+        array and each looked up by the primary key."""
         if not entry_ids:
             return []
-        rows = self._session.connection.exec_driver_sql(
-            _RECORDED_IDS_SQLITE, (json.dumps(entry_ids),)
-        )
+        connection, ids = self._session.connection, json.dumps(entry_ids)
+        if self._session.dialect == "postgresql":
+            rows = connection.execute(_recorded_ids_postgresql(), {"ids": ids})
+        else:
+            rows = connection.exec_driver_sql(_RECORDED_IDS_SQLITE, (ids,))
         return [entry_id for (entry_id,) in rows.fetchall()]
 
     def expenses_with_ids(self, expense_ids: Iterable[str]) -> dict[str, ExpenseItem]:
@@ -338,10 +354,10 @@ class SqlAlchemyDelivery:
     def _postgresql_days(
         self, batch: list[tuple[ResourceId, date]]
     ) -> Iterable[tuple[str, date, Decimal]]:
-        resources, days = [r for r, _ in batch], [d for _, d in batch]
-        rows = self._session.connection.execute(
-            _person_days_postgresql(), {"resources": resources, "days": days}
-        )
+        # A batch spans few dates: each is written once.
+        texts = {d: d.isoformat() for d in {d for _, d in batch}}
+        days = json.dumps([(r, texts[d]) for r, d in batch])
+        rows = self._session.connection.execute(_person_days_postgresql(), {"days": days})
         return ((r, d, h) for r, d, h in rows)
 
     def _sqlite_days(

@@ -20,6 +20,7 @@ from application import commands as c
 from application.admission_scope import StoredScope
 from application.changes import RunCompleted
 from application.context import RequestContext
+from application.gc_pause import paused_collection
 from application.messagebus import UnitOfWorkFactory
 from application.ports import Clock
 from application.unit_of_work import UnitOfWork
@@ -62,7 +63,16 @@ def record_time_entries(
     """Validate and store a batch of approved time entries in one transaction: new entries in
     billing order (work date, then id), each person's day against what is recorded for it
     plus what this batch accepted before."""
-    with unit_of_work(ctx) as uow:
+    # The cyclic collector is paused over the batch and runs once its objects are gone
+    # (ADR 0055): the entries are acyclic, and reference counting frees them.
+    with paused_collection():
+        return _recorded_time_entries(cmd, unit_of_work(ctx), clock, plausibility)
+
+
+def _recorded_time_entries(
+    cmd: c.RecordTimeEntries, uow: UnitOfWork, clock: Clock, plausibility: PlausibilityPolicy
+) -> IngestionReport:
+    with uow:
         recorded = uow.delivery.time_entries_with_ids(e.entry_id for e in cmd.entries)
         batch = sort_out(
             cmd.entries, _entry_id, time_entry_says, recorded, ENTRY_CONFLICT, "time entry"
@@ -146,6 +156,7 @@ def _time_admission(
     (locked on PostgreSQL), everything else read when first needed."""
     days = uow.delivery.hours_by_person_day((r.resource_id, r.work_date) for _, r in new)
     scope = StoredScope(uow, (e.work_date for e in cmd.entries))
+    scope.read_engagements(raw.engagement_id for _, raw in new)
     return TimeAdmission(scope, plausibility, today, days, (raw for _, raw in new))
 
 

@@ -134,7 +134,7 @@ def _person_day_reads(seen: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return [
         (sql, p)
         for sql, p in seen
-        if "resource_id = wanted.column1" in sql or ("resource_id = wanted.resource_id" in sql)
+        if "resource_id = wanted.column1" in sql or "resource_id = wanted.pair" in sql
     ]
 
 
@@ -222,7 +222,7 @@ def test_a_persons_day_is_found_through_its_index(march: SqlApp) -> None:
         plan = " ".join(
             str(row) for row in connection.exec_driver_sql(_explain(connection, sql), parameters)
         )
-    assert "ix_time_entries_resource_id_work_date" in plan
+    assert "ix_time_entries_resource_id_work_date" in plan, plan
 
 
 def _explain(connection: sa.Connection, sql: str) -> str:

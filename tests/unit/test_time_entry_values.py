@@ -3,9 +3,10 @@ columns' own types would have written, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
+import attrs
 import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -68,6 +69,13 @@ def test_a_float_in_an_exact_column_is_refused() -> None:
             time_entry_values([entry], sqlite=True)
     finally:
         entry.hours = Decimal("8")
+
+
+def test_a_timestamp_as_work_date_is_refused_even_beside_the_same_day_as_a_date() -> None:
+    first, second = ENTRIES[0], attrs.evolve(ENTRIES[0], entry_id=TimeEntryId("t-stamped"))
+    second.work_date = datetime.combine(first.work_date, time())
+    with pytest.raises(TypeError):
+        time_entry_values([first, second], sqlite=True)
 
 
 def test_amounts_of_their_own_are_converted_with_them_beside_the_shared_zeros() -> None:
