@@ -80,8 +80,30 @@ def run_billing_command(
     a record of the run (what it drafted, how long it took) in the same transaction. Either
     way, only for a period that has begun (ADR 0025)."""
     check_period_started(cmd.period, clock.now().date())
+    # The collector runs once the run's own frame is gone: what it read (the books, the unit
+    # of work's identity maps) is freed by reference counting first, and the one pass walks
+    # only what the result keeps.
+    with paused_collection():
+        return _run(cmd, ctx, _Run(unit_of_work, clock, ids, stopwatch, tax_engine))
+
+
+@attrs.frozen
+class _Run:
+    """What a billing run uses besides its command."""
+
+    unit_of_work: UnitOfWorkFactory
+    clock: Clock
+    ids: IdGenerator
+    stopwatch: Stopwatch
+    tax_engine: TaxEngine | None
+
+
+def _run(cmd: c.RunBilling, ctx: RequestContext, deps: _Run) -> BillingRunResult:
+    """The run in its unit of work (see `run_billing_command`)."""
+    unit_of_work, clock, ids, stopwatch = deps.unit_of_work, deps.clock, deps.ids, deps.stopwatch
+    tax_engine = deps.tax_engine
     started = stopwatch.seconds()
-    with paused_collection(), unit_of_work(ctx, read_only=cmd.dry_run) as uow:
+    with unit_of_work(ctx, read_only=cmd.dry_run) as uow:
         billable, skipped = _billable(uow, cmd)
         if not cmd.dry_run:
             uow.ledger.lock(x.contract_id for x in billable)
