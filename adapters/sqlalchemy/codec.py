@@ -8,7 +8,7 @@ makes the bulk paths cheap (no document to parse per time entry).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -193,26 +193,45 @@ def expense(row: Row) -> ExpenseItem:
 # The billed ledger and the journal ------------------------------------------------------------
 
 
-def ledger_row(contract_id: str, entry: LedgerEntry) -> dict[str, Any]:
-    return {
-        "contract_id": contract_id,
-        "document_id": entry.document_id,
-        "obligation_id": entry.obligation_id,
-        "source_kind": entry.source.kind.value,
-        "source_id": entry.source.source_id,
-        "quantity": entry.quantity,
-        "amount": entry.amount.amount,
-        "currency": entry.amount.currency.code,
-        "terms": entry.terms,
-        "write_off": entry.write_off,
-        "payer": entry.payer,
-        "credit": entry.credit,
-    }
+#: The ledger's columns in table order, as `ledger_values` gives them (the bulk write).
+LEDGER_ROW_NAMES = (
+    "contract_id", "document_id", "obligation_id", "source_kind", "source_id", "quantity",
+    "amount", "currency", "terms", "write_off", "payer", "credit",
+)  # fmt: skip
 
 
-#: The ledger columns in the order `ledger_entries_from_tuples` reads them.
+def exact_parameter(value: Decimal) -> Decimal:
+    """An exact column's value as the driver takes it on PostgreSQL (`ExactDecimal`'s check)."""
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise TypeError(f"an exact column takes a finite Decimal, not {value!r}")
+    return value
+
+
+def exact_text(value: Decimal) -> str:
+    """An exact column's value as stored on SQLite: the plain decimal string."""
+    return format(exact_parameter(value), "f")
+
+
+def ledger_values(
+    contract_id: str, entries: Iterable[LedgerEntry], exact: Callable[[Decimal], Any]
+) -> Iterator[tuple[Any, ...]]:
+    """The ledger rows of a contract's entries as the driver takes them (`LEDGER_ROW_NAMES`;
+    `exact` converts the exact columns for the dialect), with no per-row dictionary."""
+    for entry in entries:
+        source, amount = entry.source, entry.amount
+        yield (
+            contract_id, entry.document_id, entry.obligation_id, source.kind.value,
+            source.source_id, exact(entry.quantity), exact(amount.amount), amount.currency.code,
+            entry.terms, bool(entry.write_off), entry.payer, bool(entry.credit),
+        )  # fmt: skip
+
+
+#: The ledger columns in the order `ledger_entries_from_tuples` reads them, the exact ones
+#: as the driver gives them (`_ExactText`).
 LEDGER_ENTRY_COLUMNS = tuple(
-    t.ledger_entries.c[name]
+    sa.type_coerce(t.ledger_entries.c[name], sa.String()).label(name)
+    if name in ("quantity", "amount")
+    else t.ledger_entries.c[name]
     for name in (
         "document_id", "obligation_id", "source_kind", "source_id", "quantity", "amount",
         "currency", "terms", "write_off", "payer", "credit",
@@ -226,14 +245,15 @@ def ledger_entries_from_tuples(rows: Iterable[Sequence[Any]]) -> list[LedgerEntr
     """Ledger entries from rows of `LEDGER_ENTRY_COLUMNS` (the bulk read every billing run
     makes): each currency is looked up once, not once a row."""
     currencies: dict[str, Currency] = {}
+    exact = _EXACT
     found = []
     for row in rows:
         code = row[6]
         money = currencies.get(code) or currencies.setdefault(code, currency(code))
         found.append(
             LedgerEntry(
-                row[0], row[1], SourceRef(_SOURCE_KINDS[row[2]], row[3]), row[4],
-                Money(row[5], money), row[7], row[8], payer=row[9], credit=row[10],
+                row[0], row[1], SourceRef(_SOURCE_KINDS[row[2]], row[3]), exact[row[4]],
+                Money(exact[row[5]], money), row[7], row[8], payer=row[9], credit=row[10],
             )
         )  # fmt: skip
     return found
