@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -107,30 +108,48 @@ class _ExactText(dict[Any, Any]):
         raise TypeError(f"the database returned a {type(value).__name__} for an exact column")
 
 
+class _DayText(dict[Any, date]):
+    """A stored day as a date, each distinct ISO text parsed once (a date passes through)."""
+
+    def __missing__(self, value: Any) -> date:
+        if len(self) >= _ExactText.LIMIT:
+            self.clear()
+        if type(value) is str:
+            parsed = self[value] = date.fromisoformat(value)
+            return parsed
+        if isinstance(value, date):
+            self[value] = value
+            return value
+        raise TypeError(f"the database returned a {type(value).__name__} for a date column")
+
+
 _EXACT = _ExactText()
+_DAYS = _DayText()
 _EXACT_COLUMNS = {"hours", "cost_rate", "held", "released", "written_off", "written_off_over_cap"}
 
-#: The time-entry columns in the order `time_entry_from_tuple` reads them (revision last);
-#: the exact ones as the driver returns them (`_ExactText`).
+#: The time-entry columns in the order `time_entry_from_tuple` reads them (revision last).
+TIME_ENTRY_NAMES = (
+    "entry_id", "obligation_id", "resource_id", "role", "work_date", "hours", "task_id",
+    "billable", "cost_rate", "state", "held", "released", "written_off",
+    "written_off_over_cap", "rejection_reason", "revision",
+)  # fmt: skip
+#: `TIME_ENTRY_NAMES` as Core columns, the exact ones as the driver returns them (`_ExactText`).
 TIME_ENTRY_COLUMNS = tuple(
     sa.type_coerce(t.time_entries.c[name], sa.String()).label(name)
     if name in _EXACT_COLUMNS
     else t.time_entries.c[name]
-    for name in (
-        "entry_id", "obligation_id", "resource_id", "role", "work_date", "hours", "task_id",
-        "billable", "cost_rate", "state", "held", "released", "written_off",
-        "written_off_over_cap", "rejection_reason", "revision",
-    )
-)  # fmt: skip
+    for name in TIME_ENTRY_NAMES
+)
 _ITEM_STATES = {state.value: state for state in ItemState}
 
 
 def time_entry_from_tuple(row: Sequence[Any]) -> TimeEntry:
-    """A time entry from a row of `TIME_ENTRY_COLUMNS` (the bulk read path)."""
+    """A time entry from a row of `TIME_ENTRY_NAMES`, read through Core or straight from the
+    driver (a day as its ISO text, a flag as 0 or 1: the bulk read paths)."""
     exact = _EXACT
     return TimeEntry(
-        row[0], row[1], row[2], row[3], row[4], exact[row[5]], row[6], row[7], exact[row[8]],
-        state=_ITEM_STATES[row[9]], held=exact[row[10]], released=exact[row[11]],
+        row[0], row[1], row[2], row[3], _DAYS[row[4]], exact[row[5]], row[6], bool(row[7]),
+        exact[row[8]], state=_ITEM_STATES[row[9]], held=exact[row[10]], released=exact[row[11]],
         written_off=exact[row[12]], written_off_over_cap=exact[row[13]],
         rejection_reason=row[14], revision=row[15],
     )  # fmt: skip
