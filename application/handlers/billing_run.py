@@ -18,7 +18,7 @@ import attrs
 
 from application import commands as c
 from application.billing_marks import Observation, obligations_of
-from application.books import ContractBooks, load_books, period_lock
+from application.books import load_books, period_lock
 from application.changes import RecordMoved
 from application.context import RequestContext
 from application.delivery_records import delivery_of, excluded_source
@@ -29,7 +29,7 @@ from application.operations import BillingRunRecord
 from application.ports import Clock, IdGenerator, Stopwatch, TaxEngine
 from application.split_billing import billed_in_period
 from application.unit_of_work import UnitOfWork
-from domain.billing import Disposition, Exclusion, LedgerEntry
+from domain.billing import BilledLedger, Disposition, Exclusion, LedgerEntry
 from domain.billing_run import (
     BillingProposal,
     BillingRunInput,
@@ -108,15 +108,15 @@ def _run(cmd: c.RunBilling, ctx: RequestContext, deps: _Run) -> BillingRunResult
         if not cmd.dry_run:
             uow.ledger.lock(x.contract_id for x in billable)
         seen = uow.billing_marks.observe(cmd.period, obligations_of(billable))
-        proposal, books = _propose(uow, cmd, billable, seen, tax_engine)
-        diff = tuple(diff_against_ledger(proposal, books.ledger))
+        proposal, (contracts, ledger) = _propose(uow, cmd, billable, seen, tax_engine)
+        diff = tuple(diff_against_ledger(proposal, ledger))
         if cmd.dry_run:
             return BillingRunResult(proposal, diff, fingerprint(proposal), (), skipped)
         digest = _checked_fingerprint(cmd, proposal)
         period_lock(uow).check(cmd.invoice_date or cmd.period.end, "commit a billing run")
         invoice_ids, added = _store_drafts(uow, ctx, clock, ids, proposal)
         _record_exclusions(uow, ctx, clock, proposal.exclusions)
-        uow.billing_marks.mark(seen, proposal.settled_obligations(books.contracts), added)
+        uow.billing_marks.mark(seen, proposal.settled_obligations(contracts), added)
         summary = f"{len(invoice_ids)} documents, {len(proposal.exclusions)} exclusions"
         uow.record(RecordMoved(f"billing_run:{cmd.period.key}", "commit", None, None, summary))
         uow.billing_runs.add(_run_record(cmd, ctx, clock, stopwatch, proposal, started))
@@ -147,8 +147,11 @@ def _propose(
     billable: Sequence[Contract],
     seen: Observation,
     tax_engine: TaxEngine | None,
-) -> tuple[BillingProposal, ContractBooks]:
-    """The proposal of the run: contracts left settled are only checked, the rest billed."""
+) -> tuple[BillingProposal, tuple[tuple[Contract, ...], BilledLedger]]:
+    """The proposal of the run: contracts left settled are only checked, the rest billed; with
+    the contracts billed and their ledger (the items read are let go here: the proposal names
+    its sources and the drafts are written from it, so they need not live through the
+    commit)."""
     settled = [x for x in billable if seen.settles(x)]
     books = load_books(uow, [x for x in billable if not seen.settles(x)])
     run_input = BillingRunInput(
@@ -167,7 +170,8 @@ def _propose(
         delivery=delivery_of(uow, books.contracts),
     )
     answers = _tax_answers(tax_engine, run_input)
-    return run_billing(attrs.evolve(run_input, tax_answers=answers)), books
+    proposal = run_billing(attrs.evolve(run_input, tax_answers=answers))
+    return proposal, (books.contracts, books.ledger)
 
 
 def _checked_fingerprint(cmd: c.RunBilling, proposal: BillingProposal) -> str:
