@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +16,7 @@ import sqlalchemy as sa
 
 from adapters.serialization import structure, unstructure
 from adapters.sqlalchemy import tables as t
+from adapters.sqlalchemy.driver_values import DAY_TEXT, EXACT_TEXT
 from application.legal_entities import LegalEntityRecord
 from application.ports import CustomerRecord
 from application.records import (
@@ -83,48 +83,6 @@ def time_entry_row(entry: TimeEntry) -> dict[str, Any]:
     }
 
 
-class _ExactText(dict[Any, Any]):
-    """The exact decimal a stored value reads as, each distinct text parsed once.
-
-    The bulk read takes the exact columns as the driver gives them (the decimal's text on
-    SQLite, a `Decimal` on PostgreSQL) instead of through `ExactDecimal` value by value: a
-    time entry has six of them and they repeat (hours in quarters, zeros for the decisions),
-    so a billing run over 200k entries parses a few dozen texts, not 1.2 million, and its
-    entries share the parsed values (a `Decimal` is immutable). Texts are the cache's keys,
-    so "1.0" and "1.00" stay apart; anything else is passed through or refused, as
-    `ExactDecimal` does.
-    """
-
-    LIMIT = 4096
-
-    def __missing__(self, value: Any) -> Decimal | None:
-        if type(value) is str:
-            if len(self) >= self.LIMIT:
-                self.clear()
-            parsed = self[value] = Decimal(value)
-            return parsed
-        if value is None or isinstance(value, Decimal):
-            return value
-        raise TypeError(f"the database returned a {type(value).__name__} for an exact column")
-
-
-class _DayText(dict[Any, date]):
-    """A stored day as a date, each distinct ISO text parsed once (a date passes through)."""
-
-    def __missing__(self, value: Any) -> date:
-        if len(self) >= _ExactText.LIMIT:
-            self.clear()
-        if type(value) is str:
-            parsed = self[value] = date.fromisoformat(value)
-            return parsed
-        if isinstance(value, date):
-            self[value] = value
-            return value
-        raise TypeError(f"the database returned a {type(value).__name__} for a date column")
-
-
-_EXACT = _ExactText()
-_DAYS = _DayText()
 _EXACT_COLUMNS = {"hours", "cost_rate", "held", "released", "written_off", "written_off_over_cap"}
 
 #: The time-entry columns in the order `time_entry_from_tuple` reads them (revision last).
@@ -133,7 +91,8 @@ TIME_ENTRY_NAMES = (
     "billable", "cost_rate", "state", "held", "released", "written_off",
     "written_off_over_cap", "rejection_reason", "revision",
 )  # fmt: skip
-#: `TIME_ENTRY_NAMES` as Core columns, the exact ones as the driver returns them (`_ExactText`).
+#: `TIME_ENTRY_NAMES` as Core columns, the exact ones as the driver returns them
+#: (`driver_values.EXACT_TEXT`).
 TIME_ENTRY_COLUMNS = tuple(
     sa.type_coerce(t.time_entries.c[name], sa.String()).label(name)
     if name in _EXACT_COLUMNS
@@ -146,9 +105,9 @@ _ITEM_STATES = {state.value: state for state in ItemState}
 def time_entry_from_tuple(row: Sequence[Any]) -> TimeEntry:
     """A time entry from a row of `TIME_ENTRY_NAMES`, read through Core or straight from the
     driver (a day as its ISO text, a flag as 0 or 1: the bulk read paths)."""
-    exact = _EXACT
+    exact = EXACT_TEXT
     return TimeEntry(
-        row[0], row[1], row[2], row[3], _DAYS[row[4]], exact[row[5]], row[6], bool(row[7]),
+        row[0], row[1], row[2], row[3], DAY_TEXT[row[4]], exact[row[5]], row[6], bool(row[7]),
         exact[row[8]], state=_ITEM_STATES[row[9]], held=exact[row[10]], released=exact[row[11]],
         written_off=exact[row[12]], written_off_over_cap=exact[row[13]],
         rejection_reason=row[14], revision=row[15],
@@ -219,18 +178,6 @@ LEDGER_ROW_NAMES = (
 )  # fmt: skip
 
 
-def exact_parameter(value: Decimal) -> Decimal:
-    """An exact column's value as the driver takes it on PostgreSQL (`ExactDecimal`'s check)."""
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise TypeError(f"an exact column takes a finite Decimal, not {value!r}")
-    return value
-
-
-def exact_text(value: Decimal) -> str:
-    """An exact column's value as stored on SQLite: the plain decimal string."""
-    return format(exact_parameter(value), "f")
-
-
 def ledger_values(
     contract_id: str, entries: Iterable[LedgerEntry], exact: Callable[[Decimal], Any]
 ) -> Iterator[tuple[Any, ...]]:
@@ -246,7 +193,7 @@ def ledger_values(
 
 
 #: The ledger columns in the order `ledger_entries_from_tuples` reads them, the exact ones
-#: as the driver gives them (`_ExactText`).
+#: as the driver gives them (`driver_values.EXACT_TEXT`).
 LEDGER_ENTRY_COLUMNS = tuple(
     sa.type_coerce(t.ledger_entries.c[name], sa.String()).label(name)
     if name in ("quantity", "amount")
@@ -264,7 +211,7 @@ def ledger_entries_from_tuples(rows: Iterable[Sequence[Any]]) -> list[LedgerEntr
     """Ledger entries from rows of `LEDGER_ENTRY_COLUMNS` (the bulk read every billing run
     makes): each currency is looked up once, not once a row."""
     currencies: dict[str, Currency] = {}
-    exact = _EXACT
+    exact = EXACT_TEXT
     found = []
     for row in rows:
         code = row[6]

@@ -19,6 +19,7 @@ from adapters.serialization import structure, unstructure
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.bulk import insert_many, insert_values_all_or_none
+from adapters.sqlalchemy.driver_values import exact_parameter, exact_text
 from adapters.sqlalchemy.repositories import Session
 from application.errors import ConflictError
 from application.legal_entities import LegalEntityRecord
@@ -59,7 +60,7 @@ class SqlAlchemyLedger:
     def add_all(self, entries: Mapping[ContractId, Sequence[LedgerEntry]]) -> None:
         """One bulk write of every entry, converted for the driver as it is built (a billing
         run writes one row per allocation: no dictionary and no type processor per row)."""
-        exact = codec.exact_text if self._session.dialect == "sqlite" else codec.exact_parameter
+        exact = exact_text if self._session.dialect == "sqlite" else exact_parameter
         values = [
             row for cid, items in entries.items() for row in codec.ledger_values(cid, items, exact)
         ]
