@@ -72,7 +72,7 @@ def load_books(uow: UnitOfWork, contracts: Iterable[Contract]) -> ContractBooks:
     return ContractBooks(
         chosen,
         {card.rate_card_id: card for card in uow.rate_cards.all()},
-        tuple(uow.delivery.time_entries_for(obligations)),
+        tuple(uow.billing_reads.time_entries_for(obligations)),
         tuple(uow.delivery.expenses_for(obligations)),
         tuple(uow.milestones.for_obligations(obligations)),
         uow.ledger.load(c.contract_id for c in chosen),

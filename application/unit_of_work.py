@@ -16,6 +16,7 @@ from typing import Protocol, Self, TypeVar
 
 from application.audit_trail import Change
 from application.billing_marks import BillingMarks
+from application.billing_reads import BillingReads
 from application.delivery_records import DeliveryRecordStore
 from application.legal_entities import LegalEntityRecord
 from application.natural_keys import NaturalKeyStore
@@ -385,6 +386,8 @@ class UnitOfWork(Protocol):
     intercompany: IntercompanyStore
     #: What committed billing runs left settled (ADR 0048).
     billing_marks: BillingMarks
+    #: What a billing run reads in bulk, untracked (ADR 0054).
+    billing_reads: BillingReads
     #: Records of the delivery kinds billing models declare (ADR 0050).
     delivery_records: DeliveryRecordStore
 

@@ -49,6 +49,8 @@ from domain.obligation import (
 from domain.overage import NotToExceed as NotToExceed
 from domain.overage import OveragePolicy
 from domain.ratecard import RateCard
+from domain.rates_in_force import RatesInForce
+from domain.rates_in_force import rate_in_force as rate_in_force
 from domain.time_entry import ExpenseItem, ItemState, TimeEntry
 
 ZERO = Decimal(0)
@@ -123,15 +125,9 @@ def price_entries(
             key = (entry.resource_id, entry.work_date)
             used_today[key] = EXACT.add(used_today[key], done(entry))
     priced = []
-    # One rate look-up per role, person and day: entries sharing them share the terms, the
-    # rate and its label (the look-up depends on nothing else of the entry).
-    rates: dict[tuple[Role, str, date], tuple[TimeAndMaterialsTerms, Money, str]] = {}
+    rates = RatesInForce(history, rate_cards)
     for entry in sorted(ordered, key=lambda e: (e.resource_id, e.work_date, e.entry_id)):
-        asked = (entry.role, entry.resource_id, entry.work_date)
-        found = rates.get(asked)
-        if found is None:
-            found = rates[asked] = rate_in_force(history, rate_cards, entry)
-        terms, rate, label = found
+        terms, rate, label = rates.of(entry)
         hours = round_to_increment(entry.hours, terms) if entry.billable else ZERO
         if terms.daily_cap_hours is not None and hours > 0:
             key = (entry.resource_id, entry.work_date)
@@ -145,30 +141,11 @@ def price_entries(
     return sorted(priced, key=lambda p: order[p.entry.entry_id])
 
 
-def rate_in_force(
-    history: ObligationHistory[TimeAndMaterialsTerms],
-    rate_cards: Mapping[RateCardId, RateCard],
-    entry: TimeEntry,
-) -> tuple[TimeAndMaterialsTerms, Money, str]:
-    """An entry rates under the terms and rate-card version in force on its work date."""
-    in_force = history.on(entry.work_date)
-    if in_force is None:
-        raise NoTermsInForceError(
-            f"time entry {entry.entry_id} on {entry.work_date} precedes obligation "
-            f"{history.obligation_id}"
-        )
-    terms = in_force.terms
-    card = rate_cards.get(terms.rate_card_id)
-    if card is None:
-        raise NoTermsInForceError(f"rate card {terms.rate_card_id} is unknown")
-    rate, card_version = card.rate_for(entry.role, entry.resource_id, entry.work_date)
-    return terms, rate, f"{in_force.label}, rate card {card.rate_card_id} v{card_version}"
-
-
 def _settled(ledger: BilledLedger, entry: TimeEntry) -> Decimal:
     """An entry's billable hours no longer open: billed or credited off, held, written off."""
-    ref = SourceRef(SourceKind.TIME_ENTRY, entry.entry_id)
-    return dsum((ledger.settled(ref), entry.held, entry.written_off))
+    settled = ledger.settled(SourceRef(SourceKind.TIME_ENTRY, entry.entry_id))
+    # dsum's sum, without its generator: this runs once per entry of every run.
+    return EXACT.add(EXACT.add(EXACT.add(ZERO, settled), entry.held), entry.written_off)
 
 
 @attrs.frozen

@@ -80,6 +80,8 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         self.operations = _Operations(data)
         self.intercompany = _Intercompany(data)
         self.billing_marks = InMemoryBillingMarks(data)
+        # The run's bulk read is the delivery store's own read in memory (nothing to save).
+        self.billing_reads = self.delivery
         self.delivery_records = InMemoryDeliveryRecords(data, seen)
 
     def _end(self) -> None:

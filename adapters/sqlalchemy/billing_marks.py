@@ -9,12 +9,15 @@ discard deletes rows, every write adds rows with higher ids).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.repository_base import Session, chunks
+from adapters.sqlalchemy.repository_base import Session
 from application.billing_marks import BillingStamp, Observation
 from domain.ids import ContractId, ObligationId
 from domain.period import Period
@@ -136,13 +139,20 @@ class SqlAlchemyBillingMarks:
     # Writes ------------------------------------------------------------------------------
 
     def _write(self, rows: list[dict[str, str]]) -> None:
-        table = t.billing_marks
-        for batch in chunks(rows, 300):
-            statement = self._session.insert(table).values(batch)
-            changes = {"period": statement.excluded.period, "stamp": statement.excluded.stamp}
-            self._session.connection.execute(
-                statement.on_conflict_do_update(index_elements=["obligation_id"], set_=changes)
-            )
+        """One upsert statement, compiled once, executed for every row (not a statement with
+        hundreds of VALUES compiled per batch)."""
+        if rows:
+            self._session.connection.execute(_upsert(self._session.dialect), rows)
+
+
+@functools.cache
+def _upsert(dialect: str) -> Any:
+    """Insert a mark or overwrite the obligation's (parameters: obligation_id, period, stamp)."""
+    table = t.billing_marks
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    changes = {"period": statement.excluded.period, "stamp": statement.excluded.stamp}
+    return statement.on_conflict_do_update(index_elements=["obligation_id"], set_=changes)
 
 
 def _text(inputs: str, ledger_rows: int, ledger_last: str) -> str:

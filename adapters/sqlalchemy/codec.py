@@ -8,11 +8,15 @@ makes the bulk paths cheap (no document to parse per time entry).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
+
+import sqlalchemy as sa
 
 from adapters.serialization import structure, unstructure
 from adapters.sqlalchemy import tables as t
+from adapters.sqlalchemy.driver_values import DAY_TEXT, EXACT_TEXT
 from application.legal_entities import LegalEntityRecord
 from application.ports import CustomerRecord
 from application.records import (
@@ -79,24 +83,34 @@ def time_entry_row(entry: TimeEntry) -> dict[str, Any]:
     }
 
 
+_EXACT_COLUMNS = {"hours", "cost_rate", "held", "released", "written_off", "written_off_over_cap"}
+
 #: The time-entry columns in the order `time_entry_from_tuple` reads them (revision last).
-TIME_ENTRY_COLUMNS = tuple(
-    t.time_entries.c[name]
-    for name in (
-        "entry_id", "obligation_id", "resource_id", "role", "work_date", "hours", "task_id",
-        "billable", "cost_rate", "state", "held", "released", "written_off",
-        "written_off_over_cap", "rejection_reason", "revision",
-    )
+TIME_ENTRY_NAMES = (
+    "entry_id", "obligation_id", "resource_id", "role", "work_date", "hours", "task_id",
+    "billable", "cost_rate", "state", "held", "released", "written_off",
+    "written_off_over_cap", "rejection_reason", "revision",
 )  # fmt: skip
+#: `TIME_ENTRY_NAMES` as Core columns, the exact ones as the driver returns them
+#: (`driver_values.EXACT_TEXT`).
+TIME_ENTRY_COLUMNS = tuple(
+    sa.type_coerce(t.time_entries.c[name], sa.String()).label(name)
+    if name in _EXACT_COLUMNS
+    else t.time_entries.c[name]
+    for name in TIME_ENTRY_NAMES
+)
 _ITEM_STATES = {state.value: state for state in ItemState}
 
 
 def time_entry_from_tuple(row: Sequence[Any]) -> TimeEntry:
-    """A time entry from a row of `TIME_ENTRY_COLUMNS` (the bulk read path)."""
+    """A time entry from a row of `TIME_ENTRY_NAMES`, read through Core or straight from the
+    driver (a day as its ISO text, a flag as 0 or 1: the bulk read paths)."""
+    exact = EXACT_TEXT
     return TimeEntry(
-        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
-        state=_ITEM_STATES[row[9]], held=row[10], released=row[11], written_off=row[12],
-        written_off_over_cap=row[13], rejection_reason=row[14], revision=row[15],
+        row[0], row[1], row[2], row[3], DAY_TEXT[row[4]], exact[row[5]], row[6], bool(row[7]),
+        exact[row[8]], state=_ITEM_STATES[row[9]], held=exact[row[10]], released=exact[row[11]],
+        written_off=exact[row[12]], written_off_over_cap=exact[row[13]],
+        rejection_reason=row[14], revision=row[15],
     )  # fmt: skip
 
 
@@ -157,26 +171,33 @@ def expense(row: Row) -> ExpenseItem:
 # The billed ledger and the journal ------------------------------------------------------------
 
 
-def ledger_row(contract_id: str, entry: LedgerEntry) -> dict[str, Any]:
-    return {
-        "contract_id": contract_id,
-        "document_id": entry.document_id,
-        "obligation_id": entry.obligation_id,
-        "source_kind": entry.source.kind.value,
-        "source_id": entry.source.source_id,
-        "quantity": entry.quantity,
-        "amount": entry.amount.amount,
-        "currency": entry.amount.currency.code,
-        "terms": entry.terms,
-        "write_off": entry.write_off,
-        "payer": entry.payer,
-        "credit": entry.credit,
-    }
+#: The ledger's columns in table order, as `ledger_values` gives them (the bulk write).
+LEDGER_ROW_NAMES = (
+    "contract_id", "document_id", "obligation_id", "source_kind", "source_id", "quantity",
+    "amount", "currency", "terms", "write_off", "payer", "credit",
+)  # fmt: skip
 
 
-#: The ledger columns in the order `ledger_entries_from_tuples` reads them.
+def ledger_values(
+    contract_id: str, entries: Iterable[LedgerEntry], exact: Callable[[Decimal], Any]
+) -> Iterator[tuple[Any, ...]]:
+    """The ledger rows of a contract's entries as the driver takes them (`LEDGER_ROW_NAMES`;
+    `exact` converts the exact columns for the dialect), with no per-row dictionary."""
+    for entry in entries:
+        source, amount = entry.source, entry.amount
+        yield (
+            contract_id, entry.document_id, entry.obligation_id, source.kind.value,
+            source.source_id, exact(entry.quantity), exact(amount.amount), amount.currency.code,
+            entry.terms, bool(entry.write_off), entry.payer, bool(entry.credit),
+        )  # fmt: skip
+
+
+#: The ledger columns in the order `ledger_entries_from_tuples` reads them, the exact ones
+#: as the driver gives them (`driver_values.EXACT_TEXT`).
 LEDGER_ENTRY_COLUMNS = tuple(
-    t.ledger_entries.c[name]
+    sa.type_coerce(t.ledger_entries.c[name], sa.String()).label(name)
+    if name in ("quantity", "amount")
+    else t.ledger_entries.c[name]
     for name in (
         "document_id", "obligation_id", "source_kind", "source_id", "quantity", "amount",
         "currency", "terms", "write_off", "payer", "credit",
@@ -190,14 +211,15 @@ def ledger_entries_from_tuples(rows: Iterable[Sequence[Any]]) -> list[LedgerEntr
     """Ledger entries from rows of `LEDGER_ENTRY_COLUMNS` (the bulk read every billing run
     makes): each currency is looked up once, not once a row."""
     currencies: dict[str, Currency] = {}
+    exact = EXACT_TEXT
     found = []
     for row in rows:
         code = row[6]
         money = currencies.get(code) or currencies.setdefault(code, currency(code))
         found.append(
             LedgerEntry(
-                row[0], row[1], SourceRef(_SOURCE_KINDS[row[2]], row[3]), row[4],
-                Money(row[5], money), row[7], row[8], payer=row[9], credit=row[10],
+                row[0], row[1], SourceRef(_SOURCE_KINDS[row[2]], row[3]), exact[row[4]],
+                Money(exact[row[5]], money), row[7], row[8], payer=row[9], credit=row[10],
             )
         )  # fmt: skip
     return found

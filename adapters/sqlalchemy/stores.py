@@ -18,7 +18,8 @@ from adapters.chart_of_accounts import chart_from_json, chart_to_json
 from adapters.serialization import structure, unstructure
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.bulk import insert_many
+from adapters.sqlalchemy.bulk import insert_many, insert_values_all_or_none
+from adapters.sqlalchemy.driver_values import exact_parameter, exact_text
 from adapters.sqlalchemy.repositories import Session
 from application.errors import ConflictError
 from application.legal_entities import LegalEntityRecord
@@ -57,9 +58,14 @@ class SqlAlchemyLedger:
         self.add_all({contract_id: entries})
 
     def add_all(self, entries: Mapping[ContractId, Sequence[LedgerEntry]]) -> None:
-        rows = [codec.ledger_row(cid, entry) for cid, items in entries.items() for entry in items]
-        if rows:
-            insert_many(self._session.connection, t.ledger_entries, rows)
+        """One bulk write of every entry, converted for the driver as it is built (a billing
+        run writes one row per allocation: no dictionary and no type processor per row)."""
+        exact = exact_text if self._session.dialect == "sqlite" else exact_parameter
+        values = [
+            row for cid, items in entries.items() for row in codec.ledger_values(cid, items, exact)
+        ]
+        connection = self._session.connection
+        insert_values_all_or_none(connection, t.ledger_entries, codec.LEDGER_ROW_NAMES, values)
 
     def lock(self, contracts: Iterable[ContractId]) -> None:
         """PostgreSQL: lock the contracts' rows (in id order, so two runs cannot deadlock)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from adapters.outbound.event_payloads import outbox_payload
 from adapters.sqlalchemy.billing_marks import SqlAlchemyBillingMarks
+from adapters.sqlalchemy.billing_reads import SqlAlchemyBillingReads
 from adapters.sqlalchemy.delivery_records import SqlAlchemyDeliveryRecords
 from adapters.sqlalchemy.delivery_store import SqlAlchemyDelivery
 from adapters.sqlalchemy.inbox import SqlAlchemyInbox
@@ -128,6 +129,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.natural_keys = SqlAlchemyNaturalKeys(session)
         self.intercompany = SqlAlchemyIntercompany(session)
         self.billing_marks = SqlAlchemyBillingMarks(session)
+        self.billing_reads = SqlAlchemyBillingReads(session)
         self.delivery_records = SqlAlchemyDeliveryRecords(session)
         try:
             connection.begin()

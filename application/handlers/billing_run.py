@@ -18,7 +18,7 @@ import attrs
 
 from application import commands as c
 from application.billing_marks import Observation, obligations_of
-from application.books import ContractBooks, load_books, period_lock
+from application.books import load_books, period_lock
 from application.changes import RecordMoved
 from application.context import RequestContext
 from application.delivery_records import delivery_of, excluded_source
@@ -29,7 +29,7 @@ from application.operations import BillingRunRecord
 from application.ports import Clock, IdGenerator, Stopwatch, TaxEngine
 from application.split_billing import billed_in_period
 from application.unit_of_work import UnitOfWork
-from domain.billing import Disposition, Exclusion, LedgerEntry
+from domain.billing import BilledLedger, Disposition, Exclusion, LedgerEntry
 from domain.billing_run import (
     BillingProposal,
     BillingRunInput,
@@ -80,21 +80,43 @@ def run_billing_command(
     a record of the run (what it drafted, how long it took) in the same transaction. Either
     way, only for a period that has begun (ADR 0025)."""
     check_period_started(cmd.period, clock.now().date())
+    # The collector runs once the run's own frame is gone: what it read (the books, the unit
+    # of work's identity maps) is freed by reference counting first, and the one pass walks
+    # only what the result keeps.
+    with paused_collection():
+        return _run(cmd, ctx, _Run(unit_of_work, clock, ids, stopwatch, tax_engine))
+
+
+@attrs.frozen
+class _Run:
+    """What a billing run uses besides its command."""
+
+    unit_of_work: UnitOfWorkFactory
+    clock: Clock
+    ids: IdGenerator
+    stopwatch: Stopwatch
+    tax_engine: TaxEngine | None
+
+
+def _run(cmd: c.RunBilling, ctx: RequestContext, deps: _Run) -> BillingRunResult:
+    """The run in its unit of work (see `run_billing_command`)."""
+    unit_of_work, clock, ids, stopwatch = deps.unit_of_work, deps.clock, deps.ids, deps.stopwatch
+    tax_engine = deps.tax_engine
     started = stopwatch.seconds()
-    with paused_collection(), unit_of_work(ctx, read_only=cmd.dry_run) as uow:
+    with unit_of_work(ctx, read_only=cmd.dry_run) as uow:
         billable, skipped = _billable(uow, cmd)
         if not cmd.dry_run:
             uow.ledger.lock(x.contract_id for x in billable)
         seen = uow.billing_marks.observe(cmd.period, obligations_of(billable))
-        proposal, books = _propose(uow, cmd, billable, seen, tax_engine)
-        diff = tuple(diff_against_ledger(proposal, books.ledger))
+        proposal, (contracts, ledger) = _propose(uow, cmd, billable, seen, tax_engine)
+        diff = tuple(diff_against_ledger(proposal, ledger))
         if cmd.dry_run:
             return BillingRunResult(proposal, diff, fingerprint(proposal), (), skipped)
         digest = _checked_fingerprint(cmd, proposal)
         period_lock(uow).check(cmd.invoice_date or cmd.period.end, "commit a billing run")
         invoice_ids, added = _store_drafts(uow, ctx, clock, ids, proposal)
         _record_exclusions(uow, ctx, clock, proposal.exclusions)
-        uow.billing_marks.mark(seen, proposal.settled_obligations(books.contracts), added)
+        uow.billing_marks.mark(seen, proposal.settled_obligations(contracts), added)
         summary = f"{len(invoice_ids)} documents, {len(proposal.exclusions)} exclusions"
         uow.record(RecordMoved(f"billing_run:{cmd.period.key}", "commit", None, None, summary))
         uow.billing_runs.add(_run_record(cmd, ctx, clock, stopwatch, proposal, started))
@@ -125,8 +147,11 @@ def _propose(
     billable: Sequence[Contract],
     seen: Observation,
     tax_engine: TaxEngine | None,
-) -> tuple[BillingProposal, ContractBooks]:
-    """The proposal of the run: contracts left settled are only checked, the rest billed."""
+) -> tuple[BillingProposal, tuple[tuple[Contract, ...], BilledLedger]]:
+    """The proposal of the run: contracts left settled are only checked, the rest billed; with
+    the contracts billed and their ledger (the items read are let go here: the proposal names
+    its sources and the drafts are written from it, so they need not live through the
+    commit)."""
     settled = [x for x in billable if seen.settles(x)]
     books = load_books(uow, [x for x in billable if not seen.settles(x)])
     run_input = BillingRunInput(
@@ -145,7 +170,8 @@ def _propose(
         delivery=delivery_of(uow, books.contracts),
     )
     answers = _tax_answers(tax_engine, run_input)
-    return run_billing(attrs.evolve(run_input, tax_answers=answers)), books
+    proposal = run_billing(attrs.evolve(run_input, tax_answers=answers))
+    return proposal, (books.contracts, books.ledger)
 
 
 def _checked_fingerprint(cmd: c.RunBilling, proposal: BillingProposal) -> str:

@@ -7,6 +7,12 @@ of the same size, and how both grow from N/4 to N engagements.
 Floor (same run, same rows): a set-based reference in raw sqlite3 — one SQL aggregate per
 engagement, invoice and invoice-line rows written with executemany, one transaction.
 
+Ceiling (same run, a context row, not a floor and not a target): `ceiling`, the least any
+exact run with provenance does in Python on the floor's reads (Decimal hours and amounts, one
+half-up rounding and one JSON snapshot per invoice, a ledger row per entry); the gap from the
+floor to it is what Python and Decimal cost, the gap from it to Throughline what terms, caps,
+tax, events, audit and the unit of work cost.
+
 Memory: the run's own increment, measured in a fresh process on a copy of the seeded database
 (peak RSS after the run less RSS before it), at N/4 and N engagements (target: at most 500 MB
 over 200k entries).
@@ -21,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import attrs
@@ -28,6 +35,7 @@ import attrs
 from adapters.sqlalchemy.database import Database
 from application import commands as c
 from domain.ids import MilestoneId
+from domain.money import EXACT, dsum
 from domain.period import Period
 from tests.bench.harness import Measurement, arguments, report
 from tests.bench.world import CTX, bus_on, model_of, seed_engagements, time_entries
@@ -58,13 +66,18 @@ def seeded(url: str, engagements: int) -> tuple[Database, object]:
     return database, bus
 
 
+def _reference_rows(engagements: int) -> list[tuple[str, str, str, str]]:
+    """The entries the floor and the ceiling bill: (id, obligation, role, hours as text)."""
+    return [
+        (e.entry_id, e.obligation_id, e.role, str(e.hours))
+        for e in time_entries(engagements, engagements * PER_ENGAGEMENT)
+    ]
+
+
 def floor(engagements: int) -> float:
     """Seconds for one aggregate query per engagement and set-wise invoice and line writes
     (loading the rows is not timed, as seeding is not timed for Throughline)."""
-    rows = [
-        (e.entry_id, e.obligation_id, e.role, float(e.hours))
-        for e in time_entries(engagements, engagements * PER_ENGAGEMENT)
-    ]
+    rows = [(i, o, r, float(h)) for i, o, r, h in _reference_rows(engagements)]
     with tempfile.TemporaryDirectory() as tmp:
         db = sqlite3.connect(Path(tmp) / "floor.db")
         db.execute("CREATE TABLE entries (id TEXT PRIMARY KEY, obligation TEXT, role TEXT, h REAL)")
@@ -90,6 +103,64 @@ def floor(engagements: int) -> float:
                 lines.extend((invoice, entry, hours, amount) for entry, hours, amount in found)
             db.executemany("INSERT INTO invoices VALUES (?,?,?)", invoices)
             db.executemany("INSERT INTO lines VALUES (?,?,?,?)", lines)
+        elapsed = time.perf_counter() - started
+        db.close()
+    return elapsed
+
+
+CENT = Decimal("0.01")
+
+
+def ceiling(engagements: int) -> float:
+    """Seconds for the least any exact run with provenance does in Python, on the floor's
+    reads: each entry's hours and rate as Decimals and their exact product, each invoice's net
+    summed exactly and rounded half-up once, one JSON snapshot per invoice naming every entry
+    it bills, and the invoice, allocation and ledger rows written with executemany. No
+    contract, terms, caps, tax, events or audit: a context row, not a floor and not a target
+    (what it costs over the floor no implementation on Python and Decimal avoids)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = sqlite3.connect(Path(tmp) / "ceiling.db")
+        db.execute("CREATE TABLE entries (id TEXT PRIMARY KEY, obligation TEXT, role TEXT, h TEXT)")
+        db.execute("CREATE INDEX entries_obligation ON entries (obligation)")
+        db.execute("CREATE TABLE rates (role TEXT PRIMARY KEY, rate TEXT)")
+        db.execute(
+            "CREATE TABLE invoices (id TEXT PRIMARY KEY, obligation TEXT, net TEXT, body TEXT)"
+        )
+        db.execute("CREATE TABLE ledger (invoice TEXT, entry TEXT, hours TEXT, amount TEXT)")
+        with db:
+            db.executemany("INSERT INTO entries VALUES (?,?,?,?)", _reference_rows(engagements))
+            db.executemany(
+                "INSERT INTO rates VALUES (?,?)",
+                [(r, str(Decimal(str(v)))) for r, v in RATES.items()],
+            )
+        started = time.perf_counter()
+        with db:
+            invoices, ledger = [], []
+            for n in range(engagements):
+                obligation, invoice = f"OB-{n:05d}", f"INV-{n:05d}"
+                allocations = []
+                for entry, hours, rate in db.execute(
+                    "SELECT e.id, e.h, r.rate FROM entries e JOIN rates r USING (role)"
+                    " WHERE e.obligation = ?",
+                    (obligation,),
+                ):
+                    quantity = Decimal(hours)
+                    allocations.append((entry, quantity, EXACT.multiply(quantity, Decimal(rate))))
+                net = dsum(a for _, _, a in allocations).quantize(CENT, ROUND_HALF_UP)
+                body = json.dumps(
+                    {
+                        "invoice_id": invoice,
+                        "net": str(net),
+                        "allocations": [
+                            {"source": e, "quantity": str(q), "amount": str(a)}
+                            for e, q, a in allocations
+                        ],
+                    }
+                )
+                invoices.append((invoice, obligation, str(net), body))
+                ledger.extend((invoice, e, str(q), str(a)) for e, q, a in allocations)
+            db.executemany("INSERT INTO invoices VALUES (?,?,?,?)", invoices)
+            db.executemany("INSERT INTO ledger VALUES (?,?,?,?)", ledger)
         elapsed = time.perf_counter() - started
         db.close()
     return elapsed
@@ -203,6 +274,7 @@ def main() -> None:
     small = timed_runs(engagements // 4, repeats)
     large = timed_runs(engagements, repeats)
     reference = median([floor(engagements) for _ in range(repeats)])
+    least = median([ceiling(engagements) for _ in range(repeats)])
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     measurement = Measurement(
         "billing_run_sqlite_invoices",
@@ -211,6 +283,10 @@ def main() -> None:
         reference,
         {
             "entries": engagements * PER_ENGAGEMENT,
+            # The ceiling (`ceiling`): a context row, the least Python work of an exact run.
+            "ceiling_per_s": round(large.invoices / least),
+            "ceiling_ratio": round(reference / least, 2),
+            "throughline_over_ceiling": round(least / large.run_seconds, 2),
             "peak_rss_mb": round(peak_mb),
             f"run_rss_mb_{small.engagements * PER_ENGAGEMENT}": round(small.run_rss_mb),
             f"run_rss_mb_{large.engagements * PER_ENGAGEMENT}": round(large.run_rss_mb),

@@ -31,3 +31,18 @@ def test_a_collector_someone_else_turned_off_stays_off() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_what_survives_the_run_joins_the_oldest_generation_without_a_collection() -> None:
+    collections: list[str] = []
+
+    def seen(phase: str, _: dict[str, int]) -> None:
+        collections.append(phase)
+
+    with paused_collection():
+        survivor: list[object] = [object()]
+        gc.callbacks.append(seen)
+    gc.callbacks.remove(seen)
+    assert collections == []
+    assert gc.get_freeze_count() == 0
+    assert any(item is survivor for item in gc.get_objects(generation=2))
