@@ -1,0 +1,92 @@
+"""What a billing model's own tests hand it: the obligation's terms in force, the run's context
+and the ledger once a run is committed. They only assemble domain objects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import TypeVar
+
+from domain.billing import (
+    BilledLedger,
+    LedgerEntry,
+    ObligationBilling,
+    ObligationHistory,
+    ProposedLine,
+    TermsInForce,
+)
+from domain.delivery_kinds import DeliveryRecords
+from domain.ids import ObligationId
+from domain.money import Currency
+from domain.obligation import BillingContext, RevenueContext
+from domain.period import Period
+from domain.time_entry import TimeEntry
+
+T = TypeVar("T")
+
+
+def history_of(obligation_id: ObligationId, *versions: tuple[date, T]) -> ObligationHistory[T]:
+    """The obligation's terms, version 1 first, each in force from its date."""
+    return ObligationHistory(
+        obligation_id,
+        tuple(TermsInForce(day, n, terms) for n, (day, terms) in enumerate(versions, start=1)),
+    )
+
+
+def billing_context(
+    period: Period,
+    currency: Currency,
+    *,
+    entries: Sequence[TimeEntry] = (),
+    ledger: BilledLedger | None = None,
+    delivery: DeliveryRecords | None = None,
+) -> BillingContext:
+    """A run's context for one obligation: no rate cards, expenses or milestones."""
+    return BillingContext(
+        period=period,
+        currency=currency,
+        rate_cards={},
+        time_entries=tuple(entries),
+        expenses=(),
+        milestones=(),
+        ledger=ledger if ledger is not None else BilledLedger(),
+        delivery=delivery if delivery is not None else DeliveryRecords(),
+    )
+
+
+def revenue_context(
+    as_of: date,
+    currency: Currency,
+    *,
+    entries: Sequence[TimeEntry] = (),
+    ledger: BilledLedger | None = None,
+    delivery: DeliveryRecords | None = None,
+) -> RevenueContext:
+    """What revenue recognition reads through `as_of`: no rate cards, expenses or milestones."""
+    return RevenueContext(
+        as_of=as_of,
+        currency=currency,
+        rate_cards={},
+        time_entries=tuple(entries),
+        expenses=(),
+        milestones=(),
+        ledger=ledger if ledger is not None else BilledLedger(),
+        delivery=delivery if delivery is not None else DeliveryRecords(),
+    )
+
+
+def committed_documents(
+    ledger: BilledLedger, documents: Iterable[tuple[str, Iterable[ProposedLine]]]
+) -> BilledLedger:
+    """The ledger once each document's lines are committed, allocation by allocation."""
+    return ledger.plus(
+        LedgerEntry(document, line.obligation_id, a.source, a.quantity, a.amount, a.terms)
+        for document, lines in documents
+        for line in lines
+        for a in line.allocations
+    )
+
+
+def committed(ledger: BilledLedger, billing: ObligationBilling, document: str) -> BilledLedger:
+    """The ledger once one obligation's billing is committed as `document`."""
+    return committed_documents(ledger, [(document, billing.lines)])
