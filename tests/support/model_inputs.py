@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from domain.billing import (
     BilledLedger,
@@ -33,46 +33,31 @@ def history_of(obligation_id: ObligationId, *versions: tuple[date, T]) -> Obliga
     )
 
 
-def billing_context(
-    period: Period,
-    currency: Currency,
+def billing_context(period: Period, currency: Currency, **delivered: Any) -> BillingContext:
+    """A run's context for one obligation: its `entries`, `ledger` and `delivery` records (none
+    unless given), and no rate cards, expenses or milestones."""
+    return BillingContext(period=period, currency=currency, **_delivered(**delivered))
+
+
+def revenue_context(as_of: date, currency: Currency, **delivered: Any) -> RevenueContext:
+    """What revenue recognition reads through `as_of`, given as `billing_context` is."""
+    return RevenueContext(as_of=as_of, currency=currency, **_delivered(**delivered))
+
+
+def _delivered(
     *,
     entries: Sequence[TimeEntry] = (),
     ledger: BilledLedger | None = None,
     delivery: DeliveryRecords | None = None,
-) -> BillingContext:
-    """A run's context for one obligation: no rate cards, expenses or milestones."""
-    return BillingContext(
-        period=period,
-        currency=currency,
-        rate_cards={},
-        time_entries=tuple(entries),
-        expenses=(),
-        milestones=(),
-        ledger=ledger if ledger is not None else BilledLedger(),
-        delivery=delivery if delivery is not None else DeliveryRecords(),
-    )
-
-
-def revenue_context(
-    as_of: date,
-    currency: Currency,
-    *,
-    entries: Sequence[TimeEntry] = (),
-    ledger: BilledLedger | None = None,
-    delivery: DeliveryRecords | None = None,
-) -> RevenueContext:
-    """What revenue recognition reads through `as_of`: no rate cards, expenses or milestones."""
-    return RevenueContext(
-        as_of=as_of,
-        currency=currency,
-        rate_cards={},
-        time_entries=tuple(entries),
-        expenses=(),
-        milestones=(),
-        ledger=ledger if ledger is not None else BilledLedger(),
-        delivery=delivery if delivery is not None else DeliveryRecords(),
-    )
+) -> dict[str, Any]:
+    return {
+        "rate_cards": {},
+        "time_entries": tuple(entries),
+        "expenses": (),
+        "milestones": (),
+        "ledger": ledger if ledger is not None else BilledLedger(),
+        "delivery": delivery if delivery is not None else DeliveryRecords(),
+    }
 
 
 def committed_documents(
