@@ -11,7 +11,6 @@ The PostgreSQL case skips unless `THROUGHLINE_TEST_POSTGRES_URL` is set (tests/i
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +26,12 @@ from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Services
 from tests.e2e.http.harness import Api, authenticator, running_api
 from tests.e2e.http.stage import UNLIMITED
-from tests.integration.conftest import _empty, postgres_admin, postgres_schema, sqlite_template
+from tests.integration.conftest import (
+    empty_database_url,
+    postgres_admin,
+    postgres_schema,
+    sqlite_template,
+)
 from tests.integration.support import build_app
 
 __all__ = ["api_on", "postgres_admin", "postgres_schema", "running_sql_api", "sqlite_template"]
@@ -57,14 +61,7 @@ def api_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
         with running_api(limits=UNLIMITED) as api:
             yield api
         return
-    if request.param == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        shutil.copyfile(template, tmp_path / "throughline.db")
-        url = f"sqlite:///{tmp_path / 'throughline.db'}"
-    else:
-        url = request.getfixturevalue("postgres_schema")
-        _empty(url)
-    database = Database(url)
+    database = Database(empty_database_url(request, request.param, tmp_path))
     try:
         with running_sql_api(database) as api:
             yield api

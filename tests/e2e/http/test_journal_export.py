@@ -28,7 +28,7 @@ from tests.e2e.http.harness import Api, authenticator
 from tests.e2e.http.sql_harness import postgres_admin, postgres_schema, sqlite_template
 from tests.e2e.http.stage import UNLIMITED
 from tests.e2e.http.test_journal import running_books
-from tests.integration.conftest import _empty
+from tests.integration.conftest import empty_database_url
 from tests.integration.support import build_app
 from tests.support.export_checks import bean_check, beancount_balances, csv_rows
 from tests.unit.application.test_journal_posting import CHARTS
@@ -61,14 +61,7 @@ def books_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
         with running_books() as api:
             yield api
         return
-    if request.param == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        (tmp_path / "throughline.db").write_bytes(template.read_bytes())
-        url = f"sqlite:///{tmp_path / 'throughline.db'}"
-    else:
-        url = request.getfixturevalue("postgres_schema")
-        _empty(url)
-    database = Database(url)
+    database = Database(empty_database_url(request, request.param, tmp_path))
     try:
         with running_sql_books(database) as api:
             yield api
