@@ -22,6 +22,7 @@ from entrypoints.composition.ops_reads import ops_reads_in_memory
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Limits, Services
 from tests.e2e.http.harness import Api, authenticator
+from tests.e2e.http.world import World, seed
 from tests.unit.application.conftest import App, start_clock, wire
 
 #: High enough that a module's worth of calls from one key is never refused.
@@ -37,6 +38,11 @@ class Stage:
     def fresh(self) -> Api:
         """The app over a new, empty world (as `harness.running_api` builds one)."""
         return Api(fresh_world(self.asgi, self.limits), self.asgi, self.client)
+
+    def seeded(self) -> tuple[Api, World]:
+        """The app over a new world holding two customers' worlds (tests/e2e/http/world.py)."""
+        fresh = self.fresh()
+        return fresh, seed(fresh.app)
 
 
 def fresh_world(asgi: Litestar, limits: Limits) -> App:

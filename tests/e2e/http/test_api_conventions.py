@@ -92,8 +92,7 @@ def api(stage: Stage) -> Api:
 @pytest.fixture
 def world_api(stage: Stage) -> tuple[Api, World]:
     """Two customers' worlds, fresh for a test that changes them."""
-    fresh = stage.fresh()
-    return fresh, seed(fresh.app)
+    return stage.seeded()
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ from tests.e2e.http.routing import (
 )
 from tests.e2e.http.stage import Stage, staged
 from tests.e2e.http.test_api_conventions import assert_problem, paid, pay, payment
-from tests.e2e.http.world import World, seed
+from tests.e2e.http.world import World
 
 _keys = itertools.count(1)
 
@@ -65,8 +65,7 @@ def api(stage: Stage) -> Api:
 
 @pytest.fixture
 def world_api(stage: Stage) -> tuple[Api, World]:
-    fresh = stage.fresh()
-    return fresh, seed(fresh.app)
+    return stage.seeded()
 
 
 def send(api: Api, op: Operation, content: bytes, content_type: str | None, key: str) -> Any:
