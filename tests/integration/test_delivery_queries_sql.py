@@ -22,6 +22,7 @@ from domain.ids import ContractId, EngagementId, MilestoneId, ObligationId
 from domain.milestone_billing import MilestoneSpec, MilestoneTerms
 from domain.period import Period
 from tests.integration.support import SqlApp
+from tests.support.paging import every_row
 from tests.unit.application.conftest import (
     CUSTOMER,
     ENTITY,
@@ -82,14 +83,8 @@ def both(
 
 
 def all_entries(queries: DeliveryQueries, where: TimeEntryFilter, size: int) -> list[str]:
-    seen, cursor = [], None
-    while True:
-        page = queries.time_entries(where, PageRequest.of(size, cursor))
-        assert page is not None
-        seen += [e.entry_id for e in page.items]
-        if page.next_cursor is None:
-            return seen
-        cursor = page.next_cursor
+    rows = every_row(lambda request: queries.time_entries(where, request), size)
+    return [e.entry_id for e in rows]
 
 
 def test_time_entries_list_by_work_date_then_id_in_pages_alike_in_both_stores(
