@@ -11,8 +11,9 @@ The PostgreSQL case skips unless `THROUGHLINE_TEST_POSTGRES_URL` is set (tests/i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -57,13 +58,27 @@ def running_sql_api(database: Database) -> Iterator[Api]:
 @pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def api_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
     """The app on each store in turn (a fresh, migrated, empty database for the SQL ones)."""
+    in_memory = partial(running_api, limits=UNLIMITED)
+    with running_on(request, tmp_path, in_memory, running_sql_api) as api:
+        yield api
+
+
+@contextmanager
+def running_on(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    in_memory: Callable[[], AbstractContextManager[Api]],
+    on_sql: Callable[[Database], AbstractContextManager[Api]],
+) -> Iterator[Api]:
+    """The app as `in_memory` or `on_sql` runs it, on the store `request.param` names (a fresh,
+    migrated, empty database for the SQL ones)."""
     if request.param == "memory":
-        with running_api(limits=UNLIMITED) as api:
+        with in_memory() as api:
             yield api
         return
     database = Database(empty_database_url(request, request.param, tmp_path))
     try:
-        with running_sql_api(database) as api:
+        with on_sql(database) as api:
             yield api
     finally:
         database.dispose()

@@ -25,10 +25,9 @@ from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Services
 from tests.e2e.http.books_setup import issued_invoice, problem
 from tests.e2e.http.harness import Api, authenticator
-from tests.e2e.http.sql_harness import postgres_admin, postgres_schema, sqlite_template
+from tests.e2e.http.sql_harness import postgres_admin, postgres_schema, running_on, sqlite_template
 from tests.e2e.http.stage import UNLIMITED
 from tests.e2e.http.test_journal import running_books
-from tests.integration.conftest import empty_database_url
 from tests.integration.support import build_app
 from tests.support.export_checks import bean_check, beancount_balances, csv_rows
 from tests.unit.application.test_journal_posting import CHARTS
@@ -57,16 +56,8 @@ def running_sql_books(database: Database) -> Iterator[Api]:
 @pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def books_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
     """The app with a chart of accounts, on each store in turn."""
-    if request.param == "memory":
-        with running_books() as api:
-            yield api
-        return
-    database = Database(empty_database_url(request, request.param, tmp_path))
-    try:
-        with running_sql_books(database) as api:
-            yield api
-    finally:
-        database.dispose()
+    with running_on(request, tmp_path, running_books, running_sql_books) as api:
+        yield api
 
 
 @pytest.fixture
