@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 import attrs
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
@@ -73,3 +74,18 @@ def staged(limits: Limits = UNLIMITED, extra_routes: Sequence[Any] = ()) -> Iter
     asgi = unstarted_app(limits, extra_routes)
     with TestClient(asgi, raise_server_exceptions=False) as client:
         yield Stage(asgi, client, limits)
+
+
+# Fixtures for a module that defines its own `stage`; import them into that module.
+
+
+@pytest.fixture(name="api")
+def staged_api(stage: Stage) -> Api:
+    """An empty world on the module's one app."""
+    return stage.fresh()
+
+
+@pytest.fixture(name="world_api")
+def staged_world_api(stage: Stage) -> tuple[Api, World]:
+    """Two customers' worlds on the module's one app, fresh for a test that changes them."""
+    return stage.seeded()
