@@ -34,11 +34,11 @@ from domain.invoice import Invoice
 from domain.milestone import Milestone, MilestoneState
 from domain.milestone_billing import MilestoneSpec, MilestoneTerms
 from domain.money import Currency, Money, dsum
-from domain.obligation import RevenueContext
 from domain.period import Period
 from domain.revenue import recognised_to_date
 from tests.support.builders import AT, contract
 from tests.support.credit_books import Books
+from tests.support.model_inputs import revenue_context
 
 OBLIGATION = ObligationId("o")
 currencies = st.sampled_from([Currency.of("USD"), Currency.of("JPY"), Currency.of("BHD")])
@@ -224,15 +224,7 @@ def check(world: World) -> None:
         assert standing.invoiced <= scheduled[source].amount + standing.released, source
     revenue = recognised_to_date(
         world.contract.obligation_history(OBLIGATION),
-        RevenueContext(
-            as_of=world.month.end,
-            currency=currency,
-            rate_cards={},
-            time_entries=(),
-            expenses=(),
-            milestones=tuple(world.milestones),
-            ledger=ledger,
-        ),
+        revenue_context(world.month.end, currency, milestones=world.milestones, ledger=ledger),
     )
     assert Money.zero(currency) <= revenue + Money(conceded, currency)
     assert revenue <= Money(fee - conceded, currency)

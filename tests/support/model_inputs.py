@@ -17,9 +17,11 @@ from domain.billing import (
 )
 from domain.delivery_kinds import DeliveryRecords
 from domain.ids import ObligationId
+from domain.milestone import Milestone
 from domain.money import Currency
 from domain.obligation import BillingContext, RevenueContext
 from domain.period import Period
+from domain.ratecard import RateCard
 from domain.time_entry import TimeEntry
 
 T = TypeVar("T")
@@ -34,8 +36,8 @@ def history_of(obligation_id: ObligationId, *versions: tuple[date, T]) -> Obliga
 
 
 def billing_context(period: Period, currency: Currency, **delivered: Any) -> BillingContext:
-    """A run's context for one obligation: its `entries`, `ledger` and `delivery` records (none
-    unless given), and no rate cards, expenses or milestones."""
+    """A run's context for one obligation: its rate `cards`, time `entries`, `milestones`,
+    `ledger` and `delivery` records (none unless given), and no expenses."""
     return BillingContext(period=period, currency=currency, **_delivered(**delivered))
 
 
@@ -46,15 +48,17 @@ def revenue_context(as_of: date, currency: Currency, **delivered: Any) -> Revenu
 
 def _delivered(
     *,
+    cards: Iterable[RateCard] = (),
     entries: Sequence[TimeEntry] = (),
+    milestones: Sequence[Milestone] = (),
     ledger: BilledLedger | None = None,
     delivery: DeliveryRecords | None = None,
 ) -> dict[str, Any]:
     return {
-        "rate_cards": {},
+        "rate_cards": {card.rate_card_id: card for card in cards},
         "time_entries": tuple(entries),
         "expenses": (),
-        "milestones": (),
+        "milestones": tuple(milestones),
         "ledger": ledger if ledger is not None else BilledLedger(),
         "delivery": delivery if delivery is not None else DeliveryRecords(),
     }

@@ -42,6 +42,7 @@ from domain.revenue import (
     recognition_for_period,
     recognition_in,
 )
+from tests.support.model_inputs import revenue_context
 
 USD = Currency.of("USD")
 PROGRAM = ObligationId("program")
@@ -150,9 +151,7 @@ def history_of(*terms: object, oid: ObligationId = PROGRAM) -> ObligationHistory
 
 
 def context(as_of: date) -> RevenueContext:
-    return RevenueContext(
-        as_of=as_of, currency=USD, rate_cards={}, time_entries=(), expenses=(), milestones=()
-    )
+    return revenue_context(as_of, USD)
 
 
 # Dispatch ----------------------------------------------------------------------------------
