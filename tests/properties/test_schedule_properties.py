@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal, localcontext
 from functools import partial
-from itertools import pairwise
 from typing import TypeVar
 
 import pytest
@@ -47,6 +46,7 @@ from domain.retainer import (
 )
 from domain.time_entry import TimeEntry
 from tests.support.model_inputs import billing_context, committed, history_of, revenue_context
+from tests.support.strategies import splits
 
 T = TypeVar("T")
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -59,16 +59,6 @@ for _ in range(11):
 currencies = st.sampled_from([Currency.of("USD"), Currency.of("JPY"), Currency.of("BHD")])
 days_in_2026 = st.integers(0, 364).map(lambda n: date(2026, 1, 1) + timedelta(days=n))
 quarter_hours = st.integers(1, 48).map(lambda q: Decimal(q) / 4)
-
-
-@st.composite
-def splits(draw: st.DrawFn, total: int, parts: int) -> list[int]:
-    """`parts` positive integers summing to `total` (a random composition)."""
-    if parts == 1:
-        return [total]
-    cuts = sorted(draw(st.sets(st.integers(1, total - 1), min_size=parts - 1, max_size=parts - 1)))
-    bounds = [0, *cuts, total]
-    return [b - a for a, b in pairwise(bounds)]
 
 
 @st.composite
