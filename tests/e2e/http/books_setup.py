@@ -36,6 +36,21 @@ def entry(entry_id: str, day: str, hours: str, **fields: Any) -> dict[str, Any]:
     }
 
 
+def expense(expense_id: str, category: str, amount: str, **fields: Any) -> dict[str, Any]:
+    """One expense as the PSA sends it to POST /expenses, incurred on 4 March 2026 in EUR."""
+    return {
+        "expense_id": expense_id,
+        "engagement_id": "E1",
+        "obligation_id": "tm",
+        "resource_id": "r1",
+        "category": category,
+        "incurred_on": "2026-03-04",
+        "amount": amount,
+        "currency": "EUR",
+        **fields,
+    }
+
+
 def money(amount: str) -> dict[str, str]:
     return {"amount": amount, "currency": "EUR"}
 
