@@ -20,15 +20,15 @@ from tests.e2e.http.harness import IDENTITIES, JWT, Api
 from tests.unit.application.conftest import CUSTOMER, ENTITY, EUR, set_up_tm_contract
 
 MARCH = "2026-03"
+#: Where the PSA books r1's delivery: engagement E1's time-and-materials obligation.
+ON_TM = {"engagement_id": "E1", "obligation_id": "tm", "resource_id": "r1"}
 
 
 def entry(entry_id: str, day: str, hours: str, **fields: Any) -> dict[str, Any]:
     """One time entry as the PSA sends it to POST /time-entries."""
     return {
         "entry_id": entry_id,
-        "engagement_id": "E1",
-        "obligation_id": "tm",
-        "resource_id": "r1",
+        **ON_TM,
         "role": "consultant",
         "work_date": day,
         "hours": hours,
@@ -40,9 +40,7 @@ def expense(expense_id: str, category: str, amount: str, **fields: Any) -> dict[
     """One expense as the PSA sends it to POST /expenses, incurred on 4 March 2026 in EUR."""
     return {
         "expense_id": expense_id,
-        "engagement_id": "E1",
-        "obligation_id": "tm",
-        "resource_id": "r1",
+        **ON_TM,
         "category": category,
         "incurred_on": "2026-03-04",
         "amount": amount,
