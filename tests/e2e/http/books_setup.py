@@ -49,6 +49,19 @@ def expense(expense_id: str, category: str, amount: str, **fields: Any) -> dict[
     }
 
 
+def contract_body(
+    contract_id: str = "C1", customer_id: str = "acme", name: str = "Advisory 2026"
+) -> dict[str, str]:
+    """A contract as the CLM registers it through POST /contracts: with tl-uk, in EUR."""
+    return {
+        "contract_id": contract_id,
+        "customer_id": customer_id,
+        "legal_entity_id": "tl-uk",
+        "currency": "EUR",
+        "name": name,
+    }
+
+
 def money(amount: str) -> dict[str, str]:
     return {"amount": amount, "currency": "EUR"}
 

@@ -18,6 +18,7 @@ from domain.ids import CustomerId, LegalEntityId
 from domain.period import Period
 from entrypoints.http.security import issue_token
 from tests.e2e.http.answers import PROBLEMS, ok
+from tests.e2e.http.books_setup import contract_body
 from tests.e2e.http.harness import JWT, Api
 from tests.unit.application.conftest import time_entry
 
@@ -47,14 +48,7 @@ def sign(api: Api, engagement: str, contract: str, customer: str) -> dict[str, A
     """Deal won, contract registered, SOW drafted and approved: the contract as answered."""
     body = {"engagement_id": engagement, "customer_id": customer, "contract_id": contract}
     assert ok(api.post("/engagements", body, who="integration2"), 201)["state"] == "proposed"
-    contract_body = {
-        "contract_id": contract,
-        "customer_id": customer,
-        "legal_entity_id": "tl-uk",
-        "currency": "EUR",
-        "name": "Advisory 2026",
-    }
-    ok(api.post("/contracts", contract_body, who="integration"), 201)
+    ok(api.post("/contracts", contract_body(contract, customer), who="integration"), 201)
     version = ok(api.post(f"/contracts/{contract}/versions", tm_version(), who="integration"), 201)
     assert (version["version"], version["state"], version["label"]) == (1, "draft", "SOW")
     return ok(api.post(f"/contracts/{contract}/versions/1/approve", who="sales_ops"))
