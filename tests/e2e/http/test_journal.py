@@ -140,18 +140,19 @@ def test_a_bad_filter_is_refused_at_its_parameter(
     assert parameter in refused.text
 
 
-@pytest.mark.parametrize(
-    ("who", "status"),
-    [
-        ("finance", 200),
-        ("finance_approver", 200),
-        ("auditor", 200),
-        ("delivery_manager", 403),
-        ("integration", 403),
-        ("client_viewer", 403),
-        ("sales_ops", 403),
-    ],
-)
+#: Who may read the journal (finance and auditors) and the refusal everyone else gets.
+JOURNAL_READERS = [
+    ("finance", 200),
+    ("finance_approver", 200),
+    ("auditor", 200),
+    ("delivery_manager", 403),
+    ("integration", 403),
+    ("client_viewer", 403),
+    ("sales_ops", 403),
+]
+
+
+@pytest.mark.parametrize(("who", "status"), JOURNAL_READERS)
 def test_finance_and_auditors_read_the_journal_and_no_one_else(
     api: Api, who: str, status: int
 ) -> None:
