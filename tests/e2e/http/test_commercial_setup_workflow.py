@@ -20,6 +20,7 @@ from entrypoints.http.security import issue_token
 from tests.e2e.http.answers import PROBLEMS, ok
 from tests.e2e.http.books_setup import contract_body
 from tests.e2e.http.harness import JWT, Api
+from tests.support.engagement_paths import THROUGH_A_BLOCKED_SETUP
 from tests.unit.application.conftest import time_entry
 
 
@@ -169,14 +170,7 @@ def test_a_missing_tax_profile_blocks_setup_until_master_data_arrives_and_setup_
     assert replayed["state"] == "active"
     assert replayed["blocked_reason"] is None
     assert replayed["open_exceptions"] == []
-    assert replayed["path"] == [
-        "proposed",
-        "contracted",
-        "provisioning",
-        "setup_blocked",
-        "provisioning",
-        "active",
-    ]
+    assert replayed["path"] == list(THROUGH_A_BLOCKED_SETUP)
     assert list(api.app.projects.projects) == ["E2:project"]
     assert ok(api.get("/customers/globex", who="finance"))["open_master_data_exceptions"] == []
     # a second replay changes nothing and provisions nothing again

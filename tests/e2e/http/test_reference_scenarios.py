@@ -32,6 +32,7 @@ from domain.ids import CustomerId, LegalEntityId
 from tests.e2e.http.answers import ok
 from tests.e2e.http.books_setup import bearer, post_as, problem
 from tests.e2e.http.harness import Api
+from tests.support.engagement_paths import THROUGH_A_BLOCKED_SETUP
 
 # The firm: Halden & Rowe, a French company (EUR, French VAT) and a US company (USD) -------
 
@@ -820,14 +821,7 @@ def test_scenario_3_blocked_setup_is_fixed_replayed_and_billed(api: Api) -> None
     assert replay["exception"]["resolved_by"] == MAKER
     engagement = firm.engagement(VER_ENG)
     assert engagement["state"] == "active"
-    assert engagement["path"] == [
-        "proposed",
-        "contracted",
-        "provisioning",
-        "setup_blocked",
-        "provisioning",
-        "active",
-    ]
+    assert engagement["path"] == list(THROUGH_A_BLOCKED_SETUP)
     assert engagement["open_exceptions"] == []
     assert ok(api.get("/exceptions", who="finance", state="open"))["items"] == []
     assert list(api.app.projects.projects) == [f"{VER_ENG}:project"]  # provisioned once
