@@ -7,16 +7,18 @@ obligation `tm` billed at 100.00 EUR an hour for a consultant, VAT 20 %.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from adapters.webhooks.signatures import signature_headers
 from application import commands as c
 from domain.ids import ContractId, EngagementId, MilestoneId, ObligationId
 from domain.milestone_billing import MilestoneSpec, MilestoneTerms
 from entrypoints.http.security import issue_token
-from tests.e2e.http.harness import IDENTITIES, JWT, Api
+from tests.e2e.http.harness import IDENTITIES, JWT, WEBHOOK_SECRETS, Api
 from tests.unit.application.conftest import CUSTOMER, ENTITY, EUR, set_up_tm_contract
 
 MARCH = "2026-03"
@@ -82,6 +84,23 @@ def approved_by_its_maker(api: Api, path: str, key: str) -> Any:
     """POST the approval at `path` as finance's own person holding the approver role too: the
     maker of what finance drafted, whom maker-checker refuses whatever roles they hold."""
     return post_as(api, path, None, bearer("finance", "finance_approver"), key)
+
+
+def send_webhook(api: Api, source: str, message_id: str, body: bytes) -> Any:
+    """POST `body` to /webhooks/{source}, signed now with the source's secret, as it sends."""
+    headers = signature_headers(
+        WEBHOOK_SECRETS.for_source(source), message_id, api.app.clock.now(), body
+    )
+    headers["content-type"] = "application/json"
+    return api.client.post(f"/webhooks/{source}", content=body, headers=headers)
+
+
+def send_event(
+    api: Api, source: str, message_id: str, event_type: str, data: dict[str, Any]
+) -> Any:
+    """One event of `event_type` carrying `data`, as the source's signed webhook."""
+    body = json.dumps({"type": event_type, "data": data}).encode()
+    return send_webhook(api, source, message_id, body)
 
 
 def tm_with_march_time(api: Api, cap: Any = None) -> None:
