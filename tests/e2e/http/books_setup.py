@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from adapters.webhooks.signatures import signature_headers
-from application import commands as c
-from domain.ids import ContractId, EngagementId, MilestoneId, ObligationId
+from domain.ids import MilestoneId, ObligationId
 from domain.milestone_billing import MilestoneSpec, MilestoneTerms
 from entrypoints.http.security import issue_token
 from tests.e2e.http.harness import IDENTITIES, JWT, WEBHOOK_SECRETS, Api
-from tests.unit.application.conftest import CUSTOMER, ENTITY, EUR, set_up_tm_contract
+from tests.unit.application.conftest import EUR, set_up_tm_contract, sign_contract
 
 MARCH = "2026-03"
 #: Where the PSA books r1's delivery: engagement E1's time-and-materials obligation.
@@ -144,10 +142,7 @@ def milestone_contract(api: Api) -> None:
         (MilestoneSpec(MilestoneId("M1"), "Design", percentage=Decimal("40")),
          MilestoneSpec(MilestoneId("M2"), "Build", percentage=Decimal("60"), final=True)),
     )  # fmt: skip
-    api.app.do(c.ProposeEngagement(EngagementId("E2"), CUSTOMER, ContractId("C2")), actor="crm")
-    api.app.do(c.RegisterContract(ContractId("C2"), CUSTOMER, ENTITY, "EUR", "Programme"))
-    api.app.do(c.DraftContractVersion(ContractId("C2"), date(2026, 1, 1), (terms,)), actor="clm")
-    api.app.do(c.ApproveContractVersion(ContractId("C2"), 1), actor="legal")
+    sign_contract(api.app, "E2", "C2", "Programme", [terms])
 
 
 def problem(response: Any) -> str:

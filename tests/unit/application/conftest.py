@@ -145,6 +145,21 @@ def set_up_tm_contract(
     app.do(c.ApproveContractVersion(ContractId("C1"), 1), actor="legal")
 
 
+def sign_contract(
+    app: App, engagement: str, contract: str, name: str, terms: Any, customer: str = CUSTOMER
+) -> None:
+    """Another engagement won and its contract approved, one version of `terms` from 1 January
+    2026 (set up the rates first)."""
+    app.do(
+        c.ProposeEngagement(EngagementId(engagement), customer, ContractId(contract)), actor="crm"
+    )
+    app.do(c.RegisterContract(ContractId(contract), customer, ENTITY, "EUR", name), actor="clm")
+    app.do(
+        c.DraftContractVersion(ContractId(contract), date(2026, 1, 1), tuple(terms)), actor="clm"
+    )
+    app.do(c.ApproveContractVersion(ContractId(contract), 1), actor="legal")
+
+
 def set_up_rates_and_deal(app: App) -> None:
     """VAT at 20 %, rate card RC at 100.00 an hour for a consultant, engagement E1 won and
     contract C1 registered for acme, with no version yet."""
