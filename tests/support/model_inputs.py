@@ -3,7 +3,7 @@ and the ledger once a run is committed. They only assemble domain objects."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
@@ -18,8 +18,8 @@ from domain.billing import (
 from domain.delivery_kinds import DeliveryRecords
 from domain.ids import ObligationId
 from domain.milestone import Milestone
-from domain.money import Currency
-from domain.obligation import BillingContext, RevenueContext
+from domain.money import Currency, Money
+from domain.obligation import BillingContext, BillingModel, RevenueContext, no_contract_value
 from domain.period import Period
 from domain.ratecard import RateCard
 from domain.time_entry import TimeEntry
@@ -79,3 +79,32 @@ def committed_documents(
 def committed(ledger: BilledLedger, billing: ObligationBilling, document: str) -> BilledLedger:
     """The ledger once one obligation's billing is committed as `document`."""
     return committed_documents(ledger, [(document, billing.lines)])
+
+
+def bill_nothing(history: ObligationHistory[Any], ctx: BillingContext) -> ObligationBilling:
+    """A model that never bills."""
+    return ObligationBilling()
+
+
+def earn_nothing(history: ObligationHistory[Any], ctx: RevenueContext) -> Money:
+    """A model that never earns."""
+    return Money.zero(ctx.currency)
+
+
+def stub_model(
+    name: str,
+    terms_type: type,
+    recognise: Callable[[ObligationHistory[Any], RevenueContext], Money] = earn_nothing,
+    summary: str = "a test-only model",
+) -> BillingModel:
+    """A test-only billing model that bills nothing, for a test about one other piece."""
+    return BillingModel(
+        name=name,
+        terms_type=terms_type,
+        bill=bill_nothing,
+        recognise=recognise,
+        contract_value=no_contract_value,
+        summary=summary,
+        example={},
+        adr="",
+    )
