@@ -14,11 +14,8 @@ import attrs
 import pytest
 from litestar.testing import TestClient
 
-from adapters.memory import FakeEventPublisher, FakeGeneralLedger
 from adapters.sqlalchemy.database import Database
 from application.handlers import create_bus
-from application.journal import ErpPostingPublisher, acknowledger
-from application.relay import relay_context, relay_once
 from entrypoints.composition.database import reader
 from entrypoints.composition.finance_reads import finance_queries
 from entrypoints.http.app import create_app
@@ -27,7 +24,7 @@ from tests.e2e.http.books_setup import issued_invoice, problem
 from tests.e2e.http.harness import Api, authenticator
 from tests.e2e.http.sql_harness import postgres_admin, postgres_schema, running_on, sqlite_template
 from tests.e2e.http.stage import UNLIMITED
-from tests.e2e.http.test_journal import JOURNAL_READERS, running_books
+from tests.e2e.http.test_journal import JOURNAL_READERS, relay_to_the_erp, running_books
 from tests.integration.support import build_app
 from tests.support.export_checks import bean_check, beancount_balances, csv_rows
 from tests.unit.application.test_journal_posting import CHARTS
@@ -128,13 +125,7 @@ def test_the_range_and_the_legal_entity_choose_the_entries(api: Api) -> None:
 def test_the_erps_document_number_is_exported_once_the_erp_booked_the_entry(api: Api) -> None:
     issued_invoice(api)
     assert "erp_document" not in export(api, "beancount")
-    deps = api.app.bus.deps
-    publisher = ErpPostingPublisher(
-        FakeEventPublisher(),
-        FakeGeneralLedger(),
-        acknowledger(deps.uow, deps.clock, relay_context("w1")),
-    )
-    relay_once(deps.uow, deps.clock, publisher, worker="w1")
+    relay_to_the_erp(api)
     assert '  erp_document: "GL-000001"\n' in export(api, "beancount")
     assert {row["erp_document"] for row in csv_rows(export(api, "csv"))} == {"GL-000001"}
 
