@@ -11,7 +11,9 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Protocol
 
@@ -19,9 +21,18 @@ import attrs
 from dependency_injector import providers
 from typer.testing import CliRunner
 
+from adapters.clock import SystemClock
+from adapters.memory import SequentialIds
+from adapters.sqlalchemy.database import Database as SqlDatabase
+from application import commands as c
+from application.context import RequestContext
+from application.messagebus import MessageBus
+from domain.ids import ContractId, CustomerId, EngagementId, LegalEntityId
 from entrypoints.cli import app
+from entrypoints.composition.bootstrap import compose
 from entrypoints.composition.container import container
 from entrypoints.composition.database import MemoryDatabase
+from entrypoints.composition.externals import Externals
 
 ROOT = Path(__file__).resolve().parents[2]
 CLEARED = (
@@ -122,3 +133,52 @@ def copy_memory(database: MemoryDatabase) -> MemoryDatabase:
     fresh = MemoryDatabase()
     fresh.store.data = copy.deepcopy(database.store.data)
     return fresh
+
+
+def write(path: Path, *lines: str) -> Path:
+    """A text file of these lines, as an operator would hand it to an import."""
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@attrs.frozen
+class OneContract:
+    """An engagement of acme's with one approved contract version holding `terms`."""
+
+    engagement_id: str
+    contract_id: str
+    description: str
+    effective: date
+    terms: object
+
+
+@contextmanager
+def cli_with_contract(
+    store: str, workdir: Path, seeded: OneContract
+) -> Iterator[tuple[InProcess, MessageBus]]:
+    """The CLI in this process, and the bus, on an in-memory database (`store` "memory") or a
+    migrated SQLite file ("sqlite") seeded with one contract."""
+    database = (
+        MemoryDatabase()
+        if store == "memory"
+        else SqlDatabase(f"sqlite:///{workdir / 'throughline.db'}")
+    )
+    if isinstance(database, SqlDatabase):
+        database.upgrade()
+    bus = compose(database, SystemClock(), SequentialIds(), Externals())  # type: ignore[arg-type]
+    seed = RequestContext("j.moreau", "seed")
+    contract, customer = ContractId(seeded.contract_id), CustomerId("acme")
+    bus.handle(c.ProposeEngagement(EngagementId(seeded.engagement_id), customer, contract), seed)
+    bus.handle(
+        c.RegisterContract(contract, customer, LegalEntityId("tl-uk"), "EUR", seeded.description),
+        seed,
+    )
+    bus.handle(c.DraftContractVersion(contract, seeded.effective, (seeded.terms,)), seed)
+    bus.handle(c.ApproveContractVersion(contract, 1), seed)
+    runner = InProcess(database, workdir)  # type: ignore[arg-type]
+    try:
+        yield runner, bus
+    finally:
+        reset_container()
+        if isinstance(database, SqlDatabase):
+            database.dispose()

@@ -24,6 +24,7 @@ from domain.money import Currency, Money, money_sum
 from entrypoints.demo.result import DocumentType, ScenarioResult
 from entrypoints.demo.runner import DemoResult, run_demo, run_scenario
 from entrypoints.demo.steps import StepKind
+from tests.support.engagement_paths import THROUGH_A_BLOCKED_SETUP
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -357,14 +358,7 @@ def test_documents_are_numbered_in_sequence_per_scenario(demo: DemoResult) -> No
 def test_the_blocked_scenario_went_through_setup_blocked(demo: DemoResult) -> None:
     scenario = demo.scenario(3)
     (engagement,) = scenario.engagements
-    assert engagement.path == (
-        "proposed",
-        "contracted",
-        "provisioning",
-        "setup_blocked",
-        "provisioning",
-        "active",
-    )
+    assert engagement.path == THROUGH_A_BLOCKED_SETUP
     (raised,) = scenario.exceptions
     assert (raised.subject, raised.reason_code) == ("engagement:ENG-VER-01", "missing_master_data")
     assert (raised.state, raised.resolved_on) == ("resolved", date(2026, 3, 11))

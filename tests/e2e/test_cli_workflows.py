@@ -44,6 +44,7 @@ from tests.e2e.cli_harness import (
     copy_memory,
     copy_sqlite,
     reset_container,
+    write,
 )
 
 pytestmark = pytest.mark.slow
@@ -113,11 +114,6 @@ def fingerprint(done: Done) -> str:
     found = re.search(r"Proposal fingerprint: ([0-9a-f]{64})", done.out)
     assert found, done.out
     return found.group(1)
-
-
-def write(path: Path, *lines: str) -> Path:
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 # db upgrade, demo ---------------------------------------------------------------------------

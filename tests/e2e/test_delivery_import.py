@@ -13,53 +13,29 @@ from pathlib import Path
 
 import pytest
 
-from adapters.clock import SystemClock
-from adapters.memory import SequentialIds
-from adapters.sqlalchemy.database import Database as SqlDatabase
-from application import commands as c
-from application.context import RequestContext
-from domain.ids import ContractId, CustomerId, EngagementId, LegalEntityId, ObligationId
+from domain.ids import ObligationId
 from domain.money import Currency
 from entrypoints.cli.delivery_import import DeliveryFileError, header_of, read_delivery_file
-from entrypoints.composition.bootstrap import compose
-from entrypoints.composition.database import MemoryDatabase
-from entrypoints.composition.externals import Externals
-from tests.e2e.cli_harness import InProcess, reset_container
+from tests.e2e.cli_harness import InProcess, OneContract, cli_with_contract, write
 from tests.support.metered import UNITS, MeteredTerms
 
-SEED = RequestContext("j.moreau", "seed")
 HEADER = header_of(UNITS)
 
 
-def write(path: Path, *lines: str) -> Path:
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+METERING = OneContract(
+    "E-MTR",
+    "C-MTR",
+    "Metering",
+    date(2026, 1, 1),
+    MeteredTerms(ObligationId("metered"), "API calls", Currency.of("EUR"), Decimal("2.50")),
+)
 
 
 @pytest.fixture(params=["memory", "sqlite"])
 def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[InProcess]:
     """The CLI in this process, on a database with one metered contract (units at 2.50)."""
-    if request.param == "memory":
-        database = MemoryDatabase()
-    else:
-        database = SqlDatabase(f"sqlite:///{tmp_path / 'throughline.db'}")
-        database.upgrade()
-    bus = compose(database, SystemClock(), SequentialIds(), Externals())  # type: ignore[arg-type]
-    contract, customer = ContractId("C-MTR"), CustomerId("acme")
-    terms = MeteredTerms(ObligationId("metered"), "API calls", Currency.of("EUR"), Decimal("2.50"))
-    bus.handle(c.ProposeEngagement(EngagementId("E-MTR"), customer, contract), SEED)
-    bus.handle(
-        c.RegisterContract(contract, customer, LegalEntityId("tl-uk"), "EUR", "Metering"), SEED
-    )
-    bus.handle(c.DraftContractVersion(contract, date(2026, 1, 1), (terms,)), SEED)
-    bus.handle(c.ApproveContractVersion(contract, 1), SEED)
-    runner = InProcess(database, tmp_path)  # type: ignore[arg-type]
-    try:
+    with cli_with_contract(request.param, tmp_path, METERING) as (runner, _):
         yield runner
-    finally:
-        reset_container()
-        if isinstance(database, SqlDatabase):
-            database.dispose()
 
 
 def test_import_delivery_reports_every_row_and_a_second_import_changes_nothing(

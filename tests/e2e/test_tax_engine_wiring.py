@@ -3,15 +3,15 @@ replaces the tax engine in one place: the container's `tax_engine` provider."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 from dependency_injector import providers
 
 from adapters.memory import SequentialIds
 from adapters.tax import TableTaxEngine
-from domain.ids import CustomerId, LegalEntityId
-from domain.tax import TaxProfile, TaxQuestion, TaxRateTable, TaxTreatment, TaxUnresolved
+from domain.tax import TaxTreatment
 from entrypoints.composition.bootstrap import compose
 from entrypoints.composition.container import Container
 from entrypoints.composition.database import MemoryDatabase
@@ -19,18 +19,12 @@ from entrypoints.composition.externals import Externals
 from entrypoints.composition.settings import Settings
 from tests.e2e.cli_harness import reset_container
 from tests.unit.application.conftest import start_clock
+from tests.unit.application.test_tax_engine import FakeTaxEngine
 
 
-class FakeExternalTaxService:
+def external_tax_service() -> FakeTaxEngine:
     """Stands in for a deployment's tax service client."""
-
-    def treatments(
-        self,
-        questions: Sequence[TaxQuestion],
-        profiles: Mapping[tuple[CustomerId, LegalEntityId], TaxProfile],
-        known_rates: TaxRateTable,
-    ) -> Mapping[TaxQuestion, TaxTreatment | TaxUnresolved]:
-        return {}
+    return FakeTaxEngine(TaxTreatment("GST15", Decimal("0.15"), "GST registered"))
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +37,7 @@ def clean_container() -> Iterator[None]:
 def test_the_composition_root_taxes_from_our_tables_unless_given_an_engine() -> None:
     default = compose(MemoryDatabase(), start_clock(), SequentialIds(), Externals())
     assert isinstance(default.deps.tax_engine, TableTaxEngine)
-    service = FakeExternalTaxService()
+    service = external_tax_service()
     replaced = compose(
         MemoryDatabase(), start_clock(), SequentialIds(), Externals(), tax_engine=service
     )
@@ -55,7 +49,7 @@ def test_a_deployment_replaces_the_tax_engine_through_the_container() -> None:
     container.settings.override(providers.Object(Settings("memory://")))
     container.database.override(providers.Object(MemoryDatabase()))
     assert isinstance(container.handler_dependencies().tax_engine, TableTaxEngine)
-    service = FakeExternalTaxService()
+    service = external_tax_service()
     container.reset_singletons()
     container.tax_engine.override(providers.Object(service))
     assert container.handler_dependencies().tax_engine is service

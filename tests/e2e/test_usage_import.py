@@ -13,20 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from adapters.clock import SystemClock
-from adapters.memory import SequentialIds
-from adapters.sqlalchemy.database import Database as SqlDatabase
-from application import commands as c
 from application.context import RequestContext
 from application.messagebus import MessageBus
-from domain.ids import ContractId, CustomerId, EngagementId, LegalEntityId, ObligationId
+from domain.ids import ContractId, ObligationId
 from domain.money import Currency
 from domain.usage import USAGE, UsageTerms, UsageTier
 from entrypoints.cli.delivery_import import header_of
-from entrypoints.composition.bootstrap import compose
-from entrypoints.composition.database import MemoryDatabase
-from entrypoints.composition.externals import Externals
-from tests.e2e.cli_harness import InProcess, reset_container
+from tests.e2e.cli_harness import InProcess, OneContract, cli_with_contract, write
 
 SEED = RequestContext("j.moreau", "seed")
 CONTRACT = ContractId("C-API")
@@ -45,34 +38,12 @@ TERMS = UsageTerms(
 )
 
 
-def write(path: Path, *lines: str) -> Path:
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
 @pytest.fixture(params=["memory", "sqlite"])
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[InProcess, MessageBus]]:
     """The CLI in this process, and the bus, on a database with one usage contract."""
-    if request.param == "memory":
-        database = MemoryDatabase()
-    else:
-        database = SqlDatabase(f"sqlite:///{tmp_path / 'throughline.db'}")
-        database.upgrade()
-    bus = compose(database, SystemClock(), SequentialIds(), Externals())  # type: ignore[arg-type]
-    customer = CustomerId("acme")
-    bus.handle(c.ProposeEngagement(EngagementId("E-API"), customer, CONTRACT), SEED)
-    bus.handle(
-        c.RegisterContract(CONTRACT, customer, LegalEntityId("tl-uk"), "EUR", "API platform"), SEED
-    )
-    bus.handle(c.DraftContractVersion(CONTRACT, date(2026, 3, 1), (TERMS,)), SEED)
-    bus.handle(c.ApproveContractVersion(CONTRACT, 1), SEED)
-    runner = InProcess(database, tmp_path)  # type: ignore[arg-type]
-    try:
-        yield runner, bus
-    finally:
-        reset_container()
-        if isinstance(database, SqlDatabase):
-            database.dispose()
+    seeded = OneContract("E-API", CONTRACT, "API platform", date(2026, 3, 1), TERMS)
+    with cli_with_contract(request.param, tmp_path, seeded) as world:
+        yield world
 
 
 def test_imported_usage_is_recorded_row_by_row_and_a_recount_corrects_it(

@@ -73,7 +73,13 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database: a fresh SQLite file of the test's own, or the run's
     PostgreSQL schema with every row deleted."""
-    if request.param == "sqlite":
+    return empty_database_url(request, request.param, tmp_path)
+
+
+def empty_database_url(request: pytest.FixtureRequest, store: str, tmp_path: Path) -> str:
+    """The URL of a migrated, empty database on `store` ("sqlite" or "postgresql"), for the
+    fixtures that run one story on every store."""
+    if store == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
         shutil.copyfile(template, tmp_path / "throughline.db")
         return f"sqlite:///{tmp_path / 'throughline.db'}"

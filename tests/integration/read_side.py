@@ -4,7 +4,6 @@ every query-port test on the in-memory, SQLite and PostgreSQL implementations)."
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from application.context import RequestContext
 from application.handlers import create_bus
 from application.queries.finance import FinanceQueries
 from tests.e2e.http.world import World, seed
-from tests.integration.conftest import _empty
+from tests.integration.conftest import empty_database_url
 from tests.integration.support import build_app
 from tests.unit.application.conftest import App, start_clock, wire
 from tests.unit.application.test_journal_posting import CHARTS
@@ -55,14 +54,7 @@ def books_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Books]:
         app = _booking(wire(store, unit_of_work, clock))
         yield Books(app, seed(app), memory_finance_queries(store, app.master, clock.now), "memory")
         return
-    if request.param == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        shutil.copyfile(template, tmp_path / "throughline.db")
-        url = f"sqlite:///{tmp_path / 'throughline.db'}"
-    else:
-        url = request.getfixturevalue("postgres_schema")
-        _empty(url)
-    database = Database(url)
+    database = Database(empty_database_url(request, request.param, tmp_path))
     try:
         sql_app = _booking(build_app(database))
         world = seed(sql_app)

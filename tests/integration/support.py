@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import attrs
@@ -130,3 +132,15 @@ def build_app(database: Database) -> SqlApp:
         clock,
     )
     return SqlApp(**attrs.asdict(app, recurse=False), database=database)
+
+
+def billed_quantities(app: SqlApp) -> dict[str, Decimal]:
+    """What the ledger holds billed, by source id: the quantities of every entry summed."""
+    totals: defaultdict[str, Decimal] = defaultdict(Decimal)
+    with app.database.engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(t.ledger_entries.c.source_id, t.ledger_entries.c.quantity)
+        )
+        for source_id, quantity in rows:
+            totals[source_id] += quantity
+    return dict(totals)

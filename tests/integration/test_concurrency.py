@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.stores import SqlAlchemyLedger
@@ -29,7 +28,7 @@ from domain.ids import ContractId, CustomerId, EngagementId, InvoiceId, Obligati
 from domain.invoice import InvoiceState
 from domain.period import Period
 from domain.time_and_materials import TimeAndMaterialsTerms
-from tests.integration.support import SqlApp, only_on
+from tests.integration.support import SqlApp, billed_quantities, only_on
 from tests.unit.application.conftest import ENTITY, EUR, set_up_tm_contract, time_entry
 from tests.unit.application.test_billing_and_closure import billed_month
 
@@ -194,17 +193,6 @@ def slow_billing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(billing_handlers, "run_billing", slowly)
 
 
-def billed_by_source(app: SqlApp) -> dict[str, Decimal]:
-    totals: defaultdict[str, Decimal] = defaultdict(Decimal)
-    with app.database.engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(t.ledger_entries.c.source_id, t.ledger_entries.c.quantity)
-        )
-        for source_id, quantity in rows:
-            totals[source_id] += quantity
-    return dict(totals)
-
-
 def run_twice_at_once(app: SqlApp) -> list[Any]:
     results: list[Any] = []
     start = threading.Barrier(2, timeout=30)
@@ -236,7 +224,7 @@ def test_two_concurrent_billing_runs_bill_every_source_exactly_once(
         **{f"a{n}": Decimal("3") for n in range(5)},
         **{f"b{n}": Decimal("2") for n in range(5)},
     }
-    assert billed_by_source(app) == hours
+    assert billed_quantities(app) == hours
     assert verify_chain(app.data.audit).intact
 
 
@@ -250,7 +238,7 @@ def test_without_the_ledger_lock_the_same_two_runs_would_bill_twice(
     monkeypatch.setattr(SqlAlchemyLedger, "lock", lambda self, contracts: None)
     results = run_twice_at_once(app)
     assert [len(r.invoice_ids) for r in results] == [2, 2]
-    assert billed_by_source(app)["a0"] == Decimal("6")  # billed twice
+    assert billed_quantities(app)["a0"] == Decimal("6")  # billed twice
     assert verify_chain(app.data.audit).intact  # and even then the audit chain holds
 
 

@@ -8,6 +8,7 @@ from application.customer_master import current_record, setup_gaps
 from application.queries.paging import PageRequest
 from application.queries.viewer import Viewer
 from tests.integration.read_side import Books, books_on
+from tests.support.paging import every_row
 
 __all__ = ["books_on"]
 
@@ -15,14 +16,8 @@ CTX = RequestContext("controller", "corr-customers")
 
 
 def _walk(books: Books, viewer: Viewer, incomplete: bool = False) -> list[str]:
-    seen: list[str] = []
-    request = PageRequest(limit=1)
-    while True:
-        page = books.queries.customers.page(incomplete, viewer, request)
-        seen += [view.customer_id for view in page.items]
-        if page.next_cursor is None:
-            return seen
-        request = PageRequest.of(1, page.next_cursor)
+    views = every_row(lambda request: books.queries.customers.page(incomplete, viewer, request))
+    return [view.customer_id for view in views]
 
 
 def test_every_customer_the_books_know_is_listed_once_in_id_order(books_on: Books) -> None:

@@ -14,29 +14,20 @@ from adapters.sqlalchemy.database import Database
 from application.context import RequestContext
 from application.customer_master import PostalAddress
 from application.errors import ConflictError
-from application.ports import CustomerRecord
-from domain.ids import CustomerId, LegalEntityId
+from domain.ids import LegalEntityId
 from domain.tax import CategoryCode
 from tests.integration.support import SqlApp
 from tests.support.builders import AT
 from tests.unit.application.test_customer_master_push import blocked_setup_resumes_after_the_push
+from tests.unit.test_customer_record import record
 
 CTX = RequestContext("tester", "corr-records")
 ADDRESS = PostalAddress(("4 Market Street", "Floor 2"), "Leeds", "LS1 6DT", "GB")
-RECORD = CustomerRecord(
-    CustomerId("initech"),
-    LegalEntityId("tl-uk"),
-    "Initech Ltd",
-    "GBP",
-    "VAT20",
-    False,
-    ADDRESS.one_line(),
-    (CategoryCode("expenses:training", "EXEMPT", "Exempt: vocational training"),),
+RECORD = record(
+    billing_address=ADDRESS.one_line(),
+    tax_categories=(CategoryCode("expenses:training", "EXEMPT", "Exempt: vocational training"),),
     address=ADDRESS,
-    vat_id="GB123456789",
-    payment_terms_days=30,
     version=1,
-    legal_note="",
 )
 
 

@@ -18,16 +18,16 @@ from application import commands as c
 from application.queries.delivery import DeliveryQueries, TimeEntryFilter
 from application.queries.milestones import MilestoneQueries
 from application.queries.paging import InvalidPageRequestError, PageRequest, encode_cursor
-from domain.ids import ContractId, EngagementId, MilestoneId, ObligationId
+from domain.ids import MilestoneId, ObligationId
 from domain.milestone_billing import MilestoneSpec, MilestoneTerms
 from domain.period import Period
 from tests.integration.support import SqlApp
+from tests.support.paging import every_row
 from tests.unit.application.conftest import (
-    CUSTOMER,
-    ENTITY,
     EUR,
     App,
     set_up_tm_contract,
+    sign_contract,
     start_clock,
     time_entry,
     wire,
@@ -57,10 +57,7 @@ def time_in_two_months_and_a_milestone_programme(app: App) -> None:
          MilestoneSpec(MilestoneId("M1"), "Design", percentage=Decimal("40"))),
         passive_acceptance_days=10,
     )  # fmt: skip
-    app.do(c.ProposeEngagement(EngagementId("E2"), CUSTOMER, ContractId("C2")), actor="crm")
-    app.do(c.RegisterContract(ContractId("C2"), CUSTOMER, ENTITY, "EUR", "Programme"))
-    app.do(c.DraftContractVersion(ContractId("C2"), date(2026, 1, 1), (terms,)), actor="clm")
-    app.do(c.ApproveContractVersion(ContractId("C2"), 1), actor="legal")
+    sign_contract(app, "E2", "C2", "Programme", [terms])
     app.do(c.CompleteMilestone(MilestoneId("M1"), "design pack signed", date(2026, 3, 2)))
 
 
@@ -82,14 +79,8 @@ def both(
 
 
 def all_entries(queries: DeliveryQueries, where: TimeEntryFilter, size: int) -> list[str]:
-    seen, cursor = [], None
-    while True:
-        page = queries.time_entries(where, PageRequest.of(size, cursor))
-        assert page is not None
-        seen += [e.entry_id for e in page.items]
-        if page.next_cursor is None:
-            return seen
-        cursor = page.next_cursor
+    rows = every_row(lambda request: queries.time_entries(where, request), size)
+    return [e.entry_id for e in rows]
 
 
 def test_time_entries_list_by_work_date_then_id_in_pages_alike_in_both_stores(

@@ -4,8 +4,6 @@ scoped and paged by key, one engagement with the states it went through and what
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
@@ -16,7 +14,13 @@ from application.queries.engagements import EngagementFilter, EngagementQueries
 from application.queries.paging import PageRequest
 from domain.ids import ContractId, CustomerId, EngagementId
 from tests.integration.support import SqlApp
-from tests.unit.application.conftest import ENTITY, App, set_up_tm_contract, start_clock, wire
+from tests.unit.application.conftest import (
+    App,
+    set_up_tm_contract,
+    sign_contract,
+    start_clock,
+    wire,
+)
 
 GLOBEX = CustomerId("globex")
 
@@ -27,10 +31,7 @@ def a_suspended_and_resumed_engagement_and_a_blocked_one(app: App) -> None:
     set_up_tm_contract(app)
     app.do(c.SuspendEngagement(EngagementId("E1"), "client budget freeze"))
     app.do(c.ResumeEngagement(EngagementId("E1")))
-    app.do(c.ProposeEngagement(EngagementId("E2"), GLOBEX, ContractId("C2")), actor="crm")
-    app.do(c.RegisterContract(ContractId("C2"), GLOBEX, ENTITY, "EUR", "Audit"), actor="clm")
-    app.do(c.DraftContractVersion(ContractId("C2"), date(2026, 1, 1), ()), actor="clm")
-    app.do(c.ApproveContractVersion(ContractId("C2"), 1), actor="legal")
+    sign_contract(app, "E2", "C2", "Audit", [], GLOBEX)
     app.do(c.ProposeEngagement(EngagementId("E3"), GLOBEX, ContractId("C3")), actor="crm")
 
 

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +23,7 @@ from application.records import ExceptionState
 from domain.invoice import InvoiceState
 from domain.period import Period
 from tests.integration.crash_child import IMPORT_SIZE, import_batch
-from tests.integration.support import SqlApp
+from tests.integration.support import SqlApp, billed_quantities
 from tests.unit.application.conftest import set_up_tm_contract, time_entry
 from tests.unit.application.test_billing_and_closure import billed_month
 
@@ -96,17 +95,6 @@ def run_and_kill(workload: str, url: str) -> str:
     assert line.startswith("paused"), child.stderr.read() if child.stderr else line
     assert child.returncode == -signal.SIGKILL
     return line
-
-
-def billed_quantities(app: SqlApp) -> dict[str, Decimal]:
-    totals: defaultdict[str, Decimal] = defaultdict(Decimal)
-    with app.database.engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(t.ledger_entries.c.source_id, t.ledger_entries.c.quantity)
-        )
-        for source_id, quantity in rows:
-            totals[source_id] += quantity
-    return dict(totals)
 
 
 def test_a_billing_run_killed_before_its_commit_leaves_nothing_and_the_rerun_bills_once(

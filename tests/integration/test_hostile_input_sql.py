@@ -18,8 +18,9 @@ from entrypoints.composition.ops_reads import ops_reads_on_sql
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Limits, Services
 from entrypoints.http.webhook_intake import WebhookIntake
+from tests.e2e.http.books_setup import send_webhook
 from tests.e2e.http.harness import ROLE_KEYS, WEBHOOK_SECRETS, Api, authenticator
-from tests.e2e.http.test_webhook_inbox_hostile import NUL_DISPUTE, inbox, send
+from tests.e2e.http.test_webhook_inbox_hostile import NUL_DISPUTE, inbox
 from tests.e2e.http.world import World, seed
 from tests.integration.support import SqlApp
 
@@ -99,8 +100,8 @@ def test_a_nul_in_a_signed_webhook_is_stored_and_queued_not_a_500(
 ) -> None:
     api, _world = world_api
 
-    first = send(api, "billing", "bill-nul", NUL_DISPUTE)
-    retry = send(api, "billing", "bill-nul", NUL_DISPUTE)
+    first = send_webhook(api, "billing", "bill-nul", NUL_DISPUTE)
+    retry = send_webhook(api, "billing", "bill-nul", NUL_DISPUTE)
 
     assert first.status_code == 202, first.text
     assert (retry.status_code, retry.json()["status"]) == (202, "duplicate")

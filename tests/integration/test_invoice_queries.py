@@ -12,6 +12,7 @@ from application.queries.paging import InvalidPageRequestError, PageRequest
 from application.queries.viewer import Viewer
 from domain.credit_memo import CreditMemoState
 from tests.integration.read_side import Books, books_on
+from tests.support.paging import every_row
 
 __all__ = ["books_on"]
 
@@ -21,14 +22,8 @@ EVERYTHING = PageRequest(limit=200)
 
 def _walk(books: Books, viewer: Viewer, wanted: InvoiceFilter) -> list[str]:
     """Every invoice id, one page of one row at a time."""
-    seen: list[str] = []
-    request = PageRequest(limit=1)
-    while True:
-        page = books.queries.invoices.page(wanted, viewer, request)
-        seen += [row.invoice_id for row in page.items]
-        if page.next_cursor is None:
-            return seen
-        request = PageRequest.of(1, page.next_cursor)
+    rows = every_row(lambda request: books.queries.invoices.page(wanted, viewer, request))
+    return [row.invoice_id for row in rows]
 
 
 def test_the_firm_sees_every_invoice_once_in_id_order_page_by_page(books_on: Books) -> None:

@@ -15,6 +15,7 @@ from application.queries.viewer import Viewer
 from domain.accounting_period import PeriodState
 from domain.period import Period
 from tests.integration.read_side import Books, books_on
+from tests.support.paging import every_row
 
 __all__ = ["books_on"]
 
@@ -31,14 +32,7 @@ def _close_three_months_and_reopen_january(books: Books) -> None:
 def test_periods_are_listed_once_each_by_start_and_filtered_by_state(books_on: Books) -> None:
     _close_three_months_and_reopen_january(books_on)
     periods = books_on.queries.periods
-    seen, request = [], PageRequest(limit=1)
-    while True:
-        page = periods.page(None, request)
-        seen += [p.period for p in page.items]
-        if page.next_cursor is None:
-            break
-        request = PageRequest.of(1, page.next_cursor)
-    assert seen == MONTHS
+    assert [p.period for p in every_row(lambda request: periods.page(None, request))] == MONTHS
     closed = periods.page("closed", PageRequest()).items
     assert [p.period for p in closed] == [MONTHS[0], MONTHS[2]]
     assert periods.period(MONTHS[1]).reopen_reason == "late supplier invoice"
@@ -52,14 +46,9 @@ def test_journal_entries_are_paged_by_date_then_posting_order_each_once(books_on
     with books_on.app.bus.deps.uow(CTX, read_only=True) as uow:
         expected = [p.entry_id for p in posted_entries(uow, JournalFilter())]
     assert expected
-    seen, request = [], PageRequest(limit=2)
-    while True:
-        page = books_on.queries.books.journal_entries(JournalFilter(), request)
-        seen += [row.entry.entry_id for row in page.items]
-        if page.next_cursor is None:
-            break
-        request = PageRequest.of(2, page.next_cursor)
-    assert seen == expected
+    journal = books_on.queries.books.journal_entries
+    rows = every_row(lambda request: journal(JournalFilter(), request), size=2)
+    assert [row.entry.entry_id for row in rows] == expected
 
 
 def test_the_trial_balance_export_and_leakage_are_the_applications_own(books_on: Books) -> None:

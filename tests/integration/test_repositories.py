@@ -93,77 +93,68 @@ def rate_card_under_review() -> RateCard:
 Put = Callable[[SqlAlchemyUnitOfWork, Any], None]
 Get = Callable[[SqlAlchemyUnitOfWork, Any], Any]
 
+
+def kept_in(store: str, read: Callable[[Any, Any], Any]) -> tuple[Put, Get]:
+    """An aggregate added to `store` and read back from it by `read(store, aggregate)`."""
+    return (
+        lambda u, x: getattr(u, store).add(x),
+        lambda u, x: read(getattr(u, store), x),
+    )
+
+
+def delivered(add: str, read: Callable[[Any, Any], Any]) -> tuple[Put, Get]:
+    """A delivery item added in a batch of one through `add`, read back by `read`."""
+    return (
+        lambda u, x: getattr(u.delivery, add)([x]),
+        lambda u, x: read(u.delivery, x),
+    )
+
+
 AGGREGATES: dict[str, tuple[Callable[[], Any], Put, Get]] = {
-    "contract": (
-        hybrid_contract,
-        lambda u, x: u.contracts.add(x),
-        lambda u, x: u.contracts.get(x.contract_id),
-    ),
+    "contract": (hybrid_contract, *kept_in("contracts", lambda s, x: s.get(x.contract_id))),
     "rate card": (
         lambda: rate_card(overrides={"r1": "120"}),
-        lambda u, x: u.rate_cards.add(x),
-        lambda u, x: u.rate_cards.get(x.rate_card_id),
+        *kept_in("rate_cards", lambda s, x: s.get(x.rate_card_id)),
     ),
     "rate card under review": (
         rate_card_under_review,
-        lambda u, x: u.rate_cards.add(x),
-        lambda u, x: u.rate_cards.get(x.rate_card_id),
+        *kept_in("rate_cards", lambda s, x: s.get(x.rate_card_id)),
     ),
     "closing engagement": (
         closing_engagement,
-        lambda u, x: u.engagements.add(x),
-        lambda u, x: u.engagements.get(x.engagement_id),
+        *kept_in("engagements", lambda s, x: s.get(x.engagement_id)),
     ),
     "blocked engagement": (
         blocked_engagement,
-        lambda u, x: u.engagements.add(x),
-        lambda u, x: u.engagements.find_by_contract(x.contract_id),
+        *kept_in("engagements", lambda s, x: s.find_by_contract(x.contract_id)),
     ),
     "milestone": (
         accepted_milestone,
-        lambda u, x: u.milestones.add(x),
-        lambda u, x: u.milestones.for_obligations([x.obligation_id])[0],
+        *kept_in("milestones", lambda s, x: s.for_obligations([x.obligation_id])[0]),
     ),
     "invoice": (
         lambda: issued_invoice_and_memo()[0],
-        lambda u, x: u.invoices.add(x),
-        lambda u, x: u.invoices.get(x.invoice_id),
+        *kept_in("invoices", lambda s, x: s.get(x.invoice_id)),
     ),
     "credit memo": (
         lambda: issued_invoice_and_memo()[1],
-        lambda u, x: u.credit_memos.add(x),
-        lambda u, x: u.credit_memos.get(x.credit_memo_id),
+        *kept_in("credit_memos", lambda s, x: s.get(x.credit_memo_id)),
     ),
-    "closed period": (
-        closed_period,
-        lambda u, x: u.periods.add(x),
-        lambda u, x: u.periods.get(x.period),
-    ),
-    "reopened period": (
-        reopened_period,
-        lambda u, x: u.periods.add(x),
-        lambda u, x: u.periods.all()[0],
-    ),
+    "closed period": (closed_period, *kept_in("periods", lambda s, x: s.get(x.period))),
+    "reopened period": (reopened_period, *kept_in("periods", lambda s, x: s.all()[0])),
     "integration exception": (
         an_exception,
-        lambda u, x: u.exceptions.add(x),
-        lambda u, x: u.exceptions.open_for(x.subject)[0],
+        *kept_in("exceptions", lambda s, x: s.open_for(x.subject)[0]),
     ),
     "held time entry": (
         held_time_entry,
-        lambda u, x: u.delivery.add_time_entries([x]),
-        lambda u, x: u.delivery.time_entry(x.entry_id),
+        *delivered("add_time_entries", lambda d, x: d.time_entry(x.entry_id)),
     ),
     "rejected time entry": (
         rejected_non_billable_entry,
-        lambda u, x: u.delivery.add_time_entries([x]),
-        lambda u, x: u.delivery.time_entries_for([x.obligation_id])[0],
+        *delivered("add_time_entries", lambda d, x: d.time_entries_for([x.obligation_id])[0]),
     ),
-    "expense": (
-        travel_expense,
-        lambda u, x: u.delivery.add_expenses([x]),
-        lambda u, x: u.delivery.expense(x.expense_id),
-    ),
+    "expense": (travel_expense, *delivered("add_expenses", lambda d, x: d.expense(x.expense_id))),
 }
 
 

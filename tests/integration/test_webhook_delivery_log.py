@@ -7,15 +7,14 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 
 from adapters.clock import SystemClock
 from adapters.outbound.webhook_publisher import Subscriber, WebhookPublisher
 from application.errors import DownstreamUnavailableError
-from application.records import OutboxEvent
 from tests.support.http_sink import Sink, running_sink
+from tests.unit.test_tracing import event
 
 ERP_SECRET = "whsec_" + base64.b64encode(b"erp-delivery-log-secret-0123").decode()
 CRM_SECRET = "whsec_" + base64.b64encode(b"crm-delivery-log-secret-9876").decode()
@@ -26,19 +25,6 @@ TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 def sink() -> Iterator[Sink]:
     with running_sink() as running:
         yield running
-
-
-def proposed(event_id: str, **trace: str) -> OutboxEvent:
-    return OutboxEvent(
-        event_id,
-        "EngagementProposed",
-        "Engagement",
-        "E1",
-        {"engagement_id": "E1"},
-        "corr-1",
-        datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
-        **trace,  # type: ignore[arg-type]
-    )
 
 
 def deliveries(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -58,9 +44,9 @@ def test_each_attempt_is_one_line_with_the_event_subscriber_type_outcome_and_dur
     )
     with caplog.at_level(logging.INFO, logger="adapters.outbound.webhook_publisher"):
         with pytest.raises(DownstreamUnavailableError):
-            publisher.publish(proposed("EVT-1"))
+            publisher.publish(event("EVT-1"))
         with pytest.raises(DownstreamUnavailableError):
-            publisher.publish(proposed("EVT-2"))  # crm is cooling down: skipped at once
+            publisher.publish(event("EVT-2"))  # crm is cooling down: skipped at once
 
     lines = [
         (r.event_id, r.subscriber, r.event_type, r.outcome, r.levelname)  # type: ignore[attr-defined]
@@ -83,8 +69,8 @@ def test_each_attempt_is_one_line_with_the_event_subscriber_type_outcome_and_dur
 def test_without_a_tracer_the_stored_trace_context_is_sent_unchanged(sink: Sink) -> None:
     publisher = WebhookPublisher([Subscriber("erp", sink.url("/erp"), ERP_SECRET)], SystemClock())
 
-    publisher.publish(proposed("EVT-1", traceparent=TRACEPARENT, tracestate="vendor=1"))
-    publisher.publish(proposed("EVT-2"))
+    publisher.publish(event("EVT-1", traceparent=TRACEPARENT, tracestate="vendor=1"))
+    publisher.publish(event("EVT-2"))
 
     traced, untraced = sink.at("/erp")
     assert (traced.headers["traceparent"], traced.headers["tracestate"]) == (

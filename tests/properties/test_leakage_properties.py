@@ -17,11 +17,11 @@ from domain.errors import DomainError
 from domain.ids import EngagementId, ObligationId
 from domain.leakage import WatchedObligation, leakage_report
 from domain.money import EXACT, Currency, Money, dsum
-from domain.obligation import RevenueContext
 from domain.revenue import recognised_to_date
 from domain.time_and_materials import TimeAndMaterialsTerms
 from domain.time_entry import ItemState, TimeEntry
 from tests.support.builders import AT, contract, entry, rate_card
+from tests.support.model_inputs import revenue_context
 
 EUR = Currency.of("EUR")
 TM = ObligationId("tm")
@@ -111,15 +111,7 @@ def test_approved_value_splits_into_billed_given_up_held_and_open(
     # each approved hour is billed and kept, given up, held or open, exactly once
     assert EXACT.add(kept, EXACT.add(leakage, at_risk)) == approved_value(entries)
     # revenue as incurred loses exactly what leakage counts (held hours earn nothing yet)
-    ctx = RevenueContext(
-        as_of=AS_OF,
-        currency=EUR,
-        rate_cards={CARD.rate_card_id: CARD},
-        time_entries=tuple(entries),
-        expenses=(),
-        milestones=(),
-        ledger=ledger,
-    )
+    ctx = revenue_context(AS_OF, EUR, cards=[CARD], entries=entries, ledger=ledger)
     earned = recognised_to_date(c.obligation_history(TM), ctx)
     expected = EXACT.subtract(approved_value(entries), EXACT.add(leakage, held))
     assert earned == Money(expected, EUR).quantized()

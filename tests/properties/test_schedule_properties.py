@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal, localcontext
 from functools import partial
-from itertools import pairwise
 from typing import TypeVar
 
 import pytest
@@ -22,10 +21,8 @@ from hypothesis import strategies as st
 
 from domain.billing import (
     BilledLedger,
-    LedgerEntry,
     ObligationBilling,
     ObligationHistory,
-    TermsInForce,
 )
 from domain.fixed_fee import (
     FeeBelowBilledError,
@@ -36,7 +33,7 @@ from domain.fixed_fee import (
 )
 from domain.ids import InstallmentId, ObligationId, ResourceId, Role, TimeEntryId
 from domain.money import Currency, Money
-from domain.obligation import BillingContext, RevenueContext, billing_model_for
+from domain.obligation import BillingContext, billing_model_for
 from domain.period import Period
 from domain.recurring import RecurringTerms, bill_recurring, recognise_recurring
 from domain.retainer import (
@@ -48,6 +45,8 @@ from domain.retainer import (
     retainer_ledger,
 )
 from domain.time_entry import TimeEntry
+from tests.support.model_inputs import billing_context, committed, history_of, revenue_context
+from tests.support.strategies import splits
 
 T = TypeVar("T")
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -60,16 +59,6 @@ for _ in range(11):
 currencies = st.sampled_from([Currency.of("USD"), Currency.of("JPY"), Currency.of("BHD")])
 days_in_2026 = st.integers(0, 364).map(lambda n: date(2026, 1, 1) + timedelta(days=n))
 quarter_hours = st.integers(1, 48).map(lambda q: Decimal(q) / 4)
-
-
-@st.composite
-def splits(draw: st.DrawFn, total: int, parts: int) -> list[int]:
-    """`parts` positive integers summing to `total` (a random composition)."""
-    if parts == 1:
-        return [total]
-    cuts = sorted(draw(st.sets(st.integers(1, total - 1), min_size=parts - 1, max_size=parts - 1)))
-    bounds = [0, *cuts, total]
-    return [b - a for a, b in pairwise(bounds)]
 
 
 @st.composite
@@ -102,31 +91,13 @@ def fixed_fees(draw: st.DrawFn) -> FixedFeeTerms:
 
 
 def history(*versions: tuple[date, T]) -> ObligationHistory[T]:
-    return ObligationHistory(
-        OBLIGATION, tuple(TermsInForce(d, n, t) for n, (d, t) in enumerate(versions, start=1))
-    )
+    return history_of(OBLIGATION, *versions)
 
 
 def context(
     month: Period, currency: Currency, entries: Sequence[TimeEntry], ledger: BilledLedger
 ) -> BillingContext:
-    return BillingContext(
-        period=month,
-        currency=currency,
-        rate_cards={},
-        time_entries=tuple(entries),
-        expenses=(),
-        milestones=(),
-        ledger=ledger,
-    )
-
-
-def committed(ledger: BilledLedger, billing: ObligationBilling, document: str) -> BilledLedger:
-    return ledger.plus(
-        LedgerEntry(document, line.obligation_id, a.source, a.quantity, a.amount, a.terms)
-        for line in billing.lines
-        for a in line.allocations
-    )
+    return billing_context(month, currency, entries=entries, ledger=ledger)
 
 
 # --- installments ------------------------------------------------------------------------------
@@ -308,14 +279,7 @@ def test_a_finished_rollover_retainer_earns_exactly_its_fees_and_billed_overage(
     billing = bill_retainer(obligation, context(after, terms.currency, entries, BilledLedger()))
     earned = recognise_retainer(
         obligation,
-        RevenueContext(
-            as_of=after.end,
-            currency=terms.currency,
-            rate_cards={},
-            time_entries=tuple(entries),
-            expenses=(),
-            milestones=(),
-        ),
+        revenue_context(after.end, terms.currency, entries=entries),
     )
     # Every bought hour is used or broken by then, so revenue = fees + overage (to the cent).
     exact = sum((a.amount.amount for line in billing.lines for a in line.allocations), Decimal(0))
@@ -351,14 +315,7 @@ def test_monthly_recurring_runs_reruns_propose_nothing_and_revenue_catches_up_wi
     if terms.service_end is not None and terms.service_end <= last:
         earned = recognise_recurring(
             obligation,
-            RevenueContext(
-                as_of=last,
-                currency=terms.currency,
-                rate_cards={},
-                time_entries=(),
-                expenses=(),
-                milestones=(),
-            ),
+            revenue_context(last, terms.currency),
         )
         assert earned.minor == sum(e.amount.minor for e in ledger.entries)
 
@@ -394,14 +351,7 @@ def test_results_are_identical_when_the_ambient_rounding_is_round_down(
         model = billing_model_for(terms)
         obligation = history((date(2026, 1, 1), terms))
         billing_ctx = context(month, terms.currency, entries, BilledLedger())
-        revenue_ctx = RevenueContext(
-            as_of=as_of,
-            currency=terms.currency,
-            rate_cards={},
-            time_entries=tuple(entries),
-            expenses=(),
-            milestones=(),
-        )
+        revenue_ctx = revenue_context(as_of, terms.currency, entries=entries)
         runs.append(partial(model.bill, obligation, billing_ctx))
         runs.append(partial(model.recognise, obligation, revenue_ctx))
     for run in runs:

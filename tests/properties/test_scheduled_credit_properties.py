@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from itertools import pairwise
 
 import attrs
 from hypothesis import HealthCheck, event, given, settings
@@ -34,25 +33,16 @@ from domain.invoice import Invoice
 from domain.milestone import Milestone, MilestoneState
 from domain.milestone_billing import MilestoneSpec, MilestoneTerms
 from domain.money import Currency, Money, dsum
-from domain.obligation import RevenueContext
 from domain.period import Period
 from domain.revenue import recognised_to_date
 from tests.support.builders import AT, contract
 from tests.support.credit_books import Books
+from tests.support.model_inputs import revenue_context
+from tests.support.strategies import splits
 
 OBLIGATION = ObligationId("o")
 currencies = st.sampled_from([Currency.of("USD"), Currency.of("JPY"), Currency.of("BHD")])
 SCHEDULED = (SourceKind.MILESTONE, SourceKind.INSTALLMENT, SourceKind.RETENTION)
-
-
-@st.composite
-def splits(draw: st.DrawFn, total: int, parts: int) -> list[int]:
-    """`parts` positive integers summing to `total`."""
-    if parts == 1:
-        return [total]
-    cuts = sorted(draw(st.sets(st.integers(1, total - 1), min_size=parts - 1, max_size=parts - 1)))
-    bounds = [0, *cuts, total]
-    return [b - a for a, b in pairwise(bounds)]
 
 
 @attrs.frozen
@@ -224,15 +214,7 @@ def check(world: World) -> None:
         assert standing.invoiced <= scheduled[source].amount + standing.released, source
     revenue = recognised_to_date(
         world.contract.obligation_history(OBLIGATION),
-        RevenueContext(
-            as_of=world.month.end,
-            currency=currency,
-            rate_cards={},
-            time_entries=(),
-            expenses=(),
-            milestones=tuple(world.milestones),
-            ledger=ledger,
-        ),
+        revenue_context(world.month.end, currency, milestones=world.milestones, ledger=ledger),
     )
     assert Money.zero(currency) <= revenue + Money(conceded, currency)
     assert revenue <= Money(fee - conceded, currency)

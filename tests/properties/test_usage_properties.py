@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from domain.billing import (
     BilledLedger,
-    LedgerEntry,
     ObligationBilling,
     ObligationHistory,
     SourceRef,
@@ -23,7 +22,6 @@ from domain.billing import (
 from domain.delivery_kinds import DeliveryRecords
 from domain.ids import ObligationId
 from domain.money import Currency, Money, dsum
-from domain.obligation import BillingContext
 from domain.overage import OveragePolicy
 from domain.period import Period
 from domain.usage import (
@@ -38,6 +36,7 @@ from domain.usage import (
     rerate_usage,
 )
 from domain.usage_tiers import tiered_value
+from tests.support.model_inputs import billing_context, committed_documents
 
 USD = Currency.of("USD")
 API = ObligationId("api")
@@ -121,25 +120,11 @@ def committed(
 ) -> BilledLedger:
     """The ledger once a run's invoice and its credits against earlier documents are committed;
     a run on that ledger proposes nothing."""
-    ctx = BillingContext(
-        period=month,
-        currency=USD,
-        rate_cards={},
-        time_entries=(),
-        expenses=(),
-        milestones=(),
-        ledger=ledger,
-        delivery=DeliveryRecords.of(records),
-    )
+    ctx = billing_context(month, USD, ledger=ledger, delivery=DeliveryRecords.of(records))
     billing, credits = bill_usage(history(terms), ctx), rerate_usage(history(terms), ctx)
     documents = [(doc, billing.lines)]
     documents += [(f"{original}/credit/{doc}", tuple(lines)) for original, lines in credits.items()]
-    after = ledger.plus(
-        LedgerEntry(document, line.obligation_id, a.source, a.quantity, a.amount, a.terms)
-        for document, lines in documents
-        for line in lines
-        for a in line.allocations
-    )
+    after = committed_documents(ledger, documents)
     if billing.lines or credits:
         again = attrs.evolve(ctx, ledger=after)
         assert bill_usage(history(terms), again) == ObligationBilling()

@@ -26,10 +26,11 @@ from domain.builders import approved_contract, billing_input
 from domain.contract import Contract
 from domain.delivery_kinds import delivery_kinds
 from domain.money import Currency, Money
-from domain.obligation import BillingModel, RevenueContext, registered_models
+from domain.obligation import BillingModel, registered_models
 from domain.period import Period
 from domain.revenue import recognised_to_date
 from domain.tax import TaxRate
+from tests.support.model_inputs import revenue_context
 
 ROOT = Path(__file__).resolve().parents[2]
 EUR = Currency.of("EUR")
@@ -99,9 +100,7 @@ def test_a_model_earns_revenue_in_whole_minor_units_of_the_contracts_currency(
     contract = example_contract(model)
     (oid,) = contract.obligation_ids()
     for as_of in (date(2026, 1, 1), date(2026, 6, 30), date(2027, 1, 31)):
-        ctx = RevenueContext(
-            as_of=as_of, currency=EUR, rate_cards={}, time_entries=(), expenses=(), milestones=()
-        )
+        ctx = revenue_context(as_of, EUR)
         earned = recognised_to_date(contract.obligation_history(oid), ctx)  # checks the units
         assert earned.currency == EUR
 

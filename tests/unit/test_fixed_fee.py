@@ -19,7 +19,6 @@ from domain.billing import (
     ObligationHistory,
     SourceKind,
     SourceRef,
-    TermsInForce,
 )
 from domain.errors import InvalidTermsError
 from domain.fixed_fee import (
@@ -33,9 +32,10 @@ from domain.fixed_fee import (
 )
 from domain.ids import InstallmentId, ObligationId, ResourceId, Role, TimeEntryId
 from domain.money import Currency, Money
-from domain.obligation import BillingContext, RevenueContext, billing_model_for
+from domain.obligation import BillingContext, billing_model_for
 from domain.period import Period
 from domain.time_entry import TimeEntry
+from tests.support.model_inputs import billing_context, committed, history_of, revenue_context
 
 USD = Currency.of("USD")
 JPY = Currency.of("JPY")
@@ -72,31 +72,13 @@ def terms(
 
 
 def history(*versions: tuple[date, FixedFeeTerms]) -> ObligationHistory[FixedFeeTerms]:
-    return ObligationHistory(
-        FF, tuple(TermsInForce(day, n, t) for n, (day, t) in enumerate(versions, start=1))
-    )
+    return history_of(FF, *versions)
 
 
 def context(
     month: Period, ledger: BilledLedger | None = None, entries: Sequence[TimeEntry] = ()
 ) -> BillingContext:
-    return BillingContext(
-        period=month,
-        currency=USD,
-        rate_cards={},
-        time_entries=tuple(entries),
-        expenses=(),
-        milestones=(),
-        ledger=ledger if ledger is not None else BilledLedger(),
-    )
-
-
-def committed(ledger: BilledLedger, billing: ObligationBilling, document: str) -> BilledLedger:
-    return ledger.plus(
-        LedgerEntry(document, line.obligation_id, a.source, a.quantity, a.amount, a.terms)
-        for line in billing.lines
-        for a in line.allocations
-    )
+    return billing_context(month, USD, entries=entries, ledger=ledger)
 
 
 def entry(entry_id: str, day: date, hours: str, *, billable: bool = True) -> TimeEntry:
@@ -321,17 +303,7 @@ def test_an_estimate_at_completion_must_be_positive() -> None:
 def revenue(
     obligation: ObligationHistory[FixedFeeTerms], as_of: date, entries: Sequence[TimeEntry]
 ) -> Money:
-    return recognise_fixed_fee(
-        obligation,
-        RevenueContext(
-            as_of=as_of,
-            currency=USD,
-            rate_cards={},
-            time_entries=tuple(entries),
-            expenses=(),
-            milestones=(),
-        ),
-    )
+    return recognise_fixed_fee(obligation, revenue_context(as_of, USD, entries=entries))
 
 
 def test_revenue_is_percent_complete_by_hours_with_catch_up_after_an_estimate_change() -> None:

@@ -71,6 +71,7 @@ from domain.time_entry import (
     NothingHeldError,
     TimeEntry,
 )
+from tests.support.lifecycles import check_move, check_table
 
 AT = datetime(2026, 4, 2, 9, 0, tzinfo=UTC)
 EUR = Currency.of("EUR")
@@ -79,14 +80,6 @@ USD = Currency.of("USD")
 
 def _id(value: object) -> str:
     return str(getattr(value, "value", value))
-
-
-def check_table(table: Any, expected: dict[Any, Any], state: Any, trigger: Any) -> None:
-    if (state, trigger) in expected:
-        assert table.next_state(state, trigger) is expected[(state, trigger)]
-    else:
-        with pytest.raises(IllegalTransitionError, match=f"'{state.value}' cannot"):
-            table.next_state(state, trigger)
 
 
 # Time entries and expenses ====================================================================
@@ -186,18 +179,10 @@ def item_snapshot(item: Any) -> tuple[object, ...]:
 def test_each_item_method_moves_it_only_along_a_legal_transition(
     kind: str, state: ItemState, trigger: ItemTrigger
 ) -> None:
-    item = item_in(kind, state)
-    before = item_snapshot(item)
-    revision, event_count = item.revision, len(item.events)
-    if (state, trigger) in ITEM_EXPECTED:
-        ITEM_CALLS[trigger](item)
-        assert item.state is ITEM_EXPECTED[(state, trigger)]
-        assert item.revision == revision + 1
-        assert len(item.events) == event_count + 1
-    else:
-        with pytest.raises(DomainError):
-            ITEM_CALLS[trigger](item)
-        assert item_snapshot(item) == before, "a refused call changed the item"
+    item, move = item_in(kind, state), ITEM_CALLS[trigger]
+    check_move(
+        item, move, ITEM_EXPECTED, state, trigger, refused=DomainError, snapshot=item_snapshot
+    )
 
 
 def test_a_hold_records_the_hours_over_the_cap() -> None:

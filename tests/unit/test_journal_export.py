@@ -227,16 +227,14 @@ def test_an_entry_the_erp_has_not_booked_has_no_erp_document() -> None:
 HOSTILE = 'a "quoted" \\ back\\slash\nnew line\r\ttab ; not a comment ★'
 
 
+def cash_received_with_text(text: str, **dimensions: str) -> PostedEntry:
+    """1.00 EUR received on 1 February, `text` its description and the cash line's memo."""
+    lines = [(Account.CASH, 100, 0, text), (Account.RECEIVABLES, 0, 100, "")]
+    return posted("JE-1", FR, date(2026, 2, 1), "EUR", lines, description=text, **dimensions)
+
+
 def test_narration_and_metadata_read_back_exactly_as_written() -> None:
-    entry = posted(
-        "JE-1",
-        FR,
-        date(2026, 2, 1),
-        "EUR",
-        [(Account.CASH, 100, 0, HOSTILE), (Account.RECEIVABLES, 0, 100, "")],
-        description=HOSTILE,
-        customer_id='x"\\y',
-    )
+    entry = cash_received_with_text(HOSTILE, customer_id='x"\\y')
     (transaction,) = transactions(render_beancount(FIRST_QUARTER, [entry]))
     assert transaction.narration == HOSTILE
     assert transaction.postings[0].meta["memo"] == HOSTILE
@@ -292,14 +290,7 @@ def test_the_csv_columns_are_the_line_the_documents_then_every_dimension_in_a_st
 
 def test_csv_quotes_commas_quotes_and_line_breaks_the_rfc_4180_way() -> None:
     text = 'Acme, Inc. "Q1"\nsecond line'
-    entry = posted(
-        "JE-1",
-        FR,
-        date(2026, 2, 1),
-        "EUR",
-        [(Account.CASH, 100, 0, text), (Account.RECEIVABLES, 0, 100, "")],
-        description=text,
-    )
+    entry = cash_received_with_text(text)
     written = render_csv([entry])
     assert '"Acme, Inc. ""Q1""\nsecond line"' in written
     assert written.endswith("\r\n")

@@ -25,7 +25,6 @@ from domain.leakage import (
 from domain.milestone import Milestone, MilestoneState
 from domain.milestone_billing import MilestoneSpec, MilestoneTerms
 from domain.money import Currency, Money
-from domain.obligation import RevenueContext
 from domain.period import Period
 from domain.revenue import recognised_to_date
 from domain.time_and_materials import (
@@ -36,6 +35,7 @@ from domain.time_and_materials import (
 )
 from domain.time_entry import AlreadySettledError, ExpenseItem, ItemState, TimeEntry
 from tests.support.builders import AT, committed, contract, d, entry, rate_card, run
+from tests.support.model_inputs import revenue_context
 
 EUR = Currency.of("EUR")
 MARCH = Period.month(2026, 3)
@@ -109,15 +109,7 @@ def write_off_credit(entry_id: str, hours: str, amount: str, document: str) -> L
 
 
 def revenue(c: Contract, entries: list[TimeEntry], ledger: BilledLedger, day: date) -> Money:
-    ctx = RevenueContext(
-        as_of=day,
-        currency=EUR,
-        rate_cards={CARD.rate_card_id: CARD},
-        time_entries=tuple(entries),
-        expenses=(),
-        milestones=(),
-        ledger=ledger,
-    )
+    ctx = revenue_context(day, EUR, cards=[CARD], entries=entries, ledger=ledger)
     return recognised_to_date(c.obligation_history(TM), ctx)
 
 

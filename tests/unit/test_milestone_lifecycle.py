@@ -27,6 +27,7 @@ from domain.milestone import (
     PassiveAcceptanceNotDueError,
     RejectionReasonRequiredError,
 )
+from tests.support.lifecycles import check_move, check_table
 
 S = MilestoneState
 T = MilestoneTrigger
@@ -100,30 +101,14 @@ def _id(value: object) -> str:
 def test_the_table_allows_exactly_the_transitions_of_the_domain_guide(
     state: MilestoneState, trigger: MilestoneTrigger
 ) -> None:
-    if (state, trigger) in EXPECTED:
-        assert MILESTONE_LIFECYCLE.next_state(state, trigger) is EXPECTED[(state, trigger)]
-    else:
-        with pytest.raises(IllegalTransitionError):
-            MILESTONE_LIFECYCLE.next_state(state, trigger)
+    check_table(MILESTONE_LIFECYCLE, EXPECTED, state, trigger)
 
 
 @pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=_id)
 def test_each_method_moves_the_milestone_only_along_a_legal_transition(
     state: MilestoneState, trigger: MilestoneTrigger
 ) -> None:
-    milestone = milestone_in(state)
-    revision, event_count = milestone.revision, len(milestone.events)
-    if (state, trigger) in EXPECTED:
-        CALLS[trigger](milestone)
-        assert milestone.state is EXPECTED[(state, trigger)]
-        assert milestone.revision == revision + 1
-        assert len(milestone.events) == event_count + 1
-    else:
-        with pytest.raises(IllegalTransitionError):
-            CALLS[trigger](milestone)
-        assert milestone.state is state
-        assert milestone.revision == revision
-        assert len(milestone.events) == event_count
+    check_move(milestone_in(state), CALLS[trigger], EXPECTED, state, trigger)
 
 
 def test_every_state_is_reachable_and_the_table_has_no_extra_edges() -> None:

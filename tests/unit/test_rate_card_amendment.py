@@ -86,10 +86,15 @@ def test_an_amendment_starts_from_the_version_in_force_on_its_date_proposals_inc
     assert march.role_rates[CONSULTANT] == Decimal("120.00")
 
 
+def change_request_on(rates: tl.RateCard) -> tl.Contract:
+    """acme's contract C-1, approved from January: change request cr-1 billed at `rates`."""
+    terms = tl.time_and_materials_terms("cr-1", "Change request 1", rates)
+    return tl.approved_contract("C-1", "acme", "tl-de", [terms], JAN, "legal", NOW)
+
+
 def test_an_amendment_from_a_past_date_re_rates_only_work_on_or_after_it() -> None:
     rates = card()
-    terms = tl.time_and_materials_terms("cr-1", "Change request 1", rates)
-    contract = tl.approved_contract("C-1", "acme", "tl-de", [terms], JAN, "legal", NOW)
+    contract = change_request_on(rates)
     work = [
         tl.approved_time("t-1", "cr-1", "ben", "manager", date(2026, 3, 2), "2", "lead", NOW),
         tl.approved_time("t-2", "cr-1", "ben", "manager", date(2026, 3, 16), "2", "lead", NOW),
@@ -146,8 +151,7 @@ def test_a_missing_rate_names_the_card_the_role_the_date_and_the_version() -> No
 
 def test_a_past_amendment_adjusts_only_billed_work_on_or_after_its_date() -> None:
     rates = card()
-    terms = tl.time_and_materials_terms("cr-1", "Change request 1", rates)
-    contract = tl.approved_contract("C-1", "acme", "tl-de", [terms], JAN, "legal", NOW)
+    contract = change_request_on(rates)
     work = [
         tl.approved_time("t-1", "cr-1", "ben", "manager", date(2026, 3, 2), "2", "lead", NOW),
         tl.approved_time("t-2", "cr-1", "ben", "manager", date(2026, 3, 20), "2", "lead", NOW),

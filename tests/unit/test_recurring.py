@@ -14,20 +14,19 @@ import pytest
 
 from domain.billing import (
     BilledLedger,
-    LedgerEntry,
     LineKind,
     ObligationBilling,
     ObligationHistory,
     SourceKind,
     SourceRef,
-    TermsInForce,
 )
 from domain.errors import InvalidTermsError
 from domain.ids import ObligationId
 from domain.money import Currency, Money
-from domain.obligation import BillingContext, RevenueContext, billing_model_for
+from domain.obligation import BillingContext, billing_model_for
 from domain.period import Period
 from domain.recurring import RecurringTerms, bill_recurring, recognise_recurring
+from tests.support.model_inputs import billing_context, committed, history_of, revenue_context
 
 USD = Currency.of("USD")
 BHD = Currency.of("BHD")
@@ -45,29 +44,11 @@ def usd(amount: str) -> Money:
 
 
 def history(*versions: tuple[date, RecurringTerms]) -> ObligationHistory[RecurringTerms]:
-    return ObligationHistory(
-        MS, tuple(TermsInForce(day, n, t) for n, (day, t) in enumerate(versions, start=1))
-    )
+    return history_of(MS, *versions)
 
 
 def context(month: Period, ledger: BilledLedger | None = None) -> BillingContext:
-    return BillingContext(
-        period=month,
-        currency=USD,
-        rate_cards={},
-        time_entries=(),
-        expenses=(),
-        milestones=(),
-        ledger=ledger if ledger is not None else BilledLedger(),
-    )
-
-
-def committed(ledger: BilledLedger, billing: ObligationBilling, document: str) -> BilledLedger:
-    return ledger.plus(
-        LedgerEntry(document, line.obligation_id, a.source, a.quantity, a.amount, a.terms)
-        for line in billing.lines
-        for a in line.allocations
-    )
+    return billing_context(month, USD, ledger=ledger)
 
 
 def source(month: Period) -> SourceRef:
@@ -76,17 +57,7 @@ def source(month: Period) -> SourceRef:
 
 def revenue(terms: RecurringTerms, as_of: date) -> Money:
     obligation = history((date(2026, 1, 1), terms))
-    return recognise_recurring(
-        obligation,
-        RevenueContext(
-            as_of=as_of,
-            currency=terms.currency,
-            rate_cards={},
-            time_entries=(),
-            expenses=(),
-            milestones=(),
-        ),
-    )
+    return recognise_recurring(obligation, revenue_context(as_of, terms.currency))
 
 
 def test_a_partial_first_month_is_prorated_by_days() -> None:

@@ -26,18 +26,16 @@ import pytest
 from domain.billing import (
     BilledLedger,
     Disposition,
-    LedgerEntry,
     LineKind,
     ObligationBilling,
     ObligationHistory,
     SourceKind,
     SourceRef,
-    TermsInForce,
 )
 from domain.errors import InvalidTermsError
 from domain.ids import ObligationId, ResourceId, Role, TimeEntryId
 from domain.money import Currency, Money
-from domain.obligation import BillingContext, RevenueContext, billing_model_for
+from domain.obligation import BillingContext, billing_model_for
 from domain.period import Period
 from domain.retainer import (
     CarriedHours,
@@ -49,6 +47,7 @@ from domain.retainer import (
     retainer_ledger,
 )
 from domain.time_entry import TimeEntry
+from tests.support.model_inputs import billing_context, committed, history_of, revenue_context
 
 USD = Currency.of("USD")
 RET = ObligationId("ret")
@@ -103,31 +102,13 @@ def reference_entries() -> list[TimeEntry]:
 
 
 def history(*versions: tuple[date, RetainerTerms]) -> ObligationHistory[RetainerTerms]:
-    return ObligationHistory(
-        RET, tuple(TermsInForce(day, n, t) for n, (day, t) in enumerate(versions, start=1))
-    )
+    return history_of(RET, *versions)
 
 
 def context(
     month: Period, entries: Sequence[TimeEntry], ledger: BilledLedger | None = None
 ) -> BillingContext:
-    return BillingContext(
-        period=month,
-        currency=USD,
-        rate_cards={},
-        time_entries=tuple(entries),
-        expenses=(),
-        milestones=(),
-        ledger=ledger if ledger is not None else BilledLedger(),
-    )
-
-
-def committed(ledger: BilledLedger, billing: ObligationBilling, document: str) -> BilledLedger:
-    return ledger.plus(
-        LedgerEntry(document, line.obligation_id, a.source, a.quantity, a.amount, a.terms)
-        for line in billing.lines
-        for a in line.allocations
-    )
+    return billing_context(month, USD, entries=entries, ledger=ledger)
 
 
 def fee_source(period: Period) -> SourceRef:
@@ -401,17 +382,7 @@ def test_inconsistent_retainer_terms_are_refused(changes: dict[str, Any], messag
 
 def revenue(terms: RetainerTerms, as_of: date, entries: Sequence[TimeEntry]) -> Money:
     obligation = history((date(2026, 1, 1), terms))
-    return recognise_retainer(
-        obligation,
-        RevenueContext(
-            as_of=as_of,
-            currency=USD,
-            rate_cards={},
-            time_entries=tuple(entries),
-            expenses=(),
-            milestones=(),
-        ),
-    )
+    return recognise_retainer(obligation, revenue_context(as_of, USD, entries=entries))
 
 
 @pytest.mark.parametrize(

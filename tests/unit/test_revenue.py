@@ -19,18 +19,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain import obligation as obligation_registry
-from domain.billing import ObligationBilling, ObligationHistory, TermsInForce
+from domain.billing import ObligationHistory, TermsInForce
 from domain.errors import CurrencyMismatchError, DomainError
 from domain.ids import ObligationId
 from domain.ledger import ObligationBalance
 from domain.money import Currency, Money
 from domain.obligation import (
-    BillingContext,
-    BillingModel,
-    RecogniseFunction,
     RevenueContext,
     UnknownBillingModelError,
-    no_contract_value,
     register_billing_model,
 )
 from domain.period import Period
@@ -42,6 +38,7 @@ from domain.revenue import (
     recognition_for_period,
     recognition_in,
 )
+from tests.support.model_inputs import revenue_context, stub_model
 
 USD = Currency.of("USD")
 PROGRAM = ObligationId("program")
@@ -80,10 +77,6 @@ class SloppyTerms:
     currency: str = "USD"
 
 
-def _bill_nothing(history: ObligationHistory[Any], ctx: BillingContext) -> ObligationBilling:
-    return ObligationBilling()
-
-
 def _recognise_schedule(history: ObligationHistory[Any], ctx: RevenueContext) -> Money:
     terms: ScheduleTerms = history.latest.terms
     earned = Decimal(0)
@@ -102,28 +95,14 @@ def _recognise_sloppily(history: ObligationHistory[Any], ctx: RevenueContext) ->
     return Money.of(terms.earned, terms.currency)
 
 
-def _test_model(name: str, terms_type: type, recognise: RecogniseFunction) -> BillingModel:
-    """A test-only model: only its revenue rule matters here."""
-    return BillingModel(
-        name=name,
-        terms_type=terms_type,
-        bill=_bill_nothing,
-        recognise=recognise,
-        contract_value=no_contract_value,
-        summary="a test-only model",
-        example={},
-        adr="",
-    )
-
-
 @pytest.fixture(autouse=True, scope="module")
 def _test_models() -> Iterator[None]:
     """The test-only models are registered for this module's tests alone, never for others
     (the registry's own test walks every registered model)."""
     saved = dict(obligation_registry._MODELS)
-    register_billing_model(_test_model("test_schedule", ScheduleTerms, _recognise_schedule))
-    register_billing_model(_test_model("test_flat", FlatTerms, _recognise_flat))
-    register_billing_model(_test_model("test_sloppy", SloppyTerms, _recognise_sloppily))
+    register_billing_model(stub_model("test_schedule", ScheduleTerms, _recognise_schedule))
+    register_billing_model(stub_model("test_flat", FlatTerms, _recognise_flat))
+    register_billing_model(stub_model("test_sloppy", SloppyTerms, _recognise_sloppily))
     yield
     obligation_registry._MODELS.clear()
     obligation_registry._MODELS.update(saved)
@@ -150,9 +129,7 @@ def history_of(*terms: object, oid: ObligationId = PROGRAM) -> ObligationHistory
 
 
 def context(as_of: date) -> RevenueContext:
-    return RevenueContext(
-        as_of=as_of, currency=USD, rate_cards={}, time_entries=(), expenses=(), milestones=()
-    )
+    return revenue_context(as_of, USD)
 
 
 # Dispatch ----------------------------------------------------------------------------------

@@ -24,12 +24,12 @@ from domain.invoice import Invoice
 from domain.milestone import Milestone
 from domain.milestone_billing import MilestoneSpec, MilestoneTerms
 from domain.money import Currency, Money
-from domain.obligation import RevenueContext
 from domain.period import Period
 from domain.revenue import recognised_to_date
 from domain.time_entry import TimeEntry
 from tests.support.builders import AT, contract, d, entry
 from tests.support.credit_books import Books
+from tests.support.model_inputs import revenue_context
 
 EUR = Currency.of("EUR")
 MARCH, APRIL, MAY = Period.month(2026, 3), Period.month(2026, 4), Period.month(2026, 5)
@@ -88,15 +88,7 @@ def billed(proposal: BillingProposal) -> list[tuple[LineKind, str, Decimal, Mone
 
 
 def revenue(books: Books, c: Contract, ms: Sequence[Milestone], as_of: date) -> Money:
-    ctx = RevenueContext(
-        as_of=as_of,
-        currency=EUR,
-        rate_cards={},
-        time_entries=(),
-        expenses=(),
-        milestones=tuple(ms),
-        ledger=books.ledger,
-    )
+    ctx = revenue_context(as_of, EUR, milestones=ms, ledger=books.ledger)
     return recognised_to_date(c.obligation_history(c.obligation_ids()[0]), ctx)
 
 
@@ -228,15 +220,7 @@ def fixed_fee(estimate: str | None = None) -> Contract:
 
 
 def ff_revenue(books: Books, c: Contract, as_of: date, entries: Sequence[TimeEntry] = ()) -> Money:
-    ctx = RevenueContext(
-        as_of=as_of,
-        currency=EUR,
-        rate_cards={},
-        time_entries=tuple(entries),
-        expenses=(),
-        milestones=(),
-        ledger=books.ledger,
-    )
+    ctx = revenue_context(as_of, EUR, entries=entries, ledger=books.ledger)
     return recognised_to_date(c.obligation_history(FF), ctx)
 
 

@@ -28,8 +28,6 @@ from domain.accounting_period import AccountingPeriod, PeriodLock
 from domain.billing import (
     BilledLedger,
     LedgerEntry,
-    ObligationBilling,
-    ObligationHistory,
     SourceKind,
     SourceRef,
 )
@@ -61,10 +59,6 @@ from domain.milestone import Milestone
 from domain.milestone_billing import MilestoneSpec, MilestoneTerms
 from domain.money import EXACT, ISO_4217_MINOR_UNITS, Currency, Money
 from domain.obligation import (
-    BillingContext,
-    BillingModel,
-    RevenueContext,
-    no_contract_value,
     register_billing_model,
 )
 from domain.period import Period
@@ -92,6 +86,7 @@ from tests.support.builders import (
     rate_card,
     run,
 )
+from tests.support.model_inputs import stub_model
 
 EUR = Currency.of("EUR")
 MARCH = Period.month(2026, 3)
@@ -725,30 +720,12 @@ class SuccessFeeTerms:
     due: date
 
 
-def _bill_nothing(history: ObligationHistory[Any], ctx: BillingContext) -> ObligationBilling:
-    return ObligationBilling()
-
-
-def _earn_nothing(history: ObligationHistory[Any], ctx: RevenueContext) -> Money:
-    return Money.zero(ctx.currency)
-
-
 def test_a_billing_model_registered_later_serializes_without_touching_the_converter(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(obligation_registry, "_MODELS", dict(obligation_registry._MODELS))
-    register_billing_model(
-        BillingModel(
-            name="success_fee",
-            terms_type=SuccessFeeTerms,
-            bill=_bill_nothing,
-            recognise=_earn_nothing,
-            contract_value=no_contract_value,
-            summary="a bonus billed when its condition is met",
-            example={},
-            adr="",
-        )
-    )
+    summary = "a bonus billed when its condition is met"
+    register_billing_model(stub_model("success_fee", SuccessFeeTerms, summary=summary))
     terms = SuccessFeeTerms(
         ObligationId("sf"), "Go-live bonus", EUR, d("2500.00"), date(2026, 9, 1)
     )

@@ -84,6 +84,7 @@ def bill(
     entries: Iterable[TimeEntry] = (),
     ledger: BilledLedger | None = None,
     tax_profiles: dict[tuple[CustomerId, object], TaxProfile] | None = None,
+    milestones: Iterable[Milestone] = (),
 ) -> BillingProposal:
     return run_billing(
         BillingRunInput(
@@ -92,7 +93,7 @@ def bill(
             rate_cards={RateCardId("RC"): rate_card()},
             time_entries=tuple(entries),
             expenses=(),
-            milestones=(),
+            milestones=tuple(milestones),
             ledger=ledger or BilledLedger(),
             tax_profiles=tax_profiles or profiles([CUSTOMER, PARENT, GRANT]),  # type: ignore[arg-type]
             tax_rates=TAX_RATES,
@@ -393,49 +394,31 @@ def test_a_fixed_amount_never_leaves_another_payer_a_negative_period() -> None:
     m1 = Milestone.plan(MilestoneId("m1"), FEE, "Phase 1", AT)
     m1.complete("signed", date(2026, 3, 10), AT)
     m1.accept("sponsor", date(2026, 3, 10), AT)
-    proposal = run_billing(
-        BillingRunInput(
-            period=MARCH,
-            contracts=(c,),
-            rate_cards={},
-            time_entries=(),
-            expenses=(),
-            milestones=(m1,),
-            ledger=BilledLedger(),
-            tax_profiles=profiles([CUSTOMER, GRANT]),  # type: ignore[arg-type]
-            tax_rates=TAX_RATES,
-        )
-    )  # fmt: skip
+    proposal = bill(MARCH, c, tax_profiles=profiles([CUSTOMER, GRANT]), milestones=[m1])
     invoices = by_payer(proposal)
     # 250.00 billed less 25.00 withheld: the grant takes the period's net of 225.00, not 250.00
     assert invoices[GRANT].totals.net == money("225.00")
     assert invoices[CUSTOMER].totals.net == money("0.00")
 
 
-def test_an_amount_released_on_one_payers_milestone_is_billed_again_to_that_payer_only() -> None:
+def a_programme_split_seventy_thirty_with_its_milestone_accepted() -> tuple[Contract, Milestone]:
+    """A 1,000.00 programme of one milestone, shared 70/30, accepted on 2 March."""
     program = ObligationId("program")
     terms = MilestoneTerms(
         program, "Programme", Currency.of("EUR"), d("1000.00"),
         (MilestoneSpec(MilestoneId("m1"), "Phase 1", amount=d("1000.00")),),
     )  # fmt: skip
-    c = split_contract(terms, seventy_thirty())
     m1 = Milestone.plan(MilestoneId("m1"), program, "Phase 1", AT)
     m1.complete("signed deliverable", date(2026, 3, 2), AT)
     m1.accept("client-sponsor", date(2026, 3, 2), AT)
+    return split_contract(terms, seventy_thirty()), m1
+
+
+def test_an_amount_released_on_one_payers_milestone_is_billed_again_to_that_payer_only() -> None:
+    c, m1 = a_programme_split_seventy_thirty_with_its_milestone_accepted()
 
     def run(period: Period, ledger: BilledLedger) -> BillingProposal:
-        return run_billing(
-            BillingRunInput(
-                period=period,
-                contracts=(c,),
-                rate_cards={},
-                time_entries=(),
-                expenses=(),
-                milestones=(m1,),
-                ledger=ledger,
-                tax_profiles=profiles([CUSTOMER, PARENT]), tax_rates=TAX_RATES,  # type: ignore[arg-type]
-            )
-        )  # fmt: skip
+        return bill(period, c, (), ledger, profiles([CUSTOMER, PARENT]), milestones=[m1])
 
     first = run(MARCH, BilledLedger())
     customer = _issued(first, CUSTOMER, "2026-0001")
@@ -455,29 +438,18 @@ def test_an_amount_released_on_one_payers_milestone_is_billed_again_to_that_paye
 
 
 def test_a_milestone_split_between_payers_bills_nothing_more_once_billed() -> None:
-    program = ObligationId("program")
-    terms = MilestoneTerms(
-        program, "Programme", Currency.of("EUR"), d("1000.00"),
-        (MilestoneSpec(MilestoneId("m1"), "Phase 1", amount=d("1000.00")),),
-    )  # fmt: skip
-    c = split_contract(terms, seventy_thirty())
-    m1 = Milestone.plan(MilestoneId("m1"), program, "Phase 1", AT)
-    m1.complete("signed deliverable", date(2026, 3, 2), AT)
-    m1.accept("client-sponsor", date(2026, 3, 2), AT)
-    inputs = {"rate_cards": {}, "time_entries": (), "expenses": (), "milestones": (m1,)}
-    first = run_billing(
-        BillingRunInput(period=MARCH, contracts=(c,), **inputs, ledger=BilledLedger(),
-                        tax_profiles=profiles([CUSTOMER, PARENT]),
-                        tax_rates=TAX_RATES)  # type: ignore[arg-type]
-    )  # fmt: skip
+    c, m1 = a_programme_split_seventy_thirty_with_its_milestone_accepted()
+    payers = profiles([CUSTOMER, PARENT])
+    first = bill(MARCH, c, tax_profiles=payers, milestones=[m1])
     assert len(first.invoices) == 2
     # The milestone's first billing is both payers' documents, not the first of them alone:
     # nothing is left over to block the contract with `fee_not_scheduled`.
-    again = run_billing(
-        BillingRunInput(period=APRIL, contracts=(c,), **inputs,
-                        ledger=BilledLedger(tuple(first.ledger_entries())),
-                        tax_profiles=profiles([CUSTOMER, PARENT]),
-                        tax_rates=TAX_RATES)  # type: ignore[arg-type]
-    )  # fmt: skip
+    again = bill(
+        APRIL,
+        c,
+        ledger=BilledLedger(tuple(first.ledger_entries())),
+        tax_profiles=payers,
+        milestones=[m1],
+    )
     assert again.blocked == ()
     assert again.is_empty

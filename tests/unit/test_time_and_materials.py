@@ -24,6 +24,7 @@ from domain.time_and_materials import (
 )
 from domain.time_entry import ExpenseItem
 from tests.support.builders import AT, committed, contract, d, entry, rate_card, run
+from tests.support.model_inputs import revenue_context
 
 EUR = Currency.of("EUR")
 MARCH = Period.month(2026, 3)
@@ -261,7 +262,6 @@ def test_running_again_on_its_own_output_proposes_nothing() -> None:
 
 def test_revenue_is_recognised_as_incurred_less_what_write_off_credits_gave_up() -> None:
     from domain.billing import BilledLedger, LedgerEntry
-    from domain.obligation import RevenueContext
     from domain.time_and_materials import recognise_time_and_materials
 
     card = rate_card()
@@ -269,14 +269,7 @@ def test_revenue_is_recognised_as_incurred_less_what_write_off_credits_gave_up()
     entries = (entry("e1", date(2026, 3, 2), "6"), entry("e2", date(2026, 3, 9), "4"))
     history = c.obligation_history(TM)
     as_of = date(2026, 3, 31)
-    ctx = RevenueContext(
-        as_of=as_of,
-        currency=EUR,
-        rate_cards={card.rate_card_id: card},
-        time_entries=entries,
-        expenses=(),
-        milestones=(),
-    )
+    ctx = revenue_context(as_of, EUR, cards=[card], entries=entries)
     assert recognise_time_and_materials(history, ctx) == eur("1000.00")  # 10 h x 100
     e2 = SourceRef(SourceKind.TIME_ENTRY, "e2")
     ledger = BilledLedger(
@@ -285,13 +278,5 @@ def test_revenue_is_recognised_as_incurred_less_what_write_off_credits_gave_up()
             LedgerEntry("CN-1", TM, e2, d("-2"), eur("-200"), write_off=True),
         )
     )
-    ctx = RevenueContext(
-        as_of=as_of,
-        currency=EUR,
-        rate_cards={card.rate_card_id: card},
-        time_entries=entries,
-        expenses=(),
-        milestones=(),
-        ledger=ledger,
-    )
+    ctx = revenue_context(as_of, EUR, cards=[card], entries=entries, ledger=ledger)
     assert recognise_time_and_materials(history, ctx) == eur("800.00")  # 200 given up

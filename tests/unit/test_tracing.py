@@ -69,9 +69,10 @@ def run_python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedPro
     )
 
 
-def event(**trace: str) -> OutboxEvent:
+def event(event_id: str = "EVT-1", **trace: str) -> OutboxEvent:
+    """E1's proposal as the outbox holds it, with the trace context given."""
     return OutboxEvent(
-        "EVT-1",
+        event_id,
         "EngagementProposed",
         "Engagement",
         "E1",

@@ -23,7 +23,6 @@ from domain.billing import (
     ObligationBilling,
     ObligationHistory,
     SourceRef,
-    TermsInForce,
 )
 from domain.delivery_kinds import DeliveryRecords, delivery_kind
 from domain.errors import InvalidTermsError
@@ -51,6 +50,12 @@ from domain.usage import (
     rerate_usage,
     usage_contract_value,
 )
+from tests.support.model_inputs import (
+    billing_context,
+    committed_documents,
+    history_of,
+    revenue_context,
+)
 
 USD = Currency.of("USD")
 API = ObligationId("api")
@@ -74,39 +79,19 @@ def used(record_id: str, day: int, quantity: str, month: int = 3) -> UsageRecord
 
 
 def history(*versions: tuple[date, UsageTerms]) -> ObligationHistory[UsageTerms]:
-    return ObligationHistory(
-        API, tuple(TermsInForce(day, n, t) for n, (day, t) in enumerate(versions, start=1))
-    )
+    return history_of(API, *versions)
 
 
 def context(
     period: Period, records: list[UsageRecord], ledger: BilledLedger | None = None
 ) -> BillingContext:
-    return BillingContext(
-        period=period,
-        currency=USD,
-        rate_cards={},
-        time_entries=(),
-        expenses=(),
-        milestones=(),
-        ledger=ledger or BilledLedger(),
-        delivery=DeliveryRecords.of(records),
-    )
+    return billing_context(period, USD, ledger=ledger, delivery=DeliveryRecords.of(records))
 
 
-def revenue_context(
+def earning(
     as_of: date, records: list[UsageRecord], ledger: BilledLedger | None = None
 ) -> RevenueContext:
-    return RevenueContext(
-        as_of=as_of,
-        currency=USD,
-        rate_cards={},
-        time_entries=(),
-        expenses=(),
-        milestones=(),
-        ledger=ledger or BilledLedger(),
-        delivery=DeliveryRecords.of(records),
-    )
+    return revenue_context(as_of, USD, ledger=ledger, delivery=DeliveryRecords.of(records))
 
 
 def bill(
@@ -146,12 +131,7 @@ def committed(
         (f"{original}/credit/{document}", tuple(lines))
         for original, lines in rerate_usage(obligation, ctx).items()
     ]
-    return ledger.plus(
-        LedgerEntry(doc, line.obligation_id, a.source, a.quantity, a.amount, a.terms)
-        for doc, lines in documents
-        for line in lines
-        for a in line.allocations
-    )
+    return committed_documents(ledger, documents)
 
 
 def billed_for(ledger: BilledLedger, month: Period, records: list[UsageRecord]) -> Money:
@@ -511,7 +491,7 @@ def test_revenue_is_earned_as_usage_occurs_and_the_shortfall_when_the_month_ends
     as_of: date, expected: str
 ) -> None:
     records = [used("u1", 2, "60"), used("u2", 20, "90"), used("u3", 3, "5", month=4)]
-    ctx = revenue_context(as_of, records)
+    ctx = earning(as_of, records)
     assert recognise_usage(history((date(2026, 3, 1), WITH_MINIMUM)), ctx) == usd(expected)
 
 
@@ -598,7 +578,7 @@ def test_a_write_off_credit_settles_the_usage_for_good_and_a_releasing_one_bills
     assert lines_of(bill(CALLS, APR, records, credited(write_off=False))) == [
         (USAGE_LINE, Decimal(250), usd("220.00"))
     ]
-    ctx = revenue_context(date(2026, 4, 30), records, credited(write_off=True))
+    ctx = earning(date(2026, 4, 30), records, credited(write_off=True))
     assert recognise_usage(history((date(2026, 3, 1), CALLS)), ctx) == usd("0.00")
 
 

@@ -7,32 +7,58 @@ obligation `tm` billed at 100.00 EUR an hour for a consultant, VAT 20 %.
 
 from __future__ import annotations
 
+import json
 import time
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from application import commands as c
-from domain.ids import ContractId, EngagementId, MilestoneId, ObligationId
+from adapters.webhooks.signatures import signature_headers
+from domain.ids import MilestoneId, ObligationId
 from domain.milestone_billing import MilestoneSpec, MilestoneTerms
 from entrypoints.http.security import issue_token
-from tests.e2e.http.harness import IDENTITIES, JWT, Api
-from tests.unit.application.conftest import CUSTOMER, ENTITY, EUR, set_up_tm_contract
+from tests.e2e.http.harness import IDENTITIES, JWT, WEBHOOK_SECRETS, Api
+from tests.unit.application.conftest import EUR, set_up_tm_contract, sign_contract
 
 MARCH = "2026-03"
+#: Where the PSA books r1's delivery: engagement E1's time-and-materials obligation.
+ON_TM = {"engagement_id": "E1", "obligation_id": "tm", "resource_id": "r1"}
 
 
 def entry(entry_id: str, day: str, hours: str, **fields: Any) -> dict[str, Any]:
     """One time entry as the PSA sends it to POST /time-entries."""
     return {
         "entry_id": entry_id,
-        "engagement_id": "E1",
-        "obligation_id": "tm",
-        "resource_id": "r1",
+        **ON_TM,
         "role": "consultant",
         "work_date": day,
         "hours": hours,
         **fields,
+    }
+
+
+def expense(expense_id: str, category: str, amount: str, **fields: Any) -> dict[str, Any]:
+    """One expense as the PSA sends it to POST /expenses, incurred on 4 March 2026 in EUR."""
+    return {
+        "expense_id": expense_id,
+        **ON_TM,
+        "category": category,
+        "incurred_on": "2026-03-04",
+        "amount": amount,
+        "currency": "EUR",
+        **fields,
+    }
+
+
+def contract_body(
+    contract_id: str = "C1", customer_id: str = "acme", name: str = "Advisory 2026"
+) -> dict[str, str]:
+    """A contract as the CLM registers it through POST /contracts: with tl-uk, in EUR."""
+    return {
+        "contract_id": contract_id,
+        "customer_id": customer_id,
+        "legal_entity_id": "tl-uk",
+        "currency": "EUR",
+        "name": name,
     }
 
 
@@ -50,6 +76,29 @@ def bearer(who: str, *also: str) -> dict[str, str]:
 
 def post_as(api: Api, path: str, body: Any, headers: dict[str, str], key: str) -> Any:
     return api.client.post(path, json=body, headers={**headers, "Idempotency-Key": key})
+
+
+def approved_by_its_maker(api: Api, path: str, key: str) -> Any:
+    """POST the approval at `path` as finance's own person holding the approver role too: the
+    maker of what finance drafted, whom maker-checker refuses whatever roles they hold."""
+    return post_as(api, path, None, bearer("finance", "finance_approver"), key)
+
+
+def send_webhook(api: Api, source: str, message_id: str, body: bytes) -> Any:
+    """POST `body` to /webhooks/{source}, signed now with the source's secret, as it sends."""
+    headers = signature_headers(
+        WEBHOOK_SECRETS.for_source(source), message_id, api.app.clock.now(), body
+    )
+    headers["content-type"] = "application/json"
+    return api.client.post(f"/webhooks/{source}", content=body, headers=headers)
+
+
+def send_event(
+    api: Api, source: str, message_id: str, event_type: str, data: dict[str, Any]
+) -> Any:
+    """One event of `event_type` carrying `data`, as the source's signed webhook."""
+    body = json.dumps({"type": event_type, "data": data}).encode()
+    return send_webhook(api, source, message_id, body)
 
 
 def tm_with_march_time(api: Api, cap: Any = None) -> None:
@@ -93,10 +142,7 @@ def milestone_contract(api: Api) -> None:
         (MilestoneSpec(MilestoneId("M1"), "Design", percentage=Decimal("40")),
          MilestoneSpec(MilestoneId("M2"), "Build", percentage=Decimal("60"), final=True)),
     )  # fmt: skip
-    api.app.do(c.ProposeEngagement(EngagementId("E2"), CUSTOMER, ContractId("C2")), actor="crm")
-    api.app.do(c.RegisterContract(ContractId("C2"), CUSTOMER, ENTITY, "EUR", "Programme"))
-    api.app.do(c.DraftContractVersion(ContractId("C2"), date(2026, 1, 1), (terms,)), actor="clm")
-    api.app.do(c.ApproveContractVersion(ContractId("C2"), 1), actor="legal")
+    sign_contract(api.app, "E2", "C2", "Programme", [terms])
 
 
 def problem(response: Any) -> str:

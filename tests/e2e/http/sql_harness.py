@@ -11,9 +11,9 @@ The PostgreSQL case skips unless `THROUGHLINE_TEST_POSTGRES_URL` is set (tests/i
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,12 @@ from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Services
 from tests.e2e.http.harness import Api, authenticator, running_api
 from tests.e2e.http.stage import UNLIMITED
-from tests.integration.conftest import _empty, postgres_admin, postgres_schema, sqlite_template
+from tests.integration.conftest import (
+    empty_database_url,
+    postgres_admin,
+    postgres_schema,
+    sqlite_template,
+)
 from tests.integration.support import build_app
 
 __all__ = ["api_on", "postgres_admin", "postgres_schema", "running_sql_api", "sqlite_template"]
@@ -53,20 +58,27 @@ def running_sql_api(database: Database) -> Iterator[Api]:
 @pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def api_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
     """The app on each store in turn (a fresh, migrated, empty database for the SQL ones)."""
+    in_memory = partial(running_api, limits=UNLIMITED)
+    with running_on(request, tmp_path, in_memory, running_sql_api) as api:
+        yield api
+
+
+@contextmanager
+def running_on(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    in_memory: Callable[[], AbstractContextManager[Api]],
+    on_sql: Callable[[Database], AbstractContextManager[Api]],
+) -> Iterator[Api]:
+    """The app as `in_memory` or `on_sql` runs it, on the store `request.param` names (a fresh,
+    migrated, empty database for the SQL ones)."""
     if request.param == "memory":
-        with running_api(limits=UNLIMITED) as api:
+        with in_memory() as api:
             yield api
         return
-    if request.param == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        shutil.copyfile(template, tmp_path / "throughline.db")
-        url = f"sqlite:///{tmp_path / 'throughline.db'}"
-    else:
-        url = request.getfixturevalue("postgres_schema")
-        _empty(url)
-    database = Database(url)
+    database = Database(empty_database_url(request, request.param, tmp_path))
     try:
-        with running_sql_api(database) as api:
+        with on_sql(database) as api:
             yield api
     finally:
         database.dispose()

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 import attrs
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
@@ -22,6 +23,7 @@ from entrypoints.composition.ops_reads import ops_reads_in_memory
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Limits, Services
 from tests.e2e.http.harness import Api, authenticator
+from tests.e2e.http.world import World, seed
 from tests.unit.application.conftest import App, start_clock, wire
 
 #: High enough that a module's worth of calls from one key is never refused.
@@ -37,6 +39,11 @@ class Stage:
     def fresh(self) -> Api:
         """The app over a new, empty world (as `harness.running_api` builds one)."""
         return Api(fresh_world(self.asgi, self.limits), self.asgi, self.client)
+
+    def seeded(self) -> tuple[Api, World]:
+        """The app over a new world holding two customers' worlds (tests/e2e/http/world.py)."""
+        fresh = self.fresh()
+        return fresh, seed(fresh.app)
 
 
 def fresh_world(asgi: Litestar, limits: Limits) -> App:
@@ -67,3 +74,18 @@ def staged(limits: Limits = UNLIMITED, extra_routes: Sequence[Any] = ()) -> Iter
     asgi = unstarted_app(limits, extra_routes)
     with TestClient(asgi, raise_server_exceptions=False) as client:
         yield Stage(asgi, client, limits)
+
+
+# Fixtures for a module that defines its own `stage`; import them into that module.
+
+
+@pytest.fixture(name="api")
+def staged_api(stage: Stage) -> Api:
+    """An empty world on the module's one app."""
+    return stage.fresh()
+
+
+@pytest.fixture(name="world_api")
+def staged_world_api(stage: Stage) -> tuple[Api, World]:
+    """Two customers' worlds on the module's one app, fresh for a test that changes them."""
+    return stage.seeded()

@@ -28,6 +28,7 @@ from domain.money import ISO_4217_MINOR_UNITS, Money
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import check_minor_digits, exact_out, money_out
 from tests.e2e.http import test_reference_scenarios as scenarios
+from tests.e2e.http.books_setup import expense
 from tests.e2e.http.harness import Api, running_api
 from tests.e2e.http.routing import GUARDED, may, required_query
 from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
@@ -167,17 +168,8 @@ def test_an_expense_with_more_decimals_than_its_currency_is_a_400_at_its_amount(
 ) -> None:
     api = api_on
     billed_month(api.app)
-    expense = {
-        "expense_id": "X-1",
-        "engagement_id": "E1",
-        "obligation_id": "tm",
-        "resource_id": "r1",
-        "category": "travel",
-        "incurred_on": "2026-03-04",
-        "amount": "212.405",
-        "currency": "EUR",
-    }
-    batch = {"items": [{**expense, "expense_id": "X-0", "amount": "10.00"}, expense]}
+    precise = expense("X-1", "travel", "212.405")
+    batch = {"items": [{**precise, "expense_id": "X-0", "amount": "10.00"}, precise]}
     refused = api.post("/expenses", batch, who="integration")
     assert problem_of(refused) == (400, "validation-error", ["/items/1/amount"])
     # nothing of the refused batch was recorded: March has nothing left to bill

@@ -38,8 +38,10 @@ from tests.e2e.http.routing import (
     spec_operation,
     with_replaced,
 )
-from tests.e2e.http.stage import Stage, staged
+from tests.e2e.http.stage import Stage, staged, staged_api, staged_world_api
 from tests.e2e.http.world import World, seed
+
+__all__ = ["staged_api", "staged_world_api"]  # the fixtures `api` and `world_api`
 
 DECIMAL_PATTERN = get_args(DecimalString)[1].pattern
 PRINCIPAL = {name: principal for name, (_key, principal, *_rest) in IDENTITIES.items()}
@@ -81,19 +83,6 @@ def assert_no_internals(text: str) -> None:
 def stage() -> Iterator[Stage]:
     with staged(extra_routes=[boom, boom_after_claim]) as built:
         yield built
-
-
-@pytest.fixture
-def api(stage: Stage) -> Api:
-    """An empty world (the conftest's `api`, on this module's one app)."""
-    return stage.fresh()
-
-
-@pytest.fixture
-def world_api(stage: Stage) -> tuple[Api, World]:
-    """Two customers' worlds, fresh for a test that changes them."""
-    fresh = stage.fresh()
-    return fresh, seed(fresh.app)
 
 
 @pytest.fixture(scope="module")

@@ -262,18 +262,20 @@ def test_every_get_path_parameter_is_classified_for_the_scoping_cases() -> None:
     )
 
 
+def viewer_cases(ops: list[Operation]) -> list[Any]:
+    """Each operation for each client viewer whose role may call it."""
+    return [
+        pytest.param(op, viewer, id=f"{viewer}-{op.id}")
+        for op in ops
+        for viewer in VIEWERS
+        if may(viewer, op.permission)
+    ]
+
+
 LISTS = [op for op in GETS if op.is_list and not op.is_public]
 
 
-@pytest.mark.parametrize(
-    ("op", "viewer"),
-    [
-        pytest.param(op, viewer, id=f"{viewer}-{op.id}")
-        for op in LISTS
-        for viewer in VIEWERS
-        if may(viewer, op.permission)
-    ],
-)
+@pytest.mark.parametrize(("op", "viewer"), viewer_cases(LISTS))
 def test_a_client_viewer_never_sees_the_other_customers_objects_in_a_list(
     world_api: tuple[Api, World], op: Operation, viewer: str
 ) -> None:
@@ -309,15 +311,7 @@ BY_ID = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("op", "viewer"),
-    [
-        pytest.param(op, viewer, id=f"{viewer}-{op.id}")
-        for op in BY_ID
-        for viewer in VIEWERS
-        if may(viewer, op.permission)
-    ],
-)
+@pytest.mark.parametrize(("op", "viewer"), viewer_cases(BY_ID))
 def test_another_customers_object_is_404_for_a_client_viewer(
     world_api: tuple[Api, World], op: Operation, viewer: str
 ) -> None:

@@ -33,9 +33,11 @@ from tests.e2e.http.routing import (
     spec_operation,
     with_replaced,
 )
-from tests.e2e.http.stage import Stage, staged
+from tests.e2e.http.stage import Stage, staged, staged_api, staged_world_api
 from tests.e2e.http.test_api_conventions import assert_problem, paid, pay, payment
-from tests.e2e.http.world import World, seed
+from tests.e2e.http.world import World
+
+__all__ = ["staged_api", "staged_world_api"]  # the fixtures `api` and `world_api`
 
 _keys = itertools.count(1)
 
@@ -56,17 +58,6 @@ def _ids(ops: list[Operation]) -> list[Any]:
 def stage() -> Iterator[Stage]:
     with staged() as built:
         yield built
-
-
-@pytest.fixture
-def api(stage: Stage) -> Api:
-    return stage.fresh()
-
-
-@pytest.fixture
-def world_api(stage: Stage) -> tuple[Api, World]:
-    fresh = stage.fresh()
-    return fresh, seed(fresh.app)
 
 
 def send(api: Api, op: Operation, content: bytes, content_type: str | None, key: str) -> Any:

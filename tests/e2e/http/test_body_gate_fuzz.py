@@ -11,20 +11,12 @@ from __future__ import annotations
 import itertools
 
 import schemathesis
-from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from entrypoints.http.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 from tests.e2e.http.harness import ROLE_KEYS
-from tests.e2e.http.test_openapi_schemathesis import seeded_app
+from tests.e2e.http.test_openapi_schemathesis import BOUNDED, seeded_app
 
-BOUNDED = settings(
-    max_examples=8,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=True,
-    database=None,
-)
 _keys = itertools.count(1)
 
 schema = schemathesis.openapi.from_asgi(

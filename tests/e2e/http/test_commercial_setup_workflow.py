@@ -18,7 +18,9 @@ from domain.ids import CustomerId, LegalEntityId
 from domain.period import Period
 from entrypoints.http.security import issue_token
 from tests.e2e.http.answers import PROBLEMS, ok
+from tests.e2e.http.books_setup import contract_body
 from tests.e2e.http.harness import JWT, Api
+from tests.support.engagement_paths import THROUGH_A_BLOCKED_SETUP
 from tests.unit.application.conftest import time_entry
 
 
@@ -47,14 +49,7 @@ def sign(api: Api, engagement: str, contract: str, customer: str) -> dict[str, A
     """Deal won, contract registered, SOW drafted and approved: the contract as answered."""
     body = {"engagement_id": engagement, "customer_id": customer, "contract_id": contract}
     assert ok(api.post("/engagements", body, who="integration2"), 201)["state"] == "proposed"
-    contract_body = {
-        "contract_id": contract,
-        "customer_id": customer,
-        "legal_entity_id": "tl-uk",
-        "currency": "EUR",
-        "name": "Advisory 2026",
-    }
-    ok(api.post("/contracts", contract_body, who="integration"), 201)
+    ok(api.post("/contracts", contract_body(contract, customer), who="integration"), 201)
     version = ok(api.post(f"/contracts/{contract}/versions", tm_version(), who="integration"), 201)
     assert (version["version"], version["state"], version["label"]) == (1, "draft", "SOW")
     return ok(api.post(f"/contracts/{contract}/versions/1/approve", who="sales_ops"))
@@ -175,14 +170,7 @@ def test_a_missing_tax_profile_blocks_setup_until_master_data_arrives_and_setup_
     assert replayed["state"] == "active"
     assert replayed["blocked_reason"] is None
     assert replayed["open_exceptions"] == []
-    assert replayed["path"] == [
-        "proposed",
-        "contracted",
-        "provisioning",
-        "setup_blocked",
-        "provisioning",
-        "active",
-    ]
+    assert replayed["path"] == list(THROUGH_A_BLOCKED_SETUP)
     assert list(api.app.projects.projects) == ["E2:project"]
     assert ok(api.get("/customers/globex", who="finance"))["open_master_data_exceptions"] == []
     # a second replay changes nothing and provisions nothing again

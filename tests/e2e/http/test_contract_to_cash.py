@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from domain.ledger import trial_balance
 from domain.money import Money
-from tests.e2e.http.books_setup import MARCH, bearer, entry, money, post_as, problem
+from tests.e2e.http.books_setup import MARCH, approved_by_its_maker, entry, money, problem
 from tests.e2e.http.harness import Api
 from tests.unit.application.conftest import EUR, set_up_tm_contract
 
@@ -52,13 +52,7 @@ def test_contract_to_cash(api: Api) -> None:
     (invoice_id,) = committed.json()["invoice_ids"]
 
     # -- approval: not by the maker (who committed the run), even holding the approver role
-    maker = post_as(
-        api,
-        f"/invoices/{invoice_id}/approve",
-        None,
-        bearer("finance", "finance_approver"),
-        "approve-own",
-    )
+    maker = approved_by_its_maker(api, f"/invoices/{invoice_id}/approve", "approve-own")
     assert (maker.status_code, problem(maker)) == (403, "maker-checker")
     approved = api.post(f"/invoices/{invoice_id}/approve", who="finance_approver")
     assert (approved.status_code, approved.json()["approved_by"]) == (200, "alex.approver")
@@ -97,9 +91,7 @@ def test_contract_to_cash(api: Api) -> None:
     assert drafted.status_code == 201, drafted.text
     memo_id = drafted.json()["credit_memo_id"]
     assert drafted.json()["gross"] == money("240.00")  # 2 h x 100.00 + 20 % VAT
-    own = post_as(
-        api, f"/credit-memos/{memo_id}/approve", None, bearer("finance", "finance_approver"), "cm"
-    )
+    own = approved_by_its_maker(api, f"/credit-memos/{memo_id}/approve", "cm")
     assert (own.status_code, problem(own)) == (403, "maker-checker")
     assert api.post(f"/credit-memos/{memo_id}/approve", who="finance_approver").status_code == 200
     resolved = api.post(

@@ -12,6 +12,7 @@ from domain.fixed_fee import FixedFeeTerms
 from domain.obligation import registered_models
 from domain.time_and_materials import OveragePolicy, TimeAndMaterialsTerms
 from tests.e2e.http.answers import ok, problem
+from tests.e2e.http.books_setup import contract_body
 from tests.e2e.http.harness import Api
 
 TM = {
@@ -33,13 +34,7 @@ FIXED_FEE = {
 
 
 def register(api: Api, contract_id: str = "C1", customer_id: str = "acme") -> Any:
-    body = {
-        "contract_id": contract_id,
-        "customer_id": customer_id,
-        "legal_entity_id": "tl-uk",
-        "currency": "EUR",
-        "name": "Advisory 2026",
-    }
+    body = contract_body(contract_id, customer_id)
     return ok(api.post("/contracts", body, who="integration"), 201)
 
 
@@ -192,13 +187,7 @@ def test_a_client_viewer_sees_its_own_contracts_only(api: Api) -> None:
 
 
 def test_roles_without_the_permission_are_refused(api: Api) -> None:
-    body = {
-        "contract_id": "C1",
-        "customer_id": "acme",
-        "legal_entity_id": "tl-uk",
-        "currency": "EUR",
-        "name": "x",
-    }
+    body = contract_body(name="x")
     problem(api.post("/contracts", body, who="delivery_manager"), 403, "forbidden")
     problem(api.post("/contracts", body, who="finance"), 403, "forbidden")
     register(api)
@@ -208,13 +197,7 @@ def test_roles_without_the_permission_are_refused(api: Api) -> None:
 
 
 def test_registering_is_idempotent_per_key_and_a_taken_id_is_a_conflict(api: Api) -> None:
-    body = {
-        "contract_id": "C1",
-        "customer_id": "acme",
-        "legal_entity_id": "tl-uk",
-        "currency": "EUR",
-        "name": "Advisory",
-    }
+    body = contract_body(name="Advisory")
     first = api.post("/contracts", body, who="integration", key="clm-C1")
     replay = api.post("/contracts", body, who="integration", key="clm-C1")
     assert (replay.status_code, replay.json()) == (201, first.json())

@@ -4,7 +4,7 @@ customer."""
 
 from __future__ import annotations
 
-from tests.e2e.http.books_setup import bearer, entry, issued_invoice, money, post_as, problem
+from tests.e2e.http.books_setup import approved_by_its_maker, entry, issued_invoice, money, problem
 from tests.e2e.http.harness import Api
 
 TWO_HOURS = {
@@ -40,13 +40,7 @@ def test_part_of_a_line_is_credited_approved_by_a_second_person_and_issued(api: 
     assert [(a["source"], a["quantity"]) for a in line["allocations"]] == [("time_entry:t2", "2")]
     memo_id = memo["credit_memo_id"]
     # the person who drafted it holds the approver role too: still not the checker
-    maker = post_as(
-        api,
-        f"/credit-memos/{memo_id}/approve",
-        None,
-        bearer("finance", "finance_approver"),
-        "self-approve",
-    )
+    maker = approved_by_its_maker(api, f"/credit-memos/{memo_id}/approve", "self-approve")
     assert (maker.status_code, problem(maker)) == (403, "maker-checker")
     approved = api.post(f"/credit-memos/{memo_id}/approve", who="finance_approver")
     assert approved.status_code == 200, approved.text

@@ -6,12 +6,11 @@ is not, by PUT as by webhook."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from adapters.webhooks.signatures import signature_headers
 from domain.ids import CustomerId, LegalEntityId
-from tests.e2e.http.harness import WEBHOOK_SECRETS, Api
+from tests.e2e.http.books_setup import send_event
+from tests.e2e.http.harness import Api
 from tests.e2e.http.test_commercial_setup_workflow import ok, publish_rate_card, sign
 
 INITECH = (CustomerId("initech"), LegalEntityId("tl-uk"))
@@ -148,14 +147,8 @@ def test_each_different_record_is_a_new_version_and_the_same_one_again_is_not(ap
 
 
 def _webhook(api: Api, message_id: str, record: dict[str, Any]) -> Any:
-    body = json.dumps(
-        {"type": "customer.record_updated", "data": {"customer_id": "initech", **record}}
-    ).encode()
-    headers = signature_headers(
-        WEBHOOK_SECRETS.for_source("erp"), message_id, api.app.clock.now(), body
-    )
-    headers["content-type"] = "application/json"
-    return api.client.post("/webhooks/erp", content=body, headers=headers)
+    data = {"customer_id": "initech", **record}
+    return send_event(api, "erp", message_id, "customer.record_updated", data)
 
 
 def test_a_webhook_push_equal_to_the_current_record_is_a_replay(api: Api) -> None:

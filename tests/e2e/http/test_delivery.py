@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from application import commands as c
 from entrypoints.http.runtime import Limits
-from tests.e2e.http.books_setup import entry, problem
+from tests.e2e.http.books_setup import entry, expense, problem
 from tests.e2e.http.harness import Api, running_api
 from tests.unit.application.conftest import set_up_tm_contract, time_entry
 
@@ -164,17 +164,8 @@ def test_a_batch_holds_at_most_the_documented_number_of_items() -> None:
 
 def test_expenses_are_answered_item_by_item(api: Api) -> None:
     set_up_tm_contract(api.app)
-    expense = {
-        "expense_id": "x1",
-        "engagement_id": "E1",
-        "obligation_id": "tm",
-        "resource_id": "r1",
-        "category": "travel",
-        "incurred_on": "2026-03-04",
-        "amount": "212.40",
-        "currency": "EUR",
-    }
-    body = {"items": [expense, {**expense, "expense_id": "x2", "engagement_id": "E9"}]}
+    travel = expense("x1", "travel", "212.40")
+    body = {"items": [travel, {**travel, "expense_id": "x2", "engagement_id": "E9"}]}
     response = api.post("/expenses", body, who="integration")
     assert response.status_code == 200, response.text
     assert [
@@ -184,9 +175,9 @@ def test_expenses_are_answered_item_by_item(api: Api) -> None:
         ("x2", "rejected", "unknown_engagement"),
     ]
     assert api.app.data.expenses["x1"].cost.amount == Decimal("212.40")
-    again = api.post("/expenses", {"items": [expense]}, who="integration")
+    again = api.post("/expenses", {"items": [travel]}, who="integration")
     assert again.json()["results"][0]["status"] == "duplicate"
-    cost = api.post("/expenses", {"items": [{**expense, "cost": "1"}]}, who="integration")
+    cost = api.post("/expenses", {"items": [{**travel, "cost": "1"}]}, who="integration")
     assert cost.json()["errors"][0]["pointer"] == "/items/0/cost"
 
 

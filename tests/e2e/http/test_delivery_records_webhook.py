@@ -6,18 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from adapters.webhooks.signatures import signature_headers
-from tests.e2e.http.harness import WEBHOOK_SECRETS, Api
+from tests.e2e.http.books_setup import send_event
+from tests.e2e.http.harness import Api
 from tests.unit.application.test_delivery_records import set_up_metered_contract
 
 
 def _send(api: Api, message_id: str, data: dict[str, Any]) -> Any:
-    body = json.dumps({"type": "delivery.reported", "data": data}).encode()
-    headers = signature_headers(
-        WEBHOOK_SECRETS.for_source("psa"), message_id, api.app.clock.now(), body
-    )
-    headers["content-type"] = "application/json"
-    return api.client.post("/webhooks/psa", content=body, headers=headers)
+    return send_event(api, "psa", message_id, "delivery.reported", data)
 
 
 def _units(record_id: str, units: Any, **extra: Any) -> dict[str, Any]:

@@ -81,8 +81,9 @@ def test_an_issued_invoice_shows_its_entry_with_accounts_and_dimensions(api: Api
         assert line["dimensions"]["region"] == "UK"
 
 
-def test_the_erps_document_number_shows_once_the_relay_posted_the_entry(api: Api) -> None:
-    issued_invoice(api)
+def relay_to_the_erp(api: Api) -> None:
+    """One relay pass: the journal's entries posted to the general ledger, which books them
+    (GL-000001 onwards) and acknowledges."""
     deps = api.app.bus.deps
     publisher = ErpPostingPublisher(
         FakeEventPublisher(),
@@ -90,6 +91,11 @@ def test_the_erps_document_number_shows_once_the_relay_posted_the_entry(api: Api
         acknowledger(deps.uow, deps.clock, relay_context("w1")),
     )
     relay_once(deps.uow, deps.clock, publisher, worker="w1")
+
+
+def test_the_erps_document_number_shows_once_the_relay_posted_the_entry(api: Api) -> None:
+    issued_invoice(api)
+    relay_to_the_erp(api)
     (entry,) = entries(api)
     assert entry["erp_document"] == "GL-000001"
     assert entry["acknowledged_at"] is not None
@@ -140,18 +146,19 @@ def test_a_bad_filter_is_refused_at_its_parameter(
     assert parameter in refused.text
 
 
-@pytest.mark.parametrize(
-    ("who", "status"),
-    [
-        ("finance", 200),
-        ("finance_approver", 200),
-        ("auditor", 200),
-        ("delivery_manager", 403),
-        ("integration", 403),
-        ("client_viewer", 403),
-        ("sales_ops", 403),
-    ],
-)
+#: Who may read the journal (finance and auditors) and the refusal everyone else gets.
+JOURNAL_READERS = [
+    ("finance", 200),
+    ("finance_approver", 200),
+    ("auditor", 200),
+    ("delivery_manager", 403),
+    ("integration", 403),
+    ("client_viewer", 403),
+    ("sales_ops", 403),
+]
+
+
+@pytest.mark.parametrize(("who", "status"), JOURNAL_READERS)
 def test_finance_and_auditors_read_the_journal_and_no_one_else(
     api: Api, who: str, status: int
 ) -> None:

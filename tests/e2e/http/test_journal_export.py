@@ -14,21 +14,17 @@ import attrs
 import pytest
 from litestar.testing import TestClient
 
-from adapters.memory import FakeEventPublisher, FakeGeneralLedger
 from adapters.sqlalchemy.database import Database
 from application.handlers import create_bus
-from application.journal import ErpPostingPublisher, acknowledger
-from application.relay import relay_context, relay_once
 from entrypoints.composition.database import reader
 from entrypoints.composition.finance_reads import finance_queries
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Services
 from tests.e2e.http.books_setup import issued_invoice, problem
 from tests.e2e.http.harness import Api, authenticator
-from tests.e2e.http.sql_harness import postgres_admin, postgres_schema, sqlite_template
+from tests.e2e.http.sql_harness import postgres_admin, postgres_schema, running_on, sqlite_template
 from tests.e2e.http.stage import UNLIMITED
-from tests.e2e.http.test_journal import running_books
-from tests.integration.conftest import _empty
+from tests.e2e.http.test_journal import JOURNAL_READERS, relay_to_the_erp, running_books
 from tests.integration.support import build_app
 from tests.support.export_checks import bean_check, beancount_balances, csv_rows
 from tests.unit.application.test_journal_posting import CHARTS
@@ -57,23 +53,8 @@ def running_sql_books(database: Database) -> Iterator[Api]:
 @pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def books_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
     """The app with a chart of accounts, on each store in turn."""
-    if request.param == "memory":
-        with running_books() as api:
-            yield api
-        return
-    if request.param == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        (tmp_path / "throughline.db").write_bytes(template.read_bytes())
-        url = f"sqlite:///{tmp_path / 'throughline.db'}"
-    else:
-        url = request.getfixturevalue("postgres_schema")
-        _empty(url)
-    database = Database(url)
-    try:
-        with running_sql_books(database) as api:
-            yield api
-    finally:
-        database.dispose()
+    with running_on(request, tmp_path, running_books, running_sql_books) as api:
+        yield api
 
 
 @pytest.fixture
@@ -144,13 +125,7 @@ def test_the_range_and_the_legal_entity_choose_the_entries(api: Api) -> None:
 def test_the_erps_document_number_is_exported_once_the_erp_booked_the_entry(api: Api) -> None:
     issued_invoice(api)
     assert "erp_document" not in export(api, "beancount")
-    deps = api.app.bus.deps
-    publisher = ErpPostingPublisher(
-        FakeEventPublisher(),
-        FakeGeneralLedger(),
-        acknowledger(deps.uow, deps.clock, relay_context("w1")),
-    )
-    relay_once(deps.uow, deps.clock, publisher, worker="w1")
+    relay_to_the_erp(api)
     assert '  erp_document: "GL-000001"\n' in export(api, "beancount")
     assert {row["erp_document"] for row in csv_rows(export(api, "csv"))} == {"GL-000001"}
 
@@ -176,19 +151,7 @@ def test_a_bad_parameter_is_refused_at_the_parameter(
     assert parameter in refused.text
 
 
-@pytest.mark.parametrize(
-    ("who", "status"),
-    [
-        ("finance", 200),
-        ("finance_approver", 200),
-        ("auditor", 200),
-        ("delivery_manager", 403),
-        ("integration", 403),
-        ("client_viewer", 403),
-        ("sales_ops", 403),
-        (None, 401),
-    ],
-)
+@pytest.mark.parametrize(("who", "status"), [*JOURNAL_READERS, (None, 401)])
 def test_whoever_reads_the_journal_exports_it_and_no_one_else(
     api: Api, who: str | None, status: int
 ) -> None:

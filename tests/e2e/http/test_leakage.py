@@ -9,19 +9,17 @@ billed, 1 h of it written off by hand. The books are read on 20 April.
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from application import commands as c
-from domain.ids import ContractId, EngagementId, ObligationId, RateCardId
+from domain.ids import ObligationId, RateCardId
 from domain.time_and_materials import ExpensePolicy, TimeAndMaterialsTerms
 from tests.e2e.http.books_setup import entry, issued_invoice, money, problem
 from tests.e2e.http.harness import Api
 from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
-from tests.unit.application.conftest import CUSTOMER, ENTITY, EUR, set_up_tm_contract
+from tests.unit.application.conftest import EUR, set_up_tm_contract, sign_contract
 
 __all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]
 
@@ -170,10 +168,7 @@ def contract_with_an_expense_window(api: Api) -> None:
         ObligationId("tx"), "Travel", EUR, RateCardId("RC"),
         expenses=ExpensePolicy(billing_window_days=30),
     )  # fmt: skip
-    api.app.do(c.ProposeEngagement(EngagementId("E3"), CUSTOMER, ContractId("C3")), actor="crm")
-    api.app.do(c.RegisterContract(ContractId("C3"), CUSTOMER, ENTITY, "EUR", "Travel"))
-    api.app.do(c.DraftContractVersion(ContractId("C3"), date(2026, 1, 1), (terms,)), actor="clm")
-    api.app.do(c.ApproveContractVersion(ContractId("C3"), 1), actor="legal")
+    sign_contract(api.app, "E3", "C3", "Travel", [terms])
     expense = {
         "expense_id": "x1", "engagement_id": "E3", "obligation_id": "tx", "resource_id": "r1",
         "category": "travel", "incurred_on": "2026-03-01", "amount": "200.00",

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from adapters.serialization import unstructure
+from tests.e2e.http.books_setup import contract_body
 from tests.e2e.http.harness import Api
 
 PROBLEMS = "https://throughline.dev/problems/"
@@ -25,13 +26,7 @@ TM = {"model": "time_and_materials", "obligation_id": "tm", "name": "T&M", "rate
 
 
 def register(api: Api) -> None:
-    body = {
-        "contract_id": "C1",
-        "customer_id": "acme",
-        "legal_entity_id": "tl-uk",
-        "currency": "EUR",
-        "name": "Support 2026",
-    }
+    body = contract_body(name="Support 2026")
     assert api.post("/contracts", body, who="integration").status_code == 201
 
 

@@ -4,13 +4,12 @@ payment); with other content it is a 409 `natural-key-conflict` naming the field
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from adapters.webhooks.signatures import signature_headers
 from application.records import ExceptionKind
 from domain.ids import InvoiceId
-from tests.e2e.http.harness import IDENTITIES, WEBHOOK_SECRETS, Api
+from tests.e2e.http.books_setup import send_event
+from tests.e2e.http.harness import IDENTITIES, Api
 from tests.e2e.http.test_api_conventions import assert_problem
 from tests.unit.application.test_natural_keys import issued
 
@@ -33,12 +32,7 @@ def paid(api: Api, invoice_id: InvoiceId) -> str:
 
 
 def send_erp(api: Api, message_id: str, data: dict[str, str]) -> Any:
-    body = json.dumps({"type": "payment.received", "data": data}).encode()
-    headers = signature_headers(
-        WEBHOOK_SECRETS.for_source("erp"), message_id, api.app.clock.now(), body
-    )
-    headers["content-type"] = "application/json"
-    return api.client.post("/webhooks/erp", content=body, headers=headers)
+    return send_event(api, "erp", message_id, "payment.received", data)
 
 
 def payments_recorded(api: Api) -> int:

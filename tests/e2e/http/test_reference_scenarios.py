@@ -30,8 +30,9 @@ import attrs
 from application.ports import CustomerRecord
 from domain.ids import CustomerId, LegalEntityId
 from tests.e2e.http.answers import ok
-from tests.e2e.http.books_setup import bearer, post_as, problem
+from tests.e2e.http.books_setup import approved_by_its_maker, problem
 from tests.e2e.http.harness import Api
+from tests.support.engagement_paths import THROUGH_A_BLOCKED_SETUP
 
 # The firm: Halden & Rowe, a French company (EUR, French VAT) and a US company (USD) -------
 
@@ -144,12 +145,8 @@ class Firm:
         rates = {"partner": "320.00", "senior manager": "250.00", "senior consultant": "180.00"}
         proposal = {"effective_from": "2026-01-01", "role_rates": {**rates, "consultant": "135.00"}}
         ok(self.api.post(f"/rate-cards/{RATE_CARD}/versions", proposal, who="finance"), 201)
-        own = post_as(
-            self.api,
-            f"/rate-cards/{RATE_CARD}/versions/1/approve",
-            None,
-            bearer("finance", "finance_approver"),
-            "rate-card-self-approval",
+        own = approved_by_its_maker(
+            self.api, f"/rate-cards/{RATE_CARD}/versions/1/approve", "rate-card-self-approval"
         )
         assert (own.status_code, problem(own)) == (403, "maker-checker")
         approved = ok(
@@ -245,12 +242,8 @@ class Firm:
         assert run["invoices"] == preview["invoices"]  # preview equals commit
         issued = []
         for invoice_id, proposal in zip(run["invoice_ids"], run["invoices"], strict=True):
-            own = post_as(
-                self.api,
-                f"/invoices/{invoice_id}/approve",
-                None,
-                bearer("finance", "finance_approver"),
-                f"self-approval-{invoice_id}",
+            own = approved_by_its_maker(
+                self.api, f"/invoices/{invoice_id}/approve", f"self-approval-{invoice_id}"
             )
             assert (own.status_code, problem(own)) == (403, "maker-checker")
             approved = ok(self.api.post(f"/invoices/{invoice_id}/approve", who="finance_approver"))
@@ -503,9 +496,7 @@ def test_scenario_1_global_transformation_program(api: Api) -> None:
     ]
     assert (memo["state"], memo["write_off"], memo["created_by"]) == ("draft", True, MAKER)
     memo_id = memo["credit_memo_id"]
-    own = post_as(
-        api, f"/credit-memos/{memo_id}/approve", None, bearer("finance", "finance_approver"), "cm"
-    )
+    own = approved_by_its_maker(api, f"/credit-memos/{memo_id}/approve", "cm")
     assert (own.status_code, problem(own)) == (403, "maker-checker")
     approved = ok(api.post(f"/credit-memos/{memo_id}/approve", who="finance_approver"))
     assert approved["approved_by"] == CHECKER
@@ -820,14 +811,7 @@ def test_scenario_3_blocked_setup_is_fixed_replayed_and_billed(api: Api) -> None
     assert replay["exception"]["resolved_by"] == MAKER
     engagement = firm.engagement(VER_ENG)
     assert engagement["state"] == "active"
-    assert engagement["path"] == [
-        "proposed",
-        "contracted",
-        "provisioning",
-        "setup_blocked",
-        "provisioning",
-        "active",
-    ]
+    assert engagement["path"] == list(THROUGH_A_BLOCKED_SETUP)
     assert engagement["open_exceptions"] == []
     assert ok(api.get("/exceptions", who="finance", state="open"))["items"] == []
     assert list(api.app.projects.projects) == [f"{VER_ENG}:project"]  # provisioned once

@@ -5,18 +5,15 @@ credited hours to globex only. Each payer's client viewer sees the invoice it is
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from application import commands as c
-from domain.ids import ContractId, CustomerId, EngagementId, RateCardId, Role
-from domain.ratecard import RateCardVersion
-from domain.tax import TaxProfile, TaxRate, TaxRateTable
+from domain.ids import CustomerId
+from domain.tax import TaxProfile
 from tests.e2e.http.books_setup import entry, money, problem
 from tests.e2e.http.harness import Api
 from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
-from tests.unit.application.conftest import CUSTOMER, ENTITY, EUR
+from tests.unit.application.conftest import ENTITY, set_up_rates_and_deal
 
 __all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]  # fixtures
 
@@ -42,17 +39,8 @@ def seed(api: Api) -> None:
     """Rates, the deal and the contract, seeded through commands; globex's tax profile with our
     legal entity is in the ERP master (reverse-charged: a cross-border B2B payer)."""
     app = api.app
-    app.do(c.SetTaxRates(TaxRateTable((TaxRate("VAT20", date(2020, 1, 1), Decimal("0.20")),))))
     app.do(c.UpdateCustomerMaster(TaxProfile(CustomerId(GLOBEX), ENTITY, "VAT20", True)))
-    app.do(c.CreateRateCard(RateCardId("RC"), "UK rates", "EUR"))
-    app.do(
-        c.PublishRateCardVersion(
-            RateCardId("RC"),
-            RateCardVersion(1, date(2026, 1, 1), EUR, {Role("consultant"): Decimal("100")}),
-        )
-    )
-    app.do(c.ProposeEngagement(EngagementId("E1"), CUSTOMER, ContractId("C1")), actor="crm")
-    app.do(c.RegisterContract(ContractId("C1"), CUSTOMER, ENTITY, "EUR", "Advisory"), actor="clm")
+    set_up_rates_and_deal(app)
 
 
 def version(api: Api, payers: Any) -> Any:

@@ -12,7 +12,7 @@ from application import commands as c
 from domain.ids import ContractId, EngagementId, ObligationId, RateCardId, Role
 from domain.ratecard import RateCardVersion
 from domain.time_and_materials import ExpensePolicy, TimeAndMaterialsTerms
-from tests.e2e.http.books_setup import MARCH, entry, money, problem
+from tests.e2e.http.books_setup import MARCH, entry, expense, money, problem
 from tests.e2e.http.harness import Api
 from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
 from tests.support.builders import d
@@ -38,19 +38,6 @@ RATES = {
         {"tax_code": "ZERO", "effective_from": "2020-01-01", "rate": "0"},
     ]
 }
-
-
-def expense(expense_id: str, category: str, amount: str) -> dict[str, Any]:
-    return {
-        "expense_id": expense_id,
-        "engagement_id": "E1",
-        "obligation_id": "tm",
-        "resource_id": "r1",
-        "category": category,
-        "incurred_on": "2026-03-04",
-        "amount": amount,
-        "currency": "EUR",
-    }
 
 
 def tm_contract_billing_expenses(api: Api) -> None:

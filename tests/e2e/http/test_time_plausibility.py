@@ -16,7 +16,7 @@ from entrypoints.composition.bootstrap import compose, plausibility_of
 from entrypoints.composition.database import MemoryDatabase
 from entrypoints.composition.externals import Externals
 from entrypoints.composition.settings import Settings, SettingsError
-from tests.e2e.http.books_setup import entry, issued_invoice, money, problem
+from tests.e2e.http.books_setup import entry, expense, issued_invoice, money, problem
 from tests.e2e.http.harness import Api
 from tests.unit.application.conftest import set_up_tm_contract
 
@@ -147,21 +147,12 @@ def test_an_id_repeated_in_one_batch_with_other_hours_is_refused_where_it_stands
 
 
 def test_the_same_expense_id_with_another_amount_is_a_conflict(march: Api) -> None:
-    expense = {
-        "expense_id": "EXP-1",
-        "engagement_id": "E1",
-        "obligation_id": "tm",
-        "resource_id": "r1",
-        "category": "travel",
-        "incurred_on": "2026-03-04",
-        "amount": "212.40",
-        "currency": "EUR",
-    }
-    first = march.post("/expenses", {"items": [expense]}, who="integration").json()
-    again = march.post("/expenses", {"items": [expense]}, who="integration").json()
-    changed = {**expense, "amount": "250.00"}
+    travel = expense("EXP-1", "travel", "212.40")
+    first = march.post("/expenses", {"items": [travel]}, who="integration").json()
+    again = march.post("/expenses", {"items": [travel]}, who="integration").json()
+    changed = {**travel, "amount": "250.00"}
     other = march.post("/expenses", {"items": [changed]}, who="integration").json()
-    future = {**expense, "expense_id": "EXP-2", "incurred_on": "2031-01-06"}
+    future = {**travel, "expense_id": "EXP-2", "incurred_on": "2031-01-06"}
     later = march.post("/expenses", {"items": [future]}, who="integration").json()
     assert [r["status"] for r in (*first["results"], *again["results"])] == [
         "accepted",

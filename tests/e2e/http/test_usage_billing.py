@@ -6,14 +6,13 @@ invoice that billed it); usage by the PSA's webhook too (in memory)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from adapters.webhooks.signatures import signature_headers
 from application import commands as c
 from domain.ids import ContractId, EngagementId
 from tests.e2e.http.answers import ok
-from tests.e2e.http.harness import WEBHOOK_SECRETS, Api
+from tests.e2e.http.books_setup import send_event
+from tests.e2e.http.harness import Api
 from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
 from tests.unit.application.conftest import CUSTOMER, ENTITY, set_up_tm_contract
 
@@ -167,12 +166,7 @@ def test_usage_reported_by_the_psa_webhook_is_recorded_once_and_billed(api: Api)
 
     def send(message_id: str, *records: dict[str, Any]) -> Any:
         data = {"kind": "usage", "reported_by": "psa", "records": list(records)}
-        body = json.dumps({"type": "delivery.reported", "data": data}).encode()
-        headers = signature_headers(
-            WEBHOOK_SECRETS.for_source("psa"), message_id, api.app.clock.now(), body
-        )
-        headers["content-type"] = "application/json"
-        return api.client.post("/webhooks/psa", content=body, headers=headers)
+        return send_event(api, "psa", message_id, "delivery.reported", data)
 
     first = send("msg_1", used("u1", "2026-03-04", "250"))
     again = send("msg_1", used("u1", "2026-03-04", "250"))

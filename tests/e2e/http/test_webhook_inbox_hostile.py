@@ -8,25 +8,16 @@ PostgreSQL: tests/integration/test_hostile_input_sql.py."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from adapters.webhooks.signatures import signature_headers
 from application.context import RequestContext
 from application.inbox import claim
 from application.records import InboxMessage, InboxState
-from tests.e2e.http.harness import WEBHOOK_SECRETS, Api
+from tests.e2e.http.books_setup import send_webhook
+from tests.e2e.http.harness import Api
 from tests.e2e.http.test_api_conventions import assert_problem
 from tests.unit.application.conftest import set_up_tm_contract
 
 NUL_DISPUTE = b'{"type": "dispute.opened", "data": {"invoice_id": "INV-1", "reason": "a\\u0000b"}}'
-
-
-def send(api: Api, source: str, message_id: str, body: bytes) -> Any:
-    headers = signature_headers(
-        WEBHOOK_SECRETS.for_source(source), message_id, api.app.clock.now(), body
-    )
-    headers["content-type"] = "application/json"
-    return api.client.post(f"/webhooks/{source}", content=body, headers=headers)
 
 
 def inbox(api: Api, source: str, message_id: str) -> InboxMessage | None:
@@ -52,8 +43,8 @@ def time_approved(entry_id: str = "T1") -> bytes:
 def test_a_nul_in_a_signed_webhook_waits_on_the_exception_queue_and_its_retry_is_no_500(
     api: Api,
 ) -> None:
-    first = send(api, "billing", "bill-1", NUL_DISPUTE)
-    again = send(api, "billing", "bill-1", NUL_DISPUTE)
+    first = send_webhook(api, "billing", "bill-1", NUL_DISPUTE)
+    again = send_webhook(api, "billing", "bill-1", NUL_DISPUTE)
 
     assert first.status_code == 202, first.text
     assert first.json()["status"] == "failed"
@@ -73,7 +64,7 @@ def test_a_nul_in_a_signed_webhook_waits_on_the_exception_queue_and_its_retry_is
 def test_a_signed_webhook_nested_1000_deep_is_400_and_not_stored(api: Api) -> None:
     deep = b'{"type": "time.approved", "data": {"x": ' + b"[" * 999 + b"]" * 999 + b"}}"
 
-    answer = send(api, "psa", "psa-deep", deep)
+    answer = send_webhook(api, "psa", "psa-deep", deep)
 
     problem = assert_problem(answer, "malformed-json")
     assert "more than 32 levels" in problem["detail"]
@@ -83,7 +74,7 @@ def test_a_signed_webhook_nested_1000_deep_is_400_and_not_stored(api: Api) -> No
 def test_a_repeated_key_in_a_signed_webhook_is_400_at_its_pointer(api: Api) -> None:
     body = time_approved().replace(b'"hours": "7.5"', b'"hours": "7.5", "hours": "75"')
 
-    answer = send(api, "psa", "psa-dup", body)
+    answer = send_webhook(api, "psa", "psa-dup", body)
 
     problem = assert_problem(answer, "malformed-json")
     assert problem["errors"] == [
@@ -105,7 +96,7 @@ def test_a_retry_of_a_webhook_stored_but_never_processed_is_processed(api: Api) 
         uow.inbox.add(stuck)  # its process died before it began
         uow.commit()
 
-    retry = send(api, "psa", "psa-9", body)
+    retry = send_webhook(api, "psa", "psa-9", body)
 
     assert retry.status_code == 200, retry.text
     assert retry.json()["status"] == "processed"
@@ -129,7 +120,7 @@ def test_a_retry_while_the_message_is_being_processed_is_409_with_retry_after(
         uow.commit()
     commits = api.app.store.commits
 
-    retry = send(api, "psa", "psa-10", body)
+    retry = send_webhook(api, "psa", "psa-10", body)
 
     assert_problem(retry, "request-in-progress")
     assert retry.headers["retry-after"] == "60"
@@ -140,7 +131,7 @@ def test_a_retry_while_the_message_is_being_processed_is_409_with_retry_after(
 def test_a_webhook_over_the_size_limit_is_413_in_our_problem_format(api: Api) -> None:
     body = b'{"type": "time.approved", "data": {"x": "' + b"x" * 1_100_000 + b'"}}'
 
-    answer = send(api, "psa", "psa-big", body)
+    answer = send_webhook(api, "psa", "psa-big", body)
 
     problem = assert_problem(answer, "payload-too-large")
     assert problem["detail"].startswith("the request body is larger than 1,048,576 bytes")

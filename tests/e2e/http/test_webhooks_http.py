@@ -8,20 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 from adapters.webhooks.signatures import signature_headers
+from tests.e2e.http.books_setup import entry
 from tests.e2e.http.harness import WEBHOOK_SECRETS, Api
 from tests.unit.application.conftest import set_up_tm_contract
-
-
-def _entry(entry_id: str, day: str, hours: str) -> dict[str, Any]:
-    return {
-        "entry_id": entry_id,
-        "engagement_id": "E1",
-        "obligation_id": "tm",
-        "resource_id": "r1",
-        "role": "consultant",
-        "work_date": day,
-        "hours": hours,
-    }
 
 
 def _send(api: Api, source: str, message_id: str, body: bytes, **overrides: Any) -> Any:
@@ -41,7 +30,7 @@ def _time_approved(*entries: dict[str, Any]) -> bytes:
 
 def test_a_signed_psa_time_message_records_the_hours_once(api: Api) -> None:
     set_up_tm_contract(api.app)
-    body = _time_approved(_entry("T1", "2026-03-02", "7.5"), _entry("T2", "2026-03-03", "2"))
+    body = _time_approved(entry("T1", "2026-03-02", "7.5"), entry("T2", "2026-03-03", "2"))
 
     first = _send(api, "psa", "msg_1", body)
     again = _send(api, "psa", "msg_1", body)
@@ -57,7 +46,7 @@ def test_a_signed_psa_time_message_records_the_hours_once(api: Api) -> None:
 
 def test_a_tampered_body_is_refused_before_anything_is_stored(api: Api) -> None:
     set_up_tm_contract(api.app)
-    body = _time_approved(_entry("T1", "2026-03-02", "7.5"))
+    body = _time_approved(entry("T1", "2026-03-02", "7.5"))
     headers = signature_headers(
         WEBHOOK_SECRETS.for_source("psa"), "msg_2", api.app.clock.now(), body
     )
@@ -74,7 +63,7 @@ def test_a_tampered_body_is_refused_before_anything_is_stored(api: Api) -> None:
 
 
 def test_a_signature_older_than_five_minutes_is_refused(api: Api) -> None:
-    body = _time_approved(_entry("T1", "2026-03-02", "1"))
+    body = _time_approved(entry("T1", "2026-03-02", "1"))
     stale = api.app.clock.now() - timedelta(minutes=6)
 
     answer = _send(api, "psa", "msg_3", body, at=stale)
@@ -108,7 +97,7 @@ def test_a_message_that_does_not_map_is_kept_on_the_exception_queue_and_replayed
     api: Api,
 ) -> None:
     # Time for an engagement that does not exist yet: stored, failed, 202.
-    body = _time_approved(_entry("T9", "2026-03-02", "3"))
+    body = _time_approved(entry("T9", "2026-03-02", "3"))
     answer = _send(api, "psa", "msg_6", body)
     assert answer.status_code == 202, answer.text
     exception_id = answer.json()["exception_id"]

@@ -44,6 +44,7 @@ from domain.ids import (
 from domain.money import Currency
 from domain.plausibility import PlausibilityPolicy
 from domain.ratecard import RateCardVersion
+from domain.split import ObligationPayers
 from domain.tax import TaxRate, TaxRateTable
 from domain.time_and_materials import TimeAndMaterialsTerms
 
@@ -131,8 +132,37 @@ def app() -> App:
     )
 
 
-def set_up_tm_contract(app: App, cap: Any = None) -> None:
+def set_up_tm_contract(
+    app: App, cap: Any = None, payers: tuple[ObligationPayers, ...] = ()
+) -> None:
     """Deal won, rate card published, SOW with one T&M obligation approved."""
+    set_up_rates_and_deal(app)
+    terms = TimeAndMaterialsTerms(TM, "Advisory", EUR, RateCardId("RC"), cap=cap)
+    app.do(
+        c.DraftContractVersion(ContractId("C1"), date(2026, 1, 1), (terms,), payers=payers),
+        actor="clm",
+    )
+    app.do(c.ApproveContractVersion(ContractId("C1"), 1), actor="legal")
+
+
+def sign_contract(
+    app: App, engagement: str, contract: str, name: str, terms: Any, customer: str = CUSTOMER
+) -> None:
+    """Another engagement won and its contract approved, one version of `terms` from 1 January
+    2026 (set up the rates first)."""
+    app.do(
+        c.ProposeEngagement(EngagementId(engagement), customer, ContractId(contract)), actor="crm"
+    )
+    app.do(c.RegisterContract(ContractId(contract), customer, ENTITY, "EUR", name), actor="clm")
+    app.do(
+        c.DraftContractVersion(ContractId(contract), date(2026, 1, 1), tuple(terms)), actor="clm"
+    )
+    app.do(c.ApproveContractVersion(ContractId(contract), 1), actor="legal")
+
+
+def set_up_rates_and_deal(app: App) -> None:
+    """VAT at 20 %, rate card RC at 100.00 an hour for a consultant, engagement E1 won and
+    contract C1 registered for acme, with no version yet."""
     app.do(c.SetTaxRates(TaxRateTable((TaxRate("VAT20", date(2020, 1, 1), Decimal("0.20")),))))
     app.do(c.CreateRateCard(RateCardId("RC"), "UK rates", "EUR"))
     app.do(
@@ -143,9 +173,6 @@ def set_up_tm_contract(app: App, cap: Any = None) -> None:
     )
     app.do(c.ProposeEngagement(EngagementId("E1"), CUSTOMER, ContractId("C1")), actor="crm")
     app.do(c.RegisterContract(ContractId("C1"), CUSTOMER, ENTITY, "EUR", "Advisory"), actor="clm")
-    terms = TimeAndMaterialsTerms(TM, "Advisory", EUR, RateCardId("RC"), cap=cap)
-    app.do(c.DraftContractVersion(ContractId("C1"), date(2026, 1, 1), (terms,)), actor="clm")
-    app.do(c.ApproveContractVersion(ContractId("C1"), 1), actor="legal")
 
 
 def time_entry(entry_id: str, day: date, hours: str, **kwargs: Any) -> c.TimeEntryInput:

@@ -20,7 +20,7 @@ from domain.invoice import InvoiceState
 from domain.ledger import trial_balance
 from domain.money import Money
 from domain.period import Period
-from tests.unit.application.conftest import EUR, App, set_up_tm_contract, time_entry
+from tests.unit.application.conftest import EUR, App, set_up_tm_contract, sign_contract, time_entry
 
 MARCH = Period.month(2026, 3)
 APRIL = Period.month(2026, 4)
@@ -247,10 +247,9 @@ def test_reconciliation_lists_each_exception_with_control_totals_and_a_clean_rer
 
 
 def test_setup_plans_the_milestones_and_passive_acceptance_makes_them_billable(app: App) -> None:
-    from domain.ids import ContractId, EngagementId, MilestoneId, ObligationId
+    from domain.ids import ContractId, MilestoneId, ObligationId
     from domain.milestone import MilestoneState
     from domain.milestone_billing import MilestoneSpec, MilestoneTerms
-    from tests.unit.application.conftest import CUSTOMER, ENTITY
 
     set_up_tm_contract(app)  # rates, tax and a first engagement
     terms = MilestoneTerms(
@@ -259,10 +258,7 @@ def test_setup_plans_the_milestones_and_passive_acceptance_makes_them_billable(a
          MilestoneSpec(MilestoneId("M2"), "Build", percentage=Decimal("60"), final=True)),
         passive_acceptance_days=10,
     )  # fmt: skip
-    app.do(c.ProposeEngagement(EngagementId("E2"), CUSTOMER, ContractId("C2")), actor="crm")
-    app.do(c.RegisterContract(ContractId("C2"), CUSTOMER, ENTITY, "EUR", "Programme"))
-    app.do(c.DraftContractVersion(ContractId("C2"), date(2026, 1, 1), (terms,)), actor="clm")
-    app.do(c.ApproveContractVersion(ContractId("C2"), 1), actor="legal")
+    sign_contract(app, "E2", "C2", "Programme", [terms])
     planned = app.data.aggregates["milestone"]
     assert {m: planned[m].state for m in planned} == {
         "M1": MilestoneState.PLANNED,

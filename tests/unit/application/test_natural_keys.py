@@ -340,19 +340,16 @@ def test_paid_is_the_sum_of_each_distinct_payment_once_whatever_is_repeated(
 
 
 def planned_milestone(app: App) -> None:
-    from domain.ids import ContractId, EngagementId, MilestoneId, ObligationId
+    from domain.ids import MilestoneId, ObligationId
     from domain.milestone_billing import MilestoneSpec, MilestoneTerms
-    from tests.unit.application.conftest import CUSTOMER, ENTITY, set_up_tm_contract
+    from tests.unit.application.conftest import set_up_tm_contract, sign_contract
 
     set_up_tm_contract(app)
     terms = MilestoneTerms(
         ObligationId("ms"), "Programme", Currency.of("EUR"), Decimal("1000.00"),
         (MilestoneSpec(MilestoneId("M1"), "Design", percentage=Decimal("100"), final=True),),
     )  # fmt: skip
-    app.do(c.ProposeEngagement(EngagementId("E2"), CUSTOMER, ContractId("C2")), actor="crm")
-    app.do(c.RegisterContract(ContractId("C2"), CUSTOMER, ENTITY, "EUR", "Programme"))
-    app.do(c.DraftContractVersion(ContractId("C2"), date(2026, 1, 1), (terms,)), actor="clm")
-    app.do(c.ApproveContractVersion(ContractId("C2"), 1), actor="legal")
+    sign_contract(app, "E2", "C2", "Programme", [terms])
 
 
 def complete(app: App, completion_id: str | None, evidence: str = "design pack signed") -> None:

@@ -8,14 +8,20 @@ from datetime import date
 from decimal import Decimal
 
 from application import commands as c
-from domain.ids import ContractId, CustomerId, EngagementId, InvoiceId, RateCardId, Role
+from domain.ids import CustomerId, InvoiceId
 from domain.money import Money
 from domain.period import Period
-from domain.ratecard import RateCardVersion
 from domain.split import ObligationPayers, Payer
-from domain.tax import TaxProfile, TaxRate, TaxRateTable
-from domain.time_and_materials import TimeAndMaterialsTerms
-from tests.unit.application.conftest import CUSTOMER, ENTITY, EUR, TM, App, time_entry
+from domain.tax import TaxProfile
+from tests.unit.application.conftest import (
+    CUSTOMER,
+    ENTITY,
+    EUR,
+    TM,
+    App,
+    set_up_tm_contract,
+    time_entry,
+)
 
 MARCH = Period.month(2026, 3)
 GRANT = CustomerId("innovation-grant")
@@ -27,26 +33,9 @@ def eur(text: str) -> Money:
 
 def grant_and_customer(app: App) -> None:
     """T&M at 100.00 an hour; the grant pays 500.00 a month first, the customer the rest."""
-    app.do(c.SetTaxRates(TaxRateTable((TaxRate("VAT20", date(2020, 1, 1), Decimal("0.20")),))))
     app.do(c.UpdateCustomerMaster(TaxProfile(GRANT, ENTITY, "VAT20")))
-    app.do(c.CreateRateCard(RateCardId("RC"), "UK rates", "EUR"))
-    app.do(
-        c.PublishRateCardVersion(
-            RateCardId("RC"),
-            RateCardVersion(1, date(2026, 1, 1), EUR, {Role("consultant"): Decimal("100")}),
-        )
-    )
-    app.do(c.ProposeEngagement(EngagementId("E1"), CUSTOMER, ContractId("C1")), actor="crm")
-    app.do(c.RegisterContract(ContractId("C1"), CUSTOMER, ENTITY, "EUR", "Advisory"), actor="clm")
-    terms = TimeAndMaterialsTerms(TM, "Advisory", EUR, RateCardId("RC"))
     payers = (Payer.fixed(GRANT, eur("500.00")), Payer.percentage(CUSTOMER, "100"))
-    app.do(
-        c.DraftContractVersion(
-            ContractId("C1"), date(2026, 1, 1), (terms,), payers=(ObligationPayers(TM, payers),)
-        ),
-        actor="clm",
-    )
-    app.do(c.ApproveContractVersion(ContractId("C1"), 1), actor="legal")
+    set_up_tm_contract(app, payers=(ObligationPayers(TM, payers),))
 
 
 def nets(result: object) -> dict[str, Money]:
