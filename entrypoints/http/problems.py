@@ -217,9 +217,10 @@ def _escape(part: str) -> str:
     return part.replace("~", "~0").replace("/", "~1")
 
 
-def _field_error(item: Mapping[str, Any]) -> FieldError:
+def _field_error(item: Mapping[str, Any], spelled: Mapping[str, str]) -> FieldError:
     """One of Litestar's messages as a JSON pointer: into the body (`/entries/3/hours`), or
-    naming the query, path or header parameter (`/query/limit`)."""
+    naming the query, path or header parameter (`/query/limit`), a query parameter by the name
+    the client sent (`spelled`: `state`, not the handler's `state_filter`)."""
     message = str(item.get("message", "invalid")).strip()
     key = str(item.get("key", "") or "")
     source = str(getattr(item.get("source"), "value", item.get("source")) or "")
@@ -231,10 +232,31 @@ def _field_error(item: Mapping[str, Any]) -> FieldError:
         parts.append(unknown.group("name"))
     if source == "body" or not source:
         return FieldError("".join("/" + _escape(p) for p in parts), message)
+    if source == "query":
+        key = spelled.get(key, key)
     return FieldError(f"/{source}/{_escape(key)}", message)
 
 
-def from_validation(error: ValidationException) -> Problem:
+def query_names(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The query parameters a client spells otherwise than the handler's arguments (`state`
+    for `state_filter`, as Litestar reserves `state`), keyed by the argument."""
+    handler = request.scope.get("route_handler")
+    signature = getattr(handler, "parsed_fn_signature", None)
+    if signature is None:
+        return {}
+    names: dict[str, str] = {}
+    for argument, field in signature.parameters.items():
+        alias = getattr(field.kwarg_definition, "query", None) or getattr(
+            field.kwarg_definition, "name", None
+        )
+        if isinstance(alias, str) and alias != argument:
+            names[argument] = alias
+    return names
+
+
+def from_validation(
+    error: ValidationException, spelled: Mapping[str, str] | None = None
+) -> Problem:
     """Litestar's validation failure as a problem: every message with its pointer; a missing
     or malformed Idempotency-Key as its own type."""
     detail = str(error.detail) if error.detail else "the request is not valid"
@@ -243,7 +265,7 @@ def from_validation(error: ValidationException) -> Problem:
             "idempotency-key-missing", "send an Idempotency-Key header with this request"
         )
     extra = error.extra if isinstance(error.extra, list) else []
-    found = [_field_error(item) for item in extra if isinstance(item, Mapping)]
+    found = [_field_error(item, spelled or {}) for item in extra if isinstance(item, Mapping)]
     if any(f.pointer == "/header/idempotency_key" for f in found):
         return Problem(
             "idempotency-key-malformed",
@@ -296,7 +318,7 @@ def handle_application(request: Request[Any, Any, Any], error: ApplicationError)
 
 def handle_http(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     if isinstance(error, ValidationException):
-        return problem_response(from_validation(error), request)
+        return problem_response(from_validation(error, query_names(request)), request)
     if error.status_code == 400 and _json_syntax_error(error):
         return problem_response(Problem("malformed-json", str(error.detail)), request)
     if error.status_code == 413:

@@ -32,7 +32,7 @@ from application.queries.credit_memos import CreditMemoFilter
 from application.queries.credit_memos import CreditMemoSummary as CreditMemoRow
 from application.queries.viewer import Viewer
 from domain.billing import SourceKind, SourceRef
-from domain.credit_memo import CreditMemo
+from domain.credit_memo import CreditMemo, CreditMemoState
 from domain.ids import CreditMemoId, InvoiceId
 from domain.invoice import Invoice
 from domain.money import Currency
@@ -58,6 +58,7 @@ from entrypoints.http.routes.declare import (
     optional_query,
     path_param,
     respond_after,
+    state_query,
 )
 from entrypoints.http.routes.invoices import InvoicePath
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
@@ -311,7 +312,7 @@ def list_credit_memos(
     ] = None,
     state_filter: Annotated[
         str | None,
-        optional_query("state", "drafts awaiting approval", "draft", max_length=20),
+        state_query(CreditMemoState, "drafts awaiting approval", "draft"),
     ] = None,
 ) -> Page[CreditMemoSummary]:
     wanted = CreditMemoFilter(invoice_id, state_filter)

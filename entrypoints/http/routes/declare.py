@@ -22,6 +22,7 @@ object as it now stands.
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import Enum
 from typing import Any
 
 import attrs
@@ -140,6 +141,19 @@ def optional_query(name: str, example: str, value: str, **constraints: Any) -> A
     """An optional filter of a list (`?state=issued`), with one example and its limits
     (`max_length`, `pattern`, `description`)."""
     return query_param(name, example, value, required=False, **constraints)
+
+
+def state_query(states: type[Enum], example: str, value: str) -> Any:
+    """An optional `?state=` filter of a list that names one of `states` or is refused (400):
+    a misspelt state would otherwise filter everything out and look like an empty list."""
+    names = [str(s.value) for s in states]
+    return optional_query(
+        "state",
+        example,
+        value,
+        pattern=f"^({'|'.join(names)})$",
+        description=f"Only those in this state: one of {', '.join(names)}.",
+    )
 
 
 def respond_after(

@@ -17,6 +17,7 @@ from litestar import Request, Response
 
 from application import commands as c
 from application.queries.engagements import EngagementFilter, EngagementView
+from domain.engagement import EngagementState
 from domain.ids import ContractId, CustomerId, EngagementId
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
@@ -32,9 +33,9 @@ from entrypoints.http.routes.common import (
 from entrypoints.http.routes.declare import (
     RouteFamily,
     body_example,
-    optional_query,
     path_param,
     respond_after,
+    state_query,
 )
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, ops_reads_of, principal_of
@@ -115,7 +116,7 @@ def list_engagements(
     cursor: KeysetCursor = None,
     state_filter: Annotated[
         str | None,
-        optional_query("state", "blocked setups", "setup_blocked", max_length=20),
+        state_query(EngagementState, "blocked setups", "setup_blocked"),
     ] = None,
     customer_id: CustomerFilter = None,
 ) -> Page[EngagementSummary]:

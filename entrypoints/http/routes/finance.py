@@ -20,7 +20,7 @@ from litestar import Request, Response
 from application import commands as c
 from application.balances import EngagementBalances, ObligationBalances
 from application.context import RequestContext
-from domain.accounting_period import AccountingPeriod
+from domain.accounting_period import AccountingPeriod, PeriodState
 from domain.money import Money
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
@@ -36,7 +36,13 @@ from entrypoints.http.routes.common import (
     out_of,
     to_period,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, path_param
+from entrypoints.http.routes.declare import (
+    RouteFamily,
+    body_example,
+    optional_query,
+    path_param,
+    state_query,
+)
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -268,7 +274,7 @@ def list_periods(
     cursor: KeysetCursor = None,
     state_filter: Annotated[
         str | None,
-        optional_query("state", "closed periods", "closed", pattern=r"^(open|closed)$"),
+        state_query(PeriodState, "closed periods", "closed"),
     ] = None,
 ) -> Page[PeriodStatusOut]:
     periods = finance_of(request).periods

@@ -20,6 +20,7 @@ from application.documents import document_for_invoice
 from application.queries.invoices import InvoiceFilter
 from domain.ids import DisputeId, InvoiceId, PaymentId
 from domain.invoice import Invoice
+from domain.invoice_lifecycle import InvoiceState
 from entrypoints.http.problems import Problem
 from entrypoints.http.renditions import JSON, rendition, wanted
 from entrypoints.http.routes.common import (
@@ -39,6 +40,7 @@ from entrypoints.http.routes.declare import (
     optional_query,
     path_param,
     respond_after,
+    state_query,
 )
 from entrypoints.http.routes.invoice_views import (
     InvoiceOut,
@@ -80,7 +82,7 @@ def list_invoices(
     cursor: KeysetCursor = None,
     state_filter: Annotated[
         str | None,
-        optional_query("state", "issued invoices", "issued", max_length=20),
+        state_query(InvoiceState, "issued invoices", "issued"),
     ] = None,
     customer_id: CustomerFilter = None,
     payer_id: Annotated[

@@ -621,6 +621,26 @@ def test_a_page_over_the_documented_maximum_is_400(
     assert_problem(bad_cursor, "validation-error")
 
 
+STATE_FILTERED = [op for op in GUARDED if op.method == "GET" and has_query(op, "state")]
+
+
+@pytest.mark.parametrize("op", [pytest.param(op, id=op.id) for op in STATE_FILTERED])
+def test_a_list_filtered_by_a_state_it_does_not_know_is_400_naming_the_state_parameter(
+    read_only_world: tuple[Api, World], op: Operation
+) -> None:
+    api, world = read_only_world
+    values = world.values("acme")
+    query = required_query(op, values)
+    documented = next(p for p in spec_operation(op)["parameters"] if p["name"] == "state")
+    assert documented["schema"].get("pattern"), "the states a list knows are documented"
+    misspelt = api.client.get(
+        op.path(values), headers=api.headers(holder(op)), params={**query, "state": "issud"}
+    )
+    problem = assert_problem(misspelt, "validation-error")
+    assert [e["pointer"] for e in problem["errors"]] == ["/query/state"]
+    assert problem["detail"].endswith("at /query/state")
+
+
 @pytest.mark.parametrize("op", [pytest.param(op, id=op.id) for op in PAGED])
 def test_cursor_paging_walks_every_item_exactly_once(
     read_only_world: tuple[Api, World], op: Operation
