@@ -75,6 +75,14 @@ class SqlAlchemyIdempotency:
             raise RequestInProgressError(f"idempotency key {record.key!r} was claimed meanwhile")
         self._read[identity] = (record.status.value, record.created_at)
 
+    def add_new(self, record: IdempotencyRecord) -> bool:
+        claim = _idempotency_claim(self._session.dialect)
+        row = self._session.connection.execute(claim, codec.idempotency_row(record)).first()
+        if row is None:
+            return False
+        self._read[(record.principal, record.key)] = (record.status.value, record.created_at)
+        return True
+
     def complete(self, principal: str, key: str, status: int, body: str) -> None:
         parameters = {**_identity(principal, key), "response_status": status, "response_body": body}
         if self._session.connection.execute(_idempotency_complete(), parameters).rowcount != 1:

@@ -159,9 +159,15 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             super().commit()
         except sa.exc.DBAPIError as error:
             if _is_concurrency_failure(error):
-                raise ConflictError(
-                    "another transaction changed the same data first; try again"
-                ) from error
+                raise _conflict() from error
+            raise
+
+    def finish(self, answer: tuple[int, str] | None) -> None:
+        try:
+            super().finish(answer)
+        except sa.exc.DBAPIError as error:
+            if _is_concurrency_failure(error):
+                raise _conflict() from error
             raise
 
     def _seen(self) -> list[object]:
@@ -188,6 +194,10 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         if self._holding and self._write_lock is not None:
             self._holding = False
             self._write_lock.release()
+
+
+def _conflict() -> ConflictError:
+    return ConflictError("another transaction changed the same data first; try again")
 
 
 def _is_concurrency_failure(error: sa.exc.DBAPIError) -> bool:
