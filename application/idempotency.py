@@ -160,5 +160,5 @@ class Claim:
 
     def released(self, uow: UnitOfWork) -> None:
         """The unit of work left; a claim it did not commit was rolled back with it."""
-        if self._holder is uow and self._held is not uow:
+        if self._holder is uow and not self.held:
             self._holder = None
