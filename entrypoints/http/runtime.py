@@ -14,10 +14,10 @@ request is executed under its `Idempotency-Key`.
    command's own transaction when the route asks for it (`answer_in_transaction`, for commands
    that do nothing after their commit), else in one small write after it.
 
-A process that dies between the command's commit and the stored response leaves the claim in
-progress; after
-`application.idempotency.STALE_AFTER` a retry takes it over and runs the command again, which
-the commands tolerate (ADR 0018).
+When the answer is stored after the command's commit, a process that dies between the two
+leaves the claim in progress; after `application.idempotency.STALE_AFTER` a retry takes it
+over and runs the command again, which the commands tolerate (ADR 0018). When it is stored in
+the command's transaction, there is no such window.
 """
 
 from __future__ import annotations
