@@ -23,7 +23,7 @@ from application.audit_trail import AuditEntry, Change, audit_entries, state_tex
 from application.context import RequestContext
 from application.idempotency import Claim
 from application.records import OutboxEvent
-from application.unit_of_work import UnitOfWork
+from application.unit_of_work import AuditLog, UnitOfWork
 from domain.accounting_period import AccountingPeriod
 
 #: The payload of one outbox event: (aggregate, event, the other aggregates seen) -> fields.
@@ -169,10 +169,10 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
         self._changes.clear()
         if not entries:
             return
-        now, ctx = self._now(), self._ctx
+        now, ctx, log = self._now(), self._ctx, self._audit_at_commit()
         for entry in entries:
             record_transition(
-                self.audit,
+                log,
                 at=now,
                 actor=ctx.actor,
                 correlation_id=ctx.correlation_id,
@@ -227,6 +227,11 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
         return events
 
     # -- the storage hooks ------------------------------------------------------------------
+
+    def _audit_at_commit(self) -> AuditLog:
+        """The log the commit's audit records are chained onto; a storage that chains them
+        again when it writes them (under its own lock) may hand out one that reads nothing."""
+        return self.audit
 
     def _event_ids(self, count: int) -> list[str]:
         """Ids for the next `count` outbox events; unique across every unit of work."""

@@ -27,6 +27,7 @@ from application.records import (
     IdempotencyStatus,
     OutboxEvent,
 )
+from application.unit_of_work import AuditLog
 
 
 class SqlAlchemyIdempotency:
@@ -414,6 +415,15 @@ class SqlAlchemyAuditLog:
         stored = [codec.audit_record(row) for row in rows]
         return stored + [record for record in self._pending if record.subject == subject]
 
+    def at_commit(self) -> AuditLog:
+        """This log as the commit chains onto it: on PostgreSQL the records are chained again
+        under the chain's lock when they are written (`flush`), so the tail is not read before
+        (that read would be a round trip whose answer is thrown away); on SQLite the tail read
+        now, inside the write transaction, stays the tail."""
+        if self._session.dialect == "postgresql":
+            return _Unread(self)
+        return self
+
     def _tail(self) -> AuditRecord | None:
         """The last record, read once per transaction (only this log appends to the chain,
         and it keeps the tail it read up to date when it does)."""
@@ -442,6 +452,27 @@ class SqlAlchemyAuditLog:
             insert_many(connection, t.audit_log, [codec.audit_row(r) for r in chain.records])
         self._tail_read = (connection.get_transaction(), chain.records[-1])
         self._pending.clear()
+
+
+class _Unread:
+    """The pending records of an audit log, chained provisionally onto no tail: `flush`
+    chains them onto the real tail before they are written."""
+
+    def __init__(self, log: SqlAlchemyAuditLog) -> None:
+        self._log = log
+
+    def append(self, record: AuditRecord) -> None:
+        self._log.append(record)
+
+    def last(self) -> AuditRecord | None:
+        pending = self._log._pending
+        return pending[-1] if pending else None
+
+    def all(self) -> list[AuditRecord]:
+        return self._log.all()
+
+    def for_subject(self, subject: str) -> list[AuditRecord]:
+        return self._log.for_subject(subject)
 
 
 @functools.cache

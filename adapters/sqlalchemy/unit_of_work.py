@@ -39,6 +39,7 @@ from adapters.sqlalchemy.stores import (
 )
 from application.context import RequestContext
 from application.errors import ConflictError
+from application.unit_of_work import AuditLog
 from application.unit_of_work_base import AbstractUnitOfWork
 
 #: Execution option: this connection only reads (SQLite opens a deferred transaction).
@@ -169,6 +170,9 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             if _is_concurrency_failure(error):
                 raise _conflict() from error
             raise
+
+    def _audit_at_commit(self) -> AuditLog:
+        return self._audit.at_commit()
 
     def _seen(self) -> list[object]:
         return self._session.seen
