@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.audit_chain import append, chained, locked_tail
+from adapters.sqlalchemy.audit_chain import chained, locked_append
 from adapters.sqlalchemy.bulk import insert_many
 from adapters.sqlalchemy.repositories import Session, chunks
 from adapters.sqlalchemy.types import UtcDateTime
@@ -442,15 +442,16 @@ class SqlAlchemyAuditLog:
             return
         connection = self._session.connection
         if self._session.dialect == "postgresql":
-            # Under the chain's lock, in two round trips (audit_chain.py).
-            chain = chained(locked_tail(connection), self._pending)
-            append(connection, chain.records)
+            # Under the chain's lock, numbered and hashed by the INSERT, in one round trip
+            # (audit_chain.py); the tail is read again if this transaction asks for it.
+            locked_append(connection, self._pending)
+            self._tail_read = None
         else:
             # SQLite: the tail read earlier in this (BEGIN IMMEDIATE) transaction is still
             # the tail, since no other writer can run.
             chain = chained(self._tail(), self._pending)
             insert_many(connection, t.audit_log, [codec.audit_row(r) for r in chain.records])
-        self._tail_read = (connection.get_transaction(), chain.records[-1])
+            self._tail_read = (connection.get_transaction(), chain.records[-1])
         self._pending.clear()
 
 
