@@ -32,17 +32,20 @@ def test_a_posted_time_entry_commits_once_with_its_key_and_its_answer(api_on: Ap
     assert set(api_on.app.data.time_entries) == {"t1"}
 
 
-def test_a_replayed_time_entry_post_answers_the_stored_answer_and_commits_nothing(
+def test_a_time_entry_post_sent_again_with_its_key_is_answered_from_what_was_stored(
     api_on: Api,
 ) -> None:
     set_up_tm_contract(api_on.app)
-    batch = {"entries": [entry("t1", "2026-03-02", "8")]}
-    first = api_on.post("/time-entries", batch, who="integration", key="psa-0303")
-    commits = api_on.app.store.commits
-    replay = api_on.post("/time-entries", batch, who="integration", key="psa-0303")
-    assert (replay.status_code, replay.text) == (first.status_code, first.text)
-    assert replay.headers["Idempotent-Replayed"] == "true"
-    assert api_on.app.store.commits == commits
+    sent = [
+        api_on.post("/time-entries", {"entries": [entry("t1", "2026-03-02", "8")]},
+                    who="integration", key="psa-0303")
+        for _ in range(3)
+    ]  # fmt: skip
+    assert {(answer.status_code, answer.text) for answer in sent} == {(200, sent[0].text)}
+    assert [answer.headers.get("Idempotent-Replayed") for answer in sent] == [None, "true", "true"]
+    stored = _stored_answer(api_on, "psa-0303")
+    assert stored.response_body == sent[0].text
+    assert set(api_on.app.data.time_entries) == {"t1"}
 
 
 def test_a_posted_expense_commits_once_with_its_key_and_its_answer(api_on: Api) -> None:

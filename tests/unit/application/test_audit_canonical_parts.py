@@ -8,27 +8,9 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from application.audit import GENESIS, canonical_parts, digest_of, record_transition
+from adapters.sqlalchemy.audit_chain import chained
+from application.audit import GENESIS, canonical_parts, digest_of
 from application.records import AuditRecord
-
-
-class _Log:
-    def __init__(self, tail: AuditRecord | None) -> None:
-        self.records: list[AuditRecord] = []
-        self._tail = tail
-
-    def last(self) -> AuditRecord | None:
-        return self.records[-1] if self.records else self._tail
-
-    def append(self, record: AuditRecord) -> None:
-        self.records.append(record)
-
-    def all(self) -> list[AuditRecord]:
-        return list(self.records)
-
-    def for_subject(self, subject: str) -> list[AuditRecord]:
-        return [r for r in self.records if r.subject == subject]
-
 
 _TEXT = st.text(max_size=40)
 _TAIL = AuditRecord(
@@ -52,22 +34,18 @@ def test_the_hash_over_the_parts_and_the_sequence_is_the_records_hash(
     at: datetime,
     tail: AuditRecord | None,
 ) -> None:
-    log = _Log(tail)
-    record = record_transition(
-        log, at=at, actor=actor, correlation_id=correlation, subject=subject, action=action,
-        before=before, after=after, reason=reason,
-    )  # fmt: skip
+    draft = AuditRecord(0, at, actor, correlation, subject, action, before, after, reason, "", "")
+    (record,) = chained(tail, [draft]).records  # chained by `record_transition`
     head, rest = canonical_parts(record)
     assert digest_of(record.previous_hash, f"{head}{record.sequence}{rest}") == record.hash
 
 
 def test_a_quote_or_an_accent_in_a_subject_stays_inside_its_json_string() -> None:
-    log = _Log(None)
-    record = record_transition(
-        log, at=datetime(2026, 3, 2, 9, tzinfo=UTC), actor='fran "the" controller',
-        correlation_id="c-1", subject='invoice:"sequence":1,', action="apprové",
-        before=None, after="approved",
+    draft = AuditRecord(
+        0, datetime(2026, 3, 2, 9, tzinfo=UTC), 'fran "the" controller', "c-1",
+        'invoice:"sequence":1,', "apprové", None, "approved", "", "", "",
     )  # fmt: skip
+    (record,) = chained(None, [draft]).records
     head, rest = canonical_parts(record)
     assert head.endswith(',"sequence":')
     assert rest == ',"subject":"invoice:\\"sequence\\":1,"}'

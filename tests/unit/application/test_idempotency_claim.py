@@ -83,6 +83,14 @@ def _answering(app: App, key: str) -> tuple[object, idempotency.Claim]:
     return attrs.evolve(app.as_("psa"), idempotency=claim), claim
 
 
+def _recorded_awaiting_the_answer(app: App, key: str) -> tuple[object, idempotency.Claim]:
+    """A time entry recorded for a request whose answer goes in the command's transaction."""
+    set_up_tm_contract(app)
+    ctx, claim = _answering(app, key)
+    app.bus.handle(c.RecordTimeEntries((time_entry("t1", date(2026, 3, 2), "8"),)), ctx)
+    return ctx, claim
+
+
 def test_the_answer_is_stored_with_the_entry_and_its_key_in_one_commit(app: App) -> None:
     set_up_tm_contract(app)
     ctx, claim = _answering(app, "k6")
@@ -105,9 +113,7 @@ def test_the_answer_is_stored_with_the_entry_and_its_key_in_one_commit(app: App)
 def test_more_work_for_the_same_request_first_commits_the_work_waiting_for_the_answer(
     app: App,
 ) -> None:
-    set_up_tm_contract(app)
-    ctx, claim = _answering(app, "k7")
-    app.bus.handle(c.RecordTimeEntries((time_entry("t1", date(2026, 3, 2), "8"),)), ctx)
+    ctx, claim = _recorded_awaiting_the_answer(app, "k7")
     with app.bus.deps.uow(ctx, read_only=True) as uow:
         assert uow.delivery.time_entries_with_ids(["t1"])  # it reads what the command wrote
     assert claim.claimed
@@ -120,9 +126,7 @@ def test_more_work_for_the_same_request_first_commits_the_work_waiting_for_the_a
 def test_a_request_that_ends_without_an_answer_keeps_the_committed_work_and_its_claim(
     app: App,
 ) -> None:
-    set_up_tm_contract(app)
-    ctx, claim = _answering(app, "k8")
-    app.bus.handle(c.RecordTimeEntries((time_entry("t1", date(2026, 3, 2), "8"),)), ctx)
+    _, claim = _recorded_awaiting_the_answer(app, "k8")
     claim.settle()
     assert claim.claimed
     assert "t1" in app.data.time_entries
