@@ -35,6 +35,7 @@ from sqlalchemy.engine import Connection
 
 from application.audit import canonical_parts, record_transition
 from application.records import AuditRecord
+from application.unit_of_work import AuditLog
 
 
 class _Chain:
@@ -52,6 +53,26 @@ class _Chain:
 
     def all(self) -> list[AuditRecord]:
         return list(self.records)
+
+
+class Unread:
+    """An audit log's pending records, chained provisionally onto no tail: `locked_append`
+    numbers and hashes them for real, under the lock (PostgreSQL)."""
+
+    def __init__(self, log: AuditLog, pending: list[AuditRecord]) -> None:
+        self._log, self._pending = log, pending
+
+    def append(self, record: AuditRecord) -> None:
+        self._log.append(record)
+
+    def last(self) -> AuditRecord | None:
+        return self._pending[-1] if self._pending else None
+
+    def all(self) -> list[AuditRecord]:
+        return self._log.all()
+
+    def for_subject(self, subject: str) -> list[AuditRecord]:
+        return self._log.for_subject(subject)
 
 
 #: One lock per schema, so two databases in one PostgreSQL cluster do not wait for each other.

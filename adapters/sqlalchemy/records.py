@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.audit_chain import chained, locked_append
+from adapters.sqlalchemy.audit_chain import Unread, chained, locked_append
 from adapters.sqlalchemy.bulk import insert_many
 from adapters.sqlalchemy.repositories import Session, chunks
 from adapters.sqlalchemy.types import UtcDateTime
@@ -421,7 +421,7 @@ class SqlAlchemyAuditLog:
         (that read would be a round trip whose answer is thrown away); on SQLite the tail read
         now, inside the write transaction, stays the tail."""
         if self._session.dialect == "postgresql":
-            return _Unread(self)
+            return Unread(self, self._pending)
         return self
 
     def _tail(self) -> AuditRecord | None:
@@ -453,27 +453,6 @@ class SqlAlchemyAuditLog:
             insert_many(connection, t.audit_log, [codec.audit_row(r) for r in chain.records])
             self._tail_read = (connection.get_transaction(), chain.records[-1])
         self._pending.clear()
-
-
-class _Unread:
-    """The pending records of an audit log, chained provisionally onto no tail: `flush`
-    chains them onto the real tail before they are written."""
-
-    def __init__(self, log: SqlAlchemyAuditLog) -> None:
-        self._log = log
-
-    def append(self, record: AuditRecord) -> None:
-        self._log.append(record)
-
-    def last(self) -> AuditRecord | None:
-        pending = self._log._pending
-        return pending[-1] if pending else None
-
-    def all(self) -> list[AuditRecord]:
-        return self._log.all()
-
-    def for_subject(self, subject: str) -> list[AuditRecord]:
-        return self._log.for_subject(subject)
 
 
 @functools.cache

@@ -24,6 +24,8 @@ from adapters.sqlalchemy.data_version import sqlite_file_of
 #: How long a checkpoint may wait if SQLite is recovering its WAL index (it never waits on
 #: writers: a PASSIVE checkpoint takes what it can and stops).
 _BUSY_TIMEOUT_MS = 5_000
+#: How long stopping waits for a checkpoint under way.
+_STOP_TIMEOUT_SECONDS = 5.0
 
 
 class WalCheckpointer:
@@ -49,11 +51,13 @@ class WalCheckpointer:
             )
             self._thread.start()
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self) -> None:
+        """Stop the thread after its current checkpoint (no parameter: Litestar hands a
+        shutdown hook that takes one the app)."""
         thread, self._thread = self._thread, None
         if thread is not None:
             self._stopping.set()
-            thread.join(timeout)
+            thread.join(_STOP_TIMEOUT_SECONDS)
 
     def _run(self) -> None:
         connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
