@@ -15,9 +15,14 @@ from application.unit_of_work import AuditLog
 GENESIS = "0" * 64
 
 
+def digest_of(previous_hash: str, canonical: str) -> str:
+    """The hash of a record: SHA-256 over the previous hash and the record's canonical JSON."""
+    return hashlib.sha256(f"{previous_hash}|{canonical}".encode()).hexdigest()
+
+
 def _digest(record_fields: dict[str, object], previous_hash: str) -> str:
     canonical = json.dumps(record_fields, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(f"{previous_hash}|{canonical}".encode()).hexdigest()
+    return digest_of(previous_hash, canonical)
 
 
 def _fields(record: AuditRecord) -> dict[str, object]:
@@ -26,6 +31,17 @@ def _fields(record: AuditRecord) -> dict[str, object]:
     data.pop("previous_hash")
     data["at"] = record.at.isoformat()
     return data
+
+
+def canonical_parts(record: AuditRecord) -> tuple[str, str]:
+    """The canonical JSON a record's hash covers, as the text before its sequence number and
+    the text after it: a store that numbers records as it writes them (under the chain's
+    lock) hashes `previous_hash|before + str(sequence) + after` and gets the same hash."""
+    fields = _fields(record)
+    del fields["sequence"]
+    subject = fields.pop("subject")  # sorted, "sequence" and "subject" are the last two keys
+    rest = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
+    return rest[:-1] + ',"sequence":', ',"subject":' + json.dumps(subject, default=str) + "}"
 
 
 def record_transition(

@@ -18,7 +18,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -40,6 +40,13 @@ def begin(
     uow: UnitOfWork, principal: str, key: str, request_fingerprint: str, now: datetime
 ) -> IdempotencyRecord | None:
     """Claim a key. None: go ahead (and `complete` later). A record: replay its response."""
+    claim = IdempotencyRecord(
+        principal, key, request_fingerprint, IdempotencyStatus.IN_PROGRESS, now
+    )
+    # A fresh key, the usual case, is claimed by one insert that does nothing when the key
+    # exists; only a key seen before is read and judged.
+    if uow.idempotency.add_new(claim):
+        return None
     existing = uow.idempotency.find(principal, key)
     if existing is not None:
         if existing.fingerprint != request_fingerprint:
@@ -50,9 +57,7 @@ def begin(
             return existing
         if now - existing.created_at < STALE_AFTER:
             raise RequestInProgressError(f"a request with idempotency key {key!r} is running")
-    uow.idempotency.save(
-        IdempotencyRecord(principal, key, request_fingerprint, IdempotencyStatus.IN_PROGRESS, now)
-    )
+    uow.idempotency.save(claim)
     return None
 
 
@@ -81,18 +86,35 @@ class AlreadyAnsweredError(ApplicationError):
         self.record = record
 
 
+class HeldCommit(Protocol):
+    """A unit of work whose commit waits for the request's answer (ADR 0018)."""
+
+    def finish(self, answer: tuple[int, str] | None) -> None:
+        """Store the answer with the claimed key, when there is one, and commit."""
+
+
 @attrs.define(eq=False)
 class Claim:
     """A request's key, to be claimed in the transaction of the first unit of work that writes
-    for it (ADR 0018)."""
+    for it (ADR 0018).
+
+    With `answer_in_transaction`, the unit of work holding the claim does everything of its
+    commit but the last step and waits for the request's answer: `answer` stores it with the
+    key and commits, one transaction for the command, its claim and its answer. Anything else
+    that writes for the request first commits the held work without the answer (`settle`), as
+    does a request that ends without one.
+    """
 
     principal: str
     key: str
     fingerprint: str
     now: datetime
+    #: Whether the request keeps the command's transaction open for its answer.
+    answer_in_transaction: bool = False
     #: Whether a committed transaction holds the claim.
     claimed: bool = False
     _holder: object | None = attrs.field(default=None, init=False)
+    _held: HeldCommit | None = attrs.field(default=None, init=False)
 
     def take(self, uow: UnitOfWork) -> None:
         """Claim the key in this unit of work, unless the request already holds it: a stored
@@ -104,6 +126,33 @@ class Claim:
             raise AlreadyAnsweredError(stored)
         self._holder = uow
 
+    def hold(self, uow: HeldCommit) -> bool:
+        """Whether this unit of work, about to commit, waits for the answer instead."""
+        if not self.answer_in_transaction or self._holder is not uow:
+            return False
+        self._held = uow
+        return True
+
+    @property
+    def held(self) -> bool:
+        """A unit of work waits for the answer to commit."""
+        return self._held is not None
+
+    def answer(self, status: int, body: str) -> bool:
+        """Store the answer in the held transaction and commit it; False when none is held."""
+        return self._finish((status, body))
+
+    def settle(self) -> None:
+        """Commit the held transaction without the answer (stored later, on its own)."""
+        self._finish(None)
+
+    def _finish(self, answer: tuple[int, str] | None) -> bool:
+        held, self._held = self._held, None
+        if held is None:
+            return False
+        held.finish(answer)
+        return True
+
     def committed(self, uow: UnitOfWork) -> None:
         """The unit of work holding the claim committed it."""
         if self._holder is uow:
@@ -111,5 +160,5 @@ class Claim:
 
     def released(self, uow: UnitOfWork) -> None:
         """The unit of work left; a claim it did not commit was rolled back with it."""
-        if self._holder is uow:
+        if self._holder is uow and not self.held:
             self._holder = None

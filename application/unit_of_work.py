@@ -243,6 +243,10 @@ class IdempotencyStore(Protocol):
 
     def save(self, record: IdempotencyRecord) -> None: ...
 
+    def add_new(self, record: IdempotencyRecord) -> bool:
+        """Store the record if its key is not stored yet, without reading it first; whether
+        it was stored."""
+
     def complete(self, principal: str, key: str, status: int, body: str) -> None:
         """Mark the claimed key completed with the response, without reading it first;
         `RequestInProgressError` when there is no such key."""

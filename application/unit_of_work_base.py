@@ -23,7 +23,7 @@ from application.audit_trail import AuditEntry, Change, audit_entries, state_tex
 from application.context import RequestContext
 from application.idempotency import Claim
 from application.records import OutboxEvent
-from application.unit_of_work import UnitOfWork
+from application.unit_of_work import AuditLog, UnitOfWork
 from domain.accounting_period import AccountingPeriod
 
 #: The payload of one outbox event: (aggregate, event, the other aggregates seen) -> fields.
@@ -95,10 +95,16 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
         self._ctx, self._now, self._payload, self._read_only = ctx, now, payload, read_only
         self._committed_events: list[object] = []
         self._changes: list[Change] = []
+        #: The commit waits for the request's answer (`Claim.hold`, ADR 0018).
+        self._awaiting_answer = False
 
     def __enter__(self) -> Self:
         self._committed_events.clear()
         self._changes.clear()
+        if (held := self._ctx.idempotency) is not None and held.held:
+            # Work of this request waits for its answer: it commits first, so this unit of
+            # work reads it and never waits for its lock.
+            held.settle()
         self._begin()
         self._take_claim()
         return self
@@ -109,6 +115,8 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._awaiting_answer:
+            return  # `finish` commits and ends it
         self._end()
         if (claim := self._claim()) is not None:
             claim.released(self)
@@ -123,10 +131,30 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
         self._write_audit(audit_entries(drained, states, seen))
         self._flush()
         self.outbox.add(self._outbox_events(drained))
-        self._commit()
         self._committed_events.extend(event for _, event in drained)
-        if (claim := self._claim()) is not None:
+        claim = self._claim()
+        if claim is not None and claim.hold(self):
+            self._awaiting_answer = True
+            return
+        self._commit()
+        if claim is not None:
             claim.committed(self)
+
+    def finish(self, answer: tuple[int, str] | None) -> None:
+        """The commit held for the request's answer: the answer, when there is one, stored
+        with the claimed key in the same transaction, then the commit (ADR 0018)."""
+        claim = self._claim()
+        if not self._awaiting_answer or claim is None:
+            raise RuntimeError("this unit of work holds no commit for an answer")
+        try:
+            if answer is not None:
+                self.idempotency.complete(claim.principal, claim.key, *answer)
+            self._commit()
+            claim.committed(self)
+        finally:
+            self._awaiting_answer = False
+            self._end()
+            claim.released(self)
 
     def rollback(self) -> None:
         self._changes.clear()
@@ -141,10 +169,10 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
         self._changes.clear()
         if not entries:
             return
-        now, ctx = self._now(), self._ctx
+        now, ctx, log = self._now(), self._ctx, self._audit_at_commit()
         for entry in entries:
             record_transition(
-                self.audit,
+                log,
                 at=now,
                 actor=ctx.actor,
                 correlation_id=ctx.correlation_id,
@@ -199,6 +227,11 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
         return events
 
     # -- the storage hooks ------------------------------------------------------------------
+
+    def _audit_at_commit(self) -> AuditLog:
+        """The log the commit's audit records are chained onto; a storage that chains them
+        again when it writes them (under its own lock) may hand out one that reads nothing."""
+        return self.audit
 
     def _event_ids(self, count: int) -> list[str]:
         """Ids for the next `count` outbox events; unique across every unit of work."""

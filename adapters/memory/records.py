@@ -76,6 +76,9 @@ class _Idempotency:
     def save(self, record: IdempotencyRecord) -> None:
         self._data.idempotency[(record.principal, record.key)] = record
 
+    def add_new(self, record: IdempotencyRecord) -> bool:
+        return self._data.idempotency.setdefault((record.principal, record.key), record) is record
+
     def complete(self, principal: str, key: str, status: int, body: str) -> None:
         record = self._data.idempotency.get((principal, key))
         if record is None:

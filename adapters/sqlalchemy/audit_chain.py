@@ -1,25 +1,25 @@
-"""Appending to the audit chain on PostgreSQL in as few round trips as its lock allows.
+"""Appending to the audit chain on PostgreSQL in one round trip under its lock.
 
 Every write transaction that audits something chains its records onto the current tail under
-one transaction-scoped advisory lock (one per schema), held until it commits: the
-chain's guarantee (one sequence, each record hashing the one before, never forked) is that
-lock. Whatever happens between taking it and committing is time every other writer, in every
-worker, waits. Through SQLAlchemy that was four round trips after the lock was granted (read
-the tail; `COPY` the records, which takes two; commit), each ending with the worker's thread
-waiting for the interpreter again, behind the other threads of its process.
+one transaction-scoped advisory lock (one per schema), held until it commits: the chain's
+guarantee (one sequence, each record hashing the one before, never forked) is that lock.
+Whatever happens between taking it and committing is time every other writer, in every
+worker, waits.
 
-Here psycopg's pipeline mode sends statements together and the server runs them in order,
-each with its own snapshot (READ COMMITTED), so nothing about the guarantee changes:
+psycopg's pipeline mode sends two statements together and the server runs them in order, each
+with its own snapshot (READ COMMITTED):
 
-1. the lock and the tail read go in one round trip; the tail is read by a statement that
-   starts after the lock is granted, so it sees every chain append committed before;
-2. the records, chained onto that tail in Python, are inserted in one more round trip (one
-   pipelined INSERT each: for the few records of a commit, cheaper than `COPY`'s two turns);
-3. the unit of work commits, through SQLAlchemy as every commit does.
+1. the lock;
+2. one INSERT that reads the tail, numbers the records after it and hashes each onto the one
+   before in SQL (`sha256` over the previous hash and the record's canonical JSON, which
+   Python prepares up to the sequence number: `application.audit.canonical_parts`). It starts
+   after the lock is granted, so it sees every append committed before.
 
-After the grant the lock is now held for the tail's reply, the hashing, the INSERT's turn
-and the commit's turn, where it was the lock's reply, the tail's turn, two `COPY` turns and
-the commit's.
+The unit of work then commits, through SQLAlchemy as every commit does. After the grant the
+lock is held for the INSERT's run in the server and the commit's turn; no Python runs while
+it is held but the thread's return with the reply. (Before, it was also held for the tail's
+reply, the hashing in Python and one more turn for the INSERTs; ADR 0053.) The hashes are
+the ones `application.audit` computes, so `verify_chain` checks the chain as before.
 """
 
 from __future__ import annotations
@@ -28,24 +28,14 @@ from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
+import attrs
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from application.audit import record_transition
+from application.audit import canonical_parts, record_transition
 from application.records import AuditRecord
-
-#: The columns of `audit_log`, in the order of `AuditRecord`'s fields.
-_COLUMNS = (
-    "sequence", "at", "actor", "correlation_id", "subject", "action", "before", "after",
-    "reason", "previous_hash", "hash",
-)  # fmt: skip
-#: One lock per schema, so two databases in one PostgreSQL cluster do not wait for each other.
-_LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_log'))"
-_TAIL = f"SELECT {', '.join(_COLUMNS)} FROM audit_log ORDER BY sequence DESC LIMIT 1"
-_INSERT = (
-    f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
-)
+from application.unit_of_work import AuditLog
 
 
 class _Chain:
@@ -65,8 +55,65 @@ class _Chain:
         return list(self.records)
 
 
+class Unread:
+    """An audit log's pending records, chained provisionally onto no tail: `locked_append`
+    numbers and hashes them for real, under the lock (PostgreSQL)."""
+
+    def __init__(self, log: AuditLog, pending: list[AuditRecord]) -> None:
+        self._log, self._pending = log, pending
+
+    def append(self, record: AuditRecord) -> None:
+        self._log.append(record)
+
+    def last(self) -> AuditRecord | None:
+        return self._pending[-1] if self._pending else None
+
+    def all(self) -> list[AuditRecord]:
+        return self._log.all()
+
+    def for_subject(self, subject: str) -> list[AuditRecord]:
+        return self._log.for_subject(subject)
+
+
+#: One lock per schema, so two databases in one PostgreSQL cluster do not wait for each other.
+_LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_log'))"
+#: Parameters: per record, in order, its time, actor, correlation id, subject, action, before,
+#: after, reason, and its canonical JSON before and after the sequence number.
+_APPEND = """
+WITH RECURSIVE
+  input AS (
+    SELECT * FROM unnest(
+      %s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+      %s::text[], %s::text[], %s::text[], %s::text[]
+    ) WITH ORDINALITY AS i(at, actor, correlation_id, subject, action, before, after, reason,
+                            head, tail, n)
+  ),
+  tail AS (
+    SELECT coalesce(last.sequence, 0) AS sequence, coalesce(last.hash, repeat('0', 64)) AS hash
+    FROM (SELECT 1) AS one
+    LEFT JOIN (SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1) AS last
+      ON true
+  ),
+  chain AS (
+    SELECT 0::bigint AS n, sequence, hash, NULL::text AS previous_hash FROM tail
+    UNION ALL
+    SELECT i.n, c.sequence + 1,
+           encode(sha256(convert_to(
+             c.hash || '|' || i.head || (c.sequence + 1)::text || i.tail, 'UTF8')), 'hex'),
+           c.hash
+    FROM chain AS c JOIN input AS i ON i.n = c.n + 1
+  )
+INSERT INTO audit_log (sequence, at, actor, correlation_id, subject, action, "before",
+                       "after", reason, previous_hash, hash)
+SELECT c.sequence, i.at, i.actor, i.correlation_id, i.subject, i.action, i.before, i.after,
+       i.reason, c.previous_hash, c.hash
+FROM chain AS c JOIN input AS i ON i.n = c.n
+ORDER BY c.n
+"""
+
+
 def chained(tail: AuditRecord | None, pending: Sequence[AuditRecord]) -> _Chain:
-    """The pending records chained anew onto `tail` (both databases)."""
+    """The pending records chained anew onto `tail` (SQLite)."""
     chain = _Chain(tail)
     for record in pending:
         record_transition(
@@ -89,31 +136,25 @@ def _driver(connection: Connection) -> psycopg.Connection[Any]:
     return driver
 
 
-def locked_tail(connection: Connection) -> AuditRecord | None:
-    """Take the chain's lock and read the tail, in one round trip."""
+def locked_append(connection: Connection, pending: Sequence[AuditRecord]) -> None:
+    """Take the chain's lock and append the records, numbered and hashed onto the tail, in
+    one round trip."""
+    rows = []
+    for record in pending:
+        at = record.at.astimezone(UTC)  # as the database gives it back, and hashes it
+        head, tail = canonical_parts(attrs.evolve(record, at=at))
+        rows.append(
+            (at, record.actor, record.correlation_id, record.subject, record.action,
+             record.before, record.after, record.reason, head, tail)
+        )  # fmt: skip
+    columns = [list(column) for column in zip(*rows, strict=True)]
     driver = _driver(connection)
     try:
         with driver.pipeline():
             driver.execute(_LOCK)
-            cursor = driver.execute(_TAIL)
-        row = cursor.fetchone()
+            driver.execute(_APPEND, columns)
     except psycopg.Error as error:
-        raise _wrapped(_TAIL, error) from error
-    if row is None:
-        return None
-    sequence, at, *rest = row
-    return AuditRecord(sequence, at.astimezone(UTC), *rest)
-
-
-def append(connection: Connection, records: Sequence[AuditRecord]) -> None:
-    """Insert the chained records in one round trip (one INSERT each, pipelined)."""
-    driver = _driver(connection)
-    rows = [tuple(getattr(record, name) for name in _COLUMNS) for record in records]
-    try:
-        with driver.pipeline(), driver.cursor() as cursor:
-            cursor.executemany(_INSERT, rows)
-    except psycopg.Error as error:
-        raise _wrapped(_INSERT, error) from error
+        raise _wrapped(_APPEND, error) from error
 
 
 def _wrapped(statement: str, error: psycopg.Error) -> sa.exc.DBAPIError:

@@ -53,9 +53,16 @@ class SqliteDataVersion:
 def data_version_of(engine: Engine) -> SqliteDataVersion | None:
     """The data version of the database behind `engine`: SQLite files only (an in-memory
     SQLite database is private to one connection; PostgreSQL has no cheap one)."""
+    path = sqlite_file_of(engine)
+    return None if path is None else SqliteDataVersion(path)
+
+
+def sqlite_file_of(engine: Engine) -> str | None:
+    """The SQLite file behind `engine`, which another connection of its own can open; None
+    for PostgreSQL and for an in-memory or URI-named SQLite database."""
     url = engine.url
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     if url.database.startswith("file:"):  # a URI: shared memory or options we do not parse
         return None
-    return SqliteDataVersion(url.database)
+    return url.database

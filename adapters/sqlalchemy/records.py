@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.audit_chain import append, chained, locked_tail
+from adapters.sqlalchemy.audit_chain import Unread, chained, locked_append
 from adapters.sqlalchemy.bulk import insert_many
 from adapters.sqlalchemy.repositories import Session, chunks
 from adapters.sqlalchemy.types import UtcDateTime
@@ -27,6 +27,7 @@ from application.records import (
     IdempotencyStatus,
     OutboxEvent,
 )
+from application.unit_of_work import AuditLog
 
 
 class SqlAlchemyIdempotency:
@@ -74,6 +75,14 @@ class SqlAlchemyIdempotency:
         if written != 1:
             raise RequestInProgressError(f"idempotency key {record.key!r} was claimed meanwhile")
         self._read[identity] = (record.status.value, record.created_at)
+
+    def add_new(self, record: IdempotencyRecord) -> bool:
+        claim = _idempotency_claim(self._session.dialect)
+        row = self._session.connection.execute(claim, codec.idempotency_row(record)).first()
+        if row is None:
+            return False
+        self._read[(record.principal, record.key)] = (record.status.value, record.created_at)
+        return True
 
     def complete(self, principal: str, key: str, status: int, body: str) -> None:
         parameters = {**_identity(principal, key), "response_status": status, "response_body": body}
@@ -406,6 +415,15 @@ class SqlAlchemyAuditLog:
         stored = [codec.audit_record(row) for row in rows]
         return stored + [record for record in self._pending if record.subject == subject]
 
+    def at_commit(self) -> AuditLog:
+        """This log as the commit chains onto it: on PostgreSQL the records are chained again
+        under the chain's lock when they are written (`flush`), so the tail is not read before
+        (that read would be a round trip whose answer is thrown away); on SQLite the tail read
+        now, inside the write transaction, stays the tail."""
+        if self._session.dialect == "postgresql":
+            return Unread(self, self._pending)
+        return self
+
     def _tail(self) -> AuditRecord | None:
         """The last record, read once per transaction (only this log appends to the chain,
         and it keeps the tail it read up to date when it does)."""
@@ -424,15 +442,16 @@ class SqlAlchemyAuditLog:
             return
         connection = self._session.connection
         if self._session.dialect == "postgresql":
-            # Under the chain's lock, in two round trips (audit_chain.py).
-            chain = chained(locked_tail(connection), self._pending)
-            append(connection, chain.records)
+            # Under the chain's lock, numbered and hashed by the INSERT, in one round trip
+            # (audit_chain.py); the tail is read again if this transaction asks for it.
+            locked_append(connection, self._pending)
+            self._tail_read = None
         else:
             # SQLite: the tail read earlier in this (BEGIN IMMEDIATE) transaction is still
             # the tail, since no other writer can run.
             chain = chained(self._tail(), self._pending)
             insert_many(connection, t.audit_log, [codec.audit_row(r) for r in chain.records])
-        self._tail_read = (connection.get_transaction(), chain.records[-1])
+            self._tail_read = (connection.get_transaction(), chain.records[-1])
         self._pending.clear()
 
 

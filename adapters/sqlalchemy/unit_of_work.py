@@ -40,6 +40,7 @@ from adapters.sqlalchemy.stores import (
 )
 from application.context import RequestContext
 from application.errors import ConflictError
+from application.unit_of_work import AuditLog
 from application.unit_of_work_base import AbstractUnitOfWork
 
 #: Execution option: this connection only reads (SQLite opens a deferred transaction).
@@ -161,10 +162,19 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             super().commit()
         except sa.exc.DBAPIError as error:
             if _is_concurrency_failure(error):
-                raise ConflictError(
-                    "another transaction changed the same data first; try again"
-                ) from error
+                raise _conflict() from error
             raise
+
+    def finish(self, answer: tuple[int, str] | None) -> None:
+        try:
+            super().finish(answer)
+        except sa.exc.DBAPIError as error:
+            if _is_concurrency_failure(error):
+                raise _conflict() from error
+            raise
+
+    def _audit_at_commit(self) -> AuditLog:
+        return self._audit.at_commit()
 
     def _seen(self) -> list[object]:
         return self._session.seen
@@ -190,6 +200,10 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         if self._holding and self._write_lock is not None:
             self._holding = False
             self._write_lock.release()
+
+
+def _conflict() -> ConflictError:
+    return ConflictError("another transaction changed the same data first; try again")
 
 
 def _is_concurrency_failure(error: sa.exc.DBAPIError) -> bool:

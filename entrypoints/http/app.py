@@ -1,4 +1,4 @@
-"""The Litestar application: routes, authentication, the permission guard, problem details,
+"""The Litestar application: routes, authentication, the permission check, problem details,
 correlation ids, rate limiting, metrics and the OpenAPI 3.1 document at `/schema`.
 
 `create_app(services, authenticator)` builds one app; `entrypoints.http.serve` builds the
@@ -12,7 +12,6 @@ from typing import Any
 
 from litestar import Litestar, Router
 from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import (
     AbstractAuthenticationMiddleware,
     AuthenticationResult,
@@ -20,7 +19,7 @@ from litestar.middleware import (
 )
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.types import ASGIApp
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from entrypoints.http.access_log import AccessLogMiddleware
 from entrypoints.http.answer_cache import AnswerCache
@@ -61,23 +60,32 @@ class ApiAuthentication(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=principal, auth=None)
 
 
-async def require_permission(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
-) -> None:
-    """The one guard: the route's `opt["permission"]` must be among the caller's.
-
-    Async although it never awaits: Litestar runs a sync guard in its thread pool, a thread
-    hand-off per request for a dictionary lookup."""
-    permission = handler.opt.get("permission")
-    if permission is None and connection.scope["path"].startswith("/schema"):
+def check_permission(scope: Scope) -> None:
+    """The one permission check: the route's `opt["permission"]` must be among the caller's."""
+    permission = scope["route_handler"].opt.get("permission")
+    if permission is None and scope["path"].startswith("/schema"):
         return  # the OpenAPI document and its pages
     if permission is None:  # pragma: no cover - a test proves every route names one
         raise Problem("forbidden", "this route names no permission")
     if permission == PUBLIC:
         return
-    user = connection.scope.get("user")
+    user = scope.get("user")
     if not isinstance(user, Principal) or not user.may(permission):
         raise Problem("forbidden", f"this needs the permission {permission!r}")
+
+
+class PermissionMiddleware:
+    """Runs `check_permission` once the route is known and the caller authenticated, before
+    the body gate and the handler. A middleware rather than a Litestar guard: a guard is
+    handed a copy of the route handler, made anew for every request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            check_permission(scope)
+        await self.app(scope, receive, send)
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -139,9 +147,9 @@ def create_app(
                 RateLimitMiddleware, limiter=limiter, exempt=("/health", "/ready", "/metrics")
             ),
             DefineMiddleware(ApiAuthentication, authenticator=authenticator),
+            PermissionMiddleware,
         ],
-        guards=[require_permission],
-        before_request=body_gate,  # after the guard, before the body is decoded (ADR 0023)
+        before_request=body_gate,  # after the permission check, before the body is decoded
         plugins=[StrictStructSchemaPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),

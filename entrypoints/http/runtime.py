@@ -10,13 +10,14 @@ request is executed under its `Idempotency-Key`.
    replays the stored status and body (`Idempotent-Replayed: true`), a different fingerprint
    is 422, a running one 409;
 3. a refusal (a domain or application error) rolls the claim back with the command, so a
-   corrected retry with the same key works; success stores the response with the key in one
-   small write.
+   corrected retry with the same key works; success stores the response with the key, in the
+   command's own transaction when the route asks for it (`answer_in_transaction`, for commands
+   that do nothing after their commit), else in one small write after it.
 
-A process that dies between the command's commit and the stored response leaves the claim in
-progress; after
-`application.idempotency.STALE_AFTER` a retry takes it over and runs the command again, which
-the commands tolerate (ADR 0018).
+When the answer is stored after the command's commit, a process that dies between the two
+leaves the claim in progress; after `application.idempotency.STALE_AFTER` a retry takes it
+over and runs the command again, which the commands tolerate (ADR 0018). When it is stored in
+the command's transaction, there is no such window.
 """
 
 from __future__ import annotations
@@ -134,8 +135,15 @@ def execute(
     request: Request[Any, Any, Any],
     body: object,
     run: Callable[[RequestContext], tuple[int, object]],
+    *,
+    answer_in_transaction: bool = False,
 ) -> Response[Any]:
-    """Run a state-changing request exactly once per `Idempotency-Key` (see the module doc)."""
+    """Run a state-changing request exactly once per `Idempotency-Key` (see the module doc).
+
+    `answer_in_transaction`: the command's transaction stays open until the answer is stored
+    in it, one commit for both (ADR 0018). Only for a command that does nothing after its
+    commit (no call to another system, no read of what it wrote through another connection).
+    """
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
         raise Problem(
@@ -150,27 +158,31 @@ def execute(
     ctx = context_of(request)
     canonical = msgspec.to_builtins(body) if body is not None else None
     fingerprint = idempotency.fingerprint(request.method, request.url.path, canonical)
-    claim = idempotency.Claim(ctx.actor, key, fingerprint, services.clock.now())
+    claim = idempotency.Claim(
+        ctx.actor, key, fingerprint, services.clock.now(), answer_in_transaction
+    )
     ctx = attrs.evolve(ctx, idempotency=claim)
     try:
         status, payload = run(ctx)
+        content = encode(payload)
     except idempotency.AlreadyAnsweredError as answered:
         return _replayed(answered.record)
     except Exception:
         # Refused or failed: a claim taken in a transaction that did not commit went with it;
         # one a committed transaction holds is forgotten, so a corrected retry works.
+        claim.settle()
         if claim.claimed:
             _abandon(services, ctx, key)
         raise
-    content = encode(payload)
-    try:
-        # One more small write: the answer, with the key the command's transaction claimed
-        # (for a command that committed nothing, the key is claimed here).
-        with services.bus.deps.uow(ctx) as uow:
-            idempotency.complete(uow, ctx.actor, key, status, content.decode())
-            uow.commit()
-    except idempotency.AlreadyAnsweredError as answered:
-        return _replayed(answered.record)
+    if not claim.answer(status, content.decode()):
+        try:
+            # One more small write: the answer, with the key the command's transaction
+            # claimed (for a command that committed nothing, the key is claimed here).
+            with services.bus.deps.uow(ctx) as uow:
+                idempotency.complete(uow, ctx.actor, key, status, content.decode())
+                uow.commit()
+        except idempotency.AlreadyAnsweredError as answered:
+            return _replayed(answered.record)
     return Response(content=content, status_code=status, media_type=JSON)
 
 

@@ -4,9 +4,10 @@ object-level scoping and property-level protection.
 - A request carries `X-API-Key: <key>` or `Authorization: Bearer <jwt>` (HS256, `sub`,
   `roles`, optional `customer_id`, `exp`; issuer and audience checked). Keys are kept only as
   SHA-256 digests, and no credential is ever logged.
-- Every route names one permission (its `opt["permission"]`); the guard checks it against the
-  principal's roles (`ROLE_PERMISSIONS`). A test walks the route table to prove every route
-  names one and every role is refused what it lacks.
+- Every route names one permission (its `opt["permission"]`); one check in the app
+  (`check_permission`) tests it against the principal's roles (`ROLE_PERMISSIONS`). A test
+  walks the route table to prove every route names one and every role is refused what it
+  lacks.
 - A `client_viewer` is bound to one customer: anything of another customer is answered 404,
   in lists too (`Principal.sees`).
 - Cost rates and margins are only ever written into a response for principals holding

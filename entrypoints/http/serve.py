@@ -18,10 +18,12 @@ from typing import Any
 import attrs
 from litestar import Litestar
 
+from adapters.sqlalchemy.wal_checkpoint import wal_checkpointer_of
 from entrypoints.composition.container import (
     configure,
     provide_bus,
     provide_clock,
+    provide_database,
     provide_finance_queries,
     provide_ops_reads,
     provide_reader,
@@ -195,6 +197,10 @@ def create_from_env() -> Litestar:
     app = create_app(services, authenticator_from(settings), metrics=metrics)
     if settings.relay is RelayMode.IN_PROCESS:
         _attach_relay(app)
+    checkpointer = wal_checkpointer_of(provide_database().engine)
+    if checkpointer is not None:  # SQLite: checkpoints off the requests' path
+        app.on_startup.append(checkpointer.start)
+        app.on_shutdown.append(checkpointer.stop)
     app.on_shutdown.append(release_connections)
     app.on_shutdown.append(metrics.worker_stopped)
     return app

@@ -251,7 +251,7 @@ def record_time_entries(
         ]
         return 200, TimeEntriesOut(_counts(report), results)
 
-    return execute(request, data, run)
+    return execute(request, data, run, answer_in_transaction=True)
 
 
 _EXPENSE_EXAMPLE = {
@@ -316,7 +316,7 @@ def record_expenses(
         ]
         return 200, ExpensesOut(_counts(report), results)
 
-    return execute(request, data, run)
+    return execute(request, data, run, answer_in_transaction=True)
 
 
 #: GET (delivery_reads.py) and POST /time-entries are registered together, as one router:
