@@ -11,6 +11,7 @@ here too, so a client sees one format whatever refused the request.
 
 from __future__ import annotations
 
+import ast
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -204,6 +205,40 @@ def from_application(error: ApplicationError) -> Problem:
     return Problem("business-rule", str(error))
 
 
+#: The shapes of text the API reads most, named once: the schemas use them and a refusal of one
+#: says in words what it wants instead of quoting the expression.
+DECIMAL_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,10})?$"
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+_IN_WORDS = {
+    DECIMAL_PATTERN: (
+        'a decimal number written as a string, e.g. "7.5" (digits with an optional minus sign '
+        "and point, at most 15 digits before the point and 10 after, no exponent)"
+    ),
+    MONTH_PATTERN: "a month written YYYY-MM, e.g. 2026-03",
+}
+_NOT_MATCHING = re.compile(r"^Expected `str` matching regex (?P<pattern>'.*')$")
+#: A pattern that lists the values it takes (`^(open|closed)$`).
+_ONE_OF = re.compile(r"^\^\((?P<values>[a-z_]+(?:\|[a-z_]+)+)\)\$$")
+
+
+def _in_words(message: str) -> str:
+    """Litestar's "Expected `str` matching regex '...'" as what the field takes, where the
+    pattern is one of ours that has words (a decimal, a month, one of a list)."""
+    found = _NOT_MATCHING.match(message)
+    if found is None:
+        return message
+    try:
+        pattern = ast.literal_eval(found["pattern"])
+    except (SyntaxError, ValueError):
+        return message
+    if pattern in _IN_WORDS:
+        return f"expected {_IN_WORDS[pattern]}"
+    choice = _ONE_OF.match(pattern)
+    if choice is not None:
+        return f"expected one of: {', '.join(choice['values'].split('|'))}"
+    return message
+
+
 _UNKNOWN_FIELD = re.compile(r"(?:unknown|missing required) field `(?P<name>[^`]+)`")
 #: Litestar's message for a missing parameter (it names no key): the pointer is built from it.
 _MISSING_PARAMETER = re.compile(
@@ -221,7 +256,7 @@ def _field_error(item: Mapping[str, Any], spelled: Mapping[str, str]) -> FieldEr
     """One of Litestar's messages as a JSON pointer: into the body (`/entries/3/hours`), or
     naming the query, path or header parameter (`/query/limit`), a query parameter by the name
     the client sent (`spelled`: `state`, not the handler's `state_filter`)."""
-    message = str(item.get("message", "invalid")).strip()
+    message = _in_words(str(item.get("message", "invalid")).strip())
     key = str(item.get("key", "") or "")
     source = str(getattr(item.get("source"), "value", item.get("source")) or "")
     # msgspec names a dict's value `[...]` without its key: point at the dict itself.

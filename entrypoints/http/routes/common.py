@@ -23,6 +23,8 @@ from domain.errors import DomainError, UnknownCurrencyError
 from domain.money import EXACT, Currency, Money
 from domain.period import Period
 from entrypoints.http.problems import (
+    DECIMAL_PATTERN,
+    MONTH_PATTERN,
     PROBLEM_MEDIA_TYPE,
     REGISTRY,
     FieldError,
@@ -36,7 +38,7 @@ PUBLIC = "public"
 DecimalString = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^-?[0-9]{1,15}(\.[0-9]{1,10})?$",
+        pattern=DECIMAL_PATTERN,
         description='A decimal number as a string (never a JSON number), e.g. "1250.00".',
         examples=["1250.00"],
     ),
@@ -44,7 +46,7 @@ DecimalString = Annotated[
 Month = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+        pattern=MONTH_PATTERN,
         description="A calendar month, YYYY-MM.",
         examples=["2026-03"],
     ),
@@ -65,7 +67,7 @@ Id = Annotated[
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 
 #: A calendar month, YYYY-MM (an accounting or billing period).
-MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+MONTH = MONTH_PATTERN
 
 MonthQuery = Annotated[
     str,

@@ -300,6 +300,47 @@ def test_a_refused_body_keeps_no_key_so_the_corrected_retry_with_it_works(
     assert paid(api, world) == "350.00"
 
 
+# -- refusals in words -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amount", "words"),
+    [
+        ("1e3", 'a decimal number written as a string, e.g. "7.5"'),
+        ("12,50", 'a decimal number written as a string, e.g. "7.5"'),
+        ("1234567890123456", "at most 15 digits before the point"),
+    ],
+    ids=["an exponent", "a decimal comma", "sixteen digits"],
+)
+def test_an_amount_not_written_as_a_decimal_is_refused_in_words_not_as_an_expression(
+    world_api: tuple[Api, World], amount: str, words: str
+) -> None:
+    api, world = world_api
+    refused = pay(api, world, payment(amount=amount), "in-words")
+    problem = assert_problem(refused, "validation-error")
+    assert problem["errors"][0]["pointer"] == "/amount"
+    assert words in problem["errors"][0]["detail"]
+    assert "regex" not in problem["detail"]
+    assert paid(api, world) == "100.00"
+
+
+@pytest.mark.parametrize(
+    ("query", "pointer", "words"),
+    [
+        ({"period": "2026-13"}, "/query/period", "expected a month written YYYY-MM, e.g. 2026-03"),
+        ({"state": "opne"}, "/query/state", "expected one of: open, closed"),
+    ],
+    ids=["a thirteenth month", "a misspelt state"],
+)
+def test_a_query_value_of_the_wrong_shape_is_refused_saying_what_it_takes(
+    api: Api, query: dict[str, str], pointer: str, words: str
+) -> None:
+    path = "/periods" if "state" in query else "/reconciliation"
+    response = api.client.get(path, params=query, headers=api.headers("finance"))
+    problem = assert_problem(response, "validation-error")
+    assert problem["errors"] == [{"pointer": pointer, "detail": words}]
+
+
 # -- repeated query parameters --------------------------------------------------------------
 
 LISTS = [op for op in GUARDED if op.method == "GET" and op.is_list]
