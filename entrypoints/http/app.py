@@ -23,7 +23,12 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from entrypoints.http.access_log import AccessLogMiddleware
 from entrypoints.http.answer_cache import AnswerCache
-from entrypoints.http.body_gate import StrictStructSchemaPlugin, body_gate, document_body_refusals
+from entrypoints.http.body_gate import (
+    StrictStructSchemaPlugin,
+    body_gate,
+    declare_query_names,
+    document_body_refusals,
+)
 from entrypoints.http.correlation import correlation_id_for
 from entrypoints.http.metrics import Metrics, MetricsMiddleware, OperationsCollector
 from entrypoints.http.middleware import CorrelationMiddleware, RateLimiter, RateLimitMiddleware
@@ -158,6 +163,7 @@ def create_app(
         debug=debug,
         logging_config=None,  # composition.logs configures logging, once, for the process
     )
+    declare_query_names(app)
     app.state["services"] = services
     app.state["metrics"] = metrics
     app.state["dashboard_answer"] = AnswerCache()  # routes/dashboard.py

@@ -7,6 +7,9 @@ stored: a refusal changes nothing, and a corrected retry with the same key works
 
 1. a query parameter given twice (`?limit=1&limit=2`) is 400 at `/query/<name>` (no
    parameter of this API takes a list, so a repeat is ambiguous, whichever copy would win);
+   so is one the operation does not take (`?custmer_id=`): ignoring it would answer the
+   whole list as if it had been filtered (`declare_query_names` notes, once per app, what
+   each operation takes: the parameters its OpenAPI operation lists);
 2. on a route whose handler takes a body (`data`): the `Content-Type` must be
    `application/json`, with `charset=utf-8` or no charset; anything else, or none, is 415
    at `/header/content-type`;
@@ -34,7 +37,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import msgspec
-from litestar import Request
+from litestar import Litestar, Request
 from litestar._openapi.schema_generation.plugins import StructSchemaPlugin
 from litestar.openapi.spec import Schema
 from litestar.typing import FieldDefinition
@@ -47,13 +50,17 @@ from entrypoints.http.routes.common import documented
 JSON_MEDIA_TYPE = "application/json"
 #: The parameter through which a Litestar handler takes its request body.
 BODY_PARAMETER = "data"
+#: The key in a handler's `opt` under which `declare_query_names` keeps its query parameters.
+QUERY_NAMES = "throughline.query_names"
+#: Where the app serves the OpenAPI document and its page (`openapi_config`).
+OPENAPI_PAGES = "/schema"
 
 
 async def body_gate(request: Request[Any, Any, Any]) -> None:
     """The app's `before_request` hook (see the module doc); returns nothing, or refuses."""
     query = request.scope.get("query_string", b"")
     if query:
-        _refuse_repeated_parameters(query)
+        _check_query(query, request.route_handler.opt.get(QUERY_NAMES))
     required = _body_of(request.route_handler)
     if required is None:
         return
@@ -97,18 +104,41 @@ def _unsupported(detail: str) -> Problem:
     )
 
 
-def _refuse_repeated_parameters(query: bytes) -> None:
+def declare_query_names(app: Litestar) -> None:
+    """Note on each of the app's handlers the query parameters it takes, by the names a
+    client sends (Litestar's own reading of the signature, which the OpenAPI document
+    publishes); once, when the app is built."""
+    for route in app.routes:
+        if route.path.startswith(OPENAPI_PAGES):
+            continue  # Litestar's own pages, not operations of the API
+        for handler, kwargs in getattr(route, "route_handler_map", {}).values():
+            names = frozenset(p.field_alias for p in kwargs.expected_query_params)
+            handler.opt[QUERY_NAMES] = names
+
+
+def _check_query(query: bytes, takes: frozenset[str] | None) -> None:
+    """Refuse a repeated parameter, then one the operation does not take (`takes`: None
+    where the app declared nothing, e.g. the OpenAPI page)."""
     names = [name for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True)]
-    if len(names) == len(set(names)):
-        return
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    errors = [
-        FieldError(f"/query/{_escape(name[:60])}", "given more than once; send it once")
-        for name in repeated
-    ]
-    raise Problem(
-        "validation-error", f"the query parameter {repeated[0][:60]!r} is repeated", errors=errors
-    )
+    if len(names) != len(set(names)):
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        raise Problem(
+            "validation-error",
+            f"the query parameter {repeated[0][:60]!r} is repeated",
+            errors=[_at(name, "given more than once; send it once") for name in repeated],
+        )
+    unknown = sorted(set(names) - takes) if takes is not None else []
+    if unknown:
+        offered = f"it takes: {', '.join(sorted(takes or ()))}" if takes else "it takes none"
+        raise Problem(
+            "validation-error",
+            f"this operation has no query parameter {unknown[0][:60]!r}; {offered}",
+            errors=[_at(name, f"not a parameter of this operation; {offered}") for name in unknown],
+        )
+
+
+def _at(name: str, detail: str) -> FieldError:
+    return FieldError(f"/query/{_escape(name[:60])}", detail)
 
 
 def _escape(token: str) -> str:

@@ -217,6 +217,10 @@ _IN_WORDS = {
     MONTH_PATTERN: "a month written YYYY-MM, e.g. 2026-03",
 }
 _NOT_MATCHING = re.compile(r"^Expected `str` matching regex (?P<pattern>'.*')$")
+#: A whole number expected and something else sent (`?limit=abc`), or one out of bounds.
+_NOT_WHOLE = re.compile(r"^Expected `int(?: \| null)?`, got `\w+`$")
+_OUT_OF_BOUNDS = re.compile(r"^Expected `int` (?P<op>[<>]=?) (?P<bound>-?[0-9]+)$")
+_BOUND_WORDS = {">=": "of at least", "<=": "of at most", ">": "greater than", "<": "less than"}
 #: A pattern that lists the values it takes (`^(open|closed)$`).
 _ONE_OF = re.compile(r"^\^\((?P<values>[a-z_]+(?:\|[a-z_]+)+)\)\$$")
 
@@ -224,6 +228,11 @@ _ONE_OF = re.compile(r"^\^\((?P<values>[a-z_]+(?:\|[a-z_]+)+)\)\$$")
 def _in_words(message: str) -> str:
     """Litestar's "Expected `str` matching regex '...'" as what the field takes, where the
     pattern is one of ours that has words (a decimal, a month, one of a list)."""
+    if _NOT_WHOLE.match(message):
+        return "expected a whole number, e.g. 10"
+    bounded = _OUT_OF_BOUNDS.match(message)
+    if bounded is not None:
+        return f"expected a whole number {_BOUND_WORDS[bounded['op']]} {bounded['bound']}"
     found = _NOT_MATCHING.match(message)
     if found is None:
         return message

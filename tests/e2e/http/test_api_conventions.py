@@ -641,6 +641,28 @@ def test_a_list_filtered_by_a_state_it_does_not_know_is_400_naming_the_state_par
     assert problem["detail"].endswith("at /query/state")
 
 
+@pytest.mark.parametrize("op", [pytest.param(op, id=op.id) for op in GUARDED])
+def test_a_query_parameter_the_operation_does_not_document_is_400_naming_it(
+    read_only_world: tuple[Api, World], op: Operation
+) -> None:
+    """A misspelt filter (`?custmer_id=`) must not answer the unfiltered list as if filtered,
+    nor a write run as if a parameter it ignores (`?dry_run=true`) had been heeded."""
+    api, world = read_only_world
+    values = world.values("acme")
+    query = {**required_query(op, values), "custmer_id": "acme"}
+    headers = api.headers(holder(op), key=f"unknown-query-{op.id}")
+    response = api.client.request(
+        op.method, op.placeholder_path(), headers=headers, params=query, json=body_example(op)
+    )
+    problem = assert_problem(response, "validation-error")
+    assert [e["pointer"] for e in problem["errors"]] == ["/query/custmer_id"]
+    documented = sorted(
+        p["name"] for p in spec_operation(op).get("parameters", []) if p["in"] == "query"
+    )
+    offered = f"it takes: {', '.join(documented)}" if documented else "it takes none"
+    assert problem["errors"][0]["detail"].endswith(offered)
+
+
 @pytest.mark.parametrize("op", [pytest.param(op, id=op.id) for op in PAGED])
 def test_cursor_paging_walks_every_item_exactly_once(
     read_only_world: tuple[Api, World], op: Operation

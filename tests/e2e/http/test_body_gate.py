@@ -329,13 +329,16 @@ def test_an_amount_not_written_as_a_decimal_is_refused_in_words_not_as_an_expres
     [
         ({"period": "2026-13"}, "/query/period", "expected a month written YYYY-MM, e.g. 2026-03"),
         ({"state": "opne"}, "/query/state", "expected one of: open, closed"),
+        ({"limit": "ten"}, "/query/limit", "expected a whole number, e.g. 10"),
+        ({"limit": "0"}, "/query/limit", "expected a whole number of at least 1"),
+        ({"limit": "201"}, "/query/limit", "expected a whole number of at most 200"),
     ],
-    ids=["a thirteenth month", "a misspelt state"],
+    ids=["a thirteenth month", "a misspelt state", "a limit in words", "no rows", "too many"],
 )
 def test_a_query_value_of_the_wrong_shape_is_refused_saying_what_it_takes(
     api: Api, query: dict[str, str], pointer: str, words: str
 ) -> None:
-    path = "/periods" if "state" in query else "/reconciliation"
+    path = "/reconciliation" if "period" in query else "/periods"
     response = api.client.get(path, params=query, headers=api.headers("finance"))
     problem = assert_problem(response, "validation-error")
     assert problem["errors"] == [{"pointer": pointer, "detail": words}]
