@@ -23,7 +23,7 @@ from domain.billing import LedgerEntry, SourceRef
 from domain.billing_run import AdjustmentKind, AdjustmentProposal, InvoiceProposal
 from domain.dispute import Dispute, NoOpenDisputeError
 from domain.document import DocumentLine, DocumentTotals, billed_by
-from domain.errors import DomainError, MakerCheckerError
+from domain.errors import CurrencyMismatchError, DomainError, MakerCheckerError
 from domain.ids import ContractId, CustomerId, InvoiceId, LegalEntityId, PaymentId
 from domain.invoice_lifecycle import (
     DEFAULT_PAYMENT_TERMS_DAYS as DEFAULT_PAYMENT_TERMS_DAYS,
@@ -305,6 +305,7 @@ class Invoice:
     ) -> None:
         """A payment reduces what is owed, in whole minor units of the currency; it never
         exceeds what is owed."""
+        self._check_currency(amount, "a payment")
         if not amount.is_positive():
             raise DomainError("a payment is a positive amount")
         if amount.quantized() != amount:
@@ -318,6 +319,7 @@ class Invoice:
                 f"invoice {self.number or self.invoice_id}"
             )
         lock.check(on, "record a payment")
+        self._check_not_before_issue(on, "paid")
         full = amount == self.outstanding
         event = PaymentRecorded(self.invoice_id, at, payment_id, amount, on)
         self._fire(InvoiceTrigger.PAY_IN_FULL if full else InvoiceTrigger.PAY_PART, event)
@@ -337,11 +339,7 @@ class Invoice:
             )
         owed = self.outstanding
         given_up = owed if amount is None else amount
-        if given_up.currency != self.currency:
-            raise DomainError(
-                f"invoice {self.number or self.invoice_id} is in {self.currency}, not in "
-                f"{given_up.currency}"
-            )
+        self._check_currency(given_up, "a write-off")
         if not given_up.is_positive() or given_up.quantized() != given_up:
             raise DomainError(
                 f"a write-off is a positive amount in whole {self.currency} minor units, "
@@ -352,11 +350,7 @@ class Invoice:
                 f"writing off {given_up} exceeds the {owed} outstanding on invoice "
                 f"{self.number or self.invoice_id}"
             )
-        if self.issue_date is not None and on < self.issue_date:
-            raise DomainError(
-                f"invoice {self.number or self.invoice_id} was issued on {self.issue_date}: "
-                f"it cannot be written off on {on}, before it was issued"
-            )
+        self._check_not_before_issue(on, "written off")
         lock.check(on, "write off an invoice")
         left = owed - given_up
         event = InvoiceWrittenOff(self.invoice_id, at, given_up, stated, on)
@@ -367,6 +361,22 @@ class Invoice:
             self.events.append(event)
         self.written_off = self.amount_written_off + given_up
         return given_up
+
+    def _check_currency(self, amount: Money, what: str) -> None:
+        """What settles an invoice is in the invoice's currency."""
+        if amount.currency != self.currency:
+            raise CurrencyMismatchError(
+                f"{what} of invoice {self.number or self.invoice_id} is in {self.currency}, "
+                f"not in {amount.currency}"
+            )
+
+    def _check_not_before_issue(self, on: date, what: str) -> None:
+        """Nothing settles an invoice on a day before it was issued."""
+        if self.issue_date is not None and on < self.issue_date:
+            raise DomainError(
+                f"invoice {self.number or self.invoice_id} was issued on {self.issue_date}: "
+                f"it cannot be {what} on {on}, before it was issued"
+            )
 
     def open_dispute(self, reason: str, at: datetime) -> None:
         """The client disputes an issued invoice, with a reason."""

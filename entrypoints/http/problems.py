@@ -209,16 +209,25 @@ def from_application(error: ApplicationError) -> Problem:
 #: says in words what it wants instead of quoting the expression.
 DECIMAL_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,10})?$"
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+#: An identifier, as every id in a body, a path or a query is written.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$"
 _IN_WORDS = {
     DECIMAL_PATTERN: (
         'a decimal number written as a string, e.g. "7.5" (digits with an optional minus sign '
         "and point, at most 15 digits before the point and 10 after, no exponent)"
     ),
     MONTH_PATTERN: "a month written YYYY-MM, e.g. 2026-03",
+    CURRENCY_PATTERN: "an ISO 4217 currency code in three capital letters, e.g. EUR",
+    ID_PATTERN: (
+        "an id of 1 to 100 letters, digits and . _ : - that starts with a letter or digit, "
+        "e.g. ENG-1001"
+    ),
 }
 _NOT_MATCHING = re.compile(r"^Expected `str` matching regex (?P<pattern>'.*')$")
 #: A whole number expected and something else sent (`?limit=abc`), or one out of bounds.
 _NOT_WHOLE = re.compile(r"^Expected `int(?: \| null)?`, got `\w+`$")
+_STR_NOT_NUMBER = re.compile(r"^Expected `str(?: \| null)?`, got `(?:int|float)`$")
 _OUT_OF_BOUNDS = re.compile(r"^Expected `int` (?P<op>[<>]=?) (?P<bound>-?[0-9]+)$")
 _BOUND_WORDS = {">=": "of at least", "<=": "of at most", ">": "greater than", "<": "less than"}
 #: A pattern that lists the values it takes (`^(open|closed)$`).
@@ -228,6 +237,11 @@ _ONE_OF = re.compile(r"^\^\((?P<values>[a-z_]+(?:\|[a-z_]+)+)\)\$$")
 def _in_words(message: str) -> str:
     """Litestar's "Expected `str` matching regex '...'" as what the field takes, where the
     pattern is one of ours that has words (a decimal, a month, one of a list)."""
+    if _STR_NOT_NUMBER.match(message):
+        return (
+            "expected a string, got a number: amounts, hours, quantities and rates are written "
+            'as strings, e.g. "7.5", so that no digit is lost to floating point'
+        )
     if _NOT_WHOLE.match(message):
         return "expected a whole number, e.g. 10"
     bounded = _OUT_OF_BOUNDS.match(message)

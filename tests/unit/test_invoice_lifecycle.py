@@ -15,6 +15,7 @@ from domain.billing import Allocation, LineKind, SourceKind, SourceRef
 from domain.credit_memo import CreditMemo, CreditMemoState, CreditRequest
 from domain.document import DocumentLine, DocumentTotals
 from domain.errors import (
+    CurrencyMismatchError,
     DomainError,
     IllegalTransitionError,
     MakerCheckerError,
@@ -505,6 +506,22 @@ def test_a_payment_dated_in_a_closed_period_is_refused() -> None:
     with pytest.raises(PeriodClosedError):
         invoice.record_payment(PaymentId("P"), eur("10.00"), date(2026, 3, 15), AT, MARCH_CLOSED)
     assert invoice.state is S.ISSUED
+
+
+def test_a_payment_in_another_currency_than_the_invoice_is_refused_naming_both() -> None:
+    invoice = issued()
+    dollars = Money.of("10.00", "USD")
+    with pytest.raises(CurrencyMismatchError, match="is in EUR, not in USD"):
+        invoice.record_payment(PaymentId("P"), dollars, ISSUE_DATE, AT, OPEN)
+    assert invoice.amount_paid == eur("0")
+
+
+def test_a_payment_dated_before_the_invoice_was_issued_is_refused() -> None:
+    invoice = issued()
+    with pytest.raises(DomainError, match="cannot be paid on 2026-04-01, before it was issued"):
+        invoice.record_payment(PaymentId("P"), eur("10.00"), date(2026, 4, 1), AT, OPEN)
+    invoice.record_payment(PaymentId("P"), eur("10.00"), ISSUE_DATE, AT, OPEN)
+    assert invoice.amount_paid == eur("10.00")
 
 
 def test_a_draft_takes_no_payment() -> None:

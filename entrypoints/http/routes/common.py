@@ -23,7 +23,9 @@ from domain.errors import DomainError, UnknownCurrencyError
 from domain.money import EXACT, Currency, Money
 from domain.period import Period
 from entrypoints.http.problems import (
+    CURRENCY_PATTERN,
     DECIMAL_PATTERN,
+    ID_PATTERN,
     MONTH_PATTERN,
     PROBLEM_MEDIA_TYPE,
     REGISTRY,
@@ -52,10 +54,8 @@ Month = Annotated[
     ),
 ]
 CurrencyCode = Annotated[
-    str, msgspec.Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code", examples=["EUR"])
+    str, msgspec.Meta(pattern=CURRENCY_PATTERN, description="ISO 4217 code", examples=["EUR"])
 ]
-#: An identifier, as every id in a body, a path or a query is written.
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$"
 Id = Annotated[
     str,
     msgspec.Meta(

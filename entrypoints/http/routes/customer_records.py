@@ -20,7 +20,7 @@ from application.customer_master import MAX_PAYMENT_TERMS_DAYS, PostalAddress, r
 from application.ports import CustomerRecord
 from domain.ids import CustomerId, LegalEntityId
 from domain.tax import CategoryCode
-from entrypoints.http.problems import FieldError, Problem
+from entrypoints.http.problems import CURRENCY_PATTERN, FieldError, Problem
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     Id,
@@ -68,7 +68,7 @@ class CustomerRecordBody(msgspec.Struct, forbid_unknown_fields=True):
     legal_entity_id: Id
     legal_name: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
     #: ISO 4217, the currency the customer is invoiced in.
-    currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
+    currency: Annotated[str, msgspec.Meta(pattern=CURRENCY_PATTERN)]
     tax_profile: TaxProfileIn
     billing_address: PostalAddressIn
     payment_terms_days: Annotated[int, msgspec.Meta(ge=0, le=MAX_PAYMENT_TERMS_DAYS)]

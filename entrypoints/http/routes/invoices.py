@@ -21,7 +21,7 @@ from application.queries.invoices import InvoiceFilter
 from domain.ids import DisputeId, InvoiceId, PaymentId
 from domain.invoice import Invoice
 from domain.invoice_lifecycle import InvoiceState
-from entrypoints.http.problems import Problem
+from entrypoints.http.problems import CURRENCY_PATTERN, Problem
 from entrypoints.http.renditions import JSON, rendition, wanted
 from entrypoints.http.routes.common import (
     RULED_WRITE_PROBLEMS,
@@ -162,7 +162,7 @@ class IssueBody(msgspec.Struct, forbid_unknown_fields=True):
 class PaymentBody(msgspec.Struct, forbid_unknown_fields=True):
     payment_id: Id
     amount: DecimalString
-    currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
+    currency: Annotated[str, msgspec.Meta(pattern=CURRENCY_PATTERN)]
     received_on: date
 
 

@@ -304,23 +304,36 @@ def test_a_refused_body_keeps_no_key_so_the_corrected_retry_with_it_works(
 
 
 @pytest.mark.parametrize(
-    ("amount", "words"),
+    ("field", "value", "words"),
     [
-        ("1e3", 'a decimal number written as a string, e.g. "7.5"'),
-        ("12,50", 'a decimal number written as a string, e.g. "7.5"'),
-        ("1234567890123456", "at most 15 digits before the point"),
+        ("amount", "1e3", 'a decimal number written as a string, e.g. "7.5"'),
+        ("amount", "12,50", 'a decimal number written as a string, e.g. "7.5"'),
+        ("amount", "1234567890123456", "at most 15 digits before the point"),
+        ("amount", 250, "expected a string, got a number: amounts, hours, quantities and rates"),
+        ("amount", 250.5, 'are written as strings, e.g. "7.5"'),
+        ("currency", "eur", "an ISO 4217 currency code in three capital letters, e.g. EUR"),
+        ("payment_id", "PAY 9", "an id of 1 to 100 letters, digits and . _ : -"),
     ],
-    ids=["an exponent", "a decimal comma", "sixteen digits"],
+    ids=[
+        "an exponent",
+        "a decimal comma",
+        "sixteen digits",
+        "a JSON integer",
+        "a JSON float",
+        "a currency in lower case",
+        "an id with a space",
+    ],
 )
-def test_an_amount_not_written_as_a_decimal_is_refused_in_words_not_as_an_expression(
-    world_api: tuple[Api, World], amount: str, words: str
+def test_a_value_of_the_wrong_shape_is_refused_in_words_not_as_an_expression(
+    world_api: tuple[Api, World], field: str, value: object, words: str
 ) -> None:
     api, world = world_api
-    refused = pay(api, world, payment(amount=amount), "in-words")
+    refused = pay(api, world, {**payment(), field: value}, "in-words")
     problem = assert_problem(refused, "validation-error")
-    assert problem["errors"][0]["pointer"] == "/amount"
+    assert problem["errors"][0]["pointer"] == f"/{field}"
     assert words in problem["errors"][0]["detail"]
     assert "regex" not in problem["detail"]
+    assert "`" not in problem["detail"]
     assert paid(api, world) == "100.00"
 
 
@@ -443,3 +456,13 @@ def test_the_api_guide_lists_every_limit_with_its_problem_type() -> None:
         assert value in limits, value
     for slug in ("payload-too-large", "unsupported-media-type", "malformed-json"):
         assert REGISTRY[slug].uri.rsplit("/", 1)[-1] in limits, slug
+
+
+def test_a_payment_in_another_currency_is_refused_naming_the_invoice_currency(
+    world_api: tuple[Api, World],
+) -> None:
+    api, world = world_api
+    refused = pay(api, world, {**payment(), "currency": "USD"}, "in-dollars")
+    problem = assert_problem(refused, "business-rule")
+    assert problem["detail"].endswith("is in EUR, not in USD")
+    assert paid(api, world) == "100.00"
