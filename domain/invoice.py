@@ -319,7 +319,6 @@ class Invoice:
                 f"invoice {self.number or self.invoice_id}"
             )
         lock.check(on, "record a payment")
-        self._check_not_before_issue(on, "paid")
         full = amount == self.outstanding
         event = PaymentRecorded(self.invoice_id, at, payment_id, amount, on)
         self._fire(InvoiceTrigger.PAY_IN_FULL if full else InvoiceTrigger.PAY_PART, event)
@@ -350,7 +349,11 @@ class Invoice:
                 f"writing off {given_up} exceeds the {owed} outstanding on invoice "
                 f"{self.number or self.invoice_id}"
             )
-        self._check_not_before_issue(on, "written off")
+        if self.issue_date is not None and on < self.issue_date:
+            raise DomainError(
+                f"invoice {self.number or self.invoice_id} was issued on {self.issue_date}: "
+                f"it cannot be written off on {on}, before it was issued"
+            )
         lock.check(on, "write off an invoice")
         left = owed - given_up
         event = InvoiceWrittenOff(self.invoice_id, at, given_up, stated, on)
@@ -368,14 +371,6 @@ class Invoice:
             raise CurrencyMismatchError(
                 f"{what} of invoice {self.number or self.invoice_id} is in {self.currency}, "
                 f"not in {amount.currency}"
-            )
-
-    def _check_not_before_issue(self, on: date, what: str) -> None:
-        """Nothing settles an invoice on a day before it was issued."""
-        if self.issue_date is not None and on < self.issue_date:
-            raise DomainError(
-                f"invoice {self.number or self.invoice_id} was issued on {self.issue_date}: "
-                f"it cannot be {what} on {on}, before it was issued"
             )
 
     def open_dispute(self, reason: str, at: datetime) -> None:

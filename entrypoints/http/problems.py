@@ -229,6 +229,10 @@ _NOT_MATCHING = re.compile(r"^Expected `str` matching regex (?P<pattern>'.*')$")
 _NOT_WHOLE = re.compile(r"^Expected `int(?: \| null)?`, got `\w+`$")
 _STR_NOT_NUMBER = re.compile(r"^Expected `str(?: \| null)?`, got `(?:int|float)`$")
 _OUT_OF_BOUNDS = re.compile(r"^Expected `int` (?P<op>[<>]=?) (?P<bound>-?[0-9]+)$")
+_OUT_OF_LENGTH = re.compile(
+    r"^Expected `(?P<kind>str|array|object)` of length (?P<op>[<>]=?) (?P<bound>[0-9]+)$"
+)
+_LENGTH_UNITS = {"str": "characters", "array": "items", "object": "fields"}
 _BOUND_WORDS = {">=": "of at least", "<=": "of at most", ">": "greater than", "<": "less than"}
 #: A pattern that lists the values it takes (`^(open|closed)$`).
 _ONE_OF = re.compile(r"^\^\((?P<values>[a-z_]+(?:\|[a-z_]+)+)\)\$$")
@@ -237,6 +241,13 @@ _ONE_OF = re.compile(r"^\^\((?P<values>[a-z_]+(?:\|[a-z_]+)+)\)\$$")
 def _in_words(message: str) -> str:
     """Litestar's "Expected `str` matching regex '...'" as what the field takes, where the
     pattern is one of ours that has words (a decimal, a month, one of a list)."""
+    field = _UNKNOWN_FIELD.search(message)
+    if field is not None:
+        return (
+            "required: this field is missing"
+            if message.startswith("Object missing")
+            else "not a field of this request: the OpenAPI schema lists the fields it takes"
+        )
     if _STR_NOT_NUMBER.match(message):
         return (
             "expected a string, got a number: amounts, hours, quantities and rates are written "
@@ -244,6 +255,11 @@ def _in_words(message: str) -> str:
         )
     if _NOT_WHOLE.match(message):
         return "expected a whole number, e.g. 10"
+    length = _OUT_OF_LENGTH.match(message)
+    if length is not None:
+        words, count = _BOUND_WORDS[length["op"]].removeprefix("of "), int(length["bound"])
+        unit = _LENGTH_UNITS[length["kind"]]
+        return f"expected {words} {count:,} {unit if count != 1 else unit.removesuffix('s')}"
     bounded = _OUT_OF_BOUNDS.match(message)
     if bounded is not None:
         return f"expected a whole number {_BOUND_WORDS[bounded['op']]} {bounded['bound']}"
@@ -279,13 +295,14 @@ def _field_error(item: Mapping[str, Any], spelled: Mapping[str, str]) -> FieldEr
     """One of Litestar's messages as a JSON pointer: into the body (`/entries/3/hours`), or
     naming the query, path or header parameter (`/query/limit`), a query parameter by the name
     the client sent (`spelled`: `state`, not the handler's `state_filter`)."""
-    message = _in_words(str(item.get("message", "invalid")).strip())
+    said = str(item.get("message", "invalid")).strip()
+    message = _in_words(said)
     key = str(item.get("key", "") or "")
     source = str(getattr(item.get("source"), "value", item.get("source")) or "")
     # msgspec names a dict's value `[...]` without its key: point at the dict itself.
     dotted = _INDEX.sub(r".\1", key.replace("[...]", ""))
     parts = [] if key in ("", "data") else [p for p in dotted.split(".") if p]
-    unknown = _UNKNOWN_FIELD.search(message)
+    unknown = _UNKNOWN_FIELD.search(said)
     if unknown:
         parts.append(unknown.group("name"))
     if source == "body" or not source:

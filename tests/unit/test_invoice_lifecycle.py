@@ -516,14 +516,6 @@ def test_a_payment_in_another_currency_than_the_invoice_is_refused_naming_both()
     assert invoice.amount_paid == eur("0")
 
 
-def test_a_payment_dated_before_the_invoice_was_issued_is_refused() -> None:
-    invoice = issued()
-    with pytest.raises(DomainError, match="cannot be paid on 2026-04-01, before it was issued"):
-        invoice.record_payment(PaymentId("P"), eur("10.00"), date(2026, 4, 1), AT, OPEN)
-    invoice.record_payment(PaymentId("P"), eur("10.00"), ISSUE_DATE, AT, OPEN)
-    assert invoice.amount_paid == eur("10.00")
-
-
 def test_a_draft_takes_no_payment() -> None:
     invoice = drafted()
     with pytest.raises(IllegalTransitionError):

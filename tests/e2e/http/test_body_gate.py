@@ -466,3 +466,46 @@ def test_a_payment_in_another_currency_is_refused_naming_the_invoice_currency(
     problem = assert_problem(refused, "business-rule")
     assert problem["detail"].endswith("is in EUR, not in USD")
     assert paid(api, world) == "100.00"
+
+
+ENTRY = {
+    "entry_id": "Q-1",
+    "engagement_id": "E1",
+    "obligation_id": "tm",
+    "resource_id": "r-1",
+    "role": "consultant",
+    "work_date": "2026-03-02",
+    "hours": "7.5",
+}
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer", "words"),
+    [
+        ({"entries": [], "approved_by": "pm"}, "/entries", "expected at least 1 item"),
+        (
+            {"entries": [ENTRY] * 1001, "approved_by": "pm"},
+            "/entries",
+            "expected at most 1,000 items",
+        ),
+        ({"entries": [ENTRY], "approved_by": ""}, "/approved_by", "expected at least 1 character"),
+        (
+            {"entries": [{}], "approved_by": "pm"},
+            "/entries/0/entry_id",
+            "required: this field is missing",
+        ),
+        (
+            {"entries": [ENTRY], "approved_by": "pm", "colour": "red"},
+            "/colour",
+            "not a field of this request: the OpenAPI schema lists the fields it takes",
+        ),
+    ],
+    ids=["no entries", "too many entries", "no approver", "a missing field", "an unknown field"],
+)
+def test_a_batch_of_the_wrong_size_or_fields_is_refused_in_words(
+    api: Api, body: dict[str, Any], pointer: str, words: str
+) -> None:
+    response = api.post("/time-entries", body, who="integration")
+    problem = assert_problem(response, "validation-error")
+    assert problem["errors"] == [{"pointer": pointer, "detail": words}]
+    assert "`" not in problem["detail"]
