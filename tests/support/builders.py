@@ -8,11 +8,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from domain.accounting_period import PeriodLock
 from domain.billing import BilledLedger
-from domain.billing_run import BillingProposal, run_billing
+from domain.billing_run import BillingProposal, InvoiceProposal, run_billing
 from domain.builders import approved_contract, approved_time, billing_input
 from domain.contract import Contract
 from domain.ids import CustomerId, LegalEntityId, RateCardId, ResourceId, Role
+from domain.invoice import Invoice
 from domain.milestone import Milestone
 from domain.money import Currency
 from domain.period import Period
@@ -24,6 +26,7 @@ AT = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 CUSTOMER = CustomerId("acme")
 ENTITY = LegalEntityId("tl-uk")
 VAT = "VAT20"
+OPEN = PeriodLock()
 TAX_RATES = TaxRateTable(
     (
         TaxRate(VAT, date(2020, 1, 1), Decimal("0.20")),
@@ -117,3 +120,20 @@ def run(
 def committed(ledger: BilledLedger | None, proposal: BillingProposal) -> BilledLedger:
     """The ledger after committing a proposal exactly as previewed."""
     return (ledger or BilledLedger()).plus(proposal.ledger_entries())
+
+
+def issued_invoice(
+    draft: InvoiceProposal,
+    invoice_id: str,
+    number: str,
+    *,
+    made_by: str = "billing-clerk",
+    approved_by: str = "finance-lead",
+    on: date = date(2026, 3, 31),
+) -> Invoice:
+    """The run's proposal drafted as an invoice, approved by someone else and issued `on`, in
+    an open period."""
+    invoice = Invoice.from_proposal(invoice_id, draft, made_by, AT)
+    invoice.approve(approved_by, AT)
+    invoice.issue(number, on, AT, OPEN)
+    return invoice

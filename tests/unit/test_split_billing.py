@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import pytest
 
-from domain.accounting_period import PeriodLock
 from domain.billing import BilledLedger, LedgerEntry, SourceKind, SourceRef
 from domain.billing_run import BillingProposal, BillingRunInput, InvoiceProposal, run_billing
 from domain.contract import Contract
@@ -20,7 +19,6 @@ from domain.ids import (
     ContractId,
     CreditMemoId,
     CustomerId,
-    InvoiceId,
     MilestoneId,
     ObligationId,
     RateCardId,
@@ -35,7 +33,18 @@ from domain.split import ObligationPayers, Payer, payer_shares
 from domain.tax import REVERSE_CHARGE_NOTE, TaxProfile
 from domain.time_and_materials import TimeAndMaterialsTerms
 from domain.time_entry import TimeEntry
-from tests.support.builders import AT, CUSTOMER, ENTITY, TAX_RATES, VAT, d, entry, rate_card
+from tests.support.builders import (
+    AT,
+    CUSTOMER,
+    ENTITY,
+    OPEN,
+    TAX_RATES,
+    VAT,
+    d,
+    entry,
+    issued_invoice,
+    rate_card,
+)
 
 MARCH = Period.month(2026, 3)
 APRIL = Period.month(2026, 4)
@@ -43,7 +52,6 @@ FEE = ObligationId("fee")
 TM = ObligationId("tm")
 PARENT = CustomerId("acme-holding")
 GRANT = CustomerId("innovation-grant")
-OPEN = PeriodLock()
 
 
 def money(text: str, code: str = "EUR") -> Money:
@@ -245,14 +253,7 @@ def test_every_allocation_records_its_payer_and_the_parts_sum_to_the_source() ->
 
 
 def _issued(proposal: BillingProposal, payer: CustomerId, number: str) -> Invoice:
-    draft = by_payer(proposal)[payer]
-    invoice = Invoice.draft(
-        InvoiceId(f"INV-{number}"), draft.customer_id, draft.contract_id, draft.legal_entity_id,
-        draft.period, draft.lines, draft.totals, "billing-clerk", AT, payer_id=draft.payer_id,
-    )  # fmt: skip
-    invoice.approve("finance-lead", AT)
-    invoice.issue(number, date(2026, 3, 31), AT, OPEN)
-    return invoice
+    return issued_invoice(by_payer(proposal)[payer], f"INV-{number}", number)
 
 
 def _ledger(*invoices: Invoice, memos: Sequence[CreditMemo] = ()) -> BilledLedger:
