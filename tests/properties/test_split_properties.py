@@ -13,14 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.billing import BilledLedger, SourceKind, SourceRef
-from domain.billing_run import BillingProposal, BillingRunInput, run_billing
+from domain.billing_run import BillingProposal
 from domain.contract import Contract
 from domain.credit_memo import CreditMemo, CreditRequest
 from domain.ids import ContractId, CreditMemoId, CustomerId, ObligationId, RateCardId
 from domain.money import Currency, Money, dsum, money_sum
 from domain.period import Period
 from domain.split import ObligationPayers, Payer, payer_shares
-from domain.tax import TaxProfile
 from domain.time_and_materials import TimeAndMaterialsTerms
 from domain.time_entry import TimeEntry
 from tests.support.builders import (
@@ -28,11 +27,10 @@ from tests.support.builders import (
     CUSTOMER,
     ENTITY,
     OPEN,
-    TAX_RATES,
-    VAT,
     entry,
     issued_invoice,
     rate_card,
+    run,
 )
 
 MARCH = Period.month(2026, 3)
@@ -85,20 +83,7 @@ def bill(
 ) -> BillingProposal:
     code = c.currency.code
     card = rate_card(code, ((date(2026, 1, 1), {"consultant": "97.13", "senior": "151.07"}),))
-    profiles = {(p, ENTITY): TaxProfile(p, ENTITY, VAT) for p in c.payer_ids()}
-    return run_billing(
-        BillingRunInput(
-            period=period,
-            contracts=(c,),
-            rate_cards={card.rate_card_id: card},
-            time_entries=tuple(entries),
-            expenses=(),
-            milestones=(),
-            ledger=ledger,
-            tax_profiles=profiles,
-            tax_rates=TAX_RATES,
-        )
-    )  # fmt: skip
+    return run(period, [c], [card], entries, ledger=ledger)
 
 
 def unsplit(c: Contract) -> Contract:
