@@ -117,45 +117,41 @@ def seventy_thirty() -> list[Payer]:
     return [Payer.percentage(CUSTOMER, "70"), Payer.percentage(PARENT, "30")]
 
 
-def test_a_70_30_split_of_an_odd_amount_sums_exactly_to_the_unsplit_line() -> None:
-    invoices = by_payer(bill(MARCH, split_contract(fee_terms("1000.01"), seventy_thirty())))
+PERCENTAGE_SPLITS = [
     # 100001 cents: 70000.7 and 30000.3; the left-over cent goes to the larger remainder
-    assert invoices[CUSTOMER].lines[0].amount == money("700.01")
-    assert invoices[PARENT].lines[0].amount == money("300.00")
-
-
-def test_the_known_answer_five_cents_at_30_70_gives_the_tie_to_the_payer_listed_first() -> None:
-    payers = [Payer.percentage(PARENT, "30"), Payer.percentage(CUSTOMER, "70")]
-    invoices = by_payer(bill(MARCH, split_contract(fee_terms("0.05"), payers)))
+    pytest.param(
+        "1000.01",
+        [(CUSTOMER, "70", "700.01"), (PARENT, "30", "300.00")],
+        id="a_70_30_split_of_an_odd_amount_sums_exactly_to_the_unsplit_line",
+    ),
     # 1.5 and 3.5 cents: equal remainders, the first listed payer takes the cent
-    assert invoices[PARENT].lines[0].amount == money("0.02")
-    assert invoices[CUSTOMER].lines[0].amount == money("0.03")
-
-
-def test_three_near_equal_thirds_of_an_odd_amount_sum_exactly() -> None:
-    payers = [
-        Payer.percentage(CUSTOMER, "33.34"),
-        Payer.percentage(PARENT, "33.33"),
-        Payer.percentage(GRANT, "33.33"),
-    ]
-    invoices = by_payer(bill(MARCH, split_contract(fee_terms("100.01"), payers)))
-    amounts = [invoices[p].lines[0].amount for p in (CUSTOMER, PARENT, GRANT)]
-    assert amounts == [money("33.35"), money("33.33"), money("33.33")]
-
-
-def test_equal_thirds_of_one_cent_less_give_the_ties_to_the_first_payers() -> None:
-    payers = [
-        Payer.percentage(CUSTOMER, "25"),
-        Payer.percentage(PARENT, "25"),
-        Payer.percentage(GRANT, "50"),
-    ]
-    invoices = by_payer(bill(MARCH, split_contract(fee_terms("0.03"), payers)))
+    pytest.param(
+        "0.05",
+        [(PARENT, "30", "0.02"), (CUSTOMER, "70", "0.03")],
+        id="the_known_answer_five_cents_at_30_70_gives_the_tie_to_the_payer_listed_first",
+    ),
+    pytest.param(
+        "100.01",
+        [(CUSTOMER, "33.34", "33.35"), (PARENT, "33.33", "33.33"), (GRANT, "33.33", "33.33")],
+        id="three_near_equal_thirds_of_an_odd_amount_sum_exactly",
+    ),
     # 0.75, 0.75 and 1.5 cents: floors 0, 0, 1; two cents left, ties to the first listed
-    assert [invoices[p].lines[0].amount for p in (CUSTOMER, PARENT, GRANT)] == [
-        money("0.01"),
-        money("0.01"),
-        money("0.01"),
-    ]
+    pytest.param(
+        "0.03",
+        [(CUSTOMER, "25", "0.01"), (PARENT, "25", "0.01"), (GRANT, "50", "0.01")],
+        id="equal_thirds_of_one_cent_less_give_the_ties_to_the_first_payers",
+    ),
+]
+
+
+@pytest.mark.parametrize(("fee", "shares"), PERCENTAGE_SPLITS)
+def test_a_fee_split_by_percentages_is_shared_by_largest_remainder_ties_to_the_first_listed(
+    fee: str, shares: list[tuple[CustomerId, str, str]]
+) -> None:
+    payers = [Payer.percentage(payer, percent) for payer, percent, _ in shares]
+    invoices = by_payer(bill(MARCH, split_contract(fee_terms(fee), payers)))
+    billed = [invoices[payer].lines[0].amount for payer, _, _ in shares]
+    assert billed == [money(amount) for _, _, amount in shares]
 
 
 def test_a_fixed_amount_payer_takes_its_amount_first_and_the_rest_is_shared() -> None:
