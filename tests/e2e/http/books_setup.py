@@ -66,6 +66,11 @@ def money(amount: str) -> dict[str, str]:
     return {"amount": amount, "currency": "EUR"}
 
 
+def payment(payment_id: str, amount: str, received_on: str) -> dict[str, str]:
+    """A payment in EUR as the ERP reports it to POST /invoices/{id}/payments."""
+    return {"payment_id": payment_id, **money(amount), "received_on": received_on}
+
+
 def bearer(who: str, *also: str) -> dict[str, str]:
     """The headers of a person who holds `who`'s roles and also the roles `also` (a JWT with
     the same subject as `who`'s API key, so both credentials are one principal)."""

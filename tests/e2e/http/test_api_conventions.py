@@ -25,6 +25,7 @@ from application.records import IdempotencyRecord, IdempotencyStatus
 from entrypoints.http.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, REGISTRY
 from entrypoints.http.routes.common import DecimalString, IdempotencyKey, permission
 from entrypoints.http.runtime import Limits, execute
+from tests.e2e.http import books_setup
 from tests.e2e.http.harness import IDENTITIES, ROLE_KEYS, Api, running_api
 from tests.e2e.http.routing import (
     GUARDED,
@@ -98,12 +99,7 @@ def read_only_world() -> Iterator[tuple[Api, World]]:
 
 
 def payment(payment_id: str = "PAY-9", amount: str = "250.00") -> dict[str, str]:
-    return {
-        "payment_id": payment_id,
-        "amount": amount,
-        "currency": "EUR",
-        "received_on": "2026-04-20",
-    }
+    return books_setup.payment(payment_id, amount, "2026-04-20")
 
 
 def payments_path(world: World) -> str:

@@ -10,7 +10,14 @@ from decimal import Decimal
 
 from domain.ledger import trial_balance
 from domain.money import Money
-from tests.e2e.http.books_setup import MARCH, approved_by_its_maker, entry, money, problem
+from tests.e2e.http.books_setup import (
+    MARCH,
+    approved_by_its_maker,
+    entry,
+    money,
+    payment,
+    problem,
+)
 from tests.e2e.http.harness import Api
 from tests.unit.application.conftest import EUR, set_up_tm_contract
 
@@ -66,13 +73,8 @@ def test_contract_to_cash(api: Api) -> None:
     assert (issued.json()["state"], number) == ("issued", "INV-2026-000001")
 
     # -- a partial payment, then a dispute
-    payment = {
-        "payment_id": "PAY-1",
-        "amount": "500.00",
-        "currency": "EUR",
-        "received_on": "2026-03-31",
-    }
-    paid = api.post(f"/invoices/{invoice_id}/payments", payment, who="integration")
+    partial = payment("PAY-1", "500.00", "2026-03-31")
+    paid = api.post(f"/invoices/{invoice_id}/payments", partial, who="integration")
     assert (paid.json()["state"], paid.json()["outstanding"]) == (
         "partially_paid",
         money("940.00"),
@@ -126,7 +128,7 @@ def test_contract_to_cash(api: Api) -> None:
     api.app.clock.advance(days=31)  # April: March has ended
     closed = api.post("/periods/2026-03/close", who="finance")
     assert closed.json()["state"] == "closed"
-    late = {**payment, "payment_id": "PAY-2", "amount": "100.00"}
+    late = {**partial, "payment_id": "PAY-2", "amount": "100.00"}
     refused = api.post(f"/invoices/{invoice_id}/payments", late, who="integration")
     assert (refused.status_code, problem(refused)) == (422, "period-closed")
     reopened = api.post(

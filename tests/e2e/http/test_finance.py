@@ -9,7 +9,7 @@ from decimal import Decimal
 from application import commands as c
 from domain.time_and_materials import NotToExceed, OveragePolicy
 from entrypoints.http.security import COST_KEYS
-from tests.e2e.http.books_setup import MARCH, issued_invoice, money, problem
+from tests.e2e.http.books_setup import MARCH, issued_invoice, money, payment, problem
 from tests.e2e.http.harness import Api
 from tests.unit.application.conftest import set_up_tm_contract, time_entry
 
@@ -110,13 +110,8 @@ def test_a_closed_period_refuses_postings_until_it_is_reopened_with_a_reason(api
     closed = api.post("/periods/2026-03/close", who="finance")
     assert closed.status_code == 200, closed.text
     assert (closed.json()["state"], closed.json()["closed_by"]) == ("closed", "fran.finance")
-    payment = {
-        "payment_id": "P1",
-        "amount": "100.00",
-        "currency": "EUR",
-        "received_on": "2026-03-30",
-    }
-    refused = api.post(f"/invoices/{invoice_id}/payments", payment, key="pay-0330")
+    in_march = payment("P1", "100.00", "2026-03-30")
+    refused = api.post(f"/invoices/{invoice_id}/payments", in_march, key="pay-0330")
     assert (refused.status_code, problem(refused)) == (422, "period-closed")
     assert api.post("/revenue-runs", {"period": MARCH}).status_code == 422
     assert api.get("/periods", who="auditor").json()["items"] == [
@@ -143,7 +138,7 @@ def test_a_closed_period_refuses_postings_until_it_is_reopened_with_a_reason(api
         "late bank statement",
     )
     # the refused payment was not stored with its key: the same request now goes through
-    paid = api.post(f"/invoices/{invoice_id}/payments", payment, key="pay-0330")
+    paid = api.post(f"/invoices/{invoice_id}/payments", in_march, key="pay-0330")
     assert (paid.status_code, paid.json()["state"]) == (200, "partially_paid")
     reopen = next(r for r in api.app.data.audit if r.action == "reopen")
     assert (reopen.actor, reopen.reason) == ("alex.approver", "late bank statement")
