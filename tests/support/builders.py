@@ -126,14 +126,11 @@ def issued_invoice(
     draft: InvoiceProposal,
     invoice_id: str,
     number: str,
-    *,
-    made_by: str = "billing-clerk",
-    approved_by: str = "finance-lead",
     on: date = date(2026, 3, 31),
 ) -> Invoice:
-    """The run's proposal drafted as an invoice, approved by someone else and issued `on`, in
-    an open period."""
-    invoice = Invoice.from_proposal(invoice_id, draft, made_by, AT)
-    invoice.approve(approved_by, AT)
+    """The run's proposal drafted as an invoice by the billing clerk, approved by the finance
+    lead and issued `on`, in an open period."""
+    invoice = Invoice.from_proposal(invoice_id, draft, "billing-clerk", AT)
+    invoice.approve("finance-lead", AT)
     invoice.issue(number, on, AT, OPEN)
     return invoice

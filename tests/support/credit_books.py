@@ -53,9 +53,7 @@ class Books:
         issued = []
         for draft in proposal.invoices:
             n = len(self.invoices) + 1
-            invoice = issued_invoice(
-                draft, f"INV-{n}", f"2026-{n:04d}", made_by="clerk", on=period.end
-            )
+            invoice = issued_invoice(draft, f"INV-{n}", f"2026-{n:04d}", period.end)
             self.invoices.append(invoice)
             self.ledger = self.ledger.plus(invoice.ledger_entries())
             issued.append(invoice)
