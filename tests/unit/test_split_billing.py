@@ -261,20 +261,38 @@ def _ledger(*invoices: Invoice, memos: Sequence[CreditMemo] = ()) -> BilledLedge
     return BilledLedger(tuple(entries))
 
 
-def test_a_partial_credit_on_one_payers_invoice_is_billed_again_to_that_payer_only() -> None:
+def _both_issued(first: BillingProposal) -> tuple[Invoice, Invoice]:
+    """The customer's and then the parent's invoice of a run, issued in that order."""
+    return _issued(first, CUSTOMER, "2026-0001"), _issued(first, PARENT, "2026-0002")
+
+
+def _credited(
+    invoice: Invoice, request: CreditRequest, reason: str, write_off: bool = False
+) -> CreditMemo:
+    """A credit memo on one payer's invoice: drafted by AR, approved by the finance lead and
+    issued on 2 April."""
+    memo = CreditMemo.against(
+        CreditMemoId("CM-1"), invoice, [request], reason, "ar-clerk", write_off
+    )
+    memo.approve("finance-lead", AT)
+    memo.issue(invoice, "CN-0001", date(2026, 4, 2), AT, OPEN)
+    return memo
+
+
+def _ten_hours_split_seventy_thirty() -> tuple[Contract, list[TimeEntry], BillingProposal]:
+    """Ten hours on 2 March under time and materials shared 70/30, and March's run."""
     c = split_contract(tm_terms(), seventy_thirty())
     entries = [entry("e1", date(2026, 3, 2), "10")]
-    first = bill(MARCH, c, entries)
-    customer = _issued(first, CUSTOMER, "2026-0001")
-    parent = _issued(first, PARENT, "2026-0002")
+    return c, entries, bill(MARCH, c, entries)
+
+
+def test_a_partial_credit_on_one_payers_invoice_is_billed_again_to_that_payer_only() -> None:
+    c, entries, first = _ten_hours_split_seventy_thirty()
+    customer, parent = _both_issued(first)
     assert parent.payer == PARENT
     assert parent.totals.net == money("300.00")
     e1 = SourceRef(SourceKind.TIME_ENTRY, "e1")
-    memo = CreditMemo.against(
-        CreditMemoId("CM-1"), parent, [CreditRequest(1, e1, d("1"))], "1 h disputed", "ar-clerk"
-    )
-    memo.approve("finance-lead", AT)
-    memo.issue(parent, "CN-0001", date(2026, 4, 2), AT, OPEN)
+    memo = _credited(parent, CreditRequest(1, e1, d("1")), "1 h disputed")
     assert memo.totals.net == money("100.00")
     assert customer.outstanding == money("840.00")  # the customer's invoice is untouched
     ledger = _ledger(customer, parent, memos=[memo])
@@ -288,17 +306,9 @@ def test_a_partial_credit_on_one_payers_invoice_is_billed_again_to_that_payer_on
 
 
 def test_a_write_off_credit_on_one_payers_invoice_is_never_billed_again() -> None:
-    c = split_contract(tm_terms(), seventy_thirty())
-    entries = [entry("e1", date(2026, 3, 2), "10")]
-    first = bill(MARCH, c, entries)
-    customer = _issued(first, CUSTOMER, "2026-0001")
-    parent = _issued(first, PARENT, "2026-0002")
-    memo = CreditMemo.against(
-        CreditMemoId("CM-1"), parent, [CreditRequest(1, quantity=d("1"))], "goodwill",
-        "ar-clerk", write_off=True,
-    )  # fmt: skip
-    memo.approve("finance-lead", AT)
-    memo.issue(parent, "CN-0001", date(2026, 4, 2), AT, OPEN)
+    c, entries, first = _ten_hours_split_seventy_thirty()
+    customer, parent = _both_issued(first)
+    memo = _credited(parent, CreditRequest(1, quantity=d("1")), "goodwill", write_off=True)
     assert bill(APRIL, c, entries, _ledger(customer, parent, memos=[memo])).is_empty
 
 
@@ -417,16 +427,13 @@ def test_an_amount_released_on_one_payers_milestone_is_billed_again_to_that_paye
     def run(period: Period, ledger: BilledLedger) -> BillingProposal:
         return bill(period, c, (), ledger, profiles([CUSTOMER, PARENT]), milestones=[m1])
 
-    first = run(MARCH, BilledLedger())
-    customer = _issued(first, CUSTOMER, "2026-0001")
-    parent = _issued(first, PARENT, "2026-0002")
+    customer, parent = _both_issued(run(MARCH, BilledLedger()))
     assert (customer.totals.net, parent.totals.net) == (money("700.00"), money("300.00"))
-    memo = CreditMemo.against(
-        CreditMemoId("CM-1"), parent, [CreditRequest(1, amount=d("100.00"), releases=True)],
-        "invoiced against the wrong purchase order", "ar-clerk",
-    )  # fmt: skip
-    memo.approve("finance-lead", AT)
-    memo.issue(parent, "CN-0001", date(2026, 4, 2), AT, OPEN)
+    memo = _credited(
+        parent,
+        CreditRequest(1, amount=d("100.00"), releases=True),
+        "invoiced against the wrong purchase order",
+    )
     ledger = _ledger(customer, parent, memos=[memo])
     rebill = run(APRIL, ledger)
     (invoice,) = rebill.invoices
