@@ -13,6 +13,8 @@ from domain.money import Money
 from tests.e2e.http.books_setup import (
     MARCH,
     approved_by_its_maker,
+    credit_of_line_one,
+    drafted_credit,
     entry,
     money,
     payment,
@@ -85,14 +87,10 @@ def test_contract_to_cash(api: Api) -> None:
     assert disputed.json()["state"] == "disputed"
 
     # -- a credit memo for part of a line, approved by someone else, the dispute resolved
-    credit = {
-        "lines": [{"line_no": 1, "source": "time_entry:t2", "quantity": "2"}],
-        "reason": "2 h of t2 booked twice",
-    }
-    drafted = api.post(f"/invoices/{invoice_id}/credit-memos", credit, who="finance")
-    assert drafted.status_code == 201, drafted.text
-    memo_id = drafted.json()["credit_memo_id"]
-    assert drafted.json()["gross"] == money("240.00")  # 2 h x 100.00 + 20 % VAT
+    twice = credit_of_line_one("2", "2 h of t2 booked twice", "time_entry:t2")
+    drafted = drafted_credit(api, invoice_id, twice)
+    memo_id = drafted["credit_memo_id"]
+    assert drafted["gross"] == money("240.00")  # 2 h x 100.00 + 20 % VAT
     own = approved_by_its_maker(api, f"/credit-memos/{memo_id}/approve", "cm")
     assert (own.status_code, problem(own)) == (403, "maker-checker")
     assert api.post(f"/credit-memos/{memo_id}/approve", who="finance_approver").status_code == 200
