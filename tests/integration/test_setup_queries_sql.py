@@ -7,7 +7,6 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.sqlalchemy.database import Database
 from application import commands as c
 from application.legal_entities import LegalEntityRecord
@@ -16,7 +15,11 @@ from domain.ids import RateCardId
 from entrypoints.composition.ops_reads import OpsReads, ops_reads_in_memory, ops_reads_on_sql
 from tests.integration.support import SqlApp
 from tests.support.documents import SELLER
-from tests.unit.application.conftest import App, set_up_tm_contract, start_clock, wire
+from tests.unit.application.conftest import (
+    App,
+    in_memory_app,
+    set_up_tm_contract,
+)
 
 
 def two_cards_and_an_entity_changed_once(app: App) -> None:
@@ -28,14 +31,14 @@ def two_cards_and_an_entity_changed_once(app: App) -> None:
 
 @pytest.fixture
 def both(app: SqlApp) -> tuple[OpsReads, OpsReads]:
-    store, clock = InMemoryStore(), start_clock()
-    memory = wire(
-        store, lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now), clock
-    )
+    memory = in_memory_app()
     for told in (memory, app):
         two_cards_and_an_entity_changed_once(told)
     database: Database = app.database
-    return ops_reads_in_memory(store, clock.now), ops_reads_on_sql(database.engine, clock.now)
+    clock = memory.clock
+    return ops_reads_in_memory(memory.store, clock.now), ops_reads_on_sql(
+        database.engine, clock.now
+    )
 
 
 def test_rate_cards_list_by_id_in_pages_and_one_card_reads_the_same(
