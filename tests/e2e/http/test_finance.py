@@ -9,6 +9,7 @@ from decimal import Decimal
 from application import commands as c
 from domain.time_and_materials import NotToExceed, OveragePolicy
 from entrypoints.http.security import COST_KEYS
+from tests.e2e.http.answers import ok
 from tests.e2e.http.books_setup import MARCH, issued_invoice, money, payment, problem
 from tests.e2e.http.harness import Api
 from tests.unit.application.conftest import set_up_tm_contract, time_entry
@@ -52,9 +53,7 @@ def seeded_balances(api: Api) -> None:
 
 def test_balances_as_of_a_month_end_with_cost_and_margin_for_finance(api: Api) -> None:
     seeded_balances(api)
-    march = api.get("/engagements/E1/balances", who="finance", as_of=MARCH)
-    assert march.status_code == 200, march.text
-    found = march.json()
+    found = ok(api.get("/engagements/E1/balances", who="finance", as_of=MARCH))
     assert (found["as_of"], found["customer_id"], found["contract_id"]) == (
         "2026-03-31",
         "acme",
@@ -82,9 +81,7 @@ def test_balances_as_of_a_month_end_with_cost_and_margin_for_finance(api: Api) -
 
 def test_cost_and_margin_keys_are_absent_without_rates_read_cost(api: Api) -> None:
     seeded_balances(api)
-    manager = api.get("/engagements/E1/balances", who="delivery_manager", as_of=MARCH)
-    assert manager.status_code == 200, manager.text
-    found = manager.json()
+    found = ok(api.get("/engagements/E1/balances", who="delivery_manager", as_of=MARCH))
     assert (found["unbilled_wip"], found["backlog"]) == (money("0.00"), money("3800.00"))
     hidden = COST_KEYS | {"uncosted_hours"}
     assert hidden.isdisjoint(found)

@@ -16,6 +16,7 @@ import pytest
 
 from domain.ids import ObligationId, RateCardId
 from domain.time_and_materials import ExpensePolicy, TimeAndMaterialsTerms
+from tests.e2e.http.answers import ok
 from tests.e2e.http.books_setup import (
     credit_of_line_one,
     drafted_credit,
@@ -72,9 +73,7 @@ def test_leakage_by_cause_and_value_at_risk_per_month_with_totals_per_currency(
     api_on: Api,
 ) -> None:
     seeded(api_on)
-    response = api_on.get("/leakage", who="auditor")
-    assert response.status_code == 200, response.text
-    found = response.json()
+    found = ok(api_on.get("/leakage", who="auditor"))
     assert (found["as_of"], found["start"], found["end"], found["aged_days"]) == (
         "2026-04-20",
         None,
