@@ -25,10 +25,10 @@ from tests.support.paging import every_row
 from tests.unit.application.conftest import (
     EUR,
     App,
-    in_memory_app,
     set_up_tm_contract,
     sign_contract,
     time_entry,
+    told_in_memory_too,
 )
 
 MARCH = Period.month(2026, 3)
@@ -63,9 +63,7 @@ def time_in_two_months_and_a_milestone_programme(app: App) -> None:
 def both(
     app: SqlApp,
 ) -> tuple[tuple[DeliveryQueries, MilestoneQueries], tuple[DeliveryQueries, MilestoneQueries]]:
-    memory = in_memory_app()
-    for told in (memory, app):
-        time_in_two_months_and_a_milestone_programme(told)
+    memory = told_in_memory_too(app, time_in_two_months_and_a_milestone_programme)
     engine = app.database.engine
     return (
         (InMemoryDeliveryQueries(memory.store), InMemoryMilestoneQueries(memory.store)),

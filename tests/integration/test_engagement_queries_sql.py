@@ -15,9 +15,9 @@ from domain.ids import ContractId, CustomerId, EngagementId
 from tests.integration.support import SqlApp
 from tests.unit.application.conftest import (
     App,
-    in_memory_app,
     set_up_tm_contract,
     sign_contract,
+    told_in_memory_too,
 )
 
 GLOBEX = CustomerId("globex")
@@ -36,9 +36,7 @@ def a_suspended_and_resumed_engagement_and_a_blocked_one(app: App) -> None:
 @pytest.fixture
 def both(app: SqlApp) -> tuple[EngagementQueries, EngagementQueries]:
     """The same story told to the in-memory store and to the database; their query ports."""
-    memory = in_memory_app()
-    for told in (memory, app):
-        a_suspended_and_resumed_engagement_and_a_blocked_one(told)
+    memory = told_in_memory_too(app, a_suspended_and_resumed_engagement_and_a_blocked_one)
     return InMemoryEngagementQueries(memory.store), SqlAlchemyEngagementQueries(app.database.engine)
 
 

@@ -21,8 +21,8 @@ from tests.integration.support import SqlApp
 from tests.unit.application.conftest import (
     ENTITY,
     App,
-    in_memory_app,
     set_up_tm_contract,
+    told_in_memory_too,
 )
 
 GLOBEX, INITECH = CustomerId("globex"), CustomerId("initech")
@@ -46,9 +46,7 @@ def two_blocked_setups_one_fixed(app: App) -> None:
 
 @pytest.fixture
 def both(app: SqlApp) -> tuple[OperationsQueries, OperationsQueries]:
-    memory = in_memory_app()
-    for told in (memory, app):
-        two_blocked_setups_one_fixed(told)
+    memory = told_in_memory_too(app, two_blocked_setups_one_fixed)
     return InMemoryOperationsQueries(memory.store), SqlAlchemyOperationsQueries(app.database.engine)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from adapters.sqlalchemy.database import Database
 from application import commands as c
 from application.legal_entities import LegalEntityRecord
 from application.queries.paging import PageRequest
@@ -17,8 +16,8 @@ from tests.integration.support import SqlApp
 from tests.support.documents import SELLER
 from tests.unit.application.conftest import (
     App,
-    in_memory_app,
     set_up_tm_contract,
+    told_in_memory_too,
 )
 
 
@@ -31,14 +30,9 @@ def two_cards_and_an_entity_changed_once(app: App) -> None:
 
 @pytest.fixture
 def both(app: SqlApp) -> tuple[OpsReads, OpsReads]:
-    memory = in_memory_app()
-    for told in (memory, app):
-        two_cards_and_an_entity_changed_once(told)
-    database: Database = app.database
-    clock = memory.clock
-    return ops_reads_in_memory(memory.store, clock.now), ops_reads_on_sql(
-        database.engine, clock.now
-    )
+    memory = told_in_memory_too(app, two_cards_and_an_entity_changed_once)
+    now = memory.clock.now
+    return ops_reads_in_memory(memory.store, now), ops_reads_on_sql(app.database.engine, now)
 
 
 def test_rate_cards_list_by_id_in_pages_and_one_card_reads_the_same(

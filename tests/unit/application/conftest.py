@@ -133,6 +133,15 @@ def in_memory_app(plausibility: PlausibilityPolicy = FIXTURE_PLAUSIBILITY) -> Ap
     )
 
 
+def told_in_memory_too(app: App, story: Callable[[App], object]) -> App:
+    """`story` told to a fresh in-memory application and then to `app`; the in-memory one, for
+    the tests that ask both stores the same questions."""
+    memory = in_memory_app()
+    for told in (memory, app):
+        story(told)
+    return memory
+
+
 @pytest.fixture
 def app() -> App:
     return in_memory_app()
