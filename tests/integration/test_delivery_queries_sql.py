@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.memory.queries_delivery import InMemoryDeliveryQueries
 from adapters.memory.queries_milestones import InMemoryMilestoneQueries
 from adapters.sqlalchemy.queries.delivery import SqlAlchemyDeliveryQueries
@@ -28,9 +27,8 @@ from tests.unit.application.conftest import (
     App,
     set_up_tm_contract,
     sign_contract,
-    start_clock,
     time_entry,
-    wire,
+    told_in_memory_too,
 )
 
 MARCH = Period.month(2026, 3)
@@ -65,15 +63,10 @@ def time_in_two_months_and_a_milestone_programme(app: App) -> None:
 def both(
     app: SqlApp,
 ) -> tuple[tuple[DeliveryQueries, MilestoneQueries], tuple[DeliveryQueries, MilestoneQueries]]:
-    store, clock = InMemoryStore(), start_clock()
-    memory = wire(
-        store, lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now), clock
-    )
-    for told in (memory, app):
-        time_in_two_months_and_a_milestone_programme(told)
+    memory = told_in_memory_too(app, time_in_two_months_and_a_milestone_programme)
     engine = app.database.engine
     return (
-        (InMemoryDeliveryQueries(store), InMemoryMilestoneQueries(store)),
+        (InMemoryDeliveryQueries(memory.store), InMemoryMilestoneQueries(memory.store)),
         (SqlAlchemyDeliveryQueries(engine), SqlAlchemyMilestoneQueries(engine)),
     )
 

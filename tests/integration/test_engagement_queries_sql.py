@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.memory.queries_engagements import InMemoryEngagementQueries
 from adapters.sqlalchemy.queries.engagements import SqlAlchemyEngagementQueries
 from application import commands as c
@@ -18,8 +17,7 @@ from tests.unit.application.conftest import (
     App,
     set_up_tm_contract,
     sign_contract,
-    start_clock,
-    wire,
+    told_in_memory_too,
 )
 
 GLOBEX = CustomerId("globex")
@@ -38,13 +36,8 @@ def a_suspended_and_resumed_engagement_and_a_blocked_one(app: App) -> None:
 @pytest.fixture
 def both(app: SqlApp) -> tuple[EngagementQueries, EngagementQueries]:
     """The same story told to the in-memory store and to the database; their query ports."""
-    store, clock = InMemoryStore(), start_clock()
-    memory = wire(
-        store, lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now), clock
-    )
-    for told in (memory, app):
-        a_suspended_and_resumed_engagement_and_a_blocked_one(told)
-    return InMemoryEngagementQueries(store), SqlAlchemyEngagementQueries(app.database.engine)
+    memory = told_in_memory_too(app, a_suspended_and_resumed_engagement_and_a_blocked_one)
+    return InMemoryEngagementQueries(memory.store), SqlAlchemyEngagementQueries(app.database.engine)
 
 
 def ids(queries: EngagementQueries, where: EngagementFilter, limit: int = 50) -> list[str]:

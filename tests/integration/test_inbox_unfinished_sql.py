@@ -8,13 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from application import commands as c
-from application.inbox import ReceiptStatus
 from application.records import ExceptionKind, InboxState
 from domain.ids import ContractId, CustomerId, EngagementId
 from tests.integration.support import SqlApp, only_on
-from tests.unit.application.test_inbox import claimed, deliver, rate_card_and_tax, stored
+from tests.unit.application.test_inbox import claimed, stored
 from tests.unit.application.test_inbox_unfinished import *  # noqa: F403
-from tests.unit.application.test_inbox_unfinished import _bus_with
+from tests.unit.application.test_inbox_unfinished import _a_won_deal_failing_in
 
 
 def _nul_past_the_mapping(data: Any) -> list[object]:
@@ -25,14 +24,7 @@ def _nul_past_the_mapping(data: Any) -> list[object]:
 
 @only_on("postgresql")
 def test_a_nul_that_reaches_postgresql_lands_on_the_exception_queue(app: SqlApp) -> None:
-    bus = _bus_with(app, "crm", "deal.won_v2", _nul_past_the_mapping)
-    rate_card_and_tax(app)
-
-    outcome = deliver(app, "crm", {"type": "deal.won_v2", "data": {}}, "crm-9", bus=bus)
-
-    assert (outcome.status, outcome.http_status) == (ReceiptStatus.FAILED, 202)
-    assert outcome.exception_id is not None
-    item = app.data.exceptions[outcome.exception_id]
+    _bus, item = _a_won_deal_failing_in(app, _nul_past_the_mapping, "crm-9")
     assert (item.kind, item.reason_code) == (
         ExceptionKind.DOWNSTREAM_UNAVAILABLE,
         "unexpected_error",

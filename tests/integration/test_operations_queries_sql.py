@@ -9,7 +9,6 @@ from datetime import date
 import attrs
 import pytest
 
-from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.memory.queries_operations import InMemoryOperationsQueries
 from adapters.sqlalchemy.queries.operations import SqlAlchemyOperationsQueries
 from application import commands as c
@@ -19,7 +18,12 @@ from application.queries.paging import PageRequest
 from application.records import DeliveryState
 from domain.ids import ContractId, CustomerId, EngagementId
 from tests.integration.support import SqlApp
-from tests.unit.application.conftest import ENTITY, App, set_up_tm_contract, start_clock, wire
+from tests.unit.application.conftest import (
+    ENTITY,
+    App,
+    set_up_tm_contract,
+    told_in_memory_too,
+)
 
 GLOBEX, INITECH = CustomerId("globex"), CustomerId("initech")
 
@@ -42,13 +46,8 @@ def two_blocked_setups_one_fixed(app: App) -> None:
 
 @pytest.fixture
 def both(app: SqlApp) -> tuple[OperationsQueries, OperationsQueries]:
-    store, clock = InMemoryStore(), start_clock()
-    memory = wire(
-        store, lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now), clock
-    )
-    for told in (memory, app):
-        two_blocked_setups_one_fixed(told)
-    return InMemoryOperationsQueries(store), SqlAlchemyOperationsQueries(app.database.engine)
+    memory = told_in_memory_too(app, two_blocked_setups_one_fixed)
+    return InMemoryOperationsQueries(memory.store), SqlAlchemyOperationsQueries(app.database.engine)
 
 
 def subjects(queries: OperationsQueries, where: ExceptionFilter) -> list[tuple[str, str]]:

@@ -17,7 +17,7 @@ from adapters.sqlalchemy import operations as sql_operations
 from adapters.sqlalchemy.database import Database
 from application import commands as c
 from application.context import RequestContext
-from application.operations import BillingRunRecord, OutboxCount, read_operations
+from application.operations import OutboxCount, read_operations
 from application.records import DeliveryState, OutboxEvent
 from application.unit_of_work import UnitOfWork
 from entrypoints.http.metrics import OperationsCollector
@@ -33,7 +33,10 @@ from tests.support.operations_world import (
     seed,
 )
 from tests.unit.application.conftest import set_up_tm_contract
-from tests.unit.application.test_billing_and_closure import MARCH, billed_month
+from tests.unit.application.test_billing_and_closure import MARCH
+from tests.unit.application.test_billing_run_record import (
+    a_billed_month_is_recorded_with_its_size_and_duration,
+)
 
 #: outbox counts, oldest waiting event, open exceptions, idempotency claims, last billing run
 QUERIES_PER_SCRAPE = 5
@@ -168,19 +171,7 @@ def test_the_outbox_and_queue_questions_are_answered_from_indexes(database: Data
 
 
 def test_a_committed_billing_run_is_recorded_with_its_size_and_duration(app: SqlApp) -> None:
-    app.bus.deps.stopwatch.tick = 0.75  # type: ignore[attr-defined]
-    billed_month(app)
-    with app.bus.deps.uow(app.as_("reader"), read_only=True) as uow:
-        run = uow.operations.last_billing_run()
-    assert run == BillingRunRecord(
-        "2026-03",
-        invoices=1,
-        adjustments=0,
-        duration=timedelta(seconds=0.75),
-        finished_at=app.clock.now(),
-        actor="billing-clerk",
-        correlation_id="corr-1",
-    )
+    a_billed_month_is_recorded_with_its_size_and_duration(app, 0.75)
 
 
 def test_a_billing_run_whose_commit_fails_leaves_no_run_record(app: SqlApp) -> None:

@@ -7,8 +7,6 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from adapters.memory import InMemoryStore, InMemoryUnitOfWork
-from adapters.sqlalchemy.database import Database
 from application import commands as c
 from application.legal_entities import LegalEntityRecord
 from application.queries.paging import PageRequest
@@ -16,7 +14,11 @@ from domain.ids import RateCardId
 from entrypoints.composition.ops_reads import OpsReads, ops_reads_in_memory, ops_reads_on_sql
 from tests.integration.support import SqlApp
 from tests.support.documents import SELLER
-from tests.unit.application.conftest import App, set_up_tm_contract, start_clock, wire
+from tests.unit.application.conftest import (
+    App,
+    set_up_tm_contract,
+    told_in_memory_too,
+)
 
 
 def two_cards_and_an_entity_changed_once(app: App) -> None:
@@ -28,14 +30,9 @@ def two_cards_and_an_entity_changed_once(app: App) -> None:
 
 @pytest.fixture
 def both(app: SqlApp) -> tuple[OpsReads, OpsReads]:
-    store, clock = InMemoryStore(), start_clock()
-    memory = wire(
-        store, lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now), clock
-    )
-    for told in (memory, app):
-        two_cards_and_an_entity_changed_once(told)
-    database: Database = app.database
-    return ops_reads_in_memory(store, clock.now), ops_reads_on_sql(database.engine, clock.now)
+    memory = told_in_memory_too(app, two_cards_and_an_entity_changed_once)
+    now = memory.clock.now
+    return ops_reads_in_memory(memory.store, now), ops_reads_on_sql(app.database.engine, now)
 
 
 def test_rate_cards_list_by_id_in_pages_and_one_card_reads_the_same(

@@ -20,7 +20,6 @@ from sqlalchemy import event
 
 from application import commands as c
 from application.handlers.delivery import IngestionReport
-from domain.cap_reach import RecordedTime
 from domain.ids import ObligationId, ResourceId, Role, TimeEntryId
 from domain.plausibility import PlausibilityPolicy
 from domain.time_and_materials import NotToExceed, OveragePolicy
@@ -30,6 +29,9 @@ from entrypoints.cli.time_import_run import import_rows
 from tests.integration.support import SqlApp, only_on
 from tests.integration.test_concurrency import in_threads
 from tests.unit.application.conftest import set_up_tm_contract, time_entry
+from tests.unit.application.test_recorded_time import (
+    an_obligations_time_is_summed_by_role_day_and_billable,
+)
 
 END_OF_MARCH = datetime(2026, 3, 31, 18, 0, tzinfo=UTC)
 DAY = date(2026, 3, 2)
@@ -185,24 +187,7 @@ def test_a_batch_far_below_a_blocking_cap_reads_the_obligations_sums_not_its_ent
 
 
 def test_an_obligations_time_is_summed_by_role_day_and_billable_exactly(app: SqlApp) -> None:
-    set_up_tm_contract(app)
-    record(
-        app,
-        time_entry("a", DAY, "1.25"),
-        time_entry("b", DAY, "0.1", resource_id=ResourceId("r2")),
-        time_entry("c", DAY, "0.2", resource_id=ResourceId("r3")),
-        time_entry("d", DAY, "2", billable=False),
-        time_entry("e", date(2026, 3, 3), "7.5"),
-    )
-    with app.bus.deps.uow(app.as_("reader")) as uow:
-        found = uow.delivery.recorded_time_by_role_and_day(ObligationId("tm"))
-        other = uow.delivery.recorded_time_by_role_and_day(ObligationId("elsewhere"))
-    assert sorted(found, key=lambda r: (r.work_date, r.billable)) == [
-        RecordedTime(Role("consultant"), DAY, False, 1, Decimal("2")),
-        RecordedTime(Role("consultant"), DAY, True, 3, Decimal("1.55")),
-        RecordedTime(Role("consultant"), date(2026, 3, 3), True, 1, Decimal("7.5")),
-    ]
-    assert other == []
+    an_obligations_time_is_summed_by_role_day_and_billable(app)
 
 
 def test_a_persons_day_is_found_through_its_index(march: SqlApp) -> None:

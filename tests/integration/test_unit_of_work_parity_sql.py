@@ -7,7 +7,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from application import commands as c
 from domain.ids import InvoiceId, PaymentId
 from domain.money import Money
@@ -16,10 +15,9 @@ from tests.integration.support import SqlApp
 from tests.unit.application.conftest import (
     EUR,
     App,
+    in_memory_app,
     set_up_tm_contract,
-    start_clock,
     time_entry,
-    wire,
 )
 
 MARCH = Period.month(2026, 3)
@@ -50,13 +48,6 @@ def outbox_rows(app: App) -> list[tuple[str, str, str, Any]]:
     return [
         (e.aggregate_type, e.aggregate_id, e.event_type, dict(e.payload)) for e in app.data.outbox
     ]
-
-
-def in_memory_app() -> App:
-    store, clock = InMemoryStore(), start_clock()
-    return wire(
-        store, lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now), clock
-    )
 
 
 def test_the_same_commands_leave_the_same_outbox_in_memory_and_in_the_database(

@@ -17,7 +17,7 @@ from domain.billing import BilledLedger, SourceKind, SourceRef
 from domain.billing_run import BillingProposal
 from domain.credit_memo import CreditMemo, CreditRequest
 from domain.errors import DomainError
-from domain.ids import CreditMemoId, InvoiceId, ObligationId, RateCardId
+from domain.ids import CreditMemoId, ObligationId, RateCardId
 from domain.invoice import Invoice
 from domain.money import Currency, money_sum
 from domain.period import Period
@@ -29,7 +29,7 @@ from domain.time_and_materials import (
     round_to_increment,
 )
 from domain.time_entry import TimeEntry
-from tests.support.builders import AT, committed, contract, entry, rate_card, run
+from tests.support.builders import AT, committed, contract, entry, issued_invoice, rate_card, run
 
 MONTHS = [Period.month(2026, m) for m in (1, 2, 3)]
 CODES = ["EUR", "JPY", "BHD"]
@@ -187,12 +187,7 @@ def test_credits_never_exceed_what_a_line_billed_and_a_full_credit_nets_to_zero(
     if not proposal.invoices:
         return
     draft = proposal.invoices[0]
-    invoice = Invoice.draft(
-        InvoiceId("I1"), draft.customer_id, draft.contract_id, draft.legal_entity_id,
-        draft.period, draft.lines, draft.totals, "maker", AT,
-    )  # fmt: skip
-    invoice.approve("checker", AT)
-    invoice.issue("N1", date(2026, 3, 31), AT, PeriodLock())
+    invoice = issued_invoice(draft, "I1", "N1")
     memos = []
     for n in range(draw.draw(st.integers(0, 4))):
         line = draw.draw(st.sampled_from(invoice.lines))

@@ -12,26 +12,31 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.accounting_period import PeriodLock
 from domain.billing import BilledLedger, SourceKind, SourceRef
-from domain.billing_run import BillingProposal, BillingRunInput, run_billing
+from domain.billing_run import BillingProposal
 from domain.contract import Contract
 from domain.credit_memo import CreditMemo, CreditRequest
-from domain.ids import ContractId, CreditMemoId, CustomerId, InvoiceId, ObligationId, RateCardId
-from domain.invoice import Invoice
+from domain.ids import ContractId, CreditMemoId, CustomerId, ObligationId, RateCardId
 from domain.money import Currency, Money, dsum, money_sum
 from domain.period import Period
 from domain.split import ObligationPayers, Payer, payer_shares
-from domain.tax import TaxProfile
 from domain.time_and_materials import TimeAndMaterialsTerms
 from domain.time_entry import TimeEntry
-from tests.support.builders import AT, CUSTOMER, ENTITY, TAX_RATES, VAT, entry, rate_card
+from tests.support.builders import (
+    AT,
+    CUSTOMER,
+    ENTITY,
+    OPEN,
+    entry,
+    issued_invoice,
+    rate_card,
+    run,
+)
 
 MARCH = Period.month(2026, 3)
 APRIL = Period.month(2026, 4)
 TM = ObligationId("tm")
 OTHERS = [CustomerId("holding"), CustomerId("grant"), CustomerId("foundation")]
-OPEN = PeriodLock()
 
 
 @st.composite
@@ -78,20 +83,7 @@ def bill(
 ) -> BillingProposal:
     code = c.currency.code
     card = rate_card(code, ((date(2026, 1, 1), {"consultant": "97.13", "senior": "151.07"}),))
-    profiles = {(p, ENTITY): TaxProfile(p, ENTITY, VAT) for p in c.payer_ids()}
-    return run_billing(
-        BillingRunInput(
-            period=period,
-            contracts=(c,),
-            rate_cards={card.rate_card_id: card},
-            time_entries=tuple(entries),
-            expenses=(),
-            milestones=(),
-            ledger=ledger,
-            tax_profiles=profiles,
-            tax_rates=TAX_RATES,
-        )
-    )  # fmt: skip
+    return run(period, [c], [card], entries, ledger=ledger)
 
 
 def unsplit(c: Contract) -> Contract:
@@ -158,13 +150,7 @@ def test_a_credit_on_one_payers_invoice_is_billed_again_to_that_payer_only(
     first = bill(MARCH, c, entries, BilledLedger())
     issued = []
     for n, draft in enumerate(first.invoices, 1):
-        invoice = Invoice.draft(
-            InvoiceId(f"INV-{n}"), draft.customer_id, draft.contract_id, draft.legal_entity_id,
-            draft.period, draft.lines, draft.totals, "clerk", AT, payer_id=draft.payer_id,
-        )  # fmt: skip
-        invoice.approve("lead", AT)
-        invoice.issue(f"2026-{n:04d}", date(2026, 3, 31), AT, OPEN)
-        issued.append(invoice)
+        issued.append(issued_invoice(draft, f"INV-{n}", f"2026-{n:04d}"))
     ledger = BilledLedger(tuple(e for i in issued for e in i.ledger_entries()))
     before = payer_shares(ledger.entries, CUSTOMER)
     target = data.draw(st.sampled_from(issued))

@@ -7,8 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-import attrs
-
+from application.commands.delivery import TimeEntryInput
 from domain.accounting_period import PeriodLock
 from domain.cap_reach import RecordedTime
 from domain.contract import Contract
@@ -21,13 +20,12 @@ from domain.ids import (
     RateCardId,
     ResourceId,
     Role,
-    TaskId,
     TimeEntryId,
 )
 from domain.money import dsum
 from domain.period import Period
 from domain.ratecard import RateCard
-from domain.time_entry import NO_TASK, TimeEntry
+from domain.time_entry import TimeEntry
 
 AT = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 
@@ -42,22 +40,6 @@ def active_engagement(engagement_id: str, contract_id: str) -> Engagement:
     return engagement
 
 
-@attrs.frozen
-class Time:
-    """One time entry as it arrives (the shape of the application's `TimeEntryInput`)."""
-
-    entry_id: TimeEntryId
-    engagement_id: EngagementId
-    obligation_id: ObligationId
-    resource_id: ResourceId
-    role: Role
-    work_date: date
-    hours: Decimal
-    task_id: TaskId = NO_TASK
-    billable: bool = True
-    cost_rate: Decimal | None = None
-
-
 def time(
     entry_id: str,
     day: date,
@@ -68,8 +50,9 @@ def time(
     resource: str = "r1",
     role: str = "consultant",
     billable: bool = True,
-) -> Time:
-    return Time(
+) -> TimeEntryInput:
+    """One time entry as it arrives: the application's own `TimeEntryInput`."""
+    return TimeEntryInput(
         TimeEntryId(entry_id),
         EngagementId(engagement),
         ObligationId(obligation),

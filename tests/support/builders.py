@@ -1,4 +1,5 @@
-"""Small builders shared by the billing tests: they only assemble domain objects."""
+"""Small builders shared by the billing tests: the domain's own builders (domain/builders.py)
+with the tests' customer, legal entity, approvers and tax rates filled in."""
 
 from __future__ import annotations
 
@@ -7,20 +8,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from domain.accounting_period import PeriodLock
 from domain.billing import BilledLedger
-from domain.billing_run import BillingProposal, BillingRunInput, run_billing
+from domain.billing_run import BillingProposal, InvoiceProposal, run_billing
+from domain.builders import approved_contract, approved_time, billing_input
 from domain.contract import Contract
-from domain.ids import (
-    ContractId,
-    CustomerId,
-    LegalEntityId,
-    ObligationId,
-    RateCardId,
-    ResourceId,
-    Role,
-    TaskId,
-    TimeEntryId,
-)
+from domain.ids import CustomerId, LegalEntityId, RateCardId, ResourceId, Role
+from domain.invoice import Invoice
 from domain.milestone import Milestone
 from domain.money import Currency
 from domain.period import Period
@@ -32,6 +26,7 @@ AT = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 CUSTOMER = CustomerId("acme")
 ENTITY = LegalEntityId("tl-uk")
 VAT = "VAT20"
+OPEN = PeriodLock()
 TAX_RATES = TaxRateTable(
     (
         TaxRate(VAT, date(2020, 1, 1), Decimal("0.20")),
@@ -71,10 +66,9 @@ def contract(
     contract_id: str = "C1",
     customer: CustomerId = CUSTOMER,
 ) -> Contract:
-    c = Contract(ContractId(contract_id), customer, ENTITY, Currency.of(currency), "Program")
-    c.draft_version(effective, obligations)
-    c.approve_version(1, "legal", AT)
-    return c
+    return approved_contract(
+        contract_id, customer, ENTITY, obligations, effective, "legal", AT, currency, "Program"
+    )
 
 
 def entry(
@@ -86,18 +80,9 @@ def entry(
     resource: str = "r1",
     billable: bool = True,
 ) -> TimeEntry:
-    e = TimeEntry.submit(
-        TimeEntryId(entry_id),
-        ObligationId(obligation),
-        ResourceId(resource),
-        Role(role),
-        day,
-        Decimal(hours),
-        task_id=TaskId("T1"),
-        billable=billable,
+    return approved_time(
+        entry_id, obligation, resource, role, day, hours, "psa", AT, task_id="T1", billable=billable
     )
-    e.approve("psa", AT)
-    return e
 
 
 def run(
@@ -118,14 +103,14 @@ def run(
         for payer_id in c.payer_ids()[1:]:  # split billing: every other payer, its own profile
             profiles[(payer_id, c.legal_entity_id)] = TaxProfile(payer_id, c.legal_entity_id, VAT)
     return run_billing(
-        BillingRunInput(
-            period=period,
-            contracts=contracts,
-            rate_cards={c.rate_card_id: c for c in cards},
-            time_entries=tuple(entries),
-            expenses=tuple(expenses),
-            milestones=tuple(milestones),
-            ledger=ledger or BilledLedger(),
+        billing_input(
+            period,
+            contracts,
+            rate_cards=cards,
+            time_entries=entries,
+            expenses=expenses,
+            milestones=milestones,
+            ledger=ledger,
             tax_profiles=profiles,
             tax_rates=TAX_RATES,
         )
@@ -135,3 +120,17 @@ def run(
 def committed(ledger: BilledLedger | None, proposal: BillingProposal) -> BilledLedger:
     """The ledger after committing a proposal exactly as previewed."""
     return (ledger or BilledLedger()).plus(proposal.ledger_entries())
+
+
+def issued_invoice(
+    draft: InvoiceProposal,
+    invoice_id: str,
+    number: str,
+    on: date = date(2026, 3, 31),
+) -> Invoice:
+    """The run's proposal drafted as an invoice by the billing clerk, approved by the finance
+    lead and issued `on`, in an open period."""
+    invoice = Invoice.from_proposal(invoice_id, draft, "billing-clerk", AT)
+    invoice.approve("finance-lead", AT)
+    invoice.issue(number, on, AT, OPEN)
+    return invoice

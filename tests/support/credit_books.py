@@ -8,20 +8,17 @@ from datetime import date
 
 import attrs
 
-from domain.accounting_period import PeriodLock
 from domain.billing import BilledLedger
 from domain.billing_run import BillingProposal
 from domain.contract import Contract
 from domain.credit_memo import CreditMemo, CreditRequest
-from domain.ids import CreditMemoId, InvoiceId
+from domain.ids import CreditMemoId
 from domain.invoice import Invoice
 from domain.milestone import Milestone
 from domain.period import Period
 from domain.ratecard import RateCard
 from domain.time_entry import TimeEntry
-from tests.support.builders import AT, run
-
-OPEN = PeriodLock()
+from tests.support.builders import AT, OPEN, issued_invoice, run
 
 
 @attrs.define
@@ -56,12 +53,7 @@ class Books:
         issued = []
         for draft in proposal.invoices:
             n = len(self.invoices) + 1
-            invoice = Invoice.draft(
-                InvoiceId(f"INV-{n}"), draft.customer_id, draft.contract_id,
-                draft.legal_entity_id, draft.period, draft.lines, draft.totals, "clerk", AT,
-            )  # fmt: skip
-            invoice.approve("finance-lead", AT)
-            invoice.issue(f"2026-{n:04d}", period.end, AT, OPEN)
+            invoice = issued_invoice(draft, f"INV-{n}", f"2026-{n:04d}", period.end)
             self.invoices.append(invoice)
             self.ledger = self.ledger.plus(invoice.ledger_entries())
             issued.append(invoice)

@@ -3,7 +3,7 @@ typed method that fires each trigger (house style, rule 5)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pytest
@@ -49,3 +49,22 @@ def check_move(
         assert len(subject.events) == event_count
         if snapshot is not None:
             assert snapshot(subject) == before, "a refused call changed something"
+
+
+def walked(subject: Any, path: Iterable[Any], calls: Mapping[Any, Callable[[Any], object]]) -> Any:
+    """`subject` after the methods `calls` names for each trigger of `path`, in order."""
+    for trigger in path:
+        calls[trigger](subject)
+    return subject
+
+
+def check_edges(table: Any, expected: Mapping[Any, Any], *final: Any) -> None:
+    """The table draws exactly the edges `expected` lists, and allows nothing in a final state."""
+    assert {(s, t): d for s, t, d in table.edges()} == expected
+    for state in final:
+        assert table.allowed(state) == []
+
+
+def named(value: object) -> str:
+    """A parameter's id: a state or trigger by its name in the table, anything else as text."""
+    return str(value)

@@ -22,7 +22,7 @@ from domain.accounting_period import (
 from domain.errors import PeriodClosedError
 from domain.ids import UserId
 from domain.period import Period
-from tests.support.lifecycles import check_move, check_table
+from tests.support.lifecycles import check_edges, check_move, check_table, named
 
 S = PeriodState
 T = PeriodTrigger
@@ -55,21 +55,17 @@ def march_in(state: PeriodState) -> AccountingPeriod:
     return period
 
 
-def _id(value: object) -> str:
-    return str(value)
-
-
 # The full table ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=_id)
+@pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=named)
 def test_the_table_allows_exactly_closing_an_open_period_and_reopening_a_closed_one(
     state: PeriodState, trigger: PeriodTrigger
 ) -> None:
     check_table(ACCOUNTING_PERIOD_LIFECYCLE, EXPECTED, state, trigger)
 
 
-@pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=_id)
+@pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=named)
 def test_each_method_moves_the_period_only_along_a_legal_transition(
     state: PeriodState, trigger: PeriodTrigger
 ) -> None:
@@ -77,7 +73,7 @@ def test_each_method_moves_the_period_only_along_a_legal_transition(
 
 
 def test_the_table_has_no_extra_edges() -> None:
-    assert {(s, t): d for s, t, d in ACCOUNTING_PERIOD_LIFECYCLE.edges()} == EXPECTED
+    check_edges(ACCOUNTING_PERIOD_LIFECYCLE, EXPECTED)
 
 
 # Closing -----------------------------------------------------------------------------------
@@ -105,7 +101,9 @@ def test_a_period_can_be_closed_on_its_last_day() -> None:
     assert period.is_closed
 
 
-@pytest.mark.parametrize("today", [date(2026, 3, 30), date(2026, 3, 1), date(2026, 2, 1)], ids=_id)
+@pytest.mark.parametrize(
+    "today", [date(2026, 3, 30), date(2026, 3, 1), date(2026, 2, 1)], ids=named
+)
 def test_a_period_ending_in_the_future_cannot_be_closed(today: date) -> None:
     period = AccountingPeriod.open(MARCH)
     with pytest.raises(PeriodNotEndedError, match="ends on 2026-03-31") as refused:

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.serialization import CONVERTER
 from application import commands as c
 from domain.billing import SourceKind, SourceRef
@@ -27,7 +26,7 @@ from domain.dispute import Dispute, NoOpenDisputeError
 from domain.errors import DomainError, IllegalTransitionError
 from domain.ids import CreditMemoId, InvoiceId
 from domain.invoice import DisputeResolved, Invoice, InvoiceCredited, InvoiceState
-from tests.unit.application.conftest import App, start_clock, wire
+from tests.unit.application.conftest import App, in_memory_app
 from tests.unit.application.test_billing_and_closure import billed_month
 from tests.unit.test_invoice_lifecycle import (
     AT,
@@ -295,10 +294,7 @@ def test_after_any_sequence_the_state_and_the_dispute_fields_agree(
 
 @pytest.fixture
 def app() -> App:
-    store, clock = InMemoryStore(), start_clock()
-    return wire(
-        store, lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now), clock
-    )
+    return in_memory_app()
 
 
 T2 = SourceRef(SourceKind.TIME_ENTRY, "t2")

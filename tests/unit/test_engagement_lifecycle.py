@@ -28,7 +28,7 @@ from domain.engagement import (
 )
 from domain.errors import DomainError, IllegalTransitionError
 from domain.ids import ContractId, CustomerId, EngagementId
-from tests.support.lifecycles import check_move, check_table
+from tests.support.lifecycles import check_edges, check_move, check_table, named, walked
 
 S = EngagementState
 T = EngagementTrigger
@@ -89,28 +89,22 @@ PATHS: dict[EngagementState, list[EngagementTrigger]] = {
 
 
 def engagement_in(state: EngagementState) -> Engagement:
-    engagement = proposed()
-    for trigger in PATHS[state]:
-        CALLS[trigger](engagement)
+    engagement: Engagement = walked(proposed(), PATHS[state], CALLS)
     assert engagement.state is state
     return engagement
-
-
-def _id(value: object) -> str:
-    return str(value)
 
 
 # The full table ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=_id)
+@pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=named)
 def test_the_table_allows_exactly_the_transitions_of_the_domain_guide(
     state: EngagementState, trigger: EngagementTrigger
 ) -> None:
     check_table(ENGAGEMENT_LIFECYCLE, EXPECTED, state, trigger)
 
 
-@pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=_id)
+@pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=named)
 def test_each_method_moves_the_engagement_only_along_a_legal_transition(
     state: EngagementState, trigger: EngagementTrigger
 ) -> None:
@@ -119,7 +113,7 @@ def test_each_method_moves_the_engagement_only_along_a_legal_transition(
 
 def test_every_state_is_reachable_and_the_table_has_no_extra_edges() -> None:
     assert set(PATHS) == set(S)
-    assert {(s, t): d for s, t, d in ENGAGEMENT_LIFECYCLE.edges()} == EXPECTED
+    check_edges(ENGAGEMENT_LIFECYCLE, EXPECTED)
 
 
 def test_a_refused_transition_names_the_state_and_the_trigger() -> None:
@@ -247,7 +241,7 @@ def test_an_illegal_transition_is_refused_before_the_missing_reason_is_noticed()
 # Time acceptance ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("state", [s for s in S if s not in (S.ACTIVE, S.CLOSING)], ids=_id)
+@pytest.mark.parametrize("state", [s for s in S if s not in (S.ACTIVE, S.CLOSING)], ids=named)
 def test_time_is_refused_unless_the_engagement_is_active_or_closing(
     state: EngagementState,
 ) -> None:
@@ -272,7 +266,7 @@ def test_time_before_the_close_date_is_accepted_while_closing() -> None:
     engagement.require_time_accepted(date(2026, 6, 29))
 
 
-@pytest.mark.parametrize("work_date", [CLOSE_DATE, date(2026, 7, 1)], ids=_id)
+@pytest.mark.parametrize("work_date", [CLOSE_DATE, date(2026, 7, 1)], ids=named)
 def test_time_is_refused_on_and_after_the_close_date(work_date: date) -> None:
     engagement = engagement_in(S.CLOSING)
     assert not engagement.accepts_time_on(work_date)

@@ -27,7 +27,7 @@ from domain.milestone import (
     PassiveAcceptanceNotDueError,
     RejectionReasonRequiredError,
 )
-from tests.support.lifecycles import check_move, check_table
+from tests.support.lifecycles import check_edges, check_move, check_table, named, walked
 
 S = MilestoneState
 T = MilestoneTrigger
@@ -83,28 +83,22 @@ PATHS: dict[MilestoneState, list[MilestoneTrigger]] = {
 def milestone_in(
     state: MilestoneState, passive_acceptance_days: int | None = PASSIVE_DAYS
 ) -> Milestone:
-    milestone = planned(passive_acceptance_days)
-    for trigger in PATHS[state]:
-        CALLS[trigger](milestone)
+    milestone: Milestone = walked(planned(passive_acceptance_days), PATHS[state], CALLS)
     assert milestone.state is state
     return milestone
-
-
-def _id(value: object) -> str:
-    return str(value)
 
 
 # The full table ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=_id)
+@pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=named)
 def test_the_table_allows_exactly_the_transitions_of_the_domain_guide(
     state: MilestoneState, trigger: MilestoneTrigger
 ) -> None:
     check_table(MILESTONE_LIFECYCLE, EXPECTED, state, trigger)
 
 
-@pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=_id)
+@pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=named)
 def test_each_method_moves_the_milestone_only_along_a_legal_transition(
     state: MilestoneState, trigger: MilestoneTrigger
 ) -> None:
@@ -113,7 +107,7 @@ def test_each_method_moves_the_milestone_only_along_a_legal_transition(
 
 def test_every_state_is_reachable_and_the_table_has_no_extra_edges() -> None:
     assert set(PATHS) == set(S)
-    assert {(s, t): d for s, t, d in MILESTONE_LIFECYCLE.edges()} == EXPECTED
+    check_edges(MILESTONE_LIFECYCLE, EXPECTED)
 
 
 def test_an_invoiced_milestone_allows_nothing() -> None:

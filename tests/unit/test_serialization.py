@@ -24,7 +24,7 @@ from adapters.serialization import (
     unstructure,
 )
 from domain import obligation as obligation_registry
-from domain.accounting_period import AccountingPeriod, PeriodLock
+from domain.accounting_period import AccountingPeriod
 from domain.billing import (
     BilledLedger,
     LedgerEntry,
@@ -43,7 +43,6 @@ from domain.ids import (
     EngagementId,
     ExpenseId,
     InstallmentId,
-    InvoiceId,
     MilestoneId,
     ObligationId,
     PaymentId,
@@ -78,11 +77,13 @@ from tests.support.builders import (
     AT,
     CUSTOMER,
     ENTITY,
+    OPEN,
     TAX_RATES,
     committed,
     contract,
     d,
     entry,
+    issued_invoice,
     rate_card,
     run,
 )
@@ -92,7 +93,6 @@ EUR = Currency.of("EUR")
 MARCH = Period.month(2026, 3)
 APRIL = Period.month(2026, 4)
 TM = ObligationId("tm")
-OPEN = PeriodLock()
 CET = timezone(timedelta(hours=1))
 
 
@@ -231,12 +231,7 @@ def issued_invoice_and_memo() -> tuple[Invoice, CreditMemo]:
     c = contract([TimeAndMaterialsTerms(TM, "Advisory", EUR, RateCardId("RC"))])
     entries = [entry("e1", date(2026, 3, 2), "8"), entry("e2", date(2026, 3, 3), "4")]
     draft = run(MARCH, [c], [rate_card()], entries).invoices[0]
-    invoice = Invoice.draft(
-        InvoiceId("INV-1"), draft.customer_id, draft.contract_id, draft.legal_entity_id,
-        draft.period, draft.lines, draft.totals, "billing-clerk", AT,
-    )  # fmt: skip
-    invoice.approve("finance-lead", AT)
-    invoice.issue("2026-0001", date(2026, 3, 31), AT, OPEN)
+    invoice = issued_invoice(draft, "INV-1", "2026-0001")
     invoice.record_payment(PaymentId("PAY-1"), money("500.00"), date(2026, 4, 10), AT, OPEN)
     e1 = SourceRef(SourceKind.TIME_ENTRY, "e1")
     memo = CreditMemo.against(

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import pytest
 
-from domain.accounting_period import PeriodLock
 from domain.billing import BilledLedger, LedgerEntry, SourceKind, SourceRef
 from domain.billing_run import BillingProposal, BillingRunInput, InvoiceProposal, run_billing
 from domain.contract import Contract
@@ -20,7 +19,6 @@ from domain.ids import (
     ContractId,
     CreditMemoId,
     CustomerId,
-    InvoiceId,
     MilestoneId,
     ObligationId,
     RateCardId,
@@ -35,7 +33,18 @@ from domain.split import ObligationPayers, Payer, payer_shares
 from domain.tax import REVERSE_CHARGE_NOTE, TaxProfile
 from domain.time_and_materials import TimeAndMaterialsTerms
 from domain.time_entry import TimeEntry
-from tests.support.builders import AT, CUSTOMER, ENTITY, TAX_RATES, VAT, d, entry, rate_card
+from tests.support.builders import (
+    AT,
+    CUSTOMER,
+    ENTITY,
+    OPEN,
+    TAX_RATES,
+    VAT,
+    d,
+    entry,
+    issued_invoice,
+    rate_card,
+)
 
 MARCH = Period.month(2026, 3)
 APRIL = Period.month(2026, 4)
@@ -43,7 +52,6 @@ FEE = ObligationId("fee")
 TM = ObligationId("tm")
 PARENT = CustomerId("acme-holding")
 GRANT = CustomerId("innovation-grant")
-OPEN = PeriodLock()
 
 
 def money(text: str, code: str = "EUR") -> Money:
@@ -109,45 +117,41 @@ def seventy_thirty() -> list[Payer]:
     return [Payer.percentage(CUSTOMER, "70"), Payer.percentage(PARENT, "30")]
 
 
-def test_a_70_30_split_of_an_odd_amount_sums_exactly_to_the_unsplit_line() -> None:
-    invoices = by_payer(bill(MARCH, split_contract(fee_terms("1000.01"), seventy_thirty())))
+PERCENTAGE_SPLITS = [
     # 100001 cents: 70000.7 and 30000.3; the left-over cent goes to the larger remainder
-    assert invoices[CUSTOMER].lines[0].amount == money("700.01")
-    assert invoices[PARENT].lines[0].amount == money("300.00")
-
-
-def test_the_known_answer_five_cents_at_30_70_gives_the_tie_to_the_payer_listed_first() -> None:
-    payers = [Payer.percentage(PARENT, "30"), Payer.percentage(CUSTOMER, "70")]
-    invoices = by_payer(bill(MARCH, split_contract(fee_terms("0.05"), payers)))
+    pytest.param(
+        "1000.01",
+        [(CUSTOMER, "70", "700.01"), (PARENT, "30", "300.00")],
+        id="a_70_30_split_of_an_odd_amount_sums_exactly_to_the_unsplit_line",
+    ),
     # 1.5 and 3.5 cents: equal remainders, the first listed payer takes the cent
-    assert invoices[PARENT].lines[0].amount == money("0.02")
-    assert invoices[CUSTOMER].lines[0].amount == money("0.03")
-
-
-def test_three_near_equal_thirds_of_an_odd_amount_sum_exactly() -> None:
-    payers = [
-        Payer.percentage(CUSTOMER, "33.34"),
-        Payer.percentage(PARENT, "33.33"),
-        Payer.percentage(GRANT, "33.33"),
-    ]
-    invoices = by_payer(bill(MARCH, split_contract(fee_terms("100.01"), payers)))
-    amounts = [invoices[p].lines[0].amount for p in (CUSTOMER, PARENT, GRANT)]
-    assert amounts == [money("33.35"), money("33.33"), money("33.33")]
-
-
-def test_equal_thirds_of_one_cent_less_give_the_ties_to_the_first_payers() -> None:
-    payers = [
-        Payer.percentage(CUSTOMER, "25"),
-        Payer.percentage(PARENT, "25"),
-        Payer.percentage(GRANT, "50"),
-    ]
-    invoices = by_payer(bill(MARCH, split_contract(fee_terms("0.03"), payers)))
+    pytest.param(
+        "0.05",
+        [(PARENT, "30", "0.02"), (CUSTOMER, "70", "0.03")],
+        id="the_known_answer_five_cents_at_30_70_gives_the_tie_to_the_payer_listed_first",
+    ),
+    pytest.param(
+        "100.01",
+        [(CUSTOMER, "33.34", "33.35"), (PARENT, "33.33", "33.33"), (GRANT, "33.33", "33.33")],
+        id="three_near_equal_thirds_of_an_odd_amount_sum_exactly",
+    ),
     # 0.75, 0.75 and 1.5 cents: floors 0, 0, 1; two cents left, ties to the first listed
-    assert [invoices[p].lines[0].amount for p in (CUSTOMER, PARENT, GRANT)] == [
-        money("0.01"),
-        money("0.01"),
-        money("0.01"),
-    ]
+    pytest.param(
+        "0.03",
+        [(CUSTOMER, "25", "0.01"), (PARENT, "25", "0.01"), (GRANT, "50", "0.01")],
+        id="equal_thirds_of_one_cent_less_give_the_ties_to_the_first_payers",
+    ),
+]
+
+
+@pytest.mark.parametrize(("fee", "shares"), PERCENTAGE_SPLITS)
+def test_a_fee_split_by_percentages_is_shared_by_largest_remainder_ties_to_the_first_listed(
+    fee: str, shares: list[tuple[CustomerId, str, str]]
+) -> None:
+    payers = [Payer.percentage(payer, percent) for payer, percent, _ in shares]
+    invoices = by_payer(bill(MARCH, split_contract(fee_terms(fee), payers)))
+    billed = [invoices[payer].lines[0].amount for payer, _, _ in shares]
+    assert billed == [money(amount) for _, _, amount in shares]
 
 
 def test_a_fixed_amount_payer_takes_its_amount_first_and_the_rest_is_shared() -> None:
@@ -245,14 +249,7 @@ def test_every_allocation_records_its_payer_and_the_parts_sum_to_the_source() ->
 
 
 def _issued(proposal: BillingProposal, payer: CustomerId, number: str) -> Invoice:
-    draft = by_payer(proposal)[payer]
-    invoice = Invoice.draft(
-        InvoiceId(f"INV-{number}"), draft.customer_id, draft.contract_id, draft.legal_entity_id,
-        draft.period, draft.lines, draft.totals, "billing-clerk", AT, payer_id=draft.payer_id,
-    )  # fmt: skip
-    invoice.approve("finance-lead", AT)
-    invoice.issue(number, date(2026, 3, 31), AT, OPEN)
-    return invoice
+    return issued_invoice(by_payer(proposal)[payer], f"INV-{number}", number)
 
 
 def _ledger(*invoices: Invoice, memos: Sequence[CreditMemo] = ()) -> BilledLedger:
@@ -264,20 +261,38 @@ def _ledger(*invoices: Invoice, memos: Sequence[CreditMemo] = ()) -> BilledLedge
     return BilledLedger(tuple(entries))
 
 
-def test_a_partial_credit_on_one_payers_invoice_is_billed_again_to_that_payer_only() -> None:
+def _both_issued(first: BillingProposal) -> tuple[Invoice, Invoice]:
+    """The customer's and then the parent's invoice of a run, issued in that order."""
+    return _issued(first, CUSTOMER, "2026-0001"), _issued(first, PARENT, "2026-0002")
+
+
+def _credited(
+    invoice: Invoice, request: CreditRequest, reason: str, write_off: bool = False
+) -> CreditMemo:
+    """A credit memo on one payer's invoice: drafted by AR, approved by the finance lead and
+    issued on 2 April."""
+    memo = CreditMemo.against(
+        CreditMemoId("CM-1"), invoice, [request], reason, "ar-clerk", write_off
+    )
+    memo.approve("finance-lead", AT)
+    memo.issue(invoice, "CN-0001", date(2026, 4, 2), AT, OPEN)
+    return memo
+
+
+def _ten_hours_split_seventy_thirty() -> tuple[Contract, list[TimeEntry], BillingProposal]:
+    """Ten hours on 2 March under time and materials shared 70/30, and March's run."""
     c = split_contract(tm_terms(), seventy_thirty())
     entries = [entry("e1", date(2026, 3, 2), "10")]
-    first = bill(MARCH, c, entries)
-    customer = _issued(first, CUSTOMER, "2026-0001")
-    parent = _issued(first, PARENT, "2026-0002")
+    return c, entries, bill(MARCH, c, entries)
+
+
+def test_a_partial_credit_on_one_payers_invoice_is_billed_again_to_that_payer_only() -> None:
+    c, entries, first = _ten_hours_split_seventy_thirty()
+    customer, parent = _both_issued(first)
     assert parent.payer == PARENT
     assert parent.totals.net == money("300.00")
     e1 = SourceRef(SourceKind.TIME_ENTRY, "e1")
-    memo = CreditMemo.against(
-        CreditMemoId("CM-1"), parent, [CreditRequest(1, e1, d("1"))], "1 h disputed", "ar-clerk"
-    )
-    memo.approve("finance-lead", AT)
-    memo.issue(parent, "CN-0001", date(2026, 4, 2), AT, OPEN)
+    memo = _credited(parent, CreditRequest(1, e1, d("1")), "1 h disputed")
     assert memo.totals.net == money("100.00")
     assert customer.outstanding == money("840.00")  # the customer's invoice is untouched
     ledger = _ledger(customer, parent, memos=[memo])
@@ -291,17 +306,9 @@ def test_a_partial_credit_on_one_payers_invoice_is_billed_again_to_that_payer_on
 
 
 def test_a_write_off_credit_on_one_payers_invoice_is_never_billed_again() -> None:
-    c = split_contract(tm_terms(), seventy_thirty())
-    entries = [entry("e1", date(2026, 3, 2), "10")]
-    first = bill(MARCH, c, entries)
-    customer = _issued(first, CUSTOMER, "2026-0001")
-    parent = _issued(first, PARENT, "2026-0002")
-    memo = CreditMemo.against(
-        CreditMemoId("CM-1"), parent, [CreditRequest(1, quantity=d("1"))], "goodwill",
-        "ar-clerk", write_off=True,
-    )  # fmt: skip
-    memo.approve("finance-lead", AT)
-    memo.issue(parent, "CN-0001", date(2026, 4, 2), AT, OPEN)
+    c, entries, first = _ten_hours_split_seventy_thirty()
+    customer, parent = _both_issued(first)
+    memo = _credited(parent, CreditRequest(1, quantity=d("1")), "goodwill", write_off=True)
     assert bill(APRIL, c, entries, _ledger(customer, parent, memos=[memo])).is_empty
 
 
@@ -420,16 +427,13 @@ def test_an_amount_released_on_one_payers_milestone_is_billed_again_to_that_paye
     def run(period: Period, ledger: BilledLedger) -> BillingProposal:
         return bill(period, c, (), ledger, profiles([CUSTOMER, PARENT]), milestones=[m1])
 
-    first = run(MARCH, BilledLedger())
-    customer = _issued(first, CUSTOMER, "2026-0001")
-    parent = _issued(first, PARENT, "2026-0002")
+    customer, parent = _both_issued(run(MARCH, BilledLedger()))
     assert (customer.totals.net, parent.totals.net) == (money("700.00"), money("300.00"))
-    memo = CreditMemo.against(
-        CreditMemoId("CM-1"), parent, [CreditRequest(1, amount=d("100.00"), releases=True)],
-        "invoiced against the wrong purchase order", "ar-clerk",
-    )  # fmt: skip
-    memo.approve("finance-lead", AT)
-    memo.issue(parent, "CN-0001", date(2026, 4, 2), AT, OPEN)
+    memo = _credited(
+        parent,
+        CreditRequest(1, amount=d("100.00"), releases=True),
+        "invoiced against the wrong purchase order",
+    )
     ledger = _ledger(customer, parent, memos=[memo])
     rebill = run(APRIL, ledger)
     (invoice,) = rebill.invoices

@@ -9,13 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from domain.accounting_period import PeriodLock
 from domain.billing import BilledLedger, LineKind
 from domain.billing_run import BillingProposal, BillingRunInput, run_billing
 from domain.credit_memo import CreditMemo, CreditRequest
 from domain.errors import InvalidTermsError
-from domain.ids import CreditMemoId, ExpenseId, InvoiceId, ObligationId, RateCardId, ResourceId
-from domain.invoice import Invoice
+from domain.ids import CreditMemoId, ExpenseId, ObligationId, RateCardId, ResourceId
 from domain.money import Currency, Money
 from domain.period import Period
 from domain.tax import (
@@ -30,12 +28,21 @@ from domain.tax import (
 )
 from domain.time_and_materials import ExpensePolicy, TimeAndMaterialsTerms
 from domain.time_entry import ExpenseItem
-from tests.support.builders import AT, CUSTOMER, ENTITY, contract, d, entry, rate_card
+from tests.support.builders import (
+    AT,
+    CUSTOMER,
+    ENTITY,
+    OPEN,
+    contract,
+    d,
+    entry,
+    issued_invoice,
+    rate_card,
+)
 
 EUR = Currency.of("EUR")
 MARCH = Period.month(2026, 3)
 TM = ObligationId("tm")
-OPEN = PeriodLock()
 TRAINING_EXEMPTION = "Exempt: vocational training (art. 261-4-4 CGI)"
 TABLE = TaxRateTable(
     (
@@ -203,12 +210,7 @@ def test_a_tax_category_is_services_or_expenses(category: str) -> None:
 def test_a_full_credit_of_an_invoice_with_several_tax_codes_nets_to_exactly_zero() -> None:
     expenses = (expense("x1", "travel", "212.43"), expense("x2", "training", "500.00"))
     (draft,) = billed(PROFILE, None, expenses).invoices
-    invoice = Invoice.draft(
-        InvoiceId("INV-1"), draft.customer_id, draft.contract_id, draft.legal_entity_id,
-        draft.period, draft.lines, draft.totals, "billing-clerk", AT,
-    )  # fmt: skip
-    invoice.approve("finance-lead", AT)
-    invoice.issue("2026-0001", date(2026, 3, 31), AT, OPEN)
+    invoice = issued_invoice(draft, "INV-1", "2026-0001")
     # credit line by line, so each tax code is recomputed from cumulative credited bases
     for n, line in enumerate(invoice.lines, 1):
         memo = CreditMemo.against(
@@ -223,9 +225,7 @@ def test_a_full_credit_of_an_invoice_with_several_tax_codes_nets_to_exactly_zero
 def test_a_credit_note_on_a_reverse_charged_invoice_repeats_the_legal_note() -> None:
     profile = TaxProfile(CUSTOMER, ENTITY, "VAT20", reverse_charge=True)
     (draft,) = billed(profile).invoices
-    invoice = Invoice.from_proposal("INV-1", draft, "billing-clerk", AT)
-    invoice.approve("finance-lead", AT)
-    invoice.issue("2026-0001", date(2026, 3, 31), AT, OPEN)
+    invoice = issued_invoice(draft, "INV-1", "2026-0001")
     memo = CreditMemo.against(CreditMemoId("CM-1"), invoice, [CreditRequest(1)], "wrong rate", "ar")
     assert memo.totals.note == REVERSE_CHARGE_NOTE
     memo.approve("finance-lead", AT)

@@ -66,6 +66,27 @@ def money(amount: str) -> dict[str, str]:
     return {"amount": amount, "currency": "EUR"}
 
 
+def credit_of_line_one(
+    quantity: str, reason: str, source: str | None = None, **fields: Any
+) -> dict[str, Any]:
+    """A credit of `quantity` on line 1 (of its `source` alone, when one is named), as finance
+    asks for it through POST /invoices/{id}/credit-memos."""
+    line = {"line_no": 1, **({"source": source} if source else {}), "quantity": quantity}
+    return {"lines": [line], "reason": reason, **fields}
+
+
+def drafted_credit(api: Api, invoice_id: str, body: dict[str, Any]) -> Any:
+    """The credit memo finance drafted against the invoice (201)."""
+    drafted = api.post(f"/invoices/{invoice_id}/credit-memos", body, who="finance")
+    assert drafted.status_code == 201, drafted.text
+    return drafted.json()
+
+
+def payment(payment_id: str, amount: str, received_on: str) -> dict[str, str]:
+    """A payment in EUR as the ERP reports it to POST /invoices/{id}/payments."""
+    return {"payment_id": payment_id, **money(amount), "received_on": received_on}
+
+
 def bearer(who: str, *also: str) -> dict[str, str]:
     """The headers of a person who holds `who`'s roles and also the roles `also` (a JWT with
     the same subject as `who`'s API key, so both credentials are one principal)."""

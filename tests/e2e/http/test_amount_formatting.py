@@ -28,7 +28,7 @@ from domain.money import ISO_4217_MINOR_UNITS, Money
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import check_minor_digits, exact_out, money_out
 from tests.e2e.http import test_reference_scenarios as scenarios
-from tests.e2e.http.books_setup import expense
+from tests.e2e.http.books_setup import credit_of_line_one, expense, payment
 from tests.e2e.http.harness import Api, running_api
 from tests.e2e.http.routing import GUARDED, may, required_query
 from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
@@ -137,12 +137,7 @@ def test_a_payment_of_a_tenth_of_a_cent_is_a_400_at_amount_and_changes_nothing(
     assert api.post(f"/invoices/{invoice_id}/approve", who="finance_approver").is_success
     assert api.post(f"/invoices/{invoice_id}/issue", {"issue_date": "2026-03-31"}).is_success
     before = api.get(f"/invoices/{invoice_id}", who="finance").json()
-    body = {
-        "payment_id": "PAY-TENTH",
-        "amount": "0.001",
-        "currency": "EUR",
-        "received_on": "2026-03-31",
-    }
+    body = payment("PAY-TENTH", "0.001", "2026-03-31")
     refused = api.post(f"/invoices/{invoice_id}/payments", body, key="pay-tenth")
     assert problem_of(refused) == (400, "validation-error", ["/amount"])
     assert "more decimals than EUR has (2)" in refused.json()["errors"][0]["detail"]
@@ -354,7 +349,7 @@ def test_yen_and_dinar_amounts_are_written_and_read_with_their_own_minor_digits(
     assert (
         api.get(f"/invoices/{dinar.id}", who="finance").json()["outstanding"]["amount"] == "169.155"
     )
-    credit = {"lines": [{"line_no": 1, "quantity": "0.25"}], "reason": "a quarter hour too many"}
+    credit = credit_of_line_one("0.25", "a quarter hour too many")
     memo = api.post(f"/invoices/{dinar.id}/credit-memos", credit, who="finance")
     assert memo.status_code == 201, memo.text
     assert memo.json()["gross"] == {"amount": "9.281", "currency": "BHD"}  # 0.25 h x 37.125

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, get_args
 
+import attrs
 import msgspec
 import pytest
 from litestar import Request, get, post
@@ -24,6 +25,7 @@ from application.records import IdempotencyRecord, IdempotencyStatus
 from entrypoints.http.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, REGISTRY
 from entrypoints.http.routes.common import DecimalString, IdempotencyKey, permission
 from entrypoints.http.runtime import Limits, execute
+from tests.e2e.http import books_setup
 from tests.e2e.http.harness import IDENTITIES, ROLE_KEYS, Api, running_api
 from tests.e2e.http.routing import (
     GUARDED,
@@ -97,12 +99,7 @@ def read_only_world() -> Iterator[tuple[Api, World]]:
 
 
 def payment(payment_id: str = "PAY-9", amount: str = "250.00") -> dict[str, str]:
-    return {
-        "payment_id": payment_id,
-        "amount": amount,
-        "currency": "EUR",
-        "received_on": "2026-04-20",
-    }
+    return books_setup.payment(payment_id, amount, "2026-04-20")
 
 
 def payments_path(world: World) -> str:
@@ -595,6 +592,36 @@ def has_query(op: Operation, name: str) -> bool:
     )
 
 
+@attrs.frozen
+class Listing:
+    """One list as its holder asks for it, over acme's objects, with the query it requires."""
+
+    api: Api
+    op: Operation
+    values: dict[str, str]
+    query: dict[str, str]
+
+    @classmethod
+    def of(cls, read_only_world: tuple[Api, World], op: Operation) -> Listing:
+        api, world = read_only_world
+        values = world.values("acme")
+        return cls(api, op, values, required_query(op, values))
+
+    def get(self, **params: object) -> Any:
+        """The list asked with its required query and `params` on top."""
+        headers = self.api.headers(holder(self.op))
+        return self.api.client.get(
+            self.op.path(self.values), headers=headers, params={**self.query, **params}
+        )
+
+    def documented(self, name: str) -> dict[str, Any]:
+        """What the OpenAPI document says of the query parameter `name`."""
+        parameter: dict[str, Any] = next(
+            p for p in spec_operation(self.op)["parameters"] if p["name"] == name
+        )
+        return parameter
+
+
 PAGED = [op for op in GUARDED if op.method == "GET" and has_query(op, "limit")]
 
 
@@ -602,23 +629,14 @@ PAGED = [op for op in GUARDED if op.method == "GET" and has_query(op, "limit")]
 def test_a_page_over_the_documented_maximum_is_400(
     read_only_world: tuple[Api, World], op: Operation
 ) -> None:
-    api, world = read_only_world
-    values = world.values("acme")
-    query = required_query(op, values)
-    who = holder(op)
-    documented = next(p for p in spec_operation(op)["parameters"] if p["name"] == "limit")
+    listing = Listing.of(read_only_world, op)
+    documented = listing.documented("limit")
     assert documented["schema"].get("maximum") == 200 or "200" in documented.get("description", "")
-    over = api.client.get(op.path(values), headers=api.headers(who), params={**query, "limit": 201})
-    problem = assert_problem(over, "validation-error")
+    problem = assert_problem(listing.get(limit=201), "validation-error")
     assert "/query/limit" in [e["pointer"] for e in problem["errors"]]
-    at_max = api.client.get(
-        op.path(values), headers=api.headers(who), params={**query, "limit": 200}
-    )
+    at_max = listing.get(limit=200)
     assert at_max.status_code == 200, at_max.text
-    bad_cursor = api.client.get(
-        op.path(values), headers=api.headers(who), params={**query, "cursor": "zzz"}
-    )
-    assert_problem(bad_cursor, "validation-error")
+    assert_problem(listing.get(cursor="zzz"), "validation-error")
 
 
 STATE_FILTERED = [op for op in GUARDED if op.method == "GET" and has_query(op, "state")]
@@ -628,15 +646,10 @@ STATE_FILTERED = [op for op in GUARDED if op.method == "GET" and has_query(op, "
 def test_a_list_filtered_by_a_state_it_does_not_know_is_400_naming_the_state_parameter(
     read_only_world: tuple[Api, World], op: Operation
 ) -> None:
-    api, world = read_only_world
-    values = world.values("acme")
-    query = required_query(op, values)
-    documented = next(p for p in spec_operation(op)["parameters"] if p["name"] == "state")
+    listing = Listing.of(read_only_world, op)
+    documented = listing.documented("state")
     assert documented["schema"].get("pattern"), "the states a list knows are documented"
-    misspelt = api.client.get(
-        op.path(values), headers=api.headers(holder(op)), params={**query, "state": "issud"}
-    )
-    problem = assert_problem(misspelt, "validation-error")
+    problem = assert_problem(listing.get(state="issud"), "validation-error")
     assert [e["pointer"] for e in problem["errors"]] == ["/query/state"]
     assert problem["detail"].endswith("at /query/state")
 
@@ -667,18 +680,14 @@ def test_a_query_parameter_the_operation_does_not_document_is_400_naming_it(
 def test_cursor_paging_walks_every_item_exactly_once(
     read_only_world: tuple[Api, World], op: Operation
 ) -> None:
-    api, world = read_only_world
-    values = world.values("acme")
-    query = required_query(op, values)
-    headers = api.headers(holder(op))
-    everything = api.client.get(op.path(values), headers=headers, params={**query, "limit": 200})
+    listing = Listing.of(read_only_world, op)
+    everything = listing.get(limit=200)
     expected = everything.json()["items"]
     assert everything.json()["next_cursor"] is None
     walked: list[Any] = []
     cursor: str | None = None
     for _ in range(len(expected) + 1):
-        params = {**query, "limit": 1, **({"cursor": cursor} if cursor else {})}
-        page = api.client.get(op.path(values), headers=headers, params=params).json()
+        page = listing.get(limit=1, **({"cursor": cursor} if cursor else {})).json()
         walked.extend(page["items"])
         cursor = page["next_cursor"]
         if cursor is None:

@@ -10,7 +10,16 @@ from decimal import Decimal
 
 from domain.ledger import trial_balance
 from domain.money import Money
-from tests.e2e.http.books_setup import MARCH, approved_by_its_maker, entry, money, problem
+from tests.e2e.http.books_setup import (
+    MARCH,
+    approved_by_its_maker,
+    credit_of_line_one,
+    drafted_credit,
+    entry,
+    money,
+    payment,
+    problem,
+)
 from tests.e2e.http.harness import Api
 from tests.unit.application.conftest import EUR, set_up_tm_contract
 
@@ -66,13 +75,8 @@ def test_contract_to_cash(api: Api) -> None:
     assert (issued.json()["state"], number) == ("issued", "INV-2026-000001")
 
     # -- a partial payment, then a dispute
-    payment = {
-        "payment_id": "PAY-1",
-        "amount": "500.00",
-        "currency": "EUR",
-        "received_on": "2026-03-31",
-    }
-    paid = api.post(f"/invoices/{invoice_id}/payments", payment, who="integration")
+    partial = payment("PAY-1", "500.00", "2026-03-31")
+    paid = api.post(f"/invoices/{invoice_id}/payments", partial, who="integration")
     assert (paid.json()["state"], paid.json()["outstanding"]) == (
         "partially_paid",
         money("940.00"),
@@ -83,14 +87,10 @@ def test_contract_to_cash(api: Api) -> None:
     assert disputed.json()["state"] == "disputed"
 
     # -- a credit memo for part of a line, approved by someone else, the dispute resolved
-    credit = {
-        "lines": [{"line_no": 1, "source": "time_entry:t2", "quantity": "2"}],
-        "reason": "2 h of t2 booked twice",
-    }
-    drafted = api.post(f"/invoices/{invoice_id}/credit-memos", credit, who="finance")
-    assert drafted.status_code == 201, drafted.text
-    memo_id = drafted.json()["credit_memo_id"]
-    assert drafted.json()["gross"] == money("240.00")  # 2 h x 100.00 + 20 % VAT
+    twice = credit_of_line_one("2", "2 h of t2 booked twice", "time_entry:t2")
+    drafted = drafted_credit(api, invoice_id, twice)
+    memo_id = drafted["credit_memo_id"]
+    assert drafted["gross"] == money("240.00")  # 2 h x 100.00 + 20 % VAT
     own = approved_by_its_maker(api, f"/credit-memos/{memo_id}/approve", "cm")
     assert (own.status_code, problem(own)) == (403, "maker-checker")
     assert api.post(f"/credit-memos/{memo_id}/approve", who="finance_approver").status_code == 200
@@ -126,7 +126,7 @@ def test_contract_to_cash(api: Api) -> None:
     api.app.clock.advance(days=31)  # April: March has ended
     closed = api.post("/periods/2026-03/close", who="finance")
     assert closed.json()["state"] == "closed"
-    late = {**payment, "payment_id": "PAY-2", "amount": "100.00"}
+    late = {**partial, "payment_id": "PAY-2", "amount": "100.00"}
     refused = api.post(f"/invoices/{invoice_id}/payments", late, who="integration")
     assert (refused.status_code, problem(refused)) == (422, "period-closed")
     reopened = api.post(

@@ -4,13 +4,17 @@ customer."""
 
 from __future__ import annotations
 
-from tests.e2e.http.books_setup import approved_by_its_maker, entry, issued_invoice, money, problem
+from tests.e2e.http.books_setup import (
+    approved_by_its_maker,
+    credit_of_line_one,
+    entry,
+    issued_invoice,
+    money,
+    problem,
+)
 from tests.e2e.http.harness import Api
 
-TWO_HOURS = {
-    "lines": [{"line_no": 1, "source": "time_entry:t2", "quantity": "2"}],
-    "reason": "2 h booked twice",
-}
+TWO_HOURS = credit_of_line_one("2", "2 h booked twice", "time_entry:t2")
 
 
 def drafted(api: Api) -> tuple[str, str]:

@@ -9,7 +9,8 @@ from decimal import Decimal
 from application import commands as c
 from domain.time_and_materials import NotToExceed, OveragePolicy
 from entrypoints.http.security import COST_KEYS
-from tests.e2e.http.books_setup import MARCH, issued_invoice, money, problem
+from tests.e2e.http.answers import ok
+from tests.e2e.http.books_setup import MARCH, issued_invoice, money, payment, problem
 from tests.e2e.http.harness import Api
 from tests.unit.application.conftest import set_up_tm_contract, time_entry
 
@@ -52,9 +53,7 @@ def seeded_balances(api: Api) -> None:
 
 def test_balances_as_of_a_month_end_with_cost_and_margin_for_finance(api: Api) -> None:
     seeded_balances(api)
-    march = api.get("/engagements/E1/balances", who="finance", as_of=MARCH)
-    assert march.status_code == 200, march.text
-    found = march.json()
+    found = ok(api.get("/engagements/E1/balances", who="finance", as_of=MARCH))
     assert (found["as_of"], found["customer_id"], found["contract_id"]) == (
         "2026-03-31",
         "acme",
@@ -82,9 +81,7 @@ def test_balances_as_of_a_month_end_with_cost_and_margin_for_finance(api: Api) -
 
 def test_cost_and_margin_keys_are_absent_without_rates_read_cost(api: Api) -> None:
     seeded_balances(api)
-    manager = api.get("/engagements/E1/balances", who="delivery_manager", as_of=MARCH)
-    assert manager.status_code == 200, manager.text
-    found = manager.json()
+    found = ok(api.get("/engagements/E1/balances", who="delivery_manager", as_of=MARCH))
     assert (found["unbilled_wip"], found["backlog"]) == (money("0.00"), money("3800.00"))
     hidden = COST_KEYS | {"uncosted_hours"}
     assert hidden.isdisjoint(found)
@@ -110,13 +107,8 @@ def test_a_closed_period_refuses_postings_until_it_is_reopened_with_a_reason(api
     closed = api.post("/periods/2026-03/close", who="finance")
     assert closed.status_code == 200, closed.text
     assert (closed.json()["state"], closed.json()["closed_by"]) == ("closed", "fran.finance")
-    payment = {
-        "payment_id": "P1",
-        "amount": "100.00",
-        "currency": "EUR",
-        "received_on": "2026-03-30",
-    }
-    refused = api.post(f"/invoices/{invoice_id}/payments", payment, key="pay-0330")
+    in_march = payment("P1", "100.00", "2026-03-30")
+    refused = api.post(f"/invoices/{invoice_id}/payments", in_march, key="pay-0330")
     assert (refused.status_code, problem(refused)) == (422, "period-closed")
     assert api.post("/revenue-runs", {"period": MARCH}).status_code == 422
     assert api.get("/periods", who="auditor").json()["items"] == [
@@ -143,7 +135,7 @@ def test_a_closed_period_refuses_postings_until_it_is_reopened_with_a_reason(api
         "late bank statement",
     )
     # the refused payment was not stored with its key: the same request now goes through
-    paid = api.post(f"/invoices/{invoice_id}/payments", payment, key="pay-0330")
+    paid = api.post(f"/invoices/{invoice_id}/payments", in_march, key="pay-0330")
     assert (paid.status_code, paid.json()["state"]) == (200, "partially_paid")
     reopen = next(r for r in api.app.data.audit if r.action == "reopen")
     assert (reopen.actor, reopen.reason) == ("alex.approver", "late bank statement")

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.http.answers import ok
 from tests.e2e.http.books_setup import MARCH, bearer, entry, post_as, set_up_tm_contract
 from tests.e2e.http.harness import Api
 from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
@@ -48,9 +49,7 @@ def transferred_and_worked(api: Api, *, uncosted: bool = True) -> None:
 
 def test_a_transfer_mid_month_gives_two_recharges_with_balanced_entries(api_on: Api) -> None:
     transferred_and_worked(api_on)
-    answer = api_on.get("/intercompany-recharges", who="finance", period=MARCH)
-    assert answer.status_code == 200, answer.text
-    body = answer.json()
+    body = ok(api_on.get("/intercompany-recharges", who="finance", period=MARCH))
     assert (body["period"], body["posted_on"]) == ("2026-03", "2026-03-31")
     # tl-de: 7.5 h x 80.00 = 600.00, +10 % = 660.00; tl-fr (default 5 %): 4 h x 80.00 = 320.00,
     # +5 % = 336.00

@@ -22,6 +22,7 @@ from entrypoints.composition.ops_reads import ops_reads_in_memory
 from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Limits, Services
 from entrypoints.http.webhook_intake import WebhookIntake
+from tests.e2e.http.answers import ok
 from tests.e2e.http.books_setup import MARCH, issued_invoice
 from tests.e2e.http.harness import WEBHOOK_SECRETS, Api, authenticator
 from tests.unit.application.conftest import start_clock, wire
@@ -113,9 +114,7 @@ def test_the_filters_narrow_the_journal(api: Api) -> None:
 
 def test_the_trial_balance_balances_to_zero(api: Api) -> None:
     issued_invoice(api)
-    answer = api.get("/trial-balance", who="auditor", period=MARCH, legal_entity_id="tl-uk")
-    assert answer.status_code == 200, answer.text
-    body = answer.json()
+    body = ok(api.get("/trial-balance", who="auditor", period=MARCH, legal_entity_id="tl-uk"))
     rows = {
         row["gl_account"]: (row["debit"], row["credit"], row["balance"]) for row in body["accounts"]
     }

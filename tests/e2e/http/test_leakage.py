@@ -16,7 +16,15 @@ import pytest
 
 from domain.ids import ObligationId, RateCardId
 from domain.time_and_materials import ExpensePolicy, TimeAndMaterialsTerms
-from tests.e2e.http.books_setup import entry, issued_invoice, money, problem
+from tests.e2e.http.answers import ok
+from tests.e2e.http.books_setup import (
+    credit_of_line_one,
+    drafted_credit,
+    entry,
+    issued_invoice,
+    money,
+    problem,
+)
 from tests.e2e.http.harness import Api
 from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
 from tests.unit.application.conftest import EUR, set_up_tm_contract, sign_contract
@@ -28,14 +36,10 @@ NOTHING = money("0.00")
 
 def seeded(api: Api) -> None:
     invoice_id = issued_invoice(api)
-    credit = {
-        "lines": [{"line_no": 1, "source": "time_entry:t2", "quantity": "2"}],
-        "reason": "goodwill: the client's training hours",
-        "write_off": True,
-    }
-    drafted = api.post(f"/invoices/{invoice_id}/credit-memos", credit, who="finance")
-    assert drafted.status_code == 201, drafted.text
-    memo_id = drafted.json()["credit_memo_id"]
+    goodwill = credit_of_line_one(
+        "2", "goodwill: the client's training hours", "time_entry:t2", write_off=True
+    )
+    memo_id = drafted_credit(api, invoice_id, goodwill)["credit_memo_id"]
     assert api.post(f"/credit-memos/{memo_id}/approve", who="finance_approver").is_success
     issued = api.post(f"/credit-memos/{memo_id}/issue", {"issue_date": "2026-04-03"})
     assert issued.status_code == 200, issued.text
@@ -69,9 +73,7 @@ def test_leakage_by_cause_and_value_at_risk_per_month_with_totals_per_currency(
     api_on: Api,
 ) -> None:
     seeded(api_on)
-    response = api_on.get("/leakage", who="auditor")
-    assert response.status_code == 200, response.text
-    found = response.json()
+    found = ok(api_on.get("/leakage", who="auditor"))
     assert (found["as_of"], found["start"], found["end"], found["aged_days"]) == (
         "2026-04-20",
         None,

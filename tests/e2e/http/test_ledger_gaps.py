@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from adapters.chart_of_accounts import chart_to_json
-from tests.e2e.http.books_setup import issued_invoice, problem
+from tests.e2e.http.books_setup import issued_invoice, payment, problem
 from tests.e2e.http.harness import Api
 from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
 from tests.e2e.http.test_tax_per_line import PROFILE, billed_invoice, tm_contract_billing_expenses
@@ -151,13 +151,8 @@ def test_a_written_off_invoice_refuses_a_later_payment(api_on: Api) -> None:
     api = api_on
     invoice_id = issued_in_april(api)
     assert write_off(api, invoice_id, INSOLVENT).status_code == 200
-    payment = {
-        "payment_id": "PAY-LATE",
-        "amount": "100.00",
-        "currency": "EUR",
-        "received_on": "2026-04-15",
-    }
-    refused = api.post(f"/invoices/{invoice_id}/payments", payment, who="finance")
+    late = payment("PAY-LATE", "100.00", "2026-04-15")
+    refused = api.post(f"/invoices/{invoice_id}/payments", late, who="finance")
     assert refused.status_code == 422, refused.text
     assert problem(refused) == "business-rule"
     invoice = api.get(f"/invoices/{invoice_id}", who="finance").json()

@@ -9,6 +9,7 @@ from decimal import Decimal
 import attrs
 
 from domain.money import Money
+from tests.e2e.http.answers import ok
 from tests.e2e.http.books_setup import committed_invoice, issued_invoice, problem
 from tests.e2e.http.harness import Api
 from tests.unit.application.conftest import EUR
@@ -81,9 +82,7 @@ def test_the_audit_verifier_reports_an_intact_chain_and_names_a_tampered_record(
     api: Api,
 ) -> None:
     issued_invoice(api)
-    report = api.get("/audit/verify", who="auditor")
-    assert report.status_code == 200, report.text
-    found = report.json()
+    found = ok(api.get("/audit/verify", who="auditor"))
     assert (found["intact"], found["first_broken"], found["problem"]) == (True, None, "")
     assert found["records"] == len(api.app.data.audit) > 5
     audit = api.app.data.audit
@@ -103,9 +102,7 @@ def test_reconciliation_lists_each_exception_and_a_clean_month_lists_none(api: A
     ]
     api.app.erp.rows = [(number, date(2026, 3, 31), Money(Decimal("1400.00"), EUR))]
     audit_before = len(api.app.data.audit)
-    report = api.get("/reconciliation", who="auditor", period="2026-03")
-    assert report.status_code == 200, report.text
-    found = report.json()
+    found = ok(api.get("/reconciliation", who="auditor", period="2026-03"))
     assert found["clean"] is False
     assert found["exceptions"] == [
         {

@@ -11,7 +11,12 @@ from typing import Any
 
 from pypdf import PdfReader
 
-from tests.e2e.http.books_setup import committed_invoice, issued_invoice, problem
+from tests.e2e.http.books_setup import (
+    committed_invoice,
+    credit_of_line_one,
+    issued_invoice,
+    problem,
+)
 from tests.e2e.http.harness import Api
 from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
 
@@ -74,7 +79,7 @@ def test_an_issued_credit_memo_prints_as_a_credit_note_of_its_invoice(api_on: Ap
     api = api_on
     invoice_id = issued_invoice(api)
     number = api.get(f"/invoices/{invoice_id}", who="finance").json()["number"]
-    body = {"lines": [{"line_no": 1, "quantity": "2"}], "reason": "two hours not delivered"}
+    body = credit_of_line_one("2", "two hours not delivered")
     memo = api.post(f"/invoices/{invoice_id}/credit-memos", body, who="finance").json()
     memo_id = memo["credit_memo_id"]
     assert api.post(f"/credit-memos/{memo_id}/approve", who="finance_approver").is_success

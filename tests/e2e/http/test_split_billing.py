@@ -10,7 +10,7 @@ from typing import Any
 from application import commands as c
 from domain.ids import CustomerId
 from domain.tax import TaxProfile
-from tests.e2e.http.books_setup import entry, money, problem
+from tests.e2e.http.books_setup import credit_of_line_one, drafted_credit, entry, money, problem
 from tests.e2e.http.harness import Api
 from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
 from tests.unit.application.conftest import ENTITY, set_up_rates_and_deal
@@ -94,14 +94,10 @@ def test_two_payers_two_invoices_a_partial_credit_on_one_and_a_rerun_for_it_only
     seen_by_globex = api.get("/invoices", who="client_viewer_b").json()["items"]
     assert [i["invoice_id"] for i in seen_by_globex] == [globex_id]
 
-    credit = {
-        "lines": [{"line_no": 1, "source": "time_entry:t2", "quantity": "1"}],
-        "reason": "1 h of t2 was not globex's",
-    }
-    drafted = api.post(f"/invoices/{globex_id}/credit-memos", credit, who="finance")
-    assert drafted.status_code == 201, drafted.text
-    memo_id = drafted.json()["credit_memo_id"]
-    assert drafted.json()["net"] == money("100.00")
+    not_theirs = credit_of_line_one("1", "1 h of t2 was not globex's", "time_entry:t2")
+    drafted = drafted_credit(api, globex_id, not_theirs)
+    memo_id = drafted["credit_memo_id"]
+    assert drafted["net"] == money("100.00")
     assert api.post(f"/credit-memos/{memo_id}/approve", who="finance_approver").status_code == 200
     assert api.post(f"/credit-memos/{memo_id}/issue", {"issue_date": "2026-04-03"}).is_success
     acme_after = api.get(f"/invoices/{acme_id}", who="finance").json()

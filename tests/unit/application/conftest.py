@@ -122,14 +122,29 @@ def start_clock() -> FakeClock:
     return FakeClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
 
 
-@pytest.fixture
-def app() -> App:
+def in_memory_app(plausibility: PlausibilityPolicy = FIXTURE_PLAUSIBILITY) -> App:
+    """The application on a new, empty in-memory store, its clock at 09:00 on 1 March 2026."""
     store, clock = InMemoryStore(), start_clock()
     return wire(
         store,
         lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now, read_only=read_only),
         clock,
+        plausibility,
     )
+
+
+def told_in_memory_too(app: App, story: Callable[[App], object]) -> App:
+    """`story` told to a fresh in-memory application and then to `app`; the in-memory one, for
+    the tests that ask both stores the same questions."""
+    memory = in_memory_app()
+    for told in (memory, app):
+        story(told)
+    return memory
+
+
+@pytest.fixture
+def app() -> App:
+    return in_memory_app()
 
 
 def set_up_tm_contract(

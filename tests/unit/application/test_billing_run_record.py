@@ -19,18 +19,24 @@ def last_run(app: App) -> BillingRunRecord | None:
         return read_operations(uow.operations).last_billing_run
 
 
-def test_a_committed_run_records_its_invoices_and_how_long_it_took(app: App) -> None:
-    app.bus.deps.stopwatch.tick = 2.5  # type: ignore[attr-defined]
+def a_billed_month_is_recorded_with_its_size_and_duration(app: App, seconds: float) -> None:
+    """The story on any store (the SQL stores run it in tests/integration/test_operations_sql.py):
+    the stopwatch ticks `seconds`, March is billed, and the run is recorded as such."""
+    app.bus.deps.stopwatch.tick = seconds  # type: ignore[attr-defined]
     billed_month(app)
     assert last_run(app) == BillingRunRecord(
         "2026-03",
         invoices=1,
         adjustments=0,
-        duration=timedelta(seconds=2.5),
+        duration=timedelta(seconds=seconds),
         finished_at=app.clock.now(),
         actor="billing-clerk",
         correlation_id="corr-1",
     )
+
+
+def test_a_committed_run_records_its_invoices_and_how_long_it_took(app: App) -> None:
+    a_billed_month_is_recorded_with_its_size_and_duration(app, 2.5)
 
 
 def test_a_preview_and_a_refused_commit_record_no_run(app: App) -> None:

@@ -19,7 +19,13 @@ from application.context import RequestContext
 from application.handlers import create_bus
 from application.inbox import MessageInProgressError, ReceiptStatus, claim
 from application.messagebus import MessageBus
-from application.records import ExceptionKind, ExceptionState, InboxMessage, InboxState
+from application.records import (
+    ExceptionKind,
+    ExceptionState,
+    InboxMessage,
+    InboxState,
+    IntegrationException,
+)
 from domain.ids import ContractId, CustomerId, EngagementId
 from tests.unit.application.conftest import App
 from tests.unit.application.test_inbox import (
@@ -68,6 +74,19 @@ def _seed_received(app: App, source: str, message_id: str, body: dict[str, Any])
 def _bus_with(app: App, source: str, event_type: str, mapping: Any) -> MessageBus:
     mappings = {**MAPPINGS, source: {**MAPPINGS[source], event_type: mapping}}
     return create_bus(attrs.evolve(app.bus.deps, webhooks=JsonWebhookTranslator(mappings)))
+
+
+def _a_won_deal_failing_in(
+    app: App, mapping: Any, message_id: str
+) -> tuple[MessageBus, IntegrationException]:
+    """A won deal delivered as `message_id` through a CRM mapping replaced by `mapping`: it
+    fails, is acknowledged with 202 all the same, and lands on the exception queue."""
+    bus = _bus_with(app, "crm", "deal.won_v2", mapping)
+    rate_card_and_tax(app)
+    outcome = deliver(app, "crm", {"type": "deal.won_v2", "data": {}}, message_id, bus=bus)
+    assert (outcome.status, outcome.http_status) == (ReceiptStatus.FAILED, 202)
+    assert outcome.exception_id is not None
+    return bus, app.data.exceptions[outcome.exception_id]
 
 
 # A retry of an unfinished message is processed, never acknowledged -----------------------
@@ -233,13 +252,7 @@ def test_an_error_nobody_foresaw_is_queued_for_retry_and_the_replay_after_the_fi
             raise bugs.pop()
         return [c.ProposeEngagement(EngagementId("OPP-1"), CustomerId("acme"), ContractId("C-1"))]
 
-    bus = _bus_with(app, "crm", "deal.won_v2", won)
-    rate_card_and_tax(app)
-    outcome = deliver(app, "crm", {"type": "deal.won_v2", "data": {}}, "crm-5", bus=bus)
-
-    assert (outcome.status, outcome.http_status) == (ReceiptStatus.FAILED, 202)
-    assert outcome.exception_id is not None
-    item = app.data.exceptions[outcome.exception_id]
+    bus, item = _a_won_deal_failing_in(app, won, "crm-5")
     assert (item.kind, item.reason_code, item.state) == (
         ExceptionKind.DOWNSTREAM_UNAVAILABLE,
         "unexpected_error",

@@ -32,10 +32,10 @@ from domain.period import Period
 from tests.unit.application.conftest import (
     EUR,
     App,
+    in_memory_app,
     set_up_tm_contract,
     start_clock,
     time_entry,
-    wire,
 )
 
 MARCH = Period.month(2026, 3)
@@ -316,8 +316,7 @@ _POSTS = st.lists(
 def test_paid_is_the_sum_of_each_distinct_payment_once_whatever_is_repeated(
     posts: list[tuple[str, str]],
 ) -> None:
-    store, clock = InMemoryStore(), start_clock()
-    app = wire(store, lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now), clock)
+    app = in_memory_app()
     invoice_id = issued(app)
     owed = invoice(app, invoice_id).outstanding
     first: dict[str, Money] = {}

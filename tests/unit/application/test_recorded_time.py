@@ -18,7 +18,9 @@ from tests.unit.application.conftest import App, set_up_tm_contract, time_entry
 DAY = date(2026, 3, 2)
 
 
-def test_an_obligations_time_is_summed_by_role_day_and_billable_exactly(app: App) -> None:
+def an_obligations_time_is_summed_by_role_day_and_billable(app: App) -> None:
+    """The story on any store (the SQL stores run it in tests/integration/
+    test_time_plausibility_sql.py): five entries of one obligation, summed exactly."""
     set_up_tm_contract(app)
     app.do(
         c.RecordTimeEntries(
@@ -42,11 +44,8 @@ def test_an_obligations_time_is_summed_by_role_day_and_billable_exactly(app: App
     assert other == []
 
 
-def test_a_batch_far_below_a_blocking_cap_is_admitted_without_reading_the_entries(
-    app: App, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    set_up_tm_contract(app, cap=NotToExceed(hours=Decimal(1000), policy=OveragePolicy.BLOCK))
-    app.do(c.RecordTimeEntries(tuple(time_entry(f"old{n}", DAY, "0.5") for n in range(10))))
+def entry_reads(app: App, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The obligations whose entries the delivery store reads from now on, one item a read."""
     reads: list[object] = []
     with app.bus.deps.uow(app.as_("reader")) as uow:
         store = type(uow.delivery)
@@ -56,6 +55,19 @@ def test_a_batch_far_below_a_blocking_cap_is_admitted_without_reading_the_entrie
         "time_entries_for",
         lambda self, obligations: reads.append(obligations) or entries_for(self, obligations),
     )
+    return reads
+
+
+def test_an_obligations_time_is_summed_by_role_day_and_billable_exactly(app: App) -> None:
+    an_obligations_time_is_summed_by_role_day_and_billable(app)
+
+
+def test_a_batch_far_below_a_blocking_cap_is_admitted_without_reading_the_entries(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_up_tm_contract(app, cap=NotToExceed(hours=Decimal(1000), policy=OveragePolicy.BLOCK))
+    app.do(c.RecordTimeEntries(tuple(time_entry(f"old{n}", DAY, "0.5") for n in range(10))))
+    reads = entry_reads(app, monkeypatch)
     batch = tuple(
         time_entry(f"t{n}", date(2026, 3, 3 + n % 20), "3", resource_id=ResourceId(f"r{n}"))
         for n in range(30)
@@ -86,15 +98,7 @@ def test_a_correction_far_below_a_blocking_cap_is_made_without_reading_the_entri
 ) -> None:
     set_up_tm_contract(app, cap=NotToExceed(hours=Decimal(1000), policy=OveragePolicy.BLOCK))
     app.do(c.RecordTimeEntries((time_entry("t1", DAY, "6"), time_entry("t2", DAY, "3"))))
-    reads: list[object] = []
-    with app.bus.deps.uow(app.as_("reader")) as uow:
-        store = type(uow.delivery)
-    entries_for = store.time_entries_for
-    monkeypatch.setattr(
-        store,
-        "time_entries_for",
-        lambda self, obligations: reads.append(obligations) or entries_for(self, obligations),
-    )
+    reads = entry_reads(app, monkeypatch)
     app.do(c.CorrectTimeEntry(TimeEntryId("t1"), "more", hours=Decimal("8")))
     assert app.data.time_entries["t1"].hours == Decimal("8")
     assert reads == []

@@ -10,7 +10,13 @@ from typing import Any
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from application import commands as c
 from application.context import RequestContext
-from tests.unit.application.conftest import set_up_tm_contract, start_clock, time_entry, wire
+from tests.unit.application.conftest import (
+    in_memory_app,
+    set_up_tm_contract,
+    start_clock,
+    time_entry,
+    wire,
+)
 
 
 def test_a_batch_of_time_is_admitted_with_the_collector_paused_and_it_runs_again_after() -> None:
@@ -31,8 +37,7 @@ def test_a_batch_of_time_is_admitted_with_the_collector_paused_and_it_runs_again
 
 
 def test_a_refused_batch_leaves_the_collector_on() -> None:
-    store, clock = InMemoryStore(), start_clock()
-    app = wire(store, lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now), clock)
+    app = in_memory_app()
     set_up_tm_contract(app)
     report = app.do(c.RecordTimeEntries((time_entry("t1", date(2026, 3, 2), "25"),)))
     assert [r.reason_code for r in report.rejected] == ["invalid_quantity"]

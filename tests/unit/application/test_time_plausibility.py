@@ -15,7 +15,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from application import commands as c
 from application.errors import NotFoundError
 from application.handlers.delivery import IngestionReport
@@ -60,9 +59,8 @@ from tests.unit.application.conftest import (
     ENTITY,
     EUR,
     App,
-    start_clock,
+    in_memory_app,
     time_entry,
-    wire,
 )
 from tests.unit.application.test_inbox import deliver, example, won_and_signed
 
@@ -73,13 +71,7 @@ END_OF_MARCH = datetime(2026, 3, 31, 18, 0, tzinfo=UTC)
 
 def strict_app(policy: PlausibilityPolicy | None = None) -> App:
     """The application with the deployment's default plausibility (tolerance one day)."""
-    store, clock = InMemoryStore(), start_clock()
-    return wire(
-        store,
-        lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now),
-        clock,
-        policy or PlausibilityPolicy(),
-    )
+    return in_memory_app(policy or PlausibilityPolicy())
 
 
 def set_up(
