@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import msgspec
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -62,18 +63,15 @@ def test_a_body_holding_a_float_reads_the_same(text: str, ratio: float) -> None:
     assert canonical_text(body) == standard_library_text(body)
 
 
-def test_a_batch_of_time_entries_keeps_the_fingerprint_it_had_before() -> None:
-    entry = {
-        "entry_id": "PSA-88231",
-        "engagement_id": "E1",
-        "obligation_id": "tm",
-        "resource_id": "r-ana",
-        "role": "consultant",
-        "work_date": "2026-03-02",
-        "hours": "7.5",
-        "task_id": "Tâche 100",
-    }
-    body = msgspec.json.decode(json.dumps({"entries": [entry] * 3}), type=TimeEntriesBody)
+@pytest.mark.parametrize("task", ["T-1", "Tâche"])
+def test_a_batch_of_time_entries_keeps_the_fingerprint_it_had_before(task: str) -> None:
+    fields = ("entry_id", "engagement_id", "obligation_id", "resource_id", "role")
+    entries = [
+        {**{name: f"{name[:3]}-{n}" for name in fields}, "work_date": f"2026-03-0{n}",
+         "hours": "7.5", "task_id": task if n == 2 else "T-1"}
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+    body = msgspec.json.decode(json.dumps({"entries": entries}), type=TimeEntriesBody)
     before = idempotency.fingerprint("POST", "/time-entries", msgspec.to_builtins(body))
     assert body_fingerprint("POST", "/time-entries", body) == before
     assert quick_path_for(TimeEntriesBody)  # the batch route's body takes the quicker path
