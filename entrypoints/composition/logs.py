@@ -154,10 +154,15 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 class StandardErrorHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever `sys.stderr` is when a line is emitted (a test runner swaps it)."""
+    """Writes to whatever `sys.stderr` is when a line is emitted (a test runner swaps it).
 
-    def __init__(self) -> None:
+    `processors`: what its formatter runs on a standard-library line once the record is
+    unpacked (`ExtraAdder` and structlog's bookkeeping do nothing else), which `log_fields`
+    runs on an event dict it builds itself."""
+
+    def __init__(self, processors: tuple[Processor, ...] = ()) -> None:
         super().__init__(sys.stderr)
+        self.processors = processors
 
     @property
     def stream(self) -> TextIO:
@@ -172,7 +177,6 @@ def configure_logging(settings: Settings, *, process: str) -> None:
     """Route every log line of this process (structlog and the standard library) through one
     formatter to standard error. Calling it again replaces the configuration; it never adds a
     second handler."""
-    global _pipeline
     stream = sys.stderr
     as_json = wants_json(settings.log_format, stream)
     shared = _shared_processors(process)
@@ -195,10 +199,9 @@ def configure_logging(settings: Settings, *, process: str) -> None:
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, StandardErrorHandler)]:
         root.removeHandler(handler)
-    handler = StandardErrorHandler()
+    handler = StandardErrorHandler((*shared, *last))
     handler.setFormatter(formatter)
     root.addHandler(handler)
-    _pipeline = _Pipeline(handler, (*shared, *last))
     root.setLevel(_LEVELS[settings.log_level])
     _route_library_loggers()
     logging.captureWarnings(True)
@@ -215,62 +218,55 @@ def configure_logging(settings: Settings, *, process: str) -> None:
     )
 
 
-class _Pipeline:
-    """The processors a standard-library line goes through after its record is unpacked
-    (`ExtraAdder` and structlog's own bookkeeping do nothing else), and the one handler that
-    writes it: what `log_fields` runs on an event dict it builds itself."""
-
-    def __init__(self, handler: StandardErrorHandler, processors: tuple[Processor, ...]) -> None:
-        self.handler = handler
-        self.processors = processors
-
-    def sole_route(self, logger: logging.Logger, level: int) -> bool:
-        """A line logged here can reach no handler but ours, and no filter looks at it."""
-        handler = self.handler
-        if handler.filters or level < handler.level:
-            return False
-        node: logging.Logger | None = logger
-        while node is not None:
-            if node.filters:
-                return False
-            if node.parent is None:  # the root logger
-                handlers = node.handlers
-                return len(handlers) == 1 and handlers[0] is handler
-            if node.handlers or not node.propagate:
-                return False
-            node = node.parent
-        return False  # pragma: no cover - every logger descends from the root
-
-    def write(
-        self, logger: logging.Logger, level: int, event: str, fields: Mapping[str, Any]
-    ) -> None:
-        method = logging.getLevelName(level).lower()
-        line: Any = {"event": event, **fields}
-        for processor in self.processors:
-            line = processor(logger, method, line)
-        handler = self.handler
-        with handler.lock:  # as `Handler.handle` holds it around `StreamHandler.emit`
-            handler.stream.write(line + handler.terminator)
-            handler.flush()
+def _sole_handler(logger: logging.Logger, level: int) -> StandardErrorHandler | None:
+    """Our handler when a line logged here can reach no other, and no filter looks at it."""
+    node: logging.Logger | None = logger
+    while node is not None:
+        if node.filters:
+            return None
+        if node.parent is None:  # the root logger
+            handlers = node.handlers
+            if len(handlers) != 1 or not isinstance(handlers[0], StandardErrorHandler):
+                return None
+            handler = handlers[0]
+            if handler.filters or level < handler.level or not handler.processors:
+                return None
+            return handler
+        if node.handlers or not node.propagate:
+            return None
+        node = node.parent
+    return None  # pragma: no cover - every logger descends from the root
 
 
-#: The configuration `configure_logging` installed last (None before it ran).
-_pipeline: _Pipeline | None = None
+def _write(
+    handler: StandardErrorHandler,
+    logger: logging.Logger,
+    level: int,
+    event: str,
+    fields: Mapping[str, Any],
+) -> None:
+    method = logging.getLevelName(level).lower()
+    line: Any = {"event": event, **fields}
+    for processor in handler.processors:
+        line = processor(logger, method, line)
+    with handler.lock:  # as `Handler.handle` holds it around `StreamHandler.emit`
+        handler.stream.write(line + handler.terminator)
+        handler.flush()
 
 
 def log_fields(logger: logging.Logger, level: int, event: str, fields: Mapping[str, Any]) -> None:
     """Log `event` with `fields`, exactly the line `logger.log(level, event, extra=fields)`
     writes. When the process's configuration is the only way that line can go (our handler
-    alone, no filter on the way), the fields go straight through the formatter's processors,
+    alone, no filter on the way), the fields go straight through the handler's processors,
     without a `LogRecord` and the formatter's copy of it: the request log writes a line per
     request, and this takes about half its cost away. Anything else (a test capturing logs, a
     second handler) takes the ordinary path."""
     if not logger.isEnabledFor(level):
         return
-    pipeline = _pipeline
-    if pipeline is not None and pipeline.sole_route(logger, level):
+    handler = _sole_handler(logger, level)
+    if handler is not None:
         try:
-            pipeline.write(logger, level, event, fields)
+            _write(handler, logger, level, event, fields)
             return
         except Exception:  # the ordinary path reports it, as logging does
             pass
