@@ -32,7 +32,16 @@ STALE_AFTER = timedelta(minutes=5)
 
 def fingerprint(method: str, route: str, body: Mapping[str, Any] | None) -> str:
     """Method, route and the canonical JSON of the body (sorted keys, no whitespace)."""
-    canonical = json.dumps(body or {}, sort_keys=True, separators=(",", ":"), default=str)
+    return fingerprint_of(method, route, canonical_json(body))
+
+
+def canonical_json(body: Mapping[str, Any] | None) -> str:
+    """The body as a fingerprint reads it: sorted keys, no whitespace, non-ASCII escaped."""
+    return json.dumps(body or {}, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def fingerprint_of(method: str, route: str, canonical: str) -> str:
+    """The fingerprint of a request whose body `canonical_json` wrote as `canonical`."""
     return hashlib.sha256(f"{method.upper()} {route}\n{canonical}".encode()).hexdigest()
 
 

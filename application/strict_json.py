@@ -132,8 +132,9 @@ def inspect_document(
         return structure, text
     if isinstance(document, _Repeated):
         structure.append((_pointer((document.repeated,)), _repeated(document.repeated)))
-    refused_in_text = _REFUSED_IN_TEXT.search if escapes else _never
-    refused_in_key = _REFUSED_IN_KEY.search if escapes else _never
+    # Without escapes only lengths need checking: the searches are then not even called.
+    refused_in_text = _REFUSED_IN_TEXT.search
+    refused_in_key = _REFUSED_IN_KEY.search
     stack: list[tuple[Iterator[tuple[Any, Any]], tuple[str | int, ...]]] = [
         (_children(document), ())
     ]
@@ -141,11 +142,13 @@ def inspect_document(
         children, path = stack[-1]
         for token, value in children:
             # Inline checks, and a path built only for a problem: this loop runs per value.
-            if type(token) is str and (len(token) > MAX_KEY_LENGTH or refused_in_key(token)):
+            if type(token) is str and (
+                len(token) > MAX_KEY_LENGTH or (escapes and refused_in_key(token))
+            ):
                 _check_key(token, (*path, token), text)
             kind = type(value)
             if kind is str:
-                if len(value) > MAX_TEXT_LENGTH or refused_in_text(value):
+                if len(value) > MAX_TEXT_LENGTH or (escapes and refused_in_text(value)):
                     _check_value(value, (*path, token), structure, text)
             elif kind is dict or kind is list or kind is _Repeated:
                 inner = (*path, token)
@@ -165,10 +168,6 @@ def inspect_document(
         if len(structure) >= MAX_PROBLEMS or len(text) >= MAX_PROBLEMS:
             break
     return structure[:MAX_PROBLEMS], text[:MAX_PROBLEMS]
-
-
-def _never(_value: str) -> None:
-    return None
 
 
 def _children(node: dict[str, Any] | list[Any]) -> Iterator[tuple[Any, Any]]:

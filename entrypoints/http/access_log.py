@@ -17,6 +17,7 @@ import time
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from entrypoints.composition.logs import log_fields
 from entrypoints.http.correlation import correlation_id_for
 from entrypoints.http.metrics import _route_template, _status_of
 from entrypoints.http.security import Principal
@@ -54,9 +55,11 @@ class AccessLogMiddleware:
                 status = _status_of(error)
                 raise
             finally:
-                log.info(
+                log_fields(
+                    log,
+                    logging.INFO,
                     "http.request",
-                    extra={
+                    {
                         "principal": principal_id(scope),
                         "method": scope["method"],
                         "route": _route_template(scope),

@@ -7,16 +7,12 @@ services from the container for a server process, tests build them over fakes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from litestar import Litestar, Router
-from litestar.connection import ASGIConnection
-from litestar.middleware import (
-    AbstractAuthenticationMiddleware,
-    AuthenticationResult,
-    DefineMiddleware,
-)
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -45,24 +41,52 @@ PUBLIC = "public"
 OPEN_PATHS = ("/health", "/ready", "/schema", "/metrics", "/webhooks")
 
 
-class ApiAuthentication(AbstractAuthenticationMiddleware):
-    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
-        super().__init__(app, exclude=[f"^{p}" for p in OPEN_PATHS])
-        self.authenticator = authenticator
+class ApiAuthentication:
+    """Puts the caller's `Principal` into the scope (`scope["user"]`), or refuses with 401,
+    for every request but those to `OPEN_PATHS` and CORS preflights (OPTIONS), as Litestar's
+    authentication middleware does; a plain ASGI middleware that reads the two credential
+    headers from the scope, instead of building a connection and all its headers per request."""
 
-    async def authenticate_request(
-        self, connection: ASGIConnection[Any, Any, Any, Any]
-    ) -> AuthenticationResult:
-        correlation_id_for(connection.scope)
-        try:
-            principal = self.authenticator.authenticate(connection.headers)
-        except AuthenticationError as error:
-            raise Problem(
-                "unauthenticated",
-                str(error),
-                headers={"WWW-Authenticate": 'Bearer realm="throughline", ApiKey'},
-            ) from None
-        return AuthenticationResult(user=principal, auth=None)
+    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
+        self.app = app
+        self.authenticator = authenticator
+        self.open_paths = re.compile("|".join(f"^{p}" for p in OPEN_PATHS))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and not self._is_open(scope):
+            correlation_id_for(scope)
+            try:
+                principal = self.authenticator.authenticate(_credentials(scope))
+            except AuthenticationError as error:
+                raise Problem(
+                    "unauthenticated",
+                    str(error),
+                    headers={"WWW-Authenticate": 'Bearer realm="throughline", ApiKey'},
+                ) from None
+            scope["user"] = principal
+            scope["auth"] = None
+        await self.app(scope, receive, send)
+
+    def _is_open(self, scope: Scope) -> bool:
+        if scope.get("method") == "OPTIONS":
+            return True
+        handler: Any = scope.get("route_handler")
+        if handler is not None and handler.opt.get("exclude_from_auth"):
+            return True
+        path = scope["raw_path"].decode() if getattr(handler, "is_mount", False) else scope["path"]
+        return self.open_paths.match(path) is not None
+
+
+def _credentials(scope: Scope) -> dict[str, str]:
+    """The request's credential headers (the first of each), as the authenticator reads them."""
+    found: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        if name in _CREDENTIAL_HEADERS:
+            found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return found
+
+
+_CREDENTIAL_HEADERS = frozenset({b"x-api-key", b"authorization"})
 
 
 def check_permission(scope: Scope) -> None:

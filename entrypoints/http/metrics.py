@@ -85,6 +85,22 @@ class Metrics:
         self.multiprocess_dir = multiprocess_dir
         if operations is not None:
             self.registry.register(operations)
+        # The labelled series already counted into, by their labels: `labels()` takes a lock
+        # and builds its key on every call, for the same few routes (nothing removes a series).
+        self._counted: dict[tuple[str, str, str], Any] = {}
+        self._timed: dict[tuple[str, str], Any] = {}
+
+    def answered(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request and observe how long it took."""
+        key = (method, route, str(status))
+        counted = self._counted.get(key)
+        if counted is None:
+            counted = self._counted[key] = self.requests.labels(*key)
+        counted.inc()
+        timed = self._timed.get(key[:2])
+        if timed is None:
+            timed = self._timed[key[:2]] = self.latency.labels(method, route)
+        timed.observe(seconds)
 
     def exposition(self) -> bytes:
         """The text exposition format: every worker's counts (or this process's alone), then
@@ -128,10 +144,12 @@ class MetricsMiddleware:
             status[0] = _status_of(error)
             raise
         finally:
-            route = _route_template(scope)
-            method = scope["method"]
-            self.metrics.requests.labels(method, route, str(status[0])).inc()
-            self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
+            self.metrics.answered(
+                scope["method"],
+                _route_template(scope),
+                status[0],
+                time.perf_counter() - started,
+            )
 
 
 def _status_of(error: Exception) -> int:

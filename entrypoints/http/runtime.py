@@ -40,6 +40,7 @@ from application.records import IdempotencyRecord
 from entrypoints.composition.database import Reader
 from entrypoints.composition.ops_reads import OpsReads
 from entrypoints.composition.tracing import traced_context
+from entrypoints.http.body_fingerprint import body_fingerprint
 from entrypoints.http.correlation import correlation_id_for
 from entrypoints.http.problems import Problem
 from entrypoints.http.security import Principal
@@ -156,8 +157,7 @@ def execute(
         )
     services = services_of(request)
     ctx = context_of(request)
-    canonical = msgspec.to_builtins(body) if body is not None else None
-    fingerprint = idempotency.fingerprint(request.method, request.url.path, canonical)
+    fingerprint = body_fingerprint(request.method, request.url.path, body)
     claim = idempotency.Claim(
         ctx.actor, key, fingerprint, services.clock.now(), answer_in_transaction
     )

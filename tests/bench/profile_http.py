@@ -103,7 +103,7 @@ def step(frames: list[Frame], run_line: int) -> str:
     if _has(frames, "_WorkItem.run") and _has(frames, "record_time_entries"):
         return "route: build the command"
     rules: list[tuple[str, Callable[[list[Frame]], bool]]] = [
-        ("auth: API key to principal", lambda f: _has(f, "authenticate_request")),
+        ("auth: API key to principal", lambda f: _has(f, "authenticate", "_credentials")),
         (
             "body read, decode, validation",
             lambda f: _has(f, "parse_values_from_connection_kwargs", "KwargsModel.to_kwargs"),

@@ -18,6 +18,7 @@ from entrypoints.composition.logs import (
     Redactor,
     StandardErrorHandler,
     configure_logging,
+    log_fields,
     logged_command,
     wants_json,
 )
@@ -223,6 +224,72 @@ def test_uvicorns_access_log_is_silenced_and_its_other_lines_come_through_ours(
     (line,) = [json.loads(x) for x in capsys.readouterr().err.splitlines()]
     assert line["event"] == "Uvicorn running"
     assert "color_message" not in line
+
+
+REQUEST_FIELDS = {
+    "principal": "fran.finance",
+    "method": "GET",
+    "route": "/dashboard",
+    "status": 200,
+    "duration_ms": 0.4,
+    "note": f"refused Bearer {TOKEN}",
+}
+
+
+def our_handler_alone(monkeypatch: pytest.MonkeyPatch) -> logging.Logger:
+    """The root logger with only the handler `configure_logging` installed (as in a server,
+    where no test runner adds its capturing handlers)."""
+    root = logging.getLogger()
+    ours = [h for h in root.handlers if isinstance(h, StandardErrorHandler)]
+    monkeypatch.setattr(root, "handlers", ours)
+    return logging.getLogger("throughline.test.request")
+
+
+def without_timestamp(text: str) -> list[str]:
+    return [" ".join(part for part in line.split() if "T" not in part or ":" not in part)
+            for line in text.splitlines()]  # fmt: skip
+
+
+@pytest.mark.parametrize("log_format", [LogFormat.JSON, LogFormat.CONSOLE])
+def test_fields_logged_on_the_short_path_make_the_line_the_standard_library_makes(
+    log_format: LogFormat, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(settings(jwt_secret=JWT_SECRET, log_format=log_format), process="api")
+    logger = our_handler_alone(monkeypatch)
+
+    with structlog.contextvars.bound_contextvars(correlation_id="c-42"):
+        logger.info("http.request", extra=dict(REQUEST_FIELDS))
+        ordinary = capsys.readouterr().err
+        monkeypatch.setattr(logger, "makeRecord", None)  # the short path makes no record
+        log_fields(logger, logging.INFO, "http.request", REQUEST_FIELDS)
+        short = capsys.readouterr().err
+
+    assert without_timestamp(short) == without_timestamp(ordinary)
+    assert TOKEN not in short
+    if log_format is LogFormat.JSON:
+        assert list(json.loads(short)) == list(json.loads(ordinary))  # the same keys, in order
+        assert json.loads(short)["correlation_id"] == "c-42"
+
+
+def test_fields_still_reach_any_other_handler_and_are_not_written_below_the_level(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(settings(log_level=LogLevel.WARNING), process="api")
+    logger = our_handler_alone(monkeypatch)
+    log_fields(logger, logging.INFO, "http.request", REQUEST_FIELDS)
+    assert capsys.readouterr().err == ""
+
+    seen: list[logging.LogRecord] = []
+    other = logging.Handler()
+    other.emit = seen.append  # type: ignore[method-assign]
+    logger.addHandler(other)
+    try:
+        log_fields(logger, logging.WARNING, "http.request", REQUEST_FIELDS)
+    finally:
+        logger.removeHandler(other)
+
+    assert [(r.getMessage(), r.route) for r in seen] == [("http.request", "/dashboard")]  # type: ignore[attr-defined]
+    assert json.loads(capsys.readouterr().err)["route"] == "/dashboard"
 
 
 def test_a_cli_command_logs_its_start_and_finish_under_its_correlation_id(
