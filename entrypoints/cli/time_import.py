@@ -39,6 +39,11 @@ COLUMNS = (
 )
 REQUIRED = COLUMNS[:7]
 HEADER = ",".join(COLUMNS)
+#: Rows per transaction unless `--batch-size` says otherwise: each batch pays a begin, the
+#: reads of its engagements and contracts and a commit, so larger batches import faster;
+#: an interrupted import loses at most one batch, and SQLite's writer waits for one batch at
+#: most (ADR 0058).
+BATCH_SIZE = 5_000
 TRUE_WORDS = frozenset({"true", "yes", "y", "1", ""})
 FALSE_WORDS = frozenset({"false", "no", "n", "0"})
 
