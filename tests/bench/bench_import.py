@@ -3,9 +3,10 @@
 
 Throughline, CSV: the file is written, then read and sent in batches exactly as `import-time`
 does (`read_time_file` and `import_rows` over the bus on the database, the command's default
-batch size; only the process start is left out). HTTP: `uvicorn --factory entrypoints.http.serve:create_from_env`
-on the same seeded database, batches of 1,000 entries (the most one request takes), one after
-another, each with its own Idempotency-Key; every entry must come back accepted.
+batch size; only the process start is left out). HTTP: `uvicorn --factory
+entrypoints.http.serve:create_from_env` on the same seeded database, batches of 1,000 entries
+(the most one request takes), one after another, each with its own Idempotency-Key; every
+entry must come back accepted.
 
 Every run starts from a copy of one seeded SQLite database whose two time-and-materials
 obligations already hold `stored` entries (100,000 in all; `--quick`: 4,000). The new rows are
