@@ -24,7 +24,7 @@ from sqlalchemy.engine import Dialect
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.bulk import Processor, insert_all_or_none, insert_values_all_or_none
-from adapters.sqlalchemy.repositories import Session, chunks
+from adapters.sqlalchemy.repositories import Session
 from application.errors import ConflictError
 from domain.cap_reach import RecordedTime
 from domain.ids import ObligationId, ResourceId, Role
@@ -61,6 +61,17 @@ PERSON_DAY_LOCKS = 0x7444  # "tD"
 #: this many (PostgreSQL's lock table is shared and bounded); two writers whose days share a
 #: lock only wait for each other.
 PERSON_DAY_LOCK_BUCKETS = 256
+#: A SQLite connection that ingests a batch of at least this many person-days is set up for
+#: bulk ingest from then on (ADR 0058): a page cache of `INGEST_CACHE_KIB` (such a batch
+#: touches thousands of index pages, more than SQLite's default 2,000 KiB holds) and a WAL
+#: checkpointed by its commits every `INGEST_CHECKPOINT_PAGES` pages rather than every 1,000
+#: (each checkpoint copies the pages and syncs twice; at 1,000 a batch of 5,000 entries
+#: checkpointed at nearly every commit). Smaller batches (the HTTP API's, at most 1,000
+#: entries) leave their connection as it is.
+INGEST_SETUP_FROM_DAYS = 2_000
+INGEST_CACHE_KIB = 65_536
+INGEST_CHECKPOINT_PAGES = 10_000
+_INGEST_SETUP = "throughline_bulk_ingest"
 
 
 def _recorded_hours() -> tuple[sa.Column[Any], ...]:
@@ -232,6 +243,16 @@ def _iso_date(day: date) -> str:
     return day.isoformat()
 
 
+def _bulk_ingest_setup(connection: sa.Connection) -> None:
+    """This SQLite connection's cache and checkpoint interval for bulk ingest, set once for its
+    life in the pool."""
+    info = connection.connection.info
+    if not info.get(_INGEST_SETUP):
+        connection.exec_driver_sql(f"PRAGMA cache_size = -{INGEST_CACHE_KIB}")
+        connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {INGEST_CHECKPOINT_PAGES}")
+        info[_INGEST_SETUP] = True
+
+
 class SqlAlchemyDelivery:
     """Time entries and expenses: executemany in, one query per obligation batch out, with an
     identity map so the entry a handler changes is the one it read."""
@@ -344,37 +365,44 @@ class SqlAlchemyDelivery:
             connection.execute(
                 _lock_person_days_postgresql(), {"space": PERSON_DAY_LOCKS, "keys": keys}
             )
+        elif len(wanted) >= INGEST_SETUP_FROM_DAYS:
+            _bulk_ingest_setup(connection)
         read = self._postgresql_days if postgres else self._sqlite_days
-        for batch in chunks(wanted, PERSON_DAYS_PER_QUERY[self._session.dialect]):
-            for resource, day, hours in read(batch):
-                key = (ResourceId(resource), day)
-                totals[key] = EXACT.add(totals.get(key, Decimal(0)), hours)
+        size, add = PERSON_DAYS_PER_QUERY[self._session.dialect], EXACT.add
+        for start in range(0, len(wanted), size):
+            for key, hours in read(wanted[start : start + size]):
+                found = totals.get(key)
+                totals[key] = hours if found is None else add(found, hours)
         return totals
 
     def _postgresql_days(
         self, batch: list[tuple[ResourceId, date]]
-    ) -> Iterable[tuple[str, date, Decimal]]:
+    ) -> Iterable[tuple[tuple[ResourceId, date], Decimal]]:
         # A batch spans few dates: each is written once.
         texts = {d: d.isoformat() for d in {d for _, d in batch}}
         days = json.dumps([(r, texts[d]) for r, d in batch])
         rows = self._session.connection.execute(_person_days_postgresql(), {"days": days})
-        return ((r, d, h) for r, d, h in rows)
+        return (((ResourceId(r), d), h) for r, d, h in rows)
 
     def _sqlite_days(
         self, batch: list[tuple[ResourceId, date]]
-    ) -> Iterable[tuple[str, date, Decimal]]:
+    ) -> Iterable[tuple[tuple[ResourceId, date], Decimal]]:
         connection = self._session.connection
         day_in, hours_out = _sqlite_day_and_hours(connection.dialect)
         size = _sqlite_size(len(batch))
-        # A row's day comes back as the text it was matched with: look the date up by it.
-        # A batch spans few dates: each is converted once.
+        # A row's day comes back as the text it was matched with: its person-day is looked
+        # up by it. A batch spans few dates, and its hours repeat: each is converted once.
         texts = {d: day_in(d) if day_in else d for d in {d for _, d in batch}}
-        asked = {(r, texts[d]): d for r, d in batch}
+        asked = {(r, texts[d]): (r, d) for r, d in batch}
         parameters = [value for pair in asked for value in pair]
         parameters += [None] * (2 * (size - len(batch)))
         rows = connection.exec_driver_sql(_person_days_sqlite(size), tuple(parameters))
-        for resource, day, hours in rows.fetchall():
-            yield resource, asked[(resource, day)], hours_out(hours) if hours_out else hours
+        converted: dict[str, Decimal] = {}
+        for resource, day, text in rows.fetchall():
+            hours = converted.get(text)
+            if hours is None:
+                hours = converted[text] = hours_out(text) if hours_out else text
+            yield asked[(resource, day)], hours
 
     def time_entries_for(self, obligations: Iterable[ObligationId]) -> list[TimeEntry]:
         found: list[TimeEntry] = []

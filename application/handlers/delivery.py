@@ -10,6 +10,7 @@ the batch could reach that cap (ADR 0041). The decisions on recorded items are i
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import TypeVar
@@ -41,6 +42,9 @@ __all__ = ["ENTRY_CONFLICT", "EXPENSE_CONFLICT", "IngestionReport", "Rejection"]
 
 Raw = TypeVar("Raw")
 Item = TypeVar("Item")
+
+#: The place in the batch of an (index, item) pair.
+_position = operator.itemgetter(0)
 
 
 @attrs.frozen
@@ -188,6 +192,6 @@ def _admitted(
             accepted.append((position, admit(raw)))
         except DomainError as error:
             rejected.append(Rejection(key(raw), reason_code(error), str(error), position))
-    accepted.sort(key=lambda found: found[0])
+    accepted.sort(key=_position)
     rejected.sort(key=lambda r: r.position or 0)
     return [item for _, item in accepted], rejected

@@ -58,7 +58,7 @@ from entrypoints.cli.support import (
     progress,
     session,
 )
-from entrypoints.cli.time_import import HEADER, read_time_file
+from entrypoints.cli.time_import import BATCH_SIZE, HEADER, read_time_file
 from entrypoints.cli.views import (
     audit_line,
     render_billing_run,
@@ -277,7 +277,7 @@ def import_time(
     approved_by: Annotated[
         str, typer.Option("--approved-by", help="Who approved the time in the PSA.")
     ] = "psa",
-    batch_size: BatchSizeOption = 1000,
+    batch_size: BatchSizeOption = BATCH_SIZE,
     database_url: DatabaseUrlOption = None,
     actor: ActorOption = None,
     verbose: VerboseOption = False,

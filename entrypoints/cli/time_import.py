@@ -13,6 +13,7 @@ empty, wrong header) raises `TimeFileError`.
 from __future__ import annotations
 
 import csv
+import operator
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -21,6 +22,7 @@ from pathlib import Path
 import attrs
 
 from application.commands import TimeEntryInput
+from application.gc_pause import paused_collection
 from domain.ids import EngagementId, ObligationId, ResourceId, Role, TaskId, TimeEntryId
 from domain.time_entry import NO_TASK
 
@@ -37,6 +39,11 @@ COLUMNS = (
 )
 REQUIRED = COLUMNS[:7]
 HEADER = ",".join(COLUMNS)
+#: Rows per transaction unless `--batch-size` says otherwise: each batch pays a begin, the
+#: reads of its engagements and contracts and a commit, so larger batches import faster;
+#: an interrupted import loses at most one batch, and SQLite's writer waits for one batch at
+#: most (ADR 0058).
+BATCH_SIZE = 5_000
 TRUE_WORDS = frozenset({"true", "yes", "y", "1", ""})
 FALSE_WORDS = frozenset({"false", "no", "n", "0"})
 
@@ -81,18 +88,24 @@ def read_time_file(path: Path) -> TimeFile:
     """Every data row of the file, either readable or rejected with a reason."""
     rows: list[TimeRow] = []
     rejected: list[RowRejection] = []
-    for line, raw in _records(path):
-        entry_id = (raw.get("entry_id") or "").strip()
-        try:
-            rows.append(TimeRow(line, _entry(raw)))
-        except _Refused as refused:
-            rejected.append(RowRejection(line, entry_id, refused.code, refused.detail))
+    header, records = _records(path)
+    read = _RowReader(header)
+    # The rows are acyclic and all kept: the cyclic collector, paused while they are made,
+    # would otherwise walk every row read so far again and again (ADR 0058).
+    with paused_collection():
+        for line, values in records:
+            try:
+                rows.append(TimeRow(line, read.entry(values)))
+            except _Refused as refused:
+                entry_id = read.entry_id(values)
+                rejected.append(RowRejection(line, entry_id, refused.code, refused.detail))
     if not rows and not rejected:
         raise TimeFileError(f"{path} has a header but no rows")
     return TimeFile(tuple(rows), tuple(rejected))
 
 
-def _records(path: Path) -> Iterator[tuple[int, dict[str | None, str | None]]]:
+def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The file's header (names stripped) and its data rows, each with its line number."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -103,8 +116,8 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str | None, str | None]]]:
         raise TimeFileError(f"{path} cannot be read: {error}") from None
     if not text.strip():
         raise TimeFileError(f"{path} is empty; the first line must be the header {HEADER}")
-    reader = csv.DictReader(text.splitlines())
-    header = [name.strip() for name in reader.fieldnames or ()]
+    reader = csv.reader(text.splitlines())
+    header = [name.strip() for name in next(reader, [])]
     missing = [c for c in REQUIRED if c not in header]
     unknown = [c for c in header if c not in COLUMNS]
     duplicated = sorted({c for c in header if header.count(c) > 1})
@@ -119,29 +132,61 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str | None, str | None]]]:
             if names
         ]
         raise TimeFileError(f"{path}: {'; '.join(problems)}; the header is {HEADER}")
-    reader.fieldnames = header
-    for raw in reader:
-        yield reader.line_num, raw
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for values in reader:
+            if values:  # a blank line is no row
+                yield reader.line_num, values
+
+    return header, rows()
 
 
-def _entry(raw: dict[str | None, str | None]) -> TimeEntryInput:
-    if None in raw or any(value is None for value in raw.values()):
-        raise _Refused("malformed_row", "the row does not have one value per column")
-    row = {str(k): (v or "").strip() for k, v in raw.items()}
-    empty = [c for c in REQUIRED if not row.get(c)]
-    if empty:
-        raise _Refused("missing_field", f"empty {', '.join(empty)}")
-    return TimeEntryInput(
-        TimeEntryId(row["entry_id"]),
-        EngagementId(row["engagement_id"]),
-        ObligationId(row["obligation_id"]),
-        ResourceId(row["resource_id"]),
-        Role(row["role"]),
-        _work_date(row["work_date"]),
-        _hours(row["hours"]),
-        TaskId(row.get("task_id") or NO_TASK),
-        _billable(row.get("billable", "")),
-    )
+class _RowReader:
+    """The rows of one file, read by the places of its header's columns (a file of 100,000
+    rows is read in one pass: no mapping per row); a work date or hours text met before
+    gives the value it gave then."""
+
+    def __init__(self, header: list[str]) -> None:
+        at = {name: i for i, name in enumerate(header)}
+        self._width = len(header)
+        self._required = tuple((name, at[name]) for name in REQUIRED)
+        self._entry_id = at["entry_id"]
+        self._fields = operator.itemgetter(*(at[name] for name in REQUIRED))
+        self._task, self._billable = at.get("task_id"), at.get("billable")
+        self._dates: dict[str, date] = {}
+        self._hours: dict[str, Decimal] = {}
+
+    def entry_id(self, values: list[str]) -> str:
+        """The row's entry id as written (empty when the row is too short to hold it)."""
+        return values[self._entry_id].strip() if self._entry_id < len(values) else ""
+
+    def entry(self, values: list[str]) -> TimeEntryInput:
+        if len(values) != self._width:
+            raise _Refused("malformed_row", "the row does not have one value per column")
+        row = [value.strip() for value in values]
+        entry_id, engagement, obligation, resource, role, day, hours = self._fields(row)
+        if not (entry_id and engagement and obligation and resource and role and day and hours):
+            empty = [name for name, i in self._required if not row[i]]
+            raise _Refused("missing_field", f"empty {', '.join(empty)}")
+        work_date = self._dates.get(day)
+        if work_date is None:
+            work_date = self._dates[day] = _work_date(day)
+        amount = self._hours.get(hours)
+        if amount is None:
+            amount = self._hours[hours] = _hours(hours)
+        task = NO_TASK if self._task is None else row[self._task]
+        billable = "" if self._billable is None else row[self._billable]
+        return TimeEntryInput(
+            TimeEntryId(entry_id),
+            EngagementId(engagement),
+            ObligationId(obligation),
+            ResourceId(resource),
+            Role(role),
+            work_date,
+            amount,
+            TaskId(task or NO_TASK),
+            _billable(billable),
+        )
 
 
 def _work_date(text: str) -> date:

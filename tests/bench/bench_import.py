@@ -1,13 +1,13 @@
 """Ingest as users run it, into obligations that already hold many entries: the CSV import
 (`throughline import-time`) and the HTTP batch (`POST /time-entries`), at N and 4N rows.
 
-Throughline, CSV: the file is written, then read and sent in batches of 1,000 rows exactly as
-`import-time` does (`read_time_file` and `import_rows` over the bus on the database; only the
-process start is left out). HTTP: `uvicorn --factory entrypoints.http.serve:create_from_env`
-on the same seeded database, batches of 1,000 entries (the most one request takes), one after
-another, each with its own Idempotency-Key; every entry must come back accepted. The client's
-own work is off the clock: the request bodies are written before it starts and the answers
-read after it stops.
+Throughline, CSV: the file is written, then read and sent in batches exactly as `import-time`
+does (`read_time_file` and `import_rows` over the bus on the database, the command's default
+batch size; only the process start is left out). HTTP: `uvicorn --factory
+entrypoints.http.serve:create_from_env` on the same seeded database, batches of 1,000 entries
+(the most one request takes), one after another, each with its own Idempotency-Key; every
+entry must come back accepted. The client's own work is off the clock: the request bodies are
+written before it starts and the answers read after it stops.
 
 Every run starts from a copy of one seeded SQLite database whose two time-and-materials
 obligations already hold `stored` entries (100,000 in all; `--quick`: 4,000). The new rows are
@@ -54,7 +54,7 @@ from domain.ids import (
     TimeEntryId,
 )
 from domain.time_and_materials import NotToExceed, OveragePolicy, TimeAndMaterialsTerms
-from entrypoints.cli.time_import import HEADER, read_time_file
+from entrypoints.cli.time_import import BATCH_SIZE, HEADER, read_time_file
 from entrypoints.cli.time_import_run import import_rows
 from tests.bench.bench_http import (
     API_FACTORY,
@@ -78,6 +78,7 @@ from tests.bench.world import (
 
 #: Engagements 0 and 1 of the bench world: both time and materials.
 ENGAGEMENTS = 2
+#: Entries per HTTP request: the most one takes.
 BATCH = 1_000
 #: Growth of the time per row from N to 4N that still counts as flat.
 FLAT = 1.3
@@ -168,7 +169,7 @@ def csv_import(database: Path, workdir: Path, entries: list[c.TimeEntryInput]) -
     db = Database(f"sqlite:///{database}")
     bus = bus_on(db, ENGAGEMENTS)
     started = time.perf_counter()
-    outcome = import_rows(bus, CTX, read_time_file(file), "bench", BATCH)
+    outcome = import_rows(bus, CTX, read_time_file(file), "bench", BATCH_SIZE)
     elapsed = time.perf_counter() - started
     db.dispose()
     if len(outcome.accepted) != len(entries):

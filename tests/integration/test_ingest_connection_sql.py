@@ -1,0 +1,93 @@
+"""The connection a bulk ingest runs on (ADR 0058): a batch large enough to touch thousands of
+index pages leaves its SQLite connection a larger page cache and a longer WAL between
+checkpoints, a small batch (the HTTP API's) leaves it as it is, and the person-day totals read
+the same either way."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from adapters.sqlalchemy.database import Database
+from adapters.sqlalchemy.delivery_store import (
+    INGEST_CACHE_KIB,
+    INGEST_CHECKPOINT_PAGES,
+    INGEST_SETUP_FROM_DAYS,
+)
+from application.context import RequestContext
+from domain.ids import ResourceId
+from domain.time_entry import TimeEntry
+from tests.integration.support import only_on
+from tests.unit.application.conftest import time_entry
+
+CTX = RequestContext("ingest", "corr-ingest")
+NOW = datetime(2026, 3, 31, 18, 0, tzinfo=UTC)
+DAY = date(2026, 3, 2)
+
+
+def _days(count: int) -> list[tuple[ResourceId, date]]:
+    return [(ResourceId(f"r{n:05d}"), DAY + timedelta(days=n % 20)) for n in range(count)]
+
+
+def _settings_after_reading(
+    database: Database, days: list[tuple[ResourceId, date]]
+) -> tuple[int, int]:
+    """The connection's page cache and WAL checkpoint interval once it read these days."""
+    with database.unit_of_work(CTX, lambda: NOW) as uow:
+        uow.delivery.hours_by_person_day(days)
+        read = uow.connection.exec_driver_sql
+        return (
+            read("PRAGMA cache_size").scalar_one(),
+            read("PRAGMA wal_autocheckpoint").scalar_one(),
+        )
+
+
+def _approved(entry_id: str, day: date, hours: str) -> TimeEntry:
+    raw = time_entry(entry_id, day, hours)
+    return TimeEntry.received_approved(
+        raw.entry_id, raw.obligation_id, raw.resource_id, raw.role, raw.work_date, raw.hours
+    )
+
+
+@only_on("sqlite")
+def test_a_small_batch_leaves_the_connections_cache_and_checkpoints_as_sqlite_sets_them(
+    database: Database,
+) -> None:
+    fresh = sqlite3.connect(":memory:")
+    default = (
+        fresh.execute("PRAGMA cache_size").fetchone()[0],
+        fresh.execute("PRAGMA wal_autocheckpoint").fetchone()[0],
+    )
+    assert _settings_after_reading(database, _days(INGEST_SETUP_FROM_DAYS - 1)) == default
+
+
+@only_on("sqlite")
+def test_a_large_batch_sets_its_connection_up_for_bulk_ingest_for_good(
+    database: Database,
+) -> None:
+    bulk = (-INGEST_CACHE_KIB, INGEST_CHECKPOINT_PAGES)
+    assert _settings_after_reading(database, _days(INGEST_SETUP_FROM_DAYS)) == bulk
+    # The pool hands the same connection out again: it keeps them, set once.
+    assert _settings_after_reading(database, _days(3)) == bulk
+
+
+def test_a_persons_recorded_hours_are_summed_exactly_whatever_the_batch_size(
+    database: Database,
+) -> None:
+    entries = [
+        _approved("t1", DAY, "1.25"),
+        _approved("t2", DAY, "1.25"),
+        _approved("t3", DAY, "0.1"),
+        _approved("t4", DAY + timedelta(days=1), "1.25"),
+    ]
+    with database.unit_of_work(CTX, lambda: NOW) as uow:
+        uow.delivery.add_time_entries(entries)
+        uow.commit()
+    person = entries[0].resource_id
+    asked = [(person, DAY), (person, DAY + timedelta(days=1))]
+    for days in (asked, asked + _days(INGEST_SETUP_FROM_DAYS)):
+        with database.unit_of_work(CTX, lambda: NOW) as uow:
+            found = uow.delivery.hours_by_person_day(days)
+        assert found == {asked[0]: Decimal("2.60"), asked[1]: Decimal("1.25")}
+        assert str(found[asked[0]]) == "2.60"
