@@ -88,13 +88,15 @@ def read_time_file(path: Path) -> TimeFile:
     """Every data row of the file, either readable or rejected with a reason."""
     rows: list[TimeRow] = []
     rejected: list[RowRejection] = []
-    header, records = _records(path)
+    header, lines, records = _records(path)
     read = _RowReader(header)
     # The rows are acyclic and all kept: the cyclic collector, paused while they are made,
     # would otherwise walk every row read so far again and again (ADR 0058).
     with paused_collection():
-        for line, values in records:
+        for line, last, values in records:
             try:
+                if last != line:
+                    raise _Refused("malformed_row", _spanning(line, last, lines))
                 rows.append(TimeRow(line, read.entry(values)))
             except _Refused as refused:
                 entry_id = read.entry_id(values)
@@ -104,8 +106,19 @@ def read_time_file(path: Path) -> TimeFile:
     return TimeFile(tuple(rows), tuple(rejected))
 
 
-def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """The file's header (names stripped) and its data rows, each with its line number."""
+def _spanning(line: int, last: int, lines: int) -> str:
+    """Why a row read over several lines is refused: no value of this file holds a line break,
+    so it is a quote left open, which swallows the rows after it."""
+    reach = "the end of the file" if last == lines else f"line {last}"
+    return (
+        f'a quote (") opened on line {line} runs to {reach}: lines {line}-{last} were read as '
+        "one row; close the quote and import again"
+    )
+
+
+def _records(path: Path) -> tuple[list[str], int, Iterator[tuple[int, int, list[str]]]]:
+    """The file's header (names stripped), its number of lines, and its data rows, each with
+    the lines it was read from (first and last: the same unless a quote spans lines)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -116,7 +129,8 @@ def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
         raise TimeFileError(f"{path} cannot be read: {error}") from None
     if not text.strip():
         raise TimeFileError(f"{path} is empty; the first line must be the header {HEADER}")
-    reader = csv.reader(text.splitlines())
+    lines = text.splitlines()
+    reader = csv.reader(lines)
     header = [name.strip() for name in next(reader, [])]
     missing = [c for c in REQUIRED if c not in header]
     unknown = [c for c in header if c not in COLUMNS]
@@ -133,12 +147,14 @@ def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
         ]
         raise TimeFileError(f"{path}: {'; '.join(problems)}; the header is {HEADER}")
 
-    def rows() -> Iterator[tuple[int, list[str]]]:
+    def rows() -> Iterator[tuple[int, int, list[str]]]:
+        last = reader.line_num
         for values in reader:
+            first, last = last + 1, reader.line_num
             if values:  # a blank line is no row
-                yield reader.line_num, values
+                yield first, last, values
 
-    return header, rows()
+    return header, len(lines), rows()
 
 
 class _RowReader:

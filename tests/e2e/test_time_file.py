@@ -64,6 +64,36 @@ def test_each_unreadable_row_is_rejected_with_its_line_and_a_reason_code(tmp_pat
     assert parsed.size == 7
 
 
+def test_a_quote_left_open_is_one_rejected_row_at_the_line_it_opens_naming_the_lines_it_took(
+    tmp_path: Path,
+) -> None:
+    path = time_file(
+        tmp_path,
+        "T1,E1,O1,r1,consultant,2026-03-09,8,DEV,yes",
+        '"T2,E1,O1,r1,consultant,2026-03-09,8,DEV,yes',
+        'T3",E1,O1,r1,consultant,2026-03-09,8,DEV,yes',
+        "T4,E1,O1,r1,consultant,2026-03-09,8,DEV,yes",
+        '"T5,E1,O1,r1,consultant,2026-03-09,8,DEV,yes',
+        "T6,E1,O1,r1,consultant,2026-03-09,8,DEV,yes",
+    )
+    parsed = read_time_file(path)
+    assert [(r.line, r.entry.entry_id) for r in parsed.rows] == [(2, "T1"), (5, "T4")]
+    assert [(r.line, r.reason_code, r.detail) for r in parsed.rejected] == [
+        (
+            3,
+            "malformed_row",
+            'a quote (") opened on line 3 runs to line 4: lines 3-4 were read '
+            "as one row; close the quote and import again",
+        ),
+        (
+            6,
+            "malformed_row",
+            'a quote (") opened on line 6 runs to the end of the file: lines '
+            "6-7 were read as one row; close the quote and import again",
+        ),
+    ]
+
+
 def test_a_header_with_a_column_twice_is_refused(tmp_path: Path) -> None:
     path = time_file(tmp_path, header=HEADER + ",hours")
     with pytest.raises(TimeFileError, match=r"repeated column\(s\) hours"):
