@@ -69,46 +69,52 @@ Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 #: A calendar month, YYYY-MM (an accounting or billing period).
 MONTH = MONTH_PATTERN
 
+
+def query_param(
+    name: str, example: str, value: Any, *, required: bool | None = None, **constraints: Any
+) -> Any:
+    """A query parameter (`?engagement_id=E1`), with one example and its limits (`pattern`,
+    `max_length`, `description`); required or not as its type says unless `required` is given."""
+    return QueryParameter(
+        name=name,
+        required=required,
+        examples=[Example(summary=example, value=value)],
+        **constraints,
+    )
+
+
 MonthQuery = Annotated[
     str,
-    QueryParameter(
-        name="period",
+    query_param(
+        "period",
+        "March 2026",
+        "2026-03",
         required=True,
         pattern=MONTH,
         description="The month, YYYY-MM.",
-        examples=[Example(summary="March 2026", value="2026-03")],
     ),
 ]
 Limit = Annotated[
     int | None,
-    QueryParameter(
-        name="limit",
+    query_param(
+        "limit",
+        "a page of 50",
+        50,
+        required=False,
         ge=1,
         le=200,
-        required=False,
         description="Page size (at most 200; default 50).",
-        examples=[Example(summary="a page of 50", value=50)],
     ),
 ]
-Cursor = Annotated[
-    str | None,
-    QueryParameter(
-        name="cursor",
-        required=False,
-        max_length=20,
-        description="The `next_cursor` of the previous page.",
-        examples=[Example(summary="the second page", value="o50")],
-    ),
-]
-#: The cursor of a keyset-paged list (ADR 0042): opaque, the position after the last row seen.
 CustomerFilter = Annotated[
     str | None,
-    QueryParameter(
-        name="customer_id",
+    query_param(
+        "customer_id",
+        "one customer",
+        "acme",
         required=False,
         max_length=100,
         description="Only this customer's objects.",
-        examples=[Example(summary="one customer", value="acme")],
     ),
 ]
 IdempotencyKey = Annotated[

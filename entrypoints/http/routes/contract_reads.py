@@ -13,8 +13,6 @@ from typing import Annotated, Any
 import attrs
 import msgspec
 from litestar import Request
-from litestar.openapi.spec import Example
-from litestar.params import QueryParameter
 
 from adapters.serialization import unstructure
 from application.queries.contracts import ContractFilter, ContractView
@@ -22,7 +20,7 @@ from domain.contract import Contract, ContractVersion
 from domain.obligation import billing_model_for
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import CustomerFilter, Limit, out_of
-from entrypoints.http.routes.declare import RouteFamily, path_param
+from entrypoints.http.routes.declare import RouteFamily, optional_query, path_param
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.routes.payers import ObligationPayersOut, payers_out
 from entrypoints.http.runtime import Page, ops_reads_of, principal_of
@@ -225,24 +223,24 @@ def diff_versions(
     contract_id: ContractPath,
     from_version: Annotated[
         int | None,
-        QueryParameter(
-            name="from",
-            required=False,
+        optional_query(
+            "from",
+            "the SOW",
+            1,
             ge=1,
             le=10_000,
             description="The older version (default: the one before `to`).",
-            examples=[Example(summary="the SOW", value=1)],
         ),
     ] = None,
     to_version: Annotated[
         int | None,
-        QueryParameter(
-            name="to",
-            required=False,
+        optional_query(
+            "to",
+            "the first amendment",
+            2,
             ge=1,
             le=10_000,
             description="The newer version (default: the latest).",
-            examples=[Example(summary="the first amendment", value=2)],
         ),
     ] = None,
 ) -> DiffOut:
