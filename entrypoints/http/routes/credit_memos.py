@@ -17,7 +17,7 @@ issuing such a credit resolves the dispute, its reason recorded as the resolutio
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
@@ -37,7 +37,7 @@ from domain.ids import CreditMemoId, InvoiceId
 from domain.invoice import Invoice
 from domain.money import Currency
 from entrypoints.http.problems import FieldError, Problem
-from entrypoints.http.renditions import JSON, rendition, wanted
+from entrypoints.http.renditions import document_answer, wanted
 from entrypoints.http.routes.billing import DocumentLineOut, TaxLineOut, line_out, tax_line_out
 from entrypoints.http.routes.common import (
     RULED_WRITE_PROBLEMS,
@@ -57,7 +57,7 @@ from entrypoints.http.routes.declare import (
     body_example,
     optional_query,
     path_param,
-    respond_after,
+    respond_seen,
     state_query,
 )
 from entrypoints.http.routes.invoices import InvoicePath
@@ -354,24 +354,19 @@ def get_credit_memo(
 ) -> Response[CreditMemoOut]:
     media = wanted(request)
     memo = _visible(request, credit_memo_id)
-    if media == JSON:
-        return Response(memo, headers={"Vary": "Accept"})
-    master = services_of(request).bus.deps.customer_master
-    document = rendition(
+    return document_answer(
         request,
         media,
-        lambda uow: document_for_credit_memo(uow, credit_memo_id, master),
+        lambda: memo,
+        lambda uow, master: document_for_credit_memo(uow, credit_memo_id, master),
         memo.number or credit_memo_id,
     )
-    return cast("Response[CreditMemoOut]", document)
 
 
 def _act(
     request: Request[Any, Any, Any], credit_memo_id: str, body: object, command: object
 ) -> Response[CreditMemoOut]:
-    _visible(request, credit_memo_id)
-
-    return respond_after(request, body, command, lambda _: _visible(request, credit_memo_id))
+    return respond_seen(request, body, command, lambda: _visible(request, credit_memo_id))
 
 
 @_CREDIT_MEMOS.post(

@@ -159,3 +159,13 @@ def respond_after(
         return status, answer(services.bus.handle(command, ctx))
 
     return execute(request, body, run)
+
+
+def respond_seen(
+    request: Request[Any, Any, Any], body: object, command: object, read: Callable[[], object]
+) -> Response[Any]:
+    """`respond_after` for a command on one object the caller must be able to see: `read`
+    (a 404 for an object that does not exist or is not shown to the caller) runs before the
+    command is handled, and again for the answer, the object as it now stands."""
+    read()
+    return respond_after(request, body, command, lambda _: read())

@@ -21,7 +21,7 @@ from entrypoints.http.routes.common import (
     Text,
     out_of,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example, path_param, respond_after
+from entrypoints.http.routes.declare import RouteFamily, body_example, path_param, respond_seen
 from entrypoints.http.routes.delivery_reads import EngagementQuery
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, ops_reads_of, principal_of
@@ -106,8 +106,7 @@ def _act(
     request: Request[Any, Any, Any], milestone_id: str, body: object, command: object
 ) -> Response[MilestoneOut]:
     """Run a milestone command and answer with the milestone as it now stands."""
-    _visible(request, milestone_id)
-    return respond_after(request, body, command, lambda _: _visible(request, milestone_id))
+    return respond_seen(request, body, command, lambda: _visible(request, milestone_id))
 
 
 @_MILESTONES.post(
