@@ -10,6 +10,7 @@ Request bodies are `Struct`s with `forbid_unknown_fields=True`: nobody can mass-
 
 from __future__ import annotations
 
+import typing
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
@@ -288,6 +289,17 @@ def period_out(value: Period) -> PeriodOut:
 
 
 Shown = TypeVar("Shown", bound=msgspec.Struct)
+
+
+def published(view: type, *names: str, **retyped: Any) -> type[msgspec.Struct]:
+    """The base of an answer struct that publishes `names` of a read model, in that order, each
+    typed as the read model types it unless `retyped` (an amount as `MoneyOut`). The read model
+    is the one place a field's type is written; which of its fields reach the wire is still
+    listed by the answer, so a field added to a view stays off the wire until an answer names
+    it (ADR 0057)."""
+    types = typing.get_type_hints(view)
+    fields = [(name, retyped.get(name, types[name])) for name in names]
+    return msgspec.defstruct(f"{view.__name__}Published", fields)
 
 
 def out_of(struct: type[Shown], source: object, /, **given: Any) -> Shown:

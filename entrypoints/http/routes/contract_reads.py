@@ -15,11 +15,11 @@ import msgspec
 from litestar import Request
 
 from adapters.serialization import unstructure
-from application.queries.contracts import ContractFilter, ContractView
+from application.queries.contracts import ContractFilter, ContractSummaryView, ContractView
 from domain.contract import Contract, ContractVersion
 from domain.obligation import billing_model_for
 from entrypoints.http.problems import FieldError, Problem
-from entrypoints.http.routes.common import CustomerFilter, Limit, out_of
+from entrypoints.http.routes.common import CustomerFilter, Limit, out_of, published
 from entrypoints.http.routes.declare import RouteFamily, optional_query, path_param
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.routes.payers import ObligationPayersOut, payers_out
@@ -67,16 +67,15 @@ class ContractOut(msgspec.Struct):
     versions: list[VersionOut]
 
 
-class ContractSummary(msgspec.Struct):
-    contract_id: str
-    customer_id: str
-    legal_entity_id: str
-    currency: str
-    name: str
-    versions: int
-    #: The latest approved version, if any.
-    current_version: int | None
-    engagement_state: str | None
+#: What a row of the contract list publishes of its read model: all of it.
+_SUMMARY_FIELDS = (
+    "contract_id", "customer_id", "legal_entity_id", "currency", "name", "versions",
+    "current_version", "engagement_state",
+)  # fmt: skip
+
+
+class ContractSummary(published(ContractSummaryView, *_SUMMARY_FIELDS)):
+    """A row of the contract list on the wire."""
 
 
 def version_out(version: ContractVersion) -> VersionOut:
