@@ -49,6 +49,7 @@ from entrypoints.http.routes.common import (
     Text,
     money_out,
     out_of,
+    published,
     staff,
     to_decimal,
 )
@@ -142,14 +143,14 @@ class CreditMemoOut(msgspec.Struct, omit_defaults=True):
     approved_by: str | msgspec.UnsetType | None = msgspec.UNSET
 
 
-class CreditMemoSummary(msgspec.Struct):
-    credit_memo_id: str
-    invoice_id: str
-    customer_id: str
-    state: str
-    number: str | None
-    issue_date: date | None
-    gross: MoneyOut
+#: What a row of the credit memo list publishes of its read model: all of it.
+_SUMMARY_FIELDS = (
+    "credit_memo_id", "invoice_id", "customer_id", "state", "number", "issue_date", "gross",
+)  # fmt: skip
+
+
+class CreditMemoSummary(published(CreditMemoRow, *_SUMMARY_FIELDS, gross=MoneyOut)):
+    """A row of the credit memo list on the wire."""
 
 
 def credit_memo_out(memo: CreditMemo, invoice: Invoice, principal: Principal) -> CreditMemoOut:

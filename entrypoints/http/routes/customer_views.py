@@ -3,14 +3,13 @@ one row of the customer list, and one version of a customer record."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import msgspec
 
 from application.ports import CustomerRecord
 from application.queries.customers import CustomerView
 from application.queries.customers import MasterDataException as CustomerException
 from domain.tax import TaxProfile
+from entrypoints.http.routes.common import published
 from entrypoints.http.security import Principal
 
 
@@ -108,15 +107,12 @@ class CustomerEngagement(msgspec.Struct):
     state: str
 
 
-class MasterDataException(msgspec.Struct):
+class MasterDataException(
+    published(
+        CustomerException, "exception_id", "subject", "reason_code", "detail", "state", "raised_at"
+    )
+):
     """An open master-data exception blocking one of the customer's engagements."""
-
-    exception_id: str
-    subject: str
-    reason_code: str
-    detail: str
-    state: str
-    raised_at: datetime
 
 
 class CustomerOut(msgspec.Struct, omit_defaults=True):
