@@ -36,33 +36,28 @@ from entrypoints.http.security import Principal
 
 PUBLIC = "public"
 
+
+def _written(pattern: str, description: str, example: str) -> msgspec.Meta:
+    """A string value of a body written to `pattern`, described with one example."""
+    return msgspec.Meta(pattern=pattern, description=description, examples=[example])
+
+
 DecimalString = Annotated[
     str,
-    msgspec.Meta(
-        pattern=DECIMAL_PATTERN,
-        description='A decimal number as a string (never a JSON number), e.g. "1250.00".',
-        examples=["1250.00"],
+    _written(
+        DECIMAL_PATTERN,
+        'A decimal number as a string (never a JSON number), e.g. "1250.00".',
+        "1250.00",
     ),
 ]
-Month = Annotated[
-    str,
-    msgspec.Meta(
-        pattern=MONTH_PATTERN,
-        description="A calendar month, YYYY-MM.",
-        examples=["2026-03"],
-    ),
-]
-CurrencyCode = Annotated[
-    str, msgspec.Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code", examples=["EUR"])
-]
+Month = Annotated[str, _written(MONTH_PATTERN, "A calendar month, YYYY-MM.", "2026-03")]
+CurrencyCode = Annotated[str, _written(r"^[A-Z]{3}$", "ISO 4217 code", "EUR")]
 #: An identifier, as every id in a body, a path or a query is written.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$"
 Id = Annotated[
     str,
-    msgspec.Meta(
-        pattern=ID_PATTERN,
-        description="An identifier: letters, digits and . _ : - (at most 100 characters).",
-        examples=["acme"],
+    _written(
+        ID_PATTERN, "An identifier: letters, digits and . _ : - (at most 100 characters).", "acme"
     ),
 ]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
