@@ -94,12 +94,10 @@ def version_out(version: ContractVersion) -> VersionOut:
 
 def _contract_out(view: ContractView) -> ContractOut:
     contract = view.contract
-    return ContractOut(
-        contract_id=contract.contract_id,
-        customer_id=contract.customer_id,
-        legal_entity_id=contract.legal_entity_id,
+    return out_of(
+        ContractOut,
+        contract,
         currency=contract.currency.code,
-        name=contract.name,
         engagement=None
         if view.engagement_id is None or view.engagement_state is None
         else EngagementRef(view.engagement_id, view.engagement_state),

@@ -9,7 +9,7 @@ from application.ports import CustomerRecord
 from application.queries.customers import CustomerView
 from application.queries.customers import MasterDataException as CustomerException
 from domain.tax import TaxProfile
-from entrypoints.http.routes.common import published
+from entrypoints.http.routes.common import out_of, published
 from entrypoints.http.security import Principal
 
 
@@ -64,14 +64,10 @@ class CustomerRecordOut(msgspec.Struct):
 
 def record_out(record: CustomerRecord) -> CustomerRecordOut:
     address = record.address
-    return CustomerRecordOut(
-        legal_entity_id=record.legal_entity_id,
-        version=record.version,
+    return out_of(
+        CustomerRecordOut,
+        record,
         legal_name=record.name,
-        currency=record.currency,
-        tax_code=record.tax_code,
-        reverse_charge=record.reverse_charge,
-        legal_note=record.legal_note,
         categories=[
             TaxCategoryOut(x.category, x.tax_code, x.exemption_reason)
             for x in record.tax_categories
@@ -82,8 +78,6 @@ def record_out(record: CustomerRecord) -> CustomerRecordOut:
         else PostalAddressOut(
             list(address.lines), address.city, address.postal_code, address.country
         ),
-        vat_id=record.vat_id,
-        payment_terms_days=record.payment_terms_days,
     )
 
 
