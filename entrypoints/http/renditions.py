@@ -25,7 +25,6 @@ from adapters.documents.ubl import (
 )
 from application.document_view import DocumentView
 from application.documents import DocumentNotIssuedError
-from application.ports import CustomerMaster
 from application.unit_of_work import UnitOfWork
 from entrypoints.http.problems import Problem
 from entrypoints.http.runtime import context_of, services_of
@@ -153,12 +152,11 @@ def document_answer(
     request: Request[Any, Any, Any],
     media_type: str,
     as_json: Callable[[], object],
-    view_of: Callable[[UnitOfWork, CustomerMaster], DocumentView],
+    view_of: Callable[[UnitOfWork], DocumentView],
     name: str,
 ) -> Response[Any]:
     """A document's URL answered in `media_type` (from `wanted`): its JSON by default, else the
-    issued document rendered, the buyer completed from the ERP's customer master."""
+    issued document rendered from its view."""
     if media_type == JSON:
         return Response(as_json(), headers={"Vary": "Accept"})
-    master = services_of(request).bus.deps.customer_master
-    return rendition(request, media_type, lambda uow: view_of(uow, master), name)
+    return rendition(request, media_type, view_of, name)

@@ -355,11 +355,12 @@ def get_credit_memo(
 ) -> Response[CreditMemoOut]:
     media = wanted(request)
     memo = _visible(request, credit_memo_id)
+    master = services_of(request).bus.deps.customer_master
     return document_answer(
         request,
         media,
         lambda: memo,
-        lambda uow, master: document_for_credit_memo(uow, credit_memo_id, master),
+        lambda uow: document_for_credit_memo(uow, credit_memo_id, master),
         memo.number or credit_memo_id,
     )
 

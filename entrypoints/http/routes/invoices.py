@@ -53,6 +53,7 @@ from entrypoints.http.runtime import (
     Page,
     finance_of,
     principal_of,
+    services_of,
     viewer_of,
 )
 
@@ -124,11 +125,12 @@ def list_invoices(
 def get_invoice(request: Request[Any, Any, Any], invoice_id: InvoicePath) -> Response[InvoiceOut]:
     media = wanted(request)
     invoice = _visible(request, invoice_id)
+    master = services_of(request).bus.deps.customer_master
     return document_answer(
         request,
         media,
         lambda: invoice_out(invoice, principal_of(request)),
-        lambda uow, master: document_for_invoice(uow, invoice_id, master),
+        lambda uow: document_for_invoice(uow, invoice_id, master),
         invoice.number or invoice_id,
     )
 
