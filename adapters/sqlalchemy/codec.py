@@ -322,6 +322,18 @@ def idempotency_record(row: Row) -> IdempotencyRecord:
     )
 
 
+def outbox_delivery_columns(event: OutboxEvent) -> dict[str, Any]:
+    """The columns the relay changes; the event itself (id, payload, ...) never changes."""
+    return {
+        "state": event.state.value,
+        "attempts": event.attempts,
+        "claimed_by": event.claimed_by,
+        "claimed_at": event.claimed_at,
+        "last_error": event.last_error,
+        "next_attempt_at": event.next_attempt_at,
+    }
+
+
 def outbox_row(event: OutboxEvent) -> dict[str, Any]:
     return {
         "event_id": event.event_id,
@@ -331,12 +343,7 @@ def outbox_row(event: OutboxEvent) -> dict[str, Any]:
         "payload": dict(event.payload),
         "correlation_id": event.correlation_id,
         "occurred_at": event.occurred_at,
-        "state": event.state.value,
-        "attempts": event.attempts,
-        "claimed_by": event.claimed_by,
-        "claimed_at": event.claimed_at,
-        "last_error": event.last_error,
-        "next_attempt_at": event.next_attempt_at,
+        **outbox_delivery_columns(event),
         "traceparent": event.traceparent,
         "tracestate": event.tracestate,
     }

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 
 from adapters.sqlalchemy import tables as t
@@ -23,38 +24,17 @@ from application.records import InboxMessage, InboxState
 _Version = tuple[str, int, int]
 
 
+#: The inbox table has a column per field of the message, named alike.
+_FIELDS = tuple(field.name for field in attrs.fields(InboxMessage))
+
+
 def inbox_row(message: InboxMessage) -> dict[str, Any]:
-    return {
-        "source": message.source,
-        "message_id": message.message_id,
-        "event_type": message.event_type,
-        "body": message.body,
-        "received_at": message.received_at,
-        "correlation_id": message.correlation_id,
-        "state": message.state.value,
-        "attempts": message.attempts,
-        "processed_at": message.processed_at,
-        "last_error": message.last_error,
-        "exception_id": message.exception_id,
-        "steps_done": message.steps_done,
-    }
+    return {**{name: getattr(message, name) for name in _FIELDS}, "state": message.state.value}
 
 
 def inbox_message(row: Mapping[Any, Any]) -> InboxMessage:
-    return InboxMessage(
-        row["source"],
-        row["message_id"],
-        row["event_type"],
-        row["body"],
-        row["received_at"],
-        row["correlation_id"],
-        InboxState(row["state"]),
-        row["attempts"],
-        row["processed_at"],
-        row["last_error"],
-        row["exception_id"],
-        row["steps_done"],
-    )
+    fields = {name: row[name] for name in _FIELDS}
+    return InboxMessage(**{**fields, "state": InboxState(row["state"])})
 
 
 def _version(message: InboxMessage) -> _Version:

@@ -219,7 +219,9 @@ class SqlAlchemyOutbox:
             return None
         (event,) = found
         event.delivery_failed(error, now)
-        self._session.connection.execute(t.outbox.update().where(held).values(_delivery(event)))
+        self._session.connection.execute(
+            t.outbox.update().where(held).values(codec.outbox_delivery_columns(event))
+        )
         return event
 
     def reap(self, stale_before: datetime) -> int:
@@ -279,7 +281,7 @@ class SqlAlchemyOutbox:
         statement = (
             t.outbox.update()
             .where(c.event_id == event.event_id, c.state == loaded)
-            .values(_delivery(event))
+            .values(codec.outbox_delivery_columns(event))
         )
         if self._session.connection.execute(statement).rowcount != 1:
             raise ConflictError(f"outbox event {event.event_id} changed meanwhile; try again")
@@ -372,18 +374,6 @@ def _mark_delivered_statement() -> sa.Update:
         )
         .values(state=DeliveryState.DELIVERED.value)
     )
-
-
-def _delivery(event: OutboxEvent) -> dict[str, Any]:
-    """The columns the relay changes; the event itself (id, payload, ...) never changes."""
-    return {
-        "state": event.state.value,
-        "attempts": event.attempts,
-        "claimed_by": event.claimed_by,
-        "claimed_at": event.claimed_at,
-        "last_error": event.last_error,
-        "next_attempt_at": event.next_attempt_at,
-    }
 
 
 class SqlAlchemyAuditLog:

@@ -8,10 +8,11 @@ work sees the write, and a rollback undoes it), one statement per batch.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
+import attrs
 import sqlalchemy as sa
 
 from adapters.chart_of_accounts import chart_from_json, chart_to_json
@@ -30,6 +31,14 @@ from domain.chart_of_accounts import ChartOfAccounts
 from domain.ids import ContractId, CustomerId, LegalEntityId
 from domain.ledger import JournalEntry, JournalLine
 from domain.tax import TaxProfile, TaxRateTable
+
+
+class _Version(Protocol):
+    @property
+    def version(self) -> int: ...
+
+
+R = TypeVar("R", bound=_Version)
 
 
 def upsert(session: Session, table: sa.Table, row: dict[str, Any], keys: Sequence[str]) -> None:
@@ -217,119 +226,31 @@ class SqlAlchemyMasterData:
         return {(p.customer_id, p.legal_entity_id): p for p in profiles}
 
     def customer_record(self, customer_id: str, legal_entity_id: str) -> CustomerRecord | None:
-        c = t.customer_records.c
-        statement = (
-            sa.select(t.customer_records)
-            .where(c.customer_id == customer_id, c.legal_entity_id == legal_entity_id)
-            .order_by(c.version.desc())
-            .limit(1)
-        )
-        row = self._session.connection.execute(statement).mappings().first()
-        return None if row is None else codec.customer_record(row)
+        key = {"customer_id": customer_id, "legal_entity_id": legal_entity_id}
+        return _CUSTOMER_RECORDS.latest(self._session, key)
 
     def customer_records(self, customer_id: str) -> list[CustomerRecord]:
-        c = t.customer_records.c
-        statement = (
-            sa.select(t.customer_records)
-            .where(c.customer_id == customer_id)
-            .order_by(c.legal_entity_id, c.version)
-        )
-        rows = self._session.connection.execute(statement).mappings()
-        return [codec.customer_record(row) for row in rows]
+        return _CUSTOMER_RECORDS.history(self._session, {"customer_id": customer_id})
 
     def current_customer_records(self) -> list[CustomerRecord]:
-        c = t.customer_records.c
-        latest = (
-            sa.select(c.customer_id, c.legal_entity_id, sa.func.max(c.version).label("version"))
-            .group_by(c.customer_id, c.legal_entity_id)
-            .subquery()
-        )
-        statement = (
-            sa.select(t.customer_records)
-            .join(
-                latest,
-                sa.and_(
-                    c.customer_id == latest.c.customer_id,
-                    c.legal_entity_id == latest.c.legal_entity_id,
-                    c.version == latest.c.version,
-                ),
-            )
-            .order_by(c.customer_id, c.legal_entity_id)
-        )
-        rows = self._session.connection.execute(statement).mappings()
-        return [codec.customer_record(row) for row in rows]
+        return _CUSTOMER_RECORDS.current(self._session)
 
     def add_customer_record(self, record: CustomerRecord) -> None:
-        current = self.customer_record(record.customer_id, record.legal_entity_id)
         what = f"customer {record.customer_id} at {record.legal_entity_id}"
-        row = codec.customer_record_row(record)
-        self._add_version(t.customer_records, row, what, current, record.version)
+        _CUSTOMER_RECORDS.add(self._session, codec.customer_record_row(record), what)
 
     def legal_entity(self, legal_entity_id: str) -> LegalEntityRecord | None:
-        c = t.legal_entities.c
-        statement = (
-            sa.select(t.legal_entities)
-            .where(c.legal_entity_id == legal_entity_id)
-            .order_by(c.version.desc())
-            .limit(1)
-        )
-        row = self._session.connection.execute(statement).mappings().first()
-        return None if row is None else codec.legal_entity(row)
+        return _LEGAL_ENTITIES.latest(self._session, {"legal_entity_id": legal_entity_id})
 
     def legal_entity_versions(self, legal_entity_id: str) -> list[LegalEntityRecord]:
-        c = t.legal_entities.c
-        statement = (
-            sa.select(t.legal_entities)
-            .where(c.legal_entity_id == legal_entity_id)
-            .order_by(c.version)
-        )
-        rows = self._session.connection.execute(statement).mappings()
-        return [codec.legal_entity(row) for row in rows]
+        return _LEGAL_ENTITIES.history(self._session, {"legal_entity_id": legal_entity_id})
 
     def legal_entities(self) -> list[LegalEntityRecord]:
-        c = t.legal_entities.c
-        latest = (
-            sa.select(c.legal_entity_id, sa.func.max(c.version).label("version"))
-            .group_by(c.legal_entity_id)
-            .subquery()
-        )
-        statement = (
-            sa.select(t.legal_entities)
-            .join(
-                latest,
-                sa.and_(
-                    c.legal_entity_id == latest.c.legal_entity_id,
-                    c.version == latest.c.version,
-                ),
-            )
-            .order_by(c.legal_entity_id)
-        )
-        rows = self._session.connection.execute(statement).mappings()
-        return [codec.legal_entity(row) for row in rows]
+        return _LEGAL_ENTITIES.current(self._session)
 
     def add_legal_entity(self, record: LegalEntityRecord) -> None:
-        current = self.legal_entity(record.legal_entity_id)
         what = f"legal entity {record.legal_entity_id}"
-        row = codec.legal_entity_row(record)
-        self._add_version(t.legal_entities, row, what, current, record.version)
-
-    def _add_version(
-        self,
-        table: sa.Table,
-        row: dict[str, Any],
-        what: str,
-        current: CustomerRecord | LegalEntityRecord | None,
-        version: int,
-    ) -> None:
-        """A versioned master record is stored only as the next version of the current one;
-        a version stored meanwhile by someone else is a conflict (the unique key says so)."""
-        known = 0 if current is None else current.version
-        if version != known + 1:
-            raise ConflictError(f"{what} is at version {known}; version {version} cannot follow it")
-        try:
-            self._session.connection.execute(sa.insert(table), [row])
-        except sa.exc.IntegrityError as error:
-            raise ConflictError(f"version {version} of {what} is already stored") from error
+        _LEGAL_ENTITIES.add(self._session, codec.legal_entity_row(record), what)
 
     def tax_rates(self) -> TaxRateTable:
         statement = sa.select(t.tax_rates.c.body).where(t.tax_rates.c.id == 1)
@@ -338,3 +259,73 @@ class SqlAlchemyMasterData:
 
     def save_tax_rates(self, rates: TaxRateTable) -> None:
         upsert(self._session, t.tax_rates, {"id": 1, "body": unstructure(rates)}, ("id",))
+
+
+@attrs.frozen
+class _Versioned(Generic[R]):
+    """Master data kept in versions (ADR 0035, 0037): a row a version under its key columns,
+    the current record being the one with the highest version."""
+
+    table: sa.Table
+    keys: tuple[str, ...]
+    decode: Callable[[codec.Row], R]
+
+    def latest(self, session: Session, key: Mapping[str, str]) -> R | None:
+        c = self.table.c
+        statement = (
+            sa.select(self.table)
+            .where(*(c[name] == value for name, value in key.items()))
+            .order_by(c.version.desc())
+            .limit(1)
+        )
+        row = session.connection.execute(statement).mappings().first()
+        return None if row is None else self.decode(row)
+
+    def history(self, session: Session, key: Mapping[str, str]) -> list[R]:
+        """Every version under (part of) a key, by key, oldest version first."""
+        c = self.table.c
+        statement = (
+            sa.select(self.table)
+            .where(*(c[name] == value for name, value in key.items()))
+            .order_by(*(c[name] for name in self.keys), c.version)
+        )
+        return [self.decode(row) for row in session.connection.execute(statement).mappings()]
+
+    def current(self, session: Session) -> list[R]:
+        """The current version of every key, by key."""
+        c = self.table.c
+        keys = [c[name] for name in self.keys]
+        latest = (
+            sa.select(*keys, sa.func.max(c.version).label("version")).group_by(*keys).subquery()
+        )
+        statement = (
+            sa.select(self.table)
+            .join(
+                latest,
+                sa.and_(
+                    *(c[name] == latest.c[name] for name in self.keys),
+                    c.version == latest.c.version,
+                ),
+            )
+            .order_by(*keys)
+        )
+        return [self.decode(row) for row in session.connection.execute(statement).mappings()]
+
+    def add(self, session: Session, row: dict[str, Any], what: str) -> None:
+        """A versioned master record is stored only as the next version of the current one;
+        a version stored meanwhile by someone else is a conflict (the unique key says so)."""
+        current = self.latest(session, {name: row[name] for name in self.keys})
+        known = 0 if current is None else current.version
+        version = row["version"]
+        if version != known + 1:
+            raise ConflictError(f"{what} is at version {known}; version {version} cannot follow it")
+        try:
+            session.connection.execute(sa.insert(self.table), [row])
+        except sa.exc.IntegrityError as error:
+            raise ConflictError(f"version {version} of {what} is already stored") from error
+
+
+_CUSTOMER_RECORDS = _Versioned(
+    t.customer_records, ("customer_id", "legal_entity_id"), codec.customer_record
+)
+_LEGAL_ENTITIES = _Versioned(t.legal_entities, ("legal_entity_id",), codec.legal_entity)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from application import commands as c
 from application.context import RequestContext
@@ -19,43 +20,30 @@ from domain.ids import EngagementId
 
 Move = Callable[[Engagement, datetime], None]
 
+EngagementMove = (
+    c.SuspendEngagement
+    | c.ResumeEngagement
+    | c.StartClosingEngagement
+    | c.CloseEngagement
+    | c.CancelEngagement
+)
 
-def suspend_engagement(
-    cmd: c.SuspendEngagement, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+#: Each lifecycle command as the transition it makes: suspending and cancelling need a stated
+#: reason, closing starts from a close date.
+MOVES: dict[type, Callable[[Any, Engagement, datetime], None]] = {
+    c.SuspendEngagement: lambda cmd, e, at: e.suspend(cmd.reason, at),
+    c.ResumeEngagement: lambda _, e, at: e.resume(at),
+    c.StartClosingEngagement: lambda cmd, e, at: e.start_closing(cmd.close_date, at),
+    c.CloseEngagement: lambda _, e, at: e.close(at),
+    c.CancelEngagement: lambda cmd, e, at: e.cancel(cmd.reason, at),
+}
+
+
+def move_engagement(
+    cmd: EngagementMove, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory, clock: Clock
 ) -> EngagementView:
-    """Only an active engagement is suspended, for a stated reason."""
-    move: Move = lambda e, at: e.suspend(cmd.reason, at)  # noqa: E731
-    return _change_engagement(unit_of_work, ctx, clock, cmd.engagement_id, move)
-
-
-def resume_engagement(
-    cmd: c.ResumeEngagement, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory, clock: Clock
-) -> EngagementView:
-    return _change_engagement(unit_of_work, ctx, clock, cmd.engagement_id, Engagement.resume)
-
-
-def start_closing_engagement(
-    cmd: c.StartClosingEngagement,
-    ctx: RequestContext,
-    *,
-    unit_of_work: UnitOfWorkFactory,
-    clock: Clock,
-) -> EngagementView:
-    move: Move = lambda e, at: e.start_closing(cmd.close_date, at)  # noqa: E731
-    return _change_engagement(unit_of_work, ctx, clock, cmd.engagement_id, move)
-
-
-def close_engagement(
-    cmd: c.CloseEngagement, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory, clock: Clock
-) -> EngagementView:
-    return _change_engagement(unit_of_work, ctx, clock, cmd.engagement_id, Engagement.close)
-
-
-def cancel_engagement(
-    cmd: c.CancelEngagement, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory, clock: Clock
-) -> EngagementView:
-    """Only a deal whose setup has not started is cancelled, for a stated reason."""
-    move: Move = lambda e, at: e.cancel(cmd.reason, at)  # noqa: E731
+    """A lifecycle command moves its engagement as `MOVES` says, or is refused by its state."""
+    move: Move = lambda e, at: MOVES[type(cmd)](cmd, e, at)  # noqa: E731
     return _change_engagement(unit_of_work, ctx, clock, cmd.engagement_id, move)
 
 

@@ -77,9 +77,15 @@ class EngagementView:
     customer_id: str
     contract_id: str
     state: str
+    #: Set once closing started: no time is accepted for work from this date on.
     close_date: date | None
+    #: Why setup is blocked, while it is.
     blocked_reason: str | None
+    #: The PSA's reference of the engagement's project, kept when setup completes: the
+    #: `project_code` dimension of its journal lines. None before, and for an engagement set
+    #: up before the code was kept (ADR 0040).
     project_code: str | None
+    #: The states it went through, oldest first, as the audit trail records them.
     path: tuple[str, ...]
     open_exceptions: tuple[SetupIssue, ...]
 

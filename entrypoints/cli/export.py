@@ -112,50 +112,46 @@ def _to_standard_output(text: str) -> None:
         binary.flush()
 
 
-@export_app.command("beancount")
-def export_beancount(
-    first: FromOption,
-    last: ToOption,
-    legal_entity: LegalEntityOption = None,
-    output: OutputOption = None,
-    database_url: DatabaseUrlOption = None,
-    verbose: VerboseOption = False,
-) -> None:
-    """The journal entries posted from the first to the last month as a Beancount ledger:
+def _journal_csv(_export: JournalExport, entries: Sequence[PostedEntry]) -> str:
+    return render_csv(entries)
+
+
+#: The formats of `throughline export`: a command each, taking the same options.
+FORMATS: dict[str, tuple[Render, str]] = {
+    "beancount": (
+        render_beancount,
+        """The journal entries posted from the first to the last month as a Beancount ledger:
     accounts Class:LegalEntity:GLAccount opened on first use, one transaction per entry with
     its source document, entry id, legal entity and ERP document as metadata, every amount at
     exactly its currency's minor digits. Check it with bean-check. Exit 2 on a bad month or a
-    range whose first month comes after its last."""
-    _export(
-        render_beancount,
-        first,
-        last,
-        legal_entity,
-        output,
-        database_url,
-        verbose,
-    )
-
-
-@export_app.command("csv")
-def export_csv(
-    first: FromOption,
-    last: ToOption,
-    legal_entity: LegalEntityOption = None,
-    output: OutputOption = None,
-    database_url: DatabaseUrlOption = None,
-    verbose: VerboseOption = False,
-) -> None:
-    """The journal lines posted from the first to the last month as CSV (RFC 4180, UTF-8), one
+    range whose first month comes after its last.""",
+    ),
+    "csv": (
+        _journal_csv,
+        """The journal lines posted from the first to the last month as CSV (RFC 4180, UTF-8), one
     row per line: entry, date, legal entity, GL account, role, debit, credit, currency,
     description, memo, source and ERP documents, then one column per dimension (see the
-    README). Exit 2 on a bad month or a range whose first month comes after its last."""
-    _export(
-        lambda _export, entries: render_csv(entries),
-        first,
-        last,
-        legal_entity,
-        output,
-        database_url,
-        verbose,
-    )
+    README). Exit 2 on a bad month or a range whose first month comes after its last.""",
+    ),
+}
+
+
+def _format_command(name: str, render: Render, help_text: str) -> None:
+    """`throughline export NAME`: the journal of a range of months rendered by `render`."""
+
+    def export_format(
+        first: FromOption,
+        last: ToOption,
+        legal_entity: LegalEntityOption = None,
+        output: OutputOption = None,
+        database_url: DatabaseUrlOption = None,
+        verbose: VerboseOption = False,
+    ) -> None:
+        _export(render, first, last, legal_entity, output, database_url, verbose)
+
+    export_format.__name__ = f"export_{name}"
+    export_app.command(name, help=help_text)(export_format)
+
+
+for _name, (_render, _help) in FORMATS.items():
+    _format_command(_name, _render, _help)

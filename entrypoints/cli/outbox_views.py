@@ -9,7 +9,7 @@ from rich.console import Console
 from adapters.outbound.cloudevents_envelope import cloudevent_type
 from application.records import OutboxEvent
 from application.relay import RelayReport
-from entrypoints.demo.report import titled_table
+from entrypoints.demo.report import print_listing, titled_table
 
 
 def render_dead_events(console: Console, events: Sequence[OutboxEvent]) -> None:
@@ -26,15 +26,12 @@ def render_dead_events(console: Console, events: Sequence[OutboxEvent]) -> None:
             str(event.attempts),
             f"{event.occurred_at:%Y-%m-%d %H:%M} UTC",
         )
-    for column in table.columns:
-        column.no_wrap = True
-    console.print(table)
-    for event in events:
-        console.print(
-            f"  {event.event_id}: {event.last_error or 'no error recorded'} "
-            f"(correlation id {event.correlation_id})",
-            markup=False,
-        )
+    notes = (
+        f"  {event.event_id}: {event.last_error or 'no error recorded'} "
+        f"(correlation id {event.correlation_id})"
+        for event in events
+    )
+    print_listing(console, table, notes)
     console.print(
         "Each holds back the later events of its aggregate: "
         "`throughline outbox replay EVENT_ID --reason TEXT` sends it again under the same id."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -19,7 +19,7 @@ from entrypoints.cli.time_import import RowRejection
 from entrypoints.demo.bus import ScenarioLoad
 from entrypoints.demo.firm import MONTH_ENDS
 from entrypoints.demo.loader import DemoLoad
-from entrypoints.demo.report import money, quantity, render_steps, titled_table
+from entrypoints.demo.report import money, print_listing, quantity, render_steps, titled_table
 
 # The demo, loaded through the bus ------------------------------------------------------------
 
@@ -229,26 +229,21 @@ def render_exceptions(
             Text(x.state.value, style),
             str(x.attempts),
         )
-    for column in table.columns:
-        column.no_wrap = True
-    console.print(table)
-    for x in items:
-        console.print(
-            f"  {x.exception_id}: {x.detail} (raised {x.created_at:%Y-%m-%d %H:%M} UTC, "
-            f"correlation id {x.correlation_id})",
-            markup=False,
-        )
-        if x.last_error and x.last_error != x.detail:
-            console.print(
-                f"  {' ' * len(x.exception_id)}  last error: {x.last_error}", markup=False
-            )
-        if x.resolved_by:
-            console.print(
-                f"  {' ' * len(x.exception_id)}  resolved by {x.resolved_by} on "
-                f"{x.resolved_at:%Y-%m-%d %H:%M}",
-                markup=False,
-            )
+    print_listing(console, table, (note for x in items for note in _exception_notes(x)))
     console.print()
+
+
+def _exception_notes(x: IntegrationException) -> Iterator[str]:
+    """What the queue's table has no room for: the detail, the last error, who resolved it."""
+    yield (
+        f"  {x.exception_id}: {x.detail} (raised {x.created_at:%Y-%m-%d %H:%M} UTC, "
+        f"correlation id {x.correlation_id})"
+    )
+    indent = " " * len(x.exception_id)
+    if x.last_error and x.last_error != x.detail:
+        yield f"  {indent}  last error: {x.last_error}"
+    if x.resolved_by:
+        yield f"  {indent}  resolved by {x.resolved_by} on {x.resolved_at:%Y-%m-%d %H:%M}"
 
 
 def render_reconciliation(console: Console, report: ReconciliationReport) -> None:

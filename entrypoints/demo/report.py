@@ -106,6 +106,16 @@ def titled_table(title: str, *columns: str, expand: bool = False) -> Table:
     return table
 
 
+def print_listing(console: Console, table: Table, notes: Iterable[str]) -> None:
+    """A listing whose rows are ids and states: the table unwrapped (an id never breaks),
+    then the notes on its rows, as they are (an error text may hold brackets)."""
+    for column in table.columns:
+        column.no_wrap = True
+    console.print(table)
+    for note in notes:
+        console.print(note, markup=False)
+
+
 def _engagements(console: Console, scenario: ScenarioResult) -> None:
     for engagement in scenario.engagements:
         console.print(

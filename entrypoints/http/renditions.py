@@ -146,3 +146,17 @@ def rendition(
             "Vary": "Accept",
         },
     )
+
+
+def document_answer(
+    request: Request[Any, Any, Any],
+    media_type: str,
+    as_json: Callable[[], object],
+    view_of: Callable[[UnitOfWork], DocumentView],
+    name: str,
+) -> Response[Any]:
+    """A document's URL answered in `media_type` (from `wanted`): its JSON by default, else the
+    issued document rendered from its view."""
+    if media_type == JSON:
+        return Response(as_json(), headers={"Vary": "Accept"})
+    return rendition(request, media_type, view_of, name)

@@ -10,6 +10,7 @@ Request bodies are `Struct`s with `forbid_unknown_fields=True`: nobody can mass-
 
 from __future__ import annotations
 
+import typing
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
@@ -37,31 +38,26 @@ from entrypoints.http.security import Principal
 
 PUBLIC = "public"
 
+
+def _written(pattern: str, description: str, example: str) -> msgspec.Meta:
+    """A string value of a body written to `pattern`, described with one example."""
+    return msgspec.Meta(pattern=pattern, description=description, examples=[example])
+
+
 DecimalString = Annotated[
     str,
-    msgspec.Meta(
-        pattern=DECIMAL_PATTERN,
-        description='A decimal number as a string (never a JSON number), e.g. "1250.00".',
-        examples=["1250.00"],
+    _written(
+        DECIMAL_PATTERN,
+        'A decimal number as a string (never a JSON number), e.g. "1250.00".',
+        "1250.00",
     ),
 ]
-Month = Annotated[
-    str,
-    msgspec.Meta(
-        pattern=MONTH_PATTERN,
-        description="A calendar month, YYYY-MM.",
-        examples=["2026-03"],
-    ),
-]
-CurrencyCode = Annotated[
-    str, msgspec.Meta(pattern=CURRENCY_PATTERN, description="ISO 4217 code", examples=["EUR"])
-]
+Month = Annotated[str, _written(MONTH_PATTERN, "A calendar month, YYYY-MM.", "2026-03")]
+CurrencyCode = Annotated[str, _written(CURRENCY_PATTERN, "ISO 4217 code", "EUR")]
 Id = Annotated[
     str,
-    msgspec.Meta(
-        pattern=ID_PATTERN,
-        description="An identifier: letters, digits and . _ : - (at most 100 characters).",
-        examples=["acme"],
+    _written(
+        ID_PATTERN, "An identifier: letters, digits and . _ : - (at most 100 characters).", "acme"
     ),
 ]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
@@ -69,46 +65,52 @@ Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 #: A calendar month, YYYY-MM (an accounting or billing period).
 MONTH = MONTH_PATTERN
 
+
+def query_param(
+    name: str, example: str, value: Any, *, required: bool | None = None, **constraints: Any
+) -> Any:
+    """A query parameter (`?engagement_id=E1`), with one example and its limits (`pattern`,
+    `max_length`, `description`); required or not as its type says unless `required` is given."""
+    return QueryParameter(
+        name=name,
+        required=required,
+        examples=[Example(summary=example, value=value)],
+        **constraints,
+    )
+
+
 MonthQuery = Annotated[
     str,
-    QueryParameter(
-        name="period",
+    query_param(
+        "period",
+        "March 2026",
+        "2026-03",
         required=True,
         pattern=MONTH,
         description="The month, YYYY-MM.",
-        examples=[Example(summary="March 2026", value="2026-03")],
     ),
 ]
 Limit = Annotated[
     int | None,
-    QueryParameter(
-        name="limit",
+    query_param(
+        "limit",
+        "a page of 50",
+        50,
+        required=False,
         ge=1,
         le=200,
-        required=False,
         description="Page size (at most 200; default 50).",
-        examples=[Example(summary="a page of 50", value=50)],
     ),
 ]
-Cursor = Annotated[
-    str | None,
-    QueryParameter(
-        name="cursor",
-        required=False,
-        max_length=20,
-        description="The `next_cursor` of the previous page.",
-        examples=[Example(summary="the second page", value="o50")],
-    ),
-]
-#: The cursor of a keyset-paged list (ADR 0042): opaque, the position after the last row seen.
 CustomerFilter = Annotated[
     str | None,
-    QueryParameter(
-        name="customer_id",
+    query_param(
+        "customer_id",
+        "one customer",
+        "acme",
         required=False,
         max_length=100,
         description="Only this customer's objects.",
-        examples=[Example(summary="one customer", value="acme")],
     ),
 ]
 IdempotencyKey = Annotated[
@@ -282,6 +284,17 @@ def period_out(value: Period) -> PeriodOut:
 
 
 Shown = TypeVar("Shown", bound=msgspec.Struct)
+
+
+def published(view: type, *names: str, **retyped: Any) -> type[msgspec.Struct]:
+    """The base of an answer struct that publishes `names` of a read model, in that order, each
+    typed as the read model types it unless `retyped` (an amount as `MoneyOut`). The read model
+    is the one place a field's type is written; which of its fields reach the wire is still
+    listed by the answer, so a field added to a view stays off the wire until an answer names
+    it (ADR 0057)."""
+    types = typing.get_type_hints(view)
+    fields = [(name, retyped.get(name, types[name])) for name in names]
+    return msgspec.defstruct(f"{view.__name__}Published", fields)
 
 
 def out_of(struct: type[Shown], source: object, /, **given: Any) -> Shown:

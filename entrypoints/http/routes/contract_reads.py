@@ -13,16 +13,14 @@ from typing import Annotated, Any
 import attrs
 import msgspec
 from litestar import Request
-from litestar.openapi.spec import Example
-from litestar.params import QueryParameter
 
 from adapters.serialization import unstructure
-from application.queries.contracts import ContractFilter, ContractView
+from application.queries.contracts import ContractFilter, ContractSummaryView, ContractView
 from domain.contract import Contract, ContractVersion
 from domain.obligation import billing_model_for
 from entrypoints.http.problems import FieldError, Problem
-from entrypoints.http.routes.common import CustomerFilter, Limit, out_of
-from entrypoints.http.routes.declare import RouteFamily, path_param
+from entrypoints.http.routes.common import CustomerFilter, Limit, out_of, published
+from entrypoints.http.routes.declare import RouteFamily, optional_query, path_param
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.routes.payers import ObligationPayersOut, payers_out
 from entrypoints.http.runtime import Page, ops_reads_of, principal_of
@@ -69,16 +67,15 @@ class ContractOut(msgspec.Struct):
     versions: list[VersionOut]
 
 
-class ContractSummary(msgspec.Struct):
-    contract_id: str
-    customer_id: str
-    legal_entity_id: str
-    currency: str
-    name: str
-    versions: int
-    #: The latest approved version, if any.
-    current_version: int | None
-    engagement_state: str | None
+#: What a row of the contract list publishes of its read model: all of it.
+_SUMMARY_FIELDS = (
+    "contract_id", "customer_id", "legal_entity_id", "currency", "name", "versions",
+    "current_version", "engagement_state",
+)  # fmt: skip
+
+
+class ContractSummary(published(ContractSummaryView, *_SUMMARY_FIELDS)):
+    """A row of the contract list on the wire."""
 
 
 def version_out(version: ContractVersion) -> VersionOut:
@@ -97,12 +94,10 @@ def version_out(version: ContractVersion) -> VersionOut:
 
 def _contract_out(view: ContractView) -> ContractOut:
     contract = view.contract
-    return ContractOut(
-        contract_id=contract.contract_id,
-        customer_id=contract.customer_id,
-        legal_entity_id=contract.legal_entity_id,
+    return out_of(
+        ContractOut,
+        contract,
         currency=contract.currency.code,
-        name=contract.name,
         engagement=None
         if view.engagement_id is None or view.engagement_state is None
         else EngagementRef(view.engagement_id, view.engagement_state),
@@ -225,24 +220,24 @@ def diff_versions(
     contract_id: ContractPath,
     from_version: Annotated[
         int | None,
-        QueryParameter(
-            name="from",
-            required=False,
+        optional_query(
+            "from",
+            "the SOW",
+            1,
             ge=1,
             le=10_000,
             description="The older version (default: the one before `to`).",
-            examples=[Example(summary="the SOW", value=1)],
         ),
     ] = None,
     to_version: Annotated[
         int | None,
-        QueryParameter(
-            name="to",
-            required=False,
+        optional_query(
+            "to",
+            "the first amendment",
+            2,
             ge=1,
             le=10_000,
             description="The newer version (default: the latest).",
-            examples=[Example(summary="the first amendment", value=2)],
         ),
     ] = None,
 ) -> DiffOut:

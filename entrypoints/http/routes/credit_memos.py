@@ -17,7 +17,7 @@ issuing such a credit resolves the dispute, its reason recorded as the resolutio
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
@@ -37,7 +37,7 @@ from domain.ids import CreditMemoId, InvoiceId
 from domain.invoice import Invoice
 from domain.money import Currency
 from entrypoints.http.problems import FieldError, Problem
-from entrypoints.http.renditions import JSON, rendition, wanted
+from entrypoints.http.renditions import document_answer, wanted
 from entrypoints.http.routes.billing import DocumentLineOut, TaxLineOut, line_out, tax_line_out
 from entrypoints.http.routes.common import (
     RULED_WRITE_PROBLEMS,
@@ -49,6 +49,7 @@ from entrypoints.http.routes.common import (
     Text,
     money_out,
     out_of,
+    published,
     staff,
     to_decimal,
 )
@@ -57,7 +58,7 @@ from entrypoints.http.routes.declare import (
     body_example,
     optional_query,
     path_param,
-    respond_after,
+    respond_seen,
     state_query,
 )
 from entrypoints.http.routes.invoices import InvoicePath
@@ -142,14 +143,14 @@ class CreditMemoOut(msgspec.Struct, omit_defaults=True):
     approved_by: str | msgspec.UnsetType | None = msgspec.UNSET
 
 
-class CreditMemoSummary(msgspec.Struct):
-    credit_memo_id: str
-    invoice_id: str
-    customer_id: str
-    state: str
-    number: str | None
-    issue_date: date | None
-    gross: MoneyOut
+#: What a row of the credit memo list publishes of its read model: all of it.
+_SUMMARY_FIELDS = (
+    "credit_memo_id", "invoice_id", "customer_id", "state", "number", "issue_date", "gross",
+)  # fmt: skip
+
+
+class CreditMemoSummary(published(CreditMemoRow, *_SUMMARY_FIELDS, gross=MoneyOut)):
+    """A row of the credit memo list on the wire."""
 
 
 def credit_memo_out(memo: CreditMemo, invoice: Invoice, principal: Principal) -> CreditMemoOut:
@@ -354,24 +355,20 @@ def get_credit_memo(
 ) -> Response[CreditMemoOut]:
     media = wanted(request)
     memo = _visible(request, credit_memo_id)
-    if media == JSON:
-        return Response(memo, headers={"Vary": "Accept"})
     master = services_of(request).bus.deps.customer_master
-    document = rendition(
+    return document_answer(
         request,
         media,
+        lambda: memo,
         lambda uow: document_for_credit_memo(uow, credit_memo_id, master),
         memo.number or credit_memo_id,
     )
-    return cast("Response[CreditMemoOut]", document)
 
 
 def _act(
     request: Request[Any, Any, Any], credit_memo_id: str, body: object, command: object
 ) -> Response[CreditMemoOut]:
-    _visible(request, credit_memo_id)
-
-    return respond_after(request, body, command, lambda _: _visible(request, credit_memo_id))
+    return respond_seen(request, body, command, lambda: _visible(request, credit_memo_id))
 
 
 @_CREDIT_MEMOS.post(

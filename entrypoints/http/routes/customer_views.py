@@ -3,14 +3,13 @@ one row of the customer list, and one version of a customer record."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import msgspec
 
 from application.ports import CustomerRecord
 from application.queries.customers import CustomerView
 from application.queries.customers import MasterDataException as CustomerException
 from domain.tax import TaxProfile
+from entrypoints.http.routes.common import out_of, published
 from entrypoints.http.security import Principal
 
 
@@ -65,14 +64,10 @@ class CustomerRecordOut(msgspec.Struct):
 
 def record_out(record: CustomerRecord) -> CustomerRecordOut:
     address = record.address
-    return CustomerRecordOut(
-        legal_entity_id=record.legal_entity_id,
-        version=record.version,
+    return out_of(
+        CustomerRecordOut,
+        record,
         legal_name=record.name,
-        currency=record.currency,
-        tax_code=record.tax_code,
-        reverse_charge=record.reverse_charge,
-        legal_note=record.legal_note,
         categories=[
             TaxCategoryOut(x.category, x.tax_code, x.exemption_reason)
             for x in record.tax_categories
@@ -83,8 +78,6 @@ def record_out(record: CustomerRecord) -> CustomerRecordOut:
         else PostalAddressOut(
             list(address.lines), address.city, address.postal_code, address.country
         ),
-        vat_id=record.vat_id,
-        payment_terms_days=record.payment_terms_days,
     )
 
 
@@ -108,15 +101,12 @@ class CustomerEngagement(msgspec.Struct):
     state: str
 
 
-class MasterDataException(msgspec.Struct):
+class MasterDataException(
+    published(
+        CustomerException, "exception_id", "subject", "reason_code", "detail", "state", "raised_at"
+    )
+):
     """An open master-data exception blocking one of the customer's engagements."""
-
-    exception_id: str
-    subject: str
-    reason_code: str
-    detail: str
-    state: str
-    raised_at: datetime
 
 
 class CustomerOut(msgspec.Struct, omit_defaults=True):

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response
 from litestar.openapi.spec import Example
-from litestar.params import Body, QueryParameter
+from litestar.params import Body
 
 from application import commands as c
 from domain.errors import DomainError
@@ -115,11 +115,11 @@ def list_customers(
     cursor: KeysetCursor = None,
     incomplete: Annotated[
         bool | None,
-        QueryParameter(
-            name="incomplete",
-            required=False,
+        optional_query(
+            "incomplete",
+            "what blocks setups",
+            True,
             description="Only customers whose master data is incomplete.",
-            examples=[Example(summary="what blocks setups", value=True)],
         ),
     ] = None,
 ) -> Page[CustomerSummary]:

@@ -29,10 +29,10 @@ import attrs
 from litestar import Request, Response, get, post, put
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter, QueryParameter
+from litestar.params import Body, Parameter
 
 from application.context import RequestContext
-from entrypoints.http.routes.common import documented, permission
+from entrypoints.http.routes.common import documented, permission, query_param
 from entrypoints.http.runtime import execute, services_of
 
 
@@ -124,20 +124,7 @@ def path_param(description: str, example: str, value: Any, **constraints: Any) -
     )
 
 
-def query_param(
-    name: str, example: str, value: Any, *, required: bool | None = None, **constraints: Any
-) -> Any:
-    """A query parameter (`?engagement_id=E1`), with one example and its limits (`pattern`,
-    `max_length`, `description`); required or not as its type says unless `required` is given."""
-    return QueryParameter(
-        name=name,
-        required=required,
-        examples=[Example(summary=example, value=value)],
-        **constraints,
-    )
-
-
-def optional_query(name: str, example: str, value: str, **constraints: Any) -> Any:
+def optional_query(name: str, example: str, value: Any, **constraints: Any) -> Any:
     """An optional filter of a list (`?state=issued`), with one example and its limits
     (`max_length`, `pattern`, `description`)."""
     return query_param(name, example, value, required=False, **constraints)
@@ -172,3 +159,13 @@ def respond_after(
         return status, answer(services.bus.handle(command, ctx))
 
     return execute(request, body, run)
+
+
+def respond_seen(
+    request: Request[Any, Any, Any], body: object, command: object, read: Callable[[], object]
+) -> Response[Any]:
+    """`respond_after` for a command on one object the caller must be able to see: `read`
+    (a 404 for an object that does not exist or is not shown to the caller) runs before the
+    command is handled, and again for the answer, the object as it now stands."""
+    read()
+    return respond_after(request, body, command, lambda _: read())

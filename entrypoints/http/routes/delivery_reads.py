@@ -14,8 +14,8 @@ from litestar import Request
 
 from application.queries.delivery import TimeEntryFilter, TimeEntryView
 from entrypoints.http.problems import Problem
-from entrypoints.http.routes.common import ID_PATTERN, Limit, out_of, to_period
-from entrypoints.http.routes.declare import RouteFamily, optional_query, query_param
+from entrypoints.http.routes.common import ID_PATTERN, Limit, out_of, query_param, to_period
+from entrypoints.http.routes.declare import RouteFamily, optional_query
 from entrypoints.http.routes.delivery_text import decimal_text, holds_text
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, ops_reads_of, principal_of

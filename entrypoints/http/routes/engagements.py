@@ -9,14 +9,14 @@ whose setup has not started can be cancelled. Every transition is audited.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
 
 from application import commands as c
-from application.queries.engagements import EngagementFilter, EngagementView
+from application.queries.engagements import EngagementFilter, EngagementView, SetupIssue
 from domain.engagement import EngagementState
 from domain.ids import ContractId, CustomerId, EngagementId
 from entrypoints.http.problems import Problem
@@ -29,6 +29,7 @@ from entrypoints.http.routes.common import (
     Limit,
     Text,
     out_of,
+    published,
 )
 from entrypoints.http.routes.declare import (
     RouteFamily,
@@ -47,32 +48,22 @@ EngagementPath = Annotated[
 ]
 
 
-class SetupException(msgspec.Struct):
+class SetupException(
+    published(SetupIssue, "exception_id", "kind", "reason_code", "detail", "state", "raised_at")
+):
     """An open exception of the engagement's setup (what to fix before a replay)."""
 
-    exception_id: str
-    kind: str
-    reason_code: str
-    detail: str
-    state: str
-    raised_at: datetime
+
+#: What an engagement's answer publishes of its view (`EngagementView` says what each means).
+_PUBLISHED = (
+    "engagement_id", "customer_id", "contract_id", "state", "close_date", "blocked_reason",
+    "project_code", "path",
+)  # fmt: skip
 
 
-class EngagementOut(msgspec.Struct, omit_defaults=True):
-    engagement_id: str
-    customer_id: str
-    contract_id: str
-    state: str
-    #: Set once closing started: no time is accepted for work from this date on.
-    close_date: date | None
-    #: Why setup is blocked, while it is.
-    blocked_reason: str | None
-    #: The PSA's reference of the engagement's project, kept when setup completes: the
-    #: `project_code` dimension of its journal lines. Null before, and for an engagement set
-    #: up before the code was kept (ADR 0040).
-    project_code: str | None
-    #: The states it went through, oldest first, as the audit trail records them.
-    path: list[str]
+class EngagementOut(published(EngagementView, *_PUBLISHED, path=list[str]), omit_defaults=True):
+    """An engagement on the wire."""
+
     #: Open setup exceptions (absent for client viewers: the exception queue is internal).
     open_exceptions: list[SetupException] | msgspec.UnsetType = msgspec.UNSET
 

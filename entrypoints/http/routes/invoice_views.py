@@ -20,6 +20,7 @@ from entrypoints.http.routes.common import (
     money_out,
     out_of,
     period_out,
+    published,
     staff,
 )
 from entrypoints.http.routes.document_lines import LineOut, line_of
@@ -95,17 +96,15 @@ class InvoiceOut(msgspec.Struct, omit_defaults=True):
     approved_by: str | msgspec.UnsetType | None = msgspec.UNSET
 
 
-class InvoiceSummary(msgspec.Struct):
-    invoice_id: str
-    kind: str
-    state: str
-    customer_id: str
-    payer_id: str
-    contract_id: str
-    number: str | None
-    issue_date: date | None
-    gross: MoneyOut
-    outstanding: MoneyOut
+#: What a row of the invoice list publishes of its read model: all of it.
+_SUMMARY_FIELDS = (
+    "invoice_id", "kind", "state", "customer_id", "payer_id", "contract_id", "number",
+    "issue_date", "gross", "outstanding",
+)  # fmt: skip
+
+
+class InvoiceSummary(published(InvoiceRow, *_SUMMARY_FIELDS, gross=MoneyOut, outstanding=MoneyOut)):
+    """A row of the invoice list on the wire."""
 
 
 def invoice_out(invoice: Invoice, principal: Principal) -> InvoiceOut:

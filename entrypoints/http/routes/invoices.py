@@ -10,7 +10,7 @@ it ended, is in `disputes`.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
@@ -22,7 +22,7 @@ from domain.ids import DisputeId, InvoiceId, PaymentId
 from domain.invoice import Invoice
 from domain.invoice_lifecycle import InvoiceState
 from entrypoints.http.problems import CURRENCY_PATTERN, Problem
-from entrypoints.http.renditions import JSON, rendition, wanted
+from entrypoints.http.renditions import document_answer, wanted
 from entrypoints.http.routes.common import (
     RULED_WRITE_PROBLEMS,
     WRITE_PROBLEMS,
@@ -39,7 +39,7 @@ from entrypoints.http.routes.declare import (
     body_example,
     optional_query,
     path_param,
-    respond_after,
+    respond_seen,
     state_query,
 )
 from entrypoints.http.routes.invoice_views import (
@@ -125,29 +125,23 @@ def list_invoices(
 def get_invoice(request: Request[Any, Any, Any], invoice_id: InvoicePath) -> Response[InvoiceOut]:
     media = wanted(request)
     invoice = _visible(request, invoice_id)
-    if media == JSON:
-        return Response(invoice_out(invoice, principal_of(request)), headers={"Vary": "Accept"})
     master = services_of(request).bus.deps.customer_master
-    document = rendition(
+    return document_answer(
         request,
         media,
+        lambda: invoice_out(invoice, principal_of(request)),
         lambda uow: document_for_invoice(uow, invoice_id, master),
         invoice.number or invoice_id,
     )
-    return cast("Response[InvoiceOut]", document)
 
 
 def _act(
     request: Request[Any, Any, Any], invoice_id: str, body: object, command: object
 ) -> Response[InvoiceOut]:
     """Run an invoice command and answer with the invoice as it now stands."""
-    _visible(request, invoice_id)
-
-    return respond_after(
-        request,
-        body,
-        command,
-        lambda _: invoice_out(_visible(request, invoice_id), principal_of(request)),
+    principal = principal_of(request)
+    return respond_seen(
+        request, body, command, lambda: invoice_out(_visible(request, invoice_id), principal)
     )
 
 

@@ -36,9 +36,10 @@ from entrypoints.http.routes.common import (
     Limit,
     MonthQuery,
     answer,
+    query_param,
     to_period,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example, query_param
+from entrypoints.http.routes.declare import RouteFamily, body_example
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,

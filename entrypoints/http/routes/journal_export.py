@@ -34,8 +34,7 @@ from application.journal_export import (
 from domain.errors import DomainError
 from domain.period import Period
 from entrypoints.http.problems import FieldError, Problem
-from entrypoints.http.routes.common import ID_PATTERN, MONTH, documented, permission
-from entrypoints.http.routes.declare import query_param
+from entrypoints.http.routes.common import ID_PATTERN, MONTH, documented, permission, query_param
 from entrypoints.http.routes.journal import journal_query
 from entrypoints.http.runtime import finance_of
 

@@ -10,24 +10,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
-from litestar.openapi.spec import Example
-from litestar.params import QueryParameter
-
 from application.queries.paging import InvalidPageRequestError, Page, PageRequest
 from entrypoints.http.problems import FieldError, Problem
+from entrypoints.http.routes.common import query_param
 from entrypoints.http.runtime import Page as PageOut
 
 T = TypeVar("T")
 U = TypeVar("U")
 
+#: The cursor of a keyset-paged list (ADR 0042): opaque, the position after the last row seen.
 KeysetCursor = Annotated[
     str | None,
-    QueryParameter(
-        name="cursor",
+    query_param(
+        "cursor",
+        "the second page",
+        "WyJFLUFDTUUtMSJd",
         required=False,
         max_length=1000,
         description="The `next_cursor` of the previous page (opaque).",
-        examples=[Example(summary="the second page", value="WyJFLUFDTUUtMSJd")],
     ),
 ]
 

@@ -11,8 +11,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request
-from litestar.openapi.spec import Example
-from litestar.params import QueryParameter
 
 from application.leakage import LeakageQuery
 from domain.leakage import (
@@ -259,16 +257,16 @@ def get_leakage(
     ] = None,
     aged_days: Annotated[
         int,
-        QueryParameter(
-            name="aged_days",
-            required=False,
+        optional_query(
+            "aged_days",
+            "a month",
+            DEFAULT_AGED_DAYS,
             ge=0,
             le=MAX_AGED_DAYS,
             description=(
                 f"Approved time unbilled for more than this many days is at risk "
                 f"(default {DEFAULT_AGED_DAYS})."
             ),
-            examples=[Example(summary="a month", value=DEFAULT_AGED_DAYS)],
         ),
     ] = DEFAULT_AGED_DAYS,
 ) -> LeakageReportOut:

@@ -20,8 +20,9 @@ from entrypoints.http.routes.common import (
     Limit,
     Text,
     out_of,
+    published,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example, path_param, respond_after
+from entrypoints.http.routes.declare import RouteFamily, body_example, path_param, respond_seen
 from entrypoints.http.routes.delivery_reads import EngagementQuery
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import Page, ops_reads_of, principal_of
@@ -32,20 +33,16 @@ MilestonePath = Annotated[
 ]
 
 
-class MilestoneOut(msgspec.Struct):
-    milestone_id: str
-    obligation_id: str
-    contract_id: str
-    engagement_id: str | None
-    name: str
-    state: str
-    evidence: str | None
-    completed_on: date | None
-    accepted_on: date | None
-    accepted_by: str | None
-    rejection_reason: str | None
-    passive_acceptance_days: int | None
-    passive_acceptance_due_on: date | None
+#: What a milestone's answer publishes of its view: all but the customer.
+_PUBLISHED = (
+    "milestone_id", "obligation_id", "contract_id", "engagement_id", "name", "state",
+    "evidence", "completed_on", "accepted_on", "accepted_by", "rejection_reason",
+    "passive_acceptance_days", "passive_acceptance_due_on",
+)  # fmt: skip
+
+
+class MilestoneOut(published(MilestoneView, *_PUBLISHED)):
+    """A milestone on the wire."""
 
 
 def milestone_out(view: MilestoneView) -> MilestoneOut:
@@ -106,8 +103,7 @@ def _act(
     request: Request[Any, Any, Any], milestone_id: str, body: object, command: object
 ) -> Response[MilestoneOut]:
     """Run a milestone command and answer with the milestone as it now stands."""
-    _visible(request, milestone_id)
-    return respond_after(request, body, command, lambda _: _visible(request, milestone_id))
+    return respond_seen(request, body, command, lambda: _visible(request, milestone_id))
 
 
 @_MILESTONES.post(

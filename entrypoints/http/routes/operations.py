@@ -13,8 +13,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.openapi.spec import Example
-from litestar.params import QueryParameter
 
 from application import commands as c
 from application.queries.operations import ExceptionFilter
@@ -22,6 +20,7 @@ from application.reconciliation import ReconciliationReport
 from application.records import IntegrationException
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
+    MONTH,
     RULED_WRITE_PROBLEMS,
     IdempotencyKey,
     Limit,
@@ -29,6 +28,7 @@ from entrypoints.http.routes.common import (
     answer,
     money_out,
     out_of,
+    query_param,
     to_period,
 )
 from entrypoints.http.routes.declare import RouteFamily, optional_query, path_param, respond_after
@@ -220,11 +220,12 @@ def reconciliation(
     request: Request[Any, Any, Any],
     period: Annotated[
         str,
-        QueryParameter(
-            name="period",
-            pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+        query_param(
+            "period",
+            "March 2026",
+            "2026-03",
+            pattern=MONTH,
             description="The month to reconcile (YYYY-MM).",
-            examples=[Example(summary="March 2026", value="2026-03")],
         ),
     ],
 ) -> ReconciliationOut:
