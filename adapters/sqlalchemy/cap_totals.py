@@ -73,6 +73,18 @@ def _exact_sum(hours: str) -> Decimal:
     return dsum(EXACT.multiply(Decimal(h), Decimal(n)) for h, n in counted.items())
 
 
+def grouped(session: Session, obligation: ObligationId) -> list[RecordedTime]:
+    """The obligation's entries grouped by the database, through the obligation_id index.
+    PostgreSQL sums NUMERIC exactly; SQLite keeps hours as text (its SUM would be a float), so
+    it hands each group's hours over as one string, summed here exactly."""
+    sqlite = session.dialect == "sqlite"
+    rows = session.connection.execute(_grouped_read(sqlite), {"obligation": obligation})
+    return [
+        RecordedTime(Role(role), day, bool(billable), count, _exact_sum(hours) if sqlite else hours)
+        for role, day, billable, count, hours in rows
+    ]
+
+
 @functools.cache
 def _totals_read() -> sa.Select[Any]:
     c = t.cap_totals.c
@@ -123,24 +135,24 @@ class CapTotals:
         if self._kept.get(obligation) or self._marked([obligation]):
             return self._totals(obligation)
         if not self._lock_alone(obligation):
-            return self._grouped(obligation)  # a writer is at work: seed another time
+            return grouped(self._session, obligation)  # a writer is at work: seed another time
         if self._marked([obligation]):  # seeded by another transaction meanwhile
             self._kept[obligation] = True
             return self._totals(obligation)
-        grouped = self._grouped(obligation)
+        found = grouped(self._session, obligation)
         connection = self._session.connection
         connection.execute(t.cap_total_obligations.insert(), {"obligation_id": obligation})
-        if grouped:
+        if found:
             connection.execute(
                 t.cap_totals.insert(),
                 [
                     {"obligation_id": obligation, "role": r.role, "work_date": r.work_date,
                      "billable": r.billable, "entries": r.entries, "hours": r.hours}
-                    for r in grouped
+                    for r in found
                 ],
             )  # fmt: skip
         self._kept[obligation] = True
-        return grouped
+        return found
 
     def added(self, entries: Sequence[TimeEntry]) -> None:
         """New entries counted into the totals of the obligations that keep them."""
@@ -213,19 +225,6 @@ class CapTotals:
                 _try_lock(), {"space": CAP_TOTAL_LOCKS, "key": key}
             ).scalar_one()
         )
-
-    def _grouped(self, obligation: ObligationId) -> list[RecordedTime]:
-        """Grouped by the database, through the obligation_id index. PostgreSQL sums NUMERIC
-        exactly; SQLite keeps hours as text (its SUM would be a float), so it hands each
-        group's hours over as one string, summed here exactly."""
-        sqlite = self._session.dialect == "sqlite"
-        rows = self._session.connection.execute(_grouped_read(sqlite), {"obligation": obligation})
-        return [
-            RecordedTime(
-                Role(role), day, bool(billable), count, _exact_sum(hours) if sqlite else hours
-            )
-            for role, day, billable, count, hours in rows
-        ]
 
     def _totals(self, obligation: ObligationId) -> list[RecordedTime]:
         rows = self._session.connection.execute(_totals_read(), {"obligation": obligation})
