@@ -35,8 +35,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.repository_base import Session
@@ -101,11 +101,9 @@ def _stored_hours() -> sa.Select[Any]:
     )
 
 
-@functools.cache
-def _lock_shared() -> sa.TextClause:
-    return sa.text(
-        "SELECT pg_advisory_xact_lock_shared(:space, k) FROM unnest(CAST(:keys AS integer[])) AS k"
-    ).bindparams(sa.bindparam("keys", type_=postgresql.ARRAY(sa.Integer())))
+#: The obligations' locks, shared, then which of them keep totals (PostgreSQL, pipelined).
+_LOCK_SHARED = "SELECT pg_advisory_xact_lock_shared(%s, k) FROM unnest(%s::integer[]) AS k"
+_MARKED = "SELECT obligation_id FROM cap_total_obligations WHERE obligation_id = ANY(%s)"
 
 
 @functools.cache
@@ -197,13 +195,28 @@ class CapTotals:
         unknown = [o for o in obligations if o not in kept]
         if unknown:
             if self._session.dialect == "postgresql":
-                keys = sorted({_lock_key(o) for o in unknown})
-                self._session.connection.execute(
-                    _lock_shared(), {"space": CAP_TOTAL_LOCKS, "keys": keys}
-                )
-            marked = self._marked(unknown)
+                marked = self._locked_marks(unknown)
+            else:
+                marked = self._marked(unknown)
             kept.update((o, o in marked) for o in unknown)
         return {o for o in obligations if kept[o]}
+
+    def _locked_marks(self, obligations: list[str]) -> set[str]:
+        """PostgreSQL: the obligations' locks (shared, in key order), then their marks, in one
+        round trip: psycopg's pipeline sends both, and the server runs the read after the
+        locks are granted, with a snapshot of its own (READ COMMITTED), so it sees a seed that
+        committed while this writer waited."""
+        keys = sorted({_lock_key(o) for o in obligations})
+        driver = self._session.connection.connection.driver_connection
+        assert isinstance(driver, psycopg.Connection), "the PostgreSQL driver is psycopg 3"
+        try:
+            with driver.pipeline():
+                driver.execute(_LOCK_SHARED, (CAP_TOTAL_LOCKS, keys))
+                marks = driver.execute(_MARKED, (obligations,))
+            return {row[0] for row in marks.fetchall()}
+        except psycopg.Error as error:
+            wrapped = sa.exc.DBAPIError.instance(_MARKED, None, error, psycopg.Error)
+            raise wrapped from error
 
     def _marked(self, obligations: list[str]) -> set[str]:
         column = t.cap_total_obligations.c.obligation_id
