@@ -132,8 +132,9 @@ class CapTotals:
         seeded from its entries the first time (under the obligation's lock)."""
         if self._kept.get(obligation) or self._marked([obligation]):
             return self._totals(obligation)
-        if not self._lock_alone(obligation):
-            return grouped(self._session, obligation)  # a writer is at work: seed another time
+        if self._read_only() or not self._lock_alone(obligation):
+            # A reader that writes nothing, or a writer at work: seed another time.
+            return grouped(self._session, obligation)
         if self._marked([obligation]):  # seeded by another transaction meanwhile
             self._kept[obligation] = True
             return self._totals(obligation)
@@ -226,6 +227,11 @@ class CapTotals:
                 row[0] for row in self._session.connection.execute(sa.select(column).where(clause))
             )
         return found
+
+    def _read_only(self) -> bool:
+        from adapters.sqlalchemy.unit_of_work import READ_ONLY  # it builds this store
+
+        return bool(self._session.connection.get_execution_options().get(READ_ONLY, False))
 
     def _lock_alone(self, obligation: str) -> bool:
         """The obligation's lock, exclusive, if no other transaction holds it (SQLite: the

@@ -340,3 +340,14 @@ def _until_an_advisory_lock_is_awaited(database: Database) -> None:
             connection.rollback()
             time.sleep(0.05)
     raise AssertionError("the writer never waited for the obligation's lock")
+
+
+def test_a_read_only_unit_of_work_answers_from_the_entries_and_seeds_nothing(
+    database: Database,
+) -> None:
+    story = Story(lambda: database.unit_of_work(CTX, lambda: NOW), "reading")
+    story.play(Add(((0, 0, 0, True, Decimal("2")), (0, 0, 0, True, Decimal("0.5")))))
+    with database.unit_of_work(CTX, lambda: NOW, read_only=True) as uow:
+        found = uow.delivery.recorded_time_by_role_and_day(story.obligation(0))
+    assert found == [RecordedTime(ROLES[0], DAYS[0], True, 2, Decimal("2.5"))]
+    assert _kept(database) == []
