@@ -18,10 +18,13 @@ No path deletes a time entry. Whatever adds one must go through `added`.
 Concurrency. SQLite: a writing unit of work holds the database's one write lock from its first
 statement, so a mark read once holds for the transaction. PostgreSQL (READ COMMITTED): the
 seeder and every writer of an obligation share an advisory transaction lock, the writer's
-shared, the seeder's exclusive: a writer takes it before it reads the mark, so it either
-waits for the seed to commit and then sees the mark, or has committed before the seed reads
-the entries. The seeder only tries the lock: when a writer holds it, the answer is the grouped
-read and the seed waits for a later batch (a seeder never waits while it holds a lock).
+shared, the seeder's exclusive. A writer takes it after its insert (before its update) and
+before it reads the mark, and holds it to its commit. The seeder only tries the lock, and
+seeds only when no writer holds it: a writer then either has committed, and the seed's read
+of the entries sees its rows, or reads the mark after the seed commits (it waits for the
+lock), and counts its rows into the totals. When a writer holds the lock, the answer is the
+grouped read and the seed waits for a later batch (so a seeder never waits while it holds a
+lock).
 """
 
 from __future__ import annotations
