@@ -126,7 +126,8 @@ class DeliveryStore(Protocol):
 
     def recorded_time_by_role_and_day(self, obligation: ObligationId) -> list[RecordedTime]:
         """The obligation's entries (every state) summed by role, work date and billable: how
-        many and their hours, exactly; the database does the grouping."""
+        many and their hours, exactly. Admission asks it once per batch under a blocking cap,
+        so its cost follows the groups, not the entries (running totals, ADR 0059)."""
 
     def time_entries_in(self, period: Period) -> list[TimeEntry]:
         """Entries whose work date falls in the period."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
@@ -24,11 +23,12 @@ from sqlalchemy.engine import Dialect
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.bulk import Processor, insert_all_or_none, insert_values_all_or_none
+from adapters.sqlalchemy.cap_totals import CapTotals
 from adapters.sqlalchemy.repositories import Session
 from application.errors import ConflictError
 from domain.cap_reach import RecordedTime
-from domain.ids import ObligationId, ResourceId, Role
-from domain.money import EXACT, dsum
+from domain.ids import ObligationId, ResourceId
+from domain.money import EXACT
 from domain.period import Period
 from domain.time_entry import ExpenseItem, ItemState, TimeEntry
 
@@ -140,27 +140,6 @@ def _sqlite_size(count: int) -> int:
 
 
 @functools.cache
-def _recorded_time(sqlite: bool) -> sa.Select[Any]:
-    """An obligation's entries grouped by role, work date and billable: count and hours (on
-    SQLite the hours as one space-separated string)."""
-    c = t.time_entries.c
-    hours = sa.func.group_concat(c.hours, " ") if sqlite else sa.func.sum(c.hours)
-    keys = (c.role, c.work_date, c.billable)
-    return (
-        sa.select(*keys, sa.func.count(), hours)
-        .where(c.obligation_id == sa.bindparam("obligation"))
-        .group_by(*keys)
-    )
-
-
-def _exact_sum(hours: str) -> Decimal:
-    """The exact sum of space-separated decimals (each distinct value parsed once: a group's
-    hours repeat)."""
-    counted = Counter(hours.split(" "))
-    return dsum(EXACT.multiply(Decimal(h), Decimal(n)) for h, n in counted.items())
-
-
-@functools.cache
 def _lock_person_days_postgresql() -> sa.TextClause:
     return sa.text(
         "SELECT pg_advisory_xact_lock(:space, k) FROM unnest(CAST(:keys AS integer[])) AS k"
@@ -261,6 +240,7 @@ class SqlAlchemyDelivery:
         self._session = session
         self._entries: dict[str, tuple[TimeEntry, int]] = {}
         self._expenses: dict[str, tuple[ExpenseItem, int]] = {}
+        self._cap_totals = CapTotals(session)  # ADR 0059
 
     def add_time_entries(self, entries: Sequence[TimeEntry]) -> None:
         if not entries:
@@ -272,6 +252,7 @@ class SqlAlchemyDelivery:
             )
         except sa.exc.IntegrityError as error:
             raise ConflictError("a time entry of this batch is already recorded") from error
+        self._cap_totals.added(entries)
         tracked = self._entries
         for entry in entries:
             tracked[entry.entry_id] = (entry, entry.revision)
@@ -411,17 +392,9 @@ class SqlAlchemyDelivery:
         return found
 
     def recorded_time_by_role_and_day(self, obligation: ObligationId) -> list[RecordedTime]:
-        """Grouped by the database, through the obligation_id index. PostgreSQL sums NUMERIC
-        exactly; SQLite keeps hours as text (its SUM would be a float), so it hands each
-        group's hours over as one string, summed here exactly."""
-        sqlite = self._session.dialect == "sqlite"
-        rows = self._session.connection.execute(_recorded_time(sqlite), {"obligation": obligation})
-        return [
-            RecordedTime(
-                Role(role), day, bool(billable), count, _exact_sum(hours) if sqlite else hours
-            )
-            for role, day, billable, count, hours in rows
-        ]
+        """From the obligation's running totals, kept from the first time they are asked for
+        (ADR 0059): one row per group, however many entries the obligation holds."""
+        return self._cap_totals.recorded_time(obligation)
 
     def time_entries_in(self, period: Period) -> list[TimeEntry]:
         return self._time_entries(t.time_entries.c.work_date.between(period.start, period.end))
@@ -436,7 +409,8 @@ class SqlAlchemyDelivery:
         """Write the changed state now, if nobody changed the item since it was read."""
         if isinstance(item, TimeEntry):
             loaded = self._loaded_revision(self._entries.get(item.entry_id), item)
-            self._write(t.time_entries, t.time_entries.c.entry_id, item, loaded)
+            with self._cap_totals.changing(item, loaded):
+                self._write(t.time_entries, t.time_entries.c.entry_id, item, loaded)
             self._entries[item.entry_id] = (item, item.revision)
         else:
             loaded = self._loaded_revision(self._expenses.get(item.expense_id), item)

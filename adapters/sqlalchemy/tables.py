@@ -477,3 +477,23 @@ delivery_record_revisions = sa.Table(
     sa.Column("payload", json_document(), nullable=False),
     sa.Column("reported_at", UtcDateTime(), nullable=False),
 )
+
+# Running totals of an obligation's recorded time by role, work date and billable, kept for the
+# obligations admission asks them of (a blocking cap), from the first time it asks (migration
+# 0021; ADR 0059): the obligations that keep them, and one row per group.
+cap_total_obligations = sa.Table(
+    "cap_total_obligations",
+    metadata,
+    sa.Column("obligation_id", sa.String(), primary_key=True),
+)
+
+cap_totals = sa.Table(
+    "cap_totals",
+    metadata,
+    sa.Column("obligation_id", sa.String(), primary_key=True),
+    sa.Column("role", sa.String(), primary_key=True),
+    sa.Column("work_date", sa.Date(), primary_key=True),
+    sa.Column("billable", sa.Boolean(), primary_key=True),
+    sa.Column("entries", sa.Integer(), nullable=False),
+    sa.Column("hours", ExactDecimal(), nullable=False),
+)

@@ -26,6 +26,8 @@ Capped: the same CSV import of N rows into one time-and-materials obligation who
 overage (set far out of reach, so every row is accepted), holding S entries, then 4S
 (`import_csv_capped_sqlite`, `…_4x_stored`): admission checks such a cap against the
 obligation's billable total, so here `growth=` is the time per row as the stored entries grow.
+The seeding batches go through admission too, so the obligation's running totals (ADR 0059)
+are kept from its first batch on, as in use: the import reads them, not the entries.
 """
 
 from __future__ import annotations

@@ -126,7 +126,13 @@ def _reads_by_obligation(seen: list[tuple[str, Any]]) -> int:
 
 
 def _sums_by_obligation(seen: list[tuple[str, Any]]) -> int:
-    """Reads of an obligation's time summed by role and day."""
+    """Reads of an obligation's time summed by role and day: its running totals, or its
+    entries grouped (the first time, which seeds the totals)."""
+    return _entries_grouped(seen) + sum(1 for sql, _ in seen if "cap_totals.entries >" in sql)
+
+
+def _entries_grouped(seen: list[tuple[str, Any]]) -> int:
+    """Reads that group an obligation's entries by role and day (every entry visited)."""
     return sum(
         1 for sql, _ in seen if "WHERE time_entries.obligation_id" in sql and "GROUP BY" in sql
     )
@@ -184,6 +190,8 @@ def test_a_batch_far_below_a_blocking_cap_reads_the_obligations_sums_not_its_ent
     assert len(report.accepted) == 30
     assert _sums_by_obligation(seen) == 1
     assert _reads_by_obligation(seen) == 0
+    # The first batch seeded the obligation's running totals: its entries are not grouped again
+    assert _entries_grouped(seen) == 0
 
 
 def test_an_obligations_time_is_summed_by_role_day_and_billable_exactly(app: SqlApp) -> None:
