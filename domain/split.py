@@ -164,6 +164,8 @@ class _Weights:
 
     shares: list[dict[CustomerId, Fraction]]
     fresh: list[Fraction]
+    #: The whole minor units fixed-amount payers took of the line: theirs exactly, never more.
+    fixed: dict[CustomerId, int] = attrs.field(factory=dict)
 
 
 def _open_releases(
@@ -277,6 +279,7 @@ def _take_fixed_amounts(
                     w.shares[a][payer.payer_id] = portion
                     w.fresh[a] -= portion
             room[i] -= parts[i]
+            w.fixed[payer.payer_id] = w.fixed.get(payer.payer_id, 0) + parts[i]
         net_left -= take
 
 
@@ -361,7 +364,7 @@ def _split_line(
         weights_by_payer = [Fraction(1) if p == order[0] else Fraction(0) for p in order]
     else:
         weights_by_payer = [abs(Fraction(totals[p])) for p in order]
-    minor_parts = largest_remainder(line.amount.minor, weights_by_payer)
+    minor_parts = _minor_parts(line.amount.minor, order, weights_by_payer, w.fixed, currency)
     amounts = {
         p: Money.from_minor(m, currency).amount for p, m in zip(order, minor_parts, strict=True)
     }
@@ -399,6 +402,30 @@ def _split_line(
             allocations=tuple(parts),
         )
     return out
+
+
+def _minor_parts(
+    total: int,
+    order: Sequence[CustomerId],
+    weights: Sequence[Fraction],
+    fixed: Mapping[CustomerId, int],
+    currency: Currency,
+) -> list[int]:
+    """A line's minor units per payer by largest remainder, a fixed-amount payer's units taken
+    first and exactly: the line's rounding cents go to the others, so a fixed payer never pays
+    a cent beyond its amount."""
+    if not fixed:
+        return largest_remainder(total, weights)
+    pinned = [fixed.get(p, 0) for p in order]
+    scale = 10**currency.minor_units
+    rest = [
+        max(Fraction(0), wt - Fraction(pin, scale)) for wt, pin in zip(weights, pinned, strict=True)
+    ]
+    if not any(rest):  # nothing else on the line: the first payer not pinned takes what is left
+        first = next((i for i, pin in enumerate(pinned) if not pin), 0)
+        rest = [Fraction(int(i == first)) for i in range(len(order))]
+    shared = largest_remainder(total - sum(pinned), rest)
+    return [pin + part for pin, part in zip(pinned, shared, strict=True)]
 
 
 def payer_shares(

@@ -181,6 +181,34 @@ def test_a_fixed_amount_spreads_over_the_periods_lines_and_bills_exactly_its_amo
     assert invoices[CUSTOMER].totals.net == money("253.00")  # 353.00 - 100.00
 
 
+def test_a_fixed_amount_payer_never_pays_the_lines_rounding_cent() -> None:
+    """3.36 h at 151.07 is 507.5952, billed 507.60: the fixed 463.75 is taken exactly and the
+    rounding cent goes to the percentage payers (it went to the fixed payer: 463.76)."""
+    payers = [
+        Payer.fixed(GRANT, money("463.75")),
+        Payer.percentage(CUSTOMER, "0.03"),
+        Payer.percentage(PARENT, "99.97"),
+    ]
+    proposal = run_billing(
+        BillingRunInput(
+            period=MARCH,
+            contracts=(split_contract(tm_terms(), payers),),
+            rate_cards={
+                RateCardId("RC"): rate_card(versions=((date(2026, 1, 1), {"senior": "151.07"}),))
+            },
+            time_entries=(entry("e1", date(2026, 3, 2), "3.36", role="senior"),),
+            expenses=(),
+            milestones=(),
+            ledger=BilledLedger(),
+            tax_profiles=profiles([CUSTOMER, PARENT, GRANT]),  # type: ignore[arg-type]
+            tax_rates=TAX_RATES,
+        )
+    )
+    nets = {payer: invoice.totals.net for payer, invoice in by_payer(proposal).items()}
+    assert nets == {GRANT: money("463.75"), CUSTOMER: money("0.01"), PARENT: money("43.84")}
+    assert sum(n.amount for n in nets.values()) == Decimal("507.60")
+
+
 def test_jpy_splits_on_whole_yen() -> None:
     invoices = by_payer(
         bill(MARCH, split_contract(fee_terms("100001", "JPY"), seventy_thirty(), "JPY"))
