@@ -40,11 +40,18 @@ from domain.billing_run import (
 from domain.contract import Contract
 from domain.engagement import EngagementState
 from domain.errors import PeriodClosedError
-from domain.ids import ContractId, InvoiceId, ObligationId
+from domain.ids import ContractId, CustomerId, InvoiceId, LegalEntityId, ObligationId
 from domain.invoice import Invoice
 from domain.period import Period
 from domain.plausibility import check_period_started
-from domain.tax import TaxQuestion, TaxTreatment, TaxUnresolved, tax_questions
+from domain.tax import (
+    TaxProfile,
+    TaxQuestion,
+    TaxRateTable,
+    TaxTreatment,
+    TaxUnresolved,
+    tax_questions,
+)
 
 BILLABLE_ENGAGEMENT_STATES = (
     EngagementState.ACTIVE,
@@ -178,14 +185,25 @@ def _in_chunks(
     parts: list[BillingProposal] = []
     diff: list[ObligationDiff] = []
     contracts: list[Contract] = []
+    tax = _Tax(deps.tax_engine, uow.master_data.tax_profiles(), uow.master_data.tax_rates())
     for start in range(0, max(len(ordered), 1), CHUNK_CONTRACTS):
         chunk = ordered[start : start + CHUNK_CONTRACTS]
-        part, (billed, ledger) = _propose(uow, cmd, chunk, seen, deps.tax_engine)
+        part, (billed, ledger) = _propose(uow, cmd, chunk, seen, tax)
         diff += diff_against_ledger(part, ledger)
         contracts += billed
         written.store(part, last=start + CHUNK_CONTRACTS >= len(ordered))
         parts.append(part)
     return _joined(cmd.period, parts), tuple(diff), tuple(contracts)
+
+
+@attrs.frozen
+class _Tax:
+    """How the run taxes: its engine if any, and the master data's profiles and rates, read
+    once for every chunk."""
+
+    engine: TaxEngine | None
+    profiles: Mapping[tuple[CustomerId, LegalEntityId], TaxProfile]
+    rates: TaxRateTable
 
 
 def _joined(period: Period, parts: Sequence[BillingProposal]) -> BillingProposal:
@@ -223,7 +241,7 @@ def _propose(
     cmd: c.RunBilling,
     billable: Sequence[Contract],
     seen: Observation,
-    tax_engine: TaxEngine | None,
+    tax: _Tax,
 ) -> tuple[BillingProposal, tuple[tuple[Contract, ...], BilledLedger]]:
     """The proposal of the run: contracts left settled are only checked, the rest billed; with
     the contracts billed and their ledger (the items read are let go here: the proposal names
@@ -239,14 +257,14 @@ def _propose(
         expenses=books.expenses,
         milestones=books.milestones,
         ledger=books.ledger,
-        tax_profiles=uow.master_data.tax_profiles(),
-        tax_rates=uow.master_data.tax_rates(),
+        tax_profiles=tax.profiles,
+        tax_rates=tax.rates,
         invoice_date=cmd.invoice_date,
         billed_in_period=billed_in_period(uow, books.contracts, cmd.period),
         settled=tuple(sorted(settled, key=lambda x: x.contract_id)),
         delivery=delivery_of(uow, books.contracts),
     )
-    answers = _tax_answers(tax_engine, run_input)
+    answers = _tax_answers(tax.engine, run_input)
     proposal = run_billing(attrs.evolve(run_input, tax_answers=answers))
     return proposal, (books.contracts, books.ledger)
 
