@@ -15,22 +15,32 @@ from adapters.serialization_hooks import _unstructure_decimal, _unstructure_scal
 from domain.billing import Allocation
 
 
-def _text(value: object) -> object:
-    """A string field as the converter gives it: a plain str as is, anything else its hook."""
-    return value if type(value) is str or value is None else _unstructure_scalar(value)
+class PlainByConstruction(dict[str, Any]):
+    """An allocation's snapshot whose every value was checked here to be an exact JSON type (a
+    `str` that is no subclass, a finite decimal as text, None): the snapshot's plain-JSON check
+    does not walk it again (of an invoice's values, its allocations are nearly all)."""
 
 
 def unstructure_allocation(allocation: Allocation) -> dict[str, Any]:
     """{"source": {"kind", "source_id"}, "quantity", "amount": {"amount", "currency"},
-    "terms", "payer"}, exactly as the converter's generated function writes it."""
-    source, amount = allocation.source, allocation.amount
-    return {
-        "source": {"kind": source.kind.value, "source_id": _text(source.source_id)},
-        "quantity": _unstructure_decimal(allocation.quantity),
-        "amount": {
-            "amount": _unstructure_decimal(amount.amount),
-            "currency": amount.currency.code,
-        },
-        "terms": _text(allocation.terms),
-        "payer": _text(allocation.payer),
-    }
+    "terms", "payer"}, exactly as the converter's generated function writes it (the checks
+    of its hooks inline: a finite decimal as plain text, a string that is no enum as is)."""
+    source, money = allocation.source, allocation.amount
+    quantity, amount = allocation.quantity, money.amount
+    source_id, terms, payer = source.source_id, allocation.terms, allocation.payer
+    if not (quantity.is_finite() and amount.is_finite()):
+        quantity, amount = _unstructure_decimal(quantity), _unstructure_decimal(amount)
+    if type(source_id) is not str or type(terms) is not str:
+        source_id, terms = _unstructure_scalar(source_id), _unstructure_scalar(terms)
+    if payer is not None and type(payer) is not str:
+        payer = _unstructure_scalar(payer)
+    kind, code = source.kind.value, money.currency.code
+    plain = type(source_id) is str and type(terms) is str and type(kind) is type(code) is str
+    snapshot = PlainByConstruction if plain and (payer is None or type(payer) is str) else dict
+    return snapshot(
+        source={"kind": kind, "source_id": source_id},
+        quantity=format(quantity, "f"),
+        amount={"amount": format(amount, "f"), "currency": code},
+        terms=terms,
+        payer=payer,
+    )

@@ -32,7 +32,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 from cattrs.v import format_exception
 
 import domain.billing_models  # noqa: F401  (registers every billing model before any lookup)
-from adapters.allocation_snapshot import unstructure_allocation
+from adapters.allocation_snapshot import PlainByConstruction, unstructure_allocation
 from adapters.serialization_hooks import (
     Hook,
     _is_mapping,
@@ -308,6 +308,8 @@ def _is_plain(value: object) -> bool:
             extend(item.values())
         elif kind is list:
             extend(item)
+        elif kind is PlainByConstruction:
+            continue  # its values were checked as it was built (adapters/allocation_snapshot.py)
         elif kind not in _JSON_SCALARS:
             return False
     return True

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from cattrs.gen import make_dict_unstructure_fn
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.allocation_snapshot import unstructure_allocation
-from adapters.serialization import CONVERTER, structure, unstructure
+from adapters.allocation_snapshot import PlainByConstruction, unstructure_allocation
+from adapters.serialization import CONVERTER, SerializationError, structure, unstructure
 from domain.billing import Allocation, SourceKind, SourceRef
 from domain.ids import CustomerId
 from domain.money import Currency, Money
@@ -53,3 +54,17 @@ def test_the_converter_writes_allocations_with_the_hand_written_function() -> No
         "terms": "",
         "payer": None,
     }
+
+
+class _Text(str):
+    """A string subclass: never plain JSON data."""
+
+
+def test_a_snapshot_with_a_string_subclass_is_checked_and_refused_as_before() -> None:
+    one = Money.of("1", "EUR")
+    a = Allocation(SourceRef(SourceKind.TIME_ENTRY, _Text("t1")), Decimal("1"), one)
+    assert type(unstructure_allocation(a)) is dict  # not taken as plain: the check walks it
+    with pytest.raises(SerializationError):
+        unstructure(a)
+    plain = Allocation(SourceRef(SourceKind.TIME_ENTRY, "t1"), Decimal("1"), one)
+    assert type(unstructure_allocation(plain)) is PlainByConstruction
