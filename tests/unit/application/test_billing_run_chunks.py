@@ -19,13 +19,7 @@ from domain.ids import ContractId, EngagementId, ObligationId, RateCardId
 from domain.overage import OveragePolicy
 from domain.period import Period
 from domain.time_and_materials import NotToExceed, TimeAndMaterialsTerms
-from tests.unit.application.conftest import (
-    EUR,
-    App,
-    set_up_tm_contract,
-    sign_contract,
-    time_entry,
-)
+from tests.unit.application.conftest import EUR, App, set_up_tm_contract, sign_contract, time_entry
 
 MARCH = Period.month(2026, 3)
 
