@@ -32,6 +32,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 from cattrs.v import format_exception
 
 import domain.billing_models  # noqa: F401  (registers every billing model before any lookup)
+from adapters.allocation_snapshot import PlainByConstruction, unstructure_allocation
 from adapters.serialization_hooks import (
     Hook,
     _is_mapping,
@@ -57,7 +58,7 @@ from adapters.serialization_hooks import (
 from adapters.serialization_hooks import (
     SerializationError as SerializationError,
 )
-from domain.billing import SourceRef
+from domain.billing import Allocation, SourceRef
 from domain.contract import ContractVersion
 from domain.errors import DomainError
 from domain.invoice import Invoice
@@ -208,6 +209,7 @@ def build_converter() -> cattrs.Converter:
     converter.register_unstructure_hook(Enum, _unstructure_enum)
     converter.register_structure_hook(OpenKind, _structure_open_kind)
     converter.register_unstructure_hook(OpenKind, lambda kind: kind.value)
+    converter.register_unstructure_hook(Allocation, unstructure_allocation)  # ADR 0060
     converter.register_structure_hook_factory(
         _is_sequence, lambda t: _strict_sequence(t, converter)
     )
@@ -306,6 +308,8 @@ def _is_plain(value: object) -> bool:
             extend(item.values())
         elif kind is list:
             extend(item)
+        elif kind is PlainByConstruction:
+            continue  # its values were checked as it was built (adapters/allocation_snapshot.py)
         elif kind not in _JSON_SCALARS:
             return False
     return True

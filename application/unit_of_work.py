@@ -407,6 +407,12 @@ class UnitOfWork(Protocol):
 
     def commit(self) -> None: ...
 
+    def write_out(self) -> None:
+        """Write what the aggregates added or changed so far into the open transaction, their
+        events as audit and outbox records, and let go of every aggregate handed out: a long
+        command's memory stays flat, and the commit still stores all of it or nothing (ADR
+        0060). An aggregate read before must be read again to be changed after."""
+
     def rollback(self) -> None: ...
 
     def record(self, change: Change) -> None:

@@ -140,6 +140,22 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
         if claim is not None:
             claim.committed(self)
 
+    def write_out(self) -> None:
+        """Everything `commit` writes, written now into the open transaction and let go: the
+        events of what was seen (audit and outbox records, in the order a commit gives them),
+        the aggregates' rows; the changes stated with `record` stay for the commit, so the
+        audit trail lists them after every event, as one commit does (ADR 0060)."""
+        if self._read_only:
+            raise ReadOnlyUnitOfWorkError("a read-only unit of work cannot write")
+        seen = self._seen()
+        drained = drain_events(seen)
+        states = seen.states if isinstance(seen, SeenAggregates) else {}
+        self._write_audit(audit_entries(drained, states, seen), with_changes=False)
+        self._flush()
+        self.outbox.add(self._outbox_events(drained))
+        self._committed_events.extend(event for _, event in drained)
+        self._let_go()
+
     def finish(self, answer: tuple[int, str] | None) -> None:
         """The commit held for the request's answer: the answer, when there is one, stored
         with the claimed key in the same transaction, then the commit (ADR 0018)."""
@@ -164,9 +180,10 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
         """A change no aggregate records as an event: audited at commit, after the events."""
         self._changes.append(change)
 
-    def _write_audit(self, entries: list[AuditEntry]) -> None:
-        entries.extend(change.audit_entry() for change in self._changes)
-        self._changes.clear()
+    def _write_audit(self, entries: list[AuditEntry], *, with_changes: bool = True) -> None:
+        if with_changes:
+            entries.extend(change.audit_entry() for change in self._changes)
+            self._changes.clear()
         if not entries:
             return
         now, ctx, log = self._now(), self._ctx, self._audit_at_commit()
@@ -236,6 +253,10 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
     def _event_ids(self, count: int) -> list[str]:
         """Ids for the next `count` outbox events; unique across every unit of work."""
         return [str(uuid.uuid4()) for _ in range(count)]
+
+    def _let_go(self) -> None:
+        """After `write_out`: forget the aggregates handed out so far (their rows are written);
+        a storage whose aggregates live elsewhere anyway may keep them."""
 
     @abc.abstractmethod
     def _flush(self) -> None:

@@ -230,9 +230,14 @@ def retainer_ledger(
     most R hours per period for N periods, the rest breakage, use beyond the balance overage."""
     periods = list(terms.periods_through(through))
     usage: defaultdict[Period, list[TimeEntry]] = defaultdict(list)
+    months: dict[tuple[int, int], Period] = {}  # one Period per month, not one per entry
     for entry in entries:
         if _counts_as_use(terms, entry) and entry.work_date <= through:
-            usage[Period.month_of(entry.work_date)].append(entry)
+            day = entry.work_date
+            month = months.get((day.year, day.month))
+            if month is None:
+                month = months[(day.year, day.month)] = Period.month_of(day)
+            usage[month].append(entry)
     alive: list[_Bucket] = []
     balances = []
     for index, period in enumerate(periods):

@@ -35,7 +35,7 @@ from domain.billing import (
     SourceKind,
     SourceRef,
 )
-from domain.errors import CapExceededError, InvalidTermsError, NoTermsInForceError
+from domain.errors import CapExceededError, DomainError, InvalidTermsError, NoTermsInForceError
 from domain.expenses import ExpensePolicy as ExpensePolicy
 from domain.expenses import bill_expenses, expense_revenue
 from domain.ids import ObligationId, RateCardId, Role
@@ -118,6 +118,10 @@ def price_entries(
     that day: an entry that arrives after its day was billed cannot take the day past the cap.
     """
     ordered = sorted(entries, key=lambda e: (e.work_date, e.entry_id))
+    if all(version.terms.daily_cap_hours is None for version in history.versions):
+        alone = _priced_alone(RatesInForce(history, rate_cards), ordered)
+        if alone is not None:
+            return alone
     used_today: defaultdict[tuple[str, date], Decimal] = defaultdict(Decimal)
     done = settled if settled is not None else (lambda _entry: ZERO)
     for entry in ordered:
@@ -141,9 +145,26 @@ def price_entries(
     return sorted(priced, key=lambda p: order[p.entry.entry_id])
 
 
+def _priced_alone(rates: RatesInForce, ordered: Sequence[TimeEntry]) -> list[PricedEntry] | None:
+    """Without a daily cap in any version every entry prices alone, in billing order; None
+    when one is refused, so the walk by person-day names the refusal it always named."""
+    priced = []
+    try:
+        for entry in ordered:
+            terms, rate, label = rates.of(entry)
+            hours = round_to_increment(entry.hours, terms) if entry.billable else ZERO
+            priced.append(PricedEntry(entry, hours, rate, label, entry.role))
+    except DomainError:
+        return None
+    return priced
+
+
 def _settled(ledger: BilledLedger, entry: TimeEntry) -> Decimal:
     """An entry's billable hours no longer open: billed or credited off, held, written off."""
-    settled = ledger.settled(SourceRef(SourceKind.TIME_ENTRY, entry.entry_id))
+    # An empty ledger (contracts billed for the first time) settles nothing of any source.
+    settled = (
+        ledger.settled(SourceRef(SourceKind.TIME_ENTRY, entry.entry_id)) if ledger.entries else ZERO
+    )
     # dsum's sum, without its generator: this runs once per entry of every run.
     return EXACT.add(EXACT.add(EXACT.add(ZERO, settled), entry.held), entry.written_off)
 

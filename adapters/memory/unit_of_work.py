@@ -93,6 +93,13 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
     def _flush(self) -> None:
         """Nothing to write back: the aggregates changed in this unit of work's copy."""
 
+    def _let_go(self) -> None:
+        """As on SQL: what was seen is forgotten (the aggregates themselves stay in this unit
+        of work's copy, which is what the memory store commits)."""
+        self._seen_items.clear()
+        if isinstance(self._seen_items, SeenAggregates):
+            self._seen_items.states.clear()
+
     def _event_ids(self, count: int) -> list[str]:
         """Numbered after the events already in the outbox, so a test can name them."""
         first = len(self._data.outbox) + 1

@@ -50,6 +50,11 @@ class Session:
             self._seen_ids.add(id(item))
             self.seen.append(item)
 
+    def let_go(self) -> None:
+        """Forget the objects seen so far (their events are drained and their rows written)."""
+        self.seen = SeenAggregates()
+        self._seen_ids = set()
+
     def among(
         self, column: sa.Column[str], values: Iterable[str]
     ) -> Iterator[sa.ColumnElement[bool]]:
@@ -220,6 +225,12 @@ class SqlAlchemyRepository(Generic[T]):
                 raise ConflictError(
                     f"a {self._m.kind} with one of these ids already exists"
                 ) from error
+        self._new.clear()
+
+    def let_go(self) -> None:
+        """Forget every aggregate handed out, once `flush` has written them (ADR 0060): a
+        later read reads the row again."""
+        self._tracked.clear()
         self._new.clear()
 
     def _snapshot(self, item: T) -> Any:

@@ -183,6 +183,11 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         for repository in self._repositories:
             repository.flush()
 
+    def _let_go(self) -> None:
+        for repository in self._repositories:
+            repository.let_go()
+        self._session.let_go()
+
     def _commit(self) -> None:
         # The audit chain goes last: on PostgreSQL its append holds the one lock every writer
         # of audit records takes, until the commit, so nothing else (the outbox rows) runs

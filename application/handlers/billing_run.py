@@ -39,10 +39,19 @@ from domain.billing_run import (
 )
 from domain.contract import Contract
 from domain.engagement import EngagementState
-from domain.ids import ContractId, InvoiceId, ObligationId
+from domain.errors import PeriodClosedError
+from domain.ids import ContractId, CustomerId, InvoiceId, LegalEntityId, ObligationId
 from domain.invoice import Invoice
+from domain.period import Period
 from domain.plausibility import check_period_started
-from domain.tax import TaxQuestion, TaxTreatment, TaxUnresolved, tax_questions
+from domain.tax import (
+    TaxProfile,
+    TaxQuestion,
+    TaxRateTable,
+    TaxTreatment,
+    TaxUnresolved,
+    tax_questions,
+)
 
 BILLABLE_ENGAGEMENT_STATES = (
     EngagementState.ACTIVE,
@@ -99,29 +108,115 @@ class _Run:
 
 
 def _run(cmd: c.RunBilling, ctx: RequestContext, deps: _Run) -> BillingRunResult:
-    """The run in its unit of work (see `run_billing_command`)."""
-    unit_of_work, clock, ids, stopwatch = deps.unit_of_work, deps.clock, deps.ids, deps.stopwatch
-    tax_engine = deps.tax_engine
-    started = stopwatch.seconds()
-    with unit_of_work(ctx, read_only=cmd.dry_run) as uow:
+    """The run in its unit of work (see `run_billing_command`), a chunk of contracts at a time
+    (ADR 0060): each chunk is read, proposed and, in a commit, written into the one transaction
+    and let go before the next is read, so the run's working memory does not grow with its
+    entries. Contracts are independent, and the chunks go in contract-id order, so the parts
+    joined are the proposal of one piece; the commit's checks come where they came before."""
+    started = deps.stopwatch.seconds()
+    with deps.unit_of_work(ctx, read_only=cmd.dry_run) as uow:
         billable, skipped = _billable(uow, cmd)
         if not cmd.dry_run:
             uow.ledger.lock(x.contract_id for x in billable)
         seen = uow.billing_marks.observe(cmd.period, obligations_of(billable))
-        proposal, (contracts, ledger) = _propose(uow, cmd, billable, seen, tax_engine)
-        diff = tuple(diff_against_ledger(proposal, ledger))
+        written = _Written(cmd, ctx, deps, uow)
+        proposal, diff, contracts = _in_chunks(uow, cmd, billable, seen, deps, written)
         if cmd.dry_run:
             return BillingRunResult(proposal, diff, fingerprint(proposal), (), skipped)
         digest = _checked_fingerprint(cmd, proposal)
-        period_lock(uow).check(cmd.invoice_date or cmd.period.end, "commit a billing run")
-        invoice_ids, added = _store_drafts(uow, ctx, clock, ids, proposal)
-        _record_exclusions(uow, ctx, clock, proposal.exclusions)
-        uow.billing_marks.mark(seen, proposal.settled_obligations(contracts), added)
-        summary = f"{len(invoice_ids)} documents, {len(proposal.exclusions)} exclusions"
+        written.raise_if_refused()
+        uow.billing_marks.mark(seen, proposal.settled_obligations(contracts), written.added)
+        summary = f"{len(written.ids)} documents, {len(proposal.exclusions)} exclusions"
         uow.record(RecordMoved(f"billing_run:{cmd.period.key}", "commit", None, None, summary))
-        uow.billing_runs.add(_run_record(cmd, ctx, clock, stopwatch, proposal, started))
+        uow.billing_runs.add(_run_record(cmd, ctx, deps.clock, deps.stopwatch, proposal, started))
         uow.commit()
-    return BillingRunResult(proposal, diff, digest, invoice_ids, skipped)
+    return BillingRunResult(proposal, diff, digest, tuple(written.ids), skipped)
+
+
+#: Contracts a run reads, proposes and writes at a time (ADR 0060): about 20k entries at the
+#: bench's 40 a contract, a few MB of working memory, and per-chunk costs under 2 % of a run.
+CHUNK_CONTRACTS = 500
+
+
+class _Written:
+    """What a commit wrote chunk by chunk: the drafts' ids, the ledger rows each obligation
+    gained; nothing when the period is closed to it, whose refusal waits for the fingerprint
+    check so the refusals come in the order they always came."""
+
+    def __init__(self, cmd: c.RunBilling, ctx: RequestContext, deps: _Run, uow: UnitOfWork):
+        self._ctx, self._deps, self._uow = ctx, deps, uow
+        self.ids: list[InvoiceId] = []
+        self.added: Counter[ObligationId] = Counter()
+        self.refusal: PeriodClosedError | None = None
+        if not cmd.dry_run:
+            try:
+                period_lock(uow).check(cmd.invoice_date or cmd.period.end, "commit a billing run")
+            except PeriodClosedError as refused:
+                self.refusal = refused
+        self.writes = not cmd.dry_run and self.refusal is None
+
+    def store(self, proposal: BillingProposal, *, last: bool) -> None:
+        """One chunk's drafts, ledger rows and exclusions, written and let go unless last."""
+        if not self.writes:
+            return
+        uow, deps = self._uow, self._deps
+        ids, added = _store_drafts(uow, self._ctx, deps.clock, deps.ids, proposal)
+        _record_exclusions(uow, self._ctx, deps.clock, proposal.exclusions)
+        self.ids += ids
+        self.added.update(added)
+        if not last:
+            uow.write_out()
+
+    def raise_if_refused(self) -> None:
+        if self.refusal is not None:
+            raise self.refusal
+
+
+def _in_chunks(
+    uow: UnitOfWork,
+    cmd: c.RunBilling,
+    billable: Sequence[Contract],
+    seen: Observation,
+    deps: _Run,
+    written: _Written,
+) -> tuple[BillingProposal, tuple[ObligationDiff, ...], tuple[Contract, ...]]:
+    """The run's proposal, its diff and the contracts it billed, a chunk at a time."""
+    ordered = sorted(billable, key=lambda x: x.contract_id)
+    parts: list[BillingProposal] = []
+    diff: list[ObligationDiff] = []
+    contracts: list[Contract] = []
+    tax = _Tax(deps.tax_engine, uow.master_data.tax_profiles(), uow.master_data.tax_rates())
+    for start in range(0, max(len(ordered), 1), CHUNK_CONTRACTS):
+        chunk = ordered[start : start + CHUNK_CONTRACTS]
+        part, (billed, ledger) = _propose(uow, cmd, chunk, seen, tax)
+        diff += diff_against_ledger(part, ledger)
+        contracts += billed
+        written.store(part, last=start + CHUNK_CONTRACTS >= len(ordered))
+        parts.append(part)
+    return _joined(cmd.period, parts), tuple(diff), tuple(contracts)
+
+
+@attrs.frozen
+class _Tax:
+    """How the run taxes: its engine if any, and the master data's profiles and rates, read
+    once for every chunk."""
+
+    engine: TaxEngine | None
+    profiles: Mapping[tuple[CustomerId, LegalEntityId], TaxProfile]
+    rates: TaxRateTable
+
+
+def _joined(period: Period, parts: Sequence[BillingProposal]) -> BillingProposal:
+    """The proposals of consecutive chunks as the one proposal of the whole run."""
+    if len(parts) == 1:
+        return parts[0]
+    return BillingProposal(
+        period,
+        tuple(x for part in parts for x in part.invoices),
+        tuple(x for part in parts for x in part.adjustments),
+        tuple(x for part in parts for x in part.exclusions),
+        tuple(x for part in parts for x in part.blocked),
+    )
 
 
 def _billable(
@@ -146,7 +241,7 @@ def _propose(
     cmd: c.RunBilling,
     billable: Sequence[Contract],
     seen: Observation,
-    tax_engine: TaxEngine | None,
+    tax: _Tax,
 ) -> tuple[BillingProposal, tuple[tuple[Contract, ...], BilledLedger]]:
     """The proposal of the run: contracts left settled are only checked, the rest billed; with
     the contracts billed and their ledger (the items read are let go here: the proposal names
@@ -162,14 +257,14 @@ def _propose(
         expenses=books.expenses,
         milestones=books.milestones,
         ledger=books.ledger,
-        tax_profiles=uow.master_data.tax_profiles(),
-        tax_rates=uow.master_data.tax_rates(),
+        tax_profiles=tax.profiles,
+        tax_rates=tax.rates,
         invoice_date=cmd.invoice_date,
         billed_in_period=billed_in_period(uow, books.contracts, cmd.period),
         settled=tuple(sorted(settled, key=lambda x: x.contract_id)),
         delivery=delivery_of(uow, books.contracts),
     )
-    answers = _tax_answers(tax_engine, run_input)
+    answers = _tax_answers(tax.engine, run_input)
     proposal = run_billing(attrs.evolve(run_input, tax_answers=answers))
     return proposal, (books.contracts, books.ledger)
 

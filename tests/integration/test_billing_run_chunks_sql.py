@@ -1,0 +1,14 @@
+"""A billing run in chunks (ADR 0060) on real SQLite and PostgreSQL: the same behaviour as in
+memory (the tests of `tests/unit/application/test_billing_run_chunks.py`, on the SQL `app`)."""
+
+from tests.unit.application.test_billing_run_chunks import (
+    test_a_chunked_commit_whose_proposal_changed_since_its_preview_stores_nothing,
+    test_a_closed_period_refuses_a_chunked_commit_and_nothing_is_stored,
+    test_a_run_in_chunks_stores_what_a_run_in_one_piece_proposes,
+)
+
+__all__ = [
+    "test_a_chunked_commit_whose_proposal_changed_since_its_preview_stores_nothing",
+    "test_a_closed_period_refuses_a_chunked_commit_and_nothing_is_stored",
+    "test_a_run_in_chunks_stores_what_a_run_in_one_piece_proposes",
+]
