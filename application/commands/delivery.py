@@ -38,6 +38,33 @@ class TimeEntryInput:
     billable: bool = True
     cost_rate: Decimal | None = None
 
+    @classmethod
+    def written(
+        cls,
+        entry_id: str,
+        engagement_id: str,
+        obligation_id: str,
+        resource_id: str,
+        role: str,
+        work_date: date,
+        hours: Decimal,
+        task_id: str = NO_TASK,
+        billable: bool = True,
+    ) -> TimeEntryInput:
+        """An entry from the plain text a file or a test writes (ids as written; no task id is
+        the entry's want of one)."""
+        return cls(
+            TimeEntryId(entry_id),
+            EngagementId(engagement_id),
+            ObligationId(obligation_id),
+            ResourceId(resource_id),
+            Role(role),
+            work_date,
+            hours,
+            TaskId(task_id or NO_TASK),
+            billable,
+        )
+
 
 @attrs.frozen
 class RecordTimeEntries(Command):

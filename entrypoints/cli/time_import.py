@@ -23,7 +23,6 @@ import attrs
 
 from application.commands import TimeEntryInput
 from application.gc_pause import paused_collection
-from domain.ids import EngagementId, ObligationId, ResourceId, Role, TaskId, TimeEntryId
 from domain.time_entry import NO_TASK
 
 COLUMNS = (
@@ -192,17 +191,10 @@ class _RowReader:
             amount = self._hours[hours] = _hours(hours)
         task = NO_TASK if self._task is None else row[self._task]
         billable = "" if self._billable is None else row[self._billable]
-        return TimeEntryInput(
-            TimeEntryId(entry_id),
-            EngagementId(engagement),
-            ObligationId(obligation),
-            ResourceId(resource),
-            Role(role),
-            work_date,
-            amount,
-            TaskId(task or NO_TASK),
+        return TimeEntryInput.written(
+            entry_id, engagement, obligation, resource, role, work_date, amount, task,
             _billable(billable),
-        )
+        )  # fmt: skip
 
 
 def _work_date(text: str) -> date:

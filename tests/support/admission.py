@@ -20,7 +20,6 @@ from domain.ids import (
     RateCardId,
     ResourceId,
     Role,
-    TimeEntryId,
 )
 from domain.money import dsum
 from domain.period import Period
@@ -52,15 +51,8 @@ def time(
     billable: bool = True,
 ) -> TimeEntryInput:
     """One time entry as it arrives: the application's own `TimeEntryInput`."""
-    return TimeEntryInput(
-        TimeEntryId(entry_id),
-        EngagementId(engagement),
-        ObligationId(obligation),
-        ResourceId(resource),
-        Role(role),
-        day,
-        Decimal(hours),
-        billable=billable,
+    return TimeEntryInput.written(
+        entry_id, engagement, obligation, resource, role, day, Decimal(hours), billable=billable
     )
 
 
