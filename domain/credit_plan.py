@@ -101,6 +101,10 @@ def plan_credit(invoice: Invoice, requests: Sequence[CreditRequest]) -> list[Pla
                 f"line {line.line_no} of invoice {invoice.number} is negative "
                 f"({line.amount}): there is nothing on it to credit"
             )
+        if request.quantity is not None and request.quantity <= 0:
+            raise CreditRequestError(
+                f"line {line.line_no}: a credited quantity is positive, not {request.quantity}"
+            )
         if request.amount is not None:
             allocations = planner.take_amount(line, request.source, request.amount)
         elif request.source is not None:

@@ -165,6 +165,16 @@ def test_a_credited_amount_is_positive_and_in_whole_minor_units() -> None:
         )
 
 
+def test_a_credited_quantity_is_positive_with_or_without_a_source() -> None:
+    _, invoice, _ = advisory()
+    for source in (E1, None):
+        for quantity in ("0", "-1"):
+            request = CreditRequest(1, source, d(quantity))
+            with pytest.raises(CreditRequestError, match="quantity is positive"):
+                CreditMemo.against(CreditMemoId("CM-9"), invoice, [request], "x", "ar")
+    assert invoice.creditable(1, E1) == (d("8"), d("800.00"))
+
+
 def test_a_write_off_memo_cannot_release_an_amount() -> None:
     _, invoice, _ = advisory()
     with pytest.raises(CreditRequestError, match="releases nothing"):

@@ -12,6 +12,7 @@ from domain.accounting_period import PeriodLock
 from domain.billing import BilledLedger, LedgerEntry, LineKind, SourceKind, SourceRef
 from domain.billing_run import AdjustmentKind, BillingRunInput, diff_against_ledger, run_billing
 from domain.credit_memo import CreditMemo, CreditRequest
+from domain.credit_plan import CreditRequestError
 from domain.document import DocumentLine
 from domain.errors import OverCreditError
 from domain.ids import CreditMemoId, InvoiceId, MilestoneId, ObligationId, RateCardId
@@ -406,7 +407,7 @@ def test_a_milestone_fee_change_resplits_only_the_unbilled_milestones() -> None:
 def test_a_zero_quantity_credit_is_refused_not_read_as_everything() -> None:
     invoice, _ = _issued_invoice()
     e1 = SourceRef(SourceKind.TIME_ENTRY, "e1")
-    with pytest.raises(OverCreditError):
+    with pytest.raises(CreditRequestError, match="quantity is positive"):
         CreditMemo.against(CreditMemoId("CM-1"), invoice, [CreditRequest(1, e1, d("0"))], "x", "ar")
 
 

@@ -196,11 +196,13 @@ def _bad(pointer: str, detail: str) -> Problem:
 
 
 def _request(line: CreditLineIn, n: int, currency: Currency) -> c.CreditRequestInput:
-    """One credit line as the command takes it; a quantity and an amount together, a release
-    flag without an amount, or an amount that is not positive with exactly the currency's
-    minor digits are refused (400) at the field."""
+    """One credit line as the command takes it; a quantity that is not positive, a quantity
+    and an amount together, a release flag without an amount, or an amount that is not
+    positive with exactly the currency's minor digits are refused (400) at the field."""
     at = f"/lines/{n}"
     quantity = None if line.quantity is None else to_decimal(line.quantity, f"{at}/quantity")
+    if quantity is not None and quantity <= 0:
+        raise _bad(f"{at}/quantity", f"{line.quantity} is not a positive quantity")
     amount = None
     if line.amount is not None:
         if quantity is not None:

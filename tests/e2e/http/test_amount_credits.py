@@ -75,6 +75,8 @@ def test_bad_amount_credit_lines_are_refused_at_their_field(api: Api) -> None:
         ({"line_no": 1, "amount": "-5.00"}, "/lines/0/amount"),
         ({"line_no": 1, "amount": "0.00"}, "/lines/0/amount"),
         ({"line_no": 1, "quantity": "1", "releases": True}, "/lines/0/releases"),
+        ({"line_no": 1, "quantity": "0"}, "/lines/0/quantity"),
+        ({"line_no": 1, "quantity": "-1"}, "/lines/0/quantity"),
     ]
     for line, pointer in cases:
         refused = credit(api, invoice_id, line)
