@@ -348,8 +348,12 @@ def from_validation(
         )
     if not found:
         missing = _MISSING_PARAMETER.search(detail)
-        where = f"/{missing['source']}/{_escape(missing['name'])}" if missing else ""
-        found.append(FieldError(where, detail))
+        if missing is None:
+            found.append(FieldError("", detail))
+        else:
+            source, name = missing["source"], missing["name"]
+            said = f"required: this operation needs the {source} parameter '{name}'"
+            found.append(FieldError(f"/{source}/{_escape(name)}", said))
     return Problem("validation-error", _first(found), errors=found)
 
 

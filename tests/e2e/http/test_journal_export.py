@@ -151,6 +151,13 @@ def test_a_bad_parameter_is_refused_at_the_parameter(
     assert parameter in refused.text
 
 
+def test_a_missing_parameter_is_named_in_words_at_its_pointer(api: Api) -> None:
+    refused = api.get("/journal-entries/export", who="finance", format="csv", to="2026-03")
+    said = "required: this operation needs the query parameter 'from'"
+    assert refused.json()["errors"] == [{"pointer": "/query/from", "detail": said}]
+    assert refused.json()["detail"] == f"{said} at /query/from"
+
+
 @pytest.mark.parametrize(("who", "status"), [*JOURNAL_READERS, (None, 401)])
 def test_whoever_reads_the_journal_exports_it_and_no_one_else(
     api: Api, who: str | None, status: int
