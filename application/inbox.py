@@ -156,6 +156,13 @@ class MessageInProgressError(RequestInProgressError):
     code = "message_in_progress"
 
 
+class MessageIdReusedError(ConflictError):
+    """A message id names one message: a delivery under a stored message's id with another
+    body is refused and stores nothing, and the stored message stands."""
+
+    code = "message_id_reused"
+
+
 class InboxMessageFailedError(ApplicationError):
     """Processing a stored message stopped at a problem; it is on the exception queue."""
 
@@ -184,7 +191,9 @@ def receive(
     """Store the message (its own transaction), then process it.
 
     A message stored before is a duplicate only once its processing has finished (processed,
-    or failed onto the exception queue): that changes nothing and reports the stored state.
+    or failed onto the exception queue): that changes nothing and reports the stored state;
+    under its id another body (other JSON content, not merely other spacing or key order) is
+    `MessageIdReusedError`.
     One still `received` never finished (its processor died, or is still at it), so this
     delivery processes it, from the stored body; `MessageInProgressError` while another
     processor holds its claim, so the sender tries again later."""
@@ -193,6 +202,12 @@ def receive(
     )
     if not _store(message, ctx, unit_of_work):
         first = _stored_before(message, ctx, unit_of_work)
+        if parse_json(first.body, check_text=False) != parse_json(cmd.body, check_text=False):
+            raise MessageIdReusedError(
+                f"message {cmd.message_id!r} from the {cmd.source} was received before with "
+                "another body; the first one stands. A corrected message is a new message: "
+                "send it under a new webhook-id"
+            )
         if first.state is not InboxState.RECEIVED:
             return Receipt.duplicate(first)
     try:

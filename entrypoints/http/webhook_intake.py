@@ -20,7 +20,9 @@ error nobody foresaw puts the stored message on the exception queue (`IntakeOutc
 with the exception's id, HTTP 202), where it waits for a fix and a replay; the sender must not
 retry. A second delivery of a message whose processing finished is acknowledged (DUPLICATE,
 200 or 202) and changes nothing; of one whose processing never finished, it is processed now,
-unless another processor is at it (`MessageInProgressError`, 409: try again later).
+unless another processor is at it (`MessageInProgressError`, 409: try again later). A
+delivery under a stored message's id with another body is refused (`MessageIdReusedError`,
+409) and stores nothing.
 
 The secrets come from the JSON file `THROUGHLINE_WEBHOOK_SECRETS` names,
 `{"crm": ["whsec_...", "whsec_..."], ...}`; two secrets for a source while it rotates. No

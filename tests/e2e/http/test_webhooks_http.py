@@ -44,6 +44,20 @@ def test_a_signed_psa_time_message_records_the_hours_once(api: Api) -> None:
     assert str(entries["T1"].hours) == "7.5"
 
 
+def test_another_body_under_a_used_message_id_is_409_and_the_first_message_stands(
+    api: Api,
+) -> None:
+    set_up_tm_contract(api.app)
+    _send(api, "psa", "msg_1", _time_approved(entry("T1", "2026-03-02", "7.5")))
+
+    changed = _send(api, "psa", "msg_1", _time_approved(entry("T1", "2026-03-02", "9")))
+
+    assert changed.status_code == 409, changed.text
+    assert changed.json()["type"].endswith("/conflict")
+    assert "new webhook-id" in changed.json()["detail"]
+    assert str(api.app.data.time_entries["T1"].hours) == "7.5"
+
+
 def test_a_tampered_body_is_refused_before_anything_is_stored(api: Api) -> None:
     set_up_tm_contract(api.app)
     body = _time_approved(entry("T1", "2026-03-02", "7.5"))

@@ -29,7 +29,7 @@ from application.audit import verify_chain
 from application.context import RequestContext
 from application.errors import MalformedJsonError, PayloadError
 from application.handlers import create_bus, inbox
-from application.inbox import MessageInProgressError, ReceiptStatus
+from application.inbox import MessageIdReusedError, MessageInProgressError, ReceiptStatus
 from application.messagebus import MessageBus
 from application.records import (
     ExceptionKind,
@@ -224,15 +224,31 @@ def test_a_duplicate_delivery_is_acknowledged_and_has_no_second_effect(app: App)
         200,
     )
     assert observable(app) == before
-    # even a different body under the same id changes nothing: the stored message stands
+    assert first.status is ReceiptStatus.PROCESSED
+
+
+def test_another_body_under_a_stored_message_id_is_refused_and_the_first_stands(
+    app: App,
+) -> None:
+    won_and_signed(app)
+    deliver(app, "psa", example("time.approved"), "psa-1")
+    before = observable(app)
     changed = example("time.approved")
     changed["data"]["entries"][0]["hours"] = "9"
-    assert deliver(app, "psa", changed, "psa-1").status is ReceiptStatus.DUPLICATE
+    with pytest.raises(MessageIdReusedError, match="new webhook-id"):
+        deliver(app, "psa", changed, "psa-1")
     assert observable(app) == before
     message = stored(app, "psa", "psa-1")
     assert message is not None
     assert '"7.5"' in message.body
-    assert first.status is ReceiptStatus.PROCESSED
+
+
+def test_the_same_content_spelt_otherwise_under_its_id_is_a_duplicate(app: App) -> None:
+    won_and_signed(app)
+    deliver(app, "psa", example("time.approved"), "psa-1")
+    body = example("time.approved")
+    reordered = dict(reversed(list(body.items())))
+    assert deliver(app, "psa", reordered, "psa-1").status is ReceiptStatus.DUPLICATE
 
 
 def test_a_duplicate_of_a_failed_message_reports_its_exception_and_queues_nothing_new(
