@@ -28,6 +28,7 @@ from domain.chart_of_accounts import ChartsOfAccounts
 from domain.invoice import DocumentKind, Invoice, InvoiceState
 from domain.ledger import post_credit_memo, post_invoice_issue
 from domain.milestone import MilestoneState
+from domain.plausibility import PlausibilityPolicy
 
 
 def approve_invoice(
@@ -66,10 +67,13 @@ def issue_invoice(
     ids: IdGenerator,
     customer_master: CustomerMaster,
     charts: ChartsOfAccounts | None,
+    plausibility: PlausibilityPolicy,
     dispatch: Dispatch,
 ) -> str:
     """Number the invoice, post it to the journal, then hand it over to the ERP (after the
-    commit: the ERP is never called inside the transaction)."""
+    commit: the ERP is never called inside the transaction). An invoice is not dated after
+    today (beyond the deployment's tolerance): its date takes a number of that year."""
+    plausibility.refuse_future(cmd.issue_date, clock.now().date(), "the issue date")
     number = _issue(cmd, ctx, Issuing(unit_of_work, clock, ids, customer_master, charts))
     dispatch(c.HandOverInvoice(cmd.invoice_id), ctx)
     return number

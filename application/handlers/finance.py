@@ -204,12 +204,15 @@ def issue_credit_memo(
     clock: Clock,
     ids: IdGenerator,
     charts: ChartsOfAccounts | None,
+    plausibility: PlausibilityPolicy,
     crm: CrmFeedback,
     projects: ProjectProvisioning,
 ) -> str:
     """Issue: the invoice owes less, the credited quantities return to unbilled (or are written
     off), and the reverse of what it credits is posted. A credit that ends the invoice's
-    dispute is audited on the invoice and told to the CRM account and the project."""
+    dispute is audited on the invoice and told to the CRM account and the project. Like an
+    invoice, a credit memo is not dated after today (beyond the deployment's tolerance)."""
+    plausibility.refuse_future(cmd.issue_date, clock.now().date(), "the issue date")
     with unit_of_work(ctx) as uow:
         memo = uow.credit_memos.get(cmd.credit_memo_id)
         invoice = uow.invoices.get(memo.invoice_id)

@@ -296,7 +296,7 @@ class Settings:
     future_tolerance_days: int = _setting(
         FUTURE_TOLERANCE_DAYS_VARIABLE,
         _whole(0, "days"),
-        "Days after today that work, expenses and payments may be dated (ADR 0025).",
+        "Days after today that work, expenses, payments and issue dates may be (ADR 0025).",
         default=1,
     )
 

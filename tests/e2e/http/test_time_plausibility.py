@@ -16,7 +16,16 @@ from entrypoints.composition.bootstrap import compose, plausibility_of
 from entrypoints.composition.database import MemoryDatabase
 from entrypoints.composition.externals import Externals
 from entrypoints.composition.settings import Settings, SettingsError
-from tests.e2e.http.books_setup import entry, expense, issued_invoice, money, problem
+from tests.e2e.http.books_setup import (
+    committed_invoice,
+    credit_of_line_one,
+    drafted_credit,
+    entry,
+    expense,
+    issued_invoice,
+    money,
+    problem,
+)
 from tests.e2e.http.harness import Api
 from tests.unit.application.conftest import set_up_tm_contract
 
@@ -106,6 +115,26 @@ def test_a_payment_received_in_2031_is_refused_and_changes_nothing(api: Api) -> 
     fixed = {**body, "received_on": "2026-03-31"}
     key = refused.request.headers["Idempotency-Key"]
     assert api.post(f"/invoices/{invoice_id}/payments", fixed, key=key).status_code == 200
+
+
+def test_an_invoice_or_credit_memo_issued_in_2031_is_refused_and_takes_no_number(
+    api: Api,
+) -> None:
+    draft = committed_invoice(api)
+    assert api.post(f"/invoices/{draft}/approve", who="finance_approver").status_code == 200
+    strictly(api)
+    refused = api.post(f"/invoices/{draft}/issue", {"issue_date": "2031-01-06"})
+    assert (refused.status_code, problem(refused)) == (422, "business-rule")
+    assert "the issue date is 2031-01-06, in the future" in refused.json()["detail"]
+    issued = api.post(f"/invoices/{draft}/issue", {"issue_date": "2026-03-31"})
+    assert issued.json()["number"] == "INV-2026-000001"  # no number went to 2031
+    memo = drafted_credit(api, draft, credit_of_line_one("1", "1 h booked twice"))
+    memo_id = memo["credit_memo_id"]
+    assert api.post(f"/credit-memos/{memo_id}/approve", who="finance_approver").is_success
+    early = api.post(f"/credit-memos/{memo_id}/issue", {"issue_date": "2031-01-06"})
+    assert (early.status_code, problem(early)) == (422, "business-rule")
+    later = api.post(f"/credit-memos/{memo_id}/issue", {"issue_date": "2026-03-31"})
+    assert (later.json()["state"], later.json()["number"]) == ("issued", "CN-2026-000001")
 
 
 def test_a_billing_run_for_2031_01_is_refused(march: Api) -> None:
