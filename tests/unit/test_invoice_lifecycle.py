@@ -48,7 +48,6 @@ from domain.invoice import (
 )
 from domain.money import Currency, Money
 from domain.period import Period
-from tests.support.lifecycles import check_edges, check_table
 
 S = InvoiceState
 T = InvoiceTrigger
@@ -188,17 +187,6 @@ def pay(invoice: Invoice, amount: str) -> None:
 
 
 # The full table ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=_id)
-def test_the_table_allows_exactly_the_transitions_of_the_domain_guide(
-    state: InvoiceState, trigger: InvoiceTrigger
-) -> None:
-    check_table(INVOICE_LIFECYCLE, EXPECTED, state, trigger)
-
-
-def test_the_table_has_no_extra_edges() -> None:
-    check_edges(INVOICE_LIFECYCLE, EXPECTED)
 
 
 def test_paid_credited_discarded_and_written_off_invoices_allow_nothing() -> None:

@@ -27,7 +27,7 @@ from domain.milestone import (
     PassiveAcceptanceNotDueError,
     RejectionReasonRequiredError,
 )
-from tests.support.lifecycles import check_edges, check_move, check_table, named, walked
+from tests.support.lifecycles import check_move, named, walked
 
 S = MilestoneState
 T = MilestoneTrigger
@@ -92,22 +92,14 @@ def milestone_in(
 
 
 @pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=named)
-def test_the_table_allows_exactly_the_transitions_of_the_domain_guide(
-    state: MilestoneState, trigger: MilestoneTrigger
-) -> None:
-    check_table(MILESTONE_LIFECYCLE, EXPECTED, state, trigger)
-
-
-@pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=named)
 def test_each_method_moves_the_milestone_only_along_a_legal_transition(
     state: MilestoneState, trigger: MilestoneTrigger
 ) -> None:
     check_move(milestone_in(state), CALLS[trigger], EXPECTED, state, trigger)
 
 
-def test_every_state_is_reachable_and_the_table_has_no_extra_edges() -> None:
+def test_every_state_is_reached_by_the_methods_alone() -> None:
     assert set(PATHS) == set(S)
-    check_edges(MILESTONE_LIFECYCLE, EXPECTED)
 
 
 def test_an_invoiced_milestone_allows_nothing() -> None:

@@ -1,0 +1,84 @@
+"""Every lifecycle table against the one drawn by hand from the domain guide (section 4) in its
+own tests: each state by each trigger moves where the guide says and is refused anywhere else,
+the table draws no other edge, and a final state allows nothing. The methods that fire the
+triggers are checked next to each lifecycle's other rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import pytest
+
+from domain.accounting_period import ACCOUNTING_PERIOD_LIFECYCLE
+from domain.contract import CONTRACT_VERSION_LIFECYCLE, VersionState
+from domain.credit_memo import CREDIT_MEMO_LIFECYCLE, CreditMemoState
+from domain.engagement import ENGAGEMENT_LIFECYCLE
+from domain.invoice import INVOICE_LIFECYCLE
+from domain.milestone import MILESTONE_LIFECYCLE
+from domain.time_entry import ITEM_LIFECYCLE, ItemState
+from tests.support.lifecycles import check_edges, check_table
+from tests.unit import (
+    test_accounting_period,
+    test_engagement_lifecycle,
+    test_invoice_lifecycle,
+    test_item_and_contract_lifecycles,
+    test_milestone_lifecycle,
+)
+
+
+@attrs.frozen
+class Drawn:
+    """A lifecycle table, the transitions the guide draws for it, and its final states."""
+
+    table: Any
+    expected: Mapping[Any, Any]
+    final: tuple[Any, ...] = ()
+
+    def pairs(self) -> list[tuple[Any, Any]]:
+        """Every state with every trigger."""
+        state, trigger = next(iter(self.expected))
+        return [(s, t) for s in type(state) for t in type(trigger)]
+
+
+LIFECYCLES = {
+    "accounting period": Drawn(ACCOUNTING_PERIOD_LIFECYCLE, test_accounting_period.EXPECTED),
+    "engagement": Drawn(ENGAGEMENT_LIFECYCLE, test_engagement_lifecycle.EXPECTED),
+    "invoice": Drawn(INVOICE_LIFECYCLE, test_invoice_lifecycle.EXPECTED),
+    "milestone": Drawn(MILESTONE_LIFECYCLE, test_milestone_lifecycle.EXPECTED),
+    "item": Drawn(
+        ITEM_LIFECYCLE,
+        test_item_and_contract_lifecycles.ITEM_EXPECTED,
+        (ItemState.REJECTED, ItemState.WRITTEN_OFF),
+    ),
+    "contract version": Drawn(
+        CONTRACT_VERSION_LIFECYCLE,
+        test_item_and_contract_lifecycles.VERSION_EXPECTED,
+        (VersionState.SUPERSEDED, VersionState.TERMINATED),
+    ),
+    "credit memo": Drawn(
+        CREDIT_MEMO_LIFECYCLE,
+        test_item_and_contract_lifecycles.MEMO_EXPECTED,
+        (CreditMemoState.ISSUED, CreditMemoState.DISCARDED),
+    ),
+}
+EVERY_MOVE = [
+    pytest.param(drawn, state, trigger, id=f"{name}-{state.value}-{trigger.value}")
+    for name, drawn in LIFECYCLES.items()
+    for state, trigger in drawn.pairs()
+]
+
+
+@pytest.mark.parametrize(("drawn", "state", "trigger"), EVERY_MOVE)
+def test_each_table_allows_exactly_the_transitions_of_the_domain_guide(
+    drawn: Drawn, state: Any, trigger: Any
+) -> None:
+    check_table(drawn.table, drawn.expected, state, trigger)
+
+
+@pytest.mark.parametrize("drawn", list(LIFECYCLES.values()), ids=list(LIFECYCLES))
+def test_each_table_draws_no_other_edge_and_allows_nothing_in_a_final_state(
+    drawn: Drawn,
+) -> None:
+    check_edges(drawn.table, drawn.expected, *drawn.final)
