@@ -207,14 +207,28 @@ def eur_with_vat() -> DocumentView:
     return document(lines)
 
 
-def one_tax_rate_invoice(
-    code: str,
-    number: str,
-    tax_code: str,
-    entry: tuple[date, str, str, str, str],
-    fixed: tuple[str, str],
-) -> DocumentView:
-    """A time line of one entry and a fixed line (text, amount), in `code`, both taxed at 10 %."""
+#: Per currency: the number, the tax code at 10 %, one time entry, and a fixed line (text,
+#: amount). Yen has no minor digits anywhere; the Bahraini dinar has three, and a unit price
+#: uses them all.
+ONE_TAX_RATE: dict[str, tuple[str, str, tuple[date, str, str, str, str], tuple[str, str]]] = {
+    "JPY": (
+        "NW-JP-0007",
+        "JP10",
+        (date(2026, 3, 3), "Sato Haruki", "Architect", "7.5", "18000"),
+        ("Managed service fee, March", "1250000"),
+    ),
+    "BHD": (
+        "NW-BH-0003",
+        "BH10",
+        (date(2026, 3, 4), "Layla Haddad", "Consultant", "6", "45.125"),
+        ("Phase 1 installment", "1234.567"),
+    ),
+}
+
+
+def one_tax_rate_invoice(code: str) -> DocumentView:
+    """The `ONE_TAX_RATE` document in `code`: a time line and a fixed line, both taxed at 10 %."""
+    number, tax_code, entry, fixed = ONE_TAX_RATE[code]
     lines = (
         time_line(1, [entry], code=code, tax_code=tax_code, rate="0.10"),
         fixed_line(2, *fixed, code=code, tax_code=tax_code, rate="0.10"),
@@ -224,24 +238,12 @@ def one_tax_rate_invoice(
 
 def jpy_invoice() -> DocumentView:
     """Yen: no minor digits anywhere."""
-    return one_tax_rate_invoice(
-        "JPY",
-        "NW-JP-0007",
-        "JP10",
-        (date(2026, 3, 3), "Sato Haruki", "Architect", "7.5", "18000"),
-        ("Managed service fee, March", "1250000"),
-    )
+    return one_tax_rate_invoice("JPY")
 
 
 def bhd_invoice() -> DocumentView:
     """Bahraini dinar: three minor digits, a unit price with them all."""
-    return one_tax_rate_invoice(
-        "BHD",
-        "NW-BH-0003",
-        "BH10",
-        (date(2026, 3, 4), "Layla Haddad", "Consultant", "6", "45.125"),
-        ("Phase 1 installment", "1234.567"),
-    )
+    return one_tax_rate_invoice("BHD")
 
 
 REVERSE_CHARGE_NOTE = (
