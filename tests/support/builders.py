@@ -13,8 +13,17 @@ from domain.billing import BilledLedger
 from domain.billing_run import BillingProposal, InvoiceProposal, run_billing
 from domain.builders import approved_contract, approved_time, billing_input
 from domain.contract import Contract
-from domain.ids import CustomerId, LegalEntityId, RateCardId, ResourceId, Role
-from domain.invoice import Invoice
+from domain.document import DocumentLine, DocumentTotals
+from domain.ids import (
+    ContractId,
+    CustomerId,
+    InvoiceId,
+    LegalEntityId,
+    RateCardId,
+    ResourceId,
+    Role,
+)
+from domain.invoice import DocumentKind, Invoice
 from domain.milestone import Milestone
 from domain.money import Currency
 from domain.period import Period
@@ -27,6 +36,7 @@ CUSTOMER = CustomerId("acme")
 ENTITY = LegalEntityId("tl-uk")
 VAT = "VAT20"
 OPEN = PeriodLock()
+MARCH = Period.month(2026, 3)
 TAX_RATES = TaxRateTable(
     (
         TaxRate(VAT, date(2020, 1, 1), Decimal("0.20")),
@@ -134,3 +144,36 @@ def issued_invoice(
     invoice.approve("finance-lead", AT)
     invoice.issue(number, on, AT, OPEN)
     return invoice
+
+
+def drafted_invoice(
+    invoice_id: str,
+    lines: Sequence[DocumentLine],
+    totals: DocumentTotals,
+    by: str,
+    at: datetime,
+    *,
+    customer: str = "acme",
+    contract: str = "CON-1",
+    seller: str = "tl-uk",
+    period: Period = MARCH,
+    kind: DocumentKind = DocumentKind.INVOICE,
+    references: str | None = None,
+    payer: str | None = None,
+) -> Invoice:
+    """A draft invoice of `lines` written by `by`: the customer's, for its contract, sent by the
+    seller, for the month of March 2026 unless told otherwise."""
+    return Invoice.draft(
+        InvoiceId(invoice_id),
+        CustomerId(customer),
+        ContractId(contract),
+        LegalEntityId(seller),
+        period,
+        tuple(lines),
+        totals,
+        by,
+        at,
+        kind=kind,
+        references=None if references is None else InvoiceId(references),
+        payer_id=None if payer is None else CustomerId(payer),
+    )

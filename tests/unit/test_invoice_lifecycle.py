@@ -23,11 +23,8 @@ from domain.errors import (
     PeriodClosedError,
 )
 from domain.ids import (
-    ContractId,
     CreditMemoId,
-    CustomerId,
     InvoiceId,
-    LegalEntityId,
     ObligationId,
     PaymentId,
 )
@@ -48,6 +45,7 @@ from domain.invoice import (
 )
 from domain.money import Currency, Money
 from domain.period import Period
+from tests.support.builders import drafted_invoice
 
 S = InvoiceState
 T = InvoiceTrigger
@@ -144,16 +142,8 @@ GROSS = eur("2088.00")
 
 def drafted() -> Invoice:
     invoice_lines = lines()
-    return Invoice.draft(
-        InvoiceId("INV-D1"),
-        CustomerId("acme"),
-        ContractId("CON-1"),
-        LegalEntityId("tl-uk"),
-        MARCH,
-        invoice_lines,
-        DocumentTotals.of(invoice_lines, EUR, VAT),
-        MAKER,
-        AT,
+    return drafted_invoice(
+        "INV-D1", invoice_lines, DocumentTotals.of(invoice_lines, EUR, VAT), MAKER, AT
     )
 
 
@@ -365,17 +355,7 @@ def test_a_draft_carries_its_hand_computed_totals() -> None:
 
 def test_an_invoice_needs_at_least_one_line() -> None:
     with pytest.raises(DomainError, match="at least one line"):
-        Invoice.draft(
-            InvoiceId("INV-0"),
-            CustomerId("acme"),
-            ContractId("CON-1"),
-            LegalEntityId("tl-uk"),
-            MARCH,
-            (),
-            DocumentTotals.of((), EUR, VAT),
-            MAKER,
-            AT,
-        )
+        drafted_invoice("INV-0", (), DocumentTotals.of((), EUR, VAT), MAKER, AT)
 
 
 def test_the_creator_cannot_approve_their_own_invoice() -> None:
@@ -662,17 +642,7 @@ def cent_splitting_invoice() -> Invoice:
             Allocation(TE_2, Decimal("2"), rate.times(2)),
         ),
     )
-    invoice = Invoice.draft(
-        InvoiceId("INV-C"),
-        CustomerId("acme"),
-        ContractId("CON-1"),
-        LegalEntityId("tl-uk"),
-        MARCH,
-        (line,),
-        DocumentTotals.of((line,), EUR, VAT),
-        MAKER,
-        AT,
-    )
+    invoice = drafted_invoice("INV-C", (line,), DocumentTotals.of((line,), EUR, VAT), MAKER, AT)
     invoice.approve(CHECKER, AT)
     invoice.issue("2026-0050", ISSUE_DATE, AT, OPEN)
     assert invoice.totals.gross == eur("240.01")

@@ -68,6 +68,7 @@ from domain.time_entry import (
     NothingHeldError,
     TimeEntry,
 )
+from tests.support.builders import drafted_invoice
 from tests.support.lifecycles import check_move, walked
 
 AT = datetime(2026, 4, 2, 9, 0, tzinfo=UTC)
@@ -551,17 +552,8 @@ def issued_invoice() -> Invoice:
             (Allocation(TE_1, Decimal("8"), Money.of("800.00", "EUR")),),
         ),
     )
-    invoice = Invoice.draft(
-        InvoiceId("INV-1"),
-        CustomerId("acme"),
-        ContractId("CON-1"),
-        LegalEntityId("tl-uk"),
-        Period.month(2026, 3),
-        lines,
-        DocumentTotals.of(lines, EUR, {"VAT20": Decimal("0.20")}),
-        "maker",
-        AT,
-    )
+    totals = DocumentTotals.of(lines, EUR, {"VAT20": Decimal("0.20")})
+    invoice = drafted_invoice("INV-1", lines, totals, "maker", AT)
     invoice.approve("checker", AT)
     invoice.issue("2026-0001", date(2026, 4, 2), AT, OPEN)
     return invoice
