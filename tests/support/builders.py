@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import attrs
+
 from domain.accounting_period import PeriodLock
 from domain.billing import BilledLedger
 from domain.billing_run import BillingProposal, InvoiceProposal, run_billing
@@ -146,6 +148,15 @@ def issued_invoice(
     return invoice
 
 
+@attrs.frozen
+class Parties:
+    """Whose invoice it is: the customer, the contract it bills, the legal entity sending it."""
+
+    customer: str = "acme"
+    contract: str = "CON-1"
+    seller: str = "tl-uk"
+
+
 def drafted_invoice(
     invoice_id: str,
     lines: Sequence[DocumentLine],
@@ -153,21 +164,18 @@ def drafted_invoice(
     by: str,
     at: datetime,
     *,
-    customer: str = "acme",
-    contract: str = "CON-1",
-    seller: str = "tl-uk",
+    parties: Parties = Parties(),
     period: Period = MARCH,
     kind: DocumentKind = DocumentKind.INVOICE,
     references: str | None = None,
     payer: str | None = None,
 ) -> Invoice:
-    """A draft invoice of `lines` written by `by`: the customer's, for its contract, sent by the
-    seller, for the month of March 2026 unless told otherwise."""
+    """A draft invoice of `lines` written by `by`, for March 2026 unless told otherwise."""
     return Invoice.draft(
         InvoiceId(invoice_id),
-        CustomerId(customer),
-        ContractId(contract),
-        LegalEntityId(seller),
+        CustomerId(parties.customer),
+        ContractId(parties.contract),
+        LegalEntityId(parties.seller),
         period,
         tuple(lines),
         totals,

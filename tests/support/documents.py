@@ -27,7 +27,7 @@ from domain.ids import CreditMemoId, CustomerId, LegalEntityId, ObligationId
 from domain.invoice import DocumentKind
 from domain.money import Currency, Money
 from domain.period import Period
-from tests.support.builders import drafted_invoice
+from tests.support.builders import Parties, drafted_invoice
 
 AT = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
 ISSUED_ON = date(2026, 4, 1)
@@ -172,9 +172,7 @@ class Books:
             totals,
             "maker",
             AT,
-            customer=customer,
-            contract="C-1",
-            seller=seller.legal_entity_id,
+            parties=Parties(customer, "C-1", seller.legal_entity_id),
             period=APRIL,
             kind=kind,
             references=references,

@@ -27,7 +27,7 @@ from domain.ids import (
 from domain.invoice import DocumentKind, Invoice
 from domain.money import Currency, Money
 from domain.period import Period
-from tests.support.builders import drafted_invoice
+from tests.support.builders import Parties, drafted_invoice
 
 EVENTS = Path(__file__).resolve().parents[2] / "docs" / "events"
 AT = datetime(2026, 4, 2, 9, 0, tzinfo=UTC)
@@ -57,7 +57,7 @@ def invoice_in(
     )
     totals = DocumentTotals.of([line], currency, {"VAT": Decimal(vat)})
     invoice = drafted_invoice(
-        f"INV-{code}", (line,), totals, "maker", AT, contract="C1", payer=payer
+        f"INV-{code}", (line,), totals, "maker", AT, parties=Parties(contract="C1"), payer=payer
     )
     invoice.approve("checker", AT)
     invoice.issue(f"INV-2026-{code}", ISSUED_ON, AT, OPEN)

@@ -15,7 +15,7 @@ from domain.accounting_period import PeriodLock
 from domain.errors import DomainError
 from domain.invoice import DEFAULT_PAYMENT_TERMS_DAYS, Invoice
 from domain.money import Currency
-from tests.support.builders import drafted_invoice
+from tests.support.builders import Parties, drafted_invoice
 from tests.support.documents import AT, buyer, document_lines
 from tests.support.documents import LineSpec as Spec
 from tests.unit.application.conftest import App
@@ -24,7 +24,7 @@ from tests.unit.application.test_billing_and_closure import billed_month
 
 def approved() -> Invoice:
     lines, totals = document_lines([Spec(Decimal(2), Decimal(100))], Currency.of("EUR"))
-    invoice = drafted_invoice("I1", lines, totals, "maker", AT, contract="C1")
+    invoice = drafted_invoice("I1", lines, totals, "maker", AT, parties=Parties(contract="C1"))
     invoice.approve("checker", AT)
     return invoice
 
