@@ -15,18 +15,17 @@ from domain.billing import BilledLedger
 from domain.contract import Contract
 from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId
 from domain.invoice import Invoice
-from domain.money import Currency, Money
+from domain.money import Money
 from domain.period import Period
 from domain.recurring import RecurringTerms
 from domain.split import ObligationPayers, Payer
-from tests.support.builders import AT, CUSTOMER, ENTITY, d, run
+from tests.support.builders import AT, CUSTOMER, ENTITY, EUR, d, run
 from tests.unit.test_serialization import assert_same
 
 CTX = RequestContext("tester", "corr-split")
 PARENT = CustomerId("acme-holding")
 GRANT = CustomerId("innovation-grant")
 FEE = ObligationId("fee")
-EUR = Currency.of("EUR")
 
 
 def uow(database: Database) -> SqlAlchemyUnitOfWork:

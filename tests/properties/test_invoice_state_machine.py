@@ -37,15 +37,12 @@ from domain.ids import (
     PaymentId,
 )
 from domain.invoice import DisputeResolved, Invoice, InvoiceDisputed, InvoiceState
-from domain.money import Currency, Money, money_sum
-from domain.period import Period
-from tests.support.builders import drafted_invoice
+from domain.money import Money, money_sum
+from tests.support.builders import EUR, MARCH, drafted_invoice
 
 S = InvoiceState
-EUR = Currency.of("EUR")
 ZERO = Money.zero(EUR)
 MAKER, CHECKER = "maker@firm", "checker@firm"
-MARCH = Period.month(2026, 3)
 LOCK = PeriodLock(frozenset({MARCH}))  # March is closed; April is open.
 IN_CLOSED_MARCH, IN_OPEN_APRIL = date(2026, 3, 31), date(2026, 4, 2)
 RATES = {"VAT20": Decimal("0.20"), "VAT7": Decimal("0.07"), "EXEMPT": Decimal("0")}

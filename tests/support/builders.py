@@ -21,6 +21,7 @@ from domain.ids import (
     CustomerId,
     InvoiceId,
     LegalEntityId,
+    ObligationId,
     RateCardId,
     ResourceId,
     Role,
@@ -38,7 +39,11 @@ CUSTOMER = CustomerId("acme")
 ENTITY = LegalEntityId("tl-uk")
 VAT = "VAT20"
 OPEN = PeriodLock()
+EUR = Currency.of("EUR")
 MARCH = Period.month(2026, 3)
+APRIL = Period.month(2026, 4)
+#: The obligation `entry` books time on unless told otherwise.
+TM = ObligationId("tm")
 TAX_RATES = TaxRateTable(
     (
         TaxRate(VAT, date(2020, 1, 1), Decimal("0.20")),

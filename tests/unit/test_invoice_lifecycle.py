@@ -43,16 +43,13 @@ from domain.invoice import (
     OverpaymentError,
     PaymentRecorded,
 )
-from domain.money import Currency, Money
-from domain.period import Period
-from tests.support.builders import drafted_invoice
+from domain.money import Money
+from tests.support.builders import EUR, MARCH, drafted_invoice
 
 S = InvoiceState
 T = InvoiceTrigger
 
-EUR = Currency.of("EUR")
 AT = datetime(2026, 4, 2, 9, 0, tzinfo=UTC)
-MARCH = Period.month(2026, 3)
 OPEN = PeriodLock()
 MARCH_CLOSED = PeriodLock(frozenset({MARCH}))
 ISSUE_DATE = date(2026, 4, 2)

@@ -68,11 +68,10 @@ from domain.time_entry import (
     NothingHeldError,
     TimeEntry,
 )
-from tests.support.builders import drafted_invoice
+from tests.support.builders import EUR, drafted_invoice
 from tests.support.lifecycles import check_move, walked
 
 AT = datetime(2026, 4, 2, 9, 0, tzinfo=UTC)
-EUR = Currency.of("EUR")
 USD = Currency.of("USD")
 
 
