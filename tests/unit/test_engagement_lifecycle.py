@@ -28,7 +28,7 @@ from domain.engagement import (
 )
 from domain.errors import DomainError, IllegalTransitionError
 from domain.ids import ContractId, CustomerId, EngagementId
-from tests.support.lifecycles import check_move, named, walked
+from tests.support.lifecycles import named, walked
 
 S = EngagementState
 T = EngagementTrigger
@@ -50,8 +50,6 @@ EXPECTED: dict[tuple[EngagementState, EngagementTrigger], EngagementState] = {
     (S.PROPOSED, T.CANCEL): S.CANCELLED,
     (S.CONTRACTED, T.CANCEL): S.CANCELLED,
 }
-
-ALL_PAIRS = [(state, trigger) for state in S for trigger in T]
 
 
 def proposed() -> Engagement:
@@ -94,14 +92,7 @@ def engagement_in(state: EngagementState) -> Engagement:
     return engagement
 
 
-# The full table ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=named)
-def test_each_method_moves_the_engagement_only_along_a_legal_transition(
-    state: EngagementState, trigger: EngagementTrigger
-) -> None:
-    check_move(engagement_in(state), CALLS[trigger], EXPECTED, state, trigger)
+# The table (state by trigger, and the methods: tests/unit/test_lifecycle_tables.py) ---------
 
 
 def test_every_state_is_reached_by_the_methods_alone() -> None:

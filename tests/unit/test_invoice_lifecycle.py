@@ -173,7 +173,7 @@ def pay(invoice: Invoice, amount: str) -> None:
     invoice.record_payment(PaymentId(f"PAY-{amount}"), eur(amount), ISSUE_DATE, AT, OPEN)
 
 
-# The full table ----------------------------------------------------------------------------
+# The table (state by trigger, and the methods: tests/unit/test_lifecycle_tables.py) ---------
 
 
 def test_paid_credited_discarded_and_written_off_invoices_allow_nothing() -> None:

@@ -1,11 +1,13 @@
 """Every lifecycle table against the one drawn by hand from the domain guide (section 4) in its
 own tests: each state by each trigger moves where the guide says and is refused anywhere else,
-the table draws no other edge, and a final state allows nothing. The methods that fire the
-triggers are checked next to each lifecycle's other rules."""
+the table draws no other edge, and a final state allows nothing. Where an aggregate's methods
+fire the triggers one to one (engagement, milestone, accounting period), each method moves it
+only along a legal transition, with one revision and one event; the items' and credit memos'
+methods, which take more than the aggregate, are checked next to their other rules."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -18,7 +20,7 @@ from domain.engagement import ENGAGEMENT_LIFECYCLE
 from domain.invoice import INVOICE_LIFECYCLE
 from domain.milestone import MILESTONE_LIFECYCLE
 from domain.time_entry import ITEM_LIFECYCLE, ItemState
-from tests.support.lifecycles import check_edges, check_table
+from tests.support.lifecycles import check_edges, check_move, check_table
 from tests.unit import (
     test_accounting_period,
     test_engagement_lifecycle,
@@ -35,6 +37,10 @@ class Drawn:
     table: Any
     expected: Mapping[Any, Any]
     final: tuple[Any, ...] = ()
+    #: The aggregate in a state, and the method that fires each trigger, where they are one to
+    #: one with the table.
+    subject_in: Callable[[Any], Any] | None = None
+    calls: Mapping[Any, Callable[[Any], object]] = attrs.field(factory=dict)
 
     def pairs(self) -> list[tuple[Any, Any]]:
         """Every state with every trigger."""
@@ -43,10 +49,25 @@ class Drawn:
 
 
 LIFECYCLES = {
-    "accounting period": Drawn(ACCOUNTING_PERIOD_LIFECYCLE, test_accounting_period.EXPECTED),
-    "engagement": Drawn(ENGAGEMENT_LIFECYCLE, test_engagement_lifecycle.EXPECTED),
+    "accounting period": Drawn(
+        ACCOUNTING_PERIOD_LIFECYCLE,
+        test_accounting_period.EXPECTED,
+        subject_in=test_accounting_period.march_in,
+        calls=test_accounting_period.CALLS,
+    ),
+    "engagement": Drawn(
+        ENGAGEMENT_LIFECYCLE,
+        test_engagement_lifecycle.EXPECTED,
+        subject_in=test_engagement_lifecycle.engagement_in,
+        calls=test_engagement_lifecycle.CALLS,
+    ),
     "invoice": Drawn(INVOICE_LIFECYCLE, test_invoice_lifecycle.EXPECTED),
-    "milestone": Drawn(MILESTONE_LIFECYCLE, test_milestone_lifecycle.EXPECTED),
+    "milestone": Drawn(
+        MILESTONE_LIFECYCLE,
+        test_milestone_lifecycle.EXPECTED,
+        subject_in=test_milestone_lifecycle.milestone_in,
+        calls=test_milestone_lifecycle.CALLS,
+    ),
     "item": Drawn(
         ITEM_LIFECYCLE,
         test_item_and_contract_lifecycles.ITEM_EXPECTED,
@@ -68,6 +89,7 @@ EVERY_MOVE = [
     for name, drawn in LIFECYCLES.items()
     for state, trigger in drawn.pairs()
 ]
+EVERY_METHOD = [move for move in EVERY_MOVE if move.values[0].subject_in is not None]
 
 
 @pytest.mark.parametrize(("drawn", "state", "trigger"), EVERY_MOVE)
@@ -82,3 +104,11 @@ def test_each_table_draws_no_other_edge_and_allows_nothing_in_a_final_state(
     drawn: Drawn,
 ) -> None:
     check_edges(drawn.table, drawn.expected, *drawn.final)
+
+
+@pytest.mark.parametrize(("drawn", "state", "trigger"), EVERY_METHOD)
+def test_each_method_moves_its_aggregate_only_along_a_legal_transition(
+    drawn: Drawn, state: Any, trigger: Any
+) -> None:
+    assert drawn.subject_in is not None
+    check_move(drawn.subject_in(state), drawn.calls[trigger], drawn.expected, state, trigger)

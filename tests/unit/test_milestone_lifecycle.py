@@ -27,7 +27,7 @@ from domain.milestone import (
     PassiveAcceptanceNotDueError,
     RejectionReasonRequiredError,
 )
-from tests.support.lifecycles import check_move, named, walked
+from tests.support.lifecycles import walked
 
 S = MilestoneState
 T = MilestoneTrigger
@@ -47,8 +47,6 @@ EXPECTED: dict[tuple[MilestoneState, MilestoneTrigger], MilestoneState] = {
     (S.COMPLETED, T.ACCEPT_PASSIVELY): S.ACCEPTED,
     (S.ACCEPTED, T.MARK_INVOICED): S.INVOICED,
 }
-
-ALL_PAIRS = [(state, trigger) for state in S for trigger in T]
 
 
 def planned(passive_acceptance_days: int | None = PASSIVE_DAYS) -> Milestone:
@@ -88,14 +86,7 @@ def milestone_in(
     return milestone
 
 
-# The full table ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=named)
-def test_each_method_moves_the_milestone_only_along_a_legal_transition(
-    state: MilestoneState, trigger: MilestoneTrigger
-) -> None:
-    check_move(milestone_in(state), CALLS[trigger], EXPECTED, state, trigger)
+# The table (state by trigger, and the methods: tests/unit/test_lifecycle_tables.py) ---------
 
 
 def test_every_state_is_reached_by_the_methods_alone() -> None:
