@@ -38,7 +38,8 @@ from domain.ids import (
 )
 from domain.invoice import DisputeResolved, Invoice, InvoiceDisputed, InvoiceState
 from domain.money import Money, money_sum
-from tests.support.builders import EUR, MARCH, drafted_invoice
+from tests.support.builders import EUR, MARCH
+from tests.support.invoices import drafted_invoice
 
 S = InvoiceState
 ZERO = Money.zero(EUR)

@@ -8,25 +8,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-import attrs
-
 from domain.accounting_period import PeriodLock
 from domain.billing import BilledLedger
 from domain.billing_run import BillingProposal, InvoiceProposal, run_billing
 from domain.builders import approved_contract, approved_time, billing_input
 from domain.contract import Contract
-from domain.document import DocumentLine, DocumentTotals
-from domain.ids import (
-    ContractId,
-    CustomerId,
-    InvoiceId,
-    LegalEntityId,
-    ObligationId,
-    RateCardId,
-    ResourceId,
-    Role,
-)
-from domain.invoice import DocumentKind, Invoice
+from domain.ids import CustomerId, LegalEntityId, ObligationId, RateCardId, ResourceId, Role
+from domain.invoice import Invoice
 from domain.milestone import Milestone
 from domain.money import Currency
 from domain.period import Period
@@ -151,42 +139,3 @@ def issued_invoice(
     invoice.approve("finance-lead", AT)
     invoice.issue(number, on, AT, OPEN)
     return invoice
-
-
-@attrs.frozen
-class Parties:
-    """Whose invoice it is: the customer, the contract it bills, the legal entity sending it."""
-
-    customer: str = "acme"
-    contract: str = "CON-1"
-    seller: str = "tl-uk"
-
-
-def drafted_invoice(
-    invoice_id: str,
-    lines: Sequence[DocumentLine],
-    totals: DocumentTotals,
-    by: str,
-    at: datetime,
-    *,
-    parties: Parties = Parties(),
-    period: Period = MARCH,
-    kind: DocumentKind = DocumentKind.INVOICE,
-    references: str | None = None,
-    payer: str | None = None,
-) -> Invoice:
-    """A draft invoice of `lines` written by `by`, for March 2026 unless told otherwise."""
-    return Invoice.draft(
-        InvoiceId(invoice_id),
-        CustomerId(parties.customer),
-        ContractId(parties.contract),
-        LegalEntityId(parties.seller),
-        period,
-        tuple(lines),
-        totals,
-        by,
-        at,
-        kind=kind,
-        references=None if references is None else InvoiceId(references),
-        payer_id=None if payer is None else CustomerId(payer),
-    )

@@ -27,7 +27,7 @@ from domain.ids import CreditMemoId, CustomerId, LegalEntityId, ObligationId
 from domain.invoice import DocumentKind
 from domain.money import Currency, Money
 from domain.period import Period
-from tests.support.builders import Parties, drafted_invoice
+from tests.support.invoices import Parties, drafted_invoice
 
 AT = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
 ISSUED_ON = date(2026, 4, 1)

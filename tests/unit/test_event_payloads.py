@@ -27,7 +27,7 @@ from domain.ids import (
 from domain.invoice import DocumentKind, Invoice
 from domain.money import Currency, Money
 from domain.period import Period
-from tests.support.builders import Parties, drafted_invoice
+from tests.support.invoices import Parties, drafted_invoice
 
 EVENTS = Path(__file__).resolve().parents[2] / "docs" / "events"
 AT = datetime(2026, 4, 2, 9, 0, tzinfo=UTC)

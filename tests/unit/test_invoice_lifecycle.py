@@ -44,7 +44,8 @@ from domain.invoice import (
     PaymentRecorded,
 )
 from domain.money import Money
-from tests.support.builders import EUR, MARCH, drafted_invoice
+from tests.support.builders import EUR, MARCH
+from tests.support.invoices import drafted_invoice
 
 S = InvoiceState
 T = InvoiceTrigger

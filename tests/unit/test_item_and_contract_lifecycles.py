@@ -68,7 +68,8 @@ from domain.time_entry import (
     NothingHeldError,
     TimeEntry,
 )
-from tests.support.builders import EUR, drafted_invoice
+from tests.support.builders import EUR
+from tests.support.invoices import drafted_invoice
 from tests.support.lifecycles import check_move, walked
 
 AT = datetime(2026, 4, 2, 9, 0, tzinfo=UTC)
@@ -94,6 +95,7 @@ ITEM_EXPECTED: dict[tuple[ItemState, ItemTrigger], ItemState] = {
     (IS.APPROVED, IT.WRITE_OFF): IS.WRITTEN_OFF,
 }
 ITEM_PAIRS = [(s, t) for s in IS for t in IT]
+ITEM_FINAL = (IS.REJECTED, IS.WRITTEN_OFF)
 
 
 def entry(hours: str = "8") -> TimeEntry:
@@ -292,6 +294,7 @@ VERSION_EXPECTED: dict[tuple[VersionState, VersionTrigger], VersionState] = {
     (VS.APPROVED, VT.SUPERSEDE): VS.SUPERSEDED,
     (VS.APPROVED, VT.TERMINATE): VS.TERMINATED,
 }
+VERSION_FINAL = (VS.SUPERSEDED, VS.TERMINATED)
 
 
 JAN_1, APR_1, JUN_30 = date(2026, 1, 1), date(2026, 4, 1), date(2026, 6, 30)
@@ -529,6 +532,7 @@ MEMO_EXPECTED: dict[tuple[CreditMemoState, CreditMemoTrigger], CreditMemoState] 
     (CS.APPROVED, CT.DISCARD): CS.DISCARDED,
 }
 MEMO_PAIRS = [(s, t) for s in CS for t in CT]
+MEMO_FINAL = (CS.ISSUED, CS.DISCARDED)
 
 
 TE_1 = SourceRef(SourceKind.TIME_ENTRY, "TE-1")

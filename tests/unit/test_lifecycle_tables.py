@@ -8,26 +8,25 @@ methods, which take more than the aggregate, are checked next to their other rul
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 import attrs
 import pytest
 
 from domain.accounting_period import ACCOUNTING_PERIOD_LIFECYCLE
-from domain.contract import CONTRACT_VERSION_LIFECYCLE, VersionState
-from domain.credit_memo import CREDIT_MEMO_LIFECYCLE, CreditMemoState
+from domain.contract import CONTRACT_VERSION_LIFECYCLE
+from domain.credit_memo import CREDIT_MEMO_LIFECYCLE
 from domain.engagement import ENGAGEMENT_LIFECYCLE
 from domain.invoice import INVOICE_LIFECYCLE
 from domain.milestone import MILESTONE_LIFECYCLE
-from domain.time_entry import ITEM_LIFECYCLE, ItemState
+from domain.time_entry import ITEM_LIFECYCLE
 from tests.support.lifecycles import check_edges, check_move, check_table
-from tests.unit import (
-    test_accounting_period,
-    test_engagement_lifecycle,
-    test_invoice_lifecycle,
-    test_item_and_contract_lifecycles,
-    test_milestone_lifecycle,
-)
+from tests.unit import test_accounting_period as periods
+from tests.unit import test_engagement_lifecycle as engagements
+from tests.unit import test_invoice_lifecycle as invoices
+from tests.unit import test_item_and_contract_lifecycles as items
+from tests.unit import test_milestone_lifecycle as milestones
 
 
 @attrs.frozen
@@ -42,6 +41,12 @@ class Drawn:
     subject_in: Callable[[Any], Any] | None = None
     calls: Mapping[Any, Callable[[Any], object]] = attrs.field(factory=dict)
 
+    @classmethod
+    def with_methods(cls, table: Any, tests: ModuleType, subject_in: Callable[[Any], Any]) -> Drawn:
+        """A table whose aggregate has one method a trigger: `tests` holds the guide's
+        `EXPECTED` transitions and the `CALLS` that fire each trigger."""
+        return cls(table, tests.EXPECTED, (), subject_in, tests.CALLS)
+
     def pairs(self) -> list[tuple[Any, Any]]:
         """Every state with every trigger."""
         state, trigger = next(iter(self.expected))
@@ -49,40 +54,15 @@ class Drawn:
 
 
 LIFECYCLES = {
-    "accounting period": Drawn(
-        ACCOUNTING_PERIOD_LIFECYCLE,
-        test_accounting_period.EXPECTED,
-        subject_in=test_accounting_period.march_in,
-        calls=test_accounting_period.CALLS,
-    ),
-    "engagement": Drawn(
-        ENGAGEMENT_LIFECYCLE,
-        test_engagement_lifecycle.EXPECTED,
-        subject_in=test_engagement_lifecycle.engagement_in,
-        calls=test_engagement_lifecycle.CALLS,
-    ),
-    "invoice": Drawn(INVOICE_LIFECYCLE, test_invoice_lifecycle.EXPECTED),
-    "milestone": Drawn(
-        MILESTONE_LIFECYCLE,
-        test_milestone_lifecycle.EXPECTED,
-        subject_in=test_milestone_lifecycle.milestone_in,
-        calls=test_milestone_lifecycle.CALLS,
-    ),
-    "item": Drawn(
-        ITEM_LIFECYCLE,
-        test_item_and_contract_lifecycles.ITEM_EXPECTED,
-        (ItemState.REJECTED, ItemState.WRITTEN_OFF),
-    ),
+    "accounting period": Drawn.with_methods(ACCOUNTING_PERIOD_LIFECYCLE, periods, periods.march_in),
+    "engagement": Drawn.with_methods(ENGAGEMENT_LIFECYCLE, engagements, engagements.engagement_in),
+    "invoice": Drawn(INVOICE_LIFECYCLE, invoices.EXPECTED),
+    "milestone": Drawn.with_methods(MILESTONE_LIFECYCLE, milestones, milestones.milestone_in),
+    "item": Drawn(ITEM_LIFECYCLE, items.ITEM_EXPECTED, items.ITEM_FINAL),
     "contract version": Drawn(
-        CONTRACT_VERSION_LIFECYCLE,
-        test_item_and_contract_lifecycles.VERSION_EXPECTED,
-        (VersionState.SUPERSEDED, VersionState.TERMINATED),
+        CONTRACT_VERSION_LIFECYCLE, items.VERSION_EXPECTED, items.VERSION_FINAL
     ),
-    "credit memo": Drawn(
-        CREDIT_MEMO_LIFECYCLE,
-        test_item_and_contract_lifecycles.MEMO_EXPECTED,
-        (CreditMemoState.ISSUED, CreditMemoState.DISCARDED),
-    ),
+    "credit memo": Drawn(CREDIT_MEMO_LIFECYCLE, items.MEMO_EXPECTED, items.MEMO_FINAL),
 }
 EVERY_MOVE = [
     pytest.param(drawn, state, trigger, id=f"{name}-{state.value}-{trigger.value}")

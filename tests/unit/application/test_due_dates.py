@@ -15,9 +15,9 @@ from domain.accounting_period import PeriodLock
 from domain.errors import DomainError
 from domain.invoice import DEFAULT_PAYMENT_TERMS_DAYS, Invoice
 from domain.money import Currency
-from tests.support.builders import Parties, drafted_invoice
 from tests.support.documents import AT, buyer, document_lines
 from tests.support.documents import LineSpec as Spec
+from tests.support.invoices import Parties, drafted_invoice
 from tests.unit.application.conftest import App
 from tests.unit.application.test_billing_and_closure import billed_month
 
