@@ -10,6 +10,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+import attrs
 import pytest
 from beancount import loader
 from beancount.core.data import Open, Transaction
@@ -204,7 +205,7 @@ def test_several_currencies_in_one_file_are_declared_and_check() -> None:
 
 
 def test_each_transaction_links_to_its_source_document_entry_legal_entity_and_erp_number() -> None:
-    entry = PostedEntry(**{**_fields(issue("JE-7", "EUR", 1200, 1000)), "erp_document": "ERP-9"})
+    entry = attrs.evolve(issue("JE-7", "EUR", 1200, 1000), erp_document="ERP-9")
     (transaction,) = transactions(render_beancount(FIRST_QUARTER, [entry]))
     assert transaction.meta["entry_id"] == "JE-7"
     assert transaction.meta["source_document"] == "INV-JE-7"
@@ -338,13 +339,3 @@ def test_the_export_holds_the_ranges_entries_of_the_legal_entity_only() -> None:
         french = entries_to_export(uow, JournalExport.months(JANUARY, MARCH, "HR-FR"))
     assert [e.entry_id for e in everyone] == ["JE-2", "JE-3", "JE-4"]
     assert [e.entry_id for e in french] == ["JE-2", "JE-4"]
-
-
-def _fields(entry: PostedEntry) -> dict[str, object]:
-    return {
-        "entry_id": entry.entry_id,
-        "legal_entity_id": entry.legal_entity_id,
-        "posted_on": entry.posted_on,
-        "source_document": entry.source_document,
-        "payload": entry.payload,
-    }
