@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -53,6 +54,16 @@ class Done:
     @property
     def text(self) -> str:
         return self.out + self.err
+
+    def lists(self, table: str, *rows: tuple[str, ...], until: str | None = None) -> None:
+        """The table titled `table` (up to the title `until`, where another table follows it)
+        shows each of `rows`, its cells in order: a line number, an id, a reason, a detail."""
+        start = self.out.index(table)
+        shown = self.out[start : None if until is None else self.out.index(until, start)]
+        for row in rows:
+            assert re.search(r"\s+".join(map(re.escape, row)), shown), (
+                f"{table} does not show {row}"
+            )
 
 
 class Throughline(Protocol):

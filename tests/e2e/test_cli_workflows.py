@@ -200,13 +200,18 @@ def test_import_time_reports_every_row_and_a_second_import_changes_nothing(
     first = loaded("import-time", "time.csv")
     assert first.code == 1, first.text  # some rows were rejected
     assert "7 rows · 2 accepted · 2 duplicates (no change) · 3 rejected" in first.out
-    rejected = first.out[first.out.index("Rejected rows") :]
-    assert re.search(r"5\s+T-0703\s+invalid_date", rejected)
-    assert re.search(r"6\s+T-0704\s+invalid_hours", rejected)
-    assert re.search(r"7\s+T-0705\s+unknown_engagement", rejected)
-    duplicates = first.out[first.out.index("Duplicates") : first.out.index("Rejected rows")]
-    assert re.search(r"4\s+T-0701\s+repeated in the file", duplicates)
-    assert re.search(r"8\s+S1-T01\s+already recorded", duplicates)
+    first.lists(
+        "Rejected rows",
+        ("5", "T-0703", "invalid_date"),
+        ("6", "T-0704", "invalid_hours"),
+        ("7", "T-0705", "unknown_engagement"),
+    )
+    first.lists(
+        "Duplicates",
+        ("4", "T-0701", "repeated in the file"),
+        ("8", "S1-T01", "already recorded"),
+        until="Rejected rows",
+    )
 
     after = loaded("bill", "--period", "2026-07", "--dry-run")
     # 4 h x 180 (senior consultant) + 3.5 h x 135 (consultant) = 1,192.50; VAT 238.50

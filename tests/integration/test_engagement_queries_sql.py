@@ -9,7 +9,7 @@ import pytest
 from adapters.memory.queries_engagements import InMemoryEngagementQueries
 from adapters.sqlalchemy.queries.engagements import SqlAlchemyEngagementQueries
 from application import commands as c
-from application.queries.engagements import EngagementFilter, EngagementQueries
+from application.queries.engagements import EngagementFilter, EngagementQueries, EngagementView
 from application.queries.paging import PageRequest
 from domain.ids import ContractId, CustomerId, EngagementId
 from tests.integration.support import SqlApp
@@ -38,6 +38,18 @@ def both(app: SqlApp) -> tuple[EngagementQueries, EngagementQueries]:
     """The same story told to the in-memory store and to the database; their query ports."""
     memory = told_in_memory_too(app, a_suspended_and_resumed_engagement_and_a_blocked_one)
     return InMemoryEngagementQueries(memory.store), SqlAlchemyEngagementQueries(app.database.engine)
+
+
+def seen_alike(
+    both: tuple[EngagementQueries, EngagementQueries], engagement_id: str
+) -> EngagementView:
+    """The engagement as the database answers it, after checking the in-memory store answers
+    the same."""
+    memory, sql = both
+    view = sql.engagement(engagement_id)
+    assert view is not None
+    assert view == memory.engagement(engagement_id)
+    return view
 
 
 def ids(queries: EngagementQueries, where: EngagementFilter, limit: int = 50) -> list[str]:
@@ -70,26 +82,20 @@ def test_the_list_pages_by_key_and_the_last_page_has_no_cursor(
 def test_one_engagement_tells_the_states_it_went_through_from_its_audit_records(
     both: tuple[EngagementQueries, EngagementQueries],
 ) -> None:
-    memory, sql = both
-    view = sql.engagement("E1")
-    assert view is not None
+    view = seen_alike(both, "E1")
     assert view.state == "active"
     assert view.path[-3:] == ("active", "suspended", "active")
     assert view.path[0] == "proposed"
-    assert view == memory.engagement("E1")
-    assert sql.lifecycle_path("E1") == memory.lifecycle_path("E1") == view.path
+    assert all(queries.lifecycle_path("E1") == view.path for queries in both)
 
 
 def test_a_blocked_setup_shows_its_open_exception_and_its_reason_in_both_stores(
     both: tuple[EngagementQueries, EngagementQueries],
 ) -> None:
-    memory, sql = both
-    view = sql.engagement("E2")
-    assert view is not None
+    view = seen_alike(both, "E2")
     assert view.state == "setup_blocked"
     assert view.blocked_reason is not None
     assert [x.kind for x in view.open_exceptions] == ["master_data"]
-    assert view == memory.engagement("E2")
 
 
 def test_an_engagement_nobody_proposed_is_not_found_in_either_store(

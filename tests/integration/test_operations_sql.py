@@ -25,10 +25,11 @@ from tests.integration.support import SqlApp, only_on
 from tests.support.operations_world import (
     LAST_RUN,
     NOW,
-    OLDEST_WAITING_SECONDS,
     OPEN_EXCEPTIONS,
-    OUTBOX_BY_SUBSCRIBER,
     SUBSCRIBERS,
+    Gauges,
+    by_label,
+    check_the_seeded_gauges,
     gauge_values,
     seed,
 )
@@ -56,9 +57,8 @@ def scrape(database: Database, subscribers: Any = SUBSCRIBERS) -> dict[str, Any]
     )
 
 
-def by_subscriber(values: dict[str, Any]) -> dict[tuple[str, str], float]:
-    samples = values["throughline_outbox_events"]
-    return {(dict(k)["subscriber"], dict(k)["state"]): v for k, v in samples.items()}
+def by_subscriber(values: Gauges) -> dict[tuple[str, str], float]:
+    return by_label(values, "throughline_outbox_events", "subscriber", "state")
 
 
 def test_each_subscriber_sees_the_undelivered_events_its_filter_wants_by_state(
@@ -66,10 +66,7 @@ def test_each_subscriber_sees_the_undelivered_events_its_filter_wants_by_state(
 ) -> None:
     seed(writer(database))
     values = scrape(database)
-    assert by_subscriber(values) == OUTBOX_BY_SUBSCRIBER
-    assert values["throughline_outbox_oldest_undelivered_age_seconds"] == {
-        (): OLDEST_WAITING_SECONDS
-    }
+    check_the_seeded_gauges(values)
     assert values["throughline_operations_metrics_up"] == {(): 1.0}
 
 
@@ -78,9 +75,7 @@ def test_open_exceptions_by_type_claims_in_progress_and_the_last_billing_run(
 ) -> None:
     seed(writer(database))
     values = scrape(database)
-    assert {
-        dict(k)["type"]: v for k, v in values["throughline_integration_exceptions_open"].items()
-    } == (OPEN_EXCEPTIONS)
+    assert by_label(values, "throughline_integration_exceptions_open", "type") == OPEN_EXCEPTIONS
     assert values["throughline_idempotency_keys_in_progress"] == {(): 1.0}
     assert values["throughline_billing_run_last_duration_seconds"] == {(): 4.321}
     assert values["throughline_billing_run_last_invoices"] == {(): 7.0}

@@ -13,20 +13,19 @@ from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.context import RequestContext
 from domain.billing import BilledLedger
 from domain.contract import Contract
-from domain.ids import ContractId, CustomerId, InvoiceId, LegalEntityId, ObligationId
+from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId
 from domain.invoice import Invoice
-from domain.money import Currency, Money
+from domain.money import Money
 from domain.period import Period
 from domain.recurring import RecurringTerms
 from domain.split import ObligationPayers, Payer
-from tests.support.builders import AT, CUSTOMER, ENTITY, d, run
+from tests.support.builders import AT, CUSTOMER, ENTITY, EUR, d, run
 from tests.unit.test_serialization import assert_same
 
 CTX = RequestContext("tester", "corr-split")
 PARENT = CustomerId("acme-holding")
 GRANT = CustomerId("innovation-grant")
 FEE = ObligationId("fee")
-EUR = Currency.of("EUR")
 
 
 def uow(database: Database) -> SqlAlchemyUnitOfWork:
@@ -50,12 +49,9 @@ def test_payers_invoices_and_ledger_rows_round_trip_with_their_payer(database: D
     c = shared_contract()
     proposal = run(Period.month(2026, 3), [c])
     invoices = [
-        Invoice.draft(
-            InvoiceId(f"INV-{n}"), p.customer_id, p.contract_id, p.legal_entity_id, p.period,
-            p.lines, p.totals, "billing-clerk", AT, payer_id=p.payer_id,
-        )
+        Invoice.from_proposal(f"INV-{n}", p, "billing-clerk", AT)
         for n, p in enumerate(proposal.invoices, 1)
-    ]  # fmt: skip
+    ]
     with uow(database) as u:
         u.contracts.add(c)
         for invoice in invoices:

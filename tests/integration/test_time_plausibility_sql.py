@@ -156,10 +156,13 @@ def test_a_batch_reads_only_its_ids_and_person_days_never_the_obligation(march: 
     assert len(_person_day_reads(seen)) == 1  # three person-days, one statement
 
 
-def test_a_blocking_cap_reads_the_obligation_once_per_batch_not_once_per_entry(
-    app: SqlApp,
-) -> None:
-    set_up_tm_contract(app, cap=NotToExceed(hours=Decimal(100), policy=OveragePolicy.BLOCK))
+def thirty_entries_of_3h_after_40h_under_a_blocking_cap(
+    app: SqlApp, cap_hours: int
+) -> tuple[IngestionReport, list[tuple[str, Any]]]:
+    """40 h recorded under a blocking cap of `cap_hours`, then a batch of 30 entries of 3 h by
+    30 people: the batch's report and the statements it sent."""
+    cap = NotToExceed(hours=Decimal(cap_hours), policy=OveragePolicy.BLOCK)
+    set_up_tm_contract(app, cap=cap)
     record(app, *(time_entry(f"old{n}", date(2026, 3, 1 + n % 28), "1") for n in range(40)))
     batch = [
         time_entry(f"t{n:02d}", date(2026, 3, 2 + n % 20), "3", resource_id=ResourceId(f"r{n}"))
@@ -167,6 +170,13 @@ def test_a_blocking_cap_reads_the_obligation_once_per_batch_not_once_per_entry(
     ]
     with statements(app) as seen:
         report = record(app, *batch)
+    return report, seen
+
+
+def test_a_blocking_cap_reads_the_obligation_once_per_batch_not_once_per_entry(
+    app: SqlApp,
+) -> None:
+    report, seen = thirty_entries_of_3h_after_40h_under_a_blocking_cap(app, cap_hours=100)
     # 40 h recorded + 30 entries of 3 h may reach the 100 h cap: the entries are read, once
     assert _sums_by_obligation(seen) == 1
     assert _reads_by_obligation(seen) == 1
@@ -178,14 +188,7 @@ def test_a_blocking_cap_reads_the_obligation_once_per_batch_not_once_per_entry(
 def test_a_batch_far_below_a_blocking_cap_reads_the_obligations_sums_not_its_entries(
     app: SqlApp,
 ) -> None:
-    set_up_tm_contract(app, cap=NotToExceed(hours=Decimal(1000), policy=OveragePolicy.BLOCK))
-    record(app, *(time_entry(f"old{n}", date(2026, 3, 1 + n % 28), "1") for n in range(40)))
-    batch = [
-        time_entry(f"t{n:02d}", date(2026, 3, 2 + n % 20), "3", resource_id=ResourceId(f"r{n}"))
-        for n in range(30)
-    ]
-    with statements(app) as seen:
-        report = record(app, *batch)
+    report, seen = thirty_entries_of_3h_after_40h_under_a_blocking_cap(app, cap_hours=1000)
     # 40 h recorded + 90 h sent stays far below 1,000 h: no entry can be refused
     assert len(report.accepted) == 30
     assert _sums_by_obligation(seen) == 1

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from domain.cap_reach import CandidateTime, RecordedTime, cap_out_of_reach
 from domain.errors import CapExceededError
-from domain.ids import ObligationId, RateCardId, Role
-from domain.money import Currency, dsum
+from domain.ids import RateCardId, Role
+from domain.money import dsum
 from domain.time_and_materials import (
     BlockingCapAdmission,
     NotToExceed,
@@ -21,10 +21,8 @@ from domain.time_and_materials import (
     TimeAndMaterialsTerms,
 )
 from domain.time_entry import TimeEntry
-from tests.support.builders import contract, entry, rate_card
+from tests.support.builders import EUR, TM, contract, entry, rate_card
 
-TM = ObligationId("tm")
-EUR = Currency.of("EUR")
 ROWS = st.lists(
     st.tuples(
         st.sampled_from(["r1", "r2", "r3"]),

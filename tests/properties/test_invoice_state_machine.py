@@ -32,23 +32,18 @@ from domain.credit_memo import CreditMemo, CreditMemoState, CreditRequest
 from domain.document import DocumentLine, DocumentTotals
 from domain.errors import DomainError
 from domain.ids import (
-    ContractId,
     CreditMemoId,
-    CustomerId,
-    InvoiceId,
-    LegalEntityId,
     ObligationId,
     PaymentId,
 )
 from domain.invoice import DisputeResolved, Invoice, InvoiceDisputed, InvoiceState
-from domain.money import Currency, Money, money_sum
-from domain.period import Period
+from domain.money import Money, money_sum
+from tests.support.builders import EUR, MARCH
+from tests.support.invoices import drafted_invoice
 
 S = InvoiceState
-EUR = Currency.of("EUR")
 ZERO = Money.zero(EUR)
 MAKER, CHECKER = "maker@firm", "checker@firm"
-MARCH = Period.month(2026, 3)
 LOCK = PeriodLock(frozenset({MARCH}))  # March is closed; April is open.
 IN_CLOSED_MARCH, IN_OPEN_APRIL = date(2026, 3, 31), date(2026, 4, 2)
 RATES = {"VAT20": Decimal("0.20"), "VAT7": Decimal("0.07"), "EXEMPT": Decimal("0")}
@@ -208,17 +203,8 @@ class InvoiceMachine(RuleBasedStateMachine):
         """Start the walk from any state up to paid, reached by legal calls checked like the
         rest."""
         lines = build_lines(spec)
-        self.invoice = Invoice.draft(
-            InvoiceId("INV-P"),
-            CustomerId("acme"),
-            ContractId("CON-1"),
-            LegalEntityId("tl-uk"),
-            MARCH,
-            lines,
-            DocumentTotals.of(lines, EUR, RATES),
-            MAKER,
-            self.tick(),
-        )
+        totals = DocumentTotals.of(lines, EUR, RATES)
+        self.invoice = drafted_invoice("INV-P", lines, totals, MAKER, self.tick())
         if start != "draft":
             self.approve(CHECKER)
         if start not in ("draft", "approved"):

@@ -14,17 +14,15 @@ from hypothesis import strategies as st
 
 from domain.billing import BilledLedger, LedgerEntry, SourceKind, SourceRef
 from domain.errors import DomainError
-from domain.ids import EngagementId, ObligationId
+from domain.ids import EngagementId
 from domain.leakage import WatchedObligation, leakage_report
-from domain.money import EXACT, Currency, Money, dsum
+from domain.money import EXACT, Money, dsum
 from domain.revenue import recognised_to_date
 from domain.time_and_materials import TimeAndMaterialsTerms
 from domain.time_entry import ItemState, TimeEntry
-from tests.support.builders import AT, contract, entry, rate_card
+from tests.support.builders import AT, EUR, TM, contract, entry, rate_card
 from tests.support.model_inputs import revenue_context
 
-EUR = Currency.of("EUR")
-TM = ObligationId("tm")
 CARD = rate_card(versions=[(date(2026, 1, 1), {"consultant": "100", "senior": "137.25"})])
 RATES = {"consultant": Decimal("100"), "senior": Decimal("137.25")}
 AS_OF = date(2026, 6, 30)

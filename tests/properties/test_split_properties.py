@@ -16,26 +16,26 @@ from domain.billing import BilledLedger, SourceKind, SourceRef
 from domain.billing_run import BillingProposal
 from domain.contract import Contract
 from domain.credit_memo import CreditMemo, CreditRequest
-from domain.ids import ContractId, CreditMemoId, CustomerId, ObligationId, RateCardId
+from domain.ids import ContractId, CreditMemoId, CustomerId, RateCardId
 from domain.money import Currency, Money, dsum, money_sum
 from domain.period import Period
 from domain.split import ObligationPayers, Payer, payer_shares
 from domain.time_and_materials import TimeAndMaterialsTerms
 from domain.time_entry import TimeEntry
 from tests.support.builders import (
+    APRIL,
     AT,
     CUSTOMER,
     ENTITY,
+    MARCH,
     OPEN,
+    TM,
     entry,
     issued_invoice,
     rate_card,
     run,
 )
 
-MARCH = Period.month(2026, 3)
-APRIL = Period.month(2026, 4)
-TM = ObligationId("tm")
 OTHERS = [CustomerId("holding"), CustomerId("grant"), CustomerId("foundation")]
 
 

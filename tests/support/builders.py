@@ -13,7 +13,7 @@ from domain.billing import BilledLedger
 from domain.billing_run import BillingProposal, InvoiceProposal, run_billing
 from domain.builders import approved_contract, approved_time, billing_input
 from domain.contract import Contract
-from domain.ids import CustomerId, LegalEntityId, RateCardId, ResourceId, Role
+from domain.ids import CustomerId, LegalEntityId, ObligationId, RateCardId, ResourceId, Role
 from domain.invoice import Invoice
 from domain.milestone import Milestone
 from domain.money import Currency
@@ -27,6 +27,11 @@ CUSTOMER = CustomerId("acme")
 ENTITY = LegalEntityId("tl-uk")
 VAT = "VAT20"
 OPEN = PeriodLock()
+EUR = Currency.of("EUR")
+MARCH = Period.month(2026, 3)
+APRIL = Period.month(2026, 4)
+#: The obligation `entry` books time on unless told otherwise.
+TM = ObligationId("tm")
 TAX_RATES = TaxRateTable(
     (
         TaxRate(VAT, date(2020, 1, 1), Decimal("0.20")),

@@ -207,36 +207,43 @@ def eur_with_vat() -> DocumentView:
     return document(lines)
 
 
+#: Per currency: the number, the tax code at 10 %, one time entry, and a fixed line (text,
+#: amount). Yen has no minor digits anywhere; the Bahraini dinar has three, and a unit price
+#: uses them all.
+ONE_TAX_RATE: dict[str, tuple[str, str, tuple[date, str, str, str, str], tuple[str, str]]] = {
+    "JPY": (
+        "NW-JP-0007",
+        "JP10",
+        (date(2026, 3, 3), "Sato Haruki", "Architect", "7.5", "18000"),
+        ("Managed service fee, March", "1250000"),
+    ),
+    "BHD": (
+        "NW-BH-0003",
+        "BH10",
+        (date(2026, 3, 4), "Layla Haddad", "Consultant", "6", "45.125"),
+        ("Phase 1 installment", "1234.567"),
+    ),
+}
+
+
+def one_tax_rate_invoice(code: str) -> DocumentView:
+    """The `ONE_TAX_RATE` document in `code`: a time line and a fixed line, both taxed at 10 %."""
+    number, tax_code, entry, fixed = ONE_TAX_RATE[code]
+    lines = (
+        time_line(1, [entry], code=code, tax_code=tax_code, rate="0.10"),
+        fixed_line(2, *fixed, code=code, tax_code=tax_code, rate="0.10"),
+    )
+    return document(lines, code=code, number=number)
+
+
 def jpy_invoice() -> DocumentView:
     """Yen: no minor digits anywhere."""
-    lines = (
-        time_line(
-            1,
-            [(date(2026, 3, 3), "Sato Haruki", "Architect", "7.5", "18000")],
-            code="JPY",
-            tax_code="JP10",
-            rate="0.10",
-        ),
-        fixed_line(
-            2, "Managed service fee, March", "1250000", code="JPY", tax_code="JP10", rate="0.10"
-        ),
-    )
-    return document(lines, code="JPY", number="NW-JP-0007")
+    return one_tax_rate_invoice("JPY")
 
 
 def bhd_invoice() -> DocumentView:
     """Bahraini dinar: three minor digits, a unit price with them all."""
-    lines = (
-        time_line(
-            1,
-            [(date(2026, 3, 4), "Layla Haddad", "Consultant", "6", "45.125")],
-            code="BHD",
-            tax_code="BH10",
-            rate="0.10",
-        ),
-        fixed_line(2, "Phase 1 installment", "1234.567", code="BHD", tax_code="BH10", rate="0.10"),
-    )
-    return document(lines, code="BHD", number="NW-BH-0003")
+    return one_tax_rate_invoice("BHD")
 
 
 REVERSE_CHARGE_NOTE = (

@@ -23,10 +23,11 @@ from domain.accounting_period import PeriodLock
 from domain.billing import Allocation, LineKind, SourceKind, SourceRef
 from domain.credit_memo import CreditMemo, CreditRequest
 from domain.document import DocumentLine, DocumentTotals
-from domain.ids import ContractId, CreditMemoId, CustomerId, InvoiceId, LegalEntityId, ObligationId
-from domain.invoice import DocumentKind, Invoice
+from domain.ids import CreditMemoId, CustomerId, LegalEntityId, ObligationId
+from domain.invoice import DocumentKind
 from domain.money import Currency, Money
 from domain.period import Period
+from tests.support.invoices import Parties, drafted_invoice
 
 AT = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
 ISSUED_ON = date(2026, 4, 1)
@@ -165,19 +166,17 @@ class Books:
         """An issued invoice of these lines; returns its id."""
         self.numbers += 1
         lines, totals = document_lines(specs, Currency.of(currency))
-        invoice = Invoice.draft(
-            InvoiceId(f"INV-{self.numbers}"),
-            CustomerId(customer),
-            ContractId("C-1"),
-            LegalEntityId(seller.legal_entity_id),
-            APRIL,
+        invoice = drafted_invoice(
+            f"INV-{self.numbers}",
             lines,
             totals,
             "maker",
             AT,
+            parties=Parties(customer, "C-1", seller.legal_entity_id),
+            period=APRIL,
             kind=kind,
-            references=None if references is None else InvoiceId(references),
-            payer_id=None if payer is None else CustomerId(payer),
+            references=references,
+            payer=payer,
         )
         invoice.approve("checker", AT)
         invoice.issue(f"INV-2026-{self.numbers:04d}", ISSUED_ON, AT, PeriodLock(), terms)

@@ -12,7 +12,7 @@ import csv
 import io
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from beancount.core import realization
 from adapters.ledger_export.beancount_file import component
 from application.journal import trial_balance
 from application.journal_export import JournalExport
+from application.records import PostedEntry
 from application.unit_of_work import UnitOfWork
 
 BEAN_CHECK = Path(sys.executable).parent / "bean-check"
@@ -99,3 +100,21 @@ def trial_balances(uow: UnitOfWork, export: JournalExport, entities: Iterable[st
 
 def _nonzero(balances: Balances) -> Balances:
     return {key: value for key, value in sorted(balances.items()) if value != 0}
+
+
+def check_ledger(text: str, expected: Balances, where: Path) -> None:
+    """bean-check accepts the Beancount ledger, and its balances are `expected` exactly."""
+    bean_check(text, where)
+    assert beancount_balances(text) == expected
+
+
+def check_csv(
+    text: str, entries: Sequence[PostedEntry], expected: Balances
+) -> list[dict[str, str]]:
+    """The CSV has one row per line of `entries`, each entry balances, and the balances are
+    `expected` exactly; its rows."""
+    rows = csv_rows(text)
+    assert len(rows) == sum(len(e.payload["lines"]) for e in entries)
+    assert unbalanced_csv_entries(rows) == {}
+    assert csv_balances(rows) == expected
+    return rows

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from prometheus_client.core import Metric
 
@@ -35,6 +36,9 @@ from application.records import (
     OutboxEvent,
 )
 from application.unit_of_work import UnitOfWork
+
+#: Samples by metric name, then by their labels (sorted name-value pairs).
+Gauges = dict[str, dict[tuple[tuple[str, str], ...], float]]
 
 NOW = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # unused: `wants` only reads the filter
@@ -164,11 +168,29 @@ def seed(uow: UnitOfWorkFactory) -> None:
         work.commit()
 
 
-def gauge_values(families: Iterable[Metric]) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
+def gauge_values(families: Iterable[Metric]) -> Gauges:
     """Samples by metric name, then by their labels (sorted name-value pairs)."""
-    values: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
+    values: Gauges = {}
     for family in families:
         for sample in family.samples:
             labels = tuple(sorted(sample.labels.items()))
             values.setdefault(sample.name, {})[labels] = sample.value
     return values
+
+
+def by_label(values: Gauges, name: str, *labels: str) -> dict[Any, float]:
+    """One gauge's samples by the value of `labels` (one label: the value alone)."""
+    keyed = {tuple(dict(k)[label] for label in labels): v for k, v in values[name].items()}
+    return {k[0]: v for k, v in keyed.items()} if len(labels) == 1 else keyed
+
+
+def check_the_seeded_gauges(values: Gauges) -> None:
+    """What `seed` gives, whichever store holds it: undelivered events by subscriber and state,
+    the oldest waiting one, open exceptions by type, one key in progress, the last run's size."""
+    outbox = by_label(values, "throughline_outbox_events", "subscriber", "state")
+    assert outbox == OUTBOX_BY_SUBSCRIBER
+    oldest = values["throughline_outbox_oldest_undelivered_age_seconds"]
+    assert oldest == {(): OLDEST_WAITING_SECONDS}
+    assert by_label(values, "throughline_integration_exceptions_open", "type") == OPEN_EXCEPTIONS
+    assert values["throughline_idempotency_keys_in_progress"] == {(): 1.0}
+    assert values["throughline_billing_run_last_invoices"] == {(): 7.0}

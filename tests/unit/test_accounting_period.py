@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 import pytest
 
 from domain.accounting_period import (
-    ACCOUNTING_PERIOD_LIFECYCLE,
     AccountingPeriod,
     PeriodClosed,
     PeriodLock,
@@ -22,7 +21,7 @@ from domain.accounting_period import (
 from domain.errors import PeriodClosedError
 from domain.ids import UserId
 from domain.period import Period
-from tests.support.lifecycles import check_edges, check_move, check_table, named
+from tests.support.lifecycles import named
 
 S = PeriodState
 T = PeriodTrigger
@@ -39,7 +38,6 @@ EXPECTED: dict[tuple[PeriodState, PeriodTrigger], PeriodState] = {
     (S.CLOSED, T.REOPEN): S.OPEN,
 }
 
-ALL_PAIRS = [(state, trigger) for state in S for trigger in T]
 
 CALLS: dict[PeriodTrigger, Callable[[AccountingPeriod], None]] = {
     T.CLOSE: lambda p: p.close(CONTROLLER, today=AFTER_MARCH, at=AT),
@@ -53,27 +51,6 @@ def march_in(state: PeriodState) -> AccountingPeriod:
         CALLS[T.CLOSE](period)
     assert period.state is state
     return period
-
-
-# The full table ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=named)
-def test_the_table_allows_exactly_closing_an_open_period_and_reopening_a_closed_one(
-    state: PeriodState, trigger: PeriodTrigger
-) -> None:
-    check_table(ACCOUNTING_PERIOD_LIFECYCLE, EXPECTED, state, trigger)
-
-
-@pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=named)
-def test_each_method_moves_the_period_only_along_a_legal_transition(
-    state: PeriodState, trigger: PeriodTrigger
-) -> None:
-    check_move(march_in(state), CALLS[trigger], EXPECTED, state, trigger)
-
-
-def test_the_table_has_no_extra_edges() -> None:
-    check_edges(ACCOUNTING_PERIOD_LIFECYCLE, EXPECTED)
 
 
 # Closing -----------------------------------------------------------------------------------

@@ -13,19 +13,17 @@ from domain.billing import LineKind, SourceKind, SourceRef
 from domain.credit_memo import CreditMemo, CreditRequest
 from domain.credit_plan import CreditRequestError
 from domain.errors import OverCreditError
-from domain.ids import CreditMemoId, ObligationId, RateCardId, Role
+from domain.ids import CreditMemoId, RateCardId, Role
 from domain.invoice import Invoice, InvoiceState
-from domain.money import Currency, Money
+from domain.money import Money
 from domain.period import Period
 from domain.ratecard import RateCardVersion
 from domain.time_and_materials import TimeAndMaterialsTerms
 from domain.time_entry import TimeEntry
-from tests.support.builders import contract, d, entry, rate_card
+from tests.support.builders import EUR, TM, contract, d, entry, rate_card
 from tests.support.credit_books import Books
 
-EUR = Currency.of("EUR")
 MARCH, APRIL = Period.month(2026, 3), Period.month(2026, 4)
-TM = ObligationId("tm")
 E1 = SourceRef(SourceKind.TIME_ENTRY, "e1")
 E2 = SourceRef(SourceKind.TIME_ENTRY, "e2")
 

@@ -20,6 +20,7 @@ from adapters.chart_of_accounts import (
 )
 from domain.accounting_period import PeriodLock
 from domain.chart_of_accounts import (
+    FIXED_DIMENSIONS,
     POSTING_ROLES,
     ChartOfAccounts,
     ChartsOfAccounts,
@@ -239,15 +240,7 @@ def test_every_line_carries_the_fixed_dimensions_and_the_mappings_own() -> None:
     )
     mapped = map_entry(entry, chart(), SCOPE)
     for line in mapped.lines:
-        assert [name for name, _ in line.dimensions] == [
-            "legal_entity_id",
-            "customer_id",
-            "contract_id",
-            "engagement_id",
-            "obligation_id",
-            "project_code",
-            "region",
-        ]
+        assert [name for name, _ in line.dimensions] == [*FIXED_DIMENSIONS, "region"]
         assert line.dimension("legal_entity_id") == "HR-FR"
         assert line.dimension("customer_id") == "acme"
         assert line.dimension("contract_id") == "C1"

@@ -19,17 +19,15 @@ from domain.billing import Allocation, LineKind, SourceKind, SourceRef
 from domain.credit_memo import CreditMemo, CreditRequest
 from domain.document import DocumentLine, DocumentTotals
 from domain.ids import (
-    ContractId,
     CreditMemoId,
     CustomerId,
-    InvoiceId,
-    LegalEntityId,
     ObligationId,
     PaymentId,
 )
 from domain.invoice import DocumentKind, Invoice
 from domain.money import Currency, Money
 from domain.period import Period
+from tests.support.invoices import Parties, drafted_invoice
 
 EVENTS = Path(__file__).resolve().parents[2] / "docs" / "events"
 AT = datetime(2026, 4, 2, 9, 0, tzinfo=UTC)
@@ -58,17 +56,8 @@ def invoice_in(
         service_period=Period.month(2026, 3),
     )
     totals = DocumentTotals.of([line], currency, {"VAT": Decimal(vat)})
-    invoice = Invoice.draft(
-        InvoiceId(f"INV-{code}"),
-        ACME,
-        ContractId("C1"),
-        LegalEntityId("tl-uk"),
-        Period.month(2026, 3),
-        (line,),
-        totals,
-        "maker",
-        AT,
-        payer_id=payer,
+    invoice = drafted_invoice(
+        f"INV-{code}", (line,), totals, "maker", AT, parties=Parties(contract="C1"), payer=payer
     )
     invoice.approve("checker", AT)
     invoice.issue(f"INV-2026-{code}", ISSUED_ON, AT, OPEN)

@@ -30,16 +30,13 @@ from domain.intercompany import (
 )
 from domain.ledger import Account, JournalEntry
 from domain.money import Currency, Money
-from domain.period import Period
 from domain.time_and_materials import TimeAndMaterialsTerms
 from domain.time_entry import TimeEntry
-from tests.support.builders import AT, ENTITY, contract, entry
+from tests.support.builders import AT, ENTITY, EUR, MARCH, contract, entry
 
 A = ENTITY
 B = LegalEntityId("tl-de")
 C = LegalEntityId("tl-fr")
-MARCH = Period.month(2026, 3)
-EUR = Currency.of("EUR")
 TEN_PERCENT = TransferPricing.of(
     [TransferPolicy(B, A, Decimal(10)), TransferPolicy(C, A, Decimal(5))]
 )

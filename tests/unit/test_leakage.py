@@ -34,13 +34,10 @@ from domain.time_and_materials import (
     TimeAndMaterialsTerms,
 )
 from domain.time_entry import AlreadySettledError, ExpenseItem, ItemState, TimeEntry
-from tests.support.builders import AT, committed, contract, d, entry, rate_card, run
+from tests.support.builders import AT, EUR, MARCH, TM, committed, contract, d, entry, rate_card, run
 from tests.support.model_inputs import revenue_context
 
-EUR = Currency.of("EUR")
-MARCH = Period.month(2026, 3)
 END_OF_MARCH = date(2026, 3, 31)
-TM = ObligationId("tm")
 CARD = rate_card()
 
 

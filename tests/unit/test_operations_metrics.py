@@ -14,10 +14,8 @@ from application.unit_of_work import UnitOfWork
 from entrypoints.http.metrics import Metrics, OperationsCollector, outbox_by_subscriber
 from tests.support.operations_world import (
     NOW,
-    OLDEST_WAITING_SECONDS,
-    OPEN_EXCEPTIONS,
-    OUTBOX_BY_SUBSCRIBER,
     SUBSCRIBERS,
+    check_the_seeded_gauges,
     gauge_values,
     seed,
 )
@@ -32,19 +30,7 @@ def memory_reader(store: InMemoryStore) -> OperationsCollector:
 def test_the_fake_gives_the_numbers_the_databases_give() -> None:
     store = InMemoryStore()
     seed(lambda ctx: InMemoryUnitOfWork(store, ctx, lambda: NOW))
-    values = gauge_values(memory_reader(store).collect())
-    outbox = {
-        (dict(k)["subscriber"], dict(k)["state"]): v
-        for k, v in values["throughline_outbox_events"].items()
-    }
-    assert outbox == OUTBOX_BY_SUBSCRIBER
-    assert values["throughline_outbox_oldest_undelivered_age_seconds"] == {
-        (): OLDEST_WAITING_SECONDS
-    }
-    exceptions = values["throughline_integration_exceptions_open"]
-    assert {dict(k)["type"]: v for k, v in exceptions.items()} == OPEN_EXCEPTIONS
-    assert values["throughline_idempotency_keys_in_progress"] == {(): 1.0}
-    assert values["throughline_billing_run_last_invoices"] == {(): 7.0}
+    check_the_seeded_gauges(gauge_values(memory_reader(store).collect()))
 
 
 def test_an_event_two_subscribers_want_counts_once_for_each_and_unwanted_ones_under_none() -> None:

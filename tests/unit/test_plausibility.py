@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from domain.billing import ObligationHistory
 from domain.errors import CapExceededError
-from domain.ids import ObligationId, RateCardId
-from domain.money import EXACT, Currency, dsum
+from domain.ids import RateCardId
+from domain.money import EXACT, dsum
 from domain.period import Period
 from domain.plausibility import (
     DayOver24HoursError,
@@ -39,10 +39,8 @@ from domain.time_and_materials import (
     price_entries,
 )
 from domain.time_entry import TimeEntry
-from tests.support.builders import contract, d, entry, rate_card
+from tests.support.builders import EUR, TM, contract, d, entry, rate_card
 
-EUR = Currency.of("EUR")
-TM = ObligationId("tm")
 TODAY = date(2026, 3, 10)
 
 

@@ -15,6 +15,7 @@ from domain.ids import ResourceId, Role
 
 NOW = datetime(2026, 3, 31, 17, 0, tzinfo=UTC)
 JAN = date(2026, 1, 1)
+VAT = tl.TaxRate("VAT", JAN, Decimal("0.19"))
 CONSULTANT, MANAGER, ARCHITECT = Role("consultant"), Role("manager"), Role("architect")
 ANA = ResourceId("ana")
 
@@ -92,18 +93,22 @@ def change_request_on(rates: tl.RateCard) -> tl.Contract:
     return tl.approved_contract("C-1", "acme", "tl-de", [terms], JAN, "legal", NOW)
 
 
+def worked(entry_id: str, who: str, role: str, day: date, hours: str) -> tl.TimeEntry:
+    """Time on change request cr-1, approved by the lead."""
+    return tl.approved_time(entry_id, "cr-1", who, role, day, hours, "lead", NOW)
+
+
 def test_an_amendment_from_a_past_date_re_rates_only_work_on_or_after_it() -> None:
     rates = card()
     contract = change_request_on(rates)
     work = [
-        tl.approved_time("t-1", "cr-1", "ben", "manager", date(2026, 3, 2), "2", "lead", NOW),
-        tl.approved_time("t-2", "cr-1", "ben", "manager", date(2026, 3, 16), "2", "lead", NOW),
-        tl.approved_time("t-3", "cr-1", "cy", "consultant", date(2026, 3, 20), "1", "lead", NOW),
+        worked("t-1", "ben", "manager", date(2026, 3, 2), "2"),
+        worked("t-2", "ben", "manager", date(2026, 3, 16), "2"),
+        worked("t-3", "cy", "consultant", date(2026, 3, 20), "1"),
     ]
     # Entered on 31 March, in force from 16 March: the manager rate only.
     rates.publish(rates.amend(date(2026, 3, 16), role_rates={MANAGER: Decimal("170.00")}))
-    vat = tl.TaxRate("VAT", JAN, Decimal("0.19"))
-    run = tl.billing_input("2026-03", contract, rate_cards=[rates], time_entries=work, tax=vat)
+    run = tl.billing_input("2026-03", contract, rate_cards=[rates], time_entries=work, tax=VAT)
     (invoice,) = tl.run_billing(run).raise_if_blocked().invoices
     by_entry = {str(a.source): a.amount.amount for line in invoice.lines for a in line.allocations}
     assert by_entry == {
@@ -153,15 +158,14 @@ def test_a_past_amendment_adjusts_only_billed_work_on_or_after_its_date() -> Non
     rates = card()
     contract = change_request_on(rates)
     work = [
-        tl.approved_time("t-1", "cr-1", "ben", "manager", date(2026, 3, 2), "2", "lead", NOW),
-        tl.approved_time("t-2", "cr-1", "ben", "manager", date(2026, 3, 20), "2", "lead", NOW),
+        worked("t-1", "ben", "manager", date(2026, 3, 2), "2"),
+        worked("t-2", "ben", "manager", date(2026, 3, 20), "2"),
     ]
-    vat = tl.TaxRate("VAT", JAN, Decimal("0.19"))
-    march = tl.billing_input("2026-03", contract, rate_cards=[rates], time_entries=work, tax=vat)
+    march = tl.billing_input("2026-03", contract, rate_cards=[rates], time_entries=work, tax=VAT)
     billed = march.ledger.plus(tl.run_billing(march).raise_if_blocked().ledger_entries())
     rates.publish(rates.amend(date(2026, 3, 16), role_rates={MANAGER: Decimal("170.00")}))
     april = tl.billing_input(
-        "2026-04", contract, rate_cards=[rates], time_entries=work, tax=vat, ledger=billed
+        "2026-04", contract, rate_cards=[rates], time_entries=work, tax=VAT, ledger=billed
     )
     proposal = tl.run_billing(april).raise_if_blocked()
     assert proposal.invoices == ()

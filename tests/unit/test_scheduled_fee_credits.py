@@ -23,15 +23,14 @@ from domain.ids import InstallmentId, MilestoneId, ObligationId
 from domain.invoice import Invoice
 from domain.milestone import Milestone
 from domain.milestone_billing import MilestoneSpec, MilestoneTerms
-from domain.money import Currency, Money
+from domain.money import Money
 from domain.period import Period
 from domain.revenue import recognised_to_date
 from domain.time_entry import TimeEntry
-from tests.support.builders import AT, contract, d, entry
+from tests.support.builders import AT, EUR, contract, d, entry
 from tests.support.credit_books import Books
 from tests.support.model_inputs import revenue_context
 
-EUR = Currency.of("EUR")
 MARCH, APRIL, MAY = Period.month(2026, 3), Period.month(2026, 4), Period.month(2026, 5)
 PROGRAM = ObligationId("program")
 FF = ObligationId("ff")

@@ -74,11 +74,15 @@ from domain.time_and_materials import (
 )
 from domain.time_entry import ExpenseItem, TimeEntry
 from tests.support.builders import (
+    APRIL,
     AT,
     CUSTOMER,
     ENTITY,
+    EUR,
+    MARCH,
     OPEN,
     TAX_RATES,
+    TM,
     committed,
     contract,
     d,
@@ -89,10 +93,6 @@ from tests.support.builders import (
 )
 from tests.support.model_inputs import stub_model
 
-EUR = Currency.of("EUR")
-MARCH = Period.month(2026, 3)
-APRIL = Period.month(2026, 4)
-TM = ObligationId("tm")
 CET = timezone(timedelta(hours=1))
 
 

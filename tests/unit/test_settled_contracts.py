@@ -9,15 +9,10 @@ from datetime import date
 from domain.billing import BilledLedger
 from domain.billing_run import BillingRunInput, run_billing
 from domain.ids import ObligationId, RateCardId
-from domain.money import Currency
 from domain.overage import OveragePolicy
-from domain.period import Period
 from domain.tax import TaxProfile
 from domain.time_and_materials import NotToExceed, TimeAndMaterialsTerms
-from tests.support.builders import TAX_RATES, VAT, contract, d, entry, rate_card, run
-
-EUR = Currency.of("EUR")
-MARCH = Period.month(2026, 3)
+from tests.support.builders import EUR, MARCH, TAX_RATES, VAT, contract, d, entry, rate_card, run
 
 
 def tm(obligation: str = "tm", cap: NotToExceed | None = None) -> TimeAndMaterialsTerms:

@@ -34,11 +34,14 @@ from domain.tax import REVERSE_CHARGE_NOTE, TaxProfile
 from domain.time_and_materials import TimeAndMaterialsTerms
 from domain.time_entry import TimeEntry
 from tests.support.builders import (
+    APRIL,
     AT,
     CUSTOMER,
     ENTITY,
+    MARCH,
     OPEN,
     TAX_RATES,
+    TM,
     VAT,
     d,
     entry,
@@ -46,10 +49,7 @@ from tests.support.builders import (
     rate_card,
 )
 
-MARCH = Period.month(2026, 3)
-APRIL = Period.month(2026, 4)
 FEE = ObligationId("fee")
-TM = ObligationId("tm")
 PARENT = CustomerId("acme-holding")
 GRANT = CustomerId("innovation-grant")
 

@@ -13,9 +13,8 @@ from domain.billing import BilledLedger, LineKind
 from domain.billing_run import BillingProposal, BillingRunInput, run_billing
 from domain.credit_memo import CreditMemo, CreditRequest
 from domain.errors import InvalidTermsError
-from domain.ids import CreditMemoId, ExpenseId, ObligationId, RateCardId, ResourceId
-from domain.money import Currency, Money
-from domain.period import Period
+from domain.ids import CreditMemoId, ExpenseId, RateCardId, ResourceId
+from domain.money import Money
 from domain.tax import (
     REVERSE_CHARGE_NOTE,
     CategoryCode,
@@ -32,7 +31,10 @@ from tests.support.builders import (
     AT,
     CUSTOMER,
     ENTITY,
+    EUR,
+    MARCH,
     OPEN,
+    TM,
     contract,
     d,
     entry,
@@ -40,9 +42,6 @@ from tests.support.builders import (
     rate_card,
 )
 
-EUR = Currency.of("EUR")
-MARCH = Period.month(2026, 3)
-TM = ObligationId("tm")
 TRAINING_EXEMPTION = "Exempt: vocational training (art. 261-4-4 CGI)"
 TABLE = TaxRateTable(
     (

@@ -10,8 +10,8 @@ import pytest
 
 from domain.billing import Disposition, LineKind, SourceKind, SourceRef
 from domain.errors import CapExceededError
-from domain.ids import ExpenseId, ObligationId, RateCardId, ResourceId
-from domain.money import Currency, Money
+from domain.ids import ExpenseId, RateCardId, ResourceId
+from domain.money import Money
 from domain.period import Period
 from domain.time_and_materials import (
     ExpensePolicy,
@@ -23,12 +23,8 @@ from domain.time_and_materials import (
     round_to_increment,
 )
 from domain.time_entry import ExpenseItem
-from tests.support.builders import AT, committed, contract, d, entry, rate_card, run
+from tests.support.builders import AT, EUR, MARCH, TM, committed, contract, d, entry, rate_card, run
 from tests.support.model_inputs import revenue_context
-
-EUR = Currency.of("EUR")
-MARCH = Period.month(2026, 3)
-TM = ObligationId("tm")
 
 
 def tm(**kwargs: object) -> TimeAndMaterialsTerms:

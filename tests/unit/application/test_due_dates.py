@@ -13,21 +13,18 @@ from application import commands as c
 from application.payment_terms import terms_days, terms_text
 from domain.accounting_period import PeriodLock
 from domain.errors import DomainError
-from domain.ids import ContractId, CustomerId, InvoiceId, LegalEntityId
 from domain.invoice import DEFAULT_PAYMENT_TERMS_DAYS, Invoice
 from domain.money import Currency
-from domain.period import Period
 from tests.support.documents import AT, buyer, document_lines
 from tests.support.documents import LineSpec as Spec
+from tests.support.invoices import Parties, drafted_invoice
 from tests.unit.application.conftest import App
 from tests.unit.application.test_billing_and_closure import billed_month
 
 
 def approved() -> Invoice:
     lines, totals = document_lines([Spec(Decimal(2), Decimal(100))], Currency.of("EUR"))
-    invoice = Invoice.draft(InvoiceId("I1"), CustomerId("acme"), ContractId("C1"),
-                            LegalEntityId("tl-uk"), Period.month(2026, 3), lines, totals,
-                            "maker", AT)  # fmt: skip
+    invoice = drafted_invoice("I1", lines, totals, "maker", AT, parties=Parties(contract="C1"))
     invoice.approve("checker", AT)
     return invoice
 
