@@ -17,7 +17,13 @@ from application.errors import PayloadError
 from application.strict_json import decode_json
 from entrypoints.http.problems import CURRENCY_PATTERN, DECIMAL_PATTERN, ID_PATTERN, MONTH_PATTERN
 from entrypoints.http.routes.common import DecimalString, Id
-from entrypoints.http.routes.delivery import ExpensesBody, TimeEntriesBody
+from entrypoints.http.routes.delivery import (
+    _TIME_EXAMPLE,
+    ExpenseIn,
+    ExpensesBody,
+    TimeEntriesBody,
+    TimeEntryIn,
+)
 from entrypoints.http.typed_body import keys_written, longest_match, typed_reader
 
 REFUSED = "refused"
@@ -55,16 +61,8 @@ def old_reading(body: bytes, body_type: type) -> Any:
 
 
 def entry(n: int, **more: object) -> dict[str, object]:
-    return {
-        "entry_id": f"PSA-{n}",
-        "engagement_id": "E1",
-        "obligation_id": "tm",
-        "resource_id": "r-ana",
-        "role": "consultant",
-        "work_date": "2026-03-02",
-        "hours": "7.5",
-        **more,
-    }
+    """The route's documented entry, under its own id."""
+    return {**_TIME_EXAMPLE["entries"][0], "entry_id": f"PSA-{n}", **more}
 
 
 def batch(*entries: dict[str, object]) -> bytes:
@@ -189,24 +187,9 @@ _FIELDS = {
     Nested: ("ref", "note", "tags", "amount", "on"),
 }
 _INNER = [
-    "entry_id",
-    "engagement_id",
-    "obligation_id",
-    "resource_id",
-    "role",
-    "work_date",
-    "hours",
-    "task_id",
-    "billable",
-    "cost_rate",
-    "expense_id",
-    "category",
-    "incurred_on",
-    "amount",
-    "currency",
-    "description",
-    "text",
-    "pinned",
+    field.encode_name
+    for struct in (TimeEntryIn, ExpenseIn, Note)
+    for field in msgspec.structs.fields(struct)
 ]
 _TEXT = st.sampled_from(
     ["E1", "tm", "r-ana", "7.5", "80.00", "EUR", "2026-03-02", "a:b", ":x", " :", "{", "}", ""]
