@@ -22,12 +22,15 @@ For such a type and a body with no backslash and no DEL, msgspec's success means
 reading accepts too: the body is one JSON document in UTF-8 (msgspec checks both, and refuses a
 raw control character in a string), no string holds an escape (so none holds a refused
 character) and none is longer than its type allows, every key is a field name. What is left is
-a repeated key, which msgspec does not report. With no backslash, no string holds a `"`, so
-every `"` opens or closes a string, and every key is a string closed by a `"` followed by
-optional whitespace and `:`: counting those places counts every key the body writes (and at
-most a few more: a string that begins with `:`, which only makes the check fail safe). A second
-decode into a mirror of the type whose fields are all optional says how many keys each object
-has once; the two counts are equal exactly when no object repeats a key.
+a repeated key, which msgspec does not report. A second decode into a mirror of the type whose
+fields are all optional says how many keys the objects hold once; the body writes at least as
+many keys, and more exactly when some object repeats one. Counting the keys the body writes:
+each is followed by one colon outside any string, and nothing else outside strings is a colon,
+so the body's colons are its keys plus those inside values; equal to the keys held once, there
+is no repeat. When some value holds a colon, the keys are counted themselves: with no
+backslash no string holds a `"`, so every `"` opens or closes a string, and every key is a
+string closed by a `"` followed by optional whitespace and `:` (a string that begins with `:`
+is counted too, which only makes the check fail safe).
 """
 
 from __future__ import annotations
@@ -74,7 +77,11 @@ def typed_reader(body_type: Any) -> Reader | None:
             written_once = count_keys(keys_decoder.decode(body))
         except msgspec.MsgspecError:
             return None
-        return value if keys_written(body) == written_once else None
+        # Every key is followed by one colon; a colon inside a value only adds to the count.
+        written = body.count(b":")
+        if written != written_once:  # a colon in some value: count the keys themselves
+            written = keys_written(body)
+        return value if written == written_once else None
 
     return read
 

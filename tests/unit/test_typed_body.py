@@ -119,6 +119,15 @@ def test_a_body_the_one_pass_cannot_prove_is_read_the_old_way(body: bytes) -> No
     assert read(body) is None
 
 
+def test_a_colon_inside_a_value_still_lets_the_one_pass_read_and_see_a_repeat() -> None:
+    plain = batch(entry(1, resource_id="urn:r:ana"))
+    repeated = plain.replace(b'"role": "consultant"', b'"role": "consultant", "role": "lead"')
+
+    assert read(plain) == old_reading(plain, TimeEntriesBody)
+    assert old_reading(repeated, TimeEntriesBody) == REFUSED
+    assert read(repeated) is None
+
+
 def test_keys_are_counted_however_the_body_spaces_them() -> None:
     assert keys_written(b'{"a":"x:y","b" :\n"c","d"\t\r :[]}') == 3
     assert keys_written(b'{"a": ":b"}') == 2  # a value that begins with a colon: one more
