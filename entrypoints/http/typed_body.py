@@ -1,5 +1,5 @@
 """A request body read once, from its bytes straight into the route's struct, when the strict
-reading (ADR 0023) provably has nothing to refuse in it (ADR 0061, amendment).
+reading (ADR 0023) provably has nothing to refuse in it (ADR 0063).
 
 The body gate reads every JSON body with `application.strict_json` and Litestar then converts
 the document into the route's struct: two passes over a batch of a thousand time entries, each
