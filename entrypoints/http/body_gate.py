@@ -86,7 +86,10 @@ async def body_gate(request: Request[Any, Any, Any]) -> None:
 def _typed_reader(handler: Any) -> Reader | None:
     """The one-pass reader of the handler's body type (typed_body.py), if it has one."""
     field: FieldDefinition = handler.parsed_fn_signature.parameters[BODY_PARAMETER]
-    return typed_reader(field.annotation)
+    try:
+        return typed_reader(field.annotation)
+    except TypeError:  # an annotation that cannot be a cache key: read as before
+        return None
 
 
 def _body_of(handler: Any) -> bool | None:
