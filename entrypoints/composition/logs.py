@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
 import logging
 import re
 import sys
@@ -26,6 +27,7 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 import structlog
+from structlog.processors import _json_fallback_handler
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from entrypoints.composition.settings import LogFormat, LogLevel, Settings
@@ -107,12 +109,16 @@ class Redactor:
         self.known = tuple(sorted({k for k in known if k}, key=len, reverse=True))
 
     def __call__(self, _logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
-        return {key: self.value(key, value) for key, value in event_dict.items()}
+        value = self.value
+        return {key: value(key, v) for key, v in event_dict.items()}
 
     def value(self, key: object, value: Any) -> Any:
-        if is_secret_key(key) and value is not None:
+        if value is not None and is_secret_key(key):
             return MASK
-        if type(value) in _PLAIN:  # a number, a flag or None holds no text to mask
+        kind = type(value)
+        if kind is str:  # most values of a line: the text's own check, without `clean`'s
+            return self.text(value)
+        if kind in _PLAIN:  # a number, a flag or None holds no text to mask
             return value
         return self.clean(value)
 
@@ -135,6 +141,17 @@ class Redactor:
         for pattern in _SECRET_VALUES:
             text = pattern.sub(MASK, text)
         return _URL_PASSWORD.sub(lambda m: m.group("head") + MASK, text)
+
+
+#: The JSON lines' encoder, built once: `json.dumps` given a `default` (as structlog's
+#: renderer passes its fallback) builds an encoder with these very settings on every call.
+_JSON_LINE = json.JSONEncoder(default=_json_fallback_handler)
+
+
+def _json_line(event_dict: EventDict, **_dumps_kw: Any) -> str:
+    """`json.dumps(event_dict, default=<structlog's fallback>)`, the same text, without
+    building an encoder per line (the renderer passes only that `default`)."""
+    return _JSON_LINE.encode(event_dict)
 
 
 def wants_json(log_format: LogFormat, stream: TextIO) -> bool:
@@ -181,7 +198,7 @@ def configure_logging(settings: Settings, *, process: str) -> None:
     as_json = wants_json(settings.log_format, stream)
     shared = _shared_processors(process)
     renderer: Processor = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(serializer=_json_line)
         if as_json
         else structlog.dev.ConsoleRenderer(
             colors=_is_terminal(stream), exception_formatter=structlog.dev.plain_traceback

@@ -23,7 +23,10 @@ stored: a refusal changes nothing, and a corrected retry with the same key works
 
 The document the gate parsed is handed to Litestar as the request's decoded JSON, so the
 body is parsed once: Litestar converts that document into the route's struct (types,
-patterns, per-field lengths, unknown fields) as it would have its own.
+patterns, per-field lengths, unknown fields) as it would have its own. For a body type that
+allows it, step 5 and that conversion are one pass from the bytes into the struct when it can
+be shown that step 5 would refuse nothing (`typed_body.py`); Litestar takes the struct as it
+is. Otherwise, and for every body that would be refused, the two passes above.
 
 Also here: the OpenAPI side of the same rules. Request structs refuse unknown fields, so their
 published schemas say `additionalProperties: false` (`StrictStructSchemaPlugin`), and every
@@ -46,6 +49,7 @@ from litestar.utils.scope.state import ScopeState
 from application.strict_json import decode_json
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import documented
+from entrypoints.http.typed_body import Reader, typed_reader
 
 JSON_MEDIA_TYPE = "application/json"
 #: The parameter through which a Litestar handler takes its request body.
@@ -74,7 +78,18 @@ async def body_gate(request: Request[Any, Any, Any]) -> None:
             "the request body is missing: this operation needs a JSON object",
             errors=[FieldError("", "required: send the JSON body this operation documents")],
         )
-    ScopeState.from_scope(request.scope).json = decode_json(body)
+    read = _typed_reader(request.route_handler)
+    document = None if read is None else read(body)
+    ScopeState.from_scope(request.scope).json = decode_json(body) if document is None else document
+
+
+def _typed_reader(handler: Any) -> Reader | None:
+    """The one-pass reader of the handler's body type (typed_body.py), if it has one."""
+    field: FieldDefinition = handler.parsed_fn_signature.parameters[BODY_PARAMETER]
+    try:
+        return typed_reader(field.annotation)
+    except TypeError:  # an annotation that cannot be a cache key: read as before
+        return None
 
 
 def _body_of(handler: Any) -> bool | None:

@@ -12,7 +12,10 @@ from decimal import Decimal
 
 import pytest
 import structlog
+from hypothesis import given
+from hypothesis import strategies as st
 
+from entrypoints.composition import logs
 from entrypoints.composition.logs import (
     MASK,
     Redactor,
@@ -346,3 +349,18 @@ def test_a_line_logged_inside_a_traced_span_carries_its_trace_and_span_ids(
         f"{context.span_id:016x}",
     )
     assert "trace_id" not in outside
+
+
+_LINE_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.decimals(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(st.dictionaries(st.text(), _LINE_VALUES, max_size=6))
+def test_a_json_line_is_the_text_json_dumps_writes_with_structlogs_fallback(
+    event_dict: dict[str, object],
+) -> None:
+    line = structlog.processors.JSONRenderer(serializer=logs._json_line)(None, "info", event_dict)
+    assert line == structlog.processors.JSONRenderer()(None, "info", event_dict)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, get
+from litestar import Request, get
 from litestar.concurrency import sync_to_thread
+from litestar.response.base import ASGIResponse
 
 from application.queries.dashboard import DashboardQueries
 from entrypoints.http.answer_cache import AnswerCache
@@ -60,10 +61,12 @@ _EXAMPLE = {
     summary="Finance overview: documents by state, receivables per currency, queues",
     responses={**answer(DashboardOut, _EXAMPLE), **documented()},
 )
-async def dashboard(request: Request[Any, Any, Any]) -> Response[bytes]:
+async def dashboard(request: Request[Any, Any, Any]) -> ASGIResponse:
     # The same answer for everyone allowed to ask (billing:read; client viewers are not), so
     # one encoded answer is kept per app while the data version holds (answer_cache.py). The
     # read itself waits in a worker thread, off the event loop; a kept answer needs none.
+    # The answer is Litestar's ASGI response itself, with the headers `Response` would give
+    # it (content type and length): no response object to build and convert per request.
     queries = finance_of(request).dashboard
     cache: AnswerCache = request.app.state["dashboard_answer"]
     version = queries.version()  # before the read: a commit after it changes the version
@@ -71,7 +74,7 @@ async def dashboard(request: Request[Any, Any, Any]) -> Response[bytes]:
     if content is None:
         content = await sync_to_thread(_encoded, queries)
         cache.keep(queries, version, content)
-    return Response(content, media_type=JSON)
+    return ASGIResponse(body=content, media_type=JSON)
 
 
 def _encoded(queries: DashboardQueries) -> bytes:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
@@ -39,7 +40,6 @@ from entrypoints.http.routes.common import (
     IdempotencyKey,
     documented,
     permission,
-    to_decimal,
     to_money,
 )
 from entrypoints.http.routes.delivery_items import ITEM_ROUTES
@@ -223,23 +223,24 @@ def record_time_entries(
             f"a batch holds at most {services.limits.max_batch_items} entries",
             errors=[FieldError("/entries", "too many items")],
         )
+    # Positional, in TimeEntryInput's field order, and no pointer text per entry: this runs
+    # for every entry of a batch. `hours` and `cost_rate` are DecimalStrings, whose pattern
+    # admits only decimals, so `Decimal` takes each as it is.
     command = c.RecordTimeEntries(
         tuple(
             c.TimeEntryInput(
-                entry_id=TimeEntryId(e.entry_id),
-                engagement_id=EngagementId(e.engagement_id),
-                obligation_id=ObligationId(e.obligation_id),
-                resource_id=ResourceId(e.resource_id),
-                role=Role(e.role),
-                work_date=e.work_date,
-                hours=to_decimal(e.hours, f"/entries/{n}/hours"),
-                task_id=TaskId(e.task_id),
-                billable=e.billable,
-                cost_rate=None
-                if e.cost_rate is None
-                else to_decimal(e.cost_rate, f"/entries/{n}/cost_rate"),
+                TimeEntryId(e.entry_id),
+                EngagementId(e.engagement_id),
+                ObligationId(e.obligation_id),
+                ResourceId(e.resource_id),
+                Role(e.role),
+                e.work_date,
+                Decimal(e.hours),
+                TaskId(e.task_id),
+                e.billable,
+                None if e.cost_rate is None else Decimal(e.cost_rate),
             )
-            for n, e in enumerate(data.entries)
+            for e in data.entries
         ),
         approved_by=data.approved_by,
     )
