@@ -12,7 +12,6 @@ from typing import Protocol
 import attrs
 
 from application.queries.paging import Page, PageRequest
-from application.queries.projection import projected
 from application.records import ExceptionState, IntegrationException
 from domain.engagement import Engagement
 
@@ -60,12 +59,13 @@ class SetupIssue:
 
     @classmethod
     def of(cls, exception: IntegrationException) -> SetupIssue:
-        return projected(
-            cls,
-            exception,
-            kind=exception.kind.value,
-            state=exception.state.value,
-            raised_at=exception.created_at,
+        return cls(
+            exception.exception_id,
+            exception.kind.value,
+            exception.reason_code,
+            exception.detail,
+            exception.state.value,
+            exception.created_at,
         )
 
 
