@@ -52,6 +52,18 @@ class ObligationBalances:
     uncosted_hours: Decimal
 
 
+class _Summed:
+    """An engagement's figure that is the sum of the same figure over its obligations, in the
+    engagement's currency."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, balances: EngagementBalances, owner: type | None = None) -> Money:
+        figures = (getattr(o, self._name) for o in balances.obligations)
+        return money_sum(figures, balances.currency)
+
+
 @attrs.frozen
 class EngagementBalances:
     engagement_id: EngagementId
@@ -61,24 +73,11 @@ class EngagementBalances:
     as_of: date
     obligations: tuple[ObligationBalances, ...]
 
-    def _total(self, field: str) -> Money:
-        return money_sum((getattr(o, field) for o in self.obligations), self.currency)
-
-    @property
-    def recognised(self) -> Money:
-        return self._total("recognised")
-
-    @property
-    def billed(self) -> Money:
-        return self._total("billed")
-
-    @property
-    def unbilled_wip(self) -> Money:
-        return self._total("unbilled_wip")
-
-    @property
-    def deferred(self) -> Money:
-        return self._total("deferred")
+    recognised = _Summed()
+    billed = _Summed()
+    unbilled_wip = _Summed()
+    deferred = _Summed()
+    cost = _Summed()
 
     @property
     def backlog(self) -> Money | None:
@@ -87,10 +86,6 @@ class EngagementBalances:
         if not parts or any(p is None for p in parts):
             return None
         return money_sum((p for p in parts if p is not None), self.currency)
-
-    @property
-    def cost(self) -> Money:
-        return self._total("cost")
 
     @property
     def uncosted_hours(self) -> Decimal:

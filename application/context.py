@@ -34,3 +34,8 @@ class RequestContext:
             traceparent=self.traceparent,
             tracestate=self.tracestate,
         )
+
+
+#: Who reads for a query port when nobody in particular asks (read-only units of work record
+#: nothing).
+READ_SIDE = RequestContext("read-side", "read-side")

@@ -299,6 +299,20 @@ class PostalAddress:
         """The address as one line of text, the way documents print it."""
         return ", ".join([*self.lines, f"{self.postal_code} {self.city}".strip(), self.country])
 
+    def problems(self, field: str) -> list[tuple[str, str]]:
+        """An address has at least one non-empty line, a city and an ISO 3166-1 alpha-2 country;
+        (field/part, problem) for each of these it lacks, under the record's `field`."""
+        problems: list[tuple[str, str]] = []
+        if not self.lines or not all(line.strip() for line in self.lines):
+            problems.append((f"{field}/lines", "at least one non-empty line"))
+        if not self.city.strip():
+            problems.append((f"{field}/city", "the city is empty"))
+        if self.country not in ISO_3166_ALPHA_2:
+            problems.append(
+                (f"{field}/country", f"{self.country!r} is not an ISO 3166-1 alpha-2 country code")
+            )
+        return problems
+
 
 def record_problems(record: CustomerRecord) -> list[tuple[str, str]]:
     """(field, problem) for every rule a pushed record breaks; empty when it may be stored.
@@ -322,17 +336,7 @@ def record_problems(record: CustomerRecord) -> list[tuple[str, str]]:
     if address is None:
         problems.append(("billing_address", "the billing address is missing"))
     else:
-        if not address.lines or not all(line.strip() for line in address.lines):
-            problems.append(("billing_address/lines", "at least one non-empty line"))
-        if not address.city.strip():
-            problems.append(("billing_address/city", "the city is empty"))
-        if address.country not in ISO_3166_ALPHA_2:
-            problems.append(
-                (
-                    "billing_address/country",
-                    f"{address.country!r} is not an ISO 3166-1 alpha-2 country code",
-                )
-            )
+        problems += address.problems("billing_address")
     terms = record.payment_terms_days
     if not payment_terms_acceptable(terms):
         problems.append(

@@ -72,15 +72,7 @@ def entity_problems(record: LegalEntityRecord) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     if not record.legal_name.strip():
         problems.append(("legal_name", "the legal name is empty"))
-    address = record.address
-    if not address.lines or not all(line.strip() for line in address.lines):
-        problems.append(("address/lines", "at least one non-empty line"))
-    if not address.city.strip():
-        problems.append(("address/city", "the city is empty"))
-    if address.country not in ISO_3166_ALPHA_2:
-        problems.append(
-            ("address/country", f"{address.country!r} is not an ISO 3166-1 alpha-2 country code")
-        )
+    problems += record.address.problems("address")
     if not vat_id_shaped(record.vat_id):
         problems.append(("vat_id", "a VAT id starts with its two-letter country prefix"))
     if record.electronic_address is not None and not _EMAIL.match(record.electronic_address):

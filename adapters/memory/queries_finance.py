@@ -11,13 +11,10 @@ from adapters.memory.queries_invoices import MemoryCreditMemos, MemoryInvoices
 from adapters.memory.queries_periods import MemoryPeriods
 from adapters.memory.store import InMemoryStore
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
-from application.context import RequestContext
+from application.context import READ_SIDE
 from application.ports import CustomerMaster
 from application.queries.books import UnitOfWorkBooks
 from application.queries.finance import FinanceQueries
-
-#: Who reads for the reports answered through a unit of work (nothing is ever written).
-READ_SIDE = RequestContext("read-side", "read-side")
 
 
 def memory_finance_queries(

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from application.errors import PayloadError
 from domain.errors import UnknownCurrencyError
@@ -69,6 +69,7 @@ class Problems:
 
 
 _MISSING: Final = object()
+T = TypeVar("T")
 
 
 class JsonObject:
@@ -96,17 +97,23 @@ class JsonObject:
     def _bad(self, name: str, detail: str) -> None:
         self.problems.add(self.at(name), detail)
 
+    def _typed(self, name: str, required: bool, default: T, json_type: type[T], said: str) -> T:
+        """The field when it has `json_type`; `default` when it is absent, or when it has
+        another type (a problem then, saying what was `said` to be expected)."""
+        value = self._take(name, required)
+        if value is _MISSING:
+            return default
+        if not isinstance(value, json_type):
+            self._bad(name, f"expected {said}, got {kind(value)}")
+            return default
+        return value
+
     # Scalars --------------------------------------------------------------------------------
 
     def text(
         self, name: str, *, required: bool = True, default: str = "", max_length: int = MAX_TEXT
     ) -> str:
-        value = self._take(name, required)
-        if value is _MISSING:
-            return default
-        if not isinstance(value, str):
-            self._bad(name, f"expected a string, got {kind(value)}")
-            return default
+        value = self._typed(name, required, default, str, "a string")
         if len(value) > max_length:
             self._bad(name, f"at most {max_length} characters")
         return value
@@ -159,13 +166,7 @@ class JsonObject:
         return date.min
 
     def boolean(self, name: str, default: bool) -> bool:
-        value = self._take(name, False)
-        if value is _MISSING:
-            return default
-        if not isinstance(value, bool):
-            self._bad(name, f"expected true or false, got {kind(value)}")
-            return default
-        return value
+        return self._typed(name, False, default, bool, "true or false")
 
     def integer(self, name: str, minimum: int) -> int:
         value = self._take(name, True)

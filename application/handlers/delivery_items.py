@@ -1,11 +1,14 @@
-"""Decisions on recorded time entries and expenses: approve, reject, hold, release, write off,
-and the explicit, audited correction of a recorded entry (ADR 0025)."""
+"""Decisions on recorded time entries and expenses: approve, reject, hold and release (one
+handler over a table of decisions), write off, and the explicit, audited correction of a
+recorded entry (ADR 0025)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from application import commands as c
 from application.admission_scope import StoredRateCards
@@ -25,38 +28,27 @@ from domain.resent import as_text
 from domain.time_entry import ExpenseItem, TimeEntry
 
 Item = TimeEntry | ExpenseItem
+ItemDecision = c.ApproveItem | c.RejectItem | c.HoldItem | c.ReleaseHeldItem
+
+#: Each plain decision on an item: the action it is audited as and the change it makes. A
+#: submitted item is approved, or rejected with the reason; an approved item's quantity is held
+#: (with the reason) until someone releases it for billing beyond the cap or writes it off.
+DECISIONS: dict[type, tuple[str, Callable[[Any, Item, str, datetime], None]]] = {
+    c.ApproveItem: ("approve", lambda _, item, actor, at: item.approve(actor, at)),
+    c.RejectItem: ("reject", lambda cmd, item, _, at: item.reject(cmd.reason, at)),
+    c.HoldItem: ("hold", lambda cmd, item, _, at: item.hold(cmd.quantity, cmd.reason, at)),
+    c.ReleaseHeldItem: ("release", lambda _, item, actor, at: item.release(actor, at)),
+}
 
 
-def approve_item(
-    cmd: c.ApproveItem, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+def decide_item(
+    cmd: ItemDecision, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory, clock: Clock
 ) -> None:
-    """Approve a submitted item."""
-    with _deciding(unit_of_work, ctx, cmd.item_id, "approve") as (_, item):
-        item.approve(ctx.actor, clock.now())
-
-
-def reject_item(
-    cmd: c.RejectItem, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory, clock: Clock
-) -> None:
-    """Reject a submitted item, with the reason."""
-    with _deciding(unit_of_work, ctx, cmd.item_id, "reject", cmd.reason) as (_, item):
-        item.reject(cmd.reason, clock.now())
-
-
-def hold_item(
-    cmd: c.HoldItem, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory, clock: Clock
-) -> None:
-    """Hold a quantity of an approved item until someone releases or writes it off."""
-    with _deciding(unit_of_work, ctx, cmd.item_id, "hold", cmd.reason) as (_, item):
-        item.hold(cmd.quantity, cmd.reason, clock.now())
-
-
-def release_held_item(
-    cmd: c.ReleaseHeldItem, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory, clock: Clock
-) -> None:
-    """Approve billing beyond the cap for the held quantity."""
-    with _deciding(unit_of_work, ctx, cmd.item_id, "release") as (_, item):
-        item.release(ctx.actor, clock.now())
+    """A decision changes its item as `DECISIONS` says, or is refused by the item's state."""
+    action, decide = DECISIONS[type(cmd)]
+    reason = getattr(cmd, "reason", "")
+    with _deciding(unit_of_work, ctx, cmd.item_id, action, reason) as (_, item):
+        decide(cmd, item, ctx.actor, clock.now())
 
 
 def write_off_item(

@@ -8,6 +8,7 @@ from typing import Protocol
 import attrs
 
 from application.queries.paging import Page, PageRequest
+from application.queries.projection import projected
 from domain.contract import Contract, VersionState
 
 
@@ -26,15 +27,13 @@ class ContractSummaryView:
     @classmethod
     def of(cls, contract: Contract, engagement_state: str | None) -> ContractSummaryView:
         approved = [v.version for v in contract.versions if v.state is VersionState.APPROVED]
-        return cls(
-            contract.contract_id,
-            contract.customer_id,
-            contract.legal_entity_id,
-            contract.currency.code,
-            contract.name,
-            len(contract.versions),
-            approved[-1] if approved else None,
-            engagement_state,
+        return projected(
+            cls,
+            contract,
+            currency=contract.currency.code,
+            versions=len(contract.versions),
+            current_version=approved[-1] if approved else None,
+            engagement_state=engagement_state,
         )
 
 

@@ -10,6 +10,7 @@ from typing import Protocol
 import attrs
 
 from application.queries.paging import Page, PageRequest
+from application.queries.projection import projected
 from domain.period import Period
 from domain.time_entry import TimeEntry
 
@@ -35,22 +36,7 @@ class TimeEntryView:
 
     @classmethod
     def of(cls, entry: TimeEntry) -> TimeEntryView:
-        return cls(
-            entry.entry_id,
-            entry.obligation_id,
-            entry.resource_id,
-            entry.role,
-            entry.task_id,
-            entry.work_date,
-            entry.hours,
-            entry.billable,
-            entry.state.value,
-            entry.held,
-            entry.released,
-            entry.written_off,
-            entry.rejection_reason,
-            entry.cost_rate,
-        )
+        return projected(cls, entry, state=entry.state.value)
 
 
 @attrs.frozen

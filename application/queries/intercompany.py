@@ -11,16 +11,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from application.context import RequestContext
+from application.context import READ_SIDE
 from application.intercompany import intercompany_statement
 from application.queries.paging import Page, PageRequest
 from application.queries.snapshot import ReadOnlyUnitOfWork
 from domain.employment import EmploymentHistory
 from domain.intercompany import IntercompanyStatement, TransferPricing
 from domain.period import Period
-
-#: Who reads when nobody in particular asks (read-only units of work record nothing).
-READER = RequestContext("read-side", "read-side")
 
 
 def history_key(history: EmploymentHistory) -> tuple[str]:
@@ -45,16 +42,16 @@ class UnitOfWorkIntercompany:
         self._read = read
 
     def employment_histories(self, page: PageRequest) -> Page[EmploymentHistory]:
-        with self._read(READER) as uow:
+        with self._read(READ_SIDE) as uow:
             histories = uow.intercompany.employment_histories()
         after = page.after[0] if page.after is not None else None
         chosen = [h for key, h in sorted(histories.items()) if after is None or key > after]
         return Page.from_rows(chosen[: page.limit + 1], page, history_key)
 
     def transfer_pricing(self) -> TransferPricing:
-        with self._read(READER) as uow:
+        with self._read(READ_SIDE) as uow:
             return uow.intercompany.transfer_pricing()
 
     def statement(self, period: Period) -> IntercompanyStatement:
-        with self._read(READER) as uow:
+        with self._read(READ_SIDE) as uow:
             return intercompany_statement(uow, period)

@@ -10,6 +10,7 @@ import attrs
 
 from application.legal_entities import LegalEntityRecord
 from application.queries.paging import Page, PageRequest
+from application.queries.projection import projected
 from domain.ratecard import RateCard
 
 
@@ -23,12 +24,12 @@ class RateCardSummaryView:
 
     @classmethod
     def of(cls, card: RateCard) -> RateCardSummaryView:
-        return cls(
-            card.rate_card_id,
-            card.name,
-            card.currency.code,
-            len(card.versions),
-            len(card.proposals),
+        return projected(
+            cls,
+            card,
+            currency=card.currency.code,
+            versions=len(card.versions),
+            proposals=len(card.proposals),
         )
 
 

@@ -56,6 +56,7 @@ from application.errors import MalformedJsonError
 from application.inbox import MessageInProgressError, Receipt, ReceiptStatus, parse_envelope
 from application.messagebus import MessageBus
 from application.ports import Clock, WebhookTranslator
+from application.queries.projection import projected
 
 SECRETS_VARIABLE = "THROUGHLINE_WEBHOOK_SECRETS"
 
@@ -91,13 +92,7 @@ class IntakeOutcome:
 
     @classmethod
     def of(cls, receipt: Receipt) -> IntakeOutcome:
-        return cls(
-            receipt.status,
-            receipt.source,
-            receipt.message_id,
-            receipt.state.value,
-            receipt.exception_id,
-        )
+        return projected(cls, receipt, state=receipt.state.value)
 
     @property
     def http_status(self) -> int:

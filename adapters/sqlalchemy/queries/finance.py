@@ -13,13 +13,10 @@ from adapters.sqlalchemy.queries.dashboard import SqlDashboard
 from adapters.sqlalchemy.queries.invoices import SqlInvoices
 from adapters.sqlalchemy.queries.periods import SqlPeriods
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.context import RequestContext
+from application.context import READ_SIDE
 from application.ports import CustomerMaster
 from application.queries.books import UnitOfWorkBooks
 from application.queries.finance import FinanceQueries
-
-#: Who reads for the reports answered through a unit of work (nothing is ever written).
-READ_SIDE = RequestContext("read-side", "read-side")
 
 
 def sql_finance_queries(
