@@ -15,16 +15,23 @@ with its own snapshot (READ COMMITTED):
    Python prepares up to the sequence number: `application.audit.canonical_parts`). It starts
    after the lock is granted, so it sees every append committed before.
 
-The unit of work then commits, through SQLAlchemy as every commit does. After the grant the
-lock is held for the INSERT's run in the server and the commit's turn; no Python runs while
-it is held but the thread's return with the reply. (Before, it was also held for the tail's
-reply, the hashing in Python and one more turn for the INSERTs; ADR 0053.) The hashes are
-the ones `application.audit` computes, so `verify_chain` checks the chain as before.
+3. the transaction's COMMIT: the unit of work commits through SQLAlchemy, as every commit
+   does, while the pipeline is still open, so the driver sends the COMMIT behind the two
+   statements and waits for the three replies at once (ADR 0065).
+
+After the grant the lock is held for the INSERT's and the COMMIT's run in the server and
+nothing else: no reply has to reach the application, and no thread of it has to wait for
+its turn at the interpreter, before the lock is let go. (Before ADR 0065 it was held for
+one more turn: the reply's trip to the application and the COMMIT's trip back; before
+ADR 0053 also for the tail's reply, the hashing in Python and one more turn for the
+INSERTs.) The hashes are the ones `application.audit` computes, so `verify_chain` checks the
+chain as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC
 from typing import Any
 
@@ -136,9 +143,12 @@ def _driver(connection: Connection) -> psycopg.Connection[Any]:
     return driver
 
 
-def locked_append(connection: Connection, pending: Sequence[AuditRecord]) -> None:
-    """Take the chain's lock and append the records, numbered and hashed onto the tail, in
-    one round trip."""
+@contextmanager
+def locked_append(connection: Connection, pending: Sequence[AuditRecord]) -> Iterator[None]:
+    """Take the chain's lock and append the records, numbered and hashed onto the tail; the
+    block's commit goes in the same round trip (ADR 0065). Both statements are sent at once
+    and the pipeline stays open for the block: the commit the block makes is queued behind
+    them, and the server skips it if either failed (the error is raised by the commit)."""
     rows = []
     for record in pending:
         at = record.at.astimezone(UTC)  # as the database gives it back, and hashes it
@@ -153,6 +163,7 @@ def locked_append(connection: Connection, pending: Sequence[AuditRecord]) -> Non
         with driver.pipeline():
             driver.execute(_LOCK)
             driver.execute(_APPEND, columns)
+            yield
     except psycopg.Error as error:
         raise _wrapped(_APPEND, error) from error
 

@@ -5,8 +5,9 @@ work's transaction, except the audit trail, which is chained at commit.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -427,22 +428,27 @@ class SqlAlchemyAuditLog:
         self._tail_read = (transaction, tail)
         return tail
 
-    def flush(self) -> None:
-        if not self._pending:
-            return
+    @contextlib.contextmanager
+    def flushed(self) -> Iterator[None]:
+        """The pending records written, for a block that commits. On PostgreSQL they are
+        numbered and hashed by the INSERT under the chain's lock, and the block's commit goes
+        in the same round trip (audit_chain.py); the tail is read again if this transaction
+        asks for it. On SQLite the tail read earlier in this (BEGIN IMMEDIATE) transaction
+        is still the tail, since no other writer can run."""
         connection = self._session.connection
-        if self._session.dialect == "postgresql":
-            # Under the chain's lock, numbered and hashed by the INSERT, in one round trip
-            # (audit_chain.py); the tail is read again if this transaction asks for it.
-            locked_append(connection, self._pending)
+        if not self._pending:
+            yield
+        elif self._session.dialect == "postgresql":
+            with locked_append(connection, self._pending):
+                yield
             self._tail_read = None
+            self._pending.clear()
         else:
-            # SQLite: the tail read earlier in this (BEGIN IMMEDIATE) transaction is still
-            # the tail, since no other writer can run.
             chain = chained(self._tail(), self._pending)
             insert_many(connection, t.audit_log, [codec.audit_row(r) for r in chain.records])
             self._tail_read = (connection.get_transaction(), chain.records[-1])
-        self._pending.clear()
+            self._pending.clear()
+            yield
 
 
 @functools.cache

@@ -191,9 +191,10 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     def _commit(self) -> None:
         # The audit chain goes last: on PostgreSQL its append holds the one lock every writer
         # of audit records takes, until the commit, so nothing else (the outbox rows) runs
-        # while it is held (audit_chain.py: two round trips, then this commit).
-        self._audit.flush()
-        self.connection.commit()
+        # while it is held; the append and this commit share one round trip (audit_chain.py,
+        # ADR 0065).
+        with self._audit.flushed():
+            self.connection.commit()
         self._release()  # the next writer can go; SQLite released its lock with the commit
 
     def _rollback(self) -> None:

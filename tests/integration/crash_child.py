@@ -29,10 +29,18 @@ def import_batch() -> c.RecordTimeEntries:
     return c.RecordTimeEntries(tuple(entries))
 
 
+def _count(connection: Any, table: str) -> int:
+    """Read through the driver: on PostgreSQL the commit is about to be queued behind the
+    audit chain's append in the driver's pipeline (ADR 0065), where the driver waits for a
+    reply and SQLAlchemy's result would not."""
+    cursor = connection.connection.driver_connection.execute(f"SELECT count(*) FROM {table}")
+    return int(cursor.fetchone()[0])
+
+
 def _pause_before_commit(connection: Any) -> None:
     """Everything is written in the transaction; say how much, then wait for the kill."""
-    ledger = connection.exec_driver_sql("SELECT count(*) FROM ledger_entries").scalar()
-    entries = connection.exec_driver_sql("SELECT count(*) FROM time_entries").scalar()
+    ledger = _count(connection, "ledger_entries")
+    entries = _count(connection, "time_entries")
     print(f"paused ledger={ledger} time_entries={entries}", flush=True)
     time.sleep(300)
 
