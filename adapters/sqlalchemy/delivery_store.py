@@ -366,10 +366,12 @@ class SqlAlchemyDelivery:
             )
         elif len(wanted) >= INGEST_SETUP_FROM_DAYS:
             _bulk_ingest_setup(connection)
-        read = self._postgresql_days if postgres else self._sqlite_days
         size, add = PERSON_DAYS_PER_QUERY[self._session.dialect], EXACT.add
         for start in range(0, len(wanted), size):
-            for key, hours in read(wanted[start : start + size]):
+            if not postgres:
+                self._add_sqlite_days(wanted[start : start + size], totals)
+                continue
+            for key, hours in self._postgresql_days(wanted[start : start + size]):
                 found = totals.get(key)
                 totals[key] = hours if found is None else add(found, hours)
         return totals
@@ -383,25 +385,34 @@ class SqlAlchemyDelivery:
         rows = self._session.connection.execute(_person_days_postgresql(), {"days": days})
         return (((ResourceId(r), d), h) for r, d, h in rows)
 
-    def _sqlite_days(
-        self, batch: list[tuple[ResourceId, date]]
-    ) -> Iterable[tuple[tuple[ResourceId, date], Decimal]]:
+    def _add_sqlite_days(
+        self,
+        batch: list[tuple[ResourceId, date]],
+        totals: dict[tuple[ResourceId, date], Decimal],
+    ) -> None:
+        """The recorded hours of these person-days added into `totals`, exactly."""
         connection = self._session.connection
         day_in, hours_out = _sqlite_day_and_hours(connection.dialect)
-        size = _sqlite_size(len(batch))
-        # A row's day comes back as the text it was matched with: its person-day is looked
-        # up by it. A batch spans few dates, and its hours repeat: each is converted once.
+        size, count = _sqlite_size(len(batch)), len(batch)
+        # A row's day comes back as the text it was matched with: its date is looked up by
+        # it. A batch spans few dates, and its hours repeat: each is converted once. The
+        # pairs' persons and days go into their places of the parameters by slices (the
+        # rest stay NULL pairs, which match nothing).
         texts = {d: day_in(d) if day_in else d for d in {d for _, d in batch}}
-        asked = {(r, texts[d]): (r, d) for r, d in batch}
-        parameters = [value for pair in asked for value in pair]
-        parameters += [None] * (2 * (size - len(batch)))
+        dates = {text: d for d, text in texts.items()}
+        parameters: list[Any] = [None] * (2 * size)
+        parameters[0 : 2 * count : 2] = [r for r, _ in batch]
+        parameters[1 : 2 * count : 2] = [texts[d] for _, d in batch]
         rows = connection.exec_driver_sql(_person_days_sqlite(size), tuple(parameters))
         converted: dict[str, Decimal] = {}
+        add = EXACT.add
         for resource, day, text in rows.fetchall():
             hours = converted.get(text)
             if hours is None:
                 hours = converted[text] = hours_out(text) if hours_out else text
-            yield asked[(resource, day)], hours
+            key = (resource, dates[day])
+            found = totals.get(key)
+            totals[key] = hours if found is None else add(found, hours)
 
     def time_entries_for(self, obligations: Iterable[ObligationId]) -> list[TimeEntry]:
         found: list[TimeEntry] = []
