@@ -45,6 +45,11 @@ _RECORDED_IDS_SQLITE = (
     "SELECT entry_id FROM time_entries WHERE entry_id IN (SELECT value FROM json_each(?))"
 )
 
+#: At most so many recorded ids from one id to another (SQLite), read along the primary key.
+_RECORDED_IDS_BETWEEN_SQLITE = (
+    "SELECT entry_id FROM time_entries WHERE entry_id BETWEEN ? AND ? ORDER BY entry_id LIMIT ?"
+)
+
 
 @functools.cache
 def _time_entry_by_id() -> sa.Select[Any]:
@@ -327,11 +332,21 @@ class SqlAlchemyDelivery:
         array and each looked up by the primary key."""
         if not entry_ids:
             return []
-        connection, ids = self._session.connection, json.dumps(entry_ids)
+        connection = self._session.connection
         if self._session.dialect == "postgresql":
-            rows = connection.execute(_recorded_ids_postgresql(), {"ids": ids})
-        else:
-            rows = connection.exec_driver_sql(_RECORDED_IDS_SQLITE, (ids,))
+            rows = connection.execute(_recorded_ids_postgresql(), {"ids": json.dumps(entry_ids)})
+            return [entry_id for (entry_id,) in rows.fetchall()]
+        # A batch's ids are usually new and close together (a PSA numbers its entries): the
+        # recorded ids between its least and greatest, read along the key, are few, and the
+        # batch's are found among them. Where more are recorded there than the batch holds,
+        # each id is looked up by the key instead.
+        between = connection.exec_driver_sql(
+            _RECORDED_IDS_BETWEEN_SQLITE, (min(entry_ids), max(entry_ids), len(entry_ids) + 1)
+        ).fetchall()
+        if len(between) <= len(entry_ids):
+            asked = set(entry_ids)
+            return [entry_id for (entry_id,) in between if entry_id in asked]
+        rows = connection.exec_driver_sql(_RECORDED_IDS_SQLITE, (json.dumps(entry_ids),))
         return [entry_id for (entry_id,) in rows.fetchall()]
 
     def expenses_with_ids(self, expense_ids: Iterable[str]) -> dict[str, ExpenseItem]:

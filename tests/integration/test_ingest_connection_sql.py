@@ -119,3 +119,22 @@ def test_each_persons_day_is_summed_alone_however_the_batch_asks_for_it(
         **{(p, DAY): Decimal("1.25") + Decimal(f"0.{n % 10}5") for n, p in enumerate(people)},
         **{(p, DAY + timedelta(days=1)): Decimal(8) for p in people},
     }
+
+
+def test_a_batch_finds_which_of_its_ids_are_recorded_however_many_lie_between_them(
+    database: Database,
+) -> None:
+    recorded = [_approved(f"t{n:03d}", DAY, "1") for n in range(0, 100, 2)]
+    with database.unit_of_work(CTX, lambda: NOW) as uow:
+        uow.delivery.add_time_entries(recorded)
+        uow.commit()
+    # Few ids far apart (more recorded between them than asked), then many close together.
+    for asked, expected in (
+        (["t000", "t051", "t098", "t999"], {"t000", "t098"}),
+        ([f"t{n:03d}" for n in range(40, 70)], {f"t{n:03d}" for n in range(40, 70, 2)}),
+        (["s", "u"], set()),
+    ):
+        with database.unit_of_work(CTX, lambda: NOW) as uow:
+            found = uow.delivery.time_entries_with_ids(asked)
+        assert set(found) == expected
+        assert all(found[i].entry_id == i for i in expected)
