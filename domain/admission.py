@@ -52,6 +52,8 @@ from domain.time_entry import TimeEntry
 OUTSIDE_CONTRACT = "outside_contract"
 #: No hours recorded yet for a person's day.
 _NONE = Decimal(0)
+#: Exact addition of a person's hours, bound once (it runs once per admitted entry).
+_exact_sum = EXACT.add
 
 
 class UnknownEngagementError(DomainError):
@@ -291,42 +293,45 @@ class TimeAdmission:
 
     def admit(self, time: DeliveredTime) -> TimeEntry:
         """The entry, approved, if it meets every rule of admission (else the rule's error)."""
-        hours = time.hours
+        # Each field read once (a batch has thousands of entries; the rules read some twice).
+        entry_id, obligation_id, resource_id, work_date, hours, billable = (
+            time.entry_id, time.obligation_id, time.resource_id, time.work_date, time.hours,
+            time.billable,
+        )  # fmt: skip
         # The rule is on the value: a value that met it once meets it again (a non-finite
         # value is never remembered, so a signalling NaN is never hashed).
         if not (hours.is_finite() and hours in self._fine_hours):
             check_hours(hours)
             self._fine_hours.add(hours)
-        if time.work_date > self._latest:
-            self.policy.refuse_future(
-                time.work_date, self.today, f"the work date of {time.entry_id}"
-            )
-        key = (time.engagement_id, time.obligation_id, time.work_date)
+        if work_date > self._latest:
+            self.policy.refuse_future(work_date, self.today, f"the work date of {entry_id}")
+        key = (time.engagement_id, obligation_id, work_date)
         decided = self._decided.get(key)
         if decided is None:
             decided = self._decided[key] = self._decide(*key)
         terms, tm, capped = decided
         entry = TimeEntry.received_approved(
-            time.entry_id,
-            time.obligation_id,
-            time.resource_id,
+            entry_id,
+            obligation_id,
+            resource_id,
             time.role,
-            time.work_date,
-            time.hours,
+            work_date,
+            hours,
             task_id=time.task_id,
-            billable=time.billable,
+            billable=billable,
             cost_rate=time.cost_rate,
         )
-        if tm and time.billable:
+        if tm and billable:
             self.rules.check_rate(terms, time)
-        day = (time.resource_id, time.work_date)
-        recorded = self.days.get(day, _NONE)
-        total = EXACT.add(recorded, hours)
+        day = (resource_id, work_date)
+        days = self.days
+        recorded = days.get(day, _NONE)
+        total = _exact_sum(recorded, hours)
         if total > HOURS_IN_A_DAY:
-            check_person_day(time.resource_id, time.work_date, recorded, hours)  # refuses
+            check_person_day(resource_id, work_date, recorded, hours)  # refuses
         if capped:
             self.caps.admit(time.engagement_id, entry)
-        self.days[day] = total
+        days[day] = total
         return entry
 
     def _decide(
@@ -346,7 +351,19 @@ def billing_order(times: Iterable[tuple[int, Delivered]]) -> list[tuple[int, Del
     """A batch is admitted in billing order (work date, then id), whatever order it came in:
     which entry of a person's full day or of a cap is the one refused does not depend on the
     sender's order."""
-    return sorted(times, key=lambda found: (found[1].work_date, found[1].entry_id))
+    # By id, then stably by date: two sorts on one plain key each cost less than one on a
+    # pair built per entry (a batch has thousands, and usually arrives in id order).
+    ordered = sorted(times, key=_its_id)
+    ordered.sort(key=_its_date)
+    return ordered
+
+
+def _its_id(found: tuple[int, DeliveredTime]) -> str:
+    return found[1].entry_id
+
+
+def _its_date(found: tuple[int, DeliveredTime]) -> date:
+    return found[1].work_date
 
 
 def admit_corrected(

@@ -54,6 +54,9 @@ ITEM_LIFECYCLE = LifecycleTable(
     ],
 )
 
+#: Hours of nothing, the bound below an entry's hours.
+_NO_HOURS = Decimal(0)
+
 #: The state an entry the PSA approved arrives in: the lifecycle's answer, asked once.
 _ARRIVES_APPROVED = ITEM_LIFECYCLE.next_state(ItemState.SUBMITTED, ItemTrigger.APPROVE)
 
@@ -331,8 +334,9 @@ class TimeEntry(_DeliveredItem):
         the PSA, not a decision made here, so no event is recorded for it."""
         # What `submit` then `approve` would make, built at once (bulk ingestion makes
         # hundreds of thousands): the submitted entry's check, the lifecycle's approved state
-        # and the revision one change past the submission.
-        if hours <= 0 or hours > 24:
+        # and the revision one change past the submission. (The bounds are decimals: a
+        # comparison with an int converts the int first, on every call.)
+        if hours <= _NO_HOURS or hours > HOURS_IN_A_DAY:
             raise InvalidQuantityError(f"{hours} h is not between 0 and 24 hours")
         return cls(
             entry_id, obligation_id, resource_id, role, work_date, hours, task_id, billable,

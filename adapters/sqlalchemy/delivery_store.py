@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import operator
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
@@ -25,6 +26,7 @@ from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.bulk import Processor, insert_all_or_none, insert_values_all_or_none
 from adapters.sqlalchemy.cap_totals import CapTotals
 from adapters.sqlalchemy.repositories import Session
+from adapters.sqlalchemy.time_entry_rows import TIME_ENTRY_NAMES, time_entry_values
 from application.errors import ConflictError
 from domain.cap_reach import RecordedTime
 from domain.ids import ObligationId, ResourceId
@@ -42,6 +44,11 @@ def _time_entry_exists() -> sa.Select[Any]:
 #: The recorded ids among those of a JSON array (SQLite): each found by the primary key.
 _RECORDED_IDS_SQLITE = (
     "SELECT entry_id FROM time_entries WHERE entry_id IN (SELECT value FROM json_each(?))"
+)
+
+#: At most so many recorded ids from one id to another (SQLite), read along the primary key.
+_RECORDED_IDS_BETWEEN_SQLITE = (
+    "SELECT entry_id FROM time_entries WHERE entry_id BETWEEN ? AND ? ORDER BY entry_id LIMIT ?"
 )
 
 
@@ -146,80 +153,15 @@ def _lock_person_days_postgresql() -> sa.TextClause:
     ).bindparams(sa.bindparam("keys", type_=postgresql.ARRAY(sa.Integer())))
 
 
+#: The person of a (person, day) pair.
+_person = operator.itemgetter(0)
+
+
 @functools.lru_cache(maxsize=1 << 14)  # a batch's person-days, hashed once each
 def _lock_key(resource_id: str, day: date) -> int:
     """A person-day's advisory lock: a stable bucket of `PERSON_DAY_LOCK_BUCKETS`."""
     digest = hashlib.blake2b(f"{resource_id}|{day.isoformat()}".encode(), digest_size=4)
     return int.from_bytes(digest.digest(), "big") % PERSON_DAY_LOCK_BUCKETS
-
-
-#: The columns of a new time entry, in the order `time_entry_values` gives them.
-TIME_ENTRY_NAMES = (
-    "entry_id", "obligation_id", "resource_id", "role", "task_id", "work_date", "hours",
-    "billable", "cost_rate", "state", "held", "released", "written_off", "rejection_reason",
-    "revision", "written_off_over_cap",
-)  # fmt: skip
-
-
-def time_entry_values(entries: Sequence[TimeEntry], sqlite: bool) -> list[tuple[Any, ...]]:
-    """New time entries as the driver takes them, one tuple each: the conversions of the
-    columns' own types (`ExactDecimal`'s plain decimal text and SQLite's ISO date and 0/1 on
-    SQLite, the values themselves for PostgreSQL's COPY), written out for the one path that
-    inserts entries by the hundred thousand; a test holds them equal to the types' own.
-
-    The held, released and written-off amounts of new entries are nearly always the same
-    four zero objects (the fields' defaults): each distinct set of them is converted once,
-    found by identity (safe: the entries hold them, and so does the cache)."""
-    exact = _exact_text if sqlite else _exact
-    converted: dict[tuple[int, int, int, int], tuple[Any, ...]] = {}
-    #: SQLite's ISO text of each work date (a batch spans few dates; only plain dates kept).
-    days: dict[date, str] = {}
-    values: list[tuple[Any, ...]] = []
-    append = values.append
-    for e in entries:
-        day: Any = e.work_date
-        if sqlite:
-            text = days.get(day) if day.__class__ is date else None
-            if text is None:
-                text = days[day] = _iso_date(day)  # refuses anything but a date
-            day = text
-        held, released, written_off, over_cap = (
-            e.held, e.released, e.written_off, e.written_off_over_cap
-        )  # fmt: skip
-        key = (id(held), id(released), id(written_off), id(over_cap))
-        found = converted.get(key)
-        if found is None:
-            amounts = (held, released, written_off, over_cap)
-            found = converted[key] = (*map(exact, amounts), amounts)
-        held_value, released_value, written_off_value, over_cap_value, _ = found
-        append((
-            e.entry_id, e.obligation_id, e.resource_id, e.role, e.task_id,
-            day,
-            exact(e.hours),
-            (1 if e.billable else 0) if sqlite else bool(e.billable),
-            None if e.cost_rate is None else exact(e.cost_rate),
-            e.state.value, held_value, released_value, written_off_value,
-            e.rejection_reason, e.revision, over_cap_value,
-        ))  # fmt: skip
-    return values
-
-
-def _exact(value: Decimal) -> Decimal:
-    if value.__class__ is not Decimal or not value.is_finite():
-        raise TypeError(f"an exact column takes a finite Decimal, not {value!r}")
-    return value
-
-
-def _exact_text(value: Decimal) -> str:
-    if value.__class__ is not Decimal or not value.is_finite():
-        raise TypeError(f"an exact column takes a finite Decimal, not {value!r}")
-    return format(value, "f")
-
-
-def _iso_date(day: date) -> str:
-    if day.__class__ is not date:
-        raise TypeError(f"a date column takes a date, not {day!r}")
-    return day.isoformat()
 
 
 def _bulk_ingest_setup(connection: sa.Connection) -> None:
@@ -312,11 +254,21 @@ class SqlAlchemyDelivery:
         array and each looked up by the primary key."""
         if not entry_ids:
             return []
-        connection, ids = self._session.connection, json.dumps(entry_ids)
+        connection = self._session.connection
         if self._session.dialect == "postgresql":
-            rows = connection.execute(_recorded_ids_postgresql(), {"ids": ids})
-        else:
-            rows = connection.exec_driver_sql(_RECORDED_IDS_SQLITE, (ids,))
+            rows = connection.execute(_recorded_ids_postgresql(), {"ids": json.dumps(entry_ids)})
+            return [entry_id for (entry_id,) in rows.fetchall()]
+        # A batch's ids are usually new and close together (a PSA numbers its entries): the
+        # recorded ids between its least and greatest, read along the key, are few, and the
+        # batch's are found among them. Where more are recorded there than the batch holds,
+        # each id is looked up by the key instead.
+        between = connection.exec_driver_sql(
+            _RECORDED_IDS_BETWEEN_SQLITE, (min(entry_ids), max(entry_ids), len(entry_ids) + 1)
+        ).fetchall()
+        if len(between) <= len(entry_ids):
+            asked = set(entry_ids)
+            return [entry_id for (entry_id,) in between if entry_id in asked]
+        rows = connection.exec_driver_sql(_RECORDED_IDS_SQLITE, (json.dumps(entry_ids),))
         return [entry_id for (entry_id,) in rows.fetchall()]
 
     def expenses_with_ids(self, expense_ids: Iterable[str]) -> dict[str, ExpenseItem]:
@@ -335,7 +287,10 @@ class SqlAlchemyDelivery:
         locks, in key order), so a concurrent batch for the same person and day waits, then
         reads what this one committed. SQLite: the unit of work already holds the database's
         one write lock."""
-        wanted = sorted(set(days))
+        # By person only: SQLite then searches the index in its own order, which saves more
+        # than the sort costs (a sort on the whole pair, person then date, cost about as much
+        # as it saved). The locks are taken in key order whatever this order is.
+        wanted = sorted(set(days), key=_person)
         totals: dict[tuple[ResourceId, date], Decimal] = {}
         if not wanted:
             return totals
@@ -348,10 +303,12 @@ class SqlAlchemyDelivery:
             )
         elif len(wanted) >= INGEST_SETUP_FROM_DAYS:
             _bulk_ingest_setup(connection)
-        read = self._postgresql_days if postgres else self._sqlite_days
         size, add = PERSON_DAYS_PER_QUERY[self._session.dialect], EXACT.add
         for start in range(0, len(wanted), size):
-            for key, hours in read(wanted[start : start + size]):
+            if not postgres:
+                self._add_sqlite_days(wanted[start : start + size], totals)
+                continue
+            for key, hours in self._postgresql_days(wanted[start : start + size]):
                 found = totals.get(key)
                 totals[key] = hours if found is None else add(found, hours)
         return totals
@@ -365,25 +322,34 @@ class SqlAlchemyDelivery:
         rows = self._session.connection.execute(_person_days_postgresql(), {"days": days})
         return (((ResourceId(r), d), h) for r, d, h in rows)
 
-    def _sqlite_days(
-        self, batch: list[tuple[ResourceId, date]]
-    ) -> Iterable[tuple[tuple[ResourceId, date], Decimal]]:
+    def _add_sqlite_days(
+        self,
+        batch: list[tuple[ResourceId, date]],
+        totals: dict[tuple[ResourceId, date], Decimal],
+    ) -> None:
+        """The recorded hours of these person-days added into `totals`, exactly."""
         connection = self._session.connection
         day_in, hours_out = _sqlite_day_and_hours(connection.dialect)
-        size = _sqlite_size(len(batch))
-        # A row's day comes back as the text it was matched with: its person-day is looked
-        # up by it. A batch spans few dates, and its hours repeat: each is converted once.
+        size, count = _sqlite_size(len(batch)), len(batch)
+        # A row's day comes back as the text it was matched with: its date is looked up by
+        # it. A batch spans few dates, and its hours repeat: each is converted once. The
+        # pairs' persons and days go into their places of the parameters by slices (the
+        # rest stay NULL pairs, which match nothing).
         texts = {d: day_in(d) if day_in else d for d in {d for _, d in batch}}
-        asked = {(r, texts[d]): (r, d) for r, d in batch}
-        parameters = [value for pair in asked for value in pair]
-        parameters += [None] * (2 * (size - len(batch)))
+        dates = {text: d for d, text in texts.items()}
+        parameters: list[Any] = [None] * (2 * size)
+        parameters[0 : 2 * count : 2] = [r for r, _ in batch]
+        parameters[1 : 2 * count : 2] = [texts[d] for _, d in batch]
         rows = connection.exec_driver_sql(_person_days_sqlite(size), tuple(parameters))
         converted: dict[str, Decimal] = {}
+        add = EXACT.add
         for resource, day, text in rows.fetchall():
             hours = converted.get(text)
             if hours is None:
                 hours = converted[text] = hours_out(text) if hours_out else text
-            yield asked[(resource, day)], hours
+            key = (resource, dates[day])
+            found = totals.get(key)
+            totals[key] = hours if found is None else add(found, hours)
 
     def time_entries_for(self, obligations: Iterable[ObligationId]) -> list[TimeEntry]:
         found: list[TimeEntry] = []

@@ -77,7 +77,7 @@ def _recorded_time_entries(
     cmd: c.RecordTimeEntries, uow: UnitOfWork, clock: Clock, plausibility: PlausibilityPolicy
 ) -> IngestionReport:
     with uow:
-        recorded = uow.delivery.time_entries_with_ids(e.entry_id for e in cmd.entries)
+        recorded = uow.delivery.time_entries_with_ids([e.entry_id for e in cmd.entries])
         batch = sort_out(
             cmd.entries, _entry_id, time_entry_says, recorded, ENTRY_CONFLICT, "time entry"
         )
@@ -97,7 +97,7 @@ def _recorded_time_entries(
             )
         uow.commit()
     return IngestionReport(
-        tuple(e.entry_id for e in accepted), tuple(batch.duplicates), tuple(rejected)
+        tuple([e.entry_id for e in accepted]), tuple(batch.duplicates), tuple(rejected)
     )
 
 
@@ -134,8 +134,8 @@ def record_expenses(
     )
 
 
-def _entry_id(raw: c.TimeEntryInput) -> str:
-    return raw.entry_id
+#: An entry's id, read in C (it is asked for every entry of a batch).
+_entry_id: Callable[[c.TimeEntryInput], str] = operator.attrgetter("entry_id")
 
 
 def _expense_id(raw: c.ExpenseInput) -> str:
@@ -158,10 +158,12 @@ def _time_admission(
 ) -> TimeAdmission:
     """The rules of this batch over what is stored: the person-days its new entries touch
     (locked on PostgreSQL), everything else read when first needed."""
-    days = uow.delivery.hours_by_person_day((r.resource_id, r.work_date) for _, r in new)
-    scope = StoredScope(uow, (e.work_date for e in cmd.entries))
-    scope.read_engagements(raw.engagement_id for _, raw in new)
-    return TimeAdmission(scope, plausibility, today, days, (raw for _, raw in new))
+    # Lists, not generators: each is walked once over thousands of entries.
+    raws = [raw for _, raw in new]
+    days = uow.delivery.hours_by_person_day([(r.resource_id, r.work_date) for r in raws])
+    scope = StoredScope(uow, [e.work_date for e in cmd.entries])
+    scope.read_engagements({raw.engagement_id for raw in raws})
+    return TimeAdmission(scope, plausibility, today, days, raws)
 
 
 def _approved_expense(raw: c.ExpenseInput, approved_by: str, now: datetime) -> ExpenseItem:

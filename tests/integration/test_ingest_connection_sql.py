@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from adapters.sqlalchemy.database import Database
 from adapters.sqlalchemy.delivery_store import (
@@ -17,7 +18,7 @@ from adapters.sqlalchemy.delivery_store import (
 )
 from application.context import RequestContext
 from domain.ids import ResourceId
-from domain.time_entry import TimeEntry
+from domain.time_entry import ItemState, TimeEntry
 from tests.integration.support import only_on
 from tests.unit.application.conftest import time_entry
 
@@ -43,8 +44,8 @@ def _settings_after_reading(
         )
 
 
-def _approved(entry_id: str, day: date, hours: str) -> TimeEntry:
-    raw = time_entry(entry_id, day, hours)
+def _approved(entry_id: str, day: date, hours: str, **fields: Any) -> TimeEntry:
+    raw = time_entry(entry_id, day, hours, **fields)
     return TimeEntry.received_approved(
         raw.entry_id, raw.obligation_id, raw.resource_id, raw.role, raw.work_date, raw.hours
     )
@@ -91,3 +92,49 @@ def test_a_persons_recorded_hours_are_summed_exactly_whatever_the_batch_size(
             found = uow.delivery.hours_by_person_day(days)
         assert found == {asked[0]: Decimal("2.60"), asked[1]: Decimal("1.25")}
         assert str(found[asked[0]]) == "2.60"
+
+
+def test_each_persons_day_is_summed_alone_however_the_batch_asks_for_it(
+    database: Database,
+) -> None:
+    # More persons than one statement asks for, each with two entries on one day and one on
+    # the next, and a rejected entry that counts for nothing; asked in reverse, twice over.
+    people = [ResourceId(f"p{n:04d}") for n in range(600)]
+    worked = [(DAY, "1.25"), (DAY, "0.{}5"), (DAY + timedelta(days=1), "8")]
+    entries = [
+        _approved(f"e{n}-{k}", day, hours.format(n % 10), resource_id=person)
+        for n, person in enumerate(people)
+        for k, (day, hours) in enumerate(worked)
+    ]
+    refused = _approved("refused", DAY, "9", resource_id=people[0])
+    refused.state = ItemState.REJECTED
+    entries.append(refused)
+    with database.unit_of_work(CTX, lambda: NOW) as uow:
+        uow.delivery.add_time_entries(entries)
+        uow.commit()
+    asked = [(p, d) for p in reversed(people) for d in (DAY + timedelta(days=1), DAY)]
+    with database.unit_of_work(CTX, lambda: NOW) as uow:
+        found = uow.delivery.hours_by_person_day(asked + asked)
+    assert found == {
+        **{(p, DAY): Decimal("1.25") + Decimal(f"0.{n % 10}5") for n, p in enumerate(people)},
+        **{(p, DAY + timedelta(days=1)): Decimal(8) for p in people},
+    }
+
+
+def test_a_batch_finds_which_of_its_ids_are_recorded_however_many_lie_between_them(
+    database: Database,
+) -> None:
+    recorded = [_approved(f"t{n:03d}", DAY, "1") for n in range(0, 100, 2)]
+    with database.unit_of_work(CTX, lambda: NOW) as uow:
+        uow.delivery.add_time_entries(recorded)
+        uow.commit()
+    # Few ids far apart (more recorded between them than asked), then many close together.
+    for asked, expected in (
+        (["t000", "t051", "t098", "t999"], {"t000", "t098"}),
+        ([f"t{n:03d}" for n in range(40, 70)], {f"t{n:03d}" for n in range(40, 70, 2)}),
+        (["s", "u"], set()),
+    ):
+        with database.unit_of_work(CTX, lambda: NOW) as uow:
+            found = uow.delivery.time_entries_with_ids(asked)
+        assert set(found) == expected
+        assert all(found[i].entry_id == i for i in expected)

@@ -91,3 +91,19 @@ def test_what_admission_accepts_stays_within_the_day_and_the_blocking_cap(
     assert refusals <= {"cap_exceeded", "day_over_24_hours"}
     assert _billed(terms, recorded + accepted) <= cap
     assert all(h <= 24 for h in _days(recorded + accepted).values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sent=st.lists(
+        st.tuples(st.sampled_from(["a", "b", "c", "d", "e"]), st.integers(1, 4)), max_size=12
+    )
+)
+def test_a_batch_is_taken_by_work_date_then_id_whatever_order_it_came_in(
+    sent: list[tuple[str, int]],
+) -> None:
+    batch = list(enumerate(time(who, date(2026, 3, day), "1") for who, day in sent))
+    ordered = billing_order(batch)
+    assert [p for p, _ in ordered] == [
+        p for p, _ in sorted(batch, key=lambda found: (found[1].work_date, found[1].entry_id))
+    ]

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.delivery_store import TIME_ENTRY_NAMES, time_entry_values
+from adapters.sqlalchemy.time_entry_rows import TIME_ENTRY_NAMES, time_entry_values
 from domain.ids import ObligationId, ResourceId, Role, TaskId, TimeEntryId
 from domain.time_entry import TimeEntry
 
