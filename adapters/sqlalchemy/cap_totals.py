@@ -48,8 +48,9 @@ from domain.ids import ObligationId, Role
 from domain.money import EXACT, dsum
 from domain.time_entry import TimeEntry
 
-#: The advisory-lock namespace of kept totals on PostgreSQL (the first key of the pair).
-CAP_TOTAL_LOCKS = 0x6354  # "cT"
+#: The advisory-lock namespace of kept totals on PostgreSQL (the first key of the pair): one
+#: per schema, as advisory locks are the database's and two schemas' obligations are unrelated.
+CAP_TOTAL_LOCKS = "hashtext(current_schema() || '.cap_totals')"
 
 #: A group's key: obligation, role, work date, billable.
 Group = tuple[str, str, date, bool]
@@ -105,13 +106,15 @@ def _stored_hours() -> sa.Select[Any]:
 
 
 #: The obligations' locks, shared, then which of them keep totals (PostgreSQL, pipelined).
-_LOCK_SHARED = "SELECT pg_advisory_xact_lock_shared(%s, k) FROM unnest(%s::integer[]) AS k"
+_LOCK_SHARED = (
+    f"SELECT pg_advisory_xact_lock_shared({CAP_TOTAL_LOCKS}, k) FROM unnest(%s::integer[]) AS k"
+)
 _MARKED = "SELECT obligation_id FROM cap_total_obligations WHERE obligation_id = ANY(%s)"
 
 
 @functools.cache
 def _try_lock() -> sa.TextClause:
-    return sa.text("SELECT pg_try_advisory_xact_lock(:space, :key)")
+    return sa.text(f"SELECT pg_try_advisory_xact_lock({CAP_TOTAL_LOCKS}, :key)")
 
 
 @functools.lru_cache(maxsize=1 << 12)
@@ -215,7 +218,7 @@ class CapTotals:
         assert isinstance(driver, psycopg.Connection), "the PostgreSQL driver is psycopg 3"
         try:
             with driver.pipeline():
-                driver.execute(_LOCK_SHARED, (CAP_TOTAL_LOCKS, keys))
+                driver.execute(_LOCK_SHARED, (keys,))
                 marks = driver.execute(_MARKED, (obligations,))
             return {row[0] for row in marks.fetchall()}
         except psycopg.Error as error:
@@ -242,11 +245,7 @@ class CapTotals:
         if self._session.dialect != "postgresql":
             return True
         key = _lock_key(obligation)
-        return bool(
-            self._session.connection.execute(
-                _try_lock(), {"space": CAP_TOTAL_LOCKS, "key": key}
-            ).scalar_one()
-        )
+        return bool(self._session.connection.execute(_try_lock(), {"key": key}).scalar_one())
 
     def _totals(self, obligation: ObligationId) -> list[RecordedTime]:
         rows = self._session.connection.execute(_totals_read(), {"obligation": obligation})

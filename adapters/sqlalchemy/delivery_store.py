@@ -62,8 +62,9 @@ def _time_entry_by_id() -> sa.Select[Any]:
 #: Person-days per statement: on SQLite a power of two, two parameters each (well under its
 #: limit); on PostgreSQL two arrays, so a batch's days are one statement.
 PERSON_DAYS_PER_QUERY = {"sqlite": 256, "postgresql": 10_000}
-#: The advisory-lock namespace of person-days on PostgreSQL (the first key of the pair).
-PERSON_DAY_LOCKS = 0x7444  # "tD"
+#: The advisory-lock namespace of person-days on PostgreSQL (the first key of the pair): one
+#: per schema, as advisory locks are the database's.
+PERSON_DAY_LOCKS = "hashtext(current_schema() || '.person_days')"
 #: Person-days share this many advisory locks: a batch of thousands of days holds at most
 #: this many (PostgreSQL's lock table is shared and bounded); two writers whose days share a
 #: lock only wait for each other.
@@ -149,7 +150,8 @@ def _sqlite_size(count: int) -> int:
 @functools.cache
 def _lock_person_days_postgresql() -> sa.TextClause:
     return sa.text(
-        "SELECT pg_advisory_xact_lock(:space, k) FROM unnest(CAST(:keys AS integer[])) AS k"
+        f"SELECT pg_advisory_xact_lock({PERSON_DAY_LOCKS}, k)"
+        " FROM unnest(CAST(:keys AS integer[])) AS k"
     ).bindparams(sa.bindparam("keys", type_=postgresql.ARRAY(sa.Integer())))
 
 
@@ -298,9 +300,7 @@ class SqlAlchemyDelivery:
         postgres = self._session.dialect == "postgresql"
         if postgres:
             keys = sorted({_lock_key(resource, day) for resource, day in wanted})
-            connection.execute(
-                _lock_person_days_postgresql(), {"space": PERSON_DAY_LOCKS, "keys": keys}
-            )
+            connection.execute(_lock_person_days_postgresql(), {"keys": keys})
         elif len(wanted) >= INGEST_SETUP_FROM_DAYS:
             _bulk_ingest_setup(connection)
         size, add = PERSON_DAYS_PER_QUERY[self._session.dialect], EXACT.add
