@@ -128,14 +128,17 @@ def _run(cmd: c.RunBilling, ctx: RequestContext, deps: _Run) -> BillingRunResult
         billable, skipped = _billable(uow, cmd)
         if not cmd.dry_run:
             uow.ledger.lock(x.contract_id for x in billable)
+            # Forget the contracts and engagements read (nothing changed them): the unit of
+            # work keeps no copy of them through the run, and the chunks let the contracts go.
+            uow.write_out()
         seen = uow.billing_marks.observe(cmd.period, obligations_of(billable))
         written = _Written(cmd, ctx, deps, uow)
-        proposal, diff, contracts = _in_chunks(uow, cmd, billable, seen, deps, written)
+        proposal, diff, settled = _in_chunks(uow, cmd, billable, seen, deps, written)
         if cmd.dry_run:
             return BillingRunResult(proposal, diff, fingerprint(proposal), (), skipped)
         digest = written.checked_fingerprint(proposal)
         written.raise_if_refused()
-        uow.billing_marks.mark(seen, proposal.settled_obligations(contracts), written.added)
+        uow.billing_marks.mark(seen, settled, written.added)
         summary = f"{len(written.ids)} documents, {len(proposal.exclusions)} exclusions"
         uow.record(RecordMoved(f"billing_run:{cmd.period.key}", "commit", None, None, summary))
         record = _run_record(cmd, ctx, deps.clock, deps.stopwatch, written.counts, started)
@@ -233,24 +236,30 @@ class _Written:
 def _in_chunks(
     uow: UnitOfWork,
     cmd: c.RunBilling,
-    billable: Sequence[Contract],
+    billable: list[Contract],
     seen: Observation,
     deps: _Run,
     written: _Written,
-) -> tuple[BillingProposal, tuple[ObligationDiff, ...], tuple[Contract, ...]]:
-    """The run's proposal, its diff and the contracts it billed, a chunk at a time."""
-    ordered = sorted(billable, key=lambda x: x.contract_id)
+) -> tuple[BillingProposal, tuple[ObligationDiff, ...], list[ObligationId]]:
+    """The run's proposal, its diff and the obligations it left settled, a chunk at a time;
+    `billable` is sorted and emptied as the chunks go, so each chunk's contracts are let go
+    once billed (a contract's blocks and exclusions are all in its own chunk, so the
+    obligations each chunk settles are those the joined proposal settles)."""
+    billable.sort(key=lambda x: x.contract_id)
     parts: list[BillingProposal] = []
     diff: list[ObligationDiff] = []
-    contracts: list[Contract] = []
+    settled: list[ObligationId] = []
     tax = _Tax(deps.tax_engine, uow.master_data.tax_profiles(), uow.master_data.tax_rates())
-    for start in range(0, max(len(ordered), 1), CHUNK_CONTRACTS):
-        chunk = ordered[start : start + CHUNK_CONTRACTS]
+    first = True
+    while billable or first:
+        chunk, first = billable[:CHUNK_CONTRACTS], False
+        del billable[:CHUNK_CONTRACTS]
         part, (billed, ledger) = _propose(uow, cmd, chunk, seen, tax)
         diff += diff_against_ledger(part, ledger)
-        contracts += billed
-        parts.append(written.store(part, last=start + CHUNK_CONTRACTS >= len(ordered)))
-    return _joined(cmd.period, parts), tuple(diff), tuple(contracts)
+        settled += part.settled_obligations(billed)
+        del chunk, billed, ledger
+        parts.append(written.store(part, last=not billable))
+    return _joined(cmd.period, parts), tuple(diff), settled
 
 
 @attrs.frozen
