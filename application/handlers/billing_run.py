@@ -17,6 +17,7 @@ from datetime import timedelta
 import attrs
 
 from application import commands as c
+from application.billing_drafts import ProposalDigest, StoredDrafts
 from application.billing_marks import Observation, obligations_of
 from application.books import load_books, period_lock
 from application.changes import RecordMoved
@@ -62,12 +63,21 @@ BILLABLE_ENGAGEMENT_STATES = (
 
 @attrs.frozen
 class BillingRunResult:
-    proposal: BillingProposal
+    #: A dry run's whole proposal; a commit's without its documents, which `stored` names.
+    _proposal: BillingProposal
     diff: tuple[ObligationDiff, ...]
     fingerprint: str  # of the proposal; empty for a commit that was not given one to check
     invoice_ids: tuple[InvoiceId, ...] = ()
     #: Contracts not billed because their engagement is not billable (and its state).
     skipped: tuple[tuple[ContractId, str], ...] = ()
+    #: The drafts a commit stored, read back when its proposal is asked for (ADR 0060).
+    stored: StoredDrafts | None = None
+
+    @property
+    def proposal(self) -> BillingProposal:
+        """The run's proposal: a dry run's as proposed, a commit's read back from the drafts
+        it stored (its answer does not carry every allocation of the run)."""
+        return self._proposal if self.stored is None else self.stored.proposal(self._proposal)
 
 
 def fingerprint(proposal: BillingProposal) -> str:
@@ -118,19 +128,23 @@ def _run(cmd: c.RunBilling, ctx: RequestContext, deps: _Run) -> BillingRunResult
         billable, skipped = _billable(uow, cmd)
         if not cmd.dry_run:
             uow.ledger.lock(x.contract_id for x in billable)
+            # Forget the contracts and engagements read (nothing changed them): the unit of
+            # work keeps no copy of them through the run, and the chunks let the contracts go.
+            uow.write_out()
         seen = uow.billing_marks.observe(cmd.period, obligations_of(billable))
         written = _Written(cmd, ctx, deps, uow)
-        proposal, diff, contracts = _in_chunks(uow, cmd, billable, seen, deps, written)
+        proposal, diff, settled = _in_chunks(uow, cmd, billable, seen, deps, written)
         if cmd.dry_run:
             return BillingRunResult(proposal, diff, fingerprint(proposal), (), skipped)
-        digest = _checked_fingerprint(cmd, proposal)
+        digest = written.checked_fingerprint(proposal)
         written.raise_if_refused()
-        uow.billing_marks.mark(seen, proposal.settled_obligations(contracts), written.added)
+        uow.billing_marks.mark(seen, settled, written.added)
         summary = f"{len(written.ids)} documents, {len(proposal.exclusions)} exclusions"
         uow.record(RecordMoved(f"billing_run:{cmd.period.key}", "commit", None, None, summary))
-        uow.billing_runs.add(_run_record(cmd, ctx, deps.clock, deps.stopwatch, proposal, started))
+        record = _run_record(cmd, ctx, deps.clock, deps.stopwatch, written.counts, started)
+        uow.billing_runs.add(record)
         uow.commit()
-    return BillingRunResult(proposal, diff, digest, tuple(written.ids), skipped)
+    return BillingRunResult(proposal, diff, digest, tuple(written.ids), skipped, written.drafts)
 
 
 #: Contracts a run reads, proposes and writes at a time (ADR 0060): about 20k entries at the
@@ -139,15 +153,23 @@ CHUNK_CONTRACTS = 500
 
 
 class _Written:
-    """What a commit wrote chunk by chunk: the drafts' ids, the ledger rows each obligation
-    gained; nothing when the period is closed to it, whose refusal waits for the fingerprint
-    check so the refusals come in the order they always came."""
+    """What a commit wrote chunk by chunk: the drafts' ids and keys, the ledger rows each
+    obligation gained; nothing when the period is closed to it, whose refusal waits for the
+    fingerprint check so the refusals come in the order they always came. A commit keeps no
+    chunk's documents once they are written: its answer names the drafts (ADR 0060)."""
 
     def __init__(self, cmd: c.RunBilling, ctx: RequestContext, deps: _Run, uow: UnitOfWork):
-        self._ctx, self._deps, self._uow = ctx, deps, uow
+        self._cmd, self._ctx, self._deps, self._uow = cmd, ctx, deps, uow
         self.ids: list[InvoiceId] = []
         self.added: Counter[ObligationId] = Counter()
         self.refusal: PeriodClosedError | None = None
+        self._invoices: list[tuple[InvoiceId, str]] = []
+        self._adjustments: list[tuple[InvoiceId, str]] = []
+        self._digest = (
+            ProposalDigest(BillingProposal(cmd.period))
+            if cmd.expected_fingerprint is not None
+            else None
+        )
         if not cmd.dry_run:
             try:
                 period_lock(uow).check(cmd.invoice_date or cmd.period.end, "commit a billing run")
@@ -155,17 +177,56 @@ class _Written:
                 self.refusal = refused
         self.writes = not cmd.dry_run and self.refusal is None
 
-    def store(self, proposal: BillingProposal, *, last: bool) -> None:
-        """One chunk's drafts, ledger rows and exclusions, written and let go unless last."""
+    def store(self, proposal: BillingProposal, *, last: bool) -> BillingProposal:
+        """One chunk's drafts, ledger rows and exclusions, written and let go unless last;
+        what of the chunk the run keeps (a commit: all but its documents)."""
+        if self._cmd.dry_run:
+            return proposal
+        # A fingerprint to check digests the invoices now and the adjustments at the end.
+        kept = attrs.evolve(
+            proposal, invoices=(), adjustments=proposal.adjustments if self._digest else ()
+        )
+        if self._digest is not None:
+            self._digest.add(proposal.invoices)
         if not self.writes:
-            return
+            return kept  # the period is closed: the commit is refused after its checks
         uow, deps = self._uow, self._deps
         ids, added = _store_drafts(uow, self._ctx, deps.clock, deps.ids, proposal)
         _record_exclusions(uow, self._ctx, deps.clock, proposal.exclusions)
         self.ids += ids
         self.added.update(added)
+        split = len(proposal.invoices)
+        self._invoices += zip(ids[:split], (x.key for x in proposal.invoices), strict=True)
+        self._adjustments += zip(ids[split:], (x.key for x in proposal.adjustments), strict=True)
         if not last:
             uow.write_out()
+        return kept
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        """How many invoices and adjustments the commit proposed."""
+        return len(self._invoices), len(self._adjustments)
+
+    @property
+    def drafts(self) -> StoredDrafts:
+        """The drafts stored, for the answer to read back."""
+        deps = self._deps
+        return StoredDrafts(
+            tuple(self._invoices), tuple(self._adjustments), deps.unit_of_work, self._ctx
+        )
+
+    def checked_fingerprint(self, kept: BillingProposal) -> str:
+        """The proposal's digest when the commit was given the preview's to check (else
+        empty); a proposal that changed since its preview is refused. `kept` is the proposal
+        without the invoices, which were digested as they went by."""
+        if self._digest is None:
+            return ""
+        digest = self._digest.hexdigest(kept)
+        if self._cmd.expected_fingerprint != digest:
+            raise ConflictError(
+                "the billing proposal changed since it was previewed; preview it again"
+            )
+        return digest
 
     def raise_if_refused(self) -> None:
         if self.refusal is not None:
@@ -175,25 +236,30 @@ class _Written:
 def _in_chunks(
     uow: UnitOfWork,
     cmd: c.RunBilling,
-    billable: Sequence[Contract],
+    billable: list[Contract],
     seen: Observation,
     deps: _Run,
     written: _Written,
-) -> tuple[BillingProposal, tuple[ObligationDiff, ...], tuple[Contract, ...]]:
-    """The run's proposal, its diff and the contracts it billed, a chunk at a time."""
-    ordered = sorted(billable, key=lambda x: x.contract_id)
+) -> tuple[BillingProposal, tuple[ObligationDiff, ...], list[ObligationId]]:
+    """The run's proposal, its diff and the obligations it left settled, a chunk at a time;
+    `billable` is sorted and emptied as the chunks go, so each chunk's contracts are let go
+    once billed (a contract's blocks and exclusions are all in its own chunk, so the
+    obligations each chunk settles are those the joined proposal settles)."""
+    billable.sort(key=lambda x: x.contract_id)
     parts: list[BillingProposal] = []
     diff: list[ObligationDiff] = []
-    contracts: list[Contract] = []
+    settled: list[ObligationId] = []
     tax = _Tax(deps.tax_engine, uow.master_data.tax_profiles(), uow.master_data.tax_rates())
-    for start in range(0, max(len(ordered), 1), CHUNK_CONTRACTS):
-        chunk = ordered[start : start + CHUNK_CONTRACTS]
+    first = True
+    while billable or first:
+        chunk, first = billable[:CHUNK_CONTRACTS], False
+        del billable[:CHUNK_CONTRACTS]
         part, (billed, ledger) = _propose(uow, cmd, chunk, seen, tax)
         diff += diff_against_ledger(part, ledger)
-        contracts += billed
-        written.store(part, last=start + CHUNK_CONTRACTS >= len(ordered))
-        parts.append(part)
-    return _joined(cmd.period, parts), tuple(diff), tuple(contracts)
+        settled += part.settled_obligations(billed)
+        del chunk, billed, ledger
+        parts.append(written.store(part, last=not billable))
+    return _joined(cmd.period, parts), tuple(diff), settled
 
 
 @attrs.frozen
@@ -269,17 +335,6 @@ def _propose(
     return proposal, (books.contracts, books.ledger)
 
 
-def _checked_fingerprint(cmd: c.RunBilling, proposal: BillingProposal) -> str:
-    """The proposal's digest when the commit was given the preview's to check (else empty);
-    a proposal that changed since its preview is refused."""
-    if cmd.expected_fingerprint is None:
-        return ""
-    digest = fingerprint(proposal)
-    if cmd.expected_fingerprint != digest:
-        raise ConflictError("the billing proposal changed since it was previewed; preview it again")
-    return digest
-
-
 def _tax_answers(
     tax_engine: TaxEngine | None, run: BillingRunInput
 ) -> Mapping[TaxQuestion, TaxTreatment | TaxUnresolved] | None:
@@ -302,14 +357,14 @@ def _run_record(
     ctx: RequestContext,
     clock: Clock,
     stopwatch: Stopwatch,
-    proposal: BillingProposal,
+    counts: tuple[int, int],
     started: float,
 ) -> BillingRunRecord:
     """What operations is told about a committed run (timed up to its commit)."""
     return BillingRunRecord(
         period=cmd.period.key,
-        invoices=len(proposal.invoices),
-        adjustments=len(proposal.adjustments),
+        invoices=counts[0],
+        adjustments=counts[1],
         duration=timedelta(seconds=max(0.0, stopwatch.seconds() - started)),
         finished_at=clock.now(),
         actor=ctx.actor,

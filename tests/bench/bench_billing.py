@@ -230,16 +230,25 @@ def memory_child(path: str, engagements: int) -> None:
 
 def _rss_mb() -> float:
     """The resident set now (Linux: /proc), else the peak so far."""
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return _peak_mb()
+    return _status_mb("VmRSS") or _peak_mb()
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident set (Linux: /proc's VmHWM, else getrusage). Not
+    `ru_maxrss` on Linux: it keeps the high-water mark of the process before its exec, a copy
+    of the parent, so a child spawned by a bench that seeded 200k entries reported the bench's
+    RSS, not its own."""
+    return _status_mb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _status_mb(field: str) -> float | None:
+    """A size from /proc/self/status in MB (None where there is no /proc)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    return None
 
 
 def rerun_measurement(small: Runs, large: Runs) -> Measurement:

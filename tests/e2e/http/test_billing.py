@@ -91,6 +91,17 @@ def test_the_commit_stores_the_previewed_drafts_once(api: Api) -> None:
     assert nothing_left["diff"] == []
 
 
+def test_a_commit_without_a_fingerprint_answers_what_its_preview_proposed(api: Api) -> None:
+    tm_with_march_time(api)
+    preview = api.post("/billing-runs/preview", {"period": MARCH}, who="finance").json()
+    committed = api.post("/billing-runs", {"period": MARCH}, who="finance", key="march")
+    assert committed.status_code == 201, committed.text
+    stored = committed.json()
+    assert len(stored["invoice_ids"]) == 1
+    # The answer reads the stored drafts back (ADR 0060): the preview's content, to the cent.
+    assert {**stored, "dry_run": True, "invoice_ids": []} == preview
+
+
 def test_a_proposal_that_changed_since_its_preview_is_refused(api: Api) -> None:
     tm_with_march_time(api)
     preview = api.post("/billing-runs/preview", {"period": MARCH}, who="finance").json()
