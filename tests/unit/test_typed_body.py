@@ -266,24 +266,15 @@ def _near_valid(draw: st.DrawFn, body_type: type) -> bytes:
 
 
 def _value_end(tail: str) -> int:
-    """Where the value that starts `tail` (after its colon) ends: a string, or up to , } ]."""
+    """Where the value that starts `tail` (after its colon) ends, read by the JSON decoder itself.
+
+    Scanning by hand for brackets miscounted a bracket inside a string value (`"task_id":"["`).
+    """
     start = tail.index(":") + 1
     while tail[start] in " \n\t\r":
         start += 1
-    if tail[start] == '"':
-        return tail.index('"', start + 1) + 1
-    depth, n = 0, start
-    while True:
-        ch = tail[n]
-        if ch in "[{":
-            depth += 1
-        elif ch in "]}":
-            if depth == 0:
-                return n
-            depth -= 1
-        elif ch == "," and depth == 0:
-            return n
-        n += 1
+    _, end = json.JSONDecoder().raw_decode(tail, start)
+    return end
 
 
 def _any_body(body_type: type) -> st.SearchStrategy[bytes]:
