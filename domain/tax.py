@@ -266,3 +266,39 @@ def compute_tax(
             TaxLine(code, base, rate, base.times(rate).quantized(), (notes or {}).get(code, ""))
         )
     return tuple(lines)
+
+
+class TaxCodeInUseError(DomainError):
+    """A new rate table would take a rate away from a tax code a customer is billed under."""
+
+    code = "tax_code_in_use"
+
+
+def _rated_codes(profile: TaxProfile) -> set[str]:
+    """The codes whose rate a run reads for the profile (none when it is reverse-charged)."""
+    if profile.reverse_charge:
+        return set()
+    return {profile.tax_code} | {c.tax_code for c in profile.categories if not c.exempt}
+
+
+def check_replacement(old: TaxRateTable, new: TaxRateTable, profiles: Iterable[TaxProfile]) -> None:
+    """A replacement may change rates and add codes, but a code a tax profile bills under keeps
+    a rate from the first day the old table gave it one: otherwise every unbilled period of
+    those customers would stop billing (`tax_rate_not_found`) until the rows were sent again."""
+    first_old = _first_days(old)
+    first_new = _first_days(new)
+    for profile in sorted(profiles, key=lambda p: (p.customer_id, p.legal_entity_id)):
+        for code in sorted(_rated_codes(profile) & first_old.keys()):
+            if first_new.get(code, date.max) > first_old[code]:
+                raise TaxCodeInUseError(
+                    f"tax code {code!r} is billed to customer {profile.customer_id} by legal "
+                    f"entity {profile.legal_entity_id}: the table must keep a rate for it from "
+                    f"{first_old[code]} (send the whole table, its earlier rows included)"
+                )
+
+
+def _first_days(table: TaxRateTable) -> dict[str, date]:
+    first: dict[str, date] = {}
+    for rate in table.rates:
+        first[rate.tax_code] = min(rate.effective_from, first.get(rate.tax_code, date.max))
+    return first

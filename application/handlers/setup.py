@@ -46,7 +46,7 @@ from domain.milestone import Milestone
 from domain.milestone_billing import MilestoneTerms
 from domain.money import Currency
 from domain.ratecard import RateCard
-from domain.tax import TaxProfile
+from domain.tax import TaxProfile, check_replacement
 
 
 def propose_engagement(
@@ -216,7 +216,9 @@ def set_tax_rates(
     cmd: c.SetTaxRates, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory
 ) -> None:
     with unit_of_work(ctx) as uow:
-        uow.master_data.save_tax_rates(cmd.rates)
+        data = uow.master_data
+        check_replacement(data.tax_rates(), cmd.rates, data.tax_profiles().values())
+        data.save_tax_rates(cmd.rates)
         uow.commit()
 
 

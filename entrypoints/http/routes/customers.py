@@ -25,6 +25,7 @@ from domain.tax import CategoryCode, TaxProfile, TaxRate, TaxRateTable
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
     ID_PATTERN,
+    RULED_WRITE_PROBLEMS,
     WRITE_PROBLEMS,
     DecimalString,
     Id,
@@ -323,12 +324,13 @@ def get_tax_rates(
 @_CUSTOMERS.post(
     "/tax-rates",
     "Replace the tax-rate table (finance)",
-    *WRITE_PROBLEMS,
-    "request-in-progress",
+    *RULED_WRITE_PROBLEMS,
     permission="rates:write",
     description=(
         "Send the whole table: every tax code with each rate and the date it applies from. "
-        'Rates are fractions ("0.20" is 20 %). Invoices already issued keep their tax.'
+        'Rates are fractions ("0.20" is 20 %). Invoices already issued keep their tax. A code a '
+        "customer's tax profile bills under keeps a rate from the first day it had one (422 "
+        "otherwise, and the table stands)."
     ),
 )
 def set_tax_rates(

@@ -184,3 +184,24 @@ def test_a_bad_tax_rate_table_is_refused_row_by_row_and_changes_nothing(api: Api
     problem(api.post("/tax-rates", {"rates": []}, who="finance"), 400, "validation-error")
     for who in ("sales_ops", "finance_approver", "integration"):
         problem(api.post("/tax-rates", body, who=who), 403, "forbidden")
+
+
+def test_a_table_that_would_leave_a_billed_tax_code_without_its_rate_is_refused(api: Api) -> None:
+    ok(
+        api.post(
+            "/customers/acme/master-data", {**PROFILE, "reverse_charge": False}, who="integration"
+        )
+    )
+    whole = {"rates": [{"tax_code": "EU-RC", "effective_from": "2020-01-01", "rate": "0.20"}]}
+    ok(api.post("/tax-rates", whole, who="finance"))
+
+    only_new = {"rates": [{"tax_code": "EU-RC", "effective_from": "2026-12-01", "rate": "0.21"}]}
+    refused = problem(api.post("/tax-rates", only_new, who="finance"), 422, "business-rule")
+
+    assert "tax code 'EU-RC' is billed to customer acme" in refused["detail"]
+    assert "from 2020-01-01" in refused["detail"]
+    assert ok(api.get("/tax-rates", who="finance")) == {
+        "rates": [{"tax_code": "EU-RC", "effective_from": "2020-01-01", "rate": "0.20"}]
+    }
+    kept = {"rates": [*whole["rates"], *only_new["rates"]]}
+    assert len(ok(api.post("/tax-rates", kept, who="finance"))["rates"]) == 2

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import attrs
+import pytest
 
 from adapters.tax import TableTaxEngine
 from application import commands as c
@@ -16,8 +17,23 @@ from application.ports import TaxEngine
 from domain.ids import CustomerId, LegalEntityId
 from domain.money import Money
 from domain.period import Period
-from domain.tax import TaxProfile, TaxQuestion, TaxRateTable, TaxTreatment, TaxUnresolved
-from tests.unit.application.conftest import EUR, App, set_up_tm_contract, time_entry
+from domain.tax import (
+    TaxCodeInUseError,
+    TaxProfile,
+    TaxQuestion,
+    TaxRate,
+    TaxRateTable,
+    TaxTreatment,
+    TaxUnresolved,
+)
+from tests.unit.application.conftest import (
+    CUSTOMER,
+    ENTITY,
+    EUR,
+    App,
+    set_up_tm_contract,
+    time_entry,
+)
 
 MARCH = Period.month(2026, 3)
 
@@ -93,8 +109,21 @@ def test_the_default_engine_bills_exactly_as_the_run_does_without_one(app: App) 
 
 def test_the_default_engine_reports_a_missing_rate_as_the_run_does(app: App) -> None:
     month_of_time(app)
-    app.do(c.SetTaxRates(TaxRateTable()))
+    app.do(c.UpdateCustomerMaster(TaxProfile(CUSTOMER, ENTITY, "VAT-UNRATED")))
     without = app.do(c.RunBilling(MARCH)).proposal
     with_tables = with_engine(app, TableTaxEngine()).do(c.RunBilling(MARCH)).proposal
     assert [b.reason for b in with_tables.blocked] == ["tax_rate_not_found"]
     assert with_tables.blocked == without.blocked
+
+
+def test_a_rate_table_that_would_leave_a_billed_code_unrated_is_refused_and_the_old_stands(
+    app: App,
+) -> None:
+    month_of_time(app)
+    before = app.data.tax_rates
+
+    with pytest.raises(TaxCodeInUseError, match="'VAT20'"):
+        app.do(c.SetTaxRates(TaxRateTable((TaxRate("VAT20", date(2026, 12, 1), Decimal("0.21")),))))
+
+    assert app.data.tax_rates == before
+    assert app.do(c.RunBilling(MARCH)).proposal.blocked == ()
