@@ -16,8 +16,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import domain.billing_models  # noqa: F401  (registers every billing model before the check)
 from adapters.json_document import known_object, read_document
 from domain.chart_of_accounts import ChartOfAccounts, ChartsOfAccounts, InvalidChartOfAccountsError
+from domain.obligation import registered_models
 
 _CHART_FIELDS = frozenset(
     {
@@ -76,7 +78,10 @@ def charts_from_json(document: Any, where: str = "charts of accounts") -> Charts
 
 def read_charts(path: Path) -> ChartsOfAccounts:
     """The mapping file read at start-up; a bad file stops start-up with what is wrong."""
-    return charts_from_json(read_document(path, InvalidChartOfAccountsError), str(path))
+    charts = charts_from_json(read_document(path, InvalidChartOfAccountsError), str(path))
+    for chart in charts.charts:
+        chart.check_billing_models(model.name for model in registered_models())
+    return charts
 
 
 #: The demo's mapping, shipped next to the code (entrypoints read it when nothing else is set).

@@ -122,6 +122,18 @@ class ChartOfAccounts:
             tuple(sorted(extra.items())),
         )
 
+    def check_billing_models(self, names: Iterable[str]) -> None:
+        """Revenue is refined only for billing models that exist: a misspelt one
+        (`time_and_material`) would never match, and its revenue would post to the default
+        account without a word."""
+        known = sorted(set(names))
+        unknown = [kind for kind, _ in self.revenue_by_obligation_type if kind not in known]
+        if unknown:
+            raise InvalidChartOfAccountsError(
+                f"chart of accounts of {self.legal_entity_id}: revenue_by_obligation_type names "
+                f"no billing model {', '.join(unknown)}; the billing models are {', '.join(known)}"
+            )
+
     def account_for(
         self, role: Account, obligation_type: str | None = None, tax_code: str | None = None
     ) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import domain.billing_models  # noqa: F401  (registers every billing model before the check)
 from application.changes import SettingReplaced
 from application.context import RequestContext
 from application.journal import SetChartOfAccounts
 from application.messagebus import UnitOfWorkFactory
 from domain.chart_of_accounts import ChartOfAccounts, ChartsOfAccounts
+from domain.obligation import registered_models
 
 
 def _describe(chart: ChartOfAccounts | None) -> str | None:
@@ -29,6 +31,7 @@ def set_chart_of_accounts(
     """A legal entity's chart is replaced whole; the audit trail keeps the one before. Entries
     posted before keep the accounts they were posted with."""
     entity = cmd.chart.legal_entity_id
+    cmd.chart.check_billing_models(model.name for model in registered_models())
     with unit_of_work(ctx) as uow:
         before = uow.journal.chart(entity) or _from_start_up(charts, entity)
         uow.journal.save_chart(cmd.chart)

@@ -6,6 +6,7 @@ The expected accounts are read off the test's own mapping below, not derived fro
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from domain.ledger import (
     post_write_off,
 )
 from domain.money import Currency, Money
+from domain.obligation import registered_models
 
 EUR = Currency.of("EUR")
 OPEN = PeriodLock()
@@ -128,6 +130,26 @@ def test_an_account_number_outside_the_erp_syntax_is_refused(account: str) -> No
 def test_a_refined_revenue_account_is_checked_like_the_others() -> None:
     with pytest.raises(InvalidChartOfAccountsError, match=r"revenue\.fixed_fee"):
         chart(revenue_by_obligation_type={"fixed_fee": "7 06"})
+
+
+def test_revenue_refined_for_a_billing_model_that_does_not_exist_is_refused() -> None:
+    misspelt = chart(revenue_by_obligation_type={"time_and_material": "706100"})
+    with pytest.raises(
+        InvalidChartOfAccountsError,
+        match=r"names no billing model time_and_material; the billing models are fixed_fee, ",
+    ):
+        misspelt.check_billing_models(model.name for model in registered_models())
+    chart(revenue_by_obligation_type={"fixed_fee": "706200"}).check_billing_models(["fixed_fee"])
+
+
+def test_a_mapping_file_refining_revenue_for_no_billing_model_stops_start_up(
+    tmp_path: Path,
+) -> None:
+    written = chart_to_json(chart(revenue_by_obligation_type={"retainers": "706400"}))
+    path = tmp_path / "charts.json"
+    path.write_text(json.dumps({"charts": [written]}), encoding="utf-8")
+    with pytest.raises(InvalidChartOfAccountsError, match="names no billing model retainers"):
+        read_charts(path)
 
 
 @pytest.mark.parametrize("name", ["customer_id", "Region", "", "9lives"])

@@ -304,8 +304,9 @@ _CHART = {
     description=(
         "Replaces the legal entity's mapping whole: `accounts` names an ERP account for every "
         "posting role; revenue may be refined per billing model and tax payable per tax code; "
-        "`dimensions` adds constant dimensions to every line. A mapping that misses a role or "
-        "names an unknown one is 422 `business-rule` and changes nothing. Entries posted before "
+        "`dimensions` adds constant dimensions to every line. A mapping that misses a role, "
+        "names an unknown one or refines revenue for a billing model that does not exist is 422 "
+        "`business-rule` and changes nothing. Entries posted before "
         "keep their accounts. Audited with the mapping before and after."
     ),
 )

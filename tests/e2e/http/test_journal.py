@@ -216,6 +216,15 @@ def test_a_chart_missing_a_role_is_refused_and_changes_nothing(api: Api) -> None
     assert listed["accounts"]["cash"] == "1200"
 
 
+def test_a_chart_refining_revenue_for_a_misspelt_billing_model_is_refused(api: Api) -> None:
+    (before,) = api.get("/charts-of-accounts").json()
+    body = uk_chart(revenue_by_obligation_type={"time_and_material": "4011"})
+    refused = api.post("/charts-of-accounts", body, who="finance")
+    assert refused.status_code == 422, refused.text
+    assert "names no billing model time_and_material" in refused.json()["detail"]
+    assert api.get("/charts-of-accounts").json() == [before]
+
+
 @pytest.mark.parametrize(
     ("changes", "pointer"),
     [
