@@ -223,6 +223,39 @@ _IN_WORDS = {
         "an id of 1 to 100 letters, digits and . _ : - that starts with a letter or digit, "
         "e.g. ENG-1001"
     ),
+    # Patterns the routes declare where they are used; tests/e2e/http/test_problem_words.py
+    # checks that every pattern of the OpenAPI document (and of a map's keys) is here.
+    r"^[0-9a-f]{64}$": (
+        "a fingerprint of 64 lower-case hexadecimal digits, as the preview answered it"
+    ),
+    r"^[A-Z]{2}$": "an ISO 3166 country code in two capital letters, e.g. FR",
+    r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$": (
+        "an IBAN in capital letters and digits without spaces, e.g. FR7630006000011234567890189"
+    ),
+    r"^[A-Z0-9]{8}([A-Z0-9]{3})?$": "a BIC of 8 or 11 capital letters and digits, e.g. AGRIFRPP",
+    r"^[A-Z]{2}[A-Z0-9+*.\-]{2,16}$": (
+        "a VAT id: a two-letter country prefix, then 2 to 16 capital letters, digits or + * . -, "
+        "e.g. FR32851234567"
+    ),
+    r"^[A-Za-z0-9\-]{4,34}$": "an account number of 4 to 34 letters, digits and -",
+    r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,31}$": (
+        "an account of 1 to 32 letters, digits, . and - that starts with a letter or digit, "
+        "e.g. 411000"
+    ),
+    r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,39}$": (
+        "a code of 1 to 40 letters, digits and . _ - that starts with a letter or digit, e.g. VAT20"
+    ),
+    r"^[\x21-\x7e]{1,255}$": "1 to 255 printable ASCII characters without spaces",
+    r"^[a-z][a-z0-9_]{0,30}$": (
+        "a name of 1 to 31 lower-case letters, digits and _ that starts with a letter, e.g. usage"
+    ),
+    r"^[a-z][a-z0-9_]{0,39}$": (
+        "a snake_case name of 1 to 40 lower-case letters, digits and _ that starts with a letter, "
+        "e.g. region"
+    ),
+    r"^(services|expenses|expenses:[^\x00-\x1f]{1,100})$": (
+        "services, expenses, or expenses:<expense category>, e.g. expenses:travel"
+    ),
 }
 _NOT_MATCHING = re.compile(r"^Expected `str` matching regex (?P<pattern>'.*')$")
 #: A whole number expected and something else sent (`?limit=abc`), or one out of bounds.
@@ -236,6 +269,10 @@ _LENGTH_UNITS = {"str": "characters", "array": "items", "object": "fields"}
 _BOUND_WORDS = {">=": "of at least", "<=": "of at most", ">": "greater than", "<": "less than"}
 #: A pattern that lists the values it takes (`^(open|closed)$`).
 _ONE_OF = re.compile(r"^\^\((?P<values>[a-z_]+(?:\|[a-z_]+)+)\)\$$")
+#: A source reference's pattern: `^(time_entry|expense|…):[A-Za-z0-9._:\-]{1,200}$`.
+_SOURCE_REF = re.compile(
+    r"^\^\((?P<kinds>[a-z_]+(?:\|[a-z_]+)+)\):\[A-Za-z0-9\._:\\-\]\{1,200\}\$$"
+)
 
 
 def _in_words(message: str) -> str:
@@ -275,6 +312,10 @@ def _in_words(message: str) -> str:
     choice = _ONE_OF.match(pattern)
     if choice is not None:
         return f"expected one of: {', '.join(choice['values'].split('|'))}"
+    cited = _SOURCE_REF.match(pattern)
+    if cited is not None:
+        kinds = ", ".join(cited["kinds"].split("|"))
+        return f"expected <kind>:<id>, e.g. time_entry:T-1001, the kind one of: {kinds}"
     return message
 
 

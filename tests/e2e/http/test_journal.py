@@ -245,6 +245,23 @@ def test_a_malformed_chart_is_refused_at_its_field(
     assert pointer in refused.text
 
 
+def test_a_dimension_name_outside_snake_case_reads_what_a_name_takes(api: Api) -> None:
+    refused = api.post("/charts-of-accounts", uk_chart(dimensions={"Region": "UK"}), who="finance")
+    assert refused.status_code == 400, refused.text
+    (error,) = refused.json()["errors"]
+    assert error["detail"] == (
+        "expected a snake_case name of 1 to 40 lower-case letters, digits and _ that starts "
+        "with a letter, e.g. region"
+    )
+
+
+def test_an_account_outside_the_erp_syntax_reads_what_an_account_takes(api: Api) -> None:
+    accounts = {**uk_chart()["accounts"], "cash": "12 00"}
+    refused = api.post("/charts-of-accounts", uk_chart(accounts=accounts), who="finance")
+    assert refused.status_code == 400, refused.text
+    assert "expected an account of 1 to 32 letters, digits, . and -" in refused.json()["detail"]
+
+
 @pytest.mark.parametrize("who", ["finance_approver", "auditor", "integration", "client_viewer"])
 def test_only_finance_changes_a_chart(api: Api, who: str) -> None:
     assert api.post("/charts-of-accounts", uk_chart(), who=who).status_code == 403
