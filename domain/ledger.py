@@ -403,6 +403,30 @@ def post_credit_memo(
     )
 
 
+#: The source document of a recognition entry, before its date.
+RECOGNITION = "revenue-recognition:"
+
+
+class RecognitionOutOfOrderError(DomainError):
+    """A revenue run for a period that ends before revenue was last recognised."""
+
+    code = "revenue_run_out_of_order"
+
+
+def check_recognition_order(through: date, journal: Iterable[JournalEntry]) -> None:
+    """Recognition is cumulative to a period's end, so a run for a period that ends before the
+    last recognition posted would reverse everything recognised since, dated in that period."""
+    last = max(
+        (e.posted_on for e in journal if e.source_document.startswith(RECOGNITION)), default=None
+    )
+    if last is not None and through < last:
+        raise RecognitionOutOfOrderError(
+            f"revenue is recognised through {last.isoformat()} already: a run through "
+            f"{through.isoformat()} would reverse what was recognised since; run a period that "
+            f"ends on {last.isoformat()} or later"
+        )
+
+
 def post_recognition(
     entry_id: str,
     on: date,
@@ -421,7 +445,7 @@ def post_recognition(
         memo = f"revenue for {oid}"
         lines += _contract_moves(before, after, memo)
         lines += _movement(Account.REVENUE, -revenue, oid, memo)
-    source = f"revenue-recognition:{on.isoformat()}"
+    source = f"{RECOGNITION}{on.isoformat()}"
     return JournalEntry.balanced(
         entry_id, on, f"Revenue recognition on {on.isoformat()}", _debits_first(lines), source
     )

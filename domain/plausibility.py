@@ -103,7 +103,8 @@ def check_period_started(period: Period, today: date) -> None:
     if period.start > today:
         raise PeriodNotStartedError(
             f"period {period.key} starts on {period.start.isoformat()}, after today "
-            f"({today.isoformat()}): a run bills only a period that has begun"
+            f"({today.isoformat()}): a billing or revenue run covers only a period that has "
+            "begun"
         )
 
 

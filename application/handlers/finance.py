@@ -28,10 +28,16 @@ from domain.credit_memo import CreditMemo, CreditRequest
 from domain.delivery_kinds import DeliveryRecords
 from domain.ids import ObligationId, UserId
 from domain.invoice import Invoice, InvoiceState
-from domain.ledger import JournalEntry, post_credit_memo, post_payment, post_recognition
+from domain.ledger import (
+    JournalEntry,
+    check_recognition_order,
+    post_credit_memo,
+    post_payment,
+    post_recognition,
+)
 from domain.money import Money
 from domain.obligation import RevenueContext
-from domain.plausibility import PlausibilityPolicy
+from domain.plausibility import PlausibilityPolicy, check_period_started
 from domain.revenue import recognised_to_date
 
 
@@ -291,6 +297,7 @@ def recognise_revenue(
 ) -> dict[ObligationId, Money]:
     """Post each obligation's cumulative catch-up: earned to the period end minus what the
     journal already recognised. Running it twice posts nothing the second time."""
+    check_period_started(cmd.period, clock.now().date())
     with unit_of_work(ctx) as uow:
         lock = period_lock(uow)
         lock.check(cmd.period.end, "recognise revenue")
@@ -315,6 +322,7 @@ def _post_catch_ups(
     books = load_books(uow, uow.contracts.all())
     delivery = delivery_of(uow, books.contracts)
     journal = uow.journal.all()
+    check_recognition_order(cmd.period.end, journal)
     for contract in books.contracts:
         revenue = _catch_up(contract, books, cmd, journal, delivery)
         revenue = {oid: amount for oid, amount in revenue.items() if not amount.is_zero()}

@@ -23,6 +23,8 @@ from domain.ledger import (
     NegativeDocumentAmountError,
     NothingToPostError,
     ObligationBalance,
+    RecognitionOutOfOrderError,
+    check_recognition_order,
     post_credit_memo,
     post_invoice_issue,
     post_payment,
@@ -468,3 +470,15 @@ def test_the_trial_balance_lists_accounts_in_chart_order() -> None:
         recognise(usd("5.00"), earned=usd("0.00"), billed=usd("0.00")),
     ]
     assert list(trial_balance(entries)) == [AR, WIP, REVENUE, CASH]
+
+
+def test_a_recognition_run_may_repeat_or_move_forward_but_not_go_back() -> None:
+    journal = [
+        recognise(usd("300.00"), earned=usd("0.00"), billed=usd("0.00")),
+        issue(usd("100.00"), usd("0.00"), earned=usd("300.00"), billed=usd("0.00")),
+    ]
+    check_recognition_order(APRIL_10, journal)
+    check_recognition_order(date(2026, 5, 31), journal)
+    check_recognition_order(date(2020, 1, 31), journal[1:])  # an issue is not a recognition
+    with pytest.raises(RecognitionOutOfOrderError, match="recognised through 2026-04-10"):
+        check_recognition_order(date(2026, 3, 31), journal)

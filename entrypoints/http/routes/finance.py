@@ -26,7 +26,6 @@ from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
     MONTH,
     RULED_WRITE_PROBLEMS,
-    WRITE_PROBLEMS,
     IdempotencyKey,
     Limit,
     MoneyOut,
@@ -90,12 +89,13 @@ _PERIODS = RouteFamily("periods", "periods:read")
 @_REVENUE.post(
     "/revenue-runs",
     "Recognise a month's revenue: each obligation's cumulative catch-up",
-    *WRITE_PROBLEMS,
+    *RULED_WRITE_PROBLEMS,
     "period-closed",
-    "request-in-progress",
     description=(
         "Posts, dated the month's last day, what each obligation earned through that day less "
-        "what the journal already recognised. A second run of the same month posts nothing."
+        "what the journal already recognised. A second run of the same month posts nothing. "
+        "A month that has not begun, or one that ends before revenue was last recognised "
+        "(it would reverse what was recognised since), is 422 and posts nothing."
     ),
 )
 def run_revenue(

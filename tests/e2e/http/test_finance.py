@@ -31,6 +31,25 @@ def test_a_revenue_run_posts_the_catch_up_once(api: Api) -> None:
     assert (bad.status_code, bad.json()["errors"][0]["pointer"]) == (400, "/dry_run")
 
 
+def test_a_revenue_run_for_a_month_not_begun_or_behind_the_books_is_refused(api: Api) -> None:
+    seeded_balances(api)  # recognised through April; today is in April
+    journal = api.app.data.journal[:]
+
+    ahead = api.post("/revenue-runs", {"period": "2026-05"}, who="finance")
+    behind = api.post("/revenue-runs", {"period": "2026-02"}, who="finance")
+
+    assert (ahead.status_code, problem(ahead)) == (422, "business-rule")
+    assert "period 2026-05 starts on 2026-05-01, after today" in ahead.json()["detail"]
+    assert (behind.status_code, problem(behind)) == (422, "business-rule")
+    assert behind.json()["detail"] == (
+        "revenue is recognised through 2026-04-30 already: a run through 2026-02-28 would "
+        "reverse what was recognised since; run a period that ends on 2026-04-30 or later"
+    )
+    assert api.app.data.journal == journal
+    again = api.post("/revenue-runs", {"period": "2026-04"}, who="finance")
+    assert (again.status_code, again.json()["posted"]) == (200, [])
+
+
 def seeded_balances(api: Api) -> None:
     """A T&M contract capped at 5,000.00; March: t1 8 h costed at 60, t2 4 h without a cost
     rate, billed, issued and recognised; t3 3 h on 1 April recognised but not yet billed."""
@@ -48,7 +67,8 @@ def seeded_balances(api: Api) -> None:
     api.post(f"/invoices/{invoice_id}/approve", who="finance_approver")
     api.post(f"/invoices/{invoice_id}/issue", {"issue_date": "2026-03-31"})
     api.post("/revenue-runs", {"period": MARCH})
-    api.post("/revenue-runs", {"period": "2026-04"})
+    api.app.clock.advance(days=31)  # April has begun
+    assert api.post("/revenue-runs", {"period": "2026-04"}).status_code == 200
 
 
 def test_balances_as_of_a_month_end_with_cost_and_margin_for_finance(api: Api) -> None:
