@@ -82,6 +82,7 @@ from domain.invoice_lifecycle import (
 from domain.invoice_lifecycle import (
     WriteOffReasonRequiredError as WriteOffReasonRequiredError,
 )
+from domain.invoice_lifecycle import not_before_issue
 from domain.money import EXACT, Currency, Money
 from domain.period import Period
 
@@ -319,6 +320,7 @@ class Invoice:
                 f"invoice {self.number or self.invoice_id}"
             )
         lock.check(on, "record a payment")
+        not_before_issue(self.number or self.invoice_id, self.issue_date, on, "be paid")
         full = amount == self.outstanding
         event = PaymentRecorded(self.invoice_id, at, payment_id, amount, on)
         self._fire(InvoiceTrigger.PAY_IN_FULL if full else InvoiceTrigger.PAY_PART, event)
@@ -349,11 +351,7 @@ class Invoice:
                 f"writing off {given_up} exceeds the {owed} outstanding on invoice "
                 f"{self.number or self.invoice_id}"
             )
-        if self.issue_date is not None and on < self.issue_date:
-            raise DomainError(
-                f"invoice {self.number or self.invoice_id} was issued on {self.issue_date}: "
-                f"it cannot be written off on {on}, before it was issued"
-            )
+        not_before_issue(self.number or self.invoice_id, self.issue_date, on, "be written off")
         lock.check(on, "write off an invoice")
         left = owed - given_up
         event = InvoiceWrittenOff(self.invoice_id, at, given_up, stated, on)

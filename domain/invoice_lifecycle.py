@@ -80,6 +80,21 @@ class OverpaymentError(DomainError):
     code = "overpayment"
 
 
+class DatedBeforeIssueError(DomainError):
+    """A payment or a write-off is dated on or after the day the invoice was issued."""
+
+    code = "dated_before_issue"
+
+
+def not_before_issue(document: str, issued: date | None, on: date, doing: str) -> None:
+    """A payment or a write-off of an issued invoice is dated on or after its issue."""
+    if issued is not None and on < issued:
+        raise DatedBeforeIssueError(
+            f"invoice {document} was issued on {issued}: it cannot {doing} on {on}, before it "
+            "was issued"
+        )
+
+
 class WriteOffExceedsOutstandingError(DomainError):
     """A write-off gives up at most what is still owed on the invoice."""
 

@@ -36,7 +36,7 @@ def a_month_billed_paid_and_closed(app: App) -> None:
     app.do(c.IssueInvoice(InvoiceId(invoice_id), date(2026, 3, 31)), actor="finance-lead")
     app.do(
         c.RecordPayment(
-            InvoiceId(invoice_id), PaymentId("P1"), Money(Decimal("500.00"), EUR), date(2026, 3, 30)
+            InvoiceId(invoice_id), PaymentId("P1"), Money(Decimal("500.00"), EUR), date(2026, 3, 31)
         )
     )
     app.clock.advance(days=31)  # April: March has ended and can be closed

@@ -43,6 +43,7 @@ from domain.invoice import (
     OverpaymentError,
     PaymentRecorded,
 )
+from domain.invoice_lifecycle import DatedBeforeIssueError
 from domain.money import Money
 from tests.support.builders import EUR, MARCH
 from tests.support.invoices import drafted_invoice
@@ -472,6 +473,15 @@ def test_a_payment_dated_in_a_closed_period_is_refused() -> None:
     with pytest.raises(PeriodClosedError):
         invoice.record_payment(PaymentId("P"), eur("10.00"), date(2026, 3, 15), AT, MARCH_CLOSED)
     assert invoice.state is S.ISSUED
+
+
+def test_a_payment_received_before_the_invoice_was_issued_is_refused() -> None:
+    invoice = issued()
+    with pytest.raises(DatedBeforeIssueError, match="it cannot be paid on 2026-04-01, before"):
+        invoice.record_payment(PaymentId("P"), eur("10.00"), date(2026, 4, 1), AT, OPEN)
+    assert invoice.amount_paid == eur("0")
+    invoice.record_payment(PaymentId("P"), eur("10.00"), ISSUE_DATE, AT, OPEN)
+    assert invoice.state is S.PARTIALLY_PAID
 
 
 def test_a_payment_in_another_currency_than_the_invoice_is_refused_naming_both() -> None:

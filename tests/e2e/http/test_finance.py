@@ -127,7 +127,7 @@ def test_a_closed_period_refuses_postings_until_it_is_reopened_with_a_reason(api
     closed = api.post("/periods/2026-03/close", who="finance")
     assert closed.status_code == 200, closed.text
     assert (closed.json()["state"], closed.json()["closed_by"]) == ("closed", "fran.finance")
-    in_march = payment("P1", "100.00", "2026-03-30")
+    in_march = payment("P1", "100.00", "2026-03-31")
     refused = api.post(f"/invoices/{invoice_id}/payments", in_march, key="pay-0330")
     assert (refused.status_code, problem(refused)) == (422, "period-closed")
     assert api.post("/revenue-runs", {"period": MARCH}).status_code == 422
@@ -159,6 +159,18 @@ def test_a_closed_period_refuses_postings_until_it_is_reopened_with_a_reason(api
     assert (paid.status_code, paid.json()["state"]) == (200, "partially_paid")
     reopen = next(r for r in api.app.data.audit if r.action == "reopen")
     assert (reopen.actor, reopen.reason) == ("alex.approver", "late bank statement")
+
+
+def test_a_payment_received_before_the_invoice_was_issued_is_refused(api: Api) -> None:
+    invoice_id = issued_invoice(api)  # issued on 31 March
+    early = api.post(f"/invoices/{invoice_id}/payments", payment("P1", "100.00", "2026-03-30"))
+    assert (early.status_code, problem(early)) == (422, "business-rule")
+    assert early.json()["detail"] == (
+        "invoice INV-2026-000001 was issued on 2026-03-31: it cannot be paid on 2026-03-30, "
+        "before it was issued"
+    )
+    on_the_day = api.post(f"/invoices/{invoice_id}/payments", payment("P1", "100.00", "2026-03-31"))
+    assert (on_the_day.status_code, on_the_day.json()["state"]) == (200, "partially_paid")
 
 
 def test_period_paths_and_states_are_checked(api: Api) -> None:

@@ -161,14 +161,14 @@ def test_nothing_is_posted_in_a_closed_period_by_anyone(app: App) -> None:
     app.clock.advance(days=31)  # it is April now: March has ended and can be closed
     app.do(c.ClosePeriod(MARCH), actor="controller")
     with pytest.raises(PeriodClosedError):
-        app.do(c.RecordPayment(invoice_id, PaymentId("P1"), eur("10.00"), date(2026, 3, 30)))
+        app.do(c.RecordPayment(invoice_id, PaymentId("P1"), eur("10.00"), date(2026, 3, 31)))
     with pytest.raises(PeriodClosedError):
         app.do(c.RecogniseRevenue(MARCH), actor="revenue-job")  # a background job too
     app.do(c.RecordTimeEntries((time_entry("t3", date(2026, 3, 20), "1"),)))
     with pytest.raises(PeriodClosedError):
         app.do(c.RunBilling(MARCH, dry_run=False, invoice_date=date(2026, 3, 31)), actor="import")
     app.do(c.ReopenPeriod(MARCH, "late supplier invoice"), actor="controller")
-    app.do(c.RecordPayment(invoice_id, PaymentId("P1"), eur("10.00"), date(2026, 3, 30)))
+    app.do(c.RecordPayment(invoice_id, PaymentId("P1"), eur("10.00"), date(2026, 3, 31)))
     reopen = next(r for r in app.data.audit if r.action == "reopen")
     assert (reopen.actor, reopen.reason) == ("controller", "late supplier invoice")
 
