@@ -19,20 +19,11 @@ from application.unit_of_work import UnitOfWork
 from domain.builders import approved_contract
 from domain.contract import Contract, ContractVersion, VersionState
 from domain.engagement import Engagement, EngagementState
-from domain.ids import (
-    ContractId,
-    CustomerId,
-    EngagementId,
-    LegalEntityId,
-    ObligationId,
-    RateCardId,
-)
-from domain.money import Currency
+from domain.ids import ContractId, CustomerId, EngagementId, ObligationId, RateCardId
 from domain.time_and_materials import TimeAndMaterialsTerms
-from tests.support.builders import AT
+from tests.support.builders import AT, ENTITY, EUR
 
 CTX = RequestContext("tester", "corr-outlines")
-EUR = Currency.of("EUR")
 Opener = Callable[[], UnitOfWork]
 
 
@@ -49,7 +40,7 @@ def contracts() -> list[Contract]:
     amended.approve_version(2, "legal", AT)
     ended = approved_contract("C3", "K3", "FR", [tm("OB-3")], date(2026, 1, 1), "legal", AT)
     ended.terminate(date(2026, 1, 31), AT)
-    unsigned = Contract(ContractId("C0"), CustomerId("K0"), LegalEntityId("FR"), EUR)
+    unsigned = Contract(ContractId("C0"), CustomerId("K0"), ENTITY, EUR)
     unsigned.draft_version(date(2026, 1, 1), [tm("OB-0")])
     return [drafted, amended, ended, unsigned]
 
