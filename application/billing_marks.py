@@ -13,14 +13,22 @@ one aggregate read, not a load of the obligation's items.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
 import attrs
 
-from domain.contract import Contract
 from domain.ids import ContractId, ObligationId
 from domain.period import Period
+
+
+class HasObligations(Protocol):
+    """A contract, or its outline (`application.billing_reads.ContractOutline`)."""
+
+    @property
+    def contract_id(self) -> ContractId: ...
+
+    def obligation_ids(self) -> Sequence[ObligationId]: ...
 
 
 @attrs.frozen
@@ -43,7 +51,7 @@ class Observation:
     stamps: Mapping[ObligationId, BillingStamp]
     settled: frozenset[ObligationId]
 
-    def settles(self, contract: Contract) -> bool:
+    def settles(self, contract: HasObligations) -> bool:
         """A contract is settled for the period when every obligation it has is."""
         obligations = contract.obligation_ids()
         return bool(obligations) and all(oid in self.settled for oid in obligations)
@@ -70,6 +78,6 @@ class BillingMarks(Protocol):
         observed (another writer) is not marked."""
 
 
-def obligations_of(contracts: Iterable[Contract]) -> dict[ObligationId, ContractId]:
+def obligations_of(contracts: Iterable[HasObligations]) -> dict[ObligationId, ContractId]:
     """Each obligation of the contracts, with its contract."""
     return {oid: c.contract_id for c in contracts for oid in c.obligation_ids()}

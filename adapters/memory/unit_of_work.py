@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.memory.billing_marks import InMemoryBillingMarks
+from adapters.memory.billing_reads import InMemoryBillingReads
 from adapters.memory.delivery_records import InMemoryDeliveryRecords
 from adapters.memory.records import (
     _Audit,
@@ -80,8 +81,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         self.operations = _Operations(data)
         self.intercompany = _Intercompany(data)
         self.billing_marks = InMemoryBillingMarks(data)
-        # The run's bulk read is the delivery store's own read in memory (nothing to save).
-        self.billing_reads = self.delivery
+        self.billing_reads = InMemoryBillingReads(data, self.delivery)
         self.delivery_records = InMemoryDeliveryRecords(data, seen)
 
     def _end(self) -> None:

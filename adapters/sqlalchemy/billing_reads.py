@@ -1,4 +1,5 @@
-"""The billing run's bulk read (`application.billing_reads`) as one driver-level statement.
+"""The billing run's bulk reads (`application.billing_reads`): the time entries as one
+driver-level statement, the contracts' outlines and the contracts themselves untracked.
 
 A run reads every time entry of thousands of obligations. Through Core each of 200k rows is
 a row object with a result processor per typed column, then a tracked entry in the delivery
@@ -6,16 +7,27 @@ store's identity map; here one statement goes straight to the driver (the obliga
 JSON array on SQLite, one array on PostgreSQL, so its text never changes), and each plain
 tuple becomes an entry through the codec, which parses each distinct day and decimal text
 once. Nothing is tracked: the entries a run changes are read again through the delivery store.
+
+The outlines read the engagements' state column and, of each contract's snapshot, only the
+obligation ids of its binding versions: no contract or engagement is built (ADR 0060).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
+import sqlalchemy as sa
+
+from adapters.serialization import structure
 from adapters.sqlalchemy import codec
+from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.repository_base import Session
-from domain.ids import ObligationId
+from application.billing_reads import ContractOutline
+from domain.contract import Contract, VersionState
+from domain.engagement import EngagementState
+from domain.ids import ContractId, ObligationId
 from domain.time_entry import TimeEntry
 
 _COLUMNS = ", ".join(codec.TIME_ENTRY_NAMES)
@@ -24,6 +36,11 @@ _SQLITE = (
     " WHERE obligation_id IN (SELECT value FROM json_each(?)) ORDER BY entry_id"
 )
 _POSTGRESQL = f"SELECT {_COLUMNS} FROM time_entries WHERE obligation_id = ANY(%s) ORDER BY entry_id"
+
+#: The version states `ContractVersion.is_binding` names (a test holds the two together).
+BINDING_STATES = frozenset(
+    s.value for s in (VersionState.APPROVED, VersionState.SUPERSEDED, VersionState.TERMINATED)
+)
 
 
 class SqlAlchemyBillingReads:
@@ -45,3 +62,45 @@ class SqlAlchemyBillingReads:
             cursor.close()
         entry = codec.time_entry_from_tuple
         return [entry(row) for row in rows]
+
+    def outlines(self, contracts: Iterable[ContractId] | None = None) -> list[ContractOutline]:
+        c, e = t.contracts.c, t.engagements.c
+        states: dict[str, EngagementState] = {}
+        for row in self._rows(sa.select(e.contract_id, e.state), e.contract_id, contracts, e.id):
+            states[row.contract_id] = EngagementState(row.state)  # the last by id, as for_contracts
+        return [
+            ContractOutline(ContractId(row.id), obligation_ids_of(row.body), states.get(row.id))
+            for row in self._rows(sa.select(c.id, c.body), c.id, contracts, c.id)
+        ]
+
+    def contracts(self, contracts: Iterable[ContractId]) -> list[Contract]:
+        c = t.contracts.c
+        rows = self._rows(sa.select(c.body), c.id, contracts, c.id)
+        return [structure(row.body, Contract) for row in rows]
+
+    def _rows(
+        self,
+        statement: sa.Select[Any],
+        key: sa.Column[str],
+        among: Iterable[str] | None,
+        order: sa.Column[Any],
+    ) -> Iterator[Any]:
+        """The statement's rows, for every key (None) or those given, ordered by `order`
+        within each batch of keys (the batches go in key order)."""
+        connection = self._session.connection
+        if among is None:
+            yield from connection.execute(statement.order_by(order))
+            return
+        for clause in self._session.among(key, among):
+            yield from connection.execute(statement.where(clause).order_by(order))
+
+
+def obligation_ids_of(body: dict[str, Any]) -> tuple[ObligationId, ...]:
+    """`Contract.obligation_ids` of a contract's snapshot, without building the contract:
+    every obligation any binding version holds, in first-seen order."""
+    seen: dict[ObligationId, None] = {}
+    for version in body["versions"]:
+        if version["state"] in BINDING_STATES:
+            for terms in version["obligations"]:
+                seen.setdefault(ObligationId(terms["obligation_id"]), None)
+    return tuple(seen)

@@ -19,11 +19,12 @@ import attrs
 from application import commands as c
 from application.billing_drafts import ProposalDigest, StoredDrafts
 from application.billing_marks import Observation, obligations_of
+from application.billing_reads import ContractOutline
 from application.books import load_books, period_lock
 from application.changes import RecordMoved
 from application.context import RequestContext
 from application.delivery_records import delivery_of, excluded_source
-from application.errors import ConflictError
+from application.errors import ConflictError, NotFoundError
 from application.gc_pause import paused_collection
 from application.messagebus import UnitOfWorkFactory
 from application.operations import BillingRunRecord
@@ -128,9 +129,6 @@ def _run(cmd: c.RunBilling, ctx: RequestContext, deps: _Run) -> BillingRunResult
         billable, skipped = _billable(uow, cmd)
         if not cmd.dry_run:
             uow.ledger.lock(x.contract_id for x in billable)
-            # Forget the contracts and engagements read (nothing changed them): the unit of
-            # work keeps no copy of them through the run, and the chunks let the contracts go.
-            uow.write_out()
         seen = uow.billing_marks.observe(cmd.period, obligations_of(billable))
         written = _Written(cmd, ctx, deps, uow)
         proposal, diff, settled = _in_chunks(uow, cmd, billable, seen, deps, written)
@@ -236,15 +234,15 @@ class _Written:
 def _in_chunks(
     uow: UnitOfWork,
     cmd: c.RunBilling,
-    billable: list[Contract],
+    billable: list[ContractOutline],
     seen: Observation,
     deps: _Run,
     written: _Written,
 ) -> tuple[BillingProposal, tuple[ObligationDiff, ...], list[ObligationId]]:
-    """The run's proposal, its diff and the obligations it left settled, a chunk at a time;
-    `billable` is sorted and emptied as the chunks go, so each chunk's contracts are let go
-    once billed (a contract's blocks and exclusions are all in its own chunk, so the
-    obligations each chunk settles are those the joined proposal settles)."""
+    """The run's proposal, its diff and the obligations it left settled, a chunk at a time:
+    each chunk's contracts are read when it comes and let go once billed (a contract's blocks
+    and exclusions are all in its own chunk, so the obligations each chunk settles are those
+    the joined proposal settles)."""
     billable.sort(key=lambda x: x.contract_id)
     parts: list[BillingProposal] = []
     diff: list[ObligationDiff] = []
@@ -252,8 +250,9 @@ def _in_chunks(
     tax = _Tax(deps.tax_engine, uow.master_data.tax_profiles(), uow.master_data.tax_rates())
     first = True
     while billable or first:
-        chunk, first = billable[:CHUNK_CONTRACTS], False
+        outlines, first = billable[:CHUNK_CONTRACTS], False
         del billable[:CHUNK_CONTRACTS]
+        chunk = _contracts(uow, outlines)
         part, (billed, ledger) = _propose(uow, cmd, chunk, seen, tax)
         diff += diff_against_ledger(part, ledger)
         settled += part.settled_obligations(billed)
@@ -287,19 +286,36 @@ def _joined(period: Period, parts: Sequence[BillingProposal]) -> BillingProposal
 
 def _billable(
     uow: UnitOfWork, cmd: c.RunBilling
-) -> tuple[list[Contract], tuple[tuple[ContractId, str], ...]]:
-    """The chosen contracts whose engagement can be billed, and the others with its state."""
-    chosen = [uow.contracts.get(cid) for cid in cmd.contract_ids] or uow.contracts.all()
-    engagements = uow.engagements.for_contracts(x.contract_id for x in chosen)
+) -> tuple[list[ContractOutline], tuple[tuple[ContractId, str], ...]]:
+    """The outlines of the chosen contracts whose engagement can be billed, and the others
+    with its state: only ids and states, so what the run holds through its chunks is small
+    (ADR 0060)."""
+    chosen = _chosen(uow, cmd.contract_ids) if cmd.contract_ids else uow.billing_reads.outlines()
     billable, skipped = [], []
-    for contract in chosen:
-        engagement = engagements.get(contract.contract_id)
-        if engagement is not None and engagement.state in BILLABLE_ENGAGEMENT_STATES:
-            billable.append(contract)
+    for outline in chosen:
+        state = outline.engagement_state
+        if state in BILLABLE_ENGAGEMENT_STATES:
+            billable.append(outline)
         else:
-            state = engagement.state.value if engagement else "no_engagement"
-            skipped.append((contract.contract_id, f"engagement_{state}"))
+            named = state.value if state is not None else "no_engagement"
+            skipped.append((outline.contract_id, f"engagement_{named}"))
     return billable, tuple(skipped)
+
+
+def _chosen(uow: UnitOfWork, contract_ids: Sequence[ContractId]) -> list[ContractOutline]:
+    """The outlines of the contracts a command names, in its order; one it names that does
+    not exist is refused, as reading it would be."""
+    found = {x.contract_id: x for x in uow.billing_reads.outlines(contract_ids)}
+    for contract_id in contract_ids:
+        if contract_id not in found:
+            raise NotFoundError(f"contract {contract_id} does not exist")
+    return [found[x] for x in contract_ids]
+
+
+def _contracts(uow: UnitOfWork, outlines: Sequence[ContractOutline]) -> list[Contract]:
+    """One chunk's contracts, read untracked (the run changes none), in the outlines' order."""
+    read = {x.contract_id: x for x in uow.billing_reads.contracts(o.contract_id for o in outlines)}
+    return [read[x.contract_id] for x in outlines]
 
 
 def _propose(
