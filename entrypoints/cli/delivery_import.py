@@ -27,8 +27,8 @@ from application import commands as c
 from application.context import RequestContext
 from application.messagebus import MessageBus
 from domain.delivery_kinds import DeliveryKind, DeliveryRecord
-from entrypoints.cli.time_import import RowRejection
-from entrypoints.cli.views import render_rejections
+from entrypoints.cli.time_import import ParsedFile, RowRejection
+from entrypoints.cli.views import RowsImported, render_rejections
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0"})
@@ -73,14 +73,7 @@ class DeliveryRow:
     record: DeliveryRecord
 
 
-@attrs.frozen
-class DeliveryFile:
-    rows: tuple[DeliveryRow, ...]
-    rejected: tuple[RowRejection, ...]
-
-    @property
-    def size(self) -> int:
-        return len(self.rows) + len(self.rejected)
+DeliveryFile = ParsedFile[DeliveryRow]
 
 
 def read_delivery_file(kind: DeliveryKind[Any], path: Path) -> DeliveryFile:
@@ -118,7 +111,7 @@ def read_delivery_file(kind: DeliveryKind[Any], path: Path) -> DeliveryFile:
     )
     if not rows and not rejected:
         raise DeliveryFileError(f"{path} has a header but no rows")
-    return DeliveryFile(rows, tuple(sorted(rejected, key=lambda r: r.line)))
+    return ParsedFile(rows, tuple(sorted(rejected, key=lambda r: r.line)))
 
 
 def _plain(row: dict[str, str], columns: dict[str, Column]) -> dict[str, Any]:
@@ -174,12 +167,9 @@ def _records(
 
 
 @attrs.define
-class DeliveryImportOutcome:
-    rows: int
-    accepted: list[int] = attrs.field(factory=list)
+class DeliveryImportOutcome(RowsImported[int]):
+    #: The lines whose record replaced an earlier one of the same id.
     corrected: list[int] = attrs.field(factory=list)
-    duplicates: list[int] = attrs.field(factory=list)
-    rejected: list[RowRejection] = attrs.field(factory=list)
 
     def absorb(self, batch: Sequence[DeliveryRow], report: c.DeliveryRecordsReport) -> None:
         """Give each row of the batch its fate."""
@@ -195,13 +185,7 @@ class DeliveryImportOutcome:
                 ).append(row.line)
 
     def render(self, console: Console, file: Path) -> None:
-        console.print(
-            f"Imported {file}: {self.rows} row{'s' if self.rows != 1 else ''} · "
-            f"{len(self.accepted)} accepted · {len(self.corrected)} corrected · "
-            f"{len(self.duplicates)} duplicate{'s' if len(self.duplicates) != 1 else ''} "
-            f"(no change) · {len(self.rejected)} rejected",
-            markup=False,
-        )
+        console.print(self.summary(file, f"{len(self.corrected)} corrected"), markup=False)
         if self.rejected:
             render_rejections(console, self.rejected)
 

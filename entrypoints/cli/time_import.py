@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import attrs
 
@@ -67,14 +68,22 @@ class RowRejection:
     detail: str
 
 
+Row = TypeVar("Row")
+
+
 @attrs.frozen
-class TimeFile:
-    rows: tuple[TimeRow, ...]
+class ParsedFile(Generic[Row]):
+    """An import file as read: the rows to send and the rows refused, each with its line."""
+
+    rows: tuple[Row, ...]
     rejected: tuple[RowRejection, ...]
 
     @property
     def size(self) -> int:
         return len(self.rows) + len(self.rejected)
+
+
+TimeFile = ParsedFile[TimeRow]
 
 
 class _Refused(Exception):
@@ -102,7 +111,7 @@ def read_time_file(path: Path) -> TimeFile:
                 rejected.append(RowRejection(line, entry_id, refused.code, refused.detail))
     if not rows and not rejected:
         raise TimeFileError(f"{path} has a header but no rows")
-    return TimeFile(tuple(rows), tuple(rejected))
+    return ParsedFile(tuple(rows), tuple(rejected))
 
 
 def _spanning(line: int, last: int, lines: int) -> str:
