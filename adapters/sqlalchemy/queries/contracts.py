@@ -10,8 +10,7 @@ from sqlalchemy.engine import Engine
 
 from adapters.serialization import structure
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.queries.read_connection import reading
-from adapters.sqlalchemy.queries.reading import keyset
+from adapters.sqlalchemy.queries.reading import keyset, reading
 from application.queries.contracts import (
     ContractFilter,
     ContractSummaryView,

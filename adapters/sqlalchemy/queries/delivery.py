@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from adapters.serialization import structure
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.queries.read_connection import reading
+from adapters.sqlalchemy.queries.reading import reading
 from application.queries.delivery import TimeEntryFilter, TimeEntryView, time_entry_key
 from application.queries.paging import InvalidPageRequestError, Page, PageRequest
 from domain.contract import Contract

@@ -11,8 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from adapters.serialization import structure
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.queries.read_connection import reading
-from adapters.sqlalchemy.queries.reading import keyset
+from adapters.sqlalchemy.queries.reading import keyset, reading
 from application.queries.engagements import (
     EngagementFilter,
     EngagementSummary,

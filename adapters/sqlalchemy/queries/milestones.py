@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from adapters.serialization import structure
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.queries.read_connection import reading
+from adapters.sqlalchemy.queries.reading import reading, stored
 from application.queries.milestones import MilestoneView, milestone_key
 from application.queries.paging import Page, PageRequest
 from domain.contract import Contract
@@ -57,12 +57,9 @@ class SqlAlchemyMilestoneQueries:
 
     def milestone(self, milestone_id: str) -> MilestoneView | None:
         with reading(self._engine) as connection:
-            body = connection.execute(
-                sa.select(_M.body).where(_M.id == milestone_id)
-            ).scalar_one_or_none()
-            if body is None:
+            milestone = stored(connection, t.milestones, milestone_id, Milestone)
+            if milestone is None:
                 return None
-            milestone = structure(body, Milestone)
             contract = _contract_holding(connection, milestone.obligation_id)
             if contract is None:
                 return None

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from adapters.serialization import structure
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.queries.read_connection import reading
+from adapters.sqlalchemy.queries.reading import reading, stored
 from application.audit import ChainReport, verify_chain
 from application.queries.operations import ExceptionFilter, exception_key
 from application.queries.paging import Page, PageRequest
@@ -52,10 +52,7 @@ class SqlAlchemyOperationsQueries:
 
     def exception(self, exception_id: str) -> IntegrationException | None:
         with reading(self._engine) as connection:
-            body = connection.execute(
-                sa.select(_X.c.body).where(_X.c.id == exception_id)
-            ).scalar_one_or_none()
-        return None if body is None else structure(body, IntegrationException)
+            return stored(connection, _X, exception_id, IntegrationException)
 
     def open_exceptions_for(self, subject: str) -> list[IntegrationException]:
         statement = (

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from adapters.serialization import structure
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.queries.reading import reading
+from adapters.sqlalchemy.queries.reading import reading, stored
 from application.queries.paging import Page, PageRequest
 from application.queries.periods import never_closed, period_key
 from domain.accounting_period import AccountingPeriod
@@ -43,7 +43,6 @@ class SqlPeriods:
         return Page.from_rows(found, request, period_key)
 
     def period(self, period: Period) -> AccountingPeriod:
-        statement = sa.select(_P.body).where(_P.id == period.key)
         with reading(self._engine) as connection:
-            body = connection.execute(statement).scalar_one_or_none()
-        return never_closed(period) if body is None else structure(body, AccountingPeriod)
+            found = stored(connection, t.accounting_periods, period.key, AccountingPeriod)
+        return never_closed(period) if found is None else found

@@ -9,8 +9,7 @@ from sqlalchemy.engine import Engine
 
 from adapters.serialization import structure
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.queries.read_connection import reading
-from adapters.sqlalchemy.queries.reading import keyset
+from adapters.sqlalchemy.queries.reading import keyset, reading, stored
 from adapters.sqlalchemy.repository_base import Session
 from adapters.sqlalchemy.stores import SqlAlchemyMasterData
 from application.legal_entities import LegalEntityRecord
@@ -36,10 +35,7 @@ class SqlAlchemyRateCardQueries:
 
     def rate_card(self, rate_card_id: str) -> RateCard | None:
         with reading(self._engine) as connection:
-            body = connection.execute(
-                sa.select(_R.body).where(_R.id == rate_card_id)
-            ).scalar_one_or_none()
-        return None if body is None else structure(body, RateCard)
+            return stored(connection, t.rate_cards, rate_card_id, RateCard)
 
 
 class SqlAlchemyLegalEntityQueries:
