@@ -8,10 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.queries.reading import after, reading, stored
+from adapters.sqlalchemy.queries.reading import EngineQueries, after, reading, stored
 from application.queries.invoices import (
     ISSUED_INVOICE_STATES,
     InvoiceFilter,
@@ -38,11 +37,8 @@ def visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
     return sa.and_(mine, _I.state.in_(_ISSUED))
 
 
-class SqlInvoices:
+class SqlInvoices(EngineQueries):
     """`InvoiceQueries` on SQLite and PostgreSQL."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
 
     def page(
         self, wanted: InvoiceFilter, viewer: Viewer, request: PageRequest

@@ -19,6 +19,13 @@ from application.queries.paging import PageRequest
 T = TypeVar("T")
 
 
+class EngineQueries:
+    """A query port answered from SQLite or PostgreSQL, each call on a `reading` connection."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+
 @contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
     """A connection for one query port call; it never commits."""

@@ -5,11 +5,10 @@ query)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
 from adapters.serialization import structure
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.queries.reading import keyset, reading, stored
+from adapters.sqlalchemy.queries.reading import EngineQueries, keyset, reading, stored
 from adapters.sqlalchemy.repository_base import Session
 from adapters.sqlalchemy.stores import SqlAlchemyMasterData
 from application.legal_entities import LegalEntityRecord
@@ -20,11 +19,8 @@ from domain.ratecard import RateCard
 _R = t.rate_cards.c
 
 
-class SqlAlchemyRateCardQueries:
+class SqlAlchemyRateCardQueries(EngineQueries):
     """`RateCardQueries` on the database."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
 
     def rate_cards(self, page: PageRequest) -> Page[RateCardSummaryView]:
         statement = keyset(sa.select(_R.body), _R.id, page)
@@ -38,11 +34,8 @@ class SqlAlchemyRateCardQueries:
             return stored(connection, t.rate_cards, rate_card_id, RateCard)
 
 
-class SqlAlchemyLegalEntityQueries:
+class SqlAlchemyLegalEntityQueries(EngineQueries):
     """`LegalEntityQueries` on the database."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
 
     def legal_entities(self) -> list[LegalEntityRecord]:
         with reading(self._engine) as connection:
