@@ -27,7 +27,7 @@ from application import commands as c
 from application.context import RequestContext
 from application.messagebus import MessageBus
 from domain.delivery_kinds import DeliveryKind, DeliveryRecord
-from entrypoints.cli.time_import import ParsedFile, RowRejection
+from entrypoints.cli.time_import import ParsedFile, RowRejection, file_text
 from entrypoints.cli.views import RowsImported, render_rejections
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
@@ -136,14 +136,7 @@ def _plain(row: dict[str, str], columns: dict[str, Column]) -> dict[str, Any]:
 def _records(
     kind: DeliveryKind[Any], path: Path, columns: dict[str, Column]
 ) -> Iterator[tuple[int, dict[str | None, str | None]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DeliveryFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DeliveryFileError(f"{path} is a directory, not a CSV file") from None
-    except (PermissionError, UnicodeDecodeError) as error:
-        raise DeliveryFileError(f"{path} cannot be read: {error}") from None
+    text = file_text(path, DeliveryFileError)
     expected = ",".join(columns)
     if not text.strip():
         raise DeliveryFileError(f"{path} is empty; the first line must be the header {expected}")
