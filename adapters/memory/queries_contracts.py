@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.memory.queries_paging import page_of
-from adapters.memory.store import InMemoryStore
+from adapters.memory.store import StoreQueries
 from application.queries.contracts import (
     ContractFilter,
     ContractSummaryView,
@@ -15,11 +15,8 @@ from domain.contract import Contract
 from domain.engagement import Engagement
 
 
-class InMemoryContractQueries:
+class InMemoryContractQueries(StoreQueries):
     """`ContractQueries` on the in-memory store."""
-
-    def __init__(self, store: InMemoryStore) -> None:
-        self._store = store
 
     def _engagements(self) -> dict[str, Engagement]:
         engagements: dict[str, Engagement] = self._store.data.aggregates.get("engagement", {})

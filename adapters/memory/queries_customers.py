@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from adapters.memory.store import InMemoryStore
+from adapters.memory.store import InMemoryStore, StoreQueries
 from application.ports import CustomerMaster, CustomerRecord
 from application.queries.customers import (
     CustomerContract,
@@ -24,11 +24,8 @@ def memory_customers(store: InMemoryStore, master: CustomerMaster) -> CustomerRe
     return CustomerReadModel(MemoryCustomerFacts(store), master)
 
 
-class MemoryCustomerFacts:
+class MemoryCustomerFacts(StoreQueries):
     """`CustomerFactsSource` on the in-memory store."""
-
-    def __init__(self, store: InMemoryStore) -> None:
-        self._store = store
 
     def _aggregates(self, kind: str) -> list[Any]:
         return list(self._store.data.aggregates.get(kind, {}).values())

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.memory.store import InMemoryStore
+from adapters.memory.store import StoreQueries
 from application.queries.dashboard import Overview, overview_of
 
 
-class MemoryDashboard:
+class MemoryDashboard(StoreQueries):
     """`DashboardQueries` on the in-memory store."""
-
-    def __init__(self, store: InMemoryStore) -> None:
-        self._store = store
 
     def version(self) -> None:
         """No data version here: the in-memory store is read in place, nothing is kept."""

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from adapters.memory.store import InMemoryStore
+from adapters.memory.store import StoreQueries
 from application.queries.delivery import TimeEntryFilter, TimeEntryView, time_entry_key
 from application.queries.paging import InvalidPageRequestError, Page, PageRequest
 from domain.contract import Contract
 from domain.engagement import Engagement
 
 
-class InMemoryDeliveryQueries:
+class InMemoryDeliveryQueries(StoreQueries):
     """`DeliveryQueries` on the in-memory store."""
-
-    def __init__(self, store: InMemoryStore) -> None:
-        self._store = store
 
     def time_entries(self, where: TimeEntryFilter, page: PageRequest) -> Page[TimeEntryView] | None:
         aggregates = self._store.data.aggregates

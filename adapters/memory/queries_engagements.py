@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.memory.queries_paging import page_of
-from adapters.memory.store import InMemoryStore
+from adapters.memory.store import StoreQueries
 from application.queries.engagements import (
     EngagementFilter,
     EngagementSummary,
@@ -16,11 +16,8 @@ from application.queries.paging import Page, PageRequest
 from domain.engagement import Engagement
 
 
-class InMemoryEngagementQueries:
+class InMemoryEngagementQueries(StoreQueries):
     """`EngagementQueries` on the in-memory store."""
-
-    def __init__(self, store: InMemoryStore) -> None:
-        self._store = store
 
     def engagements(self, where: EngagementFilter, page: PageRequest) -> Page[EngagementSummary]:
         items: dict[str, Engagement] = self._store.data.aggregates.get("engagement", {})

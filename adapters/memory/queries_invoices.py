@@ -7,20 +7,18 @@ from collections.abc import Iterator
 from typing import Any
 
 from adapters.memory.queries_paging import page_of
-from adapters.memory.store import InMemoryStore
+from adapters.memory.store import StoreQueries
 from application.queries import credit_memos as cm
 from application.queries import invoices as inv
 from application.queries.paging import Page, PageRequest
+from application.queries.projection import projected
 from application.queries.viewer import Viewer
 from domain.credit_memo import CreditMemo
 from domain.invoice import Invoice
 
 
-class MemoryInvoices:
+class MemoryInvoices(StoreQueries):
     """`InvoiceQueries` on the in-memory store."""
-
-    def __init__(self, store: InMemoryStore) -> None:
-        self._store = store
 
     def _all(self) -> Iterator[Invoice]:
         items: dict[str, Any] = self._store.data.aggregates.get("invoice", {})
@@ -48,25 +46,18 @@ class MemoryInvoices:
 
 
 def _summary(invoice: Invoice) -> inv.InvoiceSummary:
-    return inv.InvoiceSummary(
-        invoice_id=invoice.invoice_id,
+    return projected(
+        inv.InvoiceSummary,
+        invoice,
         kind=invoice.kind.value,
         state=invoice.state.value,
-        customer_id=invoice.customer_id,
         payer_id=invoice.payer,
-        contract_id=invoice.contract_id,
-        number=invoice.number,
-        issue_date=invoice.issue_date,
         gross=invoice.totals.gross,
-        outstanding=invoice.outstanding,
     )
 
 
-class MemoryCreditMemos:
+class MemoryCreditMemos(StoreQueries):
     """`CreditMemoQueries` on the in-memory store."""
-
-    def __init__(self, store: InMemoryStore) -> None:
-        self._store = store
 
     def _documents(self) -> Iterator[cm.CreditMemoDocument]:
         aggregates = self._store.data.aggregates
@@ -103,12 +94,10 @@ def _shown(viewer: Viewer, document: cm.CreditMemoDocument) -> bool:
 
 
 def _memo_summary(memo: CreditMemo, invoice: Invoice) -> cm.CreditMemoSummary:
-    return cm.CreditMemoSummary(
-        credit_memo_id=memo.credit_memo_id,
-        invoice_id=memo.invoice_id,
+    return projected(
+        cm.CreditMemoSummary,
+        memo,
         customer_id=invoice.customer_id,
         state=memo.state.value,
-        number=memo.number,
-        issue_date=memo.issue_date,
         gross=memo.totals.gross,
     )

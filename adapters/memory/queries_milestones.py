@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.memory.store import InMemoryStore
+from adapters.memory.store import StoreQueries
 from application.queries.milestones import MilestoneView, milestone_key
 from application.queries.paging import Page, PageRequest
 from domain.contract import Contract
@@ -10,11 +10,8 @@ from domain.engagement import Engagement
 from domain.milestone import Milestone
 
 
-class InMemoryMilestoneQueries:
+class InMemoryMilestoneQueries(StoreQueries):
     """`MilestoneQueries` on the in-memory store."""
-
-    def __init__(self, store: InMemoryStore) -> None:
-        self._store = store
 
     def milestones(
         self, engagement_id: str, visible_to: str | None, page: PageRequest

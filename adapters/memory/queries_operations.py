@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import attrs
 
-from adapters.memory.store import InMemoryStore
+from adapters.memory.store import StoreQueries
 from application.audit import ChainReport, verify_chain
 from application.queries.operations import ExceptionFilter, exception_key
 from application.queries.paging import Page, PageRequest
 from application.records import DeliveryState, ExceptionState, IntegrationException, OutboxEvent
 
 
-class InMemoryOperationsQueries:
+class InMemoryOperationsQueries(StoreQueries):
     """`OperationsQueries` on the in-memory store."""
-
-    def __init__(self, store: InMemoryStore) -> None:
-        self._store = store
 
     def exceptions(self, where: ExceptionFilter, page: PageRequest) -> Page[IntegrationException]:
         chosen = sorted(

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from adapters.memory.queries_paging import page_of
-from adapters.memory.store import InMemoryStore
+from adapters.memory.store import StoreQueries
 from application.queries.paging import Page, PageRequest
 from application.queries.periods import never_closed, period_key
 from domain.accounting_period import AccountingPeriod
 from domain.period import Period
 
 
-class MemoryPeriods:
+class MemoryPeriods(StoreQueries):
     """`PeriodQueries` on the in-memory store."""
-
-    def __init__(self, store: InMemoryStore) -> None:
-        self._store = store
 
     def page(self, state: str | None, request: PageRequest) -> Page[AccountingPeriod]:
         periods = list(self._store.data.periods.values())

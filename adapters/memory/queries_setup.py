@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from adapters.memory.queries_paging import page_of
-from adapters.memory.store import InMemoryStore, _MasterData
+from adapters.memory.store import StoreQueries, _MasterData
 from application.legal_entities import LegalEntityRecord
 from application.queries.paging import Page, PageRequest
 from application.queries.setup import RateCardSummaryView, rate_card_key
 from domain.ratecard import RateCard
 
 
-class InMemoryRateCardQueries:
+class InMemoryRateCardQueries(StoreQueries):
     """`RateCardQueries` on the in-memory store."""
-
-    def __init__(self, store: InMemoryStore) -> None:
-        self._store = store
 
     def rate_cards(self, page: PageRequest) -> Page[RateCardSummaryView]:
         cards: dict[str, RateCard] = self._store.data.aggregates.get("rate_card", {})
@@ -27,11 +24,8 @@ class InMemoryRateCardQueries:
         return cards.get(rate_card_id)
 
 
-class InMemoryLegalEntityQueries:
+class InMemoryLegalEntityQueries(StoreQueries):
     """`LegalEntityQueries` on the in-memory store."""
-
-    def __init__(self, store: InMemoryStore) -> None:
-        self._store = store
 
     def legal_entities(self) -> list[LegalEntityRecord]:
         return _MasterData(self._store.data).legal_entities()

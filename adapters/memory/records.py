@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 import attrs
 
-from adapters.memory.store import _Data
+from adapters.memory.store import _Data, _OverData
 from application.errors import (
     ConflictError,
     NotFoundError,
@@ -66,10 +66,7 @@ class _Periods:
         return period
 
 
-class _Idempotency:
-    def __init__(self, data: _Data) -> None:
-        self._data = data
-
+class _Idempotency(_OverData):
     def find(self, principal: str, key: str) -> IdempotencyRecord | None:
         return self._data.idempotency.get((principal, key))
 
@@ -96,10 +93,7 @@ class _Idempotency:
         return len(old)
 
 
-class _Outbox:
-    def __init__(self, data: _Data) -> None:
-        self._data = data
-
+class _Outbox(_OverData):
     def add(self, events: Sequence[OutboxEvent]) -> None:
         self._data.outbox.extend(events)
 
@@ -186,10 +180,7 @@ class _Outbox:
         return {e.event_id: e for e in self._data.outbox}
 
 
-class _Exceptions:
-    def __init__(self, data: _Data) -> None:
-        self._data = data
-
+class _Exceptions(_OverData):
     def add(self, item: IntegrationException) -> None:
         self._data.exceptions[item.exception_id] = item
 
@@ -213,10 +204,7 @@ class _Exceptions:
         self._data.exceptions[item.exception_id] = item
 
 
-class _Audit:
-    def __init__(self, data: _Data) -> None:
-        self._data = data
-
+class _Audit(_OverData):
     def append(self, record: AuditRecord) -> None:
         self._data.audit.append(record)
 
@@ -230,10 +218,7 @@ class _Audit:
         return [record for record in self._data.audit if record.subject == subject]
 
 
-class _Inbox:
-    def __init__(self, data: _Data) -> None:
-        self._data = data
-
+class _Inbox(_OverData):
     def find(self, source: str, message_id: str) -> InboxMessage | None:
         return self._data.inbox.get((source, message_id))
 
@@ -255,10 +240,7 @@ class _Inbox:
         return sorted(waiting, key=lambda m: (m.received_at, m.source, m.message_id))[:limit]
 
 
-class _Sequences:
-    def __init__(self, data: _Data) -> None:
-        self._data = data
-
+class _Sequences(_OverData):
     def next_number(self, series: str, on: date) -> str:
         key = f"{series}:{on.year}"
         self._data.sequences[key] += 1
@@ -266,19 +248,13 @@ class _Sequences:
         return f"{prefix}-{on.year}-{self._data.sequences[key]:06d}"
 
 
-class _BillingRuns:
-    def __init__(self, data: _Data) -> None:
-        self._data = data
-
+class _BillingRuns(_OverData):
     def add(self, record: BillingRunRecord) -> None:
         self._data.billing_runs.append(record)
 
 
-class _NaturalKeys:
+class _NaturalKeys(_OverData):
     """Facts by (kind, source, key): the dictionary key is the uniqueness constraint."""
-
-    def __init__(self, data: _Data) -> None:
-        self._data = data
 
     def record(self, recorded: RecordedFact) -> RecordedFact | None:
         first = self._data.natural_keys.get(recorded.fact.identity)
@@ -290,11 +266,8 @@ class _NaturalKeys:
         return self._data.natural_keys.get((kind, source, key))
 
 
-class _Operations:
+class _Operations(_OverData):
     """The operations queries over the store (what the SQL adapter answers with GROUP BY)."""
-
-    def __init__(self, data: _Data) -> None:
-        self._data = data
 
     def outbox_counts(self) -> list[OutboxCount]:
         counts = Counter(

@@ -245,10 +245,14 @@ class _Delivery:
             self._seen.append(item)
 
 
-class _Ledger:
+class _OverData:
+    """A repository over the store's data as one unit of work holds it."""
+
     def __init__(self, data: _Data) -> None:
         self._data = data
 
+
+class _Ledger(_OverData):
     def load(self, contracts: Iterable[ContractId]) -> BilledLedger:
         return BilledLedger(tuple(e for c in contracts for e in self._data.ledger.get(c, [])))
 
@@ -267,10 +271,7 @@ class _Ledger:
             self._data.ledger[contract_id] = [e for e in entries if e.document_id != document_id]
 
 
-class _Journal:
-    def __init__(self, data: _Data) -> None:
-        self._data = data
-
+class _Journal(_OverData):
     def add(self, entry: JournalEntry) -> None:
         self._data.journal.append(entry)
 
@@ -303,10 +304,7 @@ class _Journal:
         return [self._data.charts[key] for key in sorted(self._data.charts)]
 
 
-class _MasterData:
-    def __init__(self, data: _Data) -> None:
-        self._data = data
-
+class _MasterData(_OverData):
     def tax_profile(self, customer_id: str, legal_entity_id: str) -> TaxProfile | None:
         return self._data.tax_profiles.get(
             (CustomerId(customer_id), LegalEntityId(legal_entity_id))
@@ -371,11 +369,8 @@ class _MasterData:
         self._data.tax_rates = rates
 
 
-class _Intercompany:
+class _Intercompany(_OverData):
     """Employment histories and transfer pricing (ADR 0031)."""
-
-    def __init__(self, data: _Data) -> None:
-        self._data = data
 
     def employment_history(self, resource_id: ResourceId) -> EmploymentHistory | None:
         return self._data.employments.get(resource_id)
@@ -391,3 +386,10 @@ class _Intercompany:
 
     def save_transfer_pricing(self, pricing: TransferPricing) -> None:
         self._data.transfer_pricing = pricing
+
+
+class StoreQueries:
+    """A query port answered from the in-memory store."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store

@@ -27,8 +27,8 @@ from application import commands as c
 from application.context import RequestContext
 from application.messagebus import MessageBus
 from domain.delivery_kinds import DeliveryKind, DeliveryRecord
-from entrypoints.cli.time_import import RowRejection
-from entrypoints.cli.views import render_rejections
+from entrypoints.cli.time_import import ParsedFile, RowRejection, file_text
+from entrypoints.cli.views import RowsImported, render_rejections
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0"})
@@ -73,14 +73,7 @@ class DeliveryRow:
     record: DeliveryRecord
 
 
-@attrs.frozen
-class DeliveryFile:
-    rows: tuple[DeliveryRow, ...]
-    rejected: tuple[RowRejection, ...]
-
-    @property
-    def size(self) -> int:
-        return len(self.rows) + len(self.rejected)
+DeliveryFile = ParsedFile[DeliveryRow]
 
 
 def read_delivery_file(kind: DeliveryKind[Any], path: Path) -> DeliveryFile:
@@ -118,7 +111,7 @@ def read_delivery_file(kind: DeliveryKind[Any], path: Path) -> DeliveryFile:
     )
     if not rows and not rejected:
         raise DeliveryFileError(f"{path} has a header but no rows")
-    return DeliveryFile(rows, tuple(sorted(rejected, key=lambda r: r.line)))
+    return ParsedFile(rows, tuple(sorted(rejected, key=lambda r: r.line)))
 
 
 def _plain(row: dict[str, str], columns: dict[str, Column]) -> dict[str, Any]:
@@ -143,14 +136,7 @@ def _plain(row: dict[str, str], columns: dict[str, Column]) -> dict[str, Any]:
 def _records(
     kind: DeliveryKind[Any], path: Path, columns: dict[str, Column]
 ) -> Iterator[tuple[int, dict[str | None, str | None]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DeliveryFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DeliveryFileError(f"{path} is a directory, not a CSV file") from None
-    except (PermissionError, UnicodeDecodeError) as error:
-        raise DeliveryFileError(f"{path} cannot be read: {error}") from None
+    text = file_text(path, DeliveryFileError)
     expected = ",".join(columns)
     if not text.strip():
         raise DeliveryFileError(f"{path} is empty; the first line must be the header {expected}")
@@ -174,12 +160,9 @@ def _records(
 
 
 @attrs.define
-class DeliveryImportOutcome:
-    rows: int
-    accepted: list[int] = attrs.field(factory=list)
+class DeliveryImportOutcome(RowsImported[int]):
+    #: The lines whose record replaced an earlier one of the same id.
     corrected: list[int] = attrs.field(factory=list)
-    duplicates: list[int] = attrs.field(factory=list)
-    rejected: list[RowRejection] = attrs.field(factory=list)
 
     def absorb(self, batch: Sequence[DeliveryRow], report: c.DeliveryRecordsReport) -> None:
         """Give each row of the batch its fate."""
@@ -195,13 +178,7 @@ class DeliveryImportOutcome:
                 ).append(row.line)
 
     def render(self, console: Console, file: Path) -> None:
-        console.print(
-            f"Imported {file}: {self.rows} row{'s' if self.rows != 1 else ''} · "
-            f"{len(self.accepted)} accepted · {len(self.corrected)} corrected · "
-            f"{len(self.duplicates)} duplicate{'s' if len(self.duplicates) != 1 else ''} "
-            f"(no change) · {len(self.rejected)} rejected",
-            markup=False,
-        )
+        console.print(self.summary(file, f"{len(self.corrected)} corrected"), markup=False)
         if self.rejected:
             render_rejections(console, self.rejected)
 

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import attrs
 
@@ -67,14 +68,35 @@ class RowRejection:
     detail: str
 
 
+Row = TypeVar("Row")
+
+
 @attrs.frozen
-class TimeFile:
-    rows: tuple[TimeRow, ...]
+class ParsedFile(Generic[Row]):
+    """An import file as read: the rows to send and the rows refused, each with its line."""
+
+    rows: tuple[Row, ...]
     rejected: tuple[RowRejection, ...]
 
     @property
     def size(self) -> int:
         return len(self.rows) + len(self.rejected)
+
+
+TimeFile = ParsedFile[TimeRow]
+
+
+def file_text(path: Path, refused: type[Exception]) -> str:
+    """The text of a file to import (a UTF-8 byte order mark dropped); a file that cannot be
+    read raises `refused` with a message naming the path and why."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise refused(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise refused(f"{path} is a directory, not a CSV file") from None
+    except (PermissionError, UnicodeDecodeError) as error:
+        raise refused(f"{path} cannot be read: {error}") from None
 
 
 class _Refused(Exception):
@@ -102,7 +124,7 @@ def read_time_file(path: Path) -> TimeFile:
                 rejected.append(RowRejection(line, entry_id, refused.code, refused.detail))
     if not rows and not rejected:
         raise TimeFileError(f"{path} has a header but no rows")
-    return TimeFile(tuple(rows), tuple(rejected))
+    return ParsedFile(tuple(rows), tuple(rejected))
 
 
 def _spanning(line: int, last: int, lines: int) -> str:
@@ -118,14 +140,7 @@ def _spanning(line: int, last: int, lines: int) -> str:
 def _records(path: Path) -> tuple[list[str], int, Iterator[tuple[int, int, list[str]]]]:
     """The file's header (names stripped), its number of lines, and its data rows, each with
     the lines it was read from (first and last: the same unless a quote spans lines)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise TimeFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise TimeFileError(f"{path} is a directory, not a CSV file") from None
-    except (PermissionError, UnicodeDecodeError) as error:
-        raise TimeFileError(f"{path} cannot be read: {error}") from None
+    text = file_text(path, TimeFileError)
     if not text.strip():
         raise TimeFileError(f"{path} is empty; the first line must be the header {HEADER}")
     lines = text.splitlines()

@@ -17,7 +17,7 @@ from application.handlers.delivery import IngestionReport
 from application.messagebus import MessageBus
 from entrypoints.cli.support import progress
 from entrypoints.cli.time_import import RowRejection, TimeFile, TimeRow
-from entrypoints.cli.views import render_rejections
+from entrypoints.cli.views import RowsImported, render_rejections
 from entrypoints.demo.report import titled_table
 
 #: Duplicates listed one by one up to this many (all of them with -v).
@@ -32,12 +32,7 @@ class Duplicate:
 
 
 @attrs.define
-class ImportOutcome:
-    rows: int
-    accepted: list[int] = attrs.field(factory=list)
-    duplicates: list[Duplicate] = attrs.field(factory=list)
-    rejected: list[RowRejection] = attrs.field(factory=list)
-
+class ImportOutcome(RowsImported[Duplicate]):
     def absorb(self, batch: Sequence[TimeRow], report: IngestionReport, earlier: set[str]) -> None:
         """Give each row of the batch its fate (the handler reports by entry id, and by place
         in the batch where a repeated id is refused: it says something else than the first)."""
@@ -63,13 +58,7 @@ class ImportOutcome:
             earlier.add(entry_id)
 
     def render(self, console: Console, file: Path, *, verbose: bool) -> None:
-        console.print(
-            f"Imported {file}: {self.rows} row{'s' if self.rows != 1 else ''} · "
-            f"{len(self.accepted)} accepted · {len(self.duplicates)} duplicate"
-            f"{'s' if len(self.duplicates) != 1 else ''} (no change) · "
-            f"{len(self.rejected)} rejected",
-            markup=False,
-        )
+        console.print(self.summary(file), markup=False)
         if self.duplicates:
             shown = self.duplicates if verbose else self.duplicates[:DUPLICATES_SHOWN]
             table = titled_table("Duplicates (nothing changed)", "Line", "Entry", "Why")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Generic, TypeVar
 
+import attrs
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -198,7 +201,33 @@ def _totals(table: Table, totals: DocumentTotals, currency: str) -> None:
         table.add_row("", "", Text(totals.note, "italic"), "", "", "")
 
 
-# Time import -----------------------------------------------------------------------------
+# Imports from files ----------------------------------------------------------------------
+
+DuplicateRow = TypeVar("DuplicateRow")
+
+
+@attrs.define
+class RowsImported(Generic[DuplicateRow]):
+    """What an import did with each row of a file, by line: accepted, a duplicate of what
+    was already recorded (nothing changed), or rejected with its reason."""
+
+    rows: int
+    accepted: list[int] = attrs.field(factory=list)
+    duplicates: list[DuplicateRow] = attrs.field(factory=list)
+    rejected: list[RowRejection] = attrs.field(factory=list)
+
+    def summary(self, file: Path, *others: str) -> str:
+        """One line of counts; `others` are the fates of a kind of import (`3 corrected`)."""
+        rows, duplicates = self.rows, len(self.duplicates)
+        return " · ".join(
+            (
+                f"Imported {file}: {rows} row{'s' if rows != 1 else ''}",
+                f"{len(self.accepted)} accepted",
+                *others,
+                f"{duplicates} duplicate{'s' if duplicates != 1 else ''} (no change)",
+                f"{len(self.rejected)} rejected",
+            )
+        )
 
 
 def render_rejections(console: Console, rejections: Sequence[RowRejection]) -> None:

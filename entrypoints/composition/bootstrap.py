@@ -18,6 +18,7 @@ the pure-domain report stay fast.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TypedDict, Unpack
 
 from dependency_injector import containers, providers
 
@@ -69,18 +70,26 @@ def opened_database(url: str) -> Iterator[Database]:
         database.dispose()
 
 
+class Choices(TypedDict, total=False):
+    """What a deployment chooses beside its adapters; each left out is as a deployment that
+    sets nothing has it."""
+
+    #: The plausibility rules of time (ADR 0025); by default, the policy's own defaults.
+    plausibility: PlausibilityPolicy
+    #: Tax per category; by default from our own tables (ADR 0030).
+    tax_engine: TaxEngine
+    #: The ERP accounts per legal entity (ADR 0033); None: entries stay in the journal.
+    charts: ChartsOfAccounts | None
+
+
 def dependencies_of(
     database: Database,
     clock: Clock,
     ids: IdGenerator,
     externals: Externals,
-    plausibility: PlausibilityPolicy | None = None,
-    tax_engine: TaxEngine | None = None,
-    charts: ChartsOfAccounts | None = None,
+    **choices: Unpack[Choices],
 ) -> Dependencies:
-    """What handlers may name, over the chosen adapters (the plausibility rules as given, by
-    default as a deployment that sets nothing has them; tax from our own tables unless a
-    deployment passes its tax engine, ADR 0030)."""
+    """What handlers may name, over the chosen adapters and the deployment's `Choices`."""
     return Dependencies(
         uow=lambda ctx, read_only=False: database.unit_of_work(ctx, clock.now, read_only=read_only),
         clock=clock,
@@ -94,9 +103,9 @@ def dependencies_of(
         erp_receivables=externals.erp_receivables,
         webhooks=JsonWebhookTranslator(),
         stopwatch=MonotonicStopwatch(),
-        plausibility=plausibility or PlausibilityPolicy(),
-        tax_engine=tax_engine or TableTaxEngine(),
-        charts=charts,
+        plausibility=choices.get("plausibility") or PlausibilityPolicy(),
+        tax_engine=choices.get("tax_engine") or TableTaxEngine(),
+        charts=choices.get("charts"),
     )
 
 
@@ -115,14 +124,11 @@ def compose(
     clock: Clock,
     ids: IdGenerator,
     externals: Externals,
-    plausibility: PlausibilityPolicy | None = None,
-    tax_engine: TaxEngine | None = None,
-    charts: ChartsOfAccounts | None = None,
+    **choices: Unpack[Choices],
 ) -> MessageBus:
     """A message bus over a database already chosen: the container's two steps, for tests and
     loaders that bring their own database and fakes."""
-    deps = dependencies_of(database, clock, ids, externals, plausibility, tax_engine, charts)
-    return message_bus(deps, externals)
+    return message_bus(dependencies_of(database, clock, ids, externals, **choices), externals)
 
 
 class Container(containers.DeclarativeContainer):
@@ -145,7 +151,14 @@ class Container(containers.DeclarativeContainer):
     # The write side: what handlers name, and the bus that binds it ---------------------------
     #: (`dependencies` is a name the container keeps for itself.)
     handler_dependencies = providers.Singleton(
-        dependencies_of, database, clock, ids, externals, plausibility, tax_engine, charts
+        dependencies_of,
+        database,
+        clock,
+        ids,
+        externals,
+        plausibility=plausibility,
+        tax_engine=tax_engine,
+        charts=charts,
     )
     bus = providers.Singleton(message_bus, handler_dependencies, externals)
     #: New units of work (the relay, maintenance jobs); the same factory handlers get.

@@ -6,12 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
 from adapters.serialization import structure
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.queries.read_connection import reading
-from adapters.sqlalchemy.queries.reading import keyset
+from adapters.sqlalchemy.queries.reading import EngineQueries, keyset, reading
 from application.queries.contracts import (
     ContractFilter,
     ContractSummaryView,
@@ -30,11 +28,8 @@ def _with_engagement() -> sa.Select[Any]:
     )
 
 
-class SqlAlchemyContractQueries:
+class SqlAlchemyContractQueries(EngineQueries):
     """`ContractQueries` on the database."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
 
     def contracts(self, where: ContractFilter, page: PageRequest) -> Page[ContractSummaryView]:
         statement = _with_engagement()

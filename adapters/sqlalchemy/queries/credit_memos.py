@@ -9,12 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
 from adapters.serialization import structure
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.queries.invoices import visible_to
-from adapters.sqlalchemy.queries.reading import after, reading
+from adapters.sqlalchemy.queries.reading import EngineQueries, after, reading
 from application.queries.credit_memos import (
     CreditMemoDocument,
     CreditMemoFilter,
@@ -31,11 +30,8 @@ from domain.money import Money
 _M, _I = t.credit_memos.c, t.invoices.c
 
 
-class SqlCreditMemos:
+class SqlCreditMemos(EngineQueries):
     """`CreditMemoQueries` on SQLite and PostgreSQL."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
 
     def page(
         self, wanted: CreditMemoFilter, viewer: Viewer, request: PageRequest

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from adapters.serialization import structure
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.queries.reading import reading
+from adapters.sqlalchemy.queries.reading import EngineQueries, reading
 from application.ports import CustomerMaster, CustomerRecord
 from application.queries.customers import (
     CustomerContract,
@@ -33,11 +33,8 @@ def sql_customers(engine: Engine, master: CustomerMaster) -> CustomerReadModel:
     return CustomerReadModel(SqlCustomerFacts(engine), master)
 
 
-class SqlCustomerFacts:
+class SqlCustomerFacts(EngineQueries):
     """`CustomerFactsSource` on SQLite and PostgreSQL."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
 
     def known(self, after: str | None, limit: int, only: str | None = None) -> list[str]:
         ids = _known_ids().subquery()

@@ -7,22 +7,18 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
 from adapters.serialization import structure
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.queries.read_connection import reading
+from adapters.sqlalchemy.queries.reading import EngineQueries, reading
 from application.queries.delivery import TimeEntryFilter, TimeEntryView, time_entry_key
 from application.queries.paging import InvalidPageRequestError, Page, PageRequest
 from domain.contract import Contract
 
 
-class SqlAlchemyDeliveryQueries:
+class SqlAlchemyDeliveryQueries(EngineQueries):
     """`DeliveryQueries` on the database."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
 
     def time_entries(self, where: TimeEntryFilter, page: PageRequest) -> Page[TimeEntryView] | None:
         e, x = t.engagements.c, t.time_entries.c

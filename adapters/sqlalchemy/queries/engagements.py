@@ -7,12 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from adapters.serialization import structure
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.queries.read_connection import reading
-from adapters.sqlalchemy.queries.reading import keyset
+from adapters.sqlalchemy.queries.reading import EngineQueries, keyset, reading
 from application.queries.engagements import (
     EngagementFilter,
     EngagementSummary,
@@ -28,11 +27,8 @@ from domain.engagement import Engagement
 _E = t.engagements
 
 
-class SqlAlchemyEngagementQueries:
+class SqlAlchemyEngagementQueries(EngineQueries):
     """`EngagementQueries` on the database."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
 
     def engagements(self, where: EngagementFilter, page: PageRequest) -> Page[EngagementSummary]:
         statement = sa.select(_E.c.id, _E.c.customer_id, _E.c.contract_id, _E.c.state)

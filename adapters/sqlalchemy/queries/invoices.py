@@ -8,11 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
-from adapters.serialization import structure
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.queries.reading import after, reading
+from adapters.sqlalchemy.queries.reading import EngineQueries, after, reading, stored
 from application.queries.invoices import (
     ISSUED_INVOICE_STATES,
     InvoiceFilter,
@@ -39,11 +37,8 @@ def visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
     return sa.and_(mine, _I.state.in_(_ISSUED))
 
 
-class SqlInvoices:
+class SqlInvoices(EngineQueries):
     """`InvoiceQueries` on SQLite and PostgreSQL."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
 
     def page(
         self, wanted: InvoiceFilter, viewer: Viewer, request: PageRequest
@@ -61,12 +56,10 @@ class SqlInvoices:
         return Page.from_rows([_summary(row) for row in rows], request, summary_key)
 
     def invoice(self, invoice_id: str, viewer: Viewer) -> Invoice | None:
-        statement = sa.select(_I.body).where(_I.id == invoice_id)
         with reading(self._engine) as connection:
-            body = connection.execute(statement).scalar_one_or_none()
-        if body is None:
+            invoice = stored(connection, t.invoices, invoice_id, Invoice)
+        if invoice is None:
             return None
-        invoice = structure(body, Invoice)
         shown = invoice_shown_to(viewer, invoice.customer_id, invoice.payer, invoice.state)
         return invoice if shown else None
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from adapters.serialization import structure
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.queries.read_connection import reading
+from adapters.sqlalchemy.queries.reading import EngineQueries, reading, stored
 from application.queries.milestones import MilestoneView, milestone_key
 from application.queries.paging import Page, PageRequest
 from domain.contract import Contract
@@ -20,11 +20,8 @@ from domain.milestone import Milestone
 _M = t.milestones.c
 
 
-class SqlAlchemyMilestoneQueries:
+class SqlAlchemyMilestoneQueries(EngineQueries):
     """`MilestoneQueries` on the database."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
 
     def milestones(
         self, engagement_id: str, visible_to: str | None, page: PageRequest
@@ -57,12 +54,9 @@ class SqlAlchemyMilestoneQueries:
 
     def milestone(self, milestone_id: str) -> MilestoneView | None:
         with reading(self._engine) as connection:
-            body = connection.execute(
-                sa.select(_M.body).where(_M.id == milestone_id)
-            ).scalar_one_or_none()
-            if body is None:
+            milestone = stored(connection, t.milestones, milestone_id, Milestone)
+            if milestone is None:
                 return None
-            milestone = structure(body, Milestone)
             contract = _contract_holding(connection, milestone.obligation_id)
             if contract is None:
                 return None

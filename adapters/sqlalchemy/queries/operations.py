@@ -7,12 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
 from adapters.serialization import structure
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.queries.read_connection import reading
+from adapters.sqlalchemy.queries.reading import EngineQueries, reading, stored
 from application.audit import ChainReport, verify_chain
 from application.queries.operations import ExceptionFilter, exception_key
 from application.queries.paging import Page, PageRequest
@@ -23,11 +22,8 @@ _created_at = _X.c.body["created_at"].as_string()
 _kind = _X.c.body["kind"].as_string()
 
 
-class SqlAlchemyOperationsQueries:
+class SqlAlchemyOperationsQueries(EngineQueries):
     """`OperationsQueries` on the database."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
 
     def exceptions(self, where: ExceptionFilter, page: PageRequest) -> Page[IntegrationException]:
         statement = sa.select(_X.c.body)
@@ -52,10 +48,7 @@ class SqlAlchemyOperationsQueries:
 
     def exception(self, exception_id: str) -> IntegrationException | None:
         with reading(self._engine) as connection:
-            body = connection.execute(
-                sa.select(_X.c.body).where(_X.c.id == exception_id)
-            ).scalar_one_or_none()
-        return None if body is None else structure(body, IntegrationException)
+            return stored(connection, _X, exception_id, IntegrationException)
 
     def open_exceptions_for(self, subject: str) -> list[IntegrationException]:
         statement = (

@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
 from adapters.serialization import structure
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.queries.reading import reading
+from adapters.sqlalchemy.queries.reading import EngineQueries, reading, stored
 from application.queries.paging import Page, PageRequest
 from application.queries.periods import never_closed, period_key
 from domain.accounting_period import AccountingPeriod
@@ -19,11 +18,8 @@ from domain.period import Period
 _P = t.accounting_periods.c
 
 
-class SqlPeriods:
+class SqlPeriods(EngineQueries):
     """`PeriodQueries` on SQLite and PostgreSQL."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
 
     def page(self, state: str | None, request: PageRequest) -> Page[AccountingPeriod]:
         statement = sa.select(_P.body)
@@ -43,7 +39,6 @@ class SqlPeriods:
         return Page.from_rows(found, request, period_key)
 
     def period(self, period: Period) -> AccountingPeriod:
-        statement = sa.select(_P.body).where(_P.id == period.key)
         with reading(self._engine) as connection:
-            body = connection.execute(statement).scalar_one_or_none()
-        return never_closed(period) if body is None else structure(body, AccountingPeriod)
+            found = stored(connection, t.accounting_periods, period.key, AccountingPeriod)
+        return never_closed(period) if found is None else found

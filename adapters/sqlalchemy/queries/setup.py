@@ -5,12 +5,10 @@ query)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
 from adapters.serialization import structure
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.queries.read_connection import reading
-from adapters.sqlalchemy.queries.reading import keyset
+from adapters.sqlalchemy.queries.reading import EngineQueries, keyset, reading, stored
 from adapters.sqlalchemy.repository_base import Session
 from adapters.sqlalchemy.stores import SqlAlchemyMasterData
 from application.legal_entities import LegalEntityRecord
@@ -21,11 +19,8 @@ from domain.ratecard import RateCard
 _R = t.rate_cards.c
 
 
-class SqlAlchemyRateCardQueries:
+class SqlAlchemyRateCardQueries(EngineQueries):
     """`RateCardQueries` on the database."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
 
     def rate_cards(self, page: PageRequest) -> Page[RateCardSummaryView]:
         statement = keyset(sa.select(_R.body), _R.id, page)
@@ -36,17 +31,11 @@ class SqlAlchemyRateCardQueries:
 
     def rate_card(self, rate_card_id: str) -> RateCard | None:
         with reading(self._engine) as connection:
-            body = connection.execute(
-                sa.select(_R.body).where(_R.id == rate_card_id)
-            ).scalar_one_or_none()
-        return None if body is None else structure(body, RateCard)
+            return stored(connection, t.rate_cards, rate_card_id, RateCard)
 
 
-class SqlAlchemyLegalEntityQueries:
+class SqlAlchemyLegalEntityQueries(EngineQueries):
     """`LegalEntityQueries` on the database."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
 
     def legal_entities(self) -> list[LegalEntityRecord]:
         with reading(self._engine) as connection:

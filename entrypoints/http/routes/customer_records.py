@@ -8,7 +8,7 @@ through the same exactly-once machinery; a retry with the key answers what the f
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 from litestar import Request, Response
@@ -18,6 +18,7 @@ from litestar.params import Body
 from application import commands as c
 from application.customer_master import MAX_PAYMENT_TERMS_DAYS, PostalAddress, record_problems
 from application.ports import CustomerRecord
+from application.queries.projection import projected
 from domain.ids import CustomerId, LegalEntityId
 from domain.tax import CategoryCode
 from entrypoints.http.problems import CURRENCY_PATTERN, FieldError, Problem
@@ -36,6 +37,9 @@ from entrypoints.http.routes.customers import (
 from entrypoints.http.routes.declare import RouteFamily, respond_after
 from entrypoints.http.runtime import finance_of, viewer_of
 
+if TYPE_CHECKING:
+    from entrypoints.http.routes.legal_entities import AddressIn
+
 #: Street lines one billing address may have.
 MAX_ADDRESS_LINES = 5
 
@@ -50,6 +54,11 @@ class PostalAddressIn(msgspec.Struct, forbid_unknown_fields=True):
     #: ISO 3166-1 alpha-2, e.g. GB, FR, DE.
     country: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
     postal_code: Annotated[str, msgspec.Meta(max_length=20)] = ""
+
+
+def address_of(body: PostalAddressIn | AddressIn) -> PostalAddress:
+    """The postal address a request body states (a customer's, a legal entity's)."""
+    return projected(PostalAddress, body, lines=tuple(body.lines))
 
 
 class TaxProfileIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -90,12 +99,7 @@ def _pushed_record(customer_id: str, data: CustomerRecordBody) -> CustomerRecord
             errors.append(FieldError(f"/tax_profile/categories/{index}/category", "mapped twice"))
         seen.add(row.category)
     profile = data.tax_profile
-    address = PostalAddress(
-        tuple(data.billing_address.lines),
-        data.billing_address.city,
-        data.billing_address.postal_code,
-        data.billing_address.country,
-    )
+    address = address_of(data.billing_address)
     record = CustomerRecord(
         CustomerId(customer_id),
         LegalEntityId(data.legal_entity_id),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
+from application.customer_master import PostalAddress
 from application.ports import CustomerRecord
 from application.queries.customers import CustomerView
 from application.queries.customers import MasterDataException as CustomerException
@@ -62,6 +63,11 @@ class CustomerRecordOut(msgspec.Struct):
     payment_terms_days: int | None
 
 
+def address_out(address: PostalAddress) -> PostalAddressOut:
+    """A structured postal address as the answers show it (a customer's, a legal entity's)."""
+    return out_of(PostalAddressOut, address, lines=list(address.lines))
+
+
 def record_out(record: CustomerRecord) -> CustomerRecordOut:
     address = record.address
     return out_of(
@@ -73,11 +79,7 @@ def record_out(record: CustomerRecord) -> CustomerRecordOut:
             for x in record.tax_categories
         ],
         billing_address_text=record.billing_address,
-        billing_address=None
-        if address is None
-        else PostalAddressOut(
-            list(address.lines), address.city, address.postal_code, address.country
-        ),
+        billing_address=None if address is None else address_out(address),
     )
 
 

@@ -16,17 +16,18 @@ from litestar.openapi.spec import Example
 from litestar.params import Body
 
 from application import commands as c
-from application.customer_master import PostalAddress
 from application.legal_entities import LegalEntityRecord, PaymentAccount, entity_problems
+from application.queries.projection import projected
 from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
     ID_PATTERN,
     WRITE_PROBLEMS,
     IdempotencyKey,
     answer,
+    out_of,
 )
-from entrypoints.http.routes.customer_records import MAX_ADDRESS_LINES, AddressLine
-from entrypoints.http.routes.customers import PostalAddressOut
+from entrypoints.http.routes.customer_records import MAX_ADDRESS_LINES, AddressLine, address_of
+from entrypoints.http.routes.customer_views import PostalAddressOut, address_out
 from entrypoints.http.routes.declare import RouteFamily, path_param, respond_after
 from entrypoints.http.runtime import ops_reads_of
 
@@ -109,23 +110,12 @@ class LegalEntityVersionsOut(msgspec.Struct):
 
 
 def entity_out(record: LegalEntityRecord) -> LegalEntityOut:
-    address = record.address
     account = record.payment_account
-    return LegalEntityOut(
-        legal_entity_id=record.legal_entity_id,
-        version=record.version,
-        legal_name=record.legal_name,
-        address=PostalAddressOut(
-            list(address.lines), address.city, address.postal_code, address.country
-        ),
-        vat_id=record.vat_id,
-        registration_id=record.registration_id,
-        electronic_address=record.electronic_address,
-        payment_account=None
-        if account is None
-        else PaymentAccountOut(
-            account.iban, account.account_number, account.bic, account.account_name
-        ),
+    return out_of(
+        LegalEntityOut,
+        record,
+        address=address_out(record.address),
+        payment_account=None if account is None else out_of(PaymentAccountOut, account),
     )
 
 
@@ -135,20 +125,11 @@ def _record(legal_entity_id: str, data: LegalEntityBody) -> LegalEntityRecord:
     record = LegalEntityRecord(
         legal_entity_id,
         data.legal_name,
-        PostalAddress(
-            tuple(data.address.lines),
-            data.address.city,
-            data.address.postal_code,
-            data.address.country,
-        ),
+        address_of(data.address),
         vat_id=data.vat_id,
         registration_id=data.registration_id,
         electronic_address=data.electronic_address,
-        payment_account=None
-        if account is None
-        else PaymentAccount(
-            account.iban, account.account_number, account.bic, account.account_name
-        ),
+        payment_account=None if account is None else projected(PaymentAccount, account),
     )
     errors = [FieldError(f"/{field}", detail) for field, detail in entity_problems(record)]
     if errors:

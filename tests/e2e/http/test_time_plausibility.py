@@ -281,7 +281,9 @@ def test_the_future_tolerance_is_read_from_the_environment_and_bound_to_the_hand
         with pytest.raises(SettingsError, match="THROUGHLINE_FUTURE_TOLERANCE_DAYS"):
             Settings.from_env({"THROUGHLINE_FUTURE_TOLERANCE_DAYS": bad}, database_url="memory://")
     clock = FakeClock(END_OF_MARCH)
-    bus = compose(MemoryDatabase(), clock, SequentialIds(), Externals(), plausibility_of(three))
+    bus = compose(
+        MemoryDatabase(), clock, SequentialIds(), Externals(), plausibility=plausibility_of(three)
+    )
     assert bus.deps.plausibility.future_tolerance_days == 3
     default = compose(MemoryDatabase(), clock, SequentialIds(), Externals())
     assert default.deps.plausibility == PlausibilityPolicy()
