@@ -4,7 +4,6 @@ subprocess."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,11 +47,7 @@ from tests.e2e.cli_harness import reset_container
 CTX = RequestContext("m.girard", "corr-test")
 
 
-@pytest.fixture(autouse=True)
-def clean_container() -> Iterator[None]:
-    reset_container()
-    yield
-    reset_container()
+pytestmark = pytest.mark.usefixtures("fresh_container")
 
 
 def test_a_bus_built_by_the_container_uses_the_overridden_clock_ids_and_database() -> None:

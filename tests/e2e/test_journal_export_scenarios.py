@@ -26,10 +26,10 @@ from application.journal_export import JournalExport, entries_to_export
 from application.records import PostedEntry
 from application.unit_of_work import UnitOfWork
 from domain.period import Period
-from entrypoints.composition.database import MemoryDatabase, reader
+from entrypoints.composition.database import reader
 from entrypoints.demo.firm import MONTH_ENDS
 from entrypoints.demo.loader import load_reference_scenarios
-from tests.e2e.cli_harness import InProcess, Subprocess, copy_sqlite, reset_container
+from tests.e2e.cli_harness import InProcess, Subprocess, copy_sqlite
 from tests.e2e.http.sql_harness import running_sql_api
 from tests.support.export_checks import (
     Balances,
@@ -161,15 +161,6 @@ def test_the_csv_command_writes_to_standard_output_for_one_legal_entity(
     assert csv_balances(rows) == expected(scenarios, export, ("HR-US",))
 
 
-@pytest.fixture
-def in_process(tmp_path: Path) -> Iterator[InProcess]:
-    """The same command in this process, on an empty in-memory database."""
-    runner = InProcess(MemoryDatabase(), tmp_path)
-    yield runner
-    runner.close()
-    reset_container()
-
-
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -181,45 +172,45 @@ def in_process(tmp_path: Path) -> Iterator[InProcess]:
 )
 @pytest.mark.parametrize("kind", ["beancount", "csv"])
 def test_a_bad_month_or_a_backwards_range_exits_2_with_a_clear_message(
-    in_process: InProcess, kind: str, args: tuple[str, ...], message: str
+    memory_cli: InProcess, kind: str, args: tuple[str, ...], message: str
 ) -> None:
-    done = in_process("export", kind, *args)
+    done = memory_cli("export", kind, *args)
     assert done.code == 2, done.text
     assert message in done.err
     assert done.out == ""
 
 
 def test_an_empty_range_of_an_empty_journal_is_a_header_or_an_empty_ledger(
-    in_process: InProcess, tmp_path: Path
+    memory_cli: InProcess, tmp_path: Path
 ) -> None:
-    ledger = in_process("export", "beancount", "--from", "2026-01", "--to", "2026-01")
+    ledger = memory_cli("export", "beancount", "--from", "2026-01", "--to", "2026-01")
     assert ledger.code == 0, ledger.text
     bean_check(ledger.out, tmp_path)
-    table = in_process("export", "csv", "--from", "2026-01", "--to", "2026-01")
+    table = memory_cli("export", "csv", "--from", "2026-01", "--to", "2026-01")
     assert table.code == 0, table.text
     assert table.out.splitlines() == [",".join((*LINE_COLUMNS, *DIMENSION_COLUMNS))]
 
 
-def test_the_demo_says_where_to_fetch_its_journal_as_a_file(in_process: InProcess) -> None:
-    done = in_process("demo")
+def test_the_demo_says_where_to_fetch_its_journal_as_a_file(memory_cli: InProcess) -> None:
+    done = memory_cli("demo")
     assert done.code == 0, done.text
     assert (
         "The journal as a Beancount ledger: throughline export beancount --from 2026-01 "
         "--to 2026-06 (or csv), or GET /journal-entries/export?format=beancount&from=2026-01"
         "&to=2026-06"
     ) in done.out
-    ledger = in_process("export", "beancount", "--from", "2026-01", "--to", "2026-06")
+    ledger = memory_cli("export", "beancount", "--from", "2026-01", "--to", "2026-06")
     assert ledger.code == 0, ledger.text
     assert beancount_balances(ledger.out)
 
 
-def test_the_export_commands_say_what_they_write_in_their_help(in_process: InProcess) -> None:
-    done = in_process("export", "--help")
+def test_the_export_commands_say_what_they_write_in_their_help(memory_cli: InProcess) -> None:
+    done = memory_cli("export", "--help")
     assert done.code == 0, done.text
     assert "beancount" in done.out
     assert "csv" in done.out
     for kind in ("beancount", "csv"):
-        helped = in_process("export", kind, "--help")
+        helped = memory_cli("export", kind, "--help")
         assert helped.code == 0, helped.text
         for option in ("--from", "--to", "--legal-entity", "--output"):
             assert option in helped.out

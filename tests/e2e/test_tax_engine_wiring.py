@@ -3,7 +3,6 @@ replaces the tax engine in one place: the container's `tax_engine` provider."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -17,7 +16,6 @@ from entrypoints.composition.container import Container
 from entrypoints.composition.database import MemoryDatabase
 from entrypoints.composition.externals import Externals
 from entrypoints.composition.settings import Settings
-from tests.e2e.cli_harness import reset_container
 from tests.unit.application.conftest import start_clock
 from tests.unit.application.test_tax_engine import FakeTaxEngine
 
@@ -27,11 +25,7 @@ def external_tax_service() -> FakeTaxEngine:
     return FakeTaxEngine(TaxTreatment("GST15", Decimal("0.15"), "GST registered"))
 
 
-@pytest.fixture(autouse=True)
-def clean_container() -> Iterator[None]:
-    reset_container()
-    yield
-    reset_container()
+pytestmark = pytest.mark.usefixtures("fresh_container")
 
 
 def test_the_composition_root_taxes_from_our_tables_unless_given_an_engine() -> None:

@@ -19,8 +19,8 @@ from application.queries.milestones import MilestoneQueries
 from application.queries.paging import InvalidPageRequestError, PageRequest, encode_cursor
 from domain.ids import MilestoneId, ObligationId
 from domain.milestone_billing import MilestoneSpec, MilestoneTerms
-from domain.period import Period
 from tests.integration.support import SqlApp
+from tests.support.builders import MARCH
 from tests.support.paging import every_row
 from tests.unit.application.conftest import (
     EUR,
@@ -30,8 +30,6 @@ from tests.unit.application.conftest import (
     time_entry,
     told_in_memory_too,
 )
-
-MARCH = Period.month(2026, 3)
 
 
 def time_in_two_months_and_a_milestone_programme(app: App) -> None:

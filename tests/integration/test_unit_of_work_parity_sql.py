@@ -10,17 +10,15 @@ from typing import Any
 from application import commands as c
 from domain.ids import InvoiceId, PaymentId
 from domain.money import Money
-from domain.period import Period
 from tests.integration.support import SqlApp
+from tests.support.builders import MARCH
 from tests.unit.application.conftest import (
     EUR,
     App,
-    in_memory_app,
     set_up_tm_contract,
     time_entry,
+    told_in_memory_too,
 )
-
-MARCH = Period.month(2026, 3)
 
 
 def a_month_billed_paid_and_closed(app: App) -> None:
@@ -53,18 +51,14 @@ def outbox_rows(app: App) -> list[tuple[str, str, str, Any]]:
 def test_the_same_commands_leave_the_same_outbox_in_memory_and_in_the_database(
     app: SqlApp,
 ) -> None:
-    memory = in_memory_app()
-    a_month_billed_paid_and_closed(memory)
-    a_month_billed_paid_and_closed(app)
+    memory = told_in_memory_too(app, a_month_billed_paid_and_closed)
     assert outbox_rows(app) == outbox_rows(memory)
 
 
 def test_closing_and_reopening_a_period_is_told_under_the_period_key_by_both(
     app: SqlApp,
 ) -> None:
-    memory = in_memory_app()
-    a_month_billed_paid_and_closed(memory)
-    a_month_billed_paid_and_closed(app)
+    memory = told_in_memory_too(app, a_month_billed_paid_and_closed)
     for told in (memory, app):
         periods = [row[:3] for row in outbox_rows(told) if row[0] == "AccountingPeriod"]
         assert periods == [

@@ -48,16 +48,13 @@ def documents(draw: st.DrawFn) -> DocumentView:
     for n in range(1, draw(st.integers(1, 6)) + 1):
         tax_code, rate = draw(st.sampled_from(TAXES))
         category = VatCategory.STANDARD if rate != "0" else VatCategory.ZERO_RATED
+        tax = views.Tax(tax_code, category, rate)
         obligation = draw(st.sampled_from([("a", "Programme"), ("b", "Change requests")]))
         if draw(st.booleans()):
-            line = views.time_line(
-                n, draw(time_entries(code)), code, tax_code, category, rate, obligation
-            )
+            line = views.time_line(n, draw(time_entries(code)), code, tax, obligation)
         else:
             price = Money.from_minor(draw(st.integers(1, 10**9)), Currency.of(code))
-            line = views.fixed_line(
-                n, draw(NAMES), str(price.amount), code, tax_code, category, rate, obligation
-            )
+            line = views.fixed_line(n, draw(NAMES), str(price.amount), code, tax, obligation)
         lines.append(line)
     buyer = views.BUYER
     if draw(st.booleans()):

@@ -46,14 +46,30 @@ def money(amount: str, code: str = "EUR") -> Money:
     return Money.of(amount, code)
 
 
+@attrs.frozen
+class Tax:
+    """How a line is taxed: its code, its VAT category and its rate."""
+
+    code: str
+    category: VatCategory
+    rate: str
+
+
+STANDARD = Tax("VAT20", VatCategory.STANDARD, "0.20")
+REDUCED = Tax("VAT7", VatCategory.STANDARD, "0.07")
+REVERSE_CHARGE = Tax("RC", VatCategory.REVERSE_CHARGE, "0")
+EXEMPT = Tax("EX", VatCategory.EXEMPT, "0")
+
+CHANGE_REQUEST = ("tm-change-request", "Change request CR-7 (time and materials)")
+PROGRAM = ("ff-program", "Transformation program (fixed fee)")
+
+
 def time_line(
     line_no: int,
     entries: list[tuple[date, str, str, str, str]],
     code: str = "EUR",
-    tax_code: str = "VAT20",
-    category: VatCategory = VatCategory.STANDARD,
-    rate: str = "0.20",
-    obligation: tuple[str, str] = ("tm-change-request", "Change request CR-7 (time and materials)"),
+    tax: Tax = STANDARD,
+    obligation: tuple[str, str] = CHANGE_REQUEST,
 ) -> ViewLine:
     """A T&M line billing its time entries (date, person, role, hours, rate) at one rate."""
     details = tuple(
@@ -81,9 +97,9 @@ def time_line(
         "HUR",
         unit,
         Money(value, unit.currency).quantized(),
-        tax_code,
-        category,
-        Decimal(rate),
+        tax.code,
+        tax.category,
+        Decimal(tax.rate),
         MARCH,
         time_details=details,
     )
@@ -94,10 +110,8 @@ def fixed_line(
     description: str,
     price: str,
     code: str = "EUR",
-    tax_code: str = "VAT20",
-    category: VatCategory = VatCategory.STANDARD,
-    rate: str = "0.20",
-    obligation: tuple[str, str] = ("ff-program", "Transformation program (fixed fee)"),
+    tax: Tax = STANDARD,
+    obligation: tuple[str, str] = PROGRAM,
 ) -> ViewLine:
     """One unit of a milestone, an installment or a fee, with the item it billed."""
     amount = money(price, code)
@@ -111,9 +125,9 @@ def fixed_line(
         "C62",
         amount,
         amount,
-        tax_code,
-        category,
-        Decimal(rate),
+        tax.code,
+        tax.category,
+        Decimal(tax.rate),
         None,
         other_details=(SourceDetail("milestone", f"ms-{line_no}", Decimal(1), amount),),
     )
@@ -202,7 +216,7 @@ def eur_with_vat() -> DocumentView:
     lines = (
         time_line(1, entries(3)),
         fixed_line(2, "Milestone 1: discovery accepted", "12345.67"),
-        fixed_line(3, "Training material", "800.00", tax_code="VAT7", rate="0.07"),
+        fixed_line(3, "Training material", "800.00", tax=REDUCED),
     )
     return document(lines)
 
@@ -229,9 +243,10 @@ ONE_TAX_RATE: dict[str, tuple[str, str, tuple[date, str, str, str, str], tuple[s
 def one_tax_rate_invoice(code: str) -> DocumentView:
     """The `ONE_TAX_RATE` document in `code`: a time line and a fixed line, both taxed at 10 %."""
     number, tax_code, entry, fixed = ONE_TAX_RATE[code]
+    tax = Tax(tax_code, VatCategory.STANDARD, "0.10")
     lines = (
-        time_line(1, [entry], code=code, tax_code=tax_code, rate="0.10"),
-        fixed_line(2, *fixed, code=code, tax_code=tax_code, rate="0.10"),
+        time_line(1, [entry], code, tax),
+        fixed_line(2, *fixed, code, tax),
     )
     return document(lines, code=code, number=number)
 
@@ -253,9 +268,7 @@ REVERSE_CHARGE_NOTE = (
 
 def reverse_charge_invoice() -> DocumentView:
     """A buyer in another member state: no VAT charged, the legal note printed."""
-    lines = (
-        time_line(1, entries(2), tax_code="RC", category=VatCategory.REVERSE_CHARGE, rate="0"),
-    )
+    lines = (time_line(1, entries(2), tax=REVERSE_CHARGE),)
     return document(
         lines,
         reasons={"RC": REVERSE_CHARGE_NOTE},
@@ -275,14 +288,7 @@ EXEMPT_REASON = "Exempt: training services under Article 132(1)(i) VAT Directive
 def exempt_invoice() -> DocumentView:
     """An exempt training line beside a standard-rated one."""
     lines = (
-        fixed_line(
-            1,
-            "Accredited training course",
-            "2400.00",
-            tax_code="EX",
-            category=VatCategory.EXEMPT,
-            rate="0",
-        ),
+        fixed_line(1, "Accredited training course", "2400.00", tax=EXEMPT),
         fixed_line(2, "Course material", "150.00"),
     )
     return document(lines, reasons={"EX": EXEMPT_REASON})

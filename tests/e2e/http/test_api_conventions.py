@@ -639,14 +639,17 @@ class Listing:
         return parameter
 
 
+@pytest.fixture
+def listing(read_only_world: tuple[Api, World], op: Operation) -> Listing:
+    """The operation `op` on the read-only world, asked as its holder with acme's values."""
+    return Listing.of(read_only_world, op)
+
+
 PAGED = [op for op in GUARDED if op.method == "GET" and has_query(op, "limit")]
 
 
 @pytest.mark.parametrize("op", [pytest.param(op, id=op.id) for op in PAGED])
-def test_a_page_over_the_documented_maximum_is_400(
-    read_only_world: tuple[Api, World], op: Operation
-) -> None:
-    listing = Listing.of(read_only_world, op)
+def test_a_page_over_the_documented_maximum_is_400(listing: Listing) -> None:
     documented = listing.documented("limit")
     assert documented["schema"].get("maximum") == 200 or "200" in documented.get("description", "")
     assert "/query/limit" in listing.refused(limit=201)[0]
@@ -660,9 +663,8 @@ STATE_FILTERED = [op for op in GUARDED if op.method == "GET" and has_query(op, "
 
 @pytest.mark.parametrize("op", [pytest.param(op, id=op.id) for op in STATE_FILTERED])
 def test_a_list_filtered_by_a_state_it_does_not_know_is_400_naming_the_state_parameter(
-    read_only_world: tuple[Api, World], op: Operation
+    listing: Listing,
 ) -> None:
-    listing = Listing.of(read_only_world, op)
     documented = listing.documented("state")
     assert documented["schema"].get("pattern"), "the states a list knows are documented"
     at, detail = listing.refused(state="issud")
@@ -671,11 +673,11 @@ def test_a_list_filtered_by_a_state_it_does_not_know_is_400_naming_the_state_par
 
 @pytest.mark.parametrize("op", [pytest.param(op, id=op.id) for op in GUARDED])
 def test_a_query_parameter_the_operation_does_not_document_is_400_naming_it(
-    read_only_world: tuple[Api, World], op: Operation
+    listing: Listing, op: Operation
 ) -> None:
     """A misspelt filter (`?custmer_id=`) must not answer the unfiltered list as if filtered,
     nor a write run as if a parameter it ignores (`?dry_run=true`) had been heeded."""
-    response = Listing.of(read_only_world, op).send(custmer_id="acme")
+    response = listing.send(custmer_id="acme")
     problem = assert_problem(response, "validation-error")
     assert [e["pointer"] for e in problem["errors"]] == ["/query/custmer_id"]
     documented = sorted(
@@ -686,10 +688,7 @@ def test_a_query_parameter_the_operation_does_not_document_is_400_naming_it(
 
 
 @pytest.mark.parametrize("op", [pytest.param(op, id=op.id) for op in PAGED])
-def test_cursor_paging_walks_every_item_exactly_once(
-    read_only_world: tuple[Api, World], op: Operation
-) -> None:
-    listing = Listing.of(read_only_world, op)
+def test_cursor_paging_walks_every_item_exactly_once(listing: Listing) -> None:
     everything = listing.get(limit=200)
     expected = everything.json()["items"]
     assert everything.json()["next_cursor"] is None

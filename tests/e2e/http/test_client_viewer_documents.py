@@ -25,7 +25,7 @@ from tests.e2e.http.answers import ok, strings_and_keys
 from tests.e2e.http.harness import IDENTITIES, Api, running_api
 from tests.e2e.http.routing import GUARDED, Operation, may, problem_uri, required_query
 from tests.e2e.http.stage import UNLIMITED
-from tests.e2e.http.world import World, seed
+from tests.e2e.http.world import Tenant, World, seed
 
 VIEWERS = {"client_viewer": "acme", "client_viewer_b": "globex"}
 #: The principals of the firm's people and systems that act in the seeded world: the harness's
@@ -49,6 +49,18 @@ def read_only_world() -> Iterator[tuple[Api, World]]:
         yield running, seed(running.app)
 
 
+@pytest.fixture(params=VIEWERS)
+def viewer(request: pytest.FixtureRequest) -> str:
+    """Each client viewer in turn."""
+    return str(request.param)
+
+
+@pytest.fixture
+def own(read_only_world: tuple[Api, World], viewer: str) -> Tenant:
+    """The viewer's own customer in the seeded world."""
+    return read_only_world[1].of(VIEWERS[viewer])
+
+
 def is_not_found(response: Any) -> bool:
     return response.status_code == 404 and response.json()["type"] == problem_uri("not-found")
 
@@ -57,12 +69,10 @@ def without(document: dict[str, Any], keys: frozenset[str]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k not in keys}
 
 
-@pytest.mark.parametrize("viewer", VIEWERS)
 def test_a_client_viewer_lists_only_its_customers_issued_invoices(
-    read_only_world: tuple[Api, World], viewer: str
+    read_only_world: tuple[Api, World], viewer: str, own: Tenant
 ) -> None:
-    api, world = read_only_world
-    own = world.of(VIEWERS[viewer])
+    api, _ = read_only_world
     listed = ok(api.get("/invoices", who=viewer))["items"]
     assert [(i["invoice_id"], i["state"]) for i in listed] == [
         (own.issued_invoice, "partially_paid")
@@ -73,12 +83,11 @@ def test_a_client_viewer_lists_only_its_customers_issued_invoices(
     assert [i["invoice_id"] for i in drafts["items"]] == [own.draft_invoice]
 
 
-@pytest.mark.parametrize("viewer", VIEWERS)
 def test_a_draft_is_404_to_a_client_viewer_like_another_customers_invoice(
-    read_only_world: tuple[Api, World], viewer: str
+    read_only_world: tuple[Api, World], viewer: str, own: Tenant
 ) -> None:
     api, world = read_only_world
-    own, other = world.of(VIEWERS[viewer]), world.other(VIEWERS[viewer])
+    other = world.other(VIEWERS[viewer])
     draft = api.get(f"/invoices/{own.draft_invoice}", who=viewer)
     theirs = api.get(f"/invoices/{other.issued_invoice}", who=viewer)
     nowhere = api.get("/invoices/INV-999999", who=viewer)
@@ -90,12 +99,10 @@ def test_a_draft_is_404_to_a_client_viewer_like_another_customers_invoice(
     assert ok(api.get(f"/invoices/{own.draft_invoice}", who="finance"))["state"] == "draft"
 
 
-@pytest.mark.parametrize("viewer", VIEWERS)
 def test_a_client_viewer_gets_no_staff_identity_on_an_invoice_or_a_credit_memo(
-    read_only_world: tuple[Api, World], viewer: str
+    read_only_world: tuple[Api, World], viewer: str, own: Tenant
 ) -> None:
-    api, world = read_only_world
-    own = world.of(VIEWERS[viewer])
+    api, _ = read_only_world
     for path in (f"/invoices/{own.issued_invoice}", f"/credit-memos/{own.credit_memo_id}"):
         seen = ok(api.get(path, who=viewer))
         staff_view = ok(api.get(path, who="finance"))

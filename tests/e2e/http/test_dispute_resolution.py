@@ -52,6 +52,19 @@ def invoice(api: Api, invoice_id: str) -> dict[str, Any]:
     return dict(ok(api.get(f"/invoices/{invoice_id}", who="finance")))
 
 
+def resolved_dispute(document: dict[str, Any], resolution: str) -> dict[str, Any]:
+    """The invoice is back to issued with no dispute open; its one dispute, resolved with
+    `resolution`."""
+    assert (document["state"], document["dispute_reason"]) == ("issued", None)
+    (dispute,) = document["disputes"]
+    assert (dispute["reason"], dispute["state"], dispute["resolution"]) == (
+        REASON,
+        "resolved",
+        resolution,
+    )
+    return dispute
+
+
 def test_a_partial_credit_leaves_the_dispute_open_and_resolve_still_works(api_on: Api) -> None:
     api = api_on
     invoice_id = disputed(api)
@@ -63,13 +76,7 @@ def test_a_partial_credit_leaves_the_dispute_open_and_resolve_still_works(api_on
     resolved = ok(
         api.post(f"/invoices/{invoice_id}/resolve", {"resolution": "the other 8 h stand"})
     )
-    assert (resolved["state"], resolved["dispute_reason"]) == ("issued", None)
-    (dispute,) = resolved["disputes"]
-    assert (dispute["reason"], dispute["state"], dispute["resolution"]) == (
-        REASON,
-        "resolved",
-        "the other 8 h stand",
-    )
+    dispute = resolved_dispute(resolved, "the other 8 h stand")
     assert dispute["credit_memo_id"] is None
     assert invoice(api, invoice_id) == resolved  # as stored
 
@@ -80,13 +87,7 @@ def test_a_credit_that_says_so_resolves_the_dispute_with_its_reason(api_on: Api)
     memo = credit(api, invoice_id, resolves_dispute=True)
     assert (memo["state"], memo["resolves_dispute"]) == ("issued", True)
     after = invoice(api, invoice_id)
-    assert (after["state"], after["dispute_reason"]) == ("issued", None)
-    (dispute,) = after["disputes"]
-    assert (dispute["reason"], dispute["state"], dispute["resolution"]) == (
-        REASON,
-        "resolved",
-        "4 h credited",
-    )
+    dispute = resolved_dispute(after, "4 h credited")
     assert dispute["credit_memo_id"] == memo["credit_memo_id"]
     assert dispute["resolved_at"] is not None
     # nothing left to resolve: a second resolution is refused, as is resolving by a new credit

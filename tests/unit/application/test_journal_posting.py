@@ -83,6 +83,13 @@ def journal(app: App) -> list[JournalEntry]:
         return uow.journal.all()
 
 
+def issued_entry(app: App) -> JournalEntry:
+    """An invoice issued, and the one journal entry its issue wrote."""
+    issued(app)
+    (entry,) = journal(app)
+    return entry
+
+
 def postings(app: App) -> list[OutboxEvent]:
     with app.bus.deps.uow(app.as_("reader")) as uow:
         return [e for e in uow.outbox.pending(1000) if e.event_type == EVENT_TYPE]
@@ -102,8 +109,7 @@ def erp_relay(app: App, ledger: FakeGeneralLedger, sink: FakeEventPublisher) -> 
 
 
 def test_issuing_an_invoice_writes_its_entry_and_its_posting_in_one_commit(books: App) -> None:
-    issued(books)
-    (entry,) = journal(books)
+    entry = issued_entry(books)
     (event,) = postings(books)
     assert event.event_id == posting_event_id(entry.entry_id)
     assert (event.aggregate_type, event.aggregate_id) == ("JournalEntry", entry.entry_id)
@@ -183,8 +189,7 @@ def test_an_entry_posted_twice_is_one_entry_and_one_posting(books: App) -> None:
 def test_the_relay_hands_the_entry_to_the_erp_and_records_its_document_number(
     books: App,
 ) -> None:
-    issued(books)
-    (entry,) = journal(books)
+    entry = issued_entry(books)
     ledger, sink = FakeGeneralLedger(), FakeEventPublisher()
     erp_relay(books, ledger, sink)
     assert list(ledger.posted) == [entry.entry_id]
@@ -196,8 +201,7 @@ def test_the_relay_hands_the_entry_to_the_erp_and_records_its_document_number(
 def test_an_erp_outage_leaves_the_posting_to_be_retried_and_posts_it_once_later(
     books: App,
 ) -> None:
-    issued(books)
-    (entry,) = journal(books)
+    entry = issued_entry(books)
     ledger, sink = FakeGeneralLedger(), FakeEventPublisher()
     ledger.available = False
     erp_relay(books, ledger, sink)
@@ -215,8 +219,7 @@ def test_an_erp_outage_leaves_the_posting_to_be_retried_and_posts_it_once_later(
 
 
 def test_the_erp_answering_again_keeps_the_first_document_number(books: App) -> None:
-    issued(books)
-    (entry,) = journal(books)
+    entry = issued_entry(books)
     record = acknowledger(books.bus.deps.uow, books.clock, relay_context("w1"))
     record(entry.entry_id, "GL-1")
     record(entry.entry_id, "GL-2")
