@@ -18,8 +18,8 @@ from domain.time_entry import TimeEntry
 
 
 class StoredRateCards(Mapping[RateCardId, RateCard]):
-    """The rate cards, each read when first asked for (a batch uses few of them); iterating
-    reads them all."""
+    """The rate cards, each read when first asked for (a batch uses few of them), for
+    reference (admission never changes them); iterating reads them all."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
@@ -28,7 +28,8 @@ class StoredRateCards(Mapping[RateCardId, RateCard]):
 
     def __getitem__(self, rate_card_id: RateCardId) -> RateCard:
         if rate_card_id not in self._found:
-            self._found[rate_card_id] = self._uow.rate_cards.find(rate_card_id)
+            found = self._uow.rate_cards.read_many([rate_card_id])
+            self._found[rate_card_id] = found.get(rate_card_id)
         card = self._found[rate_card_id]
         if card is None:
             raise KeyError(rate_card_id)
