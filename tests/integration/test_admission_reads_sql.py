@@ -65,13 +65,18 @@ def test_aggregates_found_together_are_the_ones_found_one_by_one(app: SqlApp) ->
         assert uow.contracts.find_many(["C1"])["C1"] is uow.contracts.get("C1")
 
 
-def test_the_in_memory_store_finds_together_what_it_finds_one_by_one() -> None:
+def _in_memory_reader() -> InMemoryUnitOfWork:
+    """A unit of work on an in-memory store holding engagement E1 and its T&M contract C1."""
     store, clock = InMemoryStore(), start_clock()
     memory = wire(
         store, lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now), clock
     )
     set_up_tm_contract(memory)
-    with InMemoryUnitOfWork(store, RequestContext("reader", "corr-1"), clock.now) as uow:
+    return InMemoryUnitOfWork(store, RequestContext("reader", "corr-1"), clock.now)
+
+
+def test_the_in_memory_store_finds_together_what_it_finds_one_by_one() -> None:
+    with _in_memory_reader() as uow:
         found = uow.engagements.find_many(["E1", "E-unknown", "E1"])
         assert list(found) == ["E1"]
         assert found["E1"] is uow.engagements.find("E1")
@@ -105,12 +110,7 @@ def test_a_change_to_an_aggregate_read_for_reference_is_never_written(app: SqlAp
 
 
 def test_the_in_memory_store_reads_for_reference_what_it_finds() -> None:
-    store, clock = InMemoryStore(), start_clock()
-    memory = wire(
-        store, lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now), clock
-    )
-    set_up_tm_contract(memory)
-    with InMemoryUnitOfWork(store, RequestContext("reader", "corr-1"), clock.now) as uow:
+    with _in_memory_reader() as uow:
         read = uow.engagements.read_many(["E1", "E-unknown", "E1"])
         assert list(read) == ["E1"]
         assert read["E1"] is uow.engagements.find("E1")
