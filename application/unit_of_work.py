@@ -65,6 +65,11 @@ class Repository(Protocol[T]):
     def find_many(self, item_ids: Iterable[str]) -> dict[str, T]:
         """The aggregates of these ids that exist, by id, in one read."""
 
+    def read_many(self, item_ids: Iterable[str]) -> dict[str, T]:
+        """`find_many` for reference only (ADR 0058): what the unit of work already holds is
+        handed out as held; anything else is read but not held, and a change to it is never
+        written."""
+
     def all(self) -> list[T]: ...
 
 

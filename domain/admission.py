@@ -16,7 +16,7 @@ distinct engagements, obligations and dates, so each rule is decided once per su
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
@@ -191,16 +191,28 @@ class ContractRules:
 
     def check_rate(self, terms: TimeAndMaterialsTerms, time: DeliveredTime) -> None:
         """Billable time has a rate for its role (or person) on the card in force that day."""
-        key = (terms.rate_card_id, time.work_date)
+        version = self._card_version(terms, time.work_date)
+        if time.resource_id in version.resource_overrides or time.role in version.role_rates:
+            return  # a rate exists (`rate_for` would price it)
+        version.rate_for(time.role, time.resource_id)  # the refusal
+
+    def rates_on(self, terms: TimeAndMaterialsTerms, on: date) -> RateCardVersion | None:
+        """The card version `check_rate` prices time dated `on` with; None where it refuses
+        all such time (no such card, or no version in force then)."""
+        try:
+            return self._card_version(terms, on)
+        except DomainError:
+            return None
+
+    def _card_version(self, terms: TimeAndMaterialsTerms, on: date) -> RateCardVersion:
+        key = (terms.rate_card_id, on)
         version = self._cards.get(key)
         if version is None:
             card = self._scope.rate_cards.get(terms.rate_card_id)
             if card is None:
                 raise RateNotFoundError(f"rate card {terms.rate_card_id} is unknown")
-            version = self._cards[key] = card.version_in_force(time.work_date)
-        if time.resource_id in version.resource_overrides or time.role in version.role_rates:
-            return  # a rate exists (`rate_for` would price it)
-        version.rate_for(time.role, time.resource_id)  # the refusal
+            version = self._cards[key] = card.version_in_force(on)
+        return version
 
 
 class BlockingCaps:
@@ -287,9 +299,11 @@ class TimeAdmission:
         #: The latest work date the policy accepts today (a later one is refused by it).
         self._latest = today + timedelta(days=policy.future_tolerance_days)
         self._fine_hours: set[Decimal] = set()
-        #: Per engagement, obligation and date: the terms, whether they are T&M, and whether
-        #: a blocking cap may refuse the obligation's time (a batch has few such keys).
-        self._decided: dict[tuple[str, str, date], tuple[Any, bool, bool]] = {}
+        #: Per engagement, obligation and date: the terms, whether they are T&M, whether a
+        #: blocking cap may refuse the obligation's time, and the persons and roles the rate
+        #: card in force prices (a batch has few such keys; an entry they price needs no
+        #: `check_rate`).
+        self._decided: dict[tuple[str, str, date], _Decided] = {}
 
     def admit(self, time: DeliveredTime) -> TimeEntry:
         """The entry, approved, if it meets every rule of admission (else the rule's error)."""
@@ -309,7 +323,7 @@ class TimeAdmission:
         decided = self._decided.get(key)
         if decided is None:
             decided = self._decided[key] = self._decide(*key)
-        terms, tm, capped = decided
+        terms, tm, capped, persons, roles = decided
         entry = TimeEntry.received_approved(
             entry_id,
             obligation_id,
@@ -321,8 +335,8 @@ class TimeAdmission:
             billable=billable,
             cost_rate=time.cost_rate,
         )
-        if tm and billable:
-            self.rules.check_rate(terms, time)
+        if tm and billable and not (resource_id in persons or time.role in roles):
+            self.rules.check_rate(terms, time)  # refuses
         day = (resource_id, work_date)
         days = self.days
         recorded = days.get(day, _NONE)
@@ -336,12 +350,26 @@ class TimeAdmission:
 
     def _decide(
         self, engagement_id: EngagementId, obligation_id: ObligationId, on: date
-    ) -> tuple[Any, bool, bool]:
+    ) -> _Decided:
         """The terms of time dated `on` (refused as `ContractRules.terms` refuses), whether
-        they are T&M, and whether a cap that blocks overage may refuse the obligation's time."""
+        they are T&M, whether a cap that blocks overage may refuse the obligation's time, and
+        the persons and roles priced by the card in force on `on` (none if it refuses)."""
         terms = self.rules.terms(engagement_id, obligation_id, on)
-        tm = isinstance(terms, TimeAndMaterialsTerms)
-        return terms, tm, tm and self.caps.may_block(engagement_id, obligation_id)
+        if not isinstance(terms, TimeAndMaterialsTerms):
+            return terms, False, False, _PRICES_NONE, _PRICES_NONE
+        rates = self.rules.rates_on(terms, on)
+        persons, roles = (
+            (_PRICES_NONE, _PRICES_NONE)
+            if rates is None
+            else (rates.resource_overrides, rates.role_rates)
+        )
+        return terms, True, self.caps.may_block(engagement_id, obligation_id), persons, roles
+
+
+#: What `TimeAdmission` decides once per engagement, obligation and date.
+_Decided = tuple[Any, bool, bool, Container[object], Container[object]]
+#: A card that prices nobody: every entry is then checked (and refused) by `check_rate`.
+_PRICES_NONE: frozenset[object] = frozenset()
 
 
 Delivered = TypeVar("Delivered", bound=DeliveredTime)

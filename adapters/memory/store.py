@@ -137,6 +137,11 @@ class _Repository(Generic[T]):
         found = {i: self.find(i) for i in set(item_ids)}
         return {i: item for i, item in found.items() if item is not None}
 
+    def read_many(self, item_ids: Iterable[str]) -> dict[str, T]:
+        """The items themselves (nothing is copied here), not counted as seen."""
+        items = self._items
+        return {i: items[i] for i in set(item_ids) if i in items}
+
     def all(self) -> list[T]:
         items = list(self._items.values())
         self._seen.extend(i for i in items if i not in self._seen)

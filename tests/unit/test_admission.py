@@ -94,6 +94,26 @@ def test_non_billable_time_needs_no_rate() -> None:
     assert admitted.billable is False
 
 
+def test_an_unknown_rate_card_refuses_each_billable_entry_and_no_other() -> None:
+    scope = FakeScope([active_engagement("E1", "C1")], [contract([_terms(card="RC-gone")])], [])
+    admission = _admission(scope, [])
+    day = date(2026, 3, 2)
+    for n in (1, 2):  # the date's decision is remembered; the refusal is every entry's
+        with pytest.raises(RateNotFoundError, match="RC-gone is unknown"):
+            admission.admit(time(f"t{n}", day, "2"))
+    assert admission.admit(time("t3", day, "2", billable=False)).billable is False
+
+
+def test_time_dated_before_the_rate_cards_first_version_is_refused_when_billable() -> None:
+    card = rate_card(versions=((date(2026, 3, 3), {"consultant": "100"}),))
+    scope = FakeScope([active_engagement("E1", "C1")], [contract([_terms()])], [card])
+    admission = _admission(scope, [])
+    with pytest.raises(NoTermsInForceError):
+        admission.admit(time("t1", date(2026, 3, 2), "2"))
+    assert admission.admit(time("t2", date(2026, 3, 2), "2", billable=False)).billable is False
+    assert admission.admit(time("t3", date(2026, 3, 3), "2")).billable is True
+
+
 def test_a_persons_day_counts_what_is_recorded_and_what_the_batch_took_before() -> None:
     scope = _scope(recorded=[entry("old", date(2026, 3, 2), "10")])
     batch = [time("t1", date(2026, 3, 2), "8"), time("t2", date(2026, 3, 2), "7")]
