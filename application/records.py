@@ -123,12 +123,9 @@ class OutboxEvent:
         """Retry after 1 min, 5 min, 30 min and 2 h; the fifth failure makes it dead."""
         self.attempts += 1
         self.last_error = error
-        if self.attempts <= len(RETRY_SCHEDULE):
-            self._fire(DeliveryTrigger.FAIL)
-            self.next_attempt_at = now + RETRY_SCHEDULE[self.attempts - 1]
-        else:
-            self._fire(DeliveryTrigger.GIVE_UP)
-            self.next_attempt_at = None
+        retry_at = next_attempt(self.attempts, now)
+        self._fire(DeliveryTrigger.FAIL if retry_at is not None else DeliveryTrigger.GIVE_UP)
+        self.next_attempt_at = retry_at
 
     def reaped(self) -> None:
         """Its worker went silent: back to pending, for anyone to claim."""
@@ -198,6 +195,14 @@ RETRY_SCHEDULE: tuple[timedelta, ...] = (
 )
 
 
+def next_attempt(attempts: int, now: datetime) -> datetime | None:
+    """When the retry schedule tries again after the `attempts`-th failure; None once it is
+    spent (the outbox's deliveries and the exception queue's retries both follow it)."""
+    if attempts > len(RETRY_SCHEDULE):
+        return None
+    return now + RETRY_SCHEDULE[attempts - 1]
+
+
 @attrs.define(slots=False, eq=False)
 class IntegrationException:
     """A failure a person or a retry must deal with; it keeps what is needed to replay."""
@@ -232,12 +237,14 @@ class IntegrationException:
         self.last_error = error
         if self.state is ExceptionState.DEAD:
             self._fire(ExceptionTrigger.REPLAY_FAILED)
-        elif self.retryable and self.attempts <= len(RETRY_SCHEDULE):
-            self._fire(ExceptionTrigger.SCHEDULE_RETRY)
-            self.next_attempt_at = now + RETRY_SCHEDULE[self.attempts - 1]
         elif self.retryable:
-            self._fire(ExceptionTrigger.GIVE_UP)
-            self.next_attempt_at = None
+            retry_at = next_attempt(self.attempts, now)
+            self._fire(
+                ExceptionTrigger.SCHEDULE_RETRY
+                if retry_at is not None
+                else ExceptionTrigger.GIVE_UP
+            )
+            self.next_attempt_at = retry_at
 
     def resolved(self, by: str, now: datetime) -> None:
         self._fire(ExceptionTrigger.RESOLVE)

@@ -42,10 +42,9 @@ from domain.obligation import (
 from domain.schedule import FeeBelowBilledError as FeeBelowBilledError
 from domain.schedule import UnscheduledFeeError as UnscheduledFeeError
 from domain.schedule import (
-    billed_again_line,
+    billed_again,
     conceded_on,
     kept_by_parts,
-    released_again,
     split_fee,
 )
 from domain.time_entry import TimeEntry
@@ -187,11 +186,11 @@ def bill_fixed_fee(
         source = installment_source(installment.installment_id)
         description = _describe(terms, installment)
         if installment.installment_id in billed:
-            again = released_again(ctx.ledger, source, terms.currency, in_force.label)
-            if again is not None:
-                lines.append(
-                    billed_again_line(terms.obligation_id, LineKind.INSTALLMENT, description, again)
-                )
+            kind = LineKind.INSTALLMENT
+            label = in_force.label
+            lines += billed_again(
+                ctx.ledger, source, terms.currency, label, terms.obligation_id, kind, description
+            )
             continue
         amount = schedule[installment.installment_id]
         allocation = Allocation(source, Decimal(1), amount, in_force.label)

@@ -340,67 +340,55 @@ def _tax_lines(
     return lines
 
 
-def _billing_lines(
-    sign: int,
-    document_id: str,
-    net_by_obligation: Mapping[ObligationId, Money],
-    tax: Money,
-    balances: Mapping[ObligationId, ObligationBalance],
-    tax_by_code: Mapping[str, Money] | None = None,
-) -> list[JournalLine]:
-    """Issue (sign +1) or credit (sign −1) of a document's net per obligation and its tax."""
-    _not_negative(tax, f"the tax of {document_id}")
-    nets = {
-        oid: _not_negative(net, f"the net of {document_id} for obligation {oid}")
-        for oid, net in net_by_obligation.items()
-    }
-    gross = money_sum(nets.values(), tax.currency) + tax
-    lines = _movement(Account.RECEIVABLES, gross.times(sign), None, f"{document_id} gross")
-    for oid in sorted(nets):
-        before = _balance_of(balances, oid)
-        after = before.after_billing(nets[oid].times(sign))
-        lines += _contract_moves(before, after, f"{document_id} net for {oid}")
-    lines += _tax_lines(sign, document_id, tax, tax_by_code)
-    return lines
+@attrs.frozen
+class BillingPosting:
+    """The posting of a billing document: an invoice issued (`sign` +1) or a credit memo
+    (`sign` −1), which is the same movement reversed. Called like a function."""
+
+    sign: int
+    #: What the period lock is asked to allow ("post an invoice").
+    action: str
+    #: The entry's description, before the document's number ("Issue of invoice").
+    title: str
+
+    def __call__(
+        self,
+        entry_id: str,
+        document_id: str,
+        on: date,
+        net_by_obligation: Mapping[ObligationId, Money],
+        tax: Money,
+        balances: Mapping[ObligationId, ObligationBalance],
+        lock: PeriodLock,
+        tax_by_code: Mapping[str, Money] | None = None,
+    ) -> JournalEntry:
+        """The document's gross on receivables, its net per obligation against the contract
+        position before it, and its tax (per tax code when broken down). Amounts are positive."""
+        lock.check(on, self.action)
+        _not_negative(tax, f"the tax of {document_id}")
+        nets = {
+            oid: _not_negative(net, f"the net of {document_id} for obligation {oid}")
+            for oid, net in net_by_obligation.items()
+        }
+        gross = money_sum(nets.values(), tax.currency) + tax
+        lines = _movement(Account.RECEIVABLES, gross.times(self.sign), None, f"{document_id} gross")
+        for oid in sorted(nets):
+            before = _balance_of(balances, oid)
+            after = before.after_billing(nets[oid].times(self.sign))
+            lines += _contract_moves(before, after, f"{document_id} net for {oid}")
+        lines += _tax_lines(self.sign, document_id, tax, tax_by_code)
+        return JournalEntry.balanced(
+            entry_id, on, f"{self.title} {document_id}", _debits_first(lines), document_id
+        )
 
 
-def post_invoice_issue(
-    entry_id: str,
-    document_id: str,
-    on: date,
-    net_by_obligation: Mapping[ObligationId, Money],
-    tax: Money,
-    balances: Mapping[ObligationId, ObligationBalance],
-    lock: PeriodLock,
-    tax_by_code: Mapping[str, Money] | None = None,
-) -> JournalEntry:
-    """Dr receivables gross; per obligation Cr unbilled WIP up to its balance, the rest Cr
-    deferred revenue; Cr tax payable, once per tax code when the tax is broken down by code."""
-    lock.check(on, "post an invoice")
-    lines = _billing_lines(+1, document_id, net_by_obligation, tax, balances, tax_by_code)
-    return JournalEntry.balanced(
-        entry_id, on, f"Issue of invoice {document_id}", _debits_first(lines), document_id
-    )
+#: Dr receivables gross; per obligation Cr unbilled WIP up to its balance, the rest Cr
+#: deferred revenue; Cr tax payable, once per tax code when the tax is broken down by code.
+post_invoice_issue = BillingPosting(+1, "post an invoice", "Issue of invoice")
 
-
-def post_credit_memo(
-    entry_id: str,
-    document_id: str,
-    on: date,
-    net_by_obligation: Mapping[ObligationId, Money],
-    tax: Money,
-    balances: Mapping[ObligationId, ObligationBalance],
-    lock: PeriodLock,
-    tax_by_code: Mapping[str, Money] | None = None,
-) -> JournalEntry:
-    """The reverse of what it credits: Cr receivables gross; Dr tax payable (per tax code when
-    broken down); per obligation Dr deferred revenue up to its balance, the rest Dr unbilled
-    WIP. Amounts are positive."""
-    lock.check(on, "post a credit memo")
-    lines = _billing_lines(-1, document_id, net_by_obligation, tax, balances, tax_by_code)
-    return JournalEntry.balanced(
-        entry_id, on, f"Credit memo {document_id}", _debits_first(lines), document_id
-    )
+#: The reverse of what it credits: Cr receivables gross; Dr tax payable (per tax code when
+#: broken down); per obligation Dr deferred revenue up to its balance, the rest Dr unbilled WIP.
+post_credit_memo = BillingPosting(-1, "post a credit memo", "Credit memo")
 
 
 #: The source document of a recognition entry, before its date.

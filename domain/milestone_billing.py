@@ -40,10 +40,9 @@ from domain.obligation import (
     register_billing_model,
 )
 from domain.schedule import (
-    billed_again_line,
+    billed_again,
     conceded_on,
     kept_by_parts,
-    released_again,
     split_fee,
 )
 
@@ -177,11 +176,15 @@ def bill_milestones(
         source = milestone_source(spec.milestone_id)
         description = f"{terms.name}: {spec.name}"
         if spec.milestone_id in billed:
-            again = released_again(ctx.ledger, source, terms.currency, in_force.label)
-            if again is not None:
-                lines.append(
-                    billed_again_line(history.obligation_id, LineKind.MILESTONE, description, again)
-                )
+            lines += billed_again(
+                ctx.ledger,
+                source,
+                terms.currency,
+                in_force.label,
+                history.obligation_id,
+                LineKind.MILESTONE,
+                description,
+            )
             continue
         if spec.milestone_id not in accepted:
             continue
@@ -230,10 +233,11 @@ def _retention_releases(
         released, withheld = _released(spec.milestone_id), _withheld(spec.milestone_id)
         description = f"{terms.name}: retention on {spec.name} released at final acceptance"
         if ctx.ledger.standing(released).is_invoiced:
-            again = released_again(ctx.ledger, released, terms.currency, label)
-            if again is not None:
-                kind = LineKind.RETENTION_RELEASE
-                lines.append(billed_again_line(history.obligation_id, kind, description, again))
+            kind = LineKind.RETENTION_RELEASE
+            oid = history.obligation_id
+            lines += billed_again(
+                ctx.ledger, released, terms.currency, label, oid, kind, description
+            )
             continue
         # Release exactly what was withheld; a milestone billed in this very run withholds
         # at today's amount.

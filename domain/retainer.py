@@ -160,6 +160,16 @@ def _total(items: Iterable[CarriedHours | EntryOverage]) -> Decimal:
     return total
 
 
+class _HoursOf:
+    """The hours of one of a period's lists of carried hours, added up exactly."""
+
+    def __init__(self, hours: str) -> None:
+        self._hours = hours
+
+    def __get__(self, balance: RetainerPeriodBalance, owner: type | None = None) -> Decimal:
+        return _total(getattr(balance, self._hours))
+
+
 @attrs.frozen
 class RetainerPeriodBalance:
     """One retainer period's hours: bought, carried in, used, over, carried out and broken.
@@ -180,26 +190,15 @@ class RetainerPeriodBalance:
     broken: tuple[CarriedHours, ...]
     overage: tuple[EntryOverage, ...]
 
-    @property
-    def carried_in_hours(self) -> Decimal:
-        return _total(self.carried_in)
-
-    @property
-    def used_from_carry_hours(self) -> Decimal:
-        return _total(self.used_from_carry)
+    carried_in_hours = _HoursOf("carried_in")
+    used_from_carry_hours = _HoursOf("used_from_carry")
+    carried_out_hours = _HoursOf("carried_out")
+    broken_hours = _HoursOf("broken")
 
     @property
     def used_hours(self) -> Decimal:
         """Hours drawn from the balance (overage excluded)."""
         return EXACT.add(self.used_from_carry_hours, self.used_from_current)
-
-    @property
-    def carried_out_hours(self) -> Decimal:
-        return _total(self.carried_out)
-
-    @property
-    def broken_hours(self) -> Decimal:
-        return _total(self.broken)
 
     @property
     def balance(self) -> Decimal:

@@ -100,32 +100,33 @@ def kept_by_parts(
     return kept
 
 
-def released_again(
-    ledger: BilledLedger, source: SourceRef, currency: Currency, terms: str
-) -> Allocation | None:
+def billed_again(
+    ledger: BilledLedger,
+    source: SourceRef,
+    currency: Currency,
+    terms: str,
+    obligation_id: ObligationId,
+    kind: LineKind,
+    description: str,
+) -> list[ProposedLine]:
     """A releasing credit on a scheduled part is billed again on that part: exactly the value
-    released and not billed since, with the quantity it released (none for an amount credit)."""
+    released and not billed since, with the quantity it released (none for an amount credit),
+    as a line of the part's kind; none when nothing was released."""
     standing = ledger.standing(source)
     if not standing.is_invoiced or standing.open_release <= 0:
-        return None
+        return []
     quantity = max(EXACT.subtract(standing.first_quantity, ledger.settled(source)), Decimal(0))
-    return Allocation(source, quantity, Money(standing.open_release, currency), terms)
+    again = Allocation(source, quantity, Money(standing.open_release, currency), terms)
+    unit = again.amount
+    if again.quantity > 0:
+        unit = Money(EXACT.divide(again.amount.amount, again.quantity), unit.currency)
+    described = f"{description} (billed again after a credit)"
+    return [
+        ProposedLine.from_allocations(obligation_id, kind, described, unit.quantized(), [again])
+    ]
 
 
 def conceded_on(ledger: BilledLedger, source: SourceRef, currency: Currency) -> Money:
     """What write-off credits forgave on a part, rounded half-up to minor units as its credit
     memo lines round it: revenue the part will never earn."""
     return Money(ledger.standing(source).conceded, currency).quantized()
-
-
-def billed_again_line(
-    obligation_id: ObligationId, kind: LineKind, description: str, again: Allocation
-) -> ProposedLine:
-    """A line billing again what a releasing credit took back on a scheduled part."""
-    unit = again.amount
-    if again.quantity > 0:
-        unit = Money(EXACT.divide(again.amount.amount, again.quantity), unit.currency)
-    return ProposedLine.from_allocations(
-        obligation_id, kind, f"{description} (billed again after a credit)", unit.quantized(),
-        [again],
-    )  # fmt: skip
