@@ -182,7 +182,7 @@ def create_app(
     declare_query_names(app)
     app.state["services"] = services
     app.state["metrics"] = metrics
-    app.state["dashboard_answer"] = AnswerCache()  # routes/dashboard.py
+    app.state["dashboard_answer"] = AnswerCache[Any]()  # routes/dashboard.py
     return app
 
 
