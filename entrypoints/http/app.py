@@ -26,7 +26,7 @@ from entrypoints.http.body_gate import (
     document_body_refusals,
 )
 from entrypoints.http.correlation import correlation_id_for
-from entrypoints.http.metrics import Metrics, MetricsMiddleware, OperationsCollector
+from entrypoints.http.metrics import Metrics, OperationsCollector
 from entrypoints.http.middleware import CorrelationMiddleware, RateLimiter, RateLimitMiddleware
 from entrypoints.http.openapi_page import swagger_assets_router, swagger_page_plugin
 from entrypoints.http.problems import EXCEPTION_HANDLERS, Problem
@@ -163,8 +163,7 @@ def create_app(
         middleware=[
             CorrelationMiddleware,
             ServerSpanMiddleware,
-            AccessLogMiddleware,
-            DefineMiddleware(MetricsMiddleware, metrics=metrics),
+            DefineMiddleware(AccessLogMiddleware, metrics=metrics),  # counts and logs
             DefineMiddleware(
                 RateLimitMiddleware, limiter=limiter, exempt=("/health", "/ready", "/metrics")
             ),
