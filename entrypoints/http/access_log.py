@@ -7,6 +7,11 @@
 they stay out of the metrics' labels); `principal` is the authenticated caller's id, or null.
 The correlation id is bound for the whole request (`structlog.contextvars`), so every line
 logged while it runs carries it. This replaces uvicorn's access log, which is silenced.
+
+The same middleware counts the request into the request metrics (`Metrics.answered`, ADR
+0022) just before its line: both want the answer's status, the route template and the time
+taken, and one layer that takes them once costs every request less than two that each wrap
+the answer (ADR 0061).
 """
 
 from __future__ import annotations
@@ -19,18 +24,20 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from entrypoints.composition.logs import log_fields
 from entrypoints.http.correlation import correlation_id_for
-from entrypoints.http.metrics import _route_template, _status_of
+from entrypoints.http.metrics import Metrics, _route_template, _status_of
 from entrypoints.http.security import Principal
 
 log = logging.getLogger("throughline.access")
 
 
 class AccessLogMiddleware:
-    """Logs `http.request` after each request; outside authentication, so a refused
-    credential (401) is logged too, and the principal is read once the inner app is done."""
+    """Counts each request into `metrics` (when given) and logs `http.request` once it is
+    answered; outside authentication, so a refused credential (401) is counted and logged
+    too, and the principal is read once the inner app is done."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,16 +62,20 @@ class AccessLogMiddleware:
                 status = _status_of(error)
                 raise
             finally:
+                seconds = time.perf_counter() - started
+                method, route = scope["method"], _route_template(scope)
+                if self.metrics is not None:
+                    self.metrics.answered(method, route, status, seconds)
                 log_fields(
                     log,
                     logging.INFO,
                     "http.request",
                     {
                         "principal": principal_id(scope),
-                        "method": scope["method"],
-                        "route": _route_template(scope),
+                        "method": method,
+                        "route": route,
                         "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                        "duration_ms": round(seconds * 1000, 1),
                     },
                 )
 

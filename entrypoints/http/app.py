@@ -26,7 +26,7 @@ from entrypoints.http.body_gate import (
     document_body_refusals,
 )
 from entrypoints.http.correlation import correlation_id_for
-from entrypoints.http.metrics import Metrics, MetricsMiddleware, OperationsCollector
+from entrypoints.http.metrics import Metrics, OperationsCollector
 from entrypoints.http.middleware import CorrelationMiddleware, RateLimiter, RateLimitMiddleware
 from entrypoints.http.openapi_page import swagger_assets_router, swagger_page_plugin
 from entrypoints.http.problems import EXCEPTION_HANDLERS, Problem
@@ -45,7 +45,12 @@ class ApiAuthentication:
     """Puts the caller's `Principal` into the scope (`scope["user"]`), or refuses with 401,
     for every request but those to `OPEN_PATHS` and CORS preflights (OPTIONS), as Litestar's
     authentication middleware does; a plain ASGI middleware that reads the two credential
-    headers from the scope, instead of building a connection and all its headers per request."""
+    headers from the scope, instead of building a connection and all its headers per request.
+    Then, for every HTTP request, the one permission check (`check_permission`): once the
+    route is known and the caller authenticated, before the body gate and the handler. A
+    middleware rather than a Litestar guard (a guard is handed a copy of the route handler,
+    made anew for every request), and this one rather than a layer of its own, which would
+    add a call to every request and nothing else."""
 
     def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
         self.app = app
@@ -65,6 +70,8 @@ class ApiAuthentication:
                 ) from None
             scope["user"] = principal
             scope["auth"] = None
+        if scope["type"] == "http":
+            check_permission(scope)
         await self.app(scope, receive, send)
 
     def _is_open(self, scope: Scope) -> bool:
@@ -101,20 +108,6 @@ def check_permission(scope: Scope) -> None:
     user = scope.get("user")
     if not isinstance(user, Principal) or not user.may(permission):
         raise Problem("forbidden", f"this needs the permission {permission!r}")
-
-
-class PermissionMiddleware:
-    """Runs `check_permission` once the route is known and the caller authenticated, before
-    the body gate and the handler. A middleware rather than a Litestar guard: a guard is
-    handed a copy of the route handler, made anew for every request."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            check_permission(scope)
-        await self.app(scope, receive, send)
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -170,13 +163,11 @@ def create_app(
         middleware=[
             CorrelationMiddleware,
             ServerSpanMiddleware,
-            AccessLogMiddleware,
-            DefineMiddleware(MetricsMiddleware, metrics=metrics),
+            DefineMiddleware(AccessLogMiddleware, metrics=metrics),  # counts and logs
             DefineMiddleware(
                 RateLimitMiddleware, limiter=limiter, exempt=("/health", "/ready", "/metrics")
             ),
             DefineMiddleware(ApiAuthentication, authenticator=authenticator),
-            PermissionMiddleware,
         ],
         before_request=body_gate,  # after the permission check, before the body is decoded
         plugins=[StrictStructSchemaPlugin()],
@@ -190,7 +181,7 @@ def create_app(
     declare_query_names(app)
     app.state["services"] = services
     app.state["metrics"] = metrics
-    app.state["dashboard_answer"] = AnswerCache()  # routes/dashboard.py
+    app.state["dashboard_answer"] = AnswerCache[Any]()  # routes/dashboard.py
     return app
 
 

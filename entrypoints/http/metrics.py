@@ -2,11 +2,12 @@
 
 Two kinds, in one exposition at `/metrics`:
 
-- **Requests**, counted by `MetricsMiddleware` in the worker that answered: requests by method,
-  route template and status, and their latency. With several workers (`throughline serve
-  --workers N`) each process writes its counts to files in a directory the serve command
-  prepared (`entrypoints.http.metrics_dir`), and `/metrics` adds up every process's files,
-  so the totals are the same whichever worker answers the scrape.
+- **Requests**, counted by the request log's middleware (`entrypoints.http.access_log`) in the
+  worker that answered: requests by method, route template and status, and their latency.
+  With several workers (`throughline serve --workers N`) each process writes its counts to
+  files in a directory the serve command prepared (`entrypoints.http.metrics_dir`), and
+  `/metrics` adds up every process's files, so the totals are the same whichever worker
+  answers the scrape.
 - **Operations gauges**, read from the database at scrape time by `OperationsCollector` (one
   read-only unit of work, a handful of aggregate queries): the outbox per subscriber and
   delivery state, the age of the oldest waiting event, open exceptions by type, idempotency
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import Any
 
 import attrs
 from litestar.exceptions import HTTPException
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 
@@ -117,39 +117,6 @@ class Metrics:
         """An exiting worker's live gauges stop counting (its counters stay in the totals)."""
         if self.multiprocess_dir is not None:
             multiprocess.mark_process_dead(os.getpid(), str(self.multiprocess_dir))  # type: ignore[no-untyped-call]
-
-
-class MetricsMiddleware:
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = [500]
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, capture)
-        except Exception as error:
-            # raised by a middleware inside this one (authentication: 401): the app's outer
-            # exception handler answers it, with this status
-            status[0] = _status_of(error)
-            raise
-        finally:
-            self.metrics.answered(
-                scope["method"],
-                _route_template(scope),
-                status[0],
-                time.perf_counter() - started,
-            )
 
 
 def _status_of(error: Exception) -> int:

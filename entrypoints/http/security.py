@@ -157,6 +157,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
 }
 
+_NONE: frozenset[str] = frozenset()
 ALL_PERMISSIONS: frozenset[str] = frozenset().union(*ROLE_PERMISSIONS.values()) | {"audit:read"}
 
 #: Keys that only principals with `rates:read_cost` ever see.
@@ -183,7 +184,8 @@ class Principal:
         return frozenset().union(*(ROLE_PERMISSIONS.get(role, frozenset()) for role in self.roles))
 
     def may(self, permission: str) -> bool:
-        return permission in self.permissions
+        # Asked once per request: a look-up per role, without building the union of them all.
+        return any(permission in ROLE_PERMISSIONS.get(role, _NONE) for role in self.roles)
 
     @property
     def scoped(self) -> bool:

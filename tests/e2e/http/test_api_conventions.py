@@ -484,7 +484,8 @@ def test_the_trace_id_of_a_traceparent_is_the_correlation_id(api: Api) -> None:
 def test_a_correlation_id_is_generated_when_absent_or_invalid(api: Api) -> None:
     generated = {api.get("/invoices", who="finance").headers["x-correlation-id"] for _ in range(3)}
     assert len(generated) == 3
-    assert all(re.fullmatch(r"[0-9a-f]{32}", c) for c in generated)
+    # a random (version 4, RFC 4122 variant) UUID's 32 hex digits
+    assert all(re.fullmatch(r"[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}", c) for c in generated)
     for invalid in ("has spaces", "x" * 200, "-leading-dash", "semi;colon"):
         response = api.client.get(
             "/invoices", headers={**api.headers("finance"), "X-Correlation-ID": invalid}

@@ -97,3 +97,23 @@ def test_the_sqlite_data_version_holds_without_a_commit_and_moves_with_each(
             assert queries.version() != moved
     finally:
         database.dispose()
+
+
+def test_a_kept_dashboard_answer_goes_out_again_with_the_same_headers_once_each(
+    api_on: Api,
+) -> None:
+    committed_invoice(api_on)
+    answers = [api_on.get("/dashboard", who="finance") for _ in range(3)]
+    first = answers[0]
+    assert first.status_code == 200, first.text
+    for again in answers[1:]:
+        # the kept response is sent as it was: no header gained, lost or repeated
+        assert again.content == first.content
+        assert [name for name, _ in again.headers.multi_items()] == [
+            name for name, _ in first.headers.multi_items()
+        ]
+        assert again.headers["content-type"] == "application/json"
+        assert again.headers["content-length"] == str(len(first.content))
+        assert len(again.headers.get_list("x-correlation-id")) == 1
+    # each answer still carries its own request's correlation id
+    assert len({a.headers["x-correlation-id"] for a in answers}) == len(answers)
