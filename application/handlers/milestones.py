@@ -14,6 +14,7 @@ from application.natural_keys import MILESTONE_COMPLETION, Admission, admit
 from application.ports import Clock
 from application.unit_of_work import UnitOfWork
 from domain.milestone import Milestone
+from domain.plausibility import PlausibilityPolicy
 
 
 def _move(uow: UnitOfWork, milestone_id: str, change: Callable[[Milestone], None]) -> None:
@@ -34,9 +35,15 @@ def _move_one(
 
 
 def complete_milestone(
-    cmd: c.CompleteMilestone, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+    cmd: c.CompleteMilestone,
+    ctx: RequestContext,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    plausibility: PlausibilityPolicy,
 ) -> None:
     """Delivery says done, with evidence; a completion the PSA numbered is recorded once."""
+    plausibility.refuse_future(cmd.on, clock.now().date(), "the completion date")
     with unit_of_work(ctx) as uow:
         if _completed_before(uow, cmd, ctx, clock):
             return
@@ -60,9 +67,15 @@ def _completed_before(
 
 
 def accept_milestone(
-    cmd: c.AcceptMilestone, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+    cmd: c.AcceptMilestone,
+    ctx: RequestContext,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    plausibility: PlausibilityPolicy,
 ) -> None:
     """The client approver accepts; the milestone becomes billable."""
+    plausibility.refuse_future(cmd.on, clock.now().date(), "the acceptance date")
     by = cmd.accepted_by or ctx.actor
     _move_one(unit_of_work, ctx, cmd.milestone_id, lambda m: m.accept(by, cmd.on, clock.now()))
 

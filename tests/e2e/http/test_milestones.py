@@ -101,3 +101,22 @@ def test_an_acceptance_recorded_for_the_client_names_the_client_approver(api: Ap
     assert api.get("/milestones/M1", who="finance").json()["accepted_by"] == "cfo@client"
     audit = [r for r in api.app.data.audit if r.subject == "milestone:M1" and r.action == "accept"]
     assert [r.actor for r in audit] == ["psa-connector"]  # who recorded it stays the actor
+
+
+def test_a_completion_or_acceptance_dated_in_the_future_is_refused_and_changes_nothing(
+    api: Api,
+) -> None:
+    milestone_contract(api)
+    future = {"evidence": "design pack v3", "on": "2099-03-02"}
+    refused = api.post("/milestones/M1/complete", future, who="delivery_manager")
+    assert (refused.status_code, problem(refused)) == (422, "business-rule")
+    assert "the completion date is 2099-03-02, in the future" in refused.json()["detail"]
+    done = {"evidence": "design pack v3", "on": "2026-03-02"}
+    assert api.post("/milestones/M1/complete", done, who="delivery_manager").status_code == 200
+
+    typo = api.post("/milestones/M1/accept", {"on": "2099-03-10"}, who="integration")
+
+    assert (typo.status_code, problem(typo)) == (422, "business-rule")
+    assert "the acceptance date is 2099-03-10, in the future" in typo.json()["detail"]
+    one = api.get("/milestones/M1", who="finance").json()
+    assert (one["state"], one["accepted_on"]) == ("completed", None)
