@@ -212,6 +212,20 @@ MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 #: An identifier, as every id in a body, a path or a query is written.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$"
+#: The other shapes the schemas declare, each refused in the words below.
+FINGERPRINT_PATTERN = r"^[0-9a-f]{64}$"
+COUNTRY_PATTERN = r"^[A-Z]{2}$"
+IBAN_PATTERN = r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"
+BIC_PATTERN = r"^[A-Z0-9]{8}([A-Z0-9]{3})?$"
+VAT_ID_PATTERN = r"^[A-Z]{2}[A-Z0-9+*.\-]{2,16}$"
+ACCOUNT_NUMBER_PATTERN = r"^[A-Za-z0-9\-]{4,34}$"
+ACCOUNT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,31}$"
+TAX_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,39}$"
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+KIND_PATTERN = r"^[a-z][a-z0-9_]{0,30}$"
+SNAKE_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+TAX_CATEGORY_PATTERN = r"^(services|expenses|expenses:[^\x00-\x1f]{1,100})$"
+
 _IN_WORDS = {
     DECIMAL_PATTERN: (
         'a decimal number written as a string, e.g. "7.5" (digits with an optional minus sign '
@@ -223,37 +237,37 @@ _IN_WORDS = {
         "an id of 1 to 100 letters, digits and . _ : - that starts with a letter or digit, "
         "e.g. ENG-1001"
     ),
-    # Patterns the routes declare where they are used; tests/e2e/http/test_problem_words.py
-    # checks that every pattern of the OpenAPI document (and of a map's keys) is here.
-    r"^[0-9a-f]{64}$": (
+    # tests/e2e/http/test_problem_words.py checks that every pattern of the OpenAPI document
+    # (and of a map's keys) is here.
+    FINGERPRINT_PATTERN: (
         "a fingerprint of 64 lower-case hexadecimal digits, as the preview answered it"
     ),
-    r"^[A-Z]{2}$": "an ISO 3166 country code in two capital letters, e.g. FR",
-    r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$": (
+    COUNTRY_PATTERN: "an ISO 3166 country code in two capital letters, e.g. FR",
+    IBAN_PATTERN: (
         "an IBAN in capital letters and digits without spaces, e.g. FR7630006000011234567890189"
     ),
-    r"^[A-Z0-9]{8}([A-Z0-9]{3})?$": "a BIC of 8 or 11 capital letters and digits, e.g. AGRIFRPP",
-    r"^[A-Z]{2}[A-Z0-9+*.\-]{2,16}$": (
+    BIC_PATTERN: "a BIC of 8 or 11 capital letters and digits, e.g. AGRIFRPP",
+    VAT_ID_PATTERN: (
         "a VAT id: a two-letter country prefix, then 2 to 16 capital letters, digits or + * . -, "
         "e.g. FR32851234567"
     ),
-    r"^[A-Za-z0-9\-]{4,34}$": "an account number of 4 to 34 letters, digits and -",
-    r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,31}$": (
+    ACCOUNT_NUMBER_PATTERN: "an account number of 4 to 34 letters, digits and -",
+    ACCOUNT_PATTERN: (
         "an account of 1 to 32 letters, digits, . and - that starts with a letter or digit, "
         "e.g. 411000"
     ),
-    r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,39}$": (
+    TAX_CODE_PATTERN: (
         "a code of 1 to 40 letters, digits and . _ - that starts with a letter or digit, e.g. VAT20"
     ),
-    r"^[\x21-\x7e]{1,255}$": "1 to 255 printable ASCII characters without spaces",
-    r"^[a-z][a-z0-9_]{0,30}$": (
+    IDEMPOTENCY_KEY_PATTERN: "1 to 255 printable ASCII characters without spaces",
+    KIND_PATTERN: (
         "a name of 1 to 31 lower-case letters, digits and _ that starts with a letter, e.g. usage"
     ),
-    r"^[a-z][a-z0-9_]{0,39}$": (
+    SNAKE_NAME_PATTERN: (
         "a snake_case name of 1 to 40 lower-case letters, digits and _ that starts with a letter, "
         "e.g. region"
     ),
-    r"^(services|expenses|expenses:[^\x00-\x1f]{1,100})$": (
+    TAX_CATEGORY_PATTERN: (
         "services, expenses, or expenses:<expense category>, e.g. expenses:travel"
     ),
 }

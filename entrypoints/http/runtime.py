@@ -42,12 +42,12 @@ from entrypoints.composition.ops_reads import OpsReads
 from entrypoints.composition.tracing import traced_context
 from entrypoints.http.body_fingerprint import body_fingerprint
 from entrypoints.http.correlation import correlation_id_for
-from entrypoints.http.problems import Problem
+from entrypoints.http.problems import IDEMPOTENCY_KEY_PATTERN, Problem
 from entrypoints.http.security import Principal
 from entrypoints.http.webhook_intake import WebhookIntake
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 JSON = "application/json"
 T = TypeVar("T")
 R = TypeVar("R")

@@ -21,6 +21,7 @@ from domain.billing_run import AdjustmentProposal, InvoiceProposal
 from domain.document import DocumentLine, DocumentTotals
 from domain.ids import ContractId
 from domain.tax import TaxLine
+from entrypoints.http.problems import FINGERPRINT_PATTERN
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     Id,
@@ -42,7 +43,7 @@ from entrypoints.http.runtime import context_of, services_of
 Fingerprint = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^[0-9a-f]{64}$",
+        pattern=FINGERPRINT_PATTERN,
         description="The `fingerprint` a preview answered (SHA-256, hex).",
     ),
 ]

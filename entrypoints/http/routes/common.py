@@ -27,6 +27,7 @@ from entrypoints.http.problems import (
     CURRENCY_PATTERN,
     DECIMAL_PATTERN,
     ID_PATTERN,
+    IDEMPOTENCY_KEY_PATTERN,
     MONTH_PATTERN,
     PROBLEM_MEDIA_TYPE,
     REGISTRY,
@@ -119,7 +120,7 @@ IdempotencyKey = Annotated[
         name="Idempotency-Key",
         min_length=1,
         max_length=255,
-        pattern=r"^[\x21-\x7e]{1,255}$",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
         description=(
             "Required on every state-changing POST. The same key with the same body replays "
             "the stored response; with another body it is refused (422); while the first "

@@ -21,7 +21,13 @@ from application.ports import CustomerRecord
 from application.queries.projection import projected
 from domain.ids import CustomerId, LegalEntityId
 from domain.tax import CategoryCode
-from entrypoints.http.problems import CURRENCY_PATTERN, FieldError, Problem
+from entrypoints.http.problems import (
+    COUNTRY_PATTERN,
+    CURRENCY_PATTERN,
+    VAT_ID_PATTERN,
+    FieldError,
+    Problem,
+)
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     Id,
@@ -52,7 +58,7 @@ class PostalAddressIn(msgspec.Struct, forbid_unknown_fields=True):
     lines: Annotated[list[AddressLine], msgspec.Meta(min_length=1, max_length=MAX_ADDRESS_LINES)]
     city: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     #: ISO 3166-1 alpha-2, e.g. GB, FR, DE.
-    country: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
+    country: Annotated[str, msgspec.Meta(pattern=COUNTRY_PATTERN)]
     postal_code: Annotated[str, msgspec.Meta(max_length=20)] = ""
 
 
@@ -81,7 +87,7 @@ class CustomerRecordBody(msgspec.Struct, forbid_unknown_fields=True):
     tax_profile: TaxProfileIn
     billing_address: PostalAddressIn
     payment_terms_days: Annotated[int, msgspec.Meta(ge=0, le=MAX_PAYMENT_TERMS_DAYS)]
-    vat_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}[A-Z0-9+*.\-]{2,16}$")] | None = None
+    vat_id: Annotated[str, msgspec.Meta(pattern=VAT_ID_PATTERN)] | None = None
 
 
 class CustomerRecordsOut(msgspec.Struct):

@@ -22,7 +22,7 @@ from application import commands as c
 from domain.errors import DomainError
 from domain.ids import CustomerId, LegalEntityId
 from domain.tax import CategoryCode, TaxProfile, TaxRate, TaxRateTable
-from entrypoints.http.problems import FieldError, Problem
+from entrypoints.http.problems import TAX_CATEGORY_PATTERN, TAX_CODE_PATTERN, FieldError, Problem
 from entrypoints.http.routes.common import (
     ID_PATTERN,
     RULED_WRITE_PROBLEMS,
@@ -67,7 +67,7 @@ CustomerPath = Annotated[
 TaxCode = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,39}$",
+        pattern=TAX_CODE_PATTERN,
         description="The ERP's tax code, e.g. VAT20.",
         examples=["VAT20"],
     ),
@@ -76,7 +76,7 @@ TaxCode = Annotated[
 TaxCategory = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^(services|expenses|expenses:[^\x00-\x1f]{1,100})$",
+        pattern=TAX_CATEGORY_PATTERN,
         description="`services` (time, fees, milestones, retainers, recurring fees), "
         "`expenses`, or `expenses:<expense category>` for expenses of one category.",
         examples=["expenses:training"],

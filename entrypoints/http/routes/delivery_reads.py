@@ -13,7 +13,7 @@ import msgspec
 from litestar import Request
 
 from application.queries.delivery import TimeEntryFilter, TimeEntryView
-from entrypoints.http.problems import Problem
+from entrypoints.http.problems import MONTH_PATTERN, Problem
 from entrypoints.http.routes.common import ID_PATTERN, Limit, out_of, query_param, to_period
 from entrypoints.http.routes.declare import RouteFamily, optional_query
 from entrypoints.http.routes.delivery_text import decimal_text, holds_text
@@ -39,7 +39,7 @@ PeriodQuery = Annotated[
         "period",
         "March 2026",
         "2026-03",
-        pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+        pattern=MONTH_PATTERN,
         description="Only entries worked in this month (YYYY-MM).",
     ),
 ]

@@ -31,7 +31,7 @@ from domain.delivery_kinds import (
 )
 from domain.ids import CustomerId, ObligationId
 from domain.reported_record import ReportedRecord
-from entrypoints.http.problems import FieldError, Problem
+from entrypoints.http.problems import KIND_PATTERN, FieldError, Problem
 from entrypoints.http.routes.common import (
     ID_PATTERN,
     WRITE_PROBLEMS,
@@ -52,7 +52,7 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 KindPath = Annotated[
     str,
     PathParameter(
-        pattern=r"^[a-z][a-z0-9_]{0,30}$",
+        pattern=KIND_PATTERN,
         description="A registered delivery kind (see docs/http-api.md for each kind's fields).",
         examples=[Example(summary="usage reported by a metering system", value="usage")],
     ),

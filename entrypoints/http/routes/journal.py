@@ -27,6 +27,7 @@ from application.journal import (
 from application.records import PostedEntry
 from domain.chart_of_accounts import ChartOfAccounts
 from domain.money import Currency, Money, dsum
+from entrypoints.http.problems import ACCOUNT_PATTERN, SNAKE_NAME_PATTERN
 from entrypoints.http.routes.common import (
     ID_PATTERN,
     MONTH,
@@ -48,7 +49,7 @@ from entrypoints.http.runtime import (
     services_of,
 )
 
-ACCOUNT = r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,31}$"
+ACCOUNT = ACCOUNT_PATTERN
 
 
 def journal_query(
@@ -243,8 +244,8 @@ AccountNumber = Annotated[
         description="An ERP account: letters, digits, '.' and '-', at most 32 characters.",
     ),
 ]
-Key = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$")]
-DimensionName = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+Key = Annotated[str, msgspec.Meta(pattern=ID_PATTERN)]
+DimensionName = Annotated[str, msgspec.Meta(pattern=SNAKE_NAME_PATTERN)]
 DimensionValue = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 
 

@@ -18,7 +18,15 @@ from litestar.params import Body
 from application import commands as c
 from application.legal_entities import LegalEntityRecord, PaymentAccount, entity_problems
 from application.queries.projection import projected
-from entrypoints.http.problems import FieldError, Problem
+from entrypoints.http.problems import (
+    ACCOUNT_NUMBER_PATTERN,
+    BIC_PATTERN,
+    COUNTRY_PATTERN,
+    IBAN_PATTERN,
+    VAT_ID_PATTERN,
+    FieldError,
+    Problem,
+)
 from entrypoints.http.routes.common import (
     ID_PATTERN,
     WRITE_PROBLEMS,
@@ -50,16 +58,16 @@ class AddressIn(msgspec.Struct, forbid_unknown_fields=True):
     lines: Annotated[list[AddressLine], msgspec.Meta(min_length=1, max_length=MAX_ADDRESS_LINES)]
     city: Text
     #: ISO 3166-1 alpha-2, e.g. FR, US, GB.
-    country: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
+    country: Annotated[str, msgspec.Meta(pattern=COUNTRY_PATTERN)]
     postal_code: Annotated[str, msgspec.Meta(max_length=20)] = ""
 
 
 class PaymentAccountIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """Where buyers pay: an IBAN (BIC optional) or a domestic account number, not both."""
 
-    iban: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")] | None = None
-    account_number: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9\-]{4,34}$")] | None = None
-    bic: Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")] | None = None
+    iban: Annotated[str, msgspec.Meta(pattern=IBAN_PATTERN)] | None = None
+    account_number: Annotated[str, msgspec.Meta(pattern=ACCOUNT_NUMBER_PATTERN)] | None = None
+    bic: Annotated[str, msgspec.Meta(pattern=BIC_PATTERN)] | None = None
     account_name: Text | None = None
 
 
@@ -68,7 +76,7 @@ class LegalEntityBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=
 
     legal_name: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
     address: AddressIn
-    vat_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}[A-Z0-9+*.\-]{2,16}$")] | None = None
+    vat_id: Annotated[str, msgspec.Meta(pattern=VAT_ID_PATTERN)] | None = None
     #: The company registration id (SIREN, Companies House number, EIN...).
     registration_id: Annotated[str, msgspec.Meta(min_length=1, max_length=50)] | None = None
     #: The e-mail address the entity sends and receives documents from.
