@@ -189,8 +189,12 @@ class CreditMemo:
             CreditMemoIssued(self.credit_memo_id, self.invoice_id, number, self.totals.gross, at)
         )
 
-    def discard(self, invoice: Invoice) -> None:
-        """Drop an unissued credit; its reservations on the invoice are released."""
+    def discard(self, invoice: Invoice, reason: str) -> None:
+        """Drop an unissued credit, saying why; its reservations on the invoice are released."""
+        if not reason.strip():
+            raise DomainError(f"discarding credit memo {self.credit_memo_id} needs a reason")
+        if invoice.invoice_id != self.invoice_id:
+            raise DomainError(f"credit memo {self.credit_memo_id} is not for {invoice.invoice_id}")
         self.state = CREDIT_MEMO_LIFECYCLE.next_state(self.state, CreditMemoTrigger.DISCARD)
         self.revision += 1
         for line in self.lines:

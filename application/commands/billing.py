@@ -134,6 +134,14 @@ class ApproveCreditMemo(Returning[None]):
 
 
 @attrs.frozen
+class DiscardCreditMemo(Returning[None]):
+    """Drop a draft or approved credit memo; what it reserved on its invoice is released."""
+
+    credit_memo_id: CreditMemoId
+    reason: str
+
+
+@attrs.frozen
 class IssueCreditMemo(Returning[str]):
     credit_memo_id: CreditMemoId
     issue_date: date

@@ -68,6 +68,7 @@ HANDLERS: dict[type, Handler] = {
     c.ResolveDispute: finance.resolve_dispute,
     c.DraftCreditMemo: finance.draft_credit_memo,
     c.ApproveCreditMemo: finance.approve_credit_memo,
+    c.DiscardCreditMemo: finance.discard_credit_memo,
     c.IssueCreditMemo: finance.issue_credit_memo,
     c.RecogniseRevenue: finance.recognise_revenue,
     c.ClosePeriod: finance.close_period,

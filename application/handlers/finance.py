@@ -202,6 +202,21 @@ def approve_credit_memo(
         uow.commit()
 
 
+def discard_credit_memo(
+    cmd: c.DiscardCreditMemo, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory
+) -> None:
+    """A draft or approved credit is dropped with its reason; what it reserved on the invoice
+    can be credited again. An issued credit is never discarded: a further credit or a new
+    invoice corrects it."""
+    with unit_of_work(ctx) as uow:
+        memo = uow.credit_memos.get(cmd.credit_memo_id)
+        before = memo.state.value
+        memo.discard(uow.invoices.get(memo.invoice_id), cmd.reason)
+        subject = f"credit_memo:{cmd.credit_memo_id}"
+        uow.record(RecordMoved(subject, "discard", before, memo.state.value, cmd.reason))
+        uow.commit()
+
+
 def issue_credit_memo(
     cmd: c.IssueCreditMemo,
     ctx: RequestContext,

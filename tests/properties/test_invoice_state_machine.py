@@ -407,7 +407,7 @@ class InvoiceMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def discard_pending_credit(self, data: st.DataObject) -> None:
         memo = data.draw(st.sampled_from(self.pending), label="pending memo")
-        memo.discard(self.invoice)
+        memo.discard(self.invoice, "drafted in error")
         assert memo.state is CreditMemoState.DISCARDED
         self.pending.remove(memo)
 

@@ -676,7 +676,7 @@ def test_a_discarded_draft_credit_does_not_skew_what_later_credits_take_back() -
     kept = CreditMemo.against(
         CreditMemoId("CM-K"), invoice, [CreditRequest(1, TE_2)], "not delivered", MAKER
     )
-    dropped.discard(invoice)
+    dropped.discard(invoice, "drafted in error")
     again = credit(invoice, [CreditRequest(1, TE_1)])
     kept.approve(CHECKER, AT)
     kept.issue(invoice, "CN-K", ISSUE_DATE, AT, OPEN)

@@ -575,7 +575,7 @@ def draft_memo(invoice: Invoice, hours: str = "3") -> CreditMemo:
 MEMO_CALLS: dict[CreditMemoTrigger, Callable[[CreditMemo, Invoice], None]] = {
     CT.APPROVE: lambda m, _i: m.approve("checker", AT),
     CT.ISSUE: lambda m, i: m.issue(i, "CN-0001", date(2026, 4, 3), AT, OPEN),
-    CT.DISCARD: lambda m, i: m.discard(i),
+    CT.DISCARD: lambda m, i: m.discard(i, "drafted in error"),
 }
 MEMO_PATHS: dict[CreditMemoState, list[CreditMemoTrigger]] = {
     CS.DRAFT: [],
@@ -644,7 +644,7 @@ def test_a_draft_credit_reserves_its_hours_and_a_discard_gives_them_back() -> No
     memo = draft_memo(invoice, "5")
     assert invoice.creditable(1, TE_1)[0] == Decimal("3")
     assert memo.ledger_entries() == []
-    memo.discard(invoice)
+    memo.discard(invoice, "hours confirmed after all")
     assert invoice.creditable(1, TE_1) == (Decimal("8"), Decimal("800.00"))
 
 

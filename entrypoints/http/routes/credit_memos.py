@@ -1,5 +1,6 @@
 """Credit memos: draft one against an issued invoice (whole lines, quantities of the sources
-a line billed, or amounts), list and read them, approve (maker-checker) and issue.
+a line billed, or amounts), list and read them, approve (maker-checker) and issue, or discard
+an unissued one (what it reserved on the invoice can be credited again).
 
 An amount credit (ADR 0027) returns no quantity: it is a concession (written off) unless the
 line says `releases`; on a milestone or installment line a releasing amount is billed again on
@@ -61,7 +62,7 @@ from entrypoints.http.routes.declare import (
     respond_seen,
     state_query,
 )
-from entrypoints.http.routes.invoices import InvoicePath
+from entrypoints.http.routes.invoices import InvoicePath, Reason
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
@@ -391,6 +392,23 @@ def approve_credit_memo(
 
 
 @_CREDIT_MEMOS.post(
+    "/credit-memos/{credit_memo_id:str}/discard",
+    "Discard a draft or approved credit memo; what it reserved can be credited again",
+    *WRITE_PROBLEMS,
+    "request-in-progress",
+    permission="credits:write",
+)
+def discard_credit_memo(
+    request: Request[Any, Any, Any],
+    credit_memo_id: CreditMemoPath,
+    idempotency_key: IdempotencyKey,
+    data: Annotated[Reason, body_example("drafted in error", {"reason": "wrong line credited"})],
+) -> Response[CreditMemoOut]:
+    command = c.DiscardCreditMemo(CreditMemoId(credit_memo_id), data.reason)
+    return _act(request, credit_memo_id, data, command)
+
+
+@_CREDIT_MEMOS.post(
     "/credit-memos/{credit_memo_id:str}/issue",
     "Number, post and issue an approved credit memo",
     *WRITE_PROBLEMS,
@@ -413,5 +431,6 @@ ROUTES = [
     list_credit_memos,
     get_credit_memo,
     approve_credit_memo,
+    discard_credit_memo,
     issue_credit_memo,
 ]

@@ -150,3 +150,40 @@ def test_only_an_issued_invoice_is_credited_and_only_an_approved_memo_issued(api
     )
     assert (on_draft.status_code, problem(on_draft)) == (422, "business-rule")
     assert "discarded instead" in on_draft.json()["detail"]
+
+
+def test_an_unissued_credit_is_discarded_with_its_reason_and_what_it_reserved_is_free_again(
+    api: Api,
+) -> None:
+    invoice_id, memo_id = drafted(api)  # 2 of t2's 4 h reserved
+    discard = f"/credit-memos/{memo_id}/discard"
+    assert api.post(discard, {}, who="finance").status_code == 400
+    blank = api.post(discard, {"reason": "   "}, who="finance")
+    assert (blank.status_code, problem(blank)) == (422, "business-rule")
+    assert api.post(discard, {"reason": "x"}, who="finance_approver").status_code == 403
+    body = {"reason": "wrong line credited"}
+    dropped = api.post(discard, body, who="finance", key="drop-cm")
+    assert (dropped.status_code, dropped.json()["state"]) == (200, "discarded"), dropped.text
+    again = api.post(discard, body, who="finance", key="drop-cm")
+    assert (again.status_code, again.json()) == (200, dropped.json())
+    (record,) = [r for r in api.app.data.audit if r.action == "discard"]
+    assert (record.subject, record.reason) == (f"credit_memo:{memo_id}", "wrong line credited")
+    # all four hours of t2 can be credited again
+    whole = {"lines": [{"line_no": 1, "source": "time_entry:t2"}], "reason": "t2 not delivered"}
+    redrafted = api.post(f"/invoices/{invoice_id}/credit-memos", whole, who="finance")
+    assert (redrafted.status_code, redrafted.json()["lines"][0]["quantity"]) == (201, "4")
+    steps = [("discard", body, "finance"), ("approve", None, "finance_approver")]
+    steps.append(("issue", {"issue_date": "2026-04-03"}, "finance"))
+    for step, payload, who in steps:
+        late = api.post(f"/credit-memos/{memo_id}/{step}", payload, who=who)
+        assert (late.status_code, problem(late)) == (409, "invalid-state"), step
+    assert api.get(f"/credit-memos/{memo_id}", who="finance").json()["state"] == "discarded"
+
+
+def test_an_issued_credit_is_never_discarded(api: Api) -> None:
+    _invoice_id, memo_id = drafted(api)
+    assert api.post(f"/credit-memos/{memo_id}/approve", who="finance_approver").status_code == 200
+    assert api.post(f"/credit-memos/{memo_id}/issue", {"issue_date": "2026-04-03"}).is_success
+    late = api.post(f"/credit-memos/{memo_id}/discard", {"reason": "changed our mind"})
+    assert (late.status_code, problem(late)) == (409, "invalid-state")
+    assert api.get(f"/credit-memos/{memo_id}").json()["state"] == "issued"
