@@ -51,6 +51,23 @@ def test_an_amount_concession_takes_value_and_returns_no_hours(api_on: Api) -> N
     assert april["invoices"] == []  # no hour came back to be billed
 
 
+def test_a_discarded_draft_gives_back_what_it_reserved_once_stored(api_on: Api) -> None:
+    api = api_on  # the release is stored and read back on every store
+    invoice_id = issued_invoice(api)  # line 1 bills 1,200.00
+    wrong = credit(api, invoice_id, {"line_no": 1, "amount": "1200.00"})
+    assert wrong.status_code == 201, wrong.text
+    assert credit(api, invoice_id, {"line_no": 1, "amount": "120.00"}).status_code == 422
+    memo_id = wrong.json()["credit_memo_id"]
+    dropped = api.post(f"/credit-memos/{memo_id}/discard", {"reason": "1,200 for 120"})
+    assert (dropped.status_code, dropped.json()["state"]) == (200, "discarded"), dropped.text
+    right = credit(api, invoice_id, {"line_no": 1, "amount": "120.00"})
+    assert right.status_code == 201, right.text
+    approve_and_issue(api, right.json()["credit_memo_id"], "2026-04-03")
+    invoice = api.get(f"/invoices/{invoice_id}", who="finance").json()
+    assert invoice["outstanding"] == money("1296.00")  # 1,440.00 - 144.00
+    assert api.get(f"/credit-memos/{memo_id}", who="finance").json()["state"] == "discarded"
+
+
 def test_over_crediting_is_refused_by_amount_and_by_quantity_alike(api: Api) -> None:
     invoice_id = issued_invoice(api)
     assert credit(api, invoice_id, {"line_no": 1, "amount": "1000.00"}).status_code == 201
