@@ -20,6 +20,7 @@ from entrypoints.http.routes.common import (
     DecimalString,
     IdempotencyKey,
     Text,
+    or_not_found,
     out_of,
     to_decimal,
 )
@@ -124,9 +125,8 @@ def _act(
         services.bus.handle(command, ctx)
         with services.reader(ctx) as uow:
             item = uow.delivery.time_entry(item_id) or uow.delivery.expense(item_id)
-        if item is None:  # pragma: no cover - the command found it a moment ago
-            raise Problem("not-found", f"there is no time entry or expense {item_id}")
-        return 200, answer(item)
+        # The command found the item a moment ago: a 404 here is only a safeguard.
+        return 200, answer(or_not_found(item, "time entry or expense", item_id))
 
     return execute(request, body, run)
 

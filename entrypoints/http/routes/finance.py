@@ -21,7 +21,6 @@ from application import commands as c
 from application.balances import EngagementBalances, ObligationBalances
 from domain.accounting_period import AccountingPeriod, PeriodState
 from domain.money import Money
-from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
     MONTH,
     RULED_WRITE_PROBLEMS,
@@ -31,6 +30,7 @@ from entrypoints.http.routes.common import (
     Month,
     Text,
     money_out,
+    or_not_found,
     out_of,
     to_period,
 )
@@ -233,9 +233,8 @@ def get_balances(
 ) -> BalancesOut:
     day = to_period(as_of).end if as_of else services_of(request).clock.now().date()
     found = finance_of(request).books.balances(engagement_id, viewer_of(request), day)
-    if found is None:
-        raise Problem("not-found", f"there is no engagement {engagement_id}")
-    return balances_out(found, principal_of(request))
+    balances = or_not_found(found, "engagement", engagement_id)
+    return balances_out(balances, principal_of(request))
 
 
 # -- periods ----------------------------------------------------------------------------------
