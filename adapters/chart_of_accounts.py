@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import domain.billing_models  # noqa: F401  (registers every billing model before the check)
-from adapters.json_document import known_object, read_document
+from adapters.json_document import known_object, listed, read_document
 from domain.chart_of_accounts import ChartOfAccounts, ChartsOfAccounts, InvalidChartOfAccountsError
 from domain.obligation import registered_models
 
@@ -68,12 +68,8 @@ def chart_to_json(chart: ChartOfAccounts) -> dict[str, Any]:
 
 def charts_from_json(document: Any, where: str = "charts of accounts") -> ChartsOfAccounts:
     """Every legal entity's mapping from `{"charts": [...]}`."""
-    if not isinstance(document, Mapping) or not isinstance(document.get("charts"), list):
-        raise InvalidChartOfAccountsError(f'{where}: a "charts" list is expected')
-    return ChartsOfAccounts.of(
-        chart_from_json(raw, f"{where}, chart {n}")
-        for n, raw in enumerate(document["charts"], start=1)
-    )
+    charts = listed(document, "charts", where, "chart", InvalidChartOfAccountsError)
+    return ChartsOfAccounts.of(chart_from_json(raw, at) for at, raw in charts)
 
 
 def read_charts(path: Path) -> ChartsOfAccounts:

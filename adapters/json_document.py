@@ -4,7 +4,7 @@ parsed, and each object held to the fields it may have, every refusal naming whe
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,3 +27,14 @@ def known_object(
     if unknown:
         raise refusal(f"{where}: unknown fields {', '.join(unknown)}")
     return raw
+
+
+def listed(
+    document: Any, key: str, where: str, item: str, refusal: type[Exception]
+) -> Iterator[tuple[str, Any]]:
+    """The entries of the list `document` holds under `key` (`{"charts": [...]}`), each with
+    where it stands (`where, chart 2`, counting from 1); no such list is `refusal`."""
+    if not isinstance(document, Mapping) or not isinstance(document.get(key), list):
+        raise refusal(f'{where}: a "{key}" list is expected')
+    for n, raw in enumerate(document[key], start=1):
+        yield f"{where}, {item} {n}", raw

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from adapters.json_document import known_object, read_document
+from adapters.json_document import known_object, listed, read_document
 from application.customer_master import PostalAddress
 from application.legal_entities import LegalEntityRecord, PaymentAccount, entity_problems
 
@@ -98,12 +98,10 @@ def entity_from_json(raw: Any, where: str = "legal entity") -> LegalEntityRecord
 def read_legal_entities(path: Path) -> tuple[LegalEntityRecord, ...]:
     """Every legal entity of the file; a bad file stops the reading with what is wrong."""
     document = read_document(path, InvalidLegalEntitiesError)
-    if not isinstance(document, Mapping) or not isinstance(document.get("legal_entities"), list):
-        raise InvalidLegalEntitiesError(f'{path}: a "legal_entities" list is expected')
-    records = tuple(
-        entity_from_json(raw, f"{path}, legal entity {n}")
-        for n, raw in enumerate(document["legal_entities"], start=1)
+    entities = listed(
+        document, "legal_entities", str(path), "legal entity", InvalidLegalEntitiesError
     )
+    records = tuple(entity_from_json(raw, at) for at, raw in entities)
     ids = [r.legal_entity_id for r in records]
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:

@@ -50,6 +50,7 @@ from entrypoints.cli.support import (
     PeriodOption,
     ReasonOption,
     VerboseOption,
+    audited_reason,
     errors,
     fail,
     output,
@@ -452,9 +453,8 @@ def period_reopen(
     """Reopen a closed accounting period, with a reason that goes into the audit trail."""
     with session(database_url, actor, verbose) as s:
         period = parse_period(month)
-        if not reason.strip():
-            raise InputError("--reason cannot be empty: reopening a period is audited with why")
-        provide_bus().handle(c.ReopenPeriod(period, reason.strip()), s.ctx)
+        why = audited_reason(reason, "reopening a period")
+        provide_bus().handle(c.ReopenPeriod(period, why), s.ctx)
         output().print(f"Accounting period {period.key} reopened by {s.ctx.actor}: {reason}")
 
 

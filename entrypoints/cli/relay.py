@@ -16,6 +16,7 @@ from entrypoints.cli.support import (
     InputError,
     ReasonOption,
     VerboseOption,
+    audited_reason,
     errors,
     output,
     session,
@@ -187,9 +188,8 @@ def outbox_replay(
     from application.relay import ReplayOutboxEvent
 
     with session(database_url, actor, verbose) as s:
-        if not reason.strip():
-            raise InputError("--reason cannot be empty: a replay is audited with why")
-        event = provide_bus().handle(ReplayOutboxEvent(event_id.strip(), reason.strip()), s.ctx)
+        why = audited_reason(reason, "a replay")
+        event = provide_bus().handle(ReplayOutboxEvent(event_id.strip(), why), s.ctx)
         output().print(
             f"Outbox event {event.event_id} replayed by {s.ctx.actor}: pending again under the "
             "same id; the relay delivers it on its next pass.",

@@ -88,6 +88,14 @@ class InputError(Exception):
     """An argument the user typed cannot be used."""
 
 
+def audited_reason(reason: str, what: str) -> str:
+    """The `--reason` without its surrounding blanks; an empty one is refused, because `what`
+    is audited with why."""
+    if not reason.strip():
+        raise InputError(f"--reason cannot be empty: {what} is audited with why")
+    return reason.strip()
+
+
 def output() -> Console:
     """Standard output: colours on a terminal, plain and 120 columns wide otherwise."""
     console = Console(highlight=False, emoji=False)

@@ -22,6 +22,7 @@ from application.queries.credit_memos import (
     summary_key,
 )
 from application.queries.paging import Page, PageRequest
+from application.queries.projection import projected
 from application.queries.viewer import Viewer
 from domain.credit_memo import CreditMemo, CreditMemoState
 from domain.invoice import Invoice
@@ -71,7 +72,7 @@ def _summaries() -> sa.Select[Any]:
         return _M.body[path].as_string()
 
     return sa.select(
-        _M.id,
+        _M.id.label("credit_memo_id"),
         _M.invoice_id,
         _I.customer_id,
         _M.state,
@@ -83,12 +84,9 @@ def _summaries() -> sa.Select[Any]:
 
 
 def _summary(row: Any) -> CreditMemoSummary:
-    return CreditMemoSummary(
-        credit_memo_id=row.id,
-        invoice_id=row.invoice_id,
-        customer_id=row.customer_id,
-        state=row.state,
-        number=row.number,
+    return projected(
+        CreditMemoSummary,
+        row,
         issue_date=None if row.issue_date is None else date.fromisoformat(row.issue_date),
         gross=Money.of(Decimal(row.gross), row.currency),
     )

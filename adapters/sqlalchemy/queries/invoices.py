@@ -19,6 +19,7 @@ from application.queries.invoices import (
     summary_key,
 )
 from application.queries.paging import Page, PageRequest
+from application.queries.projection import projected
 from application.queries.viewer import Viewer
 from domain.invoice import Invoice, InvoiceFigures, InvoiceState
 from domain.money import Currency, Money
@@ -67,11 +68,11 @@ class SqlInvoices(EngineQueries):
 @functools.cache
 def _summaries() -> sa.Select[Any]:
     return sa.select(
-        _I.id,
+        _I.id.label("invoice_id"),
         _I.body["kind"].as_string().label("kind"),
         _I.state,
         _I.customer_id,
-        PAYER.label("payer"),
+        PAYER.label("payer_id"),
         _I.contract_id,
         _I.number,
         _I.issue_date,
@@ -91,7 +92,7 @@ def _summary(row: Any) -> InvoiceSummary:
 
     state = InvoiceState(row.state)
     figures = InvoiceFigures(
-        row.id,
+        row.invoice_id,
         state,
         row.number,
         currency,
@@ -100,18 +101,7 @@ def _summary(row: Any) -> InvoiceSummary:
         money(row.credited),
         None if row.written_off is None else money(row.written_off),
     )
-    return InvoiceSummary(
-        invoice_id=row.id,
-        kind=row.kind,
-        state=row.state,
-        customer_id=row.customer_id,
-        payer_id=row.payer,
-        contract_id=row.contract_id,
-        number=row.number,
-        issue_date=row.issue_date,
-        gross=figures.gross,
-        outstanding=figures.outstanding,
-    )
+    return projected(InvoiceSummary, row, gross=figures.gross, outstanding=figures.outstanding)
 
 
 @functools.cache

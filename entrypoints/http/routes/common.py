@@ -11,6 +11,7 @@ Request bodies are `Struct`s with `forbid_unknown_fields=True`: nobody can mass-
 from __future__ import annotations
 
 import typing
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
@@ -285,6 +286,17 @@ def period_out(value: Period) -> PeriodOut:
 
 
 Shown = TypeVar("Shown", bound=msgspec.Struct)
+Read = TypeVar("Read")
+
+
+def or_not_found(
+    read: Read | None, noun: str, key: object, shown: Callable[[Read], bool] | None = None
+) -> Read:
+    """What a read found, or the 404 `there is no <noun> <key>` when it found nothing, or
+    (with `shown`) nothing the caller may see: one wording for every missing object."""
+    if read is None or (shown is not None and not shown(read)):
+        raise Problem("not-found", f"there is no {noun} {key}")
+    return read
 
 
 def published(view: type, *names: str, **retyped: Any) -> type[msgspec.Struct]:

@@ -19,7 +19,7 @@ from application.queries.contracts import ContractFilter, ContractSummaryView, C
 from domain.contract import Contract, ContractVersion
 from domain.obligation import billing_model_for
 from entrypoints.http.problems import FieldError, Problem
-from entrypoints.http.routes.common import CustomerFilter, Limit, out_of, published
+from entrypoints.http.routes.common import CustomerFilter, Limit, or_not_found, out_of, published
 from entrypoints.http.routes.declare import RouteFamily, optional_query, path_param
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.routes.payers import ObligationPayersOut, payers_out
@@ -109,9 +109,10 @@ def visible_contract(request: Request[Any, Any, Any], contract_id: str) -> Contr
     """The contract (one read), or 404 when it does not exist or belongs to another client's
     customer."""
     view = ops_reads_of(request).contracts.contract(contract_id)
-    if view is None or not principal_of(request).sees(view.contract.customer_id):
-        raise Problem("not-found", f"there is no contract {contract_id}")
-    return view
+    principal = principal_of(request)
+    return or_not_found(
+        view, "contract", contract_id, lambda v: principal.sees(v.contract.customer_id)
+    )
 
 
 def contract_answer(request: Request[Any, Any, Any], contract_id: str) -> ContractOut:

@@ -22,7 +22,6 @@ from litestar.openapi.spec import Example
 from litestar.params import Body
 
 from application import commands as c
-from application.context import RequestContext
 from domain.ids import ContractId, CustomerId, LegalEntityId
 from entrypoints.http.routes.common import (
     RULED_WRITE_PROBLEMS,
@@ -56,10 +55,6 @@ from entrypoints.http.routes.payers import (
     SPLIT_VERSION_EXAMPLE,
     ObligationPayersBody,
     payers_from,
-)
-from entrypoints.http.runtime import (
-    execute,
-    services_of,
 )
 
 VersionPath = Annotated[
@@ -173,17 +168,15 @@ def draft_version(
     contract = visible_contract(request, contract_id).contract
     obligations = obligations_from(data.obligations, contract.currency.code)
     payers = payers_from(data.payers, contract.currency.code, obligations)
-    services = services_of(request)
     command = c.DraftContractVersion(
         ContractId(contract_id), data.effective_from, obligations, data.label, payers
     )
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        number: int = services.bus.handle(command, ctx)
+    def answer(number: int) -> VersionOut:
         drafted = visible_contract(request, contract_id).contract
-        return 201, version_out(drafted.versions[number - 1])
+        return version_out(drafted.versions[number - 1])
 
-    return execute(request, data, run)
+    return respond_after(request, data, command, answer, status=201)
 
 
 @_CONTRACTS.post(

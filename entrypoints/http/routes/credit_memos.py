@@ -49,6 +49,7 @@ from entrypoints.http.routes.common import (
     MoneyOut,
     Text,
     money_out,
+    or_not_found,
     out_of,
     published,
     staff,
@@ -178,18 +179,16 @@ def credit_memo_out(memo: CreditMemo, invoice: Invoice, principal: Principal) ->
 def _visible_invoice(request: Request[Any, Any, Any], invoice_id: str) -> Invoice:
     """The invoice to credit, or 404 when it does not exist or is another client's."""
     invoice = finance_of(request).invoices.invoice(invoice_id, Viewer.staff())
-    if invoice is None or not principal_of(request).sees(invoice.customer_id):
-        raise Problem("not-found", f"there is no invoice {invoice_id}")
-    return invoice
+    principal = principal_of(request)
+    return or_not_found(invoice, "invoice", invoice_id, lambda i: principal.sees(i.customer_id))
 
 
 def _visible(request: Request[Any, Any, Any], credit_memo_id: str) -> CreditMemoOut:
     """The credit memo, or 404 when it does not exist or is not shown to the caller (its
     invoice is another client's, or it is not issued yet for a client viewer)."""
     found = finance_of(request).credit_memos.credit_memo(credit_memo_id, viewer_of(request))
-    if found is None:
-        raise Problem("not-found", f"there is no credit memo {credit_memo_id}")
-    return credit_memo_out(found.memo, found.invoice, principal_of(request))
+    shown = or_not_found(found, "credit memo", credit_memo_id)
+    return credit_memo_out(shown.memo, shown.invoice, principal_of(request))
 
 
 def _bad(pointer: str, detail: str) -> Problem:

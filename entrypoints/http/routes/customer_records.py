@@ -32,6 +32,7 @@ from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     Id,
     IdempotencyKey,
+    or_not_found,
 )
 from entrypoints.http.routes.customer_views import CustomerRecordOut, record_out
 from entrypoints.http.routes.customers import (
@@ -205,9 +206,8 @@ def put_customer_record(
 def list_customer_records(
     request: Request[Any, Any, Any], customer_id: CustomerPath
 ) -> CustomerRecordsOut:
-    versions = finance_of(request).customers.records(customer_id, viewer_of(request))
-    if versions is None:
-        raise Problem("not-found", f"there is no customer {customer_id}")
+    records = finance_of(request).customers.records(customer_id, viewer_of(request))
+    versions = or_not_found(records, "customer", customer_id)
     return CustomerRecordsOut(customer_id, [record_out(r) for r in versions])
 
 

@@ -31,6 +31,7 @@ from entrypoints.http.routes.common import (
     Id,
     IdempotencyKey,
     Limit,
+    or_not_found,
 )
 from entrypoints.http.routes.customer_views import (
     CustomerOut,
@@ -92,9 +93,7 @@ MAX_TAX_CATEGORIES = 50
 def _read_customer(request: Request[Any, Any, Any], customer_id: str) -> CustomerOut:
     """The customer, or 404 when nothing is known of it or it is another client's."""
     customer = finance_of(request).customers.customer(customer_id, viewer_of(request))
-    if customer is None:
-        raise Problem("not-found", f"there is no customer {customer_id}")
-    return customer_out(customer, principal_of(request))
+    return customer_out(or_not_found(customer, "customer", customer_id), principal_of(request))
 
 
 _CUSTOMERS = RouteFamily("customers", "customers:read")

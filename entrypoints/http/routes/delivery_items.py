@@ -3,6 +3,7 @@ release, write off, correct a time entry); each answers the item as it now stand
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from entrypoints.http.routes.common import (
     DecimalString,
     IdempotencyKey,
     Text,
+    or_not_found,
     out_of,
     to_decimal,
 )
@@ -94,6 +96,12 @@ def item_out(item: TimeEntry | ExpenseItem) -> ItemOut:
     )
 
 
+def _corrected(entry: TimeEntry) -> CorrectedTimeEntryOut:
+    return out_of(
+        CorrectedTimeEntryOut, entry, hours=decimal_text(entry.hours), state=entry.state.value
+    )
+
+
 # -- routes -----------------------------------------------------------------------------------
 
 ItemPath = Annotated[
@@ -103,18 +111,22 @@ ItemPath = Annotated[
 
 
 def _act(
-    request: Request[Any, Any, Any], item_id: str, body: object, command: object
-) -> Response[ItemOut]:
-    """Run an item command and answer with the item as it now stands."""
+    request: Request[Any, Any, Any],
+    item_id: str,
+    body: object,
+    command: object,
+    answer: Callable[[Any], object] = item_out,
+) -> Response[Any]:
+    """Run an item command and answer with what `answer` makes of the item as it now stands
+    (read in the command's context, after its commit)."""
     services = services_of(request)
 
     def run(ctx: RequestContext) -> tuple[int, object]:
         services.bus.handle(command, ctx)
         with services.reader(ctx) as uow:
             item = uow.delivery.time_entry(item_id) or uow.delivery.expense(item_id)
-        if item is None:  # pragma: no cover - the command found it a moment ago
-            raise Problem("not-found", f"there is no time entry or expense {item_id}")
-        return 200, item_out(item)
+        # The command found the item a moment ago: a 404 here is only a safeguard.
+        return 200, answer(or_not_found(item, "time entry or expense", item_id))
 
     return execute(request, body, run)
 
@@ -235,26 +247,7 @@ def correct_time_entry(
         task_id=None if data.task_id is None else TaskId(data.task_id),
         billable=data.billable,
     )
-    services = services_of(request)
-
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(command, ctx)
-        with services.reader(ctx) as uow:
-            entry = uow.delivery.time_entry(entry_id)
-        if entry is None:  # pragma: no cover - the command found it a moment ago
-            raise Problem("not-found", f"there is no time entry {entry_id}")
-        return 200, CorrectedTimeEntryOut(
-            entry_id=entry.entry_id,
-            obligation_id=entry.obligation_id,
-            resource_id=entry.resource_id,
-            work_date=entry.work_date,
-            hours=decimal_text(entry.hours),
-            task_id=entry.task_id,
-            billable=entry.billable,
-            state=entry.state.value,
-        )
-
-    return execute(request, data, run)
+    return _act(request, entry_id, data, command, _corrected)
 
 
 ITEM_ROUTES: list[Any] = [

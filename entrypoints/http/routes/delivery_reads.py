@@ -13,8 +13,15 @@ import msgspec
 from litestar import Request
 
 from application.queries.delivery import TimeEntryFilter, TimeEntryView
-from entrypoints.http.problems import MONTH_PATTERN, Problem
-from entrypoints.http.routes.common import ID_PATTERN, Limit, out_of, query_param, to_period
+from entrypoints.http.problems import MONTH_PATTERN
+from entrypoints.http.routes.common import (
+    ID_PATTERN,
+    Limit,
+    or_not_found,
+    out_of,
+    query_param,
+    to_period,
+)
 from entrypoints.http.routes.declare import RouteFamily, optional_query
 from entrypoints.http.routes.delivery_text import decimal_text, holds_text
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
@@ -98,7 +105,6 @@ def list_time_entries(
         to_period(period) if period is not None else None,
         principal.customer_id if principal.scoped else None,
     )
-    page = ops_reads_of(request).delivery.time_entries(where, page_request(limit, cursor))
-    if page is None:
-        raise Problem("not-found", f"there is no engagement {engagement_id}")
+    found = ops_reads_of(request).delivery.time_entries(where, page_request(limit, cursor))
+    page = or_not_found(found, "engagement", engagement_id)
     return page_out(page, lambda e: time_entry_out(e, engagement_id, principal))

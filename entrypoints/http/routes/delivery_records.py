@@ -22,7 +22,6 @@ from litestar.params import PathParameter
 from adapters.delivery_intake import outcomes, record_ids, structure_records
 from adapters.serialization import unstructure
 from application import commands as c
-from application.context import RequestContext
 from domain.delivery_kinds import (
     DeliveryKind,
     UnknownDeliveryKindError,
@@ -40,10 +39,10 @@ from entrypoints.http.routes.common import (
     documented,
     permission,
 )
-from entrypoints.http.routes.declare import optional_query
+from entrypoints.http.routes.declare import optional_query, respond_after
 from entrypoints.http.routes.delivery_text import body_example
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
-from entrypoints.http.runtime import Page, context_of, execute, principal_of, services_of
+from entrypoints.http.runtime import Page, context_of, principal_of, services_of
 
 MAX_ITEMS = 1_000
 
@@ -186,8 +185,7 @@ def record_delivery_records(
         )
     command = c.RecordDeliveryRecords(declared.name, built.records, built.refused, data.reported_by)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        report: c.DeliveryRecordsReport = services.bus.handle(command, ctx)
+    def answer(report: c.DeliveryRecordsReport) -> DeliveryRecordsOut:
         results = [RecordResult(*row) for row in outcomes(record_ids(data.records), report)]
         counts = RecordCounts(
             len(report.accepted),
@@ -195,9 +193,9 @@ def record_delivery_records(
             len(report.corrected),
             len(report.rejected),
         )
-        return 200, DeliveryRecordsOut(counts, results)
+        return DeliveryRecordsOut(counts, results)
 
-    return execute(request, data, run)
+    return respond_after(request, data, command, answer)
 
 
 @get(

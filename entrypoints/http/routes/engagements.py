@@ -19,7 +19,6 @@ from application import commands as c
 from application.queries.engagements import EngagementFilter, EngagementView, SetupIssue
 from domain.engagement import EngagementState
 from domain.ids import ContractId, CustomerId, EngagementId
-from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
     RULED_WRITE_PROBLEMS,
     WRITE_PROBLEMS,
@@ -28,6 +27,7 @@ from entrypoints.http.routes.common import (
     IdempotencyKey,
     Limit,
     Text,
+    or_not_found,
     out_of,
     published,
 )
@@ -87,9 +87,8 @@ def _read(request: Request[Any, Any, Any], engagement_id: str) -> EngagementOut:
     """The engagement as it stands (one read), or 404 when it does not exist or belongs to
     another client's customer."""
     principal = principal_of(request)
-    view = ops_reads_of(request).engagements.engagement(engagement_id)
-    if view is None or not principal.sees(view.customer_id):
-        raise Problem("not-found", f"there is no engagement {engagement_id}")
+    found = ops_reads_of(request).engagements.engagement(engagement_id)
+    view = or_not_found(found, "engagement", engagement_id, lambda v: principal.sees(v.customer_id))
     return _engagement_out(view, principal)
 
 

@@ -19,10 +19,8 @@ from litestar import Request, Response
 
 from application import commands as c
 from application.balances import EngagementBalances, ObligationBalances
-from application.context import RequestContext
 from domain.accounting_period import AccountingPeriod, PeriodState
 from domain.money import Money
-from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
     MONTH,
     RULED_WRITE_PROBLEMS,
@@ -32,6 +30,7 @@ from entrypoints.http.routes.common import (
     Month,
     Text,
     money_out,
+    or_not_found,
     out_of,
     to_period,
 )
@@ -40,12 +39,12 @@ from entrypoints.http.routes.declare import (
     body_example,
     optional_query,
     path_param,
+    respond_after,
     state_query,
 )
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
-    execute,
     finance_of,
     principal_of,
     services_of,
@@ -103,15 +102,13 @@ def run_revenue(
     idempotency_key: IdempotencyKey,
     data: Annotated[RevenueRunBody, body_example("March", {"period": "2026-03"})],
 ) -> Response[RevenueRunOut]:
-    services = services_of(request)
     period = to_period(data.period)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        posted: dict[str, Money] = services.bus.handle(c.RecogniseRevenue(period), ctx)
+    def answer(posted: dict[str, Money]) -> RevenueRunOut:
         rows = [RecognisedOut(oid, money_out(posted[oid])) for oid in sorted(posted)]
-        return 200, RevenueRunOut(period.key, period.end, rows)
+        return RevenueRunOut(period.key, period.end, rows)
 
-    return execute(request, data, run)
+    return respond_after(request, data, c.RecogniseRevenue(period), answer)
 
 
 # -- balances ---------------------------------------------------------------------------------
@@ -236,9 +233,8 @@ def get_balances(
 ) -> BalancesOut:
     day = to_period(as_of).end if as_of else services_of(request).clock.now().date()
     found = finance_of(request).books.balances(engagement_id, viewer_of(request), day)
-    if found is None:
-        raise Problem("not-found", f"there is no engagement {engagement_id}")
-    return balances_out(found, principal_of(request))
+    balances = or_not_found(found, "engagement", engagement_id)
+    return balances_out(balances, principal_of(request))
 
 
 # -- periods ----------------------------------------------------------------------------------
@@ -281,8 +277,14 @@ def list_periods(
     return page_out(periods.page(state_filter, page_request(limit, cursor)), period_status)
 
 
-def _period_now(request: Request[Any, Any, Any], ctx: RequestContext, month: str) -> Any:
-    return period_status(finance_of(request).periods.period(to_period(month)))
+def _move_period(
+    request: Request[Any, Any, Any], month: str, body: object, command: object
+) -> Response[PeriodStatusOut]:
+    """Close or reopen the month and answer with the period as it now stands."""
+    periods = finance_of(request).periods
+    return respond_after(
+        request, body, command, lambda _: period_status(periods.period(to_period(month)))
+    )
 
 
 @_PERIODS.post(
@@ -294,14 +296,7 @@ def _period_now(request: Request[Any, Any, Any], ctx: RequestContext, month: str
 def close_period(
     request: Request[Any, Any, Any], month: MonthPath, idempotency_key: IdempotencyKey
 ) -> Response[PeriodStatusOut]:
-    services = services_of(request)
-    period = to_period(month)
-
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(c.ClosePeriod(period), ctx)
-        return 200, _period_now(request, ctx, month)
-
-    return execute(request, None, run)
+    return _move_period(request, month, None, c.ClosePeriod(to_period(month)))
 
 
 class ReopenBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -322,14 +317,7 @@ def reopen_period(
         ReopenBody, body_example("a late supplier invoice", {"reason": "late supplier invoice"})
     ],
 ) -> Response[PeriodStatusOut]:
-    services = services_of(request)
-    period = to_period(month)
-
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        services.bus.handle(c.ReopenPeriod(period, data.reason), ctx)
-        return 200, _period_now(request, ctx, month)
-
-    return execute(request, data, run)
+    return _move_period(request, month, data, c.ReopenPeriod(to_period(month), data.reason))
 
 
 ROUTES = [run_revenue, get_balances, list_periods, close_period, reopen_period]

@@ -21,7 +21,6 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response
 
-from application.context import RequestContext
 from application.intercompany import (
     PostIntercompanyRecharges,
     RechargesPosted,
@@ -59,10 +58,8 @@ from entrypoints.http.routes.declare import RouteFamily, body_example, path_para
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
 from entrypoints.http.runtime import (
     Page,
-    execute,
     ops_reads_of,
     principal_of,
-    services_of,
 )
 
 COST = "rates:read_cost"
@@ -430,16 +427,12 @@ def run_intercompany_recharges(
     idempotency_key: IdempotencyKey,
     data: Annotated[RechargeRunBody, body_example("March", {"period": "2026-03"})],
 ) -> Response[RechargeRunOut]:
-    services = services_of(request)
     period = to_period(data.period)
 
-    def run(ctx: RequestContext) -> tuple[int, object]:
-        done: RechargesPosted = services.bus.handle(PostIntercompanyRecharges(period), ctx)
-        return 200, RechargeRunOut(
-            period.key, period.end, list(done.posted), list(done.already_posted)
-        )
+    def answer(done: RechargesPosted) -> RechargeRunOut:
+        return RechargeRunOut(period.key, period.end, list(done.posted), list(done.already_posted))
 
-    return execute(request, data, run)
+    return respond_after(request, data, PostIntercompanyRecharges(period), answer)
 
 
 ROUTES = [

@@ -21,7 +21,7 @@ from application.queries.invoices import InvoiceFilter
 from domain.ids import DisputeId, InvoiceId, PaymentId
 from domain.invoice import Invoice
 from domain.invoice_lifecycle import InvoiceState
-from entrypoints.http.problems import CURRENCY_PATTERN, Problem
+from entrypoints.http.problems import CURRENCY_PATTERN
 from entrypoints.http.renditions import document_answer, wanted
 from entrypoints.http.routes.common import (
     RULED_WRITE_PROBLEMS,
@@ -32,6 +32,7 @@ from entrypoints.http.routes.common import (
     IdempotencyKey,
     Limit,
     Text,
+    or_not_found,
     to_money,
 )
 from entrypoints.http.routes.declare import (
@@ -67,9 +68,7 @@ def _visible(request: Request[Any, Any, Any], invoice_id: str) -> Invoice:
     """The invoice, or 404 when it does not exist or is not shown to the caller (another
     client's, or not yet issued for a client viewer)."""
     invoice = finance_of(request).invoices.invoice(invoice_id, viewer_of(request))
-    if invoice is None:
-        raise Problem("not-found", f"there is no invoice {invoice_id}")
-    return invoice
+    return or_not_found(invoice, "invoice", invoice_id)
 
 
 _INVOICES = RouteFamily("invoices", "invoices:read")

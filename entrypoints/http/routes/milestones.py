@@ -12,13 +12,13 @@ from litestar import Request, Response
 from application import commands as c
 from application.queries.milestones import MilestoneView
 from domain.ids import MilestoneId
-from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
     RULED_WRITE_PROBLEMS,
     Id,
     IdempotencyKey,
     Limit,
     Text,
+    or_not_found,
     out_of,
     published,
 )
@@ -52,9 +52,9 @@ def milestone_out(view: MilestoneView) -> MilestoneOut:
 def _visible(request: Request[Any, Any, Any], milestone_id: str) -> MilestoneOut:
     """The milestone, or 404 when it does not exist or belongs to another client's customer."""
     view = ops_reads_of(request).milestones.milestone(milestone_id)
-    if view is None or not principal_of(request).sees(view.customer_id):
-        raise Problem("not-found", f"there is no milestone {milestone_id}")
-    return milestone_out(view)
+    principal = principal_of(request)
+    shown = or_not_found(view, "milestone", milestone_id, lambda v: principal.sees(v.customer_id))
+    return milestone_out(shown)
 
 
 _MILESTONES = RouteFamily("milestones", "delivery:read")
@@ -72,9 +72,7 @@ def list_milestones(
     page = ops_reads_of(request).milestones.milestones(
         engagement_id, visible_to, page_request(limit, cursor)
     )
-    if page is None:
-        raise Problem("not-found", f"there is no engagement {engagement_id}")
-    return page_out(page, milestone_out)
+    return page_out(or_not_found(page, "engagement", engagement_id), milestone_out)
 
 
 @_MILESTONES.get("/milestones/{milestone_id:str}", "One milestone and where it stands", "not-found")

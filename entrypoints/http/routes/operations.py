@@ -18,7 +18,6 @@ from application import commands as c
 from application.queries.operations import ExceptionFilter
 from application.reconciliation import ReconciliationReport
 from application.records import IntegrationException
-from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
     MONTH,
     RULED_WRITE_PROBLEMS,
@@ -27,6 +26,7 @@ from entrypoints.http.routes.common import (
     MoneyOut,
     answer,
     money_out,
+    or_not_found,
     out_of,
     query_param,
     to_period,
@@ -77,9 +77,7 @@ def exception_out(item: IntegrationException) -> ExceptionOut:
 
 def _find(request: Request[Any, Any, Any], exception_id: str) -> ExceptionOut:
     found = ops_reads_of(request).operations.exception(exception_id)
-    if found is None:
-        raise Problem("not-found", f"there is no exception {exception_id}")
-    return exception_out(found)
+    return exception_out(or_not_found(found, "exception", exception_id))
 
 
 _OPERATIONS = RouteFamily("operations", "exceptions:read")

@@ -13,12 +13,12 @@ from litestar.params import Parameter
 
 from application.records import DeliveryState, OutboxEvent
 from application.relay import ReplayOutboxEvent
-from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     IdempotencyKey,
     Limit,
     Text,
+    or_not_found,
     out_of,
 )
 from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, respond_after
@@ -80,9 +80,7 @@ def list_outbox(
 
 def _event(request: Request[Any, Any, Any], event_id: str) -> OutboxEvent:
     found = ops_reads_of(request).operations.outbox_event(event_id)
-    if found is None:
-        raise Problem("not-found", f"there is no outbox event {event_id}")
-    return found
+    return or_not_found(found, "outbox event", event_id)
 
 
 @_OPERATIONS.get("/outbox/{event_id:str}", "One outbox event and its delivery state", "not-found")

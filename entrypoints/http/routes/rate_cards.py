@@ -41,6 +41,7 @@ from entrypoints.http.routes.common import (
     Text,
     check_currency,
     exact_out,
+    or_not_found,
 )
 from entrypoints.http.routes.declare import RouteFamily, body_example, path_param, respond_after
 from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
@@ -146,9 +147,7 @@ def _rate_card_out(card: RateCard) -> RateCardOut:
 
 def _card(request: Request[Any, Any, Any], rate_card_id: str) -> RateCard:
     card = ops_reads_of(request).rate_cards.rate_card(rate_card_id)
-    if card is None:
-        raise Problem("not-found", f"there is no rate card {rate_card_id}")
-    return card
+    return or_not_found(card, "rate card", rate_card_id)
 
 
 _RATE_CARDS = RouteFamily("rate cards", "rates:write")
