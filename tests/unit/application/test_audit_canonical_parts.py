@@ -3,13 +3,15 @@ sequence number (`canonical_parts`): the hash it gets is the one the application
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
+import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.sqlalchemy.audit_chain import chained
-from application.audit import GENESIS, canonical_parts, digest_of
+from application.audit import GENESIS, canonical_parts, digest_of, verify_chain
 from application.records import AuditRecord
 
 _TEXT = st.text(max_size=40)
@@ -50,3 +52,36 @@ def test_a_quote_or_an_accent_in_a_subject_stays_inside_its_json_string() -> Non
     assert head.endswith(',"sequence":')
     assert rest == ',"subject":"invoice:\\"sequence\\":1,"}'
     assert digest_of(GENESIS, f"{head}1{rest}") == record.hash
+
+
+@given(
+    actor=_TEXT, correlation=_TEXT, subject=_TEXT, action=_TEXT, reason=_TEXT,
+    before=st.none() | _TEXT, after=st.none() | _TEXT,
+    at=st.datetimes(timezones=st.just(UTC)), tail=st.sampled_from([None, _TAIL]),
+)  # fmt: skip
+def test_a_chained_record_verifies_after_its_tail(
+    actor: str,
+    correlation: str,
+    subject: str,
+    action: str,
+    reason: str,
+    before: str | None,
+    after: str | None,
+    at: datetime,
+    tail: AuditRecord | None,
+) -> None:
+    """`record_transition` writes the fields it hashes out by hand; the verifier reads them
+    off the record: the two agree, whatever the text."""
+    draft = AuditRecord(0, at, actor, correlation, subject, action, before, after, reason, "", "")
+    (record,) = chained(tail, [draft]).records
+    assert record.previous_hash == (tail.hash if tail else GENESIS)
+    assert record.hash == digest_of(record.previous_hash, _canonical(record))
+    if tail is None:
+        assert verify_chain([record]).intact
+
+
+def _canonical(record: AuditRecord) -> str:
+    """The canonical JSON the verifier hashes: every field but the hashes, the time as ISO."""
+    fields = {k: v for k, v in attrs.asdict(record).items() if "hash" not in k}
+    fields["at"] = record.at.isoformat()
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
