@@ -172,9 +172,11 @@ class _Written:
                 self.refusal = refused
         self.writes = not cmd.dry_run and self.refusal is None
 
-    def store(self, proposal: BillingProposal, settles: _Settles, *, last: bool) -> BillingProposal:
+    def store(self, proposal: BillingProposal, settles: _Settles) -> BillingProposal:
         """One chunk's drafts, ledger rows, exclusions and settled marks, written and let go
-        unless last; what of the chunk the run keeps (a commit: all but its documents)."""
+        (the last chunk's too: the commit then writes only the run's own records, so what it
+        holds does not depend on how big the last chunk is); what of the chunk the run keeps
+        (a commit: all but its documents)."""
         if self._cmd.dry_run:
             return proposal
         # A fingerprint to check digests the invoices now and the adjustments at the end.
@@ -193,8 +195,7 @@ class _Written:
         split = len(proposal.invoices)
         self._invoices += zip(ids[:split], (x.key for x in proposal.invoices), strict=True)
         self._adjustments += zip(ids[split:], (x.key for x in proposal.adjustments), strict=True)
-        if not last:
-            uow.write_out()
+        uow.write_out()
         return kept
 
     @property
@@ -254,7 +255,7 @@ def _in_chunks(
         diff += diff_against_ledger(part, ledger)
         settles = _Settles(seen, part.settled_obligations(billed))
         del chunk, billed, ledger, outlines
-        parts.append(written.store(part, settles, last=not billable))
+        parts.append(written.store(part, settles))
     return _joined(cmd.period, parts), tuple(diff)
 
 
