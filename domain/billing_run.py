@@ -412,8 +412,13 @@ class ObligationDiff:
     obligation_id: ObligationId
     already_invoiced: Money
     proposed: Money
-    after: Money
     sources: int
+
+    @property
+    def after(self) -> Money:
+        """What the obligation will have been invoiced once the proposal is committed (worked
+        out when asked: a run keeps its diff to the end, one row per obligation)."""
+        return self.already_invoiced + self.proposed
 
 
 def diff_against_ledger(proposal: BillingProposal, ledger: BilledLedger) -> list[ObligationDiff]:
@@ -429,12 +434,14 @@ def diff_against_ledger(proposal: BillingProposal, ledger: BilledLedger) -> list
         for line in document.lines:
             proposed.setdefault((document.contract_id, line.obligation_id), []).append(line)
     rows = []
+    # Money is a frozen value: the rows of obligations never invoiced share one zero.
+    nothing_yet: dict[tuple[Currency, str], Money] = {}
     for (contract_id, obligation_id), lines in sorted(proposed.items()):
         cur = currency[contract_id]
         before = ledger.obligation_billed_amount(obligation_id, cur).quantized()
+        if before.amount.is_zero():
+            before = nothing_yet.setdefault((cur, str(before.amount)), before)
         added = money_sum((line.amount for line in lines), cur)
         sources = len({a.source for line in lines for a in line.allocations})
-        rows.append(
-            ObligationDiff(contract_id, obligation_id, before, added, before + added, sources)
-        )
+        rows.append(ObligationDiff(contract_id, obligation_id, before, added, sources))
     return rows

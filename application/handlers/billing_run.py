@@ -129,14 +129,12 @@ def _run(cmd: c.RunBilling, ctx: RequestContext, deps: _Run) -> BillingRunResult
         billable, skipped = _billable(uow, cmd)
         if not cmd.dry_run:
             uow.ledger.lock(x.contract_id for x in billable)
-        seen = uow.billing_marks.observe(cmd.period, obligations_of(billable))
         written = _Written(cmd, ctx, deps, uow)
-        proposal, diff, settled = _in_chunks(uow, cmd, billable, seen, deps, written)
+        proposal, diff = _in_chunks(uow, cmd, billable, deps, written)
         if cmd.dry_run:
             return BillingRunResult(proposal, diff, fingerprint(proposal), (), skipped)
         digest = written.checked_fingerprint(proposal)
         written.raise_if_refused()
-        uow.billing_marks.mark(seen, settled, written.added)
         summary = f"{len(written.ids)} documents, {len(proposal.exclusions)} exclusions"
         uow.record(RecordMoved(f"billing_run:{cmd.period.key}", "commit", None, None, summary))
         record = _run_record(cmd, ctx, deps.clock, deps.stopwatch, written.counts, started)
@@ -151,15 +149,14 @@ CHUNK_CONTRACTS = 500
 
 
 class _Written:
-    """What a commit wrote chunk by chunk: the drafts' ids and keys, the ledger rows each
-    obligation gained; nothing when the period is closed to it, whose refusal waits for the
+    """What a commit wrote chunk by chunk: the drafts' ids and keys; nothing when the period
+    is closed to it, whose refusal waits for the
     fingerprint check so the refusals come in the order they always came. A commit keeps no
     chunk's documents once they are written: its answer names the drafts (ADR 0060)."""
 
     def __init__(self, cmd: c.RunBilling, ctx: RequestContext, deps: _Run, uow: UnitOfWork):
         self._cmd, self._ctx, self._deps, self._uow = cmd, ctx, deps, uow
         self.ids: list[InvoiceId] = []
-        self.added: Counter[ObligationId] = Counter()
         self.refusal: PeriodClosedError | None = None
         self._invoices: list[tuple[InvoiceId, str]] = []
         self._adjustments: list[tuple[InvoiceId, str]] = []
@@ -175,9 +172,11 @@ class _Written:
                 self.refusal = refused
         self.writes = not cmd.dry_run and self.refusal is None
 
-    def store(self, proposal: BillingProposal, *, last: bool) -> BillingProposal:
-        """One chunk's drafts, ledger rows and exclusions, written and let go unless last;
-        what of the chunk the run keeps (a commit: all but its documents)."""
+    def store(self, proposal: BillingProposal, settles: _Settles) -> BillingProposal:
+        """One chunk's drafts, ledger rows, exclusions and settled marks, written and let go
+        (the last chunk's too: the commit then writes only the run's own records, so what it
+        holds does not depend on how big the last chunk is); what of the chunk the run keeps
+        (a commit: all but its documents)."""
         if self._cmd.dry_run:
             return proposal
         # A fingerprint to check digests the invoices now and the adjustments at the end.
@@ -191,13 +190,12 @@ class _Written:
         uow, deps = self._uow, self._deps
         ids, added = _store_drafts(uow, self._ctx, deps.clock, deps.ids, proposal)
         _record_exclusions(uow, self._ctx, deps.clock, proposal.exclusions)
+        uow.billing_marks.mark(settles.seen, settles.obligations, added)
         self.ids += ids
-        self.added.update(added)
         split = len(proposal.invoices)
         self._invoices += zip(ids[:split], (x.key for x in proposal.invoices), strict=True)
         self._adjustments += zip(ids[split:], (x.key for x in proposal.adjustments), strict=True)
-        if not last:
-            uow.write_out()
+        uow.write_out()
         return kept
 
     @property
@@ -235,30 +233,39 @@ def _in_chunks(
     uow: UnitOfWork,
     cmd: c.RunBilling,
     billable: list[ContractOutline],
-    seen: Observation,
     deps: _Run,
     written: _Written,
-) -> tuple[BillingProposal, tuple[ObligationDiff, ...], list[ObligationId]]:
-    """The run's proposal, its diff and the obligations it left settled, a chunk at a time:
-    each chunk's contracts are read when it comes and let go once billed (a contract's blocks
-    and exclusions are all in its own chunk, so the obligations each chunk settles are those
-    the joined proposal settles)."""
+) -> tuple[BillingProposal, tuple[ObligationDiff, ...]]:
+    """The run's proposal and its diff, a chunk at a time: each chunk's obligations are
+    stamped (ADR 0048) and its contracts read when it comes, and let go once billed and, in a
+    commit, written with the settled marks of the chunk (a contract's blocks and exclusions
+    are all in its own chunk, so the obligations each chunk settles are those the joined
+    proposal settles; ADR 0060)."""
     billable.sort(key=lambda x: x.contract_id)
     parts: list[BillingProposal] = []
     diff: list[ObligationDiff] = []
-    settled: list[ObligationId] = []
     tax = _Tax(deps.tax_engine, uow.master_data.tax_profiles(), uow.master_data.tax_rates())
     first = True
     while billable or first:
         outlines, first = billable[:CHUNK_CONTRACTS], False
         del billable[:CHUNK_CONTRACTS]
+        seen = uow.billing_marks.observe(cmd.period, obligations_of(outlines))
         chunk = _contracts(uow, outlines)
         part, (billed, ledger) = _propose(uow, cmd, chunk, seen, tax)
         diff += diff_against_ledger(part, ledger)
-        settled += part.settled_obligations(billed)
-        del chunk, billed, ledger
-        parts.append(written.store(part, last=not billable))
-    return _joined(cmd.period, parts), tuple(diff), settled
+        settles = _Settles(seen, part.settled_obligations(billed))
+        del chunk, billed, ledger, outlines
+        parts.append(written.store(part, settles))
+    return _joined(cmd.period, parts), tuple(diff)
+
+
+@attrs.frozen
+class _Settles:
+    """One chunk's obligations as stamped before it was read, and those its proposal leaves
+    settled: a commit marks them as it writes the chunk (ADR 0048, 0060)."""
+
+    seen: Observation
+    obligations: list[ObligationId]
 
 
 @attrs.frozen

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from application import commands as c
+from application.billing_marks import obligations_of
 from application.errors import ConflictError
 from application.handlers import billing_run
 from domain.errors import PeriodClosedError
@@ -41,10 +42,13 @@ def five_contracts(app: App) -> None:
 
 
 def stored(app: App) -> dict[str, Any]:
-    """What the store holds of billing: drafts, ledger rows, audit subjects, outbox events."""
+    """What the store holds of billing: drafts, ledger rows, audit subjects, outbox events,
+    and the obligations a committed run of March left settled (ADR 0048)."""
     with app.bus.deps.uow(app.as_("reader"), read_only=True) as uow:
         contracts = [ContractId(f"C{n}") for n in range(1, 6)]
+        obligations = obligations_of(uow.contracts.all())
         return {
+            "settled": sorted(uow.billing_marks.observe(MARCH, obligations).settled),
             "invoices": sorted((i.invoice_id, i.contract_id) for i in uow.invoices.all()),
             "ledger": len(uow.ledger.load(contracts).entries),
             "audit": sorted(r.subject for r in uow.audit.all()),
@@ -76,6 +80,9 @@ def test_a_run_in_chunks_stores_what_a_run_in_one_piece_proposes(
     assert "item:t2" in after["audit"]  # the two hours over C1's cap are held, and audited
     assert len(after["outbox"]) > len(before["outbox"])
     assert set(result.invoice_ids) <= set(after["outbox"])
+    # Each chunk marks what it settles: all but C1, whose hours over the cap are held.
+    assert before["settled"] == []
+    assert after["settled"] == ["tm2", "tm3", "tm4", "tm5"]
     assert app.do(c.RunBilling(MARCH), actor="billing-clerk").proposal.is_empty
 
 
