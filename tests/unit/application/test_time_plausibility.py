@@ -579,14 +579,8 @@ def test_a_psa_webhook_with_implausible_or_conflicting_entries_waits_on_the_queu
 def test_a_batch_is_reported_in_the_order_sent_though_admitted_in_billing_order(
     strict: App,
 ) -> None:
-    report = record(
-        strict,
-        time_entry("t5", date(2026, 3, 4), "8"),
-        time_entry("t1", date(2026, 3, 2), "13"),
-        time_entry("t4", date(2026, 3, 3), "0.125"),
-        time_entry("t2", date(2026, 3, 2), "13"),
-        time_entry("t3", date(2026, 3, 2), "2"),
-    )
+    sent = [("t5", 4, "8"), ("t1", 2, "13"), ("t4", 3, "0.125"), ("t2", 2, "13"), ("t3", 2, "2")]
+    report = record(strict, *(time_entry(i, date(2026, 3, day), h) for i, day, h in sent))
     # billing order t1, t2, t3, t4, t5: t2 would make 26 h; t4 is finer than 0.01 h
     assert report.accepted == ("t5", "t1", "t3")
     assert [(r.item_id, r.position) for r in report.rejected] == [("t4", 2), ("t2", 3)]
