@@ -174,8 +174,7 @@ time_entries = sa.Table(
     sa.Column("resource_id", sa.String(), nullable=False),
     sa.Column("role", sa.String(), nullable=False),
     sa.Column("task_id", sa.String(), nullable=False),
-    # No index on the date alone: only the period reports read by it (migration 0022).
-    sa.Column("work_date", sa.Date(), nullable=False),
+    sa.Column("work_date", sa.Date(), nullable=False, index=True),
     sa.Column("hours", ExactDecimal(), nullable=False),
     sa.Column("billable", sa.Boolean(), nullable=False),
     sa.Column("cost_rate", ExactDecimal(), nullable=True),
