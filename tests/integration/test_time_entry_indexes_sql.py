@@ -1,7 +1,7 @@
-"""The time-entry table carries the indexes its reads use and no more (migration 0022, ADR
-0058): every ingested entry pays for each one. A person's day is found by (resource_id,
-work_date), an obligation's time by obligation_id; the period reports, which alone read by
-the work date, read the period's entries whole from the table."""
+"""The time-entry table carries the indexes its reads use (ADR 0058): every ingested entry pays
+for each one. A person's day is found by (resource_id, work_date), an obligation's time by
+obligation_id, and a period's entries by the work date, so a period report reads the period
+and not the whole history."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from application.context import RequestContext
 from domain.ids import ObligationId, ResourceId, Role, TimeEntryId
 from domain.period import Period
 from domain.time_entry import TimeEntry
-from tests.integration.test_dispute_history_migration import migrate
 
 CTX = RequestContext("ingest", "corr-indexes")
 NOW = datetime(2026, 5, 31, 18, 0, tzinfo=UTC)
@@ -27,17 +26,10 @@ def indexed(database: Database) -> set[tuple[str, ...]]:
     return {tuple(str(name) for name in index["column_names"]) for index in found}
 
 
-def test_time_entries_are_indexed_by_person_day_and_by_obligation_only(
+def test_time_entries_are_indexed_by_person_day_by_obligation_and_by_work_date(
     database: Database,
 ) -> None:
-    assert indexed(database) == {("obligation_id",), ("resource_id", "work_date")}
-
-
-def test_downgrading_below_0022_indexes_the_work_date_again(database: Database) -> None:
-    migrate(database, "0021", down=True)
-    assert ("work_date",) in indexed(database)
-    migrate(database, "head")
-    assert ("work_date",) not in indexed(database)
+    assert indexed(database) == {("obligation_id",), ("resource_id", "work_date"), ("work_date",)}
 
 
 def test_a_periods_entries_are_read_from_its_first_to_its_last_day(database: Database) -> None:
