@@ -304,10 +304,10 @@ class SqlAlchemyDelivery:
         elif len(wanted) >= INGEST_SETUP_FROM_DAYS:
             _bulk_ingest_setup(connection)
         size, add = PERSON_DAYS_PER_QUERY[self._session.dialect], EXACT.add
+        if not postgres:
+            self._add_sqlite_days(wanted, size, totals)
+            return totals
         for start in range(0, len(wanted), size):
-            if not postgres:
-                self._add_sqlite_days(wanted[start : start + size], totals)
-                continue
             for key, hours in self._postgresql_days(wanted[start : start + size]):
                 found = totals.get(key)
                 totals[key] = hours if found is None else add(found, hours)
@@ -324,32 +324,39 @@ class SqlAlchemyDelivery:
 
     def _add_sqlite_days(
         self,
-        batch: list[tuple[ResourceId, date]],
+        wanted: list[tuple[ResourceId, date]],
+        size: int,
         totals: dict[tuple[ResourceId, date], Decimal],
     ) -> None:
-        """The recorded hours of these person-days added into `totals`, exactly."""
+        """The recorded hours of these person-days added into `totals`, exactly, `size`
+        person-days per statement."""
         connection = self._session.connection
         day_in, hours_out = _sqlite_day_and_hours(connection.dialect)
-        size, count = _sqlite_size(len(batch)), len(batch)
-        # A row's day comes back as the text it was matched with: its date is looked up by
-        # it. A batch spans few dates, and its hours repeat: each is converted once. The
-        # pairs' persons and days go into their places of the parameters by slices (the
-        # rest stay NULL pairs, which match nothing).
-        texts = {d: day_in(d) if day_in else d for d in {d for _, d in batch}}
+        # A batch spans few dates, and its hours repeat: each is converted once, for the
+        # whole batch. A row's day comes back as the text it was matched with: its date is
+        # looked up by it.
+        texts = {d: day_in(d) if day_in else d for d in {d for _, d in wanted}}
         dates = {text: d for d, text in texts.items()}
-        parameters: list[Any] = [None] * (2 * size)
-        parameters[0 : 2 * count : 2] = [r for r, _ in batch]
-        parameters[1 : 2 * count : 2] = [texts[d] for _, d in batch]
-        rows = connection.exec_driver_sql(_person_days_sqlite(size), tuple(parameters))
+        persons = [r for r, _ in wanted]
+        days = [texts[d] for _, d in wanted]
         converted: dict[str, Decimal] = {}
         add = EXACT.add
-        for resource, day, text in rows.fetchall():
-            hours = converted.get(text)
-            if hours is None:
-                hours = converted[text] = hours_out(text) if hours_out else text
-            key = (resource, dates[day])
-            found = totals.get(key)
-            totals[key] = hours if found is None else add(found, hours)
+        for start in range(0, len(wanted), size):
+            count = min(size, len(wanted) - start)
+            places = _sqlite_size(count)
+            # The persons and days go into their places of the parameters by slices (the rest
+            # stay NULL pairs, which match nothing).
+            parameters: list[Any] = [None] * (2 * places)
+            parameters[0 : 2 * count : 2] = persons[start : start + count]
+            parameters[1 : 2 * count : 2] = days[start : start + count]
+            rows = connection.exec_driver_sql(_person_days_sqlite(places), tuple(parameters))
+            for resource, day, text in rows.fetchall():
+                hours = converted.get(text)
+                if hours is None:
+                    hours = converted[text] = hours_out(text) if hours_out else text
+                key = (resource, dates[day])
+                found = totals.get(key)
+                totals[key] = hours if found is None else add(found, hours)
 
     def time_entries_for(self, obligations: Iterable[ObligationId]) -> list[TimeEntry]:
         found: list[TimeEntry] = []

@@ -81,7 +81,10 @@ def _exact(value: Decimal) -> Decimal:
 def _exact_text(value: Decimal) -> str:
     if value.__class__ is not Decimal or not value.is_finite():
         raise TypeError(f"an exact column takes a finite Decimal, not {value!r}")
-    return format(value, "f")
+    # `str` writes the plain decimal text `format(value, "f")` does, at a third of its cost,
+    # unless it chose an exponent ("1E+1", "1E-7"; "e" under a context without capitals).
+    text = str(value)
+    return text if "E" not in text and "e" not in text else format(value, "f")
 
 
 def _iso_date(day: date) -> str:

@@ -43,9 +43,6 @@ __all__ = ["ENTRY_CONFLICT", "EXPENSE_CONFLICT", "IngestionReport", "Rejection"]
 Raw = TypeVar("Raw")
 Item = TypeVar("Item")
 
-#: The place in the batch of an (index, item) pair.
-_position = operator.itemgetter(0)
-
 
 @attrs.frozen
 class IngestionReport:
@@ -83,7 +80,7 @@ def _recorded_time_entries(
         )
         admission = _time_admission(uow, cmd, batch.new, plausibility, clock.now().date())
         accepted, rejected = _admitted(
-            billing_order(batch.new), admission.admit, _entry_id, batch.conflicts
+            billing_order(batch.new), admission.admit, _entry_id, batch.conflicts, len(cmd.entries)
         )
         uow.delivery.add_time_entries(accepted)
         if accepted or rejected:
@@ -126,7 +123,9 @@ def record_expenses(
             terms_in_force(scope, raw.engagement_id, raw.obligation_id, raw.incurred_on)
             return _approved_expense(raw, cmd.approved_by, now)
 
-        accepted, rejected = _admitted(batch.new, admit, _expense_id, batch.conflicts)
+        accepted, rejected = _admitted(
+            batch.new, admit, _expense_id, batch.conflicts, len(cmd.items)
+        )
         uow.delivery.add_expenses(accepted)
         uow.commit()
     return IngestionReport(
@@ -185,15 +184,18 @@ def _admitted(
     admit: Callable[[Raw], Item],
     key: Callable[[Raw], str],
     conflicts: Sequence[Rejection],
+    size: int,
 ) -> tuple[list[Item], list[Rejection]]:
-    """Each new item admitted, or refused with its rule's reason; both in batch order."""
-    accepted: list[tuple[int, Item]] = []
+    """Each new item admitted, or refused with its rule's reason; both in batch order (of a
+    batch of `size` items)."""
+    # Each admitted item goes to its place in the batch as it comes (a batch is admitted in
+    # another order than it came in): no pair per item and no sort of thousands of them.
+    placed: list[Item | None] = [None] * size
     rejected = list(conflicts)
     for position, raw in new:
         try:
-            accepted.append((position, admit(raw)))
+            placed[position] = admit(raw)
         except DomainError as error:
             rejected.append(Rejection(key(raw), reason_code(error), str(error), position))
-    accepted.sort(key=_position)
     rejected.sort(key=lambda r: r.position or 0)
-    return [item for _, item in accepted], rejected
+    return [item for item in placed if item is not None], rejected

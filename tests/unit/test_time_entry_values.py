@@ -4,7 +4,7 @@ columns' own types would have written, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import attrs
 import pytest
@@ -96,3 +96,19 @@ def test_amounts_of_their_own_are_converted_with_them_beside_the_shared_zeros() 
         "held",
         "approved",
     ]
+
+
+@pytest.mark.parametrize(
+    "text", ["1E+1", "2.5E+2", "1E-7", "0E-7", "0E+2", "-0", "0.000001", "7.50", "123456789.125"]
+)
+def test_sqlite_gets_plain_digits_whatever_notation_the_decimal_chose(text: str) -> None:
+    entry = attrs.evolve(ENTRIES[0], hours=Decimal(text), cost_rate=Decimal(text))
+    plain = format(Decimal(text), "f")
+    for capitals in (1, 0):  # `str` writes "e" under a context without capitals
+        with localcontext() as context:
+            context.capitals = capitals
+            (row,) = time_entry_values([entry], sqlite=True)
+        assert (row[TIME_ENTRY_NAMES.index("hours")], row[TIME_ENTRY_NAMES.index("cost_rate")]) == (
+            plain,
+            plain,
+        )

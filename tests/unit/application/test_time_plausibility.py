@@ -574,3 +574,14 @@ def test_a_psa_webhook_with_implausible_or_conflicting_entries_waits_on_the_queu
     assert "PSA-TE-1002: entry_conflict" in detail
     assert "hours 2 (sent 3)" in detail
     assert app.data.time_entries["PSA-TE-1002"].hours == Decimal(2)
+
+
+def test_a_batch_is_reported_in_the_order_sent_though_admitted_in_billing_order(
+    strict: App,
+) -> None:
+    sent = [("t5", 4, "8"), ("t1", 2, "13"), ("t4", 3, "0.125"), ("t2", 2, "13"), ("t3", 2, "2")]
+    report = record(strict, *(time_entry(i, date(2026, 3, day), h) for i, day, h in sent))
+    # billing order t1, t2, t3, t4, t5: t2 would make 26 h; t4 is finer than 0.01 h
+    assert report.accepted == ("t5", "t1", "t3")
+    assert [(r.item_id, r.position) for r in report.rejected] == [("t4", 2), ("t2", 3)]
+    assert reasons(report) == {"t4": "hours_too_precise", "t2": "day_over_24_hours"}
