@@ -5,9 +5,12 @@ the aggregates found are the ones a lookup by id finds, each once."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from adapters.serialization import CONVERTER
 from adapters.sqlalchemy.repository_base import CHUNK
@@ -20,35 +23,36 @@ from tests.unit.application.conftest import set_up_tm_contract
 MISSING = [f"C0-{n:05d}" for n in range(CHUNK + 100)]
 
 
-def _reads_of_contracts(statements: list[str]) -> int:
-    return sum(
-        1 for s in statements if s.lstrip().upper().startswith("SELECT") and "contracts" in s
-    )
+@contextmanager
+def _contract_reads(engine: Engine) -> Iterator[list[str]]:
+    """The statements reading contracts that run on `engine` inside the block."""
+    reads: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, text: str, *_: Any) -> None:
+        if text.lstrip().upper().startswith("SELECT") and "contracts" in text:
+            reads.append(text)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield reads
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
 
 
 def test_ids_past_one_batch_find_what_a_lookup_finds_in_a_statement_per_batch(
     app: SqlApp,
 ) -> None:
     set_up_tm_contract(app)
-    seen: list[str] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
     ctx = RequestContext("reader", "corr-1")
     with app.database.unit_of_work(ctx, app.clock.now, read_only=True) as uow:
-        event.listen(app.database.engine, "before_cursor_execute", capture)
-        try:
+        with _contract_reads(app.database.engine) as reads:
             read = uow.contracts.read_many([*MISSING, "C1", "C1"])
-        finally:
-            event.remove(app.database.engine, "before_cursor_execute", capture)
         held = uow.contracts.get("C1")
         assert list(read) == ["C1"]
         assert CONVERTER.unstructure(read["C1"], Contract) == CONVERTER.unstructure(held, Contract)
         found = uow.contracts.find_many(["C1", *MISSING[:3]])
         assert found == {"C1": held}
-    batches = 1 if app.database.dialect == "postgresql" else 2
-    assert _reads_of_contracts(seen) == batches
+    assert len(reads) == (1 if app.database.dialect == "postgresql" else 2)
 
 
 def test_the_same_statement_serves_every_batch_size(app: SqlApp) -> None:

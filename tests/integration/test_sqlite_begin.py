@@ -28,9 +28,16 @@ def path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def holder(path: Path) -> Iterator[sqlite3.Connection]:
+def database(path: Path) -> Iterator[Database]:
+    migrated = Database(f"sqlite:///{path}")
+    migrated.upgrade()
+    yield migrated
+    migrated.dispose()
+
+
+@pytest.fixture
+def holder(path: Path, database: Database) -> Iterator[sqlite3.Connection]:
     """Another connection holding the write lock."""
-    Database(f"sqlite:///{path}").upgrade()
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("BEGIN IMMEDIATE")
     yield connection
@@ -38,9 +45,9 @@ def holder(path: Path) -> Iterator[sqlite3.Connection]:
     connection.close()
 
 
-def test_a_writing_unit_of_work_holds_the_write_lock_from_its_start(path: Path) -> None:
-    database = Database(f"sqlite:///{path}")
-    database.upgrade()
+def test_a_writing_unit_of_work_holds_the_write_lock_from_its_start(
+    path: Path, database: Database
+) -> None:
     other = sqlite3.connect(path, isolation_level=None, timeout=0)
     try:
         with database.unit_of_work(CTX, _now) as uow:
@@ -51,32 +58,23 @@ def test_a_writing_unit_of_work_holds_the_write_lock_from_its_start(path: Path) 
         other.rollback()
     finally:
         other.close()
-        database.dispose()
 
 
 def test_a_read_only_unit_of_work_opens_while_another_connection_writes(
-    path: Path, holder: sqlite3.Connection
+    database: Database, holder: sqlite3.Connection
 ) -> None:
-    database = Database(f"sqlite:///{path}")
-    try:
-        with database.unit_of_work(CTX, _now, read_only=True) as uow:
-            assert uow.connection.exec_driver_sql("SELECT count(*) FROM audit_log").scalar() == 0
-    finally:
-        database.dispose()
+    with database.unit_of_work(CTX, _now, read_only=True) as uow:
+        assert uow.connection.exec_driver_sql("SELECT count(*) FROM audit_log").scalar() == 0
 
 
 def test_a_busy_database_refuses_the_begin_as_sqlalchemy_refuses_driver_errors(
-    path: Path, holder: sqlite3.Connection
+    database: Database, holder: sqlite3.Connection
 ) -> None:
-    database = Database(f"sqlite:///{path}")
-    try:
-        with database.engine.connect() as connection:
-            driver = connection.connection.driver_connection
-            assert isinstance(driver, sqlite3.Connection)
-            driver.execute("PRAGMA busy_timeout=0")  # refuse at once rather than wait 30 s
-            with pytest.raises(sa.exc.OperationalError, match="BEGIN IMMEDIATE") as refused:
-                connection.begin()
-            assert isinstance(refused.value.orig, sqlite3.OperationalError)
-            assert not connection.in_transaction()
-    finally:
-        database.dispose()
+    with database.engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        driver.execute("PRAGMA busy_timeout=0")  # refuse at once rather than wait 30 s
+        with pytest.raises(sa.exc.OperationalError, match="BEGIN IMMEDIATE") as refused:
+            connection.begin()
+        assert isinstance(refused.value.orig, sqlite3.OperationalError)
+        assert not connection.in_transaction()
