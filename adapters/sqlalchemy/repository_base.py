@@ -60,14 +60,18 @@ class Session:
     ) -> Iterator[sa.ColumnElement[bool]]:
         """Clauses matching `column` to any of the values, one query's worth each: a single
         array parameter on PostgreSQL (one statement text, parsed once), IN lists on SQLite."""
-        distinct = sorted(set(values))
-        if self.dialect == "postgresql":
-            for batch in chunks(distinct, 50_000):
+        postgres = self.dialect == "postgresql"
+        for batch in self.batches(values):
+            if postgres:
                 array = sa.bindparam(None, batch, type_=postgresql.ARRAY(sa.String()))
                 yield column == sa.any_(array)
-        else:
-            for batch in chunks(distinct):
+            else:
                 yield column.in_(batch)
+
+    def batches(self, values: Iterable[str]) -> Iterator[list[str]]:
+        """The distinct values in order, in the batches `among` matches one query each."""
+        size = 50_000 if self.dialect == "postgresql" else CHUNK
+        return chunks(sorted(set(values)), size)
 
     def insert(self, table: sa.Table) -> Any:
         """The dialect's INSERT, which offers ON CONFLICT on both databases."""
@@ -166,10 +170,13 @@ class SqlAlchemyRepository(Generic[T]):
     # Mechanics ------------------------------------------------------------------------------
 
     def _untracked_rows(self, item_ids: set[str]) -> Iterator[Any]:
-        """The (id, revision, body) rows of those of these ids not tracked yet."""
-        columns = (self._table.c.id, self._table.c.revision, self._table.c.body)
-        for clause in self._session.among(self._table.c.id, item_ids - self._tracked.keys()):
-            yield from self._session.connection.execute(sa.select(*columns).where(clause))
+        """The (id, revision, body) rows of those of these ids not tracked yet: one statement
+        per table and dialect, built once, the ids its one parameter (what `Session.among`
+        would write, without building and keying a statement per call)."""
+        session = self._session
+        statement = _many_statement(self._table, session.dialect)
+        for batch in session.batches(item_ids - self._tracked.keys()):
+            yield from session.connection.execute(statement, {"ids_": batch})
 
     def _exists(self, item_id: str) -> bool:
         statement = sa.select(sa.literal(1)).where(self._table.c.id == item_id)
@@ -285,3 +292,15 @@ def _find_statement(table: sa.Table) -> sa.Select[Any]:
 @functools.cache
 def _all_statement(table: sa.Table) -> sa.Select[Any]:
     return sa.select(table.c.id, table.c.revision, table.c.body).order_by(table.c.id)
+
+
+@functools.cache
+def _many_statement(table: sa.Table, dialect: str) -> sa.Select[Any]:
+    """Aggregates' rows by id (parameter: ids_, one batch of `Session.batches`): an array
+    compared with ANY on PostgreSQL, an expanding IN list on SQLite."""
+    id_ = table.c.id
+    if dialect == "postgresql":
+        match = id_ == sa.any_(sa.bindparam("ids_", type_=postgresql.ARRAY(sa.String())))
+    else:
+        match = id_.in_(sa.bindparam("ids_", expanding=True, type_=sa.String()))
+    return sa.select(id_, table.c.revision, table.c.body).where(match)
