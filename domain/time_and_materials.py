@@ -23,26 +23,12 @@ from enum import Enum
 
 import attrs
 
-from domain.billing import (
-    BilledLedger,
-    LineKind,
-    ObligationBilling,
-    ObligationHistory,
-    ProposedLine,
-    SourceKind,
-    SourceRef,
-)
+from domain import billing_kit as kit
 from domain.errors import CapExceededError, DomainError, InvalidTermsError, NoTermsInForceError
 from domain.expenses import ExpensePolicy as ExpensePolicy
 from domain.expenses import bill_expenses, expense_revenue
 from domain.ids import ObligationId, RateCardId, Role
 from domain.money import EXACT, Currency, Money, dsum
-from domain.obligation import (
-    BillingContext,
-    BillingModel,
-    RevenueContext,
-    register_billing_model,
-)
 from domain.overage import NotToExceed as NotToExceed
 from domain.overage import OveragePolicy
 from domain.ratecard import RateCard
@@ -102,7 +88,7 @@ class PricedEntry:
 
 
 def price_entries(
-    history: ObligationHistory[TimeAndMaterialsTerms],
+    history: kit.ObligationHistory[TimeAndMaterialsTerms],
     rate_cards: Mapping[RateCardId, RateCard],
     entries: Iterable[TimeEntry],
     settled: Callable[[TimeEntry], Decimal] | None = None,
@@ -125,7 +111,7 @@ def _billing_order(entry: TimeEntry) -> tuple[date, str]:
 
 
 def _priced(
-    history: ObligationHistory[TimeAndMaterialsTerms],
+    history: kit.ObligationHistory[TimeAndMaterialsTerms],
     rate_cards: Mapping[RateCardId, RateCard],
     ordered: Sequence[TimeEntry],
     settled: Callable[[TimeEntry], Decimal] | None,
@@ -177,19 +163,21 @@ def _priced_alone(rates: RatesInForce, ordered: Sequence[TimeEntry]) -> list[Pri
     return priced
 
 
-def _settled(ledger: BilledLedger, entry: TimeEntry) -> Decimal:
+def _settled(ledger: kit.BilledLedger, entry: TimeEntry) -> Decimal:
     """An entry's billable hours no longer open: billed or credited off, held, written off."""
     # An empty ledger (contracts billed for the first time) settles nothing of any source.
     settled = (
-        ledger.settled(SourceRef(SourceKind.TIME_ENTRY, entry.entry_id)) if ledger.entries else ZERO
+        ledger.settled(kit.SourceRef(kit.SourceKind.TIME_ENTRY, entry.entry_id))
+        if ledger.entries
+        else ZERO
     )
     # dsum's sum, without its generator: this runs once per entry of every run.
     return EXACT.add(EXACT.add(EXACT.add(ZERO, settled), entry.held), entry.written_off)
 
 
 def bill_time_and_materials(
-    history: ObligationHistory[TimeAndMaterialsTerms], ctx: BillingContext
-) -> ObligationBilling:
+    history: kit.ObligationHistory[TimeAndMaterialsTerms], ctx: kit.BillingContext
+) -> kit.ObligationBilling:
     """Bill the open approved hours and expenses dated up to the end of the period."""
     oid, until, ledger = history.obligation_id, ctx.period.end, ctx.ledger
     ordered = sorted(
@@ -209,10 +197,14 @@ def bill_time_and_materials(
     portions, exclusions = walk_cap(cap, priced, done, billed, oid, ctx.currency)
     lines = time_lines(oid, portions, ctx.currency, history.latest.terms.name)
     expense_lines, expense_exclusions = bill_expenses(history, ctx)
-    return ObligationBilling(tuple(lines + expense_lines), tuple(exclusions + expense_exclusions))
+    return kit.ObligationBilling(
+        tuple(lines + expense_lines), tuple(exclusions + expense_exclusions)
+    )
 
 
-def blocking_cap(history: ObligationHistory[TimeAndMaterialsTerms], on: date) -> NotToExceed | None:
+def blocking_cap(
+    history: kit.ObligationHistory[TimeAndMaterialsTerms], on: date
+) -> NotToExceed | None:
     """The cap in force on a date, if its policy refuses overage at ingestion (`block`)."""
     in_force = history.on(on)
     if in_force is None:
@@ -231,7 +223,7 @@ class BlockingCapAdmission:
 
     def __init__(
         self,
-        history: ObligationHistory[TimeAndMaterialsTerms],
+        history: kit.ObligationHistory[TimeAndMaterialsTerms],
         rate_cards: Mapping[RateCardId, RateCard],
         accepted: Iterable[TimeEntry],
     ) -> None:
@@ -284,7 +276,7 @@ class BlockingCapAdmission:
 
 
 def admit_time_entry(
-    history: ObligationHistory[TimeAndMaterialsTerms],
+    history: kit.ObligationHistory[TimeAndMaterialsTerms],
     rate_cards: Mapping[RateCardId, RateCard],
     accepted: Iterable[TimeEntry],
     candidate: TimeEntry,
@@ -296,7 +288,7 @@ def admit_time_entry(
 
 
 def recognise_time_and_materials(
-    history: ObligationHistory[TimeAndMaterialsTerms], ctx: RevenueContext
+    history: kit.ObligationHistory[TimeAndMaterialsTerms], ctx: kit.RevenueContext
 ) -> Money:
     """Revenue as incurred: approved time at billable value (within the cap), plus expenses,
     less what was given up; each given-up hour or amount is subtracted once, whichever way
@@ -324,15 +316,15 @@ def recognise_time_and_materials(
     return Money(total, ctx.currency).quantized()
 
 
-def _time_given_up(entry: TimeEntry, billable_hours: Decimal, ledger: BilledLedger) -> Decimal:
+def _time_given_up(entry: TimeEntry, billable_hours: Decimal, ledger: kit.BilledLedger) -> Decimal:
     """Hours the entry itself holds or gave up, counting none a document billed or credited off."""
-    settled = ledger.settled(SourceRef(SourceKind.TIME_ENTRY, entry.entry_id))
+    settled = ledger.settled(kit.SourceRef(kit.SourceKind.TIME_ENTRY, entry.entry_id))
     over_cap, by_hand = entry.given_up_once(billable_hours, settled)
     return dsum((entry.held, over_cap, by_hand))
 
 
 def time_and_materials_value(
-    history: ObligationHistory[TimeAndMaterialsTerms], as_of: date
+    history: kit.ObligationHistory[TimeAndMaterialsTerms], as_of: date
 ) -> Money | None:
     """T&M is worth a fixed total only when its terms cap the billed amount."""
     terms = history.latest_by(as_of).terms
@@ -342,16 +334,16 @@ def time_and_materials_value(
 
 
 def rerate_billed_time(
-    history: ObligationHistory[TimeAndMaterialsTerms], ctx: BillingContext
-) -> Mapping[str, Sequence[ProposedLine]]:
+    history: kit.ObligationHistory[TimeAndMaterialsTerms], ctx: kit.BillingContext
+) -> Mapping[str, Sequence[kit.ProposedLine]]:
     """Billed time whose rate in force on its work date changed is re-rated (ADR 0008)."""
     from domain.retroactive import rerate  # imported here: it reads this module's rates
 
     return rerate(history, ctx)
 
 
-TIME_AND_MATERIALS = register_billing_model(
-    BillingModel(
+TIME_AND_MATERIALS = kit.register_billing_model(
+    kit.BillingModel(
         name="time_and_materials",
         terms_type=TimeAndMaterialsTerms,
         bill=bill_time_and_materials,
@@ -372,8 +364,8 @@ TIME_AND_MATERIALS = register_billing_model(
             "expenses": {"markup": "0.10", "category_caps": {"travel": "2000.00"}},
         },
         adr="docs/adr/0007-caps-and-overage-policies.md",
-        source_kinds=(SourceKind.TIME_ENTRY, SourceKind.EXPENSE),
-        line_kinds=(LineKind.TIME, LineKind.TIME_OVER_CAP, LineKind.EXPENSE),
+        source_kinds=(kit.SourceKind.TIME_ENTRY, kit.SourceKind.EXPENSE),
+        line_kinds=(kit.LineKind.TIME, kit.LineKind.TIME_OVER_CAP, kit.LineKind.EXPENSE),
         rerate=rerate_billed_time,
     )
 )

@@ -17,15 +17,7 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeAlias
 
-from domain.billing import (
-    Allocation,
-    Disposition,
-    Exclusion,
-    LineKind,
-    ProposedLine,
-    SourceKind,
-    SourceRef,
-)
+from domain import billing_kit as kit
 from domain.ids import ObligationId
 from domain.money import EXACT, Currency, Money
 from domain.overage import NotToExceed, OveragePolicy
@@ -43,9 +35,9 @@ Portion: TypeAlias = tuple[TimeEntry, Decimal, Decimal, bool, bool, Decimal, str
 
 #: What an overage policy other than `bill` does with the hours above the cap.
 _NOT_BILLED = {
-    OveragePolicy.HOLD: (Disposition.HELD, "over_cap_hold"),
-    OveragePolicy.WRITE_OFF: (Disposition.WRITTEN_OFF, "over_cap_write_off"),
-    OveragePolicy.BLOCK: (Disposition.HELD, "over_cap_blocked"),
+    OveragePolicy.HOLD: (kit.Disposition.HELD, "over_cap_hold"),
+    OveragePolicy.WRITE_OFF: (kit.Disposition.WRITTEN_OFF, "over_cap_write_off"),
+    OveragePolicy.BLOCK: (kit.Disposition.HELD, "over_cap_blocked"),
 }
 
 
@@ -82,7 +74,7 @@ def walk_cap(
     billed: tuple[Decimal, Decimal],
     obligation_id: ObligationId,
     currency: Currency,
-) -> tuple[list[Portion], list[Exclusion]]:
+) -> tuple[list[Portion], list[kit.Exclusion]]:
     """Split every open entry at the cap, in order; say what bills and what does not.
 
     `settled[i]` is what of the i-th entry is no longer open; `billed` is the (time value,
@@ -90,7 +82,7 @@ def walk_cap(
     meter = None if cap is None else _CapMeter(cap, *billed)
     policy = OveragePolicy.BILL if cap is None else cap.policy
     portions: list[Portion] = []
-    exclusions: list[Exclusion] = []
+    exclusions: list[kit.Exclusion] = []
     for (entry, billable_hours, rate_money, label), done in zip(priced, settled, strict=True):
         open_hours = EXACT.subtract(billable_hours, done)
         if open_hours <= 0:
@@ -121,15 +113,15 @@ def walk_cap(
             meter.consume(over_hours, over_amount)
             continue
         disposition, reason = _NOT_BILLED[policy]
-        ref = SourceRef(SourceKind.TIME_ENTRY, entry.entry_id)
+        ref = kit.SourceRef(kit.SourceKind.TIME_ENTRY, entry.entry_id)
         value = Money(over_amount, currency)
-        exclusions.append(Exclusion(obligation_id, ref, over_hours, value, disposition, reason))
+        exclusions.append(kit.Exclusion(obligation_id, ref, over_hours, value, disposition, reason))
     return portions, exclusions
 
 
 def time_lines(
     obligation_id: ObligationId, portions: Sequence[Portion], currency: Currency, name: str
-) -> list[ProposedLine]:
+) -> list[kit.ProposedLine]:
     """One line per (over the cap or not, role, rate, terms label), in that order; a line over
     the cap is flagged `approved_over_cap` when all of it was released, `over_cap` otherwise."""
     groups: dict[tuple[bool, str, Decimal, str], list[Portion]] = {}
@@ -141,10 +133,11 @@ def time_lines(
         else:
             group.append(portion)
     lines = []
-    time_entry = SourceKind.TIME_ENTRY
+    # Bound once: the allocations are built once per entry of every run.
+    allocation, source, time_entry = kit.Allocation, kit.SourceRef, kit.SourceKind.TIME_ENTRY
     for (over_cap, role, rate, label), group in sorted(groups.items(), key=lambda kv: kv[0]):
         allocations = [
-            Allocation(SourceRef(time_entry, entry.entry_id), hours, Money(amount, currency), label)
+            allocation(source(time_entry, entry.entry_id), hours, Money(amount, currency), label)
             for entry, hours, amount, *_ in group
         ]
         flags: tuple[str, ...] = ()
@@ -152,9 +145,9 @@ def time_lines(
             released = all(g[4] for g in group)
             flags = ("approved_over_cap",) if released else ("over_cap",)
         lines.append(
-            ProposedLine.from_allocations(
+            kit.ProposedLine.from_allocations(
                 obligation_id,
-                LineKind.TIME_OVER_CAP if over_cap else LineKind.TIME,
+                kit.LineKind.TIME_OVER_CAP if over_cap else kit.LineKind.TIME,
                 f"{name}: {role}" + (" (over cap)" if over_cap else ""),
                 Money(rate, currency),
                 allocations,
