@@ -156,7 +156,12 @@ def _priced_alone(rates: RatesInForce, ordered: Sequence[TimeEntry]) -> list[Pri
     try:
         for entry in ordered:
             terms, rate, label = rates.of(entry)
-            hours = round_to_increment(entry.hours, terms) if entry.billable else ZERO
+            if not entry.billable:
+                hours = ZERO
+            elif terms.billing_increment is None:  # round_to_increment's answer, without a call
+                hours = entry.hours
+            else:
+                hours = round_to_increment(entry.hours, terms)
             priced.append((entry, hours, rate, label))
     except DomainError:
         return None

@@ -88,8 +88,8 @@ def walk_cap(
         if open_hours <= 0:
             continue
         rate = rate_money.amount
-        released = min(open_hours, entry.released)
-        if released > 0:
+        if entry.released > 0:  # hours a person approved beyond the cap bill first
+            released = min(open_hours, entry.released)
             amount = EXACT.multiply(released, rate)
             portions.append((entry, released, amount, True, True, rate, label))
             if meter is not None:
