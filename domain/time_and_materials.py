@@ -168,16 +168,19 @@ def _priced_alone(rates: RatesInForce, ordered: Sequence[TimeEntry]) -> list[Pri
     return priced
 
 
-def _settled(ledger: kit.BilledLedger, entry: TimeEntry) -> Decimal:
-    """An entry's billable hours no longer open: billed or credited off, held, written off."""
-    # An empty ledger (contracts billed for the first time) settles nothing of any source.
-    settled = (
-        ledger.settled(kit.SourceRef(kit.SourceKind.TIME_ENTRY, entry.entry_id))
-        if ledger.entries
-        else ZERO
-    )
-    # dsum's sum, without its generator: this runs once per entry of every run.
-    return EXACT.add(EXACT.add(EXACT.add(ZERO, settled), entry.held), entry.written_off)
+def _settled(ledger: kit.BilledLedger, entries: Sequence[TimeEntry]) -> list[Decimal]:
+    """Each entry's billable hours no longer open: billed or credited off, held, written off."""
+    # dsum's sum, without its generator and a call per entry: this runs for every entry of
+    # every run. An empty ledger (contracts billed for the first time) settles nothing.
+    if not ledger.entries:
+        nothing = EXACT.add(ZERO, ZERO)
+        return [EXACT.add(EXACT.add(nothing, e.held), e.written_off) for e in entries]
+    time_entry = kit.SourceKind.TIME_ENTRY
+    billed = [ledger.settled(kit.SourceRef(time_entry, e.entry_id)) for e in entries]
+    return [
+        EXACT.add(EXACT.add(EXACT.add(ZERO, b), e.held), e.written_off)
+        for b, e in zip(billed, entries, strict=True)
+    ]
 
 
 def bill_time_and_materials(
@@ -194,7 +197,7 @@ def bill_time_and_materials(
         key=_billing_order,
     )
     # What each entry settled, read once for the pricing and the walk alike.
-    done = [_settled(ledger, e) for e in ordered]
+    done = _settled(ledger, ordered)
     by_id = dict(zip((e.entry_id for e in ordered), done, strict=True))
     priced = _priced(history, ctx.rate_cards, ordered, lambda e: by_id[e.entry_id])
     cap = history.latest_by(until).terms.cap
