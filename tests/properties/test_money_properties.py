@@ -13,14 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.money import (
-    ISO_4217_MINOR_UNITS,
-    Currency,
-    Money,
-    allocate,
-    largest_remainder,
-    money_sum,
-)
+from domain import money
+from domain.money import ISO_4217_MINOR_UNITS, Currency, Money, allocate, money_sum
 
 currencies = st.sampled_from(sorted(ISO_4217_MINOR_UNITS)).map(Currency.of)
 # Totals in minor units: from a cent to more than a billion in a two-decimal currency.
@@ -91,12 +85,12 @@ def rational_split(total: int, weights: list[Decimal | int | Fraction]) -> list[
 def test_the_split_over_a_common_denominator_is_the_split_in_rationals(
     minor: int, weights: list[Decimal | int | Fraction]
 ) -> None:
-    assert largest_remainder(minor, weights) == rational_split(minor, weights)
+    assert money.largest_remainder(minor, weights) == rational_split(minor, weights)
 
 
 @given(minor=minor_totals, size=st.integers(2, 9))
 def test_equal_weights_give_the_left_over_units_to_the_first_parts(minor: int, size: int) -> None:
-    parts = largest_remainder(minor, [Decimal("0.5")] * size)
+    parts = money.largest_remainder(minor, [Decimal("0.5")] * size)
     magnitude = [abs(p) for p in parts]
     assert magnitude == sorted(magnitude, reverse=True)
     assert max(magnitude) - min(magnitude) <= 1

@@ -40,8 +40,13 @@ from domain.time_and_materials import (
     round_to_increment,
 )
 from domain.time_entry import TimeEntry
-from tests.properties.test_billing_properties import MONTHS, _card, deliveries
-from tests.support.builders import AT, committed, contract, run
+from tests.properties.test_billing_properties import (
+    MONTHS,
+    _card,
+    decide_on_exclusions,
+    deliveries,
+)
+from tests.support.builders import committed, contract, run
 
 ZERO = Decimal(0)
 QUANTUM = Decimal("0.000001")
@@ -198,11 +203,5 @@ def test_the_billing_path_bills_what_the_plain_walk_bills(data, rng) -> None:  #
             == [(e.entry_id, repr(h), rate, label) for e, h, rate, label in expected]  # fmt: skip
         proposal = run(month, [c], [card], entries, ledger=ledger)
         ledger = committed(ledger, proposal)
-        for excluded in proposal.exclusions:
-            item = next(e for e in entries if e.entry_id == excluded.source.source_id)
-            if excluded.reason == "over_cap_write_off":
-                item.write_off_over_cap(excluded.quantity, excluded.reason, AT)
-            else:
-                item.hold(excluded.quantity, excluded.reason, AT)
-                if rng.random() < 0.5:  # the controller approves some held hours over the cap
-                    item.release("controller", AT)
+        # the controller approves some held hours beyond the cap, which bill first next month
+        decide_on_exclusions(entries, proposal, release=lambda: rng.random() < 0.5)
