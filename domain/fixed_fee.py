@@ -29,6 +29,7 @@ from domain.schedule import UnscheduledFeeError as UnscheduledFeeError
 from domain.schedule import (
     billed_again,
     conceded_on,
+    fee_value,
     kept_by_parts,
     split_fee,
 )
@@ -239,19 +240,13 @@ def _rounded(value: Fraction, currency: Currency) -> Money:
     return Money(exact, currency).quantized()
 
 
-def fixed_fee_value(history: kit.ObligationHistory[FixedFeeTerms], as_of: date) -> Money | None:
-    """A fixed fee is worth its fee."""
-    terms = history.latest_by(as_of).terms
-    return Money(terms.fee, terms.currency)
-
-
 FIXED_FEE_MODEL = kit.register_billing_model(
     kit.BillingModel(
         name="fixed_fee",
         terms_type=FixedFeeTerms,
         bill=bill_fixed_fee,
         recognise=recognise_fixed_fee,
-        contract_value=fixed_fee_value,
+        contract_value=fee_value,
         summary=(
             "a fee billed by installments on their due dates, always summing to the fee, "
             "earned by percent complete"

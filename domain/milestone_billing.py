@@ -13,7 +13,6 @@ amounts of the other milestones and their holdbacks never move.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
 from decimal import Decimal
 
 import attrs
@@ -26,6 +25,7 @@ from domain.money import EXACT, Currency, Money, dsum
 from domain.schedule import (
     billed_again,
     conceded_on,
+    fee_value,
     kept_by_parts,
     split_fee,
 )
@@ -266,19 +266,13 @@ def recognise_milestones(
     return total
 
 
-def milestone_value(history: kit.ObligationHistory[MilestoneTerms], as_of: date) -> Money | None:
-    """A fee billed by milestones is worth its fee."""
-    terms = history.latest_by(as_of).terms
-    return Money(terms.fee, terms.currency)
-
-
 MILESTONES = kit.register_billing_model(
     kit.BillingModel(
         name="milestones",
         terms_type=MilestoneTerms,
         bill=bill_milestones,
         recognise=recognise_milestones,
-        contract_value=milestone_value,
+        contract_value=fee_value,
         summary=(
             "milestone amounts billed on acceptance, with retention withheld and released at "
             "final acceptance"
