@@ -15,10 +15,10 @@ from typing import ClassVar, Generic, TypeVar
 
 import attrs
 
-from domain.errors import DomainError
+from domain.errors import CurrencyMismatchError, DomainError
 from domain.ids import CustomerId, ObligationId
 from domain.kinds import OpenKind as OpenKind
-from domain.money import EXACT, Currency, Money, dsum, money_sum
+from domain.money import EXACT, Currency, Money
 from domain.period import Period
 
 
@@ -129,15 +129,22 @@ class ProposedLine:
         allocs = tuple(allocations)
         if not allocs:
             raise DomainError("a line must bill at least one source quantity")
-        quantity = dsum(a.quantity for a in allocs)
-        exact = money_sum((a.amount for a in allocs), unit_price.currency)
+        currency = unit_price.currency
+        # dsum and money_sum in one pass: every billing model builds its lines here.
+        quantity, exact = Decimal(0), Decimal(0)
+        for allocation in allocs:
+            quantity = EXACT.add(quantity, allocation.quantity)
+            amount = allocation.amount
+            if amount.currency is not currency and amount.currency != currency:
+                raise CurrencyMismatchError(f"cannot combine {currency} with {amount.currency}")
+            exact = EXACT.add(exact, amount.amount)
         return cls(
             obligation_id,
             kind,
             description,
             quantity,
             unit_price,
-            exact.quantized(),
+            Money(exact, currency).quantized(),
             allocs,
             service_period,
             flags,

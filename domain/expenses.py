@@ -18,21 +18,10 @@ from typing import Any
 
 import attrs
 
-from domain.billing import (
-    Allocation,
-    BilledLedger,
-    Disposition,
-    Exclusion,
-    LineKind,
-    ObligationHistory,
-    ProposedLine,
-    SourceKind,
-    SourceRef,
-)
+from domain import billing_kit as kit
 from domain.errors import InvalidTermsError
 from domain.ids import ObligationId
 from domain.money import EXACT, Money, dsum
-from domain.obligation import BillingContext, RevenueContext
 from domain.time_entry import ExpenseItem
 
 ZERO = Decimal(0)
@@ -69,8 +58,8 @@ class ExpensePolicy:
 
 
 def bill_expenses(
-    history: ObligationHistory[Any], ctx: BillingContext
-) -> tuple[list[ProposedLine], list[Exclusion]]:
+    history: kit.ObligationHistory[Any], ctx: kit.BillingContext
+) -> tuple[list[kit.ProposedLine], list[kit.Exclusion]]:
     """Bill the open approved expenses dated up to the period end, at cost plus markup, within
     the category caps and the billing window of the terms in force on the day incurred."""
     obligation_id = history.obligation_id
@@ -81,13 +70,13 @@ def bill_expenses(
     billed_cost_by_category: defaultdict[str, Decimal] = defaultdict(Decimal)
     for x in ctx.expenses:
         if x.obligation_id == obligation_id:
-            ref = SourceRef(SourceKind.EXPENSE, x.expense_id)
+            ref = kit.SourceRef(kit.SourceKind.EXPENSE, x.expense_id)
             billed = ctx.ledger.billed_quantity(ref)
             billed_cost_by_category[x.category] = EXACT.add(
                 billed_cost_by_category[x.category], billed
             )
-    groups: dict[tuple[str, Decimal, str], list[Allocation]] = {}
-    exclusions: list[Exclusion] = []
+    groups: dict[tuple[str, Decimal, str], list[kit.Allocation]] = {}
+    exclusions: list[kit.Exclusion] = []
     for item in mine:
         in_force = history.on(item.incurred_on)
         policy = in_force.terms.expenses if in_force is not None else None
@@ -95,7 +84,7 @@ def bill_expenses(
             continue  # costed, not billable under these terms
         if policy.has_expired(item.incurred_on, ctx.period.end):
             continue  # past its billing window: never billed (leakage)
-        ref = SourceRef(SourceKind.EXPENSE, item.expense_id)
+        ref = kit.SourceRef(kit.SourceKind.EXPENSE, item.expense_id)
         settled = dsum((ctx.ledger.settled(ref), item.held, item.written_off))
         open_cost = EXACT.subtract(item.cost.amount, settled)
         if open_cost <= 0:
@@ -108,12 +97,12 @@ def bill_expenses(
             if billable < open_cost:
                 over = EXACT.subtract(open_cost, billable)
                 exclusions.append(
-                    Exclusion(
+                    kit.Exclusion(
                         obligation_id,
                         ref,
                         over,
                         Money(over, ctx.currency),
-                        Disposition.WRITTEN_OFF,
+                        kit.Disposition.WRITTEN_OFF,
                         "expense_category_cap",
                     )
                 )
@@ -125,11 +114,11 @@ def bill_expenses(
         factor = EXACT.add(Decimal(1), policy.markup)
         amount = Money(EXACT.multiply(billable, factor), ctx.currency)
         key = (item.category, policy.markup, in_force.label)
-        groups.setdefault(key, []).append(Allocation(ref, billable, amount, in_force.label))
+        groups.setdefault(key, []).append(kit.Allocation(ref, billable, amount, in_force.label))
     lines = [
-        ProposedLine.from_allocations(
+        kit.ProposedLine.from_allocations(
             obligation_id,
-            LineKind.EXPENSE,
+            kit.LineKind.EXPENSE,
             f"Expenses: {category}" + (f" (+{markup * 100:g} %)" if markup else ""),
             Money(EXACT.add(Decimal(1), markup), ctx.currency),
             allocations,
@@ -139,7 +128,7 @@ def bill_expenses(
     return lines, exclusions
 
 
-def expense_revenue(history: ObligationHistory[Any], ctx: RevenueContext) -> Decimal:
+def expense_revenue(history: kit.ObligationHistory[Any], ctx: kit.RevenueContext) -> Decimal:
     """Revenue as incurred from expenses: cost x (1 + markup) of the approved expenses dated
     by `as_of`, less what each gave up once, and less what expired unbilled."""
     total = ZERO
@@ -164,15 +153,15 @@ def _open(item: ExpenseItem, obligation_id: ObligationId, until: date) -> bool:
     )
 
 
-def expense_given_up(item: ExpenseItem, ledger: BilledLedger) -> Decimal:
+def expense_given_up(item: ExpenseItem, ledger: kit.BilledLedger) -> Decimal:
     """Cost the expense itself gave up (over a category cap, by hand), counting none a
     document billed or credited off."""
-    settled = ledger.settled(SourceRef(SourceKind.EXPENSE, item.expense_id))
+    settled = ledger.settled(kit.SourceRef(kit.SourceKind.EXPENSE, item.expense_id))
     return dsum(item.given_up_once(item.cost.amount, settled))
 
 
-def expense_expired(item: ExpenseItem, ledger: BilledLedger) -> Decimal:
+def expense_expired(item: ExpenseItem, ledger: kit.BilledLedger) -> Decimal:
     """Cost of an expense still open (not billed, credited off, held or written off): what
     expires when its billing window closes."""
-    settled = ledger.settled(SourceRef(SourceKind.EXPENSE, item.expense_id))
+    settled = ledger.settled(kit.SourceRef(kit.SourceKind.EXPENSE, item.expense_id))
     return max(ZERO, item.open_quantity(settled))

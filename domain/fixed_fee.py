@@ -20,30 +20,16 @@ from fractions import Fraction
 
 import attrs
 
-from domain.billing import (
-    Allocation,
-    BilledLedger,
-    LineKind,
-    ObligationBilling,
-    ObligationHistory,
-    ProposedLine,
-    SourceKind,
-    SourceRef,
-)
+from domain import billing_kit as kit
 from domain.errors import InvalidTermsError
 from domain.ids import InstallmentId, ObligationId
 from domain.money import EXACT, Currency, Money, dsum
-from domain.obligation import (
-    BillingContext,
-    BillingModel,
-    RevenueContext,
-    register_billing_model,
-)
 from domain.schedule import FeeBelowBilledError as FeeBelowBilledError
 from domain.schedule import UnscheduledFeeError as UnscheduledFeeError
 from domain.schedule import (
     billed_again,
     conceded_on,
+    fee_value,
     kept_by_parts,
     split_fee,
 )
@@ -148,25 +134,27 @@ def installment_amounts(
     return split_fee(str(terms.obligation_id), fee, parts, already_billed)
 
 
-def installment_source(installment_id: InstallmentId) -> SourceRef:
+def installment_source(installment_id: InstallmentId) -> kit.SourceRef:
     """The source an installment line allocates to."""
-    return SourceRef(SourceKind.INSTALLMENT, installment_id)
+    return kit.SourceRef(kit.SourceKind.INSTALLMENT, installment_id)
 
 
-def billed_installments(terms: FixedFeeTerms, ledger: BilledLedger) -> dict[InstallmentId, Money]:
+def billed_installments(
+    terms: FixedFeeTerms, ledger: kit.BilledLedger
+) -> dict[InstallmentId, Money]:
     """Installments already on an invoice, with the amount they keep on the schedule: what
     they were billed, never net of credits (a credit never moves money onto the others)."""
     sources = {i.installment_id: installment_source(i.installment_id) for i in terms.installments}
     for entry in ledger.entries_for(terms.obligation_id):
         # An installment a change order dropped after it was billed keeps its amount.
-        if entry.source.kind is SourceKind.INSTALLMENT:
+        if entry.source.kind is kit.SourceKind.INSTALLMENT:
             sources.setdefault(InstallmentId(entry.source.source_id), entry.source)
     return kept_by_parts(ledger, sources, terms.currency)
 
 
 def bill_fixed_fee(
-    history: ObligationHistory[FixedFeeTerms], ctx: BillingContext
-) -> ObligationBilling:
+    history: kit.ObligationHistory[FixedFeeTerms], ctx: kit.BillingContext
+) -> kit.ObligationBilling:
     """Bill every installment due by the period end and not yet billed, at its share of the fee
     in force at the period end, and again what credits released on a billed one."""
     in_force = history.latest_by(ctx.period.end)
@@ -186,20 +174,20 @@ def bill_fixed_fee(
         source = installment_source(installment.installment_id)
         description = _describe(terms, installment)
         if installment.installment_id in billed:
-            kind = LineKind.INSTALLMENT
+            kind = kit.LineKind.INSTALLMENT
             label = in_force.label
             lines += billed_again(
                 ctx.ledger, source, terms.currency, label, terms.obligation_id, kind, description
             )
             continue
         amount = schedule[installment.installment_id]
-        allocation = Allocation(source, Decimal(1), amount, in_force.label)
+        allocation = kit.Allocation(source, Decimal(1), amount, in_force.label)
         lines.append(
-            ProposedLine.from_allocations(
-                terms.obligation_id, LineKind.INSTALLMENT, description, amount, [allocation]
+            kit.ProposedLine.from_allocations(
+                terms.obligation_id, kit.LineKind.INSTALLMENT, description, amount, [allocation]
             )
         )
-    return ObligationBilling(lines=tuple(lines))
+    return kit.ObligationBilling(lines=tuple(lines))
 
 
 def _describe(terms: FixedFeeTerms, installment: Installment) -> str:
@@ -220,7 +208,9 @@ def hours_worked(obligation_id: ObligationId, entries: Iterable[TimeEntry], as_o
     return total
 
 
-def recognise_fixed_fee(history: ObligationHistory[FixedFeeTerms], ctx: RevenueContext) -> Money:
+def recognise_fixed_fee(
+    history: kit.ObligationHistory[FixedFeeTerms], ctx: kit.RevenueContext
+) -> Money:
     """Cumulative revenue: the fee in force, less what write-off credits forgave on its
     installments, × percent complete by hours against the estimate, capped at 100 %; without
     an estimate, the installments fallen due, each less what was forgiven on it."""
@@ -250,19 +240,13 @@ def _rounded(value: Fraction, currency: Currency) -> Money:
     return Money(exact, currency).quantized()
 
 
-def fixed_fee_value(history: ObligationHistory[FixedFeeTerms], as_of: date) -> Money | None:
-    """A fixed fee is worth its fee."""
-    terms = history.latest_by(as_of).terms
-    return Money(terms.fee, terms.currency)
-
-
-FIXED_FEE_MODEL = register_billing_model(
-    BillingModel(
+FIXED_FEE_MODEL = kit.register_billing_model(
+    kit.BillingModel(
         name="fixed_fee",
         terms_type=FixedFeeTerms,
         bill=bill_fixed_fee,
         recognise=recognise_fixed_fee,
-        contract_value=fixed_fee_value,
+        contract_value=fee_value,
         summary=(
             "a fee billed by installments on their due dates, always summing to the fee, "
             "earned by percent complete"
@@ -278,7 +262,7 @@ FIXED_FEE_MODEL = register_billing_model(
             "estimate_hours": "600",
         },
         adr="docs/adr/0026-credits-on-scheduled-fees.md",
-        source_kinds=(SourceKind.INSTALLMENT,),
-        line_kinds=(LineKind.INSTALLMENT,),
+        source_kinds=(kit.SourceKind.INSTALLMENT,),
+        line_kinds=(kit.LineKind.INSTALLMENT,),
     )
 )

@@ -13,35 +13,19 @@ amounts of the other milestones and their holdbacks never move.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
 from decimal import Decimal
 
 import attrs
 
-from domain.billing import (
-    Allocation,
-    BilledLedger,
-    LineKind,
-    ObligationBilling,
-    ObligationHistory,
-    ProposedLine,
-    SourceKind,
-    SourceRef,
-    TermsInForce,
-)
+from domain import billing_kit as kit
 from domain.errors import InvalidTermsError
 from domain.ids import MilestoneId, ObligationId
 from domain.milestone import Milestone, MilestoneState
 from domain.money import EXACT, Currency, Money, dsum
-from domain.obligation import (
-    BillingContext,
-    BillingModel,
-    RevenueContext,
-    register_billing_model,
-)
 from domain.schedule import (
     billed_again,
     conceded_on,
+    fee_value,
     kept_by_parts,
     split_fee,
 )
@@ -141,20 +125,20 @@ def _accepted(milestones: Sequence[Milestone], obligation_id: ObligationId) -> s
     }
 
 
-def milestone_source(milestone_id: MilestoneId) -> SourceRef:
+def milestone_source(milestone_id: MilestoneId) -> kit.SourceRef:
     """The source a milestone line allocates to."""
-    return SourceRef(SourceKind.MILESTONE, milestone_id)
+    return kit.SourceRef(kit.SourceKind.MILESTONE, milestone_id)
 
 
-def _withheld(milestone_id: MilestoneId) -> SourceRef:
-    return SourceRef(SourceKind.RETENTION, f"{milestone_id}:withheld")
+def _withheld(milestone_id: MilestoneId) -> kit.SourceRef:
+    return kit.SourceRef(kit.SourceKind.RETENTION, f"{milestone_id}:withheld")
 
 
-def _released(milestone_id: MilestoneId) -> SourceRef:
-    return SourceRef(SourceKind.RETENTION, f"{milestone_id}:released")
+def _released(milestone_id: MilestoneId) -> kit.SourceRef:
+    return kit.SourceRef(kit.SourceKind.RETENTION, f"{milestone_id}:released")
 
 
-def billed_milestones(terms: MilestoneTerms, ledger: BilledLedger) -> dict[MilestoneId, Money]:
+def billed_milestones(terms: MilestoneTerms, ledger: kit.BilledLedger) -> dict[MilestoneId, Money]:
     """What each milestone already on an invoice keeps on the schedule: what it was billed,
     never net of credits (a credit never moves money onto the other milestones)."""
     sources = {spec.milestone_id: milestone_source(spec.milestone_id) for spec in terms.milestones}
@@ -162,16 +146,16 @@ def billed_milestones(terms: MilestoneTerms, ledger: BilledLedger) -> dict[Miles
 
 
 def bill_milestones(
-    history: ObligationHistory[MilestoneTerms], ctx: BillingContext
-) -> ObligationBilling:
+    history: kit.ObligationHistory[MilestoneTerms], ctx: kit.BillingContext
+) -> kit.ObligationBilling:
     """Bill every accepted milestone not yet billed, and again what credits released on one;
     release retention at final acceptance."""
-    in_force: TermsInForce[MilestoneTerms] = history.latest_by(ctx.period.end)
+    in_force: kit.TermsInForce[MilestoneTerms] = history.latest_by(ctx.period.end)
     terms = in_force.terms
     accepted = _accepted(ctx.milestones, history.obligation_id)
     billed = billed_milestones(terms, ctx.ledger)
     amounts = terms.amounts(billed)
-    lines: list[ProposedLine] = []
+    lines: list[kit.ProposedLine] = []
     for spec in terms.milestones:
         source = milestone_source(spec.milestone_id)
         description = f"{terms.name}: {spec.name}"
@@ -182,7 +166,7 @@ def bill_milestones(
                 terms.currency,
                 in_force.label,
                 history.obligation_id,
-                LineKind.MILESTONE,
+                kit.LineKind.MILESTONE,
                 description,
             )
             continue
@@ -190,22 +174,22 @@ def bill_milestones(
             continue
         amount = amounts[spec.milestone_id]
         lines.append(
-            ProposedLine.from_allocations(
+            kit.ProposedLine.from_allocations(
                 history.obligation_id,
-                LineKind.MILESTONE,
+                kit.LineKind.MILESTONE,
                 description,
                 amount,
-                [Allocation(source, Decimal(1), amount, in_force.label)],
+                [kit.Allocation(source, Decimal(1), amount, in_force.label)],
             )
         )
         retention = terms.retention_on(amount)
         if retention.is_positive():
-            withheld = Allocation(_withheld(spec.milestone_id), Decimal(1), -retention,
+            withheld = kit.Allocation(_withheld(spec.milestone_id), Decimal(1), -retention,
                                   in_force.label)  # fmt: skip
             lines.append(
-                ProposedLine.from_allocations(
+                kit.ProposedLine.from_allocations(
                     history.obligation_id,
-                    LineKind.RETENTION_WITHHELD,
+                    kit.LineKind.RETENTION_WITHHELD,
                     f"{terms.name}: retention withheld on {spec.name} "
                     f"({terms.retention_percent:g} %)",
                     -retention,
@@ -213,17 +197,17 @@ def bill_milestones(
                 )
             )
     lines.extend(_retention_releases(history, ctx, terms, accepted, amounts, in_force.label))
-    return ObligationBilling(tuple(lines))
+    return kit.ObligationBilling(tuple(lines))
 
 
 def _retention_releases(
-    history: ObligationHistory[MilestoneTerms],
-    ctx: BillingContext,
+    history: kit.ObligationHistory[MilestoneTerms],
+    ctx: kit.BillingContext,
     terms: MilestoneTerms,
     accepted: set[MilestoneId],
     amounts: dict[MilestoneId, Money],
     label: str,
-) -> list[ProposedLine]:
+) -> list[kit.ProposedLine]:
     """One release line per milestone whose retention was withheld, once the final one is
     accepted; a release a credit gave back is released again, a written-off one is not."""
     if not all(mid in accepted for mid in terms.final_milestones):
@@ -233,7 +217,7 @@ def _retention_releases(
         released, withheld = _released(spec.milestone_id), _withheld(spec.milestone_id)
         description = f"{terms.name}: retention on {spec.name} released at final acceptance"
         if ctx.ledger.standing(released).is_invoiced:
-            kind = LineKind.RETENTION_RELEASE
+            kind = kit.LineKind.RETENTION_RELEASE
             oid = history.obligation_id
             lines += billed_again(
                 ctx.ledger, released, terms.currency, label, oid, kind, description
@@ -249,18 +233,20 @@ def _retention_releases(
         )
         if spec.milestone_id in accepted and retention.is_positive():
             lines.append(
-                ProposedLine.from_allocations(
+                kit.ProposedLine.from_allocations(
                     history.obligation_id,
-                    LineKind.RETENTION_RELEASE,
+                    kit.LineKind.RETENTION_RELEASE,
                     description,
                     retention,
-                    [Allocation(released, Decimal(1), retention, label)],
+                    [kit.Allocation(released, Decimal(1), retention, label)],
                 )
             )
     return lines
 
 
-def recognise_milestones(history: ObligationHistory[MilestoneTerms], ctx: RevenueContext) -> Money:
+def recognise_milestones(
+    history: kit.ObligationHistory[MilestoneTerms], ctx: kit.RevenueContext
+) -> Money:
     """Revenue on acceptance: the scheduled amount of every milestone accepted by `as_of`, less
     what write-off credits forgave on that milestone (its bill or its retention release)."""
     terms = history.latest_by(ctx.as_of).terms
@@ -280,19 +266,13 @@ def recognise_milestones(history: ObligationHistory[MilestoneTerms], ctx: Revenu
     return total
 
 
-def milestone_value(history: ObligationHistory[MilestoneTerms], as_of: date) -> Money | None:
-    """A fee billed by milestones is worth its fee."""
-    terms = history.latest_by(as_of).terms
-    return Money(terms.fee, terms.currency)
-
-
-MILESTONES = register_billing_model(
-    BillingModel(
+MILESTONES = kit.register_billing_model(
+    kit.BillingModel(
         name="milestones",
         terms_type=MilestoneTerms,
         bill=bill_milestones,
         recognise=recognise_milestones,
-        contract_value=milestone_value,
+        contract_value=fee_value,
         summary=(
             "milestone amounts billed on acceptance, with retention withheld and released at "
             "final acceptance"
@@ -311,7 +291,11 @@ MILESTONES = register_billing_model(
             "passive_acceptance_days": 10,
         },
         adr="docs/adr/0026-credits-on-scheduled-fees.md",
-        source_kinds=(SourceKind.MILESTONE, SourceKind.RETENTION),
-        line_kinds=(LineKind.MILESTONE, LineKind.RETENTION_WITHHELD, LineKind.RETENTION_RELEASE),
+        source_kinds=(kit.SourceKind.MILESTONE, kit.SourceKind.RETENTION),
+        line_kinds=(
+            kit.LineKind.MILESTONE,
+            kit.LineKind.RETENTION_WITHHELD,
+            kit.LineKind.RETENTION_RELEASE,
+        ),
     )
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 from fractions import Fraction
+from math import lcm
 from typing import Final
 
 import attrs
@@ -76,6 +77,8 @@ class Currency:
 
 
 def _as_decimal(value: Decimal | int | str) -> Decimal:
+    if value.__class__ is Decimal:  # the usual case, first: every Money built passes here
+        return value
     if isinstance(value, float):  # pragma: no cover - guarded by typing, kept for callers
         raise DomainError("money is never a float")
     return value if isinstance(value, Decimal) else Decimal(value)
@@ -191,18 +194,23 @@ def largest_remainder(total: int, weights: Sequence[Decimal | int | Fraction]) -
     """
     if not weights:
         raise DomainError("cannot allocate over no weights")
-    fractions = [Fraction(w) for w in weights]
-    if any(w < 0 for w in fractions):
+    # The weights over one common denominator: the shares are then integer quotients, exactly
+    # the rational shares (the denominator cancels), without a Fraction per weight and share.
+    ratios = [w.as_integer_ratio() for w in weights]
+    common = lcm(*(d for _, d in ratios))
+    scaled = [n * (common // d) for n, d in ratios]
+    if any(w < 0 for w in scaled):
         raise DomainError("allocation weights cannot be negative")
-    weight_sum = sum(fractions, Fraction(0))
+    weight_sum = sum(scaled)
     if weight_sum == 0:
         raise DomainError("allocation weights sum to zero")
     sign = -1 if total < 0 else 1
     magnitude = abs(total)
-    shares = [magnitude * w / weight_sum for w in fractions]
-    parts = [share.numerator // share.denominator for share in shares]
+    shares = [magnitude * w for w in scaled]  # each share, times weight_sum
+    parts = [share // weight_sum for share in shares]
+    remainders = [share - part * weight_sum for share, part in zip(shares, parts, strict=True)]
     left_over = magnitude - sum(parts)
-    by_remainder = sorted(range(len(shares)), key=lambda i: (-(shares[i] - parts[i]), i))
+    by_remainder = sorted(range(len(shares)), key=lambda i: (-remainders[i], i))
     for i in by_remainder[:left_over]:
         parts[i] += 1
     return [sign * p for p in parts]

@@ -186,12 +186,18 @@ class RateCard:
 
     def version_in_force(self, on: date) -> RateCardVersion:
         """The version that prices work dated `on`: latest effective date, then latest version."""
-        candidates = [v for v in self.versions if v.effective_from <= on]
-        if not candidates:
+        found: RateCardVersion | None = None
+        for version in self.versions:
+            if version.effective_from <= on and (
+                found is None
+                or (version.effective_from, version.version) > (found.effective_from, found.version)
+            ):
+                found = version
+        if found is None:
             raise NoTermsInForceError(
                 f"rate card {self.rate_card_id} has no version in force on {on}"
             )
-        return max(candidates, key=lambda v: (v.effective_from, v.version))
+        return found
 
     def rate_for(self, role: Role, resource: ResourceId | None, on: date) -> tuple[Money, int]:
         """The hourly rate for work dated `on`, and the version number that gave it."""

@@ -20,25 +20,10 @@ from fractions import Fraction
 
 import attrs
 
-from domain.billing import (
-    Allocation,
-    LineKind,
-    ObligationBilling,
-    ObligationHistory,
-    ProposedLine,
-    SourceKind,
-    SourceRef,
-    TermsInForce,
-)
+from domain import billing_kit as kit
 from domain.errors import InvalidTermsError
 from domain.ids import ObligationId
 from domain.money import EXACT, Currency, Money, money_sum
-from domain.obligation import (
-    BillingContext,
-    BillingModel,
-    RevenueContext,
-    register_billing_model,
-)
 from domain.period import Period
 
 
@@ -80,9 +65,9 @@ class RecurringTerms:
             month = month.next()
 
 
-def recurring_source(obligation_id: ObligationId, month: Period) -> SourceRef:
+def recurring_source(obligation_id: ObligationId, month: Period) -> kit.SourceRef:
     """The source a month of service allocates to."""
-    return SourceRef(SourceKind.RECURRING_PERIOD, f"{obligation_id}:{month.key}")
+    return kit.SourceRef(kit.SourceKind.RECURRING_PERIOD, f"{obligation_id}:{month.key}")
 
 
 def prorated_amount(amount_per_period: Decimal, currency: Currency, days: int, of: int) -> Money:
@@ -96,13 +81,13 @@ def _rounded(value: Fraction, currency: Currency) -> Money:
 
 
 def _priced(
-    history: ObligationHistory[RecurringTerms], service: Period
-) -> TermsInForce[RecurringTerms]:
+    history: kit.ObligationHistory[RecurringTerms], service: Period
+) -> kit.TermsInForce[RecurringTerms]:
     return history.latest_by(service.start)
 
 
 def month_amount(
-    history: ObligationHistory[RecurringTerms], month: Period, service: Period
+    history: kit.ObligationHistory[RecurringTerms], month: Period, service: Period
 ) -> Money:
     """What a month of service bills: the full amount, or its share of days when partial."""
     terms = _priced(history, service).terms
@@ -112,8 +97,8 @@ def month_amount(
 
 
 def bill_recurring(
-    history: ObligationHistory[RecurringTerms], ctx: BillingContext
-) -> ObligationBilling:
+    history: kit.ObligationHistory[RecurringTerms], ctx: kit.BillingContext
+) -> kit.ObligationBilling:
     """Bill in advance every month in service that starts by the period end and is not billed."""
     terms = history.latest_by(ctx.period.end).terms
     lines = []
@@ -125,16 +110,16 @@ def bill_recurring(
         amount = month_amount(history, month, service)
         label = _priced(history, service).label
         lines.append(
-            ProposedLine.from_allocations(
+            kit.ProposedLine.from_allocations(
                 terms.obligation_id,
-                LineKind.RECURRING,
+                kit.LineKind.RECURRING,
                 _describe(terms.name, month, service),
                 amount,
-                [Allocation(source, Decimal(1), amount, label)],
+                [kit.Allocation(source, Decimal(1), amount, label)],
                 service_period=service,
             )
         )
-    return ObligationBilling(lines=tuple(lines))
+    return kit.ObligationBilling(lines=tuple(lines))
 
 
 def _describe(name: str, month: Period, service: Period) -> str:
@@ -146,7 +131,9 @@ def _describe(name: str, month: Period, service: Period) -> str:
     )
 
 
-def recognise_recurring(history: ObligationHistory[RecurringTerms], ctx: RevenueContext) -> Money:
+def recognise_recurring(
+    history: kit.ObligationHistory[RecurringTerms], ctx: kit.RevenueContext
+) -> Money:
     """Cumulative revenue straight-line by day: each month's amount × its service days elapsed
     by `as_of` / its days."""
     terms = history.latest_by(ctx.as_of).terms
@@ -166,7 +153,7 @@ def recognise_recurring(history: ObligationHistory[RecurringTerms], ctx: Revenue
     return total
 
 
-def recurring_value(history: ObligationHistory[RecurringTerms], as_of: date) -> Money | None:
+def recurring_value(history: kit.ObligationHistory[RecurringTerms], as_of: date) -> Money | None:
     """A recurring fee with an end date is worth what its months of service bill; an
     open-ended one has no total."""
     terms = history.latest_by(as_of).terms
@@ -180,8 +167,8 @@ def recurring_value(history: ObligationHistory[RecurringTerms], as_of: date) -> 
     return money_sum(months, terms.currency)
 
 
-RECURRING_MODEL = register_billing_model(
-    BillingModel(
+RECURRING_MODEL = kit.register_billing_model(
+    kit.BillingModel(
         name="recurring",
         terms_type=RecurringTerms,
         bill=bill_recurring,
@@ -196,7 +183,7 @@ RECURRING_MODEL = register_billing_model(
             "service_end": "2026-12-31",
         },
         adr="docs/adr/0049-recurring-fees.md",
-        source_kinds=(SourceKind.RECURRING_PERIOD,),
-        line_kinds=(LineKind.RECURRING,),
+        source_kinds=(kit.SourceKind.RECURRING_PERIOD,),
+        line_kinds=(kit.LineKind.RECURRING,),
     )
 )

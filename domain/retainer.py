@@ -39,27 +39,10 @@ from typing import Final
 
 import attrs
 
-from domain.billing import (
-    Allocation,
-    BilledLedger,
-    Disposition,
-    Exclusion,
-    LineKind,
-    ObligationBilling,
-    ObligationHistory,
-    ProposedLine,
-    SourceKind,
-    SourceRef,
-)
+from domain import billing_kit as kit
 from domain.errors import InvalidTermsError
 from domain.ids import ObligationId, TimeEntryId
 from domain.money import EXACT, Currency, Money, money_sum
-from domain.obligation import (
-    BillingContext,
-    BillingModel,
-    RevenueContext,
-    register_billing_model,
-)
 from domain.overage import OveragePolicy
 from domain.period import Period
 from domain.time_entry import TimeEntry
@@ -309,9 +292,9 @@ def _close(
     return keep, broken
 
 
-def retainer_period_source(obligation_id: ObligationId, period: Period) -> SourceRef:
+def retainer_period_source(obligation_id: ObligationId, period: Period) -> kit.SourceRef:
     """The source a retainer period's fee allocates to."""
-    return SourceRef(SourceKind.RETAINER_PERIOD, f"{obligation_id}:{period.key}")
+    return kit.SourceRef(kit.SourceKind.RETAINER_PERIOD, f"{obligation_id}:{period.key}")
 
 
 def has_ended_by(period: Period, day: date) -> bool:
@@ -321,14 +304,14 @@ def has_ended_by(period: Period, day: date) -> bool:
 
 
 def _open_overage(
-    overage: EntryOverage, entry: TimeEntry, ledger: BilledLedger, policy: OveragePolicy
+    overage: EntryOverage, entry: TimeEntry, ledger: kit.BilledLedger, policy: OveragePolicy
 ) -> tuple[Decimal, Decimal]:
     """(hours to bill, hours to hold) of an entry's overage not yet settled.
 
     Settled: billed (net of credits) or written off by credit, plus the entry's own held and
     written-off hours. Under HOLD only hours the firm released are billed.
     """
-    billed = ledger.settled(SourceRef(SourceKind.TIME_ENTRY, entry.entry_id))
+    billed = ledger.settled(kit.SourceRef(kit.SourceKind.TIME_ENTRY, entry.entry_id))
     settled = EXACT.add(billed, EXACT.add(entry.held, entry.written_off))
     open_hours = max(ZERO, EXACT.subtract(overage.hours, settled))
     if policy is OveragePolicy.BILL:
@@ -339,8 +322,8 @@ def _open_overage(
 
 
 def bill_retainer(
-    history: ObligationHistory[RetainerTerms], ctx: BillingContext
-) -> ObligationBilling:
+    history: kit.ObligationHistory[RetainerTerms], ctx: kit.BillingContext
+) -> kit.ObligationBilling:
     """Bill each period's fee in advance once it has started, and each ended period's overage
     in arrears at the overage rate (or hold it, per policy)."""
     terms = history.latest_by(ctx.period.end).terms
@@ -352,12 +335,12 @@ def bill_retainer(
         priced = history.latest_by(period.start)
         fee = Money(priced.terms.fee_per_period, terms.currency)
         fee_lines.append(
-            ProposedLine.from_allocations(
+            kit.ProposedLine.from_allocations(
                 terms.obligation_id,
-                LineKind.RETAINER_FEE,
+                kit.LineKind.RETAINER_FEE,
                 f"{terms.name}: retainer {period.key} ({priced.terms.hours_per_period} h)",
                 fee,
-                [Allocation(source, Decimal(1), fee, priced.label)],
+                [kit.Allocation(source, Decimal(1), fee, priced.label)],
                 service_period=period,
             )
         )
@@ -372,33 +355,35 @@ def bill_retainer(
         allocations = []
         for overage in balance.overage:
             entry = entries[overage.entry_id]
-            source = SourceRef(SourceKind.TIME_ENTRY, entry.entry_id)
+            source = kit.SourceRef(kit.SourceKind.TIME_ENTRY, entry.entry_id)
             to_bill, to_hold = _open_overage(overage, entry, ctx.ledger, terms.overage_policy)
             if to_bill > 0:
-                allocations.append(Allocation(source, to_bill, rate.times(to_bill), priced.label))
+                allocations.append(
+                    kit.Allocation(source, to_bill, rate.times(to_bill), priced.label)
+                )
             if to_hold > 0:
                 exclusions.append(
-                    Exclusion(
+                    kit.Exclusion(
                         terms.obligation_id,
                         source,
                         to_hold,
                         rate.times(to_hold),
-                        Disposition.HELD,
+                        kit.Disposition.HELD,
                         reason=OVERAGE_HOLD_REASON,
                     )
                 )
         if allocations:
             overage_lines.append(
-                ProposedLine.from_allocations(
+                kit.ProposedLine.from_allocations(
                     terms.obligation_id,
-                    LineKind.RETAINER_OVERAGE,
+                    kit.LineKind.RETAINER_OVERAGE,
                     f"{terms.name}: overage {balance.period.key} at {rate} per hour",
                     rate,
                     allocations,
                     service_period=balance.period,
                 )
             )
-    return ObligationBilling(lines=(*fee_lines, *overage_lines), exclusions=tuple(exclusions))
+    return kit.ObligationBilling(lines=(*fee_lines, *overage_lines), exclusions=tuple(exclusions))
 
 
 def _earned_overage(overage: EntryOverage, entry: TimeEntry, policy: OveragePolicy) -> Decimal:
@@ -407,7 +392,9 @@ def _earned_overage(overage: EntryOverage, entry: TimeEntry, policy: OveragePoli
     return earned if policy is OveragePolicy.BILL else min(earned, entry.released)
 
 
-def recognise_retainer(history: ObligationHistory[RetainerTerms], ctx: RevenueContext) -> Money:
+def recognise_retainer(
+    history: kit.ObligationHistory[RetainerTerms], ctx: kit.RevenueContext
+) -> Money:
     """Cumulative revenue: with rollover, hours used or broken at the implied hourly value
     (fee / hours); use-it-or-lose-it, straight-line by day over each period; overage as
     incurred at the overage rate."""
@@ -438,7 +425,7 @@ def recognise_retainer(history: ObligationHistory[RetainerTerms], ctx: RevenueCo
     return Money(exact, terms.currency).quantized()
 
 
-def retainer_value(history: ObligationHistory[RetainerTerms], as_of: date) -> Money | None:
+def retainer_value(history: kit.ObligationHistory[RetainerTerms], as_of: date) -> Money | None:
     """A retainer with an end date is worth the fees of its periods (each at the fee in force
     on its first day); an open-ended one has no total."""
     terms = history.latest_by(as_of).terms
@@ -451,8 +438,8 @@ def retainer_value(history: ObligationHistory[RetainerTerms], as_of: date) -> Mo
     return money_sum(fees, terms.currency)
 
 
-RETAINER_MODEL = register_billing_model(
-    BillingModel(
+RETAINER_MODEL = kit.register_billing_model(
+    kit.BillingModel(
         name="retainer",
         terms_type=RetainerTerms,
         bill=bill_retainer,
@@ -475,7 +462,7 @@ RETAINER_MODEL = register_billing_model(
             "overage_policy": "bill",
         },
         adr="docs/adr/0011-retainer-semantics.md",
-        source_kinds=(SourceKind.RETAINER_PERIOD,),
-        line_kinds=(LineKind.RETAINER_FEE, LineKind.RETAINER_OVERAGE),
+        source_kinds=(kit.SourceKind.RETAINER_PERIOD,),
+        line_kinds=(kit.LineKind.RETAINER_FEE, kit.LineKind.RETAINER_OVERAGE),
     )
 )

@@ -13,19 +13,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import attrs
 
-from domain.billing import (
-    Allocation,
-    BilledLedger,
-    LedgerEntry,
-    LineKind,
-    ObligationHistory,
-    ProposedLine,
-    SourceKind,
-    SourceRef,
-)
+from domain import billing_kit as kit
 from domain.ids import RateCardId, TimeEntryId
 from domain.money import EXACT, Currency, Money, dsum
-from domain.obligation import BillingContext
 from domain.ratecard import RateCard
 from domain.time_and_materials import TimeAndMaterialsTerms, rate_in_force
 from domain.time_entry import TimeEntry
@@ -39,7 +29,7 @@ class Repricing:
     """One billed source whose value under today's terms differs from what was billed."""
 
     document_id: str
-    source: SourceRef
+    source: kit.SourceRef
     hours: Decimal
     old_rate: Decimal
     new_rate: Decimal
@@ -49,15 +39,15 @@ class Repricing:
 
 
 def reprice_billed_time(
-    history: ObligationHistory[TimeAndMaterialsTerms],
+    history: kit.ObligationHistory[TimeAndMaterialsTerms],
     rate_cards: Mapping[RateCardId, RateCard],
     entries: Mapping[TimeEntryId, TimeEntry],
-    ledger: BilledLedger,
+    ledger: kit.BilledLedger,
 ) -> list[Repricing]:
     """Billed time of a T&M obligation whose terms in force on the work date have changed."""
-    latest: dict[SourceRef, LedgerEntry] = {}
+    latest: dict[kit.SourceRef, kit.LedgerEntry] = {}
     for entry in ledger.entries_for(history.obligation_id):
-        if entry.source.kind is SourceKind.TIME_ENTRY and entry.amount.amount:
+        if entry.source.kind is kit.SourceKind.TIME_ENTRY and entry.amount.amount:
             latest[entry.source] = entry
     out = []
     # Every source here is a time entry: in id order, as SourceRef's own order would give.
@@ -93,25 +83,27 @@ def reprice_billed_time(
 
 
 def adjustment_lines(
-    history: ObligationHistory[TimeAndMaterialsTerms],
+    history: kit.ObligationHistory[TimeAndMaterialsTerms],
     repricings: Sequence[Repricing],
     currency: Currency,
-) -> dict[str, list[ProposedLine]]:
+) -> dict[str, list[kit.ProposedLine]]:
     """Adjustment lines per original document, one per change of rate (old -> new terms)."""
     groups: dict[tuple[str, str, str, Decimal, Decimal], list[Repricing]] = {}
     for r in repricings:
         key = (r.document_id, r.old_terms, r.new_terms, r.old_rate, r.new_rate)
         groups.setdefault(key, []).append(r)
-    by_document: dict[str, list[ProposedLine]] = {}
+    by_document: dict[str, list[kit.ProposedLine]] = {}
     for (document_id, old, new, old_rate, new_rate), group in sorted(groups.items()):
         allocations = [
-            Allocation(r.source, ZERO, Money(r.delta, currency), f"{r.old_terms} -> {r.new_terms}")
+            kit.Allocation(
+                r.source, ZERO, Money(r.delta, currency), f"{r.old_terms} -> {r.new_terms}"
+            )
             for r in group
         ]
         hours = dsum(r.hours for r in group)
-        line = ProposedLine.from_allocations(
+        line = kit.ProposedLine.from_allocations(
             history.obligation_id,
-            LineKind.ADJUSTMENT,
+            kit.LineKind.ADJUSTMENT,
             f"Retroactive rate change on {document_id}: {old} -> {new} "
             f"({hours} h at {old_rate:f} -> {new_rate:f})",
             Money(EXACT.subtract(new_rate, old_rate), currency),
@@ -124,8 +116,8 @@ def adjustment_lines(
 
 
 def rerate(
-    history: ObligationHistory[TimeAndMaterialsTerms], ctx: BillingContext
-) -> dict[str, list[ProposedLine]]:
+    history: kit.ObligationHistory[TimeAndMaterialsTerms], ctx: kit.BillingContext
+) -> dict[str, list[kit.ProposedLine]]:
     """Adjustment lines, per document that billed it, for billed time of a T&M obligation
     whose terms in force on the work date have changed."""
     entries = {entry.entry_id: entry for entry in ctx.time_entries}

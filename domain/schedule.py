@@ -13,10 +13,18 @@ releasing credit makes exactly the credited value billable again on the same par
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
+from datetime import date
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from domain.billing import Allocation, BilledLedger, LineKind, ProposedLine, SourceRef
+from domain.billing import (
+    Allocation,
+    BilledLedger,
+    LineKind,
+    ObligationHistory,
+    ProposedLine,
+    SourceRef,
+)
 from domain.errors import DomainError
 from domain.ids import ObligationId
 from domain.money import EXACT, Currency, Money, dsum, largest_remainder
@@ -130,3 +138,10 @@ def conceded_on(ledger: BilledLedger, source: SourceRef, currency: Currency) -> 
     """What write-off credits forgave on a part, rounded half-up to minor units as its credit
     memo lines round it: revenue the part will never earn."""
     return Money(ledger.standing(source).conceded, currency).quantized()
+
+
+def fee_value(history: ObligationHistory[Any], as_of: date) -> Money | None:
+    """A fee billed by a schedule (installments, milestones) is worth its fee, as the terms in
+    force on `as_of` set it; the terms name it `fee`, in their `currency`."""
+    terms = history.latest_by(as_of).terms
+    return Money(terms.fee, terms.currency)

@@ -23,39 +23,21 @@ from enum import Enum
 
 import attrs
 
-from domain.billing import (
-    Allocation,
-    BilledLedger,
-    Disposition,
-    Exclusion,
-    LineKind,
-    ObligationBilling,
-    ObligationHistory,
-    ProposedLine,
-    SourceKind,
-    SourceRef,
-)
+from domain import billing_kit as kit
 from domain.errors import CapExceededError, DomainError, InvalidTermsError, NoTermsInForceError
 from domain.expenses import ExpensePolicy as ExpensePolicy
 from domain.expenses import bill_expenses, expense_revenue
 from domain.ids import ObligationId, RateCardId, Role
 from domain.money import EXACT, Currency, Money, dsum
-from domain.obligation import (
-    BillingContext,
-    BillingModel,
-    RevenueContext,
-    register_billing_model,
-)
 from domain.overage import NotToExceed as NotToExceed
 from domain.overage import OveragePolicy
 from domain.ratecard import RateCard
 from domain.rates_in_force import RatesInForce
 from domain.rates_in_force import rate_in_force as rate_in_force
-from domain.time_entry import ExpenseItem, ItemState, TimeEntry
+from domain.time_entry import ItemState, TimeEntry
+from domain.time_lines import Priced, time_lines, walk_cap
 
 ZERO = Decimal(0)
-#: Hours are recorded to the micro-hour when an entry is split exactly at an amount cap.
-HOUR_QUANTUM = Decimal("0.000001")
 
 
 class IncrementRounding(Enum):
@@ -106,7 +88,7 @@ class PricedEntry:
 
 
 def price_entries(
-    history: ObligationHistory[TimeAndMaterialsTerms],
+    history: kit.ObligationHistory[TimeAndMaterialsTerms],
     rate_cards: Mapping[RateCardId, RateCard],
     entries: Iterable[TimeEntry],
     settled: Callable[[TimeEntry], Decimal] | None = None,
@@ -117,9 +99,27 @@ def price_entries(
     day in entry-id order, after what was already settled (billed, held or written off) on
     that day: an entry that arrives after its day was billed cannot take the day past the cap.
     """
-    ordered = sorted(entries, key=lambda e: (e.work_date, e.entry_id))
+    ordered = sorted(entries, key=_billing_order)
+    return [
+        PricedEntry(entry, hours, rate, label, entry.role)
+        for entry, hours, rate, label in _priced(history, rate_cards, ordered, settled)
+    ]
+
+
+def _billing_order(entry: TimeEntry) -> tuple[date, str]:
+    return entry.work_date, entry.entry_id
+
+
+def _priced(
+    history: kit.ObligationHistory[TimeAndMaterialsTerms],
+    rate_cards: Mapping[RateCardId, RateCard],
+    ordered: Sequence[TimeEntry],
+    settled: Callable[[TimeEntry], Decimal] | None,
+) -> list[Priced]:
+    """`price_entries` as tuples, over entries already in billing order."""
+    rates = RatesInForce(history, rate_cards)
     if all(version.terms.daily_cap_hours is None for version in history.versions):
-        alone = _priced_alone(RatesInForce(history, rate_cards), ordered)
+        alone = _priced_alone(rates, ordered)
         if alone is not None:
             return alone
     used_today: defaultdict[tuple[str, date], Decimal] = defaultdict(Decimal)
@@ -128,9 +128,10 @@ def price_entries(
         if entry.billable:
             key = (entry.resource_id, entry.work_date)
             used_today[key] = EXACT.add(used_today[key], done(entry))
-    priced = []
-    rates = RatesInForce(history, rate_cards)
-    for entry in sorted(ordered, key=lambda e: (e.resource_id, e.work_date, e.entry_id)):
+    priced: list[Priced | None] = [None] * len(ordered)
+    by_day = sorted(range(len(ordered)), key=lambda i: _person_day_order(ordered[i]))
+    for i in by_day:
+        entry = ordered[i]
         terms, rate, label = rates.of(entry)
         hours = round_to_increment(entry.hours, terms) if entry.billable else ZERO
         if terms.daily_cap_hours is not None and hours > 0:
@@ -140,198 +141,78 @@ def price_entries(
             more = max(ZERO, min(EXACT.subtract(hours, already), left_today))
             used_today[key] = EXACT.add(used_today[key], more)
             hours = EXACT.add(already, more)
-        priced.append(PricedEntry(entry, hours, rate, label, entry.role))
-    order = {e.entry_id: i for i, e in enumerate(ordered)}
-    return sorted(priced, key=lambda p: order[p.entry.entry_id])
+        priced[i] = (entry, hours, rate, label)
+    return [p for p in priced if p is not None]
 
 
-def _priced_alone(rates: RatesInForce, ordered: Sequence[TimeEntry]) -> list[PricedEntry] | None:
+def _person_day_order(entry: TimeEntry) -> tuple[str, date, str]:
+    return entry.resource_id, entry.work_date, entry.entry_id
+
+
+def _priced_alone(rates: RatesInForce, ordered: Sequence[TimeEntry]) -> list[Priced] | None:
     """Without a daily cap in any version every entry prices alone, in billing order; None
     when one is refused, so the walk by person-day names the refusal it always named."""
-    priced = []
+    priced: list[Priced] = []
     try:
         for entry in ordered:
             terms, rate, label = rates.of(entry)
-            hours = round_to_increment(entry.hours, terms) if entry.billable else ZERO
-            priced.append(PricedEntry(entry, hours, rate, label, entry.role))
+            if not entry.billable:
+                hours = ZERO
+            elif terms.billing_increment is None:  # round_to_increment's answer, without a call
+                hours = entry.hours
+            else:
+                hours = round_to_increment(entry.hours, terms)
+            priced.append((entry, hours, rate, label))
     except DomainError:
         return None
     return priced
 
 
-def _settled(ledger: BilledLedger, entry: TimeEntry) -> Decimal:
-    """An entry's billable hours no longer open: billed or credited off, held, written off."""
-    # An empty ledger (contracts billed for the first time) settles nothing of any source.
-    settled = (
-        ledger.settled(SourceRef(SourceKind.TIME_ENTRY, entry.entry_id)) if ledger.entries else ZERO
-    )
-    # dsum's sum, without its generator: this runs once per entry of every run.
-    return EXACT.add(EXACT.add(EXACT.add(ZERO, settled), entry.held), entry.written_off)
-
-
-@attrs.frozen
-class _Portion:
-    entry: PricedEntry
-    hours: Decimal
-    amount: Decimal
-    over_cap: bool
-    released: bool
-
-
-class _CapMeter:
-    """What is left under the cap as a run walks the entries in order."""
-
-    def __init__(self, cap: NotToExceed | None, billed_amount: Decimal, billed_hours: Decimal):
-        self.cap = cap
-        self.amount_left = (
-            None if cap is None or cap.amount is None else EXACT.subtract(cap.amount, billed_amount)
-        )
-        self.hours_left = (
-            None if cap is None or cap.hours is None else EXACT.subtract(cap.hours, billed_hours)
-        )
-
-    def split(self, hours: Decimal, rate: Decimal) -> tuple[Decimal, Decimal, Decimal]:
-        """(hours within the cap, their exact value, hours above the cap)."""
-        fit_hours, fit_amount = hours, EXACT.multiply(hours, rate)
-        if self.hours_left is not None and fit_hours > self.hours_left:
-            fit_hours = max(ZERO, self.hours_left)
-            fit_amount = EXACT.multiply(fit_hours, rate)
-        if self.amount_left is not None and fit_amount > self.amount_left:
-            fit_amount = max(ZERO, self.amount_left)
-            exact_hours = EXACT.divide(fit_amount, rate)
-            fit_hours = exact_hours.quantize(HOUR_QUANTUM, rounding=ROUND_HALF_UP, context=EXACT)
-        return fit_hours, fit_amount, EXACT.subtract(hours, fit_hours)
-
-    def consume(self, hours: Decimal, amount: Decimal) -> None:
-        if self.hours_left is not None:
-            self.hours_left = EXACT.subtract(self.hours_left, hours)
-        if self.amount_left is not None:
-            self.amount_left = EXACT.subtract(self.amount_left, amount)
-
-
-def _walk(
-    terms_cap: NotToExceed | None,
-    priced: Sequence[PricedEntry],
-    ledger: BilledLedger,
-    obligation_id: ObligationId,
-    currency: Currency,
-    settled: Callable[[TimeEntry], Decimal] | None = None,
-) -> tuple[list[_Portion], list[Exclusion]]:
-    """Split every open entry at the cap, in order; say what bills and what does not.
-    `settled` says what of an entry is no longer open (by default: what the ledger and the
-    entry itself settled)."""
-    meter = _CapMeter(
-        terms_cap,
-        ledger.obligation_billed_time_value(obligation_id),
-        ledger.obligation_billed_hours(obligation_id),
-    )
-    portions: list[_Portion] = []
-    exclusions: list[Exclusion] = []
-    for p in priced:
-        done = _settled(ledger, p.entry) if settled is None else settled(p.entry)
-        open_hours = EXACT.subtract(p.billable_hours, done)
-        if open_hours <= 0:
-            continue
-        rate = p.rate.amount
-        released = min(open_hours, p.entry.released)
-        if released > 0:
-            amount = EXACT.multiply(released, rate)
-            portions.append(_Portion(p, released, amount, over_cap=True, released=True))
-            meter.consume(released, amount)
-            open_hours = EXACT.subtract(open_hours, released)
-            if open_hours <= 0:
-                continue
-        fit_hours, fit_amount, over_hours = meter.split(open_hours, rate)
-        if fit_hours > 0:
-            portions.append(_Portion(p, fit_hours, fit_amount, over_cap=False, released=False))
-            meter.consume(fit_hours, fit_amount)
-        if over_hours <= 0:
-            continue
-        over_amount = EXACT.subtract(EXACT.multiply(open_hours, rate), fit_amount)
-        policy = terms_cap.policy if terms_cap is not None else OveragePolicy.BILL
-        if policy is OveragePolicy.BILL:
-            portions.append(_Portion(p, over_hours, over_amount, over_cap=True, released=False))
-            meter.consume(over_hours, over_amount)
-            continue
-        disposition, reason = {
-            OveragePolicy.HOLD: (Disposition.HELD, "over_cap_hold"),
-            OveragePolicy.WRITE_OFF: (Disposition.WRITTEN_OFF, "over_cap_write_off"),
-            OveragePolicy.BLOCK: (Disposition.HELD, "over_cap_blocked"),
-        }[policy]
-        ref = SourceRef(SourceKind.TIME_ENTRY, p.entry.entry_id)
-        exclusions.append(
-            Exclusion(
-                obligation_id, ref, over_hours, Money(over_amount, currency), disposition, reason
-            )
-        )
-    return portions, exclusions
-
-
-def _time_lines(
-    obligation_id: ObligationId, portions: Sequence[_Portion], currency: Currency, name: str
-) -> list[ProposedLine]:
-    groups: dict[tuple[bool, Role, Decimal, str], list[_Portion]] = {}
-    for portion in portions:
-        key = (
-            portion.over_cap,
-            portion.entry.role,
-            portion.entry.rate.amount,
-            portion.entry.terms_label,
-        )
-        groups.setdefault(key, []).append(portion)
-    lines = []
-    for (over_cap, role, rate, label), group in sorted(groups.items(), key=lambda kv: kv[0]):
-        allocations = [
-            Allocation(
-                SourceRef(SourceKind.TIME_ENTRY, g.entry.entry.entry_id),
-                g.hours,
-                Money(g.amount, currency),
-                label,
-            )
-            for g in group
-        ]
-        flags: tuple[str, ...] = ()
-        if over_cap:
-            released = all(g.released for g in group)
-            flags = ("approved_over_cap",) if released else ("over_cap",)
-        lines.append(
-            ProposedLine.from_allocations(
-                obligation_id,
-                LineKind.TIME_OVER_CAP if over_cap else LineKind.TIME,
-                f"{name}: {role}" + (" (over cap)" if over_cap else ""),
-                Money(rate, currency),
-                allocations,
-                flags=flags,
-            )
-        )
-    return lines
-
-
-def _open_item(item: TimeEntry | ExpenseItem, obligation_id: ObligationId, until: date) -> bool:
-    day = item.work_date if isinstance(item, TimeEntry) else item.incurred_on
-    return item.obligation_id == obligation_id and item.is_billable_state and day <= until
+def _settled(ledger: kit.BilledLedger, entries: Sequence[TimeEntry]) -> list[Decimal]:
+    """Each entry's billable hours no longer open: billed or credited off, held, written off."""
+    # dsum's sum, without its generator and a call per entry: this runs for every entry of
+    # every run. An empty ledger (contracts billed for the first time) settles nothing.
+    if not ledger.entries:
+        nothing = EXACT.add(ZERO, ZERO)
+        return [EXACT.add(EXACT.add(nothing, e.held), e.written_off) for e in entries]
+    time_entry = kit.SourceKind.TIME_ENTRY
+    billed = [ledger.settled(kit.SourceRef(time_entry, e.entry_id)) for e in entries]
+    return [
+        EXACT.add(EXACT.add(EXACT.add(ZERO, b), e.held), e.written_off)
+        for b, e in zip(billed, entries, strict=True)
+    ]
 
 
 def bill_time_and_materials(
-    history: ObligationHistory[TimeAndMaterialsTerms], ctx: BillingContext
-) -> ObligationBilling:
+    history: kit.ObligationHistory[TimeAndMaterialsTerms], ctx: kit.BillingContext
+) -> kit.ObligationBilling:
     """Bill the open approved hours and expenses dated up to the end of the period."""
-    oid = history.obligation_id
-    entries = [e for e in ctx.time_entries if _open_item(e, oid, ctx.period.end)]
-    # What each entry settled, read once for the pricing and the walk alike.
-    done = {e.entry_id: _settled(ctx.ledger, e) for e in entries}
-    priced = price_entries(history, ctx.rate_cards, entries, lambda e: done[e.entry_id])
-    cap = history.latest_by(ctx.period.end).terms.cap
-    portions, exclusions = _walk(
-        cap, priced, ctx.ledger, oid, ctx.currency, lambda e: done[e.entry_id]
+    oid, until, ledger = history.obligation_id, ctx.period.end, ctx.ledger
+    ordered = sorted(
+        (
+            e
+            for e in ctx.time_entries
+            if e.obligation_id == oid and e.is_billable_state and e.work_date <= until
+        ),
+        key=_billing_order,
     )
-    name = history.latest.terms.name
-    lines = _time_lines(oid, portions, ctx.currency, name)
+    # What each entry settled, read once for the pricing and the walk alike.
+    done = _settled(ledger, ordered)
+    by_id = dict(zip((e.entry_id for e in ordered), done, strict=True))
+    priced = _priced(history, ctx.rate_cards, ordered, lambda e: by_id[e.entry_id])
+    cap = history.latest_by(until).terms.cap
+    billed = (ledger.obligation_billed_time_value(oid), ledger.obligation_billed_hours(oid))
+    portions, exclusions = walk_cap(cap, priced, done, billed, oid, ctx.currency)
+    lines = time_lines(oid, portions, ctx.currency, history.latest.terms.name)
     expense_lines, expense_exclusions = bill_expenses(history, ctx)
-    return ObligationBilling(tuple(lines + expense_lines), tuple(exclusions + expense_exclusions))
+    return kit.ObligationBilling(
+        tuple(lines + expense_lines), tuple(exclusions + expense_exclusions)
+    )
 
 
-def blocking_cap(history: ObligationHistory[TimeAndMaterialsTerms], on: date) -> NotToExceed | None:
+def blocking_cap(
+    history: kit.ObligationHistory[TimeAndMaterialsTerms], on: date
+) -> NotToExceed | None:
     """The cap in force on a date, if its policy refuses overage at ingestion (`block`)."""
     in_force = history.on(on)
     if in_force is None:
@@ -350,7 +231,7 @@ class BlockingCapAdmission:
 
     def __init__(
         self,
-        history: ObligationHistory[TimeAndMaterialsTerms],
+        history: kit.ObligationHistory[TimeAndMaterialsTerms],
         rate_cards: Mapping[RateCardId, RateCard],
         accepted: Iterable[TimeEntry],
     ) -> None:
@@ -363,9 +244,10 @@ class BlockingCapAdmission:
         self._amount = dsum(a for _, a in totals)
 
     def _priced(self, entries: Iterable[TimeEntry]) -> tuple[Decimal, Decimal]:
-        priced = price_entries(self._history, self._rate_cards, entries)
-        hours = dsum(p.billable_hours for p in priced)
-        amount = dsum(EXACT.multiply(p.billable_hours, p.rate.amount) for p in priced)
+        ordered = sorted(entries, key=_billing_order)
+        priced = _priced(self._history, self._rate_cards, ordered, None)
+        hours = dsum(h for _, h, _, _ in priced)
+        amount = dsum(EXACT.multiply(h, rate.amount) for _, h, rate, _ in priced)
         return hours, amount
 
     def _with(self, candidate: TimeEntry) -> tuple[Decimal, Decimal]:
@@ -402,7 +284,7 @@ class BlockingCapAdmission:
 
 
 def admit_time_entry(
-    history: ObligationHistory[TimeAndMaterialsTerms],
+    history: kit.ObligationHistory[TimeAndMaterialsTerms],
     rate_cards: Mapping[RateCardId, RateCard],
     accepted: Iterable[TimeEntry],
     candidate: TimeEntry,
@@ -414,7 +296,7 @@ def admit_time_entry(
 
 
 def recognise_time_and_materials(
-    history: ObligationHistory[TimeAndMaterialsTerms], ctx: RevenueContext
+    history: kit.ObligationHistory[TimeAndMaterialsTerms], ctx: kit.RevenueContext
 ) -> Money:
     """Revenue as incurred: approved time at billable value (within the cap), plus expenses,
     less what was given up; each given-up hour or amount is subtracted once, whichever way
@@ -427,13 +309,12 @@ def recognise_time_and_materials(
         and e.work_date <= ctx.as_of
         and e.state in (ItemState.APPROVED, ItemState.HELD, ItemState.WRITTEN_OFF)
     ]
-    priced = price_entries(history, ctx.rate_cards, entries)
+    ordered = sorted(entries, key=_billing_order)
+    priced = _priced(history, ctx.rate_cards, ordered, None)
     cap = history.latest_by(ctx.as_of).terms.cap
-    given_up = {p.entry.entry_id: _time_given_up(p, ctx.ledger) for p in priced}
-    portions, _ = _walk(
-        cap, priced, BilledLedger(), oid, ctx.currency, lambda e: given_up[e.entry_id]
-    )
-    total = dsum(p.amount for p in portions)
+    given_up = [_time_given_up(entry, hours, ctx.ledger) for entry, hours, _, _ in priced]
+    portions, _ = walk_cap(cap, priced, given_up, (ZERO, ZERO), oid, ctx.currency)
+    total = dsum(p[2] for p in portions)
     total = EXACT.add(total, expense_revenue(history, ctx))
     # Value given up by write-off credit memos (by quantity or by amount) was never going to
     # be collected: not revenue.
@@ -443,15 +324,15 @@ def recognise_time_and_materials(
     return Money(total, ctx.currency).quantized()
 
 
-def _time_given_up(priced: PricedEntry, ledger: BilledLedger) -> Decimal:
+def _time_given_up(entry: TimeEntry, billable_hours: Decimal, ledger: kit.BilledLedger) -> Decimal:
     """Hours the entry itself holds or gave up, counting none a document billed or credited off."""
-    settled = ledger.settled(SourceRef(SourceKind.TIME_ENTRY, priced.entry.entry_id))
-    over_cap, by_hand = priced.entry.given_up_once(priced.billable_hours, settled)
-    return dsum((priced.entry.held, over_cap, by_hand))
+    settled = ledger.settled(kit.SourceRef(kit.SourceKind.TIME_ENTRY, entry.entry_id))
+    over_cap, by_hand = entry.given_up_once(billable_hours, settled)
+    return dsum((entry.held, over_cap, by_hand))
 
 
 def time_and_materials_value(
-    history: ObligationHistory[TimeAndMaterialsTerms], as_of: date
+    history: kit.ObligationHistory[TimeAndMaterialsTerms], as_of: date
 ) -> Money | None:
     """T&M is worth a fixed total only when its terms cap the billed amount."""
     terms = history.latest_by(as_of).terms
@@ -461,16 +342,16 @@ def time_and_materials_value(
 
 
 def rerate_billed_time(
-    history: ObligationHistory[TimeAndMaterialsTerms], ctx: BillingContext
-) -> Mapping[str, Sequence[ProposedLine]]:
+    history: kit.ObligationHistory[TimeAndMaterialsTerms], ctx: kit.BillingContext
+) -> Mapping[str, Sequence[kit.ProposedLine]]:
     """Billed time whose rate in force on its work date changed is re-rated (ADR 0008)."""
     from domain.retroactive import rerate  # imported here: it reads this module's rates
 
     return rerate(history, ctx)
 
 
-TIME_AND_MATERIALS = register_billing_model(
-    BillingModel(
+TIME_AND_MATERIALS = kit.register_billing_model(
+    kit.BillingModel(
         name="time_and_materials",
         terms_type=TimeAndMaterialsTerms,
         bill=bill_time_and_materials,
@@ -491,8 +372,8 @@ TIME_AND_MATERIALS = register_billing_model(
             "expenses": {"markup": "0.10", "category_caps": {"travel": "2000.00"}},
         },
         adr="docs/adr/0007-caps-and-overage-policies.md",
-        source_kinds=(SourceKind.TIME_ENTRY, SourceKind.EXPENSE),
-        line_kinds=(LineKind.TIME, LineKind.TIME_OVER_CAP, LineKind.EXPENSE),
+        source_kinds=(kit.SourceKind.TIME_ENTRY, kit.SourceKind.EXPENSE),
+        line_kinds=(kit.LineKind.TIME, kit.LineKind.TIME_OVER_CAP, kit.LineKind.EXPENSE),
         rerate=rerate_billed_time,
     )
 )

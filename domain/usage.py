@@ -35,26 +35,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import attrs
 
-from domain.billing import (
-    Allocation,
-    BilledLedger,
-    Disposition,
-    Exclusion,
-    LineKind,
-    ObligationBilling,
-    ObligationHistory,
-    ProposedLine,
-    SourceKind,
-    SourceRef,
-)
+from domain import billing_kit as kit
 from domain.ids import ObligationId
 from domain.money import EXACT, Currency, Money, dsum, largest_remainder
-from domain.obligation import (
-    BillingContext,
-    BillingModel,
-    RevenueContext,
-    register_billing_model,
-)
 from domain.overage import OveragePolicy
 from domain.period import Period
 from domain.usage_terms import USAGE as USAGE
@@ -71,12 +54,12 @@ from domain.usage_tiers import record_values
 ZERO = Decimal(0)
 
 #: A usage record's units and value; a month's minimum shortfall (`<obligation>:<YYYY-MM>`).
-USAGE_RECORD = SourceKind.register("usage_record")
-USAGE_MINIMUM = SourceKind.register("usage_minimum")
+USAGE_RECORD = kit.SourceKind.register("usage_record")
+USAGE_MINIMUM = kit.SourceKind.register("usage_minimum")
 #: Usage owed, usage taken back, and a month's shortfall (or the part of it taken back).
-USAGE_LINE = LineKind.register("usage")
-USAGE_CORRECTION_LINE = LineKind.register("usage_correction")
-USAGE_MINIMUM_LINE = LineKind.register("usage_minimum")
+USAGE_LINE = kit.LineKind.register("usage")
+USAGE_CORRECTION_LINE = kit.LineKind.register("usage_correction")
+USAGE_MINIMUM_LINE = kit.LineKind.register("usage_minimum")
 
 #: Units of a record split at a cap are recorded to the millionth.
 UNIT_QUANTUM = Decimal("0.000001")
@@ -96,7 +79,7 @@ class RecordShare:
     over_value: Decimal = ZERO
 
     @property
-    def source(self) -> SourceRef:
+    def source(self) -> kit.SourceRef:
         return usage_source(self.record.record_id)
 
 
@@ -122,14 +105,14 @@ class MonthUsage:
         return EXACT.add(self.usage_value, self.shortfall or ZERO)
 
 
-def usage_source(record_id: str) -> SourceRef:
+def usage_source(record_id: str) -> kit.SourceRef:
     """The source a usage record's units allocate to."""
-    return SourceRef(USAGE_RECORD, record_id)
+    return kit.SourceRef(USAGE_RECORD, record_id)
 
 
-def minimum_source(obligation_id: ObligationId, month: Period) -> SourceRef:
+def minimum_source(obligation_id: ObligationId, month: Period) -> kit.SourceRef:
     """The source a month's minimum shortfall allocates to."""
-    return SourceRef(USAGE_MINIMUM, f"{obligation_id}:{month.key}")
+    return kit.SourceRef(USAGE_MINIMUM, f"{obligation_id}:{month.key}")
 
 
 def _shared_out(total: Money, weights: Sequence[Decimal]) -> list[Decimal]:
@@ -171,7 +154,7 @@ def _capped(
 
 
 def month_usage(
-    history: ObligationHistory[UsageTerms],
+    history: kit.ObligationHistory[UsageTerms],
     month: Period,
     records: Sequence[UsageRecord],
     through: date,
@@ -196,10 +179,10 @@ def month_usage(
 
 
 def usage_by_month(
-    history: ObligationHistory[UsageTerms],
+    history: kit.ObligationHistory[UsageTerms],
     records: Iterable[UsageRecord],
     through: date,
-    ledger: BilledLedger,
+    ledger: kit.BilledLedger,
 ) -> list[MonthUsage]:
     """Every month that has usage by `through`, is in service, or has a billed shortfall."""
     oid = history.obligation_id
@@ -218,7 +201,7 @@ def usage_by_month(
     ]
 
 
-def _settled(ledger: BilledLedger, source: SourceRef) -> tuple[Decimal, Decimal]:
+def _settled(ledger: kit.BilledLedger, source: kit.SourceRef) -> tuple[Decimal, Decimal]:
     """Units and value of a source no longer open: billed, or given up by a write-off credit
     (a releasing credit reopens them)."""
     value = EXACT.add(ledger.billed_value(source), ledger.standing(source).conceded)
@@ -226,8 +209,8 @@ def _settled(ledger: BilledLedger, source: SourceRef) -> tuple[Decimal, Decimal]
 
 
 def _owed(
-    oid: ObligationId, month: MonthUsage, ledger: BilledLedger, currency: Currency
-) -> list[Allocation]:
+    oid: ObligationId, month: MonthUsage, ledger: kit.BilledLedger, currency: Currency
+) -> list[kit.Allocation]:
     """What a month still owes (positive) or billed beyond what it owes (negative), source by
     source: each record's units and value, then the shortfall (once it is due)."""
     targets = [(share.source, share.quantity, share.value) for share in month.shares]
@@ -240,40 +223,40 @@ def _owed(
         more = EXACT.subtract(quantity, billed_quantity)
         worth = EXACT.subtract(value, billed_value)
         if more != 0 or worth != 0:
-            owed.append(Allocation(source, more, Money(worth, currency), month.label))
+            owed.append(kit.Allocation(source, more, Money(worth, currency), month.label))
     return owed
 
 
 def _line(
     oid: ObligationId,
-    kind: LineKind,
+    kind: kit.LineKind,
     description: str,
-    allocations: Sequence[Allocation],
+    allocations: Sequence[kit.Allocation],
     currency: Currency,
     month: Period,
     flags: tuple[str, ...] = (),
-) -> ProposedLine:
+) -> kit.ProposedLine:
     quantity = dsum(a.quantity for a in allocations)
     amount = dsum(a.amount.amount for a in allocations)
     price = amount if quantity == 0 else EXACT.divide(amount, quantity)
     unit_price = price.quantize(PRICE_QUANTUM, rounding=ROUND_HALF_UP, context=EXACT)
-    return ProposedLine.from_allocations(
+    return kit.ProposedLine.from_allocations(
         oid, kind, description, Money(unit_price, currency), allocations, month, flags
     )
 
 
 def _month_lines(
-    history: ObligationHistory[UsageTerms],
+    history: kit.ObligationHistory[UsageTerms],
     month: MonthUsage,
-    allocations: Sequence[Allocation],
+    allocations: Sequence[kit.Allocation],
     currency: Currency,
-) -> list[ProposedLine]:
+) -> list[kit.ProposedLine]:
     """A month's differences as lines: usage owed, usage corrected, the shortfall's change."""
     oid, terms = history.obligation_id, history.latest_by(month.month.start).terms
     key = month.month.key
-    more: list[Allocation] = []
-    less: list[Allocation] = []
-    minimum: list[Allocation] = []
+    more: list[kit.Allocation] = []
+    less: list[kit.Allocation] = []
+    minimum: list[kit.Allocation] = []
     for owed in allocations:
         if owed.source.kind is USAGE_MINIMUM:
             minimum.append(owed)
@@ -297,14 +280,14 @@ def _month_lines(
     return lines
 
 
-def _written_off(oid: ObligationId, month: MonthUsage, currency: Currency) -> list[Exclusion]:
+def _written_off(oid: ObligationId, month: MonthUsage, currency: Currency) -> list[kit.Exclusion]:
     return [
-        Exclusion(
+        kit.Exclusion(
             oid,
             share.source,
             share.over_quantity,
             Money(share.over_value, currency),
-            Disposition.WRITTEN_OFF,
+            kit.Disposition.WRITTEN_OFF,
             "over_cap_write_off",
         )
         for share in month.shares
@@ -312,17 +295,21 @@ def _written_off(oid: ObligationId, month: MonthUsage, currency: Currency) -> li
     ]
 
 
-def _months(history: ObligationHistory[UsageTerms], ctx: BillingContext) -> list[MonthUsage]:
+def _months(
+    history: kit.ObligationHistory[UsageTerms], ctx: kit.BillingContext
+) -> list[MonthUsage]:
     records = ctx.delivery.for_obligation(history.obligation_id).get(USAGE)
     return usage_by_month(history, records, ctx.period.end, ctx.ledger)
 
 
-def bill_usage(history: ObligationHistory[UsageTerms], ctx: BillingContext) -> ObligationBilling:
+def bill_usage(
+    history: kit.ObligationHistory[UsageTerms], ctx: kit.BillingContext
+) -> kit.ObligationBilling:
     """Bill, for every month through the period end, what its usage and minimum still owe
     beside what the ledger says they billed (what they billed beyond it is `rerate_usage`'s)."""
     oid = history.obligation_id
-    lines: list[ProposedLine] = []
-    exclusions: list[Exclusion] = []
+    lines: list[kit.ProposedLine] = []
+    exclusions: list[kit.Exclusion] = []
     for month in _months(history, ctx):
         owed = _owed(oid, month, ctx.ledger, ctx.currency)
         if not owed:
@@ -331,25 +318,25 @@ def bill_usage(history: ObligationHistory[UsageTerms], ctx: BillingContext) -> O
         exclusions += _written_off(oid, month, ctx.currency)
         due = [a for a in owed if not a.amount.is_negative()]
         lines += _month_lines(history, month, due, ctx.currency)
-    return ObligationBilling(tuple(lines), tuple(exclusions))
+    return kit.ObligationBilling(tuple(lines), tuple(exclusions))
 
 
-def _billed_by(ledger: BilledLedger, source: SourceRef) -> str:
+def _billed_by(ledger: kit.BilledLedger, source: kit.SourceRef) -> str:
     """The document a source's value was first billed by (the one a credit refers to)."""
     first = ledger.standing(source).first_document
     return first if first is not None else ledger.for_sources([source])[-1].document_id
 
 
 def rerate_usage(
-    history: ObligationHistory[UsageTerms], ctx: BillingContext
-) -> dict[str, list[ProposedLine]]:
+    history: kit.ObligationHistory[UsageTerms], ctx: kit.BillingContext
+) -> dict[str, list[kit.ProposedLine]]:
     """Take back, by a credit against the document that first billed each source, the value a
     month billed beyond what its usage and minimum now owe (a downward correction, or a
     shortfall that late usage replaced)."""
     oid = history.obligation_id
-    credits: dict[str, list[ProposedLine]] = {}
+    credits: dict[str, list[kit.ProposedLine]] = {}
     for month in _months(history, ctx):
-        by_document: dict[str, list[Allocation]] = {}
+        by_document: dict[str, list[kit.Allocation]] = {}
         for owed in _owed(oid, month, ctx.ledger, ctx.currency):
             if owed.amount.is_negative():
                 by_document.setdefault(_billed_by(ctx.ledger, owed.source), []).append(owed)
@@ -359,11 +346,11 @@ def rerate_usage(
     return credits
 
 
-def recognise_usage(history: ObligationHistory[UsageTerms], ctx: RevenueContext) -> Money:
+def recognise_usage(history: kit.ObligationHistory[UsageTerms], ctx: kit.RevenueContext) -> Money:
     """Revenue as usage occurs: each month's usage value through `as_of` (within the cap), the
     shortfall once the month has ended, less what write-off credits gave up."""
     records = ctx.delivery.for_obligation(history.obligation_id).get(USAGE)
-    months = usage_by_month(history, records, ctx.as_of, BilledLedger())
+    months = usage_by_month(history, records, ctx.as_of, kit.BilledLedger())
     total = dsum(month.total for month in months)
     for entry in ctx.ledger.entries_for(history.obligation_id):
         if entry.write_off:
@@ -372,7 +359,7 @@ def recognise_usage(history: ObligationHistory[UsageTerms], ctx: RevenueContext)
     return Money(total, ctx.currency).quantized()
 
 
-def usage_contract_value(history: ObligationHistory[UsageTerms], as_of: date) -> Money | None:
+def usage_contract_value(history: kit.ObligationHistory[UsageTerms], as_of: date) -> Money | None:
     """What the contract commits the customer to: the minimums of every month in service when
     the service has an end and a minimum; otherwise unknown until used (None)."""
     window = history.latest_by(as_of).terms
@@ -387,8 +374,8 @@ def usage_contract_value(history: ObligationHistory[UsageTerms], as_of: date) ->
     return Money(total, window.currency)
 
 
-USAGE_MODEL = register_billing_model(
-    BillingModel(
+USAGE_MODEL = kit.register_billing_model(
+    kit.BillingModel(
         name="usage",
         terms_type=UsageTerms,
         bill=bill_usage,

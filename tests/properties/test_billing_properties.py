@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import decimal
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -100,14 +101,23 @@ def _bill_months(terms, entries, code):  # type: ignore[no-untyped-def]
         proposal = run(month, [c], [card], entries, ledger=ledger)
         proposals.append(proposal)
         ledger = committed(ledger, proposal)
-        # the firm decides on every exclusion before the next run, as a controller would
-        for excluded in proposal.exclusions:
-            item = next(e for e in entries if e.entry_id == excluded.source.source_id)
-            if excluded.reason == "over_cap_write_off":
-                item.write_off_over_cap(excluded.quantity, excluded.reason, AT)
-            else:
-                item.hold(excluded.quantity, excluded.reason, AT)
+        decide_on_exclusions(entries, proposal)
     return c, card, ledger, proposals
+
+
+def decide_on_exclusions(
+    entries: list[TimeEntry], proposal: BillingProposal, release: Callable[[], bool] = bool
+) -> None:
+    """The firm decides on every exclusion before the next run, as a controller would: hours
+    over a cap are written off or held, and held hours released when `release()` says so."""
+    for excluded in proposal.exclusions:
+        item = next(e for e in entries if e.entry_id == excluded.source.source_id)
+        if excluded.reason == "over_cap_write_off":
+            item.write_off_over_cap(excluded.quantity, excluded.reason, AT)
+        else:
+            item.hold(excluded.quantity, excluded.reason, AT)
+            if release():
+                item.release("controller", AT)
 
 
 @settings(max_examples=60, deadline=None)

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain import money
 from domain.money import ISO_4217_MINOR_UNITS, Currency, Money, allocate, money_sum
 
 currencies = st.sampled_from(sorted(ISO_4217_MINOR_UNITS)).map(Currency.of)
@@ -66,6 +67,33 @@ def test_a_negative_total_allocates_as_the_mirror_of_the_positive_one(
 ) -> None:
     total = Money.from_minor(minor, currency)
     assert [-p for p in allocate(-total, weights)] == allocate(total, weights)
+
+
+def rational_split(total: int, weights: list[Decimal | int | Fraction]) -> list[int]:
+    """The rule in rationals: floors of the exact shares, then one unit each to the largest
+    remainders, ties to the earlier part, the sign of the total applied last."""
+    shares = [abs(total) * Fraction(w) / sum(Fraction(v) for v in weights) for w in weights]
+    parts = [s.numerator // s.denominator for s in shares]
+    ranked = sorted(range(len(shares)), key=lambda i: (-(shares[i] - parts[i]), i))
+    for i in ranked[: abs(total) - sum(parts)]:
+        parts[i] += 1
+    return [-p if total < 0 else p for p in parts]
+
+
+@settings(max_examples=400)
+@given(minor=minor_totals, weights=weight_lists)
+def test_the_split_over_a_common_denominator_is_the_split_in_rationals(
+    minor: int, weights: list[Decimal | int | Fraction]
+) -> None:
+    assert money.largest_remainder(minor, weights) == rational_split(minor, weights)
+
+
+@given(minor=minor_totals, size=st.integers(2, 9))
+def test_equal_weights_give_the_left_over_units_to_the_first_parts(minor: int, size: int) -> None:
+    parts = money.largest_remainder(minor, [Decimal("0.5")] * size)
+    magnitude = [abs(p) for p in parts]
+    assert magnitude == sorted(magnitude, reverse=True)
+    assert max(magnitude) - min(magnitude) <= 1
 
 
 # The ambient decimal context -----------------------------------------------------------------

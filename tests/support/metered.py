@@ -14,26 +14,10 @@ from decimal import Decimal
 
 import attrs
 
-from domain.billing import (
-    Allocation,
-    LineKind,
-    ObligationBilling,
-    ObligationHistory,
-    ProposedLine,
-    SourceKind,
-    SourceRef,
-)
-from domain.delivery_kinds import register_delivery_kind
+from domain import billing_kit as kit
 from domain.errors import DomainError
 from domain.ids import ObligationId
 from domain.money import EXACT, Currency, Money
-from domain.obligation import (
-    BillingContext,
-    BillingModel,
-    RevenueContext,
-    no_contract_value,
-    register_billing_model,
-)
 
 
 class NegativeUnitsError(DomainError):
@@ -55,7 +39,7 @@ class UnitRecord:
             raise NegativeUnitsError(f"{self.record_id}: units cannot be negative")
 
 
-UNITS = register_delivery_kind(
+UNITS = kit.register_delivery_kind(
     "test_units",
     UnitRecord,
     "units used, for the tests of declared delivery kinds",
@@ -78,15 +62,15 @@ class MeteredTerms:
     unit_price: Decimal
 
 
-def unit_source(record: UnitRecord) -> SourceRef:
+def unit_source(record: UnitRecord) -> kit.SourceRef:
     """The source a record's units allocate to. (A test-only model borrows the installment
     kind of source; its ids are prefixed with the record's kind.)"""
-    return SourceRef(SourceKind.INSTALLMENT, f"{UNITS.name}:{record.record_id}")
+    return kit.SourceRef(kit.SourceKind.INSTALLMENT, f"{UNITS.name}:{record.record_id}")
 
 
 def bill_metered(
-    history: ObligationHistory[MeteredTerms], ctx: BillingContext
-) -> ObligationBilling:
+    history: kit.ObligationHistory[MeteredTerms], ctx: kit.BillingContext
+) -> kit.ObligationBilling:
     """Bill each record dated by the period end for the units the ledger has not settled."""
     terms = history.latest_by(ctx.period.end).terms
     lines = []
@@ -97,31 +81,33 @@ def bill_metered(
             continue
         value = Money(EXACT.multiply(open_units, terms.unit_price), terms.currency)
         lines.append(
-            ProposedLine.from_allocations(
+            kit.ProposedLine.from_allocations(
                 terms.obligation_id,
-                LineKind.INSTALLMENT,
+                kit.LineKind.INSTALLMENT,
                 f"{terms.name}: {record.record_id}",
                 Money(terms.unit_price, terms.currency),
-                [Allocation(source, open_units, value, terms.name)],
+                [kit.Allocation(source, open_units, value, terms.name)],
             )
         )
-    return ObligationBilling(lines=tuple(lines))
+    return kit.ObligationBilling(lines=tuple(lines))
 
 
-def recognise_metered(history: ObligationHistory[MeteredTerms], ctx: RevenueContext) -> Money:
+def recognise_metered(
+    history: kit.ObligationHistory[MeteredTerms], ctx: kit.RevenueContext
+) -> Money:
     """Revenue as units are used: every record dated by `as_of` at the unit price."""
     terms = history.latest_by(ctx.as_of).terms
     units = sum((r.units for r in ctx.delivery.get(UNITS) if r.occurred_on <= ctx.as_of), 0)
     return Money(EXACT.multiply(Decimal(units), terms.unit_price), terms.currency).quantized()
 
 
-METERED = register_billing_model(
-    BillingModel(
+METERED = kit.register_billing_model(
+    kit.BillingModel(
         name="test_metered",
         terms_type=MeteredTerms,
         bill=bill_metered,
         recognise=recognise_metered,
-        contract_value=no_contract_value,
+        contract_value=kit.no_contract_value,
         summary="a test-only model: each reported unit at a fixed price",
         example={"obligation_id": "metered", "name": "Metered units", "currency": "EUR",
                  "unit_price": "2.50"},
