@@ -13,7 +13,7 @@ from typing import Protocol
 import attrs
 
 from application.queries.invoices import invoice_shown_to
-from application.queries.paging import Page, PageRequest
+from application.queries.paging import KeysetList
 from application.queries.viewer import Viewer
 from domain.credit_memo import CreditMemo, CreditMemoState
 from domain.invoice import Invoice, InvoiceState
@@ -62,14 +62,8 @@ class CreditMemoDocument:
     invoice: Invoice
 
 
-class CreditMemoQueries(Protocol):
-    """The credit memos' query port."""
-
-    def page(
-        self, wanted: CreditMemoFilter, viewer: Viewer, request: PageRequest
-    ) -> Page[CreditMemoSummary]:
-        """The credit memos `viewer` may see that match `wanted`, by id, one keyset page."""
-        ...
+class CreditMemoQueries(KeysetList[CreditMemoFilter, CreditMemoSummary], Protocol):
+    """The credit memos' query port: the list, by credit memo id, and one memo."""
 
     def credit_memo(self, credit_memo_id: str, viewer: Viewer) -> CreditMemoDocument | None:
         """The memo and its invoice, or None when either is missing or not shown to `viewer`."""

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import attrs
 
-from application.queries.paging import Page, PageRequest
+from application.queries.paging import KeysetList
 from application.queries.viewer import Viewer
 from domain.invoice import Invoice, InvoiceState
 from domain.money import Money
@@ -63,14 +63,8 @@ class InvoiceSummary:
     outstanding: Money
 
 
-class InvoiceQueries(Protocol):
-    """The invoices' query port."""
-
-    def page(
-        self, wanted: InvoiceFilter, viewer: Viewer, request: PageRequest
-    ) -> Page[InvoiceSummary]:
-        """The invoices `viewer` may see that match `wanted`, by id, one keyset page."""
-        ...
+class InvoiceQueries(KeysetList[InvoiceFilter, InvoiceSummary], Protocol):
+    """The invoices' query port: the list, by invoice id, and one invoice."""
 
     def invoice(self, invoice_id: str, viewer: Viewer) -> Invoice | None:
         """The whole document, or None when it does not exist or is not shown to `viewer`."""

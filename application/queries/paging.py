@@ -11,13 +11,15 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import attrs
 
 from application.errors import ApplicationError
+from application.queries.viewer import Viewer
 
 T = TypeVar("T")
+F_contra = TypeVar("F_contra", contravariant=True)
 
 #: The most rows one page may hold, and the page size when the caller names none.
 MAX_PAGE_SIZE = 200
@@ -63,6 +65,16 @@ class Page(Generic[T]):
         kept = tuple(rows[: request.limit])
         more = len(rows) > request.limit
         return cls(kept, encode_cursor(key(kept[-1])) if more and kept else None)
+
+
+class KeysetList(Protocol[F_contra, T]):
+    """A list screen's query port: the rows a viewer may see that match the screen's filter,
+    in the order of their sort key, one keyset page at a time. A port for a screen that also
+    opens one object derives from it and adds that object's method."""
+
+    def page(self, wanted: F_contra, viewer: Viewer, request: PageRequest) -> Page[T]:
+        """The rows `viewer` may see that match `wanted`, one keyset page."""
+        ...
 
 
 def encode_cursor(key: Sequence[str]) -> str:

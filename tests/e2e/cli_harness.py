@@ -65,6 +65,13 @@ class Done:
                 f"{table} does not show {row}"
             )
 
+    def refused_rows(self, counts: str, *rows: tuple[str, ...]) -> None:
+        """An import that refused some of its rows: exit code 1, the line of `counts`, and each
+        of `rows` in the table of rejected rows (a line number, an id, a reason, a detail)."""
+        assert self.code == 1, self.text
+        assert counts in self.out, self.out
+        self.lists("Rejected rows", *rows)
+
 
 class Throughline(Protocol):
     workdir: Path

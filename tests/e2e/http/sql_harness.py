@@ -2,9 +2,9 @@
 `api_on` fixture runs a test three times, for what the database could change (what is stored
 and read back, and that a refused request leaves nothing behind).
 
-Use it by importing the fixtures into the test module:
-
-    from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
+The folder's conftest.py offers the fixtures to every module here, so that the migrated
+SQLite template and the PostgreSQL schema are made once per test run and xdist worker (a module
+importing them would make its own).
 
 The PostgreSQL case skips unless `THROUGHLINE_TEST_POSTGRES_URL` is set (tests/integration).
 """

@@ -9,9 +9,6 @@ from typing import Any
 
 from tests.e2e.http.books_setup import issued_invoice, milestone_contract, money, problem
 from tests.e2e.http.harness import Api
-from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
-
-__all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]
 
 
 def credit(api: Api, invoice_id: str, *lines: dict[str, Any]) -> Any:

@@ -31,7 +31,6 @@ from tests.e2e.http import test_reference_scenarios as scenarios
 from tests.e2e.http.books_setup import credit_of_line_one, expense, payment
 from tests.e2e.http.harness import Api, running_api
 from tests.e2e.http.routing import GUARDED, may, required_query
-from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
 from tests.e2e.http.stage import UNLIMITED
 from tests.e2e.http.test_reference_scenarios import (
     CONSULTANT,
@@ -42,8 +41,6 @@ from tests.e2e.http.test_reference_scenarios import (
     work,
 )
 from tests.unit.application.test_billing_and_closure import billed_month
-
-__all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]  # fixtures
 
 # Known answers ------------------------------------------------------------------------------
 

@@ -11,15 +11,7 @@ from typing import Any
 from adapters.sqlalchemy.database import Database
 from tests.e2e.http.books_setup import committed_invoice
 from tests.e2e.http.harness import Api
-from tests.e2e.http.sql_harness import (
-    api_on,
-    postgres_admin,
-    postgres_schema,
-    running_sql_api,
-    sqlite_template,
-)
-
-__all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]
+from tests.e2e.http.sql_harness import running_sql_api
 
 
 def _dashboard(api: Api) -> dict[str, Any]:

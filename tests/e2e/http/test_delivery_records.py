@@ -8,11 +8,8 @@ from typing import Any
 
 from tests.e2e.http.books_setup import problem
 from tests.e2e.http.harness import Api
-from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
 from tests.e2e.http.test_event_schemas import emitted_by, published_schemas, violations
 from tests.unit.application.test_delivery_records import set_up_metered_contract
-
-__all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]
 
 PATH = "/delivery-records/test_units"
 MARCH = "2026-03"

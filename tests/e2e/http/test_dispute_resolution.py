@@ -17,9 +17,6 @@ from typing import Any
 from tests.e2e.http.answers import ok
 from tests.e2e.http.books_setup import issued_invoice, money, problem
 from tests.e2e.http.harness import Api
-from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
-
-__all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]  # fixtures
 
 REASON = "4 h of t2 were not delivered"
 T2 = {"line_no": 1, "source": "time_entry:t2"}  # 4 h x 100.00 + 20 % VAT = 480.00

@@ -16,12 +16,9 @@ from domain.billing import SourceKind, SourceRef
 from domain.ids import CreditMemoId
 from tests.e2e.http.books_setup import problem
 from tests.e2e.http.harness import Api
-from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
 from tests.support.ubl_validation import schematron, xsd_errors
 from tests.unit.application.conftest import ENTITY
 from tests.unit.application.test_billing_and_closure import billed_month
-
-__all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]  # fixtures
 
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"

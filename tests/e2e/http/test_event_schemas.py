@@ -23,10 +23,7 @@ import tests.e2e.http.test_reference_scenarios as scenarios
 import tests.e2e.http.test_split_billing as split_billing
 from adapters.outbound.cloudevents_envelope import TYPE_PREFIX, cloudevent_type
 from tests.e2e.http.harness import Api, running_api
-from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
 from tests.e2e.http.stage import UNLIMITED
-
-__all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]
 
 EVENTS = Path(__file__).resolve().parents[3] / "docs" / "events"
 SUFFIX = ".schema.json"

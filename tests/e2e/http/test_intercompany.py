@@ -14,9 +14,6 @@ import pytest
 from tests.e2e.http.answers import ok
 from tests.e2e.http.books_setup import MARCH, bearer, entry, post_as, set_up_tm_contract
 from tests.e2e.http.harness import Api
-from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
-
-__all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]
 
 TRANSFER = {
     "employments": [

@@ -22,14 +22,12 @@ from entrypoints.http.app import create_app
 from entrypoints.http.runtime import Services
 from tests.e2e.http.books_setup import issued_invoice, problem
 from tests.e2e.http.harness import Api, authenticator
-from tests.e2e.http.sql_harness import postgres_admin, postgres_schema, running_on, sqlite_template
+from tests.e2e.http.sql_harness import running_on
 from tests.e2e.http.stage import UNLIMITED
 from tests.e2e.http.test_journal import JOURNAL_READERS, relay_to_the_erp, running_books
 from tests.integration.support import build_app
 from tests.support.export_checks import bean_check, beancount_balances, csv_rows
 from tests.unit.application.test_journal_posting import CHARTS
-
-__all__ = ["postgres_admin", "postgres_schema", "sqlite_template"]
 
 QUARTER = {"from": "2026-01", "to": "2026-03"}
 

@@ -26,10 +26,7 @@ from tests.e2e.http.books_setup import (
     problem,
 )
 from tests.e2e.http.harness import Api
-from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
 from tests.unit.application.conftest import EUR, set_up_tm_contract, sign_contract
-
-__all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]
 
 NOTHING = money("0.00")
 

@@ -14,12 +14,9 @@ import pytest
 from adapters.chart_of_accounts import chart_to_json
 from tests.e2e.http.books_setup import issued_invoice, payment, problem
 from tests.e2e.http.harness import Api
-from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
 from tests.e2e.http.test_tax_per_line import PROFILE, billed_invoice, tm_contract_billing_expenses
 from tests.unit.application.conftest import CUSTOMER
 from tests.unit.application.test_journal_posting import CHARTS
-
-__all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]
 
 INSOLVENT = {"reason": "customer in liquidation"}
 

@@ -18,9 +18,6 @@ from tests.e2e.http.books_setup import (
     problem,
 )
 from tests.e2e.http.harness import Api
-from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
-
-__all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]
 
 PDF = {"Accept": "application/pdf"}
 

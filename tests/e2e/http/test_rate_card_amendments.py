@@ -15,9 +15,6 @@ from domain.ids import ResourceId, Role
 from entrypoints.http.security import issue_token
 from tests.e2e.http.answers import ok, problem
 from tests.e2e.http.harness import JWT, Api
-from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
-
-__all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]  # fixtures
 
 FIRST = {
     "effective_from": "2026-01-01",

@@ -12,10 +12,7 @@ from domain.ids import CustomerId
 from domain.tax import TaxProfile
 from tests.e2e.http.books_setup import credit_of_line_one, drafted_credit, entry, money, problem
 from tests.e2e.http.harness import Api
-from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
 from tests.unit.application.conftest import ENTITY, set_up_rates_and_deal
-
-__all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]  # fixtures
 
 GLOBEX = "globex"
 TM = {

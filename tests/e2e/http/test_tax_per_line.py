@@ -14,11 +14,8 @@ from domain.ratecard import RateCardVersion
 from domain.time_and_materials import ExpensePolicy, TimeAndMaterialsTerms
 from tests.e2e.http.books_setup import MARCH, entry, expense, money, problem
 from tests.e2e.http.harness import Api
-from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
 from tests.support.builders import d
 from tests.unit.application.conftest import CUSTOMER, ENTITY, EUR
-
-__all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]
 
 PROFILE = {
     "legal_entity_id": ENTITY,

@@ -13,10 +13,7 @@ from domain.ids import ContractId, EngagementId
 from tests.e2e.http.answers import ok
 from tests.e2e.http.books_setup import send_event
 from tests.e2e.http.harness import Api
-from tests.e2e.http.sql_harness import api_on, postgres_admin, postgres_schema, sqlite_template
 from tests.unit.application.conftest import CUSTOMER, ENTITY, set_up_tm_contract
-
-__all__ = ["api_on", "postgres_admin", "postgres_schema", "sqlite_template"]
 
 RECORDS = "/delivery-records/usage"
 # Bands: 0 to 100 calls at 1.00, then 0.80; at least 150.00 a month from March.

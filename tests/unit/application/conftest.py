@@ -30,6 +30,7 @@ from application.context import RequestContext
 from application.handlers import create_bus
 from application.messagebus import Dependencies, MessageBus
 from application.ports import CustomerRecord
+from application.records import ExceptionKind, IntegrationException
 from domain.ids import (
     ContractId,
     CustomerId,
@@ -77,6 +78,17 @@ class App:
     @property
     def data(self) -> Any:
         return self.store.data
+
+    def the_exception(
+        self, kind: ExceptionKind, reason_code: str | None = None
+    ) -> IntegrationException:
+        """The one integration exception the story left, which is of `kind` (and, when given,
+        for `reason_code`)."""
+        (exception,) = self.data.exceptions.values()
+        assert exception.kind is kind, exception
+        if reason_code is not None:
+            assert exception.reason_code == reason_code, exception
+        return exception
 
 
 def complete_record(tax_code: str | None = "VAT20") -> CustomerRecord:

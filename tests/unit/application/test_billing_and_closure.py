@@ -97,8 +97,7 @@ def test_an_erp_outage_at_hand_over_queues_a_retry_and_the_invoice_stays_issued(
     app.handover.available = False
     app.do(c.IssueInvoice(invoice_id, date(2026, 3, 31)), actor="finance-lead")
     assert invoice(app, invoice_id).state is InvoiceState.ISSUED
-    (exception,) = app.data.exceptions.values()
-    assert exception.kind is ExceptionKind.DOWNSTREAM_UNAVAILABLE
+    exception = app.the_exception(ExceptionKind.DOWNSTREAM_UNAVAILABLE)
     app.handover.available = True
     app.clock.advance(minutes=1)
     assert app.do(c.RetryDueExceptions()) == [exception.exception_id]

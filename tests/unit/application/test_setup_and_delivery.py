@@ -50,11 +50,7 @@ def test_missing_tax_profile_blocks_setup_until_finance_fixes_it_and_replays(app
     app.master.records[(CUSTOMER, ENTITY)] = complete_record(tax_code=None)
     set_up_tm_contract(app)
     assert engagement_state(app) is EngagementState.SETUP_BLOCKED
-    (exception,) = app.data.exceptions.values()
-    assert (exception.kind, exception.reason_code) == (
-        ExceptionKind.MASTER_DATA,
-        "missing_master_data",
-    )
+    exception = app.the_exception(ExceptionKind.MASTER_DATA, "missing_master_data")
     assert "tax_profile" in exception.detail
     assert exception.state is ExceptionState.OPEN  # waits for a person, no automatic retry
     # time logged meanwhile is refused with a reason, not lost
@@ -95,8 +91,7 @@ def test_a_replay_after_a_crash_mid_setup_provisions_the_project_only_once(app: 
 def test_a_downstream_outage_is_retried_on_schedule_then_dead_then_replayed(app: App) -> None:
     app.projects.available = False
     set_up_tm_contract(app)
-    (exception,) = app.data.exceptions.values()
-    assert exception.kind is ExceptionKind.DOWNSTREAM_UNAVAILABLE
+    exception = app.the_exception(ExceptionKind.DOWNSTREAM_UNAVAILABLE)
     assert exception.state is ExceptionState.RETRY_SCHEDULED
     assert exception.next_attempt_at == app.clock.now() + timedelta(minutes=1)
     assert app.do(c.RetryDueExceptions()) == []  # not due yet

@@ -62,11 +62,7 @@ def test_a_psa_that_fails_leaves_a_typed_exception_and_nothing_half_done(app: Ap
     app.projects.available = False
     set_up_tm_contract(app)
     assert committed_state(app) is EngagementState.PROVISIONING
-    (exception,) = app.data.exceptions.values()
-    assert (exception.kind, exception.reason_code) == (
-        ExceptionKind.DOWNSTREAM_UNAVAILABLE,
-        "downstream_unavailable",
-    )
+    exception = app.the_exception(ExceptionKind.DOWNSTREAM_UNAVAILABLE, "downstream_unavailable")
     assert exception.replay == {"command": "SetUpEngagement", "args": {"engagement_id": "E1"}}
     assert app.data.aggregates["engagement"]["E1"].project_code is None
     assert (CUSTOMER, ENTITY) not in app.data.tax_profiles  # kept only with the activation
