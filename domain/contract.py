@@ -125,6 +125,12 @@ def _checked_obligations(obligations: Sequence[Any]) -> tuple[Any, ...]:
         raise InvalidTermsError("every obligation needs an obligation_id and a name")
     if len(set(ids)) != len(ids):
         raise InvalidTermsError(f"obligation ids repeat in one version: {sorted(ids)}")
+    unnamed = [o.obligation_id for o in obligations if not o.name.strip()]
+    if unnamed:
+        raise InvalidTermsError(
+            f"obligation {unnamed[0]} has a blank name: an invoice line says what it bills by "
+            "its obligation's name"
+        )
     return tuple(obligations)
 
 

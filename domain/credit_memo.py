@@ -121,7 +121,7 @@ class CreditMemo:
                 f"invoice {invoice.invoice_id} is {invoice.state.value}: only issued invoices "
                 "are credited (a draft is discarded instead)"
             )
-        if not reason:
+        if not reason.strip():
             raise DomainError("a credit memo needs a reason")
         if not requests:
             raise DomainError("a credit memo needs at least one line to credit")

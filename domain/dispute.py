@@ -37,7 +37,7 @@ class Dispute:
     @classmethod
     def open(cls, reason: str, at: datetime) -> Dispute:
         """A dispute needs a reason."""
-        if not reason:
+        if not reason.strip():
             raise DomainError("a dispute needs a reason")
         return cls(reason, at)
 
@@ -49,7 +49,7 @@ class Dispute:
         """A dispute is resolved once, with a stated resolution."""
         if not self.is_open:
             raise NoOpenDisputeError(f"the dispute {self.reason!r} is already resolved")
-        if not resolution:
+        if not resolution.strip():
             raise DomainError("a dispute is resolved with a stated resolution")
         return attrs.evolve(
             self, resolution=resolution, resolved_at=at, credit_memo_id=credit_memo_id

@@ -182,7 +182,7 @@ class _DeliveredItem(ABC):
 
     def reject(self, reason: str, at: datetime) -> None:
         """A submitted item is rejected with a reason code."""
-        if not reason:
+        if not reason.strip():
             raise DomainError("a rejection needs a reason")
         self._fire(ItemTrigger.REJECT)
         self.rejection_reason = reason

@@ -225,6 +225,9 @@ IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 KIND_PATTERN = r"^[a-z][a-z0-9_]{0,30}$"
 SNAKE_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 TAX_CATEGORY_PATTERN = r"^(services|expenses|expenses:[^\x00-\x1f]{1,100})$"
+#: Free text a person writes (a reason, a name): anything but blank, so at least one character
+#: that is not white space (a pattern is searched for, not matched whole).
+NOT_BLANK_PATTERN = r"\S"
 
 _IN_WORDS = {
     DECIMAL_PATTERN: (
@@ -247,6 +250,7 @@ _IN_WORDS = {
         "an IBAN in capital letters and digits without spaces, e.g. FR7630006000011234567890189"
     ),
     BIC_PATTERN: "a BIC of 8 or 11 capital letters and digits, e.g. AGRIFRPP",
+    NOT_BLANK_PATTERN: "text that is not blank (at least one character other than white space)",
     VAT_ID_PATTERN: (
         "a VAT id: a two-letter country prefix, then 2 to 16 capital letters, digits or + * . -, "
         "e.g. FR32851234567"

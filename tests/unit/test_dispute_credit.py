@@ -384,3 +384,20 @@ def test_a_payment_finer_than_the_currency_is_refused_by_the_invoice_itself() ->
     assert (invoice.state, invoice.amount_paid) == (S.ISSUED, eur("0"))
     pay(invoice, "0.01")
     assert invoice.amount_paid == eur("0.01")
+
+
+@pytest.mark.parametrize("words", ["", "  \t"], ids=["empty", "blank"])
+def test_a_dispute_and_a_credit_are_never_without_words(words: str) -> None:
+    """Opening or resolving a dispute and drafting a credit memo each state why: white space
+    does not, and the invoice is left as it was."""
+    with pytest.raises(DomainError, match="a dispute needs a reason"):
+        Dispute.open(words, AT)
+    with pytest.raises(DomainError, match="stated resolution"):
+        Dispute.open("hours disputed", AT).resolved(words, AT)
+    invoice = issued()
+    with pytest.raises(DomainError, match="a credit memo needs a reason"):
+        CreditMemo.against(CreditMemoId("CM-X"), invoice, [CreditRequest(1, TE_2)], words, MAKER)
+    assert (invoice.state, invoice.disputes) == (S.ISSUED, ())
+    # nothing was reserved: the whole invoice can still be credited
+    whole = draft(invoice, everything_left(invoice))
+    assert whole.totals.gross == invoice.totals.gross

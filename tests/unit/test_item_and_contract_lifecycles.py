@@ -247,10 +247,11 @@ def test_write_offs_accumulate_after_a_release() -> None:
     assert (item.released, item.written_off, item.held) == (Decimal("2"), Decimal("1"), 0)
 
 
-def test_a_rejection_needs_a_reason() -> None:
+@pytest.mark.parametrize("reason", ["", " \t\n"], ids=["empty", "blank"])
+def test_a_rejection_needs_a_reason(reason: str) -> None:
     item = entry()
     with pytest.raises(DomainError, match="reason"):
-        item.reject("", AT)
+        item.reject(reason, AT)
     item.reject("task not billable", AT)
     assert (item.state, item.rejection_reason) == (IS.REJECTED, "task not billable")
 
@@ -429,6 +430,16 @@ def test_an_obligation_in_another_currency_is_refused() -> None:
 def test_obligation_ids_do_not_repeat_in_one_version() -> None:
     with pytest.raises(InvalidTermsError, match="repeat"):
         contract().draft_version(JAN_1, [tm_terms("a"), tm_terms("b")])
+
+
+def test_an_obligation_is_named_in_a_new_version_and_a_revised_draft() -> None:
+    unnamed = attrs.evolve(tm_terms(), name="  ")
+    with pytest.raises(InvalidTermsError, match="blank name"):
+        contract().draft_version(JAN_1, [unnamed])
+    draft = contract().draft_version(JAN_1, [tm_terms()])
+    with pytest.raises(InvalidTermsError, match="blank name"):
+        draft.revise([unnamed])
+    assert draft.obligations == (tm_terms(),)
 
 
 # Rate cards ===================================================================================

@@ -30,6 +30,7 @@ from entrypoints.http.problems import (
     ID_PATTERN,
     IDEMPOTENCY_KEY_PATTERN,
     MONTH_PATTERN,
+    NOT_BLANK_PATTERN,
     PROBLEM_MEDIA_TYPE,
     REGISTRY,
     FieldError,
@@ -62,7 +63,8 @@ Id = Annotated[
         ID_PATTERN, "An identifier: letters, digits and . _ : - (at most 100 characters).", "acme"
     ),
 ]
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+#: What a person writes (a reason, a name): never blank, at most 2,000 characters.
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=NOT_BLANK_PATTERN)]
 
 #: A calendar month, YYYY-MM (an accounting or billing period).
 MONTH = MONTH_PATTERN

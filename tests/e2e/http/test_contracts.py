@@ -136,6 +136,26 @@ def test_well_formed_terms_that_break_a_rule_are_a_422_with_the_pointer(api: Api
     assert stored(api).versions == []
 
 
+def test_a_contract_and_each_obligation_are_named(api: Api) -> None:
+    """A name is printed on every invoice line and document: white space is refused, and
+    nothing is stored."""
+    blank = api.post(
+        "/contracts",
+        {"contract_id": "C2", "customer_id": "acme", "legal_entity_id": "tl-uk",
+         "currency": "EUR", "name": "   "},
+        who="integration",
+    )  # fmt: skip
+    assert problem(blank, 400, "validation-error")["errors"][0]["pointer"] == "/name"
+    assert api.get("/contracts/C2", who="sales_ops").status_code == 404
+    register(api)
+    refused = problem(draft(api, TM, {**FIXED_FEE, "name": " \t"}), 422, "business-rule")
+    assert refused["detail"] == (
+        "obligation ff has a blank name: an invoice line says what it bills by its "
+        "obligation's name"
+    )
+    assert stored(api).versions == []
+
+
 def test_the_body_itself_is_strict(api: Api) -> None:
     register(api)
     refused = problem(draft(api, TM, state="approved"), 400, "validation-error")

@@ -121,3 +121,20 @@ def test_resolving_an_invoice_that_is_not_disputed_is_409(api_on: Api) -> None:
     refused = api.post(f"/invoices/{invoice_id}/resolve", {"resolution": "nothing to resolve"})
     assert (refused.status_code, problem(refused)) == (409, "invalid-state")
     assert invoice(api, invoice_id)["disputes"] == []
+
+
+def test_a_dispute_is_opened_and_resolved_only_with_words(api: Api) -> None:
+    """White space is no reason and no resolution: 400 at the field, and nothing changes."""
+    invoice_id = issued_invoice(api)
+    blank = api.post(f"/invoices/{invoice_id}/dispute", {"reason": "  \n "})
+    assert (blank.status_code, problem(blank)) == (400, "validation-error")
+    assert blank.json()["errors"][0]["pointer"] == "/reason"
+    assert (invoice(api, invoice_id)["state"], invoice(api, invoice_id)["disputes"]) == (
+        "issued",
+        [],
+    )
+    ok(api.post(f"/invoices/{invoice_id}/dispute", {"reason": REASON}))
+    unresolved = api.post(f"/invoices/{invoice_id}/resolve", {"resolution": "   "})
+    assert (unresolved.status_code, problem(unresolved)) == (400, "validation-error")
+    assert unresolved.json()["errors"][0]["pointer"] == "/resolution"
+    assert invoice(api, invoice_id)["dispute_reason"] == REASON

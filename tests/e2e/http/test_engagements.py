@@ -93,7 +93,13 @@ def test_only_an_engagement_whose_setup_has_not_started_can_be_cancelled(api: Ap
 def test_a_reason_is_required_and_the_body_is_strict(api: Api) -> None:
     set_up_tm_contract(api.app)
     blank = api.post("/engagements/E1/suspend", {"reason": "   "}, who="sales_ops")
-    problem(blank, 422, "business-rule")
+    assert problem(blank, 400, "validation-error")["errors"] == [
+        {
+            "pointer": "/reason",
+            "detail": "expected text that is not blank (at least one character other than "
+            "white space)",
+        }
+    ]
     extra = api.post("/engagements/E1/suspend", {"reason": "x", "state": "active"}, who="sales_ops")
     assert problem(extra, 400, "validation-error")["errors"][0]["pointer"] == "/state"
     problem(api.post("/engagements/E1/suspend", {}, who="sales_ops"), 400, "validation-error")
