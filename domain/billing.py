@@ -23,8 +23,9 @@ from domain.period import Period
 
 
 class SourceKind(OpenKind):
-    """What kind of delivery or schedule item an invoice line bills. A billing model's module
-    registers its own (`SourceKind.register("...")`, docs/adr/0009)."""
+    """What kind of delivery or schedule item an invoice line bills: the kinds of the models
+    that came first, declared here; a billing model's module registers its own
+    (`SourceKind.register("...")`, docs/adr/0009)."""
 
     __slots__ = ()
     TIME_ENTRY: ClassVar[SourceKind]
@@ -34,16 +35,6 @@ class SourceKind(OpenKind):
     INSTALLMENT: ClassVar[SourceKind]
     RETAINER_PERIOD: ClassVar[SourceKind]
     RECURRING_PERIOD: ClassVar[SourceKind]
-
-
-# The kinds of the models that came first; later models register theirs in their own module.
-SourceKind.TIME_ENTRY = SourceKind.register("time_entry")
-SourceKind.EXPENSE = SourceKind.register("expense")
-SourceKind.MILESTONE = SourceKind.register("milestone")
-SourceKind.RETENTION = SourceKind.register("retention")
-SourceKind.INSTALLMENT = SourceKind.register("installment")
-SourceKind.RETAINER_PERIOD = SourceKind.register("retainer_period")
-SourceKind.RECURRING_PERIOD = SourceKind.register("recurring_period")
 
 
 @attrs.frozen(order=True, cache_hash=True)
@@ -85,19 +76,6 @@ class LineKind(OpenKind):
     RETENTION_RELEASE: ClassVar[LineKind]
     RECURRING: ClassVar[LineKind]
     ADJUSTMENT: ClassVar[LineKind]
-
-
-LineKind.TIME = LineKind.register("time")
-LineKind.TIME_OVER_CAP = LineKind.register("time_over_cap")
-LineKind.EXPENSE = LineKind.register("expense")
-LineKind.INSTALLMENT = LineKind.register("installment")
-LineKind.RETAINER_FEE = LineKind.register("retainer_fee")
-LineKind.RETAINER_OVERAGE = LineKind.register("retainer_overage")
-LineKind.MILESTONE = LineKind.register("milestone")
-LineKind.RETENTION_WITHHELD = LineKind.register("retention_withheld")
-LineKind.RETENTION_RELEASE = LineKind.register("retention_release")
-LineKind.RECURRING = LineKind.register("recurring")
-LineKind.ADJUSTMENT = LineKind.register("adjustment")
 
 
 @attrs.frozen

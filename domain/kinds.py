@@ -4,10 +4,13 @@
 source or line had to edit `domain/billing.py`. An `OpenKind` subclass keeps what callers used
 of the enum (members as class attributes, `.value`, `.name`, lookup by value, identity
 comparison, pickling) and lets a model's module `register` its own kinds (docs/adr/0009).
+The kinds a subclass declares in its body (`TIME_ENTRY: ClassVar[SourceKind]`) are registered
+with it, each as its name in lower case, so each is written once.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -34,6 +37,10 @@ class OpenKind:
 
     def __init_subclass__(cls) -> None:
         cls._members = {}
+        declared = f"ClassVar[{cls.__name__}]"
+        for name, annotation in inspect.get_annotations(cls).items():
+            if annotation == declared:
+                setattr(cls, name, cls.register(name.lower()))
 
     def __new__(cls, value: str) -> Self:
         try:

@@ -22,7 +22,14 @@ from entrypoints.cli.time_import import RowRejection
 from entrypoints.demo.bus import ScenarioLoad
 from entrypoints.demo.firm import MONTH_ENDS
 from entrypoints.demo.loader import DemoLoad
-from entrypoints.demo.report import money, print_listing, quantity, render_steps, titled_table
+from entrypoints.demo.report import (
+    figures_right,
+    money,
+    print_listing,
+    quantity,
+    render_steps,
+    titled_table,
+)
 
 # The demo, loaded through the bus ------------------------------------------------------------
 
@@ -79,8 +86,7 @@ def _documents(console: Console, load: DemoLoad) -> None:
             _amount(invoice.outstanding),
             invoice.state.value,
         )
-    for column in table.columns[4:6]:
-        column.justify = "right"
+    figures_right(table, 4, 6)
     console.print(table)
     numbers = {i.invoice_id: i.number for i in load.books.invoices}
     for memo in load.books.credit_memos:
@@ -149,8 +155,7 @@ def render_billing_run(console: Console, result: BillingRunResult, *, dry_run: b
                 _amount(d.after),
                 str(d.sources),
             )
-        for column in table.columns[2:]:
-            column.justify = "right"
+        figures_right(table, 2)
         console.print(table)
     # A commit reports no fingerprint unless asked to check one; print what it stored anyway.
     console.print(f"Proposal fingerprint: {result.fingerprint or fingerprint(result.proposal)}")

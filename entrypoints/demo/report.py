@@ -106,6 +106,17 @@ def titled_table(title: str, *columns: str, expand: bool = False) -> Table:
     return table
 
 
+def figures_right(
+    table: Table, first: int, last: int | None = None, *, no_wrap: bool = False
+) -> None:
+    """The columns of figures from `first` (up to `last`) aligned on their last digit, and,
+    with `no_wrap`, never broken across lines."""
+    for column in table.columns[first:last]:
+        column.justify = "right"
+        if no_wrap:
+            column.no_wrap = True
+
+
 def print_listing(console: Console, table: Table, notes: Iterable[str]) -> None:
     """A listing whose rows are ids and states: the table unwrapped (an id never breaks),
     then the notes on its rows, as they are (an error text may hold brackets)."""
@@ -268,8 +279,7 @@ def _retainer(console: Console, scenario: ScenarioResult) -> None:
                 )
             ),
         )
-    for column in table.columns[1:]:
-        column.justify = "right"
+    figures_right(table, 1)
     console.print(table)
 
 
@@ -296,9 +306,7 @@ def _positions(console: Console, scenario: ScenarioResult) -> None:
             money(p.unbilled_wip),
             money(p.deferred),
         )
-    for column in table.columns[4:]:
-        column.justify = "right"
-        column.no_wrap = True
+    figures_right(table, 4, no_wrap=True)
     console.print(table)
 
 
