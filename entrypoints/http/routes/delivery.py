@@ -223,8 +223,10 @@ def record_time_entries(
         )
     # Positional, in TimeEntryInput's field order, and no pointer text per entry: this runs
     # for every entry of a batch. `hours` and `cost_rate` are DecimalStrings, whose pattern
-    # admits only decimals, so `Decimal` takes each as it is. The ids are passed as the text
-    # they are: their NewTypes are a call per value that returns it unchanged.
+    # admits only decimals, so `Decimal` takes each as it is, once per distinct text (a batch
+    # repeats its hours). The ids are passed as the text they are: their NewTypes are a call
+    # per value that returns it unchanged.
+    hours = {text: Decimal(text) for text in {e.hours for e in data.entries}}
     command = c.RecordTimeEntries(
         tuple(
             [
@@ -235,7 +237,7 @@ def record_time_entries(
                     e.resource_id,  # type: ignore[arg-type]
                     e.role,  # type: ignore[arg-type]
                     e.work_date,
-                    Decimal(e.hours),
+                    hours[e.hours],
                     e.task_id,  # type: ignore[arg-type]
                     e.billable,
                     None if e.cost_rate is None else Decimal(e.cost_rate),
