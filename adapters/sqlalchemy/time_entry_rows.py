@@ -29,8 +29,12 @@ def time_entry_values(entries: Sequence[TimeEntry], sqlite: bool) -> list[tuple[
     the same objects (the approved state, the fields' zero defaults): each is converted again
     only when it is another object than the previous entry's (found by identity: safe, the
     entries hold them; an enum's value and a tuple of ids per entry cost more than the rest of
-    its row)."""
+    its row). So are the hours, when they are the previous entry's object (a batch decoded
+    from a request shares one Decimal per distinct value sent; never compared by value:
+    equal decimals may be written differently, as "1.5" and "1.50")."""
     exact = _exact_text if sqlite else _exact
+    hours: object = None
+    hours_value: Any = None
     #: SQLite's ISO text of each work date (a batch spans few dates; only plain dates kept).
     days: dict[date, str] = {}
     values: list[tuple[Any, ...]] = []
@@ -49,6 +53,9 @@ def time_entry_values(entries: Sequence[TimeEntry], sqlite: bool) -> list[tuple[
         if e.state is not state:
             state = e.state
             state_value = e.state.value
+        if e.hours is not hours:
+            hours = e.hours
+            hours_value = exact(e.hours)
         held, released, written_off, over_cap = (
             e.held, e.released, e.written_off, e.written_off_over_cap
         )  # fmt: skip
@@ -63,7 +70,7 @@ def time_entry_values(entries: Sequence[TimeEntry], sqlite: bool) -> list[tuple[
         append((
             e.entry_id, e.obligation_id, e.resource_id, e.role, e.task_id,
             day,
-            exact(e.hours),
+            hours_value,
             (1 if e.billable else 0) if sqlite else bool(e.billable),
             None if e.cost_rate is None else exact(e.cost_rate),
             state_value, held_value, released_value, written_off_value,

@@ -46,6 +46,7 @@ import msgspec
 import msgspec.inspect as mi
 
 from application.strict_json import MAX_DEPTH, MAX_KEY_LENGTH, MAX_TEXT_LENGTH
+from entrypoints.http import unpatterned
 
 #: A string closed and followed by whitespace, then a colon: a key written as `"key" : ...`.
 _LOOSE_KEY = re.compile(rb'"[ \t\n\r]+:')
@@ -68,17 +69,24 @@ def typed_reader(body_type: Any) -> Reader | None:
     decoder = msgspec.json.Decoder(body_type)
     keys_decoder = msgspec.json.Decoder(_mirror(info))
     count_keys = _key_counter(info)
+    # The same value, the patterns searched once per distinct value (unpatterned.py).
+    twin, least = unpatterned.reader(body_type), unpatterned.lower_bound(body_type)
 
     def read(body: bytes) -> Any:
         if b"\\" in body or b"\x7f" in body:
             return None
         try:
-            value = decoder.decode(body)
+            value = None if twin is None else twin(body)
+            if value is None:
+                value = decoder.decode(body)
+            # Every key is followed by one colon; a colon inside a value only adds to the
+            # count. As many colons as keys the value certainly came with: none repeated.
+            written = body.count(b":")
+            if least is not None and written == least(value):
+                return value
             written_once = count_keys(keys_decoder.decode(body))
         except msgspec.MsgspecError:
             return None
-        # Every key is followed by one colon; a colon inside a value only adds to the count.
-        written = body.count(b":")
         if written != written_once:  # a colon in some value: count the keys themselves
             written = keys_written(body)
         return value if written == written_once else None

@@ -112,3 +112,16 @@ def test_sqlite_gets_plain_digits_whatever_notation_the_decimal_chose(text: str)
             plain,
             plain,
         )
+
+
+def test_entries_sharing_their_hours_each_get_them_and_equal_hours_keep_their_own_text() -> None:
+    shared = Decimal("1.5")
+    entries = [
+        attrs.evolve(ENTRIES[0], entry_id=TimeEntryId(f"s{n}"), hours=hours)
+        for n, hours in enumerate([shared, shared, Decimal("1.50"), shared, Decimal("1.5")])
+    ]
+    at = TIME_ENTRY_NAMES.index("hours")
+
+    rows = time_entry_values(entries, sqlite=True)
+
+    assert [row[at] for row in rows] == ["1.5", "1.5", "1.50", "1.5", "1.5"]

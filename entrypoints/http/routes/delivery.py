@@ -27,11 +27,9 @@ from domain.ids import (
     ExpenseId,
     ObligationId,
     ResourceId,
-    Role,
-    TaskId,
-    TimeEntryId,
 )
 from entrypoints.http.problems import FieldError, Problem
+from entrypoints.http.routes.batch_outcomes import accepted_whole
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     CurrencyCode,
@@ -225,31 +223,38 @@ def record_time_entries(
         )
     # Positional, in TimeEntryInput's field order, and no pointer text per entry: this runs
     # for every entry of a batch. `hours` and `cost_rate` are DecimalStrings, whose pattern
-    # admits only decimals, so `Decimal` takes each as it is.
+    # admits only decimals, so `Decimal` takes each as it is, once per distinct text (a batch
+    # repeats its hours). The ids are passed as the text they are: their NewTypes are a call
+    # per value that returns it unchanged.
+    hours = {text: Decimal(text) for text in {e.hours for e in data.entries}}
     command = c.RecordTimeEntries(
         tuple(
-            c.TimeEntryInput(
-                TimeEntryId(e.entry_id),
-                EngagementId(e.engagement_id),
-                ObligationId(e.obligation_id),
-                ResourceId(e.resource_id),
-                Role(e.role),
-                e.work_date,
-                Decimal(e.hours),
-                TaskId(e.task_id),
-                e.billable,
-                None if e.cost_rate is None else Decimal(e.cost_rate),
-            )
-            for e in data.entries
+            [
+                c.TimeEntryInput(
+                    e.entry_id,  # type: ignore[arg-type]
+                    e.engagement_id,  # type: ignore[arg-type]
+                    e.obligation_id,  # type: ignore[arg-type]
+                    e.resource_id,  # type: ignore[arg-type]
+                    e.role,  # type: ignore[arg-type]
+                    e.work_date,
+                    hours[e.hours],
+                    e.task_id,  # type: ignore[arg-type]
+                    e.billable,
+                    None if e.cost_rate is None else Decimal(e.cost_rate),
+                )
+                for e in data.entries
+            ]
         ),
         approved_by=data.approved_by,
     )
 
     def run(ctx: RequestContext) -> tuple[int, object]:
         report: IngestionReport = services.bus.handle(command, ctx)
-        results = [
-            TimeEntryResult(*row) for row in _statuses([e.entry_id for e in data.entries], report)
-        ]
+        ids = [e.entry_id for e in data.entries]
+        if accepted_whole(ids, report):
+            results = [TimeEntryResult(i, "accepted", None, None) for i in ids]
+        else:
+            results = [TimeEntryResult(*row) for row in _statuses(ids, report)]
         return 200, TimeEntriesOut(_counts(report), results)
 
     return execute(request, data, run, answer_in_transaction=True)
