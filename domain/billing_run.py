@@ -247,6 +247,23 @@ def run_billing(run: BillingRunInput) -> BillingProposal:
     )
 
 
+def obligations_billed_from_time(contracts: Iterable[Contract]) -> list[ObligationId]:
+    """The obligations whose billing model reads time entries to bill them (its latest terms',
+    as `run_billing` takes it): a run needs the entries of these only. An obligation whose
+    model cannot be told is among them, and is blocked by the run as before."""
+    wanted = []
+    for contract in contracts:
+        for obligation_id in contract.obligation_ids():
+            try:
+                terms = contract.obligation_history(obligation_id).latest.terms
+                reads = billing_model_for(terms).reads_time_entries
+            except DomainError:
+                reads = True
+            if reads:
+                wanted.append(obligation_id)
+    return wanted
+
+
 @attrs.frozen
 class _Items:
     """One obligation's delivery: what every firm records, and the declared kinds' records."""

@@ -37,6 +37,7 @@ from domain.billing_run import (
     BillingRunInput,
     ObligationDiff,
     diff_against_ledger,
+    obligations_billed_from_time,
     run_billing,
 )
 from domain.contract import Contract
@@ -337,7 +338,8 @@ def _propose(
     its sources and the drafts are written from it, so they need not live through the
     commit)."""
     settled = [x for x in billable if seen.settles(x)]
-    books = load_books(uow, [x for x in billable if not seen.settles(x)])
+    billed = [x for x in billable if not seen.settles(x)]
+    books = load_books(uow, billed, obligations_billed_from_time(billed))
     run_input = BillingRunInput(
         period=cmd.period,
         contracts=books.contracts,
