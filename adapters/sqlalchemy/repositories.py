@@ -193,6 +193,15 @@ class SqlAlchemyInvoices(SqlAlchemyRepository[Invoice]):
             found[item_id] = tracked.item.figures
         return [found[item_id] for item_id in sorted(found)]
 
+    def for_contracts(self, contracts: Iterable[ContractId]) -> list[Invoice]:
+        """By the contract index, a batch of contracts a query (not every invoice read)."""
+        wanted = set(contracts)
+        found: dict[str, Invoice] = {}
+        for clause in self._session.among(t.invoices.c.contract_id, wanted):
+            for invoice in self._where(clause, lambda x: x.contract_id in wanted):
+                found[invoice.invoice_id] = invoice
+        return [found[invoice_id] for invoice_id in sorted(found)]
+
 
 def _invoice_figures(row: Any) -> InvoiceFigures:
     currency = _currency(row.currency)
