@@ -89,3 +89,28 @@ def test_a_run_that_held_hours_over_a_cap_leaves_that_obligation_unmarked(app: A
     assert [x.quantity for x in result.proposal.exclusions] == [Decimal("2")]
     assert settled_now(app) == frozenset()
     assert app.do(c.RunBilling(MARCH), actor="billing-clerk").proposal.is_empty
+
+
+def forget_tax_profiles(app: App) -> None:
+    """As if the ERP master had lost every customer's tax profile since the commit."""
+    database = getattr(app, "database", None)
+    if database is None:
+        app.data.tax_profiles.clear()
+        return
+    with database.engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM tax_profiles"))
+
+
+def test_a_settled_contract_is_still_reported_blocked_when_its_customer_lost_its_profile(
+    app: App,
+) -> None:
+    """A contract left settled is checked from its outline (ADR 0060), as it was in full."""
+    committed_march(app)
+    assert settled_now(app) == {ObligationId("tm")}
+    forget_tax_profiles(app)
+    again = app.do(c.RunBilling(MARCH), actor="billing-clerk")
+    assert again.proposal.is_empty
+    assert [(b.contract_id, b.reason) for b in again.proposal.blocked] == [
+        ("C1", "missing_tax_profile")
+    ]
+    assert "customer acme has no tax profile" in again.proposal.blocked[0].detail
