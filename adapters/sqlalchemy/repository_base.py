@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from adapters.serialization import CONVERTER, structure, unstructure
-from adapters.sqlalchemy.bulk import insert_all_or_none
+from adapters.sqlalchemy.bulk import encoded_json, insert_all_or_none
 from application.errors import ConflictError, NotFoundError
 from application.unit_of_work_base import SeenAggregates
 
@@ -231,7 +231,8 @@ class SqlAlchemyRepository(Generic[T]):
                 continue  # unchanged: the common case for what a unit of work only read
             body = unstructure(tracked.item, self._m.cls)  # checked: plain JSON, no float
             if tracked.body is None:
-                inserts.append(self._row(item_id, tracked.revision, tracked.item, body))
+                document = encoded_json(body) if self._session.dialect == "sqlite" else body
+                inserts.append(self._row(item_id, tracked.revision, tracked.item, document))
             else:
                 revision = _next_revision(tracked.item, tracked.revision)
                 if getattr(tracked.item, "revision", revision) != revision:
