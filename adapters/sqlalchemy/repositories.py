@@ -160,12 +160,7 @@ class SqlAlchemyEngagements(SqlAlchemyRepository[Engagement]):
 
 class SqlAlchemyMilestones(SqlAlchemyRepository[Milestone]):
     def for_obligations(self, obligations: Iterable[ObligationId]) -> list[Milestone]:
-        wanted = set(obligations)
-        found: dict[str, Milestone] = {}
-        for clause in self._session.among(t.milestones.c.obligation_id, wanted):
-            for m in self._where(clause, lambda m: m.obligation_id in wanted):
-                found[m.milestone_id] = m
-        return sorted(found.values(), key=lambda m: m.milestone_id)
+        return self._among("obligation_id", obligations)
 
     def completed_due(self, today: date) -> list[Milestone]:
         c = t.milestones.c
@@ -194,13 +189,8 @@ class SqlAlchemyInvoices(SqlAlchemyRepository[Invoice]):
         return [found[item_id] for item_id in sorted(found)]
 
     def for_contracts(self, contracts: Iterable[ContractId]) -> list[Invoice]:
-        """By the contract index, a batch of contracts a query (not every invoice read)."""
-        wanted = set(contracts)
-        found: dict[str, Invoice] = {}
-        for clause in self._session.among(t.invoices.c.contract_id, wanted):
-            for invoice in self._where(clause, lambda x: x.contract_id in wanted):
-                found[invoice.invoice_id] = invoice
-        return [found[invoice_id] for invoice_id in sorted(found)]
+        """By the contract index (not every invoice read)."""
+        return self._among("contract_id", contracts)
 
 
 def _invoice_figures(row: Any) -> InvoiceFigures:

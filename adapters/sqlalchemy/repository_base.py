@@ -206,6 +206,16 @@ class SqlAlchemyRepository(Generic[T]):
         statement = statement.order_by(self._table.c.id)
         return self._matching(statement, {}, predicate, scan_tracked=scan_tracked)
 
+    def _among(self, column: str, values: Iterable[str]) -> list[T]:
+        """The aggregates whose key `column` (an attribute of the same name) is one of the
+        values, by its index, a batch of values a query; in id order."""
+        wanted = set(values)
+        found: dict[str, T] = {}
+        for clause in self._session.among(self._table.c[column], wanted):
+            for item in self._where(clause, lambda x: getattr(x, column) in wanted):
+                found[self._m.identity(item)] = item
+        return [found[key] for key in sorted(found)]
+
     def _matching(
         self,
         statement: sa.Select[Any],
