@@ -17,23 +17,31 @@ import attrs
 
 from domain.contract import Contract
 from domain.engagement import EngagementState
-from domain.ids import ContractId, ObligationId
+from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId
 from domain.time_entry import TimeEntry
 
 
 @attrs.frozen
 class ContractOutline:
     """What a billing run must know of a contract before it reads it: the obligations it has
-    (`Contract.obligation_ids`, what the settled marks stamp) and the state of its engagement
-    (None: it has none)."""
+    (`Contract.obligation_ids`, what the settled marks stamp), the state of its engagement
+    (None: it has none), and who it bills from which legal entity (all a run checks of a
+    contract it leaves settled, so such a contract is never read in full)."""
 
     contract_id: ContractId
     obligations: tuple[ObligationId, ...]
     engagement_state: EngagementState | None
+    customer_id: CustomerId
+    legal_entity_id: LegalEntityId
+    payers: tuple[CustomerId, ...]
 
     def obligation_ids(self) -> tuple[ObligationId, ...]:
         """As the contract's own: every obligation any binding version has held."""
         return self.obligations
+
+    def payer_ids(self) -> list[CustomerId]:
+        """As the contract's own: the customer and every payer a binding version names."""
+        return list(self.payers)
 
 
 class BillingReads(Protocol):

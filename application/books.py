@@ -66,13 +66,20 @@ class ContractBooks:
         return [oid for c in self.contracts for oid in c.obligation_ids()]
 
 
-def load_books(uow: UnitOfWork, contracts: Iterable[Contract]) -> ContractBooks:
+def load_books(
+    uow: UnitOfWork,
+    contracts: Iterable[Contract],
+    time_entries_of: Iterable[ObligationId] | None = None,
+) -> ContractBooks:
+    """The books of these contracts; the time entries of every obligation, or only of those
+    `time_entries_of` names (a billing run reads none for a model that bills a schedule)."""
     chosen = tuple(sorted(contracts, key=lambda c: c.contract_id))
     obligations = [oid for c in chosen for oid in c.obligation_ids()]
+    timed = obligations if time_entries_of is None else time_entries_of
     return ContractBooks(
         chosen,
         {card.rate_card_id: card for card in uow.rate_cards.all()},
-        tuple(uow.billing_reads.time_entries_for(obligations)),
+        tuple(uow.billing_reads.time_entries_for(timed)),
         tuple(uow.delivery.expenses_for(obligations)),
         tuple(uow.milestones.for_obligations(obligations)),
         uow.ledger.load(c.contract_id for c in chosen),

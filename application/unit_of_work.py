@@ -93,6 +93,9 @@ class InvoiceRepository(Repository[Invoice], Protocol):
     def figures(self) -> list[InvoiceFigures]:
         """The figures of every invoice `all()` would give, without reading their lines."""
 
+    def for_contracts(self, contracts: Iterable[ContractId]) -> list[Invoice]:
+        """The invoices, credit and debit memos of these contracts, as `all()` gives them."""
+
 
 class ContractRepository(Repository[Contract], Protocol):
     def all(self) -> list[Contract]: ...

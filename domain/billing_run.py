@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -40,6 +40,24 @@ from domain.tax import (
 from domain.time_entry import ExpenseItem, TimeEntry
 
 
+class ContractParties(Protocol):
+    """What a run checks of a contract it leaves settled (ADR 0048): who it bills, from which
+    legal entity. A `Contract` is one; so is the outline a run reads instead of it (ADR 0060)."""
+
+    @property
+    def contract_id(self) -> ContractId: ...
+
+    @property
+    def customer_id(self) -> CustomerId: ...
+
+    @property
+    def legal_entity_id(self) -> LegalEntityId: ...
+
+    def payer_ids(self) -> Sequence[CustomerId]:
+        """The customer and every payer a binding version names, customer first."""
+        ...
+
+
 @attrs.frozen(kw_only=True)
 class BillingRunInput:
     """Everything the run reads, built by keyword. Nothing in it is changed by the run."""
@@ -61,7 +79,7 @@ class BillingRunInput:
     billed_in_period: Mapping[tuple[ObligationId, CustomerId], Money] = attrs.field(factory=dict)
     #: Contracts a committed run of the period left with nothing to bill, their inputs unchanged
     #: since (ADR 0048): only checked for what blocks them, never billed again.
-    settled: tuple[Contract, ...] = ()
+    settled: tuple[ContractParties, ...] = ()
     #: Records of the delivery kinds models declare (docs/adr/0009), every obligation's.
     delivery: DeliveryRecords = attrs.field(factory=DeliveryRecords)
 
@@ -215,22 +233,24 @@ def run_billing(run: BillingRunInput) -> BillingProposal:
     tax = run.document_tax()
     invoices, adjustments, exclusions, blocked = [], [], [], []
     settled = {c.contract_id for c in run.settled}
-    for contract in sorted((*run.contracts, *run.settled), key=lambda c: c.contract_id):
-        entity = contract.legal_entity_id
-        payers = contract.payer_ids()
+    chosen: list[tuple[ContractParties, Contract | None]] = [(c, c) for c in run.contracts]
+    chosen += [(c, None) for c in run.settled]
+    for parties, contract in sorted(chosen, key=lambda x: x[0].contract_id):
+        entity = parties.legal_entity_id
+        payers = parties.payer_ids()
         missing = next((p for p in payers if (p, entity) not in run.tax_profiles), None)
         if missing is not None:
-            who = "customer" if missing == contract.customer_id else "payer"
+            who = "customer" if missing == parties.customer_id else "payer"
             blocked.append(
                 BlockedContract(
-                    contract.contract_id,
+                    parties.contract_id,
                     "missing_tax_profile",
                     f"{who} {missing} has no tax profile with legal entity "
-                    f"{contract.legal_entity_id} in the ERP master",
+                    f"{parties.legal_entity_id} in the ERP master",
                 )
             )
             continue
-        if contract.contract_id in settled:
+        if contract is None or contract.contract_id in settled:
             continue
         try:
             profiles = {p: run.tax_profiles[(p, entity)] for p in payers}
@@ -245,6 +265,23 @@ def run_billing(run: BillingRunInput) -> BillingProposal:
     return BillingProposal(
         run.period, tuple(invoices), tuple(adjustments), tuple(exclusions), tuple(blocked)
     )
+
+
+def obligations_billed_from_time(contracts: Iterable[Contract]) -> list[ObligationId]:
+    """The obligations whose billing model reads time entries to bill them (its latest terms',
+    as `run_billing` takes it): a run needs the entries of these only. An obligation whose
+    model cannot be told is among them, and is blocked by the run as before."""
+    wanted = []
+    for contract in contracts:
+        for obligation_id in contract.obligation_ids():
+            try:
+                terms = contract.obligation_history(obligation_id).latest.terms
+                reads = billing_model_for(terms).reads_time_entries
+            except DomainError:
+                reads = True
+            if reads:
+                wanted.append(obligation_id)
+    return wanted
 
 
 @attrs.frozen

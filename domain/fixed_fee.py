@@ -247,6 +247,7 @@ FIXED_FEE_MODEL = kit.register_billing_model(
         bill=bill_fixed_fee,
         recognise=recognise_fixed_fee,
         contract_value=fee_value,
+        reads_time_entries=False,  # it bills its schedule (ADR 0060)
         summary=(
             "a fee billed by installments on their due dates, always summing to the fee, "
             "earned by percent complete"

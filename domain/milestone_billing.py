@@ -273,6 +273,7 @@ MILESTONES = kit.register_billing_model(
         bill=bill_milestones,
         recognise=recognise_milestones,
         contract_value=fee_value,
+        reads_time_entries=False,  # it bills its milestones (ADR 0060)
         summary=(
             "milestone amounts billed on acceptance, with retention withheld and released at "
             "final acceptance"

@@ -182,6 +182,10 @@ class BillingModel:
     #: Optional: refuses at ingestion a record these terms could never bill (a usage record
     #: counted in another unit), so it is rejected with a reason instead of blocking a run.
     admit: AdmitFunction | None = None
+    #: Whether `bill` reads the obligation's time entries: a billing run reads entries only
+    #: for obligations whose model says it does (ADR 0060). A model that bills from a fixed
+    #: schedule (a fee, milestones) says False; the default is the safe answer.
+    reads_time_entries: bool = True
 
 
 class UnknownBillingModelError(DomainError):

@@ -30,7 +30,14 @@ class InMemoryBillingReads:
             states[engagement.contract_id] = engagement.state  # the last, as for_contracts
         chosen = self._chosen(contracts)
         return [
-            ContractOutline(x.contract_id, tuple(x.obligation_ids()), states.get(x.contract_id))
+            ContractOutline(
+                x.contract_id,
+                tuple(x.obligation_ids()),
+                states.get(x.contract_id),
+                x.customer_id,
+                x.legal_entity_id,
+                tuple(x.payer_ids()),
+            )
             for x in chosen
         ]
 

@@ -155,6 +155,11 @@ class _Invoices(_Repository[Invoice]):
     def figures(self) -> list[InvoiceFigures]:
         return [invoice.figures for invoice in self.all()]
 
+    def for_contracts(self, contracts: Iterable[ContractId]) -> list[Invoice]:
+        wanted = set(contracts)
+        chosen = [x.invoice_id for x in self._items.values() if x.contract_id in wanted]
+        return [self.get(invoice_id) for invoice_id in chosen]
+
 
 class _Engagements(_Repository[Engagement]):
     def for_contracts(self, contracts: Iterable[ContractId]) -> dict[ContractId, Engagement]:

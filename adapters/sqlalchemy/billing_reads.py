@@ -27,7 +27,7 @@ from adapters.sqlalchemy.repository_base import Session
 from application.billing_reads import ContractOutline
 from domain.contract import Contract, VersionState
 from domain.engagement import EngagementState
-from domain.ids import ContractId, ObligationId
+from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId
 from domain.time_entry import TimeEntry
 
 _COLUMNS = ", ".join(codec.TIME_ENTRY_NAMES)
@@ -69,7 +69,7 @@ class SqlAlchemyBillingReads:
         for row in self._rows(sa.select(e.contract_id, e.state), e.contract_id, contracts, e.id):
             states[row.contract_id] = EngagementState(row.state)  # the last by id, as for_contracts
         return [
-            ContractOutline(ContractId(row.id), obligation_ids_of(row.body), states.get(row.id))
+            outline_of(row.body, states.get(row.id))
             for row in self._rows(sa.select(c.id, c.body), c.id, contracts, c.id)
         ]
 
@@ -93,6 +93,31 @@ class SqlAlchemyBillingReads:
             return
         for clause in self._session.among(key, among):
             yield from connection.execute(statement.where(clause).order_by(order))
+
+
+def outline_of(body: dict[str, Any], state: EngagementState | None) -> ContractOutline:
+    """A contract's outline from its snapshot, without building the contract."""
+    customer = CustomerId(body["customer_id"])
+    return ContractOutline(
+        ContractId(body["contract_id"]),
+        obligation_ids_of(body),
+        state,
+        customer,
+        LegalEntityId(body["legal_entity_id"]),
+        payer_ids_of(body, customer),
+    )
+
+
+def payer_ids_of(body: dict[str, Any], customer: CustomerId) -> tuple[CustomerId, ...]:
+    """`Contract.payer_ids` of a contract's snapshot: the customer, then every payer a binding
+    version names, in first-seen order."""
+    seen: dict[CustomerId, None] = {customer: None}
+    for version in body["versions"]:
+        if version["state"] in BINDING_STATES:
+            for declared in version["payers"]:
+                for payer in declared["payers"]:
+                    seen.setdefault(CustomerId(payer["payer_id"]), None)
+    return tuple(seen)
 
 
 def obligation_ids_of(body: dict[str, Any]) -> tuple[ObligationId, ...]:

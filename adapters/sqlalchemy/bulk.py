@@ -15,10 +15,42 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
 Processor = Callable[[Any], Any] | None
+
+_JSON_TEXT = msgspec.json.Encoder()
+
+
+class EncodedJson(str):
+    """A JSON document already written as text: the bulk insert hands it to the driver as it
+    is, where the column's JSON processor would have written the document."""
+
+
+def encoded_json(document: Any) -> Any:
+    """A snapshot checked to hold only plain JSON values (`adapters.serialization`) as compact
+    JSON text, written by msgspec (about five times faster than `json.dumps` on an invoice);
+    a document it cannot write (a string holding a lone surrogate) is given back as it is,
+    for the column's own processor. The text differs from `json.dumps`'s only in its
+    whitespace and in writing non-ASCII characters as themselves (ADR 0060)."""
+    try:
+        return EncodedJson(_JSON_TEXT.encode(document).decode())
+    except (msgspec.EncodeError, UnicodeEncodeError):
+        return document
+
+
+def _passing_encoded(processor: Processor) -> Processor:
+    """A JSON column's processor that lets text already encoded through."""
+    if processor is None:
+        return None
+    process = processor
+
+    def passing(value: Any) -> Any:
+        return value if type(value) is EncodedJson else process(value)
+
+    return passing
 
 
 @functools.lru_cache(maxsize=512)
@@ -29,10 +61,13 @@ def _compiled(
         dialect=dialect, column_keys=list(names), for_executemany=True
     )
     order = tuple(compiled.positiontup or ()) if compiled.positional else names
-    processors = tuple(
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order
-    )
+    processors = tuple(_processor(table.c[name], dialect) for name in order)
     return compiled.string, order, compiled.positional, processors
+
+
+def _processor(column: sa.Column[Any], dialect: Dialect) -> Processor:
+    processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return _passing_encoded(processor) if isinstance(column.type, sa.JSON) else processor
 
 
 def insert_many(connection: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -160,12 +160,7 @@ class SqlAlchemyEngagements(SqlAlchemyRepository[Engagement]):
 
 class SqlAlchemyMilestones(SqlAlchemyRepository[Milestone]):
     def for_obligations(self, obligations: Iterable[ObligationId]) -> list[Milestone]:
-        wanted = set(obligations)
-        found: dict[str, Milestone] = {}
-        for clause in self._session.among(t.milestones.c.obligation_id, wanted):
-            for m in self._where(clause, lambda m: m.obligation_id in wanted):
-                found[m.milestone_id] = m
-        return sorted(found.values(), key=lambda m: m.milestone_id)
+        return self._among("obligation_id", obligations)
 
     def completed_due(self, today: date) -> list[Milestone]:
         c = t.milestones.c
@@ -192,6 +187,10 @@ class SqlAlchemyInvoices(SqlAlchemyRepository[Invoice]):
         for item_id, tracked in self._tracked.items():
             found[item_id] = tracked.item.figures
         return [found[item_id] for item_id in sorted(found)]
+
+    def for_contracts(self, contracts: Iterable[ContractId]) -> list[Invoice]:
+        """By the contract index (not every invoice read)."""
+        return self._among("contract_id", contracts)
 
 
 def _invoice_figures(row: Any) -> InvoiceFigures:

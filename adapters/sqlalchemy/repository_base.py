@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from adapters.serialization import CONVERTER, structure, unstructure
-from adapters.sqlalchemy.bulk import insert_all_or_none
+from adapters.sqlalchemy.bulk import encoded_json, insert_all_or_none
 from application.errors import ConflictError, NotFoundError
 from application.unit_of_work_base import SeenAggregates
 
@@ -206,6 +206,16 @@ class SqlAlchemyRepository(Generic[T]):
         statement = statement.order_by(self._table.c.id)
         return self._matching(statement, {}, predicate, scan_tracked=scan_tracked)
 
+    def _among(self, column: str, values: Iterable[str]) -> list[T]:
+        """The aggregates whose key `column` (an attribute of the same name) is one of the
+        values, by its index, a batch of values a query; in id order."""
+        wanted = set(values)
+        found: dict[str, T] = {}
+        for clause in self._session.among(self._table.c[column], wanted):
+            for item in self._where(clause, lambda x: getattr(x, column) in wanted):
+                found[self._m.identity(item)] = item
+        return [found[key] for key in sorted(found)]
+
     def _matching(
         self,
         statement: sa.Select[Any],
@@ -231,7 +241,8 @@ class SqlAlchemyRepository(Generic[T]):
                 continue  # unchanged: the common case for what a unit of work only read
             body = unstructure(tracked.item, self._m.cls)  # checked: plain JSON, no float
             if tracked.body is None:
-                inserts.append(self._row(item_id, tracked.revision, tracked.item, body))
+                document = encoded_json(body) if self._session.dialect == "sqlite" else body
+                inserts.append(self._row(item_id, tracked.revision, tracked.item, document))
             else:
                 revision = _next_revision(tracked.item, tracked.revision)
                 if getattr(tracked.item, "revision", revision) != revision:

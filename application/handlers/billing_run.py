@@ -37,6 +37,7 @@ from domain.billing_run import (
     BillingRunInput,
     ObligationDiff,
     diff_against_ledger,
+    obligations_billed_from_time,
     run_billing,
 )
 from domain.contract import Contract
@@ -250,11 +251,12 @@ def _in_chunks(
         outlines, first = billable[:CHUNK_CONTRACTS], False
         del billable[:CHUNK_CONTRACTS]
         seen = uow.billing_marks.observe(cmd.period, obligations_of(outlines))
-        chunk = _contracts(uow, outlines)
-        part, (billed, ledger) = _propose(uow, cmd, chunk, seen, tax)
+        settled = [x for x in outlines if seen.settles(x)]
+        chunk = _contracts(uow, [x for x in outlines if not seen.settles(x)])
+        part, (billed, ledger) = _propose(uow, cmd, chunk, settled, tax)
         diff += diff_against_ledger(part, ledger)
         settles = _Settles(seen, part.settled_obligations(billed))
-        del chunk, billed, ledger, outlines
+        del chunk, billed, ledger, outlines, settled
         parts.append(written.store(part, settles))
     return _joined(cmd.period, parts), tuple(diff)
 
@@ -320,7 +322,8 @@ def _chosen(uow: UnitOfWork, contract_ids: Sequence[ContractId]) -> list[Contrac
 
 
 def _contracts(uow: UnitOfWork, outlines: Sequence[ContractOutline]) -> list[Contract]:
-    """One chunk's contracts, read untracked (the run changes none), in the outlines' order."""
+    """The contracts of these outlines (a chunk's to bill), read untracked (the run changes
+    none), in the outlines' order."""
     read = {x.contract_id: x for x in uow.billing_reads.contracts(o.contract_id for o in outlines)}
     return [read[x.contract_id] for x in outlines]
 
@@ -328,16 +331,15 @@ def _contracts(uow: UnitOfWork, outlines: Sequence[ContractOutline]) -> list[Con
 def _propose(
     uow: UnitOfWork,
     cmd: c.RunBilling,
-    billable: Sequence[Contract],
-    seen: Observation,
+    billed: Sequence[Contract],
+    settled: Sequence[ContractOutline],
     tax: _Tax,
 ) -> tuple[BillingProposal, tuple[tuple[Contract, ...], BilledLedger]]:
-    """The proposal of the run: contracts left settled are only checked, the rest billed; with
-    the contracts billed and their ledger (the items read are let go here: the proposal names
-    its sources and the drafts are written from it, so they need not live through the
-    commit)."""
-    settled = [x for x in billable if seen.settles(x)]
-    books = load_books(uow, [x for x in billable if not seen.settles(x)])
+    """The proposal of the run: contracts left settled are only checked (from their outlines:
+    they are not read in full), the rest billed; with the contracts billed and their ledger
+    (the items read are let go here: the proposal names its sources and the drafts are
+    written from it, so they need not live through the commit)."""
+    books = load_books(uow, billed, obligations_billed_from_time(billed))
     run_input = BillingRunInput(
         period=cmd.period,
         contracts=books.contracts,

@@ -20,6 +20,7 @@ from domain.builders import approved_contract
 from domain.contract import Contract, ContractVersion, VersionState
 from domain.engagement import Engagement, EngagementState
 from domain.ids import ContractId, CustomerId, EngagementId, ObligationId, RateCardId
+from domain.split import ObligationPayers, Payer
 from domain.time_and_materials import TimeAndMaterialsTerms
 from tests.support.builders import AT, ENTITY, EUR
 
@@ -32,17 +33,27 @@ def tm(obligation: str) -> TimeAndMaterialsTerms:
 
 
 def contracts() -> list[Contract]:
-    """An amendment in draft, one approved over its SOW, a terminated one, one never approved."""
+    """An amendment in draft, one approved over its SOW (and naming payers the draft before it
+    did not), a terminated one, one never approved."""
     drafted = approved_contract("C1", "K1", "FR", [tm("OB-1")], date(2026, 1, 1), "legal", AT)
     drafted.draft_version(date(2026, 2, 1), [tm("OB-1"), tm("OB-9")])
     amended = approved_contract("C2", "K2", "FR", [tm("OB-2a")], date(2026, 1, 1), "legal", AT)
-    amended.draft_version(date(2026, 2, 1), [tm("OB-2b"), tm("OB-2a")])
+    amended.draft_version(
+        date(2026, 2, 1), [tm("OB-2b"), tm("OB-2a")], payers=[shared("OB-2b", "K2", "P2")]
+    )
     amended.approve_version(2, "legal", AT)
+    drafted.draft_version(date(2026, 3, 1), [tm("OB-1")], payers=[shared("OB-1", "K1", "P1")])
     ended = approved_contract("C3", "K3", "FR", [tm("OB-3")], date(2026, 1, 1), "legal", AT)
     ended.terminate(date(2026, 1, 31), AT)
     unsigned = Contract(ContractId("C0"), CustomerId("K0"), ENTITY, EUR)
     unsigned.draft_version(date(2026, 1, 1), [tm("OB-0")])
     return [drafted, amended, ended, unsigned]
+
+
+def shared(obligation: str, *payers: str) -> ObligationPayers:
+    return ObligationPayers(
+        ObligationId(obligation), tuple(Payer.percentage(CustomerId(p), "50") for p in payers)
+    )
 
 
 def engagement(engagement_id: str, contract_id: str, state: EngagementState) -> Engagement:
@@ -76,6 +87,9 @@ def what_the_aggregates_say(open_uow: Opener) -> list[ContractOutline]:
                 x.contract_id,
                 tuple(x.obligation_ids()),
                 e.state if (e := engagements.get(x.contract_id)) else None,
+                x.customer_id,
+                x.legal_entity_id,
+                tuple(x.payer_ids()),
             )
             for x in every
         ]
@@ -97,6 +111,12 @@ def assert_outlines_as_the_aggregates_say(open_uow: Opener) -> None:
         "C0": (),
     }
     assert {x.contract_id: x.engagement_state for x in every}["C2"] is EngagementState.SUSPENDED
+    assert {x.contract_id: x.payer_ids() for x in every} == {
+        "C1": ["K1"],  # its payers are named by a draft only
+        "C2": ["K2", "P2"],
+        "C3": ["K3"],
+        "C0": ["K0"],
+    }
     assert chosen == [x for x in expected if x.contract_id in ("C1", "C3")]
     assert [x.contract_id for x in read] == ["C1", "C3"]
     assert [repr(x) for x in read] == [stored["C1"], stored["C3"]]

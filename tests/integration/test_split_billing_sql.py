@@ -7,6 +7,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.database import Database
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
@@ -71,3 +72,34 @@ def test_payers_invoices_and_ledger_rows_round_trip_with_their_payer(database: D
             sa.select(t.invoices.c.id, t.invoices.c.payer_id).order_by(t.invoices.c.id)
         ).all()
     assert [tuple(r) for r in rows] == [("INV-1", CUSTOMER), ("INV-2", GRANT), ("INV-3", PARENT)]
+
+
+def other_contract() -> Contract:
+    c = Contract(ContractId("C2"), PARENT, LegalEntityId(ENTITY), EUR, "Other")
+    terms = RecurringTerms(ObligationId("other"), "Hosting", EUR, d("50.00"), date(2026, 3, 1))
+    c.draft_version(date(2026, 1, 1), [terms])
+    c.approve_version(1, "legal", AT)
+    return c
+
+
+def test_a_run_reads_the_invoices_of_its_own_contracts_only(database: Database) -> None:
+    """What a period already billed a fixed payer is read by contract, on SQL as in memory:
+    another contract's invoices are not read (ADR 0060)."""
+    invoices = [
+        Invoice.from_proposal(f"INV-{c.contract_id}-{n}", p, "billing-clerk", AT)
+        for c in (other_contract(), shared_contract())
+        for n, p in enumerate(run(Period.month(2026, 3), [c]).invoices, 1)
+    ]
+    memory = InMemoryUnitOfWork(InMemoryStore(), CTX, lambda: AT)
+    for unit in (uow(database), memory):
+        with unit as u:
+            for invoice in invoices:
+                u.invoices.add(invoice)
+            u.commit()
+        with unit as u:
+            found = u.invoices.for_contracts([ContractId("C1")])
+            assert [x.invoice_id for x in found] == [
+                x.invoice_id for x in invoices if x.contract_id == "C1"
+            ]
+            assert len(found) == 3
+            assert u.invoices.for_contracts([]) == []

@@ -22,7 +22,7 @@ import domain.billing_models  # noqa: F401  (registers every billing model)
 from adapters.serialization import structure_obligations
 from domain.billing import BilledLedger, LineKind, SourceKind
 from domain.billing_run import BillingProposal, run_billing
-from domain.builders import approved_contract, billing_input
+from domain.builders import approved_contract, approved_time, billing_input
 from domain.contract import Contract
 from domain.delivery_kinds import delivery_kinds
 from domain.money import Currency, Money
@@ -146,6 +146,29 @@ def test_billed_values_never_exceed_a_models_stated_contract_value(model: Billin
     value = model.contract_value(contract.obligation_history(oid), date(2026, 12, 31))
     billed = ledger.obligation_billed_amount(oid, EUR).quantized()
     assert value is None or billed <= value
+
+
+@pytest.mark.parametrize("model", [m for m in MODELS if not m.reads_time_entries], ids=by_name)
+def test_a_model_that_reads_no_time_entries_bills_the_same_without_them(
+    model: BillingModel,
+) -> None:
+    """A run reads no entries for such a model (ADR 0060): what it bills, month after month
+    on its own committed ledger, is what it bills with its obligation's hours in front of it."""
+    contract = example_contract(model)
+    (oid,) = contract.obligation_ids()
+    hours = [
+        approved_time(f"E{n}", oid, "r1", "consultant", date(2026, n % 12 + 1, 9), "7.5", "psa", AT)
+        for n in range(24)
+    ]
+    with_hours, without = BilledLedger(), BilledLedger()
+    for month in MONTHS:
+        seen = run_billing(
+            billing_input(month, contract, ledger=with_hours, time_entries=hours, tax=ZERO_RATED)
+        )
+        blind = run_billing(billing_input(month, contract, ledger=without, tax=ZERO_RATED))
+        assert seen == blind, f"{model.name} bills {month.key} from hours it says it never reads"
+        with_hours = with_hours.plus(seen.ledger_entries())
+        without = without.plus(blind.ledger_entries())
 
 
 # The docs that list the models --------------------------------------------------------------

@@ -10,7 +10,13 @@ import pytest
 
 from domain.accounting_period import PeriodLock
 from domain.billing import BilledLedger, LedgerEntry, LineKind, SourceKind, SourceRef
-from domain.billing_run import AdjustmentKind, BillingRunInput, diff_against_ledger, run_billing
+from domain.billing_run import (
+    AdjustmentKind,
+    BillingRunInput,
+    diff_against_ledger,
+    obligations_billed_from_time,
+    run_billing,
+)
 from domain.credit_memo import CreditMemo, CreditRequest
 from domain.credit_plan import CreditRequestError
 from domain.document import DocumentLine
@@ -149,6 +155,18 @@ def test_a_hybrid_contract_produces_one_invoice_with_lines_grouped_by_obligation
     assert invoice.totals.tax == money("4690.00")
     assert invoice.totals.gross == money("28140.00")
     assert [t.base for t in invoice.totals.tax_lines] == [money("23450.00")]
+
+
+def test_a_run_needs_the_time_entries_only_of_obligations_billed_from_hours() -> None:
+    ms = milestones()
+    accept(ms["m1"], date(2026, 3, 31))
+    change_request = TimeAndMaterialsTerms(TM, "Change request", EUR, RateCardId("RC"))
+    c = contract([program_terms(), change_request])
+    assert obligations_billed_from_time([c]) == [TM]
+    entries = [entry("e1", date(2026, 3, 3), "7.5"), entry("p1", date(2026, 3, 4), "2", "program")]
+    everything = run(MARCH, [c], [rate_card()], entries, milestones=ms.values())
+    only_timed = run(MARCH, [c], [rate_card()], entries[:1], milestones=ms.values())
+    assert only_timed == everything
 
 
 def test_reverse_charge_bills_no_tax_and_carries_the_legal_note() -> None:

@@ -4,6 +4,7 @@ a discarded draft, a held quantity) has it billed in full again."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -27,14 +28,19 @@ def settled_now(app: App, period: Period = MARCH) -> frozenset[ObligationId]:
         return uow.billing_marks.observe(period, obligations_of(uow.contracts.all())).settled
 
 
-def forget_marks(app: App) -> None:
-    """As if no run had marked anything: the next run bills everything in full."""
+def forget(app: App, table: str, held: Callable[[], None]) -> None:
+    """A table emptied as if never written (in memory, what `held` clears)."""
     database = getattr(app, "database", None)
     if database is None:
-        app.data.billing_marks.clear()
+        held()
         return
     with database.engine.begin() as connection:
-        connection.execute(sa.text("DELETE FROM billing_marks"))
+        connection.execute(sa.text(f"DELETE FROM {table}"))
+
+
+def forget_marks(app: App) -> None:
+    """As if no run had marked anything: the next run bills everything in full."""
+    forget(app, "billing_marks", lambda: app.data.billing_marks.clear())
 
 
 def committed_march(app: App) -> tuple[InvoiceId, ...]:
@@ -89,3 +95,23 @@ def test_a_run_that_held_hours_over_a_cap_leaves_that_obligation_unmarked(app: A
     assert [x.quantity for x in result.proposal.exclusions] == [Decimal("2")]
     assert settled_now(app) == frozenset()
     assert app.do(c.RunBilling(MARCH), actor="billing-clerk").proposal.is_empty
+
+
+def forget_tax_profiles(app: App) -> None:
+    """As if the ERP master had lost every customer's tax profile since the commit."""
+    forget(app, "tax_profiles", lambda: app.data.tax_profiles.clear())
+
+
+def test_a_settled_contract_is_still_reported_blocked_when_its_customer_lost_its_profile(
+    app: App,
+) -> None:
+    """A contract left settled is checked from its outline (ADR 0060), as it was in full."""
+    committed_march(app)
+    assert settled_now(app) == {ObligationId("tm")}
+    forget_tax_profiles(app)
+    again = app.do(c.RunBilling(MARCH), actor="billing-clerk")
+    assert again.proposal.is_empty
+    assert [(b.contract_id, b.reason) for b in again.proposal.blocked] == [
+        ("C1", "missing_tax_profile")
+    ]
+    assert "customer acme has no tax profile" in again.proposal.blocked[0].detail
