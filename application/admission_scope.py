@@ -28,8 +28,7 @@ class StoredRateCards(Mapping[RateCardId, RateCard]):
 
     def __getitem__(self, rate_card_id: RateCardId) -> RateCard:
         if rate_card_id not in self._found:
-            found = self._uow.rate_cards.read_many([rate_card_id])
-            self._found[rate_card_id] = found.get(rate_card_id)
+            self._found[rate_card_id] = self._uow.references.rate_card(rate_card_id)
         card = self._found[rate_card_id]
         if card is None:
             raise KeyError(rate_card_id)
@@ -73,16 +72,15 @@ class StoredScope:
         return self._rate_cards
 
     def read_engagements(self, engagement_ids: Iterable[EngagementId]) -> None:
-        """Read the batch's engagements and their contracts up front, two statements in all
-        (an engagement or contract not found is left to be refused when asked for). Admission
-        only looks at them: they are read for reference, so the commit does not compare
-        them with what was read (about a millisecond per engagement and contract, ADR 0058)."""
+        """Read the batch's engagements and their contracts up front, two statements in all,
+        or one checking the kept ones (an engagement or contract not found is left to be
+        refused when asked for). Admission only looks at them: they are read for reference,
+        so the commit does not compare them with what was read (ADR 0058, ADR 0070)."""
         wanted = set(engagement_ids) - self._engagements.keys()
-        found = self._uow.engagements.read_many(wanted)
+        found, contracts = self._uow.references.engagements_and_contracts(wanted)
         self._engagements.update({e: found.get(e) for e in wanted})
-        contracts = {x.contract_id for x in found.values()} - self._contracts.keys()
-        found_contracts = self._uow.contracts.read_many(contracts)
-        self._contracts.update((ContractId(c), x) for c, x in found_contracts.items())
+        for contract_id, contract in contracts.items():
+            self._contracts.setdefault(contract_id, contract)
 
     def engagement(self, engagement_id: EngagementId) -> Engagement | None:
         if engagement_id not in self._engagements:

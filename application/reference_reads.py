@@ -1,0 +1,53 @@
+"""What admission reads for reference: a batch's engagements, their contracts and the rate
+cards it prices with (ADR 0058). The caller only looks at them and never changes them, so a
+storage may hand out objects it keeps across units of work, provided each was checked in the
+unit of work's own transaction to be the stored one (ADR 0070)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Protocol
+
+from domain.contract import Contract
+from domain.engagement import Engagement
+from domain.ids import ContractId, EngagementId, RateCardId
+from domain.ratecard import RateCard
+
+if TYPE_CHECKING:
+    from application.unit_of_work import UnitOfWork
+
+#: Engagements found by id (an id not found is absent) and the contracts they are under.
+EngagementsAndContracts = tuple[dict[EngagementId, Engagement], dict[ContractId, Contract]]
+
+
+class ReferenceReads(Protocol):
+    """Reads for reference only: what they hand out is never changed by the caller."""
+
+    def engagements_and_contracts(
+        self, engagement_ids: Collection[EngagementId]
+    ) -> EngagementsAndContracts:
+        """The engagements of these ids that exist, and the contracts they are under."""
+        ...
+
+    def rate_card(self, rate_card_id: RateCardId) -> RateCard | None: ...
+
+
+class RepositoryReferences:
+    """`ReferenceReads` through the unit of work's repositories (`read_many`), read anew in
+    every unit of work."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    def engagements_and_contracts(
+        self, engagement_ids: Collection[EngagementId]
+    ) -> EngagementsAndContracts:
+        found = self._uow.engagements.read_many(engagement_ids)
+        contracts = self._uow.contracts.read_many({e.contract_id for e in found.values()})
+        return (
+            {EngagementId(i): e for i, e in found.items()},
+            {ContractId(i): x for i, x in contracts.items()},
+        )
+
+    def rate_card(self, rate_card_id: RateCardId) -> RateCard | None:
+        return self._uow.rate_cards.read_many([rate_card_id]).get(rate_card_id)
