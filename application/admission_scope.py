@@ -54,7 +54,8 @@ class StoredScope:
         self._engagements: dict[EngagementId, Engagement | None] = {}
         self._contracts: dict[ContractId, Contract] = {}
         self._rate_cards = StoredRateCards(uow)
-        self._dates = dates
+        dates = list(dates)
+        self._days = (min(dates), max(dates)) if dates else None
         self._lock: PeriodLock | None = None
 
     @property
@@ -62,9 +63,10 @@ class StoredScope:
         """The closed periods among those touching the batch's first to last date: for any
         date of the batch, the same answer as the lock of every period."""
         if self._lock is None:
-            days = sorted(set(self._dates))
-            periods = self._uow.periods.overlapping(days[0], days[-1]) if days else []
-            self._lock = PeriodLock.of(periods)
+            days = self._days
+            self._lock = (
+                PeriodLock.of(()) if days is None else self._uow.references.period_lock(*days)
+            )
         return self._lock
 
     @property
@@ -77,7 +79,7 @@ class StoredScope:
         refused when asked for). Admission only looks at them: they are read for reference,
         so the commit does not compare them with what was read (ADR 0058, ADR 0070)."""
         wanted = set(engagement_ids) - self._engagements.keys()
-        found, contracts = self._uow.references.engagements_and_contracts(wanted)
+        found, contracts = self._uow.references.engagements_and_contracts(wanted, self._days)
         self._engagements.update({e: found.get(e) for e in wanted})
         for contract_id, contract in contracts.items():
             self._contracts.setdefault(contract_id, contract)

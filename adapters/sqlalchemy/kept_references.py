@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Collection, Iterable
+from datetime import date
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -23,7 +24,8 @@ import sqlalchemy as sa
 from adapters.serialization import structure
 from adapters.sqlalchemy import tables
 from adapters.sqlalchemy.repository_base import CHUNK, Session
-from application.reference_reads import EngagementsAndContracts, ReferenceReads
+from application.reference_reads import Days, EngagementsAndContracts, ReferenceReads
+from domain.accounting_period import AccountingPeriod, PeriodLock
 from domain.contract import Contract
 from domain.engagement import Engagement
 from domain.ids import ContractId, EngagementId, RateCardId
@@ -31,11 +33,16 @@ from domain.ratecard import RateCard
 
 T = TypeVar("T")
 
-#: The tables whose rows are kept, in the order of the check's kinds (0, 1, 2).
+#: The tables whose rows are kept, in the order of the check's kinds (0, 1, 2); the periods
+#: are kind 3, kept by the days they were read for.
 _TABLES = (tables.engagements, tables.contracts, tables.rate_cards)
 _ENGAGEMENT, _CONTRACT, _RATE_CARD = range(3)
+_PERIOD = 3
+_PERIODS = tables.accounting_periods
 
 Key = tuple[int, str]  # (kind, id)
+#: The periods with a day in some days: each one's (id, revision), and the lock they make.
+KeptLock = tuple[frozenset[tuple[str, int]], PeriodLock]
 
 
 class ReferenceCache:
@@ -46,6 +53,7 @@ class ReferenceCache:
     def __init__(self, limit: int = 4096) -> None:
         self._kept: dict[Key, tuple[int, Any]] = {}
         self._cards: dict[str, frozenset[str]] = {}
+        self._locks: dict[Days, KeptLock] = {}
         self._limit = limit
         self._lock = threading.Lock()
 
@@ -54,14 +62,26 @@ class ReferenceCache:
 
     def keep(self, key: Key, revision: int, item: object) -> None:
         with self._lock:
-            if len(self._kept) >= self._limit:
+            if len(self._kept) + len(self._locks) >= self._limit:
                 self._kept.clear()
                 self._cards.clear()
+                self._locks.clear()
             self._kept[key] = (revision, item)
 
     def forget(self, key: Key) -> None:
         with self._lock:
             self._kept.pop(key, None)
+
+    def lock_of(self, days: Days) -> KeptLock | None:
+        return self._locks.get(days)
+
+    def keep_lock(self, days: Days, kept: KeptLock) -> None:
+        with self._lock:
+            self._locks[days] = kept
+
+    def forget_lock(self, days: Days) -> None:
+        with self._lock:
+            self._locks.pop(days, None)
 
     def cards_of(self, contract_ids: Iterable[str]) -> set[str]:
         return {card for c in contract_ids for card in self._cards.get(c, ())}
@@ -93,16 +113,17 @@ class KeptReferences(ReferenceReads):
         self._cache = cache
         self._may_keep = may_keep
         self._fallback = fallback
-        #: Checked in this transaction: by (kind, id), the object.
+        #: Checked in this transaction: by (kind, id), the object; by days, the period lock.
         self._checked: dict[Key, Any] = {}
+        self._locks: dict[Days, PeriodLock] = {}
         self._contracts: set[str] = set()
 
     def engagements_and_contracts(
-        self, engagement_ids: Collection[EngagementId]
+        self, engagement_ids: Collection[EngagementId], days: Days | None = None
     ) -> EngagementsAndContracts:
         if not self._may_keep() or len(engagement_ids) > CHUNK // 3:
-            return self._fallback.engagements_and_contracts(engagement_ids)
-        self._check(engagement_ids)
+            return self._fallback.engagements_and_contracts(engagement_ids, days)
+        self._check(engagement_ids, days)
         engagements: dict[EngagementId, Engagement] = self._found(
             _ENGAGEMENT, engagement_ids, Engagement
         )
@@ -119,12 +140,31 @@ class KeptReferences(ReferenceReads):
             self._cache.asked_with(self._contracts, rate_card_id)
         return card
 
+    def period_lock(self, first: date, last: date) -> PeriodLock:
+        if not self._may_keep():
+            return self._fallback.period_lock(first, last)
+        days = (first, last)
+        checked = self._locks.get(days)
+        if checked is not None:
+            return checked
+        c = _PERIODS.c
+        statement = sa.select(c.id, c.revision, c.body).where(
+            c.period_start <= last, c.period_end >= first
+        )
+        rows = list(self._session.connection.execute(statement))
+        lock = PeriodLock.of(structure(row.body, AccountingPeriod) for row in rows)
+        self._locks[days] = lock
+        if self._may_keep():
+            self._cache.keep_lock(days, (frozenset((r.id, r.revision) for r in rows), lock))
+        return lock
+
     # Mechanics ------------------------------------------------------------------------------
 
-    def _check(self, engagement_ids: Collection[str]) -> None:
+    def _check(self, engagement_ids: Collection[str], days: Days | None) -> None:
         """The kept engagements of these ids, their kept contracts and those contracts' rate
-        cards, each compared with its stored revision in one statement: the ones that match
-        are this transaction's, the others forgotten."""
+        cards, each compared with its stored revision, and the periods of the kept lock of
+        these days with the stored ones, in one statement: the ones that match are this
+        transaction's, the others forgotten."""
         cache = self._cache
         kept: dict[Key, tuple[int, Any]] = {}
         for item_id in engagement_ids:
@@ -135,16 +175,30 @@ class KeptReferences(ReferenceReads):
         for card_id in cache.cards_of(contracts):
             _keep_found(kept, cache, (_RATE_CARD, card_id))
         ordered = sorted(k for k in kept if k not in self._checked)
-        if not ordered:
+        lock = None if days is None or days in self._locks else cache.lock_of(days)
+        if not ordered and lock is None:
             return
         counts = tuple(sum(1 for kind, _ in ordered if kind == n) for n in range(len(_TABLES)))
-        text = _check_text(counts, "?" if self._session.dialect == "sqlite" else "%s")
-        stored = {
-            (kind, item_id): revision
-            for kind, item_id, revision in self._session.connection.exec_driver_sql(
-                text, tuple(item_id for _, item_id in ordered)
-            )
-        }
+        sqlite = self._session.dialect == "sqlite"
+        text = _check_text(counts, lock is not None, "?" if sqlite else "%s")
+        parameters: list[object] = [item_id for _, item_id in ordered]
+        if lock is not None and days is not None:
+            first, last = days
+            parameters += [last.isoformat(), first.isoformat()] if sqlite else [last, first]
+        stored: dict[Key, int] = {}
+        periods: set[tuple[str, int]] = set()
+        for kind, item_id, revision in self._session.connection.exec_driver_sql(
+            text, tuple(parameters)
+        ):
+            if kind == _PERIOD:
+                periods.add((item_id, revision))
+            else:
+                stored[(kind, item_id)] = revision
+        if lock is not None and days is not None:
+            if periods == lock[0]:
+                self._locks[days] = lock[1]
+            else:
+                cache.forget_lock(days)
         for key in ordered:
             revision, item = kept[key]
             if stored.get(key) == revision:
@@ -183,12 +237,18 @@ def _keep_found(kept: dict[Key, tuple[int, Any]], cache: ReferenceCache, key: Ke
 
 
 @functools.cache
-def _check_text(counts: tuple[int, ...], mark: str) -> str:
-    """(kind, id, revision) of the rows of the given number of ids per table, in kind order
-    (parameters: the ids, kind by kind)."""
+def _check_text(counts: tuple[int, ...], periods: bool, mark: str) -> str:
+    """(kind, id, revision) of the rows of the given number of ids per table, in kind order,
+    and with `periods` of the periods with a day between two dates (parameters: the ids, kind
+    by kind, then the last day and the first)."""
     parts = [
         f"SELECT {kind}, id, revision FROM {table.name} WHERE id IN ({', '.join([mark] * n)})"
         for kind, (table, n) in enumerate(zip(_TABLES, counts, strict=True))
         if n
     ]
+    if periods:
+        parts.append(
+            f"SELECT {_PERIOD}, id, revision FROM {_PERIODS.name} "
+            f"WHERE period_start <= {mark} AND period_end >= {mark}"
+        )
     return " UNION ALL ".join(parts)

@@ -44,12 +44,16 @@ from application.errors import ConflictError
 from application.reference_reads import ReferenceReads, RepositoryReferences
 from application.unit_of_work import AuditLog
 from application.unit_of_work_base import AbstractUnitOfWork
+from domain.accounting_period import AccountingPeriod
 from domain.contract import Contract
 from domain.engagement import Engagement
 from domain.ratecard import RateCard
 
 #: Execution option: this connection only reads (SQLite opens a deferred transaction).
 READ_ONLY = "throughline_read_only"
+
+#: The aggregates `KeptReferences` keeps: a unit of work holding one of them reads them anew.
+_KEPT_KINDS = (Engagement, Contract, RateCard, AccountingPeriod)
 
 #: PostgreSQL SQLSTATEs that mean "another transaction got there first".
 _CONCURRENCY_STATES = {"40001", "40P01", "23505"}
@@ -200,7 +204,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         """Rows read now are committed ones: this transaction wrote no aggregate yet and holds
         none of the kinds kept (whose changes it could write)."""
         return not self._flushed and not any(
-            isinstance(item, (Engagement, Contract, RateCard)) for item in self._session.seen
+            isinstance(item, _KEPT_KINDS) for item in self._session.seen
         )
 
     def _flush(self) -> None:

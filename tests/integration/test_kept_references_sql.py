@@ -19,6 +19,7 @@ from adapters.sqlalchemy.database import Database
 from application import commands as c
 from application.context import RequestContext
 from domain.ids import ContractId, EngagementId, RateCardId, Role
+from domain.period import Period
 from domain.ratecard import RateCardVersion
 from tests.integration.support import SqlApp, build_app
 from tests.unit.application.conftest import EUR, set_up_tm_contract, time_entry
@@ -108,6 +109,23 @@ def test_a_contract_changed_by_another_process_is_read_again(app: SqlApp, other:
     other.do(c.ApproveContractVersion(ContractId("C1"), 2), actor="legal")
     assert _record(app, "T2", date(2026, 3, 10)) == ("rejected", "unknown_obligation")
     assert _record(app, "T3") == ("accepted", None)
+
+
+def test_a_period_closed_by_another_process_refuses_time_at_once(
+    app: SqlApp, other: SqlApp
+) -> None:
+    set_up_tm_contract(app)
+    with statements(app) as first:
+        assert _record(app, "T1") == ("accepted", None)  # no period stored yet: kept as such
+    with statements(app) as second:
+        assert _record(app, "T2") == ("accepted", None)
+    assert any("FROM accounting_periods" in s and ".body" in s for s in first)
+    assert not any("FROM accounting_periods" in s and ".body" in s for s in second)
+    other.clock.advance(days=31)  # April: March has ended and can be closed
+    other.do(c.ClosePeriod(Period.month(2026, 3)), actor="controller")  # its row is new
+    assert _record(app, "T3") == ("rejected", "period_closed")
+    other.do(c.ReopenPeriod(Period.month(2026, 3), "late time"), actor="controller")
+    assert _record(app, "T4") == ("accepted", None)  # the period's new revision
 
 
 def test_a_revision_of_the_unit_of_works_own_is_never_kept(app: SqlApp, other: SqlApp) -> None:
