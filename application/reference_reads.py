@@ -1,7 +1,8 @@
-"""What admission reads for reference: a batch's engagements, their contracts and the rate
-cards it prices with (ADR 0058). The caller only looks at them and never changes them, so a
-storage may hand out objects it keeps across units of work, provided each was checked in the
-unit of work's own transaction to be the stored one (ADR 0070)."""
+"""What admission reads for reference: a batch's engagements, their contracts, the rate cards
+it prices with (ADR 0058) and the lock of the periods of its days. The caller only looks at
+them and never changes them, so a storage may hand out objects it keeps across units of work,
+provided each was checked in the unit of work's own transaction to be the stored one (ADR
+0070)."""
 
 from __future__ import annotations
 

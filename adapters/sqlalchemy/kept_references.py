@@ -1,5 +1,6 @@
-"""Engagements, contracts and rate cards kept across units of work for admission, each handed
-out only after its stored revision was read in the unit of work's own transaction (ADR 0070).
+"""Engagements, contracts, rate cards and period locks kept across units of work for
+admission, each handed out only after its stored revision was read in the unit of work's own
+transaction (ADR 0070).
 
 Why it is safe: a row of these tables is written only by its repository's flush, which inserts
 it once or updates it from the revision it was read at to a higher one (`WHERE revision =

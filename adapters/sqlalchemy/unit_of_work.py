@@ -97,7 +97,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     ) -> None:
         super().__init__(ctx, now, outbox_payload, read_only=read_only)
         self._engine = engine
-        #: Engagements, contracts and rate cards kept across units of work (ADR 0070).
+        #: Engagements, contracts, rate cards and period locks kept across units of work (ADR
+        #: 0070).
         self._kept = references
         self._flushed = False
         self._connection: Connection | None = None
