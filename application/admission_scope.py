@@ -28,8 +28,7 @@ class StoredRateCards(Mapping[RateCardId, RateCard]):
 
     def __getitem__(self, rate_card_id: RateCardId) -> RateCard:
         if rate_card_id not in self._found:
-            found = self._uow.rate_cards.read_many([rate_card_id])
-            self._found[rate_card_id] = found.get(rate_card_id)
+            self._found[rate_card_id] = self._uow.references.rate_card(rate_card_id)
         card = self._found[rate_card_id]
         if card is None:
             raise KeyError(rate_card_id)
@@ -55,7 +54,8 @@ class StoredScope:
         self._engagements: dict[EngagementId, Engagement | None] = {}
         self._contracts: dict[ContractId, Contract] = {}
         self._rate_cards = StoredRateCards(uow)
-        self._dates = dates
+        dates = list(dates)
+        self._days = (min(dates), max(dates)) if dates else None
         self._lock: PeriodLock | None = None
 
     @property
@@ -63,9 +63,10 @@ class StoredScope:
         """The closed periods among those touching the batch's first to last date: for any
         date of the batch, the same answer as the lock of every period."""
         if self._lock is None:
-            days = sorted(set(self._dates))
-            periods = self._uow.periods.overlapping(days[0], days[-1]) if days else []
-            self._lock = PeriodLock.of(periods)
+            days = self._days
+            self._lock = (
+                PeriodLock.of(()) if days is None else self._uow.references.period_lock(*days)
+            )
         return self._lock
 
     @property
@@ -73,16 +74,15 @@ class StoredScope:
         return self._rate_cards
 
     def read_engagements(self, engagement_ids: Iterable[EngagementId]) -> None:
-        """Read the batch's engagements and their contracts up front, two statements in all
-        (an engagement or contract not found is left to be refused when asked for). Admission
-        only looks at them: they are read for reference, so the commit does not compare
-        them with what was read (about a millisecond per engagement and contract, ADR 0058)."""
+        """Read the batch's engagements and their contracts up front, two statements in all,
+        or one checking the kept ones (an engagement or contract not found is left to be
+        refused when asked for). Admission only looks at them: they are read for reference,
+        so the commit does not compare them with what was read (ADR 0058, ADR 0070)."""
         wanted = set(engagement_ids) - self._engagements.keys()
-        found = self._uow.engagements.read_many(wanted)
+        found, contracts = self._uow.references.engagements_and_contracts(wanted, self._days)
         self._engagements.update({e: found.get(e) for e in wanted})
-        contracts = {x.contract_id for x in found.values()} - self._contracts.keys()
-        found_contracts = self._uow.contracts.read_many(contracts)
-        self._contracts.update((ContractId(c), x) for c, x in found_contracts.items())
+        for contract_id, contract in contracts.items():
+            self._contracts.setdefault(contract_id, contract)
 
     def engagement(self, engagement_id: EngagementId) -> Engagement | None:
         if engagement_id not in self._engagements:

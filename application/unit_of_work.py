@@ -31,6 +31,7 @@ from application.records import (
     OutboxEvent,
     PostedEntry,
 )
+from application.reference_reads import ReferenceReads
 from domain.accounting_period import AccountingPeriod
 from domain.billing import BilledLedger, LedgerEntry
 from domain.cap_reach import RecordedTime
@@ -403,6 +404,11 @@ class UnitOfWork(Protocol):
     billing_reads: BillingReads
     #: Records of the delivery kinds billing models declare (ADR 0050).
     delivery_records: DeliveryRecordStore
+
+    @property
+    def references(self) -> ReferenceReads:
+        """Engagements, contracts and rate cards read for reference (admission, ADR 0070)."""
+        ...
 
     def __enter__(self) -> Self: ...
 

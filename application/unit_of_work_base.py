@@ -23,6 +23,7 @@ from application.audit_trail import AuditEntry, Change, audit_entries, state_tex
 from application.context import RequestContext
 from application.idempotency import Claim
 from application.records import OutboxEvent
+from application.reference_reads import ReferenceReads, RepositoryReferences
 from application.unit_of_work import AuditLog, UnitOfWork
 from domain.accounting_period import AccountingPeriod
 
@@ -242,6 +243,12 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
                 )
             )
         return events
+
+    @property
+    def references(self) -> ReferenceReads:
+        """Read anew through the repositories; a storage that can check kept copies against
+        what it stores in this transaction hands those out instead (ADR 0070)."""
+        return RepositoryReferences(self)
 
     # -- the storage hooks ------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
+from adapters.sqlalchemy.kept_references import ReferenceCache
 from adapters.sqlalchemy.unit_of_work import READ_ONLY, SqlAlchemyUnitOfWork, WriteLock
 from application.context import RequestContext
 
@@ -140,6 +141,8 @@ class Database:
     def __init__(self, url: str | URL | None = None) -> None:
         self.url = _normalised(url if url is not None else default_database_url())
         self._write_lock: WriteLock | None = None
+        #: Admission's reference reads, kept for this database's units of work (ADR 0070).
+        self._references = ReferenceCache()
         if self.url.get_backend_name() == "sqlite":
             self.engine = _sqlite_engine(self.url)
             # SQLite has one writer at a time: this process's writers queue here first.
@@ -169,7 +172,12 @@ class Database:
     ) -> SqlAlchemyUnitOfWork:
         """A unit of work on its own connection; `read_only` ones never take the write lock."""
         return SqlAlchemyUnitOfWork(
-            self.engine, ctx, now, read_only=read_only, write_lock=self._write_lock
+            self.engine,
+            ctx,
+            now,
+            read_only=read_only,
+            write_lock=self._write_lock,
+            references=self._references,
         )
 
     def dispose(self) -> None:

@@ -24,6 +24,7 @@ from adapters.sqlalchemy.delivery_records import SqlAlchemyDeliveryRecords
 from adapters.sqlalchemy.delivery_store import SqlAlchemyDelivery
 from adapters.sqlalchemy.inbox import SqlAlchemyInbox
 from adapters.sqlalchemy.intercompany import SqlAlchemyIntercompany
+from adapters.sqlalchemy.kept_references import KeptReferences, ReferenceCache
 from adapters.sqlalchemy.natural_keys import SqlAlchemyNaturalKeys
 from adapters.sqlalchemy.operations import SqlAlchemyBillingRuns, SqlAlchemyOperations
 from adapters.sqlalchemy.records import (
@@ -40,11 +41,19 @@ from adapters.sqlalchemy.stores import (
 )
 from application.context import RequestContext
 from application.errors import ConflictError
+from application.reference_reads import ReferenceReads, RepositoryReferences
 from application.unit_of_work import AuditLog
 from application.unit_of_work_base import AbstractUnitOfWork
+from domain.accounting_period import AccountingPeriod
+from domain.contract import Contract
+from domain.engagement import Engagement
+from domain.ratecard import RateCard
 
 #: Execution option: this connection only reads (SQLite opens a deferred transaction).
 READ_ONLY = "throughline_read_only"
+
+#: The aggregates `KeptReferences` keeps: a unit of work holding one of them reads them anew.
+_KEPT_KINDS = (Engagement, Contract, RateCard, AccountingPeriod)
 
 #: PostgreSQL SQLSTATEs that mean "another transaction got there first".
 _CONCURRENCY_STATES = {"40001", "40P01", "23505"}
@@ -84,9 +93,14 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         *,
         read_only: bool = False,
         write_lock: WriteLock | None = None,
+        references: ReferenceCache | None = None,
     ) -> None:
         super().__init__(ctx, now, outbox_payload, read_only=read_only)
         self._engine = engine
+        #: Engagements, contracts, rate cards and period locks kept across units of work (ADR
+        #: 0070).
+        self._kept = references
+        self._flushed = False
         self._connection: Connection | None = None
         # Read-only units of work never take it (SQLite readers do not wait for writers).
         self._write_lock = None if read_only else write_lock
@@ -132,6 +146,10 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.billing_marks = SqlAlchemyBillingMarks(session)
         self.billing_reads = SqlAlchemyBillingReads(session)
         self.delivery_records = SqlAlchemyDeliveryRecords(session)
+        self._flushed = False
+        self._references: ReferenceReads = RepositoryReferences(self)
+        if self._kept is not None:
+            self._references = KeptReferences(session, self._kept, self._may_keep, self._references)
         try:
             connection.begin()
         except BaseException:
@@ -179,7 +197,19 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     def _seen(self) -> list[object]:
         return self._session.seen
 
+    @property
+    def references(self) -> ReferenceReads:
+        return self._references
+
+    def _may_keep(self) -> bool:
+        """Rows read now are committed ones: this transaction wrote no aggregate yet and holds
+        none of the kinds kept (whose changes it could write)."""
+        return not self._flushed and not any(
+            isinstance(item, _KEPT_KINDS) for item in self._session.seen
+        )
+
     def _flush(self) -> None:
+        self._flushed = True
         for repository in self._repositories:
             repository.flush()
 
