@@ -421,7 +421,9 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None: ...
 
     def record(self, change: Change) -> None:
-        """A change no aggregate records as an event, audited at commit (ADR 0044)."""
+        """A change no aggregate records as an event, audited at the next commit or
+        `write_out` (ADR 0044, ADR 0060)."""
 
     def collect_events(self) -> list[object]:
-        """Events recorded by the aggregates this unit of work saw, in order, once."""
+        """Events recorded by the aggregates this unit of work saw, in order, once; those a
+        `write_out` wrote are told by their outbox rows only (ADR 0060)."""
