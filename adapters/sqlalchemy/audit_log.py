@@ -109,7 +109,8 @@ class SqlAlchemyAuditLog:
     def flushed(self) -> Iterator[None]:
         """The pending records written, for a block that commits. On PostgreSQL they are
         numbered and hashed by the INSERT under the chain's lock, with those this
-        transaction staged before them, and the block's commit goes in the same round trip
+        transaction staged before them (many records are staged first, `STAGED_FROM`), and
+        the block's commit goes in the same round trip
         (audit_chain.py); the tail is read again if this transaction asks for it. On SQLite
         they are appended to the chain (`_append_chained`)."""
         connection = self._session.connection
@@ -117,8 +118,9 @@ class SqlAlchemyAuditLog:
         if not self._pending and not staged:
             yield
         elif self._session.dialect == "postgresql":
-            if staged:
+            if staged or len(self._pending) >= STAGED_FROM:
                 self.write_out()
+                staged = True
             with locked_append(connection, self._pending, staged=staged):
                 yield
             self._tail_read = self._staged = None
@@ -145,6 +147,13 @@ def _chained_as_stored(tail: AuditRecord | None, records: Sequence[AuditRecord])
 
 
 _UTC_OFFSET = timedelta(0)
+
+
+#: PostgreSQL: a commit with at least this many records stages them before it takes the
+#: chain's lock: the append then reads them through the staged table's index, where the
+#: arrays of the one-statement append are walked once per record (measured at commit, lock
+#: held: 2,000 records 1.5 s from arrays, 0.07 s staged; 100 records 0.05 s and 0.02 s).
+STAGED_FROM = 64
 
 
 @functools.cache

@@ -14,6 +14,7 @@ import pytest
 
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.sqlalchemy.audit_chain import _Chain
+from adapters.sqlalchemy.audit_log import STAGED_FROM
 from adapters.sqlalchemy.queries.operations import SqlAlchemyOperationsQueries
 from application import audit
 from application import commands as c
@@ -43,10 +44,12 @@ def _rows(records: list[AuditRecord]) -> list[tuple[object, ...]]:
     ]  # fmt: skip
 
 
-def _chained_at_once(tail: AuditRecord | None, at: datetime, actor: str) -> list[AuditRecord]:
-    """The records of `_ENTRIES` chained onto `tail` in one go, as a commit chains them."""
+def _chained_at_once(
+    tail: AuditRecord | None, at: datetime, actor: str, entries: list[AuditEntry] = _ENTRIES
+) -> list[AuditRecord]:
+    """The entries' records chained onto `tail` in one go, as a commit chains them."""
     chain = _Chain(tail)
-    for e in _ENTRIES:
+    for e in entries:
         record_transition(
             chain, at=at, actor=actor, correlation_id="corr-1", subject=e.subject,
             action=e.action, before=e.before, after=e.after, reason=e.reason,
@@ -137,3 +140,18 @@ def test_each_record_of_a_commit_is_hashed_once(
         uow.commit()
     assert len(hashed) == len(_ENTRIES)
     assert verify_chain(app.data.audit).intact
+
+
+def test_a_commit_of_many_records_chains_them_as_a_commit_of_few(app: SqlApp) -> None:
+    """On PostgreSQL, a commit of `STAGED_FROM` records or more stages them before the
+    chain's lock; the chain is the same."""
+    entries = [AuditEntry(f"item:t{n}", "hold", "open", "held", f"{n} h") for n in range(70)]
+    assert len(entries) >= STAGED_FROM
+    tail = app.data.audit[-1] if app.data.audit else None
+    with app.bus.deps.uow(app.as_("fran")) as uow:
+        for entry in entries:
+            uow.record(_Stated(entry))
+        uow.commit()
+    written = app.data.audit[tail.sequence if tail else 0 :]
+    assert _rows(written) == _rows(_chained_at_once(tail, app.clock.now(), "fran", entries))
+    assert SqlAlchemyOperationsQueries(app.database.engine).audit_trail().intact
