@@ -414,9 +414,10 @@ class UnitOfWork(Protocol):
 
     def write_out(self) -> None:
         """Write what the aggregates added or changed so far into the open transaction, their
-        events as audit and outbox records, and let go of every aggregate handed out: a long
-        command's memory stays flat, and the commit still stores all of it or nothing (ADR
-        0060). An aggregate read before must be read again to be changed after."""
+        events as audit and outbox records, the changes stated with `record` as audit records
+        after them, and let go of every aggregate handed out: a long command's memory stays
+        flat, and the commit still stores all of it or nothing (ADR 0060). An aggregate read
+        before must be read again to be changed after."""
 
     def rollback(self) -> None: ...
 
