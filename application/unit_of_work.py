@@ -423,14 +423,17 @@ class UnitOfWork(Protocol):
 
     def write_out(self) -> None:
         """Write what the aggregates added or changed so far into the open transaction, their
-        events as audit and outbox records, and let go of every aggregate handed out: a long
-        command's memory stays flat, and the commit still stores all of it or nothing (ADR
-        0060). An aggregate read before must be read again to be changed after."""
+        events as audit and outbox records, the changes stated with `record` as audit records
+        after them, and let go of every aggregate handed out: a long command's memory stays
+        flat, and the commit still stores all of it or nothing (ADR 0060). An aggregate read
+        before must be read again to be changed after."""
 
     def rollback(self) -> None: ...
 
     def record(self, change: Change) -> None:
-        """A change no aggregate records as an event, audited at commit (ADR 0044)."""
+        """A change no aggregate records as an event, audited at the next commit or
+        `write_out` (ADR 0044, ADR 0060)."""
 
     def collect_events(self) -> list[object]:
-        """Events recorded by the aggregates this unit of work saw, in order, once."""
+        """Events recorded by the aggregates this unit of work saw, in order, once; those a
+        `write_out` wrote are told by their outbox rows only (ADR 0060)."""

@@ -143,18 +143,20 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
 
     def write_out(self) -> None:
         """Everything `commit` writes, written now into the open transaction and let go: the
-        events of what was seen (audit and outbox records, in the order a commit gives them),
-        the aggregates' rows; the changes stated with `record` stay for the commit, so the
-        audit trail lists them after every event, as one commit does (ADR 0060)."""
+        events of what was seen and the changes stated since the last write-out become audit
+        records (the events' first, as a commit orders them) and are appended to the chain,
+        the aggregates' rows and the outbox rows are written. Nothing of it is kept for the
+        commit: the events are told by the outbox rows, not by `collect_events` (ADR 0060,
+        amendment "memory held to the commit")."""
         if self._read_only:
             raise ReadOnlyUnitOfWorkError("a read-only unit of work cannot write")
         seen = self._seen()
         drained = drain_events(seen)
         states = seen.states if isinstance(seen, SeenAggregates) else {}
-        self._write_audit(audit_entries(drained, states, seen), with_changes=False)
+        self._write_audit(audit_entries(drained, states, seen))
         self._flush()
         self.outbox.add(self._outbox_events(drained))
-        self._committed_events.extend(event for _, event in drained)
+        self._append_audit()
         self._let_go()
 
     def finish(self, answer: tuple[int, str] | None) -> None:
@@ -178,13 +180,13 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
         self._rollback()
 
     def record(self, change: Change) -> None:
-        """A change no aggregate records as an event: audited at commit, after the events."""
+        """A change no aggregate records as an event: audited at the commit (or the
+        `write_out`) that comes next, after the events it drains."""
         self._changes.append(change)
 
-    def _write_audit(self, entries: list[AuditEntry], *, with_changes: bool = True) -> None:
-        if with_changes:
-            entries.extend(change.audit_entry() for change in self._changes)
-            self._changes.clear()
+    def _write_audit(self, entries: list[AuditEntry]) -> None:
+        entries.extend(change.audit_entry() for change in self._changes)
+        self._changes.clear()
         if not entries:
             return
         now, ctx, log = self._now(), self._ctx, self._audit_at_commit()
@@ -256,6 +258,11 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
         """The log the commit's audit records are chained onto; a storage that chains them
         again when it writes them (under its own lock) may hand out one that reads nothing."""
         return self.audit
+
+    def _append_audit(self) -> None:
+        """After `write_out`: the audit records chained so far go into the open transaction
+        (appended to the chain there or staged for the commit's append), so the unit of work
+        holds none of them; a storage whose log is its own copy has nothing to do."""
 
     def _event_ids(self, count: int) -> list[str]:
         """Ids for the next `count` outbox events; unique across every unit of work."""

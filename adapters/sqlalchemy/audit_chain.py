@@ -84,17 +84,19 @@ class Unread:
 
 #: One lock per schema, so two databases in one PostgreSQL cluster do not wait for each other.
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_log'))"
-#: Parameters: per record, in order, its time, actor, correlation id, subject, action, before,
-#: after, reason, and its canonical JSON before and after the sequence number.
-_APPEND = """
-WITH RECURSIVE
-  input AS (
-    SELECT * FROM unnest(
+#: The columns of a record as the append reads them: its time, actor, correlation id, subject,
+#: action, before, after, reason, and its canonical JSON before and after the sequence number.
+_COLUMNS = "at, actor, correlation_id, subject, action, before, after, reason, head, tail"
+_ARRAYS = (
+    """unnest(
       %s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
       %s::text[], %s::text[], %s::text[], %s::text[]
-    ) WITH ORDINALITY AS i(at, actor, correlation_id, subject, action, before, after, reason,
-                            head, tail, n)
-  ),
+    ) WITH ORDINALITY AS i("""
+    + _COLUMNS
+    + ", n)"
+)
+#: The append, numbering records `input` holds in its order `n` (1, 2, ...) after the tail.
+_CHAIN = """
   tail AS (
     SELECT coalesce(last.sequence, 0) AS sequence, coalesce(last.hash, repeat('0', 64)) AS hash
     FROM (SELECT 1) AS one
@@ -108,15 +110,32 @@ WITH RECURSIVE
            encode(sha256(convert_to(
              c.hash || '|' || i.head || (c.sequence + 1)::text || i.tail, 'UTF8')), 'hex'),
            c.hash
-    FROM chain AS c JOIN input AS i ON i.n = c.n + 1
+    FROM chain AS c JOIN {input} AS i ON i.n = c.n + 1
   )
 INSERT INTO audit_log (sequence, at, actor, correlation_id, subject, action, "before",
                        "after", reason, previous_hash, hash)
 SELECT c.sequence, i.at, i.actor, i.correlation_id, i.subject, i.action, i.before, i.after,
        i.reason, c.previous_hash, c.hash
-FROM chain AS c JOIN input AS i ON i.n = c.n
+FROM chain AS c JOIN {input} AS i ON i.n = c.n
 ORDER BY c.n
 """
+#: Parameters: the records' columns as arrays, in order (`_ARRAYS`).
+_APPEND = (
+    "WITH RECURSIVE\n  input AS (SELECT * FROM " + _ARRAYS + ")," + _CHAIN.format(input="input")
+)
+#: The records a long transaction staged as it went (`stage`), emptied by its end: the table
+#: is this connection's own and keeps no row past a commit or a rollback.
+_STAGED = "audit_log_staged"
+_CREATE_STAGED = f"""
+CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGED} (
+  at timestamptz, actor text, correlation_id text, subject text, action text, "before" text,
+  "after" text, reason text, head text, tail text, n bigint PRIMARY KEY
+) ON COMMIT DELETE ROWS
+"""
+#: Parameters: the number of the records staged before, then the records' columns as arrays.
+_STAGE = f"INSERT INTO {_STAGED} SELECT {_COLUMNS}, n + %s FROM {_ARRAYS}"
+#: The staged records appended, in the order they were staged.
+_APPEND_STAGED = "WITH RECURSIVE" + _CHAIN.format(input=_STAGED)
 
 
 def chained(tail: AuditRecord | None, pending: Sequence[AuditRecord]) -> _Chain:
@@ -143,29 +162,56 @@ def _driver(connection: Connection) -> psycopg.Connection[Any]:
     return driver
 
 
-@contextmanager
-def locked_append(connection: Connection, pending: Sequence[AuditRecord]) -> Iterator[None]:
-    """Take the chain's lock and append the records, numbered and hashed onto the tail; the
-    block's commit goes in the same round trip (ADR 0065). Both statements are sent at once
-    and the pipeline stays open for the block: the commit the block makes is queued behind
-    them, and the server skips it if either failed (the error is raised by the commit)."""
+def _columns(pending: Sequence[AuditRecord]) -> list[list[Any]]:
+    """The records as the append's arrays (`_ARRAYS`), their time as the database gives it
+    back and hashes it."""
     rows = []
     for record in pending:
-        at = record.at.astimezone(UTC)  # as the database gives it back, and hashes it
+        at = record.at.astimezone(UTC)
         head, tail = canonical_parts(attrs.evolve(record, at=at))
         rows.append(
             (at, record.actor, record.correlation_id, record.subject, record.action,
              record.before, record.after, record.reason, head, tail)
         )  # fmt: skip
-    columns = [list(column) for column in zip(*rows, strict=True)]
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def stage(connection: Connection, pending: Sequence[AuditRecord], staged: int) -> int:
+    """Put the records aside in this transaction, after the `staged` ones before them, for
+    `locked_append` to chain at the commit: a transaction that writes as it goes holds none
+    of them, and takes the chain's lock only at its end, as every other transaction does. The
+    number of records staged so far."""
+    if not pending:
+        return staged
+    driver = _driver(connection)
+    try:
+        if staged == 0:
+            driver.execute(_CREATE_STAGED)
+        driver.execute(_STAGE, [staged, *_columns(pending)])
+    except psycopg.Error as error:
+        raise _wrapped(_STAGE, error) from error
+    return staged + len(pending)
+
+
+@contextmanager
+def locked_append(
+    connection: Connection, pending: Sequence[AuditRecord], *, staged: bool = False
+) -> Iterator[None]:
+    """Take the chain's lock and append the records, numbered and hashed onto the tail; the
+    block's commit goes in the same round trip (ADR 0065). Both statements are sent at once
+    and the pipeline stays open for the block: the commit the block makes is queued behind
+    them, and the server skips it if either failed (the error is raised by the commit).
+    `staged`: the records are those `stage` put aside in this transaction (`pending` is then
+    empty)."""
+    statement, parameters = (_APPEND_STAGED, None) if staged else (_APPEND, _columns(pending))
     driver = _driver(connection)
     try:
         with driver.pipeline():
             driver.execute(_LOCK)
-            driver.execute(_APPEND, columns)
+            driver.execute(statement, parameters)
             yield
     except psycopg.Error as error:
-        raise _wrapped(_APPEND, error) from error
+        raise _wrapped(statement, error) from error
 
 
 def _wrapped(statement: str, error: psycopg.Error) -> sa.exc.DBAPIError:

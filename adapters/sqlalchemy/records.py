@@ -1,13 +1,12 @@
-"""The stores of integration records: idempotency keys, the outbox, the audit trail and
-document-number sequences. Like the business stores, they write straight into the unit of
-work's transaction, except the audit trail, which is chained at commit.
+"""The stores of integration records: idempotency keys, the outbox and document-number
+sequences. Like the business stores, they write straight into the unit of work's transaction;
+the audit trail, chained at commit, is in `audit_log.py`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -16,19 +15,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.audit_chain import Unread, chained, locked_append
 from adapters.sqlalchemy.bulk import insert_many
 from adapters.sqlalchemy.repositories import Session, chunks
 from adapters.sqlalchemy.types import UtcDateTime
 from application.errors import ConflictError, NotFoundError, RequestInProgressError
 from application.records import (
-    AuditRecord,
     DeliveryState,
     IdempotencyRecord,
     IdempotencyStatus,
     OutboxEvent,
 )
-from application.unit_of_work import AuditLog
 
 
 class SqlAlchemyIdempotency:
@@ -375,85 +371,6 @@ def _mark_delivered_statement() -> sa.Update:
         )
         .values(state=DeliveryState.DELIVERED.value)
     )
-
-
-class SqlAlchemyAuditLog:
-    """The hash-chained audit trail. Records are kept until commit, then chained onto the tail
-    read inside the write transaction (PostgreSQL: under an advisory lock), so two concurrent
-    transactions never fork the chain or collide on a sequence number."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-        self._pending: list[AuditRecord] = []
-        # The tail as read in one database transaction: (that transaction, the tail).
-        self._tail_read: tuple[object, AuditRecord | None] | None = None
-
-    def append(self, record: AuditRecord) -> None:
-        self._pending.append(record)
-
-    def last(self) -> AuditRecord | None:
-        return self._pending[-1] if self._pending else self._tail()
-
-    def all(self) -> list[AuditRecord]:
-        statement = sa.select(t.audit_log).order_by(t.audit_log.c.sequence)
-        rows = self._session.connection.execute(statement).mappings()
-        return [codec.audit_record(row) for row in rows] + list(self._pending)
-
-    def for_subject(self, subject: str) -> list[AuditRecord]:
-        log = t.audit_log
-        statement = sa.select(log).where(log.c.subject == subject).order_by(log.c.sequence)
-        rows = self._session.connection.execute(statement).mappings()
-        stored = [codec.audit_record(row) for row in rows]
-        return stored + [record for record in self._pending if record.subject == subject]
-
-    def at_commit(self) -> AuditLog:
-        """This log as the commit chains onto it: on PostgreSQL the records are chained again
-        under the chain's lock when they are written (`flush`), so the tail is not read before
-        (that read would be a round trip whose answer is thrown away); on SQLite the tail read
-        now, inside the write transaction, stays the tail."""
-        if self._session.dialect == "postgresql":
-            return Unread(self, self._pending)
-        return self
-
-    def _tail(self) -> AuditRecord | None:
-        """The last record, read once per transaction (only this log appends to the chain,
-        and it keeps the tail it read up to date when it does)."""
-        connection = self._session.connection
-        transaction = connection.get_transaction()
-        read = self._tail_read
-        if read is not None and transaction is not None and read[0] is transaction:
-            return read[1]
-        row = connection.execute(_audit_tail()).mappings().first()
-        tail = None if row is None else codec.audit_record(row)
-        self._tail_read = (transaction, tail)
-        return tail
-
-    @contextlib.contextmanager
-    def flushed(self) -> Iterator[None]:
-        """The pending records written, for a block that commits. On PostgreSQL they are
-        numbered and hashed by the INSERT under the chain's lock, and the block's commit goes
-        in the same round trip (audit_chain.py); the tail is read again if this transaction
-        asks for it. On SQLite the tail read earlier in this (BEGIN IMMEDIATE) transaction
-        is still the tail, since no other writer can run."""
-        connection = self._session.connection
-        if not self._pending:
-            yield
-        elif self._session.dialect == "postgresql":
-            with locked_append(connection, self._pending):
-                yield
-            self._tail_read = None
-            self._pending.clear()
-        else:
-            chain = chained(self._tail(), self._pending)
-            insert_many(connection, t.audit_log, [codec.audit_row(r) for r in chain.records])
-            self._tail_read = (connection.get_transaction(), chain.records[-1])
-            self._pending.clear()
-            yield
-
-
-@functools.cache
-def _audit_tail() -> sa.Select[Any]:
-    return sa.select(t.audit_log).order_by(t.audit_log.c.sequence.desc()).limit(1)
 
 
 class SqlAlchemySequences:

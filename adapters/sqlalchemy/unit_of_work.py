@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from adapters.outbound.event_payloads import outbox_payload
+from adapters.sqlalchemy.audit_log import SqlAlchemyAuditLog
 from adapters.sqlalchemy.billing_marks import SqlAlchemyBillingMarks
 from adapters.sqlalchemy.billing_reads import SqlAlchemyBillingReads
 from adapters.sqlalchemy.delivery_records import SqlAlchemyDeliveryRecords
@@ -28,7 +29,6 @@ from adapters.sqlalchemy.kept_references import KeptReferences, ReferenceCache
 from adapters.sqlalchemy.natural_keys import SqlAlchemyNaturalKeys
 from adapters.sqlalchemy.operations import SqlAlchemyBillingRuns, SqlAlchemyOperations
 from adapters.sqlalchemy.records import (
-    SqlAlchemyAuditLog,
     SqlAlchemyIdempotency,
     SqlAlchemyOutbox,
     SqlAlchemySequences,
@@ -212,6 +212,9 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self._flushed = True
         for repository in self._repositories:
             repository.flush()
+
+    def _append_audit(self) -> None:
+        self._audit.write_out()
 
     def _let_go(self) -> None:
         for repository in self._repositories:

@@ -218,6 +218,15 @@ def timed_runs(engagements: int, repeats: int) -> Runs:
     )
 
 
+def memory_only(engagements: int) -> float:
+    """The committed run's own memory (`run_memory`) on a database seeded for it alone: the
+    size between the timed ones, so the memory row shows how it grows as entries double."""
+    with tempfile.TemporaryDirectory() as tmp:
+        database, _ = seeded(f"sqlite:///{Path(tmp) / 'tl.db'}", engagements)
+        database.dispose()
+        return run_memory(Path(tmp) / "tl.db", engagements)
+
+
 def run_memory(seeded_file: Path, engagements: int) -> float:
     """The committed run's own memory: a fresh process runs it on a copy of the seeded
     database and reports its peak RSS after the run less its RSS before (MB)."""
@@ -303,6 +312,7 @@ def main() -> None:
     repeats = 1 if args.quick else args.repeats
     small = timed_runs(engagements // 4, repeats)
     large = timed_runs(engagements, repeats)
+    middle_rss_mb = memory_only(engagements // 2)
     reference = median([floor(engagements) for _ in range(repeats)])
     least = median([ceiling(engagements) for _ in range(repeats)])
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -318,8 +328,16 @@ def main() -> None:
             "ceiling_ratio": round(reference / least, 2),
             "throughline_over_ceiling": round(least / large.run_seconds, 2),
             "peak_rss_mb": round(peak_mb),
-            f"run_rss_mb_{small.engagements * PER_ENGAGEMENT}": round(small.run_rss_mb),
-            f"run_rss_mb_{large.engagements * PER_ENGAGEMENT}": round(large.run_rss_mb),
+            f"run_rss_mb_{small.engagements * PER_ENGAGEMENT}": round(small.run_rss_mb, 1),
+            f"run_rss_mb_{engagements // 2 * PER_ENGAGEMENT}": round(middle_rss_mb, 1),
+            f"run_rss_mb_{large.engagements * PER_ENGAGEMENT}": round(large.run_rss_mb, 1),
+            # Flat memory grows 1.0 times each time the entries double.
+            f"run_rss_growth_{small.engagements}_to_{engagements // 2}": round(
+                middle_rss_mb / small.run_rss_mb, 2
+            ),
+            f"run_rss_growth_{engagements // 2}_to_{large.engagements}": round(
+                large.run_rss_mb / middle_rss_mb, 2
+            ),
             "run_rss_target_mb": f"<={RSS_TARGET_MB}",
         },
     )

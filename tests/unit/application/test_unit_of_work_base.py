@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from application.audit import verify_chain
+from application.changes import RecordMoved
 from application.context import RequestContext
 from application.unit_of_work_base import ReadOnlyUnitOfWorkError, aggregate_identity
 from domain.accounting_period import AccountingPeriod, PeriodClosed
@@ -92,3 +94,34 @@ def test_the_in_memory_outbox_numbers_events_after_those_already_stored() -> Non
         ("EVT-00000001", "PeriodClosed"),
         ("EVT-00000002", "PeriodReopened"),
     ]
+
+
+def test_a_write_out_audits_what_was_stated_before_it_after_its_events_and_keeps_none() -> None:
+    """ADR 0060: a long transaction holds no audit change or event to its commit; the trail
+    and the outbox read as one commit's would."""
+    store = InMemoryStore()
+    with uow(store) as unit:
+        unit.record(RecordMoved("invoice:INV-1", "draft", None, "draft"))
+        close_march(unit)
+        unit.write_out()
+        assert [r.subject for r in unit.audit.all()] == ["period:2026-03", "invoice:INV-1"]
+        unit.record(RecordMoved("billing_run:2026-03", "commit", None, None, "1 document"))
+        unit.commit()
+        told = unit.collect_events()
+    assert [(r.sequence, r.subject) for r in store.data.audit] == [
+        (1, "period:2026-03"),
+        (2, "invoice:INV-1"),
+        (3, "billing_run:2026-03"),
+    ]
+    assert [e.event_type for e in store.data.outbox] == ["PeriodClosed"]
+    assert told == []  # the write-out's event is told by its outbox row
+    assert verify_chain(store.data.audit).intact
+
+
+def test_a_write_out_left_without_a_commit_stores_no_record_and_no_event() -> None:
+    store = InMemoryStore()
+    with uow(store) as unit:
+        unit.record(RecordMoved("invoice:INV-1", "draft", None, "draft"))
+        close_march(unit)
+        unit.write_out()
+    assert (store.data.audit, store.data.outbox, store.commits) == ([], [], 0)
