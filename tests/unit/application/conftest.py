@@ -31,17 +31,7 @@ from application.handlers import create_bus
 from application.messagebus import Dependencies, MessageBus
 from application.ports import CustomerRecord
 from application.records import ExceptionKind, IntegrationException
-from domain.ids import (
-    ContractId,
-    CustomerId,
-    EngagementId,
-    LegalEntityId,
-    ObligationId,
-    RateCardId,
-    ResourceId,
-    Role,
-    TimeEntryId,
-)
+from domain import ids
 from domain.money import Currency
 from domain.plausibility import PlausibilityPolicy
 from domain.ratecard import RateCardVersion
@@ -49,10 +39,10 @@ from domain.split import ObligationPayers
 from domain.tax import TaxRate, TaxRateTable
 from domain.time_and_materials import TimeAndMaterialsTerms
 
-CUSTOMER = CustomerId("acme")
-ENTITY = LegalEntityId("tl-uk")
+CUSTOMER = ids.CustomerId("acme")
+ENTITY = ids.LegalEntityId("tl-uk")
 EUR = Currency.of("EUR")
-TM = ObligationId("tm")
+TM = ids.ObligationId("tm")
 
 
 @attrs.define
@@ -164,12 +154,12 @@ def set_up_tm_contract(
 ) -> None:
     """Deal won, rate card published, SOW with one T&M obligation approved."""
     set_up_rates_and_deal(app)
-    terms = TimeAndMaterialsTerms(TM, "Advisory", EUR, RateCardId("RC"), cap=cap)
+    terms = TimeAndMaterialsTerms(TM, "Advisory", EUR, ids.RateCardId("RC"), cap=cap)
     app.do(
-        c.DraftContractVersion(ContractId("C1"), date(2026, 1, 1), (terms,), payers=payers),
+        c.DraftContractVersion(ids.ContractId("C1"), date(2026, 1, 1), (terms,), payers=payers),
         actor="clm",
     )
-    app.do(c.ApproveContractVersion(ContractId("C1"), 1), actor="legal")
+    app.do(c.ApproveContractVersion(ids.ContractId("C1"), 1), actor="legal")
 
 
 def sign_contract(
@@ -178,37 +168,41 @@ def sign_contract(
     """Another engagement won and its contract approved, one version of `terms` from 1 January
     2026 (set up the rates first)."""
     app.do(
-        c.ProposeEngagement(EngagementId(engagement), customer, ContractId(contract)), actor="crm"
+        c.ProposeEngagement(ids.EngagementId(engagement), customer, ids.ContractId(contract)),
+        actor="crm",
     )
-    app.do(c.RegisterContract(ContractId(contract), customer, ENTITY, "EUR", name), actor="clm")
+    app.do(c.RegisterContract(ids.ContractId(contract), customer, ENTITY, "EUR", name), actor="clm")
     app.do(
-        c.DraftContractVersion(ContractId(contract), date(2026, 1, 1), tuple(terms)), actor="clm"
+        c.DraftContractVersion(ids.ContractId(contract), date(2026, 1, 1), tuple(terms)),
+        actor="clm",
     )
-    app.do(c.ApproveContractVersion(ContractId(contract), 1), actor="legal")
+    app.do(c.ApproveContractVersion(ids.ContractId(contract), 1), actor="legal")
 
 
 def set_up_rates_and_deal(app: App) -> None:
     """VAT at 20 %, rate card RC at 100.00 an hour for a consultant, engagement E1 won and
     contract C1 registered for acme, with no version yet."""
     app.do(c.SetTaxRates(TaxRateTable((TaxRate("VAT20", date(2020, 1, 1), Decimal("0.20")),))))
-    app.do(c.CreateRateCard(RateCardId("RC"), "UK rates", "EUR"))
+    app.do(c.CreateRateCard(ids.RateCardId("RC"), "UK rates", "EUR"))
     app.do(
         c.PublishRateCardVersion(
-            RateCardId("RC"),
-            RateCardVersion(1, date(2026, 1, 1), EUR, {Role("consultant"): Decimal("100")}),
+            ids.RateCardId("RC"),
+            RateCardVersion(1, date(2026, 1, 1), EUR, {ids.Role("consultant"): Decimal("100")}),
         )
     )
-    app.do(c.ProposeEngagement(EngagementId("E1"), CUSTOMER, ContractId("C1")), actor="crm")
-    app.do(c.RegisterContract(ContractId("C1"), CUSTOMER, ENTITY, "EUR", "Advisory"), actor="clm")
+    app.do(c.ProposeEngagement(ids.EngagementId("E1"), CUSTOMER, ids.ContractId("C1")), actor="crm")
+    app.do(
+        c.RegisterContract(ids.ContractId("C1"), CUSTOMER, ENTITY, "EUR", "Advisory"), actor="clm"
+    )
 
 
 def time_entry(entry_id: str, day: date, hours: str, **kwargs: Any) -> c.TimeEntryInput:
     fields: dict[str, Any] = {
-        "entry_id": TimeEntryId(entry_id),
-        "engagement_id": EngagementId("E1"),
+        "entry_id": ids.TimeEntryId(entry_id),
+        "engagement_id": ids.EngagementId("E1"),
         "obligation_id": TM,
-        "resource_id": ResourceId("r1"),
-        "role": Role("consultant"),
+        "resource_id": ids.ResourceId("r1"),
+        "role": ids.Role("consultant"),
         "work_date": day,
         "hours": Decimal(hours),
     }
