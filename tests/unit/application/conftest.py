@@ -10,25 +10,10 @@ from typing import Any
 import attrs
 import pytest
 
-from adapters.memory import (
-    FakeClock,
-    FakeCrm,
-    FakeCustomerMaster,
-    FakeErpReceivables,
-    FakeGeneralLedger,
-    FakeHandover,
-    FakeProjects,
-    FakePsaTimeExport,
-    FakeStopwatch,
-    InMemoryStore,
-    InMemoryUnitOfWork,
-    SequentialIds,
-)
-from adapters.webhooks.mappings import JsonWebhookTranslator
+from adapters import memory
 from application import commands as c
 from application.context import RequestContext
-from application.handlers import create_bus
-from application.messagebus import Dependencies, MessageBus
+from application.messagebus import MessageBus
 from application.ports import CustomerRecord
 from application.records import ExceptionKind, IntegrationException
 from domain import ids
@@ -38,6 +23,8 @@ from domain.ratecard import RateCardVersion
 from domain.split import ObligationPayers
 from domain.tax import TaxRate, TaxRateTable
 from domain.time_and_materials import TimeAndMaterialsTerms
+from entrypoints.composition.bootstrap import dependencies_of, message_bus
+from entrypoints.composition.externals import Externals
 
 CUSTOMER = ids.CustomerId("acme")
 ENTITY = ids.LegalEntityId("tl-uk")
@@ -51,13 +38,13 @@ class App:
 
     bus: MessageBus
     store: Any  # the in-memory store, or the SQL read view in tests/integration
-    clock: FakeClock
-    master: FakeCustomerMaster
-    projects: FakeProjects
-    handover: FakeHandover
-    crm: FakeCrm
-    psa: FakePsaTimeExport
-    erp: FakeErpReceivables
+    clock: memory.FakeClock
+    master: memory.FakeCustomerMaster
+    projects: memory.FakeProjects
+    handover: memory.FakeHandover
+    crm: memory.FakeCrm
+    psa: memory.FakePsaTimeExport
+    erp: memory.FakeErpReceivables
 
     def as_(self, actor: str, correlation_id: str = "corr-1") -> RequestContext:
         return RequestContext(actor, correlation_id)
@@ -91,45 +78,48 @@ def complete_record(tax_code: str | None = "VAT20") -> CustomerRecord:
 FIXTURE_PLAUSIBILITY = PlausibilityPolicy(future_tolerance_days=366)
 
 
+@attrs.frozen
+class _Units:
+    """A unit-of-work factory, seen as the database the composition root opens."""
+
+    make: Callable[..., Any]
+
+    def unit_of_work(self, ctx: RequestContext, now: object, *, read_only: bool = False) -> Any:
+        return self.make(ctx, read_only=read_only)
+
+
 def wire(
     store: Any,
     uow: Callable[..., Any],
-    clock: FakeClock,
+    clock: memory.FakeClock,
     plausibility: PlausibilityPolicy = FIXTURE_PLAUSIBILITY,
 ) -> App:
-    """The bus on a unit-of-work factory, with every external system faked (shared by the
-    in-memory tests here and the SQL ones in tests/integration)."""
-    master = FakeCustomerMaster([complete_record()])
-    projects, handover, crm = FakeProjects(), FakeHandover(), FakeCrm()
-    psa, erp = FakePsaTimeExport(), FakeErpReceivables()
-    deps = Dependencies(
-        uow=uow,
-        clock=clock,
-        ids=SequentialIds(),
-        customer_master=master,
-        projects=projects,
-        handover=handover,
-        general_ledger=FakeGeneralLedger(),
-        crm=crm,
-        psa_time=psa,
-        erp_receivables=erp,
-        webhooks=JsonWebhookTranslator(),
-        stopwatch=FakeStopwatch(),
-        plausibility=plausibility,
+    """The bus on a unit-of-work factory, composed as a deployment composes it, with every
+    external system faked and a stopwatch the tests move (shared by the in-memory tests here
+    and the SQL ones in tests/integration)."""
+    fakes = Externals(customer_master=memory.FakeCustomerMaster([complete_record()]))
+    deps = dependencies_of(
+        _Units(uow), clock, memory.SequentialIds(), fakes, plausibility=plausibility
     )
-    return App(create_bus(deps), store, clock, master, projects, handover, crm, psa, erp)
+    bus = message_bus(attrs.evolve(deps, stopwatch=memory.FakeStopwatch()), fakes)
+    return App(
+        bus, store, clock, fakes.customer_master, fakes.projects, fakes.handover, fakes.crm,
+        fakes.psa_time, fakes.erp_receivables,
+    )  # fmt: skip
 
 
-def start_clock() -> FakeClock:
-    return FakeClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+def start_clock() -> memory.FakeClock:
+    return memory.FakeClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
 
 
 def in_memory_app(plausibility: PlausibilityPolicy = FIXTURE_PLAUSIBILITY) -> App:
     """The application on a new, empty in-memory store, its clock at 09:00 on 1 March 2026."""
-    store, clock = InMemoryStore(), start_clock()
+    store, clock = memory.InMemoryStore(), start_clock()
     return wire(
         store,
-        lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now, read_only=read_only),
+        lambda ctx, read_only=False: memory.InMemoryUnitOfWork(
+            store, ctx, clock.now, read_only=read_only
+        ),
         clock,
         plausibility,
     )
@@ -138,10 +128,10 @@ def in_memory_app(plausibility: PlausibilityPolicy = FIXTURE_PLAUSIBILITY) -> Ap
 def told_in_memory_too(app: App, story: Callable[[App], object]) -> App:
     """`story` told to a fresh in-memory application and then to `app`; the in-memory one, for
     the tests that ask both stores the same questions."""
-    memory = in_memory_app()
-    for told in (memory, app):
+    fresh = in_memory_app()
+    for told in (fresh, app):
         story(told)
-    return memory
+    return fresh
 
 
 @pytest.fixture
