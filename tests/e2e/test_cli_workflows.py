@@ -23,14 +23,7 @@ from adapters.memory import SequentialIds
 from application import commands as c
 from application.context import RequestContext
 from application.messagebus import MessageBus
-from domain.ids import (
-    ContractId,
-    CustomerId,
-    EngagementId,
-    LegalEntityId,
-    ObligationId,
-    RateCardId,
-)
+from domain import ids
 from domain.money import Currency
 from domain.recurring import RecurringTerms
 from entrypoints.composition.bootstrap import bootstrap, compose
@@ -172,7 +165,7 @@ def test_running_the_demo_again_changes_nothing(template: Template) -> None:
 def test_the_demo_refuses_a_database_holding_part_of_it(fresh: Throughline) -> None:
     assert fresh("db", "upgrade").code == 0
     bus = seed_bus(fresh)  # an interrupted load got as far as the firm's rate card
-    bus.handle(c.CreateRateCard(RateCardId("RC-FR-2026"), "France", "EUR"), SEED)
+    bus.handle(c.CreateRateCard(ids.RateCardId("RC-FR-2026"), "France", "EUR"), SEED)
     done = fresh("demo")
     assert done.code == 1
     assert "holds part of the reference scenarios" in done.err
@@ -389,12 +382,16 @@ def seed_blocked_setup(cli: Throughline) -> None:
     """Seed-then-act: a contract for a customer the ERP does not know, approved through the
     bus, so its setup lands in the exception queue."""
     bus, ctx = seed_bus(cli), SEED
-    contract = ContractId("C-NEW-01")
-    customer, entity = CustomerId("newco"), LegalEntityId("HR-FR")
+    contract = ids.ContractId("C-NEW-01")
+    customer, entity = ids.CustomerId("newco"), ids.LegalEntityId("HR-FR")
     terms = RecurringTerms(
-        ObligationId("NEW-SUPPORT"), "Support", Currency.of("EUR"), Decimal(1000), date(2026, 1, 1)
+        ids.ObligationId("NEW-SUPPORT"),
+        "Support",
+        Currency.of("EUR"),
+        Decimal(1000),
+        date(2026, 1, 1),
     )
-    bus.handle(c.ProposeEngagement(EngagementId("ENG-NEW-01"), customer, contract), ctx)
+    bus.handle(c.ProposeEngagement(ids.EngagementId("ENG-NEW-01"), customer, contract), ctx)
     bus.handle(c.RegisterContract(contract, customer, entity, "EUR", "Support"), ctx)
     bus.handle(c.DraftContractVersion(contract, date(2026, 1, 1), (terms,)), ctx)
     bus.handle(c.ApproveContractVersion(contract, 1), ctx)

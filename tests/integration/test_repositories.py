@@ -25,8 +25,8 @@ from application.records import (
     IntegrationException,
 )
 from application.unit_of_work_base import ReadOnlyUnitOfWorkError
+from domain import ids
 from domain.billing import LedgerEntry, SourceKind, SourceRef
-from domain.ids import ContractId, CustomerId, InvoiceId, LegalEntityId, ObligationId, Role
 from domain.invoice import Invoice, InvoiceState
 from domain.ledger import Account, JournalEntry, JournalLine
 from domain.money import Currency, Money
@@ -80,10 +80,10 @@ def rate_card_under_review() -> RateCard:
     """Version 1 approved by a checker, version 2 proposed and waiting."""
     card = rate_card(versions=())
     eur = Currency.of("EUR")
-    consultant = {Role("consultant"): Decimal("100")}
+    consultant = {ids.Role("consultant"): Decimal("100")}
     card.propose(RateCardVersion(1, date(2026, 1, 1), eur, consultant), "maker", AT)
     card.approve(1, "checker", datetime(2026, 1, 2, 9, 0, tzinfo=CET))
-    raise_ = {Role("consultant"): Decimal("110.50")}
+    raise_ = {ids.Role("consultant"): Decimal("110.50")}
     card.propose(RateCardVersion(2, date(2026, 7, 1), eur, raise_), "maker", AT)
     return card
 
@@ -261,7 +261,7 @@ def test_invoice_figures_come_from_the_database_as_the_invoices_would_give_them(
 ) -> None:
     issued, _ = issued_invoice_and_memo()  # paid in part, credited in part
     draft = Invoice.draft(
-        InvoiceId("INV-2"), issued.customer_id, issued.contract_id, issued.legal_entity_id,
+        ids.InvoiceId("INV-2"), issued.customer_id, issued.contract_id, issued.legal_entity_id,
         issued.period, issued.lines, issued.totals, "billing-clerk", AT,
     )  # fmt: skip
     with uow(database) as u:
@@ -308,7 +308,7 @@ def test_decimals_stay_exact_and_timestamps_come_back_aware_in_utc(database: Dat
     big = Decimal("123456789012345678.123456789")
     entry = TimeEntry.submit(
         "t-exact",  # type: ignore[arg-type]
-        ObligationId("tm"),
+        ids.ObligationId("tm"),
         "r1",  # type: ignore[arg-type]
         "consultant",  # type: ignore[arg-type]
         date(2026, 3, 2),
@@ -317,7 +317,7 @@ def test_decimals_stay_exact_and_timestamps_come_back_aware_in_utc(database: Dat
     )
     expense = ExpenseItem.submit(
         "x-fils",  # type: ignore[arg-type]
-        ObligationId("tm"),
+        ids.ObligationId("tm"),
         "r1",  # type: ignore[arg-type]
         "travel",
         date(2026, 3, 2),
@@ -353,7 +353,7 @@ def test_the_billed_ledger_reads_back_every_field_of_every_entry_in_commit_order
     entries = [
         LedgerEntry(
             "INV-1",
-            ObligationId("tm"),
+            ids.ObligationId("tm"),
             time,
             Decimal("7.25"),
             Money(Decimal("870.000001"), eur),
@@ -361,16 +361,16 @@ def test_the_billed_ledger_reads_back_every_field_of_every_entry_in_commit_order
         ),
         LedgerEntry(
             "INV-2",
-            ObligationId("fee"),
+            ids.ObligationId("fee"),
             SourceRef(SourceKind.INSTALLMENT, "I-1"),
             Decimal(1),
             Money(Decimal(5000), jpy),
             "contract v2",
-            payer=CustomerId("payer-b"),
+            payer=ids.CustomerId("payer-b"),
         ),
         LedgerEntry(
             "CN-1",
-            ObligationId("tm"),
+            ids.ObligationId("tm"),
             time,
             Decimal("-1.25"),
             Money(Decimal("-150"), eur),
@@ -379,7 +379,7 @@ def test_the_billed_ledger_reads_back_every_field_of_every_entry_in_commit_order
         ),
         LedgerEntry(
             "CN-2",
-            ObligationId("tm"),
+            ids.ObligationId("tm"),
             time,
             Decimal(0),
             Money(Decimal("-10.50"), eur),
@@ -388,11 +388,11 @@ def test_the_billed_ledger_reads_back_every_field_of_every_entry_in_commit_order
         ),
     ]
     with uow(database) as u:
-        u.ledger.add_all({ContractId("C1"): entries[:1], ContractId("C2"): entries[1:2]})
-        u.ledger.add(ContractId("C1"), entries[2:])
+        u.ledger.add_all({ids.ContractId("C1"): entries[:1], ids.ContractId("C2"): entries[1:2]})
+        u.ledger.add(ids.ContractId("C1"), entries[2:])
         u.commit()
     with uow(database) as u:
-        loaded = u.ledger.load([ContractId("C2"), ContractId("C1")])
+        loaded = u.ledger.load([ids.ContractId("C2"), ids.ContractId("C1")])
     assert loaded.entries == tuple(entries)
     assert [type(e.quantity) for e in loaded.entries] == [Decimal] * 4
     assert loaded.billed_quantity(time) == Decimal("6.00")
@@ -408,18 +408,18 @@ def test_the_ledger_journal_master_data_and_sequences_round_trip(database: Datab
         [
             JournalLine.debiting(Account.RECEIVABLES, Money(Decimal("1440.00"), eur)),
             JournalLine.crediting(
-                Account.REVENUE, Money(Decimal("1200.00"), eur), ObligationId("tm"), "fees"
+                Account.REVENUE, Money(Decimal("1200.00"), eur), ids.ObligationId("tm"), "fees"
             ),
             JournalLine.crediting(Account.TAX_PAYABLE, Money(Decimal("240.00"), eur)),
         ],
         "2026-0001",
     )
-    profile = TaxProfile(CustomerId("acme"), LegalEntityId("tl-uk"), "VAT20", True, "note")
+    profile = TaxProfile(ids.CustomerId("acme"), ids.LegalEntityId("tl-uk"), "VAT20", True, "note")
     rates = TaxRateTable((TaxRate("VAT20", date(2020, 1, 1), Decimal("0.20")),))
     entries: list[LedgerEntry] = [*invoice.ledger_entries(), *memo.ledger_entries()]
     with uow(database) as u:
-        u.ledger.add(ContractId("C1"), entries)
-        u.ledger.add(ContractId("C2"), invoice.ledger_entries())
+        u.ledger.add(ids.ContractId("C1"), entries)
+        u.ledger.add(ids.ContractId("C2"), invoice.ledger_entries())
         u.journal.add(journal)
         u.master_data.save_tax_profile(profile)
         u.master_data.save_tax_rates(rates)
@@ -428,9 +428,9 @@ def test_the_ledger_journal_master_data_and_sequences_round_trip(database: Datab
         u.commit()
     assert numbers == ["INV-2026-000001", "INV-2026-000002", "CN-2027-000001"]
     with uow(database) as u:
-        assert u.ledger.load([ContractId("C1")]).entries == tuple(entries)
+        assert u.ledger.load([ids.ContractId("C1")]).entries == tuple(entries)
         u.ledger.remove_document(invoice.invoice_id)
-        assert u.ledger.load([ContractId("C1"), ContractId("C2")]).entries == tuple(
+        assert u.ledger.load([ids.ContractId("C1"), ids.ContractId("C2")]).entries == tuple(
             memo.ledger_entries()
         )
         assert u.journal.all() == [journal]

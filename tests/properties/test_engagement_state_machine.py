@@ -16,30 +16,14 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from domain.engagement import (
-    Engagement,
-    EngagementActivated,
-    EngagementCancelled,
-    EngagementClosed,
-    EngagementClosingStarted,
-    EngagementContracted,
-    EngagementEvent,
-    EngagementProvisioningResumed,
-    EngagementProvisioningStarted,
-    EngagementReasonRequiredError,
-    EngagementResumed,
-    EngagementSetupBlocked,
-    EngagementState,
-    EngagementSuspended,
-    TimeNotAcceptedError,
-)
+from domain import engagement as eng
 from domain.errors import IllegalTransitionError
 from domain.ids import ContractId, CustomerId, EngagementId
 
-S = EngagementState
+S = eng.EngagementState
 
 # The model: for each method, the states it may be called from and where it leads.
-MODEL: dict[str, dict[EngagementState, EngagementState]] = {
+MODEL: dict[str, dict[S, S]] = {
     "contract": {S.PROPOSED: S.CONTRACTED},
     "start_provisioning": {S.CONTRACTED: S.PROVISIONING},
     "block_setup": {S.PROVISIONING: S.SETUP_BLOCKED},
@@ -52,21 +36,21 @@ MODEL: dict[str, dict[EngagementState, EngagementState]] = {
     "cancel": {S.PROPOSED: S.CANCELLED, S.CONTRACTED: S.CANCELLED},
 }
 
-EVENT_OF: dict[str, type[EngagementEvent]] = {
-    "contract": EngagementContracted,
-    "start_provisioning": EngagementProvisioningStarted,
-    "block_setup": EngagementSetupBlocked,
-    "resume_provisioning": EngagementProvisioningResumed,
-    "activate": EngagementActivated,
-    "suspend": EngagementSuspended,
-    "resume": EngagementResumed,
-    "start_closing": EngagementClosingStarted,
-    "close": EngagementClosed,
-    "cancel": EngagementCancelled,
+EVENT_OF: dict[str, type[eng.EngagementEvent]] = {
+    "contract": eng.EngagementContracted,
+    "start_provisioning": eng.EngagementProvisioningStarted,
+    "block_setup": eng.EngagementSetupBlocked,
+    "resume_provisioning": eng.EngagementProvisioningResumed,
+    "activate": eng.EngagementActivated,
+    "suspend": eng.EngagementSuspended,
+    "resume": eng.EngagementResumed,
+    "start_closing": eng.EngagementClosingStarted,
+    "close": eng.EngagementClosed,
+    "cancel": eng.EngagementCancelled,
 }
 
 # Legal paths from `proposed`, so that walks also start deep in the lifecycle.
-PATHS: dict[EngagementState, list[str]] = {
+PATHS: dict[S, list[str]] = {
     S.PROPOSED: [],
     S.CONTRACTED: ["contract"],
     S.PROVISIONING: ["contract", "start_provisioning"],
@@ -88,7 +72,7 @@ class EngagementMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-        self.engagement = Engagement.propose(
+        self.engagement = eng.Engagement.propose(
             EngagementId("ENG-P"), CustomerId("CUST-P"), ContractId("CON-P"), at=self.tick()
         )
         self.expected_state = S.PROPOSED
@@ -110,7 +94,7 @@ class EngagementMachine(RuleBasedStateMachine):
             with pytest.raises(IllegalTransitionError):
                 call(at)
         elif reason is not None and not reason.strip():
-            with pytest.raises(EngagementReasonRequiredError):
+            with pytest.raises(eng.EngagementReasonRequiredError):
                 call(at)
         else:
             call(at)
@@ -125,8 +109,8 @@ class EngagementMachine(RuleBasedStateMachine):
         assert after == before, f"refused {method} changed the engagement"
         return False
 
-    @initialize(start=st.sampled_from(EngagementState), close_date=days)
-    def walk_to(self, start: EngagementState, close_date: date) -> None:
+    @initialize(start=st.sampled_from(S), close_date=days)
+    def walk_to(self, start: S, close_date: date) -> None:
         """Start the random walk from any state, reached by legal calls checked like the rest."""
         for method in PATHS[start]:
             if method == "start_closing":
@@ -187,7 +171,7 @@ class EngagementMachine(RuleBasedStateMachine):
         if self.time_expected_on(work_date):
             self.engagement.require_time_accepted(work_date)
         else:
-            with pytest.raises(TimeNotAcceptedError):
+            with pytest.raises(eng.TimeNotAcceptedError):
                 self.engagement.require_time_accepted(work_date)
 
     # Invariants ------------------------------------------------------------------------------
@@ -202,7 +186,7 @@ class EngagementMachine(RuleBasedStateMachine):
 
     @invariant()
     def state_is_a_lifecycle_state_and_matches_the_model(self) -> None:
-        assert isinstance(self.engagement.state, EngagementState)
+        assert isinstance(self.engagement.state, S)
         assert self.engagement.state is self.expected_state
 
     @invariant()

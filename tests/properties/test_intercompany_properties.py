@@ -12,19 +12,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain import ids
 from domain.accounting_period import PeriodLock
 from domain.contract import Contract
 from domain.employment import EmploymentHistory
-from domain.ids import (
-    ContractId,
-    CustomerId,
-    LegalEntityId,
-    ObligationId,
-    RateCardId,
-    ResourceId,
-    Role,
-    TimeEntryId,
-)
 from domain.intercompany import (
     IntercompanyStatement,
     RechargeSide,
@@ -39,17 +30,17 @@ from domain.time_and_materials import TimeAndMaterialsTerms
 from domain.time_entry import TimeEntry
 
 MARCH = Period.month(2026, 3)
-ENTITIES = [LegalEntityId(name) for name in ("uk", "de", "fr")]
+ENTITIES = [ids.LegalEntityId(name) for name in ("uk", "de", "fr")]
 CURRENCIES = ["EUR", "JPY", "BHD"]
-RESOURCES = [ResourceId(f"r{n}") for n in range(4)]
+RESOURCES = [ids.ResourceId(f"r{n}") for n in range(4)]
 
 
-def a_contract(number: int, entity: LegalEntityId, code: str) -> Contract:
+def a_contract(number: int, entity: ids.LegalEntityId, code: str) -> Contract:
     currency = Currency.of(code)
-    oid = ObligationId(f"ob-{number}")
-    contract = Contract(ContractId(f"C{number}"), CustomerId("acme"), entity, currency)
+    oid = ids.ObligationId(f"ob-{number}")
+    contract = Contract(ids.ContractId(f"C{number}"), ids.CustomerId("acme"), entity, currency)
     contract.draft_version(
-        date(2026, 1, 1), [TimeAndMaterialsTerms(oid, "T&M", currency, RateCardId("RC"))]
+        date(2026, 1, 1), [TimeAndMaterialsTerms(oid, "T&M", currency, ids.RateCardId("RC"))]
     )
     contract.approve_version(1, "legal", datetime(2026, 1, 1, tzinfo=UTC))
     return contract
@@ -68,7 +59,7 @@ markups = st.integers(min_value=0, max_value=100_000).map(lambda n: Decimal(n).s
 
 
 @st.composite
-def histories(draw: Any) -> dict[ResourceId, EmploymentHistory]:
+def histories(draw: Any) -> dict[ids.ResourceId, EmploymentHistory]:
     found = {}
     for resource in RESOURCES:
         if draw(st.booleans()) and resource != RESOURCES[0]:
@@ -88,22 +79,26 @@ def pricings(draw: Any) -> TransferPricing:
     return TransferPricing.of([TransferPolicy(p, r, draw(markups)) for p, r in chosen], default)
 
 
-World = tuple[list[TimeEntry], list[Contract], dict[ResourceId, EmploymentHistory], TransferPricing]
+World = tuple[
+    list[TimeEntry], list[Contract], dict[ids.ResourceId, EmploymentHistory], TransferPricing
+]
 
 
 @st.composite
 def worlds(
     draw: Any,
-) -> tuple[list[TimeEntry], list[Contract], dict[ResourceId, EmploymentHistory], TransferPricing]:
+) -> tuple[
+    list[TimeEntry], list[Contract], dict[ids.ResourceId, EmploymentHistory], TransferPricing
+]:
     chosen = draw(contracts)
     obligations = [oid for c in chosen for oid in c.obligation_ids()]
     entries = []
     for n in range(draw(st.integers(min_value=0, max_value=25))):
         entry = TimeEntry.received_approved(
-            TimeEntryId(f"T{n:03d}"),
+            ids.TimeEntryId(f"T{n:03d}"),
             draw(st.sampled_from(obligations)),
             draw(st.sampled_from(RESOURCES)),
-            Role("consultant"),
+            ids.Role("consultant"),
             draw(days),
             draw(hours),
             cost_rate=draw(cost_rates),

@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from domain import ids
 from domain.accounting_period import PeriodLock
 from domain.billing import BilledLedger
 from domain.billing_run import BillingProposal, InvoiceProposal, run_billing
 from domain.builders import approved_contract, approved_time, billing_input
 from domain.contract import Contract
-from domain.ids import CustomerId, LegalEntityId, ObligationId, RateCardId, ResourceId, Role
 from domain.invoice import Invoice
 from domain.milestone import Milestone
 from domain.money import Currency
@@ -23,15 +23,15 @@ from domain.tax import TaxProfile, TaxRate, TaxRateTable
 from domain.time_entry import ExpenseItem, TimeEntry
 
 AT = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
-CUSTOMER = CustomerId("acme")
-ENTITY = LegalEntityId("tl-uk")
+CUSTOMER = ids.CustomerId("acme")
+ENTITY = ids.LegalEntityId("tl-uk")
 VAT = "VAT20"
 OPEN = PeriodLock()
 EUR = Currency.of("EUR")
 MARCH = Period.month(2026, 3)
 APRIL = Period.month(2026, 4)
 #: The obligation `entry` books time on unless told otherwise.
-TM = ObligationId("tm")
+TM = ids.ObligationId("tm")
 TAX_RATES = TaxRateTable(
     (
         TaxRate(VAT, date(2020, 1, 1), Decimal("0.20")),
@@ -50,15 +50,17 @@ def rate_card(
     card_id: str = "RC",
     overrides: dict[str, str] | None = None,
 ) -> RateCard:
-    card = RateCard(RateCardId(card_id), f"{card_id} rates", Currency.of(currency))
+    card = RateCard(ids.RateCardId(card_id), f"{card_id} rates", Currency.of(currency))
     for n, (effective, rates) in enumerate(versions, 1):
         card.publish(
             RateCardVersion(
                 n,
                 effective,
                 Currency.of(currency),
-                {Role(k): Decimal(v) for k, v in rates.items()},
-                {ResourceId(k): Decimal(v) for k, v in (overrides or {}).items()} if n == 1 else {},
+                {ids.Role(k): Decimal(v) for k, v in rates.items()},
+                {ids.ResourceId(k): Decimal(v) for k, v in (overrides or {}).items()}
+                if n == 1
+                else {},
             )
         )
     return card
@@ -69,7 +71,7 @@ def contract(
     currency: str = "EUR",
     effective: date = date(2026, 1, 1),
     contract_id: str = "C1",
-    customer: CustomerId = CUSTOMER,
+    customer: ids.CustomerId = CUSTOMER,
 ) -> Contract:
     return approved_contract(
         contract_id, customer, ENTITY, obligations, effective, "legal", AT, currency, "Program"

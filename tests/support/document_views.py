@@ -9,32 +9,21 @@ from decimal import Decimal
 
 import attrs
 
+from application import document_view as view
 from application.customer_master import PostalAddress
-from application.document_view import (
-    BankAccount,
-    DocumentType,
-    DocumentView,
-    Party,
-    PrecedingInvoice,
-    SourceDetail,
-    TimeDetail,
-    VatBreakdown,
-    VatCategory,
-    ViewLine,
-)
 from domain.money import Currency, Money
 from domain.period import Period
 
 MARCH = Period.month(2026, 3)
 
-SELLER = Party(
+SELLER = view.Party(
     "northwind-consulting-gmbh",
     "Northwind Consulting GmbH",
     PostalAddress(("Hafenstrasse 12",), "Hamburg", "20457", "DE"),
     vat_id="DE123456789",
     registration_id="HRB 98765",
 )
-BUYER = Party(
+BUYER = view.Party(
     "acme",
     "Acme Manufacturing AG",
     PostalAddress(("Industrieweg 4", "Gebäude C"), "Köln", "50667", "DE"),
@@ -51,14 +40,14 @@ class Tax:
     """How a line is taxed: its code, its VAT category and its rate."""
 
     code: str
-    category: VatCategory
+    category: view.VatCategory
     rate: str
 
 
-STANDARD = Tax("VAT20", VatCategory.STANDARD, "0.20")
-REDUCED = Tax("VAT7", VatCategory.STANDARD, "0.07")
-REVERSE_CHARGE = Tax("RC", VatCategory.REVERSE_CHARGE, "0")
-EXEMPT = Tax("EX", VatCategory.EXEMPT, "0")
+STANDARD = Tax("VAT20", view.VatCategory.STANDARD, "0.20")
+REDUCED = Tax("VAT7", view.VatCategory.STANDARD, "0.07")
+REVERSE_CHARGE = Tax("RC", view.VatCategory.REVERSE_CHARGE, "0")
+EXEMPT = Tax("EX", view.VatCategory.EXEMPT, "0")
 
 CHANGE_REQUEST = ("tm-change-request", "Change request CR-7 (time and materials)")
 PROGRAM = ("ff-program", "Transformation program (fixed fee)")
@@ -70,10 +59,10 @@ def time_line(
     code: str = "EUR",
     tax: Tax = STANDARD,
     obligation: tuple[str, str] = CHANGE_REQUEST,
-) -> ViewLine:
+) -> view.ViewLine:
     """A T&M line billing its time entries (date, person, role, hours, rate) at one rate."""
     details = tuple(
-        TimeDetail(
+        view.TimeDetail(
             f"te-{line_no}-{n}",
             day,
             person,
@@ -87,7 +76,7 @@ def time_line(
     hours = sum((d.hours for d in details), Decimal(0))
     value = sum((d.amount.amount for d in details), Decimal(0))
     unit = details[0].rate
-    return ViewLine(
+    return view.ViewLine(
         line_no,
         obligation[0],
         obligation[1],
@@ -112,10 +101,10 @@ def fixed_line(
     code: str = "EUR",
     tax: Tax = STANDARD,
     obligation: tuple[str, str] = PROGRAM,
-) -> ViewLine:
+) -> view.ViewLine:
     """One unit of a milestone, an installment or a fee, with the item it billed."""
     amount = money(price, code)
-    return ViewLine(
+    return view.ViewLine(
         line_no,
         obligation[0],
         obligation[1],
@@ -129,15 +118,15 @@ def fixed_line(
         tax.category,
         Decimal(tax.rate),
         None,
-        other_details=(SourceDetail("milestone", f"ms-{line_no}", Decimal(1), amount),),
+        other_details=(view.SourceDetail("milestone", f"ms-{line_no}", Decimal(1), amount),),
     )
 
 
 def breakdown(
-    lines: tuple[ViewLine, ...], reasons: dict[str, str] | None = None
-) -> tuple[VatBreakdown, ...]:
+    lines: tuple[view.ViewLine, ...], reasons: dict[str, str] | None = None
+) -> tuple[view.VatBreakdown, ...]:
     """Tax per code over the lines, rounded half-up per code."""
-    codes: dict[str, list[ViewLine]] = {}
+    codes: dict[str, list[view.ViewLine]] = {}
     for line in lines:
         codes.setdefault(line.tax_code, []).append(line)
     out = []
@@ -146,19 +135,21 @@ def breakdown(
         base = Money(sum((t.net.amount for t in taxed), Decimal(0)), currency)
         tax = base.times(taxed[0].vat_rate).quantized()
         reason = (reasons or {}).get(code, "")
-        out.append(VatBreakdown(code, taxed[0].vat_category, taxed[0].vat_rate, base, tax, reason))
+        out.append(
+            view.VatBreakdown(code, taxed[0].vat_category, taxed[0].vat_rate, base, tax, reason)
+        )
     return tuple(out)
 
 
 def document(
-    lines: tuple[ViewLine, ...],
+    lines: tuple[view.ViewLine, ...],
     code: str = "EUR",
     number: str = "NW-2026-0042",
     reasons: dict[str, str] | None = None,
-    buyer: Party = BUYER,
-    credit_of: PrecedingInvoice | None = None,
+    buyer: view.Party = BUYER,
+    credit_of: view.PrecedingInvoice | None = None,
     notes: tuple[str, ...] = (),
-) -> DocumentView:
+) -> view.DocumentView:
     """An issued invoice (or, given the invoice it credits, a credit note) over the lines."""
     currency = Currency.of(code)
     taxes = breakdown(lines, reasons)
@@ -166,8 +157,8 @@ def document(
     tax = Money(sum((t.amount.amount for t in taxes), Decimal(0)), currency)
     issued = date(2026, 4, 2)
     credit = credit_of is not None
-    return DocumentView(
-        DocumentType.CREDIT_NOTE if credit else DocumentType.INVOICE,
+    return view.DocumentView(
+        view.DocumentType.CREDIT_NOTE if credit else view.DocumentType.INVOICE,
         "CM-000003" if credit else "INV-000042",
         number,
         issued,
@@ -189,7 +180,7 @@ def document(
         "northwind-de",
         engagement_id="eng-global-transformation",
         project_code="PRJ-4711",
-        payment_account=BankAccount("DE89370400440532013000", True, "COBADEFFXXX"),
+        payment_account=view.BankAccount("DE89370400440532013000", True, "COBADEFFXXX"),
         notes=notes,
         preceding=credit_of,
         credit_reason="Milestone 2 disputed: partial credit agreed" if credit else "",
@@ -211,7 +202,7 @@ def entries(count: int, start: date = date(2026, 3, 2)) -> list[tuple[date, str,
     return out
 
 
-def eur_with_vat() -> DocumentView:
+def eur_with_vat() -> view.DocumentView:
     """Time and a milestone under German VAT at 20 % and 7 %."""
     lines = (
         time_line(1, entries(3)),
@@ -240,10 +231,10 @@ ONE_TAX_RATE: dict[str, tuple[str, str, tuple[date, str, str, str, str], tuple[s
 }
 
 
-def one_tax_rate_invoice(code: str) -> DocumentView:
+def one_tax_rate_invoice(code: str) -> view.DocumentView:
     """The `ONE_TAX_RATE` document in `code`: a time line and a fixed line, both taxed at 10 %."""
     number, tax_code, entry, fixed = ONE_TAX_RATE[code]
-    tax = Tax(tax_code, VatCategory.STANDARD, "0.10")
+    tax = Tax(tax_code, view.VatCategory.STANDARD, "0.10")
     lines = (
         time_line(1, [entry], code, tax),
         fixed_line(2, *fixed, code, tax),
@@ -251,12 +242,12 @@ def one_tax_rate_invoice(code: str) -> DocumentView:
     return document(lines, code=code, number=number)
 
 
-def jpy_invoice() -> DocumentView:
+def jpy_invoice() -> view.DocumentView:
     """Yen: no minor digits anywhere."""
     return one_tax_rate_invoice("JPY")
 
 
-def bhd_invoice() -> DocumentView:
+def bhd_invoice() -> view.DocumentView:
     """Bahraini dinar: three minor digits, a unit price with them all."""
     return one_tax_rate_invoice("BHD")
 
@@ -266,14 +257,14 @@ REVERSE_CHARGE_NOTE = (
 )
 
 
-def reverse_charge_invoice() -> DocumentView:
+def reverse_charge_invoice() -> view.DocumentView:
     """A buyer in another member state: no VAT charged, the legal note printed."""
     lines = (time_line(1, entries(2), tax=REVERSE_CHARGE),)
     return document(
         lines,
         reasons={"RC": REVERSE_CHARGE_NOTE},
         notes=(REVERSE_CHARGE_NOTE,),
-        buyer=Party(
+        buyer=view.Party(
             "acme-fr",
             "Acme France SAS",
             PostalAddress(("12 rue de la Paix",), "Paris", "75002", "FR"),
@@ -285,7 +276,7 @@ def reverse_charge_invoice() -> DocumentView:
 EXEMPT_REASON = "Exempt: training services under Article 132(1)(i) VAT Directive."
 
 
-def exempt_invoice() -> DocumentView:
+def exempt_invoice() -> view.DocumentView:
     """An exempt training line beside a standard-rated one."""
     lines = (
         fixed_line(1, "Accredited training course", "2400.00", tax=EXEMPT),
@@ -294,25 +285,25 @@ def exempt_invoice() -> DocumentView:
     return document(lines, reasons={"EX": EXEMPT_REASON})
 
 
-def credit_note() -> DocumentView:
+def credit_note() -> view.DocumentView:
     """A partial credit of an invoice's milestone line."""
     line = fixed_line(1, "Credit: milestone 2 (disputed part)", "2000.00")
     credited = attrs.evolve(line, credits_line=2)
     return document(
         (credited,),
         number="NW-CN-2026-0003",
-        credit_of=PrecedingInvoice("INV-000041", "NW-2026-0041", date(2026, 3, 2)),
+        credit_of=view.PrecedingInvoice("INV-000041", "NW-2026-0041", date(2026, 3, 2)),
     )
 
 
-def long_time_invoice(count: int = 300) -> DocumentView:
+def long_time_invoice(count: int = 300) -> view.DocumentView:
     """One T&M line billing `count` time entries: many pages."""
     return document((time_line(1, entries(count)),), number="NW-2026-0300")
 
 
-def latin_extended_invoice() -> DocumentView:
+def latin_extended_invoice() -> view.DocumentView:
     """A buyer whose legal name and address are outside Latin-1."""
-    buyer = Party(
+    buyer = view.Party(
         "lodz",
         "Zakład Usług Łódź Sp. z o.o.",
         PostalAddress(("ul. Piotrkowska 104",), "Łódź", "90-004", "PL"),

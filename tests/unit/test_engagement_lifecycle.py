@@ -7,37 +7,19 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from domain.engagement import (
-    ENGAGEMENT_LIFECYCLE,
-    Engagement,
-    EngagementActivated,
-    EngagementCancelled,
-    EngagementClosed,
-    EngagementClosingStarted,
-    EngagementContracted,
-    EngagementProposed,
-    EngagementProvisioningResumed,
-    EngagementProvisioningStarted,
-    EngagementReasonRequiredError,
-    EngagementResumed,
-    EngagementSetupBlocked,
-    EngagementState,
-    EngagementSuspended,
-    EngagementTrigger,
-    TimeNotAcceptedError,
-)
+from domain import engagement as eng
 from domain.errors import DomainError, IllegalTransitionError
 from domain.ids import ContractId, CustomerId, EngagementId
 from tests.support.lifecycles import named, walked
 
-S = EngagementState
-T = EngagementTrigger
+S = eng.EngagementState
+T = eng.EngagementTrigger
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CLOSE_DATE = date(2026, 6, 30)
 
 # Written by hand from the domain guide, section 4: not derived from the table under test.
-EXPECTED: dict[tuple[EngagementState, EngagementTrigger], EngagementState] = {
+EXPECTED: dict[tuple[S, T], S] = {
     (S.PROPOSED, T.CONTRACT): S.CONTRACTED,
     (S.CONTRACTED, T.START_PROVISIONING): S.PROVISIONING,
     (S.PROVISIONING, T.ACTIVATE): S.ACTIVE,
@@ -52,14 +34,14 @@ EXPECTED: dict[tuple[EngagementState, EngagementTrigger], EngagementState] = {
 }
 
 
-def proposed() -> Engagement:
-    return Engagement.propose(
+def proposed() -> eng.Engagement:
+    return eng.Engagement.propose(
         EngagementId("ENG-1"), CustomerId("CUST-1"), ContractId("CON-1"), at=AT
     )
 
 
 # One legal call per trigger, with arguments that satisfy every business guard.
-CALLS: dict[EngagementTrigger, Callable[[Engagement], None]] = {
+CALLS: dict[T, Callable[[eng.Engagement], None]] = {
     T.CONTRACT: lambda e: e.contract(AT),
     T.START_PROVISIONING: lambda e: e.start_provisioning(AT),
     T.BLOCK_SETUP: lambda e: e.block_setup("tax profile missing in the ERP", AT),
@@ -73,7 +55,7 @@ CALLS: dict[EngagementTrigger, Callable[[Engagement], None]] = {
 }
 
 # A path of legal calls from `proposed` into each state.
-PATHS: dict[EngagementState, list[EngagementTrigger]] = {
+PATHS: dict[S, list[T]] = {
     S.PROPOSED: [],
     S.CONTRACTED: [T.CONTRACT],
     S.PROVISIONING: [T.CONTRACT, T.START_PROVISIONING],
@@ -86,8 +68,8 @@ PATHS: dict[EngagementState, list[EngagementTrigger]] = {
 }
 
 
-def engagement_in(state: EngagementState) -> Engagement:
-    engagement: Engagement = walked(proposed(), PATHS[state], CALLS)
+def engagement_in(state: S) -> eng.Engagement:
+    engagement: eng.Engagement = walked(proposed(), PATHS[state], CALLS)
     assert engagement.state is state
     return engagement
 
@@ -106,8 +88,8 @@ def test_a_refused_transition_names_the_state_and_the_trigger() -> None:
 
 
 def test_closed_and_cancelled_engagements_allow_nothing() -> None:
-    assert ENGAGEMENT_LIFECYCLE.allowed(S.CLOSED) == []
-    assert ENGAGEMENT_LIFECYCLE.allowed(S.CANCELLED) == []
+    assert eng.ENGAGEMENT_LIFECYCLE.allowed(S.CLOSED) == []
+    assert eng.ENGAGEMENT_LIFECYCLE.allowed(S.CANCELLED) == []
 
 
 # Creation and events -----------------------------------------------------------------------
@@ -120,7 +102,7 @@ def test_a_won_deal_is_proposed_with_its_customer_and_contract() -> None:
     assert engagement.close_date is None
     assert engagement.blocked_reason is None
     assert engagement.events == [
-        EngagementProposed(
+        eng.EngagementProposed(
             engagement_id=EngagementId("ENG-1"),
             at=AT,
             customer_id=CustomerId("CUST-1"),
@@ -143,11 +125,11 @@ def test_the_blocked_setup_scenario_records_every_step_in_order() -> None:
     engagement.activate(times[4])
     eid = EngagementId("ENG-1")
     assert engagement.events[1:] == [
-        EngagementContracted(eid, times[0]),
-        EngagementProvisioningStarted(eid, times[1]),
-        EngagementSetupBlocked(eid, times[2], "tax profile missing in the ERP"),
-        EngagementProvisioningResumed(eid, times[3]),
-        EngagementActivated(eid, times[4]),
+        eng.EngagementContracted(eid, times[0]),
+        eng.EngagementProvisioningStarted(eid, times[1]),
+        eng.EngagementSetupBlocked(eid, times[2], "tax profile missing in the ERP"),
+        eng.EngagementProvisioningResumed(eid, times[3]),
+        eng.EngagementActivated(eid, times[4]),
     ]
     assert engagement.revision == 6
 
@@ -169,10 +151,10 @@ def test_suspension_resumption_closing_and_closure_are_recorded() -> None:
     engagement.close(AT)
     eid = EngagementId("ENG-1")
     assert engagement.events[before:] == [
-        EngagementSuspended(eid, AT, "client paused the programme"),
-        EngagementResumed(eid, AT),
-        EngagementClosingStarted(eid, AT, CLOSE_DATE),
-        EngagementClosed(eid, AT),
+        eng.EngagementSuspended(eid, AT, "client paused the programme"),
+        eng.EngagementResumed(eid, AT),
+        eng.EngagementClosingStarted(eid, AT, CLOSE_DATE),
+        eng.EngagementClosed(eid, AT),
     ]
     assert engagement.close_date == CLOSE_DATE
 
@@ -180,21 +162,21 @@ def test_suspension_resumption_closing_and_closure_are_recorded() -> None:
 def test_a_cancelled_deal_records_why() -> None:
     engagement = engagement_in(S.CONTRACTED)
     engagement.cancel("client chose another vendor", AT)
-    assert engagement.events[-1] == EngagementCancelled(
+    assert engagement.events[-1] == eng.EngagementCancelled(
         EngagementId("ENG-1"), AT, "client chose another vendor"
     )
 
 
 def test_events_are_frozen() -> None:
     event = proposed().events[0]
-    assert isinstance(event, EngagementProposed)
+    assert isinstance(event, eng.EngagementProposed)
     with pytest.raises(AttributeError):
         event.customer_id = CustomerId("someone else")  # type: ignore[misc]
 
 
 # Business guards ---------------------------------------------------------------------------
 
-REASONED: list[tuple[EngagementState, Callable[[Engagement, str], None]]] = [
+REASONED: list[tuple[S, Callable[[eng.Engagement, str], None]]] = [
     (S.PROVISIONING, lambda e, reason: e.block_setup(reason, AT)),
     (S.ACTIVE, lambda e, reason: e.suspend(reason, AT)),
     (S.PROPOSED, lambda e, reason: e.cancel(reason, AT)),
@@ -204,11 +186,11 @@ REASONED: list[tuple[EngagementState, Callable[[Engagement, str], None]]] = [
 @pytest.mark.parametrize(("state", "call"), REASONED, ids=["block_setup", "suspend", "cancel"])
 @pytest.mark.parametrize("reason", ["", "   "])
 def test_blocking_suspending_and_cancelling_need_a_reason(
-    state: EngagementState, call: Callable[[Engagement, str], None], reason: str
+    state: S, call: Callable[[eng.Engagement, str], None], reason: str
 ) -> None:
     engagement = engagement_in(state)
     revision = engagement.revision
-    with pytest.raises(EngagementReasonRequiredError, match="needs a reason") as refused:
+    with pytest.raises(eng.EngagementReasonRequiredError, match="needs a reason") as refused:
         call(engagement, reason)
     assert refused.value.code == "engagement_reason_required"
     assert engagement.state is state
@@ -226,11 +208,11 @@ def test_an_illegal_transition_is_refused_before_the_missing_reason_is_noticed()
 
 @pytest.mark.parametrize("state", [s for s in S if s not in (S.ACTIVE, S.CLOSING)], ids=named)
 def test_time_is_refused_unless_the_engagement_is_active_or_closing(
-    state: EngagementState,
+    state: S,
 ) -> None:
     engagement = engagement_in(state)
     assert not engagement.accepts_time_on(date(2026, 3, 10))
-    with pytest.raises(TimeNotAcceptedError, match=f"'{state.value}'") as refused:
+    with pytest.raises(eng.TimeNotAcceptedError, match=f"'{state.value}'") as refused:
         engagement.require_time_accepted(date(2026, 3, 10))
     assert refused.value.code == "engagement_not_accepting_time"
     assert isinstance(refused.value, DomainError)
@@ -253,7 +235,7 @@ def test_time_before_the_close_date_is_accepted_while_closing() -> None:
 def test_time_is_refused_on_and_after_the_close_date(work_date: date) -> None:
     engagement = engagement_in(S.CLOSING)
     assert not engagement.accepts_time_on(work_date)
-    with pytest.raises(TimeNotAcceptedError, match="closing on 2026-06-30"):
+    with pytest.raises(eng.TimeNotAcceptedError, match="closing on 2026-06-30"):
         engagement.require_time_accepted(work_date)
 
 

@@ -12,11 +12,11 @@ from decimal import Decimal
 
 import pytest
 
+from domain import ids
 from domain.accounting_period import PeriodLock
 from domain.contract import Contract
 from domain.employment import Employment, EmploymentHistory, InvalidEmploymentHistoryError
 from domain.errors import PeriodClosedError
-from domain.ids import LegalEntityId, ObligationId, RateCardId, ResourceId, Role, TimeEntryId
 from domain.intercompany import (
     IntercompanyStatement,
     InvalidTransferPolicyError,
@@ -35,8 +35,8 @@ from domain.time_entry import TimeEntry
 from tests.support.builders import AT, ENTITY, EUR, MARCH, contract, entry
 
 A = ENTITY
-B = LegalEntityId("tl-de")
-C = LegalEntityId("tl-fr")
+B = ids.LegalEntityId("tl-de")
+C = ids.LegalEntityId("tl-fr")
 TEN_PERCENT = TransferPricing.of(
     [TransferPolicy(B, A, Decimal(10)), TransferPolicy(C, A, Decimal(5))]
 )
@@ -46,9 +46,9 @@ def eur(amount: str) -> Money:
     return Money.of(amount, "EUR")
 
 
-def tm_contract(currency: str = "EUR", entity: LegalEntityId = A) -> Contract:
+def tm_contract(currency: str = "EUR", entity: ids.LegalEntityId = A) -> Contract:
     terms = TimeAndMaterialsTerms(
-        ObligationId("tm"), "Advisory", Currency.of(currency), RateCardId("RC")
+        ids.ObligationId("tm"), "Advisory", Currency.of(currency), ids.RateCardId("RC")
     )
     c = contract([terms], currency=currency)
     c.legal_entity_id = entity
@@ -64,7 +64,7 @@ def costed(
 
 
 def in_b_since_january(resource: str = "r1") -> EmploymentHistory:
-    return EmploymentHistory.of(ResourceId(resource), [Employment(B, date(2026, 1, 1))])
+    return EmploymentHistory.of(ids.ResourceId(resource), [Employment(B, date(2026, 1, 1))])
 
 
 def statement(
@@ -100,7 +100,7 @@ def lines(journal: JournalEntry) -> list[tuple[Account, str, str]]:
 
 def test_a_transfer_mid_month_changes_the_resources_entity_from_that_day() -> None:
     history = EmploymentHistory.transferred(
-        ResourceId("r1"), B, date(2026, 1, 1), [(date(2026, 3, 16), C)]
+        ids.ResourceId("r1"), B, date(2026, 1, 1), [(date(2026, 3, 16), C)]
     )
     assert history.employments == (
         Employment(B, date(2026, 1, 1), date(2026, 3, 15)),
@@ -114,7 +114,7 @@ def test_a_transfer_mid_month_changes_the_resources_entity_from_that_day() -> No
 
 def test_a_resource_that_left_belongs_to_no_entity_after_its_last_day() -> None:
     history = EmploymentHistory.of(
-        ResourceId("r1"), [Employment(B, date(2026, 1, 1), date(2026, 3, 10))]
+        ids.ResourceId("r1"), [Employment(B, date(2026, 1, 1), date(2026, 3, 10))]
     )
     assert history.entity_on(date(2026, 3, 10)) == B
     assert history.entity_on(date(2026, 3, 11)) is None
@@ -125,7 +125,7 @@ def test_a_resource_that_left_belongs_to_no_entity_after_its_last_day() -> None:
     [
         ([], "at least one spell"),
         ([Employment(B, date(2026, 3, 1), date(2026, 2, 1))], "before it starts"),
-        ([Employment(LegalEntityId(" "), date(2026, 3, 1))], "name the legal entity"),
+        ([Employment(ids.LegalEntityId(" "), date(2026, 3, 1))], "name the legal entity"),
         (
             [Employment(B, date(2026, 3, 1), date(2026, 3, 31)), Employment(C, date(2026, 3, 1))],
             "not after the spell before it",
@@ -154,7 +154,7 @@ def test_an_employment_history_with_overlapping_duplicate_or_unordered_spells_is
     spells: list[Employment], says: str
 ) -> None:
     with pytest.raises(InvalidEmploymentHistoryError, match=says):
-        EmploymentHistory.of(ResourceId("r1"), spells)
+        EmploymentHistory.of(ids.ResourceId("r1"), spells)
 
 
 # -- transfer pricing ----------------------------------------------------------------------
@@ -182,7 +182,7 @@ def test_a_pair_uses_its_own_policy_before_the_default() -> None:
         ([TransferPolicy(B, A, Decimal(1001))], None, "from 0 to 1000"),
         ([TransferPolicy(B, A, Decimal("NaN"))], None, "from 0 to 1000"),
         ([], Decimal(-5), "the default policy"),
-        ([TransferPolicy(LegalEntityId(""), A, Decimal(1))], None, "name both"),
+        ([TransferPolicy(ids.LegalEntityId(""), A, Decimal(1))], None, "name both"),
     ],
 )
 def test_an_invalid_transfer_policy_is_refused(
@@ -258,7 +258,7 @@ def test_a_transfer_mid_month_splits_the_resources_hours_between_two_entities() 
     # r1 in B until 15 March, in C from the 16th: 8 h on the 10th recharged by B (+10 %),
     # 6 h on the 20th by C (+5 %); 8 x 100 x 1.10 = 880.00, 6 x 100 x 1.05 = 630.00
     history = EmploymentHistory.transferred(
-        ResourceId("r1"), B, date(2026, 1, 1), [(date(2026, 3, 16), C)]
+        ids.ResourceId("r1"), B, date(2026, 1, 1), [(date(2026, 3, 16), C)]
     )
     found = statement(
         [
@@ -277,7 +277,7 @@ def test_a_transfer_mid_month_splits_the_resources_hours_between_two_entities() 
 
 
 def test_a_contract_and_a_resource_in_the_same_entity_produce_nothing() -> None:
-    in_a = EmploymentHistory.of(ResourceId("r1"), [Employment(A, date(2026, 1, 1))])
+    in_a = EmploymentHistory.of(ids.ResourceId("r1"), [Employment(A, date(2026, 1, 1))])
     found = statement([costed("T1", date(2026, 3, 2), "8", None)], [in_a], TransferPricing())
     assert found.recharges == ()
     assert found.exceptions == ()
@@ -330,7 +330,7 @@ def test_a_resource_without_a_legal_entity_on_the_work_date_is_reported() -> Non
             costed("T1", date(2026, 3, 2), "8", "80.00", resource="nobody"),
             costed("T2", date(2026, 3, 2), "8", "80.00", resource="r2"),
         ],
-        [EmploymentHistory.of(ResourceId("r2"), [Employment(B, date(2026, 3, 5))])],
+        [EmploymentHistory.of(ids.ResourceId("r2"), [Employment(B, date(2026, 3, 5))])],
     )
     assert [(p.entry_id, p.reason) for p in found.exceptions] == [
         ("T1", RechargeProblem.NO_LEGAL_ENTITY),
@@ -347,8 +347,8 @@ def test_an_entry_of_an_unknown_contract_is_reported() -> None:
 
 def submitted(entry_id: str, day: date) -> TimeEntry:
     return TimeEntry.submit(
-        TimeEntryId(entry_id), ObligationId("tm"), ResourceId("r1"), Role("consultant"), day,
-        Decimal(8), cost_rate=Decimal(80),
+        ids.TimeEntryId(entry_id), ids.ObligationId("tm"), ids.ResourceId("r1"),
+        ids.Role("consultant"), day, Decimal(8), cost_rate=Decimal(80),
     )  # fmt: skip
 
 

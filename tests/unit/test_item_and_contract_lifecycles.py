@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 import pytest
 
+from domain import ids
 from domain.accounting_period import PeriodLock
 from domain.billing import Allocation, LineKind, SourceKind, SourceRef
 from domain.contract import (
@@ -38,19 +39,6 @@ from domain.errors import (
     NoTermsInForceError,
     PeriodClosedError,
     RateNotFoundError,
-)
-from domain.ids import (
-    ContractId,
-    CreditMemoId,
-    CustomerId,
-    ExpenseId,
-    InvoiceId,
-    LegalEntityId,
-    ObligationId,
-    RateCardId,
-    ResourceId,
-    Role,
-    TimeEntryId,
 )
 from domain.invoice import Invoice
 from domain.money import Currency, Money
@@ -100,10 +88,10 @@ ITEM_FINAL = (IS.REJECTED, IS.WRITTEN_OFF)
 
 def entry(hours: str = "8") -> TimeEntry:
     return TimeEntry.submit(
-        TimeEntryId("TE-1"),
-        ObligationId("OB-TM"),
-        ResourceId("R-ANNA"),
-        Role("consultant"),
+        ids.TimeEntryId("TE-1"),
+        ids.ObligationId("OB-TM"),
+        ids.ResourceId("R-ANNA"),
+        ids.Role("consultant"),
         date(2026, 3, 10),
         Decimal(hours),
     )
@@ -111,9 +99,9 @@ def entry(hours: str = "8") -> TimeEntry:
 
 def expense(cost: str = "240.00") -> ExpenseItem:
     return ExpenseItem.submit(
-        ExpenseId("EXP-1"),
-        ObligationId("OB-TM"),
-        ResourceId("R-ANNA"),
+        ids.ExpenseId("EXP-1"),
+        ids.ObligationId("OB-TM"),
+        ids.ResourceId("R-ANNA"),
         "travel",
         date(2026, 3, 11),
         Money.of(cost, "EUR"),
@@ -302,12 +290,16 @@ JAN_1, APR_1, JUN_30 = date(2026, 1, 1), date(2026, 4, 1), date(2026, 6, 30)
 
 
 def tm_terms(name: str = "T&M change request", currency: Currency = EUR) -> Any:
-    return TimeAndMaterialsTerms(ObligationId("OB-TM"), name, currency, RateCardId("RC-EU"))
+    return TimeAndMaterialsTerms(ids.ObligationId("OB-TM"), name, currency, ids.RateCardId("RC-EU"))
 
 
 def contract() -> Contract:
     return Contract(
-        ContractId("CON-1"), CustomerId("acme"), LegalEntityId("tl-uk"), EUR, "Transformation"
+        ids.ContractId("CON-1"),
+        ids.CustomerId("acme"),
+        ids.LegalEntityId("tl-uk"),
+        EUR,
+        "Transformation",
     )
 
 
@@ -323,7 +315,9 @@ def test_an_approved_sow_is_in_force_from_its_effective_date() -> None:
     sow = c.versions[0]
     assert (sow.state, sow.label, sow.approved_by) == (VS.APPROVED, "SOW", "cfo@client")
     assert c.version_in_force(JAN_1) is sow
-    assert c.events == [ContractVersionApproved(ContractId("CON-1"), 1, JAN_1, "cfo@client", AT)]
+    assert c.events == [
+        ContractVersionApproved(ids.ContractId("CON-1"), 1, JAN_1, "cfo@client", AT)
+    ]
     with pytest.raises(NoTermsInForceError, match="2025-12-31"):
         c.version_in_force(date(2025, 12, 31))
 
@@ -339,7 +333,7 @@ def test_a_draft_can_be_revised() -> None:
     c = contract()
     draft = c.draft_version(JAN_1, [tm_terms()])
     draft.revise([tm_terms("renamed")])
-    assert draft.obligation(ObligationId("OB-TM")).name == "renamed"
+    assert draft.obligation(ids.ObligationId("OB-TM")).name == "renamed"
 
 
 def test_an_approved_version_is_never_revised() -> None:
@@ -348,7 +342,7 @@ def test_an_approved_version_is_never_revised() -> None:
     with pytest.raises(ImmutableVersionError, match="new version") as refused:
         sow.revise([tm_terms("sneaky edit")])
     assert refused.value.code == "immutable_version"
-    assert sow.obligation(ObligationId("OB-TM")).name == "SOW rates"
+    assert sow.obligation(ids.ObligationId("OB-TM")).name == "SOW rates"
 
 
 def test_superseded_and_terminated_versions_are_never_revised() -> None:
@@ -373,7 +367,7 @@ def test_an_amendment_supersedes_the_sow_only_from_its_effective_date() -> None:
     assert c.version_in_force(date(2026, 3, 31)) is sow
     assert c.version_in_force(APR_1) is amendment
     assert c.version_in_force(date(2027, 1, 1)) is amendment
-    history = c.obligation_history(ObligationId("OB-TM"))
+    history = c.obligation_history(ids.ObligationId("OB-TM"))
     assert history.on(date(2026, 3, 31)).terms.name == "SOW rates"  # type: ignore[union-attr]
     assert history.on(APR_1).terms.name == "amended rates"  # type: ignore[union-attr]
 
@@ -410,7 +404,7 @@ def test_a_terminated_contract_has_no_terms_after_its_end() -> None:
     assert c.version_in_force(date(2026, 2, 1)) is c.versions[0]
     with pytest.raises(NoTermsInForceError, match="2026-07-01"):
         c.version_in_force(date(2026, 7, 1))
-    assert c.events[-1] == ContractTerminated(ContractId("CON-1"), 1, JUN_30, AT)
+    assert c.events[-1] == ContractTerminated(ids.ContractId("CON-1"), 1, JUN_30, AT)
 
 
 def test_a_contract_with_no_approved_version_cannot_be_terminated() -> None:
@@ -444,12 +438,12 @@ def test_an_obligation_is_named_in_a_new_version_and_a_revised_draft() -> None:
 
 # Rate cards ===================================================================================
 
-CONSULTANT, ARCHITECT = Role("consultant"), Role("architect")
-ANNA, BEN = ResourceId("R-ANNA"), ResourceId("R-BEN")
+CONSULTANT, ARCHITECT = ids.Role("consultant"), ids.Role("architect")
+ANNA, BEN = ids.ResourceId("R-ANNA"), ids.ResourceId("R-BEN")
 
 
 def rate_card() -> RateCard:
-    card = RateCard(RateCardId("RC-EU"), "Europe 2026", EUR)
+    card = RateCard(ids.RateCardId("RC-EU"), "Europe 2026", EUR)
     card.publish(
         RateCardVersion(
             1,
@@ -556,7 +550,7 @@ def issued_invoice() -> Invoice:
     lines = (
         DocumentLine(
             1,
-            ObligationId("OB-TM"),
+            ids.ObligationId("OB-TM"),
             LineKind.TIME,
             "Consulting",
             Decimal("8"),
@@ -575,7 +569,7 @@ def issued_invoice() -> Invoice:
 
 def draft_memo(invoice: Invoice, hours: str = "3") -> CreditMemo:
     return CreditMemo.against(
-        CreditMemoId("CM-1"),
+        ids.CreditMemoId("CM-1"),
         invoice,
         [CreditRequest(1, TE_1, Decimal(hours))],
         "3 h not delivered",
@@ -639,7 +633,11 @@ def test_an_issued_credit_reduces_what_the_invoice_owes_and_releases_its_hours()
     assert invoice.outstanding == Money.of("600.00", "EUR")
     assert memo.events == [
         CreditMemoIssued(
-            CreditMemoId("CM-1"), InvoiceId("INV-1"), "CN-0001", Money.of("360.00", "EUR"), AT
+            ids.CreditMemoId("CM-1"),
+            ids.InvoiceId("INV-1"),
+            "CN-0001",
+            Money.of("360.00", "EUR"),
+            AT,
         )
     ]
     [released] = memo.ledger_entries()
@@ -672,7 +670,7 @@ def test_a_credit_memo_dated_in_a_closed_period_is_not_issued() -> None:
 
 def test_a_credit_memo_is_issued_only_against_its_own_invoice() -> None:
     invoice, other = issued_invoice(), issued_invoice()
-    other.invoice_id = InvoiceId("INV-2")
+    other.invoice_id = ids.InvoiceId("INV-2")
     memo = draft_memo(invoice)
     memo.approve("checker", AT)
     with pytest.raises(DomainError, match="not for INV-2"):
@@ -681,14 +679,13 @@ def test_a_credit_memo_is_issued_only_against_its_own_invoice() -> None:
 
 
 def test_a_version_diff_names_the_obligations_added_removed_and_changed() -> None:
-    from domain.ids import RateCardId
     from tests.support.builders import contract as make_contract
 
     eur = Currency.of("EUR")
-    a = TimeAndMaterialsTerms(ObligationId("a"), "A", eur, RateCardId("RC"))
-    b = TimeAndMaterialsTerms(ObligationId("b"), "B", eur, RateCardId("RC"))
-    b2 = TimeAndMaterialsTerms(ObligationId("b"), "B", eur, RateCardId("PREMIUM"))
-    c_ = TimeAndMaterialsTerms(ObligationId("c"), "C", eur, RateCardId("RC"))
+    a = TimeAndMaterialsTerms(ids.ObligationId("a"), "A", eur, ids.RateCardId("RC"))
+    b = TimeAndMaterialsTerms(ids.ObligationId("b"), "B", eur, ids.RateCardId("RC"))
+    b2 = TimeAndMaterialsTerms(ids.ObligationId("b"), "B", eur, ids.RateCardId("PREMIUM"))
+    c_ = TimeAndMaterialsTerms(ids.ObligationId("c"), "C", eur, ids.RateCardId("RC"))
     contract = make_contract([a, b])
     contract.draft_version(date(2026, 6, 1), [b2, c_])
     diff = contract.diff(1, 2)

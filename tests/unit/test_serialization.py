@@ -23,6 +23,7 @@ from adapters.serialization import (
     to_json,
     unstructure,
 )
+from domain import ids
 from domain import obligation as obligation_registry
 from domain.accounting_period import AccountingPeriod
 from domain.billing import (
@@ -36,23 +37,6 @@ from domain.contract import Contract
 from domain.credit_memo import CreditMemo, CreditRequest
 from domain.engagement import Engagement
 from domain.fixed_fee import FixedFeeTerms, Installment
-from domain.ids import (
-    ContractId,
-    CreditMemoId,
-    CustomerId,
-    EngagementId,
-    ExpenseId,
-    InstallmentId,
-    MilestoneId,
-    ObligationId,
-    PaymentId,
-    RateCardId,
-    ResourceId,
-    Role,
-    TaskId,
-    TimeEntryId,
-    UserId,
-)
 from domain.invoice import Invoice
 from domain.milestone import Milestone
 from domain.milestone_billing import MilestoneSpec, MilestoneTerms
@@ -109,7 +93,7 @@ def every_model_terms() -> list[Any]:
             TM,
             "Advisory",
             EUR,
-            RateCardId("RC"),
+            ids.RateCardId("RC"),
             billing_increment=d("0.25"),
             increment_rounding=IncrementRounding.NEAREST,
             daily_cap_hours=d("8"),
@@ -117,18 +101,18 @@ def every_model_terms() -> list[Any]:
             expenses=ExpensePolicy(d("0.10"), {"travel": d("500.00"), "hotel": d("900")}),
         ),
         FixedFeeTerms(
-            ObligationId("ff"),
+            ids.ObligationId("ff"),
             "Design phase",
             EUR,
             d("30000.00"),
             (
-                Installment(InstallmentId("i1"), date(2026, 3, 31), percentage=d("40")),
-                Installment(InstallmentId("i2"), date(2026, 6, 30), percentage=d("60")),
+                Installment(ids.InstallmentId("i1"), date(2026, 3, 31), percentage=d("40")),
+                Installment(ids.InstallmentId("i2"), date(2026, 6, 30), percentage=d("60")),
             ),
             estimate_hours=d("200"),
         ),
         RetainerTerms(
-            ObligationId("ret"),
+            ids.ObligationId("ret"),
             "Support retainer",
             EUR,
             fee_per_period=d("4000.00"),
@@ -140,19 +124,21 @@ def every_model_terms() -> list[Any]:
             overage_rate=d("150.00"),
         ),
         MilestoneTerms(
-            ObligationId("program"),
+            ids.ObligationId("program"),
             "Transformation program",
             EUR,
             d("100000.00"),
             tuple(
-                MilestoneSpec(MilestoneId(f"m{n}"), f"Phase {n}", percentage=d("25"), final=n == 4)
+                MilestoneSpec(
+                    ids.MilestoneId(f"m{n}"), f"Phase {n}", percentage=d("25"), final=n == 4
+                )
                 for n in range(1, 5)
             ),
             retention_percent=d("10"),
             passive_acceptance_days=10,
         ),
         RecurringTerms(
-            ObligationId("ms"),
+            ids.ObligationId("ms"),
             "Managed service",
             EUR,
             d("3000.00"),
@@ -173,7 +159,11 @@ def hybrid_contract() -> Contract:
 
 def accepted_milestone() -> Milestone:
     m = Milestone.plan(
-        MilestoneId("m1"), ObligationId("program"), "Phase 1", AT, passive_acceptance_days=10
+        ids.MilestoneId("m1"),
+        ids.ObligationId("program"),
+        "Phase 1",
+        AT,
+        passive_acceptance_days=10,
     )
     m.complete("draft report", date(2026, 3, 5), AT)
     m.reject("client-sponsor", "incomplete", AT)
@@ -184,13 +174,13 @@ def accepted_milestone() -> Milestone:
 
 def held_time_entry() -> TimeEntry:
     e = TimeEntry.submit(
-        TimeEntryId("e9"),
+        ids.TimeEntryId("e9"),
         TM,
-        ResourceId("r2"),
-        Role("architect"),
+        ids.ResourceId("r2"),
+        ids.Role("architect"),
         date(2026, 3, 9),
         d("6.75"),
-        task_id=TaskId("T7"),
+        task_id=ids.TaskId("T7"),
         cost_rate=d("61.50"),
     )
     e.approve("psa", AT)
@@ -200,10 +190,10 @@ def held_time_entry() -> TimeEntry:
 
 def rejected_non_billable_entry() -> TimeEntry:
     e = TimeEntry.submit(
-        TimeEntryId("e10"),
+        ids.TimeEntryId("e10"),
         TM,
-        ResourceId("r1"),
-        Role("consultant"),
+        ids.ResourceId("r1"),
+        ids.Role("consultant"),
         date(2026, 3, 10),
         d("1"),
         billable=False,
@@ -214,9 +204,9 @@ def rejected_non_billable_entry() -> TimeEntry:
 
 def travel_expense() -> ExpenseItem:
     x = ExpenseItem.submit(
-        ExpenseId("x1"),
+        ids.ExpenseId("x1"),
         TM,
-        ResourceId("r1"),
+        ids.ResourceId("r1"),
         "travel",
         date(2026, 3, 4),
         money("212.40"),
@@ -228,14 +218,14 @@ def travel_expense() -> ExpenseItem:
 
 def issued_invoice_and_memo() -> tuple[Invoice, CreditMemo]:
     """An invoice issued from a billing run, part paid, then part credited by a credit memo."""
-    c = contract([TimeAndMaterialsTerms(TM, "Advisory", EUR, RateCardId("RC"))])
+    c = contract([TimeAndMaterialsTerms(TM, "Advisory", EUR, ids.RateCardId("RC"))])
     entries = [entry("e1", date(2026, 3, 2), "8"), entry("e2", date(2026, 3, 3), "4")]
     draft = run(MARCH, [c], [rate_card()], entries).invoices[0]
     invoice = issued_invoice(draft, "INV-1", "2026-0001")
-    invoice.record_payment(PaymentId("PAY-1"), money("500.00"), date(2026, 4, 10), AT, OPEN)
+    invoice.record_payment(ids.PaymentId("PAY-1"), money("500.00"), date(2026, 4, 10), AT, OPEN)
     e1 = SourceRef(SourceKind.TIME_ENTRY, "e1")
     memo = CreditMemo.against(
-        CreditMemoId("CM-1"),
+        ids.CreditMemoId("CM-1"),
         invoice,
         [CreditRequest(1, e1, d("3")), CreditRequest(1, quantity=d("1.5"))],
         "hours disputed",
@@ -249,7 +239,7 @@ def issued_invoice_and_memo() -> tuple[Invoice, CreditMemo]:
 def billing_proposal() -> BillingProposal:
     """A real run over every billing model: invoices, held hours over a cap, a blocked contract."""
     c = contract(every_model_terms())
-    orphan = contract(every_model_terms()[:1], contract_id="C2", customer=CustomerId("globex"))
+    orphan = contract(every_model_terms()[:1], contract_id="C2", customer=ids.CustomerId("globex"))
     entries = [entry("e1", date(2026, 3, 2), "8"), entry("e2", date(2026, 3, 3), "4")]
     card = rate_card(overrides={"r1": "110"})
     return run_billing(
@@ -270,15 +260,15 @@ def billing_proposal() -> BillingProposal:
 def retroactive_proposal() -> BillingProposal:
     """A rate change dated back into a billed month: a debit memo proposal."""
     card = rate_card()
-    c = contract([TimeAndMaterialsTerms(TM, "Advisory", EUR, RateCardId("RC"))])
+    c = contract([TimeAndMaterialsTerms(TM, "Advisory", EUR, ids.RateCardId("RC"))])
     march = [entry("e1", date(2026, 3, 2), "8"), entry("e2", date(2026, 3, 20), "2")]
     ledger = committed(None, run(MARCH, [c], [card], march))
-    card.publish(RateCardVersion(2, date(2026, 3, 15), EUR, {Role("consultant"): d("120")}))
+    card.publish(RateCardVersion(2, date(2026, 3, 15), EUR, {ids.Role("consultant"): d("120")}))
     return run(APRIL, [c], [card], [*march, entry("e3", date(2026, 4, 1), "1")], ledger=ledger)
 
 
 def closing_engagement() -> Engagement:
-    e = Engagement.propose(EngagementId("EG-1"), CUSTOMER, ContractId("C1"), AT)
+    e = Engagement.propose(ids.EngagementId("EG-1"), CUSTOMER, ids.ContractId("C1"), AT)
     for step in (e.contract, e.start_provisioning, e.activate):
         step(AT)
     e.start_closing(date(2026, 6, 30), AT)
@@ -286,7 +276,7 @@ def closing_engagement() -> Engagement:
 
 
 def blocked_engagement() -> Engagement:
-    e = Engagement.propose(EngagementId("EG-2"), CUSTOMER, ContractId("C2"), AT)
+    e = Engagement.propose(ids.EngagementId("EG-2"), CUSTOMER, ids.ContractId("C2"), AT)
     e.contract(AT)
     e.start_provisioning(AT)
     e.block_setup("ERP rejected the project code", AT)
@@ -295,13 +285,13 @@ def blocked_engagement() -> Engagement:
 
 def closed_period() -> AccountingPeriod:
     p = AccountingPeriod.open(MARCH)
-    p.close(UserId("controller"), date(2026, 4, 3), datetime(2026, 4, 3, 17, 30, tzinfo=CET))
+    p.close(ids.UserId("controller"), date(2026, 4, 3), datetime(2026, 4, 3, 17, 30, tzinfo=CET))
     return p
 
 
 def reopened_period() -> AccountingPeriod:
     p = closed_period()
-    p.reopen(UserId("cfo"), "late supplier invoice", AT + timedelta(days=95))
+    p.reopen(ids.UserId("cfo"), "late supplier invoice", AT + timedelta(days=95))
     return p
 
 
@@ -470,7 +460,7 @@ def test_frozen_mappings_come_back_frozen() -> None:
     card = round_trip(rate_card(overrides={"r1": "120"}))
     assert isinstance(card, RateCard)
     with pytest.raises(TypeError):
-        card.versions[0].role_rates[Role("consultant")] = d("1")  # type: ignore[index]
+        card.versions[0].role_rates[ids.Role("consultant")] = d("1")  # type: ignore[index]
 
 
 def test_datetimes_keep_their_offset() -> None:
@@ -708,7 +698,7 @@ def test_there_is_one_converter_and_it_is_not_the_global_one() -> None:
 class SuccessFeeTerms:
     """A model added after the converter was built."""
 
-    obligation_id: ObligationId
+    obligation_id: ids.ObligationId
     name: str
     currency: Currency
     fee: Decimal
@@ -722,7 +712,7 @@ def test_a_billing_model_registered_later_serializes_without_touching_the_conver
     summary = "a bonus billed when its condition is met"
     register_billing_model(stub_model("success_fee", SuccessFeeTerms, summary=summary))
     terms = SuccessFeeTerms(
-        ObligationId("sf"), "Go-live bonus", EUR, d("2500.00"), date(2026, 9, 1)
+        ids.ObligationId("sf"), "Go-live bonus", EUR, d("2500.00"), date(2026, 9, 1)
     )
     c = contract([terms])
     assert unstructure(c)["versions"][0]["obligations"][0]["model"] == "success_fee"

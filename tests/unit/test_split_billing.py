@@ -10,19 +10,12 @@ from decimal import Decimal
 
 import pytest
 
+from domain import ids
 from domain.billing import BilledLedger, LedgerEntry, SourceKind, SourceRef
 from domain.billing_run import BillingProposal, BillingRunInput, InvoiceProposal, run_billing
 from domain.contract import Contract
 from domain.credit_memo import CreditMemo, CreditRequest
 from domain.errors import InvalidTermsError
-from domain.ids import (
-    ContractId,
-    CreditMemoId,
-    CustomerId,
-    MilestoneId,
-    ObligationId,
-    RateCardId,
-)
 from domain.invoice import Invoice
 from domain.milestone import Milestone
 from domain.milestone_billing import MilestoneSpec, MilestoneTerms
@@ -49,9 +42,9 @@ from tests.support.builders import (
     rate_card,
 )
 
-FEE = ObligationId("fee")
-PARENT = CustomerId("acme-holding")
-GRANT = CustomerId("innovation-grant")
+FEE = ids.ObligationId("fee")
+PARENT = ids.CustomerId("acme-holding")
+GRANT = ids.CustomerId("innovation-grant")
 
 
 def money(text: str, code: str = "EUR") -> Money:
@@ -63,14 +56,14 @@ def fee_terms(amount: str, code: str = "EUR") -> RecurringTerms:
 
 
 def tm_terms() -> TimeAndMaterialsTerms:
-    return TimeAndMaterialsTerms(TM, "Advisory", Currency.of("EUR"), RateCardId("RC"))
+    return TimeAndMaterialsTerms(TM, "Advisory", Currency.of("EUR"), ids.RateCardId("RC"))
 
 
 def split_contract(
-    terms: object, payers: Sequence[Payer], code: str = "EUR", customer: CustomerId = CUSTOMER
+    terms: object, payers: Sequence[Payer], code: str = "EUR", customer: ids.CustomerId = CUSTOMER
 ) -> Contract:
     currency = Currency.of(code)
-    c = Contract(ContractId("C1"), customer, ENTITY, currency, "Shared program")
+    c = Contract(ids.ContractId("C1"), customer, ENTITY, currency, "Shared program")
     oid = terms.obligation_id  # type: ignore[attr-defined]
     c.draft_version(date(2026, 1, 1), [terms], payers=[ObligationPayers(oid, tuple(payers))])
     c.approve_version(1, "legal", AT)
@@ -78,8 +71,8 @@ def split_contract(
 
 
 def profiles(
-    payers: Iterable[CustomerId], overrides: dict[CustomerId, TaxProfile] | None = None
-) -> dict[tuple[CustomerId, object], TaxProfile]:
+    payers: Iterable[ids.CustomerId], overrides: dict[ids.CustomerId, TaxProfile] | None = None
+) -> dict[tuple[ids.CustomerId, object], TaxProfile]:
     found = {(p, ENTITY): TaxProfile(p, ENTITY, VAT) for p in payers}
     for payer_id, profile in (overrides or {}).items():
         found[(payer_id, ENTITY)] = profile
@@ -91,14 +84,14 @@ def bill(
     c: Contract,
     entries: Iterable[TimeEntry] = (),
     ledger: BilledLedger | None = None,
-    tax_profiles: dict[tuple[CustomerId, object], TaxProfile] | None = None,
+    tax_profiles: dict[tuple[ids.CustomerId, object], TaxProfile] | None = None,
     milestones: Iterable[Milestone] = (),
 ) -> BillingProposal:
     return run_billing(
         BillingRunInput(
             period=period,
             contracts=(c,),
-            rate_cards={RateCardId("RC"): rate_card()},
+            rate_cards={ids.RateCardId("RC"): rate_card()},
             time_entries=tuple(entries),
             expenses=(),
             milestones=tuple(milestones),
@@ -109,7 +102,7 @@ def bill(
     )
 
 
-def by_payer(proposal: BillingProposal) -> dict[CustomerId, InvoiceProposal]:
+def by_payer(proposal: BillingProposal) -> dict[ids.CustomerId, InvoiceProposal]:
     return {invoice.payer: invoice for invoice in proposal.invoices}
 
 
@@ -146,7 +139,7 @@ PERCENTAGE_SPLITS = [
 
 @pytest.mark.parametrize(("fee", "shares"), PERCENTAGE_SPLITS)
 def test_a_fee_split_by_percentages_is_shared_by_largest_remainder_ties_to_the_first_listed(
-    fee: str, shares: list[tuple[CustomerId, str, str]]
+    fee: str, shares: list[tuple[ids.CustomerId, str, str]]
 ) -> None:
     payers = [Payer.percentage(payer, percent) for payer, percent, _ in shares]
     invoices = by_payer(bill(MARCH, split_contract(fee_terms(fee), payers)))
@@ -194,7 +187,9 @@ def test_a_fixed_amount_payer_never_pays_the_lines_rounding_cent() -> None:
             period=MARCH,
             contracts=(split_contract(tm_terms(), payers),),
             rate_cards={
-                RateCardId("RC"): rate_card(versions=((date(2026, 1, 1), {"senior": "151.07"}),))
+                ids.RateCardId("RC"): rate_card(
+                    versions=((date(2026, 1, 1), {"senior": "151.07"}),)
+                )
             },
             time_entries=(entry("e1", date(2026, 3, 2), "3.36", role="senior"),),
             expenses=(),
@@ -276,7 +271,7 @@ def test_every_allocation_records_its_payer_and_the_parts_sum_to_the_source() ->
     assert shares[(SourceRef(SourceKind.TIME_ENTRY, "e1"), PARENT)] == d("0.303")
 
 
-def _issued(proposal: BillingProposal, payer: CustomerId, number: str) -> Invoice:
+def _issued(proposal: BillingProposal, payer: ids.CustomerId, number: str) -> Invoice:
     return issued_invoice(by_payer(proposal)[payer], f"INV-{number}", number)
 
 
@@ -300,7 +295,7 @@ def _credited(
     """A credit memo on one payer's invoice: drafted by AR, approved by the finance lead and
     issued on 2 April."""
     memo = CreditMemo.against(
-        CreditMemoId("CM-1"), invoice, [request], reason, "ar-clerk", write_off
+        ids.CreditMemoId("CM-1"), invoice, [request], reason, "ar-clerk", write_off
     )
     memo.approve("finance-lead", AT)
     memo.issue(invoice, "CN-0001", date(2026, 4, 2), AT, OPEN)
@@ -341,7 +336,7 @@ def test_a_write_off_credit_on_one_payers_invoice_is_never_billed_again() -> Non
 
 
 def test_a_customer_listed_as_the_only_payer_of_part_is_billed_with_the_unsplit_rest() -> None:
-    c = Contract(ContractId("C1"), CUSTOMER, ENTITY, Currency.of("EUR"), "Hybrid")
+    c = Contract(ids.ContractId("C1"), CUSTOMER, ENTITY, Currency.of("EUR"), "Hybrid")
     c.draft_version(
         date(2026, 1, 1),
         [fee_terms("1000.00"), tm_terms()],
@@ -369,7 +364,7 @@ def test_payers_are_commercial_terms_and_an_amendment_can_change_them() -> None:
 
 
 def test_an_obligation_without_payers_bills_the_customer_exactly_as_before() -> None:
-    c = Contract(ContractId("C1"), CUSTOMER, ENTITY, Currency.of("EUR"), "Plain")
+    c = Contract(ids.ContractId("C1"), CUSTOMER, ENTITY, Currency.of("EUR"), "Plain")
     c.draft_version(date(2026, 1, 1), [fee_terms("1000.01")])
     c.approve_version(1, "legal", AT)
     (invoice,) = bill(MARCH, c, tax_profiles=profiles([CUSTOMER])).invoices
@@ -408,7 +403,7 @@ def test_payers_that_do_not_add_up_are_refused_with_the_rule_they_break(
 
 
 def test_payers_for_an_obligation_the_version_does_not_hold_are_refused() -> None:
-    c = Contract(ContractId("C1"), CUSTOMER, ENTITY, Currency.of("EUR"), "Plain")
+    c = Contract(ids.ContractId("C1"), CUSTOMER, ENTITY, Currency.of("EUR"), "Plain")
     with pytest.raises(InvalidTermsError, match="does not hold"):
         c.draft_version(
             date(2026, 1, 1),
@@ -420,13 +415,13 @@ def test_payers_for_an_obligation_the_version_does_not_hold_are_refused() -> Non
 def test_a_fixed_amount_never_leaves_another_payer_a_negative_period() -> None:
     program = MilestoneTerms(
         FEE, "Program", Currency.of("EUR"), d("1000.00"),
-        (MilestoneSpec(MilestoneId("m1"), "Phase 1", percentage=d("25")),
-         MilestoneSpec(MilestoneId("m2"), "Phase 2", percentage=d("75"), final=True)),
+        (MilestoneSpec(ids.MilestoneId("m1"), "Phase 1", percentage=d("25")),
+         MilestoneSpec(ids.MilestoneId("m2"), "Phase 2", percentage=d("75"), final=True)),
         retention_percent=d("10"),
     )  # fmt: skip
     payers = [Payer.fixed(GRANT, money("300.00")), Payer.percentage(CUSTOMER, "100")]
     c = split_contract(program, payers)
-    m1 = Milestone.plan(MilestoneId("m1"), FEE, "Phase 1", AT)
+    m1 = Milestone.plan(ids.MilestoneId("m1"), FEE, "Phase 1", AT)
     m1.complete("signed", date(2026, 3, 10), AT)
     m1.accept("sponsor", date(2026, 3, 10), AT)
     proposal = bill(MARCH, c, tax_profiles=profiles([CUSTOMER, GRANT]), milestones=[m1])
@@ -438,12 +433,12 @@ def test_a_fixed_amount_never_leaves_another_payer_a_negative_period() -> None:
 
 def a_programme_split_seventy_thirty_with_its_milestone_accepted() -> tuple[Contract, Milestone]:
     """A 1,000.00 programme of one milestone, shared 70/30, accepted on 2 March."""
-    program = ObligationId("program")
+    program = ids.ObligationId("program")
     terms = MilestoneTerms(
         program, "Programme", Currency.of("EUR"), d("1000.00"),
-        (MilestoneSpec(MilestoneId("m1"), "Phase 1", amount=d("1000.00")),),
+        (MilestoneSpec(ids.MilestoneId("m1"), "Phase 1", amount=d("1000.00")),),
     )  # fmt: skip
-    m1 = Milestone.plan(MilestoneId("m1"), program, "Phase 1", AT)
+    m1 = Milestone.plan(ids.MilestoneId("m1"), program, "Phase 1", AT)
     m1.complete("signed deliverable", date(2026, 3, 2), AT)
     m1.accept("client-sponsor", date(2026, 3, 2), AT)
     return split_contract(terms, seventy_thirty()), m1

@@ -17,21 +17,7 @@ from adapters.webhooks.mappings import MAPPINGS, JsonWebhookTranslator
 from application import commands as c
 from application.errors import PayloadError, UnknownEventTypeError
 from application.inbox import parse_envelope
-from domain.ids import (
-    ContractId,
-    CustomerId,
-    EngagementId,
-    InvoiceId,
-    LegalEntityId,
-    MilestoneId,
-    ObligationId,
-    PaymentId,
-    RateCardId,
-    ResourceId,
-    Role,
-    TaskId,
-    TimeEntryId,
-)
+from domain import ids
 from domain.milestone_billing import MilestoneSpec, MilestoneTerms
 from domain.money import Currency, Money
 from domain.tax import CategoryCode, TaxProfile
@@ -102,32 +88,36 @@ def test_each_documented_example_field_is_in_its_events_table(source: str, event
 
 def test_crm_closed_won_proposes_an_engagement_keyed_by_the_opportunity() -> None:
     assert translate("crm", example("crm", "opportunity.closed_won")) == [
-        c.ProposeEngagement(EngagementId("OPP-4711"), CustomerId("acme"), ContractId("C-ACME-01"))
+        c.ProposeEngagement(
+            ids.EngagementId("OPP-4711"), ids.CustomerId("acme"), ids.ContractId("C-ACME-01")
+        )
     ]
 
 
 def test_clm_contract_approved_registers_drafts_and_approves_the_first_version() -> None:
     register, draft, approve = translate("clm", example("clm", "contract.approved"))
-    contract = ContractId("C-ACME-01")
+    contract = ids.ContractId("C-ACME-01")
     assert register == c.RegisterContract(
-        contract, CustomerId("acme"), LegalEntityId("tl-uk"), "EUR", "Acme data platform"
+        contract, ids.CustomerId("acme"), ids.LegalEntityId("tl-uk"), "EUR", "Acme data platform"
     )
     tm = TimeAndMaterialsTerms(
-        ObligationId("ACME-TM"),
+        ids.ObligationId("ACME-TM"),
         "Advisory",
         EUR,
-        RateCardId("RC-UK"),
+        ids.RateCardId("RC-UK"),
         billing_increment=Decimal("0.25"),
         cap=NotToExceed(amount=Decimal("50000.00"), policy=OveragePolicy.HOLD),
     )
     program = MilestoneTerms(
-        ObligationId("ACME-PROG"),
+        ids.ObligationId("ACME-PROG"),
         "Platform build",
         EUR,
         Decimal("120000.00"),
         (
-            MilestoneSpec(MilestoneId("ACME-M1"), "Design signed off", percentage=Decimal(40)),
-            MilestoneSpec(MilestoneId("ACME-M2"), "Go-live", percentage=Decimal(60), final=True),
+            MilestoneSpec(ids.MilestoneId("ACME-M1"), "Design signed off", percentage=Decimal(40)),
+            MilestoneSpec(
+                ids.MilestoneId("ACME-M2"), "Go-live", percentage=Decimal(60), final=True
+            ),
         ),
         retention_percent=Decimal(10),
         passive_acceptance_days=10,
@@ -146,31 +136,31 @@ def test_clm_contract_amended_drafts_and_approves_the_given_version() -> None:
     )
     assert [t.obligation_id for t in draft.obligations] == ["ACME-TM"]
     assert draft.obligations[0].cap.amount == Decimal("80000.00")
-    assert approve == c.ApproveContractVersion(ContractId("C-ACME-01"), 2)
+    assert approve == c.ApproveContractVersion(ids.ContractId("C-ACME-01"), 2)
 
 
 def test_psa_time_approved_records_the_batch_with_defaults_for_what_is_left_out() -> None:
     (record,) = translate("psa", example("psa", "time.approved"))
     common = {
-        "engagement_id": EngagementId("OPP-4711"),
-        "obligation_id": ObligationId("ACME-TM"),
-        "resource_id": ResourceId("r-ana"),
-        "role": Role("consultant"),
+        "engagement_id": ids.EngagementId("OPP-4711"),
+        "obligation_id": ids.ObligationId("ACME-TM"),
+        "resource_id": ids.ResourceId("r-ana"),
+        "role": ids.Role("consultant"),
     }
     assert record == c.RecordTimeEntries(
         (
             c.TimeEntryInput(
-                TimeEntryId("PSA-TE-1001"),
+                ids.TimeEntryId("PSA-TE-1001"),
                 work_date=date(2026, 3, 9),
                 hours=Decimal("7.5"),
-                task_id=TaskId("DELIVERY"),
+                task_id=ids.TaskId("DELIVERY"),
                 **common,
             ),
             c.TimeEntryInput(
-                TimeEntryId("PSA-TE-1002"),
+                ids.TimeEntryId("PSA-TE-1002"),
                 work_date=date(2026, 3, 10),
                 hours=Decimal("2"),
-                task_id=TaskId("INTERNAL"),
+                task_id=ids.TaskId("INTERNAL"),
                 billable=False,
                 cost_rate=Decimal("55.00"),
                 **common,
@@ -183,7 +173,7 @@ def test_psa_time_approved_records_the_batch_with_defaults_for_what_is_left_out(
 def test_psa_milestone_completed_completes_it_with_its_evidence() -> None:
     assert translate("psa", example("psa", "milestone.completed")) == [
         c.CompleteMilestone(
-            MilestoneId("ACME-M1"),
+            ids.MilestoneId("ACME-M1"),
             "Design pack v1.2 signed by the steering committee",
             date(2026, 3, 20),
         )
@@ -192,7 +182,9 @@ def test_psa_milestone_completed_completes_it_with_its_evidence() -> None:
 
 def test_erp_customer_updated_stores_the_tax_profile() -> None:
     assert translate("erp", example("erp", "customer.updated")) == [
-        c.UpdateCustomerMaster(TaxProfile(CustomerId("acme"), LegalEntityId("tl-uk"), "VAT20"))
+        c.UpdateCustomerMaster(
+            TaxProfile(ids.CustomerId("acme"), ids.LegalEntityId("tl-uk"), "VAT20")
+        )
     ]
     body = example("erp", "customer.updated")
     body["data"].update(reverse_charge=True, legal_note="Autoliquidation")
@@ -204,7 +196,7 @@ def test_erp_customer_updated_stores_the_tax_profile() -> None:
 def test_erp_invoice_posted_confirms_the_hand_over() -> None:
     assert translate("erp", example("erp", "invoice.posted")) == [
         c.ConfirmInvoicePosted(
-            InvoiceId("INV-000001"),
+            ids.InvoiceId("INV-000001"),
             "INV-2026-000001",
             Money(Decimal("900.00"), EUR),
             date(2026, 4, 1),
@@ -216,8 +208,8 @@ def test_erp_invoice_posted_confirms_the_hand_over() -> None:
 def test_erp_payment_received_records_the_payment() -> None:
     assert translate("erp", example("erp", "payment.received")) == [
         c.RecordPayment(
-            InvoiceId("INV-000001"),
-            PaymentId("PAY-88"),
+            ids.InvoiceId("INV-000001"),
+            ids.PaymentId("PAY-88"),
             Money(Decimal("400.00"), EUR),
             date(2026, 4, 20),
         )
@@ -226,7 +218,7 @@ def test_erp_payment_received_records_the_payment() -> None:
 
 def test_billing_dispute_opened_opens_a_dispute() -> None:
     assert translate("billing", example("billing", "dispute.opened")) == [
-        c.OpenDispute(InvoiceId("INV-000001"), "Hours on 9 March were not agreed")
+        c.OpenDispute(ids.InvoiceId("INV-000001"), "Hours on 9 March were not agreed")
     ]
 
 
@@ -429,7 +421,11 @@ def test_psa_delivery_reported_records_a_batch_of_the_named_kind() -> None:
     (command,) = translate("psa", example("psa", "delivery.reported"))
     assert command == c.RecordDeliveryRecords(
         "test_units",
-        (UnitRecord("MTR-2026-03-05-001", ObligationId("ACME-METERED"), date(2026, 3, 5), 120),),
+        (
+            UnitRecord(
+                "MTR-2026-03-05-001", ids.ObligationId("ACME-METERED"), date(2026, 3, 5), 120
+            ),
+        ),
         (),
         "metering",
     )

@@ -177,20 +177,33 @@ def resolve(schema: dict[str, Any]) -> dict[str, Any]:
             return schema
 
 
-def body_example(op: Operation) -> dict[str, Any] | None:
-    """The first JSON request-body example the OpenAPI document gives (None: no body)."""
+def body_examples(op: Operation) -> list[dict[str, Any]] | None:
+    """Every JSON request-body example the OpenAPI document gives, in its order (None: no
+    body)."""
     media = spec_operation(op).get("requestBody", {}).get("content", {}).get("application/json")
     if media is None:
         return None
     for candidate in (media, media.get("schema", {}), resolve(media.get("schema", {}))):
         if "example" in candidate:
-            return dict(candidate["example"])
+            return [dict(candidate["example"])]
         examples = candidate.get("examples")
         if isinstance(examples, list) and examples:
-            return dict(examples[0])
+            return [dict(example) for example in examples]
         if isinstance(examples, dict) and examples:
-            return dict(next(iter(examples.values()))["value"])
+            return [dict(example["value"]) for example in examples.values()]
     raise LookupError(f"{op.id}: the request body has no example")
+
+
+def body_example(op: Operation) -> dict[str, Any] | None:
+    """The first JSON request-body example the OpenAPI document gives (None: no body)."""
+    examples = body_examples(op)
+    return None if examples is None else examples[0]
+
+
+def operation(op_id: str) -> Operation:
+    """The operation `op_id` names (`"POST /customers/{customer_id}/master-data"`)."""
+    (op,) = [op for op in OPERATIONS if op.id == op_id]
+    return op
 
 
 def body_schema(op: Operation) -> dict[str, Any]:

@@ -14,21 +14,18 @@ from domain.ratecard import RateCardVersion
 from domain.time_and_materials import ExpensePolicy, TimeAndMaterialsTerms
 from tests.e2e.http.books_setup import MARCH, entry, expense, money, problem
 from tests.e2e.http.harness import Api
+from tests.e2e.http.routing import body_examples, operation
 from tests.support.builders import d
 from tests.unit.application.conftest import CUSTOMER, ENTITY, EUR
 
-PROFILE = {
-    "legal_entity_id": ENTITY,
-    "tax_code": "VAT20",
-    "categories": [
-        {"category": "expenses", "tax_code": "ZERO"},
-        {
-            "category": "expenses:training",
-            "tax_code": "EXEMPT",
-            "exemption_reason": "Exempt: vocational training",
-        },
-    ],
-}
+#: The profile the API documents for this case: time at the standard rate, expenses
+#: zero-rated, training exempt (the example of the push with categories); these tests show it
+#: bills as its summary says.
+PROFILE = next(
+    example
+    for example in body_examples(operation("POST /customers/{customer_id}/master-data")) or ()
+    if "categories" in example
+)
 RATES = {
     "rates": [
         {"tax_code": "VAT20", "effective_from": "2020-01-01", "rate": "0.20"},

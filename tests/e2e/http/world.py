@@ -19,21 +19,8 @@ from application import commands as c
 from application.customer_master import PostalAddress
 from application.legal_entities import LegalEntityRecord, PaymentAccount
 from application.ports import CustomerRecord
+from domain import ids
 from domain.billing import SourceKind, SourceRef
-from domain.ids import (
-    ContractId,
-    CreditMemoId,
-    CustomerId,
-    EngagementId,
-    ExpenseId,
-    InvoiceId,
-    MilestoneId,
-    ObligationId,
-    PaymentId,
-    RateCardId,
-    ResourceId,
-    Role,
-)
 from domain.milestone_billing import MilestoneSpec, MilestoneTerms
 from domain.money import Money
 from domain.period import Period
@@ -156,7 +143,7 @@ class World:
 
 def _record(customer: str, name: str) -> CustomerRecord:
     return CustomerRecord(
-        CustomerId(customer), ENTITY, name, "EUR", "VAT20", False, f"1 {name} Street"
+        ids.CustomerId(customer), ENTITY, name, "EUR", "VAT20", False, f"1 {name} Street"
     )
 
 
@@ -175,15 +162,15 @@ SELLER = LegalEntityRecord(
 def seed(app: App) -> World:
     """Both customers, acme first (so acme's first invoice is `INV-000001`, the id the OpenAPI
     examples use)."""
-    app.master.records[(CustomerId("acme"), ENTITY)] = _record("acme", "Acme Ltd")
-    app.master.records[(CustomerId("globex"), ENTITY)] = _record("globex", "Globex plc")
+    app.master.records[(ids.CustomerId("acme"), ENTITY)] = _record("acme", "Acme Ltd")
+    app.master.records[(ids.CustomerId("globex"), ENTITY)] = _record("globex", "Globex plc")
     app.do(c.SetTaxRates(TaxRateTable((TaxRate("VAT20", date(2020, 1, 1), Decimal("0.20")),))))
     app.do(c.PutLegalEntity(SELLER))
-    app.do(c.CreateRateCard(RateCardId(RATE_CARD), "UK rates", "EUR"))
+    app.do(c.CreateRateCard(ids.RateCardId(RATE_CARD), "UK rates", "EUR"))
     app.do(
         c.PublishRateCardVersion(
-            RateCardId(RATE_CARD),
-            RateCardVersion(1, date(2026, 1, 1), EUR, {Role("consultant"): Decimal("100")}),
+            ids.RateCardId(RATE_CARD),
+            RateCardVersion(1, date(2026, 1, 1), EUR, {ids.Role("consultant"): Decimal("100")}),
         )
     )
     acme = _billed(app, _contract(app, NAMES["acme"]))
@@ -234,19 +221,26 @@ NAMES: dict[str, dict[str, str]] = {
 
 def _contract(app: App, names: dict[str, str]) -> dict[str, str]:
     customer, tag = names["customer_id"], names["tag"]
-    contract, engagement = ContractId(names["contract_id"]), EngagementId(names["engagement_id"])
-    app.do(c.ProposeEngagement(engagement, CustomerId(customer), contract), actor="crm")
-    app.do(c.RegisterContract(contract, CustomerId(customer), ENTITY, "EUR", f"{tag} advisory"))
-    tm = TimeAndMaterialsTerms(ObligationId(names["tm"]), "Advisory", EUR, RateCardId(RATE_CARD))
+    contract, engagement = (
+        ids.ContractId(names["contract_id"]),
+        ids.EngagementId(names["engagement_id"]),
+    )
+    app.do(c.ProposeEngagement(engagement, ids.CustomerId(customer), contract), actor="crm")
+    app.do(c.RegisterContract(contract, ids.CustomerId(customer), ENTITY, "EUR", f"{tag} advisory"))
+    tm = TimeAndMaterialsTerms(
+        ids.ObligationId(names["tm"]), "Advisory", EUR, ids.RateCardId(RATE_CARD)
+    )
     milestones = MilestoneTerms(
-        ObligationId(names["ms"]),
+        ids.ObligationId(names["ms"]),
         "Programme",
         EUR,
         Decimal("1000.00"),
         (
-            MilestoneSpec(MilestoneId(names["milestone_id"]), "Design", percentage=Decimal("40")),
             MilestoneSpec(
-                MilestoneId(names["milestone_2"]), "Build", percentage=Decimal("60"), final=True
+                ids.MilestoneId(names["milestone_id"]), "Design", percentage=Decimal("40")
+            ),
+            MilestoneSpec(
+                ids.MilestoneId(names["milestone_2"]), "Build", percentage=Decimal("60"), final=True
             ),
         ),
     )
@@ -260,7 +254,7 @@ def _contract(app: App, names: dict[str, str]) -> dict[str, str]:
 
 
 def _billed(app: App, names: dict[str, str]) -> Tenant:
-    engagement, tm = EngagementId(names["engagement_id"]), ObligationId(names["tm"])
+    engagement, tm = ids.EngagementId(names["engagement_id"]), ids.ObligationId(names["tm"])
     entries = (names["entry_1"], names["entry_2"], names["entry_3"])
     worked = (
         time_entry(entries[0], date(2026, 3, 2), "8", cost_rate=COST_RATE),
@@ -276,10 +270,10 @@ def _billed(app: App, names: dict[str, str]) -> Tenant:
         c.RecordExpenses(
             (
                 c.ExpenseInput(
-                    ExpenseId(expense),
+                    ids.ExpenseId(expense),
                     engagement,
                     tm,
-                    ResourceId("r1"),
+                    ids.ResourceId("r1"),
                     "travel",
                     date(2026, 3, 4),
                     Money(Decimal("120.00"), EUR),
@@ -287,26 +281,28 @@ def _billed(app: App, names: dict[str, str]) -> Tenant:
             )
         )
     )
-    contract = ContractId(names["contract_id"])
+    contract = ids.ContractId(names["contract_id"])
     run = app.do(c.RunBilling(MARCH, dry_run=False, contract_ids=(contract,)), actor="clerk")
     (issued,) = run.invoice_ids
-    invoice = InvoiceId(issued)
+    invoice = ids.InvoiceId(issued)
     app.do(c.ApproveInvoice(invoice), actor="controller")
     number = app.do(c.IssueInvoice(invoice, date(2026, 3, 31)), actor="controller")
     payment = names["payment_id"]
-    app.do(c.RecordPayment(invoice, PaymentId(payment), Money(Decimal("100.00"), EUR), MARCH.end))
+    app.do(
+        c.RecordPayment(invoice, ids.PaymentId(payment), Money(Decimal("100.00"), EUR), MARCH.end)
+    )
     memo = names["credit_memo_id"]
     app.do(
         c.DraftCreditMemo(
-            CreditMemoId(memo),
+            ids.CreditMemoId(memo),
             invoice,
             (c.CreditRequestInput(1, SourceRef(SourceKind.TIME_ENTRY, entries[1])),),
             "4 h not delivered",
         ),
         actor="clerk",
     )
-    app.do(c.ApproveCreditMemo(CreditMemoId(memo)), actor="controller")
-    app.do(c.IssueCreditMemo(CreditMemoId(memo), MARCH.end), actor="clerk")
+    app.do(c.ApproveCreditMemo(ids.CreditMemoId(memo)), actor="controller")
+    app.do(c.IssueCreditMemo(ids.CreditMemoId(memo), MARCH.end), actor="clerk")
     # a second month of work, left as a draft invoice
     later = time_entry(entries[2], date(2026, 4, 6), "2", cost_rate=COST_RATE)
     app.do(c.RecordTimeEntries((attrs.evolve(later, engagement_id=engagement, obligation_id=tm),)))

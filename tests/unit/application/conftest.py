@@ -10,49 +10,26 @@ from typing import Any
 import attrs
 import pytest
 
-from adapters.memory import (
-    FakeClock,
-    FakeCrm,
-    FakeCustomerMaster,
-    FakeErpReceivables,
-    FakeGeneralLedger,
-    FakeHandover,
-    FakeProjects,
-    FakePsaTimeExport,
-    FakeStopwatch,
-    InMemoryStore,
-    InMemoryUnitOfWork,
-    SequentialIds,
-)
-from adapters.webhooks.mappings import JsonWebhookTranslator
+from adapters import memory
 from application import commands as c
 from application.context import RequestContext
-from application.handlers import create_bus
-from application.messagebus import Dependencies, MessageBus
+from application.messagebus import MessageBus
 from application.ports import CustomerRecord
 from application.records import ExceptionKind, IntegrationException
-from domain.ids import (
-    ContractId,
-    CustomerId,
-    EngagementId,
-    LegalEntityId,
-    ObligationId,
-    RateCardId,
-    ResourceId,
-    Role,
-    TimeEntryId,
-)
+from domain import ids
 from domain.money import Currency
 from domain.plausibility import PlausibilityPolicy
 from domain.ratecard import RateCardVersion
 from domain.split import ObligationPayers
 from domain.tax import TaxRate, TaxRateTable
 from domain.time_and_materials import TimeAndMaterialsTerms
+from entrypoints.composition.bootstrap import dependencies_of, message_bus
+from entrypoints.composition.externals import Externals
 
-CUSTOMER = CustomerId("acme")
-ENTITY = LegalEntityId("tl-uk")
+CUSTOMER = ids.CustomerId("acme")
+ENTITY = ids.LegalEntityId("tl-uk")
 EUR = Currency.of("EUR")
-TM = ObligationId("tm")
+TM = ids.ObligationId("tm")
 
 
 @attrs.define
@@ -61,13 +38,13 @@ class App:
 
     bus: MessageBus
     store: Any  # the in-memory store, or the SQL read view in tests/integration
-    clock: FakeClock
-    master: FakeCustomerMaster
-    projects: FakeProjects
-    handover: FakeHandover
-    crm: FakeCrm
-    psa: FakePsaTimeExport
-    erp: FakeErpReceivables
+    clock: memory.FakeClock
+    master: memory.FakeCustomerMaster
+    projects: memory.FakeProjects
+    handover: memory.FakeHandover
+    crm: memory.FakeCrm
+    psa: memory.FakePsaTimeExport
+    erp: memory.FakeErpReceivables
 
     def as_(self, actor: str, correlation_id: str = "corr-1") -> RequestContext:
         return RequestContext(actor, correlation_id)
@@ -101,45 +78,48 @@ def complete_record(tax_code: str | None = "VAT20") -> CustomerRecord:
 FIXTURE_PLAUSIBILITY = PlausibilityPolicy(future_tolerance_days=366)
 
 
+@attrs.frozen
+class _Units:
+    """A unit-of-work factory, seen as the database the composition root opens."""
+
+    make: Callable[..., Any]
+
+    def unit_of_work(self, ctx: RequestContext, now: object, *, read_only: bool = False) -> Any:
+        return self.make(ctx, read_only=read_only)
+
+
 def wire(
     store: Any,
     uow: Callable[..., Any],
-    clock: FakeClock,
+    clock: memory.FakeClock,
     plausibility: PlausibilityPolicy = FIXTURE_PLAUSIBILITY,
 ) -> App:
-    """The bus on a unit-of-work factory, with every external system faked (shared by the
-    in-memory tests here and the SQL ones in tests/integration)."""
-    master = FakeCustomerMaster([complete_record()])
-    projects, handover, crm = FakeProjects(), FakeHandover(), FakeCrm()
-    psa, erp = FakePsaTimeExport(), FakeErpReceivables()
-    deps = Dependencies(
-        uow=uow,
-        clock=clock,
-        ids=SequentialIds(),
-        customer_master=master,
-        projects=projects,
-        handover=handover,
-        general_ledger=FakeGeneralLedger(),
-        crm=crm,
-        psa_time=psa,
-        erp_receivables=erp,
-        webhooks=JsonWebhookTranslator(),
-        stopwatch=FakeStopwatch(),
-        plausibility=plausibility,
+    """The bus on a unit-of-work factory, composed as a deployment composes it, with every
+    external system faked and a stopwatch the tests move (shared by the in-memory tests here
+    and the SQL ones in tests/integration)."""
+    fakes = Externals(customer_master=memory.FakeCustomerMaster([complete_record()]))
+    deps = dependencies_of(
+        _Units(uow), clock, memory.SequentialIds(), fakes, plausibility=plausibility
     )
-    return App(create_bus(deps), store, clock, master, projects, handover, crm, psa, erp)
+    bus = message_bus(attrs.evolve(deps, stopwatch=memory.FakeStopwatch()), fakes)
+    return App(
+        bus, store, clock, fakes.customer_master, fakes.projects, fakes.handover, fakes.crm,
+        fakes.psa_time, fakes.erp_receivables,
+    )  # fmt: skip
 
 
-def start_clock() -> FakeClock:
-    return FakeClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+def start_clock() -> memory.FakeClock:
+    return memory.FakeClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
 
 
 def in_memory_app(plausibility: PlausibilityPolicy = FIXTURE_PLAUSIBILITY) -> App:
     """The application on a new, empty in-memory store, its clock at 09:00 on 1 March 2026."""
-    store, clock = InMemoryStore(), start_clock()
+    store, clock = memory.InMemoryStore(), start_clock()
     return wire(
         store,
-        lambda ctx, read_only=False: InMemoryUnitOfWork(store, ctx, clock.now, read_only=read_only),
+        lambda ctx, read_only=False: memory.InMemoryUnitOfWork(
+            store, ctx, clock.now, read_only=read_only
+        ),
         clock,
         plausibility,
     )
@@ -148,10 +128,10 @@ def in_memory_app(plausibility: PlausibilityPolicy = FIXTURE_PLAUSIBILITY) -> Ap
 def told_in_memory_too(app: App, story: Callable[[App], object]) -> App:
     """`story` told to a fresh in-memory application and then to `app`; the in-memory one, for
     the tests that ask both stores the same questions."""
-    memory = in_memory_app()
-    for told in (memory, app):
+    fresh = in_memory_app()
+    for told in (fresh, app):
         story(told)
-    return memory
+    return fresh
 
 
 @pytest.fixture
@@ -164,12 +144,12 @@ def set_up_tm_contract(
 ) -> None:
     """Deal won, rate card published, SOW with one T&M obligation approved."""
     set_up_rates_and_deal(app)
-    terms = TimeAndMaterialsTerms(TM, "Advisory", EUR, RateCardId("RC"), cap=cap)
+    terms = TimeAndMaterialsTerms(TM, "Advisory", EUR, ids.RateCardId("RC"), cap=cap)
     app.do(
-        c.DraftContractVersion(ContractId("C1"), date(2026, 1, 1), (terms,), payers=payers),
+        c.DraftContractVersion(ids.ContractId("C1"), date(2026, 1, 1), (terms,), payers=payers),
         actor="clm",
     )
-    app.do(c.ApproveContractVersion(ContractId("C1"), 1), actor="legal")
+    app.do(c.ApproveContractVersion(ids.ContractId("C1"), 1), actor="legal")
 
 
 def sign_contract(
@@ -178,37 +158,41 @@ def sign_contract(
     """Another engagement won and its contract approved, one version of `terms` from 1 January
     2026 (set up the rates first)."""
     app.do(
-        c.ProposeEngagement(EngagementId(engagement), customer, ContractId(contract)), actor="crm"
+        c.ProposeEngagement(ids.EngagementId(engagement), customer, ids.ContractId(contract)),
+        actor="crm",
     )
-    app.do(c.RegisterContract(ContractId(contract), customer, ENTITY, "EUR", name), actor="clm")
+    app.do(c.RegisterContract(ids.ContractId(contract), customer, ENTITY, "EUR", name), actor="clm")
     app.do(
-        c.DraftContractVersion(ContractId(contract), date(2026, 1, 1), tuple(terms)), actor="clm"
+        c.DraftContractVersion(ids.ContractId(contract), date(2026, 1, 1), tuple(terms)),
+        actor="clm",
     )
-    app.do(c.ApproveContractVersion(ContractId(contract), 1), actor="legal")
+    app.do(c.ApproveContractVersion(ids.ContractId(contract), 1), actor="legal")
 
 
 def set_up_rates_and_deal(app: App) -> None:
     """VAT at 20 %, rate card RC at 100.00 an hour for a consultant, engagement E1 won and
     contract C1 registered for acme, with no version yet."""
     app.do(c.SetTaxRates(TaxRateTable((TaxRate("VAT20", date(2020, 1, 1), Decimal("0.20")),))))
-    app.do(c.CreateRateCard(RateCardId("RC"), "UK rates", "EUR"))
+    app.do(c.CreateRateCard(ids.RateCardId("RC"), "UK rates", "EUR"))
     app.do(
         c.PublishRateCardVersion(
-            RateCardId("RC"),
-            RateCardVersion(1, date(2026, 1, 1), EUR, {Role("consultant"): Decimal("100")}),
+            ids.RateCardId("RC"),
+            RateCardVersion(1, date(2026, 1, 1), EUR, {ids.Role("consultant"): Decimal("100")}),
         )
     )
-    app.do(c.ProposeEngagement(EngagementId("E1"), CUSTOMER, ContractId("C1")), actor="crm")
-    app.do(c.RegisterContract(ContractId("C1"), CUSTOMER, ENTITY, "EUR", "Advisory"), actor="clm")
+    app.do(c.ProposeEngagement(ids.EngagementId("E1"), CUSTOMER, ids.ContractId("C1")), actor="crm")
+    app.do(
+        c.RegisterContract(ids.ContractId("C1"), CUSTOMER, ENTITY, "EUR", "Advisory"), actor="clm"
+    )
 
 
 def time_entry(entry_id: str, day: date, hours: str, **kwargs: Any) -> c.TimeEntryInput:
     fields: dict[str, Any] = {
-        "entry_id": TimeEntryId(entry_id),
-        "engagement_id": EngagementId("E1"),
+        "entry_id": ids.TimeEntryId(entry_id),
+        "engagement_id": ids.EngagementId("E1"),
         "obligation_id": TM,
-        "resource_id": ResourceId("r1"),
-        "role": Role("consultant"),
+        "resource_id": ids.ResourceId("r1"),
+        "role": ids.Role("consultant"),
         "work_date": day,
         "hours": Decimal(hours),
     }

@@ -38,8 +38,8 @@ from application.records import (
     InboxState,
     IntegrationException,
 )
+from domain import ids
 from domain.engagement import EngagementState
-from domain.ids import ContractId, CustomerId, EngagementId, MilestoneId, RateCardId, Role
 from domain.invoice import InvoiceState
 from domain.milestone import MilestoneState
 from domain.money import Currency
@@ -120,12 +120,12 @@ def observable(app: App) -> tuple[object, ...]:
 def rate_card_and_tax(app: App) -> None:
     """What Throughline owns itself before the webhooks arrive: a rate card and tax rates."""
     app.do(c.SetTaxRates(TaxRateTable((TaxRate("VAT20", date(2020, 1, 1), Decimal("0.20")),))))
-    app.do(c.CreateRateCard(RateCardId("RC-UK"), "UK rates", "EUR"))
+    app.do(c.CreateRateCard(ids.RateCardId("RC-UK"), "UK rates", "EUR"))
     app.do(
         c.PublishRateCardVersion(
-            RateCardId("RC-UK"),
+            ids.RateCardId("RC-UK"),
             RateCardVersion(
-                1, date(2026, 1, 1), Currency.of("EUR"), {Role("consultant"): Decimal("100")}
+                1, date(2026, 1, 1), Currency.of("EUR"), {ids.Role("consultant"): Decimal("100")}
             ),
         )
     )
@@ -449,9 +449,9 @@ def test_a_replay_resumes_after_the_last_command_that_committed(app: App) -> Non
         data.finish()
         return [
             c.ProposeEngagement(
-                EngagementId("OPP-4711"), CustomerId("acme"), ContractId("C-ACME-01")
+                ids.EngagementId("OPP-4711"), ids.CustomerId("acme"), ids.ContractId("C-ACME-01")
             ),
-            c.CompleteMilestone(MilestoneId("ACME-M1"), "kick-off held", date(2026, 3, 2)),
+            c.CompleteMilestone(ids.MilestoneId("ACME-M1"), "kick-off held", date(2026, 3, 2)),
         ]
 
     mappings = {**MAPPINGS, "crm": {"deal.won_with_kickoff": won_with_kickoff}}
