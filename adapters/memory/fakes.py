@@ -4,6 +4,7 @@ the unit tests and by a process that has no real connector configured."""
 from __future__ import annotations
 
 import itertools
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
@@ -59,13 +60,22 @@ class FakeStopwatch:
 
 
 class SequentialIds:
+    """`INV-000001`, `INV-000002`, ...: one counter per prefix, for the demo and the tests.
+
+    Tests run commands from several threads at once (two billing runs racing for a contract),
+    so a prefix's first id is taken under a lock: two threads creating the counter at the same
+    moment would each start their own and hand out the same id twice."""
+
     def __init__(self) -> None:
         self._counters: defaultdict[str, itertools.count[int]] = defaultdict(
             lambda: itertools.count(1)
         )
+        self._lock = threading.Lock()
 
     def next_id(self, prefix: str) -> str:
-        return f"{prefix}-{next(self._counters[prefix]):06d}"
+        with self._lock:
+            number = next(self._counters[prefix])
+        return f"{prefix}-{number:06d}"
 
 
 class _Flaky:
