@@ -56,6 +56,8 @@ JSON_MEDIA_TYPE = "application/json"
 BODY_PARAMETER = "data"
 #: The key in a handler's `opt` under which `declare_query_names` keeps its query parameters.
 QUERY_NAMES = "throughline.query_names"
+#: ... and the names of those it requires, in order.
+QUERY_REQUIRED = "throughline.query_required"
 #: Where the app serves the OpenAPI document and its page (`openapi_config`).
 OPENAPI_PAGES = "/schema"
 
@@ -63,8 +65,9 @@ OPENAPI_PAGES = "/schema"
 async def body_gate(request: Request[Any, Any, Any]) -> None:
     """The app's `before_request` hook (see the module doc); returns nothing, or refuses."""
     query = request.scope.get("query_string", b"")
-    if query:
-        _check_query(query, request.route_handler.opt.get(QUERY_NAMES))
+    opt = request.route_handler.opt
+    if query or opt.get(QUERY_REQUIRED):
+        _check_query(query, opt.get(QUERY_NAMES), opt.get(QUERY_REQUIRED, ()))
     required = _body_of(request.route_handler)
     if required is None:
         return
@@ -129,11 +132,16 @@ def declare_query_names(app: Litestar) -> None:
         for handler, kwargs in getattr(route, "route_handler_map", {}).values():
             names = frozenset(p.field_alias for p in kwargs.expected_query_params)
             handler.opt[QUERY_NAMES] = names
+            required = (p.field_alias for p in kwargs.expected_query_params if p.is_required)
+            handler.opt[QUERY_REQUIRED] = tuple(sorted(required))
 
 
-def _check_query(query: bytes, takes: frozenset[str] | None) -> None:
+def _check_query(
+    query: bytes, takes: frozenset[str] | None, required: tuple[str, ...] = ()
+) -> None:
     """Refuse a repeated parameter, then one the operation does not take (`takes`: None
-    where the app declared nothing, e.g. the OpenAPI page)."""
+    where the app declared nothing, e.g. the OpenAPI page), then the absence of any it
+    requires, naming every one missing at once."""
     names = [name for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True)]
     if len(names) != len(set(names)):
         repeated = sorted({name for name in names if names.count(name) > 1})
@@ -149,6 +157,16 @@ def _check_query(query: bytes, takes: frozenset[str] | None) -> None:
             "validation-error",
             f"this operation has no query parameter {unknown[0][:60]!r}; {offered}",
             errors=[_at(name, f"not a parameter of this operation; {offered}") for name in unknown],
+        )
+    missing = [name for name in required if name not in names]
+    if missing:
+        errors = [
+            _at(name, f"required: this operation needs the query parameter {name!r}")
+            for name in missing
+        ]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise Problem(
+            "validation-error", f"{errors[0].detail} at {errors[0].pointer}{more}", errors=errors
         )
 
 

@@ -156,6 +156,24 @@ def test_a_missing_parameter_is_named_in_words_at_its_pointer(api: Api) -> None:
     assert refused.json()["detail"] == f"{said} at /query/from"
 
 
+def test_every_missing_parameter_is_named_at_once(api: Api) -> None:
+    """A client that sends none of what an operation requires learns all of it in one answer,
+    not one parameter per attempt."""
+    needs = "required: this operation needs the query parameter"
+    for path, names in [
+        ("/journal-entries/export", ["format", "from", "to"]),
+        ("/trial-balance", ["legal_entity_id", "period"]),
+    ]:
+        refused = api.get(path, who="finance")
+        assert (refused.status_code, problem(refused)) == (400, "validation-error")
+        assert refused.json()["errors"] == [
+            {"pointer": f"/query/{name}", "detail": f"{needs} {name!r}"} for name in names
+        ]
+        assert refused.json()["detail"] == (
+            f"{needs} {names[0]!r} at /query/{names[0]} (and {len(names) - 1} more)"
+        )
+
+
 @pytest.mark.parametrize(("who", "status"), [*JOURNAL_READERS, (None, 401)])
 def test_whoever_reads_the_journal_exports_it_and_no_one_else(
     api: Api, who: str | None, status: int
