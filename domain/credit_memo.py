@@ -100,6 +100,8 @@ class CreditMemo:
     resolves_dispute: bool = False
     #: Credit lines written off although the memo is not: amount concessions (ADR 0027).
     conceded_lines: tuple[int, ...] = ()
+    #: Why a draft or approved credit was dropped (None until it is discarded).
+    discard_reason: str | None = None
     revision: int = 0
     events: list[object] = attrs.field(factory=list, repr=False)
 
@@ -196,6 +198,7 @@ class CreditMemo:
         if invoice.invoice_id != self.invoice_id:
             raise DomainError(f"credit memo {self.credit_memo_id} is not for {invoice.invoice_id}")
         self.state = CREDIT_MEMO_LIFECYCLE.next_state(self.state, CreditMemoTrigger.DISCARD)
+        self.discard_reason = reason
         self.revision += 1
         for line in self.lines:
             for a in line.allocations:

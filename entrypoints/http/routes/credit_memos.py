@@ -143,6 +143,8 @@ class CreditMemoOut(msgspec.Struct, omit_defaults=True):
     #: Absent for a client viewer.
     created_by: str | msgspec.UnsetType = msgspec.UNSET
     approved_by: str | msgspec.UnsetType | None = msgspec.UNSET
+    #: Why the credit was discarded; absent until it is (`reason` stays the credit's own).
+    discard_reason: str | None = None
 
 
 #: What a row of the credit memo list publishes of its read model: all of it.
@@ -167,6 +169,7 @@ def credit_memo_out(memo: CreditMemo, invoice: Invoice, principal: Principal) ->
         conceded_lines=list(memo.conceded_lines),
         created_by=staff(principal, memo.created_by),
         approved_by=staff(principal, memo.approved_by),
+        discard_reason=memo.discard_reason,
         currency=invoice.currency.code,
         net=money_out(totals.net),
         tax_lines=[tax_line_out(t) for t in totals.tax_lines],

@@ -167,6 +167,11 @@ def test_an_unissued_credit_is_discarded_with_its_reason_and_what_it_reserved_is
     body = {"reason": "wrong line credited"}
     dropped = api.post(discard, body, who="finance", key="drop-cm")
     assert (dropped.status_code, dropped.json()["state"]) == (200, "discarded"), dropped.text
+    # the credit's own reason stays; why it was dropped is said beside it
+    assert (dropped.json()["reason"], dropped.json()["discard_reason"]) == (
+        "2 h booked twice",
+        "wrong line credited",
+    )
     again = api.post(discard, body, who="finance", key="drop-cm")
     assert (again.status_code, again.json()) == (200, dropped.json())
     (record,) = [r for r in api.app.data.audit if r.action == "discard"]
