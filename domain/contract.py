@@ -325,6 +325,11 @@ class Contract:
             for v in self.versions
         )
 
+    @property
+    def is_approved(self) -> bool:
+        """A version of this contract is approved and in effect (none has ended it)."""
+        return self._current() is not None
+
     def _current(self) -> ContractVersion | None:
         approved = [v for v in self.versions if v.state is VersionState.APPROVED]
         return approved[-1] if approved else None

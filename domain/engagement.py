@@ -78,6 +78,13 @@ class TimeNotAcceptedError(DomainError):
     code = "engagement_not_accepting_time"
 
 
+class ContractCustomerMismatchError(DomainError):
+    """An engagement and its contract name the same customer: a deal won for one customer is
+    never delivered or billed under another customer's contract."""
+
+    code = "contract_customer_mismatch"
+
+
 # Events ------------------------------------------------------------------------------------
 
 
@@ -184,6 +191,16 @@ class Engagement:
             )
         )
         return engagement
+
+    def require_contract_of_its_customer(
+        self, contract_id: ContractId, contract_customer: CustomerId
+    ) -> None:
+        """Refuse a contract (its id and its customer) that is another customer's."""
+        if contract_customer != self.customer_id:
+            raise ContractCustomerMismatchError(
+                f"engagement {self.engagement_id} is for customer {self.customer_id}, but "
+                f"contract {contract_id} is for customer {contract_customer}"
+            )
 
     # Transitions ---------------------------------------------------------------------------
 

@@ -50,16 +50,39 @@ from domain.tax import TaxProfile, check_replacement
 
 
 def propose_engagement(
-    cmd: c.ProposeEngagement, ctx: RequestContext, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+    cmd: c.ProposeEngagement,
+    ctx: RequestContext,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    dispatch: Dispatch,
 ) -> None:
-    """One engagement per contract: a second deal naming the same contract is a conflict."""
+    """One engagement per contract: a second deal naming the same contract is a conflict. A deal
+    won on a contract that is already approved is contracted at once and set up, as it would
+    have been had the approval come second."""
     with unit_of_work(ctx) as uow:
         _refuse_a_second_deal(uow, cmd)
         engagement = Engagement.propose(
             cmd.engagement_id, cmd.customer_id, cmd.contract_id, at=clock.now()
         )
+        to_set_up = _follow_contract(uow.contracts.find(cmd.contract_id), engagement, clock)
         uow.engagements.add(engagement)
         uow.commit()
+    if to_set_up is not None:
+        dispatch(c.SetUpEngagement(to_set_up), ctx)
+
+
+def _follow_contract(
+    contract: Contract | None, engagement: Engagement, clock: Clock
+) -> EngagementId | None:
+    """A contract not registered yet is awaited; one of another customer is refused."""
+    if contract is None:
+        return None
+    engagement.require_contract_of_its_customer(contract.contract_id, contract.customer_id)
+    if not contract.is_approved:
+        return None
+    engagement.contract(clock.now())
+    return engagement.engagement_id
 
 
 def _refuse_a_second_deal(uow: UnitOfWork, cmd: c.ProposeEngagement) -> None:
@@ -76,6 +99,9 @@ def register_contract(
     currency = Currency.of(cmd.currency)
     contract = Contract(cmd.contract_id, cmd.customer_id, cmd.legal_entity_id, currency, cmd.name)
     with unit_of_work(ctx) as uow:
+        engagement = uow.engagements.find_by_contract(cmd.contract_id)
+        if engagement is not None:
+            engagement.require_contract_of_its_customer(cmd.contract_id, cmd.customer_id)
         uow.contracts.add(contract)
         uow.commit()
 

@@ -157,3 +157,44 @@ def test_setup_of_an_engagement_still_missing_master_data_stays_blocked(api: Api
     assert exception["reason_code"] == "missing_master_data"
     assert len(api.app.data.exceptions) == 1  # the same exception, not a second one
     assert api.app.projects.projects == {}
+
+
+def test_a_deal_and_its_contract_name_the_same_customer(api: Api) -> None:
+    contract = {"contract_id": "C9", "customer_id": "acme", "legal_entity_id": "tl-uk"}
+    ok(
+        api.post("/contracts", contract | {"currency": "EUR", "name": "Advisory"}, who="sales_ops"),
+        201,
+    )
+    refused = problem(propose(api, "E9", "globex", "C9"), 422, "business-rule")
+    assert (
+        refused["detail"]
+        == "engagement E9 is for customer globex, but contract C9 is for customer acme"
+    )
+    problem(api.get("/engagements/E9"), 404, "not-found")
+    ok(propose(api, "E10", "globex", "C10"), 201)
+    other = contract | {"contract_id": "C10", "currency": "EUR", "name": "Advisory"}
+    refused = problem(api.post("/contracts", other, who="sales_ops"), 422, "business-rule")
+    assert (
+        refused["detail"]
+        == "engagement E10 is for customer globex, but contract C10 is for customer acme"
+    )
+    problem(api.get("/contracts/C10"), 404, "not-found")
+
+
+def test_a_deal_won_on_an_approved_contract_is_set_up_at_once(api: Api) -> None:
+    acme = (CustomerId("acme"), LegalEntityId("tl-uk"))
+    api.app.master.records[acme] = CustomerRecord(*acme, "Acme", "EUR", "VAT20", False, "1 Main St")
+    contract = {"contract_id": "C9", "customer_id": "acme", "legal_entity_id": "tl-uk"}
+    ok(
+        api.post("/contracts", contract | {"currency": "EUR", "name": "Advisory"}, who="sales_ops"),
+        201,
+    )
+    fee = {"model": "fixed_fee", "obligation_id": "ff", "name": "Implementation", "fee": "900.00"}
+    schedule = [{"installment_id": "ff-1", "due_date": "2026-03-31", "percentage": "100"}]
+    version = {"effective_from": "2026-01-01", "obligations": [fee | {"installments": schedule}]}
+    ok(api.post("/contracts/C9/versions", version, who="sales_ops"), 201)
+    ok(api.post("/contracts/C9/versions/1/approve", who="sales_ops"))
+    created = ok(propose(api, "E9", "acme", "C9"), 201)
+    assert (created["state"], created["path"]) == ("active", PATH_TO_ACTIVE)
+    assert created["project_code"] is not None
+    assert api.app.projects.calls == 1

@@ -12,9 +12,18 @@ import pytest
 
 from application import commands as c
 from application.errors import ConflictError
-from domain.engagement import EngagementState
+from domain.engagement import ContractCustomerMismatchError, EngagementState
 from domain.errors import IllegalTransitionError, MakerCheckerError
-from domain.ids import ContractId, EngagementId, RateCardId, Role
+from domain.fixed_fee import FixedFeeTerms, Installment
+from domain.ids import (
+    ContractId,
+    CustomerId,
+    EngagementId,
+    InstallmentId,
+    ObligationId,
+    RateCardId,
+    Role,
+)
 from domain.ratecard import RateCardVersion
 from domain.tax import CategoryCode, TaxProfile
 from tests.unit.application.conftest import (
@@ -28,6 +37,15 @@ from tests.unit.application.conftest import (
 
 RC = RateCardId("RC")
 E1 = EngagementId("E1")
+C1 = ContractId("C1")
+OTHER = CustomerId("someone-else")
+FEE = FixedFeeTerms(
+    ObligationId("ff"),
+    "Implementation",
+    EUR,
+    Decimal("1000.00"),
+    (Installment(InstallmentId("ff-1"), date(2026, 3, 31), Decimal("100")),),
+)
 
 
 def version(number: int, rate: str) -> RateCardVersion:
@@ -92,6 +110,41 @@ def test_a_contract_belongs_to_one_engagement(app: App) -> None:
     with pytest.raises(ConflictError, match="already belongs to engagement E1"):
         app.do(c.ProposeEngagement(EngagementId("E2"), CUSTOMER, ContractId("C1")))
     assert list(app.data.aggregates["engagement"]) == ["E1"]
+
+
+def test_a_deal_won_on_an_approved_contract_is_contracted_and_set_up_at_once(app: App) -> None:
+    app.master.records[(CUSTOMER, ENTITY)] = complete_record()
+    app.do(c.RegisterContract(C1, CUSTOMER, ENTITY, "EUR", "Advisory"), actor="clm")
+    app.do(c.DraftContractVersion(C1, date(2026, 1, 1), (FEE,)), actor="clm")
+    app.do(c.ApproveContractVersion(C1, 1), actor="legal")
+    app.do(c.ProposeEngagement(E1, CUSTOMER, C1), actor="crm")
+    engagement = app.data.aggregates["engagement"]["E1"]
+    assert engagement.state is EngagementState.ACTIVE
+    assert app.projects.calls == 1
+
+
+def test_a_deal_won_on_a_contract_still_in_draft_waits_for_its_approval(app: App) -> None:
+    app.master.records[(CUSTOMER, ENTITY)] = complete_record()
+    app.do(c.RegisterContract(C1, CUSTOMER, ENTITY, "EUR", "Advisory"), actor="clm")
+    app.do(c.DraftContractVersion(C1, date(2026, 1, 1), (FEE,)), actor="clm")
+    app.do(c.ProposeEngagement(E1, CUSTOMER, C1), actor="crm")
+    assert app.data.aggregates["engagement"]["E1"].state is EngagementState.PROPOSED
+    app.do(c.ApproveContractVersion(C1, 1), actor="legal")
+    assert app.data.aggregates["engagement"]["E1"].state is EngagementState.ACTIVE
+
+
+def test_a_deal_is_never_won_on_another_customers_contract(app: App) -> None:
+    app.do(c.RegisterContract(C1, OTHER, ENTITY, "EUR", "Advisory"), actor="clm")
+    with pytest.raises(ContractCustomerMismatchError, match=f"contract C1 is for customer {OTHER}"):
+        app.do(c.ProposeEngagement(E1, CUSTOMER, C1), actor="crm")
+    assert "E1" not in app.data.aggregates.get("engagement", {})
+
+
+def test_a_contract_is_never_registered_for_another_customer_than_its_deal(app: App) -> None:
+    app.do(c.ProposeEngagement(E1, CUSTOMER, C1), actor="crm")
+    with pytest.raises(ContractCustomerMismatchError, match="engagement E1 is for customer"):
+        app.do(c.RegisterContract(C1, OTHER, ENTITY, "EUR", "Advisory"), actor="clm")
+    assert "C1" not in app.data.aggregates.get("contract", {})
 
 
 def test_a_tax_profile_the_erp_pushed_completes_a_record_that_lacks_one(app: App) -> None:
