@@ -24,7 +24,12 @@ Hook = Callable[..., Any]
 
 #: A plain, finite decimal: optional minus, ASCII digits, optional fraction. No exponent, no
 #: NaN or Infinity, no `+`, no leading zeros, no Unicode digits (which `Decimal` would accept).
-_PLAIN_DECIMAL: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+PLAIN_DECIMAL: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+#: What a text that is not a plain decimal is told (after the text itself).
+NOT_PLAIN_DECIMAL: Final = (
+    "is not a plain decimal like 7.5: ASCII digits with an optional minus sign and point, "
+    "no exponent, '+', '_' or leading zero"
+)
 _PLAIN_INT: Final = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _ISO_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -58,7 +63,7 @@ def _structure_decimal(value: object, _: type) -> Decimal:
         raise _Refused(f"a decimal is never a float ({value!r}): send it as a string")
     if isinstance(value, int) and not isinstance(value, bool):
         return Decimal(value)
-    if isinstance(value, str) and _PLAIN_DECIMAL.fullmatch(value):
+    if isinstance(value, str) and PLAIN_DECIMAL.fullmatch(value):
         return Decimal(value)
     if isinstance(value, str):
         raise _Refused(f"{value!r} is not a plain decimal string like '12.30'")

@@ -19,11 +19,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Final, TypeVar
 
+from adapters.serialization_hooks import PLAIN_DECIMAL
 from application.errors import PayloadError
 from domain.errors import UnknownCurrencyError
 from domain.money import Currency, Money
 
-PLAIN_DECIMAL: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 ISO_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_TEXT: Final = 2000
 MAX_ID: Final = 200

@@ -16,12 +16,13 @@ import csv
 import operator
 from collections.abc import Iterator
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Generic, TypeVar
 
 import attrs
 
+from adapters.serialization_hooks import NOT_PLAIN_DECIMAL, PLAIN_DECIMAL
 from application.commands import TimeEntryInput
 from application.gc_pause import paused_collection
 from domain.time_entry import NO_TASK
@@ -224,13 +225,11 @@ def _work_date(text: str) -> date:
 
 
 def _hours(text: str) -> Decimal:
-    try:
-        hours = Decimal(text)
-    except InvalidOperation:
-        raise _Refused("invalid_hours", f"hours {text!r} is not a number") from None
-    if not hours.is_finite():
-        raise _Refused("invalid_hours", f"hours {text!r} is not a number")
-    return hours
+    """Hours as the API takes a decimal: `Decimal` alone would also read `1_0` as ten hours,
+    `1e1`, `NaN` or digits of other scripts."""
+    if PLAIN_DECIMAL.fullmatch(text) is None:
+        raise _Refused("invalid_hours", f"hours {text!r} {NOT_PLAIN_DECIMAL}")
+    return Decimal(text)
 
 
 def _billable(text: str) -> bool:

@@ -40,6 +40,7 @@ from adapters.memory import (
     FakeProjects,
     FakePsaTimeExport,
 )
+from adapters.serialization_hooks import PLAIN_DECIMAL
 from application.ports import CustomerRecord
 from domain.errors import DomainError
 from domain.ids import CustomerId, LegalEntityId
@@ -262,10 +263,9 @@ def _required(where: str, row: Mapping[str, str], key: str) -> str:
 
 
 def _decimal(text: str) -> Decimal:
-    value = Decimal(text)
-    if not value.is_finite():
+    if PLAIN_DECIMAL.fullmatch(text) is None:
         raise ValueError(text)
-    return value
+    return Decimal(text)
 
 
 def _field(where: str, row: Mapping[str, str], key: str, parse: Callable[[str], T]) -> T:

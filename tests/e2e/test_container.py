@@ -40,6 +40,8 @@ from entrypoints.composition.externals import (
     ExternalDataError,
     load_externals,
     read_customer_master,
+    read_erp_receivables,
+    read_psa_hours,
 )
 from entrypoints.composition.settings import Settings
 from tests.e2e.cli_harness import reset_container
@@ -245,6 +247,21 @@ def test_the_psa_and_erp_exports_load_for_reconciliation(tmp_path: Path) -> None
     ((number, gross),) = externals.erp_receivables.posted_invoices(march)
     assert (number, str(gross.amount), gross.currency.code) == ("INV-1", "120.00", "EUR")
     assert externals.psa_time.approved_hours(Period.month(2026, 4)) == []
+
+
+@pytest.mark.parametrize("amount", ["1_0", "1e1", "NaN", "+10", "\u0661\u0660"])
+def test_an_export_amount_that_is_not_a_plain_decimal_is_refused_with_its_line(
+    tmp_path: Path, amount: str
+) -> None:
+    psa = tmp_path / "psa.csv"
+    psa.write_text(f"entry_id,work_date,hours\nT1,2026-03-02,7.5\nT2,2026-03-02,{amount}\n")
+    with pytest.raises(ExternalDataError) as caught:
+        read_psa_hours(psa)
+    assert str(caught.value) == f"{psa}, line 3: hours {amount!r} cannot be read"
+    erp = tmp_path / "erp.csv"
+    erp.write_text(f"number,issue_date,gross,currency\nINV-1,2026-03-31,{amount},EUR\n")
+    with pytest.raises(ExternalDataError, match="line 2: gross"):
+        read_erp_receivables(erp)
 
 
 def test_a_json_customer_master_record_may_carry_codes_per_tax_category(tmp_path: Path) -> None:

@@ -64,6 +64,20 @@ def test_each_unreadable_row_is_rejected_with_its_line_and_a_reason_code(tmp_pat
     assert parsed.size == 7
 
 
+@pytest.mark.parametrize("hours", ["1_0", "1e0", "25E-1", "+1", ".5", "07.5", "\u0661", "Infinity"])
+def test_hours_are_a_plain_decimal_as_the_api_takes_them(tmp_path: Path, hours: str) -> None:
+    # Decimal() alone reads each of these, "1_0" as ten hours and "\u0661" (an Arabic-Indic one)
+    # as one: a careless or exotic export must be refused with its line, never guessed at.
+    path = time_file(tmp_path, f"T1,E1,O1,r1,consultant,2026-03-09,{hours},DEV,yes")
+    parsed = read_time_file(path)
+    assert not parsed.rows
+    ((line, entry_id, reason, detail),) = [
+        (r.line, r.entry_id, r.reason_code, r.detail) for r in parsed.rejected
+    ]
+    assert (line, entry_id, reason) == (2, "T1", "invalid_hours")
+    assert detail.startswith(f"hours {hours!r} is not a plain decimal like 7.5")
+
+
 def test_a_quote_left_open_is_one_rejected_row_at_the_line_it_opens_naming_the_lines_it_took(
     tmp_path: Path,
 ) -> None:
