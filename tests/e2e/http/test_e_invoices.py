@@ -38,11 +38,13 @@ SELLER = {
     "electronic_address": "billing@throughline.example",
     "payment_account": {"iban": "GB33BUKB20201555555555", "bic": "BUKBGB22"},
 }
-#: The buyer is the UK customer the API documents (the first example of its push), billed
-#: in euros on 14 days' terms as acme: the published example is shown to make a valid
-#: e-invoice.
+#: The UK customer the API documents (the first example of its push).
+DOCUMENTED_CUSTOMER = body_example(operation("PUT /customers/{customer_id}"))
+assert DOCUMENTED_CUSTOMER is not None
+#: The buyer is that customer, billed in euros on 14 days' terms as acme: the published
+#: example is shown to make a valid e-invoice.
 BUYER = {
-    **(body_example(operation("PUT /customers/{customer_id}")) or {}),
+    **DOCUMENTED_CUSTOMER,
     "legal_entity_id": ENTITY,
     "legal_name": "Acme Ltd",
     "currency": "EUR",
