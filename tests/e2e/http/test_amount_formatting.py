@@ -25,6 +25,8 @@ from typing import Any
 import pytest
 
 from domain.money import ISO_4217_MINOR_UNITS, Money
+from entrypoints.demo.firm import CONSULTANT
+from entrypoints.demo.steps import Work
 from entrypoints.http.problems import Problem
 from entrypoints.http.routes.common import check_minor_digits, exact_out, money_out
 from tests.e2e.http import test_reference_scenarios as scenarios
@@ -33,7 +35,6 @@ from tests.e2e.http.harness import Api, running_api
 from tests.e2e.http.routing import GUARDED, may, required_query
 from tests.e2e.http.stage import UNLIMITED
 from tests.e2e.http.test_reference_scenarios import (
-    CONSULTANT,
     US,
     US_NO_TAX,
     Firm,
@@ -310,7 +311,7 @@ def bill_one_day(firm: Firm, customer: str, code: str, rate: str, hours: str) ->
     tm = {"model": "time_and_materials", "obligation_id": obligation, "name": "Advisory",
           "rate_card_id": card}  # fmt: skip
     firm.sign(contract, customer, US, code, "Advisory", date(2026, 3, 2), [tm])
-    day = work(f"{tag}-T1", engagement, obligation, CONSULTANT, date(2026, 3, 9), hours)
+    day = work(engagement, obligation, Work(f"{tag}-T1", CONSULTANT, date(2026, 3, 9), hours))
     scenarios.all_accepted(firm.time(day), [f"{tag}-T1"])
     firm.on(date(2026, 3, 31))
     _run, (invoice,) = firm.bill("2026-03", [contract], date(2026, 3, 31))

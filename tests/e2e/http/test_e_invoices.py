@@ -16,6 +16,7 @@ from domain.billing import SourceKind, SourceRef
 from domain.ids import CreditMemoId
 from tests.e2e.http.books_setup import problem
 from tests.e2e.http.harness import Api
+from tests.e2e.http.routing import body_example, operation
 from tests.support.ubl_validation import schematron, xsd_errors
 from tests.unit.application.conftest import ENTITY
 from tests.unit.application.test_billing_and_closure import billed_month
@@ -37,18 +38,16 @@ SELLER = {
     "electronic_address": "billing@throughline.example",
     "payment_account": {"iban": "GB33BUKB20201555555555", "bic": "BUKBGB22"},
 }
+#: The UK customer the API documents (the first example of its push).
+DOCUMENTED_CUSTOMER = body_example(operation("PUT /customers/{customer_id}"))
+assert DOCUMENTED_CUSTOMER is not None
+#: The buyer is that customer, billed in euros on 14 days' terms as acme: the published
+#: example is shown to make a valid e-invoice.
 BUYER = {
+    **DOCUMENTED_CUSTOMER,
     "legal_entity_id": ENTITY,
     "legal_name": "Acme Ltd",
     "currency": "EUR",
-    "tax_profile": {"tax_code": "VAT20"},
-    "billing_address": {
-        "lines": ["4 Market Street"],
-        "city": "Leeds",
-        "postal_code": "LS1 6DT",
-        "country": "GB",
-    },
-    "vat_id": "GB987654321",
     "payment_terms_days": 14,
 }
 
@@ -142,7 +141,7 @@ def test_an_issued_invoice_is_served_as_its_e_invoice_due_on_its_payers_terms(
     seller = f"{CAC}AccountingSupplierParty/{CAC}Party/{CAC}PartyLegalEntity/{CBC}RegistrationName"
     assert root.findtext(seller) == "Throughline Consulting UK Ltd"
     buyer = f"{CAC}AccountingCustomerParty/{CAC}Party/{CAC}PartyTaxScheme/{CBC}CompanyID"
-    assert root.findtext(buyer) == "GB987654321"
+    assert root.findtext(buyer) == "GB123456789"
     hours = root.find(f"{CAC}InvoiceLine/{CBC}InvoicedQuantity")
     assert hours is not None
     assert (hours.text, hours.get("unitCode")) == ("12", "HUR")

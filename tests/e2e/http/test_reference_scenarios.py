@@ -15,7 +15,9 @@ without a tax profile.
 
 The figures are those of the guide's worked examples (the scenarios in `entrypoints/demo/`,
 whose arithmetic is spelled out in tests/e2e/test_cli_demo.py); each one asserted here is worked
-out in the comment beside it.
+out in the comment beside it. The firm, each scenario's ids and the time its people log are the
+demo's own (`entrypoints/demo/firm.py` and `scenarios/`): one story, played by the demo through
+the application and here through the API.
 """
 
 from __future__ import annotations
@@ -29,30 +31,25 @@ import attrs
 
 from application.ports import CustomerRecord
 from domain.ids import CustomerId, LegalEntityId
+from entrypoints.demo import firm as halden_rowe
+from entrypoints.demo.scenarios import bellerive, lumiere, verhaegen
+from entrypoints.demo.steps import Work
 from tests.e2e.http.answers import ok
 from tests.e2e.http.books_setup import approved_by_its_maker, problem
 from tests.e2e.http.harness import Api
 from tests.support.engagement_paths import THROUGH_A_BLOCKED_SETUP
 
-# The firm: Halden & Rowe, a French company (EUR, French VAT) and a US company (USD) -------
+# The firm: Halden & Rowe, a French company (EUR, French VAT) and a US company (USD), its
+# tax codes, its rate card and its consultants, as the demo declares them -------------------
 
-FR = "HR-FR"
-US = "HR-US"
-FR_VAT = "FR-VAT-20"
-REVERSE_CHARGE = "VAT-AE"
-US_NO_TAX = "US-NOTAX"
-ARTICLE_196 = (
-    "Reverse charge: VAT to be accounted for by the recipient "
-    "(Article 196, Council Directive 2006/112/EC)"
+FR, US = halden_rowe.FR_ENTITY, halden_rowe.US_ENTITY
+FR_VAT, REVERSE_CHARGE, US_NO_TAX = (
+    halden_rowe.FR_VAT,
+    halden_rowe.REVERSE_CHARGE,
+    halden_rowe.US_NO_TAX,
 )
-RATE_CARD = "RC-FR-2026"
-
-#: (resource id, role) of the consultants who log time.
-PARTNER = ("plefevre", "partner")
-MANAGER = ("cdubois", "senior manager")
-SENIOR = ("hmartin", "senior consultant")
-CONSULTANT = ("imoreau", "consultant")
-ADVISOR = ("lrousseau", "senior consultant")
+ARTICLE_196 = halden_rowe.REVERSE_CHARGE_NOTE
+RATE_CARD = halden_rowe.FR_RATE_CARD
 
 #: The API principals behind the role keys of the harness.
 MAKER = "fran.finance"
@@ -296,29 +293,24 @@ class Firm:
         assert chain["records"] > 0
 
 
-def work(
-    entry_id: str,
-    engagement: str,
-    obligation: str,
-    who: tuple[str, str],
-    day: date,
-    hours: str,
-    *,
-    billable: bool = True,
-) -> dict[str, Any]:
+def work(engagement: str, obligation: str, done: Work) -> dict[str, Any]:
     """One approved time entry as the PSA sends it."""
-    resource, role = who
     return {
-        "entry_id": entry_id,
+        "entry_id": done.entry_id,
         "engagement_id": engagement,
         "obligation_id": obligation,
-        "resource_id": resource,
-        "role": role,
-        "work_date": day.isoformat(),
-        "hours": hours,
-        "task_id": "DELIVERY" if billable else "INTERNAL",
-        "billable": billable,
+        "resource_id": done.who.resource_id,
+        "role": done.who.role,
+        "work_date": done.day.isoformat(),
+        "hours": done.hours,
+        "task_id": "DELIVERY" if done.billable else "INTERNAL",
+        "billable": done.billable,
     }
+
+
+def timesheet(engagement: str, obligation: str, sheet: Iterable[Work]) -> list[dict[str, Any]]:
+    """A scenario's timesheet (the demo's, entrypoints/demo/scenarios) as the PSA sends it."""
+    return [work(engagement, obligation, done) for done in sheet]
 
 
 def statuses(report: dict[str, Any]) -> list[tuple[str, str, str | None]]:
@@ -335,8 +327,8 @@ def sources_of(document: dict[str, Any]) -> set[str]:
 
 # Scenario 1: global transformation program ------------------------------------------------
 
-LUM_ENG, LUM_CONTRACT = "ENG-LUM-01", "C-LUM-2026-01"
-PROGRAM, CHANGE_REQUEST = "LUM-PROGRAM", "LUM-CR01"
+LUM_ENG, LUM_CONTRACT = lumiere.ENGAGEMENT, lumiere.CONTRACT
+PROGRAM, CHANGE_REQUEST = lumiere.PROGRAM, lumiere.CHANGE_REQUEST
 LUMIERE_PROGRAM = {
     "model": "milestones",
     "obligation_id": PROGRAM,
@@ -360,8 +352,8 @@ LUMIERE_CHANGE_REQUEST = {
 }
 
 
-def cr(entry_id: str, who: tuple[str, str], day: date, hours: str, **kw: Any) -> dict[str, Any]:
-    return work(entry_id, LUM_ENG, CHANGE_REQUEST, who, day, hours, **kw)
+def cr(sheet: Iterable[Work]) -> list[dict[str, Any]]:
+    return timesheet(LUM_ENG, CHANGE_REQUEST, sheet)
 
 
 def test_scenario_1_global_transformation_program(api: Api) -> None:
@@ -425,15 +417,7 @@ def test_scenario_1_global_transformation_program(api: Api) -> None:
     firm.complete("LUM-M2", "future-state design pack approved by the design authority",
                   date(2026, 3, 25))  # fmt: skip
     firm.on(date(2026, 3, 27))
-    march = firm.time(
-        cr("S1-T01", MANAGER, date(2026, 3, 9), "4"),
-        cr("S1-T02", SENIOR, date(2026, 3, 10), "7.5"),
-        cr("S1-T03", SENIOR, date(2026, 3, 11), "8"),
-        cr("S1-T04", CONSULTANT, date(2026, 3, 12), "7.5"),
-        cr("S1-T05", CONSULTANT, date(2026, 3, 13), "2", billable=False),
-        cr("S1-T06", SENIOR, date(2026, 3, 24), "6"),
-        cr("S1-T07", SENIOR, date(2026, 3, 25), "6"),
-    )
+    march = firm.time(*cr(lumiere.MARCH_TIME))
     all_accepted(march, [f"S1-T0{n}" for n in range(1, 8)])
     paid = firm.pay(first, "108000.00", date(2026, 3, 27))
     assert paid["state"] == "paid"
@@ -520,11 +504,7 @@ def test_scenario_1_global_transformation_program(api: Api) -> None:
     # write-off of the same hours on the entries would take them off revenue twice)
 
     firm.on(date(2026, 4, 24))
-    april = firm.time(
-        cr("S1-T08", SENIOR, date(2026, 4, 7), "8"),
-        cr("S1-T09", CONSULTANT, date(2026, 4, 8), "6.25"),
-        cr("S1-T10", MANAGER, date(2026, 4, 14), "3.5"),
-    )
+    april = firm.time(*cr(lumiere.APRIL_TIME))
     all_accepted(april, ["S1-T08", "S1-T09", "S1-T10"])
     firm.complete("LUM-M3", "pilot stores live, pilot report accepted by the PMO",
                   date(2026, 4, 24))  # fmt: skip
@@ -546,7 +526,7 @@ def test_scenario_1_global_transformation_program(api: Api) -> None:
 
     # May: the final milestone releases the four retentions
     firm.on(date(2026, 5, 8))
-    all_accepted(firm.time(cr("S1-T11", SENIOR, date(2026, 5, 5), "5")), ["S1-T11"])
+    all_accepted(firm.time(*cr(lumiere.MAY_TIME)), ["S1-T11"])
     firm.on(date(2026, 5, 22))
     firm.complete("LUM-M4", "rollout to all 212 stores, handover to run signed", date(2026, 5, 22))
     firm.on(date(2026, 5, 28))
@@ -730,7 +710,7 @@ def test_scenario_2_multi_country_engagement(api: Api) -> None:
 
 # Scenario 3: blocked setup ----------------------------------------------------------------
 
-VER_ENG, VER_CONTRACT, STUDY = "ENG-VER-01", "C-VER-2026-01", "VER-STUDY"
+VER_ENG, VER_CONTRACT, STUDY = verhaegen.ENGAGEMENT, verhaegen.CONTRACT, verhaegen.STUDY
 VERHAEGEN_STUDY = {
     "model": "time_and_materials",
     "obligation_id": STUDY,
@@ -741,8 +721,8 @@ VERHAEGEN_STUDY = {
 }
 
 
-def study(entry_id: str, who: tuple[str, str], day: date, hours: str) -> dict[str, Any]:
-    return work(entry_id, VER_ENG, STUDY, who, day, hours)
+def study(sheet: Iterable[Work]) -> list[dict[str, Any]]:
+    return timesheet(VER_ENG, STUDY, sheet)
 
 
 def test_scenario_3_blocked_setup_is_fixed_replayed_and_billed(api: Api) -> None:
@@ -782,10 +762,8 @@ def test_scenario_3_blocked_setup_is_fixed_replayed_and_billed(api: Api) -> None
     assert (dry["invoices"], dry["blocked"]) == ([], [])
 
     # time logged meanwhile is refused, with its reason code, never silently dropped
-    early = [
-        study("S3-T01", MANAGER, date(2026, 3, 9), "7"),
-        study("S3-T02", CONSULTANT, date(2026, 3, 10), "8"),
-    ]
+    early = study(verhaegen.EARLY_TIME)
+    assert [entry["entry_id"] for entry in early] == ["S3-T01", "S3-T02"]
     for entry in early:
         firm.on(date.fromisoformat(entry["work_date"]))
         refused = firm.time(entry)
@@ -829,12 +807,7 @@ def test_scenario_3_blocked_setup_is_fixed_replayed_and_billed(api: Api) -> None
     assert again.json() == resent
 
     firm.on(date(2026, 3, 30))
-    later = firm.time(
-        study("S3-T03", SENIOR, date(2026, 3, 16), "7.5"),
-        study("S3-T04", CONSULTANT, date(2026, 3, 17), "8"),
-        study("S3-T05", SENIOR, date(2026, 3, 24), "6.25"),
-        study("S3-T06", PARTNER, date(2026, 3, 30), "2"),
-    )
+    later = firm.time(*study(verhaegen.MARCH_TIME))
     all_accepted(later, ["S3-T03", "S3-T04", "S3-T05", "S3-T06"])
     listed = ok(api.get("/time-entries", who="delivery_manager", engagement_id=VER_ENG))
     assert [e["entry_id"] for e in listed["items"]] == [f"S3-T0{n}" for n in range(1, 7)]
@@ -851,11 +824,7 @@ def test_scenario_3_blocked_setup_is_fixed_replayed_and_billed(api: Api) -> None
 
     # April: the work reaches the 60-hour cap; what is over it is held, not billed
     firm.on(date(2026, 4, 10))
-    april = firm.time(
-        study("S3-T07", SENIOR, date(2026, 4, 2), "8"),
-        study("S3-T08", CONSULTANT, date(2026, 4, 3), "7.5"),
-        study("S3-T09", SENIOR, date(2026, 4, 7), "8"),
-    )
+    april = firm.time(*study(verhaegen.APRIL_TIME))
     all_accepted(april, ["S3-T07", "S3-T08", "S3-T09"])
     firm.on(date(2026, 4, 24))
     assert firm.pay(first, "7025.00", date(2026, 4, 24))["state"] == "paid"
@@ -895,7 +864,7 @@ def test_scenario_3_blocked_setup_is_fixed_replayed_and_billed(api: Api) -> None
 
 # Scenario 4: retainer with rollover, overage and expiry -----------------------------------
 
-BEL_ENG, BEL_CONTRACT, RETAINER = "ENG-BEL-01", "C-BEL-2026-01", "BEL-RETAINER"
+BEL_ENG, BEL_CONTRACT, RETAINER = bellerive.ENGAGEMENT, bellerive.CONTRACT, bellerive.RETAINER
 BELLERIVE_RETAINER = {
     "model": "retainer",
     "obligation_id": RETAINER,
@@ -909,15 +878,9 @@ BELLERIVE_RETAINER = {
     "overage_rate": "170.00",
     "overage_policy": "bill",
 }
-RETAINER_USAGE = {
-    1: ["8", "7.5", "6.5", "8", "4"],  # 34 h
-    2: ["8", "8", "7", "7.5", "7.5"],  # 38 h
-    3: ["8", "8", "8", "7.5", "8", "7.5", "8"],  # 55 h: the overage month
-    4: ["8", "8", "8"],  # 24 h
-    5: ["6"],  # 6 h
-    6: ["3"],  # 3 h
-}
-RUN_DAYS = {1: 2, 2: 2, 3: 2, 4: 1, 5: 4, 6: 1}
+#: The hours worked each month, one entry every third day from the 5th (34, 38, 55: the
+#: overage month, 24, 6 and 3 h), and the day of each month's run, as the demo plays them.
+RETAINER_USAGE, RUN_DAYS = bellerive.RETAINER_USAGE, bellerive.RUN_DAYS
 LAST_DAYS = {1: 31, 2: 28, 3: 31, 4: 30, 5: 31, 6: 30}
 #: Revenue per month at the implied hourly value 6,000 / 40 = 150.00:
 RETAINER_REVENUE = {
@@ -951,11 +914,19 @@ def test_scenario_4_retainer_rollover_overage_and_expiry(api: Api) -> None:
         firm.on(run_day)
         _, (invoice,) = firm.bill(f"2026-{month:02d}", [BEL_CONTRACT], run_day)
         invoices[month] = invoice
-        entries = [
-            work(f"S4-{month:02d}{n:02d}", BEL_ENG, RETAINER, ADVISOR,
-                 date(2026, month, 5 + 3 * (n - 1)), h)
-            for n, h in enumerate(hours, 1)
-        ]  # fmt: skip
+        entries = timesheet(
+            BEL_ENG,
+            RETAINER,
+            (
+                Work(
+                    f"S4-{month:02d}{n:02d}",
+                    halden_rowe.ADVISOR,
+                    date(2026, month, 5 + 3 * (n - 1)),
+                    h,
+                )
+                for n, h in enumerate(hours, 1)
+            ),
+        )
         approved_on = date.fromisoformat(entries[-1]["work_date"])
         paid_on = date(2026, month, 15) if month < 6 else None  # June's fee stays open
         if paid_on is not None and paid_on < approved_on:
