@@ -26,6 +26,7 @@ from typing import Any
 import attrs
 
 from application.books import balances_from_journal
+from application.errors import NotFoundError
 from application.unit_of_work import UnitOfWork
 from domain.billing import ObligationHistory
 from domain.ids import ContractId, CustomerId, EngagementId, ObligationId
@@ -109,7 +110,12 @@ class EngagementBalances:
 def engagement_balances(uow: UnitOfWork, engagement_id: str, as_of: date) -> EngagementBalances:
     """The engagement's balances at the end of `as_of` (`NotFoundError` for an unknown one)."""
     engagement = uow.engagements.get(engagement_id)
-    contract = uow.contracts.get(engagement.contract_id)
+    contract = uow.contracts.find(engagement.contract_id)
+    if contract is None:
+        raise NotFoundError(
+            f"engagement {engagement_id} has no balances yet: its contract "
+            f"{engagement.contract_id} is not registered"
+        )
     currency = contract.currency
     obligations = contract.obligation_ids()
     journal = [e for e in uow.journal.all() if e.posted_on <= as_of]

@@ -32,11 +32,13 @@ class LeakageQuery:
 
 def leakage(uow: UnitOfWork, query: LeakageQuery) -> LeakageReport:
     """Leakage by cause and value at risk for the engagements the query names; a named
-    engagement or contract that does not exist is `NotFoundError`."""
-    chosen = _engagements(uow, query)
-    contracts: dict[str, Contract] = {}
-    for engagement in chosen:
-        contracts.setdefault(engagement.contract_id, uow.contracts.get(engagement.contract_id))
+    engagement or contract that does not exist is `NotFoundError`. An engagement whose
+    contract is not registered yet is left out: nothing can be delivered on it."""
+    named = _engagements(uow, query)
+    found = uow.contracts.read_many({e.contract_id for e in named})
+    # A won deal whose contract has not arrived yet holds no work: it has nothing to leak.
+    chosen = [e for e in named if e.contract_id in found]
+    contracts: dict[str, Contract] = {e.contract_id: found[e.contract_id] for e in chosen}
     books = load_books(uow, contracts.values())
     watched = [
         WatchedObligation(

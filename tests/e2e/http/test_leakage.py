@@ -187,3 +187,20 @@ def test_an_expense_unbilled_past_its_window_is_expired_leakage(api_on: Api) -> 
     (group,) = api_on.get("/leakage", who="finance").json()["groups"]
     assert (group["engagement_id"], group["period"]) == ("E3", "2026-03")
     assert group["leakage"] == leakage(expired_expense=money("200.00"))
+
+
+def test_a_deal_still_waiting_for_its_contract_leaks_nothing_and_breaks_no_report(
+    api_on: Api,
+) -> None:
+    seeded(api_on)
+    before = ok(api_on.get("/leakage", who="auditor"))
+    deal = {"engagement_id": "E9", "customer_id": "acme", "contract_id": "C9"}
+    ok(api_on.post("/engagements", deal, who="sales_ops"), 201)  # C9 not registered yet
+    assert ok(api_on.get("/leakage", who="auditor")) == before
+    assert ok(api_on.get("/leakage", customer_id="acme"))["groups"] == before["groups"]
+    assert ok(api_on.get("/leakage", engagement_id="E9"))["groups"] == []
+    early = api_on.get("/engagements/E9/balances")
+    assert (early.status_code, problem(early)) == (404, "not-found")
+    assert early.json()["detail"] == (
+        "engagement E9 has no balances yet: its contract C9 is not registered"
+    )
