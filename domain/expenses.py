@@ -19,9 +19,9 @@ from typing import Any
 import attrs
 
 from domain import billing_kit as kit
-from domain.errors import InvalidTermsError
-from domain.ids import ObligationId
-from domain.money import EXACT, Money, dsum
+from domain.errors import CurrencyMismatchError, InvalidTermsError
+from domain.ids import ContractId, ObligationId
+from domain.money import EXACT, Currency, Money, dsum
 from domain.time_entry import ExpenseItem
 
 ZERO = Decimal(0)
@@ -55,6 +55,18 @@ class ExpensePolicy:
         """An expense still unbilled after its window is never billed (it is leakage)."""
         last = self.last_billable_day(incurred_on)
         return last is not None and on > last
+
+
+def require_contract_currency(
+    expense_id: str, cost: Money, contract_id: ContractId, currency: Currency
+) -> None:
+    """An expense is costed and billed in its contract's currency: nothing converts one, so an
+    expense in another currency is refused rather than billed as if it were the contract's."""
+    if cost.currency != currency:
+        raise CurrencyMismatchError(
+            f"expense {expense_id} is in {cost.currency.code}, but contract {contract_id} is in "
+            f"{currency.code}: record it in {currency.code}, as the firm reimbursed or will bill it"
+        )
 
 
 def bill_expenses(

@@ -27,6 +27,7 @@ from application.ports import Clock
 from application.unit_of_work import UnitOfWork
 from domain.admission import TimeAdmission, billing_order, reason_code, terms_in_force
 from domain.errors import DomainError
+from domain.expenses import require_contract_currency
 from domain.plausibility import PlausibilityPolicy
 from domain.resent import (
     ENTRY_CONFLICT,
@@ -121,6 +122,7 @@ def record_expenses(
                 raw.incurred_on, now.date(), f"the date of expense {raw.expense_id}"
             )
             terms_in_force(scope, raw.engagement_id, raw.obligation_id, raw.incurred_on)
+            _in_contract_currency(scope, raw)
             return _approved_expense(raw, cmd.approved_by, now)
 
         accepted, rejected = _admitted(
@@ -163,6 +165,13 @@ def _time_admission(
     scope = StoredScope(uow, [e.work_date for e in cmd.entries])
     scope.read_engagements({raw.engagement_id for raw in raws})
     return TimeAdmission(scope, plausibility, today, days, raws)
+
+
+def _in_contract_currency(scope: StoredScope, raw: c.ExpenseInput) -> None:
+    engagement = scope.engagement(raw.engagement_id)
+    assert engagement is not None  # terms_in_force refused an unknown one
+    contract = scope.contract(engagement.contract_id)
+    require_contract_currency(raw.expense_id, raw.cost, contract.contract_id, contract.currency)
 
 
 def _approved_expense(raw: c.ExpenseInput, approved_by: str, now: datetime) -> ExpenseItem:

@@ -181,6 +181,23 @@ def test_expenses_are_answered_item_by_item(api: Api) -> None:
     assert cost.json()["errors"][0]["pointer"] == "/items/0/cost"
 
 
+def test_an_expense_in_another_currency_than_its_contract_is_refused(api: Api) -> None:
+    # Nothing converts currencies: 212.40 USD billed on a EUR contract would become 212.40 EUR.
+    set_up_tm_contract(api.app)
+    dollars = expense("x1", "travel", "212.40", currency="USD")
+    response = api.post("/expenses", {"items": [dollars]}, who="integration")
+    assert response.status_code == 200, response.text
+    (result,) = response.json()["results"]
+    assert (result["status"], result["reason_code"]) == ("rejected", "currency_mismatch")
+    assert result["detail"] == (
+        "expense x1 is in USD, but contract C1 is in EUR: record it in EUR, as the firm "
+        "reimbursed or will bill it"
+    )
+    assert "x1" not in api.app.data.expenses
+    euros = api.post("/expenses", {"items": [{**dollars, "currency": "EUR"}]}, who="integration")
+    assert euros.json()["results"][0]["status"] == "accepted"
+
+
 def test_held_hours_are_released_or_written_off_and_illegal_steps_are_refused(api: Api) -> None:
     set_up_tm_contract(api.app)
     api.app.do(
