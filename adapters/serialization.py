@@ -32,7 +32,12 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 from cattrs.v import format_exception
 
 import domain.billing_models  # noqa: F401  (registers every billing model before any lookup)
-from adapters.allocation_snapshot import PlainByConstruction, unstructure_allocation
+from adapters.allocation_snapshot import (
+    PlainByConstruction,
+    PlainListByConstruction,
+    unstructure_allocation,
+    unstructure_allocations,
+)
 from adapters.serialization_hooks import (
     Hook,
     _is_mapping,
@@ -210,6 +215,9 @@ def build_converter() -> cattrs.Converter:
     converter.register_structure_hook(OpenKind, _structure_open_kind)
     converter.register_unstructure_hook(OpenKind, lambda kind: kind.value)
     converter.register_unstructure_hook(Allocation, unstructure_allocation)  # ADR 0060
+    converter.register_unstructure_hook_func(
+        lambda t: t == tuple[Allocation, ...], unstructure_allocations
+    )
     converter.register_structure_hook_factory(
         _is_sequence, lambda t: _strict_sequence(t, converter)
     )
@@ -308,7 +316,7 @@ def _is_plain(value: object) -> bool:
             extend(item.values())
         elif kind is list:
             extend(item)
-        elif kind is PlainByConstruction:
+        elif kind is PlainByConstruction or kind is PlainListByConstruction:
             continue  # its values were checked as it was built (adapters/allocation_snapshot.py)
         elif kind not in _JSON_SCALARS:
             return False
