@@ -38,6 +38,7 @@ from adapters.allocation_snapshot import (
     unstructure_allocation,
     unstructure_allocations,
 )
+from adapters.line_snapshot import line_hook
 from adapters.serialization_hooks import (
     Hook,
     _is_mapping,
@@ -65,6 +66,7 @@ from adapters.serialization_hooks import (
 )
 from domain.billing import Allocation, SourceRef
 from domain.contract import ContractVersion
+from domain.document import DocumentLine
 from domain.errors import DomainError
 from domain.invoice import Invoice
 from domain.kinds import OpenKind
@@ -258,6 +260,9 @@ def build_converter() -> cattrs.Converter:
         is_attrs_class,
         lambda t: make_dict_unstructure_fn(t, converter, **_overrides(t, special)),
     )
+    # ADR 0060: a line is written by hand, the generated function kept for what it refuses.
+    generated_line = make_dict_unstructure_fn(DocumentLine, converter)
+    converter.register_unstructure_hook(DocumentLine, line_hook(generated_line))
     return converter
 
 
