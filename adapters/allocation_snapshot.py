@@ -5,6 +5,9 @@ allocations, and the converter's generated function makes nine calls for each (t
 its kind, two decimals, the money, its currency, three strings). This is the same dictionary
 in one call; `tests/properties/test_allocation_snapshot.py` holds it to the generated one, and
 the snapshot's plain-JSON check still runs on the result.
+
+A line's allocations are written as one list the same way: when every one of them is plain by
+construction the list is marked so too, and the check steps over it whole (ADR 0060).
 """
 
 from __future__ import annotations
@@ -19,6 +22,22 @@ class PlainByConstruction(dict[str, Any]):
     """An allocation's snapshot whose every value was checked here to be an exact JSON type (a
     `str` that is no subclass, a finite decimal as text, None): the snapshot's plain-JSON check
     does not walk it again (of an invoice's values, its allocations are nearly all)."""
+
+
+class PlainListByConstruction(list[Any]):
+    """A line's allocations, each of them `PlainByConstruction`: the snapshot's plain-JSON
+    check does not walk the list (an invoice's values are nearly all in these lists)."""
+
+
+def unstructure_allocations(allocations: tuple[Allocation, ...]) -> list[Any]:
+    """A line's allocations as the converter writes a `tuple[Allocation, ...]` (a list of
+    `unstructure_allocation`'s dictionaries), marked plain when each of them is."""
+    written = [unstructure_allocation(a) for a in allocations]
+    plain = PlainByConstruction
+    for snapshot in written:
+        if type(snapshot) is not plain:
+            return written
+    return PlainListByConstruction(written)
 
 
 def unstructure_allocation(allocation: Allocation) -> dict[str, Any]:

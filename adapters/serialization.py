@@ -32,7 +32,13 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 from cattrs.v import format_exception
 
 import domain.billing_models  # noqa: F401  (registers every billing model before any lookup)
-from adapters.allocation_snapshot import PlainByConstruction, unstructure_allocation
+from adapters.allocation_snapshot import (
+    PlainByConstruction,
+    PlainListByConstruction,
+    unstructure_allocation,
+    unstructure_allocations,
+)
+from adapters.line_snapshot import line_hook
 from adapters.serialization_hooks import (
     Hook,
     _is_mapping,
@@ -60,6 +66,7 @@ from adapters.serialization_hooks import (
 )
 from domain.billing import Allocation, SourceRef
 from domain.contract import ContractVersion
+from domain.document import DocumentLine
 from domain.errors import DomainError
 from domain.invoice import Invoice
 from domain.kinds import OpenKind
@@ -210,6 +217,9 @@ def build_converter() -> cattrs.Converter:
     converter.register_structure_hook(OpenKind, _structure_open_kind)
     converter.register_unstructure_hook(OpenKind, lambda kind: kind.value)
     converter.register_unstructure_hook(Allocation, unstructure_allocation)  # ADR 0060
+    converter.register_unstructure_hook_func(
+        lambda t: t == tuple[Allocation, ...], unstructure_allocations
+    )
     converter.register_structure_hook_factory(
         _is_sequence, lambda t: _strict_sequence(t, converter)
     )
@@ -250,6 +260,9 @@ def build_converter() -> cattrs.Converter:
         is_attrs_class,
         lambda t: make_dict_unstructure_fn(t, converter, **_overrides(t, special)),
     )
+    # ADR 0060: a line is written by hand, the generated function kept for what it refuses.
+    generated_line = make_dict_unstructure_fn(DocumentLine, converter)
+    converter.register_unstructure_hook(DocumentLine, line_hook(generated_line))
     return converter
 
 
@@ -308,7 +321,7 @@ def _is_plain(value: object) -> bool:
             extend(item.values())
         elif kind is list:
             extend(item)
-        elif kind is PlainByConstruction:
+        elif kind is PlainByConstruction or kind is PlainListByConstruction:
             continue  # its values were checked as it was built (adapters/allocation_snapshot.py)
         elif kind not in _JSON_SCALARS:
             return False

@@ -38,6 +38,7 @@ from domain.cap_reach import RecordedTime
 from domain.chart_of_accounts import ChartOfAccounts
 from domain.contract import Contract
 from domain.credit_memo import CreditMemo
+from domain.document import DocumentLine
 from domain.employment import EmploymentHistory
 from domain.engagement import Engagement
 from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId, ResourceId
@@ -147,6 +148,10 @@ class DeliveryStore(Protocol):
         """Persist a changed item (state, held or written-off quantities)."""
 
 
+#: A document's id and its lines, as the billed ledger records them (`domain.document.billed_by`).
+BilledDocument = tuple[str, Sequence[DocumentLine]]
+
+
 class LedgerStore(Protocol):
     """The billed ledger: allocations of committed documents, net of credits."""
 
@@ -156,6 +161,10 @@ class LedgerStore(Protocol):
 
     def add_all(self, entries: Mapping[ContractId, Sequence[LedgerEntry]]) -> None:
         """Several documents' allocations in one write."""
+
+    def add_billed(self, documents: Mapping[ContractId, Sequence[BilledDocument]]) -> None:
+        """What documents' lines billed, per contract, in one write: the entries `billed_by`
+        gives of each (document id, lines), in order (ADR 0060)."""
 
     def lock(self, contracts: Iterable[ContractId]) -> None:
         """Serialise billing of these contracts until the transaction ends, so two

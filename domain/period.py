@@ -49,9 +49,15 @@ class Period:
     @property
     def key(self) -> str:
         """A stable label: `2026-03` for a calendar month, `start..end` otherwise."""
-        if self == Period.month_of(self.start):
-            return f"{self.start:%Y-%m}"
-        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+        start, end = self.start, self.end
+        # A calendar month, told without building one (every document of a run asks).
+        if (
+            start.day == 1
+            and (end.year, end.month) == (start.year, start.month)
+            and end.day == calendar.monthrange(start.year, start.month)[1]
+        ):
+            return f"{start:%Y-%m}"
+        return f"{start.isoformat()}..{end.isoformat()}"
 
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end

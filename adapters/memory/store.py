@@ -35,10 +35,12 @@ from application.records import (
     OutboxEvent,
     PostedEntry,
 )
+from application.unit_of_work import BilledDocument
 from domain.accounting_period import AccountingPeriod
 from domain.billing import BilledLedger, LedgerEntry
 from domain.cap_reach import RecordedTime
 from domain.chart_of_accounts import ChartOfAccounts
+from domain.document import billed_by
 from domain.employment import EmploymentHistory
 from domain.engagement import Engagement
 from domain.ids import (
@@ -272,6 +274,11 @@ class _Ledger(_OverData):
     def add_all(self, entries: Mapping[ContractId, Sequence[LedgerEntry]]) -> None:
         for contract_id, items in entries.items():
             self.add(contract_id, items)
+
+    def add_billed(self, documents: Mapping[ContractId, Sequence[BilledDocument]]) -> None:
+        for contract_id, billed in documents.items():
+            for document_id, lines in billed:
+                self.add(contract_id, billed_by(document_id, lines))
 
     def lock(self, contracts: Iterable[ContractId]) -> None:
         """One process, one copy per unit of work: commits are already serialised."""

@@ -31,11 +31,11 @@ class SqlAlchemyBillingMarks:
         self, period: Period, obligations: Mapping[ObligationId, ContractId]
     ) -> Observation:
         stamps = self._stamps(obligations)
-        stored = self._stored(stamps)
+        stored, key = self._stored(stamps), period.key
         settled = frozenset(
             oid
             for oid, s in stamps.items()
-            if stored.get(oid) == (period.key, _text(s.inputs, s.ledger_rows, s.ledger_last))
+            if stored.get(oid) == (key, _text(s.inputs, s.ledger_rows, s.ledger_last))
         )
         return Observation(period, stamps, settled)
 
@@ -49,14 +49,14 @@ class SqlAlchemyBillingMarks:
         if not wanted:
             return
         ledger = self._ledger({oid: observation.stamps[oid].contract_id for oid in wanted})
-        rows = []
+        rows, key = [], observation.period.key
         for oid in wanted:
             seen = observation.stamps[oid]
             count, last = ledger.get(oid, (0, "0"))
             if count != seen.ledger_rows + added.get(oid, 0):
                 continue  # another writer changed this ledger since the run read it
             stamp = _text(seen.inputs, count, last)
-            rows.append({"obligation_id": oid, "period": observation.period.key, "stamp": stamp})
+            rows.append({"obligation_id": oid, "period": key, "stamp": stamp})
         self._write(rows)
 
     # Reads -------------------------------------------------------------------------------

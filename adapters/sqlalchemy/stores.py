@@ -26,6 +26,7 @@ from application.errors import ConflictError
 from application.legal_entities import LegalEntityRecord
 from application.ports import CustomerRecord
 from application.records import PostedEntry
+from application.unit_of_work import BilledDocument
 from domain.billing import BilledLedger, LedgerEntry
 from domain.chart_of_accounts import ChartOfAccounts
 from domain.ids import ContractId, CustomerId, LegalEntityId
@@ -72,6 +73,19 @@ class SqlAlchemyLedger:
         exact = exact_text if self._session.dialect == "sqlite" else exact_parameter
         values = [
             row for cid, items in entries.items() for row in codec.ledger_values(cid, items, exact)
+        ]
+        connection = self._session.connection
+        insert_values_all_or_none(connection, t.ledger_entries, codec.LEDGER_ROW_NAMES, values)
+
+    def add_billed(self, documents: Mapping[ContractId, Sequence[BilledDocument]]) -> None:
+        """`add_all` of what the documents' lines billed, each row made from its allocation
+        (a billing run's documents: no ledger entry built only to be turned into a row)."""
+        exact = exact_text if self._session.dialect == "sqlite" else exact_parameter
+        values = [
+            row
+            for cid, billed in documents.items()
+            for document_id, lines in billed
+            for row in codec.billed_values(cid, document_id, lines, exact)
         ]
         connection = self._session.connection
         insert_values_all_or_none(connection, t.ledger_entries, codec.LEDGER_ROW_NAMES, values)

@@ -30,8 +30,8 @@ from application.messagebus import UnitOfWorkFactory
 from application.operations import BillingRunRecord
 from application.ports import Clock, IdGenerator, Stopwatch, TaxEngine
 from application.split_billing import billed_in_period
-from application.unit_of_work import UnitOfWork
-from domain.billing import BilledLedger, Disposition, Exclusion, LedgerEntry
+from application.unit_of_work import BilledDocument, UnitOfWork
+from domain.billing import BilledLedger, Disposition, Exclusion
 from domain.billing_run import (
     BillingProposal,
     BillingRunInput,
@@ -404,26 +404,29 @@ def _store_drafts(
     drafts' ids, and how many ledger rows each obligation gained."""
     now = clock.now()
     stored = []
-    allocations: dict[ContractId, list[LedgerEntry]] = {}
+    billed: dict[ContractId, list[BilledDocument]] = {}
+    added: Counter[ObligationId] = Counter()
     for draft in proposal.invoices:
         invoice_id = InvoiceId(ids.next_id("INV"))
         invoice = Invoice.from_proposal(invoice_id, draft, ctx.actor, now)
         uow.invoices.add(invoice)
-        allocations.setdefault(draft.contract_id, []).extend(draft.ledger_entries(invoice_id))
+        billed.setdefault(draft.contract_id, []).append((invoice_id, draft.lines))
         uow.record(RecordMoved(f"invoice:{invoice_id}", "draft", None, invoice.state))
         stored.append(invoice_id)
     for adjustment in proposal.adjustments:
         invoice_id = InvoiceId(ids.next_id("ADJ"))
         invoice = Invoice.from_proposal(invoice_id, adjustment, ctx.actor, now, proposal.period)
         uow.invoices.add(invoice)
-        allocations.setdefault(adjustment.contract_id, []).extend(
-            adjustment.ledger_entries(invoice_id)
-        )
+        billed.setdefault(adjustment.contract_id, []).append((invoice_id, adjustment.lines))
         why = f"{invoice.kind.value} re-rating {adjustment.references}"
         uow.record(RecordMoved(f"invoice:{invoice_id}", "draft", None, invoice.state, why))
         stored.append(invoice_id)
-    uow.ledger.add_all(allocations)
-    added = Counter(e.obligation_id for entries in allocations.values() for e in entries)
+    # The rows are made from the lines' allocations, as `billed_by` gives them (ADR 0060).
+    uow.ledger.add_billed(billed)
+    for documents in billed.values():
+        for _, lines in documents:
+            for line in lines:
+                added[line.obligation_id] += len(line.allocations)
     return tuple(stored), added
 
 
