@@ -28,7 +28,7 @@ from application import commands as c
 from domain.ids import RateCardId, ResourceId, Role
 from domain.money import Money
 from domain.ratecard import RateCard, RateCardVersion
-from entrypoints.http.problems import FieldError, Problem
+from entrypoints.http.problems import NOT_BLANK_PATTERN, FieldError, Problem
 from entrypoints.http.routes.common import (
     RULED_WRITE_PROBLEMS,
     WRITE_PROBLEMS,
@@ -55,7 +55,8 @@ VersionPath = Annotated[
     int,
     path_param("The version number.", "the second version", 2, ge=1, le=10_000),
 ]
-RoleName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+#: A role (or resource) a rate is for: a rate for a blank role would price time nobody can name.
+RoleName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NOT_BLANK_PATTERN)]
 #: Roles (or resources) in one version, at most.
 MAX_RATES = 500
 

@@ -150,6 +150,8 @@ def test_proposals_publish_in_order_and_a_published_version_is_not_approved_agai
         ({**PROPOSAL, "role_rates": {"consultant": 100}}, "/role_rates"),
         ({**PROPOSAL, "role_rates": {"consultant": "-5"}}, "/role_rates/consultant"),
         ({**PROPOSAL, "role_rates": {}}, "/role_rates"),
+        ({**PROPOSAL, "role_rates": {"   ": "100.00"}}, "/role_rates"),
+        ({**PROPOSAL, "resource_overrides": {"\t": "100.00"}}, "/resource_overrides"),
     ],
 )
 def test_a_bad_proposal_is_refused_with_a_pointer_and_changes_nothing(
