@@ -80,6 +80,12 @@ class InvalidQuantityError(DomainError):
     code = "invalid_quantity"
 
 
+class ExpenseCategoryRequiredError(DomainError):
+    """An expense names its category (white space names none)."""
+
+    code = "category_required"
+
+
 class EntryAlreadyBilledError(DomainError):
     """Hours an invoice billed are corrected by a credit memo, never by editing the entry."""
 
@@ -421,6 +427,10 @@ class ExpenseItem(_DeliveredItem):
         """A new expense, as submitted by the expense system."""
         if not cost.is_positive():
             raise InvalidQuantityError(f"an expense costs more than nothing, not {cost}")
+        if not category.strip():
+            raise ExpenseCategoryRequiredError(
+                f"expense {expense_id} needs a category: its caps and its tax code go by it"
+            )
         return cls(expense_id, obligation_id, resource_id, category, incurred_on, cost, description)
 
     @property

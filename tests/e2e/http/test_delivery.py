@@ -198,6 +198,15 @@ def test_an_expense_in_another_currency_than_its_contract_is_refused(api: Api) -
     assert euros.json()["results"][0]["status"] == "accepted"
 
 
+def test_an_expense_with_a_blank_category_is_refused(api: Api) -> None:
+    set_up_tm_contract(api.app)
+    blank = expense("x1", "   ", "212.40")
+    (result,) = api.post("/expenses", {"items": [blank]}, who="integration").json()["results"]
+    assert (result["status"], result["reason_code"]) == ("rejected", "category_required")
+    assert result["detail"] == "expense x1 needs a category: its caps and its tax code go by it"
+    assert "x1" not in api.app.data.expenses
+
+
 def test_held_hours_are_released_or_written_off_and_illegal_steps_are_refused(api: Api) -> None:
     set_up_tm_contract(api.app)
     api.app.do(
