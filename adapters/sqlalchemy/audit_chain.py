@@ -19,13 +19,23 @@ with its own snapshot (READ COMMITTED):
    does, while the pipeline is still open, so the driver sends the COMMIT behind the two
    statements and waits for the three replies at once (ADR 0065).
 
+The lock's statement also sets the transaction's `synchronous_commit` off (for this
+transaction only): its COMMIT makes it visible and lets the lock go without waiting for the
+WAL to reach the disk. Before the unit of work returns, one more statement on the same
+connection, in its own transaction committed synchronously (a transactional WAL message),
+waits for the flush: the WAL is written in order, so that flush makes the audited commit
+durable too, and nobody is answered before it. Those flushes are outside the lock, so the
+flushes of concurrent requests are shared (PostgreSQL's group commit), where under the lock
+each commit waited for its own, one after another (ADR 0068, amendment "PostgreSQL's share of
+a request").
+
 After the grant the lock is held for the INSERT's and the COMMIT's run in the server and
-nothing else: no reply has to reach the application, and no thread of it has to wait for
-its turn at the interpreter, before the lock is let go. (Before ADR 0065 it was held for
-one more turn: the reply's trip to the application and the COMMIT's trip back; before
-ADR 0053 also for the tail's reply, the hashing in Python and one more turn for the
-INSERTs.) The hashes are the ones `application.audit` computes, so `verify_chain` checks the
-chain as before.
+nothing else: no reply has to reach the application, no thread of it has to wait for its
+turn at the interpreter, and no disk has to confirm a write, before the lock is let go.
+(Before ADR 0065 it was held for one more turn: the reply's trip to the application and the
+COMMIT's trip back; before ADR 0053 also for the tail's reply, the hashing in Python and one
+more turn for the INSERTs.) The hashes are the ones `application.audit` computes, so
+`verify_chain` checks the chain as before.
 """
 
 from __future__ import annotations
@@ -38,6 +48,7 @@ from typing import Any
 import attrs
 import psycopg
 import sqlalchemy as sa
+from psycopg import pq
 from sqlalchemy.engine import Connection
 
 from application.audit import canonical_parts, record_transition
@@ -83,7 +94,16 @@ class Unread:
 
 
 #: One lock per schema, so two databases in one PostgreSQL cluster do not wait for each other.
-_LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_log'))"
+#: The same statement turns this transaction's wait for its WAL flush off (the flush is
+#: waited for after the lock is let go, `_DURABLE`).
+_LOCK = (
+    "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_log')),"
+    " set_config('synchronous_commit', 'off', true)"
+)
+#: Run in a transaction of its own, committed synchronously: it writes one WAL record, so its
+#: commit waits until the WAL up to it is on disk, the audited commit before it included. It
+#: answers the position of its record.
+_DURABLE = "SELECT pg_logical_emit_message(true, 'throughline.durable', '')"
 #: The columns of a record as the append reads them: its time, actor, correlation id, subject,
 #: action, before, after, reason, and its canonical JSON before and after the sequence number.
 _COLUMNS = "at, actor, correlation_id, subject, action, before, after, reason, head, tail"
@@ -212,6 +232,22 @@ def locked_append(
             yield
     except psycopg.Error as error:
         raise _wrapped(statement, error) from error
+    wait_until_durable(driver)
+
+
+def wait_until_durable(driver: psycopg.Connection[Any]) -> str | None:
+    """Once the block has committed, wait until its commit is on disk (the WAL position
+    flushed); None when it did not commit (its transaction is still open, and left alone)."""
+    if driver.info.transaction_status is not pq.TransactionStatus.IDLE:
+        return None
+    driver.autocommit = True  # the statement is its own transaction, committed synchronously
+    try:
+        row = driver.execute(_DURABLE).fetchone()
+    except psycopg.Error as error:
+        raise _wrapped(_DURABLE, error) from error
+    finally:
+        driver.autocommit = False
+    return None if row is None else str(row[0])
 
 
 def _wrapped(statement: str, error: psycopg.Error) -> sa.exc.DBAPIError:

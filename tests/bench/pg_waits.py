@@ -15,8 +15,10 @@ from types import TracebackType
 
 import psycopg
 
+#: The statement's first 64 characters: enough to tell the audit chain's lock
+#: (`... || '.audit_log')`) from a person-day's (`... || $2), k)`).
 SAMPLE = """
-SELECT state, wait_event_type, wait_event, left(regexp_replace(query, '\\s+', ' ', 'g'), 48)
+SELECT state, wait_event_type, wait_event, left(regexp_replace(query, '\\s+', ' ', 'g'), 64)
 FROM pg_stat_activity
 WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
 """

@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import psycopg
 import pytest
 import sqlalchemy as sa
 from psycopg import pq
 from sqlalchemy import event
 
+from adapters.sqlalchemy.audit_chain import wait_until_durable
 from adapters.sqlalchemy.database import Database
 from application import commands as c
 from application.audit import verify_chain
@@ -122,4 +124,57 @@ def test_a_commit_postgresql_refuses_at_its_end_keeps_no_record_row_or_event_of_
     app.do(proposal)
     assert "E2" in app.data.aggregates["engagement"]
     assert len(app.data.outbox) == outbox + 1
+    assert verify_chain(app.data.audit).intact
+
+
+# -- the commit waits for its flush outside the lock (PostgreSQL, ADR 0068) ---------------------
+
+
+def test_the_flush_an_unlocked_wait_makes_covers_an_asynchronous_commit_before_it(
+    postgresql_app: SqlApp,
+) -> None:
+    engine = postgresql_app.database.engine
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        driver.execute("SELECT set_config('synchronous_commit', 'off', true)")
+        driver.execute("CREATE TEMPORARY TABLE written (n int)")  # some WAL to commit
+        driver.commit()  # visible now, not waited for
+        committed = driver.execute("SELECT pg_current_wal_insert_lsn()").fetchone()
+        driver.rollback()
+        assert committed is not None
+        position = wait_until_durable(driver)
+        flushed = driver.execute(
+            "SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn, %s::pg_lsn > %s::pg_lsn",
+            (committed[0], position, committed[0]),
+        ).fetchone()
+        driver.rollback()
+    # everything written up to the asynchronous commit is on disk once the wait returns
+    assert flushed == (True, True)
+
+
+def test_the_wait_leaves_a_transaction_still_open_alone(postgresql_app: SqlApp) -> None:
+    with postgresql_app.database.engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        driver.execute("SELECT 1")
+        assert wait_until_durable(driver) is None
+        assert driver.info.transaction_status is pq.TransactionStatus.INTRANS
+        driver.rollback()
+
+
+def test_an_audited_commit_hands_its_connection_back_committing_synchronously(
+    postgresql_app: SqlApp,
+) -> None:
+    app = postgresql_app
+    with app.bus.deps.uow(app.as_("fran")) as uow:
+        uow.record(_Stated(_AWKWARD[0]))
+        uow.commit()
+    with app.database.engine.connect() as connection:
+        setting = connection.exec_driver_sql("SHOW synchronous_commit").scalar()
+        driver = connection.connection.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        autocommit = driver.autocommit
+    # the asynchronous commit was the audited transaction's own: nothing of it stays behind
+    assert (setting, autocommit) == ("on", False)
     assert verify_chain(app.data.audit).intact
