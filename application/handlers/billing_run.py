@@ -26,7 +26,7 @@ from application.changes import RecordMoved
 from application.context import RequestContext
 from application.delivery_records import delivery_of, excluded_source
 from application.errors import ConflictError, NotFoundError
-from application.gc_pause import paused_collection
+from application.gc_pause import collect_young, paused_collection
 from application.messagebus import UnitOfWorkFactory
 from application.operations import BillingRunRecord
 from application.ports import Clock, IdGenerator, Stopwatch, TaxEngine
@@ -258,6 +258,7 @@ def _in_chunks(
         settles = _Settles(seen, part.settled_obligations(billed))
         del chunk, billed, ledger, outlines, settled, tax
         parts.append(written.store(part, settles))
+        collect_young()
     return _joined(cmd.period, parts), diff
 
 
