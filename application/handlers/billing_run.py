@@ -258,6 +258,7 @@ def _in_chunks(
         settles = _Settles(seen, part.settled_obligations(billed))
         del chunk, billed, ledger, outlines, settled, tax
         parts.append(written.store(part, settles))
+        del part, settles, seen  # what a commit keeps of the chunk is in `parts`
         collect_young()
     return _joined(cmd.period, parts), diff
 
