@@ -55,6 +55,12 @@ class BillingReads(Protocol):
         with several is the one `engagements.for_contracts` gives."""
         ...
 
+    def outlines_after(self, after: ContractId | None, limit: int) -> list[ContractOutline]:
+        """The outlines of the first `limit` contracts whose id comes after `after` (None:
+        from the first), in id order as Python orders strings: a billing run pages through
+        every contract so that it holds a page of outlines, not all of them (ADR 0060)."""
+        ...
+
     def contracts(self, contracts: Iterable[ContractId]) -> list[Contract]:
         """The contracts of these ids that exist, in id order, as values the unit of work
         does not track (a run changes none of them)."""

@@ -210,6 +210,12 @@ class MasterDataStore(Protocol):
 
     def tax_profiles(self) -> dict[tuple[CustomerId, LegalEntityId], TaxProfile]: ...
 
+    def tax_profiles_of(
+        self, keys: Iterable[tuple[CustomerId, LegalEntityId]]
+    ) -> dict[tuple[CustomerId, LegalEntityId], TaxProfile]:
+        """The profiles of these (customer, legal entity) pairs that exist: what a billing
+        run's chunk reads for its payers (ADR 0060), not every customer's."""
+
     def tax_rates(self) -> TaxRateTable: ...
 
     def save_tax_rates(self, rates: TaxRateTable) -> None: ...

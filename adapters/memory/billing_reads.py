@@ -28,18 +28,12 @@ class InMemoryBillingReads:
         engagement: Engagement
         for engagement in self._data.aggregates["engagement"].values():
             states[engagement.contract_id] = engagement.state  # the last, as for_contracts
-        chosen = self._chosen(contracts)
-        return [
-            ContractOutline(
-                x.contract_id,
-                tuple(x.obligation_ids()),
-                states.get(x.contract_id),
-                x.customer_id,
-                x.legal_entity_id,
-                tuple(x.payer_ids()),
-            )
-            for x in chosen
-        ]
+        return [_outline(x, states.get(x.contract_id)) for x in self._chosen(contracts)]
+
+    def outlines_after(self, after: ContractId | None, limit: int) -> list[ContractOutline]:
+        held: dict[str, Contract] = self._data.aggregates["contract"]
+        page = sorted(x for x in held if after is None or x > after)[:limit]
+        return self.outlines([ContractId(x) for x in page])
 
     def contracts(self, contracts: Iterable[ContractId]) -> list[Contract]:
         return self._chosen(contracts)
@@ -50,3 +44,14 @@ class InMemoryBillingReads:
         if contracts is None:
             return list(held.values())
         return [held[x] for x in sorted(set(contracts)) if x in held]
+
+
+def _outline(contract: Contract, state: EngagementState | None) -> ContractOutline:
+    return ContractOutline(
+        contract.contract_id,
+        tuple(contract.obligation_ids()),
+        state,
+        contract.customer_id,
+        contract.legal_entity_id,
+        tuple(contract.payer_ids()),
+    )

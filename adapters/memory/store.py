@@ -333,6 +333,12 @@ class _MasterData(_OverData):
     def tax_profiles(self) -> dict[tuple[CustomerId, LegalEntityId], TaxProfile]:
         return dict(self._data.tax_profiles)
 
+    def tax_profiles_of(
+        self, keys: Iterable[tuple[CustomerId, LegalEntityId]]
+    ) -> dict[tuple[CustomerId, LegalEntityId], TaxProfile]:
+        held = self._data.tax_profiles
+        return {key: held[key] for key in keys if key in held}
+
     def customer_record(self, customer_id: str, legal_entity_id: str) -> CustomerRecord | None:
         versions = self._data.customer_records.get(
             (CustomerId(customer_id), LegalEntityId(legal_entity_id)), []

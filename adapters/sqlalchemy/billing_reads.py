@@ -64,14 +64,30 @@ class SqlAlchemyBillingReads:
         return [entry(row) for row in rows]
 
     def outlines(self, contracts: Iterable[ContractId] | None = None) -> list[ContractOutline]:
-        c, e = t.contracts.c, t.engagements.c
-        states: dict[str, EngagementState] = {}
-        for row in self._rows(sa.select(e.contract_id, e.state), e.contract_id, contracts, e.id):
-            states[row.contract_id] = EngagementState(row.state)  # the last by id, as for_contracts
+        c = t.contracts.c
+        states = self._states(contracts)
         return [
             outline_of(row.body, states.get(row.id))
             for row in self._rows(sa.select(c.id, c.body), c.id, contracts, c.id)
         ]
+
+    def outlines_after(self, after: ContractId | None, limit: int) -> list[ContractOutline]:
+        # PostgreSQL orders text by the database's collation; "C" orders it as Python does.
+        c = t.contracts.c
+        key = c.id.collate("C") if self._session.dialect == "postgresql" else c.id
+        statement = sa.select(c.id, c.body).order_by(key).limit(limit)
+        if after is not None:
+            statement = statement.where(key > after)
+        rows = self._session.connection.execute(statement).all()
+        states = self._states([row.id for row in rows])
+        return [outline_of(row.body, states.get(row.id)) for row in rows]
+
+    def _states(self, contracts: Iterable[ContractId] | None) -> dict[str, EngagementState]:
+        """The state of each contract's engagement: the last by id, as for_contracts."""
+        e, states = t.engagements.c, {}
+        for row in self._rows(sa.select(e.contract_id, e.state), e.contract_id, contracts, e.id):
+            states[row.contract_id] = EngagementState(row.state)
+        return states
 
     def contracts(self, contracts: Iterable[ContractId]) -> list[Contract]:
         c = t.contracts.c

@@ -239,6 +239,18 @@ class SqlAlchemyMasterData:
         profiles = (codec.tax_profile(row) for row in rows)
         return {(p.customer_id, p.legal_entity_id): p for p in profiles}
 
+    def tax_profiles_of(
+        self, keys: Iterable[tuple[CustomerId, LegalEntityId]]
+    ) -> dict[tuple[CustomerId, LegalEntityId], TaxProfile]:
+        wanted = set(keys)
+        c, found = t.tax_profiles.c, {}
+        for clause in self._session.among(c.customer_id, (customer for customer, _ in wanted)):
+            for row in self._session.connection.execute(sa.select(t.tax_profiles).where(clause)):
+                key = (CustomerId(row.customer_id), LegalEntityId(row.legal_entity_id))
+                if key in wanted:
+                    found[key] = codec.tax_profile(row._mapping)
+        return found
+
     def customer_record(self, customer_id: str, legal_entity_id: str) -> CustomerRecord | None:
         key = {"customer_id": customer_id, "legal_entity_id": legal_entity_id}
         return _CUSTOMER_RECORDS.latest(self._session, key)

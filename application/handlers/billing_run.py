@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import timedelta
 
 import attrs
 
 from application import commands as c
+from application.billing_answer import DiffRows, DraftNames
 from application.billing_drafts import ProposalDigest, StoredDrafts
 from application.billing_marks import Observation, obligations_of
 from application.billing_reads import ContractOutline
@@ -25,7 +26,7 @@ from application.changes import RecordMoved
 from application.context import RequestContext
 from application.delivery_records import delivery_of, excluded_source
 from application.errors import ConflictError, NotFoundError
-from application.gc_pause import paused_collection
+from application.gc_pause import collect_young, paused_collection
 from application.messagebus import UnitOfWorkFactory
 from application.operations import BillingRunRecord
 from application.ports import Clock, IdGenerator, Stopwatch, TaxEngine
@@ -67,7 +68,8 @@ BILLABLE_ENGAGEMENT_STATES = (
 class BillingRunResult:
     #: A dry run's whole proposal; a commit's without its documents, which `stored` names.
     _proposal: BillingProposal
-    diff: tuple[ObligationDiff, ...]
+    #: The diff's rows, or a run's kept compact to its answer (ADR 0060).
+    _diff: tuple[ObligationDiff, ...] | DiffRows
     fingerprint: str  # of the proposal; empty for a commit that was not given one to check
     invoice_ids: tuple[InvoiceId, ...] = ()
     #: Contracts not billed because their engagement is not billable (and its state).
@@ -80,6 +82,11 @@ class BillingRunResult:
         """The run's proposal: a dry run's as proposed, a commit's read back from the drafts
         it stored (its answer does not carry every allocation of the run)."""
         return self._proposal if self.stored is None else self.stored.proposal(self._proposal)
+
+    @property
+    def diff(self) -> tuple[ObligationDiff, ...]:
+        """The proposal against what each obligation is already invoiced, row by row."""
+        return self._diff if isinstance(self._diff, tuple) else self._diff.rows()
 
 
 def fingerprint(proposal: BillingProposal) -> str:
@@ -127,21 +134,20 @@ def _run(cmd: c.RunBilling, ctx: RequestContext, deps: _Run) -> BillingRunResult
     joined are the proposal of one piece; the commit's checks come where they came before."""
     started = deps.stopwatch.seconds()
     with deps.unit_of_work(ctx, read_only=cmd.dry_run) as uow:
-        billable, skipped = _billable(uow, cmd)
-        if not cmd.dry_run:
-            uow.ledger.lock(x.contract_id for x in billable)
-        written = _Written(cmd, ctx, deps, uow)
-        proposal, diff = _in_chunks(uow, cmd, billable, deps, written)
+        written, skipped = _Written(cmd, ctx, deps, uow), Skipped()
+        chunks = _chunks(uow, cmd, skipped)
+        proposal, diff = _in_chunks(uow, cmd, chunks, deps, written)
         if cmd.dry_run:
-            return BillingRunResult(proposal, diff, fingerprint(proposal), (), skipped)
+            return BillingRunResult(proposal, diff, fingerprint(proposal), (), tuple(skipped))
         digest = written.checked_fingerprint(proposal)
         written.raise_if_refused()
-        summary = f"{len(written.ids)} documents, {len(proposal.exclusions)} exclusions"
+        summary = f"{written.names.count} documents, {len(proposal.exclusions)} exclusions"
         uow.record(RecordMoved(f"billing_run:{cmd.period.key}", "commit", None, None, summary))
         record = _run_record(cmd, ctx, deps.clock, deps.stopwatch, written.counts, started)
         uow.billing_runs.add(record)
         uow.commit()
-    return BillingRunResult(proposal, diff, digest, tuple(written.ids), skipped, written.drafts)
+    names = written.names
+    return BillingRunResult(proposal, diff, digest, names.ids(), tuple(skipped), written.drafts)
 
 
 #: Contracts a run reads, proposes and writes at a time (ADR 0060): about 20k entries at the
@@ -157,10 +163,8 @@ class _Written:
 
     def __init__(self, cmd: c.RunBilling, ctx: RequestContext, deps: _Run, uow: UnitOfWork):
         self._cmd, self._ctx, self._deps, self._uow = cmd, ctx, deps, uow
-        self.ids: list[InvoiceId] = []
+        self.names = DraftNames()
         self.refusal: PeriodClosedError | None = None
-        self._invoices: list[tuple[InvoiceId, str]] = []
-        self._adjustments: list[tuple[InvoiceId, str]] = []
         self._digest = (
             ProposalDigest(BillingProposal(cmd.period))
             if cmd.expected_fingerprint is not None
@@ -192,25 +196,22 @@ class _Written:
         ids, added = _store_drafts(uow, self._ctx, deps.clock, deps.ids, proposal)
         _record_exclusions(uow, self._ctx, deps.clock, proposal.exclusions)
         uow.billing_marks.mark(settles.seen, settles.obligations, added)
-        self.ids += ids
-        split = len(proposal.invoices)
-        self._invoices += zip(ids[:split], (x.key for x in proposal.invoices), strict=True)
-        self._adjustments += zip(ids[split:], (x.key for x in proposal.adjustments), strict=True)
+        keys = [x.key for x in proposal.invoices] + [x.key for x in proposal.adjustments]
+        self.names.add(ids, keys, len(proposal.invoices))
         uow.write_out()
         return kept
 
     @property
     def counts(self) -> tuple[int, int]:
         """How many invoices and adjustments the commit proposed."""
-        return len(self._invoices), len(self._adjustments)
+        return self.names.counts
 
     @property
     def drafts(self) -> StoredDrafts:
         """The drafts stored, for the answer to read back."""
         deps = self._deps
-        return StoredDrafts(
-            tuple(self._invoices), tuple(self._adjustments), deps.unit_of_work, self._ctx
-        )
+        names = self.names
+        return StoredDrafts(names.invoices(), names.adjustments(), deps.unit_of_work, self._ctx)
 
     def checked_fingerprint(self, kept: BillingProposal) -> str:
         """The proposal's digest when the commit was given the preview's to check (else
@@ -233,32 +234,33 @@ class _Written:
 def _in_chunks(
     uow: UnitOfWork,
     cmd: c.RunBilling,
-    billable: list[ContractOutline],
+    chunks: Iterable[list[ContractOutline]],
     deps: _Run,
     written: _Written,
-) -> tuple[BillingProposal, tuple[ObligationDiff, ...]]:
-    """The run's proposal and its diff, a chunk at a time: each chunk's obligations are
-    stamped (ADR 0048) and its contracts read when it comes, and let go once billed and, in a
-    commit, written with the settled marks of the chunk (a contract's blocks and exclusions
-    are all in its own chunk, so the obligations each chunk settles are those the joined
-    proposal settles; ADR 0060)."""
-    billable.sort(key=lambda x: x.contract_id)
+) -> tuple[BillingProposal, DiffRows]:
+    """The run's proposal and its diff, a chunk at a time: each chunk's contracts are locked
+    for a commit, its obligations stamped (ADR 0048), its payers' tax profiles and its
+    contracts read when it comes, and let go once billed and, in a commit, written with the
+    settled marks of the chunk (a contract's blocks and exclusions are all in its own chunk,
+    so the obligations each chunk settles are those the joined proposal settles; ADR 0060)."""
     parts: list[BillingProposal] = []
-    diff: list[ObligationDiff] = []
-    tax = _Tax(deps.tax_engine, uow.master_data.tax_profiles(), uow.master_data.tax_rates())
-    first = True
-    while billable or first:
-        outlines, first = billable[:CHUNK_CONTRACTS], False
-        del billable[:CHUNK_CONTRACTS]
+    diff = DiffRows()
+    rates = _Tax(deps.tax_engine, uow.master_data.tax_rates())
+    for outlines in chunks:
+        if not cmd.dry_run:
+            uow.ledger.lock(x.contract_id for x in outlines)
         seen = uow.billing_marks.observe(cmd.period, obligations_of(outlines))
         settled = [x for x in outlines if seen.settles(x)]
         chunk = _contracts(uow, [x for x in outlines if not seen.settles(x)])
+        tax = rates.of_chunk(uow, outlines)
         part, (billed, ledger) = _propose(uow, cmd, chunk, settled, tax)
-        diff += diff_against_ledger(part, ledger)
+        diff.add(diff_against_ledger(part, ledger))
         settles = _Settles(seen, part.settled_obligations(billed))
-        del chunk, billed, ledger, outlines, settled
+        del chunk, billed, ledger, outlines, settled, tax
         parts.append(written.store(part, settles))
-    return _joined(cmd.period, parts), tuple(diff)
+        del part, settles, seen  # what a commit keeps of the chunk is in `parts`
+        collect_young()
+    return _joined(cmd.period, parts), diff
 
 
 @attrs.frozen
@@ -272,12 +274,18 @@ class _Settles:
 
 @attrs.frozen
 class _Tax:
-    """How the run taxes: its engine if any, and the master data's profiles and rates, read
-    once for every chunk."""
+    """How the run taxes: its engine if any, the master data's rates, read once for the run,
+    and the tax profiles of a chunk's payers, read for each chunk (ADR 0060)."""
 
     engine: TaxEngine | None
-    profiles: Mapping[tuple[CustomerId, LegalEntityId], TaxProfile]
     rates: TaxRateTable
+    profiles: Mapping[tuple[CustomerId, LegalEntityId], TaxProfile] = attrs.field(factory=dict)
+
+    def of_chunk(self, uow: UnitOfWork, outlines: Iterable[ContractOutline]) -> _Tax:
+        """The same, with the profiles of every payer of these contracts at its legal entity
+        (all `run_billing` looks up, for the contracts it bills and those it checks)."""
+        keys = {(payer, x.legal_entity_id) for x in outlines for payer in x.payers}
+        return attrs.evolve(self, profiles=uow.master_data.tax_profiles_of(keys))
 
 
 def _joined(period: Period, parts: Sequence[BillingProposal]) -> BillingProposal:
@@ -293,22 +301,50 @@ def _joined(period: Period, parts: Sequence[BillingProposal]) -> BillingProposal
     )
 
 
-def _billable(
-    uow: UnitOfWork, cmd: c.RunBilling
-) -> tuple[list[ContractOutline], tuple[tuple[ContractId, str], ...]]:
-    """The outlines of the chosen contracts whose engagement can be billed, and the others
-    with its state: only ids and states, so what the run holds through its chunks is small
-    (ADR 0060)."""
-    chosen = _chosen(uow, cmd.contract_ids) if cmd.contract_ids else uow.billing_reads.outlines()
-    billable, skipped = [], []
-    for outline in chosen:
-        state = outline.engagement_state
-        if state in BILLABLE_ENGAGEMENT_STATES:
-            billable.append(outline)
-        else:
-            named = state.value if state is not None else "no_engagement"
-            skipped.append((outline.contract_id, f"engagement_{named}"))
-    return billable, tuple(skipped)
+#: The contracts not billed because their engagement is not billable, and its state.
+Skipped = list[tuple[ContractId, str]]
+
+
+def _chunks(
+    uow: UnitOfWork, cmd: c.RunBilling, skipped: Skipped
+) -> Iterator[list[ContractOutline]]:
+    """The outlines of the chosen contracts whose engagement can be billed, CHUNK_CONTRACTS
+    at a time in contract-id order (at least one chunk, maybe empty); the others go to
+    `skipped` with their engagement's state as they are read. Every contract's outlines are
+    read a page at a time, so the run holds a page and a chunk of them (ADR 0060)."""
+    pending: list[ContractOutline] = []
+    given = False
+    for page in _pages(uow, cmd):
+        for outline in page:
+            state = outline.engagement_state
+            if state in BILLABLE_ENGAGEMENT_STATES:
+                pending.append(outline)
+            else:
+                named = state.value if state is not None else "no_engagement"
+                skipped.append((outline.contract_id, f"engagement_{named}"))
+        pending.sort(key=lambda x: x.contract_id)
+        while len(pending) >= CHUNK_CONTRACTS:
+            yield pending[:CHUNK_CONTRACTS]
+            del pending[:CHUNK_CONTRACTS]
+            given = True
+    if pending or not given:
+        yield pending
+
+
+def _pages(uow: UnitOfWork, cmd: c.RunBilling) -> Iterator[list[ContractOutline]]:
+    """The outlines of the contracts a command names, in its order, at once; else of every
+    contract, CHUNK_CONTRACTS at a time in id order (keyset: after the last id of a page)."""
+    if cmd.contract_ids:
+        yield _chosen(uow, cmd.contract_ids)
+        return
+    after: ContractId | None = None
+    while True:
+        page = uow.billing_reads.outlines_after(after, CHUNK_CONTRACTS)
+        if page:
+            yield page
+        if len(page) < CHUNK_CONTRACTS:
+            return
+        after = page[-1].contract_id
 
 
 def _chosen(uow: UnitOfWork, contract_ids: Sequence[ContractId]) -> list[ContractOutline]:

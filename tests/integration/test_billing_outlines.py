@@ -131,6 +131,33 @@ def test_outlines_say_what_the_contracts_and_engagements_say_in_memory() -> None
     assert_outlines_as_the_aggregates_say(lambda: InMemoryUnitOfWork(store, CTX, lambda: AT))
 
 
+def assert_pages_join_into_every_outline_in_id_order(open_uow: Opener) -> None:
+    seed(open_uow)
+    expected = sorted(what_the_aggregates_say(open_uow), key=lambda x: x.contract_id)
+    with open_uow() as u:
+        for limit in (1, 3, 10):
+            pages, after = [], None
+            while page := u.billing_reads.outlines_after(after, limit):
+                assert len(page) <= limit
+                pages.append(page)
+                after = page[-1].contract_id
+            assert [x for page in pages for x in page] == expected
+            assert len(pages) == -(-len(expected) // limit)
+        assert u.billing_reads.outlines_after(ContractId("C1"), 2) == expected[2:4]
+        assert u.billing_reads.outlines_after(ContractId("C3"), 2) == []
+
+
+def test_outlines_come_a_page_at_a_time_in_id_order_in_sql(database: Database) -> None:
+    assert_pages_join_into_every_outline_in_id_order(lambda: database.unit_of_work(CTX, lambda: AT))
+
+
+def test_outlines_come_a_page_at_a_time_in_id_order_in_memory() -> None:
+    store = InMemoryStore()
+    assert_pages_join_into_every_outline_in_id_order(
+        lambda: InMemoryUnitOfWork(store, CTX, lambda: AT)
+    )
+
+
 def test_contracts_a_run_reads_are_not_tracked(database: Database) -> None:
     seed(lambda: database.unit_of_work(CTX, lambda: AT))
     with database.unit_of_work(CTX, lambda: AT) as u:
