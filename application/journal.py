@@ -31,6 +31,7 @@ from domain.chart_of_accounts import (
 )
 from domain.contract import Contract
 from domain.document import DocumentTotals
+from domain.invoice import Invoice
 from domain.ledger import JournalEntry
 from domain.money import Money, dsum, money_sum
 from domain.obligation import billing_model_for
@@ -117,6 +118,15 @@ def scope_for_contract(uow: UnitOfWork, contract: Contract) -> PostingScope:
         engagement_id=None if engagement is None else engagement.engagement_id,
         project_code=None if engagement is None else engagement.project_code,
         obligation_types=tuple(sorted(types.items())),
+    )
+
+
+def scope_for_invoice(uow: UnitOfWork, invoice: Invoice) -> PostingScope:
+    """The dimensions of an entry about one issued invoice (a payment, a credit memo, a
+    write-off): its contract's, billed to its payer by its legal entity."""
+    contract_scope = scope_for_contract(uow, uow.contracts.get(invoice.contract_id))
+    return attrs.evolve(
+        contract_scope, legal_entity_id=invoice.legal_entity_id, customer_id=invoice.payer
     )
 
 

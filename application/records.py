@@ -72,8 +72,27 @@ DELIVERY_LIFECYCLE = LifecycleTable(
 )
 
 
+class _Retried:
+    """A record tried again on `RETRY_SCHEDULE` after each failure: an outbox event's delivery,
+    an integration exception's retry. Each keeps its attempts, its last error and when it is
+    tried next as fields of its own; the schedule and the check of its time are said here."""
+
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+
+    def _failed(self, error: str, now: datetime) -> datetime | None:
+        """One more failed attempt: when the schedule tries again, None once it is spent."""
+        self.attempts += 1
+        self.last_error = error
+        return next_attempt(self.attempts, now)
+
+    def _retry_has_come(self, now: datetime) -> bool:
+        return self.next_attempt_at is not None and self.next_attempt_at <= now
+
+
 @attrs.define(slots=False, eq=False)
-class OutboxEvent:
+class OutboxEvent(_Retried):
     """An event to tell other systems, written in the transaction of the change it reports."""
 
     event_id: str
@@ -102,11 +121,7 @@ class OutboxEvent:
         """A relay may claim it: never tried, or failed and its next attempt has come."""
         if self.state is DeliveryState.PENDING:
             return True
-        return (
-            self.state is DeliveryState.FAILED
-            and self.next_attempt_at is not None
-            and self.next_attempt_at <= now
-        )
+        return self.state is DeliveryState.FAILED and self._retry_has_come(now)
 
     def _fire(self, trigger: DeliveryTrigger) -> None:
         self.state = DELIVERY_LIFECYCLE.next_state(self.state, trigger)
@@ -121,9 +136,7 @@ class OutboxEvent:
 
     def delivery_failed(self, error: str, now: datetime) -> None:
         """Retry after 1 min, 5 min, 30 min and 2 h; the fifth failure makes it dead."""
-        self.attempts += 1
-        self.last_error = error
-        retry_at = next_attempt(self.attempts, now)
+        retry_at = self._failed(error, now)
         self._fire(DeliveryTrigger.FAIL if retry_at is not None else DeliveryTrigger.GIVE_UP)
         self.next_attempt_at = retry_at
 
@@ -204,7 +217,7 @@ def next_attempt(attempts: int, now: datetime) -> datetime | None:
 
 
 @attrs.define(slots=False, eq=False)
-class IntegrationException:
+class IntegrationException(_Retried):
     """A failure a person or a retry must deal with; it keeps what is needed to replay."""
 
     exception_id: str
@@ -233,12 +246,10 @@ class IntegrationException:
 
     def failed_again(self, error: str, now: datetime) -> None:
         """A retry or replay failed: schedule the next retry, or give up when none is left."""
-        self.attempts += 1
-        self.last_error = error
+        retry_at = self._failed(error, now)
         if self.state is ExceptionState.DEAD:
             self._fire(ExceptionTrigger.REPLAY_FAILED)
         elif self.retryable:
-            retry_at = next_attempt(self.attempts, now)
             self._fire(
                 ExceptionTrigger.SCHEDULE_RETRY
                 if retry_at is not None
@@ -251,11 +262,7 @@ class IntegrationException:
         self.resolved_by, self.resolved_at, self.next_attempt_at = by, now, None
 
     def due(self, now: datetime) -> bool:
-        return (
-            self.state is ExceptionState.RETRY_SCHEDULED
-            and self.next_attempt_at is not None
-            and self.next_attempt_at <= now
-        )
+        return self.state is ExceptionState.RETRY_SCHEDULED and self._retry_has_come(now)
 
 
 @attrs.frozen

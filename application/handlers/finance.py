@@ -8,21 +8,24 @@ same fact arriving again, by any channel, is a replay and never a second effect 
 
 from __future__ import annotations
 
-import attrs
-
 from application import commands as c
 from application.books import ContractBooks, balances_from_journal, load_books, period_lock
 from application.changes import RecordMoved, RunCompleted
 from application.context import RequestContext
 from application.delivery_records import delivery_of
 from application.errors import NotFoundError
-from application.journal import document_tax_by_code, post_entry, scope_for_contract
+from application.journal import (
+    document_tax_by_code,
+    post_entry,
+    scope_for_contract,
+    scope_for_invoice,
+)
 from application.messagebus import UnitOfWorkFactory
 from application.natural_keys import DISPUTE, PAYMENT, Admission, Fact, admit
 from application.ports import Clock, CrmFeedback, IdGenerator, ProjectProvisioning
 from application.unit_of_work import UnitOfWork
 from domain.accounting_period import AccountingPeriod, PeriodLock
-from domain.chart_of_accounts import ChartsOfAccounts, PostingScope
+from domain.chart_of_accounts import ChartsOfAccounts
 from domain.contract import Contract
 from domain.credit_memo import CreditMemo, CreditRequest
 from domain.delivery_kinds import DeliveryRecords
@@ -92,15 +95,6 @@ def record_payment(
     _notify(crm, projects, f"{cmd.payment_id}:crm", invoice, kind, amount=amount)
 
 
-def _invoice_scope(uow: UnitOfWork, invoice: Invoice) -> PostingScope:
-    """The dimensions of an entry about one document: its contract's, billed to its payer
-    by its legal entity."""
-    contract_scope = scope_for_contract(uow, uow.contracts.get(invoice.contract_id))
-    return attrs.evolve(
-        contract_scope, legal_entity_id=invoice.legal_entity_id, customer_id=invoice.payer
-    )
-
-
 def _apply_payment(
     uow: UnitOfWork,
     ctx: RequestContext,
@@ -114,7 +108,7 @@ def _apply_payment(
     lock = period_lock(uow)
     invoice.record_payment(cmd.payment_id, cmd.amount, cmd.received_on, clock.now(), lock)
     entry = post_payment(ids.next_id("JE"), cmd.payment_id, cmd.received_on, cmd.amount, lock)
-    post_entry(uow, ctx, clock.now(), charts, entry, _invoice_scope(uow, invoice))
+    post_entry(uow, ctx, clock.now(), charts, entry, scope_for_invoice(uow, invoice))
 
 
 def open_dispute(
@@ -273,7 +267,7 @@ def _issue(
         lock,
         tax_by_code=document_tax_by_code(memo.totals),
     )
-    post_entry(uow, ctx, clock.now(), charts, entry, _invoice_scope(uow, invoice))
+    post_entry(uow, ctx, clock.now(), charts, entry, scope_for_invoice(uow, invoice))
     return number
 
 

@@ -12,28 +12,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import attrs
-
 from application import commands as c
 from application.books import period_lock
 from application.context import RequestContext
-from application.journal import post_entry, scope_for_contract
+from application.journal import post_entry, scope_for_invoice
 from application.messagebus import UnitOfWorkFactory
 from application.ports import Clock, CrmFeedback, IdGenerator, ProjectProvisioning
 from application.unit_of_work import UnitOfWork
 from domain.accounting_period import PeriodLock
-from domain.chart_of_accounts import ChartsOfAccounts, PostingScope
+from domain.chart_of_accounts import ChartsOfAccounts
 from domain.invoice import Invoice
 from domain.ledger import post_write_off
 from domain.money import Money
-
-
-def _scope(uow: UnitOfWork, invoice: Invoice) -> PostingScope:
-    """The write-off is about the invoice: its contract's dimensions, its payer, its entity."""
-    contract_scope = scope_for_contract(uow, uow.contracts.get(invoice.contract_id))
-    return attrs.evolve(
-        contract_scope, legal_entity_id=invoice.legal_entity_id, customer_id=invoice.payer
-    )
 
 
 def write_off_invoice(
@@ -73,7 +63,7 @@ def _post(
     """Dr write-off expense / Cr receivables, dated the day it is written off."""
     document = invoice.number or invoice.invoice_id
     entry = post_write_off(entry_id, document, now.date(), amount, lock)
-    post_entry(uow, ctx, now, charts, entry, _scope(uow, invoice))
+    post_entry(uow, ctx, now, charts, entry, scope_for_invoice(uow, invoice))
 
 
 def _tell(

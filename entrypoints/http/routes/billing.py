@@ -317,7 +317,6 @@ _COMMIT_EXAMPLE = {
     *WRITE_PROBLEMS,
     "conflict",
     "period-closed",
-    "request-in-progress",
     permission="billing:commit",
     status_code=201,
     description=(

@@ -381,7 +381,6 @@ def _act(
     "Approve a drafted credit memo (maker-checker: not by whoever drafted it)",
     *WRITE_PROBLEMS,
     "maker-checker",
-    "request-in-progress",
     permission="credits:approve",
 )
 def approve_credit_memo(
@@ -397,7 +396,6 @@ def approve_credit_memo(
     "/credit-memos/{credit_memo_id:str}/discard",
     "Discard a draft or approved credit memo; what it reserved can be credited again",
     *WRITE_PROBLEMS,
-    "request-in-progress",
     permission="credits:write",
 )
 def discard_credit_memo(
@@ -415,7 +413,6 @@ def discard_credit_memo(
     "Number, post and issue an approved credit memo",
     *WRITE_PROBLEMS,
     "period-closed",
-    "request-in-progress",
     permission="credits:issue",
 )
 def issue_credit_memo(

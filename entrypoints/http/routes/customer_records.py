@@ -152,7 +152,6 @@ _CUSTOMERS = RouteFamily("customers", "customers:master")
     "/customers/{customer_id:str}",
     "Receive the ERP's full customer record for one legal entity (a new version)",
     *WRITE_PROBLEMS,
-    "request-in-progress",
     description=(
         "The ERP owns the customer master (ADR 0035): only the integration role may put it. "
         "The body is the whole record; a record that differs from the current one is kept as "

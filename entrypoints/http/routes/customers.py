@@ -186,7 +186,6 @@ def _pushed_profile(customer_id: str, data: MasterDataBody) -> TaxProfile:
     "/customers/{customer_id:str}/master-data",
     "Receive the ERP's tax profile of a customer for one legal entity",
     *WRITE_PROBLEMS,
-    "request-in-progress",
     permission="customers:write",
     description=(
         "The ERP owns the customer master; this is how it tells Throughline (or how finance "

@@ -156,7 +156,7 @@ _EXAMPLE = {
         "its earlier date) falls in a closed period, its own class refuses it, or its id "
         "appears earlier in the batch with other values."
     ),
-    responses=documented(*WRITE_PROBLEMS, "request-in-progress"),
+    responses=documented(*WRITE_PROBLEMS),
     status_code=200,
     sync_to_thread=True,
 )

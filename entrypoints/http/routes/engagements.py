@@ -201,7 +201,6 @@ def _move(
         "what was already done"
     ),
     *WRITE_PROBLEMS,
-    "request-in-progress",
     description=(
         "Answers with the engagement: `active` when the setup finished, still "
         "`setup_blocked` (with its open exception) when master data is still missing. An "
@@ -250,7 +249,6 @@ def suspend_engagement(
     "/engagements/{engagement_id:str}/resume",
     "Resume a suspended engagement",
     *WRITE_PROBLEMS,
-    "request-in-progress",
 )
 def resume_engagement(
     request: Request[Any, Any, Any],
@@ -264,7 +262,6 @@ def resume_engagement(
     "/engagements/{engagement_id:str}/start-closing",
     "Start closing an active engagement: no time for work from the close date on",
     *WRITE_PROBLEMS,
-    "request-in-progress",
 )
 def start_closing_engagement(
     request: Request[Any, Any, Any],
@@ -283,7 +280,6 @@ def start_closing_engagement(
     "/engagements/{engagement_id:str}/close",
     "Close a closing engagement (after final billing and revenue)",
     *WRITE_PROBLEMS,
-    "request-in-progress",
 )
 def close_engagement(
     request: Request[Any, Any, Any],

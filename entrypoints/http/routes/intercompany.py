@@ -412,7 +412,6 @@ class RechargeRunOut(msgspec.Struct):
     "business-rule",
     "conflict",
     "period-closed",
-    "request-in-progress",
     description=(
         "Books each recharge of `GET /intercompany-recharges` for the month: in the provider, "
         "Dr intercompany receivable / Cr intercompany revenue; in the recipient, Dr cost of "

@@ -183,7 +183,6 @@ class WriteOffBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     "Approve a draft (maker-checker: not by whoever created it)",
     *WRITE_PROBLEMS,
     "maker-checker",
-    "request-in-progress",
     permission="invoices:approve",
 )
 def approve_invoice(
@@ -196,7 +195,6 @@ def approve_invoice(
     "/invoices/{invoice_id:str}/discard",
     "Discard a draft; its sources become billable again",
     *WRITE_PROBLEMS,
-    "request-in-progress",
     permission="invoices:write",
 )
 def discard_invoice(
@@ -213,7 +211,6 @@ def discard_invoice(
     "Number, post and hand over an approved invoice",
     *WRITE_PROBLEMS,
     "period-closed",
-    "request-in-progress",
     permission="invoices:issue",
 )
 def issue_invoice(
@@ -259,7 +256,6 @@ def record_payment(
     "/invoices/{invoice_id:str}/dispute",
     "Open a dispute on an issued invoice",
     *WRITE_PROBLEMS,
-    "request-in-progress",
     permission="disputes:write",
 )
 def open_dispute(
@@ -279,7 +275,6 @@ def open_dispute(
     "/invoices/{invoice_id:str}/resolve",
     "Resolve a dispute with a stated resolution; the invoice stands",
     *WRITE_PROBLEMS,
-    "request-in-progress",
     permission="disputes:write",
     description=(
         "The dispute's reason moves to the invoice's `disputes` with this resolution. A credit "
@@ -306,7 +301,6 @@ def resolve_dispute(
     *WRITE_PROBLEMS,
     "business-rule",
     "period-closed",
-    "request-in-progress",
     permission="invoices:write_off",
     description=(
         "Finance approvers only. Gives up `amount` (in the invoice's currency, at most its minor "

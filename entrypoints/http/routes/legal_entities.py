@@ -178,7 +178,6 @@ _LEGAL_ENTITIES = RouteFamily("legal entities", "legal_entities:read")
     "/legal-entities/{legal_entity_id:str}",
     "Set the master data of one of our legal entities (a new version)",
     *WRITE_PROBLEMS,
-    "request-in-progress",
     permission="legal_entities:write",
     description=(
         "Finance keeps what the documents say about the seller (ADR 0037): legal name, "

@@ -98,7 +98,6 @@ class ReplayBody(msgspec.Struct, forbid_unknown_fields=True):
     *WRITE_PROBLEMS,
     "business-rule",
     "conflict",
-    "request-in-progress",
     permission="outbox:replay",
 )
 def replay_outbox_event(

@@ -402,7 +402,6 @@ def propose_amendment(
     "Approve a proposed version (the checker: never its proposer); it is published",
     *WRITE_PROBLEMS,
     "maker-checker",
-    "request-in-progress",
     permission="rates:approve",
 )
 def approve_version(
