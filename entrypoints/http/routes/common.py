@@ -11,7 +11,7 @@ Request bodies are `Struct`s with `forbid_unknown_fields=True`: nobody can mass-
 from __future__ import annotations
 
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
@@ -139,11 +139,14 @@ def permission(name: str) -> dict[str, Any]:
     return {"permission": name}
 
 
-def _spec(slug: str) -> ResponseSpec:
-    kind = REGISTRY[slug]
+def _spec(slugs: Sequence[str]) -> ResponseSpec:
+    """One status's response: every problem the route may answer with it, each an example."""
+    kinds = [REGISTRY[slug] for slug in slugs]
     return ResponseSpec(
         data_container=ProblemBody,
-        description=kind.title,
+        description=kinds[0].title
+        if len(kinds) == 1
+        else "One of: " + "; ".join(kind.title for kind in kinds),
         media_type=PROBLEM_MEDIA_TYPE,
         generate_examples=False,
         examples=[
@@ -156,6 +159,7 @@ def _spec(slug: str) -> ResponseSpec:
                     "detail": kind.title,
                 },
             )
+            for kind in kinds
         ],
     )
 
@@ -164,12 +168,14 @@ _COMMON = ("validation-error", "unauthenticated", "forbidden", "rate-limited", "
 
 
 def documented(*slugs: str, public: bool = False) -> dict[int, ResponseSpec]:
-    """The problem responses of a route: the common ones plus `slugs` (one spec per status)."""
-    chosen: dict[int, ResponseSpec] = {}
+    """The problem responses of a route: the common ones plus `slugs`, one response per status
+    listing every problem of that status (a 422 may be a business rule, a closed period or a
+    reused key: an integrator reads each of them)."""
+    by_status: dict[int, list[str]] = {}
     common = ("validation-error", "rate-limited", "internal-error") if public else _COMMON
-    for slug in (*common, *slugs):
-        chosen.setdefault(REGISTRY[slug].status, _spec(slug))
-    return chosen
+    for slug in dict.fromkeys((*common, *slugs)):
+        by_status.setdefault(REGISTRY[slug].status, []).append(slug)
+    return {status: _spec(named) for status, named in by_status.items()}
 
 
 def answer(
@@ -189,8 +195,7 @@ def answer(
 
 
 #: A command with an `Idempotency-Key` on an existing object: it may also find its key still
-#: running ("request-in-progress"). `documented` keeps one problem per status, and this 409 is
-#: documented as "invalid-state" on every route that names these, as it always was.
+#: running ("request-in-progress"), documented beside "invalid-state" under 409.
 WRITE_PROBLEMS = (
     "not-found",
     "invalid-state",
