@@ -25,6 +25,7 @@ from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.bulk import Processor, insert_all_or_none, insert_values_all_or_none
 from adapters.sqlalchemy.cap_totals import CapTotals
+from adapters.sqlalchemy.driver import driver_rows
 from adapters.sqlalchemy.repositories import Session
 from adapters.sqlalchemy.time_entry_rows import TIME_ENTRY_NAMES, time_entry_values
 from application.errors import ConflictError
@@ -349,8 +350,8 @@ class SqlAlchemyDelivery:
             parameters: list[Any] = [None] * (2 * places)
             parameters[0 : 2 * count : 2] = persons[start : start + count]
             parameters[1 : 2 * count : 2] = days[start : start + count]
-            rows = connection.exec_driver_sql(_person_days_sqlite(places), tuple(parameters))
-            for resource, day, text in rows.fetchall():
+            rows = driver_rows(connection, _person_days_sqlite(places), parameters)
+            for resource, day, text in rows:
                 hours = converted.get(text)
                 if hours is None:
                     hours = converted[text] = hours_out(text) if hours_out else text

@@ -127,3 +127,20 @@ def _run(
         raise sa.exc.DBAPIError.instance(sql, parameters, error, sqlite3.Error) from error
     finally:
         cursor.close()
+
+
+def driver_many(connection: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """SQL text run once per row of positional parameters (one statement for one row)."""
+    if not on_driver(connection):
+        connection.exec_driver_sql(sql, list(rows))
+        return
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if len(rows) == 1:
+            cursor.execute(sql, rows[0])
+        else:
+            cursor.executemany(sql, rows)
+    except sqlite3.Error as error:
+        raise sa.exc.DBAPIError.instance(sql, rows, error, sqlite3.Error) from error
+    finally:
+        cursor.close()
