@@ -60,6 +60,7 @@ class DriverStatement:
     def __init__(self, statement: sa.Executable) -> None:
         self._statement = statement
         self._compiled: dict[tuple[str, ...], _Compiled | None] = {}
+        self._columns: tuple[tuple[str, ...], tuple[Any, ...]] | None = None
 
     def execute(
         self, connection: Connection, parameters: Mapping[str, Any]
@@ -70,13 +71,58 @@ class DriverStatement:
             result = connection.execute(self._statement, dict(parameters))
             returned = [tuple(row) for row in result] if result.returns_rows else []
             return result.rowcount, returned
+        rows, count = self._run(connection, compiled, parameters)
+        return count, rows
+
+    @staticmethod
+    def _run(
+        connection: Connection, compiled: _Compiled, parameters: Mapping[str, Any]
+    ) -> tuple[list[tuple[Any, ...]], int]:
         sql, order = compiled
         values = [
             fixed if name is None else parameters[name] if p is None else p(parameters[name])
             for name, p, fixed in order
         ]
-        rows, count = _run(connection, sql, values)
-        return count, rows
+        return _run(connection, sql, values)
+
+    @property
+    def statement(self) -> sa.Executable:
+        """The Core statement, as SQLAlchemy runs it."""
+        return self._statement
+
+    def rows(self, connection: Connection, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows a query returns, each value converted by its column type's result
+        processor as SQLAlchemy's result converts it."""
+        compiled = self._for(connection, parameters) if on_driver(connection) else None
+        if compiled is None:
+            return [tuple(row) for row in connection.execute(self._statement, dict(parameters))]
+        rows, _ = self._run(connection, compiled, parameters)
+        _, processors = self._results(connection)
+        if not any(processors):
+            return rows
+        return [
+            tuple(v if p is None else p(v) for v, p in zip(row, processors, strict=True))
+            for row in rows
+        ]
+
+    def mappings(
+        self, connection: Connection, parameters: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """`rows`, each as a mapping by result column name."""
+        names, _ = self._results(connection)
+        return [dict(zip(names, row, strict=True)) for row in self.rows(connection, parameters)]
+
+    def _results(self, connection: Connection) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+        """The result columns' names and result processors (compiled once)."""
+        if self._columns is None:
+            dialect = connection.dialect
+            compiled = self._statement.compile(dialect=dialect)
+            columns = compiled._result_columns  # type: ignore[attr-defined]
+            self._columns = (
+                tuple(c.keyname for c in columns),
+                tuple(c.type._cached_result_processor(dialect, None) for c in columns),
+            )
+        return self._columns
 
     def _for(self, connection: Connection, parameters: Mapping[str, Any]) -> _Compiled | None:
         names = tuple(parameters)
@@ -98,7 +144,8 @@ def _compile(
     compiled = statement.compile(dialect=connection.dialect, column_keys=list(names))
     if not isinstance(compiled, SQLCompiler) or not compiled.positional:
         return None
-    if compiled.insert_prefetch or compiled.update_prefetch or compiled.postfetch:
+    added = ("insert_prefetch", "update_prefetch", "postfetch", "post_compile_params")
+    if any(getattr(compiled, name, None) for name in added):
         return None
     processors = compiled._bind_processors
     order: list[tuple[str | None, Any, Any]] = []

@@ -15,10 +15,12 @@ import pytest
 import sqlalchemy as sa
 
 from adapters.sqlalchemy import tables as t
+from adapters.sqlalchemy.audit_log import _audit_tail
 from adapters.sqlalchemy.bulk import insert_many
 from adapters.sqlalchemy.database import Database
 from adapters.sqlalchemy.driver import driver_rows, on_driver
 from application import idempotency
+from application.audit import record_transition
 from application.context import RequestContext
 from application.records import IdempotencyRecord, IdempotencyStatus
 
@@ -108,3 +110,26 @@ def test_outside_a_transaction_statements_keep_sqlalchemys_path(database: Databa
         assert not on_driver(connection)
         assert driver_rows(connection, "SELECT ?", [7]) == [(7,)]
         connection.rollback()
+
+
+def test_the_audit_tail_reads_the_same_values_on_the_driver_as_through_sqlalchemy(
+    database: Database,
+) -> None:
+    with database.unit_of_work(CTX, _now) as uow:
+        record_transition(
+            uow.audit, at=AT, actor="tester", correlation_id="driver", subject="INV-1",
+            action="issue", before="draft", after="issued", reason="due",
+        )  # fmt: skip
+        uow.commit()
+    with database.unit_of_work(CTX, _now) as uow:
+        connection = uow.connection
+        assert on_driver(connection)
+        on_the_driver = _audit_tail().mappings(connection, {})
+        sa.event.listen(connection, "before_cursor_execute", lambda *_: None)
+        assert not on_driver(connection)
+        through_sqlalchemy = [
+            dict(row) for row in connection.execute(_audit_tail().statement).mappings()
+        ]
+    assert on_the_driver == through_sqlalchemy
+    assert on_the_driver[0]["at"] == AT  # an aware datetime, as the column type reads it
+    assert on_the_driver[0]["subject"] == "INV-1"
