@@ -6,7 +6,6 @@ every one of them."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from application import idempotency
 from application.audit import record_transition
 from application.context import RequestContext
 from application.records import IdempotencyRecord, IdempotencyStatus
+from tests.integration.conftest import empty_database_url
 
 CTX = RequestContext("tester", "driver")
 AT = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
@@ -33,11 +33,9 @@ def _now() -> datetime:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    migrated = Database(f"sqlite:///{tmp_path / 'driver.db'}")
-    migrated.upgrade()
-    yield migrated
-    migrated.dispose()
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """SQLite only: the driver's path is SQLite's (PostgreSQL keeps SQLAlchemy's)."""
+    return empty_database_url(request, "sqlite", tmp_path)
 
 
 def _claim_and_answer(database: Database, key: str, *, listened: bool) -> list[str]:
