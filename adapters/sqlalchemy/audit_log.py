@@ -7,7 +7,6 @@ import contextlib
 import functools
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -15,6 +14,7 @@ from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.audit_chain import Unread, chained, locked_append, stage
 from adapters.sqlalchemy.bulk import insert_many
+from adapters.sqlalchemy.driver import DriverStatement
 from adapters.sqlalchemy.repositories import Session
 from application.audit import GENESIS
 from application.records import AuditRecord
@@ -87,8 +87,8 @@ class SqlAlchemyAuditLog:
         read = self._tail_read
         if read is not None and transaction is not None and read[0] is transaction:
             return read[1]
-        row = connection.execute(_audit_tail()).mappings().first()
-        tail = None if row is None else codec.audit_record(row)
+        rows = _audit_tail().mappings(connection, {})
+        tail = codec.audit_record(rows[0]) if rows else None
         self._tail_read = (transaction, tail)
         return tail
 
@@ -157,5 +157,5 @@ STAGED_FROM = 64
 
 
 @functools.cache
-def _audit_tail() -> sa.Select[Any]:
-    return sa.select(t.audit_log).order_by(t.audit_log.c.sequence.desc()).limit(1)
+def _audit_tail() -> DriverStatement:
+    return DriverStatement(sa.select(t.audit_log).order_by(t.audit_log.c.sequence.desc()).limit(1))

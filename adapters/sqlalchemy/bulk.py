@@ -19,6 +19,8 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
+from adapters.sqlalchemy.driver import driver_many
+
 Processor = Callable[[Any], Any] | None
 
 _JSON_TEXT = msgspec.json.Encoder()
@@ -88,7 +90,10 @@ def insert_many(connection: Connection, table: sa.Table, rows: Sequence[Mapping[
         params = [
             {name: row[name] if p is None else p(row[name]) for name, p in pairs} for row in rows
         ]
-    connection.exec_driver_sql(sql, params)
+    if positional:
+        driver_many(connection, sql, params)
+    else:
+        connection.exec_driver_sql(sql, params)
 
 
 def insert_all_or_none(
@@ -133,7 +138,7 @@ def _insert_values(
     sql, order, positional, _ = _compiled(table, names, connection.dialect)
     assert positional, "SQLite's parameters are positional"
     assert order == names, "the driver's parameter order is the column order"
-    connection.exec_driver_sql(sql, list(values))
+    driver_many(connection, sql, values)
 
 
 def _copy(

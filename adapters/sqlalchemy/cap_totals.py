@@ -43,6 +43,7 @@ import psycopg
 import sqlalchemy as sa
 
 from adapters.sqlalchemy import tables as t
+from adapters.sqlalchemy.driver import driver_rows
 from adapters.sqlalchemy.repository_base import Session
 from domain.cap_reach import RecordedTime
 from domain.ids import ObligationId, Role
@@ -235,10 +236,8 @@ class CapTotals:
 
     def _marked(self, obligations: list[str]) -> set[str]:
         if self._session.dialect == "sqlite":
-            rows = self._session.connection.exec_driver_sql(
-                _MARKED_SQLITE, (json.dumps(obligations),)
-            )
-            return {row[0] for row in rows.fetchall()}
+            rows = driver_rows(self._session.connection, _MARKED_SQLITE, [json.dumps(obligations)])
+            return {row[0] for row in rows}
         column = t.cap_total_obligations.c.obligation_id
         found: set[str] = set()
         for clause in self._session.among(column, obligations):

@@ -25,6 +25,7 @@ from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.bulk import Processor, insert_all_or_none, insert_values_all_or_none
 from adapters.sqlalchemy.cap_totals import CapTotals
+from adapters.sqlalchemy.driver import DriverStatement, driver_rows
 from adapters.sqlalchemy.repositories import Session
 from adapters.sqlalchemy.time_entry_rows import TIME_ENTRY_NAMES, time_entry_values
 from application.errors import ConflictError
@@ -53,10 +54,10 @@ _RECORDED_IDS_BETWEEN_SQLITE = (
 
 
 @functools.cache
-def _time_entry_by_id() -> sa.Select[Any]:
+def _time_entry_by_id() -> DriverStatement:
     column = t.time_entries.c.entry_id
     statement = sa.select(*codec.TIME_ENTRY_COLUMNS)
-    return statement.where(column == sa.bindparam("entry_id_", type_=sa.String()))
+    return DriverStatement(statement.where(column == sa.bindparam("entry_id_", type_=sa.String())))
 
 
 #: Person-days per statement: on SQLite a power of two, two parameters each (well under its
@@ -241,7 +242,7 @@ class SqlAlchemyDelivery:
     def time_entries_with_ids(self, entry_ids: Iterable[str]) -> dict[str, TimeEntry]:
         wanted = list(entry_ids)
         if len(wanted) == 1:  # one entry per request (the HTTP API): a statement built once
-            rows = self._session.connection.execute(_time_entry_by_id(), {"entry_id_": wanted[0]})
+            rows = _time_entry_by_id().rows(self._session.connection, {"entry_id_": wanted[0]})
             return {e.entry_id: e for e in self._tracked_entries(rows)}
         # A batch of new entries finds none: one statement asks for all its ids, and only
         # the ids found (resent entries) are read whole.
@@ -349,8 +350,8 @@ class SqlAlchemyDelivery:
             parameters: list[Any] = [None] * (2 * places)
             parameters[0 : 2 * count : 2] = persons[start : start + count]
             parameters[1 : 2 * count : 2] = days[start : start + count]
-            rows = connection.exec_driver_sql(_person_days_sqlite(places), tuple(parameters))
-            for resource, day, text in rows.fetchall():
+            rows = driver_rows(connection, _person_days_sqlite(places), parameters)
+            for resource, day, text in rows:
                 hours = converted.get(text)
                 if hours is None:
                     hours = converted[text] = hours_out(text) if hours_out else text

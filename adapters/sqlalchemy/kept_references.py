@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from adapters.serialization import structure
 from adapters.sqlalchemy import tables
+from adapters.sqlalchemy.driver import driver_rows
 from adapters.sqlalchemy.repository_base import CHUNK, Session
 from application.reference_reads import Days, EngagementsAndContracts, ReferenceReads
 from domain.accounting_period import AccountingPeriod, PeriodLock
@@ -188,9 +189,7 @@ class KeptReferences(ReferenceReads):
             parameters += [last.isoformat(), first.isoformat()] if sqlite else [last, first]
         stored: dict[Key, int] = {}
         periods: set[tuple[str, int]] = set()
-        for kind, item_id, revision in self._session.connection.exec_driver_sql(
-            text, tuple(parameters)
-        ):
+        for kind, item_id, revision in driver_rows(self._session.connection, text, parameters):
             if kind == _PERIOD:
                 periods.add((item_id, revision))
             else:

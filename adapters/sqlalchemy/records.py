@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.bulk import insert_many
+from adapters.sqlalchemy.driver import DriverStatement
 from adapters.sqlalchemy.repositories import Session, chunks
 from adapters.sqlalchemy.types import UtcDateTime
 from application.errors import ConflictError, NotFoundError, RequestInProgressError
@@ -55,8 +56,8 @@ class SqlAlchemyIdempotency:
         identity = (record.principal, record.key)
         loaded = self._read.get(identity)
         if loaded is None:
-            claimed = connection.execute(_idempotency_claim(self._session.dialect), row).first()
-            written = 0 if claimed is None else 1
+            _, claimed = _idempotency_claim(self._session.dialect).execute(connection, row)
+            written = 1 if claimed else 0
         else:
             status, created_at = loaded
             written = connection.execute(
@@ -75,15 +76,15 @@ class SqlAlchemyIdempotency:
 
     def add_new(self, record: IdempotencyRecord) -> bool:
         claim = _idempotency_claim(self._session.dialect)
-        row = self._session.connection.execute(claim, codec.idempotency_row(record)).first()
-        if row is None:
+        _, claimed = claim.execute(self._session.connection, codec.idempotency_row(record))
+        if not claimed:
             return False
         self._read[(record.principal, record.key)] = (record.status.value, record.created_at)
         return True
 
     def complete(self, principal: str, key: str, status: int, body: str) -> None:
         parameters = {**_identity(principal, key), "response_status": status, "response_body": body}
-        if self._session.connection.execute(_idempotency_complete(), parameters).rowcount != 1:
+        if _idempotency_complete().execute(self._session.connection, parameters)[0] != 1:
             raise RequestInProgressError(f"idempotency key {key!r} was never claimed")
         loaded = self._read.get((principal, key))
         if loaded is not None:
@@ -120,18 +121,18 @@ def _idempotency_find() -> sa.Select[Any]:
 
 
 @functools.cache
-def _idempotency_claim(dialect: str) -> Any:
+def _idempotency_claim(dialect: str) -> DriverStatement:
     """Insert the key unless it exists (parameters: the row); returns the key when inserted."""
     table = t.idempotency_keys
     insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    return insert.on_conflict_do_nothing().returning(table.c.key)
+    return DriverStatement(insert.on_conflict_do_nothing().returning(table.c.key))
 
 
 @functools.cache
-def _idempotency_complete() -> sa.Update:
+def _idempotency_complete() -> DriverStatement:
     """Parameters: principal_, key_, response_status, response_body."""
     c = t.idempotency_keys.c
-    return (
+    return DriverStatement(
         t.idempotency_keys.update()
         .where(
             c.principal == sa.bindparam("principal_", type_=sa.String()),

@@ -313,7 +313,9 @@ def _without_its_logging(build: Callable[[], Any]) -> Any:
 async def _count_statements(
     app: Any, request: Callable[[int], tuple[Any, bytes]], runs: int = 20
 ) -> None:
-    """Statements and commits per request, counted on every engine; the last one's listed."""
+    """Statements and commits per request, counted on every engine; the last one's listed.
+    The listener sends them through SQLAlchemy, which counts them; the timed requests, with
+    nothing listening, run them on SQLite's driver (ADR 0068, statements on the driver)."""
     import sqlalchemy as sa
     from sqlalchemy.engine import Engine
 
