@@ -137,14 +137,14 @@ def test_a_deal_is_never_won_on_another_customers_contract(app: App) -> None:
     app.do(c.RegisterContract(C1, OTHER, ENTITY, "EUR", "Advisory"), actor="clm")
     with pytest.raises(ContractCustomerMismatchError, match=f"contract C1 is for customer {OTHER}"):
         app.do(c.ProposeEngagement(E1, CUSTOMER, C1), actor="crm")
-    assert "E1" not in app.data.aggregates.get("engagement", {})
+    assert "E1" not in app.data.aggregates["engagement"]
 
 
 def test_a_contract_is_never_registered_for_another_customer_than_its_deal(app: App) -> None:
     app.do(c.ProposeEngagement(E1, CUSTOMER, C1), actor="crm")
     with pytest.raises(ContractCustomerMismatchError, match="engagement E1 is for customer"):
         app.do(c.RegisterContract(C1, OTHER, ENTITY, "EUR", "Advisory"), actor="clm")
-    assert "C1" not in app.data.aggregates.get("contract", {})
+    assert "C1" not in app.data.aggregates["contract"]
 
 
 def test_a_tax_profile_the_erp_pushed_completes_a_record_that_lacks_one(app: App) -> None:
