@@ -162,7 +162,7 @@ class ContractRules:
     (terms) and per rate card and date (rates)."""
 
     def __init__(self, scope: AdmissionScope) -> None:
-        self.scope = self._scope = scope
+        self._scope = scope
         self._terms: dict[tuple[str, str, date], Any] = {}
         self._cards: dict[tuple[str, date], RateCardVersion] = {}
         #: The period lock's answer for each date (a batch has few dates, many engagements).
@@ -306,6 +306,7 @@ class TimeAdmission:
         batch: Iterable[DeliveredTime],
     ) -> None:
         self.rules, self.caps = ContractRules(scope), BlockingCaps(scope, list(batch))
+        self._scope = scope
         self.policy, self.today, self.days = policy, today, days
         #: The latest work date the policy accepts today (a later one is refused by it).
         self._latest = today + timedelta(days=policy.future_tolerance_days)
@@ -399,9 +400,9 @@ class TimeAdmission:
     def _through(self, engagement_id: EngagementId, on: date) -> date:
         """The last date from `on` (whose terms were found) on that the engagement accepts
         time and its contract's version in force stays the one in force on `on`."""
-        engagement = self.rules.scope.engagement(engagement_id)
+        engagement = self._scope.engagement(engagement_id)
         assert engagement is not None  # the terms were found through it
-        contract = self.rules.scope.contract(engagement.contract_id)
+        contract = self._scope.contract(engagement.contract_id)
         version = contract.version_in_force(on)
         return min(
             time_accepted_through(engagement), version_in_force_through(contract, version, on)
