@@ -37,6 +37,11 @@ from domain.ids import (
     TaskId,
     TimeEntryId,
 )
+from domain.in_force_span import (
+    card_version_through,
+    time_accepted_through,
+    version_in_force_through,
+)
 from domain.money import EXACT
 from domain.plausibility import (
     HOURS_IN_A_DAY,
@@ -50,6 +55,8 @@ from domain.time_entry import TimeEntry
 
 #: The reason code of delivery dated where no contract version is in force.
 OUTSIDE_CONTRACT = "outside_contract"
+#: What a date in a closed period is refused to (the period lock's wording).
+_RECORD_DELIVERY = "record delivery"
 #: No hours recorded yet for a person's day.
 _NONE = Decimal(0)
 #: Exact addition of a person's hours, bound once (it runs once per admitted entry).
@@ -137,7 +144,7 @@ def _terms_in_force(
         raise UnknownEngagementError(f"engagement {engagement_id} does not exist")
     # Imports obey the period lock like every other actor: late delivery dated in a closed
     # period is refused (period_closed) until the period is reopened.
-    check_open(on, "record delivery")
+    check_open(on, _RECORD_DELIVERY)
     engagement.require_time_accepted(on)
     contract = scope.contract(engagement.contract_id)
     version = contract.version_in_force(on)
@@ -168,7 +175,7 @@ class ContractRules:
         if found is None:
             try:
                 found = _terms_in_force(
-                    self._scope, engagement_id, obligation_id, on, self._check_open
+                    self._scope, engagement_id, obligation_id, on, self.check_open
                 )
             except DomainError as refusal:
                 found = refusal
@@ -177,7 +184,7 @@ class ContractRules:
             raise found
         return found
 
-    def _check_open(self, on: date, action: str) -> None:
+    def check_open(self, on: date, action: str) -> None:
         """The period lock's check, decided once per date."""
         if on not in self._open:
             try:
@@ -203,6 +210,10 @@ class ContractRules:
             return self._card_version(terms, on)
         except DomainError:
             return None
+
+    def card(self, terms: TimeAndMaterialsTerms) -> RateCard | None:
+        """The rate card the terms price with, None if there is no such card."""
+        return self._scope.rate_cards.get(terms.rate_card_id)
 
     def _card_version(self, terms: TimeAndMaterialsTerms, on: date) -> RateCardVersion:
         key = (terms.rate_card_id, on)
@@ -295,6 +306,7 @@ class TimeAdmission:
         batch: Iterable[DeliveredTime],
     ) -> None:
         self.rules, self.caps = ContractRules(scope), BlockingCaps(scope, list(batch))
+        self._scope = scope
         self.policy, self.today, self.days = policy, today, days
         #: The latest work date the policy accepts today (a later one is refused by it).
         self._latest = today + timedelta(days=policy.future_tolerance_days)
@@ -304,6 +316,10 @@ class TimeAdmission:
         #: card in force prices (a batch has few such keys; an entry they price needs no
         #: `check_rate`).
         self._decided: dict[tuple[str, str, date], _Decided] = {}
+        #: Per engagement and obligation, the last decision and the dates it holds for (from
+        #: the date it was taken through the first date anything it rests on changes): a
+        #: batch comes in date order, so a later date within them needs only the period lock.
+        self._spans: dict[tuple[str, str], tuple[date, date, _Decided]] = {}
 
     def admit(self, time: DeliveredTime) -> TimeEntry:
         """The entry, approved, if it meets every rule of admission (else the rule's error)."""
@@ -354,16 +370,43 @@ class TimeAdmission:
         """The terms of time dated `on` (refused as `ContractRules.terms` refuses), whether
         they are T&M, whether a cap that blocks overage may refuse the obligation's time, and
         the persons and roles priced by the card in force on `on` (none if it refuses)."""
+        span = self._spans.get((engagement_id, obligation_id))
+        if span is not None and span[0] <= on <= span[1]:
+            # The engagement, the contract's version and the card's stay as they were on the
+            # span's first date: only the period lock may refuse this date.
+            self.rules.check_open(on, _RECORD_DELIVERY)
+            return span[2]
         terms = self.rules.terms(engagement_id, obligation_id, on)
+        last = self._through(engagement_id, on)
         if not isinstance(terms, TimeAndMaterialsTerms):
-            return terms, False, False, _PRICES_NONE, _PRICES_NONE
-        rates = self.rules.rates_on(terms, on)
-        persons, roles = (
-            (_PRICES_NONE, _PRICES_NONE)
-            if rates is None
-            else (rates.resource_overrides, rates.role_rates)
+            decided: _Decided = (terms, False, False, _PRICES_NONE, _PRICES_NONE)
+        else:
+            rates = self.rules.rates_on(terms, on)
+            card = self.rules.card(terms)
+            # A card that refuses the date may price a later one: decided for this date only.
+            last = (
+                on if rates is None or card is None else min(last, card_version_through(card, on))
+            )
+            persons, roles = (
+                (_PRICES_NONE, _PRICES_NONE)
+                if rates is None
+                else (rates.resource_overrides, rates.role_rates)
+            )
+            capped = self.caps.may_block(engagement_id, obligation_id)
+            decided = terms, True, capped, persons, roles
+        self._spans[engagement_id, obligation_id] = (on, last, decided)
+        return decided
+
+    def _through(self, engagement_id: EngagementId, on: date) -> date:
+        """The last date from `on` (whose terms were found) on that the engagement accepts
+        time and its contract's version in force stays the one in force on `on`."""
+        engagement = self._scope.engagement(engagement_id)
+        assert engagement is not None  # the terms were found through it
+        contract = self._scope.contract(engagement.contract_id)
+        version = contract.version_in_force(on)
+        return min(
+            time_accepted_through(engagement), version_in_force_through(contract, version, on)
         )
-        return terms, True, self.caps.may_block(engagement_id, obligation_id), persons, roles
 
 
 #: What `TimeAdmission` decides once per engagement, obligation and date.

@@ -344,10 +344,14 @@ class TimeEntry(_DeliveredItem):
         # comparison with an int converts the int first, on every call.)
         if hours <= _NO_HOURS or hours > HOURS_IN_A_DAY:
             raise InvalidQuantityError(f"{hours} h is not between 0 and 24 hours")
-        return cls(
+        # Made with the positional fields only, then given its state and revision: keywords
+        # cost the generated `__init__` more than the two assignments do.
+        entry = cls(
             entry_id, obligation_id, resource_id, role, work_date, hours, task_id, billable,
-            cost_rate, state=_ARRIVES_APPROVED, revision=1,
+            cost_rate,
         )  # fmt: skip
+        entry.state, entry.revision = _ARRIVES_APPROVED, 1
+        return entry
 
     @property
     def item_id(self) -> str:

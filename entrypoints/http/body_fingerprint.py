@@ -36,11 +36,15 @@ def body_fingerprint(method: str, route: str, body: object) -> str:
 def canonical_text(body: object) -> str:
     """`idempotency.canonical_json` of the body's plain values, by the quicker of two paths
     that give the same text."""
-    plain: Any = msgspec.to_builtins(body) if body is not None else None
     if body is not None and quick_path_for(type(body)):
-        text = msgspec.json.encode(plain or {}, order="sorted")
+        # A struct is written as it is: its plain values are the mapping of its fields by
+        # their names on the wire, which msgspec writes the same way (sorted alike), without
+        # first building them (for a batch, a dictionary per entry).
+        quick = body if isinstance(body, msgspec.Struct) else msgspec.to_builtins(body) or {}
+        text = msgspec.json.encode(quick, order="sorted")
         if text.isascii() and b"\x7f" not in text:
             return text.decode("ascii")
+    plain: Any = msgspec.to_builtins(body) if body is not None else None
     return idempotency.canonical_json(plain)
 
 

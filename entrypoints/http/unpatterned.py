@@ -105,6 +105,11 @@ class _Leaf:
         else:
             raise _NoTwin
 
+    @property
+    def searched(self) -> bool:
+        """Whether the value has a pattern to meet."""
+        return self.search is not None
+
     def all_fit(self, values: Iterable[Any]) -> bool:
         """Whether each of the values (None where the type allows it) meets the pattern."""
         if self.search is None:
@@ -119,6 +124,7 @@ class _List:
         self.item = _plan(info.item_type)
         bounds = msgspec.Meta(min_length=info.min_length, max_length=info.max_length)
         self.twin = Annotated[list[self.item.twin], bounds]  # type: ignore[name-defined]
+        self.searched = self.item.searched
 
 
 class _Struct:
@@ -140,6 +146,13 @@ class _Struct:
             rename={field.name: field.encode_name for field in info.fields},
         )
         self.flat = all(isinstance(plan, _Leaf) for _, plan in self.fields)
+        #: The fields with a pattern to meet, in them or below them, each with its value's
+        #: reader: the others are not walked (a batch's entries have ten fields, five with
+        #: a pattern).
+        self.checked = [
+            (attrgetter(field.name), plan) for field, plan in self.fields if plan.searched
+        ]
+        self.searched = bool(self.checked)
         self.required = sum(field.required for field in info.fields)
         #: Each optional field's value read, and its default (made anew from a factory).
         self.optional = [(attrgetter(f.name), f) for f in info.fields if not f.required]
@@ -149,10 +162,12 @@ class _Struct:
 
     def all_fit(self, twins: list[Any]) -> bool:
         """Whether every value of these twins meets its pattern."""
-        for field, plan in self.fields:
-            values = list(map(attrgetter(field.name), twins))
-            if isinstance(plan, _Leaf) and not plan.all_fit(values):
-                return False
+        for get, plan in self.checked:
+            if isinstance(plan, _Leaf):
+                if not plan.all_fit(map(get, twins)):
+                    return False
+                continue
+            values = list(map(get, twins))
             if isinstance(plan, _List):
                 items = [item for value in values if value is not None for item in value]
                 if not _all_fit(plan.item, items):

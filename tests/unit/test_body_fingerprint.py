@@ -77,6 +77,22 @@ def test_a_batch_of_time_entries_keeps_the_fingerprint_it_had_before(task: str) 
     assert quick_path_for(TimeEntriesBody)  # the batch route's body takes the quicker path
 
 
+class Renamed(msgspec.Struct, rename="camel", omit_defaults=True):
+    zone_name: str
+    line: Line
+    also_known_as: list[str] = []
+    on_hold: bool = False
+
+
+@given(texts, lines, st.lists(texts, max_size=2), st.booleans())
+def test_a_struct_written_as_it_is_reads_as_its_plain_values_do(
+    name: str, line: Line, aliases: list[str], held: bool
+) -> None:
+    # The names on the wire, sorted; defaults left out where the struct leaves them out.
+    body = Renamed(name, line, aliases, held)
+    assert canonical_text(body) == standard_library_text(body)
+
+
 def test_a_body_holding_a_float_or_anything_goes_the_standard_librarys_way() -> None:
     assert not quick_path_for(Measured)
     assert not quick_path_for(dict)
