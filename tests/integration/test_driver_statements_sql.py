@@ -6,6 +6,7 @@ every one of them."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,31 @@ from application import idempotency
 from application.audit import record_transition
 from application.context import RequestContext
 from application.records import IdempotencyRecord, IdempotencyStatus
+from entrypoints.composition import tracing
 from tests.integration.conftest import empty_database_url
 
 CTX = RequestContext("tester", "driver")
 AT = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
+
+
+#: What tracing hooks on every engine, for the rest of the process, once a test configured it.
+_PROCESS_WIDE = (
+    ("before_cursor_execute", tracing._sql_started),
+    ("after_cursor_execute", tracing._sql_finished),
+    ("handle_error", tracing._sql_failed),
+)
+
+
+@pytest.fixture(autouse=True)
+def _nothing_listens_process_wide() -> Iterator[None]:
+    """These tests compare the driver's path, taken when nothing listens, with SQLAlchemy's:
+    tracing hooked by an earlier test in the same process is taken off for their duration."""
+    hooked = [(name, fn) for name, fn in _PROCESS_WIDE if sa.event.contains(sa.Engine, name, fn)]
+    for name, fn in hooked:
+        sa.event.remove(sa.Engine, name, fn)
+    yield
+    for name, fn in hooked:
+        sa.event.listen(sa.Engine, name, fn)
 
 
 def _now() -> datetime:
