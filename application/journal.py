@@ -142,6 +142,19 @@ def document_tax_by_code(totals: DocumentTotals, sign: int = 1) -> dict[str, Mon
     }
 
 
+def posting_chart(
+    uow: UnitOfWork, charts: ChartsOfAccounts | None, legal_entity_id: str
+) -> ChartOfAccounts | None:
+    """The chart a legal entity's entries are booked on: the one finance set over the API, else
+    the one read at start-up; None where the deployment books on no charts at all. A legal
+    entity the charts leave out is refused (`UnmappedLegalEntityError`), before anything is
+    added, so a caller may leave that entity out and go on."""
+    chart = uow.journal.chart(legal_entity_id)
+    if chart is None and charts is not None:
+        return charts.for_entity(legal_entity_id)
+    return chart
+
+
 def post_entry(
     uow: UnitOfWork,
     ctx: RequestContext,
@@ -156,12 +169,10 @@ def post_entry(
     it was posted now."""
     if uow.journal.find(entry.entry_id) is not None:
         return False
+    chart = posting_chart(uow, charts, scope.legal_entity_id)
     uow.journal.add(entry)
-    chart = uow.journal.chart(scope.legal_entity_id)
     if chart is None:
-        if charts is None:
-            return True
-        chart = charts.for_entity(scope.legal_entity_id)
+        return True
     mapped = map_entry(entry, chart, scope)
     payload = gl_entry_payload(mapped)
     uow.journal.add_posting(

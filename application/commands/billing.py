@@ -148,7 +148,26 @@ class IssueCreditMemo(Returning[str]):
 
 
 @attrs.frozen
-class RecogniseRevenue(Returning[dict[ObligationId, Money]]):
+class RecognitionHeld:
+    """A contract whose revenue a run did not post, and why: its legal entity has no chart of
+    accounts while the deployment books on charts. Recognition is a cumulative catch-up, so
+    the first run after finance adds the chart posts what was held."""
+
+    contract_id: ContractId
+    legal_entity_id: str
+    detail: str
+
+
+@attrs.frozen
+class RevenueRun:
+    """What a revenue run posted per obligation, and the contracts it held back."""
+
+    posted: dict[ObligationId, Money]
+    held: tuple[RecognitionHeld, ...] = ()
+
+
+@attrs.frozen
+class RecogniseRevenue(Returning[RevenueRun]):
     """Post the period's revenue catch-up per obligation, dated the period's last day."""
 
     period: Period

@@ -17,6 +17,7 @@ from application.errors import NotFoundError
 from application.journal import (
     document_tax_by_code,
     post_entry,
+    posting_chart,
     scope_for_contract,
     scope_for_invoice,
 )
@@ -25,7 +26,7 @@ from application.natural_keys import DISPUTE, PAYMENT, Admission, Fact, admit
 from application.ports import Clock, CrmFeedback, IdGenerator, ProjectProvisioning
 from application.unit_of_work import UnitOfWork
 from domain.accounting_period import AccountingPeriod, PeriodLock
-from domain.chart_of_accounts import ChartsOfAccounts
+from domain.chart_of_accounts import ChartsOfAccounts, UnmappedLegalEntityError
 from domain.contract import Contract
 from domain.credit_memo import CreditMemo, CreditRequest
 from domain.delivery_kinds import DeliveryRecords
@@ -303,18 +304,21 @@ def recognise_revenue(
     clock: Clock,
     ids: IdGenerator,
     charts: ChartsOfAccounts | None,
-) -> dict[ObligationId, Money]:
+) -> c.RevenueRun:
     """Post each obligation's cumulative catch-up: earned to the period end minus what the
-    journal already recognised. Running it twice posts nothing the second time."""
+    journal already recognised. Running it twice posts nothing the second time. A contract
+    whose legal entity has no chart of accounts is held back, not the whole run."""
     check_period_started(cmd.period, clock.now().date())
     with unit_of_work(ctx) as uow:
         lock = period_lock(uow)
         lock.check(cmd.period.end, "recognise revenue")
-        posted = _post_catch_ups(uow, ctx, cmd, lock, clock, ids, charts)
-        reason = f"{len(posted)} obligations"
+        run = _post_catch_ups(uow, ctx, cmd, lock, clock, ids, charts)
+        reason = f"{len(run.posted)} obligations"
+        if run.held:
+            reason += f", {len(run.held)} contracts held (no chart of accounts)"
         uow.record(RunCompleted(f"revenue:{cmd.period.key}", "recognise", None, reason))
         uow.commit()
-    return posted
+    return run
 
 
 def _post_catch_ups(
@@ -325,9 +329,10 @@ def _post_catch_ups(
     clock: Clock,
     ids: IdGenerator,
     charts: ChartsOfAccounts | None,
-) -> dict[ObligationId, Money]:
+) -> c.RevenueRun:
     """One recognition entry per contract that earned something since the last run."""
     posted: dict[ObligationId, Money] = {}
+    held: list[c.RecognitionHeld] = []
     books = load_books(uow, uow.contracts.all())
     delivery = delivery_of(uow, books.contracts)
     journal = uow.journal.all()
@@ -337,12 +342,18 @@ def _post_catch_ups(
         revenue = {oid: amount for oid, amount in revenue.items() if not amount.is_zero()}
         if not revenue:
             continue
+        scope = scope_for_contract(uow, contract)
+        try:
+            posting_chart(uow, charts, scope.legal_entity_id)
+        except UnmappedLegalEntityError as gap:
+            held.append(c.RecognitionHeld(contract.contract_id, scope.legal_entity_id, str(gap)))
+            continue
         balances = balances_from_journal(journal, revenue, contract.currency)
         entry = post_recognition(ids.next_id("JE"), cmd.period.end, revenue, balances, lock)
-        post_entry(uow, ctx, clock.now(), charts, entry, scope_for_contract(uow, contract))
+        post_entry(uow, ctx, clock.now(), charts, entry, scope)
         journal.append(entry)
         posted.update(revenue)
-    return posted
+    return c.RevenueRun(posted, tuple(held))
 
 
 def _catch_up(

@@ -29,8 +29,7 @@ from application.audit import ChainReport
 from application.context import RequestContext
 from application.queries.snapshot import BooksSnapshot, UnitOfWorkSnapshot
 from application.records import IntegrationException
-from domain.ids import ObligationId, Role
-from domain.money import Money
+from domain.ids import Role
 from domain.period import Period
 from domain.ratecard import RateCardVersion
 from entrypoints.composition.bootstrap import compose
@@ -164,7 +163,8 @@ def run_scripts(
 def month_end(loader: Loader, runs: Sequence[ScenarioRun], period: Period) -> None:
     """The controller recognises the month's revenue for the whole firm, then closes it."""
     loader.move_to(period.end, hour=18)
-    posted: dict[ObligationId, Money] = loader.do(CONTROLLER, c.RecogniseRevenue(period), "close")
+    run: c.RevenueRun = loader.do(CONTROLLER, c.RecogniseRevenue(period), "close")
+    posted = run.posted
     loader.do(CONTROLLER, c.ClosePeriod(period), "close")
     by_run: defaultdict[int, list[str]] = defaultdict(list)
     for oid, amount in sorted(posted.items()):

@@ -74,11 +74,21 @@ class RecognisedOut(msgspec.Struct):
     revenue: MoneyOut
 
 
+class HeldOut(msgspec.Struct):
+    contract_id: str
+    legal_entity_id: str
+    reason: str
+    detail: str
+
+
 class RevenueRunOut(msgspec.Struct):
     period: str
     posted_on: date
     #: What this run posted per obligation (empty when the books were already up to date).
     posted: list[RecognisedOut]
+    #: Contracts whose revenue was not posted because their legal entity has no chart of
+    #: accounts; the first run after the chart is added posts what they earned.
+    held: list[HeldOut]
 
 
 _REVENUE = RouteFamily("revenue", "revenue:run")
@@ -94,7 +104,9 @@ _PERIODS = RouteFamily("periods", "periods:read")
         "Posts, dated the month's last day, what each obligation earned through that day less "
         "what the journal already recognised. A second run of the same month posts nothing. "
         "A month that has not begun, or one that ends before revenue was last recognised "
-        "(it would reverse what was recognised since), is 422 and posts nothing."
+        "(it would reverse what was recognised since), is 422 and posts nothing. A contract "
+        "whose legal entity has no chart of accounts is listed in `held` and the others are "
+        "posted; the first run after the chart is added catches it up."
     ),
 )
 def run_revenue(
@@ -104,9 +116,13 @@ def run_revenue(
 ) -> Response[RevenueRunOut]:
     period = to_period(data.period)
 
-    def answer(posted: dict[str, Money]) -> RevenueRunOut:
-        rows = [RecognisedOut(oid, money_out(posted[oid])) for oid in sorted(posted)]
-        return RevenueRunOut(period.key, period.end, rows)
+    def answer(run: c.RevenueRun) -> RevenueRunOut:
+        rows = [RecognisedOut(oid, money_out(run.posted[oid])) for oid in sorted(run.posted)]
+        held = [
+            HeldOut(h.contract_id, h.legal_entity_id, "no_chart_of_accounts", h.detail)
+            for h in run.held
+        ]
+        return RevenueRunOut(period.key, period.end, rows, held)
 
     return respond_after(request, data, c.RecogniseRevenue(period), answer)
 

@@ -23,6 +23,7 @@ def test_a_revenue_run_posts_the_catch_up_once(api: Api) -> None:
         "period": "2026-03",
         "posted_on": "2026-03-31",
         "posted": [{"obligation_id": "tm", "revenue": money("1200.00")}],  # 12 h as incurred
+        "held": [],
     }
     again = api.post("/revenue-runs", {"period": MARCH}, who="finance")
     assert again.json()["posted"] == []  # the books are up to date: nothing more to post

@@ -26,7 +26,7 @@ from tests.e2e.http.answers import ok
 from tests.e2e.http.books_setup import MARCH, issued_invoice
 from tests.e2e.http.harness import WEBHOOK_SECRETS, Api, authenticator
 from tests.unit.application.conftest import start_clock, wire
-from tests.unit.application.test_journal_posting import CHARTS
+from tests.unit.application.test_journal_posting import CHARTS, sign_unmapped_contract
 
 
 @contextmanager
@@ -100,6 +100,25 @@ def test_the_erps_document_number_shows_once_the_relay_posted_the_entry(api: Api
     (entry,) = entries(api)
     assert entry["erp_document"] == "GL-000001"
     assert entry["acknowledged_at"] is not None
+
+
+def test_a_revenue_run_holds_a_contract_whose_entity_has_no_chart_and_posts_the_rest(
+    api: Api,
+) -> None:
+    issued_invoice(api)
+    sign_unmapped_contract(api.app)
+    answer = api.post("/revenue-runs", {"period": MARCH}, who="finance")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert [row["obligation_id"] for row in body["posted"]] == ["tm"]
+    assert body["held"] == [
+        {
+            "contract_id": "C-STRAY",
+            "legal_entity_id": "tl-nowhere",
+            "reason": "no_chart_of_accounts",
+            "detail": "legal entity tl-nowhere has no chart of accounts; add one before posting",
+        }
+    ]
 
 
 def test_the_filters_narrow_the_journal(api: Api) -> None:

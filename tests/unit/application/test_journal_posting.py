@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,16 @@ from application.journal import (
 from application.records import OutboxEvent
 from application.relay import relay_context, relay_once
 from domain.accounting_period import PeriodLock
+from domain import ids
 from domain.chart_of_accounts import ChartOfAccounts, ChartsOfAccounts, PostingScope
 from domain.ids import InvoiceId, LegalEntityId, PaymentId
 from domain.ledger import JournalEntry, post_payment
+from domain.money import Currency
+from domain.recurring import RecurringTerms
 from tests.unit.application.conftest import ENTITY, App
 from tests.unit.application.test_billing_and_closure import MARCH, billed_month, eur
 
+EUR = Currency.of("EUR")
 SCHEMA = Path(__file__).parents[3] / "docs" / "events" / "journal_entry.posted.schema.json"
 
 CHARTS = ChartsOfAccounts.of(
@@ -265,3 +270,46 @@ def test_an_invoices_tax_goes_to_the_account_of_its_tax_code(app: App) -> None:
     (event,) = postings(books)
     tax_lines = [ln for ln in event.payload["lines"] if ln["posting_role"] == "tax_payable"]
     assert [(ln["gl_account"], ln["credit"]) for ln in tax_lines] == [("2201", "240.00")]
+
+
+def sign_unmapped_contract(app: App) -> None:
+    """Contract C-STRAY of acme, booked by legal entity tl-nowhere that no chart maps: a
+    recurring service of 310.00 EUR a month from 1 March."""
+    stray = ids.ContractId("C-STRAY")
+    app.do(c.ProposeEngagement(ids.EngagementId("E-STRAY"), "acme", stray), actor="crm")
+    app.do(c.RegisterContract(stray, "acme", "tl-nowhere", "EUR", "Unmapped"), actor="clm")
+    service = RecurringTerms(
+        ids.ObligationId("ms"), "Service", EUR, Decimal("310.00"), date(2026, 3, 1), None
+    )
+    app.do(c.DraftContractVersion(stray, date(2026, 3, 1), (service,)), actor="clm")
+    app.do(c.ApproveContractVersion(stray, 1), actor="legal")
+
+
+def test_a_contract_whose_legal_entity_has_no_chart_is_held_and_caught_up_later(
+    books: App,
+) -> None:
+    """One contract of a legal entity the charts leave out does not stop the firm's revenue
+    run: the others are posted, it is listed as held, and once finance adds its chart the next
+    run posts what it earned (recognition is a cumulative catch-up)."""
+    billed_month(books)  # C1, booked by ENTITY: 12 hours earned in March
+    sign_unmapped_contract(books)
+    run = books.do(c.RecogniseRevenue(MARCH), actor="finance-lead")
+    assert {oid: str(amount) for oid, amount in run.posted.items()} == {"tm": "1,200.00 EUR"}
+    (held,) = run.held
+    assert (held.contract_id, held.legal_entity_id) == ("C-STRAY", "tl-nowhere")
+    assert "tl-nowhere has no chart of accounts" in held.detail
+    assert len(journal(books)) == 1  # C1's recognition only
+
+    (mapped,) = CHARTS.charts
+    books.do(
+        SetChartOfAccounts(
+            ChartOfAccounts.of(
+                "tl-nowhere", dict(mapped.accounts), dict(mapped.revenue_by_obligation_type)
+            )
+        ),
+        actor="finance-lead",
+    )
+    again = books.do(c.RecogniseRevenue(MARCH), actor="finance-lead")
+    assert {oid: str(amount) for oid, amount in again.posted.items()} == {"ms": "310.00 EUR"}
+    assert again.held == ()
+    assert len(journal(books)) == 2
