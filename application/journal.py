@@ -27,6 +27,7 @@ from domain.chart_of_accounts import (
     ChartsOfAccounts,
     GlEntry,
     PostingScope,
+    UnmappedLegalEntityError,
     map_entry,
 )
 from domain.contract import Contract
@@ -153,6 +154,26 @@ def posting_chart(
     if chart is None and charts is not None:
         return charts.for_entity(legal_entity_id)
     return chart
+
+
+def legal_entity_gap(
+    uow: UnitOfWork, charts: ChartsOfAccounts | None, legal_entity_id: str
+) -> str | None:
+    """What keeps a legal entity from billing, said for the finance queue, or None: once the
+    deployment keeps a register of legal entities (one was put), an entity must be in it, for
+    it names the seller on every invoice; once it books on charts of accounts, the entity must
+    have one, or none of its entries could be posted."""
+    master = uow.master_data
+    if master.legal_entity(legal_entity_id) is None and master.legal_entities():
+        return (
+            f"legal entity {legal_entity_id} is not in the register of legal entities: "
+            "the ERP puts its record (name, address, tax ids), which every invoice it issues names"
+        )
+    try:
+        posting_chart(uow, charts, legal_entity_id)
+    except UnmappedLegalEntityError as gap:
+        return str(gap)
+    return None
 
 
 def post_entry(

@@ -28,6 +28,7 @@ from application.context import RequestContext
 from application.customer_master import setup_gaps
 from application.errors import ConflictError, DownstreamUnavailableError
 from application.handlers.common import queue_exception, resolve_open_exceptions
+from application.journal import legal_entity_gap
 from application.messagebus import Dispatch, UnitOfWorkFactory
 from application.ports import (
     Clock,
@@ -38,6 +39,7 @@ from application.ports import (
 )
 from application.records import ExceptionKind
 from application.unit_of_work import UnitOfWork
+from domain.chart_of_accounts import ChartsOfAccounts
 from domain.contract import Contract
 from domain.engagement import Engagement, EngagementState
 from domain.ids import EngagementId
@@ -260,6 +262,8 @@ class SetupClaim:
     stored_record: CustomerRecord | None = None
     pushed_profile: TaxProfile | None = None
     finished: bool = False
+    #: What keeps the contract's legal entity from billing (`legal_entity_gap`), if anything.
+    entity_gap: str | None = None
 
 
 def set_up_engagement(
@@ -271,15 +275,25 @@ def set_up_engagement(
     ids: IdGenerator,
     customer_master: CustomerMaster,
     projects: ProjectProvisioning,
+    charts: ChartsOfAccounts | None,
 ) -> bool:
     """Run (or resume) the setup; True when the engagement ends up active."""
-    claim = _claim_setup(unit_of_work, ctx, clock, cmd.engagement_id)
+    claim = _claim_setup(unit_of_work, ctx, clock, cmd.engagement_id, charts)
     if claim.finished or claim.contract is None:
         return claim.finished
+    if claim.entity_gap is not None:
+        entity = claim.contract.legal_entity_id
+        blocked = (f"legal entity {entity}", claim.entity_gap)
+        return _block_setup(unit_of_work, ctx, clock, ids, cmd.engagement_id, *blocked)
     try:
         record, missing = _master_data(claim, claim.contract, customer_master)
         if missing:
-            return _block_setup(unit_of_work, ctx, clock, ids, cmd.engagement_id, missing)
+            detail = (
+                f"customer {claim.contract.customer_id} lacks {', '.join(missing)} "
+                f"for legal entity {claim.contract.legal_entity_id} in the ERP"
+            )
+            blocked = (", ".join(missing), detail)
+            return _block_setup(unit_of_work, ctx, clock, ids, cmd.engagement_id, *blocked)
         code = projects.provision(f"{cmd.engagement_id}:project", cmd.engagement_id, claim.contract)
     except DownstreamUnavailableError as error:
         return _setup_waits(unit_of_work, ctx, clock, ids, cmd.engagement_id, str(error))
@@ -288,7 +302,11 @@ def set_up_engagement(
 
 
 def _claim_setup(
-    unit_of_work: UnitOfWorkFactory, ctx: RequestContext, clock: Clock, engagement_id: EngagementId
+    unit_of_work: UnitOfWorkFactory,
+    ctx: RequestContext,
+    clock: Clock,
+    engagement_id: EngagementId,
+    charts: ChartsOfAccounts | None,
 ) -> SetupClaim:
     """The first transaction: the engagement moves to provisioning (the domain refuses a setup
     before the contract is approved, or of an engagement suspended, closing or closed)."""
@@ -300,7 +318,10 @@ def _claim_setup(
         contract = uow.contracts.get(engagement.contract_id)
         pair = (contract.customer_id, contract.legal_entity_id)
         claim = SetupClaim(
-            contract, uow.master_data.customer_record(*pair), uow.master_data.tax_profile(*pair)
+            contract,
+            uow.master_data.customer_record(*pair),
+            uow.master_data.tax_profile(*pair),
+            entity_gap=legal_entity_gap(uow, charts, contract.legal_entity_id),
         )
         uow.commit()
     return claim
@@ -323,17 +344,13 @@ def _block_setup(
     clock: Clock,
     ids: IdGenerator,
     engagement_id: EngagementId,
-    missing: list[str],
+    missing: str,
+    detail: str,
 ) -> bool:
     """Missing master data parks the engagement and waits for finance on the queue."""
     with unit_of_work(ctx) as uow:
         engagement = uow.engagements.get(engagement_id)
-        contract = uow.contracts.get(engagement.contract_id)
-        engagement.block_setup(f"missing master data: {', '.join(missing)}", clock.now())
-        detail = (
-            f"customer {contract.customer_id} lacks {', '.join(missing)} "
-            f"for legal entity {contract.legal_entity_id} in the ERP"
-        )
+        engagement.block_setup(f"missing master data: {missing}", clock.now())
         _queue(uow, ctx, clock, ids, engagement_id, ExceptionKind.MASTER_DATA, detail)
         uow.commit()
     return False

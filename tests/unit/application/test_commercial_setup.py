@@ -12,6 +12,10 @@ import pytest
 
 from application import commands as c
 from application.errors import ConflictError
+from application.handlers import create_bus
+from application.journal import SetChartOfAccounts
+from application.legal_entities import LegalEntityRecord
+from domain.chart_of_accounts import ChartOfAccounts, ChartsOfAccounts
 from domain.engagement import ContractCustomerMismatchError, EngagementState
 from domain.errors import IllegalTransitionError, MakerCheckerError
 from domain.fixed_fee import FixedFeeTerms, Installment
@@ -26,6 +30,7 @@ from domain.ids import (
 )
 from domain.ratecard import RateCardVersion
 from domain.tax import CategoryCode, TaxProfile
+from tests.support.documents import SELLER
 from tests.unit.application.conftest import (
     CUSTOMER,
     ENTITY,
@@ -34,6 +39,7 @@ from tests.unit.application.conftest import (
     complete_record,
     set_up_tm_contract,
 )
+from tests.unit.application.test_journal_posting import CHARTS
 
 RC = RateCardId("RC")
 E1 = EngagementId("E1")
@@ -203,3 +209,34 @@ def test_the_erp_records_codes_per_tax_category_reach_the_profile_billing_uses(
     set_up_tm_contract(app)
     profile = app.data.tax_profiles[(CUSTOMER, ENTITY)]
     assert (profile.tax_code, profile.categories) == ("VAT20", categories)
+
+
+def test_a_contract_of_a_legal_entity_left_out_of_the_register_waits_for_its_record(
+    app: App,
+) -> None:
+    """Once legal entities are registered, setup validates the contract's against the register:
+    an invoice names its seller, so an entity the ERP never put blocks the setup until it does."""
+    app.do(c.PutLegalEntity(LegalEntityRecord("tl-de", "TL GmbH", SELLER.address)))
+    set_up_tm_contract(app)
+    engagement = app.data.aggregates["engagement"]["E1"]
+    assert engagement.state is EngagementState.SETUP_BLOCKED
+    assert engagement.blocked_reason == f"missing master data: legal entity {ENTITY}"
+    app.do(c.PutLegalEntity(LegalEntityRecord(ENTITY, "TL UK Ltd", SELLER.address)))
+    assert app.do(c.SetUpEngagement(E1)) is True
+    assert app.data.aggregates["engagement"]["E1"].state is EngagementState.ACTIVE
+
+
+def test_a_contract_of_a_legal_entity_without_a_chart_waits_for_it(app: App) -> None:
+    """Where the deployment books on charts of accounts, an entity without one could post
+    nothing it bills: its contract's setup waits for finance to add the chart."""
+    (uk,) = CHARTS.charts
+    german = ChartOfAccounts.of("tl-de", dict(uk.accounts), dict(uk.revenue_by_obligation_type))
+    charted = ChartsOfAccounts.of([german])
+    books = attrs.evolve(app, bus=create_bus(attrs.evolve(app.bus.deps, charts=charted)))
+    set_up_tm_contract(books)
+    engagement = books.data.aggregates["engagement"]["E1"]
+    assert engagement.state is EngagementState.SETUP_BLOCKED
+    assert engagement.blocked_reason == f"missing master data: legal entity {ENTITY}"
+    books.do(SetChartOfAccounts(uk), actor="finance-lead")
+    assert books.do(c.SetUpEngagement(E1)) is True
+    assert books.data.aggregates["engagement"]["E1"].state is EngagementState.ACTIVE
