@@ -166,8 +166,8 @@ def legal_entity_gap(
     master = uow.master_data
     if master.legal_entity(legal_entity_id) is None and master.legal_entities():
         return (
-            f"legal entity {legal_entity_id} is not in the register of legal entities: "
-            "the ERP puts its record (name, address, tax ids), which every invoice it issues names"
+            f"legal entity {legal_entity_id} is not in the register of legal entities: its "
+            "record (name, address, tax ids) names the seller on every invoice it issues"
         )
     try:
         posting_chart(uow, charts, legal_entity_id)

@@ -44,8 +44,7 @@ def replay_exception(
     if command is None:
         return True
     try:
-        healed = dispatch(command, ctx) is not False
-        error = "" if healed else "the replay hit the same problem"
+        healed, error = dispatch(command, ctx) is not False, ""
     except (DomainError, ApplicationError) as failure:
         healed, error = False, str(failure)
     _record_replay(unit_of_work, ctx, clock, cmd.exception_id, healed, error)
@@ -76,7 +75,9 @@ def _record_replay(
     healed: bool,
     error: str,
 ) -> None:
-    """The outcome: resolved when it healed, failed again (retried or dead) when not."""
+    """The outcome: resolved when it healed, failed again (retried or dead) when not. A replay
+    that failed without raising keeps the error its handler wrote on the item (what is missing
+    now, which may no longer be what was missing at first)."""
     with unit_of_work(ctx) as uow:
         item = uow.exceptions.get(exception_id)
         before = state_text(item.state)
@@ -84,6 +85,7 @@ def _record_replay(
             if healed:
                 item.resolved(ctx.actor, clock.now())
             else:
+                error = error or item.last_error or "the replay hit the same problem"
                 item.failed_again(error, clock.now())
         uow.exceptions.save(item)
         after = state_text(item.state)

@@ -15,6 +15,7 @@ from application.errors import ConflictError
 from application.handlers import create_bus
 from application.journal import SetChartOfAccounts
 from application.legal_entities import LegalEntityRecord
+from application.records import IntegrationException
 from domain.chart_of_accounts import ChartOfAccounts, ChartsOfAccounts
 from domain.engagement import ContractCustomerMismatchError, EngagementState
 from domain.errors import IllegalTransitionError, MakerCheckerError
@@ -226,6 +227,11 @@ def test_a_contract_of_a_legal_entity_left_out_of_the_register_waits_for_its_rec
     assert app.data.aggregates["engagement"]["E1"].state is EngagementState.ACTIVE
 
 
+def open_exceptions(app: App) -> list[IntegrationException]:
+    with app.bus.deps.uow(app.as_("reader")) as uow:
+        return list(uow.exceptions.open_for("engagement:E1"))
+
+
 def test_a_contract_of_a_legal_entity_without_a_chart_waits_for_it(app: App) -> None:
     """Where the deployment books on charts of accounts, an entity without one could post
     nothing it bills: its contract's setup waits for finance to add the chart."""
@@ -233,10 +239,21 @@ def test_a_contract_of_a_legal_entity_without_a_chart_waits_for_it(app: App) -> 
     german = ChartOfAccounts.of("tl-de", dict(uk.accounts), dict(uk.revenue_by_obligation_type))
     charted = ChartsOfAccounts.of([german])
     books = attrs.evolve(app, bus=create_bus(attrs.evolve(app.bus.deps, charts=charted)))
+    books.do(c.PutLegalEntity(LegalEntityRecord("tl-de", "TL GmbH", SELLER.address)))
     set_up_tm_contract(books)
     engagement = books.data.aggregates["engagement"]["E1"]
     assert engagement.state is EngagementState.SETUP_BLOCKED
     assert engagement.blocked_reason == f"missing master data: legal entity {ENTITY}"
+    (waiting,) = open_exceptions(books)
+    assert "not in the register of legal entities" in waiting.detail
+    # The register is fixed; the replay now meets the next gap and says so.
+    books.do(c.PutLegalEntity(LegalEntityRecord(ENTITY, "TL UK Ltd", SELLER.address)))
+    assert books.do(c.ReplayException(waiting.exception_id), actor="finance-lead") is False
+    (still,) = open_exceptions(books)
+    assert (
+        still.last_error
+        == f"legal entity {ENTITY} has no chart of accounts; add one before posting"
+    )
     books.do(SetChartOfAccounts(uk), actor="finance-lead")
-    assert books.do(c.SetUpEngagement(E1)) is True
+    assert books.do(c.ReplayException(waiting.exception_id), actor="finance-lead") is True
     assert books.data.aggregates["engagement"]["E1"].state is EngagementState.ACTIVE
