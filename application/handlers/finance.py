@@ -312,7 +312,11 @@ def recognise_revenue(
     with unit_of_work(ctx) as uow:
         lock = period_lock(uow)
         lock.check(cmd.period.end, "recognise revenue")
-        run = _post_catch_ups(uow, ctx, cmd, lock, clock, ids, charts)
+        contracts = uow.contracts.all()
+        # Two runs at once would each read the journal before the other's entries and post
+        # the same catch-up twice: the second waits here, then reads what the first posted.
+        uow.ledger.lock(contract.contract_id for contract in contracts)
+        run = _post_catch_ups(uow, ctx, cmd, lock, clock, ids, charts, contracts)
         reason = f"{len(run.posted)} obligations"
         if run.held:
             reason += f", {len(run.held)} contracts held (no chart of accounts)"
@@ -329,11 +333,12 @@ def _post_catch_ups(
     clock: Clock,
     ids: IdGenerator,
     charts: ChartsOfAccounts | None,
+    contracts: list[Contract],
 ) -> c.RevenueRun:
     """One recognition entry per contract that earned something since the last run."""
     posted: dict[ObligationId, Money] = {}
     held: list[c.RecognitionHeld] = []
-    books = load_books(uow, uow.contracts.all())
+    books = load_books(uow, contracts)
     delivery = delivery_of(uow, books.contracts)
     journal = uow.journal.all()
     check_recognition_order(cmd.period.end, journal)

@@ -1,5 +1,6 @@
 """Concurrent writers: one aggregate changed twice → one conflict, no lost update; two billing
-runs of one period → nothing billed twice; the audit chain never forks.
+runs of one period → nothing billed twice; two revenue runs of one month → recognised once; the
+audit chain never forks.
 
 PostgreSQL runs units of work side by side (READ COMMITTED) and relies on the revision check,
 row locks and an advisory lock. SQLite runs one writer at a time: each unit of work opens
@@ -24,6 +25,7 @@ from application import commands as c
 from application.audit import verify_chain
 from application.errors import ConflictError
 from application.handlers import billing_run as billing_handlers
+from application.handlers import finance as finance_handlers
 from domain.ids import ContractId, CustomerId, EngagementId, InvoiceId, ObligationId, RateCardId
 from domain.invoice import InvoiceState
 from domain.period import Period
@@ -285,3 +287,60 @@ def _three_approved_invoices(app: SqlApp) -> list[str]:
     for invoice_id in ids:
         app.do(c.ApproveInvoice(invoice_id), actor="lead-approver")
     return ids
+
+
+# Two revenue runs of one month ----------------------------------------------------------------
+
+
+def slow_recognition(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give two revenue runs time to overlap between reading the journal and posting to it."""
+    real = finance_handlers.balances_from_journal
+
+    def slowly(*args: Any) -> Any:
+        time.sleep(0.3)
+        return real(*args)
+
+    monkeypatch.setattr(finance_handlers, "balances_from_journal", slowly)
+
+
+def recognise_twice_at_once(app: SqlApp) -> list[c.RevenueRun]:
+    runs: list[c.RevenueRun] = []
+    start = threading.Barrier(2, timeout=30)
+
+    def run(actor: str) -> Callable[[], None]:
+        def work() -> None:
+            start.wait()
+            runs.append(app.do(c.RecogniseRevenue(MARCH), actor=actor))
+
+        return work
+
+    assert in_threads(run("revenue-job-1"), run("revenue-job-2")) == [None, None]
+    return runs
+
+
+def recognised(app: SqlApp) -> list[str]:
+    with app.bus.deps.uow(app.as_("reader")) as uow:
+        return [str(entry.lines[-1].credit.amount) for entry in uow.journal.all()]
+
+
+def test_two_concurrent_revenue_runs_recognise_the_month_once(
+    app: SqlApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    two_contracts_with_time(app)
+    slow_recognition(monkeypatch)
+    runs = recognise_twice_at_once(app)
+    assert sorted(len(run.posted) for run in runs) == [0, 2]  # the second found it posted
+    assert sorted(recognised(app)) == ["1000.00", "1500.00"]  # 10 h and 15 h at 100
+
+
+@only_on("postgresql")
+def test_without_the_lock_two_revenue_runs_would_recognise_the_month_twice(
+    app: SqlApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The control experiment: the contracts' lock, not timing, keeps the runs apart."""
+    two_contracts_with_time(app)
+    slow_recognition(monkeypatch)
+    monkeypatch.setattr(SqlAlchemyLedger, "lock", lambda self, contracts: None)
+    runs = recognise_twice_at_once(app)
+    assert [len(run.posted) for run in runs] == [2, 2]
+    assert sorted(recognised(app)) == ["1000.00", "1000.00", "1500.00", "1500.00"]
