@@ -87,6 +87,8 @@ def load_books(
 
 
 def period_lock(uow: UnitOfWork) -> PeriodLock:
+    """The closed periods, read for posting: no period closes until this transaction ends."""
+    uow.periods.hold_for_posting()
     return PeriodLock.of(uow.periods.all())
 
 

@@ -374,6 +374,15 @@ class AuditLog(Protocol):
 class PeriodStore(Protocol):
     def get(self, period: Period) -> AccountingPeriod | None: ...
 
+    def hold_for_posting(self) -> None:
+        """Until the transaction ends, no period is closed or reopened: taken before reading
+        the periods to post a dated entry, so a close cannot commit between that read and the
+        posting (PostgreSQL: a shared advisory lock; SQLite's writers already take turns)."""
+
+    def hold_for_closing(self) -> None:
+        """Wait for every transaction holding the periods for posting, and keep new ones
+        waiting until this one ends: taken first by closing and reopening."""
+
     def add(self, period: AccountingPeriod) -> None: ...
 
     def all(self) -> list[AccountingPeriod]: ...

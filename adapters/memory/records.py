@@ -60,6 +60,12 @@ class _Periods:
     def overlapping(self, first: date, last: date) -> list[AccountingPeriod]:
         return [p for p in self.all() if p.period.start <= last and p.period.end >= first]
 
+    def hold_for_posting(self) -> None:
+        """One unit of work at a time on the memory store: nothing to hold."""
+
+    def hold_for_closing(self) -> None:
+        """One unit of work at a time on the memory store: nothing to hold."""
+
     def _saw(self, period: AccountingPeriod | None) -> AccountingPeriod | None:
         if period is not None and period not in self._seen:
             self._seen.append(period)

@@ -261,6 +261,27 @@ class SqlAlchemyPeriods(SqlAlchemyRepository[AccountingPeriod]):
             lambda p: p.period.start <= last and p.period.end >= first,
         )
 
+    def hold_for_posting(self) -> None:
+        """PostgreSQL: the periods' advisory lock, shared, to the end of the transaction (READ
+        COMMITTED would let a close commit between reading the periods and posting). SQLite:
+        the unit of work holds the database's one write lock already."""
+        self._hold(_PERIODS_HELD_SHARED)
+
+    def hold_for_closing(self) -> None:
+        """PostgreSQL: the periods' advisory lock, exclusive, to the end of the transaction."""
+        self._hold(_PERIODS_HELD)
+
+    def _hold(self, statement: str) -> None:
+        if self._session.dialect == "postgresql":
+            self._session.connection.execute(sa.text(statement))
+
+
+#: One advisory lock per schema (advisory locks are the database's; two schemas' periods are
+#: unrelated): posters share it, closing and reopening take it alone.
+_PERIODS_LOCK_KEY = "hashtext(current_schema() || '.accounting_periods')"
+_PERIODS_HELD_SHARED = f"SELECT pg_advisory_xact_lock_shared({_PERIODS_LOCK_KEY})"
+_PERIODS_HELD = f"SELECT pg_advisory_xact_lock({_PERIODS_LOCK_KEY})"
+
 
 class SqlAlchemyExceptions(SqlAlchemyRepository[IntegrationException]):
     """The typed exception queue."""

@@ -393,6 +393,7 @@ def close_period(
     """A period that ended is closed by a named person; one never opened is opened to close."""
     now = clock.now()
     with unit_of_work(ctx) as uow:
+        uow.periods.hold_for_closing()  # postings dated in it finish first, later ones see it
         period = uow.periods.get(cmd.period)
         if period is None:
             period = AccountingPeriod.open(cmd.period)
@@ -406,6 +407,7 @@ def reopen_period(
 ) -> None:
     """Reopening is its own permissioned, audited action with a reason."""
     with unit_of_work(ctx) as uow:
+        uow.periods.hold_for_closing()
         period = uow.periods.get(cmd.period)
         if period is None:
             raise NotFoundError(f"period {cmd.period.key} was never closed")

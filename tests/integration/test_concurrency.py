@@ -1,6 +1,6 @@
 """Concurrent writers: one aggregate changed twice → one conflict, no lost update; two billing
-runs of one period → nothing billed twice; two revenue runs of one month → recognised once; the
-audit chain never forks.
+runs of one period → nothing billed twice; two revenue runs of one month → recognised once; a period
+closed while something is posted in it → closed after it; the audit chain never forks.
 
 PostgreSQL runs units of work side by side (READ COMMITTED) and relies on the revision check,
 row locks and an advisory lock. SQLite runs one writer at a time: each unit of work opens
@@ -20,10 +20,12 @@ from typing import Any
 import pytest
 
 from adapters.sqlalchemy import tables as t
+from adapters.sqlalchemy.repositories import SqlAlchemyPeriods
 from adapters.sqlalchemy.stores import SqlAlchemyLedger
 from application import commands as c
 from application.audit import verify_chain
 from application.errors import ConflictError
+from application.handlers import billing as billing_handlers_issue
 from application.handlers import billing_run as billing_handlers
 from application.handlers import finance as finance_handlers
 from domain.ids import ContractId, CustomerId, EngagementId, InvoiceId, ObligationId, RateCardId
@@ -344,3 +346,50 @@ def test_without_the_lock_two_revenue_runs_would_recognise_the_month_twice(
     runs = recognise_twice_at_once(app)
     assert [len(run.posted) for run in runs] == [2, 2]
     assert sorted(recognised(app)) == ["1000.00", "1000.00", "1500.00", "1500.00"]
+
+
+# A period closed while something is posted in it ---------------------------------------------
+
+
+def issue_and_close_at_once(app: SqlApp, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """An invoice of March is issued and, once the issue has read the periods, March is closed;
+    the audit trail's order of the two."""
+    invoice_id = billed_month(app)
+    app.do(c.ApproveInvoice(invoice_id), actor="finance-lead")
+    app.clock.advance(days=31)  # April: March has ended and can be closed
+    periods_read = threading.Event()
+    real = billing_handlers_issue.balances_from_journal
+
+    def after_reading_the_periods(*args: Any) -> Any:
+        periods_read.set()
+        time.sleep(0.5)
+        return real(*args)
+
+    monkeypatch.setattr(billing_handlers_issue, "balances_from_journal", after_reading_the_periods)
+
+    def issue() -> None:
+        app.do(c.IssueInvoice(invoice_id, date(2026, 3, 31)), actor="finance-lead")
+
+    def close() -> None:
+        assert periods_read.wait(timeout=30)
+        app.do(c.ClosePeriod(MARCH), actor="controller")
+
+    assert in_threads(issue, close) == [None, None]
+    wanted = {(f"invoice:{invoice_id}", "issue"), ("period:2026-03", "close")}
+    return [r.action for r in app.data.audit if (r.subject, r.action) in wanted]
+
+
+def test_a_period_closes_only_after_what_is_being_posted_in_it(
+    app: SqlApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert issue_and_close_at_once(app, monkeypatch) == ["issue", "close"]
+
+
+@only_on("postgresql")
+def test_without_the_periods_lock_an_invoice_would_post_into_a_closed_period(
+    app: SqlApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The control experiment: without the lock the close commits first, and the invoice is
+    then posted on 31 March, inside the closed period."""
+    monkeypatch.setattr(SqlAlchemyPeriods, "hold_for_posting", lambda self: None)
+    assert issue_and_close_at_once(app, monkeypatch) == ["close", "issue"]
