@@ -14,6 +14,16 @@ common ones:
 Anything else a route needs (a description, another status) passes through as Litestar has it.
 The operations come out exactly as the long form declares them.
 
+A command on one object (approve an invoice, suspend an engagement) states only what differs
+from its siblings: the route above, and below it the command the request makes, as a plain
+function named for the operation. Its `Subject` gives the rest of the handler Litestar reads:
+
+    @milestones.post("/milestones/{milestone_id:str}/reject", "The client rejects ...",
+                     *RULED_WRITE_PROBLEMS, permission="milestones:write")
+    @_MILESTONE.command(body_example("rework", {"reason": "load tests missing"}))
+    def reject_milestone(milestone_id: str, data: RejectBody) -> object:
+        return c.RejectMilestone(MilestoneId(milestone_id), data.reason)
+
 `optional_query` is the same for the optional filters of the lists (`?state=`, `?kind=`),
 `path_param` for the ids in a path, and `respond_after` for the commands that answer with the
 object as it now stands.
@@ -21,9 +31,11 @@ object as it now stands.
 
 from __future__ import annotations
 
+import inspect
+import typing
 from collections.abc import Callable
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import attrs
 from litestar import Request, Response, get, post, put
@@ -32,7 +44,7 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter
 
 from application.context import RequestContext
-from entrypoints.http.routes.common import documented, permission, query_param
+from entrypoints.http.routes.common import IdempotencyKey, documented, permission, query_param
 from entrypoints.http.runtime import execute, services_of
 
 
@@ -169,3 +181,55 @@ def respond_seen(
     command is handled, and again for the answer, the object as it now stands."""
     read()
     return respond_after(request, body, command, lambda _: read())
+
+
+#: How a command on one object answers: `(request, the object's id, the body, the command)`.
+Act = Callable[[Request[Any, Any, Any], str, object, object], Response[Any]]
+
+
+@attrs.frozen
+class Subject:
+    """The object a family's commands act on: the path parameter naming it (`key`, declared
+    as `path`), the answer a command on it gives (`answer`, made by `act`)."""
+
+    key: str
+    path: Any
+    answer: type
+    act: Act
+
+    def command(self, example: Any = None) -> Callable[[Callable[..., object]], Any]:
+        """Make the Litestar handler of a command on this subject from the function that
+        makes the command: `does(key)`, or `does(key, data)` for a command with a body (typed
+        by `does`'s `data` and shown with `example`). The handler takes the request, the path
+        parameter, the `Idempotency-Key` header and the body, in that order, and is named
+        after `does`, which names the operation in the OpenAPI document."""
+
+        def declare(does: Callable[..., object]) -> Any:
+            body = typing.get_type_hints(does).get("data")
+            hints: dict[str, Any] = {
+                "request": Request[Any, Any, Any],
+                self.key: self.path,
+                "idempotency_key": IdempotencyKey,
+            }
+            if body is not None:
+                hints["data"] = Annotated[body, example]
+
+            def handler(**values: Any) -> Response[Any]:
+                key, data = values[self.key], values.get("data")
+                command = does(key) if body is None else does(key, data)
+                return self.act(values["request"], key, data, command)
+
+            returns = Response[self.answer]  # type: ignore[name-defined]
+            handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+                [inspect.Parameter(n, _NAMED, annotation=t) for n, t in hints.items()],
+                return_annotation=returns,
+            )
+            handler.__annotations__ = {**hints, "return": returns}
+            handler.__name__ = handler.__qualname__ = does.__name__
+            handler.__module__ = does.__module__
+            return handler
+
+        return declare
+
+
+_NAMED = inspect.Parameter.POSITIONAL_OR_KEYWORD

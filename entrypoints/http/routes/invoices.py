@@ -37,6 +37,7 @@ from entrypoints.http.routes.common import (
 )
 from entrypoints.http.routes.declare import (
     RouteFamily,
+    Subject,
     body_example,
     optional_query,
     path_param,
@@ -178,6 +179,9 @@ class WriteOffBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     amount: DecimalString | None = None
 
 
+_INVOICE = Subject("invoice_id", InvoicePath, InvoiceOut, _act)
+
+
 @_INVOICES.post(
     "/invoices/{invoice_id:str}/approve",
     "Approve a draft (maker-checker: not by whoever created it)",
@@ -185,10 +189,9 @@ class WriteOffBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     "maker-checker",
     permission="invoices:approve",
 )
-def approve_invoice(
-    request: Request[Any, Any, Any], invoice_id: InvoicePath, idempotency_key: IdempotencyKey
-) -> Response[InvoiceOut]:
-    return _act(request, invoice_id, None, c.ApproveInvoice(InvoiceId(invoice_id)))
+@_INVOICE.command()
+def approve_invoice(invoice_id: str) -> object:
+    return c.ApproveInvoice(InvoiceId(invoice_id))
 
 
 @_INVOICES.post(
@@ -197,13 +200,9 @@ def approve_invoice(
     *WRITE_PROBLEMS,
     permission="invoices:write",
 )
-def discard_invoice(
-    request: Request[Any, Any, Any],
-    invoice_id: InvoicePath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[Reason, body_example("a wrong rate", {"reason": "wrong rate card"})],
-) -> Response[InvoiceOut]:
-    return _act(request, invoice_id, data, c.DiscardInvoice(InvoiceId(invoice_id), data.reason))
+@_INVOICE.command(body_example("a wrong rate", {"reason": "wrong rate card"}))
+def discard_invoice(invoice_id: str, data: Reason) -> object:
+    return c.DiscardInvoice(InvoiceId(invoice_id), data.reason)
 
 
 @_INVOICES.post(
@@ -213,13 +212,17 @@ def discard_invoice(
     "period-closed",
     permission="invoices:issue",
 )
-def issue_invoice(
-    request: Request[Any, Any, Any],
-    invoice_id: InvoicePath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[IssueBody, body_example("issue today", {"issue_date": "2026-04-01"})],
-) -> Response[InvoiceOut]:
-    return _act(request, invoice_id, data, c.IssueInvoice(InvoiceId(invoice_id), data.issue_date))
+@_INVOICE.command(body_example("issue today", {"issue_date": "2026-04-01"}))
+def issue_invoice(invoice_id: str, data: IssueBody) -> object:
+    return c.IssueInvoice(InvoiceId(invoice_id), data.issue_date)
+
+
+_PAYMENT_EXAMPLE = {
+    "payment_id": "PAY-1",
+    "amount": "500.00",
+    "currency": "EUR",
+    "received_on": "2026-04-20",
+}
 
 
 @_INVOICES.post(
@@ -228,28 +231,12 @@ def issue_invoice(
     *RULED_WRITE_PROBLEMS,
     permission="payments:write",
 )
-def record_payment(
-    request: Request[Any, Any, Any],
-    invoice_id: InvoicePath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        PaymentBody,
-        body_example(
-            "a partial payment",
-            {
-                "payment_id": "PAY-1",
-                "amount": "500.00",
-                "currency": "EUR",
-                "received_on": "2026-04-20",
-            },
-        ),
-    ],
-) -> Response[InvoiceOut]:
+@_INVOICE.command(body_example("a partial payment", _PAYMENT_EXAMPLE))
+def record_payment(invoice_id: str, data: PaymentBody) -> object:
     amount = to_money(data.amount, data.currency, "/amount")
-    command = c.RecordPayment(
+    return c.RecordPayment(
         InvoiceId(invoice_id), PaymentId(data.payment_id), amount, data.received_on
     )
-    return _act(request, invoice_id, data, command)
 
 
 @_INVOICES.post(
@@ -258,17 +245,10 @@ def record_payment(
     *WRITE_PROBLEMS,
     permission="disputes:write",
 )
-def open_dispute(
-    request: Request[Any, Any, Any],
-    invoice_id: InvoicePath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        DisputeBody, body_example("hours disputed", {"reason": "March hours disputed"})
-    ],
-) -> Response[InvoiceOut]:
+@_INVOICE.command(body_example("hours disputed", {"reason": "March hours disputed"}))
+def open_dispute(invoice_id: str, data: DisputeBody) -> object:
     dispute_id = DisputeId(data.dispute_id) if data.dispute_id is not None else None
-    command = c.OpenDispute(InvoiceId(invoice_id), data.reason, dispute_id)
-    return _act(request, invoice_id, data, command)
+    return c.OpenDispute(InvoiceId(invoice_id), data.reason, dispute_id)
 
 
 @_INVOICES.post(
@@ -283,16 +263,9 @@ def open_dispute(
         "the invoice has no open dispute."
     ),
 )
-def resolve_dispute(
-    request: Request[Any, Any, Any],
-    invoice_id: InvoicePath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        ResolutionBody, body_example("settled", {"resolution": "credit 4 hours, rest upheld"})
-    ],
-) -> Response[InvoiceOut]:
-    command = c.ResolveDispute(InvoiceId(invoice_id), data.resolution)
-    return _act(request, invoice_id, data, command)
+@_INVOICE.command(body_example("settled", {"resolution": "credit 4 hours, rest upheld"}))
+def resolve_dispute(invoice_id: str, data: ResolutionBody) -> object:
+    return c.ResolveDispute(InvoiceId(invoice_id), data.resolution)
 
 
 @_INVOICES.post(
