@@ -57,6 +57,7 @@ from entrypoints.http.routes.common import (
 )
 from entrypoints.http.routes.declare import (
     RouteFamily,
+    Subject,
     body_example,
     optional_query,
     path_param,
@@ -376,6 +377,9 @@ def _act(
     return respond_seen(request, body, command, lambda: _visible(request, credit_memo_id))
 
 
+_CREDIT_MEMO = Subject("credit_memo_id", CreditMemoPath, CreditMemoOut, _act)
+
+
 @_CREDIT_MEMOS.post(
     "/credit-memos/{credit_memo_id:str}/approve",
     "Approve a drafted credit memo (maker-checker: not by whoever drafted it)",
@@ -383,13 +387,9 @@ def _act(
     "maker-checker",
     permission="credits:approve",
 )
-def approve_credit_memo(
-    request: Request[Any, Any, Any],
-    credit_memo_id: CreditMemoPath,
-    idempotency_key: IdempotencyKey,
-) -> Response[CreditMemoOut]:
-    command = c.ApproveCreditMemo(CreditMemoId(credit_memo_id))
-    return _act(request, credit_memo_id, None, command)
+@_CREDIT_MEMO.command()
+def approve_credit_memo(credit_memo_id: str) -> object:
+    return c.ApproveCreditMemo(CreditMemoId(credit_memo_id))
 
 
 @_CREDIT_MEMOS.post(
@@ -398,14 +398,9 @@ def approve_credit_memo(
     *WRITE_PROBLEMS,
     permission="credits:write",
 )
-def discard_credit_memo(
-    request: Request[Any, Any, Any],
-    credit_memo_id: CreditMemoPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[Reason, body_example("drafted in error", {"reason": "wrong line credited"})],
-) -> Response[CreditMemoOut]:
-    command = c.DiscardCreditMemo(CreditMemoId(credit_memo_id), data.reason)
-    return _act(request, credit_memo_id, data, command)
+@_CREDIT_MEMO.command(body_example("drafted in error", {"reason": "wrong line credited"}))
+def discard_credit_memo(credit_memo_id: str, data: Reason) -> object:
+    return c.DiscardCreditMemo(CreditMemoId(credit_memo_id), data.reason)
 
 
 @_CREDIT_MEMOS.post(
@@ -415,14 +410,9 @@ def discard_credit_memo(
     "period-closed",
     permission="credits:issue",
 )
-def issue_credit_memo(
-    request: Request[Any, Any, Any],
-    credit_memo_id: CreditMemoPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[IssueBody, body_example("issue today", {"issue_date": "2026-04-03"})],
-) -> Response[CreditMemoOut]:
-    command = c.IssueCreditMemo(CreditMemoId(credit_memo_id), data.issue_date)
-    return _act(request, credit_memo_id, data, command)
+@_CREDIT_MEMO.command(body_example("issue today", {"issue_date": "2026-04-03"}))
+def issue_credit_memo(credit_memo_id: str, data: IssueBody) -> object:
+    return c.IssueCreditMemo(CreditMemoId(credit_memo_id), data.issue_date)
 
 
 ROUTES = [

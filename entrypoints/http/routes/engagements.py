@@ -33,6 +33,7 @@ from entrypoints.http.routes.common import (
 )
 from entrypoints.http.routes.declare import (
     RouteFamily,
+    Subject,
     body_example,
     path_param,
     respond_after,
@@ -185,13 +186,19 @@ def _act(
 
 
 def _move(
-    request: Request[Any, Any, Any], body: object, command: object
+    request: Request[Any, Any, Any], _engagement_id: str, body: object, command: object
 ) -> Response[EngagementOut]:
     """Run a lifecycle move: one command transaction, which also answers the engagement as it
     now stands (a missing engagement is the handler's 404; a client viewer cannot write)."""
     principal = principal_of(request)
 
     return respond_after(request, body, command, lambda view: _engagement_out(view, principal))
+
+
+#: The setup re-reads the engagement for its answer; a lifecycle move answers with the view
+#: its own transaction returns.
+_SETUP = Subject("engagement_id", EngagementPath, EngagementOut, _act)
+_ENGAGEMENT = Subject("engagement_id", EngagementPath, EngagementOut, _move)
 
 
 @_ENGAGEMENTS.post(
@@ -209,13 +216,9 @@ def _move(
         "provisioned. Each new attempt needs a new Idempotency-Key."
     ),
 )
-def set_up_engagement(
-    request: Request[Any, Any, Any],
-    engagement_id: EngagementPath,
-    idempotency_key: IdempotencyKey,
-) -> Response[EngagementOut]:
-    command = c.SetUpEngagement(EngagementId(engagement_id))
-    return _act(request, engagement_id, None, command)
+@_SETUP.command()
+def set_up_engagement(engagement_id: str) -> object:
+    return c.SetUpEngagement(EngagementId(engagement_id))
 
 
 class ReasonBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -232,17 +235,9 @@ class ClosingBody(msgspec.Struct, forbid_unknown_fields=True):
     "Suspend an active engagement (no time accepted meanwhile), with a reason",
     *RULED_WRITE_PROBLEMS,
 )
-def suspend_engagement(
-    request: Request[Any, Any, Any],
-    engagement_id: EngagementPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        ReasonBody,
-        body_example("a budget freeze", {"reason": "client budget freeze"}),
-    ],
-) -> Response[EngagementOut]:
-    command = c.SuspendEngagement(EngagementId(engagement_id), data.reason)
-    return _move(request, data, command)
+@_ENGAGEMENT.command(body_example("a budget freeze", {"reason": "client budget freeze"}))
+def suspend_engagement(engagement_id: str, data: ReasonBody) -> object:
+    return c.SuspendEngagement(EngagementId(engagement_id), data.reason)
 
 
 @_ENGAGEMENTS.post(
@@ -250,12 +245,9 @@ def suspend_engagement(
     "Resume a suspended engagement",
     *WRITE_PROBLEMS,
 )
-def resume_engagement(
-    request: Request[Any, Any, Any],
-    engagement_id: EngagementPath,
-    idempotency_key: IdempotencyKey,
-) -> Response[EngagementOut]:
-    return _move(request, None, c.ResumeEngagement(EngagementId(engagement_id)))
+@_ENGAGEMENT.command()
+def resume_engagement(engagement_id: str) -> object:
+    return c.ResumeEngagement(EngagementId(engagement_id))
 
 
 @_ENGAGEMENTS.post(
@@ -263,17 +255,9 @@ def resume_engagement(
     "Start closing an active engagement: no time for work from the close date on",
     *WRITE_PROBLEMS,
 )
-def start_closing_engagement(
-    request: Request[Any, Any, Any],
-    engagement_id: EngagementPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        ClosingBody,
-        body_example("closing at the month end", {"close_date": "2026-06-30"}),
-    ],
-) -> Response[EngagementOut]:
-    command = c.StartClosingEngagement(EngagementId(engagement_id), data.close_date)
-    return _move(request, data, command)
+@_ENGAGEMENT.command(body_example("closing at the month end", {"close_date": "2026-06-30"}))
+def start_closing_engagement(engagement_id: str, data: ClosingBody) -> object:
+    return c.StartClosingEngagement(EngagementId(engagement_id), data.close_date)
 
 
 @_ENGAGEMENTS.post(
@@ -281,12 +265,9 @@ def start_closing_engagement(
     "Close a closing engagement (after final billing and revenue)",
     *WRITE_PROBLEMS,
 )
-def close_engagement(
-    request: Request[Any, Any, Any],
-    engagement_id: EngagementPath,
-    idempotency_key: IdempotencyKey,
-) -> Response[EngagementOut]:
-    return _move(request, None, c.CloseEngagement(EngagementId(engagement_id)))
+@_ENGAGEMENT.command()
+def close_engagement(engagement_id: str) -> object:
+    return c.CloseEngagement(EngagementId(engagement_id))
 
 
 @_ENGAGEMENTS.post(
@@ -294,17 +275,9 @@ def close_engagement(
     "Cancel an engagement whose setup has not started (proposed or contracted), with a reason",
     *RULED_WRITE_PROBLEMS,
 )
-def cancel_engagement(
-    request: Request[Any, Any, Any],
-    engagement_id: EngagementPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        ReasonBody,
-        body_example("the deal fell through", {"reason": "deal lost at signature"}),
-    ],
-) -> Response[EngagementOut]:
-    command = c.CancelEngagement(EngagementId(engagement_id), data.reason)
-    return _move(request, data, command)
+@_ENGAGEMENT.command(body_example("the deal fell through", {"reason": "deal lost at signature"}))
+def cancel_engagement(engagement_id: str, data: ReasonBody) -> object:
+    return c.CancelEngagement(EngagementId(engagement_id), data.reason)
 
 
 ROUTES = [
