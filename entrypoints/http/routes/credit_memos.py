@@ -31,6 +31,7 @@ from application.context import RequestContext
 from application.documents import document_for_credit_memo
 from application.queries.credit_memos import CreditMemoFilter
 from application.queries.credit_memos import CreditMemoSummary as CreditMemoRow
+from application.queries.paging import PageRequest
 from application.queries.viewer import Viewer
 from domain.billing import SourceKind, SourceRef
 from domain.credit_memo import CreditMemo, CreditMemoState
@@ -45,7 +46,6 @@ from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     DecimalString,
     IdempotencyKey,
-    Limit,
     MoneyOut,
     Text,
     money_out,
@@ -65,9 +65,8 @@ from entrypoints.http.routes.declare import (
     state_query,
 )
 from entrypoints.http.routes.invoices import InvoicePath, Reason
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
+from entrypoints.http.routes.keyset import Rows, paged
 from entrypoints.http.runtime import (
-    Page,
     execute,
     finance_of,
     principal_of,
@@ -306,28 +305,6 @@ def draft_credit_memo(
     return execute(request, data, run)
 
 
-@_CREDIT_MEMOS.get(
-    "/credit-memos", "List credit memos (a client viewer sees its customer's issued ones only)"
-)
-def list_credit_memos(
-    request: Request[Any, Any, Any],
-    limit: Limit = None,
-    cursor: KeysetCursor = None,
-    invoice_id: Annotated[
-        str | None,
-        optional_query("invoice_id", "one invoice's credits", "INV-000001", max_length=100),
-    ] = None,
-    state_filter: Annotated[
-        str | None,
-        state_query(CreditMemoState, "drafts awaiting approval", "draft"),
-    ] = None,
-) -> Page[CreditMemoSummary]:
-    wanted = CreditMemoFilter(invoice_id, state_filter)
-    memos = finance_of(request).credit_memos
-    page = memos.page(wanted, viewer_of(request), page_request(limit, cursor))
-    return page_out(page, _summary)
-
-
 def _summary(row: CreditMemoRow) -> CreditMemoSummary:
     return CreditMemoSummary(
         row.credit_memo_id,
@@ -338,6 +315,27 @@ def _summary(row: CreditMemoRow) -> CreditMemoSummary:
         row.issue_date,
         money_out(row.gross),
     )
+
+
+@_CREDIT_MEMOS.get(
+    "/credit-memos", "List credit memos (a client viewer sees its customer's issued ones only)"
+)
+@paged(CreditMemoSummary, _summary)
+def list_credit_memos(
+    request: Request[Any, Any, Any],
+    page: PageRequest,
+    invoice_id: Annotated[
+        str | None,
+        optional_query("invoice_id", "one invoice's credits", "INV-000001", max_length=100),
+    ] = None,
+    state_filter: Annotated[
+        str | None,
+        state_query(CreditMemoState, "drafts awaiting approval", "draft"),
+    ] = None,
+) -> Rows:
+    wanted = CreditMemoFilter(invoice_id, state_filter)
+    memos = finance_of(request).credit_memos
+    return memos.page(wanted, viewer_of(request), page)
 
 
 @_CREDIT_MEMOS.get(

@@ -19,6 +19,7 @@ from litestar.openapi.spec import Example
 from litestar.params import Body
 
 from application import commands as c
+from application.queries.paging import PageRequest
 from domain.errors import DomainError
 from domain.ids import CustomerId, LegalEntityId
 from domain.tax import CategoryCode, TaxProfile, TaxRate, TaxRateTable
@@ -30,7 +31,6 @@ from entrypoints.http.routes.common import (
     DecimalString,
     Id,
     IdempotencyKey,
-    Limit,
     or_not_found,
 )
 from entrypoints.http.routes.customer_views import (
@@ -47,9 +47,8 @@ from entrypoints.http.routes.declare import (
     path_param,
     respond_after,
 )
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
+from entrypoints.http.routes.keyset import Rows, paged
 from entrypoints.http.runtime import (
-    Page,
     finance_of,
     principal_of,
     services_of,
@@ -109,10 +108,10 @@ _CUSTOMERS = RouteFamily("customers", "customers:read")
         "currency other than the contract's): the same check setup makes."
     ),
 )
+@paged(CustomerSummary, customer_summary)
 def list_customers(
     request: Request[Any, Any, Any],
-    limit: Limit = None,
-    cursor: KeysetCursor = None,
+    page: PageRequest,
     incomplete: Annotated[
         bool | None,
         optional_query(
@@ -122,10 +121,9 @@ def list_customers(
             description="Only customers whose master data is incomplete.",
         ),
     ] = None,
-) -> Page[CustomerSummary]:
+) -> Rows:
     customers = finance_of(request).customers
-    page = customers.page(bool(incomplete), viewer_of(request), page_request(limit, cursor))
-    return page_out(page, customer_summary)
+    return customers.page(bool(incomplete), viewer_of(request), page)
 
 
 @_CUSTOMERS.get(

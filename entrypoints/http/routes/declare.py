@@ -214,22 +214,33 @@ class Subject:
             if body is not None:
                 hints["data"] = Annotated[body, example]
 
-            def handler(**values: Any) -> Response[Any]:
+            def handle(**values: Any) -> Response[Any]:
                 key, data = values[self.key], values.get("data")
                 command = does(key) if body is None else does(key, data)
                 return self.act(values["request"], key, data, command)
 
-            returns = Response[self.answer]  # type: ignore[name-defined]
-            handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-                [inspect.Parameter(n, _NAMED, annotation=t) for n, t in hints.items()],
-                return_annotation=returns,
-            )
-            handler.__annotations__ = {**hints, "return": returns}
-            handler.__name__ = handler.__qualname__ = does.__name__
-            handler.__module__ = does.__module__
-            return handler
+            parameters = [inspect.Parameter(n, _NAMED, annotation=t) for n, t in hints.items()]
+            return handler_like(does, parameters, Response[self.answer], handle)
 
         return declare
 
 
 _NAMED = inspect.Parameter.POSITIONAL_OR_KEYWORD
+
+
+def handler_like(
+    like: Callable[..., object],
+    parameters: list[inspect.Parameter],
+    returns: Any,
+    handle: Callable[..., object],
+) -> Any:
+    """`handle` (a function of the parameters' values by name, made for this route) as
+    Litestar reads a handler: named after `like` and of its module (the operation id comes
+    from the name), taking `parameters` in their order and answering `returns`."""
+    handle.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        parameters, return_annotation=returns
+    )
+    handle.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": returns}
+    handle.__name__ = handle.__qualname__ = like.__name__
+    handle.__module__ = like.__module__
+    return handle

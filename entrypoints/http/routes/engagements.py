@@ -17,6 +17,7 @@ from litestar import Request, Response
 
 from application import commands as c
 from application.queries.engagements import EngagementFilter, EngagementView, SetupIssue
+from application.queries.paging import PageRequest
 from domain.engagement import EngagementState
 from domain.ids import ContractId, CustomerId, EngagementId
 from entrypoints.http.routes.common import (
@@ -25,7 +26,6 @@ from entrypoints.http.routes.common import (
     CustomerFilter,
     Id,
     IdempotencyKey,
-    Limit,
     Text,
     or_not_found,
     out_of,
@@ -39,8 +39,8 @@ from entrypoints.http.routes.declare import (
     respond_after,
     state_query,
 )
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
-from entrypoints.http.runtime import Page, ops_reads_of, principal_of
+from entrypoints.http.routes.keyset import Rows, paged
+from entrypoints.http.runtime import ops_reads_of, principal_of
 from entrypoints.http.security import Principal
 
 EngagementPath = Annotated[
@@ -101,25 +101,24 @@ _ENGAGEMENTS = RouteFamily("engagements", "engagements:write")
     "List engagements (a client viewer sees its customer's only)",
     permission="engagements:read",
 )
+@paged(
+    EngagementSummary,
+    lambda e: EngagementSummary(e.engagement_id, e.customer_id, e.contract_id, e.state),
+)
 def list_engagements(
     request: Request[Any, Any, Any],
-    limit: Limit = None,
-    cursor: KeysetCursor = None,
+    page: PageRequest,
     state_filter: Annotated[
         str | None,
         state_query(EngagementState, "blocked setups", "setup_blocked"),
     ] = None,
     customer_id: CustomerFilter = None,
-) -> Page[EngagementSummary]:
+) -> Rows:
     principal = principal_of(request)
     where = EngagementFilter(
         state_filter, customer_id, principal.customer_id if principal.scoped else None
     )
-    page = ops_reads_of(request).engagements.engagements(where, page_request(limit, cursor))
-    return page_out(
-        page,
-        lambda e: EngagementSummary(e.engagement_id, e.customer_id, e.contract_id, e.state),
-    )
+    return ops_reads_of(request).engagements.engagements(where, page)
 
 
 @_ENGAGEMENTS.get(

@@ -19,13 +19,13 @@ from litestar import Request, Response
 
 from application import commands as c
 from application.balances import EngagementBalances, ObligationBalances
+from application.queries.paging import PageRequest
 from domain.accounting_period import AccountingPeriod, PeriodState
 from domain.money import Money
 from entrypoints.http.routes.common import (
     MONTH,
     RULED_WRITE_PROBLEMS,
     IdempotencyKey,
-    Limit,
     MoneyOut,
     Month,
     Text,
@@ -42,9 +42,8 @@ from entrypoints.http.routes.declare import (
     respond_after,
     state_query,
 )
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
+from entrypoints.http.routes.keyset import Rows, paged
 from entrypoints.http.runtime import (
-    Page,
     finance_of,
     principal_of,
     services_of,
@@ -264,17 +263,17 @@ def period_status(period: AccountingPeriod) -> PeriodStatusOut:
 @_PERIODS.get(
     "/periods", "Accounting periods that were ever closed, and their state (any other is open)"
 )
+@paged(PeriodStatusOut, period_status)
 def list_periods(
     request: Request[Any, Any, Any],
-    limit: Limit = None,
-    cursor: KeysetCursor = None,
+    page: PageRequest,
     state_filter: Annotated[
         str | None,
         state_query(PeriodState, "closed periods", "closed"),
     ] = None,
-) -> Page[PeriodStatusOut]:
+) -> Rows:
     periods = finance_of(request).periods
-    return page_out(periods.page(state_filter, page_request(limit, cursor)), period_status)
+    return periods.page(state_filter, page)
 
 
 def _move_period(

@@ -27,6 +27,7 @@ from application.intercompany import (
     SetEmploymentHistory,
     SetTransferPricing,
 )
+from application.queries.paging import PageRequest
 from domain.employment import Employment, EmploymentHistory
 from domain.ids import LegalEntityId, ResourceId
 from domain.intercompany import (
@@ -44,7 +45,6 @@ from entrypoints.http.routes.common import (
     DecimalString,
     Id,
     IdempotencyKey,
-    Limit,
     MoneyOut,
     Month,
     MonthQuery,
@@ -55,9 +55,8 @@ from entrypoints.http.routes.common import (
     to_period,
 )
 from entrypoints.http.routes.declare import RouteFamily, body_example, path_param, respond_after
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
+from entrypoints.http.routes.keyset import Rows, paged
 from entrypoints.http.runtime import (
-    Page,
     ops_reads_of,
     principal_of,
 )
@@ -157,11 +156,10 @@ def set_employment_history(
     "Resources' employment histories, by resource id",
     permission="intercompany:read",
 )
-def list_employment_histories(
-    request: Request[Any, Any, Any], limit: Limit = None, cursor: KeysetCursor = None
-) -> Page[EmploymentHistoryOut]:
+@paged(EmploymentHistoryOut, history_out)
+def list_employment_histories(request: Request[Any, Any, Any], page: PageRequest) -> Rows:
     histories = ops_reads_of(request).intercompany
-    return page_out(histories.employment_histories(page_request(limit, cursor)), history_out)
+    return histories.employment_histories(page)
 
 
 # -- transfer pricing ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from litestar import Request, Response
 from application import commands as c
 from application.documents import document_for_invoice
 from application.queries.invoices import InvoiceFilter
+from application.queries.paging import PageRequest
 from domain.ids import DisputeId, InvoiceId, PaymentId
 from domain.invoice import Invoice
 from domain.invoice_lifecycle import InvoiceState
@@ -30,7 +31,6 @@ from entrypoints.http.routes.common import (
     DecimalString,
     Id,
     IdempotencyKey,
-    Limit,
     Text,
     or_not_found,
     to_money,
@@ -50,9 +50,8 @@ from entrypoints.http.routes.invoice_views import (
     invoice_out,
     invoice_summary,
 )
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
+from entrypoints.http.routes.keyset import Rows, paged
 from entrypoints.http.runtime import (
-    Page,
     finance_of,
     principal_of,
     services_of,
@@ -76,10 +75,10 @@ _INVOICES = RouteFamily("invoices", "invoices:read")
 
 
 @_INVOICES.get("/invoices", "List invoices (a client viewer sees its customer's issued ones only)")
+@paged(InvoiceSummary, invoice_summary)
 def list_invoices(
     request: Request[Any, Any, Any],
-    limit: Limit = None,
-    cursor: KeysetCursor = None,
+    page: PageRequest,
     state_filter: Annotated[
         str | None,
         state_query(InvoiceState, "issued invoices", "issued"),
@@ -98,12 +97,9 @@ def list_invoices(
             ),
         ),
     ] = None,
-) -> Page[InvoiceSummary]:
+) -> Rows:
     wanted = InvoiceFilter(state_filter, customer_id, payer_id)
-    page = finance_of(request).invoices.page(
-        wanted, viewer_of(request), page_request(limit, cursor)
-    )
-    return page_out(page, invoice_summary)
+    return finance_of(request).invoices.page(wanted, viewer_of(request), page)
 
 
 @_INVOICES.get(

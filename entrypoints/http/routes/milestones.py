@@ -11,11 +11,11 @@ from litestar import Request, Response
 
 from application import commands as c
 from application.queries.milestones import MilestoneView
+from application.queries.paging import PageRequest
 from domain.ids import MilestoneId
 from entrypoints.http.routes.common import (
     RULED_WRITE_PROBLEMS,
     Id,
-    Limit,
     Text,
     or_not_found,
     out_of,
@@ -29,8 +29,8 @@ from entrypoints.http.routes.declare import (
     respond_seen,
 )
 from entrypoints.http.routes.delivery_reads import EngagementQuery
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
-from entrypoints.http.runtime import Page, ops_reads_of, principal_of
+from entrypoints.http.routes.keyset import Rows, paged
+from entrypoints.http.runtime import ops_reads_of, principal_of
 
 MilestonePath = Annotated[
     str,
@@ -66,18 +66,16 @@ _MILESTONES = RouteFamily("milestones", "delivery:read")
 
 
 @_MILESTONES.get("/milestones", "List an engagement's milestones", "not-found")
+@paged(MilestoneOut, milestone_out)
 def list_milestones(
     request: Request[Any, Any, Any],
     engagement_id: EngagementQuery,
-    limit: Limit = None,
-    cursor: KeysetCursor = None,
-) -> Page[MilestoneOut]:
+    page: PageRequest,
+) -> Rows:
     principal = principal_of(request)
     visible_to = principal.customer_id if principal.scoped else None
-    page = ops_reads_of(request).milestones.milestones(
-        engagement_id, visible_to, page_request(limit, cursor)
-    )
-    return page_out(or_not_found(page, "engagement", engagement_id), milestone_out)
+    found = ops_reads_of(request).milestones.milestones(engagement_id, visible_to, page)
+    return or_not_found(found, "engagement", engagement_id)
 
 
 @_MILESTONES.get("/milestones/{milestone_id:str}", "One milestone and where it stands", "not-found")

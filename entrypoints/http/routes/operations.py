@@ -16,13 +16,13 @@ from litestar import Request, Response
 
 from application import commands as c
 from application.queries.operations import ExceptionFilter
+from application.queries.paging import PageRequest
 from application.reconciliation import ReconciliationReport
 from application.records import IntegrationException
 from entrypoints.http.routes.common import (
     MONTH,
     RULED_WRITE_PROBLEMS,
     IdempotencyKey,
-    Limit,
     MoneyOut,
     answer,
     money_out,
@@ -32,8 +32,8 @@ from entrypoints.http.routes.common import (
     to_period,
 )
 from entrypoints.http.routes.declare import RouteFamily, optional_query, path_param, respond_after
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
-from entrypoints.http.runtime import Page, context_of, ops_reads_of, services_of
+from entrypoints.http.routes.keyset import Rows, paged
+from entrypoints.http.runtime import context_of, ops_reads_of, services_of
 
 ExceptionPath = Annotated[
     str,
@@ -84,10 +84,10 @@ _OPERATIONS = RouteFamily("operations", "exceptions:read")
 
 
 @_OPERATIONS.get("/exceptions", "The typed exception queue, oldest first")
+@paged(ExceptionOut, exception_out)
 def list_exceptions(
     request: Request[Any, Any, Any],
-    limit: Limit = None,
-    cursor: KeysetCursor = None,
+    page: PageRequest,
     state_filter: Annotated[
         str | None,
         optional_query(
@@ -103,10 +103,9 @@ def list_exceptions(
             pattern=r"^(validation|master_data|downstream_unavailable|conflict)$",
         ),
     ] = None,
-) -> Page[ExceptionOut]:
+) -> Rows:
     where = ExceptionFilter(state_filter, kind)
-    page = ops_reads_of(request).operations.exceptions(where, page_request(limit, cursor))
-    return page_out(page, exception_out)
+    return ops_reads_of(request).operations.exceptions(where, page)
 
 
 @_OPERATIONS.get(

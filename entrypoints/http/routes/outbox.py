@@ -11,19 +11,19 @@ from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import Parameter
 
+from application.queries.paging import PageRequest
 from application.records import DeliveryState, OutboxEvent
 from application.relay import ReplayOutboxEvent
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     IdempotencyKey,
-    Limit,
     Text,
     or_not_found,
     out_of,
 )
 from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, respond_after
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
-from entrypoints.http.runtime import Page, ops_reads_of
+from entrypoints.http.routes.keyset import Rows, paged
+from entrypoints.http.runtime import ops_reads_of
 
 EventPath = Annotated[
     str,
@@ -58,10 +58,10 @@ _OPERATIONS = RouteFamily("operations", "outbox:read")
 
 
 @_OPERATIONS.get("/outbox", "Outbox events in one delivery state (default: dead), oldest first")
+@paged(OutboxEventOut, event_out)
 def list_outbox(
     request: Request[Any, Any, Any],
-    limit: Limit = None,
-    cursor: KeysetCursor = None,
+    page: PageRequest,
     state_filter: Annotated[
         str,
         optional_query(
@@ -72,10 +72,9 @@ def list_outbox(
             pattern="^(pending|in_flight|failed|delivered|dead)$",
         ),
     ] = "dead",
-) -> Page[OutboxEventOut]:
+) -> Rows:
     outbox = ops_reads_of(request).operations
-    page = outbox.outbox_events(DeliveryState(state_filter), page_request(limit, cursor))
-    return page_out(page, event_out)
+    return outbox.outbox_events(DeliveryState(state_filter), page)
 
 
 def _event(request: Request[Any, Any, Any], event_id: str) -> OutboxEvent:

@@ -25,6 +25,7 @@ from litestar.openapi.spec import Example
 from litestar.params import Body
 
 from application import commands as c
+from application.queries.paging import PageRequest
 from domain.ids import RateCardId, ResourceId, Role
 from domain.money import Money
 from domain.ratecard import RateCard, RateCardVersion
@@ -36,7 +37,6 @@ from entrypoints.http.routes.common import (
     DecimalString,
     Id,
     IdempotencyKey,
-    Limit,
     MoneyOut,
     Text,
     check_currency,
@@ -44,8 +44,8 @@ from entrypoints.http.routes.common import (
     or_not_found,
 )
 from entrypoints.http.routes.declare import RouteFamily, body_example, path_param, respond_after
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
-from entrypoints.http.runtime import Page, ops_reads_of
+from entrypoints.http.routes.keyset import Rows, paged
+from entrypoints.http.runtime import ops_reads_of
 
 RateCardPath = Annotated[
     str,
@@ -155,14 +155,12 @@ _RATE_CARDS = RouteFamily("rate cards", "rates:write")
 
 
 @_RATE_CARDS.get("/rate-cards", "List rate cards", permission="rates:read")
-def list_rate_cards(
-    request: Request[Any, Any, Any], limit: Limit = None, cursor: KeysetCursor = None
-) -> Page[RateCardSummary]:
-    page = ops_reads_of(request).rate_cards.rate_cards(page_request(limit, cursor))
-    return page_out(
-        page,
-        lambda r: RateCardSummary(r.rate_card_id, r.name, r.currency, r.versions, r.proposals),
-    )
+@paged(
+    RateCardSummary,
+    lambda r: RateCardSummary(r.rate_card_id, r.name, r.currency, r.versions, r.proposals),
+)
+def list_rate_cards(request: Request[Any, Any, Any], page: PageRequest) -> Rows:
+    return ops_reads_of(request).rate_cards.rate_cards(page)
 
 
 @_RATE_CARDS.get(
