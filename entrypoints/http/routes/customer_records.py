@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
-from litestar import Request, Response
+from litestar import Request
 from litestar.openapi.spec import Example
 from litestar.params import Body
 
@@ -31,7 +31,6 @@ from entrypoints.http.problems import (
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     Id,
-    IdempotencyKey,
     or_not_found,
 )
 from entrypoints.http.routes.customer_views import CustomerRecordOut, record_out
@@ -41,7 +40,7 @@ from entrypoints.http.routes.customers import (
     TaxCategoryIn,
     TaxCode,
 )
-from entrypoints.http.routes.declare import RouteFamily, respond_after
+from entrypoints.http.routes.declare import RouteFamily, Subject, answering
 from entrypoints.http.runtime import finance_of, viewer_of
 
 if TYPE_CHECKING:
@@ -146,6 +145,7 @@ _EXAMPLE = {
 
 
 _CUSTOMERS = RouteFamily("customers", "customers:master")
+_RECORD = Subject("customer_id", CustomerPath, CustomerRecordOut, answering(record_out))
 
 
 @_CUSTOMERS.put(
@@ -160,39 +160,32 @@ _CUSTOMERS = RouteFamily("customers", "customers:master")
         "goes on by replaying its exception (or `POST /engagements/{engagement_id}/setup`)."
     ),
 )
-def put_customer_record(
-    request: Request[Any, Any, Any],
-    customer_id: CustomerPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        CustomerRecordBody,
-        Body(
-            examples=[
-                Example(summary="a UK customer on 30 days", value=_EXAMPLE),
-                Example(
-                    summary="a reverse-charged French customer billed from the UK",
-                    value={
-                        **_EXAMPLE,
-                        "legal_name": "Globex SARL",
-                        "currency": "EUR",
-                        "tax_profile": {"tax_code": "EU-RC", "reverse_charge": True},
-                        "billing_address": {
-                            "lines": ["12 rue de la Paix"],
-                            "city": "Paris",
-                            "postal_code": "75002",
-                            "country": "FR",
-                        },
-                        "vat_id": "FR40303265045",
-                        "payment_terms_days": 45,
+@_RECORD.command(
+    Body(
+        examples=[
+            Example(summary="a UK customer on 30 days", value=_EXAMPLE),
+            Example(
+                summary="a reverse-charged French customer billed from the UK",
+                value={
+                    **_EXAMPLE,
+                    "legal_name": "Globex SARL",
+                    "currency": "EUR",
+                    "tax_profile": {"tax_code": "EU-RC", "reverse_charge": True},
+                    "billing_address": {
+                        "lines": ["12 rue de la Paix"],
+                        "city": "Paris",
+                        "postal_code": "75002",
+                        "country": "FR",
                     },
-                ),
-            ]
-        ),
-    ],
-) -> Response[CustomerRecordOut]:
-    record = _pushed_record(customer_id, data)
-
-    return respond_after(request, data, c.PushCustomerRecord(record), record_out)
+                    "vat_id": "FR40303265045",
+                    "payment_terms_days": 45,
+                },
+            ),
+        ]
+    )
+)
+def put_customer_record(customer_id: str, data: CustomerRecordBody) -> object:
+    return c.PushCustomerRecord(_pushed_record(customer_id, data))
 
 
 @_CUSTOMERS.get(

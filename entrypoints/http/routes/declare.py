@@ -225,6 +225,16 @@ class Subject:
         return declare
 
 
+def answering(answer: Callable[[Any], object]) -> Act:
+    """The `act` of a subject whose commands answer with what `answer` makes of the bus's
+    result (`respond_after`); the id in the path is only the command's."""
+
+    def act(request: Request[Any, Any, Any], _key: str, body: object, command: object) -> Any:
+        return respond_after(request, body, command, answer)
+
+    return act
+
+
 _NAMED = inspect.Parameter.POSITIONAL_OR_KEYWORD
 
 

@@ -36,6 +36,7 @@ from entrypoints.http.routes.common import (
 )
 from entrypoints.http.routes.declare import (
     RouteFamily,
+    Subject,
     body_example,
     optional_query,
     path_param,
@@ -286,16 +287,18 @@ def _move_period(
     )
 
 
+_PERIOD = Subject("month", MonthPath, PeriodStatusOut, _move_period)
+
+
 @_PERIODS.post(
     "/periods/{month:str}/close",
     "Close a period whose last day has come: nothing dated in it is posted any more",
     *RULED_WRITE_PROBLEMS,
     permission="periods:close",
 )
-def close_period(
-    request: Request[Any, Any, Any], month: MonthPath, idempotency_key: IdempotencyKey
-) -> Response[PeriodStatusOut]:
-    return _move_period(request, month, None, c.ClosePeriod(to_period(month)))
+@_PERIOD.command()
+def close_period(month: str) -> object:
+    return c.ClosePeriod(to_period(month))
 
 
 class ReopenBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -308,15 +311,9 @@ class ReopenBody(msgspec.Struct, forbid_unknown_fields=True):
     *RULED_WRITE_PROBLEMS,
     permission="periods:reopen",
 )
-def reopen_period(
-    request: Request[Any, Any, Any],
-    month: MonthPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        ReopenBody, body_example("a late supplier invoice", {"reason": "late supplier invoice"})
-    ],
-) -> Response[PeriodStatusOut]:
-    return _move_period(request, month, data, c.ReopenPeriod(to_period(month), data.reason))
+@_PERIOD.command(body_example("a late supplier invoice", {"reason": "late supplier invoice"}))
+def reopen_period(month: str, data: ReopenBody) -> object:
+    return c.ReopenPeriod(to_period(month), data.reason)
 
 
 ROUTES = [run_revenue, get_balances, list_periods, close_period, reopen_period]

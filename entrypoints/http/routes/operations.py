@@ -22,7 +22,6 @@ from application.records import IntegrationException
 from entrypoints.http.routes.common import (
     MONTH,
     RULED_WRITE_PROBLEMS,
-    IdempotencyKey,
     MoneyOut,
     answer,
     money_out,
@@ -31,7 +30,13 @@ from entrypoints.http.routes.common import (
     query_param,
     to_period,
 )
-from entrypoints.http.routes.declare import RouteFamily, optional_query, path_param, respond_after
+from entrypoints.http.routes.declare import (
+    RouteFamily,
+    Subject,
+    optional_query,
+    path_param,
+    respond_after,
+)
 from entrypoints.http.routes.keyset import Rows, paged
 from entrypoints.http.runtime import context_of, ops_reads_of, services_of
 
@@ -117,23 +122,33 @@ def get_exception(request: Request[Any, Any, Any], exception_id: ExceptionPath) 
     return _find(request, exception_id)
 
 
+def _replay(
+    request: Request[Any, Any, Any], exception_id: str, body: object, command: object
+) -> Response[ReplayOut]:
+    """Replay an exception that exists (404 otherwise): whether it healed, and the exception
+    as it now stands."""
+    _find(request, exception_id)
+
+    return respond_after(
+        request,
+        body,
+        command,
+        lambda healed: ReplayOut(bool(healed), _find(request, exception_id)),
+    )
+
+
+_EXCEPTION = Subject("exception_id", ExceptionPath, ReplayOut, _replay)
+
+
 @_OPERATIONS.post(
     "/exceptions/{exception_id:str}/replay",
     "Replay what an exception kept, once its cause is fixed (audited either way)",
     *RULED_WRITE_PROBLEMS,
     permission="exceptions:replay",
 )
-def replay_exception(
-    request: Request[Any, Any, Any], exception_id: ExceptionPath, idempotency_key: IdempotencyKey
-) -> Response[ReplayOut]:
-    _find(request, exception_id)
-
-    return respond_after(
-        request,
-        None,
-        c.ReplayException(exception_id),
-        lambda healed: ReplayOut(bool(healed), _find(request, exception_id)),
-    )
+@_EXCEPTION.command()
+def replay_exception(exception_id: str) -> object:
+    return c.ReplayException(exception_id)
 
 
 class ChainOut(msgspec.Struct):
