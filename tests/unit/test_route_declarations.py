@@ -65,6 +65,12 @@ def _long_form() -> list[Any]:
     ) -> Response[ThingOut]:
         return _act(request, thing_id, data, ("note", thing_id, data.note))
 
+    @_THINGS.post("/things/{thing_id:str}/look", "Look at a thing first")
+    def look_at_thing(
+        request: Request[Any, Any, Any], thing_id: ThingPath, idempotency_key: IdempotencyKey
+    ) -> Response[ThingOut]:
+        return _act(request, thing_id, None, ("look", request.method, thing_id))
+
     @_THINGS.get("/things", "List things", permission="things:read")
     def list_things(
         request: Request[Any, Any, Any],
@@ -75,7 +81,7 @@ def _long_form() -> list[Any]:
     ) -> PageOut[ThingOut]:
         return page_out(_things(owner, page_request(limit, cursor), kind), _shown)
 
-    return [touch_thing, note_thing, list_things]
+    return [touch_thing, note_thing, look_at_thing, list_things]
 
 
 def _declared() -> list[Any]:
@@ -89,6 +95,11 @@ def _declared() -> list[Any]:
     def note_thing(thing_id: str, data: NoteBody) -> object:
         return ("note", thing_id, data.note)
 
+    @_THINGS.post("/things/{thing_id:str}/look", "Look at a thing first")
+    @_THING.command()
+    def look_at_thing(request: Request[Any, Any, Any], thing_id: str) -> object:
+        return ("look", request.method, thing_id)
+
     @_THINGS.get("/things", "List things", permission="things:read")
     @paged(ThingOut, _shown)
     def list_things(
@@ -99,7 +110,7 @@ def _declared() -> list[Any]:
     ) -> Rows:
         return _things(owner, page, kind)
 
-    return [touch_thing, note_thing, list_things]
+    return [touch_thing, note_thing, look_at_thing, list_things]
 
 
 def _things(owner: str, page: PageRequest, kind: str | None) -> Page[tuple[str, str]]:
@@ -132,7 +143,7 @@ def test_a_declared_route_answers_as_its_long_form_answers() -> None:
         ("POST", "/things/T-7/touch", None),
         ("POST", "/things/T-7/note", {"note": "kept"}),
         ("POST", "/things/T-7/note", {"note": "kept", "extra": 1}),
-        ("POST", "/things/T-7/touch", None),
+        ("POST", "/things/T-7/look", None),
         ("GET", "/things?owner=ann&limit=2&kind=big", None),
         ("GET", "/things?owner=ann&cursor=not-ours", None),
     ]
@@ -151,6 +162,7 @@ def test_a_declared_route_answers_as_its_long_form_answers() -> None:
     assert declared[1] == (201, {"thing_id": "T-7", "did": repr((command, body))})
     assert declared[2][0] == 400  # an unknown field
     rows = [{"thing_id": "ann-0", "did": "big"}, {"thing_id": "ann-1", "did": "big"}]
+    assert declared[3] == (200, {"thing_id": "T-7", "did": repr((("look", "POST", "T-7"), None))})
     assert declared[4] == (200, {"items": rows, "next_cursor": "more"})
     assert declared[5][0] == 400  # a cursor this API did not hand out
 

@@ -200,12 +200,14 @@ class Subject:
     def command(self, example: Any = None) -> Callable[[Callable[..., object]], Any]:
         """Make the Litestar handler of a command on this subject from the function that
         makes the command: `does(key)`, or `does(key, data)` for a command with a body (typed
-        by `does`'s `data` and shown with `example`). The handler takes the request, the path
-        parameter, the `Idempotency-Key` header and the body, in that order, and is named
+        by `does`'s `data` and shown with `example`); a `does` that reads something first
+        takes the request too, `does(request, key, ...)`. The handler takes the request, the
+        path parameter, the `Idempotency-Key` header and the body, in that order, and is named
         after `does`, which names the operation in the OpenAPI document."""
 
         def declare(does: Callable[..., object]) -> Any:
             body = typing.get_type_hints(does).get("data")
+            reads = "request" in inspect.signature(does).parameters
             hints: dict[str, Any] = {
                 "request": Request[Any, Any, Any],
                 self.key: self.path,
@@ -214,10 +216,11 @@ class Subject:
             if body is not None:
                 hints["data"] = Annotated[body, example]
 
-            def handle(**values: Any) -> Response[Any]:
+            def handle(request: Request[Any, Any, Any], **values: Any) -> Response[Any]:
                 key, data = values[self.key], values.get("data")
-                command = does(key) if body is None else does(key, data)
-                return self.act(values["request"], key, data, command)
+                given = (request, key) if reads else (key,)
+                command = does(*given) if body is None else does(*given, data)
+                return self.act(request, key, data, command)
 
             parameters = [inspect.Parameter(n, _NAMED, annotation=t) for n, t in hints.items()]
             return handler_like(does, parameters, Response[self.answer], handle)

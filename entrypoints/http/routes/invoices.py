@@ -30,7 +30,6 @@ from entrypoints.http.routes.common import (
     CustomerFilter,
     DecimalString,
     Id,
-    IdempotencyKey,
     Text,
     or_not_found,
     to_money,
@@ -281,24 +280,20 @@ def resolve_dispute(invoice_id: str, data: ResolutionBody) -> object:
         "amount above what is owed. A written-off invoice takes no payment and no credit (422)."
     ),
 )
+@_INVOICE.command(
+    body_example(
+        "a short payment not worth chasing",
+        {"reason": "short payment: the client's bank charges", "amount": "35.00"},
+    )
+)
 def write_off_invoice(
-    request: Request[Any, Any, Any],
-    invoice_id: InvoicePath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        WriteOffBody,
-        body_example(
-            "a short payment not worth chasing",
-            {"reason": "short payment: the client's bank charges", "amount": "35.00"},
-        ),
-    ],
-) -> Response[InvoiceOut]:
+    request: Request[Any, Any, Any], invoice_id: str, data: WriteOffBody
+) -> object:
     invoice = _visible(request, invoice_id)
     amount = None
     if data.amount is not None:
         amount = to_money(data.amount, invoice.currency.code, "/amount")
-    command = c.WriteOffInvoice(InvoiceId(invoice_id), data.reason, amount)
-    return _act(request, invoice_id, data, command)
+    return c.WriteOffInvoice(InvoiceId(invoice_id), data.reason, amount)
 
 
 ROUTES = [

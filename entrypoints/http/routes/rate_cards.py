@@ -43,7 +43,13 @@ from entrypoints.http.routes.common import (
     exact_out,
     or_not_found,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example, path_param, respond_after
+from entrypoints.http.routes.declare import (
+    RouteFamily,
+    Subject,
+    body_example,
+    path_param,
+    respond_after,
+)
 from entrypoints.http.routes.keyset import Rows, paged
 from entrypoints.http.runtime import ops_reads_of
 
@@ -154,6 +160,18 @@ def _card(request: Request[Any, Any, Any], rate_card_id: str) -> RateCard:
 _RATE_CARDS = RouteFamily("rate cards", "rates:write")
 
 
+def _proposed(
+    request: Request[Any, Any, Any], rate_card_id: str, body: object, command: object
+) -> Response[RateCardOut]:
+    """Propose a version and answer 201 with the card as it now stands."""
+    return respond_after(
+        request, body, command, lambda _: _rate_card_out(_card(request, rate_card_id)), status=201
+    )
+
+
+_PROPOSAL = Subject("rate_card_id", RateCardPath, RateCardOut, _proposed)
+
+
 @_RATE_CARDS.get("/rate-cards", "List rate cards", permission="rates:read")
 @paged(
     RateCardSummary,
@@ -243,22 +261,19 @@ def _non_negative(rates: dict[str, str], where: str) -> dict[str, Decimal]:
     *RULED_WRITE_PROBLEMS,
     status_code=201,
 )
+@_PROPOSAL.command(
+    body_example(
+        "new rates from July, with one named override",
+        {
+            "effective_from": "2026-07-01",
+            "role_rates": {"consultant": "1250.00", "manager": "1600.00"},
+            "resource_overrides": {"r-ana": "1400.00"},
+        },
+    )
+)
 def propose_version(
-    request: Request[Any, Any, Any],
-    rate_card_id: RateCardPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        ProposalBody,
-        body_example(
-            "new rates from July, with one named override",
-            {
-                "effective_from": "2026-07-01",
-                "role_rates": {"consultant": "1250.00", "manager": "1600.00"},
-                "resource_overrides": {"r-ana": "1400.00"},
-            },
-        ),
-    ],
-) -> Response[RateCardOut]:
+    request: Request[Any, Any, Any], rate_card_id: str, data: ProposalBody
+) -> object:
     card = _card(request, rate_card_id)
     roles = _non_negative(data.role_rates, "/role_rates")
     resources = _non_negative(data.resource_overrides, "/resource_overrides")
@@ -267,11 +282,7 @@ def propose_version(
     version = RateCardVersion(
         card.next_version_number, data.effective_from, card.currency, role_rates, overrides
     )
-    command = c.ProposeRateCardVersion(RateCardId(rate_card_id), version)
-
-    return respond_after(
-        request, data, command, lambda _: _rate_card_out(_card(request, rate_card_id)), status=201
-    )
+    return c.ProposeRateCardVersion(RateCardId(rate_card_id), version)
 
 
 class AmendmentBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -349,30 +360,27 @@ def _amendment_errors(card: RateCard, data: AmendmentBody) -> list[FieldError]:
     *RULED_WRITE_PROBLEMS,
     status_code=201,
 )
+@_PROPOSAL.command(
+    Body(
+        examples=[
+            Example(
+                summary="the manager rate changes from July; every other rate stays",
+                value={"effective_from": "2026-07-01", "role_rates": {"manager": "1650.00"}},
+            ),
+            Example(
+                summary="a new role, and one person's own rate ends",
+                value={
+                    "effective_from": "2026-09-01",
+                    "role_rates": {"architect": "1900.00"},
+                    "removed_overrides": ["r-ana"],
+                },
+            ),
+        ]
+    )
+)
 def propose_amendment(
-    request: Request[Any, Any, Any],
-    rate_card_id: RateCardPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        AmendmentBody,
-        Body(
-            examples=[
-                Example(
-                    summary="the manager rate changes from July; every other rate stays",
-                    value={"effective_from": "2026-07-01", "role_rates": {"manager": "1650.00"}},
-                ),
-                Example(
-                    summary="a new role, and one person's own rate ends",
-                    value={
-                        "effective_from": "2026-09-01",
-                        "role_rates": {"architect": "1900.00"},
-                        "removed_overrides": ["r-ana"],
-                    },
-                ),
-            ]
-        ),
-    ],
-) -> Response[RateCardOut]:
+    request: Request[Any, Any, Any], rate_card_id: str, data: AmendmentBody
+) -> object:
     card = _card(request, rate_card_id)
     roles = _non_negative(data.role_rates, "/role_rates")
     resources = _non_negative(data.resource_overrides, "/resource_overrides")
@@ -381,17 +389,13 @@ def propose_amendment(
         raise Problem(
             "validation-error", f"{errors[0].detail} at {errors[0].pointer}", errors=errors
         )
-    command = c.ProposeRateCardAmendment(
+    return c.ProposeRateCardAmendment(
         RateCardId(rate_card_id),
         data.effective_from,
         {Role(k): v for k, v in roles.items()},
         {ResourceId(k): v for k, v in resources.items()},
         tuple(Role(r) for r in data.removed_roles),
         tuple(ResourceId(r) for r in data.removed_overrides),
-    )
-
-    return respond_after(
-        request, data, command, lambda _: _rate_card_out(_card(request, rate_card_id)), status=201
     )
 
 
