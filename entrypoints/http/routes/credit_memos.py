@@ -22,8 +22,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.openapi.spec import Example
-from litestar.params import Body
 
 import domain.billing_models  # noqa: F401  (every model's source kinds, for the pattern)
 from application import commands as c
@@ -59,6 +57,7 @@ from entrypoints.http.routes.declare import (
     RouteFamily,
     Subject,
     body_example,
+    body_examples,
     optional_query,
     path_param,
     respond_seen,
@@ -275,13 +274,13 @@ def draft_credit_memo(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         DraftCreditMemoBody,
-        Body(
-            examples=[
-                Example(summary="part of a line", value=_DRAFT_EXAMPLE),
-                Example(summary="an amount conceded", value=_AMOUNT_EXAMPLE),
-                Example(summary="an amount to bill again", value=_RELEASING_EXAMPLE),
-                Example(summary="a credit that resolves the dispute", value=_RESOLVING_EXAMPLE),
-            ]
+        body_examples(
+            {
+                "part of a line": _DRAFT_EXAMPLE,
+                "an amount conceded": _AMOUNT_EXAMPLE,
+                "an amount to bill again": _RELEASING_EXAMPLE,
+                "a credit that resolves the dispute": _RESOLVING_EXAMPLE,
+            }
         ),
     ],
 ) -> Response[CreditMemoOut]:

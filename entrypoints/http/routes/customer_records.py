@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 from litestar import Request
-from litestar.openapi.spec import Example
-from litestar.params import Body
 
 from application import commands as c
 from application.customer_master import MAX_PAYMENT_TERMS_DAYS, PostalAddress, record_problems
@@ -40,7 +38,7 @@ from entrypoints.http.routes.customers import (
     TaxCategoryIn,
     TaxCode,
 )
-from entrypoints.http.routes.declare import RouteFamily, Subject, answering
+from entrypoints.http.routes.declare import RouteFamily, Subject, answering, body_examples
 from entrypoints.http.runtime import finance_of, viewer_of
 
 if TYPE_CHECKING:
@@ -161,27 +159,24 @@ _RECORD = Subject("customer_id", CustomerPath, CustomerRecordOut, answering(reco
     ),
 )
 @_RECORD.command(
-    Body(
-        examples=[
-            Example(summary="a UK customer on 30 days", value=_EXAMPLE),
-            Example(
-                summary="a reverse-charged French customer billed from the UK",
-                value={
-                    **_EXAMPLE,
-                    "legal_name": "Globex SARL",
-                    "currency": "EUR",
-                    "tax_profile": {"tax_code": "EU-RC", "reverse_charge": True},
-                    "billing_address": {
-                        "lines": ["12 rue de la Paix"],
-                        "city": "Paris",
-                        "postal_code": "75002",
-                        "country": "FR",
-                    },
-                    "vat_id": "FR40303265045",
-                    "payment_terms_days": 45,
+    body_examples(
+        {
+            "a UK customer on 30 days": _EXAMPLE,
+            "a reverse-charged French customer billed from the UK": {
+                **_EXAMPLE,
+                "legal_name": "Globex SARL",
+                "currency": "EUR",
+                "tax_profile": {"tax_code": "EU-RC", "reverse_charge": True},
+                "billing_address": {
+                    "lines": ["12 rue de la Paix"],
+                    "city": "Paris",
+                    "postal_code": "75002",
+                    "country": "FR",
                 },
-            ),
-        ]
+                "vat_id": "FR40303265045",
+                "payment_terms_days": 45,
+            },
+        }
     )
 )
 def put_customer_record(customer_id: str, data: CustomerRecordBody) -> object:

@@ -15,8 +15,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.openapi.spec import Example
-from litestar.params import Body
 
 from application import commands as c
 from application.queries.paging import PageRequest
@@ -43,6 +41,7 @@ from entrypoints.http.routes.customer_views import PostalAddressOut as PostalAdd
 from entrypoints.http.routes.declare import (
     RouteFamily,
     body_example,
+    body_examples,
     optional_query,
     path_param,
     respond_after,
@@ -197,37 +196,28 @@ def update_master_data(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         MasterDataBody,
-        Body(
-            examples=[
-                Example(
-                    summary="UK VAT at the standard rate",
-                    value={"legal_entity_id": "tl-uk", "tax_code": "VAT20"},
-                ),
-                Example(
-                    summary="a reverse-charged cross-border customer",
-                    value={
-                        "legal_entity_id": "tl-fr",
-                        "tax_code": "EU-RC",
-                        "reverse_charge": True,
-                        "legal_note": "Autoliquidation - article 283-2 du CGI",
-                    },
-                ),
-                Example(
-                    summary="time at the standard rate, expenses zero-rated, training exempt",
-                    value={
-                        "legal_entity_id": "tl-uk",
-                        "tax_code": "VAT20",
-                        "categories": [
-                            {"category": "expenses", "tax_code": "ZERO"},
-                            {
-                                "category": "expenses:training",
-                                "tax_code": "EXEMPT",
-                                "exemption_reason": "Exempt: vocational training",
-                            },
-                        ],
-                    },
-                ),
-            ]
+        body_examples(
+            {
+                "UK VAT at the standard rate": {"legal_entity_id": "tl-uk", "tax_code": "VAT20"},
+                "a reverse-charged cross-border customer": {
+                    "legal_entity_id": "tl-fr",
+                    "tax_code": "EU-RC",
+                    "reverse_charge": True,
+                    "legal_note": "Autoliquidation - article 283-2 du CGI",
+                },
+                "time at the standard rate, expenses zero-rated, training exempt": {
+                    "legal_entity_id": "tl-uk",
+                    "tax_code": "VAT20",
+                    "categories": [
+                        {"category": "expenses", "tax_code": "ZERO"},
+                        {
+                            "category": "expenses:training",
+                            "tax_code": "EXEMPT",
+                            "exemption_reason": "Exempt: vocational training",
+                        },
+                    ],
+                },
+            }
         ),
     ],
 ) -> Response[CustomerOut]:

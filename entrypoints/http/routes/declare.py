@@ -125,7 +125,12 @@ class RouteFamily:
 
 def body_example(summary: str, value: dict[str, Any]) -> Any:
     """A request body's OpenAPI example."""
-    return Body(examples=[Example(summary=summary, value=value)])
+    return body_examples({summary: value})
+
+
+def body_examples(examples: dict[str, dict[str, Any]]) -> Any:
+    """A request body's OpenAPI examples, each value under its summary, in this order."""
+    return Body(examples=[Example(summary=s, value=v) for s, v in examples.items()])
 
 
 def path_param(description: str, example: str, value: Any, **constraints: Any) -> Any:

@@ -12,8 +12,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request
-from litestar.openapi.spec import Example
-from litestar.params import Body
 
 from application import commands as c
 from application.legal_entities import LegalEntityRecord, PaymentAccount, entity_problems
@@ -35,7 +33,13 @@ from entrypoints.http.routes.common import (
 )
 from entrypoints.http.routes.customer_records import MAX_ADDRESS_LINES, AddressLine, address_of
 from entrypoints.http.routes.customer_views import PostalAddressOut, address_out
-from entrypoints.http.routes.declare import RouteFamily, Subject, answering, path_param
+from entrypoints.http.routes.declare import (
+    RouteFamily,
+    Subject,
+    answering,
+    body_examples,
+    path_param,
+)
 from entrypoints.http.runtime import ops_reads_of
 
 LegalEntityPath = Annotated[
@@ -188,24 +192,21 @@ _ENTITY = Subject("legal_entity_id", LegalEntityPath, LegalEntityOut, answering(
     ),
 )
 @_ENTITY.command(
-    Body(
-        examples=[
-            Example(summary="a French company paid by SEPA transfer", value=_EXAMPLE),
-            Example(
-                summary="a US company paid to a domestic account",
-                value={
-                    "legal_name": "Halden & Rowe Consulting Inc.",
-                    "address": {
-                        "lines": ["100 Federal Street", "Suite 1900"],
-                        "city": "Boston",
-                        "postal_code": "02110",
-                        "country": "US",
-                    },
-                    "registration_id": "DE-7741093",
-                    "payment_account": {"account_number": "000123456789", "bic": "CHASUS33"},
+    body_examples(
+        {
+            "a French company paid by SEPA transfer": _EXAMPLE,
+            "a US company paid to a domestic account": {
+                "legal_name": "Halden & Rowe Consulting Inc.",
+                "address": {
+                    "lines": ["100 Federal Street", "Suite 1900"],
+                    "city": "Boston",
+                    "postal_code": "02110",
+                    "country": "US",
                 },
-            ),
-        ]
+                "registration_id": "DE-7741093",
+                "payment_account": {"account_number": "000123456789", "bic": "CHASUS33"},
+            },
+        }
     )
 )
 def put_legal_entity(legal_entity_id: str, data: LegalEntityBody) -> object:

@@ -85,6 +85,24 @@ def _find(request: Request[Any, Any, Any], exception_id: str) -> ExceptionOut:
     return exception_out(or_not_found(found, "exception", exception_id))
 
 
+def _replay(
+    request: Request[Any, Any, Any], exception_id: str, body: object, command: object
+) -> Response[ReplayOut]:
+    """Replay an exception that exists (404 otherwise): whether it healed, and the exception
+    as it now stands."""
+    _find(request, exception_id)
+
+    return respond_after(
+        request,
+        body,
+        command,
+        lambda healed: ReplayOut(bool(healed), _find(request, exception_id)),
+    )
+
+
+_EXCEPTION = Subject("exception_id", ExceptionPath, ReplayOut, _replay)
+
+
 _OPERATIONS = RouteFamily("operations", "exceptions:read")
 
 
@@ -120,24 +138,6 @@ def list_exceptions(
 )
 def get_exception(request: Request[Any, Any, Any], exception_id: ExceptionPath) -> ExceptionOut:
     return _find(request, exception_id)
-
-
-def _replay(
-    request: Request[Any, Any, Any], exception_id: str, body: object, command: object
-) -> Response[ReplayOut]:
-    """Replay an exception that exists (404 otherwise): whether it healed, and the exception
-    as it now stands."""
-    _find(request, exception_id)
-
-    return respond_after(
-        request,
-        body,
-        command,
-        lambda healed: ReplayOut(bool(healed), _find(request, exception_id)),
-    )
-
-
-_EXCEPTION = Subject("exception_id", ExceptionPath, ReplayOut, _replay)
 
 
 @_OPERATIONS.post(

@@ -21,8 +21,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.openapi.spec import Example
-from litestar.params import Body
 
 from application import commands as c
 from application.queries.paging import PageRequest
@@ -47,6 +45,7 @@ from entrypoints.http.routes.declare import (
     RouteFamily,
     Subject,
     body_example,
+    body_examples,
     path_param,
     respond_after,
 )
@@ -361,21 +360,18 @@ def _amendment_errors(card: RateCard, data: AmendmentBody) -> list[FieldError]:
     status_code=201,
 )
 @_PROPOSAL.command(
-    Body(
-        examples=[
-            Example(
-                summary="the manager rate changes from July; every other rate stays",
-                value={"effective_from": "2026-07-01", "role_rates": {"manager": "1650.00"}},
-            ),
-            Example(
-                summary="a new role, and one person's own rate ends",
-                value={
-                    "effective_from": "2026-09-01",
-                    "role_rates": {"architect": "1900.00"},
-                    "removed_overrides": ["r-ana"],
-                },
-            ),
-        ]
+    body_examples(
+        {
+            "the manager rate changes from July; every other rate stays": {
+                "effective_from": "2026-07-01",
+                "role_rates": {"manager": "1650.00"},
+            },
+            "a new role, and one person's own rate ends": {
+                "effective_from": "2026-09-01",
+                "role_rates": {"architect": "1900.00"},
+                "removed_overrides": ["r-ana"],
+            },
+        }
     )
 )
 def propose_amendment(
