@@ -24,7 +24,7 @@ from entrypoints.http.problems import (
     CURRENCY_PATTERN,
     VAT_ID_PATTERN,
     FieldError,
-    Problem,
+    refuse_fields,
 )
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
@@ -121,8 +121,7 @@ def _pushed_record(customer_id: str, data: CustomerRecordBody) -> CustomerRecord
         legal_note=profile.legal_note,
     )
     errors += [FieldError(f"/{field}", detail) for field, detail in record_problems(record)]
-    if errors:
-        raise Problem("validation-error", errors[0].detail, errors=errors)
+    refuse_fields(errors)
     return record
 
 

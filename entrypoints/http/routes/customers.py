@@ -21,7 +21,13 @@ from application.queries.paging import PageRequest
 from domain.errors import DomainError
 from domain.ids import CustomerId, LegalEntityId
 from domain.tax import CategoryCode, TaxProfile, TaxRate, TaxRateTable
-from entrypoints.http.problems import TAX_CATEGORY_PATTERN, TAX_CODE_PATTERN, FieldError, Problem
+from entrypoints.http.problems import (
+    TAX_CATEGORY_PATTERN,
+    TAX_CODE_PATTERN,
+    FieldError,
+    Problem,
+    refuse_fields,
+)
 from entrypoints.http.routes.common import (
     ID_PATTERN,
     RULED_WRITE_PROBLEMS,
@@ -285,8 +291,7 @@ def _rate_table(body: TaxRatesBody, max_items: int) -> TaxRateTable:
             rates.append(TaxRate(row.tax_code, row.effective_from, Decimal(row.rate)))
         except DomainError as error:
             errors.append(FieldError(f"/rates/{index}/rate", str(error)))
-    if errors:
-        raise Problem("validation-error", errors[0].detail, errors=errors)
+    refuse_fields(errors)
     return TaxRateTable(tuple(rates))
 
 

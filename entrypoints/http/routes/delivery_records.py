@@ -30,7 +30,7 @@ from domain.delivery_kinds import (
 )
 from domain.ids import CustomerId, ObligationId
 from domain.reported_record import ReportedRecord
-from entrypoints.http.problems import KIND_PATTERN, FieldError, Problem
+from entrypoints.http.problems import KIND_PATTERN, FieldError, Problem, refuse_fields
 from entrypoints.http.routes.common import (
     ID_PATTERN,
     WRITE_PROBLEMS,
@@ -175,14 +175,11 @@ def record_delivery_records(
             errors=[FieldError("/records", "too many items")],
         )
     built = structure_records(declared, data.records)
-    if built.problems:
-        errors = [
-            FieldError("/" + "/".join(("records", str(p.position), *p.path)), p.detail)
-            for p in built.problems
-        ]
-        raise Problem(
-            "validation-error", f"{errors[0].detail} at {errors[0].pointer}", errors=errors
-        )
+    errors = [
+        FieldError("/" + "/".join(("records", str(p.position), *p.path)), p.detail)
+        for p in built.problems
+    ]
+    refuse_fields(errors, located=True)
     command = c.RecordDeliveryRecords(declared.name, built.records, built.refused, data.reported_by)
 
     def answer(report: c.DeliveryRecordsReport) -> DeliveryRecordsOut:

@@ -24,6 +24,7 @@ from entrypoints.http.problems import (
     VAT_ID_PATTERN,
     FieldError,
     Problem,
+    refuse_fields,
 )
 from entrypoints.http.routes.common import (
     ID_PATTERN,
@@ -143,8 +144,7 @@ def _record(legal_entity_id: str, data: LegalEntityBody) -> LegalEntityRecord:
         payment_account=None if account is None else projected(PaymentAccount, account),
     )
     errors = [FieldError(f"/{field}", detail) for field, detail in entity_problems(record)]
-    if errors:
-        raise Problem("validation-error", errors[0].detail, errors=errors)
+    refuse_fields(errors)
     return record
 
 

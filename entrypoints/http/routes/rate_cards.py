@@ -27,7 +27,7 @@ from application.queries.paging import PageRequest
 from domain.ids import RateCardId, ResourceId, Role
 from domain.money import Money
 from domain.ratecard import RateCard, RateCardVersion
-from entrypoints.http.problems import NOT_BLANK_PATTERN, FieldError, Problem
+from entrypoints.http.problems import NOT_BLANK_PATTERN, FieldError, Problem, refuse_fields
 from entrypoints.http.routes.common import (
     RULED_WRITE_PROBLEMS,
     WRITE_PROBLEMS,
@@ -239,6 +239,15 @@ class ProposalBody(msgspec.Struct, forbid_unknown_fields=True):
     ] = msgspec.field(default_factory=dict)
 
 
+def _rates_set(
+    data: ProposalBody | AmendmentBody,
+) -> tuple[dict[Role, Decimal], dict[ResourceId, Decimal]]:
+    """The role rates and the resources' own rates a proposal sets, none negative."""
+    roles = _non_negative(data.role_rates, "/role_rates")
+    resources = _non_negative(data.resource_overrides, "/resource_overrides")
+    return {Role(k): v for k, v in roles.items()}, {ResourceId(k): v for k, v in resources.items()}
+
+
 def _non_negative(rates: dict[str, str], where: str) -> dict[str, Decimal]:
     errors = [
         FieldError(
@@ -247,10 +256,7 @@ def _non_negative(rates: dict[str, str], where: str) -> dict[str, Decimal]:
         for key, value in rates.items()
         if Decimal(value) < 0
     ]
-    if errors:
-        raise Problem(
-            "validation-error", f"{errors[0].detail} at {errors[0].pointer}", errors=errors
-        )
+    refuse_fields(errors, located=True)
     return {key: Decimal(value) for key, value in rates.items()}
 
 
@@ -274,10 +280,7 @@ def propose_version(
     request: Request[Any, Any, Any], rate_card_id: str, data: ProposalBody
 ) -> object:
     card = _card(request, rate_card_id)
-    roles = _non_negative(data.role_rates, "/role_rates")
-    resources = _non_negative(data.resource_overrides, "/resource_overrides")
-    role_rates: dict[Role, Decimal] = {Role(k): v for k, v in roles.items()}
-    overrides: dict[ResourceId, Decimal] = {ResourceId(k): v for k, v in resources.items()}
+    role_rates, overrides = _rates_set(data)
     version = RateCardVersion(
         card.next_version_number, data.effective_from, card.currency, role_rates, overrides
     )
@@ -378,18 +381,13 @@ def propose_amendment(
     request: Request[Any, Any, Any], rate_card_id: str, data: AmendmentBody
 ) -> object:
     card = _card(request, rate_card_id)
-    roles = _non_negative(data.role_rates, "/role_rates")
-    resources = _non_negative(data.resource_overrides, "/resource_overrides")
-    errors = _amendment_errors(card, data)
-    if errors:
-        raise Problem(
-            "validation-error", f"{errors[0].detail} at {errors[0].pointer}", errors=errors
-        )
+    role_rates, overrides = _rates_set(data)
+    refuse_fields(_amendment_errors(card, data), located=True)
     return c.ProposeRateCardAmendment(
         RateCardId(rate_card_id),
         data.effective_from,
-        {Role(k): v for k, v in roles.items()},
-        {ResourceId(k): v for k, v in resources.items()},
+        role_rates,
+        overrides,
         tuple(Role(r) for r in data.removed_roles),
         tuple(ResourceId(r) for r in data.removed_overrides),
     )
