@@ -54,7 +54,14 @@ from entrypoints.http.routes.common import (
     to_decimal,
     to_period,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example, path_param, respond_after
+from entrypoints.http.routes.declare import (
+    RouteFamily,
+    Subject,
+    answering,
+    body_example,
+    path_param,
+    respond_after,
+)
 from entrypoints.http.routes.keyset import Rows, paged
 from entrypoints.http.runtime import (
     ops_reads_of,
@@ -123,6 +130,7 @@ _TRANSFER = {
 
 
 _INTERCOMPANY = RouteFamily("intercompany", "intercompany:write")
+_RESOURCE = Subject("resource_id", ResourcePath, EmploymentHistoryOut, answering(history_out))
 
 
 @_INTERCOMPANY.post(
@@ -135,20 +143,12 @@ _INTERCOMPANY = RouteFamily("intercompany", "intercompany:write")
         "Audited with the history before and after."
     ),
 )
-def set_employment_history(
-    request: Request[Any, Any, Any],
-    resource_id: ResourcePath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[EmploymentsBody, body_example("a transfer on 16 March", _TRANSFER)],
-) -> Response[EmploymentHistoryOut]:
-    command = SetEmploymentHistory(
-        ResourceId(resource_id),
-        tuple(
-            Employment(LegalEntityId(e.legal_entity_id), e.start, e.end) for e in data.employments
-        ),
+@_RESOURCE.command(body_example("a transfer on 16 March", _TRANSFER))
+def set_employment_history(resource_id: str, data: EmploymentsBody) -> object:
+    spells = (
+        Employment(LegalEntityId(e.legal_entity_id), e.start, e.end) for e in data.employments
     )
-
-    return respond_after(request, data, command, history_out)
+    return SetEmploymentHistory(ResourceId(resource_id), tuple(spells))
 
 
 @_INTERCOMPANY.get(
