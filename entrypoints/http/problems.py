@@ -145,16 +145,6 @@ class Problem(Exception):
         self.headers = dict(headers or {})
 
 
-def refuse_fields(errors: Sequence[FieldError], *, located: bool = False) -> None:
-    """Refuse a request whose fields have these errors, if it has any: a 400
-    `validation-error` that lists them all, its detail the first one's (followed by where it
-    is, when `located`)."""
-    if errors:
-        first = errors[0]
-        detail = f"{first.detail} at {first.pointer}" if located else first.detail
-        raise Problem("validation-error", detail, errors=errors)
-
-
 class ProblemBody(msgspec.Struct, omit_defaults=True):
     """The body of every error response (RFC 9457)."""
 

@@ -19,18 +19,8 @@ from application.ports import CustomerRecord
 from application.queries.projection import projected
 from domain.ids import CustomerId, LegalEntityId
 from domain.tax import CategoryCode
-from entrypoints.http.problems import (
-    COUNTRY_PATTERN,
-    CURRENCY_PATTERN,
-    VAT_ID_PATTERN,
-    FieldError,
-    refuse_fields,
-)
-from entrypoints.http.routes.common import (
-    WRITE_PROBLEMS,
-    Id,
-    or_not_found,
-)
+from entrypoints.http.problems import COUNTRY_PATTERN, CURRENCY_PATTERN, VAT_ID_PATTERN, FieldError
+from entrypoints.http.routes.common import WRITE_PROBLEMS, Id, or_not_found, refuse_fields
 from entrypoints.http.routes.customer_views import CustomerRecordOut, record_out
 from entrypoints.http.routes.customers import (
     MAX_TAX_CATEGORIES,

@@ -21,13 +21,7 @@ from application.queries.paging import PageRequest
 from domain.errors import DomainError
 from domain.ids import CustomerId, LegalEntityId
 from domain.tax import CategoryCode, TaxProfile, TaxRate, TaxRateTable
-from entrypoints.http.problems import (
-    TAX_CATEGORY_PATTERN,
-    TAX_CODE_PATTERN,
-    FieldError,
-    Problem,
-    refuse_fields,
-)
+from entrypoints.http.problems import TAX_CATEGORY_PATTERN, TAX_CODE_PATTERN, FieldError, Problem
 from entrypoints.http.routes.common import (
     ID_PATTERN,
     RULED_WRITE_PROBLEMS,
@@ -36,6 +30,7 @@ from entrypoints.http.routes.common import (
     Id,
     IdempotencyKey,
     or_not_found,
+    refuse_fields,
 )
 from entrypoints.http.routes.customer_views import (
     CustomerOut,

@@ -30,7 +30,7 @@ from domain.delivery_kinds import (
 )
 from domain.ids import CustomerId, ObligationId
 from domain.reported_record import ReportedRecord
-from entrypoints.http.problems import KIND_PATTERN, FieldError, Problem, refuse_fields
+from entrypoints.http.problems import KIND_PATTERN, FieldError, Problem
 from entrypoints.http.routes.common import (
     ID_PATTERN,
     WRITE_PROBLEMS,
@@ -38,6 +38,7 @@ from entrypoints.http.routes.common import (
     Limit,
     documented,
     permission,
+    refuse_fields,
 )
 from entrypoints.http.routes.declare import optional_query, respond_after
 from entrypoints.http.routes.delivery_text import body_example

@@ -24,14 +24,8 @@ from entrypoints.http.problems import (
     VAT_ID_PATTERN,
     FieldError,
     Problem,
-    refuse_fields,
 )
-from entrypoints.http.routes.common import (
-    ID_PATTERN,
-    WRITE_PROBLEMS,
-    answer,
-    out_of,
-)
+from entrypoints.http.routes.common import ID_PATTERN, WRITE_PROBLEMS, answer, out_of, refuse_fields
 from entrypoints.http.routes.customer_records import MAX_ADDRESS_LINES, AddressLine, address_of
 from entrypoints.http.routes.customer_views import PostalAddressOut, address_out
 from entrypoints.http.routes.declare import (

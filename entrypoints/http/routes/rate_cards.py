@@ -27,7 +27,7 @@ from application.queries.paging import PageRequest
 from domain.ids import RateCardId, ResourceId, Role
 from domain.money import Money
 from domain.ratecard import RateCard, RateCardVersion
-from entrypoints.http.problems import NOT_BLANK_PATTERN, FieldError, Problem, refuse_fields
+from entrypoints.http.problems import NOT_BLANK_PATTERN, FieldError, Problem
 from entrypoints.http.routes.common import (
     RULED_WRITE_PROBLEMS,
     WRITE_PROBLEMS,
@@ -40,6 +40,7 @@ from entrypoints.http.routes.common import (
     check_currency,
     exact_out,
     or_not_found,
+    refuse_fields,
 )
 from entrypoints.http.routes.declare import (
     RouteFamily,
