@@ -300,6 +300,16 @@ Shown = TypeVar("Shown", bound=msgspec.Struct)
 Read = TypeVar("Read")
 
 
+def refuse_fields(errors: Sequence[FieldError], *, located: bool = False) -> None:
+    """Refuse a request whose fields have these errors, if it has any: a 400
+    `validation-error` that lists them all, its detail the first one's (followed by where it
+    is, when `located`)."""
+    if errors:
+        first = errors[0]
+        detail = f"{first.detail} at {first.pointer}" if located else first.detail
+        raise Problem("validation-error", detail, errors=errors)
+
+
 def or_not_found(
     read: Read | None, noun: str, key: object, shown: Callable[[Read], bool] | None = None
 ) -> Read:

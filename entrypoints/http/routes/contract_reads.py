@@ -16,14 +16,15 @@ from litestar import Request
 
 from adapters.serialization import unstructure
 from application.queries.contracts import ContractFilter, ContractSummaryView, ContractView
+from application.queries.paging import PageRequest
 from domain.contract import Contract, ContractVersion
 from domain.obligation import billing_model_for
 from entrypoints.http.problems import FieldError, Problem
-from entrypoints.http.routes.common import CustomerFilter, Limit, or_not_found, out_of, published
+from entrypoints.http.routes.common import CustomerFilter, or_not_found, out_of, published
 from entrypoints.http.routes.declare import RouteFamily, optional_query, path_param
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
+from entrypoints.http.routes.keyset import Rows, paged
 from entrypoints.http.routes.payers import ObligationPayersOut, payers_out
-from entrypoints.http.runtime import Page, ops_reads_of, principal_of
+from entrypoints.http.runtime import ops_reads_of, principal_of
 
 ContractPath = Annotated[
     str,
@@ -137,16 +138,15 @@ _CONTRACTS = RouteFamily("contracts", "contracts:read")
 
 
 @_CONTRACTS.get("/contracts", "List contracts (a client viewer sees its customer's only)")
+@paged(ContractSummary, lambda x: ContractSummary(*attrs.astuple(x, recurse=False)))
 def list_contracts(
     request: Request[Any, Any, Any],
-    limit: Limit = None,
-    cursor: KeysetCursor = None,
+    page: PageRequest,
     customer_id: CustomerFilter = None,
-) -> Page[ContractSummary]:
+) -> Rows:
     principal = principal_of(request)
     where = ContractFilter(customer_id, principal.customer_id if principal.scoped else None)
-    page = ops_reads_of(request).contracts.contracts(where, page_request(limit, cursor))
-    return page_out(page, lambda x: ContractSummary(*attrs.astuple(x, recurse=False)))
+    return ops_reads_of(request).contracts.contracts(where, page)
 
 
 @_CONTRACTS.get(

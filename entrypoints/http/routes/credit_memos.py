@@ -22,8 +22,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.openapi.spec import Example
-from litestar.params import Body
 
 import domain.billing_models  # noqa: F401  (every model's source kinds, for the pattern)
 from application import commands as c
@@ -31,6 +29,7 @@ from application.context import RequestContext
 from application.documents import document_for_credit_memo
 from application.queries.credit_memos import CreditMemoFilter
 from application.queries.credit_memos import CreditMemoSummary as CreditMemoRow
+from application.queries.paging import PageRequest
 from application.queries.viewer import Viewer
 from domain.billing import SourceKind, SourceRef
 from domain.credit_memo import CreditMemo, CreditMemoState
@@ -45,7 +44,6 @@ from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
     DecimalString,
     IdempotencyKey,
-    Limit,
     MoneyOut,
     Text,
     money_out,
@@ -57,16 +55,17 @@ from entrypoints.http.routes.common import (
 )
 from entrypoints.http.routes.declare import (
     RouteFamily,
+    Subject,
     body_example,
+    body_examples,
     optional_query,
     path_param,
     respond_seen,
     state_query,
 )
 from entrypoints.http.routes.invoices import InvoicePath, Reason
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
+from entrypoints.http.routes.keyset import Rows, paged
 from entrypoints.http.runtime import (
-    Page,
     execute,
     finance_of,
     principal_of,
@@ -275,13 +274,13 @@ def draft_credit_memo(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         DraftCreditMemoBody,
-        Body(
-            examples=[
-                Example(summary="part of a line", value=_DRAFT_EXAMPLE),
-                Example(summary="an amount conceded", value=_AMOUNT_EXAMPLE),
-                Example(summary="an amount to bill again", value=_RELEASING_EXAMPLE),
-                Example(summary="a credit that resolves the dispute", value=_RESOLVING_EXAMPLE),
-            ]
+        body_examples(
+            {
+                "part of a line": _DRAFT_EXAMPLE,
+                "an amount conceded": _AMOUNT_EXAMPLE,
+                "an amount to bill again": _RELEASING_EXAMPLE,
+                "a credit that resolves the dispute": _RESOLVING_EXAMPLE,
+            }
         ),
     ],
 ) -> Response[CreditMemoOut]:
@@ -305,28 +304,6 @@ def draft_credit_memo(
     return execute(request, data, run)
 
 
-@_CREDIT_MEMOS.get(
-    "/credit-memos", "List credit memos (a client viewer sees its customer's issued ones only)"
-)
-def list_credit_memos(
-    request: Request[Any, Any, Any],
-    limit: Limit = None,
-    cursor: KeysetCursor = None,
-    invoice_id: Annotated[
-        str | None,
-        optional_query("invoice_id", "one invoice's credits", "INV-000001", max_length=100),
-    ] = None,
-    state_filter: Annotated[
-        str | None,
-        state_query(CreditMemoState, "drafts awaiting approval", "draft"),
-    ] = None,
-) -> Page[CreditMemoSummary]:
-    wanted = CreditMemoFilter(invoice_id, state_filter)
-    memos = finance_of(request).credit_memos
-    page = memos.page(wanted, viewer_of(request), page_request(limit, cursor))
-    return page_out(page, _summary)
-
-
 def _summary(row: CreditMemoRow) -> CreditMemoSummary:
     return CreditMemoSummary(
         row.credit_memo_id,
@@ -337,6 +314,27 @@ def _summary(row: CreditMemoRow) -> CreditMemoSummary:
         row.issue_date,
         money_out(row.gross),
     )
+
+
+@_CREDIT_MEMOS.get(
+    "/credit-memos", "List credit memos (a client viewer sees its customer's issued ones only)"
+)
+@paged(CreditMemoSummary, _summary)
+def list_credit_memos(
+    request: Request[Any, Any, Any],
+    page: PageRequest,
+    invoice_id: Annotated[
+        str | None,
+        optional_query("invoice_id", "one invoice's credits", "INV-000001", max_length=100),
+    ] = None,
+    state_filter: Annotated[
+        str | None,
+        state_query(CreditMemoState, "drafts awaiting approval", "draft"),
+    ] = None,
+) -> Rows:
+    wanted = CreditMemoFilter(invoice_id, state_filter)
+    memos = finance_of(request).credit_memos
+    return memos.page(wanted, viewer_of(request), page)
 
 
 @_CREDIT_MEMOS.get(
@@ -376,6 +374,9 @@ def _act(
     return respond_seen(request, body, command, lambda: _visible(request, credit_memo_id))
 
 
+_CREDIT_MEMO = Subject("credit_memo_id", CreditMemoPath, CreditMemoOut, _act)
+
+
 @_CREDIT_MEMOS.post(
     "/credit-memos/{credit_memo_id:str}/approve",
     "Approve a drafted credit memo (maker-checker: not by whoever drafted it)",
@@ -383,13 +384,9 @@ def _act(
     "maker-checker",
     permission="credits:approve",
 )
-def approve_credit_memo(
-    request: Request[Any, Any, Any],
-    credit_memo_id: CreditMemoPath,
-    idempotency_key: IdempotencyKey,
-) -> Response[CreditMemoOut]:
-    command = c.ApproveCreditMemo(CreditMemoId(credit_memo_id))
-    return _act(request, credit_memo_id, None, command)
+@_CREDIT_MEMO.command()
+def approve_credit_memo(credit_memo_id: str) -> object:
+    return c.ApproveCreditMemo(CreditMemoId(credit_memo_id))
 
 
 @_CREDIT_MEMOS.post(
@@ -398,14 +395,9 @@ def approve_credit_memo(
     *WRITE_PROBLEMS,
     permission="credits:write",
 )
-def discard_credit_memo(
-    request: Request[Any, Any, Any],
-    credit_memo_id: CreditMemoPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[Reason, body_example("drafted in error", {"reason": "wrong line credited"})],
-) -> Response[CreditMemoOut]:
-    command = c.DiscardCreditMemo(CreditMemoId(credit_memo_id), data.reason)
-    return _act(request, credit_memo_id, data, command)
+@_CREDIT_MEMO.command(body_example("drafted in error", {"reason": "wrong line credited"}))
+def discard_credit_memo(credit_memo_id: str, data: Reason) -> object:
+    return c.DiscardCreditMemo(CreditMemoId(credit_memo_id), data.reason)
 
 
 @_CREDIT_MEMOS.post(
@@ -415,14 +407,9 @@ def discard_credit_memo(
     "period-closed",
     permission="credits:issue",
 )
-def issue_credit_memo(
-    request: Request[Any, Any, Any],
-    credit_memo_id: CreditMemoPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[IssueBody, body_example("issue today", {"issue_date": "2026-04-03"})],
-) -> Response[CreditMemoOut]:
-    command = c.IssueCreditMemo(CreditMemoId(credit_memo_id), data.issue_date)
-    return _act(request, credit_memo_id, data, command)
+@_CREDIT_MEMO.command(body_example("issue today", {"issue_date": "2026-04-03"}))
+def issue_credit_memo(credit_memo_id: str, data: IssueBody) -> object:
+    return c.IssueCreditMemo(CreditMemoId(credit_memo_id), data.issue_date)
 
 
 ROUTES = [

@@ -11,9 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
-from litestar import Request, Response
-from litestar.openapi.spec import Example
-from litestar.params import Body
+from litestar import Request
 
 from application import commands as c
 from application.customer_master import MAX_PAYMENT_TERMS_DAYS, PostalAddress, record_problems
@@ -21,19 +19,8 @@ from application.ports import CustomerRecord
 from application.queries.projection import projected
 from domain.ids import CustomerId, LegalEntityId
 from domain.tax import CategoryCode
-from entrypoints.http.problems import (
-    COUNTRY_PATTERN,
-    CURRENCY_PATTERN,
-    VAT_ID_PATTERN,
-    FieldError,
-    Problem,
-)
-from entrypoints.http.routes.common import (
-    WRITE_PROBLEMS,
-    Id,
-    IdempotencyKey,
-    or_not_found,
-)
+from entrypoints.http.problems import COUNTRY_PATTERN, CURRENCY_PATTERN, VAT_ID_PATTERN, FieldError
+from entrypoints.http.routes.common import WRITE_PROBLEMS, Id, or_not_found, refuse_fields
 from entrypoints.http.routes.customer_views import CustomerRecordOut, record_out
 from entrypoints.http.routes.customers import (
     MAX_TAX_CATEGORIES,
@@ -41,7 +28,7 @@ from entrypoints.http.routes.customers import (
     TaxCategoryIn,
     TaxCode,
 )
-from entrypoints.http.routes.declare import RouteFamily, respond_after
+from entrypoints.http.routes.declare import RouteFamily, Subject, answering, body_examples
 from entrypoints.http.runtime import finance_of, viewer_of
 
 if TYPE_CHECKING:
@@ -124,8 +111,7 @@ def _pushed_record(customer_id: str, data: CustomerRecordBody) -> CustomerRecord
         legal_note=profile.legal_note,
     )
     errors += [FieldError(f"/{field}", detail) for field, detail in record_problems(record)]
-    if errors:
-        raise Problem("validation-error", errors[0].detail, errors=errors)
+    refuse_fields(errors)
     return record
 
 
@@ -146,6 +132,7 @@ _EXAMPLE = {
 
 
 _CUSTOMERS = RouteFamily("customers", "customers:master")
+_RECORD = Subject("customer_id", CustomerPath, CustomerRecordOut, answering(record_out))
 
 
 @_CUSTOMERS.put(
@@ -160,39 +147,29 @@ _CUSTOMERS = RouteFamily("customers", "customers:master")
         "goes on by replaying its exception (or `POST /engagements/{engagement_id}/setup`)."
     ),
 )
-def put_customer_record(
-    request: Request[Any, Any, Any],
-    customer_id: CustomerPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        CustomerRecordBody,
-        Body(
-            examples=[
-                Example(summary="a UK customer on 30 days", value=_EXAMPLE),
-                Example(
-                    summary="a reverse-charged French customer billed from the UK",
-                    value={
-                        **_EXAMPLE,
-                        "legal_name": "Globex SARL",
-                        "currency": "EUR",
-                        "tax_profile": {"tax_code": "EU-RC", "reverse_charge": True},
-                        "billing_address": {
-                            "lines": ["12 rue de la Paix"],
-                            "city": "Paris",
-                            "postal_code": "75002",
-                            "country": "FR",
-                        },
-                        "vat_id": "FR40303265045",
-                        "payment_terms_days": 45,
-                    },
-                ),
-            ]
-        ),
-    ],
-) -> Response[CustomerRecordOut]:
-    record = _pushed_record(customer_id, data)
-
-    return respond_after(request, data, c.PushCustomerRecord(record), record_out)
+@_RECORD.command(
+    body_examples(
+        {
+            "a UK customer on 30 days": _EXAMPLE,
+            "a reverse-charged French customer billed from the UK": {
+                **_EXAMPLE,
+                "legal_name": "Globex SARL",
+                "currency": "EUR",
+                "tax_profile": {"tax_code": "EU-RC", "reverse_charge": True},
+                "billing_address": {
+                    "lines": ["12 rue de la Paix"],
+                    "city": "Paris",
+                    "postal_code": "75002",
+                    "country": "FR",
+                },
+                "vat_id": "FR40303265045",
+                "payment_terms_days": 45,
+            },
+        }
+    )
+)
+def put_customer_record(customer_id: str, data: CustomerRecordBody) -> object:
+    return c.PushCustomerRecord(_pushed_record(customer_id, data))
 
 
 @_CUSTOMERS.get(

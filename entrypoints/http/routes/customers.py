@@ -15,10 +15,9 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.openapi.spec import Example
-from litestar.params import Body
 
 from application import commands as c
+from application.queries.paging import PageRequest
 from domain.errors import DomainError
 from domain.ids import CustomerId, LegalEntityId
 from domain.tax import CategoryCode, TaxProfile, TaxRate, TaxRateTable
@@ -30,8 +29,8 @@ from entrypoints.http.routes.common import (
     DecimalString,
     Id,
     IdempotencyKey,
-    Limit,
     or_not_found,
+    refuse_fields,
 )
 from entrypoints.http.routes.customer_views import (
     CustomerOut,
@@ -43,13 +42,13 @@ from entrypoints.http.routes.customer_views import PostalAddressOut as PostalAdd
 from entrypoints.http.routes.declare import (
     RouteFamily,
     body_example,
+    body_examples,
     optional_query,
     path_param,
     respond_after,
 )
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
+from entrypoints.http.routes.keyset import Rows, paged
 from entrypoints.http.runtime import (
-    Page,
     finance_of,
     principal_of,
     services_of,
@@ -109,10 +108,10 @@ _CUSTOMERS = RouteFamily("customers", "customers:read")
         "currency other than the contract's): the same check setup makes."
     ),
 )
+@paged(CustomerSummary, customer_summary)
 def list_customers(
     request: Request[Any, Any, Any],
-    limit: Limit = None,
-    cursor: KeysetCursor = None,
+    page: PageRequest,
     incomplete: Annotated[
         bool | None,
         optional_query(
@@ -122,10 +121,9 @@ def list_customers(
             description="Only customers whose master data is incomplete.",
         ),
     ] = None,
-) -> Page[CustomerSummary]:
+) -> Rows:
     customers = finance_of(request).customers
-    page = customers.page(bool(incomplete), viewer_of(request), page_request(limit, cursor))
-    return page_out(page, customer_summary)
+    return customers.page(bool(incomplete), viewer_of(request), page)
 
 
 @_CUSTOMERS.get(
@@ -199,37 +197,28 @@ def update_master_data(
     idempotency_key: IdempotencyKey,
     data: Annotated[
         MasterDataBody,
-        Body(
-            examples=[
-                Example(
-                    summary="UK VAT at the standard rate",
-                    value={"legal_entity_id": "tl-uk", "tax_code": "VAT20"},
-                ),
-                Example(
-                    summary="a reverse-charged cross-border customer",
-                    value={
-                        "legal_entity_id": "tl-fr",
-                        "tax_code": "EU-RC",
-                        "reverse_charge": True,
-                        "legal_note": "Autoliquidation - article 283-2 du CGI",
-                    },
-                ),
-                Example(
-                    summary="time at the standard rate, expenses zero-rated, training exempt",
-                    value={
-                        "legal_entity_id": "tl-uk",
-                        "tax_code": "VAT20",
-                        "categories": [
-                            {"category": "expenses", "tax_code": "ZERO"},
-                            {
-                                "category": "expenses:training",
-                                "tax_code": "EXEMPT",
-                                "exemption_reason": "Exempt: vocational training",
-                            },
-                        ],
-                    },
-                ),
-            ]
+        body_examples(
+            {
+                "UK VAT at the standard rate": {"legal_entity_id": "tl-uk", "tax_code": "VAT20"},
+                "a reverse-charged cross-border customer": {
+                    "legal_entity_id": "tl-fr",
+                    "tax_code": "EU-RC",
+                    "reverse_charge": True,
+                    "legal_note": "Autoliquidation - article 283-2 du CGI",
+                },
+                "time at the standard rate, expenses zero-rated, training exempt": {
+                    "legal_entity_id": "tl-uk",
+                    "tax_code": "VAT20",
+                    "categories": [
+                        {"category": "expenses", "tax_code": "ZERO"},
+                        {
+                            "category": "expenses:training",
+                            "tax_code": "EXEMPT",
+                            "exemption_reason": "Exempt: vocational training",
+                        },
+                    ],
+                },
+            }
         ),
     ],
 ) -> Response[CustomerOut]:
@@ -297,8 +286,7 @@ def _rate_table(body: TaxRatesBody, max_items: int) -> TaxRateTable:
             rates.append(TaxRate(row.tax_code, row.effective_from, Decimal(row.rate)))
         except DomainError as error:
             errors.append(FieldError(f"/rates/{index}/rate", str(error)))
-    if errors:
-        raise Problem("validation-error", errors[0].detail, errors=errors)
+    refuse_fields(errors)
     return TaxRateTable(tuple(rates))
 
 

@@ -14,6 +14,16 @@ common ones:
 Anything else a route needs (a description, another status) passes through as Litestar has it.
 The operations come out exactly as the long form declares them.
 
+A command on one object (approve an invoice, suspend an engagement) states only what differs
+from its siblings: the route above, and below it the command the request makes, as a plain
+function named for the operation. Its `Subject` gives the rest of the handler Litestar reads:
+
+    @milestones.post("/milestones/{milestone_id:str}/reject", "The client rejects ...",
+                     *RULED_WRITE_PROBLEMS, permission="milestones:write")
+    @_MILESTONE.command(body_example("rework", {"reason": "load tests missing"}))
+    def reject_milestone(milestone_id: str, data: RejectBody) -> object:
+        return c.RejectMilestone(MilestoneId(milestone_id), data.reason)
+
 `optional_query` is the same for the optional filters of the lists (`?state=`, `?kind=`),
 `path_param` for the ids in a path, and `respond_after` for the commands that answer with the
 object as it now stands.
@@ -21,9 +31,11 @@ object as it now stands.
 
 from __future__ import annotations
 
+import inspect
+import typing
 from collections.abc import Callable
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import attrs
 from litestar import Request, Response, get, post, put
@@ -32,7 +44,7 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter
 
 from application.context import RequestContext
-from entrypoints.http.routes.common import documented, permission, query_param
+from entrypoints.http.routes.common import IdempotencyKey, documented, permission, query_param
 from entrypoints.http.runtime import execute, services_of
 
 
@@ -113,7 +125,12 @@ class RouteFamily:
 
 def body_example(summary: str, value: dict[str, Any]) -> Any:
     """A request body's OpenAPI example."""
-    return Body(examples=[Example(summary=summary, value=value)])
+    return body_examples({summary: value})
+
+
+def body_examples(examples: dict[str, dict[str, Any]]) -> Any:
+    """A request body's OpenAPI examples, each value under its summary, in this order."""
+    return Body(examples=[Example(summary=s, value=v) for s, v in examples.items()])
 
 
 def path_param(description: str, example: str, value: Any, **constraints: Any) -> Any:
@@ -169,3 +186,79 @@ def respond_seen(
     command is handled, and again for the answer, the object as it now stands."""
     read()
     return respond_after(request, body, command, lambda _: read())
+
+
+#: How a command on one object answers: `(request, the object's id, the body, the command)`.
+Act = Callable[[Request[Any, Any, Any], str, object, object], Response[Any]]
+
+
+@attrs.frozen
+class Subject:
+    """The object a family's commands act on: the path parameter naming it (`key`, declared
+    as `path`), the answer a command on it gives (`answer`, made by `act`)."""
+
+    key: str
+    path: Any
+    answer: type
+    act: Act
+
+    def command(self, example: Any = None) -> Callable[[Callable[..., object]], Any]:
+        """Make the Litestar handler of a command on this subject from the function that
+        makes the command: `does(key)`, or `does(key, data)` for a command with a body (typed
+        by `does`'s `data` and shown with `example`); a `does` that reads something first
+        takes the request too, `does(request, key, ...)`. The handler takes the request, the
+        path parameter, the `Idempotency-Key` header and the body, in that order, and is named
+        after `does`, which names the operation in the OpenAPI document."""
+
+        def declare(does: Callable[..., object]) -> Any:
+            body = typing.get_type_hints(does).get("data")
+            reads = "request" in inspect.signature(does).parameters
+            hints: dict[str, Any] = {
+                "request": Request[Any, Any, Any],
+                self.key: self.path,
+                "idempotency_key": IdempotencyKey,
+            }
+            if body is not None:
+                hints["data"] = Annotated[body, example]
+
+            def handle(request: Request[Any, Any, Any], **values: Any) -> Response[Any]:
+                key, data = values[self.key], values.get("data")
+                given = (request, key) if reads else (key,)
+                command = does(*given) if body is None else does(*given, data)
+                return self.act(request, key, data, command)
+
+            parameters = [inspect.Parameter(n, _NAMED, annotation=t) for n, t in hints.items()]
+            return handler_like(does, parameters, Response[self.answer], handle)
+
+        return declare
+
+
+def answering(answer: Callable[[Any], object]) -> Act:
+    """The `act` of a subject whose commands answer with what `answer` makes of the bus's
+    result (`respond_after`); the id in the path is only the command's."""
+
+    def act(request: Request[Any, Any, Any], _key: str, body: object, command: object) -> Any:
+        return respond_after(request, body, command, answer)
+
+    return act
+
+
+_NAMED = inspect.Parameter.POSITIONAL_OR_KEYWORD
+
+
+def handler_like(
+    like: Callable[..., object],
+    parameters: list[inspect.Parameter],
+    returns: Any,
+    handle: Callable[..., object],
+) -> Any:
+    """`handle` (a function of the parameters' values by name, made for this route) as
+    Litestar reads a handler: named after `like` and of its module (the operation id comes
+    from the name), taking `parameters` in their order and answering `returns`."""
+    handle.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        parameters, return_annotation=returns
+    )
+    handle.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": returns}
+    handle.__name__ = handle.__qualname__ = like.__name__
+    handle.__module__ = like.__module__
+    return handle

@@ -18,13 +18,12 @@ from entrypoints.http.problems import FieldError, Problem
 from entrypoints.http.routes.common import (
     RULED_WRITE_PROBLEMS,
     DecimalString,
-    IdempotencyKey,
     Text,
     or_not_found,
     out_of,
     to_decimal,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example, path_param
+from entrypoints.http.routes.declare import RouteFamily, Subject, body_example, path_param
 from entrypoints.http.routes.delivery_text import decimal_text, holds_text
 from entrypoints.http.runtime import execute, services_of
 
@@ -134,15 +133,17 @@ def _act(
 _DELIVERY = RouteFamily("delivery", "delivery:approve")
 
 
+_ITEM = Subject("item_id", ItemPath, ItemOut, _act)
+
+
 @_DELIVERY.post(
     "/items/{item_id:str}/approve",
     "Approve a submitted time entry or expense",
     *RULED_WRITE_PROBLEMS,
 )
-def approve_item(
-    request: Request[Any, Any, Any], item_id: ItemPath, idempotency_key: IdempotencyKey
-) -> Response[ItemOut]:
-    return _act(request, item_id, None, c.ApproveItem(item_id))
+@_ITEM.command()
+def approve_item(item_id: str) -> object:
+    return c.ApproveItem(item_id)
 
 
 @_DELIVERY.post(
@@ -150,13 +151,9 @@ def approve_item(
     "Reject a submitted time entry or expense, with a reason",
     *RULED_WRITE_PROBLEMS,
 )
-def reject_item(
-    request: Request[Any, Any, Any],
-    item_id: ItemPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[ReasonBody, body_example("not on this project", {"reason": "wrong_project"})],
-) -> Response[ItemOut]:
-    return _act(request, item_id, data, c.RejectItem(item_id, data.reason))
+@_ITEM.command(body_example("not on this project", {"reason": "wrong_project"}))
+def reject_item(item_id: str, data: ReasonBody) -> object:
+    return c.RejectItem(item_id, data.reason)
 
 
 @_DELIVERY.post(
@@ -164,16 +161,9 @@ def reject_item(
     "Hold a quantity of an approved item until someone releases or writes it off",
     *RULED_WRITE_PROBLEMS,
 )
-def hold_item(
-    request: Request[Any, Any, Any],
-    item_id: ItemPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        HoldBody, body_example("2 h over the cap", {"quantity": "2", "reason": "over_cap"})
-    ],
-) -> Response[ItemOut]:
-    quantity = to_decimal(data.quantity, "/quantity")
-    return _act(request, item_id, data, c.HoldItem(item_id, quantity, data.reason))
+@_ITEM.command(body_example("2 h over the cap", {"quantity": "2", "reason": "over_cap"}))
+def hold_item(item_id: str, data: HoldBody) -> object:
+    return c.HoldItem(item_id, to_decimal(data.quantity, "/quantity"), data.reason)
 
 
 @_DELIVERY.post(
@@ -181,10 +171,9 @@ def hold_item(
     "Release an item's held quantity for billing beyond the cap",
     *RULED_WRITE_PROBLEMS,
 )
-def release_item(
-    request: Request[Any, Any, Any], item_id: ItemPath, idempotency_key: IdempotencyKey
-) -> Response[ItemOut]:
-    return _act(request, item_id, None, c.ReleaseHeldItem(item_id))
+@_ITEM.command()
+def release_item(item_id: str) -> object:
+    return c.ReleaseHeldItem(item_id)
 
 
 @_DELIVERY.post(
@@ -192,16 +181,10 @@ def release_item(
     "Write off an item's held quantity (or a given quantity) as leakage",
     *RULED_WRITE_PROBLEMS,
 )
-def write_off_item(
-    request: Request[Any, Any, Any],
-    item_id: ItemPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        WriteOffBody, body_example("the held hours", {"reason": "goodwill: over the cap"})
-    ],
-) -> Response[ItemOut]:
+@_ITEM.command(body_example("the held hours", {"reason": "goodwill: over the cap"}))
+def write_off_item(item_id: str, data: WriteOffBody) -> object:
     quantity = None if data.quantity is None else to_decimal(data.quantity, "/quantity")
-    return _act(request, item_id, data, c.WriteOffItem(item_id, data.reason, quantity))
+    return c.WriteOffItem(item_id, data.reason, quantity)
 
 
 EntryPath = Annotated[
@@ -211,6 +194,14 @@ EntryPath = Annotated[
     ),
 ]
 
+
+def _correct(
+    request: Request[Any, Any, Any], entry_id: str, body: object, command: object
+) -> Response[Any]:
+    return _act(request, entry_id, body, command, _corrected)
+
+
+_ENTRY = Subject("entry_id", EntryPath, CorrectedTimeEntryOut, _correct)
 _CORRECTION_EXAMPLE = {"hours": "6.5", "reason": "PSA timesheet corrected by the consultant"}
 
 
@@ -228,26 +219,21 @@ _CORRECTION_EXAMPLE = {"hours": "6.5", "reason": "PSA timesheet corrected by the
         "after and the reason; a `TimeEntryCorrected` event goes to the outbox."
     ),
 )
-def correct_time_entry(
-    request: Request[Any, Any, Any],
-    entry_id: EntryPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[CorrectionBody, body_example("fewer hours", _CORRECTION_EXAMPLE)],
-) -> Response[CorrectedTimeEntryOut]:
+@_ENTRY.command(body_example("fewer hours", _CORRECTION_EXAMPLE))
+def correct_time_entry(entry_id: str, data: CorrectionBody) -> object:
     if data.hours is None and data.task_id is None and data.billable is None:
         raise Problem(
             "validation-error",
             "a correction changes at least one of hours, task_id and billable",
             errors=[FieldError("", "give hours, task_id or billable")],
         )
-    command = c.CorrectTimeEntry(
+    return c.CorrectTimeEntry(
         TimeEntryId(entry_id),
         data.reason,
         hours=None if data.hours is None else to_decimal(data.hours, "/hours"),
         task_id=None if data.task_id is None else TaskId(data.task_id),
         billable=data.billable,
     )
-    return _act(request, entry_id, data, command, _corrected)
 
 
 ITEM_ROUTES: list[Any] = [

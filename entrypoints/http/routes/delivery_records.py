@@ -38,6 +38,7 @@ from entrypoints.http.routes.common import (
     Limit,
     documented,
     permission,
+    refuse_fields,
 )
 from entrypoints.http.routes.declare import optional_query, respond_after
 from entrypoints.http.routes.delivery_text import body_example
@@ -175,14 +176,11 @@ def record_delivery_records(
             errors=[FieldError("/records", "too many items")],
         )
     built = structure_records(declared, data.records)
-    if built.problems:
-        errors = [
-            FieldError("/" + "/".join(("records", str(p.position), *p.path)), p.detail)
-            for p in built.problems
-        ]
-        raise Problem(
-            "validation-error", f"{errors[0].detail} at {errors[0].pointer}", errors=errors
-        )
+    errors = [
+        FieldError("/" + "/".join(("records", str(p.position), *p.path)), p.detail)
+        for p in built.problems
+    ]
+    refuse_fields(errors, located=True)
     command = c.RecordDeliveryRecords(declared.name, built.records, built.refused, data.reported_by)
 
     def answer(report: c.DeliveryRecordsReport) -> DeliveryRecordsOut:

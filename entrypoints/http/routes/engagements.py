@@ -17,6 +17,7 @@ from litestar import Request, Response
 
 from application import commands as c
 from application.queries.engagements import EngagementFilter, EngagementView, SetupIssue
+from application.queries.paging import PageRequest
 from domain.engagement import EngagementState
 from domain.ids import ContractId, CustomerId, EngagementId
 from entrypoints.http.routes.common import (
@@ -25,7 +26,6 @@ from entrypoints.http.routes.common import (
     CustomerFilter,
     Id,
     IdempotencyKey,
-    Limit,
     Text,
     or_not_found,
     out_of,
@@ -33,13 +33,14 @@ from entrypoints.http.routes.common import (
 )
 from entrypoints.http.routes.declare import (
     RouteFamily,
+    Subject,
     body_example,
     path_param,
     respond_after,
     state_query,
 )
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
-from entrypoints.http.runtime import Page, ops_reads_of, principal_of
+from entrypoints.http.routes.keyset import Rows, paged
+from entrypoints.http.runtime import ops_reads_of, principal_of
 from entrypoints.http.security import Principal
 
 EngagementPath = Annotated[
@@ -100,25 +101,24 @@ _ENGAGEMENTS = RouteFamily("engagements", "engagements:write")
     "List engagements (a client viewer sees its customer's only)",
     permission="engagements:read",
 )
+@paged(
+    EngagementSummary,
+    lambda e: EngagementSummary(e.engagement_id, e.customer_id, e.contract_id, e.state),
+)
 def list_engagements(
     request: Request[Any, Any, Any],
-    limit: Limit = None,
-    cursor: KeysetCursor = None,
+    page: PageRequest,
     state_filter: Annotated[
         str | None,
         state_query(EngagementState, "blocked setups", "setup_blocked"),
     ] = None,
     customer_id: CustomerFilter = None,
-) -> Page[EngagementSummary]:
+) -> Rows:
     principal = principal_of(request)
     where = EngagementFilter(
         state_filter, customer_id, principal.customer_id if principal.scoped else None
     )
-    page = ops_reads_of(request).engagements.engagements(where, page_request(limit, cursor))
-    return page_out(
-        page,
-        lambda e: EngagementSummary(e.engagement_id, e.customer_id, e.contract_id, e.state),
-    )
+    return ops_reads_of(request).engagements.engagements(where, page)
 
 
 @_ENGAGEMENTS.get(
@@ -185,13 +185,19 @@ def _act(
 
 
 def _move(
-    request: Request[Any, Any, Any], body: object, command: object
+    request: Request[Any, Any, Any], _engagement_id: str, body: object, command: object
 ) -> Response[EngagementOut]:
     """Run a lifecycle move: one command transaction, which also answers the engagement as it
     now stands (a missing engagement is the handler's 404; a client viewer cannot write)."""
     principal = principal_of(request)
 
     return respond_after(request, body, command, lambda view: _engagement_out(view, principal))
+
+
+#: The setup re-reads the engagement for its answer; a lifecycle move answers with the view
+#: its own transaction returns.
+_SETUP = Subject("engagement_id", EngagementPath, EngagementOut, _act)
+_ENGAGEMENT = Subject("engagement_id", EngagementPath, EngagementOut, _move)
 
 
 @_ENGAGEMENTS.post(
@@ -209,13 +215,9 @@ def _move(
         "provisioned. Each new attempt needs a new Idempotency-Key."
     ),
 )
-def set_up_engagement(
-    request: Request[Any, Any, Any],
-    engagement_id: EngagementPath,
-    idempotency_key: IdempotencyKey,
-) -> Response[EngagementOut]:
-    command = c.SetUpEngagement(EngagementId(engagement_id))
-    return _act(request, engagement_id, None, command)
+@_SETUP.command()
+def set_up_engagement(engagement_id: str) -> object:
+    return c.SetUpEngagement(EngagementId(engagement_id))
 
 
 class ReasonBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -232,17 +234,9 @@ class ClosingBody(msgspec.Struct, forbid_unknown_fields=True):
     "Suspend an active engagement (no time accepted meanwhile), with a reason",
     *RULED_WRITE_PROBLEMS,
 )
-def suspend_engagement(
-    request: Request[Any, Any, Any],
-    engagement_id: EngagementPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        ReasonBody,
-        body_example("a budget freeze", {"reason": "client budget freeze"}),
-    ],
-) -> Response[EngagementOut]:
-    command = c.SuspendEngagement(EngagementId(engagement_id), data.reason)
-    return _move(request, data, command)
+@_ENGAGEMENT.command(body_example("a budget freeze", {"reason": "client budget freeze"}))
+def suspend_engagement(engagement_id: str, data: ReasonBody) -> object:
+    return c.SuspendEngagement(EngagementId(engagement_id), data.reason)
 
 
 @_ENGAGEMENTS.post(
@@ -250,12 +244,9 @@ def suspend_engagement(
     "Resume a suspended engagement",
     *WRITE_PROBLEMS,
 )
-def resume_engagement(
-    request: Request[Any, Any, Any],
-    engagement_id: EngagementPath,
-    idempotency_key: IdempotencyKey,
-) -> Response[EngagementOut]:
-    return _move(request, None, c.ResumeEngagement(EngagementId(engagement_id)))
+@_ENGAGEMENT.command()
+def resume_engagement(engagement_id: str) -> object:
+    return c.ResumeEngagement(EngagementId(engagement_id))
 
 
 @_ENGAGEMENTS.post(
@@ -263,17 +254,9 @@ def resume_engagement(
     "Start closing an active engagement: no time for work from the close date on",
     *WRITE_PROBLEMS,
 )
-def start_closing_engagement(
-    request: Request[Any, Any, Any],
-    engagement_id: EngagementPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        ClosingBody,
-        body_example("closing at the month end", {"close_date": "2026-06-30"}),
-    ],
-) -> Response[EngagementOut]:
-    command = c.StartClosingEngagement(EngagementId(engagement_id), data.close_date)
-    return _move(request, data, command)
+@_ENGAGEMENT.command(body_example("closing at the month end", {"close_date": "2026-06-30"}))
+def start_closing_engagement(engagement_id: str, data: ClosingBody) -> object:
+    return c.StartClosingEngagement(EngagementId(engagement_id), data.close_date)
 
 
 @_ENGAGEMENTS.post(
@@ -281,12 +264,9 @@ def start_closing_engagement(
     "Close a closing engagement (after final billing and revenue)",
     *WRITE_PROBLEMS,
 )
-def close_engagement(
-    request: Request[Any, Any, Any],
-    engagement_id: EngagementPath,
-    idempotency_key: IdempotencyKey,
-) -> Response[EngagementOut]:
-    return _move(request, None, c.CloseEngagement(EngagementId(engagement_id)))
+@_ENGAGEMENT.command()
+def close_engagement(engagement_id: str) -> object:
+    return c.CloseEngagement(EngagementId(engagement_id))
 
 
 @_ENGAGEMENTS.post(
@@ -294,17 +274,9 @@ def close_engagement(
     "Cancel an engagement whose setup has not started (proposed or contracted), with a reason",
     *RULED_WRITE_PROBLEMS,
 )
-def cancel_engagement(
-    request: Request[Any, Any, Any],
-    engagement_id: EngagementPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        ReasonBody,
-        body_example("the deal fell through", {"reason": "deal lost at signature"}),
-    ],
-) -> Response[EngagementOut]:
-    command = c.CancelEngagement(EngagementId(engagement_id), data.reason)
-    return _move(request, data, command)
+@_ENGAGEMENT.command(body_example("the deal fell through", {"reason": "deal lost at signature"}))
+def cancel_engagement(engagement_id: str, data: ReasonBody) -> object:
+    return c.CancelEngagement(EngagementId(engagement_id), data.reason)
 
 
 ROUTES = [

@@ -19,13 +19,13 @@ from litestar import Request, Response
 
 from application import commands as c
 from application.balances import EngagementBalances, ObligationBalances
+from application.queries.paging import PageRequest
 from domain.accounting_period import AccountingPeriod, PeriodState
 from domain.money import Money
 from entrypoints.http.routes.common import (
     MONTH,
     RULED_WRITE_PROBLEMS,
     IdempotencyKey,
-    Limit,
     MoneyOut,
     Month,
     Text,
@@ -36,15 +36,15 @@ from entrypoints.http.routes.common import (
 )
 from entrypoints.http.routes.declare import (
     RouteFamily,
+    Subject,
     body_example,
     optional_query,
     path_param,
     respond_after,
     state_query,
 )
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
+from entrypoints.http.routes.keyset import Rows, paged
 from entrypoints.http.runtime import (
-    Page,
     finance_of,
     principal_of,
     services_of,
@@ -280,17 +280,17 @@ def period_status(period: AccountingPeriod) -> PeriodStatusOut:
 @_PERIODS.get(
     "/periods", "Accounting periods that were ever closed, and their state (any other is open)"
 )
+@paged(PeriodStatusOut, period_status)
 def list_periods(
     request: Request[Any, Any, Any],
-    limit: Limit = None,
-    cursor: KeysetCursor = None,
+    page: PageRequest,
     state_filter: Annotated[
         str | None,
         state_query(PeriodState, "closed periods", "closed"),
     ] = None,
-) -> Page[PeriodStatusOut]:
+) -> Rows:
     periods = finance_of(request).periods
-    return page_out(periods.page(state_filter, page_request(limit, cursor)), period_status)
+    return periods.page(state_filter, page)
 
 
 def _move_period(
@@ -303,16 +303,18 @@ def _move_period(
     )
 
 
+_PERIOD = Subject("month", MonthPath, PeriodStatusOut, _move_period)
+
+
 @_PERIODS.post(
     "/periods/{month:str}/close",
     "Close a period whose last day has come: nothing dated in it is posted any more",
     *RULED_WRITE_PROBLEMS,
     permission="periods:close",
 )
-def close_period(
-    request: Request[Any, Any, Any], month: MonthPath, idempotency_key: IdempotencyKey
-) -> Response[PeriodStatusOut]:
-    return _move_period(request, month, None, c.ClosePeriod(to_period(month)))
+@_PERIOD.command()
+def close_period(month: str) -> object:
+    return c.ClosePeriod(to_period(month))
 
 
 class ReopenBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -325,15 +327,9 @@ class ReopenBody(msgspec.Struct, forbid_unknown_fields=True):
     *RULED_WRITE_PROBLEMS,
     permission="periods:reopen",
 )
-def reopen_period(
-    request: Request[Any, Any, Any],
-    month: MonthPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        ReopenBody, body_example("a late supplier invoice", {"reason": "late supplier invoice"})
-    ],
-) -> Response[PeriodStatusOut]:
-    return _move_period(request, month, data, c.ReopenPeriod(to_period(month), data.reason))
+@_PERIOD.command(body_example("a late supplier invoice", {"reason": "late supplier invoice"}))
+def reopen_period(month: str, data: ReopenBody) -> object:
+    return c.ReopenPeriod(to_period(month), data.reason)
 
 
 ROUTES = [run_revenue, get_balances, list_periods, close_period, reopen_period]

@@ -27,6 +27,7 @@ from application.intercompany import (
     SetEmploymentHistory,
     SetTransferPricing,
 )
+from application.queries.paging import PageRequest
 from domain.employment import Employment, EmploymentHistory
 from domain.ids import LegalEntityId, ResourceId
 from domain.intercompany import (
@@ -44,7 +45,6 @@ from entrypoints.http.routes.common import (
     DecimalString,
     Id,
     IdempotencyKey,
-    Limit,
     MoneyOut,
     Month,
     MonthQuery,
@@ -54,10 +54,16 @@ from entrypoints.http.routes.common import (
     to_decimal,
     to_period,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example, path_param, respond_after
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
+from entrypoints.http.routes.declare import (
+    RouteFamily,
+    Subject,
+    answering,
+    body_example,
+    path_param,
+    respond_after,
+)
+from entrypoints.http.routes.keyset import Rows, paged
 from entrypoints.http.runtime import (
-    Page,
     ops_reads_of,
     principal_of,
 )
@@ -124,6 +130,7 @@ _TRANSFER = {
 
 
 _INTERCOMPANY = RouteFamily("intercompany", "intercompany:write")
+_RESOURCE = Subject("resource_id", ResourcePath, EmploymentHistoryOut, answering(history_out))
 
 
 @_INTERCOMPANY.post(
@@ -136,20 +143,12 @@ _INTERCOMPANY = RouteFamily("intercompany", "intercompany:write")
         "Audited with the history before and after."
     ),
 )
-def set_employment_history(
-    request: Request[Any, Any, Any],
-    resource_id: ResourcePath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[EmploymentsBody, body_example("a transfer on 16 March", _TRANSFER)],
-) -> Response[EmploymentHistoryOut]:
-    command = SetEmploymentHistory(
-        ResourceId(resource_id),
-        tuple(
-            Employment(LegalEntityId(e.legal_entity_id), e.start, e.end) for e in data.employments
-        ),
+@_RESOURCE.command(body_example("a transfer on 16 March", _TRANSFER))
+def set_employment_history(resource_id: str, data: EmploymentsBody) -> object:
+    spells = (
+        Employment(LegalEntityId(e.legal_entity_id), e.start, e.end) for e in data.employments
     )
-
-    return respond_after(request, data, command, history_out)
+    return SetEmploymentHistory(ResourceId(resource_id), tuple(spells))
 
 
 @_INTERCOMPANY.get(
@@ -157,11 +156,10 @@ def set_employment_history(
     "Resources' employment histories, by resource id",
     permission="intercompany:read",
 )
-def list_employment_histories(
-    request: Request[Any, Any, Any], limit: Limit = None, cursor: KeysetCursor = None
-) -> Page[EmploymentHistoryOut]:
+@paged(EmploymentHistoryOut, history_out)
+def list_employment_histories(request: Request[Any, Any, Any], page: PageRequest) -> Rows:
     histories = ops_reads_of(request).intercompany
-    return page_out(histories.employment_histories(page_request(limit, cursor)), history_out)
+    return histories.employment_histories(page)
 
 
 # -- transfer pricing ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from litestar import Request, Response
 from application import commands as c
 from application.documents import document_for_invoice
 from application.queries.invoices import InvoiceFilter
+from application.queries.paging import PageRequest
 from domain.ids import DisputeId, InvoiceId, PaymentId
 from domain.invoice import Invoice
 from domain.invoice_lifecycle import InvoiceState
@@ -29,14 +30,13 @@ from entrypoints.http.routes.common import (
     CustomerFilter,
     DecimalString,
     Id,
-    IdempotencyKey,
-    Limit,
     Text,
     or_not_found,
     to_money,
 )
 from entrypoints.http.routes.declare import (
     RouteFamily,
+    Subject,
     body_example,
     optional_query,
     path_param,
@@ -49,9 +49,8 @@ from entrypoints.http.routes.invoice_views import (
     invoice_out,
     invoice_summary,
 )
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
+from entrypoints.http.routes.keyset import Rows, paged
 from entrypoints.http.runtime import (
-    Page,
     finance_of,
     principal_of,
     services_of,
@@ -75,10 +74,10 @@ _INVOICES = RouteFamily("invoices", "invoices:read")
 
 
 @_INVOICES.get("/invoices", "List invoices (a client viewer sees its customer's issued ones only)")
+@paged(InvoiceSummary, invoice_summary)
 def list_invoices(
     request: Request[Any, Any, Any],
-    limit: Limit = None,
-    cursor: KeysetCursor = None,
+    page: PageRequest,
     state_filter: Annotated[
         str | None,
         state_query(InvoiceState, "issued invoices", "issued"),
@@ -97,12 +96,9 @@ def list_invoices(
             ),
         ),
     ] = None,
-) -> Page[InvoiceSummary]:
+) -> Rows:
     wanted = InvoiceFilter(state_filter, customer_id, payer_id)
-    page = finance_of(request).invoices.page(
-        wanted, viewer_of(request), page_request(limit, cursor)
-    )
-    return page_out(page, invoice_summary)
+    return finance_of(request).invoices.page(wanted, viewer_of(request), page)
 
 
 @_INVOICES.get(
@@ -178,6 +174,9 @@ class WriteOffBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     amount: DecimalString | None = None
 
 
+_INVOICE = Subject("invoice_id", InvoicePath, InvoiceOut, _act)
+
+
 @_INVOICES.post(
     "/invoices/{invoice_id:str}/approve",
     "Approve a draft (maker-checker: not by whoever created it)",
@@ -185,10 +184,9 @@ class WriteOffBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     "maker-checker",
     permission="invoices:approve",
 )
-def approve_invoice(
-    request: Request[Any, Any, Any], invoice_id: InvoicePath, idempotency_key: IdempotencyKey
-) -> Response[InvoiceOut]:
-    return _act(request, invoice_id, None, c.ApproveInvoice(InvoiceId(invoice_id)))
+@_INVOICE.command()
+def approve_invoice(invoice_id: str) -> object:
+    return c.ApproveInvoice(InvoiceId(invoice_id))
 
 
 @_INVOICES.post(
@@ -197,13 +195,9 @@ def approve_invoice(
     *WRITE_PROBLEMS,
     permission="invoices:write",
 )
-def discard_invoice(
-    request: Request[Any, Any, Any],
-    invoice_id: InvoicePath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[Reason, body_example("a wrong rate", {"reason": "wrong rate card"})],
-) -> Response[InvoiceOut]:
-    return _act(request, invoice_id, data, c.DiscardInvoice(InvoiceId(invoice_id), data.reason))
+@_INVOICE.command(body_example("a wrong rate", {"reason": "wrong rate card"}))
+def discard_invoice(invoice_id: str, data: Reason) -> object:
+    return c.DiscardInvoice(InvoiceId(invoice_id), data.reason)
 
 
 @_INVOICES.post(
@@ -213,13 +207,17 @@ def discard_invoice(
     "period-closed",
     permission="invoices:issue",
 )
-def issue_invoice(
-    request: Request[Any, Any, Any],
-    invoice_id: InvoicePath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[IssueBody, body_example("issue today", {"issue_date": "2026-04-01"})],
-) -> Response[InvoiceOut]:
-    return _act(request, invoice_id, data, c.IssueInvoice(InvoiceId(invoice_id), data.issue_date))
+@_INVOICE.command(body_example("issue today", {"issue_date": "2026-04-01"}))
+def issue_invoice(invoice_id: str, data: IssueBody) -> object:
+    return c.IssueInvoice(InvoiceId(invoice_id), data.issue_date)
+
+
+_PAYMENT_EXAMPLE = {
+    "payment_id": "PAY-1",
+    "amount": "500.00",
+    "currency": "EUR",
+    "received_on": "2026-04-20",
+}
 
 
 @_INVOICES.post(
@@ -228,28 +226,12 @@ def issue_invoice(
     *RULED_WRITE_PROBLEMS,
     permission="payments:write",
 )
-def record_payment(
-    request: Request[Any, Any, Any],
-    invoice_id: InvoicePath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        PaymentBody,
-        body_example(
-            "a partial payment",
-            {
-                "payment_id": "PAY-1",
-                "amount": "500.00",
-                "currency": "EUR",
-                "received_on": "2026-04-20",
-            },
-        ),
-    ],
-) -> Response[InvoiceOut]:
+@_INVOICE.command(body_example("a partial payment", _PAYMENT_EXAMPLE))
+def record_payment(invoice_id: str, data: PaymentBody) -> object:
     amount = to_money(data.amount, data.currency, "/amount")
-    command = c.RecordPayment(
+    return c.RecordPayment(
         InvoiceId(invoice_id), PaymentId(data.payment_id), amount, data.received_on
     )
-    return _act(request, invoice_id, data, command)
 
 
 @_INVOICES.post(
@@ -258,17 +240,10 @@ def record_payment(
     *WRITE_PROBLEMS,
     permission="disputes:write",
 )
-def open_dispute(
-    request: Request[Any, Any, Any],
-    invoice_id: InvoicePath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        DisputeBody, body_example("hours disputed", {"reason": "March hours disputed"})
-    ],
-) -> Response[InvoiceOut]:
+@_INVOICE.command(body_example("hours disputed", {"reason": "March hours disputed"}))
+def open_dispute(invoice_id: str, data: DisputeBody) -> object:
     dispute_id = DisputeId(data.dispute_id) if data.dispute_id is not None else None
-    command = c.OpenDispute(InvoiceId(invoice_id), data.reason, dispute_id)
-    return _act(request, invoice_id, data, command)
+    return c.OpenDispute(InvoiceId(invoice_id), data.reason, dispute_id)
 
 
 @_INVOICES.post(
@@ -283,16 +258,9 @@ def open_dispute(
         "the invoice has no open dispute."
     ),
 )
-def resolve_dispute(
-    request: Request[Any, Any, Any],
-    invoice_id: InvoicePath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        ResolutionBody, body_example("settled", {"resolution": "credit 4 hours, rest upheld"})
-    ],
-) -> Response[InvoiceOut]:
-    command = c.ResolveDispute(InvoiceId(invoice_id), data.resolution)
-    return _act(request, invoice_id, data, command)
+@_INVOICE.command(body_example("settled", {"resolution": "credit 4 hours, rest upheld"}))
+def resolve_dispute(invoice_id: str, data: ResolutionBody) -> object:
+    return c.ResolveDispute(InvoiceId(invoice_id), data.resolution)
 
 
 @_INVOICES.post(
@@ -312,24 +280,20 @@ def resolve_dispute(
         "amount above what is owed. A written-off invoice takes no payment and no credit (422)."
     ),
 )
+@_INVOICE.command(
+    body_example(
+        "a short payment not worth chasing",
+        {"reason": "short payment: the client's bank charges", "amount": "35.00"},
+    )
+)
 def write_off_invoice(
-    request: Request[Any, Any, Any],
-    invoice_id: InvoicePath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        WriteOffBody,
-        body_example(
-            "a short payment not worth chasing",
-            {"reason": "short payment: the client's bank charges", "amount": "35.00"},
-        ),
-    ],
-) -> Response[InvoiceOut]:
+    request: Request[Any, Any, Any], invoice_id: str, data: WriteOffBody
+) -> object:
     invoice = _visible(request, invoice_id)
     amount = None
     if data.amount is not None:
         amount = to_money(data.amount, invoice.currency.code, "/amount")
-    command = c.WriteOffInvoice(InvoiceId(invoice_id), data.reason, amount)
-    return _act(request, invoice_id, data, command)
+    return c.WriteOffInvoice(InvoiceId(invoice_id), data.reason, amount)
 
 
 ROUTES = [

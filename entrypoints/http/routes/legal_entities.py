@@ -11,9 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response
-from litestar.openapi.spec import Example
-from litestar.params import Body
+from litestar import Request
 
 from application import commands as c
 from application.legal_entities import LegalEntityRecord, PaymentAccount, entity_problems
@@ -27,16 +25,16 @@ from entrypoints.http.problems import (
     FieldError,
     Problem,
 )
-from entrypoints.http.routes.common import (
-    ID_PATTERN,
-    WRITE_PROBLEMS,
-    IdempotencyKey,
-    answer,
-    out_of,
-)
+from entrypoints.http.routes.common import ID_PATTERN, WRITE_PROBLEMS, answer, out_of, refuse_fields
 from entrypoints.http.routes.customer_records import MAX_ADDRESS_LINES, AddressLine, address_of
 from entrypoints.http.routes.customer_views import PostalAddressOut, address_out
-from entrypoints.http.routes.declare import RouteFamily, path_param, respond_after
+from entrypoints.http.routes.declare import (
+    RouteFamily,
+    Subject,
+    answering,
+    body_examples,
+    path_param,
+)
 from entrypoints.http.runtime import ops_reads_of
 
 LegalEntityPath = Annotated[
@@ -140,8 +138,7 @@ def _record(legal_entity_id: str, data: LegalEntityBody) -> LegalEntityRecord:
         payment_account=None if account is None else projected(PaymentAccount, account),
     )
     errors = [FieldError(f"/{field}", detail) for field, detail in entity_problems(record)]
-    if errors:
-        raise Problem("validation-error", errors[0].detail, errors=errors)
+    refuse_fields(errors)
     return record
 
 
@@ -172,6 +169,7 @@ _EXAMPLE_OUT = {
 
 
 _LEGAL_ENTITIES = RouteFamily("legal entities", "legal_entities:read")
+_ENTITY = Subject("legal_entity_id", LegalEntityPath, LegalEntityOut, answering(entity_out))
 
 
 @_LEGAL_ENTITIES.put(
@@ -187,36 +185,26 @@ _LEGAL_ENTITIES = RouteFamily("legal entities", "legal_entities:read")
         "version. Documents rendered from now on print it; issued documents are not changed."
     ),
 )
-def put_legal_entity(
-    request: Request[Any, Any, Any],
-    legal_entity_id: LegalEntityPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        LegalEntityBody,
-        Body(
-            examples=[
-                Example(summary="a French company paid by SEPA transfer", value=_EXAMPLE),
-                Example(
-                    summary="a US company paid to a domestic account",
-                    value={
-                        "legal_name": "Halden & Rowe Consulting Inc.",
-                        "address": {
-                            "lines": ["100 Federal Street", "Suite 1900"],
-                            "city": "Boston",
-                            "postal_code": "02110",
-                            "country": "US",
-                        },
-                        "registration_id": "DE-7741093",
-                        "payment_account": {"account_number": "000123456789", "bic": "CHASUS33"},
-                    },
-                ),
-            ]
-        ),
-    ],
-) -> Response[LegalEntityOut]:
-    record = _record(legal_entity_id, data)
-
-    return respond_after(request, data, c.PutLegalEntity(record), entity_out)
+@_ENTITY.command(
+    body_examples(
+        {
+            "a French company paid by SEPA transfer": _EXAMPLE,
+            "a US company paid to a domestic account": {
+                "legal_name": "Halden & Rowe Consulting Inc.",
+                "address": {
+                    "lines": ["100 Federal Street", "Suite 1900"],
+                    "city": "Boston",
+                    "postal_code": "02110",
+                    "country": "US",
+                },
+                "registration_id": "DE-7741093",
+                "payment_account": {"account_number": "000123456789", "bic": "CHASUS33"},
+            },
+        }
+    )
+)
+def put_legal_entity(legal_entity_id: str, data: LegalEntityBody) -> object:
+    return c.PutLegalEntity(_record(legal_entity_id, data))
 
 
 @_LEGAL_ENTITIES.get(

@@ -11,21 +11,26 @@ from litestar import Request, Response
 
 from application import commands as c
 from application.queries.milestones import MilestoneView
+from application.queries.paging import PageRequest
 from domain.ids import MilestoneId
 from entrypoints.http.routes.common import (
     RULED_WRITE_PROBLEMS,
     Id,
-    IdempotencyKey,
-    Limit,
     Text,
     or_not_found,
     out_of,
     published,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example, path_param, respond_seen
+from entrypoints.http.routes.declare import (
+    RouteFamily,
+    Subject,
+    body_example,
+    path_param,
+    respond_seen,
+)
 from entrypoints.http.routes.delivery_reads import EngagementQuery
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
-from entrypoints.http.runtime import Page, ops_reads_of, principal_of
+from entrypoints.http.routes.keyset import Rows, paged
+from entrypoints.http.runtime import ops_reads_of, principal_of
 
 MilestonePath = Annotated[
     str,
@@ -61,18 +66,16 @@ _MILESTONES = RouteFamily("milestones", "delivery:read")
 
 
 @_MILESTONES.get("/milestones", "List an engagement's milestones", "not-found")
+@paged(MilestoneOut, milestone_out)
 def list_milestones(
     request: Request[Any, Any, Any],
     engagement_id: EngagementQuery,
-    limit: Limit = None,
-    cursor: KeysetCursor = None,
-) -> Page[MilestoneOut]:
+    page: PageRequest,
+) -> Rows:
     principal = principal_of(request)
     visible_to = principal.customer_id if principal.scoped else None
-    page = ops_reads_of(request).milestones.milestones(
-        engagement_id, visible_to, page_request(limit, cursor)
-    )
-    return page_out(or_not_found(page, "engagement", engagement_id), milestone_out)
+    found = ops_reads_of(request).milestones.milestones(engagement_id, visible_to, page)
+    return or_not_found(found, "engagement", engagement_id)
 
 
 @_MILESTONES.get("/milestones/{milestone_id:str}", "One milestone and where it stands", "not-found")
@@ -104,27 +107,20 @@ def _act(
     return respond_seen(request, body, command, lambda: _visible(request, milestone_id))
 
 
+_MILESTONE = Subject("milestone_id", MilestonePath, MilestoneOut, _act)
+_COMPLETION_EXAMPLE = {"evidence": "design pack v3 signed", "on": "2026-03-02"}
+
+
 @_MILESTONES.post(
     "/milestones/{milestone_id:str}/complete",
     "Delivery completes a milestone, with evidence",
     *RULED_WRITE_PROBLEMS,
     permission="milestones:write",
 )
-def complete_milestone(
-    request: Request[Any, Any, Any],
-    milestone_id: MilestonePath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        CompleteBody,
-        body_example(
-            "design signed off", {"evidence": "design pack v3 signed", "on": "2026-03-02"}
-        ),
-    ],
-) -> Response[MilestoneOut]:
-    command = c.CompleteMilestone(
-        MilestoneId(milestone_id), data.evidence, data.on, data.completion_id
-    )
-    return _act(request, milestone_id, data, command)
+@_MILESTONE.command(body_example("design signed off", _COMPLETION_EXAMPLE))
+def complete_milestone(milestone_id: str, data: CompleteBody) -> object:
+    milestone = MilestoneId(milestone_id)
+    return c.CompleteMilestone(milestone, data.evidence, data.on, data.completion_id)
 
 
 @_MILESTONES.post(
@@ -133,21 +129,11 @@ def complete_milestone(
     *RULED_WRITE_PROBLEMS,
     permission="milestones:write",
 )
-def accept_milestone(
-    request: Request[Any, Any, Any],
-    milestone_id: MilestonePath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        AcceptBody,
-        body_example("accepted by the client", {"on": "2026-03-05", "accepted_by": "cfo@acme"}),
-    ],
-) -> Response[MilestoneOut]:
-    return _act(
-        request,
-        milestone_id,
-        data,
-        c.AcceptMilestone(MilestoneId(milestone_id), data.on, data.accepted_by),
-    )
+@_MILESTONE.command(
+    body_example("accepted by the client", {"on": "2026-03-05", "accepted_by": "cfo@acme"})
+)
+def accept_milestone(milestone_id: str, data: AcceptBody) -> object:
+    return c.AcceptMilestone(MilestoneId(milestone_id), data.on, data.accepted_by)
 
 
 @_MILESTONES.post(
@@ -156,14 +142,9 @@ def accept_milestone(
     *RULED_WRITE_PROBLEMS,
     permission="milestones:write",
 )
-def reject_milestone(
-    request: Request[Any, Any, Any],
-    milestone_id: MilestonePath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[RejectBody, body_example("rework", {"reason": "load tests missing"})],
-) -> Response[MilestoneOut]:
-    command = c.RejectMilestone(MilestoneId(milestone_id), data.reason)
-    return _act(request, milestone_id, data, command)
+@_MILESTONE.command(body_example("rework", {"reason": "load tests missing"}))
+def reject_milestone(milestone_id: str, data: RejectBody) -> object:
+    return c.RejectMilestone(MilestoneId(milestone_id), data.reason)
 
 
 ROUTES = [list_milestones, get_milestone, complete_milestone, accept_milestone, reject_milestone]

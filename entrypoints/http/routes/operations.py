@@ -16,13 +16,12 @@ from litestar import Request, Response
 
 from application import commands as c
 from application.queries.operations import ExceptionFilter
+from application.queries.paging import PageRequest
 from application.reconciliation import ReconciliationReport
 from application.records import IntegrationException
 from entrypoints.http.routes.common import (
     MONTH,
     RULED_WRITE_PROBLEMS,
-    IdempotencyKey,
-    Limit,
     MoneyOut,
     answer,
     money_out,
@@ -31,9 +30,15 @@ from entrypoints.http.routes.common import (
     query_param,
     to_period,
 )
-from entrypoints.http.routes.declare import RouteFamily, optional_query, path_param, respond_after
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
-from entrypoints.http.runtime import Page, context_of, ops_reads_of, services_of
+from entrypoints.http.routes.declare import (
+    RouteFamily,
+    Subject,
+    optional_query,
+    path_param,
+    respond_after,
+)
+from entrypoints.http.routes.keyset import Rows, paged
+from entrypoints.http.runtime import context_of, ops_reads_of, services_of
 
 ExceptionPath = Annotated[
     str,
@@ -80,14 +85,32 @@ def _find(request: Request[Any, Any, Any], exception_id: str) -> ExceptionOut:
     return exception_out(or_not_found(found, "exception", exception_id))
 
 
+def _replay(
+    request: Request[Any, Any, Any], exception_id: str, body: object, command: object
+) -> Response[ReplayOut]:
+    """Replay an exception that exists (404 otherwise): whether it healed, and the exception
+    as it now stands."""
+    _find(request, exception_id)
+
+    return respond_after(
+        request,
+        body,
+        command,
+        lambda healed: ReplayOut(bool(healed), _find(request, exception_id)),
+    )
+
+
+_EXCEPTION = Subject("exception_id", ExceptionPath, ReplayOut, _replay)
+
+
 _OPERATIONS = RouteFamily("operations", "exceptions:read")
 
 
 @_OPERATIONS.get("/exceptions", "The typed exception queue, oldest first")
+@paged(ExceptionOut, exception_out)
 def list_exceptions(
     request: Request[Any, Any, Any],
-    limit: Limit = None,
-    cursor: KeysetCursor = None,
+    page: PageRequest,
     state_filter: Annotated[
         str | None,
         optional_query(
@@ -103,10 +126,9 @@ def list_exceptions(
             pattern=r"^(validation|master_data|downstream_unavailable|conflict)$",
         ),
     ] = None,
-) -> Page[ExceptionOut]:
+) -> Rows:
     where = ExceptionFilter(state_filter, kind)
-    page = ops_reads_of(request).operations.exceptions(where, page_request(limit, cursor))
-    return page_out(page, exception_out)
+    return ops_reads_of(request).operations.exceptions(where, page)
 
 
 @_OPERATIONS.get(
@@ -124,17 +146,9 @@ def get_exception(request: Request[Any, Any, Any], exception_id: ExceptionPath) 
     *RULED_WRITE_PROBLEMS,
     permission="exceptions:replay",
 )
-def replay_exception(
-    request: Request[Any, Any, Any], exception_id: ExceptionPath, idempotency_key: IdempotencyKey
-) -> Response[ReplayOut]:
-    _find(request, exception_id)
-
-    return respond_after(
-        request,
-        None,
-        c.ReplayException(exception_id),
-        lambda healed: ReplayOut(bool(healed), _find(request, exception_id)),
-    )
+@_EXCEPTION.command()
+def replay_exception(exception_id: str) -> object:
+    return c.ReplayException(exception_id)
 
 
 class ChainOut(msgspec.Struct):

@@ -11,19 +11,24 @@ from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import Parameter
 
+from application.queries.paging import PageRequest
 from application.records import DeliveryState, OutboxEvent
 from application.relay import ReplayOutboxEvent
 from entrypoints.http.routes.common import (
     WRITE_PROBLEMS,
-    IdempotencyKey,
-    Limit,
     Text,
     or_not_found,
     out_of,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example, optional_query, respond_after
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
-from entrypoints.http.runtime import Page, ops_reads_of
+from entrypoints.http.routes.declare import (
+    RouteFamily,
+    Subject,
+    body_example,
+    optional_query,
+    respond_after,
+)
+from entrypoints.http.routes.keyset import Rows, paged
+from entrypoints.http.runtime import ops_reads_of
 
 EventPath = Annotated[
     str,
@@ -58,10 +63,10 @@ _OPERATIONS = RouteFamily("operations", "outbox:read")
 
 
 @_OPERATIONS.get("/outbox", "Outbox events in one delivery state (default: dead), oldest first")
+@paged(OutboxEventOut, event_out)
 def list_outbox(
     request: Request[Any, Any, Any],
-    limit: Limit = None,
-    cursor: KeysetCursor = None,
+    page: PageRequest,
     state_filter: Annotated[
         str,
         optional_query(
@@ -72,10 +77,9 @@ def list_outbox(
             pattern="^(pending|in_flight|failed|delivered|dead)$",
         ),
     ] = "dead",
-) -> Page[OutboxEventOut]:
+) -> Rows:
     outbox = ops_reads_of(request).operations
-    page = outbox.outbox_events(DeliveryState(state_filter), page_request(limit, cursor))
-    return page_out(page, event_out)
+    return outbox.outbox_events(DeliveryState(state_filter), page)
 
 
 def _event(request: Request[Any, Any, Any], event_id: str) -> OutboxEvent:
@@ -92,6 +96,17 @@ class ReplayBody(msgspec.Struct, forbid_unknown_fields=True):
     reason: Text
 
 
+def _replay(
+    request: Request[Any, Any, Any], event_id: str, body: object, command: object
+) -> Response[OutboxEventOut]:
+    """Replay an event the caller can see (404 otherwise) and answer it as it now stands."""
+    _event(request, event_id)
+    return respond_after(request, body, command, event_out)
+
+
+_EVENT = Subject("event_id", EventPath, OutboxEventOut, _replay)
+
+
 @_OPERATIONS.post(
     "/outbox/{event_id:str}/replay",
     "Send a dead event again: same id, fresh retry schedule, audited with the reason",
@@ -100,18 +115,11 @@ class ReplayBody(msgspec.Struct, forbid_unknown_fields=True):
     "conflict",
     permission="outbox:replay",
 )
-def replay_outbox_event(
-    request: Request[Any, Any, Any],
-    event_id: EventPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        ReplayBody,
-        body_example("the subscriber is fixed", {"reason": "ERP endpoint certificate renewed"}),
-    ],
-) -> Response[OutboxEventOut]:
-    _event(request, event_id)
-
-    return respond_after(request, data, ReplayOutboxEvent(event_id, data.reason), event_out)
+@_EVENT.command(
+    body_example("the subscriber is fixed", {"reason": "ERP endpoint certificate renewed"})
+)
+def replay_outbox_event(event_id: str, data: ReplayBody) -> object:
+    return ReplayOutboxEvent(event_id, data.reason)
 
 
 ROUTES = [list_outbox, get_outbox_event, replay_outbox_event]

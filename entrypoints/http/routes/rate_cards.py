@@ -21,10 +21,9 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.openapi.spec import Example
-from litestar.params import Body
 
 from application import commands as c
+from application.queries.paging import PageRequest
 from domain.ids import RateCardId, ResourceId, Role
 from domain.money import Money
 from domain.ratecard import RateCard, RateCardVersion
@@ -36,16 +35,23 @@ from entrypoints.http.routes.common import (
     DecimalString,
     Id,
     IdempotencyKey,
-    Limit,
     MoneyOut,
     Text,
     check_currency,
     exact_out,
     or_not_found,
+    refuse_fields,
 )
-from entrypoints.http.routes.declare import RouteFamily, body_example, path_param, respond_after
-from entrypoints.http.routes.keyset import KeysetCursor, page_out, page_request
-from entrypoints.http.runtime import Page, ops_reads_of
+from entrypoints.http.routes.declare import (
+    RouteFamily,
+    Subject,
+    body_example,
+    body_examples,
+    path_param,
+    respond_after,
+)
+from entrypoints.http.routes.keyset import Rows, paged
+from entrypoints.http.runtime import ops_reads_of
 
 RateCardPath = Annotated[
     str,
@@ -154,15 +160,25 @@ def _card(request: Request[Any, Any, Any], rate_card_id: str) -> RateCard:
 _RATE_CARDS = RouteFamily("rate cards", "rates:write")
 
 
-@_RATE_CARDS.get("/rate-cards", "List rate cards", permission="rates:read")
-def list_rate_cards(
-    request: Request[Any, Any, Any], limit: Limit = None, cursor: KeysetCursor = None
-) -> Page[RateCardSummary]:
-    page = ops_reads_of(request).rate_cards.rate_cards(page_request(limit, cursor))
-    return page_out(
-        page,
-        lambda r: RateCardSummary(r.rate_card_id, r.name, r.currency, r.versions, r.proposals),
+def _proposed(
+    request: Request[Any, Any, Any], rate_card_id: str, body: object, command: object
+) -> Response[RateCardOut]:
+    """Propose a version and answer 201 with the card as it now stands."""
+    return respond_after(
+        request, body, command, lambda _: _rate_card_out(_card(request, rate_card_id)), status=201
     )
+
+
+_PROPOSAL = Subject("rate_card_id", RateCardPath, RateCardOut, _proposed)
+
+
+@_RATE_CARDS.get("/rate-cards", "List rate cards", permission="rates:read")
+@paged(
+    RateCardSummary,
+    lambda r: RateCardSummary(r.rate_card_id, r.name, r.currency, r.versions, r.proposals),
+)
+def list_rate_cards(request: Request[Any, Any, Any], page: PageRequest) -> Rows:
+    return ops_reads_of(request).rate_cards.rate_cards(page)
 
 
 @_RATE_CARDS.get(
@@ -224,6 +240,15 @@ class ProposalBody(msgspec.Struct, forbid_unknown_fields=True):
     ] = msgspec.field(default_factory=dict)
 
 
+def _rates_set(
+    data: ProposalBody | AmendmentBody,
+) -> tuple[dict[Role, Decimal], dict[ResourceId, Decimal]]:
+    """The role rates and the resources' own rates a proposal sets, none negative."""
+    roles = _non_negative(data.role_rates, "/role_rates")
+    resources = _non_negative(data.resource_overrides, "/resource_overrides")
+    return {Role(k): v for k, v in roles.items()}, {ResourceId(k): v for k, v in resources.items()}
+
+
 def _non_negative(rates: dict[str, str], where: str) -> dict[str, Decimal]:
     errors = [
         FieldError(
@@ -232,10 +257,7 @@ def _non_negative(rates: dict[str, str], where: str) -> dict[str, Decimal]:
         for key, value in rates.items()
         if Decimal(value) < 0
     ]
-    if errors:
-        raise Problem(
-            "validation-error", f"{errors[0].detail} at {errors[0].pointer}", errors=errors
-        )
+    refuse_fields(errors, located=True)
     return {key: Decimal(value) for key, value in rates.items()}
 
 
@@ -245,35 +267,25 @@ def _non_negative(rates: dict[str, str], where: str) -> dict[str, Decimal]:
     *RULED_WRITE_PROBLEMS,
     status_code=201,
 )
+@_PROPOSAL.command(
+    body_example(
+        "new rates from July, with one named override",
+        {
+            "effective_from": "2026-07-01",
+            "role_rates": {"consultant": "1250.00", "manager": "1600.00"},
+            "resource_overrides": {"r-ana": "1400.00"},
+        },
+    )
+)
 def propose_version(
-    request: Request[Any, Any, Any],
-    rate_card_id: RateCardPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        ProposalBody,
-        body_example(
-            "new rates from July, with one named override",
-            {
-                "effective_from": "2026-07-01",
-                "role_rates": {"consultant": "1250.00", "manager": "1600.00"},
-                "resource_overrides": {"r-ana": "1400.00"},
-            },
-        ),
-    ],
-) -> Response[RateCardOut]:
+    request: Request[Any, Any, Any], rate_card_id: str, data: ProposalBody
+) -> object:
     card = _card(request, rate_card_id)
-    roles = _non_negative(data.role_rates, "/role_rates")
-    resources = _non_negative(data.resource_overrides, "/resource_overrides")
-    role_rates: dict[Role, Decimal] = {Role(k): v for k, v in roles.items()}
-    overrides: dict[ResourceId, Decimal] = {ResourceId(k): v for k, v in resources.items()}
+    role_rates, overrides = _rates_set(data)
     version = RateCardVersion(
         card.next_version_number, data.effective_from, card.currency, role_rates, overrides
     )
-    command = c.ProposeRateCardVersion(RateCardId(rate_card_id), version)
-
-    return respond_after(
-        request, data, command, lambda _: _rate_card_out(_card(request, rate_card_id)), status=201
-    )
+    return c.ProposeRateCardVersion(RateCardId(rate_card_id), version)
 
 
 class AmendmentBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -351,49 +363,34 @@ def _amendment_errors(card: RateCard, data: AmendmentBody) -> list[FieldError]:
     *RULED_WRITE_PROBLEMS,
     status_code=201,
 )
+@_PROPOSAL.command(
+    body_examples(
+        {
+            "the manager rate changes from July; every other rate stays": {
+                "effective_from": "2026-07-01",
+                "role_rates": {"manager": "1650.00"},
+            },
+            "a new role, and one person's own rate ends": {
+                "effective_from": "2026-09-01",
+                "role_rates": {"architect": "1900.00"},
+                "removed_overrides": ["r-ana"],
+            },
+        }
+    )
+)
 def propose_amendment(
-    request: Request[Any, Any, Any],
-    rate_card_id: RateCardPath,
-    idempotency_key: IdempotencyKey,
-    data: Annotated[
-        AmendmentBody,
-        Body(
-            examples=[
-                Example(
-                    summary="the manager rate changes from July; every other rate stays",
-                    value={"effective_from": "2026-07-01", "role_rates": {"manager": "1650.00"}},
-                ),
-                Example(
-                    summary="a new role, and one person's own rate ends",
-                    value={
-                        "effective_from": "2026-09-01",
-                        "role_rates": {"architect": "1900.00"},
-                        "removed_overrides": ["r-ana"],
-                    },
-                ),
-            ]
-        ),
-    ],
-) -> Response[RateCardOut]:
+    request: Request[Any, Any, Any], rate_card_id: str, data: AmendmentBody
+) -> object:
     card = _card(request, rate_card_id)
-    roles = _non_negative(data.role_rates, "/role_rates")
-    resources = _non_negative(data.resource_overrides, "/resource_overrides")
-    errors = _amendment_errors(card, data)
-    if errors:
-        raise Problem(
-            "validation-error", f"{errors[0].detail} at {errors[0].pointer}", errors=errors
-        )
-    command = c.ProposeRateCardAmendment(
+    role_rates, overrides = _rates_set(data)
+    refuse_fields(_amendment_errors(card, data), located=True)
+    return c.ProposeRateCardAmendment(
         RateCardId(rate_card_id),
         data.effective_from,
-        {Role(k): v for k, v in roles.items()},
-        {ResourceId(k): v for k, v in resources.items()},
+        role_rates,
+        overrides,
         tuple(Role(r) for r in data.removed_roles),
         tuple(ResourceId(r) for r in data.removed_overrides),
-    )
-
-    return respond_after(
-        request, data, command, lambda _: _rate_card_out(_card(request, rate_card_id)), status=201
     )
 
 
