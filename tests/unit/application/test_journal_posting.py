@@ -33,8 +33,8 @@ from application.journal import (
 )
 from application.records import OutboxEvent
 from application.relay import relay_context, relay_once
-from domain.accounting_period import PeriodLock
 from domain import ids
+from domain.accounting_period import PeriodLock
 from domain.chart_of_accounts import ChartOfAccounts, ChartsOfAccounts, PostingScope
 from domain.ids import InvoiceId, LegalEntityId, PaymentId
 from domain.ledger import JournalEntry, post_payment
