@@ -26,6 +26,12 @@ class ConflictError(ApplicationError):
     code = "conflict"
 
 
+class ConcurrentChangeError(ConflictError):
+    """What this unit of work read was changed by another one that committed first (a
+    revision moved on): nothing of this one was stored, and the same command run again reads
+    the new state and may well succeed."""
+
+
 class IdempotencyKeyReusedError(ConflictError):
     """The same idempotency key came with a different request."""
 

@@ -28,7 +28,7 @@ from adapters.sqlalchemy.cap_totals import CapTotals
 from adapters.sqlalchemy.driver import DriverStatement, driver_rows
 from adapters.sqlalchemy.repositories import Session
 from adapters.sqlalchemy.time_entry_rows import TIME_ENTRY_NAMES, time_entry_values
-from application.errors import ConflictError
+from application.errors import ConcurrentChangeError, ConflictError
 from domain.cap_reach import RecordedTime
 from domain.ids import ObligationId, ResourceId
 from domain.money import EXACT
@@ -414,7 +414,9 @@ class SqlAlchemyDelivery:
             table.update().where(key == item.item_id, table.c.revision == loaded).values(values)
         )
         if result.rowcount != 1:
-            raise ConflictError(f"{item.item_id} was changed by someone else since it was read")
+            raise ConcurrentChangeError(
+                f"{item.item_id} was changed by someone else since it was read"
+            )
 
     def _time_entries(self, clause: sa.ColumnElement[bool]) -> list[TimeEntry]:
         # Plain tuples, not row mappings: this read feeds every billing run, row by row.

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from adapters.serialization import CONVERTER, structure, unstructure
 from adapters.sqlalchemy.bulk import encoded_json, insert_all_or_none
-from application.errors import ConflictError, NotFoundError
+from application.errors import ConcurrentChangeError, ConflictError, NotFoundError
 from application.unit_of_work_base import SeenAggregates
 
 T = TypeVar("T")
@@ -255,7 +255,7 @@ class SqlAlchemyRepository(Generic[T]):
             try:
                 insert_all_or_none(self._session.connection, self._table, inserts)
             except sa.exc.IntegrityError as error:
-                raise ConflictError(
+                raise ConcurrentChangeError(
                     f"a {self._m.kind} with one of these ids already exists"
                 ) from error
         self._new.clear()
@@ -283,7 +283,7 @@ class SqlAlchemyRepository(Generic[T]):
             .values(self._row(item_id, revision, item, body))
         )
         if result.rowcount != 1:
-            raise ConflictError(
+            raise ConcurrentChangeError(
                 f"{self._m.kind} {item_id} was changed by someone else since it was read "
                 f"(revision {loaded}); reload it and try again"
             )

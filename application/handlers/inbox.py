@@ -22,6 +22,7 @@ here, not at the door: a signed message that breaks them is stored and waits on 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import attrs
 
@@ -31,6 +32,7 @@ from application.changes import RecordMoved
 from application.context import RequestContext
 from application.errors import (
     ApplicationError,
+    ConcurrentChangeError,
     ConflictError,
     DownstreamUnavailableError,
     ItemsRejectedError,
@@ -105,12 +107,29 @@ def process_inbox_message(
     try:
         commands = _commands(message, webhooks)
         for command in commands[message.steps_done :]:
-            _require_all_accepted(dispatch(command, _as_source_system(message)))
+            _require_all_accepted(_run(dispatch, command, _as_source_system(message)))
             inbox.step_done()
     except Exception as error:
         raise inbox.failed(error, message) from error
     inbox.processed(len(commands))
     return True
+
+
+#: How many times a message's command runs when each run loses a race to another writer.
+RUNS_ON_CONCURRENT_CHANGE = 3
+
+
+def _run(dispatch: Dispatch, command: object, ctx: RequestContext) -> Any:
+    """The command's result. A run that lost a race (`ConcurrentChangeError`: another writer
+    committed first, nothing of this run was stored) runs again on the new state, as a replay
+    from the queue would, before the message is parked: two payments of one invoice arriving
+    together are both applied."""
+    for _ in range(RUNS_ON_CONCURRENT_CHANGE - 1):
+        try:
+            return dispatch(command, ctx)
+        except ConcurrentChangeError:
+            log.info("%s lost a race to another writer; run again", type(command).__name__)
+    return dispatch(command, ctx)
 
 
 def _as_source_system(message: InboxMessage) -> RequestContext:

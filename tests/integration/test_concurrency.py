@@ -9,6 +9,7 @@ with BEGIN IMMEDIATE, so the second writer waits for the first and then reads it
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import defaultdict
@@ -28,6 +29,7 @@ from application.errors import ConflictError
 from application.handlers import billing as billing_handlers_issue
 from application.handlers import billing_run as billing_handlers
 from application.handlers import finance as finance_handlers
+from application.handlers import inbox as inbox_handlers
 from domain.ids import ContractId, CustomerId, EngagementId, InvoiceId, ObligationId, RateCardId
 from domain.invoice import InvoiceState
 from domain.period import Period
@@ -35,6 +37,7 @@ from domain.time_and_materials import TimeAndMaterialsTerms
 from tests.integration.support import SqlApp, billed_quantities, only_on
 from tests.unit.application.conftest import ENTITY, EUR, set_up_tm_contract, time_entry
 from tests.unit.application.test_billing_and_closure import billed_month
+from tests.unit.application.test_inbox import deliver, example
 
 MARCH = Period.month(2026, 3)
 
@@ -393,3 +396,60 @@ def test_without_the_periods_lock_an_invoice_would_post_into_a_closed_period(
     then posted on 31 March, inside the closed period."""
     monkeypatch.setattr(SqlAlchemyPeriods, "hold_for_posting", lambda self: None)
     assert issue_and_close_at_once(app, monkeypatch) == ["close", "issue"]
+
+
+# Two payments of one invoice from the ERP at once -----------------------------------------------
+
+
+def two_payments_at_once(app: SqlApp, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ERP sends two payments of one issued invoice together, each in its own message; both
+    have read the invoice before either commits. The statuses of the two deliveries."""
+    invoice_id = billed_month(app)
+    app.do(c.ApproveInvoice(invoice_id), actor="finance-lead")
+    app.do(c.IssueInvoice(invoice_id, date(2026, 3, 31)), actor="finance-lead")
+    app.clock.advance(days=20)
+    both_read = threading.Barrier(2, timeout=30)
+    first_runs = itertools.count()
+    real = finance_handlers.period_lock
+
+    def after_reading_the_invoice(uow: Any) -> Any:
+        if next(first_runs) < 2:  # the two first runs meet here; a run again goes straight on
+            both_read.wait()
+        return real(uow)
+
+    monkeypatch.setattr(finance_handlers, "period_lock", after_reading_the_invoice)
+    statuses: list[str] = []
+
+    def pay(number: int) -> Callable[[], None]:
+        body = example("payment.received")
+        body["data"] |= {"payment_id": f"PAY-{number}", "invoice_id": invoice_id}
+        body["data"] |= {"amount": "100.00", "received_on": "2026-04-15"}
+
+        def work() -> None:
+            statuses.append(deliver(app, "erp", body, f"erp-pay-{number}").status.value)
+
+        return work
+
+    assert in_threads(pay(1), pay(2)) == [None, None]
+    return statuses
+
+
+@only_on("postgresql")  # SQLite's writers take turns: the second never reads before the first
+def test_two_payments_of_one_invoice_sent_together_are_both_applied(
+    app: SqlApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert two_payments_at_once(app, monkeypatch) == ["processed", "processed"]
+    (invoice,) = app.data.aggregates["invoice"].values()
+    assert str(invoice.amount_paid.amount) == "200.00"  # 100.00 twice
+    assert app.data.exceptions == {}
+
+
+@only_on("postgresql")
+def test_without_running_again_one_of_the_two_payments_would_wait_on_the_queue(
+    app: SqlApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The control experiment: one run per message parks the payment that lost the race."""
+    monkeypatch.setattr(inbox_handlers, "RUNS_ON_CONCURRENT_CHANGE", 1)
+    assert sorted(two_payments_at_once(app, monkeypatch)) == ["failed", "processed"]
+    (parked,) = app.data.exceptions.values()
+    assert "was changed by someone else" in parked.detail
