@@ -15,9 +15,8 @@ from litestar import Litestar, Router
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Scope
 
-from entrypoints.http.access_log import AccessLogMiddleware
 from entrypoints.http.answer_cache import AnswerCache
 from entrypoints.http.body_gate import (
     StrictStructSchemaPlugin,
@@ -27,13 +26,12 @@ from entrypoints.http.body_gate import (
 )
 from entrypoints.http.correlation import correlation_id_for
 from entrypoints.http.metrics import Metrics, OperationsCollector
-from entrypoints.http.middleware import CorrelationMiddleware, RateLimiter, RateLimitMiddleware
+from entrypoints.http.middleware import RateLimiter, RequestEdge
 from entrypoints.http.openapi_page import swagger_assets_router, swagger_page_plugin
 from entrypoints.http.problems import EXCEPTION_HANDLERS, Problem
 from entrypoints.http.routes import ROUTERS
 from entrypoints.http.runtime import Services
 from entrypoints.http.security import AuthenticationError, Authenticator, Principal
-from entrypoints.http.server_span import ServerSpanMiddleware
 
 PUBLIC = "public"
 #: Paths that need no credential: health, the OpenAPI document, metrics, and webhooks (which
@@ -44,20 +42,19 @@ OPEN_PATHS = ("/health", "/ready", "/schema", "/metrics", "/webhooks")
 class ApiAuthentication:
     """Puts the caller's `Principal` into the scope (`scope["user"]`), or refuses with 401,
     for every request but those to `OPEN_PATHS` and CORS preflights (OPTIONS), as Litestar's
-    authentication middleware does; a plain ASGI middleware that reads the two credential
-    headers from the scope, instead of building a connection and all its headers per request.
-    Then, for every HTTP request, the one permission check (`check_permission`): once the
-    route is known and the caller authenticated, before the body gate and the handler. A
-    middleware rather than a Litestar guard (a guard is handed a copy of the route handler,
-    made anew for every request), and this one rather than a layer of its own, which would
-    add a call to every request and nothing else."""
+    authentication middleware does; it reads the two credential headers from the scope,
+    instead of building a connection and all its headers per request. Then, for every HTTP
+    request, the one permission check (`check_permission`): once the route is known and the
+    caller authenticated, before the body gate and the handler. Called by the request's edge
+    (`RequestEdge`) after the rate limit, rather than as a layer of its own, and rather than
+    as a Litestar guard (a guard is handed a copy of the route handler, made anew for every
+    request)."""
 
-    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
-        self.app = app
+    def __init__(self, authenticator: Authenticator) -> None:
         self.authenticator = authenticator
         self.open_paths = re.compile("|".join(f"^{p}" for p in OPEN_PATHS))
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope) -> None:
         if scope["type"] in ("http", "websocket") and not self._is_open(scope):
             correlation_id_for(scope)
             try:
@@ -72,7 +69,6 @@ class ApiAuthentication:
             scope["auth"] = None
         if scope["type"] == "http":
             check_permission(scope)
-        await self.app(scope, receive, send)
 
     def _is_open(self, scope: Scope) -> bool:
         if scope.get("method") == "OPTIONS":
@@ -161,13 +157,13 @@ def create_app(
             swagger_assets_router(),
         ],
         middleware=[
-            CorrelationMiddleware,
-            ServerSpanMiddleware,
-            DefineMiddleware(AccessLogMiddleware, metrics=metrics),  # counts and logs
             DefineMiddleware(
-                RateLimitMiddleware, limiter=limiter, exempt=("/health", "/ready", "/metrics")
+                RequestEdge,
+                limiter=limiter,
+                admit=ApiAuthentication(authenticator),
+                metrics=metrics,  # counts and logs
+                exempt=("/health", "/ready", "/metrics"),
             ),
-            DefineMiddleware(ApiAuthentication, authenticator=authenticator),
         ],
         before_request=body_gate,  # after the permission check, before the body is decoded
         plugins=[StrictStructSchemaPlugin()],

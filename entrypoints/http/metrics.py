@@ -2,7 +2,7 @@
 
 Two kinds, in one exposition at `/metrics`:
 
-- **Requests**, counted by the request log's middleware (`entrypoints.http.access_log`) in the
+- **Requests**, counted with the request log's line (`entrypoints.http.access_log`) in the
   worker that answered: requests by method, route template and status, and their latency.
   With several workers (`throughline serve --workers N`) each process writes its counts to
   files in a directory the serve command prepared (`entrypoints.http.metrics_dir`), and

@@ -183,16 +183,65 @@ def execute(
                 uow.commit()
         except idempotency.AlreadyAnsweredError as answered:
             return _replayed(answered.record)
-    return Response(content=content, status_code=status, media_type=JSON)
+    return EncodedAnswer(content, status_code=status, media_type=JSON)
 
 
 def _replayed(stored: IdempotencyRecord) -> Response[Any]:
-    return Response(
-        content=(stored.response_body or "").encode(),
+    return EncodedAnswer(
+        (stored.response_body or "").encode(),
         status_code=stored.response_status or 200,
         media_type=JSON,
         headers={"Idempotent-Replayed": "true"},
     )
+
+
+class EncodedAnswer(Response[bytes]):
+    """A JSON answer already encoded (the bytes stored with the Idempotency-Key), sent as
+    Litestar would send it: the response's own headers in order, then `content-type` and
+    `content-length`, then the body. Litestar turns a `Response` into an `ASGIResponse` per
+    request (a headers object, the headers merged and encoded, the content rendered again);
+    for bytes with nothing else to add, this answer builds the two messages directly. Anything
+    else (a route's own headers, cookies or background task, a HEAD request, a status without
+    a body) goes through Litestar's way."""
+
+    __slots__ = ()
+
+    def to_asgi_response(  # type: ignore[override]
+        self, app: Any, request: Request[Any, Any, Any], **route: Any
+    ) -> Any:
+        status = self.status_code or 200
+        plain = (
+            app is None
+            and self.background is None
+            and not self.cookies
+            and not any(route.get(k) for k in _ROUTE_ADDITIONS)
+            and not any(k.lower() in _SET_HERE for k in self.headers)
+        )
+        if not plain or status < 200 or status in (204, 304) or self.media_type != JSON:
+            return super().to_asgi_response(app, request, **route)
+        headers = [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.headers.items()
+        ]
+        headers += [(b"content-type", _JSON_BYTES), (b"content-length", b"%d" % len(self.content))]
+        return _Sent(status, headers, self.content)
+
+
+_ROUTE_ADDITIONS = ("background", "cookies", "encoded_headers", "headers", "is_head_response")
+_SET_HERE = ("content-type", "content-length")
+_JSON_BYTES = JSON.encode()
+
+
+@attrs.frozen
+class _Sent:
+    """The two ASGI messages of an answer: its start and its whole body."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body, "more_body": False})
 
 
 def _abandon(services: Services, ctx: RequestContext, key: str) -> None:
