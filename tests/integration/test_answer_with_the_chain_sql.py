@@ -22,6 +22,7 @@ from application.audit import verify_chain
 from application.changes import RecordMoved
 from application.context import RequestContext
 from application.records import IdempotencyRecord, IdempotencyStatus
+from application.unit_of_work import UnitOfWork
 from tests.integration.conftest import empty_database_url
 from tests.integration.support import SqlApp, only_on
 from tests.integration.test_concurrency import in_threads
@@ -75,9 +76,11 @@ def pg_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Data
     db.dispose()
 
 
-def _claimed(uow: object, key: str) -> None:
+def _claimed_and_answered(uow: UnitOfWork, key: str, status: int = 200, body: str = "{}") -> None:
+    """The key claimed by this transaction's insert, then its answer (left to the commit)."""
     record = IdempotencyRecord("psa", key, "f" * 64, IdempotencyStatus.IN_PROGRESS, AT)
-    assert uow.idempotency.add_new(record)  # type: ignore[attr-defined]
+    assert uow.idempotency.add_new(record)
+    idempotency.complete(uow, "psa", key, status, body)
 
 
 def _audited(database: Database) -> int:
@@ -89,8 +92,7 @@ def test_an_answer_without_an_audit_record_is_written_before_the_commit(
     pg_database: Database,
 ) -> None:
     with pg_database.unit_of_work(CTX, _now) as uow:
-        _claimed(uow, "plain")
-        idempotency.complete(uow, "psa", "plain", 201, '{"ok": true}')
+        _claimed_and_answered(uow, "plain", 201, '{"ok": true}')
         uow.commit()
     with pg_database.unit_of_work(CTX, _now, read_only=True) as uow:
         found = uow.idempotency.find("psa", "plain")
@@ -103,8 +105,7 @@ def test_the_answer_is_read_back_in_its_own_transaction_before_the_commit(
     pg_database: Database,
 ) -> None:
     with pg_database.unit_of_work(CTX, _now) as uow:
-        _claimed(uow, "seen")
-        idempotency.complete(uow, "psa", "seen", 200, "{}")
+        _claimed_and_answered(uow, "seen")
         found = uow.idempotency.find("psa", "seen")  # the answer left to the commit, written
         assert found is not None
         assert found.status is IdempotencyStatus.COMPLETED
@@ -113,9 +114,8 @@ def test_the_answer_is_read_back_in_its_own_transaction_before_the_commit(
 
 def test_a_commit_whose_answer_finds_no_key_commits_nothing(pg_database: Database) -> None:
     with pg_database.unit_of_work(CTX, _now) as uow:
-        _claimed(uow, "gone")
         uow.record(RecordMoved("inbox:m1", "receive", None, "received"))
-        idempotency.complete(uow, "psa", "gone", 200, "{}")
+        _claimed_and_answered(uow, "gone")
         # the key's row disappears behind the store's back (nothing does this but a test)
         uow.connection.exec_driver_sql("DELETE FROM idempotency_keys WHERE key = 'gone'")
         with pytest.raises(sa.exc.DBAPIError, match="division by zero"):
