@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import sqlalchemy as sa
 
@@ -24,6 +25,7 @@ from application.errors import ConflictError
 from domain.ids import ObligationId, ResourceId, Role, TaskId, TimeEntryId
 from domain.time_entry import TimeEntry
 from tests.integration.conftest import empty_database_url
+from tests.unit.test_time_entry_values import ENTRIES
 
 CTX = RequestContext("tester", "small-batch")
 
@@ -41,27 +43,9 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
 
 
 def _entries(prefix: str) -> list[TimeEntry]:
-    """Entries whose columns take every kind of value: no cost rate, a zero, an exponent."""
-    cases = [
-        (Decimal("8"), True, None),
-        (Decimal("7.50"), False, Decimal("61.25")),
-        (Decimal("0.25"), True, Decimal("0")),
-        (Decimal("1E+1"), True, Decimal("80.000")),
-    ]
-    return [
-        TimeEntry.received_approved(
-            TimeEntryId(f"{prefix}{n}"),
-            ObligationId("tm"),
-            ResourceId("r1"),
-            Role("consultant"),
-            date(2026, 3, n + 1),
-            hours,
-            task_id=TaskId("T1"),
-            billable=billable,
-            cost_rate=cost,
-        )
-        for n, (hours, billable, cost) in enumerate(cases)
-    ]
+    """The hand conversion's entries (no cost rate, a zero, an exponent), numbered after
+    `prefix`."""
+    return [attrs.evolve(e, entry_id=TimeEntryId(f"{prefix}{n}")) for n, e in enumerate(ENTRIES)]
 
 
 def _stored(database: Database, prefix: str) -> list[tuple[Any, ...]]:
