@@ -43,7 +43,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import psycopg
@@ -54,6 +54,9 @@ from sqlalchemy.engine import Connection
 from application.audit import canonical_parts, record_transition
 from application.records import AuditRecord
 from application.unit_of_work import AuditLog
+
+if TYPE_CHECKING:
+    from adapters.sqlalchemy.records import Answer
 
 
 class _Chain:
@@ -98,6 +101,19 @@ class Unread:
 #: waited for after the lock is let go, `_DURABLE`).
 _LOCK = (
     "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_log')),"
+    " set_config('synchronous_commit', 'off', true)"
+)
+#: The lock statement of a commit that also writes the request's answer to the key it claimed
+#: (`records.Answer`), so the answer costs no statement of its own: the update runs first (the
+#: division fails the statement, and so the commit queued behind it, unless it found the
+#: key's row, which this transaction inserted and holds), then the lock is taken.
+#: Parameters: response status and body, principal, key.
+_LOCK_ANSWERING = (
+    "WITH answered AS (UPDATE idempotency_keys SET status = 'completed',"
+    " response_status = %s, response_body = %s WHERE principal = %s AND key = %s"
+    " RETURNING 1)"
+    " SELECT 1 / (SELECT count(*)::integer FROM answered),"
+    " pg_advisory_xact_lock(hashtext(current_schema() || '.audit_log')),"
     " set_config('synchronous_commit', 'off', true)"
 )
 #: Run in a transaction of its own, committed synchronously: it writes one WAL record, so its
@@ -215,19 +231,28 @@ def stage(connection: Connection, pending: Sequence[AuditRecord], staged: int) -
 
 @contextmanager
 def locked_append(
-    connection: Connection, pending: Sequence[AuditRecord], *, staged: bool = False
+    connection: Connection,
+    pending: Sequence[AuditRecord],
+    *,
+    staged: bool = False,
+    answer: Answer | None = None,
 ) -> Iterator[None]:
     """Take the chain's lock and append the records, numbered and hashed onto the tail; the
     block's commit goes in the same round trip (ADR 0065). Both statements are sent at once
     and the pipeline stays open for the block: the commit the block makes is queued behind
     them, and the server skips it if either failed (the error is raised by the commit).
     `staged`: the records are those `stage` put aside in this transaction (`pending` is then
-    empty)."""
+    empty). `answer`: the request's answer, written by the lock's statement."""
     statement, parameters = (_APPEND_STAGED, None) if staged else (_APPEND, _columns(pending))
     driver = _driver(connection)
     try:
         with driver.pipeline():
-            driver.execute(_LOCK)
+            if answer is None:
+                driver.execute(_LOCK)
+            else:
+                driver.execute(
+                    _LOCK_ANSWERING, (answer.status, answer.body, answer.principal, answer.key)
+                )
             driver.execute(statement, parameters)
             yield
     except psycopg.Error as error:

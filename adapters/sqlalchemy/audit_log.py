@@ -15,6 +15,7 @@ from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.audit_chain import Unread, chained, locked_append, stage
 from adapters.sqlalchemy.bulk import insert_many
 from adapters.sqlalchemy.driver import DriverStatement
+from adapters.sqlalchemy.records import Answer
 from adapters.sqlalchemy.repositories import Session
 from application.audit import GENESIS
 from application.records import AuditRecord
@@ -106,22 +107,28 @@ class SqlAlchemyAuditLog:
         self._tail_read = (connection.get_transaction(), records[-1])
 
     @contextlib.contextmanager
-    def flushed(self) -> Iterator[None]:
+    def flushed(self, answer: Answer | None = None) -> Iterator[None]:
         """The pending records written, for a block that commits. On PostgreSQL they are
         numbered and hashed by the INSERT under the chain's lock, with those this
         transaction staged before them (many records are staged first, `STAGED_FROM`), and
         the block's commit goes in the same round trip
         (audit_chain.py); the tail is read again if this transaction asks for it. On SQLite
-        they are appended to the chain (`_append_chained`)."""
+        they are appended to the chain (`_append_chained`). `answer`, the request's answer
+        left to the commit, is written by the chain's lock statement, or on its own first
+        when nothing is appended."""
         connection = self._session.connection
         staged = self._staged is not None and self._staged[0] is connection.get_transaction()
-        if not self._pending and not staged:
+        appends = bool(self._pending) or staged
+        if answer is not None and not (appends and self._session.dialect == "postgresql"):
+            answer.write(connection)
+            answer = None
+        if not appends:
             yield
         elif self._session.dialect == "postgresql":
             if staged or len(self._pending) >= STAGED_FROM:
                 self.write_out()
                 staged = True
-            with locked_append(connection, self._pending, staged=staged):
+            with locked_append(connection, self._pending, staged=staged, answer=answer):
                 yield
             self._tail_read = self._staged = None
             self._pending.clear()

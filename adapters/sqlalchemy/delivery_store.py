@@ -27,6 +27,7 @@ from adapters.sqlalchemy.bulk import Processor, insert_all_or_none, insert_value
 from adapters.sqlalchemy.cap_totals import CapTotals
 from adapters.sqlalchemy.driver import DriverStatement, driver_rows
 from adapters.sqlalchemy.repositories import Session
+from adapters.sqlalchemy.small_batch import INSERT_FROM_ARRAYS_UP_TO, insert_from_arrays
 from adapters.sqlalchemy.time_entry_rows import TIME_ENTRY_NAMES, time_entry_values
 from application.errors import ConcurrentChangeError, ConflictError
 from domain.cap_reach import RecordedTime
@@ -190,11 +191,15 @@ class SqlAlchemyDelivery:
     def add_time_entries(self, entries: Sequence[TimeEntry]) -> None:
         if not entries:
             return
+        connection = self._session.connection
         values = time_entry_values(entries, self._session.dialect == "sqlite")
+        # A refused entry ends the unit of work (its one caller, the batch command, does not
+        # go on after a conflict): a small batch on PostgreSQL needs no savepoint.
         try:
-            insert_values_all_or_none(
-                self._session.connection, t.time_entries, TIME_ENTRY_NAMES, values
-            )
+            if self._session.dialect == "postgresql" and len(values) <= INSERT_FROM_ARRAYS_UP_TO:
+                insert_from_arrays(connection, t.time_entries, TIME_ENTRY_NAMES, values)
+            else:
+                insert_values_all_or_none(connection, t.time_entries, TIME_ENTRY_NAMES, values)
         except sa.exc.IntegrityError as error:
             raise ConflictError("a time entry of this batch is already recorded") from error
         self._cap_totals.added(entries)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar
 
+import attrs
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -28,16 +29,46 @@ from application.records import (
 )
 
 
+@attrs.frozen
+class Answer:
+    """A request's answer for the key this transaction claimed, written by the commit: on
+    PostgreSQL by the audit chain's lock statement when the commit appends to the chain
+    (`audit_chain.locked_append`), else by `write` just before the commit."""
+
+    principal: str
+    key: str
+    status: int
+    body: str
+
+    def write(self, connection: sa.Connection) -> None:
+        parameters = {
+            **_identity(self.principal, self.key),
+            "response_status": self.status,
+            "response_body": self.body,
+        }
+        if _idempotency_complete().execute(connection, parameters)[0] != 1:
+            raise RequestInProgressError(f"idempotency key {self.key!r} was never claimed")
+
+
 class SqlAlchemyIdempotency:
     """Idempotency keys. A key this unit of work did not read is claimed with an insert that
     does nothing when the key exists; one it read is updated only if unchanged since. Either
-    way, two requests racing for one key cannot both go ahead."""
+    way, two requests racing for one key cannot both go ahead.
+
+    On PostgreSQL the answer to a key this transaction inserted is left to the commit
+    (`Answer`): the transaction holds the key's row from its insert, so the update cannot
+    miss it, and the commit writes it without a statement of its own where it can (ADR 0068,
+    amendment "fewer statements on PostgreSQL")."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
         self._read: dict[tuple[str, str], tuple[str, datetime]] = {}
+        #: The keys this transaction inserted, whose row it holds (PostgreSQL).
+        self._inserted: set[tuple[str, str]] = set()
+        self._answer: Answer | None = None
 
     def find(self, principal: str, key: str) -> IdempotencyRecord | None:
+        self._write_answer()
         row = (
             self._session.connection.execute(_idempotency_find(), _identity(principal, key))
             .mappings()
@@ -51,6 +82,7 @@ class SqlAlchemyIdempotency:
         return record
 
     def save(self, record: IdempotencyRecord) -> None:
+        self._write_answer()
         connection, table = self._session.connection, t.idempotency_keys
         row = codec.idempotency_row(record)
         identity = (record.principal, record.key)
@@ -58,6 +90,8 @@ class SqlAlchemyIdempotency:
         if loaded is None:
             _, claimed = _idempotency_claim(self._session.dialect).execute(connection, row)
             written = 1 if claimed else 0
+            if claimed:
+                self._inserted.add(identity)
         else:
             status, created_at = loaded
             written = connection.execute(
@@ -75,22 +109,47 @@ class SqlAlchemyIdempotency:
         self._read[identity] = (record.status.value, record.created_at)
 
     def add_new(self, record: IdempotencyRecord) -> bool:
+        self._write_answer()
         claim = _idempotency_claim(self._session.dialect)
         _, claimed = claim.execute(self._session.connection, codec.idempotency_row(record))
         if not claimed:
             return False
-        self._read[(record.principal, record.key)] = (record.status.value, record.created_at)
+        identity = (record.principal, record.key)
+        self._read[identity] = (record.status.value, record.created_at)
+        self._inserted.add(identity)
         return True
 
     def complete(self, principal: str, key: str, status: int, body: str) -> None:
-        parameters = {**_identity(principal, key), "response_status": status, "response_body": body}
-        if _idempotency_complete().execute(self._session.connection, parameters)[0] != 1:
-            raise RequestInProgressError(f"idempotency key {key!r} was never claimed")
+        answer = Answer(principal, key, status, body)
+        self._write_answer()  # one answer left at a time
+        if self._session.dialect == "postgresql" and (principal, key) in self._inserted:
+            self._answer = answer
+        else:
+            answer.write(self._session.connection)
         loaded = self._read.get((principal, key))
         if loaded is not None:
             self._read[(principal, key)] = (IdempotencyStatus.COMPLETED.value, loaded[1])
 
+    def answer_at_commit(self) -> Answer | None:
+        """The answer left to the commit, if any; the commit takes it and must write it."""
+        answer, self._answer = self._answer, None
+        return answer
+
+    def rolled_back(self) -> None:
+        """The transaction's claims and its answer are undone."""
+        self._inserted.clear()
+        self._answer = None
+
+    def _write_answer(self) -> None:
+        """The answer left to the commit, written now: a statement on the keys follows, which
+        must see it."""
+        answer = self.answer_at_commit()
+        if answer is not None:
+            answer.write(self._session.connection)
+
     def delete(self, principal: str, key: str) -> None:
+        self._write_answer()
+        self._inserted.discard((principal, key))
         c = t.idempotency_keys.c
         self._session.connection.execute(
             t.idempotency_keys.delete().where(c.principal == principal, c.key == key)
@@ -98,6 +157,7 @@ class SqlAlchemyIdempotency:
         self._read.pop((principal, key), None)
 
     def purge_before(self, cutoff: datetime) -> int:
+        self._write_answer()
         table = t.idempotency_keys
         result = self._session.connection.execute(table.delete().where(table.c.created_at < cutoff))
         self._read.clear()

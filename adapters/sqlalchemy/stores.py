@@ -22,6 +22,7 @@ from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.bulk import insert_many, insert_values_all_or_none
 from adapters.sqlalchemy.driver_values import exact_parameter, exact_text
 from adapters.sqlalchemy.repositories import Session
+from adapters.sqlalchemy.small_batch import INSERT_FROM_ARRAYS_UP_TO, insert_from_arrays
 from application.errors import ConflictError
 from application.legal_entities import LegalEntityRecord
 from application.ports import CustomerRecord
@@ -74,8 +75,7 @@ class SqlAlchemyLedger:
         values = [
             row for cid, items in entries.items() for row in codec.ledger_values(cid, items, exact)
         ]
-        connection = self._session.connection
-        insert_values_all_or_none(connection, t.ledger_entries, codec.LEDGER_ROW_NAMES, values)
+        self._insert(values)
 
     def add_billed(self, documents: Mapping[ContractId, Sequence[BilledDocument]]) -> None:
         """`add_all` of what the documents' lines billed, each row made from its allocation
@@ -87,8 +87,16 @@ class SqlAlchemyLedger:
             for document_id, lines in billed
             for row in codec.billed_values(cid, document_id, lines, exact)
         ]
-        connection = self._session.connection
-        insert_values_all_or_none(connection, t.ledger_entries, codec.LEDGER_ROW_NAMES, values)
+        self._insert(values)
+
+    def _insert(self, values: list[tuple[Any, ...]]) -> None:
+        # A refused row ends the unit of work (no caller goes on after it): a small batch on
+        # PostgreSQL needs no savepoint.
+        connection, names = self._session.connection, codec.LEDGER_ROW_NAMES
+        if self._session.dialect == "postgresql" and len(values) <= INSERT_FROM_ARRAYS_UP_TO:
+            insert_from_arrays(connection, t.ledger_entries, names, values)
+        else:
+            insert_values_all_or_none(connection, t.ledger_entries, names, values)
 
     def lock(self, contracts: Iterable[ContractId]) -> None:
         """PostgreSQL: lock the contracts' rows (in id order, so two runs cannot deadlock)

@@ -225,14 +225,16 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         # The audit chain goes last: on PostgreSQL its append holds the one lock every writer
         # of audit records takes, until the commit, so nothing else (the outbox rows) runs
         # while it is held; the append and this commit share one round trip (audit_chain.py,
-        # ADR 0065).
-        with self._audit.flushed():
+        # ADR 0065). The request's answer left to the commit goes with the chain's lock (ADR
+        # 0068, amendment "fewer statements on PostgreSQL").
+        with self._audit.flushed(self.idempotency.answer_at_commit()):
             self.connection.commit()
         self._release()  # the next writer can go; SQLite released its lock with the commit
 
     def _rollback(self) -> None:
         if self._connection is not None:
             self._connection.rollback()
+            self.idempotency.rolled_back()
         self._release()
 
     def _release(self) -> None:
