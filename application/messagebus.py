@@ -3,7 +3,8 @@
 A handler names what it uses: `def handle(cmd, ctx, *, unit_of_work, clock)`. After the command
 and the request context, each parameter is bound once, when the handler is registered, from
 the field of `Dependencies` with the same name (`unit_of_work` is the unit-of-work factory,
-`dispatch` the bus's own `handle`, for handlers that send further commands).
+`dispatch` the bus's own `handle`, for handlers that send further commands, `feedback` the
+CRM and the project together).
 
 The bus is typed for its callers: a command that declares its result (`Returning[R]`, see
 application/commands/base.py) is answered as an `R`; any other command as an `object`.
@@ -35,6 +36,7 @@ from application.ports import (
     TaxEngine,
     WebhookTranslator,
 )
+from application.status_feedback import StatusFeedback
 from application.unit_of_work import UnitOfWork
 from domain.chart_of_accounts import ChartsOfAccounts
 from domain.plausibility import PlausibilityPolicy
@@ -71,6 +73,12 @@ class Dependencies:
     #: The chart-of-accounts mapping per legal entity (ADR 0033); None: entries go to the
     #: journal only and nothing is posted to the ERP.
     charts: ChartsOfAccounts | None = None
+
+    @property
+    def feedback(self) -> StatusFeedback:
+        """The CRM and the project, told an invoice's billing status together; bound to a
+        handler that names `feedback`, as the fields are to those that name them."""
+        return StatusFeedback(self.crm, self.projects)
 
 
 R = TypeVar("R")
@@ -119,7 +127,9 @@ def bind(handler: Handler, deps: Dependencies, dispatch: Dispatch) -> Bound:
     return functools.partial(handler, **bound)
 
 
-_DEPENDENCY_NAMES = frozenset(field.name for field in attrs.fields(Dependencies)) - {"uow"}
+_FIELDS = frozenset(field.name for field in attrs.fields(Dependencies))
+#: The factory is bound as `unit_of_work`; `feedback` is made of two fields.
+_DEPENDENCY_NAMES = _FIELDS - {"uow"} | {"feedback"}
 
 
 class MessageBus:

@@ -126,12 +126,7 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
         """Everything the unit of work changed, and the events it caused, or nothing."""
         if self._read_only:
             raise ReadOnlyUnitOfWorkError("a read-only unit of work cannot commit")
-        seen = self._seen()
-        drained = drain_events(seen)
-        states = seen.states if isinstance(seen, SeenAggregates) else {}
-        self._write_audit(audit_entries(drained, states, seen))
-        self._flush()
-        self.outbox.add(self._outbox_events(drained))
+        drained = self._write_seen()
         self._committed_events.extend(event for _, event in drained)
         claim = self._claim()
         if claim is not None and claim.hold(self):
@@ -150,14 +145,21 @@ class AbstractUnitOfWork(UnitOfWork, abc.ABC):
         amendment "memory held to the commit")."""
         if self._read_only:
             raise ReadOnlyUnitOfWorkError("a read-only unit of work cannot write")
+        self._write_seen()
+        self._append_audit()
+        self._let_go()
+
+    def _write_seen(self) -> list[tuple[object, object]]:
+        """What `commit` and `write_out` both write: the events of what was seen and the
+        stated changes as audit records (the events' first), the aggregates' rows, and the
+        events' outbox rows; the events drained, in order."""
         seen = self._seen()
         drained = drain_events(seen)
         states = seen.states if isinstance(seen, SeenAggregates) else {}
         self._write_audit(audit_entries(drained, states, seen))
         self._flush()
         self.outbox.add(self._outbox_events(drained))
-        self._append_audit()
-        self._let_go()
+        return drained
 
     def finish(self, answer: tuple[int, str] | None) -> None:
         """The commit held for the request's answer: the answer, when there is one, stored

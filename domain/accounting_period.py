@@ -15,7 +15,7 @@ import attrs
 
 from domain.errors import DomainError, PeriodClosedError
 from domain.ids import UserId
-from domain.lifecycle import LifecycleTable
+from domain.lifecycle import Lifecycled, LifecycleTable
 from domain.period import Period
 
 
@@ -74,9 +74,11 @@ class PeriodReopened:
 
 
 @attrs.define(slots=False, eq=False)
-class AccountingPeriod:
+class AccountingPeriod(Lifecycled[PeriodState, PeriodTrigger, PeriodClosed | PeriodReopened]):
     """One accounting period. `closed_by`/`closed_at` describe the closure in force, if any;
     `reopen_reason` the latest reopening. Opening records no event: revision 0."""
+
+    _lifecycle = ACCOUNTING_PERIOD_LIFECYCLE
 
     period: Period
     state: PeriodState
@@ -97,7 +99,7 @@ class AccountingPeriod:
 
     def close(self, by: UserId, today: date, at: datetime) -> None:
         """Only an open period whose last day has come can be closed."""
-        dest = ACCOUNTING_PERIOD_LIFECYCLE.next_state(self.state, PeriodTrigger.CLOSE)
+        dest = self._next(PeriodTrigger.CLOSE)
         if self.period.end > today:
             raise PeriodNotEndedError(
                 f"accounting period {self.period} ends on {self.period.end} "
@@ -109,7 +111,7 @@ class AccountingPeriod:
 
     def reopen(self, by: UserId, reason: str, at: datetime) -> None:
         """A closed period is reopened only by a named person for a stated reason."""
-        dest = ACCOUNTING_PERIOD_LIFECYCLE.next_state(self.state, PeriodTrigger.REOPEN)
+        dest = self._next(PeriodTrigger.REOPEN)
         if not reason.strip():
             raise ReopenReasonRequiredError(
                 f"reopening accounting period {self.period} needs a reason"
@@ -118,11 +120,6 @@ class AccountingPeriod:
         self.closed_at = None
         self.reopen_reason = reason
         self._move(dest, PeriodReopened(self.period, by, reason, at))
-
-    def _move(self, dest: PeriodState, event: object) -> None:
-        self.state = dest
-        self.revision += 1
-        self.events.append(event)
 
 
 @attrs.frozen

@@ -16,7 +16,7 @@ import attrs
 
 from domain.errors import DomainError, IllegalTransitionError
 from domain.ids import ContractId, CustomerId, EngagementId
-from domain.lifecycle import LifecycleTable
+from domain.lifecycle import Lifecycled, LifecycleTable
 
 
 class EngagementState(StrEnum):
@@ -157,8 +157,10 @@ class EngagementCancelled(EngagementEvent):
 
 
 @attrs.define(slots=False, eq=False)
-class Engagement:
+class Engagement(Lifecycled[EngagementState, EngagementTrigger, EngagementEvent]):
     """One engagement. `revision` counts recorded changes: the proposal is revision 1."""
+
+    _lifecycle = ENGAGEMENT_LIFECYCLE
 
     engagement_id: EngagementId
     customer_id: CustomerId
@@ -295,23 +297,6 @@ class Engagement:
             f"engagement {self.engagement_id} is '{self.state.value}' and accepts no time "
             f"(for {work_date}); time is accepted only while it is active"
         )
-
-    # Mechanics -----------------------------------------------------------------------------
-
-    def _next(self, trigger: EngagementTrigger) -> EngagementState:
-        # Legality first, so that a refused call explains the lifecycle before any guard.
-        return ENGAGEMENT_LIFECYCLE.next_state(self.state, trigger)
-
-    def _fire(self, trigger: EngagementTrigger, event: EngagementEvent) -> None:
-        self._move(self._next(trigger), event)
-
-    def _move(self, dest: EngagementState, event: EngagementEvent) -> None:
-        self.state = dest
-        self._record(event)
-
-    def _record(self, event: EngagementEvent) -> None:
-        self.revision += 1
-        self.events.append(event)
 
 
 def _required_reason(reason: str, doing: str, engagement_id: EngagementId) -> str:

@@ -83,13 +83,16 @@ from domain.invoice_lifecycle import (
     WriteOffReasonRequiredError as WriteOffReasonRequiredError,
 )
 from domain.invoice_lifecycle import not_before_issue
+from domain.lifecycle import Lifecycled
 from domain.money import EXACT, Currency, Money
 from domain.period import Period
 
 
 @attrs.define(slots=False, eq=False)
-class Invoice:
+class Invoice(Lifecycled[InvoiceState, InvoiceTrigger, InvoiceEvent]):
     """An invoice (or a debit memo) for one payer, contract, legal entity and currency."""
+
+    _lifecycle = INVOICE_LIFECYCLE
 
     invoice_id: InvoiceId
     customer_id: CustomerId
@@ -262,11 +265,6 @@ class Invoice:
         """Drafts, approved and issued documents hold their allocations; discarded ones do not."""
         return self.state is not InvoiceState.DISCARDED
 
-    def _fire(self, trigger: InvoiceTrigger, event: InvoiceEvent) -> None:
-        self.state = INVOICE_LIFECYCLE.next_state(self.state, trigger)
-        self.revision += 1
-        self.events.append(event)
-
     def approve(self, by: str, at: datetime) -> None:
         """Maker-checker: whoever created the invoice cannot approve it."""
         if by == self.created_by:
@@ -332,7 +330,7 @@ class Invoice:
         """Give up part or all of what is still owed on an issued or partly paid invoice as
         uncollectable, for a stated reason, in whole minor units; giving up all that is owed
         writes the invoice off. A disputed invoice is settled first. Returns the amount."""
-        INVOICE_LIFECYCLE.next_state(self.state, InvoiceTrigger.WRITE_OFF)
+        self._next(InvoiceTrigger.WRITE_OFF)
         stated = reason.strip()
         if not stated:
             raise WriteOffReasonRequiredError(
@@ -358,8 +356,7 @@ class Invoice:
         if left.is_zero():
             self._fire(InvoiceTrigger.WRITE_OFF, event)
         else:
-            self.revision += 1
-            self.events.append(event)
+            self._record(event)
         self.written_off = self.amount_written_off + given_up
         return given_up
 
@@ -477,12 +474,11 @@ class Invoice:
         if in_full:
             self._fire(InvoiceTrigger.CREDIT_IN_FULL, event)
         else:
-            self.revision += 1
-            self.events.append(event)
+            self._record(event)
         if ended is None or resolution is None:
             return
         if not in_full:
-            self.state = INVOICE_LIFECYCLE.next_state(self.state, self._resolution)
+            self.state = self._next(self._resolution)
         self.disputes = (*self.disputes[:-1], ended)
         self.events.append(DisputeResolved(self.invoice_id, at, resolution, credit_memo_id))
 

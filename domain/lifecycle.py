@@ -4,13 +4,14 @@ An entity keeps its own `state` attribute and asks its module-level table for th
 when a typed method fires a trigger. The machine never owns the entity (`model=None`): no
 dynamic methods, no callbacks with side effects, one small table shared by every instance.
 The same table draws the diagram in the docs and drives the exhaustive state x trigger tests.
+An aggregate moves along its table through `Lifecycled`'s steps.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from enum import Enum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from transitions import Machine
 
@@ -18,6 +19,7 @@ from domain.errors import IllegalTransitionError
 
 S = TypeVar("S", bound=Enum)
 T = TypeVar("T", bound=Enum)
+E = TypeVar("E")
 
 
 def _article(noun: str) -> str:
@@ -80,3 +82,35 @@ class LifecycleTable(Generic[S, T]):
         lines = ["stateDiagram-v2", f"    [*] --> {next(iter(self.states)).value}"]
         lines += [f"    {s.value} --> {d.value}: {t.value}" for s, t, d in self.edges()]
         return "\n".join(lines)
+
+
+class Lifecycled(Generic[S, T, E]):
+    """An aggregate that moves along one lifecycle table and records an event per move.
+
+    The entity names its table as a class attribute (`_lifecycle = ENGAGEMENT_LIFECYCLE`)
+    and declares `state`, `revision` and `events` among its own fields; a typed method asks
+    `_next` first (so a refused call explains the lifecycle before any business guard), then
+    checks its guards and `_move`s, or `_fire`s when it has no guard. Every move counts one
+    revision and appends its one event.
+    """
+
+    _lifecycle: LifecycleTable[Any, Any]
+    state: S
+    revision: int
+    events: list[object]
+
+    def _next(self, trigger: T) -> S:
+        """The state `trigger` leads to, or the lifecycle's refusal."""
+        dest: S = self._lifecycle.next_state(self.state, trigger)
+        return dest
+
+    def _fire(self, trigger: T, event: E) -> None:
+        self._move(self._next(trigger), event)
+
+    def _move(self, dest: S, event: E) -> None:
+        self.state = dest
+        self._record(event)
+
+    def _record(self, event: E) -> None:
+        self.revision += 1
+        self.events.append(event)

@@ -15,7 +15,7 @@ import attrs
 
 from domain.errors import DomainError, InvalidTermsError
 from domain.ids import MilestoneId, ObligationId
-from domain.lifecycle import LifecycleTable
+from domain.lifecycle import Lifecycled, LifecycleTable
 
 #: Who `accepted_by` names when nobody answered within the passive-acceptance window.
 PASSIVE_ACCEPTANCE = "passive-acceptance"
@@ -135,8 +135,10 @@ class MilestoneInvoiced(MilestoneEvent):
 
 
 @attrs.define(slots=False, eq=False)
-class Milestone:
+class Milestone(Lifecycled[MilestoneState, MilestoneTrigger, MilestoneEvent]):
     """One milestone. `revision` counts recorded changes: planning is revision 1."""
+
+    _lifecycle = MILESTONE_LIFECYCLE
 
     milestone_id: MilestoneId
     obligation_id: ObligationId
@@ -247,23 +249,6 @@ class Milestone:
         if self.passive_acceptance_days is None or self.completed_on is None:
             return None
         return self.completed_on + timedelta(days=self.passive_acceptance_days)
-
-    # Mechanics -----------------------------------------------------------------------------
-
-    def _next(self, trigger: MilestoneTrigger) -> MilestoneState:
-        # Legality first, so that a refused call explains the lifecycle before any guard.
-        return MILESTONE_LIFECYCLE.next_state(self.state, trigger)
-
-    def _fire(self, trigger: MilestoneTrigger, event: MilestoneEvent) -> None:
-        self._move(self._next(trigger), event)
-
-    def _move(self, dest: MilestoneState, event: MilestoneEvent) -> None:
-        self.state = dest
-        self._record(event)
-
-    def _record(self, event: MilestoneEvent) -> None:
-        self.revision += 1
-        self.events.append(event)
 
 
 def _require_approver(by: str, action: str, milestone_id: MilestoneId) -> None:

@@ -23,7 +23,8 @@ from application.journal import (
 )
 from application.messagebus import UnitOfWorkFactory
 from application.natural_keys import DISPUTE, PAYMENT, Admission, Fact, admit
-from application.ports import Clock, CrmFeedback, IdGenerator, ProjectProvisioning
+from application.ports import Clock, IdGenerator
+from application.status_feedback import StatusFeedback
 from application.unit_of_work import UnitOfWork
 from domain.accounting_period import AccountingPeriod, PeriodLock
 from domain.chart_of_accounts import ChartsOfAccounts, UnmappedLegalEntityError
@@ -43,20 +44,6 @@ from domain.money import Money
 from domain.obligation import RevenueContext
 from domain.plausibility import PlausibilityPolicy, check_period_started
 from domain.revenue import recognised_to_date
-
-
-def _notify(
-    crm: CrmFeedback,
-    projects: ProjectProvisioning,
-    key: str,
-    invoice: Invoice,
-    kind: str,
-    **data: str,
-) -> None:
-    """Billing status goes back to the CRM account and to the project in the PSA."""
-    status = {"invoice": invoice.number or "", **data}
-    crm.notify(key, invoice.customer_id, kind, status)
-    projects.report(key, invoice.contract_id, kind, status)
 
 
 def _payment(cmd: c.RecordPayment) -> Fact:
@@ -79,8 +66,7 @@ def record_payment(
     ids: IdGenerator,
     charts: ChartsOfAccounts | None,
     plausibility: PlausibilityPolicy,
-    crm: CrmFeedback,
-    projects: ProjectProvisioning,
+    feedback: StatusFeedback,
 ) -> None:
     """A payment is applied once per ERP payment id; the same payment again changes nothing
     but is told to the CRM and the project again (their calls are idempotent by key, so a
@@ -93,7 +79,7 @@ def record_payment(
             _apply_payment(uow, ctx, cmd, invoice, clock, ids, charts)
             uow.commit()
     kind, amount = "payment_received", str(cmd.amount)
-    _notify(crm, projects, f"{cmd.payment_id}:crm", invoice, kind, amount=amount)
+    feedback.tell(f"{cmd.payment_id}:crm", invoice, kind, amount=amount)
 
 
 def _apply_payment(
@@ -118,8 +104,7 @@ def open_dispute(
     *,
     unit_of_work: UnitOfWorkFactory,
     clock: Clock,
-    crm: CrmFeedback,
-    projects: ProjectProvisioning,
+    feedback: StatusFeedback,
 ) -> None:
     """The dispute is recorded on the invoice and fed back to the project and the CRM account.
     A dispute the billing platform numbered is opened once: the same one again changes nothing
@@ -131,7 +116,7 @@ def open_dispute(
         invoice.open_dispute(cmd.reason, clock.now())
         uow.commit()
     key = f"{cmd.invoice_id}:dispute:{invoice.revision}"
-    _notify(crm, projects, key, invoice, "invoice_disputed", reason=cmd.reason)
+    feedback.tell(key, invoice, "invoice_disputed", reason=cmd.reason)
 
 
 def _known_dispute(uow: UnitOfWork, cmd: c.OpenDispute, ctx: RequestContext, clock: Clock) -> bool:
@@ -148,15 +133,14 @@ def resolve_dispute(
     *,
     unit_of_work: UnitOfWorkFactory,
     clock: Clock,
-    crm: CrmFeedback,
-    projects: ProjectProvisioning,
+    feedback: StatusFeedback,
 ) -> None:
     with unit_of_work(ctx) as uow:
         invoice = uow.invoices.get(cmd.invoice_id)
         invoice.resolve_dispute(cmd.resolution, clock.now())
         uow.commit()
     key, kind = f"{cmd.invoice_id}:resolved:{invoice.revision}", "dispute_resolved"
-    _notify(crm, projects, key, invoice, kind, resolution=cmd.resolution)
+    feedback.tell(key, invoice, kind, resolution=cmd.resolution)
 
 
 def draft_credit_memo(
@@ -221,8 +205,7 @@ def issue_credit_memo(
     ids: IdGenerator,
     charts: ChartsOfAccounts | None,
     plausibility: PlausibilityPolicy,
-    crm: CrmFeedback,
-    projects: ProjectProvisioning,
+    feedback: StatusFeedback,
 ) -> str:
     """Issue: the invoice owes less, the credited quantities return to unbilled (or are written
     off), and the reverse of what it credits is posted. A credit that ends the invoice's
@@ -236,7 +219,7 @@ def issue_credit_memo(
         number = _issue(uow, ctx, cmd, memo, invoice, clock, ids, charts)
         uow.commit()
     resolution = _dispute_ended_by_credit(invoice, disputed)
-    _tell_credit(crm, projects, cmd, memo, invoice, resolution)
+    _tell_credit(feedback, cmd, memo, invoice, resolution)
     return number
 
 
@@ -273,8 +256,7 @@ def _issue(
 
 
 def _tell_credit(
-    crm: CrmFeedback,
-    projects: ProjectProvisioning,
+    feedback: StatusFeedback,
     cmd: c.IssueCreditMemo,
     memo: CreditMemo,
     invoice: Invoice,
@@ -283,10 +265,10 @@ def _tell_credit(
     """The credit, and the end of a dispute it brought, told to the CRM and the project."""
     number, gross = memo.number or "", str(memo.totals.gross)
     key = f"{cmd.credit_memo_id}:issued"
-    _notify(crm, projects, key, invoice, "credit_memo_issued", credit_memo=number, gross=gross)
+    feedback.tell(key, invoice, "credit_memo_issued", credit_memo=number, gross=gross)
     if resolution is not None:
         key, kind = f"{cmd.credit_memo_id}:resolved", "dispute_resolved"
-        _notify(crm, projects, key, invoice, kind, resolution=resolution, credit_memo=number)
+        feedback.tell(key, invoice, kind, resolution=resolution, credit_memo=number)
 
 
 def _dispute_ended_by_credit(invoice: Invoice, was_disputed: bool) -> str | None:

@@ -17,7 +17,8 @@ from application.books import period_lock
 from application.context import RequestContext
 from application.journal import post_entry, scope_for_invoice
 from application.messagebus import UnitOfWorkFactory
-from application.ports import Clock, CrmFeedback, IdGenerator, ProjectProvisioning
+from application.ports import Clock, IdGenerator
+from application.status_feedback import StatusFeedback
 from application.unit_of_work import UnitOfWork
 from domain.accounting_period import PeriodLock
 from domain.chart_of_accounts import ChartsOfAccounts
@@ -34,8 +35,7 @@ def write_off_invoice(
     clock: Clock,
     ids: IdGenerator,
     charts: ChartsOfAccounts | None,
-    crm: CrmFeedback,
-    projects: ProjectProvisioning,
+    feedback: StatusFeedback,
 ) -> Money:
     """Write off part or all of what is owed, dated today, and post it; the amount given up
     is told to the CRM account and the project like any billing status."""
@@ -46,7 +46,7 @@ def write_off_invoice(
         amount = invoice.write_off(cmd.amount, cmd.reason, now.date(), now, lock)
         _post(uow, ctx, invoice, amount, lock, now, ids.next_id("JE"), charts)
         uow.commit()
-    _tell(crm, projects, cmd, invoice, amount)
+    _tell(feedback, cmd, invoice, amount)
     return amount
 
 
@@ -67,8 +67,7 @@ def _post(
 
 
 def _tell(
-    crm: CrmFeedback,
-    projects: ProjectProvisioning,
+    feedback: StatusFeedback,
     cmd: c.WriteOffInvoice,
     invoice: Invoice,
     amount: Money,
@@ -77,5 +76,4 @@ def _tell(
     document = invoice.number or invoice.invoice_id
     status = {"invoice": document, "amount": str(amount), "reason": cmd.reason.strip()}
     key = f"{cmd.invoice_id}:written_off:{invoice.revision}"
-    crm.notify(f"{key}:crm", invoice.customer_id, "invoice_written_off", status)
-    projects.report(f"{key}:psa", invoice.contract_id, "invoice_written_off", status)
+    feedback.send(f"{key}:crm", f"{key}:psa", invoice, "invoice_written_off", status)
