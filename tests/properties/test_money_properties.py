@@ -19,6 +19,7 @@ from domain.money import ISO_4217_MINOR_UNITS, Currency, Money, allocate, money_
 currencies = st.sampled_from(sorted(ISO_4217_MINOR_UNITS)).map(Currency.of)
 # Totals in minor units: from a cent to more than a billion in a two-decimal currency.
 minor_totals = st.integers(min_value=-(10**14), max_value=10**14)
+totals = st.builds(Money.from_minor, minor_totals, currencies)
 weight_values = st.one_of(
     st.integers(min_value=0, max_value=10**6),
     st.decimals(min_value=0, max_value=1000, places=4, allow_nan=False, allow_infinity=False),
@@ -36,36 +37,33 @@ def exact_shares(total: Money, weights: list[Decimal | int | Fraction]) -> list[
 
 
 @settings(max_examples=300)
-@given(currency=currencies, minor=minor_totals, weights=weight_lists)
+@given(total=totals, weights=weight_lists)
 def test_allocation_conserves_money_exactly(
-    currency: Currency, minor: int, weights: list[Decimal | int | Fraction]
+    total: Money, weights: list[Decimal | int | Fraction]
 ) -> None:
-    total = Money.from_minor(minor, currency)
     parts = allocate(total, weights)
     assert len(parts) == len(weights)
-    assert money_sum(parts, currency) == total
-    assert all(p.currency == currency for p in parts)
+    assert money_sum(parts, total.currency) == total
+    assert all(p.currency == total.currency for p in parts)
     assert all(p.quantized() == p for p in parts), "every part is whole minor units"
 
 
 @settings(max_examples=300)
-@given(currency=currencies, minor=minor_totals, weights=weight_lists)
+@given(total=totals, weights=weight_lists)
 def test_every_part_is_within_one_minor_unit_of_its_exact_share(
-    currency: Currency, minor: int, weights: list[Decimal | int | Fraction]
+    total: Money, weights: list[Decimal | int | Fraction]
 ) -> None:
-    total = Money.from_minor(minor, currency)
     for part, share in zip(allocate(total, weights), exact_shares(total, weights), strict=True):
         assert abs(part.minor - share) < 1
         # Largest remainder never rounds a part away from zero past its share's ceiling.
-        assert (part.minor >= 0) if minor >= 0 else (part.minor <= 0)
+        assert (part.minor >= 0) if total.minor >= 0 else (part.minor <= 0)
 
 
 @settings(max_examples=200)
-@given(currency=currencies, minor=minor_totals, weights=weight_lists)
+@given(total=totals, weights=weight_lists)
 def test_a_negative_total_allocates_as_the_mirror_of_the_positive_one(
-    currency: Currency, minor: int, weights: list[Decimal | int | Fraction]
+    total: Money, weights: list[Decimal | int | Fraction]
 ) -> None:
-    total = Money.from_minor(minor, currency)
     assert [-p for p in allocate(-total, weights)] == allocate(total, weights)
 
 
@@ -120,14 +118,12 @@ def same_digits(got: object, expected: object) -> None:
 
 @HOSTILE_CONTEXTS
 @settings(max_examples=200)
-@given(currency=currencies, minor=minor_totals, weights=weight_lists)
+@given(total=totals, weights=weight_lists)
 def test_allocation_is_identical_whatever_the_callers_decimal_context(
     hostile_context: Hostile,
-    currency: Currency,
-    minor: int,
+    total: Money,
     weights: list[Decimal | int | Fraction],
 ) -> None:
-    total = Money.from_minor(minor, currency)
     expected = allocate(total, weights)
     with hostile_context():
         got = allocate(total, weights)

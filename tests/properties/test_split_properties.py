@@ -17,6 +17,7 @@ from domain.billing_run import BillingProposal
 from domain.contract import Contract
 from domain.credit_memo import CreditMemo, CreditRequest
 from domain.ids import ContractId, CreditMemoId, CustomerId, RateCardId
+from domain.invoice import Invoice
 from domain.money import Currency, Money, dsum, money_sum
 from domain.period import Period
 from domain.split import ObligationPayers, Payer, payer_shares
@@ -86,6 +87,15 @@ def bill(
     return run(period, [c], [card], entries, ledger=ledger)
 
 
+def billed_split_and_whole(
+    c: Contract, entries: Sequence[TimeEntry]
+) -> tuple[BillingProposal, Invoice]:
+    """March billed with the contract's payers, and the one invoice it makes without them."""
+    split = bill(MARCH, c, entries, BilledLedger())
+    (whole,) = bill(MARCH, unsplit(c), entries, BilledLedger()).invoices
+    return split, whole
+
+
 def unsplit(c: Contract) -> Contract:
     plain = Contract(c.contract_id, c.customer_id, c.legal_entity_id, c.currency, "Plain")
     plain.draft_version(date(2026, 1, 1), list(c.versions[0].obligations))
@@ -99,9 +109,7 @@ def test_the_parts_of_every_line_and_every_source_sum_exactly_to_the_unsplit_one
     case: tuple[Contract, list[TimeEntry], list[Payer]],
 ) -> None:
     c, entries, _ = case
-    split = bill(MARCH, c, entries, BilledLedger())
-    whole = bill(MARCH, unsplit(c), entries, BilledLedger())
-    (one,) = whole.invoices
+    split, one = billed_split_and_whole(c, entries)
     currency = c.currency
     split_lines = {}
     for invoice in split.invoices:
@@ -129,8 +137,7 @@ def test_fixed_amounts_are_billed_first_and_never_beyond_the_period(
     case: tuple[Contract, list[TimeEntry], list[Payer]],
 ) -> None:
     c, entries, payers = case
-    split = bill(MARCH, c, entries, BilledLedger())
-    (whole,) = bill(MARCH, unsplit(c), entries, BilledLedger()).invoices
+    split, whole = billed_split_and_whole(c, entries)
     nets = {i.payer: i.totals.net for i in split.invoices}
     for payer in payers:
         if payer.fixed_amount is not None:

@@ -69,6 +69,16 @@ def documents(draw: st.DrawFn) -> tuple[tuple[DocumentLine, ...], DocumentTotals
     return lines, DocumentTotals.of(lines, currency, RATES)
 
 
+def to_post(
+    document: tuple[tuple[DocumentLine, ...], DocumentTotals],
+) -> tuple[DocumentTotals, dict[ObligationId, Money]]:
+    """The document's totals and its net per obligation; a document of nothing posts nothing
+    (the ledger's own properties cover it), so it is not drawn here."""
+    lines, totals = document
+    assume(not totals.gross.is_zero())
+    return totals, totals.net_by_obligation(lines)
+
+
 def tax_lines(entry: JournalEntry) -> list[tuple[str | None, Money]]:
     return [
         (line.tax_code, line.credit if line.debit.is_zero() else line.debit)
@@ -81,9 +91,7 @@ def tax_lines(entry: JournalEntry) -> list[tuple[str | None, Money]]:
 def test_an_issue_posts_one_tax_line_per_code_with_tax_summing_to_the_documents_tax(
     document: tuple[tuple[DocumentLine, ...], DocumentTotals],
 ) -> None:
-    lines, totals = document
-    nets = totals.net_by_obligation(lines)
-    assume(not totals.gross.is_zero())  # nothing to post: the ledger's own properties
+    totals, nets = to_post(document)
     nothing = {oid: ObligationBalance.nothing_yet(oid, totals.net.currency) for oid in nets}
     entry = post_invoice_issue(
         "JE-1",
@@ -115,9 +123,7 @@ def test_an_issue_posts_one_tax_line_per_code_with_tax_summing_to_the_documents_
 def test_a_credit_of_the_whole_document_reverses_each_codes_tax_line(
     document: tuple[tuple[DocumentLine, ...], DocumentTotals],
 ) -> None:
-    lines, totals = document
-    nets = totals.net_by_obligation(lines)
-    assume(not totals.gross.is_zero())
+    totals, nets = to_post(document)
     billed = {
         oid: ObligationBalance(oid, Money.zero(net.currency), net) for oid, net in nets.items()
     }

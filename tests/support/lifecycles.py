@@ -67,4 +67,4 @@ def check_edges(table: Any, expected: Mapping[Any, Any], *final: Any) -> None:
 
 def named(value: object) -> str:
     """A parameter's id: a state or trigger by its name in the table, anything else as text."""
-    return str(value)
+    return str(getattr(value, "value", value))

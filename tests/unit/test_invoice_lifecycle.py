@@ -80,13 +80,6 @@ EXPECTED: dict[tuple[InvoiceState, InvoiceTrigger], InvoiceState] = {
     (S.PARTIALLY_PAID, T.WRITE_OFF): S.WRITTEN_OFF,
 }
 
-ALL_PAIRS = [(state, trigger) for state in S for trigger in T]
-
-
-def _id(value: object) -> str:
-    return str(value.value if isinstance(value, InvoiceState | InvoiceTrigger) else value)
-
-
 # A small invoice, built by hand --------------------------------------------------------------
 #
 # Line 1: 10 h of consulting at 150.00, from two time entries (6 h and 4 h) = 1,500.00

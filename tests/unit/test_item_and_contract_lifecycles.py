@@ -58,14 +58,10 @@ from domain.time_entry import (
 )
 from tests.support.builders import EUR
 from tests.support.invoices import drafted_invoice
-from tests.support.lifecycles import check_move, walked
+from tests.support.lifecycles import check_move, named, walked
 
 AT = datetime(2026, 4, 2, 9, 0, tzinfo=UTC)
 USD = Currency.of("USD")
-
-
-def _id(value: object) -> str:
-    return str(getattr(value, "value", value))
 
 
 # Time entries and expenses ====================================================================
@@ -147,7 +143,7 @@ def item_snapshot(item: Any) -> tuple[object, ...]:
 
 
 @pytest.mark.parametrize("kind", list(ITEM_KINDS))
-@pytest.mark.parametrize(("state", "trigger"), ITEM_PAIRS, ids=_id)
+@pytest.mark.parametrize(("state", "trigger"), ITEM_PAIRS, ids=named)
 def test_each_item_method_moves_it_only_along_a_legal_transition(
     kind: str, state: ItemState, trigger: ItemTrigger
 ) -> None:
@@ -603,7 +599,7 @@ def memo_snapshot(memo: CreditMemo, invoice: Invoice) -> tuple[object, ...]:
     )
 
 
-@pytest.mark.parametrize(("state", "trigger"), MEMO_PAIRS, ids=_id)
+@pytest.mark.parametrize(("state", "trigger"), MEMO_PAIRS, ids=named)
 def test_each_credit_memo_method_moves_it_only_along_a_legal_transition(
     state: CreditMemoState, trigger: CreditMemoTrigger
 ) -> None:
