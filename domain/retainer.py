@@ -45,7 +45,7 @@ from domain.ids import ObligationId, TimeEntryId
 from domain.money import EXACT, Currency, Money, money_sum
 from domain.overage import OveragePolicy
 from domain.period import Period
-from domain.time_entry import TimeEntry
+from domain.time_rows import BillableTime
 
 #: The reason an overage held under `OveragePolicy.HOLD` carries.
 OVERAGE_HOLD_REASON: Final = "retainer_overage_hold"
@@ -201,17 +201,17 @@ class _Bucket:
     hours: Decimal
 
 
-def _counts_as_use(terms: RetainerTerms, entry: TimeEntry) -> bool:
+def _counts_as_use(terms: RetainerTerms, entry: BillableTime) -> bool:
     return entry.obligation_id == terms.obligation_id and entry.is_billable_state and entry.billable
 
 
 def retainer_ledger(
-    terms: RetainerTerms, entries: Sequence[TimeEntry], through: date
+    terms: RetainerTerms, entries: Sequence[BillableTime], through: date
 ) -> tuple[RetainerPeriodBalance, ...]:
     """The drawdown of every retainer period started by `through`: oldest hours first, carry at
     most R hours per period for N periods, the rest breakage, use beyond the balance overage."""
     periods = list(terms.periods_through(through))
-    usage: defaultdict[Period, list[TimeEntry]] = defaultdict(list)
+    usage: defaultdict[Period, list[BillableTime]] = defaultdict(list)
     months: dict[tuple[int, int], Period] = {}  # one Period per month, not one per entry
     for entry in entries:
         if _counts_as_use(terms, entry) and entry.work_date <= through:
@@ -304,7 +304,7 @@ def has_ended_by(period: Period, day: date) -> bool:
 
 
 def _open_overage(
-    overage: EntryOverage, entry: TimeEntry, ledger: kit.BilledLedger, policy: OveragePolicy
+    overage: EntryOverage, entry: BillableTime, ledger: kit.BilledLedger, policy: OveragePolicy
 ) -> tuple[Decimal, Decimal]:
     """(hours to bill, hours to hold) of an entry's overage not yet settled.
 
@@ -386,7 +386,7 @@ def bill_retainer(
     return kit.ObligationBilling(lines=(*fee_lines, *overage_lines), exclusions=tuple(exclusions))
 
 
-def _earned_overage(overage: EntryOverage, entry: TimeEntry, policy: OveragePolicy) -> Decimal:
+def _earned_overage(overage: EntryOverage, entry: BillableTime, policy: OveragePolicy) -> Decimal:
     """Overage hours earned as incurred: not held or written off; under HOLD, only released."""
     earned = max(ZERO, EXACT.subtract(overage.hours, EXACT.add(entry.held, entry.written_off)))
     return earned if policy is OveragePolicy.BILL else min(earned, entry.released)

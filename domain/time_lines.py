@@ -21,17 +21,18 @@ from domain import billing_kit as kit
 from domain.ids import ObligationId
 from domain.money import EXACT, Currency, Money
 from domain.overage import NotToExceed, OveragePolicy
-from domain.time_entry import TimeEntry
+from domain.time_rows import BillableTime
 
 ZERO = Decimal(0)
 #: Hours are recorded to the micro-hour when an entry is split exactly at an amount cap.
 HOUR_QUANTUM = Decimal("0.000001")
 
-#: An entry in billing order: the entry, its billable hours, its rate and its terms label.
-Priced: TypeAlias = tuple[TimeEntry, Decimal, Money, str]
+#: An entry in billing order: the entry (an entity or a row), its billable hours, its rate and
+#: its terms label.
+Priced: TypeAlias = tuple[BillableTime, Decimal, Money, str]
 #: A part of an entry that bills: the entry, hours, exact value, over the cap, released
 #: beyond it, and the rate amount and terms label it bills at.
-Portion: TypeAlias = tuple[TimeEntry, Decimal, Decimal, bool, bool, Decimal, str]
+Portion: TypeAlias = tuple[BillableTime, Decimal, Decimal, bool, bool, Decimal, str]
 
 #: What an overage policy other than `bill` does with the hours above the cap.
 _NOT_BILLED = {
