@@ -138,7 +138,7 @@ def time_rows_for(session: Session, obligations: Iterable[ObligationId]) -> list
     day, exact, states, new = DAY_TEXT, EXACT_TEXT, _STATES, tuple.__new__
     return [
         new(TimeRow, (
-            r[0], r[1], r[2], r[3], day[r[4]], exact[r[5]], bool(r[6]), states[r[7]],
+            r[0], r[1], day[r[2]], exact[r[3]], r[4], r[5], bool(r[6]), states[r[7]],
             exact[r[8]], exact[r[9]], exact[r[10]], exact[r[11]],
         ))
         for r in rows

@@ -16,26 +16,25 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
+import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.billing import BilledLedger, ObligationHistory, SourceKind, SourceRef, TermsInForce
 from domain.errors import DomainError
-from domain.ids import ObligationId, RateCardId
+from domain.ids import ObligationId
 from domain.money import Currency
 from domain.obligation import BillingContext
 from domain.retainer import RetainerTerms
 from domain.time_and_materials import (
-    IncrementRounding,
     NotToExceed,
     OveragePolicy,
-    TimeAndMaterialsTerms,
     bill_time_and_materials,
     rerate_billed_time,
 )
 from domain.time_entry import ItemState, TimeEntry
 from domain.time_rows import TimeRow
-from tests.properties.test_billing_properties import CODES, MONTHS, decide_on_exclusions
+from tests.properties.test_billing_properties import MONTHS, decide_on_exclusions, deliveries
 from tests.support.builders import AT, committed, contract, entry, rate_card, run
 
 #: The overage policies a retainer takes.
@@ -48,67 +47,27 @@ def rows_of(entries: list[TimeEntry]) -> list[TimeRow]:
 
 
 @st.composite
-def t_and_m_terms(draw: st.DrawFn, code: str) -> TimeAndMaterialsTerms:
-    cap = draw(
-        st.one_of(
-            st.none(),
-            st.builds(
-                NotToExceed,
-                amount=st.integers(100, 6000).map(Decimal),
-                hours=st.one_of(st.none(), st.integers(5, 60).map(Decimal)),
-                policy=st.sampled_from(list(OveragePolicy)),
-            ),
-            st.builds(
-                NotToExceed,
-                amount=st.just(None),
-                hours=st.integers(1, 60).map(Decimal),
-                policy=st.sampled_from(list(OveragePolicy)),
-            ),
-        )
-    )
-    return TimeAndMaterialsTerms(
-        ObligationId("tm"),
-        "Work",
-        Currency.of(code),
-        RateCardId("RC"),
-        billing_increment=draw(st.sampled_from([None, Decimal("0.25"), Decimal("0.5")])),
-        increment_rounding=draw(st.sampled_from(list(IncrementRounding))),
-        daily_cap_hours=draw(st.sampled_from([None, Decimal("8"), Decimal("6.5")])),
-        cap=cap,
-    )
-
-
-@st.composite
 def priced_work(draw: st.DrawFn):  # type: ignore[no-untyped-def]
-    """Two versions of T&M terms, a card of up to three versions (overrides on the first),
-    and entries of three people over three months."""
-    code = draw(st.sampled_from(CODES))
-    first, second = draw(t_and_m_terms(code)), draw(t_and_m_terms(code))
+    """The deliveries of the billing properties under two versions of the terms (the second
+    from a random day, with its own increment, daily cap and cap), priced by a card of up to
+    three versions from random days, with a resource override on the first."""
+    first, entries, code = draw(deliveries())
+    second = attrs.evolve(
+        first,
+        billing_increment=draw(st.sampled_from([None, Decimal("0.25"), Decimal("0.5")])),
+        daily_cap_hours=draw(st.sampled_from([None, Decimal("8"), Decimal("6.5")])),
+        cap=draw(st.sampled_from([None, first.cap, NotToExceed(Decimal(900), Decimal(12))])),
+    )
     changed = date(2026, 1, 1) + timedelta(days=draw(st.integers(1, 89)))
     versions = (TermsInForce(date(2026, 1, 1), 1, first), TermsInForce(changed, 2, second))
     history = ObligationHistory(ObligationId("tm"), versions)
     consultant, senior = RATES[code]
-    starts = sorted(draw(st.sets(st.integers(1, 89), max_size=2)))
     card_versions = [(date(2026, 1, 1), {"consultant": consultant, "senior": senior})]
-    for n, start in enumerate(starts):
+    for n, start in enumerate(sorted(draw(st.sets(st.integers(1, 89), max_size=2)))):
         rates = {"consultant": senior, "senior": consultant} if n % 2 == 0 else card_versions[0][1]
         card_versions.append((date(2026, 1, 1) + timedelta(days=start), rates))
     overrides = draw(st.sampled_from([None, {"r1": consultant}]))
     card = rate_card(currency=code, versions=card_versions, overrides=overrides)
-    entries = []
-    for i in range(draw(st.integers(1, 30))):
-        day = date(2026, 1, 1) + timedelta(days=draw(st.integers(0, 89)))
-        hours = Decimal(draw(st.integers(1, 40))) / 4
-        entries.append(
-            entry(
-                f"e{i:03d}",
-                day,
-                str(hours),
-                role=draw(st.sampled_from(["consultant", "senior"])),
-                resource=f"r{draw(st.integers(0, 2))}",
-                billable=draw(st.booleans()) or draw(st.booleans()),
-            )
-        )
     return history, card, entries, code
 
 
