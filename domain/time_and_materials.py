@@ -206,8 +206,14 @@ def bill_time_and_materials(
     )
     # What each entry settled, read once for the pricing and the walk alike.
     done = _settled(ledger, ordered)
-    by_id = dict(zip((e.entry_id for e in ordered), done, strict=True))
-    priced = _priced(history, ctx.rate_cards, ordered, lambda e: by_id[e.entry_id])
+    by_id: dict[str, Decimal] = {}
+
+    def settled(entry: BillableTime) -> Decimal:  # asked only under a daily cap
+        if not by_id:
+            by_id.update(zip((e.entry_id for e in ordered), done, strict=True))
+        return by_id[entry.entry_id]
+
+    priced = _priced(history, ctx.rate_cards, ordered, settled)
     cap = history.latest_by(until).terms.cap
     billed = (ledger.obligation_billed_time_value(oid), ledger.obligation_billed_hours(oid))
     portions, exclusions = walk_cap(cap, priced, done, billed, oid, ctx.currency)
