@@ -19,6 +19,7 @@ from domain.contract import Contract
 from domain.engagement import EngagementState
 from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId
 from domain.time_entry import TimeEntry
+from domain.time_rows import TimeRow
 
 
 @attrs.frozen
@@ -47,6 +48,10 @@ class ContractOutline:
 class BillingReads(Protocol):
     def time_entries_for(self, obligations: Iterable[ObligationId]) -> list[TimeEntry]:
         """Every time entry of the obligations, each obligation's in entry-id order."""
+        ...
+
+    def time_rows_for(self, obligations: Iterable[ObligationId]) -> list[TimeRow]:
+        """`time_entries_for` as rows: what pricing reads of each entry, no entity (ADR 0069)."""
         ...
 
     def outlines(self, contracts: Iterable[ContractId] | None = None) -> list[ContractOutline]:

@@ -128,6 +128,25 @@ class ProposedLine:
             flags,
         )
 
+    @classmethod
+    def summed(
+        cls,
+        obligation_id: ObligationId,
+        kind: LineKind,
+        description: str,
+        unit_price: Money,
+        allocations: tuple[Allocation, ...],
+        sums: tuple[Decimal, Decimal],
+        flags: tuple[str, ...] = (),
+    ) -> ProposedLine:
+        """`from_allocations` for a model that summed its allocations as it made them: the
+        quantities and the exact values, each from `Decimal(0)` in the allocations' order, all
+        in the unit price's currency (what `from_allocations` would sum and check)."""
+        quantity, exact = sums
+        amount = Money(exact, unit_price.currency).quantized()
+        return cls(obligation_id, kind, description, quantity, unit_price, amount, allocations,
+                   None, flags)  # fmt: skip
+
 
 class Disposition(Enum):
     HELD = "held"

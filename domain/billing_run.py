@@ -37,7 +37,8 @@ from domain.tax import (
     TaxTreatments,
     TaxUnresolved,
 )
-from domain.time_entry import ExpenseItem, TimeEntry
+from domain.time_entry import ExpenseItem
+from domain.time_rows import BillableTime
 
 
 class ContractParties(Protocol):
@@ -65,7 +66,8 @@ class BillingRunInput:
     period: Period
     contracts: tuple[Contract, ...]
     rate_cards: Mapping[RateCardId, RateCard]
-    time_entries: tuple[TimeEntry, ...]
+    #: Entities or rows (`domain.time_rows`): pricing reads only what both hold.
+    time_entries: tuple[BillableTime, ...]
     expenses: tuple[ExpenseItem, ...]
     milestones: tuple[Milestone, ...]
     ledger: BilledLedger
@@ -288,7 +290,7 @@ def obligations_billed_from_time(contracts: Iterable[Contract]) -> list[Obligati
 class _Items:
     """One obligation's delivery: what every firm records, and the declared kinds' records."""
 
-    time_entries: list[TimeEntry] = attrs.field(factory=list)
+    time_entries: list[BillableTime] = attrs.field(factory=list)
     expenses: list[ExpenseItem] = attrs.field(factory=list)
     milestones: list[Milestone] = attrs.field(factory=list)
     records: list[DeliveryRecord] = attrs.field(factory=list)

@@ -33,6 +33,7 @@ from domain.money import Currency, Money
 from domain.period import Period
 from domain.ratecard import RateCard
 from domain.time_entry import ExpenseItem, TimeEntry
+from domain.time_rows import BillableTime
 
 
 @runtime_checkable
@@ -54,7 +55,8 @@ class BillingContext:
     period: Period
     currency: Currency
     rate_cards: Mapping[RateCardId, RateCard]
-    time_entries: tuple[TimeEntry, ...]
+    #: Entities or rows (a billing run reads rows): billing reads only what both hold.
+    time_entries: tuple[BillableTime, ...]
     expenses: tuple[ExpenseItem, ...]
     milestones: tuple[Milestone, ...]
     ledger: BilledLedger

@@ -35,6 +35,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from operator import attrgetter
 from typing import Final
 
 import attrs
@@ -45,7 +46,7 @@ from domain.ids import ObligationId, TimeEntryId
 from domain.money import EXACT, Currency, Money, money_sum
 from domain.overage import OveragePolicy
 from domain.period import Period
-from domain.time_entry import TimeEntry
+from domain.time_rows import BILLABLE_STATES, BillableTime
 
 #: The reason an overage held under `OveragePolicy.HOLD` carries.
 OVERAGE_HOLD_REASON: Final = "retainer_overage_hold"
@@ -201,20 +202,28 @@ class _Bucket:
     hours: Decimal
 
 
-def _counts_as_use(terms: RetainerTerms, entry: TimeEntry) -> bool:
-    return entry.obligation_id == terms.obligation_id and entry.is_billable_state and entry.billable
+#: Drawdown order, work date then id, read in C from an entity's attributes or a row's fields.
+_drawdown_order = attrgetter("work_date", "entry_id")
 
 
 def retainer_ledger(
-    terms: RetainerTerms, entries: Sequence[TimeEntry], through: date
+    terms: RetainerTerms, entries: Sequence[BillableTime], through: date
 ) -> tuple[RetainerPeriodBalance, ...]:
     """The drawdown of every retainer period started by `through`: oldest hours first, carry at
     most R hours per period for N periods, the rest breakage, use beyond the balance overage."""
     periods = list(terms.periods_through(through))
-    usage: defaultdict[Period, list[TimeEntry]] = defaultdict(list)
+    usage: defaultdict[Period, list[BillableTime]] = defaultdict(list)
     months: dict[tuple[int, int], Period] = {}  # one Period per month, not one per entry
+    oid, billing = terms.obligation_id, BILLABLE_STATES
     for entry in entries:
-        if _counts_as_use(terms, entry) and entry.work_date <= through:
+        # Use: the obligation's billable time in a state that bills (`is_billable_state`,
+        # read as a set look-up: this runs for every entry of every run).
+        if (
+            entry.obligation_id == oid
+            and entry.state in billing
+            and entry.billable
+            and entry.work_date <= through
+        ):
             day = entry.work_date
             month = months.get((day.year, day.month))
             if month is None:
@@ -227,7 +236,7 @@ def retainer_ledger(
         used_from_carry: dict[Period, Decimal] = {}
         current = terms.hours_per_period
         overage = []
-        for entry in sorted(usage[period], key=lambda e: (e.work_date, e.entry_id)):
+        for entry in sorted(usage[period], key=_drawdown_order):
             need = _draw_carried(entry.hours, alive, used_from_carry)
             take = min(need, current)
             current = EXACT.subtract(current, take)
@@ -304,7 +313,7 @@ def has_ended_by(period: Period, day: date) -> bool:
 
 
 def _open_overage(
-    overage: EntryOverage, entry: TimeEntry, ledger: kit.BilledLedger, policy: OveragePolicy
+    overage: EntryOverage, entry: BillableTime, ledger: kit.BilledLedger, policy: OveragePolicy
 ) -> tuple[Decimal, Decimal]:
     """(hours to bill, hours to hold) of an entry's overage not yet settled.
 
@@ -386,7 +395,7 @@ def bill_retainer(
     return kit.ObligationBilling(lines=(*fee_lines, *overage_lines), exclusions=tuple(exclusions))
 
 
-def _earned_overage(overage: EntryOverage, entry: TimeEntry, policy: OveragePolicy) -> Decimal:
+def _earned_overage(overage: EntryOverage, entry: BillableTime, policy: OveragePolicy) -> Decimal:
     """Overage hours earned as incurred: not held or written off; under HOLD, only released."""
     earned = max(ZERO, EXACT.subtract(overage.hours, EXACT.add(entry.held, entry.written_off)))
     return earned if policy is OveragePolicy.BILL else min(earned, entry.released)

@@ -18,7 +18,7 @@ from domain.ids import RateCardId, TimeEntryId
 from domain.money import EXACT, Currency, Money, dsum
 from domain.ratecard import RateCard
 from domain.time_and_materials import TimeAndMaterialsTerms, rate_in_force
-from domain.time_entry import TimeEntry
+from domain.time_rows import BillableTime
 
 ZERO = Decimal(0)
 RATE_QUANTUM = Decimal("0.000001")
@@ -41,7 +41,7 @@ class Repricing:
 def reprice_billed_time(
     history: kit.ObligationHistory[TimeAndMaterialsTerms],
     rate_cards: Mapping[RateCardId, RateCard],
-    entries: Mapping[TimeEntryId, TimeEntry],
+    entries: Mapping[TimeEntryId, BillableTime],
     ledger: kit.BilledLedger,
 ) -> list[Repricing]:
     """Billed time of a T&M obligation whose terms in force on the work date have changed."""

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from enum import Enum
+from operator import attrgetter
+from typing import TypeVar
 
 import attrs
 
@@ -35,9 +37,14 @@ from domain.ratecard import RateCard
 from domain.rates_in_force import RatesInForce
 from domain.rates_in_force import rate_in_force as rate_in_force
 from domain.time_entry import ItemState, TimeEntry
-from domain.time_lines import Priced, time_lines, walk_cap
+from domain.time_lines import time_lines, walk_cap
+from domain.time_rows import BILLABLE_STATES, BillableTime
 
 ZERO = Decimal(0)
+#: An entry priced: an entity (previews, revenue, admission) or a row (the billing run).
+E = TypeVar("E", bound=BillableTime)
+#: Billing order, work date then id, read in C from an entity's attributes or a row's fields.
+_billing_order = attrgetter("work_date", "entry_id")
 
 
 class IncrementRounding(Enum):
@@ -106,16 +113,12 @@ def price_entries(
     ]
 
 
-def _billing_order(entry: TimeEntry) -> tuple[date, str]:
-    return entry.work_date, entry.entry_id
-
-
 def _priced(
     history: kit.ObligationHistory[TimeAndMaterialsTerms],
     rate_cards: Mapping[RateCardId, RateCard],
-    ordered: Sequence[TimeEntry],
-    settled: Callable[[TimeEntry], Decimal] | None,
-) -> list[Priced]:
+    ordered: Sequence[E],
+    settled: Callable[[E], Decimal] | None,
+) -> list[tuple[E, Decimal, Money, str]]:
     """`price_entries` as tuples, over entries already in billing order."""
     rates = RatesInForce(history, rate_cards)
     if all(version.terms.daily_cap_hours is None for version in history.versions):
@@ -128,7 +131,7 @@ def _priced(
         if entry.billable:
             key = (entry.resource_id, entry.work_date)
             used_today[key] = EXACT.add(used_today[key], done(entry))
-    priced: list[Priced | None] = [None] * len(ordered)
+    priced: list[tuple[E, Decimal, Money, str] | None] = [None] * len(ordered)
     by_day = sorted(range(len(ordered)), key=lambda i: _person_day_order(ordered[i]))
     for i in by_day:
         entry = ordered[i]
@@ -145,17 +148,20 @@ def _priced(
     return [p for p in priced if p is not None]
 
 
-def _person_day_order(entry: TimeEntry) -> tuple[str, date, str]:
+def _person_day_order(entry: BillableTime) -> tuple[str, date, str]:
     return entry.resource_id, entry.work_date, entry.entry_id
 
 
-def _priced_alone(rates: RatesInForce, ordered: Sequence[TimeEntry]) -> list[Priced] | None:
+def _priced_alone(
+    rates: RatesInForce, ordered: Sequence[E]
+) -> list[tuple[E, Decimal, Money, str]] | None:
     """Without a daily cap in any version every entry prices alone, in billing order; None
     when one is refused, so the walk by person-day names the refusal it always named."""
-    priced: list[Priced] = []
+    priced: list[tuple[E, Decimal, Money, str]] = []
+    of = rates.of
     try:
         for entry in ordered:
-            terms, rate, label = rates.of(entry)
+            terms, rate, label = of(entry)
             if not entry.billable:
                 hours = ZERO
             elif terms.billing_increment is None:  # round_to_increment's answer, without a call
@@ -168,7 +174,7 @@ def _priced_alone(rates: RatesInForce, ordered: Sequence[TimeEntry]) -> list[Pri
     return priced
 
 
-def _settled(ledger: kit.BilledLedger, entries: Sequence[TimeEntry]) -> list[Decimal]:
+def _settled(ledger: kit.BilledLedger, entries: Sequence[BillableTime]) -> list[Decimal]:
     """Each entry's billable hours no longer open: billed or credited off, held, written off."""
     # dsum's sum, without its generator and a call per entry: this runs for every entry of
     # every run. An empty ledger (contracts billed for the first time) settles nothing.
@@ -188,18 +194,26 @@ def bill_time_and_materials(
 ) -> kit.ObligationBilling:
     """Bill the open approved hours and expenses dated up to the end of the period."""
     oid, until, ledger = history.obligation_id, ctx.period.end, ctx.ledger
+    # The state read as `is_billable_state` reads it, without a property call per entry.
+    billing = BILLABLE_STATES
     ordered = sorted(
         (
             e
             for e in ctx.time_entries
-            if e.obligation_id == oid and e.is_billable_state and e.work_date <= until
+            if e.obligation_id == oid and e.state in billing and e.work_date <= until
         ),
         key=_billing_order,
     )
     # What each entry settled, read once for the pricing and the walk alike.
     done = _settled(ledger, ordered)
-    by_id = dict(zip((e.entry_id for e in ordered), done, strict=True))
-    priced = _priced(history, ctx.rate_cards, ordered, lambda e: by_id[e.entry_id])
+    by_id: dict[str, Decimal] = {}
+
+    def settled(entry: BillableTime) -> Decimal:  # asked only under a daily cap
+        if not by_id:
+            by_id.update(zip((e.entry_id for e in ordered), done, strict=True))
+        return by_id[entry.entry_id]
+
+    priced = _priced(history, ctx.rate_cards, ordered, settled)
     cap = history.latest_by(until).terms.cap
     billed = (ledger.obligation_billed_time_value(oid), ledger.obligation_billed_hours(oid))
     portions, exclusions = walk_cap(cap, priced, done, billed, oid, ctx.currency)

@@ -21,17 +21,18 @@ from domain import billing_kit as kit
 from domain.ids import ObligationId
 from domain.money import EXACT, Currency, Money
 from domain.overage import NotToExceed, OveragePolicy
-from domain.time_entry import TimeEntry
+from domain.time_rows import BillableTime
 
 ZERO = Decimal(0)
 #: Hours are recorded to the micro-hour when an entry is split exactly at an amount cap.
 HOUR_QUANTUM = Decimal("0.000001")
 
-#: An entry in billing order: the entry, its billable hours, its rate and its terms label.
-Priced: TypeAlias = tuple[TimeEntry, Decimal, Money, str]
+#: An entry in billing order: the entry (an entity or a row), its billable hours, its rate and
+#: its terms label.
+Priced: TypeAlias = tuple[BillableTime, Decimal, Money, str]
 #: A part of an entry that bills: the entry, hours, exact value, over the cap, released
 #: beyond it, and the rate amount and terms label it bills at.
-Portion: TypeAlias = tuple[TimeEntry, Decimal, Decimal, bool, bool, Decimal, str]
+Portion: TypeAlias = tuple[BillableTime, Decimal, Decimal, bool, bool, Decimal, str]
 
 #: What an overage policy other than `bill` does with the hours above the cap.
 _NOT_BILLED = {
@@ -133,25 +134,32 @@ def time_lines(
         else:
             group.append(portion)
     lines = []
-    # Bound once: the allocations are built once per entry of every run.
+    # Bound once: the allocations are built once per entry of every run, and summed as they
+    # are built (`ProposedLine.summed`), not in a second pass over them.
     allocation, source, time_entry = kit.Allocation, kit.SourceRef, kit.SourceKind.TIME_ENTRY
+    add = EXACT.add
     for (over_cap, role, rate, label), group in sorted(groups.items(), key=lambda kv: kv[0]):
-        allocations = [
-            allocation(source(time_entry, entry.entry_id), hours, Money(amount, currency), label)
-            for entry, hours, amount, *_ in group
-        ]
+        allocations: list[kit.Allocation] = []
+        append = allocations.append
+        quantity = exact = ZERO
+        for entry, hours, amount, _over, _released, _rate, _label in group:
+            append(allocation(source(time_entry, entry.entry_id), hours, Money(amount, currency),
+                              label))  # fmt: skip
+            quantity = add(quantity, hours)
+            exact = add(exact, amount)
         flags: tuple[str, ...] = ()
         if over_cap:
             released = all(g[4] for g in group)
             flags = ("approved_over_cap",) if released else ("over_cap",)
         lines.append(
-            kit.ProposedLine.from_allocations(
+            kit.ProposedLine.summed(
                 obligation_id,
                 kit.LineKind.TIME_OVER_CAP if over_cap else kit.LineKind.TIME,
                 f"{name}: {role}" + (" (over cap)" if over_cap else ""),
                 Money(rate, currency),
-                allocations,
-                flags=flags,
+                tuple(allocations),
+                (quantity, exact),
+                flags,
             )
         )
     return lines

@@ -11,6 +11,7 @@ from domain.contract import Contract
 from domain.engagement import Engagement, EngagementState
 from domain.ids import ContractId, ObligationId
 from domain.time_entry import TimeEntry
+from domain.time_rows import TimeRow
 
 if TYPE_CHECKING:
     from adapters.memory.store import _Data, _Delivery
@@ -22,6 +23,9 @@ class InMemoryBillingReads:
 
     def time_entries_for(self, obligations: Iterable[ObligationId]) -> list[TimeEntry]:
         return self._delivery.time_entries_for(obligations)
+
+    def time_rows_for(self, obligations: Iterable[ObligationId]) -> list[TimeRow]:
+        return [TimeRow.of(entry) for entry in self._delivery.time_entries_for(obligations)]
 
     def outlines(self, contracts: Iterable[ContractId] | None = None) -> list[ContractOutline]:
         states: dict[ContractId, EngagementState] = {}

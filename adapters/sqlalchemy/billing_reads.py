@@ -24,11 +24,13 @@ from adapters.serialization import structure
 from adapters.sqlalchemy import codec
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.repository_base import Session
+from adapters.sqlalchemy.time_entry_rows import time_rows_for
 from application.billing_reads import ContractOutline
 from domain.contract import Contract, VersionState
 from domain.engagement import EngagementState
 from domain.ids import ContractId, CustomerId, LegalEntityId, ObligationId
 from domain.time_entry import TimeEntry
+from domain.time_rows import TimeRow
 
 _COLUMNS = ", ".join(codec.TIME_ENTRY_NAMES)
 _SQLITE = (
@@ -62,6 +64,9 @@ class SqlAlchemyBillingReads:
             cursor.close()
         entry = codec.time_entry_from_tuple
         return [entry(row) for row in rows]
+
+    def time_rows_for(self, obligations: Iterable[ObligationId]) -> list[TimeRow]:
+        return time_rows_for(self._session, obligations)
 
     def outlines(self, contracts: Iterable[ContractId] | None = None) -> list[ContractOutline]:
         c = t.contracts.c

@@ -1,15 +1,22 @@
-"""New time entries as the driver takes them: one tuple of column values per entry, converted
-by hand for the ingest path, which inserts entries by the hundred thousand;
-a test holds them equal to what the columns' own types write."""
+"""Time entries as the driver takes and gives them, for the two paths that move them by the
+hundred thousand: new entries as one tuple of column values each, converted by hand for the
+ingest path (a test holds them equal to what the columns' own types write), and the billing
+run's read of a chunk's entries as `TimeRow`s, built straight from the cursor's tuples (ADR
+0069, amended): pricing reads those, and no entity is made for an entry the run only prices."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from domain.time_entry import TimeEntry
+from adapters.sqlalchemy.driver_values import DAY_TEXT, EXACT_TEXT
+from adapters.sqlalchemy.repository_base import Session
+from domain.ids import ObligationId
+from domain.time_entry import ItemState, TimeEntry
+from domain.time_rows import TIME_ROW_NAMES, TimeRow
 
 #: The columns of a new time entry, in the order `time_entry_values` gives them.
 TIME_ENTRY_NAMES = (
@@ -98,3 +105,41 @@ def _iso_date(day: date) -> str:
     if day.__class__ is not date:
         raise TypeError(f"a date column takes a date, not {day!r}")
     return day.isoformat()
+
+
+_ROW_COLUMNS = ", ".join(TIME_ROW_NAMES)
+#: A chunk's rows, each obligation's in entry-id order (the obligations as one parameter, so
+#: the statement's text never changes: a JSON array on SQLite, an array on PostgreSQL).
+_ROWS_SQLITE = (
+    f"SELECT {_ROW_COLUMNS} FROM time_entries"
+    " WHERE obligation_id IN (SELECT value FROM json_each(?)) ORDER BY entry_id"
+)
+_ROWS_POSTGRESQL = (
+    f"SELECT {_ROW_COLUMNS} FROM time_entries WHERE obligation_id = ANY(%s) ORDER BY entry_id"
+)
+_STATES = {state.value: state for state in ItemState}
+
+
+def time_rows_for(session: Session, obligations: Iterable[ObligationId]) -> list[TimeRow]:
+    """Every time entry of the obligations as a `TimeRow`, in entry-id order: one statement
+    to the driver, each day and decimal text parsed once (`driver_values`), nothing tracked."""
+    wanted = sorted(set(obligations))
+    if not wanted:
+        return []
+    cursor = session.connection.connection.cursor()
+    try:
+        if session.dialect == "sqlite":
+            cursor.execute(_ROWS_SQLITE, (json.dumps(wanted),))
+        else:
+            cursor.execute(_ROWS_POSTGRESQL, (wanted,))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    day, exact, states, new = DAY_TEXT, EXACT_TEXT, _STATES, tuple.__new__
+    return [
+        new(TimeRow, (
+            r[0], r[1], day[r[2]], exact[r[3]], r[4], r[5], bool(r[6]), states[r[7]],
+            exact[r[8]], exact[r[9]], exact[r[10]], exact[r[11]],
+        ))
+        for r in rows
+    ]  # fmt: skip

@@ -375,12 +375,12 @@ def _propose(
     they are not read in full), the rest billed; with the contracts billed and their ledger
     (the items read are let go here: the proposal names its sources and the drafts are
     written from it, so they need not live through the commit)."""
-    books = load_books(uow, billed, obligations_billed_from_time(billed))
+    books = load_books(uow, billed, ())  # the entries are priced from rows (ADR 0069)
     run_input = BillingRunInput(
         period=cmd.period,
         contracts=books.contracts,
         rate_cards=books.rate_cards,
-        time_entries=books.time_entries,
+        time_entries=tuple(uow.billing_reads.time_rows_for(obligations_billed_from_time(billed))),
         expenses=books.expenses,
         milestones=books.milestones,
         ledger=books.ledger,
