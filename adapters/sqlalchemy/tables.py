@@ -170,7 +170,7 @@ time_entries = sa.Table(
     "time_entries",
     metadata,
     sa.Column("entry_id", sa.String(), primary_key=True),
-    sa.Column("obligation_id", sa.String(), nullable=False, index=True),
+    sa.Column("obligation_id", sa.String(), nullable=False),
     sa.Column("resource_id", sa.String(), nullable=False),
     sa.Column("role", sa.String(), nullable=False),
     sa.Column("task_id", sa.String(), nullable=False),
@@ -181,6 +181,8 @@ time_entries = sa.Table(
     *_decisions(),
     # A person's day, read by admission for the days a batch touches (migration 0007).
     sa.Index(None, "resource_id", "work_date"),
+    # By obligation; the revision lets a billing stamp count from the index (migration 0022).
+    sa.Index(None, "obligation_id", "revision"),
 )
 
 expenses = sa.Table(

@@ -1,6 +1,7 @@
 """The time-entry table carries the indexes its reads use (ADR 0058): every ingested entry pays
 for each one. A person's day is found by (resource_id, work_date), an obligation's time by
-obligation_id, and a period's entries by the work date, so a period report reads the period
+obligation_id (with the revision, which the billing run's stamp sums from the index alone,
+migration 0022), and a period's entries by the work date, so a period report reads the period
 and not the whole history."""
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ def indexed(database: Database) -> set[tuple[str, ...]]:
 def test_time_entries_are_indexed_by_person_day_by_obligation_and_by_work_date(
     database: Database,
 ) -> None:
-    assert indexed(database) == {("obligation_id",), ("resource_id", "work_date"), ("work_date",)}
+    assert indexed(database) == {
+        ("obligation_id", "revision"),
+        ("resource_id", "work_date"),
+        ("work_date",),
+    }
 
 
 def test_a_periods_entries_are_read_from_its_first_to_its_last_day(database: Database) -> None:
