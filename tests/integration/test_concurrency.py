@@ -200,19 +200,24 @@ def slow_billing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(billing_handlers, "run_billing", slowly)
 
 
-def run_twice_at_once(app: SqlApp) -> list[Any]:
+def twice_at_once(app: SqlApp, command: object, job: str) -> list[Any]:
+    """The command run by two jobs that start together; their results, first finished first."""
     results: list[Any] = []
     start = threading.Barrier(2, timeout=30)
 
     def run(actor: str) -> Callable[[], None]:
         def work() -> None:
             start.wait()
-            results.append(app.do(c.RunBilling(MARCH, dry_run=False), actor=actor))
+            results.append(app.do(command, actor=actor))
 
         return work
 
-    assert in_threads(run("billing-job-1"), run("billing-job-2")) == [None, None]
+    assert in_threads(run(f"{job}-1"), run(f"{job}-2")) == [None, None]
     return results
+
+
+def run_twice_at_once(app: SqlApp) -> list[Any]:
+    return twice_at_once(app, c.RunBilling(MARCH, dry_run=False), "billing-job")
 
 
 def test_two_concurrent_billing_runs_bill_every_source_exactly_once(
@@ -309,18 +314,7 @@ def slow_recognition(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def recognise_twice_at_once(app: SqlApp) -> list[c.RevenueRun]:
-    runs: list[c.RevenueRun] = []
-    start = threading.Barrier(2, timeout=30)
-
-    def run(actor: str) -> Callable[[], None]:
-        def work() -> None:
-            start.wait()
-            runs.append(app.do(c.RecogniseRevenue(MARCH), actor=actor))
-
-        return work
-
-    assert in_threads(run("revenue-job-1"), run("revenue-job-2")) == [None, None]
-    return runs
+    return twice_at_once(app, c.RecogniseRevenue(MARCH), "revenue-job")
 
 
 def recognised(app: SqlApp) -> list[str]:
