@@ -181,8 +181,7 @@ time_entries = sa.Table(
     *_decisions(),
     # A person's day, read by admission for the days a batch touches (migration 0007).
     sa.Index(None, "resource_id", "work_date"),
-    # By obligation; the revision lets a billing stamp count from the index (migration 0022).
-    sa.Index(None, "obligation_id", "revision"),
+    sa.Index(None, "obligation_id", "revision"),  # billing stamps count from it (migration 0022)
 )
 
 expenses = sa.Table(
