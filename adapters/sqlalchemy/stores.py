@@ -23,7 +23,7 @@ from adapters.sqlalchemy.bulk import insert_many, insert_values_all_or_none
 from adapters.sqlalchemy.driver_values import exact_parameter, exact_text
 from adapters.sqlalchemy.repositories import Session
 from adapters.sqlalchemy.small_batch import INSERT_FROM_ARRAYS_UP_TO, insert_from_arrays
-from application.errors import ConflictError
+from application.errors import ConcurrentChangeError
 from application.legal_entities import LegalEntityRecord
 from application.ports import CustomerRecord
 from application.records import PostedEntry
@@ -352,11 +352,17 @@ class _Versioned(Generic[R]):
         known = 0 if current is None else current.version
         version = row["version"]
         if version != known + 1:
-            raise ConflictError(f"{what} is at version {known}; version {version} cannot follow it")
+            raise ConcurrentChangeError(
+                f"{what} was changed by someone else since it was read: it is at version "
+                f"{known}, so version {version} cannot follow it"
+            )
         try:
             session.connection.execute(sa.insert(self.table), [row])
         except sa.exc.IntegrityError as error:
-            raise ConflictError(f"version {version} of {what} is already stored") from error
+            raise ConcurrentChangeError(
+                f"{what} was changed by someone else since it was read: version {version} "
+                "is already stored"
+            ) from error
 
 
 _CUSTOMER_RECORDS = _Versioned(

@@ -18,6 +18,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 
 from adapters.sqlalchemy import tables as t
@@ -25,16 +26,18 @@ from adapters.sqlalchemy.repositories import SqlAlchemyPeriods
 from adapters.sqlalchemy.stores import SqlAlchemyLedger
 from application import commands as c
 from application.audit import verify_chain
-from application.errors import ConflictError
+from application.errors import ConcurrentChangeError, ConflictError
 from application.handlers import billing as billing_handlers_issue
 from application.handlers import billing_run as billing_handlers
 from application.handlers import finance as finance_handlers
 from application.handlers import inbox as inbox_handlers
+from application.legal_entities import LegalEntityRecord
 from domain.ids import ContractId, CustomerId, EngagementId, InvoiceId, ObligationId, RateCardId
 from domain.invoice import InvoiceState
 from domain.period import Period
 from domain.time_and_materials import TimeAndMaterialsTerms
 from tests.integration.support import SqlApp, billed_quantities, only_on
+from tests.support.documents import SELLER
 from tests.unit.application.conftest import ENTITY, EUR, set_up_tm_contract, time_entry
 from tests.unit.application.test_billing_and_closure import billed_month
 from tests.unit.application.test_inbox import deliver, example
@@ -447,3 +450,22 @@ def test_without_running_again_one_of_the_two_payments_would_wait_on_the_queue(
     assert sorted(two_payments_at_once(app, monkeypatch)) == ["failed", "processed"]
     (parked,) = app.data.exceptions.values()
     assert "was changed by someone else" in parked.detail
+
+
+# A master record versioned by two writers ---------------------------------------------------------
+
+
+def test_a_version_someone_else_stored_first_is_a_concurrent_change(app: SqlApp) -> None:
+    """Both writers read no version and make version 1; the second finds it stored and is told
+    it lost a race (`ConcurrentChangeError`), so a webhook's command runs again and stores
+    version 2 instead of waiting on the queue."""
+    first = attrs.evolve(LegalEntityRecord("tl-race", "TL Race Ltd", SELLER.address), version=1)
+    second = attrs.evolve(first, legal_name="TL Race Limited")
+    with app.bus.deps.uow(app.as_("erp-1")) as uow:
+        uow.master_data.add_legal_entity(first)
+        uow.commit()
+    with (
+        app.bus.deps.uow(app.as_("erp-2")) as uow,
+        pytest.raises(ConcurrentChangeError, match="changed by someone else"),
+    ):
+        uow.master_data.add_legal_entity(second)
