@@ -243,14 +243,21 @@ def test_two_concurrent_billing_runs_bill_every_source_exactly_once(
     assert verify_chain(app.data.audit).intact
 
 
+def without_the_ledger_lock(
+    app: SqlApp, monkeypatch: pytest.MonkeyPatch, slow: Callable[[pytest.MonkeyPatch], None]
+) -> None:
+    """Two contracts with time, runs slowed to overlap, and the contracts' lock taken away."""
+    two_contracts_with_time(app)
+    slow(monkeypatch)
+    monkeypatch.setattr(SqlAlchemyLedger, "lock", lambda self, contracts: None)
+
+
 @only_on("postgresql")
 def test_without_the_ledger_lock_the_same_two_runs_would_bill_twice(
     app: SqlApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The control experiment: it is the lock, not luck, that keeps the runs apart."""
-    two_contracts_with_time(app)
-    slow_billing(monkeypatch)
-    monkeypatch.setattr(SqlAlchemyLedger, "lock", lambda self, contracts: None)
+    without_the_ledger_lock(app, monkeypatch, slow_billing)
     results = run_twice_at_once(app)
     assert [len(r.invoice_ids) for r in results] == [2, 2]
     assert billed_quantities(app)["a0"] == Decimal("6")  # billed twice
@@ -340,9 +347,7 @@ def test_without_the_lock_two_revenue_runs_would_recognise_the_month_twice(
     app: SqlApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The control experiment: the contracts' lock, not timing, keeps the runs apart."""
-    two_contracts_with_time(app)
-    slow_recognition(monkeypatch)
-    monkeypatch.setattr(SqlAlchemyLedger, "lock", lambda self, contracts: None)
+    without_the_ledger_lock(app, monkeypatch, slow_recognition)
     runs = recognise_twice_at_once(app)
     assert [len(run.posted) for run in runs] == [2, 2]
     assert sorted(recognised(app)) == ["1000.00", "1000.00", "1500.00", "1500.00"]
