@@ -20,11 +20,12 @@ from decimal import Decimal
 
 import attrs
 
-from domain.billing import Allocation, SourceRef
+from domain.billing import Allocation, SourceKind, SourceRef
 from domain.document import DocumentLine
 from domain.errors import DomainError, OverCreditError
 from domain.invoice import Invoice
 from domain.money import EXACT, Money, dsum, largest_remainder
+from domain.plausibility import HoursTooPreciseError, check_hours
 
 ZERO = Decimal(0)
 
@@ -105,6 +106,8 @@ def plan_credit(invoice: Invoice, requests: Sequence[CreditRequest]) -> list[Pla
             raise CreditRequestError(
                 f"line {line.line_no}: a credited quantity is positive, not {request.quantity}"
             )
+        if request.quantity is not None and _bills_hours(line, request.source):
+            _check_credited_hours(line.line_no, request.quantity)
         if request.amount is not None:
             allocations = planner.take_amount(line, request.source, request.amount)
         elif request.source is not None:
@@ -120,6 +123,25 @@ def plan_credit(invoice: Invoice, requests: Sequence[CreditRequest]) -> list[Pla
             )
         planned.append(PlannedCredit(line, tuple(allocations), request.is_concession))
     return planned
+
+
+def _bills_hours(line: DocumentLine, source: SourceRef | None) -> bool:
+    """Whether the quantity credited is hours of time entries (from one source, or spread over
+    a line of time)."""
+    if source is not None:
+        return source.kind is SourceKind.TIME_ENTRY
+    return bool(line.allocations) and all(
+        a.source.kind is SourceKind.TIME_ENTRY for a in line.allocations
+    )
+
+
+def _check_credited_hours(line_no: int, hours: Decimal) -> None:
+    """Hours credited carry the precision of the hours billed: at most two decimals (0.01 h),
+    as every time entry does; a finer quantity would release a sliver no entry can hold."""
+    try:
+        check_hours(hours)
+    except HoursTooPreciseError as error:
+        raise CreditRequestError(f"line {line_no}: {error}") from None
 
 
 class _CreditPlanner:

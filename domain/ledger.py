@@ -340,6 +340,14 @@ def _tax_lines(
     return lines
 
 
+def moves_nothing(net_by_obligation: Mapping[ObligationId, Money], tax: Money) -> bool:
+    """Whether a billing document comes to zero on every obligation and in tax, so that its
+    posting would move no account. Such a document (a credit of a fraction of a cent that
+    cumulative rounding gave to an earlier credit) is still issued and numbered, for what it
+    releases; no journal entry is posted for it."""
+    return tax.is_zero() and all(net.is_zero() for net in net_by_obligation.values())
+
+
 @attrs.frozen
 class BillingPosting:
     """The posting of a billing document: an invoice issued (`sign` +1) or a credit memo

@@ -6,6 +6,8 @@ draft after it (approval, discard, issue, hand-over, the ERP's confirmation).
 
 from __future__ import annotations
 
+from datetime import date
+
 import attrs
 
 from application import commands as c
@@ -23,10 +25,11 @@ from application.payment_terms import terms_for
 from application.ports import Clock, CrmFeedback, CustomerMaster, IdGenerator, InvoiceHandover
 from application.records import ExceptionKind
 from application.unit_of_work import UnitOfWork
+from domain.accounting_period import PeriodLock
 from domain.billing import SourceKind
 from domain.chart_of_accounts import ChartsOfAccounts
 from domain.invoice import DocumentKind, Invoice, InvoiceState
-from domain.ledger import post_credit_memo, post_invoice_issue
+from domain.ledger import JournalEntry, moves_nothing, post_credit_memo, post_invoice_issue
 from domain.milestone import MilestoneState
 from domain.plausibility import PlausibilityPolicy
 
@@ -90,6 +93,27 @@ class Issuing:
     charts: ChartsOfAccounts | None
 
 
+def _issue_posting(
+    uow: UnitOfWork, deps: Issuing, invoice: Invoice, on: date, lock: PeriodLock
+) -> JournalEntry | None:
+    """The journal entry of the issued invoice (a credit adjustment posts as a credit memo),
+    or None when it comes to zero everywhere and moves no account."""
+    nets = invoice.totals.net_by_obligation(invoice.lines)
+    tax = invoice.totals.tax
+    if moves_nothing(nets, tax):
+        return None
+    balances = balances_from_journal(uow.journal.all(), nets, invoice.currency)
+    number = invoice.number or ""
+    if invoice.kind is DocumentKind.CREDIT_ADJUSTMENT:
+        magnitudes = {oid: -amount for oid, amount in nets.items()}
+        by_code = document_tax_by_code(invoice.totals, sign=-1)
+        return post_credit_memo(deps.ids.next_id("JE"), number, on, magnitudes, -tax, balances,
+                                lock, tax_by_code=by_code)  # fmt: skip
+    by_code = document_tax_by_code(invoice.totals)
+    return post_invoice_issue(deps.ids.next_id("JE"), number, on, nets, tax, balances, lock,
+                              tax_by_code=by_code)  # fmt: skip
+
+
 def _issue(cmd: c.IssueInvoice, ctx: RequestContext, deps: Issuing) -> str:
     """Number, post and stamp the invoice in one transaction."""
     with deps.unit_of_work(ctx) as uow:
@@ -99,38 +123,15 @@ def _issue(cmd: c.IssueInvoice, ctx: RequestContext, deps: Issuing) -> str:
         before = invoice.state
         terms = terms_for(uow, deps.customer_master, invoice)
         invoice.issue(number, cmd.issue_date, deps.clock.now(), lock, terms)
-        nets = invoice.totals.net_by_obligation(invoice.lines)
-        balances = balances_from_journal(uow.journal.all(), nets, invoice.currency)
-        if invoice.kind is DocumentKind.CREDIT_ADJUSTMENT:
-            magnitudes = {oid: -amount for oid, amount in nets.items()}
-            entry = post_credit_memo(
-                deps.ids.next_id("JE"),
-                number,
-                cmd.issue_date,
-                magnitudes,
-                -invoice.totals.tax,
-                balances,
-                lock,
-                tax_by_code=document_tax_by_code(invoice.totals, sign=-1),
+        entry = _issue_posting(uow, deps, invoice, cmd.issue_date, lock)
+        if entry is not None:
+            contract = uow.contracts.get(invoice.contract_id)
+            scope = attrs.evolve(
+                scope_for_contract(uow, contract),
+                legal_entity_id=invoice.legal_entity_id,
+                customer_id=invoice.payer,
             )
-        else:
-            entry = post_invoice_issue(
-                deps.ids.next_id("JE"),
-                number,
-                cmd.issue_date,
-                nets,
-                invoice.totals.tax,
-                balances,
-                lock,
-                tax_by_code=document_tax_by_code(invoice.totals),
-            )
-        contract = uow.contracts.get(invoice.contract_id)
-        scope = attrs.evolve(
-            scope_for_contract(uow, contract),
-            legal_entity_id=invoice.legal_entity_id,
-            customer_id=invoice.payer,
-        )
-        post_entry(uow, ctx, deps.clock.now(), deps.charts, entry, scope)
+            post_entry(uow, ctx, deps.clock.now(), deps.charts, entry, scope)
         _mark_milestones_invoiced(uow, deps.clock, invoice)
         subject = f"invoice:{cmd.invoice_id}"
         uow.record(RecordMoved(subject, "issue", before, invoice.state, number))

@@ -36,6 +36,7 @@ from domain.invoice import Invoice, InvoiceState
 from domain.ledger import (
     JournalEntry,
     check_recognition_order,
+    moves_nothing,
     post_credit_memo,
     post_payment,
     post_recognition,
@@ -240,6 +241,8 @@ def _issue(
     memo.issue(invoice, number, cmd.issue_date, clock.now(), lock)
     uow.ledger.add(invoice.contract_id, memo.ledger_entries())
     nets = memo.totals.net_by_obligation(memo.lines)
+    if moves_nothing(nets, memo.totals.tax):
+        return number
     balances = balances_from_journal(uow.journal.all(), nets, invoice.currency)
     entry = post_credit_memo(
         ids.next_id("JE"),

@@ -194,3 +194,13 @@ def test_a_rate_change_dated_back_after_a_concession_reprices_the_hours_and_keep
     (adjustment,) = books.preview(APRIL, [c], [], [card], entries).adjustments
     # e2's 2 h still billed: 2 × (120 − 100) = 40.00; the concession is not billed back
     assert adjustment.totals.net == eur("40.00")
+
+
+def test_credited_hours_carry_two_decimals_like_the_hours_billed() -> None:
+    books, invoice, _ = advisory()
+    for request in (CreditRequest(1, E1, quantity=d("0.0000000001")),
+                    CreditRequest(1, quantity=d("1.005"))):  # fmt: skip
+        with pytest.raises(CreditRequestError, match=r"finer than 0\.01 h"):
+            books.credit(invoice, [request])
+    memo = books.credit(invoice, [CreditRequest(1, E1, quantity=d("0.25"))])
+    assert memo.totals.net == eur("25.00")

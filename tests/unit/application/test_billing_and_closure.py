@@ -15,11 +15,12 @@ from application.errors import ConflictError
 from application.records import ExceptionKind
 from domain.billing import SourceKind, SourceRef
 from domain.errors import MakerCheckerError, PeriodClosedError
-from domain.ids import CreditMemoId, InvoiceId, PaymentId
+from domain.ids import CreditMemoId, InvoiceId, PaymentId, RateCardId, Role
 from domain.invoice import InvoiceState
 from domain.ledger import trial_balance
 from domain.money import Money
 from domain.period import Period
+from domain.ratecard import RateCardVersion
 from tests.unit.application.conftest import EUR, App, set_up_tm_contract, sign_contract, time_entry
 
 MARCH = Period.month(2026, 3)
@@ -308,3 +309,50 @@ def test_held_items_wait_for_a_decision_then_bill_or_leak(app: App) -> None:
     assert (line.quantity, line.flags) == (Decimal("2"), ("approved_over_cap",))
     actions = [r.action for r in app.data.audit if r.subject == "item:t2"]
     assert actions == ["held", "release"]
+
+
+def test_a_credit_that_comes_to_nothing_is_issued_and_posts_no_entry(app: App) -> None:
+    """0.02 h at 0.25 an hour bills 0.01 (0.005 rounded half up); crediting 0.01 h of it takes
+    0.0025, which cumulative rounding makes 0.00. The memo is numbered for what it releases,
+    and no journal entry is posted for it; the next 0.01 h credits the cent."""
+    set_up_tm_contract(app)
+    cheap = RateCardVersion(2, date(2026, 3, 1), EUR, {Role("consultant"): Decimal("0.25")})
+    app.do(c.PublishRateCardVersion(RateCardId("RC"), cheap))
+    app.do(c.RecordTimeEntries((time_entry("t1", date(2026, 3, 2), "0.02"),)))
+    (invoice_id,) = app.do(c.RunBilling(MARCH, dry_run=False), actor="billing-clerk").invoice_ids
+    app.do(c.ApproveInvoice(InvoiceId(invoice_id)), actor="finance-lead")
+    app.do(c.IssueInvoice(InvoiceId(invoice_id), date(2026, 3, 31)), actor="finance-lead")
+    assert invoice(app, invoice_id).totals.gross == eur("0.01")
+    t1 = SourceRef(SourceKind.TIME_ENTRY, "t1")
+    numbers, posted = [], []
+    for memo_id in ("CM-1", "CM-2"):
+        line = c.CreditRequestInput(1, t1, Decimal("0.01"))
+        app.do(c.DraftCreditMemo(CreditMemoId(memo_id), InvoiceId(invoice_id), (line,), "slip"),
+               actor="ar-clerk")  # fmt: skip
+        app.do(c.ApproveCreditMemo(CreditMemoId(memo_id)), actor="finance-lead")
+        journal_before = len(app.data.journal)
+        issue = c.IssueCreditMemo(CreditMemoId(memo_id), date(2026, 4, 3))
+        numbers.append(app.do(issue, actor="finance-lead"))
+        posted.append(len(app.data.journal) - journal_before)
+    assert numbers == ["CN-2026-000001", "CN-2026-000002"]
+    assert posted == [0, 1]  # the memo of 0.00 moved no account
+    gross = [app.data.aggregates["credit_memo"][m].totals.gross for m in ("CM-1", "CM-2")]
+    assert gross == [eur("0.00"), eur("0.01")]
+    assert invoice(app, invoice_id).outstanding == eur("0.00")
+    assert sum((v.amount for v in trial_balance(app.data.journal).values()), Decimal(0)) == 0
+
+
+def test_an_invoice_that_comes_to_nothing_is_issued_and_posts_no_entry(app: App) -> None:
+    """0.01 h at 0.25 an hour is worth 0.0025: a line of 0.00. The invoice is numbered for the
+    hour it bills, and its issue posts nothing instead of failing on an empty entry."""
+    set_up_tm_contract(app)
+    cheap = RateCardVersion(2, date(2026, 3, 1), EUR, {Role("consultant"): Decimal("0.25")})
+    app.do(c.PublishRateCardVersion(RateCardId("RC"), cheap))
+    app.do(c.RecordTimeEntries((time_entry("t1", date(2026, 3, 2), "0.01"),)))
+    (invoice_id,) = app.do(c.RunBilling(MARCH, dry_run=False), actor="billing-clerk").invoice_ids
+    app.do(c.ApproveInvoice(InvoiceId(invoice_id)), actor="finance-lead")
+    number = app.do(c.IssueInvoice(InvoiceId(invoice_id), date(2026, 3, 31)), actor="finance-lead")
+    assert number == "INV-2026-000001"
+    assert invoice(app, invoice_id).totals.gross == eur("0.00")
+    assert invoice(app, invoice_id).state is InvoiceState.ISSUED
+    assert app.data.journal == []
