@@ -107,7 +107,8 @@ def plan_credit(invoice: Invoice, requests: Sequence[CreditRequest]) -> list[Pla
                 f"line {line.line_no}: a credited quantity is positive, not {request.quantity}"
             )
         if request.quantity is not None and _bills_hours(line, request.source):
-            _check_credited_hours(line.line_no, request.quantity)
+            left = planner.quantity_left(line, request.source)
+            _check_credited_hours(line.line_no, request.quantity, left)
         if request.amount is not None:
             allocations = planner.take_amount(line, request.source, request.amount)
         elif request.source is not None:
@@ -135,9 +136,13 @@ def _bills_hours(line: DocumentLine, source: SourceRef | None) -> bool:
     )
 
 
-def _check_credited_hours(line_no: int, hours: Decimal) -> None:
-    """Hours credited carry the precision of the hours billed: at most two decimals (0.01 h),
-    as every time entry does; a finer quantity would release a sliver no entry can hold."""
+def _check_credited_hours(line_no: int, hours: Decimal, left: Decimal) -> None:
+    """Hours credited carry the precision of the hours recorded: at most two decimals (0.01 h),
+    as every time entry does; a finer quantity would release a sliver no entry can hold. All
+    that is left of a source or a line is always creditable, however fine: a payer's share of
+    split hours may be."""
+    if hours == left:
+        return
     try:
         check_hours(hours)
     except HoursTooPreciseError as error:
@@ -155,6 +160,11 @@ class _CreditPlanner:
         qty, amount = self.invoice.creditable(line_no, source)
         used_qty, used_amount = self.taken.get((line_no, source), (ZERO, ZERO))
         return EXACT.subtract(qty, used_qty), EXACT.subtract(amount, used_amount)
+
+    def quantity_left(self, line: DocumentLine, source: SourceRef | None) -> Decimal:
+        """What is left to credit of one source on the line, or of the whole line."""
+        sources = [source] if source is not None else [a.source for a in line.allocations]
+        return dsum(self.left(line.line_no, s)[0] for s in sources)
 
     def _record(self, line_no: int, source: SourceRef, quantity: Decimal, amount: Decimal) -> None:
         used_qty, used_amount = self.taken.get((line_no, source), (ZERO, ZERO))

@@ -177,6 +177,12 @@ class _DeliveredItem(ABC):
     def quantity(self) -> Decimal:
         """The approved quantity (hours, or cost amount for expenses)."""
 
+    @abstractmethod
+    def check_stated_quantity(self, quantity: Decimal) -> None:
+        """A quantity someone holds or writes off by hand is positive and stated as finely as
+        the item's own quantity, no finer: a sliver would leave the rest billable as
+        3.9999999999 h on an invoice."""
+
     def _fire(self, trigger: ItemTrigger) -> None:
         self.state = ITEM_LIFECYCLE.next_state(self.state, trigger)
         self.revision += 1
@@ -227,6 +233,8 @@ class _DeliveredItem(ABC):
             raise InvalidQuantityError("say how much to write off")
         self._check_quantity(quantity)
         still_open = self.open_quantity(settled)
+        if quantity != still_open:  # all that is open goes, however finely it was recorded
+            self.check_stated_quantity(quantity)
         if quantity > still_open:
             raise AlreadySettledError(
                 f"{self.item_id}: only {max(still_open, Decimal(0))} of it is still open "
@@ -361,6 +369,13 @@ class TimeEntry(_DeliveredItem):
     def quantity(self) -> Decimal:
         return self.hours
 
+    def check_stated_quantity(self, quantity: Decimal) -> None:
+        """Hours carry at most two decimals, as the entry's own do."""
+        try:
+            check_hours(quantity)
+        except DomainError as error:
+            raise InvalidQuantityError(f"{self.entry_id}: {error}") from None
+
     def correct(
         self,
         hours: Decimal,
@@ -445,3 +460,12 @@ class ExpenseItem(_DeliveredItem):
     def quantity(self) -> Decimal:
         """Expenses are allocated by cost amount (partial billing under a category cap)."""
         return self.cost.amount
+
+    def check_stated_quantity(self, quantity: Decimal) -> None:
+        """An amount of the expense's cost, in whole minor units of its currency."""
+        stated = Money(quantity, self.cost.currency)
+        if quantity <= 0 or stated.quantized() != stated:
+            raise InvalidQuantityError(
+                f"{self.expense_id}: {quantity} is not a positive amount in whole "
+                f"{self.cost.currency} minor units"
+            )

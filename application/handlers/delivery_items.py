@@ -36,9 +36,15 @@ ItemDecision = c.ApproveItem | c.RejectItem | c.HoldItem | c.ReleaseHeldItem
 DECISIONS: dict[type, tuple[str, Callable[[Any, Item, str, datetime], None]]] = {
     c.ApproveItem: ("approve", lambda _, item, actor, at: item.approve(actor, at)),
     c.RejectItem: ("reject", lambda cmd, item, _, at: item.reject(cmd.reason, at)),
-    c.HoldItem: ("hold", lambda cmd, item, _, at: item.hold(cmd.quantity, cmd.reason, at)),
+    c.HoldItem: ("hold", lambda cmd, item, _, at: _hold(item, cmd, at)),
     c.ReleaseHeldItem: ("release", lambda _, item, actor, at: item.release(actor, at)),
 }
+
+
+def _hold(item: Item, cmd: c.HoldItem, at: datetime) -> None:
+    if cmd.quantity != item.quantity:  # the whole item is held however finely it was recorded
+        item.check_stated_quantity(cmd.quantity)
+    item.hold(cmd.quantity, cmd.reason, at)
 
 
 def decide_item(
