@@ -1,7 +1,7 @@
 """The connection a bulk ingest runs on (ADR 0058): a batch large enough to touch thousands of
 index pages leaves its SQLite connection a larger page cache and a longer WAL between
-checkpoints, a small batch (the HTTP API's) leaves it as it is, and the person-day totals read
-the same either way."""
+checkpoints, a batch of hundreds of entries (the HTTP API's) only the longer WAL, a small one
+leaves it as it is, and the person-day totals read the same either way."""
 
 from __future__ import annotations
 
