@@ -77,11 +77,19 @@ PERSON_DAY_LOCK_BUCKETS = 256
 #: checkpointed by its commits every `INGEST_CHECKPOINT_PAGES` pages rather than every 1,000
 #: (each checkpoint copies the pages and syncs twice; at 1,000 a batch of 5,000 entries
 #: checkpointed at nearly every commit). Smaller batches (the HTTP API's, at most 1,000
-#: entries) leave their connection as it is.
+#: entries) leave its cache as it is.
 INGEST_SETUP_FROM_DAYS = 2_000
 INGEST_CACHE_KIB = 65_536
 INGEST_CHECKPOINT_PAGES = 10_000
 _INGEST_SETUP = "throughline_bulk_ingest"
+#: A SQLite connection that writes a batch of at least this many entries (the HTTP API's
+#: largest among them) checkpoints every `INGEST_CHECKPOINT_PAGES` pages from then on, its
+#: cache left as it is: a stream of such batches (about 130 WAL pages per 1,000 entries) passes
+#: SQLite's default 1,000 pages between two turns of the server's checkpoint thread, and the
+#: commit that passed them copied the pages back and synced on its request's path (ADR 0058,
+#: amendment of 2026-12-08).
+INGEST_CHECKPOINTS_FROM_ENTRIES = 500
+_INGEST_CHECKPOINTS = "throughline_bulk_checkpoints"
 
 
 def _recorded_hours() -> tuple[sa.Column[Any], ...]:
@@ -174,8 +182,17 @@ def _bulk_ingest_setup(connection: sa.Connection) -> None:
     info = connection.connection.info
     if not info.get(_INGEST_SETUP):
         connection.exec_driver_sql(f"PRAGMA cache_size = -{INGEST_CACHE_KIB}")
-        connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {INGEST_CHECKPOINT_PAGES}")
+        _bulk_checkpoints(connection)
         info[_INGEST_SETUP] = True
+
+
+def _bulk_checkpoints(connection: sa.Connection) -> None:
+    """This SQLite connection's WAL checkpointed by its commits every `INGEST_CHECKPOINT_PAGES`
+    pages, set once for its life in the pool."""
+    info = connection.connection.info
+    if not info.get(_INGEST_CHECKPOINTS):
+        connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {INGEST_CHECKPOINT_PAGES}")
+        info[_INGEST_CHECKPOINTS] = True
 
 
 class SqlAlchemyDelivery:
@@ -192,7 +209,10 @@ class SqlAlchemyDelivery:
         if not entries:
             return
         connection = self._session.connection
-        values = time_entry_values(entries, self._session.dialect == "sqlite")
+        sqlite = self._session.dialect == "sqlite"
+        values = time_entry_values(entries, sqlite)
+        if sqlite and len(values) >= INGEST_CHECKPOINTS_FROM_ENTRIES:
+            _bulk_checkpoints(connection)
         # A refused entry ends the unit of work (its one caller, the batch command, does not
         # go on after a conflict): a small batch on PostgreSQL needs no savepoint.
         try:

@@ -1,7 +1,7 @@
 """The connection a bulk ingest runs on (ADR 0058): a batch large enough to touch thousands of
 index pages leaves its SQLite connection a larger page cache and a longer WAL between
-checkpoints, a small batch (the HTTP API's) leaves it as it is, and the person-day totals read
-the same either way."""
+checkpoints, a batch of hundreds of entries (the HTTP API's) only the longer WAL, a small one
+leaves it as it is, and the person-day totals read the same either way."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from adapters.sqlalchemy.database import Database
 from adapters.sqlalchemy.delivery_store import (
     INGEST_CACHE_KIB,
     INGEST_CHECKPOINT_PAGES,
+    INGEST_CHECKPOINTS_FROM_ENTRIES,
     INGEST_SETUP_FROM_DAYS,
 )
 from application.context import RequestContext
@@ -138,3 +139,38 @@ def test_a_batch_finds_which_of_its_ids_are_recorded_however_many_lie_between_th
             found = uow.delivery.time_entries_with_ids(asked)
         assert set(found) == expected
         assert all(found[i].entry_id == i for i in expected)
+
+
+def _checkpoints_after_writing(database: Database, count: int, prefix: str) -> tuple[int, int]:
+    """The connection's page cache and WAL checkpoint interval once it wrote `count` entries."""
+    entries = [
+        _approved(f"{prefix}{n:05d}", DAY, "1", resource_id=ResourceId(f"{prefix}{n}"))
+        for n in range(count)
+    ]
+    with database.unit_of_work(CTX, lambda: NOW) as uow:
+        uow.delivery.add_time_entries(entries)
+        read = uow.connection.exec_driver_sql
+        found = (
+            read("PRAGMA cache_size").scalar_one(),
+            read("PRAGMA wal_autocheckpoint").scalar_one(),
+        )
+        uow.commit()
+    return found
+
+
+@only_on("sqlite")
+def test_a_batch_of_hundreds_of_entries_checkpoints_its_connection_less_often_for_good(
+    database: Database,
+) -> None:
+    fresh = sqlite3.connect(":memory:")
+    cache, default = (
+        fresh.execute("PRAGMA cache_size").fetchone()[0],
+        fresh.execute("PRAGMA wal_autocheckpoint").fetchone()[0],
+    )
+    below = INGEST_CHECKPOINTS_FROM_ENTRIES - 1
+    assert _checkpoints_after_writing(database, below, "s") == (cache, default)
+    # The HTTP API's batch: fewer person-days than bulk ingest's set-up, so the cache stays.
+    written = _checkpoints_after_writing(database, INGEST_CHECKPOINTS_FROM_ENTRIES, "l")
+    assert written == (cache, INGEST_CHECKPOINT_PAGES)
+    # The pool hands the same connection out again: it keeps the interval.
+    assert _checkpoints_after_writing(database, 1, "o") == (cache, INGEST_CHECKPOINT_PAGES)
