@@ -9,7 +9,8 @@ A deal dropped before setup starts is `cancelled`.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 import attrs
@@ -76,6 +77,13 @@ class TimeNotAcceptedError(DomainError):
     """Time is accepted only while active, or while closing for work before the close date."""
 
     code = "engagement_not_accepting_time"
+
+
+class FinalBillingPendingError(DomainError):
+    """A closing engagement closes once its final billing is done: nothing approved is left to
+    bill, hold or write off through its close date, and no item waits for a decision."""
+
+    code = "final_billing_pending"
 
 
 class ContractCustomerMismatchError(DomainError):
@@ -264,9 +272,26 @@ class Engagement(Lifecycled[EngagementState, EngagementTrigger, EngagementEvent]
         self.close_date = close_date
         self._move(dest, EngagementClosingStarted(self.engagement_id, at, close_date))
 
-    def close(self, at: datetime) -> None:
-        """A closing engagement closes once final billing and revenue are done."""
-        self._fire(_T.CLOSE, EngagementClosed(self.engagement_id, at))
+    def close(self, at: datetime, still_to_bill: Sequence[str] = ()) -> None:
+        """A closing engagement closes once its final billing is done. `still_to_bill` says
+        what is not (a billing run through `final_billing_day` would still bill, hold or write
+        off something; items wait for approval or for a decision on a hold); closed, the
+        engagement is left out of every run, so whatever remained would never be billed nor
+        counted as leakage. Revenue is recognised by the periodic runs after the close too."""
+        dest = self._next(_T.CLOSE)
+        if still_to_bill:
+            raise FinalBillingPendingError(
+                f"engagement {self.engagement_id} cannot close before its final billing is "
+                f"done: {'; '.join(still_to_bill)}"
+            )
+        self._move(dest, EngagementClosed(self.engagement_id, at))
+
+    def final_billing_day(self, today: date) -> date:
+        """The last day the final billing covers: the day before the close date (the last
+        on which time is accepted), or today while that day is still to come."""
+        if self.close_date is None:
+            return today
+        return min(self.close_date - timedelta(days=1), today)
 
     def cancel(self, reason: str, at: datetime) -> None:
         """Only an engagement whose setup has not started can be cancelled, with a reason."""

@@ -39,6 +39,7 @@ HANDLERS: dict[type, Handler] = {
     c.ApproveRateCardVersion: setup.approve_rate_card_version,
     c.SetUpEngagement: setup.set_up_engagement,
     **dict.fromkeys(engagement.MOVES, engagement.move_engagement),
+    c.CloseEngagement: engagement.close_engagement,
     c.UpdateCustomerMaster: setup.update_customer_master,
     c.PushCustomerRecord: customer_master.push_customer_record,
     c.SeedCustomerRecords: customer_master.seed_customer_records,

@@ -65,6 +65,19 @@ def test_suspend_resume_start_closing_and_close_each_audited_with_its_reason(api
     assert accepts_time(api, "t3", date(2026, 3, 30))
     assert not accepts_time(api, "t4", date(2026, 3, 31))
 
+    # t2 and t3 are approved and unbilled: closing now would leave them billed by no run
+    refused = problem(api.post("/engagements/E1/close", who="integration"), 422, "business-rule")
+    assert refused["detail"] == (
+        "engagement E1 cannot close before its final billing is done: the billing run for "
+        "2026-03 would still draft 1 document(s) (480.00 EUR): run the billing first"
+    )
+    (draft,) = ok(api.post("/billing-runs", {"period": "2026-03"}, who="finance"), 201)[
+        "invoice_ids"
+    ]
+    unissued = problem(api.post("/engagements/E1/close", who="integration"), 422, "business-rule")
+    assert f"invoice(s) {draft} are drafted and neither issued nor discarded" in unissued["detail"]
+    ok(api.post(f"/invoices/{draft}/approve", who="finance_approver"))
+    ok(api.post(f"/invoices/{draft}/issue", {"issue_date": "2026-03-31"}, who="finance"))
     closed = ok(api.post("/engagements/E1/close", who="integration"))
     assert closed["state"] == "closed"
     assert closed["path"] == [*PATH_TO_ACTIVE, "suspended", "active", "closing", "closed"]

@@ -17,7 +17,11 @@ from application.journal import SetChartOfAccounts
 from application.legal_entities import LegalEntityRecord
 from application.records import IntegrationException
 from domain.chart_of_accounts import ChartOfAccounts, ChartsOfAccounts
-from domain.engagement import ContractCustomerMismatchError, EngagementState
+from domain.engagement import (
+    ContractCustomerMismatchError,
+    EngagementState,
+    FinalBillingPendingError,
+)
 from domain.errors import IllegalTransitionError, MakerCheckerError
 from domain.fixed_fee import FixedFeeTerms, Installment
 from domain.ids import (
@@ -25,10 +29,12 @@ from domain.ids import (
     CustomerId,
     EngagementId,
     InstallmentId,
+    InvoiceId,
     ObligationId,
     RateCardId,
     Role,
 )
+from domain.period import Period
 from domain.ratecard import RateCardVersion
 from domain.tax import CategoryCode, TaxProfile
 from tests.support.documents import SELLER
@@ -39,6 +45,7 @@ from tests.unit.application.conftest import (
     App,
     complete_record,
     set_up_tm_contract,
+    time_entry,
 )
 from tests.unit.application.test_journal_posting import CHARTS
 
@@ -103,6 +110,34 @@ def test_a_refused_move_changes_nothing_and_records_nothing(app: App) -> None:
         app.do(c.CancelEngagement(E1, "deal lost"))
     assert app.data.aggregates["engagement"]["E1"].state is EngagementState.ACTIVE
     assert len(app.data.audit) == before
+
+
+def test_an_engagement_closes_only_once_nothing_is_left_to_bill_or_to_decide(app: App) -> None:
+    """Closed, an engagement is left out of every billing run: approved work still unbilled,
+    a draft not issued or an item still held would be lost, neither billed nor leakage."""
+    set_up_tm_contract(app)
+    march = Period.month(2026, 3)
+    app.do(c.RecordTimeEntries((time_entry("t1", date(2026, 3, 2), "8"),)))
+    app.do(c.StartClosingEngagement(E1, date(2026, 3, 31)), actor="dm")
+
+    def refusal() -> str:
+        with pytest.raises(FinalBillingPendingError) as refused:
+            app.do(c.CloseEngagement(E1), actor="dm")
+        assert app.data.aggregates["engagement"]["E1"].state is EngagementState.CLOSING
+        return str(refused.value)
+
+    assert refusal().endswith("would still draft 1 document(s) (960.00 EUR): run the billing first")
+    (draft,) = app.do(c.RunBilling(march, dry_run=False), actor="billing-clerk").invoice_ids
+    assert refusal().endswith(f"invoice(s) {draft} are drafted and neither issued nor discarded")
+    app.do(c.ApproveInvoice(InvoiceId(draft)), actor="finance-lead")
+    app.do(c.IssueInvoice(InvoiceId(draft), date(2026, 3, 31)), actor="finance-lead")
+    app.do(c.RecordTimeEntries((time_entry("t2", date(2026, 3, 30), "4"),)))
+    app.do(c.HoldItem("t2", Decimal("4"), "over_cap"))
+    assert refusal().endswith("wait for approval or for a decision on a hold (approve, reject, "
+                              "release or write them off)")  # fmt: skip
+    app.do(c.WriteOffItem("t2", "goodwill", Decimal("4")))
+    app.do(c.CloseEngagement(E1), actor="dm")
+    assert app.data.aggregates["engagement"]["E1"].state is EngagementState.CLOSED
 
 
 def test_a_proposed_engagement_is_cancelled_with_its_reason(app: App) -> None:
