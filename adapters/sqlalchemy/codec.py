@@ -93,17 +93,22 @@ def currency(code: str) -> Currency:
 # Delivered items ------------------------------------------------------------------------------
 
 
+#: Where a delivered item stands after the decisions taken on it, beside its state.
+_DECIDED = ("held", "released", "written_off", "written_off_over_cap", "rejection_reason")
+
+
 def item_state_columns(item: TimeEntry | ExpenseItem) -> dict[str, Any]:
     """The columns a change to a delivered item can touch."""
-    return {
-        "state": item.state.value,
-        "held": item.held,
-        "released": item.released,
-        "written_off": item.written_off,
-        "written_off_over_cap": item.written_off_over_cap,
-        "rejection_reason": item.rejection_reason,
-        "revision": item.revision,
-    }
+    columns = {name: getattr(item, name) for name in _DECIDED}
+    columns["state"], columns["revision"] = item.state.value, item.revision
+    return columns
+
+
+def item_state(row: Row) -> dict[str, Any]:
+    """`item_state_columns` read back, as the item's keyword arguments."""
+    fields = {name: row[name] for name in _DECIDED}
+    fields["state"], fields["revision"] = ItemState(row["state"]), row["revision"]
+    return fields
 
 
 def time_entry_row(entry: TimeEntry) -> dict[str, Any]:
@@ -163,13 +168,7 @@ def time_entry(row: Row) -> TimeEntry:
         TaskId(row["task_id"]),
         row["billable"],
         row["cost_rate"],
-        state=ItemState(row["state"]),
-        held=row["held"],
-        released=row["released"],
-        written_off=row["written_off"],
-        written_off_over_cap=row["written_off_over_cap"],
-        rejection_reason=row["rejection_reason"],
-        revision=row["revision"],
+        **item_state(row),
     )
 
 
@@ -196,13 +195,7 @@ def expense(row: Row) -> ExpenseItem:
         row["incurred_on"],
         Money(row["cost"], currency(row["currency"])),
         row["description"],
-        state=ItemState(row["state"]),
-        held=row["held"],
-        released=row["released"],
-        written_off=row["written_off"],
-        written_off_over_cap=row["written_off_over_cap"],
-        rejection_reason=row["rejection_reason"],
-        revision=row["revision"],
+        **item_state(row),
     )
 
 
