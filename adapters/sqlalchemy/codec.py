@@ -8,10 +8,13 @@ makes the bulk paths cheap (no document to parse per time entry).
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from enum import Enum
+from typing import Any, Generic, TypeVar
 
+import attrs
 import sqlalchemy as sa
 
 from adapters.serialization import structure, unstructure
@@ -30,9 +33,7 @@ from domain.billing import LedgerEntry, SourceKind, SourceRef
 from domain.delivery_kinds import delivery_kind
 from domain.document import DocumentLine
 from domain.ids import (
-    CustomerId,
     ExpenseId,
-    LegalEntityId,
     ObligationId,
     ResourceId,
     Role,
@@ -46,6 +47,42 @@ from domain.tax import CategoryCode, TaxProfile
 from domain.time_entry import ExpenseItem, ItemState, TimeEntry
 
 Row = Mapping[Any, Any]  # a RowMapping: keys are column names (or columns)
+Record = TypeVar("Record", bound=attrs.AttrsInstance)
+#: How a field is stored when not as itself: (to the column, from the column).
+Coded = tuple[Callable[[Any], Any], Callable[[Any], Any]]
+
+
+def _as_stored(value: Any) -> Any:
+    return value
+
+
+def by_value(kind: type[Enum]) -> Coded:
+    """An enum field stored as its member's value."""
+    return operator.attrgetter("value"), kind
+
+
+class FieldRows(Generic[Record]):
+    """A record stored as one row with a column per field, named alike: its class lists the
+    columns once, for the row written and the record read back. `coded` names the fields
+    stored as something other than themselves (an enum as its value, a tuple as JSON)."""
+
+    def __init__(self, record_type: type[Record], **coded: Coded) -> None:
+        names = tuple(field.name for field in attrs.fields(record_type))
+        self._type, self._names = record_type, names
+        self._to_columns = [(name, to_column) for name, (to_column, _) in coded.items()]
+        self._from_columns = [(names.index(name), read) for name, (_, read) in coded.items()]
+
+    def row(self, record: Record) -> dict[str, Any]:
+        row = {name: getattr(record, name) for name in self._names}
+        for name, to_column in self._to_columns:
+            row[name] = to_column(row[name])
+        return row
+
+    def record(self, row: Row) -> Record:
+        fields = [row[name] for name in self._names]
+        for at, from_column in self._from_columns:
+            fields[at] = from_column(fields[at])
+        return self._type(*fields)
 
 
 @functools.cache
@@ -56,17 +93,22 @@ def currency(code: str) -> Currency:
 # Delivered items ------------------------------------------------------------------------------
 
 
+#: Where a delivered item stands after the decisions taken on it, beside its state.
+_DECIDED = ("held", "released", "written_off", "written_off_over_cap", "rejection_reason")
+
+
 def item_state_columns(item: TimeEntry | ExpenseItem) -> dict[str, Any]:
     """The columns a change to a delivered item can touch."""
-    return {
-        "state": item.state.value,
-        "held": item.held,
-        "released": item.released,
-        "written_off": item.written_off,
-        "written_off_over_cap": item.written_off_over_cap,
-        "rejection_reason": item.rejection_reason,
-        "revision": item.revision,
-    }
+    columns = {name: getattr(item, name) for name in _DECIDED}
+    columns["state"], columns["revision"] = item.state.value, item.revision
+    return columns
+
+
+def item_state(row: Row) -> dict[str, Any]:
+    """`item_state_columns` read back, as the item's keyword arguments."""
+    fields = {name: row[name] for name in _DECIDED}
+    fields["state"], fields["revision"] = ItemState(row["state"]), row["revision"]
+    return fields
 
 
 def time_entry_row(entry: TimeEntry) -> dict[str, Any]:
@@ -126,13 +168,7 @@ def time_entry(row: Row) -> TimeEntry:
         TaskId(row["task_id"]),
         row["billable"],
         row["cost_rate"],
-        state=ItemState(row["state"]),
-        held=row["held"],
-        released=row["released"],
-        written_off=row["written_off"],
-        written_off_over_cap=row["written_off_over_cap"],
-        rejection_reason=row["rejection_reason"],
-        revision=row["revision"],
+        **item_state(row),
     )
 
 
@@ -159,13 +195,7 @@ def expense(row: Row) -> ExpenseItem:
         row["incurred_on"],
         Money(row["cost"], currency(row["currency"])),
         row["description"],
-        state=ItemState(row["state"]),
-        held=row["held"],
-        released=row["released"],
-        written_off=row["written_off"],
-        written_off_over_cap=row["written_off_over_cap"],
-        rejection_reason=row["rejection_reason"],
-        revision=row["revision"],
+        **item_state(row),
     )
 
 
@@ -295,51 +325,11 @@ def journal_entry(header: Row, lines: list[JournalLine]) -> JournalEntry:
 
 # Integration records --------------------------------------------------------------------------
 
-AUDIT_FIELDS = (
-    "sequence",
-    "at",
-    "actor",
-    "correlation_id",
-    "subject",
-    "action",
-    "before",
-    "after",
-    "reason",
-    "previous_hash",
-    "hash",
-)
+_AUDIT = FieldRows(AuditRecord)
+audit_row, audit_record = _AUDIT.row, _AUDIT.record
 
-
-def audit_row(record: AuditRecord) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in AUDIT_FIELDS}
-
-
-def audit_record(row: Row) -> AuditRecord:
-    return AuditRecord(*(row[name] for name in AUDIT_FIELDS))
-
-
-def idempotency_row(record: IdempotencyRecord) -> dict[str, Any]:
-    return {
-        "principal": record.principal,
-        "key": record.key,
-        "fingerprint": record.fingerprint,
-        "status": record.status.value,
-        "created_at": record.created_at,
-        "response_status": record.response_status,
-        "response_body": record.response_body,
-    }
-
-
-def idempotency_record(row: Row) -> IdempotencyRecord:
-    return IdempotencyRecord(
-        row["principal"],
-        row["key"],
-        row["fingerprint"],
-        IdempotencyStatus(row["status"]),
-        row["created_at"],
-        row["response_status"],
-        row["response_body"],
-    )
+_IDEMPOTENCY = FieldRows(IdempotencyRecord, status=by_value(IdempotencyStatus))
+idempotency_row, idempotency_record = _IDEMPOTENCY.row, _IDEMPOTENCY.record
 
 
 def outbox_delivery_columns(event: OutboxEvent) -> dict[str, Any]:
@@ -354,88 +344,39 @@ def outbox_delivery_columns(event: OutboxEvent) -> dict[str, Any]:
     }
 
 
-def outbox_row(event: OutboxEvent) -> dict[str, Any]:
-    return {
-        "event_id": event.event_id,
-        "aggregate_type": event.aggregate_type,
-        "aggregate_id": event.aggregate_id,
-        "event_type": event.event_type,
-        "payload": dict(event.payload),
-        "correlation_id": event.correlation_id,
-        "occurred_at": event.occurred_at,
-        **outbox_delivery_columns(event),
-        "traceparent": event.traceparent,
-        "tracestate": event.tracestate,
-    }
+#: The payload is copied as it is written: the event's own mapping may be read-only.
+_OUTBOX = FieldRows(OutboxEvent, state=by_value(DeliveryState), payload=(dict, _as_stored))
+outbox_row, outbox_event = _OUTBOX.row, _OUTBOX.record
+
+_TAX_PROFILE = FieldRows(
+    TaxProfile,
+    #: NULL for a profile stored before tax categories (ADR 0030).
+    categories=(unstructure, lambda v: structure(v or [], tuple[CategoryCode, ...])),
+)
+tax_profile_row, tax_profile = _TAX_PROFILE.row, _TAX_PROFILE.record
 
 
-def outbox_event(row: Row) -> OutboxEvent:
-    return OutboxEvent(
-        row["event_id"],
-        row["event_type"],
-        row["aggregate_type"],
-        row["aggregate_id"],
-        row["payload"],
-        row["correlation_id"],
-        row["occurred_at"],
-        DeliveryState(row["state"]),
-        row["attempts"],
-        row["claimed_by"],
-        row["claimed_at"],
-        row["last_error"],
-        row["next_attempt_at"],
-        row["traceparent"],
-        row["tracestate"],
-    )
+class DocumentRows(Generic[Record]):
+    """A record stored whole as one JSON document in `body`, its key fields beside it as
+    columns (the versioned master data: a version is added, never updated)."""
+
+    def __init__(self, record_type: type[Record], *keys: str) -> None:
+        self._type, self._keys = record_type, keys
+
+    def row(self, record: Record) -> dict[str, Any]:
+        row = {name: getattr(record, name) for name in self._keys}
+        row["body"] = unstructure(record)
+        return row
+
+    def record(self, row: Row) -> Record:
+        return structure(row["body"], self._type)
 
 
-def tax_profile_row(profile: TaxProfile) -> dict[str, Any]:
-    return {
-        "customer_id": profile.customer_id,
-        "legal_entity_id": profile.legal_entity_id,
-        "tax_code": profile.tax_code,
-        "reverse_charge": profile.reverse_charge,
-        "legal_note": profile.legal_note,
-        "categories": unstructure(profile.categories),
-    }
-
-
-def customer_record_row(record: CustomerRecord) -> dict[str, Any]:
-    """One pushed version of a customer record (ADR 0035): keys as columns, the rest JSON."""
-    return {
-        "customer_id": record.customer_id,
-        "legal_entity_id": record.legal_entity_id,
-        "version": record.version,
-        "body": unstructure(record),
-    }
-
-
-def customer_record(row: Row) -> CustomerRecord:
-    return structure(row["body"], CustomerRecord)
-
-
-def legal_entity_row(record: LegalEntityRecord) -> dict[str, Any]:
-    """One version of a legal entity's master data (ADR 0037): keys as columns, the rest JSON."""
-    return {
-        "legal_entity_id": record.legal_entity_id,
-        "version": record.version,
-        "body": unstructure(record),
-    }
-
-
-def legal_entity(row: Row) -> LegalEntityRecord:
-    return structure(row["body"], LegalEntityRecord)
-
-
-def tax_profile(row: Row) -> TaxProfile:
-    return TaxProfile(
-        CustomerId(row["customer_id"]),
-        LegalEntityId(row["legal_entity_id"]),
-        row["tax_code"],
-        row["reverse_charge"],
-        row["legal_note"],
-        structure(row["categories"] or [], tuple[CategoryCode, ...]),
-    )
+# One pushed version of a customer record (ADR 0035); of a legal entity's master data (ADR 0037).
+_CUSTOMER_RECORDS = DocumentRows(CustomerRecord, "customer_id", "legal_entity_id", "version")
+customer_record_row, customer_record = _CUSTOMER_RECORDS.row, _CUSTOMER_RECORDS.record
+_LEGAL_ENTITIES = DocumentRows(LegalEntityRecord, "legal_entity_id", "version")
+legal_entity_row, legal_entity = _LEGAL_ENTITIES.row, _LEGAL_ENTITIES.record
 
 
 # Records of declared delivery kinds (ADR 0050) ------------------------------------------------

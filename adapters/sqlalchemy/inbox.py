@@ -9,14 +9,12 @@ message cannot both record progress.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
-import attrs
 import sqlalchemy as sa
 
 from adapters.sqlalchemy import tables as t
+from adapters.sqlalchemy.codec import FieldRows, by_value
 from adapters.sqlalchemy.repositories import Session
 from application.errors import ConflictError
 from application.records import InboxMessage, InboxState
@@ -25,16 +23,8 @@ _Version = tuple[str, int, int]
 
 
 #: The inbox table has a column per field of the message, named alike.
-_FIELDS = tuple(field.name for field in attrs.fields(InboxMessage))
-
-
-def inbox_row(message: InboxMessage) -> dict[str, Any]:
-    return {**{name: getattr(message, name) for name in _FIELDS}, "state": message.state.value}
-
-
-def inbox_message(row: Mapping[Any, Any]) -> InboxMessage:
-    fields = {name: row[name] for name in _FIELDS}
-    return InboxMessage(**{**fields, "state": InboxState(row["state"])})
+_INBOX = FieldRows(InboxMessage, state=by_value(InboxState))
+inbox_row, inbox_message = _INBOX.row, _INBOX.record
 
 
 def _version(message: InboxMessage) -> _Version:

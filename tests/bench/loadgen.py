@@ -25,7 +25,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -81,12 +81,6 @@ def renderer(spec: Spec, port: int) -> Callable[[int], bytes]:
     return render
 
 
-async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
-    """(status, body, whether the server closes the connection) of one whole answer."""
-    status, _, body, close = await read_answer(reader)
-    return status, body, close
-
-
 async def read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes, bytes, bool]:
     """(status, header fields in lower case, body, whether the server closes the
     connection) of one whole answer."""
@@ -112,9 +106,10 @@ async def read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes, bytes, 
 
 @attrs.define
 class Tally:
+    """What a load's connections counted: requests sent, errors and a few of them."""
+
     window_start: float
     stop_at: float
-    latencies: list[float] = attrs.field(factory=list)
     sent: int = 0
     errors: int = 0
     samples: list[str] = attrs.field(factory=list)
@@ -124,46 +119,94 @@ class Tally:
         if len(self.samples) < MAX_SAMPLES:
             self.samples.append(what)
 
+    def measures(self, ended: float) -> bool:
+        """An answer that ended then counts for the rates and latencies."""
+        return self.window_start <= ended <= self.stop_at
+
+
+@attrs.define
+class Latencies(Tally):
+    latencies: list[float] = attrs.field(factory=list)
+
+
+class Answer(NamedTuple):
+    status: int
+    #: The header fields in lower case.
+    fields: bytes
+    body: bytes
+    started: float
+    ended: float
+
+
+class Connection:
+    """One keep-alive connection to the server under load, opened again whenever it broke or
+    the server closed it; its failures are errors of the tally."""
+
+    def __init__(self, port: int, tally: Tally) -> None:
+        self.port, self.tally = port, tally
+        self._open: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def opened(self) -> bool:
+        """Open, or opened now; False (after a short pause) when the server did not answer."""
+        if self._open is not None:
+            return True
+        try:
+            self._open = await asyncio.wait_for(
+                asyncio.open_connection(HOST, self.port), REQUEST_TIMEOUT
+            )
+        except (OSError, TimeoutError) as error:
+            self.tally.error(f"connect: {type(error).__name__}: {error}")
+            await asyncio.sleep(0.05)
+            return False
+        return True
+
+    async def ask(self, request: bytes, what: str = "") -> Answer | None:
+        """Sends one request on the open connection and reads its whole answer; None when the
+        answer broke or was late (an error named `what`, and the connection is closed)."""
+        if self._open is None:
+            raise RuntimeError("ask on a connection that is not open")
+        reader, writer = self._open
+        started = time.perf_counter()
+        writer.write(request)
+        self.tally.sent += 1
+        try:
+            status, fields, body, close = await asyncio.wait_for(
+                read_answer(reader), REQUEST_TIMEOUT
+            )
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as error:
+            self.tally.error(f"{what}{type(error).__name__}: {error}")
+            self.close()
+            return None
+        ended = time.perf_counter()
+        if close:
+            self.close()
+        return Answer(status, fields, body, started, ended)
+
+    def close(self) -> None:
+        if self._open is not None:
+            self._open[1].close()
+        self._open = None
+
 
 async def _connection(
-    port: int, render: Callable[[int], bytes], spec: Spec, seqs: itertools.count[int], t: Tally
-) -> None:
+    port: int, render: Callable[[int], bytes], spec: Spec, seqs: itertools.count[int],
+    t: Latencies,
+) -> None:  # fmt: skip
     expect, needle = spec.expect, spec.expect_in.encode()
-    reader: asyncio.StreamReader | None = None
-    writer: asyncio.StreamWriter | None = None
+    connection = Connection(port, t)
     try:
         while time.perf_counter() < t.stop_at:
-            if writer is None or reader is None:
-                try:
-                    reader, writer = await asyncio.wait_for(
-                        asyncio.open_connection(HOST, port), REQUEST_TIMEOUT
-                    )
-                except (OSError, TimeoutError) as error:
-                    t.error(f"connect: {type(error).__name__}: {error}")
-                    await asyncio.sleep(0.05)
-                    continue
-            request = render(next(seqs))
-            started = time.perf_counter()
-            writer.write(request)
-            t.sent += 1
-            try:
-                status, body, close = await asyncio.wait_for(read_response(reader), REQUEST_TIMEOUT)
-            except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as error:
-                t.error(f"{type(error).__name__}: {error}")
-                writer.close()
-                reader = writer = None
+            if not await connection.opened():
                 continue
-            ended = time.perf_counter()
-            if status != expect or needle not in body:
-                t.error(f"HTTP {status}: {body[:400].decode(errors='replace')}")
-            elif t.window_start <= ended <= t.stop_at:
-                t.latencies.append(ended - started)
-            if close:
-                writer.close()
-                reader = writer = None
+            answer = await connection.ask(render(next(seqs)))
+            if answer is None:
+                continue
+            if answer.status != expect or needle not in answer.body:
+                t.error(f"HTTP {answer.status}: {answer.body[:400].decode(errors='replace')}")
+            elif t.measures(answer.ended):
+                t.latencies.append(answer.ended - answer.started)
     finally:
-        if writer is not None:
-            writer.close()
+        connection.close()
 
 
 def percentile(ordered: list[float], q: float) -> float:
@@ -177,7 +220,7 @@ async def run(
     spec: Spec, port: int, concurrency: int, duration: float, warmup: float, first_seq: int = 0
 ) -> dict[str, Any]:
     started = time.perf_counter()
-    tally = Tally(started + warmup, started + warmup + duration)
+    tally = Latencies(started + warmup, started + warmup + duration)
     render = renderer(spec, port)
     seqs = itertools.count(first_seq)
     await asyncio.gather(
@@ -198,13 +241,20 @@ async def run(
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def load_options(description: str | None) -> argparse.ArgumentParser:
+    """The options of every load run on loopback: the server's port, how many connections,
+    and how long they warm up and are measured."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--spec", required=True, help="a Spec as JSON")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=1.0)
+    return parser
+
+
+def main() -> None:
+    parser = load_options(__doc__)
+    parser.add_argument("--spec", required=True, help="a Spec as JSON")
     parser.add_argument("--first-seq", type=int, default=0)
     args = parser.parse_args()
     result = asyncio.run(

@@ -23,7 +23,6 @@ the billing runs reported, and its own CPU time.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import itertools
 import json
@@ -34,7 +33,7 @@ from typing import Any
 
 import attrs
 
-from tests.bench.loadgen import HOST, REQUEST_TIMEOUT, percentile, read_answer
+from tests.bench.loadgen import HOST, Answer, Connection, Tally, load_options, percentile
 
 MIX = "PPRPPDPPRPPPBPPRPPPR"
 KINDS = {"P": "post_time_entry", "D": "replay_time_entry", "B": "billing_run", "R": "read"}
@@ -121,26 +120,16 @@ class Requests:
 
 
 @attrs.define
-class Tally:
-    window_start: float
-    stop_at: float
+class MixTally(Tally):
     latencies: defaultdict[str, list[float]] = attrs.field(factory=lambda: defaultdict(list))
-    sent: int = 0
-    errors: int = 0
-    samples: list[str] = attrs.field(factory=list)
     accepted: list[str] = attrs.field(factory=list)
     replays: int = 0
     invoices: list[str] = attrs.field(factory=list)
     billing: defaultdict[int, int] = attrs.field(factory=lambda: defaultdict(int))
 
-    def error(self, what: str) -> None:
-        self.errors += 1
-        if len(self.samples) < 5:
-            self.samples.append(what)
-
 
 def _check(request: Request, status: int, fields: bytes, body: bytes, original: bytes | None,
-           t: Tally) -> str | None:  # fmt: skip
+           t: MixTally) -> str | None:  # fmt: skip
     """None when the answer is what the request must get, else what is wrong with it."""
     if request.kind == "P":
         if status != 200 or b'"status":"accepted"' not in body:
@@ -161,21 +150,15 @@ def _check(request: Request, status: int, fields: bytes, body: bytes, original: 
     return None
 
 
-async def _connection(port: int, requests: Requests, seqs: itertools.count[int], t: Tally) -> None:
-    reader: asyncio.StreamReader | None = None
-    writer: asyncio.StreamWriter | None = None
+async def _connection(
+    port: int, requests: Requests, seqs: itertools.count[int], t: MixTally
+) -> None:
+    connection = Connection(port, t)
     done: list[tuple[Request, bytes]] = []  # this connection's accepted POSTs and answers
     try:
         while time.perf_counter() < t.stop_at:
-            if writer is None or reader is None:
-                try:
-                    reader, writer = await asyncio.wait_for(
-                        asyncio.open_connection(HOST, port), REQUEST_TIMEOUT
-                    )
-                except (OSError, TimeoutError) as error:
-                    t.error(f"connect: {type(error).__name__}: {error}")
-                    await asyncio.sleep(0.05)
-                    continue
+            if not await connection.opened():
+                continue
             seq = next(seqs)
             kind = MIX[seq % len(MIX)]
             original: bytes | None = None
@@ -188,33 +171,23 @@ async def _connection(port: int, requests: Requests, seqs: itertools.count[int],
                 request = requests.billing_run(seq)
             else:
                 request = requests.read()
-            started = time.perf_counter()
-            writer.write(request.data)
-            t.sent += 1
-            try:
-                status, fields, body, close = await asyncio.wait_for(
-                    read_answer(reader), REQUEST_TIMEOUT
-                )
-            except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as error:
-                t.error(f"{KINDS[request.kind]}: {type(error).__name__}: {error}")
-                writer.close()
-                reader = writer = None
-                continue
-            ended = time.perf_counter()
-            problem = _check(request, status, fields, body, original, t)
-            if problem is not None:
-                t.error(problem)
-            else:
-                if request.kind == "P":
-                    done.append((request, body))
-                if t.window_start <= ended <= t.stop_at:
-                    t.latencies[request.kind].append(ended - started)
-            if close:
-                writer.close()
-                reader = writer = None
+            answer = await connection.ask(request.data, f"{KINDS[request.kind]}: ")
+            if answer is not None:
+                _counted(request, answer, original, done, t)
     finally:
-        if writer is not None:
-            writer.close()
+        connection.close()
+
+
+def _counted(request: Request, answer: Answer, original: bytes | None,
+             done: list[tuple[Request, bytes]], t: MixTally) -> None:  # fmt: skip
+    problem = _check(request, answer.status, answer.fields, answer.body, original, t)
+    if problem is not None:
+        t.error(problem)
+        return
+    if request.kind == "P":
+        done.append((request, answer.body))
+    if t.measures(answer.ended):
+        t.latencies[request.kind].append(answer.ended - answer.started)
 
 
 def _kind_summary(latencies: list[float], duration: float) -> dict[str, Any]:
@@ -230,7 +203,7 @@ def _kind_summary(latencies: list[float], duration: float) -> dict[str, Any]:
 async def run(mix: Mix, port: int, concurrency: int, duration: float, warmup: float
               ) -> dict[str, Any]:  # fmt: skip
     started = time.perf_counter()
-    tally = Tally(started + warmup, started + warmup + duration)
+    tally = MixTally(started + warmup, started + warmup + duration)
     requests = Requests(mix, port)
     seqs = itertools.count()
     await asyncio.gather(*(_connection(port, requests, seqs, tally) for _ in range(concurrency)))
@@ -259,12 +232,8 @@ def _cpu_seconds() -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
+    parser = load_options(__doc__)
     parser.add_argument("--mix", required=True, help="a Mix as JSON")
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--duration", type=float, default=5.0)
-    parser.add_argument("--warmup", type=float, default=1.0)
     args = parser.parse_args()
     mix = Mix.from_json(args.mix)
     result = asyncio.run(run(mix, args.port, args.concurrency, args.duration, args.warmup))

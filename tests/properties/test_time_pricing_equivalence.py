@@ -29,7 +29,6 @@ from domain.billing import (
 )
 from domain.money import EXACT, Money
 from domain.obligation import BillingContext
-from domain.period import Period
 from domain.ratecard import RateCard
 from domain.time_and_materials import (
     OveragePolicy,
@@ -47,6 +46,7 @@ from tests.properties.test_billing_properties import (
     deliveries,
 )
 from tests.support.builders import committed, contract, run
+from tests.support.model_inputs import billing_context
 
 ZERO = Decimal(0)
 QUANTUM = Decimal("0.000001")
@@ -169,19 +169,6 @@ def _reference_bill(
     return lines, exclusions
 
 
-def _context(period: Period, terms: TimeAndMaterialsTerms, card: RateCard, entries: list[TimeEntry],
-             ledger: BilledLedger) -> BillingContext:  # fmt: skip
-    return BillingContext(
-        period=period,
-        currency=terms.currency,
-        rate_cards={card.rate_card_id: card},
-        time_entries=tuple(entries),
-        expenses=(),
-        milestones=(),
-        ledger=ledger,
-    )
-
-
 @settings(max_examples=150, deadline=None)
 @given(deliveries(), st.randoms(use_true_random=False))
 def test_the_billing_path_bills_what_the_plain_walk_bills(data, rng) -> None:  # type: ignore[no-untyped-def]
@@ -191,7 +178,7 @@ def test_the_billing_path_bills_what_the_plain_walk_bills(data, rng) -> None:  #
     card = _card(code)
     ledger = BilledLedger()
     for month in MONTHS:
-        ctx = _context(month, terms, card, entries, ledger)
+        ctx = billing_context(month, terms.currency, cards=[card], entries=entries, ledger=ledger)
         billed = bill_time_and_materials(history, ctx)
         lines, exclusions = _reference_bill(history, ctx, card)
         assert repr(billed.lines) == repr(tuple(lines))

@@ -24,7 +24,6 @@ from domain.billing import BilledLedger, ObligationHistory, SourceKind, SourceRe
 from domain.errors import DomainError
 from domain.ids import ObligationId
 from domain.money import Currency
-from domain.obligation import BillingContext
 from domain.retainer import RetainerTerms
 from domain.time_and_materials import (
     NotToExceed,
@@ -36,6 +35,7 @@ from domain.time_entry import ItemState, TimeEntry
 from domain.time_rows import TimeRow
 from tests.properties.test_billing_properties import MONTHS, decide_on_exclusions, deliveries
 from tests.support.builders import AT, committed, contract, entry, rate_card, run
+from tests.support.model_inputs import billing_context
 
 #: The overage policies a retainer takes.
 RETAINER_POLICIES = [OveragePolicy.BILL, OveragePolicy.HOLD]
@@ -89,18 +89,6 @@ def _outcome(bill, history, ctx) -> tuple[str, str]:  # type: ignore[no-untyped-
         return "refused", f"{type(refused).__name__}: {refused}"
 
 
-def _context(month, code, card, entries, ledger) -> BillingContext:  # type: ignore[no-untyped-def]
-    return BillingContext(
-        period=month,
-        currency=Currency.of(code),
-        rate_cards={card.rate_card_id: card},
-        time_entries=tuple(entries),
-        expenses=(),
-        milestones=(),
-        ledger=ledger,
-    )
-
-
 @settings(max_examples=60, deadline=None)
 @given(priced_work(), st.randoms(use_true_random=False))
 def test_time_and_materials_bills_the_same_from_rows_as_from_entities(data, rng) -> None:  # type: ignore[no-untyped-def]
@@ -108,8 +96,12 @@ def test_time_and_materials_bills_the_same_from_rows_as_from_entities(data, rng)
     c = contract([history.versions[0].terms], currency=code)
     ledger = BilledLedger()
     for month in MONTHS:
-        from_entities = _context(month, code, card, entries, ledger)
-        from_rows = _context(month, code, card, rows_of(entries), ledger)
+        from_entities = billing_context(
+            month, Currency.of(code), cards=[card], entries=entries, ledger=ledger
+        )
+        from_rows = billing_context(
+            month, Currency.of(code), cards=[card], entries=rows_of(entries), ledger=ledger
+        )
         billed = _outcome(bill_time_and_materials, history, from_entities)
         assert _outcome(bill_time_and_materials, history, from_rows) == billed
         if billed[0] == "refused":
