@@ -68,13 +68,13 @@ class PeriodNotStartedError(DomainError):
 def check_hours(hours: Decimal) -> None:
     """Hours are positive and carry at most two decimals."""
     if not hours.is_finite() or hours <= 0:
-        raise HoursNotPositiveError(f"{hours} h is not a positive number of hours")
+        raise HoursNotPositiveError(f"{hours:f} h is not a positive number of hours")
     _sign, digits, exponent = hours.as_tuple()
     assert isinstance(exponent, int)  # finite
     beyond = -exponent - 2  # fractional digits past the second (exact, whatever the context)
     if beyond > 0 and any(digits[-beyond:]):
         raise HoursTooPreciseError(
-            f"{hours} h is finer than 0.01 h; hours carry at most two decimals"
+            f"{hours:f} h is finer than 0.01 h; hours carry at most two decimals"
         )
 
 

@@ -58,6 +58,7 @@ def test_hours_finer_than_a_hundredth_are_refused_as_too_precise(hours: str) -> 
         check_hours(Decimal(hours))
     assert refused.value.code == "hours_too_precise"
     assert "two decimals" in str(refused.value)
+    assert "E" not in str(refused.value).split(" h ")[0]  # said as written out: 0.0000001 h
 
 
 @pytest.mark.parametrize("hours", ["0", "-1", "-0.01", "0.00", "NaN", "Infinity", "-Infinity"])
