@@ -13,9 +13,11 @@ half-up rounding and one JSON snapshot per invoice, a ledger row per entry); the
 floor to it is what Python and Decimal cost, the gap from it to Throughline what terms, caps,
 tax, events, audit and the unit of work cost.
 
-Memory: the run's own increment, measured in a fresh process on a copy of the seeded database
-(peak RSS after the run less RSS before it), at N/4 and N engagements (target: at most 500 MB
-over 200k entries).
+Each size is seeded in this process, then measured in a fresh process on a copy of the seeded
+database (`measure_child`): the committed run, then the re-run, each timed in wall and CPU time,
+and the run's own memory (peak RSS after the run less RSS before it; target: at most 500 MB over
+200k entries). No size inherits the heap, caches or garbage of the seeding or of the size before
+it, so N/4 and N are measured alike and their growth is the run's own (ADR 0060).
 """
 
 from __future__ import annotations
@@ -65,9 +67,9 @@ def seeded(url: str, engagements: int) -> tuple[Database, object]:
             bus.handle(c.CompleteMilestone(MilestoneId(f"M{n}-1"), "signed", JANUARY.end), CTX)
             bus.handle(c.AcceptMilestone(MilestoneId(f"M{n}-1"), JANUARY.end), CTX)
     _checkpoint(database)
-    # What earlier repeats and the seeding left (cyclic garbage the run's paused collector
-    # moved to the oldest generation unwalked, ADR 0054) is freed before the timed runs, so
-    # a repeat starts from the heap the first one had.
+    # What the seeding left (cyclic garbage the paused collector moved to the oldest generation
+    # unwalked, ADR 0054) is freed before the next size is seeded; the runs themselves are
+    # measured in a fresh process, which inherits none of it (ADR 0060).
     gc.collect()
     return database, bus
 
@@ -188,7 +190,8 @@ def ceiling(engagements: int) -> float:
 
 @attrs.frozen
 class Runs:
-    """Medians over the repeats at one size: the full run, then the re-run that bills nothing."""
+    """Medians over the repeats at one size, each measured in a fresh process: the full run,
+    then the re-run that bills nothing."""
 
     engagements: int
     invoices: int
@@ -198,7 +201,7 @@ class Runs:
     #: where wall time waits for other work (the growth is judged on both).
     run_cpu_seconds: float = 0.0
     rerun_cpu_seconds: float = 0.0
-    #: Peak RSS of the committed run less RSS before it, in a fresh process (MB).
+    #: Peak RSS of the committed run less RSS before it (MB).
     run_rss_mb: float = 0.0
 
 
@@ -207,68 +210,73 @@ def median(values: list[float]) -> float:
 
 
 def timed_runs(engagements: int, repeats: int) -> Runs:
-    """Seed, commit the period's run, then preview it again (a dry run with nothing left to
-    bill, as a billing specialist re-runs it); only the two runs are timed."""
-    runs, reruns, invoices, rss = [], [], 0, 0.0
-    run_cpu, rerun_cpu = [], []
-    for repeat in range(repeats):
+    """Seed, then in a fresh process commit the period's run and preview it again (a dry run
+    with nothing left to bill, as a billing specialist re-runs it); only the two runs are
+    timed, and each repeat seeds and measures anew."""
+    measured = []
+    for _ in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
-            database, bus = seeded(f"sqlite:///{Path(tmp) / 'tl.db'}", engagements)
-            if repeat == 0:
-                rss = run_memory(Path(tmp) / "tl.db", engagements)
-            started, cpu = time.perf_counter(), time.process_time()
-            result = bus.handle(c.RunBilling(JANUARY, dry_run=False), CTX)  # type: ignore[attr-defined]
-            runs.append(time.perf_counter() - started)
-            run_cpu.append(time.process_time() - cpu)
-            invoices = len(result.invoice_ids)
-            started, cpu = time.perf_counter(), time.process_time()
-            again = bus.handle(c.RunBilling(JANUARY), CTX)  # type: ignore[attr-defined]
-            reruns.append(time.perf_counter() - started)
-            rerun_cpu.append(time.process_time() - cpu)
-            assert again.proposal.is_empty, "a re-run must bill nothing"
+            database, _ = seeded(f"sqlite:///{Path(tmp) / 'tl.db'}", engagements)
             database.dispose()
+            measured.append(run_measured(Path(tmp) / "tl.db", engagements))
     return Runs(
         engagements,
-        invoices,
-        median(runs),
-        median(reruns),
-        median(run_cpu),
-        median(rerun_cpu),
-        rss,
+        int(measured[0]["invoices"]),
+        median([x["run_s"] for x in measured]),
+        median([x["rerun_s"] for x in measured]),
+        median([x["run_cpu_s"] for x in measured]),
+        median([x["rerun_cpu_s"] for x in measured]),
+        median([x["run_rss_mb"] for x in measured]),
     )
 
 
 def memory_only(engagements: int) -> float:
-    """The committed run's own memory (`run_memory`) on a database seeded for it alone: the
+    """The committed run's own memory (`measure_child`) on a database seeded for it alone: the
     size between the timed ones, so the memory row shows how it grows as entries double."""
     with tempfile.TemporaryDirectory() as tmp:
         database, _ = seeded(f"sqlite:///{Path(tmp) / 'tl.db'}", engagements)
         database.dispose()
-        return run_memory(Path(tmp) / "tl.db", engagements)
+        return run_measured(Path(tmp) / "tl.db", engagements)["run_rss_mb"]
 
 
-def run_memory(seeded_file: Path, engagements: int) -> float:
-    """The committed run's own memory: a fresh process runs it on a copy of the seeded
-    database and reports its peak RSS after the run less its RSS before (MB)."""
-    copy = seeded_file.with_name("memory.db")
+def run_measured(seeded_file: Path, engagements: int) -> dict[str, float]:
+    """`measure_child`'s figures, from a fresh process on a copy of the seeded database."""
+    copy = seeded_file.with_name("measured.db")
     source, target = sqlite3.connect(seeded_file), sqlite3.connect(copy)
     with target:
         source.backup(target)
     source.close()
     target.close()
-    child = [sys.executable, "-m", "tests.bench.bench_billing", "--memory-of", str(copy)]
+    child = [sys.executable, "-m", "tests.bench.bench_billing", "--measure-of", str(copy)]
     found = subprocess.run([*child, str(engagements)], capture_output=True, text=True, check=True)
     copy.unlink()
-    return float(json.loads(found.stdout.splitlines()[-1])["run_rss_mb"])
+    measured: dict[str, float] = json.loads(found.stdout.splitlines()[-1])
+    return measured
 
 
-def memory_child(path: str, engagements: int) -> None:
-    """In a fresh process: RSS before and peak RSS after one committed run, as JSON."""
+def measure_child(path: str, engagements: int) -> None:
+    """In a fresh process: the committed run (wall and CPU seconds, peak RSS after it less RSS
+    before it), then the re-run that bills nothing (wall and CPU seconds), as JSON."""
     database = Database(f"sqlite:///{path}")
     bus = bus_on(database, engagements)
     before = _rss_mb()
-    bus.handle(c.RunBilling(JANUARY, dry_run=False), CTX)
-    print(json.dumps({"run_rss_mb": round(_peak_mb() - before, 1)}), flush=True)
+    started, cpu = time.perf_counter(), time.process_time()
+    result = bus.handle(c.RunBilling(JANUARY, dry_run=False), CTX)  # type: ignore[attr-defined]
+    run_s, run_cpu_s = time.perf_counter() - started, time.process_time() - cpu
+    rss = round(_peak_mb() - before, 1)
+    started, cpu = time.perf_counter(), time.process_time()
+    again = bus.handle(c.RunBilling(JANUARY), CTX)  # type: ignore[attr-defined]
+    rerun_s, rerun_cpu_s = time.perf_counter() - started, time.process_time() - cpu
+    assert again.proposal.is_empty, "a re-run must bill nothing"
+    measured = {
+        "invoices": len(result.invoice_ids),
+        "run_s": run_s,
+        "run_cpu_s": run_cpu_s,
+        "rerun_s": rerun_s,
+        "rerun_cpu_s": rerun_cpu_s,
+        "run_rss_mb": rss,
+    }
+    print(json.dumps(measured), flush=True)
     database.dispose()
 
 
@@ -324,8 +332,8 @@ def rerun_measurement(small: Runs, large: Runs) -> Measurement:
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["--memory-of"]:
-        memory_child(sys.argv[2], int(sys.argv[3]))
+    if sys.argv[1:2] == ["--measure-of"]:
+        measure_child(sys.argv[2], int(sys.argv[3]))
         return
     args = arguments(__doc__ or "")
     engagements = 100 if args.quick else 5_000
