@@ -311,17 +311,24 @@ def test_held_items_wait_for_a_decision_then_bill_or_leak(app: App) -> None:
     assert actions == ["held", "release"]
 
 
+def issued_at_a_quarter_an_hour(app: App, hours: str) -> tuple[str, str]:
+    """t1 of `hours` in March, rated 0.25 an hour from 1 March, billed, approved and issued on
+    31 March: the invoice's id and number."""
+    set_up_tm_contract(app)
+    cheap = RateCardVersion(2, date(2026, 3, 1), EUR, {Role("consultant"): Decimal("0.25")})
+    app.do(c.PublishRateCardVersion(RateCardId("RC"), cheap))
+    app.do(c.RecordTimeEntries((time_entry("t1", date(2026, 3, 2), hours),)))
+    (invoice_id,) = app.do(c.RunBilling(MARCH, dry_run=False), actor="billing-clerk").invoice_ids
+    app.do(c.ApproveInvoice(InvoiceId(invoice_id)), actor="finance-lead")
+    number = app.do(c.IssueInvoice(InvoiceId(invoice_id), date(2026, 3, 31)), actor="finance-lead")
+    return invoice_id, number
+
+
 def test_a_credit_that_comes_to_nothing_is_issued_and_posts_no_entry(app: App) -> None:
     """0.02 h at 0.25 an hour bills 0.01 (0.005 rounded half up); crediting 0.01 h of it takes
     0.0025, which cumulative rounding makes 0.00. The memo is numbered for what it releases,
     and no journal entry is posted for it; the next 0.01 h credits the cent."""
-    set_up_tm_contract(app)
-    cheap = RateCardVersion(2, date(2026, 3, 1), EUR, {Role("consultant"): Decimal("0.25")})
-    app.do(c.PublishRateCardVersion(RateCardId("RC"), cheap))
-    app.do(c.RecordTimeEntries((time_entry("t1", date(2026, 3, 2), "0.02"),)))
-    (invoice_id,) = app.do(c.RunBilling(MARCH, dry_run=False), actor="billing-clerk").invoice_ids
-    app.do(c.ApproveInvoice(InvoiceId(invoice_id)), actor="finance-lead")
-    app.do(c.IssueInvoice(InvoiceId(invoice_id), date(2026, 3, 31)), actor="finance-lead")
+    invoice_id, _ = issued_at_a_quarter_an_hour(app, "0.02")
     assert invoice(app, invoice_id).totals.gross == eur("0.01")
     t1 = SourceRef(SourceKind.TIME_ENTRY, "t1")
     numbers, posted = [], []
@@ -345,13 +352,7 @@ def test_a_credit_that_comes_to_nothing_is_issued_and_posts_no_entry(app: App) -
 def test_an_invoice_that_comes_to_nothing_is_issued_and_posts_no_entry(app: App) -> None:
     """0.01 h at 0.25 an hour is worth 0.0025: a line of 0.00. The invoice is numbered for the
     hour it bills, and its issue posts nothing instead of failing on an empty entry."""
-    set_up_tm_contract(app)
-    cheap = RateCardVersion(2, date(2026, 3, 1), EUR, {Role("consultant"): Decimal("0.25")})
-    app.do(c.PublishRateCardVersion(RateCardId("RC"), cheap))
-    app.do(c.RecordTimeEntries((time_entry("t1", date(2026, 3, 2), "0.01"),)))
-    (invoice_id,) = app.do(c.RunBilling(MARCH, dry_run=False), actor="billing-clerk").invoice_ids
-    app.do(c.ApproveInvoice(InvoiceId(invoice_id)), actor="finance-lead")
-    number = app.do(c.IssueInvoice(InvoiceId(invoice_id), date(2026, 3, 31)), actor="finance-lead")
+    invoice_id, number = issued_at_a_quarter_an_hour(app, "0.01")
     assert number == "INV-2026-000001"
     assert invoice(app, invoice_id).totals.gross == eur("0.00")
     assert invoice(app, invoice_id).state is InvoiceState.ISSUED
